@@ -1,0 +1,97 @@
+package io.jvfio.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * An epoll(7) set. Each registered fd carries a caller-chosen {@code long} token that comes back with
+ * its events. One thread waits; registrations may come from any thread. Not a selector framework:
+ * the event loop that owns it decides what tokens mean.
+ */
+public final class Epoll implements AutoCloseable {
+    public static final int EPOLLIN = 0x1;
+    public static final int EPOLLOUT = 0x4;
+    public static final int EPOLLERR = 0x8;
+    public static final int EPOLLHUP = 0x10;
+    public static final int EPOLLRDHUP = 0x2000;
+
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLL_CTL_MOD = 3;
+    /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
+    private static final int EVENT_SIZE = 12;
+
+    private final Fd fd;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment events;
+    private final int capacity;
+    private int ready;
+
+    private Epoll(Fd fd, int capacity) {
+        this.fd = fd;
+        this.capacity = capacity;
+        this.events = arena.allocate((long) EVENT_SIZE * capacity, 8);
+    }
+
+    /** An epoll set returning at most {@code capacity} events per {@link #await}. */
+    public static Epoll create(int capacity) throws ErrnoException {
+        return new Epoll(Fd.adopt(Libc.epollCreate1(Libc.O_CLOEXEC), "epoll"), capacity);
+    }
+
+    public void add(Fd target, int eventMask, long token) throws ErrnoException {
+        control(EPOLL_CTL_ADD, target, eventMask, token);
+    }
+
+    public void modify(Fd target, int eventMask, long token) throws ErrnoException {
+        control(EPOLL_CTL_MOD, target, eventMask, token);
+    }
+
+    public void remove(Fd target) throws ErrnoException {
+        control(EPOLL_CTL_DEL, target, 0, 0);
+    }
+
+    private void control(int operation, Fd target, int eventMask, long token) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment event = call.allocate(EVENT_SIZE, 8);
+            event.set(JAVA_INT_UNALIGNED, 0, eventMask);
+            event.set(JAVA_LONG_UNALIGNED, 4, token);
+            Libc.epollCtl(fd.get(), operation, target.get(), event);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} (-1: forever) and returns how many events are ready; read them
+     * with {@link #token(int)} and {@link #events(int)}. Only the waiting thread may call these.
+     */
+    public int await(int timeoutMillis) throws ErrnoException {
+        ready = Libc.epollWait(fd.get(), events, capacity, timeoutMillis);
+        return ready;
+    }
+
+    public long token(int index) {
+        checkIndex(index);
+        return events.get(JAVA_LONG_UNALIGNED, (long) index * EVENT_SIZE + 4);
+    }
+
+    public int events(int index) {
+        checkIndex(index);
+        return events.get(JAVA_INT_UNALIGNED, (long) index * EVENT_SIZE);
+    }
+
+    private void checkIndex(int index) {
+        if (index < 0 || index >= ready) {
+            throw new IndexOutOfBoundsException("event " + index + " of " + ready);
+        }
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.jvfio.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * An eventfd(2): the doorbell between a device and an interrupt consumer (KVM irqfd, the event loop).
+ */
+public final class EventFd implements AutoCloseable {
+    public static final int EFD_SEMAPHORE = 1;
+    public static final int EFD_NONBLOCK = Libc.O_NONBLOCK;
+    public static final int EFD_CLOEXEC = Libc.O_CLOEXEC;
+
+    private static final ThreadLocal<MemorySegment> COUNTER =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_LONG));
+
+    private final Fd fd;
+
+    private EventFd(Fd fd) {
+        this.fd = fd;
+    }
+
+    /** A blocking eventfd. */
+    public static EventFd create() throws ErrnoException {
+        return create(false);
+    }
+
+    public static EventFd create(boolean nonBlocking) throws ErrnoException {
+        int flags = EFD_CLOEXEC | (nonBlocking ? EFD_NONBLOCK : 0);
+        return new EventFd(Fd.adopt(Libc.eventfd(0, flags), "eventfd"));
+    }
+
+    /** Adopts an eventfd received from elsewhere (a vfio-user peer). */
+    public static EventFd adopt(Fd fd) {
+        return new EventFd(fd);
+    }
+
+    public Fd fd() {
+        return fd;
+    }
+
+    /** Adds one to the counter, waking whoever waits on it. */
+    public void signal() throws ErrnoException {
+        add(1);
+    }
+
+    public void add(long value) throws ErrnoException {
+        MemorySegment counter = COUNTER.get();
+        counter.set(JAVA_LONG, 0, value);
+        Libc.write(fd.get(), counter, 8, "write eventfd");
+    }
+
+    /** Reads and resets the counter; blocks while it is zero unless non-blocking (then EAGAIN throws). */
+    public long read() throws ErrnoException {
+        MemorySegment counter = COUNTER.get();
+        Libc.read(fd.get(), counter, 8, "read eventfd");
+        return counter.get(JAVA_LONG, 0);
+    }
+
+    /** Reads and resets the counter if it is non-zero; returns 0 instead of blocking or failing with EAGAIN. */
+    public long drain() throws ErrnoException {
+        if (!Poller.readable(fd, 0)) {
+            return 0;
+        }
+        try {
+            return read();
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EAGAIN) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return "EventFd[" + (fd.isOpen() ? fd.get() : "closed") + "]";
+    }
+}

@@ -1,0 +1,599 @@
+package io.jvfio.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The libc downcalls jvfio makes, each returning the raw result and throwing {@link ErrnoException}
+ * with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the typed owners
+ * ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ *
+ * <p>errno is captured into a per-thread segment: vCPU threads and the event loop call concurrently.
+ */
+public final class Libc {
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_TRUNC = 01000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DIRECTORY = 0200000;
+    public static final int O_CLOEXEC = 02000000;
+
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 1;
+    public static final int MAP_PRIVATE = 2;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+
+    public static final int F_GETFD = 1;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int F_DUPFD_CLOEXEC = 1030;
+
+    public static final int POLLIN = 0x1;
+    public static final int POLLOUT = 0x4;
+    public static final int POLLERR = 0x8;
+    public static final int POLLHUP = 0x10;
+    public static final int POLLNVAL = 0x20;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+    private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = errnoHandle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = errnoHandle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle PREAD = errnoHandle("pread64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = errnoHandle("pwrite64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle IOCTL_PTR = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    private static final MethodHandle IOCTL_LONG = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    private static final MethodHandle MMAP = errnoHandle("mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle EVENTFD = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle EPOLL_CREATE1 = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle EPOLL_CTL = errnoHandle("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle EPOLL_WAIT = errnoHandle("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle TIMERFD_CREATE = errnoHandle("timerfd_create", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle TIMERFD_SETTIME = errnoHandle("timerfd_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle MEMFD_CREATE = errnoHandle("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle FTRUNCATE = errnoHandle("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle SOCKET = errnoHandle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = errnoHandle("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle BIND = errnoHandle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN = errnoHandle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = errnoHandle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle CONNECT = errnoHandle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SHUTDOWN = errnoHandle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SENDMSG = errnoHandle("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECV = errnoHandle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SETSOCKOPT = errnoHandle("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle POLL = errnoHandle("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FCNTL = errnoHandle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    private static final MethodHandle CHMOD = errnoHandle("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RENAME = errnoHandle("rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle UNLINK = errnoHandle("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle GETPID = LINKER.downcallHandle(symbol("getpid"), FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETTID = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
+    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+
+    private Libc() {
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    }
+
+    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
+    }
+
+    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
+        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
+    private static MemorySegment callState() {
+        return CALL_STATE_SEGMENT.get();
+    }
+
+    /** The errno captured by this thread's most recent failing call. */
+    private static int lastErrno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static int check(int result, MemorySegment state, String operation) throws ErrnoException {
+        if (result == -1) {
+            throw new ErrnoException(operation, lastErrno(state));
+        }
+        return result;
+    }
+
+    private static long check(long result, MemorySegment state, String operation) throws ErrnoException {
+        if (result == -1L) {
+            throw new ErrnoException(operation, lastErrno(state));
+        }
+        return result;
+    }
+
+    private static AssertionError unexpected(Throwable t) {
+        return new AssertionError("native call failed unexpectedly", t);
+    }
+
+    public static int open(String path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            return check((int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, mode), state, "open " + path);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** close(2); the fd is released by the kernel even when close reports an error. */
+    public static void close(int fd) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) CLOSE.invokeExact(state, fd), state, "close");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long read(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) READ.invokeExact(state, fd, buffer, count), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long write(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) WRITE.invokeExact(state, fd, buffer, count), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) PREAD.invokeExact(state, fd, buffer, count, offset), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) PWRITE.invokeExact(state, fd, buffer, count, offset), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** ioctl(2) with a pointer argument; {@code name} is the request's C name for the error message. */
+    public static int ioctl(int fd, long request, MemorySegment argument, String name) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) IOCTL_PTR.invokeExact(state, fd, request, argument), state, name);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** ioctl(2) with an integer argument (or none: pass 0). */
+    public static int ioctl(int fd, long request, long argument, String name) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) IOCTL_LONG.invokeExact(state, fd, request, argument), state, name);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * ioctl(2) returning the errno as a negative value instead of throwing: for calls whose failures are
+     * expected outcomes (KVM_RUN's EINTR, capability probes).
+     */
+    public static int ioctlOrNegativeErrno(int fd, long request, long argument) {
+        try {
+            MemorySegment state = callState();
+            int result = (int) IOCTL_LONG.invokeExact(state, fd, request, argument);
+            return result == -1 ? -lastErrno(state) : result;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** mmap(2); returns the mapping's address. */
+    public static long mmap(long address, long length, int prot, int flags, int fd, long offset, String operation)
+            throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            MemorySegment result = (MemorySegment) MMAP.invokeExact(state, MemorySegment.ofAddress(address), length,
+                    prot, flags, fd, offset);
+            if (result.address() == -1L) {
+                throw new ErrnoException(operation, lastErrno(state));
+            }
+            return result.address();
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void munmap(long address, long length) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length), state, "munmap");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int eventfd(int initial, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) EVENTFD.invokeExact(state, initial, flags), state, "eventfd");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int epollCreate1(int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) EPOLL_CREATE1.invokeExact(state, flags), state, "epoll_create1");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void epollCtl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state, "epoll_ctl");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** epoll_wait(2); EINTR is returned as 0 events, since callers simply wait again. */
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
+            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+                return 0;
+            }
+            return check(n, state, "epoll_wait");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int timerfdCreate(int clock, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) TIMERFD_CREATE.invokeExact(state, clock, flags), state, "timerfd_create");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void timerfdSettime(int fd, int flags, MemorySegment newValue) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) TIMERFD_SETTIME.invokeExact(state, fd, flags, newValue, MemorySegment.NULL), state,
+                    "timerfd_settime");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int memfdCreate(String name, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            return check((int) MEMFD_CREATE.invokeExact(state, arena.allocateFrom(name), flags), state,
+                    "memfd_create");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void ftruncate(int fd, long length) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) FTRUNCATE.invokeExact(state, fd, length), state, "ftruncate");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) SOCKET.invokeExact(state, domain, type, protocol), state, "socket");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int[] socketpair(int domain, int type, int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            MemorySegment state = callState();
+            check((int) SOCKETPAIR.invokeExact(state, domain, type, protocol, fds), state, "socketpair");
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void bind(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) BIND.invokeExact(state, fd, address, length), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void listen(int fd, int backlog) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) LISTEN.invokeExact(state, fd, backlog), state, "listen");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int accept4(int fd, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, flags), state,
+                    "accept4");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void connect(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) CONNECT.invokeExact(state, fd, address, length), state, operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void shutdown(int fd, int how) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) SHUTDOWN.invokeExact(state, fd, how), state, "shutdown");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long sendmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) SENDMSG.invokeExact(state, fd, message, flags), state, "sendmsg");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long recvmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) RECVMSG.invokeExact(state, fd, message, flags), state, "recvmsg");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long recv(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((long) RECV.invokeExact(state, fd, buffer, length, flags), state, "recv");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void setsockopt(int fd, int level, int option, MemorySegment value, String operation)
+            throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, (int) value.byteSize()), state,
+                    operation);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** poll(2); EINTR is returned as 0 ready fds. */
+    public static int poll(MemorySegment fds, long count, int timeoutMillis) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            int n = (int) POLL.invokeExact(state, fds, count, timeoutMillis);
+            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+                return 0;
+            }
+            return check(n, state, "poll");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int fcntl(int fd, int command, int argument) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            return check((int) FCNTL.invokeExact(state, fd, command, argument), state, "fcntl");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void chmod(String path, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            check((int) CHMOD.invokeExact(state, arena.allocateFrom(path), mode), state, "chmod " + path);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void rename(String from, String to) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            check((int) RENAME.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)), state,
+                    "rename " + from + " to " + to);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void unlink(String path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            check((int) UNLINK.invokeExact(state, arena.allocateFrom(path)), state, "unlink " + path);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int gettid() {
+        try {
+            return (int) GETTID.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The calling thread's pthread handle, for {@link #pthreadKill}. */
+    public static long pthreadSelf() {
+        try {
+            return (long) PTHREAD_SELF.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** Sends a signal to one thread: how a vCPU blocked in KVM_RUN is kicked out with EINTR. */
+    public static int pthreadKill(long thread, int signal) {
+        try {
+            return (int) PTHREAD_KILL.invokeExact(thread, signal);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** Reinterprets a raw address as a segment of {@code size} bytes; for kernel-provided memory. */
+    public static MemorySegment segmentAt(long address, long size) {
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+}

@@ -1,0 +1,369 @@
+package io.jvfio.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * An AF_UNIX stream socket that carries file descriptors (SCM_RIGHTS) both ways: the transport of
+ * vfio-user. A whole message and its fds leave in one {@code sendmsg}, because peers such as
+ * libvfio-user expect a message's fds with its header.
+ *
+ * <p>One thread may send while another receives; sends are serialised, and so are receives.
+ */
+public final class UnixSocket implements AutoCloseable {
+    /** SCM_MAX_FD: the kernel's limit of fds in one message. */
+    public static final int MAX_FDS_PER_MESSAGE = 253;
+
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_STREAM = 1;
+    private static final int SOCK_CLOEXEC = Libc.O_CLOEXEC;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_RCVTIMEO = 20;
+    private static final int SO_SNDTIMEO = 21;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_WAITALL = 0x100;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    private static final int SHUT_RDWR = 2;
+    private static final int SUN_PATH_MAX = 108;
+
+    // struct msghdr on x86-64
+    private static final long MSGHDR_SIZE = 56;
+    private static final long MSG_IOV = 16;
+    private static final long MSG_IOVLEN = 24;
+    private static final long MSG_CONTROL = 32;
+    private static final long MSG_CONTROLLEN = 40;
+    private static final long MSG_FLAGS = 48;
+    private static final long IOVEC_SIZE = 16;
+    private static final long CMSG_HEADER = 16;
+    private static final int MAX_IOVECS = 4;
+
+    private final Fd fd;
+    private final String description;
+    /** Scratch for msghdr and control data; freed with the socket object, since a receiver may still run. */
+    private final Arena arena = Arena.ofAuto();
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private final ReentrantLock receiveLock = new ReentrantLock();
+    private final MemorySegment sendHeader;
+    private final MemorySegment sendIov;
+    private final MemorySegment sendControl;
+    private final MemorySegment receiveHeader;
+    private final MemorySegment receiveIov;
+    private final MemorySegment receiveControl;
+
+    private UnixSocket(Fd fd, String description) {
+        this.fd = fd;
+        this.description = description;
+        long controlSize = cmsgSpace(MAX_FDS_PER_MESSAGE);
+        this.sendHeader = arena.allocate(MSGHDR_SIZE, 8);
+        this.sendIov = arena.allocate(IOVEC_SIZE * MAX_IOVECS, 8);
+        this.sendControl = arena.allocate(controlSize, 8);
+        this.receiveHeader = arena.allocate(MSGHDR_SIZE, 8);
+        this.receiveIov = arena.allocate(IOVEC_SIZE, 8);
+        this.receiveControl = arena.allocate(controlSize, 8);
+    }
+
+    private static long cmsgSpace(int fdCount) {
+        return CMSG_HEADER + ((fdCount * 4L + 7) & ~7L);
+    }
+
+    /**
+     * Listens on {@code path} with mode 0600: the socket is bound under a temporary name, restricted,
+     * then renamed into place, so no other user can connect in between.
+     */
+    public static UnixSocket listen(Path path, int backlog) throws ErrnoException {
+        String target = path.toAbsolutePath().toString();
+        String temporary = target + ".tmp-" + Libc.getpid();
+        UnixSocket socket = create("listening socket " + target);
+        try (Arena call = Arena.ofConfined()) {
+            Libc.bind(socket.fd.get(), address(call, temporary), addressLength(temporary), "bind " + target);
+            Libc.chmod(temporary, 0600);
+            Libc.rename(temporary, target);
+            Libc.listen(socket.fd.get(), backlog);
+            return socket;
+        } catch (ErrnoException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** Connects to a listening socket at {@code path}. */
+    public static UnixSocket connect(Path path) throws ErrnoException {
+        String target = path.toAbsolutePath().toString();
+        UnixSocket socket = create("socket " + target);
+        try (Arena call = Arena.ofConfined()) {
+            Libc.connect(socket.fd.get(), address(call, target), addressLength(target), "connect " + target);
+            return socket;
+        } catch (ErrnoException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** Two connected sockets (socketpair), e.g. for a device model in this process. */
+    public static UnixSocket[] pair() throws ErrnoException {
+        int[] fds = Libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        return new UnixSocket[] {
+            new UnixSocket(Fd.adopt(fds[0], "socketpair"), "socketpair end 0"),
+            new UnixSocket(Fd.adopt(fds[1], "socketpair"), "socketpair end 1")
+        };
+    }
+
+    /** Wraps a connected AF_UNIX stream fd (e.g. one inherited by a child process). */
+    public static UnixSocket adopt(Fd fd, String description) {
+        return new UnixSocket(fd, description);
+    }
+
+    private static UnixSocket create(String description) throws ErrnoException {
+        return new UnixSocket(Fd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), description),
+                description);
+    }
+
+    private static MemorySegment address(Arena arena, String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length >= SUN_PATH_MAX) {
+            throw new IllegalArgumentException("socket path is longer than " + (SUN_PATH_MAX - 1) + " bytes: " + path);
+        }
+        MemorySegment address = arena.allocate(2 + SUN_PATH_MAX, 2);
+        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(bytes, 0, address, java.lang.foreign.ValueLayout.JAVA_BYTE, 2, bytes.length);
+        return address;
+    }
+
+    private static int addressLength(String path) {
+        return 2 + path.getBytes(StandardCharsets.UTF_8).length + 1;
+    }
+
+    /** Waits for and accepts one connection. */
+    public UnixSocket accept() throws ErrnoException {
+        int client = Libc.accept4(fd.get(), SOCK_CLOEXEC);
+        return new UnixSocket(Fd.adopt(client, "accepted connection"), "connection on " + description);
+    }
+
+    public Fd fd() {
+        return fd;
+    }
+
+    /** Bounds how long a blocking receive waits; it then fails with EAGAIN. Zero means forever. */
+    public void setReceiveTimeout(Duration timeout) throws ErrnoException {
+        setTimeout(SO_RCVTIMEO, timeout, "setsockopt SO_RCVTIMEO");
+    }
+
+    /** Bounds how long a blocking send waits for buffer space. Zero means forever. */
+    public void setSendTimeout(Duration timeout) throws ErrnoException {
+        setTimeout(SO_SNDTIMEO, timeout, "setsockopt SO_SNDTIMEO");
+    }
+
+    private void setTimeout(int option, Duration timeout, String operation) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment timeval = call.allocate(JAVA_LONG, 2);
+            timeval.setAtIndex(JAVA_LONG, 0, timeout.toSeconds());
+            timeval.setAtIndex(JAVA_LONG, 1, timeout.toNanosPart() / 1000);
+            Libc.setsockopt(fd.get(), SOL_SOCKET, option, timeval, operation);
+        }
+    }
+
+    /**
+     * Sends the remaining bytes of {@code parts} as one message with {@code fds} attached (may be empty),
+     * in one sendmsg; a stream socket that takes only part of it gets the rest without fds. Positions of
+     * the parts are not changed.
+     */
+    public void send(ByteBuffer[] parts, int[] fds) throws ErrnoException {
+        if (parts.length > MAX_IOVECS) {
+            throw new IllegalArgumentException("at most " + MAX_IOVECS + " parts per message, got " + parts.length);
+        }
+        if (fds.length > MAX_FDS_PER_MESSAGE) {
+            throw new IllegalArgumentException("at most " + MAX_FDS_PER_MESSAGE + " fds per message, got " + fds.length);
+        }
+        sendLock.lock();
+        try {
+            long total = 0;
+            for (int i = 0; i < parts.length; i++) {
+                MemorySegment part = segmentOf(parts[i]);
+                sendIov.set(ADDRESS, i * IOVEC_SIZE, part);
+                sendIov.set(JAVA_LONG, i * IOVEC_SIZE + 8, part.byteSize());
+                total += part.byteSize();
+            }
+            sendHeader.fill((byte) 0);
+            sendHeader.set(ADDRESS, MSG_IOV, sendIov);
+            sendHeader.set(JAVA_LONG, MSG_IOVLEN, parts.length);
+            if (fds.length > 0) {
+                sendControl.set(JAVA_LONG, 0, CMSG_HEADER + fds.length * 4L);
+                sendControl.set(JAVA_INT, 8, SOL_SOCKET);
+                sendControl.set(JAVA_INT, 12, SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) {
+                    sendControl.set(JAVA_INT, CMSG_HEADER + i * 4L, fds[i]);
+                }
+                sendHeader.set(ADDRESS, MSG_CONTROL, sendControl);
+                sendHeader.set(JAVA_LONG, MSG_CONTROLLEN, cmsgSpace(fds.length));
+            }
+            long sent = Libc.sendmsg(fd.get(), sendHeader, MSG_NOSIGNAL);
+            if (sent < total) {
+                sendRemainder(parts, sent);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void sendRemainder(ByteBuffer[] parts, long alreadySent) throws ErrnoException {
+        long skip = alreadySent;
+        for (ByteBuffer part : parts) {
+            MemorySegment segment = segmentOf(part);
+            if (skip >= segment.byteSize()) {
+                skip -= segment.byteSize();
+                continue;
+            }
+            MemorySegment rest = segment.asSlice(skip);
+            skip = 0;
+            sendIov.set(ADDRESS, 0, rest);
+            sendIov.set(JAVA_LONG, 8, rest.byteSize());
+            while (true) {
+                sendHeader.fill((byte) 0);
+                sendHeader.set(ADDRESS, MSG_IOV, sendIov);
+                sendHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
+                long n = Libc.sendmsg(fd.get(), sendHeader, MSG_NOSIGNAL);
+                if (n == sendIov.get(JAVA_LONG, 8)) {
+                    break;
+                }
+                MemorySegment left = rest.asSlice(rest.byteSize() - sendIov.get(JAVA_LONG, 8) + n);
+                sendIov.set(ADDRESS, 0, left);
+                sendIov.set(JAVA_LONG, 8, left.byteSize());
+                rest = left;
+            }
+        }
+    }
+
+    private static MemorySegment segmentOf(ByteBuffer buffer) {
+        if (buffer.isDirect()) {
+            return MemorySegment.ofBuffer(buffer);
+        }
+        throw new IllegalArgumentException("socket I/O needs direct buffers");
+    }
+
+    /**
+     * One recvmsg into {@code destination}'s remaining space, accepting at most {@code maxFds} fds.
+     * Advances the buffer's position by the bytes received (0: the peer closed). Fds beyond
+     * {@code maxFds}, or a truncated control message, close every received fd and fail with EPROTO,
+     * naming the count.
+     */
+    public Received receive(ByteBuffer destination, int maxFds) throws ErrnoException {
+        receiveLock.lock();
+        try {
+            MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
+            receiveIov.set(ADDRESS, 0, target);
+            receiveIov.set(JAVA_LONG, 8, target.byteSize());
+            receiveHeader.fill((byte) 0);
+            receiveHeader.set(ADDRESS, MSG_IOV, receiveIov);
+            receiveHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
+            receiveHeader.set(ADDRESS, MSG_CONTROL, receiveControl);
+            receiveHeader.set(JAVA_LONG, MSG_CONTROLLEN, receiveControl.byteSize());
+            long n = Libc.recvmsg(fd.get(), receiveHeader, MSG_CMSG_CLOEXEC);
+            List<Fd> fds = collectFds();
+            boolean truncated = (receiveHeader.get(JAVA_INT, MSG_FLAGS) & MSG_CTRUNC) != 0;
+            if (truncated || fds.size() > maxFds) {
+                int count = fds.size();
+                fds.forEach(Fd::close);
+                throw new ErrnoException("recvmsg: " + (truncated ? "truncated fd list" : count + " fds where at most "
+                        + maxFds + " are allowed"), Errno.EPROTO);
+            }
+            destination.position(destination.position() + (int) n);
+            return new Received((int) n, fds);
+        } finally {
+            receiveLock.unlock();
+        }
+    }
+
+    private List<Fd> collectFds() {
+        List<Fd> fds = new ArrayList<>(0);
+        long controlLength = receiveHeader.get(JAVA_LONG, MSG_CONTROLLEN);
+        long offset = 0;
+        while (offset + CMSG_HEADER <= controlLength) {
+            long length = receiveControl.get(JAVA_LONG, offset);
+            if (length < CMSG_HEADER || offset + length > controlLength) {
+                break;
+            }
+            int level = receiveControl.get(JAVA_INT, offset + 8);
+            int type = receiveControl.get(JAVA_INT, offset + 12);
+            if (level == SOL_SOCKET && type == SCM_RIGHTS) {
+                long count = (length - CMSG_HEADER) / 4;
+                for (long i = 0; i < count; i++) {
+                    fds.add(Fd.adopt(receiveControl.get(JAVA_INT, offset + CMSG_HEADER + i * 4), "received fd"));
+                }
+            }
+            offset += (length + 7) & ~7L;
+        }
+        return fds;
+    }
+
+    /**
+     * Fills {@code destination}'s remaining space completely (MSG_WAITALL, looping on short reads).
+     * Returns false if the peer closed before the first byte; a close midway fails with ECONNRESET.
+     */
+    public boolean receiveFully(ByteBuffer destination) throws ErrnoException {
+        receiveLock.lock();
+        try {
+            MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
+            long done = 0;
+            while (done < target.byteSize()) {
+                long n = Libc.recv(fd.get(), target.asSlice(done), target.byteSize() - done, MSG_WAITALL);
+                if (n == 0) {
+                    if (done == 0) {
+                        return false;
+                    }
+                    throw new ErrnoException("recv: peer closed after " + done + " of " + target.byteSize()
+                            + " bytes", Errno.ECONNRESET);
+                }
+                done += n;
+            }
+            destination.position(destination.position() + (int) done);
+            return true;
+        } finally {
+            receiveLock.unlock();
+        }
+    }
+
+    /** Shuts both directions down, waking a thread blocked in a receive on this socket. */
+    public void shutdown() {
+        if (fd.isOpen()) {
+            try {
+                Libc.shutdown(fd.get(), SHUT_RDWR);
+            } catch (ErrnoException | IllegalStateException e) {
+                // Already disconnected or closed: the goal, waking receivers, is reached either way.
+            }
+        }
+    }
+
+    /** Shuts the socket down (waking a blocked receiver) and closes it. */
+    @Override
+    public void close() {
+        shutdown();
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return "UnixSocket[" + description + "]";
+    }
+
+    /** What one receive got: the byte count and the fds, which the caller now owns. */
+    public record Received(int bytes, List<Fd> fds) {
+        /** Closes every fd that was not taken. */
+        public void closeFds() {
+            fds.forEach(Fd::close);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.jvfio.sys.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The test tiers (JUnit tags) and their preconditions. A tier whose hardware is absent skips loudly:
+ * the reason is printed, not hidden.
+ */
+public final class Tiers {
+    /** Needs /dev/kvm. */
+    public static final String KVM = "kvm";
+    /** Starts child processes. */
+    public static final String PROCESS = "process";
+    /** Needs a real kernel VFIO device. */
+    public static final String VFIO = "vfio";
+
+    private Tiers() {
+    }
+
+    public static boolean kvmAvailable() {
+        return Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+    }
+
+    /** Skips the calling test, with a message on stderr, when /dev/kvm is missing. */
+    public static void assumeKvm() {
+        if (!kvmAvailable()) {
+            System.err.println("SKIPPED (tier kvm): /dev/kvm is not available on this machine");
+        }
+        Assumptions.assumeTrue(kvmAvailable(), "/dev/kvm is not available on this machine");
+    }
+
+    /** Skips the calling test, with a message on stderr, when there is no kernel VFIO. */
+    public static void assumeVfio() {
+        boolean present = Files.exists(Path.of("/dev/vfio/vfio")) || Files.exists(Path.of("/dev/iommu"));
+        if (!present) {
+            System.err.println("SKIPPED (tier vfio): this kernel has no VFIO (/dev/vfio/vfio, /dev/iommu absent)");
+        }
+        Assumptions.assumeTrue(present, "this kernel has no VFIO");
+    }
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Runs COMMAND as root inside a nested guest (QEMU TCG, q35, emulated Intel IOMMU, QEMU's edu
+# PCI device bound to vfio-pci, /dev/kvm from nested SVM) and exits with COMMAND's exit status.
+#
+#   tools/nested/run.sh [OPTIONS] -- COMMAND [ARG...]
+#
+# The guest's root is the host's / over virtio-9p, read-only, so host binaries (bash, the JDK,
+# mvn) and absolute paths work unchanged; /tmp, /run, /dev/shm are tmpfs and /root is a
+# throwaway overlay. To make more of the host visible differently:
+#   --share DIR          mount host DIR at the same path, read-only, uncached (it may change)
+#   --share-rw DIR       mount host DIR at the same path, writable: writes reach the host
+#   --overlay DIR        mount host DIR at the same path with a tmpfs overlay: the guest may
+#                        write (e.g. Maven's target/), the writes vanish at power-off
+#   -v, --verbose        show module loading and the guest facts (edu BDF, IOMMU group, ...)
+# COMMAND runs in the caller's working directory when that exists inside (it does unless it
+# is under /tmp, which is the guest's own tmpfs). It also sees JVFIO_NESTED=1 and
+# JVFIO_EDU_BDF=<the edu device's PCI address>. stdout and stderr both arrive on stdout.
+#
+# Environment:
+#   JVFIO_NESTED_CACHE    where prepare.sh put the kernel/initramfs (default ~/.cache/jvfio-nested)
+#   JVFIO_NESTED_TIMEOUT  seconds before QEMU is killed (default 900); exit status 124 then
+#   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
+#   JVFIO_NESTED_MEM      guest RAM (default 3G)
+#   JVFIO_NESTED_SMP      guest vCPUs (default 2)
+#   JVFIO_NESTED_RESULTS  keep the results dir (facts, exitcode) here instead of a temp dir
+# Exit status: COMMAND's, or 124 on timeout, or 125 when the guest died before COMMAND finished.
+set -euo pipefail
+
+cache="${JVFIO_NESTED_CACHE:-$HOME/.cache/jvfio-nested}"
+timeout_s="${JVFIO_NESTED_TIMEOUT:-900}"
+cpu="${JVFIO_NESTED_CPU:-max}"
+mem="${JVFIO_NESTED_MEM:-3G}"
+smp="${JVFIO_NESTED_SMP:-2}"
+
+log() { printf '[nested] %s\n' "$*" >&2; }
+die() { printf '[nested] ERROR: %s\n' "$*" >&2; exit 125; }
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -n 's/^# \{0,1\}//p' >&2; exit 125; }
+
+shares=()   # "MODE DIR"
+verbose=0
+while (($#)); do
+  case $1 in
+    --share)    shares+=("ro $(realpath -e "$2")"); shift 2 ;;
+    --share-rw) shares+=("rw $(realpath -e "$2")"); shift 2 ;;
+    --overlay)  shares+=("overlay $(realpath -e "$2")"); shift 2 ;;
+    -v|--verbose) verbose=1; shift ;;
+    --) shift; break ;;
+    -h|--help) usage ;;
+    *) die "unknown option $1 (COMMAND goes after --)" ;;
+  esac
+done
+(($#)) || usage
+
+kernel="$cache/current/vmlinuz"
+initrd="$cache/current/initramfs.cpio.gz"
+[[ -r $kernel && -r $initrd ]] || die "no guest kernel in $cache; run tools/nested/prepare.sh first"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run tools/nested/prepare.sh"
+
+if [[ -n ${JVFIO_NESTED_RESULTS:-} ]]; then
+  results=$(realpath -m "$JVFIO_NESTED_RESULTS"); mkdir -p "$results"
+  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf}
+else
+  results=$(mktemp -d "${TMPDIR:-/tmp}/jvfio-nested.XXXXXX")
+  trap 'rm -rf "$results"' EXIT
+fi
+
+# The command, quoted for the guest's bash (the host's /bin/bash seen through 9p).
+{
+  echo 'set -u'
+  printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
+  printf '%q ' "$@"; echo
+} >"$results/cmd.sh"
+
+# Every 9p share is one fsdev + virtio-9p-pci pair. multidevs=remap keeps inode numbers unique
+# when a shared tree spans several host filesystems (the root always does); security_model=none
+# lets the root-run QEMU write as itself without mapping ownership into xattrs.
+qemu_shares=(
+  -fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+  -device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
+  -fsdev "local,id=jvfio_results,path=$results,security_model=none,multidevs=remap"
+  -device "virtio-9p-pci,fsdev=jvfio_results,mount_tag=jvfio_results"
+)
+: >"$results/guest.conf"
+i=0
+for s in ${shares[@]+"${shares[@]}"}; do
+  mode=${s%% *} dir=${s#* } tag="share$i"; i=$((i + 1))
+  [[ $dir != *[[:space:]]* ]] || die "paths with spaces are not supported: $dir"
+  ro=; [[ $mode == rw ]] || ro=",readonly=on"
+  qemu_shares+=(-fsdev "local,id=$tag,path=$dir,security_model=none,multidevs=remap$ro"
+                -device "virtio-9p-pci,fsdev=$tag,mount_tag=$tag")
+  echo "share $tag $dir $mode" >>"$results/guest.conf"
+done
+
+# quiet + loglevel=3: only kernel errors reach the console, which is also COMMAND's output.
+# intel_iommu=on: the guest kernel defaults to the IOMMU off; without it there is no IOMMU group.
+# panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging until the timeout.
+append="console=ttyS0 quiet loglevel=3 panic=-1 intel_iommu=on"
+((verbose)) && append+=" jvfio.verbose=1"
+[[ -t 1 ]] || append+=" jvfio.onlcr=0"   # no \r\n when our stdout is a file or a pipe
+
+# TCG (this host has no /dev/kvm). -cpu max has SVM, which nested KVM (kvm_amd) needs.
+# intel-iommu: intremap=on gives interrupt remapping, which vfio_iommu_type1 wants unless told
+# allow_unsafe_interrupts; caching-mode=on makes QEMU see the guest's mappings (needed for
+# assigned or emulated DMA through the vIOMMU). kernel-irqchip=split is what intremap needs
+# under KVM; TCG ignores it, it is kept so the line also works with -accel kvm.
+qemu=(
+  qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
+  -device intel-iommu,intremap=on,caching-mode=on
+  -device edu
+  -display none -serial stdio -monitor none -no-reboot -nodefaults
+  -kernel "$kernel" -initrd "$initrd" -append "$append"
+  "${qemu_shares[@]}"
+)
+((verbose)) && log "${qemu[*]}"
+
+start=$(date +%s)
+set +e
+# --foreground: QEMU reads the terminal (serial on stdio), so it must stay in our process group.
+timeout --foreground -k 10 "$timeout_s" "${qemu[@]}"
+qrc=$?
+set -e
+elapsed=$(($(date +%s) - start))
+
+if ((verbose)) && [[ -s $results/facts ]]; then
+  sed 's/^/[nested] fact: /' "$results/facts" >&2
+fi
+if [[ -s $results/exitcode ]]; then
+  rc=$(<"$results/exitcode")
+  ((verbose)) && log "command exited $rc after ${elapsed}s in the guest"
+  exit "$rc"
+fi
+if ((qrc == 124 || qrc == 137)); then
+  log "TIMEOUT: guest killed after ${timeout_s}s (JVFIO_NESTED_TIMEOUT)"
+  exit 124
+fi
+log "guest stopped without an exit code (qemu status $qrc after ${elapsed}s); rerun with -v"
+exit 125

@@ -1,0 +1,71 @@
+package io.jvfio.vfio;
+
+import java.io.IOException;
+import java.util.Optional;
+
+import io.jvfio.sys.Mapping;
+
+/**
+ * A VFIO device, whichever backend serves it (kernel VFIO, vfio-user). Region accesses may come from
+ * several vCPU threads at once; implementations are thread-safe. Closing releases the device and every
+ * eventfd registration it holds; mappings it returned stay owned by the caller.
+ */
+public interface VfioDevice extends AutoCloseable {
+    /** The name used in error messages: the sysfs name, or the socket path. */
+    String name();
+
+    /** VFIO_DEVICE_GET_INFO. */
+    DeviceInfo info() throws IOException;
+
+    /** VFIO_DEVICE_GET_REGION_INFO, with its capability chain parsed. */
+    RegionInfo regionInfo(int region) throws IOException;
+
+    /** VFIO_DEVICE_GET_IRQ_INFO. */
+    IrqInfo irqInfo(int index) throws IOException;
+
+    /** Reads 1, 2, 4 or 8 bytes at {@code offset} of a region, little-endian, zero-extended. */
+    long read(int region, long offset, int size) throws IOException;
+
+    /** Writes the low 1, 2, 4 or 8 bytes of {@code value} at {@code offset} of a region. */
+    void write(int region, long offset, int size, long value) throws IOException;
+
+    /** Reads {@code destination.length} bytes at {@code offset} of a region. */
+    void read(int region, long offset, byte[] destination) throws IOException;
+
+    /** Writes all of {@code source} at {@code offset} of a region. */
+    void write(int region, long offset, byte[] source) throws IOException;
+
+    /**
+     * Maps {@code size} bytes at {@code offset} of a mappable region (or of one of its sparse areas)
+     * into this process, shared with the device. The caller owns the mapping.
+     */
+    Mapping map(int region, long offset, long size) throws IOException;
+
+    /** VFIO_DEVICE_SET_IRQS. The eventfds in the request stay owned by the caller. */
+    void setIrqs(IrqSet request) throws IOException;
+
+    /** VFIO_DEVICE_RESET; fails if the device does not offer reset. */
+    void reset() throws IOException;
+
+    /**
+     * Lets the device access guest memory: {@code size} bytes at I/O virtual address {@code iova} are
+     * {@code memory}'s bytes from {@code memoryOffset}. Kernel backends map by host address; vfio-user
+     * sends the memory's fd.
+     */
+    void mapDma(DmaRegion region) throws IOException;
+
+    /** Undoes a {@link #mapDma} of exactly that range. */
+    void unmapDma(long iova, long size) throws IOException;
+
+    /**
+     * The device-tree identity a platform device declares (jvfio's vfio-user extension, or sysfs
+     * {@code of_node} for kernel devices), if any.
+     */
+    default Optional<DeviceTreeIdentity> deviceTreeIdentity() throws IOException {
+        return Optional.empty();
+    }
+
+    /** Releases the device; never throws. */
+    @Override
+    void close();
+}
