@@ -1,0 +1,188 @@
+package io.jvfio.platform.irq;
+
+import org.junit.jupiter.api.Test;
+
+import static io.jvfio.platform.irq.IrqState.ACTIVE;
+import static io.jvfio.platform.irq.IrqState.INACTIVE;
+import static io.jvfio.platform.irq.IrqState.PENDING;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The scenarios of docs/irq-state-machine.md, one test each, numbered as there. */
+class IrqControllerScenarioTest {
+    private static final int A = 0;
+    private static final int B = 1;
+
+    @Test
+    void s01TriggerInjectsSwitchesFastPathOffAndArmsTimer() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.lines[A]).isTrue();
+        assertThat(rig.fastPath).isFalse();
+        assertThat(rig.timerArmed()).isTrue();
+    }
+
+    @Test
+    void s02EoiLowersLineAndUnmasksAutomaskedIrq() {
+        IrqRig rig = IrqRig.automasked(2);
+        rig.controller.trigger(A);
+        rig.controller.trappedAccess(0, 0x10, false, 0);
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[A]).isFalse();
+        assertThat(rig.unmasked).containsExactly(A);
+    }
+
+    @Test
+    void s02EoiDoesNotUnmaskAnEdgeIrq() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.unmasked).isEmpty();
+    }
+
+    @Test
+    void s03TimerAfterEoiRestoresFastPath() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.fastPath).isFalse();
+        rig.fireTimers();
+        assertThat(rig.fastPath).isTrue();
+        assertThat(rig.timerArmed()).isFalse();
+    }
+
+    @Test
+    void s04TimerWhileActiveRearmsAndKeepsFastPathOff() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+        rig.fireTimers();
+        assertThat(rig.fastPath).isFalse();
+        assertThat(rig.timerArmed()).isTrue();
+        assertThat(rig.controller.deviceCounters().timerRearms()).isEqualTo(1);
+    }
+
+    @Test
+    void s05SecondIrqWhileOneIsActiveQueuesAsPending() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        assertThat(rig.state(B)).isEqualTo(PENDING);
+        assertThat(rig.lines[B]).isFalse();
+        assertThat(rig.controller.pendingQueue()).containsExactly(B);
+    }
+
+    @Test
+    void s06EoiWithPendingIrqInjectsNextPendingWithoutRearmingTimer() {
+        IrqRig rig = IrqRig.automasked(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        int timersBefore = rig.timers.size();
+        Runnable armed = rig.timers.getFirst();
+        rig.controller.endOfInterrupt();
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[A]).isFalse();
+        assertThat(rig.unmasked).containsExactly(A);
+        assertThat(rig.state(B)).isEqualTo(ACTIVE);
+        assertThat(rig.lines[B]).isTrue();
+        assertThat(rig.controller.pendingQueue()).isEmpty();
+        assertThat(rig.fastPath).isFalse();
+        assertThat(rig.timers).hasSize(timersBefore).containsExactly(armed);
+    }
+
+    @Test
+    void s07EoiOfTheInjectedPendingIrqEndsIt() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        rig.controller.endOfInterrupt();
+        rig.controller.endOfInterrupt();
+        assertThat(rig.state(B)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[B]).isFalse();
+    }
+
+    @Test
+    void s08RetriggerOfActiveIrqIsCoalescedAndCounted() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+        rig.controller.trigger(A);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.controller.counters(A).injections()).isEqualTo(1);
+        assertThat(rig.controller.counters(A).coalesced()).isEqualTo(1);
+    }
+
+    @Test
+    void s09RetriggerOfPendingIrqStaysQueuedOnce() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        rig.controller.trigger(B);
+        assertThat(rig.state(B)).isEqualTo(PENDING);
+        assertThat(rig.lines[B]).isFalse();
+        assertThat(rig.controller.pendingQueue()).containsExactly(B);
+        rig.controller.endOfInterrupt();
+        rig.controller.endOfInterrupt();
+        assertThat(rig.controller.counters(B).injections()).isEqualTo(1);
+    }
+
+    @Test
+    void s10EoiWithNothingActiveChangesNothing() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.fastPathChanges).isEmpty();
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+    }
+
+    @Test
+    void s11ResetReturnsEverythingToRest() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        rig.controller.reset();
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.state(B)).isEqualTo(INACTIVE);
+        assertThat(rig.lines).containsExactly(false, false);
+        assertThat(rig.controller.pendingQueue()).isEmpty();
+        assertThat(rig.timerArmed()).isFalse();
+        assertThat(rig.fastPath).isTrue();
+        assertThat(rig.controller.counters(B).cancelledByReset()).isEqualTo(1);
+    }
+
+    @Test
+    void s12PreciseEoiLetsTwoIrqsBeActiveAtOnce() {
+        IrqRig rig = new IrqRig(new boolean[] {false, true},
+                new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1), new IrqSpec.Ack(0, 0x20, 2)});
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.state(B)).isEqualTo(ACTIVE);
+        assertThat(rig.lines).containsExactly(true, true);
+    }
+
+    @Test
+    void s13EachPreciseIrqEndsOnlyByItsOwnAck() {
+        IrqRig rig = new IrqRig(new boolean[] {false, true},
+                new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1), new IrqSpec.Ack(0, 0x20, 2)});
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        rig.controller.trappedAccess(0, 0x0, false, 0);
+        rig.controller.trappedAccess(0, 0x20, true, 0);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.state(B)).isEqualTo(ACTIVE);
+        rig.controller.trappedAccess(0, 0x20, true, 2);
+        assertThat(rig.state(B)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[B]).isFalse();
+        assertThat(rig.unmasked).containsExactly(B);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        rig.controller.trappedAccess(0, 0x20, true, 1);
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+    }
+
+    @Test
+    void timerAfterLastPreciseAckRestoresFastPath() {
+        IrqRig rig = new IrqRig(new boolean[] {false}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
+        rig.controller.trigger(A);
+        rig.controller.trappedAccess(0, 0x20, true, 1);
+        rig.fireTimers();
+        assertThat(rig.fastPath).isTrue();
+    }
+}

@@ -1,0 +1,81 @@
+package io.jvfio.sys;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.jvfio.sys.testing.Resources;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FdTest {
+    @Test
+    void openMissingFileNamesPathAndErrno() {
+        assertThatThrownBy(() -> Fd.open("/nonexistent/jvfio", Libc.O_RDONLY))
+                .isInstanceOf(ErrnoException.class)
+                .hasMessage("open /nonexistent/jvfio failed: No such file or directory (ENOENT)")
+                .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void ioctlOnBadFdReportsEbadf() {
+        assertThatThrownBy(() -> Libc.ioctl(-1, 0xAE00, 0, "KVM_GET_API_VERSION"))
+                .isInstanceOf(ErrnoException.class)
+                .hasMessage("KVM_GET_API_VERSION failed: Bad file descriptor (EBADF)");
+    }
+
+    @Test
+    void errnoIsCapturedPerThread() throws Exception {
+        Thread other = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < 1000; i++) {
+                try {
+                    Libc.ioctl(-1, 0, 0, "x");
+                } catch (ErrnoException e) {
+                    assertThat(e.errno()).isEqualTo(Errno.EBADF);
+                }
+            }
+        });
+        for (int i = 0; i < 1000; i++) {
+            assertThatThrownBy(() -> Fd.open("/nonexistent/jvfio", Libc.O_RDONLY))
+                    .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOENT));
+        }
+        other.join();
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseFails() throws Exception {
+        int before = Resources.openFds();
+        Fd fd = Fd.open("/dev/null", Libc.O_RDONLY);
+        assertThat(Resources.openFds()).isEqualTo(before + 1);
+        fd.close();
+        fd.close();
+        assertThat(Resources.openFds()).isEqualTo(before);
+        assertThatThrownBy(fd::get).isInstanceOf(IllegalStateException.class).hasMessageContaining("/dev/null is closed");
+    }
+
+    @Test
+    void preadAndPwriteUseTheGivenOffset(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("data");
+        Files.write(file, new byte[16]);
+        try (Fd fd = Fd.open(file.toString(), Libc.O_RDWR)) {
+            fd.pwrite(ByteBuffer.wrap(new byte[] {1, 2, 3}), 5);
+            ByteBuffer direct = ByteBuffer.allocateDirect(4);
+            assertThat(fd.pread(direct, 4)).isEqualTo(4);
+            direct.flip();
+            assertThat(new byte[] {direct.get(), direct.get(), direct.get(), direct.get()}).containsExactly(0, 1, 2, 3);
+        }
+        assertThat(Files.readAllBytes(file)[7]).isEqualTo((byte) 3);
+    }
+
+    @Test
+    void duplicateIsIndependentOfTheOriginal() throws Exception {
+        try (Fd fd = Fd.open("/dev/null", Libc.O_RDONLY); Fd copy = fd.duplicate()) {
+            assertThat(copy.get()).isNotEqualTo(fd.get());
+            fd.close();
+            assertThat(copy.isOpen()).isTrue();
+        }
+    }
+}

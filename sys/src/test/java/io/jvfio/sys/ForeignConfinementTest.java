@@ -1,0 +1,35 @@
+package io.jvfio.sys;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** java.lang.foreign stays in sys: every other module speaks in typed objects. */
+class ForeignConfinementTest {
+    @Test
+    void noModuleButSysImportsJavaLangForeign() throws IOException {
+        Path root = Path.of(System.getProperty("user.dir")).getParent();
+        List<Path> offenders;
+        try (Stream<Path> files = Files.walk(root)) {
+            offenders = files
+                    .filter(p -> p.toString().endsWith(".java"))
+                    .filter(p -> p.toString().contains("/src/main/java/"))
+                    .filter(p -> !root.relativize(p).startsWith("sys"))
+                    .filter(p -> {
+                        try {
+                            return Files.readString(p).contains("java.lang.foreign");
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .toList();
+        }
+        assertThat(offenders).as("main sources outside sys that use java.lang.foreign").isEmpty();
+    }
+}

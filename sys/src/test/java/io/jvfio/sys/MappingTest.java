@@ -1,0 +1,49 @@
+package io.jvfio.sys;
+
+import io.jvfio.sys.testing.Resources;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MappingTest {
+    @Test
+    void twoMappingsOfOneMemfdShareBytes() throws Exception {
+        try (Fd memory = MemFd.create("shared", 8192);
+             Mapping first = Mapping.map(memory, 0, 8192, true, "first");
+             Mapping second = Mapping.map(memory, 4096, 4096, true, "second")) {
+            first.putLong(4096 + 8, 0x1122334455667788L);
+            assertThat(second.getLong(8)).isEqualTo(0x1122334455667788L);
+            assertThat(second.read(8, 1)).isEqualTo(0x88);
+            assertThat(second.read(8, 2)).isEqualTo(0x7788);
+            assertThat(second.read(8, 4)).isEqualTo(0x55667788L);
+        }
+    }
+
+    @Test
+    void unalignedAccessesAreLittleEndian() throws Exception {
+        try (Mapping mapping = Mapping.anonymous(4096, "scratch")) {
+            mapping.write(3, 4, 0xAABBCCDDL);
+            assertThat(mapping.getByte(3)).isEqualTo((byte) 0xDD);
+            assertThat(mapping.read(3, 4)).isEqualTo(0xAABBCCDDL);
+        }
+    }
+
+    @Test
+    void accessAfterCloseFailsAndTheRangeIsUnmapped() throws Exception {
+        int before = Resources.mappings();
+        Mapping mapping = Mapping.anonymous(1 << 20, "scratch");
+        mapping.putInt(0, 1);
+        mapping.close();
+        mapping.close();
+        assertThat(Resources.mappings()).isLessThanOrEqualTo(before);
+        assertThatThrownBy(() -> mapping.getInt(0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void badAccessSizeIsRefused() throws Exception {
+        try (Mapping mapping = Mapping.anonymous(4096, "scratch")) {
+            assertThatThrownBy(() -> mapping.read(0, 3)).hasMessage("access size 3 is not 1, 2, 4 or 8");
+        }
+    }
+}
