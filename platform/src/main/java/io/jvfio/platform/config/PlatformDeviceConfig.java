@@ -1,0 +1,34 @@
+package io.jvfio.platform.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A validated VFIO platform device configuration. Property names and defaults are QEMU's
+ * ({@code x-no-mmap=off}, {@code mmap-timeout-ms=1100}, {@code x-irqfd=on}); the rest are jvfio's.
+ *
+ * @param id            the device's name in reports and errors ({@code id=}), defaulting to the source
+ * @param compat        the device-tree compatible string; fixed by subtypes, else from the device
+ * @param preciseEoi    use the IRQ acks a device declares ({@code x-precise-eoi}, default on)
+ * @param replyTimeout  how long a vfio-user request may wait for its reply ({@code x-reply-timeout-ms})
+ */
+public record PlatformDeviceConfig(DeviceType type, DeviceSource source, String id, boolean noMmap,
+                                   Duration mmapTimeout, boolean irqfd, Optional<String> compat,
+                                   IommufdMode iommufd, boolean preciseEoi, Duration replyTimeout) {
+    public static final Duration DEFAULT_MMAP_TIMEOUT = Duration.ofMillis(1100);
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(5);
+
+    /** The configuration of {@code type} with every default, for {@code source}. */
+    public static PlatformDeviceConfig defaults(DeviceType type, DeviceSource source) {
+        return new PlatformDeviceConfig(type, source, defaultId(source), false, DEFAULT_MMAP_TIMEOUT, true,
+                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT);
+    }
+
+    static String defaultId(DeviceSource source) {
+        return switch (source) {
+            case DeviceSource.Host host -> host.name();
+            case DeviceSource.SysfsDevice sysfs -> sysfs.path().getFileName().toString();
+            case DeviceSource.Socket socket -> socket.path().getFileName().toString();
+        };
+    }
+}
