@@ -43,7 +43,7 @@ if ((${#need_pkgs[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 busybox=/bin/busybox
-"$busybox" --list | grep -qx cpio || die "$busybox has no cpio applet"
+grep -qx cpio <<<"$("$busybox" --list)" || die "$busybox has no cpio applet"
 
 # --- 2. the kernel ----------------------------------------------------------------------------
 # The unsigned flavour is the same kernel without the secure-boot signature wrapper; it is what

@@ -11,6 +11,8 @@
 #   --share-rw DIR       mount host DIR at the same path, writable: writes reach the host
 #   --overlay DIR        mount host DIR at the same path with a tmpfs overlay: the guest may
 #                        write (e.g. Maven's target/), the writes vanish at power-off
+#   -e, --env NAME=VALUE set a variable for COMMAND (the guest starts from a clean environment;
+#                        only JAVA_HOME and MAVEN_OPTS are passed through when set)
 #   -v, --verbose        show module loading and the guest facts (edu BDF, IOMMU group, ...)
 # COMMAND runs in the caller's working directory when that exists inside (it does unless it
 # is under /tmp, which is the guest's own tmpfs). It also sees JVFIO_NESTED=1 and
@@ -22,6 +24,7 @@
 #   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
 #   JVFIO_NESTED_MEM      guest RAM (default 3G)
 #   JVFIO_NESTED_SMP      guest vCPUs (default 2)
+#   JVFIO_NESTED_KERNEL_PKG  boot this prepared kernel package instead of the last one prepare.sh made
 #   JVFIO_NESTED_RESULTS  keep the results dir (facts, exitcode) here instead of a temp dir
 # Exit status: COMMAND's, or 124 on timeout, or 125 when the guest died before COMMAND finished.
 set -euo pipefail
@@ -37,12 +40,18 @@ die() { printf '[nested] ERROR: %s\n' "$*" >&2; exit 125; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -n 's/^# \{0,1\}//p' >&2; exit 125; }
 
 shares=()   # "MODE DIR"
+envs=()     # "NAME=VALUE"
+for name in JAVA_HOME MAVEN_OPTS; do
+  [[ -n ${!name:-} ]] && envs+=("$name=${!name}")
+done
 verbose=0
 while (($#)); do
   case $1 in
     --share)    shares+=("ro $(realpath -e "$2")"); shift 2 ;;
     --share-rw) shares+=("rw $(realpath -e "$2")"); shift 2 ;;
     --overlay)  shares+=("overlay $(realpath -e "$2")"); shift 2 ;;
+    -e|--env)   [[ $2 == [A-Za-z_]*=* ]] || die "--env wants NAME=VALUE, got $2"
+                envs+=("$2"); shift 2 ;;
     -v|--verbose) verbose=1; shift ;;
     --) shift; break ;;
     -h|--help) usage ;;
@@ -51,14 +60,15 @@ while (($#)); do
 done
 (($#)) || usage
 
-kernel="$cache/current/vmlinuz"
-initrd="$cache/current/initramfs.cpio.gz"
+kdir="$cache/${JVFIO_NESTED_KERNEL_PKG:-current}"
+kernel="$kdir/vmlinuz"
+initrd="$kdir/initramfs.cpio.gz"
 [[ -r $kernel && -r $initrd ]] || die "no guest kernel in $cache; run tools/nested/prepare.sh first"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run tools/nested/prepare.sh"
 
 if [[ -n ${JVFIO_NESTED_RESULTS:-} ]]; then
   results=$(realpath -m "$JVFIO_NESTED_RESULTS"); mkdir -p "$results"
-  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf}
+  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log}
 else
   results=$(mktemp -d "${TMPDIR:-/tmp}/jvfio-nested.XXXXXX")
   trap 'rm -rf "$results"' EXIT
@@ -67,6 +77,7 @@ fi
 # The command, quoted for the guest's bash (the host's /bin/bash seen through 9p).
 {
   echo 'set -u'
+  for e in ${envs[@]+"${envs[@]}"}; do printf 'export %q\n' "$e"; done
   printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
   printf '%q ' "$@"; echo
 } >"$results/cmd.sh"
@@ -91,7 +102,8 @@ for s in ${shares[@]+"${shares[@]}"}; do
   echo "share $tag $dir $mode" >>"$results/guest.conf"
 done
 
-# quiet + loglevel=3: only kernel errors reach the console, which is also COMMAND's output.
+# The kernel console is ttyS0, logged to console.log (shown with -v or when the guest dies);
+# COMMAND talks to ttyS1, which is our stdio. loglevel=3 keeps the log to errors.
 # intel_iommu=on: the guest kernel defaults to the IOMMU off; without it there is no IOMMU group.
 # panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging until the timeout.
 append="console=ttyS0 quiet loglevel=3 panic=-1 intel_iommu=on"
@@ -107,7 +119,7 @@ qemu=(
   qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
   -device intel-iommu,intremap=on,caching-mode=on
   -device edu
-  -display none -serial stdio -monitor none -no-reboot -nodefaults
+  -display none -serial "file:$results/console.log" -serial stdio -monitor none -no-reboot -nodefaults
   -kernel "$kernel" -initrd "$initrd" -append "$append"
   "${qemu_shares[@]}"
 )
@@ -121,6 +133,9 @@ qrc=$?
 set -e
 elapsed=$(($(date +%s) - start))
 
+if ((verbose)) && [[ -s $results/console.log ]]; then
+  sed 's/^/[nested] console: /' "$results/console.log" >&2
+fi
 if ((verbose)) && [[ -s $results/facts ]]; then
   sed 's/^/[nested] fact: /' "$results/facts" >&2
 fi
@@ -133,5 +148,6 @@ if ((qrc == 124 || qrc == 137)); then
   log "TIMEOUT: guest killed after ${timeout_s}s (JVFIO_NESTED_TIMEOUT)"
   exit 124
 fi
-log "guest stopped without an exit code (qemu status $qrc after ${elapsed}s); rerun with -v"
+((verbose)) || tail -n 40 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
+log "guest stopped without an exit code (qemu status $qrc after ${elapsed}s)"
 exit 125
