@@ -1,0 +1,152 @@
+package io.jvfio.vfio.kernel;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import io.jvfio.vfio.kernel.DiscoveryException.Problem;
+
+/**
+ * Finds a host device in sysfs the way the seed does, from a name ({@code host=NAME}, looked up under
+ * {@code <sysfs>/bus/<bus>/devices/}) or a path ({@code sysfsdev=PATH}), and checks that the name has no
+ * {@code /}, the device exists, and it has an {@code iommu_group} link whose name is a number. Each
+ * failure is a {@link DiscoveryException} naming the path it looked at. The sysfs root is a parameter so
+ * that the same code runs against a directory tree built by a test.
+ */
+public final class SysfsDiscovery {
+    public static final Path DEFAULT_SYSFS_ROOT = Path.of("/sys");
+    public static final String PLATFORM_BUS = "platform";
+
+    private final Path sysfsRoot;
+
+    public SysfsDiscovery(Path sysfsRoot) {
+        this.sysfsRoot = sysfsRoot;
+    }
+
+    public SysfsDiscovery() {
+        this(DEFAULT_SYSFS_ROOT);
+    }
+
+    public Path sysfsRoot() {
+        return sysfsRoot;
+    }
+
+    /** {@code host=NAME}: a platform device. */
+    public SysfsDevice byHost(String name) throws DiscoveryException {
+        return byHost(PLATFORM_BUS, name);
+    }
+
+    /** {@code NAME} on a bus ({@code platform}, {@code pci}, {@code amba}...). */
+    public SysfsDevice byHost(String bus, String name) throws DiscoveryException {
+        checkName(name);
+        return inspect(name, devicePath(bus, name));
+    }
+
+    /** {@code sysfsdev=PATH}: the device's sysfs directory, named by its last path element. */
+    public SysfsDevice bySysfsPath(Path sysfsdev) throws DiscoveryException {
+        Path fileName = sysfsdev.normalize().getFileName();
+        String name = fileName == null ? sysfsdev.toString() : fileName.toString();
+        return inspect(name, sysfsdev);
+    }
+
+    /** Where a named device of a bus lives: {@code <sysfs>/bus/<bus>/devices/<name>}. */
+    public Path devicePath(String bus, String name) {
+        return sysfsRoot.resolve("bus").resolve(bus).resolve("devices").resolve(name);
+    }
+
+    static void checkName(String name) throws DiscoveryException {
+        if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+            throw new DiscoveryException(name, Problem.INVALID_NAME, null,
+                    "host name '" + name + "' is not a device name (it must be non-empty and contain no '/')");
+        }
+    }
+
+    private static SysfsDevice inspect(String name, Path path) throws DiscoveryException {
+        if (!Files.isDirectory(path)) {
+            throw new DiscoveryException(name, Problem.NO_DEVICE, path, "no such host device: " + path + " does not exist");
+        }
+        Path realPath;
+        try {
+            realPath = path.toRealPath();
+        } catch (IOException e) {
+            throw new DiscoveryException(name, Problem.NO_DEVICE, path, "cannot resolve host device " + path + ": " + e);
+        }
+        Path groupLink = path.resolve("iommu_group");
+        if (!Files.isSymbolicLink(groupLink) && !Files.exists(groupLink, LinkOption.NOFOLLOW_LINKS)) {
+            throw new DiscoveryException(name, Problem.NO_IOMMU_GROUP, groupLink,
+                    "no iommu_group for device: " + groupLink + " does not exist (is an IOMMU present and enabled?)");
+        }
+        int group = groupNumber(name, groupLink);
+        return new SysfsDevice(name, path, realPath, group, vfioCdev(path), compatible(path));
+    }
+
+    private static int groupNumber(String name, Path groupLink) throws DiscoveryException {
+        Path target;
+        try {
+            target = Files.isSymbolicLink(groupLink) ? Files.readSymbolicLink(groupLink) : groupLink.toRealPath();
+        } catch (IOException e) {
+            throw new DiscoveryException(name, Problem.BAD_IOMMU_GROUP, groupLink, "cannot read " + groupLink + ": " + e);
+        }
+        Path last = target.getFileName();
+        String groupName = last == null ? "" : last.toString();
+        try {
+            int group = Integer.parseInt(groupName);
+            if (group < 0) {
+                throw new NumberFormatException();
+            }
+            return group;
+        } catch (NumberFormatException e) {
+            throw new DiscoveryException(name, Problem.BAD_IOMMU_GROUP, groupLink,
+                    "cannot parse the iommu group number of " + groupLink + " -> " + target + ": '" + groupName
+                            + "' is not a number");
+        }
+    }
+
+    /** The device's VFIO cdev name from {@code vfio-dev/} (e.g. {@code vfio0}), if it is bound and the kernel has cdevs. */
+    private static Optional<String> vfioCdev(Path path) {
+        Path dir = path.resolve("vfio-dev");
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "vfio*")) {
+            entries.forEach(p -> names.add(p.getFileName().toString()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return names.stream().sorted().findFirst();
+    }
+
+    /** {@code of_node/compatible}: NUL-separated strings. */
+    private static List<String> compatible(Path path) {
+        Path file = path.resolve("of_node").resolve("compatible");
+        if (!Files.isRegularFile(file)) {
+            return List.of();
+        }
+        try {
+            return parseCompatible(Files.readAllBytes(file));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    static List<String> parseCompatible(byte[] bytes) {
+        List<String> strings = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == 0) {
+                if (i > start) {
+                    strings.add(new String(bytes, start, i - start, StandardCharsets.UTF_8));
+                }
+                start = i + 1;
+            }
+        }
+        return strings;
+    }
+}

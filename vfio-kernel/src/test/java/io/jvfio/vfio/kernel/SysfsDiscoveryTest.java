@@ -1,0 +1,142 @@
+package io.jvfio.vfio.kernel;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import io.jvfio.vfio.kernel.DiscoveryException.Problem;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SysfsDiscoveryTest {
+    @TempDir
+    Path root;
+    FakeSysfs sysfs;
+    SysfsDiscovery discovery;
+
+    @BeforeEach
+    void setUp() {
+        sysfs = new FakeSysfs(root);
+        discovery = new SysfsDiscovery(root);
+    }
+
+    @Test
+    void hostNameFindsPlatformDeviceWithGroupCdevAndCompatible() throws Exception {
+        Path dir = sysfs.xgmac();
+
+        SysfsDevice device = discovery.byHost("fff51000.ethernet");
+
+        assertThat(device.name()).isEqualTo("fff51000.ethernet");
+        assertThat(device.path()).isEqualTo(root.resolve("bus/platform/devices/fff51000.ethernet"));
+        assertThat(device.realPath()).isEqualTo(dir.toRealPath());
+        assertThat(device.iommuGroup()).isEqualTo(7);
+        assertThat(device.vfioCdev()).contains("vfio0");
+        assertThat(device.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac");
+        assertThat(device.deviceTreeIdentity()).hasValueSatisfying(id ->
+                assertThat(id.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac"));
+    }
+
+    @Test
+    void sysfsdevPathFindsTheSameDeviceAsTheHostName() throws Exception {
+        sysfs.xgmac();
+
+        SysfsDevice byPath = discovery.bySysfsPath(root.resolve("bus/platform/devices/fff51000.ethernet"));
+        SysfsDevice byRealPath = discovery.bySysfsPath(root.resolve("devices/platform/fff51000.ethernet"));
+
+        assertThat(byPath.name()).isEqualTo("fff51000.ethernet");
+        assertThat(byRealPath.realPath()).isEqualTo(byPath.realPath()).isEqualTo(discovery.byHost("fff51000.ethernet").realPath());
+    }
+
+    @Test
+    void pciDeviceIsFoundOnThePciBusWithoutOfNode() throws Exception {
+        Path dev = sysfs.device("pci", "0000:00:01.0");
+        sysfs.iommuGroup(dev, "1");
+
+        SysfsDevice device = discovery.byHost("pci", "0000:00:01.0");
+
+        assertThat(device.iommuGroup()).isEqualTo(1);
+        assertThat(device.vfioCdev()).isEmpty();
+        assertThat(device.compatible()).isEmpty();
+        assertThat(device.deviceTreeIdentity()).isEmpty();
+    }
+
+    @Test
+    void hostNameWithSlashIsRejectedBeforeLookingAnywhere() {
+        assertThatThrownBy(() -> discovery.byHost("../../etc"))
+                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
+                .hasMessage("vfio ../../etc: host name '../../etc' is not a device name (it must be non-empty and contain no '/')");
+    }
+
+    @Test
+    void missingDeviceIsReportedWithThePathLookedAt() {
+        Path expected = root.resolve("bus/platform/devices/fff51000.ethernet");
+
+        assertThatThrownBy(() -> discovery.byHost("fff51000.ethernet"))
+                .isInstanceOfSatisfying(DiscoveryException.class, e -> {
+                    assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE);
+                    assertThat(e.path()).isEqualTo(expected);
+                })
+                .hasMessage("vfio fff51000.ethernet: no such host device: " + expected + " does not exist");
+    }
+
+    @Test
+    void missingSysfsdevIsReportedWithItsPath() {
+        Path missing = root.resolve("devices/platform/nothing.here");
+
+        assertThatThrownBy(() -> discovery.bySysfsPath(missing))
+                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE))
+                .hasMessageContaining(missing.toString());
+    }
+
+    @Test
+    void deviceWithoutIommuGroupIsReported() throws Exception {
+        sysfs.device("platform", "fff51000.ethernet");
+        Path link = root.resolve("bus/platform/devices/fff51000.ethernet/iommu_group");
+
+        assertThatThrownBy(() -> discovery.byHost("fff51000.ethernet"))
+                .isInstanceOfSatisfying(DiscoveryException.class, e -> {
+                    assertThat(e.problem()).isEqualTo(Problem.NO_IOMMU_GROUP);
+                    assertThat(e.path()).isEqualTo(link);
+                })
+                .hasMessageContaining("no iommu_group for device: " + link + " does not exist");
+    }
+
+    @Test
+    void iommuGroupWhoseNameIsNotANumberIsReported() throws Exception {
+        Path dev = sysfs.device("platform", "fff51000.ethernet");
+        sysfs.iommuGroup(dev, "seven");
+
+        assertThatThrownBy(() -> discovery.byHost("fff51000.ethernet"))
+                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.BAD_IOMMU_GROUP))
+                .hasMessageContaining("cannot parse the iommu group number of")
+                .hasMessageContaining("iommu_group")
+                .hasMessageContaining("'seven' is not a number");
+    }
+
+    @Test
+    void danglingIommuGroupLinkStillYieldsItsNumber() throws Exception {
+        Path dev = sysfs.device("platform", "fff51000.ethernet");
+        Files.createSymbolicLink(dev.resolve("iommu_group"), Path.of("../../../kernel/iommu_groups/12"));
+
+        assertThat(discovery.byHost("fff51000.ethernet").iommuGroup()).isEqualTo(12);
+    }
+
+    @Test
+    void compatibleStringsAreSplitAtNuls() {
+        assertThat(SysfsDiscovery.parseCompatible("a,b\0c\0".getBytes())).isEqualTo(List.of("a,b", "c"));
+        assertThat(SysfsDiscovery.parseCompatible("only".getBytes())).isEqualTo(List.of("only"));
+        assertThat(SysfsDiscovery.parseCompatible(new byte[0])).isEmpty();
+    }
+
+    @Test
+    void deviceTreeIdentityIsEmptyWithoutCompatible() throws IOException {
+        assertThat(new SysfsDevice("x", root, root, 1, Optional.empty(), List.of()).deviceTreeIdentity()).isEmpty();
+    }
+}
