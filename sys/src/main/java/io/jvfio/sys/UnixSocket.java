@@ -34,6 +34,7 @@ public final class UnixSocket implements AutoCloseable {
     private static final int SO_SNDTIMEO = 21;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_WAITALL = 0x100;
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
@@ -210,12 +211,24 @@ public final class UnixSocket implements AutoCloseable {
                 sendHeader.set(ADDRESS, MSG_CONTROL, sendControl);
                 sendHeader.set(JAVA_LONG, MSG_CONTROLLEN, cmsgSpace(fds.length));
             }
-            long sent = Libc.sendmsg(fd.get(), sendHeader, MSG_NOSIGNAL);
+            long sent = sendInterruptibly(sendHeader);
             if (sent < total) {
                 sendRemainder(parts, sent);
             }
         } finally {
             sendLock.unlock();
+        }
+    }
+
+    private long sendInterruptibly(MemorySegment header) throws ErrnoException {
+        while (true) {
+            try {
+                return Libc.sendmsg(fd.get(), header, MSG_NOSIGNAL);
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EINTR) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -235,7 +248,7 @@ public final class UnixSocket implements AutoCloseable {
                 sendHeader.fill((byte) 0);
                 sendHeader.set(ADDRESS, MSG_IOV, sendIov);
                 sendHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
-                long n = Libc.sendmsg(fd.get(), sendHeader, MSG_NOSIGNAL);
+                long n = sendInterruptibly(sendHeader);
                 if (n == sendIov.get(JAVA_LONG, 8)) {
                     break;
                 }
@@ -257,31 +270,60 @@ public final class UnixSocket implements AutoCloseable {
     /**
      * One recvmsg into {@code destination}'s remaining space, accepting at most {@code maxFds} fds.
      * Advances the buffer's position by the bytes received (0: the peer closed). Fds beyond
-     * {@code maxFds}, or a truncated control message, close every received fd and fail with EPROTO,
-     * naming the count.
+     * {@code maxFds}, or a truncated control message (MSG_CTRUNC), make every fd of this receive be
+     * closed: the result then has no fds and says how many were refused, so the caller can still
+     * consume the bytes and answer the peer. EINTR is retried.
      */
     public Received receive(ByteBuffer destination, int maxFds) throws ErrnoException {
+        return receive(destination, maxFds, 0);
+    }
+
+    /**
+     * Like {@link #receive} but never blocks: returns {@code null} when nothing is waiting
+     * (MSG_DONTWAIT), a result with 0 bytes when the peer closed.
+     */
+    public Received receiveIfReady(ByteBuffer destination, int maxFds) throws ErrnoException {
+        try {
+            return receive(destination, maxFds, MSG_DONTWAIT);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EAGAIN) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private Received receive(ByteBuffer destination, int maxFds, int flags) throws ErrnoException {
         receiveLock.lock();
         try {
             MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
-            receiveIov.set(ADDRESS, 0, target);
-            receiveIov.set(JAVA_LONG, 8, target.byteSize());
-            receiveHeader.fill((byte) 0);
-            receiveHeader.set(ADDRESS, MSG_IOV, receiveIov);
-            receiveHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
-            receiveHeader.set(ADDRESS, MSG_CONTROL, receiveControl);
-            receiveHeader.set(JAVA_LONG, MSG_CONTROLLEN, receiveControl.byteSize());
-            long n = Libc.recvmsg(fd.get(), receiveHeader, MSG_CMSG_CLOEXEC);
+            long n;
+            while (true) {
+                receiveIov.set(ADDRESS, 0, target);
+                receiveIov.set(JAVA_LONG, 8, target.byteSize());
+                receiveHeader.fill((byte) 0);
+                receiveHeader.set(ADDRESS, MSG_IOV, receiveIov);
+                receiveHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
+                receiveHeader.set(ADDRESS, MSG_CONTROL, receiveControl);
+                receiveHeader.set(JAVA_LONG, MSG_CONTROLLEN, receiveControl.byteSize());
+                try {
+                    n = Libc.recvmsg(fd.get(), receiveHeader, MSG_CMSG_CLOEXEC | flags);
+                    break;
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.EINTR) {
+                        throw e;
+                    }
+                }
+            }
             List<Fd> fds = collectFds();
             boolean truncated = (receiveHeader.get(JAVA_INT, MSG_FLAGS) & MSG_CTRUNC) != 0;
+            destination.position(destination.position() + (int) n);
             if (truncated || fds.size() > maxFds) {
                 int count = fds.size();
                 fds.forEach(Fd::close);
-                throw new ErrnoException("recvmsg: " + (truncated ? "truncated fd list" : count + " fds where at most "
-                        + maxFds + " are allowed"), Errno.EPROTO);
+                return new Received((int) n, List.of(), count, truncated);
             }
-            destination.position(destination.position() + (int) n);
-            return new Received((int) n, fds);
+            return new Received((int) n, fds, 0, false);
         } finally {
             receiveLock.unlock();
         }
@@ -319,7 +361,15 @@ public final class UnixSocket implements AutoCloseable {
             MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
             long done = 0;
             while (done < target.byteSize()) {
-                long n = Libc.recv(fd.get(), target.asSlice(done), target.byteSize() - done, MSG_WAITALL);
+                long n;
+                try {
+                    n = Libc.recv(fd.get(), target.asSlice(done), target.byteSize() - done, MSG_WAITALL);
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.EINTR) {
+                        continue;
+                    }
+                    throw e;
+                }
                 if (n == 0) {
                     if (done == 0) {
                         return false;
@@ -359,8 +409,21 @@ public final class UnixSocket implements AutoCloseable {
         return "UnixSocket[" + description + "]";
     }
 
-    /** What one receive got: the byte count and the fds, which the caller now owns. */
-    public record Received(int bytes, List<Fd> fds) {
+    /**
+     * What one receive got: the byte count and the fds, which the caller now owns. When the peer sent
+     * more fds than allowed, or the control data was truncated, {@code fds} is empty,
+     * {@code refusedFds} counts the fds that were closed and {@code controlTruncated} tells MSG_CTRUNC.
+     */
+    public record Received(int bytes, List<Fd> fds, int refusedFds, boolean controlTruncated) {
+        public Received(int bytes, List<Fd> fds) {
+            this(bytes, fds, 0, false);
+        }
+
+        /** Whether fds arrived that were closed instead of handed over. */
+        public boolean refused() {
+            return refusedFds > 0 || controlTruncated;
+        }
+
         /** Closes every fd that was not taken. */
         public void closeFds() {
             fds.forEach(Fd::close);

@@ -1,0 +1,296 @@
+package io.jvfio.vfiouser;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Poller;
+import io.jvfio.sys.UnixSocket;
+
+/**
+ * One vfio-user connection's byte stream: sends each message with its fds in one sendmsg, and reads
+ * messages back with as few recvmsg calls as the stream allows (one per message when the peer sends
+ * whole messages). Received fds belong to the message whose bytes they came with: the kernel ends a
+ * read right after the data segment that carried them.
+ *
+ * <p>One thread receives at a time; sends may come from any thread.
+ */
+public final class Channel implements AutoCloseable {
+    private static final int INITIAL_BUFFER = 64 * 1024;
+
+    private final UnixSocket socket;
+    private final int maxMessageSize;
+    private final int maxFds;
+    private final int partialTimeoutMillis;
+    private final ReentrantLock sendLock = new ReentrantLock();
+    private ByteBuffer sendBuffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
+
+    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
+    private int start;
+    private int end;
+    /** Stream offset of buffer index 0. */
+    private long base;
+    private boolean endOfStream;
+    private final ArrayDeque<FdBatch> batches = new ArrayDeque<>();
+
+    private record FdBatch(long chunkEnd, List<Fd> fds, int refused) {
+    }
+
+    /** A received message: its header, its payload or why it could not be decoded, and its fds. */
+    public record Incoming(Header header, Payload payload, ProtocolException error, List<Fd> fds, int refusedFds) {
+        public void closeFds() {
+            fds.forEach(Fd::close);
+        }
+    }
+
+    /**
+     * @param maxMessageSize the largest message accepted, header included
+     * @param maxFds the most fds accepted with one message
+     * @param partialTimeoutMillis how long the rest of a started message may take to arrive
+     */
+    public Channel(UnixSocket socket, int maxMessageSize, int maxFds, int partialTimeoutMillis) {
+        this.socket = socket;
+        this.maxMessageSize = maxMessageSize;
+        this.maxFds = maxFds;
+        this.partialTimeoutMillis = partialTimeoutMillis > 0 ? partialTimeoutMillis : 1000;
+    }
+
+    public UnixSocket socket() {
+        return socket;
+    }
+
+    /** Sends one message, header and payload and fds, in one sendmsg. */
+    public void send(int msgId, int command, int flags, int error, Payload payload, int[] fds) throws ErrnoException {
+        sendLock.lock();
+        try {
+            int size = Header.SIZE + payload.encodedSize();
+            if (sendBuffer.capacity() < size) {
+                sendBuffer = ByteBuffer.allocateDirect(Math.max(size, sendBuffer.capacity() * 2)).order(Codec.ORDER);
+            }
+            sendBuffer.clear();
+            new Header(msgId, command, size, flags, error).encodeTo(sendBuffer);
+            payload.encodeTo(sendBuffer);
+            sendBuffer.flip();
+            socket.send(new ByteBuffer[] {sendBuffer}, fds);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** Sends an error reply: the header alone with ERROR and the errno. */
+    public void sendError(int msgId, int command, int errno) throws ErrnoException {
+        send(msgId & 0xFFFF, command & 0xFFFF, Header.TYPE_REPLY | Header.ERROR, errno, Payload.Empty.INSTANCE,
+                new int[0]);
+    }
+
+    /** Whether a receive would find a message without reading the socket. */
+    public boolean hasBuffered() {
+        return end > start;
+    }
+
+    /** Whether the socket has bytes (or a hang-up) waiting, within {@code timeoutMillis}. */
+    public boolean readable(int timeoutMillis) throws ErrnoException {
+        return hasBuffered() || Poller.readable(socket.fd(), timeoutMillis);
+    }
+
+    /**
+     * Reads the next message; blocks for its first byte as long as the socket's receive timeout
+     * allows (EAGAIN when it expires), then at most the partial timeout for the rest. Returns null
+     * when the peer closed between messages.
+     *
+     * @throws FramingException when the stream held no well-formed message; its bytes are dropped
+     */
+    public Incoming receive() throws IOException {
+        while (true) {
+            int available = end - start;
+            if (available >= Header.SIZE) {
+                Header header;
+                try {
+                    header = Header.decode(buffer.duplicate().order(Codec.ORDER).position(start).limit(start + Header.SIZE));
+                } catch (ProtocolException e) {
+                    int msgId = Short.toUnsignedInt(buffer.getShort(start));
+                    int command = Short.toUnsignedInt(buffer.getShort(start + 2));
+                    dropEverything();
+                    throw new FramingException(e.getMessage(), e.errno(), msgId, command);
+                }
+                long size = Integer.toUnsignedLong(header.size());
+                if (size > maxMessageSize) {
+                    skip(size);
+                    throw new FramingException("message of " + size + " bytes exceeds the limit of " + maxMessageSize
+                            + " (max_data_xfer_size + headers)", Errno.E2BIG, header.msgId(), header.command());
+                }
+                if (available >= size) {
+                    return take(header, (int) size);
+                }
+                makeRoom((int) size);
+            } else {
+                makeRoom(Header.SIZE);
+            }
+            if (endOfStream) {
+                return endOfStreamMidway(available);
+            }
+            if (available > 0 && !Poller.readable(socket.fd(), partialTimeoutMillis)) {
+                int msgId = available >= 2 ? Short.toUnsignedInt(buffer.getShort(start)) : -1;
+                int command = available >= 4 ? Short.toUnsignedInt(buffer.getShort(start + 2)) : -1;
+                String message = available < Header.SIZE
+                        ? "short header: " + available + " of " + Header.SIZE + " bytes"
+                        : "incomplete message: " + available + " of " + Integer.toUnsignedString(buffer.getInt(start + 4))
+                                + " bytes";
+                dropEverything();
+                throw new FramingException(message + " arrived within " + partialTimeoutMillis + " ms", Errno.EINVAL,
+                        msgId, command);
+            }
+            if (!readMore(false)) {
+                if (available == 0) {
+                    return null;
+                }
+                return endOfStreamMidway(available);
+            }
+        }
+    }
+
+    private Incoming endOfStreamMidway(int available) throws ErrnoException {
+        if (available == 0) {
+            return null;
+        }
+        dropEverything();
+        throw new ErrnoException("receive: peer closed in the middle of a message (" + available + " bytes)",
+                Errno.ECONNRESET);
+    }
+
+    private Incoming take(Header header, int size) {
+        long messageEnd = base + start + size;
+        long messageStart = base + start;
+        List<Fd> fds = List.of();
+        int refused = 0;
+        while (!batches.isEmpty() && batches.peekFirst().chunkEnd() <= messageEnd) {
+            FdBatch batch = batches.pollFirst();
+            if (batch.chunkEnd() <= messageStart) {
+                batch.fds().forEach(Fd::close);
+                continue;
+            }
+            if (!batch.fds().isEmpty()) {
+                if (fds.isEmpty()) {
+                    fds = new ArrayList<>(batch.fds().size());
+                }
+                fds.addAll(batch.fds());
+            }
+            refused += batch.refused();
+        }
+        ByteBuffer body = buffer.slice(start + Header.SIZE, size - Header.SIZE).order(Codec.ORDER);
+        Payload payload = null;
+        ProtocolException error = null;
+        try {
+            payload = Codec.decode(header, body);
+        } catch (ProtocolException e) {
+            error = e;
+        }
+        consume(size);
+        return new Incoming(header, payload, error, fds, refused);
+    }
+
+    private void consume(int bytes) {
+        start += bytes;
+        if (start == end) {
+            base += end;
+            start = 0;
+            end = 0;
+        }
+    }
+
+    /** Ensures the buffer can hold {@code needed} bytes from {@code start}. */
+    private void makeRoom(int needed) {
+        if (buffer.capacity() - start >= needed && end < buffer.capacity()) {
+            return;
+        }
+        if (start > 0) {
+            ByteBuffer moving = buffer.duplicate().position(start).limit(end);
+            buffer.clear();
+            buffer.put(0, moving, start, end - start);
+            base += start;
+            end -= start;
+            start = 0;
+        }
+        if (buffer.capacity() < needed || end == buffer.capacity()) {
+            ByteBuffer grown = ByteBuffer.allocateDirect(Math.max(needed, Math.min(buffer.capacity() * 2, maxMessageSize)))
+                    .order(Codec.ORDER);
+            grown.put(0, buffer, 0, end);
+            buffer = grown;
+        }
+    }
+
+    /** One recvmsg into the free part of the buffer; false at end of stream. */
+    private boolean readMore(boolean nonBlocking) throws ErrnoException {
+        ByteBuffer free = buffer.duplicate().position(end).limit(buffer.capacity());
+        UnixSocket.Received received = nonBlocking ? socket.receiveIfReady(free, maxFds) : socket.receive(free, maxFds);
+        if (received == null) {
+            return false;
+        }
+        if (received.bytes() == 0) {
+            endOfStream = true;
+            received.closeFds();
+            return false;
+        }
+        end += received.bytes();
+        if (!received.fds().isEmpty() || received.refused()) {
+            int refused = received.refused() ? Math.max(1, received.refusedFds()) : 0;
+            batches.addLast(new FdBatch(base + end, received.fds(), refused));
+        }
+        return true;
+    }
+
+    /** Drops the {@code size} bytes of an oversize message, waiting at most the partial timeout for each part. */
+    private void skip(long size) throws ErrnoException {
+        long left = size;
+        while (true) {
+            int dropped = (int) Math.min(left, end - start);
+            consume(dropped);
+            left -= dropped;
+            closeBatchesUpTo(base + start);
+            if (left == 0 || endOfStream || !Poller.readable(socket.fd(), partialTimeoutMillis)) {
+                return;
+            }
+            makeRoom(Math.min(buffer.capacity(), INITIAL_BUFFER));
+            if (!readMore(false)) {
+                return;
+            }
+        }
+    }
+
+    /** Drops what is buffered and whatever is waiting on the socket now: the rest of a bad message. */
+    private void dropEverything() throws ErrnoException {
+        consume(end - start);
+        closeBatchesUpTo(Long.MAX_VALUE);
+        while (!endOfStream) {
+            makeRoom(1);
+            if (!readMore(true)) {
+                break;
+            }
+            consume(end - start);
+            closeBatchesUpTo(Long.MAX_VALUE);
+        }
+    }
+
+    private void closeBatchesUpTo(long streamOffset) {
+        while (!batches.isEmpty() && batches.peekFirst().chunkEnd() <= streamOffset) {
+            batches.pollFirst().fds().forEach(Fd::close);
+        }
+    }
+
+    /** Shuts the socket down, waking a receiver; the channel's fds are closed by {@link #close}. */
+    public void shutdown() {
+        socket.shutdown();
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+        closeBatchesUpTo(Long.MAX_VALUE);
+    }
+}

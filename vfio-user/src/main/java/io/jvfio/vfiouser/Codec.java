@@ -1,0 +1,338 @@
+package io.jvfio.vfiouser;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionCapability;
+import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfiouser.Payload.Capability;
+import io.jvfio.vfiouser.Payload.DeviceFeature;
+import io.jvfio.vfiouser.Payload.DeviceGetInfo;
+import io.jvfio.vfiouser.Payload.DeviceGetIrqInfo;
+import io.jvfio.vfiouser.Payload.DeviceGetRegionInfo;
+import io.jvfio.vfiouser.Payload.DeviceSetIrqs;
+import io.jvfio.vfiouser.Payload.DmaAccess;
+import io.jvfio.vfiouser.Payload.DmaMap;
+import io.jvfio.vfiouser.Payload.DmaUnmap;
+import io.jvfio.vfiouser.Payload.Empty;
+import io.jvfio.vfiouser.Payload.IoFdEntry;
+import io.jvfio.vfiouser.Payload.RegionAccess;
+import io.jvfio.vfiouser.Payload.RegionIoFdsReply;
+import io.jvfio.vfiouser.Payload.RegionIoFdsRequest;
+import io.jvfio.vfiouser.Payload.Version;
+
+/**
+ * Bytes to payloads and back. Decoding checks every length, count and offset against the bytes at
+ * hand and throws only {@link ProtocolException}; semantic checks (does region 7 exist?) are the
+ * server's and client's.
+ */
+public final class Codec {
+    /** Host byte order: the specification's, for every field. */
+    public static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** A capability chain longer than this is refused (loops are impossible: offsets must grow). */
+    private static final int MAX_CAPABILITIES = 64;
+
+    private Codec() {
+    }
+
+    /** A whole message (header + payload) as bytes, e.g. for tests and raw peers. */
+    public static byte[] encode(int msgId, int command, int flags, int error, Payload payload) {
+        int size = Header.SIZE + payload.encodedSize();
+        ByteBuffer out = ByteBuffer.allocate(size).order(ORDER);
+        new Header(msgId, command, size, flags, error).encodeTo(out);
+        payload.encodeTo(out);
+        return out.array();
+    }
+
+    /** Decodes a whole message given as bytes: the header, then {@link #decode} of the rest. */
+    public static Message decodeMessage(byte[] bytes) throws ProtocolException {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ORDER);
+        Header header = Header.decode(in);
+        if (Integer.toUnsignedLong(header.size()) != bytes.length) {
+            throw new ProtocolException("header says " + Integer.toUnsignedString(header.size()) + " bytes, message has "
+                    + bytes.length);
+        }
+        return new Message(header, decode(header, in.slice().order(ORDER)));
+    }
+
+    /** A header and its decoded payload. */
+    public record Message(Header header, Payload payload) {
+    }
+
+    /**
+     * Decodes the body of a message with this header: the whole of {@code body}'s remaining bytes,
+     * which must be exactly the message's body. An error reply decodes as {@link Empty}.
+     */
+    public static Payload decode(Header header, ByteBuffer body) throws ProtocolException {
+        ByteBuffer in = body.slice().order(ORDER);
+        if (header.isError()) {
+            return Empty.INSTANCE;
+        }
+        boolean reply = header.isReply();
+        String what = Command.name(header.command()) + (reply ? " reply" : " request");
+        return switch (header.command()) {
+            case Command.VERSION -> version(in, what);
+            case Command.DMA_MAP -> reply ? empty(in, what)
+                    : new DmaMap(exact(in, DmaMap.SIZE, what).getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong());
+            case Command.DMA_UNMAP -> new DmaUnmap(exact(in, DmaUnmap.SIZE, what).getInt(), in.getInt(), in.getLong(),
+                    in.getLong());
+            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(exact(in, DeviceGetInfo.SIZE, what).getInt(), in.getInt(),
+                    in.getInt(), in.getInt());
+            case Command.DEVICE_GET_REGION_INFO -> regionInfo(in, reply, what);
+            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in, what)
+                    : new RegionIoFdsRequest(exact(in, RegionIoFdsRequest.SIZE, what).getInt(), in.getInt(), in.getInt(),
+                            in.getInt());
+            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(exact(in, DeviceGetIrqInfo.SIZE, what).getInt(),
+                    in.getInt(), in.getInt(), in.getInt());
+            case Command.DEVICE_SET_IRQS -> reply ? empty(in, what) : setIrqs(in, what);
+            case Command.REGION_READ -> regionAccess(in, reply, what);
+            case Command.REGION_WRITE -> regionAccess(in, !reply, what);
+            case Command.DMA_READ -> dmaAccess(in, reply, false, what);
+            case Command.DMA_WRITE -> dmaAccess(in, !reply, reply, what);
+            case Command.DEVICE_RESET -> empty(in, what);
+            case Command.DEVICE_FEATURE -> feature(in, what);
+            default -> throw new ProtocolException("unsupported " + what, Errno.ENOSYS);
+        };
+    }
+
+    private static ByteBuffer exact(ByteBuffer in, int size, String what) throws ProtocolException {
+        if (in.remaining() != size) {
+            throw new ProtocolException(what + ": payload is " + in.remaining() + " bytes, expected " + size);
+        }
+        return in;
+    }
+
+    private static ByteBuffer atLeast(ByteBuffer in, int size, String what) throws ProtocolException {
+        if (in.remaining() < size) {
+            throw new ProtocolException(what + ": payload is " + in.remaining() + " bytes, expected at least " + size);
+        }
+        return in;
+    }
+
+    private static Empty empty(ByteBuffer in, String what) throws ProtocolException {
+        exact(in, 0, what);
+        return Empty.INSTANCE;
+    }
+
+    private static byte[] rest(ByteBuffer in) {
+        byte[] bytes = new byte[in.remaining()];
+        in.get(bytes);
+        return bytes;
+    }
+
+    private static Version version(ByteBuffer in, String what) throws ProtocolException {
+        atLeast(in, 4, what);
+        int major = Short.toUnsignedInt(in.getShort());
+        int minor = Short.toUnsignedInt(in.getShort());
+        if (!in.hasRemaining()) {
+            return new Version(major, minor, Capabilities.defaults());
+        }
+        byte[] json = rest(in);
+        int length = json.length;
+        if (json[length - 1] == 0) {
+            length--;
+        }
+        for (int i = 0; i < length; i++) {
+            if (json[i] == 0) {
+                throw new ProtocolException(what + ": NUL inside the version JSON at byte " + i);
+            }
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json, 0, length)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ProtocolException(what + ": version data is not UTF-8");
+        }
+        return new Version(major, minor, Capabilities.fromJson(text));
+    }
+
+    private static DeviceGetRegionInfo regionInfo(ByteBuffer in, boolean reply, String what) throws ProtocolException {
+        if (reply) {
+            atLeast(in, DeviceGetRegionInfo.SIZE, what);
+        } else {
+            exact(in, DeviceGetRegionInfo.SIZE, what);
+        }
+        int length = in.remaining();
+        int argsz = in.getInt();
+        int flags = in.getInt();
+        int index = in.getInt();
+        int capOffset = in.getInt();
+        long size = in.getLong();
+        long offset = in.getLong();
+        List<Capability> capabilities = new ArrayList<>();
+        if (reply && capOffset != 0 && !(Integer.toUnsignedLong(capOffset) >= length
+                && Integer.toUnsignedLong(argsz) > length)) {
+            long position = Integer.toUnsignedLong(capOffset);
+            while (position != 0) {
+                if (capabilities.size() == MAX_CAPABILITIES) {
+                    throw new ProtocolException(what + ": more than " + MAX_CAPABILITIES + " capabilities");
+                }
+                if (position < DeviceGetRegionInfo.SIZE || position + 8 > length) {
+                    throw new ProtocolException(what + ": capability at offset " + position + " lies outside the "
+                            + length + "-byte payload");
+                }
+                int id = Short.toUnsignedInt(in.getShort((int) position));
+                int version = Short.toUnsignedInt(in.getShort((int) position + 2));
+                long next = Integer.toUnsignedLong(in.getInt((int) position + 4));
+                if (next != 0 && (next < position + 8 || next > length)) {
+                    throw new ProtocolException(what + ": capability at offset " + position + " has next offset " + next
+                            + " (must lie after it, within " + length + " bytes)");
+                }
+                long end = next == 0 ? length : next;
+                byte[] body = new byte[(int) (end - position - 8)];
+                in.get((int) position + 8, body);
+                capabilities.add(new Capability(id, version, body));
+                position = next;
+            }
+        }
+        return new DeviceGetRegionInfo(argsz, flags, index, size, offset, capabilities);
+    }
+
+    private static RegionIoFdsReply ioFdsReply(ByteBuffer in, String what) throws ProtocolException {
+        atLeast(in, RegionIoFdsReply.SIZE, what);
+        int length = in.remaining();
+        int argsz = in.getInt();
+        int flags = in.getInt();
+        int index = in.getInt();
+        int count = in.getInt();
+        if (count == 0 || length == RegionIoFdsReply.SIZE) {
+            if (length != RegionIoFdsReply.SIZE) {
+                throw new ProtocolException(what + ": " + (length - RegionIoFdsReply.SIZE) + " bytes after 0 entries");
+            }
+            return new RegionIoFdsReply(argsz, flags, index, count, List.of());
+        }
+        long unsignedCount = Integer.toUnsignedLong(count);
+        long room = Integer.toUnsignedLong(argsz) - RegionIoFdsReply.SIZE;
+        long stride = room / unsignedCount;
+        if (room < 0 || stride < IoFdEntry.SPEC_SIZE || stride * unsignedCount != room) {
+            throw new ProtocolException(what + ": argsz " + Integer.toUnsignedString(argsz) + " gives no whole entry stride"
+                    + " of at least " + IoFdEntry.SPEC_SIZE + " bytes for " + Integer.toUnsignedString(count) + " entries");
+        }
+        if (RegionIoFdsReply.SIZE + room != length) {
+            throw new ProtocolException(what + ": " + Integer.toUnsignedString(count) + " entries of " + stride
+                    + " bytes need " + (RegionIoFdsReply.SIZE + room) + " bytes, payload has " + length);
+        }
+        List<IoFdEntry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int base = (int) (RegionIoFdsReply.SIZE + i * stride);
+            entries.add(new IoFdEntry(in.getLong(base), in.getLong(base + 8), in.getInt(base + 16), in.getInt(base + 20),
+                    in.getInt(base + 24), in.getLong(base + 32)));
+        }
+        return new RegionIoFdsReply(argsz, flags, index, count, entries);
+    }
+
+    private static DeviceSetIrqs setIrqs(ByteBuffer in, String what) throws ProtocolException {
+        atLeast(in, DeviceSetIrqs.SIZE, what);
+        int argsz = in.getInt();
+        int flags = in.getInt();
+        int index = in.getInt();
+        int start = in.getInt();
+        int count = in.getInt();
+        byte[] data = rest(in);
+        boolean bools = (flags & IrqSet.DATA_BOOL) != 0;
+        if (bools && Integer.toUnsignedLong(count) != data.length) {
+            throw new ProtocolException(what + ": DATA_BOOL with count " + Integer.toUnsignedString(count) + " but "
+                    + data.length + " data bytes");
+        }
+        if (!bools && data.length != 0) {
+            throw new ProtocolException(what + ": " + data.length + " data bytes without DATA_BOOL");
+        }
+        return new DeviceSetIrqs(argsz, flags, index, start, count, data);
+    }
+
+    private static RegionAccess regionAccess(ByteBuffer in, boolean carriesData, String what) throws ProtocolException {
+        atLeast(in, RegionAccess.SIZE, what);
+        long offset = in.getLong();
+        int region = in.getInt();
+        int count = in.getInt();
+        if (!carriesData) {
+            exact(in, 0, what + " after its 16-byte header");
+            return RegionAccess.of(offset, region, count);
+        }
+        if (Integer.toUnsignedLong(count) != in.remaining()) {
+            throw new ProtocolException(what + ": count " + Integer.toUnsignedString(count) + " but " + in.remaining()
+                    + " data bytes");
+        }
+        return new RegionAccess(offset, region, count, rest(in));
+    }
+
+    private static DmaAccess dmaAccess(ByteBuffer in, boolean carriesData, boolean writeReply, String what)
+            throws ProtocolException {
+        if (writeReply && in.remaining() == 12) {
+            // The specification gives the DMA_WRITE reply a 4-byte count; libvfio-user and QEMU send 8.
+            return DmaAccess.of(in.getLong(), Integer.toUnsignedLong(in.getInt()));
+        }
+        atLeast(in, DmaAccess.SIZE, what);
+        long address = in.getLong();
+        long count = in.getLong();
+        if (!carriesData) {
+            exact(in, 0, what + " after its 16-byte header");
+            return DmaAccess.of(address, count);
+        }
+        if (count != in.remaining()) {
+            throw new ProtocolException(what + ": count " + Long.toUnsignedString(count) + " but " + in.remaining()
+                    + " data bytes");
+        }
+        return new DmaAccess(address, count, rest(in));
+    }
+
+    private static DeviceFeature feature(ByteBuffer in, String what) throws ProtocolException {
+        atLeast(in, DeviceFeature.SIZE, what);
+        return new DeviceFeature(in.getInt(), in.getInt(), rest(in));
+    }
+
+    /** The VFIO_REGION_INFO_CAP_SPARSE_MMAP capability (version 1) for these areas. */
+    public static Capability sparseMmapCapability(List<SparseArea> areas) {
+        ByteBuffer body = ByteBuffer.allocate(8 + 16 * areas.size()).order(ORDER);
+        body.putInt(areas.size()).putInt(0);
+        for (SparseArea area : areas) {
+            body.putLong(area.offset()).putLong(area.size());
+        }
+        return new Capability(RegionCapability.SPARSE_MMAP, 1, body.array());
+    }
+
+    /** The areas of a sparse-mmap capability; checks nr_areas against the bytes at hand. */
+    public static List<SparseArea> sparseAreas(Capability capability) throws ProtocolException {
+        byte[] bytes = capability.body();
+        if (bytes.length < 8) {
+            throw new ProtocolException("sparse mmap capability has " + bytes.length + " bytes, needs at least 8");
+        }
+        ByteBuffer body = ByteBuffer.wrap(bytes).order(ORDER);
+        long count = Integer.toUnsignedLong(body.getInt());
+        body.getInt();
+        if (count > (bytes.length - 8) / 16) {
+            throw new ProtocolException("sparse mmap capability claims " + count + " areas but holds "
+                    + (bytes.length - 8) / 16);
+        }
+        List<SparseArea> areas = new ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            long offset = body.getLong();
+            long size = body.getLong();
+            if (offset < 0 || size < 0) {
+                throw new ProtocolException("sparse mmap area " + i + " has offset or size beyond 2^63");
+            }
+            areas.add(new SparseArea(offset, size));
+        }
+        return areas;
+    }
+
+    /** Decodes UTF-8 strictly (for strings inside payloads). */
+    static String utf8(ByteBuffer bytes, String what) throws ProtocolException {
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+            return chars.toString();
+        } catch (CharacterCodingException e) {
+            throw new ProtocolException(what + " is not UTF-8");
+        }
+    }
+}

@@ -1,0 +1,750 @@
+package io.jvfio.vfiouser.client;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionCapability;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfio.VfioDevice;
+import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Codec;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.Payload;
+import io.jvfio.vfiouser.PlatformExtension;
+import io.jvfio.vfiouser.ProtocolException;
+
+/**
+ * A device served over vfio-user. Requests are serialised: the calling thread sends its request and
+ * reads the reply itself (no hand-off between threads on the hot path), answering any DMA_READ /
+ * DMA_WRITE the server sends meanwhile. While no call is running, a background thread answers the
+ * server's DMA requests and notices a server that went away.
+ *
+ * <p>A server that closes the connection, breaks the protocol or misses the reply timeout makes the
+ * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
+ */
+public final class VfioUserDevice implements VfioDevice {
+    private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());
+    /** The protocol version jvfio speaks: 0.2, as libvfio-user; any 0.x server is accepted. */
+    public static final int MAJOR = 0;
+    public static final int MINOR = 2;
+    private static final int REGION_INFO_ARGSZ = 1024;
+    private static final int MAX_REPLY_ARGSZ = 1 << 20;
+    private static final int[] NO_FDS = new int[0];
+
+    /** Client settings: how long a reply may take, and what the client accepts from the server. */
+    public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize) {
+        public Options {
+            if (replyTimeout.isNegative() || replyTimeout.isZero() || maxMsgFds < 1 || maxDataXferSize < 4096) {
+                throw new IllegalArgumentException("bad vfio-user client options: " + replyTimeout + ", " + maxMsgFds
+                        + ", " + maxDataXferSize);
+            }
+        }
+
+        /** 5 s reply timeout, 8 fds a message, 1 MiB transfers. */
+        public static Options defaults() {
+            return new Options(Duration.ofSeconds(5), 8, (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
+        }
+
+        public Options withReplyTimeout(Duration timeout) {
+            return new Options(timeout, maxMsgFds, maxDataXferSize);
+        }
+    }
+
+    private final String name;
+    private final Channel channel;
+    private final Options options;
+    private final ReentrantLock io = new ReentrantLock();
+    private final Map<Integer, Region> regions = new HashMap<>();
+    private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
+    private final Thread idleReader;
+    private int nextMsgId = 1;
+    private Capabilities server;
+    private int minor;
+    private volatile String goneReason;
+    private volatile boolean closed;
+
+    /** A region's last reported info and its mmap fd, if the server sent one. */
+    private record Region(RegionInfo info, Fd fd) {
+    }
+
+    private VfioUserDevice(String name, UnixSocket socket, Options options) throws ErrnoException {
+        this.name = name;
+        this.options = options;
+        socket.setReceiveTimeout(options.replyTimeout());
+        this.channel = new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(),
+                (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
+        this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
+    }
+
+    /** Connects to a vfio-user server listening at {@code socketPath} and negotiates the version. */
+    public static VfioUserDevice connect(Path socketPath) throws IOException {
+        return connect(socketPath, Options.defaults());
+    }
+
+    public static VfioUserDevice connect(Path socketPath, Options options) throws IOException {
+        String name = socketPath.toString();
+        UnixSocket socket;
+        try {
+            socket = UnixSocket.connect(socketPath);
+        } catch (ErrnoException e) {
+            throw new VfioException(name, "cannot connect to the vfio-user server", e);
+        }
+        return open(socket, name, options);
+    }
+
+    /** Takes a connected socket (e.g. one end of a socketpair) and negotiates the version over it. */
+    public static VfioUserDevice open(UnixSocket socket, String name, Options options) throws IOException {
+        VfioUserDevice device;
+        try {
+            device = new VfioUserDevice(name, socket, options);
+        } catch (ErrnoException e) {
+            socket.close();
+            throw new VfioException(name, "cannot set up the socket", e);
+        }
+        try {
+            device.negotiate();
+        } catch (IOException | RuntimeException e) {
+            device.close();
+            throw e;
+        }
+        device.idleReader.start();
+        return device;
+    }
+
+    private void negotiate() throws IOException {
+        Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(),
+                Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES);
+        Channel.Incoming reply = request(Command.VERSION, new Payload.Version(MAJOR, MINOR, ours), new int[0],
+                "VERSION " + MAJOR + "." + MINOR);
+        reply.closeFds();
+        if (!(reply.payload() instanceof Payload.Version version)) {
+            throw new VfioException(name, "malformed VERSION reply");
+        }
+        if (version.major() != MAJOR || version.minor() > MINOR) {
+            throw new VfioException(name, "server answered version " + version.major() + "." + version.minor()
+                    + " to the proposed " + MAJOR + "." + MINOR);
+        }
+        server = version.capabilities();
+        minor = version.minor();
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The capabilities the server declared in its VERSION reply. */
+    public Capabilities serverCapabilities() {
+        return server;
+    }
+
+    /** The negotiated minor version (major is 0). */
+    public int minorVersion() {
+        return minor;
+    }
+
+    @Override
+    public DeviceInfo info() throws IOException {
+        Payload.DeviceGetInfo reply = payload(request(Command.DEVICE_GET_INFO, new Payload.DeviceGetInfo(
+                Payload.DeviceGetInfo.SIZE, 0, 0, 0), new int[0], "DEVICE_GET_INFO"), Payload.DeviceGetInfo.class,
+                "DEVICE_GET_INFO");
+        if (reply.numRegions() < 0 || reply.numIrqs() < 0) {
+            throw new VfioException(name, "DEVICE_GET_INFO reply has an impossible count: " + reply);
+        }
+        return new DeviceInfo(reply.flags(), reply.numRegions(), reply.numIrqs());
+    }
+
+    @Override
+    public RegionInfo regionInfo(int region) throws IOException {
+        checkIndex(region, "region");
+        String what = "DEVICE_GET_REGION_INFO of region " + region;
+        int argsz = REGION_INFO_ARGSZ;
+        for (int attempt = 0; ; attempt++) {
+            Channel.Incoming incoming = request(Command.DEVICE_GET_REGION_INFO,
+                    Payload.DeviceGetRegionInfo.request(argsz, region), new int[0], what);
+            Payload.DeviceGetRegionInfo reply;
+            try {
+                reply = payload(incoming, Payload.DeviceGetRegionInfo.class, what);
+            } catch (IOException e) {
+                incoming.closeFds();
+                throw e;
+            }
+            long needed = Integer.toUnsignedLong(reply.argsz());
+            if (needed > reply.fullSize() && attempt == 0 && needed <= MAX_REPLY_ARGSZ) {
+                incoming.closeFds();
+                argsz = (int) needed;
+                continue;
+            }
+            return keepRegion(region, reply, incoming.fds(), what);
+        }
+    }
+
+    private RegionInfo keepRegion(int region, Payload.DeviceGetRegionInfo reply, List<Fd> fds, String what)
+            throws IOException {
+        Fd fd = null;
+        try {
+            if (reply.index() != region) {
+                throw new VfioException(name, what + ": the reply is for region " + reply.index());
+            }
+            if (fds.size() > 1) {
+                throw new VfioException(name, what + ": the reply carries " + fds.size() + " fds, at most 1 expected");
+            }
+            Optional<List<SparseArea>> sparse = Optional.empty();
+            List<RegionCapability> others = new ArrayList<>();
+            for (Payload.Capability capability : reply.capabilities()) {
+                if (capability.id() == RegionCapability.SPARSE_MMAP) {
+                    sparse = Optional.of(Codec.sparseAreas(capability));
+                } else {
+                    others.add(new RegionCapability(capability.id(), capability.version(), capability.body()));
+                }
+            }
+            RegionInfo info = new RegionInfo(region, reply.flags(), reply.size(), reply.offset(), sparse, others);
+            fd = fds.isEmpty() ? null : fds.getFirst();
+            Region old;
+            synchronized (regions) {
+                old = regions.put(region, new Region(info, fd));
+            }
+            if (old != null && old.fd() != null) {
+                old.fd().close();
+            }
+            return info;
+        } catch (ProtocolException | IllegalArgumentException e) {
+            fds.forEach(Fd::close);
+            throw new VfioException(name, what + ": malformed reply: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            fds.forEach(Fd::close);
+            throw e;
+        }
+    }
+
+    @Override
+    public IrqInfo irqInfo(int index) throws IOException {
+        checkIndex(index, "IRQ index");
+        String what = "DEVICE_GET_IRQ_INFO of index " + index;
+        Payload.DeviceGetIrqInfo reply = payload(request(Command.DEVICE_GET_IRQ_INFO, new Payload.DeviceGetIrqInfo(
+                Payload.DeviceGetIrqInfo.SIZE, 0, index, 0), new int[0], what), Payload.DeviceGetIrqInfo.class, what);
+        if (reply.index() != index || reply.count() < 0) {
+            throw new VfioException(name, what + ": malformed reply " + reply);
+        }
+        return new IrqInfo(index, reply.flags(), reply.count());
+    }
+
+    @Override
+    public long read(int region, long offset, int size) throws IOException {
+        checkAccessSize(size);
+        byte[] data = readChunk(region, offset, size);
+        long value = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            value = (value << 8) | (data[i] & 0xFF);
+        }
+        return value;
+    }
+
+    @Override
+    public void write(int region, long offset, int size, long value) throws IOException {
+        checkAccessSize(size);
+        byte[] data = new byte[size];
+        for (int i = 0; i < size; i++) {
+            data[i] = (byte) (value >>> (8 * i));
+        }
+        writeChunk(region, offset, data);
+    }
+
+    @Override
+    public void read(int region, long offset, byte[] destination) throws IOException {
+        int chunk = (int) Math.min(server.maxDataXferSize(), options.maxDataXferSize());
+        for (int done = 0; done < destination.length; done += chunk) {
+            int length = Math.min(chunk, destination.length - done);
+            byte[] data = readChunk(region, offset + done, length);
+            System.arraycopy(data, 0, destination, done, length);
+        }
+    }
+
+    @Override
+    public void write(int region, long offset, byte[] source) throws IOException {
+        // libvfio-user accepts a message of at most max_data_xfer_size + one header.
+        int chunk = (int) Math.max(8, server.maxDataXferSize() - Header.SIZE);
+        for (int done = 0; done < source.length; done += chunk) {
+            int length = Math.min(chunk, source.length - done);
+            byte[] data = new byte[length];
+            System.arraycopy(source, done, data, 0, length);
+            writeChunk(region, offset + done, data);
+        }
+    }
+
+    private byte[] readChunk(int region, long offset, int count) throws IOException {
+        checkIndex(region, "region");
+        Supplier<String> what = () -> "REGION_READ of " + count + " bytes at 0x" + Long.toHexString(offset)
+                + " of region " + region;
+        Payload.RegionAccess reply = payload(request(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count),
+                NO_FDS, what), Payload.RegionAccess.class, what);
+        if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
+            throw new VfioException(name, what.get() + ": the reply is for " + reply.count() + " bytes at 0x"
+                    + Long.toHexString(reply.offset()) + " of region " + reply.region());
+        }
+        return reply.data();
+    }
+
+    private void writeChunk(int region, long offset, byte[] data) throws IOException {
+        checkIndex(region, "region");
+        Supplier<String> what = () -> "REGION_WRITE of " + data.length + " bytes at 0x" + Long.toHexString(offset)
+                + " of region " + region;
+        Payload.RegionAccess reply = payload(request(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region,
+                data), NO_FDS, what), Payload.RegionAccess.class, what);
+        if (reply.count() != data.length) {
+            throw new VfioException(name, what.get() + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
+        }
+    }
+
+    @Override
+    public Mapping map(int region, long offset, long size) throws IOException {
+        Region known;
+        synchronized (regions) {
+            known = regions.get(region);
+        }
+        if (known == null) {
+            regionInfo(region);
+            synchronized (regions) {
+                known = regions.get(region);
+            }
+        }
+        RegionInfo info = known.info();
+        if (!info.mappable() || known.fd() == null) {
+            throw new VfioException(name, "region " + region + " cannot be mmap'ed (flags " + info.flagNames()
+                    + (known.fd() == null ? ", no fd from the server" : "") + ")");
+        }
+        boolean inside = false;
+        for (SparseArea area : info.mappableAreas()) {
+            if (offset >= area.offset() && size > 0 && size <= area.end() - offset) {
+                inside = true;
+                break;
+            }
+        }
+        if (!inside) {
+            throw new VfioException(name, "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size)
+                    + ") of region " + region + " is not inside a mmap'able area " + info.mappableAreas());
+        }
+        try {
+            return Mapping.map(known.fd(), info.offset() + offset, size, info.writable(),
+                    "vfio-user " + name + " region " + region);
+        } catch (ErrnoException e) {
+            throw new VfioException(name, "cannot mmap region " + region, e);
+        }
+    }
+
+    @Override
+    public void setIrqs(IrqSet request) throws IOException {
+        String what = "DEVICE_SET_IRQS " + request.action() + " of index " + request.index();
+        switch (request.data()) {
+            case IrqSet.Data.None none -> simple(request.flags(), request.index(), request.start(), request.count(),
+                    new byte[0], new int[0], what);
+            case IrqSet.Data.Bools bools -> {
+                boolean[] values = bools.values();
+                byte[] data = new byte[values.length];
+                for (int i = 0; i < values.length; i++) {
+                    data[i] = (byte) (values[i] ? 1 : 0);
+                }
+                simple(request.flags(), request.index(), request.start(), request.count(), data, new int[0], what);
+            }
+            case IrqSet.Data.EventFds eventFds -> setEventFds(request, eventFds.fds(), what);
+        }
+    }
+
+    /** Sends runs of present eventfds (at most max_msg_fds a message) and runs of absent ones (de-assign). */
+    private void setEventFds(IrqSet request, List<Optional<EventFd>> fds, String what) throws IOException {
+        if (fds.isEmpty()) {
+            simple(request.flags(), request.index(), request.start(), 0, new byte[0], new int[0], what);
+            return;
+        }
+        int limit = Math.max(1, server.maxMsgFds());
+        int i = 0;
+        while (i < fds.size()) {
+            boolean present = fds.get(i).isPresent();
+            int runEnd = i;
+            while (runEnd < fds.size() && fds.get(runEnd).isPresent() == present
+                    && (!present || runEnd - i < limit)) {
+                runEnd++;
+            }
+            int[] raw = new int[present ? runEnd - i : 0];
+            for (int k = 0; k < raw.length; k++) {
+                raw[k] = fds.get(i + k).orElseThrow().fd().get();
+            }
+            simple(request.flags(), request.index(), request.start() + i, runEnd - i, new byte[0], raw, what);
+            i = runEnd;
+        }
+    }
+
+    private void simple(int flags, int index, int start, int count, byte[] data, int[] fds, String what)
+            throws IOException {
+        request(Command.DEVICE_SET_IRQS, Payload.DeviceSetIrqs.of(flags, index, start, count, data), fds, what)
+                .closeFds();
+    }
+
+    @Override
+    public void reset() throws IOException {
+        request(Command.DEVICE_RESET, Payload.Empty.INSTANCE, new int[0], "DEVICE_RESET").closeFds();
+    }
+
+    @Override
+    public void mapDma(DmaRegion region) throws IOException {
+        int flags = (region.readable() ? Payload.DmaMap.FLAG_READ : 0) | (region.writable() ? Payload.DmaMap.FLAG_WRITE : 0);
+        Fd fd = region.memoryFd();
+        String what = "DMA_MAP of [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size()) + ")";
+        dmaRegions.add(region);
+        try {
+            request(Command.DMA_MAP, new Payload.DmaMap(Payload.DmaMap.SIZE, flags, fd == null ? 0 : region.fdOffset(),
+                    region.iova(), region.size()), fd == null ? new int[0] : new int[] {fd.get()}, what).closeFds();
+        } catch (IOException | RuntimeException e) {
+            dmaRegions.remove(region);
+            throw e;
+        }
+    }
+
+    @Override
+    public void unmapDma(long iova, long size) throws IOException {
+        String what = "DMA_UNMAP of [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size) + ")";
+        request(Command.DMA_UNMAP, new Payload.DmaUnmap(Payload.DmaUnmap.SIZE, 0, iova, size), new int[0], what)
+                .closeFds();
+        dmaRegions.removeIf(r -> r.iova() == iova && r.size() == size);
+    }
+
+    /**
+     * jvfio's DEVICE_FEATURE {@link PlatformExtension#FEATURE_DT_IDENTITY}; empty when the server does
+     * not know it (ENOTSUP, ENOSYS, ENOTTY or EINVAL).
+     */
+    @Override
+    public Optional<DeviceTreeIdentity> deviceTreeIdentity() throws IOException {
+        String what = "DEVICE_FEATURE device-tree identity";
+        int argsz = 4096;
+        for (int attempt = 0; ; attempt++) {
+            Payload.DeviceFeature reply;
+            try {
+                reply = payload(request(Command.DEVICE_FEATURE, new Payload.DeviceFeature(argsz,
+                        PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET, new byte[0]), new int[0], what),
+                        Payload.DeviceFeature.class, what);
+            } catch (ErrorReplyException e) {
+                int errno = e.errno();
+                if (errno == Errno.ENOTSUP || errno == Errno.ENOSYS || errno == Errno.ENOTTY || errno == Errno.EINVAL) {
+                    return Optional.empty();
+                }
+                throw e;
+            }
+            long needed = Integer.toUnsignedLong(reply.argsz());
+            byte[] data = reply.data();
+            if (needed > Payload.DeviceFeature.SIZE + data.length && attempt == 0 && needed <= server.maxDataXferSize()) {
+                argsz = (int) needed;
+                continue;
+            }
+            try {
+                return Optional.of(PlatformExtension.decode(data));
+            } catch (ProtocolException e) {
+                throw new VfioException(name, what + ": malformed reply: " + e.getMessage());
+            }
+        }
+    }
+
+    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what) throws IOException {
+        return payload(incoming, type, () -> what);
+    }
+
+    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, Supplier<String> what)
+            throws IOException {
+        if (!type.isInstance(incoming.payload())) {
+            incoming.closeFds();
+            throw new VfioException(name, what.get() + ": unexpected reply " + incoming.payload());
+        }
+        if (!incoming.fds().isEmpty() && type != Payload.DeviceGetRegionInfo.class) {
+            incoming.closeFds();
+        }
+        return type.cast(incoming.payload());
+    }
+
+    /**
+     * Sends a request and reads until its reply, answering server requests meanwhile. Returns the
+     * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
+     */
+    private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
+        return request(command, payload, fds, () -> what);
+    }
+
+    private Channel.Incoming request(int command, Payload payload, int[] fds, Supplier<String> describe)
+            throws IOException {
+        checkUsable();
+        io.lock();
+        try {
+            checkUsable();
+            int msgId = nextMsgId;
+            nextMsgId = (nextMsgId + 1) & 0xFFFF;
+            try {
+                channel.send(msgId, command, Header.TYPE_COMMAND, 0, payload, fds);
+            } catch (ErrnoException e) {
+                throw gone("sending " + describe.get() + " failed: " + e.getMessage());
+            }
+            long deadline = System.nanoTime() + options.replyTimeout().toNanos();
+            while (true) {
+                Channel.Incoming incoming = receive(describe);
+                Header header = incoming.header();
+                if (!header.isReply()) {
+                    serve(incoming);
+                    if (System.nanoTime() - deadline > 0) {
+                        throw timeout(describe.get());
+                    }
+                    continue;
+                }
+                if (header.msgId() != msgId || header.command() != command) {
+                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, header);
+                    incoming.closeFds();
+                    continue;
+                }
+                serveBuffered();
+                if (header.isError()) {
+                    incoming.closeFds();
+                    throw new ErrorReplyException(name, describe.get(), header.error());
+                }
+                if (incoming.error() != null) {
+                    incoming.closeFds();
+                    throw new VfioException(name, describe.get() + ": malformed reply: " + incoming.error().getMessage());
+                }
+                return incoming;
+            }
+        } finally {
+            io.unlock();
+        }
+    }
+
+    private Channel.Incoming receive(String what) throws IOException {
+        return receive(() -> what);
+    }
+
+    private Channel.Incoming receive(Supplier<String> what) throws IOException {
+        Channel.Incoming incoming;
+        try {
+            incoming = channel.receive();
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EAGAIN) {
+                throw timeout(what.get());
+            }
+            throw gone(e.getMessage());
+        } catch (ProtocolException e) {
+            throw gone("the server broke the protocol: " + e.getMessage());
+        }
+        if (incoming == null) {
+            throw gone("the server closed the connection");
+        }
+        return incoming;
+    }
+
+    /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
+    private void serveBuffered() throws IOException {
+        while (channel.hasBuffered()) {
+            Channel.Incoming incoming = receive("a server request");
+            if (incoming.header().isReply()) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                incoming.closeFds();
+            } else {
+                serve(incoming);
+            }
+        }
+    }
+
+    /** Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets ENOSYS. */
+    private void serve(Channel.Incoming incoming) throws IOException {
+        incoming.closeFds();
+        Header header = incoming.header();
+        int errno = 0;
+        Payload reply = null;
+        if (incoming.error() != null) {
+            errno = incoming.error().errno();
+            LOG.log(Level.WARNING, "vfio-user {0}: malformed server request {1}: {2}", name, header,
+                    incoming.error().getMessage());
+        } else if (incoming.refusedFds() > 0) {
+            errno = Errno.EINVAL;
+        } else if (incoming.payload() instanceof Payload.DmaAccess access
+                && (header.command() == Command.DMA_READ || header.command() == Command.DMA_WRITE)) {
+            boolean write = header.command() == Command.DMA_WRITE;
+            if (access.count() <= 0 || access.count() > options.maxDataXferSize()) {
+                errno = Errno.EINVAL;
+            } else {
+                DmaRegion region = findDma(access.address(), access.count());
+                if (region == null || (write ? !region.writable() : !region.readable())) {
+                    errno = Errno.EFAULT;
+                } else {
+                    long at = region.mappingOffset() + (access.address() - region.iova());
+                    try {
+                        if (write) {
+                            byte[] data = access.data();
+                            region.mapping().copyFrom(data, 0, at, data.length);
+                            reply = Payload.DmaAccess.of(access.address(), access.count());
+                        } else {
+                            byte[] data = new byte[(int) access.count()];
+                            region.mapping().copyTo(at, data, 0, data.length);
+                            reply = new Payload.DmaAccess(access.address(), access.count(), data);
+                        }
+                    } catch (IllegalStateException | IndexOutOfBoundsException e) {
+                        errno = Errno.EFAULT;
+                    }
+                }
+            }
+        } else {
+            errno = Errno.ENOSYS;
+        }
+        if (header.noReply()) {
+            return;
+        }
+        try {
+            if (reply != null) {
+                channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
+            } else {
+                channel.sendError(header.msgId(), header.command(), errno);
+            }
+        } catch (ErrnoException e) {
+            throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
+        }
+    }
+
+    private DmaRegion findDma(long address, long count) {
+        for (DmaRegion region : dmaRegions) {
+            long offset = address - region.iova();
+            if (address >= region.iova() && offset < region.size() && count <= region.size() - offset) {
+                return region;
+            }
+        }
+        return null;
+    }
+
+    /** While no call runs, answers server requests and notices a server that left. */
+    private void idleLoop() {
+        try {
+            while (!closed && goneReason == null) {
+                if (!channel.readable(-1)) {
+                    continue;
+                }
+                if (!io.tryLock()) {
+                    // A call is running and reads whatever arrives; look again a little later.
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                    continue;
+                }
+                try {
+                    if (closed || goneReason != null || !channel.readable(0)) {
+                        continue;
+                    }
+                    Channel.Incoming incoming = receive("a server request");
+                    if (incoming.header().isReply()) {
+                        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                        incoming.closeFds();
+                    } else {
+                        serve(incoming);
+                    }
+                    serveBuffered();
+                } finally {
+                    io.unlock();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
+            }
+        }
+    }
+
+    private DeviceGoneException gone(String reason) {
+        if (goneReason == null) {
+            goneReason = reason;
+            LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
+        }
+        channel.shutdown();
+        return new DeviceGoneException(name, reason);
+    }
+
+    private DeviceGoneException timeout(String what) {
+        String reason = "no reply to " + what + " within " + options.replyTimeout().toMillis() + " ms";
+        gone(reason);
+        return new ReplyTimeoutException(name, reason);
+    }
+
+    private void checkUsable() throws VfioException {
+        if (closed) {
+            throw new VfioException(name, "device is closed");
+        }
+        String reason = goneReason;
+        if (reason != null) {
+            throw new DeviceGoneException(name, reason);
+        }
+    }
+
+    private static void checkAccessSize(int size) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("access size " + size + " is not 1, 2, 4 or 8");
+        }
+    }
+
+    private void checkIndex(int index, String what) throws VfioException {
+        if (index < 0) {
+            throw new VfioException(name, "negative " + what + " " + index);
+        }
+    }
+
+    /** Disconnects: stops the background reader, closes the socket and the region fds. Never throws. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        channel.shutdown();
+        if (idleReader.isAlive()) {
+            try {
+                idleReader.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        io.lock();
+        try {
+            channel.close();
+            synchronized (regions) {
+                for (Region region : regions.values()) {
+                    if (region.fd() != null) {
+                        region.fd().close();
+                    }
+                }
+                regions.clear();
+            }
+            dmaRegions.clear();
+        } finally {
+            io.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VfioUserDevice[" + name + "]";
+    }
+}

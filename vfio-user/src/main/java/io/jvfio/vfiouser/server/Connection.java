@@ -1,0 +1,585 @@
+package io.jvfio.vfiouser.server;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Codec;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FramingException;
+import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.Payload;
+import io.jvfio.vfiouser.PlatformExtension;
+import io.jvfio.vfiouser.ProtocolException;
+
+/**
+ * One client's connection: a thread reads its messages in order and answers each; a bad one gets an
+ * error reply naming what was wrong and the connection goes on. Owns the client's DMA mappings; the
+ * client's eventfds live in the server's IRQ lines until the client leaves.
+ */
+final class Connection implements Runnable {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final int[] NO_FDS = new int[0];
+
+    private final VfioUserServer server;
+    private final Channel channel;
+    private final String name;
+    private final DmaSpace dma;
+    private final ArrayDeque<Channel.Incoming> deferred = new ArrayDeque<>();
+    private final Map<Integer, CompletableFuture<Channel.Incoming>> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger nextMsgId = new AtomicInteger(1);
+    private volatile Thread thread;
+    private volatile boolean negotiated;
+    private volatile boolean ended;
+    private volatile Capabilities client = Capabilities.defaults();
+
+    private record Reply(Payload payload, int[] fds) {
+        static Reply of(Payload payload) {
+            return new Reply(payload, NO_FDS);
+        }
+    }
+
+    Connection(VfioUserServer server, Channel channel, String name) {
+        this.server = server;
+        this.channel = channel;
+        this.name = name;
+        this.dma = new DmaSpace(server.options().maxDmaMaps());
+    }
+
+    boolean negotiated() {
+        return negotiated && !ended;
+    }
+
+    /** Wakes the connection's thread so it ends. */
+    void stop() {
+        channel.shutdown();
+    }
+
+    @Override
+    public void run() {
+        thread = Thread.currentThread();
+        try {
+            while (true) {
+                Channel.Incoming incoming = deferred.pollFirst();
+                if (incoming == null) {
+                    incoming = receive();
+                    if (incoming == null) {
+                        break;
+                    }
+                }
+                if (incoming.header().isReply()) {
+                    route(incoming);
+                } else {
+                    handle(incoming);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.INFO, "vfio-user server {0}: client connection ends: {1}", name, e.getMessage());
+        } finally {
+            end();
+        }
+    }
+
+    /** The next message, answering framing errors on the way; null when the client left. */
+    private Channel.Incoming receive() throws IOException {
+        while (true) {
+            try {
+                return channel.receive();
+            } catch (FramingException e) {
+                LOG.log(Level.WARNING, "vfio-user server {0}: malformed message: {1} ({2})", name, e.getMessage(),
+                        Errno.name(e.errno()));
+                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+            }
+        }
+    }
+
+    private void route(Channel.Incoming incoming) {
+        CompletableFuture<Channel.Incoming> waiter = pending.remove(incoming.header().msgId());
+        if (waiter == null) {
+            LOG.log(Level.WARNING, "vfio-user server {0}: dropping an unexpected {1}", name, incoming.header());
+            incoming.closeFds();
+            return;
+        }
+        waiter.complete(incoming);
+    }
+
+    private void handle(Channel.Incoming incoming) throws ErrnoException {
+        Header header = incoming.header();
+        List<Fd> fds = new ArrayList<>(incoming.fds());
+        try {
+            Reply reply = dispatch(incoming, fds);
+            if (!header.noReply()) {
+                channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply.payload(), reply.fds());
+            }
+        } catch (RequestError e) {
+            refuse(header, e.errno(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + header, e);
+            refuse(header, Errno.EIO, "the device model failed: " + e);
+        } finally {
+            fds.forEach(Fd::close);
+        }
+    }
+
+    private void refuse(Header header, int errno, String message) throws ErrnoException {
+        LOG.log(Level.WARNING, "vfio-user server {0}: {1} #{2} refused: {3} ({4})", name, Command.name(header.command()),
+                header.msgId(), message, Errno.name(errno));
+        if (!header.noReply()) {
+            channel.sendError(header.msgId(), header.command(), errno);
+        }
+    }
+
+    private Reply dispatch(Channel.Incoming incoming, List<Fd> fds) throws RequestError, ErrnoException {
+        Header header = incoming.header();
+        if (incoming.refusedFds() > 0) {
+            throw new RequestError(Errno.EINVAL, "the message carried more fds than max_msg_fds "
+                    + server.options().maxMsgFds() + " (all closed)");
+        }
+        if (incoming.error() != null) {
+            ProtocolException error = incoming.error();
+            throw new RequestError(error.errno(), error.getMessage());
+        }
+        if (!negotiated && header.command() != Command.VERSION) {
+            throw new RequestError(Errno.EINVAL, Command.name(header.command()) + " before VERSION");
+        }
+        Payload payload = incoming.payload();
+        return switch (payload) {
+            case Payload.Version version -> version(version, fds);
+            case Payload.DmaMap map -> dmaMap(map, fds);
+            case Payload.DmaUnmap unmap -> dmaUnmap(unmap, fds);
+            case Payload.DeviceGetInfo info -> deviceInfo(info, fds);
+            case Payload.DeviceGetRegionInfo info -> regionInfo(info, fds);
+            case Payload.RegionIoFdsRequest request -> ioFds(request, fds);
+            case Payload.DeviceGetIrqInfo info -> irqInfo(info, fds);
+            case Payload.DeviceSetIrqs set -> setIrqs(set, fds);
+            case Payload.RegionAccess access -> header.command() == Command.REGION_READ ? regionRead(access, fds)
+                    : regionWrite(access, fds);
+            case Payload.DeviceFeature feature -> feature(feature, fds);
+            case Payload.Empty empty when header.command() == Command.DEVICE_RESET -> reset(fds);
+            default -> throw new RequestError(Errno.EINVAL, Command.name(header.command())
+                    + " is not a client-to-server command");
+        };
+    }
+
+    private static void expectNoFds(List<Fd> fds, String what) throws RequestError {
+        if (!fds.isEmpty()) {
+            throw new RequestError(Errno.EINVAL, what + " carried " + fds.size() + " fds, expected none");
+        }
+    }
+
+    private static void checkArgsz(int argsz, int minimum, String what) throws RequestError {
+        if (Integer.compareUnsigned(argsz, minimum) < 0) {
+            throw new RequestError(Errno.EINVAL, what + ": argsz " + Integer.toUnsignedString(argsz)
+                    + " is smaller than " + minimum);
+        }
+    }
+
+    private Reply version(Payload.Version version, List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "VERSION");
+        if (negotiated) {
+            throw new RequestError(Errno.EINVAL, "VERSION was already negotiated");
+        }
+        if (version.major() != VfioUserServer.MAJOR) {
+            throw new RequestError(Errno.ENOTSUP, "major version " + version.major() + " is not "
+                    + VfioUserServer.MAJOR);
+        }
+        client = version.capabilities();
+        negotiated = true;
+        server.model().clientConnected();
+        VfioUserServer.Options options = server.options();
+        Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(),
+                DmaSpace.PAGE);
+        return Reply.of(new Payload.Version(VfioUserServer.MAJOR, Math.min(version.minor(), VfioUserServer.MINOR), ours));
+    }
+
+    private Reply deviceInfo(Payload.DeviceGetInfo request, List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "DEVICE_GET_INFO");
+        checkArgsz(request.argsz(), Payload.DeviceGetInfo.SIZE, "DEVICE_GET_INFO");
+        return Reply.of(new Payload.DeviceGetInfo(Payload.DeviceGetInfo.SIZE, server.deviceFlags(), server.numRegions(),
+                server.numIrqs()));
+    }
+
+    private VfioUserServer.ServedRegion region(int index, String what) throws RequestError {
+        if (index < 0 || index >= server.numRegions()) {
+            throw new RequestError(Errno.EINVAL, what + ": region " + Integer.toUnsignedString(index)
+                    + " does not exist (the device has " + server.numRegions() + ")");
+        }
+        return server.region(index);
+    }
+
+    private Reply regionInfo(Payload.DeviceGetRegionInfo request, List<Fd> fds) throws RequestError {
+        String what = "DEVICE_GET_REGION_INFO";
+        expectNoFds(fds, what);
+        checkArgsz(request.argsz(), Payload.DeviceGetRegionInfo.SIZE, what);
+        VfioUserServer.ServedRegion region = region(request.index(), what);
+        if (region == null) {
+            return Reply.of(new Payload.DeviceGetRegionInfo(Payload.DeviceGetRegionInfo.SIZE, 0, request.index(), 0, 0,
+                    List.of()));
+        }
+        RegionSpec spec = region.spec();
+        boolean sendFd = spec.sharedMemory() && client.maxMsgFds() >= 1;
+        int flags = sendFd ? spec.flags() : spec.flags() & ~io.jvfio.vfio.RegionInfo.FLAG_MMAP;
+        List<Payload.Capability> capabilities = spec.sparseAreas().isEmpty() || !sendFd ? List.of()
+                : List.of(Codec.sparseMmapCapability(spec.sparseAreas()));
+        if (capabilities.isEmpty()) {
+            flags &= ~io.jvfio.vfio.RegionInfo.FLAG_CAPS;
+        }
+        Payload.DeviceGetRegionInfo full = new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0,
+                capabilities);
+        int needed = full.fullSize();
+        int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
+        if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
+            return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, List.of()),
+                    replyFds);
+        }
+        return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, capabilities),
+                replyFds);
+    }
+
+    private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError {
+        String what = "DEVICE_GET_REGION_IO_FDS";
+        expectNoFds(fds, what);
+        checkArgsz(request.argsz(), Payload.RegionIoFdsReply.SIZE, what);
+        if (request.flags() != 0 || request.count() != 0) {
+            throw new RequestError(Errno.EINVAL, what + ": flags and count must be zero");
+        }
+        region(request.index(), what);
+        return Reply.of(new Payload.RegionIoFdsReply(Payload.RegionIoFdsReply.SIZE, 0, request.index(), 0, List.of()));
+    }
+
+    private IrqSpec irqIndex(int index, String what) throws RequestError {
+        if (index < 0 || index >= server.numIrqs()) {
+            throw new RequestError(Errno.EINVAL, what + ": IRQ index " + Integer.toUnsignedString(index)
+                    + " does not exist (the device has " + server.numIrqs() + ")");
+        }
+        return server.irqSpec(index);
+    }
+
+    private Reply irqInfo(Payload.DeviceGetIrqInfo request, List<Fd> fds) throws RequestError {
+        String what = "DEVICE_GET_IRQ_INFO";
+        expectNoFds(fds, what);
+        checkArgsz(request.argsz(), Payload.DeviceGetIrqInfo.SIZE, what);
+        IrqSpec spec = irqIndex(request.index(), what);
+        return Reply.of(new Payload.DeviceGetIrqInfo(Payload.DeviceGetIrqInfo.SIZE, spec == null ? 0 : spec.flags(),
+                request.index(), spec == null ? 0 : spec.count()));
+    }
+
+    private Reply setIrqs(Payload.DeviceSetIrqs request, List<Fd> fds) throws RequestError, ErrnoException {
+        String what = "DEVICE_SET_IRQS";
+        checkArgsz(request.argsz(), Payload.DeviceSetIrqs.SIZE, what);
+        int dataFlags = request.flags() & (IrqSet.DATA_NONE | IrqSet.DATA_BOOL | IrqSet.DATA_EVENTFD);
+        int actionFlags = request.flags() & (io.jvfio.vfio.IrqAction.MASK.flag() | io.jvfio.vfio.IrqAction.UNMASK.flag()
+                | io.jvfio.vfio.IrqAction.TRIGGER.flag());
+        if (Integer.bitCount(dataFlags) != 1 || Integer.bitCount(actionFlags) != 1
+                || (request.flags() & ~(dataFlags | actionFlags)) != 0) {
+            throw new RequestError(Errno.EINVAL, what + ": flags 0x" + Integer.toHexString(request.flags())
+                    + " must hold exactly one DATA and one ACTION bit");
+        }
+        IrqSpec spec = irqIndex(request.index(), what);
+        int lineCount = spec == null ? 0 : spec.count();
+        long start = Integer.toUnsignedLong(request.start());
+        long count = Integer.toUnsignedLong(request.count());
+        io.jvfio.vfio.IrqAction action = io.jvfio.vfio.IrqAction.fromFlags(actionFlags);
+        if (count == 0) {
+            expectNoFds(fds, what + " with count 0");
+            if (dataFlags != IrqSet.DATA_NONE) {
+                throw new RequestError(Errno.EINVAL, what + ": count 0 needs DATA_NONE");
+            }
+            if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
+                for (int sub = 0; sub < lineCount; sub++) {
+                    server.line(request.index(), sub).setTrigger(null);
+                }
+            }
+            return Reply.of(Payload.Empty.INSTANCE);
+        }
+        if (start + count > lineCount) {
+            throw new RequestError(Errno.EINVAL, what + ": IRQs " + start + ".." + (start + count - 1) + " of index "
+                    + request.index() + " exceed its " + lineCount + " lines");
+        }
+        if (dataFlags == IrqSet.DATA_EVENTFD) {
+            if (!fds.isEmpty() && fds.size() != count) {
+                throw new RequestError(Errno.EINVAL, what + ": " + fds.size() + " eventfds for " + count
+                        + " IRQs (0 de-assigns, else one each)");
+            }
+            if (action == io.jvfio.vfio.IrqAction.MASK) {
+                throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
+            }
+            for (int i = 0; i < count; i++) {
+                IrqLine line = server.line(request.index(), (int) start + i);
+                EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));
+                if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
+                    line.setTrigger(eventFd);
+                } else {
+                    server.watcher().setUnmask(line, eventFd);
+                }
+            }
+            fds.clear();
+            return Reply.of(Payload.Empty.INSTANCE);
+        }
+        expectNoFds(fds, what + " without DATA_EVENTFD");
+        byte[] bools = request.data();
+        for (int i = 0; i < count; i++) {
+            if (dataFlags == IrqSet.DATA_BOOL && bools[i] == 0) {
+                continue;
+            }
+            IrqLine line = server.line(request.index(), (int) start + i);
+            switch (action) {
+                case MASK -> line.mask();
+                case UNMASK -> line.unmask();
+                case TRIGGER -> line.loopback();
+            }
+        }
+        return Reply.of(Payload.Empty.INSTANCE);
+    }
+
+    private VfioUserServer.ServedRegion checkAccess(Payload.RegionAccess access, boolean write) throws RequestError {
+        String what = write ? "REGION_WRITE" : "REGION_READ";
+        VfioUserServer.ServedRegion region = region(access.region(), what);
+        if (region == null) {
+            throw new RequestError(Errno.EINVAL, what + ": region " + access.region() + " is empty");
+        }
+        RegionSpec spec = region.spec();
+        if (write ? !spec.writable() : !spec.readable()) {
+            throw new RequestError(Errno.EINVAL, what + ": region " + access.region() + " is not "
+                    + (write ? "writable" : "readable"));
+        }
+        long count = Integer.toUnsignedLong(access.count());
+        if (count == 0 || count > server.options().maxDataXferSize()) {
+            throw new RequestError(Errno.EINVAL, what + ": count " + count + " is 0 or exceeds max_data_xfer_size "
+                    + server.options().maxDataXferSize());
+        }
+        long offset = access.offset();
+        if (offset < 0 || offset > spec.size() - count) {
+            throw new RequestError(Errno.EINVAL, what + ": [0x" + Long.toHexString(offset) + ", +" + count
+                    + ") lies past the end of region " + access.region() + " (size 0x" + Long.toHexString(spec.size()) + ")");
+        }
+        return region;
+    }
+
+    private Reply regionRead(Payload.RegionAccess access, List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "REGION_READ");
+        VfioUserServer.ServedRegion region = checkAccess(access, false);
+        int count = access.count();
+        byte[] data = new byte[count];
+        if (region.spec().inMemory(access.offset(), count)) {
+            region.memory().copyTo(access.offset(), data, 0, count);
+        } else {
+            RegionHandler handler = region.spec().handler().orElseThrow();
+            if (count == 1 || count == 2 || count == 4 || count == 8) {
+                long value = handler.read(access.offset(), count);
+                for (int i = 0; i < count; i++) {
+                    data[i] = (byte) (value >>> (8 * i));
+                }
+            } else {
+                handler.read(access.offset(), data);
+            }
+        }
+        return Reply.of(Payload.RegionAccess.withData(access.offset(), access.region(), data));
+    }
+
+    private Reply regionWrite(Payload.RegionAccess access, List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "REGION_WRITE");
+        VfioUserServer.ServedRegion region = checkAccess(access, true);
+        int count = access.count();
+        byte[] data = access.data();
+        if (region.spec().inMemory(access.offset(), count)) {
+            region.memory().copyFrom(data, 0, access.offset(), count);
+        } else {
+            RegionHandler handler = region.spec().handler().orElseThrow();
+            if (count == 1 || count == 2 || count == 4 || count == 8) {
+                long value = 0;
+                for (int i = count - 1; i >= 0; i--) {
+                    value = (value << 8) | (data[i] & 0xFF);
+                }
+                handler.write(access.offset(), count, value);
+            } else {
+                handler.write(access.offset(), data);
+            }
+        }
+        return Reply.of(Payload.RegionAccess.of(access.offset(), access.region(), count));
+    }
+
+    private Reply dmaMap(Payload.DmaMap request, List<Fd> fds) throws RequestError {
+        checkArgsz(request.argsz(), Payload.DmaMap.SIZE, "DMA_MAP");
+        if (fds.size() > 1) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP carried " + fds.size() + " fds, expected at most 1");
+        }
+        DmaSpace.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
+        server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
+        return Reply.of(Payload.Empty.INSTANCE);
+    }
+
+    private Reply dmaUnmap(Payload.DmaUnmap request, List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "DMA_UNMAP");
+        checkArgsz(request.argsz(), Payload.DmaUnmap.SIZE, "DMA_UNMAP");
+        if (request.flags() != 0) {
+            throw new RequestError(Errno.EINVAL, "DMA_UNMAP flags 0x" + Integer.toHexString(request.flags())
+                    + " are not supported");
+        }
+        dma.unmap(request.address(), request.size());
+        server.model().dmaUnmapped(request.address(), request.size());
+        return Reply.of(request);
+    }
+
+    private Reply reset(List<Fd> fds) throws RequestError {
+        expectNoFds(fds, "DEVICE_RESET");
+        if ((server.deviceFlags() & DeviceInfo.FLAG_RESET) == 0) {
+            throw new RequestError(Errno.EINVAL, "DEVICE_RESET: the device does not support reset");
+        }
+        server.model().reset();
+        return Reply.of(Payload.Empty.INSTANCE);
+    }
+
+    private Reply feature(Payload.DeviceFeature request, List<Fd> fds) throws RequestError {
+        String what = "DEVICE_FEATURE";
+        expectNoFds(fds, what);
+        checkArgsz(request.argsz(), Payload.DeviceFeature.SIZE, what);
+        int operations = request.flags() & ~Payload.DeviceFeature.FEATURE_MASK;
+        if ((operations & ~(Payload.DeviceFeature.GET | Payload.DeviceFeature.SET | Payload.DeviceFeature.PROBE)) != 0) {
+            throw new RequestError(Errno.EINVAL, what + ": unknown flags 0x" + Integer.toHexString(request.flags()));
+        }
+        if (request.feature() != PlatformExtension.FEATURE_DT_IDENTITY) {
+            throw new RequestError(Errno.ENOTSUP, what + ": feature " + request.feature() + " is not supported");
+        }
+        Optional<DeviceTreeIdentity> identity = server.model().deviceTreeIdentity();
+        if (identity.isEmpty()) {
+            throw new RequestError(Errno.ENOTSUP, what + ": the device has no device-tree identity");
+        }
+        boolean get = (operations & Payload.DeviceFeature.GET) != 0;
+        boolean set = (operations & Payload.DeviceFeature.SET) != 0;
+        if (set) {
+            throw new RequestError(Errno.EINVAL, what + ": the device-tree identity cannot be set");
+        }
+        if ((operations & Payload.DeviceFeature.PROBE) != 0) {
+            return Reply.of(new Payload.DeviceFeature(Payload.DeviceFeature.SIZE, request.flags(), new byte[0]));
+        }
+        if (!get) {
+            throw new RequestError(Errno.EINVAL, what + ": neither GET, SET nor PROBE");
+        }
+        byte[] data = PlatformExtension.encode(identity.get());
+        int needed = Payload.DeviceFeature.SIZE + data.length;
+        if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
+            return Reply.of(new Payload.DeviceFeature(needed, request.flags(), new byte[0]));
+        }
+        return Reply.of(new Payload.DeviceFeature(needed, request.flags(), data));
+    }
+
+    /** DMA from the model: through the mmap'ed fd, or DMA_READ / DMA_WRITE messages to the client. */
+    void dma(long iova, byte[] data, int offset, int length, boolean write) throws IOException {
+        if (offset < 0 || length < 0 || offset > data.length - length) {
+            throw new IndexOutOfBoundsException("DMA buffer range [" + offset + ", +" + length + ") of " + data.length);
+        }
+        if (dma.access(iova, data, offset, length, write) == null) {
+            return;
+        }
+        long chunk = Math.max(1, client.maxDataXferSize() - Header.SIZE);
+        for (int done = 0; done < length; ) {
+            int part = (int) Math.min(chunk, length - done);
+            long address = iova + done;
+            if (write) {
+                byte[] bytes = new byte[part];
+                System.arraycopy(data, offset + done, bytes, 0, part);
+                Payload.DmaAccess reply = requestClient(Command.DMA_WRITE, new Payload.DmaAccess(address, part, bytes));
+                if (reply.address() != address || reply.count() != part) {
+                    throw new ProtocolException("DMA_WRITE reply is for " + reply.count() + " bytes at 0x"
+                            + Long.toHexString(reply.address()));
+                }
+            } else {
+                Payload.DmaAccess reply = requestClient(Command.DMA_READ, Payload.DmaAccess.of(address, part));
+                byte[] bytes = reply.data();
+                if (reply.address() != address || bytes.length != part) {
+                    throw new ProtocolException("DMA_READ reply is for " + bytes.length + " bytes at 0x"
+                            + Long.toHexString(reply.address()));
+                }
+                System.arraycopy(bytes, 0, data, offset + done, part);
+            }
+            done += part;
+        }
+    }
+
+    private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {
+        int msgId = nextMsgId.getAndIncrement() & 0xFFFF;
+        Channel.Incoming reply;
+        if (Thread.currentThread() == thread) {
+            channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
+            reply = pumpUntil(msgId);
+        } else {
+            CompletableFuture<Channel.Incoming> waiter = new CompletableFuture<>();
+            pending.put(msgId, waiter);
+            try {
+                channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
+                reply = waiter.get(server.options().dmaTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(Command.name(command) + " to the client was interrupted");
+            } catch (TimeoutException e) {
+                throw new ErrnoException(Command.name(command) + ": no reply from the client within "
+                        + server.options().dmaTimeout().toMillis() + " ms", Errno.ETIMEDOUT);
+            } catch (ExecutionException e) {
+                throw new IOException(Command.name(command) + ": " + e.getCause().getMessage(), e.getCause());
+            } finally {
+                pending.remove(msgId);
+            }
+        }
+        reply.closeFds();
+        if (reply.header().isError()) {
+            throw new ErrnoException(Command.name(command) + " to the client", reply.header().error());
+        }
+        if (reply.error() != null) {
+            throw reply.error();
+        }
+        if (!(reply.payload() instanceof Payload.DmaAccess access) || reply.header().command() != command) {
+            throw new ProtocolException(Command.name(command) + ": unexpected reply " + reply.header());
+        }
+        return access;
+    }
+
+    /** On the connection's own thread: reads until the reply, keeping requests for later. */
+    private Channel.Incoming pumpUntil(int msgId) throws IOException {
+        while (true) {
+            Channel.Incoming incoming = receive();
+            if (incoming == null) {
+                throw new ErrnoException("DMA request: the client closed the connection", Errno.ECONNRESET);
+            }
+            if (!incoming.header().isReply()) {
+                deferred.addLast(incoming);
+            } else if (incoming.header().msgId() == msgId) {
+                return incoming;
+            } else {
+                route(incoming);
+            }
+        }
+    }
+
+    private void end() {
+        ended = true;
+        for (CompletableFuture<Channel.Incoming> waiter : pending.values()) {
+            waiter.completeExceptionally(new ErrnoException("the client closed the connection", Errno.ECONNRESET));
+        }
+        pending.clear();
+        deferred.forEach(Channel.Incoming::closeFds);
+        deferred.clear();
+        dma.close();
+        channel.close();
+        server.connectionEnded(this, negotiated);
+    }
+}

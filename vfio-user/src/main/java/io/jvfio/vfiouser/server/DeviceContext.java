@@ -1,0 +1,38 @@
+package io.jvfio.vfiouser.server;
+
+import java.io.IOException;
+
+import io.jvfio.sys.Mapping;
+
+/**
+ * What the server gives a device model: its IRQ lines, the memory of its shared regions, and DMA into
+ * the connected client's memory (through the mapped fds of DMA_MAP, or DMA_READ / DMA_WRITE messages
+ * where the client gave no fd). Usable from any thread.
+ */
+public interface DeviceContext {
+    /** Line {@code sub} of IRQ index {@code index}. */
+    IrqLine irq(int index, int sub);
+
+    /** The memory behind a shared region, shared with the client's mmap. */
+    Mapping regionMemory(int region);
+
+    /** Whether a client is connected and has negotiated. */
+    boolean clientConnected();
+
+    /**
+     * Reads client memory at I/O virtual address {@code iova}; the range must lie in one readable
+     * DMA mapping of the client.
+     */
+    void dmaRead(long iova, byte[] destination, int offset, int length) throws IOException;
+
+    /** Writes client memory at {@code iova}; the range must lie in one writable DMA mapping. */
+    void dmaWrite(long iova, byte[] source, int offset, int length) throws IOException;
+
+    default void dmaRead(long iova, byte[] destination) throws IOException {
+        dmaRead(iova, destination, 0, destination.length);
+    }
+
+    default void dmaWrite(long iova, byte[] source) throws IOException {
+        dmaWrite(iova, source, 0, source.length);
+    }
+}

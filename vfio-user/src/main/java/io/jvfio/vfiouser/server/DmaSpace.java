@@ -1,0 +1,159 @@
+package io.jvfio.vfiouser.server;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.vfiouser.Payload;
+
+/**
+ * The DMA windows one client mapped: [iova, iova+size) with read/write permission, mmap'ed from the
+ * client's fd when it sent one. Unmapping waits for accesses in progress (a read-write lock), as the
+ * specification asks before the DMA_UNMAP reply.
+ */
+final class DmaSpace implements AutoCloseable {
+    static final long PAGE = 4096;
+
+    /** One mapped window; {@code memory} is null where the client gave no fd (message path). */
+    record Window(long iova, long size, boolean readable, boolean writable, Mapping memory) {
+        long end() {
+            return iova + size;
+        }
+    }
+
+    /** Where a DMA access goes: a window and, for the mmap path, its memory. */
+    record Target(Window window, long offset) {
+    }
+
+    private final TreeMap<Long, Window> windows = new TreeMap<>();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final long maxWindows;
+
+    DmaSpace(long maxWindows) {
+        this.maxWindows = maxWindows;
+    }
+
+    /** Validates and adds a window; mmaps {@code fd} if given (the caller still closes the fd). */
+    Window map(Payload.DmaMap request, Fd fd, String device) throws RequestError {
+        long address = request.address();
+        long size = request.size();
+        if ((request.flags() & ~(Payload.DmaMap.FLAG_READ | Payload.DmaMap.FLAG_WRITE)) != 0) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP flags 0x" + Integer.toHexString(request.flags())
+                    + " has bits other than readable (1) and writeable (2)");
+        }
+        if (size <= 0 || address < 0 || address + size < address || address + size < 0) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
+                    + ") is empty or wraps around");
+        }
+        if (address % PAGE != 0 || size % PAGE != 0 || (fd != null && request.offset() % PAGE != 0)) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
+                    + ") at fd offset 0x" + Long.toHexString(request.offset()) + " is not aligned to " + PAGE + " (pgsizes)");
+        }
+        if (fd == null && request.offset() != 0) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP without an fd must have offset 0, not 0x"
+                    + Long.toHexString(request.offset()));
+        }
+        boolean readable = (request.flags() & Payload.DmaMap.FLAG_READ) != 0;
+        boolean writable = (request.flags() & Payload.DmaMap.FLAG_WRITE) != 0;
+        lock.writeLock().lock();
+        try {
+            Map.Entry<Long, Window> below = windows.floorEntry(address + size - 1);
+            if (below != null && below.getValue().end() > address) {
+                Window other = below.getValue();
+                throw new RequestError(Errno.EEXIST, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
+                        + Long.toHexString(size) + ") overlaps the mapping [0x" + Long.toHexString(other.iova()) + ", +0x"
+                        + Long.toHexString(other.size()) + ")");
+            }
+            if (windows.size() >= maxWindows) {
+                throw new RequestError(Errno.ENOSPC, "DMA_MAP: already " + windows.size() + " mappings (max_dma_maps)");
+            }
+            Mapping memory = null;
+            if (fd != null) {
+                try {
+                    memory = Mapping.map(fd, request.offset(), size, writable, "vfio-user " + device + " DMA 0x"
+                            + Long.toHexString(address));
+                } catch (ErrnoException e) {
+                    throw new RequestError(e.errno(), "DMA_MAP: cannot mmap the client's fd: " + e.getMessage());
+                }
+            }
+            Window window = new Window(address, size, readable, writable, memory);
+            windows.put(address, window);
+            return window;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Removes exactly [address, address+size), waiting for accesses in progress. */
+    Window unmap(long address, long size) throws RequestError {
+        lock.writeLock().lock();
+        try {
+            Window window = windows.get(address);
+            if (window == null || window.size() != size) {
+                throw new RequestError(Errno.EINVAL, "DMA_UNMAP [0x" + Long.toHexString(address) + ", +0x"
+                        + Long.toHexString(size) + ") matches no mapping exactly");
+            }
+            windows.remove(address);
+            if (window.memory() != null) {
+                window.memory().close();
+            }
+            return window;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Copies between client memory and {@code data} if the range lies in one mmap'ed window; returns
+     * the window when it has no memory (the caller then uses DMA messages).
+     */
+    Window access(long iova, byte[] data, int offset, int length, boolean write) throws java.io.IOException {
+        lock.readLock().lock();
+        try {
+            Map.Entry<Long, Window> entry = windows.floorEntry(iova);
+            Window window = entry == null ? null : entry.getValue();
+            if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
+                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
+                        + Long.toHexString(iova) + ": not inside one DMA mapping of the client", Errno.EFAULT);
+            }
+            if (write ? !window.writable() : !window.readable()) {
+                throw new ErrnoException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(iova)
+                        + ": the client mapped it " + (write ? "read-only" : "write-only"), Errno.EACCES);
+            }
+            if (window.memory() == null) {
+                return window;
+            }
+            long at = iova - window.iova();
+            if (write) {
+                window.memory().copyFrom(data, offset, at, length);
+            } else {
+                window.memory().copyTo(at, data, offset, length);
+            }
+            return null;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            List<Window> all = new ArrayList<>(windows.values());
+            windows.clear();
+            for (Window window : all) {
+                if (window.memory() != null) {
+                    window.memory().close();
+                }
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

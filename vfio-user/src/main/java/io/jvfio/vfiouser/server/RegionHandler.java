@@ -1,0 +1,28 @@
+package io.jvfio.vfiouser.server;
+
+/**
+ * A region served by callbacks: every client access to it (or to its trapped part) calls these on the
+ * connection's thread, one at a time. Values are little-endian, zero-extended. A callback that throws
+ * makes the access fail with an EIO error reply; the connection stays up.
+ */
+public interface RegionHandler {
+    /** Reads 1, 2, 4 or 8 bytes at {@code offset}. */
+    long read(long offset, int size);
+
+    /** Writes the low 1, 2, 4 or 8 bytes of {@code value} at {@code offset}. */
+    void write(long offset, int size, long value);
+
+    /** Reads any other length; by default byte by byte through {@link #read(long, int)}. */
+    default void read(long offset, byte[] destination) {
+        for (int i = 0; i < destination.length; i++) {
+            destination[i] = (byte) read(offset + i, 1);
+        }
+    }
+
+    /** Writes any other length; by default byte by byte through {@link #write(long, int, long)}. */
+    default void write(long offset, byte[] source) {
+        for (int i = 0; i < source.length; i++) {
+            write(offset + i, 1, source[i] & 0xFF);
+        }
+    }
+}

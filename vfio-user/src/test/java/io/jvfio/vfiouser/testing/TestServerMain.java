@@ -1,0 +1,27 @@
+package io.jvfio.vfiouser.testing;
+
+import java.nio.file.Path;
+
+import io.jvfio.vfiouser.server.VfioUserServer;
+
+/**
+ * Serves a {@link TestDevice} on the socket path given as the only argument until stdin closes or
+ * says "quit"; prints "ready" once listening. The child process of the cross-process tests.
+ */
+public final class TestServerMain {
+    private TestServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new TestDevice())) {
+            System.out.println("ready");
+            System.out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            String line;
+            while ((line = in.readLine()) != null && !line.equals("quit")) {
+                // keep serving
+            }
+            server.toString();
+        }
+    }
+}
