@@ -1,0 +1,32 @@
+package io.jvfio.devices;
+
+import java.util.List;
+
+import io.jvfio.devices.testdevice.TestDevice;
+
+/** The device models jvfio can serve, by name: what {@code jvfio serve NAME} looks up. */
+public final class DeviceCatalog {
+    /** The programmable interrupt/timer/DMA device of docs/devices/test-device.md. */
+    public static final String TEST_DEVICE = "test-device";
+
+    private DeviceCatalog() {
+    }
+
+    /** The names {@link #create} accepts. */
+    public static List<String> names() {
+        return List.of(TEST_DEVICE);
+    }
+
+    /**
+     * A new device model named {@code name}, configured by {@code options}; the caller owns it.
+     *
+     * @throws IllegalArgumentException naming the bad argument: an unknown name or options the model refuses
+     */
+    public static ModelledDevice create(String name, DeviceOptions options) {
+        return switch (name) {
+            case TEST_DEVICE -> TestDevice.create(options);
+            default -> throw new IllegalArgumentException("unknown device model '" + name + "' (known: "
+                    + String.join(", ", names()) + ")");
+        };
+    }
+}
