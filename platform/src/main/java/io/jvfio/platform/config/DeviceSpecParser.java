@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import io.jvfio.vfio.kernel.IommufdMode;
+
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.
  * {@code vfio-platform,socket=/tmp/dev.sock,mmap-timeout-ms=500,x-irqfd=off}. Booleans accept

@@ -3,6 +3,8 @@ package io.jvfio.platform.config;
 import java.time.Duration;
 import java.util.Optional;
 
+import io.jvfio.vfio.kernel.IommufdMode;
+
 /**
  * A validated VFIO platform device configuration. Property names and defaults are QEMU's
  * ({@code x-no-mmap=off}, {@code mmap-timeout-ms=1100}, {@code x-irqfd=on}); the rest are jvfio's.

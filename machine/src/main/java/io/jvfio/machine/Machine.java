@@ -1,0 +1,326 @@
+package io.jvfio.machine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import io.jvfio.kvm.Kvm;
+import io.jvfio.kvm.Vcpu;
+import io.jvfio.kvm.VcpuExit;
+import io.jvfio.kvm.Vm;
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.boot.ElfImage;
+import io.jvfio.machine.boot.LongMode;
+import io.jvfio.machine.bus.Bus;
+import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.event.EventLoop;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.KvmAbi;
+
+/**
+ * A minimal x86-64 KVM machine: memfd-backed RAM at 0, the in-kernel irqchip with GSI n routed to
+ * IOAPIC pin n, MMIO and port buses, the guest ports (console 0x3F8, exit 0x501, report 0x502), an event
+ * loop, a platform-bus allocator, and one thread per vCPU. The guest (ELF64) is entered in long mode
+ * (see {@link LongMode}) with RDI pointing at the boot info.
+ *
+ * <p>Use: {@link #create}, attach devices (buses, {@link #addDevice}, {@link #addSwitchableRegion},
+ * irqfds on {@link #vm()}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
+ * vCPU threads and the event loop, deletes the memory slots, closes the VM, unmaps RAM and closes
+ * /dev/kvm. Memory given to {@link #addSwitchableRegion} belongs to the caller and is closed after.
+ */
+public final class Machine implements AutoCloseable {
+    /** KVM's TSS (3 pages) and identity-map page: above the LAPIC, below the 4 GiB boundary. */
+    public static final long TSS_ADDRESS = 0xFFFB_D000L;
+    public static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
+    public static final int RAM_SLOT = 0;
+    private static final System.Logger LOG = System.getLogger(Machine.class.getName());
+
+    private final MachineConfig config;
+    private final Bus mmio = new Bus("mmio");
+    private final Bus pio = new Bus("pio");
+    private final GuestPorts ports;
+    private final ExitDispatcher dispatcher = new ExitDispatcher(pio, mmio);
+    private final PlatformBus platformBus = new PlatformBus();
+    private final List<BootInfo.Device> devices;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final CompletableFuture<MachineExit> outcome = new CompletableFuture<>();
+    private Kvm kvm;
+    private Vm vm;
+    private GuestRam ram;
+    private EventLoop eventLoop;
+    private int nextSlot = RAM_SLOT + 1;
+    private boolean started;
+    private boolean closed;
+    private volatile boolean stopping;
+
+    private Machine(MachineConfig config) {
+        this.config = config;
+        this.ports = new GuestPorts(config.consoleEcho());
+        this.devices = new ArrayList<>(config.devices());
+    }
+
+    /** Opens KVM and builds the machine (nothing runs until {@link #start}). */
+    public static Machine create(MachineConfig config) throws java.io.IOException {
+        Machine machine = new Machine(config);
+        try {
+            machine.build();
+            return machine;
+        } catch (java.io.IOException | RuntimeException e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    private void build() throws java.io.IOException {
+        kvm = Kvm.open();
+        for (int cap : new int[] {KvmAbi.KVM_CAP_IRQCHIP, KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR,
+                KvmAbi.KVM_CAP_IRQ_ROUTING}) {
+            if (!kvm.hasCapability(cap)) {
+                throw new ErrnoException("KVM_CHECK_EXTENSION: capability " + cap + " is missing", io.jvfio.sys.Errno.ENOTSUP);
+            }
+        }
+        ram = GuestRam.create(config.ramSize());
+        vm = kvm.createVm();
+        vm.setTssAddress(TSS_ADDRESS);
+        vm.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        vm.createIrqchip();
+        vm.routeGsisToIoapicPins();
+        vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
+        pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.console());
+        pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
+        List<CpuidEntry> cpuid = CpuidMask.apply(kvm.supportedCpuid());
+        for (int id = 0; id < config.vcpus(); id++) {
+            Vcpu vcpu = vm.createVcpu(id);
+            vcpu.setCpuid(withApicId(cpuid, id));
+            vcpus.add(vcpu);
+        }
+        eventLoop = EventLoop.start("jvfio-event-loop");
+    }
+
+    private static List<CpuidEntry> withApicId(List<CpuidEntry> cpuid, int id) {
+        List<CpuidEntry> result = new ArrayList<>(cpuid.size());
+        for (CpuidEntry e : cpuid) {
+            result.add(switch (e.function()) {
+                case 1 -> e.withRegisters(e.eax(), (e.ebx() & 0x00FFFFFF) | id << 24, e.ecx(), e.edx());
+                case 0xB, 0x1F -> e.withRegisters(e.eax(), e.ebx(), e.ecx(), id);
+                default -> e;
+            });
+        }
+        return result;
+    }
+
+    public Bus mmio() {
+        return mmio;
+    }
+
+    public Bus pio() {
+        return pio;
+    }
+
+    /** The VM, for irqfds and ioeventfds of devices. */
+    public Vm vm() {
+        return vm;
+    }
+
+    public GuestRam ram() {
+        return ram;
+    }
+
+    public EventLoop eventLoop() {
+        return eventLoop;
+    }
+
+    public PlatformBus platformBus() {
+        return platformBus;
+    }
+
+    /** The line for {@code gsi} (KVM_IRQ_LINE on this VM). */
+    public IrqLine irqLine(int gsi) {
+        if (gsi < 0 || gsi >= Vm.IOAPIC_PINS) {
+            throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
+        }
+        return new IrqLine(gsi, vm::setIrqLine);
+    }
+
+    /** Lists a device in the boot info (before {@link #start}). */
+    public synchronized void addDevice(BootInfo.Device device) {
+        if (started) {
+            throw new IllegalStateException("devices are listed in the boot info at start; add them before");
+        }
+        devices.add(device);
+    }
+
+    /**
+     * Puts {@code trapped} on the MMIO bus at [base, base + size) and returns the switch for the
+     * subregion of it at {@code base + subOffset} backed by {@code memory} (initially off: trapping).
+     */
+    public synchronized SwitchableRegion addSwitchableRegion(String name, long base, long size, MmioDevice trapped,
+                                                             long subOffset, Mapping memory) {
+        if (subOffset < 0 || subOffset + memory.size() > size) {
+            throw new IllegalArgumentException(name + ": the subregion (0x" + Long.toHexString(memory.size())
+                    + " bytes at +0x" + Long.toHexString(subOffset) + ") lies outside the region (0x"
+                    + Long.toHexString(size) + " bytes)");
+        }
+        SwitchableRegion region = addSubregion(name, base + subOffset, memory);
+        mmio.add(name, base, size, trapped);
+        return region;
+    }
+
+    /**
+     * Returns the switch for a memory slot at {@code guestAddress} backed by {@code memory} (initially
+     * off), over a range the caller already put on the MMIO bus: a region with several mmap'able areas
+     * gets one subregion per area.
+     */
+    public synchronized SwitchableRegion addSubregion(String name, long guestAddress, Mapping memory) {
+        SwitchableRegion region = new SwitchableRegion(name, new SwitchableRegion.SlotControl() {
+            @Override
+            public void map(int slot, long address, Mapping m) throws ErrnoException {
+                vm.setMemorySlot(slot, address, m, 0, m.size(), false);
+            }
+
+            @Override
+            public void unmap(int slot) throws ErrnoException {
+                vm.removeMemorySlot(slot);
+            }
+        }, nextSlot, guestAddress, memory);
+        nextSlot++;
+        return region;
+    }
+
+    /** Loads the guest, writes the long-mode tables and the boot info, and starts the vCPU threads. */
+    public synchronized void start() throws java.io.IOException {
+        if (started || closed) {
+            throw new IllegalStateException(closed ? "machine is closed" : "machine already started");
+        }
+        started = true;
+        byte[] image = config.guestImage();
+        ElfImage elf = ElfImage.parse(image);
+        elf.loadInto(image, ram.mapping(), LongMode.IMAGE_LOWEST);
+        LongMode.writeTables(ram.mapping());
+        ram.write(LongMode.BOOT_INFO_ADDRESS, BootInfo.encode(ram.size(), config.args(), devices));
+        Vcpu boot = vcpus.get(0);
+        boot.setSregs(LongMode.sregs(boot.sregs()));
+        boot.setRegs(LongMode.regs(elf.entry()));
+        for (Vcpu vcpu : vcpus) {
+            Thread thread = Thread.ofPlatform().name("jvfio-vcpu-" + vcpu.id()).daemon(true)
+                    .unstarted(() -> runVcpu(vcpu));
+            threads.add(thread);
+        }
+        threads.forEach(Thread::start);
+    }
+
+    private void runVcpu(Vcpu vcpu) {
+        try {
+            while (!stopping) {
+                VcpuExit exit = vcpu.run();
+                switch (dispatcher.dispatch(exit)) {
+                    case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
+                    case ExitAction.Stop stop -> finish(stop.exit());
+                    case ExitAction.Resume resume -> {
+                    }
+                }
+            }
+        } catch (ErrnoException | RuntimeException e) {
+            finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e.getMessage()));
+        } finally {
+            vcpu.releaseThread();
+        }
+    }
+
+    private void finish(MachineExit exit) {
+        if (outcome.complete(exit) && exit instanceof MachineExit.Failed failed) {
+            LOG.log(System.Logger.Level.WARNING, "guest failed: " + failed.reason());
+        }
+        stopping = true;
+        for (Vcpu vcpu : vcpus) {
+            vcpu.kick();
+        }
+    }
+
+    /** Waits for the guest's exit code; a guest that fails instead throws with the reason and its console. */
+    public int awaitExit(Duration timeout) throws GuestFailedException, TimeoutException, InterruptedException {
+        MachineExit exit = awaitOutcome(timeout);
+        return switch (exit) {
+            case MachineExit.Exited exited -> exited.code();
+            case MachineExit.Failed failed -> throw new GuestFailedException(failed.reason(), console());
+            case MachineExit.Stopped stopped -> throw new GuestFailedException("the machine was closed", console());
+        };
+    }
+
+    /** Waits for how the run ended. */
+    public MachineExit awaitOutcome(Duration timeout) throws TimeoutException, InterruptedException {
+        try {
+            return outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            TimeoutException timeoutException = new TimeoutException("the guest did not exit within " + timeout
+                    + "; console so far:\n" + console());
+            timeoutException.initCause(e);
+            throw timeoutException;
+        }
+    }
+
+    /** How the run ended, or null while it goes on. */
+    public MachineExit outcomeIfEnded() {
+        return outcome.getNow(null);
+    }
+
+    /** The console output so far. */
+    public String console() {
+        return ports.consoleText();
+    }
+
+    /** The values the guest reported (port 0x502) so far. */
+    public List<Integer> reports() {
+        return ports.reports();
+    }
+
+    /** Stops the vCPUs (the outcome becomes {@link MachineExit.Stopped} unless the guest ended first). */
+    public void stop() {
+        finish(new MachineExit.Stopped());
+    }
+
+    /** Stops and joins the vCPU threads and the event loop, then frees the VM, RAM and /dev/kvm. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop();
+        boolean interrupted = false;
+        for (Thread thread : threads) {
+            while (thread.isAlive()) {
+                vcpus.forEach(Vcpu::kick);
+                try {
+                    thread.join(10);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (eventLoop != null) {
+            eventLoop.close();
+        }
+        if (vm != null) {
+            vm.close();
+        }
+        if (ram != null) {
+            ram.close();
+        }
+        if (kvm != null) {
+            kvm.close();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

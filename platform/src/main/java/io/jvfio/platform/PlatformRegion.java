@@ -1,0 +1,158 @@
+package io.jvfio.platform;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.jvfio.machine.SwitchableRegion;
+import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.platform.observe.TrappedAccessEvent;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Mapping;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.VfioDevice;
+
+/**
+ * One device region in the guest: the trapped range on the MMIO bus, which forwards every access to
+ * the device and then runs EOI handling, plus the mmap'ed subregions (the fast path) where the region
+ * can be mapped. A device that fails an access is answered as absent hardware would be: reads all-ones,
+ * writes dropped, logged once per cause.
+ */
+final class PlatformRegion implements MmioDevice {
+    private static final System.Logger LOG = System.getLogger(PlatformRegion.class.getName());
+
+    private final String device;
+    private final VfioDevice vfio;
+    private final RegionInfo info;
+    private final long guestBase;
+    private final List<Mapping> mappings;
+    private final List<SwitchableRegion> fastPaths = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final LongAdder trappedReads = new LongAdder();
+    private final LongAdder trappedWrites = new LongAdder();
+    private final LongAdder failedAccesses = new LongAdder();
+    private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
+    private volatile IrqController irqs;
+
+    PlatformRegion(String device, VfioDevice vfio, RegionInfo info, long guestBase, List<Mapping> mappings) {
+        this.device = device;
+        this.vfio = vfio;
+        this.info = info;
+        this.guestBase = guestBase;
+        this.mappings = List.copyOf(mappings);
+    }
+
+    /** Adds an mmap'ed subregion of this region (one per mappable area). */
+    void attachFastPath(SwitchableRegion subregion) {
+        fastPaths.add(subregion);
+    }
+
+    /** Where EOI handling goes (only on the user-side path; null while no IRQ uses it). */
+    void setIrqController(IrqController controller) {
+        this.irqs = controller;
+    }
+
+    RegionInfo info() {
+        return info;
+    }
+
+    long guestBase() {
+        return guestBase;
+    }
+
+    boolean hasFastPath() {
+        return !fastPaths.isEmpty();
+    }
+
+    List<SwitchableRegion> fastPaths() {
+        return fastPaths;
+    }
+
+    @Override
+    public long read(long offset, int size) {
+        trappedReads.increment();
+        long value;
+        if (!info.readable()) {
+            value = allOnes(size);
+            logOnce("read of write-only region " + info.index());
+        } else {
+            try {
+                value = vfio.read(info.index(), offset, size);
+            } catch (IOException | RuntimeException e) {
+                failedAccesses.increment();
+                logOnce("read failed: " + e.getMessage());
+                value = allOnes(size);
+            }
+        }
+        TrappedAccessEvent.emit(device, info.index(), offset, size, false, value);
+        IrqController controller = irqs;
+        if (controller != null) {
+            controller.trappedAccess(info.index(), offset, false, value);
+        }
+        return value;
+    }
+
+    @Override
+    public void write(long offset, int size, long value) {
+        trappedWrites.increment();
+        if (!info.writable()) {
+            logOnce("write to read-only region " + info.index());
+        } else {
+            try {
+                vfio.write(info.index(), offset, size, value);
+            } catch (IOException | RuntimeException e) {
+                failedAccesses.increment();
+                logOnce("write failed: " + e.getMessage());
+            }
+        }
+        TrappedAccessEvent.emit(device, info.index(), offset, size, true, value);
+        IrqController controller = irqs;
+        if (controller != null) {
+            controller.trappedAccess(info.index(), offset, true, value);
+        }
+    }
+
+    private static long allOnes(int size) {
+        return size >= 8 ? -1L : (1L << (size * 8)) - 1;
+    }
+
+    private void logOnce(String cause) {
+        if (loggedFailures.add(cause)) {
+            LOG.log(System.Logger.Level.WARNING, "vfio " + device + ": region " + info.index() + ": " + cause
+                    + " (reads answer all-ones, writes are dropped; logged once)");
+        }
+    }
+
+    /** Switches the fast path of this region on or off. */
+    void setFastPath(boolean enabled) throws ErrnoException {
+        for (SwitchableRegion region : fastPaths) {
+            region.setMapped(enabled);
+        }
+    }
+
+    long trappedReads() {
+        return trappedReads.sum();
+    }
+
+    long trappedWrites() {
+        return trappedWrites.sum();
+    }
+
+    long failedAccesses() {
+        return failedAccesses.sum();
+    }
+
+    /** Unmaps the fast path (the slots first, then the memory). */
+    void close() {
+        for (SwitchableRegion region : fastPaths) {
+            try {
+                region.setMapped(false);
+            } catch (ErrnoException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "vfio " + device + ": removing a fast path: " + e.getMessage());
+            }
+        }
+        mappings.forEach(Mapping::close);
+    }
+}

@@ -1,0 +1,425 @@
+package io.jvfio.platform;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.PlatformBus;
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.devicetree.PlatformBusTree;
+import io.jvfio.platform.devicetree.Property;
+import io.jvfio.platform.irq.FastPath;
+import io.jvfio.platform.irq.GuestLine;
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.platform.irq.IrqSpec;
+import io.jvfio.platform.irq.Scheduler;
+import io.jvfio.platform.observe.JfrIrqListener;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfio.VfioDevice;
+import io.jvfio.vfio.VfioException;
+
+/**
+ * A VFIO platform device assigned to a guest: QEMU's {@code vfio-platform} on jvfio's machine.
+ *
+ * <p>Realizing it reads every region and IRQ of the device, places each region on the platform bus as
+ * a trapped range with an mmap'ed fast path (unless {@code x-no-mmap} or the region cannot be mapped),
+ * wires each IRQ to a GSI by KVM irqfd (+ resamplefd for automasked IRQs) when KVM offers both and
+ * {@code x-irqfd} is on, else by the user-side state machine, maps guest RAM for the device's DMA, and
+ * lists the device in the guest's boot info. A device that offers reset is reset first, as a VM's
+ * reset at power-on does, so a guest never inherits a previous user's state. The device is owned:
+ * closing this closes it.
+ */
+public final class VfioPlatformDevice implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VfioPlatformDevice.class.getName());
+
+    private final PlatformDeviceConfig config;
+    private final VfioDevice device;
+    private final Machine machine;
+    private final String name;
+    private final List<PlatformRegion> regions = new ArrayList<>();
+    private final List<PlatformIrqWiring> irqs = new ArrayList<>();
+    private final List<Long> dmaMaps = new ArrayList<>();
+    private DeviceInfo info;
+    private String compatible;
+    private Optional<DeviceTreeIdentity> identity = Optional.empty();
+    private IrqController controller;
+    private boolean closed;
+
+    private VfioPlatformDevice(PlatformDeviceConfig config, VfioDevice device, Machine machine) {
+        this.config = config;
+        this.device = device;
+        this.machine = machine;
+        this.name = config.id();
+    }
+
+    /**
+     * Assigns {@code device} (already opened from {@code config}'s source) to {@code machine}, before the
+     * machine starts. On failure everything set up so far is undone and the device is closed.
+     */
+    public static VfioPlatformDevice realize(Machine machine, PlatformDeviceConfig config, VfioDevice device)
+            throws IOException {
+        VfioPlatformDevice assigned = new VfioPlatformDevice(config, device, machine);
+        try {
+            assigned.realize();
+            return assigned;
+        } catch (IOException | RuntimeException e) {
+            assigned.close();
+            throw e;
+        }
+    }
+
+    private void realize() throws IOException {
+        info = device.info();
+        if (!info.isPlatform()) {
+            throw new VfioException(name, "not a platform device (flags " + info.flagNames() + ")");
+        }
+        identity = device.deviceTreeIdentity();
+        compatible = config.compat().or(() -> identity.map(id -> id.compatible().getFirst()))
+                .orElseThrow(() -> new VfioException(name, "no compatible string: the device declares none, give compat="));
+        for (int index = 0; index < info.regionCount(); index++) {
+            RegionInfo region = device.regionInfo(index);
+            if (region.size() > 0) {
+                regions.add(placeRegion(region));
+            }
+        }
+        if (info.supportsReset()) {
+            device.reset();
+        }
+        wireIrqs();
+        mapGuestRam();
+        List<BootInfo.Region> placed = regions.stream()
+                .map(r -> new BootInfo.Region(r.guestBase(), r.info().size())).toList();
+        machine.addDevice(new BootInfo.Device(compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
+    }
+
+    private PlatformRegion placeRegion(RegionInfo region) throws IOException {
+        long base = machine.platformBus().allocateMmio(region.size());
+        String regionName = name + ".region" + region.index();
+        List<SparseArea> areas = config.noMmap() ? List.of() : region.mappableAreas().stream()
+                .filter(area -> area.offset() % PlatformBus.PAGE_SIZE == 0 && area.size() % PlatformBus.PAGE_SIZE == 0
+                        && area.size() > 0)
+                .toList();
+        if (areas.isEmpty()) {
+            if (!config.noMmap()) {
+                LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index()
+                        + " cannot be mmap'ed: every guest access will trap, performance may be slow");
+            }
+            PlatformRegion trapped = new PlatformRegion(name, device, region, base, List.of());
+            machine.mmio().add(regionName, base, region.size(), trapped);
+            return trapped;
+        }
+        List<Mapping> mappings = new ArrayList<>();
+        try {
+            for (SparseArea area : areas) {
+                mappings.add(device.map(region.index(), area.offset(), area.size()));
+            }
+        } catch (IOException | RuntimeException e) {
+            mappings.forEach(Mapping::close);
+            throw e;
+        }
+        PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings);
+        machine.mmio().add(regionName, base, region.size(), placed);
+        for (int i = 0; i < areas.size(); i++) {
+            placed.attachFastPath(machine.addSubregion(regionName + ".mmap" + i, base + areas.get(i).offset(),
+                    mappings.get(i)));
+        }
+        placed.setFastPath(true);
+        return placed;
+    }
+
+    private void wireIrqs() throws IOException {
+        boolean kvmIrqfd = config.irqfd() && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD) > 0
+                && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD_RESAMPLE) > 0;
+        List<IrqSpec> specs = new ArrayList<>();
+        List<PlatformIrqWiring> userSide = new ArrayList<>();
+        for (int index = 0; index < info.irqCount(); index++) {
+            IrqInfo irq = device.irqInfo(index);
+            if (irq.count() == 0) {
+                continue;
+            }
+            if (!irq.supportsEventfd()) {
+                throw new VfioException(name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
+            }
+            int gsi = machine.platformBus().allocateGsi();
+            PlatformIrqWiring wiring = kvmIrqfd ? wireIrqfd(irq, gsi) : null;
+            if (wiring == null) {
+                wiring = wireUserSide(irq, gsi);
+                userSide.add(wiring);
+            }
+            irqs.add(wiring);
+            specs.add(new IrqSpec(index, irq.automasked(), guestLine(gsi), preciseAck(index)));
+        }
+        if (!userSide.isEmpty()) {
+            startUserSide(specs, userSide);
+        }
+    }
+
+    private Optional<IrqSpec.Ack> preciseAck(int index) {
+        if (!config.preciseEoi()) {
+            return Optional.empty();
+        }
+        return identity.flatMap(id -> id.irqAcks().stream().filter(ack -> ack.irqIndex() == index).findFirst())
+                .map(ack -> new IrqSpec.Ack(ack.region(), ack.ackOffset(), ack.ackMask()));
+    }
+
+    /**
+     * The irqfd path. Returns null if KVM refuses it (the caller falls back to the user-side path); a
+     * VFIO-side failure after KVM accepted is undone and reported.
+     */
+    private PlatformIrqWiring wireIrqfd(IrqInfo irq, int gsi) throws IOException {
+        EventFd trigger = EventFd.create();
+        Optional<EventFd> unmask = Optional.empty();
+        try {
+            if (irq.automasked()) {
+                unmask = Optional.of(EventFd.create());
+                machine.vm().registerIrqfd(trigger, gsi, unmask.get());
+            } else {
+                machine.vm().registerIrqfd(trigger, gsi);
+            }
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM refused irqfd for IRQ " + irq.index()
+                    + " (" + e.getMessage() + "): using the user-side path");
+            trigger.close();
+            unmask.ifPresent(EventFd::close);
+            return null;
+        }
+        try {
+            device.setIrqs(IrqSet.trigger(irq.index(), 0, Optional.of(trigger)));
+            if (unmask.isPresent()) {
+                device.setIrqs(IrqSet.unmaskEventFd(irq.index(), 0, unmask));
+            }
+        } catch (IOException | RuntimeException e) {
+            try {
+                machine.vm().unregisterIrqfd(trigger, gsi);
+            } catch (ErrnoException undo) {
+                e.addSuppressed(undo);
+            }
+            trigger.close();
+            unmask.ifPresent(EventFd::close);
+            throw new VfioException(name, "failed to set up irqfd for IRQ " + irq.index(), e);
+        }
+        return new PlatformIrqWiring(irq, gsi, IrqPath.IRQFD, trigger, unmask, PlatformIrqWiring.NO_TOKEN);
+    }
+
+    private PlatformIrqWiring wireUserSide(IrqInfo irq, int gsi) throws IOException {
+        EventFd trigger = EventFd.create(true);
+        try {
+            device.setIrqs(IrqSet.trigger(irq.index(), 0, Optional.of(trigger)));
+        } catch (IOException | RuntimeException e) {
+            trigger.close();
+            throw new VfioException(name, "failed to set trigger eventfd of IRQ " + irq.index(), e);
+        }
+        return new PlatformIrqWiring(irq, gsi, IrqPath.USER_SIDE, trigger, Optional.empty(), PlatformIrqWiring.NO_TOKEN);
+    }
+
+    private void startUserSide(List<IrqSpec> specs, List<PlatformIrqWiring> userSide) throws IOException {
+        Scheduler scheduler = (delayNanos, task) -> {
+            try {
+                var scheduled = machine.eventLoop().schedule(Duration.ofNanos(delayNanos), task);
+                return scheduled::cancel;
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("vfio " + name + ": cannot arm the mmap timer: " + e.getMessage(), e);
+            }
+        };
+        FastPath fastPath = enabled -> {
+            for (PlatformRegion region : regions) {
+                try {
+                    region.setFastPath(enabled);
+                } catch (ErrnoException e) {
+                    LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": switching the fast path "
+                            + (enabled ? "on" : "off") + " failed: " + e.getMessage());
+                }
+            }
+        };
+        controller = new IrqController(specs, fastPath, scheduler, config.mmapTimeout(), this::unmask,
+                new JfrIrqListener(name));
+        regions.forEach(region -> region.setIrqController(controller));
+        for (PlatformIrqWiring wiring : userSide) {
+            int index = wiring.info().index();
+            long token = machine.eventLoop().register(wiring.trigger(), count -> controller.trigger(index));
+            irqs.set(irqs.indexOf(wiring), new PlatformIrqWiring(wiring.info(), wiring.gsi(), wiring.path(),
+                    wiring.trigger(), wiring.unmask(), token));
+        }
+    }
+
+    private GuestLine guestLine(int gsi) {
+        var line = machine.irqLine(gsi);
+        return level -> {
+            try {
+                if (level) {
+                    line.raise();
+                } else {
+                    line.lower();
+                }
+            } catch (ErrnoException e) {
+                LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": " + e.getMessage());
+            }
+        };
+    }
+
+    private void unmask(int index) {
+        try {
+            device.setIrqs(IrqSet.unmask(index, 0));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": failed to unmask IRQ " + index + ": " + e.getMessage());
+        }
+    }
+
+    private void mapGuestRam() throws IOException {
+        var ram = machine.ram();
+        device.mapDma(new DmaRegion(0, ram.size(), ram.mapping(), 0, ram.fd(), 0, true, true));
+        dmaMaps.add(ram.size());
+    }
+
+    /** The device's name in reports and errors. */
+    public String name() {
+        return name;
+    }
+
+    public String compatible() {
+        return compatible;
+    }
+
+    public DeviceInfo info() {
+        return info;
+    }
+
+    /** What the guest sees of each region: where it sits, and whether it has a fast path. */
+    public List<PlacedRegion> regions() {
+        return regions.stream().map(r -> new PlacedRegion(r.info(), r.guestBase(), r.hasFastPath(),
+                r.trappedReads(), r.trappedWrites(), r.failedAccesses())).toList();
+    }
+
+    /** Each IRQ's GSI and path. */
+    public List<WiredIrq> irqs() {
+        return irqs.stream().map(w -> new WiredIrq(w.info(), w.gsi(), w.path())).toList();
+    }
+
+    /** The user-side state machine, if any IRQ uses it. */
+    public Optional<IrqController> irqController() {
+        return Optional.ofNullable(controller);
+    }
+
+    /** The device-tree identity the device declared, if any. */
+    public Optional<DeviceTreeIdentity> deviceTreeIdentity() {
+        return identity;
+    }
+
+    /**
+     * Adds this device's node to a guest device tree: its compatible strings, its regions where they
+     * were placed, its interrupts (level for automasked IRQs, else edge) and the properties the device
+     * declared. Returns the node's path.
+     */
+    public String addTo(PlatformBusTree tree) {
+        List<String> compatibles = new ArrayList<>();
+        compatibles.add(compatible);
+        identity.ifPresent(id -> id.compatible().stream().filter(c -> !compatibles.contains(c)).forEach(compatibles::add));
+        List<PlatformBusTree.MmioRange> ranges = regions.stream()
+                .map(r -> new PlatformBusTree.MmioRange(r.guestBase(), r.info().size())).toList();
+        List<PlatformBusTree.Interrupt> interrupts = irqs.stream()
+                .map(w -> new PlatformBusTree.Interrupt(w.gsi(), w.info().automasked()
+                        ? PlatformBusTree.Trigger.LEVEL : PlatformBusTree.Trigger.EDGE)).toList();
+        List<Property> extra = identity.map(id -> id.properties().entrySet().stream()
+                .map(e -> Property.bytes(e.getKey(), e.getValue())).toList()).orElse(List.of());
+        return tree.addDevice(nodeName(), compatibles, ranges, interrupts, extra);
+    }
+
+    /** A device-tree node name from the device's name: dtc's characters only, at most 31 of them. */
+    private String nodeName() {
+        String cleaned = name.replaceAll("[^A-Za-z0-9,._+-]", "-");
+        return cleaned.length() > 31 ? cleaned.substring(0, 31) : cleaned;
+    }
+
+    /**
+     * Machine reset: resets the device if it offers reset and returns every user-side IRQ to INACTIVE
+     * with its line low and the fast path on.
+     */
+    public void reset() throws IOException {
+        if (controller != null) {
+            controller.reset();
+        }
+        if (info.supportsReset()) {
+            device.reset();
+        } else {
+            LOG.log(System.Logger.Level.INFO, "vfio " + name + ": the device offers no reset; only its IRQ state was reset");
+        }
+    }
+
+    /**
+     * Multi-device hot reset is what QEMU's PCI code does for devices sharing a reset domain; a
+     * platform device has no such domain, so this refuses clearly instead of resetting part of one.
+     */
+    public static void hotReset(List<VfioPlatformDevice> devices) throws VfioException {
+        throw new VfioException(devices.isEmpty() ? "-" : devices.getFirst().name(),
+                "multi-device hot reset is not supported for platform devices: reset each device on its own");
+    }
+
+    /** VFIO platform devices cannot migrate: their state lives in hardware (or another process) jvfio cannot save. */
+    public void migrate() throws VfioException {
+        throw new VfioException(name, "migration is not supported: a VFIO platform device's state cannot be saved");
+    }
+
+    /** Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (PlatformIrqWiring wiring : irqs) {
+            closeIrq(wiring);
+        }
+        for (PlatformRegion region : regions) {
+            region.close();
+            machine.mmio().remove(region.guestBase());
+        }
+        for (long size : dmaMaps) {
+            try {
+                device.unmapDma(0, size);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": DMA unmap: " + e.getMessage());
+            }
+        }
+        device.close();
+    }
+
+    private void closeIrq(PlatformIrqWiring wiring) {
+        try {
+            if (wiring.eventLoopToken() != PlatformIrqWiring.NO_TOKEN) {
+                machine.eventLoop().unregister(wiring.eventLoopToken());
+            }
+            if (wiring.path() == IrqPath.IRQFD) {
+                machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
+            }
+            device.setIrqs(IrqSet.disableAll(wiring.info().index()));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": tearing down IRQ " + wiring.info().index() + ": "
+                    + e.getMessage());
+        }
+        wiring.trigger().close();
+        wiring.unmask().ifPresent(EventFd::close);
+    }
+
+    /** A region as placed in the guest, with its trap counters. */
+    public record PlacedRegion(RegionInfo info, long guestBase, boolean fastPath, long trappedReads, long trappedWrites,
+                               long failedAccesses) {
+    }
+
+    /** An IRQ's GSI and how it is delivered. */
+    public record WiredIrq(IrqInfo info, int gsi, IrqPath path) {
+    }
+}

@@ -1,0 +1,164 @@
+package io.jvfio.platform;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.sys.testing.Tiers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The seed's system end to end: the test device in a child process over vfio-user, assigned to a
+ * real KVM guest running the testdev driver, on both IRQ paths.
+ */
+@Tag(Tiers.KVM)
+@Tag(Tiers.PROCESS)
+class PlatformAssignmentKvmTest {
+    private static final Duration GUEST_TIMEOUT = Duration.ofMinutes(5);
+    private static final int MODE_TIMER = 0;
+    private static final int MODE_RAISE = 1;
+    private static final int MODE_TOGETHER = 2;
+    private static final int FLAG_RAM_CHECK = 1;
+    private static final int FLAG_ORDER = 2;
+
+    /**
+     * Generous, since under software emulation a freshly started JVM answers its first requests
+     * slowly; a device that truly hangs still fails the test.
+     */
+    private static final String REPLY_TIMEOUT = ",x-reply-timeout-ms=120000";
+
+    @TempDir
+    static Path directory;
+
+    private static ServedTestDevice served;
+
+    @BeforeAll
+    static void serveTheTestDevice() throws Exception {
+        Tiers.assumeKvm();
+        served = ServedTestDevice.start(directory, 2);
+    }
+
+    @AfterAll
+    static void stopServing() throws Exception {
+        if (served != null) {
+            served.close();
+        }
+    }
+
+    /** What one guest run saw. */
+    record Run(int exitCode, List<Integer> reports, VfioPlatformDevice.PlacedRegion registers,
+               VfioPlatformDevice.PlacedRegion ram, List<VfioPlatformDevice.WiredIrq> irqs,
+               IrqController.IrqCounters line0, IrqController.IrqCounters line1,
+               IrqController.DeviceIrqCounters device, String console) {
+    }
+
+    private Run run(String properties, long... args) throws Exception {
+        try (DeviceOpener opener = new DeviceOpener()) {
+            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
+                    + REPLY_TIMEOUT + properties);
+            MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).build();
+            try (Machine machine = Machine.create(machineConfig);
+                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                machine.start();
+                int code = machine.awaitExit(GUEST_TIMEOUT);
+                var controller = device.irqController();
+                return new Run(code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
+                        controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
+                        controller.map(IrqController::deviceCounters).orElse(null), machine.console());
+            }
+        }
+    }
+
+    @Test
+    void irqfdPathDeliversEdgeAndLevelInterrupts() throws Exception {
+        int n = 20;
+        Run run = run("", n, 0b11, MODE_RAISE);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.irqs()).extracting(VfioPlatformDevice.WiredIrq::path).containsOnly(IrqPath.IRQFD);
+        assertThat(run.reports()).containsExactly(n, n, n, n, n, n, 0);
+        assertThat(run.line0()).isNull();
+    }
+
+    @Test
+    void userSidePathDeliversEdgeAndLevelInterruptsAndCountsAgree() throws Exception {
+        int n = 20;
+        Run run = run(",x-irqfd=off", n, 0b11, MODE_RAISE);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.irqs()).extracting(VfioPlatformDevice.WiredIrq::path).containsOnly(IrqPath.USER_SIDE);
+        assertThat(run.reports()).containsExactly(n, n, n, n, n, n, 0);
+        assertThat(run.line0().injections()).isEqualTo(n);
+        assertThat(run.line1().injections()).isEqualTo(n);
+        assertThat(run.line1().unmasks()).as("the level line is automasked").isEqualTo(n);
+        assertThat(run.device().fastPathOff()).isPositive();
+    }
+
+    @Test
+    void twoLinesFiringTogetherQueueOneAsPendingOnTheUserSidePath() throws Exception {
+        int n = 10;
+        Run run = run(",x-irqfd=off,x-precise-eoi=off", n, 0b11, MODE_TOGETHER, 0, FLAG_ORDER);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.device().pendingPeak()).isEqualTo(1);
+        int recorded = run.reports().getFirst();
+        List<Integer> order = run.reports().subList(1, 1 + recorded);
+        for (int round = 0; round + 1 < order.size(); round += 2) {
+            assertThat(order.subList(round, round + 2)).as("each round handles both lines once")
+                    .containsExactlyInAnyOrder(0, 1);
+        }
+    }
+
+    @Test
+    void preciseEoiLetsBothLinesBeActiveAtOnce() throws Exception {
+        int n = 10;
+        Run run = run(",x-irqfd=off", n, 0b11, MODE_TOGETHER);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.device().pendingPeak()).as("no IRQ waits when each has its own ack").isZero();
+        assertThat(run.line0().eois()).isEqualTo(n);
+        assertThat(run.line1().eois()).isEqualTo(n);
+    }
+
+    @Test
+    void fastPathComesBackAfterTheMmapTimer() throws Exception {
+        // Fires 200 ms apart: far longer than handling one interrupt even under software emulation, so
+        // no fire coalesces into the previous one, and far longer than the 5 ms mmap timer.
+        Run run = run(",x-irqfd=off,mmap-timeout-ms=5", 4, 0b01, MODE_TIMER, 200_000);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.device().fastPathOff()).isPositive();
+        assertThat(run.device().fastPathOn()).as("the timer restored the fast path between interrupts").isPositive();
+    }
+
+    @Test
+    void noMmapMakesEveryRamAccessTrap() throws Exception {
+        Run run = run(",x-no-mmap=on", 1, 0b01, MODE_RAISE, 0, FLAG_RAM_CHECK);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.ram().fastPath()).isFalse();
+        assertThat(run.ram().trappedWrites()).as("64 pattern writes and the doorbell").isGreaterThanOrEqualTo(65);
+    }
+
+    @Test
+    void mappedRamDoesNotTrapExceptTheDoorbellPage() throws Exception {
+        Run run = run("", 1, 0b01, MODE_RAISE, 0, FLAG_RAM_CHECK);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.ram().fastPath()).isTrue();
+        assertThat(run.ram().trappedWrites()).as("only the trapped doorbell page exits").isEqualTo(1);
+    }
+
+    @Test
+    void registerAccessesAlwaysTrap() throws IOException, Exception {
+        Run run = run("", 5, 0b01, MODE_RAISE);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.registers().fastPath()).isFalse();
+        assertThat(run.registers().trappedReads()).isPositive();
+    }
+}
