@@ -51,6 +51,14 @@ public final class Libc {
     public static final int POLLHUP = 0x10;
     public static final int POLLNVAL = 0x20;
 
+    /** SIGURG: its default action is to ignore it, so a stray one can never end the process. */
+    public static final int SIGURG = 23;
+    public static final int SIG_BLOCK = 0;
+    public static final int SIG_UNBLOCK = 1;
+    public static final int SIG_SETMASK = 2;
+    /** glibc's sigset_t is 1024 bits; the kernel's (and KVM_SET_SIGNAL_MASK's) is the first 64. */
+    private static final int GLIBC_SIGSET_BYTES = 128;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
@@ -98,6 +106,8 @@ public final class Libc {
     private static final MethodHandle GETTID = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
     private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
     private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(symbol("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SIGTIMEDWAIT = errnoHandle("sigtimedwait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
 
     private Libc() {
     }
@@ -587,6 +597,53 @@ public final class Libc {
     public static int pthreadKill(long thread, int signal) {
         try {
             return (int) PTHREAD_KILL.invokeExact(thread, signal);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * pthread_sigmask(3) on the calling thread with a set of the first 64 signals (bit n-1 for signal n);
+     * returns the previous mask's first 64 signals.
+     */
+    public static long pthreadSigmask(int how, long signals) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
+            MemorySegment old = arena.allocate(GLIBC_SIGSET_BYTES, 8);
+            set.set(JAVA_LONG, 0, signals);
+            int error = (int) PTHREAD_SIGMASK.invokeExact(how, set, old);
+            if (error != 0) {
+                throw new ErrnoException("pthread_sigmask", error);
+            }
+            return old.get(JAVA_LONG, 0);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * sigtimedwait(2) with a zero timeout: takes one pending signal of {@code signals} (which the calling
+     * thread must block) and returns its number, or 0 if none is pending.
+     */
+    public static int sigtimedwaitNow(long signals) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
+            set.set(JAVA_LONG, 0, signals);
+            MemorySegment zero = arena.allocate(JAVA_LONG, 2);
+            MemorySegment state = callState();
+            int result = (int) SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, zero);
+            if (result == -1) {
+                int errno = lastErrno(state);
+                if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                    return 0;
+                }
+                throw new ErrnoException("sigtimedwait", errno);
+            }
+            return result;
+        } catch (ErrnoException e) {
+            throw e;
         } catch (Throwable t) {
             throw unexpected(t);
         }

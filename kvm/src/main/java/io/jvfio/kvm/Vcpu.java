@@ -1,0 +1,215 @@
+package io.jvfio.kvm;
+
+import java.util.List;
+
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Libc;
+import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.KvmIoctls;
+import io.jvfio.sys.kvm.KvmRunView;
+import io.jvfio.sys.kvm.MsrEntry;
+import io.jvfio.sys.kvm.Regs;
+import io.jvfio.sys.kvm.Sregs;
+
+/**
+ * One vCPU: its registers, CPUID and MSRs, its mmap'ed kvm_run, and {@link #run()}.
+ *
+ * <p>Kicking: {@link #kick()} (any thread) sets kvm_run.immediate_exit and sends SIGURG to the thread
+ * inside {@link #run()}. No signal handler is installed (a handler would run on a JVM thread at an
+ * arbitrary point): the running thread blocks SIGURG, and KVM_SET_SIGNAL_MASK unblocks it only inside
+ * KVM_RUN, so the signal interrupts KVM_RUN with EINTR and is then taken with sigtimedwait. SIGURG's
+ * default action is to ignore it, so a kick that reaches another thread does no harm. A thread that
+ * called {@link #run()} calls {@link #releaseThread()} before it ends.
+ */
+public final class Vcpu implements AutoCloseable {
+    private static final long SIGURG_BIT = 1L << (Libc.SIGURG - 1);
+
+    private final int id;
+    private final Fd fd;
+    private final KvmRunView run;
+    private final Object threadLock = new Object();
+    private volatile Thread boundThread;
+    private long boundPthread;
+    private long savedSignalMask;
+
+    Vcpu(int id, Fd fd, KvmRunView run) {
+        this.id = id;
+        this.fd = fd;
+        this.run = run;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** KVM_GET_REGS. */
+    public Regs regs() throws ErrnoException {
+        return KvmIoctls.getRegs(fd);
+    }
+
+    /** KVM_SET_REGS. */
+    public void setRegs(Regs regs) throws ErrnoException {
+        KvmIoctls.setRegs(fd, regs);
+    }
+
+    /** KVM_GET_SREGS. */
+    public Sregs sregs() throws ErrnoException {
+        return KvmIoctls.getSregs(fd);
+    }
+
+    /** KVM_SET_SREGS. */
+    public void setSregs(Sregs sregs) throws ErrnoException {
+        KvmIoctls.setSregs(fd, sregs);
+    }
+
+    /** KVM_SET_CPUID2: the CPUID the guest sees; call before the first run. */
+    public void setCpuid(List<CpuidEntry> entries) throws ErrnoException {
+        KvmIoctls.setCpuid2(fd, entries);
+    }
+
+    /** KVM_SET_MSRS: fails naming the first MSR KVM refused. */
+    public void setMsrs(List<MsrEntry> entries) throws ErrnoException {
+        int set = KvmIoctls.setMsrs(fd, entries);
+        if (set != entries.size()) {
+            throw new IllegalArgumentException("vcpu " + id + ": KVM_SET_MSRS refused MSR 0x"
+                    + Integer.toHexString(entries.get(set).index()));
+        }
+    }
+
+    /** KVM_GET_MSRS. */
+    public List<MsrEntry> msrs(int... indices) throws ErrnoException {
+        return KvmIoctls.getMsrs(fd, indices);
+    }
+
+    /**
+     * KVM_RUN: enters the guest until the next exit and decodes it. EINTR/EAGAIN (a kick) come back as
+     * {@link VcpuExit#INTERRUPTED}. Other failures throw.
+     */
+    public VcpuExit run() throws ErrnoException {
+        if (boundThread != Thread.currentThread()) {
+            bindCurrentThread();
+        }
+        int result = KvmIoctls.run(fd);
+        if (result < 0) {
+            return interrupted();
+        }
+        return decode();
+    }
+
+    private VcpuExit interrupted() throws ErrnoException {
+        run.setImmediateExit(false);
+        Libc.sigtimedwaitNow(SIGURG_BIT);
+        return VcpuExit.INTERRUPTED;
+    }
+
+    private VcpuExit decode() throws ErrnoException {
+        int reason = run.exitReason();
+        return switch (reason) {
+            case KvmAbi.KVM_EXIT_IO -> {
+                if (run.ioCount() != 1) {
+                    yield new VcpuExit.Unknown(reason);
+                }
+                yield run.ioIsOut() ? new VcpuExit.IoOut(run.ioPort(), run.ioSize(), run.ioData(0))
+                        : new VcpuExit.IoIn(run.ioPort(), run.ioSize());
+            }
+            case KvmAbi.KVM_EXIT_MMIO -> run.mmioIsWrite()
+                    ? new VcpuExit.MmioWrite(run.mmioPhysAddr(), run.mmioLen(), run.mmioData())
+                    : new VcpuExit.MmioRead(run.mmioPhysAddr(), run.mmioLen());
+            case KvmAbi.KVM_EXIT_HLT -> VcpuExit.HALT;
+            case KvmAbi.KVM_EXIT_SHUTDOWN -> VcpuExit.SHUTDOWN;
+            case KvmAbi.KVM_EXIT_INTR -> interrupted();
+            case KvmAbi.KVM_EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(run.failEntryHardwareReason(), run.failEntryCpu());
+            case KvmAbi.KVM_EXIT_INTERNAL_ERROR -> new VcpuExit.InternalError(run.internalSuberror());
+            case KvmAbi.KVM_EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(run.systemEventType());
+            default -> new VcpuExit.Unknown(reason);
+        };
+    }
+
+    /**
+     * Completes the in exit just returned ({@link VcpuExit.IoIn} or {@link VcpuExit.MmioRead}): writes the
+     * low bytes of {@code value} where the guest's read picks them up on the next run.
+     */
+    public void completeRead(long value) {
+        switch (run.exitReason()) {
+            case KvmAbi.KVM_EXIT_IO -> {
+                if (run.ioIsOut()) {
+                    throw new IllegalStateException("vcpu " + id + ": the last exit was an I/O write, not a read");
+                }
+                run.setIoData(0, value);
+            }
+            case KvmAbi.KVM_EXIT_MMIO -> {
+                if (run.mmioIsWrite()) {
+                    throw new IllegalStateException("vcpu " + id + ": the last exit was an MMIO write, not a read");
+                }
+                run.setMmioData(value);
+            }
+            default -> throw new IllegalStateException("vcpu " + id + ": exit reason " + run.exitReason()
+                    + " has no read to complete");
+        }
+    }
+
+    private void bindCurrentThread() throws ErrnoException {
+        synchronized (threadLock) {
+            if (boundThread != null) {
+                throw new IllegalStateException("vcpu " + id + " already runs on " + boundThread.getName());
+            }
+            long old = Libc.pthreadSigmask(Libc.SIG_BLOCK, SIGURG_BIT);
+            try {
+                KvmIoctls.setSignalMask(fd, old & ~SIGURG_BIT);
+            } catch (ErrnoException e) {
+                Libc.pthreadSigmask(Libc.SIG_SETMASK, old);
+                throw e;
+            }
+            savedSignalMask = old;
+            boundPthread = Libc.pthreadSelf();
+            boundThread = Thread.currentThread();
+        }
+    }
+
+    /**
+     * Unbinds the calling thread (the one that ran this vCPU): no more kicks reach it, and its signal mask
+     * is restored. Does nothing when called from another thread or when not bound.
+     */
+    public void releaseThread() {
+        synchronized (threadLock) {
+            if (boundThread != Thread.currentThread()) {
+                return;
+            }
+            try {
+                Libc.sigtimedwaitNow(SIGURG_BIT);
+                Libc.pthreadSigmask(Libc.SIG_SETMASK, savedSignalMask);
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("vcpu " + id + ": cannot restore the signal mask", e);
+            }
+            boundThread = null;
+            boundPthread = 0;
+        }
+    }
+
+    /**
+     * Makes the current or next {@link #run()} return {@link VcpuExit#INTERRUPTED} soon: sets
+     * immediate_exit and signals the running thread. Safe from any thread.
+     */
+    public void kick() {
+        synchronized (threadLock) {
+            if (!fd.isOpen()) {
+                return;
+            }
+            run.setImmediateExit(true);
+            if (boundPthread != 0) {
+                Libc.pthreadKill(boundPthread, Libc.SIGURG);
+            }
+        }
+    }
+
+    /** Unmaps kvm_run and closes the vCPU fd. Stop the thread running it first. */
+    @Override
+    public void close() {
+        synchronized (threadLock) {
+            run.close();
+            fd.close();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.jvfio.kvm;
+
+/**
+ * Why KVM_RUN returned, decoded from kvm_run. In exits ({@link IoIn}, {@link MmioRead}) are completed
+ * with {@link Vcpu#completeRead(long)} before the next run. Expected interruptions (EINTR, EAGAIN, a
+ * kick) are the {@link Interrupted} value, never exceptions.
+ */
+public sealed interface VcpuExit {
+    Halt HALT = new Halt();
+    Shutdown SHUTDOWN = new Shutdown();
+    Interrupted INTERRUPTED = new Interrupted();
+
+    /** KVM_EXIT_IO, out: the guest wrote {@code value} ({@code size} bytes) to {@code port}. */
+    record IoOut(int port, int size, long value) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_IO, in: the guest reads {@code size} bytes from {@code port}. */
+    record IoIn(int port, int size) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_MMIO, read of {@code size} bytes at guest-physical {@code address}. */
+    record MmioRead(long address, int size) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_MMIO, write of {@code value} ({@code size} bytes) at guest-physical {@code address}. */
+    record MmioWrite(long address, int size, long value) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_HLT (only without an in-kernel LAPIC). */
+    record Halt() implements VcpuExit {
+    }
+
+    /** KVM_EXIT_SHUTDOWN: a triple fault. */
+    record Shutdown() implements VcpuExit {
+    }
+
+    /** KVM_RUN returned EINTR or EAGAIN (a signal, a kick, immediate_exit), or KVM_EXIT_INTR. */
+    record Interrupted() implements VcpuExit {
+    }
+
+    /** KVM_EXIT_FAIL_ENTRY: the hardware refused to enter the guest. */
+    record FailEntry(long hardwareReason, int cpu) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_INTERNAL_ERROR, e.g. KVM_INTERNAL_ERROR_EMULATION (suberror 1). */
+    record InternalError(int suberror) implements VcpuExit {
+    }
+
+    /** KVM_EXIT_SYSTEM_EVENT: KVM_SYSTEM_EVENT_SHUTDOWN, _RESET, _CRASH, ... */
+    record SystemEvent(int type) implements VcpuExit {
+    }
+
+    /** Any other exit reason, or string I/O (rep ins/outs), which jvfio does not emulate. */
+    record Unknown(int reason) implements VcpuExit {
+    }
+}

@@ -1,0 +1,221 @@
+package io.jvfio.kvm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.IrqRoute;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.KvmIoctls;
+import io.jvfio.sys.kvm.KvmRunView;
+import io.jvfio.sys.kvm.MemoryRegion;
+
+/**
+ * A KVM virtual machine: memory slots, the in-kernel irqchip and its GSI routing, interrupt injection
+ * (KVM_IRQ_LINE, irqfd with optional resample), ioeventfds, and the vCPUs it created. Closing it closes
+ * its vCPUs (newest first), deletes its memory slots and then closes the VM fd; the memory behind the
+ * slots belongs to the caller and must outlive this object.
+ */
+public final class Vm implements AutoCloseable {
+    /** IOAPIC pins of KVM's in-kernel IOAPIC. */
+    public static final int IOAPIC_PINS = KvmAbi.kvm_ioapic_state.KVM_IOAPIC_NUM_PINS;
+
+    private final Kvm kvm;
+    private final Fd fd;
+    private final Map<Integer, MemoryRegion> slots = new TreeMap<>();
+    private final List<Vcpu> vcpus = new ArrayList<>();
+
+    Vm(Kvm kvm, Fd fd) {
+        this.kvm = kvm;
+        this.fd = fd;
+    }
+
+    /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM). */
+    public int checkExtension(int capability) throws ErrnoException {
+        return KvmIoctls.checkExtension(fd, capability);
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION: maps {@code size} bytes of {@code memory} from {@code offset} at
+     * guest-physical {@code guestAddress} as slot {@code slot} (replacing that slot's mapping if it exists:
+     * KVM refuses to change a live slot's size or address, so it is deleted first).
+     */
+    public synchronized void setMemorySlot(int slot, long guestAddress, Mapping memory, long offset, long size,
+                                           boolean readOnly) throws ErrnoException {
+        if (offset < 0 || size <= 0 || offset + size > memory.size()) {
+            throw new IllegalArgumentException("slot " + slot + ": " + size + " bytes at offset " + offset
+                    + " do not fit " + memory);
+        }
+        MemoryRegion region = new MemoryRegion(slot, readOnly ? KvmAbi.KVM_MEM_READONLY : 0, guestAddress, size,
+                memory.address() + offset);
+        MemoryRegion old = slots.get(slot);
+        if (old != null && (old.guestPhysAddr() != guestAddress || old.memorySize() != size
+                || old.userspaceAddr() != region.userspaceAddr() || old.flags() != region.flags())) {
+            removeMemorySlot(slot);
+        }
+        KvmIoctls.setUserMemoryRegion(fd, region);
+        slots.put(slot, region);
+    }
+
+    /** KVM_SET_USER_MEMORY_REGION for a whole mapping. */
+    public void addMemorySlot(int slot, long guestAddress, Mapping memory) throws ErrnoException {
+        setMemorySlot(slot, guestAddress, memory, 0, memory.size(), false);
+    }
+
+    /** KVM_SET_USER_MEMORY_REGION with size 0: deletes a slot (nothing if it does not exist). */
+    public synchronized void removeMemorySlot(int slot) throws ErrnoException {
+        MemoryRegion old = slots.remove(slot);
+        if (old != null) {
+            KvmIoctls.setUserMemoryRegion(fd, new MemoryRegion(slot, old.flags(), old.guestPhysAddr(), 0,
+                    old.userspaceAddr()));
+        }
+    }
+
+    /** KVM_SET_USER_MEMORY_REGION: the same slot, address and memory with a new size (within its mapping). */
+    public synchronized void resizeMemorySlot(int slot, long newSize) throws ErrnoException {
+        MemoryRegion old = slots.get(slot);
+        if (old == null) {
+            throw new IllegalArgumentException("no memory slot " + slot);
+        }
+        removeMemorySlot(slot);
+        MemoryRegion resized = new MemoryRegion(slot, old.flags(), old.guestPhysAddr(), newSize, old.userspaceAddr());
+        KvmIoctls.setUserMemoryRegion(fd, resized);
+        slots.put(slot, resized);
+    }
+
+    /** The live memory slots by id. */
+    public synchronized Map<Integer, MemoryRegion> memorySlots() {
+        return Map.copyOf(slots);
+    }
+
+    /** KVM_SET_TSS_ADDR: three pages of guest-physical space that must not overlap RAM or MMIO. */
+    public void setTssAddress(long address) throws ErrnoException {
+        KvmIoctls.setTssAddr(fd, address);
+    }
+
+    /** KVM_SET_IDENTITY_MAP_ADDR: one page, below the TSS pages by convention. */
+    public void setIdentityMapAddress(long address) throws ErrnoException {
+        KvmIoctls.setIdentityMapAddr(fd, address);
+    }
+
+    /** KVM_CREATE_IRQCHIP: PIC, IOAPIC (24 pins at 0xFEC00000) and per-vCPU LAPICs (0xFEE00000). */
+    public void createIrqchip() throws ErrnoException {
+        KvmIoctls.createIrqchip(fd);
+    }
+
+    /** KVM_SET_GSI_ROUTING: replaces the routing table. */
+    public void setGsiRouting(List<IrqRoute> routes) throws ErrnoException {
+        KvmIoctls.setGsiRouting(fd, routes);
+    }
+
+    /** KVM_SET_GSI_ROUTING: GSI n drives IOAPIC pin n for every pin, and nothing drives the PIC. */
+    public void routeGsisToIoapicPins() throws ErrnoException {
+        List<IrqRoute> routes = new ArrayList<>(IOAPIC_PINS);
+        for (int pin = 0; pin < IOAPIC_PINS; pin++) {
+            routes.add(new IrqRoute(pin, KvmAbi.KVM_IRQCHIP_IOAPIC, pin));
+        }
+        setGsiRouting(routes);
+    }
+
+    /** KVM_IRQ_LINE: sets a GSI's level. */
+    public void setIrqLine(int gsi, boolean level) throws ErrnoException {
+        KvmIoctls.irqLine(fd, gsi, level ? 1 : 0);
+    }
+
+    /** KVM_IRQ_LINE_STATUS: sets a GSI's level; above 0 delivered, 0 coalesced, below 0 masked. */
+    public int setIrqLineStatus(int gsi, boolean level) throws ErrnoException {
+        return KvmIoctls.irqLineStatus(fd, gsi, level ? 1 : 0);
+    }
+
+    /** KVM_IRQFD: each signal of {@code trigger} pulses {@code gsi} (an edge). */
+    public void registerIrqfd(EventFd trigger, int gsi) throws ErrnoException {
+        KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, 0, 0);
+    }
+
+    /**
+     * KVM_IRQFD with KVM_IRQFD_FLAG_RESAMPLE: {@code trigger} raises {@code gsi} as a level, and when the
+     * guest EOIs it KVM lowers the line and signals {@code resample} (so the device can re-assert).
+     */
+    public void registerIrqfd(EventFd trigger, int gsi, EventFd resample) throws ErrnoException {
+        KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, KvmAbi.KVM_IRQFD_FLAG_RESAMPLE, resample.fd().get());
+    }
+
+    /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. */
+    public void unregisterIrqfd(EventFd trigger, int gsi) throws ErrnoException {
+        KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, KvmAbi.KVM_IRQFD_FLAG_DEASSIGN, 0);
+    }
+
+    /**
+     * KVM_IOEVENTFD: guest writes of {@code length} bytes (0: any) at {@code address} (an I/O port if
+     * {@code pio}) signal {@code event} without an exit; {@code datamatch} null matches any value.
+     */
+    public void registerIoeventfd(EventFd event, long address, int length, boolean pio, Long datamatch)
+            throws ErrnoException {
+        KvmIoctls.ioeventfd(fd, datamatch == null ? 0 : datamatch, address, length, event.fd().get(),
+                ioeventfdFlags(pio, datamatch));
+    }
+
+    /** KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DEASSIGN, with the arguments it was registered with. */
+    public void unregisterIoeventfd(EventFd event, long address, int length, boolean pio, Long datamatch)
+            throws ErrnoException {
+        KvmIoctls.ioeventfd(fd, datamatch == null ? 0 : datamatch, address, length, event.fd().get(),
+                ioeventfdFlags(pio, datamatch) | KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
+    }
+
+    private static int ioeventfdFlags(boolean pio, Long datamatch) {
+        return (pio ? KvmAbi.KVM_IOEVENTFD_FLAG_PIO : 0) | (datamatch != null ? KvmAbi.KVM_IOEVENTFD_FLAG_DATAMATCH : 0);
+    }
+
+    /** KVM_GET_IRQCHIP: IOAPIC redirection table entry {@code pin} (64 bits: vector, mode, mask, ...). */
+    public long ioapicRedirectionEntry(int pin) throws ErrnoException {
+        if (pin < 0 || pin >= IOAPIC_PINS) {
+            throw new IllegalArgumentException("IOAPIC pin " + pin + " is not 0.." + (IOAPIC_PINS - 1));
+        }
+        byte[] chip = KvmIoctls.getIrqchip(fd, KvmAbi.KVM_IRQCHIP_IOAPIC);
+        long value = 0;
+        int at = KvmAbi.kvm_ioapic_state.redirtbl + pin * 8;
+        for (int i = 7; i >= 0; i--) {
+            value = value << 8 | Byte.toUnsignedLong(chip[at + i]);
+        }
+        return value;
+    }
+
+    /** KVM_CREATE_VCPU, and maps its kvm_run. The VM closes it on close. */
+    public synchronized Vcpu createVcpu(int vcpuId) throws ErrnoException {
+        Fd vcpuFd = KvmIoctls.createVcpu(fd, vcpuId);
+        try {
+            Vcpu vcpu = new Vcpu(vcpuId, vcpuFd, KvmRunView.map(vcpuFd, kvm.vcpuMmapSize()));
+            vcpus.add(vcpu);
+            return vcpu;
+        } catch (ErrnoException | RuntimeException e) {
+            vcpuFd.close();
+            throw e;
+        }
+    }
+
+    /** Closes the vCPUs (newest first), deletes every memory slot, closes the VM fd. */
+    @Override
+    public synchronized void close() {
+        for (int i = vcpus.size() - 1; i >= 0; i--) {
+            vcpus.get(i).close();
+        }
+        vcpus.clear();
+        if (fd.isOpen()) {
+            for (Integer slot : List.copyOf(slots.keySet())) {
+                try {
+                    removeMemorySlot(slot);
+                } catch (ErrnoException e) {
+                    System.getLogger(Vm.class.getName()).log(System.Logger.Level.WARNING,
+                            "deleting memory slot " + slot + " at close: " + e.getMessage());
+                }
+            }
+        }
+        slots.clear();
+        fd.close();
+    }
+}

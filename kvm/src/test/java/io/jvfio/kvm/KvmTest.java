@@ -1,0 +1,67 @@
+package io.jvfio.kvm;
+
+import java.nio.file.Path;
+
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.Regs;
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.Tiers;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KvmTest {
+    @Test
+    void openingAMissingDeviceSaysKvmIsNotAvailable() {
+        int fds = Resources.openFds();
+        assertThatThrownBy(() -> Kvm.open(Path.of("/nonexistent/kvm")))
+                .isInstanceOf(KvmUnavailableException.class)
+                .hasMessageStartingWith("KVM is not available: /nonexistent/kvm: No such file or directory (ENOENT)");
+        assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+
+    @Test
+    void openingANonKvmDeviceFailsWithTheIoctlsError() {
+        assertThatThrownBy(() -> Kvm.open(Path.of("/dev/null")))
+                .hasMessageContaining("KVM_GET_API_VERSION failed");
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
+    void vmWithIrqchipSlotsIrqfdAndVcpuOpensAndClosesWithoutLeaks() throws Exception {
+        Tiers.assumeKvm();
+        int fds = Resources.openFds();
+        try (Kvm kvm = Kvm.open(); Mapping ram = Mapping.anonymous(2 << 20, "test ram");
+             EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+            assertThat(kvm.apiVersion()).isEqualTo(12);
+            assertThat(kvm.hasCapability(KvmAbi.KVM_CAP_IRQFD)).isTrue();
+            assertThat(kvm.supportedCpuid()).isNotEmpty();
+            try (Vm vm = kvm.createVm()) {
+                vm.setTssAddress(0xFFFBD000L);
+                vm.setIdentityMapAddress(0xFFFBC000L);
+                vm.createIrqchip();
+                vm.routeGsisToIoapicPins();
+                vm.addMemorySlot(0, 0, ram);
+                vm.resizeMemorySlot(0, 1 << 20);
+                assertThat(vm.memorySlots().get(0).memorySize()).isEqualTo(1 << 20);
+                vm.registerIrqfd(trigger, 16);
+                vm.unregisterIrqfd(trigger, 16);
+                vm.registerIrqfd(trigger, 17, resample);
+                vm.unregisterIrqfd(trigger, 17);
+                vm.setIrqLine(5, true);
+                vm.setIrqLine(5, false);
+                Vcpu vcpu = vm.createVcpu(0);
+                vcpu.setRegs(Regs.initial().withRip(0x1000));
+                assertThat(vcpu.regs().rip()).isEqualTo(0x1000);
+                vcpu.kick();
+                assertThat(vcpu.run()).isEqualTo(VcpuExit.INTERRUPTED);
+                vcpu.releaseThread();
+            }
+        }
+        assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+}

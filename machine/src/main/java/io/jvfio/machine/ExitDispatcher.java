@@ -1,0 +1,62 @@
+package io.jvfio.machine;
+
+import io.jvfio.kvm.VcpuExit;
+import io.jvfio.machine.bus.Bus;
+import io.jvfio.sys.kvm.KvmAbi;
+
+/**
+ * The exit handling of a machine as a plain function from an exit to an action: port and MMIO accesses
+ * go to the buses, the exit port (0x501) stops the machine with the guest's code, interruptions resume
+ * (the vCPU loop decides whether to stop), and fatal exits stop with a reason. It never throws: the
+ * buses answer unclaimed accesses themselves.
+ */
+public final class ExitDispatcher {
+    public static final int EXIT_PORT = 0x501;
+
+    private final Bus pio;
+    private final Bus mmio;
+
+    public ExitDispatcher(Bus pio, Bus mmio) {
+        this.pio = pio;
+        this.mmio = mmio;
+    }
+
+    public ExitAction dispatch(VcpuExit exit) {
+        return switch (exit) {
+            case VcpuExit.IoOut out when out.port() == EXIT_PORT ->
+                    new ExitAction.Stop(new MachineExit.Exited((int) out.value()));
+            case VcpuExit.IoOut out -> {
+                pio.write(out.port(), out.size(), out.value());
+                yield ExitAction.RESUME;
+            }
+            case VcpuExit.IoIn in -> new ExitAction.CompleteRead(pio.read(in.port(), in.size()));
+            case VcpuExit.MmioRead read -> new ExitAction.CompleteRead(mmio.read(read.address(), read.size()));
+            case VcpuExit.MmioWrite write -> {
+                mmio.write(write.address(), write.size(), write.value());
+                yield ExitAction.RESUME;
+            }
+            case VcpuExit.Interrupted interrupted -> ExitAction.RESUME;
+            case VcpuExit.Halt halt -> ExitAction.RESUME;
+            case VcpuExit.Shutdown shutdown ->
+                    failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
+            case VcpuExit.FailEntry fail -> failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x"
+                    + Long.toHexString(fail.hardwareReason()) + " on cpu " + fail.cpu());
+            case VcpuExit.InternalError error -> failed("KVM_EXIT_INTERNAL_ERROR: suberror " + error.suberror()
+                    + (error.suberror() == KvmAbi.KVM_INTERNAL_ERROR_EMULATION
+                    ? " (KVM's emulator cannot run the guest's instruction)" : ""));
+            case VcpuExit.SystemEvent event -> failed("KVM_EXIT_SYSTEM_EVENT type " + event.type()
+                    + switch (event.type()) {
+                        case KvmAbi.KVM_SYSTEM_EVENT_SHUTDOWN -> " (shutdown)";
+                        case KvmAbi.KVM_SYSTEM_EVENT_RESET -> " (reset)";
+                        case KvmAbi.KVM_SYSTEM_EVENT_CRASH -> " (crash)";
+                        default -> "";
+                    });
+            case VcpuExit.Unknown unknown -> failed("unhandled exit reason " + unknown.reason()
+                    + (unknown.reason() == KvmAbi.KVM_EXIT_IO ? " (string I/O is not emulated)" : ""));
+        };
+    }
+
+    private static ExitAction failed(String reason) {
+        return new ExitAction.Stop(new MachineExit.Failed(reason));
+    }
+}

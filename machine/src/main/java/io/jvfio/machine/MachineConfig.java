@@ -1,0 +1,113 @@
+package io.jvfio.machine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.jvfio.machine.boot.BootInfo;
+
+/**
+ * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest's ELF
+ * image, up to 8 guest args, the devices the boot info lists, and where console output is echoed
+ * (null: nowhere).
+ */
+public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] args, List<BootInfo.Device> devices,
+                            PrintStream consoleEcho) {
+    public static final long DEFAULT_RAM_SIZE = 64L << 20;
+    /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
+    public static final long MAX_RAM_SIZE = 0xC000_0000L;
+
+    public MachineConfig {
+        if (ramSize < (2L << 20) || ramSize > MAX_RAM_SIZE || ramSize % GuestRam.PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("RAM size must be a multiple of 4096 between 2 MiB and 3 GiB, got "
+                    + ramSize);
+        }
+        if (vcpus < 1 || vcpus > 64) {
+            throw new IllegalArgumentException("vCPU count must be 1..64, got " + vcpus);
+        }
+        if (guestImage == null) {
+            throw new IllegalArgumentException("no guest image");
+        }
+        if (args.length > BootInfo.MAX_ARGS) {
+            throw new IllegalArgumentException("at most 8 guest args, got " + args.length);
+        }
+        guestImage = guestImage.clone();
+        args = args.clone();
+        devices = List.copyOf(devices);
+    }
+
+    @Override
+    public byte[] guestImage() {
+        return guestImage.clone();
+    }
+
+    @Override
+    public long[] args() {
+        return args.clone();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Reads the guest {@code /guests/NAME.elf} from the classpath (the jvfio-guests jar). */
+    public static byte[] guestResource(String name) throws IOException {
+        String path = "/guests/" + name + ".elf";
+        try (InputStream in = MachineConfig.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IOException("guest image " + path + " is not on the classpath (is jvfio-guests?)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    public static final class Builder {
+        private long ramSize = DEFAULT_RAM_SIZE;
+        private int vcpus = 1;
+        private byte[] guestImage;
+        private long[] args = new long[0];
+        private final List<BootInfo.Device> devices = new ArrayList<>();
+        private PrintStream consoleEcho;
+
+        public Builder ramSize(long bytes) {
+            this.ramSize = bytes;
+            return this;
+        }
+
+        public Builder vcpus(int count) {
+            this.vcpus = count;
+            return this;
+        }
+
+        public Builder guest(byte[] elfImage) {
+            this.guestImage = elfImage;
+            return this;
+        }
+
+        /** The guest image {@code /guests/NAME.elf} from the classpath. */
+        public Builder guest(String name) throws IOException {
+            return guest(guestResource(name));
+        }
+
+        public Builder args(long... values) {
+            this.args = values.clone();
+            return this;
+        }
+
+        public Builder device(BootInfo.Device device) {
+            devices.add(device);
+            return this;
+        }
+
+        public Builder consoleEcho(PrintStream echo) {
+            this.consoleEcho = echo;
+            return this;
+        }
+
+        public MachineConfig build() {
+            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho);
+        }
+    }
+}

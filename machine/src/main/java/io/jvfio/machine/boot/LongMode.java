@@ -1,0 +1,80 @@
+package io.jvfio.machine.boot;
+
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.DescriptorTable;
+import io.jvfio.sys.kvm.Regs;
+import io.jvfio.sys.kvm.Segment;
+import io.jvfio.sys.kvm.Sregs;
+
+/**
+ * The 64-bit long mode the machine enters guests in: a GDT, identity-mapped page tables for the first
+ * 4 GiB with 2 MiB pages, and the registers at entry (guests/README.md, "The machine's contract").
+ * Everything lives below 0x10000: GDT at 0x500, PML4 at 0x1000, PDPT at 0x2000, four page directories at
+ * 0x3000-0x6FFF, the boot info at 0x9000; the stack starts at 0x80000 and grows down.
+ */
+public final class LongMode {
+    public static final long GDT_ADDRESS = 0x500;
+    public static final long PML4_ADDRESS = 0x1000;
+    public static final long PDPT_ADDRESS = 0x2000;
+    public static final long PD_ADDRESS = 0x3000;
+    public static final int PD_COUNT = 4;
+    public static final long BOOT_INFO_ADDRESS = 0x9000;
+    public static final long STACK_TOP = 0x80000;
+    /** Guest images load at or above this address; below it is the machine's. */
+    public static final long IMAGE_LOWEST = 0x100000;
+
+    public static final int CODE_SELECTOR = 0x08;
+    public static final int DATA_SELECTOR = 0x10;
+    /** Null, 64-bit code (L=1, P, DPL 0, execute/read), data (read/write, 4 GiB, D/B=1). */
+    public static final long[] GDT = {0, 0x00AF9B000000FFFFL, 0x00CF93000000FFFFL};
+
+    static final long PAGE_PRESENT = 1;
+    static final long PAGE_WRITABLE = 2;
+    static final long PAGE_SIZE_2M = 0x80;
+
+    public static final long CR0_PE = 1;
+    public static final long CR0_MP = 1L << 1;
+    public static final long CR0_ET = 1L << 4;
+    public static final long CR0_NE = 1L << 5;
+    public static final long CR0_WP = 1L << 16;
+    public static final long CR0_PG = 1L << 31;
+    public static final long CR4_PAE = 1L << 5;
+    public static final long EFER_LME = 1L << 8;
+    public static final long EFER_LMA = 1L << 10;
+    public static final long RFLAGS_RESERVED = 0x2;
+
+    private LongMode() {
+    }
+
+    /** Writes the GDT and the page tables into guest RAM (which must hold at least the first 0x10000 bytes). */
+    public static void writeTables(Mapping ram) {
+        for (int i = 0; i < GDT.length; i++) {
+            ram.putLong(GDT_ADDRESS + 8L * i, GDT[i]);
+        }
+        ram.fill(PML4_ADDRESS, PD_ADDRESS + PD_COUNT * 0x1000L - PML4_ADDRESS, (byte) 0);
+        ram.putLong(PML4_ADDRESS, PDPT_ADDRESS | PAGE_PRESENT | PAGE_WRITABLE);
+        for (int i = 0; i < PD_COUNT; i++) {
+            long pd = PD_ADDRESS + 0x1000L * i;
+            ram.putLong(PDPT_ADDRESS + 8L * i, pd | PAGE_PRESENT | PAGE_WRITABLE);
+            for (int j = 0; j < 512; j++) {
+                long physical = ((long) i * 512 + j) << 21;
+                ram.putLong(pd + 8L * j, physical | PAGE_PRESENT | PAGE_WRITABLE | PAGE_SIZE_2M);
+            }
+        }
+    }
+
+    /** The special registers at entry, keeping what KVM set for the rest (TR, LDT, APIC base, ...). */
+    public static Sregs sregs(Sregs initial) {
+        Segment code = new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, 0xB, true, 0, false, true, true, true, false, false);
+        Segment data = new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, 0x3, true, 0, true, true, false, true, false, false);
+        return new Sregs(code, data, data, data, data, data, initial.tr(), initial.ldt(),
+                new DescriptorTable(GDT_ADDRESS, GDT.length * 8 - 1), new DescriptorTable(0, 0),
+                CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG, 0, PML4_ADDRESS, CR4_PAE, 0,
+                EFER_LME | EFER_LMA, initial.apicBase(), new long[4]);
+    }
+
+    /** The general registers at entry: RIP = entry, RSP = 0x80000, RDI = boot info, RFLAGS = 0x2. */
+    public static Regs regs(long entry) {
+        return Regs.initial().withRip(entry).withRsp(STACK_TOP).withRdi(BOOT_INFO_ADDRESS).withRflags(RFLAGS_RESERVED);
+    }
+}

@@ -1,0 +1,350 @@
+package io.jvfio.machine;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.Tiers;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Real guests on real KVM (the jvfio-guests images). */
+@Tag(Tiers.KVM)
+class MachineKvmTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @BeforeEach
+    void needsKvm() {
+        Tiers.assumeKvm();
+    }
+
+    private static MachineConfig.Builder guest(String name, long... args) throws Exception {
+        return MachineConfig.builder().guest(name).args(args);
+    }
+
+    /** A device backed by an array that records every access. */
+    static final class RecordingDevice implements MmioDevice {
+        final List<String> accesses = new CopyOnWriteArrayList<>();
+        final byte[] memory = new byte[0x1000];
+
+        @Override
+        public synchronized long read(long offset, int size) {
+            long value = 0;
+            for (int i = size - 1; i >= 0; i--) {
+                value = value << 8 | (memory[(int) offset + i] & 0xFF);
+            }
+            accesses.add("r " + offset + " " + size);
+            return value;
+        }
+
+        @Override
+        public synchronized void write(long offset, int size, long value) {
+            for (int i = 0; i < size; i++) {
+                memory[(int) offset + i] = (byte) (value >>> (8 * i));
+            }
+            accesses.add("w " + offset + " " + size + " " + Long.toHexString(value));
+        }
+    }
+
+    @Test
+    void helloGuestPrintsReportsAndExitsWithTheTestsCode() throws Exception {
+        try (Machine machine = Machine.create(guest("hello", 42).build())) {
+            machine.start();
+            assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(42);
+            assertThat(machine.console()).isEqualTo("hello from guest\n");
+            assertThat(machine.reports()).containsExactly(0xC0FFEE);
+        }
+    }
+
+    @Test
+    void mmioGuestReachesTheTestDeviceWithAddressSizeAndData() throws Exception {
+        try (Machine machine = Machine.create(guest("mmio", 1).build())) {
+            long base = machine.platformBus().allocateMmio(0x1000);
+            RecordingDevice device = new RecordingDevice();
+            machine.mmio().add("test-device", base, 0x1000, device);
+            machine.addDevice(new BootInfo.Device("jvfio,test-device", List.of(new BootInfo.Region(base, 0x1000)),
+                    List.of()));
+            machine.start();
+            assertThat(machine.awaitExit(TIMEOUT)).isZero();
+            assertThat(device.accesses).containsExactly("w 0 1 11", "r 0 1", "w 8 2 2222", "r 8 2",
+                    "w 16 4 33333333", "r 16 4", "w 24 8 4444444444444444", "r 24 8");
+            assertThat(machine.reports()).containsExactly(0x11, 0x2222, 0x33333333, 0x44444444, 0x44444444);
+        }
+    }
+
+    private static Machine irqMachine(long count, long level, long ack, MmioDevice device, int[] gsiOut)
+            throws Exception {
+        Machine machine = Machine.create(guest("irq", count, level, ack, 0).build());
+        long base = machine.platformBus().allocateMmio(0x1000);
+        int gsi = machine.platformBus().allocateGsi();
+        gsiOut[0] = gsi;
+        machine.mmio().add("irq-device", base, 0x1000, device);
+        machine.addDevice(new BootInfo.Device("jvfio,irq-device", List.of(new BootInfo.Region(base, 0x1000)),
+                List.of(gsi)));
+        return machine;
+    }
+
+    @Test
+    void levelInterruptsViaIrqLineAreCountedAlikeByGuestAndHost() throws Exception {
+        int wanted = 20;
+        AtomicInteger acks = new AtomicInteger();
+        IrqLine[] line = new IrqLine[1];
+        MmioDevice ackRegister = new MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                try {
+                    line[0].lower();
+                    if (acks.incrementAndGet() < wanted) {
+                        line[0].raise();
+                    }
+                } catch (ErrnoException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        int[] gsi = new int[1];
+        try (Machine machine = irqMachine(wanted, 1, 1, ackRegister, gsi)) {
+            line[0] = machine.irqLine(gsi[0]);
+            line[0].raise();
+            machine.start();
+            assertThat(machine.awaitExit(TIMEOUT)).isZero();
+            assertThat(machine.reports()).containsExactly(wanted);
+            assertThat(acks.get()).isEqualTo(wanted);
+        }
+    }
+
+    @Test
+    void edgeInterruptsViaIrqfdAreCountedAlikeByGuestAndHost() throws Exception {
+        int wanted = 20;
+        AtomicInteger fired = new AtomicInteger();
+        try (EventFd trigger = EventFd.create()) {
+            MmioDevice ackRegister = new MmioDevice() {
+                @Override
+                public long read(long offset, int size) {
+                    return 0;
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    if (fired.get() < wanted) {
+                        fired.incrementAndGet();
+                        signal(trigger);
+                    }
+                }
+            };
+            int[] gsi = new int[1];
+            try (Machine machine = irqMachine(wanted, 0, 1, ackRegister, gsi)) {
+                machine.vm().registerIrqfd(trigger, gsi[0]);
+                machine.start();
+                waitUntilUnmasked(machine, gsi[0]);
+                fired.incrementAndGet();
+                trigger.signal();
+                assertThat(machine.awaitExit(TIMEOUT)).isZero();
+                assertThat(machine.reports()).containsExactly(wanted);
+                assertThat(fired.get()).isEqualTo(wanted);
+                machine.vm().unregisterIrqfd(trigger, gsi[0]);
+            }
+        }
+    }
+
+    @Test
+    void levelInterruptsViaIrqfdWithResampleReassertOnEachEoi() throws Exception {
+        int wanted = 20;
+        AtomicInteger fired = new AtomicInteger();
+        AtomicInteger resamples = new AtomicInteger();
+        try (EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+            int[] gsi = new int[1];
+            try (Machine machine = irqMachine(wanted, 1, 0, new RecordingDevice(), gsi)) {
+                machine.vm().registerIrqfd(trigger, gsi[0], resample);
+                machine.eventLoop().register(resample, n -> {
+                    resamples.addAndGet((int) n);
+                    if (fired.get() < wanted) {
+                        fired.incrementAndGet();
+                        signal(trigger);
+                    }
+                });
+                fired.incrementAndGet();
+                trigger.signal();
+                machine.start();
+                assertThat(machine.awaitExit(TIMEOUT)).isZero();
+                assertThat(machine.reports()).containsExactly(wanted);
+                assertThat(fired.get()).isEqualTo(wanted);
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (resamples.get() < wanted && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(resamples.get()).isEqualTo(wanted);
+            }
+        }
+    }
+
+    private static void signal(EventFd fd) {
+        try {
+            fd.signal();
+        } catch (ErrnoException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void waitUntilUnmasked(Machine machine, int pin) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while ((machine.vm().ioapicRedirectionEntry(pin) & (1L << 16)) != 0) {
+            assertThat(System.nanoTime()).as("guest unmasks IOAPIC pin " + pin).isLessThan(deadline);
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void subregionWritesTrapOnlyWhileUnmappedAndAllLandInSharedMemory() throws Exception {
+        int rounds = 40;
+        SubregionRun run = runSubregion(rounds, false);
+        assertThat(run.errors).isEmpty();
+        assertThat(run.round.get()).isEqualTo(rounds);
+        // Off at start (round 1 traps); after round r the region is mapped iff r is even, so the even
+        // rounds trap and the odd ones after the first go straight to memory.
+        assertThat(run.trappedWrites.get()).isEqualTo((rounds / 2 + 1) * 16);
+    }
+
+    @Test
+    void subregionTogglingFromAnotherThreadWhileTheGuestRunsLosesNoWrite() throws Exception {
+        SubregionRun run = runSubregion(200, true);
+        assertThat(run.errors).isEmpty();
+        assertThat(run.round.get()).isEqualTo(200);
+        assertThat(run.toggles.get()).isGreaterThan(2);
+    }
+
+    private static final class SubregionRun {
+        final AtomicInteger trappedWrites = new AtomicInteger();
+        final AtomicInteger round = new AtomicInteger();
+        final AtomicInteger toggles = new AtomicInteger();
+        final List<String> errors = new CopyOnWriteArrayList<>();
+    }
+
+    private static SubregionRun runSubregion(int rounds, boolean concurrentToggler) throws Exception {
+        SubregionRun run = new SubregionRun();
+        try (Mapping shared = Mapping.anonymous(0x1000, "subregion memory")) {
+            SwitchableRegion[] region = new SwitchableRegion[1];
+            MmioDevice trapped = new MmioDevice() {
+                @Override
+                public long read(long offset, int size) {
+                    return shared.read(offset, size);
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    run.trappedWrites.incrementAndGet();
+                    shared.write(offset, size, value);
+                }
+            };
+            MmioDevice control = new MmioDevice() {
+                @Override
+                public long read(long offset, int size) {
+                    return offset == 0 ? run.round.incrementAndGet() : 0;
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    for (int i = 0; i < 16; i++) {
+                        int word = shared.getInt(4L * i);
+                        if (word != (((int) value << 16) | i)) {
+                            run.errors.add("round " + value + " word " + i + " = 0x" + Integer.toHexString(word));
+                        }
+                    }
+                    if (!concurrentToggler) {
+                        try {
+                            region[0].setMapped(value % 2 == 0);
+                        } catch (ErrnoException e) {
+                            run.errors.add(e.getMessage());
+                        }
+                    }
+                }
+            };
+            try (Machine machine = Machine.create(guest("subregion", rounds).build())) {
+                long controlBase = machine.platformBus().allocateMmio(0x1000);
+                long dataBase = machine.platformBus().allocateMmio(0x1000);
+                machine.mmio().add("control", controlBase, 0x1000, control);
+                region[0] = machine.addSwitchableRegion("data", dataBase, 0x1000, trapped, 0, shared);
+                machine.addDevice(new BootInfo.Device("jvfio,subregion", List.of(new BootInfo.Region(controlBase, 0x1000),
+                        new BootInfo.Region(dataBase, 0x1000)), List.of()));
+                machine.start();
+                Thread toggler = null;
+                if (concurrentToggler) {
+                    toggler = Thread.ofPlatform().start(() -> {
+                        try {
+                            while (machine.outcomeIfEnded() == null) {
+                                region[0].setMapped(!region[0].isMapped());
+                                run.toggles.incrementAndGet();
+                                Thread.sleep(1);
+                            }
+                        } catch (ErrnoException | InterruptedException e) {
+                            run.errors.add("toggler: " + e);
+                        }
+                    });
+                }
+                assertThat(machine.awaitExit(TIMEOUT)).isZero();
+                if (toggler != null) {
+                    toggler.join();
+                }
+            }
+        }
+        return run;
+    }
+
+    @Test
+    void twoHundredCreateCloseCyclesLeakNoFdMappingOrThread() throws Exception {
+        MachineConfig config = guest("hello", 7).build();
+        runOnce(config);
+        int fds = Resources.openFds();
+        int mappings = Resources.mappings();
+        int threads = Resources.threads();
+        long start = System.nanoTime();
+        for (int i = 0; i < 200; i++) {
+            runOnce(config);
+            if (i % 20 == 19) {
+                System.err.printf("create/close cycle %d: %d ms so far%n", i + 1, (System.nanoTime() - start) / 1_000_000);
+            }
+        }
+        assertThat(Resources.openFds()).isEqualTo(fds);
+        assertThat(Resources.threads()).isEqualTo(threads);
+        // The JVM itself may add a few mappings (code cache, malloc arenas); 200 leaked RAM maps would show.
+        assertThat(Resources.mappings()).isLessThanOrEqualTo(mappings + 16);
+    }
+
+    private static void runOnce(MachineConfig config) throws Exception {
+        try (Machine machine = Machine.create(config)) {
+            machine.start();
+            assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void closingARunningGuestStopsItsVcpuPromptly() throws Exception {
+        int threads = Resources.threads();
+        Machine machine = Machine.create(guest("spin").build());
+        machine.start();
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!machine.console().contains("spin") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        long start = System.nanoTime();
+        machine.close();
+        assertThat(System.nanoTime() - start).isLessThan(5_000_000_000L);
+        assertThat(machine.awaitOutcome(Duration.ofSeconds(1))).isEqualTo(new MachineExit.Stopped());
+        assertThat(Resources.threads()).isEqualTo(threads);
+    }
+}

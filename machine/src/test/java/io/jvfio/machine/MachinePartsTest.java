@@ -1,0 +1,109 @@
+package io.jvfio.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.testing.Resources;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** IRQ lines, switchable regions, CPUID masking and RAM, without KVM. */
+class MachinePartsTest {
+    @Test
+    void irqLinePulseRaisesThenLowersItsGsi() throws Exception {
+        List<String> levels = new ArrayList<>();
+        IrqLine line = new IrqLine(17, (gsi, level) -> levels.add(gsi + "=" + (level ? 1 : 0)));
+        line.pulse();
+        line.raise();
+        line.lower();
+        assertThat(levels).containsExactly("17=1", "17=0", "17=1", "17=0");
+    }
+
+    @Test
+    void switchableRegionAddsAndDeletesItsSlotOnlyOnChange() throws Exception {
+        List<String> calls = new ArrayList<>();
+        try (Mapping memory = Mapping.anonymous(0x1000, "sub")) {
+            SwitchableRegion region = new SwitchableRegion("r", new SwitchableRegion.SlotControl() {
+                @Override
+                public void map(int slot, long guestAddress, Mapping m) {
+                    calls.add("map " + slot + " 0x" + Long.toHexString(guestAddress));
+                }
+
+                @Override
+                public void unmap(int slot) {
+                    calls.add("unmap " + slot);
+                }
+            }, 3, 0xD0001000L, memory);
+            region.setMapped(true);
+            region.setMapped(true);
+            region.setMapped(false);
+            region.setMapped(false);
+            assertThat(calls).containsExactly("map 3 0xd0001000", "unmap 3");
+            assertThat(region.toggles()).isEqualTo(2);
+            assertThat(region.isMapped()).isFalse();
+        }
+    }
+
+    @Test
+    void switchableRegionRefusesUnalignedAddress() throws Exception {
+        try (Mapping memory = Mapping.anonymous(0x1000, "sub")) {
+            assertThatThrownBy(() -> new SwitchableRegion("r", null, 1, 0xD0000800L, memory))
+                    .hasMessageContaining("page-aligned");
+        }
+    }
+
+    @Test
+    void cpuidMaskClearsFeaturesTheEmulatorCannotRun() {
+        List<CpuidEntry> masked = CpuidMask.apply(List.of(
+                new CpuidEntry(1, 0, 0, 0x806F8, 0x800, -1, -1),
+                new CpuidEntry(7, 0, 1, 0, -1, -1, -1),
+                new CpuidEntry(0x80000001, 0, 0, 0, 0, -1, -1),
+                new CpuidEntry(0, 0, 0, 0x1F, 1, 2, 3)));
+        CpuidEntry leaf1 = masked.get(0);
+        assertThat(leaf1.ecx() & (1 << 23)).as("popcnt").isZero();
+        assertThat(leaf1.ecx() & (1 << 28)).as("avx").isZero();
+        assertThat(leaf1.ecx() & (1 << 26)).as("xsave").isZero();
+        assertThat(leaf1.ecx() & (1 << 13)).as("cmpxchg16b").isZero();
+        assertThat(leaf1.ecx() & (1 << 22)).as("movbe").isZero();
+        assertThat(leaf1.ecx() & (1 << 21)).as("x2apic kept").isNotZero();
+        assertThat(leaf1.edx()).as("baseline edx (fpu, sse, sse2, apic...) kept").isEqualTo(-1);
+        CpuidEntry leaf7 = masked.get(1);
+        assertThat(leaf7.ebx() & ((1 << 3) | (1 << 8) | (1 << 19) | (1 << 5))).as("bmi1 bmi2 adx avx2").isZero();
+        assertThat(leaf7.ecx() & (1 << 22)).as("rdpid").isZero();
+        CpuidEntry ext = masked.get(2);
+        assertThat(ext.ecx() & (1 << 5)).as("lzcnt").isZero();
+        assertThat(ext.edx() & (1 << 27)).as("rdtscp").isZero();
+        assertThat(ext.edx() & (1 << 29)).as("long mode kept").isNotZero();
+        assertThat(masked.get(3)).isEqualTo(new CpuidEntry(0, 0, 0, 0x1F, 1, 2, 3));
+    }
+
+    @Test
+    void guestRamIsAMemfdMappingThatClosesWithoutLeaks() throws Exception {
+        int fds = Resources.openFds();
+        int maps = Resources.mappings();
+        try (GuestRam ram = GuestRam.create(4 << 20)) {
+            ram.write(0x1000, new byte[] {1, 2, 3});
+            assertThat(ram.read(0x1000, 3)).containsExactly(1, 2, 3);
+            assertThat(ram.fd().isOpen()).isTrue();
+            assertThat(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + ram.fd().get())))
+                    .asString().contains("memfd:jvfio-guest-ram");
+        }
+        assertThat(Resources.openFds()).isEqualTo(fds);
+        assertThat(Resources.mappings()).isEqualTo(maps);
+        assertThatThrownBy(() -> GuestRam.create(1000)).hasMessageContaining("multiple of 4096");
+    }
+
+    @Test
+    void machineWithoutKvmFailsWithTheClearMessageAndLeaksNothing() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.jvfio.sys.testing.Tiers.kvmAvailable(),
+                "this machine has /dev/kvm");
+        int fds = Resources.openFds();
+        MachineConfig config = MachineConfig.builder().guest("hello").build();
+        assertThatThrownBy(() -> Machine.create(config)).hasMessageStartingWith("KVM is not available: /dev/kvm");
+        assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+}

@@ -1,0 +1,104 @@
+package io.jvfio.machine.event;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.testing.Resources;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EventLoopTest {
+    @Test
+    void signalledEventFdRunsItsHandlerOnTheLoopThreadWithTheCount() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+            CountDownLatch ran = new CountDownLatch(1);
+            AtomicLong count = new AtomicLong();
+            List<Thread> threads = new CopyOnWriteArrayList<>();
+            loop.register(fd, n -> {
+                count.set(n);
+                threads.add(Thread.currentThread());
+                ran.countDown();
+            });
+            fd.add(3);
+            assertThat(ran.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(count.get()).isEqualTo(3);
+            assertThat(threads).containsExactly(loop.thread());
+        }
+    }
+
+    @Test
+    void unregisteredEventFdNoLongerRunsItsHandler() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+            AtomicLong calls = new AtomicLong();
+            long token = loop.register(fd, n -> calls.incrementAndGet());
+            loop.unregister(token);
+            fd.signal();
+            CountDownLatch fence = new CountDownLatch(1);
+            loop.schedule(Duration.ofMillis(50), fence::countDown);
+            assertThat(fence.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(calls.get()).isZero();
+        }
+    }
+
+    @Test
+    void scheduledTasksRunInDeadlineOrder() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop")) {
+            List<String> order = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(3);
+            loop.schedule(Duration.ofMillis(60), () -> { order.add("late"); done.countDown(); });
+            loop.schedule(Duration.ofMillis(10), () -> { order.add("early"); done.countDown(); });
+            loop.execute(() -> { order.add("now"); done.countDown(); });
+            assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(order).containsExactly("now", "early", "late");
+        }
+    }
+
+    @Test
+    void cancelledTaskDoesNotRun() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop")) {
+            AtomicLong runs = new AtomicLong();
+            EventLoop.Scheduled task = loop.schedule(Duration.ofMillis(30), runs::incrementAndGet);
+            assertThat(task.cancel()).isTrue();
+            CountDownLatch fence = new CountDownLatch(1);
+            loop.schedule(Duration.ofMillis(80), fence::countDown);
+            assertThat(fence.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(runs.get()).isZero();
+        }
+    }
+
+    @Test
+    void throwingHandlerDoesNotStopTheLoop() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+            CountDownLatch second = new CountDownLatch(2);
+            loop.register(fd, n -> {
+                second.countDown();
+                throw new IllegalStateException("handler failure (expected by the test)");
+            });
+            fd.signal();
+            Thread.sleep(50);
+            fd.signal();
+            assertThat(second.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(loop.thread().isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void closeJoinsTheThreadAndLeavesNoFdBehind() throws Exception {
+        int fds = Resources.openFds();
+        EventLoop loop = EventLoop.start("test-loop");
+        try (EventFd fd = EventFd.create()) {
+            loop.register(fd, n -> { });
+            loop.schedule(Duration.ofSeconds(30), () -> { });
+            loop.close();
+        }
+        assertThat(loop.thread().isAlive()).isFalse();
+        assertThat(Resources.openFds()).isEqualTo(fds);
+        loop.close();
+    }
+}

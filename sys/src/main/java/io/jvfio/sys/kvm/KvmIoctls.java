@@ -1,0 +1,448 @@
+package io.jvfio.sys.kvm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Libc;
+
+import static io.jvfio.sys.kvm.KvmAbi.KVM_CHECK_EXTENSION;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VCPU;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VM;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_API_VERSION;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_MSRS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_REGS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SREGS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SUPPORTED_CPUID;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_VCPU_MMAP_SIZE;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IOEVENTFD;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQFD;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE_STATUS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_RUN;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_CPUID2;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IDENTITY_MAP_ADDR;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_MSRS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_REGS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SIGNAL_MASK;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SREGS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_TSS_ADDR;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_USER_MEMORY_REGION;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One typed static function per KVM ioctl: each builds its struct in a confined arena, makes the call
+ * and returns records. The fds are those of /dev/kvm, a VM or a vCPU as each ioctl requires; errors
+ * are {@link ErrnoException}s named after the ioctl.
+ */
+public final class KvmIoctls {
+    private static final int SUPPORTED_CPUID_START = 128;
+    private static final int SUPPORTED_CPUID_MAX = 4096;
+
+    private KvmIoctls() {
+    }
+
+    /** KVM_GET_API_VERSION: 12 on every kernel jvfio supports. */
+    public static int getApiVersion(Fd kvm) throws ErrnoException {
+        return Libc.ioctl(kvm.get(), KVM_GET_API_VERSION, 0L, "KVM_GET_API_VERSION");
+    }
+
+    /** KVM_CREATE_VM (machine type 0): the new VM's fd, owned by the caller. */
+    public static Fd createVm(Fd kvm) throws ErrnoException {
+        return Fd.adopt(Libc.ioctl(kvm.get(), KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
+    }
+
+    /** KVM_CHECK_EXTENSION: 0 if the capability is absent, else a positive (capability-specific) value. */
+    public static int checkExtension(Fd kvmOrVm, int capability) throws ErrnoException {
+        return Libc.ioctl(kvmOrVm.get(), KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
+    }
+
+    /** KVM_GET_VCPU_MMAP_SIZE: the bytes to mmap from a vCPU fd for its kvm_run (and what follows it). */
+    public static int getVcpuMmapSize(Fd kvm) throws ErrnoException {
+        return Libc.ioctl(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0L, "KVM_GET_VCPU_MMAP_SIZE");
+    }
+
+    /** KVM_GET_SUPPORTED_CPUID: every CPUID leaf KVM can offer a guest (retrying larger on E2BIG). */
+    public static List<CpuidEntry> getSupportedCpuid(Fd kvm) throws ErrnoException {
+        for (int capacity = SUPPORTED_CPUID_START; ; capacity *= 2) {
+            try (Arena call = Arena.ofConfined()) {
+                MemorySegment cpuid = allocateCpuid2(call, capacity);
+                try {
+                    Libc.ioctl(kvm.get(), KVM_GET_SUPPORTED_CPUID, cpuid, "KVM_GET_SUPPORTED_CPUID");
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.E2BIG && capacity < SUPPORTED_CPUID_MAX) {
+                        continue;
+                    }
+                    throw e;
+                }
+                return readCpuid2(cpuid);
+            }
+        }
+    }
+
+    /** KVM_CREATE_VCPU: the new vCPU's fd, owned by the caller. */
+    public static Fd createVcpu(Fd vm, int vcpuId) throws ErrnoException {
+        return Fd.adopt(Libc.ioctl(vm.get(), KVM_CREATE_VCPU, vcpuId, "KVM_CREATE_VCPU"), "kvm-vcpu " + vcpuId);
+    }
+
+    /** KVM_SET_USER_MEMORY_REGION: creates, moves or (size 0) deletes a memory slot. */
+    public static void setUserMemoryRegion(Fd vm, MemoryRegion region) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_userspace_memory_region.SIZE, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_userspace_memory_region.slot, region.slot());
+            s.set(JAVA_INT, KvmAbi.kvm_userspace_memory_region.flags, region.flags());
+            s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.guest_phys_addr, region.guestPhysAddr());
+            s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.memory_size, region.memorySize());
+            s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.userspace_addr, region.userspaceAddr());
+            Libc.ioctl(vm.get(), KVM_SET_USER_MEMORY_REGION, s, "KVM_SET_USER_MEMORY_REGION");
+        }
+    }
+
+    /** KVM_SET_TSS_ADDR: three pages of guest-physical space KVM uses on Intel for real-mode emulation. */
+    public static void setTssAddr(Fd vm, long address) throws ErrnoException {
+        Libc.ioctl(vm.get(), KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
+    }
+
+    /** KVM_SET_IDENTITY_MAP_ADDR: one page of guest-physical space for Intel's real-mode identity map. */
+    public static void setIdentityMapAddr(Fd vm, long address) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment value = call.allocate(JAVA_LONG);
+            value.set(JAVA_LONG, 0, address);
+            Libc.ioctl(vm.get(), KVM_SET_IDENTITY_MAP_ADDR, value, "KVM_SET_IDENTITY_MAP_ADDR");
+        }
+    }
+
+    /** KVM_CREATE_IRQCHIP: the in-kernel PIC pair, IOAPIC (24 pins) and a LAPIC per vCPU. */
+    public static void createIrqchip(Fd vm) throws ErrnoException {
+        Libc.ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0L, "KVM_CREATE_IRQCHIP");
+    }
+
+    /** KVM_IRQ_LINE: sets the level of a GSI (1 high, 0 low). */
+    public static void irqLine(Fd vm, int gsi, int level) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = irqLevel(call, gsi, level);
+            Libc.ioctl(vm.get(), KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+        }
+    }
+
+    /**
+     * KVM_IRQ_LINE_STATUS: sets the level of a GSI and returns the status: above 0 delivered, 0 coalesced
+     * with a pending one, below 0 masked or failed.
+     */
+    public static int irqLineStatus(Fd vm, int gsi, int level) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = irqLevel(call, gsi, level);
+            Libc.ioctl(vm.get(), KVM_IRQ_LINE_STATUS, s, "KVM_IRQ_LINE_STATUS");
+            return s.get(JAVA_INT, KvmAbi.kvm_irq_level.status);
+        }
+    }
+
+    private static MemorySegment irqLevel(Arena call, int gsi, int level) {
+        MemorySegment s = call.allocate(KvmAbi.kvm_irq_level.SIZE, 4);
+        s.set(JAVA_INT, KvmAbi.kvm_irq_level.irq, gsi);
+        s.set(JAVA_INT, KvmAbi.kvm_irq_level.level, level);
+        return s;
+    }
+
+    /** KVM_GET_IRQCHIP: the 512-byte state of one in-kernel chip (KVM_IRQCHIP_PIC_MASTER/SLAVE/IOAPIC). */
+    public static byte[] getIrqchip(Fd vm, int chipId) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_irqchip.SIZE, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_irqchip.chip_id, chipId);
+            Libc.ioctl(vm.get(), KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
+            return s.asSlice(KvmAbi.kvm_irqchip.chip, KvmAbi.kvm_irqchip.SIZE - KvmAbi.kvm_irqchip.chip)
+                    .toArray(JAVA_BYTE);
+        }
+    }
+
+    /** KVM_SET_GSI_ROUTING: replaces the whole GSI routing table with these irqchip routes. */
+    public static void setGsiRouting(Fd vm, List<IrqRoute> routes) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            long size = KvmAbi.kvm_irq_routing.SIZE + (long) routes.size() * KvmAbi.kvm_irq_routing_entry.SIZE;
+            MemorySegment s = call.allocate(size, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_irq_routing.nr, routes.size());
+            for (int i = 0; i < routes.size(); i++) {
+                IrqRoute route = routes.get(i);
+                long e = KvmAbi.kvm_irq_routing.entries + (long) i * KvmAbi.kvm_irq_routing_entry.SIZE;
+                s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.gsi, route.gsi());
+                s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.type, KVM_IRQ_ROUTING_IRQCHIP);
+                s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.u_irqchip_irqchip, route.irqchip());
+                s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.u_irqchip_pin, route.pin());
+            }
+            Libc.ioctl(vm.get(), KVM_SET_GSI_ROUTING, s, "KVM_SET_GSI_ROUTING");
+        }
+    }
+
+    /**
+     * KVM_IRQFD: assigns (or with KVM_IRQFD_FLAG_DEASSIGN removes) an eventfd that raises {@code gsi};
+     * with KVM_IRQFD_FLAG_RESAMPLE the line is level-triggered and {@code resampleFd} fires on its EOI.
+     */
+    public static void irqfd(Fd vm, int eventFd, int gsi, int flags, int resampleFd) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_irqfd.SIZE, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_irqfd.fd, eventFd);
+            s.set(JAVA_INT, KvmAbi.kvm_irqfd.gsi, gsi);
+            s.set(JAVA_INT, KvmAbi.kvm_irqfd.flags, flags);
+            s.set(JAVA_INT, KvmAbi.kvm_irqfd.resamplefd, resampleFd);
+            Libc.ioctl(vm.get(), KVM_IRQFD, s, "KVM_IRQFD");
+        }
+    }
+
+    /**
+     * KVM_IOEVENTFD: assigns (or with KVM_IOEVENTFD_FLAG_DEASSIGN removes) an eventfd signalled, without
+     * an exit, by guest writes of {@code length} bytes (0: any) to {@code address} (a port with
+     * KVM_IOEVENTFD_FLAG_PIO), optionally only of {@code datamatch} (KVM_IOEVENTFD_FLAG_DATAMATCH).
+     */
+    public static void ioeventfd(Fd vm, long datamatch, long address, int length, int eventFd, int flags)
+            throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_ioeventfd.SIZE, 8);
+            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.datamatch, datamatch);
+            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.addr, address);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.len, length);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.fd, eventFd);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.flags, flags);
+            Libc.ioctl(vm.get(), KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
+        }
+    }
+
+    /**
+     * KVM_RUN: runs the vCPU until an exit; returns 0, or the negated errno for the expected failures
+     * (EINTR, EAGAIN) so the caller treats them as values. Other errnos throw.
+     */
+    public static int run(Fd vcpu) throws ErrnoException {
+        int result = Libc.ioctlOrNegativeErrno(vcpu.get(), KVM_RUN, 0L);
+        if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
+            throw new ErrnoException("KVM_RUN", -result);
+        }
+        return result;
+    }
+
+    /** KVM_GET_REGS. */
+    public static Regs getRegs(Fd vcpu) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_regs.SIZE, 8);
+            Libc.ioctl(vcpu.get(), KVM_GET_REGS, s, "KVM_GET_REGS");
+            return Regs.fromArray(s.toArray(JAVA_LONG));
+        }
+    }
+
+    /** KVM_SET_REGS. */
+    public static void setRegs(Fd vcpu, Regs regs) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_regs.SIZE, 8);
+            MemorySegment.copy(regs.toArray(), 0, s, JAVA_LONG, 0, 18);
+            Libc.ioctl(vcpu.get(), KVM_SET_REGS, s, "KVM_SET_REGS");
+        }
+    }
+
+    /** KVM_GET_SREGS. */
+    public static Sregs getSregs(Fd vcpu) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_sregs.SIZE, 8);
+            Libc.ioctl(vcpu.get(), KVM_GET_SREGS, s, "KVM_GET_SREGS");
+            return decodeSregs(s);
+        }
+    }
+
+    /** KVM_SET_SREGS. */
+    public static void setSregs(Fd vcpu, Sregs sregs) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_sregs.SIZE, 8);
+            encodeSregs(sregs, s);
+            Libc.ioctl(vcpu.get(), KVM_SET_SREGS, s, "KVM_SET_SREGS");
+        }
+    }
+
+    /** KVM_SET_CPUID2: the CPUID leaves the guest sees (before its first KVM_RUN). */
+    public static void setCpuid2(Fd vcpu, List<CpuidEntry> entries) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = allocateCpuid2(call, entries.size());
+            for (int i = 0; i < entries.size(); i++) {
+                CpuidEntry entry = entries.get(i);
+                long e = KvmAbi.kvm_cpuid2.entries + (long) i * KvmAbi.kvm_cpuid_entry2.SIZE;
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.function, entry.function());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.index, entry.index());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.flags, entry.flags());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.eax, entry.eax());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.ebx, entry.ebx());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.ecx, entry.ecx());
+                s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.edx, entry.edx());
+            }
+            Libc.ioctl(vcpu.get(), KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
+        }
+    }
+
+    /** KVM_SET_MSRS: returns how many of the entries KVM set (it stops at the first it refuses). */
+    public static int setMsrs(Fd vcpu, List<MsrEntry> entries) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = allocateMsrs(call, entries.size());
+            for (int i = 0; i < entries.size(); i++) {
+                long e = KvmAbi.kvm_msrs.entries + (long) i * KvmAbi.kvm_msr_entry.SIZE;
+                s.set(JAVA_INT, e + KvmAbi.kvm_msr_entry.index, entries.get(i).index());
+                s.set(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data, entries.get(i).data());
+            }
+            return Libc.ioctl(vcpu.get(), KVM_SET_MSRS, s, "KVM_SET_MSRS");
+        }
+    }
+
+    /** KVM_GET_MSRS: the values of the MSRs KVM could read, in order, up to the first it refused. */
+    public static List<MsrEntry> getMsrs(Fd vcpu, int... indices) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = allocateMsrs(call, indices.length);
+            for (int i = 0; i < indices.length; i++) {
+                s.set(JAVA_INT, KvmAbi.kvm_msrs.entries + (long) i * KvmAbi.kvm_msr_entry.SIZE
+                        + KvmAbi.kvm_msr_entry.index, indices[i]);
+            }
+            int read = Libc.ioctl(vcpu.get(), KVM_GET_MSRS, s, "KVM_GET_MSRS");
+            List<MsrEntry> result = new ArrayList<>(read);
+            for (int i = 0; i < read; i++) {
+                long e = KvmAbi.kvm_msrs.entries + (long) i * KvmAbi.kvm_msr_entry.SIZE;
+                result.add(new MsrEntry(s.get(JAVA_INT, e + KvmAbi.kvm_msr_entry.index),
+                        s.get(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data)));
+            }
+            return result;
+        }
+    }
+
+    /**
+     * KVM_SET_SIGNAL_MASK: the signal mask (the kernel's 64-bit sigset, bit n-1 for signal n) in force
+     * while this vCPU is inside KVM_RUN.
+     */
+    public static void setSignalMask(Fd vcpu, long sigset) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_signal_mask.SIZE + 8, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_signal_mask.len, 8);
+            s.set(JAVA_LONG.withByteAlignment(1), KvmAbi.kvm_signal_mask.sigset, sigset);
+            Libc.ioctl(vcpu.get(), KVM_SET_SIGNAL_MASK, s, "KVM_SET_SIGNAL_MASK");
+        }
+    }
+
+    private static MemorySegment allocateCpuid2(Arena call, int entries) {
+        MemorySegment s = call.allocate(KvmAbi.kvm_cpuid2.SIZE + (long) entries * KvmAbi.kvm_cpuid_entry2.SIZE, 8);
+        s.set(JAVA_INT, KvmAbi.kvm_cpuid2.nent, entries);
+        return s;
+    }
+
+    private static List<CpuidEntry> readCpuid2(MemorySegment s) {
+        int count = s.get(JAVA_INT, KvmAbi.kvm_cpuid2.nent);
+        List<CpuidEntry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            long e = KvmAbi.kvm_cpuid2.entries + (long) i * KvmAbi.kvm_cpuid_entry2.SIZE;
+            entries.add(new CpuidEntry(s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.function),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.index),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.flags),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.eax),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.ebx),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.ecx),
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.edx)));
+        }
+        return entries;
+    }
+
+    private static MemorySegment allocateMsrs(Arena call, int entries) {
+        MemorySegment s = call.allocate(KvmAbi.kvm_msrs.SIZE + (long) entries * KvmAbi.kvm_msr_entry.SIZE, 8);
+        s.set(JAVA_INT, KvmAbi.kvm_msrs.nmsrs, entries);
+        return s;
+    }
+
+    /** Encodes sregs into a kvm_sregs-sized segment (package-visible for the round-trip test). */
+    static void encodeSregs(Sregs r, MemorySegment s) {
+        encodeSegment(r.cs(), s, KvmAbi.kvm_sregs.cs);
+        encodeSegment(r.ds(), s, KvmAbi.kvm_sregs.ds);
+        encodeSegment(r.es(), s, KvmAbi.kvm_sregs.es);
+        encodeSegment(r.fs(), s, KvmAbi.kvm_sregs.fs);
+        encodeSegment(r.gs(), s, KvmAbi.kvm_sregs.gs);
+        encodeSegment(r.ss(), s, KvmAbi.kvm_sregs.ss);
+        encodeSegment(r.tr(), s, KvmAbi.kvm_sregs.tr);
+        encodeSegment(r.ldt(), s, KvmAbi.kvm_sregs.ldt);
+        encodeDtable(r.gdt(), s, KvmAbi.kvm_sregs.gdt);
+        encodeDtable(r.idt(), s, KvmAbi.kvm_sregs.idt);
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.cr0, r.cr0());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.cr2, r.cr2());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.cr3, r.cr3());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.cr4, r.cr4());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.cr8, r.cr8());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.efer, r.efer());
+        s.set(JAVA_LONG, KvmAbi.kvm_sregs.apic_base, r.apicBase());
+        long[] bitmap = r.interruptBitmap();
+        for (int i = 0; i < bitmap.length; i++) {
+            s.set(JAVA_LONG, KvmAbi.kvm_sregs.interrupt_bitmap + 8L * i, bitmap[i]);
+        }
+    }
+
+    static Sregs decodeSregs(MemorySegment s) {
+        long[] bitmap = new long[KvmAbi.kvm_sregs.INTERRUPT_BITMAP_WORDS];
+        for (int i = 0; i < bitmap.length; i++) {
+            bitmap[i] = s.get(JAVA_LONG, KvmAbi.kvm_sregs.interrupt_bitmap + 8L * i);
+        }
+        return new Sregs(decodeSegment(s, KvmAbi.kvm_sregs.cs), decodeSegment(s, KvmAbi.kvm_sregs.ds),
+                decodeSegment(s, KvmAbi.kvm_sregs.es), decodeSegment(s, KvmAbi.kvm_sregs.fs),
+                decodeSegment(s, KvmAbi.kvm_sregs.gs), decodeSegment(s, KvmAbi.kvm_sregs.ss),
+                decodeSegment(s, KvmAbi.kvm_sregs.tr), decodeSegment(s, KvmAbi.kvm_sregs.ldt),
+                decodeDtable(s, KvmAbi.kvm_sregs.gdt), decodeDtable(s, KvmAbi.kvm_sregs.idt),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr0), s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr2),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr3), s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr4),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr8), s.get(JAVA_LONG, KvmAbi.kvm_sregs.efer),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.apic_base), bitmap);
+    }
+
+    private static void encodeSegment(Segment g, MemorySegment s, long at) {
+        s.set(JAVA_LONG, at + KvmAbi.kvm_segment.base, g.base());
+        s.set(JAVA_INT, at + KvmAbi.kvm_segment.limit, g.limit());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.selector, (byte) g.selector());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.selector + 1, (byte) (g.selector() >>> 8));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.type, (byte) g.type());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.present, bit(g.present()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.dpl, (byte) g.dpl());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.db, bit(g.db()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.s, bit(g.s()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.l, bit(g.l()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.g, bit(g.g()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.avl, bit(g.avl()));
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_segment.unusable, bit(g.unusable()));
+    }
+
+    private static Segment decodeSegment(MemorySegment s, long at) {
+        int selector = Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.selector))
+                | Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.selector + 1)) << 8;
+        return new Segment(s.get(JAVA_LONG, at + KvmAbi.kvm_segment.base),
+                s.get(JAVA_INT, at + KvmAbi.kvm_segment.limit), selector,
+                Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.type)),
+                flag(s, at + KvmAbi.kvm_segment.present),
+                Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.dpl)),
+                flag(s, at + KvmAbi.kvm_segment.db), flag(s, at + KvmAbi.kvm_segment.s),
+                flag(s, at + KvmAbi.kvm_segment.l), flag(s, at + KvmAbi.kvm_segment.g),
+                flag(s, at + KvmAbi.kvm_segment.avl), flag(s, at + KvmAbi.kvm_segment.unusable));
+    }
+
+    private static void encodeDtable(DescriptorTable t, MemorySegment s, long at) {
+        s.set(JAVA_LONG, at + KvmAbi.kvm_dtable.base, t.base());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_dtable.limit, (byte) t.limit());
+        s.set(JAVA_BYTE, at + KvmAbi.kvm_dtable.limit + 1, (byte) (t.limit() >>> 8));
+    }
+
+    private static DescriptorTable decodeDtable(MemorySegment s, long at) {
+        int limit = Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_dtable.limit))
+                | Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_dtable.limit + 1)) << 8;
+        return new DescriptorTable(s.get(JAVA_LONG, at + KvmAbi.kvm_dtable.base), limit);
+    }
+
+    private static byte bit(boolean value) {
+        return (byte) (value ? 1 : 0);
+    }
+
+    private static boolean flag(MemorySegment s, long at) {
+        return s.get(JAVA_BYTE, at) != 0;
+    }
+}
