@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 import io.jvfio.machine.SwitchableRegion;
 import io.jvfio.machine.bus.MmioDevice;
@@ -14,6 +15,7 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.VfioDevice;
+import io.jvfio.vfiouser.client.DeviceGoneException;
 
 /**
  * One device region in the guest: the trapped range on the MMIO bus, which forwards every access to
@@ -35,8 +37,12 @@ final class PlatformRegion implements MmioDevice {
     private final LongAdder failedAccesses = new LongAdder();
     private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
     private volatile IrqController irqs;
+    private final Consumer<IOException> onDeviceGone;
+    private volatile boolean gone;
 
-    PlatformRegion(String device, VfioDevice vfio, RegionInfo info, long guestBase, List<Mapping> mappings) {
+    PlatformRegion(String device, VfioDevice vfio, RegionInfo info, long guestBase, List<Mapping> mappings,
+                   Consumer<IOException> onDeviceGone) {
+        this.onDeviceGone = onDeviceGone;
         this.device = device;
         this.vfio = vfio;
         this.info = info;
@@ -74,15 +80,17 @@ final class PlatformRegion implements MmioDevice {
     public long read(long offset, int size) {
         trappedReads.increment();
         long value;
-        if (!info.readable()) {
+        if (gone) {
+            failedAccesses.increment();
+            value = allOnes(size);
+        } else if (!info.readable()) {
             value = allOnes(size);
             logOnce("read of write-only region " + info.index());
         } else {
             try {
                 value = vfio.read(info.index(), offset, size);
             } catch (IOException | RuntimeException e) {
-                failedAccesses.increment();
-                logOnce("read failed: " + e.getMessage());
+                failed(e);
                 value = allOnes(size);
             }
         }
@@ -97,14 +105,15 @@ final class PlatformRegion implements MmioDevice {
     @Override
     public void write(long offset, int size, long value) {
         trappedWrites.increment();
-        if (!info.writable()) {
+        if (gone) {
+            failedAccesses.increment();
+        } else if (!info.writable()) {
             logOnce("write to read-only region " + info.index());
         } else {
             try {
                 vfio.write(info.index(), offset, size, value);
             } catch (IOException | RuntimeException e) {
-                failedAccesses.increment();
-                logOnce("write failed: " + e.getMessage());
+                failed(e);
             }
         }
         TrappedAccessEvent.emit(device, info.index(), offset, size, true, value);
@@ -112,6 +121,20 @@ final class PlatformRegion implements MmioDevice {
         if (controller != null) {
             controller.trappedAccess(info.index(), offset, true, value);
         }
+    }
+
+    private void failed(Exception e) {
+        failedAccesses.increment();
+        if (e instanceof DeviceGoneException goneException) {
+            onDeviceGone.accept(goneException);
+        } else {
+            logOnce("access failed: " + e.getMessage());
+        }
+    }
+
+    /** The device is gone: from now on reads answer all-ones and writes are dropped without asking it. */
+    void markGone() {
+        gone = true;
     }
 
     private static long allOnes(int size) {

@@ -53,11 +53,13 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
+    private final java.util.Set<Integer> delivering = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private DeviceInfo info;
     private String compatible;
     private Optional<DeviceTreeIdentity> identity = Optional.empty();
     private IrqController controller;
     private boolean closed;
+    private volatile String goneReason;
 
     private VfioPlatformDevice(PlatformDeviceConfig config, VfioDevice device, Machine machine) {
         this.config = config;
@@ -118,7 +120,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index()
                         + " cannot be mmap'ed: every guest access will trap, performance may be slow");
             }
-            PlatformRegion trapped = new PlatformRegion(name, device, region, base, List.of());
+            PlatformRegion trapped = new PlatformRegion(name, device, region, base, List.of(), this::deviceGone);
             machine.mmio().add(regionName, base, region.size(), trapped);
             return trapped;
         }
@@ -131,7 +133,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             mappings.forEach(Mapping::close);
             throw e;
         }
-        PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings);
+        PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings, this::deviceGone);
         machine.mmio().add(regionName, base, region.size(), placed);
         for (int i = 0; i < areas.size(); i++) {
             placed.attachFastPath(machine.addSubregion(regionName + ".mmap" + i, base + areas.get(i).offset(),
@@ -161,6 +163,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 userSide.add(wiring);
             }
             irqs.add(wiring);
+            delivering.add(index);
             specs.add(new IrqSpec(index, irq.automasked(), guestLine(gsi), preciseAck(index)));
         }
         if (!userSide.isEmpty()) {
@@ -285,6 +288,42 @@ public final class VfioPlatformDevice implements AutoCloseable {
         dmaMaps.add(ram.size());
     }
 
+    /**
+     * The device stopped answering (its process died, or a reply timed out): the guest keeps running,
+     * seeing the device as absent hardware. Its registers read all-ones and writes are dropped, its IRQ
+     * lines are lowered and no longer driven, and its fast path is unmapped. Called on the vCPU thread
+     * whose access found it gone; later calls do nothing.
+     */
+    private void deviceGone(IOException cause) {
+        synchronized (this) {
+            if (goneReason != null || closed) {
+                return;
+            }
+            goneReason = cause.getMessage();
+        }
+        LOG.log(System.Logger.Level.ERROR, "vfio " + name + ": the device is gone (" + cause.getMessage()
+                + "): its regions now read all-ones and drop writes, its IRQ lines are lowered");
+        regions.forEach(PlatformRegion::markGone);
+        for (PlatformIrqWiring wiring : irqs) {
+            stopDelivery(wiring);
+        }
+        if (controller != null) {
+            controller.reset();
+        }
+        for (PlatformRegion region : regions) {
+            try {
+                region.setFastPath(false);
+            } catch (ErrnoException e) {
+                LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": unmapping the fast path: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Why the device is gone, if it is. */
+    public Optional<String> gone() {
+        return Optional.ofNullable(goneReason);
+    }
+
     /** The device's name in reports and errors. */
     public String name() {
         return name;
@@ -387,7 +426,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             region.close();
             machine.mmio().remove(region.guestBase());
         }
-        for (long size : dmaMaps) {
+        for (long size : goneReason == null ? dmaMaps : List.<Long>of()) {
             try {
                 device.unmapDma(0, size);
             } catch (IOException | RuntimeException e) {
@@ -398,20 +437,39 @@ public final class VfioPlatformDevice implements AutoCloseable {
     }
 
     private void closeIrq(PlatformIrqWiring wiring) {
+        stopDelivery(wiring);
+        if (goneReason == null) {
+            try {
+                device.setIrqs(IrqSet.disableAll(wiring.info().index()));
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": tearing down IRQ " + wiring.info().index()
+                        + ": " + e.getMessage());
+            }
+        }
+        wiring.trigger().close();
+        wiring.unmask().ifPresent(EventFd::close);
+    }
+
+    /**
+     * Stops an IRQ's delivery to the guest: its event-loop handler, or its irqfd (KVM lowers a
+     * resampled line when the irqfd goes). Idempotent.
+     */
+    private synchronized void stopDelivery(PlatformIrqWiring wiring) {
+        if (!delivering.remove(wiring.info().index())) {
+            return;
+        }
         try {
             if (wiring.eventLoopToken() != PlatformIrqWiring.NO_TOKEN) {
                 machine.eventLoop().unregister(wiring.eventLoopToken());
             }
             if (wiring.path() == IrqPath.IRQFD) {
                 machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
+                machine.irqLine(wiring.gsi()).lower();
             }
-            device.setIrqs(IrqSet.disableAll(wiring.info().index()));
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": tearing down IRQ " + wiring.info().index() + ": "
+            LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "
                     + e.getMessage());
         }
-        wiring.trigger().close();
-        wiring.unmask().ifPresent(EventFd::close);
     }
 
     /** A region as placed in the guest, with its trap counters. */
