@@ -60,6 +60,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private IrqController controller;
     private boolean closed;
     private volatile String goneReason;
+    private final PlatformDeviceCounters counters = new PlatformDeviceCounters(this);
 
     private VfioPlatformDevice(PlatformDeviceConfig config, VfioDevice device, Machine machine) {
         this.config = config;
@@ -106,6 +107,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
         List<BootInfo.Region> placed = regions.stream()
                 .map(r -> new BootInfo.Region(r.guestBase(), r.info().size())).toList();
         machine.addDevice(new BootInfo.Device(compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
+        counters.register();
     }
 
     private PlatformRegion placeRegion(RegionInfo region) throws IOException {
@@ -419,6 +421,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             return;
         }
         closed = true;
+        counters.unregister();
         for (PlatformIrqWiring wiring : irqs) {
             closeIrq(wiring);
         }

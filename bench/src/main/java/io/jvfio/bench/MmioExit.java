@@ -1,0 +1,138 @@
+package io.jvfio.bench;
+
+import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.bus.MmioDevice;
+
+/**
+ * mmio-exit: the guest {@code mmio-loop} (N trapped 32-bit MMIO writes, then an exit-port write) through
+ * jvfio's full machine, with an in-process {@link MmioDevice} on the MMIO bus counting the writes,
+ * against the C baseline {@code bench/c/mmio_exit.c}, which runs the same image (written out from this
+ * classpath, so both run the same bytes) with the same VM setup and a bare KVM_RUN loop. Both sides time
+ * from loading the image to the exit-port exit ({@link Machine#start} to {@link Machine#awaitExit});
+ * VM creation is outside the timing on both. Warm-up (discarded): one C round, then jvfio rounds of
+ * WARMUP_ITERATIONS exits each, at least JVFIO_WARMUP_ROUNDS of them and then until the JIT compiles for
+ * under 2% of one (at most four times as many): under nested TCG the JIT compiles slowly.
+ * Then rounds alternate, the side going first switching each round; the result is the ratio of the
+ * medians of ns per exit.
+ *
+ * <pre>MmioExit MMIO_EXIT_BINARY [ROUNDS [ITERATIONS [WARMUP_ITERATIONS [JVFIO_WARMUP_ROUNDS]]]]</pre>
+ */
+public final class MmioExit {
+    static final long DEVICE_BASE = 0xD000_0000L;
+    static final long DEVICE_SIZE = 0x1000;
+    static final String COMPATIBLE = "jvfio,bench-mmio";
+
+    private MmioExit() {
+    }
+
+    /** Counts the guest's writes; reads return 0. Only the vCPU thread touches it until the guest exits. */
+    static final class CountingDevice implements MmioDevice {
+        long writes;
+
+        @Override
+        public long read(long offset, int size) {
+            return 0;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            writes++;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: MmioExit MMIO_EXIT_BINARY [ROUNDS [ITERATIONS [WARMUP_ITERATIONS"
+                    + " [JVFIO_WARMUP_ROUNDS]]]]");
+            System.exit(2);
+        }
+        String baseline = args[0];
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 9;
+        long iterations = args.length > 2 ? Long.parseLong(args[2]) : 20_000;
+        long warmupIterations = args.length > 3 ? Long.parseLong(args[3]) : iterations;
+        int jvfioWarmupRounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+
+        byte[] image = MachineConfig.guestResource("mmio-loop");
+        Path imageFile = Files.createTempFile("jvfio-bench-mmio-loop", ".elf");
+        try {
+            Files.write(imageFile, image);
+            List<String> c = List.of(baseline, imageFile.toString(), Long.toString(iterations));
+            long t0 = System.nanoTime();
+            double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupIterations)));
+            System.out.printf("warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n", warmupIterations, cWarm,
+                    (System.nanoTime() - t0) / 1e9);
+            // Until the JIT compiled for under 2% of a round (at least the given count of rounds, at most
+            // 4 times it): under nested TCG the compiler threads take minutes and compete with the vCPU
+            // thread for the guest's two CPUs. (Each round's new Machine keeps it from reaching zero.)
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            for (int i = 0; i < 4 * jvfioWarmupRounds; i++) {
+                long compiling = jit.getTotalCompilationTime();
+                t0 = System.nanoTime();
+                double jWarm = jvfioRound(image, warmupIterations);
+                long compiled = jit.getTotalCompilationTime() - compiling;
+                long roundMillis = (System.nanoTime() - t0) / 1_000_000;
+                System.out.printf("warm-up jvfio %d (%d exits, discarded): %.0f ns per exit, %.1f s, JIT %d ms%n", i,
+                        warmupIterations, jWarm, roundMillis / 1e3, compiled);
+                if (i + 1 >= jvfioWarmupRounds && compiled * 50 < roundMillis) {
+                    break;
+                }
+            }
+            Rounds cRounds = new Rounds();
+            Rounds jRounds = new Rounds();
+            for (int round = 0; round < rounds; round++) {
+                double cNs;
+                double jNs;
+                if (round % 2 == 0) {
+                    cNs = Baseline.run(c);
+                    jNs = jvfioRound(image, iterations);
+                } else {
+                    jNs = jvfioRound(image, iterations);
+                    cNs = Baseline.run(c);
+                }
+                cRounds.add(cNs);
+                jRounds.add(jNs);
+                System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per exit, ratio %.3f%n", round,
+                        round % 2 == 0 ? "C" : "jvfio", cNs, jNs, jNs / cNs);
+            }
+            System.out.printf("medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
+                    + " best-of-%d ratio %.2f (diagnostic)%n", rounds, iterations, cRounds.min(), cRounds.max(),
+                    jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
+            System.out.printf("mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n", jRounds.median() / cRounds.median(),
+                    jRounds.median(), cRounds.median());
+        } finally {
+            Files.deleteIfExists(imageFile);
+        }
+    }
+
+    /** One run of the guest through a fresh machine; returns ns per exit from start to the guest's exit. */
+    static double jvfioRound(byte[] image, long iterations) throws Exception {
+        CountingDevice device = new CountingDevice();
+        MachineConfig config = MachineConfig.builder().guest(image).args(iterations)
+                .device(new BootInfo.Device(COMPATIBLE, List.of(new BootInfo.Region(DEVICE_BASE, DEVICE_SIZE)), List.of()))
+                .build();
+        try (Machine machine = Machine.create(config)) {
+            machine.mmio().add("bench-mmio", DEVICE_BASE, DEVICE_SIZE, device);
+            long start = System.nanoTime();
+            machine.start();
+            int code = machine.awaitExit(Duration.ofMinutes(10));
+            long elapsed = System.nanoTime() - start;
+            if (code != 0) {
+                throw new IOException("mmio-loop exited with " + code + "; console:\n" + machine.console());
+            }
+            if (device.writes != iterations) {
+                throw new IOException("the device counted " + device.writes + " writes for " + iterations + " iterations");
+            }
+            return (double) elapsed / iterations;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package io.jvfio.platform;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import javax.management.ObjectName;
+
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.devicetree.FdtWriter;
+import io.jvfio.platform.devicetree.PlatformBusTree;
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.platform.irq.IrqState;
+import io.jvfio.sys.testing.Tiers;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.server.DeviceModel;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
+import io.jvfio.vfiouser.server.VfioUserServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Realize, reset, refusal and the guest device tree, on a real KVM machine. */
+@Tag(Tiers.KVM)
+@Tag(Tiers.PROCESS)
+class PlatformLifecycleKvmTest {
+    private static final String REPLY_TIMEOUT = ",x-reply-timeout-ms=120000";
+    private static final long RAISE = 0x018;
+
+    @TempDir
+    static Path directory;
+
+    private static ServedTestDevice first;
+    private static ServedTestDevice second;
+
+    @BeforeAll
+    static void serveTwoTestDevices() throws Exception {
+        Tiers.assumeKvm();
+        Files.createDirectories(directory.resolve("a"));
+        Files.createDirectories(directory.resolve("b"));
+        first = ServedTestDevice.start(directory.resolve("a"), 2);
+        second = ServedTestDevice.start(directory.resolve("b"), 1);
+    }
+
+    @AfterAll
+    static void stopServing() throws Exception {
+        if (first != null) {
+            first.close();
+        }
+        if (second != null) {
+            second.close();
+        }
+    }
+
+    private static PlatformDeviceConfig config(ServedTestDevice served, String properties) {
+        return DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + properties);
+    }
+
+    @Test
+    void resetWhileAnIrqIsActiveReturnsItToInactiveWithTheFastPathOn() throws Exception {
+        PlatformDeviceConfig config = config(first, ",x-irqfd=off,id=resettable");
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            machine.start();
+            IrqController controller = device.irqController().orElseThrow();
+            long registers = device.regions().getFirst().guestBase();
+            machine.mmio().write(registers + RAISE, 4, 1);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(controller.state(0)).as("the spinning guest never acknowledges").isEqualTo(IrqState.ACTIVE);
+            assertThat(controller.fastPathEnabled()).isFalse();
+            ObjectName bean = new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote("resettable"));
+            assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(bean, "Injections")).isEqualTo(1L);
+
+            device.reset();
+
+            assertThat(controller.state(0)).isEqualTo(IrqState.INACTIVE);
+            assertThat(controller.fastPathEnabled()).isTrue();
+            assertThat(controller.pendingQueue()).isEmpty();
+            assertThat(controller.counters(0).eois()).as("reset is not an EOI").isZero();
+        }
+    }
+
+    @Test
+    void aPciDeviceIsRefusedAsNotAPlatformDevice() throws Exception {
+        Path socket = directory.resolve("pci.sock");
+        DeviceModel pci = new DeviceModel() {
+            @Override
+            public int deviceFlags() {
+                return DeviceInfo.FLAG_PCI;
+            }
+
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of(RegionSpec.callbacks(0, 4096, new RegionHandler() {
+                    @Override
+                    public long read(long offset, int size) {
+                        return 0;
+                    }
+
+                    @Override
+                    public void write(long offset, int size, long value) {
+                    }
+                }));
+            }
+        };
+        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,pci-thing,id=pci0");
+        try (VfioUserServer server = VfioUserServer.start(socket, pci);
+             DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build())) {
+            assertThatThrownBy(() -> VfioPlatformDevice.realize(machine, config, opener.open(config)))
+                    .isInstanceOf(VfioException.class)
+                    .hasMessage("vfio pci0: not a platform device (flags PCI)");
+            assertThat(machine.mmio().ranges()).as("nothing was left on the bus").isEmpty();
+        }
+    }
+
+    @Test
+    void theGuestDeviceTreeOfTwoDevicesDecodesWithDtc() throws Exception {
+        Path dtb = directory.resolve("two.dtb");
+        PlatformDeviceConfig configA = config(first, ",id=dev-a");
+        PlatformDeviceConfig configB = config(second, ",id=dev-b");
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice a = VfioPlatformDevice.realize(machine, configA, opener.open(configA));
+             VfioPlatformDevice b = VfioPlatformDevice.realize(machine, configB, opener.open(configB))) {
+            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
+                    new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
+            a.addTo(tree);
+            b.addTo(tree);
+            Files.write(dtb, FdtWriter.write(tree.build()));
+            Process dtc = new ProcessBuilder("dtc", "-I", "dtb", "-O", "dts", dtb.toString()).redirectErrorStream(true).start();
+            String dts = new String(dtc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(dtc.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(dtc.exitValue()).as(dts).isZero();
+            long aBase = a.regions().getFirst().guestBase();
+            long bBase = b.regions().getFirst().guestBase();
+            assertThat(dts).contains("dev-a@" + Long.toHexString(aBase) + " {", "dev-b@" + Long.toHexString(bBase) + " {");
+            assertThat(dts.split("compatible = \"jvfio,test-device\";", -1)).hasSize(3);
+            int aGsi0 = a.irqs().get(0).gsi();
+            int aGsi1 = a.irqs().get(1).gsi();
+            assertThat(dts).contains(String.format("interrupts = <0x%x 0x00 0x%x 0x02>;", aGsi0, aGsi1));
+            assertThat(dts).contains(String.format("reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;",
+                    aBase, a.regions().get(1).guestBase()));
+        }
+    }
+}
