@@ -39,6 +39,8 @@ import io.jvfio.vfiouser.ProtocolException;
 final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int[] NO_FDS = new int[0];
+    /** Requests kept while the connection's thread waits for a DMA reply, at most. */
+    private static final int MAX_DEFERRED = 64;
 
     private final VfioUserServer server;
     private final Channel channel;
@@ -329,7 +331,14 @@ final class Connection implements Runnable {
                 if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
                     line.setTrigger(eventFd);
                 } else {
-                    server.watcher().setUnmask(line, eventFd);
+                    try {
+                        server.watcher().setUnmask(line, eventFd);
+                    } catch (ErrnoException e) {
+                        // the lines before this one own their fds now; the caller closes the rest
+                        fds.subList(0, i).clear();
+                        throw new RequestError(e.errno(), what + ": IRQ " + request.index() + "." + (start + i)
+                                + ": the unmask fd cannot be watched (is it an eventfd?): " + e.getMessage());
+                    }
                 }
             }
             fds.clear();
@@ -521,7 +530,7 @@ final class Connection implements Runnable {
         Channel.Incoming reply;
         if (Thread.currentThread() == thread) {
             channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
-            reply = pumpUntil(msgId);
+            reply = pumpUntil(msgId, command);
         } else {
             CompletableFuture<Channel.Incoming> waiter = new CompletableFuture<>();
             pending.put(msgId, waiter);
@@ -553,10 +562,33 @@ final class Connection implements Runnable {
         return access;
     }
 
-    /** On the connection's own thread: reads until the reply, keeping requests for later. */
-    private Channel.Incoming pumpUntil(int msgId) throws IOException {
+    /**
+     * On the connection's own thread: reads until the reply, keeping requests for later (at most
+     * {@link #MAX_DEFERRED}), for at most the DMA timeout.
+     */
+    private Channel.Incoming pumpUntil(int msgId, int command) throws IOException {
+        long timeoutMillis = server.options().dmaTimeout().toMillis();
+        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
         while (true) {
-            Channel.Incoming incoming = receive();
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0 || !channel.readable((int) Math.min(Integer.MAX_VALUE, left))) {
+                throw new ErrnoException(Command.name(command) + ": no reply from the client within " + timeoutMillis
+                        + " ms", Errno.ETIMEDOUT);
+            }
+            if (deferred.size() >= MAX_DEFERRED) {
+                throw new ErrnoException(Command.name(command) + ": the client sent " + deferred.size()
+                        + " requests instead of the reply", Errno.ETIMEDOUT);
+            }
+            Channel.Incoming incoming;
+            try {
+                incoming = channel.receive();
+            } catch (FramingException e) {
+                // answered, then back to waiting within the same deadline
+                LOG.log(Level.WARNING, "vfio-user server {0}: malformed message: {1} ({2})", name, e.getMessage(),
+                        Errno.name(e.errno()));
+                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                continue;
+            }
             if (incoming == null) {
                 throw new ErrnoException("DMA request: the client closed the connection", Errno.ECONNRESET);
             }

@@ -59,6 +59,15 @@ final class DmaSpace implements AutoCloseable {
             throw new RequestError(Errno.EINVAL, "DMA_MAP without an fd must have offset 0, not 0x"
                     + Long.toHexString(request.offset()));
         }
+        if (fd != null) {
+            long fileSize = fileSize(fd);
+            if (fileSize >= 0 && request.offset() > fileSize - size) {
+                // mmap would succeed, and the first DMA past the end would take SIGBUS
+                throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
+                        + Long.toHexString(size) + ") at fd offset 0x" + Long.toHexString(request.offset())
+                        + " lies past the end of the client's fd (0x" + Long.toHexString(fileSize) + " bytes)");
+            }
+        }
         boolean readable = (request.flags() & Payload.DmaMap.FLAG_READ) != 0;
         boolean writable = (request.flags() & Payload.DmaMap.FLAG_WRITE) != 0;
         lock.writeLock().lock();
@@ -130,14 +139,30 @@ final class DmaSpace implements AutoCloseable {
                 return window;
             }
             long at = iova - window.iova();
-            if (write) {
-                window.memory().copyFrom(data, offset, at, length);
-            } else {
-                window.memory().copyTo(at, data, offset, length);
+            try {
+                if (write) {
+                    window.memory().copyFrom(data, offset, at, length);
+                } else {
+                    window.memory().copyTo(at, data, offset, length);
+                }
+            } catch (InternalError e) {
+                // SIGBUS: the client shrank the file behind its mapping after DMA_MAP
+                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
+                        + Long.toHexString(iova) + ": the client's memory behind the mapping is gone (" + e.getMessage()
+                        + ")", Errno.EFAULT);
             }
             return null;
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /** The size of the file behind {@code fd} (a memfd's, say), or -1 where it cannot be told. */
+    private static long fileSize(Fd fd) {
+        try {
+            return java.nio.file.Files.size(java.nio.file.Path.of("/proc/self/fd/" + fd.get()));
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
         }
     }
 
