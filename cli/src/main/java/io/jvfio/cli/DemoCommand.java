@@ -1,0 +1,262 @@
+package io.jvfio.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+
+import io.jvfio.machine.GuestFailedException;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.platform.IrqPath;
+import io.jvfio.platform.VfioPlatformDevice;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.vfio.SparseArea;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code jvfio demo}: the whole system in one command. The test device is served by a child process
+ * ({@code jvfio serve test-device}), assigned to a KVM guest running the {@code testdev} driver, and the
+ * guest is run twice: IRQs by KVM irqfd, then by the user-side state machine ({@code x-irqfd=off}). The
+ * report shows how regions were mapped, each line's IRQ path, the interrupts as the guest, the device and
+ * the machine counted them (which must agree), trapped accesses, fast/slow switches and the rate.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Serve the test device in a child process, boot the testdev guest with it assigned, run it "
+                + "with irqfd and on the user-side path, and report what happened. Needs /dev/kvm (./jvfio demo "
+                + "runs it in a nested guest where /dev/kvm is missing; JVFIO_NESTED=off turns that off).")
+final class DemoCommand implements Callable<Integer> {
+    /** Interrupts per line with real KVM. */
+    static final int DEFAULT_INTERRUPTS = 500;
+    /** Interrupts per line inside the nested guest (software emulation), where each costs milliseconds. */
+    static final int NESTED_INTERRUPTS = 25;
+    static final int LINES = 2;
+    private static final int MODE_RAISE = 1;
+    private static final int FLAG_RAM_CHECK = 1;
+    private static final Duration GUEST_TIMEOUT = Duration.ofMinutes(5);
+    private static final Path KVM = Path.of("/dev/kvm");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-n", "--interrupts"}, paramLabel = "N",
+            description = "Interrupts per line and run (default " + DEFAULT_INTERRUPTS + "; " + NESTED_INTERRUPTS
+                    + " inside the nested guest, where everything is emulated).")
+    Integer interrupts;
+
+    /** What one guest run showed. */
+    record RunResult(String label, int exitCode, String console, List<Integer> reports,
+                     List<VfioPlatformDevice.PlacedRegion> regions, List<List<SparseArea>> mappedAreas,
+                     List<VfioPlatformDevice.WiredIrq> irqs, List<IrqController.IrqCounters> lineCounters,
+                     Optional<IrqController.DeviceIrqCounters> deviceCounters, double seconds,
+                     Map<String, Long> servedBefore, Map<String, Long> servedAfter) {
+        long handled(int line) {
+            return reports.get(3 * line);
+        }
+
+        long raised(int line) {
+            return reports.get(3 * line + 1);
+        }
+
+        long acked(int line) {
+            return reports.get(3 * line + 2);
+        }
+
+        long spurious() {
+            return reports.get(3 * LINES);
+        }
+
+        long served(String counter) {
+            return servedAfter.getOrDefault(counter, 0L) - servedBefore.getOrDefault(counter, 0L);
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!Files.exists(KVM)) {
+            throw new IOException("no /dev/kvm: the demo needs KVM");
+        }
+        boolean nested = "1".equals(System.getenv("JVFIO_NESTED"));
+        int n = interrupts != null ? interrupts : nested ? NESTED_INTERRUPTS : DEFAULT_INTERRUPTS;
+        if (n < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--interrupts: wants at least 1, got " + n);
+        }
+        // A freshly started JVM under software emulation answers its first requests slowly.
+        String replyTimeout = nested ? ",x-reply-timeout-ms=120000" : ",x-reply-timeout-ms=20000";
+        Path directory = Files.createTempDirectory("jvfio-demo");
+        long demoStart = System.nanoTime();
+        try (ServedModel served = ServedModel.start("test-device", directory.resolve("test-device.sock"),
+                Duration.ofMinutes(2), nested ? List.of("-XX:TieredStopAtLevel=1") : List.of(),
+                "--irqs", Integer.toString(LINES))) {
+            out.printf("jvfio demo: the test device served by a child process (jvfio serve test-device, pid %d) on %s%n",
+                    served.pid(), served.socket());
+            out.printf("  guest testdev: %d interrupts per line on lines 0 (edge) and 1 (level), raised by the guest "
+                    + "one at a time (RAISE, wait, ACK), after a RAM check%s%n%n", n,
+                    nested ? "; nested guest, software emulation: few interrupts" : "");
+            out.flush();
+            String socket = ",socket=" + served.socket().toString().replace(",", ",,");
+            List<RunResult> results = new ArrayList<>();
+            Map<String, Long> before = Map.of();
+            String[][] variants = {{"irqfd", ""}, {"user side", ",x-irqfd=off"}};
+            for (int i = 0; i < variants.length; i++) {
+                PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,id=test-device" + socket + replyTimeout
+                        + variants[i][1]);
+                RunResult result = run(variants[i][0], config, n, served, i + 1, before);
+                before = result.servedAfter();
+                results.add(result);
+                report(out, i + 1, result, n);
+                out.flush();
+            }
+            List<String> problems = new ArrayList<>();
+            for (RunResult result : results) {
+                problems.addAll(check(result, n));
+            }
+            out.printf(Locale.ROOT, "%ndemo finished in %.1f s: ", (System.nanoTime() - demoStart) / 1e9);
+            if (problems.isEmpty()) {
+                out.println("ok, every count agrees (guest, device registers, device process, machine)");
+                return 0;
+            }
+            out.println("MISMATCH: " + String.join("; ", problems));
+            return Jvfio.EXIT_FAILURE;
+        } finally {
+            Files.deleteIfExists(directory.resolve("test-device.sock"));
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    private RunResult run(String label, PlatformDeviceConfig config, int n, ServedModel served, int client,
+                          Map<String, Long> before) throws IOException, InterruptedException {
+        MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
+                .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).build();
+        RunResult partial;
+        try (Assignment assignment = Assignment.create(machineConfig, List.of(config))) {
+            VfioPlatformDevice device = assignment.devices().getFirst();
+            long started = System.nanoTime();
+            assignment.machine().start();
+            int code;
+            try {
+                code = assignment.machine().awaitExit(GUEST_TIMEOUT);
+            } catch (GuestFailedException e) {
+                throw new IOException("run " + client + " (" + label + "): guest failed: " + e.reason());
+            } catch (TimeoutException e) {
+                throw new IOException("run " + client + " (" + label + "): the guest did not exit within "
+                        + GUEST_TIMEOUT.toMinutes() + " min");
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            List<List<SparseArea>> areas = device.regions().stream()
+                    .map(r -> r.fastPath() ? r.info().mappableAreas() : List.<SparseArea>of()).toList();
+            Optional<IrqController> controller = device.irqController();
+            List<IrqController.IrqCounters> lines = new ArrayList<>();
+            controller.ifPresent(c -> {
+                for (int line = 0; line < c.irqCount(); line++) {
+                    lines.add(c.counters(line));
+                }
+            });
+            partial = new RunResult(label, code, assignment.machine().console().strip(), assignment.machine().reports(),
+                    device.regions(), areas, device.irqs(), lines, controller.map(IrqController::deviceCounters),
+                    seconds, before, Map.of());
+        }
+        Map<String, Long> after = served.awaitClientLeft(client, Duration.ofSeconds(60));
+        return new RunResult(partial.label(), partial.exitCode(), partial.console(), partial.reports(),
+                partial.regions(), partial.mappedAreas(), partial.irqs(), partial.lineCounters(),
+                partial.deviceCounters(), partial.seconds(), before, after);
+    }
+
+    private static void report(PrintWriter out, int number, RunResult r, int n) {
+        boolean irqfd = r.irqs().stream().allMatch(w -> w.path() == IrqPath.IRQFD);
+        out.printf(Locale.ROOT, "run %d: %s%s: guest exit %d after %.2f s%n", number, r.label(),
+                irqfd ? " (KVM irqfd, resamplefd for the level line)" : " (eventfd -> jvfio's event loop -> KVM_IRQ_LINE)",
+                r.exitCode(), r.seconds());
+        out.println("  guest: " + r.console().replace("\n", "\n  guest: "));
+        long trapped = 0;
+        for (int i = 0; i < r.regions().size(); i++) {
+            VfioPlatformDevice.PlacedRegion region = r.regions().get(i);
+            trapped += region.trappedReads() + region.trappedWrites();
+            String mapping;
+            if (r.mappedAreas().get(i).isEmpty()) {
+                mapping = "trapped (no mmap): every access exits to jvfio";
+            } else {
+                List<String> windows = r.mappedAreas().get(i).stream().map(a -> "[0x" + Long.toHexString(a.offset())
+                        + ", 0x" + Long.toHexString(a.end()) + ")").toList();
+                mapping = "fast path: " + String.join(" ", windows) + " mmap'ed into the guest, the rest trapped";
+            }
+            out.printf("  region %d: %s at 0x%x, %s; trapped %d reads, %d writes%n", region.info().index(),
+                    InfoCommand.bytes(region.info().size()), region.guestBase(), mapping, region.trappedReads(),
+                    region.trappedWrites());
+        }
+        for (VfioPlatformDevice.WiredIrq irq : r.irqs()) {
+            out.printf("  line %d: GSI %d, %s, %s%n", irq.info().index(), irq.gsi(),
+                    irq.info().automasked() ? "level (automasked)" : "edge",
+                    irq.path() == IrqPath.IRQFD ? (irq.info().automasked() ? "KVM irqfd + resamplefd" : "KVM irqfd")
+                            : "user side: eventfd -> event loop -> KVM_IRQ_LINE, EOI on the next trapped access");
+        }
+        for (int line = 0; line < LINES; line++) {
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
+                    "  interrupts line %d: guest handled %d, device RAISE_COUNT %d ACK_COUNT %d, device process raises %d acks %d",
+                    line, r.handled(line), r.raised(line), r.acked(line), r.served("line" + line + ".raises"),
+                    r.served("line" + line + ".acks")));
+            if (line < r.lineCounters().size()) {
+                IrqController.IrqCounters c = r.lineCounters().get(line);
+                text.append(String.format(Locale.ROOT, ", machine injections %d EOIs %d unmasks %d coalesced %d",
+                        c.injections(), c.eois(), c.unmasks(), c.coalesced()));
+            } else {
+                text.append(", machine: delivered inside KVM (no user-space injection)");
+            }
+            out.println(text);
+        }
+        long total = 0;
+        for (int line = 0; line < LINES; line++) {
+            total += r.handled(line);
+        }
+        out.printf("  spurious %d; trapped accesses %d in all%n", r.spurious(), trapped);
+        out.println(r.deviceCounters().map(d -> String.format(Locale.ROOT,
+                "  fast/slow switches: fast path off %d times, back on %d times (mmap timer), pending peak %d",
+                d.fastPathOff(), d.fastPathOn(), d.pendingPeak()))
+                .orElse("  fast/slow switches: none (with irqfd the fast path stays on)"));
+        out.printf(Locale.ROOT, "  rate: %d interrupts in %.2f s = %.0f interrupts/s (each one a guest RAISE write, "
+                + "an interrupt, an ACK write)%n", total, r.seconds(), total / r.seconds());
+        out.println();
+    }
+
+    /** What does not add up in a run, as short phrases; empty when everything agrees. */
+    static List<String> check(RunResult r, int n) {
+        List<String> problems = new ArrayList<>();
+        String run = r.label() + ": ";
+        if (r.exitCode() != 0) {
+            problems.add(run + "guest exit " + r.exitCode());
+        }
+        if (r.reports().size() != 3 * LINES + 1) {
+            problems.add(run + "guest reported " + r.reports().size() + " values, expected " + (3 * LINES + 1));
+            return problems;
+        }
+        for (int line = 0; line < LINES; line++) {
+            long[] counts = {r.handled(line), r.raised(line), r.acked(line), r.served("line" + line + ".raises"),
+                r.served("line" + line + ".acks")};
+            for (long count : counts) {
+                if (count != n) {
+                    problems.add(run + "line " + line + " counts " + java.util.Arrays.toString(counts) + " are not all " + n);
+                    break;
+                }
+            }
+            if (line < r.lineCounters().size() && r.lineCounters().get(line).injections() != n) {
+                problems.add(run + "line " + line + " machine injected " + r.lineCounters().get(line).injections());
+            }
+        }
+        if (r.spurious() != 0) {
+            problems.add(run + r.spurious() + " spurious");
+        }
+        return problems;
+    }
+}

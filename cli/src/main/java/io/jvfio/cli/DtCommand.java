@@ -1,0 +1,111 @@
+package io.jvfio.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.PlatformBus;
+import io.jvfio.platform.VfioPlatformDevice;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.devicetree.FdtWriter;
+import io.jvfio.platform.devicetree.PlatformBusTree;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code jvfio dt}: the device tree a guest gets for the given devices. The devices are realized on a
+ * machine that never starts (so the addresses and GSIs are the ones {@code run} would give); that needs
+ * KVM. DTS goes to stdout through {@code dtc}, the DTB to {@code -o FILE}.
+ */
+@Command(name = "dt", mixinStandardHelpOptions = true,
+        description = "Write the guest device tree for the given devices: DTS on stdout (via dtc), DTB with -o. "
+                + "The devices are realized on a machine that is never started, so this needs /dev/kvm.")
+final class DtCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--device", required = true, paramLabel = "SPEC", converter = DeviceSpecConverter.class,
+            description = "A device, as for 'jvfio run'. Repeatable.")
+    List<PlatformDeviceConfig> devices = new ArrayList<>();
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the DTB to FILE.")
+    Path output;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        byte[] dtb;
+        MachineConfig machineConfig = MachineConfig.builder().guest(MachineConfig.guestResource("hello")).build();
+        try (Assignment assignment = Assignment.create(machineConfig, devices)) {
+            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
+                    new PlatformBusTree.MmioRange(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE));
+            for (VfioPlatformDevice device : assignment.devices()) {
+                device.addTo(tree);
+            }
+            dtb = FdtWriter.write(tree.build());
+        }
+        if (output != null) {
+            Files.write(output, dtb);
+        }
+        Path dtc = findOnPath("dtc");
+        if (dtc == null) {
+            if (output != null) {
+                err.println("jvfio dt: wrote " + output + " (" + dtb.length + " bytes); no dtc on PATH, so no DTS "
+                        + "(install device-tree-compiler)");
+                return 0;
+            }
+            throw new IOException("dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
+        }
+        out.print(toDts(dtc, dtb));
+        out.flush();
+        return 0;
+    }
+
+    /** {@code dtc -I dtb -O dts} of {@code dtb}. */
+    static String toDts(Path dtc, byte[] dtb) throws IOException, InterruptedException {
+        Path input = Files.createTempFile("jvfio-dt", ".dtb");
+        try {
+            Files.write(input, dtb);
+            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", input.toString())
+                    .redirectErrorStream(true).start();
+            byte[] text = process.getInputStream().readAllBytes();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException("dtc did not finish within 30 s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException("dtc failed (exit " + process.exitValue() + "): "
+                        + Jvfio.oneLine(new String(text, StandardCharsets.UTF_8)));
+            }
+            return new String(text, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(input);
+        }
+    }
+
+    static Path findOnPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String directory : path.split(":")) {
+            if (directory.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(directory, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,216 @@
+package io.jvfio.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import io.jvfio.platform.DeviceOpener;
+import io.jvfio.platform.config.DeviceSource;
+import io.jvfio.platform.config.DeviceSpecException;
+import io.jvfio.platform.config.DeviceType;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.RegionCapability;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfio.VfioDevice;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code jvfio info}: what a VFIO device tells about itself (device flags, each region with its mmap
+ * areas, each IRQ index, the device-tree identity), printed the way {@code lspci -vv} prints a PCI device.
+ */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show a VFIO device: flags, regions (size, offset, flags, mmap areas), IRQs (count, flags) "
+                + "and its device-tree identity, like 'lspci -vv' for PCI.")
+final class InfoCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--socket", paramLabel = "PATH", description = "A vfio-user server's socket.")
+        Path socket;
+
+        @Option(names = "--host", paramLabel = "NAME", description = "A kernel VFIO platform device, by its name "
+                + "under /sys/bus/platform/devices.")
+        String host;
+
+        @Option(names = "--sysfsdev", paramLabel = "PATH", description = "A kernel VFIO device's sysfs directory "
+                + "(any bus, e.g. /sys/bus/pci/devices/0000:00:01.0).")
+        Path sysfsdev;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PlatformDeviceConfig config = config();
+        PrintWriter out = spec.commandLine().getOut();
+        try (DeviceOpener opener = new DeviceOpener(); VfioDevice device = opener.open(config)) {
+            for (String line : describe(device, title(config))) {
+                out.println(line);
+            }
+        }
+        return 0;
+    }
+
+    private PlatformDeviceConfig config() {
+        DeviceSource from;
+        if (source.socket != null) {
+            from = new DeviceSource.Socket(source.socket);
+        } else if (source.host != null) {
+            if (source.host.isEmpty() || source.host.contains("/")) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--host wants a device name without '/', got '" + source.host + "'");
+            }
+            from = new DeviceSource.Host(source.host);
+        } else {
+            from = new DeviceSource.SysfsDevice(source.sysfsdev);
+        }
+        try {
+            return PlatformDeviceConfig.defaults(DeviceType.VFIO_PLATFORM, from);
+        } catch (DeviceSpecException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private static String title(PlatformDeviceConfig config) {
+        return switch (config.source()) {
+            case DeviceSource.Socket socket -> "vfio-user device at " + socket.path();
+            case DeviceSource.Host host -> "kernel VFIO device " + host.name();
+            case DeviceSource.SysfsDevice sysfs -> "kernel VFIO device " + sysfs.path();
+        };
+    }
+
+    /** The table: a title line, then tab-indented lines as {@code lspci -vv} prints them. */
+    static List<String> describe(VfioDevice device, String title) throws IOException {
+        List<String> lines = new ArrayList<>();
+        DeviceInfo info = device.info();
+        lines.add(title);
+        lines.add("\tFlags: " + info.flagNames() + " (0x" + Integer.toHexString(info.flags()) + ")");
+        Optional<DeviceTreeIdentity> identity = info.isPlatform() ? device.deviceTreeIdentity() : Optional.empty();
+        if (identity.isPresent()) {
+            DeviceTreeIdentity id = identity.get();
+            lines.add("\tDevice tree: compatible " + String.join(", ", id.compatible().stream()
+                    .map(c -> "\"" + c + "\"").toList()));
+            for (Map.Entry<String, byte[]> property : id.properties().entrySet()) {
+                lines.add("\t\t" + property.getKey() + " = " + propertyValue(property.getValue()));
+            }
+            for (DeviceTreeIdentity.IrqAck ack : id.irqAcks()) {
+                lines.add("\t\tIRQ " + ack.irqIndex() + " precise EOI: status region " + ack.region() + " +0x"
+                        + Long.toHexString(ack.statusOffset()) + " mask 0x" + Long.toHexString(ack.statusMask())
+                        + ", ack +0x" + Long.toHexString(ack.ackOffset()) + " mask 0x" + Long.toHexString(ack.ackMask()));
+            }
+        } else if (info.isPlatform()) {
+            lines.add("\tDevice tree: no identity declared (give compat= when assigning it)");
+        }
+        lines.add("\tRegions: " + info.regionCount());
+        for (int index = 0; index < info.regionCount(); index++) {
+            RegionInfo region = device.regionInfo(index);
+            if (region.size() == 0) {
+                lines.add("\tRegion " + index + ": empty");
+                continue;
+            }
+            lines.add("\tRegion " + index + ": size 0x" + Long.toHexString(region.size()) + " (" + bytes(region.size())
+                    + "), offset 0x" + Long.toHexString(region.offset()) + ", flags " + region.flagNames()
+                    + " (0x" + Integer.toHexString(region.flags()) + ")");
+            List<SparseArea> areas = region.mappableAreas();
+            if (areas.isEmpty()) {
+                lines.add("\t\tmmap: none (every access traps)");
+            } else {
+                for (SparseArea area : areas) {
+                    lines.add("\t\tmmap: [0x" + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
+                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() ? " (sparse)" : ""));
+                }
+            }
+            for (RegionCapability capability : region.otherCapabilities()) {
+                lines.add("\t\tcapability id " + capability.id() + " version " + capability.version() + ", "
+                        + capability.body().length + " bytes");
+            }
+        }
+        lines.add("\tIRQs: " + info.irqCount());
+        for (int index = 0; index < info.irqCount(); index++) {
+            IrqInfo irq = device.irqInfo(index);
+            lines.add("\tIRQ " + index + ": count " + irq.count() + ", flags " + irq.flagNames() + " (0x"
+                    + Integer.toHexString(irq.flags()) + ")" + (irq.count() == 0 ? "" : irq.automasked() ? ", level"
+                    : ", edge"));
+        }
+        return lines;
+    }
+
+    static String bytes(long size) {
+        if (size >= (1L << 30) && size % (1L << 30) == 0) {
+            return (size >> 30) + " GiB";
+        }
+        if (size >= (1L << 20) && size % (1L << 20) == 0) {
+            return (size >> 20) + " MiB";
+        }
+        if (size >= 1024 && size % 1024 == 0) {
+            return (size >> 10) + " KiB";
+        }
+        return size + " bytes";
+    }
+
+    /** A property value as DTS writes it: strings when printable and NUL-terminated, else cells or bytes. */
+    static String propertyValue(byte[] value) {
+        if (value.length == 0) {
+            return "(empty)";
+        }
+        if (value[value.length - 1] == 0 && printableStrings(value)) {
+            List<String> strings = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < value.length; i++) {
+                if (value[i] == 0) {
+                    strings.add("\"" + new String(value, start, i - start, StandardCharsets.US_ASCII) + "\"");
+                    start = i + 1;
+                }
+            }
+            return String.join(", ", strings);
+        }
+        StringBuilder text = new StringBuilder();
+        if (value.length % 4 == 0) {
+            text.append('<');
+            for (int i = 0; i < value.length; i += 4) {
+                int cell = (value[i] & 0xff) << 24 | (value[i + 1] & 0xff) << 16 | (value[i + 2] & 0xff) << 8
+                        | value[i + 3] & 0xff;
+                text.append(i == 0 ? "" : " ").append("0x").append(Integer.toHexString(cell));
+            }
+            return text.append('>').toString();
+        }
+        text.append('[');
+        for (int i = 0; i < value.length; i++) {
+            text.append(i == 0 ? "" : " ").append(String.format("%02x", value[i] & 0xff));
+        }
+        return text.append(']').toString();
+    }
+
+    private static boolean printableStrings(byte[] value) {
+        boolean previousNul = true;
+        for (byte b : value) {
+            if (b == 0) {
+                if (previousNul) {
+                    return false;
+                }
+                previousNul = true;
+            } else {
+                if (b < 0x20 || b > 0x7e) {
+                    return false;
+                }
+                previousNul = false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,176 @@
+package io.jvfio.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+
+import io.jvfio.devices.DeviceCatalog;
+import io.jvfio.devices.DeviceOptions;
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfiouser.server.DeviceContext;
+import io.jvfio.vfiouser.server.DeviceModel;
+import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.RegionSpec;
+import io.jvfio.vfiouser.server.VfioUserServer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code jvfio serve MODEL --socket PATH}: serves a device model of the catalog over vfio-user until
+ * Ctrl-C (or SIGTERM), logging each client. Prints {@code serving MODEL on PATH} once the socket listens,
+ * the same line {@code ServeMain} prints, which is what scripts and the demo wait for.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. "
+                + "Prints 'serving MODEL on PATH' once the socket listens, and the model's counters at the end.")
+final class ServeCommand implements Callable<Integer> {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The device model: ${COMPLETION-CANDIDATES}.",
+            completionCandidates = Models.class)
+    String model;
+
+    @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The UNIX socket to listen on.")
+    Path socket;
+
+    @Option(names = "--irqs", paramLabel = "N", defaultValue = "" + DeviceOptions.DEFAULT_IRQS,
+            description = "IRQ lines (1..8, default ${DEFAULT-VALUE}).")
+    int irqs;
+
+    @Option(names = "--level-mask", paramLabel = "M", converter = Numbers.IntConverter.class,
+            description = "Bit i set: line i is level-triggered (decimal or 0x hex; default: odd lines level).")
+    Integer levelMask;
+
+    /** The catalog's names, for the help text and completion. */
+    static final class Models implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return DeviceCatalog.names().iterator();
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        DeviceOptions options;
+        ModelledDevice device;
+        try {
+            options = levelMask == null ? DeviceOptions.defaults().withIrqs(irqs)
+                    : DeviceOptions.defaults().withIrqs(irqs).withLevelMask(levelMask);
+            device = DeviceCatalog.create(model, options);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), Jvfio.oneLine(e.getMessage()));
+        }
+        VfioUserServer server;
+        try {
+            server = VfioUserServer.start(socket, new ClientLog(device, err));
+        } catch (IOException | RuntimeException e) {
+            device.close();
+            throw new IOException("cannot serve on " + socket + ": " + Jvfio.describe(e), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = Thread.ofPlatform().name("jvfio serve shutdown").unstarted(() -> {
+            server.close();
+            err.println(stamp() + " stopped after " + server.clientsServed() + " client(s); " + totals(device));
+            device.close();
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        err.println(stamp() + " " + device.describe());
+        out.println("serving " + device.kind() + " on " + socket);
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    static String totals(ModelledDevice device) {
+        return device.totals().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(" "));
+    }
+
+    private static String stamp() {
+        return "[" + LocalTime.now().format(TIME) + "]";
+    }
+
+    /** The model as served, logging each client that connects and leaves. Everything else is the model's. */
+    private static final class ClientLog implements DeviceModel {
+        private final ModelledDevice model;
+        private final PrintWriter log;
+        private int clients;
+
+        ClientLog(ModelledDevice model, PrintWriter log) {
+            this.model = model;
+            this.log = log;
+        }
+
+        @Override
+        public int deviceFlags() {
+            return model.deviceFlags();
+        }
+
+        @Override
+        public List<RegionSpec> regions() {
+            return model.regions();
+        }
+
+        @Override
+        public List<IrqSpec> irqs() {
+            return model.irqs();
+        }
+
+        @Override
+        public void attach(DeviceContext context) {
+            model.attach(context);
+        }
+
+        @Override
+        public void reset() {
+            model.reset();
+        }
+
+        @Override
+        public Optional<DeviceTreeIdentity> deviceTreeIdentity() {
+            return model.deviceTreeIdentity();
+        }
+
+        @Override
+        public void dmaMapped(long iova, long size, boolean readable, boolean writable) {
+            model.dmaMapped(iova, size, readable, writable);
+        }
+
+        @Override
+        public void dmaUnmapped(long iova, long size) {
+            model.dmaUnmapped(iova, size);
+        }
+
+        @Override
+        public void clientConnected() {
+            clients++;
+            log.println(stamp() + " client " + clients + " connected");
+            model.clientConnected();
+        }
+
+        @Override
+        public void clientDisconnected() {
+            model.clientDisconnected();
+            Map<String, Long> totals = model.totals();
+            log.println(stamp() + " client " + clients + " left; " + totals.entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
+        }
+    }
+}

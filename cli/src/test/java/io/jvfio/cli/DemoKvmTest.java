@@ -1,0 +1,61 @@
+package io.jvfio.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.jvfio.sys.testing.Tiers;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code jvfio demo} end to end: a child process serves the device, a KVM guest drives it twice. */
+@Tag(Tiers.KVM)
+@Tag(Tiers.PROCESS)
+class DemoKvmTest {
+    private static final Pattern LINE_COUNTS = Pattern.compile("  interrupts line (\\d): guest handled (\\d+), "
+            + "device RAISE_COUNT (\\d+) ACK_COUNT (\\d+), device process raises (\\d+) acks (\\d+)(.*)");
+    private static final Pattern INJECTIONS = Pattern.compile(", machine injections (\\d+) EOIs (\\d+) .*");
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void demoExitsZeroAndItsCountsAgreeWithTheDevicesCounters() throws Exception {
+        Tiers.assumeKvm();
+        int n = 5;
+        Path trace = directory.resolve("demo.jfr");
+
+        CliRunner demo = CliRunner.run("--trace", trace.toString(), "demo", "--interrupts", Integer.toString(n));
+
+        assertThat(demo.exitCode()).as(demo.out() + demo.err()).isZero();
+        assertThat(demo.out()).contains("run 1: irqfd", "run 2: user side", "ok, every count agrees");
+        List<String> countLines = demo.outLines().stream().filter(l -> l.startsWith("  interrupts line")).toList();
+        assertThat(countLines).as(demo.out()).hasSize(4);
+        for (String line : countLines) {
+            Matcher m = LINE_COUNTS.matcher(line);
+            assertThat(m.matches()).as(line).isTrue();
+            for (int group = 2; group <= 6; group++) {
+                assertThat(Long.parseLong(m.group(group))).as(line).isEqualTo(n);
+            }
+        }
+        List<String> userSide = countLines.subList(2, 4);
+        for (String line : userSide) {
+            Matcher m = LINE_COUNTS.matcher(line);
+            assertThat(m.matches()).isTrue();
+            Matcher injections = INJECTIONS.matcher(m.group(7));
+            assertThat(injections.matches()).as(line).isTrue();
+            assertThat(Long.parseLong(injections.group(1))).isEqualTo(n);
+        }
+        List<String> eventNames = RecordingFile.readAllEvents(trace).stream()
+                .map(RecordedEvent::getEventType).map(jdk.jfr.EventType::getName).distinct().toList();
+        assertThat(eventNames).as("the user-side run recorded jvfio's events")
+                .contains("io.jvfio.IrqInjection", "io.jvfio.TrappedAccess")
+                .allMatch(name -> name.startsWith("io.jvfio."));
+    }
+}
