@@ -30,8 +30,12 @@ public final class Channel implements AutoCloseable {
     private final int partialTimeoutMillis;
     private final ReentrantLock sendLock = new ReentrantLock();
     private ByteBuffer sendBuffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
+    /** {@link #sendBuffer} as the one-element array sendmsg takes, reused for every send. */
+    private ByteBuffer[] sendBuffers = {sendBuffer};
 
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
+    /** A view of {@link #buffer} that recvmsg reads into, reused for every read. */
+    private ByteBuffer readView = buffer.duplicate();
     private int start;
     private int end;
     /** Stream offset of buffer index 0. */
@@ -70,14 +74,19 @@ public final class Channel implements AutoCloseable {
         sendLock.lock();
         try {
             int size = Header.SIZE + payload.encodedSize();
+            if (msgId < 0 || msgId > 0xFFFF || command < 0 || command > 0xFFFF) {
+                throw new IllegalArgumentException("message id " + msgId + " or command " + command + " is not a u16");
+            }
             if (sendBuffer.capacity() < size) {
                 sendBuffer = ByteBuffer.allocateDirect(Math.max(size, sendBuffer.capacity() * 2)).order(Codec.ORDER);
+                sendBuffers = new ByteBuffer[] {sendBuffer};
             }
             sendBuffer.clear();
-            new Header(msgId, command, size, flags, error).encodeTo(sendBuffer);
+            // the header as Header.encodeTo writes it, without a Header object
+            sendBuffer.putShort((short) msgId).putShort((short) command).putInt(size).putInt(flags).putInt(error);
             payload.encodeTo(sendBuffer);
             sendBuffer.flip();
-            socket.send(new ByteBuffer[] {sendBuffer}, fds);
+            socket.send(sendBuffers, fds);
         } finally {
             sendLock.unlock();
         }
@@ -112,7 +121,7 @@ public final class Channel implements AutoCloseable {
             if (available >= Header.SIZE) {
                 Header header;
                 try {
-                    header = Header.decode(buffer.duplicate().order(Codec.ORDER).position(start).limit(start + Header.SIZE));
+                    header = Header.decodeAt(buffer, start);
                 } catch (ProtocolException e) {
                     int msgId = Short.toUnsignedInt(buffer.getShort(start));
                     int command = Short.toUnsignedInt(buffer.getShort(start + 2));
@@ -222,12 +231,13 @@ public final class Channel implements AutoCloseable {
                     .order(Codec.ORDER);
             grown.put(0, buffer, 0, end);
             buffer = grown;
+            readView = buffer.duplicate();
         }
     }
 
     /** One recvmsg into the free part of the buffer; false at end of stream. */
     private boolean readMore(boolean nonBlocking) throws ErrnoException {
-        ByteBuffer free = buffer.duplicate().position(end).limit(buffer.capacity());
+        ByteBuffer free = readView.limit(buffer.capacity()).position(end);
         UnixSocket.Received received = nonBlocking ? socket.receiveIfReady(free, maxFds) : socket.receive(free, maxFds);
         if (received == null) {
             return false;

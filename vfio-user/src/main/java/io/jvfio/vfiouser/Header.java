@@ -68,11 +68,21 @@ public record Header(int msgId, int command, int size, int flags, int error) {
         if (in.remaining() < SIZE) {
             throw new ProtocolException("short header: " + in.remaining() + " of " + SIZE + " bytes");
         }
-        int msgId = Short.toUnsignedInt(in.getShort());
-        int command = Short.toUnsignedInt(in.getShort());
-        int size = in.getInt();
-        int flags = in.getInt();
-        int error = in.getInt();
+        Header header = decodeAt(in, in.position());
+        in.position(in.position() + SIZE);
+        return header;
+    }
+
+    /**
+     * Decodes the header at {@code index} of {@code in} (which must hold {@link #SIZE} bytes there),
+     * in the buffer's byte order, without moving its position.
+     */
+    public static Header decodeAt(ByteBuffer in, int index) throws ProtocolException {
+        int msgId = Short.toUnsignedInt(in.getShort(index));
+        int command = Short.toUnsignedInt(in.getShort(index + 2));
+        int size = in.getInt(index + 4);
+        int flags = in.getInt(index + 8);
+        int error = in.getInt(index + 12);
         if (Integer.compareUnsigned(size, SIZE) < 0) {
             throw new ProtocolException("message size " + Integer.toUnsignedString(size)
                     + " is smaller than the " + SIZE + "-byte header");

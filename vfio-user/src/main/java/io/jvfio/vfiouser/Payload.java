@@ -330,13 +330,16 @@ public sealed interface Payload {
     record RegionAccess(long offset, int region, int count, byte[] data) implements Payload {
         public static final int SIZE = 16;
 
+        private static final byte[] NO_DATA = new byte[0];
+
         public RegionAccess {
-            data = data.clone();
+            // an empty array cannot be changed: share one rather than copy
+            data = data.length == 0 ? NO_DATA : data.clone();
         }
 
         /** Without data: a read request or a write reply. */
         public static RegionAccess of(long offset, int region, int count) {
-            return new RegionAccess(offset, region, count, new byte[0]);
+            return new RegionAccess(offset, region, count, NO_DATA);
         }
 
         /** With data: a read reply or a write request. */
@@ -346,7 +349,24 @@ public sealed interface Payload {
 
         @Override
         public byte[] data() {
-            return data.clone();
+            return data.length == 0 ? NO_DATA : data.clone();
+        }
+
+        /** The number of data bytes. */
+        public int dataLength() {
+            return data.length;
+        }
+
+        /** The data (at most 8 bytes) as a little-endian value, without copying it. */
+        public long dataValue() {
+            if (data.length > 8) {
+                throw new IllegalStateException(data.length + " data bytes do not fit a long");
+            }
+            long value = 0;
+            for (int i = data.length - 1; i >= 0; i--) {
+                value = (value << 8) | (data[i] & 0xFF);
+            }
+            return value;
         }
 
         @Override

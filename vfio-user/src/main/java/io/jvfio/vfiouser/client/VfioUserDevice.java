@@ -13,7 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
@@ -57,6 +56,8 @@ public final class VfioUserDevice implements VfioDevice {
     private static final int REGION_INFO_ARGSZ = 1024;
     private static final int MAX_REPLY_ARGSZ = 1 << 20;
     private static final int[] NO_FDS = new int[0];
+    private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
 
     /** Client settings: how long a reply may take, and what the client accepts from the server. */
     public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize) {
@@ -85,6 +86,8 @@ public final class VfioUserDevice implements VfioDevice {
     private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
     private final Thread idleReader;
     private int nextMsgId = 1;
+    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
+    private volatile int callsStarted;
     private Capabilities server;
     private int minor;
     private volatile String goneReason;
@@ -259,12 +262,7 @@ public final class VfioUserDevice implements VfioDevice {
     @Override
     public long read(int region, long offset, int size) throws IOException {
         checkAccessSize(size);
-        byte[] data = readChunk(region, offset, size);
-        long value = 0;
-        for (int i = size - 1; i >= 0; i--) {
-            value = (value << 8) | (data[i] & 0xFF);
-        }
-        return value;
+        return readAccess(region, offset, size).dataValue();
     }
 
     @Override
@@ -300,27 +298,46 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private byte[] readChunk(int region, long offset, int count) throws IOException {
+        return readAccess(region, offset, count).data();
+    }
+
+    /** A checked REGION_READ reply. The description of the access is built only for an error message. */
+    private Payload.RegionAccess readAccess(int region, long offset, int count) throws IOException {
         checkIndex(region, "region");
-        Supplier<String> what = () -> "REGION_READ of " + count + " bytes at 0x" + Long.toHexString(offset)
-                + " of region " + region;
         Payload.RegionAccess reply = payload(request(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count),
-                NO_FDS, what), Payload.RegionAccess.class, what);
+                NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_READ, region,
+                offset, count);
         if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
-            throw new VfioException(name, what.get() + ": the reply is for " + reply.count() + " bytes at 0x"
-                    + Long.toHexString(reply.offset()) + " of region " + reply.region());
+            throw new VfioException(name, describe(null, Command.REGION_READ, region, offset, count)
+                    + ": the reply is for " + reply.count() + " bytes at 0x" + Long.toHexString(reply.offset())
+                    + " of region " + reply.region());
         }
-        return reply.data();
+        return reply;
     }
 
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        Supplier<String> what = () -> "REGION_WRITE of " + data.length + " bytes at 0x" + Long.toHexString(offset)
-                + " of region " + region;
+        int count = data.length;
         Payload.RegionAccess reply = payload(request(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region,
-                data), NO_FDS, what), Payload.RegionAccess.class, what);
+                data), NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_WRITE,
+                region, offset, count);
         if (reply.count() != data.length) {
-            throw new VfioException(name, what.get() + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
+            throw new VfioException(name, describe(null, Command.REGION_WRITE, region, offset, count)
+                    + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
         }
+    }
+
+    /**
+     * What a call is, for messages: {@code what} itself, or when it is null the REGION_READ/WRITE
+     * {@code command} of {@code count} bytes at {@code offset} of {@code region} (built only when
+     * needed, so the region access path allocates no description).
+     */
+    private static String describe(String what, int command, int region, long offset, int count) {
+        if (what != null) {
+            return what;
+        }
+        return (command == Command.REGION_READ ? "REGION_READ" : "REGION_WRITE") + " of " + count + " bytes at 0x"
+                + Long.toHexString(offset) + " of region " + region;
     }
 
     @Override
@@ -471,14 +488,15 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what) throws IOException {
-        return payload(incoming, type, () -> what);
+        return payload(incoming, type, what, 0, 0, 0, 0);
     }
 
-    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, Supplier<String> what)
-            throws IOException {
+    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what, int command,
+            int region, long offset, int count) throws IOException {
         if (!type.isInstance(incoming.payload())) {
             incoming.closeFds();
-            throw new VfioException(name, what.get() + ": unexpected reply " + incoming.payload());
+            throw new VfioException(name, describe(what, command, region, offset, count) + ": unexpected reply "
+                    + incoming.payload());
         }
         if (!incoming.fds().isEmpty() && type != Payload.DeviceGetRegionInfo.class) {
             incoming.closeFds();
@@ -491,30 +509,32 @@ public final class VfioUserDevice implements VfioDevice {
      * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
      */
     private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
-        return request(command, payload, fds, () -> what);
+        return request(command, payload, fds, what, 0, 0, 0);
     }
 
-    private Channel.Incoming request(int command, Payload payload, int[] fds, Supplier<String> describe)
-            throws IOException {
+    /** {@code what}, {@code region}, {@code offset}, {@code count}: see {@link #describe}. */
+    private Channel.Incoming request(int command, Payload payload, int[] fds, String what, int region, long offset,
+            int count) throws IOException {
         checkUsable();
         io.lock();
         try {
             checkUsable();
+            callsStarted++;
             int msgId = nextMsgId;
             nextMsgId = (nextMsgId + 1) & 0xFFFF;
             try {
                 channel.send(msgId, command, Header.TYPE_COMMAND, 0, payload, fds);
             } catch (ErrnoException e) {
-                throw gone("sending " + describe.get() + " failed: " + e.getMessage());
+                throw gone("sending " + describe(what, command, region, offset, count) + " failed: " + e.getMessage());
             }
             long deadline = System.nanoTime() + options.replyTimeout().toNanos();
             while (true) {
-                Channel.Incoming incoming = receive(describe);
+                Channel.Incoming incoming = receive(what, command, region, offset, count);
                 Header header = incoming.header();
                 if (!header.isReply()) {
                     serve(incoming);
                     if (System.nanoTime() - deadline > 0) {
-                        throw timeout(describe.get());
+                        throw timeout(describe(what, command, region, offset, count));
                     }
                     continue;
                 }
@@ -526,11 +546,11 @@ public final class VfioUserDevice implements VfioDevice {
                 serveBuffered();
                 if (header.isError()) {
                     incoming.closeFds();
-                    throw new ErrorReplyException(name, describe.get(), header.error());
+                    throw new ErrorReplyException(name, describe(what, command, region, offset, count), header.error());
                 }
                 if (incoming.error() != null) {
                     incoming.closeFds();
-                    throw new VfioException(name, describe.get() + ": malformed reply: " + incoming.error().getMessage());
+                    throw new VfioException(name, describe(what, command, region, offset, count) + ": malformed reply: " + incoming.error().getMessage());
                 }
                 return incoming;
             }
@@ -540,16 +560,16 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private Channel.Incoming receive(String what) throws IOException {
-        return receive(() -> what);
+        return receive(what, 0, 0, 0, 0);
     }
 
-    private Channel.Incoming receive(Supplier<String> what) throws IOException {
+    private Channel.Incoming receive(String what, int command, int region, long offset, int count) throws IOException {
         Channel.Incoming incoming;
         try {
             incoming = channel.receive();
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EAGAIN) {
-                throw timeout(what.get());
+                throw timeout(describe(what, command, region, offset, count));
             }
             throw gone(e.getMessage());
         } catch (ProtocolException e) {
@@ -647,8 +667,8 @@ public final class VfioUserDevice implements VfioDevice {
                     continue;
                 }
                 if (!io.tryLock()) {
-                    // A call is running and reads whatever arrives; look again a little later.
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                    // A call is running and reads whatever arrives: stay off the socket until calls pause.
+                    awaitCallsPause();
                     continue;
                 }
                 try {
@@ -671,6 +691,25 @@ public final class VfioUserDevice implements VfioDevice {
             if (!closed) {
                 LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Waits, without touching the socket, until no call has started for a while. Polling the socket
+     * meanwhile would wake this thread on every reply the calling thread reads. The wait doubles while
+     * calls keep coming (back-to-back calls wake this thread a few dozen times a second, not once a
+     * call) and is at most {@link #MAX_IDLE_BACKOFF_NANOS}: a server request arriving right after a
+     * burst of calls waits at most that long; one arriving during a call is answered by the call.
+     */
+    private void awaitCallsPause() {
+        long wait = MIN_IDLE_BACKOFF_NANOS;
+        while (!closed && goneReason == null) {
+            int seen = callsStarted;
+            LockSupport.parkNanos(this, wait);
+            if (callsStarted == seen && !io.isLocked()) {
+                return;
+            }
+            wait = Math.min(wait * 2, MAX_IDLE_BACKOFF_NANOS);
         }
     }
 

@@ -126,7 +126,9 @@ final class Connection implements Runnable {
 
     private void handle(Channel.Incoming incoming) throws ErrnoException {
         Header header = incoming.header();
-        List<Fd> fds = new ArrayList<>(incoming.fds());
+        // REGION_READ/WRITE take no fds and never change the list: spare them the copy
+        List<Fd> fds = incoming.fds().isEmpty() && incoming.payload() instanceof Payload.RegionAccess ? incoming.fds()
+                : new ArrayList<>(incoming.fds());
         try {
             Reply reply = dispatch(incoming, fds);
             if (!header.noReply()) {
@@ -409,19 +411,15 @@ final class Connection implements Runnable {
         expectNoFds(fds, "REGION_WRITE");
         VfioUserServer.ServedRegion region = checkAccess(access, true);
         int count = access.count();
-        byte[] data = access.data();
         if (region.spec().inMemory(access.offset(), count)) {
+            byte[] data = access.data();
             region.memory().copyFrom(data, 0, access.offset(), count);
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
             if (count == 1 || count == 2 || count == 4 || count == 8) {
-                long value = 0;
-                for (int i = count - 1; i >= 0; i--) {
-                    value = (value << 8) | (data[i] & 0xFF);
-                }
-                handler.write(access.offset(), count, value);
+                handler.write(access.offset(), count, access.dataValue());
             } else {
-                handler.write(access.offset(), data);
+                handler.write(access.offset(), access.data());
             }
         }
         return Reply.of(Payload.RegionAccess.of(access.offset(), access.region(), count));
