@@ -77,6 +77,19 @@ fi
 # The command, quoted for the guest's bash (the host's /bin/bash seen through 9p).
 {
   echo 'set -u'
+  # A VM held open for the whole command. Linux 6.1's KVM enables SVM on every CPU (an IPI to each) when
+  # the first VM is created and disables it when the last one is destroyed; under TCG one of those IPIs
+  # is now and then never taken, and the thread closing its VM spins in kvm_destroy_vm ->
+  # on_each_cpu_cond_mask for good (a soft lockup that freezes the guest; a create/close loop met it
+  # within ~100 cycles). With this VM open the count never drops to zero, so SVM stays on throughout.
+  cat <<'KEEPER'
+if [ -w /dev/kvm ]; then
+  python3 -c 'import fcntl, os, time
+fcntl.ioctl(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC), 0xAE01, 0)  # KVM_CREATE_VM
+time.sleep(1 << 30)' </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 300); do ls -l /proc/$!/fd 2>/dev/null | grep -q kvm-vm && break; sleep 0.1; done
+fi
+KEEPER
   for e in ${envs[@]+"${envs[@]}"}; do printf 'export %q\n' "$e"; done
   printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
   printf '%q ' "$@"; echo

@@ -3,6 +3,12 @@ package io.jvfio.machine;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.jvfio.machine.boot.BootInfo;
@@ -11,6 +17,7 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.ThreadReport;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -22,6 +29,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag(Tiers.KVM)
 class MachineKvmTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * A create/close cycle takes well under a second, even nested; the guest's own TIMEOUT fits inside, so a
+     * guest that never exits fails with its console and only a hang gets the thread report.
+     */
+    private static final Duration CYCLE_LIMIT = TIMEOUT.plusSeconds(30);
 
     @BeforeEach
     void needsKvm() {
@@ -308,27 +320,52 @@ class MachineKvmTest {
     @Test
     void twoHundredCreateCloseCyclesLeakNoFdMappingOrThread() throws Exception {
         MachineConfig config = guest("hello", 7).build();
-        runOnce(config);
-        int fds = Resources.openFds();
-        int mappings = Resources.mappings();
-        int threads = Resources.threads();
-        long start = System.nanoTime();
-        for (int i = 0; i < 200; i++) {
-            runOnce(config);
-            if (i % 20 == 19) {
-                System.err.printf("create/close cycle %d: %d ms so far%n", i + 1, (System.nanoTime() - start) / 1_000_000);
+        // The cycles run on one daemon thread so that a cycle that hangs (in create, the guest or close)
+        // fails the test with where every thread waits, instead of stalling the run silently.
+        ExecutorService cycles = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("create-close-cycles").daemon(true).factory());
+        try {
+            runOnce(cycles, config, 0);
+            int fds = Resources.openFds();
+            int mappings = Resources.mappings();
+            int threads = Resources.threads();
+            long start = System.nanoTime();
+            for (int i = 1; i <= 200; i++) {
+                runOnce(cycles, config, i);
+                if (i % 20 == 0) {
+                    System.err.printf("create/close cycle %d: %d ms so far%n", i, (System.nanoTime() - start) / 1_000_000);
+                }
             }
+            assertThat(Resources.openFds()).isEqualTo(fds);
+            assertThat(Resources.threads()).isEqualTo(threads);
+            // The JVM itself may add a few mappings (code cache, malloc arenas); 200 leaked RAM maps would show.
+            assertThat(Resources.mappings()).isLessThanOrEqualTo(mappings + 16);
+        } finally {
+            cycles.shutdownNow();
         }
-        assertThat(Resources.openFds()).isEqualTo(fds);
-        assertThat(Resources.threads()).isEqualTo(threads);
-        // The JVM itself may add a few mappings (code cache, malloc arenas); 200 leaked RAM maps would show.
-        assertThat(Resources.mappings()).isLessThanOrEqualTo(mappings + 16);
     }
 
-    private static void runOnce(MachineConfig config) throws Exception {
-        try (Machine machine = Machine.create(config)) {
-            machine.start();
-            assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(7);
+    /** One create/start/await/close cycle on {@code cycles}; one that outlasts CYCLE_LIMIT fails with a thread report. */
+    private static void runOnce(ExecutorService cycles, MachineConfig config, int cycle) throws Exception {
+        Future<?> done = cycles.submit(() -> {
+            try (Machine machine = Machine.create(config)) {
+                machine.start();
+                assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(7);
+            }
+            return null;
+        });
+        try {
+            done.get(CYCLE_LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case Exception cause -> throw cause;
+                case Error cause -> throw cause;
+                default -> throw e;
+            }
+        } catch (TimeoutException e) {
+            String report = ThreadReport.now();
+            System.err.println("create/close cycle " + cycle + " still runs after " + CYCLE_LIMIT + ":\n" + report);
+            throw new AssertionError("create/close cycle " + cycle + " hangs (thread report on stderr)", e);
         }
     }
 

@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * What every thread of this process is doing, for a test that stopped waiting and must say why: each Java
- * thread's stack, then each native thread (/proc/self/task) with its state, kernel wait channel and
- * signal masks (SigPnd/ShdPnd: pending on the thread/process; SigBlk: blocked). Java threads carry their
- * name (cut to 15 bytes) as the native thread's comm, which is how the two lists pair up.
+ * What every thread of this process is doing, for a test that stopped waiting and must say why: each native
+ * thread (/proc/self/task) with its state, kernel wait channel and signal masks (SigPnd/ShdPnd: pending on
+ * the thread/process; SigBlk: blocked), then each Java thread's stack. The /proc part comes first because
+ * it needs no safepoint: it is there even when the JVM cannot stop its threads for the stacks. Java
+ * threads carry their name (cut to 15 bytes) as the native thread's comm, which pairs the two lists.
  */
 public final class ThreadReport {
     private ThreadReport() {
@@ -19,16 +20,7 @@ public final class ThreadReport {
 
     /** The report, several lines per thread. */
     public static String now() {
-        StringBuilder out = new StringBuilder("Java threads:\n");
-        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-            Thread t = e.getKey();
-            out.append("  \"").append(t.getName()).append("\" ").append(t.getState())
-                    .append(t.isDaemon() ? " daemon" : "").append('\n');
-            for (StackTraceElement frame : e.getValue()) {
-                out.append("      at ").append(frame).append('\n');
-            }
-        }
-        out.append("native threads (tid comm: state wchan | SigPnd ShdPnd SigBlk):\n");
+        StringBuilder out = new StringBuilder("native threads (tid comm: state wchan | SigPnd ShdPnd SigBlk):\n");
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.sorted().toList()) {
                 out.append("  ").append(task.getFileName()).append(' ').append(read(task.resolve("comm")))
@@ -38,6 +30,15 @@ public final class ThreadReport {
             }
         } catch (IOException e) {
             out.append("  cannot list /proc/self/task: ").append(e).append('\n');
+        }
+        out.append("Java threads:\n");
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            Thread t = e.getKey();
+            out.append("  \"").append(t.getName()).append("\" ").append(t.getState())
+                    .append(t.isDaemon() ? " daemon" : "").append('\n');
+            for (StackTraceElement frame : e.getValue()) {
+                out.append("      at ").append(frame).append('\n');
+            }
         }
         return out.toString();
     }
