@@ -26,7 +26,12 @@ fi
 # One classpath for every module's tests: each module's test classes, classes and test-scope deps. It
 # goes on java's own -cp (not the launcher's --class-path) so tests that start child JVMs with
 # java.class.path give them everything.
-mvn -q -B -ntp dependency:build-classpath -Dmdep.outputFile=target/test.classpath -Dmdep.includeScope=test >/dev/null
+# test-compile in the same invocation makes Maven resolve jvfio's own modules to this tree's
+# target/ directories instead of looking for them in ~/.m2.
+mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test.classpath \
+    -Dmdep.includeScope=test >/dev/null
+# The modules' own directories come first and jvfio's artifacts are dropped from the dependency lists:
+# a jar left in ~/.m2 by an earlier `mvn install` would otherwise shadow what was just compiled.
 classpath=()
 scan=()
 for module_pom in */pom.xml; do
@@ -34,9 +39,10 @@ for module_pom in */pom.xml; do
     [ -d "$module/target/test-classes" ] || continue
     scan+=("$repo/$module/target/test-classes")
     classpath+=("$repo/$module/target/test-classes" "$repo/$module/target/classes")
-    [ -f "$module/target/test.classpath" ] && classpath+=("$(cat "$module/target/test.classpath")")
 done
-joined=$(IFS=:; echo "${classpath[*]}")
+dependencies=$(cat */target/test.classpath 2>/dev/null | tr ':' '\n' | grep -v '/io/jvfio/' | grep -v "^$repo/" \
+    | awk 'NF && !seen[$0]++' | paste -sd: -)
+joined=$(IFS=:; echo "${classpath[*]}"):$dependencies
 scan_joined=$(IFS=:; echo "${scan[*]}")
 
 tag_args=()
