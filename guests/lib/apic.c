@@ -21,6 +21,9 @@
 #define LAPIC_SVR_ENABLE (1u << 8)
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_TIMER_DIVIDE_16 0x3
+#define LAPIC_TIMER_PERIODIC (1u << 17)
+/* KVM's LAPIC bus runs at 1 GHz: divided by 16, 625000 ticks are 10 ms. */
+#define WAKE_TICK_COUNT 625000u
 
 /* IOAPIC: an index register and a data window; redirection entry n is registers 0x10+2n (low half) and
  * 0x11+2n (high half). */
@@ -53,6 +56,13 @@ static void spurious(struct trap_frame *f)
     (void)f;
 }
 
+/* Only wakes a hlt: the loop around wait_for_interrupt re-checks what it waits for. */
+static void wake_tick(struct trap_frame *f)
+{
+    (void)f;
+    lapic_eoi();
+}
+
 void lapic_enable(void)
 {
     /* KVM starts vCPU 0 with the PIC wired to LINT0 as ExtINT (virtual-wire mode, as a BIOS leaves it).
@@ -70,6 +80,11 @@ void lapic_enable(void)
     lapic_write(LAPIC_LVT_LINT1, LAPIC_LVT_MASKED);
     lapic_write(LAPIC_TPR, 0);
     lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+
+    idt_set_handler(LAPIC_WAKE_TICK_VECTOR, wake_tick);
+    lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_16);
+    lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_PERIODIC | LAPIC_WAKE_TICK_VECTOR);
+    lapic_write(LAPIC_TIMER_INITIAL, WAKE_TICK_COUNT);
 }
 
 uint32_t lapic_id(void)

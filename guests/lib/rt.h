@@ -109,7 +109,8 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 /* Sleeps until an interrupt has been handled, and returns with interrupts disabled again. sti holds
  * interrupts off for one more instruction, so one that is pending here is taken in hlt, never lost between
  * the caller's check and the hlt. Use it in a loop: while (!done) wait_for_interrupt(); Busy-waiting with
- * interrupts on is slow here: the emulator takes a pending interrupt only about every 1000 instructions. */
+ * interrupts on is slow here: the emulator takes a pending interrupt only about every 1000 instructions.
+ * lapic_enable's wake tick ends a hlt at least every 10 ms (apic.h says why). */
 static inline void wait_for_interrupt(void)
 {
     __asm__ volatile("sti; hlt; cli" : : : "memory");

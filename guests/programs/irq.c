@@ -49,7 +49,7 @@ int main(const struct jvfio_boot_info *boot)
     else if (ack_mode != 0)
         panic("irq: ack mode must be 0 or 1");
 
-    /* Exceptions (0-31) keep the runtime's handler; 0xFF is the LAPIC's spurious vector (lapic_enable). */
+    /* Exceptions (0-31) keep the runtime's handler; lapic_enable takes 0xFE (wake tick) and 0xFF (spurious). */
     for (int v = 32; v < LAPIC_SPURIOUS_VECTOR; v++)
         idt_set_handler((uint8_t)v, unexpected_interrupt);
     idt_set_handler(DEVICE_VECTOR, device_interrupt);

@@ -1,7 +1,7 @@
 /* spin: runs until the host stops the machine (tests of stopping a running vCPU).
  * Console "spin\n", then halts forever with interrupts enabled. No IOAPIC pin is routed and the legacy
- * PIC is masked (lapic_enable), so nothing should arrive; a stray interrupt ends it through the runtime's
- * unhandled-vector exit. */
+ * PIC is masked (lapic_enable), so nothing but the LAPIC's wake tick should arrive; a stray interrupt
+ * ends it through the runtime's unhandled-vector exit. */
 #include "apic.h"
 #include "bootinfo.h"
 #include "rt.h"

@@ -8,10 +8,16 @@
  *            1 ping-pong: per round, per line, the guest writes RAISE (bit i) and sleeps until the
  *            interrupt was handled; N rounds;
  *            2 together: per round, one RAISE write with every used line's bit, then sleep until each
- *            line's interrupt was handled; N rounds
+ *            line's interrupt was handled; N rounds;
+ *            3 echo: each used line's ECHO_REMAINING = N - 1 and one RAISE, so the device raises the line
+ *            again on each ACK: N interrupts per line with two trapped accesses each (STATUS, ACK) and no
+ *            RAISE write between them (the interrupt benchmarks)
  *   args[3]  timer period in us (mode 0)
  *   args[4]  flags: bit 0 first write and read back RAM (region 1) offsets 0..0xFF and the 0xF000
- *            doorbell; bit 1 record the order in which interrupts were handled (the first 64)
+ *            doorbell; bit 1 record the order in which interrupts were handled (the first 64); bit 2
+ *            (mode 1, level lines only) raise the lines before their IOAPIC pins are routed and
+ *            unmasked, and take that as round 0's raise: a line asserted before the guest was ready
+ *            must be delivered once the guest unmasks its pin
  * Line i (boot info irq_gsi[i]) goes to vector 0x30 + i, level-triggered at the IOAPIC if TRIGGER_MODE
  * bit i is set, else edge. The handler reads STATUS (bit i clear: spurious), writes ACK = 1 << i, counts
  * and sends the EOI.
@@ -36,6 +42,7 @@
 #define LINE_RAISE_COUNT 0x08
 #define LINE_ACK_COUNT 0x0C
 #define LINE_TIMER_REMAINING 0x10
+#define LINE_ECHO_REMAINING 0x14
 #define REGS_SIZE 0x200                         /* through the last per-line block */
 
 #define DEVICE_ID 0x4A564654                    /* "JVFT" */
@@ -56,8 +63,10 @@
 #define MODE_TIMER 0
 #define MODE_RAISE 1
 #define MODE_TOGETHER 2
+#define MODE_ECHO 3
 #define FLAG_RAM 1u
 #define FLAG_ORDER 2u
+#define FLAG_EARLY 4u
 
 static uint64_t regs;
 static int record_order;
@@ -138,8 +147,8 @@ int main(const struct jvfio_boot_info *boot)
         panic("testdev: no device with compatible \"jvfio,test-device\" in the boot info");
     if (n == 0)
         panic("testdev: args[0] (N) must be at least 1");
-    if (mode > MODE_TOGETHER)
-        panic("testdev: args[2] (mode) must be 0 timer, 1 raise or 2 together");
+    if (mode > MODE_ECHO)
+        panic("testdev: args[2] (mode) must be 0 timer, 1 raise, 2 together or 3 echo");
 
     regs = device_region(dev, 0, REGS_SIZE);
     if (mmio_read32(regs + REG_ID) != DEVICE_ID)
@@ -155,6 +164,12 @@ int main(const struct jvfio_boot_info *boot)
 
     if (flags & FLAG_RAM)
         check_ram(device_region(dev, 1, RAM_SIZE));
+    int early = (flags & FLAG_EARLY) != 0;
+    if (early) {
+        if (mode != MODE_RAISE || (mask & ~level) != 0)
+            panic("testdev: flag 4 (early raise) needs mode 1 and level lines only");
+        mmio_write32(regs + REG_RAISE, mask);
+    }
 
     lapic_enable();
     for (uint32_t i = 0; i < MAX_LINES; i++) {
@@ -184,14 +199,25 @@ int main(const struct jvfio_boot_info *boot)
         }
         while (!timers_done(mask, n))
             wait_for_interrupt();
+    } else if (mode == MODE_ECHO) {
+        uint32_t one_short[MAX_LINES];
+        for (uint32_t i = 0; i < MAX_LINES; i++) {
+            if (mask & (1u << i))
+                mmio_write32(regs + REG_LINE(i) + LINE_ECHO_REMAINING, n - 1);
+            one_short[i] = n - 1;
+        }
+        mmio_write32(regs + REG_RAISE, mask);
+        while (!all_advanced(mask, one_short))
+            wait_for_interrupt();
     } else {
         for (uint32_t round = 0; round < n; round++) {
             if (mode == MODE_RAISE) {
                 for (uint32_t i = 0; i < MAX_LINES; i++) {
                     if (!(mask & (1u << i)))
                         continue;
-                    uint32_t before = handled[i];
-                    mmio_write32(regs + REG_RAISE, 1u << i);
+                    uint32_t before = round == 0 && early ? 0 : handled[i];
+                    if (!(round == 0 && early))
+                        mmio_write32(regs + REG_RAISE, 1u << i);
                     while (handled[i] == before)
                         wait_for_interrupt();
                 }

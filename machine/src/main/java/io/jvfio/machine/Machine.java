@@ -262,10 +262,29 @@ public final class Machine implements AutoCloseable {
             throw new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
             TimeoutException timeoutException = new TimeoutException("the guest did not exit within " + timeout
-                    + "; console so far:\n" + console());
+                    + "; " + describeVcpuThreads() + "; console so far:\n" + console());
             timeoutException.initCause(e);
             throw timeoutException;
         }
+    }
+
+    /**
+     * Where each vCPU thread is, for a guest that does not exit: in KVM_RUN (the guest itself waits or
+     * loops) or in the VMM (a device handler that does not return).
+     */
+    private synchronized String describeVcpuThreads() {
+        StringBuilder description = new StringBuilder();
+        for (Thread thread : threads) {
+            StackTraceElement[] stack = thread.getStackTrace();
+            description.append(description.isEmpty() ? "" : ", ").append(thread.getName()).append(' ')
+                    .append(thread.getState());
+            for (int frame = 0; frame < Math.min(stack.length, 4); frame++) {
+                description.append(frame == 0 ? " at " : " < ").append(stack[frame].getClassName()
+                        .substring(stack[frame].getClassName().lastIndexOf('.') + 1))
+                        .append('.').append(stack[frame].getMethodName());
+            }
+        }
+        return description.isEmpty() ? "no vCPU thread started" : description.toString();
     }
 
     /** How the run ended, or null while it goes on. */
