@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -32,6 +33,8 @@ class PlatformAssignmentKvmTest {
     private static final int MODE_TOGETHER = 2;
     private static final int FLAG_RAM_CHECK = 1;
     private static final int FLAG_ORDER = 2;
+    private static final int FLAG_EARLY = 4;
+    private static final int LEVEL_LINE = 0b10;
 
     /**
      * Generous, since under software emulation a freshly started JVM answers its first requests
@@ -72,7 +75,12 @@ class PlatformAssignmentKvmTest {
             try (Machine machine = Machine.create(machineConfig);
                  VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
                 machine.start();
-                int code = machine.awaitExit(GUEST_TIMEOUT);
+                int code;
+                try {
+                    code = machine.awaitExit(GUEST_TIMEOUT);
+                } catch (TimeoutException e) {
+                    throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
+                }
                 var controller = device.irqController();
                 return new Run(code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
                         controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
@@ -89,6 +97,22 @@ class PlatformAssignmentKvmTest {
         assertThat(run.irqs()).extracting(VfioPlatformDevice.WiredIrq::path).containsOnly(IrqPath.IRQFD);
         assertThat(run.reports()).containsExactly(n, n, n, n, n, n, 0);
         assertThat(run.line0()).isNull();
+    }
+
+    @Test
+    void aLevelLineRaisedBeforeTheGuestUnmasksItsPinIsDeliveredOnTheIrqfdPath() throws Exception {
+        Run run = run("", 3, LEVEL_LINE, MODE_RAISE, 0, FLAG_EARLY);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.irqs()).extracting(VfioPlatformDevice.WiredIrq::path).containsOnly(IrqPath.IRQFD);
+        assertThat(run.reports()).as("handled, raised, acked, spurious").containsExactly(3, 3, 3, 0);
+    }
+
+    @Test
+    void aLevelLineRaisedBeforeTheGuestUnmasksItsPinIsDeliveredOnTheUserSidePath() throws Exception {
+        Run run = run(",x-irqfd=off", 3, LEVEL_LINE, MODE_RAISE, 0, FLAG_EARLY);
+        assertThat(run.exitCode()).as(run.console()).isZero();
+        assertThat(run.reports()).as("handled, raised, acked, spurious").containsExactly(3, 3, 3, 0);
+        assertThat(run.line1().injections()).isEqualTo(3);
     }
 
     @Test

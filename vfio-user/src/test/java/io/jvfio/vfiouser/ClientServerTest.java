@@ -215,6 +215,18 @@ class ClientServerTest {
     }
 
     @Test
+    void levelIrqAssertedBeforeTheTriggerFiresWhenTheTriggerArrives() throws Exception {
+        device.write(0, 0x10, 4, 1);
+        assertThat(model.context().irq(1, 0).isMasked()).as("nobody to unmask it: stays unmasked").isFalse();
+        try (EventFd trigger = EventFd.create(true)) {
+            device.setIrqs(IrqSet.trigger(1, 0, Optional.of(trigger)));
+            assertThat(trigger.drain()).as("still asserted: fires into the new trigger").isEqualTo(1);
+            assertThat(model.context().irq(1, 0).isMasked()).isTrue();
+            device.write(0, 0x48, 4, 1);
+        }
+    }
+
+    @Test
     void deassignedTriggerDropsTheIrq() throws Exception {
         try (EventFd trigger = EventFd.create(true)) {
             device.setIrqs(IrqSet.trigger(0, 0, Optional.of(trigger)));

@@ -10,7 +10,8 @@ import io.jvfio.sys.EventFd;
  * {@link #pulse} (edge) from any thread; the line signals the client's trigger eventfd.
  *
  * <p>Edge: a pulse while masked is remembered and fires on unmask. Level (AUTOMASKED): asserting an
- * unmasked line fires it and masks it; unmasking a line that is still asserted fires it again.
+ * unmasked line fires it and masks it; unmasking a line that is still asserted, or giving it a trigger
+ * eventfd while asserted, fires it again.
  */
 public final class IrqLine {
     private static final System.Logger LOG = System.getLogger(IrqLine.class.getName());
@@ -123,12 +124,13 @@ public final class IrqLine {
     }
 
     private void fire() {
-        if (level) {
-            masked = true;
-        }
         if (trigger == null) {
+            // a level line stays unmasked: nobody would unmask it, and the trigger set later fires it
             dropped++;
             return;
+        }
+        if (level) {
+            masked = true;
         }
         try {
             trigger.signal();
@@ -139,12 +141,19 @@ public final class IrqLine {
         }
     }
 
-    /** Replaces the trigger eventfd (null: none); the line owns it from now on. */
+    /**
+     * Replaces the trigger eventfd (null: none); the line owns it from now on. A level line that is
+     * asserted and unmasked fires into the new eventfd at once, as a host IRQ fires when its handler is
+     * requested on a line already high: an IRQ raised before the client was ready cannot wedge the line.
+     */
     synchronized void setTrigger(EventFd eventFd) {
         if (trigger != null) {
             trigger.close();
         }
         trigger = eventFd;
+        if (trigger != null && level && asserted && !masked) {
+            fire();
+        }
     }
 
     /** Replaces the unmask eventfd (null: none) and returns the old one for the caller to unwatch and close. */
