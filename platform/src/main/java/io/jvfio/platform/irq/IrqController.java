@@ -11,7 +11,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * The user-side injection path of one device: QEMU's platform state machine, with jvfio's departures
  * (see docs/irq-state-machine.md):
  * <ul>
- * <li>A trigger of an ACTIVE or PENDING IRQ is coalesced and counted, not injected again.</li>
+ * <li>A trigger of an ACTIVE edge IRQ is remembered once and injected again after its EOI (an edge
+ *     raised while the guest handles the last one is not lost); any other trigger of an ACTIVE or
+ *     PENDING IRQ is coalesced and counted, not injected again.</li>
  * <li>The ACTIVE IRQ is kept directly, so EOI costs the same with 1 or 64 IRQs.</li>
  * <li>An IRQ that declares an ack (precise EOI) is injected at once, may be ACTIVE beside others, and
  *     ends only by its ack; the seed's one-at-a-time rule still holds for IRQs without one.</li>
@@ -24,6 +26,8 @@ public final class IrqController {
 
     private final IrqSpec[] irqs;
     private final IrqState[] states;
+    /** An edge IRQ fired again while ACTIVE: inject it again once it ends. */
+    private final boolean[] refire;
     private final long[][] counters;
     private final Map<Long, int[]> acksByLocation = new HashMap<>();
     private final FastPath fastPath;
@@ -69,6 +73,7 @@ public final class IrqController {
         }
         this.states = new IrqState[this.irqs.length];
         java.util.Arrays.fill(states, IrqState.INACTIVE);
+        this.refire = new boolean[this.irqs.length];
         this.counters = new long[this.irqs.length][6];
         this.fastPath = fastPath;
         this.scheduler = scheduler;
@@ -94,15 +99,17 @@ public final class IrqController {
         try {
             counters[irq][TRIGGERS]++;
             IrqState state = states[irq];
+            if (state == IrqState.ACTIVE && !irqs[irq].automasked() && !refire[irq]) {
+                refire[irq] = true;
+                return;
+            }
             if (state != IrqState.INACTIVE) {
                 counters[irq][COALESCED]++;
                 listener.coalesced(irq, state);
                 return;
             }
             if (irqs[irq].ack().isEmpty() && (genericActive != NONE || !pending.isEmpty())) {
-                setState(irq, IrqState.PENDING);
-                pending.add(irq);
-                pendingPeak = Math.max(pendingPeak, pending.size());
+                queue(irq);
                 return;
             }
             inject(irq, false);
@@ -193,6 +200,20 @@ public final class IrqController {
             counters[irq][UNMASKS]++;
             listener.unmasked(irq);
         }
+        if (refire[irq]) {
+            refire[irq] = false;
+            if (irqs[irq].ack().isPresent()) {
+                inject(irq, true);
+            } else {
+                queue(irq);
+            }
+        }
+    }
+
+    private void queue(int irq) {
+        setState(irq, IrqState.PENDING);
+        pending.add(irq);
+        pendingPeak = Math.max(pendingPeak, pending.size());
     }
 
     private void armTimer() {
@@ -229,6 +250,10 @@ public final class IrqController {
                 if (states[irq] == IrqState.ACTIVE) {
                     irqs[irq].line().set(false);
                 } else if (states[irq] == IrqState.PENDING) {
+                    counters[irq][CANCELLED]++;
+                }
+                if (refire[irq]) {
+                    refire[irq] = false;
                     counters[irq][CANCELLED]++;
                 }
                 if (states[irq] != IrqState.INACTIVE) {
@@ -288,6 +313,17 @@ public final class IrqController {
         }
     }
 
+    /** Whether IRQ {@code irq} fired again while ACTIVE and will be injected again after its EOI. */
+    public boolean refireRemembered(int irq) {
+        checkIndex(irq);
+        lock.lock();
+        try {
+            return refire[irq];
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public boolean fastPathEnabled() {
         lock.lock();
         try {
@@ -327,7 +363,10 @@ public final class IrqController {
         }
     }
 
-    /** Per-IRQ counts: every trigger ends as an injection, a coalesced trigger, a cancelled one, or is pending. */
+    /**
+     * Per-IRQ counts: every trigger ends as an injection, a coalesced trigger or a cancelled one, or
+     * still waits (PENDING, or remembered to fire again).
+     */
     public record IrqCounters(long triggers, long injections, long coalesced, long eois, long unmasks,
                               long cancelledByReset) {
     }

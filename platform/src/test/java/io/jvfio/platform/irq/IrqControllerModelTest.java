@@ -104,7 +104,9 @@ class IrqControllerModelTest {
             assertThat(counters.triggers())
                     .as("no trigger of IRQ %d lost", irq)
                     .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset()
-                            + (state == IrqState.PENDING ? 1 : 0));
+                            + (state == IrqState.PENDING ? 1 : 0) + (model.refire[irq] ? 1 : 0));
+            assertThat(rig.controller.refireRemembered(irq)).as("IRQ %d remembered to fire again", irq)
+                    .isEqualTo(model.refire[irq]);
             assertThat(rig.unmasked.stream().filter(u -> u == current).count())
                     .as("IRQ %d unmasked once per EOI when automasked", irq)
                     .isEqualTo(model.automasked[irq] ? counters.eois() : 0);
@@ -120,6 +122,7 @@ class IrqControllerModelTest {
     /** The reference: the scenario table, written as plainly as possible. */
     private static final class Model {
         final IrqState[] states = new IrqState[IRQS];
+        final boolean[] refire = new boolean[IRQS];
         final boolean[] automasked = {true, false, true, false};
         final IrqSpec.Ack[] acks;
         final ArrayDeque<Integer> queue = new ArrayDeque<>();
@@ -141,6 +144,10 @@ class IrqControllerModelTest {
         }
 
         void trigger(int irq) {
+            if (states[irq] == IrqState.ACTIVE && !automasked[irq]) {
+                refire[irq] = true;
+                return;
+            }
             if (states[irq] != IrqState.INACTIVE) {
                 return;
             }
@@ -158,6 +165,11 @@ class IrqControllerModelTest {
             for (int i = 0; i < IRQS; i++) {
                 if (acks[i] == null && states[i] == IrqState.ACTIVE) {
                     states[i] = IrqState.INACTIVE;
+                    if (refire[i]) {
+                        refire[i] = false;
+                        states[i] = IrqState.PENDING;
+                        queue.add(i);
+                    }
                     Integer next = queue.poll();
                     if (next != null) {
                         states[next] = IrqState.ACTIVE;
@@ -170,6 +182,12 @@ class IrqControllerModelTest {
         void ack(int irq) {
             if (states[irq] == IrqState.ACTIVE) {
                 states[irq] = IrqState.INACTIVE;
+                if (refire[irq]) {
+                    refire[irq] = false;
+                    states[irq] = IrqState.ACTIVE;
+                    fastPath = false;
+                    timerArmed = true;
+                }
             }
         }
 
@@ -188,6 +206,7 @@ class IrqControllerModelTest {
 
         void reset() {
             java.util.Arrays.fill(states, IrqState.INACTIVE);
+            java.util.Arrays.fill(refire, false);
             queue.clear();
             fastPath = true;
             timerArmed = false;

@@ -101,13 +101,53 @@ class IrqControllerScenarioTest {
     }
 
     @Test
-    void s08RetriggerOfActiveIrqIsCoalescedAndCounted() {
+    void s08RetriggerOfActiveEdgeIrqIsInjectedAgainAfterItsEoiOnce() {
         IrqRig rig = IrqRig.withIrqs(1);
         rig.controller.trigger(A);
         rig.controller.trigger(A);
+        rig.controller.trigger(A);
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.controller.refireRemembered(A)).isTrue();
+        assertThat(rig.controller.counters(A).coalesced()).as("the third joins the second").isEqualTo(1);
+
+        rig.controller.endOfInterrupt();
+
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.lines[A]).isTrue();
+        assertThat(rig.controller.refireRemembered(A)).isFalse();
+        assertThat(rig.controller.counters(A).injections()).isEqualTo(2);
+        assertThat(rig.controller.counters(A).eois()).isEqualTo(1);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+    }
+
+    @Test
+    void s08RetriggerOfActiveAutomaskedIrqIsCoalescedAndCounted() {
+        IrqRig rig = IrqRig.automasked(1);
+        rig.controller.trigger(A);
+        rig.controller.trigger(A);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.controller.refireRemembered(A)).isFalse();
         assertThat(rig.controller.counters(A).injections()).isEqualTo(1);
         assertThat(rig.controller.counters(A).coalesced()).isEqualTo(1);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.state(A)).as("the unmask re-fires it if the device still asserts it").isEqualTo(INACTIVE);
+    }
+
+    @Test
+    void s08RetriggerOfActiveEdgeIrqQueuesBehindIrqsAlreadyPending() {
+        IrqRig rig = IrqRig.withIrqs(2);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+        rig.controller.trigger(A);
+
+        rig.controller.endOfInterrupt();
+
+        assertThat(rig.state(B)).isEqualTo(ACTIVE);
+        assertThat(rig.state(A)).isEqualTo(PENDING);
+        assertThat(rig.controller.pendingQueue()).containsExactly(A);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
     }
 
     @Test
