@@ -59,6 +59,7 @@ public final class TestDevice implements ModelledDevice {
     private final int[] timerPeriodUs;
     private final int[] timerCtrl;
     private final int[] timerRemaining;
+    private final int[] echoRemaining;
     private final long[] raiseCount;
     private final long[] ackCount;
     private long dmaSrc;
@@ -92,6 +93,7 @@ public final class TestDevice implements ModelledDevice {
         this.timerPeriodUs = new int[lineCount];
         this.timerCtrl = new int[lineCount];
         this.timerRemaining = new int[lineCount];
+        this.echoRemaining = new int[lineCount];
         this.raiseCount = new long[lineCount];
         this.ackCount = new long[lineCount];
         this.timerTasks = new ScheduledFuture<?>[lineCount];
@@ -200,6 +202,7 @@ public final class TestDevice implements ModelledDevice {
             timerPeriodUs[i] = 0;
             timerCtrl[i] = 0;
             timerRemaining[i] = 0;
+            echoRemaining[i] = 0;
             raiseCount[i] = 0;
             ackCount[i] = 0;
         }
@@ -371,6 +374,10 @@ public final class TestDevice implements ModelledDevice {
                 lines[line].lower();
             }
             status &= ~bit;
+            if (echoRemaining[line] != 0) {
+                echoRemaining[line]--;
+                raise(line);
+            }
         }
     }
 
@@ -544,6 +551,7 @@ public final class TestDevice implements ModelledDevice {
             case RAISE_COUNT -> (int) raiseCount[line];
             case ACK_COUNT -> (int) ackCount[line];
             case TIMER_REMAINING -> timerRemaining[line];
+            case ECHO_REMAINING -> echoRemaining[line];
             default -> 0;
         };
     }
@@ -594,6 +602,7 @@ public final class TestDevice implements ModelledDevice {
                 restartTimer(line);
             }
             case TIMER_REMAINING -> timerRemaining[line] = value;
+            case ECHO_REMAINING -> echoRemaining[line] = value;
             default -> ignored("write to read-only or unknown register 0x" + Integer.toHexString(offset));
         }
     }

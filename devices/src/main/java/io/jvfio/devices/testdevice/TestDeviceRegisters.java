@@ -36,6 +36,8 @@ public final class TestDeviceRegisters {
     public static final int RAISE_COUNT = 0x08;
     public static final int ACK_COUNT = 0x0C;
     public static final int TIMER_REMAINING = 0x10;
+    /** Raises left to answer ACKs of the line with: each ACK of it raises it again while non-zero. */
+    public static final int ECHO_REMAINING = 0x14;
 
     public static final int DMA_SRC = 0x200;
     public static final int DMA_DST = 0x208;

@@ -72,6 +72,27 @@ class TestDeviceIrqTest {
     }
 
     @Test
+    void echoRaisesTheLineAgainOnEachAckUntilItRunsOut() throws Exception {
+        EventFd trigger = served.trigger(EDGE);
+        served.writeLine(EDGE, ECHO_REMAINING, 2);
+        served.write(RAISE, 1 << EDGE);
+        assertThat(awaitSignals(trigger, 2000)).isEqualTo(1);
+
+        for (int echo = 0; echo < 2; echo++) {
+            served.write(ACK, 1 << EDGE);
+            assertThat(awaitSignals(trigger, 2000)).as("echo %d", echo).isEqualTo(1);
+            assertThat(served.read(STATUS)).isEqualTo(1 << EDGE);
+        }
+        served.write(ACK, 1 << EDGE);
+
+        assertQuiet(trigger, 50);
+        assertThat(served.read(STATUS)).isZero();
+        assertThat(served.readLine(EDGE, ECHO_REMAINING)).isZero();
+        assertThat(served.readLine(EDGE, RAISE_COUNT)).isEqualTo(3);
+        assertThat(served.readLine(EDGE, ACK_COUNT)).isEqualTo(3);
+    }
+
+    @Test
     void anEdgeRaisedWhileMaskedSignalsOnUnmask() throws Exception {
         EventFd trigger = served.trigger(EDGE);
         served.client.setIrqs(IrqSet.mask(EDGE, 0));

@@ -46,6 +46,9 @@ class TestDeviceResetTest {
         }
         served.write(RAISE, 0b1111);
         served.write(ACK, 0b0001);
+        for (int line = 0; line < 4; line++) {
+            served.writeLine(line, ECHO_REMAINING, 5);
+        }
         served.client.write(REGS_REGION, DMA_SRC, 8, 0x1234);
         served.client.write(REGS_REGION, DMA_DST, 8, 0x5678);
         served.write(DMA_LEN, 0x10);
@@ -68,6 +71,7 @@ class TestDeviceResetTest {
             assertThat(served.readLine(line, RAISE_COUNT)).isZero();
             assertThat(served.readLine(line, ACK_COUNT)).isZero();
             assertThat(served.readLine(line, TIMER_REMAINING)).isZero();
+            assertThat(served.readLine(line, ECHO_REMAINING)).isZero();
         }
         assertThat(served.client.read(REGS_REGION, DMA_SRC, 8)).isZero();
         assertThat(served.client.read(REGS_REGION, DMA_DST, 8)).isZero();
