@@ -42,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpecConverter.class,
             description = "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
-                    + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..]. Repeatable.")
+                    + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,x-dt-node=DTB]. Repeatable.")
     List<PlatformDeviceConfig> devices = new ArrayList<>();
 
     @Option(names = "--arg", paramLabel = "N", converter = Numbers.LongConverter.class,

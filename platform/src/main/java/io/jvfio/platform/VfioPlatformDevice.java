@@ -1,6 +1,7 @@
 package io.jvfio.platform;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,8 @@ import io.jvfio.machine.Machine;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.devicetree.FdtReader;
+import io.jvfio.platform.devicetree.Node;
 import io.jvfio.platform.devicetree.PlatformBusTree;
 import io.jvfio.platform.devicetree.Property;
 import io.jvfio.platform.irq.FastPath;
@@ -57,6 +60,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private DeviceInfo info;
     private String compatible;
     private Optional<DeviceTreeIdentity> identity = Optional.empty();
+    private Optional<Node> dtOverlay = Optional.empty();
     private IrqController controller;
     private boolean closed;
     private volatile String goneReason;
@@ -86,6 +90,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     }
 
     private void realize() throws IOException {
+        dtOverlay = readDtOverlay();
         info = device.info();
         if (!info.isPlatform()) {
             throw new VfioException(name, "not a platform device (flags " + info.flagNames() + ")");
@@ -363,7 +368,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     /**
      * Adds this device's node to a guest device tree: its compatible strings, its regions where they
      * were placed, its interrupts (level for automasked IRQs, else edge) and the properties the device
-     * declared. Returns the node's path.
+     * declared (a kernel device: its host {@code of_node}'s). With {@code x-dt-node} the user's node takes
+     * the place of the compatible strings and declared properties, patched with the regions and
+     * interrupts. Returns the node's path.
      */
     public String addTo(PlatformBusTree tree) {
         List<String> compatibles = new ArrayList<>();
@@ -374,9 +381,26 @@ public final class VfioPlatformDevice implements AutoCloseable {
         List<PlatformBusTree.Interrupt> interrupts = irqs.stream()
                 .map(w -> new PlatformBusTree.Interrupt(w.gsi(), w.info().automasked()
                         ? PlatformBusTree.Trigger.LEVEL : PlatformBusTree.Trigger.EDGE)).toList();
+        if (dtOverlay.isPresent()) {
+            return tree.addDevice(nodeName(), compatibles, ranges, interrupts, dtOverlay.get());
+        }
         List<Property> extra = identity.map(id -> id.properties().entrySet().stream()
                 .map(e -> Property.bytes(e.getKey(), e.getValue())).toList()).orElse(List.of());
         return tree.addDevice(nodeName(), compatibles, ranges, interrupts, extra);
+    }
+
+    /** The root node of the {@code x-dt-node} blob, read before anything is set up so a bad file changes nothing. */
+    private Optional<Node> readDtOverlay() throws IOException {
+        if (config.dtNode().isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = config.dtNode().get();
+        try {
+            return Optional.of(FdtReader.read(file).root());
+        } catch (IOException e) {
+            throw new VfioException(name, "property 'x-dt-node': cannot use " + file + " as a device-tree node: "
+                    + e.getMessage(), e);
+        }
     }
 
     /** A device-tree node name from the device's name: dtc's characters only, at most 31 of them. */

@@ -160,4 +160,65 @@ class PlatformLifecycleKvmTest {
                     aBase, a.regions().get(1).guestBase()));
         }
     }
+
+    @Test
+    void aUsersNodeFromXDtNodeIsPatchedWithWhereTheDeviceWasPlaced() throws Exception {
+        Path dts = directory.resolve("thing.dts");
+        Path overlay = directory.resolve("thing.dtb");
+        Files.writeString(dts, """
+                /dts-v1/;
+                / {
+                    compatible = "vendor,board-thing";
+                    reg = <0x0 0x1234 0x0 0x10>;
+                    clock-frequency = <100000000>;
+                    port {
+                        vendor,internal;
+                    };
+                };
+                """);
+        dtc("-q", "-I", "dts", "-O", "dtb", "-o", overlay.toString(), dts.toString());
+        PlatformDeviceConfig config = config(first, ",id=thing,x-dt-node=" + overlay);
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
+                    new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
+            device.addTo(tree);
+            Path dtb = directory.resolve("patched.dtb");
+            Files.write(dtb, FdtWriter.write(tree.build()));
+            String decoded = dtc("-I", "dtb", "-O", "dts", dtb.toString());
+            long base = device.regions().getFirst().guestBase();
+            assertThat(decoded).contains("thing@" + Long.toHexString(base) + " {", "compatible = \"vendor,board-thing\";",
+                    "clock-frequency = <0x5f5e100>;", "port {", "vendor,internal;",
+                    String.format("reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;", base,
+                            device.regions().get(1).guestBase()),
+                    String.format("interrupts = <0x%x 0x00 0x%x 0x02>;", device.irqs().get(0).gsi(),
+                            device.irqs().get(1).gsi()));
+            assertThat(decoded).doesNotContain("0x1234");
+        }
+    }
+
+    @Test
+    void anXDtNodeThatIsNotADeviceTreeIsRefusedNamingTheProperty() throws Exception {
+        Path notATree = Files.writeString(directory.resolve("not-a-tree.dtb"), "hello");
+        PlatformDeviceConfig config = config(first, ",x-dt-node=" + notATree);
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build())) {
+            assertThatThrownBy(() -> VfioPlatformDevice.realize(machine, config, opener.open(config)).close())
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("property 'x-dt-node'")
+                    .hasMessageContaining(notATree.toString());
+        }
+    }
+
+    /** Runs dtc; returns its output, or fails the test with it. */
+    private static String dtc(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("dtc"));
+        command.addAll(List.of(args));
+        Process dtc = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(dtc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(dtc.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(dtc.exitValue()).as(output).isZero();
+        return output;
+    }
 }

@@ -17,7 +17,7 @@ import io.jvfio.vfio.kernel.IommufdMode;
  */
 public final class DeviceSpecParser {
     private static final Set<String> PROPERTIES = Set.of("host", "sysfsdev", "socket", "id", "x-no-mmap",
-            "mmap-timeout-ms", "x-irqfd", "compat", "iommufd", "x-precise-eoi", "x-reply-timeout-ms");
+            "mmap-timeout-ms", "x-irqfd", "compat", "iommufd", "x-precise-eoi", "x-reply-timeout-ms", "x-dt-node");
 
     private DeviceSpecParser() {
     }
@@ -95,7 +95,9 @@ public final class DeviceSpecParser {
                 compat,
                 iommufd(typeName, properties, source),
                 bool(typeName, properties, "x-precise-eoi", defaults.preciseEoi()),
-                millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()));
+                millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()),
+                properties.containsKey("x-dt-node")
+                        ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node"))) : Optional.empty());
     }
 
     private static DeviceSource source(String typeName, Map<String, String> properties) {

@@ -1,5 +1,6 @@
 package io.jvfio.platform.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -13,17 +14,20 @@ import io.jvfio.vfio.kernel.IommufdMode;
  * @param compat        the device-tree compatible string; fixed by subtypes, else from the device
  * @param preciseEoi    use the IRQ acks a device declares ({@code x-precise-eoi}, default on)
  * @param replyTimeout  how long a vfio-user request may wait for its reply ({@code x-reply-timeout-ms})
+ * @param dtNode        a flattened device tree whose root node is the device's guest node ({@code x-dt-node}),
+ *                      patched with where the device was placed
  */
 public record PlatformDeviceConfig(DeviceType type, DeviceSource source, String id, boolean noMmap,
                                    Duration mmapTimeout, boolean irqfd, Optional<String> compat,
-                                   IommufdMode iommufd, boolean preciseEoi, Duration replyTimeout) {
+                                   IommufdMode iommufd, boolean preciseEoi, Duration replyTimeout,
+                                   Optional<Path> dtNode) {
     public static final Duration DEFAULT_MMAP_TIMEOUT = Duration.ofMillis(1100);
     public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(5);
 
     /** The configuration of {@code type} with every default, for {@code source}. */
     public static PlatformDeviceConfig defaults(DeviceType type, DeviceSource source) {
         return new PlatformDeviceConfig(type, source, defaultId(source), false, DEFAULT_MMAP_TIMEOUT, true,
-                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT);
+                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT, Optional.empty());
     }
 
     static String defaultId(DeviceSource source) {

@@ -2,6 +2,7 @@ package io.jvfio.platform.devicetree;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The device tree jvfio gives its guests: a small fixed frame with the assigned devices on a platform
@@ -146,6 +147,30 @@ public final class PlatformBusTree {
      */
     public String addDevice(String name, List<String> compatible, List<MmioRange> regions,
                             List<Interrupt> interrupts, List<Property> extraProperties) {
+        Node.Builder device = placedDevice(name, compatible, regions, interrupts, Optional.empty());
+        device.properties(extraProperties);
+        platformBus.child(device.build());
+        return device.path();
+    }
+
+    /**
+     * Adds a user's node for a device: {@code overlay} (the root node of an {@code x-dt-node} blob) with
+     * its properties and subnodes, named as {@link #addDevice(String, List, List, List, List)} names it and
+     * patched with {@code reg}, {@code interrupt-parent} and {@code interrupts} for where the device was
+     * placed (replacing any it had, removing them where the device has none). It keeps its own
+     * {@code compatible}; {@code compatible} is used only if it has none.
+     *
+     * @return the new node's path
+     */
+    public String addDevice(String name, List<String> compatible, List<MmioRange> regions,
+                            List<Interrupt> interrupts, Node overlay) {
+        Node.Builder device = placedDevice(name, compatible, regions, interrupts, Optional.of(overlay));
+        platformBus.child(device.build());
+        return device.path();
+    }
+
+    private Node.Builder placedDevice(String name, List<String> compatible, List<MmioRange> regions,
+                                      List<Interrupt> interrupts, Optional<Node> overlay) {
         if (name.indexOf('@') >= 0) {
             throw new IllegalArgumentException("device node name \"" + name
                     + "\": give it without a unit address; the first region's base becomes the unit address");
@@ -163,24 +188,33 @@ public final class PlatformBusTree {
                         + Long.toHexString(bus.end()) + ")");
             }
         }
-        if (compatible.isEmpty()) {
-            throw new IllegalArgumentException("node " + device.path() + ": needs at least one compatible string");
+        overlay.ifPresent(node -> {
+            node.properties().forEach(device::property);
+            node.children().forEach(device::child);
+        });
+        if (!device.hasProperty("compatible")) {
+            if (compatible.isEmpty()) {
+                throw new IllegalArgumentException("node " + device.path() + ": needs at least one compatible string");
+            }
+            device.property(Property.strings("compatible", compatible));
         }
-        device.property(Property.strings("compatible", compatible));
-        if (!regions.isEmpty()) {
+        if (regions.isEmpty()) {
+            device.removeProperty("reg");
+        } else {
             List<Integer> reg = new ArrayList<>();
             regions.forEach(region -> reg.addAll(addressSize(region.base(), region.size())));
-            device.property(Property.cells("reg", reg));
+            device.replaceProperty(Property.cells("reg", reg));
         }
-        if (!interrupts.isEmpty()) {
+        if (interrupts.isEmpty()) {
+            device.removeProperty("interrupt-parent");
+            device.removeProperty("interrupts");
+        } else {
             List<Integer> cells = new ArrayList<>();
             interrupts.forEach(irq -> cells.addAll(List.of(irq.gsi(), irq.trigger().senseCell())));
-            device.property(Property.u32("interrupt-parent", INTC_PHANDLE));
-            device.property(Property.cells("interrupts", cells));
+            device.replaceProperty(Property.u32("interrupt-parent", INTC_PHANDLE));
+            device.replaceProperty(Property.cells("interrupts", cells));
         }
-        device.properties(extraProperties);
-        platformBus.child(device.build());
-        return device.path();
+        return device;
     }
 
     /**

@@ -30,7 +30,7 @@ class DeviceSpecParserTest {
     void everyPropertyIsRead() {
         PlatformDeviceConfig config = DeviceSpecParser.parse(
                 "vfio-platform,host=fff51000.ethernet,x-no-mmap=on,mmap-timeout-ms=20,x-irqfd=false,iommufd=off,"
-                        + "id=eth0,x-precise-eoi=no,x-reply-timeout-ms=250");
+                        + "id=eth0,x-precise-eoi=no,x-reply-timeout-ms=250,x-dt-node=/etc/eth0.dtb");
         assertThat(config.source()).isEqualTo(new DeviceSource.Host("fff51000.ethernet"));
         assertThat(config.noMmap()).isTrue();
         assertThat(config.mmapTimeout()).isEqualTo(Duration.ofMillis(20));
@@ -40,6 +40,7 @@ class DeviceSpecParserTest {
         assertThat(config.preciseEoi()).isFalse();
         assertThat(config.replyTimeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.compat()).isEqualTo(Optional.empty());
+        assertThat(config.dtNode()).contains(Path.of("/etc/eth0.dtb"));
     }
 
     @Test
@@ -70,6 +71,7 @@ class DeviceSpecParserTest {
         "vfio-platform,host=a,compat=|vfio-platform: property 'compat' wants a printable compatible string, got ''",
         "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
         "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
+        "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
     })
     void malformedSpecsNameWhatIsWrong(String spec, String message) {
         assertThatThrownBy(() -> DeviceSpecParser.parse(spec))

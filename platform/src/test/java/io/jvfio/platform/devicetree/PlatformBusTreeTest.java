@@ -53,6 +53,47 @@ class PlatformBusTreeTest {
     }
 
     @Test
+    void aUsersNodeKeepsItsPropertiesAndSubnodesAndGetsRegAndInterruptsForWhereTheDeviceIs() {
+        Node overlay = Node.builder("")
+                .property(Property.string("compatible", "vendor,board-thing"))
+                .property(Property.cells("reg", 0, 0x1234, 0, 0x10))
+                .property(Property.u32("clock-frequency", 100_000_000))
+                .property(Property.cells("interrupts", 99, 4))
+                .child(Node.builder("port").property(Property.empty("vendor,internal")).build())
+                .build();
+        PlatformBusTree tree = PlatformBusTree.create();
+
+        String path = tree.addDevice("thing", List.of("jvfio,test-device"), List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                List.of(new Interrupt(16, Trigger.LEVEL)), overlay);
+
+        Node device = tree.build().node(path).orElseThrow();
+        assertThat(path).isEqualTo("/platform@d0000000/thing@d0000000");
+        assertThat(device.properties()).containsExactly(
+                Property.string("compatible", "vendor,board-thing"),
+                Property.cells("reg", 0, 0xd0000000, 0, 0x1000),
+                Property.u32("clock-frequency", 100_000_000),
+                Property.cells("interrupts", 16, 2),
+                Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE));
+        assertThat(device.child("port")).isPresent();
+    }
+
+    @Test
+    void aUsersNodeWithoutCompatibleGetsTheDevicesAndLosesRegAndInterruptsTheDeviceHasNot() {
+        Node overlay = Node.builder("")
+                .property(Property.cells("reg", 0, 0x1234, 0, 0x10))
+                .property(Property.u32("interrupt-parent", 7))
+                .property(Property.cells("interrupts", 99, 4))
+                .property(Property.string("label", "fw"))
+                .build();
+        PlatformBusTree tree = PlatformBusTree.create();
+
+        String path = tree.addDevice("fw", List.of("jvfio,fw"), List.of(), List.of(), overlay);
+
+        assertThat(tree.build().node(path).orElseThrow().properties()).containsExactly(
+                Property.string("label", "fw"), Property.string("compatible", "jvfio,fw"));
+    }
+
+    @Test
     void deviceWithoutRegionsOrInterruptsHasNoUnitAddressRegOrInterrupts() {
         PlatformBusTree tree = PlatformBusTree.create();
 

@@ -8,7 +8,10 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 
@@ -83,7 +86,7 @@ public final class SysfsDiscovery {
                     "no iommu_group for device: " + groupLink + " does not exist (is an IOMMU present and enabled?)");
         }
         int group = groupNumber(name, groupLink);
-        return new SysfsDevice(name, path, realPath, group, vfioCdev(path), compatible(path));
+        return new SysfsDevice(name, path, realPath, group, vfioCdev(path), compatible(path), ofNodeProperties(path));
     }
 
     private static int groupNumber(String name, Path groupLink) throws DiscoveryException {
@@ -121,6 +124,42 @@ public final class SysfsDiscovery {
             return Optional.empty();
         }
         return names.stream().sorted().findFirst();
+    }
+
+    /**
+     * Properties of the host's {@code of_node} that mean the same in the guest, raw as sysfs gives them
+     * (big-endian cells, NUL-terminated strings). Left out: what the guest's node gets anew (compatible,
+     * reg, interrupts and their parent) and what names other host nodes by phandle or by host bus
+     * (clocks, resets, DMA channels, IOMMUs, pin control, power domains), which the guest has not got.
+     */
+    private static Map<String, byte[]> ofNodeProperties(Path path) {
+        Path ofNode = path.resolve("of_node");
+        if (!Files.isDirectory(ofNode)) {
+            return Map.of();
+        }
+        Map<String, byte[]> properties = new TreeMap<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(ofNode)) {
+            for (Path entry : entries) {
+                String property = entry.getFileName().toString();
+                if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS) && copiedToTheGuest(property)) {
+                    properties.put(property, Files.readAllBytes(entry));
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return properties;
+    }
+
+    private static final Set<String> NOT_COPIED = Set.of("name", "compatible", "reg", "reg-names", "interrupts",
+            "interrupts-extended", "interrupt-parent", "phandle", "linux,phandle", "#address-cells", "#size-cells",
+            "ranges", "status", "clocks", "clock-names", "assigned-clocks", "assigned-clock-parents",
+            "assigned-clock-rates", "resets", "reset-names", "dmas", "dma-names", "iommus", "iommu-map",
+            "power-domains", "power-domain-names", "msi-parent", "dma-coherent");
+
+    static boolean copiedToTheGuest(String property) {
+        return !NOT_COPIED.contains(property) && !property.startsWith("pinctrl-") && !property.endsWith("-supply")
+                && !property.endsWith("-gpios") && !property.equals("gpios");
     }
 
     /** {@code of_node/compatible}: NUL-separated strings. */

@@ -1,9 +1,11 @@
 package io.jvfio.vfio.kernel;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
@@ -41,6 +43,28 @@ class SysfsDiscoveryTest {
         assertThat(device.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac");
         assertThat(device.deviceTreeIdentity()).hasValueSatisfying(id ->
                 assertThat(id.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac"));
+    }
+
+    @Test
+    void ofNodePropertiesThatMeanTheSameInTheGuestAreCopiedAndHostReferencesAreNot() throws Exception {
+        Path dir = sysfs.xgmac();
+        Path ofNode = dir.resolve("of_node");
+        Files.write(ofNode.resolve("phy-mode"), "rgmii\0".getBytes(StandardCharsets.US_ASCII));
+        Files.write(ofNode.resolve("local-mac-address"), new byte[] {0x02, 0, 0, 0, 0, 1});
+        Files.write(ofNode.resolve("reg"), new byte[16]);
+        Files.write(ofNode.resolve("interrupts"), new byte[12]);
+        Files.write(ofNode.resolve("clocks"), new byte[] {0, 0, 0, 5});
+        Files.write(ofNode.resolve("pinctrl-0"), new byte[] {0, 0, 0, 6});
+        Files.write(ofNode.resolve("phandle"), new byte[] {0, 0, 0, 7});
+        Files.write(ofNode.resolve("name"), "ethernet\0".getBytes(StandardCharsets.US_ASCII));
+        Files.createDirectories(ofNode.resolve("mdio"));
+
+        SysfsDevice device = discovery.byHost("fff51000.ethernet");
+
+        assertThat(device.ofNodeProperties()).containsOnlyKeys("phy-mode", "local-mac-address");
+        assertThat(device.ofNodeProperties().get("local-mac-address")).containsExactly(0x02, 0, 0, 0, 0, 1);
+        assertThat(device.deviceTreeIdentity()).hasValueSatisfying(id ->
+                assertThat(id.properties()).containsOnlyKeys("phy-mode", "local-mac-address"));
     }
 
     @Test
@@ -137,6 +161,6 @@ class SysfsDiscoveryTest {
 
     @Test
     void deviceTreeIdentityIsEmptyWithoutCompatible() throws IOException {
-        assertThat(new SysfsDevice("x", root, root, 1, Optional.empty(), List.of()).deviceTreeIdentity()).isEmpty();
+        assertThat(new SysfsDevice("x", root, root, 1, Optional.empty(), List.of(), Map.of()).deviceTreeIdentity()).isEmpty();
     }
 }
