@@ -1,8 +1,6 @@
 package io.jvfio.bench;
 
 import java.io.IOException;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,39 +69,10 @@ public final class MmioExit {
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupIterations)));
             System.out.printf("warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n", warmupIterations, cWarm,
                     (System.nanoTime() - t0) / 1e9);
-            // Until the JIT compiled for under 2% of a round (at least the given count of rounds, at most
-            // 4 times it): under nested TCG the compiler threads take minutes and compete with the vCPU
-            // thread for the guest's two CPUs. (Each round's new Machine keeps it from reaching zero.)
-            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-            for (int i = 0; i < 4 * jvfioWarmupRounds; i++) {
-                long compiling = jit.getTotalCompilationTime();
-                t0 = System.nanoTime();
-                double jWarm = jvfioRound(image, warmupIterations);
-                long compiled = jit.getTotalCompilationTime() - compiling;
-                long roundMillis = (System.nanoTime() - t0) / 1_000_000;
-                System.out.printf("warm-up jvfio %d (%d exits, discarded): %.0f ns per exit, %.1f s, JIT %d ms%n", i,
-                        warmupIterations, jWarm, roundMillis / 1e3, compiled);
-                if (i + 1 >= jvfioWarmupRounds && compiled * 50 < roundMillis) {
-                    break;
-                }
-            }
-            Rounds cRounds = new Rounds();
-            Rounds jRounds = new Rounds();
-            for (int round = 0; round < rounds; round++) {
-                double cNs;
-                double jNs;
-                if (round % 2 == 0) {
-                    cNs = Baseline.run(c);
-                    jNs = jvfioRound(image, iterations);
-                } else {
-                    jNs = jvfioRound(image, iterations);
-                    cNs = Baseline.run(c);
-                }
-                cRounds.add(cNs);
-                jRounds.add(jNs);
-                System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per exit, ratio %.3f%n", round,
-                        round % 2 == 0 ? "C" : "jvfio", cNs, jNs, jNs / cNs);
-            }
+            Interleaved.warmUp(jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));
+            Interleaved.Result result = Interleaved.run(rounds, "exit", () -> Baseline.run(c), () -> jvfioRound(image, iterations));
+            Rounds cRounds = result.c();
+            Rounds jRounds = result.jvfio();
             System.out.printf("medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
                     + " best-of-%d ratio %.2f (diagnostic)%n", rounds, iterations, cRounds.min(), cRounds.max(),
                     jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());

@@ -1,0 +1,68 @@
+package io.jvfio.bench;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+
+/**
+ * The method shared by the benchmarks that time guests: a JIT-quiet warm-up of jvfio's side, then
+ * rounds that alternate the C baseline and jvfio, the side going first switching each round, so drift in
+ * the machine's load hits both alike.
+ */
+final class Interleaved {
+    private Interleaved() {
+    }
+
+    /** One timed run of one side; returns its figure (ns per unit of work). */
+    @FunctionalInterface
+    interface Side {
+        double run() throws Exception;
+    }
+
+    /** The per-round figures of both sides. */
+    record Result(Rounds c, Rounds jvfio) {
+    }
+
+    /**
+     * Runs jvfio's side at least {@code minRounds} times and then until the JIT compiled for under 2% of
+     * a round (at most four times as many): under nested TCG the compiler threads take minutes and
+     * compete with the vCPU thread for the guest's two CPUs. Each round's new machine keeps it from
+     * reaching zero. Prints each round as discarded.
+     */
+    static void warmUp(int minRounds, String what, Side jvfio) throws Exception {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        for (int i = 0; i < 4 * minRounds; i++) {
+            long compiling = jit.getTotalCompilationTime();
+            long start = System.nanoTime();
+            double figure = jvfio.run();
+            long compiled = jit.getTotalCompilationTime() - compiling;
+            long roundMillis = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("warm-up jvfio %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n", i, what,
+                    figure, roundMillis / 1e3, compiled);
+            if (i + 1 >= minRounds && compiled * 50 < roundMillis) {
+                return;
+            }
+        }
+    }
+
+    /** {@code rounds} rounds of both sides, C first in even rounds; prints each round's figures and ratio. */
+    static Result run(int rounds, String unit, Side c, Side jvfio) throws Exception {
+        Rounds cRounds = new Rounds();
+        Rounds jRounds = new Rounds();
+        for (int round = 0; round < rounds; round++) {
+            double cFigure;
+            double jFigure;
+            if (round % 2 == 0) {
+                cFigure = c.run();
+                jFigure = jvfio.run();
+            } else {
+                jFigure = jvfio.run();
+                cFigure = c.run();
+            }
+            cRounds.add(cFigure);
+            jRounds.add(jFigure);
+            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f%n", round,
+                    round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure);
+        }
+        return new Result(cRounds, jRounds);
+    }
+}

@@ -1,0 +1,169 @@
+package io.jvfio.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.jvfio.devices.ServeMain;
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.platform.DeviceOpener;
+import io.jvfio.platform.IrqPath;
+import io.jvfio.platform.VfioPlatformDevice;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+
+/**
+ * irq-irqfd and irq-eventfd: interrupts end to end. The test device runs in a child JVM behind
+ * vfio-user ({@link ServeMain}, as {@code jvfio serve} runs it) and is assigned to a machine running the
+ * {@code testdev} guest in echo mode: the device fires line 0 (edge), the guest's handler reads STATUS and
+ * writes ACK (both trapped and forwarded over vfio-user), and the ACK makes the device fire again, N
+ * times. On the irqfd path KVM injects from the trigger eventfd; on the eventfd path ({@code
+ * x-irqfd=off}) jvfio's event loop runs the seed's state machine and injects with KVM_IRQ_LINE, with EOI
+ * at the guest's ACK (precise EOI, which the test device declares).
+ *
+ * <p>The C baseline {@code bench/c/irq_loop.c} runs the same guest image in the same VM and does the same
+ * kernel work per interrupt (two MMIO exits, two request/replies over an AF_UNIX socket to a second
+ * process that writes an eventfd, the injection by irqfd or KVM_IRQ_LINE). Both sides time from loading
+ * the image to the guest's exit; device start and VM creation are outside the timing. Warm-up and
+ * interleaved rounds as {@link MmioExit}. Also prints trapped exits per interrupt on jvfio's side
+ * (every guest access to the device's regions during a run, divided by the interrupts), for precise
+ * EOI and, on the eventfd path, for the seed's EOI-on-first-access heuristic too.
+ *
+ * <pre>IrqLoop IRQ_LOOP_BINARY irqfd|eventfd [ROUNDS [INTERRUPTS [WARMUP_INTERRUPTS [JVFIO_WARMUP_ROUNDS]]]]</pre>
+ */
+public final class IrqLoop {
+    private static final int LINE_MASK = 0b1;
+    private static final int MODE_ECHO = 3;
+
+    private final boolean irqfd;
+    private final Path socket;
+
+    private IrqLoop(boolean irqfd, Path socket) {
+        this.irqfd = irqfd;
+        this.socket = socket;
+    }
+
+    /** One jvfio run: ns per interrupt and trapped accesses per interrupt. */
+    record Figures(double nsPerInterrupt, double exitsPerInterrupt) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2 || !(args[1].equals("irqfd") || args[1].equals("eventfd"))) {
+            System.err.println("usage: IrqLoop IRQ_LOOP_BINARY irqfd|eventfd [ROUNDS [INTERRUPTS [WARMUP_INTERRUPTS"
+                    + " [JVFIO_WARMUP_ROUNDS]]]]");
+            System.exit(2);
+        }
+        String baseline = args[0];
+        String path = args[1];
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 7;
+        long interrupts = args.length > 3 ? Long.parseLong(args[3]) : 2_000;
+        long warmupInterrupts = args.length > 4 ? Long.parseLong(args[4]) : interrupts;
+        int jvfioWarmupRounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
+
+        byte[] image = MachineConfig.guestResource("testdev");
+        Path directory = Files.createTempDirectory("jvfio-bench-irq");
+        Path imageFile = directory.resolve("testdev.elf");
+        Files.write(imageFile, image);
+        Process server = serveTestDevice(directory.resolve("test-device.sock"));
+        try {
+            IrqLoop bench = new IrqLoop(path.equals("irqfd"), directory.resolve("test-device.sock"));
+            List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
+            long t0 = System.nanoTime();
+            double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupInterrupts), path));
+            System.out.printf("warm-up C (%d interrupts, discarded): %.0f ns per interrupt, %.1f s%n", warmupInterrupts,
+                    cWarm, (System.nanoTime() - t0) / 1e9);
+            Interleaved.warmUp(jvfioWarmupRounds, warmupInterrupts + " interrupts",
+                    () -> bench.round(warmupInterrupts, true).nsPerInterrupt());
+            double[] exits = new double[1];
+            Interleaved.Result result = Interleaved.run(rounds, "interrupt", () -> Baseline.run(c), () -> {
+                Figures figures = bench.round(interrupts, true);
+                exits[0] = figures.exitsPerInterrupt();
+                return figures.nsPerInterrupt();
+            });
+            Rounds cRounds = result.c();
+            Rounds jRounds = result.jvfio();
+            System.out.printf("trapped exits per interrupt (jvfio, %s path, precise EOI): %.2f%n", path, exits[0]);
+            if (!bench.irqfd) {
+                Figures seed = bench.round(interrupts, false);
+                System.out.printf("trapped exits per interrupt (jvfio, eventfd path, the seed's EOI on first access):"
+                        + " %.2f%n", seed.exitsPerInterrupt());
+            }
+            System.out.printf("medians of %d rounds of %d interrupts; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
+                    + " best-of-%d ratio %.2f (diagnostic)%n", rounds, interrupts, cRounds.min(), cRounds.max(),
+                    jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
+            System.out.printf("irq-%s: ratio=%.2f (jvfio %.1f us, C %.1f us)%n", path,
+                    jRounds.median() / cRounds.median(), jRounds.median() / 1e3, cRounds.median() / 1e3);
+        } finally {
+            server.destroy();
+            if (!server.waitFor(30, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+            Files.deleteIfExists(imageFile);
+            Files.deleteIfExists(directory.resolve("test-device.sock"));
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    /** One run of the guest on a fresh machine with the served device assigned to it. */
+    private Figures round(long interrupts, boolean preciseEoi) throws Exception {
+        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket
+                + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off"));
+        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(interrupts, LINE_MASK, MODE_ECHO)
+                .build();
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(machineConfig);
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            IrqPath expected = irqfd ? IrqPath.IRQFD : IrqPath.USER_SIDE;
+            if (device.irqs().getFirst().path() != expected) {
+                throw new IOException("line 0 is on the " + device.irqs().getFirst().path() + " path, not " + expected);
+            }
+            long start = System.nanoTime();
+            machine.start();
+            int code = machine.awaitExit(Duration.ofMinutes(10));
+            long elapsed = System.nanoTime() - start;
+            List<Integer> reports = machine.reports();
+            if (code != 0 || reports.isEmpty() || reports.getFirst() != interrupts) {
+                throw new IOException("testdev exited with " + code + ", reports " + reports + "; console:\n"
+                        + machine.console());
+            }
+            long trapped = device.regions().stream().mapToLong(r -> r.trappedReads() + r.trappedWrites()).sum();
+            return new Figures((double) elapsed / interrupts, (double) trapped / interrupts);
+        }
+    }
+
+    private static Process serveTestDevice(Path socket) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeMain.class.getName(),
+                "--socket", socket.toString(), "--irqs", "1"));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = output.readLine()) != null && !line.startsWith("serving test-device on")) {
+            System.out.println("device: " + line);
+        }
+        if (line == null) {
+            process.destroyForcibly();
+            throw new IOException("the test-device server exited before it was ready");
+        }
+        Thread.ofPlatform().daemon().name("device output").start(() -> {
+            try {
+                output.transferTo(Writer.nullWriter());
+            } catch (IOException ignored) {
+                // the server is gone
+            }
+        });
+        return process;
+    }
+}
