@@ -27,7 +27,7 @@ class GuestImagesTest {
     private static final Path CHECKER = Path.of(System.getProperty("basedir", ".")).resolve("check-insns.sh");
 
     @ParameterizedTest
-    @ValueSource(strings = {"hello", "mmio", "irq", "subregion", "spin", "mmio-loop", "testdev"})
+    @ValueSource(strings = {"hello", "mmio", "irq", "subregion", "spin", "mmio-loop", "testdev", "stray"})
     void imageIsElf64X86ExecutableLoadedAtOneMiB(String name) throws IOException {
         ByteBuffer elf = ByteBuffer.wrap(image(name)).order(ByteOrder.LITTLE_ENDIAN);
 
