@@ -94,6 +94,18 @@ class PlatformLifecycleKvmTest {
             assertThat(controller.fastPathEnabled()).isTrue();
             assertThat(controller.pendingQueue()).isEmpty();
             assertThat(controller.counters(0).eois()).as("reset is not an EOI").isZero();
+
+            assertThatThrownBy(device::migrate).isInstanceOf(VfioException.class)
+                    .hasMessage("vfio resettable: migration is not supported: a VFIO platform device's state cannot be saved");
+            assertThatThrownBy(() -> VfioPlatformDevice.hotReset(List.of(device))).isInstanceOf(VfioException.class)
+                    .hasMessageContaining("multi-device hot reset is not supported for platform devices");
+            machine.mmio().write(registers + RAISE, 4, 1);
+            deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(controller.state(0)).as("the refusals changed nothing: the device still interrupts")
+                    .isEqualTo(IrqState.ACTIVE);
         }
     }
 
