@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *
  * <p>What the server does with a client that connects and stays silent: nothing. It has no idle
  * timeout; the client holds the server's one client slot until it closes, and meanwhile other
- * clients are refused with EBUSY at once (after they send VERSION, within the refusal timeout). A
+ * clients are refused with EBUSY after a short grace (VfioUserServer.HANDOVER, for a connection that is
+ * just ending) and once they send VERSION, within the refusal timeout. A
  * client that stops in the middle of a message gets an error reply after the partial-message timeout
  * (500 ms by default) and stays connected.
  */
@@ -107,6 +108,20 @@ class ServerFaultTest {
                 .isLessThanOrEqualTo(fdsBefore);
         try (RawClient next = RawClient.negotiated(path)) {
             assertThat(next.serves()).isTrue();
+        }
+    }
+
+    @Test
+    void aClientConnectingTheMomentThePreviousVanishedMidMessageIsServed() throws Exception {
+        startServer(Duration.ofSeconds(1));
+        for (int round = 0; round < 20; round++) {
+            try (RawClient client = RawClient.negotiated(path)) {
+                ByteBuffer half = ByteBuffer.allocate(Header.SIZE / 2).order(Codec.ORDER);
+                client.send(half.array());
+            }
+            try (RawClient next = RawClient.negotiated(path)) {
+                assertThat(next.serves()).as("round %d", round).isTrue();
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,13 +27,17 @@ import io.jvfio.vfiouser.Header;
 
 /**
  * Serves one {@link DeviceModel} over vfio-user on a socket file (mode 0600). One client at a time: a
- * second one gets an EBUSY error reply to its VERSION and is closed, while the first is served. The
+ * second one gets an EBUSY error reply to its VERSION and is closed, while the first is served. A client
+ * that arrives while the last one's connection is still being torn down (it left a moment ago) waits
+ * for that, up to {@link #HANDOVER}, instead of being refused. The
  * server outlives clients that leave or crash, and accepts the next. Closing stops every thread and
  * releases every fd and mapping.
  */
 public final class VfioUserServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VfioUserServer.class.getName());
     public static final int MAJOR = 0;
+    /** How long a new client waits for the previous connection to finish ending. */
+    static final Duration HANDOVER = Duration.ofMillis(500);
     public static final int MINOR = 2;
 
     /**
@@ -193,7 +198,18 @@ public final class VfioUserServer implements AutoCloseable {
                 return;
             }
             synchronized (this) {
-                if (current.get() == null) {
+                long deadline = System.nanoTime() + HANDOVER.toNanos();
+                long left;
+                while (current.get() != null && !closed && (left = deadline - System.nanoTime()) > 0) {
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        socket.close();
+                        return;
+                    }
+                }
+                if (current.get() == null && !closed) {
                     startConnection(socket);
                     continue;
                 }
@@ -229,6 +245,7 @@ public final class VfioUserServer implements AutoCloseable {
         synchronized (this) {
             current.compareAndSet(connection, null);
             threads.removeIf(t -> t == Thread.currentThread());
+            notifyAll();
         }
         clientsServed.incrementAndGet();
         if (negotiated) {
@@ -314,6 +331,7 @@ public final class VfioUserServer implements AutoCloseable {
             }
             closed = true;
             running = new ArrayList<>(threads);
+            notifyAll();
         }
         if (listening != null) {
             listening.shutdown();
