@@ -48,7 +48,7 @@ class DeviceFaultKvmTest {
     void killedDeviceProcessLeavesTheMachineRunningWithAbsentHardwareAndFreesEverythingOnClose() throws Exception {
         Tiers.assumeKvm();
         ServedTestDevice served = ServedTestDevice.start(directory, 2);
-        int fdsBefore = fdsOtherThanJars();
+        int fdsBefore = Resources.openFdsOtherThanJars();
         int threadsBefore = Resources.threads();
         try (DeviceOpener opener = new DeviceOpener()) {
             PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT
@@ -116,7 +116,7 @@ class DeviceFaultKvmTest {
         } finally {
             served.close();
         }
-        assertThat(fdsOtherThanJars()).as("fds after closing the machine and the device")
+        assertThat(Resources.openFdsOtherThanJars()).as("fds after closing the machine and the device")
                 .isLessThanOrEqualTo(fdsBefore);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (Resources.threads() > threadsBefore && System.nanoTime() < deadline) {
@@ -174,18 +174,6 @@ class DeviceFaultKvmTest {
      * Open fds other than the jar files the class loader opens, for good, the first time it loads a
      * class from each (that is the JVM's own, not a leak).
      */
-    private static int fdsOtherThanJars() throws java.io.IOException {
-        try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
-            return (int) fds.filter(fd -> {
-                try {
-                    return !java.nio.file.Files.readSymbolicLink(fd).toString().endsWith(".jar");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            }).count();
-        }
-    }
-
     private static String threadNames() {
         return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList().toString();
     }

@@ -20,6 +20,24 @@ public final class Resources {
         }
     }
 
+    /**
+     * Open file descriptors other than jar files: the JVM opens a jar the first time it loads a class
+     * from it, which a leak check that starts before that would count against the code under test.
+     */
+    public static int openFdsOtherThanJars() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.filter(fd -> {
+                try {
+                    return !Files.readSymbolicLink(fd).toString().endsWith(".jar");
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc/self/fd", e);
+        }
+    }
+
     /** Memory mappings of this process (lines of /proc/self/maps). */
     public static int mappings() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
