@@ -1,19 +1,11 @@
 package io.jvfio.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import io.jvfio.devices.ServeMain;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.platform.DeviceOpener;
@@ -24,7 +16,7 @@ import io.jvfio.platform.config.PlatformDeviceConfig;
 
 /**
  * irq-irqfd and irq-eventfd: interrupts end to end. The test device runs in a child JVM behind
- * vfio-user ({@link ServeMain}, as {@code jvfio serve} runs it) and is assigned to a machine running the
+ * vfio-user ({@link ChildDevice}, as {@code jvfio serve} runs it) and is assigned to a machine running the
  * {@code testdev} guest in echo mode: the device fires line 0 (edge), the guest's handler reads STATUS and
  * writes ACK (both trapped and forwarded over vfio-user), and the ACK makes the device fire again, N
  * times. On the irqfd path KVM injects from the trigger eventfd; on the eventfd path ({@code
@@ -74,9 +66,8 @@ public final class IrqLoop {
         Path directory = Files.createTempDirectory("jvfio-bench-irq");
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
-        Process server = serveTestDevice(directory.resolve("test-device.sock"));
-        try {
-            IrqLoop bench = new IrqLoop(path.equals("irqfd"), directory.resolve("test-device.sock"));
+        try (ChildDevice server = ChildDevice.start(directory.resolve("test-device.sock"), 1)) {
+            IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
             long t0 = System.nanoTime();
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupInterrupts), path));
@@ -104,12 +95,7 @@ public final class IrqLoop {
             System.out.printf("irq-%s: ratio=%.2f (jvfio %.1f us, C %.1f us)%n", path,
                     jRounds.median() / cRounds.median(), jRounds.median() / 1e3, cRounds.median() / 1e3);
         } finally {
-            server.destroy();
-            if (!server.waitFor(30, TimeUnit.SECONDS)) {
-                server.destroyForcibly();
-            }
             Files.deleteIfExists(imageFile);
-            Files.deleteIfExists(directory.resolve("test-device.sock"));
             Files.deleteIfExists(directory);
         }
     }
@@ -139,31 +125,5 @@ public final class IrqLoop {
             long trapped = device.regions().stream().mapToLong(r -> r.trappedReads() + r.trappedWrites()).sum();
             return new Figures((double) elapsed / interrupts, (double) trapped / interrupts);
         }
-    }
-
-    private static Process serveTestDevice(Path socket) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeMain.class.getName(),
-                "--socket", socket.toString(), "--irqs", "1"));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String line;
-        while ((line = output.readLine()) != null && !line.startsWith("serving test-device on")) {
-            System.out.println("device: " + line);
-        }
-        if (line == null) {
-            process.destroyForcibly();
-            throw new IOException("the test-device server exited before it was ready");
-        }
-        Thread.ofPlatform().daemon().name("device output").start(() -> {
-            try {
-                output.transferTo(Writer.nullWriter());
-            } catch (IOException ignored) {
-                // the server is gone
-            }
-        });
-        return process;
     }
 }

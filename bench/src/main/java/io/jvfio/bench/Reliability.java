@@ -1,0 +1,345 @@
+package io.jvfio.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.jvfio.devices.testdevice.TestDevice;
+import io.jvfio.devices.testdevice.TestDeviceRegisters;
+import io.jvfio.machine.Machine;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.platform.DeviceOpener;
+import io.jvfio.platform.VfioPlatformDevice;
+import io.jvfio.platform.config.DeviceSpecException;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.MemFd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfiouser.client.ErrorReplyException;
+import io.jvfio.vfiouser.client.ReplyTimeoutException;
+import io.jvfio.vfiouser.client.VfioUserDevice;
+import io.jvfio.vfiouser.fuzz.DecoderFuzzer;
+import io.jvfio.vfiouser.fuzz.FuzzResult;
+import io.jvfio.vfiouser.fuzz.ServerFuzzer;
+import io.jvfio.vfiouser.server.VfioUserServer;
+
+/**
+ * reliability: the figures of issue 7 from one run, each from the real parts. Faults: each scenario
+ * is tried and counts as survived only if jvfio answered it as the issue asks (a killed device process
+ * with IRQs in flight, a client gone mid-message, a device that never answers, stray guest accesses,
+ * malformed device strings, an overlapping DMA map). Storm: testdev's echo loop on an edge and a level
+ * line, on the irqfd and the user-side path; delivered is what the guest handled, raised what the device
+ * raised. Leaks: fds and threads left after vfio-user connect/disconnect cycles and machine create/close
+ * cycles. Fuzz: the vfio-user decoder and server fuzzers.
+ *
+ * <pre>Reliability [STORM_PER_LINE_PER_PATH [CONNECT_CYCLES [MACHINE_CYCLES [FUZZ_INPUTS [SERVER_FUZZ_INPUTS]]]]]</pre>
+ */
+public final class Reliability {
+    private static final int BOTH_LINES = 0b11;
+    private static final int MODE_ECHO = 3;
+    private static final long NOWHERE = 0xE000_0000L;
+    private static final Duration BOUND = Duration.ofMinutes(2);
+
+    private final Path directory;
+
+    private Reliability(Path directory) {
+        this.directory = directory;
+    }
+
+    /** A fault scenario: returns normally if jvfio survived it as it should, else throws saying how not. */
+    @FunctionalInterface
+    interface Scenario {
+        void run() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        long stormPerLine = args.length > 0 ? Long.parseLong(args[0]) : 250_000;
+        int connectCycles = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+        int machineCycles = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+        long fuzzInputs = args.length > 3 ? Long.parseLong(args[3]) : 10_000_000;
+        long serverFuzzInputs = args.length > 4 ? Long.parseLong(args[4]) : 5_000;
+        Path directory = Files.createTempDirectory("jvfio-reliability");
+        Reliability reliability = new Reliability(directory);
+        try {
+            Map<String, Scenario> faults = new LinkedHashMap<>();
+            faults.put("device process killed with IRQs in flight", reliability::killedDevice);
+            faults.put("client gone mid-message", reliability::clientGoneMidMessage);
+            faults.put("device that never answers", reliability::silentDevice);
+            faults.put("guest accesses outside every region", reliability::strayAccesses);
+            faults.put("malformed device strings", Reliability::malformedDeviceStrings);
+            faults.put("overlapping DMA map", reliability::overlappingDmaMap);
+            int survived = 0;
+            for (Map.Entry<String, Scenario> fault : faults.entrySet()) {
+                try {
+                    fault.getValue().run();
+                    survived++;
+                    System.out.println("fault: " + fault.getKey() + ": survived");
+                } catch (Exception | AssertionError e) {
+                    System.out.println("fault: " + fault.getKey() + ": NOT survived: " + e);
+                }
+            }
+            long[] storm = reliability.storm(stormPerLine);
+            long leaks = reliability.leaks(connectCycles, machineCycles);
+            FuzzResult decoder = DecoderFuzzer.run(1, fuzzInputs);
+            System.out.println(decoder);
+            FuzzResult server = ServerFuzzer.run(1, serverFuzzInputs);
+            System.out.println(server);
+            FuzzResult fuzz = decoder.plus(server);
+            System.out.printf("reliability: faults=%d/%d storm=%d/%d leaks=%d fuzz=%d crashes=%d%n", survived,
+                    faults.size(), storm[0], storm[1], leaks, fuzz.inputs(), fuzz.crashes());
+        } finally {
+            try (var files = Files.list(directory)) {
+                for (Path file : files.toList()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(directory);
+        }
+    }
+
+    private static void check(boolean condition, String what) {
+        if (!condition) {
+            throw new AssertionError(what);
+        }
+    }
+
+    /** Runs {@code call} on another thread and fails, rather than hangs, after {@link #BOUND}. */
+    private static <T> T within(java.util.concurrent.Callable<T> call, String what) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("bounded " + what).start(() -> {
+            try {
+                result.complete(call.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        try {
+            return result.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError(what + " did not finish within " + BOUND);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : new RuntimeException(e.getCause());
+        }
+    }
+
+    private static PlatformDeviceConfig config(Path socket, String properties) {
+        return DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",x-reply-timeout-ms=120000" + properties);
+    }
+
+    private void killedDevice() throws Exception {
+        int fdsBefore = Resources.openFdsOtherThanJars();
+        try (ChildDevice child = ChildDevice.start(directory.resolve("killed.sock"), 2);
+             DeviceOpener opener = new DeviceOpener()) {
+            PlatformDeviceConfig config = config(child.socket(), "");
+            Machine machine = Machine.create(MachineConfig.builder().guest("testdev")
+                    .args(1_000_000_000L, BOTH_LINES, MODE_ECHO).build());
+            VfioPlatformDevice device;
+            try {
+                device = VfioPlatformDevice.realize(machine, config, opener.open(config));
+            } catch (IOException | RuntimeException e) {
+                machine.close();
+                throw e;
+            }
+            try {
+                machine.start();
+                Thread.sleep(2000);
+                check(machine.outcomeIfEnded() == null, "the guest ended before the kill: " + machine.outcomeIfEnded());
+                child.kill();
+                long registers = device.regions().getFirst().guestBase();
+                long status = within(() -> machine.mmio().read(registers + TestDeviceRegisters.STATUS, 4), "a read");
+                check(status == 0xFFFF_FFFFL, "a register of the killed device read 0x" + Long.toHexString(status));
+                within(() -> {
+                    machine.mmio().write(registers + TestDeviceRegisters.ACK, 4, 0b11);
+                    return null;
+                }, "a write");
+                check(device.gone().isPresent(), "the device does not say it is gone");
+                Thread.sleep(500);
+                check(machine.outcomeIfEnded() == null, "the machine stopped: " + machine.outcomeIfEnded());
+            } finally {
+                within(() -> {
+                    device.close();
+                    machine.close();
+                    return null;
+                }, "closing");
+            }
+        }
+        check(Resources.openFdsOtherThanJars() <= fdsBefore, "fds left after closing: " + (Resources.openFdsOtherThanJars() - fdsBefore));
+    }
+
+    private void clientGoneMidMessage() throws Exception {
+        Path socket = directory.resolve("half.sock");
+        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
+            try (UnixSocket half = UnixSocket.connect(socket)) {
+                half.send(new ByteBuffer[] {ByteBuffer.allocateDirect(8)}, new int[0]);
+            }
+            try (VfioUserDevice client = within(() -> VfioUserDevice.connect(socket), "the next client")) {
+                check(client.info().regionCount() == 2, "the next client sees " + client.info());
+            }
+        }
+    }
+
+    private void silentDevice() throws Exception {
+        Path socket = directory.resolve("silent.sock");
+        try (UnixSocket listener = UnixSocket.listen(socket, 1)) {
+            CompletableFuture<UnixSocket> accepted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return listener.accept();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long start = System.nanoTime();
+            try {
+                within(() -> VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults()
+                        .withReplyTimeout(Duration.ofSeconds(1))), "connecting to a silent device").close();
+                throw new AssertionError("a device that never answers was accepted");
+            } catch (ReplyTimeoutException expected) {
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                check(millis < 30_000, "the timeout took " + millis + " ms");
+            } finally {
+                accepted.get(10, TimeUnit.SECONDS).close();
+            }
+        } finally {
+            Files.deleteIfExists(socket);
+        }
+    }
+
+    private void strayAccesses() throws Exception {
+        try (ChildDevice child = ChildDevice.start(directory.resolve("stray.sock"), 1);
+             DeviceOpener opener = new DeviceOpener()) {
+            PlatformDeviceConfig config = config(child.socket(), "");
+            try (Machine machine = Machine.create(MachineConfig.builder().guest("stray").args(NOWHERE).build());
+                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                machine.start();
+                int code = machine.awaitExit(BOUND);
+                check(code == 0, "the stray guest exited with " + code + ": " + machine.console());
+                List<Integer> reports = machine.reports();
+                check(reports.size() == 18 && reports.subList(0, 5).equals(List.of(0xFF, 0xFFFF, -1, -1, -1)),
+                        "stray reads answered " + reports);
+                check(machine.mmio().unclaimedAccesses() == 22, machine.mmio().unclaimedAccesses() + " unclaimed accesses");
+                check(device.gone().isEmpty(), "the device was declared gone");
+            }
+        }
+    }
+
+    private static void malformedDeviceStrings() {
+        Map<String, String> named = new LinkedHashMap<>();
+        named.put("vfio-platform,host=a,bogus=1", "'bogus'");
+        named.put("vfio-platform,host=a,x-irqfd=perhaps", "'x-irqfd'");
+        named.put("vfio-platform,host=a,mmap-timeout-ms=-5", "'mmap-timeout-ms'");
+        named.put("vfio-platform,socket=", "'socket'");
+        named.put("vfio-platform,host=a/b", "'host'");
+        named.put("vfio-amd-xgbe,host=a,compat=x", "'compat'");
+        named.put("vfio-platform,host=a,x-dt-node=", "'x-dt-node'");
+        named.put("vfio-pci,host=a", "'vfio-pci'");
+        for (Map.Entry<String, String> spec : named.entrySet()) {
+            try {
+                DeviceSpecParser.parse(spec.getKey());
+                throw new AssertionError(spec.getKey() + " was accepted");
+            } catch (DeviceSpecException e) {
+                check(e.getMessage().contains(spec.getValue()) && !e.getMessage().contains("\n"),
+                        spec.getKey() + " was refused with \"" + e.getMessage() + "\", which does not name " + spec.getValue());
+            }
+        }
+    }
+
+    private void overlappingDmaMap() throws Exception {
+        Path socket = directory.resolve("dma.sock");
+        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0));
+             VfioUserDevice client = VfioUserDevice.connect(socket);
+             Fd memory = MemFd.create("guest", 0x4000);
+             Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
+            client.mapDma(new DmaRegion(0x100000, 0x2000, guest, 0, memory, 0, true, true));
+            try {
+                client.mapDma(new DmaRegion(0x101000, 0x2000, guest, 0x1000, memory, 0x1000, true, true));
+                throw new AssertionError("an overlapping DMA map was accepted");
+            } catch (ErrorReplyException expected) {
+                check(client.info().regionCount() == 2, "the connection did not survive the refusal");
+            }
+        }
+    }
+
+    /** Returns {interrupts the guest handled, interrupts the device raised} over both paths. */
+    private long[] storm(long perLine) throws Exception {
+        long delivered = 0;
+        long raised = 0;
+        try (ChildDevice child = ChildDevice.start(directory.resolve("storm.sock"), 2)) {
+            for (String path : List.of("", ",x-irqfd=off")) {
+                PlatformDeviceConfig config = config(child.socket(), path);
+                MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
+                        .args(perLine, BOTH_LINES, MODE_ECHO).build();
+                try (DeviceOpener opener = new DeviceOpener();
+                     Machine machine = Machine.create(machineConfig);
+                     VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                    long start = System.nanoTime();
+                    machine.start();
+                    int code = machine.awaitExit(Duration.ofHours(12));
+                    List<Integer> reports = machine.reports();
+                    long handled = Integer.toUnsignedLong(reports.get(0)) + Integer.toUnsignedLong(reports.get(3));
+                    long byDevice = Integer.toUnsignedLong(reports.get(1)) + Integer.toUnsignedLong(reports.get(4));
+                    delivered += handled;
+                    raised += byDevice;
+                    System.out.printf("storm (%s): %d handled, %d raised, %d spurious, exit %d, %.1f s%n",
+                            path.isEmpty() ? "irqfd" : "user-side", handled, byDevice, reports.get(6), code,
+                            (System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+        return new long[] {delivered, raised};
+    }
+
+    /** fds and threads left after the cycles, over what there were before them. */
+    private long leaks(int connectCycles, int machineCycles) throws Exception {
+        Path socket = directory.resolve("cycles.sock");
+        List<Long> left = new ArrayList<>();
+        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
+            try (VfioUserDevice warm = VfioUserDevice.connect(socket)) {
+                warm.info();
+            }
+            long before = Resources.openFdsOtherThanJars() + Resources.threads();
+            for (int i = 0; i < connectCycles; i++) {
+                try (VfioUserDevice client = VfioUserDevice.connect(socket)) {
+                    client.read(0, TestDeviceRegisters.ID, 4);
+                }
+            }
+            left.add(settle(before));
+        }
+        try (Machine warm = Machine.create(MachineConfig.builder().guest("hello").build())) {
+            warm.vm();
+        }
+        long before = Resources.openFdsOtherThanJars() + Resources.threads();
+        for (int i = 0; i < machineCycles; i++) {
+            try (Machine machine = Machine.create(MachineConfig.builder().guest("hello").build())) {
+                machine.start();
+                machine.awaitExit(BOUND);
+            }
+        }
+        left.add(settle(before));
+        System.out.printf("leaks: %d after %d vfio-user connections, %d after %d machines%n", left.get(0),
+                connectCycles, left.get(1), machineCycles);
+        return left.get(0) + left.get(1);
+    }
+
+    /** Waits up to 10 s for threads that are ending to end; returns what is left over {@code before}. */
+    private static long settle(long before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long now = Resources.openFdsOtherThanJars() + Resources.threads();
+        while (now > before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            now = Resources.openFdsOtherThanJars() + Resources.threads();
+        }
+        return Math.max(0, now - before);
+    }
+}
