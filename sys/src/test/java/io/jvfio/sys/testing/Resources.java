@@ -38,6 +38,15 @@ public final class Resources {
         }
     }
 
+    /** Memory mappings of this process whose line in /proc/self/maps contains {@code fragment}. */
+    public static int mappings(String fragment) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return (int) lines.filter(line -> line.contains(fragment)).count();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/maps", e);
+        }
+    }
+
     /** Memory mappings of this process (lines of /proc/self/maps). */
     public static int mappings() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
