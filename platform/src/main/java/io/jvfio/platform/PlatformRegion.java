@@ -72,6 +72,10 @@ final class PlatformRegion implements MmioDevice {
         return !fastPaths.isEmpty();
     }
 
+    boolean fastPathMapped() {
+        return fastPaths.stream().anyMatch(SwitchableRegion::isMapped);
+    }
+
     List<SwitchableRegion> fastPaths() {
         return fastPaths;
     }

@@ -344,10 +344,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         return info;
     }
 
-    /** What the guest sees of each region: where it sits, and whether it has a fast path. */
+    /** What the guest sees of each region: where it sits, whether it has a fast path and whether it is mapped now. */
     public List<PlacedRegion> regions() {
         return regions.stream().map(r -> new PlacedRegion(r.info(), r.guestBase(), r.hasFastPath(),
-                r.trappedReads(), r.trappedWrites(), r.failedAccesses())).toList();
+                r.fastPathMapped(), r.trappedReads(), r.trappedWrites(), r.failedAccesses())).toList();
     }
 
     /** Each IRQ's GSI and path. */
@@ -499,9 +499,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
     }
 
-    /** A region as placed in the guest, with its trap counters. */
-    public record PlacedRegion(RegionInfo info, long guestBase, boolean fastPath, long trappedReads, long trappedWrites,
-                               long failedAccesses) {
+    /**
+     * A region as placed in the guest, with its trap counters.
+     *
+     * @param fastPath       whether the region has mmap'ed subregions at all
+     * @param fastPathMapped whether they are mapped into the guest now (off while an IRQ is ACTIVE on the
+     *                       user-side path, and for good once the device is gone)
+     */
+    public record PlacedRegion(RegionInfo info, long guestBase, boolean fastPath, boolean fastPathMapped,
+                               long trappedReads, long trappedWrites, long failedAccesses) {
     }
 
     /** An IRQ's GSI and how it is delivered. */

@@ -8,6 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.Machine;
@@ -48,6 +51,25 @@ class DeviceFaultKvmTest {
     void killedDeviceProcessLeavesTheMachineRunningWithAbsentHardwareAndFreesEverythingOnClose() throws Exception {
         Tiers.assumeKvm();
         ServedTestDevice served = ServedTestDevice.start(directory, 2);
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger deviceLog = Logger.getLogger(VfioPlatformDevice.class.getName());
+        Logger regionLog = Logger.getLogger(PlatformRegion.class.getName());
+        deviceLog.addHandler(capture);
+        regionLog.addHandler(capture);
         int fdsBefore = Resources.openFdsOtherThanJars();
         int threadsBefore = Resources.threads();
         try (DeviceOpener opener = new DeviceOpener()) {
@@ -68,7 +90,8 @@ class DeviceFaultKvmTest {
                 IrqController controller = device.irqController().orElseThrow();
                 assertThat(within(() -> machine.mmio().read(registers + TestDeviceRegisters.ID, 4)))
                         .as("the device answers before the kill").isEqualTo((long) TestDeviceRegisters.ID_VALUE);
-                assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPath()).isTrue();
+                assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
+                        .as("RAM is mapped before any IRQ").isTrue();
 
                 within(() -> {
                     machine.mmio().write(registers + TestDeviceRegisters.RAISE, 4, 0b11);
@@ -97,15 +120,21 @@ class DeviceFaultKvmTest {
                 assertThat(device.gone().orElseThrow()).isNotBlank();
                 VfioPlatformDevice.PlacedRegion regs = device.regions().get(TestDeviceRegisters.REGS_REGION);
                 assertThat(regs.failedAccesses()).as("accesses answered without the device").isGreaterThanOrEqualTo(6);
-                // PlacedRegion.fastPath() says whether the region has a fast path at all, not whether it is
-                // mapped now: nothing public shows deviceGone() unmapping it yet
+                assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
+                        .as("the dead device's RAM is unmapped").isFalse();
                 for (int irq = 0; irq < controller.irqCount(); irq++) {
                     assertThat(controller.state(irq)).as("IRQ %d after the kill", irq).isEqualTo(IrqState.INACTIVE);
                 }
                 assertThat(controller.pendingQueue()).isEmpty();
 
-                Thread.sleep(500);
+                Thread.sleep(1500);
                 assertThat(machine.outcomeIfEnded()).as("the machine keeps running").isNull();
+                assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
+                        .as("past the mmap timer the dead device's RAM stays unmapped").isFalse();
+                assertThat(logged.stream().filter(m -> m.contains("the device is gone")).count())
+                        .as("the loss is logged once, however many accesses follow: " + logged).isEqualTo(1);
+                assertThat(logged.stream().filter(m -> m.contains("reads answer all-ones, writes are dropped")).toList())
+                        .as("accesses to the dead device are counted, not logged one by one").isEmpty();
             } finally {
                 within(() -> {
                     device.close();
@@ -114,6 +143,8 @@ class DeviceFaultKvmTest {
                 });
             }
         } finally {
+            deviceLog.removeHandler(capture);
+            regionLog.removeHandler(capture);
             served.close();
         }
         assertThat(Resources.openFdsOtherThanJars()).as("fds after closing the machine and the device")
