@@ -91,7 +91,7 @@ fi
 declare -A dep_of=() path_of=() seen=()
 while IFS= read -r line; do
   mod_path=${line%%:*}
-  name=$(basename "$mod_path"); name=${name%%.ko*}; name=${name//-/_}
+  name=${mod_path##*/}; name=${name%%.ko*}; name=${name//-/_}
   path_of[$name]=$mod_path
   dep_of[$mod_path]=${line#*:}
 done <"$moddir/modules.dep"
