@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.platform.DeviceOpener;
@@ -16,7 +17,7 @@ import io.jvfio.platform.config.PlatformDeviceConfig;
 
 /**
  * irq-irqfd and irq-eventfd: interrupts end to end. The test device runs in a child JVM behind
- * vfio-user ({@link ChildDevice}, as {@code jvfio serve} runs it) and is assigned to a machine running the
+ * vfio-user ({@link ServerProcess}, as {@code jvfio serve} runs it) and is assigned to a machine running the
  * {@code testdev} guest in echo mode: the device fires line 0 (edge), the guest's handler reads STATUS and
  * writes ACK (both trapped and forwarded over vfio-user), and the ACK makes the device fire again, N
  * times. On the irqfd path KVM injects from the trigger eventfd; on the eventfd path ({@code
@@ -66,7 +67,7 @@ public final class IrqLoop {
         Path directory = Files.createTempDirectory("jvfio-bench-irq");
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
-        try (ChildDevice server = ChildDevice.start(directory.resolve("test-device.sock"), 1)) {
+        try (ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
             long t0 = System.nanoTime();

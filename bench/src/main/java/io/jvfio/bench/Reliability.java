@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.platform.DeviceOpener;
@@ -140,7 +141,7 @@ public final class Reliability {
 
     private void killedDevice() throws Exception {
         int fdsBefore = Resources.openFdsOtherThanJars();
-        try (ChildDevice child = ChildDevice.start(directory.resolve("killed.sock"), 2);
+        try (ServerProcess child = ServedDevices.serve(directory.resolve("killed.sock"), 2);
              DeviceOpener opener = new DeviceOpener()) {
             PlatformDeviceConfig config = config(child.socket(), "");
             Machine machine = Machine.create(MachineConfig.builder().guest("testdev")
@@ -217,7 +218,7 @@ public final class Reliability {
     }
 
     private void strayAccesses() throws Exception {
-        try (ChildDevice child = ChildDevice.start(directory.resolve("stray.sock"), 1);
+        try (ServerProcess child = ServedDevices.serve(directory.resolve("stray.sock"), 1);
              DeviceOpener opener = new DeviceOpener()) {
             PlatformDeviceConfig config = config(child.socket(), "");
             try (Machine machine = Machine.create(MachineConfig.builder().guest("stray").args(NOWHERE).build());
@@ -275,7 +276,7 @@ public final class Reliability {
     private long[] storm(long perLine) throws Exception {
         long delivered = 0;
         long raised = 0;
-        try (ChildDevice child = ChildDevice.start(directory.resolve("storm.sock"), 2)) {
+        try (ServerProcess child = ServedDevices.serve(directory.resolve("storm.sock"), 2)) {
             for (String path : List.of("", ",x-irqfd=off")) {
                 PlatformDeviceConfig config = config(child.socket(), path);
                 MachineConfig machineConfig = MachineConfig.builder().guest("testdev")

@@ -8,9 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.Machine;
@@ -51,25 +48,7 @@ class DeviceFaultKvmTest {
     void killedDeviceProcessLeavesTheMachineRunningWithAbsentHardwareAndFreesEverythingOnClose() throws Exception {
         Tiers.assumeKvm();
         ServedTestDevice served = ServedTestDevice.start(directory, 2);
-        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logged.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger deviceLog = Logger.getLogger(VfioPlatformDevice.class.getName());
-        Logger regionLog = Logger.getLogger(PlatformRegion.class.getName());
-        deviceLog.addHandler(capture);
-        regionLog.addHandler(capture);
+        CapturedLog logged = new CapturedLog(VfioPlatformDevice.class, PlatformRegion.class);
         int fdsBefore = Resources.openFdsOtherThanJars();
         int threadsBefore = Resources.threads();
         try (DeviceOpener opener = new DeviceOpener()) {
@@ -131,10 +110,10 @@ class DeviceFaultKvmTest {
                 assertThat(machine.outcomeIfEnded()).as("the machine keeps running").isNull();
                 assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
                         .as("past the mmap timer the dead device's RAM stays unmapped").isFalse();
-                assertThat(logged.stream().filter(m -> m.contains("the device is gone")).count())
-                        .as("the loss is logged once, however many accesses follow: " + logged).isEqualTo(1);
-                assertThat(logged.stream().filter(m -> m.contains("reads answer all-ones, writes are dropped")).toList())
-                        .as("accesses to the dead device are counted, not logged one by one").isEmpty();
+                assertThat(logged.count("the device is gone"))
+                        .as("the loss is logged once, however many accesses follow: " + logged.messages()).isEqualTo(1);
+                assertThat(logged.count("reads answer all-ones, writes are dropped"))
+                        .as("accesses to the dead device are counted, not logged one by one").isZero();
             } finally {
                 within(() -> {
                     device.close();
@@ -143,8 +122,7 @@ class DeviceFaultKvmTest {
                 });
             }
         } finally {
-            deviceLog.removeHandler(capture);
-            regionLog.removeHandler(capture);
+            logged.close();
             served.close();
         }
         assertThat(Resources.openFdsOtherThanJars()).as("fds after closing the machine and the device")

@@ -3,10 +3,6 @@ package io.jvfio.platform;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -39,37 +35,11 @@ class StrayAccessKvmTest {
     @TempDir
     Path directory;
 
-    /** Collects what the bus and the regions log. */
-    static final class Captured extends Handler {
-        final List<String> messages = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void publish(LogRecord record) {
-            messages.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-
-        long count(String fragment) {
-            return messages.stream().filter(m -> m.contains(fragment)).count();
-        }
-    }
-
     @Test
     void strayAccessesAreAnsweredLoggedOncePerCauseAndNeverStopTheVcpu() throws Exception {
         Tiers.assumeKvm();
-        Captured captured = new Captured();
-        Logger busLog = Logger.getLogger(Bus.class.getName());
-        Logger regionLog = Logger.getLogger(PlatformRegion.class.getName());
-        busLog.addHandler(captured);
-        regionLog.addHandler(captured);
-        try (ServedTestDevice served = ServedTestDevice.start(directory, 1);
+        try (CapturedLog captured = new CapturedLog(Bus.class, PlatformRegion.class);
+             ServedTestDevice served = ServedTestDevice.start(directory, 1);
              DeviceOpener opener = new DeviceOpener()) {
             PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
                     + ",x-reply-timeout-ms=120000");
@@ -97,9 +67,6 @@ class StrayAccessKvmTest {
                 assertThat(machine.mmio().unclaimedAccesses()).as("8 at nowhere and 3 past the end, twice").isEqualTo(22);
                 assertThat(device.regions()).allSatisfy(region -> assertThat(region.failedAccesses()).isZero());
             }
-        } finally {
-            busLog.removeHandler(captured);
-            regionLog.removeHandler(captured);
         }
     }
 }

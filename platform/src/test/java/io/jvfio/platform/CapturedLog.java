@@ -1,0 +1,42 @@
+package io.jvfio.platform;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** Collects what the loggers of some classes log while open, for tests that count log lines. */
+final class CapturedLog extends Handler implements AutoCloseable {
+    private final List<String> messages = new CopyOnWriteArrayList<>();
+    /** Held so the loggers (weakly kept by the log manager) keep this handler while it is open. */
+    private final List<Logger> loggers;
+
+    CapturedLog(Class<?>... sources) {
+        loggers = java.util.Arrays.stream(sources).map(c -> Logger.getLogger(c.getName())).toList();
+        loggers.forEach(logger -> logger.addHandler(this));
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+        messages.add(record.getMessage());
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+        loggers.forEach(logger -> logger.removeHandler(this));
+    }
+
+    List<String> messages() {
+        return List.copyOf(messages);
+    }
+
+    /** How many messages contain {@code fragment}. */
+    long count(String fragment) {
+        return messages.stream().filter(m -> m.contains(fragment)).count();
+    }
+}
