@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.management.ObjectName;
 
+import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -39,6 +40,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class PlatformLifecycleKvmTest {
     private static final String REPLY_TIMEOUT = ",x-reply-timeout-ms=120000";
     private static final long RAISE = 0x018;
+    private static final long DMA_DONE = TestDeviceRegisters.DMA_DONE;
+    private static final long DMA_ERROR = TestDeviceRegisters.DMA_ERROR;
 
     @TempDir
     static Path directory;
@@ -232,5 +235,37 @@ class PlatformLifecycleKvmTest {
         assertThat(dtc.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(dtc.exitValue()).as(output).isZero();
         return output;
+    }
+
+    @Test
+    void theDeviceCanDmaGuestRamAndNothingElse() throws Exception {
+        PlatformDeviceConfig config = config(first, ",id=dma");
+        try (DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            long registers = device.regions().getFirst().guestBase();
+            byte[] pattern = "guest RAM, DMA'd".getBytes(StandardCharsets.US_ASCII);
+            long source = 0x20_0000L;
+            machine.ram().write(source, pattern);
+
+            assertThat(dma(machine, registers, source, 0x20_1000L, pattern.length)).as("RAM to RAM").isEqualTo(DMA_DONE);
+            assertThat(machine.ram().read(0x20_1000L, pattern.length)).isEqualTo(pattern);
+            assertThat(dma(machine, registers, registers, 0x20_2000L, 16)).as("from the device's own MMIO window")
+                    .isEqualTo(DMA_ERROR);
+            assertThat(dma(machine, registers, machine.ram().size() - 8, 0x20_2000L, 16)).as("across RAM's end")
+                    .isEqualTo(DMA_ERROR);
+            assertThat(dma(machine, registers, source, machine.ram().size(), 16)).as("to just past RAM")
+                    .isEqualTo(DMA_ERROR);
+            assertThat(machine.ram().read(0x20_2000L, 16)).as("a refused source writes nothing").containsOnly(0);
+        }
+    }
+
+    /** Runs one test-device DMA between guest-physical addresses (IOVA = guest physical); returns DMA_STATUS. */
+    private static long dma(Machine machine, long registers, long source, long destination, int length) {
+        machine.mmio().write(registers + TestDeviceRegisters.DMA_SRC, 8, source);
+        machine.mmio().write(registers + TestDeviceRegisters.DMA_DST, 8, destination);
+        machine.mmio().write(registers + TestDeviceRegisters.DMA_LEN, 4, length);
+        machine.mmio().write(registers + TestDeviceRegisters.DMA_CTRL, 4, TestDeviceRegisters.DMA_START);
+        return machine.mmio().read(registers + TestDeviceRegisters.DMA_STATUS, 4);
     }
 }
