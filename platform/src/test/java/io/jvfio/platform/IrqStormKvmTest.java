@@ -23,13 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * An interrupt storm on both paths: an edge and a level line each raised again by the device on every
  * ACK (testdev's echo mode), so interrupts arrive back to back, the next often before the guest ended
  * the last. The guest's, the device's and (user-side) the machine's counts agree exactly. The count per
- * line is {@code jvfio.storm.interrupts} (default 2,000: under nested emulation an interrupt costs
+ * line is {@code jvfio.storm.interrupts} (default 1,000: under nested emulation an interrupt costs
  * milliseconds; on hardware KVM run it with 500,000 for the 1,000,000 of the reliability figures).
  */
 @Tag(Tiers.KVM)
 @Tag(Tiers.PROCESS)
 class IrqStormKvmTest {
-    private static final int INTERRUPTS = Integer.getInteger("jvfio.storm.interrupts", 2_000);
+    private static final int INTERRUPTS = Integer.getInteger("jvfio.storm.interrupts", 1_000);
     private static final int BOTH_LINES = 0b11;
     private static final int MODE_ECHO = 3;
 
