@@ -47,6 +47,9 @@ scan_joined=$(IFS=:; echo "${scan[*]}")
 
 tag_args=()
 for tag in "${tags[@]}"; do tag_args+=(--include-tag "$tag"); done
+# Interrupt storms have made this guest's kernel panic (a corrupted stack in the vCPU thread): they run
+# only where /dev/kvm is real (Tiers.STORM).
+tag_args+=(--exclude-tag storm)
 
 "$here/prepare.sh" >&2
 run_tiers() {

@@ -28,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag(Tiers.KVM)
 @Tag(Tiers.PROCESS)
+@Tag(Tiers.STORM)
 class IrqStormKvmTest {
     private static final int INTERRUPTS = Integer.getInteger("jvfio.storm.interrupts", 1_000);
     private static final int BOTH_LINES = 0b11;
