@@ -56,8 +56,16 @@ public final class Libc {
     public static final int SIG_BLOCK = 0;
     public static final int SIG_UNBLOCK = 1;
     public static final int SIG_SETMASK = 2;
-    /** glibc's sigset_t is 1024 bits; the kernel's (and KVM_SET_SIGNAL_MASK's) is the first 64. */
+    public static final int SA_RESTART = 0x10000000;
+    /** glibc's sigset_t is 1024 bits; the kernel's is the first 64. */
     private static final int GLIBC_SIGSET_BYTES = 128;
+    /** glibc's struct sigaction on x86-64: handler, mask, flags, restorer (SignalsTest checks it with gcc). */
+    static final long SIGACTION_SIZE = 152;
+    static final long SIGACTION_HANDLER = 0;
+    static final long SIGACTION_MASK = 8;
+    static final long SIGACTION_FLAGS = 136;
+    private static final long SIG_DFL = 0;
+    private static final long SIG_IGN = 1;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -107,7 +115,13 @@ public final class Libc {
     private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
     private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(symbol("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGTIMEDWAIT = errnoHandle("sigtimedwait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    private static final MethodHandle SIGACTION = errnoHandle("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    /**
+     * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
+     * the signal interrupts a blocking call and nothing else happens (a Java upcall must never run in
+     * signal context, and the product has no C of its own).
+     */
+    private static final MemorySegment NO_OP_HANDLER = symbol("getpid");
 
     private Libc() {
     }
@@ -624,24 +638,30 @@ public final class Libc {
     }
 
     /**
-     * sigtimedwait(2) with a zero timeout: takes one pending signal of {@code signals} (which the calling
-     * thread must block) and returns its number, or 0 if none is pending.
+     * Makes {@code signal}, sent to a thread that does not block it, interrupt that thread's blocking call
+     * (KVM_RUN returns EINTR) and do nothing else: installs a no-op handler with SA_RESTART, so calls
+     * that restart after a handler still do. A handler someone else installed serves as well and is kept;
+     * an ignored signal would never interrupt anything, so that disposition is replaced. Idempotent.
      */
-    public static int sigtimedwaitNow(long signals) throws ErrnoException {
+    public static synchronized void interruptOnSignal(int signal) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
-            set.set(JAVA_LONG, 0, signals);
-            MemorySegment zero = arena.allocate(JAVA_LONG, 2);
-            MemorySegment state = callState();
-            int result = (int) SIGTIMEDWAIT.invokeExact(state, set, MemorySegment.NULL, zero);
-            if (result == -1) {
-                int errno = lastErrno(state);
-                if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
-                    return 0;
-                }
-                throw new ErrnoException("sigtimedwait", errno);
+            MemorySegment current = arena.allocate(SIGACTION_SIZE, 8);
+            sigaction(signal, MemorySegment.NULL, current);
+            long handler = current.get(JAVA_LONG, SIGACTION_HANDLER);
+            if (handler != SIG_DFL && handler != SIG_IGN) {
+                return;
             }
-            return result;
+            MemorySegment action = arena.allocate(SIGACTION_SIZE, 8);
+            action.set(ADDRESS, SIGACTION_HANDLER, NO_OP_HANDLER);
+            action.set(JAVA_INT, SIGACTION_FLAGS, SA_RESTART);
+            sigaction(signal, action, MemorySegment.NULL);
+        }
+    }
+
+    private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
+        try {
+            MemorySegment state = callState();
+            check((int) SIGACTION.invokeExact(state, signal, action, old), state, "sigaction " + signal);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -37,7 +37,6 @@ public final class KvmAbi {
     public static final long KVM_SET_SREGS = Ioctl.iow(KVMIO, 0x84, kvm_sregs.SIZE);
     public static final long KVM_GET_MSRS = Ioctl.iowr(KVMIO, 0x88, kvm_msrs.SIZE);
     public static final long KVM_SET_MSRS = Ioctl.iow(KVMIO, 0x89, kvm_msrs.SIZE);
-    public static final long KVM_SET_SIGNAL_MASK = Ioctl.iow(KVMIO, 0x8b, kvm_signal_mask.SIZE);
     public static final long KVM_SET_CPUID2 = Ioctl.iow(KVMIO, 0x90, kvm_cpuid2.SIZE);
 
     public static final int KVM_CAP_IRQCHIP = 0;
@@ -353,16 +352,6 @@ public final class KvmAbi {
         public static final int entries = 8;
 
         private kvm_cpuid2() {
-        }
-    }
-
-    /** struct kvm_signal_mask: len then the kernel sigset bytes. */
-    public static final class kvm_signal_mask {
-        public static final int SIZE = 4;
-        public static final int len = 0;
-        public static final int sigset = 4;
-
-        private kvm_signal_mask() {
         }
     }
 }

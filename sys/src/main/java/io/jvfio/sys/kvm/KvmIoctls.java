@@ -32,7 +32,6 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IDENTITY_MAP_ADDR;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_MSRS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_REGS;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SIGNAL_MASK;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SREGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_TSS_ADDR;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_USER_MEMORY_REGION;
@@ -312,19 +311,6 @@ public final class KvmIoctls {
                         s.get(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data)));
             }
             return result;
-        }
-    }
-
-    /**
-     * KVM_SET_SIGNAL_MASK: the signal mask (the kernel's 64-bit sigset, bit n-1 for signal n) in force
-     * while this vCPU is inside KVM_RUN.
-     */
-    public static void setSignalMask(Fd vcpu, long sigset) throws ErrnoException {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment s = call.allocate(KvmAbi.kvm_signal_mask.SIZE + 8, 8);
-            s.set(JAVA_INT, KvmAbi.kvm_signal_mask.len, 8);
-            s.set(JAVA_LONG.withByteAlignment(1), KvmAbi.kvm_signal_mask.sigset, sigset);
-            Libc.ioctl(vcpu.get(), KVM_SET_SIGNAL_MASK, s, "KVM_SET_SIGNAL_MASK");
         }
     }
 

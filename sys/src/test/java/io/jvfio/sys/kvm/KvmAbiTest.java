@@ -61,7 +61,6 @@ class KvmAbiTest {
         constant("KVM_SET_SREGS", KvmAbi.KVM_SET_SREGS);
         constant("KVM_GET_MSRS", KvmAbi.KVM_GET_MSRS);
         constant("KVM_SET_MSRS", KvmAbi.KVM_SET_MSRS);
-        constant("KVM_SET_SIGNAL_MASK", KvmAbi.KVM_SET_SIGNAL_MASK);
         constant("KVM_SET_CPUID2", KvmAbi.KVM_SET_CPUID2);
 
         constant("KVM_CAP_IRQCHIP", KvmAbi.KVM_CAP_IRQCHIP);
@@ -259,10 +258,6 @@ class KvmAbiTest {
         size("kvm_cpuid2", KvmAbi.kvm_cpuid2.SIZE);
         field("kvm_cpuid2", "nent", KvmAbi.kvm_cpuid2.nent);
         field("kvm_cpuid2", "entries", KvmAbi.kvm_cpuid2.entries);
-
-        size("kvm_signal_mask", KvmAbi.kvm_signal_mask.SIZE);
-        field("kvm_signal_mask", "len", KvmAbi.kvm_signal_mask.len);
-        field("kvm_signal_mask", "sigset", KvmAbi.kvm_signal_mask.sigset);
     }
 
     @BeforeAll
