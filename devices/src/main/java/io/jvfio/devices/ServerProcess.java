@@ -3,36 +3,49 @@ package io.jvfio.devices;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * A device model served over vfio-user by a child JVM running {@link ServeMain} on this JVM's class
- * path, as {@code jvfio serve} runs it: the device lives in another process, and killing that process
- * is a device crash. Closing stops the child, closes its output pipe and removes the socket.
+ * A device model served over vfio-user by a child JVM on this JVM's class path, as {@code jvfio serve}
+ * runs it: the device lives in another process, and killing that process is a device crash. The child's
+ * output (stdout and stderr, one pipe) is read all the time, so that it never blocks on a full pipe, and
+ * kept for callers that wait for a line and for error messages. Closing stops the child (SIGTERM, then
+ * SIGKILL), waits for its output to end and removes the socket.
  */
 public final class ServerProcess implements AutoCloseable {
+    /** What {@link ServeMain} and {@code jvfio serve} print once the socket listens. */
+    private static final Pattern READY = Pattern.compile("serving .*");
     /** How long a child may take to listen: a JVM starting under software emulation is slow. */
-    private static final long READY_SECONDS = 120;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+    private static final long STOP_SECONDS = 30;
+    /** Unread lines kept at most: a child that logs while nobody waits for its lines must not fill this heap. */
+    private static final int UNREAD_LINES = 10_000;
 
     private final Process process;
     private final Path socket;
-    private final BufferedReader output;
     private final Thread drain;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<String> unread = new ArrayDeque<>();
+    private String lastLine;
+    private boolean outputEnded;
 
-    private ServerProcess(Process process, Path socket, BufferedReader output, Thread drain) {
+    private ServerProcess(Process process, Path socket) {
         this.process = process;
         this.socket = socket;
-        this.output = output;
-        this.drain = drain;
+        this.drain = Thread.ofPlatform().daemon().name("device server output " + process.pid()).start(this::drain);
     }
 
     /**
@@ -40,61 +53,133 @@ public final class ServerProcess implements AutoCloseable {
      * waits until it prints that it listens.
      */
     public static ServerProcess start(Path socket, List<String> jvmOptions, List<String> serveArgs) throws IOException {
+        List<String> mainAndArgs = new ArrayList<>(List.of(ServeMain.class.getName(), "--socket", socket.toString()));
+        mainAndArgs.addAll(serveArgs);
+        return startMain(socket, READY_TIMEOUT, jvmOptions, mainAndArgs);
+    }
+
+    /**
+     * Starts {@code java JVM_OPTIONS -cp <this class path> MAIN_AND_ARGS}, a program that serves on
+     * {@code socket}, and waits up to {@code readyTimeout} until it prints a line starting
+     * {@code serving }.
+     */
+    public static ServerProcess startMain(Path socket, Duration readyTimeout, List<String> jvmOptions,
+                                          List<String> mainAndArgs) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeMain.class.getName(),
-                "--socket", socket.toString()));
-        command.addAll(serveArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        command.addAll(mainAndArgs);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Boolean> ready = new CompletableFuture<>();
-        Thread drain = Thread.ofPlatform().daemon().name("served device output").start(() -> {
-            try {
-                String line;
-                while ((line = output.readLine()) != null && !line.startsWith("serving ")) {
-                    System.err.println("device: " + line);
-                }
-                ready.complete(line != null);
-                output.transferTo(Writer.nullWriter());
-            } catch (IOException e) {
-                ready.complete(false);
-            }
-        });
+        // The server reads nothing: no pipe to its stdin stays open here.
+        process.getOutputStream().close();
+        ServerProcess server = new ServerProcess(process, socket);
         try {
-            if (!ready.get(READY_SECONDS, TimeUnit.SECONDS)) {
-                throw new IOException("the device server exited before it listened (exit " + process.waitFor() + ")");
+            if (server.awaitLine(READY, readyTimeout).isPresent()) {
+                return server;
             }
+            // Its output ends when it exits; a second is plenty for the exit to be seen.
+            String why = process.waitFor(1, TimeUnit.SECONDS) ? "exited with " + process.exitValue() + " before it listened"
+                    : "did not listen within " + readyTimeout.toSeconds() + " s";
+            server.close();
+            throw new IOException("the device server on " + socket + " " + why + server.lastOutput());
         } catch (InterruptedException e) {
+            process.destroyForcibly();
             Thread.currentThread().interrupt();
-            process.destroyForcibly();
-            throw new IOException("interrupted while the device server started", e);
-        } catch (ExecutionException | TimeoutException e) {
-            process.destroyForcibly();
-            throw new IOException("the device server did not listen within " + READY_SECONDS + " s", e);
+            throw new IOException("interrupted while the device server on " + socket + " started", e);
         }
-        return new ServerProcess(process, socket, output, drain);
+    }
+
+    private void drain() {
+        try (BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = output.readLine()) != null) {
+                lock.lock();
+                try {
+                    if (unread.size() == UNREAD_LINES) {
+                        unread.removeFirst();
+                    }
+                    unread.addLast(line);
+                    lastLine = line;
+                    changed.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            // the pipe broke: the child is gone, as at the end of its output
+        } finally {
+            lock.lock();
+            try {
+                outputEnded = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     public Path socket() {
         return socket;
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
+    /**
+     * The next line of the child's output that {@code pattern} matches as a whole, waiting up to
+     * {@code timeout}; the lines before it are consumed. Empty when none came in time or the output ended.
+     */
+    public Optional<Matcher> awaitLine(Pattern pattern, Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (true) {
+                while (!unread.isEmpty()) {
+                    Matcher matcher = pattern.matcher(unread.removeFirst());
+                    if (matcher.matches()) {
+                        return Optional.of(matcher);
+                    }
+                }
+                if (outputEnded || left <= 0) {
+                    return Optional.empty();
+                }
+                left = changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code "; its last output: LINE"} with the child's last line, or nothing before it printed one: for an error message. */
+    public String lastOutput() {
+        lock.lock();
+        try {
+            return lastLine == null ? "" : "; its last output: " + lastLine.strip();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Kills the server as a crash would (SIGKILL) and waits for it to be gone. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
+        process.waitFor(STOP_SECONDS, TimeUnit.SECONDS);
     }
 
     @Override
     public void close() throws IOException, InterruptedException {
-        process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+        try {
+            process.destroy();
+            if (!process.waitFor(STOP_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(STOP_SECONDS, TimeUnit.SECONDS);
+            }
+            // The JDK closes the pipe once the child is reaped, which ends the drain.
+            drain.join(Duration.ofSeconds(STOP_SECONDS));
+        } finally {
+            Files.deleteIfExists(socket);
         }
-        drain.join(TimeUnit.SECONDS.toMillis(10));
-        output.close();
-        Files.deleteIfExists(socket);
     }
 }

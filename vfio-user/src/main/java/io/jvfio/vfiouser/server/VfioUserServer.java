@@ -36,9 +36,9 @@ import io.jvfio.vfiouser.Header;
 public final class VfioUserServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VfioUserServer.class.getName());
     public static final int MAJOR = 0;
+    public static final int MINOR = 2;
     /** How long a new client waits for the previous connection to finish ending. */
     static final Duration HANDOVER = Duration.ofMillis(500);
-    public static final int MINOR = 2;
 
     /**
      * Server settings: what it accepts from a client (fds a message, transfer size, DMA maps), how long

@@ -1,0 +1,88 @@
+package io.jvfio.devices;
+
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ID;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ID_VALUE;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.REGS_REGION;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.Tiers;
+import io.jvfio.vfiouser.client.VfioUserDevice;
+
+/** {@link ServerProcess}: a device server in a child JVM, its output, and what closing it leaves behind. */
+@Tag(Tiers.PROCESS)
+class ServerProcessTest {
+    private static final List<String> NATIVE = List.of("--enable-native-access=ALL-UNNAMED");
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void servedTestDeviceAnswersAndClosingLeavesNoThreadFdOrSocket() throws Exception {
+        // Warm up once so the JDK's process reaper and lazily opened jars do not count as leaks.
+        serveAndRead(directory.resolve("warm.sock"));
+        int fds = Resources.openFds();
+        int threads = Resources.threads();
+        Path socket = directory.resolve("dev.sock");
+
+        serveAndRead(socket);
+
+        assertThat(Files.exists(socket)).as("socket removed").isFalse();
+        assertThat(Resources.threads()).as("threads back to %d", threads).isLessThanOrEqualTo(threads);
+        assertThat(Resources.openFds()).as("fds back").isEqualTo(fds);
+    }
+
+    @Test
+    void aServerThatExitsBeforeListeningFailsWithItsLastOutput() {
+        Path socket = directory.resolve("bad.sock");
+
+        assertThatThrownBy(() -> ServerProcess.start(socket, NATIVE, List.of("--irqs", "12")))
+                .hasMessageStartingWith("the device server on " + socket + " exited with 2 before it listened; "
+                        + "its last output: jvfio serve: ")
+                .hasMessageContaining("--irqs");
+    }
+
+    @Test
+    void aChattyChildIsDrainedSoItGetsReadyAndItsLaterLinesCanBeAwaited() throws Exception {
+        Path socket = directory.resolve("chatty.sock");
+        // 100,000 lines are some 6 MB: a child whose pipe nobody read would block long before its ready line.
+        try (ServerProcess server = ServerProcess.startMain(socket, Duration.ofSeconds(60), List.of(),
+                List.of(ChattyServer.class.getName(), socket.toString(), "100000"))) {
+            assertThat(server.awaitLine(Pattern.compile("after (\\d+) lines"), Duration.ofSeconds(10)))
+                    .hasValueSatisfying(m -> assertThat(m.group(1)).isEqualTo("100000"));
+            assertThat(server.awaitLine(Pattern.compile(".*"), Duration.ofMillis(100))).as("nothing left unread").isEmpty();
+            assertThat(server.lastOutput()).isEqualTo("; its last output: after 100000 lines");
+            assertThat(server.pid()).isNotEqualTo(ProcessHandle.current().pid());
+        }
+        assertThat(Files.exists(socket)).as("socket removed").isFalse();
+    }
+
+    @Test
+    void aServerThatDoesNotListenInTimeIsStoppedAndReported() throws Exception {
+        Path socket = directory.resolve("slow.sock");
+        // Ten million lines take this child far longer than the timeout to print.
+        List<String> mainAndArgs = List.of(ChattyServer.class.getName(), socket.toString(), "10000000");
+
+        assertThatThrownBy(() -> ServerProcess.startMain(socket, Duration.ofSeconds(1), List.of(), mainAndArgs))
+                .hasMessageStartingWith("the device server on " + socket + " did not listen within 1 s");
+        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)).as("child stopped").isEmpty();
+    }
+
+    private static void serveAndRead(Path socket) throws Exception {
+        try (ServerProcess server = ServerProcess.start(socket, NATIVE, List.of("--irqs", "2"));
+             VfioUserDevice device = VfioUserDevice.connect(server.socket())) {
+            assertThat(device.read(REGS_REGION, ID, 4)).isEqualTo(ID_VALUE);
+        }
+    }
+}
