@@ -42,8 +42,15 @@ public final class IrqController {
     private volatile int genericActive = NONE;
     private int activeCount;
     private boolean fastPathEnabled = true;
+    /** The one outstanding mmap timer, or null. */
     private Scheduler.Cancellable timer;
     private long timerGeneration;
+    /**
+     * When the mmap timer is due: the seed re-arms it on every injection; here an injection only moves
+     * this deadline, and a timer that fires before it schedules itself for the rest, so an interrupt
+     * costs no timer work and the event loop wakes about once per timeout, not once per interrupt.
+     */
+    private long timerDeadline;
     private int pendingPeak;
     private long fastPathOn;
     private long fastPathOff;
@@ -128,7 +135,10 @@ public final class IrqController {
             setFastPath(false);
         }
         if (!fromPending || timer == null) {
-            armTimer();
+            timerDeadline = scheduler.nanoTime() + mmapTimeoutNanos;
+            if (timer == null) {
+                scheduleTimer(mmapTimeoutNanos);
+            }
         }
         counters[irq][INJECTIONS]++;
         irqs[irq].line().set(true);
@@ -216,12 +226,9 @@ public final class IrqController {
         pendingPeak = Math.max(pendingPeak, pending.size());
     }
 
-    private void armTimer() {
-        if (timer != null) {
-            timer.cancel();
-        }
+    private void scheduleTimer(long delayNanos) {
         long generation = ++timerGeneration;
-        timer = scheduler.schedule(mmapTimeoutNanos, () -> timerFired(generation));
+        timer = scheduler.schedule(delayNanos, () -> timerFired(generation));
     }
 
     private void timerFired(long generation) {
@@ -231,9 +238,14 @@ public final class IrqController {
                 return;
             }
             timer = null;
-            if (activeCount > 0) {
+            long now = scheduler.nanoTime();
+            long early = timerDeadline - now;
+            if (early > 0) {
+                scheduleTimer(early);
+            } else if (activeCount > 0) {
                 timerRearms++;
-                armTimer();
+                timerDeadline = now + mmapTimeoutNanos;
+                scheduleTimer(mmapTimeoutNanos);
             } else if (!fastPathEnabled) {
                 setFastPath(true);
             }

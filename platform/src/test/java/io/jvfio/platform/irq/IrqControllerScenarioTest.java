@@ -62,6 +62,26 @@ class IrqControllerScenarioTest {
     }
 
     @Test
+    void s04bAnInjectionMovesTheTimerOnWithoutSchedulingAnother() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        long timeout = java.time.Duration.ofMillis(1100).toNanos();
+        rig.controller.trigger(A);
+        rig.controller.endOfInterrupt();
+        rig.advance(timeout / 2);
+        rig.controller.trigger(A);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.timers).hasSize(1);
+        rig.fireTimers();
+        assertThat(rig.fastPath).as("half a timeout after the last injection").isFalse();
+        assertThat(rig.timerArmed()).isTrue();
+        assertThat(rig.controller.deviceCounters().timerRearms()).isZero();
+        rig.fireTimers();
+        assertThat(rig.now).isEqualTo(timeout / 2 + timeout);
+        assertThat(rig.fastPath).isTrue();
+        assertThat(rig.timerArmed()).isFalse();
+    }
+
+    @Test
     void s05SecondIrqWhileOneIsActiveQueuesAsPending() {
         IrqRig rig = IrqRig.withIrqs(2);
         rig.controller.trigger(A);

@@ -2,19 +2,23 @@ package io.jvfio.platform.irq;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * A controller wired to recording lines, fast path and unmasker, with a test clock whose timers run
- * only when the test fires them: the fixture of every state-machine test.
+ * A controller wired to recording lines, fast path and unmasker, with a test clock that moves only when
+ * the test says: by {@link #advance}, or to a timer's due time when the test fires it. The fixture of
+ * every state-machine test.
  */
 final class IrqRig {
     final boolean[] lines;
     final List<Integer> unmasked = new ArrayList<>();
     final List<Boolean> fastPathChanges = new ArrayList<>();
     final List<Runnable> timers = new ArrayList<>();
+    private final Map<Runnable, Long> dueTimes = new IdentityHashMap<>();
+    long now;
     boolean fastPath = true;
     final IrqController controller;
 
@@ -27,9 +31,21 @@ final class IrqRig {
             int irq = i;
             specs.add(new IrqSpec(i, automasked[i], level -> lines[irq] = level, Optional.ofNullable(acks[i])));
         }
-        Scheduler scheduler = (delay, task) -> {
-            timers.add(task);
-            return () -> timers.remove(task);
+        Scheduler scheduler = new Scheduler() {
+            @Override
+            public Cancellable schedule(long delayNanos, Runnable task) {
+                timers.add(task);
+                dueTimes.put(task, now + delayNanos);
+                return () -> {
+                    timers.remove(task);
+                    dueTimes.remove(task);
+                };
+            }
+
+            @Override
+            public long nanoTime() {
+                return now;
+            }
         };
         controller = new IrqController(specs, enabled -> {
             fastPath = enabled;
@@ -51,13 +67,22 @@ final class IrqRig {
         return !timers.isEmpty();
     }
 
-    /** Runs the armed timers (a re-arm during the run is kept for the next call). */
+    /** Moves the clock on without firing anything. */
+    void advance(long nanos) {
+        now += nanos;
+    }
+
+    /**
+     * Moves the clock to the armed timers' due time and runs them (one scheduled during the run is kept
+     * for the next call).
+     */
     void fireTimers() {
         List<Runnable> due = new ArrayList<>(timers);
         timers.clear();
-        for (Iterator<Runnable> it = due.iterator(); it.hasNext(); ) {
-            it.next().run();
+        for (Runnable task : due) {
+            now = Math.max(now, dueTimes.remove(task));
         }
+        due.forEach(Runnable::run);
     }
 
     IrqState state(int irq) {
