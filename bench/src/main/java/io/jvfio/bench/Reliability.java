@@ -286,7 +286,7 @@ public final class Reliability {
                      VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
                     long start = System.nanoTime();
                     machine.start();
-                    int code = machine.awaitExit(Duration.ofHours(12));
+                    int code = awaitWithProgress(machine, device, path.isEmpty() ? "irqfd" : "user-side", start);
                     List<Integer> reports = machine.reports();
                     long handled = Integer.toUnsignedLong(reports.get(0)) + Integer.toUnsignedLong(reports.get(3));
                     long byDevice = Integer.toUnsignedLong(reports.get(1)) + Integer.toUnsignedLong(reports.get(4));
@@ -299,6 +299,24 @@ public final class Reliability {
             }
         }
         return new long[] {delivered, raised};
+    }
+
+    /**
+     * The storm guest's exit code; says every minute meanwhile how far it got (the guest's handler makes
+     * two trapped accesses per interrupt), so that a slow storm and a stuck one look different.
+     */
+    private static int awaitWithProgress(Machine machine, VfioPlatformDevice device, String path, long start)
+            throws Exception {
+        while (true) {
+            try {
+                return machine.awaitExit(Duration.ofMinutes(1));
+            } catch (java.util.concurrent.TimeoutException e) {
+                long accesses = device.regions().stream()
+                        .mapToLong(region -> region.trappedReads() + region.trappedWrites()).sum();
+                System.out.printf("storm (%s): %.0f s, about %d interrupts so far%n", path,
+                        (System.nanoTime() - start) / 1e9, accesses / 2);
+            }
+        }
     }
 
     /** fds and threads left after the cycles, over what there were before them. */
