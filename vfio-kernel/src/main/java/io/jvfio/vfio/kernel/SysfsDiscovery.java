@@ -86,8 +86,7 @@ public final class SysfsDiscovery {
                     "no iommu_group for device: " + groupLink + " does not exist (is an IOMMU present and enabled?)");
         }
         int group = groupNumber(name, groupLink);
-        OfNode ofNode = ofNode(path);
-        return new SysfsDevice(name, path, realPath, group, vfioCdev(path), ofNode.compatible(), ofNode.properties());
+        return new SysfsDevice(name, path, realPath, group, vfioCdev(path), compatible(path), ofNodeProperties(path));
     }
 
     private static int groupNumber(String name, Path groupLink) throws DiscoveryException {
@@ -127,44 +126,29 @@ public final class SysfsDiscovery {
         return names.stream().sorted().findFirst();
     }
 
-    /** What the host's {@code of_node} says of the device: its compatible strings and the properties the guest gets. */
-    private record OfNode(List<String> compatible, Map<String, byte[]> properties) {
-    }
-
     /**
-     * The host's {@code of_node} in one walk: {@code compatible}, and the properties that mean the same in
-     * the guest, raw as sysfs gives them (big-endian cells, NUL-terminated strings). Left out: what the
-     * guest's node gets anew (compatible, reg, interrupts and their parent) and what names other host
-     * nodes by phandle or by host bus (clocks, resets, DMA channels, IOMMUs, pin control, power domains),
-     * which the guest has not got. A property that cannot be read leaves the properties empty but not
-     * the compatible strings, which identify the device on their own.
+     * Properties of the host's {@code of_node} that mean the same in the guest, raw as sysfs gives them
+     * (big-endian cells, NUL-terminated strings). Left out: what the guest's node gets anew (compatible,
+     * reg, interrupts and their parent) and what names other host nodes by phandle or by host bus
+     * (clocks, resets, DMA channels, IOMMUs, pin control, power domains), which the guest has not got.
      */
-    private static OfNode ofNode(Path path) {
+    private static Map<String, byte[]> ofNodeProperties(Path path) {
         Path ofNode = path.resolve("of_node");
         if (!Files.isDirectory(ofNode)) {
-            return new OfNode(List.of(), Map.of());
+            return Map.of();
         }
-        List<String> compatible = List.of();
         Map<String, byte[]> properties = new TreeMap<>();
-        boolean propertiesRead = true;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(ofNode)) {
             for (Path entry : entries) {
                 String property = entry.getFileName().toString();
-                if (property.equals("compatible")) {
-                    compatible = compatible(entry);
-                } else if (propertiesRead && copiedToTheGuest(property)
-                        && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    try {
-                        properties.put(property, Files.readAllBytes(entry));
-                    } catch (IOException e) {
-                        propertiesRead = false;
-                    }
+                if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS) && copiedToTheGuest(property)) {
+                    properties.put(property, Files.readAllBytes(entry));
                 }
             }
         } catch (IOException e) {
-            propertiesRead = false;
+            return Map.of();
         }
-        return new OfNode(compatible, propertiesRead ? properties : Map.of());
+        return properties;
     }
 
     private static final Set<String> NOT_COPIED = Set.of("name", "compatible", "reg", "reg-names", "interrupts",
@@ -179,7 +163,8 @@ public final class SysfsDiscovery {
     }
 
     /** {@code of_node/compatible}: NUL-separated strings. */
-    private static List<String> compatible(Path file) {
+    private static List<String> compatible(Path path) {
+        Path file = path.resolve("of_node").resolve("compatible");
         if (!Files.isRegularFile(file)) {
             return List.of();
         }
