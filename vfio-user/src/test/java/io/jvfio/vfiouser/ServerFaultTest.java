@@ -196,7 +196,7 @@ class ServerFaultTest {
         Path silentPath = dir.resolve("silent.sock");
         int fdsBefore = Resources.openFds();
         int threadsBefore = Resources.threads();
-        try (SilentServer silent = SilentServer.listen(silentPath, false)) {
+        try (SilentServer silent = SilentServer.listen(silentPath, Silence.TOTAL)) {
             long start = System.nanoTime();
             assertThatThrownBy(() -> VfioUserDevice.connect(silentPath,
                     VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300))))
@@ -214,7 +214,7 @@ class ServerFaultTest {
         Path silentPath = dir.resolve("silent.sock");
         int fdsBefore = Resources.openFds();
         int threadsBefore = Resources.threads();
-        try (SilentServer silent = SilentServer.listen(silentPath, true);
+        try (SilentServer silent = SilentServer.listen(silentPath, Silence.AFTER_VERSION);
              VfioUserDevice device = VfioUserDevice.connect(silentPath,
                      VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
             long start = System.nanoTime();
@@ -227,6 +227,27 @@ class ServerFaultTest {
                     .hasMessageContaining("no reply to REGION_READ");
             assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class);
             assertThat((System.nanoTime() - later) / 1_000_000L).as("later calls fail fast").isLessThan(100L);
+        }
+        assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
+        awaitThreads(threadsBefore);
+    }
+
+    @Test
+    void serverThatSendsDmaRequestsInsteadOfTheReplyMakesARegionReadTimeOut() throws Exception {
+        Path chattyPath = dir.resolve("chatty.sock");
+        int fdsBefore = Resources.openFds();
+        int threadsBefore = Resources.threads();
+        try (SilentServer chatty = SilentServer.listen(chattyPath, Silence.DMA_REQUESTS_INSTEAD_OF_REPLIES);
+             VfioUserDevice device = VfioUserDevice.connect(chattyPath,
+                     VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(ReplyTimeoutException.class)
+                    .hasMessageContaining("no reply to REGION_READ").hasMessageContaining("300 ms");
+            long waited = (System.nanoTime() - start) / 1_000_000L;
+            assertThat(waited).as("a server that keeps asking cannot hold the read beyond its timeout")
+                    .isBetween(280L, 3000L);
+            assertThat(chatty.messagesRead()).as("VERSION, the read, and answers to the server's DMA requests")
+                    .isGreaterThan(5);
         }
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
         awaitThreads(threadsBefore);
@@ -316,39 +337,51 @@ class ServerFaultTest {
                 .satisfies(e -> assertThat(((ErrnoException) e).errno()).as(e.getMessage()).isEqualTo(errno));
     }
 
-    /**
-     * A vfio-user "server" that accepts one client and reads its messages but never answers, except
-     * (if asked) the VERSION.
-     */
+    /** What {@link SilentServer} never answers. */
+    private enum Silence {
+        /** Not even VERSION. */
+        TOTAL,
+        /** Everything after VERSION. */
+        AFTER_VERSION,
+        /** Everything after VERSION; a request gets a DMA_READ back, and so does each answer to one, every 20 ms. */
+        DMA_REQUESTS_INSTEAD_OF_REPLIES
+    }
+
+    /** A vfio-user "server" that accepts one client and reads its messages but never answers them. */
     private static final class SilentServer implements AutoCloseable {
         private final UnixSocket listening;
         private final Thread thread;
         private final AtomicInteger messagesRead = new AtomicInteger();
         private volatile UnixSocket accepted;
 
-        private SilentServer(UnixSocket listening, boolean answerVersion) {
+        private SilentServer(UnixSocket listening, Silence silence) {
             this.listening = listening;
-            this.thread = Thread.ofPlatform().name("silent server").start(() -> serve(answerVersion));
+            this.thread = Thread.ofPlatform().name("silent server").start(() -> serve(silence));
         }
 
-        static SilentServer listen(Path path, boolean answerVersion) throws ErrnoException {
-            return new SilentServer(UnixSocket.listen(path, 1), answerVersion);
+        static SilentServer listen(Path path, Silence silence) throws ErrnoException {
+            return new SilentServer(UnixSocket.listen(path, 1), silence);
         }
 
-        private void serve(boolean answerVersion) {
+        private void serve(Silence silence) {
             try {
                 accepted = listening.accept();
                 Channel channel = new Channel(accepted, 1 << 21, 8, 1000);
                 Channel.Incoming incoming;
+                int nextMsgId = 0;
                 while ((incoming = channel.receive()) != null) {
                     incoming.closeFds();
                     messagesRead.incrementAndGet();
-                    if (answerVersion && incoming.header().command() == Command.VERSION) {
+                    if (silence != Silence.TOTAL && incoming.header().command() == Command.VERSION) {
                         channel.send(incoming.header().msgId(), Command.VERSION, Header.TYPE_REPLY, 0,
                                 new Payload.Version(0, 2, Capabilities.defaults()), new int[0]);
+                    } else if (silence == Silence.DMA_REQUESTS_INSTEAD_OF_REPLIES) {
+                        Thread.sleep(20);
+                        channel.send(nextMsgId++, Command.DMA_READ, Header.TYPE_COMMAND, 0,
+                                Payload.DmaAccess.of(0, 4), new int[0]);
                     }
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | InterruptedException e) {
                 // the test closed the socket
             }
         }

@@ -527,11 +527,19 @@ public final class VfioUserDevice implements VfioDevice {
             } catch (ErrnoException e) {
                 throw gone("sending " + describe(what, command, region, offset, count) + " failed: " + e.getMessage());
             }
-            long deadline = System.nanoTime() + options.replyTimeout().toNanos();
+            // The socket's receive timeout bounds a silent server; this deadline bounds one that keeps
+            // sending requests instead of the reply. It starts at the first such request, so the usual
+            // exchange reads no clock.
+            long deadline = 0;
+            boolean serverAsked = false;
             while (true) {
                 Channel.Incoming incoming = receive(what, command, region, offset, count);
                 Header header = incoming.header();
                 if (!header.isReply()) {
+                    if (!serverAsked) {
+                        serverAsked = true;
+                        deadline = System.nanoTime() + options.replyTimeout().toNanos();
+                    }
                     serve(incoming);
                     if (System.nanoTime() - deadline > 0) {
                         throw timeout(describe(what, command, region, offset, count));
