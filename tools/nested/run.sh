@@ -24,6 +24,8 @@
 #   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
 #   JVFIO_NESTED_MEM      guest RAM (default 3G)
 #   JVFIO_NESTED_SMP      guest vCPUs (default 2)
+#   JVFIO_NESTED_ACCEL    QEMU -accel (default tcg, a host thread per vCPU; tcg,thread=single runs
+#                         all vCPUs on one host thread, so no two of them ever run at the same time)
 #   JVFIO_NESTED_KERNEL_PKG  boot this prepared kernel package instead of the last one prepare.sh made
 #   JVFIO_NESTED_RESULTS  keep the results dir (facts, exitcode) here instead of a temp dir
 # Exit status: COMMAND's, or 124 on timeout, or 125 when the guest died before COMMAND finished.
@@ -34,6 +36,7 @@ timeout_s="${JVFIO_NESTED_TIMEOUT:-900}"
 cpu="${JVFIO_NESTED_CPU:-max}"
 mem="${JVFIO_NESTED_MEM:-3G}"
 smp="${JVFIO_NESTED_SMP:-2}"
+accel="${JVFIO_NESTED_ACCEL:-tcg}"
 
 log() { printf '[nested] %s\n' "$*" >&2; }
 die() { printf '[nested] ERROR: %s\n' "$*" >&2; exit 125; }
@@ -129,7 +132,7 @@ append="console=ttyS0 quiet loglevel=3 panic=-1 intel_iommu=on"
 # assigned or emulated DMA through the vIOMMU). kernel-irqchip=split is what intremap needs
 # under KVM; TCG ignores it, it is kept so the line also works with -accel kvm.
 qemu=(
-  qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
+  qemu-system-x86_64 -accel "$accel" -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
   -device intel-iommu,intremap=on,caching-mode=on
   -device edu
   -display none -serial "file:$results/console.log" -serial stdio -monitor none -no-reboot -nodefaults
