@@ -17,8 +17,9 @@ public final class Tiers {
     /** Needs a real kernel VFIO device. */
     public static final String VFIO = "vfio";
     /**
-     * Sustained interrupt storms. They run wherever /dev/kvm is real; the nested guest's KVM (under TCG's
-     * emulation of SVM) has panicked with a corrupted kernel stack during them, so tools/nested leaves them out.
+     * Sustained interrupt storms. The nested guest's KVM (under TCG's emulation of SVM) has panicked with a
+     * corrupted kernel stack during them when QEMU ran each vCPU on a host thread of its own, so
+     * tools/nested/tiers.sh runs them in a guest of their own with one thread for all vCPUs.
      */
     public static final String STORM = "storm";
 
