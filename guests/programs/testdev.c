@@ -23,7 +23,9 @@
  * and sends the EOI.
  * Reports: [flags bit 1: the number K of recorded entries, then K line numbers in handling order]; per
  * used line, lowest first: handled, RAISE_COUNT, ACK_COUNT; then the spurious count. Prints a one-line
- * summary. Exits 0 if every used line handled exactly N and nothing was spurious, else 1. */
+ * summary. Every wait counts only the deliveries that found their STATUS bit set, so a spurious one
+ * never stands in for a raise. Exits 0 if every used line handled exactly N and nothing was spurious,
+ * else 1. */
 #include "apic.h"
 #include "bootinfo.h"
 #include "idt.h"
@@ -72,6 +74,9 @@ static uint64_t regs;
 static int record_order;
 static volatile uint32_t handled[MAX_LINES];
 static volatile uint32_t spurious;
+/* Per line, the deliveries that found the line's STATUS bit clear: the waits below count only the
+ * others, each of which consumed one raise. */
+static volatile uint32_t spurious_on[MAX_LINES];
 static volatile uint8_t order[ORDER_MAX];
 static volatile uint32_t order_len;
 
@@ -80,8 +85,10 @@ static void line_interrupt(struct trap_frame *f)
     uint32_t line = (uint32_t)f->vector - LINE_VECTOR(0);
     uint32_t bit = 1u << line;
 
-    if ((mmio_read32(regs + REG_STATUS) & bit) == 0)
+    if ((mmio_read32(regs + REG_STATUS) & bit) == 0) {
         spurious++;
+        spurious_on[line]++;
+    }
     /* ACK before the EOI: it de-asserts a level line at the device, and the EOI lets the IOAPIC deliver
      * the pin again if it is still high. */
     mmio_write32(regs + REG_ACK, bit);
@@ -107,6 +114,12 @@ static void check_ram(uint64_t ram)
         panic("testdev: RAM doorbell count (0xF004) did not go up by one");
 }
 
+/* Deliveries of line i that found its STATUS bit set. Called with interrupts disabled. */
+static uint32_t genuine(uint32_t i)
+{
+    return handled[i] - spurious_on[i];
+}
+
 /* Mode 0: every used line has handled n, or its timer has stopped with nothing latched in STATUS. Fires
  * that come while the line is still latched or asserted can merge into one interrupt; then the reports
  * show RAISE_COUNT above handled and the exit is 1, instead of a wait forever. TIMER_CTRL is read before
@@ -114,7 +127,7 @@ static void check_ram(uint64_t ram)
 static int timers_done(uint32_t mask, uint32_t n)
 {
     for (uint32_t i = 0; i < MAX_LINES; i++) {
-        if (!(mask & (1u << i)) || handled[i] >= n)
+        if (!(mask & (1u << i)) || genuine(i) >= n)
             continue;
         if (mmio_read32(regs + REG_LINE(i) + LINE_TIMER_CTRL) & TIMER_ENABLE)
             return 0;
@@ -124,11 +137,11 @@ static int timers_done(uint32_t mask, uint32_t n)
     return 1;
 }
 
-/* Every used line has handled more than since[line]. Called with interrupts disabled. */
+/* Every used line has had more than since[line] genuine deliveries. Called with interrupts disabled. */
 static int all_advanced(uint32_t mask, const uint32_t *since)
 {
     for (uint32_t i = 0; i < MAX_LINES; i++) {
-        if ((mask & (1u << i)) && handled[i] <= since[i])
+        if ((mask & (1u << i)) && genuine(i) <= since[i])
             return 0;
     }
     return 1;
@@ -215,16 +228,16 @@ int main(const struct jvfio_boot_info *boot)
                 for (uint32_t i = 0; i < MAX_LINES; i++) {
                     if (!(mask & (1u << i)))
                         continue;
-                    uint32_t before = round == 0 && early ? 0 : handled[i];
+                    uint32_t before = round == 0 && early ? 0 : genuine(i);
                     if (!(round == 0 && early))
                         mmio_write32(regs + REG_RAISE, 1u << i);
-                    while (handled[i] == before)
+                    while (genuine(i) == before)
                         wait_for_interrupt();
                 }
             } else {
                 uint32_t since[MAX_LINES];
                 for (uint32_t i = 0; i < MAX_LINES; i++)
-                    since[i] = handled[i];
+                    since[i] = genuine(i);
                 mmio_write32(regs + REG_RAISE, mask);
                 while (!all_advanced(mask, since))
                     wait_for_interrupt();

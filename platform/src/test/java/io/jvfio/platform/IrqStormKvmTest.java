@@ -22,7 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * An interrupt storm on both paths: an edge and a level line each raised again by the device on every
  * ACK (testdev's echo mode), so interrupts arrive back to back, the next often before the guest ended
- * the last. The guest's, the device's and (user-side) the machine's counts agree exactly. The count per
+ * the last. The guest's, the device's and (user-side) the machine's counts agree exactly; with the
+ * seed's EOI heuristic the level line may add spurious interrupts, and every raise is still handled once.
+ * The count per
  * line is {@code jvfio.storm.interrupts} (default 1,000: under nested emulation an interrupt costs
  * milliseconds; on hardware KVM run it with 500,000 for the 1,000,000 of the reliability figures).
  */
@@ -65,12 +67,26 @@ class IrqStormKvmTest {
             machine.start();
             int code = machine.awaitExit(Duration.ofMinutes(15));
 
+            List<Integer> reports = machine.reports();
+            if (properties.endsWith("x-precise-eoi=off")) {
+                // The seed's EOI comes with the handler's STATUS read, before its ACK, so the unmask
+                // re-fires the level line the device still asserts. Most re-fires are ended by the ACK's
+                // own trapped access; one that lands after it reaches the guest as a spurious interrupt,
+                // which the guest acks and counts and then calls a failure. QEMU's heuristic pays the
+                // same (docs/irq-state-machine.md); what must hold is that every raise is handled once.
+                int spurious = reports.get(6);
+                assertThat(code).as(machine.console()).isEqualTo(spurious == 0 ? 0 : 1);
+                assertThat(reports.get(1)).as("line 0 raised").isEqualTo(INTERRUPTS);
+                assertThat(reports.get(4)).as("line 1 raised").isEqualTo(INTERRUPTS);
+                assertThat(reports.get(2)).as("line 0 acked as often as handled").isEqualTo(reports.get(0));
+                assertThat(reports.get(5)).as("line 1 acked as often as handled").isEqualTo(reports.get(3));
+                assertThat(reports.get(0) + reports.get(3)).as("both lines' handled: every raise, plus the spurious")
+                        .isEqualTo(2 * INTERRUPTS + spurious);
+                return;
+            }
             assertThat(code).as(machine.console()).isZero();
-            assertThat(machine.reports()).as("per line handled, raised, acked; then spurious")
+            assertThat(reports).as("per line handled, raised, acked; then spurious")
                     .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
-            // With the seed's EOI (on the handler's STATUS read, before its ACK) the unmask re-fires the
-            // still-asserted level line, so the machine injects more often than the guest handles; the
-            // guest's and the device's counts must still agree, which the reports show.
             if (properties.equals(",x-irqfd=off")) {
                 IrqController controller = device.irqController().orElseThrow();
                 for (int line : List.of(0, 1)) {
