@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
@@ -128,7 +129,7 @@ public final class Reliability {
         });
         try {
             return result.get(BOUND.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError(what + " did not finish within " + BOUND);
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : new RuntimeException(e.getCause());
@@ -310,7 +311,7 @@ public final class Reliability {
         while (true) {
             try {
                 return machine.awaitExit(Duration.ofMinutes(1));
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 long accesses = device.regions().stream()
                         .mapToLong(region -> region.trappedReads() + region.trappedWrites()).sum();
                 System.out.printf("storm (%s): %.0f s, about %d interrupts so far%n", path,

@@ -24,9 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ACK (testdev's echo mode), so interrupts arrive back to back, the next often before the guest ended
  * the last. The guest's, the device's and (user-side) the machine's counts agree exactly; with the
  * seed's EOI heuristic the level line may add spurious interrupts, and every raise is still handled once.
- * The count per
- * line is {@code jvfio.storm.interrupts} (default 1,000: under nested emulation an interrupt costs
- * milliseconds; on hardware KVM run it with 500,000 for the 1,000,000 of the reliability figures).
+ * The count per line is {@code jvfio.storm.interrupts} (default 1,000: under nested emulation an
+ * interrupt costs milliseconds; on hardware KVM run it with 500,000 for the 1,000,000 of the reliability
+ * figures).
  */
 @Tag(Tiers.KVM)
 @Tag(Tiers.PROCESS)
