@@ -84,6 +84,9 @@ public final class Libc {
     private static final MethodHandle PWRITE = errnoHandle("pwrite64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle IOCTL_PTR = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
     private static final MethodHandle IOCTL_LONG = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    /** ioctl without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
+    private static final MethodHandle IOCTL_LONG_NO_ERRNO = LINKER.downcallHandle(symbol("ioctl"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle MMAP = errnoHandle("mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle EVENTFD = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
@@ -266,6 +269,21 @@ public final class Libc {
             MemorySegment state = callState();
             int result = (int) IOCTL_LONG.invokeExact(state, fd, request, argument);
             return result == -1 ? -lastErrno(state) : result;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * ioctl(2) with an integer argument and no errno capture: -1 says only that the call failed. For a
+     * call that is issued on every guest exit and may always be issued again, so that the caller learns
+     * why from a second, capturing call ({@link #ioctlOrNegativeErrno}) only when the first failed: the
+     * capture runs code in libjvm and libc and touches the per-thread state segment on every call, a
+     * few percent of a trapped exit under nested KVM.
+     */
+    public static int ioctlWithoutErrno(int fd, long request, long argument) {
+        try {
+            return (int) IOCTL_LONG_NO_ERRNO.invokeExact(fd, request, argument);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -218,9 +218,18 @@ public final class KvmIoctls {
     /**
      * KVM_RUN: runs the vCPU until an exit; returns 0, or the negated errno for the expected failures
      * (EINTR, EAGAIN) so the caller treats them as values. Other errnos throw.
+     *
+     * <p>A successful run captures no errno. A failed one is issued again with errno captured, and that
+     * call's outcome is the answer: KVM_RUN may always be entered again (an I/O completion was taken
+     * by the first call; a kick's immediate_exit is still set, so a kick fails the second call at once;
+     * after a stray signal the second call simply runs the guest on to its next exit).
      */
     public static int run(Fd vcpu) throws ErrnoException {
-        int result = Libc.ioctlOrNegativeErrno(vcpu.get(), KVM_RUN, 0L);
+        int fd = vcpu.get();
+        if (Libc.ioctlWithoutErrno(fd, KVM_RUN, 0L) == 0) {
+            return 0;
+        }
+        int result = Libc.ioctlOrNegativeErrno(fd, KVM_RUN, 0L);
         if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
             throw new ErrnoException("KVM_RUN", -result);
         }
