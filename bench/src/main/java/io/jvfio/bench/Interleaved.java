@@ -18,8 +18,8 @@ final class Interleaved {
         double run() throws Exception;
     }
 
-    /** The per-round figures of both sides. */
-    record Result(Rounds c, Rounds jvfio) {
+    /** The per-round figures of both sides, and of the diagnostic side when there is one (else empty). */
+    record Result(Rounds c, Rounds jvfio, Rounds raw) {
     }
 
     /**
@@ -29,15 +29,20 @@ final class Interleaved {
      * reaching zero. Prints each round as discarded.
      */
     static void warmUp(int minRounds, String what, Side jvfio) throws Exception {
+        warmUp("jvfio", minRounds, what, jvfio);
+    }
+
+    /** {@link #warmUp(int, String, Side)} of the side called {@code side}. */
+    static void warmUp(String side, int minRounds, String what, Side run) throws Exception {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         for (int i = 0; i < 4 * minRounds; i++) {
             long compiling = jit.getTotalCompilationTime();
             long start = System.nanoTime();
-            double figure = jvfio.run();
+            double figure = run.run();
             long compiled = jit.getTotalCompilationTime() - compiling;
             long roundMillis = (System.nanoTime() - start) / 1_000_000;
-            System.out.printf("warm-up jvfio %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n", i, what,
-                    figure, roundMillis / 1e3, compiled);
+            System.out.printf("warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n", side, i,
+                    what, figure, roundMillis / 1e3, compiled);
             if (i + 1 >= minRounds && compiled * 50 < roundMillis) {
                 return;
             }
@@ -46,23 +51,34 @@ final class Interleaved {
 
     /** {@code rounds} rounds of both sides, C first in even rounds; prints each round's figures and ratio. */
     static Result run(int rounds, String unit, Side c, Side jvfio) throws Exception {
+        return run(rounds, unit, c, jvfio, null);
+    }
+
+    /**
+     * As {@link #run(int, String, Side, Side)}, with {@code raw} (a diagnostic, not part of the result)
+     * run between the two in every round, so it sits in the same machine state as both.
+     */
+    static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
         Rounds cRounds = new Rounds();
         Rounds jRounds = new Rounds();
+        Rounds rawRounds = new Rounds();
         for (int round = 0; round < rounds; round++) {
-            double cFigure;
-            double jFigure;
-            if (round % 2 == 0) {
-                cFigure = c.run();
-                jFigure = jvfio.run();
-            } else {
-                jFigure = jvfio.run();
-                cFigure = c.run();
-            }
+            Side first = round % 2 == 0 ? c : jvfio;
+            Side last = round % 2 == 0 ? jvfio : c;
+            double firstFigure = first.run();
+            double rawFigure = raw == null ? Double.NaN : raw.run();
+            double lastFigure = last.run();
+            double cFigure = round % 2 == 0 ? firstFigure : lastFigure;
+            double jFigure = round % 2 == 0 ? lastFigure : firstFigure;
             cRounds.add(cFigure);
             jRounds.add(jFigure);
-            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f%n", round,
-                    round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure);
+            if (raw != null) {
+                rawRounds.add(rawFigure);
+            }
+            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f%s%n", round,
+                    round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure,
+                    raw == null ? "" : String.format("; java raw %.0f ns, %.3f of C", rawFigure, rawFigure / cFigure));
         }
-        return new Result(cRounds, jRounds);
+        return new Result(cRounds, jRounds, rawRounds);
     }
 }

@@ -70,12 +70,18 @@ public final class MmioExit {
             System.out.printf("warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n", warmupIterations, cWarm,
                     (System.nanoTime() - t0) / 1e9);
             Interleaved.warmUp(jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));
-            Interleaved.Result result = Interleaved.run(rounds, "exit", () -> Baseline.run(c), () -> jvfioRound(image, iterations));
+            Interleaved.warmUp("java raw", jvfioWarmupRounds, warmupIterations + " exits",
+                    () -> RawExitLoop.run(image, warmupIterations));
+            Interleaved.Result result = Interleaved.run(rounds, "exit", () -> Baseline.run(c),
+                    () -> jvfioRound(image, iterations), () -> RawExitLoop.run(image, iterations));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
+            Rounds rawRounds = result.raw();
             System.out.printf("medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
                     + " best-of-%d ratio %.2f (diagnostic)%n", rounds, iterations, cRounds.min(), cRounds.max(),
                     jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
+            System.out.printf("java raw (diagnostic): %.0f ns per exit, %.2f of C; jvfio is %.2f of it%n",
+                    rawRounds.median(), rawRounds.median() / cRounds.median(), jRounds.median() / rawRounds.median());
             System.out.printf("mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n", jRounds.median() / cRounds.median(),
                     jRounds.median(), cRounds.median());
         } finally {
