@@ -21,6 +21,8 @@
 # Environment:
 #   JVFIO_NESTED_CACHE    where prepare.sh put the kernel/initramfs (default ~/.cache/jvfio-nested)
 #   JVFIO_NESTED_TIMEOUT  seconds before QEMU is killed (default 900); exit status 124 then
+#   JVFIO_NESTED_LOCKUP   seconds a guest CPU may stay stuck (its kernel's soft-lockup report) before
+#                         QEMU is killed as a dead guest (default 120, 0 = never); exit status 125 then
 #   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
 #   JVFIO_NESTED_MEM      guest RAM (default 3G)
 #   JVFIO_NESTED_SMP      guest vCPUs (default 2)
@@ -33,6 +35,7 @@ set -euo pipefail
 
 cache="${JVFIO_NESTED_CACHE:-$HOME/.cache/jvfio-nested}"
 timeout_s="${JVFIO_NESTED_TIMEOUT:-900}"
+lockup_s="${JVFIO_NESTED_LOCKUP:-120}"
 cpu="${JVFIO_NESTED_CPU:-max}"
 mem="${JVFIO_NESTED_MEM:-3G}"
 smp="${JVFIO_NESTED_SMP:-2}"
@@ -71,7 +74,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run
 
 if [[ -n ${JVFIO_NESTED_RESULTS:-} ]]; then
   results=$(realpath -m "$JVFIO_NESTED_RESULTS"); mkdir -p "$results"
-  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log}
+  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log,qemu.pid,lockup}
 else
   results=$(mktemp -d "${TMPDIR:-/tmp}/jvfio-nested.XXXXXX")
   trap 'rm -rf "$results"' EXIT
@@ -136,10 +139,31 @@ qemu=(
   -device intel-iommu,intremap=on,caching-mode=on
   -device edu
   -display none -serial "file:$results/console.log" -serial stdio -monitor none -no-reboot -nodefaults
-  -kernel "$kernel" -initrd "$initrd" -append "$append"
+  -kernel "$kernel" -initrd "$initrd" -append "$append" -pidfile "$results/qemu.pid"
   "${qemu_shares[@]}"
 )
 ((verbose)) && log "${qemu[*]}"
+
+# Under TCG the guest's kernel has, now and then, locked up for good (both CPUs stuck, even at
+# boot), which would otherwise hold the caller until the timeout: once a soft-lockup report says a
+# CPU has been stuck for lockup_s seconds, QEMU is killed and the guest counts as dead (125).
+watch_lockups() {
+  local stuck
+  while sleep 5; do
+    stuck=$(grep -o 'soft lockup - CPU#[0-9]* stuck for [0-9]*s' "$results/console.log" 2>/dev/null \
+      | sed 's/.* \([0-9]*\)s$/\1/' | sort -n | tail -n 1 || true)
+    if [[ -n $stuck ]] && ((stuck >= lockup_s)) && [[ -s $results/qemu.pid ]]; then
+      echo "$stuck" >"$results/lockup"
+      kill "$(<"$results/qemu.pid")" 2>/dev/null
+      return
+    fi
+  done
+}
+watcher=
+if ((lockup_s > 0)); then
+  watch_lockups &
+  watcher=$!
+fi
 
 start=$(date +%s)
 set +e
@@ -147,6 +171,7 @@ set +e
 timeout --foreground -k 10 "$timeout_s" "${qemu[@]}"
 qrc=$?
 set -e
+[[ -z $watcher ]] || kill "$watcher" 2>/dev/null || true
 elapsed=$(($(date +%s) - start))
 
 if ((verbose)) && [[ -s $results/console.log ]]; then
@@ -159,6 +184,11 @@ if [[ -s $results/exitcode ]]; then
   rc=$(<"$results/exitcode")
   ((verbose)) && log "command exited $rc after ${elapsed}s in the guest"
   exit "$rc"
+fi
+if [[ -s $results/lockup ]]; then
+  tail -n 10 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
+  log "the guest's kernel locked up (a CPU stuck for $(<"$results/lockup") s; JVFIO_NESTED_LOCKUP=$lockup_s): killed after ${elapsed}s"
+  exit 125
 fi
 if ((qrc == 124 || qrc == 137)); then
   log "TIMEOUT: guest killed after ${timeout_s}s (JVFIO_NESTED_TIMEOUT)"
