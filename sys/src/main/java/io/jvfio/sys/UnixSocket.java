@@ -329,9 +329,13 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
+    /** The fds of the SCM_RIGHTS messages just received; the shared empty list when there were none. */
     private List<Fd> collectFds() {
-        List<Fd> fds = new ArrayList<>(0);
         long controlLength = receiveHeader.get(JAVA_LONG, MSG_CONTROLLEN);
+        if (controlLength < CMSG_HEADER) {
+            return List.of();
+        }
+        List<Fd> fds = new ArrayList<>(1);
         long offset = 0;
         while (offset + CMSG_HEADER <= controlLength) {
             long length = receiveControl.get(JAVA_LONG, offset);
