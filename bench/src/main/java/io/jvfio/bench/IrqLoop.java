@@ -30,7 +30,9 @@ import io.jvfio.platform.config.PlatformDeviceConfig;
  * the image to the guest's exit; device start and VM creation are outside the timing. Warm-up and
  * interleaved rounds as {@link MmioExit}. Also prints trapped exits per interrupt on jvfio's side
  * (every guest access to the device's regions during a run, divided by the interrupts), for precise
- * EOI and, on the eventfd path, for the seed's EOI-on-first-access heuristic too.
+ * EOI and, on the eventfd path, for the seed's EOI-on-first-access heuristic too. A third side in every
+ * round, {@link RawIrqLoop} against {@link RawDeviceMain} in a child JVM, is a diagnostic: the C
+ * program's loop in Java at both ends, without jvfio's layers.
  *
  * <pre>IrqLoop IRQ_LOOP_BINARY irqfd|eventfd [ROUNDS [INTERRUPTS [WARMUP_INTERRUPTS [JVFIO_WARMUP_ROUNDS]]]]</pre>
  */
@@ -67,8 +69,11 @@ public final class IrqLoop {
         Path directory = Files.createTempDirectory("jvfio-bench-irq");
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
+        Path rawSocket = directory.resolve("raw-device.sock");
+        Process rawDevice = ChildJvm.start(RawDeviceMain.class, rawSocket);
         try (ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
+            RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
             List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
             long t0 = System.nanoTime();
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupInterrupts), path));
@@ -76,14 +81,17 @@ public final class IrqLoop {
                     cWarm, (System.nanoTime() - t0) / 1e9);
             Interleaved.warmUp(jvfioWarmupRounds, warmupInterrupts + " interrupts",
                     () -> bench.round(warmupInterrupts, true).nsPerInterrupt());
+            Interleaved.warmUp("java raw", jvfioWarmupRounds, warmupInterrupts + " interrupts",
+                    () -> raw.run(image, warmupInterrupts));
             double[] exits = new double[1];
             Interleaved.Result result = Interleaved.run(rounds, "interrupt", () -> Baseline.run(c), () -> {
                 Figures figures = bench.round(interrupts, true);
                 exits[0] = figures.exitsPerInterrupt();
                 return figures.nsPerInterrupt();
-            });
+            }, () -> raw.run(image, interrupts));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
+            Rounds rawRounds = result.raw();
             System.out.printf("trapped exits per interrupt (jvfio, %s path, precise EOI): %.2f%n", path, exits[0]);
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
@@ -93,9 +101,15 @@ public final class IrqLoop {
             System.out.printf("medians of %d rounds of %d interrupts; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
                     + " best-of-%d ratio %.2f (diagnostic)%n", rounds, interrupts, cRounds.min(), cRounds.max(),
                     jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
+            System.out.printf("java raw (diagnostic): %.1f us per interrupt, %.2f of C; jvfio is %.2f of it%n",
+                    rawRounds.median() / 1e3, rawRounds.median() / cRounds.median(),
+                    jRounds.median() / rawRounds.median());
             System.out.printf("irq-%s: ratio=%.2f (jvfio %.1f us, C %.1f us)%n", path,
                     jRounds.median() / cRounds.median(), jRounds.median() / 1e3, cRounds.median() / 1e3);
         } finally {
+            rawDevice.destroy();
+            rawDevice.waitFor();
+            Files.deleteIfExists(rawSocket);
             Files.deleteIfExists(imageFile);
             Files.deleteIfExists(directory);
         }

@@ -1,14 +1,10 @@
 package io.jvfio.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,8 +44,8 @@ public final class VfioUserRtt {
         Path dir = Files.createTempDirectory("jvfio-bench-rtt");
         Path socket = dir.resolve("device.sock");
         Path pongSocket = dir.resolve("pong.sock");
-        Process server = startChild(RttServerMain.class, socket);
-        Process pong = startChild(PongMain.class, pongSocket);
+        Process server = ChildJvm.start(RttServerMain.class, socket);
+        Process pong = ChildJvm.start(PongMain.class, pongSocket);
         try (VfioUserDevice device = VfioUserDevice.connect(socket); UnixSocket raw = UnixSocket.connect(pongSocket)) {
             System.out.printf("warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
             readLoop(device, warmup);
@@ -132,22 +128,5 @@ public final class VfioUserRtt {
             }
         }
         return (double) (System.nanoTime() - start) / count;
-    }
-
-    /** Starts {@code main} in a child JVM with this JVM's java, options and class path; waits for "ready". */
-    private static Process startChild(Class<?> main, Path socket) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        // The children run with this JVM's options (bench/run's BENCH_JVM_ARGS reach all three JVMs).
-        List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(), socket.toString()));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
-        if (!"ready".equals(line)) {
-            process.destroyForcibly();
-            throw new IOException(main.getSimpleName() + " child said " + line + " instead of ready");
-        }
-        return process;
     }
 }

@@ -1,0 +1,33 @@
+package io.jvfio.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The benchmarks' child JVMs (servers and raw peers): started with this JVM's java, options and class path. */
+final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    /** Starts {@code main} in a child JVM with this JVM's java, options and class path; waits for "ready". */
+    static Process start(Class<?> main, Path socket) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        // The children run with this JVM's options (bench/run's BENCH_JVM_ARGS reach every JVM of a run).
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(), socket.toString()));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        if (!"ready".equals(line)) {
+            process.destroyForcibly();
+            throw new IOException(main.getSimpleName() + " child said " + line + " instead of ready");
+        }
+        return process;
+    }
+}

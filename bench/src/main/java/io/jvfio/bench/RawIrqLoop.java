@@ -1,0 +1,155 @@
+package io.jvfio.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.KvmIoctls;
+import io.jvfio.sys.kvm.KvmRunView;
+
+/**
+ * The irq benchmarks' "java raw" diagnostic: bench/c/irq_loop.c's VMM loop in Java on jvfio's native layer
+ * alone, against {@link RawDeviceMain} in a child JVM (no vfio-user, no machine, no platform device). The
+ * same VM ({@link RawVm}), guest, device address and GSI as the C program, the same span timed, the same
+ * kernel work per interrupt: two MMIO exits forwarded as 16-byte requests and 8-byte replies, the
+ * device's eventfd write, and the injection by irqfd or by a thread that reads the eventfd and raises the
+ * GSI with KVM_IRQ_LINE (lowered when the ACK write exits). What it costs over C is the price of JVMs at
+ * both ends of that loop; what jvfio costs over it is jvfio's own layers.
+ */
+final class RawIrqLoop {
+    /** Where jvfio's platform bus puts the first region and the first IRQ, as in irq_loop.c. */
+    static final long DEVICE_BASE = 0xD000_0000L;
+    static final long DEVICE_SIZE = 0x1000;
+    static final int GSI = 16;
+    private static final String COMPATIBLE = "jvfio,test-device";
+    private static final long LINE_MASK = 0b1;
+    private static final long MODE_ECHO = 3;
+
+    private final Path device;
+    private final boolean irqfd;
+
+    RawIrqLoop(Path device, boolean irqfd) {
+        this.device = device;
+        this.irqfd = irqfd;
+    }
+
+    /** One run of testdev's echo loop for {@code interrupts}; returns ns per interrupt. */
+    double run(byte[] image, long interrupts) throws Exception {
+        try (RawVm vm = RawVm.create(); UnixSocket socket = UnixSocket.connect(device)) {
+            ByteBuffer reply = ByteBuffer.allocateDirect(RawDeviceMain.REPLY).order(ByteOrder.LITTLE_ENDIAN);
+            UnixSocket.Received hello = socket.receive(reply, 1);
+            if (hello.fds().size() != 1) {
+                hello.closeFds();
+                throw new IOException("the raw device sent " + hello.fds().size() + " fds with its hello, not 1");
+            }
+            if (!socket.receiveFully(reply)) {
+                hello.closeFds();
+                throw new IOException("the raw device closed during its hello");
+            }
+            try (EventFd trigger = EventFd.adopt(hello.fds().getFirst())) {
+                Thread injector = null;
+                AtomicBoolean done = new AtomicBoolean();
+                if (irqfd) {
+                    KvmIoctls.irqfd(vm.vm, trigger.fd().get(), GSI, 0, -1);
+                } else {
+                    injector = Thread.ofPlatform().daemon().name("java-raw-injector")
+                            .start(() -> inject(vm, trigger, done));
+                }
+                long start = System.nanoTime();
+                long acks;
+                try {
+                    vm.start(image, new long[] {interrupts, LINE_MASK, MODE_ECHO}, new BootInfo.Device(COMPATIBLE,
+                            List.of(new BootInfo.Region(DEVICE_BASE, DEVICE_SIZE)), List.of(GSI)));
+                    acks = loop(vm, socket);
+                } finally {
+                    if (injector != null) {
+                        done.set(true);
+                        trigger.signal();
+                        injector.join();
+                    }
+                }
+                long elapsed = System.nanoTime() - start;
+                if (acks != interrupts) {
+                    throw new IOException("java raw: the guest acked " + acks + " interrupts of " + interrupts);
+                }
+                return (double) elapsed / interrupts;
+            }
+        }
+    }
+
+    /** The eventfd path's injection: what jvfio's event loop does for a user-side IRQ, and C's thread. */
+    private static void inject(RawVm vm, EventFd trigger, AtomicBoolean done) {
+        try {
+            while (true) {
+                trigger.read();
+                if (done.get()) {
+                    return;
+                }
+                KvmIoctls.irqLine(vm.vm, GSI, 1);
+            }
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("java raw injector: " + e.getMessage(), e);
+        }
+    }
+
+    /** Forwards the device's MMIO exits until the exit port; returns how many ACK writes it forwarded. */
+    private long loop(RawVm vm, UnixSocket socket) throws IOException {
+        KvmRunView run = vm.run;
+        ByteBuffer request = ByteBuffer.allocateDirect(RawDeviceMain.REQUEST).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer reply = ByteBuffer.allocateDirect(RawDeviceMain.REPLY).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer[] requestParts = {request};
+        int[] noFds = new int[0];
+        long acks = 0;
+        while (true) {
+            if (KvmIoctls.run(vm.vcpu) < 0) {
+                continue;
+            }
+            switch (run.exitReason()) {
+                case KvmAbi.KVM_EXIT_MMIO -> {
+                    long address = run.mmioPhysAddr();
+                    int length = run.mmioLen();
+                    boolean write = run.mmioIsWrite();
+                    if (address < DEVICE_BASE || address + length > DEVICE_BASE + DEVICE_SIZE) {
+                        if (!write) {
+                            run.setMmioData(-1L);
+                        }
+                        continue;
+                    }
+                    int offset = (int) (address - DEVICE_BASE);
+                    if (write && offset == RawDeviceMain.REG_ACK) {
+                        acks++;
+                        if (!irqfd) {
+                            KvmIoctls.irqLine(vm.vm, GSI, 0);
+                        }
+                    }
+                    request.clear();
+                    request.putInt(0, write ? 1 : 0).putInt(4, offset).putLong(8, write ? run.mmioData() : 0);
+                    socket.send(requestParts, noFds);
+                    reply.clear();
+                    if (!socket.receiveFully(reply)) {
+                        throw new IOException("java raw: the device closed");
+                    }
+                    if (!write) {
+                        run.setMmioData(reply.getLong(0));
+                    }
+                }
+                case KvmAbi.KVM_EXIT_IO -> {
+                    if (RawPorts.exited(run)) {
+                        return acks;
+                    }
+                }
+                case KvmAbi.KVM_EXIT_HLT -> {
+                }
+                default -> throw new IOException("java raw: unexpected exit reason " + run.exitReason());
+            }
+        }
+    }
+}
