@@ -22,11 +22,18 @@ final class ChildJvm {
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(), socket.toString()));
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
+        BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line = output.readLine();
         if (!"ready".equals(line)) {
+            // a JVM that died at start (as under nested TCG now and then) says why in its first lines
+            List<String> said = new ArrayList<>();
+            for (; line != null && said.size() < 8; line = output.readLine()) {
+                said.add(line);
+            }
             process.destroyForcibly();
-            throw new IOException(main.getSimpleName() + " child said " + line + " instead of ready");
+            throw new IOException(main.getSimpleName() + " child did not say ready; it said: "
+                    + String.join(" | ", said));
         }
         return process;
     }
