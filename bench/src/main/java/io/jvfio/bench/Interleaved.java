@@ -18,7 +18,7 @@ final class Interleaved {
         double run() throws Exception;
     }
 
-    /** The per-round figures of both sides, and of the diagnostic side when there is one (else empty). */
+    /** The per-round figures of both sides and of the diagnostic side. */
     record Result(Rounds c, Rounds jvfio, Rounds raw) {
     }
 
@@ -49,14 +49,10 @@ final class Interleaved {
         }
     }
 
-    /** {@code rounds} rounds of both sides, C first in even rounds; prints each round's figures and ratio. */
-    static Result run(int rounds, String unit, Side c, Side jvfio) throws Exception {
-        return run(rounds, unit, c, jvfio, null);
-    }
-
     /**
-     * As {@link #run(int, String, Side, Side)}, with {@code raw} (a diagnostic, not part of the result)
-     * run between the two in every round, so it sits in the same machine state as both.
+     * {@code rounds} rounds of both sides, C first in even rounds, with {@code raw} (a diagnostic, not part
+     * of the result) between the two in every round, so it sits in the same machine state as both; prints
+     * each round's figures and ratio.
      */
     static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
         Rounds cRounds = new Rounds();
@@ -66,18 +62,16 @@ final class Interleaved {
             Side first = round % 2 == 0 ? c : jvfio;
             Side last = round % 2 == 0 ? jvfio : c;
             double firstFigure = first.run();
-            double rawFigure = raw == null ? Double.NaN : raw.run();
+            double rawFigure = raw.run();
             double lastFigure = last.run();
             double cFigure = round % 2 == 0 ? firstFigure : lastFigure;
             double jFigure = round % 2 == 0 ? lastFigure : firstFigure;
             cRounds.add(cFigure);
             jRounds.add(jFigure);
-            if (raw != null) {
-                rawRounds.add(rawFigure);
-            }
-            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f%s%n", round,
-                    round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure,
-                    raw == null ? "" : String.format("; java raw %.0f ns, %.3f of C", rawFigure, rawFigure / cFigure));
+            rawRounds.add(rawFigure);
+            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
+                    + " %.3f of C%n", round, round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure,
+                    rawFigure, rawFigure / cFigure);
         }
         return new Result(cRounds, jRounds, rawRounds);
     }
