@@ -91,8 +91,9 @@ class IrqStormKvmTest {
                 IrqController controller = device.irqController().orElseThrow();
                 for (int line : List.of(0, 1)) {
                     IrqController.IrqCounters counters = controller.counters(line);
-                    assertThat(counters.injections()).as("line %d injections", line).isEqualTo(INTERRUPTS);
-                    assertThat(counters.eois()).as("line %d EOIs", line).isEqualTo(INTERRUPTS);
+                    assertThat(counters.injections()).as("line %d injections (%s)", line, counters)
+                            .isEqualTo(INTERRUPTS);
+                    assertThat(counters.eois()).as("line %d EOIs (%s)", line, counters).isEqualTo(INTERRUPTS);
                     assertThat(counters.triggers()).as("line %d triggers", line)
                             .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset());
                 }
