@@ -37,8 +37,8 @@ import io.jvfio.platform.config.PlatformDeviceConfig;
  * <pre>IrqLoop IRQ_LOOP_BINARY irqfd|eventfd [ROUNDS [INTERRUPTS [WARMUP_INTERRUPTS [JVFIO_WARMUP_ROUNDS]]]]</pre>
  */
 public final class IrqLoop {
-    private static final int LINE_MASK = 0b1;
-    private static final int MODE_ECHO = 3;
+    static final int LINE_MASK = 0b1;
+    static final int MODE_ECHO = 3;
 
     private final boolean irqfd;
     private final Path socket;

@@ -7,25 +7,32 @@ import java.nio.file.Path;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.UnixSocket;
 
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ACK;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ACK_COUNT;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ECHO_REMAINING;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ID;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.ID_VALUE;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.IRQ_COUNT;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.LINE_BASE;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.RAISE;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.RAISE_COUNT;
+import static io.jvfio.devices.testdevice.TestDeviceRegisters.STATUS;
+
 /**
  * The irq benchmarks' "java raw" device, in a child JVM: bench/c/irq_loop.c's device process in Java on
  * jvfio's native layer (no vfio-user). Listens on the socket path given and prints "ready"; for every
  * connection, a fresh device: it sends an 8-byte hello with its trigger eventfd, then answers each
  * 16-byte request (u32 is_write, u32 offset, u64 value) with an 8-byte reply, modelling the registers
- * testdev's echo mode uses on line 0 and writing the eventfd whenever it raises the line.
+ * (docs/devices/test-device.md, {@code TestDeviceRegisters}) testdev's echo mode uses on line 0 and
+ * writing the eventfd whenever it raises the line.
  */
 public final class RawDeviceMain {
     static final int REQUEST = 16;
     static final int REPLY = 8;
-    static final int REG_ID = 0x000;
-    static final int REG_IRQ_COUNT = 0x008;
-    static final int REG_STATUS = 0x010;
-    static final int REG_ACK = 0x014;
-    static final int REG_RAISE = 0x018;
-    static final int REG_LINE0_RAISE_COUNT = 0x108;
-    static final int REG_LINE0_ACK_COUNT = 0x10C;
-    static final int REG_LINE0_ECHO_REMAINING = 0x114;
-    static final long DEVICE_ID = 0x4A564654L;
+    /** Line 0's registers (the line block at LINE_BASE), as constants the switches below can use. */
+    private static final int LINE0_RAISE_COUNT = LINE_BASE + RAISE_COUNT;
+    private static final int LINE0_ACK_COUNT = LINE_BASE + ACK_COUNT;
+    private static final int LINE0_ECHO_REMAINING = LINE_BASE + ECHO_REMAINING;
 
     private RawDeviceMain() {
     }
@@ -64,8 +71,8 @@ public final class RawDeviceMain {
             boolean raise = false;
             if (write) {
                 switch (offset) {
-                    case REG_RAISE -> raise = (value & 1) != 0;
-                    case REG_ACK -> {
+                    case RAISE -> raise = (value & 1) != 0;
+                    case ACK -> {
                         if ((value & 1) != 0) {
                             acks++;
                             status = 0;
@@ -75,18 +82,18 @@ public final class RawDeviceMain {
                             }
                         }
                     }
-                    case REG_LINE0_ECHO_REMAINING -> echo = (int) value;
+                    case LINE0_ECHO_REMAINING -> echo = (int) value;
                     default -> {
                     }
                 }
             } else {
                 answer = switch (offset) {
-                    case REG_ID -> DEVICE_ID;
-                    case REG_IRQ_COUNT -> 1;
-                    case REG_STATUS -> status;
-                    case REG_LINE0_RAISE_COUNT -> raises;
-                    case REG_LINE0_ACK_COUNT -> acks;
-                    case REG_LINE0_ECHO_REMAINING -> echo;
+                    case ID -> ID_VALUE;
+                    case IRQ_COUNT -> 1;
+                    case STATUS -> status;
+                    case LINE0_RAISE_COUNT -> raises;
+                    case LINE0_ACK_COUNT -> acks;
+                    case LINE0_ECHO_REMAINING -> echo;
                     default -> 0;
                 };
             }

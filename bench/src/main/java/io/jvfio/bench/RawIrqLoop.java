@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.jvfio.devices.testdevice.TestDevice;
+import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
@@ -27,11 +29,7 @@ import io.jvfio.sys.kvm.KvmRunView;
 final class RawIrqLoop {
     /** Where jvfio's platform bus puts the first region and the first IRQ, as in irq_loop.c. */
     static final long DEVICE_BASE = 0xD000_0000L;
-    static final long DEVICE_SIZE = 0x1000;
     static final int GSI = 16;
-    private static final String COMPATIBLE = "jvfio,test-device";
-    private static final long LINE_MASK = 0b1;
-    private static final long MODE_ECHO = 3;
 
     private final Path device;
     private final boolean irqfd;
@@ -66,8 +64,8 @@ final class RawIrqLoop {
                 long start = System.nanoTime();
                 long acks;
                 try {
-                    vm.start(image, new long[] {interrupts, LINE_MASK, MODE_ECHO}, new BootInfo.Device(COMPATIBLE,
-                            List.of(new BootInfo.Region(DEVICE_BASE, DEVICE_SIZE)), List.of(GSI)));
+                    vm.start(image, new long[] {interrupts, IrqLoop.LINE_MASK, IrqLoop.MODE_ECHO}, new BootInfo.Device(TestDevice.COMPATIBLE,
+                            List.of(new BootInfo.Region(DEVICE_BASE, TestDeviceRegisters.REGS_SIZE)), List.of(GSI)));
                     acks = loop(vm, socket);
                 } finally {
                     if (injector != null) {
@@ -117,14 +115,14 @@ final class RawIrqLoop {
                     long address = run.mmioPhysAddr();
                     int length = run.mmioLen();
                     boolean write = run.mmioIsWrite();
-                    if (address < DEVICE_BASE || address + length > DEVICE_BASE + DEVICE_SIZE) {
+                    if (address < DEVICE_BASE || address + length > DEVICE_BASE + TestDeviceRegisters.REGS_SIZE) {
                         if (!write) {
                             run.setMmioData(-1L);
                         }
                         continue;
                     }
                     int offset = (int) (address - DEVICE_BASE);
-                    if (write && offset == RawDeviceMain.REG_ACK) {
+                    if (write && offset == TestDeviceRegisters.ACK) {
                         acks++;
                         if (!irqfd) {
                             KvmIoctls.irqLine(vm.vm, GSI, 0);
