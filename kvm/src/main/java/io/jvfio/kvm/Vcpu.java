@@ -117,6 +117,7 @@ public final class Vcpu implements AutoCloseable {
                     ? new VcpuExit.MmioWrite(run.mmioPhysAddr(), run.mmioLen(), run.mmioData())
                     : new VcpuExit.MmioRead(run.mmioPhysAddr(), run.mmioLen());
             case KvmAbi.KVM_EXIT_HLT -> VcpuExit.HALT;
+            case KvmAbi.KVM_EXIT_IRQ_WINDOW_OPEN -> VcpuExit.IRQ_WINDOW_OPEN;
             case KvmAbi.KVM_EXIT_SHUTDOWN -> VcpuExit.SHUTDOWN;
             case KvmAbi.KVM_EXIT_INTR -> interrupted();
             case KvmAbi.KVM_EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(run.failEntryHardwareReason(), run.failEntryCpu());
@@ -124,6 +125,29 @@ public final class Vcpu implements AutoCloseable {
             case KvmAbi.KVM_EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(run.systemEventType());
             default -> new VcpuExit.Unknown(reason);
         };
+    }
+
+    /**
+     * Whether an interrupt queued now with {@link #injectInterrupt} is taken at the next entry: kvm_run's
+     * ready_for_interrupt_injection and the guest's IF, as of the last exit.
+     */
+    public boolean canTakeInterrupt() {
+        return run.readyForInterruptInjection() && run.interruptFlag();
+    }
+
+    /** The guest's RFLAGS.IF as of the last exit (kvm_run.if_flag). */
+    public boolean interruptsEnabled() {
+        return run.interruptFlag();
+    }
+
+    /** KVM_INTERRUPT: the guest takes {@code vector} at the next entry (no in-kernel LAPIC only). */
+    public void injectInterrupt(int vector) throws ErrnoException {
+        KvmIoctls.interrupt(fd, vector);
+    }
+
+    /** kvm_run.request_interrupt_window: exit with {@link VcpuExit.IrqWindowOpen} once the guest can take one. */
+    public void requestInterruptWindow(boolean requested) {
+        run.setRequestInterruptWindow(requested);
     }
 
     /**

@@ -9,6 +9,7 @@ public sealed interface VcpuExit {
     Halt HALT = new Halt();
     Shutdown SHUTDOWN = new Shutdown();
     Interrupted INTERRUPTED = new Interrupted();
+    IrqWindowOpen IRQ_WINDOW_OPEN = new IrqWindowOpen();
 
     /** KVM_EXIT_IO, out: the guest wrote {@code value} ({@code size} bytes) to {@code port}. */
     record IoOut(int port, int size, long value) implements VcpuExit {
@@ -28,6 +29,10 @@ public sealed interface VcpuExit {
 
     /** KVM_EXIT_HLT (only without an in-kernel LAPIC). */
     record Halt() implements VcpuExit {
+    }
+
+    /** KVM_EXIT_IRQ_WINDOW_OPEN: the guest can take an interrupt now (asked for by request_interrupt_window). */
+    record IrqWindowOpen() implements VcpuExit {
     }
 
     /** KVM_EXIT_SHUTDOWN: a triple fault. */

@@ -42,6 +42,19 @@ public final class CpuidMask {
         return mask;
     }
 
+    /** Leaf 1 ECX: x2APIC 21, TSC-deadline timer 24: what jvfio's own LAPIC does not model. */
+    static final int LEAF1_ECX_USER_LAPIC_CLEAR = bits(21, 24);
+
+    /** The entries without x2APIC and the TSC-deadline timer, for a machine on jvfio's own irqchip. */
+    public static List<CpuidEntry> withoutX2apicAndTscDeadline(List<CpuidEntry> entries) {
+        List<CpuidEntry> masked = new ArrayList<>(entries.size());
+        for (CpuidEntry e : entries) {
+            masked.add(e.function() == 1
+                    ? e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_USER_LAPIC_CLEAR, e.edx()) : e);
+        }
+        return masked;
+    }
+
     /** The entries with the features above cleared (other leaves unchanged). */
     public static List<CpuidEntry> apply(List<CpuidEntry> supported) {
         List<CpuidEntry> masked = new ArrayList<>(supported.size());

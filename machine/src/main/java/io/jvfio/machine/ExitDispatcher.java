@@ -2,23 +2,40 @@ package io.jvfio.machine;
 
 import io.jvfio.kvm.VcpuExit;
 import io.jvfio.machine.bus.Bus;
+import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.sys.kvm.KvmAbi;
 
 /**
- * The exit handling of a machine as a plain function from an exit to an action: port and MMIO accesses
- * go to the buses, the exit port (0x501) stops the machine with the guest's code, interruptions resume
- * (the vCPU loop decides whether to stop), and fatal exits stop with a reason. It never throws: the
- * buses answer unclaimed accesses themselves.
+ * The exit handling of one vCPU as a plain function from an exit to an action: port and MMIO accesses
+ * go to the buses (the vCPU's own local APIC first, where jvfio models it), the exit port (0x501) stops
+ * the machine with the guest's code, interruptions resume (the vCPU loop decides whether to stop), a
+ * halt waits for an interrupt, and fatal exits stop with a reason. It never throws: the buses answer
+ * unclaimed accesses themselves.
  */
 public final class ExitDispatcher {
     public static final int EXIT_PORT = 0x501;
 
     private final Bus pio;
     private final Bus mmio;
+    private final long localBase;
+    private final long localSize;
+    private final MmioDevice local;
 
     public ExitDispatcher(Bus pio, Bus mmio) {
+        this(pio, mmio, 0, 0, null);
+    }
+
+    /** With a device private to this vCPU at [localBase, localBase + localSize): its local APIC. */
+    public ExitDispatcher(Bus pio, Bus mmio, long localBase, long localSize, MmioDevice local) {
         this.pio = pio;
         this.mmio = mmio;
+        this.localBase = localBase;
+        this.localSize = localSize;
+        this.local = local;
+    }
+
+    private boolean isLocal(long address) {
+        return local != null && address - localBase >= 0 && address - localBase < localSize;
     }
 
     public ExitAction dispatch(VcpuExit exit) {
@@ -30,13 +47,20 @@ public final class ExitDispatcher {
                 yield ExitAction.RESUME;
             }
             case VcpuExit.IoIn in -> new ExitAction.CompleteRead(pio.read(in.port(), in.size()));
+            case VcpuExit.MmioRead read when isLocal(read.address()) ->
+                    new ExitAction.CompleteRead(local.read(read.address() - localBase, read.size()));
             case VcpuExit.MmioRead read -> new ExitAction.CompleteRead(mmio.read(read.address(), read.size()));
+            case VcpuExit.MmioWrite write when isLocal(write.address()) -> {
+                local.write(write.address() - localBase, write.size(), write.value());
+                yield ExitAction.RESUME;
+            }
             case VcpuExit.MmioWrite write -> {
                 mmio.write(write.address(), write.size(), write.value());
                 yield ExitAction.RESUME;
             }
             case VcpuExit.Interrupted interrupted -> ExitAction.RESUME;
-            case VcpuExit.Halt halt -> ExitAction.RESUME;
+            case VcpuExit.Halt halt -> ExitAction.AWAIT_INTERRUPT;
+            case VcpuExit.IrqWindowOpen window -> ExitAction.RESUME;
             case VcpuExit.Shutdown shutdown ->
                     failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
             case VcpuExit.FailEntry fail -> failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x"

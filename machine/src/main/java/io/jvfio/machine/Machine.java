@@ -1,8 +1,10 @@
 package io.jvfio.machine;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,14 +20,18 @@ import io.jvfio.machine.boot.LongMode;
 import io.jvfio.machine.bus.Bus;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.event.EventLoop;
+import io.jvfio.machine.irqchip.IrqchipCounters;
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.machine.irqchip.UserIrqchip;
+import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.CpuidEntry;
 import io.jvfio.sys.kvm.KvmAbi;
 
 /**
- * A minimal x86-64 KVM machine: memfd-backed RAM at 0, the in-kernel irqchip with GSI n routed to
- * IOAPIC pin n, MMIO and port buses, the guest ports (console 0x3F8, exit 0x501, report 0x502), an event
+ * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
+ * to IOAPIC pin n, or jvfio's own, {@link UserIrqchip}: see {@link IrqchipSelection}), MMIO and port buses, the guest ports (console 0x3F8, exit 0x501, report 0x502), an event
  * loop, a platform-bus allocator, and one thread per vCPU. The guest (ELF64) is entered in long mode
  * (see {@link LongMode}) with RDI pointing at the boot info.
  *
@@ -45,7 +51,7 @@ public final class Machine implements AutoCloseable {
     private final Bus mmio = new Bus("mmio");
     private final Bus pio = new Bus("pio");
     private final GuestPorts ports;
-    private final ExitDispatcher dispatcher = new ExitDispatcher(pio, mmio);
+    private final List<ExitDispatcher> dispatchers = new ArrayList<>();
     private final PlatformBus platformBus = new PlatformBus();
     private final List<BootInfo.Device> devices;
     private final List<Vcpu> vcpus = new ArrayList<>();
@@ -55,6 +61,8 @@ public final class Machine implements AutoCloseable {
     private Vm vm;
     private GuestRam ram;
     private EventLoop eventLoop;
+    private IrqchipSelection irqchip;
+    private UserIrqchip userIrqchip;
     private int nextSlot = RAM_SLOT + 1;
     private boolean started;
     private boolean closed;
@@ -67,41 +75,92 @@ public final class Machine implements AutoCloseable {
     }
 
     /** Opens KVM and builds the machine (nothing runs until {@link #start}). */
-    public static Machine create(MachineConfig config) throws java.io.IOException {
+    public static Machine create(MachineConfig config) throws IOException {
         Machine machine = new Machine(config);
         try {
             machine.build();
             return machine;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             machine.close();
             throw e;
         }
     }
 
-    private void build() throws java.io.IOException {
+    private void build() throws IOException {
         kvm = Kvm.open();
-        for (int cap : new int[] {KvmAbi.KVM_CAP_IRQCHIP, KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR,
-                KvmAbi.KVM_CAP_IRQ_ROUTING}) {
+        irqchip = IrqchipSelection.choose(config.irqchip(), kvm);
+        boolean inKernel = irqchip.inKernel();
+        List<Integer> required = new ArrayList<>(List.of(KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR));
+        if (inKernel) {
+            required.addAll(List.of(KvmAbi.KVM_CAP_IRQCHIP, KvmAbi.KVM_CAP_IRQ_ROUTING));
+        }
+        for (int cap : required) {
             if (!kvm.hasCapability(cap)) {
-                throw new ErrnoException("KVM_CHECK_EXTENSION: capability " + cap + " is missing", io.jvfio.sys.Errno.ENOTSUP);
+                throw new ErrnoException("KVM_CHECK_EXTENSION: capability " + cap + " is missing", Errno.ENOTSUP);
             }
         }
         ram = GuestRam.create(config.ramSize());
         vm = kvm.createVm();
         vm.setTssAddress(TSS_ADDRESS);
         vm.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
-        vm.createIrqchip();
-        vm.routeGsisToIoapicPins();
+        if (inKernel) {
+            vm.createIrqchip();
+            vm.routeGsisToIoapicPins();
+        }
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.console());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         List<CpuidEntry> cpuid = CpuidMask.apply(kvm.supportedCpuid());
+        if (!inKernel) {
+            cpuid = CpuidMask.withoutX2apicAndTscDeadline(cpuid);
+        }
         for (int id = 0; id < config.vcpus(); id++) {
             Vcpu vcpu = vm.createVcpu(id);
             vcpu.setCpuid(withApicId(cpuid, id));
             vcpus.add(vcpu);
         }
         eventLoop = EventLoop.start("jvfio-event-loop");
+        if (inKernel) {
+            for (int id = 0; id < config.vcpus(); id++) {
+                dispatchers.add(new ExitDispatcher(pio, mmio));
+            }
+        } else {
+            userIrqchip = new UserIrqchip(config.vcpus(), new EventLoopClock(eventLoop), id -> vcpus.get(id).kick());
+            mmio.add("ioapic", UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize(), userIrqchip.ioApicDevice());
+            for (int id = 0; id < config.vcpus(); id++) {
+                int vcpu = id;
+                dispatchers.add(new ExitDispatcher(pio, mmio, UserIrqchip.localApicBase(), UserIrqchip.localApicSize(),
+                        new MmioDevice() {
+                            @Override
+                            public long read(long offset, int size) {
+                                return userIrqchip.readLocalApic(vcpu, offset, size);
+                            }
+
+                            @Override
+                            public void write(long offset, int size, long value) {
+                                userIrqchip.writeLocalApic(vcpu, offset, size, value);
+                            }
+                        }));
+            }
+        }
+    }
+
+    /** The LAPIC timers' clock: the event loop's timer and System.nanoTime. */
+    private record EventLoopClock(EventLoop loop) implements UserIrqchip.Clock {
+        @Override
+        public long nanoTime() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public Runnable schedule(long delayNanos, Runnable task) {
+            try {
+                EventLoop.Scheduled scheduled = loop.schedule(Duration.ofNanos(delayNanos), task);
+                return scheduled::cancel;
+            } catch (ErrnoException e) {
+                throw new IllegalStateException("irqchip: cannot arm a LAPIC timer: " + e.getMessage(), e);
+            }
+        }
     }
 
     private static List<CpuidEntry> withApicId(List<CpuidEntry> cpuid, int id) {
@@ -129,6 +188,21 @@ public final class Machine implements AutoCloseable {
         return vm;
     }
 
+    /** Which irqchip this machine uses, and why. */
+    public IrqchipSelection irqchip() {
+        return irqchip;
+    }
+
+    /** IOAPIC pin {@code pin}'s redirection entry, from whichever irqchip the machine uses. */
+    public long ioapicRedirectionEntry(int pin) throws ErrnoException {
+        return userIrqchip != null ? userIrqchip.redirectionEntry(pin) : vm.ioapicRedirectionEntry(pin);
+    }
+
+    /** The counts of jvfio's own irqchip; empty with KVM's in-kernel one. */
+    public Optional<IrqchipCounters> irqchipCounters() {
+        return Optional.ofNullable(userIrqchip).map(UserIrqchip::counters);
+    }
+
     public GuestRam ram() {
         return ram;
     }
@@ -141,12 +215,34 @@ public final class Machine implements AutoCloseable {
         return platformBus;
     }
 
-    /** The line for {@code gsi} (KVM_IRQ_LINE on this VM). */
+    /**
+     * The line for {@code gsi}: KVM_IRQ_LINE on this VM with the in-kernel irqchip; jvfio's IOAPIC pin, which
+     * also reports the guest's EOIs, with its own.
+     */
     public IrqLine irqLine(int gsi) {
         if (gsi < 0 || gsi >= Vm.IOAPIC_PINS) {
             throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
         }
-        return new IrqLine(gsi, vm::setIrqLine);
+        if (userIrqchip == null) {
+            return new IrqLine(gsi, vm::setIrqLine);
+        }
+        UserIrqchip chip = userIrqchip;
+        return new IrqLine(gsi, chip::setLevel, Optional.of(new IrqLine.EndOfInterruptSource() {
+            @Override
+            public boolean inService(int pin) {
+                return chip.inService(pin);
+            }
+
+            @Override
+            public AutoCloseable onEndOfInterrupt(int pin, Runnable listener) {
+                return chip.onEndOfInterrupt(pin, listener);
+            }
+
+            @Override
+            public AutoCloseable resampleOnEndOfInterrupt(int pin, Runnable listener) {
+                return chip.resampleOnEndOfInterrupt(pin, listener);
+            }
+        }));
     }
 
     /** Lists a device in the boot info (before {@link #start}). */
@@ -195,7 +291,7 @@ public final class Machine implements AutoCloseable {
     }
 
     /** Loads the guest, writes the long-mode tables and the boot info, and starts the vCPU threads. */
-    public synchronized void start() throws java.io.IOException {
+    public synchronized void start() throws IOException {
         if (started || closed) {
             throw new IllegalStateException(closed ? "machine is closed" : "machine already started");
         }
@@ -217,18 +313,42 @@ public final class Machine implements AutoCloseable {
     }
 
     private void runVcpu(Vcpu vcpu) {
+        ExitDispatcher dispatcher = dispatchers.get(vcpu.id());
+        UserIrqchip chip = userIrqchip;
         try {
+            if (chip != null && vcpu.id() != 0) {
+                // jvfio starts only vCPU 0 and models no INIT/SIPI: the others wait, as in-kernel APs do.
+                chip.halt(vcpu.id(), false);
+                return;
+            }
             while (!stopping) {
-                VcpuExit exit = vcpu.run();
+                VcpuExit exit;
+                if (chip != null) {
+                    chip.beforeEntry(vcpu.id(), vcpu);
+                    try {
+                        exit = vcpu.run();
+                    } finally {
+                        chip.afterExit(vcpu.id());
+                    }
+                } else {
+                    exit = vcpu.run();
+                }
                 switch (dispatcher.dispatch(exit)) {
                     case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
                     case ExitAction.Stop stop -> finish(stop.exit());
+                    case ExitAction.AwaitInterrupt await -> {
+                        if (chip != null) {
+                            chip.halt(vcpu.id(), vcpu.interruptsEnabled());
+                        }
+                    }
                     case ExitAction.Resume resume -> {
                     }
                 }
             }
         } catch (ErrnoException | RuntimeException e) {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e.getMessage()));
+        } catch (InterruptedException e) {
+            finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": interrupted while halted"));
         } finally {
             vcpu.releaseThread();
         }
@@ -239,6 +359,9 @@ public final class Machine implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "guest failed: " + failed.reason());
         }
         stopping = true;
+        if (userIrqchip != null) {
+            userIrqchip.stop();
+        }
         for (Vcpu vcpu : vcpus) {
             vcpu.kick();
         }

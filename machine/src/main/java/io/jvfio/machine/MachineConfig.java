@@ -5,16 +5,18 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.irqchip.IrqchipMode;
 
 /**
  * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest's ELF
- * image, up to 8 guest args, the devices the boot info lists, and where console output is echoed
- * (null: nowhere).
+ * image, up to 8 guest args, the devices the boot info lists, where console output is echoed (null:
+ * nowhere), and the irqchip ({@code kernel-irqchip}, default auto).
  */
 public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] args, List<BootInfo.Device> devices,
-                            PrintStream consoleEcho) {
+                            PrintStream consoleEcho, IrqchipMode irqchip) {
     public static final long DEFAULT_RAM_SIZE = 64L << 20;
     /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
     public static final long MAX_RAM_SIZE = 0xC000_0000L;
@@ -36,6 +38,7 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         guestImage = guestImage.clone();
         args = args.clone();
         devices = List.copyOf(devices);
+        Objects.requireNonNull(irqchip, "irqchip");
     }
 
     @Override
@@ -70,6 +73,7 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         private long[] args = new long[0];
         private final List<BootInfo.Device> devices = new ArrayList<>();
         private PrintStream consoleEcho;
+        private IrqchipMode irqchip = IrqchipMode.AUTO;
 
         public Builder ramSize(long bytes) {
             this.ramSize = bytes;
@@ -106,8 +110,14 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
             return this;
         }
 
+        /** QEMU's {@code kernel-irqchip}: on, off, split (refused at create) or auto. */
+        public Builder irqchip(IrqchipMode mode) {
+            this.irqchip = mode;
+            return this;
+        }
+
         public MachineConfig build() {
-            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho);
+            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip);
         }
     }
 }

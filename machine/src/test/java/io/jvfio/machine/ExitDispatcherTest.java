@@ -71,9 +71,9 @@ class ExitDispatcherTest {
     }
 
     @Test
-    void interruptionsAndHaltsResume() {
+    void interruptionsResumeAndHaltsAwaitAnInterrupt() {
         assertThat(dispatcher.dispatch(VcpuExit.INTERRUPTED)).isEqualTo(ExitAction.RESUME);
-        assertThat(dispatcher.dispatch(VcpuExit.HALT)).isEqualTo(ExitAction.RESUME);
+        assertThat(dispatcher.dispatch(VcpuExit.HALT)).isEqualTo(ExitAction.AWAIT_INTERRUPT);
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
@@ -22,10 +23,16 @@ import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Real guests on real KVM (the jvfio-guests images). */
+/**
+ * Real guests on real KVM (the jvfio-guests images). Interrupt tests run on the irqchip the host gets by
+ * default (auto) and on jvfio's own (off); where the default is KVM's in-kernel irqchip they use KVM
+ * irqfds, on jvfio's own the line and its EOI notifications, which play the irqfd and resamplefd's part.
+ */
 @Tag(Tiers.KVM)
 class MachineKvmTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -94,9 +101,9 @@ class MachineKvmTest {
         }
     }
 
-    private static Machine irqMachine(long count, long level, long ack, MmioDevice device, int[] gsiOut)
-            throws Exception {
-        Machine machine = Machine.create(guest("irq", count, level, ack, 0).build());
+    private static Machine irqMachine(IrqchipMode irqchip, long count, long level, long ack, MmioDevice device,
+                                      int[] gsiOut) throws Exception {
+        Machine machine = Machine.create(guest("irq", count, level, ack, 0).irqchip(irqchip).build());
         long base = machine.platformBus().allocateMmio(0x1000);
         int gsi = machine.platformBus().allocateGsi();
         gsiOut[0] = gsi;
@@ -106,8 +113,9 @@ class MachineKvmTest {
         return machine;
     }
 
-    @Test
-    void levelInterruptsViaIrqLineAreCountedAlikeByGuestAndHost() throws Exception {
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    void levelInterruptsViaIrqLineAreCountedAlikeByGuestAndHost(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger acks = new AtomicInteger();
         IrqLine[] line = new IrqLine[1];
@@ -130,7 +138,7 @@ class MachineKvmTest {
             }
         };
         int[] gsi = new int[1];
-        try (Machine machine = irqMachine(wanted, 1, 1, ackRegister, gsi)) {
+        try (Machine machine = irqMachine(irqchip, wanted, 1, 1, ackRegister, gsi)) {
             line[0] = machine.irqLine(gsi[0]);
             line[0].raise();
             machine.start();
@@ -140,8 +148,9 @@ class MachineKvmTest {
         }
     }
 
-    @Test
-    void edgeInterruptsViaIrqfdAreCountedAlikeByGuestAndHost() throws Exception {
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    void edgeInterruptsViaIrqfdAreCountedAlikeByGuestAndHost(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger fired = new AtomicInteger();
         try (EventFd trigger = EventFd.create()) {
@@ -160,8 +169,14 @@ class MachineKvmTest {
                 }
             };
             int[] gsi = new int[1];
-            try (Machine machine = irqMachine(wanted, 0, 1, ackRegister, gsi)) {
-                machine.vm().registerIrqfd(trigger, gsi[0]);
+            try (Machine machine = irqMachine(irqchip, wanted, 0, 1, ackRegister, gsi)) {
+                boolean inKernel = machine.irqchip().inKernel();
+                IrqLine line = machine.irqLine(gsi[0]);
+                if (inKernel) {
+                    machine.vm().registerIrqfd(trigger, gsi[0]);
+                } else {
+                    machine.eventLoop().register(trigger, n -> pulse(line));
+                }
                 machine.start();
                 waitUntilUnmasked(machine, gsi[0]);
                 fired.incrementAndGet();
@@ -169,20 +184,29 @@ class MachineKvmTest {
                 assertThat(machine.awaitExit(TIMEOUT)).isZero();
                 assertThat(machine.reports()).containsExactly(wanted);
                 assertThat(fired.get()).isEqualTo(wanted);
-                machine.vm().unregisterIrqfd(trigger, gsi[0]);
+                if (inKernel) {
+                    machine.vm().unregisterIrqfd(trigger, gsi[0]);
+                }
             }
         }
     }
 
-    @Test
-    void levelInterruptsViaIrqfdWithResampleReassertOnEachEoi() throws Exception {
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    void levelInterruptsViaIrqfdWithResampleReassertOnEachEoi(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger fired = new AtomicInteger();
         AtomicInteger resamples = new AtomicInteger();
         try (EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
             int[] gsi = new int[1];
-            try (Machine machine = irqMachine(wanted, 1, 0, new RecordingDevice(), gsi)) {
-                machine.vm().registerIrqfd(trigger, gsi[0], resample);
+            try (Machine machine = irqMachine(irqchip, wanted, 1, 0, new RecordingDevice(), gsi)) {
+                if (machine.irqchip().inKernel()) {
+                    machine.vm().registerIrqfd(trigger, gsi[0], resample);
+                } else {
+                    IrqLine line = machine.irqLine(gsi[0]);
+                    machine.eventLoop().register(trigger, n -> set(line, true));
+                    line.resampleOnEndOfInterrupt(() -> signal(resample));
+                }
                 machine.eventLoop().register(resample, n -> {
                     resamples.addAndGet((int) n);
                     if (fired.get() < wanted) {
@@ -205,6 +229,26 @@ class MachineKvmTest {
         }
     }
 
+    private static void set(IrqLine line, boolean level) {
+        try {
+            if (level) {
+                line.raise();
+            } else {
+                line.lower();
+            }
+        } catch (ErrnoException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void pulse(IrqLine line) {
+        try {
+            line.pulse();
+        } catch (ErrnoException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static void signal(EventFd fd) {
         try {
             fd.signal();
@@ -215,7 +259,7 @@ class MachineKvmTest {
 
     private static void waitUntilUnmasked(Machine machine, int pin) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while ((machine.vm().ioapicRedirectionEntry(pin) & (1L << 16)) != 0) {
+        while ((machine.ioapicRedirectionEntry(pin) & (1L << 16)) != 0) {
             assertThat(System.nanoTime()).as("guest unmasks IOAPIC pin " + pin).isLessThan(deadline);
             Thread.sleep(1);
         }
@@ -317,9 +361,10 @@ class MachineKvmTest {
         return run;
     }
 
-    @Test
-    void twoHundredCreateCloseCyclesLeakNoFdMappingOrThread() throws Exception {
-        MachineConfig config = guest("hello", 7).build();
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    void twoHundredCreateCloseCyclesLeakNoFdMappingOrThread(IrqchipMode irqchip) throws Exception {
+        MachineConfig config = guest("hello", 7).irqchip(irqchip).build();
         // The cycles run on one daemon thread so that a cycle that hangs (in create, the guest or close)
         // fails the test with where every thread waits, instead of stalling the run silently.
         ExecutorService cycles = Executors.newSingleThreadExecutor(
@@ -374,10 +419,11 @@ class MachineKvmTest {
         }
     }
 
-    @Test
-    void closingARunningGuestStopsItsVcpuPromptly() throws Exception {
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    void closingARunningGuestStopsItsVcpuPromptly(IrqchipMode irqchip) throws Exception {
         int threads = Resources.threads();
-        Machine machine = Machine.create(guest("spin").build());
+        Machine machine = Machine.create(guest("spin").irqchip(irqchip).build());
         machine.start();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (!machine.console().contains("spin") && System.nanoTime() < deadline) {

@@ -35,6 +35,7 @@ public final class KvmAbi {
     public static final long KVM_SET_REGS = Ioctl.iow(KVMIO, 0x82, kvm_regs.SIZE);
     public static final long KVM_GET_SREGS = Ioctl.ior(KVMIO, 0x83, kvm_sregs.SIZE);
     public static final long KVM_SET_SREGS = Ioctl.iow(KVMIO, 0x84, kvm_sregs.SIZE);
+    public static final long KVM_INTERRUPT = Ioctl.iow(KVMIO, 0x86, kvm_interrupt.SIZE);
     public static final long KVM_GET_MSRS = Ioctl.iowr(KVMIO, 0x88, kvm_msrs.SIZE);
     public static final long KVM_SET_MSRS = Ioctl.iow(KVMIO, 0x89, kvm_msrs.SIZE);
     public static final long KVM_SET_CPUID2 = Ioctl.iow(KVMIO, 0x90, kvm_cpuid2.SIZE);
@@ -102,6 +103,15 @@ public final class KvmAbi {
     public static final int KVM_CPUID_FLAG_SIGNIFCANT_INDEX = 1;
 
     private KvmAbi() {
+    }
+
+    /** struct kvm_interrupt: the vector KVM_INTERRUPT queues on a vCPU without an in-kernel LAPIC. */
+    public static final class kvm_interrupt {
+        public static final int SIZE = 4;
+        public static final int irq = 0;
+
+        private kvm_interrupt() {
+        }
     }
 
     /** struct kvm_run: the vCPU's shared run structure (its mmap is larger; see KVM_GET_VCPU_MMAP_SIZE). */

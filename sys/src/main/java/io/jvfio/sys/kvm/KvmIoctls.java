@@ -27,6 +27,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE_STATUS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_RUN;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_CPUID2;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IDENTITY_MAP_ADDR;
@@ -288,6 +289,18 @@ public final class KvmIoctls {
                 s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.edx, entry.edx());
             }
             Libc.ioctl(vcpu.get(), KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
+        }
+    }
+
+    /**
+     * KVM_INTERRUPT: queues {@code vector} as an external interrupt, taken at the next entry. Only for a
+     * vCPU without an in-kernel LAPIC, and only while kvm_run says it is ready for injection.
+     */
+    public static void interrupt(Fd vcpu, int vector) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_interrupt.SIZE, 4);
+            s.set(JAVA_INT, KvmAbi.kvm_interrupt.irq, vector);
+            Libc.ioctl(vcpu.get(), KVM_INTERRUPT, s, "KVM_INTERRUPT");
         }
     }
 

@@ -44,6 +44,24 @@ public final class KvmRunView implements AutoCloseable {
         run.putByte(KvmAbi.kvm_run.immediate_exit, (byte) (value ? 1 : 0));
     }
 
+    /**
+     * request_interrupt_window: when set, KVM_RUN exits with KVM_EXIT_IRQ_WINDOW_OPEN as soon as the guest
+     * can take an interrupt (a VMM without an in-kernel LAPIC asks for this while one waits).
+     */
+    public void setRequestInterruptWindow(boolean value) {
+        run.putByte(KvmAbi.kvm_run.request_interrupt_window, (byte) (value ? 1 : 0));
+    }
+
+    /** ready_for_interrupt_injection: KVM_INTERRUPT would be taken at the next entry. */
+    public boolean readyForInterruptInjection() {
+        return run.getByte(KvmAbi.kvm_run.ready_for_interrupt_injection) != 0;
+    }
+
+    /** if_flag: the guest's RFLAGS.IF at the exit. */
+    public boolean interruptFlag() {
+        return run.getByte(KvmAbi.kvm_run.if_flag) != 0;
+    }
+
     public boolean ioIsOut() {
         return run.getByte(KvmAbi.kvm_run.io_direction) == KvmAbi.KVM_EXIT_IO_OUT;
     }

@@ -62,6 +62,9 @@ class KvmAbiTest {
         constant("KVM_GET_MSRS", KvmAbi.KVM_GET_MSRS);
         constant("KVM_SET_MSRS", KvmAbi.KVM_SET_MSRS);
         constant("KVM_SET_CPUID2", KvmAbi.KVM_SET_CPUID2);
+        constant("KVM_INTERRUPT", KvmAbi.KVM_INTERRUPT);
+        size("kvm_interrupt", KvmAbi.kvm_interrupt.SIZE);
+        field("kvm_interrupt", "irq", KvmAbi.kvm_interrupt.irq);
 
         constant("KVM_CAP_IRQCHIP", KvmAbi.KVM_CAP_IRQCHIP);
         constant("KVM_CAP_USER_MEMORY", KvmAbi.KVM_CAP_USER_MEMORY);

@@ -1,0 +1,37 @@
+package io.jvfio.machine;
+
+import io.jvfio.kvm.Kvm;
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.kvm.KvmAbi;
+
+/**
+ * The irqchip a machine uses: {@code requested} is the {@code kernel-irqchip} property, {@code inKernel}
+ * what it resolved to (KVM's in-kernel IOAPIC and LAPICs, or jvfio's own), and {@code reason} one line
+ * saying why, for the logs and the demo's header.
+ */
+public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String reason) {
+    /** The property value the machine runs with: on or off. */
+    public String effective() {
+        return inKernel ? "on" : "off";
+    }
+
+    @Override
+    public String toString() {
+        return "kernel-irqchip=" + effective() + (requested == IrqchipMode.AUTO ? " (auto: " + reason + ")" : "");
+    }
+
+    static IrqchipSelection choose(IrqchipMode requested, Kvm kvm) throws ErrnoException {
+        return switch (requested) {
+            case ON -> new IrqchipSelection(requested, true, "requested");
+            case OFF -> new IrqchipSelection(requested, false, "requested");
+            case SPLIT -> throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
+            case AUTO -> {
+                if (!kvm.hasCapability(KvmAbi.KVM_CAP_IRQCHIP)) {
+                    yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip");
+                }
+                yield new IrqchipSelection(requested, true, "the in-kernel irqchip is assumed exact");
+            }
+        };
+    }
+}
