@@ -57,7 +57,7 @@ public final class IrqchipProbe {
     /** out %al, $HANDLER_PORT (the first instruction, where the probe looks); cli; hlt; jmp back to the hlt. */
     private static final byte[] HANDLER_CODE = {(byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB,
         (byte) 0xFD};
-    /** Where Machine puts them too: KVM documents both as required on Intel for real mode without unrestricted guest. */
+    /** Where Machine puts them: KVM documents both as needed on Intel, for real mode without unrestricted guest. */
     private static final long TSS_ADDRESS = 0xFFFBD000L;
     private static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
 
@@ -195,7 +195,8 @@ public final class IrqchipProbe {
                 s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), s.apicBase(), s.interruptBitmap());
     }
 
-    private static void awaitHandler(Vcpu vcpu, Duration bound, String what) throws ErrnoException, ProbeFailedException {
+    private static void awaitHandler(Vcpu vcpu, Duration bound, String what)
+            throws ErrnoException, ProbeFailedException {
         if (runUntilPortWrite(vcpu, HANDLER_PORT, bound).isEmpty()) {
             throw new ProbeFailedException(what + " did not reach its handler within " + bound.toMillis() + " ms");
         }
@@ -218,8 +219,8 @@ public final class IrqchipProbe {
                 // Interrupted is the watchdog's kick (the loop sees the deadline passed) or a kick left
                 // over from an earlier run that landed after its port write: then simply run on.
                 if (!(exit instanceof VcpuExit.Interrupted)) {
-                    throw new ProbeFailedException("the probe's guest stopped with " + exit + " instead of writing port 0x"
-                            + Integer.toHexString(port));
+                    throw new ProbeFailedException("the probe's guest stopped with " + exit
+                            + " instead of writing port 0x" + Integer.toHexString(port));
                 }
             }
             return Optional.empty();

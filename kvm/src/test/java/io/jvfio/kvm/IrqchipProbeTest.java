@@ -32,10 +32,11 @@ class IrqchipProbeTest {
         int vector = 0x50;
         int isrRegister = 0xFEE00100 + 0x10 * (vector / 32);
         int versionRegister = 0xFEE00030;
-        // mov eax, [dword isrRegister]; out $HANDLER_PORT, eax; then the same for the LAPIC's version register
-        // (out $VERSION_PORT), which shows the guest's reads reach its LAPIC; cli; hlt; jmp back to the hlt
+        // The handler reads its ISR word (out $HANDLER_PORT), then the LAPIC's version register, which shows
+        // that its reads reach the LAPIC (out $VERSION_PORT), and halts for good: cli; hlt; jmp back to the hlt.
+        byte[] haltForGood = {(byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
         byte[] readIsrThenVersion = concat(concat(readLapic(isrRegister, HANDLER_PORT),
-                readLapic(versionRegister, VERSION_PORT)), new byte[] {(byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD});
+                readLapic(versionRegister, VERSION_PORT)), haltForGood);
         try (RealModeGuest guest = RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY,
                 RealModeGuest.IDLE))) {
             guest.handler(vector, HANDLER, readIsrThenVersion);
@@ -117,7 +118,8 @@ class IrqchipProbeTest {
 
         assertThat(semantics.verdict()).isEqualTo(IrqchipSemantics.Verdict.PROBE_FAILED);
         assertThat(semantics.keepsInServiceUntilEoi()).isFalse();
-        assertThat(semantics.evidence()).startsWith("KVM is not available: /nonexistent/kvm: No such file or directory");
+        assertThat(semantics.evidence())
+                .startsWith("KVM is not available: /nonexistent/kvm: No such file or directory");
         assertThat(semantics.toString()).startsWith("in-kernel irqchip probe failed: KVM is not available");
         assertThat(Resources.openFdsOtherThanJars()).isEqualTo(fds);
     }
