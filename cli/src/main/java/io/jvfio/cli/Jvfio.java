@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "jvfio", mixinStandardHelpOptions = true, version = "jvfio 0.1.0-SNAPSHOT",
         description = "VFIO platform device assignment for KVM guests: serve a modelled device over vfio-user, "
-                + "inspect a device, run a guest with devices assigned, write its device tree.",
+                + "inspect a device, run a guest with devices assigned, write its device tree, check the host.",
         subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, InfoCommand.class, DtCommand.class,
-            BindCommand.class, UnbindCommand.class, CommandLine.HelpCommand.class},
+            BindCommand.class, UnbindCommand.class, HostCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  runtime failure: a device, KVM, the guest or a file (the error line says which)",

@@ -83,6 +83,16 @@ public final class Vcpu implements AutoCloseable {
         return KvmIoctls.getMsrs(fd, indices);
     }
 
+    /** KVM_GET_LAPIC: a copy of the in-kernel LAPIC's registers (the VM needs an in-kernel irqchip). */
+    public LapicState lapicState() throws ErrnoException {
+        return new LapicState(KvmIoctls.getLapic(fd));
+    }
+
+    /** KVM_SET_LAPIC: replaces the in-kernel LAPIC's registers. */
+    public void setLapicState(LapicState state) throws ErrnoException {
+        KvmIoctls.setLapic(fd, state.bytes());
+    }
+
     /**
      * KVM_RUN: enters the guest until the next exit and decodes it. EINTR/EAGAIN (a kick) come back as
      * {@link VcpuExit#INTERRUPTED}. Other failures throw.

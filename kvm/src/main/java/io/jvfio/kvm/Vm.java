@@ -24,6 +24,10 @@ import io.jvfio.sys.kvm.MemoryRegion;
 public final class Vm implements AutoCloseable {
     /** IOAPIC pins of KVM's in-kernel IOAPIC. */
     public static final int IOAPIC_PINS = KvmAbi.kvm_ioapic_state.KVM_IOAPIC_NUM_PINS;
+    /** Redirection entry bit 14 (read-only to the guest): a level interrupt was delivered and awaits EOI. */
+    public static final long IOAPIC_REMOTE_IRR = 1L << 14;
+    /** Redirection entry bit 15: the pin is level-triggered (clear: edge). */
+    public static final long IOAPIC_LEVEL_TRIGGERED = 1L << 15;
 
     private final Kvm kvm;
     private final Fd fd;
@@ -173,16 +177,50 @@ public final class Vm implements AutoCloseable {
 
     /** KVM_GET_IRQCHIP: IOAPIC redirection table entry {@code pin} (64 bits: vector, mode, mask, ...). */
     public long ioapicRedirectionEntry(int pin) throws ErrnoException {
-        if (pin < 0 || pin >= IOAPIC_PINS) {
-            throw new IllegalArgumentException("IOAPIC pin " + pin + " is not 0.." + (IOAPIC_PINS - 1));
-        }
+        int at = redirectionEntryOffset(pin);
         byte[] chip = KvmIoctls.getIrqchip(fd, KvmAbi.KVM_IRQCHIP_IOAPIC);
         long value = 0;
-        int at = KvmAbi.kvm_ioapic_state.redirtbl + pin * 8;
         for (int i = 7; i >= 0; i--) {
             value = value << 8 | Byte.toUnsignedLong(chip[at + i]);
         }
         return value;
+    }
+
+    /**
+     * KVM_GET_IRQCHIP then KVM_SET_IRQCHIP: sets IOAPIC redirection table entry {@code pin}, as a guest
+     * would program it. The whole IOAPIC state is written back as read, so call it while no interrupt is in
+     * flight through the IOAPIC (when setting a VM up).
+     */
+    public void setIoapicRedirectionEntry(int pin, long entry) throws ErrnoException {
+        int at = redirectionEntryOffset(pin);
+        byte[] chip = KvmIoctls.getIrqchip(fd, KvmAbi.KVM_IRQCHIP_IOAPIC);
+        for (int i = 0; i < 8; i++) {
+            chip[at + i] = (byte) (entry >>> (8 * i));
+        }
+        KvmIoctls.setIrqchip(fd, KvmAbi.KVM_IRQCHIP_IOAPIC, chip);
+    }
+
+    /**
+     * KVM_GET_IRQCHIP: the remote IRR bit of IOAPIC pin {@code pin}, which documented KVM sets when it
+     * delivers a level interrupt and clears at the guest's EOI (no new interrupt from the pin until then).
+     */
+    public boolean ioapicRemoteIrr(int pin) throws ErrnoException {
+        return (ioapicRedirectionEntry(pin) & IOAPIC_REMOTE_IRR) != 0;
+    }
+
+    private static int redirectionEntryOffset(int pin) {
+        if (pin < 0 || pin >= IOAPIC_PINS) {
+            throw new IllegalArgumentException("IOAPIC pin " + pin + " is not 0.." + (IOAPIC_PINS - 1));
+        }
+        return KvmAbi.kvm_ioapic_state.redirtbl + pin * 8;
+    }
+
+    /**
+     * KVM_SIGNAL_MSI: delivers one message signalled interrupt ({@code address} 0xFEExxxxx selects the
+     * LAPIC, the low byte of {@code data} is the vector); true when delivered, false when the guest blocked it.
+     */
+    public boolean signalMsi(long address, int data) throws ErrnoException {
+        return KvmIoctls.signalMsi(fd, address, data) > 0;
     }
 
     /** KVM_CREATE_VCPU, and maps its kvm_run. The VM closes it on close. */

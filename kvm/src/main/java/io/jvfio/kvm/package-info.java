@@ -1,9 +1,12 @@
 /**
  * Typed owners of KVM's file descriptors: {@link io.jvfio.kvm.Kvm} (/dev/kvm), {@link io.jvfio.kvm.Vm}
- * (memory slots, in-kernel irqchip, GSI routing, KVM_IRQ_LINE, irqfd with resample, ioeventfd) and
- * {@link io.jvfio.kvm.Vcpu} (registers, CPUID, MSRs, KVM_RUN with exits as
- * {@link io.jvfio.kvm.VcpuExit} records, kicks from other threads). Everything native goes through
- * {@code io.jvfio.sys.kvm}; nothing here touches {@code java.lang.foreign}, and nothing here knows about
- * VFIO, devices, buses or guest images.
+ * (memory slots, in-kernel irqchip and its IOAPIC entries, GSI routing, KVM_IRQ_LINE, KVM_SIGNAL_MSI, irqfd
+ * with resample, ioeventfd) and {@link io.jvfio.kvm.Vcpu} (registers, CPUID, MSRs, the in-kernel LAPIC as a
+ * {@link io.jvfio.kvm.LapicState}, KVM_RUN with exits as {@link io.jvfio.kvm.VcpuExit} records, kicks from
+ * other threads); and {@link io.jvfio.kvm.IrqchipProbe}, which runs a tiny guest to learn whether this
+ * host's in-kernel irqchip keeps an interrupt in service until the guest's EOI as KVM documents (no
+ * capability tells, and a software KVM does not). Everything native goes through {@code io.jvfio.sys.kvm};
+ * nothing here touches {@code java.lang.foreign}, and nothing here knows about VFIO, devices, buses or
+ * guest images.
  */
 package io.jvfio.kvm;

@@ -64,4 +64,20 @@ class KvmTest {
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
     }
+
+    @Test
+    @Tag(Tiers.KVM)
+    void ioapicRedirectionEntrySetThroughKvmReadsBackWithoutRemoteIrr() throws Exception {
+        Tiers.assumeKvm();
+        try (Kvm kvm = Kvm.open(); Vm vm = kvm.createVm()) {
+            vm.createIrqchip();
+            long entry = 0x41 | Vm.IOAPIC_LEVEL_TRIGGERED;
+
+            vm.setIoapicRedirectionEntry(7, entry);
+
+            assertThat(vm.ioapicRedirectionEntry(7)).isEqualTo(entry);
+            assertThat(vm.ioapicRemoteIrr(7)).isFalse();
+            assertThat(vm.ioapicRedirectionEntry(8)).isNotEqualTo(entry);
+        }
+    }
 }

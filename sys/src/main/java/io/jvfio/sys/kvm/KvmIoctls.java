@@ -16,6 +16,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VCPU;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VM;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_API_VERSION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_LAPIC;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_MSRS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_REGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SREGS;
@@ -31,11 +32,14 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_CPUID2;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IDENTITY_MAP_ADDR;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_LAPIC;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_MSRS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_REGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SREGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_TSS_ADDR;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_USER_MEMORY_REGION;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_SIGNAL_MSI;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -48,6 +52,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class KvmIoctls {
     private static final int SUPPORTED_CPUID_START = 128;
     private static final int SUPPORTED_CPUID_MAX = 4096;
+    /** The union in kvm_irqchip that holds one chip's state. */
+    private static final int CHIP_STATE_SIZE = KvmAbi.kvm_irqchip.SIZE - KvmAbi.kvm_irqchip.chip;
 
     private KvmIoctls() {
     }
@@ -160,8 +166,37 @@ public final class KvmIoctls {
             MemorySegment s = call.allocate(KvmAbi.kvm_irqchip.SIZE, 8);
             s.set(JAVA_INT, KvmAbi.kvm_irqchip.chip_id, chipId);
             Libc.ioctl(vm.get(), KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
-            return s.asSlice(KvmAbi.kvm_irqchip.chip, KvmAbi.kvm_irqchip.SIZE - KvmAbi.kvm_irqchip.chip)
-                    .toArray(JAVA_BYTE);
+            return s.asSlice(KvmAbi.kvm_irqchip.chip, CHIP_STATE_SIZE).toArray(JAVA_BYTE);
+        }
+    }
+
+    /**
+     * KVM_SET_IRQCHIP: replaces the whole state of one in-kernel chip with {@code chip} (512 bytes, laid out
+     * as KVM_GET_IRQCHIP returned it).
+     */
+    public static void setIrqchip(Fd vm, int chipId, byte[] chip) throws ErrnoException {
+        if (chip.length != CHIP_STATE_SIZE) {
+            throw new IllegalArgumentException("irqchip state is " + CHIP_STATE_SIZE + " bytes, got " + chip.length);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_irqchip.SIZE, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_irqchip.chip_id, chipId);
+            MemorySegment.copy(chip, 0, s, JAVA_BYTE, KvmAbi.kvm_irqchip.chip, CHIP_STATE_SIZE);
+            Libc.ioctl(vm.get(), KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
+        }
+    }
+
+    /**
+     * KVM_SIGNAL_MSI: delivers one MSI with this 64-bit address and data; returns above 0 when delivered, 0
+     * when the guest blocked it.
+     */
+    public static int signalMsi(Fd vm, long address, int data) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_msi.SIZE, 8);
+            s.set(JAVA_INT, KvmAbi.kvm_msi.address_lo, (int) address);
+            s.set(JAVA_INT, KvmAbi.kvm_msi.address_hi, (int) (address >>> 32));
+            s.set(JAVA_INT, KvmAbi.kvm_msi.data, data);
+            return Libc.ioctl(vm.get(), KVM_SIGNAL_MSI, s, "KVM_SIGNAL_MSI");
         }
     }
 
@@ -333,6 +368,28 @@ public final class KvmIoctls {
                         s.get(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data)));
             }
             return result;
+        }
+    }
+
+    /** KVM_GET_LAPIC: the vCPU's in-kernel LAPIC register page (1024 bytes, xAPIC layout). */
+    public static byte[] getLapic(Fd vcpu) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_lapic_state.SIZE, 8);
+            Libc.ioctl(vcpu.get(), KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
+            return s.toArray(JAVA_BYTE);
+        }
+    }
+
+    /** KVM_SET_LAPIC: replaces the vCPU's LAPIC register page (1024 bytes, as KVM_GET_LAPIC returned it). */
+    public static void setLapic(Fd vcpu, byte[] regs) throws ErrnoException {
+        if (regs.length != KvmAbi.kvm_lapic_state.SIZE) {
+            throw new IllegalArgumentException("LAPIC state is " + KvmAbi.kvm_lapic_state.SIZE + " bytes, got "
+                    + regs.length);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_lapic_state.SIZE, 8);
+            MemorySegment.copy(regs, 0, s, JAVA_BYTE, KvmAbi.kvm_lapic_state.regs, regs.length);
+            Libc.ioctl(vcpu.get(), KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
         }
     }
 

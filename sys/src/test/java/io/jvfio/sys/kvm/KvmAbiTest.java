@@ -50,6 +50,7 @@ class KvmAbiTest {
         constant("KVM_CREATE_IRQCHIP", KvmAbi.KVM_CREATE_IRQCHIP);
         constant("KVM_IRQ_LINE", KvmAbi.KVM_IRQ_LINE);
         constant("KVM_GET_IRQCHIP", KvmAbi.KVM_GET_IRQCHIP);
+        constant("KVM_SET_IRQCHIP", KvmAbi.KVM_SET_IRQCHIP);
         constant("KVM_IRQ_LINE_STATUS", KvmAbi.KVM_IRQ_LINE_STATUS);
         constant("KVM_SET_GSI_ROUTING", KvmAbi.KVM_SET_GSI_ROUTING);
         constant("KVM_IRQFD", KvmAbi.KVM_IRQFD);
@@ -61,10 +62,13 @@ class KvmAbiTest {
         constant("KVM_SET_SREGS", KvmAbi.KVM_SET_SREGS);
         constant("KVM_GET_MSRS", KvmAbi.KVM_GET_MSRS);
         constant("KVM_SET_MSRS", KvmAbi.KVM_SET_MSRS);
+        constant("KVM_GET_LAPIC", KvmAbi.KVM_GET_LAPIC);
+        constant("KVM_SET_LAPIC", KvmAbi.KVM_SET_LAPIC);
         constant("KVM_SET_CPUID2", KvmAbi.KVM_SET_CPUID2);
         constant("KVM_INTERRUPT", KvmAbi.KVM_INTERRUPT);
         size("kvm_interrupt", KvmAbi.kvm_interrupt.SIZE);
         field("kvm_interrupt", "irq", KvmAbi.kvm_interrupt.irq);
+        constant("KVM_SIGNAL_MSI", KvmAbi.KVM_SIGNAL_MSI);
 
         constant("KVM_CAP_IRQCHIP", KvmAbi.KVM_CAP_IRQCHIP);
         constant("KVM_CAP_USER_MEMORY", KvmAbi.KVM_CAP_USER_MEMORY);
@@ -79,6 +83,7 @@ class KvmAbiTest {
         constant("KVM_CAP_IOEVENTFD", KvmAbi.KVM_CAP_IOEVENTFD);
         constant("KVM_CAP_SET_IDENTITY_MAP_ADDR", KvmAbi.KVM_CAP_SET_IDENTITY_MAP_ADDR);
         constant("KVM_CAP_MAX_VCPUS", KvmAbi.KVM_CAP_MAX_VCPUS);
+        constant("KVM_CAP_SIGNAL_MSI", KvmAbi.KVM_CAP_SIGNAL_MSI);
         constant("KVM_CAP_READONLY_MEM", KvmAbi.KVM_CAP_READONLY_MEM);
         constant("KVM_CAP_IRQFD_RESAMPLE", KvmAbi.KVM_CAP_IRQFD_RESAMPLE);
         constant("KVM_CAP_IMMEDIATE_EXIT", KvmAbi.KVM_CAP_IMMEDIATE_EXIT);
@@ -173,6 +178,17 @@ class KvmAbiTest {
         field("kvm_ioapic_state", "id", KvmAbi.kvm_ioapic_state.id);
         field("kvm_ioapic_state", "irr", KvmAbi.kvm_ioapic_state.irr);
         field("kvm_ioapic_state", "redirtbl", KvmAbi.kvm_ioapic_state.redirtbl);
+
+        size("kvm_lapic_state", KvmAbi.kvm_lapic_state.SIZE);
+        field("kvm_lapic_state", "regs", KvmAbi.kvm_lapic_state.regs);
+        constant("KVM_APIC_REG_SIZE", KvmAbi.kvm_lapic_state.KVM_APIC_REG_SIZE);
+
+        size("kvm_msi", KvmAbi.kvm_msi.SIZE);
+        field("kvm_msi", "address_lo", KvmAbi.kvm_msi.address_lo);
+        field("kvm_msi", "address_hi", KvmAbi.kvm_msi.address_hi);
+        field("kvm_msi", "data", KvmAbi.kvm_msi.data);
+        field("kvm_msi", "flags", KvmAbi.kvm_msi.flags);
+        field("kvm_msi", "devid", KvmAbi.kvm_msi.devid);
 
         size("kvm_irq_routing", KvmAbi.kvm_irq_routing.SIZE);
         field("kvm_irq_routing", "nr", KvmAbi.kvm_irq_routing.nr);
@@ -300,6 +316,10 @@ class KvmAbiTest {
         assertThat(KvmAbi.KVM_SET_USER_MEMORY_REGION).isEqualTo(0x4020AE46L);
         assertThat(KvmAbi.KVM_IRQFD).isEqualTo(0x4020AE76L);
         assertThat(KvmAbi.KVM_GET_REGS).isEqualTo(0x8090AE81L);
+        assertThat(KvmAbi.KVM_SET_IRQCHIP).isEqualTo(0x8208AE63L);
+        assertThat(KvmAbi.KVM_GET_LAPIC).isEqualTo(0x8400AE8EL);
+        assertThat(KvmAbi.KVM_SET_LAPIC).isEqualTo(0x4400AE8FL);
+        assertThat(KvmAbi.KVM_SIGNAL_MSI).isEqualTo(0x4020AEA5L);
     }
 
     @Test
