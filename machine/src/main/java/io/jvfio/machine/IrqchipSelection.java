@@ -1,5 +1,7 @@
 package io.jvfio.machine;
 
+import io.jvfio.kvm.IrqchipProbe;
+import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
@@ -30,7 +32,15 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
                 if (!kvm.hasCapability(KvmAbi.KVM_CAP_IRQCHIP)) {
                     yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip");
                 }
-                yield new IrqchipSelection(requested, true, "the in-kernel irqchip is assumed exact");
+                IrqchipSemantics semantics = IrqchipProbe.host();
+                yield switch (semantics.verdict()) {
+                    case EXACT -> new IrqchipSelection(requested, true,
+                            "the in-kernel irqchip keeps interrupts in service until EOI");
+                    case EOI_AT_DELIVERY -> new IrqchipSelection(requested, false,
+                            "the in-kernel irqchip ends interrupts at delivery (" + semantics.evidence() + ")");
+                    case PROBE_FAILED -> new IrqchipSelection(requested, false,
+                            "the irqchip probe failed (" + semantics.evidence() + ")");
+                };
             }
         };
     }

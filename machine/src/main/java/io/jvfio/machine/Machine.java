@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.Vcpu;
@@ -46,6 +47,8 @@ public final class Machine implements AutoCloseable {
     public static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
     public static final int RAM_SLOT = 0;
     private static final System.Logger LOG = System.getLogger(Machine.class.getName());
+    /** Auto's choice of jvfio's irqchip is said once per process, not once per machine. */
+    private static final AtomicBoolean AUTO_OFF_REPORTED = new AtomicBoolean();
 
     private final MachineConfig config;
     private final Bus mmio = new Bus("mmio");
@@ -89,6 +92,9 @@ public final class Machine implements AutoCloseable {
     private void build() throws IOException {
         kvm = Kvm.open();
         irqchip = IrqchipSelection.choose(config.irqchip(), kvm);
+        if (irqchip.requested() == IrqchipMode.AUTO && !irqchip.inKernel() && AUTO_OFF_REPORTED.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.INFO, "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason());
+        }
         boolean inKernel = irqchip.inKernel();
         List<Integer> required = new ArrayList<>(List.of(KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR));
         if (inKernel) {
