@@ -14,7 +14,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 
 import io.jvfio.machine.GuestFailedException;
+import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.irqchip.ApicCounters;
+import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -55,11 +58,16 @@ final class DemoCommand implements Callable<Integer> {
                     + " inside the nested guest, where everything is emulated).")
     Integer interrupts;
 
+    @Option(names = "--machine", paramLabel = "PROPS", converter = MachineProperties.Converter.class,
+            description = MachineProperties.DESCRIPTION)
+    MachineProperties machine = MachineProperties.DEFAULTS;
+
     /** What one guest run showed. */
     record RunResult(String label, int exitCode, String console, List<Integer> reports,
                      List<VfioPlatformDevice.PlacedRegion> regions, List<List<SparseArea>> mappedAreas,
                      List<VfioPlatformDevice.WiredIrq> irqs, List<IrqController.IrqCounters> lineCounters,
                      Optional<IrqController.DeviceIrqCounters> deviceCounters, double seconds,
+                     IrqchipSelection irqchip, Optional<IrqchipCounters> irqchipCounters,
                      Map<String, Long> servedBefore, Map<String, Long> servedAfter) {
         long handled(int line) {
             return reports.get(3 * line);
@@ -103,8 +111,11 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("jvfio demo: the test device served by a child process (jvfio serve test-device, pid %d) on %s%n",
                     served.pid(), served.socket());
             out.printf("  guest testdev: %d interrupts per line on lines 0 (edge) and 1 (level), raised by the guest "
-                    + "one at a time (RAISE, wait, ACK), after a RAM check%s%n%n", n,
+                    + "one at a time (RAISE, wait, ACK), after a RAM check%s%n", n,
                     nested ? "; nested guest, software emulation: few interrupts" : "");
+            IrqchipSelection irqchip = IrqchipSelection.forHost(machine.irqchip());
+            out.printf("  irqchip: %s%s%n%n", irqchip.inKernel() ? "KVM's in-kernel IOAPIC and LAPIC"
+                    : "jvfio's own IOAPIC and LAPIC, interrupts injected with KVM_INTERRUPT", " (" + irqchip + ")");
             out.flush();
             String socket = ",socket=" + served.socket().toString().replace(",", ",,");
             List<RunResult> results = new ArrayList<>();
@@ -139,7 +150,7 @@ final class DemoCommand implements Callable<Integer> {
     private RunResult run(String label, PlatformDeviceConfig config, int n, ServedModel served, int client,
                           Map<String, Long> before) throws IOException, InterruptedException {
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
-                .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).build();
+                .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).irqchip(machine.irqchip()).build();
         RunResult partial;
         try (Assignment assignment = Assignment.create(machineConfig, List.of(config))) {
             VfioPlatformDevice device = assignment.devices().getFirst();
@@ -166,18 +177,22 @@ final class DemoCommand implements Callable<Integer> {
             });
             partial = new RunResult(label, code, assignment.machine().console().strip(), assignment.machine().reports(),
                     device.regions(), areas, device.irqs(), lines, controller.map(IrqController::deviceCounters),
-                    seconds, before, Map.of());
+                    seconds, assignment.machine().irqchip(), assignment.machine().irqchipCounters(), before, Map.of());
         }
         Map<String, Long> after = served.awaitClientLeft(client, Duration.ofSeconds(60));
         return new RunResult(partial.label(), partial.exitCode(), partial.console(), partial.reports(),
                 partial.regions(), partial.mappedAreas(), partial.irqs(), partial.lineCounters(),
-                partial.deviceCounters(), partial.seconds(), before, after);
+                partial.deviceCounters(), partial.seconds(), partial.irqchip(), partial.irqchipCounters(), before, after);
     }
 
     private static void report(PrintWriter out, int number, RunResult r, int n) {
         boolean irqfd = r.irqs().stream().allMatch(w -> w.path() == IrqPath.IRQFD);
+        boolean inKernel = r.irqchip().inKernel();
+        String userSide = inKernel ? "eventfd -> jvfio's event loop -> KVM_IRQ_LINE"
+                : "eventfd -> jvfio's event loop -> jvfio's IOAPIC -> KVM_INTERRUPT";
         out.printf(Locale.ROOT, "run %d: %s%s: guest exit %d after %.2f s%n", number, r.label(),
-                irqfd ? " (KVM irqfd, resamplefd for the level line)" : " (eventfd -> jvfio's event loop -> KVM_IRQ_LINE)",
+                irqfd ? " (KVM irqfd, resamplefd for the level line)" : " (" + userSide
+                        + (r.label().equals("irqfd") ? "; KVM irqfd needs the in-kernel irqchip" : "") + ")",
                 r.exitCode(), r.seconds());
         out.println("  guest: " + r.console().replace("\n", "\n  guest: "));
         long trapped = 0;
@@ -200,7 +215,8 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("  line %d: GSI %d, %s, %s%n", irq.info().index(), irq.gsi(),
                     irq.info().automasked() ? "level (automasked)" : "edge",
                     irq.path() == IrqPath.IRQFD ? (irq.info().automasked() ? "KVM irqfd + resamplefd" : "KVM irqfd")
-                            : "user side: eventfd -> event loop -> KVM_IRQ_LINE, EOI on the next trapped access");
+                            : "user side: " + userSide + ", EOI on the next trapped access"
+                            + (!inKernel && irq.info().automasked() ? ", unmasked at the guest's EOI" : ""));
         }
         for (int line = 0; line < LINES; line++) {
             StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
@@ -220,6 +236,18 @@ final class DemoCommand implements Callable<Integer> {
         for (int line = 0; line < LINES; line++) {
             total += r.handled(line);
         }
+        r.irqchipCounters().ifPresent(chip -> {
+            for (ApicCounters lapic : chip.localApics()) {
+                out.printf(Locale.ROOT, "  irqchip: vCPU %d took %d interrupts (KVM_INTERRUPT), %d EOIs, %d kicks, "
+                        + "%d interrupt-window requests, %d timer ticks%n", lapic.vcpu(), lapic.injected(),
+                        lapic.endsOfInterrupt(), lapic.kicks(), lapic.windowRequests(), lapic.timerFires());
+            }
+            for (VfioPlatformDevice.WiredIrq irq : r.irqs()) {
+                out.printf(Locale.ROOT, "  irqchip: IOAPIC pin %d delivered %d times%s%n", irq.gsi(),
+                        chip.deliveries(irq.gsi()), irq.info().automasked()
+                                ? ", " + chip.endsOfInterrupt(irq.gsi()) + " ended by the guest's EOI" : "");
+            }
+        });
         out.printf("  spurious %d; trapped accesses %d in all%n", r.spurious(), trapped);
         out.println(r.deviceCounters().map(d -> String.format(Locale.ROOT,
                 "  fast/slow switches: fast path off %d times, back on %d times (mmap timer), pending peak %d",

@@ -49,6 +49,10 @@ final class RunCommand implements Callable<Integer> {
             description = "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.")
     List<Long> args = new ArrayList<>();
 
+    @Option(names = "--machine", paramLabel = "PROPS", converter = MachineProperties.Converter.class,
+            description = MachineProperties.DESCRIPTION)
+    MachineProperties machine = MachineProperties.DEFAULTS;
+
     @Option(names = "--ram", paramLabel = "MiB", defaultValue = "64", description = "Guest RAM in MiB (2..3072, default ${DEFAULT-VALUE}).")
     long ramMiB;
 
@@ -75,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         MachineConfig machineConfig = MachineConfig.builder().guest(image)
                 .args(args.stream().mapToLong(Long::longValue).toArray()).ramSize(ramMiB << 20)
-                .consoleEcho(consoleTo(out)).build();
+                .consoleEcho(consoleTo(out)).irqchip(machine.irqchip()).build();
         try (Assignment assignment = Assignment.create(machineConfig, devices)) {
             long started = System.nanoTime();
             assignment.machine().start();

@@ -11,8 +11,9 @@ import io.jvfio.sys.testing.Tiers;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code jvfio demo} end to end: a child process serves the device, a KVM guest drives it twice. */
 @Tag(Tiers.KVM)
@@ -25,16 +26,24 @@ class DemoKvmTest {
     @TempDir
     Path directory;
 
-    @Test
-    void demoExitsZeroAndItsCountsAgreeWithTheDevicesCounters() throws Exception {
+    /** On the irqchip the host gets by default, and on jvfio's own. */
+    @ParameterizedTest(name = "--machine kernel-irqchip={0}")
+    @ValueSource(strings = {"auto", "off"})
+    void demoExitsZeroAndItsCountsAgreeWithTheDevicesCounters(String irqchip) throws Exception {
         Tiers.assumeKvm();
         int n = 5;
         Path trace = directory.resolve("demo.jfr");
 
-        CliRunner demo = CliRunner.run("--trace", trace.toString(), "demo", "--interrupts", Integer.toString(n));
+        CliRunner demo = CliRunner.run("--trace", trace.toString(), "demo", "--interrupts", Integer.toString(n),
+                "--machine", "kernel-irqchip=" + irqchip);
 
         assertThat(demo.exitCode()).as(demo.out() + demo.err()).isZero();
         assertThat(demo.out()).contains("run 1: irqfd", "run 2: user side", "ok, every count agrees");
+        assertThat(demo.outLines()).as("the header names the irqchip and why")
+                .anyMatch(line -> line.startsWith("  irqchip: ") && line.contains("kernel-irqchip="));
+        if (irqchip.equals("off")) {
+            assertThat(demo.out()).contains("jvfio's own IOAPIC and LAPIC", "(kernel-irqchip=off)");
+        }
         List<String> countLines = demo.outLines().stream().filter(l -> l.startsWith("  interrupts line")).toList();
         assertThat(countLines).as(demo.out()).hasSize(4);
         for (String line : countLines) {

@@ -1,5 +1,7 @@
 package io.jvfio.machine;
 
+import java.io.IOException;
+
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
@@ -21,6 +23,16 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
     @Override
     public String toString() {
         return "kernel-irqchip=" + effective() + (requested == IrqchipMode.AUTO ? " (auto: " + reason + ")" : "");
+    }
+
+    /**
+     * What a machine created now with {@code requested} runs on (the probe behind auto runs once per
+     * process), for a report's header before any machine exists.
+     */
+    public static IrqchipSelection forHost(IrqchipMode requested) throws IOException {
+        try (Kvm kvm = Kvm.open()) {
+            return choose(requested, kvm);
+        }
     }
 
     static IrqchipSelection choose(IrqchipMode requested, Kvm kvm) throws ErrnoException {

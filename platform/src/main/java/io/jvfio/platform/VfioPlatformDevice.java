@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.machine.boot.BootInfo;
@@ -62,6 +65,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private Optional<DeviceTreeIdentity> identity = Optional.empty();
     private Optional<Node> dtOverlay = Optional.empty();
     private IrqController controller;
+    /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
+    private final Map<Integer, AutoCloseable> guestEoiObservers = new HashMap<>();
     private boolean closed;
     private volatile String goneReason;
     private final PlatformDeviceCounters counters = new PlatformDeviceCounters(this);
@@ -151,7 +156,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
     }
 
     private void wireIrqs() throws IOException {
-        boolean kvmIrqfd = config.irqfd() && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD) > 0
+        boolean inKernelIrqchip = machine.irqchip().inKernel();
+        boolean kvmIrqfd = config.irqfd() && inKernelIrqchip && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD) > 0
                 && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD_RESAMPLE) > 0;
         List<IrqSpec> specs = new ArrayList<>();
         List<PlatformIrqWiring> userSide = new ArrayList<>();
@@ -164,6 +170,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 throw new VfioException(name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
             }
             int gsi = machine.platformBus().allocateGsi();
+            if (config.irqfd() && !inKernelIrqchip) {
+                LOG.log(System.Logger.Level.INFO, "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
+                        + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
+            }
             PlatformIrqWiring wiring = kvmIrqfd ? wireIrqfd(irq, gsi) : null;
             if (wiring == null) {
                 wiring = wireUserSide(irq, gsi);
@@ -260,6 +270,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         regions.forEach(region -> region.setIrqController(controller));
         for (PlatformIrqWiring wiring : userSide) {
             int index = wiring.info().index();
+            IrqLine line = machine.irqLine(wiring.gsi());
+            if (wiring.info().automasked() && line.observesEndOfInterrupt()) {
+                guestEoiObservers.put(index, line.onEndOfInterrupt(() -> controller.guestEndOfInterrupt(index)));
+            }
             long token = machine.eventLoop().register(wiring.trigger(), count -> controller.trigger(index));
             irqs.set(irqs.indexOf(wiring), new PlatformIrqWiring(wiring.info(), wiring.gsi(), wiring.path(),
                     wiring.trigger(), wiring.unmask(), token));
@@ -267,16 +281,30 @@ public final class VfioPlatformDevice implements AutoCloseable {
     }
 
     private GuestLine guestLine(int gsi) {
-        var line = machine.irqLine(gsi);
-        return level -> {
-            try {
-                if (level) {
-                    line.raise();
-                } else {
-                    line.lower();
+        IrqLine line = machine.irqLine(gsi);
+        return new GuestLine() {
+            @Override
+            public void set(boolean level) {
+                try {
+                    if (level) {
+                        line.raise();
+                    } else {
+                        line.lower();
+                    }
+                } catch (ErrnoException e) {
+                    LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": "
+                            + e.getMessage());
                 }
-            } catch (ErrnoException e) {
-                LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": " + e.getMessage());
+            }
+
+            @Override
+            public boolean observesEndOfInterrupt() {
+                return line.observesEndOfInterrupt();
+            }
+
+            @Override
+            public boolean inService() {
+                return line.inService();
             }
         };
     }
@@ -489,11 +517,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (wiring.eventLoopToken() != PlatformIrqWiring.NO_TOKEN) {
                 machine.eventLoop().unregister(wiring.eventLoopToken());
             }
+            AutoCloseable eoiObserver = guestEoiObservers.remove(wiring.info().index());
+            if (eoiObserver != null) {
+                eoiObserver.close();
+            }
             if (wiring.path() == IrqPath.IRQFD) {
                 machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
                 machine.irqLine(wiring.gsi()).lower();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception e) {
             LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "
                     + e.getMessage());
         }

@@ -28,6 +28,8 @@ public final class IrqController {
     private final IrqState[] states;
     /** An edge IRQ fired again while ACTIVE: inject it again once it ends. */
     private final boolean[] refire;
+    /** A level IRQ ended while its delivery was still in service in the guest: unmask it at the guest's EOI. */
+    private final boolean[] unmaskAtGuestEoi;
     private final long[][] counters;
     private final Map<Long, int[]> acksByLocation = new HashMap<>();
     private final FastPath fastPath;
@@ -81,6 +83,7 @@ public final class IrqController {
         this.states = new IrqState[this.irqs.length];
         java.util.Arrays.fill(states, IrqState.INACTIVE);
         this.refire = new boolean[this.irqs.length];
+        this.unmaskAtGuestEoi = new boolean[this.irqs.length];
         this.counters = new long[this.irqs.length][6];
         this.fastPath = fastPath;
         this.scheduler = scheduler;
@@ -206,9 +209,12 @@ public final class IrqController {
         counters[irq][EOIS]++;
         listener.endOfInterrupt(irq, precise);
         if (irqs[irq].automasked()) {
-            unmasker.unmask(irq);
-            counters[irq][UNMASKS]++;
-            listener.unmasked(irq);
+            GuestLine line = irqs[irq].line();
+            if (line.observesEndOfInterrupt() && line.inService()) {
+                unmaskAtGuestEoi[irq] = true;
+            } else {
+                unmask(irq);
+            }
         }
         if (refire[irq]) {
             refire[irq] = false;
@@ -217,6 +223,32 @@ public final class IrqController {
             } else {
                 queue(irq);
             }
+        }
+    }
+
+    private void unmask(int irq) {
+        unmasker.unmask(irq);
+        counters[irq][UNMASKS]++;
+        listener.unmasked(irq);
+    }
+
+    /**
+     * The guest's EOI of IRQ {@code irq}'s line (jvfio's irqchip reports it): an IRQ that ended while its
+     * delivery was still in service is unmasked now. By the EOI the handler has acknowledged the device,
+     * so a device that still asserts is raising a new interrupt, not the one just handled: the unmask
+     * that KVM's resamplefd gives the irqfd path, and what keeps a level line exact when the seed's
+     * heuristic ends the IRQ at the handler's first access.
+     */
+    public void guestEndOfInterrupt(int irq) {
+        checkIndex(irq);
+        lock.lock();
+        try {
+            if (unmaskAtGuestEoi[irq]) {
+                unmaskAtGuestEoi[irq] = false;
+                unmask(irq);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -268,6 +300,7 @@ public final class IrqController {
                     refire[irq] = false;
                     counters[irq][CANCELLED]++;
                 }
+                unmaskAtGuestEoi[irq] = false;
                 if (states[irq] != IrqState.INACTIVE) {
                     setState(irq, IrqState.INACTIVE);
                 }
