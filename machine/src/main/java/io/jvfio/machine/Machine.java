@@ -19,6 +19,7 @@ import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.machine.bus.Bus;
+import io.jvfio.machine.bus.BusDevice;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.event.EventLoop;
 import io.jvfio.machine.irqchip.IrqchipCounters;
@@ -133,6 +134,11 @@ public final class Machine implements AutoCloseable {
         } else {
             userIrqchip = new UserIrqchip(config.vcpus(), new EventLoopClock(eventLoop), id -> vcpus.get(id).kick());
             mmio.add("ioapic", UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize(), userIrqchip.ioApicDevice());
+            // KVM's in-kernel irqchip brings the 8259 PICs, which guests mask at start; jvfio's has none,
+            // and their ports answer as empty ISA ports do, without the bus's log of a stray access.
+            for (int picBase : new int[] {0x20, 0xA0}) {
+                pio.add("8259-absent", picBase, 2, ABSENT_PIC);
+            }
             for (int id = 0; id < config.vcpus(); id++) {
                 int vcpu = id;
                 dispatchers.add(new ExitDispatcher(pio, mmio, UserIrqchip.localApicBase(), UserIrqchip.localApicSize(),
@@ -150,6 +156,17 @@ public final class Machine implements AutoCloseable {
             }
         }
     }
+
+    private static final BusDevice ABSENT_PIC = new BusDevice() {
+        @Override
+        public long read(long offset, int size) {
+            return Bus.UNCLAIMED_READ;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+        }
+    };
 
     /** The LAPIC timers' clock: the event loop's timer and System.nanoTime. */
     private record EventLoopClock(EventLoop loop) implements UserIrqchip.Clock {

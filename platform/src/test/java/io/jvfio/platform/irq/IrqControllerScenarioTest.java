@@ -41,6 +41,53 @@ class IrqControllerScenarioTest {
     }
 
     @Test
+    void s02bEoiWhileTheDeliveryIsInServiceUnmasksOnlyAtTheGuestsEoi() {
+        IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
+        rig.controller.trigger(A);
+        rig.inService[A] = true;
+        rig.controller.trappedAccess(0, 0x10, false, 0);
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[A]).isFalse();
+        assertThat(rig.unmasked).as("the handler has not acknowledged the device yet").isEmpty();
+        rig.inService[A] = false;
+        rig.controller.guestEndOfInterrupt(A);
+        assertThat(rig.unmasked).containsExactly(A);
+        assertThat(rig.controller.counters(A).unmasks()).isEqualTo(1);
+    }
+
+    @Test
+    void s02cEoiAfterTheGuestsEoiUnmasksAtOnce() {
+        IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
+        rig.controller.trigger(A);
+        rig.controller.trappedAccess(0, 0x10, false, 0);
+        assertThat(rig.unmasked).containsExactly(A);
+        rig.controller.guestEndOfInterrupt(A);
+        assertThat(rig.unmasked).as("one unmask per EOI").containsExactly(A);
+    }
+
+    @Test
+    void s02dGuestEoiWithNoUnmaskWaitingChangesNothing() {
+        IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
+        rig.controller.trigger(A);
+        rig.inService[A] = true;
+        rig.controller.guestEndOfInterrupt(A);
+        assertThat(rig.state(A)).as("the guest EOI'd without touching the device: still ACTIVE").isEqualTo(ACTIVE);
+        assertThat(rig.lines[A]).isTrue();
+        assertThat(rig.unmasked).isEmpty();
+    }
+
+    @Test
+    void s11ResetForgetsAnUnmaskWaitingForTheGuestsEoi() {
+        IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
+        rig.controller.trigger(A);
+        rig.inService[A] = true;
+        rig.controller.endOfInterrupt();
+        rig.controller.reset();
+        rig.controller.guestEndOfInterrupt(A);
+        assertThat(rig.unmasked).isEmpty();
+    }
+
+    @Test
     void s03TimerAfterEoiRestoresFastPath() {
         IrqRig rig = IrqRig.withIrqs(1);
         rig.controller.trigger(A);

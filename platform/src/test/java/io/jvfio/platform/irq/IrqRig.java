@@ -14,6 +14,8 @@ import java.util.Optional;
  */
 final class IrqRig {
     final boolean[] lines;
+    /** Per IRQ, whether its line's last delivery is still in service in the guest (jvfio's irqchip only). */
+    final boolean[] inService;
     final List<Integer> unmasked = new ArrayList<>();
     final List<Boolean> fastPathChanges = new ArrayList<>();
     final List<Runnable> timers = new ArrayList<>();
@@ -24,12 +26,34 @@ final class IrqRig {
 
     /** IRQs 0..n-1; {@code automasked[i]} and {@code acks[i]} (null: no precise EOI) per IRQ. */
     IrqRig(boolean[] automasked, IrqSpec.Ack[] acks) {
+        this(automasked, acks, false);
+    }
+
+    /** With {@code seesGuestEoi}, the lines are on jvfio's irqchip: they report {@link #inService}. */
+    IrqRig(boolean[] automasked, IrqSpec.Ack[] acks, boolean seesGuestEoi) {
         int n = automasked.length;
         lines = new boolean[n];
+        inService = new boolean[n];
         List<IrqSpec> specs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int irq = i;
-            specs.add(new IrqSpec(i, automasked[i], level -> lines[irq] = level, Optional.ofNullable(acks[i])));
+            GuestLine line = new GuestLine() {
+                @Override
+                public void set(boolean level) {
+                    lines[irq] = level;
+                }
+
+                @Override
+                public boolean observesEndOfInterrupt() {
+                    return seesGuestEoi;
+                }
+
+                @Override
+                public boolean inService() {
+                    return seesGuestEoi && inService[irq];
+                }
+            };
+            specs.add(new IrqSpec(i, automasked[i], line, Optional.ofNullable(acks[i])));
         }
         Scheduler scheduler = new Scheduler() {
             @Override
@@ -61,6 +85,13 @@ final class IrqRig {
         boolean[] automasked = new boolean[count];
         java.util.Arrays.fill(automasked, true);
         return new IrqRig(automasked, new IrqSpec.Ack[count]);
+    }
+
+    /** Automasked IRQs whose lines are on jvfio's irqchip, which reports the guest's EOIs. */
+    static IrqRig automaskedOnJvfioIrqchip(int count) {
+        boolean[] automasked = new boolean[count];
+        java.util.Arrays.fill(automasked, true);
+        return new IrqRig(automasked, new IrqSpec.Ack[count], true);
     }
 
     boolean timerArmed() {
