@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.irqchip.IrqchipMode;
 
 /**
  * mmio-exit: the guest {@code mmio-loop} (N trapped 32-bit MMIO writes, then an exit-port write) through
@@ -67,6 +69,8 @@ public final class MmioExit {
             List<String> c = List.of(baseline, imageFile.toString(), Long.toString(iterations));
             long t0 = System.nanoTime();
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupIterations)));
+            System.out.println("irqchip: jvfio " + IrqchipSelection.forHost(IrqchipMode.AUTO)
+                    + ", C on KVM's in-kernel one (a write exit involves neither)");
             System.out.printf("warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n", warmupIterations, cWarm,
                     (System.nanoTime() - t0) / 1e9);
             Interleaved.warmUp(jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));

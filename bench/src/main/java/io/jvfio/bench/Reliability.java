@@ -16,8 +16,10 @@ import java.util.concurrent.TimeoutException;
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.platform.DeviceOpener;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecException;
@@ -277,6 +279,9 @@ public final class Reliability {
     private long[] storm(long perLine) throws Exception {
         long delivered = 0;
         long raised = 0;
+        IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
+        System.out.println("storm: " + irqchip + (irqchip.inKernel() ? ""
+                : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path"));
         try (ServerProcess child = ServedDevices.serve(directory.resolve("storm.sock"), 2)) {
             for (String path : List.of("", ",x-irqfd=off")) {
                 PlatformDeviceConfig config = config(child.socket(), path);

@@ -120,34 +120,49 @@ public final class VfioPlatformDevice implements AutoCloseable {
         counters.register();
     }
 
+    /**
+     * Places a region in the platform-bus window: trapped, plus an mmap'ed fast path over each page-aligned
+     * area the device offers. As in the seed, a region that offers no mmap is simply trapped, x-no-mmap
+     * traps one that does (said at info level), and only an mmap that fails warns that every access will
+     * trap.
+     */
     private PlatformRegion placeRegion(RegionInfo region) throws IOException {
         long base = machine.platformBus().allocateMmio(region.size());
         String regionName = name + ".region" + region.index();
-        List<SparseArea> areas = config.noMmap() ? List.of() : region.mappableAreas().stream()
+        List<SparseArea> offered = region.mappableAreas();
+        List<SparseArea> areas = config.noMmap() ? List.of() : offered.stream()
                 .filter(area -> area.offset() % PlatformBus.PAGE_SIZE == 0 && area.size() % PlatformBus.PAGE_SIZE == 0
                         && area.size() > 0)
                 .toList();
-        if (areas.isEmpty()) {
-            if (!config.noMmap()) {
-                LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index()
-                        + " cannot be mmap'ed: every guest access will trap, performance may be slow");
-            }
-            PlatformRegion trapped = new PlatformRegion(name, device, region, base, List.of(), this::deviceGone);
-            machine.mmio().add(regionName, base, region.size(), trapped);
-            return trapped;
+        if (config.noMmap() && !offered.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "vfio " + name + ": region " + region.index()
+                    + " is trapped (x-no-mmap): every guest access exits to jvfio");
+        } else if (areas.isEmpty() && !offered.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index() + " offers mmap but no "
+                    + "page-aligned area of it: every guest access will trap, performance may be slow");
         }
         List<Mapping> mappings = new ArrayList<>();
         try {
             for (SparseArea area : areas) {
                 mappings.add(device.map(region.index(), area.offset(), area.size()));
             }
+        } catch (ErrnoException e) {
+            mappings.forEach(Mapping::close);
+            mappings.clear();
+            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index() + " cannot be mmap'ed ("
+                    + e.getMessage() + "): every guest access will trap, performance may be slow");
         } catch (IOException | RuntimeException e) {
             mappings.forEach(Mapping::close);
             throw e;
         }
+        if (mappings.isEmpty()) {
+            PlatformRegion trapped = new PlatformRegion(name, device, region, base, List.of(), this::deviceGone);
+            machine.mmio().add(regionName, base, region.size(), trapped);
+            return trapped;
+        }
         PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings, this::deviceGone);
         machine.mmio().add(regionName, base, region.size(), placed);
-        for (int i = 0; i < areas.size(); i++) {
+        for (int i = 0; i < mappings.size(); i++) {
             placed.attachFastPath(machine.addSubregion(regionName + ".mmap" + i, base + areas.get(i).offset(),
                     mappings.get(i)));
         }

@@ -73,6 +73,33 @@ class PlatformLifecycleKvmTest {
     }
 
     @Test
+    void aRegionThatNeverOfferedMmapIsTrappedWithoutAWarning() throws Exception {
+        PlatformDeviceConfig config = config(first, "");
+        try (CapturedLog logged = new CapturedLog(VfioPlatformDevice.class);
+             DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            assertThat(device.regions().get(0).fastPath()).as("the registers offer no mmap").isFalse();
+            assertThat(device.regions().get(1).fastPath()).isTrue();
+            assertThat(logged.messages()).noneMatch(message -> message.contains("performance may be slow"));
+        }
+    }
+
+    @Test
+    void xNoMmapTrapsAMappableRegionAndSaysSoWithoutAWarning() throws Exception {
+        PlatformDeviceConfig config = config(first, ",x-no-mmap=on");
+        try (CapturedLog logged = new CapturedLog(VfioPlatformDevice.class);
+             DeviceOpener opener = new DeviceOpener();
+             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
+             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            assertThat(device.regions()).noneMatch(VfioPlatformDevice.PlacedRegion::fastPath);
+            assertThat(logged.messages()).noneMatch(message -> message.contains("performance may be slow"))
+                    .filteredOn(message -> message.contains("region")).containsExactly("vfio test-device.sock: region 1 is trapped (x-no-mmap): every guest access "
+                            + "exits to jvfio");
+        }
+    }
+
+    @Test
     void resetWhileAnIrqIsActiveReturnsItToInactiveWithTheFastPathOn() throws Exception {
         PlatformDeviceConfig config = config(first, ",x-irqfd=off,id=resettable");
         try (DeviceOpener opener = new DeviceOpener();
