@@ -59,9 +59,9 @@ final class HostCommand implements Callable<Integer> {
             new Capability(KvmAbi.KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", true,
                     "a kick just before KVM_RUN is lost, so a vCPU may not stop"),
             new Capability(KvmAbi.KVM_CAP_IRQFD, "KVM_CAP_IRQFD", false,
-                    "device interrupts take the user-side path (x-irqfd=off)"),
+                    "device interrupts take the user-side path, as with x-irqfd=off"),
             new Capability(KvmAbi.KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE", false,
-                    "level interrupts take the user-side path (x-irqfd=off)"));
+                    "level interrupts take the user-side path, as with x-irqfd=off"));
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -21,7 +21,7 @@ import io.jvfio.sys.kvm.Sregs;
  * so only running a guest shows it.
  *
  * <p>The probe builds a VM of one real-mode vCPU and one page of RAM with KVM's in-kernel irqchip, routes
- * IOAPIC pin {@value #LEVEL_PIN} (level) to vector 0x30 and raises it through an irqfd with a resamplefd,
+ * IOAPIC pin 20 (level) to vector 0x30 and raises it through an irqfd with a resamplefd,
  * as jvfio wires a device's level interrupt. The guest waits in {@code sti; hlt}; its handler's first
  * instruction writes an I/O port, which exits to the probe before the guest could have written any EOI.
  * There the probe reads the LAPIC's in-service bit, the pin's remote IRR and whether the resamplefd fired
@@ -30,7 +30,7 @@ import io.jvfio.sys.kvm.Sregs;
  *
  * <p>A run that cannot finish is a {@link IrqchipSemantics.Verdict#PROBE_FAILED} verdict that says why,
  * never an exception: no /dev/kvm, a missing capability, an ioctl refused, or no interrupt reaching its
- * handler within {@value #DELIVERY_BOUND_MILLIS} ms (a watchdog thread kicks the vCPU out of KVM_RUN).
+ * handler within 200 ms (a watchdog thread kicks the vCPU out of KVM_RUN).
  * The vCPU runs on the calling thread, which must be a platform thread like every vCPU thread.
  */
 public final class IrqchipProbe {
