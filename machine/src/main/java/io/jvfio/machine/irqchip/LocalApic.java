@@ -56,6 +56,13 @@ final class LocalApic {
     static final int ICR_SHORTHAND_SHIFT = 18;
     static final int ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
     static final int ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
+    /**
+     * The writable bits of each LVT entry (SDM Figure 11-8), timer first: all have the vector and the mask;
+     * thermal and performance add the delivery mode, LINT0/1 add it with polarity and trigger mode; the
+     * rest is reserved or read-only (delivery status, LINT remote IRR) and reads 0. The timer's mode bits
+     * are added in {@link #writeTimerLvt}.
+     */
+    private static final int[] LVT_WRITABLE = {0x1_00FF, 0x1_07FF, 0x1_07FF, 0x1_A7FF, 0x1_A7FF, 0x1_00FF};
 
     /** What a LAPIC asks of the rest of the irqchip: IPIs, EOI broadcasts, timer callbacks. */
     interface ApicBus {
@@ -250,8 +257,10 @@ final class LocalApic {
                 bus.sendIpi(this, icrLow, icrHigh >>> 24);
             }
             case REG_LVT_TIMER -> writeTimerLvt(v);
-            case REG_LVT_THERMAL, REG_LVT_PERFORMANCE, REG_LVT_LINT0, REG_LVT_LINT1, REG_LVT_ERROR ->
-                    lvt[((int) offset - REG_LVT_TIMER) >> 4] = softwareEnabled() ? v & 0x1_A7FF : (v & 0x1_A7FF) | LVT_MASKED;
+            case REG_LVT_THERMAL, REG_LVT_PERFORMANCE, REG_LVT_LINT0, REG_LVT_LINT1, REG_LVT_ERROR -> {
+                int entry = ((int) offset - REG_LVT_TIMER) >> 4;
+                lvt[entry] = softwareEnabled() ? v & LVT_WRITABLE[entry] : (v & LVT_WRITABLE[entry]) | LVT_MASKED;
+            }
             case REG_TIMER_INITIAL -> startTimer(v);
             case REG_TIMER_DIVIDE -> writeTimerDivide(v);
             default -> {
@@ -286,7 +295,7 @@ final class LocalApic {
     }
 
     private void writeTimerLvt(int v) {
-        int written = v & (LVT_VECTOR | LVT_MASKED | 3 << TIMER_MODE_SHIFT);
+        int written = v & (LVT_WRITABLE[0] | 3 << TIMER_MODE_SHIFT);
         if (!softwareEnabled()) {
             written |= LVT_MASKED;
         }
