@@ -294,8 +294,12 @@ final class LocalApic {
         }
     }
 
+    /**
+     * Without TSC-deadline mode (not in the guest's CPUID) only bit 17 selects the timer mode and bit 18
+     * is reserved (SDM 11.5.4.1), so a write of mode 10b is one-shot.
+     */
     private void writeTimerLvt(int v) {
-        int written = v & (LVT_WRITABLE[0] | 3 << TIMER_MODE_SHIFT);
+        int written = v & (LVT_WRITABLE[0] | TIMER_PERIODIC << TIMER_MODE_SHIFT);
         if (!softwareEnabled()) {
             written |= LVT_MASKED;
         }
@@ -327,7 +331,7 @@ final class LocalApic {
 
     private void startTimer(int initial) {
         timerInitial = initial;
-        if (initial == 0 || (timerMode() != TIMER_ONE_SHOT && timerMode() != TIMER_PERIODIC)) {
+        if (initial == 0) {
             stopTimer();
             return;
         }
