@@ -321,10 +321,11 @@ final class LocalApic {
     }
 
     private void writeTimerDivide(int v) {
-        int current = timerCurrent();
+        long current = Integer.toUnsignedLong(timerCurrent());
         timerDivideConfig = v & 0xB;
         if (timerRunning) {
-            timerStart = bus.nanoTime() - (timerInitial - (long) current) * divisor();
+            long elapsedTicks = Integer.toUnsignedLong(timerInitial) - current;
+            timerStart = bus.nanoTime() - elapsedTicks * divisor();
             scheduleExpiry();
         }
     }
