@@ -416,6 +416,9 @@ public final class UserIrqchip {
                 };
                 if (addressed && apic.accept(vector, false)) {
                     interruptArrived(apic.index());
+                    if (mode == DELIVERY_LOWEST_PRIORITY) {
+                        break;
+                    }
                 }
             }
         }
