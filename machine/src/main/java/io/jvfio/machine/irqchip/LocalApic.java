@@ -56,6 +56,13 @@ final class LocalApic {
     static final int ICR_SHORTHAND_SHIFT = 18;
     static final int ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
     static final int ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
+    /**
+     * The writable bits of each LVT entry (SDM Figure 11-8), timer first: all have the vector and the mask;
+     * thermal and performance add the delivery mode, LINT0/1 add it with polarity and trigger mode; the
+     * rest is reserved or read-only (delivery status, LINT remote IRR) and reads 0. The timer's mode bits
+     * are added in {@link #writeTimerLvt}.
+     */
+    private static final int[] LVT_WRITABLE = {0x1_00FF, 0x1_07FF, 0x1_07FF, 0x1_A7FF, 0x1_A7FF, 0x1_00FF};
 
     /** What a LAPIC asks of the rest of the irqchip: IPIs, EOI broadcasts, timer callbacks. */
     interface ApicBus {
@@ -250,8 +257,10 @@ final class LocalApic {
                 bus.sendIpi(this, icrLow, icrHigh >>> 24);
             }
             case REG_LVT_TIMER -> writeTimerLvt(v);
-            case REG_LVT_THERMAL, REG_LVT_PERFORMANCE, REG_LVT_LINT0, REG_LVT_LINT1, REG_LVT_ERROR ->
-                    lvt[((int) offset - REG_LVT_TIMER) >> 4] = softwareEnabled() ? v & 0x1_A7FF : (v & 0x1_A7FF) | LVT_MASKED;
+            case REG_LVT_THERMAL, REG_LVT_PERFORMANCE, REG_LVT_LINT0, REG_LVT_LINT1, REG_LVT_ERROR -> {
+                int entry = ((int) offset - REG_LVT_TIMER) >> 4;
+                lvt[entry] = softwareEnabled() ? v & LVT_WRITABLE[entry] : (v & LVT_WRITABLE[entry]) | LVT_MASKED;
+            }
             case REG_TIMER_INITIAL -> startTimer(v);
             case REG_TIMER_DIVIDE -> writeTimerDivide(v);
             default -> {
@@ -285,8 +294,12 @@ final class LocalApic {
         }
     }
 
+    /**
+     * Without TSC-deadline mode (not in the guest's CPUID) only bit 17 selects the timer mode and bit 18
+     * is reserved (SDM 11.5.4.1), so a write of mode 10b is one-shot.
+     */
     private void writeTimerLvt(int v) {
-        int written = v & (LVT_VECTOR | LVT_MASKED | 3 << TIMER_MODE_SHIFT);
+        int written = v & (LVT_WRITABLE[0] | TIMER_PERIODIC << TIMER_MODE_SHIFT);
         if (!softwareEnabled()) {
             written |= LVT_MASKED;
         }
@@ -308,17 +321,18 @@ final class LocalApic {
     }
 
     private void writeTimerDivide(int v) {
-        int current = timerCurrent();
+        long current = Integer.toUnsignedLong(timerCurrent());
         timerDivideConfig = v & 0xB;
         if (timerRunning) {
-            timerStart = bus.nanoTime() - (timerInitial - (long) current) * divisor();
+            long elapsedTicks = Integer.toUnsignedLong(timerInitial) - current;
+            timerStart = bus.nanoTime() - elapsedTicks * divisor();
             scheduleExpiry();
         }
     }
 
     private void startTimer(int initial) {
         timerInitial = initial;
-        if (initial == 0 || (timerMode() != TIMER_ONE_SHOT && timerMode() != TIMER_PERIODIC)) {
+        if (initial == 0) {
             stopTimer();
             return;
         }

@@ -268,6 +268,25 @@ public final class UserIrqchip {
         }
     }
 
+    /**
+     * Interrupt acknowledge without KVM: vCPU {@code vcpu} takes the interrupt its LAPIC would hand it
+     * now, as {@link #beforeEntry} does right before KVM_INTERRUPT; returns its vector, or -1 if there is
+     * none it can take. It puts a vector in service, so tests reach the EOI paths without a {@link Vcpu}.
+     */
+    int acknowledge(int vcpu) {
+        lock.lock();
+        try {
+            LocalApic apic = apics[vcpu];
+            int vector = apic.deliverableVector();
+            if (vector >= 0) {
+                apic.acknowledge(vector);
+            }
+            return vector;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** On vCPU {@code vcpu}'s thread, right after KVM_RUN returned. */
     public void afterExit(int vcpu) {
         lock.lock();
@@ -397,6 +416,9 @@ public final class UserIrqchip {
                 };
                 if (addressed && apic.accept(vector, false)) {
                     interruptArrived(apic.index());
+                    if (mode == DELIVERY_LOWEST_PRIORITY) {
+                        break;
+                    }
                 }
             }
         }
