@@ -30,12 +30,16 @@ import io.jvfio.sys.kvm.Sregs;
  *
  * <p>A run that cannot finish is a {@link IrqchipSemantics.Verdict#PROBE_FAILED} verdict that says why,
  * never an exception: no /dev/kvm, a missing capability, an ioctl refused, or no interrupt reaching its
- * handler within 200 ms (a watchdog thread kicks the vCPU out of KVM_RUN).
+ * handler within 2 s (a watchdog thread kicks the vCPU out of KVM_RUN).
  * The vCPU runs on the calling thread, which must be a platform thread like every vCPU thread.
  */
 public final class IrqchipProbe {
-    /** How long an interrupt may take from being raised to its handler's first instruction. */
-    static final long DELIVERY_BOUND_MILLIS = 200;
+    /**
+     * How long an interrupt may take from being raised to its handler's first instruction. It takes
+     * microseconds on hardware; a process's first probe inside the nested guest (software emulation,
+     * cold JIT) once needed 1.6 s, and a bound it missed made auto choose jvfio's irqchip for no reason.
+     */
+    static final long DELIVERY_BOUND_MILLIS = 2000;
 
     /** KVM's default routing sends GSI 20 to IOAPIC pin 20 alone (GSIs below 16 also reach the PIC). */
     private static final int LEVEL_PIN = 20;

@@ -384,7 +384,8 @@ class MachineKvmTest {
                 }
             }
             assertThat(Resources.openFds()).isEqualTo(fds);
-            assertThat(Resources.threads()).isEqualTo(threads);
+            // Fewer is fine: an idle pool thread of an earlier test (a child process's reaper) may end meanwhile.
+            assertThat(Resources.threads()).isLessThanOrEqualTo(threads);
             assertThat(Resources.mappings("jvfio-guest-ram")).as("guest RAM mappings").isEqualTo(guestRam);
             assertThat(Resources.mappings("kvm-vcpu")).as("kvm_run mappings").isEqualTo(vcpuRuns);
             // The JVM maps more as it runs (code cache, heap regions, malloc arenas), by a few dozen at
