@@ -247,7 +247,7 @@ public final class UserIrqchip {
             LocalApic apic = apics[vcpu];
             int vector = apic.deliverableVector();
             if (vector >= 0 && cpu.canTakeInterrupt()) {
-                apic.acknowledge(vector);
+                takeInterrupt(apic);
                 cpu.injectInterrupt(vector);
                 IrqchipDeliveryEvent event = new IrqchipDeliveryEvent();
                 if (event.shouldCommit()) {
@@ -276,15 +276,19 @@ public final class UserIrqchip {
     int acknowledge(int vcpu) {
         lock.lock();
         try {
-            LocalApic apic = apics[vcpu];
-            int vector = apic.deliverableVector();
-            if (vector >= 0) {
-                apic.acknowledge(vector);
-            }
-            return vector;
+            return takeInterrupt(apics[vcpu]);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The interrupt acknowledge cycle: the deliverable vector, now in service, or -1. Under the lock. */
+    private static int takeInterrupt(LocalApic apic) {
+        int vector = apic.deliverableVector();
+        if (vector >= 0) {
+            apic.acknowledge(vector);
+        }
+        return vector;
     }
 
     /** On vCPU {@code vcpu}'s thread, right after KVM_RUN returned. */
