@@ -2,6 +2,9 @@ package io.jvfio.vfiouser;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
@@ -18,6 +21,12 @@ import com.google.gson.stream.JsonToken;
  * peer leaves out take the specification's defaults.
  */
 public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps, long pgsizes) {
+    public static final String MAX_MSG_FDS = "max_msg_fds";
+    public static final String MAX_DATA_XFER_SIZE = "max_data_xfer_size";
+    public static final String MAX_DMA_MAPS = "max_dma_maps";
+    public static final String PGSIZES = "pgsizes";
+    /** The capabilities jvfio knows, in the order it writes them. */
+    public static final List<String> NAMES = List.of(MAX_MSG_FDS, MAX_DATA_XFER_SIZE, MAX_DMA_MAPS, PGSIZES);
     public static final int DEFAULT_MAX_MSG_FDS = 1;
     public static final long DEFAULT_MAX_DATA_XFER_SIZE = 1 << 20;
     public static final long DEFAULT_MAX_DMA_MAPS = 65535;
@@ -42,21 +51,60 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
 
     /** {@code {"capabilities":{...}}} with every value. */
     public String toJson() {
+        return toJson(Set.copyOf(NAMES));
+    }
+
+    /**
+     * {@code {"capabilities":{...}}} with the values of {@code names} only (a VERSION reply names a
+     * subset of what the client proposed); names jvfio does not know are left out.
+     */
+    public String toJson(Set<String> names) {
         JsonObject capabilities = new JsonObject();
-        capabilities.addProperty("max_msg_fds", maxMsgFds);
-        capabilities.addProperty("max_data_xfer_size", maxDataXferSize);
-        capabilities.addProperty("max_dma_maps", maxDmaMaps);
-        capabilities.addProperty("pgsizes", pgsizes);
+        for (String name : NAMES) {
+            if (names.contains(name)) {
+                capabilities.addProperty(name, value(name));
+            }
+        }
         JsonObject top = new JsonObject();
         top.add("capabilities", capabilities);
         return top.toString();
     }
 
+    private long value(String name) {
+        return switch (name) {
+            case MAX_MSG_FDS -> maxMsgFds;
+            case MAX_DATA_XFER_SIZE -> maxDataXferSize;
+            case MAX_DMA_MAPS -> maxDmaMaps;
+            case PGSIZES -> pgsizes;
+            default -> throw new IllegalArgumentException("unknown capability " + name);
+        };
+    }
+
+    /** Capabilities as a VERSION message carried them: the values, and which of jvfio's names it gave. */
+    public record Parsed(Capabilities values, Set<String> names) {
+        public Parsed {
+            names = Set.copyOf(names);
+        }
+    }
+
     /**
      * Parses the JSON of a VERSION message strictly (Gson, no lenient syntax); unknown keys are
-     * ignored, known ones must be non-negative integers within jvfio's limits.
+     * ignored, known ones must be non-negative integers within jvfio's limits. Also tells which of
+     * {@link #NAMES} the JSON gave.
      */
-    public static Capabilities fromJson(String json) throws ProtocolException {
+    public static Parsed parse(String json) throws ProtocolException {
+        JsonObject caps = capabilitiesObject(json);
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : NAMES) {
+            if (caps != null && caps.has(name)) {
+                names.add(name);
+            }
+        }
+        return new Parsed(values(caps), names);
+    }
+
+    /** The "capabilities" object of VERSION JSON, or null when there is none. */
+    private static JsonObject capabilitiesObject(String json) throws ProtocolException {
         JsonElement top;
         try (JsonReader reader = new JsonReader(new StringReader(json))) {
             reader.setStrictness(Strictness.STRICT);
@@ -74,17 +122,23 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         }
         JsonElement capabilities = top.getAsJsonObject().get("capabilities");
         if (capabilities == null) {
-            return defaults();
+            return null;
         }
         if (!capabilities.isJsonObject()) {
             throw new ProtocolException("VERSION JSON: \"capabilities\" is not an object");
         }
-        JsonObject caps = capabilities.getAsJsonObject();
+        return capabilities.getAsJsonObject();
+    }
+
+    private static Capabilities values(JsonObject caps) throws ProtocolException {
+        if (caps == null) {
+            return defaults();
+        }
         return new Capabilities(
-                (int) integer(caps, "max_msg_fds", DEFAULT_MAX_MSG_FDS, 0, LIMIT_MAX_MSG_FDS),
-                integer(caps, "max_data_xfer_size", DEFAULT_MAX_DATA_XFER_SIZE, 1, LIMIT_MAX_DATA_XFER_SIZE),
-                integer(caps, "max_dma_maps", DEFAULT_MAX_DMA_MAPS, 1, Integer.MAX_VALUE),
-                integer(caps, "pgsizes", DEFAULT_PGSIZES, 1, Long.MAX_VALUE));
+                (int) integer(caps, MAX_MSG_FDS, DEFAULT_MAX_MSG_FDS, 0, LIMIT_MAX_MSG_FDS),
+                integer(caps, MAX_DATA_XFER_SIZE, DEFAULT_MAX_DATA_XFER_SIZE, 1, LIMIT_MAX_DATA_XFER_SIZE),
+                integer(caps, MAX_DMA_MAPS, DEFAULT_MAX_DMA_MAPS, 1, Integer.MAX_VALUE),
+                integer(caps, PGSIZES, DEFAULT_PGSIZES, 1, Long.MAX_VALUE));
     }
 
     private static long integer(JsonObject caps, String name, long fallback, long min, long max)

@@ -8,10 +8,11 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
-import io.jvfio.sys.Errno;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionCapability;
+import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.Payload.Capability;
 import io.jvfio.vfiouser.Payload.DeviceFeature;
@@ -99,7 +100,8 @@ public final class Codec {
             case Command.DMA_WRITE -> dmaAccess(in, !reply, reply, what);
             case Command.DEVICE_RESET -> empty(in, what);
             case Command.DEVICE_FEATURE -> feature(in, what);
-            default -> throw new ProtocolException("unsupported " + what, Errno.ENOSYS);
+            // EINVAL as libvfio-user answers (and QEMU's client expects); the specification names none
+            default -> throw new ProtocolException("unsupported " + what);
         };
     }
 
@@ -133,12 +135,13 @@ public final class Codec {
         int major = Short.toUnsignedInt(in.getShort());
         int minor = Short.toUnsignedInt(in.getShort());
         if (!in.hasRemaining()) {
-            return new Version(major, minor, Capabilities.defaults());
+            return new Version(major, minor, Capabilities.defaults(), Set.of());
         }
         byte[] json = rest(in);
-        int length = json.length;
-        if (json[length - 1] == 0) {
-            length--;
+        int length = json.length - 1;
+        if (json[length] != 0) {
+            // the specification's "including terminating NUL"; libvfio-user refuses it too
+            throw new ProtocolException(what + ": the version JSON does not end with a NUL");
         }
         for (int i = 0; i < length; i++) {
             if (json[i] == 0) {
@@ -152,7 +155,8 @@ public final class Codec {
         } catch (CharacterCodingException e) {
             throw new ProtocolException(what + ": version data is not UTF-8");
         }
-        return new Version(major, minor, Capabilities.fromJson(text));
+        Capabilities.Parsed parsed = Capabilities.parse(text);
+        return new Version(major, minor, parsed.values(), parsed.names());
     }
 
     private static DeviceGetRegionInfo regionInfo(ByteBuffer in, boolean reply, String what) throws ProtocolException {
@@ -169,8 +173,14 @@ public final class Codec {
         long size = in.getLong();
         long offset = in.getLong();
         List<Capability> capabilities = new ArrayList<>();
-        if (reply && capOffset != 0 && !(Integer.toUnsignedLong(capOffset) >= length
-                && Integer.toUnsignedLong(argsz) > length)) {
+        boolean cutShort = Integer.toUnsignedLong(argsz) > length;
+        if (reply && !cutShort && (flags & RegionInfo.FLAG_CAPS) != 0
+                && Integer.toUnsignedLong(capOffset) < DeviceGetRegionInfo.SIZE) {
+            // QEMU's client refuses this too (hw/vfio-user/device.c): the chain cannot start inside the struct
+            throw new ProtocolException(what + ": FLAG_CAPS with cap_offset " + Integer.toUnsignedString(capOffset)
+                    + ", inside the " + DeviceGetRegionInfo.SIZE + "-byte struct");
+        }
+        if (reply && capOffset != 0 && !(Integer.toUnsignedLong(capOffset) >= length && cutShort)) {
             long position = Integer.toUnsignedLong(capOffset);
             while (position != 0) {
                 if (capabilities.size() == MAX_CAPABILITIES) {
