@@ -200,8 +200,14 @@ public final class VfioUserDevice implements VfioDevice {
                 throw e;
             }
             long needed = Integer.toUnsignedLong(reply.argsz());
-            if (needed > reply.fullSize() && attempt == 0 && needed <= MAX_REPLY_ARGSZ) {
+            if (needed > reply.fullSize()) {
+                // Cut short: a server answers so (without the chain, and without the fd as libvfio-user)
+                // when argsz was too small; ask once more with what it needs.
                 incoming.closeFds();
+                if (attempt > 0 || needed > MAX_REPLY_ARGSZ) {
+                    throw new VfioException(name, what + ": the reply needs argsz " + needed + " after asking with "
+                            + argsz + (needed > MAX_REPLY_ARGSZ ? " (more than " + MAX_REPLY_ARGSZ + ")" : ""));
+                }
                 argsz = (int) needed;
                 continue;
             }
@@ -602,7 +608,10 @@ public final class VfioUserDevice implements VfioDevice {
         }
     }
 
-    /** Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets ENOSYS. */
+    /**
+     * Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets EINVAL, as
+     * libvfio-user answers a command it does not know.
+     */
     private void serve(Channel.Incoming incoming) throws IOException {
         incoming.closeFds();
         Header header = incoming.header();
@@ -641,7 +650,7 @@ public final class VfioUserDevice implements VfioDevice {
                 }
             }
         } else {
-            errno = Errno.ENOSYS;
+            errno = Errno.EINVAL;
         }
         if (header.noReply()) {
             return;
