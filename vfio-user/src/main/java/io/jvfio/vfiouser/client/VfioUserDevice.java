@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -89,6 +90,7 @@ public final class VfioUserDevice implements VfioDevice {
     /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
     private volatile int callsStarted;
     private Capabilities server;
+    private Set<String> serverNamed = Set.of();
     private int minor;
     private volatile String goneReason;
     private volatile boolean closed;
@@ -155,6 +157,7 @@ public final class VfioUserDevice implements VfioDevice {
                     + " to the proposed " + MAJOR + "." + MINOR);
         }
         server = version.capabilities();
+        serverNamed = version.names();
         minor = version.minor();
     }
 
@@ -166,6 +169,14 @@ public final class VfioUserDevice implements VfioDevice {
     /** The capabilities the server declared in its VERSION reply. */
     public Capabilities serverCapabilities() {
         return server;
+    }
+
+    /**
+     * Which of {@link Capabilities#NAMES} the server's VERSION reply named; the others in
+     * {@link #serverCapabilities} are the specification's defaults.
+     */
+    public Set<String> serverCapabilityNames() {
+        return serverNamed;
     }
 
     /** The negotiated minor version (major is 0). */

@@ -179,6 +179,7 @@ class ClientConformanceTest {
                      reply(wire, set, new byte[0]);
                  }
              }); VfioUserDevice device = open(server)) {
+            assertThat(device.serverCapabilityNames()).as("the reply named none").isEmpty();
             assertThat(device.serverCapabilities().maxMsgFds()).isEqualTo(1);
             device.setIrqs(new IrqSet(0, IrqAction.TRIGGER, 0, 2, new IrqSet.Data.EventFds(List.of(Optional.of(one),
                     Optional.of(two)))));
