@@ -218,6 +218,18 @@ class ServerConformanceTest {
         }
     }
 
+    @Test
+    void dmaUnmapWithTheDirtyBitmapFlagIsEinval() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
+            assertOk(wire.receive());
+            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24 + 16).u32(1).u64(0x100000).u64(0x1000)
+                    .u64(0x1000).u64(8).array());
+            assertError(wire.receive(), Errno.EINVAL);
+            assertServes(wire);
+        }
+    }
+
     // --- VERSION -------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")
@@ -354,6 +366,53 @@ class ServerConformanceTest {
             assertThat((System.nanoTime() - start) / 1_000_000L).as("answered without waiting for a body")
                     .isLessThan(PARTIAL.toMillis() / 2);
             assertServes(wire);
+        }
+    }
+
+    @Test
+    void messageOfAnUnknownTypeIsEinval() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_GET_INFO, 2, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            assertError(wire.receive(), Errno.EINVAL);
+            assertServes(wire);
+        }
+    }
+
+    // --- device, region and IRQ info ------------------------------------------------------------------
+
+    @Test
+    void deviceGetInfoWithArgszBelowItsStructIsEinval() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(8).u32(0).u32(0).u32(0).array());
+            assertError(wire.receive(), Errno.EINVAL);
+            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            Frame reply = wire.receive();
+            assertOk(reply);
+            assertThat(reply.body().getInt(0)).as("argsz").isEqualTo(16);
+            assertThat(reply.body().getInt(8)).as("num_regions").isEqualTo(3);
+            assertThat(reply.body().getInt(12)).as("num_irqs").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void regionInfoWithArgszBelowItsStructIsEinval() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(16).u32(0).u32(2).u32(0).u64(0).u64(0).array());
+            assertError(wire.receive(), Errno.EINVAL);
+        }
+    }
+
+    @Test
+    void regionIoFdsIsAnsweredWithNoSubRegionsAndNoFd() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, 6, 0, new Bytes().u32(256).u32(0).u32(0).u32(0).array());
+            Frame reply = wire.receive();
+            assertOk(reply);
+            reply.closeFds();
+            assertThat(reply.fds()).isEmpty();
+            assertThat(reply.size()).isEqualTo(16 + 16);
+            assertThat(reply.body().getInt(0)).as("argsz").isEqualTo(16);
+            assertThat(reply.body().getInt(12)).as("count").isZero();
         }
     }
 
