@@ -136,12 +136,15 @@ final class InfoCommand implements Callable<Integer> {
                     + "), offset 0x" + Long.toHexString(region.offset()) + ", flags " + region.flagNames()
                     + " (0x" + Integer.toHexString(region.flags()) + ")");
             List<SparseArea> areas = region.mappableAreas();
+            // one area over the whole region is how libvfio-user (and jvfio's server) describe a region
+            // mmap'able whole: not sparse
+            boolean whole = areas.equals(List.of(new SparseArea(0, region.size())));
             if (areas.isEmpty()) {
                 lines.add("\t\tmmap: none (every access traps)");
             } else {
                 for (SparseArea area : areas) {
                     lines.add("\t\tmmap: [0x" + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
-                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() ? " (sparse)" : ""));
+                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : ""));
                 }
             }
             for (RegionCapability capability : region.otherCapabilities()) {

@@ -85,14 +85,14 @@ public final class Codec {
                     : new DmaMap(exact(in, DmaMap.SIZE, what).getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong());
             case Command.DMA_UNMAP -> new DmaUnmap(exact(in, DmaUnmap.SIZE, what).getInt(), in.getInt(), in.getLong(),
                     in.getLong());
-            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(exact(in, DeviceGetInfo.SIZE, what).getInt(), in.getInt(),
-                    in.getInt(), in.getInt());
+            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(query(in, DeviceGetInfo.SIZE, reply, what).getInt(),
+                    in.getInt(), in.getInt(), in.getInt());
             case Command.DEVICE_GET_REGION_INFO -> regionInfo(in, reply, what);
             case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in, what)
-                    : new RegionIoFdsRequest(exact(in, RegionIoFdsRequest.SIZE, what).getInt(), in.getInt(), in.getInt(),
-                            in.getInt());
-            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(exact(in, DeviceGetIrqInfo.SIZE, what).getInt(),
-                    in.getInt(), in.getInt(), in.getInt());
+                    : new RegionIoFdsRequest(query(in, RegionIoFdsRequest.SIZE, false, what).getInt(), in.getInt(),
+                            in.getInt(), in.getInt());
+            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(query(in, DeviceGetIrqInfo.SIZE, reply, what)
+                    .getInt(), in.getInt(), in.getInt(), in.getInt());
             case Command.DEVICE_SET_IRQS -> reply ? empty(in, what) : setIrqs(in, what);
             case Command.REGION_READ -> regionAccess(in, reply, what);
             case Command.REGION_WRITE -> regionAccess(in, !reply, what);
@@ -110,6 +110,16 @@ public final class Codec {
             throw new ProtocolException(what + ": payload is " + in.remaining() + " bytes, expected " + size);
         }
         return in;
+    }
+
+    /**
+     * The fixed struct of an info query (DEVICE_GET_INFO, _REGION_INFO, _REGION_IO_FDS, _IRQ_INFO).
+     * A request may carry more: libvfio-user's client sends its whole argsz-sized buffer with the
+     * second DEVICE_GET_REGION_INFO, and libvfio-user's server reads the struct and ignores the rest;
+     * so does jvfio. A reply must be exact.
+     */
+    private static ByteBuffer query(ByteBuffer in, int size, boolean reply, String what) throws ProtocolException {
+        return reply ? exact(in, size, what) : atLeast(in, size, what);
     }
 
     private static ByteBuffer atLeast(ByteBuffer in, int size, String what) throws ProtocolException {
@@ -160,11 +170,7 @@ public final class Codec {
     }
 
     private static DeviceGetRegionInfo regionInfo(ByteBuffer in, boolean reply, String what) throws ProtocolException {
-        if (reply) {
-            atLeast(in, DeviceGetRegionInfo.SIZE, what);
-        } else {
-            exact(in, DeviceGetRegionInfo.SIZE, what);
-        }
+        atLeast(in, DeviceGetRegionInfo.SIZE, what);
         int length = in.remaining();
         int argsz = in.getInt();
         int flags = in.getInt();

@@ -288,10 +288,16 @@ final class Connection implements Runnable {
         RegionSpec spec = region.spec();
         boolean sendFd = spec.sharedMemory() && client.maxMsgFds() >= 1;
         int flags = sendFd ? spec.flags() : spec.flags() & ~io.jvfio.vfio.RegionInfo.FLAG_MMAP;
-        List<Payload.Capability> capabilities = spec.sparseAreas().isEmpty() || !sendFd ? List.of()
-                : List.of(Codec.sparseMmapCapability(spec.sparseAreas()));
+        // A region mmap'able whole is described by one sparse area covering it, as libvfio-user describes
+        // every region with an fd: then the fd never comes with the 32-byte first query, which
+        // libvfio-user's client makes with no room for an fd (it fails with EFAULT when one comes).
+        List<io.jvfio.vfio.SparseArea> areas = spec.sparseAreas().isEmpty()
+                ? List.of(new io.jvfio.vfio.SparseArea(0, spec.size())) : spec.sparseAreas();
+        List<Payload.Capability> capabilities = sendFd ? List.of(Codec.sparseMmapCapability(areas)) : List.of();
         if (capabilities.isEmpty()) {
             flags &= ~io.jvfio.vfio.RegionInfo.FLAG_CAPS;
+        } else {
+            flags |= io.jvfio.vfio.RegionInfo.FLAG_CAPS;
         }
         Payload.DeviceGetRegionInfo full = new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0,
                 capabilities);

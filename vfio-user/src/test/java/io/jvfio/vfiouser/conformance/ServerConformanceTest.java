@@ -169,6 +169,47 @@ class ServerConformanceTest {
         }
     }
 
+    /**
+     * A region mmap'able whole carries one sparse area over all of it, as libvfio-user's regions do, so
+     * that its fd, too, comes only with the second query: libvfio-user's client takes none with the first.
+     */
+    @Test
+    void regionMmapableWholeIsDescribedByOneAreaSoTheFirstQueryGetsNoFd() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(32).u32(0).u32(1).u32(0).u64(0).u64(0).array());
+            Frame small = wire.receive();
+            assertOk(small);
+            small.closeFds();
+            assertThat(small.fds()).isEmpty();
+            assertThat(small.body().getInt(0)).as("argsz needed").isEqualTo(64);
+            assertThat(small.body().getInt(4)).as("READ | WRITE | MMAP").isEqualTo(0x7);
+            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(64).u32(0).u32(1).u32(0).u64(0).u64(0).array());
+            Frame full = wire.receive();
+            assertOk(full);
+            full.closeFds();
+            assertThat(full.fds()).hasSize(1);
+            assertThat(full.body().getInt(4)).as("READ | WRITE | MMAP | CAPS").isEqualTo(0xF);
+            assertThat(full.body().getInt(40)).as("nr_areas").isEqualTo(1);
+            assertThat(full.body().getLong(48)).isZero();
+            assertThat(full.body().getLong(56)).as("the whole region").isEqualTo(0x2000);
+        }
+    }
+
+    /** libvfio-user's client sends its whole argsz-sized buffer with the second query, zeros after the struct. */
+    @Test
+    void regionInfoRequestCarryingItsWholeArgszBufferIsAnswered() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(64).u32(0).u32(2).u32(0).u64(0).u64(0)
+                    .raw(new byte[32]).array());
+            Frame reply = wire.receive();
+            assertOk(reply);
+            reply.closeFds();
+            assertThat(reply.fds()).hasSize(1);
+            assertThat(reply.body().getInt(0)).isEqualTo(64);
+            assertThat(reply.body().getInt(12)).as("cap_offset").isEqualTo(32);
+        }
+    }
+
     // --- DMA_UNMAP -----------------------------------------------------------------------------------
 
     @Test
