@@ -29,7 +29,7 @@ class InfoCommandTest {
 
         @Override
         public List<RegionSpec> regions() {
-            return List.of();
+            return List.of(RegionSpec.shared(0, 0x1000));
         }
 
         @Override
@@ -38,6 +38,19 @@ class InfoCommandTest {
                     IrqSpec.edge(4, 1));
         }
     };
+
+    /** The server describes a region mmap'able whole by one area over all of it, as libvfio-user does. */
+    @Test
+    void aRegionMmapableWholeIsNotCalledSparse() throws Exception {
+        Path socket = directory.resolve("pci.sock");
+        try (VfioUserServer server = VfioUserServer.start(socket, PCI_LIKE_LIBVFIO_USER);
+             VfioUserDevice device = VfioUserDevice.connect(socket)) {
+            List<String> lines = InfoCommand.describe(device, "pci");
+
+            assertThat(lines).contains("\tRegion 0: size 0x1000 (4 KiB), offset 0x0, flags READ|WRITE|MMAP|CAPS (0xf)",
+                    "\t\tmmap: [0x0, 0x1000) 4 KiB");
+        }
+    }
 
     @Test
     void pciIrqsAreLabelledByTheirIndexSoIntxIsLevelWithoutAutomasked() throws Exception {
