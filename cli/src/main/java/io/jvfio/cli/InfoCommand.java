@@ -107,7 +107,7 @@ final class InfoCommand implements Callable<Integer> {
         lines.add("\tFlags: " + info.flagNames() + " (0x" + Integer.toHexString(info.flags()) + ")");
         if (device instanceof VfioUserDevice user) {
             lines.add("\tvfio-user: version " + VfioUserDevice.MAJOR + "." + user.minorVersion() + ", server capabilities "
-                    + capabilities(user));
+                    + capabilities(user) + (user.twinSocketMode() ? "; twin-socket mode" : ""));
         }
         Optional<DeviceTreeIdentity> identity = info.isPlatform() ? device.deviceTreeIdentity() : Optional.empty();
         if (identity.isPresent()) {

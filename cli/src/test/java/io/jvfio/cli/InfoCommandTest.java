@@ -61,7 +61,7 @@ class InfoCommandTest {
 
             assertThat(lines).contains(
                     "\tvfio-user: version 0.2, server capabilities max_msg_fds 16, max_data_xfer_size 1 MiB, "
-                            + "max_dma_maps 65535, pgsizes 0x1000",
+                            + "max_dma_maps 65535, pgsizes 0x1000; twin-socket mode",
                     "\tIRQ 0: count 1, flags EVENTFD|MASKABLE (0x3), INTx, level",
                     "\tIRQ 1: count 1, flags EVENTFD|MASKABLE (0x3), MSI, edge",
                     "\tIRQ 2: count 4, flags EVENTFD|MASKABLE (0x3), MSI-X, edge",

@@ -25,6 +25,7 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
     public static final String MAX_DATA_XFER_SIZE = "max_data_xfer_size";
     public static final String MAX_DMA_MAPS = "max_dma_maps";
     public static final String PGSIZES = "pgsizes";
+    public static final String TWIN_SOCKET = "twin_socket";
     /** The capabilities jvfio knows, in the order it writes them. */
     public static final List<String> NAMES = List.of(MAX_MSG_FDS, MAX_DATA_XFER_SIZE, MAX_DMA_MAPS, PGSIZES);
     public static final int DEFAULT_MAX_MSG_FDS = 1;
@@ -49,21 +50,25 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         return new Capabilities(DEFAULT_MAX_MSG_FDS, DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES);
     }
 
-    /** {@code {"capabilities":{...}}} with every value. */
-    public String toJson() {
-        return toJson(Set.copyOf(NAMES));
-    }
-
     /**
      * {@code {"capabilities":{...}}} with the values of {@code names} only (a VERSION reply names a
-     * subset of what the client proposed); names jvfio does not know are left out.
+     * subset of what the client proposed), and {@code twinSocket} unless it is null; names jvfio does
+     * not know are left out.
      */
-    public String toJson(Set<String> names) {
+    public String toJson(Set<String> names, TwinSocket twinSocket) {
         JsonObject capabilities = new JsonObject();
         for (String name : NAMES) {
             if (names.contains(name)) {
                 capabilities.addProperty(name, value(name));
             }
+        }
+        if (twinSocket != null) {
+            JsonObject twin = new JsonObject();
+            twin.addProperty("supported", twinSocket.supported());
+            if (twinSocket.fdIndex() >= 0) {
+                twin.addProperty("fd_index", twinSocket.fdIndex());
+            }
+            capabilities.add(TWIN_SOCKET, twin);
         }
         JsonObject top = new JsonObject();
         top.add("capabilities", capabilities);
@@ -80,8 +85,19 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         };
     }
 
-    /** Capabilities as a VERSION message carried them: the values, and which of jvfio's names it gave. */
-    public record Parsed(Capabilities values, Set<String> names) {
+    /**
+     * The twin_socket capability (specification, "Version"): whether the sender supports server-to-client
+     * commands on a socket of their own, and in a reply the index of that socket among the reply's fds
+     * (-1: not given).
+     */
+    public record TwinSocket(boolean supported, int fdIndex) {
+    }
+
+    /**
+     * Capabilities as a VERSION message carried them: the values, which of jvfio's numeric names it
+     * gave, and its twin_socket object (null when absent).
+     */
+    public record Parsed(Capabilities values, Set<String> names, TwinSocket twinSocket) {
         public Parsed {
             names = Set.copyOf(names);
         }
@@ -100,7 +116,25 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
                 names.add(name);
             }
         }
-        return new Parsed(values(caps), names);
+        return new Parsed(values(caps), names, twinSocket(caps));
+    }
+
+    /** The twin_socket object: "supported" a boolean (default false), "fd_index" a non-negative integer. */
+    private static TwinSocket twinSocket(JsonObject caps) throws ProtocolException {
+        JsonElement element = caps == null ? null : caps.get(TWIN_SOCKET);
+        if (element == null) {
+            return null;
+        }
+        if (!element.isJsonObject()) {
+            throw new ProtocolException("VERSION JSON: \"twin_socket\" is not an object");
+        }
+        JsonObject twin = element.getAsJsonObject();
+        JsonElement supported = twin.get("supported");
+        if (supported != null && !(supported instanceof JsonPrimitive primitive && primitive.isBoolean())) {
+            throw new ProtocolException("VERSION JSON: \"twin_socket.supported\" is not a boolean");
+        }
+        int fdIndex = twin.has("fd_index") ? (int) integer(twin, "fd_index", -1, 0, LIMIT_MAX_MSG_FDS - 1) : -1;
+        return new TwinSocket(supported != null && supported.getAsBoolean(), fdIndex);
     }
 
     /** The "capabilities" object of VERSION JSON, or null when there is none. */

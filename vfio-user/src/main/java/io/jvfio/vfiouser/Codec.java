@@ -166,7 +166,7 @@ public final class Codec {
             throw new ProtocolException(what + ": version data is not UTF-8");
         }
         Capabilities.Parsed parsed = Capabilities.parse(text);
-        return new Version(major, minor, parsed.values(), parsed.names());
+        return new Version(major, minor, parsed.values(), parsed.names(), parsed.twinSocket());
     }
 
     private static DeviceGetRegionInfo regionInfo(ByteBuffer in, boolean reply, String what) throws ProtocolException {

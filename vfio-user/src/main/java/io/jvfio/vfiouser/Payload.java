@@ -35,23 +35,30 @@ public sealed interface Payload {
 
     /**
      * VERSION request and reply: major, minor and the capabilities as NUL-terminated JSON. {@code names}
-     * are the capabilities the JSON names (the others are the specification's defaults): all of
-     * jvfio's in a proposal, those the client proposed in a reply.
+     * are the numeric capabilities the JSON names (the others are the specification's defaults): all of
+     * jvfio's in a proposal, those the client proposed in a reply. {@code twinSocket} is the
+     * twin_socket object, null when the JSON has none.
      */
-    record Version(int major, int minor, Capabilities capabilities, Set<String> names) implements Payload {
+    record Version(int major, int minor, Capabilities capabilities, Set<String> names,
+                   Capabilities.TwinSocket twinSocket) implements Payload {
         public Version {
             checkU16(major, "major");
             checkU16(minor, "minor");
             names = Set.copyOf(names);
         }
 
-        /** With every capability named. */
+        /** Without twin_socket. */
+        public Version(int major, int minor, Capabilities capabilities, Set<String> names) {
+            this(major, minor, capabilities, names, null);
+        }
+
+        /** With every numeric capability named, without twin_socket. */
         public Version(int major, int minor, Capabilities capabilities) {
             this(major, minor, capabilities, Set.copyOf(Capabilities.NAMES));
         }
 
         private byte[] json() {
-            return (capabilities.toJson(names) + "\0").getBytes(StandardCharsets.UTF_8);
+            return (capabilities.toJson(names, twinSocket) + "\0").getBytes(StandardCharsets.UTF_8);
         }
 
         @Override

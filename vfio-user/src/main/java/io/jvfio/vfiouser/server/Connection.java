@@ -13,11 +13,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.UnixSocket;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqSet;
@@ -55,10 +57,21 @@ final class Connection implements Runnable {
     private volatile boolean negotiated;
     private volatile boolean ended;
     private volatile Capabilities client = Capabilities.defaults();
+    /**
+     * The server-to-client command channel of twin-socket mode, null without it. DMA requests and their
+     * replies go there, one at a time ({@link #commandLock}), so they never mix with the client's
+     * requests on the main socket.
+     */
+    private volatile Channel commands;
+    private final ReentrantLock commandLock = new ReentrantLock();
 
-    private record Reply(Payload payload, int[] fds) {
+    /**
+     * A reply, its fds, and an fd handed over in it that this side closes once it is sent (closed, not
+     * shut down: a shutdown would end the socket for the peer too).
+     */
+    private record Reply(Payload payload, int[] fds, Fd handedOver) {
         static Reply of(Payload payload) {
-            return new Reply(payload, NO_FDS);
+            return new Reply(payload, NO_FDS, null);
         }
     }
 
@@ -152,8 +165,9 @@ final class Connection implements Runnable {
         // REGION_READ/WRITE take no fds and never change the list: spare them the copy
         List<Fd> fds = incoming.fds().isEmpty() && incoming.payload() instanceof Payload.RegionAccess ? incoming.fds()
                 : new ArrayList<>(incoming.fds());
+        Reply reply = null;
         try {
-            Reply reply = dispatch(incoming, fds);
+            reply = dispatch(incoming, fds);
             if (!header.noReply()) {
                 channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply.payload(), reply.fds());
             }
@@ -167,6 +181,9 @@ final class Connection implements Runnable {
             return false;
         } finally {
             fds.forEach(Fd::close);
+            if (reply != null && reply.handedOver() != null) {
+                reply.handedOver().close();
+            }
         }
     }
 
@@ -230,7 +247,7 @@ final class Connection implements Runnable {
      * client relies on (it did not name the capability) cannot serve it and refuses the VERSION.
      * EINVAL throughout, as libvfio-user; the caller then closes the connection.
      */
-    private Reply version(Payload.Version version, List<Fd> fds) throws RequestError {
+    private Reply version(Payload.Version version, List<Fd> fds) throws RequestError, ErrnoException {
         expectNoFds(fds, "VERSION");
         if (negotiated) {
             throw new RequestError(Errno.EINVAL, "VERSION was already negotiated");
@@ -247,10 +264,24 @@ final class Connection implements Runnable {
         requireNamedBelowDefault(version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(),
                 Capabilities.DEFAULT_MAX_DMA_MAPS);
         client = version.capabilities();
+        int minor = Math.min(version.minor(), VfioUserServer.MINOR);
+        Capabilities.TwinSocket proposed = version.twinSocket();
+        Reply reply;
+        if (proposed != null && proposed.supported() && client.maxMsgFds() >= 1) {
+            // Twin-socket mode, as the specification recommends to a server that sends DMA requests: a
+            // fresh pair, our end for DMA_READ/WRITE, the client's end at index 0 of the reply's fds.
+            UnixSocket[] pair = UnixSocket.pair();
+            pair[0].setReceiveTimeout(server.options().dmaTimeout());
+            commands = new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
+                    (int) options.partialTimeout().toMillis());
+            reply = new Reply(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names(),
+                    new Capabilities.TwinSocket(true, 0)), new int[] {pair[1].fd().get()}, pair[1].fd());
+        } else {
+            reply = Reply.of(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names()));
+        }
         negotiated = true;
         server.model().clientConnected();
-        return Reply.of(new Payload.Version(VfioUserServer.MAJOR, Math.min(version.minor(), VfioUserServer.MINOR), ours,
-                version.names()));
+        return reply;
     }
 
     private static void requireNamedBelowDefault(Payload.Version version, String name, long ours, long fallback)
@@ -311,7 +342,7 @@ final class Connection implements Runnable {
         }
         int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
         return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, capabilities),
-                replyFds);
+                replyFds, null);
     }
 
     private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError {
@@ -602,7 +633,10 @@ final class Connection implements Runnable {
     private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {
         int msgId = nextMsgId.getAndIncrement() & 0xFFFF;
         Channel.Incoming reply;
-        if (Thread.currentThread() == thread) {
+        Channel twin = commands;
+        if (twin != null) {
+            reply = requestOnTwin(twin, msgId, command, request);
+        } else if (Thread.currentThread() == thread) {
             channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
             reply = pumpUntil(msgId, command);
         } else {
@@ -634,6 +668,54 @@ final class Connection implements Runnable {
             throw new ProtocolException(Command.name(command) + ": unexpected reply " + reply.header());
         }
         return access;
+    }
+
+    /**
+     * Twin-socket mode: sends the request on the command channel and reads that channel until its
+     * reply, from any thread, one request at a time. The client's requests keep arriving on the main
+     * socket meanwhile, so the connection's thread may simply wait here.
+     */
+    private Channel.Incoming requestOnTwin(Channel twin, int msgId, int command, Payload.DmaAccess request)
+            throws IOException {
+        long timeoutMillis = server.options().dmaTimeout().toMillis();
+        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
+        commandLock.lock();
+        try {
+            twin.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
+            while (true) {
+                Channel.Incoming incoming;
+                try {
+                    incoming = twin.receive();
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.EAGAIN) {
+                        throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin"
+                                + " socket within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
+                    }
+                    throw e;
+                }
+                if (incoming == null) {
+                    throw new ErrnoException(Command.name(command) + ": the client closed the twin socket",
+                            Errno.ECONNRESET);
+                }
+                Header header = incoming.header();
+                if (header.isReply() && header.msgId() == msgId) {
+                    return incoming;
+                }
+                incoming.closeFds();
+                if (!header.isReply()) {
+                    // the twin socket carries the server's commands only; the client's go to the main one
+                    twin.sendError(header.msgId(), header.command(), Errno.EINVAL);
+                }
+                LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: dropping {1} while waiting for #{2}", name,
+                        header, msgId);
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin socket"
+                            + " within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
+                }
+            }
+        } finally {
+            commandLock.unlock();
+        }
     }
 
     /**
@@ -684,6 +766,17 @@ final class Connection implements Runnable {
         pending.clear();
         deferred.forEach(Channel.Incoming::closeFds);
         deferred.clear();
+        Channel twin = commands;
+        if (twin != null) {
+            // wakes a model thread waiting for a DMA reply, then closes once it has let go
+            twin.shutdown();
+            commandLock.lock();
+            try {
+                twin.close();
+            } finally {
+                commandLock.unlock();
+            }
+        }
         dma.close();
         channel.close();
         server.connectionEnded(this, negotiated);

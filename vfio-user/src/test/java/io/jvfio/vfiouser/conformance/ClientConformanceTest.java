@@ -17,7 +17,9 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
+import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
+import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
@@ -169,7 +171,8 @@ class ClientConformanceTest {
                  JsonObject proposed = JsonParser.parseString(new String(json, StandardCharsets.UTF_8))
                          .getAsJsonObject().getAsJsonObject("capabilities");
                  assertThat(proposed.keySet()).containsExactlyInAnyOrder("max_msg_fds", "max_data_xfer_size",
-                         "max_dma_maps", "pgsizes");
+                         "max_dma_maps", "pgsizes", "twin_socket");
+                 assertThat(proposed.getAsJsonObject("twin_socket").get("supported").getAsBoolean()).isTrue();
                  reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{}}")));
                  for (int i = 0; i < 2; i++) {
                      Frame set = expect(wire, DEVICE_SET_IRQS);
@@ -207,6 +210,48 @@ class ClientConformanceTest {
             assertThat(wire.peerClosed()).isTrue();
         })) {
             assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("NUL");
+            server.await();
+        }
+    }
+
+    /**
+     * A server that enables twin-socket mode, as libvfio-user does for a client that proposes it: the
+     * client answers the server's DMA requests on the socket handed over, not on the main one.
+     */
+    @Test
+    void twinSocketFromTheServerCarriesItsDmaRequestsAndTheirAnswers() throws Exception {
+        try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
+             ScriptedServer server = ScriptedServer.start(wire -> {
+                 Frame version = expect(wire, VERSION);
+                 UnixSocket[] pair = UnixSocket.pair();
+                 try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
+                     reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                             + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")), pair[1].fd().get());
+                     pair[1].fd().close();
+                     Frame map = expect(wire, 2);
+                     reply(wire, map, new byte[0]);
+                     twin.send(0x51, 11, 0, new Bytes().u64(0x400000).u64(8).array());
+                     Frame answer = twin.receive();
+                     assertThat(answer.msgId()).isEqualTo(0x51);
+                     assertThat(answer.isReply() && !answer.isError()).as(answer.toString()).isTrue();
+                     assertThat(answer.body().getLong(16)).as("the guest's bytes").isEqualTo(0x1122334455667788L);
+                 }
+             }); VfioUserDevice device = open(server)) {
+            guest.putLong(0, 0x1122334455667788L);
+            device.mapDma(new DmaRegion(0x400000, 0x1000, guest, 0, null, 0, true, true));
+            server.await();
+        }
+    }
+
+    @Test
+    void twinSocketSupportedWithoutAnFdIndexFailsTheConnect() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            Frame version = expect(wire, VERSION);
+            reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"twin_socket\":"
+                    + "{\"supported\":true}}}")));
+            assertThat(wire.peerClosed()).as("the specification: the client must abort and close").isTrue();
+        })) {
+            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("twin_socket");
             server.await();
         }
     }

@@ -275,7 +275,7 @@ class ServerConformanceTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"bad JSON", "max_msg_fds \"foo\"", "max_msg_fds -1", "max_msg_fds 1025", "not UTF-8",
-            "an fd attached"})
+            "an fd attached", "twin_socket.supported not a boolean"})
     void failedVersionIsEinvalAndTheServerClosesTheConnection(String variant) throws Exception {
         byte[] json = switch (variant) {
             case "bad JSON" -> nulTerminated("{\"capabilities\":");
@@ -283,6 +283,8 @@ class ServerConformanceTest {
             case "max_msg_fds -1" -> nulTerminated("{\"capabilities\":{\"max_msg_fds\":-1}}");
             case "max_msg_fds 1025" -> nulTerminated("{\"capabilities\":{\"max_msg_fds\":1025}}");
             case "not UTF-8" -> new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}', 0};
+            case "twin_socket.supported not a boolean" -> nulTerminated(
+                    "{\"capabilities\":{\"twin_socket\":{\"supported\":\"yes\"}}}");
             default -> nulTerminated(ALL_CAPABILITIES);
         };
         try (Wire wire = connect(); EventFd eventFd = EventFd.create()) {
@@ -343,6 +345,53 @@ class ServerConformanceTest {
             assertOk(reply);
             assertThat(Short.toUnsignedInt(reply.body().getShort(2))).isEqualTo(1);
             assertThat(replyJson(reply).getAsJsonObject("capabilities").keySet()).isEmpty();
+        }
+    }
+
+    /**
+     * Twin-socket mode: the reply hands over the client's end of a fresh socket pair at fd_index 0, and
+     * the device's DMA requests arrive there while the request that caused them waits on the main socket.
+     */
+    @Test
+    void twinSocketProposedGetsASocketThatCarriesTheServersDmaRequests() throws Exception {
+        try (Wire wire = connect()) {
+            wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                    + "\"twin_socket\":{\"supported\":true}}}")));
+            Frame reply = wire.receive();
+            assertOk(reply);
+            assertThat(reply.fds()).as("the client's end of the pair").hasSize(1);
+            JsonObject twinSocket = replyJson(reply).getAsJsonObject("capabilities").getAsJsonObject("twin_socket");
+            assertThat(twinSocket.get("supported").getAsBoolean()).isTrue();
+            assertThat(twinSocket.get("fd_index").getAsInt()).isZero();
+            try (Wire twin = new Wire(UnixSocket.adopt(reply.fds().getFirst(), "twin"), Duration.ofSeconds(5))) {
+                wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
+                assertOk(wire.receive());
+                wire.send(nextId++, REGION_WRITE, 0, new Bytes().u64(0x20).u32(0).u32(8).u64(0x100000).array());
+                assertOk(wire.receive());
+                wire.send(nextId++, REGION_WRITE, 0, new Bytes().u64(0x28).u32(0).u32(8).u64(4).array());
+                assertOk(wire.receive());
+                int copy = nextId++;
+                wire.send(copy, REGION_WRITE, 0, new Bytes().u64(0x30).u32(0).u32(8).u64(1).array());
+
+                Frame read = twin.receive();
+                assertThat(read.command()).as("DMA_READ on the twin socket").isEqualTo(11);
+                assertThat(read.isReply()).isFalse();
+                assertThat(read.body().getLong(0)).isEqualTo(0x100000);
+                assertThat(read.body().getLong(8)).isEqualTo(4);
+                twin.send(read.msgId(), 11, Wire.TYPE_REPLY, new Bytes().u64(0x100000).u64(4).raw(new byte[] {1, 2, 3, 4})
+                        .array());
+                Frame write = twin.receive();
+                assertThat(write.command()).as("DMA_WRITE on the twin socket").isEqualTo(12);
+                byte[] written = new byte[4];
+                write.body().get(16, written);
+                assertThat(written).as("the device added one to each byte").containsExactly(2, 3, 4, 5);
+                twin.send(write.msgId(), 12, Wire.TYPE_REPLY, new Bytes().u64(0x100004).u64(4).array());
+
+                Frame done = wire.receive();
+                assertThat(done.msgId()).as("the main socket's next frame is the copy's reply").isEqualTo(copy);
+                assertOk(done);
+                assertServes(wire);
+            }
         }
     }
 
