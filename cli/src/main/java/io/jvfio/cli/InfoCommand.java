@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 import io.jvfio.platform.DeviceOpener;
@@ -22,18 +23,22 @@ import io.jvfio.vfio.RegionCapability;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code jvfio info}: what a VFIO device tells about itself (device flags, each region with its mmap
- * areas, each IRQ index, the device-tree identity), printed the way {@code lspci -vv} prints a PCI device.
+ * {@code jvfio info}: what a VFIO device tells about itself (device flags, over vfio-user the negotiated
+ * version and the server's capabilities, each region with its mmap areas, each IRQ index, the device-tree
+ * identity), printed the way {@code lspci -vv} prints a PCI device.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show a VFIO device: flags, regions (size, offset, flags, mmap areas), IRQs (count, flags) "
-                + "and its device-tree identity, like 'lspci -vv' for PCI.")
+        description = "Show a VFIO device: flags, the vfio-user version and capabilities, regions (size, offset, "
+                + "flags, mmap areas), IRQs (count, flags, trigger) and its device-tree identity, like 'lspci -vv' "
+                + "for PCI.")
 final class InfoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -100,6 +105,10 @@ final class InfoCommand implements Callable<Integer> {
         DeviceInfo info = device.info();
         lines.add(title);
         lines.add("\tFlags: " + info.flagNames() + " (0x" + Integer.toHexString(info.flags()) + ")");
+        if (device instanceof VfioUserDevice user) {
+            lines.add("\tvfio-user: version " + VfioUserDevice.MAJOR + "." + user.minorVersion() + ", server capabilities "
+                    + capabilities(user) + (user.twinSocketMode() ? "; twin-socket mode" : ""));
+        }
         Optional<DeviceTreeIdentity> identity = info.isPlatform() ? device.deviceTreeIdentity() : Optional.empty();
         if (identity.isPresent()) {
             DeviceTreeIdentity id = identity.get();
@@ -127,12 +136,15 @@ final class InfoCommand implements Callable<Integer> {
                     + "), offset 0x" + Long.toHexString(region.offset()) + ", flags " + region.flagNames()
                     + " (0x" + Integer.toHexString(region.flags()) + ")");
             List<SparseArea> areas = region.mappableAreas();
+            // one area over the whole region is how libvfio-user (and jvfio's server) describe a region
+            // mmap'able whole: not sparse
+            boolean whole = areas.equals(List.of(new SparseArea(0, region.size())));
             if (areas.isEmpty()) {
                 lines.add("\t\tmmap: none (every access traps)");
             } else {
                 for (SparseArea area : areas) {
                     lines.add("\t\tmmap: [0x" + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
-                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() ? " (sparse)" : ""));
+                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : ""));
                 }
             }
             for (RegionCapability capability : region.otherCapabilities()) {
@@ -144,10 +156,46 @@ final class InfoCommand implements Callable<Integer> {
         for (int index = 0; index < info.irqCount(); index++) {
             IrqInfo irq = device.irqInfo(index);
             lines.add("\tIRQ " + index + ": count " + irq.count() + ", flags " + irq.flagNames() + " (0x"
-                    + Integer.toHexString(irq.flags()) + ")" + (irq.count() == 0 ? "" : irq.automasked() ? ", level"
-                    : ", edge"));
+                    + Integer.toHexString(irq.flags()) + ")" + (irq.count() == 0 ? "" : ", " + trigger(info, irq)));
         }
         return lines;
+    }
+
+    /**
+     * How an IRQ index triggers. On PCI the index says it (linux/vfio.h's VFIO_PCI_*_IRQ_INDEX): INTx is
+     * level-triggered by the PCI specification whatever the flags say (libvfio-user does not set
+     * AUTOMASKED on it), MSI and MSI-X are messages, ERR and REQ are notifications. On a platform device
+     * AUTOMASKED marks the level-triggered lines (docs/vfio-user-platform.md).
+     */
+    static String trigger(DeviceInfo device, IrqInfo irq) {
+        if (device.isPci()) {
+            return switch (irq.index()) {
+                case 0 -> "INTx, level";
+                case 1 -> "MSI, edge";
+                case 2 -> "MSI-X, edge";
+                case 3 -> "ERR notification";
+                case 4 -> "REQ notification";
+                default -> irq.automasked() ? "level" : "edge";
+            };
+        }
+        return irq.automasked() ? "level" : "edge";
+    }
+
+    /** The server's capabilities, each marked "(default)" when its VERSION reply left it out. */
+    private static String capabilities(VfioUserDevice device) {
+        Capabilities values = device.serverCapabilities();
+        Set<String> named = device.serverCapabilityNames();
+        List<String> parts = new ArrayList<>();
+        for (String name : Capabilities.NAMES) {
+            String value = switch (name) {
+                case Capabilities.MAX_MSG_FDS -> Integer.toString(values.maxMsgFds());
+                case Capabilities.MAX_DATA_XFER_SIZE -> bytes(values.maxDataXferSize());
+                case Capabilities.MAX_DMA_MAPS -> Long.toString(values.maxDmaMaps());
+                default -> "0x" + Long.toHexString(values.pgsizes());
+            };
+            parts.add(name + " " + value + (named.contains(name) ? "" : " (default)"));
+        }
+        return String.join(", ", parts);
     }
 
     static String bytes(long size) {

@@ -28,6 +28,8 @@ class ServeInfoProcessTest {
             assertThat(info.outLines()).containsExactly(
                     "vfio-user device at " + served.socket(),
                     "\tFlags: RESET|PLATFORM (0x5)",
+                    "\tvfio-user: version 0.2, server capabilities max_msg_fds 16, max_data_xfer_size 1 MiB, "
+                            + "max_dma_maps 65535, pgsizes 0x1000; twin-socket mode",
                     "\tDevice tree: compatible \"jvfio,test-device\"",
                     "\t\tjvfio,irq-count = <0x3>",
                     "\t\tjvfio,level-mask = <0x4>",

@@ -2,6 +2,9 @@ package io.jvfio.vfiouser;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
@@ -18,6 +21,13 @@ import com.google.gson.stream.JsonToken;
  * peer leaves out take the specification's defaults.
  */
 public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps, long pgsizes) {
+    public static final String MAX_MSG_FDS = "max_msg_fds";
+    public static final String MAX_DATA_XFER_SIZE = "max_data_xfer_size";
+    public static final String MAX_DMA_MAPS = "max_dma_maps";
+    public static final String PGSIZES = "pgsizes";
+    public static final String TWIN_SOCKET = "twin_socket";
+    /** The capabilities jvfio knows, in the order it writes them. */
+    public static final List<String> NAMES = List.of(MAX_MSG_FDS, MAX_DATA_XFER_SIZE, MAX_DMA_MAPS, PGSIZES);
     public static final int DEFAULT_MAX_MSG_FDS = 1;
     public static final long DEFAULT_MAX_DATA_XFER_SIZE = 1 << 20;
     public static final long DEFAULT_MAX_DMA_MAPS = 65535;
@@ -40,23 +50,95 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         return new Capabilities(DEFAULT_MAX_MSG_FDS, DEFAULT_MAX_DATA_XFER_SIZE, DEFAULT_MAX_DMA_MAPS, DEFAULT_PGSIZES);
     }
 
-    /** {@code {"capabilities":{...}}} with every value. */
-    public String toJson() {
+    /**
+     * {@code {"capabilities":{...}}} with the values of {@code names} only (a VERSION reply names a
+     * subset of what the client proposed), and {@code twinSocket} unless it is null; names jvfio does
+     * not know are left out.
+     */
+    public String toJson(Set<String> names, TwinSocket twinSocket) {
         JsonObject capabilities = new JsonObject();
-        capabilities.addProperty("max_msg_fds", maxMsgFds);
-        capabilities.addProperty("max_data_xfer_size", maxDataXferSize);
-        capabilities.addProperty("max_dma_maps", maxDmaMaps);
-        capabilities.addProperty("pgsizes", pgsizes);
+        for (String name : NAMES) {
+            if (names.contains(name)) {
+                capabilities.addProperty(name, value(name));
+            }
+        }
+        if (twinSocket != null) {
+            JsonObject twin = new JsonObject();
+            twin.addProperty("supported", twinSocket.supported());
+            if (twinSocket.fdIndex() >= 0) {
+                twin.addProperty("fd_index", twinSocket.fdIndex());
+            }
+            capabilities.add(TWIN_SOCKET, twin);
+        }
         JsonObject top = new JsonObject();
         top.add("capabilities", capabilities);
         return top.toString();
     }
 
+    private long value(String name) {
+        return switch (name) {
+            case MAX_MSG_FDS -> maxMsgFds;
+            case MAX_DATA_XFER_SIZE -> maxDataXferSize;
+            case MAX_DMA_MAPS -> maxDmaMaps;
+            case PGSIZES -> pgsizes;
+            default -> throw new IllegalArgumentException("unknown capability " + name);
+        };
+    }
+
+    /**
+     * The twin_socket capability (specification, "Version"): whether the sender supports server-to-client
+     * commands on a socket of their own, and in a reply the index of that socket among the reply's fds
+     * (-1: not given).
+     */
+    public record TwinSocket(boolean supported, int fdIndex) {
+    }
+
+    /**
+     * Capabilities as a VERSION message carried them: the values, which of jvfio's numeric names it
+     * gave, and its twin_socket object (null when absent).
+     */
+    public record Parsed(Capabilities values, Set<String> names, TwinSocket twinSocket) {
+        public Parsed {
+            names = Set.copyOf(names);
+        }
+    }
+
     /**
      * Parses the JSON of a VERSION message strictly (Gson, no lenient syntax); unknown keys are
-     * ignored, known ones must be non-negative integers within jvfio's limits.
+     * ignored, known ones must be non-negative integers within jvfio's limits. Also tells which of
+     * {@link #NAMES} the JSON gave.
      */
-    public static Capabilities fromJson(String json) throws ProtocolException {
+    public static Parsed parse(String json) throws ProtocolException {
+        JsonObject caps = capabilitiesObject(json);
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : NAMES) {
+            if (caps != null && caps.has(name)) {
+                names.add(name);
+            }
+        }
+        return new Parsed(values(caps), names, twinSocket(caps));
+    }
+
+    /** The twin_socket object: "supported" a boolean (default false), "fd_index" a non-negative integer. */
+    private static TwinSocket twinSocket(JsonObject caps) throws ProtocolException {
+        JsonElement element = caps == null ? null : caps.get(TWIN_SOCKET);
+        if (element == null) {
+            return null;
+        }
+        if (!element.isJsonObject()) {
+            throw new ProtocolException("VERSION JSON: \"twin_socket\" is not an object");
+        }
+        JsonObject twin = element.getAsJsonObject();
+        JsonElement supported = twin.get("supported");
+        if (supported != null && !(supported instanceof JsonPrimitive primitive && primitive.isBoolean())) {
+            throw new ProtocolException("VERSION JSON: \"twin_socket.supported\" is not a boolean");
+        }
+        int fdIndex = twin.has("fd_index") ? (int) integer(twin, "fd_index", -1, 0, LIMIT_MAX_MSG_FDS - 1) : -1;
+        return new TwinSocket(supported != null && supported.getAsBoolean(), fdIndex);
+    }
+
+    /** The "capabilities" object of VERSION JSON, or null when there is none. */
+    private static JsonObject capabilitiesObject(String json) throws ProtocolException {
         JsonElement top;
         try (JsonReader reader = new JsonReader(new StringReader(json))) {
             reader.setStrictness(Strictness.STRICT);
@@ -74,17 +156,23 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         }
         JsonElement capabilities = top.getAsJsonObject().get("capabilities");
         if (capabilities == null) {
-            return defaults();
+            return null;
         }
         if (!capabilities.isJsonObject()) {
             throw new ProtocolException("VERSION JSON: \"capabilities\" is not an object");
         }
-        JsonObject caps = capabilities.getAsJsonObject();
+        return capabilities.getAsJsonObject();
+    }
+
+    private static Capabilities values(JsonObject caps) throws ProtocolException {
+        if (caps == null) {
+            return defaults();
+        }
         return new Capabilities(
-                (int) integer(caps, "max_msg_fds", DEFAULT_MAX_MSG_FDS, 0, LIMIT_MAX_MSG_FDS),
-                integer(caps, "max_data_xfer_size", DEFAULT_MAX_DATA_XFER_SIZE, 1, LIMIT_MAX_DATA_XFER_SIZE),
-                integer(caps, "max_dma_maps", DEFAULT_MAX_DMA_MAPS, 1, Integer.MAX_VALUE),
-                integer(caps, "pgsizes", DEFAULT_PGSIZES, 1, Long.MAX_VALUE));
+                (int) integer(caps, MAX_MSG_FDS, DEFAULT_MAX_MSG_FDS, 0, LIMIT_MAX_MSG_FDS),
+                integer(caps, MAX_DATA_XFER_SIZE, DEFAULT_MAX_DATA_XFER_SIZE, 1, LIMIT_MAX_DATA_XFER_SIZE),
+                integer(caps, MAX_DMA_MAPS, DEFAULT_MAX_DMA_MAPS, 1, Integer.MAX_VALUE),
+                integer(caps, PGSIZES, DEFAULT_PGSIZES, 1, Long.MAX_VALUE));
     }
 
     private static long integer(JsonObject caps, String name, long fallback, long min, long max)

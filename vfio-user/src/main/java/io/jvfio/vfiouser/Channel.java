@@ -130,9 +130,10 @@ public final class Channel implements AutoCloseable {
                 }
                 long size = Integer.toUnsignedLong(header.size());
                 if (size > maxMessageSize) {
-                    skip(size);
+                    // Refused at once, with EINVAL as libvfio-user, without waiting for a body that may never come
+                    dropOversize(size);
                     throw new FramingException("message of " + size + " bytes exceeds the limit of " + maxMessageSize
-                            + " (max_data_xfer_size + headers)", Errno.E2BIG, header.msgId(), header.command());
+                            + " (max_data_xfer_size + headers)", Errno.EINVAL, header.msgId(), header.command());
                 }
                 if (available >= size) {
                     return take(header, (int) size);
@@ -255,19 +256,24 @@ public final class Channel implements AutoCloseable {
         return true;
     }
 
-    /** Drops the {@code size} bytes of an oversize message, waiting at most the partial timeout for each part. */
-    private void skip(long size) throws ErrnoException {
+    /**
+     * Drops up to {@code size} bytes of an oversize message: what is buffered and what the socket
+     * holds now, without waiting. A body sent in the same write goes; a sender that sent the header
+     * alone and then waits for the error reply has its next request read as it should be. Bytes of the
+     * body that arrive later are read as messages of their own (libvfio-user reads all of it so).
+     */
+    private void dropOversize(long size) throws ErrnoException {
         long left = size;
         while (true) {
             int dropped = (int) Math.min(left, end - start);
             consume(dropped);
             left -= dropped;
             closeBatchesUpTo(base + start);
-            if (left == 0 || endOfStream || !Poller.readable(socket.fd(), partialTimeoutMillis)) {
+            if (left == 0 || endOfStream) {
                 return;
             }
             makeRoom(Math.min(buffer.capacity(), INITIAL_BUFFER));
-            if (!readMore(false)) {
+            if (!readMore(true)) {
                 return;
             }
         }

@@ -8,10 +8,11 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
-import io.jvfio.sys.Errno;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionCapability;
+import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.Payload.Capability;
 import io.jvfio.vfiouser.Payload.DeviceFeature;
@@ -84,14 +85,14 @@ public final class Codec {
                     : new DmaMap(exact(in, DmaMap.SIZE, what).getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong());
             case Command.DMA_UNMAP -> new DmaUnmap(exact(in, DmaUnmap.SIZE, what).getInt(), in.getInt(), in.getLong(),
                     in.getLong());
-            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(exact(in, DeviceGetInfo.SIZE, what).getInt(), in.getInt(),
-                    in.getInt(), in.getInt());
+            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(query(in, DeviceGetInfo.SIZE, reply, what).getInt(),
+                    in.getInt(), in.getInt(), in.getInt());
             case Command.DEVICE_GET_REGION_INFO -> regionInfo(in, reply, what);
             case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in, what)
-                    : new RegionIoFdsRequest(exact(in, RegionIoFdsRequest.SIZE, what).getInt(), in.getInt(), in.getInt(),
-                            in.getInt());
-            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(exact(in, DeviceGetIrqInfo.SIZE, what).getInt(),
-                    in.getInt(), in.getInt(), in.getInt());
+                    : new RegionIoFdsRequest(query(in, RegionIoFdsRequest.SIZE, false, what).getInt(), in.getInt(),
+                            in.getInt(), in.getInt());
+            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(query(in, DeviceGetIrqInfo.SIZE, reply, what)
+                    .getInt(), in.getInt(), in.getInt(), in.getInt());
             case Command.DEVICE_SET_IRQS -> reply ? empty(in, what) : setIrqs(in, what);
             case Command.REGION_READ -> regionAccess(in, reply, what);
             case Command.REGION_WRITE -> regionAccess(in, !reply, what);
@@ -99,7 +100,8 @@ public final class Codec {
             case Command.DMA_WRITE -> dmaAccess(in, !reply, reply, what);
             case Command.DEVICE_RESET -> empty(in, what);
             case Command.DEVICE_FEATURE -> feature(in, what);
-            default -> throw new ProtocolException("unsupported " + what, Errno.ENOSYS);
+            // EINVAL as libvfio-user answers (and QEMU's client expects); the specification names none
+            default -> throw new ProtocolException("unsupported " + what);
         };
     }
 
@@ -108,6 +110,16 @@ public final class Codec {
             throw new ProtocolException(what + ": payload is " + in.remaining() + " bytes, expected " + size);
         }
         return in;
+    }
+
+    /**
+     * The fixed struct of an info query (DEVICE_GET_INFO, _REGION_INFO, _REGION_IO_FDS, _IRQ_INFO).
+     * A request may carry more: libvfio-user's client sends its whole argsz-sized buffer with the
+     * second DEVICE_GET_REGION_INFO, and libvfio-user's server reads the struct and ignores the rest;
+     * so does jvfio. A reply must be exact.
+     */
+    private static ByteBuffer query(ByteBuffer in, int size, boolean reply, String what) throws ProtocolException {
+        return reply ? exact(in, size, what) : atLeast(in, size, what);
     }
 
     private static ByteBuffer atLeast(ByteBuffer in, int size, String what) throws ProtocolException {
@@ -133,12 +145,13 @@ public final class Codec {
         int major = Short.toUnsignedInt(in.getShort());
         int minor = Short.toUnsignedInt(in.getShort());
         if (!in.hasRemaining()) {
-            return new Version(major, minor, Capabilities.defaults());
+            return new Version(major, minor, Capabilities.defaults(), Set.of());
         }
         byte[] json = rest(in);
-        int length = json.length;
-        if (json[length - 1] == 0) {
-            length--;
+        int length = json.length - 1;
+        if (json[length] != 0) {
+            // the specification's "including terminating NUL"; libvfio-user refuses it too
+            throw new ProtocolException(what + ": the version JSON does not end with a NUL");
         }
         for (int i = 0; i < length; i++) {
             if (json[i] == 0) {
@@ -152,15 +165,12 @@ public final class Codec {
         } catch (CharacterCodingException e) {
             throw new ProtocolException(what + ": version data is not UTF-8");
         }
-        return new Version(major, minor, Capabilities.fromJson(text));
+        Capabilities.Parsed parsed = Capabilities.parse(text);
+        return new Version(major, minor, parsed.values(), parsed.names(), parsed.twinSocket());
     }
 
     private static DeviceGetRegionInfo regionInfo(ByteBuffer in, boolean reply, String what) throws ProtocolException {
-        if (reply) {
-            atLeast(in, DeviceGetRegionInfo.SIZE, what);
-        } else {
-            exact(in, DeviceGetRegionInfo.SIZE, what);
-        }
+        atLeast(in, DeviceGetRegionInfo.SIZE, what);
         int length = in.remaining();
         int argsz = in.getInt();
         int flags = in.getInt();
@@ -169,8 +179,14 @@ public final class Codec {
         long size = in.getLong();
         long offset = in.getLong();
         List<Capability> capabilities = new ArrayList<>();
-        if (reply && capOffset != 0 && !(Integer.toUnsignedLong(capOffset) >= length
-                && Integer.toUnsignedLong(argsz) > length)) {
+        boolean cutShort = Integer.toUnsignedLong(argsz) > length;
+        if (reply && !cutShort && (flags & RegionInfo.FLAG_CAPS) != 0
+                && Integer.toUnsignedLong(capOffset) < DeviceGetRegionInfo.SIZE) {
+            // QEMU's client refuses this too (hw/vfio-user/device.c): the chain cannot start inside the struct
+            throw new ProtocolException(what + ": FLAG_CAPS with cap_offset " + Integer.toUnsignedString(capOffset)
+                    + ", inside the " + DeviceGetRegionInfo.SIZE + "-byte struct");
+        }
+        if (reply && capOffset != 0 && !(Integer.toUnsignedLong(capOffset) >= length && cutShort)) {
             long position = Integer.toUnsignedLong(capOffset);
             while (position != 0) {
                 if (capabilities.size() == MAX_CAPABILITIES) {

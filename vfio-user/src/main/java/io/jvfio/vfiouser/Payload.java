@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The body of a vfio-user message (everything after the header), one record per layout of the
@@ -32,15 +33,32 @@ public sealed interface Payload {
         }
     }
 
-    /** VERSION request and reply: major, minor and the capabilities as NUL-terminated JSON. */
-    record Version(int major, int minor, Capabilities capabilities) implements Payload {
+    /**
+     * VERSION request and reply: major, minor and the capabilities as NUL-terminated JSON. {@code names}
+     * are the numeric capabilities the JSON names (the others are the specification's defaults): all of
+     * jvfio's in a proposal, those the client proposed in a reply. {@code twinSocket} is the
+     * twin_socket object, null when the JSON has none.
+     */
+    record Version(int major, int minor, Capabilities capabilities, Set<String> names,
+                   Capabilities.TwinSocket twinSocket) implements Payload {
         public Version {
             checkU16(major, "major");
             checkU16(minor, "minor");
+            names = Set.copyOf(names);
+        }
+
+        /** Without twin_socket. */
+        public Version(int major, int minor, Capabilities capabilities, Set<String> names) {
+            this(major, minor, capabilities, names, null);
+        }
+
+        /** With every numeric capability named, without twin_socket. */
+        public Version(int major, int minor, Capabilities capabilities) {
+            this(major, minor, capabilities, Set.copyOf(Capabilities.NAMES));
         }
 
         private byte[] json() {
-            return (capabilities.toJson() + "\0").getBytes(StandardCharsets.UTF_8);
+            return (capabilities.toJson(names, twinSocket) + "\0").getBytes(StandardCharsets.UTF_8);
         }
 
         @Override
@@ -76,6 +94,8 @@ public sealed interface Payload {
     /** DMA_UNMAP request and reply (24 bytes). */
     record DmaUnmap(int argsz, int flags, long address, long size) implements Payload {
         public static final int SIZE = 24;
+        /** VFIO_DMA_UNMAP_FLAG_ALL: every mapping, with address and size 0 (QEMU's client, libvfio-user). */
+        public static final int FLAG_ALL = 1 << 1;
 
         @Override
         public int encodedSize() {

@@ -274,8 +274,21 @@ class ClientServerTest {
         }
     }
 
+    /** Without twin-socket mode a DMA request from a server thread reaches the client on the main socket. */
     @Test
     void dmaFromAnotherServerThreadUsesTheIdleReader() throws Exception {
+        device.close();
+        device = VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults().withTwinSocket(false));
+        dmaFromAnotherServerThreadReachesTheGuestMemory();
+    }
+
+    /** In twin-socket mode (the default) the same request goes over the twin socket. */
+    @Test
+    void dmaFromAnotherServerThreadGoesOverTheTwinSocket() throws Exception {
+        dmaFromAnotherServerThreadReachesTheGuestMemory();
+    }
+
+    private void dmaFromAnotherServerThreadReachesTheGuestMemory() throws Exception {
         try (Mapping guest = Mapping.anonymous(0x1000, "guest")) {
             guest.putLong(0, 0x0102030405060708L);
             device.mapDma(new DmaRegion(0x300000, 0x1000, guest, 0, null, 0, true, true));

@@ -10,6 +10,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 
+import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.Payload.Capability;
 
@@ -32,7 +33,10 @@ class CodecPropertyTest {
         Arbitrary<Capability> capability = Combinators.combine(u16, u16, bytes).as(Capability::new);
         Arbitrary<Payload.DeviceGetRegionInfo> regionInfo = Combinators.combine(ints, ints, ints, longs, longs,
                 capability.list().ofMaxSize(4)).as(Payload.DeviceGetRegionInfo::new)
-                .filter(r -> Integer.toUnsignedLong(r.argsz()) <= r.fullSize() || r.capabilities().isEmpty());
+                .filter(r -> Integer.toUnsignedLong(r.argsz()) <= r.fullSize() || r.capabilities().isEmpty())
+                // a whole reply with FLAG_CAPS has a chain: cap_offset 0 is refused as QEMU's client refuses it
+                .filter(r -> (r.flags() & RegionInfo.FLAG_CAPS) == 0 || !r.capabilities().isEmpty()
+                        || Integer.toUnsignedLong(r.argsz()) > r.fullSize());
         Arbitrary<Payload.IoFdEntry> entry = Combinators.combine(longs, longs, ints, ints, ints, longs)
                 .as(Payload.IoFdEntry::new);
         return Arbitraries.oneOf(

@@ -1,7 +1,6 @@
 package io.jvfio.vfiouser;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,28 +94,22 @@ class MalformedMessageTest {
         assertThat(reply.payload()).isEqualTo(Payload.RegionAccess.withData(0, 0, new byte[4]));
     }
 
+    /** The first message must be a VERSION: anything else is refused and the connection closed (libvfio-user does so). */
     @Test
-    void requestBeforeVersionIsRefused() throws Exception {
+    void requestBeforeVersionIsRefusedAndTheConnectionClosed() throws Exception {
         send(Codec.encode(1, Command.DEVICE_GET_INFO, 0, 0, new Payload.DeviceGetInfo(16, 0, 0, 0)));
         expectError(Errno.EINVAL);
-        negotiate();
-        expectStillServing();
+        assertThat(channel.receive()).as("the server closed the connection").isNull();
     }
 
+    /** A VERSION after the negotiated one is refused; the connection goes on. */
     @Test
-    void badVersionJsonGetsEinvalThenAGoodVersionWorks() throws Exception {
-        byte[] json = "{\"capabilities\":{\"max_msg_fds\":\"many\"}}\0".getBytes(StandardCharsets.UTF_8);
-        ByteBuffer bytes = ByteBuffer.allocate(20 + json.length).order(Codec.ORDER);
-        Header.command(1, Command.VERSION, 20 + json.length).encodeTo(bytes);
-        bytes.putShort((short) 0).putShort((short) 2).put(json);
-        send(bytes.array());
+    void secondVersionGetsEinvalAndTheConnectionGoesOn() throws Exception {
+        negotiate();
+        send(Codec.encode(2, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults())));
         expectError(Errno.EINVAL);
-        send(Codec.encode(2, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults()))
-                .clone());
         send(Arrays2.truncated(Codec.encode(3, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults())),
                 20));
-        Channel.Incoming reply = channel.receive();
-        assertThat(reply.payload()).isInstanceOf(Payload.Version.class);
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -150,12 +143,12 @@ class MalformedMessageTest {
     }
 
     @Test
-    void unknownCommandGetsEnosys() throws Exception {
+    void unknownCommandGetsEinval() throws Exception {
         negotiate();
         send(Codec.encode(5, 0x4242, 0, 0, Payload.Empty.INSTANCE));
-        expectError(Errno.ENOSYS);
+        expectError(Errno.EINVAL);
         send(Codec.encode(6, Command.REGION_WRITE_MULTI, 0, 0, new Payload.DeviceFeature(0, 0, new byte[8])));
-        expectError(Errno.ENOSYS);
+        expectError(Errno.EINVAL);
         expectStillServing();
     }
 
@@ -176,7 +169,7 @@ class MalformedMessageTest {
         expectError(Errno.EINVAL);
         send(Codec.encode(6, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(-8, 0, new byte[8])));
         expectError(Errno.EINVAL);
-        send(Codec.encode(7, Command.REGION_READ, 0, 0, Payload.RegionAccess.of(0, 0, 0)));
+        send(Codec.encode(7, Command.REGION_READ, 0, 0, Payload.RegionAccess.of(0x101, 0, 0)));
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -218,10 +211,10 @@ class MalformedMessageTest {
     }
 
     @Test
-    void oversizePayloadGetsE2big() throws Exception {
+    void oversizePayloadGetsEinval() throws Exception {
         negotiate();
         send(Codec.encode(5, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(0, 0, new byte[MAX_XFER + 4096])));
-        expectError(Errno.E2BIG);
+        expectError(Errno.EINVAL);
         expectStillServing();
     }
 
@@ -233,7 +226,7 @@ class MalformedMessageTest {
         send(Codec.encode(6, Command.DMA_MAP, 0, 0, new Payload.DmaMap(32, 3, 0, -4096, 0x2000)));
         expectError(Errno.EINVAL);
         send(Codec.encode(7, Command.DMA_UNMAP, 0, 0, new Payload.DmaUnmap(24, 0, 0x1000, 0x1000)));
-        expectError(Errno.EINVAL);
+        expectError(Errno.ENOENT);
         expectStillServing();
     }
 

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -34,6 +35,7 @@ import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FramingException;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
@@ -59,8 +61,11 @@ public final class VfioUserDevice implements VfioDevice {
     private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
 
-    /** Client settings: how long a reply may take, and what the client accepts from the server. */
-    public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize) {
+    /**
+     * Client settings: how long a reply may take, what the client accepts from the server, and whether
+     * it proposes twin-socket mode (the server's DMA requests on a socket of their own).
+     */
+    public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize, boolean twinSocket) {
         public Options {
             if (replyTimeout.isNegative() || replyTimeout.isZero() || maxMsgFds < 1 || maxDataXferSize < 4096) {
                 throw new IllegalArgumentException("bad vfio-user client options: " + replyTimeout + ", " + maxMsgFds
@@ -68,13 +73,20 @@ public final class VfioUserDevice implements VfioDevice {
             }
         }
 
-        /** 5 s reply timeout, 8 fds a message, 1 MiB transfers. */
+        /**
+         * 5 s reply timeout, 8 fds a message, 1 MiB transfers, twin-socket mode proposed: libvfio-user warns
+         * that server-to-client commands on the one socket break when both sides send at once.
+         */
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(5), 8, (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
+            return new Options(Duration.ofSeconds(5), 8, (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE, true);
         }
 
         public Options withReplyTimeout(Duration timeout) {
-            return new Options(timeout, maxMsgFds, maxDataXferSize);
+            return new Options(timeout, maxMsgFds, maxDataXferSize, twinSocket);
+        }
+
+        public Options withTwinSocket(boolean propose) {
+            return new Options(replyTimeout, maxMsgFds, maxDataXferSize, propose);
         }
     }
 
@@ -85,10 +97,14 @@ public final class VfioUserDevice implements VfioDevice {
     private final Map<Integer, Region> regions = new HashMap<>();
     private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
     private final Thread idleReader;
+    /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
+    private Channel commands;
+    private Thread commandReader;
     private int nextMsgId = 1;
     /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
     private volatile int callsStarted;
     private Capabilities server;
+    private Set<String> serverNamed = Set.of();
     private int minor;
     private volatile String goneReason;
     private volatile boolean closed;
@@ -138,24 +154,98 @@ public final class VfioUserDevice implements VfioDevice {
             throw e;
         }
         device.idleReader.start();
+        if (device.commandReader != null) {
+            device.commandReader.start();
+        }
         return device;
     }
 
     private void negotiate() throws IOException {
         Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(),
                 Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES);
-        Channel.Incoming reply = request(Command.VERSION, new Payload.Version(MAJOR, MINOR, ours), new int[0],
-                "VERSION " + MAJOR + "." + MINOR);
-        reply.closeFds();
-        if (!(reply.payload() instanceof Payload.Version version)) {
-            throw new VfioException(name, "malformed VERSION reply");
+        Channel.Incoming reply = request(Command.VERSION, new Payload.Version(MAJOR, MINOR, ours,
+                Set.copyOf(Capabilities.NAMES), options.twinSocket() ? new Capabilities.TwinSocket(true, -1) : null),
+                new int[0], "VERSION " + MAJOR + "." + MINOR);
+        List<Fd> fds = reply.fds();
+        Fd twin = null;
+        try {
+            if (!(reply.payload() instanceof Payload.Version version)) {
+                throw new VfioException(name, "malformed VERSION reply");
+            }
+            if (version.major() != MAJOR || version.minor() > MINOR) {
+                throw new VfioException(name, "server answered version " + version.major() + "." + version.minor()
+                        + " to the proposed " + MAJOR + "." + MINOR);
+            }
+            server = version.capabilities();
+            serverNamed = version.names();
+            minor = version.minor();
+            twin = twinSocket(version.twinSocket(), fds);
+        } finally {
+            for (Fd fd : fds) {
+                if (fd != twin) {
+                    fd.close();
+                }
+            }
         }
-        if (version.major() != MAJOR || version.minor() > MINOR) {
-            throw new VfioException(name, "server answered version " + version.major() + "." + version.minor()
-                    + " to the proposed " + MAJOR + "." + MINOR);
+        if (twin != null) {
+            commands = new Channel(UnixSocket.adopt(twin, "vfio-user twin socket of " + name),
+                    options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
+                    (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
+            commandReader = Thread.ofPlatform().daemon().name("vfio-user client " + name + " commands")
+                    .unstarted(this::commandLoop);
         }
-        server = version.capabilities();
-        minor = version.minor();
+    }
+
+    /**
+     * The twin socket the VERSION reply hands over, or null when the server did not enable the mode. A
+     * reply that says supported without a valid fd_index, or without being asked, is inconsistent: the
+     * specification has the client abort then, since it may miss the server's commands.
+     */
+    private Fd twinSocket(Capabilities.TwinSocket offered, List<Fd> fds) throws VfioException {
+        if (offered == null || !offered.supported()) {
+            return null;
+        }
+        if (!options.twinSocket() || offered.fdIndex() < 0 || offered.fdIndex() >= fds.size()) {
+            throw new VfioException(name, "inconsistent VERSION reply: twin_socket supported with fd_index "
+                    + offered.fdIndex() + " and " + fds.size() + " fds" + (options.twinSocket() ? ""
+                    : ", though the client did not propose it"));
+        }
+        return fds.get(offered.fdIndex());
+    }
+
+    /** Twin-socket mode: answers the server's commands on their own socket until it or the device closes. */
+    private void commandLoop() {
+        Channel twin = commands;
+        try {
+            while (!closed && goneReason == null) {
+                Channel.Incoming incoming;
+                try {
+                    incoming = twin.receive();
+                } catch (FramingException e) {
+                    LOG.log(Level.WARNING, "vfio-user {0}: malformed message on the twin socket: {1}", name,
+                            e.getMessage());
+                    twin.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                    continue;
+                }
+                if (incoming == null) {
+                    if (!closed) {
+                        gone("the server closed the twin socket");
+                    }
+                    return;
+                }
+                if (incoming.header().isReply()) {
+                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1} on the twin socket", name,
+                            incoming.header());
+                    incoming.closeFds();
+                } else {
+                    serve(incoming, twin);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -166,6 +256,19 @@ public final class VfioUserDevice implements VfioDevice {
     /** The capabilities the server declared in its VERSION reply. */
     public Capabilities serverCapabilities() {
         return server;
+    }
+
+    /**
+     * Which of {@link Capabilities#NAMES} the server's VERSION reply named; the others in
+     * {@link #serverCapabilities} are the specification's defaults.
+     */
+    public Set<String> serverCapabilityNames() {
+        return serverNamed;
+    }
+
+    /** Whether the server enabled twin-socket mode: its DMA requests come on a socket of their own. */
+    public boolean twinSocketMode() {
+        return commands != null;
     }
 
     /** The negotiated minor version (major is 0). */
@@ -200,8 +303,14 @@ public final class VfioUserDevice implements VfioDevice {
                 throw e;
             }
             long needed = Integer.toUnsignedLong(reply.argsz());
-            if (needed > reply.fullSize() && attempt == 0 && needed <= MAX_REPLY_ARGSZ) {
+            if (needed > reply.fullSize()) {
+                // Cut short: a server answers so (without the chain, and without the fd as libvfio-user)
+                // when argsz was too small; ask once more with what it needs.
                 incoming.closeFds();
+                if (attempt > 0 || needed > MAX_REPLY_ARGSZ) {
+                    throw new VfioException(name, what + ": the reply needs argsz " + needed + " after asking with "
+                            + argsz + (needed > MAX_REPLY_ARGSZ ? " (more than " + MAX_REPLY_ARGSZ + ")" : ""));
+                }
                 argsz = (int) needed;
                 continue;
             }
@@ -540,7 +649,7 @@ public final class VfioUserDevice implements VfioDevice {
                         serverAsked = true;
                         deadline = System.nanoTime() + options.replyTimeout().toNanos();
                     }
-                    serve(incoming);
+                    serve(incoming, channel);
                     if (System.nanoTime() - deadline > 0) {
                         throw timeout(describe(what, command, region, offset, count));
                     }
@@ -597,13 +706,16 @@ public final class VfioUserDevice implements VfioDevice {
                 LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                 incoming.closeFds();
             } else {
-                serve(incoming);
+                serve(incoming, channel);
             }
         }
     }
 
-    /** Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets ENOSYS. */
-    private void serve(Channel.Incoming incoming) throws IOException {
+    /**
+     * Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets EINVAL, as
+     * libvfio-user answers a command it does not know.
+     */
+    private void serve(Channel.Incoming incoming, Channel replyChannel) throws IOException {
         incoming.closeFds();
         Header header = incoming.header();
         int errno = 0;
@@ -641,16 +753,16 @@ public final class VfioUserDevice implements VfioDevice {
                 }
             }
         } else {
-            errno = Errno.ENOSYS;
+            errno = Errno.EINVAL;
         }
         if (header.noReply()) {
             return;
         }
         try {
             if (reply != null) {
-                channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
+                replyChannel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
             } else {
-                channel.sendError(header.msgId(), header.command(), errno);
+                replyChannel.sendError(header.msgId(), header.command(), errno);
             }
         } catch (ErrnoException e) {
             throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
@@ -688,7 +800,7 @@ public final class VfioUserDevice implements VfioDevice {
                         LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                         incoming.closeFds();
                     } else {
-                        serve(incoming);
+                        serve(incoming, channel);
                     }
                     serveBuffered();
                 } finally {
@@ -766,16 +878,24 @@ public final class VfioUserDevice implements VfioDevice {
         }
         closed = true;
         channel.shutdown();
-        if (idleReader.isAlive()) {
-            try {
-                idleReader.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (commands != null) {
+            commands.shutdown();
+        }
+        for (Thread reader : new Thread[] {idleReader, commandReader}) {
+            if (reader != null && reader.isAlive()) {
+                try {
+                    reader.join(TimeUnit.SECONDS.toMillis(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
         io.lock();
         try {
             channel.close();
+            if (commands != null) {
+                commands.close();
+            }
             synchronized (regions) {
                 for (Region region : regions.values()) {
                     if (region.fd() != null) {

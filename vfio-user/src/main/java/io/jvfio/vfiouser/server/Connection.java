@@ -13,11 +13,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.UnixSocket;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqSet;
@@ -33,8 +35,10 @@ import io.jvfio.vfiouser.ProtocolException;
 
 /**
  * One client's connection: a thread reads its messages in order and answers each; a bad one gets an
- * error reply naming what was wrong and the connection goes on. Owns the client's DMA mappings; the
- * client's eventfds live in the server's IRQ lines until the client leaves.
+ * error reply naming what was wrong and the connection goes on, except before the version is
+ * negotiated: a first message that is not a good VERSION gets its error reply and the connection is
+ * closed, as the specification and libvfio-user do. Owns the client's DMA mappings; the client's
+ * eventfds live in the server's IRQ lines until the client leaves.
  */
 final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -53,10 +57,21 @@ final class Connection implements Runnable {
     private volatile boolean negotiated;
     private volatile boolean ended;
     private volatile Capabilities client = Capabilities.defaults();
+    /**
+     * The server-to-client command channel of twin-socket mode, null without it. DMA requests and their
+     * replies go there, one at a time ({@link #commandLock}), so they never mix with the client's
+     * requests on the main socket.
+     */
+    private volatile Channel commands;
+    private final ReentrantLock commandLock = new ReentrantLock();
 
-    private record Reply(Payload payload, int[] fds) {
+    /**
+     * A reply, its fds, and an fd handed over in it that this side closes once it is sent (closed, not
+     * shut down: a shutdown would end the socket for the peer too).
+     */
+    private record Reply(Payload payload, int[] fds, Fd handedOver) {
         static Reply of(Payload payload) {
-            return new Reply(payload, NO_FDS);
+            return new Reply(payload, NO_FDS, null);
         }
     }
 
@@ -88,10 +103,11 @@ final class Connection implements Runnable {
                         break;
                     }
                 }
-                if (incoming.header().isReply()) {
-                    route(incoming);
-                } else {
-                    handle(incoming);
+                boolean served = incoming.header().isReply() ? route(incoming) : handle(incoming);
+                if (!served && !negotiated) {
+                    LOG.log(Level.WARNING, "vfio-user server {0}: closing the connection: the version was not"
+                            + " negotiated", name);
+                    break;
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -101,7 +117,10 @@ final class Connection implements Runnable {
         }
     }
 
-    /** The next message, answering framing errors on the way; null when the client left. */
+    /**
+     * The next message, answering framing errors on the way; null when the client left, or when a
+     * framing error came before the version was negotiated.
+     */
     private Channel.Incoming receive() throws IOException {
         while (true) {
             try {
@@ -110,44 +129,69 @@ final class Connection implements Runnable {
                 LOG.log(Level.WARNING, "vfio-user server {0}: malformed message: {1} ({2})", name, e.getMessage(),
                         Errno.name(e.errno()));
                 channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                if (!negotiated) {
+                    return null;
+                }
             }
         }
     }
 
-    private void route(Channel.Incoming incoming) {
-        CompletableFuture<Channel.Incoming> waiter = pending.remove(incoming.header().msgId());
+    /**
+     * Hands a reply to the request waiting for it. A reply nothing waits for is refused with EINVAL,
+     * as libvfio-user refuses any message that is not a command; an error reply is only logged, so
+     * that two peers that both answer stray replies never keep answering each other's answers.
+     * Returns whether a request was waiting.
+     */
+    private boolean route(Channel.Incoming incoming) throws ErrnoException {
+        Header header = incoming.header();
+        CompletableFuture<Channel.Incoming> waiter = pending.remove(header.msgId());
         if (waiter == null) {
-            LOG.log(Level.WARNING, "vfio-user server {0}: dropping an unexpected {1}", name, incoming.header());
             incoming.closeFds();
-            return;
+            if (header.isError()) {
+                LOG.log(Level.WARNING, "vfio-user server {0}: dropping an unexpected {1}", name, header);
+            } else {
+                refuse(header, Errno.EINVAL, "a reply to no request of the server's (message id " + header.msgId()
+                        + ")");
+            }
+            return false;
         }
         waiter.complete(incoming);
+        return true;
     }
 
-    private void handle(Channel.Incoming incoming) throws ErrnoException {
+    /** Answers a request; returns false when it was refused. */
+    private boolean handle(Channel.Incoming incoming) throws ErrnoException {
         Header header = incoming.header();
         // REGION_READ/WRITE take no fds and never change the list: spare them the copy
         List<Fd> fds = incoming.fds().isEmpty() && incoming.payload() instanceof Payload.RegionAccess ? incoming.fds()
                 : new ArrayList<>(incoming.fds());
+        Reply reply = null;
         try {
-            Reply reply = dispatch(incoming, fds);
+            reply = dispatch(incoming, fds);
             if (!header.noReply()) {
                 channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply.payload(), reply.fds());
             }
+            return true;
         } catch (RequestError e) {
             refuse(header, e.errno(), e.getMessage());
+            return false;
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + header, e);
             refuse(header, Errno.EIO, "the device model failed: " + e);
+            return false;
         } finally {
             fds.forEach(Fd::close);
+            if (reply != null && reply.handedOver() != null) {
+                reply.handedOver().close();
+            }
         }
     }
 
     private void refuse(Header header, int errno, String message) throws ErrnoException {
         LOG.log(Level.WARNING, "vfio-user server {0}: {1} #{2} refused: {3} ({4})", name, Command.name(header.command()),
                 header.msgId(), message, Errno.name(errno));
-        if (!header.noReply()) {
+        // NO_REPLY means nothing in a reply; a reply (the type) is answered all the same
+        if (header.isReply() || !header.noReply()) {
             channel.sendError(header.msgId(), header.command(), errno);
         }
     }
@@ -197,22 +241,55 @@ final class Connection implements Runnable {
         }
     }
 
-    private Reply version(Payload.Version version, List<Fd> fds) throws RequestError {
+    /**
+     * Negotiates: the reply names only capabilities the client proposed (the specification: "a subset
+     * of those proposed"), with the server's values. A server whose limits are below a default the
+     * client relies on (it did not name the capability) cannot serve it and refuses the VERSION.
+     * EINVAL throughout, as libvfio-user; the caller then closes the connection.
+     */
+    private Reply version(Payload.Version version, List<Fd> fds) throws RequestError, ErrnoException {
         expectNoFds(fds, "VERSION");
         if (negotiated) {
             throw new RequestError(Errno.EINVAL, "VERSION was already negotiated");
         }
         if (version.major() != VfioUserServer.MAJOR) {
-            throw new RequestError(Errno.ENOTSUP, "major version " + version.major() + " is not "
+            throw new RequestError(Errno.EINVAL, "major version " + version.major() + " is not "
                     + VfioUserServer.MAJOR);
         }
-        client = version.capabilities();
-        negotiated = true;
-        server.model().clientConnected();
         VfioUserServer.Options options = server.options();
         Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(),
                 DmaSpace.PAGE);
-        return Reply.of(new Payload.Version(VfioUserServer.MAJOR, Math.min(version.minor(), VfioUserServer.MINOR), ours));
+        requireNamedBelowDefault(version, Capabilities.MAX_DATA_XFER_SIZE, ours.maxDataXferSize(),
+                Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
+        requireNamedBelowDefault(version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(),
+                Capabilities.DEFAULT_MAX_DMA_MAPS);
+        client = version.capabilities();
+        int minor = Math.min(version.minor(), VfioUserServer.MINOR);
+        Capabilities.TwinSocket proposed = version.twinSocket();
+        Reply reply;
+        if (proposed != null && proposed.supported() && client.maxMsgFds() >= 1) {
+            // Twin-socket mode, as the specification recommends to a server that sends DMA requests: a
+            // fresh pair, our end for DMA_READ/WRITE, the client's end at index 0 of the reply's fds.
+            UnixSocket[] pair = UnixSocket.pair();
+            pair[0].setReceiveTimeout(server.options().dmaTimeout());
+            commands = new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
+                    (int) options.partialTimeout().toMillis());
+            reply = new Reply(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names(),
+                    new Capabilities.TwinSocket(true, 0)), new int[] {pair[1].fd().get()}, pair[1].fd());
+        } else {
+            reply = Reply.of(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names()));
+        }
+        negotiated = true;
+        server.model().clientConnected();
+        return reply;
+    }
+
+    private static void requireNamedBelowDefault(Payload.Version version, String name, long ours, long fallback)
+            throws RequestError {
+        if (ours < fallback && !version.names().contains(name)) {
+            throw new RequestError(Errno.EINVAL, "VERSION: the server needs " + name + " " + ours + ", below the default "
+                    + fallback + " that the client assumes by not proposing it");
+        }
     }
 
     private Reply deviceInfo(Payload.DeviceGetInfo request, List<Fd> fds) throws RequestError {
@@ -242,21 +319,30 @@ final class Connection implements Runnable {
         RegionSpec spec = region.spec();
         boolean sendFd = spec.sharedMemory() && client.maxMsgFds() >= 1;
         int flags = sendFd ? spec.flags() : spec.flags() & ~io.jvfio.vfio.RegionInfo.FLAG_MMAP;
-        List<Payload.Capability> capabilities = spec.sparseAreas().isEmpty() || !sendFd ? List.of()
-                : List.of(Codec.sparseMmapCapability(spec.sparseAreas()));
+        // A region mmap'able whole is described by one sparse area covering it, as libvfio-user describes
+        // every region with an fd: then the fd never comes with the 32-byte first query, which
+        // libvfio-user's client makes with no room for an fd (it fails with EFAULT when one comes).
+        List<io.jvfio.vfio.SparseArea> areas = spec.sparseAreas().isEmpty()
+                ? List.of(new io.jvfio.vfio.SparseArea(0, spec.size())) : spec.sparseAreas();
+        List<Payload.Capability> capabilities = sendFd ? List.of(Codec.sparseMmapCapability(areas)) : List.of();
         if (capabilities.isEmpty()) {
             flags &= ~io.jvfio.vfio.RegionInfo.FLAG_CAPS;
+        } else {
+            flags |= io.jvfio.vfio.RegionInfo.FLAG_CAPS;
         }
         Payload.DeviceGetRegionInfo full = new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0,
                 capabilities);
         int needed = full.fullSize();
-        int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
         if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
-            return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, List.of()),
-                    replyFds);
+            // Too small for the chain: the struct alone, without CAPS and without the fd, and argsz saying
+            // what to ask for. libvfio-user answers so; its client and QEMU's ask small first and cannot
+            // take an fd or a chain with that first query. The fd comes with the full reply.
+            return Reply.of(new Payload.DeviceGetRegionInfo(needed, flags & ~io.jvfio.vfio.RegionInfo.FLAG_CAPS,
+                    request.index(), spec.size(), 0, List.of()));
         }
+        int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
         return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, capabilities),
-                replyFds);
+                replyFds, null);
     }
 
     private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError {
@@ -304,14 +390,15 @@ final class Connection implements Runnable {
         long count = Integer.toUnsignedLong(request.count());
         io.jvfio.vfio.IrqAction action = io.jvfio.vfio.IrqAction.fromFlags(actionFlags);
         if (count == 0) {
+            // The specification's one use of count 0: start 0, DATA_NONE, TRIGGER de-assigns the whole index.
+            // libvfio-user and the kernel refuse any other action or start with count 0.
             expectNoFds(fds, what + " with count 0");
-            if (dataFlags != IrqSet.DATA_NONE) {
-                throw new RequestError(Errno.EINVAL, what + ": count 0 needs DATA_NONE");
+            if (dataFlags != IrqSet.DATA_NONE || action != io.jvfio.vfio.IrqAction.TRIGGER || start != 0) {
+                throw new RequestError(Errno.EINVAL, what + ": count 0 needs start 0, DATA_NONE and ACTION_TRIGGER"
+                        + " (flags 0x" + Integer.toHexString(request.flags()) + ", start " + start + ")");
             }
-            if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
-                for (int sub = 0; sub < lineCount; sub++) {
-                    server.line(request.index(), sub).setTrigger(null);
-                }
+            for (int sub = 0; sub < lineCount; sub++) {
+                server.line(request.index(), sub).setTrigger(null);
             }
             return Reply.of(Payload.Empty.INSTANCE);
         }
@@ -374,8 +461,8 @@ final class Connection implements Runnable {
                     + (write ? "writable" : "readable"));
         }
         long count = Integer.toUnsignedLong(access.count());
-        if (count == 0 || count > server.options().maxDataXferSize()) {
-            throw new RequestError(Errno.EINVAL, what + ": count " + count + " is 0 or exceeds max_data_xfer_size "
+        if (count > server.options().maxDataXferSize()) {
+            throw new RequestError(Errno.EINVAL, what + ": count " + count + " exceeds max_data_xfer_size "
                     + server.options().maxDataXferSize());
         }
         long offset = access.offset();
@@ -390,6 +477,10 @@ final class Connection implements Runnable {
         expectNoFds(fds, "REGION_READ");
         VfioUserServer.ServedRegion region = checkAccess(access, false);
         int count = access.count();
+        if (count == 0) {
+            // libvfio-user accepts it too; the model is not asked to read nothing
+            return Reply.of(access);
+        }
         byte[] data = new byte[count];
         if (region.spec().inMemory(access.offset(), count)) {
             region.memory().copyTo(access.offset(), data, 0, count);
@@ -411,6 +502,9 @@ final class Connection implements Runnable {
         expectNoFds(fds, "REGION_WRITE");
         VfioUserServer.ServedRegion region = checkAccess(access, true);
         int count = access.count();
+        if (count == 0) {
+            return Reply.of(access);
+        }
         if (region.spec().inMemory(access.offset(), count)) {
             byte[] data = access.data();
             region.memory().copyFrom(data, 0, access.offset(), count);
@@ -438,9 +532,20 @@ final class Connection implements Runnable {
     private Reply dmaUnmap(Payload.DmaUnmap request, List<Fd> fds) throws RequestError {
         expectNoFds(fds, "DMA_UNMAP");
         checkArgsz(request.argsz(), Payload.DmaUnmap.SIZE, "DMA_UNMAP");
+        if (request.flags() == Payload.DmaUnmap.FLAG_ALL) {
+            // QEMU's client unmaps everything so; libvfio-user takes it with address and size 0
+            if (request.address() != 0 || request.size() != 0) {
+                throw new RequestError(Errno.EINVAL, "DMA_UNMAP with FLAG_ALL must have address and size 0, not 0x"
+                        + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
+            }
+            for (DmaSpace.Window window : dma.unmapAll()) {
+                server.model().dmaUnmapped(window.iova(), window.size());
+            }
+            return Reply.of(request);
+        }
         if (request.flags() != 0) {
             throw new RequestError(Errno.EINVAL, "DMA_UNMAP flags 0x" + Integer.toHexString(request.flags())
-                    + " are not supported");
+                    + " are not supported (only FLAG_ALL, 0x" + Integer.toHexString(Payload.DmaUnmap.FLAG_ALL) + ")");
         }
         dma.unmap(request.address(), request.size());
         server.model().dmaUnmapped(request.address(), request.size());
@@ -464,12 +569,14 @@ final class Connection implements Runnable {
         if ((operations & ~(Payload.DeviceFeature.GET | Payload.DeviceFeature.SET | Payload.DeviceFeature.PROBE)) != 0) {
             throw new RequestError(Errno.EINVAL, what + ": unknown flags 0x" + Integer.toHexString(request.flags()));
         }
+        // ENOTTY for a feature the device lacks, as the kernel's VFIO_DEVICE_FEATURE answers and as QEMU's
+        // migration code takes for "not supported"; EINVAL stays for malformed requests.
         if (request.feature() != PlatformExtension.FEATURE_DT_IDENTITY) {
-            throw new RequestError(Errno.ENOTSUP, what + ": feature " + request.feature() + " is not supported");
+            throw new RequestError(Errno.ENOTTY, what + ": feature " + request.feature() + " is not supported");
         }
         Optional<DeviceTreeIdentity> identity = server.model().deviceTreeIdentity();
         if (identity.isEmpty()) {
-            throw new RequestError(Errno.ENOTSUP, what + ": the device has no device-tree identity");
+            throw new RequestError(Errno.ENOTTY, what + ": the device has no device-tree identity");
         }
         boolean get = (operations & Payload.DeviceFeature.GET) != 0;
         boolean set = (operations & Payload.DeviceFeature.SET) != 0;
@@ -526,7 +633,10 @@ final class Connection implements Runnable {
     private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {
         int msgId = nextMsgId.getAndIncrement() & 0xFFFF;
         Channel.Incoming reply;
-        if (Thread.currentThread() == thread) {
+        Channel twin = commands;
+        if (twin != null) {
+            reply = requestOnTwin(twin, msgId, command, request);
+        } else if (Thread.currentThread() == thread) {
             channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
             reply = pumpUntil(msgId, command);
         } else {
@@ -558,6 +668,54 @@ final class Connection implements Runnable {
             throw new ProtocolException(Command.name(command) + ": unexpected reply " + reply.header());
         }
         return access;
+    }
+
+    /**
+     * Twin-socket mode: sends the request on the command channel and reads that channel until its
+     * reply, from any thread, one request at a time. The client's requests keep arriving on the main
+     * socket meanwhile, so the connection's thread may simply wait here.
+     */
+    private Channel.Incoming requestOnTwin(Channel twin, int msgId, int command, Payload.DmaAccess request)
+            throws IOException {
+        long timeoutMillis = server.options().dmaTimeout().toMillis();
+        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
+        commandLock.lock();
+        try {
+            twin.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
+            while (true) {
+                Channel.Incoming incoming;
+                try {
+                    incoming = twin.receive();
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.EAGAIN) {
+                        throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin"
+                                + " socket within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
+                    }
+                    throw e;
+                }
+                if (incoming == null) {
+                    throw new ErrnoException(Command.name(command) + ": the client closed the twin socket",
+                            Errno.ECONNRESET);
+                }
+                Header header = incoming.header();
+                if (header.isReply() && header.msgId() == msgId) {
+                    return incoming;
+                }
+                incoming.closeFds();
+                if (!header.isReply()) {
+                    // the twin socket carries the server's commands only; the client's go to the main one
+                    twin.sendError(header.msgId(), header.command(), Errno.EINVAL);
+                }
+                LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: dropping {1} while waiting for #{2}", name,
+                        header, msgId);
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin socket"
+                            + " within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
+                }
+            }
+        } finally {
+            commandLock.unlock();
+        }
     }
 
     /**
@@ -608,6 +766,17 @@ final class Connection implements Runnable {
         pending.clear();
         deferred.forEach(Channel.Incoming::closeFds);
         deferred.clear();
+        Channel twin = commands;
+        if (twin != null) {
+            // wakes a model thread waiting for a DMA reply, then closes once it has let go
+            twin.shutdown();
+            commandLock.lock();
+            try {
+                twin.close();
+            } finally {
+                commandLock.unlock();
+            }
+        }
         dma.close();
         channel.close();
         server.connectionEnded(this, negotiated);

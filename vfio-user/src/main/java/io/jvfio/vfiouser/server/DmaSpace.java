@@ -105,7 +105,8 @@ final class DmaSpace implements AutoCloseable {
         try {
             Window window = windows.get(address);
             if (window == null || window.size() != size) {
-                throw new RequestError(Errno.EINVAL, "DMA_UNMAP [0x" + Long.toHexString(address) + ", +0x"
+                // ENOENT, as libvfio-user: the range is well-formed, there is just no such mapping
+                throw new RequestError(Errno.ENOENT, "DMA_UNMAP [0x" + Long.toHexString(address) + ", +0x"
                         + Long.toHexString(size) + ") matches no mapping exactly");
             }
             windows.remove(address);
@@ -113,6 +114,23 @@ final class DmaSpace implements AutoCloseable {
                 window.memory().close();
             }
             return window;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Removes every window, waiting for accesses in progress; returns what was mapped. */
+    List<Window> unmapAll() {
+        lock.writeLock().lock();
+        try {
+            List<Window> all = new ArrayList<>(windows.values());
+            windows.clear();
+            for (Window window : all) {
+                if (window.memory() != null) {
+                    window.memory().close();
+                }
+            }
+            return all;
         } finally {
             lock.writeLock().unlock();
         }
@@ -168,17 +186,6 @@ final class DmaSpace implements AutoCloseable {
 
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            List<Window> all = new ArrayList<>(windows.values());
-            windows.clear();
-            for (Window window : all) {
-                if (window.memory() != null) {
-                    window.memory().close();
-                }
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
+        unmapAll();
     }
 }

@@ -1,0 +1,332 @@
+package io.jvfio.vfiouser.conformance;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.MemFd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqAction;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.client.DeviceGoneException;
+import io.jvfio.vfiouser.client.ErrorReplyException;
+import io.jvfio.vfiouser.client.VfioUserDevice;
+import io.jvfio.vfiouser.conformance.Wire.Bytes;
+import io.jvfio.vfiouser.conformance.Wire.Frame;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * jvfio's client against servers that answer as libvfio-user does, or break the specification: the
+ * server end is a real socket that each test scripts frame by frame, so every reply is exactly the
+ * bytes a reference server would send. docs/vfio-user-conformance.md lists the cases.
+ */
+class ClientConformanceTest {
+    private static final int VERSION = 1;
+    private static final int DEVICE_GET_REGION_INFO = 5;
+    private static final int DEVICE_SET_IRQS = 8;
+    private static final int REGION_READ = 9;
+    private static final int DEVICE_FEATURE = 16;
+    /** libvfio-user's reply: the two capabilities it always names. */
+    private static final String LIBVFIO_USER_CAPABILITIES = "{\"capabilities\":{\"max_msg_fds\":8,"
+            + "\"max_data_xfer_size\":1048576}}";
+
+    private int fdsBefore;
+    private int threadsBefore;
+
+    @BeforeEach
+    void count() {
+        fdsBefore = Resources.openFds();
+        threadsBefore = Resources.threads();
+    }
+
+    @AfterEach
+    void nothingLeaks() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Resources.threads() > threadsBefore && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(Resources.threads()).as("threads back to where they were").isLessThanOrEqualTo(threadsBefore);
+        assertThat(Resources.openFds()).as("fds back to where they were").isLessThanOrEqualTo(fdsBefore);
+    }
+
+    private static VfioUserDevice open(ScriptedServer server) throws Exception {
+        return VfioUserDevice.open(server.clientEnd(), "scripted",
+                VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofSeconds(3)));
+    }
+
+    private static byte[] versionBody(int major, int minor, byte[] json) {
+        return new Bytes().u16(major).u16(minor).raw(json).array();
+    }
+
+    private static byte[] nulTerminated(String json) {
+        return (json + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void reply(Wire wire, Frame request, byte[] body, int... fds) throws Exception {
+        wire.send(request.msgId(), request.command(), Wire.TYPE_REPLY, body, fds);
+    }
+
+    private static void errorReply(Wire wire, Frame request, int errno) throws Exception {
+        wire.send(Wire.frame(request.msgId(), request.command(), Wire.TYPE_REPLY | Wire.ERROR, errno, new byte[0]));
+    }
+
+    /** Reads the client's VERSION and answers as libvfio-user: 0.2 and its two capabilities. */
+    private static Frame answerVersion(Wire wire, String json) throws Exception {
+        Frame version = wire.receive();
+        assertThat(version.command()).isEqualTo(VERSION);
+        reply(wire, version, versionBody(0, 2, nulTerminated(json)));
+        return version;
+    }
+
+    private static Frame expect(Wire wire, int command) throws Exception {
+        Frame request = wire.receive();
+        assertThat(request).as("a request").isNotNull();
+        assertThat(request.command()).as(request.toString()).isEqualTo(command);
+        assertThat(request.isReply()).isFalse();
+        return request;
+    }
+
+    // --- DEVICE_GET_REGION_INFO: the interop bug of issue #15, from the client's side -----------------
+
+    /**
+     * A region with 70 sparse areas needs argsz 1168, more than the client's first 1024: the server
+     * answers as libvfio-user (the struct, no CAPS, no fd, argsz 1168) and the client asks again.
+     */
+    @Test
+    void regionInfoCutShortWithoutCapsOrFdIsAskedForAgainWithTheArgszNeeded() throws Exception {
+        int areas = 70;
+        int needed = 32 + 8 + 8 + 16 * areas;
+        try (Fd memory = MemFd.create("conformance-region", 0x1000L * areas);
+             Mapping serverView = Mapping.map(memory, 0, 0x1000L * areas, true, "conformance server view")) {
+            serverView.putLong(0x1000L * 69, 0x1234_5678_9ABC_DEF0L);
+            try (ScriptedServer server = ScriptedServer.start(wire -> {
+                answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                Frame first = expect(wire, DEVICE_GET_REGION_INFO);
+                int asked = first.body().getInt(0);
+                assertThat(asked).as("the client's first argsz").isLessThan(needed);
+                reply(wire, first, new Bytes().u32(needed).u32(0x7).u32(0).u32(0).u64(0x1000L * areas).u64(0).array());
+                Frame second = expect(wire, DEVICE_GET_REGION_INFO);
+                assertThat(second.body().getInt(0)).as("asked again with what the server needs").isEqualTo(needed);
+                Bytes full = new Bytes().u32(needed).u32(0xF).u32(0).u32(32).u64(0x1000L * areas).u64(0)
+                        .u16(1).u16(1).u32(0).u32(areas).u32(0);
+                for (int i = 0; i < areas; i++) {
+                    full.u64(0x1000L * i).u64(0x1000);
+                }
+                reply(wire, second, full.array(), memory.get());
+            }); VfioUserDevice device = open(server)) {
+                RegionInfo info = device.regionInfo(0);
+                server.await();
+                assertThat(info.mappable()).isTrue();
+                assertThat(info.mappableAreas()).hasSize(areas);
+                try (Mapping mapped = device.map(0, 0x1000L * 69, 0x1000)) {
+                    assertThat(mapped.read(0, 8)).as("the fd of the second reply maps the region")
+                            .isEqualTo(0x1234_5678_9ABC_DEF0L);
+                }
+            }
+        }
+    }
+
+    @Test
+    void regionInfoWithCapsAndACapOffsetInsideTheStructIsRefused() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            Frame request = expect(wire, DEVICE_GET_REGION_INFO);
+            reply(wire, request, new Bytes().u32(32).u32(0xB).u32(0).u32(0).u64(0x1000).u64(0).array());
+        }); VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.regionInfo(0)).isInstanceOf(VfioException.class)
+                    .hasMessageContaining("cap_offset 0");
+            server.await();
+        }
+    }
+
+    // --- VERSION ---------------------------------------------------------------------------------------
+
+    @Test
+    void versionProposesEveryCapabilityAndTakesDefaultsForThoseTheServerLeavesOut() throws Exception {
+        try (EventFd one = EventFd.create(); EventFd two = EventFd.create();
+             ScriptedServer server = ScriptedServer.start(wire -> {
+                 Frame version = expect(wire, VERSION);
+                 ByteBuffer body = version.body();
+                 assertThat(body.get(body.limit() - 1)).as("the proposal's JSON ends with a NUL").isZero();
+                 byte[] json = new byte[body.limit() - 5];
+                 body.get(4, json);
+                 JsonObject proposed = JsonParser.parseString(new String(json, StandardCharsets.UTF_8))
+                         .getAsJsonObject().getAsJsonObject("capabilities");
+                 assertThat(proposed.keySet()).containsExactlyInAnyOrder("max_msg_fds", "max_data_xfer_size",
+                         "max_dma_maps", "pgsizes", "twin_socket");
+                 assertThat(proposed.getAsJsonObject("twin_socket").get("supported").getAsBoolean()).isTrue();
+                 reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{}}")));
+                 for (int i = 0; i < 2; i++) {
+                     Frame set = expect(wire, DEVICE_SET_IRQS);
+                     set.closeFds();
+                     assertThat(set.fds()).as("max_msg_fds left out: 1, the default").hasSize(1);
+                     assertThat(set.body().getInt(12)).as("start").isEqualTo(i);
+                     reply(wire, set, new byte[0]);
+                 }
+             }); VfioUserDevice device = open(server)) {
+            assertThat(device.serverCapabilityNames()).as("the reply named none").isEmpty();
+            assertThat(device.serverCapabilities().maxMsgFds()).isEqualTo(1);
+            device.setIrqs(new IrqSet(0, IrqAction.TRIGGER, 0, 2, new IrqSet.Data.EventFds(List.of(Optional.of(one),
+                    Optional.of(two)))));
+            server.await();
+        }
+    }
+
+    @Test
+    void versionReplyWithAnotherMajorFailsTheConnectAndClosesTheSocket() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            Frame version = expect(wire, VERSION);
+            reply(wire, version, versionBody(1, 0, nulTerminated(LIBVFIO_USER_CAPABILITIES)));
+            assertThat(wire.peerClosed()).as("the client closed the connection").isTrue();
+        })) {
+            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("1.0");
+            server.await();
+        }
+    }
+
+    @Test
+    void versionReplyWithoutItsNulFailsTheConnect() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            Frame version = expect(wire, VERSION);
+            reply(wire, version, versionBody(0, 2, LIBVFIO_USER_CAPABILITIES.getBytes(StandardCharsets.UTF_8)));
+            assertThat(wire.peerClosed()).isTrue();
+        })) {
+            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("NUL");
+            server.await();
+        }
+    }
+
+    /**
+     * A server that enables twin-socket mode, as libvfio-user does for a client that proposes it: the
+     * client answers the server's DMA requests on the socket handed over, not on the main one.
+     */
+    @Test
+    void twinSocketFromTheServerCarriesItsDmaRequestsAndTheirAnswers() throws Exception {
+        try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
+             ScriptedServer server = ScriptedServer.start(wire -> {
+                 Frame version = expect(wire, VERSION);
+                 UnixSocket[] pair = UnixSocket.pair();
+                 try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
+                     reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                             + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")), pair[1].fd().get());
+                     pair[1].fd().close();
+                     Frame map = expect(wire, 2);
+                     reply(wire, map, new byte[0]);
+                     twin.send(0x51, 11, 0, new Bytes().u64(0x400000).u64(8).array());
+                     Frame answer = twin.receive();
+                     assertThat(answer.msgId()).isEqualTo(0x51);
+                     assertThat(answer.isReply() && !answer.isError()).as(answer.toString()).isTrue();
+                     assertThat(answer.body().getLong(16)).as("the guest's bytes").isEqualTo(0x1122334455667788L);
+                 }
+             }); VfioUserDevice device = open(server)) {
+            guest.putLong(0, 0x1122334455667788L);
+            device.mapDma(new DmaRegion(0x400000, 0x1000, guest, 0, null, 0, true, true));
+            server.await();
+        }
+    }
+
+    @Test
+    void twinSocketSupportedWithoutAnFdIndexFailsTheConnect() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            Frame version = expect(wire, VERSION);
+            reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"twin_socket\":"
+                    + "{\"supported\":true}}}")));
+            assertThat(wire.peerClosed()).as("the specification: the client must abort and close").isTrue();
+        })) {
+            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("twin_socket");
+            server.await();
+        }
+    }
+
+    // --- framing and server-to-client commands ----------------------------------------------------------
+
+    @Test
+    void unknownCommandFromTheServerIsAnsweredWithEinval() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            wire.send(0x99, 999, 0, new byte[8]);
+            Frame answer = wire.receive();
+            assertThat(answer.msgId()).isEqualTo(0x99);
+            assertThat(answer.isReply() && answer.isError()).as(answer.toString()).isTrue();
+            assertThat(answer.size()).isEqualTo(Wire.HEADER);
+            assertThat(Errno.name(answer.error())).isEqualTo("EINVAL");
+        }); VfioUserDevice device = open(server)) {
+            server.await();
+        }
+    }
+
+    @Test
+    void unsolicitedReplyFromTheServerIsDroppedAndTheCallGetsItsOwn() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            Frame read = expect(wire, REGION_READ);
+            wire.send((read.msgId() + 100) & 0xFFFF, REGION_READ, Wire.TYPE_REPLY,
+                    new Bytes().u64(0).u32(0).u32(4).u32(0xBAD).array());
+            reply(wire, read, new Bytes().u64(0).u32(0).u32(4).u32(0x600D).array());
+        }); VfioUserDevice device = open(server)) {
+            assertThat(device.read(0, 0, 4)).isEqualTo(0x600D);
+            server.await();
+        }
+    }
+
+    @Test
+    void errorReplyBecomesTheCallsErrnoAndTheConnectionStaysUsable() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            errorReply(wire, expect(wire, REGION_READ), Errno.EINVAL);
+            reply(wire, expect(wire, REGION_READ), new Bytes().u64(0).u32(0).u32(4).u32(7).array());
+        }); VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(ErrorReplyException.class)
+                    .satisfies(e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EINVAL));
+            assertThat(device.read(0, 0, 4)).isEqualTo(7);
+            server.await();
+        }
+    }
+
+    @Test
+    void headerClaimingMoreThanTheLimitMakesTheDeviceGone() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            Frame read = expect(wire, REGION_READ);
+            wire.send(new Bytes().u16(read.msgId()).u16(REGION_READ).u32(0xFFFFFFFFL).u32(Wire.TYPE_REPLY).u32(0)
+                    .array());
+        }); VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class)
+                    .hasMessageContaining("exceeds the limit");
+            server.await();
+        }
+    }
+
+    // --- DEVICE_FEATURE -----------------------------------------------------------------------------------
+
+    @Test
+    void deviceFeatureAnsweredWithEnottyOrEinvalMeansNoIdentity() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+            errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.ENOTTY);
+            errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.EINVAL);
+        }); VfioUserDevice device = open(server)) {
+            assertThat(device.deviceTreeIdentity()).as("jvfio's server: ENOTTY").isEmpty();
+            assertThat(device.deviceTreeIdentity()).as("libvfio-user: EINVAL").isEmpty();
+            server.await();
+        }
+    }
+}
