@@ -49,13 +49,15 @@ final class HostCommand implements Callable<Integer> {
     static final String IRQCHIP_CHECK = "in-kernel irqchip keeps interrupts in service until EOI";
 
     private static final List<Capability> CAPABILITIES = List.of(
-            new Capability(KvmAbi.KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", true, "no in-kernel irqchip for the machine"),
+            new Capability(KvmAbi.KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", false,
+                    "no in-kernel irqchip: machines run on jvfio's own (kernel-irqchip=off), without KVM irqfd"),
             new Capability(KvmAbi.KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", true, "no memory slots for guest RAM"),
             new Capability(KvmAbi.KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", true, "cannot place the TSS pages"),
             new Capability(KvmAbi.KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR", true,
                     "cannot place the identity-map page"),
             new Capability(KvmAbi.KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", true, "no KVM_GET_SUPPORTED_CPUID"),
-            new Capability(KvmAbi.KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING", true, "cannot route GSIs to IOAPIC pins"),
+            new Capability(KvmAbi.KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING", false,
+                    "cannot route GSIs to the in-kernel IOAPIC: machines run on jvfio's own irqchip"),
             new Capability(KvmAbi.KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", true,
                     "a kick just before KVM_RUN is lost, so a vCPU may not stop"),
             new Capability(KvmAbi.KVM_CAP_IRQFD, "KVM_CAP_IRQFD", false,
@@ -120,7 +122,8 @@ final class HostCommand implements Callable<Integer> {
                     "yes, as documented; probed in %.1f ms", semantics.elapsed().toNanos() / 1e6));
             case EOI_AT_DELIVERY -> new Check("KVM", IRQCHIP_CHECK, Status.WARN,
                     "no: EOI side effects happen at delivery; jvfio uses its own irqchip, kernel-irqchip=auto -> off");
-            case PROBE_FAILED -> new Check("KVM", IRQCHIP_CHECK, Status.WARN, "unknown: " + semantics.evidence());
+            case PROBE_FAILED -> new Check("KVM", IRQCHIP_CHECK, Status.WARN, "unknown: " + semantics.evidence()
+                    + "; jvfio uses its own irqchip, kernel-irqchip=auto -> off");
         };
     }
 
