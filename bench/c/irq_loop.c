@@ -30,6 +30,7 @@
 #define DEVICE_SIZE 0x1000ULL
 #define GSI 16
 #define MODE_ECHO 3
+#define FLAG_BUSY_WAIT 8
 
 /* The test device's registers (docs/devices/test-device.md) that testdev's echo mode touches. */
 #define REG_ID 0x000
@@ -155,10 +156,13 @@ static void *inject(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 || (strcmp(argv[3], "irqfd") != 0 && strcmp(argv[3], "eventfd") != 0)) {
-        fprintf(stderr, "usage: irq_loop ELF INTERRUPTS irqfd|eventfd\n");
+    if (argc < 4 || argc > 5 || (strcmp(argv[3], "irqfd") != 0 && strcmp(argv[3], "eventfd") != 0)
+        || (argc == 5 && strcmp(argv[4], "busy") != 0)) {
+        fprintf(stderr, "usage: irq_loop ELF INTERRUPTS irqfd|eventfd [busy]\n");
         return 2;
     }
+    /* busy: the guest waits for its interrupts running, not halted (testdev's flag bit 3). */
+    uint64_t flags = argc == 5 ? FLAG_BUSY_WAIT : 0;
     uint64_t interrupts = strtoull(argv[2], NULL, 0);
     int use_irqfd = strcmp(argv[3], "irqfd") == 0;
     size_t image_size;
@@ -194,9 +198,9 @@ int main(int argc, char **argv)
 
     const struct guestvm_device dev = {.compatible = "jvfio,test-device", .base = DEVICE_BASE,
                                        .size = DEVICE_SIZE, .gsi = GSI};
-    const uint64_t args[] = {interrupts, 1, MODE_ECHO};
+    const uint64_t args[] = {interrupts, 1, MODE_ECHO, 0, flags};
     long long start = guestvm_now_ns();
-    guestvm_start(&g, image, image_size, args, 3, &dev);
+    guestvm_start(&g, image, image_size, args, 5, &dev);
     struct kvm_run *run = g.run;
     uint64_t exits = 0;
     long long exit_code = -1;

@@ -18,7 +18,9 @@
  *            were not spurious); bit 2
  *            (mode 1, level lines only) raise the lines before their IOAPIC pins are routed and
  *            unmasked, and take that as round 0's raise: a line asserted before the guest was ready
- *            must be delivered once the guest unmasks its pin
+ *            must be delivered once the guest unmasks its pin; bit 3 wait for interrupts running
+ *            (interrupts enabled around a short run of nops) instead of halted: a software KVM takes
+ *            an interrupt that arrives while its guest runs only at its next batch of instructions
  * Line i (boot info irq_gsi[i]) goes to vector 0x30 + i, level-triggered at the IOAPIC if TRIGGER_MODE
  * bit i is set, else edge. The handler reads STATUS (bit i clear: spurious), writes ACK = 1 << i, counts
  * and sends the EOI.
@@ -70,8 +72,19 @@
 #define FLAG_RAM 1u
 #define FLAG_ORDER 2u
 #define FLAG_EARLY 4u
+#define FLAG_BUSY_WAIT 8u
 
 static uint64_t regs;
+static int busy_wait;
+
+/* The wait of every loop below: halted (sti; hlt), or running with interrupts enabled (flag bit 3). */
+static void wait_for_device(void)
+{
+    if (busy_wait)
+        __asm__ volatile("sti; nop; nop; nop; nop; nop; nop; nop; nop; cli" : : : "memory");
+    else
+        wait_for_interrupt();
+}
 static int record_order;
 static volatile uint32_t handled[MAX_LINES];
 /* Per line, the deliveries that found the line's STATUS bit clear: the waits below count only the
@@ -182,6 +195,7 @@ int main(const struct jvfio_boot_info *boot)
     uint32_t mask = (uint32_t)mask_arg;
     uint32_t level = mmio_read32(regs + REG_TRIGGER_MODE);
     record_order = (flags & FLAG_ORDER) != 0;
+    busy_wait = (flags & FLAG_BUSY_WAIT) != 0;
 
     if (flags & FLAG_RAM)
         check_ram(device_region(dev, 1, RAM_SIZE));
@@ -207,7 +221,7 @@ int main(const struct jvfio_boot_info *boot)
         ioapic_unmask(pin);
     }
 
-    /* Interrupts stay disabled except inside wait_for_interrupt (sti; hlt; cli), so each check of the
+    /* Interrupts stay disabled except inside the wait (sti; hlt; cli, or sti; nops; cli), so each check of the
      * counts runs with interrupts off and an interrupt that arrives after it wakes the hlt (rt.h). */
     if (mode == MODE_TIMER) {
         for (uint32_t i = 0; i < MAX_LINES; i++) {
@@ -219,7 +233,7 @@ int main(const struct jvfio_boot_info *boot)
             mmio_write32(block + LINE_TIMER_CTRL, TIMER_ENABLE | TIMER_PERIODIC);
         }
         while (!timers_done(mask, n))
-            wait_for_interrupt();
+            wait_for_device();
     } else if (mode == MODE_ECHO) {
         uint32_t one_short[MAX_LINES];
         for (uint32_t i = 0; i < MAX_LINES; i++) {
@@ -229,7 +243,7 @@ int main(const struct jvfio_boot_info *boot)
         }
         mmio_write32(regs + REG_RAISE, mask);
         while (!all_advanced(mask, one_short))
-            wait_for_interrupt();
+            wait_for_device();
     } else {
         for (uint32_t round = 0; round < n; round++) {
             if (mode == MODE_RAISE) {
@@ -240,7 +254,7 @@ int main(const struct jvfio_boot_info *boot)
                     if (!(round == 0 && early))
                         mmio_write32(regs + REG_RAISE, 1u << i);
                     while (genuine(i) == before)
-                        wait_for_interrupt();
+                        wait_for_device();
                 }
             } else {
                 uint32_t since[MAX_LINES];
@@ -248,7 +262,7 @@ int main(const struct jvfio_boot_info *boot)
                     since[i] = genuine(i);
                 mmio_write32(regs + REG_RAISE, mask);
                 while (!all_advanced(mask, since))
-                    wait_for_interrupt();
+                    wait_for_device();
             }
         }
     }

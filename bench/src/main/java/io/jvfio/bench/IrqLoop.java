@@ -41,6 +41,11 @@ import io.jvfio.platform.config.PlatformDeviceConfig;
 public final class IrqLoop {
     static final int LINE_MASK = 0b1;
     static final int MODE_ECHO = 3;
+    /** testdev's flag: wait for interrupts running (interrupts on around nops), not halted. */
+    static final int FLAG_BUSY_WAIT = 8;
+    /** Rounds and interrupts of the running-guest diagnostic: each interrupt may cost a millisecond in C. */
+    static final int RUNNING_ROUNDS = 3;
+    static final long RUNNING_INTERRUPTS = 300;
 
     private final boolean irqfd;
     private final Path socket;
@@ -111,6 +116,7 @@ public final class IrqLoop {
             System.out.printf("java raw (diagnostic): %.1f us per interrupt, %.2f of C; jvfio is %.2f of it%n",
                     rawRounds.median() / 1e3, rawRounds.median() / cRounds.median(),
                     jRounds.median() / rawRounds.median());
+            runningGuest(bench, baseline, imageFile, path);
             System.out.printf("irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip)%n",
                     path, jRounds.median() / cRounds.median(), jRounds.median() / 1e3, irqchip.effective(),
                     cRounds.median() / 1e3);
@@ -123,11 +129,35 @@ public final class IrqLoop {
         }
     }
 
-    /** One run of the guest on a fresh machine with the served device assigned to it. */
+    /**
+     * A diagnostic: the same loop with the guest waiting running instead of halted, which is where a
+     * software KVM's in-kernel injection waits for the emulator's next batch of instructions and jvfio's
+     * own irqchip kicks the vCPU out of KVM_RUN. Medians of a few interleaved rounds.
+     */
+    private static void runningGuest(IrqLoop bench, String baseline, Path imageFile, String path) throws Exception {
+        List<String> c = List.of(baseline, imageFile.toString(), Long.toString(RUNNING_INTERRUPTS), path, "busy");
+        Rounds cRounds = new Rounds();
+        Rounds jRounds = new Rounds();
+        for (int round = 0; round < RUNNING_ROUNDS; round++) {
+            cRounds.add(Baseline.run(c));
+            jRounds.add(bench.round(RUNNING_INTERRUPTS, true, FLAG_BUSY_WAIT).nsPerInterrupt());
+        }
+        double cMedian = cRounds.median();
+        double jMedian = jRounds.median();
+        System.out.printf("running guest (testdev waits with interrupts on, no hlt; diagnostic): medians of %d rounds of"
+                + " %d interrupts: C %.1f us, jvfio %.1f us per interrupt, ratio %.2f%n", RUNNING_ROUNDS,
+                RUNNING_INTERRUPTS, cMedian / 1e3, jMedian / 1e3, jMedian / cMedian);
+    }
+
     private Figures round(long interrupts, boolean preciseEoi) throws Exception {
+        return round(interrupts, preciseEoi, 0);
+    }
+
+    /** One run of the guest on a fresh machine with the served device assigned to it. */
+    private Figures round(long interrupts, boolean preciseEoi, long flags) throws Exception {
         PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket
                 + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off"));
-        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(interrupts, LINE_MASK, MODE_ECHO)
+        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
                 .build();
         try (DeviceOpener opener = new DeviceOpener();
              Machine machine = Machine.create(machineConfig);
