@@ -58,6 +58,11 @@ public final class IrqLine {
         setter.setLevel(gsi, false);
     }
 
+    /** Level 1 or 0. */
+    public void set(boolean level) throws ErrnoException {
+        setter.setLevel(gsi, level);
+    }
+
     /** An edge: level 1 then 0. */
     public void pulse() throws ErrnoException {
         raise();

@@ -231,11 +231,7 @@ class MachineKvmTest {
 
     private static void set(IrqLine line, boolean level) {
         try {
-            if (level) {
-                line.raise();
-            } else {
-                line.lower();
-            }
+            line.set(level);
         } catch (ErrnoException e) {
             throw new IllegalStateException(e);
         }

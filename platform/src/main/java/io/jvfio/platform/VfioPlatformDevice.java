@@ -301,11 +301,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             @Override
             public void set(boolean level) {
                 try {
-                    if (level) {
-                        line.raise();
-                    } else {
-                        line.lower();
-                    }
+                    line.set(level);
                 } catch (ErrnoException e) {
                     LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": "
                             + e.getMessage());

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import io.jvfio.kvm.Vcpu;
 import io.jvfio.machine.bus.BusDevice;
@@ -125,12 +126,7 @@ public final class UserIrqchip {
 
     /** A read by vCPU {@code vcpu} of its LAPIC's page. */
     public long readLocalApic(int vcpu, long offset, int size) {
-        lock.lock();
-        try {
-            return apics[vcpu].read(offset, size);
-        } finally {
-            lock.unlock();
-        }
+        return underLock(() -> apics[vcpu].read(offset, size));
     }
 
     /** A write by vCPU {@code vcpu} to its LAPIC's page (an EOI among them). */
@@ -157,12 +153,7 @@ public final class UserIrqchip {
     /** Whether pin {@code pin} has a level interrupt in service in the guest (its remote IRR). */
     public boolean inService(int pin) {
         checkPin(pin);
-        lock.lock();
-        try {
-            return ioApic.remoteIrr(pin);
-        } finally {
-            lock.unlock();
-        }
+        return underLock(() -> ioApic.remoteIrr(pin));
     }
 
     /**
@@ -172,30 +163,33 @@ public final class UserIrqchip {
      */
     public AutoCloseable resampleOnEndOfInterrupt(int pin, Runnable listener) {
         checkPin(pin);
-        lock.lock();
-        try {
-            ioApic.countResampler(pin, 1);
-        } finally {
-            lock.unlock();
-        }
+        underLock(() -> ioApic.countResampler(pin, 1));
         AutoCloseable observer = onEndOfInterrupt(pin, listener);
         return () -> {
             observer.close();
-            lock.lock();
-            try {
-                ioApic.countResampler(pin, -1);
-            } finally {
-                lock.unlock();
-            }
+            underLock(() -> ioApic.countResampler(pin, -1));
         };
     }
 
     /** IOAPIC pin {@code pin}'s 64-bit redirection entry. */
     public long redirectionEntry(int pin) {
         checkPin(pin);
+        return underLock(() -> ioApic.redirectionEntry(pin));
+    }
+
+    private <T> T underLock(Supplier<T> read) {
         lock.lock();
         try {
-            return ioApic.redirectionEntry(pin);
+            return read.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void underLock(Runnable change) {
+        lock.lock();
+        try {
+            change.run();
         } finally {
             lock.unlock();
         }
