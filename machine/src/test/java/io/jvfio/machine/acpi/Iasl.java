@@ -83,8 +83,13 @@ final class Iasl {
         command.add(IASL.toString());
         command.addAll(List.of(args));
         Path messages = dir.resolve("iasl.out");
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(messages.toFile()).start();
+        // Files on every stream, no pipes: the JDK closes its end of a pipe to the child only when its
+        // reaper thread sees the child exit, so a pipe could outlive this call.
+        Process process = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(messages.toFile())
+                .start();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IOException("iasl did not finish in 30 s: " + command);
