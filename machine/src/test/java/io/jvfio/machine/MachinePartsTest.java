@@ -84,7 +84,7 @@ class MachinePartsTest {
     @Test
     void guestRamIsAMemfdMappingThatClosesWithoutLeaks() throws Exception {
         int fds = Resources.openFds();
-        int maps = Resources.mappings();
+        int maps = Resources.mappings("jvfio-guest-ram");
         try (GuestRam ram = GuestRam.create(4 << 20)) {
             ram.write(0x1000, new byte[] {1, 2, 3});
             assertThat(ram.read(0x1000, 3)).containsExactly(1, 2, 3);
@@ -93,7 +93,7 @@ class MachinePartsTest {
                     .asString().contains("memfd:jvfio-guest-ram");
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
-        assertThat(Resources.mappings()).isEqualTo(maps);
+        assertThat(Resources.mappings("jvfio-guest-ram")).isEqualTo(maps);
         assertThatThrownBy(() -> GuestRam.create(1000)).hasMessageContaining("multiple of 4096");
     }
 
