@@ -82,7 +82,7 @@ public final class Uart16550 {
     private static final int TIMEOUT_CHARACTER_TIMES = 4;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled when the receiver, having had no room, can take a character without an overrun. */
+    /** Signalled when the receiver may have room for a character it can take without an overrun. */
     private final Condition receiverHasRoom = lock.newCondition();
     private final InterruptSink interruptSink;
     private final Transmitter transmitter;
@@ -306,7 +306,7 @@ public final class Uart16550 {
             modemStatus = modemInputs.msrBits();
             modemStatusDeltas = 0;
             updateInterruptLine();
-            receiverHasRoom.signalAll();
+            signalReceiverRoom();
         } finally {
             lock.unlock();
         }
@@ -332,7 +332,6 @@ public final class Uart16550 {
         if (receiveCount == 0) {
             return lastReadCharacter;
         }
-        int room = receiverRoom();
         lastReadCharacter = receivedData[receiveHead] & 0xFF;
         receiveHead = (receiveHead + 1) % FIFO_DEPTH;
         receiveCount--;
@@ -347,9 +346,7 @@ public final class Uart16550 {
             }
             noteReceiverActivity();
         }
-        if (room == 0) {
-            receiverHasRoom.signalAll();
-        }
+        signalReceiverRoom();
         return lastReadCharacter;
     }
 
@@ -430,14 +427,11 @@ public final class Uart16550 {
     }
 
     private void writeModemControl(int value) {
-        int roomBefore = receiverRoom();
         modemControl = value & MCR_IMPLEMENTED;
         refreshModemStatus();
         // Bytes the host end refused go out internally once loopback is on.
         drainTransmitter();
-        if (roomBefore == 0 && receiverRoom() > 0) {
-            receiverHasRoom.signalAll();
-        }
+        signalReceiverRoom();
     }
 
     /**
@@ -519,13 +513,17 @@ public final class Uart16550 {
     }
 
     private void clearReceiver() {
-        int room = receiverRoom();
         receiveHead = 0;
         receiveCount = 0;
         characterTimeout = false;
         receiverFifoError = false;
         cancelTimeoutCheck();
-        if (room == 0 && receiverRoom() > 0) {
+        signalReceiverRoom();
+    }
+
+    /** Wakes {@link #awaitReceiverRoom} after anything that may have made room (a read, a clear, loopback off). */
+    private void signalReceiverRoom() {
+        if (receiverRoom() > 0) {
             receiverHasRoom.signalAll();
         }
     }

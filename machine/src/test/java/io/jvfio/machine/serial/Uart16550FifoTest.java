@@ -195,4 +195,21 @@ class Uart16550FifoTest {
 
         waiter.get(5, TimeUnit.SECONDS);
     }
+
+    @Test
+    void enablingFifosWakesAWaiterThatFoundTheHoldingRegisterFull() throws Exception {
+        f.uart.offer(new byte[] {'a'}, 0, 1);
+        CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
+            try {
+                f.uart.awaitReceiverRoom();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(50);
+
+        f.write(FCR, FCR_FIFO_ENABLE);
+
+        waiter.get(5, TimeUnit.SECONDS);
+    }
 }
