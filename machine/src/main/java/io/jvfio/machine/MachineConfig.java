@@ -44,7 +44,8 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         Objects.requireNonNull(irqchip, "irqchip");
         Objects.requireNonNull(console, "console");
         if (consoleInput != null && console != ConsoleDevice.UART_16550) {
-            throw new IllegalArgumentException("console input needs the 16550A console; " + console + " has no receiver");
+            throw new IllegalArgumentException("console input needs the 16550A console; " + console
+                    + " has no receiver");
         }
     }
 

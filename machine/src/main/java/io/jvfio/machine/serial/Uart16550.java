@@ -316,7 +316,8 @@ public final class Uart16550 {
 
     private static void checkOffset(int offset) {
         if (offset < 0 || offset >= REGISTER_COUNT) {
-            throw new IllegalArgumentException("16550 register offset " + offset + " is not 0.." + (REGISTER_COUNT - 1));
+            throw new IllegalArgumentException("16550 register offset " + offset + " is not 0.."
+                    + (REGISTER_COUNT - 1));
         }
     }
 
@@ -353,7 +354,8 @@ public final class Uart16550 {
     private int readInterruptIdentification() {
         int id = pendingInterrupt();
         if (id == IIR_THR_EMPTY) {
-            // Table "Interrupt Control Functions": reading IIR resets the THRE interrupt only when it is the source.
+            // Table "Interrupt Control Functions": reading IIR resets the THRE interrupt only when it is
+            // the source, so a pending higher-priority interrupt does not swallow it.
             thrEmptyInterrupt = false;
         }
         return id | (fifosEnabled ? IIR_FIFOS_ENABLED : 0);

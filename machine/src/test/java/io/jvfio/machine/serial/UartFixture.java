@@ -59,7 +59,8 @@ final class UartFixture {
 
     /** Scheduled tasks run when {@link #advance} passes their deadline, on the test's thread. */
     static final class FakeClock implements Uart16550.Clock {
-        private record Task(long deadline, long sequence, Runnable action, boolean[] cancelled) implements Comparable<Task> {
+        private record Task(long deadline, long sequence, Runnable action, boolean[] cancelled)
+                implements Comparable<Task> {
             @Override
             public int compareTo(Task other) {
                 int byDeadline = Long.compare(deadline, other.deadline);
