@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Ports the machine implements. */
-#define PORT_CONSOLE 0x3F8 /* outb: one byte of console text */
+#define PORT_CONSOLE 0x3F8 /* outb: one byte of console text (COM1, a 16550A: THR needs no setup) */
 #define PORT_EXIT    0x501 /* outl: the exit code; the vCPU stops */
 #define PORT_REPORT  0x502 /* outl: appends a value to the list the host test reads */
 

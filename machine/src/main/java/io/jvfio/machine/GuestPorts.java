@@ -9,13 +9,16 @@ import java.util.List;
 import io.jvfio.machine.bus.PioDevice;
 
 /**
- * The ports of the guest contract besides the exit port: the console (0x3F8, a UART's data register:
- * bytes written are collected, optionally echoed; its line status register reads "ready to send") and the
- * report port (0x502: each 32-bit write is appended to a list tests read).
+ * The ports of the guest contract besides the exit port: the console at COM1 (0x3F8-0x3FF, IRQ 4: a
+ * 16550A, or with {@link ConsoleDevice#OUTPUT_PORT} just a data register whose line status reads "ready to
+ * send"), whose transmitted bytes are collected here and optionally echoed, and the report port (0x502:
+ * each 32-bit write is appended to a list tests read).
  */
 public final class GuestPorts {
     public static final int CONSOLE_PORT = 0x3F8;
     public static final int CONSOLE_PORTS = 8;
+    /** COM1's ISA IRQ, which is IOAPIC pin (GSI) 4. */
+    public static final int CONSOLE_GSI = 4;
     public static final int REPORT_PORT = 0x502;
     private static final int UART_LSR = 5;
     private static final int LSR_TRANSMITTER_EMPTY = 0x60;
@@ -29,7 +32,21 @@ public final class GuestPorts {
         this.echo = echo;
     }
 
-    public PioDevice console() {
+    /** One byte the guest sent to the console, from whichever console device the machine has. */
+    public void consoleOutput(byte value) {
+        synchronized (console) {
+            console.write(value);
+        }
+        if (echo != null) {
+            echo.write(value);
+            if (value == '\n') {
+                echo.flush();
+            }
+        }
+    }
+
+    /** {@link ConsoleDevice#OUTPUT_PORT}: a write to offset 0 is a console byte; LSR reads "ready to send". */
+    public PioDevice outputPortConsole() {
         return new PioDevice() {
             @Override
             public long read(long offset, int size) {
@@ -39,15 +56,7 @@ public final class GuestPorts {
             @Override
             public void write(long offset, int size, long value) {
                 if (offset == 0) {
-                    synchronized (console) {
-                        console.write((int) value);
-                    }
-                    if (echo != null) {
-                        echo.write((int) value);
-                        if (value == '\n') {
-                            echo.flush();
-                        }
-                    }
+                    consoleOutput((byte) value);
                 }
             }
         };

@@ -25,6 +25,9 @@ import io.jvfio.machine.event.EventLoop;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
+import io.jvfio.machine.serial.SerialInputPump;
+import io.jvfio.machine.serial.Uart16550;
+import io.jvfio.machine.serial.UartPortDevice;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
@@ -33,14 +36,15 @@ import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
- * to IOAPIC pin n, or jvfio's own, {@link UserIrqchip}: see {@link IrqchipSelection}), MMIO and port buses, the guest ports (console 0x3F8, exit 0x501, report 0x502), an event
- * loop, a platform-bus allocator, and one thread per vCPU. The guest (ELF64) is entered in long mode
- * (see {@link LongMode}) with RDI pointing at the boot info.
+ * to IOAPIC pin n, or jvfio's own, {@link UserIrqchip}: see {@link IrqchipSelection}), MMIO and port
+ * buses, the guest ports (the console, a 16550A at 0x3F8 on IRQ 4 unless {@link ConsoleDevice} says
+ * otherwise; exit 0x501; report 0x502), an event loop, a platform-bus allocator, and one thread per vCPU.
+ * The guest (ELF64) is entered in long mode (see {@link LongMode}) with RDI pointing at the boot info.
  *
  * <p>Use: {@link #create}, attach devices (buses, {@link #addDevice}, {@link #addSwitchableRegion},
  * irqfds on {@link #vm()}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
- * vCPU threads and the event loop, deletes the memory slots, closes the VM, unmaps RAM and closes
- * /dev/kvm. Memory given to {@link #addSwitchableRegion} belongs to the caller and is closed after.
+ * console input, the vCPU threads and the event loop, deletes the memory slots, closes the VM, unmaps RAM
+ * and closes /dev/kvm. Memory given to {@link #addSwitchableRegion} belongs to the caller and is closed after.
  */
 public final class Machine implements AutoCloseable {
     /** KVM's TSS (3 pages) and identity-map page: above the LAPIC, below the 4 GiB boundary. */
@@ -67,6 +71,8 @@ public final class Machine implements AutoCloseable {
     private EventLoop eventLoop;
     private IrqchipSelection irqchip;
     private UserIrqchip userIrqchip;
+    private Uart16550 consoleUart;
+    private SerialInputPump consoleInput;
     private int nextSlot = RAM_SLOT + 1;
     private boolean started;
     private boolean closed;
@@ -115,7 +121,6 @@ public final class Machine implements AutoCloseable {
             vm.routeGsisToIoapicPins();
         }
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
-        pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.console());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         List<CpuidEntry> cpuid = CpuidMask.apply(kvm.supportedCpuid());
         if (!inKernel) {
@@ -132,7 +137,8 @@ public final class Machine implements AutoCloseable {
                 dispatchers.add(new ExitDispatcher(pio, mmio));
             }
         } else {
-            userIrqchip = new UserIrqchip(config.vcpus(), new EventLoopClock(eventLoop), id -> vcpus.get(id).kick());
+            userIrqchip = new UserIrqchip(config.vcpus(), new EventLoopClock(eventLoop, "a LAPIC timer"),
+                    id -> vcpus.get(id).kick());
             mmio.add("ioapic", UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize(), userIrqchip.ioApicDevice());
             // KVM's in-kernel irqchip brings the 8259 PICs, which guests mask at start; jvfio's has none,
             // and their ports answer as empty ISA ports do, without the bus's log of a stray access.
@@ -155,6 +161,41 @@ public final class Machine implements AutoCloseable {
                         }));
             }
         }
+        addConsole();
+    }
+
+    /** COM1: the 16550A on GSI 4 (free: {@link PlatformBus} hands out 16-23, 5, 9-11), or the output port. */
+    private void addConsole() {
+        if (config.console() == ConsoleDevice.OUTPUT_PORT) {
+            pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.outputPortConsole());
+            return;
+        }
+        IrqLine line = irqLine(GuestPorts.CONSOLE_GSI);
+        AtomicBoolean lineFailureLogged = new AtomicBoolean();
+        consoleUart = Uart16550.builder()
+                .interruptSink(asserted -> {
+                    try {
+                        if (asserted) {
+                            line.raise();
+                        } else {
+                            line.lower();
+                        }
+                    } catch (ErrnoException e) {
+                        // A host failure, not the guest's: say it once and keep the console working.
+                        if (lineFailureLogged.compareAndSet(false, true)) {
+                            LOG.log(System.Logger.Level.WARNING, "console UART: cannot set " + line + " (logged once): "
+                                    + e.getMessage());
+                        }
+                    }
+                })
+                .transmitter(value -> {
+                    ports.consoleOutput(value);
+                    return true;
+                })
+                .clock(new EventLoopClock(eventLoop, "the console UART's character timeout"))
+                .interruptOutput(Uart16550.InterruptOutput.GATED_BY_OUT2)
+                .build();
+        pio.add("console-16550a", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, new UartPortDevice(consoleUart));
     }
 
     private static final BusDevice ABSENT_PIC = new BusDevice() {
@@ -168,8 +209,8 @@ public final class Machine implements AutoCloseable {
         }
     };
 
-    /** The LAPIC timers' clock: the event loop's timer and System.nanoTime. */
-    private record EventLoopClock(EventLoop loop) implements UserIrqchip.Clock {
+    /** The clock of the LAPIC timers and the UART: the event loop's timer and System.nanoTime. */
+    private record EventLoopClock(EventLoop loop, String timerName) implements UserIrqchip.Clock, Uart16550.Clock {
         @Override
         public long nanoTime() {
             return System.nanoTime();
@@ -181,7 +222,7 @@ public final class Machine implements AutoCloseable {
                 EventLoop.Scheduled scheduled = loop.schedule(Duration.ofNanos(delayNanos), task);
                 return scheduled::cancel;
             } catch (ErrnoException e) {
-                throw new IllegalStateException("irqchip: cannot arm a LAPIC timer: " + e.getMessage(), e);
+                throw new IllegalStateException("cannot arm " + timerName + ": " + e.getMessage(), e);
             }
         }
     }
@@ -313,7 +354,10 @@ public final class Machine implements AutoCloseable {
         return region;
     }
 
-    /** Loads the guest, writes the long-mode tables and the boot info, and starts the vCPU threads. */
+    /**
+     * Loads the guest, writes the long-mode tables and the boot info, and starts the vCPU threads and, with
+     * a console input, the thread that feeds it to the UART.
+     */
     public synchronized void start() throws IOException {
         if (started || closed) {
             throw new IllegalStateException(closed ? "machine is closed" : "machine already started");
@@ -333,6 +377,9 @@ public final class Machine implements AutoCloseable {
             threads.add(thread);
         }
         threads.forEach(Thread::start);
+        if (config.consoleInput() != null) {
+            consoleInput = SerialInputPump.start("jvfio-console-input", config.consoleInput(), consoleUart);
+        }
     }
 
     private void runVcpu(Vcpu vcpu) {
@@ -460,6 +507,9 @@ public final class Machine implements AutoCloseable {
             return;
         }
         closed = true;
+        if (consoleInput != null) {
+            consoleInput.close();
+        }
         stop();
         boolean interrupted = false;
         for (Thread thread : threads) {

@@ -13,10 +13,13 @@ import io.jvfio.machine.irqchip.IrqchipMode;
 /**
  * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest's ELF
  * image, up to 8 guest args, the devices the boot info lists, where console output is echoed (null:
- * nowhere), and the irqchip ({@code kernel-irqchip}, default auto).
+ * nowhere), the irqchip ({@code kernel-irqchip}, default auto), the console device (default a 16550A) and
+ * what the console receives (null: nothing; the machine reads it from start to its end or the machine's
+ * close, and does not close it).
  */
 public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] args, List<BootInfo.Device> devices,
-                            PrintStream consoleEcho, IrqchipMode irqchip) {
+                            PrintStream consoleEcho, IrqchipMode irqchip, ConsoleDevice console,
+                            InputStream consoleInput) {
     public static final long DEFAULT_RAM_SIZE = 64L << 20;
     /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
     public static final long MAX_RAM_SIZE = 0xC000_0000L;
@@ -39,6 +42,11 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         args = args.clone();
         devices = List.copyOf(devices);
         Objects.requireNonNull(irqchip, "irqchip");
+        Objects.requireNonNull(console, "console");
+        if (consoleInput != null && console != ConsoleDevice.UART_16550) {
+            throw new IllegalArgumentException("console input needs the 16550A console; " + console
+                    + " has no receiver");
+        }
     }
 
     @Override
@@ -74,6 +82,8 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         private final List<BootInfo.Device> devices = new ArrayList<>();
         private PrintStream consoleEcho;
         private IrqchipMode irqchip = IrqchipMode.AUTO;
+        private ConsoleDevice console = ConsoleDevice.UART_16550;
+        private InputStream consoleInput;
 
         public Builder ramSize(long bytes) {
             this.ramSize = bytes;
@@ -116,8 +126,21 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
             return this;
         }
 
+        /** What answers at COM1; {@link ConsoleDevice#UART_16550} by default. */
+        public Builder console(ConsoleDevice device) {
+            this.console = device;
+            return this;
+        }
+
+        /** Bytes for the guest's console (stdin, say), delivered no faster than the guest reads them. */
+        public Builder consoleInput(InputStream input) {
+            this.consoleInput = input;
+            return this;
+        }
+
         public MachineConfig build() {
-            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip);
+            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip, console,
+                    consoleInput);
         }
     }
 }

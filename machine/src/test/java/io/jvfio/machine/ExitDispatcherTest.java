@@ -18,7 +18,7 @@ class ExitDispatcherTest {
     private final List<String> deviceLog = new ArrayList<>();
 
     ExitDispatcherTest() {
-        pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.console());
+        pio.add("console", GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS, ports.outputPortConsole());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         mmio.add("dev", 0xD0000000L, 0x1000, new MmioDevice() {
             @Override

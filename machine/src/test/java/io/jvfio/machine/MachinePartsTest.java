@@ -1,5 +1,6 @@
 package io.jvfio.machine;
 
+import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -105,5 +106,14 @@ class MachinePartsTest {
         MachineConfig config = MachineConfig.builder().guest("hello").build();
         assertThatThrownBy(() -> Machine.create(config)).hasMessageStartingWith("KVM is not available: /dev/kvm");
         assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+
+    @Test
+    void consoleInputNeedsTheUartConsole() {
+        MachineConfig.Builder builder = MachineConfig.builder().guest(new byte[0])
+                .console(ConsoleDevice.OUTPUT_PORT).consoleInput(new ByteArrayInputStream(new byte[1]));
+
+        assertThatThrownBy(builder::build).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has no receiver");
     }
 }
