@@ -29,6 +29,24 @@ public final class LinuxBoot {
     private LinuxBoot() {
     }
 
+    /** Where the command line's bytes and the initrd go, decided and checked before anything is written. */
+    private record Placement(byte[] commandLine, long initrdAddress) {
+    }
+
+    /**
+     * Checks that {@code kernel} is a kernel jvfio can boot and that it, its initrd and its command line fit
+     * a machine of {@code ramSize} bytes: what {@link #load} checks before writing, for callers that want
+     * a user's mistake named before they build the machine.
+     */
+    public static void check(LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
+        byte[] image = kernel.image();
+        if (isElf(image)) {
+            place(PvhKernel.parse(image), kernel, ramSize);
+        } else {
+            place(BzImage.parse(image), kernel, ramSize);
+        }
+    }
+
     /**
      * Loads {@code kernel} into {@code ram} with the memory map {@code memoryMap} and the RSDP at
      * {@code rsdpAddress} ({@link #NO_RSDP}: none given), and returns the boot vCPU's entry. Checks that
@@ -41,28 +59,35 @@ public final class LinuxBoot {
         byte[] initrd = kernel.initrd();
         if (isElf(image)) {
             PvhKernel pvh = PvhKernel.parse(image);
-            byte[] commandLine = commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1);
-            long initrdAddress = initrdAddress(initrd, pvh.elf().end(), Math.min(ram.size(), FOUR_GIB));
-            requireRam(ram, pvh.elf().end(), "vmlinux");
+            Placement placement = place(pvh, kernel, ram.size());
             pvh.elf().loadInto(image, ram, MemoryMap.HIGH_RAM_START);
-            writeLowMemory(ram, commandLine);
-            writeInitrd(ram, initrd, initrdAddress);
-            byte[] startInfo = HvmStartInfo.encode(BOOT_DATA_ADDRESS, COMMAND_LINE_ADDRESS, initrdAddress, length(initrd),
-                    memoryMap, rsdpAddress);
+            writeGdtCommandLineAndInitrd(ram, placement, initrd);
+            byte[] startInfo = HvmStartInfo.encode(BOOT_DATA_ADDRESS, COMMAND_LINE_ADDRESS, placement.initrdAddress(),
+                    length(initrd), memoryMap, rsdpAddress);
             ram.copyFrom(startInfo, 0, BOOT_DATA_ADDRESS, startInfo.length);
             return new KernelEntry(KernelEntry.Mode.PROTECTED_MODE_32, pvh.entry(), BOOT_DATA_ADDRESS);
         }
         BzImage bz = BzImage.parse(image);
-        byte[] commandLine = commandLine(kernel.commandLine(), bz.cmdlineSize());
-        long initrdAddress = initrdAddress(initrd, bz.end(), Math.min(ram.size(), bz.initrdAddrMax() + 1));
-        requireRam(ram, bz.end(), "bzImage");
+        Placement placement = place(bz, kernel, ram.size());
         ram.copyFrom(image, bz.kernelOffset(), bz.loadAddress(), bz.kernelSize());
-        writeLowMemory(ram, commandLine);
+        writeGdtCommandLineAndInitrd(ram, placement, initrd);
         LongMode.writePageTables(ram);
-        writeInitrd(ram, initrd, initrdAddress);
-        ram.copyFrom(BootParams.encode(bz, COMMAND_LINE_ADDRESS, initrdAddress, length(initrd), memoryMap, rsdpAddress),
-                0, BOOT_DATA_ADDRESS, BootParams.SIZE);
+        ram.copyFrom(BootParams.encode(bz, COMMAND_LINE_ADDRESS, placement.initrdAddress(), length(initrd), memoryMap,
+                rsdpAddress), 0, BOOT_DATA_ADDRESS, BootParams.SIZE);
         return new KernelEntry(KernelEntry.Mode.LONG_MODE, bz.entry64(), BOOT_DATA_ADDRESS);
+    }
+
+    private static Placement place(PvhKernel pvh, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
+        long end = pvh.elf().end();
+        requireRam(ramSize, end, "vmlinux");
+        return new Placement(commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
+                initrdAddress(kernel.initrd(), end, Math.min(ramSize, FOUR_GIB)));
+    }
+
+    private static Placement place(BzImage bz, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
+        requireRam(ramSize, bz.end(), "bzImage");
+        return new Placement(commandLine(kernel.commandLine(), bz.cmdlineSize()),
+                initrdAddress(kernel.initrd(), bz.end(), Math.min(ramSize, bz.initrdAddrMax() + 1)));
     }
 
     private static boolean isElf(byte[] image) {
@@ -73,10 +98,10 @@ public final class LinuxBoot {
         return initrd == null ? 0 : initrd.length;
     }
 
-    private static void requireRam(Mapping ram, long kernelEnd, String what) throws InvalidGuestImageException {
-        if (kernelEnd > ram.size()) {
+    private static void requireRam(long ramSize, long kernelEnd, String what) throws InvalidGuestImageException {
+        if (kernelEnd > ramSize) {
             throw new InvalidGuestImageException(what + ": the kernel needs RAM up to 0x" + Long.toHexString(kernelEnd)
-                    + " (" + mebibytesToHold(kernelEnd) + " MiB), the machine has " + (ram.size() >> 20) + " MiB");
+                    + " (" + mebibytesToHold(kernelEnd) + " MiB), the machine has " + (ramSize >> 20) + " MiB");
         }
     }
 
@@ -122,14 +147,12 @@ public final class LinuxBoot {
         return address;
     }
 
-    private static void writeLowMemory(Mapping ram, byte[] commandLine) {
+    /** The GDT, the command line and the initrd, where {@code placement} says. */
+    private static void writeGdtCommandLineAndInitrd(Mapping ram, Placement placement, byte[] initrd) {
         LongMode.writeGdt(ram, GDT);
-        ram.copyFrom(commandLine, 0, COMMAND_LINE_ADDRESS, commandLine.length);
-    }
-
-    private static void writeInitrd(Mapping ram, byte[] initrd, long address) {
+        ram.copyFrom(placement.commandLine(), 0, COMMAND_LINE_ADDRESS, placement.commandLine().length);
         if (initrd != null) {
-            ram.copyFrom(initrd, 0, address, initrd.length);
+            ram.copyFrom(initrd, 0, placement.initrdAddress(), initrd.length);
         }
     }
 }

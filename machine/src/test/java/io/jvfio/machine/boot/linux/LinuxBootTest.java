@@ -154,6 +154,16 @@ class LinuxBootTest {
     }
 
     @Test
+    void checkRefusesWhatLoadWouldWithoutRam() throws Exception {
+        LinuxBoot.check(new LinuxKernel(SyntheticKernels.pvhElf(CODE), new byte[1], "quiet"), 64 * MIB);
+
+        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(SyntheticKernels.bzImage(CODE), null, ""), 16 * MIB))
+                .hasMessage("bzImage: the kernel needs RAM up to 0x1200000 (18 MiB), the machine has 16 MiB");
+        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(SyntheticKernels.pvhElf(CODE), new byte[0], ""), 64 * MIB))
+                .hasMessage("initrd: the file is empty");
+    }
+
+    @Test
     void nothingIsWrittenWhenTheInitrdDoesNotFit() throws Exception {
         try (Mapping ram = Mapping.anonymous(20 * MIB, "ram")) {
             assertThatThrownBy(() -> load(ram, SyntheticKernels.bzImage(CODE), new byte[(int) (3 * MIB)], "x"));
