@@ -9,10 +9,11 @@ import io.jvfio.sys.kvm.CpuidEntry;
 /**
  * The CPUID a guest uses to recognise KVM and learn its clocks (Documentation/virt/kvm/x86/cpuid.rst):
  * the hypervisor bit (leaf 1 ECX bit 31), without which Linux never looks at KVM's signature leaf
- * 0x40000000, and so never finds kvm-clock, its source of the TSC frequency; and the timing leaf
- * 0x40000010 (EAX the TSC in kHz, EBX the LAPIC bus in kHz), which QEMU adds for KVM guests and
- * KVM_GET_SUPPORTED_CPUID does not return. Both matter most where ACPI describes hardware-reduced
- * platforms: Linux then skips the PIT and without a known TSC frequency can hang calibrating the LAPIC timer.
+ * 0x40000000, and so never finds kvm-clock, from which it takes the TSC frequency (seen with Debian's 6.1:
+ * "Hypervisor detected: KVM", "tsc: Detected 2596.118 MHz processor"); and the timing leaf 0x40000010 (EAX
+ * the TSC in kHz, EBX the LAPIC bus in kHz), which QEMU adds for KVM guests (vmware-cpuid-freq) and
+ * KVM_GET_SUPPORTED_CPUID does not return, for guests that read it instead. Without a known TSC frequency
+ * and without a PIT (hardware-reduced ACPI), Linux can hang calibrating the LAPIC timer.
  */
 public final class HypervisorCpuid {
     static final int LEAF1_ECX_HYPERVISOR = 1 << 31;
