@@ -2,9 +2,11 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;
@@ -88,6 +90,65 @@ class RunErrorsTest {
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
         assertThat(run.errLines()).singleElement().asString().contains("--guest");
+    }
+
+    @Test
+    void guestAndKernelTogetherAreAUsageError() {
+        CliRunner run = CliRunner.run("run", "--guest", "hello", "--kernel", "/boot/vmlinuz");
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(run.errLines()).singleElement().asString().contains("--guest", "--kernel", "mutually exclusive");
+    }
+
+    @Test
+    void initrdWithoutAKernelIsAUsageError() {
+        CliRunner run = CliRunner.run("run", "--guest", "hello", "--initrd", "/tmp/initrd");
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(run.errLines()).singleElement().asString().startsWith("jvfio run: --initrd goes with --kernel");
+    }
+
+    @Test
+    void guestArgumentsWithAKernelAreAUsageError() throws Exception {
+        Path kernel = Files.write(directory.resolve("bzImage"), new byte[4096]);
+
+        CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--arg", "1");
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(run.errLines()).singleElement().asString()
+                .startsWith("jvfio run: --arg goes with --guest; a kernel takes --append");
+    }
+
+    @Test
+    void missingKernelFileIsAUsageErrorNamingIt() {
+        Path missing = directory.resolve("no-such-bzImage");
+
+        CliRunner run = CliRunner.run("run", "--kernel", missing.toString());
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(run.errLines()).singleElement().asString().startsWith("jvfio run: --kernel: no such file: " + missing);
+    }
+
+    @Test
+    void aFileThatIsNoKernelFailsWithOneLineBeforeKvmIsOpened() throws Exception {
+        Path kernel = Files.write(directory.resolve("not-a-kernel"), new byte[4096]);
+
+        CliRunner run = CliRunner.run("run", "--kernel", kernel.toString());
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(run.errLines()).singleElement().asString()
+                .isEqualTo("jvfio run: bzImage: no \"HdrS\" at 0x202 (not a Linux kernel image)");
+    }
+
+    @Test
+    void debiansKernelInTooLittleRamSaysHowMuchItNeeds() {
+        Path kernel = StockKernel.assumeBzImage();
+
+        CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--ram", "64");
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(run.errLines()).singleElement().asString()
+                .matches("jvfio run: bzImage: the kernel needs RAM up to 0x[0-9a-f]+ \\(\\d+ MiB\\), the machine has 64 MiB");
     }
 
     @Test

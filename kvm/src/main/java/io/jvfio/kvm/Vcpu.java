@@ -69,6 +69,11 @@ public final class Vcpu implements AutoCloseable {
         KvmIoctls.setCpuid2(fd, entries);
     }
 
+    /** KVM_GET_TSC_KHZ: the frequency, in kHz, of this vCPU's TSC as KVM runs it. */
+    public int tscKhz() throws ErrnoException {
+        return KvmIoctls.getTscKhz(fd);
+    }
+
     /** KVM_SET_MSRS: fails naming the first MSR KVM refused. */
     public void setMsrs(List<MsrEntry> entries) throws ErrnoException {
         int set = KvmIoctls.setMsrs(fd, entries);

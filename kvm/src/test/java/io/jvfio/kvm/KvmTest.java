@@ -67,6 +67,19 @@ class KvmTest {
 
     @Test
     @Tag(Tiers.KVM)
+    void vcpuTscFrequencyIsThatOfARealClock() throws Exception {
+        Tiers.assumeKvm();
+        try (Kvm kvm = Kvm.open(); Vm vm = kvm.createVm()) {
+            Vcpu vcpu = vm.createVcpu(0);
+
+            int khz = vcpu.tscKhz();
+
+            assertThat(khz).as("between 100 MHz and 10 GHz").isBetween(100_000, 10_000_000);
+        }
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
     void ioapicRedirectionEntrySetThroughKvmReadsBackWithoutRemoteIrr() throws Exception {
         Tiers.assumeKvm();
         try (Kvm kvm = Kvm.open(); Vm vm = kvm.createVm()) {

@@ -11,7 +11,8 @@ import io.jvfio.machine.bus.PioDevice;
 /**
  * The ports of the guest contract besides the exit port: the console at COM1 (0x3F8-0x3FF, IRQ 4: a
  * 16550A, or with {@link ConsoleDevice#OUTPUT_PORT} just a data register whose line status reads "ready to
- * send"), whose transmitted bytes are collected here and optionally echoed, and the report port (0x502:
+ * send", and while the line control register's DLAB bit is set, offset 0 is the baud divisor,
+ * which Linux's serial drivers write there, not a byte to print), whose transmitted bytes are collected here and optionally echoed, and the report port (0x502:
  * each 32-bit write is appended to a list tests read).
  */
 public final class GuestPorts {
@@ -20,12 +21,15 @@ public final class GuestPorts {
     /** COM1's ISA IRQ, which is IOAPIC pin (GSI) 4. */
     public static final int CONSOLE_GSI = 4;
     public static final int REPORT_PORT = 0x502;
+    private static final int UART_LCR = 3;
     private static final int UART_LSR = 5;
+    private static final int LCR_DLAB = 0x80;
     private static final int LSR_TRANSMITTER_EMPTY = 0x60;
 
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private final List<Integer> reports = new ArrayList<>();
     private final PrintStream echo;
+    private volatile boolean divisorLatch;
 
     /** {@code echo} receives console bytes as they come (null: collect only). */
     public GuestPorts(PrintStream echo) {
@@ -55,7 +59,10 @@ public final class GuestPorts {
 
             @Override
             public void write(long offset, int size, long value) {
-                if (offset == 0) {
+                if (offset == UART_LCR) {
+                    divisorLatch = (value & LCR_DLAB) != 0;
+                }
+                if (offset == 0 && !divisorLatch) {
                     consoleOutput((byte) value);
                 }
             }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +19,18 @@ import io.jvfio.kvm.Vm;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
+import io.jvfio.machine.boot.linux.KernelEntry;
+import io.jvfio.machine.acpi.AcpiConfig;
+import io.jvfio.machine.acpi.AcpiDevice;
+import io.jvfio.machine.acpi.AcpiTables;
+import io.jvfio.machine.acpi.HardwareId;
+import io.jvfio.machine.acpi.ResourceDescriptor;
+import io.jvfio.machine.boot.linux.LinuxBoot;
+import io.jvfio.machine.boot.linux.MemoryMap;
 import io.jvfio.machine.bus.Bus;
 import io.jvfio.machine.bus.BusDevice;
 import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.bus.PioDevice;
 import io.jvfio.machine.event.EventLoop;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
@@ -39,7 +49,8 @@ import io.jvfio.sys.kvm.KvmAbi;
  * to IOAPIC pin n, or jvfio's own, {@link UserIrqchip}: see {@link IrqchipSelection}), MMIO and port
  * buses, the guest ports (the console, a 16550A at 0x3F8 on IRQ 4 unless {@link ConsoleDevice} says
  * otherwise; exit 0x501; report 0x502), an event loop, a platform-bus allocator, and one thread per vCPU.
- * The guest (ELF64) is entered in long mode (see {@link LongMode}) with RDI pointing at the boot info.
+ * An ELF64 guest is entered in long mode (see {@link LongMode}) with RDI pointing at the boot info; a Linux
+ * kernel as {@link LinuxBoot} says.
  *
  * <p>Use: {@link #create}, attach devices (buses, {@link #addDevice}, {@link #addSwitchableRegion},
  * irqfds on {@link #vm()}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
@@ -50,10 +61,12 @@ public final class Machine implements AutoCloseable {
     /** KVM's TSS (3 pages) and identity-map page: above the LAPIC, below the 4 GiB boundary. */
     public static final long TSS_ADDRESS = 0xFFFB_D000L;
     public static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
+    private static final long KVM_TSS_SIZE = 3 * 4096;
     public static final int RAM_SLOT = 0;
     private static final System.Logger LOG = System.getLogger(Machine.class.getName());
     /** Auto's choice of jvfio's irqchip is said once per process, not once per machine. */
     private static final AtomicBoolean AUTO_OFF_REPORTED = new AtomicBoolean();
+    private static final AtomicBoolean TSC_UNKNOWN_REPORTED = new AtomicBoolean();
 
     private final MachineConfig config;
     private final Bus mmio = new Bus("mmio");
@@ -122,14 +135,16 @@ public final class Machine implements AutoCloseable {
         }
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
-        List<CpuidEntry> cpuid = CpuidMask.apply(kvm.supportedCpuid());
+        for (int id = 0; id < config.vcpus(); id++) {
+            vcpus.add(vm.createVcpu(id));
+        }
+        List<CpuidEntry> cpuid = HypervisorCpuid.withKvmLeaves(CpuidMask.apply(kvm.supportedCpuid()),
+                tscKhz(vcpus.getFirst()));
         if (!inKernel) {
             cpuid = CpuidMask.withoutX2apicAndTscDeadline(cpuid);
         }
-        for (int id = 0; id < config.vcpus(); id++) {
-            Vcpu vcpu = vm.createVcpu(id);
-            vcpu.setCpuid(withApicId(cpuid, id));
-            vcpus.add(vcpu);
+        for (Vcpu vcpu : vcpus) {
+            vcpu.setCpuid(withApicId(cpuid, vcpu.id()));
         }
         eventLoop = EventLoop.start("jvfio-event-loop");
         if (inKernel) {
@@ -224,6 +239,21 @@ public final class Machine implements AutoCloseable {
             } catch (ErrnoException e) {
                 throw new IllegalStateException("cannot arm " + timerName + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * The TSC frequency KVM runs the vCPU at (every vCPU of a VM gets the same), or empty where KVM cannot
+     * say; the guest then learns it from kvm-clock or calibrates it.
+     */
+    private static OptionalInt tscKhz(Vcpu vcpu) {
+        try {
+            return OptionalInt.of(vcpu.tscKhz());
+        } catch (ErrnoException e) {
+            if (TSC_UNKNOWN_REPORTED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.INFO, "CPUID 0x40000010 left out: " + e.getMessage());
+            }
+            return OptionalInt.empty();
         }
     }
 
@@ -363,14 +393,24 @@ public final class Machine implements AutoCloseable {
             throw new IllegalStateException(closed ? "machine is closed" : "machine already started");
         }
         started = true;
-        byte[] image = config.guestImage();
-        ElfImage elf = ElfImage.parse(image);
-        elf.loadInto(image, ram.mapping(), LongMode.IMAGE_LOWEST);
-        LongMode.writeTables(ram.mapping());
-        ram.write(LongMode.BOOT_INFO_ADDRESS, BootInfo.encode(ram.size(), config.args(), devices));
-        Vcpu boot = vcpus.get(0);
-        boot.setSregs(LongMode.sregs(boot.sregs()));
-        boot.setRegs(LongMode.regs(elf.entry()));
+        Vcpu boot = vcpus.getFirst();
+        if (config.kernel() != null) {
+            AcpiTables tables = AcpiTables.build(new AcpiConfig(config.vcpus(), acpiDevices()));
+            ram.write(tables.rsdpAddress(), tables.image());
+            pio.add("acpi-sleep", AcpiTables.SLEEP_CONTROL_PORT, 2, acpiSleepRegisters());
+            KernelEntry entry = LinuxBoot.load(config.kernel(), ram.mapping(), memoryMap(ram.size()),
+                    tables.rsdpAddress());
+            boot.setSregs(entry.sregs(boot.sregs()));
+            boot.setRegs(entry.regs());
+        } else {
+            byte[] image = config.guestImage();
+            ElfImage elf = ElfImage.parse(image);
+            elf.loadInto(image, ram.mapping(), LongMode.IMAGE_LOWEST);
+            LongMode.writeTables(ram.mapping());
+            ram.write(LongMode.BOOT_INFO_ADDRESS, BootInfo.encode(ram.size(), config.args(), devices));
+            boot.setSregs(LongMode.sregs(boot.sregs()));
+            boot.setRegs(LongMode.regs(elf.entry()));
+        }
         for (Vcpu vcpu : vcpus) {
             Thread thread = Thread.ofPlatform().name("jvfio-vcpu-" + vcpu.id()).daemon(true)
                     .unstarted(() -> runVcpu(vcpu));
@@ -380,6 +420,52 @@ public final class Machine implements AutoCloseable {
         if (config.consoleInput() != null) {
             consoleInput = SerialInputPump.start("jvfio-console-input", config.consoleInput(), consoleUart);
         }
+    }
+
+    /** What the DSDT describes: COM1, when the console is the 16550A (ISA IRQ 4, edge as on a PC). */
+    private List<AcpiDevice> acpiDevices() {
+        if (consoleUart == null) {
+            return List.of();
+        }
+        return List.of(AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
+                .io(GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS)
+                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build());
+    }
+
+    /**
+     * The FADT's sleep control and status registers: writing S5 with SLP_EN to the control register is
+     * Linux's power-off, which ends the run with status 0; the status register reads "woken" (WAK_STS).
+     */
+    private PioDevice acpiSleepRegisters() {
+        return new PioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return offset == 1 ? 0x80 : 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                if (offset == 0 && AcpiTables.requestsPowerOff((int) value)) {
+                    finish(new MachineExit.Exited(0));
+                }
+            }
+        };
+    }
+
+    /**
+     * The memory map Linux gets: RAM, and above it every range the machine decodes or KVM holds, reserved:
+     * the platform-bus window, the IOAPIC and LAPIC pages, and KVM's identity-map page and TSS.
+     */
+    static List<MemoryMap.Entry> memoryMap(long ramSize) {
+        return MemoryMap.layout(ramSize, List.of(
+                reserved(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE),
+                reserved(IDENTITY_MAP_ADDRESS, TSS_ADDRESS + KVM_TSS_SIZE - IDENTITY_MAP_ADDRESS),
+                reserved(UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize()),
+                reserved(UserIrqchip.localApicBase(), UserIrqchip.localApicSize())));
+    }
+
+    private static MemoryMap.Entry reserved(long address, long size) {
+        return new MemoryMap.Entry(address, size, MemoryMap.Type.RESERVED);
     }
 
     private void runVcpu(Vcpu vcpu) {

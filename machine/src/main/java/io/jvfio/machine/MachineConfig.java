@@ -8,18 +8,20 @@ import java.util.List;
 import java.util.Objects;
 
 import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.boot.linux.LinuxKernel;
 import io.jvfio.machine.irqchip.IrqchipMode;
 
 /**
- * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest's ELF
- * image, up to 8 guest args, the devices the boot info lists, where console output is echoed (null:
- * nowhere), the irqchip ({@code kernel-irqchip}, default auto), the console device (default a 16550A) and
- * what the console receives (null: nothing; the machine reads it from start to its end or the machine's
- * close, and does not close it).
+ * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest: either
+ * an ELF image of jvfio's guest contract with up to 8 guest args and the devices its boot info lists, or a
+ * Linux kernel ({@code kernel}, null for an ELF guest), where console output is echoed (null: nowhere), the
+ * irqchip ({@code kernel-irqchip}, default auto), the console device (default a 16550A) and what the
+ * console receives (null: nothing; the machine reads it from start to its end or the machine's close, and
+ * does not close it).
  */
 public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] args, List<BootInfo.Device> devices,
                             PrintStream consoleEcho, IrqchipMode irqchip, ConsoleDevice console,
-                            InputStream consoleInput) {
+                            InputStream consoleInput, LinuxKernel kernel) {
     public static final long DEFAULT_RAM_SIZE = 64L << 20;
     /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
     public static final long MAX_RAM_SIZE = 0xC000_0000L;
@@ -32,13 +34,16 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         if (vcpus < 1 || vcpus > 64) {
             throw new IllegalArgumentException("vCPU count must be 1..64, got " + vcpus);
         }
-        if (guestImage == null) {
-            throw new IllegalArgumentException("no guest image");
+        if ((guestImage == null) == (kernel == null)) {
+            throw new IllegalArgumentException(kernel == null ? "no guest image" : "both a guest image and a Linux kernel");
         }
         if (args.length > BootInfo.MAX_ARGS) {
             throw new IllegalArgumentException("at most 8 guest args, got " + args.length);
         }
-        guestImage = guestImage.clone();
+        if (kernel != null && args.length > 0) {
+            throw new IllegalArgumentException("guest args go to an ELF guest's boot info; a Linux kernel takes a command line");
+        }
+        guestImage = guestImage == null ? null : guestImage.clone();
         args = args.clone();
         devices = List.copyOf(devices);
         Objects.requireNonNull(irqchip, "irqchip");
@@ -49,9 +54,10 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         }
     }
 
+    /** The ELF guest's image, or null for a Linux kernel. */
     @Override
     public byte[] guestImage() {
-        return guestImage.clone();
+        return guestImage == null ? null : guestImage.clone();
     }
 
     @Override
@@ -84,6 +90,7 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         private IrqchipMode irqchip = IrqchipMode.AUTO;
         private ConsoleDevice console = ConsoleDevice.UART_16550;
         private InputStream consoleInput;
+        private LinuxKernel kernel;
 
         public Builder ramSize(long bytes) {
             this.ramSize = bytes;
@@ -138,9 +145,15 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
             return this;
         }
 
+        /** Boots Linux instead of an ELF guest. */
+        public Builder kernel(LinuxKernel linux) {
+            this.kernel = linux;
+            return this;
+        }
+
         public MachineConfig build() {
             return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip, console,
-                    consoleInput);
+                    consoleInput, kernel);
         }
     }
 }

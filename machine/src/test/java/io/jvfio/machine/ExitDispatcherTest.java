@@ -51,6 +51,16 @@ class ExitDispatcherTest {
     }
 
     @Test
+    void consoleDivisorWrittenWithDlabSetIsNotPrinted() {
+        dispatcher.dispatch(new VcpuExit.IoOut(0x3FB, 1, 0x83));
+        dispatcher.dispatch(new VcpuExit.IoOut(0x3F8, 1, 0x0C));
+        dispatcher.dispatch(new VcpuExit.IoOut(0x3FB, 1, 0x03));
+        dispatcher.dispatch(new VcpuExit.IoOut(0x3F8, 1, 'A'));
+
+        assertThat(ports.consoleText()).isEqualTo("A");
+    }
+
+    @Test
     void consoleLineStatusReadsReadyToSend() {
         assertThat(dispatcher.dispatch(new VcpuExit.IoIn(0x3FD, 1))).isEqualTo(new ExitAction.CompleteRead(0x60));
     }

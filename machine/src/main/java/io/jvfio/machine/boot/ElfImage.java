@@ -2,17 +2,19 @@ package io.jvfio.machine.boot;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 import io.jvfio.sys.Mapping;
 
 /**
- * A validated ELF64 little-endian x86-64 executable: its entry point and PT_LOAD segments. Parsing checks
- * every header field it relies on and every offset against the file; {@link #loadInto} checks every
- * segment against guest RAM and the machine's reserved low memory before writing anything.
+ * A validated ELF64 little-endian x86-64 executable: its entry point, PT_LOAD segments and the notes of
+ * its PT_NOTE segments. Parsing checks every header field it relies on and every offset against the file;
+ * {@link #loadInto} checks every segment against guest RAM and the machine's reserved low memory before
+ * writing anything.
  */
-public record ElfImage(long entry, List<LoadSegment> segments) {
+public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes) {
     private static final int EI_NIDENT = 16;
     private static final int ELFCLASS64 = 2;
     private static final int ELFDATA2LSB = 1;
@@ -22,14 +24,29 @@ public record ElfImage(long entry, List<LoadSegment> segments) {
     private static final int EHDR_SIZE = 64;
     private static final int PHDR_SIZE = 56;
     private static final int PT_LOAD = 1;
+    private static final int PT_NOTE = 4;
+    private static final int NOTE_HEADER_SIZE = 12;
     private static final int MAX_PHDRS = 64;
 
     /** One PT_LOAD segment: {@code fileSize} bytes from {@code fileOffset} to {@code physAddr}, then zeros up to {@code memSize}. */
     public record LoadSegment(long physAddr, long fileOffset, long fileSize, long memSize, int flags) {
     }
 
+    /** One ELF note: its owner's name (without the NUL), type and descriptor bytes. */
+    public record Note(String name, int type, byte[] descriptor) {
+        public Note {
+            descriptor = descriptor.clone();
+        }
+
+        @Override
+        public byte[] descriptor() {
+            return descriptor.clone();
+        }
+    }
+
     public ElfImage {
         segments = List.copyOf(segments);
+        notes = List.copyOf(notes);
     }
 
     /** Parses and validates {@code image}; the bytes are not kept (segments refer to offsets in it). */
@@ -73,8 +90,13 @@ public record ElfImage(long entry, List<LoadSegment> segments) {
                     + " x 56 bytes) lie outside the " + image.length + "-byte file");
         }
         List<LoadSegment> segments = new ArrayList<>();
+        List<Note> notes = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
             int at = (int) (phoff + (long) i * PHDR_SIZE);
+            if (b.getInt(at) == PT_NOTE) {
+                notes.addAll(notes(b, i, b.getLong(at + 8), b.getLong(at + 32)));
+                continue;
+            }
             if (b.getInt(at) != PT_LOAD) {
                 continue;
             }
@@ -100,11 +122,57 @@ public record ElfImage(long entry, List<LoadSegment> segments) {
         if (segments.isEmpty()) {
             throw new InvalidGuestImageException("ELF: no PT_LOAD segment");
         }
-        boolean entryLoaded = segments.stream().anyMatch(s -> entry >= s.physAddr() && entry < s.physAddr() + s.memSize());
-        if (!entryLoaded) {
+        ElfImage elf = new ElfImage(entry, segments, notes);
+        if (!elf.loads(entry)) {
             throw new InvalidGuestImageException("ELF: entry 0x" + Long.toHexString(entry) + " lies in no PT_LOAD segment");
         }
-        return new ElfImage(entry, segments);
+        return elf;
+    }
+
+    /** Whether the guest-physical {@code address} lies in one of the segments. */
+    public boolean loads(long address) {
+        return segments.stream().anyMatch(s -> address >= s.physAddr() && address - s.physAddr() < s.memSize());
+    }
+
+    /** The end of the highest segment in memory: where the loaded image ends. */
+    public long end() {
+        return segments.stream().mapToLong(s -> s.physAddr() + s.memSize()).max().orElseThrow();
+    }
+
+    /** The notes of the PT_NOTE segment {@code index}: each a 12-byte header, then name and descriptor, each padded to 4. */
+    private static List<Note> notes(ByteBuffer b, int index, long offset, long size) throws InvalidGuestImageException {
+        int length = b.capacity();
+        if (offset < 0 || size < 0 || offset > length || size > length - offset) {
+            throw new InvalidGuestImageException("ELF: note segment " + index + " (" + size + " bytes at file offset "
+                    + offset + ") ends beyond the " + length + "-byte file");
+        }
+        List<Note> notes = new ArrayList<>();
+        long at = offset;
+        long end = offset + size;
+        while (end - at >= NOTE_HEADER_SIZE) {
+            long nameSize = Integer.toUnsignedLong(b.getInt((int) at));
+            long descriptorSize = Integer.toUnsignedLong(b.getInt((int) at + 4));
+            int type = b.getInt((int) at + 8);
+            long name = at + NOTE_HEADER_SIZE;
+            long descriptor = name + align4(nameSize);
+            long next = descriptor + align4(descriptorSize);
+            if (next > end) {
+                throw new InvalidGuestImageException("ELF: a note at file offset " + at + " (name " + nameSize
+                        + " bytes, descriptor " + descriptorSize + " bytes) ends beyond its segment " + index);
+            }
+            byte[] nameBytes = new byte[(int) nameSize];
+            b.get((int) name, nameBytes);
+            byte[] descriptorBytes = new byte[(int) descriptorSize];
+            b.get((int) descriptor, descriptorBytes);
+            int nameLength = nameBytes.length > 0 && nameBytes[nameBytes.length - 1] == 0 ? nameBytes.length - 1 : nameBytes.length;
+            notes.add(new Note(new String(nameBytes, 0, nameLength, StandardCharsets.US_ASCII), type, descriptorBytes));
+            at = next;
+        }
+        return notes;
+    }
+
+    private static long align4(long value) {
+        return (value + 3) & ~3L;
     }
 
     /**

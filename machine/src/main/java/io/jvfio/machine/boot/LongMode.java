@@ -48,9 +48,22 @@ public final class LongMode {
 
     /** Writes the GDT and the page tables into guest RAM (which must hold at least the first 0x10000 bytes). */
     public static void writeTables(Mapping ram) {
-        for (int i = 0; i < GDT.length; i++) {
-            ram.putLong(GDT_ADDRESS + 8L * i, GDT[i]);
+        writeGdt(ram, GDT);
+        writePageTables(ram);
+    }
+
+    /** Writes {@code descriptors} as the GDT at {@link #GDT_ADDRESS} (at most 16 of them: 0x500-0x57F). */
+    public static void writeGdt(Mapping ram, long[] descriptors) {
+        if (descriptors.length > 16) {
+            throw new IllegalArgumentException("at most 16 GDT descriptors fit below the PML4, got " + descriptors.length);
         }
+        for (int i = 0; i < descriptors.length; i++) {
+            ram.putLong(GDT_ADDRESS + 8L * i, descriptors[i]);
+        }
+    }
+
+    /** Writes page tables at 0x1000-0x6FFF that identity-map the first 4 GiB with 2 MiB pages. */
+    public static void writePageTables(Mapping ram) {
         ram.fill(PML4_ADDRESS, PD_ADDRESS + PD_COUNT * 0x1000L - PML4_ADDRESS, (byte) 0);
         ram.putLong(PML4_ADDRESS, PDPT_ADDRESS | PAGE_PRESENT | PAGE_WRITABLE);
         for (int i = 0; i < PD_COUNT; i++) {
@@ -65,10 +78,19 @@ public final class LongMode {
 
     /** The special registers at entry, keeping what KVM set for the rest (TR, LDT, APIC base, ...). */
     public static Sregs sregs(Sregs initial) {
-        Segment code = new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, 0xB, true, 0, false, true, true, true, false, false);
-        Segment data = new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, 0x3, true, 0, true, true, false, true, false, false);
+        return sregs(initial, GDT.length, CODE_SELECTOR, DATA_SELECTOR);
+    }
+
+    /**
+     * The special registers of long mode with the page tables of {@link #writePageTables}, a GDT of
+     * {@code gdtEntries} descriptors at {@link #GDT_ADDRESS}, CS = {@code codeSelector} (64-bit code) and
+     * the data segments = {@code dataSelector} (flat read/write), keeping what KVM set for the rest.
+     */
+    public static Sregs sregs(Sregs initial, int gdtEntries, int codeSelector, int dataSelector) {
+        Segment code = new Segment(0, 0xFFFFFFFF, codeSelector, 0xB, true, 0, false, true, true, true, false, false);
+        Segment data = new Segment(0, 0xFFFFFFFF, dataSelector, 0x3, true, 0, true, true, false, true, false, false);
         return new Sregs(code, data, data, data, data, data, initial.tr(), initial.ldt(),
-                new DescriptorTable(GDT_ADDRESS, GDT.length * 8 - 1), new DescriptorTable(0, 0),
+                new DescriptorTable(GDT_ADDRESS, gdtEntries * 8 - 1), new DescriptorTable(0, 0),
                 CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG, 0, PML4_ADDRESS, CR4_PAE, 0,
                 EFER_LME | EFER_LMA, initial.apicBase(), new long[4]);
     }

@@ -76,7 +76,7 @@ class ElfImageTest {
         assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putLong(96, 100)))).hasMessageContaining("beyond the");
         assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putLong(104, 8)))).hasMessageContaining("more file bytes");
         assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putLong(88, -4096)))).hasMessageContaining("wraps");
-        assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putInt(64, 4)))).hasMessageContaining("no PT_LOAD");
+        assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putInt(64, 6)))).hasMessageContaining("no PT_LOAD");
         assertThatThrownBy(() -> ElfImage.parse(with(b -> b.putLong(24, 0x200000)))).hasMessageContaining("entry 0x200000");
     }
 

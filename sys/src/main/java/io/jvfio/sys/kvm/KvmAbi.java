@@ -43,6 +43,7 @@ public final class KvmAbi {
     public static final long KVM_GET_LAPIC = Ioctl.ior(KVMIO, 0x8e, kvm_lapic_state.SIZE);
     public static final long KVM_SET_LAPIC = Ioctl.iow(KVMIO, 0x8f, kvm_lapic_state.SIZE);
     public static final long KVM_SET_CPUID2 = Ioctl.iow(KVMIO, 0x90, kvm_cpuid2.SIZE);
+    public static final long KVM_GET_TSC_KHZ = Ioctl.io(KVMIO, 0xa3);
     public static final long KVM_SIGNAL_MSI = Ioctl.iow(KVMIO, 0xa5, kvm_msi.SIZE);
 
     public static final int KVM_CAP_IRQCHIP = 0;
@@ -57,6 +58,7 @@ public final class KvmAbi {
     public static final int KVM_CAP_IRQFD = 32;
     public static final int KVM_CAP_IOEVENTFD = 36;
     public static final int KVM_CAP_SET_IDENTITY_MAP_ADDR = 37;
+    public static final int KVM_CAP_GET_TSC_KHZ = 61;
     public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_SIGNAL_MSI = 77;
     public static final int KVM_CAP_READONLY_MEM = 81;

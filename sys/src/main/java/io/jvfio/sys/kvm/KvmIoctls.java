@@ -20,6 +20,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_LAPIC;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_MSRS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_REGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SREGS;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_TSC_KHZ;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SUPPORTED_CPUID;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_VCPU_MMAP_SIZE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IOEVENTFD;
@@ -325,6 +326,11 @@ public final class KvmIoctls {
             }
             Libc.ioctl(vcpu.get(), KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
         }
+    }
+
+    /** KVM_GET_TSC_KHZ: the frequency, in kHz, at which KVM runs this vCPU's TSC. */
+    public static int getTscKhz(Fd vcpu) throws ErrnoException {
+        return Libc.ioctl(vcpu.get(), KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
     }
 
     /**

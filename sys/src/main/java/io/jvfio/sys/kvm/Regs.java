@@ -31,6 +31,18 @@ public record Regs(long rax, long rbx, long rcx, long rdx, long rsi, long rdi, l
         return fromArray(r);
     }
 
+    public Regs withRbx(long value) {
+        long[] r = toArray();
+        r[1] = value;
+        return fromArray(r);
+    }
+
+    public Regs withRsi(long value) {
+        long[] r = toArray();
+        r[4] = value;
+        return fromArray(r);
+    }
+
     public Regs withRdi(long value) {
         long[] r = toArray();
         r[5] = value;

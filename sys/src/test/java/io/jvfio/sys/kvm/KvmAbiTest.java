@@ -66,6 +66,8 @@ class KvmAbiTest {
         constant("KVM_SET_LAPIC", KvmAbi.KVM_SET_LAPIC);
         constant("KVM_SET_CPUID2", KvmAbi.KVM_SET_CPUID2);
         constant("KVM_INTERRUPT", KvmAbi.KVM_INTERRUPT);
+        constant("KVM_GET_TSC_KHZ", KvmAbi.KVM_GET_TSC_KHZ);
+        constant("KVM_CAP_GET_TSC_KHZ", KvmAbi.KVM_CAP_GET_TSC_KHZ);
         size("kvm_interrupt", KvmAbi.kvm_interrupt.SIZE);
         field("kvm_interrupt", "irq", KvmAbi.kvm_interrupt.irq);
         constant("KVM_SIGNAL_MSI", KvmAbi.KVM_SIGNAL_MSI);

@@ -22,6 +22,12 @@ public final class Tiers {
      * tools/nested/tiers.sh runs them in a guest of their own with one thread for all vCPUs.
      */
     public static final String STORM = "storm";
+    /**
+     * Boots Debian's stock kernel: needs a KVM that runs unmodified guest code, which a software KVM such as
+     * kvm_pvm is not (its instruction emulator fails on the kernel's int3), so in practice the nested
+     * guest's ({@code tools/nested/tiers.sh linux}).
+     */
+    public static final String LINUX = "linux";
 
     private Tiers() {
     }
@@ -36,6 +42,20 @@ public final class Tiers {
             System.err.println("SKIPPED (tier kvm): /dev/kvm is not available on this machine");
         }
         Assumptions.assumeTrue(kvmAvailable(), "/dev/kvm is not available on this machine");
+    }
+
+    /**
+     * Skips the calling test, with a message on stderr, unless /dev/kvm is a hardware KVM (the kvm_intel
+     * or kvm_amd module), on which a stock Linux kernel runs.
+     */
+    public static void assumeLinuxBootable() {
+        assumeKvm();
+        boolean hardware = Files.isDirectory(Path.of("/sys/module/kvm_intel")) || Files.isDirectory(Path.of("/sys/module/kvm_amd"));
+        if (!hardware) {
+            System.err.println("SKIPPED (tier linux): /dev/kvm is not kvm_intel or kvm_amd; a software KVM cannot run a stock"
+                    + " kernel (tools/nested/tiers.sh linux runs this tier in the nested guest)");
+        }
+        Assumptions.assumeTrue(hardware, "/dev/kvm is not a hardware KVM (kvm_intel, kvm_amd)");
     }
 
     /** Skips the calling test, with a message on stderr, when there is no kernel VFIO. */
