@@ -44,20 +44,6 @@ public final class Tiers {
         Assumptions.assumeTrue(kvmAvailable(), "/dev/kvm is not available on this machine");
     }
 
-    /**
-     * Skips the calling test, with a message on stderr, unless /dev/kvm is a hardware KVM (the kvm_intel
-     * or kvm_amd module), on which a stock Linux kernel runs.
-     */
-    public static void assumeLinuxBootable() {
-        assumeKvm();
-        boolean hardware = Files.isDirectory(Path.of("/sys/module/kvm_intel")) || Files.isDirectory(Path.of("/sys/module/kvm_amd"));
-        if (!hardware) {
-            System.err.println("SKIPPED (tier linux): /dev/kvm is not kvm_intel or kvm_amd; a software KVM cannot run a stock"
-                    + " kernel (tools/nested/tiers.sh linux runs this tier in the nested guest)");
-        }
-        Assumptions.assumeTrue(hardware, "/dev/kvm is not a hardware KVM (kvm_intel, kvm_amd)");
-    }
-
     /** Skips the calling test, with a message on stderr, when there is no kernel VFIO. */
     public static void assumeVfio() {
         boolean present = Files.exists(Path.of("/dev/vfio/vfio")) || Files.exists(Path.of("/dev/iommu"));

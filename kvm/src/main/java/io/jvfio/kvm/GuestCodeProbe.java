@@ -1,0 +1,114 @@
+package io.jvfio.kvm;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.DescriptorTable;
+import io.jvfio.sys.kvm.Regs;
+import io.jvfio.sys.kvm.Segment;
+import io.jvfio.sys.kvm.Sregs;
+
+/**
+ * Whether this host's KVM runs the guest instructions a stock Linux kernel executes at boot, found out by
+ * running one: a 32-bit protected-mode guest executes {@code int3}, whose handler (an interrupt gate in
+ * its IDT) writes an I/O port. A KVM on hardware virtualization runs it; a software KVM whose instruction
+ * emulator cannot deliver {@code int3} outside real mode ({@code kvm_pvm}) stops with an emulation error,
+ * and there Linux's {@code int3_selftest()} fails the same way. Decided by behaviour, never by the module's name. {@code main} exits 0 (runs) or 1 (does not),
+ * for scripts.
+ */
+public final class GuestCodeProbe {
+    private static final int RAM_SIZE = 4096;
+    private static final int GDT = 0x100;
+    private static final int IDT = 0x200;
+    private static final int CODE_SELECTOR = 0x08;
+    private static final int DATA_SELECTOR = 0x10;
+    /** Null, then flat 4 GiB code (execute/read, 32-bit, 4 KiB granularity) and data (read/write). */
+    private static final long[] GDT_ENTRIES = {0, 0x00CF_9A00_0000_FFFFL, 0x00CF_9200_0000_FFFFL};
+    /** A present, ring-0, 32-bit interrupt gate. */
+    private static final int INTERRUPT_GATE = 0x8E;
+    private static final int TYPE_CODE = 0xB;
+    private static final int TYPE_DATA = 0x3;
+    private static final int TYPE_TSS_32_BUSY = 0xB;
+    private static final long CR0_PE_ET = 0x11;
+    private static final int CODE = 0x500;
+    private static final int HANDLER = 0x510;
+    private static final int STACK_TOP = 0xFF0;
+    private static final int HANDLER_PORT = 0x10;
+    private static final int BREAKPOINT_VECTOR = 3;
+    /** int3; hlt. */
+    private static final byte[] CODE_BYTES = {(byte) 0xCC, (byte) 0xF4};
+    /** out %al, $0x10; cli; hlt. */
+    private static final byte[] HANDLER_BYTES = {(byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4};
+    private static final Duration BOUND = Duration.ofSeconds(2);
+
+    /** The answer and, when it is no, what the guest did instead. */
+    private record Outcome(boolean runs, String detail) {
+    }
+
+    private static Outcome host;
+
+    private GuestCodeProbe() {
+    }
+
+    /** The answer for /dev/kvm, probed once per process; false where KVM cannot be opened. */
+    public static boolean runsInt3() {
+        return outcome().runs();
+    }
+
+    private static synchronized Outcome outcome() {
+        if (host == null) {
+            host = probe();
+        }
+        return host;
+    }
+
+    private static Outcome probe() {
+        try (Kvm kvm = Kvm.open();
+             Mapping ram = Mapping.anonymous(RAM_SIZE, "guest code probe RAM");
+             Vm vm = kvm.createVm()) {
+            ram.copyFrom(CODE_BYTES, 0, CODE, CODE_BYTES.length);
+            ram.copyFrom(HANDLER_BYTES, 0, HANDLER, HANDLER_BYTES.length);
+            for (int i = 0; i < GDT_ENTRIES.length; i++) {
+                ram.putLong(GDT + 8L * i, GDT_ENTRIES[i]);
+            }
+            long gate = IDT + 8L * BREAKPOINT_VECTOR;
+            ram.putShort(gate, (short) HANDLER);
+            ram.putShort(gate + 2, (short) CODE_SELECTOR);
+            ram.putShort(gate + 4, (short) (INTERRUPT_GATE << 8));
+            ram.putShort(gate + 6, (short) (HANDLER >>> 16));
+            vm.addMemorySlot(0, 0, ram);
+            Vcpu vcpu = vm.createVcpu(0);
+            try {
+                vcpu.setSregs(protectedMode(vcpu.sregs()));
+                vcpu.setRegs(Regs.initial().withRip(CODE).withRsp(STACK_TOP));
+                Optional<VcpuExit.IoOut> reached = IrqchipProbe.runUntilPortWrite(vcpu, HANDLER_PORT, BOUND);
+                return new Outcome(reached.isPresent(), reached.isPresent() ? ""
+                        : "the breakpoint's handler was not reached within " + BOUND.toSeconds() + " s");
+            } finally {
+                vcpu.releaseThread();
+            }
+        } catch (KvmUnavailableException | ErrnoException | IrqchipProbe.ProbeFailedException e) {
+            return new Outcome(false, e.getMessage());
+        }
+    }
+
+    /** Flat 32-bit segments, the probe's GDT and IDT, PE set; the rest as KVM's reset state has it. */
+    private static Sregs protectedMode(Sregs initial) {
+        Segment code = new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, TYPE_CODE, true, 0, true, true, false, true, false, false);
+        Segment data = new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, TYPE_DATA, true, 0, true, true, false, true, false, false);
+        Segment tss = new Segment(0, 0x67, initial.tr().selector(), TYPE_TSS_32_BUSY, true, 0, false, false, false, false,
+                false, false);
+        return new Sregs(code, data, data, data, data, data, tss, initial.ldt(),
+                new DescriptorTable(GDT, GDT_ENTRIES.length * 8 - 1), new DescriptorTable(IDT, 8 * (BREAKPOINT_VECTOR + 1) - 1),
+                CR0_PE_ET, 0, 0, 0, 0, 0, initial.apicBase(), new long[4]);
+    }
+
+    public static void main(String[] args) {
+        Outcome outcome = outcome();
+        System.out.println(outcome.runs() ? "this KVM runs int3 in its guests: a stock Linux kernel can boot"
+                : "this KVM does not run int3 in its guests (" + outcome.detail() + "): a stock Linux kernel cannot boot");
+        System.exit(outcome.runs() ? 0 : 1);
+    }
+}
