@@ -15,12 +15,12 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code jvfio run --kernel}: Debian's stock kernel boots to a busybox /init, which says so in the kernel
- * log and ends the machine through the exit port. The console is jvfio's port 0x3F8 sink: earlyprintk
- * writes there from the first messages on, then the ttyS0 console (which needs only the line status
- * register to say "empty"); {@code quiet} keeps the console short, since every byte is a port exit (slow
- * in the nested guest), and {@code panic=-1} turns a failed boot into a quick triple fault instead of a
- * wait for the timeout.
+ * {@code jvfio run --kernel}: Debian's stock kernel boots to a busybox /init, which prints on ttyS0 what
+ * the kernel found (jvfio's ACPI tables, the 16550A through the DSDT, its interrupts) and ends the machine
+ * through the exit port or an ACPI power-off. The console is jvfio's 16550A at 0x3F8: earlyprintk writes
+ * there from the first messages on, then the ttyS0 console; {@code quiet} keeps the console short, since
+ * every byte is a port exit (slow in the nested guest), and {@code panic=-1} turns a failed boot into a
+ * quick triple fault instead of a wait for the timeout.
  */
 @Tag(Tiers.LINUX)
 class StockKernelBootTest {
@@ -44,26 +44,41 @@ class StockKernelBootTest {
     void bzImageBootsToInitWhichExitsThroughTheExitPort() throws Exception {
         Path kernel = StockKernel.assumeBzImage();
 
-        CliRunner run = boot(kernel);
+        CliRunner run = boot(kernel, StockKernel.InitEnd.EXIT_PORT);
 
-        assertThat(run.out()).as("the console").contains(StockKernel.INIT_MARKER);
         assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
                 .isEqualTo(StockKernel.INIT_EXIT_CODE);
+        assertFoundItsDevicesThroughAcpi(run);
     }
 
     @Test
-    void pvhVmlinuxBootsToInitWhichExitsThroughTheExitPort() throws Exception {
+    void pvhVmlinuxBootsToInitAndPowersOffThroughAcpiWithStatusZero() throws Exception {
         Path vmlinux = StockKernel.assumeVmlinux();
 
-        CliRunner run = boot(vmlinux);
+        CliRunner run = boot(vmlinux, StockKernel.InitEnd.POWER_OFF);
 
-        assertThat(run.out()).as("the console").contains(StockKernel.INIT_MARKER);
-        assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
-                .isEqualTo(StockKernel.INIT_EXIT_CODE);
+        assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err()).isZero();
+        assertFoundItsDevicesThroughAcpi(run);
     }
 
-    private CliRunner boot(Path kernel) throws Exception {
-        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs());
+    /**
+     * What /init printed on ttyS0: the kernel read jvfio's ACPI tables, found the 16550A through the
+     * DSDT's PNP0501 device, took its interrupts on IOAPIC pin 4, and ran on KVM's CPU model.
+     */
+    private static void assertFoundItsDevicesThroughAcpi(CliRunner run) {
+        String console = run.out();
+        assertThat(console).as("the console").contains(StockKernel.INIT_MARKER, StockKernel.REPORT_MARKER);
+        String report = console.substring(console.indexOf(StockKernel.REPORT_MARKER));
+        assertThat(report).as(console).contains("ACPI: RSDP 0x00000000000E0000", "ACPI: XSDT", "ACPI: FACP", "ACPI: APIC",
+                "ACPI: DSDT", "PnP ACPI: found 1 devices").containsPattern("ttyS0 at I/O 0x3f8 \\(irq = 4.*is a 16550A");
+        assertThat(report.lines().filter(line -> line.matches(" *4:.*IO-APIC.*ttyS0")).findFirst())
+                .as("IRQ 4's line of /proc/interrupts\n" + report).hasValueSatisfying(line ->
+                        assertThat(Long.parseLong(line.trim().split("\\s+")[1])).as(line).isPositive());
+        assertThat(report).contains("vendor_id");
+    }
+
+    private CliRunner boot(Path kernel, StockKernel.InitEnd end) throws Exception {
+        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(end));
         return CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(), "--append", APPEND,
                 "--ram", "256", "--timeout", "240");
     }

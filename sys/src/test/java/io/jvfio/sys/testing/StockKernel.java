@@ -104,21 +104,42 @@ public final class StockKernel {
         return null;
     }
 
+    /** How the test initramfs's /init ends the machine. */
+    public enum InitEnd {
+        /** {@link #INIT_EXIT_CODE} to port 0x501 through /dev/port (jvfio's exit port). */
+        EXIT_PORT,
+        /** busybox {@code poweroff -f}: the kernel's ACPI power-off, through the FADT's sleep registers. */
+        POWER_OFF
+    }
+
+    /** The line the test initramfs's /init prints before the lines of the kernel log it checks. */
+    public static final String REPORT_MARKER = "jvfio-linux-smoke: report";
+
     /**
      * An uncompressed newc cpio with the host's static busybox as /bin/busybox and an /init that mounts
-     * devtmpfs, writes {@link #INIT_MARKER} to the kernel log at KERN_CRIT (printed even under
-     * {@code quiet}), then writes {@link #INIT_EXIT_CODE} to port 0x501 through /dev/port, which ends a jvfio
-     * machine; if that port does nothing, it powers off.
+     * devtmpfs and proc, writes {@link #INIT_MARKER} to the kernel log at KERN_CRIT (printed even under
+     * {@code quiet}), prints on ttyS0 (so through the 8250 driver and its interrupt) {@link #REPORT_MARKER}
+     * and then the kernel log's lines about ACPI tables, PnP and ttyS0, IRQ 4's line of /proc/interrupts
+     * and the CPU's vendor, and ends as {@code end} says; if the exit port does nothing, it powers off.
      */
-    public static byte[] busyboxInitramfs() throws IOException {
+    public static byte[] busyboxInitramfs(InitEnd end) throws IOException {
         Assumptions.assumeTrue(Files.isReadable(BUSYBOX), "no " + BUSYBOX + " (apt-get install busybox-static)");
+        String exitPort = """
+                /bin/busybox printf '\\%03o' | /bin/busybox dd of=/dev/port bs=1 seek=%d count=1 2>/dev/null
+                """.formatted(INIT_EXIT_CODE, 0x501);
         String init = """
                 #!/bin/busybox sh
                 /bin/busybox mount -t devtmpfs dev /dev
+                /bin/busybox mount -t proc proc /proc
                 echo "<2>%s" > /dev/kmsg
-                /bin/busybox printf '\\%03o' | /bin/busybox dd of=/dev/port bs=1 seek=%d count=1 2>/dev/null
-                /bin/busybox poweroff -f
-                """.formatted(INIT_MARKER, INIT_EXIT_CODE, 0x501);
+                {
+                  echo "%s"
+                  /bin/busybox dmesg | /bin/busybox grep -E "ACPI: (RSDP|XSDT|FACP|APIC|DSDT) |PnP ACPI|ttyS0 at"
+                  /bin/busybox grep -E "^ *4:" /proc/interrupts
+                  /bin/busybox grep -m1 vendor_id /proc/cpuinfo
+                } > /dev/ttyS0 2>&1
+                %s/bin/busybox poweroff -f
+                """.formatted(INIT_MARKER, REPORT_MARKER, end == InitEnd.EXIT_PORT ? exitPort : "");
         Cpio cpio = new Cpio();
         cpio.directory("bin");
         cpio.directory("dev");
