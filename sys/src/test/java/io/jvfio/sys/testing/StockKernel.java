@@ -119,7 +119,7 @@ public final class StockKernel {
      * An uncompressed newc cpio with the host's static busybox as /bin/busybox and an /init that mounts
      * devtmpfs and proc, writes {@link #INIT_MARKER} to the kernel log at KERN_CRIT (printed even under
      * {@code quiet}), prints on ttyS0 (so through the 8250 driver and its interrupt) {@link #REPORT_MARKER}
-     * and then the kernel log's lines about ACPI tables, PnP and ttyS0, IRQ 4's line of /proc/interrupts
+     * and then the kernel log's lines about ACPI tables, PnP and ttyS0, ttyS0's line of /proc/interrupts
      * and the CPU's vendor, and ends as {@code end} says; if the exit port does nothing, it powers off.
      */
     public static byte[] busyboxInitramfs(InitEnd end) throws IOException {
@@ -135,7 +135,7 @@ public final class StockKernel {
                 {
                   echo "%s"
                   /bin/busybox dmesg | /bin/busybox grep -E "ACPI: (RSDP|XSDT|FACP|APIC|DSDT) |PnP ACPI|ttyS0 at"
-                  /bin/busybox grep -E "^ *4:" /proc/interrupts
+                  /bin/busybox grep ttyS0 /proc/interrupts
                   /bin/busybox grep -m1 vendor_id /proc/cpuinfo
                 } > /dev/ttyS0 2>&1
                 %s/bin/busybox poweroff -f
