@@ -76,49 +76,163 @@ public final class Libc {
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
-    private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = errnoHandle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = errnoHandle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle PREAD = errnoHandle("pread64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = errnoHandle("pwrite64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle IOCTL_PTR = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    private static final MethodHandle IOCTL_LONG = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    // Each downcall is linked on its first call, by a holder class of its own (the JIT still sees a
+    // constant handle): linking spins a stub and lambda forms per signature, 5-10 ms apiece in a fresh
+    // JVM, and a command such as `jvfio info` calls a handful of these 41.
+    private static final class Open {
+        static final MethodHandle HANDLE = errnoHandle("open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    }
+    private static final class Close {
+        static final MethodHandle HANDLE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+    private static final class Read {
+        static final MethodHandle HANDLE = errnoHandle("read",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+    private static final class Write {
+        static final MethodHandle HANDLE = errnoHandle("write",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+    private static final class Pread {
+        static final MethodHandle HANDLE = errnoHandle("pread64",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+    private static final class Pwrite {
+        static final MethodHandle HANDLE = errnoHandle("pwrite64",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+    private static final class IoctlPtr {
+        static final MethodHandle HANDLE = errnoHandle("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    }
+    private static final class IoctlLong {
+        static final MethodHandle HANDLE = errnoHandle("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
+    }
     /** ioctl without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
-    private static final MethodHandle IOCTL_LONG_NO_ERRNO = LINKER.downcallHandle(symbol("ioctl"),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MMAP = errnoHandle("mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle EVENTFD = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CREATE1 = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CTL = errnoHandle("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle EPOLL_WAIT = errnoHandle("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle TIMERFD_CREATE = errnoHandle("timerfd_create", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle TIMERFD_SETTIME = errnoHandle("timerfd_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle MEMFD_CREATE = errnoHandle("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FTRUNCATE = errnoHandle("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle SOCKET = errnoHandle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SOCKETPAIR = errnoHandle("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle BIND = errnoHandle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = errnoHandle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = errnoHandle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle CONNECT = errnoHandle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SHUTDOWN = errnoHandle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SENDMSG = errnoHandle("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECV = errnoHandle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle SETSOCKOPT = errnoHandle("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle POLL = errnoHandle("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FCNTL = errnoHandle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CHMOD = errnoHandle("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RENAME = errnoHandle("rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle UNLINK = errnoHandle("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle GETPID = LINKER.downcallHandle(symbol("getpid"), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETTID = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
-    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(symbol("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGACTION = errnoHandle("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final class IoctlLongNoErrno {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("ioctl"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    }
+    private static final class Mmap {
+        static final MethodHandle HANDLE = errnoHandle("mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
+    private static final class Munmap {
+        static final MethodHandle HANDLE = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+    private static final class Eventfd {
+        static final MethodHandle HANDLE = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class EpollCreate1 {
+        static final MethodHandle HANDLE = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+    private static final class EpollCtl {
+        static final MethodHandle HANDLE = errnoHandle("epoll_ctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+    private static final class EpollWait {
+        static final MethodHandle HANDLE = errnoHandle("epoll_wait",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+    private static final class TimerfdCreate {
+        static final MethodHandle HANDLE = errnoHandle("timerfd_create",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class TimerfdSettime {
+        static final MethodHandle HANDLE = errnoHandle("timerfd_settime",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+    private static final class MemfdCreate {
+        static final MethodHandle HANDLE = errnoHandle("memfd_create",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Ftruncate {
+        static final MethodHandle HANDLE = errnoHandle("ftruncate",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
+    private static final class Socket {
+        static final MethodHandle HANDLE = errnoHandle("socket",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class Socketpair {
+        static final MethodHandle HANDLE = errnoHandle("socketpair",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+    private static final class Bind {
+        static final MethodHandle HANDLE = errnoHandle("bind",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Listen {
+        static final MethodHandle HANDLE = errnoHandle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class Accept4 {
+        static final MethodHandle HANDLE = errnoHandle("accept4",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+    private static final class Connect {
+        static final MethodHandle HANDLE = errnoHandle("connect",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Shutdown {
+        static final MethodHandle HANDLE = errnoHandle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class Sendmsg {
+        static final MethodHandle HANDLE = errnoHandle("sendmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Recvmsg {
+        static final MethodHandle HANDLE = errnoHandle("recvmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Recv {
+        static final MethodHandle HANDLE = errnoHandle("recv",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+    private static final class Setsockopt {
+        static final MethodHandle HANDLE = errnoHandle("setsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Poll {
+        static final MethodHandle HANDLE = errnoHandle("poll",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+    private static final class Fcntl {
+        static final MethodHandle HANDLE = errnoHandle("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    }
+    private static final class Chmod {
+        static final MethodHandle HANDLE = errnoHandle("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Rename {
+        static final MethodHandle HANDLE = errnoHandle("rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+    private static final class Unlink {
+        static final MethodHandle HANDLE = errnoHandle("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+    private static final class Getpid {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("getpid"), FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class Gettid {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class PthreadSelf {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_self"),
+                FunctionDescriptor.of(JAVA_LONG));
+    }
+    private static final class PthreadKill {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_kill"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
+    private static final class PthreadSigmask {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_sigmask"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+    private static final class Sigaction {
+        static final MethodHandle HANDLE = errnoHandle("sigaction",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
     /**
      * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
      * the signal interrupts a blocking call and nothing else happens (a Java upcall must never run in
@@ -172,7 +286,8 @@ public final class Libc {
     public static int open(String path, int flags, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return check((int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, mode), state, "open " + path);
+            return check((int) Open.HANDLE.invokeExact(state, arena.allocateFrom(path), flags, mode), state,
+                    "open " + path);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -184,7 +299,7 @@ public final class Libc {
     public static void close(int fd) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) CLOSE.invokeExact(state, fd), state, "close");
+            check((int) Close.HANDLE.invokeExact(state, fd), state, "close");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -195,7 +310,7 @@ public final class Libc {
     public static long read(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) READ.invokeExact(state, fd, buffer, count), state, operation);
+            return check((long) Read.HANDLE.invokeExact(state, fd, buffer, count), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -206,7 +321,7 @@ public final class Libc {
     public static long write(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) WRITE.invokeExact(state, fd, buffer, count), state, operation);
+            return check((long) Write.HANDLE.invokeExact(state, fd, buffer, count), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -217,7 +332,7 @@ public final class Libc {
     public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) PREAD.invokeExact(state, fd, buffer, count, offset), state, operation);
+            return check((long) Pread.HANDLE.invokeExact(state, fd, buffer, count, offset), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -228,7 +343,7 @@ public final class Libc {
     public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) PWRITE.invokeExact(state, fd, buffer, count, offset), state, operation);
+            return check((long) Pwrite.HANDLE.invokeExact(state, fd, buffer, count, offset), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -240,7 +355,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment argument, String name) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) IOCTL_PTR.invokeExact(state, fd, request, argument), state, name);
+            return check((int) IoctlPtr.HANDLE.invokeExact(state, fd, request, argument), state, name);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -252,7 +367,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, long argument, String name) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) IOCTL_LONG.invokeExact(state, fd, request, argument), state, name);
+            return check((int) IoctlLong.HANDLE.invokeExact(state, fd, request, argument), state, name);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -267,7 +382,7 @@ public final class Libc {
     public static int ioctlOrNegativeErrno(int fd, long request, long argument) {
         try {
             MemorySegment state = callState();
-            int result = (int) IOCTL_LONG.invokeExact(state, fd, request, argument);
+            int result = (int) IoctlLong.HANDLE.invokeExact(state, fd, request, argument);
             return result == -1 ? -lastErrno(state) : result;
         } catch (Throwable t) {
             throw unexpected(t);
@@ -283,7 +398,7 @@ public final class Libc {
      */
     public static int ioctlWithoutErrno(int fd, long request, long argument) {
         try {
-            return (int) IOCTL_LONG_NO_ERRNO.invokeExact(fd, request, argument);
+            return (int) IoctlLongNoErrno.HANDLE.invokeExact(fd, request, argument);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -294,8 +409,8 @@ public final class Libc {
             throws ErrnoException {
         try {
             MemorySegment state = callState();
-            MemorySegment result = (MemorySegment) MMAP.invokeExact(state, MemorySegment.ofAddress(address), length,
-                    prot, flags, fd, offset);
+            MemorySegment result = (MemorySegment) Mmap.HANDLE.invokeExact(state, MemorySegment.ofAddress(address),
+                    length, prot, flags, fd, offset);
             if (result.address() == -1L) {
                 throw new ErrnoException(operation, lastErrno(state));
             }
@@ -310,7 +425,7 @@ public final class Libc {
     public static void munmap(long address, long length) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length), state, "munmap");
+            check((int) Munmap.HANDLE.invokeExact(state, MemorySegment.ofAddress(address), length), state, "munmap");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -321,7 +436,7 @@ public final class Libc {
     public static int eventfd(int initial, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) EVENTFD.invokeExact(state, initial, flags), state, "eventfd");
+            return check((int) Eventfd.HANDLE.invokeExact(state, initial, flags), state, "eventfd");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -332,7 +447,7 @@ public final class Libc {
     public static int epollCreate1(int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) EPOLL_CREATE1.invokeExact(state, flags), state, "epoll_create1");
+            return check((int) EpollCreate1.HANDLE.invokeExact(state, flags), state, "epoll_create1");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -343,7 +458,7 @@ public final class Libc {
     public static void epollCtl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state, "epoll_ctl");
+            check((int) EpollCtl.HANDLE.invokeExact(state, epfd, op, fd, event), state, "epoll_ctl");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -355,7 +470,7 @@ public final class Libc {
     public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
+            int n = (int) EpollWait.HANDLE.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
             if (n == -1 && lastErrno(state) == Errno.EINTR) {
                 return 0;
             }
@@ -370,7 +485,7 @@ public final class Libc {
     public static int timerfdCreate(int clock, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) TIMERFD_CREATE.invokeExact(state, clock, flags), state, "timerfd_create");
+            return check((int) TimerfdCreate.HANDLE.invokeExact(state, clock, flags), state, "timerfd_create");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -381,7 +496,7 @@ public final class Libc {
     public static void timerfdSettime(int fd, int flags, MemorySegment newValue) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) TIMERFD_SETTIME.invokeExact(state, fd, flags, newValue, MemorySegment.NULL), state,
+            check((int) TimerfdSettime.HANDLE.invokeExact(state, fd, flags, newValue, MemorySegment.NULL), state,
                     "timerfd_settime");
         } catch (ErrnoException e) {
             throw e;
@@ -393,7 +508,7 @@ public final class Libc {
     public static int memfdCreate(String name, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            return check((int) MEMFD_CREATE.invokeExact(state, arena.allocateFrom(name), flags), state,
+            return check((int) MemfdCreate.HANDLE.invokeExact(state, arena.allocateFrom(name), flags), state,
                     "memfd_create");
         } catch (ErrnoException e) {
             throw e;
@@ -405,7 +520,7 @@ public final class Libc {
     public static void ftruncate(int fd, long length) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) FTRUNCATE.invokeExact(state, fd, length), state, "ftruncate");
+            check((int) Ftruncate.HANDLE.invokeExact(state, fd, length), state, "ftruncate");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -416,7 +531,7 @@ public final class Libc {
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) SOCKET.invokeExact(state, domain, type, protocol), state, "socket");
+            return check((int) Socket.HANDLE.invokeExact(state, domain, type, protocol), state, "socket");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -428,7 +543,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             MemorySegment state = callState();
-            check((int) SOCKETPAIR.invokeExact(state, domain, type, protocol, fds), state, "socketpair");
+            check((int) Socketpair.HANDLE.invokeExact(state, domain, type, protocol, fds), state, "socketpair");
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (ErrnoException e) {
             throw e;
@@ -440,7 +555,7 @@ public final class Libc {
     public static void bind(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) BIND.invokeExact(state, fd, address, length), state, operation);
+            check((int) Bind.HANDLE.invokeExact(state, fd, address, length), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -451,7 +566,7 @@ public final class Libc {
     public static void listen(int fd, int backlog) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) LISTEN.invokeExact(state, fd, backlog), state, "listen");
+            check((int) Listen.HANDLE.invokeExact(state, fd, backlog), state, "listen");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -462,8 +577,8 @@ public final class Libc {
     public static int accept4(int fd, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, flags), state,
-                    "accept4");
+            return check((int) Accept4.HANDLE.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, flags),
+                    state, "accept4");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -474,7 +589,7 @@ public final class Libc {
     public static void connect(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) CONNECT.invokeExact(state, fd, address, length), state, operation);
+            check((int) Connect.HANDLE.invokeExact(state, fd, address, length), state, operation);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -485,7 +600,7 @@ public final class Libc {
     public static void shutdown(int fd, int how) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) SHUTDOWN.invokeExact(state, fd, how), state, "shutdown");
+            check((int) Shutdown.HANDLE.invokeExact(state, fd, how), state, "shutdown");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -496,7 +611,7 @@ public final class Libc {
     public static long sendmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) SENDMSG.invokeExact(state, fd, message, flags), state, "sendmsg");
+            return check((long) Sendmsg.HANDLE.invokeExact(state, fd, message, flags), state, "sendmsg");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -507,7 +622,7 @@ public final class Libc {
     public static long recvmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) RECVMSG.invokeExact(state, fd, message, flags), state, "recvmsg");
+            return check((long) Recvmsg.HANDLE.invokeExact(state, fd, message, flags), state, "recvmsg");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -518,7 +633,7 @@ public final class Libc {
     public static long recv(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((long) RECV.invokeExact(state, fd, buffer, length, flags), state, "recv");
+            return check((long) Recv.HANDLE.invokeExact(state, fd, buffer, length, flags), state, "recv");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -530,7 +645,7 @@ public final class Libc {
             throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, (int) value.byteSize()), state,
+            check((int) Setsockopt.HANDLE.invokeExact(state, fd, level, option, value, (int) value.byteSize()), state,
                     operation);
         } catch (ErrnoException e) {
             throw e;
@@ -543,7 +658,7 @@ public final class Libc {
     public static int poll(MemorySegment fds, long count, int timeoutMillis) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            int n = (int) POLL.invokeExact(state, fds, count, timeoutMillis);
+            int n = (int) Poll.HANDLE.invokeExact(state, fds, count, timeoutMillis);
             if (n == -1 && lastErrno(state) == Errno.EINTR) {
                 return 0;
             }
@@ -558,7 +673,7 @@ public final class Libc {
     public static int fcntl(int fd, int command, int argument) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            return check((int) FCNTL.invokeExact(state, fd, command, argument), state, "fcntl");
+            return check((int) Fcntl.HANDLE.invokeExact(state, fd, command, argument), state, "fcntl");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -569,7 +684,7 @@ public final class Libc {
     public static void chmod(String path, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            check((int) CHMOD.invokeExact(state, arena.allocateFrom(path), mode), state, "chmod " + path);
+            check((int) Chmod.HANDLE.invokeExact(state, arena.allocateFrom(path), mode), state, "chmod " + path);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -580,7 +695,7 @@ public final class Libc {
     public static void rename(String from, String to) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            check((int) RENAME.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)), state,
+            check((int) Rename.HANDLE.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)), state,
                     "rename " + from + " to " + to);
         } catch (ErrnoException e) {
             throw e;
@@ -592,7 +707,7 @@ public final class Libc {
     public static void unlink(String path) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState();
-            check((int) UNLINK.invokeExact(state, arena.allocateFrom(path)), state, "unlink " + path);
+            check((int) Unlink.HANDLE.invokeExact(state, arena.allocateFrom(path)), state, "unlink " + path);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -602,7 +717,7 @@ public final class Libc {
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) Getpid.HANDLE.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -610,7 +725,7 @@ public final class Libc {
 
     public static int gettid() {
         try {
-            return (int) GETTID.invokeExact();
+            return (int) Gettid.HANDLE.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -619,7 +734,7 @@ public final class Libc {
     /** The calling thread's pthread handle, for {@link #pthreadKill}. */
     public static long pthreadSelf() {
         try {
-            return (long) PTHREAD_SELF.invokeExact();
+            return (long) PthreadSelf.HANDLE.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -628,7 +743,7 @@ public final class Libc {
     /** Sends a signal to one thread: how a vCPU blocked in KVM_RUN is kicked out with EINTR. */
     public static int pthreadKill(long thread, int signal) {
         try {
-            return (int) PTHREAD_KILL.invokeExact(thread, signal);
+            return (int) PthreadKill.HANDLE.invokeExact(thread, signal);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -643,7 +758,7 @@ public final class Libc {
             MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
             MemorySegment old = arena.allocate(GLIBC_SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, signals);
-            int error = (int) PTHREAD_SIGMASK.invokeExact(how, set, old);
+            int error = (int) PthreadSigmask.HANDLE.invokeExact(how, set, old);
             if (error != 0) {
                 throw new ErrnoException("pthread_sigmask", error);
             }
@@ -679,7 +794,7 @@ public final class Libc {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) SIGACTION.invokeExact(state, signal, action, old), state, "sigaction " + signal);
+            check((int) Sigaction.HANDLE.invokeExact(state, signal, action, old), state, "sigaction " + signal);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
