@@ -5,78 +5,68 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 
 import io.jvfio.machine.GuestFailedException;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code jvfio run}: boots a guest with VFIO platform devices assigned, echoes its console, and exits
  * with the guest's exit code.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Boot a guest ELF with VFIO platform devices assigned; print its console; exit with its exit code.",
-        footerHeading = "%nExample:%n",
-        footer = {"  jvfio serve test-device --socket /tmp/dev.sock &",
-            "  jvfio run --guest testdev --device vfio-platform,socket=/tmp/dev.sock \\",
-            "      --arg 100 --arg 3 --arg 1      # 100 interrupts on lines 0 and 1, ping-pong"})
-final class RunCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+final class RunCommand implements Subcommand {
+    static final long DEFAULT_RAM_MIB = 64;
+    static final long DEFAULT_TIMEOUT_SECONDS = 300;
 
-    @Option(names = "--guest", required = true, paramLabel = "ELF|NAME",
-            description = "The guest: an ELF64 file, or the name of a guest built into jvfio (testdev, hello, irq, mmio, ...).")
-    String guest;
-
-    @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpecConverter.class,
-            description = "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
-                    + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,x-dt-node=DTB]. Repeatable.")
-    List<PlatformDeviceConfig> devices = new ArrayList<>();
-
-    @Option(names = "--arg", paramLabel = "N", converter = Numbers.LongConverter.class,
-            description = "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.")
-    List<Long> args = new ArrayList<>();
-
-    @Option(names = "--machine", paramLabel = "PROPS", converter = MachineProperties.Converter.class,
-            description = MachineProperties.DESCRIPTION)
-    MachineProperties machine = MachineProperties.DEFAULTS;
-
-    @Option(names = "--ram", paramLabel = "MiB", defaultValue = "64", description = "Guest RAM in MiB (2..3072, default ${DEFAULT-VALUE}).")
-    long ramMiB;
-
-    @Option(names = "--timeout", paramLabel = "S", defaultValue = "300",
-            description = "Seconds to wait for the guest to exit (default ${DEFAULT-VALUE}).")
-    long timeoutSeconds;
+    static final CommandSpec SPEC = CommandSpec.of("run", "Boot a guest with devices assigned and echo its console.",
+            "Boot a guest ELF with VFIO platform devices assigned; print its console; exit with its exit code.",
+            OptionSpec.value("ELF|NAME", "The guest: an ELF64 file, or the name of a guest built into jvfio (testdev, "
+                    + "hello, irq, mmio, ...).", "--guest").mustBeGiven(),
+            OptionSpec.value("SPEC", "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
+                    + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,"
+                    + "x-dt-node=DTB]. Repeatable.", "--device").mayRepeat(),
+            OptionSpec.value("N", "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.",
+                    "--arg").mayRepeat(),
+            OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"),
+            OptionSpec.value("MiB", "Guest RAM in MiB (2..3072, default " + DEFAULT_RAM_MIB + ").", "--ram"),
+            OptionSpec.value("S", "Seconds to wait for the guest to exit (default " + DEFAULT_TIMEOUT_SECONDS + ").",
+                    "--timeout"))
+            .withFooter("Example:",
+                    "  jvfio serve test-device --socket /tmp/dev.sock &",
+                    "  jvfio run --guest testdev --device vfio-platform,socket=/tmp/dev.sock \\",
+                    "      --arg 100 --arg 3 --arg 1      # 100 interrupts on lines 0 and 1, ping-pong");
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs parsed, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        String guest = parsed.required("--guest");
+        List<PlatformDeviceConfig> devices = parsed.values("--device", DeviceSpecParser::parse);
+        List<Long> args = parsed.values("--arg", Numbers::parseLong);
+        MachineProperties machine = parsed.value("--machine", MachineProperties::parse)
+                .orElse(MachineProperties.DEFAULTS);
+        long ramMiB = parsed.value("--ram", Numbers::parseLong).orElse(DEFAULT_RAM_MIB);
+        long timeoutSeconds = parsed.value("--timeout", Numbers::parseLong).orElse(DEFAULT_TIMEOUT_SECONDS);
         if (args.size() > BootInfo.MAX_ARGS) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--arg: at most " + BootInfo.MAX_ARGS + " guest arguments, got " + args.size());
+            throw new UsageException("--arg: at most " + BootInfo.MAX_ARGS + " guest arguments, got " + args.size());
         }
         if (ramMiB < 2 || ramMiB > MachineConfig.MAX_RAM_SIZE >> 20) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--ram: wants 2.."
-                    + (MachineConfig.MAX_RAM_SIZE >> 20) + " MiB, got " + ramMiB);
+            throw new UsageException("--ram: wants 2.." + (MachineConfig.MAX_RAM_SIZE >> 20) + " MiB, got " + ramMiB);
         }
         if (timeoutSeconds <= 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--timeout: wants a positive number of seconds, got "
-                    + timeoutSeconds);
+            throw new UsageException("--timeout: wants a positive number of seconds, got " + timeoutSeconds);
         }
-        byte[] image = guestImage(spec.commandLine(), guest);
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        byte[] image = guestImage(guest);
         MachineConfig machineConfig = MachineConfig.builder().guest(image)
                 .args(args.stream().mapToLong(Long::longValue).toArray()).ramSize(ramMiB << 20)
                 .consoleEcho(consoleTo(out)).irqchip(machine.irqchip()).build();
@@ -101,20 +91,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The ELF at {@code guest} if that is a file, else the built-in guest of that name. */
-    static byte[] guestImage(CommandLine commandLine, String guest) throws IOException {
+    static byte[] guestImage(String guest) throws IOException {
         Path file = Path.of(guest);
         if (Files.isRegularFile(file)) {
             return Files.readAllBytes(file);
         }
         if (guest.contains("/") || guest.endsWith(".elf")) {
-            throw new CommandLine.ParameterException(commandLine, "--guest: no such file: " + guest,
-                    new NoSuchFileException(guest), null, guest);
+            throw new UsageException("--guest: no such file: " + guest);
         }
         try {
             return MachineConfig.guestResource(guest);
         } catch (IOException e) {
-            throw new CommandLine.ParameterException(commandLine, "--guest: '" + guest
-                    + "' is neither a file nor a built-in guest (e.g. testdev, hello, irq)");
+            throw new UsageException("--guest: '" + guest + "' is neither a file nor a built-in guest (e.g. testdev, "
+                    + "hello, irq)");
         }
     }
 
