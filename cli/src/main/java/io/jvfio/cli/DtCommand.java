@@ -64,25 +64,30 @@ final class DtCommand implements Subcommand {
         return 0;
     }
 
-    /** {@code dtc -I dtb -O dts} of {@code dtb}. */
+    /**
+     * {@code dtc -I dtb -O dts} of {@code dtb}. dtc writes the DTS to a file of its own, so that nothing it
+     * says on its stdout or stderr can end up in the DTS; what it says goes into the error when it fails.
+     */
     static String toDts(Path dtc, byte[] dtb) throws IOException, InterruptedException {
         Path input = Files.createTempFile("jvfio-dt", ".dtb");
+        Path dts = Files.createTempFile("jvfio-dt", ".dts");
         try {
             Files.write(input, dtb);
-            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", input.toString())
-                    .redirectErrorStream(true).start();
-            byte[] text = process.getInputStream().readAllBytes();
+            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", "-o", dts.toString(),
+                    input.toString()).redirectErrorStream(true).start();
+            byte[] said = process.getInputStream().readAllBytes();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IOException("dtc did not finish within 30 s");
             }
             if (process.exitValue() != 0) {
                 throw new IOException("dtc failed (exit " + process.exitValue() + "): "
-                        + Jvfio.oneLine(new String(text, StandardCharsets.UTF_8)));
+                        + Jvfio.oneLine(new String(said, StandardCharsets.UTF_8)));
             }
-            return new String(text, StandardCharsets.UTF_8);
+            return Files.readString(dts, StandardCharsets.UTF_8);
         } finally {
             Files.deleteIfExists(input);
+            Files.deleteIfExists(dts);
         }
     }
 
