@@ -9,15 +9,26 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The libc downcalls jvfio makes, each returning the raw result and throwing {@link ErrnoException}
- * with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the typed owners
- * ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ * The system calls and libc functions jvfio makes, each returning the raw result and throwing
+ * {@link ErrnoException} with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the
+ * typed owners ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ *
+ * <p>Every system call goes through one downcall, glibc's {@code long syscall(long number, ...)}, with
+ * six {@code long} arguments (a pointer as its address). Linking a downcall costs a fresh JVM 5-20 ms
+ * per C signature (a stub and lambda forms, spun by interpreted code), and the 35 calls here had 25
+ * signatures: {@code jvfio info} spent most of its start-up linking seven of them, {@code jvfio run}
+ * eighteen. Only what is not a system call (pthreads, sigaction with glibc's restorer) is linked on
+ * its own. Pointer arguments must be native memory, kept reachable until the call returned, and not
+ * freed by another thread meanwhile: that is what the linker did for {@code ADDRESS} arguments, and
+ * what {@link #pointer} and the reachability fences here do now ({@link Epoll} keeps its buffer in an
+ * automatic arena for the last part).
  *
  * <p>errno is captured into a per-thread segment: vCPU threads and the event loop call concurrently.
  */
@@ -67,159 +78,68 @@ public final class Libc {
     private static final long SIG_DFL = 0;
     private static final long SIG_IGN = 1;
 
+    /** x86-64 system call numbers (asm/unistd_64.h; SyscallNumbersTest checks them with gcc). */
+    static final long SYS_read = 0;
+    static final long SYS_write = 1;
+    static final long SYS_open = 2;
+    static final long SYS_close = 3;
+    static final long SYS_poll = 7;
+    static final long SYS_mmap = 9;
+    static final long SYS_munmap = 11;
+    static final long SYS_ioctl = 16;
+    static final long SYS_pread64 = 17;
+    static final long SYS_pwrite64 = 18;
+    static final long SYS_getpid = 39;
+    static final long SYS_socket = 41;
+    static final long SYS_connect = 42;
+    static final long SYS_recvfrom = 45;
+    static final long SYS_sendmsg = 46;
+    static final long SYS_recvmsg = 47;
+    static final long SYS_shutdown = 48;
+    static final long SYS_bind = 49;
+    static final long SYS_listen = 50;
+    static final long SYS_socketpair = 53;
+    static final long SYS_setsockopt = 54;
+    static final long SYS_fcntl = 72;
+    static final long SYS_ftruncate = 77;
+    static final long SYS_rename = 82;
+    static final long SYS_unlink = 87;
+    static final long SYS_chmod = 90;
+    static final long SYS_gettid = 186;
+    static final long SYS_epoll_wait = 232;
+    static final long SYS_epoll_ctl = 233;
+    static final long SYS_timerfd_create = 283;
+    static final long SYS_timerfd_settime = 286;
+    static final long SYS_accept4 = 288;
+    static final long SYS_eventfd2 = 290;
+    static final long SYS_epoll_create1 = 291;
+    static final long SYS_memfd_create = 319;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    /** long syscall(long number, ...) with six arguments. */
+    private static final FunctionDescriptor SYSCALL = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
 
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
     // Each downcall is linked on its first call, by a holder class of its own (the JIT still sees a
-    // constant handle): linking spins a stub and lambda forms per signature, 5-10 ms apiece in a fresh
-    // JVM, and a command such as `jvfio info` calls a handful of these 41.
-    private static final class Open {
-        static final MethodHandle HANDLE = errnoHandle("open",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
+    // constant handle): a command that never kicks a vCPU never links pthread_kill.
+    private static final class Syscall {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(1));
     }
-    private static final class Close {
-        static final MethodHandle HANDLE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-    private static final class Read {
-        static final MethodHandle HANDLE = errnoHandle("read",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-    private static final class Write {
-        static final MethodHandle HANDLE = errnoHandle("write",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-    private static final class Pread {
-        static final MethodHandle HANDLE = errnoHandle("pread64",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    }
-    private static final class Pwrite {
-        static final MethodHandle HANDLE = errnoHandle("pwrite64",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    }
-    private static final class IoctlPtr {
-        static final MethodHandle HANDLE = errnoHandle("ioctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    }
-    private static final class IoctlLong {
-        static final MethodHandle HANDLE = errnoHandle("ioctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
-    }
-    /** ioctl without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
-    private static final class IoctlLongNoErrno {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("ioctl"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    }
-    private static final class Mmap {
-        static final MethodHandle HANDLE = errnoHandle("mmap",
-                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    }
-    private static final class Munmap {
-        static final MethodHandle HANDLE = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    }
-    private static final class Eventfd {
-        static final MethodHandle HANDLE = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    private static final class EpollCreate1 {
-        static final MethodHandle HANDLE = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-    private static final class EpollCtl {
-        static final MethodHandle HANDLE = errnoHandle("epoll_ctl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    }
-    private static final class EpollWait {
-        static final MethodHandle HANDLE = errnoHandle("epoll_wait",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    }
-    private static final class TimerfdCreate {
-        static final MethodHandle HANDLE = errnoHandle("timerfd_create",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    private static final class TimerfdSettime {
-        static final MethodHandle HANDLE = errnoHandle("timerfd_settime",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    }
-    private static final class MemfdCreate {
-        static final MethodHandle HANDLE = errnoHandle("memfd_create",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Ftruncate {
-        static final MethodHandle HANDLE = errnoHandle("ftruncate",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    }
-    private static final class Socket {
-        static final MethodHandle HANDLE = errnoHandle("socket",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    private static final class Socketpair {
-        static final MethodHandle HANDLE = errnoHandle("socketpair",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    }
-    private static final class Bind {
-        static final MethodHandle HANDLE = errnoHandle("bind",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Listen {
-        static final MethodHandle HANDLE = errnoHandle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    private static final class Accept4 {
-        static final MethodHandle HANDLE = errnoHandle("accept4",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    }
-    private static final class Connect {
-        static final MethodHandle HANDLE = errnoHandle("connect",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Shutdown {
-        static final MethodHandle HANDLE = errnoHandle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    private static final class Sendmsg {
-        static final MethodHandle HANDLE = errnoHandle("sendmsg",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Recvmsg {
-        static final MethodHandle HANDLE = errnoHandle("recvmsg",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Recv {
-        static final MethodHandle HANDLE = errnoHandle("recv",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    }
-    private static final class Setsockopt {
-        static final MethodHandle HANDLE = errnoHandle("setsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Poll {
-        static final MethodHandle HANDLE = errnoHandle("poll",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    }
-    private static final class Fcntl {
-        static final MethodHandle HANDLE = errnoHandle("fcntl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    }
-    private static final class Chmod {
-        static final MethodHandle HANDLE = errnoHandle("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-    private static final class Rename {
-        static final MethodHandle HANDLE = errnoHandle("rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    }
-    private static final class Unlink {
-        static final MethodHandle HANDLE = errnoHandle("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-    private static final class Getpid {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("getpid"), FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class Gettid {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
+    /** syscall without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
+    private static final class SyscallWithoutErrno {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL,
+                Linker.Option.firstVariadicArg(1));
     }
     private static final class PthreadSelf {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_self"),
-                FunctionDescriptor.of(JAVA_LONG));
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
     }
     private static final class PthreadKill {
         static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_kill"),
@@ -229,9 +149,10 @@ public final class Libc {
         static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_sigmask"),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
+    /** glibc's sigaction: the kernel's wants a restorer, which only glibc has. */
     private static final class Sigaction {
-        static final MethodHandle HANDLE = errnoHandle("sigaction",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("sigaction"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), CAPTURE_ERRNO);
     }
     /**
      * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
@@ -247,15 +168,6 @@ public final class Libc {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
     }
 
-    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
-    }
-
-    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO,
-                Linker.Option.firstVariadicArg(firstVariadicArg));
-    }
-
     private static MemorySegment callState() {
         return CALL_STATE_SEGMENT.get();
     }
@@ -265,114 +177,103 @@ public final class Libc {
         return (int) ERRNO.get(state, 0L);
     }
 
-    private static int check(int result, MemorySegment state, String operation) throws ErrnoException {
-        if (result == -1) {
-            throw new ErrnoException(operation, lastErrno(state));
-        }
-        return result;
-    }
-
-    private static long check(long result, MemorySegment state, String operation) throws ErrnoException {
-        if (result == -1L) {
-            throw new ErrnoException(operation, lastErrno(state));
-        }
-        return result;
-    }
-
     private static AssertionError unexpected(Throwable t) {
         return new AssertionError("native call failed unexpectedly", t);
     }
 
-    public static int open(String path, int flags, int mode) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
+    /**
+     * A pointer argument: the address of native memory. A heap segment has no address the kernel could
+     * use (the linker refused one for an {@code ADDRESS} argument, too).
+     */
+    private static long pointer(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a system call needs native memory, got a heap segment");
+        }
+        return segment.address();
+    }
+
+    /** System call {@code number}; its result, or -errno where it failed. */
+    private static long syscallOrNegativeErrno(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+        try {
             MemorySegment state = callState();
-            return check((int) Open.HANDLE.invokeExact(state, arena.allocateFrom(path), flags, mode), state,
-                    "open " + path);
-        } catch (ErrnoException e) {
-            throw e;
+            long result = (long) Syscall.HANDLE.invokeExact(state, number, a1, a2, a3, a4, a5, a6);
+            return result == -1 ? -lastErrno(state) : result;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /** System call {@code number}; its result, or an {@link ErrnoException} naming {@code operation}. */
+    private static long syscall(String operation, long number, long a1, long a2, long a3, long a4, long a5, long a6)
+            throws ErrnoException {
+        long result = syscallOrNegativeErrno(number, a1, a2, a3, a4, a5, a6);
+        if (result < 0) {
+            throw new ErrnoException(operation, (int) -result);
+        }
+        return result;
+    }
+
+    private static long syscall(String operation, long number, long a1, long a2, long a3) throws ErrnoException {
+        return syscall(operation, number, a1, a2, a3, 0, 0, 0);
+    }
+
+    public static int open(String path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) syscall("open " + path, SYS_open, pointer(arena.allocateFrom(path)), flags, mode);
         }
     }
 
     /** close(2); the fd is released by the kernel even when close reports an error. */
     public static void close(int fd) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) Close.HANDLE.invokeExact(state, fd), state, "close");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("close", SYS_close, fd, 0, 0);
     }
 
     public static long read(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Read.HANDLE.invokeExact(state, fd, buffer, count), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_read, fd, pointer(buffer), count);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     public static long write(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Write.HANDLE.invokeExact(state, fd, buffer, count), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_write, fd, pointer(buffer), count);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
-    public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+    public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation)
+            throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Pread.HANDLE.invokeExact(state, fd, buffer, count, offset), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_pread64, fd, pointer(buffer), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
-    public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+    public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation)
+            throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Pwrite.HANDLE.invokeExact(state, fd, buffer, count, offset), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_pwrite64, fd, pointer(buffer), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     /** ioctl(2) with a pointer argument; {@code name} is the request's C name for the error message. */
     public static int ioctl(int fd, long request, MemorySegment argument, String name) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((int) IoctlPtr.HANDLE.invokeExact(state, fd, request, argument), state, name);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return (int) syscall(name, SYS_ioctl, fd, request, pointer(argument));
+        } finally {
+            Reference.reachabilityFence(argument);
         }
     }
 
     /** ioctl(2) with an integer argument (or none: pass 0). */
     public static int ioctl(int fd, long request, long argument, String name) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) IoctlLong.HANDLE.invokeExact(state, fd, request, argument), state, name);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall(name, SYS_ioctl, fd, request, argument);
     }
 
     /**
@@ -380,13 +281,7 @@ public final class Libc {
      * expected outcomes (KVM_RUN's EINTR, capability probes).
      */
     public static int ioctlOrNegativeErrno(int fd, long request, long argument) {
-        try {
-            MemorySegment state = callState();
-            int result = (int) IoctlLong.HANDLE.invokeExact(state, fd, request, argument);
-            return result == -1 ? -lastErrno(state) : result;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_ioctl, fd, request, argument, 0, 0, 0);
     }
 
     /**
@@ -398,7 +293,8 @@ public final class Libc {
      */
     public static int ioctlWithoutErrno(int fd, long request, long argument) {
         try {
-            return (int) IoctlLongNoErrno.HANDLE.invokeExact(fd, request, argument);
+            return (int) (long) SyscallWithoutErrno.HANDLE.invokeExact(SYS_ioctl, (long) fd, request, argument, 0L, 0L,
+                    0L);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -407,328 +303,186 @@ public final class Libc {
     /** mmap(2); returns the mapping's address. */
     public static long mmap(long address, long length, int prot, int flags, int fd, long offset, String operation)
             throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            MemorySegment result = (MemorySegment) Mmap.HANDLE.invokeExact(state, MemorySegment.ofAddress(address),
-                    length, prot, flags, fd, offset);
-            if (result.address() == -1L) {
-                throw new ErrnoException(operation, lastErrno(state));
-            }
-            return result.address();
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return syscall(operation, SYS_mmap, address, length, prot, flags, fd, offset);
     }
 
     public static void munmap(long address, long length) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) Munmap.HANDLE.invokeExact(state, MemorySegment.ofAddress(address), length), state, "munmap");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("munmap", SYS_munmap, address, length, 0);
     }
 
     public static int eventfd(int initial, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) Eventfd.HANDLE.invokeExact(state, initial, flags), state, "eventfd");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("eventfd", SYS_eventfd2, initial, flags, 0);
     }
 
     public static int epollCreate1(int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) EpollCreate1.HANDLE.invokeExact(state, flags), state, "epoll_create1");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("epoll_create1", SYS_epoll_create1, flags, 0, 0);
     }
 
     public static void epollCtl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) EpollCtl.HANDLE.invokeExact(state, epfd, op, fd, event), state, "epoll_ctl");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("epoll_ctl", SYS_epoll_ctl, epfd, op, fd, pointer(event), 0, 0);
+        } finally {
+            Reference.reachabilityFence(event);
         }
     }
 
     /** epoll_wait(2); EINTR is returned as 0 events, since callers simply wait again. */
     public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            int n = (int) EpollWait.HANDLE.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
-            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+            long n = syscallOrNegativeErrno(SYS_epoll_wait, epfd, pointer(events), maxEvents, timeoutMillis, 0, 0);
+            if (n == -Errno.EINTR) {
                 return 0;
             }
-            return check(n, state, "epoll_wait");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            if (n < 0) {
+                throw new ErrnoException("epoll_wait", (int) -n);
+            }
+            return (int) n;
+        } finally {
+            Reference.reachabilityFence(events);
         }
     }
 
     public static int timerfdCreate(int clock, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) TimerfdCreate.HANDLE.invokeExact(state, clock, flags), state, "timerfd_create");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("timerfd_create", SYS_timerfd_create, clock, flags, 0);
     }
 
     public static void timerfdSettime(int fd, int flags, MemorySegment newValue) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) TimerfdSettime.HANDLE.invokeExact(state, fd, flags, newValue, MemorySegment.NULL), state,
-                    "timerfd_settime");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("timerfd_settime", SYS_timerfd_settime, fd, flags, pointer(newValue), 0, 0, 0);
+        } finally {
+            Reference.reachabilityFence(newValue);
         }
     }
 
     public static int memfdCreate(String name, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return check((int) MemfdCreate.HANDLE.invokeExact(state, arena.allocateFrom(name), flags), state,
-                    "memfd_create");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return (int) syscall("memfd_create", SYS_memfd_create, pointer(arena.allocateFrom(name)), flags, 0);
         }
     }
 
     public static void ftruncate(int fd, long length) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) Ftruncate.HANDLE.invokeExact(state, fd, length), state, "ftruncate");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("ftruncate", SYS_ftruncate, fd, length, 0);
     }
 
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) Socket.HANDLE.invokeExact(state, domain, type, protocol), state, "socket");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("socket", SYS_socket, domain, type, protocol);
     }
 
     public static int[] socketpair(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            MemorySegment state = callState();
-            check((int) Socketpair.HANDLE.invokeExact(state, domain, type, protocol, fds), state, "socketpair");
+            syscall("socketpair", SYS_socketpair, domain, type, protocol, pointer(fds), 0, 0);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
     public static void bind(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) Bind.HANDLE.invokeExact(state, fd, address, length), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_bind, fd, pointer(address), length);
+        } finally {
+            Reference.reachabilityFence(address);
         }
     }
 
     public static void listen(int fd, int backlog) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) Listen.HANDLE.invokeExact(state, fd, backlog), state, "listen");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("listen", SYS_listen, fd, backlog, 0);
     }
 
     public static int accept4(int fd, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) Accept4.HANDLE.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, flags),
-                    state, "accept4");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("accept4", SYS_accept4, fd, 0, 0, flags, 0, 0);
     }
 
     public static void connect(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) Connect.HANDLE.invokeExact(state, fd, address, length), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_connect, fd, pointer(address), length);
+        } finally {
+            Reference.reachabilityFence(address);
         }
     }
 
     public static void shutdown(int fd, int how) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) Shutdown.HANDLE.invokeExact(state, fd, how), state, "shutdown");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("shutdown", SYS_shutdown, fd, how, 0);
     }
 
     public static long sendmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Sendmsg.HANDLE.invokeExact(state, fd, message, flags), state, "sendmsg");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("sendmsg", SYS_sendmsg, fd, pointer(message), flags);
+        } finally {
+            Reference.reachabilityFence(message);
         }
     }
 
     public static long recvmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Recvmsg.HANDLE.invokeExact(state, fd, message, flags), state, "recvmsg");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("recvmsg", SYS_recvmsg, fd, pointer(message), flags);
+        } finally {
+            Reference.reachabilityFence(message);
         }
     }
 
+    /** recv(2), which is recvfrom(2) without an address. */
     public static long recv(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) Recv.HANDLE.invokeExact(state, fd, buffer, length, flags), state, "recv");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("recv", SYS_recvfrom, fd, pointer(buffer), length, flags, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     public static void setsockopt(int fd, int level, int option, MemorySegment value, String operation)
             throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) Setsockopt.HANDLE.invokeExact(state, fd, level, option, value, (int) value.byteSize()), state,
-                    operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_setsockopt, fd, level, option, pointer(value), value.byteSize(), 0);
+        } finally {
+            Reference.reachabilityFence(value);
         }
     }
 
     /** poll(2); EINTR is returned as 0 ready fds. */
     public static int poll(MemorySegment fds, long count, int timeoutMillis) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            int n = (int) Poll.HANDLE.invokeExact(state, fds, count, timeoutMillis);
-            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+            long n = syscallOrNegativeErrno(SYS_poll, pointer(fds), count, timeoutMillis, 0, 0, 0);
+            if (n == -Errno.EINTR) {
                 return 0;
             }
-            return check(n, state, "poll");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            if (n < 0) {
+                throw new ErrnoException("poll", (int) -n);
+            }
+            return (int) n;
+        } finally {
+            Reference.reachabilityFence(fds);
         }
     }
 
     public static int fcntl(int fd, int command, int argument) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) Fcntl.HANDLE.invokeExact(state, fd, command, argument), state, "fcntl");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("fcntl", SYS_fcntl, fd, command, argument);
     }
 
     public static void chmod(String path, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) Chmod.HANDLE.invokeExact(state, arena.allocateFrom(path), mode), state, "chmod " + path);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("chmod " + path, SYS_chmod, pointer(arena.allocateFrom(path)), mode, 0);
         }
     }
 
     public static void rename(String from, String to) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) Rename.HANDLE.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)), state,
-                    "rename " + from + " to " + to);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("rename " + from + " to " + to, SYS_rename, pointer(arena.allocateFrom(from)),
+                    pointer(arena.allocateFrom(to)), 0);
         }
     }
 
     public static void unlink(String path) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) Unlink.HANDLE.invokeExact(state, arena.allocateFrom(path)), state, "unlink " + path);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("unlink " + path, SYS_unlink, pointer(arena.allocateFrom(path)), 0, 0);
         }
     }
 
     public static int getpid() {
-        try {
-            return (int) Getpid.HANDLE.invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_getpid, 0, 0, 0, 0, 0, 0);
     }
 
     public static int gettid() {
-        try {
-            return (int) Gettid.HANDLE.invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_gettid, 0, 0, 0, 0, 0, 0);
     }
 
     /** The calling thread's pthread handle, for {@link #pthreadKill}. */
@@ -794,7 +548,9 @@ public final class Libc {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) Sigaction.HANDLE.invokeExact(state, signal, action, old), state, "sigaction " + signal);
+            if ((int) Sigaction.HANDLE.invokeExact(state, signal, action, old) == -1) {
+                throw new ErrnoException("sigaction " + signal, lastErrno(state));
+            }
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
