@@ -1,6 +1,17 @@
 # Sourced by jvfio's scripts: finds a JDK 25 (JAVA_HOME if it is one, else Temurin's usual path) and
 # quiets Maven's own warning about sun.misc.Unsafe on JDK 25.
+# The feature version of the JDK at $1 (25): from its release file, since ./jvfio sources this on every
+# command and starting a JVM to ask would cost as much as the command's own JVM; from the JVM where the
+# file is missing.
 jvfio_java_version() {
+    local line
+    if [ -r "$1/release" ]; then
+        while IFS= read -r line; do
+            case $line in
+                JAVA_VERSION=*) line=${line#JAVA_VERSION=\"}; echo "${line%%[.\"]*}"; return 0 ;;
+            esac
+        done <"$1/release"
+    fi
     "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'
 }
 jvfio_find_jdk() {

@@ -15,6 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 . tools/java-env.sh
+. tools/progress.sh
 
 tags=("$@")
 [ ${#tags[@]} -gt 0 ] || tags=(kvm vfio)
@@ -30,8 +31,8 @@ fi
 # java.class.path give them everything.
 # test-compile in the same invocation makes Maven resolve jvfio's own modules to this tree's
 # target/ directories instead of looking for them in ~/.m2.
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/test.classpath \
-    -Dmdep.includeScope=test >/dev/null
+progress "compiling the tests (mvn test-compile)" mvn -q -B -ntp test-compile dependency:build-classpath \
+    -Dmdep.outputFile=target/test.classpath -Dmdep.includeScope=test >/dev/null
 # The modules' own directories come first and jvfio's artifacts are dropped from the dependency lists:
 # a jar left in ~/.m2 by an earlier `mvn install` would otherwise shadow what was just compiled.
 classpath=()
@@ -51,9 +52,11 @@ tag_args=()
 for tag in "${tags[@]}"; do tag_args+=(--include-tag "$tag"); done
 
 "$here/prepare.sh" >&2
-# run_tiers TAG_ARGS...: the tests those tags select, in one JVM in one nested guest.
+# run_tiers TAG_ARGS...: the tests those tags select, in one JVM in one nested guest. A guest boots for
+# minutes and a test may run for minutes: a line at least every 30 s counts the tests done so far (the
+# console launcher's tree marks each with one of these).
 run_tiers() {
-    "$here/run.sh" --overlay "$repo" -- \
+    PROGRESS_DONE='✔|✘|↷' progress "nested tiers ($*)" "$here/run.sh" --overlay "$repo" -- \
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 \
         -cp "$launcher:$joined" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --details=tree --fail-if-no-tests \

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 
 import io.jvfio.machine.GuestFailedException;
@@ -24,9 +23,6 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.irq.IrqController;
 import io.jvfio.vfio.SparseArea;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code jvfio demo}: the whole system in one command. The test device is served by a child process
@@ -35,11 +31,7 @@ import picocli.CommandLine.Option;
  * report shows how regions were mapped, each line's IRQ path, the interrupts as the guest, the device and
  * the machine counted them (which must agree), trapped accesses, fast/slow switches and the rate.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Serve the test device in a child process, boot the testdev guest with it assigned, run it "
-                + "with irqfd and on the user-side path, and report what happened. Needs /dev/kvm (./jvfio demo "
-                + "runs it in a nested guest where /dev/kvm is missing; JVFIO_NESTED=off turns that off).")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Subcommand {
     /** Interrupts per line with real KVM. */
     static final int DEFAULT_INTERRUPTS = 500;
     /** Interrupts per line inside the nested guest (software emulation), where each costs milliseconds. */
@@ -50,17 +42,13 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration GUEST_TIMEOUT = Duration.ofMinutes(5);
     private static final Path KVM = Path.of("/dev/kvm");
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Option(names = {"-n", "--interrupts"}, paramLabel = "N",
-            description = "Interrupts per line and run (default " + DEFAULT_INTERRUPTS + "; " + NESTED_INTERRUPTS
-                    + " inside the nested guest, where everything is emulated).")
-    Integer interrupts;
-
-    @Option(names = "--machine", paramLabel = "PROPS", converter = MachineProperties.Converter.class,
-            description = MachineProperties.DESCRIPTION)
-    MachineProperties machine = MachineProperties.DEFAULTS;
+    static final CommandSpec SPEC = CommandSpec.of("demo", "Serve the test device, boot a guest with it, report.",
+            "Serve the test device in a child process, boot the testdev guest with it assigned, run it with irqfd and "
+                    + "on the user-side path, and report what happened. Needs /dev/kvm (./jvfio demo runs it in a "
+                    + "nested guest where /dev/kvm is missing; JVFIO_NESTED=off turns that off).",
+            OptionSpec.value("N", "Interrupts per line and run (default " + DEFAULT_INTERRUPTS + "; " + NESTED_INTERRUPTS
+                    + " inside the nested guest, where everything is emulated).", "-n", "--interrupts"),
+            OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"));
 
     /** What one guest run showed. */
     record RunResult(String label, int exitCode, String console, List<Integer> reports,
@@ -91,15 +79,21 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        Optional<Integer> interrupts = args.value("--interrupts", Numbers::parseInt);
+        MachineProperties machine = args.value("--machine", MachineProperties::parse).orElse(MachineProperties.DEFAULTS);
         if (!Files.exists(KVM)) {
             throw new IOException("no /dev/kvm: the demo needs KVM");
         }
         boolean nested = "1".equals(System.getenv("JVFIO_NESTED"));
-        int n = interrupts != null ? interrupts : nested ? NESTED_INTERRUPTS : DEFAULT_INTERRUPTS;
+        int n = interrupts.orElse(nested ? NESTED_INTERRUPTS : DEFAULT_INTERRUPTS);
         if (n < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--interrupts: wants at least 1, got " + n);
+            throw new UsageException("--interrupts: wants at least 1, got " + n);
         }
         // A freshly started JVM under software emulation answers its first requests slowly.
         String replyTimeout = nested ? ",x-reply-timeout-ms=120000" : ",x-reply-timeout-ms=20000";
@@ -124,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
             for (int i = 0; i < variants.length; i++) {
                 PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,id=test-device" + socket + replyTimeout
                         + variants[i][1]);
-                RunResult result = run(variants[i][0], config, n, served, i + 1, before);
+                RunResult result = run(variants[i][0], config, machine, n, served, i + 1, before);
                 before = result.servedAfter();
                 results.add(result);
                 report(out, i + 1, result, n);
@@ -147,8 +141,9 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private RunResult run(String label, PlatformDeviceConfig config, int n, ServedModel served, int client,
-                          Map<String, Long> before) throws IOException, InterruptedException {
+    private static RunResult run(String label, PlatformDeviceConfig config, MachineProperties machine, int n,
+                                 ServedModel served, int client, Map<String, Long> before)
+            throws IOException, InterruptedException {
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
                 .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).irqchip(machine.irqchip()).build();
         RunResult partial;

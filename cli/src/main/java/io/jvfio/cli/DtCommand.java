@@ -5,44 +5,38 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.platform.VfioPlatformDevice;
+import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.devicetree.FdtWriter;
 import io.jvfio.platform.devicetree.PlatformBusTree;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code jvfio dt}: the device tree a guest gets for the given devices. The devices are realized on a
  * machine that never starts (so the addresses and GSIs are the ones {@code run} would give); that needs
  * KVM. DTS goes to stdout through {@code dtc}, the DTB to {@code -o FILE}.
  */
-@Command(name = "dt", mixinStandardHelpOptions = true,
-        description = "Write the guest device tree for the given devices: DTS on stdout (via dtc), DTB with -o. "
-                + "The devices are realized on a machine that is never started, so this needs /dev/kvm.")
-final class DtCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--device", required = true, paramLabel = "SPEC", converter = DeviceSpecConverter.class,
-            description = "A device, as for 'jvfio run'. Repeatable.")
-    List<PlatformDeviceConfig> devices = new ArrayList<>();
-
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the DTB to FILE.")
-    Path output;
+final class DtCommand implements Subcommand {
+    static final CommandSpec SPEC = CommandSpec.of("dt", "Write the guest's device tree for the given devices.",
+            "Write the guest device tree for the given devices: DTS on stdout (via dtc), DTB with -o. The devices are "
+                    + "realized on a machine that is never started, so this needs /dev/kvm.",
+            OptionSpec.value("SPEC", "A device, as for 'jvfio run'. Repeatable.", "--device").mustBeGiven().mayRepeat(),
+            OptionSpec.value("FILE", "Write the DTB to FILE.", "-o", "--output"));
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        List<PlatformDeviceConfig> devices = args.values("--device", DeviceSpecParser::parse);
+        Path output = args.value("--output").map(Path::of).orElse(null);
         byte[] dtb;
         MachineConfig machineConfig = MachineConfig.builder().guest(MachineConfig.guestResource("hello")).build();
         try (Assignment assignment = Assignment.create(machineConfig, devices)) {
@@ -70,25 +64,30 @@ final class DtCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code dtc -I dtb -O dts} of {@code dtb}. */
+    /**
+     * {@code dtc -I dtb -O dts} of {@code dtb}. dtc writes the DTS to a file of its own, so that nothing it
+     * says on its stdout or stderr can end up in the DTS; what it says goes into the error when it fails.
+     */
     static String toDts(Path dtc, byte[] dtb) throws IOException, InterruptedException {
         Path input = Files.createTempFile("jvfio-dt", ".dtb");
+        Path dts = Files.createTempFile("jvfio-dt", ".dts");
         try {
             Files.write(input, dtb);
-            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", input.toString())
-                    .redirectErrorStream(true).start();
-            byte[] text = process.getInputStream().readAllBytes();
+            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", "-o", dts.toString(),
+                    input.toString()).redirectErrorStream(true).start();
+            byte[] said = process.getInputStream().readAllBytes();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IOException("dtc did not finish within 30 s");
             }
             if (process.exitValue() != 0) {
                 throw new IOException("dtc failed (exit " + process.exitValue() + "): "
-                        + Jvfio.oneLine(new String(text, StandardCharsets.UTF_8)));
+                        + Jvfio.oneLine(new String(said, StandardCharsets.UTF_8)));
             }
-            return new String(text, StandardCharsets.UTF_8);
+            return Files.readString(dts, StandardCharsets.UTF_8);
         } finally {
             Files.deleteIfExists(input);
+            Files.deleteIfExists(dts);
         }
     }
 

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 import io.jvfio.kvm.IrqchipProbe;
@@ -16,8 +15,6 @@ import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.KvmUnavailableException;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.kvm.KvmAbi;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /**
  * {@code jvfio host}: what this host offers jvfio, one line per check as libvirt's virt-host-validate
@@ -26,13 +23,14 @@ import picocli.CommandLine.Command;
  * fallback of tools/nested. A FAIL means jvfio cannot run guests here; a WARN names what is missing or
  * degraded.
  */
-@Command(name = "host", mixinStandardHelpOptions = true,
-        description = "Check this host for jvfio, like virt-host-validate: /dev/kvm and the KVM capabilities jvfio "
-                + "uses, whether the in-kernel irqchip keeps interrupts in service until EOI (a short probe guest "
-                + "tells), kernel VFIO (/dev/vfio/vfio, /dev/iommu, the vfio-platform driver) and the nested-guest "
-                + "fallback (tools/nested). One line per check: PASS, WARN or FAIL with the reason; exit 1 when a "
-                + "check FAILs.")
-final class HostCommand implements Callable<Integer> {
+final class HostCommand implements Subcommand {
+    static final CommandSpec SPEC = CommandSpec.of("host", "Check this host for jvfio, like virt-host-validate.",
+            "Check this host for jvfio, like virt-host-validate: /dev/kvm and the KVM capabilities jvfio uses, whether "
+                    + "the in-kernel irqchip keeps interrupts in service until EOI (a short probe guest tells), kernel "
+                    + "VFIO (/dev/vfio/vfio, /dev/iommu, the vfio-platform driver) and the nested-guest fallback "
+                    + "(tools/nested). One line per check: PASS, WARN or FAIL with the reason; exit 1 when a check "
+                    + "FAILs.");
+
     enum Status { PASS, WARN, FAIL }
 
     /** One line of the report: {@code AREA: NAME .... STATUS (REASON)}; the reason may be empty. */
@@ -65,16 +63,17 @@ final class HostCommand implements Callable<Integer> {
             new Capability(KvmAbi.KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE", false,
                     "level interrupts take the user-side path, as with x-irqfd=off"));
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
+    }
 
     @Override
-    public Integer call() {
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) {
         List<Check> checks = new ArrayList<>();
         checks.addAll(kvmChecks());
         checks.addAll(vfioChecks());
         checks.addAll(nestedChecks());
-        PrintWriter out = spec.commandLine().getOut();
         for (String line : format(checks)) {
             out.println(line);
         }

@@ -1,23 +1,26 @@
 package io.jvfio.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DriverBinding;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** The host device that {@code bind} and {@code unbind} move between drivers: its name, its bus, and sysfs. */
-final class HostDevice {
-    @Parameters(index = "0", paramLabel = "NAME", description = "The device's name, e.g. fff51000.ethernet.")
-    String name;
+record HostDevice(String name, String bus, Path sysfsRoot) {
+    static final String DEFAULT_BUS = "platform";
 
-    @Option(names = "--bus", paramLabel = "BUS", defaultValue = "platform",
-            description = "The device's bus (default ${DEFAULT-VALUE}; also pci, amba).")
-    String bus;
+    /** The options both commands take; {@code --sysfs-root} is for tests, which build a sysfs tree of plain files. */
+    static final List<OptionSpec> OPTIONS = List.of(
+            OptionSpec.value("BUS", "The device's bus (default " + DEFAULT_BUS + "; also pci, amba).", "--bus"),
+            OptionSpec.value("DIR", "", "--sysfs-root").hiddenFromHelp());
+    static final CommandSpec.Parameter NAME = new CommandSpec.Parameter("NAME",
+            "The device's name, e.g. fff51000.ethernet.");
 
-    @Option(names = "--sysfs-root", hidden = true, defaultValue = "/sys")
-    Path sysfsRoot;
+    static HostDevice from(ParsedArgs args) {
+        return new HostDevice(args.parameter(0), args.value("--bus").orElse(DEFAULT_BUS),
+                Path.of(args.value("--sysfs-root").orElse("/sys")));
+    }
 
     /** Hands the device to VFIO; says which driver it had before and has now. */
     String bind() throws VfioException {

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 import io.jvfio.platform.DeviceOpener;
 import io.jvfio.platform.config.DeviceSource;
@@ -25,44 +25,31 @@ import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.client.VfioUserDevice;
-import picocli.CommandLine;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code jvfio info}: what a VFIO device tells about itself (device flags, over vfio-user the negotiated
  * version and the server's capabilities, each region with its mmap areas, each IRQ index, the device-tree
  * identity), printed the way {@code lspci -vv} prints a PCI device.
  */
-@Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show a VFIO device: flags, the vfio-user version and capabilities, regions (size, offset, "
-                + "flags, mmap areas), IRQs (count, flags, trigger) and its device-tree identity, like 'lspci -vv' "
-                + "for PCI.")
-final class InfoCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+final class InfoCommand implements Subcommand {
+    static final CommandSpec SPEC = CommandSpec.of("info", "Show a device's regions, IRQs and device-tree identity.",
+            "Show a VFIO device: flags, the vfio-user version and capabilities, regions (size, offset, flags, mmap "
+                    + "areas), IRQs (count, flags, trigger) and its device-tree identity, like 'lspci -vv' for PCI. Give one "
+                    + "of --socket, --host or --sysfsdev.",
+            OptionSpec.value("PATH", "A vfio-user server's socket.", "--socket"),
+            OptionSpec.value("NAME", "A kernel VFIO platform device, by its name under /sys/bus/platform/devices.",
+                    "--host"),
+            OptionSpec.value("PATH", "A kernel VFIO device's sysfs directory (any bus, e.g. "
+                    + "/sys/bus/pci/devices/0000:00:01.0).", "--sysfsdev"));
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    static final class Source {
-        @Option(names = "--socket", paramLabel = "PATH", description = "A vfio-user server's socket.")
-        Path socket;
-
-        @Option(names = "--host", paramLabel = "NAME", description = "A kernel VFIO platform device, by its name "
-                + "under /sys/bus/platform/devices.")
-        String host;
-
-        @Option(names = "--sysfsdev", paramLabel = "PATH", description = "A kernel VFIO device's sysfs directory "
-                + "(any bus, e.g. /sys/bus/pci/devices/0000:00:01.0).")
-        Path sysfsdev;
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
     }
 
     @Override
-    public Integer call() throws IOException {
-        PlatformDeviceConfig config = config();
-        PrintWriter out = spec.commandLine().getOut();
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException {
+        PlatformDeviceConfig config = config(args);
         try (DeviceOpener opener = new DeviceOpener(); VfioDevice device = opener.open(config)) {
             for (String line : describe(device, title(config))) {
                 out.println(line);
@@ -71,23 +58,27 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private PlatformDeviceConfig config() {
-        DeviceSource from;
-        if (source.socket != null) {
-            from = new DeviceSource.Socket(source.socket);
-        } else if (source.host != null) {
-            if (source.host.isEmpty() || source.host.contains("/")) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--host wants a device name without '/', got '" + source.host + "'");
-            }
-            from = new DeviceSource.Host(source.host);
-        } else {
-            from = new DeviceSource.SysfsDevice(source.sysfsdev);
+    private static PlatformDeviceConfig config(ParsedArgs args) {
+        List<String> given = Stream.of("--socket", "--host", "--sysfsdev").filter(args::has).toList();
+        if (given.size() != 1) {
+            throw new UsageException(given.isEmpty() ? "Missing required option: one of --socket, --host or --sysfsdev"
+                    : String.join(" and ", given) + " are mutually exclusive: give one");
         }
+        DeviceSource from = switch (given.getFirst()) {
+            case "--socket" -> new DeviceSource.Socket(Path.of(args.required("--socket")));
+            case "--host" -> {
+                String host = args.required("--host");
+                if (host.isEmpty() || host.contains("/")) {
+                    throw new UsageException("--host wants a device name without '/', got '" + host + "'");
+                }
+                yield new DeviceSource.Host(host);
+            }
+            default -> new DeviceSource.SysfsDevice(Path.of(args.required("--sysfsdev")));
+        };
         try {
             return PlatformDeviceConfig.defaults(DeviceType.VFIO_PLATFORM, from);
         } catch (DeviceSpecException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw new UsageException(e.getMessage());
         }
     }
 

@@ -2,23 +2,35 @@ package io.jvfio.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code jvfio}: the command line of jvfio. Each subcommand is a thin shell over the library: it parses,
  * calls the modules, and prints. Errors are one line on stderr naming what was wrong.
+ *
+ * <p>A command's classes load only when it runs: test rigs start jvfio hundreds of times, and what a
+ * JVM loads, links and initializes at start-up is most of what {@code jvfio --version} or {@code jvfio
+ * info} costs.
  */
-@Command(name = "jvfio", mixinStandardHelpOptions = true, version = "jvfio 0.1.0-SNAPSHOT",
-        description = "VFIO platform device assignment for KVM guests: serve a modelled device over vfio-user, "
-                + "inspect a device, run a guest with devices assigned, write its device tree, check the host.",
-        subcommands = {DemoCommand.class, RunCommand.class, ServeCommand.class, InfoCommand.class, DtCommand.class,
-            BindCommand.class, UnbindCommand.class, HostCommand.class, CommandLine.HelpCommand.class},
-        footerHeading = "%nExit codes:%n",
-        footer = {"  0  success",
+public final class Jvfio {
+    /** A runtime failure: the device, KVM, the guest or a file. */
+    public static final int EXIT_FAILURE = 1;
+    /** A bad option, argument or device string. */
+    public static final int EXIT_USAGE = 2;
+
+    /** The commands, in the order the help lists them. */
+    private static final List<String> COMMANDS = List.of("demo", "run", "serve", "info", "dt", "bind", "unbind",
+            "host", "help");
+
+    private static final String DESCRIPTION = "VFIO platform device assignment for KVM guests: serve a modelled "
+            + "device over vfio-user, inspect a device, run a guest with devices assigned, write its device tree, "
+            + "check the host.";
+
+    private static final List<String> EXIT_CODES = List.of("Exit codes:",
+            "  0  success",
             "  1  runtime failure: a device, KVM, the guest or a file (the error line says which)",
             "  2  usage error: a bad option, argument or device string",
             "  N  'jvfio run': the guest's exit code (low 8 bits, as the shell sees it)",
@@ -26,20 +38,10 @@ import picocli.CommandLine.Option;
             "Device strings (run, dt) take QEMU's -device syntax and property names:",
             "  vfio-platform,socket=/tmp/dev.sock,mmap-timeout-ms=500,x-irqfd=off",
             "",
-            "Start with: jvfio demo"})
-public final class Jvfio implements Callable<Integer> {
-    /** A runtime failure: the device, KVM, the guest or a file. */
-    public static final int EXIT_FAILURE = 1;
-    /** A bad option, argument or device string. */
-    public static final int EXIT_USAGE = 2;
+            "Start with: jvfio demo");
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--trace", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Write a JFR recording of jvfio's events (io.jvfio.*: IRQ states, injections, EOIs, "
-                    + "unmasks, fast-path switches, trapped accesses) to FILE when the command ends.")
-    Path trace;
+    private Jvfio() {
+    }
 
     public static void main(String[] args) {
         // System.Logger messages of the library (warnings about a device, a client's arrival) on one line.
@@ -51,56 +53,112 @@ public final class Jvfio implements Callable<Integer> {
 
     /** Runs {@code jvfio ARGS} writing to {@code out} and {@code err}; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = commandLine();
-        commandLine.setOut(out);
-        commandLine.setErr(err);
-        return commandLine.execute(args);
-    }
-
-    /** The configured command line: one-line errors and the documented exit codes. */
-    public static CommandLine commandLine() {
-        CommandLine commandLine = new CommandLine(new Jvfio());
-        commandLine.setExitCodeExceptionMapper(e -> EXIT_FAILURE);
-        commandLine.setExecutionStrategy(Jvfio::executeTraced);
-        commandLine.setParameterExceptionHandler((e, args) -> {
-            CommandLine failed = e.getCommandLine();
-            failed.getErr().println(failed.getCommandName().equals("jvfio") ? "jvfio: " + oneLine(e.getMessage())
-                    + " (see 'jvfio --help')" : "jvfio " + failed.getCommandName() + ": " + oneLine(e.getMessage())
-                    + " (see 'jvfio " + failed.getCommandName() + " --help')");
+        int index = commandIndex(args);
+        ParsedArgs top;
+        try {
+            top = ParsedArgs.parse(spec(), Arrays.asList(args).subList(0, index));
+        } catch (UsageException e) {
+            return usageError("jvfio", e, err);
+        }
+        if (top.has(CommandSpec.HELP.key())) {
+            out.print(help());
+            out.flush();
+            return 0;
+        }
+        if (top.has(CommandSpec.VERSION_OPTION.key())) {
+            out.println(CommandSpec.VERSION);
+            return 0;
+        }
+        if (index == args.length) {
+            out.print(help());
+            out.flush();
             return EXIT_USAGE;
-        });
-        commandLine.setExecutionExceptionHandler((e, failed, parseResult) -> {
-            failed.getErr().println(prefix(failed) + describe(e));
+        }
+        String name = args[index];
+        Optional<Subcommand> command = command(name);
+        if (command.isEmpty()) {
+            return usageError("jvfio", new UsageException("Unknown command: '" + name + "'"), err);
+        }
+        List<String> rest = Arrays.asList(args).subList(index + 1, args.length);
+        try {
+            ParsedArgs parsed = ParsedArgs.parse(command.get().spec(), rest);
+            if (parsed.has(CommandSpec.HELP.key())) {
+                out.print(command.get().spec().help("jvfio " + name));
+                out.flush();
+                return 0;
+            }
+            if (parsed.has(CommandSpec.VERSION_OPTION.key())) {
+                out.println(CommandSpec.VERSION);
+                return 0;
+            }
+            Optional<Path> trace = parsed.value(CommandSpec.TRACE.key()).or(() -> top.value(CommandSpec.TRACE.key()))
+                    .map(Path::of);
+            if (trace.isEmpty()) {
+                return command.get().run(parsed, out, err);
+            }
+            try (Trace recording = Trace.start(trace.get())) {
+                return command.get().run(parsed, out, err);
+            }
+        } catch (UsageException e) {
+            return usageError("jvfio " + name, e, err);
+        } catch (Exception e) {
+            out.flush();
+            err.println("jvfio " + name + ": " + describe(e));
             return EXIT_FAILURE;
-        });
-        return commandLine;
+        }
     }
 
-    /** Runs the chosen subcommand inside a JFR recording when {@code --trace} was given. */
-    private static int executeTraced(CommandLine.ParseResult parseResult) {
-        Jvfio top = parseResult.commandSpec().commandLine().getCommand();
-        Path file = top.trace;
-        for (CommandLine.ParseResult sub = parseResult.subcommand(); sub != null; sub = sub.subcommand()) {
-            if (sub.hasMatchedOption("--trace")) {
-                file = sub.matchedOptionValue("--trace", file);
+    /** Where the command's name is: the first argument that is neither an option nor {@code --trace}'s value. */
+    private static int commandIndex(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals(CommandSpec.TRACE.key())) {
+                i++;
+            } else if (!args[i].startsWith("-")) {
+                return i;
             }
         }
-        if (file == null) {
-            return new CommandLine.RunLast().execute(parseResult);
-        }
-        try (Trace recording = Trace.start(file)) {
-            return new CommandLine.RunLast().execute(parseResult);
-        }
+        return args.length;
     }
 
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    /** The command of that name, its classes loaded now. */
+    static Optional<Subcommand> command(String name) {
+        return Optional.ofNullable(switch (name) {
+            case "demo" -> new DemoCommand();
+            case "run" -> new RunCommand();
+            case "serve" -> new ServeCommand();
+            case "info" -> new InfoCommand();
+            case "dt" -> new DtCommand();
+            case "bind" -> new BindCommand();
+            case "unbind" -> new UnbindCommand();
+            case "host" -> new HostCommand();
+            case "help" -> new HelpCommand();
+            default -> null;
+        });
+    }
+
+    private static CommandSpec spec() {
+        return new CommandSpec("jvfio", "", DESCRIPTION, List.of(), List.of(), List.of());
+    }
+
+    /** {@code jvfio --help}: the usage, each command with its summary, the options and the exit codes. */
+    static String help() {
+        StringBuilder commands = new StringBuilder();
+        List<String[]> rows = new ArrayList<>();
+        for (String name : COMMANDS) {
+            rows.add(new String[] {name, command(name).orElseThrow().spec().summary()});
+        }
+        CommandSpec.appendTable(commands, rows);
+        List<String> footer = new ArrayList<>(List.of("Commands:"));
+        footer.addAll(commands.toString().lines().toList());
+        footer.add("");
+        footer.addAll(EXIT_CODES);
+        return spec().withParameters(new CommandSpec.Parameter("COMMAND [ARGS...]", "The command to run; "
+                + "'jvfio COMMAND --help' describes it.")).withFooter(footer.toArray(String[]::new)).help("jvfio");
+    }
+
+    private static int usageError(String command, UsageException e, PrintWriter err) {
+        err.println(command + ": " + oneLine(e.getMessage()) + " (see '" + command + " --help')");
         return EXIT_USAGE;
-    }
-
-    static String prefix(CommandLine command) {
-        return command.getCommandName().equals("jvfio") ? "jvfio: " : "jvfio " + command.getCommandName() + ": ";
     }
 
     /** The first line of an exception's message, or its type when it has none. */
@@ -115,5 +173,31 @@ public final class Jvfio implements Callable<Integer> {
     static String oneLine(String message) {
         int newline = message.indexOf('\n');
         return (newline < 0 ? message : message.substring(0, newline)).strip();
+    }
+
+    /** {@code jvfio help [COMMAND]}: the help of jvfio or of one command. */
+    private static final class HelpCommand implements Subcommand {
+        private static final CommandSpec SPEC = CommandSpec.of("help", "Show the help of jvfio or of a command.",
+                "Show the help of jvfio, or of COMMAND.").withParameters(new CommandSpec.Parameter("COMMAND",
+                "The command to describe.", false));
+
+        @Override
+        public CommandSpec spec() {
+            return SPEC;
+        }
+
+        @Override
+        public int run(ParsedArgs args, PrintWriter out, PrintWriter err) {
+            Optional<String> name = args.optionalParameter(0);
+            if (name.isEmpty()) {
+                out.print(help());
+            } else {
+                Subcommand command = command(name.get()).orElseThrow(() -> new UsageException("Unknown command: '"
+                        + name.get() + "'"));
+                out.print(command.spec().help("jvfio " + name.get()));
+            }
+            out.flush();
+            return 0;
+        }
     }
 }

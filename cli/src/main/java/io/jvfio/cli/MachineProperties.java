@@ -1,7 +1,6 @@
 package io.jvfio.cli;
 
 import io.jvfio.machine.irqchip.IrqchipMode;
-import picocli.CommandLine;
 
 /**
  * {@code --machine PROPS}: QEMU's {@code -machine} properties that jvfio's machine has, in QEMU's syntax
@@ -14,30 +13,22 @@ record MachineProperties(IrqchipMode irqchip) {
 
     static final MachineProperties DEFAULTS = new MachineProperties(IrqchipMode.AUTO);
 
-    /** Parses {@code key=value,...}; a bad key or value is a usage error naming it. */
-    static final class Converter implements CommandLine.ITypeConverter<MachineProperties> {
-        @Override
-        public MachineProperties convert(String value) {
-            IrqchipMode irqchip = IrqchipMode.AUTO;
-            for (String property : value.split(",")) {
-                int equals = property.indexOf('=');
-                String key = equals < 0 ? property : property.substring(0, equals);
-                String setting = equals < 0 ? "" : property.substring(equals + 1);
-                if (!key.equals("kernel-irqchip")) {
-                    throw new CommandLine.TypeConversionException("unknown machine property '" + key
-                            + "' (jvfio's machine has kernel-irqchip)");
-                }
-                try {
-                    irqchip = IrqchipMode.parse(setting);
-                } catch (IllegalArgumentException e) {
-                    throw new CommandLine.TypeConversionException(e.getMessage());
-                }
-                if (irqchip == IrqchipMode.SPLIT) {
-                    throw new CommandLine.TypeConversionException("kernel-irqchip=split is not supported: "
-                            + "use on, off or auto");
-                }
+    /** Parses {@code key=value,...}; a bad key or value is an {@link IllegalArgumentException} naming it. */
+    static MachineProperties parse(String value) {
+        IrqchipMode irqchip = IrqchipMode.AUTO;
+        for (String property : value.split(",")) {
+            int equals = property.indexOf('=');
+            String key = equals < 0 ? property : property.substring(0, equals);
+            String setting = equals < 0 ? "" : property.substring(equals + 1);
+            if (!key.equals("kernel-irqchip")) {
+                throw new IllegalArgumentException("unknown machine property '" + key
+                        + "' (jvfio's machine has kernel-irqchip)");
             }
-            return new MachineProperties(irqchip);
+            irqchip = IrqchipMode.parse(setting);
+            if (irqchip == IrqchipMode.SPLIT) {
+                throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
+            }
         }
+        return new MachineProperties(irqchip);
     }
 }

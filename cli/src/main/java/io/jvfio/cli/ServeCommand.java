@@ -8,7 +8,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 
@@ -21,60 +20,42 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.IrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code jvfio serve MODEL --socket PATH}: serves a device model of the catalog over vfio-user until
  * Ctrl-C (or SIGTERM), logging each client. Prints {@code serving MODEL on PATH} once the socket listens,
  * the same line {@code ServeMain} prints, which is what scripts and the demo wait for.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. "
-                + "Prints 'serving MODEL on PATH' once the socket listens, and the model's counters at the end.")
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand implements Subcommand {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    static final CommandSpec SPEC = CommandSpec.of("serve", "Serve a device model over vfio-user until Ctrl-C.",
+            "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. Prints 'serving MODEL on "
+                    + "PATH' once the socket listens, and the model's counters at the end.",
+            OptionSpec.value("PATH", "The UNIX socket to listen on.", "--socket").mustBeGiven(),
+            OptionSpec.value("N", "IRQ lines (1..8, default " + DeviceOptions.DEFAULT_IRQS + ").", "--irqs"),
+            OptionSpec.value("M", "Bit i set: line i is level-triggered (decimal or 0x hex; default: odd lines "
+                    + "level).", "--level-mask"))
+            .withParameters(new CommandSpec.Parameter("MODEL", "The device model: "
+                    + String.join(", ", DeviceCatalog.names()) + "."));
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The device model: ${COMPLETION-CANDIDATES}.",
-            completionCandidates = Models.class)
-    String model;
-
-    @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The UNIX socket to listen on.")
-    Path socket;
-
-    @Option(names = "--irqs", paramLabel = "N", defaultValue = "" + DeviceOptions.DEFAULT_IRQS,
-            description = "IRQ lines (1..8, default ${DEFAULT-VALUE}).")
-    int irqs;
-
-    @Option(names = "--level-mask", paramLabel = "M", converter = Numbers.IntConverter.class,
-            description = "Bit i set: line i is level-triggered (decimal or 0x hex; default: odd lines level).")
-    Integer levelMask;
-
-    /** The catalog's names, for the help text and completion. */
-    static final class Models implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return DeviceCatalog.names().iterator();
-        }
+    @Override
+    public CommandSpec spec() {
+        return SPEC;
     }
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        DeviceOptions options;
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+        String model = args.parameter(0);
+        Path socket = Path.of(args.required("--socket"));
+        int irqs = args.value("--irqs", Numbers::parseInt).orElse(DeviceOptions.DEFAULT_IRQS);
+        Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseInt);
         ModelledDevice device;
         try {
-            options = levelMask == null ? DeviceOptions.defaults().withIrqs(irqs)
-                    : DeviceOptions.defaults().withIrqs(irqs).withLevelMask(levelMask);
-            device = DeviceCatalog.create(model, options);
+            DeviceOptions options = DeviceOptions.defaults().withIrqs(irqs);
+            device = DeviceCatalog.create(model, levelMask.isPresent() ? options.withLevelMask(levelMask.get()) : options);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), Jvfio.oneLine(e.getMessage()));
+            throw new UsageException(Jvfio.oneLine(e.getMessage()));
         }
         VfioUserServer server;
         try {

@@ -1,25 +1,24 @@
 package io.jvfio.cli;
 
-import java.util.concurrent.Callable;
+import java.io.PrintWriter;
+import java.util.List;
 
 import io.jvfio.vfio.VfioException;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code jvfio unbind NAME}: gives a host device back to its own driver. */
-@Command(name = "unbind", mixinStandardHelpOptions = true,
-        description = "Give a host device back: clears driver_override, unbinds it from VFIO and re-probes it. Needs root.")
-final class UnbindCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Mixin
-    HostDevice device;
+final class UnbindCommand implements Subcommand {
+    static final CommandSpec SPEC = new CommandSpec("unbind", "Give a host device back to its own driver.",
+            "Give a host device back: clears driver_override, unbinds it from VFIO and re-probes it. Needs root.",
+            HostDevice.OPTIONS, List.of(HostDevice.NAME), List.of());
 
     @Override
-    public Integer call() throws VfioException {
-        spec.commandLine().getOut().println(device.unbind());
+    public CommandSpec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws VfioException {
+        out.println(HostDevice.from(args).unbind());
         return 0;
     }
 }

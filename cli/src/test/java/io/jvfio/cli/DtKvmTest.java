@@ -44,4 +44,17 @@ class DtKvmTest {
             assertThat(interrupts[3]).as("line 1 is level, active high").isEqualTo(2);
         }
     }
+
+    @Test
+    void deviceWithoutIdIsNamedAfterItsCompatibleAndTheDtsComesOnce() throws Exception {
+        Tiers.assumeKvm();
+        Path socket = directory.resolve("td.sock");
+        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
+            CliRunner dt = CliRunner.run("dt", "--device", "vfio-platform,socket=" + socket);
+
+            assertThat(dt.exitCode()).as(dt.out() + dt.err()).isZero();
+            assertThat(dt.out()).contains("test-device@d0000000 {").doesNotContain("td.sock");
+            assertThat(dt.outLines()).filteredOn(line -> line.equals("/dts-v1/;")).hasSize(1);
+        }
+    }
 }

@@ -442,9 +442,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
     }
 
-    /** A device-tree node name from the device's name: dtc's characters only, at most 31 of them. */
+    /**
+     * The device's node name: its {@code id=} if given, else the model part of its compatible
+     * ({@code test-device} of {@code jvfio,test-device}), as device trees name nodes after what a device is;
+     * dtc's characters only, at most 31 of them.
+     */
     private String nodeName() {
-        String cleaned = name.replaceAll("[^A-Za-z0-9,._+-]", "-");
+        String model = compatible.substring(compatible.indexOf(',') + 1);
+        String base = config.idGiven() ? name : model.isEmpty() ? compatible : model;
+        String cleaned = base.replaceAll("[^A-Za-z0-9,._+-]", "-");
         return cleaned.length() > 31 ? cleaned.substring(0, 31) : cleaned;
     }
 

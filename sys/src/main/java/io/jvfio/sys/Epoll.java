@@ -25,7 +25,11 @@ public final class Epoll implements AutoCloseable {
     private static final int EVENT_SIZE = 12;
 
     private final Fd fd;
-    private final Arena arena = Arena.ofShared();
+    /**
+     * Where epoll_wait writes. Freed by the GC, not by {@link #close}: a close from another thread while
+     * the owner waits must not free memory the kernel is about to write (the system call sees only its
+     * address), and the waiting thread keeps this object reachable.
+     */
     private final MemorySegment events;
     private final int capacity;
     private int ready;
@@ -33,7 +37,7 @@ public final class Epoll implements AutoCloseable {
     private Epoll(Fd fd, int capacity) {
         this.fd = fd;
         this.capacity = capacity;
-        this.events = arena.allocate((long) EVENT_SIZE * capacity, 8);
+        this.events = Arena.ofAuto().allocate((long) EVENT_SIZE * capacity, 8);
     }
 
     /** An epoll set returning at most {@code capacity} events per {@link #await}. */
@@ -90,8 +94,5 @@ public final class Epoll implements AutoCloseable {
     @Override
     public void close() {
         fd.close();
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
     }
 }

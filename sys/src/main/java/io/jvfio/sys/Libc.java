@@ -9,15 +9,26 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The libc downcalls jvfio makes, each returning the raw result and throwing {@link ErrnoException}
- * with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the typed owners
- * ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ * The system calls and libc functions jvfio makes, each returning the raw result and throwing
+ * {@link ErrnoException} with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the
+ * typed owners ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ *
+ * <p>Every system call goes through one downcall, glibc's {@code long syscall(long number, ...)}, with
+ * six {@code long} arguments (a pointer as its address). Linking a downcall costs a fresh JVM 5-20 ms
+ * per C signature (a stub and lambda forms, spun by interpreted code), and the 35 calls here had 25
+ * signatures: {@code jvfio info} spent most of its start-up linking seven of them, {@code jvfio run}
+ * eighteen. Only what is not a system call (pthreads, sigaction with glibc's restorer) is linked on
+ * its own. Pointer arguments must be native memory, kept reachable until the call returned, and not
+ * freed by another thread meanwhile: that is what the linker did for {@code ADDRESS} arguments, and
+ * what {@link #pointer} and the reachability fences here do now ({@link Epoll} keeps its buffer in an
+ * automatic arena for the last part).
  *
  * <p>errno is captured into a per-thread segment: vCPU threads and the event loop call concurrently.
  */
@@ -67,58 +78,82 @@ public final class Libc {
     private static final long SIG_DFL = 0;
     private static final long SIG_IGN = 1;
 
+    /** x86-64 system call numbers (asm/unistd_64.h; SyscallNumbersTest checks them with gcc). */
+    static final long SYS_read = 0;
+    static final long SYS_write = 1;
+    static final long SYS_open = 2;
+    static final long SYS_close = 3;
+    static final long SYS_poll = 7;
+    static final long SYS_mmap = 9;
+    static final long SYS_munmap = 11;
+    static final long SYS_ioctl = 16;
+    static final long SYS_pread64 = 17;
+    static final long SYS_pwrite64 = 18;
+    static final long SYS_getpid = 39;
+    static final long SYS_socket = 41;
+    static final long SYS_connect = 42;
+    static final long SYS_recvfrom = 45;
+    static final long SYS_sendmsg = 46;
+    static final long SYS_recvmsg = 47;
+    static final long SYS_shutdown = 48;
+    static final long SYS_bind = 49;
+    static final long SYS_listen = 50;
+    static final long SYS_socketpair = 53;
+    static final long SYS_setsockopt = 54;
+    static final long SYS_fcntl = 72;
+    static final long SYS_ftruncate = 77;
+    static final long SYS_rename = 82;
+    static final long SYS_unlink = 87;
+    static final long SYS_chmod = 90;
+    static final long SYS_gettid = 186;
+    static final long SYS_epoll_wait = 232;
+    static final long SYS_epoll_ctl = 233;
+    static final long SYS_timerfd_create = 283;
+    static final long SYS_timerfd_settime = 286;
+    static final long SYS_accept4 = 288;
+    static final long SYS_eventfd2 = 290;
+    static final long SYS_epoll_create1 = 291;
+    static final long SYS_memfd_create = 319;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    /** long syscall(long number, ...) with six arguments. */
+    private static final FunctionDescriptor SYSCALL = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
 
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
-    private static final MethodHandle OPEN = errnoHandle("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CLOSE = errnoHandle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = errnoHandle("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = errnoHandle("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle PREAD = errnoHandle("pread64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = errnoHandle("pwrite64", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle IOCTL_PTR = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
-    private static final MethodHandle IOCTL_LONG = errnoHandle("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), 2);
-    /** ioctl without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
-    private static final MethodHandle IOCTL_LONG_NO_ERRNO = LINKER.downcallHandle(symbol("ioctl"),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MMAP = errnoHandle("mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = errnoHandle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle EVENTFD = errnoHandle("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CREATE1 = errnoHandle("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle EPOLL_CTL = errnoHandle("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle EPOLL_WAIT = errnoHandle("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle TIMERFD_CREATE = errnoHandle("timerfd_create", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle TIMERFD_SETTIME = errnoHandle("timerfd_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle MEMFD_CREATE = errnoHandle("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle FTRUNCATE = errnoHandle("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle SOCKET = errnoHandle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SOCKETPAIR = errnoHandle("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle BIND = errnoHandle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = errnoHandle("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = errnoHandle("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle CONNECT = errnoHandle("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SHUTDOWN = errnoHandle("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SENDMSG = errnoHandle("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG = errnoHandle("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECV = errnoHandle("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle SETSOCKOPT = errnoHandle("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle POLL = errnoHandle("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FCNTL = errnoHandle("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle CHMOD = errnoHandle("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RENAME = errnoHandle("rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle UNLINK = errnoHandle("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle GETPID = LINKER.downcallHandle(symbol("getpid"), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETTID = LINKER.downcallHandle(symbol("gettid"), FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle PTHREAD_SELF = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
-    private static final MethodHandle PTHREAD_KILL = LINKER.downcallHandle(symbol("pthread_kill"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(symbol("pthread_sigmask"), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGACTION = errnoHandle("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    // Each downcall is linked on its first call, by a holder class of its own (the JIT still sees a
+    // constant handle): a command that never kicks a vCPU never links pthread_kill.
+    private static final class Syscall {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(1));
+    }
+    /** syscall without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
+    private static final class SyscallWithoutErrno {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL,
+                Linker.Option.firstVariadicArg(1));
+    }
+    private static final class PthreadSelf {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
+    }
+    private static final class PthreadKill {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_kill"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
+    private static final class PthreadSigmask {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_sigmask"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+    /** glibc's sigaction: the kernel's wants a restorer, which only glibc has. */
+    private static final class Sigaction {
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("sigaction"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), CAPTURE_ERRNO);
+    }
     /**
      * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
      * the signal interrupts a blocking call and nothing else happens (a Java upcall must never run in
@@ -133,15 +168,6 @@ public final class Libc {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
     }
 
-    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
-    }
-
-    private static MethodHandle errnoHandle(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO,
-                Linker.Option.firstVariadicArg(firstVariadicArg));
-    }
-
     private static MemorySegment callState() {
         return CALL_STATE_SEGMENT.get();
     }
@@ -151,113 +177,103 @@ public final class Libc {
         return (int) ERRNO.get(state, 0L);
     }
 
-    private static int check(int result, MemorySegment state, String operation) throws ErrnoException {
-        if (result == -1) {
-            throw new ErrnoException(operation, lastErrno(state));
-        }
-        return result;
-    }
-
-    private static long check(long result, MemorySegment state, String operation) throws ErrnoException {
-        if (result == -1L) {
-            throw new ErrnoException(operation, lastErrno(state));
-        }
-        return result;
-    }
-
     private static AssertionError unexpected(Throwable t) {
         return new AssertionError("native call failed unexpectedly", t);
     }
 
-    public static int open(String path, int flags, int mode) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
+    /**
+     * A pointer argument: the address of native memory. A heap segment has no address the kernel could
+     * use (the linker refused one for an {@code ADDRESS} argument, too).
+     */
+    private static long pointer(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a system call needs native memory, got a heap segment");
+        }
+        return segment.address();
+    }
+
+    /** System call {@code number}; its result, or -errno where it failed. */
+    private static long syscallOrNegativeErrno(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+        try {
             MemorySegment state = callState();
-            return check((int) OPEN.invokeExact(state, arena.allocateFrom(path), flags, mode), state, "open " + path);
-        } catch (ErrnoException e) {
-            throw e;
+            long result = (long) Syscall.HANDLE.invokeExact(state, number, a1, a2, a3, a4, a5, a6);
+            return result == -1 ? -lastErrno(state) : result;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /** System call {@code number}; its result, or an {@link ErrnoException} naming {@code operation}. */
+    private static long syscall(String operation, long number, long a1, long a2, long a3, long a4, long a5, long a6)
+            throws ErrnoException {
+        long result = syscallOrNegativeErrno(number, a1, a2, a3, a4, a5, a6);
+        if (result < 0) {
+            throw new ErrnoException(operation, (int) -result);
+        }
+        return result;
+    }
+
+    private static long syscall(String operation, long number, long a1, long a2, long a3) throws ErrnoException {
+        return syscall(operation, number, a1, a2, a3, 0, 0, 0);
+    }
+
+    public static int open(String path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) syscall("open " + path, SYS_open, pointer(arena.allocateFrom(path)), flags, mode);
         }
     }
 
     /** close(2); the fd is released by the kernel even when close reports an error. */
     public static void close(int fd) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) CLOSE.invokeExact(state, fd), state, "close");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("close", SYS_close, fd, 0, 0);
     }
 
     public static long read(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) READ.invokeExact(state, fd, buffer, count), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_read, fd, pointer(buffer), count);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     public static long write(int fd, MemorySegment buffer, long count, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) WRITE.invokeExact(state, fd, buffer, count), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_write, fd, pointer(buffer), count);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
-    public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+    public static long pread(int fd, MemorySegment buffer, long count, long offset, String operation)
+            throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) PREAD.invokeExact(state, fd, buffer, count, offset), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_pread64, fd, pointer(buffer), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
-    public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation) throws ErrnoException {
+    public static long pwrite(int fd, MemorySegment buffer, long count, long offset, String operation)
+            throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) PWRITE.invokeExact(state, fd, buffer, count, offset), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall(operation, SYS_pwrite64, fd, pointer(buffer), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     /** ioctl(2) with a pointer argument; {@code name} is the request's C name for the error message. */
     public static int ioctl(int fd, long request, MemorySegment argument, String name) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((int) IOCTL_PTR.invokeExact(state, fd, request, argument), state, name);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return (int) syscall(name, SYS_ioctl, fd, request, pointer(argument));
+        } finally {
+            Reference.reachabilityFence(argument);
         }
     }
 
     /** ioctl(2) with an integer argument (or none: pass 0). */
     public static int ioctl(int fd, long request, long argument, String name) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) IOCTL_LONG.invokeExact(state, fd, request, argument), state, name);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall(name, SYS_ioctl, fd, request, argument);
     }
 
     /**
@@ -265,13 +281,7 @@ public final class Libc {
      * expected outcomes (KVM_RUN's EINTR, capability probes).
      */
     public static int ioctlOrNegativeErrno(int fd, long request, long argument) {
-        try {
-            MemorySegment state = callState();
-            int result = (int) IOCTL_LONG.invokeExact(state, fd, request, argument);
-            return result == -1 ? -lastErrno(state) : result;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_ioctl, fd, request, argument, 0, 0, 0);
     }
 
     /**
@@ -283,7 +293,8 @@ public final class Libc {
      */
     public static int ioctlWithoutErrno(int fd, long request, long argument) {
         try {
-            return (int) IOCTL_LONG_NO_ERRNO.invokeExact(fd, request, argument);
+            return (int) (long) SyscallWithoutErrno.HANDLE.invokeExact(SYS_ioctl, (long) fd, request, argument, 0L, 0L,
+                    0L);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -292,334 +303,192 @@ public final class Libc {
     /** mmap(2); returns the mapping's address. */
     public static long mmap(long address, long length, int prot, int flags, int fd, long offset, String operation)
             throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            MemorySegment result = (MemorySegment) MMAP.invokeExact(state, MemorySegment.ofAddress(address), length,
-                    prot, flags, fd, offset);
-            if (result.address() == -1L) {
-                throw new ErrnoException(operation, lastErrno(state));
-            }
-            return result.address();
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return syscall(operation, SYS_mmap, address, length, prot, flags, fd, offset);
     }
 
     public static void munmap(long address, long length) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length), state, "munmap");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("munmap", SYS_munmap, address, length, 0);
     }
 
     public static int eventfd(int initial, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) EVENTFD.invokeExact(state, initial, flags), state, "eventfd");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("eventfd", SYS_eventfd2, initial, flags, 0);
     }
 
     public static int epollCreate1(int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) EPOLL_CREATE1.invokeExact(state, flags), state, "epoll_create1");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("epoll_create1", SYS_epoll_create1, flags, 0, 0);
     }
 
     public static void epollCtl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event), state, "epoll_ctl");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("epoll_ctl", SYS_epoll_ctl, epfd, op, fd, pointer(event), 0, 0);
+        } finally {
+            Reference.reachabilityFence(event);
         }
     }
 
     /** epoll_wait(2); EINTR is returned as 0 events, since callers simply wait again. */
     public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            int n = (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
-            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+            long n = syscallOrNegativeErrno(SYS_epoll_wait, epfd, pointer(events), maxEvents, timeoutMillis, 0, 0);
+            if (n == -Errno.EINTR) {
                 return 0;
             }
-            return check(n, state, "epoll_wait");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            if (n < 0) {
+                throw new ErrnoException("epoll_wait", (int) -n);
+            }
+            return (int) n;
+        } finally {
+            Reference.reachabilityFence(events);
         }
     }
 
     public static int timerfdCreate(int clock, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) TIMERFD_CREATE.invokeExact(state, clock, flags), state, "timerfd_create");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("timerfd_create", SYS_timerfd_create, clock, flags, 0);
     }
 
     public static void timerfdSettime(int fd, int flags, MemorySegment newValue) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) TIMERFD_SETTIME.invokeExact(state, fd, flags, newValue, MemorySegment.NULL), state,
-                    "timerfd_settime");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("timerfd_settime", SYS_timerfd_settime, fd, flags, pointer(newValue), 0, 0, 0);
+        } finally {
+            Reference.reachabilityFence(newValue);
         }
     }
 
     public static int memfdCreate(String name, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            return check((int) MEMFD_CREATE.invokeExact(state, arena.allocateFrom(name), flags), state,
-                    "memfd_create");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return (int) syscall("memfd_create", SYS_memfd_create, pointer(arena.allocateFrom(name)), flags, 0);
         }
     }
 
     public static void ftruncate(int fd, long length) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) FTRUNCATE.invokeExact(state, fd, length), state, "ftruncate");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("ftruncate", SYS_ftruncate, fd, length, 0);
     }
 
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) SOCKET.invokeExact(state, domain, type, protocol), state, "socket");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("socket", SYS_socket, domain, type, protocol);
     }
 
     public static int[] socketpair(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            MemorySegment state = callState();
-            check((int) SOCKETPAIR.invokeExact(state, domain, type, protocol, fds), state, "socketpair");
+            syscall("socketpair", SYS_socketpair, domain, type, protocol, pointer(fds), 0, 0);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
     public static void bind(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) BIND.invokeExact(state, fd, address, length), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_bind, fd, pointer(address), length);
+        } finally {
+            Reference.reachabilityFence(address);
         }
     }
 
     public static void listen(int fd, int backlog) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) LISTEN.invokeExact(state, fd, backlog), state, "listen");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("listen", SYS_listen, fd, backlog, 0);
     }
 
     public static int accept4(int fd, int flags) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, flags), state,
-                    "accept4");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("accept4", SYS_accept4, fd, 0, 0, flags, 0, 0);
     }
 
     public static void connect(int fd, MemorySegment address, int length, String operation) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) CONNECT.invokeExact(state, fd, address, length), state, operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_connect, fd, pointer(address), length);
+        } finally {
+            Reference.reachabilityFence(address);
         }
     }
 
     public static void shutdown(int fd, int how) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            check((int) SHUTDOWN.invokeExact(state, fd, how), state, "shutdown");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        syscall("shutdown", SYS_shutdown, fd, how, 0);
     }
 
     public static long sendmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) SENDMSG.invokeExact(state, fd, message, flags), state, "sendmsg");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("sendmsg", SYS_sendmsg, fd, pointer(message), flags);
+        } finally {
+            Reference.reachabilityFence(message);
         }
     }
 
     public static long recvmsg(int fd, MemorySegment message, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) RECVMSG.invokeExact(state, fd, message, flags), state, "recvmsg");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("recvmsg", SYS_recvmsg, fd, pointer(message), flags);
+        } finally {
+            Reference.reachabilityFence(message);
         }
     }
 
+    /** recv(2), which is recvfrom(2) without an address. */
     public static long recv(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            return check((long) RECV.invokeExact(state, fd, buffer, length, flags), state, "recv");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return syscall("recv", SYS_recvfrom, fd, pointer(buffer), length, flags, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 
     public static void setsockopt(int fd, int level, int option, MemorySegment value, String operation)
             throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            check((int) SETSOCKOPT.invokeExact(state, fd, level, option, value, (int) value.byteSize()), state,
-                    operation);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall(operation, SYS_setsockopt, fd, level, option, pointer(value), value.byteSize(), 0);
+        } finally {
+            Reference.reachabilityFence(value);
         }
     }
 
     /** poll(2); EINTR is returned as 0 ready fds. */
     public static int poll(MemorySegment fds, long count, int timeoutMillis) throws ErrnoException {
         try {
-            MemorySegment state = callState();
-            int n = (int) POLL.invokeExact(state, fds, count, timeoutMillis);
-            if (n == -1 && lastErrno(state) == Errno.EINTR) {
+            long n = syscallOrNegativeErrno(SYS_poll, pointer(fds), count, timeoutMillis, 0, 0, 0);
+            if (n == -Errno.EINTR) {
                 return 0;
             }
-            return check(n, state, "poll");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            if (n < 0) {
+                throw new ErrnoException("poll", (int) -n);
+            }
+            return (int) n;
+        } finally {
+            Reference.reachabilityFence(fds);
         }
     }
 
     public static int fcntl(int fd, int command, int argument) throws ErrnoException {
-        try {
-            MemorySegment state = callState();
-            return check((int) FCNTL.invokeExact(state, fd, command, argument), state, "fcntl");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscall("fcntl", SYS_fcntl, fd, command, argument);
     }
 
     public static void chmod(String path, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) CHMOD.invokeExact(state, arena.allocateFrom(path), mode), state, "chmod " + path);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("chmod " + path, SYS_chmod, pointer(arena.allocateFrom(path)), mode, 0);
         }
     }
 
     public static void rename(String from, String to) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) RENAME.invokeExact(state, arena.allocateFrom(from), arena.allocateFrom(to)), state,
-                    "rename " + from + " to " + to);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("rename " + from + " to " + to, SYS_rename, pointer(arena.allocateFrom(from)),
+                    pointer(arena.allocateFrom(to)), 0);
         }
     }
 
     public static void unlink(String path) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState();
-            check((int) UNLINK.invokeExact(state, arena.allocateFrom(path)), state, "unlink " + path);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            syscall("unlink " + path, SYS_unlink, pointer(arena.allocateFrom(path)), 0, 0);
         }
     }
 
     public static int getpid() {
-        try {
-            return (int) GETPID.invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_getpid, 0, 0, 0, 0, 0, 0);
     }
 
     public static int gettid() {
-        try {
-            return (int) GETTID.invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) syscallOrNegativeErrno(SYS_gettid, 0, 0, 0, 0, 0, 0);
     }
 
     /** The calling thread's pthread handle, for {@link #pthreadKill}. */
     public static long pthreadSelf() {
         try {
-            return (long) PTHREAD_SELF.invokeExact();
+            return (long) PthreadSelf.HANDLE.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -628,7 +497,7 @@ public final class Libc {
     /** Sends a signal to one thread: how a vCPU blocked in KVM_RUN is kicked out with EINTR. */
     public static int pthreadKill(long thread, int signal) {
         try {
-            return (int) PTHREAD_KILL.invokeExact(thread, signal);
+            return (int) PthreadKill.HANDLE.invokeExact(thread, signal);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -643,7 +512,7 @@ public final class Libc {
             MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
             MemorySegment old = arena.allocate(GLIBC_SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, signals);
-            int error = (int) PTHREAD_SIGMASK.invokeExact(how, set, old);
+            int error = (int) PthreadSigmask.HANDLE.invokeExact(how, set, old);
             if (error != 0) {
                 throw new ErrnoException("pthread_sigmask", error);
             }
@@ -679,7 +548,9 @@ public final class Libc {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            check((int) SIGACTION.invokeExact(state, signal, action, old), state, "sigaction " + signal);
+            if ((int) Sigaction.HANDLE.invokeExact(state, signal, action, old) == -1) {
+                throw new ErrnoException("sigaction " + signal, lastErrno(state));
+            }
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -97,7 +97,8 @@ public final class DeviceSpecParser {
                 bool(typeName, properties, "x-precise-eoi", defaults.preciseEoi()),
                 millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()),
                 properties.containsKey("x-dt-node")
-                        ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node"))) : Optional.empty());
+                        ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node"))) : Optional.empty(),
+                properties.containsKey("id"));
     }
 
     private static DeviceSource source(String typeName, Map<String, String> properties) {

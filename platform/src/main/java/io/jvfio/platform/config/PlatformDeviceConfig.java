@@ -16,18 +16,21 @@ import io.jvfio.vfio.kernel.IommufdMode;
  * @param replyTimeout  how long a vfio-user request may wait for its reply ({@code x-reply-timeout-ms})
  * @param dtNode        a flattened device tree whose root node is the device's guest node ({@code x-dt-node}),
  *                      patched with where the device was placed
+ * @param idGiven       whether {@code id=} was given: then it also names the device's guest node, which is
+ *                      otherwise named after the device's compatible (a socket's file name means nothing
+ *                      to a device-tree reader)
  */
 public record PlatformDeviceConfig(DeviceType type, DeviceSource source, String id, boolean noMmap,
                                    Duration mmapTimeout, boolean irqfd, Optional<String> compat,
                                    IommufdMode iommufd, boolean preciseEoi, Duration replyTimeout,
-                                   Optional<Path> dtNode) {
+                                   Optional<Path> dtNode, boolean idGiven) {
     public static final Duration DEFAULT_MMAP_TIMEOUT = Duration.ofMillis(1100);
     public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(5);
 
     /** The configuration of {@code type} with every default, for {@code source}. */
     public static PlatformDeviceConfig defaults(DeviceType type, DeviceSource source) {
         return new PlatformDeviceConfig(type, source, defaultId(source), false, DEFAULT_MMAP_TIMEOUT, true,
-                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT, Optional.empty());
+                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT, Optional.empty(), false);
     }
 
     static String defaultId(DeviceSource source) {

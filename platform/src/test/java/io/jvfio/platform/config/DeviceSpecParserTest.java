@@ -23,6 +23,7 @@ class DeviceSpecParserTest {
         assertThat(config.irqfd()).isTrue();
         assertThat(config.compat()).contains("jvfio,test");
         assertThat(config.id()).isEqualTo("dev.sock");
+        assertThat(config.idGiven()).isFalse();
         assertThat(config.iommufd()).isEqualTo(IommufdMode.AUTO);
     }
 
@@ -37,6 +38,7 @@ class DeviceSpecParserTest {
         assertThat(config.irqfd()).isFalse();
         assertThat(config.iommufd()).isEqualTo(IommufdMode.OFF);
         assertThat(config.id()).isEqualTo("eth0");
+        assertThat(config.idGiven()).isTrue();
         assertThat(config.preciseEoi()).isFalse();
         assertThat(config.replyTimeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.compat()).isEqualTo(Optional.empty());

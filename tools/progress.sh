@@ -1,0 +1,33 @@
+# Sourced by jvfio's long-running scripts (bench/run, tools/nested/tiers.sh).
+#
+#   progress WHAT COMMAND [ARG...]
+#
+# runs COMMAND with its stdout and stderr passed through, and whenever 30 s (PROGRESS_EVERY) go by
+# without a line from it, prints one on stderr: what runs, for how long, and COMMAND's last line, so a
+# run of many minutes never looks hung. With PROGRESS_DONE set to an extended regex, the line also
+# counts COMMAND's lines that match it (e.g. finished tests). Returns COMMAND's exit status.
+progress() {
+    local what=$1
+    shift
+    local seen started=$SECONDS every=${PROGRESS_EVERY:-30}
+    seen=$(mktemp)
+    (
+        while sleep "$every" 2>/dev/null; do
+            local quiet=$(($(date +%s) - $(stat -c %Y "$seen")))
+            if [ "$quiet" -ge "$every" ]; then
+                local line="[progress] $what: running for $((SECONDS - started)) s"
+                if [ -n "${PROGRESS_DONE:-}" ]; then
+                    line+=", $(grep -cE "$PROGRESS_DONE" "$seen") done"
+                fi
+                line+=", last line: $(tail -n 1 "$seen" | cut -c1-160)"
+                echo "$line" >&2
+            fi
+        done
+    ) </dev/null >/dev/null &
+    local ticker=$! status=0
+    { "$@" 2> >(tee -a "$seen" >&2); } | tee -a "$seen" || status=$?
+    kill "$ticker" 2>/dev/null || true
+    wait "$ticker" 2>/dev/null || true
+    rm -f "$seen"
+    return "$status"
+}
