@@ -68,7 +68,7 @@ final class RunCommand implements Subcommand {
         Optional<String> guest = parsed.value("--guest");
         Optional<String> kernelPath = parsed.value("--kernel");
         if (guest.isPresent() == kernelPath.isPresent()) {
-            throw new UsageException(guest.isPresent() ? "--guest and --kernel: give one of them, not both"
+            throw new UsageException(guest.isPresent() ? "--guest and --kernel are mutually exclusive: give one of them"
                     : "give the guest: --guest ELF|NAME or --kernel PATH");
         }
         Optional<String> initrd = parsed.value("--initrd");
