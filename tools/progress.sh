@@ -25,7 +25,10 @@ progress() {
         done
     ) </dev/null >/dev/null &
     local ticker=$! status=0
-    { "$@" 2> >(tee -a "$seen" >&2); } | tee -a "$seen" || status=$?
+    # COMMAND runs as a job of its own, not on the left of `||`, where bash would ignore `set -e` inside
+    # it (a failing step of a function would not stop it); stdin stays the caller's.
+    { "$@" 2> >(tee -a "$seen" >&2) | tee -a "$seen"; } <&0 &
+    wait $! || status=$?
     kill "$ticker" 2>/dev/null || true
     wait "$ticker" 2>/dev/null || true
     rm -f "$seen"
