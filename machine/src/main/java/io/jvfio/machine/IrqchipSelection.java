@@ -11,10 +11,11 @@ import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * The irqchip a machine uses: {@code requested} is the {@code kernel-irqchip} property, {@code inKernel}
- * what it resolved to (KVM's in-kernel IOAPIC and LAPICs, or jvfio's own), and {@code reason} one line
- * saying why, for the logs and the demo's header.
+ * what it resolved to (KVM's in-kernel IOAPIC and LAPICs, or jvfio's own), {@code reason} a few words
+ * saying why, for headers, and {@code evidence} what the probe behind auto saw (empty otherwise), for the
+ * log line that explains the choice.
  */
-public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String reason) {
+public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String reason, String evidence) {
     /** The property value the machine runs with: on or off. */
     public String effective() {
         return inKernel ? "on" : "off";
@@ -37,21 +38,21 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
 
     static IrqchipSelection choose(IrqchipMode requested, Kvm kvm) throws ErrnoException {
         return switch (requested) {
-            case ON -> new IrqchipSelection(requested, true, "requested");
-            case OFF -> new IrqchipSelection(requested, false, "requested");
+            case ON -> new IrqchipSelection(requested, true, "requested", "");
+            case OFF -> new IrqchipSelection(requested, false, "requested", "");
             case SPLIT -> throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
             case AUTO -> {
                 if (!kvm.hasCapability(KvmAbi.KVM_CAP_IRQCHIP)) {
-                    yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip");
+                    yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip", "");
                 }
                 IrqchipSemantics semantics = IrqchipProbe.host();
                 yield switch (semantics.verdict()) {
                     case EXACT -> new IrqchipSelection(requested, true,
-                            "the in-kernel irqchip keeps interrupts in service until EOI");
+                            "the in-kernel irqchip keeps interrupts in service until EOI", semantics.evidence());
                     case EOI_AT_DELIVERY -> new IrqchipSelection(requested, false,
-                            "the in-kernel irqchip ends interrupts at delivery (" + semantics.evidence() + ")");
-                    case PROBE_FAILED -> new IrqchipSelection(requested, false,
-                            "the irqchip probe failed (" + semantics.evidence() + ")");
+                            "the in-kernel irqchip ends interrupts at delivery", semantics.evidence());
+                    case PROBE_FAILED -> new IrqchipSelection(requested, false, "the irqchip probe failed",
+                            semantics.evidence());
                 };
             }
         };

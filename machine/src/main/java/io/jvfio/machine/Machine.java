@@ -113,7 +113,8 @@ public final class Machine implements AutoCloseable {
         kvm = Kvm.open();
         irqchip = IrqchipSelection.choose(config.irqchip(), kvm);
         if (irqchip.requested() == IrqchipMode.AUTO && !irqchip.inKernel() && AUTO_OFF_REPORTED.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.INFO, "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason());
+            LOG.log(System.Logger.Level.INFO, "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason()
+                    + " (" + irqchip.evidence() + ")");
         }
         boolean inKernel = irqchip.inKernel();
         List<Integer> required = new ArrayList<>(List.of(KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR));
