@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the `kvm` and `vfio` test tiers for real inside the nested guest (tools/nested/run.sh), for hosts
-# that have neither /dev/kvm nor VFIO. Expects `mvn verify` (or test-compile) to have built the tree:
+# Runs test tiers (kvm, vfio, linux) for real inside the nested guest (tools/nested/run.sh), for hosts that
+# lack what they need: /dev/kvm, VFIO, or a KVM that can run a stock kernel. Expects `mvn verify` (or test-compile) to have built the tree:
 # it reuses the compiled test classes and runs them with the JUnit console launcher in one JVM, which
 # is much faster under software emulation than Maven forking one JVM per module.
 #
@@ -75,7 +75,7 @@ run_tiers_once_more_if_the_guest_died() {
     fi
     return "$status"
 }
-echo "[nested] running tiers: ${tags[*]} (inside a QEMU guest: this host has no /dev/kvm or VFIO)" >&2
+echo "[nested] running tiers: ${tags[*]} (inside a QEMU guest whose KVM and VFIO behave as documented)" >&2
 status=0
 run_tiers_once_more_if_the_guest_died "${tag_args[@]}" --exclude-tag storm || status=$?
 # Interrupt storms (Tiers.STORM) have made this guest's kernel panic when QEMU gives each vCPU a host
