@@ -2,6 +2,7 @@ package io.jvfio.machine;
 
 import java.util.Optional;
 
+import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.sys.ErrnoException;
 
 /**
@@ -24,10 +25,10 @@ public final class IrqLine {
         boolean inService(int gsi);
 
         /** Runs {@code listener} after each guest EOI of {@code gsi}; closing the result removes it. */
-        AutoCloseable onEndOfInterrupt(int gsi, Runnable listener);
+        EoiRegistration onEndOfInterrupt(int gsi, Runnable listener);
 
         /** The same, but each EOI first lowers the line, as KVM's irqfd resampler does. */
-        AutoCloseable resampleOnEndOfInterrupt(int gsi, Runnable listener);
+        EoiRegistration resampleOnEndOfInterrupt(int gsi, Runnable listener);
     }
 
     private final int gsi;
@@ -83,7 +84,7 @@ public final class IrqLine {
      * Runs {@code listener} after each guest EOI of this line's level interrupts, on the thread of that
      * EOI. Only where {@link #observesEndOfInterrupt()}.
      */
-    public AutoCloseable onEndOfInterrupt(Runnable listener) {
+    public EoiRegistration onEndOfInterrupt(Runnable listener) {
         return endOfInterrupt.orElseThrow(() -> new IllegalStateException(this
                         + ": the in-kernel irqchip does not report EOIs to user space"))
                 .onEndOfInterrupt(gsi, listener);
@@ -94,7 +95,7 @@ public final class IrqLine {
      * lowers the line before the IOAPIC looks at it again, then runs {@code listener}, which raises it
      * again if its source still asserts. Only where {@link #observesEndOfInterrupt()}.
      */
-    public AutoCloseable resampleOnEndOfInterrupt(Runnable listener) {
+    public EoiRegistration resampleOnEndOfInterrupt(Runnable listener) {
         return endOfInterrupt.orElseThrow(() -> new IllegalStateException(this
                         + ": the in-kernel irqchip resamples only through an irqfd's resamplefd"))
                 .resampleOnEndOfInterrupt(gsi, listener);

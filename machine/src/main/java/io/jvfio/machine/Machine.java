@@ -19,12 +19,12 @@ import io.jvfio.kvm.Vm;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
-import io.jvfio.machine.boot.linux.KernelEntry;
 import io.jvfio.machine.acpi.AcpiConfig;
 import io.jvfio.machine.acpi.AcpiDevice;
 import io.jvfio.machine.acpi.AcpiTables;
 import io.jvfio.machine.acpi.HardwareId;
 import io.jvfio.machine.acpi.ResourceDescriptor;
+import io.jvfio.machine.boot.linux.KernelEntry;
 import io.jvfio.machine.boot.linux.LinuxBoot;
 import io.jvfio.machine.boot.linux.MemoryMap;
 import io.jvfio.machine.bus.Bus;
@@ -32,6 +32,7 @@ import io.jvfio.machine.bus.BusDevice;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.bus.PioDevice;
 import io.jvfio.machine.event.EventLoop;
+import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
@@ -191,11 +192,7 @@ public final class Machine implements AutoCloseable {
         consoleUart = Uart16550.builder()
                 .interruptSink(asserted -> {
                     try {
-                        if (asserted) {
-                            line.raise();
-                        } else {
-                            line.lower();
-                        }
+                        line.set(asserted);
                     } catch (ErrnoException e) {
                         // A host failure, not the guest's: say it once and keep the console working.
                         if (lineFailureLogged.compareAndSet(false, true)) {
@@ -329,12 +326,12 @@ public final class Machine implements AutoCloseable {
             }
 
             @Override
-            public AutoCloseable onEndOfInterrupt(int pin, Runnable listener) {
+            public EoiRegistration onEndOfInterrupt(int pin, Runnable listener) {
                 return chip.onEndOfInterrupt(pin, listener);
             }
 
             @Override
-            public AutoCloseable resampleOnEndOfInterrupt(int pin, Runnable listener) {
+            public EoiRegistration resampleOnEndOfInterrupt(int pin, Runnable listener) {
                 return chip.resampleOnEndOfInterrupt(pin, listener);
             }
         }));

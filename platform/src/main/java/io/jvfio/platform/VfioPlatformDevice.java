@@ -13,6 +13,7 @@ import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.devicetree.FdtReader;
 import io.jvfio.platform.devicetree.Node;
@@ -66,7 +67,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private Optional<Node> dtOverlay = Optional.empty();
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
-    private final Map<Integer, AutoCloseable> guestEoiObservers = new HashMap<>();
+    private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
     private boolean closed;
     private volatile String goneReason;
     private final PlatformDeviceCounters counters = new PlatformDeviceCounters(this);
@@ -534,7 +535,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (wiring.eventLoopToken() != PlatformIrqWiring.NO_TOKEN) {
                 machine.eventLoop().unregister(wiring.eventLoopToken());
             }
-            AutoCloseable eoiObserver = guestEoiObservers.remove(wiring.info().index());
+            EoiRegistration eoiObserver = guestEoiObservers.remove(wiring.info().index());
             if (eoiObserver != null) {
                 eoiObserver.close();
             }
@@ -542,7 +543,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
                 machine.irqLine(wiring.gsi()).lower();
             }
-        } catch (Exception e) {
+        } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "
                     + e.getMessage());
         }

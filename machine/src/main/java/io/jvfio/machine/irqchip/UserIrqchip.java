@@ -88,22 +88,12 @@ public final class UserIrqchip {
         return new BusDevice() {
             @Override
             public long read(long offset, int size) {
-                lock.lock();
-                try {
-                    return ioApic.read(offset, size);
-                } finally {
-                    lock.unlock();
-                }
+                return underLock(() -> ioApic.read(offset, size));
             }
 
             @Override
             public void write(long offset, int size, long value) {
-                lock.lock();
-                try {
-                    ioApic.write(offset, size, value);
-                } finally {
-                    unlockAndNotify();
-                }
+                changeAndNotify(() -> ioApic.write(offset, size, value));
             }
         };
     }
@@ -131,23 +121,13 @@ public final class UserIrqchip {
 
     /** A write by vCPU {@code vcpu} to its LAPIC's page (an EOI among them). */
     public void writeLocalApic(int vcpu, long offset, int size, long value) {
-        lock.lock();
-        try {
-            apics[vcpu].write(offset, size, value);
-        } finally {
-            unlockAndNotify();
-        }
+        changeAndNotify(() -> apics[vcpu].write(offset, size, value));
     }
 
     /** Sets the input line of IOAPIC pin {@code pin}. */
     public void setLevel(int pin, boolean level) {
         checkPin(pin);
-        lock.lock();
-        try {
-            ioApic.setInput(pin, level);
-        } finally {
-            unlockAndNotify();
-        }
+        changeAndNotify(() -> ioApic.setInput(pin, level));
     }
 
     /** Whether pin {@code pin} has a level interrupt in service in the guest (its remote IRR). */
@@ -161,10 +141,10 @@ public final class UserIrqchip {
      * its input before the IOAPIC looks at it again, then runs {@code listener} (outside the lock), which
      * raises the line again if its source still asserts. Closing the result removes it.
      */
-    public AutoCloseable resampleOnEndOfInterrupt(int pin, Runnable listener) {
+    public EoiRegistration resampleOnEndOfInterrupt(int pin, Runnable listener) {
         checkPin(pin);
         underLock(() -> ioApic.countResampler(pin, 1));
-        AutoCloseable observer = onEndOfInterrupt(pin, listener);
+        EoiRegistration observer = onEndOfInterrupt(pin, listener);
         return () -> {
             observer.close();
             underLock(() -> ioApic.countResampler(pin, -1));
@@ -199,7 +179,7 @@ public final class UserIrqchip {
      * Runs {@code listener} after each guest EOI that clears pin {@code pin}'s remote IRR, on the thread
      * of that EOI and outside the irqchip's lock. Closing the result removes it.
      */
-    public AutoCloseable onEndOfInterrupt(int pin, Runnable listener) {
+    public EoiRegistration onEndOfInterrupt(int pin, Runnable listener) {
         checkPin(pin);
         List<Runnable> listeners = eoiListeners.get(pin);
         listeners.add(listener);
@@ -209,6 +189,16 @@ public final class UserIrqchip {
     private void checkPin(int pin) {
         if (pin < 0 || pin >= IoApic.PINS) {
             throw new IllegalArgumentException("IOAPIC pin " + pin + " is not 0.." + (IoApic.PINS - 1));
+        }
+    }
+
+    /** Runs {@code change} under the lock, then the EOI listeners of the pins it ended, outside it. */
+    private void changeAndNotify(Runnable change) {
+        lock.lock();
+        try {
+            change.run();
+        } finally {
+            unlockAndNotify();
         }
     }
 
@@ -445,15 +435,11 @@ public final class UserIrqchip {
     }
 
     private void timerExpired(int vcpu, long generation) {
-        lock.lock();
-        try {
-            if (stopped) {
-                return;
+        changeAndNotify(() -> {
+            if (!stopped) {
+                apics[vcpu].timerExpired(generation);
+                interruptArrived(vcpu);
             }
-            apics[vcpu].timerExpired(generation);
-            interruptArrived(vcpu);
-        } finally {
-            unlockAndNotify();
-        }
+        });
     }
 }
