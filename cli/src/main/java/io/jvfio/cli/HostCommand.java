@@ -13,6 +13,8 @@ import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.KvmUnavailableException;
+import io.jvfio.machine.IrqchipSelection;
+import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.kvm.KvmAbi;
 
@@ -94,6 +96,7 @@ final class HostCommand implements Subcommand {
 
     private static List<Check> kvmChecks() {
         List<Check> checks = new ArrayList<>();
+        IrqchipSelection auto;
         try (Kvm kvm = Kvm.open()) {
             checks.add(new Check("KVM", Kvm.DEVICE + " opens", Status.PASS, ""));
             checks.add(new Check("KVM", "API version " + kvm.apiVersion(), Status.PASS, ""));
@@ -103,6 +106,7 @@ final class HostCommand implements Subcommand {
                         : capability.required() ? Status.FAIL : Status.WARN,
                         present ? "" : "absent: " + capability.withoutIt()));
             }
+            auto = IrqchipSelection.choose(IrqchipMode.AUTO, kvm);
         } catch (KvmUnavailableException e) {
             checks.add(new Check("KVM", Kvm.DEVICE + " opens", Status.FAIL,
                     e.getMessage().replaceFirst("^KVM is not available: ", "")));
@@ -111,19 +115,25 @@ final class HostCommand implements Subcommand {
             checks.add(new Check("KVM", "capabilities", Status.FAIL, e.getMessage()));
             return checks;
         }
-        checks.add(irqchipCheck(IrqchipProbe.host()));
+        checks.add(irqchipCheck(IrqchipProbe.host(), auto));
         return checks;
     }
 
-    private static Check irqchipCheck(IrqchipSemantics semantics) {
+    private static Check irqchipCheck(IrqchipSemantics semantics, IrqchipSelection auto) {
         return switch (semantics.verdict()) {
             case EXACT -> new Check("KVM", IRQCHIP_CHECK, Status.PASS, String.format(Locale.ROOT,
                     "yes, as documented; probed in %.1f ms", semantics.elapsed().toNanos() / 1e6));
             case EOI_AT_DELIVERY -> new Check("KVM", IRQCHIP_CHECK, Status.WARN,
-                    "no: EOI side effects happen at delivery; jvfio uses its own irqchip, kernel-irqchip=auto -> off");
+                    "no: EOI side effects happen at delivery; " + autoChoice(auto));
             case PROBE_FAILED -> new Check("KVM", IRQCHIP_CHECK, Status.WARN, "unknown: " + semantics.evidence()
-                    + "; jvfio uses its own irqchip, kernel-irqchip=auto -> off");
+                    + "; " + autoChoice(auto));
         };
+    }
+
+    /** What kernel-irqchip=auto does here, as the machine decides it. */
+    private static String autoChoice(IrqchipSelection auto) {
+        return (auto.inKernel() ? "jvfio uses KVM's irqchip" : "jvfio uses its own irqchip")
+                + ", kernel-irqchip=auto -> " + auto.effective();
     }
 
     private static List<Check> vfioChecks() {

@@ -36,7 +36,8 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
         }
     }
 
-    static IrqchipSelection choose(IrqchipMode requested, Kvm kvm) throws ErrnoException {
+    /** What a machine on {@code kvm} runs on when {@code requested}; auto asks the (cached) probe. */
+    public static IrqchipSelection choose(IrqchipMode requested, Kvm kvm) throws ErrnoException {
         return switch (requested) {
             case ON -> new IrqchipSelection(requested, true, "requested", "");
             case OFF -> new IrqchipSelection(requested, false, "requested", "");
