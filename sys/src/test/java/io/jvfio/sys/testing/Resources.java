@@ -47,6 +47,17 @@ public final class Resources {
         }
     }
 
+    /** Whether a memory mapping of this process covers {@code address}. */
+    public static boolean mapped(long address) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.map(line -> line.substring(0, line.indexOf(' ')).split("-")).anyMatch(range ->
+                    Long.compareUnsigned(Long.parseUnsignedLong(range[0], 16), address) <= 0
+                            && Long.compareUnsigned(address, Long.parseUnsignedLong(range[1], 16)) < 0);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/maps", e);
+        }
+    }
+
     /** Memory mappings of this process (lines of /proc/self/maps). */
     public static int mappings() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
