@@ -242,12 +242,8 @@ public final class VfioUserServer implements AutoCloseable {
                 watcher.release(line.disconnect());
             }
         }
-        synchronized (this) {
-            current.compareAndSet(connection, null);
-            threads.removeIf(t -> t == Thread.currentThread());
-            notifyAll();
-        }
-        clientsServed.incrementAndGet();
+        // The model hears of the departure before the next client may be handed over, so its connect and
+        // disconnect callbacks never interleave (jvfio serve numbers clients by them).
         if (negotiated) {
             try {
                 model.clientDisconnected();
@@ -255,6 +251,12 @@ public final class VfioUserServer implements AutoCloseable {
                 LOG.log(Level.ERROR, "vfio-user server " + name + ": the model failed on disconnect", e);
             }
         }
+        synchronized (this) {
+            current.compareAndSet(connection, null);
+            threads.removeIf(t -> t == Thread.currentThread());
+            notifyAll();
+        }
+        clientsServed.incrementAndGet();
         LOG.log(Level.DEBUG, "vfio-user server {0}: client {1} left ({2})", name, clientsServed.get(),
                 Command.name(Command.VERSION) + (negotiated ? " negotiated" : " never negotiated"));
     }
