@@ -17,7 +17,7 @@ import io.jvfio.devices.ModelledDevice;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
@@ -110,7 +110,7 @@ final class ServeCommand implements Subcommand {
         }
 
         @Override
-        public List<IrqSpec> irqs() {
+        public List<ModelIrqSpec> irqs() {
             return model.irqs();
         }
 

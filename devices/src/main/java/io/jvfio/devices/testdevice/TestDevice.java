@@ -23,8 +23,8 @@ import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.IrqLine;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqLine;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 
@@ -34,7 +34,7 @@ import io.jvfio.vfiouser.server.RegionSpec;
  *
  * <p>One lock (this object) guards every register. Region callbacks and reset come on the server's
  * connection thread; timers fire on the model's own scheduler thread. The lock is taken before an
- * {@link IrqLine}'s and never the other way round. DMA copies run on the connection thread without the
+ * {@link ModelIrqLine}'s and never the other way round. DMA copies run on the connection thread without the
  * lock (nothing else changes the DMA registers meanwhile).
  */
 public final class TestDevice implements ModelledDevice {
@@ -51,7 +51,7 @@ public final class TestDevice implements ModelledDevice {
     private final int lineMask;
 
     private DeviceContext context;
-    private IrqLine[] lines;
+    private ModelIrqLine[] lines;
     private Mapping ram;
 
     // Registers (guarded by this).
@@ -170,10 +170,10 @@ public final class TestDevice implements ModelledDevice {
     }
 
     @Override
-    public List<IrqSpec> irqs() {
-        List<IrqSpec> irqs = new ArrayList<>();
+    public List<ModelIrqSpec> irqs() {
+        List<ModelIrqSpec> irqs = new ArrayList<>();
         for (int i = 0; i < lineCount; i++) {
-            irqs.add(isLevel(i) ? IrqSpec.level(i, 1) : IrqSpec.edge(i, 1));
+            irqs.add(isLevel(i) ? ModelIrqSpec.level(i, 1) : ModelIrqSpec.edge(i, 1));
         }
         return irqs;
     }
@@ -184,7 +184,7 @@ public final class TestDevice implements ModelledDevice {
             throw new IllegalStateException("the test device is already served; create one per server");
         }
         context = deviceContext;
-        lines = new IrqLine[lineCount];
+        lines = new ModelIrqLine[lineCount];
         for (int i = 0; i < lineCount; i++) {
             lines[i] = deviceContext.irq(i, 0);
         }

@@ -49,7 +49,7 @@ final class Connection implements Runnable {
     private final VfioUserServer server;
     private final Channel channel;
     private final String name;
-    private final DmaSpace dma;
+    private final ClientDmaWindows dma;
     private final ArrayDeque<Channel.Incoming> deferred = new ArrayDeque<>();
     private final Map<Integer, CompletableFuture<Channel.Incoming>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextMsgId = new AtomicInteger(1);
@@ -79,7 +79,7 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.name = name;
-        this.dma = new DmaSpace(server.options().maxDmaMaps());
+        this.dma = new ClientDmaWindows(server.options().maxDmaMaps());
     }
 
     boolean negotiated() {
@@ -258,7 +258,7 @@ final class Connection implements Runnable {
         }
         VfioUserServer.Options options = server.options();
         Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(),
-                DmaSpace.PAGE);
+                ClientDmaWindows.PAGE);
         requireNamedBelowDefault(version, Capabilities.MAX_DATA_XFER_SIZE, ours.maxDataXferSize(),
                 Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
         requireNamedBelowDefault(version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(),
@@ -356,7 +356,7 @@ final class Connection implements Runnable {
         return Reply.of(new Payload.RegionIoFdsReply(Payload.RegionIoFdsReply.SIZE, 0, request.index(), 0, List.of()));
     }
 
-    private IrqSpec irqIndex(int index, String what) throws RequestError {
+    private ModelIrqSpec irqIndex(int index, String what) throws RequestError {
         if (index < 0 || index >= server.numIrqs()) {
             throw new RequestError(Errno.EINVAL, what + ": IRQ index " + Integer.toUnsignedString(index)
                     + " does not exist (the device has " + server.numIrqs() + ")");
@@ -368,7 +368,7 @@ final class Connection implements Runnable {
         String what = "DEVICE_GET_IRQ_INFO";
         expectNoFds(fds, what);
         checkArgsz(request.argsz(), Payload.DeviceGetIrqInfo.SIZE, what);
-        IrqSpec spec = irqIndex(request.index(), what);
+        ModelIrqSpec spec = irqIndex(request.index(), what);
         return Reply.of(new Payload.DeviceGetIrqInfo(Payload.DeviceGetIrqInfo.SIZE, spec == null ? 0 : spec.flags(),
                 request.index(), spec == null ? 0 : spec.count()));
     }
@@ -384,7 +384,7 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, what + ": flags 0x" + Integer.toHexString(request.flags())
                     + " must hold exactly one DATA and one ACTION bit");
         }
-        IrqSpec spec = irqIndex(request.index(), what);
+        ModelIrqSpec spec = irqIndex(request.index(), what);
         int lineCount = spec == null ? 0 : spec.count();
         long start = Integer.toUnsignedLong(request.start());
         long count = Integer.toUnsignedLong(request.count());
@@ -415,7 +415,7 @@ final class Connection implements Runnable {
                 throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
             }
             for (int i = 0; i < count; i++) {
-                IrqLine line = server.line(request.index(), (int) start + i);
+                ModelIrqLine line = server.line(request.index(), (int) start + i);
                 EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));
                 if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
                     line.setTrigger(eventFd);
@@ -439,7 +439,7 @@ final class Connection implements Runnable {
             if (dataFlags == IrqSet.DATA_BOOL && bools[i] == 0) {
                 continue;
             }
-            IrqLine line = server.line(request.index(), (int) start + i);
+            ModelIrqLine line = server.line(request.index(), (int) start + i);
             switch (action) {
                 case MASK -> line.mask();
                 case UNMASK -> line.unmask();
@@ -524,7 +524,7 @@ final class Connection implements Runnable {
         if (fds.size() > 1) {
             throw new RequestError(Errno.EINVAL, "DMA_MAP carried " + fds.size() + " fds, expected at most 1");
         }
-        DmaSpace.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
+        ClientDmaWindows.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
         server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
         return Reply.of(Payload.Empty.INSTANCE);
     }
@@ -538,7 +538,7 @@ final class Connection implements Runnable {
                 throw new RequestError(Errno.EINVAL, "DMA_UNMAP with FLAG_ALL must have address and size 0, not 0x"
                         + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
             }
-            for (DmaSpace.Window window : dma.unmapAll()) {
+            for (ClientDmaWindows.Window window : dma.unmapAll()) {
                 server.model().dmaUnmapped(window.iova(), window.size());
             }
             return Reply.of(request);

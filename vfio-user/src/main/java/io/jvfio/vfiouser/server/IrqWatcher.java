@@ -17,7 +17,7 @@ final class IrqWatcher implements AutoCloseable {
     private static final long WAKE = 0;
 
     private final String name;
-    private final Map<Long, IrqLine> lines = new ConcurrentHashMap<>();
+    private final Map<Long, ModelIrqLine> lines = new ConcurrentHashMap<>();
     private Epoll epoll;
     private EventFd wake;
     private Thread thread;
@@ -28,7 +28,7 @@ final class IrqWatcher implements AutoCloseable {
     }
 
     /** Gives {@code line} a new unmask eventfd (null: none); the old one is unwatched and closed. */
-    synchronized void setUnmask(IrqLine line, EventFd eventFd) throws ErrnoException {
+    synchronized void setUnmask(ModelIrqLine line, EventFd eventFd) throws ErrnoException {
         if (eventFd != null) {
             start();
         }
@@ -84,7 +84,7 @@ final class IrqWatcher implements AutoCloseable {
                     if (token == WAKE) {
                         continue;
                     }
-                    IrqLine line = lines.get(token);
+                    ModelIrqLine line = lines.get(token);
                     if (line != null) {
                         line.unmaskSignalled();
                     }

@@ -78,8 +78,8 @@ public final class VfioUserServer implements AutoCloseable {
     private final Options options;
     private final int deviceFlags;
     private final Map<Integer, ServedRegion> regions = new HashMap<>();
-    private final Map<Integer, IrqSpec> irqSpecs = new HashMap<>();
-    private final Map<Integer, IrqLine[]> lines = new HashMap<>();
+    private final Map<Integer, ModelIrqSpec> irqSpecs = new HashMap<>();
+    private final Map<Integer, ModelIrqLine[]> lines = new HashMap<>();
     private final int numRegions;
     private final int numIrqs;
     private final IrqWatcher watcher;
@@ -106,7 +106,7 @@ public final class VfioUserServer implements AutoCloseable {
                 Fd fd = null;
                 Mapping memory = null;
                 if (spec.sharedMemory()) {
-                    long size = (spec.size() + DmaSpace.PAGE - 1) & -DmaSpace.PAGE;
+                    long size = (spec.size() + ClientDmaWindows.PAGE - 1) & -ClientDmaWindows.PAGE;
                     fd = MemFd.create("vfio-user region " + spec.index(), size);
                     try {
                         memory = Mapping.map(fd, 0, size, true, "vfio-user " + name + " region " + spec.index());
@@ -124,15 +124,15 @@ public final class VfioUserServer implements AutoCloseable {
         }
         int maxIrq = -1;
         long token = 1;
-        for (IrqSpec spec : model.irqs()) {
+        for (ModelIrqSpec spec : model.irqs()) {
             if (irqSpecs.containsKey(spec.index())) {
                 releaseRegions();
                 throw new IllegalArgumentException("IRQ index " + spec.index() + " is declared twice");
             }
             irqSpecs.put(spec.index(), spec);
-            IrqLine[] indexLines = new IrqLine[spec.count()];
+            ModelIrqLine[] indexLines = new ModelIrqLine[spec.count()];
             for (int sub = 0; sub < spec.count(); sub++) {
-                indexLines[sub] = new IrqLine(spec.index(), sub, spec.trigger() == IrqSpec.Trigger.LEVEL, token++);
+                indexLines[sub] = new ModelIrqLine(spec.index(), sub, spec.trigger() == ModelIrqSpec.Trigger.LEVEL, token++);
             }
             lines.put(spec.index(), indexLines);
             maxIrq = Math.max(maxIrq, spec.index());
@@ -237,8 +237,8 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     void connectionEnded(Connection connection, boolean negotiated) {
-        for (IrqLine[] indexLines : lines.values()) {
-            for (IrqLine line : indexLines) {
+        for (ModelIrqLine[] indexLines : lines.values()) {
+            for (ModelIrqLine line : indexLines) {
                 watcher.release(line.disconnect());
             }
         }
@@ -311,11 +311,11 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     /** The IRQ index at a valid index, or null for a gap. */
-    IrqSpec irqSpec(int index) {
+    ModelIrqSpec irqSpec(int index) {
         return irqSpecs.get(index);
     }
 
-    IrqLine line(int index, int sub) {
+    ModelIrqLine line(int index, int sub) {
         return lines.get(index)[sub];
     }
 
@@ -357,8 +357,8 @@ public final class VfioUserServer implements AutoCloseable {
                 LOG.log(Level.DEBUG, "removing {0}: {1}", socketPath, e.getMessage());
             }
         }
-        for (IrqLine[] indexLines : lines.values()) {
-            for (IrqLine line : indexLines) {
+        for (ModelIrqLine[] indexLines : lines.values()) {
+            for (ModelIrqLine line : indexLines) {
                 watcher.release(line.disconnect());
             }
         }
@@ -384,8 +384,8 @@ public final class VfioUserServer implements AutoCloseable {
 
     private final class Context implements DeviceContext {
         @Override
-        public IrqLine irq(int index, int sub) {
-            IrqLine[] indexLines = lines.get(index);
+        public ModelIrqLine irq(int index, int sub) {
+            ModelIrqLine[] indexLines = lines.get(index);
             if (indexLines == null || sub < 0 || sub >= indexLines.length) {
                 throw new IllegalArgumentException("IRQ " + index + "." + sub + " is not declared");
             }

@@ -25,7 +25,7 @@ import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
 import io.jvfio.vfiouser.server.VfioUserServer;
-import io.jvfio.vfiouser.testing.TestDevice;
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -62,7 +62,7 @@ class ServerConformanceTest {
     void start() throws Exception {
         fdsBefore = Resources.openFds();
         path = dir.resolve("dev.sock");
-        server = VfioUserServer.start(path, new TestDevice(), VfioUserServer.Options.defaults()
+        server = VfioUserServer.start(path, new ProtocolTestModel(), VfioUserServer.Options.defaults()
                 .withPartialTimeout(PARTIAL));
     }
 
@@ -398,7 +398,7 @@ class ServerConformanceTest {
     @Test
     void serverBelowADefaultRefusesAClientThatDidNotProposeThatCapability() throws Exception {
         Path small = dir.resolve("small.sock");
-        try (VfioUserServer limited = VfioUserServer.start(small, new TestDevice(), new VfioUserServer.Options(16,
+        try (VfioUserServer limited = VfioUserServer.start(small, new ProtocolTestModel(), new VfioUserServer.Options(16,
                 64 * 1024, 65535, PARTIAL, Duration.ofSeconds(1), Duration.ofSeconds(1)))) {
             try (Wire wire = new Wire(UnixSocket.connect(small), Duration.ofSeconds(5))) {
                 wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));

@@ -13,8 +13,8 @@ import io.jvfio.sys.EventFd;
  * unmasked line fires it and masks it; unmasking a line that is still asserted, or giving it a trigger
  * eventfd while asserted, fires it again.
  */
-public final class IrqLine {
-    private static final System.Logger LOG = System.getLogger(IrqLine.class.getName());
+public final class ModelIrqLine {
+    private static final System.Logger LOG = System.getLogger(ModelIrqLine.class.getName());
 
     private final int index;
     private final int sub;
@@ -29,7 +29,7 @@ public final class IrqLine {
     private long signals;
     private long dropped;
 
-    IrqLine(int index, int sub, boolean level, long token) {
+    ModelIrqLine(int index, int sub, boolean level, long token) {
         this.index = index;
         this.sub = sub;
         this.level = level;
@@ -187,7 +187,7 @@ public final class IrqLine {
 
     @Override
     public synchronized String toString() {
-        return "IrqLine[" + index + "." + sub + (level ? " level" : " edge") + (masked ? " masked" : "")
+        return "ModelIrqLine[" + index + "." + sub + (level ? " level" : " edge") + (masked ? " masked" : "")
                 + (asserted ? " asserted" : "") + "]";
     }
 }

@@ -17,7 +17,7 @@ import io.jvfio.vfiouser.Payload;
  * client's fd when it sent one. Unmapping waits for accesses in progress (a read-write lock), as the
  * specification asks before the DMA_UNMAP reply.
  */
-final class DmaSpace implements AutoCloseable {
+final class ClientDmaWindows implements AutoCloseable {
     static final long PAGE = 4096;
 
     /** One mapped window; {@code memory} is null where the client gave no fd (message path). */
@@ -35,7 +35,7 @@ final class DmaSpace implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final long maxWindows;
 
-    DmaSpace(long maxWindows) {
+    ClientDmaWindows(long maxWindows) {
         this.maxWindows = maxWindows;
     }
 
