@@ -19,8 +19,6 @@ public final class ModelIrqLine {
     private final int index;
     private final int sub;
     private final boolean level;
-    /** Token of this line's unmask eventfd in the server's epoll set. */
-    final long token;
     private EventFd trigger;
     private EventFd unmask;
     private boolean masked;
@@ -29,11 +27,10 @@ public final class ModelIrqLine {
     private long signals;
     private long dropped;
 
-    ModelIrqLine(int index, int sub, boolean level, long token) {
+    ModelIrqLine(int index, int sub, boolean level) {
         this.index = index;
         this.sub = sub;
         this.level = level;
-        this.token = token;
     }
 
     public int index() {
@@ -163,17 +160,10 @@ public final class ModelIrqLine {
         return old;
     }
 
-    /** The client signalled the unmask eventfd: drain it and unmask if it really was signalled. */
-    synchronized void unmaskSignalled() {
-        if (unmask == null) {
-            return;
-        }
-        try {
-            if (unmask.drain() > 0) {
-                unmask();
-            }
-        } catch (ErrnoException e) {
-            LOG.log(Level.WARNING, "IRQ {0}.{1}: reading the unmask eventfd failed: {2}", index, sub, e.getMessage());
+    /** The client signalled {@code eventFd} (the event loop drained it): unmask, unless it was replaced meanwhile. */
+    synchronized void unmaskSignalled(EventFd eventFd) {
+        if (unmask == eventFd) {
+            unmask();
         }
     }
 

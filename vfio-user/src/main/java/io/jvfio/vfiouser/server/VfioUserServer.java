@@ -123,7 +123,6 @@ public final class VfioUserServer implements AutoCloseable {
             throw e;
         }
         int maxIrq = -1;
-        long token = 1;
         for (ModelIrqSpec spec : model.irqs()) {
             if (irqSpecs.containsKey(spec.index())) {
                 releaseRegions();
@@ -132,7 +131,7 @@ public final class VfioUserServer implements AutoCloseable {
             irqSpecs.put(spec.index(), spec);
             ModelIrqLine[] indexLines = new ModelIrqLine[spec.count()];
             for (int sub = 0; sub < spec.count(); sub++) {
-                indexLines[sub] = new ModelIrqLine(spec.index(), sub, spec.trigger() == ModelIrqSpec.Trigger.LEVEL, token++);
+                indexLines[sub] = new ModelIrqLine(spec.index(), sub, spec.trigger() == ModelIrqSpec.Trigger.LEVEL);
             }
             lines.put(spec.index(), indexLines);
             maxIrq = Math.max(maxIrq, spec.index());
