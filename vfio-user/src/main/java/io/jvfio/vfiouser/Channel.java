@@ -114,6 +114,7 @@ public final class Channel implements AutoCloseable {
      * when the peer closed between messages.
      *
      * @throws FramingException when the stream held no well-formed message; its bytes are dropped
+     * @throws PeerClosedException when the peer closed the connection in the middle of a message
      */
     public Incoming receive() throws IOException {
         while (true) {
@@ -165,13 +166,13 @@ public final class Channel implements AutoCloseable {
         }
     }
 
-    private Incoming endOfStreamMidway(int available) throws ErrnoException {
+    private Incoming endOfStreamMidway(int available) throws IOException {
         if (available == 0) {
             return null;
         }
         dropEverything();
-        throw new ErrnoException("receive: peer closed in the middle of a message (" + available + " bytes)",
-                Errno.ECONNRESET);
+        throw new PeerClosedException("the peer closed the connection in the middle of a message, after " + available
+                + " bytes");
     }
 
     private Incoming take(Header header, int size) {

@@ -250,7 +250,7 @@ class ClientServerTest {
             }
             device.unmapDma(0x100000, 0x4000);
             assertThatThrownBy(() -> runDmaCopy(0x100010, 16)).isInstanceOf(ErrorReplyException.class);
-            assertThat(model.dmaError()).contains("not inside one DMA mapping");
+            assertThat(model.dmaError()).contains("does not lie inside one DMA mapping");
         }
     }
 

@@ -24,6 +24,7 @@ import io.jvfio.vfiouser.client.ReplyTimeoutException;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.fuzz.FuzzDevice;
 import io.jvfio.vfiouser.fuzz.RawClient;
+import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -315,15 +316,15 @@ class ServerFaultTest {
             byte[] data = new byte[16];
             var device = server.context();
             device.dmaWrite(0x100ff0, data);
-            assertDmaFails(() -> device.dmaRead(0x0ffff0, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x100ff8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x102ff8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x200000, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(-8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaWrite(0x102000, data), Errno.EACCES);
+            assertDmaFails(() -> device.dmaRead(0x0ffff0, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x100ff8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x102ff8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x200000, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(-8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaWrite(0x102000, data), DmaException.Reason.NOT_PERMITTED);
             device.dmaRead(0x102000, data);
             assertOk(client.request(Command.DMA_UNMAP, new Payload.DmaUnmap(24, 0, 0x100000, 0x1000)));
-            assertDmaFails(() -> device.dmaRead(0x100000, data), Errno.EFAULT);
+            assertDmaFails(() -> device.dmaRead(0x100000, data), DmaException.Reason.OUTSIDE_MAPPINGS);
             assertThat(client.serves()).isTrue();
         }
     }
@@ -332,9 +333,9 @@ class ServerFaultTest {
         void run() throws IOException;
     }
 
-    private static void assertDmaFails(DmaCall call, int errno) {
-        assertThatThrownBy(call::run).isInstanceOf(ErrnoException.class)
-                .satisfies(e -> assertThat(((ErrnoException) e).errno()).as(e.getMessage()).isEqualTo(errno));
+    private static void assertDmaFails(DmaCall call, DmaException.Reason reason) {
+        assertThatThrownBy(call::run).isInstanceOf(DmaException.class)
+                .satisfies(e -> assertThat(((DmaException) e).reason()).as(e.getMessage()).isEqualTo(reason));
     }
 
     /** What {@link SilentServer} never answers. */

@@ -37,9 +37,13 @@ import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
 import io.jvfio.vfiouser.FramingException;
 import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.NoReplyException;
+import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.Session;
+import io.jvfio.vfiouser.Session.Call;
 
 /**
  * A device served over vfio-user. Requests are serialised: the calling thread sends its request and
@@ -92,6 +96,7 @@ public final class VfioUserDevice implements VfioDevice {
 
     private final String name;
     private final Channel channel;
+    private final Session session;
     private final Options options;
     private final ReentrantLock io = new ReentrantLock();
     private final Map<Integer, Region> regions = new HashMap<>();
@@ -100,7 +105,6 @@ public final class VfioUserDevice implements VfioDevice {
     /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
     private Channel commands;
     private Thread commandReader;
-    private int nextMsgId = 1;
     /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
     private volatile int callsStarted;
     private Capabilities server;
@@ -119,6 +123,8 @@ public final class VfioUserDevice implements VfioDevice {
         socket.setReceiveTimeout(options.replyTimeout());
         this.channel = new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(),
                 (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
+        // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
+        this.session = new Session(channel, options.replyTimeout(), true, false);
         this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
     }
 
@@ -413,40 +419,23 @@ public final class VfioUserDevice implements VfioDevice {
     /** A checked REGION_READ reply. The description of the access is built only for an error message. */
     private Payload.RegionAccess readAccess(int region, long offset, int count) throws IOException {
         checkIndex(region, "region");
-        Payload.RegionAccess reply = payload(request(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count),
-                NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_READ, region,
-                offset, count);
+        Call call = new Call(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count), NO_FDS, null);
+        Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
-            throw new VfioException(name, describe(null, Command.REGION_READ, region, offset, count)
-                    + ": the reply is for " + reply.count() + " bytes at 0x" + Long.toHexString(reply.offset())
-                    + " of region " + reply.region());
+            throw new VfioException(name, call.describe() + ": the reply is for " + reply.count() + " bytes at 0x"
+                    + Long.toHexString(reply.offset()) + " of region " + reply.region());
         }
         return reply;
     }
 
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        int count = data.length;
-        Payload.RegionAccess reply = payload(request(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region,
-                data), NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_WRITE,
-                region, offset, count);
+        Call call = new Call(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region, data), NO_FDS, null);
+        Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != data.length) {
-            throw new VfioException(name, describe(null, Command.REGION_WRITE, region, offset, count)
-                    + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
+            throw new VfioException(name, call.describe() + ": the server wrote "
+                    + Integer.toUnsignedString(reply.count()) + " bytes");
         }
-    }
-
-    /**
-     * What a call is, for messages: {@code what} itself, or when it is null the REGION_READ/WRITE
-     * {@code command} of {@code count} bytes at {@code offset} of {@code region} (built only when
-     * needed, so the region access path allocates no description).
-     */
-    private static String describe(String what, int command, int region, long offset, int count) {
-        if (what != null) {
-            return what;
-        }
-        return (command == Command.REGION_READ ? "REGION_READ" : "REGION_WRITE") + " of " + count + " bytes at 0x"
-                + Long.toHexString(offset) + " of region " + region;
     }
 
     @Override
@@ -597,15 +586,13 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what) throws IOException {
-        return payload(incoming, type, what, 0, 0, 0, 0);
+        return payload(incoming, type, Call.of(0, null, what));
     }
 
-    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what, int command,
-            int region, long offset, int count) throws IOException {
+    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, Call call) throws IOException {
         if (!type.isInstance(incoming.payload())) {
             incoming.closeFds();
-            throw new VfioException(name, describe(what, command, region, offset, count) + ": unexpected reply "
-                    + incoming.payload());
+            throw new VfioException(name, call.describe() + ": unexpected reply " + incoming.payload());
         }
         if (!incoming.fds().isEmpty() && type != Payload.DeviceGetRegionInfo.class) {
             incoming.closeFds();
@@ -613,84 +600,64 @@ public final class VfioUserDevice implements VfioDevice {
         return type.cast(incoming.payload());
     }
 
+    private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
+        return request(new Call(command, payload, fds, what));
+    }
+
     /**
      * Sends a request and reads until its reply, answering server requests meanwhile. Returns the
      * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
      */
-    private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
-        return request(command, payload, fds, what, 0, 0, 0);
-    }
-
-    /** {@code what}, {@code region}, {@code offset}, {@code count}: see {@link #describe}. */
-    private Channel.Incoming request(int command, Payload payload, int[] fds, String what, int region, long offset,
-            int count) throws IOException {
+    private Channel.Incoming request(Call call) throws IOException {
         checkUsable();
         io.lock();
         try {
             checkUsable();
             callsStarted++;
-            int msgId = nextMsgId;
-            nextMsgId = (nextMsgId + 1) & 0xFFFF;
+            Channel.Incoming incoming;
             try {
-                channel.send(msgId, command, Header.TYPE_COMMAND, 0, payload, fds);
+                incoming = session.call(call, request -> serve(request, channel), this::dropStale);
+            } catch (NoReplyException e) {
+                throw timeout(e.getMessage());
+            } catch (PeerClosedException e) {
+                throw gone("the server closed the connection");
+            } catch (ProtocolException e) {
+                throw gone("the server broke the protocol: " + e.getMessage());
             } catch (ErrnoException e) {
-                throw gone("sending " + describe(what, command, region, offset, count) + " failed: " + e.getMessage());
+                throw gone(call.describe() + ": " + e.getMessage());
             }
-            // The socket's receive timeout bounds a silent server; this deadline bounds one that keeps
-            // sending requests instead of the reply. It starts at the first such request, so the usual
-            // exchange reads no clock.
-            long deadline = 0;
-            boolean serverAsked = false;
-            while (true) {
-                Channel.Incoming incoming = receive(what, command, region, offset, count);
-                Header header = incoming.header();
-                if (!header.isReply()) {
-                    if (!serverAsked) {
-                        serverAsked = true;
-                        deadline = System.nanoTime() + options.replyTimeout().toNanos();
-                    }
-                    serve(incoming, channel);
-                    if (System.nanoTime() - deadline > 0) {
-                        throw timeout(describe(what, command, region, offset, count));
-                    }
-                    continue;
-                }
-                if (header.msgId() != msgId || header.command() != command) {
-                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, header);
-                    incoming.closeFds();
-                    continue;
-                }
-                serveBuffered();
-                if (header.isError()) {
-                    incoming.closeFds();
-                    throw new ErrorReplyException(name, describe(what, command, region, offset, count), header.error());
-                }
-                if (incoming.error() != null) {
-                    incoming.closeFds();
-                    throw new VfioException(name, describe(what, command, region, offset, count) + ": malformed reply: " + incoming.error().getMessage());
-                }
-                return incoming;
+            serveBuffered();
+            Header header = incoming.header();
+            if (header.isError()) {
+                incoming.closeFds();
+                throw new ErrorReplyException(name, call.describe(), header.error());
             }
+            if (incoming.error() != null) {
+                incoming.closeFds();
+                throw new VfioException(name, call.describe() + ": malformed reply: " + incoming.error().getMessage());
+            }
+            return incoming;
         } finally {
             io.unlock();
         }
     }
 
-    private Channel.Incoming receive(String what) throws IOException {
-        return receive(what, 0, 0, 0, 0);
+    private void dropStale(Channel.Incoming reply) {
+        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, reply.header());
+        reply.closeFds();
     }
 
-    private Channel.Incoming receive(String what, int command, int region, long offset, int count) throws IOException {
+    /** The next message, between calls: a server request, or a stale reply. */
+    private Channel.Incoming receiveBetweenCalls() throws IOException {
         Channel.Incoming incoming;
         try {
             incoming = channel.receive();
         } catch (ErrnoException e) {
-            if (e.errno() == Errno.EAGAIN) {
-                throw timeout(describe(what, command, region, offset, count));
-            }
             throw gone(e.getMessage());
         } catch (ProtocolException e) {
             throw gone("the server broke the protocol: " + e.getMessage());
+        } catch (PeerClosedException e) {
+            throw gone(e.getMessage());
         }
         if (incoming == null) {
             throw gone("the server closed the connection");
@@ -701,7 +668,7 @@ public final class VfioUserDevice implements VfioDevice {
     /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
     private void serveBuffered() throws IOException {
         while (channel.hasBuffered()) {
-            Channel.Incoming incoming = receive("a server request");
+            Channel.Incoming incoming = receiveBetweenCalls();
             if (incoming.header().isReply()) {
                 LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                 incoming.closeFds();
@@ -795,7 +762,7 @@ public final class VfioUserDevice implements VfioDevice {
                     if (closed || goneReason != null || !channel.readable(0)) {
                         continue;
                     }
-                    Channel.Incoming incoming = receive("a server request");
+                    Channel.Incoming incoming = receiveBetweenCalls();
                     if (incoming.header().isReply()) {
                         LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                         incoming.closeFds();
@@ -842,8 +809,7 @@ public final class VfioUserDevice implements VfioDevice {
         return new DeviceGoneException(name, reason);
     }
 
-    private DeviceGoneException timeout(String what) {
-        String reason = "no reply to " + what + " within " + options.replyTimeout().toMillis() + " ms";
+    private DeviceGoneException timeout(String reason) {
         gone(reason);
         return new ReplyTimeoutException(name, reason);
     }

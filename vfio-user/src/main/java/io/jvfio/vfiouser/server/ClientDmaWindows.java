@@ -140,18 +140,20 @@ final class ClientDmaWindows implements AutoCloseable {
      * Copies between client memory and {@code data} if the range lies in one mmap'ed window; returns
      * the window when it has no memory (the caller then uses DMA messages).
      */
-    Window access(long iova, byte[] data, int offset, int length, boolean write) throws java.io.IOException {
+    Window access(long iova, byte[] data, int offset, int length, boolean write) throws DmaException {
         lock.readLock().lock();
         try {
             Map.Entry<Long, Window> entry = windows.floorEntry(iova);
             Window window = entry == null ? null : entry.getValue();
             if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
-                        + Long.toHexString(iova) + ": not inside one DMA mapping of the client", Errno.EFAULT);
+                throw new DmaException(DmaException.Reason.OUTSIDE_MAPPINGS, "a DMA " + (write ? "write" : "read")
+                        + " of " + length + " bytes at 0x" + Long.toHexString(iova)
+                        + " does not lie inside one DMA mapping of the client");
             }
             if (write ? !window.writable() : !window.readable()) {
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(iova)
-                        + ": the client mapped it " + (write ? "read-only" : "write-only"), Errno.EACCES);
+                throw new DmaException(DmaException.Reason.NOT_PERMITTED, "a DMA " + (write ? "write" : "read")
+                        + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
+                        + (write ? "read-only" : "write-only"));
             }
             if (window.memory() == null) {
                 return window;
@@ -165,9 +167,9 @@ final class ClientDmaWindows implements AutoCloseable {
                 }
             } catch (InternalError e) {
                 // SIGBUS: the client shrank the file behind its mapping after DMA_MAP
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
-                        + Long.toHexString(iova) + ": the client's memory behind the mapping is gone (" + e.getMessage()
-                        + ")", Errno.EFAULT);
+                throw new DmaException(DmaException.Reason.MEMORY_GONE, "a DMA " + (write ? "write" : "read") + " of "
+                        + length + " bytes at 0x" + Long.toHexString(iova)
+                        + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
             }
             return null;
         } finally {

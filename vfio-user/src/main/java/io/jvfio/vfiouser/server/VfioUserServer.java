@@ -416,10 +416,11 @@ public final class VfioUserServer implements AutoCloseable {
             connection().dma(iova, source, offset, length, true);
         }
 
-        private Connection connection() throws ErrnoException {
+        private Connection connection() throws DmaException {
             Connection connection = current.get();
             if (connection == null || !connection.negotiated()) {
-                throw new ErrnoException("vfio-user " + name + " DMA: no client is connected", Errno.ENOTCONN);
+                throw new DmaException(DmaException.Reason.NO_CLIENT, "vfio-user " + name
+                        + ": DMA needs a connected client, but none is connected");
             }
             return connection;
         }

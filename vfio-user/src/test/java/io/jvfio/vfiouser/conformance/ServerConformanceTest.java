@@ -24,6 +24,7 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
+import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
 
@@ -228,8 +229,9 @@ class ServerConformanceTest {
             reply.body().get(0, echoed);
             assertThat(echoed).as("the reply is the request's DMA entry").isEqualTo(request);
             assertThat(Resources.mappings("conformance-dma")).as("the client's memory is unmapped").isZero();
-            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4])).isInstanceOf(ErrnoException.class)
-                    .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EFAULT));
+            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4])).isInstanceOf(DmaException.class)
+                    .satisfies(e -> assertThat(((DmaException) e).reason())
+                            .isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
             assertServes(wire);
         }
     }
