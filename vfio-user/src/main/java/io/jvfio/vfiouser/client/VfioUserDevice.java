@@ -1,7 +1,6 @@
 package io.jvfio.vfiouser.client;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,10 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
@@ -35,10 +30,7 @@ import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
-import io.jvfio.vfiouser.FramingException;
 import io.jvfio.vfiouser.Header;
-import io.jvfio.vfiouser.NoReplyException;
-import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
@@ -46,24 +38,20 @@ import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
 
 /**
- * A device served over vfio-user. Requests are serialised: the calling thread sends its request and
- * reads the reply itself (no hand-off between threads on the hot path), answering any DMA_READ /
- * DMA_WRITE the server sends meanwhile. While no call is running, a background thread answers the
- * server's DMA requests and notices a server that went away.
+ * A device served over vfio-user, as a {@link VfioDevice}: negotiates the version, then turns each
+ * call into its request and checks the reply. The connection itself (serialised requests, the
+ * server's DMA requests, a server that went away) is the {@link ServerLink}'s.
  *
  * <p>A server that closes the connection, breaks the protocol or misses the reply timeout makes the
  * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
  */
 public final class VfioUserDevice implements VfioDevice {
-    private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());
     /** The protocol version jvfio speaks: 0.2, as libvfio-user; any 0.x server is accepted. */
     public static final int MAJOR = 0;
     public static final int MINOR = 2;
     private static final int REGION_INFO_ARGSZ = 1024;
     private static final int MAX_REPLY_ARGSZ = 1 << 20;
     private static final int[] NO_FDS = new int[0];
-    private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
 
     /**
      * Client settings: how long a reply may take, what the client accepts from the server, and whether
@@ -95,23 +83,12 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private final String name;
-    private final Channel channel;
-    private final Session session;
     private final Options options;
-    private final ReentrantLock io = new ReentrantLock();
+    private final ServerLink link;
     private final Map<Integer, Region> regions = new HashMap<>();
-    private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
-    private final Thread idleReader;
-    /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
-    private Channel commands;
-    private Thread commandReader;
-    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
-    private volatile int callsStarted;
     private Capabilities server;
     private Set<String> serverNamed = Set.of();
     private int minor;
-    private volatile String goneReason;
-    private volatile boolean closed;
 
     /** A region's last reported info and its mmap fd, if the server sent one. */
     private record Region(RegionInfo info, Fd fd) {
@@ -120,12 +97,7 @@ public final class VfioUserDevice implements VfioDevice {
     private VfioUserDevice(String name, UnixSocket socket, Options options) throws ErrnoException {
         this.name = name;
         this.options = options;
-        socket.setReceiveTimeout(options.replyTimeout());
-        this.channel = new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(),
-                (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
-        // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
-        this.session = new Session(channel, options.replyTimeout(), true, false);
-        this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
+        this.link = new ServerLink(name, socket, options);
     }
 
     /** Connects to a vfio-user server listening at {@code socketPath} and negotiates the version. */
@@ -159,10 +131,7 @@ public final class VfioUserDevice implements VfioDevice {
             device.close();
             throw e;
         }
-        device.idleReader.start();
-        if (device.commandReader != null) {
-            device.commandReader.start();
-        }
+        device.link.start();
         return device;
     }
 
@@ -194,11 +163,7 @@ public final class VfioUserDevice implements VfioDevice {
             }
         }
         if (twin != null) {
-            commands = new Channel(UnixSocket.adopt(twin, "vfio-user twin socket of " + name),
-                    options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
-                    (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
-            commandReader = Thread.ofPlatform().daemon().name("vfio-user client " + name + " commands")
-                    .unstarted(this::commandLoop);
+            link.adoptTwin(twin);
         }
     }
 
@@ -217,41 +182,6 @@ public final class VfioUserDevice implements VfioDevice {
                     : ", though the client did not propose it"));
         }
         return fds.get(offered.fdIndex());
-    }
-
-    /** Twin-socket mode: answers the server's commands on their own socket until it or the device closes. */
-    private void commandLoop() {
-        Channel twin = commands;
-        try {
-            while (!closed && goneReason == null) {
-                Channel.Incoming incoming;
-                try {
-                    incoming = twin.receive();
-                } catch (FramingException e) {
-                    LOG.log(Level.WARNING, "vfio-user {0}: malformed message on the twin socket: {1}", name,
-                            e.getMessage());
-                    twin.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
-                    continue;
-                }
-                if (incoming == null) {
-                    if (!closed) {
-                        gone("the server closed the twin socket");
-                    }
-                    return;
-                }
-                if (incoming.header().isReply()) {
-                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1} on the twin socket", name,
-                            incoming.header());
-                    incoming.closeFds();
-                } else {
-                    serve(incoming, twin);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
-            }
-        }
     }
 
     @Override
@@ -274,7 +204,7 @@ public final class VfioUserDevice implements VfioDevice {
 
     /** Whether the server enabled twin-socket mode: its DMA requests come on a socket of their own. */
     public boolean twinSocketMode() {
-        return commands != null;
+        return link.twinSocketMode();
     }
 
     /** The negotiated minor version (major is 0). */
@@ -532,12 +462,12 @@ public final class VfioUserDevice implements VfioDevice {
         int flags = (region.readable() ? Payload.DmaMap.FLAG_READ : 0) | (region.writable() ? Payload.DmaMap.FLAG_WRITE : 0);
         Fd fd = region.memoryFd();
         String what = "DMA_MAP of [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size()) + ")";
-        dmaRegions.add(region);
+        link.addDma(region);
         try {
             request(Command.DMA_MAP, new Payload.DmaMap(Payload.DmaMap.SIZE, flags, fd == null ? 0 : region.fdOffset(),
                     region.iova(), region.size()), fd == null ? new int[0] : new int[] {fd.get()}, what).closeFds();
         } catch (IOException | RuntimeException e) {
-            dmaRegions.remove(region);
+            link.removeDma(region);
             throw e;
         }
     }
@@ -547,7 +477,7 @@ public final class VfioUserDevice implements VfioDevice {
         String what = "DMA_UNMAP of [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size) + ")";
         request(Command.DMA_UNMAP, new Payload.DmaUnmap(Payload.DmaUnmap.SIZE, 0, iova, size), new int[0], what)
                 .closeFds();
-        dmaRegions.removeIf(r -> r.iova() == iova && r.size() == size);
+        link.removeDma(iova, size);
     }
 
     /**
@@ -601,227 +531,11 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
-        return request(new Call(command, payload, fds, what));
+        return link.call(new Call(command, payload, fds, what));
     }
 
-    /**
-     * Sends a request and reads until its reply, answering server requests meanwhile. Returns the
-     * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
-     */
     private Channel.Incoming request(Call call) throws IOException {
-        checkUsable();
-        io.lock();
-        try {
-            checkUsable();
-            callsStarted++;
-            Channel.Incoming incoming;
-            try {
-                incoming = session.call(call, request -> serve(request, channel), this::dropStale);
-            } catch (NoReplyException e) {
-                throw timeout(e.getMessage());
-            } catch (PeerClosedException e) {
-                throw gone("the server closed the connection");
-            } catch (ProtocolException e) {
-                throw gone("the server broke the protocol: " + e.getMessage());
-            } catch (ErrnoException e) {
-                throw gone(call.describe() + ": " + e.getMessage());
-            }
-            serveBuffered();
-            Header header = incoming.header();
-            if (header.isError()) {
-                incoming.closeFds();
-                throw new ErrorReplyException(name, call.describe(), header.error());
-            }
-            if (incoming.error() != null) {
-                incoming.closeFds();
-                throw new VfioException(name, call.describe() + ": malformed reply: " + incoming.error().getMessage());
-            }
-            return incoming;
-        } finally {
-            io.unlock();
-        }
-    }
-
-    private void dropStale(Channel.Incoming reply) {
-        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, reply.header());
-        reply.closeFds();
-    }
-
-    /** The next message, between calls: a server request, or a stale reply. */
-    private Channel.Incoming receiveBetweenCalls() throws IOException {
-        Channel.Incoming incoming;
-        try {
-            incoming = channel.receive();
-        } catch (ErrnoException e) {
-            throw gone(e.getMessage());
-        } catch (ProtocolException e) {
-            throw gone("the server broke the protocol: " + e.getMessage());
-        } catch (PeerClosedException e) {
-            throw gone(e.getMessage());
-        }
-        if (incoming == null) {
-            throw gone("the server closed the connection");
-        }
-        return incoming;
-    }
-
-    /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
-    private void serveBuffered() throws IOException {
-        while (channel.hasBuffered()) {
-            Channel.Incoming incoming = receiveBetweenCalls();
-            if (incoming.header().isReply()) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                incoming.closeFds();
-            } else {
-                serve(incoming, channel);
-            }
-        }
-    }
-
-    /**
-     * Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets EINVAL, as
-     * libvfio-user answers a command it does not know.
-     */
-    private void serve(Channel.Incoming incoming, Channel replyChannel) throws IOException {
-        incoming.closeFds();
-        Header header = incoming.header();
-        int errno = 0;
-        Payload reply = null;
-        if (incoming.error() != null) {
-            errno = incoming.error().errno();
-            LOG.log(Level.WARNING, "vfio-user {0}: malformed server request {1}: {2}", name, header,
-                    incoming.error().getMessage());
-        } else if (incoming.refusedFds() > 0) {
-            errno = Errno.EINVAL;
-        } else if (incoming.payload() instanceof Payload.DmaAccess access
-                && (header.command() == Command.DMA_READ || header.command() == Command.DMA_WRITE)) {
-            boolean write = header.command() == Command.DMA_WRITE;
-            if (access.count() <= 0 || access.count() > options.maxDataXferSize()) {
-                errno = Errno.EINVAL;
-            } else {
-                DmaRegion region = findDma(access.address(), access.count());
-                if (region == null || (write ? !region.writable() : !region.readable())) {
-                    errno = Errno.EFAULT;
-                } else {
-                    long at = region.mappingOffset() + (access.address() - region.iova());
-                    try {
-                        if (write) {
-                            byte[] data = access.data();
-                            region.mapping().copyFrom(data, 0, at, data.length);
-                            reply = Payload.DmaAccess.of(access.address(), access.count());
-                        } else {
-                            byte[] data = new byte[(int) access.count()];
-                            region.mapping().copyTo(at, data, 0, data.length);
-                            reply = new Payload.DmaAccess(access.address(), access.count(), data);
-                        }
-                    } catch (IllegalStateException | IndexOutOfBoundsException e) {
-                        errno = Errno.EFAULT;
-                    }
-                }
-            }
-        } else {
-            errno = Errno.EINVAL;
-        }
-        if (header.noReply()) {
-            return;
-        }
-        try {
-            if (reply != null) {
-                replyChannel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
-            } else {
-                replyChannel.sendError(header.msgId(), header.command(), errno);
-            }
-        } catch (ErrnoException e) {
-            throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
-        }
-    }
-
-    private DmaRegion findDma(long address, long count) {
-        for (DmaRegion region : dmaRegions) {
-            long offset = address - region.iova();
-            if (address >= region.iova() && offset < region.size() && count <= region.size() - offset) {
-                return region;
-            }
-        }
-        return null;
-    }
-
-    /** While no call runs, answers server requests and notices a server that left. */
-    private void idleLoop() {
-        try {
-            while (!closed && goneReason == null) {
-                if (!channel.readable(-1)) {
-                    continue;
-                }
-                if (!io.tryLock()) {
-                    // A call is running and reads whatever arrives: stay off the socket until calls pause.
-                    awaitCallsPause();
-                    continue;
-                }
-                try {
-                    if (closed || goneReason != null || !channel.readable(0)) {
-                        continue;
-                    }
-                    Channel.Incoming incoming = receiveBetweenCalls();
-                    if (incoming.header().isReply()) {
-                        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                        incoming.closeFds();
-                    } else {
-                        serve(incoming, channel);
-                    }
-                    serveBuffered();
-                } finally {
-                    io.unlock();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Waits, without touching the socket, until no call has started for a while. Polling the socket
-     * meanwhile would wake this thread on every reply the calling thread reads. The wait doubles while
-     * calls keep coming (back-to-back calls wake this thread a few dozen times a second, not once a
-     * call) and is at most {@link #MAX_IDLE_BACKOFF_NANOS}: a server request arriving right after a
-     * burst of calls waits at most that long; one arriving during a call is answered by the call.
-     */
-    private void awaitCallsPause() {
-        long wait = MIN_IDLE_BACKOFF_NANOS;
-        while (!closed && goneReason == null) {
-            int seen = callsStarted;
-            LockSupport.parkNanos(this, wait);
-            if (callsStarted == seen && !io.isLocked()) {
-                return;
-            }
-            wait = Math.min(wait * 2, MAX_IDLE_BACKOFF_NANOS);
-        }
-    }
-
-    private DeviceGoneException gone(String reason) {
-        if (goneReason == null) {
-            goneReason = reason;
-            LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
-        }
-        channel.shutdown();
-        return new DeviceGoneException(name, reason);
-    }
-
-    private DeviceGoneException timeout(String reason) {
-        gone(reason);
-        return new ReplyTimeoutException(name, reason);
-    }
-
-    private void checkUsable() throws VfioException {
-        if (closed) {
-            throw new VfioException(name, "device is closed");
-        }
-        String reason = goneReason;
-        if (reason != null) {
-            throw new DeviceGoneException(name, reason);
-        }
+        return link.call(call);
     }
 
     private static void checkAccessSize(int size) {
@@ -836,43 +550,17 @@ public final class VfioUserDevice implements VfioDevice {
         }
     }
 
-    /** Disconnects: stops the background reader, closes the socket and the region fds. Never throws. */
+    /** Disconnects: stops the background readers, closes the sockets and the region fds. Never throws. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        channel.shutdown();
-        if (commands != null) {
-            commands.shutdown();
-        }
-        for (Thread reader : new Thread[] {idleReader, commandReader}) {
-            if (reader != null && reader.isAlive()) {
-                try {
-                    reader.join(TimeUnit.SECONDS.toMillis(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        link.close();
+        synchronized (regions) {
+            for (Region region : regions.values()) {
+                if (region.fd() != null) {
+                    region.fd().close();
                 }
             }
-        }
-        io.lock();
-        try {
-            channel.close();
-            if (commands != null) {
-                commands.close();
-            }
-            synchronized (regions) {
-                for (Region region : regions.values()) {
-                    if (region.fd() != null) {
-                        region.fd().close();
-                    }
-                }
-                regions.clear();
-            }
-            dmaRegions.clear();
-        } finally {
-            io.unlock();
+            regions.clear();
         }
     }
 
