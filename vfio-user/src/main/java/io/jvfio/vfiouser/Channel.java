@@ -82,8 +82,7 @@ public final class Channel implements AutoCloseable {
                 sendBuffers = new ByteBuffer[] {sendBuffer};
             }
             sendBuffer.clear();
-            // the header as Header.encodeTo writes it, without a Header object
-            sendBuffer.putShort((short) msgId).putShort((short) command).putInt(size).putInt(flags).putInt(error);
+            Header.encodeTo(sendBuffer, msgId, command, size, flags, error);
             payload.encodeTo(sendBuffer);
             sendBuffer.flip();
             socket.send(sendBuffers, fds);
@@ -198,7 +197,7 @@ public final class Channel implements AutoCloseable {
         Payload payload = null;
         ProtocolException error = null;
         try {
-            payload = Codec.decode(header, body);
+            payload = Codec.decodeOwned(header, body);
         } catch (ProtocolException e) {
             error = e;
         }

@@ -358,9 +358,11 @@ public final class VfioUserDevice implements VfioDevice {
         return reply;
     }
 
+    /** {@code data} is a fresh array that the request takes as it is. */
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        Call call = new Call(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region, data), NO_FDS, null);
+        Call call = new Call(Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data), NO_FDS,
+                null);
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != data.length) {
             throw new VfioException(name, call.describe() + ": the server wrote "

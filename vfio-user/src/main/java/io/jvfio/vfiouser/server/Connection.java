@@ -503,7 +503,7 @@ final class Connection implements Runnable {
                 handler.read(access.offset(), data);
             }
         }
-        return Reply.of(Payload.RegionAccess.withData(access.offset(), access.region(), data));
+        return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
     }
 
     private Reply regionWrite(Payload.RegionAccess access, List<Fd> fds) throws RequestError {
