@@ -9,7 +9,7 @@ import io.jvfio.sys.ErrnoException;
 
 /**
  * One side's requests on a vfio-user channel: sends a request and reads the channel until its reply,
- * handing each request of the peer that arrives meanwhile to the caller's {@link PeerRequests} (the
+ * handing each request of the peer that arrives meanwhile to the side's {@link PeerRequests} (the
  * client answers the server's DMA requests at once; the server's connection thread keeps the
  * client's requests for after its DMA reply). The client uses it for every request it makes, the
  * server for its DMA_READ / DMA_WRITE on the main socket or the twin socket.
@@ -21,6 +21,8 @@ public final class Session {
     private final Duration replyTimeout;
     private final boolean receiveTimesOut;
     private final boolean answerMalformed;
+    private final PeerRequests peerRequests;
+    private final OtherReplies otherReplies;
     private final AtomicInteger nextMsgId = new AtomicInteger(1);
 
     /**
@@ -69,12 +71,17 @@ public final class Session {
      *     call reads without polling first, and a silent peer ends the read with EAGAIN)
      * @param answerMalformed whether a malformed message of the peer gets an error reply and the call
      *     waits on; otherwise its {@link FramingException} ends the call
+     * @param peerRequests takes the peer's requests that arrive while a call waits
+     * @param otherReplies takes the replies that arrive while a call waits and are not its own
      */
-    public Session(Channel channel, Duration replyTimeout, boolean receiveTimesOut, boolean answerMalformed) {
+    public Session(Channel channel, Duration replyTimeout, boolean receiveTimesOut, boolean answerMalformed,
+            PeerRequests peerRequests, OtherReplies otherReplies) {
         this.channel = channel;
         this.replyTimeout = replyTimeout;
         this.receiveTimesOut = receiveTimesOut;
         this.answerMalformed = answerMalformed;
+        this.peerRequests = peerRequests;
+        this.otherReplies = otherReplies;
     }
 
     public Channel channel() {
@@ -101,7 +108,7 @@ public final class Session {
      * @throws FramingException when the peer sent a malformed message and this side does not answer those
      * @throws ErrnoException when sending or receiving failed
      */
-    public Channel.Incoming call(Call call, PeerRequests peerRequests, OtherReplies otherReplies) throws IOException {
+    public Channel.Incoming call(Call call) throws IOException {
         int msgId = newMsgId();
         channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
         long deadline = receiveTimesOut ? 0 : System.nanoTime() + replyTimeout.toNanos();

@@ -62,7 +62,8 @@ final class ServerLink implements AutoCloseable {
         socket.setReceiveTimeout(options.replyTimeout());
         this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
         // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
-        this.session = new Session(channel, options.replyTimeout(), true, false);
+        this.session = new Session(channel, options.replyTimeout(), true, false, request -> serve(request, channel),
+                this::dropStale);
         this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
     }
 
@@ -119,7 +120,7 @@ final class ServerLink implements AutoCloseable {
             callsStarted++;
             Channel.Incoming incoming;
             try {
-                incoming = session.call(call, request -> serve(request, channel), this::dropStale);
+                incoming = session.call(call);
             } catch (NoReplyException e) {
                 throw timeout(e.getMessage());
             } catch (PeerClosedException e) {

@@ -13,8 +13,9 @@ import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.Payload;
 
 /**
- * The DMA windows one client mapped: [iova, iova+size) with read/write permission, mmap'ed from the
- * client's fd when it sent one. Unmapping waits for accesses in progress (a read-write lock), as the
+ * The DMA windows one client mapped, as the server sees them: [iova, iova+size) with read/write
+ * permission, mmap'ed from the client's fd when it sent one (the kernel backend's IOMMU address space
+ * is vfio-kernel's {@code DmaSpace}). Unmapping waits for accesses in progress (a read-write lock), as the
  * specification asks before the DMA_UNMAP reply.
  */
 final class ClientDmaWindows implements AutoCloseable {

@@ -86,7 +86,7 @@ final class Connection implements Runnable {
         this.name = name;
         this.dma = new ClientDmaWindows(server.options().maxDmaMaps());
         // the main socket has no receive timeout (the client may pause between requests): a call polls
-        this.session = new Session(channel, server.options().dmaTimeout(), false, true);
+        this.session = new Session(channel, server.options().dmaTimeout(), false, true, this::defer, this::route);
     }
 
     boolean negotiated() {
@@ -281,7 +281,8 @@ final class Connection implements Runnable {
             pair[0].setReceiveTimeout(server.options().dmaTimeout());
             // the twin's receive timeout is the DMA timeout; a malformed message there ends the DMA request
             commands = new Session(new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
-                    (int) options.partialTimeout().toMillis()), options.dmaTimeout(), true, false);
+                    (int) options.partialTimeout().toMillis()), options.dmaTimeout(), true, false, this::refuseOnTwin,
+                    this::dropOnTwin);
             reply = new Reply(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names(),
                     new Capabilities.TwinSocket(true, 0)), new int[] {pair[1].fd().get()}, pair[1].fd());
         } else {
@@ -646,12 +647,12 @@ final class Connection implements Runnable {
             // the client's requests keep arriving on the main socket meanwhile, so any thread may wait here
             commandLock.lock();
             try {
-                reply = twin.call(call, this::refuseOnTwin, this::dropOnTwin);
+                reply = twin.call(call);
             } finally {
                 commandLock.unlock();
             }
         } else if (Thread.currentThread() == thread) {
-            reply = session.call(call, this::defer, this::route);
+            reply = session.call(call);
         } else {
             reply = awaitRouted(call);
         }

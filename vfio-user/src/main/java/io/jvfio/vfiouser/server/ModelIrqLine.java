@@ -6,7 +6,8 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 
 /**
- * One interrupt line of a served device. The model calls {@link #raise} and {@link #lower} (level) or
+ * One interrupt line of a served device, as its model drives it (the guest's end of the path is the
+ * machine's {@code IrqLine}). The model calls {@link #raise} and {@link #lower} (level) or
  * {@link #pulse} (edge) from any thread; the line signals the client's trigger eventfd.
  *
  * <p>Edge: a pulse while masked is remembered and fires on unmask. Level (AUTOMASKED): asserting an

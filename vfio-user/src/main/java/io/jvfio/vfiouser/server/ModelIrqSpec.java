@@ -3,7 +3,8 @@ package io.jvfio.vfiouser.server;
 import io.jvfio.vfio.IrqInfo;
 
 /**
- * One IRQ index a device model declares: {@code count} lines with edge or level semantics. Level
+ * One IRQ index a device model declares: {@code count} lines with edge or level semantics (what
+ * the client's user-side state machine keeps per IRQ is the platform's {@code IrqSpec}). Level
  * lines are AUTOMASKED, as VFIO's level interrupts are: a line masks itself when it fires and the
  * client unmasks it (SET_IRQS UNMASK, or its unmask eventfd) once it has handled the interrupt.
  */
