@@ -36,6 +36,8 @@ public final class Channel implements AutoCloseable {
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
     /** A view of {@link #buffer} that recvmsg reads into, reused for every read. */
     private ByteBuffer readView = buffer.duplicate();
+    /** A view of {@link #buffer} over the body being decoded, reused for every message. */
+    private ByteBuffer bodyView = buffer.duplicate().order(Codec.ORDER);
     private int start;
     private int end;
     /** Stream offset of buffer index 0. */
@@ -193,7 +195,7 @@ public final class Channel implements AutoCloseable {
             }
             refused += batch.refused();
         }
-        ByteBuffer body = buffer.slice(start + Header.SIZE, size - Header.SIZE).order(Codec.ORDER);
+        ByteBuffer body = bodyView.limit(start + size).position(start + Header.SIZE);
         Payload payload = null;
         ProtocolException error = null;
         try {
@@ -233,6 +235,7 @@ public final class Channel implements AutoCloseable {
             grown.put(0, buffer, 0, end);
             buffer = grown;
             readView = buffer.duplicate();
+            bodyView = buffer.duplicate().order(Codec.ORDER);
         }
     }
 

@@ -78,7 +78,9 @@ public final class Codec {
 
     /**
      * {@link #decode}, reading {@code in} itself (in host byte order, from its position to its limit),
-     * for a caller that made the buffer for this message alone: one buffer object less a message.
+     * for a caller that keeps no other use of the buffer's position: the channel decodes every message
+     * from one view of its receive buffer, without a buffer object per message. Payloads copy what
+     * they keep.
      */
     static Payload decodeOwned(Header header, ByteBuffer in) throws ProtocolException {
         if (header.isError()) {
@@ -94,8 +96,9 @@ public final class Codec {
                     in.getLong());
             case Command.DEVICE_GET_INFO -> new DeviceGetInfo(query(in, DeviceGetInfo.SIZE, reply, what).getInt(),
                     in.getInt(), in.getInt(), in.getInt());
-            case Command.DEVICE_GET_REGION_INFO -> regionInfo(in, reply, what);
-            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in, what)
+            // offsets in these bodies count from the body's start
+            case Command.DEVICE_GET_REGION_INFO -> regionInfo(in.slice().order(ORDER), reply, what);
+            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in.slice().order(ORDER), what)
                     : new RegionIoFdsRequest(query(in, RegionIoFdsRequest.SIZE, false, what).getInt(), in.getInt(),
                             in.getInt(), in.getInt());
             case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(query(in, DeviceGetIrqInfo.SIZE, reply, what)
