@@ -398,7 +398,15 @@ public sealed interface Payload {
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putLong(offset).putInt(region).putInt(count).put(data);
+            out.putLong(offset).putInt(region).putInt(count);
+            if (data.length <= 8) {
+                // a register's few bytes: a bulk put's copy set-up costs more than the bytes
+                for (byte b : data) {
+                    out.put(b);
+                }
+            } else {
+                out.put(data);
+            }
         }
 
         @Override

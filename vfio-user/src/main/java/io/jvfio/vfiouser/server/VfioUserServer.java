@@ -81,6 +81,8 @@ public final class VfioUserServer implements AutoCloseable {
     private final Map<Integer, ModelIrqSpec> irqSpecs = new HashMap<>();
     private final Map<Integer, ModelIrqLine[]> lines = new HashMap<>();
     private final int numRegions;
+    /** {@link #regions} by index, gaps null: every region access looks its region up. */
+    private final ServedRegion[] regionsByIndex;
     private final int numIrqs;
     private final IrqWatcher watcher;
     private final Context context = new Context();
@@ -137,6 +139,8 @@ public final class VfioUserServer implements AutoCloseable {
             maxIrq = Math.max(maxIrq, spec.index());
         }
         this.numRegions = maxRegion + 1;
+        this.regionsByIndex = new ServedRegion[numRegions];
+        regions.forEach((index, region) -> regionsByIndex[index] = region);
         this.numIrqs = maxIrq + 1;
         model.attach(context);
     }
@@ -306,7 +310,7 @@ public final class VfioUserServer implements AutoCloseable {
 
     /** The region at a valid index, or null for a gap. */
     ServedRegion region(int index) {
-        return regions.get(index);
+        return regionsByIndex[index];
     }
 
     /** The IRQ index at a valid index, or null for a gap. */
