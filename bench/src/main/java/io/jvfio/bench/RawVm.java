@@ -11,7 +11,6 @@ import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
 import io.jvfio.sys.kvm.MemoryRegion;
@@ -38,7 +37,7 @@ final class RawVm implements AutoCloseable {
     }
 
     static RawVm create() throws ErrnoException {
-        Fd kvm = Fd.open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC);
+        Fd kvm = Fd.openReadWrite("/dev/kvm");
         GuestRam ram = null;
         Fd vm = null;
         Fd vcpu = null;

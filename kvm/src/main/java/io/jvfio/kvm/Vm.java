@@ -39,9 +39,9 @@ public final class Vm implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM). */
-    public int checkExtension(int capability) throws ErrnoException {
-        return KvmIoctls.checkExtension(fd, capability);
+    /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM), as a yes/no. */
+    public boolean hasCapability(Cap capability) throws ErrnoException {
+        return KvmIoctls.checkExtension(fd, capability.number()) > 0;
     }
 
     /**

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.testing.Resources;
 import org.junit.jupiter.api.Test;
 

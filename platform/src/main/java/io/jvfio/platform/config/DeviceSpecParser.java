@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import io.jvfio.vfio.kernel.IommufdMode;
+import io.jvfio.vfio.IommufdMode;
+
 
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.

@@ -8,7 +8,13 @@ import java.util.List;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.MsrEntry;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
+import io.jvfio.sys.libc.Libc;
 
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CHECK_EXTENSION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_IRQCHIP;

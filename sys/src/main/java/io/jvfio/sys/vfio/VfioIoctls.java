@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
+import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_attach_iommufd_pt;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_bind_iommufd;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_detach_iommufd_pt;

@@ -12,10 +12,10 @@ import java.util.Optional;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.iommufd.IommufdIoctls;
 import io.jvfio.sys.vfio.VfioAbi;
 import io.jvfio.sys.vfio.VfioIoctls;
+import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import io.jvfio.vfio.kernel.DmaSpace.IommufdIoas;
@@ -226,7 +226,7 @@ public final class KernelVfio implements AutoCloseable {
         }
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             String why = e.errno() == Errno.EBUSY ? " (another process has the group open)" : "";
             throw new VfioException(name, "failed to open group " + id + why, e);
@@ -265,7 +265,7 @@ public final class KernelVfio implements AutoCloseable {
         Path path = dev("vfio", "vfio");
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             throw new VfioException(name, "failed to open the VFIO container " + path, e);
         }
@@ -328,7 +328,7 @@ public final class KernelVfio implements AutoCloseable {
         }
         Fd fd;
         try {
-            fd = Fd.open(cdev.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(cdev.toString());
         } catch (ErrnoException e) {
             releaseIoasIfUnused();
             throw new VfioException(name, "failed to open the device cdev " + cdev, e);
@@ -349,7 +349,7 @@ public final class KernelVfio implements AutoCloseable {
         Path path = dev("iommu");
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             throw new VfioException(name, "failed to open " + path, e);
         }

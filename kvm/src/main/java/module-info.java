@@ -1,0 +1,6 @@
+/** KVM as objects with lifetimes: {@code Kvm}, {@code Vm}, {@code Vcpu} and its exits. */
+module io.jvfio.kvm {
+    requires transitive io.jvfio.sys;
+
+    exports io.jvfio.kvm to io.jvfio.machine, io.jvfio.cli, io.jvfio.bench;
+}
