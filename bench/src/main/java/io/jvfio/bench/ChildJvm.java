@@ -9,18 +9,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The benchmarks' child JVMs (servers and raw peers): started with this JVM's java, options and class path. */
+import io.jvfio.devices.ServerProcess;
+
+/** The benchmarks' child JVMs (servers and raw peers): started with this JVM's java, options and module path. */
 final class ChildJvm {
     private ChildJvm() {
     }
 
-    /** Starts {@code main} in a child JVM with this JVM's java, options and class path; waits for "ready". */
+    /** Starts {@code main} in a child JVM with this JVM's java, options and module path; waits for "ready". */
     static Process start(Class<?> main, Path socket) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         // The children run with this JVM's options (bench/run's BENCH_JVM_ARGS reach every JVM of a run).
         List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(), socket.toString()));
+        command.addAll(ServerProcess.withoutLaunchOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        command.addAll(ServerProcess.launchArguments(main.getName()));
+        command.add(socket.toString());
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));

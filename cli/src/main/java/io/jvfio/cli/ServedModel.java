@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 import io.jvfio.devices.ServerProcess;
 
 /**
- * A device model served by a child JVM running {@code jvfio serve} from this very classpath (the jvfio jar,
- * or the build's classes in tests), as users run it. The server logs a line per client that left with the
+ * A device model served by a child JVM running {@code jvfio serve} from this JVM's own code (jvfio's module
+ * path, or the build's classes in tests), as users run it. The server logs a line per client that left with the
  * model's counters, which the demo compares with what the guest saw. Closing stops the child and removes
  * the socket.
  */
@@ -31,12 +31,10 @@ final class ServedModel implements AutoCloseable {
     /** Starts {@code jvfio serve MODEL --socket SOCKET ARGS...} and waits until it listens. */
     static ServedModel start(String model, Path socket, Duration readyTimeout, List<String> jvmOptions, String... args)
             throws IOException {
-        List<String> options = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
-        options.addAll(jvmOptions);
         List<String> mainAndArgs = new ArrayList<>(List.of(Jvfio.class.getName(), "serve", model,
                 "--socket", socket.toString()));
         mainAndArgs.addAll(List.of(args));
-        return new ServedModel(ServerProcess.startMain(socket, readyTimeout, options, mainAndArgs));
+        return new ServedModel(ServerProcess.startMain(socket, readyTimeout, jvmOptions, mainAndArgs));
     }
 
     long pid() {

@@ -18,7 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A device model served over vfio-user by a child JVM on this JVM's class path, as {@code jvfio serve}
+ * A device model served over vfio-user by a child JVM on this JVM's module or class path, as {@code jvfio serve}
  * runs it: the device lives in another process, and killing that process is a device crash. The child's
  * output (stdout and stderr, one pipe) is read all the time, so that it never blocks on a full pipe, and
  * kept for callers that wait for a line and for error messages. Closing stops the child (SIGTERM, then
@@ -49,7 +49,7 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code java JVM_OPTIONS -cp <this class path> ServeMain --socket SOCKET SERVE_ARGS} and
+     * Starts {@code java JVM_OPTIONS <where this JVM's code is> ServeMain --socket SOCKET SERVE_ARGS} and
      * waits until it prints that it listens.
      */
     public static ServerProcess start(Path socket, List<String> jvmOptions, List<String> serveArgs) throws IOException {
@@ -59,7 +59,8 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code java JVM_OPTIONS -cp <this class path> MAIN_AND_ARGS}, a program that serves on
+     * Starts {@code java JVM_OPTIONS <where this JVM's code is> MAIN_AND_ARGS} (see {@link #launchArguments}),
+     * a program that serves on
      * {@code socket}, and waits up to {@code readyTimeout} until it prints a line starting
      * {@code serving }.
      */
@@ -67,9 +68,9 @@ public final class ServerProcess implements AutoCloseable {
                                           List<String> mainAndArgs) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-        command.addAll(mainAndArgs);
+        command.addAll(withoutLaunchOptions(jvmOptions));
+        command.addAll(launchArguments(mainAndArgs.getFirst()));
+        command.addAll(mainAndArgs.subList(1, mainAndArgs.size()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         // The server reads nothing: no pipe to its stdin stays open here.
         process.getOutputStream().close();
@@ -87,6 +88,44 @@ public final class ServerProcess implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while the device server on " + socket + " started", e);
+        }
+    }
+
+    /**
+     * The arguments that start {@code mainClass} in a child JVM from where this JVM found its code. On a
+     * module path (as ./jvfio and bench/run run) the child gets the same module path, every module on it,
+     * native access for io.jvfio.sys alone, and starts the class's module; on the class path (tests) it
+     * gets the class path and native access for it. Any class path of a module-path JVM (bench's test-jars)
+     * is passed on too.
+     */
+    public static List<String> launchArguments(String mainClass) {
+        String classPath = System.getProperty("java.class.path", "");
+        String modulePath = System.getProperty("jdk.module.path");
+        Module module = mainModule(mainClass);
+        if (modulePath == null || !module.isNamed()) {
+            return List.of("--enable-native-access=ALL-UNNAMED", "-cp", classPath, mainClass);
+        }
+        List<String> arguments = new ArrayList<>(List.of("--enable-native-access=io.jvfio.sys",
+                "--module-path", modulePath, "--add-modules", "ALL-MODULE-PATH"));
+        if (!classPath.isEmpty()) {
+            arguments.addAll(List.of("-cp", classPath));
+        }
+        arguments.addAll(List.of("-m", module.getName() + "/" + mainClass));
+        return arguments;
+    }
+
+    /** {@code jvmOptions} without those {@link #launchArguments} sets (a parent JVM's own input arguments). */
+    public static List<String> withoutLaunchOptions(List<String> jvmOptions) {
+        return jvmOptions.stream().filter(option -> !option.startsWith("--enable-native-access=")
+                && !option.startsWith("--module-path=") && !option.startsWith("--add-modules=")
+                && !option.startsWith("-Djdk.module.main=")).toList();
+    }
+
+    private static Module mainModule(String mainClass) {
+        try {
+            return Class.forName(mainClass, false, ServerProcess.class.getClassLoader()).getModule();
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("no main class " + mainClass + " where this JVM finds its code", e);
         }
     }
 
