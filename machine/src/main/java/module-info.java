@@ -2,6 +2,8 @@
  * The KVM machine: RAM, vCPU threads, buses, irqchips, the event loop, boot. Its users never see
  * {@code kvm.Vm}: interrupt lines, irqfds included, come from {@code Machine.irqLine}.
  */
+// Qualified exports name modules built after this one: javac cannot see them yet.
+@SuppressWarnings("module")
 module io.jvfio.machine {
     requires io.jvfio.kvm;
     requires transitive io.jvfio.sys;

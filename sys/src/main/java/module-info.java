@@ -1,9 +1,12 @@
 /**
- * The native layer, the only module that touches {@code java.lang.foreign} (the JVM lets no other module
- * link native code: the launcher passes {@code --enable-native-access=io.jvfio.sys}). Other modules see
- * typed owners and records; the system calls themselves ({@code io.jvfio.sys.libc}) stay inside, and each
- * kernel ABI package is exported only to the module that wraps it.
+ * The native layer, the only module that touches {@code java.lang.foreign}: jvfio runs with
+ * {@code --enable-native-access=io.jvfio.sys}, so the JVM names any other module that calls a restricted
+ * method (and refuses it under {@code --illegal-native-access=deny}). Other modules see typed owners and
+ * records; the system calls themselves ({@code io.jvfio.sys.libc}) stay inside, and each kernel ABI
+ * package is exported only to the module that wraps it.
  */
+// Qualified exports name modules built after this one: javac cannot see them yet.
+@SuppressWarnings("module")
 module io.jvfio.sys {
     exports io.jvfio.sys;
     exports io.jvfio.sys.kvm.vcpu;

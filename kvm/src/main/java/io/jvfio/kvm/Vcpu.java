@@ -80,11 +80,6 @@ public final class Vcpu implements AutoCloseable {
         }
     }
 
-    /** KVM_GET_MSRS. */
-    public List<MsrEntry> msrs(int... indices) throws ErrnoException {
-        return KvmIoctls.getMsrs(fd, indices);
-    }
-
     /** KVM_GET_LAPIC: a copy of the in-kernel LAPIC's registers (the VM needs an in-kernel irqchip). */
     public LapicState lapicState() throws ErrnoException {
         return new LapicState(KvmIoctls.getLapic(fd));

@@ -71,14 +71,6 @@ public final class Fd implements AutoCloseable {
         return value;
     }
 
-    public void setNonBlocking(boolean nonBlocking) throws ErrnoException {
-        int flags = Libc.fcntl(get(), Libc.F_GETFL, 0);
-        int updated = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
-        if (updated != flags) {
-            Libc.fcntl(get(), Libc.F_SETFL, updated);
-        }
-    }
-
     /** read(2) into a byte array; returns the count read (0 at end of file). */
     public int read(byte[] destination, int offset, int length) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {

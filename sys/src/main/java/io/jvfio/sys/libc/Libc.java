@@ -107,9 +107,7 @@ public final class Libc {
     static final long SYS_fcntl = 72;
     static final long SYS_ftruncate = 77;
     static final long SYS_rename = 82;
-    static final long SYS_unlink = 87;
     static final long SYS_chmod = 90;
-    static final long SYS_gettid = 186;
     static final long SYS_epoll_wait = 232;
     static final long SYS_epoll_ctl = 233;
     static final long SYS_timerfd_create = 283;
@@ -475,18 +473,8 @@ public final class Libc {
         }
     }
 
-    public static void unlink(String path) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            syscall("unlink " + path, SYS_unlink, pointer(arena.allocateFrom(path)), 0, 0);
-        }
-    }
-
     public static int getpid() {
         return (int) syscallOrNegativeErrno(SYS_getpid, 0, 0, 0, 0, 0, 0);
-    }
-
-    public static int gettid() {
-        return (int) syscallOrNegativeErrno(SYS_gettid, 0, 0, 0, 0, 0, 0);
     }
 
     /** The calling thread's pthread handle, for {@link #pthreadKill}. */

@@ -39,10 +39,6 @@ public final class KernelVfio implements AutoCloseable {
             return new Options(root, devRoot, iommufd);
         }
 
-        public Options withDevRoot(Path root) {
-            return new Options(sysfsRoot, root, iommufd);
-        }
-
         public Options withIommufd(IommufdMode mode) {
             return new Options(sysfsRoot, devRoot, mode);
         }
@@ -94,10 +90,6 @@ public final class KernelVfio implements AutoCloseable {
 
     public Options options() {
         return options;
-    }
-
-    public SysfsDiscovery discovery() {
-        return discovery;
     }
 
     /** {@code host=NAME}: opens a platform device. */
