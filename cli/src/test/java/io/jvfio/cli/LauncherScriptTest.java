@@ -100,8 +100,8 @@ class LauncherScriptTest {
         Files.writeString(mvnLog, "");
         modules = Files.createDirectories(repo.resolve("fake-modules"));
         jar = modules.resolve("jvfio-cli.jar");
-        Files.copy(fakeJar(true), jar);
         Files.copy(moduleJar("module io.jvfio.sys {}"), modules.resolve("jvfio-sys.jar"));
+        Files.copy(fakeJar(true), jar);
         Manifest guests = manifest();
         guests.getMainAttributes().putValue("Automatic-Module-Name", "io.jvfio.guests");
         Files.copy(jar(Files.createTempDirectory(repo, "fake-guests"), guests), modules.resolve("jvfio-guests.jar"));
@@ -242,7 +242,8 @@ class LauncherScriptTest {
     private Path fakeJar(boolean training) throws IOException {
         Path sources = Files.createTempDirectory(repo, "fake-src");
         Files.createDirectories(sources.resolve("io/jvfio/cli"));
-        Files.writeString(sources.resolve("module-info.java"), "module io.jvfio.cli { requires java.management; }");
+        Files.writeString(sources.resolve("module-info.java"),
+                "module io.jvfio.cli { requires io.jvfio.sys; requires java.management; }");
         Files.writeString(sources.resolve("io/jvfio/cli/Jvfio.java"), MAIN);
         List<String> files = new ArrayList<>(List.of(sources.resolve("module-info.java").toString(),
                 sources.resolve("io/jvfio/cli/Jvfio.java").toString()));
@@ -263,7 +264,7 @@ class LauncherScriptTest {
     private Path compile(List<String> files) throws IOException {
         Path classes = Files.createTempDirectory(repo, "fake-classes");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString()));
+        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString(), "--module-path", modules.toString()));
         arguments.addAll(files);
         assertThat(javac.run(null, null, null, arguments.toArray(String[]::new))).isZero();
         return classes;
