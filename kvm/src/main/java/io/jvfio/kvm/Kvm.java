@@ -6,9 +6,9 @@ import java.util.List;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /** The opened /dev/kvm: API version, capabilities, the vCPU mmap size, supported CPUID, and VM creation. */
 public final class Kvm implements AutoCloseable {

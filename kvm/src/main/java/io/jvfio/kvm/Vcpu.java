@@ -4,14 +4,14 @@ import java.util.List;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.ThreadKick;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.kvm.vcpu.MsrEntry;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Sregs;
-import io.jvfio.sys.ThreadKick;
 
 /**
  * One vCPU: its registers, CPUID and MSRs, its mmap'ed kvm_run, and {@link #run()}.
