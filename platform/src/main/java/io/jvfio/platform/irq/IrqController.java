@@ -79,6 +79,7 @@ public final class IrqController {
         lock.lock();
         try {
             if (!fired.trigger()) {
+                // Remembered for after its EOI, or coalesced: the IRQ was already injected or queued.
                 return;
             }
             if (!fired.hasPreciseEoi() && (genericActive != null || !pending.isEmpty())) {
@@ -160,7 +161,8 @@ public final class IrqController {
 
     private void complete(PlatformIrq irq, boolean precise) {
         activeCount--;
-        if (irq.end(precise)) {
+        boolean firedAgain = irq.end(precise);
+        if (firedAgain) {
             if (irq.hasPreciseEoi()) {
                 inject(irq, true);
             } else {
