@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.jvfio.chips.serial.SerialInputPump;
+import io.jvfio.chips.serial.Uart16550;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.Vcpu;
 import io.jvfio.kvm.VcpuExit;
@@ -36,8 +38,6 @@ import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
-import io.jvfio.machine.serial.SerialInputPump;
-import io.jvfio.machine.serial.Uart16550;
 import io.jvfio.machine.serial.UartPortDevice;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
