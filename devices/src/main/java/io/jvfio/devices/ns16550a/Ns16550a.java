@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -80,8 +81,13 @@ public final class Ns16550a implements ModelledDevice {
 
                     @Override
                     public Runnable schedule(long delayNanos, Runnable task) {
-                        var scheduled = clockThread.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-                        return () -> scheduled.cancel(false);
+                        try {
+                            var scheduled = clockThread.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+                            return () -> scheduled.cancel(false);
+                        } catch (RejectedExecutionException e) {
+                            // Closed: the model serves nothing more, so no timeout is owed to anyone.
+                            return () -> { };
+                        }
                     }
                 })
                 // A SoC's UART drives its interrupt pin directly; there is no PC board gating it with OUT2.
@@ -115,11 +121,6 @@ public final class Ns16550a implements ModelledDevice {
             throw new IllegalArgumentException("--serial-socket " + options.serialSocket().orElseThrow()
                     + ": cannot listen: " + e.getMessage(), e);
         }
-    }
-
-    /** The UART itself: what a test feeds or inspects without going through the server. */
-    public Uart16550 uart() {
-        return uart;
     }
 
     Optional<SerialSocket> serialSocket() {

@@ -206,6 +206,23 @@ class Ns16550aServedTest {
         assertThat(read(DLM)).isEqualTo(0x01);
     }
 
+    @Test
+    void closingEndsTheModelsThreadsHangsUpOnThePeerAndRemovesTheSerialSocket() throws Exception {
+        connectPeer();
+        setUpLikeLinux(FCR_TRIGGER_8, IER_RECEIVED_DATA);
+        peer.write(ByteBuffer.wrap("x".getBytes(StandardCharsets.US_ASCII)));
+        assertThat(awaitSignal()).as("the character timeout ran on the clock thread").isTrue();
+
+        client.close();
+        server.close();
+        device.close();
+
+        assertThat(eventually(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("jvfio ns16550a")))).as("threads left").isTrue();
+        assertThat(eventually(this::peerSeesEndOfStream)).as("the peer was hung up on").isTrue();
+        assertThat(directory.resolve("serial.sock")).doesNotExist();
+    }
+
     /** Linux's 8250 startup, in short: 115200 8N1, FIFOs on and cleared at {@code trigger}, OUT2, then IER. */
     private void setUpLikeLinux(int trigger, int ier) throws IOException {
         write(LCR, LCR_DLAB);
@@ -259,6 +276,14 @@ class Ns16550aServedTest {
             Thread.sleep(1);
         }
         return new String(received.array(), 0, received.position(), StandardCharsets.US_ASCII);
+    }
+
+    private boolean peerSeesEndOfStream() {
+        try {
+            return peer.read(ByteBuffer.allocate(1)) < 0;
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     private boolean awaitSignal() throws IOException {
