@@ -43,7 +43,7 @@ final class RunCommand implements Subcommand {
             OptionSpec.value("CMDLINE", "With --kernel: the kernel command line.", "--append"),
             OptionSpec.value("SPEC", "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
                     + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,"
-                    + "x-dt-node=DTB]. Repeatable.", "--device").mayRepeat(),
+                    + "x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.", "--device").mayRepeat(),
             OptionSpec.value("N", "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.",
                     "--arg").mayRepeat(),
             OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"),

@@ -33,9 +33,11 @@ final class ServeCommand implements Subcommand {
             "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. Prints 'serving MODEL on "
                     + "PATH' once the socket listens, and the model's counters at the end.",
             OptionSpec.value("PATH", "The UNIX socket to listen on.", "--socket").mustBeGiven(),
-            OptionSpec.value("N", "IRQ lines (1..8, default " + DeviceOptions.DEFAULT_IRQS + ").", "--irqs"),
-            OptionSpec.value("M", "Bit i set: line i is level-triggered (decimal or 0x hex; default: odd lines "
-                    + "level).", "--level-mask"))
+            OptionSpec.value("N", "test-device: IRQ lines (1..8, default " + DeviceOptions.DEFAULT_IRQS + ").", "--irqs"),
+            OptionSpec.value("M", "test-device: bit i set: line i is level-triggered (decimal or 0x hex; default: "
+                    + "odd lines level).", "--level-mask"),
+            OptionSpec.value("PATH", "ns16550a: the serial line's far end, a UNIX socket to listen on (one peer at "
+                    + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.", "--serial-socket"))
             .withParameters(new CommandSpec.Parameter("MODEL", "The device model: "
                     + String.join(", ", DeviceCatalog.names()) + "."));
 
@@ -48,12 +50,16 @@ final class ServeCommand implements Subcommand {
     public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
         String model = args.parameter(0);
         Path socket = Path.of(args.required("--socket"));
-        int irqs = args.value("--irqs", Numbers::parseInt).orElse(DeviceOptions.DEFAULT_IRQS);
+        Optional<Integer> irqs = args.value("--irqs", Numbers::parseInt);
         Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseInt);
+        Optional<String> serialSocket = args.value("--serial-socket");
         ModelledDevice device;
         try {
-            DeviceOptions options = DeviceOptions.defaults().withIrqs(irqs);
-            device = DeviceCatalog.create(model, levelMask.isPresent() ? options.withLevelMask(levelMask.get()) : options);
+            DeviceOptions options = DeviceOptions.defaults();
+            options = irqs.isPresent() ? options.withIrqs(irqs.get()) : options;
+            options = levelMask.isPresent() ? options.withLevelMask(levelMask.get()) : options;
+            options = serialSocket.isPresent() ? options.withSerialSocket(Path.of(serialSocket.get())) : options;
+            device = DeviceCatalog.create(model, options);
         } catch (IllegalArgumentException e) {
             throw new UsageException(Jvfio.oneLine(e.getMessage()));
         }

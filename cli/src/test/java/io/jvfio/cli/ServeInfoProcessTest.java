@@ -49,6 +49,25 @@ class ServeInfoProcessTest {
     }
 
     @Test
+    void infoShowsTheServedNs16550aAsAnMmioUartWithOneLevelIrq() throws Exception {
+        try (ServedModel served = ServedModel.start("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(60),
+                List.of(), "--serial-socket", directory.resolve("serial.sock").toString())) {
+            CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
+
+            assertThat(info.exitCode()).as(info.err()).isZero();
+            assertThat(info.outLines()).contains(
+                    "\tDevice tree: compatible \"ns16550a\"",
+                    "\t\treg-shift = <0x0>",
+                    "\t\treg-io-width = <0x1>",
+                    "\tRegions: 1",
+                    "\tRegion 0: size 0x1000 (4 KiB), offset 0x0, flags READ|WRITE (0x3)",
+                    "\tIRQs: 1",
+                    "\tIRQ 0: count 1, flags EVENTFD|MASKABLE|AUTOMASKED (0x7), level");
+            assertThat(directory.resolve("serial.sock")).exists();
+        }
+    }
+
+    @Test
     void serveLogsEachClientWithTheModelsCounters() throws Exception {
         try (ServedModel served = ServedModel.start("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
                 List.of())) {
@@ -69,7 +88,7 @@ class ServeInfoProcessTest {
 
         assertThat(serve.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
         assertThat(serve.errLines()).singleElement().asString()
-                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device)");
+                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device, ns16550a)");
     }
 
     @Test

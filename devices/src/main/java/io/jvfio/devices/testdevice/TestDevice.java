@@ -94,9 +94,15 @@ public final class TestDevice implements ModelledDevice {
         }
     }
 
-    /** From catalog options; without a level mask, odd-numbered lines are level and even ones edge. */
+    /**
+     * From catalog options: {@value DeviceOptions#DEFAULT_IRQS} lines unless given; without a level mask,
+     * odd-numbered lines are level and even ones edge.
+     */
     public static TestDevice create(DeviceOptions options) {
-        int lines = options.irqs();
+        if (options.serialSocket().isPresent()) {
+            throw new IllegalArgumentException("--serial-socket is an option of ns16550a; test-device has no serial line");
+        }
+        int lines = options.irqs().orElse(DeviceOptions.DEFAULT_IRQS);
         int mask = options.levelMask().orElse(defaultLevelMask(lines));
         return create(lines, mask);
     }
