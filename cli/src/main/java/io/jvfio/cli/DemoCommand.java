@@ -17,6 +17,7 @@ import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.ApicCounters;
 import io.jvfio.machine.irqchip.IrqchipCounters;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -147,7 +148,7 @@ final class DemoCommand implements Subcommand {
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
                 .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).irqchip(machine.irqchip()).build();
         RunResult partial;
-        try (Assignment assignment = Assignment.create(machineConfig, List.of(config))) {
+        try (AssignedMachine assignment = AssignedMachine.create(machineConfig, List.of(config))) {
             VfioPlatformDevice device = assignment.devices().getFirst();
             long started = System.nanoTime();
             assignment.machine().start();
