@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
+
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.GuestFailedException;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.MachineConfig;
@@ -100,7 +102,7 @@ final class DemoCommand implements Subcommand {
         String replyTimeout = nested ? ",x-reply-timeout-ms=120000" : ",x-reply-timeout-ms=20000";
         Path directory = Files.createTempDirectory("jvfio-demo");
         long demoStart = System.nanoTime();
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("test-device.sock"),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("test-device.sock"),
                 Duration.ofMinutes(2), nested ? List.of("-XX:TieredStopAtLevel=1") : List.of(),
                 "--irqs", Integer.toString(LINES))) {
             out.printf("jvfio demo: the test device served by a child process (jvfio serve test-device, pid %d) on %s%n",
@@ -143,7 +145,7 @@ final class DemoCommand implements Subcommand {
     }
 
     private static RunResult run(String label, PlatformDeviceConfig config, MachineProperties machine, int n,
-                                 ServedModel served, int client, Map<String, Long> before)
+                                 ServerProcess served, int client, Map<String, Long> before)
             throws IOException, InterruptedException {
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
                 .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).irqchip(machine.irqchip()).build();
