@@ -38,6 +38,8 @@ public final class ServerProcess implements AutoCloseable {
     private static final long STOP_SECONDS = 30;
     /** Unread lines kept at most: a child that logs while nobody waits for its lines must not fill this heap. */
     private static final int UNREAD_LINES = 10_000;
+    /** The first lines kept for a start that failed: a JVM that dies at start-up says why at the top (its fatal-error banner). */
+    private static final int FIRST_LINES = 8;
 
     private final Process process;
     private final Path socket;
@@ -45,6 +47,7 @@ public final class ServerProcess implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<String> unread = new ArrayDeque<>();
+    private final List<String> firstLines = new ArrayList<>();
     private String lastLine;
     private boolean outputEnded;
 
@@ -83,7 +86,8 @@ public final class ServerProcess implements AutoCloseable {
             String why = process.waitFor(1, TimeUnit.SECONDS) ? "exited with " + process.exitValue() + " before it listened"
                     : "did not listen within " + readyTimeout.toSeconds() + " s";
             server.close();
-            throw new IOException("the device server on " + socket + " " + why + server.lastOutput());
+            throw new IOException("the device server on " + socket + " " + why + server.lastOutput()
+                    + server.firstOutput());
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -115,6 +119,9 @@ public final class ServerProcess implements AutoCloseable {
                     }
                     unread.addLast(line);
                     lastLine = line;
+                    if (firstLines.size() < FIRST_LINES) {
+                        firstLines.add(line.strip());
+                    }
                     changed.signalAll();
                 } finally {
                     lock.unlock();
@@ -195,6 +202,16 @@ public final class ServerProcess implements AutoCloseable {
         lock.lock();
         try {
             return lastLine == null ? "" : "; its last output: " + lastLine.strip();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code "; its first output: LINE | LINE ..."} when it said more than its last line, or nothing. */
+    private String firstOutput() {
+        lock.lock();
+        try {
+            return firstLines.size() < 2 ? "" : "; its first output: " + String.join(" | ", firstLines);
         } finally {
             lock.unlock();
         }
