@@ -20,13 +20,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A device model served over vfio-user by a child JVM on this JVM's class path, as {@code jvfio serve}
- * runs it: the device lives in another process, and killing that process is a device crash. Every child
- * JVM jvfio starts (the demo's, the tests' and the benchmarks' servers) is one of these, and its command
- * line comes from {@link #javaCommand}. The child's
- * output (stdout and stderr, one pipe) is read all the time, so that it never blocks on a full pipe, and
- * kept for callers that wait for a line and for error messages. Closing stops the child (SIGTERM, then
- * SIGKILL), waits for its output to end and removes the socket.
+ * A server in a child JVM on this JVM's class path: a device model served over vfio-user as {@code jvfio
+ * serve} runs it, where the device lives in another process and killing that process is a device crash,
+ * or a benchmark's raw peer. Every child JVM jvfio starts (the demo's, the tests' and the benchmarks') is
+ * one of these, and its command line comes from {@link #javaCommand}. The child's output (stdout and
+ * stderr, one pipe) is read all the time, so that it never blocks on a full pipe, and kept for callers
+ * that wait for a line and for error messages. Closing stops the child (SIGTERM, then SIGKILL), waits for
+ * its output to end and removes the socket.
  */
 public final class ServerProcess implements AutoCloseable {
     /** What {@link ServeMain} and {@code jvfio serve} print once the socket listens. */

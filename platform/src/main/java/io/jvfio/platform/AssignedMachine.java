@@ -19,31 +19,21 @@ import io.jvfio.vfio.VfioDevice;
  * containers. A failure part-way undoes everything done so far.
  */
 public final class AssignedMachine implements AutoCloseable {
-    private final DeviceOpener opener;
+    private final DeviceOpener opener = new DeviceOpener();
     private final List<VfioDevice> opened = new ArrayList<>();
     private final List<VfioPlatformDevice> devices = new ArrayList<>();
     private Machine machine;
 
-    private AssignedMachine(DeviceOpener opener) {
-        this.opener = opener;
+    private AssignedMachine() {
     }
 
     /** Opens and checks each device, then creates the machine and realizes the devices on it. */
     public static AssignedMachine create(MachineConfig machineConfig, List<PlatformDeviceConfig> configs)
             throws IOException {
-        return create(machineConfig, configs, new DeviceOpener());
-    }
-
-    /**
-     * As {@link #create(MachineConfig, List)}, opening kernel devices through {@code opener}, which the
-     * assembly then owns (tests pass one with built sysfs and /dev trees).
-     */
-    public static AssignedMachine create(MachineConfig machineConfig, List<PlatformDeviceConfig> configs,
-                                         DeviceOpener opener) throws IOException {
-        AssignedMachine assembly = new AssignedMachine(opener);
+        AssignedMachine assembly = new AssignedMachine();
         try {
             for (PlatformDeviceConfig config : configs) {
-                assembly.opened.add(openPlatformDevice(opener, config));
+                assembly.opened.add(openPlatformDevice(assembly.opener, config));
             }
             assembly.machine = Machine.create(machineConfig);
             for (int i = 0; i < configs.size(); i++) {
