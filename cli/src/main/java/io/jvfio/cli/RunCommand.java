@@ -18,6 +18,7 @@ import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.linux.LinuxBoot;
 import io.jvfio.machine.boot.linux.LinuxKernel;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 
@@ -107,7 +108,7 @@ final class RunCommand implements Subcommand {
             builder.guest(guestImage(guest.get())).args(args.stream().mapToLong(Long::longValue).toArray());
         }
         MachineConfig machineConfig = builder.build();
-        try (Assignment assignment = Assignment.create(machineConfig, devices)) {
+        try (AssignedMachine assignment = AssignedMachine.create(machineConfig, devices)) {
             long started = System.nanoTime();
             assignment.machine().start();
             int code;

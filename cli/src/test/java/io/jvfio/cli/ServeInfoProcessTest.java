@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class ServeInfoProcessTest {
 
     @Test
     void infoTableShowsTheServedTestDevicesRegionsAndIrqs() throws Exception {
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
                 List.of(), "--irqs", "3", "--level-mask", "0x4")) {
             CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
 
@@ -50,7 +51,7 @@ class ServeInfoProcessTest {
 
     @Test
     void infoShowsTheServedNs16550aAsAnMmioUartWithOneLevelIrq() throws Exception {
-        try (ServedModel served = ServedModel.start("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(60),
+        try (ServerProcess served = ServeCommand.startChild("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(60),
                 List.of(), "--serial-socket", directory.resolve("serial.sock").toString())) {
             CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
 
@@ -69,7 +70,7 @@ class ServeInfoProcessTest {
 
     @Test
     void serveLogsEachClientWithTheModelsCounters() throws Exception {
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
                 List.of())) {
             assertThat(CliRunner.run("info", "--socket", served.socket().toString()).exitCode()).isZero();
             assertThat(CliRunner.run("info", "--socket", served.socket().toString()).exitCode()).isZero();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,7 +79,7 @@ class StockKernelUartTest {
         Path kernel = StockKernel.assumeBzImage();
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT));
         Path serial = directory.resolve("serial.sock");
-        try (ServedModel uart = ServedModel.start("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(120),
+        try (ServerProcess uart = ServeCommand.startChild("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(120),
                 List.of(), "--serial-socket", serial.toString());
              HostEnd host = HostEnd.connect(serial)) {
             long started = System.nanoTime();

@@ -62,6 +62,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final VfioDevice device;
     private final Machine machine;
     private final String name;
+    /** The MMIO ranges and GSIs this device took; returned to the machine's platform bus on close. */
+    private final PlatformBus.Lease busLease;
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
@@ -83,6 +85,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
         this.device = device;
         this.machine = machine;
         this.name = config.id();
+        this.busLease = machine.platformBus().lease();
     }
 
     /**
@@ -104,9 +107,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private void realize() throws IOException {
         dtOverlay = readDtOverlay();
         info = device.info();
-        if (!info.isPlatform()) {
-            throw new VfioException(name, "not a platform device (flags " + info.flagNames() + ")");
-        }
+        requirePlatform(name, info);
         identity = device.deviceTreeIdentity();
         compatible = config.compat().or(() -> identity.map(id -> id.compatible().getFirst()))
                 .orElseThrow(() -> new VfioException(name, "no compatible string: the device declares none, give compat="));
@@ -129,6 +130,14 @@ public final class VfioPlatformDevice implements AutoCloseable {
         counters.register();
     }
 
+    /** Refuses a device that is not a VFIO platform device (a PCI device, say): jvfio assigns only those. */
+    static void requirePlatform(String name, DeviceInfo info) throws VfioException {
+        if (!info.isPlatform()) {
+            throw new VfioException(name, "not a platform device (flags " + info.flagNames()
+                    + "): only VFIO platform devices can be assigned");
+        }
+    }
+
     /**
      * Places a region in the platform-bus window: trapped, plus an mmap'ed fast path over each page-aligned
      * area the device offers. As in the seed, a region that offers no mmap is simply trapped, x-no-mmap
@@ -136,7 +145,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * trap.
      */
     private PlatformRegion placeRegion(RegionInfo region) throws IOException {
-        long base = machine.platformBus().allocateMmio(region.size());
+        long base = busLease.allocateMmio(region.size());
         String regionName = name + ".region" + region.index();
         List<SparseArea> offered = region.mappableAreas();
         List<SparseArea> areas = config.noMmap() ? List.of() : offered.stream()
@@ -193,7 +202,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (!irq.supportsEventfd()) {
                 throw new VfioException(name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
             }
-            int gsi = machine.platformBus().allocateGsi();
+            int gsi = busLease.allocateGsi();
             if (config.irqfd() && !inKernelIrqchip) {
                 LOG.log(System.Logger.Level.INFO, "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
                         + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
@@ -523,7 +532,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         throw new VfioException(name, "migration is not supported: a VFIO platform device's state cannot be saved");
     }
 
-    /** Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device. */
+    /**
+     * Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device; its MMIO ranges
+     * and GSIs go back to the machine's platform bus for the next device.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -546,6 +558,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
         }
         device.close();
+        busLease.close();
     }
 
     private void closeIrq(PlatformIrqWiring wiring) {

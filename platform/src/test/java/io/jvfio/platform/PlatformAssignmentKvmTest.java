@@ -76,25 +76,24 @@ class PlatformAssignmentKvmTest {
     }
 
     private Run run(IrqchipMode irqchip, String properties, long... args) throws Exception {
-        try (DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
-                    + REPLY_TIMEOUT + properties);
-            MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).irqchip(irqchip)
-                    .build();
-            try (Machine machine = Machine.create(machineConfig);
-                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
-                machine.start();
-                int code;
-                try {
-                    code = machine.awaitExit(GUEST_TIMEOUT);
-                } catch (TimeoutException e) {
-                    throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
-                }
-                var controller = device.irqController();
-                return new Run(machine.irqchip().inKernel(), code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
-                        controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
-                        controller.map(IrqController::deviceCounters).orElse(null), machine.console());
+        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
+                + REPLY_TIMEOUT + properties);
+        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).irqchip(irqchip)
+                .build();
+        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
+            machine.start();
+            int code;
+            try {
+                code = machine.awaitExit(GUEST_TIMEOUT);
+            } catch (TimeoutException e) {
+                throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
             }
+            var controller = device.irqController();
+            return new Run(machine.irqchip().inKernel(), code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
+                    controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
+                    controller.map(IrqController::deviceCounters).orElse(null), machine.console());
         }
     }
 
