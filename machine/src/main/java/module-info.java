@@ -5,12 +5,13 @@
 // Qualified exports name modules built after this one: javac cannot see them yet.
 @SuppressWarnings("module")
 module io.jvfio.machine {
+    requires transitive io.jvfio.chips;
     requires io.jvfio.kvm;
     requires transitive io.jvfio.sys;
     requires jdk.jfr;
 
     exports io.jvfio.machine;
-    exports io.jvfio.machine.acpi to io.jvfio.cli, io.jvfio.bench;
+    exports io.jvfio.machine.acpi;
     exports io.jvfio.machine.boot;
     exports io.jvfio.machine.boot.linux to io.jvfio.cli, io.jvfio.bench;
     exports io.jvfio.machine.bus;

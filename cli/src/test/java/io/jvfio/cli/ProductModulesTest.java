@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Tag(Tiers.PROCESS)
 class ProductModulesTest {
-    private static final List<String> MODULES = List.of("sys", "vfio", "vfio-user", "devices", "vfio-kernel", "kvm",
-            "machine", "platform", "cli");
+    private static final List<String> MODULES = List.of("sys", "vfio", "chips", "vfio-user", "devices", "vfio-kernel",
+            "kvm", "machine", "platform", "cli");
     private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
 
     private record Exit(int code, List<String> out, String err) {
@@ -41,6 +41,7 @@ class ProductModulesTest {
 
         assertThat(probe.code()).as(probe.err()).isZero();
         assertThat(probe.out()).containsSubsequence(
+                "module io.jvfio.chips native access false",
                 "module io.jvfio.cli native access false",
                 "module io.jvfio.devices native access false",
                 "module io.jvfio.kvm native access false",

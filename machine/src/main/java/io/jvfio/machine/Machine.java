@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.jvfio.chips.serial.SerialInputPump;
+import io.jvfio.chips.serial.Uart16550;
 import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.MissingCapabilityException;
@@ -38,8 +40,6 @@ import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
-import io.jvfio.machine.serial.SerialInputPump;
-import io.jvfio.machine.serial.Uart16550;
 import io.jvfio.machine.serial.UartPortDevice;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
@@ -77,6 +77,7 @@ public final class Machine implements AutoCloseable {
     private final List<ExitDispatcher> dispatchers = new ArrayList<>();
     private final PlatformBus platformBus = new PlatformBus();
     private final List<BootInfo.Device> devices;
+    private final List<AcpiDevice> addedAcpiDevices = new ArrayList<>();
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<MachineExit> outcome = new CompletableFuture<>();
@@ -352,6 +353,35 @@ public final class Machine implements AutoCloseable {
         }));
     }
 
+    /**
+     * The devices the DSDT of a Linux kernel describes so far: COM1 when the console is the 16550A, then
+     * those {@link #addAcpiDevice added}, in order.
+     */
+    public synchronized List<AcpiDevice> acpiDevices() {
+        List<AcpiDevice> all = new ArrayList<>();
+        if (consoleUart != null) {
+            all.add(com1());
+        }
+        all.addAll(addedAcpiDevices);
+        return List.copyOf(all);
+    }
+
+    /**
+     * Describes a device in the DSDT a Linux kernel gets (before {@link #start}), as the seed adds a
+     * device-tree node; an ELF guest has no ACPI and ignores it.
+     *
+     * @throws IllegalArgumentException if its name, or its {@code _HID} with its {@code _UID}, is taken
+     */
+    public synchronized void addAcpiDevice(AcpiDevice device) {
+        if (started) {
+            throw new IllegalStateException("the DSDT is written at start; add ACPI devices before");
+        }
+        List<AcpiDevice> all = new ArrayList<>(acpiDevices());
+        all.add(device);
+        new AcpiConfig(config.vcpus(), all); // refuses a name or _HID/_UID pair already taken
+        addedAcpiDevices.add(device);
+    }
+
     /** Lists a device in the boot info (before {@link #start}). */
     public synchronized void addDevice(BootInfo.Device device) {
         if (started) {
@@ -435,14 +465,11 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** What the DSDT describes: COM1, when the console is the 16550A (ISA IRQ 4, edge as on a PC). */
-    private List<AcpiDevice> acpiDevices() {
-        if (consoleUart == null) {
-            return List.of();
-        }
-        return List.of(AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
+    /** COM1, the console 16550A: ISA IRQ 4, edge as on a PC. */
+    private static AcpiDevice com1() {
+        return AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
                 .io(GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS)
-                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build());
+                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build();
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.jvfio.machine.serial;
+package io.jvfio.chips.serial;
 
 /**
  * The PC16550D's register map (docs/devices/uart16550.md): the eight register offsets, which the caller

@@ -1,4 +1,4 @@
-package io.jvfio.machine.serial;
+package io.jvfio.chips.serial;
 
 import java.io.IOException;
 import java.io.InputStream;

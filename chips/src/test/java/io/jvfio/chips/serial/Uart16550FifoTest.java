@@ -1,6 +1,6 @@
-package io.jvfio.machine.serial;
+package io.jvfio.chips.serial;
 
-import static io.jvfio.machine.serial.Uart16550Registers.*;
+import static io.jvfio.chips.serial.Uart16550Registers.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.jvfio.machine.serial;
+package io.jvfio.chips.serial;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
