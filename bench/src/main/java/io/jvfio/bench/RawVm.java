@@ -7,7 +7,6 @@ import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.kvm.KvmIoctls;
@@ -45,7 +44,7 @@ final class RawVm implements AutoCloseable {
     }
 
     static RawVm create() throws ErrnoException {
-        Fd kvm = Fd.open("/dev/kvm", Libc.O_RDWR | Libc.O_CLOEXEC);
+        Fd kvm = Fd.openReadWrite("/dev/kvm");
         Fd ramFd = null;
         Mapping ram = null;
         Fd vm = null;

@@ -334,7 +334,7 @@ public final class Reliability {
             left.add(settle(before));
         }
         try (Machine warm = Machine.create(MachineConfig.builder().guest("hello").build())) {
-            warm.vm();
+            warm.irqchip();
         }
         long before = Resources.openFdsOtherThanJars() + Resources.threads();
         for (int i = 0; i < machineCycles; i++) {

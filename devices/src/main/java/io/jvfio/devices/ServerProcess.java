@@ -20,7 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A server in a child JVM on this JVM's class path: a device model served over vfio-user as {@code jvfio
+ * A server in a child JVM on this JVM's module path or class path: a device model served over vfio-user as {@code jvfio
  * serve} runs it, where the device lives in another process and killing that process is a device crash,
  * or a benchmark's raw peer. Every child JVM jvfio starts (the demo's, the tests' and the benchmarks') is
  * one of these, and its command line comes from {@link #javaCommand}. The child's output (stdout and
@@ -96,16 +96,46 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /**
-     * The command line of a child JVM running {@code mainAndArgs} (a main class and its arguments) on this
-     * JVM's java and class path, with native access for jvfio's system calls, then {@code jvmOptions}.
+     * The command line of a child JVM running {@code mainAndArgs} (a main class and its arguments) from where
+     * this JVM found its code, with {@code jvmOptions}. On a module path (as ./jvfio and bench/run run) the
+     * child gets the same module path, every module on it, native access for io.jvfio.sys alone, and starts
+     * the class's module, with any class path of this JVM (bench's test-jars) passed on too; on the class
+     * path (tests) it gets the class path and native access for it. Options of {@code jvmOptions} that say
+     * where code is (a parent JVM's own input arguments) give way to these.
      */
     static List<String> javaCommand(List<String> jvmOptions, List<String> mainAndArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-        command.addAll(mainAndArgs);
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions.stream().filter(option -> !option.startsWith("--enable-native-access=")
+                && !option.startsWith("--module-path=") && !option.startsWith("--add-modules=")
+                && !option.startsWith("-Djdk.module.main=")).toList());
+        command.addAll(launchArguments(mainAndArgs.getFirst()));
+        command.addAll(mainAndArgs.subList(1, mainAndArgs.size()));
         return command;
+    }
+
+    private static List<String> launchArguments(String mainClass) {
+        String classPath = System.getProperty("java.class.path", "");
+        String modulePath = System.getProperty("jdk.module.path");
+        Module module = mainModule(mainClass);
+        if (modulePath == null || !module.isNamed()) {
+            return List.of("--enable-native-access=ALL-UNNAMED", "-cp", classPath, mainClass);
+        }
+        List<String> arguments = new ArrayList<>(List.of("--enable-native-access=io.jvfio.sys",
+                "--module-path", modulePath, "--add-modules", "ALL-MODULE-PATH"));
+        if (!classPath.isEmpty()) {
+            arguments.addAll(List.of("-cp", classPath));
+        }
+        arguments.addAll(List.of("-m", module.getName() + "/" + mainClass));
+        return arguments;
+    }
+
+    private static Module mainModule(String mainClass) {
+        try {
+            return Class.forName(mainClass, false, ServerProcess.class.getClassLoader()).getModule();
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("no main class " + mainClass + " where this JVM finds its code", e);
+        }
     }
 
     private void drain() {

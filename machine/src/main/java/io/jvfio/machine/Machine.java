@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.jvfio.chips.serial.SerialInputPump;
 import io.jvfio.chips.serial.Uart16550;
+import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.Kvm;
+import io.jvfio.kvm.MissingCapabilityException;
 import io.jvfio.kvm.Vcpu;
 import io.jvfio.kvm.VcpuExit;
 import io.jvfio.kvm.Vm;
@@ -39,11 +41,10 @@ import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
 import io.jvfio.machine.serial.UartPortDevice;
-import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.CpuidEntry;
-import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
@@ -54,7 +55,7 @@ import io.jvfio.sys.kvm.KvmAbi;
  * kernel as {@link LinuxBoot} says.
  *
  * <p>Use: {@link #create}, attach devices (buses, {@link #addDevice}, {@link #addSwitchableRegion},
- * irqfds on {@link #vm()}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
+ * irqfds on {@link #irqLine}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
  * console input, the vCPU threads and the event loop, deletes the memory slots, closes the VM, unmaps RAM
  * and closes /dev/kvm. Memory given to {@link #addSwitchableRegion} belongs to the caller and is closed after.
  */
@@ -82,6 +83,23 @@ public final class Machine implements AutoCloseable {
     private final CompletableFuture<MachineExit> outcome = new CompletableFuture<>();
     private Kvm kvm;
     private Vm vm;
+    /** KVM's in-kernel irqchip with irqfd and resamplefd: lines take irqfds ({@link IrqLine#acceptsIrqfd}). */
+    private boolean irqfdAccepted;
+    private final IrqLine.IrqfdTarget vmIrqfds = new IrqLine.IrqfdTarget() {
+        @Override
+        public void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) throws ErrnoException {
+            if (resample.isPresent()) {
+                vm.registerIrqfd(trigger, gsi, resample.get());
+            } else {
+                vm.registerIrqfd(trigger, gsi);
+            }
+        }
+
+        @Override
+        public void unregisterIrqfd(int gsi, EventFd trigger) throws ErrnoException {
+            vm.unregisterIrqfd(trigger, gsi);
+        }
+    };
     private GuestRam ram;
     private EventLoop eventLoop;
     private IrqchipSelection irqchip;
@@ -119,13 +137,14 @@ public final class Machine implements AutoCloseable {
                     + " (" + irqchip.evidence() + ")");
         }
         boolean inKernel = irqchip.inKernel();
-        List<Integer> required = new ArrayList<>(List.of(KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR));
+        List<Cap> required = new ArrayList<>(List.of(Cap.USER_MEMORY, Cap.SET_TSS_ADDR));
         if (inKernel) {
-            required.addAll(List.of(KvmAbi.KVM_CAP_IRQCHIP, KvmAbi.KVM_CAP_IRQ_ROUTING));
+            required.addAll(List.of(Cap.IRQCHIP, Cap.IRQ_ROUTING));
         }
-        for (int cap : required) {
+        for (Cap cap : required) {
             if (!kvm.hasCapability(cap)) {
-                throw new ErrnoException("KVM_CHECK_EXTENSION: capability " + cap + " is missing", Errno.ENOTSUP);
+                throw new MissingCapabilityException(cap, inKernel ? "for a machine with KVM's in-kernel irqchip"
+                        : "for any machine");
             }
         }
         ram = GuestRam.create(config.ramSize());
@@ -135,6 +154,7 @@ public final class Machine implements AutoCloseable {
         if (inKernel) {
             vm.createIrqchip();
             vm.routeGsisToIoapicPins();
+            irqfdAccepted = vm.hasCapability(Cap.IRQFD) && vm.hasCapability(Cap.IRQFD_RESAMPLE);
         }
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
@@ -276,11 +296,6 @@ public final class Machine implements AutoCloseable {
         return pio;
     }
 
-    /** The VM, for irqfds and ioeventfds of devices. */
-    public Vm vm() {
-        return vm;
-    }
-
     /** Which irqchip this machine uses, and why. */
     public IrqchipSelection irqchip() {
         return irqchip;
@@ -317,7 +332,7 @@ public final class Machine implements AutoCloseable {
             throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
         }
         if (userIrqchip == null) {
-            return new IrqLine(gsi, vm::setIrqLine);
+            return irqfdAccepted ? IrqLine.withIrqfd(gsi, vm::setIrqLine, vmIrqfds) : new IrqLine(gsi, vm::setIrqLine);
         }
         UserIrqchip chip = userIrqchip;
         return new IrqLine(gsi, chip::setLevel, Optional.of(new IrqLine.EndOfInterruptSource() {

@@ -32,7 +32,6 @@ import io.jvfio.platform.observe.JfrIrqListener;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.DmaRegion;
@@ -190,8 +189,6 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     private void wireIrqs() throws IOException {
         boolean inKernelIrqchip = machine.irqchip().inKernel();
-        boolean kvmIrqfd = config.irqfd() && inKernelIrqchip && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD) > 0
-                && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD_RESAMPLE) > 0;
         List<IrqSpec> specs = new ArrayList<>();
         List<PlatformIrqWiring> userSide = new ArrayList<>();
         for (int index = 0; index < info.irqCount(); index++) {
@@ -207,7 +204,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
                         + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
             }
-            PlatformIrqWiring wiring = kvmIrqfd ? wireIrqfd(irq, gsi) : null;
+            IrqLine line = machine.irqLine(gsi);
+            PlatformIrqWiring wiring = config.irqfd() && line.acceptsIrqfd() ? wireIrqfd(irq, line) : null;
             if (wiring == null) {
                 wiring = wireUserSide(irq, gsi);
                 userSide.add(wiring);
@@ -233,16 +231,14 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * The irqfd path. Returns null if KVM refuses it (the caller falls back to the user-side path); a
      * VFIO-side failure after KVM accepted is undone and reported.
      */
-    private PlatformIrqWiring wireIrqfd(IrqInfo irq, int gsi) throws IOException {
+    private PlatformIrqWiring wireIrqfd(IrqInfo irq, IrqLine line) throws IOException {
         EventFd trigger = EventFd.create();
         Optional<EventFd> unmask = Optional.empty();
         try {
             if (irq.automasked()) {
                 unmask = Optional.of(EventFd.create());
-                machine.vm().registerIrqfd(trigger, gsi, unmask.get());
-            } else {
-                machine.vm().registerIrqfd(trigger, gsi);
             }
+            line.registerIrqfd(trigger, unmask);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM refused irqfd for IRQ " + irq.index()
                     + " (" + e.getMessage() + "): using the user-side path");
@@ -257,7 +253,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             try {
-                machine.vm().unregisterIrqfd(trigger, gsi);
+                line.unregisterIrqfd(trigger);
             } catch (ErrnoException undo) {
                 e.addSuppressed(undo);
             }
@@ -265,7 +261,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             unmask.ifPresent(EventFd::close);
             throw new VfioException(name, "failed to set up irqfd for IRQ " + irq.index(), e);
         }
-        return new PlatformIrqWiring(irq, gsi, IrqPath.IRQFD, trigger, unmask, PlatformIrqWiring.NO_TOKEN);
+        return new PlatformIrqWiring(irq, line.gsi(), IrqPath.IRQFD, trigger, unmask, PlatformIrqWiring.NO_TOKEN);
     }
 
     private PlatformIrqWiring wireUserSide(IrqInfo irq, int gsi) throws IOException {
@@ -592,8 +588,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 eoiObserver.close();
             }
             if (wiring.path() == IrqPath.IRQFD) {
-                machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
-                machine.irqLine(wiring.gsi()).lower();
+                IrqLine line = machine.irqLine(wiring.gsi());
+                line.unregisterIrqfd(wiring.trigger());
+                line.lower();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import io.jvfio.machine.acpi.HardwareId;
-import io.jvfio.vfio.kernel.IommufdMode;
+import io.jvfio.vfio.IommufdMode;
 
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.jvfio.vfio.kernel.IommufdMode;
+import io.jvfio.vfio.IommufdMode;
+
 
 /**
  * A validated VFIO platform device configuration. Property names and defaults are QEMU's

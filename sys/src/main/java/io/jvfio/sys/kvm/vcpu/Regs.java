@@ -1,4 +1,4 @@
-package io.jvfio.sys.kvm;
+package io.jvfio.sys.kvm.vcpu;
 
 /** struct kvm_regs: the general-purpose registers of a vCPU (KVM_GET_REGS / KVM_SET_REGS). */
 public record Regs(long rax, long rbx, long rcx, long rdx, long rsi, long rdi, long rsp, long rbp,
@@ -10,11 +10,13 @@ public record Regs(long rax, long rbx, long rcx, long rdx, long rsi, long rdi, l
         return new Regs(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2);
     }
 
-    long[] toArray() {
+    /** The registers in struct kvm_regs order. */
+    public long[] toArray() {
         return new long[] {rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags};
     }
 
-    static Regs fromArray(long[] r) {
+    /** Registers in struct kvm_regs order, as {@link #toArray()} gives them. */
+    public static Regs fromArray(long[] r) {
         return new Regs(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
                 r[14], r[15], r[16], r[17]);
     }

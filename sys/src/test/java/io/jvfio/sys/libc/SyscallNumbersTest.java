@@ -1,4 +1,4 @@
-package io.jvfio.sys;
+package io.jvfio.sys.libc;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;

@@ -1,8 +1,11 @@
-package io.jvfio.vfio.kernel;
+package io.jvfio.vfio;
 
 import java.util.Locale;
 
-/** The {@code iommufd} property: which kernel interface opens devices. */
+/**
+ * The {@code iommufd} property of a kernel VFIO device: which kernel interface opens it. Here, not in
+ * {@code vfio-kernel}, because a device's configuration names it before any backend is chosen.
+ */
 public enum IommufdMode {
     /** Only through the device's VFIO cdev and {@code /dev/iommu}. */
     ON,

@@ -1,4 +1,4 @@
-package io.jvfio.sys;
+package io.jvfio.sys.libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -11,14 +11,18 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The system calls and libc functions jvfio makes, each returning the raw result and throwing
- * {@link ErrnoException} with the errno that call set. Internal to {@code sys}: the rest of jvfio uses the
- * typed owners ({@link Fd}, {@link EventFd}, {@link Mapping}, ...) and never sees a {@link MemorySegment}.
+ * {@link ErrnoException} with the errno that call set. Internal to {@code sys} (its module does not export this
+ * package): the rest of jvfio uses the typed owners ({@link io.jvfio.sys.Fd}, {@link io.jvfio.sys.EventFd},
+ * {@link io.jvfio.sys.Mapping}, ...) and never sees a {@link MemorySegment}.
  *
  * <p>Every system call goes through one downcall, glibc's {@code long syscall(long number, ...)}, with
  * six {@code long} arguments (a pointer as its address). Linking a downcall costs a fresh JVM 5-20 ms
@@ -27,7 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * eighteen. Only what is not a system call (pthreads, sigaction with glibc's restorer) is linked on
  * its own. Pointer arguments must be native memory, kept reachable until the call returned, and not
  * freed by another thread meanwhile: that is what the linker did for {@code ADDRESS} arguments, and
- * what {@link #pointer} and the reachability fences here do now ({@link Epoll} keeps its buffer in an
+ * what {@link #pointer} and the reachability fences here do now ({@link io.jvfio.sys.Epoll} keeps its buffer in an
  * automatic arena for the last part).
  *
  * <p>errno is captured into a per-thread segment: vCPU threads and the event loop call concurrently.
@@ -103,9 +107,7 @@ public final class Libc {
     static final long SYS_fcntl = 72;
     static final long SYS_ftruncate = 77;
     static final long SYS_rename = 82;
-    static final long SYS_unlink = 87;
     static final long SYS_chmod = 90;
-    static final long SYS_gettid = 186;
     static final long SYS_epoll_wait = 232;
     static final long SYS_epoll_ctl = 233;
     static final long SYS_timerfd_create = 283;
@@ -471,18 +473,8 @@ public final class Libc {
         }
     }
 
-    public static void unlink(String path) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            syscall("unlink " + path, SYS_unlink, pointer(arena.allocateFrom(path)), 0, 0);
-        }
-    }
-
     public static int getpid() {
         return (int) syscallOrNegativeErrno(SYS_getpid, 0, 0, 0, 0, 0, 0);
-    }
-
-    public static int gettid() {
-        return (int) syscallOrNegativeErrno(SYS_gettid, 0, 0, 0, 0, 0, 0);
     }
 
     /** The calling thread's pthread handle, for {@link #pthreadKill}. */
@@ -556,10 +548,5 @@ public final class Libc {
         } catch (Throwable t) {
             throw unexpected(t);
         }
-    }
-
-    /** Reinterprets a raw address as a segment of {@code size} bytes; for kernel-provided memory. */
-    public static MemorySegment segmentAt(long address, long size) {
-        return MemorySegment.ofAddress(address).reinterpret(size);
     }
 }

@@ -1,4 +1,4 @@
-package io.jvfio.sys.kvm;
+package io.jvfio.sys.kvm.vcpu;
 
 /** struct kvm_segment: a segment register as KVM sees it (base, limit and the descriptor's bits). */
 public record Segment(long base, int limit, int selector, int type, boolean present, int dpl, boolean db,

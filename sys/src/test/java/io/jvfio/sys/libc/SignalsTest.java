@@ -1,9 +1,11 @@
-package io.jvfio.sys;
+package io.jvfio.sys.libc;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.jvfio.sys.Epoll;
+import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.testing.CProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,4 +1,6 @@
-package io.jvfio.sys.kvm;
+package io.jvfio.sys.kvm.vcpu;
+
+import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * struct kvm_sregs: segment registers, descriptor tables, control registers, EFER and the APIC base
