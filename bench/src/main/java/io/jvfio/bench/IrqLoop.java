@@ -11,7 +11,7 @@ import io.jvfio.machine.Machine;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.platform.DeviceOpener;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -77,8 +77,8 @@ public final class IrqLoop {
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
-        Process rawDevice = ChildJvm.start(RawDeviceMain.class, rawSocket);
-        try (ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
+        try (ServerProcess rawDevice = ServedDevices.start(RawDeviceMain.class, rawSocket);
+             ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
             String irqchipNote = irqchip.inKernel() ? "both on KVM's in-kernel irqchip"
@@ -121,9 +121,6 @@ public final class IrqLoop {
                     path, jRounds.median() / cRounds.median(), jRounds.median() / 1e3, irqchip.effective(),
                     cRounds.median() / 1e3);
         } finally {
-            rawDevice.destroy();
-            rawDevice.waitFor();
-            Files.deleteIfExists(rawSocket);
             Files.deleteIfExists(imageFile);
             Files.deleteIfExists(directory);
         }
@@ -159,9 +156,9 @@ public final class IrqLoop {
                 + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off"));
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
                 .build();
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(machineConfig);
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             IrqPath expected = irqfd && machine.irqchip().inKernel() ? IrqPath.IRQFD : IrqPath.USER_SIDE;
             if (device.irqs().getFirst().path() != expected) {
                 throw new IOException("line 0 is on the " + device.irqs().getFirst().path() + " path, not " + expected);

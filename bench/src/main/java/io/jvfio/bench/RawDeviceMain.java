@@ -20,7 +20,7 @@ import static io.jvfio.devices.testdevice.TestDeviceRegisters.STATUS;
 
 /**
  * The irq benchmarks' "java raw" device, in a child JVM: bench/c/irq_loop.c's device process in Java on
- * jvfio's native layer (no vfio-user). Listens on the socket path given and prints "ready"; for every
+ * jvfio's native layer (no vfio-user). Listens on the socket path given and says "serving ..." (what {@code ServerProcess} waits for); for every
  * connection, a fresh device: it sends an 8-byte hello with its trigger eventfd, then answers each
  * 16-byte request (u32 is_write, u32 offset, u64 value) with an 8-byte reply, modelling the registers
  * (docs/devices/test-device.md, {@code TestDeviceRegisters}) testdev's echo mode uses on line 0 and
@@ -39,7 +39,7 @@ public final class RawDeviceMain {
 
     public static void main(String[] args) throws Exception {
         try (UnixSocket listening = UnixSocket.listen(Path.of(args[0]), 1)) {
-            System.out.println("ready");
+            System.out.println("serving the raw test device on " + args[0]);
             System.out.flush();
             while (true) {
                 try (UnixSocket peer = listening.accept(); EventFd trigger = EventFd.create()) {

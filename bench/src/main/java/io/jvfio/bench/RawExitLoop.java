@@ -3,7 +3,6 @@ package io.jvfio.bench;
 import java.io.IOException;
 import java.util.List;
 
-import io.jvfio.machine.Machine;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.kvm.KvmAbi;
@@ -13,7 +12,7 @@ import io.jvfio.sys.kvm.KvmRunView;
 /**
  * mmio-exit's "java raw" diagnostic: the C baseline's loop written in Java on jvfio's native layer, with
  * nothing of the machine between KVM_RUN and the count (no exit records, no dispatcher, no bus, no
- * vCPU thread). The same VM as {@link Machine} and the C program ({@link RawVm}), the same span timed.
+ * vCPU thread). The same VM as the C program ({@link RawVm}), the same span timed.
  * What it costs over C is the JVM's own price for a KVM exit loop (the downcall, JIT-compiled code);
  * what jvfio costs over it is the machine's exit handling.
  */

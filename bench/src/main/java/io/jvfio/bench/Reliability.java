@@ -20,7 +20,7 @@ import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.platform.DeviceOpener;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecException;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -144,18 +144,11 @@ public final class Reliability {
 
     private void killedDevice() throws Exception {
         int fdsBefore = Resources.openFdsOtherThanJars();
-        try (ServerProcess child = ServedDevices.serve(directory.resolve("killed.sock"), 2);
-             DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = config(child.socket(), "");
-            Machine machine = Machine.create(MachineConfig.builder().guest("testdev")
-                    .args(1_000_000_000L, BOTH_LINES, MODE_ECHO).build());
-            VfioPlatformDevice device;
-            try {
-                device = VfioPlatformDevice.realize(machine, config, opener.open(config));
-            } catch (IOException | RuntimeException e) {
-                machine.close();
-                throw e;
-            }
+        try (ServerProcess child = ServedDevices.serve(directory.resolve("killed.sock"), 2)) {
+            AssignedMachine assembly = AssignedMachine.create(MachineConfig.builder().guest("testdev")
+                    .args(1_000_000_000L, BOTH_LINES, MODE_ECHO).build(), List.of(config(child.socket(), "")));
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             try {
                 machine.start();
                 Thread.sleep(2000);
@@ -173,8 +166,7 @@ public final class Reliability {
                 check(machine.outcomeIfEnded() == null, "the machine stopped: " + machine.outcomeIfEnded());
             } finally {
                 within(() -> {
-                    device.close();
-                    machine.close();
+                    assembly.close();
                     return null;
                 }, "closing");
             }
@@ -221,11 +213,11 @@ public final class Reliability {
     }
 
     private void strayAccesses() throws Exception {
-        try (ServerProcess child = ServedDevices.serve(directory.resolve("stray.sock"), 1);
-             DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = config(child.socket(), "");
-            try (Machine machine = Machine.create(MachineConfig.builder().guest("stray").args(NOWHERE).build());
-                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (ServerProcess child = ServedDevices.serve(directory.resolve("stray.sock"), 1)) {
+            try (AssignedMachine assembly = AssignedMachine.create(
+                    MachineConfig.builder().guest("stray").args(NOWHERE).build(), List.of(config(child.socket(), "")))) {
+                Machine machine = assembly.machine();
+                VfioPlatformDevice device = assembly.devices().getFirst();
                 machine.start();
                 int code = machine.awaitExit(BOUND);
                 check(code == 0, "the stray guest exited with " + code + ": " + machine.console());
@@ -287,9 +279,9 @@ public final class Reliability {
                 PlatformDeviceConfig config = config(child.socket(), path);
                 MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
                         .args(perLine, BOTH_LINES, MODE_ECHO).build();
-                try (DeviceOpener opener = new DeviceOpener();
-                     Machine machine = Machine.create(machineConfig);
-                     VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+                    Machine machine = assembly.machine();
+                    VfioPlatformDevice device = assembly.devices().getFirst();
                     long start = System.nanoTime();
                     machine.start();
                     int code = awaitWithProgress(machine, device, path.isEmpty() ? "irqfd" : "user-side", start);
@@ -342,7 +334,7 @@ public final class Reliability {
             left.add(settle(before));
         }
         try (Machine warm = Machine.create(MachineConfig.builder().guest("hello").build())) {
-            warm.vm();
+            warm.irqchip();
         }
         long before = Resources.openFdsOtherThanJars() + Resources.threads();
         for (int i = 0; i < machineCycles; i++) {

@@ -1,21 +1,20 @@
 package io.jvfio.bench;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
-import io.jvfio.vfiouser.server.DeviceModel;
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.devices.ServeMain;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * The server side of vfio-user-rtt, run in a child JVM: serves a small register device (region 0, 0x100
- * bytes of callbacks) on the socket path given as the only argument, prints "ready" once listening, and
- * serves until stdin closes.
+ * bytes of callbacks) on the socket path given as the only argument, as {@code jvfio serve} serves a
+ * model ({@link ServeMain#serveUntilStopped}), until it is told to stop.
  */
 public final class RttServerMain {
     private RttServerMain() {
@@ -27,7 +26,7 @@ public final class RttServerMain {
     static final int ALLOCATED_OFFSET = 8;
 
     /** Region 0: the two registers above; writes are dropped. */
-    static final class CounterDevice implements DeviceModel {
+    static final class CounterDevice implements ModelledDevice {
         private static final com.sun.management.ThreadMXBean THREADS =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         private long reads;
@@ -45,17 +44,30 @@ public final class RttServerMain {
                 }
             }));
         }
+
+        @Override
+        public String kind() {
+            return "rtt-counter";
+        }
+
+        @Override
+        public String describe() {
+            return "rtt-counter: region 0 of 0x100 bytes, a read counter at +0x0 and the serving thread's "
+                    + "allocated bytes at +0x8";
+        }
+
+        @Override
+        public Map<String, Long> totals() {
+            return Map.of("counter.reads", reads);
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
-    @SuppressWarnings("try") // the server serves on its own threads until closed
     public static void main(String[] args) throws Exception {
-        try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new CounterDevice())) {
-            System.out.println("ready");
-            System.out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            while (in.readLine() != null) {
-                // serve until the parent closes our stdin
-            }
-        }
+        ServeMain.serveUntilStopped(Path.of(args[0]), new CounterDevice(), new PrintWriter(System.out, true),
+                new PrintWriter(System.err, true));
     }
 }

@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 
@@ -44,9 +44,9 @@ public final class VfioUserRtt {
         Path dir = Files.createTempDirectory("jvfio-bench-rtt");
         Path socket = dir.resolve("device.sock");
         Path pongSocket = dir.resolve("pong.sock");
-        Process server = ChildJvm.start(RttServerMain.class, socket);
-        Process pong = ChildJvm.start(PongMain.class, pongSocket);
-        try (VfioUserDevice device = VfioUserDevice.connect(socket); UnixSocket raw = UnixSocket.connect(pongSocket)) {
+        try (ServerProcess server = ServedDevices.start(RttServerMain.class, socket);
+             ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket);
+             VfioUserDevice device = VfioUserDevice.connect(socket); UnixSocket raw = UnixSocket.connect(pongSocket)) {
             System.out.printf("warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
             readLoop(device, warmup);
             rawLoop(raw, warmup);
@@ -87,14 +87,6 @@ public final class VfioUserRtt {
             System.out.printf("vfio-user-rtt: ratio=%.2f (jvfio %.1f us, floor %.1f us)%n", jvfio.median() / floor.median(),
                     jvfio.median() / 1000, floor.median() / 1000);
         } finally {
-            for (Process child : List.of(server, pong)) {
-                child.getOutputStream().close();
-                if (!child.waitFor(10, TimeUnit.SECONDS)) {
-                    child.destroyForcibly();
-                }
-            }
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(pongSocket);
             Files.deleteIfExists(dir);
         }
     }

@@ -12,11 +12,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
+
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.GuestFailedException;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.ApicCounters;
 import io.jvfio.machine.irqchip.IrqchipCounters;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
@@ -99,7 +102,7 @@ final class DemoCommand implements Subcommand {
         String replyTimeout = nested ? ",x-reply-timeout-ms=120000" : ",x-reply-timeout-ms=20000";
         Path directory = Files.createTempDirectory("jvfio-demo");
         long demoStart = System.nanoTime();
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("test-device.sock"),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("test-device.sock"),
                 Duration.ofMinutes(2), nested ? List.of("-XX:TieredStopAtLevel=1") : List.of(),
                 "--irqs", Integer.toString(LINES))) {
             out.printf("jvfio demo: the test device served by a child process (jvfio serve test-device, pid %d) on %s%n",
@@ -142,12 +145,12 @@ final class DemoCommand implements Subcommand {
     }
 
     private static RunResult run(String label, PlatformDeviceConfig config, MachineProperties machine, int n,
-                                 ServedModel served, int client, Map<String, Long> before)
+                                 ServerProcess served, int client, Map<String, Long> before)
             throws IOException, InterruptedException {
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
                 .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK).irqchip(machine.irqchip()).build();
         RunResult partial;
-        try (Assignment assignment = Assignment.create(machineConfig, List.of(config))) {
+        try (AssignedMachine assignment = AssignedMachine.create(machineConfig, List.of(config))) {
             VfioPlatformDevice device = assignment.devices().getFirst();
             long started = System.nanoTime();
             assignment.machine().start();

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.PlatformBus;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
@@ -39,7 +40,7 @@ final class DtCommand implements Subcommand {
         Path output = args.value("--output").map(Path::of).orElse(null);
         byte[] dtb;
         MachineConfig machineConfig = MachineConfig.builder().guest(MachineConfig.guestResource("hello")).build();
-        try (Assignment assignment = Assignment.create(machineConfig, devices)) {
+        try (AssignedMachine assignment = AssignedMachine.create(machineConfig, devices)) {
             PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
                     new PlatformBusTree.MmioRange(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE));
             for (VfioPlatformDevice device : assignment.devices()) {

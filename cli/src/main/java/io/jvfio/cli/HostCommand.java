@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
+import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
@@ -16,7 +17,6 @@ import io.jvfio.kvm.KvmUnavailableException;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * {@code jvfio host}: what this host offers jvfio, one line per check as libvirt's virt-host-validate
@@ -43,26 +43,26 @@ final class HostCommand implements Subcommand {
     }
 
     /** A KVM capability jvfio uses; without a required one no machine starts, without another a path degrades. */
-    private record Capability(int number, String name, boolean required, String withoutIt) {
+    private record Capability(Cap cap, boolean required, String withoutIt) {
     }
 
     static final String IRQCHIP_CHECK = "in-kernel irqchip keeps interrupts in service until EOI";
 
     private static final List<Capability> CAPABILITIES = List.of(
-            new Capability(KvmAbi.KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", false,
+            new Capability(Cap.IRQCHIP, false,
                     "no in-kernel irqchip: machines run on jvfio's own (kernel-irqchip=off), without KVM irqfd"),
-            new Capability(KvmAbi.KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", true, "no memory slots for guest RAM"),
-            new Capability(KvmAbi.KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", true, "cannot place the TSS pages"),
-            new Capability(KvmAbi.KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR", true,
+            new Capability(Cap.USER_MEMORY, true, "no memory slots for guest RAM"),
+            new Capability(Cap.SET_TSS_ADDR, true, "cannot place the TSS pages"),
+            new Capability(Cap.SET_IDENTITY_MAP_ADDR, true,
                     "cannot place the identity-map page"),
-            new Capability(KvmAbi.KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", true, "no KVM_GET_SUPPORTED_CPUID"),
-            new Capability(KvmAbi.KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING", false,
+            new Capability(Cap.EXT_CPUID, true, "no KVM_GET_SUPPORTED_CPUID"),
+            new Capability(Cap.IRQ_ROUTING, false,
                     "cannot route GSIs to the in-kernel IOAPIC: machines run on jvfio's own irqchip"),
-            new Capability(KvmAbi.KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", true,
+            new Capability(Cap.IMMEDIATE_EXIT, true,
                     "a kick just before KVM_RUN is lost, so a vCPU may not stop"),
-            new Capability(KvmAbi.KVM_CAP_IRQFD, "KVM_CAP_IRQFD", false,
+            new Capability(Cap.IRQFD, false,
                     "device interrupts take the user-side path, as with x-irqfd=off"),
-            new Capability(KvmAbi.KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE", false,
+            new Capability(Cap.IRQFD_RESAMPLE, false,
                     "level interrupts take the user-side path, as with x-irqfd=off"));
 
     @Override
@@ -101,8 +101,8 @@ final class HostCommand implements Subcommand {
             checks.add(new Check("KVM", Kvm.DEVICE + " opens", Status.PASS, ""));
             checks.add(new Check("KVM", "API version " + kvm.apiVersion(), Status.PASS, ""));
             for (Capability capability : CAPABILITIES) {
-                boolean present = kvm.hasCapability(capability.number());
-                checks.add(new Check("KVM", capability.name(), present ? Status.PASS
+                boolean present = kvm.hasCapability(capability.cap());
+                checks.add(new Check("KVM", capability.cap().kernelName(), present ? Status.PASS
                         : capability.required() ? Status.FAIL : Status.WARN,
                         present ? "" : "absent: " + capability.withoutIt()));
             }

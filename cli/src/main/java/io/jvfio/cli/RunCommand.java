@@ -18,6 +18,7 @@ import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.linux.LinuxBoot;
 import io.jvfio.machine.boot.linux.LinuxKernel;
+import io.jvfio.platform.AssignedMachine;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 
@@ -43,7 +44,7 @@ final class RunCommand implements Subcommand {
             OptionSpec.value("CMDLINE", "With --kernel: the kernel command line.", "--append"),
             OptionSpec.value("SPEC", "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
                     + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,"
-                    + "x-dt-node=DTB]. Repeatable.", "--device").mayRepeat(),
+                    + "x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.", "--device").mayRepeat(),
             OptionSpec.value("N", "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.",
                     "--arg").mayRepeat(),
             OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"),
@@ -107,7 +108,7 @@ final class RunCommand implements Subcommand {
             builder.guest(guestImage(guest.get())).args(args.stream().mapToLong(Long::longValue).toArray());
         }
         MachineConfig machineConfig = builder.build();
-        try (Assignment assignment = Assignment.create(machineConfig, devices)) {
+        try (AssignedMachine assignment = AssignedMachine.create(machineConfig, devices)) {
             long started = System.nanoTime();
             assignment.machine().start();
             int code;

@@ -55,11 +55,11 @@ class LauncherProcessTest {
     }
 
     @Test
-    void firstCommandBuildsTheJarAndPrintsOnlyItsOwnOutput() {
+    void firstCommandBuildsTheModulesAndPrintsOnlyItsOwnOutput() {
         assertThat(firstHelp.exitCode()).as(firstHelp.err()).isZero();
         assertThat(firstHelp.out()).startsWith("Usage: jvfio").contains("Exit codes:", "demo", "serve");
-        assertThat(firstHelp.err()).contains("building cli/target/jvfio.jar");
-        assertThat(clone.resolve("cli/target/jvfio.jar")).isRegularFile();
+        assertThat(firstHelp.err()).contains("building cli/target/modules");
+        assertThat(clone.resolve("cli/target/modules/jvfio-cli.jar")).isRegularFile();
     }
 
     @Test

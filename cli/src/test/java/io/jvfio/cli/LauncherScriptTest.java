@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code ./jvfio} launcher's decisions, with a fake {@code mvn} on PATH that logs its arguments and
- * "builds" a small jar: when it builds, online or offline, when it makes the AOT cache, and what it
+ * "builds" a small module path (a fake io.jvfio.cli, an empty io.jvfio.sys and guests): when it builds, online or offline, when it makes the AOT cache, and what it
  * says. Maven itself is not run (LauncherProcessTest builds for real).
  */
 @Tag(Tiers.PROCESS)
@@ -46,14 +46,14 @@ class LauncherScriptTest {
                 echo "[ERROR] COMPILATION ERROR"
                 exit 1
             fi
-            mkdir -p cli/target
-            cp "$FAKE_JAR" cli/target/jvfio.jar
+            mkdir -p cli/target/modules
+            cp "$FAKE_MODULES"/*.jar cli/target/modules/
             """;
 
-    /** The fake jar's command: its arguments, and whether the launcher gave it an AOT cache. */
+    /** The fake jvfio command: its arguments, and whether the launcher gave it an AOT cache. */
     private static final String MAIN = """
-            package fake;
-            public class Main {
+            package io.jvfio.cli;
+            public class Jvfio {
                 public static void main(String[] args) {
                     boolean aot = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
                             .stream().anyMatch(a -> a.startsWith("-XX:AOTCache="));
@@ -65,7 +65,7 @@ class LauncherScriptTest {
             package io.jvfio.cli;
             public class AotTraining {
                 public static void main(String[] args) {
-                    fake.Main.main(new String[] {"--version"});
+                    Jvfio.main(new String[] {"--version"});
                 }
             }
             """;
@@ -74,6 +74,7 @@ class LauncherScriptTest {
     Path repo;
 
     private Path mvnLog;
+    private Path modules;
     private Path jar;
     private final Map<String, String> environment = new HashMap<>();
 
@@ -97,11 +98,17 @@ class LauncherScriptTest {
         Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
         mvnLog = repo.resolve("mvn.log");
         Files.writeString(mvnLog, "");
-        jar = fakeJar(true);
+        modules = Files.createDirectories(repo.resolve("fake-modules"));
+        jar = modules.resolve("jvfio-cli.jar");
+        Files.copy(moduleJar("module io.jvfio.sys {}"), modules.resolve("jvfio-sys.jar"));
+        Files.copy(fakeJar(true), jar);
+        Manifest guests = manifest();
+        guests.getMainAttributes().putValue("Automatic-Module-Name", "io.jvfio.guests");
+        Files.copy(jar(Files.createTempDirectory(repo, "fake-guests"), guests), modules.resolve("jvfio-guests.jar"));
         environment.put("PATH", bin + ":" + System.getenv("PATH"));
         environment.put("JAVA_HOME", System.getProperty("java.home"));
         environment.put("FAKE_MVN_LOG", mvnLog.toString());
-        environment.put("FAKE_JAR", jar.toString());
+        environment.put("FAKE_MODULES", modules.toString());
     }
 
     @Test
@@ -110,7 +117,7 @@ class LauncherScriptTest {
 
         assertThat(first.exitCode()).as(first.err()).isZero();
         assertThat(mvnCalls()).singleElement().asString().doesNotContain(" -o ").contains("package");
-        assertThat(first.err()).contains("jvfio: building cli/target/jvfio.jar", "jvfio: making cli/target/jvfio.aot");
+        assertThat(first.err()).contains("jvfio: building cli/target/modules", "jvfio: making cli/target/jvfio.aot");
         assertThat(first.out()).isEqualTo("fake jvfio info --socket x (aot)\n");
         assertThat(repo.resolve("cli/target/jvfio.built")).exists();
     }
@@ -228,26 +235,49 @@ class LauncherScriptTest {
         Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(2)));
     }
 
-    /** A jar whose main prints what it was asked; with {@code training}, an AotTraining that runs it. */
+    /**
+     * Module io.jvfio.cli whose Jvfio prints what it was asked; with {@code training}, an AotTraining that
+     * runs it.
+     */
     private Path fakeJar(boolean training) throws IOException {
         Path sources = Files.createTempDirectory(repo, "fake-src");
-        Path classes = Files.createTempDirectory(repo, "fake-classes");
-        Files.createDirectories(sources.resolve("fake"));
-        Files.writeString(sources.resolve("fake/Main.java"), MAIN);
-        List<String> files = new ArrayList<>(List.of(sources.resolve("fake/Main.java").toString()));
+        Files.createDirectories(sources.resolve("io/jvfio/cli"));
+        Files.writeString(sources.resolve("module-info.java"),
+                "module io.jvfio.cli { requires io.jvfio.sys; requires java.management; }");
+        Files.writeString(sources.resolve("io/jvfio/cli/Jvfio.java"), MAIN);
+        List<String> files = new ArrayList<>(List.of(sources.resolve("module-info.java").toString(),
+                sources.resolve("io/jvfio/cli/Jvfio.java").toString()));
         if (training) {
-            Files.createDirectories(sources.resolve("io/jvfio/cli"));
             Files.writeString(sources.resolve("io/jvfio/cli/AotTraining.java"), TRAINING);
             files.add(sources.resolve("io/jvfio/cli/AotTraining.java").toString());
         }
+        return jar(compile(files), manifest());
+    }
+
+    /** A module of nothing but {@code descriptor}. */
+    private Path moduleJar(String descriptor) throws IOException {
+        Path sources = Files.createTempDirectory(repo, "fake-src");
+        Files.writeString(sources.resolve("module-info.java"), descriptor);
+        return jar(compile(List.of(sources.resolve("module-info.java").toString())), manifest());
+    }
+
+    private Path compile(List<String> files) throws IOException {
+        Path classes = Files.createTempDirectory(repo, "fake-classes");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString()));
+        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString(), "--module-path", modules.toString()));
         arguments.addAll(files);
         assertThat(javac.run(null, null, null, arguments.toArray(String[]::new))).isZero();
-        Path built = Files.createTempFile(repo, "fake", ".jar");
+        return classes;
+    }
+
+    private static Manifest manifest() {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "fake.Main");
+        return manifest;
+    }
+
+    private Path jar(Path classes, Manifest manifest) throws IOException {
+        Path built = Files.createTempFile(repo, "fake", ".jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(built), manifest);
              var walk = Files.walk(classes)) {
             for (Path file : walk.filter(Files::isRegularFile).toList()) {

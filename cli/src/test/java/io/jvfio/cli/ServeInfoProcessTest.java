@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class ServeInfoProcessTest {
 
     @Test
     void infoTableShowsTheServedTestDevicesRegionsAndIrqs() throws Exception {
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
                 List.of(), "--irqs", "3", "--level-mask", "0x4")) {
             CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
 
@@ -49,8 +50,27 @@ class ServeInfoProcessTest {
     }
 
     @Test
+    void infoShowsTheServedNs16550aAsAnMmioUartWithOneLevelIrq() throws Exception {
+        try (ServerProcess served = ServeCommand.startChild("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(60),
+                List.of(), "--serial-socket", directory.resolve("serial.sock").toString())) {
+            CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
+
+            assertThat(info.exitCode()).as(info.err()).isZero();
+            assertThat(info.outLines()).contains(
+                    "\tDevice tree: compatible \"ns16550a\"",
+                    "\t\treg-shift = <0x0>",
+                    "\t\treg-io-width = <0x1>",
+                    "\tRegions: 1",
+                    "\tRegion 0: size 0x1000 (4 KiB), offset 0x0, flags READ|WRITE (0x3)",
+                    "\tIRQs: 1",
+                    "\tIRQ 0: count 1, flags EVENTFD|MASKABLE|AUTOMASKED (0x7), level");
+            assertThat(directory.resolve("serial.sock")).exists();
+        }
+    }
+
+    @Test
     void serveLogsEachClientWithTheModelsCounters() throws Exception {
-        try (ServedModel served = ServedModel.start("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
+        try (ServerProcess served = ServeCommand.startChild("test-device", directory.resolve("dev.sock"), Duration.ofSeconds(60),
                 List.of())) {
             assertThat(CliRunner.run("info", "--socket", served.socket().toString()).exitCode()).isZero();
             assertThat(CliRunner.run("info", "--socket", served.socket().toString()).exitCode()).isZero();
@@ -69,7 +89,7 @@ class ServeInfoProcessTest {
 
         assertThat(serve.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
         assertThat(serve.errLines()).singleElement().asString()
-                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device)");
+                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device, ns16550a)");
     }
 
     @Test

@@ -2,19 +2,22 @@ package io.jvfio.devices;
 
 import java.util.List;
 
+import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
 
 /** The device models jvfio can serve, by name: what {@code jvfio serve NAME} looks up. */
 public final class DeviceCatalog {
     /** The programmable interrupt/timer/DMA device of docs/devices/test-device.md. */
     public static final String TEST_DEVICE = "test-device";
+    /** A 16550A UART with MMIO registers and a level IRQ, its serial line on a host socket (docs/devices/ns16550a.md). */
+    public static final String NS16550A = Ns16550a.COMPATIBLE;
 
     private DeviceCatalog() {
     }
 
     /** The names {@link #create} accepts. */
     public static List<String> names() {
-        return List.of(TEST_DEVICE);
+        return List.of(TEST_DEVICE, NS16550A);
     }
 
     /**
@@ -25,6 +28,7 @@ public final class DeviceCatalog {
     public static ModelledDevice create(String name, DeviceOptions options) {
         return switch (name) {
             case TEST_DEVICE -> TestDevice.create(options);
+            case NS16550A -> Ns16550a.create(options);
             default -> throw new IllegalArgumentException("unknown device model '" + name + "' (known: "
                     + String.join(", ", names()) + ")");
         };

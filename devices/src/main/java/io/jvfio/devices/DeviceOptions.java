@@ -1,31 +1,43 @@
 package io.jvfio.devices;
 
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * How to build a catalog device: the number of IRQ lines and which of them are level-triggered (bit i
- * set: line i is level); an empty mask leaves the choice to the model.
+ * How to build a catalog device, each option empty unless the user gave it: the number of IRQ lines and
+ * which of them are level-triggered (bit i set: line i is level), for the test device; the Unix socket
+ * that is a UART's far end ({@code --serial-socket}), for {@code ns16550a}. A model refuses an option that
+ * is not its own, so a user's typo in the model name does not silently drop an option.
  */
-public record DeviceOptions(int irqs, OptionalInt levelMask) {
-    /** The default number of IRQ lines. */
+public record DeviceOptions(OptionalInt irqs, OptionalInt levelMask, Optional<Path> serialSocket) {
+    /** The test device's default number of IRQ lines. */
     public static final int DEFAULT_IRQS = 4;
 
     public DeviceOptions {
-        if (irqs < 1) {
-            throw new IllegalArgumentException("--irqs must be at least 1, not " + irqs);
+        Objects.requireNonNull(irqs, "irqs");
+        Objects.requireNonNull(levelMask, "levelMask");
+        Objects.requireNonNull(serialSocket, "serialSocket");
+        if (irqs.isPresent() && irqs.getAsInt() < 1) {
+            throw new IllegalArgumentException("--irqs must be at least 1, not " + irqs.getAsInt());
         }
     }
 
-    /** {@value #DEFAULT_IRQS} lines, the model's default trigger modes. */
+    /** No option given: every model's defaults. */
     public static DeviceOptions defaults() {
-        return new DeviceOptions(DEFAULT_IRQS, OptionalInt.empty());
+        return new DeviceOptions(OptionalInt.empty(), OptionalInt.empty(), Optional.empty());
     }
 
     public DeviceOptions withIrqs(int count) {
-        return new DeviceOptions(count, levelMask);
+        return new DeviceOptions(OptionalInt.of(count), levelMask, serialSocket);
     }
 
     public DeviceOptions withLevelMask(int mask) {
-        return new DeviceOptions(irqs, OptionalInt.of(mask));
+        return new DeviceOptions(irqs, OptionalInt.of(mask), serialSocket);
+    }
+
+    public DeviceOptions withSerialSocket(Path path) {
+        return new DeviceOptions(irqs, levelMask, Optional.of(path));
     }
 }

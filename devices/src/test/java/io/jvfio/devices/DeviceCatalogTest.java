@@ -3,9 +3,13 @@ package io.jvfio.devices;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
+
 import org.junit.jupiter.api.Test;
 
+import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 
 class DeviceCatalogTest {
     @Test
@@ -32,7 +36,34 @@ class DeviceCatalogTest {
     void unknownNameIsRefusedWithTheKnownNames() {
         assertThatThrownBy(() -> DeviceCatalog.create("edu", DeviceOptions.defaults()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown device model 'edu' (known: test-device)");
+                .hasMessage("unknown device model 'edu' (known: test-device, ns16550a)");
+    }
+
+    @Test
+    void createsTheNs16550aByNameWithOneLevelIrq() {
+        try (ModelledDevice device = DeviceCatalog.create("ns16550a", DeviceOptions.defaults())) {
+            assertThat(device).isInstanceOf(Ns16550a.class);
+            assertThat(device.kind()).isEqualTo("ns16550a");
+            assertThat(device.irqs()).containsExactly(ModelIrqSpec.level(0, 1));
+            assertThat(device.describe()).endsWith("serial line unconnected");
+        }
+    }
+
+    @Test
+    void optionsOfAnotherModelAreRefusedNamingTheOption() {
+        assertThatThrownBy(() -> DeviceCatalog.create("ns16550a", DeviceOptions.defaults().withIrqs(2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--irqs");
+        assertThatThrownBy(() -> DeviceCatalog.create("test-device",
+                DeviceOptions.defaults().withSerialSocket(Path.of("/tmp/serial.sock"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--serial-socket");
+    }
+
+    @Test
+    void aSerialSocketThatCannotListenIsRefusedNamingTheOption() {
+        assertThatThrownBy(() -> DeviceCatalog.create("ns16550a",
+                DeviceOptions.defaults().withSerialSocket(Path.of("/nonexistent-directory/serial.sock"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("--serial-socket /nonexistent-directory/serial.sock: cannot listen");
     }
 
     @Test
@@ -47,7 +78,7 @@ class DeviceCatalogTest {
             "--level-mask", "0x2"});
 
         assertThat(arguments.socket()).hasToString("/tmp/x.sock");
-        assertThat(arguments.options().irqs()).isEqualTo(2);
+        assertThat(arguments.options().irqs()).hasValue(2);
         assertThat(arguments.options().levelMask()).hasValue(2);
     }
 

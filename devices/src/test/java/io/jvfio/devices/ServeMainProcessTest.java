@@ -40,10 +40,8 @@ class ServeMainProcessTest {
     void childProcessServesTheTestDeviceUntilKilled() throws Exception {
         Path socket = directory.resolve("serve.sock");
         Path log = directory.resolve("serve.log");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), ServeMain.class.getName(), "--socket", socket.toString(),
-                "--irqs", "2", "--level-mask", "0x2"))
+        Process child = new ProcessBuilder(ServerProcess.javaCommand(List.of(), List.of(ServeMain.class.getName(),
+                "--socket", socket.toString(), "--irqs", "2", "--level-mask", "0x2")))
                 .redirectError(log.toFile())
                 .start();
         try {
@@ -92,10 +90,8 @@ class ServeMainProcessTest {
 
     @Test
     void badArgumentExitsTwoWithOneLine() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), ServeMain.class.getName(), "--socket",
-                directory.resolve("x.sock").toString(), "--irqs", "12"))
+        Process child = new ProcessBuilder(ServerProcess.javaCommand(List.of(), List.of(ServeMain.class.getName(),
+                "--socket", directory.resolve("x.sock").toString(), "--irqs", "12")))
                 .redirectErrorStream(true)
                 .start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

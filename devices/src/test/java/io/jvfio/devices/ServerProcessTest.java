@@ -23,7 +23,6 @@ import io.jvfio.vfiouser.client.VfioUserDevice;
 /** {@link ServerProcess}: a device server in a child JVM, its output, and what closing it leaves behind. */
 @Tag(Tiers.PROCESS)
 class ServerProcessTest {
-    private static final List<String> NATIVE = List.of("--enable-native-access=ALL-UNNAMED");
 
     @TempDir
     Path directory;
@@ -47,7 +46,7 @@ class ServerProcessTest {
     void aServerThatExitsBeforeListeningFailsWithItsLastOutput() {
         Path socket = directory.resolve("bad.sock");
 
-        assertThatThrownBy(() -> ServerProcess.start(socket, NATIVE, List.of("--irqs", "12")))
+        assertThatThrownBy(() -> ServerProcess.start(socket, List.of(), List.of("--irqs", "12")))
                 .hasMessageStartingWith("the device server on " + socket + " exited with 2 before it listened; "
                         + "its last output: jvfio serve: ")
                 .hasMessageContaining("--irqs");
@@ -80,7 +79,7 @@ class ServerProcessTest {
     }
 
     private static void serveAndRead(Path socket) throws Exception {
-        try (ServerProcess server = ServerProcess.start(socket, NATIVE, List.of("--irqs", "2"));
+        try (ServerProcess server = ServerProcess.start(socket, List.of(), List.of("--irqs", "2"));
              VfioUserDevice device = VfioUserDevice.connect(server.socket())) {
             assertThat(device.read(REGS_REGION, ID, 4)).isEqualTo(ID_VALUE);
         }

@@ -5,10 +5,10 @@ import java.util.Optional;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.DescriptorTable;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * Whether this host's KVM runs the guest instructions a stock Linux kernel executes at boot, found out by

@@ -11,9 +11,9 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.KvmAbi;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * Finds out whether this host's in-kernel irqchip keeps an interrupt in service until the guest's EOI.
@@ -65,15 +65,8 @@ public final class IrqchipProbe {
     private static final long TSS_ADDRESS = 0xFFFBD000L;
     private static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
 
-    private record Capability(int number, String name) {
-    }
-
-    private static final List<Capability> NEEDED = List.of(
-            new Capability(KvmAbi.KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"),
-            new Capability(KvmAbi.KVM_CAP_IRQFD, "KVM_CAP_IRQFD"),
-            new Capability(KvmAbi.KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE"),
-            new Capability(KvmAbi.KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI"),
-            new Capability(KvmAbi.KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"));
+    private static final List<Cap> NEEDED = List.of(Cap.IRQCHIP, Cap.IRQFD, Cap.IRQFD_RESAMPLE, Cap.SIGNAL_MSI,
+            Cap.SET_TSS_ADDR);
 
     private static IrqchipSemantics host;
 
@@ -129,9 +122,9 @@ public final class IrqchipProbe {
     }
 
     private static Observation observe(Kvm kvm, Duration deliveryBound) throws ErrnoException, ProbeFailedException {
-        for (Capability capability : NEEDED) {
-            if (!kvm.hasCapability(capability.number())) {
-                throw new ProbeFailedException("KVM lacks " + capability.name());
+        for (Cap capability : NEEDED) {
+            if (!kvm.hasCapability(capability)) {
+                throw new ProbeFailedException("KVM lacks " + capability.kernelName());
             }
         }
         // Closed in reverse: the VM (and its vCPU and memory slot) before the eventfds and the RAM behind the slot.

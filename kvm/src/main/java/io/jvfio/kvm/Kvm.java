@@ -6,10 +6,9 @@ import java.util.List;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
-import io.jvfio.sys.kvm.CpuidEntry;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /** The opened /dev/kvm: API version, capabilities, the vCPU mmap size, supported CPUID, and VM creation. */
 public final class Kvm implements AutoCloseable {
@@ -33,7 +32,7 @@ public final class Kvm implements AutoCloseable {
     public static Kvm open(Path device) throws KvmUnavailableException, ErrnoException {
         Fd fd;
         try {
-            fd = Fd.open(device.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(device.toString());
         } catch (ErrnoException e) {
             String hint = switch (e.errno()) {
                 case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO ->
@@ -62,14 +61,9 @@ public final class Kvm implements AutoCloseable {
         return KvmIoctls.getApiVersion(fd);
     }
 
-    /** KVM_CHECK_EXTENSION on /dev/kvm: 0 when absent, else the capability's value (e.g. a slot count). */
-    public int checkExtension(int capability) throws ErrnoException {
-        return KvmIoctls.checkExtension(fd, capability);
-    }
-
-    /** KVM_CHECK_EXTENSION, as a yes/no. */
-    public boolean hasCapability(int capability) throws ErrnoException {
-        return checkExtension(capability) > 0;
+    /** KVM_CHECK_EXTENSION on /dev/kvm, as a yes/no. */
+    public boolean hasCapability(Cap capability) throws ErrnoException {
+        return KvmIoctls.checkExtension(fd, capability.number()) > 0;
     }
 
     /** KVM_GET_VCPU_MMAP_SIZE (read once at open). */

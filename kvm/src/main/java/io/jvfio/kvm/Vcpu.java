@@ -4,35 +4,32 @@ import java.util.List;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.ThreadKick;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
-import io.jvfio.sys.kvm.MsrEntry;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.MsrEntry;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * One vCPU: its registers, CPUID and MSRs, its mmap'ed kvm_run, and {@link #run()}.
  *
  * <p>Kicking: {@link #kick()} (any thread) sets kvm_run.immediate_exit and sends SIGURG to the thread
- * inside {@link #run()}. SIGURG has a no-op native handler ({@link Libc#interruptOnSignal}) and the
+ * inside {@link #run()}. SIGURG has a no-op native handler ({@link ThreadKick}) and the
  * running thread does not block it, so the signal ends KVM_RUN with EINTR, and immediate_exit covers a
  * kick that lands just before KVM_RUN. No KVM_SET_SIGNAL_MASK: a vCPU signal mask makes KVM swap the
  * thread's mask on every entry and exit, about 5% of a trapped exit measured under nested KVM. A
  * thread that called {@link #run()} calls {@link #releaseThread()} before it ends.
  */
 public final class Vcpu implements AutoCloseable {
-    private static final long SIGURG_BIT = 1L << (Libc.SIGURG - 1);
-
     private final int id;
     private final Fd fd;
     private final KvmRunView run;
     private final Object threadLock = new Object();
     private volatile Thread boundThread;
-    private long boundPthread;
-    private long savedSignalMask;
+    private ThreadKick boundKick;
 
     Vcpu(int id, Fd fd, KvmRunView run) {
         this.id = id;
@@ -81,11 +78,6 @@ public final class Vcpu implements AutoCloseable {
             throw new IllegalArgumentException("vcpu " + id + ": KVM_SET_MSRS refused MSR 0x"
                     + Integer.toHexString(entries.get(set).index()));
         }
-    }
-
-    /** KVM_GET_MSRS. */
-    public List<MsrEntry> msrs(int... indices) throws ErrnoException {
-        return KvmIoctls.getMsrs(fd, indices);
     }
 
     /** KVM_GET_LAPIC: a copy of the in-kernel LAPIC's registers (the VM needs an in-kernel irqchip). */
@@ -193,9 +185,7 @@ public final class Vcpu implements AutoCloseable {
             if (boundThread != null) {
                 throw new IllegalStateException("vcpu " + id + " already runs on " + boundThread.getName());
             }
-            Libc.interruptOnSignal(Libc.SIGURG);
-            savedSignalMask = Libc.pthreadSigmask(Libc.SIG_UNBLOCK, SIGURG_BIT);
-            boundPthread = Libc.pthreadSelf();
+            boundKick = ThreadKick.bindCurrentThread();
             boundThread = Thread.currentThread();
         }
     }
@@ -210,12 +200,12 @@ public final class Vcpu implements AutoCloseable {
                 return;
             }
             try {
-                Libc.pthreadSigmask(Libc.SIG_SETMASK, savedSignalMask);
+                boundKick.release();
             } catch (ErrnoException e) {
                 throw new IllegalStateException("vcpu " + id + ": cannot restore the signal mask", e);
             }
             boundThread = null;
-            boundPthread = 0;
+            boundKick = null;
         }
     }
 
@@ -229,8 +219,8 @@ public final class Vcpu implements AutoCloseable {
                 return;
             }
             run.setImmediateExit(true);
-            if (boundPthread != 0) {
-                Libc.pthreadKill(boundPthread, Libc.SIGURG);
+            if (boundKick != null) {
+                boundKick.kick();
             }
         }
     }

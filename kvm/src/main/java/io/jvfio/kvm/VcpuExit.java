@@ -1,5 +1,9 @@
 package io.jvfio.kvm;
 
+import java.util.Optional;
+
+import io.jvfio.sys.kvm.KvmAbi;
+
 /**
  * Why KVM_RUN returned, decoded from kvm_run. In exits ({@link IoIn}, {@link MmioRead}) are completed
  * with {@link Vcpu#completeRead(long)} before the next run. Expected interruptions (EINTR, EAGAIN, a
@@ -49,13 +53,30 @@ public sealed interface VcpuExit {
 
     /** KVM_EXIT_INTERNAL_ERROR, e.g. KVM_INTERNAL_ERROR_EMULATION (suberror 1). */
     record InternalError(int suberror) implements VcpuExit {
+        /** KVM_INTERNAL_ERROR_EMULATION: KVM's emulator could not run the guest's instruction. */
+        public boolean emulationFailed() {
+            return suberror == KvmAbi.KVM_INTERNAL_ERROR_EMULATION;
+        }
     }
 
     /** KVM_EXIT_SYSTEM_EVENT: KVM_SYSTEM_EVENT_SHUTDOWN, _RESET, _CRASH, ... */
     record SystemEvent(int type) implements VcpuExit {
+        /** "shutdown", "reset" or "crash" for those types; empty for the others. */
+        public Optional<String> typeName() {
+            return switch (type) {
+                case KvmAbi.KVM_SYSTEM_EVENT_SHUTDOWN -> Optional.of("shutdown");
+                case KvmAbi.KVM_SYSTEM_EVENT_RESET -> Optional.of("reset");
+                case KvmAbi.KVM_SYSTEM_EVENT_CRASH -> Optional.of("crash");
+                default -> Optional.empty();
+            };
+        }
     }
 
     /** Any other exit reason, or string I/O (rep ins/outs), which jvfio does not emulate. */
     record Unknown(int reason) implements VcpuExit {
+        /** Whether this is KVM_EXIT_IO of rep ins/outs, which jvfio does not emulate. */
+        public boolean stringIo() {
+            return reason == KvmAbi.KVM_EXIT_IO;
+        }
     }
 }

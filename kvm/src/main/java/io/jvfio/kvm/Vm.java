@@ -39,9 +39,9 @@ public final class Vm implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM). */
-    public int checkExtension(int capability) throws ErrnoException {
-        return KvmIoctls.checkExtension(fd, capability);
+    /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM), as a yes/no. */
+    public boolean hasCapability(Cap capability) throws ErrnoException {
+        return KvmIoctls.checkExtension(fd, capability.number()) > 0;
     }
 
     /**
@@ -131,11 +131,6 @@ public final class Vm implements AutoCloseable {
         KvmIoctls.irqLine(fd, gsi, level ? 1 : 0);
     }
 
-    /** KVM_IRQ_LINE_STATUS: sets a GSI's level; above 0 delivered, 0 coalesced, below 0 masked. */
-    public int setIrqLineStatus(int gsi, boolean level) throws ErrnoException {
-        return KvmIoctls.irqLineStatus(fd, gsi, level ? 1 : 0);
-    }
-
     /** KVM_IRQFD: each signal of {@code trigger} pulses {@code gsi} (an edge). */
     public void registerIrqfd(EventFd trigger, int gsi) throws ErrnoException {
         KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, 0, 0);
@@ -152,27 +147,6 @@ public final class Vm implements AutoCloseable {
     /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. */
     public void unregisterIrqfd(EventFd trigger, int gsi) throws ErrnoException {
         KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, KvmAbi.KVM_IRQFD_FLAG_DEASSIGN, 0);
-    }
-
-    /**
-     * KVM_IOEVENTFD: guest writes of {@code length} bytes (0: any) at {@code address} (an I/O port if
-     * {@code pio}) signal {@code event} without an exit; {@code datamatch} null matches any value.
-     */
-    public void registerIoeventfd(EventFd event, long address, int length, boolean pio, Long datamatch)
-            throws ErrnoException {
-        KvmIoctls.ioeventfd(fd, datamatch == null ? 0 : datamatch, address, length, event.fd().get(),
-                ioeventfdFlags(pio, datamatch));
-    }
-
-    /** KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DEASSIGN, with the arguments it was registered with. */
-    public void unregisterIoeventfd(EventFd event, long address, int length, boolean pio, Long datamatch)
-            throws ErrnoException {
-        KvmIoctls.ioeventfd(fd, datamatch == null ? 0 : datamatch, address, length, event.fd().get(),
-                ioeventfdFlags(pio, datamatch) | KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
-    }
-
-    private static int ioeventfdFlags(boolean pio, Long datamatch) {
-        return (pio ? KvmAbi.KVM_IOEVENTFD_FLAG_PIO : 0) | (datamatch != null ? KvmAbi.KVM_IOEVENTFD_FLAG_DATAMATCH : 0);
     }
 
     /** KVM_GET_IRQCHIP: IOAPIC redirection table entry {@code pin} (64 bits: vector, mode, mask, ...). */

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.KvmAbi;
-import io.jvfio.sys.kvm.Regs;
+import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Tag;
@@ -38,7 +38,7 @@ class KvmTest {
         try (Kvm kvm = Kvm.open(); Mapping ram = Mapping.anonymous(2 << 20, "test ram");
              EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
             assertThat(kvm.apiVersion()).isEqualTo(12);
-            assertThat(kvm.hasCapability(KvmAbi.KVM_CAP_IRQFD)).isTrue();
+            assertThat(kvm.hasCapability(Cap.IRQFD)).isTrue();
             assertThat(kvm.supportedCpuid()).isNotEmpty();
             try (Vm vm = kvm.createVm()) {
                 vm.setTssAddress(0xFFFBD000L);

@@ -3,9 +3,9 @@ package io.jvfio.kvm;
 import java.io.IOException;
 
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * The kvm tests' small guest: a VM with KVM's in-kernel irqchip, one page of RAM at 0 and one vCPU in

@@ -3,7 +3,7 @@ package io.jvfio.machine;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * Masks the CPUID that KVM supports down to what a software KVM's instruction emulator can run

@@ -3,7 +3,6 @@ package io.jvfio.machine;
 import io.jvfio.kvm.VcpuExit;
 import io.jvfio.machine.bus.Bus;
 import io.jvfio.machine.bus.MmioDevice;
-import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * The exit handling of one vCPU as a plain function from an exit to an action: port and MMIO accesses
@@ -66,17 +65,11 @@ public final class ExitDispatcher {
             case VcpuExit.FailEntry fail -> failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x"
                     + Long.toHexString(fail.hardwareReason()) + " on cpu " + fail.cpu());
             case VcpuExit.InternalError error -> failed("KVM_EXIT_INTERNAL_ERROR: suberror " + error.suberror()
-                    + (error.suberror() == KvmAbi.KVM_INTERNAL_ERROR_EMULATION
-                    ? " (KVM's emulator cannot run the guest's instruction)" : ""));
+                    + (error.emulationFailed() ? " (KVM's emulator cannot run the guest's instruction)" : ""));
             case VcpuExit.SystemEvent event -> failed("KVM_EXIT_SYSTEM_EVENT type " + event.type()
-                    + switch (event.type()) {
-                        case KvmAbi.KVM_SYSTEM_EVENT_SHUTDOWN -> " (shutdown)";
-                        case KvmAbi.KVM_SYSTEM_EVENT_RESET -> " (reset)";
-                        case KvmAbi.KVM_SYSTEM_EVENT_CRASH -> " (crash)";
-                        default -> "";
-                    });
+                    + event.typeName().map(name -> " (" + name + ")").orElse(""));
             case VcpuExit.Unknown unknown -> failed("unhandled exit reason " + unknown.reason()
-                    + (unknown.reason() == KvmAbi.KVM_EXIT_IO ? " (string I/O is not emulated)" : ""));
+                    + (unknown.stringIo() ? " (string I/O is not emulated)" : ""));
         };
     }
 

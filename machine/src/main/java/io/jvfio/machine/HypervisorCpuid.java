@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * The CPUID a guest uses to recognise KVM and learn its clocks (Documentation/virt/kvm/x86/cpuid.rst):

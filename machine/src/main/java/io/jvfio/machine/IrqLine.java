@@ -4,13 +4,16 @@ import java.util.Optional;
 
 import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
 
 /**
  * One interrupt line into the machine's irqchip: a GSI, which the machine routes to the IOAPIC pin of the
  * same number (KVM's in-kernel IOAPIC through KVM_IRQ_LINE, or jvfio's own). The host only sets levels;
  * edge or level is how the guest programs its IOAPIC entry. A level device raises and later lowers; an
  * edge device pulses. On jvfio's own irqchip the line also reports the guest's EOIs of its interrupts,
- * which KVM's in-kernel irqchip only offers through an irqfd's resamplefd.
+ * which KVM's in-kernel irqchip only offers through an irqfd's resamplefd. On KVM's in-kernel irqchip the
+ * line can instead be driven by KVM itself from an eventfd (irqfd), which is how a device's interrupt
+ * reaches the guest without a trip through user space.
  */
 public final class IrqLine {
     /** Sets a GSI's level: the machine's VM (KVM_IRQ_LINE), jvfio's IOAPIC, or a recorder in tests. */
@@ -31,18 +34,39 @@ public final class IrqLine {
         EoiRegistration resampleOnEndOfInterrupt(int gsi, Runnable listener);
     }
 
+    /** KVM_IRQFD on the GSIs of KVM's in-kernel irqchip (the machine's VM). */
+    public interface IrqfdTarget {
+        /** Registers {@code trigger} for {@code gsi}: with a resamplefd a level, without one an edge. */
+        void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) throws ErrnoException;
+
+        /** Unregisters {@code trigger} from {@code gsi}. */
+        void unregisterIrqfd(int gsi, EventFd trigger) throws ErrnoException;
+    }
+
     private final int gsi;
     private final LevelSetter setter;
     private final Optional<EndOfInterruptSource> endOfInterrupt;
+    private final Optional<IrqfdTarget> irqfd;
 
     public IrqLine(int gsi, LevelSetter setter) {
         this(gsi, setter, Optional.empty());
     }
 
     public IrqLine(int gsi, LevelSetter setter, Optional<EndOfInterruptSource> endOfInterrupt) {
+        this(gsi, setter, endOfInterrupt, Optional.empty());
+    }
+
+    private IrqLine(int gsi, LevelSetter setter, Optional<EndOfInterruptSource> endOfInterrupt,
+                    Optional<IrqfdTarget> irqfd) {
         this.gsi = gsi;
         this.setter = setter;
         this.endOfInterrupt = endOfInterrupt;
+        this.irqfd = irqfd;
+    }
+
+    /** A line that KVM can also drive from an eventfd ({@link #registerIrqfd}). */
+    public static IrqLine withIrqfd(int gsi, LevelSetter setter, IrqfdTarget irqfd) {
+        return new IrqLine(gsi, setter, Optional.empty(), Optional.of(irqfd));
     }
 
     public int gsi() {
@@ -99,6 +123,33 @@ public final class IrqLine {
         return endOfInterrupt.orElseThrow(() -> new IllegalStateException(this
                         + ": the in-kernel irqchip resamples only through an irqfd's resamplefd"))
                 .resampleOnEndOfInterrupt(gsi, listener);
+    }
+
+    /**
+     * Whether KVM can drive this line from an eventfd, with a resamplefd for level interrupts: KVM's
+     * in-kernel irqchip with KVM_CAP_IRQFD and KVM_CAP_IRQFD_RESAMPLE.
+     */
+    public boolean acceptsIrqfd() {
+        return irqfd.isPresent();
+    }
+
+    /**
+     * KVM_IRQFD: each signal of {@code trigger} raises this line in the kernel. With {@code resample} the
+     * line is a level that KVM lowers at the guest's EOI, signalling {@code resample} so the device can
+     * re-assert; without, each signal is an edge. Only where {@link #acceptsIrqfd()}.
+     */
+    public void registerIrqfd(EventFd trigger, Optional<EventFd> resample) throws ErrnoException {
+        irqfdTarget().registerIrqfd(gsi, trigger, resample);
+    }
+
+    /** Undoes {@link #registerIrqfd} for {@code trigger}. */
+    public void unregisterIrqfd(EventFd trigger) throws ErrnoException {
+        irqfdTarget().unregisterIrqfd(gsi, trigger);
+    }
+
+    private IrqfdTarget irqfdTarget() {
+        return irqfd.orElseThrow(() -> new IllegalStateException(this
+                + ": KVM drives lines from eventfds only on its in-kernel irqchip with irqfd and resamplefd"));
     }
 
     @Override

@@ -2,12 +2,12 @@ package io.jvfio.machine;
 
 import java.io.IOException;
 
+import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.kvm.KvmAbi;
 
 /**
  * The irqchip a machine uses: {@code requested} is the {@code kernel-irqchip} property, {@code inKernel}
@@ -43,7 +43,7 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
             case OFF -> new IrqchipSelection(requested, false, "requested", "");
             case SPLIT -> throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
             case AUTO -> {
-                if (!kvm.hasCapability(KvmAbi.KVM_CAP_IRQCHIP)) {
+                if (!kvm.hasCapability(Cap.IRQCHIP)) {
                     yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip", "");
                 }
                 IrqchipSemantics semantics = IrqchipProbe.host();

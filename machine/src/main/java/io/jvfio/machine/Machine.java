@@ -12,7 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.jvfio.chips.serial.SerialInputPump;
+import io.jvfio.chips.serial.Uart16550;
+import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.Kvm;
+import io.jvfio.kvm.MissingCapabilityException;
 import io.jvfio.kvm.Vcpu;
 import io.jvfio.kvm.VcpuExit;
 import io.jvfio.kvm.Vm;
@@ -36,14 +40,11 @@ import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.machine.irqchip.UserIrqchip;
-import io.jvfio.machine.serial.SerialInputPump;
-import io.jvfio.machine.serial.Uart16550;
 import io.jvfio.machine.serial.UartPortDevice;
-import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.CpuidEntry;
-import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
@@ -54,7 +55,7 @@ import io.jvfio.sys.kvm.KvmAbi;
  * kernel as {@link LinuxBoot} says.
  *
  * <p>Use: {@link #create}, attach devices (buses, {@link #addDevice}, {@link #addSwitchableRegion},
- * irqfds on {@link #vm()}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
+ * irqfds on {@link #irqLine}), {@link #start}, {@link #awaitExit}, then {@link #close}, which stops the
  * console input, the vCPU threads and the event loop, deletes the memory slots, closes the VM, unmaps RAM
  * and closes /dev/kvm. Memory given to {@link #addSwitchableRegion} belongs to the caller and is closed after.
  */
@@ -76,11 +77,29 @@ public final class Machine implements AutoCloseable {
     private final List<ExitDispatcher> dispatchers = new ArrayList<>();
     private final PlatformBus platformBus = new PlatformBus();
     private final List<BootInfo.Device> devices;
+    private final List<AcpiDevice> addedAcpiDevices = new ArrayList<>();
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<MachineExit> outcome = new CompletableFuture<>();
     private Kvm kvm;
     private Vm vm;
+    /** KVM's in-kernel irqchip with irqfd and resamplefd: lines take irqfds ({@link IrqLine#acceptsIrqfd}). */
+    private boolean irqfdAccepted;
+    private final IrqLine.IrqfdTarget vmIrqfds = new IrqLine.IrqfdTarget() {
+        @Override
+        public void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) throws ErrnoException {
+            if (resample.isPresent()) {
+                vm.registerIrqfd(trigger, gsi, resample.get());
+            } else {
+                vm.registerIrqfd(trigger, gsi);
+            }
+        }
+
+        @Override
+        public void unregisterIrqfd(int gsi, EventFd trigger) throws ErrnoException {
+            vm.unregisterIrqfd(trigger, gsi);
+        }
+    };
     private GuestRam ram;
     private EventLoop eventLoop;
     private IrqchipSelection irqchip;
@@ -118,13 +137,14 @@ public final class Machine implements AutoCloseable {
                     + " (" + irqchip.evidence() + ")");
         }
         boolean inKernel = irqchip.inKernel();
-        List<Integer> required = new ArrayList<>(List.of(KvmAbi.KVM_CAP_USER_MEMORY, KvmAbi.KVM_CAP_SET_TSS_ADDR));
+        List<Cap> required = new ArrayList<>(List.of(Cap.USER_MEMORY, Cap.SET_TSS_ADDR));
         if (inKernel) {
-            required.addAll(List.of(KvmAbi.KVM_CAP_IRQCHIP, KvmAbi.KVM_CAP_IRQ_ROUTING));
+            required.addAll(List.of(Cap.IRQCHIP, Cap.IRQ_ROUTING));
         }
-        for (int cap : required) {
+        for (Cap cap : required) {
             if (!kvm.hasCapability(cap)) {
-                throw new ErrnoException("KVM_CHECK_EXTENSION: capability " + cap + " is missing", Errno.ENOTSUP);
+                throw new MissingCapabilityException(cap, inKernel ? "for a machine with KVM's in-kernel irqchip"
+                        : "for any machine");
             }
         }
         ram = GuestRam.create(config.ramSize());
@@ -134,6 +154,7 @@ public final class Machine implements AutoCloseable {
         if (inKernel) {
             vm.createIrqchip();
             vm.routeGsisToIoapicPins();
+            irqfdAccepted = vm.hasCapability(Cap.IRQFD) && vm.hasCapability(Cap.IRQFD_RESAMPLE);
         }
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
@@ -275,11 +296,6 @@ public final class Machine implements AutoCloseable {
         return pio;
     }
 
-    /** The VM, for irqfds and ioeventfds of devices. */
-    public Vm vm() {
-        return vm;
-    }
-
     /** Which irqchip this machine uses, and why. */
     public IrqchipSelection irqchip() {
         return irqchip;
@@ -316,7 +332,7 @@ public final class Machine implements AutoCloseable {
             throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
         }
         if (userIrqchip == null) {
-            return new IrqLine(gsi, vm::setIrqLine);
+            return irqfdAccepted ? IrqLine.withIrqfd(gsi, vm::setIrqLine, vmIrqfds) : new IrqLine(gsi, vm::setIrqLine);
         }
         UserIrqchip chip = userIrqchip;
         return new IrqLine(gsi, chip::setLevel, Optional.of(new IrqLine.EndOfInterruptSource() {
@@ -335,6 +351,35 @@ public final class Machine implements AutoCloseable {
                 return chip.resampleOnEndOfInterrupt(pin, listener);
             }
         }));
+    }
+
+    /**
+     * The devices the DSDT of a Linux kernel describes so far: COM1 when the console is the 16550A, then
+     * those {@link #addAcpiDevice added}, in order.
+     */
+    public synchronized List<AcpiDevice> acpiDevices() {
+        List<AcpiDevice> all = new ArrayList<>();
+        if (consoleUart != null) {
+            all.add(com1());
+        }
+        all.addAll(addedAcpiDevices);
+        return List.copyOf(all);
+    }
+
+    /**
+     * Describes a device in the DSDT a Linux kernel gets (before {@link #start}), as the seed adds a
+     * device-tree node; an ELF guest has no ACPI and ignores it.
+     *
+     * @throws IllegalArgumentException if its name, or its {@code _HID} with its {@code _UID}, is taken
+     */
+    public synchronized void addAcpiDevice(AcpiDevice device) {
+        if (started) {
+            throw new IllegalStateException("the DSDT is written at start; add ACPI devices before");
+        }
+        List<AcpiDevice> all = new ArrayList<>(acpiDevices());
+        all.add(device);
+        new AcpiConfig(config.vcpus(), all); // refuses a name or _HID/_UID pair already taken
+        addedAcpiDevices.add(device);
     }
 
     /** Lists a device in the boot info (before {@link #start}). */
@@ -420,14 +465,11 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** What the DSDT describes: COM1, when the console is the 16550A (ISA IRQ 4, edge as on a PC). */
-    private List<AcpiDevice> acpiDevices() {
-        if (consoleUart == null) {
-            return List.of();
-        }
-        return List.of(AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
+    /** COM1, the console 16550A: ISA IRQ 4, edge as on a PC. */
+    private static AcpiDevice com1() {
+        return AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
                 .io(GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS)
-                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build());
+                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build();
     }
 
     /**

@@ -69,12 +69,17 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         return new Builder();
     }
 
-    /** Reads the guest {@code /guests/NAME.elf} from the classpath (the jvfio-guests jar). */
+    /**
+     * Reads the guest {@code guests/NAME.elf} from the jvfio-guests jar, on the class path or the module path
+     * (module io.jvfio.guests, whose packages are open): asked of the class loader, since a class in a named
+     * module finds only its own module's resources.
+     */
     public static byte[] guestResource(String name) throws IOException {
-        String path = "/guests/" + name + ".elf";
-        try (InputStream in = MachineConfig.class.getResourceAsStream(path)) {
+        String path = "guests/" + name + ".elf";
+        try (InputStream in = MachineConfig.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
-                throw new IOException("guest image " + path + " is not on the classpath (is jvfio-guests?)");
+                throw new IOException("guest image " + path + " is neither on the class path nor the module path"
+                        + " (is jvfio-guests?)");
             }
             return in.readAllBytes();
         }
@@ -107,7 +112,7 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
             return this;
         }
 
-        /** The guest image {@code /guests/NAME.elf} from the classpath. */
+        /** The guest image {@code guests/NAME.elf} of the jvfio-guests jar. */
         public Builder guest(String name) throws IOException {
             return guest(guestResource(name));
         }

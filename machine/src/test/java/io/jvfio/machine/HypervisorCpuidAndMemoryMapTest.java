@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.OptionalInt;
 
 import io.jvfio.machine.boot.linux.MemoryMap;
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import org.junit.jupiter.api.Test;
 
 import static io.jvfio.machine.boot.linux.MemoryMap.Type.RAM;

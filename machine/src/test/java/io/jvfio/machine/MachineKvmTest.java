@@ -2,6 +2,7 @@ package io.jvfio.machine;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -173,7 +174,7 @@ class MachineKvmTest {
                 boolean inKernel = machine.irqchip().inKernel();
                 IrqLine line = machine.irqLine(gsi[0]);
                 if (inKernel) {
-                    machine.vm().registerIrqfd(trigger, gsi[0]);
+                    line.registerIrqfd(trigger, Optional.empty());
                 } else {
                     machine.eventLoop().register(trigger, n -> pulse(line));
                 }
@@ -185,7 +186,7 @@ class MachineKvmTest {
                 assertThat(machine.reports()).containsExactly(wanted);
                 assertThat(fired.get()).isEqualTo(wanted);
                 if (inKernel) {
-                    machine.vm().unregisterIrqfd(trigger, gsi[0]);
+                    line.unregisterIrqfd(trigger);
                 }
             }
         }
@@ -201,7 +202,7 @@ class MachineKvmTest {
             int[] gsi = new int[1];
             try (Machine machine = irqMachine(irqchip, wanted, 1, 0, new RecordingDevice(), gsi)) {
                 if (machine.irqchip().inKernel()) {
-                    machine.vm().registerIrqfd(trigger, gsi[0], resample);
+                    machine.irqLine(gsi[0]).registerIrqfd(trigger, Optional.of(resample));
                 } else {
                     IrqLine line = machine.irqLine(gsi[0]);
                     machine.eventLoop().register(trigger, n -> set(line, true));

@@ -3,9 +3,11 @@ package io.jvfio.machine;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
+import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.testing.Resources;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +24,41 @@ class MachinePartsTest {
         line.raise();
         line.lower();
         assertThat(levels).containsExactly("17=1", "17=0", "17=1", "17=0");
+    }
+
+    @Test
+    void irqLineWithIrqfdHandsTriggerAndResampleToItsTargetWithItsGsi() throws Exception {
+        List<String> calls = new ArrayList<>();
+        IrqLine line = IrqLine.withIrqfd(18, (gsi, level) -> { }, new IrqLine.IrqfdTarget() {
+            @Override
+            public void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) {
+                calls.add("register " + gsi + (resample.isPresent() ? " with resample" : ""));
+            }
+
+            @Override
+            public void unregisterIrqfd(int gsi, EventFd trigger) {
+                calls.add("unregister " + gsi);
+            }
+        });
+        try (EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+            line.registerIrqfd(trigger, Optional.of(resample));
+            line.unregisterIrqfd(trigger);
+            line.registerIrqfd(trigger, Optional.empty());
+        }
+        assertThat(line.acceptsIrqfd()).isTrue();
+        assertThat(calls).containsExactly("register 18 with resample", "unregister 18", "register 18");
+    }
+
+    @Test
+    void irqLineWithoutIrqfdRefusesOneAndSaysWhy() throws Exception {
+        IrqLine line = new IrqLine(19, (gsi, level) -> { });
+        try (EventFd trigger = EventFd.create()) {
+            assertThat(line.acceptsIrqfd()).isFalse();
+            assertThatThrownBy(() -> line.registerIrqfd(trigger, Optional.empty()))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("IrqLine[gsi 19]: KVM drives lines from eventfds only on its in-kernel irqchip with "
+                            + "irqfd and resamplefd");
+        }
     }
 
     @Test

@@ -47,4 +47,36 @@ class PlatformBusTest {
         assertThat(bus.allocateGsi()).isEqualTo(9);
         assertThatThrownBy(() -> bus.releaseGsi(3)).hasMessageContaining("not allocated");
     }
+
+    @Test
+    void closedLeaseReturnsItsWindowAndGsisSoTheNextDeviceGetsTheSame() {
+        PlatformBus bus = new PlatformBus();
+        PlatformBus.Lease first = bus.lease();
+        long window = first.allocateMmio(0x2000);
+        int edge = first.allocateGsi();
+        int level = first.allocateGsi();
+        long kept = bus.allocateMmio(0x1000);
+
+        first.close();
+
+        PlatformBus.Lease second = bus.lease();
+        assertThat(second.allocateMmio(0x2000)).isEqualTo(window);
+        assertThat(second.allocateGsi()).isEqualTo(edge);
+        assertThat(second.allocateGsi()).isEqualTo(level);
+        assertThat(bus.allocateMmio(0x1000)).as("the range outside the lease stays taken").isNotEqualTo(kept);
+    }
+
+    @Test
+    void leaseClosesOnceAndRefusesToAllocateAfterwards() {
+        PlatformBus bus = new PlatformBus();
+        PlatformBus.Lease lease = bus.lease();
+        lease.allocateGsi();
+        lease.close();
+
+        lease.close();
+
+        assertThat(bus.allocateGsi()).isEqualTo(16);
+        assertThatThrownBy(lease::allocateGsi).hasMessageContaining("lease was closed");
+        assertThatThrownBy(() -> lease.allocateMmio(0x1000)).hasMessageContaining("lease was closed");
+    }
 }

@@ -6,8 +6,8 @@ import java.util.Map;
 
 import io.jvfio.platform.config.DeviceSource;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioDevice;
-import io.jvfio.vfio.kernel.IommufdMode;
 import io.jvfio.vfio.kernel.KernelVfio;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 
@@ -17,17 +17,7 @@ import io.jvfio.vfiouser.client.VfioUserDevice;
  * and containers are shared among a VM's devices; closing it releases them after the devices.
  */
 public final class DeviceOpener implements AutoCloseable {
-    private final KernelVfio.Options kernelOptions;
     private final Map<IommufdMode, KernelVfio> kernel = new EnumMap<>(IommufdMode.class);
-
-    public DeviceOpener() {
-        this(KernelVfio.Options.defaults());
-    }
-
-    /** With explicit sysfs and /dev roots (tests use built trees). */
-    public DeviceOpener(KernelVfio.Options kernelOptions) {
-        this.kernelOptions = kernelOptions;
-    }
 
     public synchronized VfioDevice open(PlatformDeviceConfig config) throws IOException {
         return switch (config.source()) {
@@ -39,7 +29,7 @@ public final class DeviceOpener implements AutoCloseable {
     }
 
     private KernelVfio kernel(IommufdMode mode) {
-        return kernel.computeIfAbsent(mode, m -> KernelVfio.create(kernelOptions.withIommufd(m)));
+        return kernel.computeIfAbsent(mode, m -> KernelVfio.create(KernelVfio.Options.defaults().withIommufd(m)));
     }
 
     /** Releases kernel groups and containers; close the devices first. */

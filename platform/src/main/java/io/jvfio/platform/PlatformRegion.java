@@ -13,9 +13,9 @@ import io.jvfio.platform.irq.IrqController;
 import io.jvfio.platform.observe.TrappedAccessEvent;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
+import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.VfioDevice;
-import io.jvfio.vfiouser.client.DeviceGoneException;
 
 /**
  * One device region in the guest: the trapped range on the MMIO bus, which forwards every access to

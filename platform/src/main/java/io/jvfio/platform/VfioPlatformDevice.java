@@ -12,6 +12,10 @@ import java.util.Optional;
 import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.PlatformBus;
+import io.jvfio.machine.acpi.AcpiDevice;
+import io.jvfio.machine.acpi.CompatibleIds;
+import io.jvfio.machine.acpi.HardwareId;
+import io.jvfio.machine.acpi.ResourceDescriptor;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.platform.config.PlatformDeviceConfig;
@@ -28,7 +32,6 @@ import io.jvfio.platform.observe.JfrIrqListener;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.DmaRegion;
@@ -46,17 +49,20 @@ import io.jvfio.vfio.VfioException;
  * a trapped range with an mmap'ed fast path (unless {@code x-no-mmap} or the region cannot be mapped),
  * wires each IRQ to a GSI by KVM irqfd (+ resamplefd for automasked IRQs) when KVM offers both and
  * {@code x-irqfd} is on, else by the user-side state machine, maps guest RAM for the device's DMA, and
- * lists the device in the guest's boot info. A device that offers reset is reset first, as a VM's
- * reset at power-on does, so a guest never inherits a previous user's state. The device is owned:
- * closing this closes it.
+ * lists the device in the guest's boot info and in the DSDT a Linux guest gets. A device that offers
+ * reset is reset first, as a VM's reset at power-on does, so a guest never inherits a previous user's
+ * state. The device is owned: closing this closes it.
  */
 public final class VfioPlatformDevice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VfioPlatformDevice.class.getName());
+    private static final String ACPI_NAME_PREFIX = "VF";
 
     private final PlatformDeviceConfig config;
     private final VfioDevice device;
     private final Machine machine;
     private final String name;
+    /** The MMIO ranges and GSIs this device took; returned to the machine's platform bus on close. */
+    private final PlatformBus.Lease busLease;
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
@@ -65,6 +71,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private String compatible;
     private Optional<DeviceTreeIdentity> identity = Optional.empty();
     private Optional<Node> dtOverlay = Optional.empty();
+    private AcpiDevice acpiDevice;
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
     private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
@@ -77,6 +84,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
         this.device = device;
         this.machine = machine;
         this.name = config.id();
+        this.busLease = machine.platformBus().lease();
     }
 
     /**
@@ -98,9 +106,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private void realize() throws IOException {
         dtOverlay = readDtOverlay();
         info = device.info();
-        if (!info.isPlatform()) {
-            throw new VfioException(name, "not a platform device (flags " + info.flagNames() + ")");
-        }
+        requirePlatform(name, info);
         identity = device.deviceTreeIdentity();
         compatible = config.compat().or(() -> identity.map(id -> id.compatible().getFirst()))
                 .orElseThrow(() -> new VfioException(name, "no compatible string: the device declares none, give compat="));
@@ -118,7 +124,17 @@ public final class VfioPlatformDevice implements AutoCloseable {
         List<BootInfo.Region> placed = regions.stream()
                 .map(r -> new BootInfo.Region(r.guestBase(), r.info().size())).toList();
         machine.addDevice(new BootInfo.Device(compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
+        acpiDevice = describeInAcpi();
+        machine.addAcpiDevice(acpiDevice);
         counters.register();
+    }
+
+    /** Refuses a device that is not a VFIO platform device (a PCI device, say): jvfio assigns only those. */
+    static void requirePlatform(String name, DeviceInfo info) throws VfioException {
+        if (!info.isPlatform()) {
+            throw new VfioException(name, "not a platform device (flags " + info.flagNames()
+                    + "): only VFIO platform devices can be assigned");
+        }
     }
 
     /**
@@ -128,7 +144,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * trap.
      */
     private PlatformRegion placeRegion(RegionInfo region) throws IOException {
-        long base = machine.platformBus().allocateMmio(region.size());
+        long base = busLease.allocateMmio(region.size());
         String regionName = name + ".region" + region.index();
         List<SparseArea> offered = region.mappableAreas();
         List<SparseArea> areas = config.noMmap() ? List.of() : offered.stream()
@@ -173,8 +189,6 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     private void wireIrqs() throws IOException {
         boolean inKernelIrqchip = machine.irqchip().inKernel();
-        boolean kvmIrqfd = config.irqfd() && inKernelIrqchip && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD) > 0
-                && machine.vm().checkExtension(KvmAbi.KVM_CAP_IRQFD_RESAMPLE) > 0;
         List<IrqSpec> specs = new ArrayList<>();
         List<PlatformIrqWiring> userSide = new ArrayList<>();
         for (int index = 0; index < info.irqCount(); index++) {
@@ -185,12 +199,13 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (!irq.supportsEventfd()) {
                 throw new VfioException(name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
             }
-            int gsi = machine.platformBus().allocateGsi();
+            int gsi = busLease.allocateGsi();
             if (config.irqfd() && !inKernelIrqchip) {
                 LOG.log(System.Logger.Level.INFO, "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
                         + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
             }
-            PlatformIrqWiring wiring = kvmIrqfd ? wireIrqfd(irq, gsi) : null;
+            IrqLine line = machine.irqLine(gsi);
+            PlatformIrqWiring wiring = config.irqfd() && line.acceptsIrqfd() ? wireIrqfd(irq, line) : null;
             if (wiring == null) {
                 wiring = wireUserSide(irq, gsi);
                 userSide.add(wiring);
@@ -216,16 +231,14 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * The irqfd path. Returns null if KVM refuses it (the caller falls back to the user-side path); a
      * VFIO-side failure after KVM accepted is undone and reported.
      */
-    private PlatformIrqWiring wireIrqfd(IrqInfo irq, int gsi) throws IOException {
+    private PlatformIrqWiring wireIrqfd(IrqInfo irq, IrqLine line) throws IOException {
         EventFd trigger = EventFd.create();
         Optional<EventFd> unmask = Optional.empty();
         try {
             if (irq.automasked()) {
                 unmask = Optional.of(EventFd.create());
-                machine.vm().registerIrqfd(trigger, gsi, unmask.get());
-            } else {
-                machine.vm().registerIrqfd(trigger, gsi);
             }
+            line.registerIrqfd(trigger, unmask);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM refused irqfd for IRQ " + irq.index()
                     + " (" + e.getMessage() + "): using the user-side path");
@@ -240,7 +253,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             try {
-                machine.vm().unregisterIrqfd(trigger, gsi);
+                line.unregisterIrqfd(trigger);
             } catch (ErrnoException undo) {
                 e.addSuppressed(undo);
             }
@@ -248,7 +261,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             unmask.ifPresent(EventFd::close);
             throw new VfioException(name, "failed to set up irqfd for IRQ " + irq.index(), e);
         }
-        return new PlatformIrqWiring(irq, gsi, IrqPath.IRQFD, trigger, unmask, PlatformIrqWiring.NO_TOKEN);
+        return new PlatformIrqWiring(irq, line.gsi(), IrqPath.IRQFD, trigger, unmask, PlatformIrqWiring.NO_TOKEN);
     }
 
     private PlatformIrqWiring wireUserSide(IrqInfo irq, int gsi) throws IOException {
@@ -413,9 +426,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * interrupts. Returns the node's path.
      */
     public String addTo(PlatformBusTree tree) {
-        List<String> compatibles = new ArrayList<>();
-        compatibles.add(compatible);
-        identity.ifPresent(id -> id.compatible().stream().filter(c -> !compatibles.contains(c)).forEach(compatibles::add));
+        List<String> compatibles = compatibles();
         List<PlatformBusTree.MmioRange> ranges = regions.stream()
                 .map(r -> new PlatformBusTree.MmioRange(r.guestBase(), r.info().size())).toList();
         List<PlatformBusTree.Interrupt> interrupts = irqs.stream()
@@ -427,6 +438,39 @@ public final class VfioPlatformDevice implements AutoCloseable {
         List<Property> extra = identity.map(id -> id.properties().entrySet().stream()
                 .map(e -> Property.bytes(e.getKey(), e.getValue())).toList()).orElse(List.of());
         return tree.addDevice(nodeName(), compatibles, ranges, interrupts, extra);
+    }
+
+    /**
+     * This device's node in the DSDT a Linux guest gets, from the same placement as its device-tree node:
+     * {@code _HID} from its compatible strings (or {@code x-acpi-hid}), the next {@code _UID} free for that
+     * {@code _HID}, its regions as Memory32Fixed and its GSIs as Interrupt descriptors (level for
+     * automasked IRQs, else edge; active high). Named {@code VFnn}, nn counting assigned devices.
+     */
+    public AcpiDevice acpiDevice() {
+        return acpiDevice;
+    }
+
+    private AcpiDevice describeInAcpi() throws VfioException {
+        List<AcpiDevice> described = machine.acpiDevices();
+        long assigned = described.stream().filter(d -> d.name().startsWith(ACPI_NAME_PREFIX)).count();
+        if (assigned > 0xFF) {
+            throw new VfioException(name, "ACPI names VF00-VFFF are all taken: at most 256 assigned devices");
+        }
+        AcpiDevice.Builder builder = CompatibleIds.describe(String.format("%s%02X", ACPI_NAME_PREFIX, assigned),
+                compatibles(), config.acpiHid().map(HardwareId::string));
+        builder.uid(described.stream().filter(d -> d.hardwareId().id().equals(builder.hardwareId().id())).count());
+        regions.forEach(r -> builder.mmio(r.guestBase(), r.info().size()));
+        irqs.forEach(w -> builder.interrupt(w.gsi(), w.info().automasked()
+                ? ResourceDescriptor.ExtendedInterrupt.Trigger.LEVEL : ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE));
+        return builder.build();
+    }
+
+    /** The device's compatible strings: the one it is assigned as first, then the others it declared. */
+    private List<String> compatibles() {
+        List<String> compatibles = new ArrayList<>();
+        compatibles.add(compatible);
+        identity.ifPresent(id -> id.compatible().stream().filter(c -> !compatibles.contains(c)).forEach(compatibles::add));
+        return compatibles;
     }
 
     /** The root node of the {@code x-dt-node} blob, read before anything is set up so a bad file changes nothing. */
@@ -484,7 +528,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         throw new VfioException(name, "migration is not supported: a VFIO platform device's state cannot be saved");
     }
 
-    /** Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device. */
+    /**
+     * Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device; its MMIO ranges
+     * and GSIs go back to the machine's platform bus for the next device.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -507,6 +554,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
         }
         device.close();
+        busLease.close();
     }
 
     private void closeIrq(PlatformIrqWiring wiring) {
@@ -540,8 +588,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 eoiObserver.close();
             }
             if (wiring.path() == IrqPath.IRQFD) {
-                machine.vm().unregisterIrqfd(wiring.trigger(), wiring.gsi());
-                machine.irqLine(wiring.gsi()).lower();
+                IrqLine line = machine.irqLine(wiring.gsi());
+                line.unregisterIrqfd(wiring.trigger());
+                line.lower();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "

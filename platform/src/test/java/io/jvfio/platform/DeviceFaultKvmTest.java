@@ -51,17 +51,13 @@ class DeviceFaultKvmTest {
         CapturedLog logged = new CapturedLog(VfioPlatformDevice.class, PlatformRegion.class);
         int fdsBefore = Resources.openFdsOtherThanJars();
         int threadsBefore = Resources.threads();
-        try (DeviceOpener opener = new DeviceOpener()) {
+        try {
             PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT
                     + ",x-irqfd=off");
-            Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-            VfioPlatformDevice device;
-            try {
-                device = VfioPlatformDevice.realize(machine, config, opener.open(config));
-            } catch (Exception e) {
-                machine.close();
-                throw e;
-            }
+            AssignedMachine assembly = AssignedMachine.create(MachineConfig.builder().guest("spin").build(),
+                    List.of(config));
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             try {
                 machine.start();
                 awaitConsole(machine, "spin");
@@ -116,8 +112,7 @@ class DeviceFaultKvmTest {
                         .as("accesses to the dead device are counted, not logged one by one").isZero();
             } finally {
                 within(() -> {
-                    device.close();
-                    machine.close();
+                    assembly.close();
                     return null;
                 });
             }

@@ -72,9 +72,9 @@ class IrqStormKvmTest {
                 + ",x-reply-timeout-ms=120000" + properties);
         MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(INTERRUPTS, BOTH_LINES, MODE_ECHO)
                 .irqchip(irqchip).build();
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(machineConfig);
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             machine.start();
             int code = machine.awaitExit(Duration.ofMinutes(15));
 

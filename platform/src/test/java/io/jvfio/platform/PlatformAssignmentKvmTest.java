@@ -8,6 +8,9 @@ import java.util.concurrent.TimeoutException;
 
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.acpi.AcpiDevice;
+import io.jvfio.machine.acpi.DeviceProperties;
+import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt.Trigger;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
@@ -15,6 +18,7 @@ import io.jvfio.platform.irq.IrqController;
 import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -72,24 +76,58 @@ class PlatformAssignmentKvmTest {
     }
 
     private Run run(IrqchipMode irqchip, String properties, long... args) throws Exception {
+        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
+                + REPLY_TIMEOUT + properties);
+        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).irqchip(irqchip)
+                .build();
+        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
+            machine.start();
+            int code;
+            try {
+                code = machine.awaitExit(GUEST_TIMEOUT);
+            } catch (TimeoutException e) {
+                throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
+            }
+            var controller = device.irqController();
+            return new Run(machine.irqchip().inKernel(), code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
+                    controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
+                    controller.map(IrqController::deviceCounters).orElse(null), machine.console());
+        }
+    }
+
+    @Test
+    void realizeDescribesTheDeviceInTheDsdtFromItsPlacement() throws Exception {
         try (DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
-                    + REPLY_TIMEOUT + properties);
-            MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).irqchip(irqchip)
-                    .build();
-            try (Machine machine = Machine.create(machineConfig);
+            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT);
+            try (Machine machine = Machine.create(MachineConfig.builder().guest("testdev").build());
                  VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
-                machine.start();
-                int code;
-                try {
-                    code = machine.awaitExit(GUEST_TIMEOUT);
-                } catch (TimeoutException e) {
-                    throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
-                }
-                var controller = device.irqController();
-                return new Run(machine.irqchip().inKernel(), code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
-                        controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
-                        controller.map(IrqController::deviceCounters).orElse(null), machine.console());
+                AcpiDevice described = device.acpiDevice();
+
+                assertThat(machine.acpiDevices()).extracting(AcpiDevice::name).containsExactly("COM1", "VF00");
+                assertThat(machine.acpiDevices().getLast()).isEqualTo(described);
+                assertThat(described.hardwareId().id()).isEqualTo("PRP0001");
+                assertThat(described.uid()).isZero();
+                assertThat(described.properties()).contains(DeviceProperties.compatible("jvfio,test-device"));
+                assertThat(described.mmio()).containsExactlyElementsOf(device.regions().stream()
+                        .map(r -> new AcpiDevice.MmioRange(r.guestBase(), r.info().size())).toList());
+                assertThat(described.interrupts()).containsExactly(
+                        new AcpiDevice.Interrupt(device.irqs().get(0).gsi(), Trigger.EDGE),
+                        new AcpiDevice.Interrupt(device.irqs().get(1).gsi(), Trigger.LEVEL));
+            }
+        }
+    }
+
+    @Test
+    void xAcpiHidReplacesTheHidChosenFromTheCompatible() throws Exception {
+        try (DeviceOpener opener = new DeviceOpener()) {
+            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT
+                    + ",x-acpi-hid=ACPI0099");
+            try (Machine machine = Machine.create(MachineConfig.builder().guest("testdev").build());
+                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                assertThat(device.acpiDevice().hardwareId().id()).isEqualTo("ACPI0099");
+                assertThat(device.acpiDevice().properties()).isEmpty();
             }
         }
     }

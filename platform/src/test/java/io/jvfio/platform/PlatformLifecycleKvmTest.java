@@ -1,5 +1,6 @@
 package io.jvfio.platform;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,6 +69,10 @@ class PlatformLifecycleKvmTest {
         }
     }
 
+    private static MachineConfig spin() throws IOException {
+        return MachineConfig.builder().guest("spin").build();
+    }
+
     private static PlatformDeviceConfig config(ServedTestDevice served, String properties) {
         return DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + properties);
     }
@@ -79,10 +84,8 @@ class PlatformLifecycleKvmTest {
     private static Realized realize(String properties) throws Exception {
         PlatformDeviceConfig config = config(first, properties);
         try (CapturedLog logged = new CapturedLog(VfioPlatformDevice.class);
-             DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
-            return new Realized(logged.messages(), device.regions());
+             AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            return new Realized(logged.messages(), assembly.devices().getFirst().regions());
         }
     }
 
@@ -106,9 +109,9 @@ class PlatformLifecycleKvmTest {
     @Test
     void resetWhileAnIrqIsActiveReturnsItToInactiveWithTheFastPathOn() throws Exception {
         PlatformDeviceConfig config = config(first, ",x-irqfd=off,id=resettable");
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             machine.start();
             IrqController controller = device.irqController().orElseThrow();
             long registers = device.regions().getFirst().guestBase();
@@ -167,14 +170,37 @@ class PlatformLifecycleKvmTest {
             }
         };
         PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,pci-thing,id=pci0");
+        String refusal = "vfio pci0: not a platform device (flags PCI): only VFIO platform devices can be assigned";
         try (VfioUserServer server = VfioUserServer.start(socket, pci);
              DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build())) {
+             Machine machine = Machine.create(spin())) {
             var machineOwnRanges = machine.mmio().ranges();
             assertThatThrownBy(() -> VfioPlatformDevice.realize(machine, config, opener.open(config)))
-                    .isInstanceOf(VfioException.class)
-                    .hasMessage("vfio pci0: not a platform device (flags PCI)");
+                    .isInstanceOf(VfioException.class).hasMessage(refusal);
             assertThat(machine.mmio().ranges()).as("nothing was left on the bus").isEqualTo(machineOwnRanges);
+            assertThatThrownBy(() -> AssignedMachine.create(spin(), List.of(config)).close())
+                    .as("the assembly refuses it before creating a machine").isInstanceOf(VfioException.class)
+                    .hasMessage(refusal);
+        }
+    }
+
+    @Test
+    void aClosedDeviceReturnsItsWindowAndGsisSoTheNextDeviceGetsTheSame() throws Exception {
+        PlatformDeviceConfig config = config(first, "");
+        try (DeviceOpener opener = new DeviceOpener(); Machine machine = Machine.create(spin())) {
+            List<Long> bases;
+            List<Integer> gsis;
+            try (VfioPlatformDevice removed = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                bases = removed.regions().stream().map(VfioPlatformDevice.PlacedRegion::guestBase).toList();
+                gsis = removed.irqs().stream().map(VfioPlatformDevice.WiredIrq::gsi).toList();
+            }
+            assertThat(machine.mmio().ranges()).as("the closed device's ranges left the bus")
+                    .noneMatch(range -> bases.contains(range.base()));
+
+            try (VfioPlatformDevice next = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+                assertThat(next.regions()).extracting(VfioPlatformDevice.PlacedRegion::guestBase).isEqualTo(bases);
+                assertThat(next.irqs()).extracting(VfioPlatformDevice.WiredIrq::gsi).isEqualTo(gsis);
+            }
         }
     }
 
@@ -183,10 +209,9 @@ class PlatformLifecycleKvmTest {
         Path dtb = directory.resolve("two.dtb");
         PlatformDeviceConfig configA = config(first, ",id=dev-a");
         PlatformDeviceConfig configB = config(second, ",id=dev-b");
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-             VfioPlatformDevice a = VfioPlatformDevice.realize(machine, configA, opener.open(configA));
-             VfioPlatformDevice b = VfioPlatformDevice.realize(machine, configB, opener.open(configB))) {
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(configA, configB))) {
+            VfioPlatformDevice a = assembly.devices().get(0);
+            VfioPlatformDevice b = assembly.devices().get(1);
             PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
                     new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
             a.addTo(tree);
@@ -225,9 +250,8 @@ class PlatformLifecycleKvmTest {
                 """);
         dtc("-q", "-I", "dts", "-O", "dtb", "-o", overlay.toString(), dts.toString());
         PlatformDeviceConfig config = config(first, ",id=thing,x-dt-node=" + overlay);
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            VfioPlatformDevice device = assembly.devices().getFirst();
             PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
                     new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
             device.addTo(tree);
@@ -249,13 +273,10 @@ class PlatformLifecycleKvmTest {
     void anXDtNodeThatIsNotADeviceTreeIsRefusedNamingTheProperty() throws Exception {
         Path notATree = Files.writeString(directory.resolve("not-a-tree.dtb"), "hello");
         PlatformDeviceConfig config = config(first, ",x-dt-node=" + notATree);
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build())) {
-            assertThatThrownBy(() -> VfioPlatformDevice.realize(machine, config, opener.open(config)).close())
-                    .isInstanceOf(VfioException.class)
-                    .hasMessageContaining("property 'x-dt-node'")
-                    .hasMessageContaining(notATree.toString());
-        }
+        assertThatThrownBy(() -> AssignedMachine.create(spin(), List.of(config)).close())
+                .isInstanceOf(VfioException.class)
+                .hasMessageContaining("property 'x-dt-node'")
+                .hasMessageContaining(notATree.toString());
     }
 
     /** Runs dtc; returns its output, or fails the test with it. */
@@ -272,9 +293,9 @@ class PlatformLifecycleKvmTest {
     @Test
     void theDeviceCanDmaGuestRamAndNothingElse() throws Exception {
         PlatformDeviceConfig config = config(first, ",id=dma");
-        try (DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(MachineConfig.builder().guest("spin").build());
-             VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
             long registers = device.regions().getFirst().guestBase();
             byte[] pattern = "guest RAM, DMA'd".getBytes(StandardCharsets.US_ASCII);
             long source = 0x20_0000L;

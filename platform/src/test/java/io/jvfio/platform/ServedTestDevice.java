@@ -24,7 +24,7 @@ final class ServedTestDevice implements AutoCloseable {
         serveArgs.addAll(List.of(extraArgs));
         // C1 only: under software emulation C2 compiles for minutes on the CPUs the guest needs.
         return new ServedTestDevice(ServerProcess.start(directory.resolve("test-device.sock"),
-                List.of("--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1"), serveArgs));
+                List.of("-XX:TieredStopAtLevel=1"), serveArgs));
     }
 
     Path socket() {

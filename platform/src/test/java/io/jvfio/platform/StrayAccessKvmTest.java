@@ -39,12 +39,13 @@ class StrayAccessKvmTest {
     void strayAccessesAreAnsweredLoggedOncePerCauseAndNeverStopTheVcpu() throws Exception {
         Tiers.assumeKvm();
         try (CapturedLog captured = new CapturedLog(Bus.class, PlatformRegion.class);
-             ServedTestDevice served = ServedTestDevice.start(directory, 1);
-             DeviceOpener opener = new DeviceOpener()) {
+             ServedTestDevice served = ServedTestDevice.start(directory, 1)) {
             PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
                     + ",x-reply-timeout-ms=120000");
-            try (Machine machine = Machine.create(MachineConfig.builder().guest("stray").args(NOWHERE).build());
-                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            try (AssignedMachine assembly = AssignedMachine.create(
+                    MachineConfig.builder().guest("stray").args(NOWHERE).build(), List.of(config))) {
+                Machine machine = assembly.machine();
+                VfioPlatformDevice device = assembly.devices().getFirst();
                 machine.start();
                 assertThat(machine.awaitExit(Duration.ofMinutes(5))).as(machine.console()).isZero();
 

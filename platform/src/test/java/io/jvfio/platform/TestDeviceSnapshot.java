@@ -23,7 +23,7 @@ final class TestDeviceSnapshot {
             for (VfioPlatformDevice.WiredIrq irq : device.irqs()) {
                 int line = irq.info().index();
                 long block = registers + TestDeviceRegisters.LINE_BASE + (long) line * TestDeviceRegisters.LINE_STRIDE;
-                long entry = machine.vm().ioapicRedirectionEntry(irq.gsi());
+                long entry = machine.ioapicRedirectionEntry(irq.gsi());
                 text.append("; line ").append(line).append(" (").append(irq.path()).append(", GSI ").append(irq.gsi())
                         .append(") raised ").append(machine.mmio().read(block + TestDeviceRegisters.RAISE_COUNT, 4))
                         .append(" acked ").append(machine.mmio().read(block + TestDeviceRegisters.ACK_COUNT, 4))

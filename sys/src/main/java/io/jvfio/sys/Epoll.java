@@ -3,6 +3,8 @@ package io.jvfio.sys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import io.jvfio.sys.libc.Libc;
+
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -20,7 +22,6 @@ public final class Epoll implements AutoCloseable {
 
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
-    private static final int EPOLL_CTL_MOD = 3;
     /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
     private static final int EVENT_SIZE = 12;
 
@@ -47,10 +48,6 @@ public final class Epoll implements AutoCloseable {
 
     public void add(Fd target, int eventMask, long token) throws ErrnoException {
         control(EPOLL_CTL_ADD, target, eventMask, token);
-    }
-
-    public void modify(Fd target, int eventMask, long token) throws ErrnoException {
-        control(EPOLL_CTL_MOD, target, eventMask, token);
     }
 
     public void remove(Fd target) throws ErrnoException {

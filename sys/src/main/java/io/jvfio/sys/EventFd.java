@@ -3,6 +3,8 @@ package io.jvfio.sys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import io.jvfio.sys.libc.Libc;
+
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**

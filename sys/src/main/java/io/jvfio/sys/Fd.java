@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.jvfio.sys.libc.Libc;
+
 /**
  * The one owner of a file descriptor: closes it exactly once, and refuses use after close so a
  * recycled fd number is never touched by mistake.
@@ -28,9 +30,14 @@ public final class Fd implements AutoCloseable {
         return new Fd(fd, description);
     }
 
-    /** open(2) with O_CLOEXEC added. */
-    public static Fd open(String path, int flags) throws ErrnoException {
-        return new Fd(Libc.open(path, flags | Libc.O_CLOEXEC, 0), path);
+    /** open(2) with O_RDWR | O_CLOEXEC: a device node such as /dev/kvm or a VFIO group. */
+    public static Fd openReadWrite(String path) throws ErrnoException {
+        return new Fd(Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0), path);
+    }
+
+    /** open(2) with O_RDONLY | O_CLOEXEC. */
+    public static Fd openReadOnly(String path) throws ErrnoException {
+        return new Fd(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), path);
     }
 
     /** The raw descriptor number; fails once closed. */
@@ -62,14 +69,6 @@ public final class Fd implements AutoCloseable {
             throw new IllegalStateException(description + " is closed");
         }
         return value;
-    }
-
-    public void setNonBlocking(boolean nonBlocking) throws ErrnoException {
-        int flags = Libc.fcntl(get(), Libc.F_GETFL, 0);
-        int updated = nonBlocking ? flags | Libc.O_NONBLOCK : flags & ~Libc.O_NONBLOCK;
-        if (updated != flags) {
-            Libc.fcntl(get(), Libc.F_SETFL, updated);
-        }
     }
 
     /** read(2) into a byte array; returns the count read (0 at end of file). */

@@ -3,6 +3,8 @@ package io.jvfio.sys;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
+import io.jvfio.sys.libc.Libc;
+
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** A CLOCK_MONOTONIC timerfd(2): timers that an epoll set can wait on beside eventfds. */

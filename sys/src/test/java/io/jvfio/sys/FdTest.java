@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.testing.Resources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class FdTest {
     @Test
     void openMissingFileNamesPathAndErrno() {
-        assertThatThrownBy(() -> Fd.open("/nonexistent/jvfio", Libc.O_RDONLY))
+        assertThatThrownBy(() -> Fd.openReadOnly("/nonexistent/jvfio"))
                 .isInstanceOf(ErrnoException.class)
                 .hasMessage("open /nonexistent/jvfio failed: No such file or directory (ENOENT)")
                 .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOENT));
@@ -39,7 +40,7 @@ class FdTest {
             }
         });
         for (int i = 0; i < 1000; i++) {
-            assertThatThrownBy(() -> Fd.open("/nonexistent/jvfio", Libc.O_RDONLY))
+            assertThatThrownBy(() -> Fd.openReadOnly("/nonexistent/jvfio"))
                     .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOENT));
         }
         other.join();
@@ -48,7 +49,7 @@ class FdTest {
     @Test
     void closeIsIdempotentAndUseAfterCloseFails() throws Exception {
         int before = Resources.openFds();
-        Fd fd = Fd.open("/dev/null", Libc.O_RDONLY);
+        Fd fd = Fd.openReadOnly("/dev/null");
         assertThat(Resources.openFds()).isEqualTo(before + 1);
         fd.close();
         fd.close();
@@ -60,7 +61,7 @@ class FdTest {
     void preadAndPwriteUseTheGivenOffset(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("data");
         Files.write(file, new byte[16]);
-        try (Fd fd = Fd.open(file.toString(), Libc.O_RDWR)) {
+        try (Fd fd = Fd.openReadWrite(file.toString())) {
             fd.pwrite(ByteBuffer.wrap(new byte[] {1, 2, 3}), 5);
             ByteBuffer direct = ByteBuffer.allocateDirect(4);
             assertThat(fd.pread(direct, 4)).isEqualTo(4);
@@ -72,7 +73,7 @@ class FdTest {
 
     @Test
     void duplicateIsIndependentOfTheOriginal() throws Exception {
-        try (Fd fd = Fd.open("/dev/null", Libc.O_RDONLY); Fd copy = fd.duplicate()) {
+        try (Fd fd = Fd.openReadOnly("/dev/null"); Fd copy = fd.duplicate()) {
             assertThat(copy.get()).isNotEqualTo(fd.get());
             fd.close();
             assertThat(copy.isOpen()).isTrue();

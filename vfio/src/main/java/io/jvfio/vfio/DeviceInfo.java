@@ -30,10 +30,6 @@ public record DeviceInfo(int flags, int regionCount, int irqCount) {
         return (flags & FLAG_PLATFORM) != 0;
     }
 
-    public boolean isAmba() {
-        return (flags & FLAG_AMBA) != 0;
-    }
-
     /** The flag names, e.g. {@code RESET|PLATFORM}, as {@code jvfio info} prints them. */
     public String flagNames() {
         return Flags.names(flags, new String[] {"RESET", "PCI", "PLATFORM", "AMBA", "CCW", "AP", "FSL_MC", "CAPS",

@@ -32,8 +32,17 @@ final class ServedTestDevice implements AutoCloseable {
         this.client = client;
     }
 
+    /** A device whose timers run on the real clock, on its own thread. */
     static ServedTestDevice start(Path directory, int lines, int levelMask) throws IOException {
-        TestDevice device = TestDevice.create(lines, levelMask);
+        return serve(directory, TestDevice.create(lines, levelMask));
+    }
+
+    /** A device whose timers run on {@code clock}. */
+    static ServedTestDevice start(Path directory, int lines, int levelMask, SteppedClock clock) throws IOException {
+        return serve(directory, TestDevice.create(lines, levelMask, clock));
+    }
+
+    private static ServedTestDevice serve(Path directory, TestDevice device) throws IOException {
         Path socket = directory.resolve("test-device.sock");
         VfioUserServer server = VfioUserServer.start(socket, device);
         try {

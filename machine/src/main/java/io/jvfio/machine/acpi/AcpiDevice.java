@@ -110,6 +110,10 @@ public record AcpiDevice(String name, HardwareId hardwareId, long uid, List<Mmio
             this.hardwareId = hardwareId;
         }
 
+        public HardwareId hardwareId() {
+            return hardwareId;
+        }
+
         /** {@code _UID}, default 0. */
         public Builder uid(long value) {
             this.uid = value;

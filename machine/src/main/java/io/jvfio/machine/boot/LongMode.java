@@ -1,10 +1,10 @@
 package io.jvfio.machine.boot;
 
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.DescriptorTable;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * The 64-bit long mode the machine enters guests in: a GDT, identity-mapped page tables for the first

@@ -1,7 +1,8 @@
 package io.jvfio.machine.serial;
 
-import static io.jvfio.machine.serial.Uart16550Registers.REGISTER_COUNT;
+import static io.jvfio.chips.serial.Uart16550Registers.REGISTER_COUNT;
 
+import io.jvfio.chips.serial.Uart16550;
 import io.jvfio.machine.bus.PioDevice;
 
 /**

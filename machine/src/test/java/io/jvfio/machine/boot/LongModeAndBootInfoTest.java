@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.DescriptorTable;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 import io.jvfio.sys.testing.CProbe;
 import org.junit.jupiter.api.Test;
 

@@ -1,14 +1,30 @@
 package io.jvfio.machine.serial;
 
-import static io.jvfio.machine.serial.Uart16550Registers.*;
+import static io.jvfio.chips.serial.Uart16550Registers.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import io.jvfio.chips.serial.Uart16550;
+
 /** The UART as eight I/O ports: a byte a register, wider accesses split across consecutive registers. */
 class UartPortDeviceTest {
-    private final UartFixture f = new UartFixture();
-    private final UartPortDevice ports = new UartPortDevice(f.uart);
+    private final Uart16550 uart = Uart16550.builder()
+            .interruptSink(asserted -> { })
+            .transmitter(value -> true)
+            .clock(new Uart16550.Clock() {
+                @Override
+                public long nanoTime() {
+                    return 0;
+                }
+
+                @Override
+                public Runnable schedule(long delayNanos, Runnable task) {
+                    return () -> { };
+                }
+            })
+            .build();
+    private final UartPortDevice ports = new UartPortDevice(uart);
 
     @Test
     void byteAccessesReachTheRegisterAtTheirOffset() {
@@ -20,12 +36,12 @@ class UartPortDeviceTest {
 
     @Test
     void aWordWriteFillsTwoConsecutiveRegisters() {
-        f.write(LCR, LCR_DLAB);
+        uart.write(LCR, LCR_DLAB);
 
         ports.write(DLL, 2, 0x0180);
 
-        assertThat(f.read(DLL)).isEqualTo(0x80);
-        assertThat(f.read(DLM)).isEqualTo(0x01);
+        assertThat(uart.read(DLL)).isEqualTo(0x80);
+        assertThat(uart.read(DLM)).isEqualTo(0x01);
         assertThat(ports.read(DLL, 2)).isEqualTo(0x0180);
     }
 

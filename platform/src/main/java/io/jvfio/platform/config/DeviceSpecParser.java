@@ -8,7 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import io.jvfio.vfio.kernel.IommufdMode;
+import io.jvfio.machine.acpi.HardwareId;
+import io.jvfio.vfio.IommufdMode;
 
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.
@@ -17,7 +18,8 @@ import io.jvfio.vfio.kernel.IommufdMode;
  */
 public final class DeviceSpecParser {
     private static final Set<String> PROPERTIES = Set.of("host", "sysfsdev", "socket", "id", "x-no-mmap",
-            "mmap-timeout-ms", "x-irqfd", "compat", "iommufd", "x-precise-eoi", "x-reply-timeout-ms", "x-dt-node");
+            "mmap-timeout-ms", "x-irqfd", "compat", "iommufd", "x-precise-eoi", "x-reply-timeout-ms", "x-dt-node",
+            "x-acpi-hid");
 
     private DeviceSpecParser() {
     }
@@ -98,7 +100,21 @@ public final class DeviceSpecParser {
                 millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()),
                 properties.containsKey("x-dt-node")
                         ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node"))) : Optional.empty(),
-                properties.containsKey("id"));
+                properties.containsKey("id"),
+                acpiHid(typeName, properties.get("x-acpi-hid")));
+    }
+
+    /** A _HID Linux can read: a PNP ID (three letters, four hex digits) or an ACPI ID (four, four). */
+    private static Optional<String> acpiHid(String typeName, String value) {
+        if (value == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(HardwareId.string(value).id());
+        } catch (IllegalArgumentException e) {
+            throw new DeviceSpecException(typeName + ": property 'x-acpi-hid' wants a PNP ID (e.g. PNP0501) or an "
+                    + "ACPI ID (e.g. LNRO0005), got '" + value + "'");
+        }
     }
 
     private static DeviceSource source(String typeName, Map<String, String> properties) {

@@ -9,7 +9,7 @@ import jdk.jfr.Name;
 @Name("io.jvfio.IrqStateChange")
 @Label("IRQ State Change")
 @Category({"jvfio", "IRQ"})
-@Description("An IRQ of an assigned device moved between INACTIVE, ACTIVE and PENDING")
+@Description("An IRQ of an assigned device moved between INACTIVE, ACTIVE, ACTIVE_FIRED_AGAIN and PENDING")
 class IrqStateChangeEvent extends Event {
     @Label("Device")
     String device;

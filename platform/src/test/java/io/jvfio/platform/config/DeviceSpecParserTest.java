@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.jvfio.vfio.kernel.IommufdMode;
+import io.jvfio.vfio.IommufdMode;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class DeviceSpecParserTest {
     void everyPropertyIsRead() {
         PlatformDeviceConfig config = DeviceSpecParser.parse(
                 "vfio-platform,host=fff51000.ethernet,x-no-mmap=on,mmap-timeout-ms=20,x-irqfd=false,iommufd=off,"
-                        + "id=eth0,x-precise-eoi=no,x-reply-timeout-ms=250,x-dt-node=/etc/eth0.dtb");
+                        + "id=eth0,x-precise-eoi=no,x-reply-timeout-ms=250,x-dt-node=/etc/eth0.dtb,x-acpi-hid=PNP0501");
         assertThat(config.source()).isEqualTo(new DeviceSource.Host("fff51000.ethernet"));
         assertThat(config.noMmap()).isTrue();
         assertThat(config.mmapTimeout()).isEqualTo(Duration.ofMillis(20));
@@ -43,6 +44,7 @@ class DeviceSpecParserTest {
         assertThat(config.replyTimeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.compat()).isEqualTo(Optional.empty());
         assertThat(config.dtNode()).contains(Path.of("/etc/eth0.dtb"));
+        assertThat(config.acpiHid()).contains("PNP0501");
     }
 
     @Test
@@ -74,6 +76,7 @@ class DeviceSpecParserTest {
         "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
         "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
         "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
+        "vfio-platform,host=a,x-acpi-hid=pnp0501|vfio-platform: property 'x-acpi-hid' wants a PNP ID (e.g. PNP0501) or an ACPI ID (e.g. LNRO0005), got 'pnp0501'",
     })
     void malformedSpecsNameWhatIsWrong(String spec, String message) {
         assertThatThrownBy(() -> DeviceSpecParser.parse(spec))

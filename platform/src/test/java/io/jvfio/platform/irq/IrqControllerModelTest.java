@@ -89,8 +89,8 @@ class IrqControllerModelTest {
         for (int irq = 0; irq < IRQS; irq++) {
             IrqState state = rig.state(irq);
             assertThat(state).as("IRQ %d", irq).isEqualTo(model.states[irq]);
-            assertThat(rig.lines[irq]).as("line %d is high exactly while ACTIVE", irq).isEqualTo(state == IrqState.ACTIVE);
-            if (state == IrqState.ACTIVE) {
+            assertThat(rig.lines[irq]).as("line %d is high exactly while ACTIVE", irq).isEqualTo(state.injected());
+            if (state.injected()) {
                 anyActive = true;
                 if (acks[irq] == null) {
                     genericActive++;
@@ -104,9 +104,7 @@ class IrqControllerModelTest {
             assertThat(counters.triggers())
                     .as("no trigger of IRQ %d lost", irq)
                     .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset()
-                            + (state == IrqState.PENDING ? 1 : 0) + (model.refire[irq] ? 1 : 0));
-            assertThat(rig.controller.refireRemembered(irq)).as("IRQ %d remembered to fire again", irq)
-                    .isEqualTo(model.refire[irq]);
+                            + (state == IrqState.PENDING || state == IrqState.ACTIVE_FIRED_AGAIN ? 1 : 0));
             assertThat(rig.unmasked.stream().filter(u -> u == current).count())
                     .as("IRQ %d unmasked once per EOI when automasked", irq)
                     .isEqualTo(model.automasked[irq] ? counters.eois() : 0);
@@ -122,7 +120,6 @@ class IrqControllerModelTest {
     /** The reference: the scenario table, written as plainly as possible. */
     private static final class Model {
         final IrqState[] states = new IrqState[IRQS];
-        final boolean[] refire = new boolean[IRQS];
         final boolean[] automasked = {true, false, true, false};
         final IrqSpec.Ack[] acks;
         final ArrayDeque<Integer> queue = new ArrayDeque<>();
@@ -145,7 +142,7 @@ class IrqControllerModelTest {
 
         void trigger(int irq) {
             if (states[irq] == IrqState.ACTIVE && !automasked[irq]) {
-                refire[irq] = true;
+                states[irq] = IrqState.ACTIVE_FIRED_AGAIN;
                 return;
             }
             if (states[irq] != IrqState.INACTIVE) {
@@ -163,12 +160,12 @@ class IrqControllerModelTest {
 
         void genericEoi() {
             for (int i = 0; i < IRQS; i++) {
-                if (acks[i] == null && states[i] == IrqState.ACTIVE) {
-                    states[i] = IrqState.INACTIVE;
-                    if (refire[i]) {
-                        refire[i] = false;
+                if (acks[i] == null && (states[i] == IrqState.ACTIVE || states[i] == IrqState.ACTIVE_FIRED_AGAIN)) {
+                    if (states[i] == IrqState.ACTIVE_FIRED_AGAIN) {
                         states[i] = IrqState.PENDING;
                         queue.add(i);
+                    } else {
+                        states[i] = IrqState.INACTIVE;
                     }
                     Integer next = queue.poll();
                     if (next != null) {
@@ -182,12 +179,10 @@ class IrqControllerModelTest {
         void ack(int irq) {
             if (states[irq] == IrqState.ACTIVE) {
                 states[irq] = IrqState.INACTIVE;
-                if (refire[irq]) {
-                    refire[irq] = false;
-                    states[irq] = IrqState.ACTIVE;
-                    fastPath = false;
-                    timerArmed = true;
-                }
+            } else if (states[irq] == IrqState.ACTIVE_FIRED_AGAIN) {
+                states[irq] = IrqState.ACTIVE;
+                fastPath = false;
+                timerArmed = true;
             }
         }
 
@@ -196,7 +191,7 @@ class IrqControllerModelTest {
                 return;
             }
             for (IrqState state : states) {
-                if (state == IrqState.ACTIVE) {
+                if (state == IrqState.ACTIVE || state == IrqState.ACTIVE_FIRED_AGAIN) {
                     return;
                 }
             }
@@ -206,7 +201,6 @@ class IrqControllerModelTest {
 
         void reset() {
             java.util.Arrays.fill(states, IrqState.INACTIVE);
-            java.util.Arrays.fill(refire, false);
             queue.clear();
             fastPath = true;
             timerArmed = false;

@@ -3,6 +3,7 @@ package io.jvfio.platform.irq;
 import org.junit.jupiter.api.Test;
 
 import static io.jvfio.platform.irq.IrqState.ACTIVE;
+import static io.jvfio.platform.irq.IrqState.ACTIVE_FIRED_AGAIN;
 import static io.jvfio.platform.irq.IrqState.INACTIVE;
 import static io.jvfio.platform.irq.IrqState.PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -173,15 +174,14 @@ class IrqControllerScenarioTest {
         rig.controller.trigger(A);
         rig.controller.trigger(A);
         rig.controller.trigger(A);
-        assertThat(rig.state(A)).isEqualTo(ACTIVE);
-        assertThat(rig.controller.refireRemembered(A)).isTrue();
+        assertThat(rig.state(A)).isEqualTo(ACTIVE_FIRED_AGAIN);
+        assertThat(rig.lines[A]).isTrue();
         assertThat(rig.controller.counters(A).coalesced()).as("the third joins the second").isEqualTo(1);
 
         rig.controller.endOfInterrupt();
 
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
         assertThat(rig.lines[A]).isTrue();
-        assertThat(rig.controller.refireRemembered(A)).isFalse();
         assertThat(rig.controller.counters(A).injections()).isEqualTo(2);
         assertThat(rig.controller.counters(A).eois()).isEqualTo(1);
         rig.controller.endOfInterrupt();
@@ -193,8 +193,7 @@ class IrqControllerScenarioTest {
         IrqRig rig = IrqRig.automasked(1);
         rig.controller.trigger(A);
         rig.controller.trigger(A);
-        assertThat(rig.state(A)).isEqualTo(ACTIVE);
-        assertThat(rig.controller.refireRemembered(A)).isFalse();
+        assertThat(rig.state(A)).as("a level IRQ's fire is not remembered").isEqualTo(ACTIVE);
         assertThat(rig.controller.counters(A).injections()).isEqualTo(1);
         assertThat(rig.controller.counters(A).coalesced()).isEqualTo(1);
         rig.controller.endOfInterrupt();
@@ -215,6 +214,36 @@ class IrqControllerScenarioTest {
         assertThat(rig.controller.pendingQueue()).containsExactly(A);
         rig.controller.endOfInterrupt();
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
+    }
+
+    @Test
+    void s08RetriggerOfActivePreciseEdgeIrqIsInjectedAgainAtItsAck() {
+        IrqRig rig = new IrqRig(new boolean[] {false}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
+        rig.controller.trigger(A);
+        rig.controller.trigger(A);
+        assertThat(rig.state(A)).isEqualTo(ACTIVE_FIRED_AGAIN);
+
+        rig.controller.trappedAccess(0, 0x20, true, 1);
+
+        assertThat(rig.state(A)).isEqualTo(ACTIVE);
+        assertThat(rig.lines[A]).isTrue();
+        assertThat(rig.controller.pendingQueue()).isEmpty();
+        assertThat(rig.controller.counters(A).injections()).isEqualTo(2);
+    }
+
+    @Test
+    void s11ResetCancelsAFireRememberedWhileActive() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+        rig.controller.trigger(A);
+
+        rig.controller.reset();
+
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.lines[A]).isFalse();
+        assertThat(rig.controller.counters(A).cancelledByReset()).isEqualTo(1);
+        rig.controller.endOfInterrupt();
+        assertThat(rig.controller.counters(A).injections()).as("nothing left to inject").isEqualTo(1);
     }
 
     @Test

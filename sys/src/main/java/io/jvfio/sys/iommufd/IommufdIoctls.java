@@ -5,11 +5,11 @@ import java.lang.foreign.MemorySegment;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_destroy;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_alloc;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_map;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_unmap;
+import io.jvfio.sys.libc.Libc;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;

@@ -8,7 +8,13 @@ import java.util.List;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.MsrEntry;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
+import io.jvfio.sys.libc.Libc;
 
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CHECK_EXTENSION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_IRQCHIP;
@@ -17,16 +23,13 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VM;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_API_VERSION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_LAPIC;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_MSRS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_REGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SREGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_TSC_KHZ;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SUPPORTED_CPUID;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_VCPU_MMAP_SIZE;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_IOEVENTFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE_STATUS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_RUN;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
@@ -142,18 +145,6 @@ public final class KvmIoctls {
         }
     }
 
-    /**
-     * KVM_IRQ_LINE_STATUS: sets the level of a GSI and returns the status: above 0 delivered, 0 coalesced
-     * with a pending one, below 0 masked or failed.
-     */
-    public static int irqLineStatus(Fd vm, int gsi, int level) throws ErrnoException {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment s = irqLevel(call, gsi, level);
-            Libc.ioctl(vm.get(), KVM_IRQ_LINE_STATUS, s, "KVM_IRQ_LINE_STATUS");
-            return s.get(JAVA_INT, KvmAbi.kvm_irq_level.status);
-        }
-    }
-
     private static MemorySegment irqLevel(Arena call, int gsi, int level) {
         MemorySegment s = call.allocate(KvmAbi.kvm_irq_level.SIZE, 4);
         s.set(JAVA_INT, KvmAbi.kvm_irq_level.irq, gsi);
@@ -231,24 +222,6 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.flags, flags);
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.resamplefd, resampleFd);
             Libc.ioctl(vm.get(), KVM_IRQFD, s, "KVM_IRQFD");
-        }
-    }
-
-    /**
-     * KVM_IOEVENTFD: assigns (or with KVM_IOEVENTFD_FLAG_DEASSIGN removes) an eventfd signalled, without
-     * an exit, by guest writes of {@code length} bytes (0: any) to {@code address} (a port with
-     * KVM_IOEVENTFD_FLAG_PIO), optionally only of {@code datamatch} (KVM_IOEVENTFD_FLAG_DATAMATCH).
-     */
-    public static void ioeventfd(Fd vm, long datamatch, long address, int length, int eventFd, int flags)
-            throws ErrnoException {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment s = call.allocate(KvmAbi.kvm_ioeventfd.SIZE, 8);
-            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.datamatch, datamatch);
-            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.addr, address);
-            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.len, length);
-            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.fd, eventFd);
-            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.flags, flags);
-            Libc.ioctl(vm.get(), KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
         }
     }
 
@@ -355,25 +328,6 @@ public final class KvmIoctls {
                 s.set(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data, entries.get(i).data());
             }
             return Libc.ioctl(vcpu.get(), KVM_SET_MSRS, s, "KVM_SET_MSRS");
-        }
-    }
-
-    /** KVM_GET_MSRS: the values of the MSRs KVM could read, in order, up to the first it refused. */
-    public static List<MsrEntry> getMsrs(Fd vcpu, int... indices) throws ErrnoException {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment s = allocateMsrs(call, indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                s.set(JAVA_INT, KvmAbi.kvm_msrs.entries + (long) i * KvmAbi.kvm_msr_entry.SIZE
-                        + KvmAbi.kvm_msr_entry.index, indices[i]);
-            }
-            int read = Libc.ioctl(vcpu.get(), KVM_GET_MSRS, s, "KVM_GET_MSRS");
-            List<MsrEntry> result = new ArrayList<>(read);
-            for (int i = 0; i < read; i++) {
-                long e = KvmAbi.kvm_msrs.entries + (long) i * KvmAbi.kvm_msr_entry.SIZE;
-                result.add(new MsrEntry(s.get(JAVA_INT, e + KvmAbi.kvm_msr_entry.index),
-                        s.get(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data)));
-            }
-            return result;
         }
     }
 

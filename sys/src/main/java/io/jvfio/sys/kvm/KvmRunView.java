@@ -26,17 +26,8 @@ public final class KvmRunView implements AutoCloseable {
         return new KvmRunView(Mapping.map(vcpu, 0, size, true, "kvm_run of " + vcpu.description()));
     }
 
-    /** A view over any mapping laid out as kvm_run (tests feed synthetic exits this way). */
-    public static KvmRunView over(Mapping mapping) {
-        return new KvmRunView(mapping);
-    }
-
     public int exitReason() {
         return run.getInt(KvmAbi.kvm_run.exit_reason);
-    }
-
-    public boolean immediateExit() {
-        return run.getByte(KvmAbi.kvm_run.immediate_exit) != 0;
     }
 
     /** immediate_exit: when set, the next KVM_RUN returns EINTR at once instead of entering the guest. */
@@ -148,34 +139,12 @@ public final class KvmRunView implements AutoCloseable {
         return run.getInt(KvmAbi.kvm_run.fail_entry_cpu);
     }
 
-    public long hardwareExitReason() {
-        return run.getLong(KvmAbi.kvm_run.hw_hardware_exit_reason);
-    }
-
     public int internalSuberror() {
         return run.getInt(KvmAbi.kvm_run.internal_suberror);
     }
 
-    /** internal.data, at most 16 words. */
-    public long[] internalData() {
-        int n = Math.min(16, Math.max(0, run.getInt(KvmAbi.kvm_run.internal_ndata)));
-        long[] data = new long[n];
-        for (int i = 0; i < n; i++) {
-            data[i] = run.getLong(KvmAbi.kvm_run.internal_data + 8L * i);
-        }
-        return data;
-    }
-
     public int systemEventType() {
         return run.getInt(KvmAbi.kvm_run.system_event_type);
-    }
-
-    public int exceptionNumber() {
-        return run.getInt(KvmAbi.kvm_run.ex_exception);
-    }
-
-    public int exceptionErrorCode() {
-        return run.getInt(KvmAbi.kvm_run.ex_error_code);
     }
 
     public long size() {

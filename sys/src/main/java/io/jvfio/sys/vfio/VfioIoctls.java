@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
+import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_attach_iommufd_pt;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_bind_iommufd;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_detach_iommufd_pt;
@@ -58,10 +58,6 @@ public final class VfioIoctls {
 
     /** VFIO_DEVICE_GET_IRQ_INFO's reply. */
     public record IrqInfoReply(int index, int flags, int count) {
-    }
-
-    /** VFIO_IOMMU_GET_INFO's fixed reply. */
-    public record Type1Info(int flags, long iovaPgsizes) {
     }
 
     /** VFIO_GET_API_VERSION on a container fd. */
@@ -219,17 +215,6 @@ public final class VfioIoctls {
         Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_RESET, 0L, "VFIO_DEVICE_RESET");
     }
 
-    /** VFIO_IOMMU_GET_INFO on a container whose IOMMU is set: flags and the supported IOVA page sizes. */
-    public static Type1Info iommuGetInfo(Fd container) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(vfio_iommu_type1_info.SIZE, 8);
-            s.set(JAVA_INT, vfio_iommu_type1_info.argsz, vfio_iommu_type1_info.SIZE);
-            Libc.ioctl(container.get(), VfioAbi.VFIO_IOMMU_GET_INFO, s, "VFIO_IOMMU_GET_INFO");
-            return new Type1Info(s.get(JAVA_INT, vfio_iommu_type1_info.flags),
-                    s.get(JAVA_LONG, vfio_iommu_type1_info.iova_pgsizes));
-        }
-    }
-
     /** VFIO_IOMMU_MAP_DMA: {@code size} bytes at this process's {@code vaddr} appear to devices at {@code iova}. */
     public static void iommuMapDma(Fd container, int flags, long vaddr, long iova, long size) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
@@ -274,15 +259,6 @@ public final class VfioIoctls {
             s.set(JAVA_INT, vfio_device_attach_iommufd_pt.pt_id, ptId);
             Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, s, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
             return s.get(JAVA_INT, vfio_device_attach_iommufd_pt.pt_id);
-        }
-    }
-
-    /** VFIO_DEVICE_DETACH_IOMMUFD_PT. */
-    public static void deviceDetachIommufdPt(Fd device) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(vfio_device_detach_iommufd_pt.SIZE, 8);
-            s.set(JAVA_INT, vfio_device_detach_iommufd_pt.argsz, vfio_device_detach_iommufd_pt.SIZE);
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_DETACH_IOMMUFD_PT, s, "VFIO_DEVICE_DETACH_IOMMUFD_PT");
         }
     }
 }

@@ -6,6 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 import io.jvfio.sys.testing.CProbe;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

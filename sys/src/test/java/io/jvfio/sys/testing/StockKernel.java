@@ -140,6 +140,15 @@ public final class StockKernel {
                 } > /dev/ttyS0 2>&1
                 %s/bin/busybox poweroff -f
                 """.formatted(INIT_MARKER, REPORT_MARKER, end == InitEnd.EXIT_PORT ? exitPort : "");
+        return busyboxInitramfs(init);
+    }
+
+    /**
+     * An uncompressed newc cpio with the host's static busybox as /bin/busybox, empty /dev and /proc, and
+     * {@code init} (a script for {@code /bin/busybox sh}) as /init.
+     */
+    public static byte[] busyboxInitramfs(String init) throws IOException {
+        Assumptions.assumeTrue(Files.isReadable(BUSYBOX), "no " + BUSYBOX + " (apt-get install busybox-static)");
         Cpio cpio = new Cpio();
         cpio.directory("bin");
         cpio.directory("dev");

@@ -12,10 +12,10 @@ import java.util.Optional;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.iommufd.IommufdIoctls;
 import io.jvfio.sys.vfio.VfioAbi;
 import io.jvfio.sys.vfio.VfioIoctls;
+import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import io.jvfio.vfio.kernel.DmaSpace.IommufdIoas;
@@ -37,10 +37,6 @@ public final class KernelVfio implements AutoCloseable {
 
         public Options withSysfsRoot(Path root) {
             return new Options(root, devRoot, iommufd);
-        }
-
-        public Options withDevRoot(Path root) {
-            return new Options(sysfsRoot, root, iommufd);
         }
 
         public Options withIommufd(IommufdMode mode) {
@@ -94,10 +90,6 @@ public final class KernelVfio implements AutoCloseable {
 
     public Options options() {
         return options;
-    }
-
-    public SysfsDiscovery discovery() {
-        return discovery;
     }
 
     /** {@code host=NAME}: opens a platform device. */
@@ -226,7 +218,7 @@ public final class KernelVfio implements AutoCloseable {
         }
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             String why = e.errno() == Errno.EBUSY ? " (another process has the group open)" : "";
             throw new VfioException(name, "failed to open group " + id + why, e);
@@ -265,7 +257,7 @@ public final class KernelVfio implements AutoCloseable {
         Path path = dev("vfio", "vfio");
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             throw new VfioException(name, "failed to open the VFIO container " + path, e);
         }
@@ -328,7 +320,7 @@ public final class KernelVfio implements AutoCloseable {
         }
         Fd fd;
         try {
-            fd = Fd.open(cdev.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(cdev.toString());
         } catch (ErrnoException e) {
             releaseIoasIfUnused();
             throw new VfioException(name, "failed to open the device cdev " + cdev, e);
@@ -349,7 +341,7 @@ public final class KernelVfio implements AutoCloseable {
         Path path = dev("iommu");
         Fd fd;
         try {
-            fd = Fd.open(path.toString(), Libc.O_RDWR);
+            fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
             throw new VfioException(name, "failed to open " + path, e);
         }

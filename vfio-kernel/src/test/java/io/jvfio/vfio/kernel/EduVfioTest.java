@@ -6,7 +6,6 @@ import java.util.Optional;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.Poller;
@@ -89,7 +88,7 @@ class EduVfioTest {
 
     @Test
     void containerSpeaksApiVersionZeroWithType1Extensions() throws Exception {
-        try (Fd container = Fd.open("/dev/vfio/vfio", Libc.O_RDWR)) {
+        try (Fd container = Fd.openReadWrite("/dev/vfio/vfio")) {
             assertThat(VfioIoctls.getApiVersion(container)).isEqualTo(VfioAbi.VFIO_API_VERSION);
             assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1_IOMMU)).isPositive();
             assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1v2_IOMMU)).isPositive();
@@ -102,7 +101,7 @@ class EduVfioTest {
         assertThat(edu.dmaSpace()).isEqualTo("type1v2 container");
         assertThat(edu.iommuGroup()).isEqualTo(group());
         vfio.close();
-        try (Fd group = Fd.open("/dev/vfio/" + group(), Libc.O_RDWR)) {
+        try (Fd group = Fd.openReadWrite("/dev/vfio/" + group())) {
             int status = VfioIoctls.groupGetStatus(group);
             assertThat(status & VfioAbi.VFIO_GROUP_FLAGS_VIABLE).isNotZero();
             assertThat(status & VfioAbi.VFIO_GROUP_FLAGS_CONTAINER_SET).isZero();

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.jvfio.sys.testing.Resources;
+import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioException;
 
 import org.junit.jupiter.api.BeforeEach;

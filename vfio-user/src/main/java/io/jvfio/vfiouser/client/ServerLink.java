@@ -12,6 +12,7 @@ import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfiouser.Channel;

@@ -16,6 +16,7 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.DmaRegion;

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
-import io.jvfio.sys.Libc;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.Poller;
 import io.jvfio.sys.testing.Resources;
@@ -90,7 +89,7 @@ class FuzzRegressionTest {
         try (Fd memory = MemFd.create("guest", 0x4000)) {
             assertThat(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x4000), memory.get())
                     .header().isError()).isFalse();
-            Libc.ftruncate(memory.get(), 0x1000);
+            MemFd.resize(memory, 0x1000);
             write(FuzzDevice.DMA_ADDRESS, 0x102000);
             write(FuzzDevice.DMA_LENGTH, 16);
             Channel.Incoming go = client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_GO,

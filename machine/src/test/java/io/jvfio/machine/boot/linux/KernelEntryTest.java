@@ -1,10 +1,10 @@
 package io.jvfio.machine.boot.linux;
 
 import io.jvfio.machine.boot.LongMode;
-import io.jvfio.sys.kvm.DescriptorTable;
-import io.jvfio.sys.kvm.Regs;
-import io.jvfio.sys.kvm.Segment;
-import io.jvfio.sys.kvm.Sregs;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

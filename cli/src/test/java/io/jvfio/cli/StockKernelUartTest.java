@@ -1,0 +1,174 @@
+package io.jvfio.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The point of issue 17: Debian's stock kernel drives, with its own 8250 driver, a 16550A that another
+ * process serves over vfio-user ({@code jvfio serve ns16550a}) and that {@code jvfio run --device} assigns.
+ * The kernel finds it in the DSDT as PNP0501 (8250_pnp), and /init talks to the host through it: it writes
+ * a line the test reads at the UART's serial socket, reads the line the test writes back, and reports the
+ * port's line of /proc/interrupts, while the port is open. On both injection paths.
+ */
+@Tag(Tiers.LINUX)
+class StockKernelUartTest {
+    private static final String APPEND = "console=ttyS0 earlyprintk=serial quiet panic=-1";
+    private static final String REPORT_MARKER = "jvfio-uart: report";
+    private static final String GUEST_LINE = "jvfio-guest-to-host";
+    private static final String HOST_LINE = "jvfio-host-to-guest";
+    /** The platform bus's first GSI, which the only assigned device gets. */
+    private static final int GSI = 16;
+    /**
+     * The assigned UART is the one that 8250 reports at an MMIO address; /init opens it read-write for the
+     * whole exchange (closing a tty shuts the port down and its FIFOs are cleared at the next open).
+     */
+    private static final String INIT = """
+            #!/bin/busybox sh
+            /bin/busybox mount -t devtmpfs dev /dev
+            /bin/busybox mount -t proc proc /proc
+            echo "<2>%1$s" > /dev/kmsg
+            tty=$(/bin/busybox dmesg | /bin/busybox grep -o 'ttyS[0-9]* at MMIO' | /bin/busybox head -n 1 | /bin/busybox cut -d' ' -f1)
+            {
+              echo "%2$s"
+              /bin/busybox dmesg | /bin/busybox grep -E "PnP ACPI|ttyS[0-9]+ at"
+              if [ -n "$tty" ]; then
+                exec 3<>/dev/$tty
+                /bin/busybox stty -F /dev/$tty 115200 -echo
+                echo "%3$s" >&3
+                if read -t 120 reply <&3; then echo "jvfio-uart: read: $reply"; else echo "jvfio-uart: read nothing"; fi
+                /bin/busybox grep "$tty" /proc/interrupts
+                exec 3>&-
+              fi
+            } > /dev/ttyS0 2>&1
+            /bin/busybox poweroff -f
+            """.formatted(StockKernel.INIT_MARKER, REPORT_MARKER, GUEST_LINE);
+
+    @TempDir
+    Path directory;
+
+    @BeforeEach
+    void needsAKvmThatRunsLinux() {
+        StockKernelBootTest.assumeAKvmThatRunsLinux();
+    }
+
+    @ParameterizedTest(name = "x-irqfd={0}")
+    @ValueSource(strings = {"on", "off"})
+    void theStockKernels8250DrivesTheServedUartBothWays(String irqfd) throws Exception {
+        Path kernel = StockKernel.assumeBzImage();
+        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT));
+        Path serial = directory.resolve("serial.sock");
+        try (ServerProcess uart = ServeCommand.startChild("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(120),
+                List.of(), "--serial-socket", serial.toString());
+             HostEnd host = HostEnd.connect(serial)) {
+            long started = System.nanoTime();
+            CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(),
+                    "--append", APPEND, "--ram", "256", "--timeout", "300",
+                    "--device", "vfio-platform,socket=" + uart.socket() + ",x-irqfd=" + irqfd + ",x-reply-timeout-ms=60000");
+            System.err.printf("x-irqfd=%s: booted, talked over the UART and powered off in %.1f s%n", irqfd,
+                    (System.nanoTime() - started) / 1e9);
+            Map<String, Long> device = uart.awaitClientLeft(1, Duration.ofSeconds(60));
+
+            String console = run.out();
+            String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
+            assertThat(run.exitCode()).as(context).isZero();
+            assertThat(console).as(context).contains(REPORT_MARKER, "PnP ACPI: found 2 devices");
+            String report = console.substring(console.indexOf(REPORT_MARKER));
+            Matcher bound = Pattern.compile("(ttyS\\d+) at MMIO 0xd0000000 \\(irq = \\d+, base_baud = 115200\\) is a 16550A")
+                    .matcher(report);
+            assertThat(bound.find()).as("8250 bound the assigned UART through ACPI\n" + context).isTrue();
+            String tty = bound.group(1);
+            assertThat(host.received()).as("what the guest wrote to " + tty + "\n" + context).contains(GUEST_LINE);
+            assertThat(report).as(context).contains("jvfio-uart: read: " + HOST_LINE);
+            // Linux numbers its interrupts on its own; the chip column names the IOAPIC pin, the GSI.
+            String interrupts = report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +" + tty))
+                    .findFirst().orElseThrow(() -> new AssertionError(tty + " on IO-APIC pin " + GSI
+                            + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
+            long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
+            assertThat(guestInterrupts).as(interrupts).isPositive();
+            // Each interrupt the guest took was a signal of the device's line; a signal may also end up in no
+            // handler run (an eventfd read once for two signals on the user-side path).
+            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
+            assertThat(device.get("serial.sent")).as(context).isGreaterThanOrEqualTo(GUEST_LINE.length());
+            assertThat(device.get("serial.received")).as(context).isEqualTo(HOST_LINE.length() + 1L);
+            System.err.printf("x-irqfd=%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n", irqfd,
+                    report.lines().filter(line -> line.contains(tty + " at MMIO")).findFirst().orElseThrow().strip(),
+                    interrupts.strip(), device);
+        }
+    }
+
+    /**
+     * The far end of the UART's serial line: collects what the guest sends and, once the guest's line has
+     * come, answers with the host's line.
+     */
+    private static final class HostEnd implements AutoCloseable {
+        private final SocketChannel channel;
+        private final StringBuilder received = new StringBuilder();
+        private final Thread reader;
+
+        private HostEnd(SocketChannel channel) {
+            this.channel = channel;
+            this.reader = Thread.ofPlatform().daemon().name("uart host end").start(this::read);
+        }
+
+        static HostEnd connect(Path serial) throws IOException {
+            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(serial));
+            return new HostEnd(channel);
+        }
+
+        private void read() {
+            ByteBuffer buffer = ByteBuffer.allocate(4096);
+            boolean answered = false;
+            try {
+                while (channel.read(buffer.clear()) >= 0) {
+                    String text;
+                    synchronized (this) {
+                        received.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1));
+                        text = received.toString();
+                    }
+                    if (!answered && text.contains(GUEST_LINE)) {
+                        answered = true;
+                        ByteBuffer reply = ByteBuffer.wrap((HOST_LINE + "\n").getBytes(StandardCharsets.US_ASCII));
+                        while (reply.hasRemaining()) {
+                            channel.write(reply);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // closed by the test, or the server went away: what arrived so far is what the test checks
+            }
+        }
+
+        synchronized String received() {
+            return received.toString();
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            channel.close();
+            reader.join(Duration.ofSeconds(10));
+        }
+    }
+}

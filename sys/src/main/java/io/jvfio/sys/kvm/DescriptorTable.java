@@ -1,5 +1,0 @@
-package io.jvfio.sys.kvm;
-
-/** struct kvm_dtable: the GDTR or IDTR (base and limit). */
-public record DescriptorTable(long base, int limit) {
-}

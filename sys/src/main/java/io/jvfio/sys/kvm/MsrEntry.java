@@ -1,5 +1,0 @@
-package io.jvfio.sys.kvm;
-
-/** struct kvm_msr_entry: a model-specific register's index and value. */
-public record MsrEntry(int index, long data) {
-}

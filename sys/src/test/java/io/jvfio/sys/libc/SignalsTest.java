@@ -1,0 +1,88 @@
+package io.jvfio.sys.libc;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.jvfio.sys.Epoll;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.testing.CProbe;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The signal kick vCPUs use: SIGURG interrupts a thread's blocking call and does nothing else. */
+class SignalsTest {
+    private static final long SIGURG_BIT = 1L << (Libc.SIGURG - 1);
+
+    @Test
+    @Timeout(120)
+    void sigurgInterruptsABlockingCallOfTheThreadItIsSentTo() throws Exception {
+        Libc.interruptOnSignal(Libc.SIGURG);
+        Libc.interruptOnSignal(Libc.SIGURG);
+        CompletableFuture<Long> target = new CompletableFuture<>();
+        CompletableFuture<Integer> events = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().name("epoll waiter").start(() -> {
+            try (Epoll epoll = Epoll.create(1)) {
+                target.complete(Libc.pthreadSelf());
+                events.complete(epoll.await((int) TimeUnit.MINUTES.toMillis(10)));
+            } catch (ErrnoException e) {
+                events.completeExceptionally(e);
+            }
+        });
+        long thread = target.get(30, TimeUnit.SECONDS);
+        // The first signal may land before epoll_wait starts; a later one finds it waiting.
+        while (waiter.isAlive() && !events.isDone()) {
+            assertThat(Libc.pthreadKill(thread, Libc.SIGURG)).isZero();
+            waiter.join(10);
+        }
+        waiter.join();
+        assertThat(events.get()).as("epoll_wait woken by the signal, not by an event").isZero();
+    }
+
+    @Test
+    void aSigurgSentToAnyThreadLeavesTheProcessRunning() throws Exception {
+        Libc.interruptOnSignal(Libc.SIGURG);
+        assertThat(Libc.pthreadKill(Libc.pthreadSelf(), Libc.SIGURG)).isZero();
+        assertThat(Libc.getpid()).isEqualTo((int) ProcessHandle.current().pid());
+    }
+
+    @Test
+    void pthreadSigmaskReportsThePreviousMask() throws Exception {
+        long before = Libc.pthreadSigmask(Libc.SIG_BLOCK, SIGURG_BIT);
+        try {
+            long during = Libc.pthreadSigmask(Libc.SIG_BLOCK, 0);
+            assertThat(during & SIGURG_BIT).isEqualTo(SIGURG_BIT);
+        } finally {
+            Libc.pthreadSigmask(Libc.SIG_SETMASK, before);
+        }
+    }
+
+    @Test
+    void sigactionLayoutAndConstantsEqualGlibcs() throws Exception {
+        Map<String, Long> c = CProbe.run("""
+                #define _GNU_SOURCE
+                #include <signal.h>
+                #include <stddef.h>
+                #include <stdio.h>
+                int main(void) {
+                    printf("size %zu\\n", sizeof(struct sigaction));
+                    printf("handler %zu\\n", offsetof(struct sigaction, sa_handler));
+                    printf("mask %zu\\n", offsetof(struct sigaction, sa_mask));
+                    printf("flags %zu\\n", offsetof(struct sigaction, sa_flags));
+                    printf("sa_restart %d\\n", SA_RESTART);
+                    printf("sigurg %d\\n", SIGURG);
+                    printf("sigset %zu\\n", sizeof(sigset_t));
+                    return 0;
+                }
+                """);
+        assertThat(c).containsEntry("size", Libc.SIGACTION_SIZE)
+                .containsEntry("handler", Libc.SIGACTION_HANDLER)
+                .containsEntry("mask", Libc.SIGACTION_MASK)
+                .containsEntry("flags", Libc.SIGACTION_FLAGS)
+                .containsEntry("sa_restart", (long) Libc.SA_RESTART)
+                .containsEntry("sigurg", (long) Libc.SIGURG)
+                .containsEntry("sigset", (long) Libc.SIGACTION_FLAGS - Libc.SIGACTION_MASK);
+    }
+}
