@@ -329,6 +329,28 @@ class ServerFaultTest {
         }
     }
 
+    @Test
+    void deviceDmaWithNoClientConnectedFailsSayingSo() throws Exception {
+        startServer(Duration.ofSeconds(1));
+        var device = server.context();
+        assertThatThrownBy(() -> device.dmaRead(0x100000, new byte[16])).isInstanceOf(DmaException.class)
+                .hasMessageContaining("none is connected")
+                .satisfies(e -> assertThat(((DmaException) e).reason()).isEqualTo(DmaException.Reason.NO_CLIENT));
+    }
+
+    @Test
+    void deviceDmaToAClientThatNeverAnswersEndsWithNoReplyWithinTheDmaTimeout() throws Exception {
+        startServer(Duration.ofMillis(300));
+        try (RawClient client = RawClient.negotiated(path)) {
+            assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000)));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> server.context().dmaRead(0x100000, new byte[16]))
+                    .isInstanceOf(NoReplyException.class).hasMessageContaining("no reply to DMA_READ")
+                    .hasMessageContaining("300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        }
+    }
+
     private interface DmaCall {
         void run() throws IOException;
     }
