@@ -1,5 +1,5 @@
 /**
- * The KVM machine: RAM, vCPU threads, buses, irqchips, the event loop, boot. Its users never see
+ * The KVM machine: RAM, vCPU threads, buses, irqchips, boot; its event loop is sys's. Its users never see
  * {@code kvm.Vm}: interrupt lines, irqfds included, come from {@code Machine.irqLine}.
  */
 // Qualified exports name modules built after this one: javac cannot see them yet.
@@ -15,7 +15,6 @@ module io.jvfio.machine {
     exports io.jvfio.machine.boot;
     exports io.jvfio.machine.boot.linux to io.jvfio.cli, io.jvfio.bench;
     exports io.jvfio.machine.bus;
-    exports io.jvfio.machine.event;
     exports io.jvfio.machine.irqchip;
     exports io.jvfio.machine.serial to io.jvfio.cli, io.jvfio.bench;
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
@@ -33,9 +33,9 @@ class InfoCommandTest {
         }
 
         @Override
-        public List<IrqSpec> irqs() {
-            return List.of(IrqSpec.edge(0, 1), IrqSpec.edge(1, 1), IrqSpec.edge(2, 4), IrqSpec.edge(3, 1),
-                    IrqSpec.edge(4, 1));
+        public List<ModelIrqSpec> irqs() {
+            return List.of(ModelIrqSpec.edge(0, 1), ModelIrqSpec.edge(1, 1), ModelIrqSpec.edge(2, 4), ModelIrqSpec.edge(3, 1),
+                    ModelIrqSpec.edge(4, 1));
         }
     };
 

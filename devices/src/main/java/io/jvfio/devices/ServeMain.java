@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
@@ -126,7 +126,7 @@ public final class ServeMain {
         }
 
         @Override
-        public List<IrqSpec> irqs() {
+        public List<ModelIrqSpec> irqs() {
             return model.irqs();
         }
 

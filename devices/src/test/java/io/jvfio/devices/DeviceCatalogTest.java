@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 
 class DeviceCatalogTest {
     @Test
@@ -44,7 +44,7 @@ class DeviceCatalogTest {
         try (ModelledDevice device = DeviceCatalog.create("ns16550a", DeviceOptions.defaults())) {
             assertThat(device).isInstanceOf(Ns16550a.class);
             assertThat(device.kind()).isEqualTo("ns16550a");
-            assertThat(device.irqs()).containsExactly(IrqSpec.level(0, 1));
+            assertThat(device.irqs()).containsExactly(ModelIrqSpec.level(0, 1));
             assertThat(device.describe()).endsWith("serial line unconnected");
         }
     }

@@ -35,7 +35,7 @@ import io.jvfio.machine.bus.Bus;
 import io.jvfio.machine.bus.BusDevice;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.bus.PioDevice;
-import io.jvfio.machine.event.EventLoop;
+import io.jvfio.sys.event.EventLoop;
 import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.machine.irqchip.IrqchipMode;

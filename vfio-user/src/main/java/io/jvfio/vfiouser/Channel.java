@@ -36,6 +36,8 @@ public final class Channel implements AutoCloseable {
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
     /** A view of {@link #buffer} that recvmsg reads into, reused for every read. */
     private ByteBuffer readView = buffer.duplicate();
+    /** A view of {@link #buffer} over the body being decoded, reused for every message. */
+    private ByteBuffer bodyView = buffer.duplicate().order(Codec.ORDER);
     private int start;
     private int end;
     /** Stream offset of buffer index 0. */
@@ -82,8 +84,7 @@ public final class Channel implements AutoCloseable {
                 sendBuffers = new ByteBuffer[] {sendBuffer};
             }
             sendBuffer.clear();
-            // the header as Header.encodeTo writes it, without a Header object
-            sendBuffer.putShort((short) msgId).putShort((short) command).putInt(size).putInt(flags).putInt(error);
+            Header.encodeTo(sendBuffer, msgId, command, size, flags, error);
             payload.encodeTo(sendBuffer);
             sendBuffer.flip();
             socket.send(sendBuffers, fds);
@@ -114,6 +115,7 @@ public final class Channel implements AutoCloseable {
      * when the peer closed between messages.
      *
      * @throws FramingException when the stream held no well-formed message; its bytes are dropped
+     * @throws PeerClosedException when the peer closed the connection in the middle of a message
      */
     public Incoming receive() throws IOException {
         while (true) {
@@ -165,13 +167,13 @@ public final class Channel implements AutoCloseable {
         }
     }
 
-    private Incoming endOfStreamMidway(int available) throws ErrnoException {
+    private Incoming endOfStreamMidway(int available) throws IOException {
         if (available == 0) {
             return null;
         }
         dropEverything();
-        throw new ErrnoException("receive: peer closed in the middle of a message (" + available + " bytes)",
-                Errno.ECONNRESET);
+        throw new PeerClosedException("the peer closed the connection in the middle of a message, after " + available
+                + " bytes");
     }
 
     private Incoming take(Header header, int size) {
@@ -193,11 +195,11 @@ public final class Channel implements AutoCloseable {
             }
             refused += batch.refused();
         }
-        ByteBuffer body = buffer.slice(start + Header.SIZE, size - Header.SIZE).order(Codec.ORDER);
+        ByteBuffer body = bodyView.limit(start + size).position(start + Header.SIZE);
         Payload payload = null;
         ProtocolException error = null;
         try {
-            payload = Codec.decode(header, body);
+            payload = Codec.decodeOwned(header, body);
         } catch (ProtocolException e) {
             error = e;
         }
@@ -233,6 +235,7 @@ public final class Channel implements AutoCloseable {
             grown.put(0, buffer, 0, end);
             buffer = grown;
             readView = buffer.duplicate();
+            bodyView = buffer.duplicate().order(Codec.ORDER);
         }
     }
 

@@ -73,12 +73,21 @@ public final class Codec {
      * which must be exactly the message's body. An error reply decodes as {@link Empty}.
      */
     public static Payload decode(Header header, ByteBuffer body) throws ProtocolException {
-        ByteBuffer in = body.slice().order(ORDER);
+        return decodeOwned(header, body.slice().order(ORDER));
+    }
+
+    /**
+     * {@link #decode}, reading {@code in} itself (in host byte order, from its position to its limit),
+     * for a caller that keeps no other use of the buffer's position: the channel decodes every message
+     * from one view of its receive buffer, without a buffer object per message. Payloads copy what
+     * they keep.
+     */
+    static Payload decodeOwned(Header header, ByteBuffer in) throws ProtocolException {
         if (header.isError()) {
             return Empty.INSTANCE;
         }
         boolean reply = header.isReply();
-        String what = Command.name(header.command()) + (reply ? " reply" : " request");
+        String what = what(header.command(), reply);
         return switch (header.command()) {
             case Command.VERSION -> version(in, what);
             case Command.DMA_MAP -> reply ? empty(in, what)
@@ -87,8 +96,9 @@ public final class Codec {
                     in.getLong());
             case Command.DEVICE_GET_INFO -> new DeviceGetInfo(query(in, DeviceGetInfo.SIZE, reply, what).getInt(),
                     in.getInt(), in.getInt(), in.getInt());
-            case Command.DEVICE_GET_REGION_INFO -> regionInfo(in, reply, what);
-            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in, what)
+            // offsets in these bodies count from the body's start
+            case Command.DEVICE_GET_REGION_INFO -> regionInfo(in.slice().order(ORDER), reply, what);
+            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in.slice().order(ORDER), what)
                     : new RegionIoFdsRequest(query(in, RegionIoFdsRequest.SIZE, false, what).getInt(), in.getInt(),
                             in.getInt(), in.getInt());
             case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(query(in, DeviceGetIrqInfo.SIZE, reply, what)
@@ -103,6 +113,29 @@ public final class Codec {
             // EINVAL as libvfio-user answers (and QEMU's client expects); the specification names none
             default -> throw new ProtocolException("unsupported " + what);
         };
+    }
+
+    /** "REGION_READ reply" and the like, made once per command: decoding builds no string unless it fails. */
+    private static final String[][] WHAT = new String[Command.MIG_DATA_WRITE + 1][];
+
+    static {
+        for (int command = 0; command < WHAT.length; command++) {
+            WHAT[command] = new String[] {Command.name(command) + " request", Command.name(command) + " reply"};
+        }
+    }
+
+    private static String what(int command, boolean reply) {
+        if (command >= 0 && command < WHAT.length) {
+            return WHAT[command][reply ? 1 : 0];
+        }
+        return Command.name(command) + (reply ? " reply" : " request");
+    }
+
+    /** The body after an access's 16-byte header must be empty. */
+    private static void nothingAfterHeader(ByteBuffer in, String what) throws ProtocolException {
+        if (in.hasRemaining()) {
+            exact(in, 0, what + " after its 16-byte header");
+        }
     }
 
     private static ByteBuffer exact(ByteBuffer in, int size, String what) throws ProtocolException {
@@ -271,7 +304,7 @@ public final class Codec {
         int region = in.getInt();
         int count = in.getInt();
         if (!carriesData) {
-            exact(in, 0, what + " after its 16-byte header");
+            nothingAfterHeader(in, what);
             return RegionAccess.of(offset, region, count);
         }
         if (Integer.toUnsignedLong(count) != in.remaining()) {
@@ -291,7 +324,7 @@ public final class Codec {
         long address = in.getLong();
         long count = in.getLong();
         if (!carriesData) {
-            exact(in, 0, what + " after its 16-byte header");
+            nothingAfterHeader(in, what);
             return DmaAccess.of(address, count);
         }
         if (count != in.remaining()) {

@@ -29,11 +29,6 @@ public record Header(int msgId, int command, int size, int flags, int error) {
         return new Header(msgId, command, size, TYPE_REPLY, 0);
     }
 
-    /** An error reply: a header alone, with the ERROR flag and the errno. */
-    public static Header errorReply(int msgId, int command, int errno) {
-        return new Header(msgId, command, SIZE, TYPE_REPLY | ERROR, errno);
-    }
-
     public boolean isReply() {
         return (flags & TYPE_MASK) == TYPE_REPLY;
     }
@@ -53,6 +48,11 @@ public record Header(int msgId, int command, int size, int flags, int error) {
 
     /** Writes the header at the buffer's position (the buffer must be in host byte order). */
     public void encodeTo(ByteBuffer out) {
+        encodeTo(out, msgId, command, size, flags, error);
+    }
+
+    /** Writes a header from its fields, without a {@code Header} object (fields as the constructor checks them). */
+    public static void encodeTo(ByteBuffer out, int msgId, int command, int size, int flags, int error) {
         out.putShort((short) msgId);
         out.putShort((short) command);
         out.putInt(size);

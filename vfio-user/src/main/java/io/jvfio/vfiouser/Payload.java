@@ -345,7 +345,9 @@ public sealed interface Payload {
 
     /**
      * REGION_READ / REGION_WRITE request and reply: offset, region, count (16 bytes), then the data
-     * where it travels (read reply, write request); {@code data} is empty otherwise.
+     * where it travels (read reply, write request); {@code data} is empty otherwise. The constructor
+     * takes {@code data} as it is, not a copy, since every message on the hot path carries a fresh
+     * array: pass one nothing else writes to, or use {@link #withData}, which copies.
      */
     record RegionAccess(long offset, int region, int count, byte[] data) implements Payload {
         public static final int SIZE = 16;
@@ -353,8 +355,8 @@ public sealed interface Payload {
         private static final byte[] NO_DATA = new byte[0];
 
         public RegionAccess {
-            // an empty array cannot be changed: share one rather than copy
-            data = data.length == 0 ? NO_DATA : data.clone();
+            // an empty array cannot be changed: share one
+            data = data.length == 0 ? NO_DATA : data;
         }
 
         /** Without data: a read request or a write reply. */
@@ -362,9 +364,9 @@ public sealed interface Payload {
             return new RegionAccess(offset, region, count, NO_DATA);
         }
 
-        /** With data: a read reply or a write request. */
+        /** With a copy of {@code data}: a read reply or a write request. */
         public static RegionAccess withData(long offset, int region, byte[] data) {
-            return new RegionAccess(offset, region, data.length, data);
+            return new RegionAccess(offset, region, data.length, data.clone());
         }
 
         @Override
@@ -396,7 +398,15 @@ public sealed interface Payload {
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putLong(offset).putInt(region).putInt(count).put(data);
+            out.putLong(offset).putInt(region).putInt(count);
+            if (data.length <= 8) {
+                // a register's few bytes: a bulk put's copy set-up costs more than the bytes
+                for (byte b : data) {
+                    out.put(b);
+                }
+            } else {
+                out.put(data);
+            }
         }
 
         @Override

@@ -26,7 +26,7 @@ import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.client.VfioUserDevice;
-import io.jvfio.vfiouser.testing.TestDevice;
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
 import io.jvfio.vfiouser.testing.TestServerMain;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,7 +68,7 @@ class ChildProcessTest {
         try (VfioUserDevice device = VfioUserDevice.connect(socket)) {
             assertThat(device.info().isPlatform()).isTrue();
             assertThat(device.info().regionCount()).isEqualTo(3);
-            assertThat(device.deviceTreeIdentity().orElseThrow().compatible()).contains(TestDevice.COMPATIBLE);
+            assertThat(device.deviceTreeIdentity().orElseThrow().compatible()).contains(ProtocolTestModel.COMPATIBLE);
 
             device.write(0, 0, 8, 0x0123456789ABCDEFL);
             assertThat(device.read(0, 0, 8)).isEqualTo(0x0123456789ABCDEFL);

@@ -34,7 +34,7 @@ import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
-import io.jvfio.vfiouser.testing.TestDevice;
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,14 +43,14 @@ class ClientServerTest {
     @TempDir
     Path dir;
     private Path socket;
-    private TestDevice model;
+    private ProtocolTestModel model;
     private VfioUserServer server;
     private VfioUserDevice device;
 
     @BeforeEach
     void start() throws Exception {
         socket = dir.resolve("dev.sock");
-        model = new TestDevice();
+        model = new ProtocolTestModel();
         server = VfioUserServer.start(socket, model);
         device = VfioUserDevice.connect(socket);
     }
@@ -250,7 +250,7 @@ class ClientServerTest {
             }
             device.unmapDma(0x100000, 0x4000);
             assertThatThrownBy(() -> runDmaCopy(0x100010, 16)).isInstanceOf(ErrorReplyException.class);
-            assertThat(model.dmaError()).contains("not inside one DMA mapping");
+            assertThat(model.dmaError()).contains("does not lie inside one DMA mapping");
         }
     }
 
@@ -333,7 +333,7 @@ class ClientServerTest {
     @Test
     void deviceTreeIdentityComesThroughTheExtension() throws Exception {
         DeviceTreeIdentity identity = device.deviceTreeIdentity().orElseThrow();
-        DeviceTreeIdentity expected = TestDevice.identity();
+        DeviceTreeIdentity expected = ProtocolTestModel.identity();
         assertThat(identity.compatible()).isEqualTo(expected.compatible());
         assertThat(identity.properties().get("reg-shift")).containsExactly(0, 0, 0, 2);
         assertThat(identity.irqAcks()).isEqualTo(expected.irqAcks());

@@ -96,7 +96,7 @@ class CodecPropertyTest {
         } catch (ProtocolException expected) {
             // the one allowed outcome besides success
         }
-        byte[] identity = io.jvfio.vfiouser.PlatformExtension.encode(io.jvfio.vfiouser.testing.TestDevice.identity());
+        byte[] identity = io.jvfio.vfiouser.PlatformExtension.encode(io.jvfio.vfiouser.testing.ProtocolTestModel.identity());
         for (Tuple.Tuple2<Integer, Byte> change : mutation.get2()) {
             identity[change.get1() % identity.length] = change.get2();
         }

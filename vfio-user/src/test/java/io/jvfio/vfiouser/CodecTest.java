@@ -15,7 +15,7 @@ import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.Payload.Capability;
 import io.jvfio.vfiouser.Payload.IoFdEntry;
-import io.jvfio.vfiouser.testing.TestDevice;
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -179,7 +179,7 @@ class CodecTest {
 
     @Test
     void deviceTreeIdentityRoundTripsAndRejectsTruncation() throws Exception {
-        DeviceTreeIdentity identity = TestDevice.identity();
+        DeviceTreeIdentity identity = ProtocolTestModel.identity();
         byte[] bytes = PlatformExtension.encode(identity);
         DeviceTreeIdentity back = PlatformExtension.decode(bytes);
         assertThat(back.compatible()).isEqualTo(identity.compatible());

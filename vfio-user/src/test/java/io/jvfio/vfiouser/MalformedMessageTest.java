@@ -17,7 +17,7 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
@@ -44,8 +44,8 @@ class MalformedMessageTest {
             }
 
             @Override
-            public List<IrqSpec> irqs() {
-                return List.of(IrqSpec.edge(0, 4));
+            public List<ModelIrqSpec> irqs() {
+                return List.of(ModelIrqSpec.edge(0, 4));
             }
         };
         VfioUserServer.Options options = new VfioUserServer.Options(16, MAX_XFER, 16, Duration.ofMillis(100),

@@ -24,6 +24,7 @@ import io.jvfio.vfiouser.client.ReplyTimeoutException;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.fuzz.FuzzDevice;
 import io.jvfio.vfiouser.fuzz.RawClient;
+import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -315,16 +316,38 @@ class ServerFaultTest {
             byte[] data = new byte[16];
             var device = server.context();
             device.dmaWrite(0x100ff0, data);
-            assertDmaFails(() -> device.dmaRead(0x0ffff0, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x100ff8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x102ff8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(0x200000, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaRead(-8, data), Errno.EFAULT);
-            assertDmaFails(() -> device.dmaWrite(0x102000, data), Errno.EACCES);
+            assertDmaFails(() -> device.dmaRead(0x0ffff0, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x100ff8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x102ff8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(0x200000, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaRead(-8, data), DmaException.Reason.OUTSIDE_MAPPINGS);
+            assertDmaFails(() -> device.dmaWrite(0x102000, data), DmaException.Reason.NOT_PERMITTED);
             device.dmaRead(0x102000, data);
             assertOk(client.request(Command.DMA_UNMAP, new Payload.DmaUnmap(24, 0, 0x100000, 0x1000)));
-            assertDmaFails(() -> device.dmaRead(0x100000, data), Errno.EFAULT);
+            assertDmaFails(() -> device.dmaRead(0x100000, data), DmaException.Reason.OUTSIDE_MAPPINGS);
             assertThat(client.serves()).isTrue();
+        }
+    }
+
+    @Test
+    void deviceDmaWithNoClientConnectedFailsSayingSo() throws Exception {
+        startServer(Duration.ofSeconds(1));
+        var device = server.context();
+        assertThatThrownBy(() -> device.dmaRead(0x100000, new byte[16])).isInstanceOf(DmaException.class)
+                .hasMessageContaining("none is connected")
+                .satisfies(e -> assertThat(((DmaException) e).reason()).isEqualTo(DmaException.Reason.NO_CLIENT));
+    }
+
+    @Test
+    void deviceDmaToAClientThatNeverAnswersEndsWithNoReplyWithinTheDmaTimeout() throws Exception {
+        startServer(Duration.ofMillis(300));
+        try (RawClient client = RawClient.negotiated(path)) {
+            assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000)));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> server.context().dmaRead(0x100000, new byte[16]))
+                    .isInstanceOf(NoReplyException.class).hasMessageContaining("no reply to DMA_READ")
+                    .hasMessageContaining("300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
         }
     }
 
@@ -332,9 +355,9 @@ class ServerFaultTest {
         void run() throws IOException;
     }
 
-    private static void assertDmaFails(DmaCall call, int errno) {
-        assertThatThrownBy(call::run).isInstanceOf(ErrnoException.class)
-                .satisfies(e -> assertThat(((ErrnoException) e).errno()).as(e.getMessage()).isEqualTo(errno));
+    private static void assertDmaFails(DmaCall call, DmaException.Reason reason) {
+        assertThatThrownBy(call::run).isInstanceOf(DmaException.class)
+                .satisfies(e -> assertThat(((DmaException) e).reason()).as(e.getMessage()).isEqualTo(reason));
     }
 
     /** What {@link SilentServer} never answers. */

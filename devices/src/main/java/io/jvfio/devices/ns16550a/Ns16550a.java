@@ -20,8 +20,8 @@ import io.jvfio.devices.DeviceOptions;
 import io.jvfio.devices.ModelledDevice;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.IrqLine;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqLine;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 
@@ -52,7 +52,7 @@ public final class Ns16550a implements ModelledDevice {
     private final Uart16550 uart;
     private final ScheduledThreadPoolExecutor clockThread;
     private final Optional<SerialSocket> farEnd;
-    private volatile IrqLine line;
+    private volatile ModelIrqLine line;
     private final Object counts = new Object();
     private long raises;
     private long resets;
@@ -147,8 +147,8 @@ public final class Ns16550a implements ModelledDevice {
     }
 
     @Override
-    public List<IrqSpec> irqs() {
-        return List.of(IrqSpec.level(IRQ_INDEX, 1));
+    public List<ModelIrqSpec> irqs() {
+        return List.of(ModelIrqSpec.level(IRQ_INDEX, 1));
     }
 
     @Override
@@ -203,7 +203,7 @@ public final class Ns16550a implements ModelledDevice {
                 raises++;
             }
         }
-        IrqLine target = line;
+        ModelIrqLine target = line;
         if (target == null) {
             return;
         }
@@ -222,7 +222,7 @@ public final class Ns16550a implements ModelledDevice {
     @Override
     public Map<String, Long> totals() {
         Map<String, Long> totals = new LinkedHashMap<>();
-        IrqLine served = line;
+        ModelIrqLine served = line;
         synchronized (counts) {
             totals.put("line0.raises", raises);
             totals.put("line0.signals", served == null ? 0 : served.signals());

@@ -17,7 +17,7 @@ import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 
 /**
@@ -149,10 +149,10 @@ public final class TestDevice implements ModelledDevice {
     }
 
     @Override
-    public List<IrqSpec> irqs() {
-        List<IrqSpec> irqs = new ArrayList<>();
+    public List<ModelIrqSpec> irqs() {
+        List<ModelIrqSpec> irqs = new ArrayList<>();
         for (int i = 0; i < lines.length; i++) {
-            irqs.add(isLevel(i) ? IrqSpec.level(i, 1) : IrqSpec.edge(i, 1));
+            irqs.add(isLevel(i) ? ModelIrqSpec.level(i, 1) : ModelIrqSpec.edge(i, 1));
         }
         return irqs;
     }

@@ -2,7 +2,7 @@ package io.jvfio.devices.testdevice;
 
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 
-import io.jvfio.vfiouser.server.IrqLine;
+import io.jvfio.vfiouser.server.ModelIrqLine;
 
 /**
  * One IRQ line of the test device and its register block (docs/devices/test-device.md, "Lines" and
@@ -15,7 +15,7 @@ final class TestDeviceLine {
     private final LineTimer timer;
     private final IgnoredAccesses ignored;
     /** The served line; null until the device is attached to a server. */
-    private IrqLine irq;
+    private ModelIrqLine irq;
     /** STATUS bit: asserted (level) or latched (edge), until ACK. */
     private boolean latched;
     private int timerPeriodUs;
@@ -46,7 +46,7 @@ final class TestDeviceLine {
         return status;
     }
 
-    void attach(IrqLine served) {
+    void attach(ModelIrqLine served) {
         irq = served;
     }
 

@@ -1,7 +1,6 @@
 package io.jvfio.vfiouser.client;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,10 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
@@ -36,31 +31,28 @@ import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
-import io.jvfio.vfiouser.FramingException;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.Session;
+import io.jvfio.vfiouser.Session.Call;
 
 /**
- * A device served over vfio-user. Requests are serialised: the calling thread sends its request and
- * reads the reply itself (no hand-off between threads on the hot path), answering any DMA_READ /
- * DMA_WRITE the server sends meanwhile. While no call is running, a background thread answers the
- * server's DMA requests and notices a server that went away.
+ * A device served over vfio-user, as a {@link VfioDevice}: negotiates the version, then turns each
+ * call into its request and checks the reply. The connection itself (serialised requests, the
+ * server's DMA requests, a server that went away) is the {@link ServerLink}'s.
  *
  * <p>A server that closes the connection, breaks the protocol or misses the reply timeout makes the
  * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
  */
 public final class VfioUserDevice implements VfioDevice {
-    private static final System.Logger LOG = System.getLogger(VfioUserDevice.class.getName());
     /** The protocol version jvfio speaks: 0.2, as libvfio-user; any 0.x server is accepted. */
     public static final int MAJOR = 0;
     public static final int MINOR = 2;
     private static final int REGION_INFO_ARGSZ = 1024;
     private static final int MAX_REPLY_ARGSZ = 1 << 20;
     private static final int[] NO_FDS = new int[0];
-    private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
 
     /**
      * Client settings: how long a reply may take, what the client accepts from the server, and whether
@@ -92,23 +84,12 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private final String name;
-    private final Channel channel;
     private final Options options;
-    private final ReentrantLock io = new ReentrantLock();
+    private final ServerLink link;
     private final Map<Integer, Region> regions = new HashMap<>();
-    private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
-    private final Thread idleReader;
-    /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
-    private Channel commands;
-    private Thread commandReader;
-    private int nextMsgId = 1;
-    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
-    private volatile int callsStarted;
     private Capabilities server;
     private Set<String> serverNamed = Set.of();
     private int minor;
-    private volatile String goneReason;
-    private volatile boolean closed;
 
     /** A region's last reported info and its mmap fd, if the server sent one. */
     private record Region(RegionInfo info, Fd fd) {
@@ -117,10 +98,7 @@ public final class VfioUserDevice implements VfioDevice {
     private VfioUserDevice(String name, UnixSocket socket, Options options) throws ErrnoException {
         this.name = name;
         this.options = options;
-        socket.setReceiveTimeout(options.replyTimeout());
-        this.channel = new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(),
-                (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
-        this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
+        this.link = new ServerLink(name, socket, options);
     }
 
     /** Connects to a vfio-user server listening at {@code socketPath} and negotiates the version. */
@@ -154,10 +132,7 @@ public final class VfioUserDevice implements VfioDevice {
             device.close();
             throw e;
         }
-        device.idleReader.start();
-        if (device.commandReader != null) {
-            device.commandReader.start();
-        }
+        device.link.start();
         return device;
     }
 
@@ -189,11 +164,7 @@ public final class VfioUserDevice implements VfioDevice {
             }
         }
         if (twin != null) {
-            commands = new Channel(UnixSocket.adopt(twin, "vfio-user twin socket of " + name),
-                    options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
-                    (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis()));
-            commandReader = Thread.ofPlatform().daemon().name("vfio-user client " + name + " commands")
-                    .unstarted(this::commandLoop);
+            link.adoptTwin(twin);
         }
     }
 
@@ -212,41 +183,6 @@ public final class VfioUserDevice implements VfioDevice {
                     : ", though the client did not propose it"));
         }
         return fds.get(offered.fdIndex());
-    }
-
-    /** Twin-socket mode: answers the server's commands on their own socket until it or the device closes. */
-    private void commandLoop() {
-        Channel twin = commands;
-        try {
-            while (!closed && goneReason == null) {
-                Channel.Incoming incoming;
-                try {
-                    incoming = twin.receive();
-                } catch (FramingException e) {
-                    LOG.log(Level.WARNING, "vfio-user {0}: malformed message on the twin socket: {1}", name,
-                            e.getMessage());
-                    twin.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
-                    continue;
-                }
-                if (incoming == null) {
-                    if (!closed) {
-                        gone("the server closed the twin socket");
-                    }
-                    return;
-                }
-                if (incoming.header().isReply()) {
-                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1} on the twin socket", name,
-                            incoming.header());
-                    incoming.closeFds();
-                } else {
-                    serve(incoming, twin);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
-            }
-        }
     }
 
     @Override
@@ -269,7 +205,7 @@ public final class VfioUserDevice implements VfioDevice {
 
     /** Whether the server enabled twin-socket mode: its DMA requests come on a socket of their own. */
     public boolean twinSocketMode() {
-        return commands != null;
+        return link.twinSocketMode();
     }
 
     /** The negotiated minor version (major is 0). */
@@ -414,40 +350,25 @@ public final class VfioUserDevice implements VfioDevice {
     /** A checked REGION_READ reply. The description of the access is built only for an error message. */
     private Payload.RegionAccess readAccess(int region, long offset, int count) throws IOException {
         checkIndex(region, "region");
-        Payload.RegionAccess reply = payload(request(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count),
-                NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_READ, region,
-                offset, count);
+        Call call = new Call(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count), NO_FDS, null);
+        Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
-            throw new VfioException(name, describe(null, Command.REGION_READ, region, offset, count)
-                    + ": the reply is for " + reply.count() + " bytes at 0x" + Long.toHexString(reply.offset())
-                    + " of region " + reply.region());
+            throw new VfioException(name, call.describe() + ": the reply is for " + reply.count() + " bytes at 0x"
+                    + Long.toHexString(reply.offset()) + " of region " + reply.region());
         }
         return reply;
     }
 
+    /** {@code data} is a fresh array that the request takes as it is. */
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        int count = data.length;
-        Payload.RegionAccess reply = payload(request(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region,
-                data), NO_FDS, null, region, offset, count), Payload.RegionAccess.class, null, Command.REGION_WRITE,
-                region, offset, count);
+        Call call = new Call(Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data), NO_FDS,
+                null);
+        Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != data.length) {
-            throw new VfioException(name, describe(null, Command.REGION_WRITE, region, offset, count)
-                    + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
+            throw new VfioException(name, call.describe() + ": the server wrote "
+                    + Integer.toUnsignedString(reply.count()) + " bytes");
         }
-    }
-
-    /**
-     * What a call is, for messages: {@code what} itself, or when it is null the REGION_READ/WRITE
-     * {@code command} of {@code count} bytes at {@code offset} of {@code region} (built only when
-     * needed, so the region access path allocates no description).
-     */
-    private static String describe(String what, int command, int region, long offset, int count) {
-        if (what != null) {
-            return what;
-        }
-        return (command == Command.REGION_READ ? "REGION_READ" : "REGION_WRITE") + " of " + count + " bytes at 0x"
-                + Long.toHexString(offset) + " of region " + region;
     }
 
     @Override
@@ -544,12 +465,12 @@ public final class VfioUserDevice implements VfioDevice {
         int flags = (region.readable() ? Payload.DmaMap.FLAG_READ : 0) | (region.writable() ? Payload.DmaMap.FLAG_WRITE : 0);
         Fd fd = region.memoryFd();
         String what = "DMA_MAP of [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size()) + ")";
-        dmaRegions.add(region);
+        link.addDma(region);
         try {
             request(Command.DMA_MAP, new Payload.DmaMap(Payload.DmaMap.SIZE, flags, fd == null ? 0 : region.fdOffset(),
                     region.iova(), region.size()), fd == null ? new int[0] : new int[] {fd.get()}, what).closeFds();
         } catch (IOException | RuntimeException e) {
-            dmaRegions.remove(region);
+            link.removeDma(region);
             throw e;
         }
     }
@@ -559,7 +480,7 @@ public final class VfioUserDevice implements VfioDevice {
         String what = "DMA_UNMAP of [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size) + ")";
         request(Command.DMA_UNMAP, new Payload.DmaUnmap(Payload.DmaUnmap.SIZE, 0, iova, size), new int[0], what)
                 .closeFds();
-        dmaRegions.removeIf(r -> r.iova() == iova && r.size() == size);
+        link.removeDma(iova, size);
     }
 
     /**
@@ -598,15 +519,13 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what) throws IOException {
-        return payload(incoming, type, what, 0, 0, 0, 0);
+        return payload(incoming, type, Call.of(0, null, what));
     }
 
-    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what, int command,
-            int region, long offset, int count) throws IOException {
+    private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, Call call) throws IOException {
         if (!type.isInstance(incoming.payload())) {
             incoming.closeFds();
-            throw new VfioException(name, describe(what, command, region, offset, count) + ": unexpected reply "
-                    + incoming.payload());
+            throw new VfioException(name, call.describe() + ": unexpected reply " + incoming.payload());
         }
         if (!incoming.fds().isEmpty() && type != Payload.DeviceGetRegionInfo.class) {
             incoming.closeFds();
@@ -614,249 +533,12 @@ public final class VfioUserDevice implements VfioDevice {
         return type.cast(incoming.payload());
     }
 
-    /**
-     * Sends a request and reads until its reply, answering server requests meanwhile. Returns the
-     * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
-     */
     private Channel.Incoming request(int command, Payload payload, int[] fds, String what) throws IOException {
-        return request(command, payload, fds, what, 0, 0, 0);
+        return link.call(new Call(command, payload, fds, what));
     }
 
-    /** {@code what}, {@code region}, {@code offset}, {@code count}: see {@link #describe}. */
-    private Channel.Incoming request(int command, Payload payload, int[] fds, String what, int region, long offset,
-            int count) throws IOException {
-        checkUsable();
-        io.lock();
-        try {
-            checkUsable();
-            callsStarted++;
-            int msgId = nextMsgId;
-            nextMsgId = (nextMsgId + 1) & 0xFFFF;
-            try {
-                channel.send(msgId, command, Header.TYPE_COMMAND, 0, payload, fds);
-            } catch (ErrnoException e) {
-                throw gone("sending " + describe(what, command, region, offset, count) + " failed: " + e.getMessage());
-            }
-            // The socket's receive timeout bounds a silent server; this deadline bounds one that keeps
-            // sending requests instead of the reply. It starts at the first such request, so the usual
-            // exchange reads no clock.
-            long deadline = 0;
-            boolean serverAsked = false;
-            while (true) {
-                Channel.Incoming incoming = receive(what, command, region, offset, count);
-                Header header = incoming.header();
-                if (!header.isReply()) {
-                    if (!serverAsked) {
-                        serverAsked = true;
-                        deadline = System.nanoTime() + options.replyTimeout().toNanos();
-                    }
-                    serve(incoming, channel);
-                    if (System.nanoTime() - deadline > 0) {
-                        throw timeout(describe(what, command, region, offset, count));
-                    }
-                    continue;
-                }
-                if (header.msgId() != msgId || header.command() != command) {
-                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, header);
-                    incoming.closeFds();
-                    continue;
-                }
-                serveBuffered();
-                if (header.isError()) {
-                    incoming.closeFds();
-                    throw new ErrorReplyException(name, describe(what, command, region, offset, count), header.error());
-                }
-                if (incoming.error() != null) {
-                    incoming.closeFds();
-                    throw new VfioException(name, describe(what, command, region, offset, count) + ": malformed reply: " + incoming.error().getMessage());
-                }
-                return incoming;
-            }
-        } finally {
-            io.unlock();
-        }
-    }
-
-    private Channel.Incoming receive(String what) throws IOException {
-        return receive(what, 0, 0, 0, 0);
-    }
-
-    private Channel.Incoming receive(String what, int command, int region, long offset, int count) throws IOException {
-        Channel.Incoming incoming;
-        try {
-            incoming = channel.receive();
-        } catch (ErrnoException e) {
-            if (e.errno() == Errno.EAGAIN) {
-                throw timeout(describe(what, command, region, offset, count));
-            }
-            throw gone(e.getMessage());
-        } catch (ProtocolException e) {
-            throw gone("the server broke the protocol: " + e.getMessage());
-        }
-        if (incoming == null) {
-            throw gone("the server closed the connection");
-        }
-        return incoming;
-    }
-
-    /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
-    private void serveBuffered() throws IOException {
-        while (channel.hasBuffered()) {
-            Channel.Incoming incoming = receive("a server request");
-            if (incoming.header().isReply()) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                incoming.closeFds();
-            } else {
-                serve(incoming, channel);
-            }
-        }
-    }
-
-    /**
-     * Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets EINVAL, as
-     * libvfio-user answers a command it does not know.
-     */
-    private void serve(Channel.Incoming incoming, Channel replyChannel) throws IOException {
-        incoming.closeFds();
-        Header header = incoming.header();
-        int errno = 0;
-        Payload reply = null;
-        if (incoming.error() != null) {
-            errno = incoming.error().errno();
-            LOG.log(Level.WARNING, "vfio-user {0}: malformed server request {1}: {2}", name, header,
-                    incoming.error().getMessage());
-        } else if (incoming.refusedFds() > 0) {
-            errno = Errno.EINVAL;
-        } else if (incoming.payload() instanceof Payload.DmaAccess access
-                && (header.command() == Command.DMA_READ || header.command() == Command.DMA_WRITE)) {
-            boolean write = header.command() == Command.DMA_WRITE;
-            if (access.count() <= 0 || access.count() > options.maxDataXferSize()) {
-                errno = Errno.EINVAL;
-            } else {
-                DmaRegion region = findDma(access.address(), access.count());
-                if (region == null || (write ? !region.writable() : !region.readable())) {
-                    errno = Errno.EFAULT;
-                } else {
-                    long at = region.mappingOffset() + (access.address() - region.iova());
-                    try {
-                        if (write) {
-                            byte[] data = access.data();
-                            region.mapping().copyFrom(data, 0, at, data.length);
-                            reply = Payload.DmaAccess.of(access.address(), access.count());
-                        } else {
-                            byte[] data = new byte[(int) access.count()];
-                            region.mapping().copyTo(at, data, 0, data.length);
-                            reply = new Payload.DmaAccess(access.address(), access.count(), data);
-                        }
-                    } catch (IllegalStateException | IndexOutOfBoundsException e) {
-                        errno = Errno.EFAULT;
-                    }
-                }
-            }
-        } else {
-            errno = Errno.EINVAL;
-        }
-        if (header.noReply()) {
-            return;
-        }
-        try {
-            if (reply != null) {
-                replyChannel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
-            } else {
-                replyChannel.sendError(header.msgId(), header.command(), errno);
-            }
-        } catch (ErrnoException e) {
-            throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
-        }
-    }
-
-    private DmaRegion findDma(long address, long count) {
-        for (DmaRegion region : dmaRegions) {
-            long offset = address - region.iova();
-            if (address >= region.iova() && offset < region.size() && count <= region.size() - offset) {
-                return region;
-            }
-        }
-        return null;
-    }
-
-    /** While no call runs, answers server requests and notices a server that left. */
-    private void idleLoop() {
-        try {
-            while (!closed && goneReason == null) {
-                if (!channel.readable(-1)) {
-                    continue;
-                }
-                if (!io.tryLock()) {
-                    // A call is running and reads whatever arrives: stay off the socket until calls pause.
-                    awaitCallsPause();
-                    continue;
-                }
-                try {
-                    if (closed || goneReason != null || !channel.readable(0)) {
-                        continue;
-                    }
-                    Channel.Incoming incoming = receive("a server request");
-                    if (incoming.header().isReply()) {
-                        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                        incoming.closeFds();
-                    } else {
-                        serve(incoming, channel);
-                    }
-                    serveBuffered();
-                } finally {
-                    io.unlock();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Waits, without touching the socket, until no call has started for a while. Polling the socket
-     * meanwhile would wake this thread on every reply the calling thread reads. The wait doubles while
-     * calls keep coming (back-to-back calls wake this thread a few dozen times a second, not once a
-     * call) and is at most {@link #MAX_IDLE_BACKOFF_NANOS}: a server request arriving right after a
-     * burst of calls waits at most that long; one arriving during a call is answered by the call.
-     */
-    private void awaitCallsPause() {
-        long wait = MIN_IDLE_BACKOFF_NANOS;
-        while (!closed && goneReason == null) {
-            int seen = callsStarted;
-            LockSupport.parkNanos(this, wait);
-            if (callsStarted == seen && !io.isLocked()) {
-                return;
-            }
-            wait = Math.min(wait * 2, MAX_IDLE_BACKOFF_NANOS);
-        }
-    }
-
-    private DeviceGoneException gone(String reason) {
-        if (goneReason == null) {
-            goneReason = reason;
-            LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
-        }
-        channel.shutdown();
-        return new DeviceGoneException(name, reason);
-    }
-
-    private DeviceGoneException timeout(String what) {
-        String reason = "no reply to " + what + " within " + options.replyTimeout().toMillis() + " ms";
-        gone(reason);
-        return new ReplyTimeoutException(name, reason);
-    }
-
-    private void checkUsable() throws VfioException {
-        if (closed) {
-            throw new VfioException(name, "device is closed");
-        }
-        String reason = goneReason;
-        if (reason != null) {
-            throw new DeviceGoneException(name, reason);
-        }
+    private Channel.Incoming request(Call call) throws IOException {
+        return link.call(call);
     }
 
     private static void checkAccessSize(int size) {
@@ -871,43 +553,17 @@ public final class VfioUserDevice implements VfioDevice {
         }
     }
 
-    /** Disconnects: stops the background reader, closes the socket and the region fds. Never throws. */
+    /** Disconnects: stops the background readers, closes the sockets and the region fds. Never throws. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        channel.shutdown();
-        if (commands != null) {
-            commands.shutdown();
-        }
-        for (Thread reader : new Thread[] {idleReader, commandReader}) {
-            if (reader != null && reader.isAlive()) {
-                try {
-                    reader.join(TimeUnit.SECONDS.toMillis(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        link.close();
+        synchronized (regions) {
+            for (Region region : regions.values()) {
+                if (region.fd() != null) {
+                    region.fd().close();
                 }
             }
-        }
-        io.lock();
-        try {
-            channel.close();
-            if (commands != null) {
-                commands.close();
-            }
-            synchronized (regions) {
-                for (Region region : regions.values()) {
-                    if (region.fd() != null) {
-                        region.fd().close();
-                    }
-                }
-                regions.clear();
-            }
-            dmaRegions.clear();
-        } finally {
-            io.unlock();
+            regions.clear();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jvfio.vfiouser.server;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.jvfio.sys.Errno;
@@ -31,7 +31,11 @@ import io.jvfio.vfiouser.FramingException;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
+import io.jvfio.vfiouser.NoReplyException;
+import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.Session;
+import io.jvfio.vfiouser.Session.Call;
 
 /**
  * One client's connection: a thread reads its messages in order and answers each; a bad one gets an
@@ -49,10 +53,11 @@ final class Connection implements Runnable {
     private final VfioUserServer server;
     private final Channel channel;
     private final String name;
-    private final DmaSpace dma;
+    private final ClientDmaWindows dma;
     private final ArrayDeque<Channel.Incoming> deferred = new ArrayDeque<>();
     private final Map<Integer, CompletableFuture<Channel.Incoming>> pending = new ConcurrentHashMap<>();
-    private final AtomicInteger nextMsgId = new AtomicInteger(1);
+    /** The server's DMA requests on the main socket; the client's requests never wait here. */
+    private final Session session;
     private volatile Thread thread;
     private volatile boolean negotiated;
     private volatile boolean ended;
@@ -62,7 +67,7 @@ final class Connection implements Runnable {
      * replies go there, one at a time ({@link #commandLock}), so they never mix with the client's
      * requests on the main socket.
      */
-    private volatile Channel commands;
+    private volatile Session commands;
     private final ReentrantLock commandLock = new ReentrantLock();
 
     /**
@@ -79,7 +84,9 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.name = name;
-        this.dma = new DmaSpace(server.options().maxDmaMaps());
+        this.dma = new ClientDmaWindows(server.options().maxDmaMaps());
+        // the main socket has no receive timeout (the client may pause between requests): a call polls
+        this.session = new Session(channel, server.options().dmaTimeout(), false, true, this::defer, this::route);
     }
 
     boolean negotiated() {
@@ -258,7 +265,7 @@ final class Connection implements Runnable {
         }
         VfioUserServer.Options options = server.options();
         Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(),
-                DmaSpace.PAGE);
+                ClientDmaWindows.PAGE);
         requireNamedBelowDefault(version, Capabilities.MAX_DATA_XFER_SIZE, ours.maxDataXferSize(),
                 Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
         requireNamedBelowDefault(version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(),
@@ -272,8 +279,10 @@ final class Connection implements Runnable {
             // fresh pair, our end for DMA_READ/WRITE, the client's end at index 0 of the reply's fds.
             UnixSocket[] pair = UnixSocket.pair();
             pair[0].setReceiveTimeout(server.options().dmaTimeout());
-            commands = new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
-                    (int) options.partialTimeout().toMillis());
+            // the twin's receive timeout is the DMA timeout; a malformed message there ends the DMA request
+            commands = new Session(new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
+                    (int) options.partialTimeout().toMillis()), options.dmaTimeout(), true, false, this::refuseOnTwin,
+                    this::dropOnTwin);
             reply = new Reply(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names(),
                     new Capabilities.TwinSocket(true, 0)), new int[] {pair[1].fd().get()}, pair[1].fd());
         } else {
@@ -356,7 +365,7 @@ final class Connection implements Runnable {
         return Reply.of(new Payload.RegionIoFdsReply(Payload.RegionIoFdsReply.SIZE, 0, request.index(), 0, List.of()));
     }
 
-    private IrqSpec irqIndex(int index, String what) throws RequestError {
+    private ModelIrqSpec irqIndex(int index, String what) throws RequestError {
         if (index < 0 || index >= server.numIrqs()) {
             throw new RequestError(Errno.EINVAL, what + ": IRQ index " + Integer.toUnsignedString(index)
                     + " does not exist (the device has " + server.numIrqs() + ")");
@@ -368,7 +377,7 @@ final class Connection implements Runnable {
         String what = "DEVICE_GET_IRQ_INFO";
         expectNoFds(fds, what);
         checkArgsz(request.argsz(), Payload.DeviceGetIrqInfo.SIZE, what);
-        IrqSpec spec = irqIndex(request.index(), what);
+        ModelIrqSpec spec = irqIndex(request.index(), what);
         return Reply.of(new Payload.DeviceGetIrqInfo(Payload.DeviceGetIrqInfo.SIZE, spec == null ? 0 : spec.flags(),
                 request.index(), spec == null ? 0 : spec.count()));
     }
@@ -384,7 +393,7 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, what + ": flags 0x" + Integer.toHexString(request.flags())
                     + " must hold exactly one DATA and one ACTION bit");
         }
-        IrqSpec spec = irqIndex(request.index(), what);
+        ModelIrqSpec spec = irqIndex(request.index(), what);
         int lineCount = spec == null ? 0 : spec.count();
         long start = Integer.toUnsignedLong(request.start());
         long count = Integer.toUnsignedLong(request.count());
@@ -415,7 +424,7 @@ final class Connection implements Runnable {
                 throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
             }
             for (int i = 0; i < count; i++) {
-                IrqLine line = server.line(request.index(), (int) start + i);
+                ModelIrqLine line = server.line(request.index(), (int) start + i);
                 EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));
                 if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
                     line.setTrigger(eventFd);
@@ -439,7 +448,7 @@ final class Connection implements Runnable {
             if (dataFlags == IrqSet.DATA_BOOL && bools[i] == 0) {
                 continue;
             }
-            IrqLine line = server.line(request.index(), (int) start + i);
+            ModelIrqLine line = server.line(request.index(), (int) start + i);
             switch (action) {
                 case MASK -> line.mask();
                 case UNMASK -> line.unmask();
@@ -495,7 +504,7 @@ final class Connection implements Runnable {
                 handler.read(access.offset(), data);
             }
         }
-        return Reply.of(Payload.RegionAccess.withData(access.offset(), access.region(), data));
+        return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
     }
 
     private Reply regionWrite(Payload.RegionAccess access, List<Fd> fds) throws RequestError {
@@ -524,7 +533,7 @@ final class Connection implements Runnable {
         if (fds.size() > 1) {
             throw new RequestError(Errno.EINVAL, "DMA_MAP carried " + fds.size() + " fds, expected at most 1");
         }
-        DmaSpace.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
+        ClientDmaWindows.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
         server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
         return Reply.of(Payload.Empty.INSTANCE);
     }
@@ -538,7 +547,7 @@ final class Connection implements Runnable {
                 throw new RequestError(Errno.EINVAL, "DMA_UNMAP with FLAG_ALL must have address and size 0, not 0x"
                         + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
             }
-            for (DmaSpace.Window window : dma.unmapAll()) {
+            for (ClientDmaWindows.Window window : dma.unmapAll()) {
                 server.model().dmaUnmapped(window.iova(), window.size());
             }
             return Reply.of(request);
@@ -631,148 +640,101 @@ final class Connection implements Runnable {
     }
 
     private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {
-        int msgId = nextMsgId.getAndIncrement() & 0xFFFF;
+        Call call = new Call(command, request, NO_FDS, null);
         Channel.Incoming reply;
-        Channel twin = commands;
+        Session twin = commands;
         if (twin != null) {
-            reply = requestOnTwin(twin, msgId, command, request);
-        } else if (Thread.currentThread() == thread) {
-            channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
-            reply = pumpUntil(msgId, command);
-        } else {
-            CompletableFuture<Channel.Incoming> waiter = new CompletableFuture<>();
-            pending.put(msgId, waiter);
+            // the client's requests keep arriving on the main socket meanwhile, so any thread may wait here
+            commandLock.lock();
             try {
-                channel.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
-                reply = waiter.get(server.options().dmaTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(Command.name(command) + " to the client was interrupted");
-            } catch (TimeoutException e) {
-                throw new ErrnoException(Command.name(command) + ": no reply from the client within "
-                        + server.options().dmaTimeout().toMillis() + " ms", Errno.ETIMEDOUT);
-            } catch (ExecutionException e) {
-                throw new IOException(Command.name(command) + ": " + e.getCause().getMessage(), e.getCause());
+                reply = twin.call(call);
             } finally {
-                pending.remove(msgId);
+                commandLock.unlock();
             }
+        } else if (Thread.currentThread() == thread) {
+            reply = session.call(call);
+        } else {
+            reply = awaitRouted(call);
         }
         reply.closeFds();
         if (reply.header().isError()) {
-            throw new ErrnoException(Command.name(command) + " to the client", reply.header().error());
+            throw new DmaException(DmaException.Reason.REFUSED_BY_CLIENT, call.describe()
+                    + ": the client answered with an error: " + Errno.describe(reply.header().error()) + " ("
+                    + Errno.name(reply.header().error()) + ")");
         }
         if (reply.error() != null) {
             throw reply.error();
         }
-        if (!(reply.payload() instanceof Payload.DmaAccess access) || reply.header().command() != command) {
-            throw new ProtocolException(Command.name(command) + ": unexpected reply " + reply.header());
+        if (!(reply.payload() instanceof Payload.DmaAccess access)) {
+            throw new ProtocolException(call.describe() + ": unexpected reply " + reply.header());
         }
         return access;
     }
 
     /**
-     * Twin-socket mode: sends the request on the command channel and reads that channel until its
-     * reply, from any thread, one request at a time. The client's requests keep arriving on the main
-     * socket meanwhile, so the connection's thread may simply wait here.
+     * From a thread other than the connection's, without a twin socket: sends the request and waits
+     * for the connection's thread, which reads the main socket, to hand over the reply.
      */
-    private Channel.Incoming requestOnTwin(Channel twin, int msgId, int command, Payload.DmaAccess request)
-            throws IOException {
-        long timeoutMillis = server.options().dmaTimeout().toMillis();
-        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
-        commandLock.lock();
+    private Channel.Incoming awaitRouted(Call call) throws IOException {
+        int msgId = session.newMsgId();
+        CompletableFuture<Channel.Incoming> waiter = new CompletableFuture<>();
+        pending.put(msgId, waiter);
         try {
-            twin.send(msgId, command, Header.TYPE_COMMAND, 0, request, NO_FDS);
-            while (true) {
-                Channel.Incoming incoming;
-                try {
-                    incoming = twin.receive();
-                } catch (ErrnoException e) {
-                    if (e.errno() == Errno.EAGAIN) {
-                        throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin"
-                                + " socket within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
-                    }
-                    throw e;
-                }
-                if (incoming == null) {
-                    throw new ErrnoException(Command.name(command) + ": the client closed the twin socket",
-                            Errno.ECONNRESET);
-                }
-                Header header = incoming.header();
-                if (header.isReply() && header.msgId() == msgId) {
-                    return incoming;
-                }
-                incoming.closeFds();
-                if (!header.isReply()) {
-                    // the twin socket carries the server's commands only; the client's go to the main one
-                    twin.sendError(header.msgId(), header.command(), Errno.EINVAL);
-                }
-                LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: dropping {1} while waiting for #{2}", name,
-                        header, msgId);
-                if (System.nanoTime() - deadline > 0) {
-                    throw new ErrnoException(Command.name(command) + ": no reply from the client on the twin socket"
-                            + " within " + timeoutMillis + " ms", Errno.ETIMEDOUT);
-                }
+            channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
+            return waiter.get(server.options().dmaTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(call.describe() + " to the client was interrupted");
+        } catch (TimeoutException e) {
+            throw new NoReplyException("no reply to " + call.describe() + " from the client within "
+                    + server.options().dmaTimeout().toMillis() + " ms");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException cause) {
+                throw cause;
             }
+            throw new IOException(call.describe() + ": " + e.getCause().getMessage(), e.getCause());
         } finally {
-            commandLock.unlock();
+            pending.remove(msgId);
         }
     }
 
-    /**
-     * On the connection's own thread: reads until the reply, keeping requests for later (at most
-     * {@link #MAX_DEFERRED}), for at most the DMA timeout.
-     */
-    private Channel.Incoming pumpUntil(int msgId, int command) throws IOException {
-        long timeoutMillis = server.options().dmaTimeout().toMillis();
-        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
-        while (true) {
-            long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (left <= 0 || !channel.readable((int) Math.min(Integer.MAX_VALUE, left))) {
-                throw new ErrnoException(Command.name(command) + ": no reply from the client within " + timeoutMillis
-                        + " ms", Errno.ETIMEDOUT);
-            }
-            if (deferred.size() >= MAX_DEFERRED) {
-                throw new ErrnoException(Command.name(command) + ": the client sent " + deferred.size()
-                        + " requests instead of the reply", Errno.ETIMEDOUT);
-            }
-            Channel.Incoming incoming;
-            try {
-                incoming = channel.receive();
-            } catch (FramingException e) {
-                // answered, then back to waiting within the same deadline
-                LOG.log(Level.WARNING, "vfio-user server {0}: malformed message: {1} ({2})", name, e.getMessage(),
-                        Errno.name(e.errno()));
-                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
-                continue;
-            }
-            if (incoming == null) {
-                throw new ErrnoException("DMA request: the client closed the connection", Errno.ECONNRESET);
-            }
-            if (!incoming.header().isReply()) {
-                deferred.addLast(incoming);
-            } else if (incoming.header().msgId() == msgId) {
-                return incoming;
-            } else {
-                route(incoming);
-            }
+    /** On the connection's own thread, waiting for a DMA reply: a client request is kept for later. */
+    private void defer(Channel.Incoming request) throws NoReplyException {
+        if (deferred.size() >= MAX_DEFERRED) {
+            request.closeFds();
+            throw new NoReplyException("the client sent " + deferred.size()
+                    + " requests instead of the reply to a DMA request");
         }
+        deferred.addLast(request);
+    }
+
+    /** The twin socket carries the server's commands only; the client's go to the main one. */
+    private void refuseOnTwin(Channel.Incoming request) throws ErrnoException {
+        request.closeFds();
+        LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: refusing the client's {1}", name, request.header());
+        commands.channel().sendError(request.header().msgId(), request.header().command(), Errno.EINVAL);
+    }
+
+    private void dropOnTwin(Channel.Incoming reply) {
+        reply.closeFds();
+        LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: dropping {1}", name, reply.header());
     }
 
     private void end() {
         ended = true;
         for (CompletableFuture<Channel.Incoming> waiter : pending.values()) {
-            waiter.completeExceptionally(new ErrnoException("the client closed the connection", Errno.ECONNRESET));
+            waiter.completeExceptionally(new PeerClosedException("the client closed the connection"));
         }
         pending.clear();
         deferred.forEach(Channel.Incoming::closeFds);
         deferred.clear();
-        Channel twin = commands;
+        Session twin = commands;
         if (twin != null) {
             // wakes a model thread waiting for a DMA reply, then closes once it has let go
-            twin.shutdown();
+            twin.channel().shutdown();
             commandLock.lock();
             try {
-                twin.close();
+                twin.channel().close();
             } finally {
                 commandLock.unlock();
             }

@@ -11,7 +11,7 @@ import io.jvfio.sys.Mapping;
  */
 public interface DeviceContext {
     /** Line {@code sub} of IRQ index {@code index}. */
-    IrqLine irq(int index, int sub);
+    ModelIrqLine irq(int index, int sub);
 
     /** The memory behind a shared region, shared with the client's mmap. */
     Mapping regionMemory(int region);

@@ -22,7 +22,7 @@ public interface DeviceModel {
     List<RegionSpec> regions();
 
     /** The IRQ indexes; none by default. */
-    default List<IrqSpec> irqs() {
+    default List<ModelIrqSpec> irqs() {
         return List.of();
     }
 

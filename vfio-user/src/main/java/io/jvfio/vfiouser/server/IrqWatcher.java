@@ -1,36 +1,37 @@
 package io.jvfio.vfiouser.server;
 
 import java.lang.System.Logger.Level;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
-import io.jvfio.sys.Epoll;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
+import io.jvfio.sys.event.EventLoop;
 
 /**
- * Watches the unmask eventfds clients gave (SET_IRQS UNMASK with DATA_EVENTFD) with one epoll thread,
+ * Watches the unmask eventfds clients gave (SET_IRQS UNMASK with DATA_EVENTFD) on one event loop,
  * started when the first one arrives; a signalled eventfd unmasks its line.
  */
 final class IrqWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IrqWatcher.class.getName());
-    private static final long WAKE = 0;
 
     private final String name;
-    private final Map<Long, IrqLine> lines = new ConcurrentHashMap<>();
-    private Epoll epoll;
-    private EventFd wake;
-    private Thread thread;
-    private volatile boolean stopping;
+    /** The loop's registration token of each watched eventfd. */
+    private final Map<EventFd, Long> tokens = new HashMap<>();
+    private EventLoop loop;
+    private boolean closed;
 
     IrqWatcher(String name) {
         this.name = name;
     }
 
     /** Gives {@code line} a new unmask eventfd (null: none); the old one is unwatched and closed. */
-    synchronized void setUnmask(IrqLine line, EventFd eventFd) throws ErrnoException {
-        if (eventFd != null) {
-            start();
+    synchronized void setUnmask(ModelIrqLine line, EventFd eventFd) throws ErrnoException {
+        if (closed) {
+            throw new IllegalStateException("the IRQ watcher of " + name + " is closed");
+        }
+        if (eventFd != null && loop == null) {
+            loop = EventLoop.start("vfio-user irq " + name);
         }
         EventFd old = line.swapUnmask(eventFd);
         try {
@@ -38,8 +39,7 @@ final class IrqWatcher implements AutoCloseable {
                 unwatch(old);
             }
             if (eventFd != null) {
-                lines.put(line.token, line);
-                epoll.add(eventFd.fd(), Epoll.EPOLLIN, line.token);
+                tokens.put(eventFd, loop.register(eventFd, count -> line.unmaskSignalled(eventFd)));
             }
         } catch (ErrnoException e) {
             line.swapUnmask(null);
@@ -55,9 +55,10 @@ final class IrqWatcher implements AutoCloseable {
     }
 
     private void unwatch(EventFd old) {
+        Long token = tokens.remove(old);
         try {
-            if (epoll != null && old.fd().isOpen()) {
-                epoll.remove(old.fd());
+            if (token != null) {
+                loop.unregister(token);
             }
         } catch (ErrnoException e) {
             LOG.log(Level.DEBUG, "unwatching an unmask eventfd: {0}", e.getMessage());
@@ -65,66 +66,12 @@ final class IrqWatcher implements AutoCloseable {
         old.close();
     }
 
-    private void start() throws ErrnoException {
-        if (thread != null) {
-            return;
-        }
-        epoll = Epoll.create(16);
-        wake = EventFd.create(true);
-        epoll.add(wake.fd(), Epoll.EPOLLIN, WAKE);
-        thread = Thread.ofPlatform().daemon().name("vfio-user irq " + name).start(this::loop);
-    }
-
-    private void loop() {
-        try {
-            while (!stopping) {
-                int ready = epoll.await(-1);
-                for (int i = 0; i < ready; i++) {
-                    long token = epoll.token(i);
-                    if (token == WAKE) {
-                        continue;
-                    }
-                    IrqLine line = lines.get(token);
-                    if (line != null) {
-                        line.unmaskSignalled();
-                    }
-                }
-            }
-        } catch (ErrnoException | RuntimeException e) {
-            if (!stopping) {
-                LOG.log(Level.ERROR, "vfio-user {0}: IRQ watcher stopped: {1}", name, e.getMessage());
-            }
-        }
-    }
-
+    /** Stops the loop; the lines' eventfds are released before, by their lines. */
     @Override
-    public void close() {
-        Thread running;
-        synchronized (this) {
-            stopping = true;
-            running = thread;
-            if (wake != null) {
-                try {
-                    wake.signal();
-                } catch (ErrnoException e) {
-                    LOG.log(Level.DEBUG, "waking the IRQ watcher: {0}", e.getMessage());
-                }
-            }
-        }
-        if (running != null) {
-            try {
-                running.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        synchronized (this) {
-            if (epoll != null) {
-                epoll.close();
-            }
-            if (wake != null) {
-                wake.close();
-            }
+    public synchronized void close() {
+        closed = true;
+        if (loop != null) {
+            loop.close();
         }
     }
 }

@@ -78,9 +78,11 @@ public final class VfioUserServer implements AutoCloseable {
     private final Options options;
     private final int deviceFlags;
     private final Map<Integer, ServedRegion> regions = new HashMap<>();
-    private final Map<Integer, IrqSpec> irqSpecs = new HashMap<>();
-    private final Map<Integer, IrqLine[]> lines = new HashMap<>();
+    private final Map<Integer, ModelIrqSpec> irqSpecs = new HashMap<>();
+    private final Map<Integer, ModelIrqLine[]> lines = new HashMap<>();
     private final int numRegions;
+    /** {@link #regions} by index, gaps null: every region access looks its region up. */
+    private final ServedRegion[] regionsByIndex;
     private final int numIrqs;
     private final IrqWatcher watcher;
     private final Context context = new Context();
@@ -106,7 +108,7 @@ public final class VfioUserServer implements AutoCloseable {
                 Fd fd = null;
                 Mapping memory = null;
                 if (spec.sharedMemory()) {
-                    long size = (spec.size() + DmaSpace.PAGE - 1) & -DmaSpace.PAGE;
+                    long size = (spec.size() + ClientDmaWindows.PAGE - 1) & -ClientDmaWindows.PAGE;
                     fd = MemFd.create("vfio-user region " + spec.index(), size);
                     try {
                         memory = Mapping.map(fd, 0, size, true, "vfio-user " + name + " region " + spec.index());
@@ -123,21 +125,22 @@ public final class VfioUserServer implements AutoCloseable {
             throw e;
         }
         int maxIrq = -1;
-        long token = 1;
-        for (IrqSpec spec : model.irqs()) {
+        for (ModelIrqSpec spec : model.irqs()) {
             if (irqSpecs.containsKey(spec.index())) {
                 releaseRegions();
                 throw new IllegalArgumentException("IRQ index " + spec.index() + " is declared twice");
             }
             irqSpecs.put(spec.index(), spec);
-            IrqLine[] indexLines = new IrqLine[spec.count()];
+            ModelIrqLine[] indexLines = new ModelIrqLine[spec.count()];
             for (int sub = 0; sub < spec.count(); sub++) {
-                indexLines[sub] = new IrqLine(spec.index(), sub, spec.trigger() == IrqSpec.Trigger.LEVEL, token++);
+                indexLines[sub] = new ModelIrqLine(spec.index(), sub, spec.trigger() == ModelIrqSpec.Trigger.LEVEL);
             }
             lines.put(spec.index(), indexLines);
             maxIrq = Math.max(maxIrq, spec.index());
         }
         this.numRegions = maxRegion + 1;
+        this.regionsByIndex = new ServedRegion[numRegions];
+        regions.forEach((index, region) -> regionsByIndex[index] = region);
         this.numIrqs = maxIrq + 1;
         model.attach(context);
     }
@@ -237,8 +240,8 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     void connectionEnded(Connection connection, boolean negotiated) {
-        for (IrqLine[] indexLines : lines.values()) {
-            for (IrqLine line : indexLines) {
+        for (ModelIrqLine[] indexLines : lines.values()) {
+            for (ModelIrqLine line : indexLines) {
                 watcher.release(line.disconnect());
             }
         }
@@ -307,15 +310,15 @@ public final class VfioUserServer implements AutoCloseable {
 
     /** The region at a valid index, or null for a gap. */
     ServedRegion region(int index) {
-        return regions.get(index);
+        return regionsByIndex[index];
     }
 
     /** The IRQ index at a valid index, or null for a gap. */
-    IrqSpec irqSpec(int index) {
+    ModelIrqSpec irqSpec(int index) {
         return irqSpecs.get(index);
     }
 
-    IrqLine line(int index, int sub) {
+    ModelIrqLine line(int index, int sub) {
         return lines.get(index)[sub];
     }
 
@@ -357,8 +360,8 @@ public final class VfioUserServer implements AutoCloseable {
                 LOG.log(Level.DEBUG, "removing {0}: {1}", socketPath, e.getMessage());
             }
         }
-        for (IrqLine[] indexLines : lines.values()) {
-            for (IrqLine line : indexLines) {
+        for (ModelIrqLine[] indexLines : lines.values()) {
+            for (ModelIrqLine line : indexLines) {
                 watcher.release(line.disconnect());
             }
         }
@@ -384,8 +387,8 @@ public final class VfioUserServer implements AutoCloseable {
 
     private final class Context implements DeviceContext {
         @Override
-        public IrqLine irq(int index, int sub) {
-            IrqLine[] indexLines = lines.get(index);
+        public ModelIrqLine irq(int index, int sub) {
+            ModelIrqLine[] indexLines = lines.get(index);
             if (indexLines == null || sub < 0 || sub >= indexLines.length) {
                 throw new IllegalArgumentException("IRQ " + index + "." + sub + " is not declared");
             }
@@ -417,10 +420,11 @@ public final class VfioUserServer implements AutoCloseable {
             connection().dma(iova, source, offset, length, true);
         }
 
-        private Connection connection() throws ErrnoException {
+        private Connection connection() throws DmaException {
             Connection connection = current.get();
             if (connection == null || !connection.negotiated()) {
-                throw new ErrnoException("vfio-user " + name + " DMA: no client is connected", Errno.ENOTCONN);
+                throw new DmaException(DmaException.Reason.NO_CLIENT, "vfio-user " + name
+                        + ": DMA needs a connected client, but none is connected");
             }
             return connection;
         }

@@ -24,8 +24,9 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
+import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
-import io.jvfio.vfiouser.testing.TestDevice;
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -62,7 +63,7 @@ class ServerConformanceTest {
     void start() throws Exception {
         fdsBefore = Resources.openFds();
         path = dir.resolve("dev.sock");
-        server = VfioUserServer.start(path, new TestDevice(), VfioUserServer.Options.defaults()
+        server = VfioUserServer.start(path, new ProtocolTestModel(), VfioUserServer.Options.defaults()
                 .withPartialTimeout(PARTIAL));
     }
 
@@ -228,8 +229,9 @@ class ServerConformanceTest {
             reply.body().get(0, echoed);
             assertThat(echoed).as("the reply is the request's DMA entry").isEqualTo(request);
             assertThat(Resources.mappings("conformance-dma")).as("the client's memory is unmapped").isZero();
-            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4])).isInstanceOf(ErrnoException.class)
-                    .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EFAULT));
+            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4])).isInstanceOf(DmaException.class)
+                    .satisfies(e -> assertThat(((DmaException) e).reason())
+                            .isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
             assertServes(wire);
         }
     }
@@ -398,7 +400,7 @@ class ServerConformanceTest {
     @Test
     void serverBelowADefaultRefusesAClientThatDidNotProposeThatCapability() throws Exception {
         Path small = dir.resolve("small.sock");
-        try (VfioUserServer limited = VfioUserServer.start(small, new TestDevice(), new VfioUserServer.Options(16,
+        try (VfioUserServer limited = VfioUserServer.start(small, new ProtocolTestModel(), new VfioUserServer.Options(16,
                 64 * 1024, 65535, PARTIAL, Duration.ofSeconds(1), Duration.ofSeconds(1)))) {
             try (Wire wire = new Wire(UnixSocket.connect(small), Duration.ofSeconds(5))) {
                 wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));

@@ -9,7 +9,7 @@ import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 
@@ -101,8 +101,8 @@ public final class FuzzDevice implements DeviceModel {
     }
 
     @Override
-    public List<IrqSpec> irqs() {
-        return List.of(IrqSpec.edge(0, 2), IrqSpec.level(1, 2));
+    public List<ModelIrqSpec> irqs() {
+        return List.of(ModelIrqSpec.edge(0, 2), ModelIrqSpec.level(1, 2));
     }
 
     @Override

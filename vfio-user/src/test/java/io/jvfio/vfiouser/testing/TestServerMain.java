@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
- * Serves a {@link TestDevice} on the socket path given as the only argument until stdin closes or
+ * Serves a {@link ProtocolTestModel} on the socket path given as the only argument until stdin closes or
  * says "quit"; prints "ready" once listening. The child process of the cross-process tests.
  */
 public final class TestServerMain {
@@ -13,7 +13,7 @@ public final class TestServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new TestDevice())) {
+        try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new ProtocolTestModel())) {
             System.out.println("ready");
             System.out.flush();
             java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));

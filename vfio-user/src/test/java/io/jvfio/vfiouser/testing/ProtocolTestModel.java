@@ -11,7 +11,7 @@ import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.IrqSpec;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 
@@ -30,7 +30,7 @@ import io.jvfio.vfiouser.server.RegionSpec;
  * memory of which [0x1000, 0x2000) is mmap'able; the rest is trapped to a handler that serves it
  * from the same memory, counting accesses.
  */
-public final class TestDevice implements DeviceModel {
+public final class ProtocolTestModel implements DeviceModel {
     public static final String COMPATIBLE = "jvfio,test-device";
     public final AtomicInteger resets = new AtomicInteger();
     public final AtomicInteger trappedAccesses = new AtomicInteger();
@@ -113,8 +113,8 @@ public final class TestDevice implements DeviceModel {
     }
 
     @Override
-    public List<IrqSpec> irqs() {
-        return List.of(IrqSpec.edge(0, 1), IrqSpec.level(1, 1));
+    public List<ModelIrqSpec> irqs() {
+        return List.of(ModelIrqSpec.edge(0, 1), ModelIrqSpec.level(1, 1));
     }
 
     @Override

@@ -3,29 +3,30 @@ package io.jvfio.vfiouser.server;
 import io.jvfio.vfio.IrqInfo;
 
 /**
- * One IRQ index a device model declares: {@code count} lines with edge or level semantics. Level
+ * One IRQ index a device model declares: {@code count} lines with edge or level semantics (what
+ * the client's user-side state machine keeps per IRQ is the platform's {@code IrqSpec}). Level
  * lines are AUTOMASKED, as VFIO's level interrupts are: a line masks itself when it fires and the
  * client unmasks it (SET_IRQS UNMASK, or its unmask eventfd) once it has handled the interrupt.
  */
-public record IrqSpec(int index, int count, Trigger trigger) {
+public record ModelIrqSpec(int index, int count, Trigger trigger) {
     /** How a line signals. */
     public enum Trigger {
         EDGE,
         LEVEL
     }
 
-    public IrqSpec {
+    public ModelIrqSpec {
         if (index < 0 || count <= 0) {
             throw new IllegalArgumentException("IRQ index " + index + ": negative index or count " + count + " not positive");
         }
     }
 
-    public static IrqSpec edge(int index, int count) {
-        return new IrqSpec(index, count, Trigger.EDGE);
+    public static ModelIrqSpec edge(int index, int count) {
+        return new ModelIrqSpec(index, count, Trigger.EDGE);
     }
 
-    public static IrqSpec level(int index, int count) {
-        return new IrqSpec(index, count, Trigger.LEVEL);
+    public static ModelIrqSpec level(int index, int count) {
+        return new ModelIrqSpec(index, count, Trigger.LEVEL);
     }
 
     /** VFIO_IRQ_INFO_* as the client sees them. */

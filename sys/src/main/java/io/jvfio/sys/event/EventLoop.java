@@ -1,4 +1,4 @@
-package io.jvfio.machine.event;
+package io.jvfio.sys.event;
 
 import java.time.Duration;
 import java.util.Map;
@@ -14,7 +14,7 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.TimerFd;
 
 /**
- * The machine's event loop: one platform thread waiting in epoll on registered eventfds, a timerfd for
+ * An event loop: one platform thread waiting in epoll on registered eventfds, a timerfd for
  * {@link #schedule scheduled} tasks, and a wake-up eventfd. A registered eventfd's counter is drained by
  * the loop and handed to its handler. Handlers and tasks run on the loop thread, one at a time; a handler
  * that throws is logged and the loop goes on. Registration and scheduling work from any thread.

@@ -1,4 +1,4 @@
-package io.jvfio.machine.event;
+package io.jvfio.sys.event;
 
 import java.time.Duration;
 import java.util.List;

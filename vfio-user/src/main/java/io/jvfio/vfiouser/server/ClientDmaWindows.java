@@ -13,11 +13,12 @@ import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.Payload;
 
 /**
- * The DMA windows one client mapped: [iova, iova+size) with read/write permission, mmap'ed from the
- * client's fd when it sent one. Unmapping waits for accesses in progress (a read-write lock), as the
+ * The DMA windows one client mapped, as the server sees them: [iova, iova+size) with read/write
+ * permission, mmap'ed from the client's fd when it sent one (the kernel backend's IOMMU address space
+ * is vfio-kernel's {@code DmaSpace}). Unmapping waits for accesses in progress (a read-write lock), as the
  * specification asks before the DMA_UNMAP reply.
  */
-final class DmaSpace implements AutoCloseable {
+final class ClientDmaWindows implements AutoCloseable {
     static final long PAGE = 4096;
 
     /** One mapped window; {@code memory} is null where the client gave no fd (message path). */
@@ -35,7 +36,7 @@ final class DmaSpace implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final long maxWindows;
 
-    DmaSpace(long maxWindows) {
+    ClientDmaWindows(long maxWindows) {
         this.maxWindows = maxWindows;
     }
 
@@ -140,18 +141,20 @@ final class DmaSpace implements AutoCloseable {
      * Copies between client memory and {@code data} if the range lies in one mmap'ed window; returns
      * the window when it has no memory (the caller then uses DMA messages).
      */
-    Window access(long iova, byte[] data, int offset, int length, boolean write) throws java.io.IOException {
+    Window access(long iova, byte[] data, int offset, int length, boolean write) throws DmaException {
         lock.readLock().lock();
         try {
             Map.Entry<Long, Window> entry = windows.floorEntry(iova);
             Window window = entry == null ? null : entry.getValue();
             if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
-                        + Long.toHexString(iova) + ": not inside one DMA mapping of the client", Errno.EFAULT);
+                throw new DmaException(DmaException.Reason.OUTSIDE_MAPPINGS, "a DMA " + (write ? "write" : "read")
+                        + " of " + length + " bytes at 0x" + Long.toHexString(iova)
+                        + " does not lie inside one DMA mapping of the client");
             }
             if (write ? !window.writable() : !window.readable()) {
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " at 0x" + Long.toHexString(iova)
-                        + ": the client mapped it " + (write ? "read-only" : "write-only"), Errno.EACCES);
+                throw new DmaException(DmaException.Reason.NOT_PERMITTED, "a DMA " + (write ? "write" : "read")
+                        + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
+                        + (write ? "read-only" : "write-only"));
             }
             if (window.memory() == null) {
                 return window;
@@ -165,9 +168,9 @@ final class DmaSpace implements AutoCloseable {
                 }
             } catch (InternalError e) {
                 // SIGBUS: the client shrank the file behind its mapping after DMA_MAP
-                throw new ErrnoException("DMA " + (write ? "write" : "read") + " of " + length + " bytes at 0x"
-                        + Long.toHexString(iova) + ": the client's memory behind the mapping is gone (" + e.getMessage()
-                        + ")", Errno.EFAULT);
+                throw new DmaException(DmaException.Reason.MEMORY_GONE, "a DMA " + (write ? "write" : "read") + " of "
+                        + length + " bytes at 0x" + Long.toHexString(iova)
+                        + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
             }
             return null;
         } finally {

@@ -6,21 +6,20 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 
 /**
- * One interrupt line of a served device. The model calls {@link #raise} and {@link #lower} (level) or
+ * One interrupt line of a served device, as its model drives it (the guest's end of the path is the
+ * machine's {@code IrqLine}). The model calls {@link #raise} and {@link #lower} (level) or
  * {@link #pulse} (edge) from any thread; the line signals the client's trigger eventfd.
  *
  * <p>Edge: a pulse while masked is remembered and fires on unmask. Level (AUTOMASKED): asserting an
  * unmasked line fires it and masks it; unmasking a line that is still asserted, or giving it a trigger
  * eventfd while asserted, fires it again.
  */
-public final class IrqLine {
-    private static final System.Logger LOG = System.getLogger(IrqLine.class.getName());
+public final class ModelIrqLine {
+    private static final System.Logger LOG = System.getLogger(ModelIrqLine.class.getName());
 
     private final int index;
     private final int sub;
     private final boolean level;
-    /** Token of this line's unmask eventfd in the server's epoll set. */
-    final long token;
     private EventFd trigger;
     private EventFd unmask;
     private boolean masked;
@@ -29,11 +28,10 @@ public final class IrqLine {
     private long signals;
     private long dropped;
 
-    IrqLine(int index, int sub, boolean level, long token) {
+    ModelIrqLine(int index, int sub, boolean level) {
         this.index = index;
         this.sub = sub;
         this.level = level;
-        this.token = token;
     }
 
     public int index() {
@@ -163,17 +161,10 @@ public final class IrqLine {
         return old;
     }
 
-    /** The client signalled the unmask eventfd: drain it and unmask if it really was signalled. */
-    synchronized void unmaskSignalled() {
-        if (unmask == null) {
-            return;
-        }
-        try {
-            if (unmask.drain() > 0) {
-                unmask();
-            }
-        } catch (ErrnoException e) {
-            LOG.log(Level.WARNING, "IRQ {0}.{1}: reading the unmask eventfd failed: {2}", index, sub, e.getMessage());
+    /** The client signalled {@code eventFd} (the event loop drained it): unmask, unless it was replaced meanwhile. */
+    synchronized void unmaskSignalled(EventFd eventFd) {
+        if (unmask == eventFd) {
+            unmask();
         }
     }
 
@@ -187,7 +178,7 @@ public final class IrqLine {
 
     @Override
     public synchronized String toString() {
-        return "IrqLine[" + index + "." + sub + (level ? " level" : " edge") + (masked ? " masked" : "")
+        return "ModelIrqLine[" + index + "." + sub + (level ? " level" : " edge") + (masked ? " masked" : "")
                 + (asserted ? " asserted" : "") + "]";
     }
 }

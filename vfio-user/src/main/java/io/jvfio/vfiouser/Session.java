@@ -1,0 +1,164 @@
+package io.jvfio.vfiouser;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+
+/**
+ * One side's requests on a vfio-user channel: sends a request and reads the channel until its reply,
+ * handing each request of the peer that arrives meanwhile to the side's {@link PeerRequests} (the
+ * client answers the server's DMA requests at once; the server's connection thread keeps the
+ * client's requests for after its DMA reply). The client uses it for every request it makes, the
+ * server for its DMA_READ / DMA_WRITE on the main socket or the twin socket.
+ *
+ * <p>One call at a time per channel: the caller serialises them. Message ids are taken from any thread.
+ */
+public final class Session {
+    private final Channel channel;
+    private final Duration replyTimeout;
+    private final boolean receiveTimesOut;
+    private final boolean answerMalformed;
+    private final PeerRequests peerRequests;
+    private final OtherReplies otherReplies;
+    private final AtomicInteger nextMsgId = new AtomicInteger(1);
+
+    /**
+     * A request and what to call it in messages. {@code what} is null for the requests of the hot path
+     * (REGION_READ / REGION_WRITE), whose description is built from the payload only when needed.
+     */
+    public record Call(int command, Payload payload, int[] fds, String what) {
+        private static final int[] NO_FDS = new int[0];
+
+        public static Call of(int command, Payload payload, String what) {
+            return new Call(command, payload, NO_FDS, what);
+        }
+
+        /** What the request is, for messages: {@code what}, or built from a region access payload. */
+        public String describe() {
+            if (what != null) {
+                return what;
+            }
+            if (payload instanceof Payload.RegionAccess access) {
+                return Command.name(command) + " of " + Integer.toUnsignedString(access.count()) + " bytes at 0x"
+                        + Long.toHexString(access.offset()) + " of region " + access.region();
+            }
+            if (payload instanceof Payload.DmaAccess access) {
+                return Command.name(command) + " of " + access.count() + " bytes at 0x"
+                        + Long.toHexString(access.address());
+            }
+            return Command.name(command);
+        }
+    }
+
+    /** Takes a request of the peer that arrived while a call waited for its reply. */
+    @FunctionalInterface
+    public interface PeerRequests {
+        void arrived(Channel.Incoming request) throws IOException;
+    }
+
+    /** Takes a reply that is not the one a call waits for (stale, or another thread's). */
+    @FunctionalInterface
+    public interface OtherReplies {
+        void arrived(Channel.Incoming reply) throws IOException;
+    }
+
+    /**
+     * @param replyTimeout how long a call waits for its reply
+     * @param receiveTimesOut whether the socket's receive timeout is {@code replyTimeout} already (then a
+     *     call reads without polling first, and a silent peer ends the read with EAGAIN)
+     * @param answerMalformed whether a malformed message of the peer gets an error reply and the call
+     *     waits on; otherwise its {@link FramingException} ends the call
+     * @param peerRequests takes the peer's requests that arrive while a call waits
+     * @param otherReplies takes the replies that arrive while a call waits and are not its own
+     */
+    public Session(Channel channel, Duration replyTimeout, boolean receiveTimesOut, boolean answerMalformed,
+            PeerRequests peerRequests, OtherReplies otherReplies) {
+        this.channel = channel;
+        this.replyTimeout = replyTimeout;
+        this.receiveTimesOut = receiveTimesOut;
+        this.answerMalformed = answerMalformed;
+        this.peerRequests = peerRequests;
+        this.otherReplies = otherReplies;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public Duration replyTimeout() {
+        return replyTimeout;
+    }
+
+    /** A message id for a request of this side (they wrap at 0xFFFF). */
+    public int newMsgId() {
+        return nextMsgId.getAndIncrement() & 0xFFFF;
+    }
+
+    /**
+     * Sends {@code call} and reads until its reply, which it returns with its fds (the caller's now),
+     * error replies included. A peer that keeps sending requests instead of the reply gets the reply
+     * timeout too, from its first request: the usual exchange reads no clock where the socket times
+     * out by itself.
+     *
+     * @throws NoReplyException when the reply did not come in time
+     * @throws PeerClosedException when the peer closed the connection first
+     * @throws FramingException when the peer sent a malformed message and this side does not answer those
+     * @throws ErrnoException when sending or receiving failed
+     */
+    public Channel.Incoming call(Call call) throws IOException {
+        int msgId = newMsgId();
+        channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
+        long deadline = receiveTimesOut ? 0 : System.nanoTime() + replyTimeout.toNanos();
+        boolean timed = !receiveTimesOut;
+        while (true) {
+            if (!receiveTimesOut) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0 || !channel.readable((int) Math.min(Integer.MAX_VALUE, left))) {
+                    throw noReply(call);
+                }
+            }
+            Channel.Incoming incoming;
+            try {
+                incoming = channel.receive();
+            } catch (ErrnoException e) {
+                if (e.errno() == Errno.EAGAIN) {
+                    throw noReply(call);
+                }
+                throw e;
+            } catch (FramingException e) {
+                if (!answerMalformed) {
+                    throw e;
+                }
+                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                continue;
+            }
+            if (incoming == null) {
+                throw new PeerClosedException("the peer closed the connection while " + call.describe()
+                        + " waited for its reply");
+            }
+            Header header = incoming.header();
+            if (header.isReply() && header.msgId() == msgId && header.command() == call.command()) {
+                return incoming;
+            }
+            if (!timed) {
+                timed = true;
+                deadline = System.nanoTime() + replyTimeout.toNanos();
+            }
+            if (header.isReply()) {
+                otherReplies.arrived(incoming);
+            } else {
+                peerRequests.arrived(incoming);
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw noReply(call);
+            }
+        }
+    }
+
+    private NoReplyException noReply(Call call) {
+        return new NoReplyException("no reply to " + call.describe() + " within " + replyTimeout.toMillis() + " ms");
+    }
+}

@@ -1,0 +1,398 @@
+package io.jvfio.vfiouser.client;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfio.DeviceGoneException;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FramingException;
+import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.NoReplyException;
+import io.jvfio.vfiouser.Payload;
+import io.jvfio.vfiouser.PeerClosedException;
+import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.Session;
+import io.jvfio.vfiouser.Session.Call;
+
+/**
+ * The client's connection to its server. Requests are serialised: the calling thread sends its
+ * request and reads the reply itself (no hand-off between threads on the hot path), answering any
+ * DMA_READ / DMA_WRITE the server sends meanwhile. While no call is running, a background thread
+ * answers the server's DMA requests and notices a server that went away; in twin-socket mode one
+ * more thread answers them on the twin socket.
+ *
+ * <p>A server that closes the connection, breaks the protocol or misses the reply timeout makes the
+ * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
+ */
+final class ServerLink implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ServerLink.class.getName());
+    private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
+
+    private final String name;
+    private final VfioUserDevice.Options options;
+    private final Channel channel;
+    private final Session session;
+    private final ReentrantLock io = new ReentrantLock();
+    /** Where the server's DMA requests go: the regions the client mapped for the device. */
+    private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
+    private final Thread idleReader;
+    /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
+    private Channel commands;
+    private Thread commandReader;
+    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
+    private volatile int callsStarted;
+    private volatile String goneReason;
+    private volatile boolean closed;
+
+    ServerLink(String name, UnixSocket socket, VfioUserDevice.Options options) throws ErrnoException {
+        this.name = name;
+        this.options = options;
+        socket.setReceiveTimeout(options.replyTimeout());
+        this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
+        // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
+        this.session = new Session(channel, options.replyTimeout(), true, false, request -> serve(request, channel),
+                this::dropStale);
+        this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
+    }
+
+    private static int maxMessageSize(VfioUserDevice.Options options) {
+        return options.maxDataXferSize() + 2 * Header.SIZE + 64;
+    }
+
+    private static int timeoutMillis(VfioUserDevice.Options options) {
+        return (int) Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis());
+    }
+
+    /** Twin-socket mode, from the VERSION reply: the server's DMA requests come on {@code twin}. */
+    void adoptTwin(Fd twin) {
+        commands = new Channel(UnixSocket.adopt(twin, "vfio-user twin socket of " + name), maxMessageSize(options), 0,
+                timeoutMillis(options));
+        commandReader = Thread.ofPlatform().daemon().name("vfio-user client " + name + " commands")
+                .unstarted(this::commandLoop);
+    }
+
+    boolean twinSocketMode() {
+        return commands != null;
+    }
+
+    /** After negotiation: starts answering the server's requests between calls (and on the twin socket). */
+    void start() {
+        idleReader.start();
+        if (commandReader != null) {
+            commandReader.start();
+        }
+    }
+
+    /** Makes {@code region} available to the server's DMA requests. */
+    void addDma(DmaRegion region) {
+        dmaRegions.add(region);
+    }
+
+    void removeDma(DmaRegion region) {
+        dmaRegions.remove(region);
+    }
+
+    void removeDma(long iova, long size) {
+        dmaRegions.removeIf(r -> r.iova() == iova && r.size() == size);
+    }
+
+    /**
+     * Sends a request and reads until its reply, answering server requests meanwhile. Returns the
+     * reply (its fds now the caller's); an error reply throws {@link ErrorReplyException}.
+     */
+    Channel.Incoming call(Call call) throws IOException {
+        checkUsable();
+        io.lock();
+        try {
+            checkUsable();
+            callsStarted++;
+            Channel.Incoming incoming;
+            try {
+                incoming = session.call(call);
+            } catch (NoReplyException e) {
+                throw timeout(e.getMessage());
+            } catch (PeerClosedException e) {
+                throw gone("the server closed the connection");
+            } catch (ProtocolException e) {
+                throw gone("the server broke the protocol: " + e.getMessage());
+            } catch (ErrnoException e) {
+                throw gone(call.describe() + ": " + e.getMessage());
+            }
+            serveBuffered();
+            Header header = incoming.header();
+            if (header.isError()) {
+                incoming.closeFds();
+                throw new ErrorReplyException(name, call.describe(), header.error());
+            }
+            if (incoming.error() != null) {
+                incoming.closeFds();
+                throw new VfioException(name, call.describe() + ": malformed reply: " + incoming.error().getMessage());
+            }
+            return incoming;
+        } finally {
+            io.unlock();
+        }
+    }
+
+    private void dropStale(Channel.Incoming reply) {
+        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, reply.header());
+        reply.closeFds();
+    }
+
+    /** The next message, between calls: a server request, or a stale reply. */
+    private Channel.Incoming receiveBetweenCalls() throws IOException {
+        Channel.Incoming incoming;
+        try {
+            incoming = channel.receive();
+        } catch (ErrnoException e) {
+            throw gone(e.getMessage());
+        } catch (ProtocolException e) {
+            throw gone("the server broke the protocol: " + e.getMessage());
+        } catch (PeerClosedException e) {
+            throw gone(e.getMessage());
+        }
+        if (incoming == null) {
+            throw gone("the server closed the connection");
+        }
+        return incoming;
+    }
+
+    /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
+    private void serveBuffered() throws IOException {
+        while (channel.hasBuffered()) {
+            Channel.Incoming incoming = receiveBetweenCalls();
+            if (incoming.header().isReply()) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                incoming.closeFds();
+            } else {
+                serve(incoming, channel);
+            }
+        }
+    }
+
+    /**
+     * Answers a request from the server: DMA_READ and DMA_WRITE; anything else gets EINVAL, as
+     * libvfio-user answers a command it does not know.
+     */
+    private void serve(Channel.Incoming incoming, Channel replyChannel) throws IOException {
+        incoming.closeFds();
+        Header header = incoming.header();
+        int errno = 0;
+        Payload reply = null;
+        if (incoming.error() != null) {
+            errno = incoming.error().errno();
+            LOG.log(Level.WARNING, "vfio-user {0}: malformed server request {1}: {2}", name, header,
+                    incoming.error().getMessage());
+        } else if (incoming.refusedFds() > 0) {
+            errno = Errno.EINVAL;
+        } else if (incoming.payload() instanceof Payload.DmaAccess access
+                && (header.command() == Command.DMA_READ || header.command() == Command.DMA_WRITE)) {
+            boolean write = header.command() == Command.DMA_WRITE;
+            if (access.count() <= 0 || access.count() > options.maxDataXferSize()) {
+                errno = Errno.EINVAL;
+            } else {
+                DmaRegion region = findDma(access.address(), access.count());
+                if (region == null || (write ? !region.writable() : !region.readable())) {
+                    errno = Errno.EFAULT;
+                } else {
+                    long at = region.mappingOffset() + (access.address() - region.iova());
+                    try {
+                        if (write) {
+                            byte[] data = access.data();
+                            region.mapping().copyFrom(data, 0, at, data.length);
+                            reply = Payload.DmaAccess.of(access.address(), access.count());
+                        } else {
+                            byte[] data = new byte[(int) access.count()];
+                            region.mapping().copyTo(at, data, 0, data.length);
+                            reply = new Payload.DmaAccess(access.address(), access.count(), data);
+                        }
+                    } catch (IllegalStateException | IndexOutOfBoundsException e) {
+                        errno = Errno.EFAULT;
+                    }
+                }
+            }
+        } else {
+            errno = Errno.EINVAL;
+        }
+        if (header.noReply()) {
+            return;
+        }
+        try {
+            if (reply != null) {
+                replyChannel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
+            } else {
+                replyChannel.sendError(header.msgId(), header.command(), errno);
+            }
+        } catch (ErrnoException e) {
+            throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
+        }
+    }
+
+    private DmaRegion findDma(long address, long count) {
+        for (DmaRegion region : dmaRegions) {
+            long offset = address - region.iova();
+            if (address >= region.iova() && offset < region.size() && count <= region.size() - offset) {
+                return region;
+            }
+        }
+        return null;
+    }
+
+    /** While no call runs, answers server requests and notices a server that left. */
+    private void idleLoop() {
+        try {
+            while (!closed && goneReason == null) {
+                if (!channel.readable(-1)) {
+                    continue;
+                }
+                if (!io.tryLock()) {
+                    // A call is running and reads whatever arrives: stay off the socket until calls pause.
+                    awaitCallsPause();
+                    continue;
+                }
+                try {
+                    if (closed || goneReason != null || !channel.readable(0)) {
+                        continue;
+                    }
+                    Channel.Incoming incoming = receiveBetweenCalls();
+                    if (incoming.header().isReply()) {
+                        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                        incoming.closeFds();
+                    } else {
+                        serve(incoming, channel);
+                    }
+                    serveBuffered();
+                } finally {
+                    io.unlock();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Waits, without touching the socket, until no call has started for a while. Polling the socket
+     * meanwhile would wake this thread on every reply the calling thread reads. The wait doubles while
+     * calls keep coming (back-to-back calls wake this thread a few dozen times a second, not once a
+     * call) and is at most {@link #MAX_IDLE_BACKOFF_NANOS}: a server request arriving right after a
+     * burst of calls waits at most that long; one arriving during a call is answered by the call.
+     */
+    private void awaitCallsPause() {
+        long wait = MIN_IDLE_BACKOFF_NANOS;
+        while (!closed && goneReason == null) {
+            int seen = callsStarted;
+            LockSupport.parkNanos(this, wait);
+            if (callsStarted == seen && !io.isLocked()) {
+                return;
+            }
+            wait = Math.min(wait * 2, MAX_IDLE_BACKOFF_NANOS);
+        }
+    }
+
+    private DeviceGoneException gone(String reason) {
+        if (goneReason == null) {
+            goneReason = reason;
+            LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
+        }
+        channel.shutdown();
+        return new DeviceGoneException(name, reason);
+    }
+
+    private DeviceGoneException timeout(String reason) {
+        gone(reason);
+        return new ReplyTimeoutException(name, reason);
+    }
+
+    void checkUsable() throws VfioException {
+        if (closed) {
+            throw new VfioException(name, "device is closed");
+        }
+        String reason = goneReason;
+        if (reason != null) {
+            throw new DeviceGoneException(name, reason);
+        }
+    }
+
+    /** Twin-socket mode: answers the server's commands on their own socket until it or the device closes. */
+    private void commandLoop() {
+        Channel twin = commands;
+        try {
+            while (!closed && goneReason == null) {
+                Channel.Incoming incoming;
+                try {
+                    incoming = twin.receive();
+                } catch (FramingException e) {
+                    LOG.log(Level.WARNING, "vfio-user {0}: malformed message on the twin socket: {1}", name,
+                            e.getMessage());
+                    twin.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                    continue;
+                }
+                if (incoming == null) {
+                    if (!closed) {
+                        gone("the server closed the twin socket");
+                    }
+                    return;
+                }
+                if (incoming.header().isReply()) {
+                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1} on the twin socket", name,
+                            incoming.header());
+                    incoming.closeFds();
+                } else {
+                    serve(incoming, twin);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
+            }
+        }
+    }
+
+    /** Disconnects: stops the background readers and closes the sockets. Never throws. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        channel.shutdown();
+        if (commands != null) {
+            commands.shutdown();
+        }
+        for (Thread reader : new Thread[] {idleReader, commandReader}) {
+            if (reader != null && reader.isAlive()) {
+                try {
+                    reader.join(TimeUnit.SECONDS.toMillis(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        io.lock();
+        try {
+            channel.close();
+            if (commands != null) {
+                commands.close();
+            }
+            dmaRegions.clear();
+        } finally {
+            io.unlock();
+        }
+    }
+}
