@@ -6,4 +6,5 @@ module io.jvfio.devices {
     exports io.jvfio.devices;
     exports io.jvfio.devices.testdevice;
     exports io.jvfio.devices.ns16550a;
+    exports io.jvfio.devices.virtio;
 }

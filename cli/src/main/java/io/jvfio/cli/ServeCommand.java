@@ -29,7 +29,9 @@ final class ServeCommand implements Subcommand {
             OptionSpec.value("M", "test-device: bit i set: line i is level-triggered (decimal or 0x hex; default: "
                     + "odd lines level).", "--level-mask"),
             OptionSpec.value("PATH", "ns16550a: the serial line's far end, a UNIX socket to listen on (one peer at "
-                    + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.", "--serial-socket"))
+                    + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.", "--serial-socket"),
+            OptionSpec.value("N", "virtio-rng: serve a reproducible stream seeded with N (decimal or 0x hex; for "
+                    + "tests, NOT random) instead of the host's entropy.", "--seed"))
             .withParameters(new CommandSpec.Parameter("MODEL", "The device model: "
                     + String.join(", ", DeviceCatalog.names()) + "."));
 
@@ -45,12 +47,14 @@ final class ServeCommand implements Subcommand {
         Optional<Integer> irqs = args.value("--irqs", Numbers::parseInt);
         Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseInt);
         Optional<String> serialSocket = args.value("--serial-socket");
+        Optional<Long> seed = args.value("--seed", Numbers::parseLong);
         ModelledDevice device;
         try {
             DeviceOptions options = DeviceOptions.defaults();
             options = irqs.isPresent() ? options.withIrqs(irqs.get()) : options;
             options = levelMask.isPresent() ? options.withLevelMask(levelMask.get()) : options;
             options = serialSocket.isPresent() ? options.withSerialSocket(Path.of(serialSocket.get())) : options;
+            options = seed.isPresent() ? options.withSeed(seed.get()) : options;
             device = DeviceCatalog.create(model, options);
         } catch (IllegalArgumentException e) {
             throw new UsageException(Jvfio.oneLine(e.getMessage()));

@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
+import io.jvfio.devices.virtio.VirtioRng;
 
 /** The device models jvfio can serve, by name: what {@code jvfio serve NAME} looks up. */
 public final class DeviceCatalog {
@@ -11,13 +12,15 @@ public final class DeviceCatalog {
     public static final String TEST_DEVICE = "test-device";
     /** A 16550A UART with MMIO registers and a level IRQ, its serial line on a host socket (docs/devices/ns16550a.md). */
     public static final String NS16550A = Ns16550a.COMPATIBLE;
+    /** A virtio entropy device on the virtio-mmio transport (docs/devices/virtio-rng.md). */
+    public static final String VIRTIO_RNG = VirtioRng.KIND;
 
     private DeviceCatalog() {
     }
 
     /** The names {@link #create} accepts. */
     public static List<String> names() {
-        return List.of(TEST_DEVICE, NS16550A);
+        return List.of(TEST_DEVICE, NS16550A, VIRTIO_RNG);
     }
 
     /**
@@ -29,6 +32,7 @@ public final class DeviceCatalog {
         return switch (name) {
             case TEST_DEVICE -> TestDevice.create(options);
             case NS16550A -> Ns16550a.create(options);
+            case VIRTIO_RNG -> VirtioRng.create(options);
             default -> throw new IllegalArgumentException("unknown device model '" + name + "' (known: "
                     + String.join(", ", names()) + ")");
         };

@@ -36,7 +36,7 @@ class DeviceCatalogTest {
     void unknownNameIsRefusedWithTheKnownNames() {
         assertThatThrownBy(() -> DeviceCatalog.create("edu", DeviceOptions.defaults()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown device model 'edu' (known: test-device, ns16550a)");
+                .hasMessage("unknown device model 'edu' (known: test-device, ns16550a, virtio-rng)");
     }
 
     @Test
@@ -47,6 +47,28 @@ class DeviceCatalogTest {
             assertThat(device.irqs()).containsExactly(ModelIrqSpec.level(0, 1));
             assertThat(device.describe()).endsWith("serial line unconnected");
         }
+    }
+
+    @Test
+    void createsVirtioRngByNameSeededWhenASeedIsGiven() {
+        try (ModelledDevice seeded = DeviceCatalog.create("virtio-rng", DeviceOptions.defaults().withSeed(42));
+             ModelledDevice host = DeviceCatalog.create("virtio-rng", DeviceOptions.defaults())) {
+            assertThat(seeded.kind()).isEqualTo("virtio-rng");
+            assertThat(seeded.irqs()).containsExactly(ModelIrqSpec.level(0, 1));
+            assertThat(seeded.describe()).startsWith("virtio,mmio (virtio-rng, device ID 4)")
+                    .endsWith("seeded test stream (seed 42), NOT random");
+            assertThat(host.describe()).contains("entropy from the host");
+        }
+    }
+
+    @Test
+    void aSeedIsRefusedByModelsWithoutEntropy() {
+        assertThatThrownBy(() -> DeviceCatalog.create("ns16550a", DeviceOptions.defaults().withSeed(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--seed");
+        assertThatThrownBy(() -> DeviceCatalog.create("test-device", DeviceOptions.defaults().withSeed(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--seed");
+        assertThatThrownBy(() -> DeviceCatalog.create("virtio-rng", DeviceOptions.defaults().withIrqs(2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--irqs");
     }
 
     @Test

@@ -102,6 +102,9 @@ public final class TestDevice implements ModelledDevice {
         if (options.serialSocket().isPresent()) {
             throw new IllegalArgumentException("--serial-socket is an option of ns16550a; test-device has no serial line");
         }
+        if (options.seed().isPresent()) {
+            throw new IllegalArgumentException("--seed is an option of virtio-rng; test-device has no entropy source");
+        }
         int lines = options.irqs().orElse(DeviceOptions.DEFAULT_IRQS);
         int mask = options.levelMask().orElse(defaultLevelMask(lines));
         return create(lines, mask);

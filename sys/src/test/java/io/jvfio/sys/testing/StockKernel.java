@@ -8,7 +8,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
@@ -155,6 +159,69 @@ public final class StockKernel {
         cpio.directory("proc");
         cpio.file("bin/busybox", Files.readAllBytes(BUSYBOX), 0755);
         cpio.file("init", init.getBytes(StandardCharsets.US_ASCII), 0755);
+        return cpio.finish();
+    }
+
+    /**
+     * The bytes of the prepared kernel's module {@code path} (relative to its {@code lib/modules/VERSION},
+     * without the compression suffix, e.g. {@code kernel/drivers/virtio/virtio_mmio.ko}), decompressed if
+     * the package ships it as {@code .ko.xz} or {@code .ko.zst}. Skips the calling test, saying so, when
+     * there is no prepared kernel or no such module.
+     */
+    public static byte[] assumeModule(String path) throws IOException, InterruptedException {
+        Path vmlinuz = assumeBzImage();
+        Path modules = vmlinuz.getParent().resolve("root").resolve("lib").resolve("modules");
+        Optional<Path> version;
+        try (var versions = Files.list(modules)) {
+            version = versions.filter(Files::isDirectory).findFirst();
+        } catch (IOException e) {
+            version = Optional.empty();
+        }
+        for (String suffix : new String[] {"", ".xz", ".zst"}) {
+            Path module = version.map(v -> v.resolve(path + suffix)).filter(Files::isReadable).orElse(null);
+            if (module == null) {
+                continue;
+            }
+            if (suffix.isEmpty()) {
+                return Files.readAllBytes(module);
+            }
+            Process process = new ProcessBuilder(suffix.equals(".xz") ? "xz" : "zstd", "-dc", module.toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] bytes = process.getInputStream().readAllBytes();
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || bytes.length == 0) {
+                throw new IOException("cannot decompress " + module);
+            }
+            return bytes;
+        }
+        System.err.println("SKIPPED: the prepared kernel has no module " + path + " under " + modules);
+        Assumptions.abort("no module " + path + " in the prepared kernel");
+        throw new AssertionError("unreachable");
+    }
+
+    /**
+     * As {@link #busyboxInitramfs(String)}, with {@code files} (path in the initramfs to content) added as
+     * mode 0644 files; their parent directories are made.
+     */
+    public static byte[] busyboxInitramfs(String init, Map<String, byte[]> files) throws IOException {
+        Assumptions.assumeTrue(Files.isReadable(BUSYBOX), "no " + BUSYBOX + " (apt-get install busybox-static)");
+        Cpio cpio = new Cpio();
+        cpio.directory("bin");
+        cpio.directory("dev");
+        cpio.directory("proc");
+        cpio.file("bin/busybox", Files.readAllBytes(BUSYBOX), 0755);
+        cpio.file("init", init.getBytes(StandardCharsets.US_ASCII), 0755);
+        Set<String> made = new HashSet<>(List.of("bin", "dev", "proc"));
+        for (var file : files.entrySet()) {
+            String[] parts = file.getKey().split("/");
+            StringBuilder parent = new StringBuilder();
+            for (int i = 0; i < parts.length - 1; i++) {
+                parent.append(i == 0 ? "" : "/").append(parts[i]);
+                if (made.add(parent.toString())) {
+                    cpio.directory(parent.toString());
+                }
+            }
+            cpio.file(file.getKey(), file.getValue(), 0644);
+        }
         return cpio.finish();
     }
 

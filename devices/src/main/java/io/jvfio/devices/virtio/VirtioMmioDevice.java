@@ -1,0 +1,461 @@
+package io.jvfio.devices.virtio;
+
+import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfiouser.server.DeviceContext;
+import io.jvfio.vfiouser.server.ModelIrqLine;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
+
+/**
+ * A virtio device on the virtio-mmio transport, version 2 (docs/devices/virtio-mmio.md), served over
+ * vfio-user: one trapped register region, one level IRQ, split virtqueues in the client's memory reached
+ * only through its DMA windows. What the device does with buffers is its {@link VirtioBackend}'s.
+ *
+ * <p>The interrupt line follows InterruptStatus: raised when a bit is set (a used buffer, or a
+ * configuration change), lowered when InterruptACK clears the last one. The device declares that ack for
+ * precise EOI. A driver that breaks the queue rules gets DEVICE_NEEDS_RESET (and a configuration-change
+ * interrupt) and a log line; the device then serves nothing until reset.
+ *
+ * <p>One lock guards the registers, the queues and the backend. Region callbacks and reset come on the
+ * server's connection thread, which also does the DMA of a notified queue; the lock is taken before the
+ * IRQ line's.
+ */
+public final class VirtioMmioDevice implements ModelledDevice {
+    private static final System.Logger LOG = System.getLogger(VirtioMmioDevice.class.getName());
+    /** The device-tree compatible string, which jvfio's ACPI writer turns into {@code _HID LNRO0005}. */
+    public static final String COMPATIBLE = "virtio,mmio";
+    public static final int REGS_REGION = 0;
+    public static final int IRQ_INDEX = 0;
+    /** VIRTIO_F_INDIRECT_DESC (bit 28): the transport follows indirect descriptor tables. */
+    public static final long FEATURE_INDIRECT_DESC = 1L << 28;
+    /** The most bytes the device writes into one buffer, however long the driver says it is. */
+    static final int MAX_BYTES_PER_BUFFER = 64 * 1024;
+
+    private final VirtioBackend backend;
+    private final long deviceFeatures;
+    private final SplitVirtqueue[] queues;
+    private final Object lock = new Object();
+    private final Set<String> loggedCauses = new HashSet<>();
+
+    // Guarded by lock.
+    private DeviceContext context;
+    private ModelIrqLine line;
+    private GuestMemory memory;
+    private int status;
+    private int deviceFeaturesSelect;
+    private int driverFeaturesSelect;
+    private long driverFeatures;
+    private int queueSelect;
+    private int interruptStatus;
+    private long raises;
+    private long resets;
+    private long needsResets;
+    private long ignoredAccesses;
+    private final long[] usedBuffers;
+    private final long[] bytesWritten;
+
+    public VirtioMmioDevice(VirtioBackend backend) {
+        this.backend = backend;
+        this.deviceFeatures = backend.features() | FEATURE_VERSION_1 | FEATURE_INDIRECT_DESC;
+        List<Integer> sizes = backend.queueSizes();
+        this.queues = new SplitVirtqueue[sizes.size()];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new SplitVirtqueue(i, sizes.get(i));
+        }
+        this.usedBuffers = new long[queues.length];
+        this.bytesWritten = new long[queues.length];
+    }
+
+    public VirtioBackend backend() {
+        return backend;
+    }
+
+    @Override
+    public String kind() {
+        return backend.kind();
+    }
+
+    @Override
+    public String describe() {
+        return COMPATIBLE + " (" + backend.kind() + ", device ID " + backend.deviceId() + "): version 2 registers in a 0x"
+                + Long.toHexString(REGION_SIZE) + "-byte MMIO region, one level IRQ, " + queues.length + " split virtqueue"
+                + (queues.length == 1 ? "" : "s") + "; " + backend.describe();
+    }
+
+    // ---- DeviceModel ----
+
+    @Override
+    public List<RegionSpec> regions() {
+        return List.of(RegionSpec.callbacks(REGS_REGION, REGION_SIZE, new Registers()));
+    }
+
+    @Override
+    public List<ModelIrqSpec> irqs() {
+        return List.of(ModelIrqSpec.level(IRQ_INDEX, 1));
+    }
+
+    @Override
+    public void attach(DeviceContext deviceContext) {
+        synchronized (lock) {
+            if (context != null) {
+                throw new IllegalStateException("the " + backend.kind() + " is already served; create one per server");
+            }
+            context = deviceContext;
+            line = deviceContext.irq(IRQ_INDEX, 0);
+            memory = new GuestMemory() {
+                @Override
+                public void read(long address, byte[] destination, int offset, int length) throws IOException {
+                    deviceContext.dmaRead(address, destination, offset, length);
+                }
+
+                @Override
+                public void write(long address, byte[] source, int offset, int length) throws IOException {
+                    deviceContext.dmaWrite(address, source, offset, length);
+                }
+            };
+        }
+    }
+
+    /** DEVICE_RESET: as the driver's write of 0 to Status. */
+    @Override
+    public void reset() {
+        synchronized (lock) {
+            resetLocked();
+        }
+    }
+
+    /**
+     * {@code compatible = "virtio,mmio"}, and the ack for precise EOI: the IRQ is pending while
+     * InterruptStatus has a bit set, and a write of those bits to InterruptACK acknowledges it.
+     */
+    @Override
+    public Optional<DeviceTreeIdentity> deviceTreeIdentity() {
+        int bits = INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE;
+        return Optional.of(new DeviceTreeIdentity(List.of(COMPATIBLE), Map.of(), List.of(
+                new DeviceTreeIdentity.IrqAck(IRQ_INDEX, REGS_REGION, INTERRUPT_STATUS, bits, INTERRUPT_ACK, bits))));
+    }
+
+    @Override
+    public void clientConnected() {
+        LOG.log(Level.INFO, "{0}: a client connected", backend.kind());
+    }
+
+    @Override
+    public void clientDisconnected() {
+        LOG.log(Level.INFO, "{0}: the client left", backend.kind());
+    }
+
+    /**
+     * Counters since creation: {@code line0.raises} (InterruptStatus went from 0 to a bit set),
+     * {@code line0.signals} (the client's trigger eventfd was signalled), per queue the buffers used and
+     * the bytes written into them, resets, how often the device needed a reset, ignored register accesses,
+     * then the backend's.
+     */
+    @Override
+    public Map<String, Long> totals() {
+        Map<String, Long> totals = new LinkedHashMap<>();
+        synchronized (lock) {
+            totals.put("line0.raises", raises);
+            totals.put("line0.signals", line == null ? 0 : line.signals());
+            for (int i = 0; i < queues.length; i++) {
+                totals.put("queue" + i + ".buffers", usedBuffers[i]);
+                totals.put("queue" + i + ".bytes", bytesWritten[i]);
+            }
+            totals.put("device.resets", resets);
+            totals.put("device.needs-reset", needsResets);
+            totals.put("regs.ignored", ignoredAccesses);
+            totals.putAll(backend.totals());
+        }
+        return totals;
+    }
+
+    /** Nothing to stop: the model has no threads of its own. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+        return "VirtioMmioDevice[" + describe() + "]";
+    }
+
+    /** The Status register as the driver reads it. */
+    public int status() {
+        synchronized (lock) {
+            return status;
+        }
+    }
+
+    // ---- register semantics, with the lock held ----
+
+    private int readRegister(int offset) {
+        return switch (offset) {
+            case MAGIC_VALUE -> MAGIC;
+            case VERSION_REG -> VERSION;
+            case DEVICE_ID -> backend.deviceId();
+            case VENDOR_ID_REG -> VENDOR_ID;
+            case DEVICE_FEATURES -> switch (deviceFeaturesSelect) {
+                case 0 -> (int) deviceFeatures;
+                case 1 -> (int) (deviceFeatures >>> 32);
+                default -> 0;
+            };
+            case QUEUE_NUM_MAX -> selectedQueue().map(SplitVirtqueue::maxSize).orElse(0);
+            case QUEUE_READY -> selectedQueue().map(queue -> queue.isReady() ? 1 : 0).orElse(0);
+            case INTERRUPT_STATUS -> interruptStatus;
+            case STATUS -> status;
+            case QUEUE_DESC_LOW -> selectedQueue().map(queue -> (int) queue.descriptorTable()).orElse(0);
+            case QUEUE_DESC_HIGH -> selectedQueue().map(queue -> (int) (queue.descriptorTable() >>> 32)).orElse(0);
+            case QUEUE_DRIVER_LOW -> selectedQueue().map(queue -> (int) queue.driverRing()).orElse(0);
+            case QUEUE_DRIVER_HIGH -> selectedQueue().map(queue -> (int) (queue.driverRing() >>> 32)).orElse(0);
+            case QUEUE_DEVICE_LOW -> selectedQueue().map(queue -> (int) queue.deviceRing()).orElse(0);
+            case QUEUE_DEVICE_HIGH -> selectedQueue().map(queue -> (int) (queue.deviceRing() >>> 32)).orElse(0);
+            // No shared memory regions: a length of all ones says so (virtio 1.2, 4.2.2).
+            case SHM_LEN_LOW, SHM_LEN_HIGH, SHM_BASE_LOW, SHM_BASE_HIGH -> -1;
+            // The configuration space never changes.
+            case CONFIG_GENERATION -> 0;
+            default -> {
+                ignored("read of write-only or unknown register 0x" + Integer.toHexString(offset));
+                yield 0;
+            }
+        };
+    }
+
+    private void writeRegister(int offset, int value) {
+        switch (offset) {
+            case DEVICE_FEATURES_SEL -> deviceFeaturesSelect = value;
+            case DRIVER_FEATURES_SEL -> driverFeaturesSelect = value;
+            case DRIVER_FEATURES -> writeDriverFeatures(value);
+            case QUEUE_SEL -> queueSelect = value;
+            case QUEUE_NUM -> selectedQueue().ifPresent(queue -> queue.setSize(value));
+            case QUEUE_READY -> writeQueueReady(value);
+            case QUEUE_NOTIFY -> notifyQueue(value);
+            case INTERRUPT_ACK -> acknowledge(value);
+            case STATUS -> writeStatus(value);
+            case QUEUE_DESC_LOW -> selectedQueue().ifPresent(queue -> queue.setDescriptorTable(low(queue.descriptorTable(), value)));
+            case QUEUE_DESC_HIGH -> selectedQueue().ifPresent(queue -> queue.setDescriptorTable(high(queue.descriptorTable(), value)));
+            case QUEUE_DRIVER_LOW -> selectedQueue().ifPresent(queue -> queue.setDriverRing(low(queue.driverRing(), value)));
+            case QUEUE_DRIVER_HIGH -> selectedQueue().ifPresent(queue -> queue.setDriverRing(high(queue.driverRing(), value)));
+            case QUEUE_DEVICE_LOW -> selectedQueue().ifPresent(queue -> queue.setDeviceRing(low(queue.deviceRing(), value)));
+            case QUEUE_DEVICE_HIGH -> selectedQueue().ifPresent(queue -> queue.setDeviceRing(high(queue.deviceRing(), value)));
+            case SHM_SEL -> { }
+            default -> ignored("write of read-only or unknown register 0x" + Integer.toHexString(offset));
+        }
+    }
+
+    private static long low(long old, int value) {
+        return (old & 0xFFFF_FFFF_0000_0000L) | Integer.toUnsignedLong(value);
+    }
+
+    private static long high(long old, int value) {
+        return (old & 0xFFFF_FFFFL) | ((long) value << 32);
+    }
+
+    private Optional<SplitVirtqueue> selectedQueue() {
+        return queueSelect >= 0 && queueSelect < queues.length ? Optional.of(queues[queueSelect]) : Optional.empty();
+    }
+
+    /** Feature bits are settled once FEATURES_OK is set; later writes are ignored, as the driver must not make them. */
+    private void writeDriverFeatures(int value) {
+        if ((status & STATUS_FEATURES_OK) != 0) {
+            ignored("DriverFeatures written after FEATURES_OK");
+            return;
+        }
+        switch (driverFeaturesSelect) {
+            case 0 -> driverFeatures = low(driverFeatures, value);
+            case 1 -> driverFeatures = high(driverFeatures, value);
+            default -> {
+                if (value != 0) {
+                    ignored("DriverFeatures bits in word " + driverFeaturesSelect + ", which the device does not offer");
+                }
+            }
+        }
+    }
+
+    /**
+     * A write of 0 resets the device. Setting FEATURES_OK keeps it only if the driver accepted
+     * VIRTIO_F_VERSION_1 and nothing the device did not offer: the driver reads Status back to learn
+     * whether the device took its features. DEVICE_NEEDS_RESET stays until reset.
+     */
+    private void writeStatus(int value) {
+        if (value == 0) {
+            resetLocked();
+            return;
+        }
+        int newlySet = value & ~status;
+        int accepted = value;
+        if ((newlySet & STATUS_FEATURES_OK) != 0) {
+            if ((driverFeatures & FEATURE_VERSION_1) == 0) {
+                accepted &= ~STATUS_FEATURES_OK;
+                ignored("FEATURES_OK without VIRTIO_F_VERSION_1: this device speaks virtio 1.x only");
+            } else if ((driverFeatures & ~deviceFeatures) != 0) {
+                accepted &= ~STATUS_FEATURES_OK;
+                ignored("FEATURES_OK with features the device does not offer: 0x"
+                        + Long.toHexString(driverFeatures & ~deviceFeatures));
+            }
+        }
+        status = accepted | (status & STATUS_NEEDS_RESET);
+        if ((newlySet & STATUS_DRIVER_OK) != 0) {
+            // Buffers made available (and notified) before DRIVER_OK were left alone until now.
+            for (int i = 0; i < queues.length; i++) {
+                serveQueue(i);
+            }
+        }
+    }
+
+    private void writeQueueReady(int value) {
+        Optional<SplitVirtqueue> selected = selectedQueue();
+        if (selected.isEmpty()) {
+            ignored("QueueReady of queue " + queueSelect + ", which does not exist");
+            return;
+        }
+        SplitVirtqueue queue = selected.get();
+        if ((value & 1) == 0) {
+            queue.disable();
+            return;
+        }
+        if (queue.isReady()) {
+            return;
+        }
+        try {
+            queue.enable();
+        } catch (MalformedQueueException e) {
+            needsReset(e.getMessage());
+        }
+    }
+
+    private void notifyQueue(int value) {
+        if (value < 0 || value >= queues.length) {
+            ignored("QueueNotify of queue " + value + ", which does not exist");
+            return;
+        }
+        serveQueue(value);
+    }
+
+    /** Serves every buffer available on the queue, then interrupts once unless the driver asked not to be. */
+    private void serveQueue(int index) {
+        SplitVirtqueue queue = queues[index];
+        if ((status & STATUS_DRIVER_OK) == 0 || (status & STATUS_NEEDS_RESET) != 0 || !queue.isReady() || memory == null) {
+            return;
+        }
+        boolean used = false;
+        try {
+            Optional<DescriptorChain> chain;
+            while ((chain = queue.nextAvailable(memory)).isPresent()) {
+                int written = backend.serve(index, chain.get(), memory);
+                queue.putUsed(memory, chain.get().head(), written);
+                usedBuffers[index]++;
+                bytesWritten[index] += written;
+                used = true;
+            }
+            if (used && !queue.interruptSuppressed(memory)) {
+                interrupt(INTERRUPT_USED_BUFFER);
+            }
+        } catch (MalformedQueueException e) {
+            needsReset(e.getMessage());
+        }
+    }
+
+    private void interrupt(int bits) {
+        if (interruptStatus == 0) {
+            raises++;
+        }
+        interruptStatus |= bits;
+        if (line != null) {
+            line.raise();
+        }
+    }
+
+    private void acknowledge(int bits) {
+        interruptStatus &= ~bits;
+        if (interruptStatus == 0 && line != null) {
+            line.lower();
+        }
+    }
+
+    /** The driver broke the rules: DEVICE_NEEDS_RESET, a configuration-change interrupt, one log line. */
+    private void needsReset(String cause) {
+        if ((status & STATUS_NEEDS_RESET) != 0) {
+            return;
+        }
+        needsResets++;
+        status |= STATUS_NEEDS_RESET;
+        LOG.log(Level.WARNING, "{0}: device needs reset: {1}", backend.kind(), cause);
+        interrupt(INTERRUPT_CONFIG_CHANGE);
+    }
+
+    private void resetLocked() {
+        status = 0;
+        deviceFeaturesSelect = 0;
+        driverFeaturesSelect = 0;
+        driverFeatures = 0;
+        queueSelect = 0;
+        interruptStatus = 0;
+        for (SplitVirtqueue queue : queues) {
+            queue.reset();
+        }
+        if (line != null) {
+            line.lower();
+        }
+        resets++;
+    }
+
+    private void ignored(String cause) {
+        ignoredAccesses++;
+        if (loggedCauses.size() < 64 && loggedCauses.add(cause)) {
+            LOG.log(Level.INFO, "{0}: ignored: {1} (logged once)", backend.kind(), cause);
+        }
+    }
+
+    /**
+     * Region 0: the registers take aligned 32-bit accesses only (the driver must use nothing else); the
+     * configuration space from 0x100 takes 1, 2 and 4 bytes, little-endian.
+     */
+    private final class Registers implements RegionHandler {
+        @Override
+        public long read(long offset, int size) {
+            synchronized (lock) {
+                if (offset >= CONFIG && offset + size <= REGION_SIZE) {
+                    long value = 0;
+                    for (int i = 0; i < size; i++) {
+                        value |= (long) (backend.readConfig((int) (offset - CONFIG) + i) & 0xFF) << (8 * i);
+                    }
+                    return value;
+                }
+                if (size != 4 || offset % 4 != 0 || offset < 0 || offset >= CONFIG) {
+                    ignored(size + "-byte read at 0x" + Long.toHexString(offset) + " (registers take aligned 32-bit reads)");
+                    return 0;
+                }
+                return Integer.toUnsignedLong(readRegister((int) offset));
+            }
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            synchronized (lock) {
+                if (offset >= CONFIG && offset < REGION_SIZE) {
+                    ignored("write to the configuration space at 0x" + Long.toHexString(offset) + " (" + backend.kind()
+                            + " has no writable configuration)");
+                    return;
+                }
+                if (size != 4 || offset % 4 != 0 || offset < 0 || offset >= CONFIG) {
+                    ignored(size + "-byte write at 0x" + Long.toHexString(offset) + " (registers take aligned 32-bit writes)");
+                    return;
+                }
+                writeRegister((int) offset, (int) value);
+            }
+        }
+    }
+}

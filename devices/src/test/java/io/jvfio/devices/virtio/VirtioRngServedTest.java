@@ -1,0 +1,332 @@
+package io.jvfio.devices.virtio;
+
+import static io.jvfio.devices.virtio.SplitVirtqueue.DESC_F_INDIRECT;
+import static io.jvfio.devices.virtio.SplitVirtqueue.DESC_F_NEXT;
+import static io.jvfio.devices.virtio.SplitVirtqueue.DESC_F_WRITE;
+import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
+import static io.jvfio.devices.virtio.VirtioTestDriver.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.jvfio.devices.DeviceOptions;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.RegionInfo;
+
+/**
+ * virtio-rng on the virtio-mmio transport through a real vfio-user connection: its rings in a DMA window
+ * the client mapped, driven the way Linux's virtio_mmio and virtio-rng drive it.
+ */
+class VirtioRngServedTest {
+    private static final long SEED = 0x5EED;
+
+    @TempDir
+    Path directory;
+    private VirtioTestDriver driver;
+
+    @BeforeEach
+    void serve() throws Exception {
+        driver = VirtioTestDriver.start(directory, VirtioRng.create(DeviceOptions.defaults().withSeed(SEED)));
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    @Test
+    void theClientSeesOneTrappedRegionOneLevelIrqAndAVirtioMmioIdentityWithItsAck() throws Exception {
+        RegionInfo regs = driver.client.regionInfo(VirtioMmioDevice.REGS_REGION);
+        IrqInfo irq = driver.client.irqInfo(VirtioMmioDevice.IRQ_INDEX);
+        DeviceTreeIdentity identity = driver.client.deviceTreeIdentity().orElseThrow();
+
+        assertThat(regs.size()).isEqualTo(0x200);
+        assertThat(regs.mappable()).as("every register access must reach the device").isFalse();
+        assertThat(irq.automasked()).as("level").isTrue();
+        assertThat(identity.compatible()).containsExactly("virtio,mmio");
+        assertThat(identity.irqAcks()).containsExactly(new DeviceTreeIdentity.IrqAck(0, 0, INTERRUPT_STATUS, 3,
+                INTERRUPT_ACK, 3));
+    }
+
+    @Test
+    void theRegistersIdentifyAVersion2EntropyDeviceWithOneQueueOf64() throws Exception {
+        assertThat(driver.read(MAGIC_VALUE)).isEqualTo(0x74726976);
+        assertThat(driver.read(VERSION_REG)).isEqualTo(2);
+        assertThat(driver.read(DEVICE_ID)).isEqualTo(4);
+        assertThat(driver.read(VENDOR_ID_REG)).isEqualTo(VENDOR_ID);
+        driver.write(QUEUE_SEL, 0);
+        assertThat(driver.read(QUEUE_NUM_MAX)).isEqualTo(64);
+        assertThat(driver.read(QUEUE_READY)).isZero();
+        driver.write(QUEUE_SEL, 1);
+        assertThat(driver.read(QUEUE_NUM_MAX)).as("no second queue").isZero();
+        assertThat(driver.read(CONFIG_GENERATION)).isZero();
+    }
+
+    @Test
+    void theDeviceOffersVersion1AndIndirectDescriptorsAndKeepsFeaturesOkOnlyWithVersion1() throws Exception {
+        assertThat(driver.deviceFeatures()).isEqualTo(FEATURE_VERSION_1 | VirtioMmioDevice.FEATURE_INDIRECT_DESC);
+
+        assertThat(driver.negotiate(0) & STATUS_FEATURES_OK).as("a legacy driver is refused").isZero();
+        assertThat(driver.negotiate(FEATURE_VERSION_1 | 1L << 5) & STATUS_FEATURES_OK).as("a feature not offered")
+                .isZero();
+        assertThat(driver.negotiate(FEATURE_VERSION_1) & STATUS_FEATURES_OK).isEqualTo(STATUS_FEATURES_OK);
+    }
+
+    @Test
+    void aBufferIsFilledWithTheSeededStreamAndUsedWithAnInterrupt() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(driver.awaitInterrupt()).as("the IRQ fired").isTrue();
+        assertThat(driver.read(INTERRUPT_STATUS)).isEqualTo(INTERRUPT_USED_BUFFER);
+        assertThat(driver.usedIndex()).isEqualTo(1);
+        assertThat(driver.used(0)).containsExactly(0, 64);
+        assertThat(driver.ramBytes(BUFFERS, 64)).isEqualTo(seededStream(SEED, 64));
+    }
+
+    @Test
+    void laterBuffersGetTheStreamsNextBytes() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 40, DESC_F_WRITE, 0);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + BUFFERS + 0x100, 24, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        driver.makeAvailable(1);
+        driver.notifyQueue();
+
+        byte[] stream = seededStream(SEED, 64);
+        assertThat(driver.usedIndex()).isEqualTo(2);
+        assertThat(driver.used(1)).containsExactly(1, 24);
+        assertThat(driver.ramBytes(BUFFERS, 40)).isEqualTo(Arrays.copyOfRange(stream, 0, 40));
+        assertThat(driver.ramBytes(BUFFERS + 0x100, 24)).isEqualTo(Arrays.copyOfRange(stream, 40, 64));
+    }
+
+    @Test
+    void aChainedBufferIsFilledInChainOrder() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 5, RAM_IOVA + BUFFERS + 0x200, 10, DESC_F_WRITE | DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + BUFFERS, 20, DESC_F_WRITE | DESC_F_NEXT, 9);
+        driver.descriptor(DESCRIPTORS, 9, RAM_IOVA + BUFFERS + 0x400, 34, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(5);
+        driver.notifyQueue();
+
+        byte[] stream = seededStream(SEED, 64);
+        assertThat(driver.used(0)).containsExactly(5, 64);
+        assertThat(driver.ramBytes(BUFFERS + 0x200, 10)).isEqualTo(Arrays.copyOfRange(stream, 0, 10));
+        assertThat(driver.ramBytes(BUFFERS, 20)).isEqualTo(Arrays.copyOfRange(stream, 10, 30));
+        assertThat(driver.ramBytes(BUFFERS + 0x400, 34)).isEqualTo(Arrays.copyOfRange(stream, 30, 64));
+    }
+
+    @Test
+    void anIndirectTableIsFollowed() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(INDIRECT_TABLE, 0, RAM_IOVA + BUFFERS, 16, DESC_F_WRITE | DESC_F_NEXT, 1);
+        driver.descriptor(INDIRECT_TABLE, 1, RAM_IOVA + BUFFERS + 0x100, 16, DESC_F_WRITE, 0);
+        driver.descriptor(DESCRIPTORS, 3, RAM_IOVA + INDIRECT_TABLE, 32, DESC_F_INDIRECT, 0);
+
+        driver.makeAvailable(3);
+        driver.notifyQueue();
+
+        byte[] stream = seededStream(SEED, 32);
+        assertThat(driver.used(0)).containsExactly(3, 32);
+        assertThat(driver.ramBytes(BUFFERS, 16)).isEqualTo(Arrays.copyOfRange(stream, 0, 16));
+        assertThat(driver.ramBytes(BUFFERS + 0x100, 16)).isEqualTo(Arrays.copyOfRange(stream, 16, 32));
+    }
+
+    @Test
+    void theAckLowersTheLineSoUnmaskingDoesNotFireAgain() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertThat(driver.awaitInterrupt()).isTrue();
+
+        driver.write(INTERRUPT_ACK, driver.read(INTERRUPT_STATUS));
+        driver.unmask();
+
+        assertThat(driver.read(INTERRUPT_STATUS)).isZero();
+        assertThat(driver.quietFor(100)).as("a lowered line does not fire at unmask").isTrue();
+        assertThat(driver.device.totals()).containsEntry("line0.raises", 1L).containsEntry("line0.signals", 1L);
+    }
+
+    @Test
+    void anUnackedInterruptFiresAgainAtUnmask() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertThat(driver.awaitInterrupt()).isTrue();
+
+        driver.unmask();
+
+        assertThat(driver.awaitInterrupt()).as("the level line is still asserted").isTrue();
+    }
+
+    @Test
+    void buffersMadeAvailableBeforeDriverOkAreServedAtDriverOk() throws Exception {
+        driver.negotiate(FEATURE_VERSION_1);
+        driver.setUpQueue(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 16, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertThat(driver.usedIndex()).as("nothing is used before DRIVER_OK").isZero();
+
+        driver.driverOk();
+
+        assertThat(driver.usedIndex()).isEqualTo(1);
+        assertThat(driver.awaitInterrupt()).isTrue();
+    }
+
+    @Test
+    void noInterruptWhenTheDriverSuppressesIt() throws Exception {
+        driver.startLikeLinux(64);
+        driver.ram.putShort(DRIVER_RING, (short) SplitVirtqueue.AVAIL_F_NO_INTERRUPT);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 16, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(driver.usedIndex()).isEqualTo(1);
+        assertThat(driver.quietFor(100)).isTrue();
+        assertThat(driver.read(INTERRUPT_STATUS)).isZero();
+    }
+
+    @Test
+    void aBufferOutsideTheDmaWindowMakesTheDeviceNeedAReset() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + RAM_SIZE - 8, 64, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void ringsOutsideTheDmaWindowMakeTheDeviceNeedAReset() throws Exception {
+        driver.negotiate(FEATURE_VERSION_1);
+        driver.setUpQueue(64, 0x4000_0000L);
+        driver.driverOk();
+        driver.makeAvailable(0);
+
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void aDescriptorLoopMakesTheDeviceNeedAReset() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE | DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE | DESC_F_NEXT, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void aDescriptorIndexPastTheTableMakesTheDeviceNeedAReset() throws Exception {
+        driver.startLikeLinux(8);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE | DESC_F_NEXT, 8);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void anAvailableIndexFurtherAheadThanTheQueueSizeMakesTheDeviceNeedAReset() throws Exception {
+        driver.startLikeLinux(8);
+
+        driver.setAvailableIndex(9);
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void aDeviceReadableBufferMakesTheRngNeedAReset() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, 0, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertNeedsReset();
+    }
+
+    @Test
+    void aQueueSizeThatIsNotAPowerOfTwoMakesTheDeviceNeedAReset() throws Exception {
+        driver.negotiate(FEATURE_VERSION_1);
+
+        driver.setUpQueue(48);
+
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(driver.read(QUEUE_READY)).isZero();
+    }
+
+    @Test
+    void writingStatusZeroResetsTheDeviceWhichThenWorksAgain() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + RAM_SIZE, 8, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertNeedsReset();
+
+        driver.write(STATUS, 0);
+
+        assertThat(driver.read(STATUS)).isZero();
+        assertThat(driver.read(INTERRUPT_STATUS)).isZero();
+        assertThat(driver.read(QUEUE_READY)).isZero();
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 8, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertThat(driver.usedIndex()).isEqualTo(1);
+        assertThat(driver.device.totals()).containsEntry("device.needs-reset", 1L);
+    }
+
+    @Test
+    void deviceResetFromTheClientStopsTheQueue() throws Exception {
+        driver.startLikeLinux(64);
+
+        driver.client.reset();
+
+        assertThat(driver.read(STATUS)).isZero();
+        assertThat(driver.read(QUEUE_READY)).isZero();
+        assertThat(driver.device.totals().get("device.resets")).isPositive();
+    }
+
+    @Test
+    void unalignedAndNarrowRegisterAccessesAreIgnored() throws Exception {
+        driver.client.write(VirtioMmioDevice.REGS_REGION, STATUS, 1, STATUS_ACKNOWLEDGE);
+
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, MAGIC_VALUE + 1, 2)).isZero();
+        assertThat(driver.read(STATUS)).isZero();
+        assertThat(driver.device.totals().get("regs.ignored")).isEqualTo(2L);
+    }
+
+    private void assertNeedsReset() throws Exception {
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).as("DEVICE_NEEDS_RESET").isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(driver.read(INTERRUPT_STATUS)).as("a configuration-change interrupt")
+                .isEqualTo(INTERRUPT_CONFIG_CHANGE);
+        assertThat(driver.awaitInterrupt()).isTrue();
+        assertThat(driver.usedIndex()).as("nothing used").isZero();
+        assertThat(driver.device.totals()).containsEntry("device.needs-reset", 1L);
+    }
+}
