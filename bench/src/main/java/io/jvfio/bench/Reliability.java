@@ -1,5 +1,9 @@
 package io.jvfio.bench;
 
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -120,7 +124,7 @@ public final class Reliability {
     }
 
     /** Runs {@code call} on another thread and fails, rather than hangs, after {@link #BOUND}. */
-    private static <T> T within(java.util.concurrent.Callable<T> call, String what) throws Exception {
+    private static <T> T within(Callable<T> call, String what) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("bounded " + what).start(() -> {
             try {
@@ -133,7 +137,7 @@ public final class Reliability {
             return result.get(BOUND.toSeconds(), TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             throw new AssertionError(what + " did not finish within " + BOUND);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : new RuntimeException(e.getCause());
         }
     }
@@ -193,7 +197,7 @@ public final class Reliability {
                 try {
                     return listener.accept();
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             long start = System.nanoTime();

@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import java.util.Arrays;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -272,7 +274,7 @@ final class DemoCommand implements Subcommand {
                 r.served("line" + line + ".acks")};
             for (long count : counts) {
                 if (count != n) {
-                    problems.add(run + "line " + line + " counts " + java.util.Arrays.toString(counts) + " are not all " + n);
+                    problems.add(run + "line " + line + " counts " + Arrays.toString(counts) + " are not all " + n);
                     break;
                 }
             }

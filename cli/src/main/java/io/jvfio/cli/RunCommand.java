@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import java.nio.charset.StandardCharsets;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -171,6 +173,6 @@ final class RunCommand implements Subcommand {
             public void flush() {
                 out.flush();
             }
-        }, true, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }, true, StandardCharsets.ISO_8859_1);
     }
 }

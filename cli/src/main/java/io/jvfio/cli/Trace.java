@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import jdk.jfr.EventType;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -37,7 +39,7 @@ final class Trace implements AutoCloseable {
             recording.enable(event).withoutThreshold();
         }
         // Events of other jvfio modules that registered already (names io.jvfio.*), with the same settings.
-        FlightRecorder.getFlightRecorder().getEventTypes().stream().map(jdk.jfr.EventType::getName)
+        FlightRecorder.getFlightRecorder().getEventTypes().stream().map(EventType::getName)
                 .filter(name -> name.startsWith(PREFIX)).forEach(name -> recording.enable(name).withoutThreshold());
         recording.setToDisk(true);
         try {

@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import jdk.jfr.EventType;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -62,7 +64,7 @@ class DemoKvmTest {
             assertThat(Long.parseLong(injections.group(1))).isEqualTo(n);
         }
         List<String> eventNames = RecordingFile.readAllEvents(trace).stream()
-                .map(RecordedEvent::getEventType).map(jdk.jfr.EventType::getName).distinct().toList();
+                .map(RecordedEvent::getEventType).map(EventType::getName).distinct().toList();
         assertThat(eventNames).as("the user-side run recorded jvfio's events")
                 .contains("io.jvfio.IrqInjection", "io.jvfio.TrappedAccess")
                 .allMatch(name -> name.startsWith("io.jvfio."));

@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import java.nio.file.LinkOption;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -43,7 +45,7 @@ class LauncherProcessTest {
         assertThat(files.exitCode()).as(files.err()).isZero();
         for (String file : files.out().split("\0")) {
             Path source = repo.resolve(file);
-            if (file.isEmpty() || !Files.isRegularFile(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (file.isEmpty() || !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }
             Path target = clone.resolve(file);

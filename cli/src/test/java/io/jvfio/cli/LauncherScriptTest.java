@@ -1,5 +1,7 @@
 package io.jvfio.cli;
 
+import java.lang.management.ManagementFactory;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -55,7 +57,7 @@ class LauncherScriptTest {
             package io.jvfio.cli;
             public class Jvfio {
                 public static void main(String[] args) {
-                    boolean aot = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+                    boolean aot = ManagementFactory.getRuntimeMXBean().getInputArguments()
                             .stream().anyMatch(a -> a.startsWith("-XX:AOTCache="));
                     System.out.println("fake jvfio " + String.join(" ", args) + (aot ? " (aot)" : ""));
                 }

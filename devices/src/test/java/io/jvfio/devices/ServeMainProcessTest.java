@@ -1,5 +1,7 @@
 package io.jvfio.devices;
 
+import java.io.IOException;
+
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,7 +51,7 @@ class ServeMainProcessTest {
             String ready = CompletableFuture.supplyAsync(() -> {
                 try {
                     return out.readLine();
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     return "read failed: " + e;
                 }
             }).get(20, TimeUnit.SECONDS);

@@ -1,5 +1,12 @@
 package io.jvfio.machine;
 
+import org.junit.jupiter.api.Assumptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.jvfio.sys.testing.Tiers;
+
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,7 +134,7 @@ class MachinePartsTest {
             ram.write(0x1000, new byte[] {1, 2, 3});
             assertThat(ram.read(0x1000, 3)).containsExactly(1, 2, 3);
             assertThat(ram.fd().isOpen()).isTrue();
-            assertThat(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + ram.fd().get())))
+            assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + ram.fd().get())))
                     .asString().contains("memfd:jvfio-guest-ram");
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
@@ -137,7 +144,7 @@ class MachinePartsTest {
 
     @Test
     void machineWithoutKvmFailsWithTheClearMessageAndLeaksNothing() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(io.jvfio.sys.testing.Tiers.kvmAvailable(),
+        Assumptions.assumeFalse(Tiers.kvmAvailable(),
                 "this machine has /dev/kvm");
         int fds = Resources.openFds();
         MachineConfig config = MachineConfig.builder().guest("hello").build();

@@ -1,5 +1,7 @@
 package io.jvfio.platform;
 
+import java.util.function.ToLongFunction;
+
 import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,7 +86,7 @@ final class PlatformDeviceCounters implements PlatformDeviceMXBean {
         return irqs;
     }
 
-    private long sum(java.util.function.ToLongFunction<IrqController.IrqCounters> field) {
+    private long sum(ToLongFunction<IrqController.IrqCounters> field) {
         return device.irqController().map(c -> {
             long total = 0;
             for (int irq = 0; irq < c.irqCount(); irq++) {

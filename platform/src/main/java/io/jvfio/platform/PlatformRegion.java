@@ -1,5 +1,7 @@
 package io.jvfio.platform;
 
+import java.util.concurrent.CopyOnWriteArrayList;
+
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +33,7 @@ final class PlatformRegion implements MmioDevice {
     private final RegionInfo info;
     private final long guestBase;
     private final List<Mapping> mappings;
-    private final List<SwitchableRegion> fastPaths = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<SwitchableRegion> fastPaths = new CopyOnWriteArrayList<>();
     private final LongAdder trappedReads = new LongAdder();
     private final LongAdder trappedWrites = new LongAdder();
     private final LongAdder failedAccesses = new LongAdder();

@@ -1,5 +1,8 @@
 package io.jvfio.platform;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +69,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
-    private final java.util.Set<Integer> delivering = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Integer> delivering = ConcurrentHashMap.newKeySet();
     private DeviceInfo info;
     private String compatible;
     private Optional<DeviceTreeIdentity> identity = Optional.empty();

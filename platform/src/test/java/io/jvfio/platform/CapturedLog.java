@@ -1,5 +1,7 @@
 package io.jvfio.platform;
 
+import java.util.Arrays;
+
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -13,7 +15,7 @@ final class CapturedLog extends Handler implements AutoCloseable {
     private final List<Logger> loggers;
 
     CapturedLog(Class<?>... sources) {
-        loggers = java.util.Arrays.stream(sources).map(c -> Logger.getLogger(c.getName())).toList();
+        loggers = Arrays.stream(sources).map(c -> Logger.getLogger(c.getName())).toList();
         loggers.forEach(logger -> logger.addHandler(this));
     }
 

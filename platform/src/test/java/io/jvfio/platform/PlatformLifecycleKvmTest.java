@@ -1,5 +1,7 @@
 package io.jvfio.platform;
 
+import java.util.ArrayList;
+
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -281,7 +283,7 @@ class PlatformLifecycleKvmTest {
 
     /** Runs dtc; returns its output, or fails the test with it. */
     private static String dtc(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("dtc"));
+        List<String> command = new ArrayList<>(List.of("dtc"));
         command.addAll(List.of(args));
         Process dtc = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(dtc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,5 +1,7 @@
 package io.jvfio.platform;
 
+import java.util.stream.Stream;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -52,7 +54,7 @@ class StrayAccessKvmTest {
                 List<Integer> pass = List.of(0xFF, 0xFFFF, ALL_ONES, ALL_ONES, ALL_ONES, ID_AT_OFFSET_1, 0xFFFF_0000,
                         0, ALL_ONES);
                 assertThat(machine.reports()).containsExactlyElementsOf(
-                        java.util.stream.Stream.concat(pass.stream(), pass.stream()).toList());
+                        Stream.concat(pass.stream(), pass.stream()).toList());
                 for (int size : new int[] {1, 2, 4, 8}) {
                     for (String direction : new String[] {"read", "write"}) {
                         String cause = "unclaimed " + direction + " of " + size + " bytes at 0x" + Long.toHexString(NOWHERE);

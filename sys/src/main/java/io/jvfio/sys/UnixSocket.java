@@ -1,5 +1,7 @@
 package io.jvfio.sys;
 
+import java.lang.foreign.ValueLayout;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -141,7 +143,7 @@ public final class UnixSocket implements AutoCloseable {
         }
         MemorySegment address = arena.allocate(2 + SUN_PATH_MAX, 2);
         address.set(JAVA_SHORT, 0, (short) AF_UNIX);
-        MemorySegment.copy(bytes, 0, address, java.lang.foreign.ValueLayout.JAVA_BYTE, 2, bytes.length);
+        MemorySegment.copy(bytes, 0, address, ValueLayout.JAVA_BYTE, 2, bytes.length);
         return address;
     }
 

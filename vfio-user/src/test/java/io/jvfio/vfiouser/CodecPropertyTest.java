@@ -1,5 +1,8 @@
 package io.jvfio.vfiouser;
 
+import io.jvfio.vfiouser.testing.ProtocolTestModel;
+import java.util.Arrays;
+
 import java.util.List;
 
 import net.jqwik.api.Arbitraries;
@@ -89,14 +92,14 @@ class CodecPropertyTest {
             bytes[change.get1() % bytes.length] = change.get2();
         }
         if (truncate) {
-            bytes = java.util.Arrays.copyOf(bytes, mutation.get2().getFirst().get1() % bytes.length);
+            bytes = Arrays.copyOf(bytes, mutation.get2().getFirst().get1() % bytes.length);
         }
         try {
             Codec.decodeMessage(bytes);
         } catch (ProtocolException expected) {
             // the one allowed outcome besides success
         }
-        byte[] identity = io.jvfio.vfiouser.PlatformExtension.encode(io.jvfio.vfiouser.testing.ProtocolTestModel.identity());
+        byte[] identity = PlatformExtension.encode(ProtocolTestModel.identity());
         for (Tuple.Tuple2<Integer, Byte> change : mutation.get2()) {
             identity[change.get1() % identity.length] = change.get2();
         }

@@ -1,5 +1,10 @@
 package io.jvfio.vfiouser;
 
+import java.nio.charset.StandardCharsets;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -109,9 +114,9 @@ class CodecTest {
     @Test
     void versionCarriesNulTerminatedJsonAndParsesLibvfioUserStyle() throws Exception {
         String json = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576,\"migration\":{\"pgsize\":4096}}}";
-        byte[] body = (json + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = (json + "\0").getBytes(StandardCharsets.UTF_8);
         byte[] bytes = new byte[16 + 4 + body.length];
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(bytes).order(Codec.ORDER);
+        ByteBuffer out = ByteBuffer.wrap(bytes).order(Codec.ORDER);
         Header.command(0x0bad, Command.VERSION, bytes.length).encodeTo(out);
         out.putShort((short) 0).putShort((short) 2).put(body);
         Payload.Version version = (Payload.Version) Codec.decodeMessage(bytes).payload();
@@ -156,7 +161,7 @@ class CodecTest {
     void capabilityChainThatPointsBackwardsIsRefused() {
         byte[] bytes = Codec.encode(1, Command.DEVICE_GET_REGION_INFO, Header.TYPE_REPLY, 0,
                 new Payload.DeviceGetRegionInfo(48, 8, 0, 0x1000, 0, List.of(new Capability(2, 1, new byte[8]))));
-        java.nio.ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 32 + 4, 32);
+        ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 32 + 4, 32);
         assertThatThrownBy(() -> Codec.decodeMessage(bytes)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("next offset 32");
     }
@@ -165,7 +170,7 @@ class CodecTest {
     void regionReadReplyWhoseCountDisagreesWithItsDataIsRefused() {
         byte[] bytes = Codec.encode(1, Command.REGION_READ, Header.TYPE_REPLY, 0,
                 Payload.RegionAccess.withData(0, 0, new byte[4]));
-        java.nio.ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 12, 8);
+        ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 12, 8);
         assertThatThrownBy(() -> Codec.decodeMessage(bytes)).isInstanceOf(ProtocolException.class)
                 .hasMessageContaining("count 8 but 4 data bytes");
     }
@@ -187,7 +192,7 @@ class CodecTest {
         assertThat(back.properties().get("reg-shift")).isEqualTo(identity.properties().get("reg-shift"));
         assertThat(HEX.formatHex(bytes, 0, 12)).isEqualTo("4a564454" + "0100" + "0000" + "02000000");
         for (int length = 0; length < bytes.length; length++) {
-            byte[] cut = java.util.Arrays.copyOf(bytes, length);
+            byte[] cut = Arrays.copyOf(bytes, length);
             assertThatThrownBy(() -> PlatformExtension.decode(cut)).isInstanceOf(ProtocolException.class);
         }
     }

@@ -1,5 +1,7 @@
 package io.jvfio.vfiouser;
 
+import java.util.Arrays;
+
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -233,7 +235,7 @@ class MalformedMessageTest {
     /** Tiny helper kept here: a prefix of a byte array. */
     private static final class Arrays2 {
         static byte[] truncated(byte[] bytes, int length) {
-            return java.util.Arrays.copyOf(bytes, length);
+            return Arrays.copyOf(bytes, length);
         }
     }
 }

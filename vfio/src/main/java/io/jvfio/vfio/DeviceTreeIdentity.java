@@ -1,5 +1,7 @@
 package io.jvfio.vfio;
 
+import java.util.Collections;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +18,7 @@ public record DeviceTreeIdentity(List<String> compatible, Map<String, byte[]> pr
         compatible = List.copyOf(compatible);
         Map<String, byte[]> copy = new LinkedHashMap<>();
         properties.forEach((name, value) -> copy.put(name, value.clone()));
-        properties = java.util.Collections.unmodifiableMap(copy);
+        properties = Collections.unmodifiableMap(copy);
         irqAcks = List.copyOf(irqAcks);
     }
 

@@ -1,5 +1,7 @@
 package io.jvfio.vfio;
 
+import java.util.Map;
+
 import java.util.List;
 import java.util.Optional;
 
@@ -72,7 +74,7 @@ class DeviceApiTest {
 
     @Test
     void deviceTreeIdentityNeedsACompatibleString() {
-        assertThatThrownBy(() -> new DeviceTreeIdentity(List.of(), java.util.Map.of(), List.of()))
+        assertThatThrownBy(() -> new DeviceTreeIdentity(List.of(), Map.of(), List.of()))
                 .hasMessageContaining("at least one compatible");
     }
 }

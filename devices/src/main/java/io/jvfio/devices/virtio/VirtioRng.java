@@ -1,5 +1,7 @@
 package io.jvfio.devices.virtio;
 
+import java.io.IOException;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +78,7 @@ public final class VirtioRng implements VirtioBackend {
             source.fill(bytes);
             try {
                 memory.write(buffer.address(), bytes, 0, length);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new MalformedQueueException("virtio-rng: request " + chain.head() + ": cannot write its buffer at 0x"
                         + Long.toHexString(buffer.address()) + ": " + e.getMessage());
             }

@@ -1,5 +1,7 @@
 package io.jvfio.devices.testdevice;
 
+import java.util.Optional;
+
 import static io.jvfio.devices.testdevice.ServedTestDevice.assertQuiet;
 import static io.jvfio.devices.testdevice.ServedTestDevice.awaitSignals;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
@@ -160,7 +162,7 @@ class TestDeviceIrqTest {
     void unmaskEventfdReFiresAnAssertedLevelLine() throws Exception {
         EventFd trigger = served.trigger(LEVEL);
         try (EventFd unmask = EventFd.create(true)) {
-            served.client.setIrqs(IrqSet.unmaskEventFd(LEVEL, 0, java.util.Optional.of(unmask)));
+            served.client.setIrqs(IrqSet.unmaskEventFd(LEVEL, 0, Optional.of(unmask)));
             served.write(RAISE, 1 << LEVEL);
             assertThat(awaitSignals(trigger, 2000)).isEqualTo(1);
 

@@ -1,5 +1,9 @@
 package io.jvfio.devices.testdevice;
 
+import java.nio.file.Files;
+
+import java.io.IOException;
+
 import static io.jvfio.devices.testdevice.ServedTestDevice.eventually;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,8 +36,8 @@ class TestDeviceLifetimeTest {
     }
 
     /** Mappings of memfds: the regions' shared memory on both sides. */
-    private static long memfdMappings() throws java.io.IOException {
-        try (var lines = java.nio.file.Files.lines(Path.of("/proc/self/maps"))) {
+    private static long memfdMappings() throws IOException {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
             return lines.filter(line -> line.contains("/memfd:")).count();
         }
     }

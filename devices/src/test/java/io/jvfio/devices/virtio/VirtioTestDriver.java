@@ -1,5 +1,7 @@
 package io.jvfio.devices.virtio;
 
+import java.util.Arrays;
+
 import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
 
 import java.io.IOException;
@@ -202,7 +204,7 @@ final class VirtioTestDriver implements AutoCloseable {
         while (words.hasRemaining()) {
             words.putLong(random.nextLong());
         }
-        return java.util.Arrays.copyOf(words.array(), length);
+        return Arrays.copyOf(words.array(), length);
     }
 
     @Override

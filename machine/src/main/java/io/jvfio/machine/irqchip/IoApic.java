@@ -1,5 +1,7 @@
 package io.jvfio.machine.irqchip;
 
+import java.util.Arrays;
+
 import java.util.function.IntConsumer;
 
 /**
@@ -62,8 +64,8 @@ final class IoApic {
 
     /** Power-on state: every entry masked and zero otherwise, every input low. */
     void reset() {
-        java.util.Arrays.fill(redirection, MASKED);
-        java.util.Arrays.fill(input, false);
+        Arrays.fill(redirection, MASKED);
+        Arrays.fill(input, false);
         registerSelect = 0;
         id = 0;
     }

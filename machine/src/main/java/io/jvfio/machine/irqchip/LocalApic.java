@@ -1,5 +1,7 @@
 package io.jvfio.machine.irqchip;
 
+import java.util.Arrays;
+
 /**
  * One vCPU's local APIC in xAPIC mode, after the Intel SDM (vol. 3A, chapter 11): ID, version, TPR, PPR,
  * EOI, LDR, DFR, SVR with the spurious vector, ISR/TMR/IRR, ESR, ICR, the LVT entries, and the timer
@@ -113,10 +115,10 @@ final class LocalApic {
 
     /** The state after power-on or INIT: APIC ID = vCPU index, everything masked, software-disabled. */
     void reset() {
-        java.util.Arrays.fill(irr, 0);
-        java.util.Arrays.fill(isr, 0);
-        java.util.Arrays.fill(tmr, 0);
-        java.util.Arrays.fill(lvt, LVT_MASKED);
+        Arrays.fill(irr, 0);
+        Arrays.fill(isr, 0);
+        Arrays.fill(tmr, 0);
+        Arrays.fill(lvt, LVT_MASKED);
         id = index;
         tpr = 0;
         ldr = 0;

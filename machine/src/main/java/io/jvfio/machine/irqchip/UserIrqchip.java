@@ -1,5 +1,8 @@
 package io.jvfio.machine.irqchip;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -56,7 +59,7 @@ public final class UserIrqchip {
     private final long[] kicks;
     private final Clock clock;
     private final VcpuKicker kicker;
-    private final java.util.Set<String> reported = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private boolean stopped;
 
     public UserIrqchip(int vcpus, Clock clock, VcpuKicker kicker) {

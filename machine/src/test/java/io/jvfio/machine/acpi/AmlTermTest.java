@@ -1,5 +1,7 @@
 package io.jvfio.machine.acpi;
 
+import java.util.HexFormat;
+
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
@@ -140,6 +142,6 @@ class AmlTermTest {
     }
 
     static byte[] hex(String digits) {
-        return java.util.HexFormat.of().parseHex(digits);
+        return HexFormat.of().parseHex(digits);
     }
 }

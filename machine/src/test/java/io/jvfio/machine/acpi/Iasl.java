@@ -1,5 +1,7 @@
 package io.jvfio.machine.acpi;
 
+import java.io.File;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +88,7 @@ final class Iasl {
         // Files on every stream, no pipes: the JDK closes its end of a pipe to the child only when its
         // reaper thread sees the child exit, so a pipe could outlive this call.
         Process process = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(messages.toFile())
                 .start();

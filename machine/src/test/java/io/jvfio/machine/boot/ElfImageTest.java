@@ -1,5 +1,7 @@
 package io.jvfio.machine.boot;
 
+import java.util.function.Consumer;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -55,7 +57,7 @@ class ElfImageTest {
         assertThat(elf.segments()).isNotEmpty().allSatisfy(s -> assertThat(s.physAddr()).isGreaterThanOrEqualTo(0x100000));
     }
 
-    private static byte[] with(java.util.function.Consumer<ByteBuffer> change) {
+    private static byte[] with(Consumer<ByteBuffer> change) {
         byte[] image = tinyElf();
         change.accept(ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN));
         return image;

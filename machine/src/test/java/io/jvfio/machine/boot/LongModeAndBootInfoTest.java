@@ -1,5 +1,9 @@
 package io.jvfio.machine.boot;
 
+import java.nio.charset.StandardCharsets;
+
+import java.util.Collections;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -134,7 +138,7 @@ class LongModeAndBootInfoTest {
         assertThat(b.getLong(40)).isEqualTo(-1);
         assertThat(b.getLong(48)).isZero();
         assertThat(b.getInt(96)).isEqualTo(1);
-        assertThat(new String(bytes, 104, 10, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("jvfio,test");
+        assertThat(new String(bytes, 104, 10, StandardCharsets.US_ASCII)).isEqualTo("jvfio,test");
         assertThat(bytes[114]).isZero();
         assertThat(b.getInt(104 + 32)).isEqualTo(2);
         assertThat(b.getInt(104 + 36)).isEqualTo(1);
@@ -150,7 +154,7 @@ class LongModeAndBootInfoTest {
         assertThatThrownBy(() -> new BootInfo.Device("x".repeat(32), List.of(), List.of()))
                 .hasMessageContaining("longer than 31 bytes");
         BootInfo.Device d = new BootInfo.Device("d", List.of(), List.of());
-        assertThatThrownBy(() -> BootInfo.encode(0, new long[0], java.util.Collections.nCopies(9, d)))
+        assertThatThrownBy(() -> BootInfo.encode(0, new long[0], Collections.nCopies(9, d)))
                 .hasMessageContaining("at most 8 devices");
     }
 }

@@ -1,5 +1,8 @@
 package io.jvfio.platform.config;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -48,8 +51,8 @@ public final class DeviceSpecParser {
         return build(type, properties);
     }
 
-    private static java.util.List<String> split(String spec) {
-        var fields = new java.util.ArrayList<String>();
+    private static List<String> split(String spec) {
+        var fields = new ArrayList<String>();
         StringBuilder current = new StringBuilder();
         for (int i = 0; i < spec.length(); i++) {
             char c = spec.charAt(i);

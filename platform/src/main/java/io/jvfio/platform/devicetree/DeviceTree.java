@@ -1,5 +1,7 @@
 package io.jvfio.platform.devicetree;
 
+import java.util.OptionalInt;
+
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -49,7 +51,7 @@ public record DeviceTree(Node root, List<MemoryReservation> reservations, int bo
         Deque<Node> todo = new ArrayDeque<>(List.of(root));
         while (!todo.isEmpty()) {
             Node node = todo.pop();
-            if (node.phandle().equals(java.util.OptionalInt.of(phandle))) {
+            if (node.phandle().equals(OptionalInt.of(phandle))) {
                 return Optional.of(node);
             }
             node.children().reversed().forEach(todo::push);

@@ -1,5 +1,7 @@
 package io.jvfio.platform.devicetree;
 
+import java.io.ByteArrayOutputStream;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -70,7 +72,7 @@ public final class Property {
         if (values.isEmpty()) {
             throw new IllegalArgumentException("property \"" + name + "\": a string list needs at least one string");
         }
-        var out = new java.io.ByteArrayOutputStream();
+        var out = new ByteArrayOutputStream();
         for (String value : values) {
             if (value.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("property \"" + name + "\": string contains NUL: "

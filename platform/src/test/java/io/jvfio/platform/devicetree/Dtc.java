@@ -1,5 +1,7 @@
 package io.jvfio.platform.devicetree;
 
+import java.io.UncheckedIOException;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,7 +75,7 @@ final class Dtc {
         try (var in = stdout ? process.getInputStream() : process.getErrorStream()) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

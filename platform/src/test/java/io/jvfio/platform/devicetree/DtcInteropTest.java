@@ -1,5 +1,8 @@
 package io.jvfio.platform.devicetree;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -172,14 +175,14 @@ class DtcInteropTest {
                 };
                 """;
         byte[] v17 = Dtc.dtsToDtb(dts).stdout();
-        byte[] v16 = Dtc.run(dts.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        byte[] v16 = Dtc.run(dts.getBytes(StandardCharsets.UTF_8),
                 "-I", "dts", "-O", "dtb", "-V", "16", "-").stdout();
-        byte[] padded = Dtc.run(dts.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        byte[] padded = Dtc.run(dts.getBytes(StandardCharsets.UTF_8),
                 "-I", "dts", "-O", "dtb", "-p", "100", "-").stdout();
 
         DeviceTree expected = FdtReader.read(v17);
 
-        assertThat(java.nio.ByteBuffer.wrap(v16).getInt(Fdt.OFF_VERSION)).isEqualTo(16);
+        assertThat(ByteBuffer.wrap(v16).getInt(Fdt.OFF_VERSION)).isEqualTo(16);
         assertThat(FdtReader.read(v16)).isEqualTo(expected);
         assertThat(padded.length).isGreaterThan(v17.length + 99);
         assertThat(FdtReader.read(padded)).isEqualTo(expected);

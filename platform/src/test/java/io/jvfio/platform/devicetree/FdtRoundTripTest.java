@@ -1,5 +1,7 @@
 package io.jvfio.platform.devicetree;
 
+import java.nio.ByteBuffer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -82,7 +84,7 @@ class FdtRoundTripTest {
             3, 4, 0, 2,                          // PROP "a" <2> (the name is shared)
             3, 0, 2,                             // PROP "bc", empty, name at 2
             2, 2, 9};                            // END_NODE, END_NODE, END
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(expected.length * 4 + 5);
+        ByteBuffer buffer = ByteBuffer.allocate(expected.length * 4 + 5);
         for (int word : expected) {
             buffer.putInt(word);
         }

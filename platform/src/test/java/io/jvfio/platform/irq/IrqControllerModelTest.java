@@ -1,5 +1,7 @@
 package io.jvfio.platform.irq;
 
+import java.util.Arrays;
+
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -128,7 +130,7 @@ class IrqControllerModelTest {
 
         Model(IrqSpec.Ack[] acks) {
             this.acks = acks;
-            java.util.Arrays.fill(states, IrqState.INACTIVE);
+            Arrays.fill(states, IrqState.INACTIVE);
         }
 
         boolean genericBusy() {
@@ -200,7 +202,7 @@ class IrqControllerModelTest {
         }
 
         void reset() {
-            java.util.Arrays.fill(states, IrqState.INACTIVE);
+            Arrays.fill(states, IrqState.INACTIVE);
             queue.clear();
             fastPath = true;
             timerArmed = false;

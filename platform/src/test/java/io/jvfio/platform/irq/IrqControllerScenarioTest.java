@@ -1,5 +1,7 @@
 package io.jvfio.platform.irq;
 
+import java.time.Duration;
+
 import org.junit.jupiter.api.Test;
 
 import static io.jvfio.platform.irq.IrqState.ACTIVE;
@@ -112,7 +114,7 @@ class IrqControllerScenarioTest {
     @Test
     void s04bAnInjectionMovesTheTimerOnWithoutSchedulingAnother() {
         IrqRig rig = IrqRig.withIrqs(1);
-        long timeout = java.time.Duration.ofMillis(1100).toNanos();
+        long timeout = Duration.ofMillis(1100).toNanos();
         rig.controller.trigger(A);
         rig.controller.endOfInterrupt();
         rig.advance(timeout / 2);

@@ -1,5 +1,7 @@
 package io.jvfio.platform.irq;
 
+import java.util.Arrays;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -83,14 +85,14 @@ final class IrqRig {
 
     static IrqRig automasked(int count) {
         boolean[] automasked = new boolean[count];
-        java.util.Arrays.fill(automasked, true);
+        Arrays.fill(automasked, true);
         return new IrqRig(automasked, new IrqSpec.Ack[count]);
     }
 
     /** Automasked IRQs whose lines are on jvfio's irqchip, which reports the guest's EOIs. */
     static IrqRig automaskedOnJvfioIrqchip(int count) {
         boolean[] automasked = new boolean[count];
-        java.util.Arrays.fill(automasked, true);
+        Arrays.fill(automasked, true);
         return new IrqRig(automasked, new IrqSpec.Ack[count], true);
     }
 

@@ -1,5 +1,7 @@
 package io.jvfio.sys.kvm;
 
+import java.lang.foreign.ValueLayout;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -351,7 +353,7 @@ class KvmAbiTest {
             KvmIoctls.encodeSregs(sregs, native_);
             Sregs back = KvmIoctls.decodeSregs(native_);
             assertThat(back).usingRecursiveComparison().isEqualTo(sregs);
-            assertThat(native_.get(java.lang.foreign.ValueLayout.JAVA_SHORT, KvmAbi.kvm_sregs.cs
+            assertThat(native_.get(ValueLayout.JAVA_SHORT, KvmAbi.kvm_sregs.cs
                     + KvmAbi.kvm_segment.selector)).isEqualTo((short) 0x08);
         }
     }

@@ -1,5 +1,7 @@
 package io.jvfio.sys.testing;
 
+import java.nio.file.StandardCopyOption;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,7 +82,7 @@ public final class StockKernel {
         Path vmlinux = Files.createTempFile("jvfio-vmlinux", ".elf");
         vmlinux.toFile().deleteOnExit();
         try (InputStream out = process.getInputStream()) {
-            Files.copy(out, vmlinux, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(out, vmlinux, StandardCopyOption.REPLACE_EXISTING);
         }
         feeder.join();
         // The exit status is not checked: the kernel's build appends the decompressed size after the stream,

@@ -1,5 +1,7 @@
 package io.jvfio.vfio.kernel;
 
+import java.util.Locale;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -274,7 +276,7 @@ public final class KernelVfioDevice implements VfioDevice {
                 }
             }
         } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to " + request.action().name().toLowerCase(java.util.Locale.ROOT)
+            throw new VfioException(name(), "failed to " + request.action().name().toLowerCase(Locale.ROOT)
                     + " IRQ index " + request.index() + " [" + request.start() + ", +" + request.count() + ")", e);
         }
     }

@@ -1,5 +1,7 @@
 package io.jvfio.vfio.kernel;
 
+import io.jvfio.vfio.IrqAction;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -274,7 +276,7 @@ class EduVfioTest {
             edu.write(BAR0, EDU_IRQ_RAISE, 4, 1);
             assertThat(Poller.readable(trigger.fd(), 300)).as("masked INTx signalled").isFalse();
 
-            edu.setIrqs(new IrqSet(intx, io.jvfio.vfio.IrqAction.UNMASK, 0, 1, new IrqSet.Data.Bools(new boolean[] {true})));
+            edu.setIrqs(new IrqSet(intx, IrqAction.UNMASK, 0, 1, new IrqSet.Data.Bools(new boolean[] {true})));
             assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS)).as("INTx after unmask").isTrue();
             assertThat(trigger.read()).isPositive();
             edu.write(BAR0, EDU_IRQ_ACK, 4, edu.read(BAR0, EDU_IRQ_STATUS, 4));

@@ -1,5 +1,7 @@
 package io.jvfio.vfio.kernel;
 
+import org.assertj.core.groups.Tuple;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -84,7 +86,7 @@ class RegionInfoParserTest {
 
         assertThat(info.sparseAreas()).contains(List.of(new SparseArea(0, 0x1000)));
         assertThat(info.otherCapabilities()).extracting(RegionCapability::id, RegionCapability::version)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(2, 1), org.assertj.core.groups.Tuple.tuple(3, 1));
+                .containsExactly(Tuple.tuple(2, 1), Tuple.tuple(3, 1));
         assertThat(info.otherCapabilities().get(0).body()).containsExactly(0x86, 0x80, 0, 0, 1, 0, 0, 0);
         assertThat(info.otherCapabilities().get(1).body()).isEmpty();
     }

@@ -1,5 +1,10 @@
 package io.jvfio.vfiouser.server;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import java.io.IOException;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -181,8 +186,8 @@ final class ClientDmaWindows implements AutoCloseable {
     /** The size of the file behind {@code fd} (a memfd's, say), or -1 where it cannot be told. */
     private static long fileSize(Fd fd) {
         try {
-            return java.nio.file.Files.size(java.nio.file.Path.of("/proc/self/fd/" + fd.get()));
-        } catch (java.io.IOException | RuntimeException e) {
+            return Files.size(Path.of("/proc/self/fd/" + fd.get()));
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }

@@ -1,5 +1,9 @@
 package io.jvfio.vfiouser.server;
 
+import io.jvfio.vfio.IrqAction;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.SparseArea;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
@@ -327,17 +331,17 @@ final class Connection implements Runnable {
         }
         RegionSpec spec = region.spec();
         boolean sendFd = spec.sharedMemory() && client.maxMsgFds() >= 1;
-        int flags = sendFd ? spec.flags() : spec.flags() & ~io.jvfio.vfio.RegionInfo.FLAG_MMAP;
+        int flags = sendFd ? spec.flags() : spec.flags() & ~RegionInfo.FLAG_MMAP;
         // A region mmap'able whole is described by one sparse area covering it, as libvfio-user describes
         // every region with an fd: then the fd never comes with the 32-byte first query, which
         // libvfio-user's client makes with no room for an fd (it fails with EFAULT when one comes).
-        List<io.jvfio.vfio.SparseArea> areas = spec.sparseAreas().isEmpty()
-                ? List.of(new io.jvfio.vfio.SparseArea(0, spec.size())) : spec.sparseAreas();
+        List<SparseArea> areas = spec.sparseAreas().isEmpty()
+                ? List.of(new SparseArea(0, spec.size())) : spec.sparseAreas();
         List<Payload.Capability> capabilities = sendFd ? List.of(Codec.sparseMmapCapability(areas)) : List.of();
         if (capabilities.isEmpty()) {
-            flags &= ~io.jvfio.vfio.RegionInfo.FLAG_CAPS;
+            flags &= ~RegionInfo.FLAG_CAPS;
         } else {
-            flags |= io.jvfio.vfio.RegionInfo.FLAG_CAPS;
+            flags |= RegionInfo.FLAG_CAPS;
         }
         Payload.DeviceGetRegionInfo full = new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0,
                 capabilities);
@@ -346,7 +350,7 @@ final class Connection implements Runnable {
             // Too small for the chain: the struct alone, without CAPS and without the fd, and argsz saying
             // what to ask for. libvfio-user answers so; its client and QEMU's ask small first and cannot
             // take an fd or a chain with that first query. The fd comes with the full reply.
-            return Reply.of(new Payload.DeviceGetRegionInfo(needed, flags & ~io.jvfio.vfio.RegionInfo.FLAG_CAPS,
+            return Reply.of(new Payload.DeviceGetRegionInfo(needed, flags & ~RegionInfo.FLAG_CAPS,
                     request.index(), spec.size(), 0, List.of()));
         }
         int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
@@ -386,8 +390,8 @@ final class Connection implements Runnable {
         String what = "DEVICE_SET_IRQS";
         checkArgsz(request.argsz(), Payload.DeviceSetIrqs.SIZE, what);
         int dataFlags = request.flags() & (IrqSet.DATA_NONE | IrqSet.DATA_BOOL | IrqSet.DATA_EVENTFD);
-        int actionFlags = request.flags() & (io.jvfio.vfio.IrqAction.MASK.flag() | io.jvfio.vfio.IrqAction.UNMASK.flag()
-                | io.jvfio.vfio.IrqAction.TRIGGER.flag());
+        int actionFlags = request.flags() & (IrqAction.MASK.flag() | IrqAction.UNMASK.flag()
+                | IrqAction.TRIGGER.flag());
         if (Integer.bitCount(dataFlags) != 1 || Integer.bitCount(actionFlags) != 1
                 || (request.flags() & ~(dataFlags | actionFlags)) != 0) {
             throw new RequestError(Errno.EINVAL, what + ": flags 0x" + Integer.toHexString(request.flags())
@@ -397,12 +401,12 @@ final class Connection implements Runnable {
         int lineCount = spec == null ? 0 : spec.count();
         long start = Integer.toUnsignedLong(request.start());
         long count = Integer.toUnsignedLong(request.count());
-        io.jvfio.vfio.IrqAction action = io.jvfio.vfio.IrqAction.fromFlags(actionFlags);
+        IrqAction action = IrqAction.fromFlags(actionFlags);
         if (count == 0) {
             // The specification's one use of count 0: start 0, DATA_NONE, TRIGGER de-assigns the whole index.
             // libvfio-user and the kernel refuse any other action or start with count 0.
             expectNoFds(fds, what + " with count 0");
-            if (dataFlags != IrqSet.DATA_NONE || action != io.jvfio.vfio.IrqAction.TRIGGER || start != 0) {
+            if (dataFlags != IrqSet.DATA_NONE || action != IrqAction.TRIGGER || start != 0) {
                 throw new RequestError(Errno.EINVAL, what + ": count 0 needs start 0, DATA_NONE and ACTION_TRIGGER"
                         + " (flags 0x" + Integer.toHexString(request.flags()) + ", start " + start + ")");
             }
@@ -420,13 +424,13 @@ final class Connection implements Runnable {
                 throw new RequestError(Errno.EINVAL, what + ": " + fds.size() + " eventfds for " + count
                         + " IRQs (0 de-assigns, else one each)");
             }
-            if (action == io.jvfio.vfio.IrqAction.MASK) {
+            if (action == IrqAction.MASK) {
                 throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
             }
             for (int i = 0; i < count; i++) {
                 ModelIrqLine line = server.line(request.index(), (int) start + i);
                 EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));
-                if (action == io.jvfio.vfio.IrqAction.TRIGGER) {
+                if (action == IrqAction.TRIGGER) {
                     line.setTrigger(eventFd);
                 } else {
                     try {

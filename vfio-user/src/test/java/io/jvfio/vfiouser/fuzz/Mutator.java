@@ -1,5 +1,7 @@
 package io.jvfio.vfiouser.fuzz;
 
+import java.nio.charset.StandardCharsets;
+
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -150,7 +152,7 @@ public final class Mutator {
     /** Bytes to insert: a JSON token (for VERSION) or random bytes. */
     private byte[] chunk() {
         if (random.nextBoolean()) {
-            return JSON_TOKENS[random.nextInt(JSON_TOKENS.length)].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return JSON_TOKENS[random.nextInt(JSON_TOKENS.length)].getBytes(StandardCharsets.UTF_8);
         }
         byte[] chunk = new byte[1 + random.nextInt(16)];
         for (int i = 0; i < chunk.length; i++) {

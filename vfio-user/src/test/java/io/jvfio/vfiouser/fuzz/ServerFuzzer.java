@@ -1,5 +1,8 @@
 package io.jvfio.vfiouser.fuzz;
 
+import io.jvfio.vfio.IrqSet;
+import java.util.Arrays;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -234,9 +237,9 @@ public final class ServerFuzzer {
     private void warmUp() throws IOException {
         int irqUnmask = 1 << 4;
         channel.send(2, Command.DEVICE_SET_IRQS, Header.TYPE_COMMAND, 0, Payload.DeviceSetIrqs.of(
-                io.jvfio.vfio.IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[] {eventFds.get(0).fd().get()});
+                IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[] {eventFds.get(0).fd().get()});
         channel.send(3, Command.DEVICE_SET_IRQS, Header.TYPE_COMMAND, 0, Payload.DeviceSetIrqs.of(
-                io.jvfio.vfio.IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[0]);
+                IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[0]);
         for (int id = 2; id <= 3; id++) {
             Channel.Incoming reply = channel.receive();
             if (reply == null || reply.header().isError()) {
@@ -272,8 +275,8 @@ public final class ServerFuzzer {
         List<byte[]> parts = new ArrayList<>();
         if (input.length > 1 && mutator.nextInt(10) == 0) {
             int cut = 1 + mutator.nextInt(input.length - 1);
-            parts.add(java.util.Arrays.copyOfRange(input, 0, cut));
-            parts.add(java.util.Arrays.copyOfRange(input, cut, input.length));
+            parts.add(Arrays.copyOfRange(input, 0, cut));
+            parts.add(Arrays.copyOfRange(input, cut, input.length));
         } else {
             parts.add(input);
         }

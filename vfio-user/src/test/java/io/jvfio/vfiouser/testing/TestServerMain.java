@@ -1,5 +1,8 @@
 package io.jvfio.vfiouser.testing;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+
 import java.nio.file.Path;
 
 import io.jvfio.vfiouser.server.VfioUserServer;
@@ -16,7 +19,7 @@ public final class TestServerMain {
         try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new ProtocolTestModel())) {
             System.out.println("ready");
             System.out.flush();
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
             String line;
             while ((line = in.readLine()) != null && !line.equals("quit")) {
                 // keep serving

@@ -1,5 +1,8 @@
 package io.jvfio.machine.boot.linux;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -78,7 +81,7 @@ class LinuxBootTest {
     @Test
     void initrdStaysBelowTheKernelsInitrdAddrMax() throws Exception {
         byte[] image = SyntheticKernels.bzImage(CODE);
-        java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(BootParams.INITRD_ADDR_MAX,
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(BootParams.INITRD_ADDR_MAX,
                 (int) (32 * MIB - 1));
         try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
             load(ram, image, new byte[4096], "");

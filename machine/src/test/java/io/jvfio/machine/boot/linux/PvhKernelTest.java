@@ -1,5 +1,7 @@
 package io.jvfio.machine.boot.linux;
 
+import org.assertj.core.groups.Tuple;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -25,7 +27,7 @@ class PvhKernelTest {
         assertThat(kernel.entry()).isEqualTo(ENTRY);
         assertThat(kernel.elf().entry()).isEqualTo(SyntheticKernels.ELF_ENTRY);
         assertThat(kernel.elf().notes()).extracting(ElfImage.Note::name, ElfImage.Note::type)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("Xen", 18));
+                .containsExactly(Tuple.tuple("Xen", 18));
     }
 
     @Test
