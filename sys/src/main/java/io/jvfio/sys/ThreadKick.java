@@ -13,20 +13,22 @@ public final class ThreadKick {
     private static final long SIGURG_BIT = 1L << (Libc.SIGURG - 1);
 
     private final Thread thread;
-    private final long pthread;
+    private final int pid;
+    private final int tid;
     private final long savedSignalMask;
 
-    private ThreadKick(Thread thread, long pthread, long savedSignalMask) {
+    private ThreadKick(Thread thread, int pid, int tid, long savedSignalMask) {
         this.thread = thread;
-        this.pthread = pthread;
+        this.pid = pid;
+        this.tid = tid;
         this.savedSignalMask = savedSignalMask;
     }
 
     /** Makes the calling thread kickable: installs the SIGURG handler if none is, and unblocks SIGURG. */
     public static ThreadKick bindCurrentThread() throws ErrnoException {
         Libc.interruptOnSignal(Libc.SIGURG);
-        long saved = Libc.pthreadSigmask(Libc.SIG_UNBLOCK, SIGURG_BIT);
-        return new ThreadKick(Thread.currentThread(), Libc.pthreadSelf(), saved);
+        long saved = Libc.signalMask(Libc.SIG_UNBLOCK, SIGURG_BIT);
+        return new ThreadKick(Thread.currentThread(), Libc.getpid(), Libc.gettid(), saved);
     }
 
     /** The thread this kicks. */
@@ -35,11 +37,11 @@ public final class ThreadKick {
     }
 
     /**
-     * pthread_kill(SIGURG): the bound thread's blocking call, or its next one, returns EINTR. Only before
-     * {@link #release()}: the caller keeps the two apart, since a signal to an ended thread is undefined.
+     * tgkill(SIGURG): the bound thread's blocking call, or its next one, returns EINTR. Only before
+     * {@link #release()}: the caller keeps the two apart, since an ended thread's id may be reused.
      */
     public void kick() {
-        Libc.pthreadKill(pthread, Libc.SIGURG);
+        Libc.tgkill(pid, tid, Libc.SIGURG);
     }
 
     /** Restores the bound thread's signal mask; called on that thread. */
@@ -48,6 +50,6 @@ public final class ThreadKick {
             throw new IllegalStateException("the kick of " + thread.getName() + " is released on "
                     + Thread.currentThread().getName());
         }
-        Libc.pthreadSigmask(Libc.SIG_SETMASK, savedSignalMask);
+        Libc.signalMask(Libc.SIG_SETMASK, savedSignalMask);
     }
 }

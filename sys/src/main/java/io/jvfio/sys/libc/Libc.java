@@ -28,9 +28,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * six {@code long} arguments (a pointer as its address). Linking a downcall costs a fresh JVM 5-20 ms
  * per C signature (a stub and lambda forms, spun by interpreted code), and the 35 calls here had 25
  * signatures: {@code jvfio info} spent most of its start-up linking seven of them, {@code jvfio run}
- * eighteen. Only what is not a system call (pthreads, sigaction with glibc's restorer) is linked on
- * its own. Pointer arguments must be native memory, kept reachable until the call returned, and not
- * freed by another thread meanwhile: that is what the linker did for {@code ADDRESS} arguments, and
+ * eighteen. Signals too go through it (gettid, tgkill, rt_sigprocmask); only sigaction, for glibc's
+ * restorer, calls libc itself, in the same shape so that it shares the same stub. Pointer arguments
+ * must be native memory, kept reachable until the call returned, and not freed by another thread meanwhile: that is what the linker did for {@code ADDRESS} arguments, and
  * what {@link #pointer} and the reachability fences here do now ({@link io.jvfio.sys.Epoll} keeps its buffer in an
  * automatic arena for the last part).
  *
@@ -72,8 +72,8 @@ public final class Libc {
     public static final int SIG_UNBLOCK = 1;
     public static final int SIG_SETMASK = 2;
     public static final int SA_RESTART = 0x10000000;
-    /** glibc's sigset_t is 1024 bits; the kernel's is the first 64. */
-    private static final int GLIBC_SIGSET_BYTES = 128;
+    /** The kernel's sigset (glibc's sigset_t is 1024 bits, of which the kernel reads the first 64). */
+    private static final int KERNEL_SIGSET_BYTES = 8;
     /** glibc's struct sigaction on x86-64: handler, mask, flags, restorer (SignalsTest checks it with gcc). */
     static final long SIGACTION_SIZE = 152;
     static final long SIGACTION_HANDLER = 0;
@@ -90,6 +90,7 @@ public final class Libc {
     static final long SYS_poll = 7;
     static final long SYS_mmap = 9;
     static final long SYS_munmap = 11;
+    static final long SYS_rt_sigprocmask = 14;
     static final long SYS_ioctl = 16;
     static final long SYS_pread64 = 17;
     static final long SYS_pwrite64 = 18;
@@ -107,9 +108,11 @@ public final class Libc {
     static final long SYS_fcntl = 72;
     static final long SYS_ftruncate = 77;
     static final long SYS_rename = 82;
+    static final long SYS_gettid = 186;
     static final long SYS_chmod = 90;
     static final long SYS_epoll_wait = 232;
     static final long SYS_epoll_ctl = 233;
+    static final long SYS_tgkill = 234;
     static final long SYS_timerfd_create = 283;
     static final long SYS_timerfd_settime = 286;
     static final long SYS_accept4 = 288;
@@ -130,7 +133,7 @@ public final class Libc {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
 
     // Each downcall is linked on its first call, by a holder class of its own (the JIT still sees a
-    // constant handle): a command that never kicks a vCPU never links pthread_kill.
+    // constant handle): a command that never runs a vCPU never links sigaction or the call without errno.
     private static final class Syscall {
         static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL, CAPTURE_ERRNO,
                 Linker.Option.firstVariadicArg(1));
@@ -140,21 +143,16 @@ public final class Libc {
         static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL,
                 Linker.Option.firstVariadicArg(1));
     }
-    private static final class PthreadSelf {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_self"), FunctionDescriptor.of(JAVA_LONG));
-    }
-    private static final class PthreadKill {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_kill"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
-    }
-    private static final class PthreadSigmask {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("pthread_sigmask"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    }
-    /** glibc's sigaction: the kernel's wants a restorer, which only glibc has. */
+    /**
+     * glibc's sigaction (the kernel's wants a restorer, which only glibc has), called in syscall's shape:
+     * on x86-64 the signal and both pointers travel in the first three registers whatever the shape, the
+     * callee ignores the rest, and its int result is the low half of the long. The linker keeps one stub
+     * per shape and options, so this reuses {@link Syscall}'s instead of linking one of its own (5-20 ms in
+     * a fresh JVM).
+     */
     private static final class Sigaction {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("sigaction"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), CAPTURE_ERRNO);
+        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("sigaction"), SYSCALL, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(1));
     }
     /**
      * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
@@ -477,42 +475,30 @@ public final class Libc {
         return (int) syscallOrNegativeErrno(SYS_getpid, 0, 0, 0, 0, 0, 0);
     }
 
-    /** The calling thread's pthread handle, for {@link #pthreadKill}. */
-    public static long pthreadSelf() {
-        try {
-            return (long) PthreadSelf.HANDLE.invokeExact();
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
-
-    /** Sends a signal to one thread: how a vCPU blocked in KVM_RUN is kicked out with EINTR. */
-    public static int pthreadKill(long thread, int signal) {
-        try {
-            return (int) PthreadKill.HANDLE.invokeExact(thread, signal);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+    /** The calling thread's kernel thread id, for {@link #tgkill}. */
+    public static int gettid() {
+        return (int) syscallOrNegativeErrno(SYS_gettid, 0, 0, 0, 0, 0, 0);
     }
 
     /**
-     * pthread_sigmask(3) on the calling thread with a set of the first 64 signals (bit n-1 for signal n);
-     * returns the previous mask's first 64 signals.
+     * Sends a signal to thread {@code tid} of process {@code pid}: how a vCPU blocked in KVM_RUN is kicked
+     * out with EINTR. Returns 0, or -errno.
      */
-    public static long pthreadSigmask(int how, long signals) throws ErrnoException {
+    public static int tgkill(int pid, int tid, int signal) {
+        return (int) syscallOrNegativeErrno(SYS_tgkill, pid, tid, signal, 0, 0, 0);
+    }
+
+    /**
+     * rt_sigprocmask(2) on the calling thread with a set of the first 64 signals (bit n-1 for signal n),
+     * the kernel's whole sigset; returns the previous mask.
+     */
+    public static long signalMask(int how, long signals) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment set = arena.allocate(GLIBC_SIGSET_BYTES, 8);
-            MemorySegment old = arena.allocate(GLIBC_SIGSET_BYTES, 8);
+            MemorySegment set = arena.allocate(KERNEL_SIGSET_BYTES, 8);
+            MemorySegment old = arena.allocate(KERNEL_SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, signals);
-            int error = (int) PthreadSigmask.HANDLE.invokeExact(how, set, old);
-            if (error != 0) {
-                throw new ErrnoException("pthread_sigmask", error);
-            }
+            syscall("rt_sigprocmask", SYS_rt_sigprocmask, how, pointer(set), pointer(old), KERNEL_SIGSET_BYTES, 0, 0);
             return old.get(JAVA_LONG, 0);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
@@ -540,7 +526,9 @@ public final class Libc {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            if ((int) Sigaction.HANDLE.invokeExact(state, signal, action, old) == -1) {
+            int result = (int) (long) Sigaction.HANDLE.invokeExact(state, (long) signal, action.address(), old.address(),
+                    0L, 0L, 0L, 0L);
+            if (result == -1) {
                 throw new ErrnoException("sigaction " + signal, lastErrno(state));
             }
         } catch (ErrnoException e) {

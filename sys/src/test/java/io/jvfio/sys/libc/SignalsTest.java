@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.jvfio.sys.Epoll;
+import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.testing.CProbe;
 import org.junit.jupiter.api.Test;
@@ -21,20 +22,20 @@ class SignalsTest {
     void sigurgInterruptsABlockingCallOfTheThreadItIsSentTo() throws Exception {
         Libc.interruptOnSignal(Libc.SIGURG);
         Libc.interruptOnSignal(Libc.SIGURG);
-        CompletableFuture<Long> target = new CompletableFuture<>();
+        CompletableFuture<Integer> target = new CompletableFuture<>();
         CompletableFuture<Integer> events = new CompletableFuture<>();
         Thread waiter = Thread.ofPlatform().name("epoll waiter").start(() -> {
             try (Epoll epoll = Epoll.create(1)) {
-                target.complete(Libc.pthreadSelf());
+                target.complete(Libc.gettid());
                 events.complete(epoll.await((int) TimeUnit.MINUTES.toMillis(10)));
             } catch (ErrnoException e) {
                 events.completeExceptionally(e);
             }
         });
-        long thread = target.get(30, TimeUnit.SECONDS);
+        int thread = target.get(30, TimeUnit.SECONDS);
         // The first signal may land before epoll_wait starts; a later one finds it waiting.
         while (waiter.isAlive() && !events.isDone()) {
-            assertThat(Libc.pthreadKill(thread, Libc.SIGURG)).isZero();
+            assertThat(Libc.tgkill(Libc.getpid(), thread, Libc.SIGURG)).isZero();
             waiter.join(10);
         }
         waiter.join();
@@ -44,18 +45,24 @@ class SignalsTest {
     @Test
     void aSigurgSentToAnyThreadLeavesTheProcessRunning() throws Exception {
         Libc.interruptOnSignal(Libc.SIGURG);
-        assertThat(Libc.pthreadKill(Libc.pthreadSelf(), Libc.SIGURG)).isZero();
+        assertThat(Libc.tgkill(Libc.getpid(), Libc.gettid(), Libc.SIGURG)).isZero();
         assertThat(Libc.getpid()).isEqualTo((int) ProcessHandle.current().pid());
     }
 
     @Test
-    void pthreadSigmaskReportsThePreviousMask() throws Exception {
-        long before = Libc.pthreadSigmask(Libc.SIG_BLOCK, SIGURG_BIT);
+    void tgkillToNoSuchThreadReportsEsrch() {
+        // Thread ids stay below pid_max, at most 2^22.
+        assertThat(Libc.tgkill(Libc.getpid(), Integer.MAX_VALUE, Libc.SIGURG)).isEqualTo(-Errno.ESRCH);
+    }
+
+    @Test
+    void signalMaskReportsThePreviousMask() throws Exception {
+        long before = Libc.signalMask(Libc.SIG_BLOCK, SIGURG_BIT);
         try {
-            long during = Libc.pthreadSigmask(Libc.SIG_BLOCK, 0);
+            long during = Libc.signalMask(Libc.SIG_BLOCK, 0);
             assertThat(during & SIGURG_BIT).isEqualTo(SIGURG_BIT);
         } finally {
-            Libc.pthreadSigmask(Libc.SIG_SETMASK, before);
+            Libc.signalMask(Libc.SIG_SETMASK, before);
         }
     }
 
