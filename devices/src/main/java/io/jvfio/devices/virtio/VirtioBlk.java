@@ -198,32 +198,37 @@ public final class VirtioBlk implements VirtioBackend {
         ByteBuffer fields = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
         int type = fields.getInt(0);
         long sector = fields.getLong(8);
-        int[] written = {0};
-        int status = switch (type) {
-            case T_IN -> read(chain.head(), sector, request.data, memory, written);
-            case T_OUT -> write(chain.head(), sector, request.data, memory);
-            case T_FLUSH -> flush();
-            case T_GET_ID -> getId(chain.head(), request.data, memory, written);
+        Outcome outcome = switch (type) {
+            case T_IN -> read(chain.head(), sector, request.data, memory);
+            case T_OUT -> new Outcome(write(chain.head(), sector, request.data, memory), 0);
+            case T_FLUSH -> new Outcome(flush(), 0);
+            case T_GET_ID -> getId(chain.head(), request.data, memory);
             default -> {
                 unsupported++;
-                yield S_UNSUPP;
+                yield new Outcome(S_UNSUPP, 0);
             }
         };
-        if (status == S_IOERR) {
+        if (outcome.status == S_IOERR) {
             ioErrors++;
         }
-        put(chain.head(), request.status, new byte[] {(byte) status}, memory);
-        return written[0] + 1;
+        put(chain.head(), request.status, new byte[] {(byte) outcome.status}, memory);
+        return outcome.written + 1;
     }
 
-    private int read(int head, long sector, List<DescriptorChain.Buffer> data, GuestMemory memory, int[] written)
+    /** A request's status, and how many data bytes the device wrote into the driver's buffers before it. */
+    private record Outcome(int status, int written) {
+        static final Outcome IOERR = new Outcome(S_IOERR, 0);
+    }
+
+    private Outcome read(int head, long sector, List<DescriptorChain.Buffer> data, GuestMemory memory)
             throws MalformedQueueException {
         reads++;
         long length = totalLength(data);
         if (!deviceWritable(data) || !withinCapacity(sector, length)) {
-            return S_IOERR;
+            return Outcome.IOERR;
         }
         long position = sector * SECTOR_SIZE;
+        int written = 0;
         for (DescriptorChain.Buffer buffer : data) {
             for (int done = 0; done < buffer.length(); ) {
                 int chunk = Math.min(buffer.length() - done, SIZE_MAX);
@@ -237,16 +242,16 @@ public final class VirtioBlk implements VirtioBackend {
                     }
                 } catch (IOException e) {
                     hostError("read", position, e);
-                    return S_IOERR;
+                    return new Outcome(S_IOERR, written);
                 }
                 put(head, new DescriptorChain.Buffer(buffer.address() + done, chunk, true), bytes.array(), memory);
                 position += chunk;
                 done += chunk;
-                written[0] += chunk;
+                written += chunk;
                 bytesRead += chunk;
             }
         }
-        return S_OK;
+        return new Outcome(S_OK, written);
     }
 
     private int write(int head, long sector, List<DescriptorChain.Buffer> data, GuestMemory memory)
@@ -293,11 +298,10 @@ public final class VirtioBlk implements VirtioBackend {
         }
     }
 
-    private int getId(int head, List<DescriptorChain.Buffer> data, GuestMemory memory, int[] written)
-            throws MalformedQueueException {
+    private Outcome getId(int head, List<DescriptorChain.Buffer> data, GuestMemory memory) throws MalformedQueueException {
         ids++;
         if (!deviceWritable(data) || totalLength(data) < ID_SIZE) {
-            return S_IOERR;
+            return Outcome.IOERR;
         }
         byte[] answer = Arrays.copyOf(id, ID_SIZE);
         int done = 0;
@@ -310,8 +314,7 @@ public final class VirtioBlk implements VirtioBackend {
                     Arrays.copyOfRange(answer, done, done + chunk), memory);
             done += chunk;
         }
-        written[0] = done;
-        return S_OK;
+        return new Outcome(S_OK, done);
     }
 
     /** Whole sectors, all of them below the capacity. */
