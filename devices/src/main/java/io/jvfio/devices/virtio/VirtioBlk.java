@@ -177,11 +177,6 @@ public final class VirtioBlk implements VirtioBackend {
         return offset >= 0 && offset < config.length ? config[offset] & 0xFF : 0;
     }
 
-    /** The disk's size in 512-byte sectors. */
-    public long capacity() {
-        return capacity;
-    }
-
     /**
      * One request: the header in the first 16 device-readable bytes, the data after it (readable for a
      * write, writable for a read or GET_ID), the status in the last writable byte. Returns the bytes
