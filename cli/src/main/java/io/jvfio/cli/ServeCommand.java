@@ -31,7 +31,10 @@ final class ServeCommand implements Subcommand {
             OptionSpec.value("PATH", "ns16550a: the serial line's far end, a UNIX socket to listen on (one peer at "
                     + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.", "--serial-socket"),
             OptionSpec.value("N", "virtio-rng: serve a reproducible stream seeded with N (decimal or 0x hex; for "
-                    + "tests, NOT random) instead of the host's entropy.", "--seed"))
+                    + "tests, NOT random) instead of the host's entropy.", "--seed"),
+            OptionSpec.value("PATH", "virtio-blk: the host file that backs the disk (its whole 512-byte sectors).",
+                    "--file"),
+            OptionSpec.flag("virtio-blk: serve the file read-only (VIRTIO_BLK_F_RO).", "--read-only"))
             .withParameters(new CommandSpec.Parameter("MODEL", "The device model: "
                     + String.join(", ", DeviceCatalog.names()) + "."));
 
@@ -48,6 +51,8 @@ final class ServeCommand implements Subcommand {
         Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseInt);
         Optional<String> serialSocket = args.value("--serial-socket");
         Optional<Long> seed = args.value("--seed", Numbers::parseLong);
+        Optional<String> file = args.value("--file");
+        boolean readOnly = args.has("--read-only");
         ModelledDevice device;
         try {
             DeviceOptions options = DeviceOptions.defaults();
@@ -55,6 +60,8 @@ final class ServeCommand implements Subcommand {
             options = levelMask.isPresent() ? options.withLevelMask(levelMask.get()) : options;
             options = serialSocket.isPresent() ? options.withSerialSocket(Path.of(serialSocket.get())) : options;
             options = seed.isPresent() ? options.withSeed(seed.get()) : options;
+            options = file.isPresent() ? options.withFile(Path.of(file.get())) : options;
+            options = readOnly ? options.withReadOnly() : options;
             device = DeviceCatalog.create(model, options);
         } catch (IllegalArgumentException e) {
             throw new UsageException(Jvfio.oneLine(e.getMessage()));

@@ -89,7 +89,7 @@ class ServeInfoProcessTest {
 
         assertThat(serve.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
         assertThat(serve.errLines()).singleElement().asString()
-                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device, ns16550a, virtio-rng)");
+                .startsWith("jvfio serve: unknown device model 'no-such-model' (known: test-device, ns16550a, virtio-rng, virtio-blk)");
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
+import io.jvfio.devices.virtio.VirtioBlk;
 import io.jvfio.devices.virtio.VirtioRng;
 
 /** The device models jvfio can serve, by name: what {@code jvfio serve NAME} looks up. */
@@ -14,13 +15,15 @@ public final class DeviceCatalog {
     public static final String NS16550A = Ns16550a.COMPATIBLE;
     /** A virtio entropy device on the virtio-mmio transport (docs/devices/virtio-rng.md). */
     public static final String VIRTIO_RNG = VirtioRng.KIND;
+    /** A virtio block device on the virtio-mmio transport, backed by a host file (docs/devices/virtio-blk.md). */
+    public static final String VIRTIO_BLK = VirtioBlk.KIND;
 
     private DeviceCatalog() {
     }
 
     /** The names {@link #create} accepts. */
     public static List<String> names() {
-        return List.of(TEST_DEVICE, NS16550A, VIRTIO_RNG);
+        return List.of(TEST_DEVICE, NS16550A, VIRTIO_RNG, VIRTIO_BLK);
     }
 
     /**
@@ -33,6 +36,7 @@ public final class DeviceCatalog {
             case TEST_DEVICE -> TestDevice.create(options);
             case NS16550A -> Ns16550a.create(options);
             case VIRTIO_RNG -> VirtioRng.create(options);
+            case VIRTIO_BLK -> VirtioBlk.create(options);
             default -> throw new IllegalArgumentException("unknown device model '" + name + "' (known: "
                     + String.join(", ", names()) + ")");
         };

@@ -36,7 +36,7 @@ class DeviceCatalogTest {
     void unknownNameIsRefusedWithTheKnownNames() {
         assertThatThrownBy(() -> DeviceCatalog.create("edu", DeviceOptions.defaults()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown device model 'edu' (known: test-device, ns16550a, virtio-rng)");
+                .hasMessage("unknown device model 'edu' (known: test-device, ns16550a, virtio-rng, virtio-blk)");
     }
 
     @Test

@@ -115,6 +115,9 @@ public final class Ns16550a implements ModelledDevice {
         if (options.irqs().isPresent() || options.levelMask().isPresent()) {
             throw new IllegalArgumentException("ns16550a has one level IRQ: --irqs and --level-mask are options of test-device");
         }
+        if (options.hasBackingFile()) {
+            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; ns16550a has no backing file");
+        }
         if (options.seed().isPresent()) {
             throw new IllegalArgumentException("--seed is an option of virtio-rng; ns16550a has no entropy source");
         }

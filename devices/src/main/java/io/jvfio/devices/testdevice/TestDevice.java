@@ -99,6 +99,9 @@ public final class TestDevice implements ModelledDevice {
      * odd-numbered lines are level and even ones edge.
      */
     public static TestDevice create(DeviceOptions options) {
+        if (options.hasBackingFile()) {
+            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; test-device has no backing file");
+        }
         if (options.serialSocket().isPresent()) {
             throw new IllegalArgumentException("--serial-socket is an option of ns16550a; test-device has no serial line");
         }

@@ -5,9 +5,10 @@ import java.util.Map;
 
 /**
  * What a virtio device type adds to the virtio-mmio transport: its device ID, its own feature bits, its
- * virtqueues and what it does with a buffer. Called by {@link VirtioMmioDevice} with its lock held.
+ * virtqueues and what it does with a buffer. Called by {@link VirtioMmioDevice} with its lock held; the
+ * device closes its backend when it is closed.
  */
-public interface VirtioBackend {
+public interface VirtioBackend extends AutoCloseable {
     /** The catalog name, e.g. {@code virtio-rng}. */
     String kind();
 
@@ -41,4 +42,9 @@ public interface VirtioBackend {
 
     /** Counters since creation, named {@code group.counter}. */
     Map<String, Long> totals();
+
+    /** Releases what the backend holds (a backing file); nothing by default. */
+    @Override
+    default void close() {
+    }
 }

@@ -182,9 +182,12 @@ public final class VirtioMmioDevice implements ModelledDevice {
         return totals;
     }
 
-    /** Nothing to stop: the model has no threads of its own. */
+    /** Closes the backend; the model has no threads of its own to stop. */
     @Override
     public void close() {
+        synchronized (lock) {
+            backend.close();
+        }
     }
 
     @Override

@@ -39,6 +39,9 @@ public final class VirtioRng implements VirtioBackend {
         if (options.irqs().isPresent() || options.levelMask().isPresent()) {
             throw new IllegalArgumentException("virtio-rng has one level IRQ: --irqs and --level-mask are options of test-device");
         }
+        if (options.hasBackingFile()) {
+            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; virtio-rng has no backing file");
+        }
         if (options.serialSocket().isPresent()) {
             throw new IllegalArgumentException("--serial-socket is an option of ns16550a; virtio-rng has no serial line");
         }

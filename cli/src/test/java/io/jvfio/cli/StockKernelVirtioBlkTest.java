@@ -1,0 +1,162 @@
+package io.jvfio.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Issue 17's virtio-blk: Debian's stock kernel drives, with its own virtio_mmio and virtio_blk modules, a
+ * virtio block device that another process serves over vfio-user from a host file
+ * ({@code jvfio serve virtio-blk --file}) and that {@code jvfio run --device} assigns. /init reads the
+ * first sectors of {@code /dev/vda}, which must be the pattern the test wrote into the file, and its
+ * serial (GET_ID), writes another pattern at a known sector with {@code conv=fsync}, and powers off; the
+ * file must then hold it. On both injection paths.
+ */
+@Tag(Tiers.LINUX)
+class StockKernelVirtioBlkTest {
+    /** As {@link StockKernelVirtioRngTest}: the driver core's debug messages log each binding. */
+    private static final String APPEND = "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
+    private static final Pattern BOUND = Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
+    private static final String REPORT_MARKER = "jvfio-blk: report";
+    private static final String READ_PREFIX = "jvfio-blk: read: ";
+    /** A 4 MiB disk: 8192 sectors. */
+    private static final int SECTORS = 8192;
+    /** The guest reads the first 4 sectors and writes 8 sectors at sector 1000. */
+    private static final int READ_SECTORS = 4;
+    private static final int WRITE_SECTOR = 1000;
+    private static final int WRITE_SECTORS = 8;
+    private static final int GSI = 16;
+    private static final List<String> MODULES = List.of("kernel/drivers/virtio/virtio_ring.ko",
+            "kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_mmio.ko",
+            "kernel/drivers/block/virtio_blk.ko");
+    /**
+     * The second pattern is /write.bin, which the test puts in the initramfs. Whatever of /dev/vda the page
+     * cache holds at the read came from the device (the partition scan), so the read shows the device's data.
+     */
+    private static final String INIT = """
+            #!/bin/busybox sh
+            /bin/busybox mount -t devtmpfs dev /dev
+            /bin/busybox mount -t proc proc /proc
+            /bin/busybox mkdir -p /sys
+            /bin/busybox mount -t sysfs sys /sys
+            echo "<2>%1$s" > /dev/kmsg
+            {
+              echo "%2$s"
+              for m in virtio_ring virtio virtio_mmio virtio_blk; do
+                /bin/busybox insmod /modules/$m.ko || echo "jvfio-blk: insmod $m failed"
+              done
+              tries=0
+              until [ -b /dev/vda ] || [ $tries -ge 60 ]; do
+                /bin/busybox sleep 1; tries=$((tries + 1))
+              done
+              echo "jvfio-blk: size: $(/bin/busybox cat /sys/block/vda/size)"
+              echo "jvfio-blk: serial: $(/bin/busybox cat /sys/block/vda/serial)"
+              echo "jvfio-blk: virtio-mmio binds: $(/bin/busybox ls /sys/bus/platform/drivers/virtio-mmio | /bin/busybox grep LNRO)"
+              if /bin/busybox dd if=/dev/vda of=/read.bin bs=512 count=%3$d 2>/dev/null; then
+                echo "%4$s$(/bin/busybox hexdump -v -e '1/1 "%%02x"' /read.bin)"
+              else
+                echo "jvfio-blk: reading /dev/vda failed"
+              fi
+              /bin/busybox dd if=/write.bin of=/dev/vda bs=512 seek=%5$d count=%6$d conv=fsync 2>/dev/null \\
+                || echo "jvfio-blk: writing /dev/vda failed"
+              /bin/busybox sync
+              /bin/busybox dmesg | /bin/busybox grep -iE "virtio|LNRO0005|vda"
+              /bin/busybox grep virtio /proc/interrupts
+              echo "jvfio-blk: done"
+            } > /dev/ttyS0 2>&1
+            /bin/busybox poweroff -f
+            """.formatted(StockKernel.INIT_MARKER, REPORT_MARKER, READ_SECTORS, READ_PREFIX, WRITE_SECTOR, WRITE_SECTORS);
+
+    @TempDir
+    Path directory;
+
+    @BeforeEach
+    void needsAKvmThatRunsLinux() {
+        StockKernelBootTest.assumeAKvmThatRunsLinux();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"x-irqfd=on", "x-irqfd=off"})
+    void theStockKernelsVirtioBlkReadsThePatternAndWritesAnotherIntoTheServedFile(String paths) throws Exception {
+        Path kernel = StockKernel.assumeBzImage();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String module : MODULES) {
+            files.put("modules/" + Path.of(module).getFileName(), StockKernel.assumeModule(module));
+        }
+        byte[] second = pattern(WRITE_SECTORS * 512, 0xA5);
+        files.put("write.bin", second);
+        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT, files));
+        byte[] first = pattern(SECTORS * 512, 0x17);
+        Path disk = Files.write(directory.resolve("disk.img"), first);
+        try (ServerProcess blk = ServeCommand.startChild("virtio-blk", directory.resolve("blk.sock"), Duration.ofSeconds(120),
+                List.of(), "--file", disk.toString())) {
+            long started = System.nanoTime();
+            CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(),
+                    "--append", APPEND, "--ram", "256", "--timeout", "300",
+                    "--device", "vfio-platform,socket=" + blk.socket() + "," + paths + ",x-reply-timeout-ms=60000");
+            System.err.printf("%s: booted, read and wrote /dev/vda and powered off in %.1f s%n", paths,
+                    (System.nanoTime() - started) / 1e9);
+            Map<String, Long> device = blk.awaitClientLeft(1, Duration.ofSeconds(60));
+
+            String console = run.out();
+            String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
+            assertThat(run.exitCode()).as(context).isZero();
+            assertThat(console).as(context).contains(REPORT_MARKER, "jvfio-blk: done")
+                    .doesNotContain("jvfio-blk: insmod", "jvfio-blk: reading /dev/vda failed", "jvfio-blk: writing /dev/vda failed");
+            String report = console.substring(console.indexOf(REPORT_MARKER));
+            assertThat(report).as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
+                    .containsPattern(BOUND).contains("jvfio-blk: virtio-mmio binds: LNRO0005:00");
+            assertThat(report).as("virtio_blk saw the file's capacity\n" + context)
+                    .contains("jvfio-blk: size: " + SECTORS)
+                    .containsPattern("virtio_blk virtio\\d+: \\[vda\\] " + SECTORS + " 512-byte logical blocks");
+            assertThat(report).as("GET_ID answered the file's name\n" + context).contains("jvfio-blk: serial: disk.img");
+            byte[] read = HexFormat.of().parseHex(report.lines().filter(line -> line.startsWith(READ_PREFIX))
+                    .findFirst().orElseThrow(() -> new AssertionError("nothing read\n" + context))
+                    .substring(READ_PREFIX.length()).strip());
+            assertThat(read).as("the guest read the file's first sectors\n" + context)
+                    .isEqualTo(Arrays.copyOf(first, READ_SECTORS * 512));
+            byte[] after = Files.readAllBytes(disk);
+            assertThat(Arrays.copyOfRange(after, WRITE_SECTOR * 512, (WRITE_SECTOR + WRITE_SECTORS) * 512))
+                    .as("the guest's write reached the file\n" + context).isEqualTo(second);
+            assertThat(Arrays.copyOf(after, WRITE_SECTOR * 512)).as("the sectors before it are the first pattern")
+                    .isEqualTo(Arrays.copyOf(first, WRITE_SECTOR * 512));
+            String interrupts = report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
+                    .findFirst().orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
+                            + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
+            long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
+            assertThat(guestInterrupts).as(interrupts).isPositive();
+            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
+            assertThat(device).as(context).containsEntry("device.needs-reset", 0L).containsEntry("blk.ioerrs", 0L);
+            assertThat(device.get("blk.flushes")).as("conv=fsync flushed\n" + context).isPositive();
+            System.err.printf("%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n", paths,
+                    report.lines().filter(line -> line.contains("[vda]")).findFirst().orElseThrow().strip(),
+                    interrupts.strip(), device);
+        }
+    }
+
+    /** Bytes that differ from sector to sector, so a sector read from the wrong place shows. */
+    private static byte[] pattern(int length, int seed) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + (i >> 9) * 7 + seed);
+        }
+        return bytes;
+    }
+}

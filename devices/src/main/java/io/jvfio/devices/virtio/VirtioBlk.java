@@ -1,0 +1,438 @@
+package io.jvfio.devices.virtio;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.jvfio.devices.DeviceOptions;
+
+/**
+ * The virtio block device (virtio 1.2, section 5.2; docs/devices/virtio-blk.md): device ID 2, one request
+ * queue, backed by a host file whose whole 512-byte sectors are the disk. Serves reads, writes, flushes
+ * (VIRTIO_BLK_F_FLUSH: the file is forced to its storage) and GET_ID; offers VIRTIO_BLK_F_RO when the
+ * file is served read-only. Every request's data goes between the file and the driver's buffers through
+ * the DMA windows, and each gets its status byte: OK, IOERR (past the capacity, a write to a read-only
+ * disk, a host I/O error) or UNSUPP (a request type the device does not know).
+ */
+public final class VirtioBlk implements VirtioBackend {
+    private static final System.Logger LOG = System.getLogger(VirtioBlk.class.getName());
+    /** The catalog name. */
+    public static final String KIND = "virtio-blk";
+    public static final int DEVICE_ID = 2;
+    public static final int REQUEST_QUEUE = 0;
+    public static final int QUEUE_SIZE = 128;
+    public static final int SECTOR_SIZE = 512;
+
+    /** VIRTIO_BLK_F_SIZE_MAX: no data buffer longer than size_max. */
+    public static final long FEATURE_SIZE_MAX = 1L << 1;
+    /** VIRTIO_BLK_F_SEG_MAX: no request with more than seg_max data buffers. */
+    public static final long FEATURE_SEG_MAX = 1L << 2;
+    /** VIRTIO_BLK_F_RO: the disk is read-only. */
+    public static final long FEATURE_RO = 1L << 5;
+    /** VIRTIO_BLK_F_FLUSH: VIRTIO_BLK_T_FLUSH is supported. */
+    public static final long FEATURE_FLUSH = 1L << 9;
+
+    public static final int T_IN = 0;
+    public static final int T_OUT = 1;
+    public static final int T_FLUSH = 4;
+    public static final int T_GET_ID = 8;
+
+    public static final int S_OK = 0;
+    public static final int S_IOERR = 1;
+    public static final int S_UNSUPP = 2;
+
+    /** The request header: type (le32), reserved (le32), sector (le64). */
+    public static final int HEADER_SIZE = 16;
+    /** The GET_ID answer's length: the serial, NUL-padded, unterminated when it is all 20 bytes. */
+    public static final int ID_SIZE = 20;
+    /** size_max: the longest data buffer, as much as the device moves in one DMA. */
+    public static final int SIZE_MAX = 64 * 1024;
+    /** seg_max: the header and the status take two of a queue's descriptors, as Linux's own reckoning. */
+    public static final int SEG_MAX = QUEUE_SIZE - 2;
+
+    /** The configuration space's fields (virtio 1.2, 5.2.4), little-endian. */
+    public static final int CONFIG_CAPACITY = 0;
+    public static final int CONFIG_SIZE_MAX = 8;
+    public static final int CONFIG_SEG_MAX = 12;
+    private static final int CONFIG_END = 16;
+
+    private final Path path;
+    private final FileChannel file;
+    private final boolean readOnly;
+    private final long capacity;
+    private final byte[] id;
+    private final byte[] config = new byte[CONFIG_END];
+
+    private long reads;
+    private long writes;
+    private long flushes;
+    private long ids;
+    private long bytesRead;
+    private long bytesWritten;
+    private long ioErrors;
+    private long unsupported;
+
+    /**
+     * Serves {@code path}; the caller's channel becomes this device's, closed with it.
+     *
+     * @param capacity the disk's size in sectors, which the driver reads from the configuration space
+     */
+    private VirtioBlk(Path path, FileChannel file, boolean readOnly, long capacity) {
+        this.path = path;
+        this.file = file;
+        this.readOnly = readOnly;
+        this.capacity = capacity;
+        String fileName = path.getFileName() == null ? "disk" : path.getFileName().toString();
+        byte[] name = fileName.getBytes(StandardCharsets.US_ASCII);
+        this.id = Arrays.copyOf(name, Math.min(name.length, ID_SIZE));
+        ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).putLong(CONFIG_CAPACITY, capacity)
+                .putInt(CONFIG_SIZE_MAX, SIZE_MAX).putInt(CONFIG_SEG_MAX, SEG_MAX);
+    }
+
+    /**
+     * Opens {@code path} (for reading and writing unless {@code readOnly}); its whole 512-byte sectors are
+     * the disk, a tail shorter than a sector is left out.
+     *
+     * @throws IllegalArgumentException naming the file and why it cannot be served
+     */
+    public static VirtioBlk open(Path path, boolean readOnly) {
+        FileChannel channel;
+        try {
+            channel = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new IllegalArgumentException("--file " + path + ": cannot open" + (readOnly ? "" : " for reading and writing")
+                    + ": " + e.getMessage(), e);
+        }
+        try {
+            long size = channel.size();
+            if (size < SECTOR_SIZE) {
+                throw new IllegalArgumentException("--file " + path + ": " + size + " bytes is less than one " + SECTOR_SIZE
+                        + "-byte sector");
+            }
+            return new VirtioBlk(path, channel, readOnly, size / SECTOR_SIZE);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            if (e instanceof IllegalArgumentException illegal) {
+                throw illegal;
+            }
+            throw new IllegalArgumentException("--file " + path + ": cannot read its size: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A virtio-blk on the virtio-mmio transport, from catalog options: {@code --file} is required,
+     * {@code --read-only} optional.
+     *
+     * @throws IllegalArgumentException naming a missing file, one that cannot be served, or an option of
+     *                                  another model
+     */
+    public static VirtioMmioDevice create(DeviceOptions options) {
+        if (options.irqs().isPresent() || options.levelMask().isPresent()) {
+            throw new IllegalArgumentException("virtio-blk has one level IRQ: --irqs and --level-mask are options of test-device");
+        }
+        if (options.serialSocket().isPresent()) {
+            throw new IllegalArgumentException("--serial-socket is an option of ns16550a; virtio-blk has no serial line");
+        }
+        if (options.seed().isPresent()) {
+            throw new IllegalArgumentException("--seed is an option of virtio-rng; virtio-blk has no entropy source");
+        }
+        Path path = options.file().orElseThrow(() -> new IllegalArgumentException(
+                "virtio-blk needs --file PATH, the host file that backs the disk"));
+        return new VirtioMmioDevice(open(path, options.readOnly()));
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public int deviceId() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long features() {
+        return FEATURE_SIZE_MAX | FEATURE_SEG_MAX | FEATURE_FLUSH | (readOnly ? FEATURE_RO : 0);
+    }
+
+    @Override
+    public List<Integer> queueSizes() {
+        return List.of(QUEUE_SIZE);
+    }
+
+    @Override
+    public int readConfig(int offset) {
+        return offset >= 0 && offset < config.length ? config[offset] & 0xFF : 0;
+    }
+
+    /**
+     * One request: the header in the first 16 device-readable bytes, the data after it (readable for a
+     * write, writable for a read or GET_ID), the status in the last writable byte. Returns the bytes
+     * written into the driver's buffers: the data read, and the status byte.
+     *
+     * @throws MalformedQueueException when the chain has no room for header or status, or buffers outside
+     *                                 the DMA windows
+     */
+    @Override
+    public int serve(int queue, DescriptorChain chain, GuestMemory memory) throws MalformedQueueException {
+        Request request = Request.of(chain);
+        byte[] header = new byte[HEADER_SIZE];
+        gather(chain.head(), request.header, header, memory);
+        ByteBuffer fields = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int type = fields.getInt(0);
+        long sector = fields.getLong(8);
+        Outcome outcome = switch (type) {
+            case T_IN -> read(chain.head(), sector, request.data, memory);
+            case T_OUT -> new Outcome(write(chain.head(), sector, request.data, memory), 0);
+            case T_FLUSH -> new Outcome(flush(), 0);
+            case T_GET_ID -> getId(chain.head(), request.data, memory);
+            default -> {
+                unsupported++;
+                yield new Outcome(S_UNSUPP, 0);
+            }
+        };
+        if (outcome.status == S_IOERR) {
+            ioErrors++;
+        }
+        put(chain.head(), request.status, new byte[] {(byte) outcome.status}, memory);
+        return outcome.written + 1;
+    }
+
+    /** A request's status, and how many data bytes the device wrote into the driver's buffers before it. */
+    private record Outcome(int status, int written) {
+        static final Outcome IOERR = new Outcome(S_IOERR, 0);
+    }
+
+    private Outcome read(int head, long sector, List<DescriptorChain.Buffer> data, GuestMemory memory)
+            throws MalformedQueueException {
+        reads++;
+        long length = totalLength(data);
+        if (!deviceWritable(data) || !withinCapacity(sector, length)) {
+            return Outcome.IOERR;
+        }
+        long position = sector * SECTOR_SIZE;
+        int written = 0;
+        for (DescriptorChain.Buffer buffer : data) {
+            for (int done = 0; done < buffer.length(); ) {
+                int chunk = Math.min(buffer.length() - done, SIZE_MAX);
+                ByteBuffer bytes = ByteBuffer.allocate(chunk);
+                try {
+                    while (bytes.hasRemaining()) {
+                        if (file.read(bytes, position + bytes.position()) < 0) {
+                            // The file shrank under the device: the sectors past its end read as zeros.
+                            break;
+                        }
+                    }
+                } catch (IOException e) {
+                    hostError("read", position, e);
+                    return new Outcome(S_IOERR, written);
+                }
+                put(head, new DescriptorChain.Buffer(buffer.address() + done, chunk, true), bytes.array(), memory);
+                position += chunk;
+                done += chunk;
+                written += chunk;
+                bytesRead += chunk;
+            }
+        }
+        return new Outcome(S_OK, written);
+    }
+
+    private int write(int head, long sector, List<DescriptorChain.Buffer> data, GuestMemory memory)
+            throws MalformedQueueException {
+        writes++;
+        long length = totalLength(data);
+        if (readOnly || !deviceReadable(data) || !withinCapacity(sector, length)) {
+            return S_IOERR;
+        }
+        long position = sector * SECTOR_SIZE;
+        for (DescriptorChain.Buffer buffer : data) {
+            for (int done = 0; done < buffer.length(); ) {
+                int chunk = Math.min(buffer.length() - done, SIZE_MAX);
+                byte[] bytes = new byte[chunk];
+                gather(head, List.of(new DescriptorChain.Buffer(buffer.address() + done, chunk, false)), bytes, memory);
+                try {
+                    ByteBuffer source = ByteBuffer.wrap(bytes);
+                    while (source.hasRemaining()) {
+                        file.write(source, position + source.position());
+                    }
+                } catch (IOException e) {
+                    hostError("write", position, e);
+                    return S_IOERR;
+                }
+                position += chunk;
+                done += chunk;
+                bytesWritten += chunk;
+            }
+        }
+        return S_OK;
+    }
+
+    private int flush() {
+        flushes++;
+        if (readOnly) {
+            return S_OK;
+        }
+        try {
+            file.force(false);
+            return S_OK;
+        } catch (IOException e) {
+            hostError("flush", 0, e);
+            return S_IOERR;
+        }
+    }
+
+    private Outcome getId(int head, List<DescriptorChain.Buffer> data, GuestMemory memory) throws MalformedQueueException {
+        ids++;
+        if (!deviceWritable(data) || totalLength(data) < ID_SIZE) {
+            return Outcome.IOERR;
+        }
+        byte[] answer = Arrays.copyOf(id, ID_SIZE);
+        int done = 0;
+        for (DescriptorChain.Buffer buffer : data) {
+            int chunk = Math.min(buffer.length(), ID_SIZE - done);
+            if (chunk == 0) {
+                break;
+            }
+            put(head, new DescriptorChain.Buffer(buffer.address(), chunk, true),
+                    Arrays.copyOfRange(answer, done, done + chunk), memory);
+            done += chunk;
+        }
+        return new Outcome(S_OK, done);
+    }
+
+    /** Whole sectors, all of them below the capacity. */
+    private boolean withinCapacity(long sector, long length) {
+        if (length % SECTOR_SIZE != 0 || sector < 0 || sector > capacity) {
+            return false;
+        }
+        return length / SECTOR_SIZE <= capacity - sector;
+    }
+
+    private static boolean deviceWritable(List<DescriptorChain.Buffer> data) {
+        return data.stream().allMatch(DescriptorChain.Buffer::deviceWritable);
+    }
+
+    private static boolean deviceReadable(List<DescriptorChain.Buffer> data) {
+        return data.stream().noneMatch(DescriptorChain.Buffer::deviceWritable);
+    }
+
+    private static long totalLength(List<DescriptorChain.Buffer> data) {
+        return data.stream().mapToLong(DescriptorChain.Buffer::length).sum();
+    }
+
+    private void hostError(String operation, long position, IOException e) {
+        LOG.log(Level.WARNING, "virtio-blk: {0} of {1} at byte {2} failed: {3}", operation, path, position, e.getMessage());
+    }
+
+    /** Reads the buffers' bytes, in order, into {@code destination}. */
+    private static void gather(int head, List<DescriptorChain.Buffer> buffers, byte[] destination, GuestMemory memory)
+            throws MalformedQueueException {
+        int done = 0;
+        for (DescriptorChain.Buffer buffer : buffers) {
+            try {
+                memory.read(buffer.address(), destination, done, buffer.length());
+            } catch (IOException e) {
+                throw outside(head, buffer, e);
+            }
+            done += buffer.length();
+        }
+    }
+
+    private static void put(int head, DescriptorChain.Buffer buffer, byte[] source, GuestMemory memory)
+            throws MalformedQueueException {
+        try {
+            memory.write(buffer.address(), source, 0, source.length);
+        } catch (IOException e) {
+            throw outside(head, buffer, e);
+        }
+    }
+
+    private static MalformedQueueException outside(int head, DescriptorChain.Buffer buffer, IOException e) {
+        return new MalformedQueueException("virtio-blk: request " + head + ": cannot reach its buffer at 0x"
+                + Long.toHexString(buffer.address()) + ": " + e.getMessage());
+    }
+
+    /**
+     * A request's buffers split by role: the header's 16 bytes (as pieces of the readable buffers), the
+     * data between, and the status byte (the last writable byte).
+     */
+    private record Request(List<DescriptorChain.Buffer> header, List<DescriptorChain.Buffer> data,
+                           DescriptorChain.Buffer status) {
+        static Request of(DescriptorChain chain) throws MalformedQueueException {
+            List<DescriptorChain.Buffer> buffers = new ArrayList<>(chain.buffers());
+            List<DescriptorChain.Buffer> header = new ArrayList<>();
+            int headerNeeded = HEADER_SIZE;
+            while (headerNeeded > 0 && !buffers.isEmpty() && !buffers.getFirst().deviceWritable()) {
+                DescriptorChain.Buffer first = buffers.removeFirst();
+                int taken = Math.min(first.length(), headerNeeded);
+                header.add(new DescriptorChain.Buffer(first.address(), taken, false));
+                headerNeeded -= taken;
+                if (taken < first.length()) {
+                    buffers.addFirst(new DescriptorChain.Buffer(first.address() + taken, first.length() - taken, false));
+                }
+            }
+            if (headerNeeded > 0) {
+                throw new MalformedQueueException("virtio-blk: request " + chain.head() + " has fewer than " + HEADER_SIZE
+                        + " device-readable bytes for its header");
+            }
+            if (buffers.isEmpty() || !buffers.getLast().deviceWritable() || buffers.getLast().length() == 0) {
+                throw new MalformedQueueException("virtio-blk: request " + chain.head()
+                        + " ends without a device-writable status byte");
+            }
+            DescriptorChain.Buffer last = buffers.removeLast();
+            if (last.length() > 1) {
+                buffers.addLast(new DescriptorChain.Buffer(last.address(), last.length() - 1, true));
+            }
+            DescriptorChain.Buffer status = new DescriptorChain.Buffer(last.address() + last.length() - 1, 1, true);
+            return new Request(header, buffers, status);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return path + ": " + capacity + " sectors of " + SECTOR_SIZE + " bytes" + (readOnly ? ", read-only" : "");
+    }
+
+    /**
+     * Requests by type (reads, writes, flushes, GET_IDs, unsupported ones), the bytes moved each way and
+     * the requests that got IOERR.
+     */
+    @Override
+    public Map<String, Long> totals() {
+        Map<String, Long> totals = new LinkedHashMap<>();
+        totals.put("blk.reads", reads);
+        totals.put("blk.writes", writes);
+        totals.put("blk.flushes", flushes);
+        totals.put("blk.get-ids", ids);
+        totals.put("blk.unsupported", unsupported);
+        totals.put("blk.ioerrs", ioErrors);
+        totals.put("blk.bytes-read", bytesRead);
+        totals.put("blk.bytes-written", bytesWritten);
+        return totals;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(file);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "virtio-blk: closing the backing file failed: {0}", e.getMessage());
+        }
+    }
+}

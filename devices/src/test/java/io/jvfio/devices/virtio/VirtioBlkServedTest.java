@@ -1,0 +1,237 @@
+package io.jvfio.devices.virtio;
+
+import static io.jvfio.devices.virtio.SplitVirtqueue.DESC_F_NEXT;
+import static io.jvfio.devices.virtio.SplitVirtqueue.DESC_F_WRITE;
+import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
+import static io.jvfio.devices.virtio.VirtioTestDriver.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.jvfio.devices.DeviceOptions;
+
+/**
+ * virtio-blk on the virtio-mmio transport through a real vfio-user connection: requests as Linux's
+ * virtio_blk builds them (header, data, status in one chain) in a DMA window the client mapped, served
+ * from and to a real file.
+ */
+class VirtioBlkServedTest {
+    private static final int SECTORS = 64;
+    private static final long HEADER = BUFFERS;
+    private static final long DATA = BUFFERS + 0x100;
+    private static final long STATUS_BYTE = BUFFERS + 0x80;
+
+    @TempDir
+    Path directory;
+    private Path disk;
+    private VirtioTestDriver driver;
+
+    private void serve(boolean readOnly) throws Exception {
+        disk = directory.resolve("disk.img");
+        Files.write(disk, pattern(SECTORS * 512, 7));
+        DeviceOptions options = DeviceOptions.defaults().withFile(disk);
+        driver = VirtioTestDriver.start(directory, VirtioBlk.create(readOnly ? options.withReadOnly() : options));
+    }
+
+    @AfterEach
+    void stop() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    @Test
+    void theRegistersIdentifyABlockDeviceWithItsCapacityAndLimitsInTheConfigurationSpace() throws Exception {
+        serve(false);
+
+        assertThat(driver.read(DEVICE_ID)).isEqualTo(2);
+        driver.write(QUEUE_SEL, 0);
+        assertThat(driver.read(QUEUE_NUM_MAX)).isEqualTo(128);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG, 8)).as("capacity in sectors").isEqualTo(SECTORS);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 4, 4)).as("capacity's high word").isZero();
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 8, 4)).as("size_max").isEqualTo(64 * 1024);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 12, 4)).as("seg_max").isEqualTo(126);
+        assertThat(driver.deviceFeatures()).isEqualTo(FEATURE_VERSION_1 | VirtioMmioDevice.FEATURE_INDIRECT_DESC
+                | VirtioBlk.FEATURE_SIZE_MAX | VirtioBlk.FEATURE_SEG_MAX | VirtioBlk.FEATURE_FLUSH);
+    }
+
+    @Test
+    void aReadOnlyFileIsOfferedWithTheRoFeature() throws Exception {
+        serve(true);
+
+        assertThat(driver.deviceFeatures() & VirtioBlk.FEATURE_RO).isEqualTo(VirtioBlk.FEATURE_RO);
+    }
+
+    @Test
+    void aReadFillsTheDataBuffersFromTheFileAndReportsOk() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+
+        request(0, VirtioBlk.T_IN, 3, DATA, 1024, true);
+
+        assertThat(driver.awaitInterrupt()).isTrue();
+        assertThat(driver.used(0)).containsExactly(0, 1025);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(Arrays.copyOfRange(pattern(SECTORS * 512, 7), 3 * 512, 5 * 512));
+    }
+
+    @Test
+    void aWriteReachesTheFileAtItsSectorAndAFlushIsOk() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        byte[] written = pattern(512, 99);
+        driver.ram.copyFrom(written, 0, DATA, 512);
+
+        request(0, VirtioBlk.T_OUT, 10, DATA, 512, false);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.used(0)).as("only the status is written").containsExactly(0, 1);
+        request(0, VirtioBlk.T_FLUSH, 0, 0, 0, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        byte[] file = Files.readAllBytes(disk);
+        assertThat(Arrays.copyOfRange(file, 10 * 512, 11 * 512)).isEqualTo(written);
+        assertThat(Arrays.copyOfRange(file, 0, 10 * 512)).as("the sectors before are untouched")
+                .isEqualTo(Arrays.copyOfRange(pattern(SECTORS * 512, 7), 0, 10 * 512));
+        assertThat(driver.device.totals()).containsEntry("blk.writes", 1L).containsEntry("blk.flushes", 1L)
+                .containsEntry("blk.bytes-written", 512L);
+    }
+
+    @Test
+    void aDataBufferSplitOverTwoDescriptorsIsReadInChainOrder() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + DATA + 0x1000, 512, DESC_F_WRITE | DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + DATA, 512, DESC_F_WRITE | DESC_F_NEXT, 3);
+        driver.descriptor(DESCRIPTORS, 3, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
+        header(VirtioBlk.T_IN, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        byte[] file = pattern(SECTORS * 512, 7);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.ramBytes(DATA + 0x1000, 512)).isEqualTo(Arrays.copyOfRange(file, 0, 512));
+        assertThat(driver.ramBytes(DATA, 512)).isEqualTo(Arrays.copyOfRange(file, 512, 1024));
+    }
+
+    @Test
+    void requestsPastTheCapacityGetIoerrAndTouchNothing() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.ram.copyFrom(pattern(1024, 5), 0, DATA, 1024);
+
+        request(0, VirtioBlk.T_OUT, SECTORS - 1, DATA, 1024, false);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_IOERR);
+        request(0, VirtioBlk.T_IN, SECTORS, DATA, 512, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_IOERR);
+        assertThat(Files.readAllBytes(disk)).isEqualTo(pattern(SECTORS * 512, 7));
+        assertThat(driver.device.totals()).containsEntry("blk.ioerrs", 2L).containsEntry("device.needs-reset", 0L);
+    }
+
+    @Test
+    void aWriteToAReadOnlyDiskGetsIoerr() throws Exception {
+        serve(true);
+        driver.startLikeLinux(128);
+
+        request(0, VirtioBlk.T_OUT, 0, DATA, 512, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_IOERR);
+        assertThat(Files.readAllBytes(disk)).isEqualTo(pattern(SECTORS * 512, 7));
+    }
+
+    @Test
+    void getIdAnswersTheFilesNameInTwentyBytes() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+
+        request(0, VirtioBlk.T_GET_ID, 0, DATA, 20, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.used(0)).containsExactly(0, 21);
+        assertThat(driver.ramBytes(DATA, 20)).isEqualTo(Arrays.copyOf("disk.img".getBytes(), 20));
+    }
+
+    @Test
+    void anUnknownRequestTypeGetsUnsupp() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+
+        request(0, 11, 0, 0, 0, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_UNSUPP);
+        assertThat(driver.device.totals()).containsEntry("blk.unsupported", 1L);
+    }
+
+    @Test
+    void aRequestWithoutAStatusByteMakesTheDeviceNeedAReset() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, 0, 0);
+        header(VirtioBlk.T_FLUSH, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(driver.usedIndex()).isZero();
+    }
+
+    @Test
+    void theCatalogRefusesAMissingOrUnopenableFileAndOtherModelsRefuseIt() throws Exception {
+        assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--file");
+        assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(directory.resolve("absent.img"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absent.img");
+        Path tiny = Files.write(directory.resolve("tiny.img"), new byte[100]);
+        assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(tiny)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("less than one 512-byte sector");
+        assertThatThrownBy(() -> VirtioRng.create(DeviceOptions.defaults().withFile(tiny)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("options of virtio-blk");
+    }
+
+    /**
+     * One request as Linux builds it, made available and notified: the header in descriptor 0, the data
+     * (if {@code length} > 0) in descriptor 1, the status byte last. The status byte is cleared first.
+     */
+    private void request(int head, int type, long sector, long data, int length, boolean deviceWrites) throws Exception {
+        driver.ram.putByte(STATUS_BYTE, (byte) 0xFF);
+        header(type, sector);
+        int status = length > 0 ? 2 : 1;
+        driver.descriptor(DESCRIPTORS, head, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        if (length > 0) {
+            driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + data, length, (deviceWrites ? DESC_F_WRITE : 0) | DESC_F_NEXT, status);
+        }
+        driver.descriptor(DESCRIPTORS, status, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
+        driver.makeAvailable(head);
+        driver.notifyQueue();
+    }
+
+    private void header(int type, long sector) {
+        byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(type).putInt(0).putLong(sector).array();
+        driver.ram.copyFrom(header, 0, HEADER, 16);
+    }
+
+    private int statusByte() {
+        return driver.ram.getByte(STATUS_BYTE) & 0xFF;
+    }
+
+    /** Bytes that differ from sector to sector and from one seed to another. */
+    private static byte[] pattern(int length, int seed) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + (i >> 9) * 7 + seed);
+        }
+        return bytes;
+    }
+}
