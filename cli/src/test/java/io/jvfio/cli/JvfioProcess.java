@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,11 +32,17 @@ final class JvfioProcess implements AutoCloseable {
                 .start(() -> collect(process.getErrorStream(), err));
     }
 
-    /** Starts {@code jvfio ARGS} with {@code stdin} as its standard input. */
+    /**
+     * Starts {@code jvfio ARGS} with {@code stdin} as its standard input, with this JVM's options (in the
+     * nested guest tiers.sh's {@code -XX:TieredStopAtLevel=1}: C2 compiling under emulation slows a boot
+     * by tens of seconds).
+     */
     static JvfioProcess start(ProcessBuilder.Redirect stdin, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), Jvfio.class.getName()));
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Jvfio.class.getName()));
         command.addAll(List.of(args));
         long started = System.nanoTime();
         return new JvfioProcess(new ProcessBuilder(command).redirectInput(stdin).start(), started);
