@@ -1,11 +1,14 @@
 package io.jvfio.cli;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+
+import io.jvfio.sys.StandardInput;
 
 /**
  * {@code jvfio}: the command line of jvfio. Each subcommand is a thin shell over the library: it parses,
@@ -48,11 +51,24 @@ public final class Jvfio {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tT.%1$tL] %4$s: %5$s%6$s%n");
         }
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(execute(args, new StandardInput(), new PrintWriter(System.out, true),
+                new PrintWriter(System.err, true)));
     }
 
-    /** Runs {@code jvfio ARGS} writing to {@code out} and {@code err}; returns the exit code. */
+    /**
+     * Runs {@code jvfio ARGS} writing to {@code out} and {@code err}, with nothing on its standard input
+     * (this JVM's own stdin may belong to someone else: a test runner's commands, a user's terminal);
+     * returns the exit code.
+     */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        return execute(args, null, out, err);
+    }
+
+    /**
+     * Runs {@code jvfio ARGS} reading {@code in} (null: no input; {@code jvfio run} feeds it to the
+     * guest's console) and writing to {@code out} and {@code err}; returns the exit code.
+     */
+    public static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err) {
         int index = commandIndex(args);
         ParsedArgs top;
         try {
@@ -75,7 +91,7 @@ public final class Jvfio {
             return EXIT_USAGE;
         }
         String name = args[index];
-        Optional<Subcommand> command = command(name);
+        Optional<Subcommand> command = command(name, in);
         if (command.isEmpty()) {
             return usageError("jvfio", new UsageException("Unknown command: '" + name + "'"), err);
         }
@@ -122,9 +138,14 @@ public final class Jvfio {
 
     /** The command of that name, its classes loaded now. */
     static Optional<Subcommand> command(String name) {
+        return command(name, null);
+    }
+
+    /** The command of that name reading {@code in} (null: nothing), its classes loaded now. */
+    private static Optional<Subcommand> command(String name, InputStream in) {
         return Optional.ofNullable(switch (name) {
             case "demo" -> new DemoCommand();
-            case "run" -> new RunCommand();
+            case "run" -> new RunCommand(in);
             case "serve" -> new ServeCommand();
             case "info" -> new InfoCommand();
             case "dt" -> new DtCommand();

@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import java.nio.charset.StandardCharsets;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -25,8 +26,8 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 
 /**
- * {@code jvfio run}: boots a guest with VFIO platform devices assigned, echoes its console, and exits
- * with the guest's exit code.
+ * {@code jvfio run}: boots a guest with VFIO platform devices assigned, echoes its console, feeds its
+ * standard input to the console's receiver, and exits with the guest's exit code.
  */
 final class RunCommand implements Subcommand {
     static final long DEFAULT_GUEST_RAM_MIB = 64;
@@ -35,8 +36,9 @@ final class RunCommand implements Subcommand {
     static final long DEFAULT_TIMEOUT_SECONDS = 300;
 
     static final CommandSpec SPEC = CommandSpec.of("run", "Boot a guest or a Linux kernel with devices assigned.",
-            "Boot a guest ELF or a Linux kernel with VFIO platform devices assigned; print its console; exit with its "
-                    + "exit code (what it writes to port 0x501; 0 when Linux powers the machine off).",
+            "Boot a guest ELF or a Linux kernel with VFIO platform devices assigned; print its console and feed it "
+                    + "standard input (the 16550A's receiver, at the guest's pace); exit with its exit code (what it "
+                    + "writes to port 0x501; 0 when Linux powers the machine off).",
             OptionSpec.value("ELF|NAME", "The guest: an ELF64 file, or the name of a guest built into jvfio (testdev, "
                     + "hello, irq, mmio, ...). Exactly one of --guest and --kernel.", "--guest"),
             OptionSpec.value("PATH", "A Linux kernel: a bzImage (entered at its 64-bit entry) or an ELF vmlinux with a "
@@ -60,6 +62,13 @@ final class RunCommand implements Subcommand {
                     "      --arg 100 --arg 3 --arg 1      # 100 interrupts on lines 0 and 1, ping-pong",
                     "  jvfio run --kernel bzImage --initrd initrd.cpio \\",
                     "      --append 'console=ttyS0 earlyprintk=serial quiet'");
+
+    /** What the console UART receives (the process's stdin), or null for nothing. */
+    private final InputStream consoleInput;
+
+    RunCommand(InputStream consoleInput) {
+        this.consoleInput = consoleInput;
+    }
 
     @Override
     public CommandSpec spec() {
@@ -99,7 +108,7 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--timeout: wants a positive number of seconds, got " + timeoutSeconds);
         }
         MachineConfig.Builder builder = MachineConfig.builder().ramSize(ramMiB << 20).consoleEcho(consoleTo(out))
-                .irqchip(machine.irqchip());
+                .consoleInput(consoleInput).irqchip(machine.irqchip());
         if (kernelPath.isPresent()) {
             LinuxKernel kernel = new LinuxKernel(file("--kernel", kernelPath.get()),
                     initrd.isPresent() ? file("--initrd", initrd.get()) : null, append.orElse(""));

@@ -44,13 +44,30 @@ public final class CpuidMask {
 
     /** Leaf 1 ECX: x2APIC 21, TSC-deadline timer 24: what jvfio's own LAPIC does not model. */
     static final int LEAF1_ECX_USER_LAPIC_CLEAR = bits(21, 24);
+    /** KVM's feature leaf (Documentation/virt/kvm/x86/cpuid.rst). */
+    static final int KVM_FEATURES_LEAF = 0x4000_0001;
+    /**
+     * KVM's features (leaf 0x40000001 EAX) that KVM serves from its in-kernel LAPIC: ASYNC_PF 4, PV_EOI 6,
+     * PV_UNHALT 7, ASYNC_PF_VMEXIT 10, PV_SEND_IPI 11, ASYNC_PF_INT 14, MSI_EXT_DEST_ID 15. Without that
+     * LAPIC KVM refuses their MSRs (Debian's 6.1 logged "unchecked MSR access error: WRMSR to 0x4b564d06"
+     * at boot on jvfio's irqchip) or its hypercalls have no LAPIC to deliver to; QEMU clears PV_UNHALT for
+     * the same reason.
+     */
+    static final int KVM_FEATURES_IN_KERNEL_LAPIC = bits(4, 6, 7, 10, 11, 14, 15);
 
-    /** The entries without x2APIC and the TSC-deadline timer, for a machine on jvfio's own irqchip. */
-    public static List<CpuidEntry> withoutX2apicAndTscDeadline(List<CpuidEntry> entries) {
+    /**
+     * The entries for a machine on jvfio's own irqchip: without x2APIC and the TSC-deadline timer, which
+     * its LAPIC does not model, and without KVM's paravirtual features that need KVM's LAPIC.
+     */
+    public static List<CpuidEntry> forUserspaceIrqchip(List<CpuidEntry> entries) {
         List<CpuidEntry> masked = new ArrayList<>(entries.size());
         for (CpuidEntry e : entries) {
-            masked.add(e.function() == 1
-                    ? e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_USER_LAPIC_CLEAR, e.edx()) : e);
+            masked.add(switch (e.function()) {
+                case 1 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_USER_LAPIC_CLEAR, e.edx());
+                case KVM_FEATURES_LEAF -> e.withRegisters(e.eax() & ~KVM_FEATURES_IN_KERNEL_LAPIC, e.ebx(), e.ecx(),
+                        e.edx());
+                default -> e;
+            });
         }
         return masked;
     }

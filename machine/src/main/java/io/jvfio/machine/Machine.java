@@ -164,7 +164,7 @@ public final class Machine implements AutoCloseable {
         List<CpuidEntry> cpuid = HypervisorCpuid.withKvmLeaves(CpuidMask.apply(kvm.supportedCpuid()),
                 tscKhz(vcpus.getFirst()));
         if (!inKernel) {
-            cpuid = CpuidMask.withoutX2apicAndTscDeadline(cpuid);
+            cpuid = CpuidMask.forUserspaceIrqchip(cpuid);
         }
         for (Vcpu vcpu : vcpus) {
             vcpu.setCpuid(withApicId(cpuid, vcpu.id()));

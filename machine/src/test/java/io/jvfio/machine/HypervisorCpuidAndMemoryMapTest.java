@@ -42,6 +42,24 @@ class HypervisorCpuidAndMemoryMapTest {
         assertThat(leaf(result, 0x40000001)).isEqualTo(KVM_FEATURES);
     }
 
+    /**
+     * On jvfio's irqchip: no x2APIC or TSC-deadline timer (its LAPIC is an xAPIC), and none of KVM's
+     * features served by KVM's LAPIC (async PF and its interrupt, PV EOI, PV unhalt, PV IPIs, MSI extended
+     * destination IDs); kvm-clock, steal time, PV TLB flush, poll control, sched yield and the stable-clock
+     * bit stay.
+     */
+    @Test
+    void userspaceIrqchipMasksWhatOnlyKvmsLapicServes() {
+        CpuidEntry leaf1 = new CpuidEntry(1, 0, 0, 0x806F8, 0x800, 0x7FF8320B | (1 << 21) | (1 << 24), 0x178BFBFF);
+
+        List<CpuidEntry> result = CpuidMask.forUserspaceIrqchip(List.of(leaf1, KVM_SIGNATURE, KVM_FEATURES));
+
+        assertThat(leaf(result, 1).ecx() & ((1 << 21) | (1 << 24))).isZero();
+        assertThat(leaf(result, 1).ecx()).isEqualTo(0x7ED8320B);
+        assertThat(leaf(result, 0x40000001).eax()).isEqualTo(0x0100322B);
+        assertThat(leaf(result, 0x40000000)).isEqualTo(KVM_SIGNATURE);
+    }
+
     @Test
     void withoutAKnownTscKvmsLeavesStayAsKvmGaveThem() {
         List<CpuidEntry> result = HypervisorCpuid.withKvmLeaves(List.of(LEAF1, KVM_SIGNATURE), OptionalInt.empty());

@@ -39,7 +39,7 @@ public final class LinuxBoot {
      * a user's mistake named before they build the machine.
      */
     public static void check(LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
-        byte[] image = kernel.image();
+        byte[] image = kernel.imageBytes();
         if (isElf(image)) {
             place(PvhKernel.parse(image), kernel, ramSize);
         } else {
@@ -55,8 +55,8 @@ public final class LinuxBoot {
      */
     public static KernelEntry load(LinuxKernel kernel, Mapping ram, List<MemoryMap.Entry> memoryMap, long rsdpAddress)
             throws InvalidGuestImageException {
-        byte[] image = kernel.image();
-        byte[] initrd = kernel.initrd();
+        byte[] image = kernel.imageBytes();
+        byte[] initrd = kernel.initrdBytes();
         if (isElf(image)) {
             PvhKernel pvh = PvhKernel.parse(image);
             Placement placement = place(pvh, kernel, ram.size());
@@ -81,13 +81,13 @@ public final class LinuxBoot {
         long end = pvh.elf().end();
         requireRam(ramSize, end, "vmlinux");
         return new Placement(commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
-                initrdAddress(kernel.initrd(), end, Math.min(ramSize, FOUR_GIB)));
+                initrdAddress(kernel.initrdBytes(), end, Math.min(ramSize, FOUR_GIB)));
     }
 
     private static Placement place(BzImage bz, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
         requireRam(ramSize, bz.end(), "bzImage");
         return new Placement(commandLine(kernel.commandLine(), bz.cmdlineSize()),
-                initrdAddress(kernel.initrd(), bz.end(), Math.min(ramSize, bz.initrdAddrMax() + 1)));
+                initrdAddress(kernel.initrdBytes(), bz.end(), Math.min(ramSize, bz.initrdAddrMax() + 1)));
     }
 
     private static boolean isElf(byte[] image) {
