@@ -4,5 +4,8 @@
 module io.jvfio.kvm {
     requires transitive io.jvfio.sys;
 
-    exports io.jvfio.kvm to io.jvfio.machine, io.jvfio.cli, io.jvfio.bench;
+    exports io.jvfio.kvm to
+            io.jvfio.machine,
+            io.jvfio.cli,
+            io.jvfio.bench;
 }

@@ -13,8 +13,12 @@ module io.jvfio.machine {
     exports io.jvfio.machine;
     exports io.jvfio.machine.acpi;
     exports io.jvfio.machine.boot;
-    exports io.jvfio.machine.boot.linux to io.jvfio.cli, io.jvfio.bench;
+    exports io.jvfio.machine.boot.linux to
+            io.jvfio.cli,
+            io.jvfio.bench;
     exports io.jvfio.machine.bus;
     exports io.jvfio.machine.irqchip;
-    exports io.jvfio.machine.serial to io.jvfio.cli, io.jvfio.bench;
+    exports io.jvfio.machine.serial to
+            io.jvfio.cli,
+            io.jvfio.bench;
 }

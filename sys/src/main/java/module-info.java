@@ -12,7 +12,11 @@ module io.jvfio.sys {
     exports io.jvfio.sys.event;
     exports io.jvfio.sys.kvm.vcpu;
     // The java raw diagnostic in bench measures KVM_RUN on sys alone, without jvfio's kvm module.
-    exports io.jvfio.sys.kvm to io.jvfio.kvm, io.jvfio.bench;
-    exports io.jvfio.sys.vfio to io.jvfio.vfio.kernel;
-    exports io.jvfio.sys.iommufd to io.jvfio.vfio.kernel;
+    exports io.jvfio.sys.kvm to
+            io.jvfio.kvm,
+            io.jvfio.bench;
+    exports io.jvfio.sys.vfio to
+            io.jvfio.vfio.kernel;
+    exports io.jvfio.sys.iommufd to
+            io.jvfio.vfio.kernel;
 }

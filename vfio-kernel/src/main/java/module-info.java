@@ -4,5 +4,7 @@
 module io.jvfio.vfio.kernel {
     requires transitive io.jvfio.vfio;
 
-    exports io.jvfio.vfio.kernel to io.jvfio.platform, io.jvfio.cli;
+    exports io.jvfio.vfio.kernel to
+            io.jvfio.platform,
+            io.jvfio.cli;
 }

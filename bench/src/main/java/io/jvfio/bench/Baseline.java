@@ -17,8 +17,7 @@ final class Baseline {
     /** Far beyond any round's length; under nested emulation a guest has been seen to hang for good. */
     private static final long LIMIT_MINUTES = 10;
 
-    private Baseline() {
-    }
+    private Baseline() {}
 
     /** Runs {@code command}; returns its first ns-per figure, or throws with its output if it failed. */
     static double run(List<String> command) throws IOException, InterruptedException {
@@ -27,19 +26,23 @@ final class Baseline {
 
     /** Runs {@code command}; returns every ns-per figure in order, or throws with its output if it failed. */
     static double[] runAll(List<String> command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(new ArrayList<>(command))
+                .redirectErrorStream(true)
+                .start();
         process.getOutputStream().close();
-        CompletableFuture<String> collected = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "(its output could not be read: " + e.getMessage() + ")";
-            }
-        }, Thread::startVirtualThread);
+        CompletableFuture<String> collected = CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        return "(its output could not be read: " + e.getMessage() + ")";
+                    }
+                },
+                Thread::startVirtualThread);
         if (!process.waitFor(LIMIT_MINUTES, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();
-            throw new IOException(String.join(" ", command) + " did not finish within " + LIMIT_MINUTES
-                    + " minutes and was killed");
+            throw new IOException(
+                    String.join(" ", command) + " did not finish within " + LIMIT_MINUTES + " minutes and was killed");
         }
         int status = process.exitValue();
         String output;

@@ -21,8 +21,10 @@ record CpuTime(long cpuNs, long switches) {
                         String stat = Files.readString(task.resolve("schedstat"));
                         cpu += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
                         for (String line : Files.readAllLines(task.resolve("status"))) {
-                            if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                                switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                            if (line.startsWith("voluntary_ctxt_switches:")
+                                    || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                                switches += Long.parseLong(
+                                        line.substring(line.indexOf(':') + 1).trim());
                             }
                         }
                     } catch (IOException | RuntimeException e) {

@@ -9,8 +9,7 @@ import java.lang.management.ManagementFactory;
  * the machine's load hits both alike.
  */
 final class Interleaved {
-    private Interleaved() {
-    }
+    private Interleaved() {}
 
     /** One timed run of one side; returns its figure (ns per unit of work). */
     @FunctionalInterface
@@ -19,8 +18,7 @@ final class Interleaved {
     }
 
     /** The per-round figures of both sides and of the diagnostic side. */
-    record Result(Rounds c, Rounds jvfio, Rounds raw) {
-    }
+    record Result(Rounds c, Rounds jvfio, Rounds raw) {}
 
     /**
      * Runs jvfio's side at least {@code minRounds} times and then until the JIT compiled for under 2% of
@@ -41,8 +39,9 @@ final class Interleaved {
             double figure = run.run();
             long compiled = jit.getTotalCompilationTime() - compiling;
             long roundMillis = (System.nanoTime() - start) / 1_000_000;
-            System.out.printf("warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n", side, i,
-                    what, figure, roundMillis / 1e3, compiled);
+            System.out.printf(
+                    "warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n",
+                    side, i, what, figure, roundMillis / 1e3, compiled);
             if (i + 1 >= minRounds && compiled * 50 < roundMillis) {
                 return;
             }
@@ -69,9 +68,17 @@ final class Interleaved {
             cRounds.add(cFigure);
             jRounds.add(jFigure);
             rawRounds.add(rawFigure);
-            System.out.printf("round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
-                    + " %.3f of C%n", round, round % 2 == 0 ? "C" : "jvfio", cFigure, jFigure, unit, jFigure / cFigure,
-                    rawFigure, rawFigure / cFigure);
+            System.out.printf(
+                    "round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
+                            + " %.3f of C%n",
+                    round,
+                    round % 2 == 0 ? "C" : "jvfio",
+                    cFigure,
+                    jFigure,
+                    unit,
+                    jFigure / cFigure,
+                    rawFigure,
+                    rawFigure / cFigure);
         }
         return new Result(cRounds, jRounds, rawRounds);
     }

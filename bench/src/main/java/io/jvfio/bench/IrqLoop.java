@@ -1,14 +1,8 @@
 package io.jvfio.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-
 import io.jvfio.devices.ServerProcess;
-import io.jvfio.machine.Machine;
 import io.jvfio.machine.IrqchipSelection;
+import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.platform.AssignedMachine;
@@ -16,6 +10,11 @@ import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * irq-irqfd and irq-eventfd: interrupts end to end. The test device runs in a child JVM behind
@@ -45,6 +44,7 @@ public final class IrqLoop {
     static final int FLAG_BUSY_WAIT = 8;
     /** Rounds and interrupts of the running-guest diagnostic: each interrupt may cost a millisecond in C. */
     static final int RUNNING_ROUNDS = 3;
+
     static final long RUNNING_INTERRUPTS = 300;
 
     private final boolean irqfd;
@@ -56,8 +56,7 @@ public final class IrqLoop {
     }
 
     /** One jvfio run: ns per interrupt and trapped accesses per interrupt. */
-    record Figures(double nsPerInterrupt, double exitsPerInterrupt) {
-    }
+    record Figures(double nsPerInterrupt, double exitsPerInterrupt) {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !(args[1].equals("irqfd") || args[1].equals("eventfd"))) {
@@ -78,47 +77,77 @@ public final class IrqLoop {
         Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
         try (ServerProcess rawDevice = ServedDevices.start(RawDeviceMain.class, rawSocket);
-             ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
+                ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
-            String irqchipNote = irqchip.inKernel() ? "both on KVM's in-kernel irqchip"
+            String irqchipNote = irqchip.inKernel()
+                    ? "both on KVM's in-kernel irqchip"
                     : "jvfio on its own irqchip (" + irqchip + "), C on KVM's in-kernel one, as a C VMM gets it";
-            System.out.println("irqchip: " + irqchipNote + (irqchip.inKernel() || !bench.irqfd ? ""
-                    : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
+            System.out.println("irqchip: " + irqchipNote
+                    + (irqchip.inKernel() || !bench.irqfd
+                            ? ""
+                            : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
             RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
             List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
             long t0 = System.nanoTime();
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupInterrupts), path));
-            System.out.printf("warm-up C (%d interrupts, discarded): %.0f ns per interrupt, %.1f s%n", warmupInterrupts,
-                    cWarm, (System.nanoTime() - t0) / 1e9);
-            Interleaved.warmUp(jvfioWarmupRounds, warmupInterrupts + " interrupts",
+            System.out.printf(
+                    "warm-up C (%d interrupts, discarded): %.0f ns per interrupt, %.1f s%n",
+                    warmupInterrupts, cWarm, (System.nanoTime() - t0) / 1e9);
+            Interleaved.warmUp(
+                    jvfioWarmupRounds,
+                    warmupInterrupts + " interrupts",
                     () -> bench.round(warmupInterrupts, true).nsPerInterrupt());
-            Interleaved.warmUp("java raw", jvfioWarmupRounds, warmupInterrupts + " interrupts",
+            Interleaved.warmUp(
+                    "java raw",
+                    jvfioWarmupRounds,
+                    warmupInterrupts + " interrupts",
                     () -> raw.run(image, warmupInterrupts));
             double[] exits = new double[1];
-            Interleaved.Result result = Interleaved.run(rounds, "interrupt", () -> Baseline.run(c), () -> {
-                Figures figures = bench.round(interrupts, true);
-                exits[0] = figures.exitsPerInterrupt();
-                return figures.nsPerInterrupt();
-            }, () -> raw.run(image, interrupts));
+            Interleaved.Result result = Interleaved.run(
+                    rounds,
+                    "interrupt",
+                    () -> Baseline.run(c),
+                    () -> {
+                        Figures figures = bench.round(interrupts, true);
+                        exits[0] = figures.exitsPerInterrupt();
+                        return figures.nsPerInterrupt();
+                    },
+                    () -> raw.run(image, interrupts));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
             Rounds rawRounds = result.raw();
             System.out.printf("trapped exits per interrupt (jvfio, %s path, precise EOI): %.2f%n", path, exits[0]);
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
-                System.out.printf("trapped exits per interrupt (jvfio, eventfd path, the seed's EOI on first access):"
-                        + " %.2f%n", seed.exitsPerInterrupt());
+                System.out.printf(
+                        "trapped exits per interrupt (jvfio, eventfd path, the seed's EOI on first access):"
+                                + " %.2f%n",
+                        seed.exitsPerInterrupt());
             }
-            System.out.printf("medians of %d rounds of %d interrupts; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
-                    + " best-of-%d ratio %.2f (diagnostic)%n", rounds, interrupts, cRounds.min(), cRounds.max(),
-                    jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
-            System.out.printf("java raw (diagnostic): %.1f us per interrupt, %.2f of C; jvfio is %.2f of it%n",
-                    rawRounds.median() / 1e3, rawRounds.median() / cRounds.median(),
+            System.out.printf(
+                    "medians of %d rounds of %d interrupts; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
+                            + " best-of-%d ratio %.2f (diagnostic)%n",
+                    rounds,
+                    interrupts,
+                    cRounds.min(),
+                    cRounds.max(),
+                    jRounds.min(),
+                    jRounds.max(),
+                    rounds,
+                    jRounds.min() / cRounds.min());
+            System.out.printf(
+                    "java raw (diagnostic): %.1f us per interrupt, %.2f of C; jvfio is %.2f of it%n",
+                    rawRounds.median() / 1e3,
+                    rawRounds.median() / cRounds.median(),
                     jRounds.median() / rawRounds.median());
             runningGuest(bench, baseline, imageFile, path);
-            System.out.printf("irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip)%n",
-                    path, jRounds.median() / cRounds.median(), jRounds.median() / 1e3, irqchip.effective(),
+            System.out.printf(
+                    "irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip)%n",
+                    path,
+                    jRounds.median() / cRounds.median(),
+                    jRounds.median() / 1e3,
+                    irqchip.effective(),
                     cRounds.median() / 1e3);
         } finally {
             Files.deleteIfExists(imageFile);
@@ -141,9 +170,10 @@ public final class IrqLoop {
         }
         double cMedian = cRounds.median();
         double jMedian = jRounds.median();
-        System.out.printf("running guest (testdev waits with interrupts on, no hlt; diagnostic): medians of %d rounds of"
-                + " %d interrupts: C %.1f us, jvfio %.1f us per interrupt, ratio %.2f%n", RUNNING_ROUNDS,
-                RUNNING_INTERRUPTS, cMedian / 1e3, jMedian / 1e3, jMedian / cMedian);
+        System.out.printf(
+                "running guest (testdev waits with interrupts on, no hlt; diagnostic): medians of %d rounds of"
+                        + " %d interrupts: C %.1f us, jvfio %.1f us per interrupt, ratio %.2f%n",
+                RUNNING_ROUNDS, RUNNING_INTERRUPTS, cMedian / 1e3, jMedian / 1e3, jMedian / cMedian);
     }
 
     private Figures round(long interrupts, boolean preciseEoi) throws Exception {
@@ -154,14 +184,17 @@ public final class IrqLoop {
     private Figures round(long interrupts, boolean preciseEoi, long flags) throws Exception {
         PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket
                 + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off"));
-        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
+        MachineConfig machineConfig = MachineConfig.builder()
+                .guest("testdev")
+                .args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
                 .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();
             VfioPlatformDevice device = assembly.devices().getFirst();
             IrqPath expected = irqfd && machine.irqchip().inKernel() ? IrqPath.IRQFD : IrqPath.USER_SIDE;
             if (device.irqs().getFirst().path() != expected) {
-                throw new IOException("line 0 is on the " + device.irqs().getFirst().path() + " path, not " + expected);
+                throw new IOException(
+                        "line 0 is on the " + device.irqs().getFirst().path() + " path, not " + expected);
             }
             long start = System.nanoTime();
             machine.start();
@@ -169,10 +202,12 @@ public final class IrqLoop {
             long elapsed = System.nanoTime() - start;
             List<Integer> reports = machine.reports();
             if (code != 0 || reports.isEmpty() || reports.getFirst() != interrupts) {
-                throw new IOException("testdev exited with " + code + ", reports " + reports + "; console:\n"
-                        + machine.console());
+                throw new IOException(
+                        "testdev exited with " + code + ", reports " + reports + "; console:\n" + machine.console());
             }
-            long trapped = device.regions().stream().mapToLong(r -> r.trappedReads() + r.trappedWrites()).sum();
+            long trapped = device.regions().stream()
+                    .mapToLong(r -> r.trappedReads() + r.trappedWrites())
+                    .sum();
             return new Figures((double) elapsed / interrupts, (double) trapped / interrupts);
         }
     }

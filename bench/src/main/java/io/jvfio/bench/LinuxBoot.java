@@ -1,18 +1,16 @@
 package io.jvfio.bench;
 
+import io.jvfio.sys.testing.BusyboxInitramfs;
+import io.jvfio.sys.testing.KernelImages;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-
-import io.jvfio.sys.testing.BusyboxInitramfs;
-import io.jvfio.sys.testing.KernelImages;
 
 /**
  * linux-boot: the time from starting a VMM process to a stock kernel's /init, {@code jvfio run --kernel}
@@ -32,8 +30,7 @@ public final class LinuxBoot {
     private static final long TIMEOUT_SECONDS = 600;
     private static final double TARGET = 1.2;
 
-    private LinuxBoot() {
-    }
+    private LinuxBoot() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
@@ -44,13 +41,14 @@ public final class LinuxBoot {
         String qemu = args[1];
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 1;
-        Path bzImage = KernelImages.preparedBzImage().orElseThrow(() -> new IOException(
-                "no stock kernel: run tools/nested/prepare.sh to fetch Debian's"));
+        Path bzImage = KernelImages.preparedBzImage()
+                .orElseThrow(() -> new IOException("no stock kernel: run tools/nested/prepare.sh to fetch Debian's"));
         if (!BusyboxInitramfs.available()) {
             throw new IOException("no " + BusyboxInitramfs.BUSYBOX + " (apt-get install busybox-static)");
         }
-        Path vmlinux = KernelImages.extractVmlinux(bzImage).orElseThrow(() -> new IOException(
-                "the bzImage's payload " + bzImage + " is in a compression no tool here reads"));
+        Path vmlinux = KernelImages.extractVmlinux(bzImage)
+                .orElseThrow(() -> new IOException(
+                        "the bzImage's payload " + bzImage + " is in a compression no tool here reads"));
         Path initramfs = Files.createTempFile("jvfio-bench-initramfs", ".cpio");
         try {
             Files.write(initramfs, BusyboxInitramfs.withInit("""
@@ -59,11 +57,39 @@ public final class LinuxBoot {
                     echo "<2>%s" > /dev/kmsg
                     /bin/busybox poweroff -f
                     """.formatted(MARKER)));
-            List<String> jvfio = List.of(launcher, "run", "--kernel", vmlinux.toString(), "--initrd",
-                    initramfs.toString(), "--append", APPEND, "--ram", RAM_MIB);
-            List<String> microvm = List.of(qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host", "-m", RAM_MIB,
-                    "-nodefaults", "-no-reboot", "-serial", "stdio", "-display", "none", "-kernel", vmlinux.toString(),
-                    "-initrd", initramfs.toString(), "-append", APPEND);
+            List<String> jvfio = List.of(
+                    launcher,
+                    "run",
+                    "--kernel",
+                    vmlinux.toString(),
+                    "--initrd",
+                    initramfs.toString(),
+                    "--append",
+                    APPEND,
+                    "--ram",
+                    RAM_MIB);
+            List<String> microvm = List.of(
+                    qemu,
+                    "-M",
+                    "microvm",
+                    "-accel",
+                    "kvm",
+                    "-cpu",
+                    "host",
+                    "-m",
+                    RAM_MIB,
+                    "-nodefaults",
+                    "-no-reboot",
+                    "-serial",
+                    "stdio",
+                    "-display",
+                    "none",
+                    "-kernel",
+                    vmlinux.toString(),
+                    "-initrd",
+                    initramfs.toString(),
+                    "-append",
+                    APPEND);
             System.out.println("kernel: " + bzImage + " (its PVH vmlinux for both); " + String.join(" ", microvm));
             Rounds jvfioRounds = new Rounds();
             Rounds qemuRounds = new Rounds();
@@ -78,17 +104,35 @@ public final class LinuxBoot {
                     jvfioRounds.add(jvfioSeconds);
                     qemuRounds.add(qemuSeconds);
                 }
-                System.out.printf(Locale.ROOT, "%s: jvfio %.2f s, qemu microvm %.2f s, ratio %.2f%n",
-                        round < 0 ? "warm-up (discarded)" : "round " + round, jvfioSeconds, qemuSeconds,
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s: jvfio %.2f s, qemu microvm %.2f s, ratio %.2f%n",
+                        round < 0 ? "warm-up (discarded)" : "round " + round,
+                        jvfioSeconds,
+                        qemuSeconds,
                         jvfioSeconds / qemuSeconds);
             }
             double ratio = jvfioRounds.median() / qemuRounds.median();
-            System.out.printf(Locale.ROOT, "jvfio: median %.2f s (%.2f-%.2f); qemu microvm: median %.2f s (%.2f-%.2f); "
-                            + "best-of-%d ratio %.2f; target %.1f%s%n", jvfioRounds.median(), jvfioRounds.min(),
-                    jvfioRounds.max(), qemuRounds.median(), qemuRounds.min(), qemuRounds.max(), rounds,
-                    jvfioRounds.min() / qemuRounds.min(), TARGET, ratio <= TARGET ? "" : " MISSED");
-            System.out.printf(Locale.ROOT, "linux-boot: ratio=%.2f (jvfio %.1f s, qemu microvm %.1f s to init)%n",
-                    ratio, jvfioRounds.median(), qemuRounds.median());
+            System.out.printf(
+                    Locale.ROOT,
+                    "jvfio: median %.2f s (%.2f-%.2f); qemu microvm: median %.2f s (%.2f-%.2f); "
+                            + "best-of-%d ratio %.2f; target %.1f%s%n",
+                    jvfioRounds.median(),
+                    jvfioRounds.min(),
+                    jvfioRounds.max(),
+                    qemuRounds.median(),
+                    qemuRounds.min(),
+                    qemuRounds.max(),
+                    rounds,
+                    jvfioRounds.min() / qemuRounds.min(),
+                    TARGET,
+                    ratio <= TARGET ? "" : " MISSED");
+            System.out.printf(
+                    Locale.ROOT,
+                    "linux-boot: ratio=%.2f (jvfio %.1f s, qemu microvm %.1f s to init)%n",
+                    ratio,
+                    jvfioRounds.median(),
+                    qemuRounds.median());
         } finally {
             Files.deleteIfExists(initramfs);
         }
@@ -99,8 +143,9 @@ public final class LinuxBoot {
      * then exit 0, all within the timeout (past it, it is killed). Its stderr goes to ours.
      */
     private static double secondsToInit(List<String> command) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(
-                new File("/dev/null"))).redirectError(ProcessBuilder.Redirect.INHERIT);
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
         long start = System.nanoTime();
         Process process = builder.start();
         Thread watchdog = Thread.ofVirtual().start(() -> {

@@ -1,17 +1,16 @@
 package io.jvfio.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.irqchip.IrqchipMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * mmio-exit: the guest {@code mmio-loop} (N trapped 32-bit MMIO writes, then an exit-port write) through
@@ -32,8 +31,7 @@ public final class MmioExit {
     static final long DEVICE_SIZE = 0x1000;
     static final String COMPATIBLE = "jvfio,bench-mmio";
 
-    private MmioExit() {
-    }
+    private MmioExit() {}
 
     /** Counts the guest's writes; reads return 0. Only the vCPU thread touches it until the guest exits. */
     static final class CountingDevice implements MmioDevice {
@@ -71,23 +69,42 @@ public final class MmioExit {
             double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupIterations)));
             System.out.println("irqchip: jvfio " + IrqchipSelection.forHost(IrqchipMode.AUTO)
                     + ", C on KVM's in-kernel one (a write exit involves neither)");
-            System.out.printf("warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n", warmupIterations, cWarm,
-                    (System.nanoTime() - t0) / 1e9);
-            Interleaved.warmUp(jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));
-            Interleaved.warmUp("java raw", jvfioWarmupRounds, warmupIterations + " exits",
+            System.out.printf(
+                    "warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n",
+                    warmupIterations, cWarm, (System.nanoTime() - t0) / 1e9);
+            Interleaved.warmUp(
+                    jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));
+            Interleaved.warmUp(
+                    "java raw",
+                    jvfioWarmupRounds,
+                    warmupIterations + " exits",
                     () -> RawExitLoop.run(image, warmupIterations));
-            Interleaved.Result result = Interleaved.run(rounds, "exit", () -> Baseline.run(c),
-                    () -> jvfioRound(image, iterations), () -> RawExitLoop.run(image, iterations));
+            Interleaved.Result result = Interleaved.run(
+                    rounds,
+                    "exit",
+                    () -> Baseline.run(c),
+                    () -> jvfioRound(image, iterations),
+                    () -> RawExitLoop.run(image, iterations));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
             Rounds rawRounds = result.raw();
-            System.out.printf("medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
-                    + " best-of-%d ratio %.2f (diagnostic)%n", rounds, iterations, cRounds.min(), cRounds.max(),
-                    jRounds.min(), jRounds.max(), rounds, jRounds.min() / cRounds.min());
-            System.out.printf("java raw (diagnostic): %.0f ns per exit, %.2f of C; jvfio is %.2f of it%n",
+            System.out.printf(
+                    "medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
+                            + " best-of-%d ratio %.2f (diagnostic)%n",
+                    rounds,
+                    iterations,
+                    cRounds.min(),
+                    cRounds.max(),
+                    jRounds.min(),
+                    jRounds.max(),
+                    rounds,
+                    jRounds.min() / cRounds.min());
+            System.out.printf(
+                    "java raw (diagnostic): %.0f ns per exit, %.2f of C; jvfio is %.2f of it%n",
                     rawRounds.median(), rawRounds.median() / cRounds.median(), jRounds.median() / rawRounds.median());
-            System.out.printf("mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n", jRounds.median() / cRounds.median(),
-                    jRounds.median(), cRounds.median());
+            System.out.printf(
+                    "mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n",
+                    jRounds.median() / cRounds.median(), jRounds.median(), cRounds.median());
         } finally {
             Files.deleteIfExists(imageFile);
         }
@@ -96,8 +113,11 @@ public final class MmioExit {
     /** One run of the guest through a fresh machine; returns ns per exit from start to the guest's exit. */
     static double jvfioRound(byte[] image, long iterations) throws Exception {
         CountingDevice device = new CountingDevice();
-        MachineConfig config = MachineConfig.builder().guest(image).args(iterations)
-                .device(new BootInfo.Device(COMPATIBLE, List.of(new BootInfo.Region(DEVICE_BASE, DEVICE_SIZE)), List.of()))
+        MachineConfig config = MachineConfig.builder()
+                .guest(image)
+                .args(iterations)
+                .device(new BootInfo.Device(
+                        COMPATIBLE, List.of(new BootInfo.Region(DEVICE_BASE, DEVICE_SIZE)), List.of()))
                 .build();
         try (Machine machine = Machine.create(config)) {
             machine.mmio().add("bench-mmio", DEVICE_BASE, DEVICE_SIZE, device);
@@ -109,7 +129,8 @@ public final class MmioExit {
                 throw new IOException("mmio-loop exited with " + code + "; console:\n" + machine.console());
             }
             if (device.writes != iterations) {
-                throw new IOException("the device counted " + device.writes + " writes for " + iterations + " iterations");
+                throw new IOException(
+                        "the device counted " + device.writes + " writes for " + iterations + " iterations");
             }
             return (double) elapsed / iterations;
         }

@@ -1,9 +1,8 @@
 package io.jvfio.bench;
 
+import io.jvfio.sys.UnixSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-
-import io.jvfio.sys.UnixSocket;
 
 /**
  * A raw 64-byte AF_UNIX echo in a child JVM (vfio-user-rtt's diagnostic "java raw" rounds): listens on
@@ -12,8 +11,7 @@ import io.jvfio.sys.UnixSocket;
 public final class PongMain {
     static final int MESSAGE = 64;
 
-    private PongMain() {
-    }
+    private PongMain() {}
 
     public static void main(String[] args) throws Exception {
         try (UnixSocket listening = UnixSocket.listen(Path.of(args[0]), 1)) {

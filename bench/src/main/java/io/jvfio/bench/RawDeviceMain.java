@@ -1,12 +1,5 @@
 package io.jvfio.bench;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Path;
-
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.UnixSocket;
-
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.ACK;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.ACK_COUNT;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.ECHO_REMAINING;
@@ -17,6 +10,12 @@ import static io.jvfio.devices.testdevice.TestDeviceRegisters.LINE_BASE;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.RAISE;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.RAISE_COUNT;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.STATUS;
+
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.UnixSocket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
 
 /**
  * The irq benchmarks' "java raw" device, in a child JVM: bench/c/irq_loop.c's device process in Java on
@@ -31,18 +30,19 @@ public final class RawDeviceMain {
     static final int REPLY = 8;
     /** Line 0's registers (the line block at LINE_BASE), as constants the switches below can use. */
     private static final int LINE0_RAISE_COUNT = LINE_BASE + RAISE_COUNT;
+
     private static final int LINE0_ACK_COUNT = LINE_BASE + ACK_COUNT;
     private static final int LINE0_ECHO_REMAINING = LINE_BASE + ECHO_REMAINING;
 
-    private RawDeviceMain() {
-    }
+    private RawDeviceMain() {}
 
     public static void main(String[] args) throws Exception {
         try (UnixSocket listening = UnixSocket.listen(Path.of(args[0]), 1)) {
             System.out.println("serving the raw test device on " + args[0]);
             System.out.flush();
             while (true) {
-                try (UnixSocket peer = listening.accept(); EventFd trigger = EventFd.create()) {
+                try (UnixSocket peer = listening.accept();
+                        EventFd trigger = EventFd.create()) {
                     serve(peer, trigger);
                 }
             }
@@ -83,8 +83,7 @@ public final class RawDeviceMain {
                         }
                     }
                     case LINE0_ECHO_REMAINING -> echo = (int) value;
-                    default -> {
-                    }
+                    default -> {}
                 }
             } else {
                 answer = switch (offset) {

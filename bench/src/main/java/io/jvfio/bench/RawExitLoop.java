@@ -1,13 +1,12 @@
 package io.jvfio.bench;
 
-import java.io.IOException;
-import java.util.List;
-
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
+import java.io.IOException;
+import java.util.List;
 
 /**
  * mmio-exit's "java raw" diagnostic: the C baseline's loop written in Java on jvfio's native layer, with
@@ -17,15 +16,19 @@ import io.jvfio.sys.kvm.KvmRunView;
  * what jvfio costs over it is the machine's exit handling.
  */
 final class RawExitLoop {
-    private RawExitLoop() {
-    }
+    private RawExitLoop() {}
 
     /** One run of {@code image} with {@code iterations}; returns ns per exit from loading to the exit port. */
     static double run(byte[] image, long iterations) throws Exception {
         try (RawVm vm = RawVm.create()) {
             long start = System.nanoTime();
-            vm.start(image, new long[] {iterations}, new BootInfo.Device(MmioExit.COMPATIBLE,
-                    List.of(new BootInfo.Region(MmioExit.DEVICE_BASE, MmioExit.DEVICE_SIZE)), List.of()));
+            vm.start(
+                    image,
+                    new long[] {iterations},
+                    new BootInfo.Device(
+                            MmioExit.COMPATIBLE,
+                            List.of(new BootInfo.Region(MmioExit.DEVICE_BASE, MmioExit.DEVICE_SIZE)),
+                            List.of()));
             long writes = loop(vm.vcpu, vm.run);
             long elapsed = System.nanoTime() - start;
             if (writes != iterations) {
@@ -45,7 +48,8 @@ final class RawExitLoop {
             switch (run.exitReason()) {
                 case KvmAbi.KVM_EXIT_MMIO -> {
                     long address = run.mmioPhysAddr();
-                    if (run.mmioIsWrite() && address >= MmioExit.DEVICE_BASE
+                    if (run.mmioIsWrite()
+                            && address >= MmioExit.DEVICE_BASE
                             && address < MmioExit.DEVICE_BASE + MmioExit.DEVICE_SIZE) {
                         writes++;
                     } else if (!run.mmioIsWrite()) {

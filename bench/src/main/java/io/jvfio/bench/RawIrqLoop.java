@@ -1,12 +1,5 @@
 package io.jvfio.bench;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.boot.BootInfo;
@@ -16,6 +9,12 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The irq benchmarks' "java raw" diagnostic: bench/c/irq_loop.c's VMM loop in Java on jvfio's native layer
@@ -29,6 +28,7 @@ import io.jvfio.sys.kvm.KvmRunView;
 final class RawIrqLoop {
     /** Where jvfio's platform bus puts the first region and the first IRQ, as in irq_loop.c. */
     static final long DEVICE_BASE = 0xD000_0000L;
+
     static final int GSI = 16;
 
     private final Path device;
@@ -41,7 +41,8 @@ final class RawIrqLoop {
 
     /** One run of testdev's echo loop for {@code interrupts}; returns ns per interrupt. */
     double run(byte[] image, long interrupts) throws Exception {
-        try (RawVm vm = RawVm.create(); UnixSocket socket = UnixSocket.connect(device)) {
+        try (RawVm vm = RawVm.create();
+                UnixSocket socket = UnixSocket.connect(device)) {
             ByteBuffer reply = ByteBuffer.allocateDirect(RawDeviceMain.REPLY).order(ByteOrder.LITTLE_ENDIAN);
             UnixSocket.Received hello = socket.receive(reply, 1);
             if (hello.fds().size() != 1) {
@@ -58,14 +59,21 @@ final class RawIrqLoop {
                 if (irqfd) {
                     KvmIoctls.irqfd(vm.vm, trigger.fd().get(), GSI, 0, -1);
                 } else {
-                    injector = Thread.ofPlatform().daemon().name("java-raw-injector")
+                    injector = Thread.ofPlatform()
+                            .daemon()
+                            .name("java-raw-injector")
                             .start(() -> inject(vm, trigger, done));
                 }
                 long start = System.nanoTime();
                 long acks;
                 try {
-                    vm.start(image, new long[] {interrupts, IrqLoop.LINE_MASK, IrqLoop.MODE_ECHO}, new BootInfo.Device(TestDevice.COMPATIBLE,
-                            List.of(new BootInfo.Region(DEVICE_BASE, TestDeviceRegisters.REGS_SIZE)), List.of(GSI)));
+                    vm.start(
+                            image,
+                            new long[] {interrupts, IrqLoop.LINE_MASK, IrqLoop.MODE_ECHO},
+                            new BootInfo.Device(
+                                    TestDevice.COMPATIBLE,
+                                    List.of(new BootInfo.Region(DEVICE_BASE, TestDeviceRegisters.REGS_SIZE)),
+                                    List.of(GSI)));
                     acks = loop(vm, socket);
                 } finally {
                     if (injector != null) {
@@ -144,8 +152,7 @@ final class RawIrqLoop {
                         return acks;
                     }
                 }
-                case KvmAbi.KVM_EXIT_HLT -> {
-                }
+                case KvmAbi.KVM_EXIT_HLT -> {}
                 default -> throw new IOException("java raw: unexpected exit reason " + run.exitReason());
             }
         }

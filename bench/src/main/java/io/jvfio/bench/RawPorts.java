@@ -1,14 +1,12 @@
 package io.jvfio.bench;
 
-import java.io.IOException;
-
 import io.jvfio.machine.ExitDispatcher;
 import io.jvfio.sys.kvm.KvmRunView;
+import java.io.IOException;
 
 /** The port exits of the java raw loops, as lib/guestvm.c handles them: the exit port, and ones for reads. */
 final class RawPorts {
-    private RawPorts() {
-    }
+    private RawPorts() {}
 
     /**
      * Handles the port exit just returned: true when it is the guest's write to the exit port with code 0,

@@ -1,7 +1,5 @@
 package io.jvfio.bench;
 
-import java.util.List;
-
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.LongMode;
@@ -12,6 +10,7 @@ import io.jvfio.sys.MemFd;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
 import io.jvfio.sys.kvm.MemoryRegion;
+import java.util.List;
 
 /**
  * The VM of the C baselines' lib/guestvm.c on jvfio's native layer alone, for the "java raw" diagnostics:
@@ -23,6 +22,7 @@ import io.jvfio.sys.kvm.MemoryRegion;
 final class RawVm implements AutoCloseable {
     /** guestvm.c's layout: the pages KVM needs below 4 GiB on Intel, RAM in slot 0 from address 0. */
     private static final long TSS_ADDRESS = 0xFFFB_D000L;
+
     private static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
     private static final int RAM_SLOT = 0;
     private static final long RAM_SIZE = 64L << 20;

@@ -1,25 +1,8 @@
 package io.jvfio.bench;
 
-import java.io.UncheckedIOException;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-
+import io.jvfio.devices.ServerProcess;
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
-import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -42,6 +25,21 @@ import io.jvfio.vfiouser.fuzz.DecoderFuzzer;
 import io.jvfio.vfiouser.fuzz.FuzzResult;
 import io.jvfio.vfiouser.fuzz.ServerFuzzer;
 import io.jvfio.vfiouser.server.VfioUserServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * reliability: the figures of issue 7 from one run, each from the real parts. Faults: each scenario
@@ -105,8 +103,9 @@ public final class Reliability {
             FuzzResult server = ServerFuzzer.run(1, serverFuzzInputs);
             System.out.println(server);
             FuzzResult fuzz = decoder.plus(server);
-            System.out.printf("reliability: faults=%d/%d storm=%d/%d leaks=%d fuzz=%d crashes=%d%n", survived,
-                    faults.size(), storm[0], storm[1], leaks, fuzz.inputs(), fuzz.crashes());
+            System.out.printf(
+                    "reliability: faults=%d/%d storm=%d/%d leaks=%d fuzz=%d crashes=%d%n",
+                    survived, faults.size(), storm[0], storm[1], leaks, fuzz.inputs(), fuzz.crashes());
         } finally {
             try (var files = Files.list(directory)) {
                 for (Path file : files.toList()) {
@@ -149,8 +148,12 @@ public final class Reliability {
     private void killedDevice() throws Exception {
         int fdsBefore = Resources.openFdsOtherThanJars();
         try (ServerProcess child = ServedDevices.serve(directory.resolve("killed.sock"), 2)) {
-            AssignedMachine assembly = AssignedMachine.create(MachineConfig.builder().guest("testdev")
-                    .args(1_000_000_000L, BOTH_LINES, MODE_ECHO).build(), List.of(config(child.socket(), "")));
+            AssignedMachine assembly = AssignedMachine.create(
+                    MachineConfig.builder()
+                            .guest("testdev")
+                            .args(1_000_000_000L, BOTH_LINES, MODE_ECHO)
+                            .build(),
+                    List.of(config(child.socket(), "")));
             Machine machine = assembly.machine();
             VfioPlatformDevice device = assembly.devices().getFirst();
             try {
@@ -161,21 +164,27 @@ public final class Reliability {
                 long registers = device.regions().getFirst().guestBase();
                 long status = within(() -> machine.mmio().read(registers + TestDeviceRegisters.STATUS, 4), "a read");
                 check(status == 0xFFFF_FFFFL, "a register of the killed device read 0x" + Long.toHexString(status));
-                within(() -> {
-                    machine.mmio().write(registers + TestDeviceRegisters.ACK, 4, 0b11);
-                    return null;
-                }, "a write");
+                within(
+                        () -> {
+                            machine.mmio().write(registers + TestDeviceRegisters.ACK, 4, 0b11);
+                            return null;
+                        },
+                        "a write");
                 check(device.gone().isPresent(), "the device does not say it is gone");
                 Thread.sleep(500);
                 check(machine.outcomeIfEnded() == null, "the machine stopped: " + machine.outcomeIfEnded());
             } finally {
-                within(() -> {
-                    assembly.close();
-                    return null;
-                }, "closing");
+                within(
+                        () -> {
+                            assembly.close();
+                            return null;
+                        },
+                        "closing");
             }
         }
-        check(Resources.openFdsOtherThanJars() <= fdsBefore, "fds left after closing: " + (Resources.openFdsOtherThanJars() - fdsBefore));
+        check(
+                Resources.openFdsOtherThanJars() <= fdsBefore,
+                "fds left after closing: " + (Resources.openFdsOtherThanJars() - fdsBefore));
     }
 
     private void clientGoneMidMessage() throws Exception {
@@ -202,8 +211,12 @@ public final class Reliability {
             });
             long start = System.nanoTime();
             try {
-                within(() -> VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults()
-                        .withReplyTimeout(Duration.ofSeconds(1))), "connecting to a silent device").close();
+                within(
+                                () -> VfioUserDevice.connect(
+                                        socket,
+                                        VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofSeconds(1))),
+                                "connecting to a silent device")
+                        .close();
                 throw new AssertionError("a device that never answers was accepted");
             } catch (ReplyTimeoutException expected) {
                 long millis = (System.nanoTime() - start) / 1_000_000;
@@ -219,16 +232,20 @@ public final class Reliability {
     private void strayAccesses() throws Exception {
         try (ServerProcess child = ServedDevices.serve(directory.resolve("stray.sock"), 1)) {
             try (AssignedMachine assembly = AssignedMachine.create(
-                    MachineConfig.builder().guest("stray").args(NOWHERE).build(), List.of(config(child.socket(), "")))) {
+                    MachineConfig.builder().guest("stray").args(NOWHERE).build(),
+                    List.of(config(child.socket(), "")))) {
                 Machine machine = assembly.machine();
                 VfioPlatformDevice device = assembly.devices().getFirst();
                 machine.start();
                 int code = machine.awaitExit(BOUND);
                 check(code == 0, "the stray guest exited with " + code + ": " + machine.console());
                 List<Integer> reports = machine.reports();
-                check(reports.size() == 18 && reports.subList(0, 5).equals(List.of(0xFF, 0xFFFF, -1, -1, -1)),
+                check(
+                        reports.size() == 18 && reports.subList(0, 5).equals(List.of(0xFF, 0xFFFF, -1, -1, -1)),
                         "stray reads answered " + reports);
-                check(machine.mmio().unclaimedAccesses() == 22, machine.mmio().unclaimedAccesses() + " unclaimed accesses");
+                check(
+                        machine.mmio().unclaimedAccesses() == 22,
+                        machine.mmio().unclaimedAccesses() + " unclaimed accesses");
                 check(device.gone().isEmpty(), "the device was declared gone");
             }
         }
@@ -249,8 +266,11 @@ public final class Reliability {
                 DeviceSpecParser.parse(spec.getKey());
                 throw new AssertionError(spec.getKey() + " was accepted");
             } catch (DeviceSpecException e) {
-                check(e.getMessage().contains(spec.getValue()) && !e.getMessage().contains("\n"),
-                        spec.getKey() + " was refused with \"" + e.getMessage() + "\", which does not name " + spec.getValue());
+                check(
+                        e.getMessage().contains(spec.getValue())
+                                && !e.getMessage().contains("\n"),
+                        spec.getKey() + " was refused with \"" + e.getMessage() + "\", which does not name "
+                                + spec.getValue());
             }
         }
     }
@@ -258,9 +278,9 @@ public final class Reliability {
     private void overlappingDmaMap() throws Exception {
         Path socket = directory.resolve("dma.sock");
         try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0));
-             VfioUserDevice client = VfioUserDevice.connect(socket);
-             Fd memory = MemFd.create("guest", 0x4000);
-             Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
+                VfioUserDevice client = VfioUserDevice.connect(socket);
+                Fd memory = MemFd.create("guest", 0x4000);
+                Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
             client.mapDma(new DmaRegion(0x100000, 0x2000, guest, 0, memory, 0, true, true));
             try {
                 client.mapDma(new DmaRegion(0x101000, 0x2000, guest, 0x1000, memory, 0x1000, true, true));
@@ -276,13 +296,17 @@ public final class Reliability {
         long delivered = 0;
         long raised = 0;
         IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
-        System.out.println("storm: " + irqchip + (irqchip.inKernel() ? ""
-                : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path"));
+        System.out.println("storm: " + irqchip
+                + (irqchip.inKernel()
+                        ? ""
+                        : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path"));
         try (ServerProcess child = ServedDevices.serve(directory.resolve("storm.sock"), 2)) {
             for (String path : List.of("", ",x-irqfd=off")) {
                 PlatformDeviceConfig config = config(child.socket(), path);
-                MachineConfig machineConfig = MachineConfig.builder().guest("testdev")
-                        .args(perLine, BOTH_LINES, MODE_ECHO).build();
+                MachineConfig machineConfig = MachineConfig.builder()
+                        .guest("testdev")
+                        .args(perLine, BOTH_LINES, MODE_ECHO)
+                        .build();
                 try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
                     Machine machine = assembly.machine();
                     VfioPlatformDevice device = assembly.devices().getFirst();
@@ -294,8 +318,13 @@ public final class Reliability {
                     long byDevice = Integer.toUnsignedLong(reports.get(1)) + Integer.toUnsignedLong(reports.get(4));
                     delivered += handled;
                     raised += byDevice;
-                    System.out.printf("storm (%s): %d handled, %d raised, %d spurious, exit %d, %.1f s%n",
-                            path.isEmpty() ? "irqfd" : "user-side", handled, byDevice, reports.get(6), code,
+                    System.out.printf(
+                            "storm (%s): %d handled, %d raised, %d spurious, exit %d, %.1f s%n",
+                            path.isEmpty() ? "irqfd" : "user-side",
+                            handled,
+                            byDevice,
+                            reports.get(6),
+                            code,
                             (System.nanoTime() - start) / 1e9);
                 }
             }
@@ -314,9 +343,11 @@ public final class Reliability {
                 return machine.awaitExit(Duration.ofMinutes(1));
             } catch (TimeoutException e) {
                 long accesses = device.regions().stream()
-                        .mapToLong(region -> region.trappedReads() + region.trappedWrites()).sum();
-                System.out.printf("storm (%s): %.0f s, about %d interrupts so far%n", path,
-                        (System.nanoTime() - start) / 1e9, accesses / 2);
+                        .mapToLong(region -> region.trappedReads() + region.trappedWrites())
+                        .sum();
+                System.out.printf(
+                        "storm (%s): %.0f s, about %d interrupts so far%n",
+                        path, (System.nanoTime() - start) / 1e9, accesses / 2);
             }
         }
     }
@@ -337,19 +368,22 @@ public final class Reliability {
             }
             left.add(settle(before));
         }
-        try (Machine warm = Machine.create(MachineConfig.builder().guest("hello").build())) {
+        try (Machine warm =
+                Machine.create(MachineConfig.builder().guest("hello").build())) {
             warm.irqchip();
         }
         long before = Resources.openFdsOtherThanJars() + Resources.threads();
         for (int i = 0; i < machineCycles; i++) {
-            try (Machine machine = Machine.create(MachineConfig.builder().guest("hello").build())) {
+            try (Machine machine =
+                    Machine.create(MachineConfig.builder().guest("hello").build())) {
                 machine.start();
                 machine.awaitExit(BOUND);
             }
         }
         left.add(settle(before));
-        System.out.printf("leaks: %d after %d vfio-user connections, %d after %d machines%n", left.get(0),
-                connectCycles, left.get(1), machineCycles);
+        System.out.printf(
+                "leaks: %d after %d vfio-user connections, %d after %d machines%n",
+                left.get(0), connectCycles, left.get(1), machineCycles);
         return left.get(0) + left.get(1);
     }
 

@@ -1,15 +1,14 @@
 package io.jvfio.bench;
 
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.devices.ServeMain;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import io.jvfio.devices.ModelledDevice;
-import io.jvfio.devices.ServeMain;
-import io.jvfio.vfiouser.server.RegionHandler;
-import io.jvfio.vfiouser.server.RegionSpec;
 
 /**
  * The server side of vfio-user-rtt, run in a child JVM: serves a small register device (region 0, 0x100
@@ -17,8 +16,7 @@ import io.jvfio.vfiouser.server.RegionSpec;
  * model ({@link ServeMain#serveUntilStopped}), until it is told to stop.
  */
 public final class RttServerMain {
-    private RttServerMain() {
-    }
+    private RttServerMain() {}
 
     /** Register: reads return how many counter reads came before; what the benchmark reads. */
     static final int COUNTER_OFFSET = 0;
@@ -40,8 +38,7 @@ public final class RttServerMain {
                 }
 
                 @Override
-                public void write(long offset, int size, long value) {
-                }
+                public void write(long offset, int size, long value) {}
             }));
         }
 
@@ -62,12 +59,14 @@ public final class RttServerMain {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     public static void main(String[] args) throws Exception {
-        ServeMain.serveUntilStopped(Path.of(args[0]), new CounterDevice(), new PrintWriter(System.out, true),
+        ServeMain.serveUntilStopped(
+                Path.of(args[0]),
+                new CounterDevice(),
+                new PrintWriter(System.out, true),
                 new PrintWriter(System.err, true));
     }
 }

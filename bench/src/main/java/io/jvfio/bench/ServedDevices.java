@@ -1,12 +1,11 @@
 package io.jvfio.bench;
 
+import io.jvfio.devices.ServerProcess;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import io.jvfio.devices.ServerProcess;
 
 /**
  * The benchmarks' servers in child JVMs, with this JVM's options (bench/run's BENCH_JVM_ARGS reach every
@@ -16,8 +15,7 @@ final class ServedDevices {
     /** A JVM starting under software emulation (the nested guest) is slow. */
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
 
-    private ServedDevices() {
-    }
+    private ServedDevices() {}
 
     /** Serves the test device with {@code irqs} lines (odd lines level) on {@code socket}. */
     static ServerProcess serve(Path socket, int irqs) throws IOException {

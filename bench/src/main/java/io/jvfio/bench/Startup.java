@@ -29,8 +29,7 @@ public final class Startup {
     private static final Map<String, Double> TARGETS = Map.of("version", 3.0, "info", 4.0, "run", 5.0);
     private static final Path KVM = Path.of("/dev/kvm");
 
-    private Startup() {
-    }
+    private Startup() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
@@ -71,22 +70,38 @@ public final class Startup {
                 System.out.println(line);
             }
             double floor = figures.get("java -version").median();
-            System.out.printf(Locale.ROOT, "java -version: median %.1f ms (%.1f-%.1f)%n", floor,
-                    figures.get("java -version").min(), figures.get("java -version").max());
+            System.out.printf(
+                    Locale.ROOT,
+                    "java -version: median %.1f ms (%.1f-%.1f)%n",
+                    floor,
+                    figures.get("java -version").min(),
+                    figures.get("java -version").max());
             double worst = 0;
             List<String> parts = new ArrayList<>();
             for (String name : names.subList(1, names.size())) {
                 Rounds command = figures.get(name);
                 double ratio = command.median() / floor;
                 worst = Math.max(worst, ratio);
-                System.out.printf(Locale.ROOT, "jvfio %s: median %.1f ms (%.1f-%.1f), ratio %.2f (best-of-%d %.2f), "
-                        + "target %.0f%s%n", name, command.median(), command.min(), command.max(), ratio, rounds,
-                        command.min() / figures.get("java -version").min(), TARGETS.get(name),
+                System.out.printf(
+                        Locale.ROOT,
+                        "jvfio %s: median %.1f ms (%.1f-%.1f), ratio %.2f (best-of-%d %.2f), " + "target %.0f%s%n",
+                        name,
+                        command.median(),
+                        command.min(),
+                        command.max(),
+                        ratio,
+                        rounds,
+                        command.min() / figures.get("java -version").min(),
+                        TARGETS.get(name),
                         ratio <= TARGETS.get(name) ? "" : " MISSED");
                 parts.add(String.format(Locale.ROOT, "%s %.2f", name, ratio));
             }
-            System.out.printf(Locale.ROOT, "startup: ratio=%.2f (%s; java -version %.0f ms)%n", worst,
-                    String.join(", ", parts), floor);
+            System.out.printf(
+                    Locale.ROOT,
+                    "startup: ratio=%.2f (%s; java -version %.0f ms)%n",
+                    worst,
+                    String.join(", ", parts),
+                    floor);
         } finally {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) {
@@ -100,7 +115,8 @@ public final class Startup {
     /** {@code jvfio serve test-device --socket SOCKET}, once it printed that it serves. */
     private static Process serve(String launcher, Path socket) throws IOException {
         Process server = new ProcessBuilder(launcher, "serve", "test-device", "--socket", socket.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         server.getOutputStream().close();
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
@@ -113,7 +129,8 @@ public final class Startup {
 
     /** The wall time of one process, from its start to its exit; it must exit 0. */
     private static double timeMillis(List<String> command) throws IOException, InterruptedException {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         long start = System.nanoTime();
         Process process = builder.start();

@@ -1,15 +1,14 @@
 package io.jvfio.bench;
 
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.UnixSocket;
-import io.jvfio.vfiouser.client.VfioUserDevice;
 
 /**
  * vfio-user-rtt: an 8-byte REGION_READ round trip, jvfio's client in this JVM against jvfio's server
@@ -28,8 +27,7 @@ public final class VfioUserRtt {
     private static final com.sun.management.ThreadMXBean ALLOCATION =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    private VfioUserRtt() {
-    }
+    private VfioUserRtt() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
@@ -45,8 +43,9 @@ public final class VfioUserRtt {
         Path socket = dir.resolve("device.sock");
         Path pongSocket = dir.resolve("pong.sock");
         try (ServerProcess server = ServedDevices.start(RttServerMain.class, socket);
-             ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket);
-             VfioUserDevice device = VfioUserDevice.connect(socket); UnixSocket raw = UnixSocket.connect(pongSocket)) {
+                ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket);
+                VfioUserDevice device = VfioUserDevice.connect(socket);
+                UnixSocket raw = UnixSocket.connect(pongSocket)) {
             System.out.printf("warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
             readLoop(device, warmup);
             rawLoop(raw, warmup);
@@ -55,7 +54,8 @@ public final class VfioUserRtt {
             Rounds javaRaw = new Rounds();
             long self = ProcessHandle.current().pid();
             for (int round = 0; round < rounds; round++) {
-                double[] floorFigures = Baseline.runAll(List.of(pingpong, Integer.toString(n), Integer.toString(n / 10)));
+                double[] floorFigures =
+                        Baseline.runAll(List.of(pingpong, Integer.toString(n), Integer.toString(n / 10)));
                 double floorNs = floorFigures[0];
                 long clientAllocated = ALLOCATION.getCurrentThreadAllocatedBytes();
                 long serverAllocated = device.read(0, RttServerMain.ALLOCATED_OFFSET, 8);
@@ -70,22 +70,41 @@ public final class VfioUserRtt {
                 floor.add(floorNs);
                 jvfio.add(jvfioNs);
                 javaRaw.add(rawNs);
-                System.out.printf("round %d: floor %.2f us (cpu %.2f), jvfio %.2f us (cpu %.2f, %.2f switches,"
+                System.out.printf(
+                        "round %d: floor %.2f us (cpu %.2f), jvfio %.2f us (cpu %.2f, %.2f switches,"
                                 + " allocated %d B client + %d B server), java raw %.2f us (cpu %.2f, %.2f switches);"
-                                + " ratio %.3f%n", round, floorNs / 1000,
-                        floorFigures.length > 1 ? floorFigures[1] / 1000 : Double.NaN, jvfioNs / 1000,
-                        (double) used.cpuNs() / n / 1000, (double) used.switches() / n, clientAllocated / n,
-                        serverAllocated / n, rawNs / 1000,
-                        (double) rawUsed.cpuNs() / n / 1000, (double) rawUsed.switches() / n, jvfioNs / floorNs);
+                                + " ratio %.3f%n",
+                        round,
+                        floorNs / 1000,
+                        floorFigures.length > 1 ? floorFigures[1] / 1000 : Double.NaN,
+                        jvfioNs / 1000,
+                        (double) used.cpuNs() / n / 1000,
+                        (double) used.switches() / n,
+                        clientAllocated / n,
+                        serverAllocated / n,
+                        rawNs / 1000,
+                        (double) rawUsed.cpuNs() / n / 1000,
+                        (double) rawUsed.switches() / n,
+                        jvfioNs / floorNs);
             }
-            System.out.printf("medians of %d rounds of %d round trips; floor %.2f-%.2f us, jvfio %.2f-%.2f us;"
-                    + " best-of-%d ratio %.2f (diagnostic)%n", rounds, n, floor.min() / 1000, floor.max() / 1000,
-                    jvfio.min() / 1000, jvfio.max() / 1000, rounds, jvfio.min() / floor.min());
-            System.out.printf("diagnostic, not the result: java raw (the same 64-byte ping-pong between two JVMs"
-                    + " through io.jvfio.sys.UnixSocket) %.2f us; jvfio/java raw %.2f%n", javaRaw.median() / 1000,
-                    jvfio.median() / javaRaw.median());
-            System.out.printf("vfio-user-rtt: ratio=%.2f (jvfio %.1f us, floor %.1f us)%n", jvfio.median() / floor.median(),
-                    jvfio.median() / 1000, floor.median() / 1000);
+            System.out.printf(
+                    "medians of %d rounds of %d round trips; floor %.2f-%.2f us, jvfio %.2f-%.2f us;"
+                            + " best-of-%d ratio %.2f (diagnostic)%n",
+                    rounds,
+                    n,
+                    floor.min() / 1000,
+                    floor.max() / 1000,
+                    jvfio.min() / 1000,
+                    jvfio.max() / 1000,
+                    rounds,
+                    jvfio.min() / floor.min());
+            System.out.printf(
+                    "diagnostic, not the result: java raw (the same 64-byte ping-pong between two JVMs"
+                            + " through io.jvfio.sys.UnixSocket) %.2f us; jvfio/java raw %.2f%n",
+                    javaRaw.median() / 1000, jvfio.median() / javaRaw.median());
+            System.out.printf(
+                    "vfio-user-rtt: ratio=%.2f (jvfio %.1f us, floor %.1f us)%n",
+                    jvfio.median() / floor.median(), jvfio.median() / 1000, floor.median() / 1000);
         } finally {
             Files.deleteIfExists(dir);
         }

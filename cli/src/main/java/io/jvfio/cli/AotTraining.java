@@ -1,5 +1,9 @@
 package io.jvfio.cli;
 
+import io.jvfio.devices.DeviceCatalog;
+import io.jvfio.devices.DeviceOptions;
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -7,11 +11,6 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import io.jvfio.devices.DeviceCatalog;
-import io.jvfio.devices.DeviceOptions;
-import io.jvfio.devices.ModelledDevice;
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * The training run of jvfio's AOT cache (JEP 483, 514, 515). The {@code ./jvfio} launcher runs it once
@@ -25,8 +24,7 @@ import io.jvfio.vfiouser.server.VfioUserServer;
 public final class AotTraining {
     private static final Path KVM = Path.of("/dev/kvm");
 
-    private AotTraining() {
-    }
+    private AotTraining() {}
 
     public static void main(String[] args) throws IOException {
         expect(0, "--version");
@@ -38,7 +36,7 @@ public final class AotTraining {
         Path directory = Files.createTempDirectory("jvfio-aot-training");
         Path socket = directory.resolve("test-device.sock");
         try (ModelledDevice device = DeviceCatalog.create(DeviceCatalog.TEST_DEVICE, DeviceOptions.defaults());
-             VfioUserServer server = VfioUserServer.start(socket, device)) {
+                VfioUserServer server = VfioUserServer.start(socket, device)) {
             expect(0, "info", "--socket", socket.toString());
         } finally {
             Files.deleteIfExists(socket);

@@ -16,15 +16,24 @@ import java.util.Optional;
  * @param parameters  its positional parameters, in order
  * @param footer      lines after the options (a heading, then indented lines)
  */
-record CommandSpec(String name, String summary, String description, List<OptionSpec> options,
-                   List<Parameter> parameters, List<String> footer) {
+record CommandSpec(
+        String name,
+        String summary,
+        String description,
+        List<OptionSpec> options,
+        List<Parameter> parameters,
+        List<String> footer) {
     static final String VERSION = "jvfio 0.1.0-SNAPSHOT";
     private static final int WIDTH = 80;
 
     /** Options every command has: {@code --trace} may come before or after the command's name. */
-    static final OptionSpec TRACE = OptionSpec.value("FILE", "Write a JFR recording of jvfio's events (io.jvfio.*: "
-            + "IRQ states, injections, EOIs, unmasks, fast-path switches, trapped accesses) to FILE when the command "
-            + "ends.", "--trace");
+    static final OptionSpec TRACE = OptionSpec.value(
+            "FILE",
+            "Write a JFR recording of jvfio's events (io.jvfio.*: "
+                    + "IRQ states, injections, EOIs, unmasks, fast-path switches, trapped accesses) to FILE when the command "
+                    + "ends.",
+            "--trace");
+
     static final OptionSpec HELP = OptionSpec.flag("Show this help and exit.", "-h", "--help");
     static final OptionSpec VERSION_OPTION = OptionSpec.flag("Print the version and exit.", "-V", "--version");
 
@@ -85,8 +94,10 @@ record CommandSpec(String name, String summary, String description, List<OptionS
         }
         for (OptionSpec option : allOptions()) {
             if (!option.hidden()) {
-                rows.add(new String[] {String.join(", ", option.names()) + (option.takesValue() ? " " + option.label()
-                        : ""), option.description()});
+                rows.add(new String[] {
+                    String.join(", ", option.names()) + (option.takesValue() ? " " + option.label() : ""),
+                    option.description()
+                });
             }
         }
         text.append(System.lineSeparator());
@@ -100,7 +111,8 @@ record CommandSpec(String name, String summary, String description, List<OptionS
 
     /** Two columns: the first as wide as its widest entry (up to a third of the width), the second wrapped. */
     static void appendTable(StringBuilder text, List<String[]> rows) {
-        int first = Math.min(WIDTH / 3, rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));
+        int first = Math.min(
+                WIDTH / 3, rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));
         int indent = 2 + first + 2;
         for (String[] row : rows) {
             String head = "  " + row[0];
@@ -111,7 +123,9 @@ record CommandSpec(String name, String summary, String description, List<OptionS
             List<String> lines = wrap(List.of(row[1].split(" ")), WIDTH - indent);
             for (int i = 0; i < lines.size(); i++) {
                 String left = i == 0 ? head : "";
-                text.append(left).append(" ".repeat(indent - left.length())).append(lines.get(i))
+                text.append(left)
+                        .append(" ".repeat(indent - left.length()))
+                        .append(lines.get(i))
                         .append(System.lineSeparator());
             }
         }
@@ -121,7 +135,9 @@ record CommandSpec(String name, String summary, String description, List<OptionS
     private static void appendWrapped(StringBuilder text, String lead, List<String> words) {
         List<String> lines = wrap(words, WIDTH - lead.length());
         for (int i = 0; i < lines.size(); i++) {
-            text.append(i == 0 ? lead : " ".repeat(lead.length())).append(lines.get(i)).append(System.lineSeparator());
+            text.append(i == 0 ? lead : " ".repeat(lead.length()))
+                    .append(lines.get(i))
+                    .append(System.lineSeparator());
         }
     }
 

@@ -1,13 +1,5 @@
 package io.jvfio.cli;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.platform.AssignedMachine;
@@ -16,6 +8,13 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.devicetree.FdtWriter;
 import io.jvfio.platform.devicetree.PlatformBusTree;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code jvfio dt}: the device tree a guest gets for the given devices. The devices are realized on a
@@ -23,10 +22,14 @@ import io.jvfio.platform.devicetree.PlatformBusTree;
  * KVM. DTS goes to stdout through {@code dtc}, the DTB to {@code -o FILE}.
  */
 final class DtCommand implements Subcommand {
-    static final CommandSpec SPEC = CommandSpec.of("dt", "Write the guest's device tree for the given devices.",
+    static final CommandSpec SPEC = CommandSpec.of(
+            "dt",
+            "Write the guest's device tree for the given devices.",
             "Write the guest device tree for the given devices: DTS on stdout (via dtc), DTB with -o. The devices are "
                     + "realized on a machine that is never started, so this needs /dev/kvm.",
-            OptionSpec.value("SPEC", "A device, as for 'jvfio run'. Repeatable.", "--device").mustBeGiven().mayRepeat(),
+            OptionSpec.value("SPEC", "A device, as for 'jvfio run'. Repeatable.", "--device")
+                    .mustBeGiven()
+                    .mayRepeat(),
             OptionSpec.value("FILE", "Write the DTB to FILE.", "-o", "--output"));
 
     @Override
@@ -39,9 +42,12 @@ final class DtCommand implements Subcommand {
         List<PlatformDeviceConfig> devices = args.values("--device", DeviceSpecParser::parse);
         Path output = args.value("--output").map(Path::of).orElse(null);
         byte[] dtb;
-        MachineConfig machineConfig = MachineConfig.builder().guest(MachineConfig.guestResource("hello")).build();
+        MachineConfig machineConfig = MachineConfig.builder()
+                .guest(MachineConfig.guestResource("hello"))
+                .build();
         try (AssignedMachine assignment = AssignedMachine.create(machineConfig, devices)) {
-            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
+            PlatformBusTree tree = PlatformBusTree.create(
+                    PlatformBusTree.DEFAULT_MODEL,
                     new PlatformBusTree.MmioRange(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE));
             for (VfioPlatformDevice device : assignment.devices()) {
                 device.addTo(tree);
@@ -58,7 +64,8 @@ final class DtCommand implements Subcommand {
                         + "(install device-tree-compiler)");
                 return 0;
             }
-            throw new IOException("dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
+            throw new IOException(
+                    "dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
         }
         out.print(toDts(dtc, dtb));
         out.flush();
@@ -74,8 +81,10 @@ final class DtCommand implements Subcommand {
         Path dts = Files.createTempFile("jvfio-dt", ".dts");
         try {
             Files.write(input, dtb);
-            Process process = new ProcessBuilder(dtc.toString(), "-q", "-I", "dtb", "-O", "dts", "-o", dts.toString(),
-                    input.toString()).redirectErrorStream(true).start();
+            Process process = new ProcessBuilder(
+                            dtc.toString(), "-q", "-I", "dtb", "-O", "dts", "-o", dts.toString(), input.toString())
+                    .redirectErrorStream(true)
+                    .start();
             byte[] said = process.getInputStream().readAllBytes();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

@@ -1,5 +1,13 @@
 package io.jvfio.cli;
 
+import io.jvfio.kvm.Cap;
+import io.jvfio.kvm.IrqchipProbe;
+import io.jvfio.kvm.IrqchipSemantics;
+import io.jvfio.kvm.Kvm;
+import io.jvfio.kvm.KvmUnavailableException;
+import io.jvfio.machine.IrqchipSelection;
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.sys.ErrnoException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -9,15 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-import io.jvfio.kvm.Cap;
-import io.jvfio.kvm.IrqchipProbe;
-import io.jvfio.kvm.IrqchipSemantics;
-import io.jvfio.kvm.Kvm;
-import io.jvfio.kvm.KvmUnavailableException;
-import io.jvfio.machine.IrqchipSelection;
-import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.sys.ErrnoException;
-
 /**
  * {@code jvfio host}: what this host offers jvfio, one line per check as libvirt's virt-host-validate
  * prints them: KVM and each capability jvfio uses, whether the in-kernel irqchip keeps interrupts in
@@ -26,14 +25,20 @@ import io.jvfio.sys.ErrnoException;
  * degraded.
  */
 final class HostCommand implements Subcommand {
-    static final CommandSpec SPEC = CommandSpec.of("host", "Check this host for jvfio, like virt-host-validate.",
+    static final CommandSpec SPEC = CommandSpec.of(
+            "host",
+            "Check this host for jvfio, like virt-host-validate.",
             "Check this host for jvfio, like virt-host-validate: /dev/kvm and the KVM capabilities jvfio uses, whether "
                     + "the in-kernel irqchip keeps interrupts in service until EOI (a short probe guest tells), kernel "
                     + "VFIO (/dev/vfio/vfio, /dev/iommu, the vfio-platform driver) and the nested-guest fallback "
                     + "(tools/nested). One line per check: PASS, WARN or FAIL with the reason; exit 1 when a check "
                     + "FAILs.");
 
-    enum Status { PASS, WARN, FAIL }
+    enum Status {
+        PASS,
+        WARN,
+        FAIL
+    }
 
     /** One line of the report: {@code AREA: NAME .... STATUS (REASON)}; the reason may be empty. */
     record Check(String area, String name, Status status, String reason) {
@@ -43,27 +48,26 @@ final class HostCommand implements Subcommand {
     }
 
     /** A KVM capability jvfio uses; without a required one no machine starts, without another a path degrades. */
-    private record Capability(Cap cap, boolean required, String withoutIt) {
-    }
+    private record Capability(Cap cap, boolean required, String withoutIt) {}
 
     static final String IRQCHIP_CHECK = "in-kernel irqchip keeps interrupts in service until EOI";
 
     private static final List<Capability> CAPABILITIES = List.of(
-            new Capability(Cap.IRQCHIP, false,
+            new Capability(
+                    Cap.IRQCHIP,
+                    false,
                     "no in-kernel irqchip: machines run on jvfio's own (kernel-irqchip=off), without KVM irqfd"),
             new Capability(Cap.USER_MEMORY, true, "no memory slots for guest RAM"),
             new Capability(Cap.SET_TSS_ADDR, true, "cannot place the TSS pages"),
-            new Capability(Cap.SET_IDENTITY_MAP_ADDR, true,
-                    "cannot place the identity-map page"),
+            new Capability(Cap.SET_IDENTITY_MAP_ADDR, true, "cannot place the identity-map page"),
             new Capability(Cap.EXT_CPUID, true, "no KVM_GET_SUPPORTED_CPUID"),
-            new Capability(Cap.IRQ_ROUTING, false,
+            new Capability(
+                    Cap.IRQ_ROUTING,
+                    false,
                     "cannot route GSIs to the in-kernel IOAPIC: machines run on jvfio's own irqchip"),
-            new Capability(Cap.IMMEDIATE_EXIT, true,
-                    "a kick just before KVM_RUN is lost, so a vCPU may not stop"),
-            new Capability(Cap.IRQFD, false,
-                    "device interrupts take the user-side path, as with x-irqfd=off"),
-            new Capability(Cap.IRQFD_RESAMPLE, false,
-                    "level interrupts take the user-side path, as with x-irqfd=off"));
+            new Capability(Cap.IMMEDIATE_EXIT, true, "a kick just before KVM_RUN is lost, so a vCPU may not stop"),
+            new Capability(Cap.IRQFD, false, "device interrupts take the user-side path, as with x-irqfd=off"),
+            new Capability(Cap.IRQFD_RESAMPLE, false, "level interrupts take the user-side path, as with x-irqfd=off"));
 
     @Override
     public CommandSpec spec() {
@@ -84,7 +88,8 @@ final class HostCommand implements Subcommand {
 
     /** The checks as lines whose statuses start in one column: the name padded with dots. */
     private static List<String> format(List<Check> checks) {
-        int width = checks.stream().mapToInt(check -> check.label().length()).max().orElse(0) + 4;
+        int width =
+                checks.stream().mapToInt(check -> check.label().length()).max().orElse(0) + 4;
         List<String> lines = new ArrayList<>(checks.size());
         for (Check check : checks) {
             String label = check.label() + " ";
@@ -102,13 +107,18 @@ final class HostCommand implements Subcommand {
             checks.add(new Check("KVM", "API version " + kvm.apiVersion(), Status.PASS, ""));
             for (Capability capability : CAPABILITIES) {
                 boolean present = kvm.hasCapability(capability.cap());
-                checks.add(new Check("KVM", capability.cap().kernelName(), present ? Status.PASS
-                        : capability.required() ? Status.FAIL : Status.WARN,
+                checks.add(new Check(
+                        "KVM",
+                        capability.cap().kernelName(),
+                        present ? Status.PASS : capability.required() ? Status.FAIL : Status.WARN,
                         present ? "" : "absent: " + capability.withoutIt()));
             }
             auto = IrqchipSelection.choose(IrqchipMode.AUTO, kvm);
         } catch (KvmUnavailableException e) {
-            checks.add(new Check("KVM", Kvm.DEVICE + " opens", Status.FAIL,
+            checks.add(new Check(
+                    "KVM",
+                    Kvm.DEVICE + " opens",
+                    Status.FAIL,
                     e.getMessage().replaceFirst("^KVM is not available: ", "")));
             return checks;
         } catch (ErrnoException e) {
@@ -121,12 +131,27 @@ final class HostCommand implements Subcommand {
 
     private static Check irqchipCheck(IrqchipSemantics semantics, IrqchipSelection auto) {
         return switch (semantics.verdict()) {
-            case EXACT -> new Check("KVM", IRQCHIP_CHECK, Status.PASS, String.format(Locale.ROOT,
-                    "yes, as documented; probed in %.1f ms", semantics.elapsed().toNanos() / 1e6));
-            case EOI_AT_DELIVERY -> new Check("KVM", IRQCHIP_CHECK, Status.WARN,
-                    "no: EOI side effects happen at delivery; " + autoChoice(auto));
-            case PROBE_FAILED -> new Check("KVM", IRQCHIP_CHECK, Status.WARN, "unknown: " + semantics.evidence()
-                    + "; " + autoChoice(auto));
+            case EXACT ->
+                new Check(
+                        "KVM",
+                        IRQCHIP_CHECK,
+                        Status.PASS,
+                        String.format(
+                                Locale.ROOT,
+                                "yes, as documented; probed in %.1f ms",
+                                semantics.elapsed().toNanos() / 1e6));
+            case EOI_AT_DELIVERY ->
+                new Check(
+                        "KVM",
+                        IRQCHIP_CHECK,
+                        Status.WARN,
+                        "no: EOI side effects happen at delivery; " + autoChoice(auto));
+            case PROBE_FAILED ->
+                new Check(
+                        "KVM",
+                        IRQCHIP_CHECK,
+                        Status.WARN,
+                        "unknown: " + semantics.evidence() + "; " + autoChoice(auto));
         };
     }
 
@@ -138,9 +163,11 @@ final class HostCommand implements Subcommand {
 
     private static List<Check> vfioChecks() {
         List<Check> checks = new ArrayList<>();
-        checks.add(deviceNode(Path.of("/dev/vfio/vfio"), "the type1 container",
-                "absent: no VFIO group container; modprobe vfio"));
-        checks.add(deviceNode(Path.of("/dev/iommu"), "iommufd",
+        checks.add(deviceNode(
+                Path.of("/dev/vfio/vfio"), "the type1 container", "absent: no VFIO group container; modprobe vfio"));
+        checks.add(deviceNode(
+                Path.of("/dev/iommu"),
+                "iommufd",
                 "absent: no iommufd for VFIO device cdevs; modprobe iommufd on Linux 6.2 or later"));
         checks.add(vfioPlatformCheck());
         return checks;
@@ -148,8 +175,7 @@ final class HostCommand implements Subcommand {
 
     private static Check deviceNode(Path path, String what, String reasonIfAbsent) {
         boolean exists = Files.exists(path);
-        return new Check("VFIO", path + ", " + what, exists ? Status.PASS : Status.WARN,
-                exists ? "" : reasonIfAbsent);
+        return new Check("VFIO", path + ", " + what, exists ? Status.PASS : Status.WARN, exists ? "" : reasonIfAbsent);
     }
 
     /** Registered with the platform bus, or at least built for this kernel (as a module or built in). */
@@ -163,9 +189,13 @@ final class HostCommand implements Subcommand {
             return new Check("VFIO", name, Status.WARN, "not loaded: modprobe vfio-platform");
         }
         String consequence = "host platform devices cannot be assigned, vfio-user ones can";
-        return new Check("VFIO", name, Status.WARN, Files.isDirectory(modules)
-                ? "not built for this kernel: " + consequence
-                : "not loaded, and " + modules + " is missing: " + consequence);
+        return new Check(
+                "VFIO",
+                name,
+                Status.WARN,
+                Files.isDirectory(modules)
+                        ? "not built for this kernel: " + consequence
+                        : "not loaded, and " + modules + " is missing: " + consequence);
     }
 
     private static boolean listsModule(Path list) {
@@ -180,22 +210,31 @@ final class HostCommand implements Subcommand {
     private static List<Check> nestedChecks() {
         List<Check> checks = new ArrayList<>();
         boolean qemu = onPath("qemu-system-x86_64");
-        checks.add(new Check("Nested", "qemu-system-x86_64 for tools/nested", qemu ? Status.PASS : Status.WARN,
+        checks.add(new Check(
+                "Nested",
+                "qemu-system-x86_64 for tools/nested",
+                qemu ? Status.PASS : Status.WARN,
                 qemu ? "" : "absent: tools/nested/prepare.sh installs it"));
         String cacheSetting = System.getenv("JVFIO_NESTED_CACHE");
         Path cache = cacheSetting == null || cacheSetting.isEmpty()
-                ? Path.of(System.getProperty("user.home"), ".cache", "jvfio-nested") : Path.of(cacheSetting);
+                ? Path.of(System.getProperty("user.home"), ".cache", "jvfio-nested")
+                : Path.of(cacheSetting);
         Path current = cache.resolve("current");
-        boolean prepared = Files.isReadable(current.resolve("vmlinuz"))
-                && Files.isReadable(current.resolve("initramfs.cpio.gz"));
-        checks.add(new Check("Nested", "prepared guest kernel and initramfs", prepared ? Status.PASS : Status.WARN,
+        boolean prepared =
+                Files.isReadable(current.resolve("vmlinuz")) && Files.isReadable(current.resolve("initramfs.cpio.gz"));
+        checks.add(new Check(
+                "Nested",
+                "prepared guest kernel and initramfs",
+                prepared ? Status.PASS : Status.WARN,
                 prepared ? "" : "absent from " + cache + ": run tools/nested/prepare.sh"));
         return checks;
     }
 
     private static boolean onPath(String program) {
         String path = System.getenv("PATH");
-        return path != null && Stream.of(path.split(":")).filter(dir -> !dir.isEmpty())
-                .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
+        return path != null
+                && Stream.of(path.split(":"))
+                        .filter(dir -> !dir.isEmpty())
+                        .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
     }
 }

@@ -1,10 +1,9 @@
 package io.jvfio.cli;
 
-import java.nio.file.Path;
-import java.util.List;
-
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DriverBinding;
+import java.nio.file.Path;
+import java.util.List;
 
 /** The host device that {@code bind} and {@code unbind} move between drivers: its name, its bus, and sysfs. */
 record HostDevice(String name, String bus, Path sysfsRoot) {
@@ -14,11 +13,14 @@ record HostDevice(String name, String bus, Path sysfsRoot) {
     static final List<OptionSpec> OPTIONS = List.of(
             OptionSpec.value("BUS", "The device's bus (default " + DEFAULT_BUS + "; also pci, amba).", "--bus"),
             OptionSpec.value("DIR", "", "--sysfs-root").hiddenFromHelp());
-    static final CommandSpec.Parameter NAME = new CommandSpec.Parameter("NAME",
-            "The device's name, e.g. fff51000.ethernet.");
+
+    static final CommandSpec.Parameter NAME =
+            new CommandSpec.Parameter("NAME", "The device's name, e.g. fff51000.ethernet.");
 
     static HostDevice from(ParsedArgs args) {
-        return new HostDevice(args.parameter(0), args.value("--bus").orElse(DEFAULT_BUS),
+        return new HostDevice(
+                args.parameter(0),
+                args.value("--bus").orElse(DEFAULT_BUS),
                 Path.of(args.value("--sysfs-root").orElse("/sys")));
     }
 

@@ -1,16 +1,5 @@
 package io.jvfio.cli;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Stream;
-
 import io.jvfio.platform.DeviceOpener;
 import io.jvfio.platform.config.DeviceSource;
 import io.jvfio.platform.config.DeviceSpecException;
@@ -25,6 +14,16 @@ import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.client.VfioUserDevice;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * {@code jvfio info}: what a VFIO device tells about itself (device flags, over vfio-user the negotiated
@@ -32,15 +31,19 @@ import io.jvfio.vfiouser.client.VfioUserDevice;
  * identity), printed the way {@code lspci -vv} prints a PCI device.
  */
 final class InfoCommand implements Subcommand {
-    static final CommandSpec SPEC = CommandSpec.of("info", "Show a device's regions, IRQs and device-tree identity.",
+    static final CommandSpec SPEC = CommandSpec.of(
+            "info",
+            "Show a device's regions, IRQs and device-tree identity.",
             "Show a VFIO device: flags, the vfio-user version and capabilities, regions (size, offset, flags, mmap "
                     + "areas), IRQs (count, flags, trigger) and its device-tree identity, like 'lspci -vv' for PCI. Give one "
                     + "of --socket, --host or --sysfsdev.",
             OptionSpec.value("PATH", "A vfio-user server's socket.", "--socket"),
-            OptionSpec.value("NAME", "A kernel VFIO platform device, by its name under /sys/bus/platform/devices.",
-                    "--host"),
-            OptionSpec.value("PATH", "A kernel VFIO device's sysfs directory (any bus, e.g. "
-                    + "/sys/bus/pci/devices/0000:00:01.0).", "--sysfsdev"));
+            OptionSpec.value(
+                    "NAME", "A kernel VFIO platform device, by its name under /sys/bus/platform/devices.", "--host"),
+            OptionSpec.value(
+                    "PATH",
+                    "A kernel VFIO device's sysfs directory (any bus, e.g. " + "/sys/bus/pci/devices/0000:00:01.0).",
+                    "--sysfsdev"));
 
     @Override
     public CommandSpec spec() {
@@ -50,7 +53,8 @@ final class InfoCommand implements Subcommand {
     @Override
     public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException {
         PlatformDeviceConfig config = config(args);
-        try (DeviceOpener opener = new DeviceOpener(); VfioDevice device = opener.open(config)) {
+        try (DeviceOpener opener = new DeviceOpener();
+                VfioDevice device = opener.open(config)) {
             for (String line : describe(device, title(config))) {
                 out.println(line);
             }
@@ -59,10 +63,13 @@ final class InfoCommand implements Subcommand {
     }
 
     private static PlatformDeviceConfig config(ParsedArgs args) {
-        List<String> given = Stream.of("--socket", "--host", "--sysfsdev").filter(args::has).toList();
+        List<String> given =
+                Stream.of("--socket", "--host", "--sysfsdev").filter(args::has).toList();
         if (given.size() != 1) {
-            throw new UsageException(given.isEmpty() ? "Missing required option: one of --socket, --host or --sysfsdev"
-                    : String.join(" and ", given) + " are mutually exclusive: give one");
+            throw new UsageException(
+                    given.isEmpty()
+                            ? "Missing required option: one of --socket, --host or --sysfsdev"
+                            : String.join(" and ", given) + " are mutually exclusive: give one");
         }
         DeviceSource from = switch (given.getFirst()) {
             case "--socket" -> new DeviceSource.Socket(Path.of(args.required("--socket")));
@@ -97,21 +104,25 @@ final class InfoCommand implements Subcommand {
         lines.add(title);
         lines.add("\tFlags: " + info.flagNames() + " (0x" + Integer.toHexString(info.flags()) + ")");
         if (device instanceof VfioUserDevice user) {
-            lines.add("\tvfio-user: version " + VfioUserDevice.MAJOR + "." + user.minorVersion() + ", server capabilities "
-                    + capabilities(user) + (user.twinSocketMode() ? "; twin-socket mode" : ""));
+            lines.add("\tvfio-user: version " + VfioUserDevice.MAJOR + "." + user.minorVersion()
+                    + ", server capabilities " + capabilities(user)
+                    + (user.twinSocketMode() ? "; twin-socket mode" : ""));
         }
         Optional<DeviceTreeIdentity> identity = info.isPlatform() ? device.deviceTreeIdentity() : Optional.empty();
         if (identity.isPresent()) {
             DeviceTreeIdentity id = identity.get();
-            lines.add("\tDevice tree: compatible " + String.join(", ", id.compatible().stream()
-                    .map(c -> "\"" + c + "\"").toList()));
+            lines.add("\tDevice tree: compatible "
+                    + String.join(
+                            ", ",
+                            id.compatible().stream().map(c -> "\"" + c + "\"").toList()));
             for (Map.Entry<String, byte[]> property : id.properties().entrySet()) {
                 lines.add("\t\t" + property.getKey() + " = " + propertyValue(property.getValue()));
             }
             for (DeviceTreeIdentity.IrqAck ack : id.irqAcks()) {
                 lines.add("\t\tIRQ " + ack.irqIndex() + " precise EOI: status region " + ack.region() + " +0x"
                         + Long.toHexString(ack.statusOffset()) + " mask 0x" + Long.toHexString(ack.statusMask())
-                        + ", ack +0x" + Long.toHexString(ack.ackOffset()) + " mask 0x" + Long.toHexString(ack.ackMask()));
+                        + ", ack +0x" + Long.toHexString(ack.ackOffset()) + " mask 0x"
+                        + Long.toHexString(ack.ackMask()));
             }
         } else if (info.isPlatform()) {
             lines.add("\tDevice tree: no identity declared (give compat= when assigning it)");
@@ -135,7 +146,8 @@ final class InfoCommand implements Subcommand {
             } else {
                 for (SparseArea area : areas) {
                     lines.add("\t\tmmap: [0x" + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
-                            + ") " + bytes(area.size()) + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : ""));
+                            + ") " + bytes(area.size())
+                            + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : ""));
                 }
             }
             for (RegionCapability capability : region.otherCapabilities()) {
@@ -222,7 +234,9 @@ final class InfoCommand implements Subcommand {
         if (value.length % 4 == 0) {
             text.append('<');
             for (int i = 0; i < value.length; i += 4) {
-                int cell = (value[i] & 0xff) << 24 | (value[i + 1] & 0xff) << 16 | (value[i + 2] & 0xff) << 8
+                int cell = (value[i] & 0xff) << 24
+                        | (value[i + 1] & 0xff) << 16
+                        | (value[i + 2] & 0xff) << 8
                         | value[i + 3] & 0xff;
                 text.append(i == 0 ? "" : " ").append("0x").append(Integer.toHexString(cell));
             }

@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.sys.StandardInput;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -7,8 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-
-import io.jvfio.sys.StandardInput;
 
 /**
  * {@code jvfio}: the command line of jvfio. Each subcommand is a thin shell over the library: it parses,
@@ -25,14 +24,15 @@ public final class Jvfio {
     public static final int EXIT_USAGE = 2;
 
     /** The commands, in the order the help lists them. */
-    private static final List<String> COMMANDS = List.of("demo", "run", "serve", "info", "dt", "bind", "unbind",
-            "host", "help");
+    private static final List<String> COMMANDS =
+            List.of("demo", "run", "serve", "info", "dt", "bind", "unbind", "host", "help");
 
     private static final String DESCRIPTION = "VFIO platform device assignment for KVM guests: serve a modelled "
             + "device over vfio-user, inspect a device, run a guest with devices assigned, write its device tree, "
             + "check the host.";
 
-    private static final List<String> EXIT_CODES = List.of("Exit codes:",
+    private static final List<String> EXIT_CODES = List.of(
+            "Exit codes:",
             "  0  success",
             "  1  runtime failure: a device, KVM, the guest or a file (the error line says which)",
             "  2  usage error: a bad option, argument or device string",
@@ -43,16 +43,15 @@ public final class Jvfio {
             "",
             "Start with: jvfio demo");
 
-    private Jvfio() {
-    }
+    private Jvfio() {}
 
     public static void main(String[] args) {
         // System.Logger messages of the library (warnings about a device, a client's arrival) on one line.
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tT.%1$tL] %4$s: %5$s%6$s%n");
         }
-        System.exit(execute(args, new StandardInput(), new PrintWriter(System.out, true),
-                new PrintWriter(System.err, true)));
+        System.exit(execute(
+                args, new StandardInput(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /**
@@ -107,7 +106,8 @@ public final class Jvfio {
                 out.println(CommandSpec.VERSION);
                 return 0;
             }
-            Optional<Path> trace = parsed.value(CommandSpec.TRACE.key()).or(() -> top.value(CommandSpec.TRACE.key()))
+            Optional<Path> trace = parsed.value(CommandSpec.TRACE.key())
+                    .or(() -> top.value(CommandSpec.TRACE.key()))
                     .map(Path::of);
             if (trace.isEmpty()) {
                 return command.get().run(parsed, out, err);
@@ -143,18 +143,19 @@ public final class Jvfio {
 
     /** The command of that name reading {@code in} (null: nothing), its classes loaded now. */
     private static Optional<Subcommand> command(String name, InputStream in) {
-        return Optional.ofNullable(switch (name) {
-            case "demo" -> new DemoCommand();
-            case "run" -> new RunCommand(in);
-            case "serve" -> new ServeCommand();
-            case "info" -> new InfoCommand();
-            case "dt" -> new DtCommand();
-            case "bind" -> new BindCommand();
-            case "unbind" -> new UnbindCommand();
-            case "host" -> new HostCommand();
-            case "help" -> new HelpCommand();
-            default -> null;
-        });
+        return Optional.ofNullable(
+                switch (name) {
+                    case "demo" -> new DemoCommand();
+                    case "run" -> new RunCommand(in);
+                    case "serve" -> new ServeCommand();
+                    case "info" -> new InfoCommand();
+                    case "dt" -> new DtCommand();
+                    case "bind" -> new BindCommand();
+                    case "unbind" -> new UnbindCommand();
+                    case "host" -> new HostCommand();
+                    case "help" -> new HelpCommand();
+                    default -> null;
+                });
     }
 
     private static CommandSpec spec() {
@@ -173,8 +174,10 @@ public final class Jvfio {
         footer.addAll(commands.toString().lines().toList());
         footer.add("");
         footer.addAll(EXIT_CODES);
-        return spec().withParameters(new CommandSpec.Parameter("COMMAND [ARGS...]", "The command to run; "
-                + "'jvfio COMMAND --help' describes it.")).withFooter(footer.toArray(String[]::new)).help("jvfio");
+        return spec().withParameters(new CommandSpec.Parameter(
+                        "COMMAND [ARGS...]", "The command to run; " + "'jvfio COMMAND --help' describes it."))
+                .withFooter(footer.toArray(String[]::new))
+                .help("jvfio");
     }
 
     private static int usageError(String command, UsageException e, PrintWriter err) {
@@ -198,9 +201,9 @@ public final class Jvfio {
 
     /** {@code jvfio help [COMMAND]}: the help of jvfio or of one command. */
     private static final class HelpCommand implements Subcommand {
-        private static final CommandSpec SPEC = CommandSpec.of("help", "Show the help of jvfio or of a command.",
-                "Show the help of jvfio, or of COMMAND.").withParameters(new CommandSpec.Parameter("COMMAND",
-                "The command to describe.", false));
+        private static final CommandSpec SPEC = CommandSpec.of(
+                        "help", "Show the help of jvfio or of a command.", "Show the help of jvfio, or of COMMAND.")
+                .withParameters(new CommandSpec.Parameter("COMMAND", "The command to describe.", false));
 
         @Override
         public CommandSpec spec() {
@@ -213,8 +216,8 @@ public final class Jvfio {
             if (name.isEmpty()) {
                 out.print(help());
             } else {
-                Subcommand command = command(name.get()).orElseThrow(() -> new UsageException("Unknown command: '"
-                        + name.get() + "'"));
+                Subcommand command = command(name.get())
+                        .orElseThrow(() -> new UsageException("Unknown command: '" + name.get() + "'"));
                 out.print(command.spec().help("jvfio " + name.get()));
             }
             out.flush();

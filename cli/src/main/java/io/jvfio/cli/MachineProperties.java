@@ -21,8 +21,8 @@ record MachineProperties(IrqchipMode irqchip) {
             String key = equals < 0 ? property : property.substring(0, equals);
             String setting = equals < 0 ? "" : property.substring(equals + 1);
             if (!key.equals("kernel-irqchip")) {
-                throw new IllegalArgumentException("unknown machine property '" + key
-                        + "' (jvfio's machine has kernel-irqchip)");
+                throw new IllegalArgumentException(
+                        "unknown machine property '" + key + "' (jvfio's machine has kernel-irqchip)");
             }
             irqchip = IrqchipMode.parse(setting);
             if (irqchip == IrqchipMode.SPLIT) {

@@ -2,8 +2,7 @@ package io.jvfio.cli;
 
 /** Option values that may be decimal or {@code 0x}-prefixed hexadecimal. */
 final class Numbers {
-    private Numbers() {
-    }
+    private Numbers() {}
 
     /** A 64-bit value, decimal or hex. */
     static long parseLong(String text) {

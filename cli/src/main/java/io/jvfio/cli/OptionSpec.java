@@ -7,8 +7,8 @@ import java.util.List;
  * none for a flag), its help text, and whether it must be given, may be given more than once, or is left
  * out of the help.
  */
-record OptionSpec(List<String> names, String label, String description, boolean required, boolean repeatable,
-                  boolean hidden) {
+record OptionSpec(
+        List<String> names, String label, String description, boolean required, boolean repeatable, boolean hidden) {
     /** An option without a value: {@code -h}. */
     static OptionSpec flag(String description, String... names) {
         return new OptionSpec(List.of(names), null, description, false, false, false);

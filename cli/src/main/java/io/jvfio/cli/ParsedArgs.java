@@ -45,7 +45,8 @@ final class ParsedArgs {
             }
             int equals = arg.startsWith("--") ? arg.indexOf('=') : -1;
             String name = equals < 0 ? arg : arg.substring(0, equals);
-            OptionSpec option = spec.option(name).orElseThrow(() -> new UsageException("Unknown option: '" + name + "'"));
+            OptionSpec option =
+                    spec.option(name).orElseThrow(() -> new UsageException("Unknown option: '" + name + "'"));
             List<String> values = options.computeIfAbsent(option.key(), k -> new ArrayList<>());
             if (!values.isEmpty() && !option.repeatable()) {
                 throw new UsageException("option '" + option.key() + "' should be specified only once");
@@ -60,7 +61,8 @@ final class ParsedArgs {
             } else if (i + 1 < args.size()) {
                 values.add(args.get(++i));
             } else {
-                throw new UsageException("Missing required parameter for option '" + name + "' (" + option.label() + ")");
+                throw new UsageException(
+                        "Missing required parameter for option '" + name + "' (" + option.label() + ")");
             }
         }
         ParsedArgs parsed = new ParsedArgs(options, parameters);
@@ -70,8 +72,10 @@ final class ParsedArgs {
                     throw new UsageException("Missing required option: '" + option.synopsis() + "'");
                 }
             }
-            if (parameters.size() < spec.parameters().size() && spec.parameters().get(parameters.size()).required()) {
-                throw new UsageException("Missing required parameter: '" + spec.parameters().get(parameters.size()).label() + "'");
+            if (parameters.size() < spec.parameters().size()
+                    && spec.parameters().get(parameters.size()).required()) {
+                throw new UsageException("Missing required parameter: '"
+                        + spec.parameters().get(parameters.size()).label() + "'");
             }
         }
         return parsed;
@@ -96,7 +100,9 @@ final class ParsedArgs {
     }
 
     <T> List<T> values(String option, Function<String, T> converter) {
-        return options.getOrDefault(option, List.of()).stream().map(text -> convert(option, text, converter)).toList();
+        return options.getOrDefault(option, List.of()).stream()
+                .map(text -> convert(option, text, converter))
+                .toList();
     }
 
     String parameter(int index) {
@@ -111,8 +117,8 @@ final class ParsedArgs {
         try {
             return converter.apply(text);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("Invalid value for option '" + option + "': " + Jvfio.oneLine(
-                    e.getMessage() == null ? "'" + text + "'" : e.getMessage()));
+            throw new UsageException("Invalid value for option '" + option + "': "
+                    + Jvfio.oneLine(e.getMessage() == null ? "'" + text + "'" : e.getMessage()));
         }
     }
 }

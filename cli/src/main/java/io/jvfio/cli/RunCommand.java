@@ -1,12 +1,19 @@
 package io.jvfio.cli;
 
-import java.nio.charset.StandardCharsets;
-
+import io.jvfio.machine.GuestFailedException;
+import io.jvfio.machine.MachineConfig;
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.boot.linux.LinuxBoot;
+import io.jvfio.machine.boot.linux.LinuxKernel;
+import io.jvfio.platform.AssignedMachine;
+import io.jvfio.platform.config.DeviceSpecParser;
+import io.jvfio.platform.config.PlatformDeviceConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,15 +23,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
-import io.jvfio.machine.GuestFailedException;
-import io.jvfio.machine.MachineConfig;
-import io.jvfio.machine.boot.BootInfo;
-import io.jvfio.machine.boot.linux.LinuxBoot;
-import io.jvfio.machine.boot.linux.LinuxKernel;
-import io.jvfio.platform.AssignedMachine;
-import io.jvfio.platform.config.DeviceSpecParser;
-import io.jvfio.platform.config.PlatformDeviceConfig;
-
 /**
  * {@code jvfio run}: boots a guest with VFIO platform devices assigned, echoes its console, feeds its
  * standard input to the console's receiver, and exits with the guest's exit code.
@@ -33,30 +31,53 @@ final class RunCommand implements Subcommand {
     static final long DEFAULT_GUEST_RAM_MIB = 64;
     /** Debian's kernel alone spans 16-74 MiB of physical memory while it decompresses. */
     static final long DEFAULT_KERNEL_RAM_MIB = 256;
+
     static final long DEFAULT_TIMEOUT_SECONDS = 300;
 
-    static final CommandSpec SPEC = CommandSpec.of("run", "Boot a guest or a Linux kernel with devices assigned.",
-            "Boot a guest ELF or a Linux kernel with VFIO platform devices assigned; print its console and feed it "
-                    + "standard input (the 16550A's receiver, at the guest's pace); exit with its exit code (what it "
-                    + "writes to port 0x501; 0 when Linux powers the machine off).",
-            OptionSpec.value("ELF|NAME", "The guest: an ELF64 file, or the name of a guest built into jvfio (testdev, "
-                    + "hello, irq, mmio, ...). Exactly one of --guest and --kernel.", "--guest"),
-            OptionSpec.value("PATH", "A Linux kernel: a bzImage (entered at its 64-bit entry) or an ELF vmlinux with a "
-                    + "PVH entry. The machine describes itself to it with ACPI tables; its console is the 16550A at "
-                    + "0x3F8 (console=ttyS0).", "--kernel"),
-            OptionSpec.value("PATH", "With --kernel: the initial ramdisk (a cpio, compressed or not).", "--initrd"),
-            OptionSpec.value("CMDLINE", "With --kernel: the kernel command line.", "--append"),
-            OptionSpec.value("SPEC", "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
-                    + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,"
-                    + "x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.", "--device").mayRepeat(),
-            OptionSpec.value("N", "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.",
-                    "--arg").mayRepeat(),
-            OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"),
-            OptionSpec.value("MiB", "Guest RAM in MiB (2..3072; default " + DEFAULT_GUEST_RAM_MIB + " for --guest, "
-                    + DEFAULT_KERNEL_RAM_MIB + " for --kernel).", "--ram"),
-            OptionSpec.value("S", "Seconds to wait for the guest to exit (default " + DEFAULT_TIMEOUT_SECONDS + ").",
-                    "--timeout"))
-            .withFooter("Examples:",
+    static final CommandSpec SPEC = CommandSpec.of(
+                    "run",
+                    "Boot a guest or a Linux kernel with devices assigned.",
+                    "Boot a guest ELF or a Linux kernel with VFIO platform devices assigned; print its console and feed it "
+                            + "standard input (the 16550A's receiver, at the guest's pace); exit with its exit code (what it "
+                            + "writes to port 0x501; 0 when Linux powers the machine off).",
+                    OptionSpec.value(
+                            "ELF|NAME",
+                            "The guest: an ELF64 file, or the name of a guest built into jvfio (testdev, "
+                                    + "hello, irq, mmio, ...). Exactly one of --guest and --kernel.",
+                            "--guest"),
+                    OptionSpec.value(
+                            "PATH",
+                            "A Linux kernel: a bzImage (entered at its 64-bit entry) or an ELF vmlinux with a "
+                                    + "PVH entry. The machine describes itself to it with ACPI tables; its console is the 16550A at "
+                                    + "0x3F8 (console=ttyS0).",
+                            "--kernel"),
+                    OptionSpec.value(
+                            "PATH", "With --kernel: the initial ramdisk (a cpio, compressed or not).", "--initrd"),
+                    OptionSpec.value("CMDLINE", "With --kernel: the kernel command line.", "--append"),
+                    OptionSpec.value(
+                                    "SPEC",
+                                    "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
+                                            + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,"
+                                            + "x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.",
+                                    "--device")
+                            .mayRepeat(),
+                    OptionSpec.value(
+                                    "N",
+                                    "A guest argument (boot info args[0..7], decimal or 0x hex). Repeatable, in order.",
+                                    "--arg")
+                            .mayRepeat(),
+                    OptionSpec.value("PROPS", MachineProperties.DESCRIPTION, "--machine"),
+                    OptionSpec.value(
+                            "MiB",
+                            "Guest RAM in MiB (2..3072; default " + DEFAULT_GUEST_RAM_MIB + " for --guest, "
+                                    + DEFAULT_KERNEL_RAM_MIB + " for --kernel).",
+                            "--ram"),
+                    OptionSpec.value(
+                            "S",
+                            "Seconds to wait for the guest to exit (default " + DEFAULT_TIMEOUT_SECONDS + ").",
+                            "--timeout"))
+            .withFooter(
+                    "Examples:",
                     "  jvfio serve test-device --socket /tmp/dev.sock &",
                     "  jvfio run --guest testdev --device vfio-platform,socket=/tmp/dev.sock \\",
                     "      --arg 100 --arg 3 --arg 1      # 100 interrupts on lines 0 and 1, ping-pong",
@@ -80,15 +101,17 @@ final class RunCommand implements Subcommand {
         Optional<String> guest = parsed.value("--guest");
         Optional<String> kernelPath = parsed.value("--kernel");
         if (guest.isPresent() == kernelPath.isPresent()) {
-            throw new UsageException(guest.isPresent() ? "--guest and --kernel are mutually exclusive: give one of them"
-                    : "give the guest: --guest ELF|NAME or --kernel PATH");
+            throw new UsageException(
+                    guest.isPresent()
+                            ? "--guest and --kernel are mutually exclusive: give one of them"
+                            : "give the guest: --guest ELF|NAME or --kernel PATH");
         }
         Optional<String> initrd = parsed.value("--initrd");
         Optional<String> append = parsed.value("--append");
         List<PlatformDeviceConfig> devices = parsed.values("--device", DeviceSpecParser::parse);
         List<Long> args = parsed.values("--arg", Numbers::parseLong);
-        MachineProperties machine = parsed.value("--machine", MachineProperties::parse)
-                .orElse(MachineProperties.DEFAULTS);
+        MachineProperties machine =
+                parsed.value("--machine", MachineProperties::parse).orElse(MachineProperties.DEFAULTS);
         long ramMiB = parsed.value("--ram", Numbers::parseLong)
                 .orElse(kernelPath.isPresent() ? DEFAULT_KERNEL_RAM_MIB : DEFAULT_GUEST_RAM_MIB);
         long timeoutSeconds = parsed.value("--timeout", Numbers::parseLong).orElse(DEFAULT_TIMEOUT_SECONDS);
@@ -107,16 +130,22 @@ final class RunCommand implements Subcommand {
         if (timeoutSeconds <= 0) {
             throw new UsageException("--timeout: wants a positive number of seconds, got " + timeoutSeconds);
         }
-        MachineConfig.Builder builder = MachineConfig.builder().ramSize(ramMiB << 20).consoleEcho(consoleTo(out))
-                .consoleInput(consoleInput).irqchip(machine.irqchip());
+        MachineConfig.Builder builder = MachineConfig.builder()
+                .ramSize(ramMiB << 20)
+                .consoleEcho(consoleTo(out))
+                .consoleInput(consoleInput)
+                .irqchip(machine.irqchip());
         if (kernelPath.isPresent()) {
-            LinuxKernel kernel = new LinuxKernel(file("--kernel", kernelPath.get()),
-                    initrd.isPresent() ? file("--initrd", initrd.get()) : null, append.orElse(""));
+            LinuxKernel kernel = new LinuxKernel(
+                    file("--kernel", kernelPath.get()),
+                    initrd.isPresent() ? file("--initrd", initrd.get()) : null,
+                    append.orElse(""));
             // A kernel, initrd or command line that cannot boot is named before KVM and the devices are opened.
             LinuxBoot.check(kernel, ramMiB << 20);
             builder.kernel(kernel);
         } else {
-            builder.guest(guestImage(guest.get())).args(args.stream().mapToLong(Long::longValue).toArray());
+            builder.guest(guestImage(guest.get()))
+                    .args(args.stream().mapToLong(Long::longValue).toArray());
         }
         MachineConfig machineConfig = builder.build();
         try (AssignedMachine assignment = AssignedMachine.create(machineConfig, devices)) {
@@ -133,7 +162,10 @@ final class RunCommand implements Subcommand {
                 throw new IOException("the guest did not exit within " + timeoutSeconds + " s (--timeout)");
             }
             out.flush();
-            err.println(String.format(Locale.ROOT, "jvfio run: guest exited with %d after %.2f s", code,
+            err.println(String.format(
+                    Locale.ROOT,
+                    "jvfio run: guest exited with %d after %.2f s",
+                    code,
                     (System.nanoTime() - started) / 1e9));
             return code;
         }
@@ -162,26 +194,29 @@ final class RunCommand implements Subcommand {
         try {
             return MachineConfig.guestResource(guest);
         } catch (IOException e) {
-            throw new UsageException("--guest: '" + guest + "' is neither a file nor a built-in guest (e.g. testdev, "
-                    + "hello, irq)");
+            throw new UsageException(
+                    "--guest: '" + guest + "' is neither a file nor a built-in guest (e.g. testdev, " + "hello, irq)");
         }
     }
 
     /** The guest's console bytes, echoed as they come (the guest writes ASCII). */
     static PrintStream consoleTo(PrintWriter out) {
-        return new PrintStream(new OutputStream() {
-            @Override
-            public void write(int b) {
-                out.write(b & 0xff);
-                if (b == '\n') {
-                    out.flush();
-                }
-            }
+        return new PrintStream(
+                new OutputStream() {
+                    @Override
+                    public void write(int b) {
+                        out.write(b & 0xff);
+                        if (b == '\n') {
+                            out.flush();
+                        }
+                    }
 
-            @Override
-            public void flush() {
-                out.flush();
-            }
-        }, true, StandardCharsets.ISO_8859_1);
+                    @Override
+                    public void flush() {
+                        out.flush();
+                    }
+                },
+                true,
+                StandardCharsets.ISO_8859_1);
     }
 }

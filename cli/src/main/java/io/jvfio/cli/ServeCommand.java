@@ -1,5 +1,10 @@
 package io.jvfio.cli;
 
+import io.jvfio.devices.DeviceCatalog;
+import io.jvfio.devices.DeviceOptions;
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.devices.ServeMain;
+import io.jvfio.devices.ServerProcess;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -8,12 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import io.jvfio.devices.DeviceCatalog;
-import io.jvfio.devices.DeviceOptions;
-import io.jvfio.devices.ModelledDevice;
-import io.jvfio.devices.ServeMain;
-import io.jvfio.devices.ServerProcess;
-
 /**
  * {@code jvfio serve MODEL --socket PATH}: serves a device model of the catalog over vfio-user until
  * Ctrl-C (or SIGTERM), logging each client: the options as a command, the serving itself is
@@ -21,22 +20,39 @@ import io.jvfio.devices.ServerProcess;
  * on PATH} once the socket listens, which is what scripts and the demo wait for.
  */
 final class ServeCommand implements Subcommand {
-    static final CommandSpec SPEC = CommandSpec.of("serve", "Serve a device model over vfio-user until Ctrl-C.",
-            "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. Prints 'serving MODEL on "
-                    + "PATH' once the socket listens, and the model's counters at the end.",
-            OptionSpec.value("PATH", "The UNIX socket to listen on.", "--socket").mustBeGiven(),
-            OptionSpec.value("N", "test-device: IRQ lines (1..8, default " + DeviceOptions.DEFAULT_IRQS + ").", "--irqs"),
-            OptionSpec.value("M", "test-device: bit i set: line i is level-triggered (decimal or 0x hex; default: "
-                    + "odd lines level).", "--level-mask"),
-            OptionSpec.value("PATH", "ns16550a: the serial line's far end, a UNIX socket to listen on (one peer at "
-                    + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.", "--serial-socket"),
-            OptionSpec.value("N", "virtio-rng: serve a reproducible stream seeded with N (decimal or 0x hex; for "
-                    + "tests, NOT random) instead of the host's entropy.", "--seed"),
-            OptionSpec.value("PATH", "virtio-blk: the host file that backs the disk (its whole 512-byte sectors).",
-                    "--file"),
-            OptionSpec.flag("virtio-blk: serve the file read-only (VIRTIO_BLK_F_RO).", "--read-only"))
-            .withParameters(new CommandSpec.Parameter("MODEL", "The device model: "
-                    + String.join(", ", DeviceCatalog.names()) + "."));
+    static final CommandSpec SPEC = CommandSpec.of(
+                    "serve",
+                    "Serve a device model over vfio-user until Ctrl-C.",
+                    "Serve a device model over vfio-user until Ctrl-C; logs each client on stderr. Prints 'serving MODEL on "
+                            + "PATH' once the socket listens, and the model's counters at the end.",
+                    OptionSpec.value("PATH", "The UNIX socket to listen on.", "--socket")
+                            .mustBeGiven(),
+                    OptionSpec.value(
+                            "N",
+                            "test-device: IRQ lines (1..8, default " + DeviceOptions.DEFAULT_IRQS + ").",
+                            "--irqs"),
+                    OptionSpec.value(
+                            "M",
+                            "test-device: bit i set: line i is level-triggered (decimal or 0x hex; default: "
+                                    + "odd lines level).",
+                            "--level-mask"),
+                    OptionSpec.value(
+                            "PATH",
+                            "ns16550a: the serial line's far end, a UNIX socket to listen on (one peer at "
+                                    + "a time; e.g. socat - UNIX-CONNECT:PATH). Without it the line goes nowhere.",
+                            "--serial-socket"),
+                    OptionSpec.value(
+                            "N",
+                            "virtio-rng: serve a reproducible stream seeded with N (decimal or 0x hex; for "
+                                    + "tests, NOT random) instead of the host's entropy.",
+                            "--seed"),
+                    OptionSpec.value(
+                            "PATH",
+                            "virtio-blk: the host file that backs the disk (its whole 512-byte sectors).",
+                            "--file"),
+                    OptionSpec.flag("virtio-blk: serve the file read-only (VIRTIO_BLK_F_RO).", "--read-only"))
+            .withParameters(new CommandSpec.Parameter(
+                    "MODEL", "The device model: " + String.join(", ", DeviceCatalog.names()) + "."));
 
     @Override
     public CommandSpec spec() {
@@ -74,10 +90,11 @@ final class ServeCommand implements Subcommand {
      * Starts {@code jvfio serve MODEL --socket SOCKET ARGS...} in a child JVM on this very class path (the
      * jvfio jar, or the build's classes in tests), as users run it, and waits until it listens.
      */
-    static ServerProcess startChild(String model, Path socket, Duration readyTimeout, List<String> jvmOptions,
-                                    String... args) throws IOException {
-        List<String> mainAndArgs = new ArrayList<>(List.of(Jvfio.class.getName(), "serve", model,
-                "--socket", socket.toString()));
+    static ServerProcess startChild(
+            String model, Path socket, Duration readyTimeout, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> mainAndArgs =
+                new ArrayList<>(List.of(Jvfio.class.getName(), "serve", model, "--socket", socket.toString()));
         mainAndArgs.addAll(List.of(args));
         return ServerProcess.startMain(socket, readyTimeout, jvmOptions, mainAndArgs);
     }

@@ -1,12 +1,10 @@
 package io.jvfio.cli;
 
-import jdk.jfr.EventType;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-
+import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.Recording;
 
@@ -19,9 +17,15 @@ final class Trace implements AutoCloseable {
      * The events of {@code io.jvfio.platform.observe}, by name: JFR applies settings by name, also to event
      * classes that load only later (most of them load when the first device is realized).
      */
-    private static final List<String> EVENTS = List.of("io.jvfio.IrqStateChange", "io.jvfio.IrqInjection",
-            "io.jvfio.IrqCoalesced", "io.jvfio.IrqEoi", "io.jvfio.IrqUnmask", "io.jvfio.FastPathSwitch",
+    private static final List<String> EVENTS = List.of(
+            "io.jvfio.IrqStateChange",
+            "io.jvfio.IrqInjection",
+            "io.jvfio.IrqCoalesced",
+            "io.jvfio.IrqEoi",
+            "io.jvfio.IrqUnmask",
+            "io.jvfio.FastPathSwitch",
             "io.jvfio.TrappedAccess");
+
     private static final String PREFIX = "io.jvfio.";
 
     private final Recording recording;
@@ -39,8 +43,10 @@ final class Trace implements AutoCloseable {
             recording.enable(event).withoutThreshold();
         }
         // Events of other jvfio modules that registered already (names io.jvfio.*), with the same settings.
-        FlightRecorder.getFlightRecorder().getEventTypes().stream().map(EventType::getName)
-                .filter(name -> name.startsWith(PREFIX)).forEach(name -> recording.enable(name).withoutThreshold());
+        FlightRecorder.getFlightRecorder().getEventTypes().stream()
+                .map(EventType::getName)
+                .filter(name -> name.startsWith(PREFIX))
+                .forEach(name -> recording.enable(name).withoutThreshold());
         recording.setToDisk(true);
         try {
             recording.setDestination(file.toAbsolutePath());

@@ -1,15 +1,18 @@
 package io.jvfio.cli;
 
+import io.jvfio.vfio.VfioException;
 import java.io.PrintWriter;
 import java.util.List;
 
-import io.jvfio.vfio.VfioException;
-
 /** {@code jvfio unbind NAME}: gives a host device back to its own driver. */
 final class UnbindCommand implements Subcommand {
-    static final CommandSpec SPEC = new CommandSpec("unbind", "Give a host device back to its own driver.",
+    static final CommandSpec SPEC = new CommandSpec(
+            "unbind",
+            "Give a host device back to its own driver.",
             "Give a host device back: clears driver_override, unbinds it from VFIO and re-probes it. Needs root.",
-            HostDevice.OPTIONS, List.of(HostDevice.NAME), List.of());
+            HostDevice.OPTIONS,
+            List.of(HostDevice.NAME),
+            List.of());
 
     @Override
     public CommandSpec spec() {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,8 +35,10 @@ class BindCommandTest {
         assertThat(bind.exitCode()).as(bind.err()).isZero();
         assertThat(bind.out().strip()).isEqualTo(DEVICE + ": driver calxedaxgmac -> calxedaxgmac");
         assertThat(Files.readString(device.resolve("driver_override"))).isEqualTo("vfio-platform");
-        assertThat(Files.readString(sysfs.resolve("bus/platform/drivers/calxedaxgmac/unbind"))).isEqualTo(DEVICE);
-        assertThat(Files.readString(sysfs.resolve("bus/platform/drivers_probe"))).isEqualTo(DEVICE);
+        assertThat(Files.readString(sysfs.resolve("bus/platform/drivers/calxedaxgmac/unbind")))
+                .isEqualTo(DEVICE);
+        assertThat(Files.readString(sysfs.resolve("bus/platform/drivers_probe")))
+                .isEqualTo(DEVICE);
     }
 
     @Test
@@ -53,7 +54,10 @@ class BindCommandTest {
         CliRunner bind = CliRunner.run("bind", "absent.device", "--sysfs-root", sysfs.toString());
 
         assertThat(bind.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
-        assertThat(bind.errLines()).singleElement().asString().startsWith("jvfio bind: vfio absent.device: no such host device");
+        assertThat(bind.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio bind: vfio absent.device: no such host device");
     }
 
     @Test

@@ -1,15 +1,13 @@
 package io.jvfio.cli;
 
-import jdk.jfr.EventType;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import io.jvfio.sys.testing.Tiers;
+import jdk.jfr.EventType;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Tag;
@@ -36,17 +34,26 @@ class DemoKvmTest {
         int n = 5;
         Path trace = directory.resolve("demo.jfr");
 
-        CliRunner demo = CliRunner.run("--trace", trace.toString(), "demo", "--interrupts", Integer.toString(n),
-                "--machine", "kernel-irqchip=" + irqchip);
+        CliRunner demo = CliRunner.run(
+                "--trace",
+                trace.toString(),
+                "demo",
+                "--interrupts",
+                Integer.toString(n),
+                "--machine",
+                "kernel-irqchip=" + irqchip);
 
         assertThat(demo.exitCode()).as(demo.out() + demo.err()).isZero();
         assertThat(demo.out()).contains("run 1: irqfd", "run 2: user side", "ok, every count agrees");
-        assertThat(demo.outLines()).as("the header names the irqchip and why")
+        assertThat(demo.outLines())
+                .as("the header names the irqchip and why")
                 .anyMatch(line -> line.startsWith("  irqchip: ") && line.contains("kernel-irqchip="));
         if (irqchip.equals("off")) {
             assertThat(demo.out()).contains("jvfio's own IOAPIC and LAPIC", "(kernel-irqchip=off)");
         }
-        List<String> countLines = demo.outLines().stream().filter(l -> l.startsWith("  interrupts line")).toList();
+        List<String> countLines = demo.outLines().stream()
+                .filter(l -> l.startsWith("  interrupts line"))
+                .toList();
         assertThat(countLines).as(demo.out()).hasSize(4);
         for (String line : countLines) {
             Matcher m = LINE_COUNTS.matcher(line);
@@ -64,8 +71,12 @@ class DemoKvmTest {
             assertThat(Long.parseLong(injections.group(1))).isEqualTo(n);
         }
         List<String> eventNames = RecordingFile.readAllEvents(trace).stream()
-                .map(RecordedEvent::getEventType).map(EventType::getName).distinct().toList();
-        assertThat(eventNames).as("the user-side run recorded jvfio's events")
+                .map(RecordedEvent::getEventType)
+                .map(EventType::getName)
+                .distinct()
+                .toList();
+        assertThat(eventNames)
+                .as("the user-side run recorded jvfio's events")
                 .contains("io.jvfio.IrqInjection", "io.jvfio.TrappedAccess")
                 .allMatch(name -> name.startsWith("io.jvfio."));
     }

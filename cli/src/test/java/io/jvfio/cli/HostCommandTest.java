@@ -1,16 +1,15 @@
 package io.jvfio.cli;
 
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.sys.testing.Tiers;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code jvfio host}: one aligned line per check, and an irqchip line that says what the probe finds. */
 class HostCommandTest {
@@ -32,13 +31,16 @@ class HostCommandTest {
                 statusColumn = m.start(3);
             }
             assertThat(m.start(3)).as("status column of: %s", line).isEqualTo(statusColumn);
-            assertThat(m.group(4) != null).as("a reason unless PASS: %s", line)
+            assertThat(m.group(4) != null)
+                    .as("a reason unless PASS: %s", line)
                     .isEqualTo(!m.group(3).equals("PASS") || m.group(2).equals(HostCommand.IRQCHIP_CHECK));
         }
-        assertThat(lines).anyMatch(line -> line.startsWith("KVM: /dev/kvm opens "))
+        assertThat(lines)
+                .anyMatch(line -> line.startsWith("KVM: /dev/kvm opens "))
                 .anyMatch(line -> line.startsWith("VFIO: vfio-platform driver "))
                 .anyMatch(line -> line.startsWith("Nested: qemu-system-x86_64 "));
-        boolean failed = lines.stream().anyMatch(line -> LINE.matcher(line).replaceFirst("$3").equals("FAIL"));
+        boolean failed = lines.stream()
+                .anyMatch(line -> LINE.matcher(line).replaceFirst("$3").equals("FAIL"));
         assertThat(host.exitCode()).isEqualTo(failed ? Jvfio.EXIT_FAILURE : 0);
     }
 
@@ -51,8 +53,10 @@ class HostCommandTest {
         CliRunner host = CliRunner.run("host");
 
         assertThat(fresh.verdict()).as(fresh.toString()).isNotEqualTo(IrqchipSemantics.Verdict.PROBE_FAILED);
-        String irqchip = host.outLines().stream().filter(line -> line.contains(HostCommand.IRQCHIP_CHECK))
-                .findFirst().orElseThrow(() -> new AssertionError("no irqchip line in:\n" + host.out()));
+        String irqchip = host.outLines().stream()
+                .filter(line -> line.contains(HostCommand.IRQCHIP_CHECK))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no irqchip line in:\n" + host.out()));
         Matcher m = LINE.matcher(irqchip);
         assertThat(m.matches()).as(irqchip).isTrue();
         assertThat(m.group(3)).as(fresh.toString()).isEqualTo(fresh.keepsInServiceUntilEoi() ? "PASS" : "WARN");

@@ -26,9 +26,13 @@ final class JvfioProcess implements AutoCloseable {
     private JvfioProcess(Process process, long startedNanos) {
         this.process = process;
         this.startedNanos = startedNanos;
-        this.outReader = Thread.ofPlatform().daemon().name("jvfio stdout " + process.pid())
+        this.outReader = Thread.ofPlatform()
+                .daemon()
+                .name("jvfio stdout " + process.pid())
                 .start(() -> collect(process.getInputStream(), out));
-        this.errReader = Thread.ofPlatform().daemon().name("jvfio stderr " + process.pid())
+        this.errReader = Thread.ofPlatform()
+                .daemon()
+                .name("jvfio stderr " + process.pid())
                 .start(() -> collect(process.getErrorStream(), err));
     }
 
@@ -41,7 +45,10 @@ final class JvfioProcess implements AutoCloseable {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        command.addAll(List.of(
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
                 Jvfio.class.getName()));
         command.addAll(List.of(args));
         long started = System.nanoTime();

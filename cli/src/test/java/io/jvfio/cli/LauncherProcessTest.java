@@ -1,21 +1,19 @@
 package io.jvfio.cli;
 
-import java.nio.file.LinkOption;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jvfio.sys.testing.Tiers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -33,13 +31,13 @@ class LauncherProcessTest {
 
     private static Result firstHelp;
 
-    record Result(int exitCode, String out, String err) {
-    }
+    record Result(int exitCode, String out, String err) {}
 
     @BeforeAll
     static void freshCopyOfTheRepository() throws Exception {
         Path repo = Path.of("..").toAbsolutePath().normalize();
-        assumeTrue(Files.exists(repo.resolve(".git")) && Files.isRegularFile(repo.resolve("jvfio")),
+        assumeTrue(
+                Files.exists(repo.resolve(".git")) && Files.isRegularFile(repo.resolve("jvfio")),
                 "not run from a git checkout of jvfio");
         Result files = run(repo, Map.of(), "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard");
         assertThat(files.exitCode()).as(files.err()).isZero();
@@ -109,7 +107,9 @@ class LauncherProcessTest {
             process.destroyForcibly();
             throw new IllegalStateException(String.join(" ", command) + " did not finish within 15 minutes");
         }
-        return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8),
+        return new Result(
+                process.exitValue(),
+                new String(out, StandardCharsets.UTF_8),
                 new String(err.join(), StandardCharsets.UTF_8));
     }
 }

@@ -1,9 +1,8 @@
 package io.jvfio.cli;
 
-import java.lang.management.ManagementFactory;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.testing.Tiers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +18,8 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
-
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
-
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -63,6 +59,7 @@ class LauncherScriptTest {
                 }
             }
             """;
+
     private static final String TRAINING = """
             package io.jvfio.cli;
             public class AotTraining {
@@ -80,8 +77,7 @@ class LauncherScriptTest {
     private Path jar;
     private final Map<String, String> environment = new HashMap<>();
 
-    record Result(int exitCode, String out, String err) {
-    }
+    record Result(int exitCode, String out, String err) {}
 
     @BeforeEach
     void repositoryWithAFakeMaven() throws Exception {
@@ -160,8 +156,10 @@ class LauncherScriptTest {
         assertThat(calls).hasSize(3);
         assertThat(calls.get(1)).contains(" -o ");
         assertThat(calls.get(2)).doesNotContain(" -o ");
-        assertThat(rebuilt.err()).contains("jvfio: the offline build failed: Failed to execute goal on project jvfio-sys",
-                "jvfio: building again with Maven Central");
+        assertThat(rebuilt.err())
+                .contains(
+                        "jvfio: the offline build failed: Failed to execute goal on project jvfio-sys",
+                        "jvfio: building again with Maven Central");
         assertThat(rebuilt.out()).startsWith("fake jvfio --version");
     }
 
@@ -183,8 +181,12 @@ class LauncherScriptTest {
     @Test
     void filesTheBuildDoesNotReadTriggerNoBuild() throws Exception {
         launch("--version");
-        for (String file : List.of("sys/.jqwik-database", "sys/trace.jfr", "sys/target/classes/Fd.class",
-                "bench/target/lib/x.jar", "hs_err_pid1.log")) {
+        for (String file : List.of(
+                "sys/.jqwik-database",
+                "sys/trace.jfr",
+                "sys/target/classes/Fd.class",
+                "bench/target/lib/x.jar",
+                "hs_err_pid1.log")) {
             Files.createDirectories(repo.resolve(file).getParent());
             Files.writeString(repo.resolve(file), "");
             touchLater(repo.resolve(file));
@@ -203,7 +205,8 @@ class LauncherScriptTest {
         Result first = launch("--version");
         Result second = launch("--version");
 
-        assertThat(first.err()).contains("jvfio: could not make the start-up cache (cli/target/jvfio.aot.log says why)");
+        assertThat(first.err())
+                .contains("jvfio: could not make the start-up cache (cli/target/jvfio.aot.log says why)");
         assertThat(first.out()).isEqualTo("fake jvfio --version\n");
         assertThat(second.err()).isEmpty();
         assertThat(repo.resolve("cli/target/jvfio.aot")).doesNotExist();
@@ -244,10 +247,12 @@ class LauncherScriptTest {
     private Path fakeJar(boolean training) throws IOException {
         Path sources = Files.createTempDirectory(repo, "fake-src");
         Files.createDirectories(sources.resolve("io/jvfio/cli"));
-        Files.writeString(sources.resolve("module-info.java"),
+        Files.writeString(
+                sources.resolve("module-info.java"),
                 "module io.jvfio.cli { requires io.jvfio.sys; requires java.management; }");
         Files.writeString(sources.resolve("io/jvfio/cli/Jvfio.java"), MAIN);
-        List<String> files = new ArrayList<>(List.of(sources.resolve("module-info.java").toString(),
+        List<String> files = new ArrayList<>(List.of(
+                sources.resolve("module-info.java").toString(),
                 sources.resolve("io/jvfio/cli/Jvfio.java").toString()));
         if (training) {
             Files.writeString(sources.resolve("io/jvfio/cli/AotTraining.java"), TRAINING);
@@ -266,9 +271,11 @@ class LauncherScriptTest {
     private Path compile(List<String> files) throws IOException {
         Path classes = Files.createTempDirectory(repo, "fake-classes");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString(), "--module-path", modules.toString()));
+        List<String> arguments =
+                new ArrayList<>(List.of("-d", classes.toString(), "--module-path", modules.toString()));
         arguments.addAll(files);
-        assertThat(javac.run(null, null, null, arguments.toArray(String[]::new))).isZero();
+        assertThat(javac.run(null, null, null, arguments.toArray(String[]::new)))
+                .isZero();
         return classes;
     }
 
@@ -281,7 +288,7 @@ class LauncherScriptTest {
     private Path jar(Path classes, Manifest manifest) throws IOException {
         Path built = Files.createTempFile(repo, "fake", ".jar");
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(built), manifest);
-             var walk = Files.walk(classes)) {
+                var walk = Files.walk(classes)) {
             for (Path file : walk.filter(Files::isRegularFile).toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(file).toString()));
                 out.write(Files.readAllBytes(file));

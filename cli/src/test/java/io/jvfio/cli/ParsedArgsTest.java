@@ -4,16 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /** The command-line parser: the option forms it takes and the one-line usage errors it gives. */
 class ParsedArgsTest {
-    private static final CommandSpec SPEC = CommandSpec.of("t", "", "",
-            OptionSpec.value("PATH", "", "--socket").mustBeGiven(),
-            OptionSpec.value("N", "", "-n", "--count"),
-            OptionSpec.value("SPEC", "", "--device").mayRepeat(),
-            OptionSpec.flag("", "--quiet"))
+    private static final CommandSpec SPEC = CommandSpec.of(
+                    "t",
+                    "",
+                    "",
+                    OptionSpec.value("PATH", "", "--socket").mustBeGiven(),
+                    OptionSpec.value("N", "", "-n", "--count"),
+                    OptionSpec.value("SPEC", "", "--device").mayRepeat(),
+                    OptionSpec.flag("", "--quiet"))
             .withParameters(new CommandSpec.Parameter("MODEL", ""));
 
     @Test
@@ -44,7 +46,8 @@ class ParsedArgsTest {
     @Test
     void missingRequiredOptionNamesIt() {
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m")))
-                .isInstanceOf(UsageException.class).hasMessage("Missing required option: '--socket PATH'");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Missing required option: '--socket PATH'");
     }
 
     @Test
@@ -55,21 +58,25 @@ class ParsedArgsTest {
     @Test
     void missingParameterNamesIt() {
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("--socket", "s")))
-                .isInstanceOf(UsageException.class).hasMessage("Missing required parameter: 'MODEL'");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Missing required parameter: 'MODEL'");
     }
 
     @Test
     void unknownOptionAndExtraArgumentAreUsageErrors() {
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("--sockt", "s")))
-                .isInstanceOf(UsageException.class).hasMessage("Unknown option: '--sockt'");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Unknown option: '--sockt'");
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "extra", "--socket", "s")))
-                .isInstanceOf(UsageException.class).hasMessage("Unmatched argument: 'extra'");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Unmatched argument: 'extra'");
     }
 
     @Test
     void optionGivenTwiceIsAUsageErrorUnlessRepeatable() {
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "--socket", "a", "--socket", "b")))
-                .isInstanceOf(UsageException.class).hasMessage("option '--socket' should be specified only once");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("option '--socket' should be specified only once");
     }
 
     @Test
@@ -78,14 +85,16 @@ class ParsedArgsTest {
                 .isInstanceOf(UsageException.class)
                 .hasMessage("Missing required parameter for option '--socket' (PATH)");
         assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "--socket", "s", "--quiet=yes")))
-                .isInstanceOf(UsageException.class).hasMessage("option '--quiet' takes no value");
+                .isInstanceOf(UsageException.class)
+                .hasMessage("option '--quiet' takes no value");
     }
 
     @Test
     void converterErrorBecomesAUsageErrorNamingTheOption() {
         ParsedArgs args = ParsedArgs.parse(SPEC, List.of("m", "--socket", "s", "-n", "x"));
 
-        assertThatThrownBy(() -> args.value("--count", Numbers::parseLong)).isInstanceOf(UsageException.class)
+        assertThatThrownBy(() -> args.value("--count", Numbers::parseLong))
+                .isInstanceOf(UsageException.class)
                 .hasMessage("Invalid value for option '--count': 'x' is not a number (decimal or 0x hex)");
     }
 
@@ -93,8 +102,10 @@ class ParsedArgsTest {
     void helpShowsEveryOptionButHiddenOnesAndKeepsLinesShort() {
         String help = BindCommand.SPEC.help("jvfio bind");
 
-        assertThat(help).startsWith("Usage: jvfio bind [--bus BUS]").contains("NAME", "--bus BUS", "-h, --help",
-                "--trace FILE").doesNotContain("sysfs-root");
+        assertThat(help)
+                .startsWith("Usage: jvfio bind [--bus BUS]")
+                .contains("NAME", "--bus BUS", "-h, --help", "--trace FILE")
+                .doesNotContain("sysfs-root");
         assertThat(help.lines()).allMatch(line -> line.length() <= 80);
     }
 }

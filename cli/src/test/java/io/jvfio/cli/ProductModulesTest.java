@@ -2,6 +2,9 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.Gson;
+import io.jvfio.cli.outside.NativeAccessProbe;
+import io.jvfio.sys.testing.Tiers;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,10 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import com.google.gson.Gson;
-import io.jvfio.cli.outside.NativeAccessProbe;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,12 +26,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Tag(Tiers.PROCESS)
 class ProductModulesTest {
-    private static final List<String> MODULES = List.of("sys", "vfio", "chips", "vfio-user", "devices", "vfio-kernel",
-            "kvm", "machine", "platform", "cli");
+    private static final List<String> MODULES =
+            List.of("sys", "vfio", "chips", "vfio-user", "devices", "vfio-kernel", "kvm", "machine", "platform", "cli");
     private static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
 
-    private record Exit(int code, List<String> out, String err) {
-    }
+    private record Exit(int code, List<String> out, String err) {}
 
     @Test
     @Timeout(180)
@@ -40,18 +38,20 @@ class ProductModulesTest {
         Exit probe = java(testClasses(), "--add-modules", "ALL-MODULE-PATH", NativeAccessProbe.class.getName());
 
         assertThat(probe.code()).as(probe.err()).isZero();
-        assertThat(probe.out()).containsSubsequence(
-                "module io.jvfio.chips native access false",
-                "module io.jvfio.cli native access false",
-                "module io.jvfio.devices native access false",
-                "module io.jvfio.kvm native access false",
-                "module io.jvfio.machine native access false",
-                "module io.jvfio.platform native access false",
-                "module io.jvfio.sys native access true",
-                "module io.jvfio.vfio native access false",
-                "module io.jvfio.vfio.kernel native access false",
-                "module io.jvfio.vfiouser native access false");
-        assertThat(probe.out()).anyMatch(line -> line.startsWith("eventfd through io.jvfio.sys: "))
+        assertThat(probe.out())
+                .containsSubsequence(
+                        "module io.jvfio.chips native access false",
+                        "module io.jvfio.cli native access false",
+                        "module io.jvfio.devices native access false",
+                        "module io.jvfio.kvm native access false",
+                        "module io.jvfio.machine native access false",
+                        "module io.jvfio.platform native access false",
+                        "module io.jvfio.sys native access true",
+                        "module io.jvfio.vfio native access false",
+                        "module io.jvfio.vfio.kernel native access false",
+                        "module io.jvfio.vfiouser native access false");
+        assertThat(probe.out())
+                .anyMatch(line -> line.startsWith("eventfd through io.jvfio.sys: "))
                 .contains("restricted call outside io.jvfio.sys: refused");
     }
 
@@ -60,8 +60,13 @@ class ProductModulesTest {
     void aGuestRunsWithNativeAccessForIoJvfioSysAlone() throws Exception {
         Tiers.assumeKvm();
 
-        Exit run = java(REPO.resolve("guests/target/classes").toString(), "-m", "io.jvfio.cli/io.jvfio.cli.Jvfio",
-                "run", "--guest", "hello");
+        Exit run = java(
+                REPO.resolve("guests/target/classes").toString(),
+                "-m",
+                "io.jvfio.cli/io.jvfio.cli.Jvfio",
+                "run",
+                "--guest",
+                "hello");
 
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).contains("hello from guest");
@@ -77,13 +82,25 @@ class ProductModulesTest {
         List<String> modulePath = new ArrayList<>();
         for (String module : MODULES) {
             Path classes = REPO.resolve(module).resolve("target/classes");
-            assertThat(classes.resolve("module-info.class")).as("module %s is built", module).exists();
+            assertThat(classes.resolve("module-info.class"))
+                    .as("module %s is built", module)
+                    .exists();
             modulePath.add(classes.toString());
         }
-        modulePath.add(Path.of(Gson.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString());
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=io.jvfio.sys", "--illegal-native-access=deny",
-                "--module-path", String.join(File.pathSeparator, modulePath), "-cp", classPath));
+        modulePath.add(Path.of(Gson.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .getPath())
+                .toString());
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=io.jvfio.sys",
+                "--illegal-native-access=deny",
+                "--module-path",
+                String.join(File.pathSeparator, modulePath),
+                "-cp",
+                classPath));
         command.addAll(List.of(mainAndArgs));
         Process process = new ProcessBuilder(command).start();
         process.getOutputStream().close();

@@ -2,10 +2,9 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.testing.Tiers;
 import java.io.File;
 import java.time.Duration;
-
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,10 +29,19 @@ class RunConsoleInputKvmTest {
     @ParameterizedTest(name = "--machine kernel-irqchip={0}")
     @ValueSource(strings = {"auto", "off"})
     void linesTypedOnStdinReachTheGuestWhichEchoesThem(String irqchip) throws Exception {
-        try (JvfioProcess run = JvfioProcess.start(ProcessBuilder.Redirect.PIPE, "run", "--guest", "serial",
-                "--arg", "2", "--machine", "kernel-irqchip=" + irqchip)) {
+        try (JvfioProcess run = JvfioProcess.start(
+                ProcessBuilder.Redirect.PIPE,
+                "run",
+                "--guest",
+                "serial",
+                "--arg",
+                "2",
+                "--machine",
+                "kernel-irqchip=" + irqchip)) {
             // Like a UART, the guest's FIFO setup clears what arrived before it was ready.
-            assertThat(run.awaitOut("serial: ready\n", TIMEOUT)).as(run.out() + run.err()).isPositive();
+            assertThat(run.awaitOut("serial: ready\n", TIMEOUT))
+                    .as(run.out() + run.err())
+                    .isPositive();
 
             run.type("hello\nworld\n");
 
@@ -44,8 +52,8 @@ class RunConsoleInputKvmTest {
 
     @Test
     void stdinFromDevNullChangesNothingForAGuestThatReadsNone() throws Exception {
-        try (JvfioProcess run = JvfioProcess.start(ProcessBuilder.Redirect.from(new File("/dev/null")), "run",
-                "--guest", "hello", "--arg", "7")) {
+        try (JvfioProcess run = JvfioProcess.start(
+                ProcessBuilder.Redirect.from(new File("/dev/null")), "run", "--guest", "hello", "--arg", "7")) {
             assertThat(run.awaitExit(TIMEOUT)).as(run.out() + run.err()).isEqualTo(7);
             assertThat(run.out()).isEqualTo("hello from guest\n");
         }

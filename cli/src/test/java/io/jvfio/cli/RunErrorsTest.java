@@ -2,16 +2,15 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
 import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +27,9 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--guest", "hello", "--device", "vfio-platform,sockt=/tmp/x.sock");
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
-        assertThat(run.errLines()).singleElement().asString()
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
                 .startsWith("jvfio run: Invalid value for option '--device'")
                 .contains("unknown property 'sockt'");
     }
@@ -48,7 +49,9 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--guest", "hello", "--device", "vfio-platform,socket=" + socket);
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
-        assertThat(run.errLines()).singleElement().asString()
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
                 .isEqualTo("jvfio run: vfio " + socket + ": cannot connect to the vfio-user server: connect " + socket
                         + " failed: No such file or directory (ENOENT)");
     }
@@ -57,11 +60,15 @@ class RunErrorsTest {
     void nonPlatformDeviceIsRefusedWithOneLine() throws Exception {
         Path socket = directory.resolve("pci.sock");
         try (VfioUserServer server = VfioUserServer.start(socket, new PciFlaggedModel())) {
-            CliRunner run = CliRunner.run("run", "--guest", "hello", "--device", "vfio-platform,id=nic,socket=" + socket);
+            CliRunner run =
+                    CliRunner.run("run", "--guest", "hello", "--device", "vfio-platform,id=nic,socket=" + socket);
 
             assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
-            assertThat(run.errLines()).singleElement().asString()
-                    .isEqualTo("jvfio run: vfio nic: not a platform device (flags RESET|PCI): only VFIO platform devices can be assigned");
+            assertThat(run.errLines())
+                    .singleElement()
+                    .asString()
+                    .isEqualTo(
+                            "jvfio run: vfio nic: not a platform device (flags RESET|PCI): only VFIO platform devices can be assigned");
         }
     }
 
@@ -70,13 +77,18 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--guest", "no-such-guest");
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
-        assertThat(run.errLines()).singleElement().asString().contains("'no-such-guest' is neither a file nor a built-in guest");
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
+                .contains("'no-such-guest' is neither a file nor a built-in guest");
     }
 
     @Test
     void tooManyGuestArgumentsAreAUsageError() {
-        String[] args = {"run", "--guest", "hello", "--arg", "1", "--arg", "2", "--arg", "3", "--arg", "4", "--arg", "5",
-            "--arg", "6", "--arg", "7", "--arg", "8", "--arg", "9"};
+        String[] args = {
+            "run", "--guest", "hello", "--arg", "1", "--arg", "2", "--arg", "3", "--arg", "4", "--arg", "5", "--arg",
+            "6", "--arg", "7", "--arg", "8", "--arg", "9"
+        };
 
         CliRunner run = CliRunner.run(args);
 
@@ -115,7 +127,9 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--arg", "1");
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
-        assertThat(run.errLines()).singleElement().asString()
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
                 .startsWith("jvfio run: --arg goes with --guest; a kernel takes --append");
     }
 
@@ -126,7 +140,10 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--kernel", missing.toString());
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
-        assertThat(run.errLines()).singleElement().asString().startsWith("jvfio run: --kernel: no such file: " + missing);
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio run: --kernel: no such file: " + missing);
     }
 
     @Test
@@ -136,7 +153,9 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--kernel", kernel.toString());
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
-        assertThat(run.errLines()).singleElement().asString()
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
                 .isEqualTo("jvfio run: bzImage: no \"HdrS\" at 0x202 (not a Linux kernel image)");
     }
 
@@ -147,8 +166,11 @@ class RunErrorsTest {
         CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--ram", "64");
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
-        assertThat(run.errLines()).singleElement().asString()
-                .matches("jvfio run: bzImage: the kernel needs RAM up to 0x[0-9a-f]+ \\(\\d+ MiB\\), the machine has 64 MiB");
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
+                .matches(
+                        "jvfio run: bzImage: the kernel needs RAM up to 0x[0-9a-f]+ \\(\\d+ MiB\\), the machine has 64 MiB");
     }
 
     @Test
@@ -156,8 +178,18 @@ class RunErrorsTest {
         CliRunner help = CliRunner.run("--help");
 
         assertThat(help.exitCode()).isZero();
-        assertThat(help.out()).contains("demo", "run", "serve", "info", "dt", "bind", "unbind", "--trace", "Exit codes:",
-                "2  usage error");
+        assertThat(help.out())
+                .contains(
+                        "demo",
+                        "run",
+                        "serve",
+                        "info",
+                        "dt",
+                        "bind",
+                        "unbind",
+                        "--trace",
+                        "Exit codes:",
+                        "2  usage error");
     }
 
     /** A device that says it is PCI: what a platform assignment must refuse. */
@@ -176,8 +208,7 @@ class RunErrorsTest {
                 }
 
                 @Override
-                public void write(long offset, int size, long value) {
-                }
+                public void write(long offset, int size, long value) {}
             }));
         }
     }

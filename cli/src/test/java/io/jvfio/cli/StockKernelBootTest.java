@@ -1,5 +1,10 @@
 package io.jvfio.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvfio.kvm.GuestCodeProbe;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
@@ -9,17 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-
-import io.jvfio.kvm.GuestCodeProbe;
-import io.jvfio.sys.testing.StockKernel;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code jvfio run --kernel}: Debian's stock kernel boots to a busybox /init, which prints on ttyS0 what
@@ -48,8 +47,9 @@ class StockKernelBootTest {
         Tiers.assumeKvm();
         boolean runs = GuestCodeProbe.runsInt3();
         if (!runs) {
-            System.err.println("SKIPPED (tier linux): this /dev/kvm does not run int3 in its guests (a software KVM's"
-                    + " emulator), so a stock kernel cannot boot; tools/nested/tiers.sh linux runs this tier in the nested guest");
+            System.err.println(
+                    "SKIPPED (tier linux): this /dev/kvm does not run int3 in its guests (a software KVM's"
+                            + " emulator), so a stock kernel cannot boot; tools/nested/tiers.sh linux runs this tier in the nested guest");
         }
         Assumptions.assumeTrue(runs, "this /dev/kvm cannot run a stock Linux kernel");
     }
@@ -60,7 +60,8 @@ class StockKernelBootTest {
 
         CliRunner run = boot(kernel, StockKernel.InitEnd.EXIT_PORT);
 
-        assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
+        assertThat(run.exitCode())
+                .as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
                 .isEqualTo(StockKernel.INIT_EXIT_CODE);
         assertFoundItsDevicesThroughAcpi(run);
     }
@@ -71,7 +72,9 @@ class StockKernelBootTest {
 
         CliRunner run = boot(vmlinux, StockKernel.InitEnd.POWER_OFF);
 
-        assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err()).isZero();
+        assertThat(run.exitCode())
+                .as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
+                .isZero();
         assertFoundItsDevicesThroughAcpi(run);
     }
 
@@ -83,14 +86,26 @@ class StockKernelBootTest {
         String console = run.out();
         assertThat(console).as("the console").contains(StockKernel.INIT_MARKER, StockKernel.REPORT_MARKER);
         String report = console.substring(console.indexOf(StockKernel.REPORT_MARKER));
-        assertThat(report).as(console).contains("ACPI: RSDP 0x00000000000E0000", "ACPI: XSDT", "ACPI: FACP", "ACPI: APIC",
-                "ACPI: DSDT", "PnP ACPI: found 1 devices")
+        assertThat(report)
+                .as(console)
+                .contains(
+                        "ACPI: RSDP 0x00000000000E0000",
+                        "ACPI: XSDT",
+                        "ACPI: FACP",
+                        "ACPI: APIC",
+                        "ACPI: DSDT",
+                        "PnP ACPI: found 1 devices")
                 .containsPattern("ttyS0 at I/O 0x3f8 \\(irq = \\d+, base_baud = 115200\\) is a 16550A");
         // Linux numbers its interrupts on its own (GSI 4 is not IRQ 4 without the 8259s); the chip column
         // names the IOAPIC pin.
-        assertThat(report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +4-edge +ttyS0")).findFirst())
-                .as("ttyS0's line of /proc/interrupts\n" + report).hasValueSatisfying(line ->
-                        assertThat(Long.parseLong(line.trim().split("\\s+")[1])).as(line).isPositive());
+        assertThat(report.lines()
+                        .filter(line -> line.matches(" *\\d+:.* IO-APIC +4-edge +ttyS0"))
+                        .findFirst())
+                .as("ttyS0's line of /proc/interrupts\n" + report)
+                .hasValueSatisfying(
+                        line -> assertThat(Long.parseLong(line.trim().split("\\s+")[1]))
+                                .as(line)
+                                .isPositive());
         assertThat(report).contains("vendor_id");
     }
 
@@ -100,7 +115,9 @@ class StockKernelBootTest {
 
         CliRunner run = boot(vmlinux, StockKernel.InitEnd.POWER_OFF, "--machine", "kernel-irqchip=off");
 
-        assertThat(run.exitCode()).as("the console:\n%s\nstderr:\n%s", run.out(), run.err()).isZero();
+        assertThat(run.exitCode())
+                .as("the console:\n%s\nstderr:\n%s", run.out(), run.err())
+                .isZero();
         assertFoundItsDevicesThroughAcpi(run);
     }
 
@@ -124,10 +141,23 @@ class StockKernelBootTest {
                 """.formatted(StockKernel.INIT_MARKER);
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(init));
 
-        try (JvfioProcess run = JvfioProcess.start(ProcessBuilder.Redirect.PIPE, "run", "--kernel", vmlinux.toString(),
-                "--initrd", initramfs.toString(), "--append", APPEND, "--ram", "256", "--timeout", "240")) {
-            printTimeToInit(run.awaitOut(StockKernel.INIT_MARKER, BOOT_TIMEOUT), "--kernel " + vmlinux + ", a jvfio process");
-            assertThat(run.awaitOut("jvfio-linux-smoke: type a line", BOOT_TIMEOUT)).as(run.out() + run.err())
+        try (JvfioProcess run = JvfioProcess.start(
+                ProcessBuilder.Redirect.PIPE,
+                "run",
+                "--kernel",
+                vmlinux.toString(),
+                "--initrd",
+                initramfs.toString(),
+                "--append",
+                APPEND,
+                "--ram",
+                "256",
+                "--timeout",
+                "240")) {
+            printTimeToInit(
+                    run.awaitOut(StockKernel.INIT_MARKER, BOOT_TIMEOUT), "--kernel " + vmlinux + ", a jvfio process");
+            assertThat(run.awaitOut("jvfio-linux-smoke: type a line", BOOT_TIMEOUT))
+                    .as(run.out() + run.err())
                     .isPositive();
 
             run.type("hello from the host\n");
@@ -143,13 +173,24 @@ class StockKernelBootTest {
      */
     private CliRunner boot(Path kernel, StockKernel.InitEnd end, String... more) throws Exception {
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(end));
-        List<String> args = new ArrayList<>(List.of("run", "--kernel", kernel.toString(), "--initrd",
-                initramfs.toString(), "--append", APPEND, "--ram", "256", "--timeout", "240"));
+        List<String> args = new ArrayList<>(List.of(
+                "run",
+                "--kernel",
+                kernel.toString(),
+                "--initrd",
+                initramfs.toString(),
+                "--append",
+                APPEND,
+                "--ram",
+                "256",
+                "--timeout",
+                "240"));
         args.addAll(List.of(more));
         ConsoleClock console = new ConsoleClock(StockKernel.INIT_MARKER);
         StringWriter err = new StringWriter();
         long started = System.nanoTime();
-        int code = Jvfio.execute(args.toArray(String[]::new), new PrintWriter(console, true), new PrintWriter(err, true));
+        int code =
+                Jvfio.execute(args.toArray(String[]::new), new PrintWriter(console, true), new PrintWriter(err, true));
         List<String> what = new ArrayList<>(args.subList(1, 3));
         what.addAll(List.of(more));
         printTimeToInit(console.secondsSince(started), String.join(" ", what));
@@ -158,8 +199,10 @@ class StockKernelBootTest {
 
     /** The line the tier prints for each boot; a boot that never reached init says so. */
     private static void printTimeToInit(double seconds, String what) {
-        System.out.println(seconds < 0 ? "time to init: never (" + what + ")"
-                : String.format(Locale.ROOT, "time to init: %.1f s (%s)", seconds, what));
+        System.out.println(
+                seconds < 0
+                        ? "time to init: never (" + what + ")"
+                        : String.format(Locale.ROOT, "time to init: %.1f s (%s)", seconds, what));
     }
 
     /** The console's text, and when {@code marker} first appeared in it. */
@@ -181,12 +224,10 @@ class StockKernelBootTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
 
         /** Seconds from {@code startNanos} to the marker, -1 if it never came. */
         synchronized double secondsSince(long startNanos) {

@@ -2,6 +2,9 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -15,10 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.StockKernel;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,15 +78,32 @@ class StockKernelUartTest {
         Path kernel = StockKernel.assumeBzImage();
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT));
         Path serial = directory.resolve("serial.sock");
-        try (ServerProcess uart = ServeCommand.startChild("ns16550a", directory.resolve("uart.sock"), Duration.ofSeconds(120),
-                List.of(), "--serial-socket", serial.toString());
-             HostEnd host = HostEnd.connect(serial)) {
+        try (ServerProcess uart = ServeCommand.startChild(
+                        "ns16550a",
+                        directory.resolve("uart.sock"),
+                        Duration.ofSeconds(120),
+                        List.of(),
+                        "--serial-socket",
+                        serial.toString());
+                HostEnd host = HostEnd.connect(serial)) {
             long started = System.nanoTime();
-            CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(),
-                    "--append", APPEND, "--ram", "256", "--timeout", "300",
-                    "--device", "vfio-platform,socket=" + uart.socket() + ",x-irqfd=" + irqfd + ",x-reply-timeout-ms=60000");
-            System.err.printf("x-irqfd=%s: booted, talked over the UART and powered off in %.1f s%n", irqfd,
-                    (System.nanoTime() - started) / 1e9);
+            CliRunner run = CliRunner.run(
+                    "run",
+                    "--kernel",
+                    kernel.toString(),
+                    "--initrd",
+                    initramfs.toString(),
+                    "--append",
+                    APPEND,
+                    "--ram",
+                    "256",
+                    "--timeout",
+                    "300",
+                    "--device",
+                    "vfio-platform,socket=" + uart.socket() + ",x-irqfd=" + irqfd + ",x-reply-timeout-ms=60000");
+            System.err.printf(
+                    "x-irqfd=%s: booted, talked over the UART and powered off in %.1f s%n",
+                    irqfd, (System.nanoTime() - started) / 1e9);
             Map<String, Long> device = uart.awaitClientLeft(1, Duration.ofSeconds(60));
 
             String console = run.out();
@@ -95,15 +111,22 @@ class StockKernelUartTest {
             assertThat(run.exitCode()).as(context).isZero();
             assertThat(console).as(context).contains(REPORT_MARKER, "PnP ACPI: found 2 devices");
             String report = console.substring(console.indexOf(REPORT_MARKER));
-            Matcher bound = Pattern.compile("(ttyS\\d+) at MMIO 0xd0000000 \\(irq = \\d+, base_baud = 115200\\) is a 16550A")
+            Matcher bound = Pattern.compile(
+                            "(ttyS\\d+) at MMIO 0xd0000000 \\(irq = \\d+, base_baud = 115200\\) is a 16550A")
                     .matcher(report);
-            assertThat(bound.find()).as("8250 bound the assigned UART through ACPI\n" + context).isTrue();
+            assertThat(bound.find())
+                    .as("8250 bound the assigned UART through ACPI\n" + context)
+                    .isTrue();
             String tty = bound.group(1);
-            assertThat(host.received()).as("what the guest wrote to " + tty + "\n" + context).contains(GUEST_LINE);
+            assertThat(host.received())
+                    .as("what the guest wrote to " + tty + "\n" + context)
+                    .contains(GUEST_LINE);
             assertThat(report).as(context).contains("jvfio-uart: read: " + HOST_LINE);
             // Linux numbers its interrupts on its own; the chip column names the IOAPIC pin, the GSI.
-            String interrupts = report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +" + tty))
-                    .findFirst().orElseThrow(() -> new AssertionError(tty + " on IO-APIC pin " + GSI
+            String interrupts = report.lines()
+                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +" + tty))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(tty + " on IO-APIC pin " + GSI
                             + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
             long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
             assertThat(guestInterrupts).as(interrupts).isPositive();
@@ -112,9 +135,16 @@ class StockKernelUartTest {
             assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
             assertThat(device.get("serial.sent")).as(context).isGreaterThanOrEqualTo(GUEST_LINE.length());
             assertThat(device.get("serial.received")).as(context).isEqualTo(HOST_LINE.length() + 1L);
-            System.err.printf("x-irqfd=%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n", irqfd,
-                    report.lines().filter(line -> line.contains(tty + " at MMIO")).findFirst().orElseThrow().strip(),
-                    interrupts.strip(), device);
+            System.err.printf(
+                    "x-irqfd=%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n",
+                    irqfd,
+                    report.lines()
+                            .filter(line -> line.contains(tty + " at MMIO"))
+                            .findFirst()
+                            .orElseThrow()
+                            .strip(),
+                    interrupts.strip(),
+                    device);
         }
     }
 

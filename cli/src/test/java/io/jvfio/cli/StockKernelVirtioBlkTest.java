@@ -2,6 +2,9 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,10 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-
-import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.StockKernel;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +31,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Tag(Tiers.LINUX)
 class StockKernelVirtioBlkTest {
     /** As {@link StockKernelVirtioRngTest}: the driver core's debug messages log each binding. */
-    private static final String APPEND = "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
+    private static final String APPEND =
+            "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
+
     private static final Pattern BOUND = Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
     private static final String REPORT_MARKER = "jvfio-blk: report";
     private static final String READ_PREFIX = "jvfio-blk: read: ";
@@ -40,11 +41,14 @@ class StockKernelVirtioBlkTest {
     private static final int SECTORS = 8192;
     /** The guest reads the first 4 sectors and writes 8 sectors at sector 1000. */
     private static final int READ_SECTORS = 4;
+
     private static final int WRITE_SECTOR = 1000;
     private static final int WRITE_SECTORS = 8;
     private static final int GSI = 16;
-    private static final List<String> MODULES = List.of("kernel/drivers/virtio/virtio_ring.ko",
-            "kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_mmio.ko",
+    private static final List<String> MODULES = List.of(
+            "kernel/drivers/virtio/virtio_ring.ko",
+            "kernel/drivers/virtio/virtio.ko",
+            "kernel/drivers/virtio/virtio_mmio.ko",
             "kernel/drivers/block/virtio_blk.ko");
     /**
      * The second pattern is /write.bin, which the test puts in the initramfs. Whatever of /dev/vda the page
@@ -82,7 +86,8 @@ class StockKernelVirtioBlkTest {
               echo "jvfio-blk: done"
             } > /dev/ttyS0 2>&1
             /bin/busybox poweroff -f
-            """.formatted(StockKernel.INIT_MARKER, REPORT_MARKER, READ_SECTORS, READ_PREFIX, WRITE_SECTOR, WRITE_SECTORS);
+            """.formatted(
+                    StockKernel.INIT_MARKER, REPORT_MARKER, READ_SECTORS, READ_PREFIX, WRITE_SECTOR, WRITE_SECTORS);
 
     @TempDir
     Path directory;
@@ -105,49 +110,97 @@ class StockKernelVirtioBlkTest {
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT, files));
         byte[] first = pattern(SECTORS * 512, 0x17);
         Path disk = Files.write(directory.resolve("disk.img"), first);
-        try (ServerProcess blk = ServeCommand.startChild("virtio-blk", directory.resolve("blk.sock"), Duration.ofSeconds(120),
-                List.of(), "--file", disk.toString())) {
+        try (ServerProcess blk = ServeCommand.startChild(
+                "virtio-blk",
+                directory.resolve("blk.sock"),
+                Duration.ofSeconds(120),
+                List.of(),
+                "--file",
+                disk.toString())) {
             long started = System.nanoTime();
-            CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(),
-                    "--append", APPEND, "--ram", "256", "--timeout", "300",
-                    "--device", "vfio-platform,socket=" + blk.socket() + "," + paths + ",x-reply-timeout-ms=60000");
-            System.err.printf("%s: booted, read and wrote /dev/vda and powered off in %.1f s%n", paths,
-                    (System.nanoTime() - started) / 1e9);
+            CliRunner run = CliRunner.run(
+                    "run",
+                    "--kernel",
+                    kernel.toString(),
+                    "--initrd",
+                    initramfs.toString(),
+                    "--append",
+                    APPEND,
+                    "--ram",
+                    "256",
+                    "--timeout",
+                    "300",
+                    "--device",
+                    "vfio-platform,socket=" + blk.socket() + "," + paths + ",x-reply-timeout-ms=60000");
+            System.err.printf(
+                    "%s: booted, read and wrote /dev/vda and powered off in %.1f s%n",
+                    paths, (System.nanoTime() - started) / 1e9);
             Map<String, Long> device = blk.awaitClientLeft(1, Duration.ofSeconds(60));
 
             String console = run.out();
             String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
             assertThat(run.exitCode()).as(context).isZero();
-            assertThat(console).as(context).contains(REPORT_MARKER, "jvfio-blk: done")
-                    .doesNotContain("jvfio-blk: insmod", "jvfio-blk: reading /dev/vda failed", "jvfio-blk: writing /dev/vda failed");
+            assertThat(console)
+                    .as(context)
+                    .contains(REPORT_MARKER, "jvfio-blk: done")
+                    .doesNotContain(
+                            "jvfio-blk: insmod",
+                            "jvfio-blk: reading /dev/vda failed",
+                            "jvfio-blk: writing /dev/vda failed");
             String report = console.substring(console.indexOf(REPORT_MARKER));
-            assertThat(report).as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
-                    .containsPattern(BOUND).contains("jvfio-blk: virtio-mmio binds: LNRO0005:00");
-            assertThat(report).as("virtio_blk saw the file's capacity\n" + context)
+            assertThat(report)
+                    .as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
+                    .containsPattern(BOUND)
+                    .contains("jvfio-blk: virtio-mmio binds: LNRO0005:00");
+            assertThat(report)
+                    .as("virtio_blk saw the file's capacity\n" + context)
                     .contains("jvfio-blk: size: " + SECTORS)
                     .containsPattern("virtio_blk virtio\\d+: \\[vda\\] " + SECTORS + " 512-byte logical blocks");
-            assertThat(report).as("GET_ID answered the file's name\n" + context).contains("jvfio-blk: serial: disk.img");
-            byte[] read = HexFormat.of().parseHex(report.lines().filter(line -> line.startsWith(READ_PREFIX))
-                    .findFirst().orElseThrow(() -> new AssertionError("nothing read\n" + context))
-                    .substring(READ_PREFIX.length()).strip());
-            assertThat(read).as("the guest read the file's first sectors\n" + context)
+            assertThat(report)
+                    .as("GET_ID answered the file's name\n" + context)
+                    .contains("jvfio-blk: serial: disk.img");
+            byte[] read = HexFormat.of()
+                    .parseHex(report.lines()
+                            .filter(line -> line.startsWith(READ_PREFIX))
+                            .findFirst()
+                            .orElseThrow(() -> new AssertionError("nothing read\n" + context))
+                            .substring(READ_PREFIX.length())
+                            .strip());
+            assertThat(read)
+                    .as("the guest read the file's first sectors\n" + context)
                     .isEqualTo(Arrays.copyOf(first, READ_SECTORS * 512));
             byte[] after = Files.readAllBytes(disk);
             assertThat(Arrays.copyOfRange(after, WRITE_SECTOR * 512, (WRITE_SECTOR + WRITE_SECTORS) * 512))
-                    .as("the guest's write reached the file\n" + context).isEqualTo(second);
-            assertThat(Arrays.copyOf(after, WRITE_SECTOR * 512)).as("the sectors before it are the first pattern")
+                    .as("the guest's write reached the file\n" + context)
+                    .isEqualTo(second);
+            assertThat(Arrays.copyOf(after, WRITE_SECTOR * 512))
+                    .as("the sectors before it are the first pattern")
                     .isEqualTo(Arrays.copyOf(first, WRITE_SECTOR * 512));
-            String interrupts = report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
-                    .findFirst().orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
+            String interrupts = report.lines()
+                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
                             + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
             long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
             assertThat(guestInterrupts).as(interrupts).isPositive();
             assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
-            assertThat(device).as(context).containsEntry("device.needs-reset", 0L).containsEntry("blk.ioerrs", 0L);
-            assertThat(device.get("blk.flushes")).as("conv=fsync flushed\n" + context).isPositive();
-            System.err.printf("%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n", paths,
-                    report.lines().filter(line -> line.contains("[vda]")).findFirst().orElseThrow().strip(),
-                    interrupts.strip(), device);
+            assertThat(device)
+                    .as(context)
+                    .containsEntry("device.needs-reset", 0L)
+                    .containsEntry("blk.ioerrs", 0L);
+            assertThat(device.get("blk.flushes"))
+                    .as("conv=fsync flushed\n" + context)
+                    .isPositive();
+            System.err.printf(
+                    "%s: \"%s\"; /proc/interrupts: \"%s\"; the device: %s%n",
+                    paths,
+                    report.lines()
+                            .filter(line -> line.contains("[vda]"))
+                            .findFirst()
+                            .orElseThrow()
+                            .strip(),
+                    interrupts.strip(),
+                    device);
         }
     }
 

@@ -2,6 +2,9 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.sys.testing.Tiers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -14,10 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.regex.Pattern;
-
-import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.StockKernel;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +36,11 @@ class StockKernelVirtioRngTest {
      * The driver core's debug messages (dynamic debug, on in Debian's kernels) put each binding in the
      * kernel log, which virtio_mmio itself does not; under {@code quiet} they reach the log, not the console.
      */
-    private static final String APPEND = "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
+    private static final String APPEND =
+            "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
     /** What the driver core logs when virtio_mmio has bound the DSDT's device. */
     private static final Pattern BOUND = Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
+
     private static final String REPORT_MARKER = "jvfio-rng: report";
     private static final String BYTES_PREFIX = "jvfio-rng: bytes: ";
     private static final long SEED = 20261203;
@@ -47,8 +48,10 @@ class StockKernelVirtioRngTest {
     /** The platform bus's first GSI, which the only assigned device gets. */
     private static final int GSI = 16;
     /** Debian builds these =m; the nested guest's own initramfs has none of them, so they come from the package. */
-    private static final List<String> MODULES = List.of("kernel/drivers/virtio/virtio_ring.ko",
-            "kernel/drivers/virtio/virtio.ko", "kernel/drivers/virtio/virtio_mmio.ko",
+    private static final List<String> MODULES = List.of(
+            "kernel/drivers/virtio/virtio_ring.ko",
+            "kernel/drivers/virtio/virtio.ko",
+            "kernel/drivers/virtio/virtio_mmio.ko",
             "kernel/drivers/char/hw_random/virtio-rng.ko");
     /**
      * One read(2) of 64 bytes (dd bs=64 count=1): rng-core fills its 64-byte buffer with one call into the
@@ -105,46 +108,87 @@ class StockKernelVirtioRngTest {
             modules.put("modules/" + Path.of(module).getFileName(), StockKernel.assumeModule(module));
         }
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT, modules));
-        try (ServerProcess rng = ServeCommand.startChild("virtio-rng", directory.resolve("rng.sock"), Duration.ofSeconds(120),
-                List.of(), "--seed", Long.toString(SEED))) {
+        try (ServerProcess rng = ServeCommand.startChild(
+                "virtio-rng",
+                directory.resolve("rng.sock"),
+                Duration.ofSeconds(120),
+                List.of(),
+                "--seed",
+                Long.toString(SEED))) {
             long started = System.nanoTime();
-            CliRunner run = CliRunner.run("run", "--kernel", kernel.toString(), "--initrd", initramfs.toString(),
-                    "--append", APPEND, "--ram", "256", "--timeout", "300",
-                    "--device", "vfio-platform,socket=" + rng.socket() + "," + paths + ",x-reply-timeout-ms=60000");
-            System.err.printf("%s: booted, read /dev/hwrng and powered off in %.1f s%n", paths,
-                    (System.nanoTime() - started) / 1e9);
+            CliRunner run = CliRunner.run(
+                    "run",
+                    "--kernel",
+                    kernel.toString(),
+                    "--initrd",
+                    initramfs.toString(),
+                    "--append",
+                    APPEND,
+                    "--ram",
+                    "256",
+                    "--timeout",
+                    "300",
+                    "--device",
+                    "vfio-platform,socket=" + rng.socket() + "," + paths + ",x-reply-timeout-ms=60000");
+            System.err.printf(
+                    "%s: booted, read /dev/hwrng and powered off in %.1f s%n",
+                    paths, (System.nanoTime() - started) / 1e9);
             Map<String, Long> device = rng.awaitClientLeft(1, Duration.ofSeconds(60));
 
             String console = run.out();
             String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
             assertThat(run.exitCode()).as(context).isZero();
-            assertThat(console).as(context).contains(REPORT_MARKER)
+            assertThat(console)
+                    .as(context)
+                    .contains(REPORT_MARKER)
                     .doesNotContain("jvfio-rng: insmod", "jvfio-rng: reading /dev/hwrng failed");
             String report = console.substring(console.indexOf(REPORT_MARKER));
-            assertThat(report).as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
-                    .containsPattern(BOUND).contains("jvfio-rng: virtio-mmio binds: LNRO0005:00");
-            assertThat(report).as("virtio-rng became the current hwrng\n" + context).containsPattern(
-                    "jvfio-rng: rng_current: virtio_rng\\.\\d+");
-            byte[] read = HexFormat.of().parseHex(report.lines().filter(line -> line.startsWith(BYTES_PREFIX))
-                    .findFirst().orElseThrow(() -> new AssertionError("no bytes read\n" + context))
-                    .substring(BYTES_PREFIX.length()).strip());
+            assertThat(report)
+                    .as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
+                    .containsPattern(BOUND)
+                    .contains("jvfio-rng: virtio-mmio binds: LNRO0005:00");
+            assertThat(report)
+                    .as("virtio-rng became the current hwrng\n" + context)
+                    .containsPattern("jvfio-rng: rng_current: virtio_rng\\.\\d+");
+            byte[] read = HexFormat.of()
+                    .parseHex(report.lines()
+                            .filter(line -> line.startsWith(BYTES_PREFIX))
+                            .findFirst()
+                            .orElseThrow(() -> new AssertionError("no bytes read\n" + context))
+                            .substring(BYTES_PREFIX.length())
+                            .strip());
             assertThat(read).as(context).hasSize(READ);
             long served = device.get("queue0.bytes");
             int offset = offsetInSeededStream(read, (int) served);
             // rng-core takes up to 32 bytes when the device registers and its kthread 64 at a time: whatever the
             // kernel took before the read, the read is the stream's next run, at a multiple of 32.
-            assertThat(offset).as("the 64 bytes /dev/hwrng gave are a run of the seeded stream (%d bytes served)\n%s",
-                    served, context).isNotNegative();
-            String interrupts = report.lines().filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
-                    .findFirst().orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
+            assertThat(offset)
+                    .as(
+                            "the 64 bytes /dev/hwrng gave are a run of the seeded stream (%d bytes served)\n%s",
+                            served, context)
+                    .isNotNegative();
+            String interrupts = report.lines()
+                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
                             + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
             long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
             assertThat(guestInterrupts).as(interrupts).isPositive();
             assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
             assertThat(device).as(context).containsEntry("device.needs-reset", 0L);
-            System.err.printf("%s: \"%s\"; %d bytes at offset %d of the seeded stream; /proc/interrupts: \"%s\"; "
-                    + "the device: %s%n", paths, report.lines().filter(line -> BOUND.matcher(line).find()).findFirst().orElseThrow()
-                    .strip(), read.length, offset, interrupts.strip(), device);
+            System.err.printf(
+                    "%s: \"%s\"; %d bytes at offset %d of the seeded stream; /proc/interrupts: \"%s\"; "
+                            + "the device: %s%n",
+                    paths,
+                    report.lines()
+                            .filter(line -> BOUND.matcher(line).find())
+                            .findFirst()
+                            .orElseThrow()
+                            .strip(),
+                    read.length,
+                    offset,
+                    interrupts.strip(),
+                    device);
         }
     }
 
@@ -155,7 +199,8 @@ class StockKernelVirtioRngTest {
      */
     private static int offsetInSeededStream(byte[] read, int served) {
         Random random = new Random(SEED);
-        ByteBuffer stream = ByteBuffer.allocate((Math.max(served, read.length) + 7) / 8 * 8).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer stream =
+                ByteBuffer.allocate((Math.max(served, read.length) + 7) / 8 * 8).order(ByteOrder.LITTLE_ENDIAN);
         while (stream.hasRemaining()) {
             stream.putLong(random.nextLong());
         }

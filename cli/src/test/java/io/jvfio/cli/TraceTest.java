@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,19 +17,22 @@ class TraceTest {
     void traceWritesARecordingWithOnlyJvfioEvents() throws Exception {
         Path trace = directory.resolve("t.jfr");
 
-        CliRunner help = CliRunner.run("--trace", trace.toString(), "bind", "absent", "--sysfs-root", directory.toString());
+        CliRunner help =
+                CliRunner.run("--trace", trace.toString(), "bind", "absent", "--sysfs-root", directory.toString());
 
         assertThat(help.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
         assertThat(trace).isRegularFile();
         assertThat(Files.size(trace)).isPositive();
-        assertThat(RecordingFile.readAllEvents(trace)).allMatch(e -> e.getEventType().getName().startsWith("io.jvfio."));
+        assertThat(RecordingFile.readAllEvents(trace))
+                .allMatch(e -> e.getEventType().getName().startsWith("io.jvfio."));
     }
 
     @Test
     void traceAfterTheSubcommandIsAcceptedToo() {
         Path trace = directory.resolve("after.jfr");
 
-        CliRunner run = CliRunner.run("bind", "absent", "--sysfs-root", directory.toString(), "--trace", trace.toString());
+        CliRunner run =
+                CliRunner.run("bind", "absent", "--sysfs-root", directory.toString(), "--trace", trace.toString());
 
         assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
         assertThat(trace).isRegularFile();

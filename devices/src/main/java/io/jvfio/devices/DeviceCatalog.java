@@ -1,11 +1,10 @@
 package io.jvfio.devices;
 
-import java.util.List;
-
 import io.jvfio.devices.ns16550a.Ns16550a;
 import io.jvfio.devices.testdevice.TestDevice;
 import io.jvfio.devices.virtio.VirtioBlk;
 import io.jvfio.devices.virtio.VirtioRng;
+import java.util.List;
 
 /** The device models jvfio can serve, by name: what {@code jvfio serve NAME} looks up. */
 public final class DeviceCatalog {
@@ -18,8 +17,7 @@ public final class DeviceCatalog {
     /** A virtio block device on the virtio-mmio transport, backed by a host file (docs/devices/virtio-blk.md). */
     public static final String VIRTIO_BLK = VirtioBlk.KIND;
 
-    private DeviceCatalog() {
-    }
+    private DeviceCatalog() {}
 
     /** The names {@link #create} accepts. */
     public static List<String> names() {
@@ -37,8 +35,9 @@ public final class DeviceCatalog {
             case NS16550A -> Ns16550a.create(options);
             case VIRTIO_RNG -> VirtioRng.create(options);
             case VIRTIO_BLK -> VirtioBlk.create(options);
-            default -> throw new IllegalArgumentException("unknown device model '" + name + "' (known: "
-                    + String.join(", ", names()) + ")");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown device model '" + name + "' (known: " + String.join(", ", names()) + ")");
         };
     }
 }

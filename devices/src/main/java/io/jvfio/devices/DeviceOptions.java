@@ -14,8 +14,13 @@ import java.util.OptionalLong;
  * guest may only read it ({@code --read-only}), for {@code virtio-blk}. A model refuses an option that is not its own, so
  * a user's typo in the model name does not silently drop an option.
  */
-public record DeviceOptions(OptionalInt irqs, OptionalInt levelMask, Optional<Path> serialSocket, OptionalLong seed,
-                            Optional<Path> file, boolean readOnly) {
+public record DeviceOptions(
+        OptionalInt irqs,
+        OptionalInt levelMask,
+        Optional<Path> serialSocket,
+        OptionalLong seed,
+        Optional<Path> file,
+        boolean readOnly) {
     /** The test device's default number of IRQ lines. */
     public static final int DEFAULT_IRQS = 4;
 
@@ -32,7 +37,12 @@ public record DeviceOptions(OptionalInt irqs, OptionalInt levelMask, Optional<Pa
 
     /** No option given: every model's defaults. */
     public static DeviceOptions defaults() {
-        return new DeviceOptions(OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), OptionalLong.empty(), Optional.empty(),
+        return new DeviceOptions(
+                OptionalInt.empty(),
+                OptionalInt.empty(),
+                Optional.empty(),
+                OptionalLong.empty(),
+                Optional.empty(),
                 false);
     }
 

@@ -1,8 +1,7 @@
 package io.jvfio.devices;
 
-import java.util.Map;
-
 import io.jvfio.vfiouser.server.DeviceModel;
+import java.util.Map;
 
 /**
  * A device model that its creator owns: serve it with a {@link io.jvfio.vfiouser.server.VfioUserServer},

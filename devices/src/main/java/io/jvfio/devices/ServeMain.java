@@ -1,5 +1,11 @@
 package io.jvfio.devices;
 
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfiouser.server.DeviceContext;
+import io.jvfio.vfiouser.server.DeviceModel;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.RegionSpec;
+import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -10,13 +16,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
-
-import io.jvfio.vfio.DeviceTreeIdentity;
-import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.DeviceModel;
-import io.jvfio.vfiouser.server.ModelIrqSpec;
-import io.jvfio.vfiouser.server.RegionSpec;
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * Serving a device model over vfio-user until this JVM is told to stop: {@link #serveUntilStopped}, what
@@ -30,12 +29,10 @@ public final class ServeMain {
     static final String USAGE = "usage: ServeMain --socket PATH [--irqs N] [--level-mask M]";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
-    private ServeMain() {
-    }
+    private ServeMain() {}
 
     /** The parsed command line. */
-    record Arguments(Path socket, DeviceOptions options) {
-    }
+    record Arguments(Path socket, DeviceOptions options) {}
 
     public static void main(String[] args) throws InterruptedException {
         if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
@@ -76,17 +73,23 @@ public final class ServeMain {
             server = VfioUserServer.start(socket, new ClientLog(device, log));
         } catch (IOException | RuntimeException e) {
             device.close();
-            throw new IOException("cannot serve on " + socket + ": "
-                    + Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName()), e);
+            throw new IOException(
+                    "cannot serve on " + socket + ": "
+                            + Objects.requireNonNullElse(
+                                    e.getMessage(), e.getClass().getSimpleName()),
+                    e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("device server shutdown").unstarted(() -> {
-            server.close();
-            log.println(stamp() + " stopped after " + server.clientsServed() + " client(s); " + totals(device));
-            log.flush();
-            device.close();
-            stopped.countDown();
-        }));
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        Thread.ofPlatform().name("device server shutdown").unstarted(() -> {
+                            server.close();
+                            log.println(stamp() + " stopped after " + server.clientsServed() + " client(s); "
+                                    + totals(device));
+                            log.flush();
+                            device.close();
+                            stopped.countDown();
+                        }));
         log.println(stamp() + " " + device.describe());
         log.flush();
         out.println("serving " + device.kind() + " on " + socket);
@@ -96,7 +99,8 @@ public final class ServeMain {
 
     /** The model's counters as {@code name=value} pairs separated by spaces. */
     static String totals(ModelledDevice device) {
-        return device.totals().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+        return device.totals().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(" "));
     }
 

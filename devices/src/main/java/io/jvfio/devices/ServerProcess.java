@@ -35,6 +35,7 @@ public final class ServerProcess implements AutoCloseable {
     private static final Pattern CLIENT_LEFT = Pattern.compile(".*client (\\d+) left; (.*)");
     /** How long a child may take to listen: a JVM starting under software emulation is slow. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+
     private static final long STOP_SECONDS = 30;
     /** Unread lines kept at most: a child that logs while nobody waits for its lines must not fill this heap. */
     private static final int UNREAD_LINES = 10_000;
@@ -54,7 +55,10 @@ public final class ServerProcess implements AutoCloseable {
     private ServerProcess(Process process, Path socket) {
         this.process = process;
         this.socket = socket;
-        this.drain = Thread.ofPlatform().daemon().name("device server output " + process.pid()).start(this::drain);
+        this.drain = Thread.ofPlatform()
+                .daemon()
+                .name("device server output " + process.pid())
+                .start(this::drain);
     }
 
     /**
@@ -72,9 +76,11 @@ public final class ServerProcess implements AutoCloseable {
      * {@code socket}, and waits up to {@code readyTimeout} until it prints a line starting
      * {@code serving }.
      */
-    public static ServerProcess startMain(Path socket, Duration readyTimeout, List<String> jvmOptions,
-                                          List<String> mainAndArgs) throws IOException {
-        Process process = new ProcessBuilder(javaCommand(jvmOptions, mainAndArgs)).redirectErrorStream(true).start();
+    public static ServerProcess startMain(
+            Path socket, Duration readyTimeout, List<String> jvmOptions, List<String> mainAndArgs) throws IOException {
+        Process process = new ProcessBuilder(javaCommand(jvmOptions, mainAndArgs))
+                .redirectErrorStream(true)
+                .start();
         // The server reads nothing: no pipe to its stdin stays open here.
         process.getOutputStream().close();
         ServerProcess server = new ServerProcess(process, socket);
@@ -83,11 +89,12 @@ public final class ServerProcess implements AutoCloseable {
                 return server;
             }
             // Its output ends when it exits; a second is plenty for the exit to be seen.
-            String why = process.waitFor(1, TimeUnit.SECONDS) ? "exited with " + process.exitValue() + " before it listened"
+            String why = process.waitFor(1, TimeUnit.SECONDS)
+                    ? "exited with " + process.exitValue() + " before it listened"
                     : "did not listen within " + readyTimeout.toSeconds() + " s";
             server.close();
-            throw new IOException("the device server on " + socket + " " + why + server.lastOutput()
-                    + server.firstOutput());
+            throw new IOException(
+                    "the device server on " + socket + " " + why + server.lastOutput() + server.firstOutput());
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
@@ -106,9 +113,12 @@ public final class ServerProcess implements AutoCloseable {
     static List<String> javaCommand(List<String> jvmOptions, List<String> mainAndArgs) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(jvmOptions.stream().filter(option -> !option.startsWith("--enable-native-access=")
-                && !option.startsWith("--module-path=") && !option.startsWith("--add-modules=")
-                && !option.startsWith("-Djdk.module.main=")).toList());
+        command.addAll(jvmOptions.stream()
+                .filter(option -> !option.startsWith("--enable-native-access=")
+                        && !option.startsWith("--module-path=")
+                        && !option.startsWith("--add-modules=")
+                        && !option.startsWith("-Djdk.module.main="))
+                .toList());
         command.addAll(launchArguments(mainAndArgs.getFirst()));
         command.addAll(mainAndArgs.subList(1, mainAndArgs.size()));
         return command;
@@ -121,8 +131,12 @@ public final class ServerProcess implements AutoCloseable {
         if (modulePath == null || !module.isNamed()) {
             return List.of("--enable-native-access=ALL-UNNAMED", "-cp", classPath, mainClass);
         }
-        List<String> arguments = new ArrayList<>(List.of("--enable-native-access=io.jvfio.sys",
-                "--module-path", modulePath, "--add-modules", "ALL-MODULE-PATH"));
+        List<String> arguments = new ArrayList<>(List.of(
+                "--enable-native-access=io.jvfio.sys",
+                "--module-path",
+                modulePath,
+                "--add-modules",
+                "ALL-MODULE-PATH"));
         if (!classPath.isEmpty()) {
             arguments.addAll(List.of("-cp", classPath));
         }
@@ -132,14 +146,16 @@ public final class ServerProcess implements AutoCloseable {
 
     private static Module mainModule(String mainClass) {
         try {
-            return Class.forName(mainClass, false, ServerProcess.class.getClassLoader()).getModule();
+            return Class.forName(mainClass, false, ServerProcess.class.getClassLoader())
+                    .getModule();
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("no main class " + mainClass + " where this JVM finds its code", e);
         }
     }
 
     private void drain() {
-        try (BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader output =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = output.readLine()) != null) {
                 lock.lock();

@@ -10,8 +10,7 @@ import java.nio.file.Path;
  * a last line, and sleeps until it is killed.
  */
 final class ChattyServer {
-    private ChattyServer() {
-    }
+    private ChattyServer() {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
         Path socket = Path.of(args[0]);

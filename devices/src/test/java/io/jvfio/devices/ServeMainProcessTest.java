@@ -1,23 +1,7 @@
 package io.jvfio.devices;
 
-import java.io.IOException;
-
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -28,6 +12,19 @@ import io.jvfio.sys.testing.Tiers;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.client.VfioUserDevice;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@link ServeMain} in a child JVM, driven through the vfio-user client as users and the CLI drive it. */
 @Tag(Tiers.PROCESS)
@@ -42,31 +39,45 @@ class ServeMainProcessTest {
     void childProcessServesTheTestDeviceUntilKilled() throws Exception {
         Path socket = directory.resolve("serve.sock");
         Path log = directory.resolve("serve.log");
-        Process child = new ProcessBuilder(ServerProcess.javaCommand(List.of(), List.of(ServeMain.class.getName(),
-                "--socket", socket.toString(), "--irqs", "2", "--level-mask", "0x2")))
+        Process child = new ProcessBuilder(ServerProcess.javaCommand(
+                        List.of(),
+                        List.of(
+                                ServeMain.class.getName(),
+                                "--socket",
+                                socket.toString(),
+                                "--irqs",
+                                "2",
+                                "--level-mask",
+                                "0x2")))
                 .redirectError(log.toFile())
                 .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String ready = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return out.readLine();
-                } catch (IOException e) {
-                    return "read failed: " + e;
-                }
-            }).get(20, TimeUnit.SECONDS);
-            assertThat(ready).as("first line of the child (stderr: %s)", log).isEqualTo("serving test-device on " + socket);
+                        try {
+                            return out.readLine();
+                        } catch (IOException e) {
+                            return "read failed: " + e;
+                        }
+                    })
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(ready)
+                    .as("first line of the child (stderr: %s)", log)
+                    .isEqualTo("serving test-device on " + socket);
 
             try (VfioUserDevice device = VfioUserDevice.connect(socket);
-                 EventFd trigger = EventFd.create(true);
-                 Fd guestFd = MemFd.create("guest", GUEST_SIZE);
-                 Mapping guest = Mapping.map(guestFd, 0, GUEST_SIZE, true, "child test guest")) {
+                    EventFd trigger = EventFd.create(true);
+                    Fd guestFd = MemFd.create("guest", GUEST_SIZE);
+                    Mapping guest = Mapping.map(guestFd, 0, GUEST_SIZE, true, "child test guest")) {
                 assertThat(device.read(REGS_REGION, ID, 4)).isEqualTo(ID_VALUE);
                 assertThat(device.read(REGS_REGION, IRQ_COUNT, 4)).isEqualTo(2);
 
                 device.setIrqs(IrqSet.trigger(0, 0, Optional.of(trigger)));
                 device.write(REGS_REGION, RAISE, 4, 1);
-                assertThat(Poller.readable(trigger.fd(), 5000)).as("line 0 signalled").isTrue();
+                assertThat(Poller.readable(trigger.fd(), 5000))
+                        .as("line 0 signalled")
+                        .isTrue();
                 assertThat(trigger.drain()).isEqualTo(1);
 
                 guest.putLong(0x80, 0x0123_4567_89AB_CDEFL);
@@ -77,12 +88,16 @@ class ServeMainProcessTest {
                 device.write(REGS_REGION, DMA_CTRL, 4, dmaStartRaising(0, 0));
                 assertThat(device.read(REGS_REGION, DMA_STATUS, 4)).isEqualTo(DMA_DONE);
                 assertThat(guest.getLong(0x100)).isEqualTo(0x0123_4567_89AB_CDEFL);
-                assertThat(Poller.readable(trigger.fd(), 5000)).as("DMA completion signalled").isTrue();
+                assertThat(Poller.readable(trigger.fd(), 5000))
+                        .as("DMA completion signalled")
+                        .isTrue();
                 device.unmapDma(GUEST_IOVA, GUEST_SIZE);
             }
 
             child.destroy();
-            assertThat(child.waitFor(10, TimeUnit.SECONDS)).as("child exits after SIGTERM").isTrue();
+            assertThat(child.waitFor(10, TimeUnit.SECONDS))
+                    .as("child exits after SIGTERM")
+                    .isTrue();
             assertThat(Files.exists(socket)).as("socket file removed").isFalse();
         } finally {
             child.destroyForcibly();
@@ -92,8 +107,14 @@ class ServeMainProcessTest {
 
     @Test
     void badArgumentExitsTwoWithOneLine() throws Exception {
-        Process child = new ProcessBuilder(ServerProcess.javaCommand(List.of(), List.of(ServeMain.class.getName(),
-                "--socket", directory.resolve("x.sock").toString(), "--irqs", "12")))
+        Process child = new ProcessBuilder(ServerProcess.javaCommand(
+                        List.of(),
+                        List.of(
+                                ServeMain.class.getName(),
+                                "--socket",
+                                directory.resolve("x.sock").toString(),
+                                "--irqs",
+                                "12")))
                 .redirectErrorStream(true)
                 .start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

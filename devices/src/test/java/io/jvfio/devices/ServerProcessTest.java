@@ -6,19 +6,17 @@ import static io.jvfio.devices.testdevice.TestDeviceRegisters.REGS_REGION;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.Tiers;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
-
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.testing.Resources;
-import io.jvfio.sys.testing.Tiers;
-import io.jvfio.vfiouser.client.VfioUserDevice;
 
 /** {@link ServerProcess}: a device server in a child JVM, its output, and what closing it leaves behind. */
 @Tag(Tiers.PROCESS)
@@ -56,11 +54,16 @@ class ServerProcessTest {
     void aChattyChildIsDrainedSoItGetsReadyAndItsLaterLinesCanBeAwaited() throws Exception {
         Path socket = directory.resolve("chatty.sock");
         // 100,000 lines are some 6 MB: a child whose pipe nobody read would block long before its ready line.
-        try (ServerProcess server = ServerProcess.startMain(socket, Duration.ofSeconds(60), List.of(),
+        try (ServerProcess server = ServerProcess.startMain(
+                socket,
+                Duration.ofSeconds(60),
+                List.of(),
                 List.of(ChattyServer.class.getName(), socket.toString(), "100000"))) {
             assertThat(server.awaitLine(Pattern.compile("after (\\d+) lines"), Duration.ofSeconds(10)))
                     .hasValueSatisfying(m -> assertThat(m.group(1)).isEqualTo("100000"));
-            assertThat(server.awaitLine(Pattern.compile(".*"), Duration.ofMillis(100))).as("nothing left unread").isEmpty();
+            assertThat(server.awaitLine(Pattern.compile(".*"), Duration.ofMillis(100)))
+                    .as("nothing left unread")
+                    .isEmpty();
             assertThat(server.lastOutput()).isEqualTo("; its last output: after 100000 lines");
             assertThat(server.pid()).isNotEqualTo(ProcessHandle.current().pid());
         }
@@ -75,12 +78,14 @@ class ServerProcessTest {
 
         assertThatThrownBy(() -> ServerProcess.startMain(socket, Duration.ofSeconds(1), List.of(), mainAndArgs))
                 .hasMessageStartingWith("the device server on " + socket + " did not listen within 1 s");
-        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)).as("child stopped").isEmpty();
+        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive))
+                .as("child stopped")
+                .isEmpty();
     }
 
     private static void serveAndRead(Path socket) throws Exception {
         try (ServerProcess server = ServerProcess.start(socket, List.of(), List.of("--irqs", "2"));
-             VfioUserDevice device = VfioUserDevice.connect(server.socket())) {
+                VfioUserDevice device = VfioUserDevice.connect(server.socket())) {
             assertThat(device.read(REGS_REGION, ID, 4)).isEqualTo(ID_VALUE);
         }
     }

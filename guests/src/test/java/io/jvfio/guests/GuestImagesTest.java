@@ -24,7 +24,8 @@ class GuestImagesTest {
     private static final int EM_X86_64 = 62;
     private static final int PT_LOAD = 1;
 
-    private static final Path CHECKER = Path.of(System.getProperty("basedir", ".")).resolve("check-insns.sh");
+    private static final Path CHECKER =
+            Path.of(System.getProperty("basedir", ".")).resolve("check-insns.sh");
 
     @ParameterizedTest
     @ValueSource(strings = {"hello", "mmio", "irq", "subregion", "spin", "mmio-loop", "testdev", "stray"})
@@ -63,11 +64,13 @@ class GuestImagesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "popcnt | -mpopcnt | unsigned long f(unsigned long x) { return __builtin_popcountll(x); }",
-        "int3   | -O2      | void f(void) { __asm__ volatile(\"int3\"); }",
-        "xmm    | -msse2   | double f(double a, double b) { return a * b; }",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "popcnt | -mpopcnt | unsigned long f(unsigned long x) { return __builtin_popcountll(x); }",
+                "int3   | -O2      | void f(void) { __asm__ volatile(\"int3\"); }",
+                "xmm    | -msse2   | double f(double a, double b) { return a * b; }",
+            })
     void checkerRejectsForbiddenInstruction(String instruction, String flag, String source, @TempDir Path dir)
             throws Exception {
         Path c = dir.resolve("bad.c");
@@ -92,9 +95,14 @@ class GuestImagesTest {
     private record Result(int exitCode, String output) {}
 
     private static Result run(Path dir, String... command) throws Exception {
-        Process process = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(List.of(command))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s finished", command[0]).isTrue();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS))
+                .as("%s finished", command[0])
+                .isTrue();
         return new Result(process.exitValue(), output);
     }
 }

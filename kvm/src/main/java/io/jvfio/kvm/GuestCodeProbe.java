@@ -1,14 +1,13 @@
 package io.jvfio.kvm;
 
-import java.time.Duration;
-import java.util.Optional;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.DescriptorTable;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Whether this host's KVM runs the guest instructions a stock Linux kernel executes at boot, found out by
@@ -28,6 +27,7 @@ public final class GuestCodeProbe {
     private static final long[] GDT_ENTRIES = {0, 0x00CF_9A00_0000_FFFFL, 0x00CF_9200_0000_FFFFL};
     /** A present, ring-0, 32-bit interrupt gate. */
     private static final int INTERRUPT_GATE = 0x8E;
+
     private static final int TYPE_CODE = 0xB;
     private static final int TYPE_DATA = 0x3;
     private static final int TYPE_TSS_32_BUSY = 0xB;
@@ -48,13 +48,11 @@ public final class GuestCodeProbe {
     private static final Duration BOUND = Duration.ofSeconds(30);
 
     /** The answer and, when it is no, what the guest did instead. */
-    private record Outcome(boolean runs, String detail) {
-    }
+    private record Outcome(boolean runs, String detail) {}
 
     private static Outcome host;
 
-    private GuestCodeProbe() {
-    }
+    private GuestCodeProbe() {}
 
     /** The answer for /dev/kvm, probed once per process; false where KVM cannot be opened. */
     public static boolean runsInt3() {
@@ -70,8 +68,8 @@ public final class GuestCodeProbe {
 
     private static Outcome probe() {
         try (Kvm kvm = Kvm.open();
-             Mapping ram = Mapping.anonymous(RAM_SIZE, "guest code probe RAM");
-             Vm vm = kvm.createVm()) {
+                Mapping ram = Mapping.anonymous(RAM_SIZE, "guest code probe RAM");
+                Vm vm = kvm.createVm()) {
             ram.copyFrom(CODE_BYTES, 0, CODE, CODE_BYTES.length);
             ram.copyFrom(HANDLER_BYTES, 0, HANDLER, HANDLER_BYTES.length);
             for (int i = 0; i < GDT_ENTRIES.length; i++) {
@@ -88,8 +86,11 @@ public final class GuestCodeProbe {
                 vcpu.setSregs(protectedMode(vcpu.sregs()));
                 vcpu.setRegs(Regs.initial().withRip(CODE).withRsp(STACK_TOP));
                 Optional<VcpuExit.IoOut> reached = IrqchipProbe.runUntilPortWrite(vcpu, HANDLER_PORT, BOUND);
-                return new Outcome(reached.isPresent(), reached.isPresent() ? ""
-                        : "the breakpoint's handler was not reached within " + BOUND.toSeconds() + " s");
+                return new Outcome(
+                        reached.isPresent(),
+                        reached.isPresent()
+                                ? ""
+                                : "the breakpoint's handler was not reached within " + BOUND.toSeconds() + " s");
             } finally {
                 vcpu.releaseThread();
             }
@@ -100,19 +101,40 @@ public final class GuestCodeProbe {
 
     /** Flat 32-bit segments, the probe's GDT and IDT, PE set; the rest as KVM's reset state has it. */
     private static Sregs protectedMode(Sregs initial) {
-        Segment code = new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, TYPE_CODE, true, 0, true, true, false, true, false, false);
-        Segment data = new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, TYPE_DATA, true, 0, true, true, false, true, false, false);
-        Segment tss = new Segment(0, 0x67, initial.tr().selector(), TYPE_TSS_32_BUSY, true, 0, false, false, false, false,
-                false, false);
-        return new Sregs(code, data, data, data, data, data, tss, initial.ldt(),
-                new DescriptorTable(GDT, GDT_ENTRIES.length * 8 - 1), new DescriptorTable(IDT, 8 * (BREAKPOINT_VECTOR + 1) - 1),
-                CR0_PE_ET, 0, 0, 0, 0, 0, initial.apicBase(), new long[4]);
+        Segment code =
+                new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, TYPE_CODE, true, 0, true, true, false, true, false, false);
+        Segment data =
+                new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, TYPE_DATA, true, 0, true, true, false, true, false, false);
+        Segment tss = new Segment(
+                0, 0x67, initial.tr().selector(), TYPE_TSS_32_BUSY, true, 0, false, false, false, false, false, false);
+        return new Sregs(
+                code,
+                data,
+                data,
+                data,
+                data,
+                data,
+                tss,
+                initial.ldt(),
+                new DescriptorTable(GDT, GDT_ENTRIES.length * 8 - 1),
+                new DescriptorTable(IDT, 8 * (BREAKPOINT_VECTOR + 1) - 1),
+                CR0_PE_ET,
+                0,
+                0,
+                0,
+                0,
+                0,
+                initial.apicBase(),
+                new long[4]);
     }
 
     public static void main(String[] args) {
         Outcome outcome = outcome();
-        System.out.println(outcome.runs() ? "this KVM runs int3 in its guests: a stock Linux kernel can boot"
-                : "this KVM does not run int3 in its guests (" + outcome.detail() + "): a stock Linux kernel cannot boot");
+        System.out.println(
+                outcome.runs()
+                        ? "this KVM runs int3 in its guests: a stock Linux kernel can boot"
+                        : "this KVM does not run int3 in its guests (" + outcome.detail()
+                                + "): a stock Linux kernel cannot boot");
         System.exit(outcome.runs() ? 0 : 1);
     }
 }

@@ -1,19 +1,17 @@
 package io.jvfio.kvm;
 
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.KvmAbi;
-import io.jvfio.sys.kvm.vcpu.Regs;
-import io.jvfio.sys.kvm.vcpu.Segment;
-import io.jvfio.sys.kvm.vcpu.Sregs;
 
 /**
  * Finds out whether this host's in-kernel irqchip keeps an interrupt in service until the guest's EOI.
@@ -46,6 +44,7 @@ public final class IrqchipProbe {
 
     /** KVM's default routing sends GSI 20 to IOAPIC pin 20 alone (GSIs below 16 also reach the PIC). */
     private static final int LEVEL_PIN = 20;
+
     private static final int LEVEL_VECTOR = 0x30;
     private static final int MSI_VECTOR = 0x40;
     /** The MSI address of LAPIC ID 0 (vCPU 0), physical destination mode; the data is the vector (fixed, edge). */
@@ -55,6 +54,7 @@ public final class IrqchipProbe {
 
     /** Real-mode guest layout in its one page at guest-physical 0: IVT at 0, code above it. */
     private static final int RAM_SIZE = 4096;
+
     private static final int IDLE_LOOP = 0x500;
     private static final int HANDLER = 0x510;
     private static final int STACK_TOP = 0xFF0;
@@ -62,19 +62,20 @@ public final class IrqchipProbe {
     /** sti; hlt; jmp back to the hlt. */
     private static final byte[] IDLE_CODE = {(byte) 0xFB, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
     /** out %al, $HANDLER_PORT (the first instruction, where the probe looks); cli; hlt; jmp back to the hlt. */
-    private static final byte[] HANDLER_CODE = {(byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB,
-        (byte) 0xFD};
+    private static final byte[] HANDLER_CODE = {
+        (byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD
+    };
     /** Where Machine puts them: KVM documents both as needed on Intel, for real mode without unrestricted guest. */
     private static final long TSS_ADDRESS = 0xFFFBD000L;
+
     private static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
 
-    private static final List<Cap> NEEDED = List.of(Cap.IRQCHIP, Cap.IRQFD, Cap.IRQFD_RESAMPLE, Cap.SIGNAL_MSI,
-            Cap.SET_TSS_ADDR);
+    private static final List<Cap> NEEDED =
+            List.of(Cap.IRQCHIP, Cap.IRQFD, Cap.IRQFD_RESAMPLE, Cap.SIGNAL_MSI, Cap.SET_TSS_ADDR);
 
     private static IrqchipSemantics host;
 
-    private IrqchipProbe() {
-    }
+    private IrqchipProbe() {}
 
     /** This host's answer: probed at the first call, then the same result for the life of the process. */
     public static synchronized IrqchipSemantics host() {
@@ -132,9 +133,9 @@ public final class IrqchipProbe {
         }
         // Closed in reverse: the VM (and its vCPU and memory slot) before the eventfds and the RAM behind the slot.
         try (Mapping ram = Mapping.anonymous(RAM_SIZE, "irqchip probe RAM");
-             EventFd trigger = EventFd.create();
-             EventFd resample = EventFd.create(true);
-             Vm vm = kvm.createVm()) {
+                EventFd trigger = EventFd.create();
+                EventFd resample = EventFd.create(true);
+                Vm vm = kvm.createVm()) {
             Vcpu vcpu = createGuest(vm, ram);
             try {
                 vm.setIoapicRedirectionEntry(LEVEL_PIN, LEVEL_VECTOR | Vm.IOAPIC_LEVEL_TRIGGERED);
@@ -189,10 +190,38 @@ public final class IrqchipProbe {
     /** The reset state's CS is F000 with base 0xFFFF0000 (the BIOS); the probe's code lives in segment 0. */
     private static Sregs withCodeSegmentAtZero(Sregs s) {
         Segment cs = s.cs();
-        Segment zero = new Segment(0, cs.limit(), 0, cs.type(), cs.present(), cs.dpl(), cs.db(), cs.s(), cs.l(),
-                cs.g(), cs.avl(), cs.unusable());
-        return new Sregs(zero, s.ds(), s.es(), s.fs(), s.gs(), s.ss(), s.tr(), s.ldt(), s.gdt(), s.idt(), s.cr0(),
-                s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), s.apicBase(), s.interruptBitmap());
+        Segment zero = new Segment(
+                0,
+                cs.limit(),
+                0,
+                cs.type(),
+                cs.present(),
+                cs.dpl(),
+                cs.db(),
+                cs.s(),
+                cs.l(),
+                cs.g(),
+                cs.avl(),
+                cs.unusable());
+        return new Sregs(
+                zero,
+                s.ds(),
+                s.es(),
+                s.fs(),
+                s.gs(),
+                s.ss(),
+                s.tr(),
+                s.ldt(),
+                s.gdt(),
+                s.idt(),
+                s.cr0(),
+                s.cr2(),
+                s.cr3(),
+                s.cr4(),
+                s.cr8(),
+                s.efer(),
+                s.apicBase(),
+                s.interruptBitmap());
     }
 
     private static void awaitHandler(Vcpu vcpu, Duration bound, String what)
@@ -233,15 +262,18 @@ public final class IrqchipProbe {
         private final Thread thread;
 
         Watchdog(Vcpu vcpu, long deadline) {
-            thread = Thread.ofPlatform().daemon().name("jvfio-irqchip-probe-watchdog").start(() -> {
-                try {
-                    if (!closed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-                        vcpu.kick();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            thread = Thread.ofPlatform()
+                    .daemon()
+                    .name("jvfio-irqchip-probe-watchdog")
+                    .start(() -> {
+                        try {
+                            if (!closed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                                vcpu.kick();
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
         }
 
         @Override

@@ -48,7 +48,7 @@ public record IrqchipSemantics(Verdict verdict, String evidence, Duration elapse
     /** One line: {@code in-kernel irqchip VERDICT: EVIDENCE [N.NN ms]}. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "in-kernel irqchip %s: %s [%.2f ms]", verdict.label(), evidence,
-                elapsed.toNanos() / 1e6);
+        return String.format(
+                Locale.ROOT, "in-kernel irqchip %s: %s [%.2f ms]", verdict.label(), evidence, elapsed.toNanos() / 1e6);
     }
 }

@@ -1,14 +1,13 @@
 package io.jvfio.kvm;
 
-import java.nio.file.Path;
-import java.util.List;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import java.nio.file.Path;
+import java.util.List;
 
 /** The opened /dev/kvm: API version, capabilities, the vCPU mmap size, supported CPUID, and VM creation. */
 public final class Kvm implements AutoCloseable {
@@ -36,18 +35,22 @@ public final class Kvm implements AutoCloseable {
         } catch (ErrnoException e) {
             String hint = switch (e.errno()) {
                 case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO ->
-                        "the kernel has no KVM device here (load kvm_intel or kvm_amd, or run on a host with virtualization)";
+                    "the kernel has no KVM device here (load kvm_intel or kvm_amd, or run on a host with virtualization)";
                 case Errno.EACCES, Errno.EPERM -> "no permission: join the kvm group or run with access to the device";
                 default -> "it cannot be opened";
             };
-            throw new KvmUnavailableException("KVM is not available: " + device + ": " + Errno.describe(e.errno())
-                    + " (" + Errno.name(e.errno()) + "); " + hint, e);
+            throw new KvmUnavailableException(
+                    "KVM is not available: " + device + ": " + Errno.describe(e.errno()) + " (" + Errno.name(e.errno())
+                            + "); " + hint,
+                    e);
         }
         try {
             int version = KvmIoctls.getApiVersion(fd);
             if (version != KvmAbi.KVM_API_VERSION) {
-                throw new KvmUnavailableException("KVM is not available: " + device + " speaks API version " + version
-                        + ", jvfio needs " + KvmAbi.KVM_API_VERSION, null);
+                throw new KvmUnavailableException(
+                        "KVM is not available: " + device + " speaks API version " + version + ", jvfio needs "
+                                + KvmAbi.KVM_API_VERSION,
+                        null);
             }
             return new Kvm(fd, KvmIoctls.getVcpuMmapSize(fd));
         } catch (KvmUnavailableException | ErrnoException | RuntimeException e) {

@@ -21,8 +21,8 @@ public final class LapicState {
 
     LapicState(byte[] regs) {
         if (regs.length != KvmAbi.kvm_lapic_state.SIZE) {
-            throw new IllegalArgumentException("LAPIC state is " + KvmAbi.kvm_lapic_state.SIZE + " bytes, got "
-                    + regs.length);
+            throw new IllegalArgumentException(
+                    "LAPIC state is " + KvmAbi.kvm_lapic_state.SIZE + " bytes, got " + regs.length);
         }
         this.regs = regs.clone();
     }
@@ -30,7 +30,9 @@ public final class LapicState {
     /** The 32-bit register at {@code offset} (a multiple of 16 below 0x400). */
     public int register(int offset) {
         checkOffset(offset);
-        return (regs[offset] & 0xff) | (regs[offset + 1] & 0xff) << 8 | (regs[offset + 2] & 0xff) << 16
+        return (regs[offset] & 0xff)
+                | (regs[offset + 1] & 0xff) << 8
+                | (regs[offset + 2] & 0xff) << 16
                 | (regs[offset + 3] & 0xff) << 24;
     }
 

@@ -1,7 +1,5 @@
 package io.jvfio.kvm;
 
-import java.util.List;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.ThreadKick;
@@ -12,6 +10,7 @@ import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.kvm.vcpu.MsrEntry;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Sregs;
+import java.util.List;
 
 /**
  * One vCPU: its registers, CPUID and MSRs, its mmap'ed kvm_run, and {@link #run()}.
@@ -117,17 +116,20 @@ public final class Vcpu implements AutoCloseable {
                 if (run.ioCount() != 1) {
                     yield new VcpuExit.Unknown(reason);
                 }
-                yield run.ioIsOut() ? new VcpuExit.IoOut(run.ioPort(), run.ioSize(), run.ioData(0))
+                yield run.ioIsOut()
+                        ? new VcpuExit.IoOut(run.ioPort(), run.ioSize(), run.ioData(0))
                         : new VcpuExit.IoIn(run.ioPort(), run.ioSize());
             }
-            case KvmAbi.KVM_EXIT_MMIO -> run.mmioIsWrite()
-                    ? new VcpuExit.MmioWrite(run.mmioPhysAddr(), run.mmioLen(), run.mmioData())
-                    : new VcpuExit.MmioRead(run.mmioPhysAddr(), run.mmioLen());
+            case KvmAbi.KVM_EXIT_MMIO ->
+                run.mmioIsWrite()
+                        ? new VcpuExit.MmioWrite(run.mmioPhysAddr(), run.mmioLen(), run.mmioData())
+                        : new VcpuExit.MmioRead(run.mmioPhysAddr(), run.mmioLen());
             case KvmAbi.KVM_EXIT_HLT -> VcpuExit.HALT;
             case KvmAbi.KVM_EXIT_IRQ_WINDOW_OPEN -> VcpuExit.IRQ_WINDOW_OPEN;
             case KvmAbi.KVM_EXIT_SHUTDOWN -> VcpuExit.SHUTDOWN;
             case KvmAbi.KVM_EXIT_INTR -> interrupted();
-            case KvmAbi.KVM_EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(run.failEntryHardwareReason(), run.failEntryCpu());
+            case KvmAbi.KVM_EXIT_FAIL_ENTRY ->
+                new VcpuExit.FailEntry(run.failEntryHardwareReason(), run.failEntryCpu());
             case KvmAbi.KVM_EXIT_INTERNAL_ERROR -> new VcpuExit.InternalError(run.internalSuberror());
             case KvmAbi.KVM_EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(run.systemEventType());
             default -> new VcpuExit.Unknown(reason);
@@ -175,8 +177,9 @@ public final class Vcpu implements AutoCloseable {
                 }
                 run.setMmioData(value);
             }
-            default -> throw new IllegalStateException("vcpu " + id + ": exit reason " + run.exitReason()
-                    + " has no read to complete");
+            default ->
+                throw new IllegalStateException(
+                        "vcpu " + id + ": exit reason " + run.exitReason() + " has no read to complete");
         }
     }
 

@@ -1,8 +1,7 @@
 package io.jvfio.kvm;
 
-import java.util.Optional;
-
 import io.jvfio.sys.kvm.KvmAbi;
+import java.util.Optional;
 
 /**
  * Why KVM_RUN returned, decoded from kvm_run. In exits ({@link IoIn}, {@link MmioRead}) are completed
@@ -16,40 +15,31 @@ public sealed interface VcpuExit {
     IrqWindowOpen IRQ_WINDOW_OPEN = new IrqWindowOpen();
 
     /** KVM_EXIT_IO, out: the guest wrote {@code value} ({@code size} bytes) to {@code port}. */
-    record IoOut(int port, int size, long value) implements VcpuExit {
-    }
+    record IoOut(int port, int size, long value) implements VcpuExit {}
 
     /** KVM_EXIT_IO, in: the guest reads {@code size} bytes from {@code port}. */
-    record IoIn(int port, int size) implements VcpuExit {
-    }
+    record IoIn(int port, int size) implements VcpuExit {}
 
     /** KVM_EXIT_MMIO, read of {@code size} bytes at guest-physical {@code address}. */
-    record MmioRead(long address, int size) implements VcpuExit {
-    }
+    record MmioRead(long address, int size) implements VcpuExit {}
 
     /** KVM_EXIT_MMIO, write of {@code value} ({@code size} bytes) at guest-physical {@code address}. */
-    record MmioWrite(long address, int size, long value) implements VcpuExit {
-    }
+    record MmioWrite(long address, int size, long value) implements VcpuExit {}
 
     /** KVM_EXIT_HLT (only without an in-kernel LAPIC). */
-    record Halt() implements VcpuExit {
-    }
+    record Halt() implements VcpuExit {}
 
     /** KVM_EXIT_IRQ_WINDOW_OPEN: the guest can take an interrupt now (asked for by request_interrupt_window). */
-    record IrqWindowOpen() implements VcpuExit {
-    }
+    record IrqWindowOpen() implements VcpuExit {}
 
     /** KVM_EXIT_SHUTDOWN: a triple fault. */
-    record Shutdown() implements VcpuExit {
-    }
+    record Shutdown() implements VcpuExit {}
 
     /** KVM_RUN returned EINTR or EAGAIN (a signal, a kick, immediate_exit), or KVM_EXIT_INTR. */
-    record Interrupted() implements VcpuExit {
-    }
+    record Interrupted() implements VcpuExit {}
 
     /** KVM_EXIT_FAIL_ENTRY: the hardware refused to enter the guest. */
-    record FailEntry(long hardwareReason, int cpu) implements VcpuExit {
-    }
+    record FailEntry(long hardwareReason, int cpu) implements VcpuExit {}
 
     /** KVM_EXIT_INTERNAL_ERROR, e.g. KVM_INTERNAL_ERROR_EMULATION (suberror 1). */
     record InternalError(int suberror) implements VcpuExit {

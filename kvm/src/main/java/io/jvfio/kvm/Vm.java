@@ -1,10 +1,5 @@
 package io.jvfio.kvm;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -14,6 +9,10 @@ import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
 import io.jvfio.sys.kvm.MemoryRegion;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A KVM virtual machine: memory slots, the in-kernel irqchip and its GSI routing, interrupt injection
@@ -49,17 +48,21 @@ public final class Vm implements AutoCloseable {
      * guest-physical {@code guestAddress} as slot {@code slot} (replacing that slot's mapping if it exists:
      * KVM refuses to change a live slot's size or address, so it is deleted first).
      */
-    public synchronized void setMemorySlot(int slot, long guestAddress, Mapping memory, long offset, long size,
-                                           boolean readOnly) throws ErrnoException {
+    public synchronized void setMemorySlot(
+            int slot, long guestAddress, Mapping memory, long offset, long size, boolean readOnly)
+            throws ErrnoException {
         if (offset < 0 || size <= 0 || offset + size > memory.size()) {
-            throw new IllegalArgumentException("slot " + slot + ": " + size + " bytes at offset " + offset
-                    + " do not fit " + memory);
+            throw new IllegalArgumentException(
+                    "slot " + slot + ": " + size + " bytes at offset " + offset + " do not fit " + memory);
         }
-        MemoryRegion region = new MemoryRegion(slot, readOnly ? KvmAbi.KVM_MEM_READONLY : 0, guestAddress, size,
-                memory.address() + offset);
+        MemoryRegion region = new MemoryRegion(
+                slot, readOnly ? KvmAbi.KVM_MEM_READONLY : 0, guestAddress, size, memory.address() + offset);
         MemoryRegion old = slots.get(slot);
-        if (old != null && (old.guestPhysAddr() != guestAddress || old.memorySize() != size
-                || old.userspaceAddr() != region.userspaceAddr() || old.flags() != region.flags())) {
+        if (old != null
+                && (old.guestPhysAddr() != guestAddress
+                        || old.memorySize() != size
+                        || old.userspaceAddr() != region.userspaceAddr()
+                        || old.flags() != region.flags())) {
             removeMemorySlot(slot);
         }
         KvmIoctls.setUserMemoryRegion(fd, region);
@@ -75,8 +78,8 @@ public final class Vm implements AutoCloseable {
     public synchronized void removeMemorySlot(int slot) throws ErrnoException {
         MemoryRegion old = slots.remove(slot);
         if (old != null) {
-            KvmIoctls.setUserMemoryRegion(fd, new MemoryRegion(slot, old.flags(), old.guestPhysAddr(), 0,
-                    old.userspaceAddr()));
+            KvmIoctls.setUserMemoryRegion(
+                    fd, new MemoryRegion(slot, old.flags(), old.guestPhysAddr(), 0, old.userspaceAddr()));
         }
     }
 
@@ -141,7 +144,12 @@ public final class Vm implements AutoCloseable {
      * guest EOIs it KVM lowers the line and signals {@code resample} (so the device can re-assert).
      */
     public void registerIrqfd(EventFd trigger, int gsi, EventFd resample) throws ErrnoException {
-        KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, KvmAbi.KVM_IRQFD_FLAG_RESAMPLE, resample.fd().get());
+        KvmIoctls.irqfd(
+                fd,
+                trigger.fd().get(),
+                gsi,
+                KvmAbi.KVM_IRQFD_FLAG_RESAMPLE,
+                resample.fd().get());
     }
 
     /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. */
@@ -222,8 +230,10 @@ public final class Vm implements AutoCloseable {
                 try {
                     removeMemorySlot(slot);
                 } catch (ErrnoException e) {
-                    System.getLogger(Vm.class.getName()).log(System.Logger.Level.WARNING,
-                            "deleting memory slot " + slot + " at close: " + e.getMessage());
+                    System.getLogger(Vm.class.getName())
+                            .log(
+                                    System.Logger.Level.WARNING,
+                                    "deleting memory slot " + slot + " at close: " + e.getMessage());
                 }
             }
         }

@@ -1,15 +1,14 @@
 package io.jvfio.kvm;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Optional;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The irqchip probe's verdict held against what independent guests observe on this host, its cache, its
@@ -20,6 +19,7 @@ class IrqchipProbeTest {
     private static final Duration GENEROUS = Duration.ofSeconds(5);
     /** A watchdog's bound for the tests: long enough to be seen, short enough not to slow the suite. */
     private static final Duration BOUND = Duration.ofMillis(500);
+
     private static final int HANDLER = 0x600;
     private static final int HANDLER_PORT = 0x11;
     private static final int VERSION_PORT = 0x13;
@@ -37,13 +37,14 @@ class IrqchipProbeTest {
         // The handler reads its ISR word (out $HANDLER_PORT), then the LAPIC's version register, which shows
         // that its reads reach the LAPIC (out $VERSION_PORT), and halts for good: cli; hlt; jmp back to the hlt.
         byte[] haltForGood = {(byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
-        byte[] readIsrThenVersion = concat(concat(readLapic(isrRegister, HANDLER_PORT),
-                readLapic(versionRegister, VERSION_PORT)), haltForGood);
-        try (RealModeGuest guest = RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY,
-                RealModeGuest.IDLE))) {
+        byte[] readIsrThenVersion = concat(
+                concat(readLapic(isrRegister, HANDLER_PORT), readLapic(versionRegister, VERSION_PORT)), haltForGood);
+        try (RealModeGuest guest =
+                RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY, RealModeGuest.IDLE))) {
             guest.handler(vector, HANDLER, readIsrThenVersion);
             guest.vm().setIoapicRedirectionEntry(pin, vector);
-            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS)).isPresent();
+            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS))
+                    .isPresent();
 
             guest.vm().setIrqLine(pin, true);
             guest.vm().setIrqLine(pin, false);
@@ -51,8 +52,10 @@ class IrqchipProbeTest {
             Optional<VcpuExit.IoOut> version = IrqchipProbe.runUntilPortWrite(guest.vcpu(), VERSION_PORT, GENEROUS);
 
             assertThat(isr).as("the edge interrupt reached the handler").isPresent();
-            assertThat(version).hasValueSatisfying(read -> assertThat(read.value() & 0xFF)
-                    .as("LAPIC version the guest read").isNotZero());
+            assertThat(version)
+                    .hasValueSatisfying(read -> assertThat(read.value() & 0xFF)
+                            .as("LAPIC version the guest read")
+                            .isNotZero());
             boolean guestSawItInService = (isr.get().value() >>> (vector % 32) & 1) != 0;
             assertThat(guestSawItInService).as(semantics.toString()).isEqualTo(semantics.keepsInServiceUntilEoi());
         }
@@ -67,16 +70,18 @@ class IrqchipProbeTest {
         int pin = 22;
         int vector = 0x60;
         byte[] countAndReturnWithoutEoi = {(byte) 0xE6, HANDLER_PORT, (byte) 0xCF}; // out %al, $HANDLER_PORT; iret
-        try (RealModeGuest guest = RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY,
-                RealModeGuest.IDLE))) {
+        try (RealModeGuest guest =
+                RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY, RealModeGuest.IDLE))) {
             guest.handler(vector, HANDLER, countAndReturnWithoutEoi);
             guest.vm().setIoapicRedirectionEntry(pin, vector | Vm.IOAPIC_LEVEL_TRIGGERED);
-            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS)).isPresent();
+            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS))
+                    .isPresent();
 
             guest.vm().setIrqLine(pin, true);
-            boolean delivered = IrqchipProbe.runUntilPortWrite(guest.vcpu(), HANDLER_PORT, GENEROUS).isPresent();
-            boolean deliveredAgain = IrqchipProbe.runUntilPortWrite(guest.vcpu(), HANDLER_PORT,
-                    Duration.ofMillis(100)).isPresent();
+            boolean delivered = IrqchipProbe.runUntilPortWrite(guest.vcpu(), HANDLER_PORT, GENEROUS)
+                    .isPresent();
+            boolean deliveredAgain = IrqchipProbe.runUntilPortWrite(guest.vcpu(), HANDLER_PORT, Duration.ofMillis(100))
+                    .isPresent();
 
             assertThat(delivered).as("the level interrupt reached the handler").isTrue();
             assertThat(deliveredAgain).as(semantics.toString()).isEqualTo(!semantics.keepsInServiceUntilEoi());
@@ -158,8 +163,18 @@ class IrqchipProbeTest {
 
     /** mov eax, [dword address]; out $port, eax (16-bit code with operand- and address-size prefixes). */
     private static byte[] readLapic(int address, int port) {
-        return new byte[] {0x66, 0x67, (byte) 0xA1, (byte) address, (byte) (address >>> 8), (byte) (address >>> 16),
-            (byte) (address >>> 24), 0x66, (byte) 0xE7, (byte) port};
+        return new byte[] {
+            0x66,
+            0x67,
+            (byte) 0xA1,
+            (byte) address,
+            (byte) (address >>> 8),
+            (byte) (address >>> 16),
+            (byte) (address >>> 24),
+            0x66,
+            (byte) 0xE7,
+            (byte) port
+        };
     }
 
     private static byte[] concat(byte[] first, byte[] second) {

@@ -1,18 +1,16 @@
 package io.jvfio.kvm;
 
-import java.nio.file.Path;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class KvmTest {
     @Test
@@ -26,8 +24,7 @@ class KvmTest {
 
     @Test
     void openingANonKvmDeviceFailsWithTheIoctlsError() {
-        assertThatThrownBy(() -> Kvm.open(Path.of("/dev/null")))
-                .hasMessageContaining("KVM_GET_API_VERSION failed");
+        assertThatThrownBy(() -> Kvm.open(Path.of("/dev/null"))).hasMessageContaining("KVM_GET_API_VERSION failed");
     }
 
     @Test
@@ -35,8 +32,10 @@ class KvmTest {
     void vmWithIrqchipSlotsIrqfdAndVcpuOpensAndClosesWithoutLeaks() throws Exception {
         Tiers.assumeKvm();
         int fds = Resources.openFds();
-        try (Kvm kvm = Kvm.open(); Mapping ram = Mapping.anonymous(2 << 20, "test ram");
-             EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+        try (Kvm kvm = Kvm.open();
+                Mapping ram = Mapping.anonymous(2 << 20, "test ram");
+                EventFd trigger = EventFd.create();
+                EventFd resample = EventFd.create()) {
             assertThat(kvm.apiVersion()).isEqualTo(12);
             assertThat(kvm.hasCapability(Cap.IRQFD)).isTrue();
             assertThat(kvm.supportedCpuid()).isNotEmpty();
@@ -69,7 +68,8 @@ class KvmTest {
     @Tag(Tiers.KVM)
     void vcpuTscFrequencyIsThatOfARealClock() throws Exception {
         Tiers.assumeKvm();
-        try (Kvm kvm = Kvm.open(); Vm vm = kvm.createVm()) {
+        try (Kvm kvm = Kvm.open();
+                Vm vm = kvm.createVm()) {
             Vcpu vcpu = vm.createVcpu(0);
 
             int khz = vcpu.tscKhz();
@@ -82,7 +82,8 @@ class KvmTest {
     @Tag(Tiers.KVM)
     void ioapicRedirectionEntrySetThroughKvmReadsBackWithoutRemoteIrr() throws Exception {
         Tiers.assumeKvm();
-        try (Kvm kvm = Kvm.open(); Vm vm = kvm.createVm()) {
+        try (Kvm kvm = Kvm.open();
+                Vm vm = kvm.createVm()) {
             vm.createIrqchip();
             long entry = 0x41 | Vm.IOAPIC_LEVEL_TRIGGERED;
 

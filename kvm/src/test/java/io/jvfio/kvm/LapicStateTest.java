@@ -1,17 +1,17 @@
 package io.jvfio.kvm;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
 
 class LapicStateTest {
     private static final LapicState ZEROS = new LapicState(new byte[1024]);
 
     @Test
     void inServiceReadsVectorBitOfItsIsrRegister() {
-        LapicState state = ZEROS.withRegister(LapicState.ISR + 0x10, 1 << 16).withRegister(LapicState.ISR + 0x70,
-                1 << 31);
+        LapicState state =
+                ZEROS.withRegister(LapicState.ISR + 0x10, 1 << 16).withRegister(LapicState.ISR + 0x70, 1 << 31);
 
         assertThat(state.inService(0x30)).isTrue();
         assertThat(state.inService(0xFF)).isTrue();

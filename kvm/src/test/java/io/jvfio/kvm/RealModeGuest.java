@@ -1,11 +1,10 @@
 package io.jvfio.kvm;
 
-import java.io.IOException;
-
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
+import java.io.IOException;
 
 /**
  * The kvm tests' small guest: a VM with KVM's in-kernel irqchip, one page of RAM at 0 and one vCPU in
@@ -16,6 +15,7 @@ import io.jvfio.sys.kvm.vcpu.Sregs;
 final class RealModeGuest implements AutoCloseable {
     /** The guest's code is expected to start here. */
     static final int START = 0x500;
+
     private static final int STACK_TOP = 0xFF0;
 
     /**
@@ -24,8 +24,23 @@ final class RealModeGuest implements AutoCloseable {
      * out %al, $READY_PORT}.
      */
     static final int READY_PORT = 0x12;
-    static final byte[] ENABLE_LAPIC_THEN_READY = {0x66, 0x67, (byte) 0xC7, 0x05, (byte) 0xF0, 0x00, (byte) 0xE0,
-        (byte) 0xFE, (byte) 0xFF, 0x01, 0x00, 0x00, (byte) 0xE6, READY_PORT};
+
+    static final byte[] ENABLE_LAPIC_THEN_READY = {
+        0x66,
+        0x67,
+        (byte) 0xC7,
+        0x05,
+        (byte) 0xF0,
+        0x00,
+        (byte) 0xE0,
+        (byte) 0xFE,
+        (byte) 0xFF,
+        0x01,
+        0x00,
+        0x00,
+        (byte) 0xE6,
+        READY_PORT
+    };
     /** sti; hlt; jmp back to the hlt. */
     static final byte[] IDLE = {(byte) 0xFB, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
 
@@ -53,9 +68,25 @@ final class RealModeGuest implements AutoCloseable {
             vm.addMemorySlot(0, 0, ram);
             Vcpu vcpu = vm.createVcpu(0);
             Sregs s = vcpu.sregs();
-            vcpu.setSregs(new Sregs(flat(s.cs(), s.cs().limit()), flat(s.ds(), 0xFFFFFFFF), s.es(), s.fs(), s.gs(),
-                    s.ss(), s.tr(), s.ldt(), s.gdt(), s.idt(), s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(),
-                    s.apicBase(), s.interruptBitmap()));
+            vcpu.setSregs(new Sregs(
+                    flat(s.cs(), s.cs().limit()),
+                    flat(s.ds(), 0xFFFFFFFF),
+                    s.es(),
+                    s.fs(),
+                    s.gs(),
+                    s.ss(),
+                    s.tr(),
+                    s.ldt(),
+                    s.gdt(),
+                    s.idt(),
+                    s.cr0(),
+                    s.cr2(),
+                    s.cr3(),
+                    s.cr4(),
+                    s.cr8(),
+                    s.efer(),
+                    s.apicBase(),
+                    s.interruptBitmap()));
             vcpu.setRegs(Regs.initial().withRip(START).withRsp(STACK_TOP));
             RealModeGuest guest = new RealModeGuest(kvm, ram, vm, vcpu);
             guest.write(START, code);
@@ -75,8 +106,8 @@ final class RealModeGuest implements AutoCloseable {
     /** Selector 0, base 0 (the reset state's CS is the BIOS's, F000 at 0xFFFF0000); a 4 GiB limit needs G. */
     private static Segment flat(Segment reset, int limit) {
         boolean pageGranular = Integer.compareUnsigned(limit, 0xFFFFF) > 0;
-        return new Segment(0, limit, 0, reset.type(), true, 0, reset.db(), true, false, pageGranular, reset.avl(),
-                false);
+        return new Segment(
+                0, limit, 0, reset.type(), true, 0, reset.db(), true, false, pageGranular, reset.avl(), false);
     }
 
     /** Writes {@code code} at {@code address} and points interrupt vector {@code vector} at it. */

@@ -1,9 +1,8 @@
 package io.jvfio.machine;
 
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * Masks the CPUID that KVM supports down to what a software KVM's instruction emulator can run
@@ -31,8 +30,7 @@ public final class CpuidMask {
     /** Leaf 0x80000001 EDX: RDTSCP 27. */
     static final int EXT1_EDX_CLEAR = bits(27);
 
-    private CpuidMask() {
-    }
+    private CpuidMask() {}
 
     private static int bits(int... positions) {
         int mask = 0;
@@ -62,12 +60,13 @@ public final class CpuidMask {
     public static List<CpuidEntry> forUserspaceIrqchip(List<CpuidEntry> entries) {
         List<CpuidEntry> masked = new ArrayList<>(entries.size());
         for (CpuidEntry e : entries) {
-            masked.add(switch (e.function()) {
-                case 1 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_USER_LAPIC_CLEAR, e.edx());
-                case KVM_FEATURES_LEAF -> e.withRegisters(e.eax() & ~KVM_FEATURES_IN_KERNEL_LAPIC, e.ebx(), e.ecx(),
-                        e.edx());
-                default -> e;
-            });
+            masked.add(
+                    switch (e.function()) {
+                        case 1 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_USER_LAPIC_CLEAR, e.edx());
+                        case KVM_FEATURES_LEAF ->
+                            e.withRegisters(e.eax() & ~KVM_FEATURES_IN_KERNEL_LAPIC, e.ebx(), e.ecx(), e.edx());
+                        default -> e;
+                    });
         }
         return masked;
     }
@@ -76,15 +75,23 @@ public final class CpuidMask {
     public static List<CpuidEntry> apply(List<CpuidEntry> supported) {
         List<CpuidEntry> masked = new ArrayList<>(supported.size());
         for (CpuidEntry e : supported) {
-            masked.add(switch (e.function()) {
-                case 1 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_CLEAR, e.edx());
-                case 7 -> e.index() == 0
-                        ? e.withRegisters(e.eax(), e.ebx() & ~LEAF7_EBX_CLEAR, e.ecx() & ~LEAF7_ECX_CLEAR,
-                        e.edx() & ~LEAF7_EDX_CLEAR)
-                        : e.index() == 1 ? e.withRegisters(e.eax() & ~LEAF7_1_EAX_CLEAR, e.ebx(), e.ecx(), e.edx()) : e;
-                case 0x80000001 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~EXT1_ECX_CLEAR, e.edx() & ~EXT1_EDX_CLEAR);
-                default -> e;
-            });
+            masked.add(
+                    switch (e.function()) {
+                        case 1 -> e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~LEAF1_ECX_CLEAR, e.edx());
+                        case 7 ->
+                            e.index() == 0
+                                    ? e.withRegisters(
+                                            e.eax(),
+                                            e.ebx() & ~LEAF7_EBX_CLEAR,
+                                            e.ecx() & ~LEAF7_ECX_CLEAR,
+                                            e.edx() & ~LEAF7_EDX_CLEAR)
+                                    : e.index() == 1
+                                            ? e.withRegisters(e.eax() & ~LEAF7_1_EAX_CLEAR, e.ebx(), e.ecx(), e.edx())
+                                            : e;
+                        case 0x80000001 ->
+                            e.withRegisters(e.eax(), e.ebx(), e.ecx() & ~EXT1_ECX_CLEAR, e.edx() & ~EXT1_EDX_CLEAR);
+                        default -> e;
+                    });
         }
         return masked;
     }

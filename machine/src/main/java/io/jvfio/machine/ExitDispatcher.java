@@ -39,17 +39,19 @@ public final class ExitDispatcher {
 
     public ExitAction dispatch(VcpuExit exit) {
         return switch (exit) {
-            case VcpuExit.IoOut out when out.port() == EXIT_PORT ->
-                    new ExitAction.Stop(new MachineExit.Exited((int) out.value()));
+            case VcpuExit.IoOut out
+            when out.port() == EXIT_PORT -> new ExitAction.Stop(new MachineExit.Exited((int) out.value()));
             case VcpuExit.IoOut out -> {
                 pio.write(out.port(), out.size(), out.value());
                 yield ExitAction.RESUME;
             }
             case VcpuExit.IoIn in -> new ExitAction.CompleteRead(pio.read(in.port(), in.size()));
-            case VcpuExit.MmioRead read when isLocal(read.address()) ->
-                    new ExitAction.CompleteRead(local.read(read.address() - localBase, read.size()));
+            case VcpuExit.MmioRead read
+            when isLocal(read.address()) ->
+                new ExitAction.CompleteRead(local.read(read.address() - localBase, read.size()));
             case VcpuExit.MmioRead read -> new ExitAction.CompleteRead(mmio.read(read.address(), read.size()));
-            case VcpuExit.MmioWrite write when isLocal(write.address()) -> {
+            case VcpuExit.MmioWrite write
+            when isLocal(write.address()) -> {
                 local.write(write.address() - localBase, write.size(), write.value());
                 yield ExitAction.RESUME;
             }
@@ -60,16 +62,19 @@ public final class ExitDispatcher {
             case VcpuExit.Interrupted interrupted -> ExitAction.RESUME;
             case VcpuExit.Halt halt -> ExitAction.AWAIT_INTERRUPT;
             case VcpuExit.IrqWindowOpen window -> ExitAction.RESUME;
-            case VcpuExit.Shutdown shutdown ->
-                    failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
-            case VcpuExit.FailEntry fail -> failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x"
-                    + Long.toHexString(fail.hardwareReason()) + " on cpu " + fail.cpu());
-            case VcpuExit.InternalError error -> failed("KVM_EXIT_INTERNAL_ERROR: suberror " + error.suberror()
-                    + (error.emulationFailed() ? " (KVM's emulator cannot run the guest's instruction)" : ""));
-            case VcpuExit.SystemEvent event -> failed("KVM_EXIT_SYSTEM_EVENT type " + event.type()
-                    + event.typeName().map(name -> " (" + name + ")").orElse(""));
-            case VcpuExit.Unknown unknown -> failed("unhandled exit reason " + unknown.reason()
-                    + (unknown.stringIo() ? " (string I/O is not emulated)" : ""));
+            case VcpuExit.Shutdown shutdown -> failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
+            case VcpuExit.FailEntry fail ->
+                failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x" + Long.toHexString(fail.hardwareReason())
+                        + " on cpu " + fail.cpu());
+            case VcpuExit.InternalError error ->
+                failed("KVM_EXIT_INTERNAL_ERROR: suberror " + error.suberror()
+                        + (error.emulationFailed() ? " (KVM's emulator cannot run the guest's instruction)" : ""));
+            case VcpuExit.SystemEvent event ->
+                failed("KVM_EXIT_SYSTEM_EVENT type " + event.type()
+                        + event.typeName().map(name -> " (" + name + ")").orElse(""));
+            case VcpuExit.Unknown unknown ->
+                failed("unhandled exit reason " + unknown.reason()
+                        + (unknown.stringIo() ? " (string I/O is not emulated)" : ""));
         };
     }
 

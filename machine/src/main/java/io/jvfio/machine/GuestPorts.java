@@ -1,12 +1,11 @@
 package io.jvfio.machine;
 
+import io.jvfio.machine.bus.PioDevice;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.machine.bus.PioDevice;
 
 /**
  * The ports of the guest contract besides the exit port: the console at COM1 (0x3F8-0x3FF, IRQ 4: a
@@ -20,6 +19,7 @@ public final class GuestPorts {
     public static final int CONSOLE_PORTS = 8;
     /** COM1's ISA IRQ, which is IOAPIC pin (GSI) 4. */
     public static final int CONSOLE_GSI = 4;
+
     public static final int REPORT_PORT = 0x502;
     private static final int UART_LCR = 3;
     private static final int UART_LSR = 5;

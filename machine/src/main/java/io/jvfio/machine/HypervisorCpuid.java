@@ -1,10 +1,9 @@
 package io.jvfio.machine;
 
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
-
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * The CPUID a guest uses to recognise KVM and learn its clocks (Documentation/virt/kvm/x86/cpuid.rst):
@@ -21,13 +20,13 @@ public final class HypervisorCpuid {
     static final int TIMING_LEAF = 0x4000_0010;
     /** "KVMKVMKVM\0\0\0" in EBX, ECX, EDX. */
     static final int KVM_SIGNATURE_EBX = 0x4b4d564b;
+
     static final int KVM_SIGNATURE_ECX = 0x564b4d56;
     static final int KVM_SIGNATURE_EDX = 0x4d;
     /** KVM's LAPIC timer counts at 1 GHz (1 ns a tick), and so does jvfio's own LAPIC. */
     static final int LAPIC_BUS_KHZ = 1_000_000;
 
-    private HypervisorCpuid() {
-    }
+    private HypervisorCpuid() {}
 
     /**
      * {@code entries} with the hypervisor bit set, KVM's signature leaf (kept if KVM gave it, added if not)
@@ -41,17 +40,24 @@ public final class HypervisorCpuid {
                 case 1 -> result.add(e.withRegisters(e.eax(), e.ebx(), e.ecx() | LEAF1_ECX_HYPERVISOR, e.edx()));
                 case SIGNATURE_LEAF -> {
                     signature = true;
-                    result.add(tscKhz.isPresent()
-                            ? e.withRegisters(Math.max(e.eax(), TIMING_LEAF), e.ebx(), e.ecx(), e.edx()) : e);
+                    result.add(
+                            tscKhz.isPresent()
+                                    ? e.withRegisters(Math.max(e.eax(), TIMING_LEAF), e.ebx(), e.ecx(), e.edx())
+                                    : e);
                 }
-                case TIMING_LEAF -> {
-                }
+                case TIMING_LEAF -> {}
                 default -> result.add(e);
             }
         }
         if (!signature) {
-            result.add(new CpuidEntry(SIGNATURE_LEAF, 0, 0, tscKhz.isPresent() ? TIMING_LEAF : SIGNATURE_LEAF,
-                    KVM_SIGNATURE_EBX, KVM_SIGNATURE_ECX, KVM_SIGNATURE_EDX));
+            result.add(new CpuidEntry(
+                    SIGNATURE_LEAF,
+                    0,
+                    0,
+                    tscKhz.isPresent() ? TIMING_LEAF : SIGNATURE_LEAF,
+                    KVM_SIGNATURE_EBX,
+                    KVM_SIGNATURE_ECX,
+                    KVM_SIGNATURE_EDX));
         }
         tscKhz.ifPresent(khz -> result.add(new CpuidEntry(TIMING_LEAF, 0, 0, khz, LAPIC_BUS_KHZ, 0, 0)));
         return result;

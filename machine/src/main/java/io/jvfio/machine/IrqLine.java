@@ -1,10 +1,9 @@
 package io.jvfio.machine;
 
-import java.util.Optional;
-
 import io.jvfio.machine.irqchip.EoiRegistration;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
+import java.util.Optional;
 
 /**
  * One interrupt line into the machine's irqchip: a GSI, which the machine routes to the IOAPIC pin of the
@@ -56,8 +55,8 @@ public final class IrqLine {
         this(gsi, setter, endOfInterrupt, Optional.empty());
     }
 
-    private IrqLine(int gsi, LevelSetter setter, Optional<EndOfInterruptSource> endOfInterrupt,
-                    Optional<IrqfdTarget> irqfd) {
+    private IrqLine(
+            int gsi, LevelSetter setter, Optional<EndOfInterruptSource> endOfInterrupt, Optional<IrqfdTarget> irqfd) {
         this.gsi = gsi;
         this.setter = setter;
         this.endOfInterrupt = endOfInterrupt;
@@ -109,8 +108,9 @@ public final class IrqLine {
      * EOI. Only where {@link #observesEndOfInterrupt()}.
      */
     public EoiRegistration onEndOfInterrupt(Runnable listener) {
-        return endOfInterrupt.orElseThrow(() -> new IllegalStateException(this
-                        + ": the in-kernel irqchip does not report EOIs to user space"))
+        return endOfInterrupt
+                .orElseThrow(() ->
+                        new IllegalStateException(this + ": the in-kernel irqchip does not report EOIs to user space"))
                 .onEndOfInterrupt(gsi, listener);
     }
 
@@ -120,8 +120,9 @@ public final class IrqLine {
      * again if its source still asserts. Only where {@link #observesEndOfInterrupt()}.
      */
     public EoiRegistration resampleOnEndOfInterrupt(Runnable listener) {
-        return endOfInterrupt.orElseThrow(() -> new IllegalStateException(this
-                        + ": the in-kernel irqchip resamples only through an irqfd's resamplefd"))
+        return endOfInterrupt
+                .orElseThrow(() -> new IllegalStateException(
+                        this + ": the in-kernel irqchip resamples only through an irqfd's resamplefd"))
                 .resampleOnEndOfInterrupt(gsi, listener);
     }
 
@@ -148,8 +149,8 @@ public final class IrqLine {
     }
 
     private IrqfdTarget irqfdTarget() {
-        return irqfd.orElseThrow(() -> new IllegalStateException(this
-                + ": KVM drives lines from eventfds only on its in-kernel irqchip with irqfd and resamplefd"));
+        return irqfd.orElseThrow(() -> new IllegalStateException(
+                this + ": KVM drives lines from eventfds only on its in-kernel irqchip with irqfd and resamplefd"));
     }
 
     @Override

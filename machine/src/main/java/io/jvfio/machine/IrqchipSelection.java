@@ -1,13 +1,12 @@
 package io.jvfio.machine;
 
-import java.io.IOException;
-
 import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
+import java.io.IOException;
 
 /**
  * The irqchip a machine uses: {@code requested} is the {@code kernel-irqchip} property, {@code inKernel}
@@ -41,19 +40,28 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
         return switch (requested) {
             case ON -> new IrqchipSelection(requested, true, "requested", "");
             case OFF -> new IrqchipSelection(requested, false, "requested", "");
-            case SPLIT -> throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
+            case SPLIT ->
+                throw new IllegalArgumentException("kernel-irqchip=split is not supported: use on, off or auto");
             case AUTO -> {
                 if (!kvm.hasCapability(Cap.IRQCHIP)) {
                     yield new IrqchipSelection(requested, false, "KVM offers no in-kernel irqchip", "");
                 }
                 IrqchipSemantics semantics = IrqchipProbe.host();
                 yield switch (semantics.verdict()) {
-                    case EXACT -> new IrqchipSelection(requested, true,
-                            "the in-kernel irqchip keeps interrupts in service until EOI", semantics.evidence());
-                    case EOI_AT_DELIVERY -> new IrqchipSelection(requested, false,
-                            "the in-kernel irqchip ends interrupts at delivery", semantics.evidence());
-                    case PROBE_FAILED -> new IrqchipSelection(requested, false, "the irqchip probe failed",
-                            semantics.evidence());
+                    case EXACT ->
+                        new IrqchipSelection(
+                                requested,
+                                true,
+                                "the in-kernel irqchip keeps interrupts in service until EOI",
+                                semantics.evidence());
+                    case EOI_AT_DELIVERY ->
+                        new IrqchipSelection(
+                                requested,
+                                false,
+                                "the in-kernel irqchip ends interrupts at delivery",
+                                semantics.evidence());
+                    case PROBE_FAILED ->
+                        new IrqchipSelection(requested, false, "the irqchip probe failed", semantics.evidence());
                 };
             }
         };

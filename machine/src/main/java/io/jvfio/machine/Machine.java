@@ -1,5 +1,38 @@
 package io.jvfio.machine;
 
+import io.jvfio.chips.serial.SerialInputPump;
+import io.jvfio.chips.serial.Uart16550;
+import io.jvfio.kvm.Cap;
+import io.jvfio.kvm.Kvm;
+import io.jvfio.kvm.MissingCapabilityException;
+import io.jvfio.kvm.Vcpu;
+import io.jvfio.kvm.VcpuExit;
+import io.jvfio.kvm.Vm;
+import io.jvfio.machine.acpi.AcpiConfig;
+import io.jvfio.machine.acpi.AcpiDevice;
+import io.jvfio.machine.acpi.AcpiTables;
+import io.jvfio.machine.acpi.HardwareId;
+import io.jvfio.machine.acpi.ResourceDescriptor;
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.boot.ElfImage;
+import io.jvfio.machine.boot.LongMode;
+import io.jvfio.machine.boot.linux.KernelEntry;
+import io.jvfio.machine.boot.linux.LinuxBoot;
+import io.jvfio.machine.boot.linux.MemoryMap;
+import io.jvfio.machine.bus.Bus;
+import io.jvfio.machine.bus.BusDevice;
+import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.bus.PioDevice;
+import io.jvfio.machine.irqchip.EoiRegistration;
+import io.jvfio.machine.irqchip.IrqchipCounters;
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.machine.irqchip.UserIrqchip;
+import io.jvfio.machine.serial.UartPortDevice;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.event.EventLoop;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,40 +44,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import io.jvfio.chips.serial.SerialInputPump;
-import io.jvfio.chips.serial.Uart16550;
-import io.jvfio.kvm.Cap;
-import io.jvfio.kvm.Kvm;
-import io.jvfio.kvm.MissingCapabilityException;
-import io.jvfio.kvm.Vcpu;
-import io.jvfio.kvm.VcpuExit;
-import io.jvfio.kvm.Vm;
-import io.jvfio.machine.boot.BootInfo;
-import io.jvfio.machine.boot.ElfImage;
-import io.jvfio.machine.boot.LongMode;
-import io.jvfio.machine.acpi.AcpiConfig;
-import io.jvfio.machine.acpi.AcpiDevice;
-import io.jvfio.machine.acpi.AcpiTables;
-import io.jvfio.machine.acpi.HardwareId;
-import io.jvfio.machine.acpi.ResourceDescriptor;
-import io.jvfio.machine.boot.linux.KernelEntry;
-import io.jvfio.machine.boot.linux.LinuxBoot;
-import io.jvfio.machine.boot.linux.MemoryMap;
-import io.jvfio.machine.bus.Bus;
-import io.jvfio.machine.bus.BusDevice;
-import io.jvfio.machine.bus.MmioDevice;
-import io.jvfio.machine.bus.PioDevice;
-import io.jvfio.sys.event.EventLoop;
-import io.jvfio.machine.irqchip.EoiRegistration;
-import io.jvfio.machine.irqchip.IrqchipCounters;
-import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.machine.irqchip.UserIrqchip;
-import io.jvfio.machine.serial.UartPortDevice;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Mapping;
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 
 /**
  * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
@@ -62,12 +61,14 @@ import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 public final class Machine implements AutoCloseable {
     /** KVM's TSS (3 pages) and identity-map page: above the LAPIC, below the 4 GiB boundary. */
     public static final long TSS_ADDRESS = 0xFFFB_D000L;
+
     public static final long IDENTITY_MAP_ADDRESS = 0xFFFB_C000L;
     private static final long KVM_TSS_SIZE = 3 * 4096;
     public static final int RAM_SLOT = 0;
     private static final System.Logger LOG = System.getLogger(Machine.class.getName());
     /** Auto's choice of jvfio's irqchip is said once per process, not once per machine. */
     private static final AtomicBoolean AUTO_OFF_REPORTED = new AtomicBoolean();
+
     private static final AtomicBoolean TSC_UNKNOWN_REPORTED = new AtomicBoolean();
 
     private final MachineConfig config;
@@ -85,6 +86,7 @@ public final class Machine implements AutoCloseable {
     private Vm vm;
     /** KVM's in-kernel irqchip with irqfd and resamplefd: lines take irqfds ({@link IrqLine#acceptsIrqfd}). */
     private boolean irqfdAccepted;
+
     private final IrqLine.IrqfdTarget vmIrqfds = new IrqLine.IrqfdTarget() {
         @Override
         public void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) throws ErrnoException {
@@ -132,9 +134,13 @@ public final class Machine implements AutoCloseable {
     private void build() throws IOException {
         kvm = Kvm.open();
         irqchip = IrqchipSelection.choose(config.irqchip(), kvm);
-        if (irqchip.requested() == IrqchipMode.AUTO && !irqchip.inKernel() && AUTO_OFF_REPORTED.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.INFO, "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason()
-                    + " (" + irqchip.evidence() + ")");
+        if (irqchip.requested() == IrqchipMode.AUTO
+                && !irqchip.inKernel()
+                && AUTO_OFF_REPORTED.compareAndSet(false, true)) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason() + " ("
+                            + irqchip.evidence() + ")");
         }
         boolean inKernel = irqchip.inKernel();
         List<Cap> required = new ArrayList<>(List.of(Cap.USER_MEMORY, Cap.SET_TSS_ADDR));
@@ -143,8 +149,8 @@ public final class Machine implements AutoCloseable {
         }
         for (Cap cap : required) {
             if (!kvm.hasCapability(cap)) {
-                throw new MissingCapabilityException(cap, inKernel ? "for a machine with KVM's in-kernel irqchip"
-                        : "for any machine");
+                throw new MissingCapabilityException(
+                        cap, inKernel ? "for a machine with KVM's in-kernel irqchip" : "for any machine");
             }
         }
         ram = GuestRam.create(config.ramSize());
@@ -161,8 +167,8 @@ public final class Machine implements AutoCloseable {
         for (int id = 0; id < config.vcpus(); id++) {
             vcpus.add(vm.createVcpu(id));
         }
-        List<CpuidEntry> cpuid = HypervisorCpuid.withKvmLeaves(CpuidMask.apply(kvm.supportedCpuid()),
-                tscKhz(vcpus.getFirst()));
+        List<CpuidEntry> cpuid =
+                HypervisorCpuid.withKvmLeaves(CpuidMask.apply(kvm.supportedCpuid()), tscKhz(vcpus.getFirst()));
         if (!inKernel) {
             cpuid = CpuidMask.forUserspaceIrqchip(cpuid);
         }
@@ -175,7 +181,9 @@ public final class Machine implements AutoCloseable {
                 dispatchers.add(new ExitDispatcher(pio, mmio));
             }
         } else {
-            userIrqchip = new UserIrqchip(config.vcpus(), new EventLoopClock(eventLoop, "a LAPIC timer"),
+            userIrqchip = new UserIrqchip(
+                    config.vcpus(),
+                    new EventLoopClock(eventLoop, "a LAPIC timer"),
                     id -> vcpus.get(id).kick());
             mmio.add("ioapic", UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize(), userIrqchip.ioApicDevice());
             // KVM's in-kernel irqchip brings the 8259 PICs, which guests mask at start; jvfio's has none,
@@ -185,8 +193,8 @@ public final class Machine implements AutoCloseable {
             }
             for (int id = 0; id < config.vcpus(); id++) {
                 int vcpu = id;
-                dispatchers.add(new ExitDispatcher(pio, mmio, UserIrqchip.localApicBase(), UserIrqchip.localApicSize(),
-                        new MmioDevice() {
+                dispatchers.add(new ExitDispatcher(
+                        pio, mmio, UserIrqchip.localApicBase(), UserIrqchip.localApicSize(), new MmioDevice() {
                             @Override
                             public long read(long offset, int size) {
                                 return userIrqchip.readLocalApic(vcpu, offset, size);
@@ -217,8 +225,9 @@ public final class Machine implements AutoCloseable {
                     } catch (ErrnoException e) {
                         // A host failure, not the guest's: say it once and keep the console working.
                         if (lineFailureLogged.compareAndSet(false, true)) {
-                            LOG.log(System.Logger.Level.WARNING, "console UART: cannot set " + line + " (logged once): "
-                                    + e.getMessage());
+                            LOG.log(
+                                    System.Logger.Level.WARNING,
+                                    "console UART: cannot set " + line + " (logged once): " + e.getMessage());
                         }
                     }
                 })
@@ -239,8 +248,7 @@ public final class Machine implements AutoCloseable {
         }
 
         @Override
-        public void write(long offset, int size, long value) {
-        }
+        public void write(long offset, int size, long value) {}
     };
 
     /** The clock of the LAPIC timers and the UART: the event loop's timer and System.nanoTime. */
@@ -279,11 +287,12 @@ public final class Machine implements AutoCloseable {
     private static List<CpuidEntry> withApicId(List<CpuidEntry> cpuid, int id) {
         List<CpuidEntry> result = new ArrayList<>(cpuid.size());
         for (CpuidEntry e : cpuid) {
-            result.add(switch (e.function()) {
-                case 1 -> e.withRegisters(e.eax(), (e.ebx() & 0x00FFFFFF) | id << 24, e.ecx(), e.edx());
-                case 0xB, 0x1F -> e.withRegisters(e.eax(), e.ebx(), e.ecx(), id);
-                default -> e;
-            });
+            result.add(
+                    switch (e.function()) {
+                        case 1 -> e.withRegisters(e.eax(), (e.ebx() & 0x00FFFFFF) | id << 24, e.ecx(), e.edx());
+                        case 0xB, 0x1F -> e.withRegisters(e.eax(), e.ebx(), e.ecx(), id);
+                        default -> e;
+                    });
         }
         return result;
     }
@@ -329,7 +338,8 @@ public final class Machine implements AutoCloseable {
      */
     public IrqLine irqLine(int gsi) {
         if (gsi < 0 || gsi >= Vm.IOAPIC_PINS) {
-            throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
+            throw new IllegalArgumentException(
+                    "GSI " + gsi + " is not an IOAPIC pin (0.." + (Vm.IOAPIC_PINS - 1) + ")");
         }
         if (userIrqchip == null) {
             return irqfdAccepted ? IrqLine.withIrqfd(gsi, vm::setIrqLine, vmIrqfds) : new IrqLine(gsi, vm::setIrqLine);
@@ -394,8 +404,8 @@ public final class Machine implements AutoCloseable {
      * Puts {@code trapped} on the MMIO bus at [base, base + size) and returns the switch for the
      * subregion of it at {@code base + subOffset} backed by {@code memory} (initially off: trapping).
      */
-    public synchronized SwitchableRegion addSwitchableRegion(String name, long base, long size, MmioDevice trapped,
-                                                             long subOffset, Mapping memory) {
+    public synchronized SwitchableRegion addSwitchableRegion(
+            String name, long base, long size, MmioDevice trapped, long subOffset, Mapping memory) {
         if (subOffset < 0 || subOffset + memory.size() > size) {
             throw new IllegalArgumentException(name + ": the subregion (0x" + Long.toHexString(memory.size())
                     + " bytes at +0x" + Long.toHexString(subOffset) + ") lies outside the region (0x"
@@ -412,17 +422,22 @@ public final class Machine implements AutoCloseable {
      * gets one subregion per area.
      */
     public synchronized SwitchableRegion addSubregion(String name, long guestAddress, Mapping memory) {
-        SwitchableRegion region = new SwitchableRegion(name, new SwitchableRegion.SlotControl() {
-            @Override
-            public void map(int slot, long address, Mapping m) throws ErrnoException {
-                vm.setMemorySlot(slot, address, m, 0, m.size(), false);
-            }
+        SwitchableRegion region = new SwitchableRegion(
+                name,
+                new SwitchableRegion.SlotControl() {
+                    @Override
+                    public void map(int slot, long address, Mapping m) throws ErrnoException {
+                        vm.setMemorySlot(slot, address, m, 0, m.size(), false);
+                    }
 
-            @Override
-            public void unmap(int slot) throws ErrnoException {
-                vm.removeMemorySlot(slot);
-            }
-        }, nextSlot, guestAddress, memory);
+                    @Override
+                    public void unmap(int slot) throws ErrnoException {
+                        vm.removeMemorySlot(slot);
+                    }
+                },
+                nextSlot,
+                guestAddress,
+                memory);
         nextSlot++;
         return region;
     }
@@ -441,8 +456,8 @@ public final class Machine implements AutoCloseable {
             AcpiTables tables = AcpiTables.build(new AcpiConfig(config.vcpus(), acpiDevices()));
             ram.write(tables.rsdpAddress(), tables.image());
             pio.add("acpi-sleep", AcpiTables.SLEEP_CONTROL_PORT, 2, acpiSleepRegisters());
-            KernelEntry entry = LinuxBoot.load(config.kernel(), ram.mapping(), memoryMap(ram.size()),
-                    tables.rsdpAddress());
+            KernelEntry entry =
+                    LinuxBoot.load(config.kernel(), ram.mapping(), memoryMap(ram.size()), tables.rsdpAddress());
             boot.setSregs(entry.sregs(boot.sregs()));
             boot.setRegs(entry.regs());
         } else {
@@ -455,7 +470,9 @@ public final class Machine implements AutoCloseable {
             boot.setRegs(LongMode.regs(elf.entry()));
         }
         for (Vcpu vcpu : vcpus) {
-            Thread thread = Thread.ofPlatform().name("jvfio-vcpu-" + vcpu.id()).daemon(true)
+            Thread thread = Thread.ofPlatform()
+                    .name("jvfio-vcpu-" + vcpu.id())
+                    .daemon(true)
                     .unstarted(() -> runVcpu(vcpu));
             threads.add(thread);
         }
@@ -467,9 +484,11 @@ public final class Machine implements AutoCloseable {
 
     /** COM1, the console 16550A: ISA IRQ 4, edge as on a PC. */
     private static AcpiDevice com1() {
-        return AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501")).uid(0)
+        return AcpiDevice.builder("COM1", HardwareId.eisaId("PNP0501"))
+                .uid(0)
                 .io(GuestPorts.CONSOLE_PORT, GuestPorts.CONSOLE_PORTS)
-                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE).build();
+                .interrupt(GuestPorts.CONSOLE_GSI, ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE)
+                .build();
     }
 
     /**
@@ -497,11 +516,13 @@ public final class Machine implements AutoCloseable {
      * the platform-bus window, the IOAPIC and LAPIC pages, and KVM's identity-map page and TSS.
      */
     static List<MemoryMap.Entry> memoryMap(long ramSize) {
-        return MemoryMap.layout(ramSize, List.of(
-                reserved(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE),
-                reserved(IDENTITY_MAP_ADDRESS, TSS_ADDRESS + KVM_TSS_SIZE - IDENTITY_MAP_ADDRESS),
-                reserved(UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize()),
-                reserved(UserIrqchip.localApicBase(), UserIrqchip.localApicSize())));
+        return MemoryMap.layout(
+                ramSize,
+                List.of(
+                        reserved(PlatformBus.MMIO_WINDOW_BASE, PlatformBus.MMIO_WINDOW_SIZE),
+                        reserved(IDENTITY_MAP_ADDRESS, TSS_ADDRESS + KVM_TSS_SIZE - IDENTITY_MAP_ADDRESS),
+                        reserved(UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize()),
+                        reserved(UserIrqchip.localApicBase(), UserIrqchip.localApicSize())));
     }
 
     private static MemoryMap.Entry reserved(long address, long size) {
@@ -537,8 +558,7 @@ public final class Machine implements AutoCloseable {
                             chip.halt(vcpu.id(), vcpu.interruptsEnabled());
                         }
                     }
-                    case ExitAction.Resume resume -> {
-                    }
+                    case ExitAction.Resume resume -> {}
                 }
             }
         } catch (ErrnoException | RuntimeException e) {
@@ -580,8 +600,8 @@ public final class Machine implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            TimeoutException timeoutException = new TimeoutException("the guest did not exit within " + timeout
-                    + "; " + describeVcpuThreads() + "; console so far:\n" + console());
+            TimeoutException timeoutException = new TimeoutException("the guest did not exit within " + timeout + "; "
+                    + describeVcpuThreads() + "; console so far:\n" + console());
             timeoutException.initCause(e);
             throw timeoutException;
         }
@@ -595,12 +615,19 @@ public final class Machine implements AutoCloseable {
         StringBuilder description = new StringBuilder();
         for (Thread thread : threads) {
             StackTraceElement[] stack = thread.getStackTrace();
-            description.append(description.isEmpty() ? "" : ", ").append(thread.getName()).append(' ')
+            description
+                    .append(description.isEmpty() ? "" : ", ")
+                    .append(thread.getName())
+                    .append(' ')
                     .append(thread.getState());
             for (int frame = 0; frame < Math.min(stack.length, 4); frame++) {
-                description.append(frame == 0 ? " at " : " < ").append(stack[frame].getClassName()
-                        .substring(stack[frame].getClassName().lastIndexOf('.') + 1))
-                        .append('.').append(stack[frame].getMethodName());
+                description
+                        .append(frame == 0 ? " at " : " < ")
+                        .append(stack[frame]
+                                .getClassName()
+                                .substring(stack[frame].getClassName().lastIndexOf('.') + 1))
+                        .append('.')
+                        .append(stack[frame].getMethodName());
             }
         }
         return description.isEmpty() ? "no vCPU thread started" : description.toString();

@@ -1,15 +1,14 @@
 package io.jvfio.machine;
 
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.boot.linux.LinuxKernel;
+import io.jvfio.machine.irqchip.IrqchipMode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-
-import io.jvfio.machine.boot.BootInfo;
-import io.jvfio.machine.boot.linux.LinuxKernel;
-import io.jvfio.machine.irqchip.IrqchipMode;
 
 /**
  * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest: either
@@ -19,29 +18,39 @@ import io.jvfio.machine.irqchip.IrqchipMode;
  * console receives (null: nothing; the machine reads it from start to its end or the machine's close, and
  * does not close it).
  */
-public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] args, List<BootInfo.Device> devices,
-                            PrintStream consoleEcho, IrqchipMode irqchip, ConsoleDevice console,
-                            InputStream consoleInput, LinuxKernel kernel) {
+public record MachineConfig(
+        long ramSize,
+        int vcpus,
+        byte[] guestImage,
+        long[] args,
+        List<BootInfo.Device> devices,
+        PrintStream consoleEcho,
+        IrqchipMode irqchip,
+        ConsoleDevice console,
+        InputStream consoleInput,
+        LinuxKernel kernel) {
     public static final long DEFAULT_RAM_SIZE = 64L << 20;
     /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
     public static final long MAX_RAM_SIZE = 0xC000_0000L;
 
     public MachineConfig {
         if (ramSize < (2L << 20) || ramSize > MAX_RAM_SIZE || ramSize % GuestRam.PAGE_SIZE != 0) {
-            throw new IllegalArgumentException("RAM size must be a multiple of 4096 between 2 MiB and 3 GiB, got "
-                    + ramSize);
+            throw new IllegalArgumentException(
+                    "RAM size must be a multiple of 4096 between 2 MiB and 3 GiB, got " + ramSize);
         }
         if (vcpus < 1 || vcpus > 64) {
             throw new IllegalArgumentException("vCPU count must be 1..64, got " + vcpus);
         }
         if ((guestImage == null) == (kernel == null)) {
-            throw new IllegalArgumentException(kernel == null ? "no guest image" : "both a guest image and a Linux kernel");
+            throw new IllegalArgumentException(
+                    kernel == null ? "no guest image" : "both a guest image and a Linux kernel");
         }
         if (args.length > BootInfo.MAX_ARGS) {
             throw new IllegalArgumentException("at most 8 guest args, got " + args.length);
         }
         if (kernel != null && args.length > 0) {
-            throw new IllegalArgumentException("guest args go to an ELF guest's boot info; a Linux kernel takes a command line");
+            throw new IllegalArgumentException(
+                    "guest args go to an ELF guest's boot info; a Linux kernel takes a command line");
         }
         guestImage = guestImage == null ? null : guestImage.clone();
         args = args.clone();
@@ -49,8 +58,8 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         Objects.requireNonNull(irqchip, "irqchip");
         Objects.requireNonNull(console, "console");
         if (consoleInput != null && console != ConsoleDevice.UART_16550) {
-            throw new IllegalArgumentException("console input needs the 16550A console; " + console
-                    + " has no receiver");
+            throw new IllegalArgumentException(
+                    "console input needs the 16550A console; " + console + " has no receiver");
         }
     }
 
@@ -157,8 +166,8 @@ public record MachineConfig(long ramSize, int vcpus, byte[] guestImage, long[] a
         }
 
         public MachineConfig build() {
-            return new MachineConfig(ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip, console,
-                    consoleInput, kernel);
+            return new MachineConfig(
+                    ramSize, vcpus, guestImage, args, devices, consoleEcho, irqchip, console, consoleInput, kernel);
         }
     }
 }

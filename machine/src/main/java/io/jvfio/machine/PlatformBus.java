@@ -51,8 +51,8 @@ public final class PlatformBus {
             candidate = range.getKey() + range.getValue();
         }
         if (candidate + pages > MMIO_WINDOW_BASE + MMIO_WINDOW_SIZE) {
-            throw new IllegalStateException("platform MMIO window 0xD0000000-0xDFFFFFFF has no free 0x"
-                    + Long.toHexString(pages) + " bytes");
+            throw new IllegalStateException(
+                    "platform MMIO window 0xD0000000-0xDFFFFFFF has no free 0x" + Long.toHexString(pages) + " bytes");
         }
         allocated.put(candidate, pages);
         return candidate;
@@ -97,8 +97,7 @@ public final class PlatformBus {
         private final List<Integer> gsis = new ArrayList<>();
         private boolean closed;
 
-        private Lease() {
-        }
+        private Lease() {}
 
         /** As {@link PlatformBus#allocateMmio}, held by this lease. */
         public long allocateMmio(long size) {

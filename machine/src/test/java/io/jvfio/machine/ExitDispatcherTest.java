@@ -1,14 +1,13 @@
 package io.jvfio.machine;
 
-import java.util.ArrayList;
-import java.util.List;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.kvm.VcpuExit;
 import io.jvfio.machine.bus.Bus;
 import io.jvfio.machine.bus.MmioDevice;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 class ExitDispatcherTest {
     private final Bus pio = new Bus("pio");
@@ -67,7 +66,8 @@ class ExitDispatcherTest {
 
     @Test
     void mmioReadCompletesWithTheDevicesValueAndWriteReachesIt() {
-        assertThat(dispatcher.dispatch(new VcpuExit.MmioRead(0xD0000010L, 2))).isEqualTo(new ExitAction.CompleteRead(0xABCD));
+        assertThat(dispatcher.dispatch(new VcpuExit.MmioRead(0xD0000010L, 2)))
+                .isEqualTo(new ExitAction.CompleteRead(0xABCD));
         assertThat(dispatcher.dispatch(new VcpuExit.MmioWrite(0xD0000018L, 8, 0x1122334455667788L)))
                 .isEqualTo(ExitAction.RESUME);
         assertThat(deviceLog).containsExactly("read 16/2", "write 24/8=1122334455667788");
@@ -88,10 +88,11 @@ class ExitDispatcherTest {
 
     @Test
     void fatalExitsStopWithAReason() {
-        assertThat(dispatcher.dispatch(VcpuExit.SHUTDOWN)).isEqualTo(
-                new ExitAction.Stop(new MachineExit.Failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)")));
+        assertThat(dispatcher.dispatch(VcpuExit.SHUTDOWN))
+                .isEqualTo(new ExitAction.Stop(new MachineExit.Failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)")));
         assertThat(reason(dispatcher.dispatch(new VcpuExit.InternalError(1)))).contains("suberror 1", "emulator");
-        assertThat(reason(dispatcher.dispatch(new VcpuExit.FailEntry(0x80000021L, 0)))).contains("0x80000021");
+        assertThat(reason(dispatcher.dispatch(new VcpuExit.FailEntry(0x80000021L, 0))))
+                .contains("0x80000021");
         assertThat(reason(dispatcher.dispatch(new VcpuExit.SystemEvent(2)))).contains("reset");
         assertThat(reason(dispatcher.dispatch(new VcpuExit.Unknown(99)))).contains("exit reason 99");
     }

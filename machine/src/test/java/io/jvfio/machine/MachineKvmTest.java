@@ -1,5 +1,16 @@
 package io.jvfio.machine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvfio.machine.boot.BootInfo;
+import io.jvfio.machine.bus.MmioDevice;
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.ThreadReport;
+import io.jvfio.sys.testing.Tiers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -11,23 +22,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import io.jvfio.machine.boot.BootInfo;
-import io.jvfio.machine.bus.MmioDevice;
-import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Mapping;
-import io.jvfio.sys.testing.Resources;
-import io.jvfio.sys.testing.ThreadReport;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Real guests on real KVM (the jvfio-guests images). Interrupt tests run on the irqchip the host gets by
@@ -92,30 +91,41 @@ class MachineKvmTest {
             long base = machine.platformBus().allocateMmio(0x1000);
             RecordingDevice device = new RecordingDevice();
             machine.mmio().add("test-device", base, 0x1000, device);
-            machine.addDevice(new BootInfo.Device("jvfio,test-device", List.of(new BootInfo.Region(base, 0x1000)),
-                    List.of()));
+            machine.addDevice(
+                    new BootInfo.Device("jvfio,test-device", List.of(new BootInfo.Region(base, 0x1000)), List.of()));
             machine.start();
             assertThat(machine.awaitExit(TIMEOUT)).isZero();
-            assertThat(device.accesses).containsExactly("w 0 1 11", "r 0 1", "w 8 2 2222", "r 8 2",
-                    "w 16 4 33333333", "r 16 4", "w 24 8 4444444444444444", "r 24 8");
+            assertThat(device.accesses)
+                    .containsExactly(
+                            "w 0 1 11",
+                            "r 0 1",
+                            "w 8 2 2222",
+                            "r 8 2",
+                            "w 16 4 33333333",
+                            "r 16 4",
+                            "w 24 8 4444444444444444",
+                            "r 24 8");
             assertThat(machine.reports()).containsExactly(0x11, 0x2222, 0x33333333, 0x44444444, 0x44444444);
         }
     }
 
-    private static Machine irqMachine(IrqchipMode irqchip, long count, long level, long ack, MmioDevice device,
-                                      int[] gsiOut) throws Exception {
-        Machine machine = Machine.create(guest("irq", count, level, ack, 0).irqchip(irqchip).build());
+    private static Machine irqMachine(
+            IrqchipMode irqchip, long count, long level, long ack, MmioDevice device, int[] gsiOut) throws Exception {
+        Machine machine = Machine.create(
+                guest("irq", count, level, ack, 0).irqchip(irqchip).build());
         long base = machine.platformBus().allocateMmio(0x1000);
         int gsi = machine.platformBus().allocateGsi();
         gsiOut[0] = gsi;
         machine.mmio().add("irq-device", base, 0x1000, device);
-        machine.addDevice(new BootInfo.Device("jvfio,irq-device", List.of(new BootInfo.Region(base, 0x1000)),
-                List.of(gsi)));
+        machine.addDevice(
+                new BootInfo.Device("jvfio,irq-device", List.of(new BootInfo.Region(base, 0x1000)), List.of(gsi)));
         return machine;
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void levelInterruptsViaIrqLineAreCountedAlikeByGuestAndHost(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger acks = new AtomicInteger();
@@ -150,7 +160,9 @@ class MachineKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void edgeInterruptsViaIrqfdAreCountedAlikeByGuestAndHost(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger fired = new AtomicInteger();
@@ -193,12 +205,15 @@ class MachineKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void levelInterruptsViaIrqfdWithResampleReassertOnEachEoi(IrqchipMode irqchip) throws Exception {
         int wanted = 20;
         AtomicInteger fired = new AtomicInteger();
         AtomicInteger resamples = new AtomicInteger();
-        try (EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+        try (EventFd trigger = EventFd.create();
+                EventFd resample = EventFd.create()) {
             int[] gsi = new int[1];
             try (Machine machine = irqMachine(irqchip, wanted, 1, 0, new RecordingDevice(), gsi)) {
                 if (machine.irqchip().inKernel()) {
@@ -332,8 +347,10 @@ class MachineKvmTest {
                 long dataBase = machine.platformBus().allocateMmio(0x1000);
                 machine.mmio().add("control", controlBase, 0x1000, control);
                 region[0] = machine.addSwitchableRegion("data", dataBase, 0x1000, trapped, 0, shared);
-                machine.addDevice(new BootInfo.Device("jvfio,subregion", List.of(new BootInfo.Region(controlBase, 0x1000),
-                        new BootInfo.Region(dataBase, 0x1000)), List.of()));
+                machine.addDevice(new BootInfo.Device(
+                        "jvfio,subregion",
+                        List.of(new BootInfo.Region(controlBase, 0x1000), new BootInfo.Region(dataBase, 0x1000)),
+                        List.of()));
                 machine.start();
                 Thread toggler = null;
                 if (concurrentToggler) {
@@ -359,7 +376,9 @@ class MachineKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void twoHundredCreateCloseCyclesLeakNoFdMappingOrThread(IrqchipMode irqchip) throws Exception {
         MachineConfig config = guest("hello", 7).irqchip(irqchip).build();
         // The cycles run on one daemon thread so that a cycle that hangs (in create, the guest or close)
@@ -377,13 +396,16 @@ class MachineKvmTest {
             for (int i = 1; i <= 200; i++) {
                 runOnce(cycles, config, i);
                 if (i % 20 == 0) {
-                    System.err.printf("create/close cycle %d: %d ms so far%n", i, (System.nanoTime() - start) / 1_000_000);
+                    System.err.printf(
+                            "create/close cycle %d: %d ms so far%n", i, (System.nanoTime() - start) / 1_000_000);
                 }
             }
             assertThat(Resources.openFds()).isEqualTo(fds);
             // Fewer is fine: an idle pool thread of an earlier test (a child process's reaper) may end meanwhile.
             assertThat(Resources.threads()).isLessThanOrEqualTo(threads);
-            assertThat(Resources.mappings("jvfio-guest-ram")).as("guest RAM mappings").isEqualTo(guestRam);
+            assertThat(Resources.mappings("jvfio-guest-ram"))
+                    .as("guest RAM mappings")
+                    .isEqualTo(guestRam);
             assertThat(Resources.mappings("kvm-vcpu")).as("kvm_run mappings").isEqualTo(vcpuRuns);
             // The JVM maps more as it runs (code cache, heap regions, malloc arenas), by a few dozen at
             // most; a mapping leaked per cycle would add 200.
@@ -418,7 +440,9 @@ class MachineKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void closingARunningGuestStopsItsVcpuPromptly(IrqchipMode irqchip) throws Exception {
         int threads = Resources.threads();
         Machine machine = Machine.create(guest("spin").irqchip(irqchip).build());

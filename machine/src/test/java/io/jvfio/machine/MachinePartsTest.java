@@ -1,25 +1,21 @@
 package io.jvfio.machine;
 
-import org.junit.jupiter.api.Assumptions;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import io.jvfio.sys.testing.Tiers;
-
-import java.io.ByteArrayInputStream;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.testing.Resources;
+import io.jvfio.sys.testing.Tiers;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** IRQ lines, switchable regions, CPUID masking and RAM, without KVM. */
 class MachinePartsTest {
@@ -36,7 +32,7 @@ class MachinePartsTest {
     @Test
     void irqLineWithIrqfdHandsTriggerAndResampleToItsTargetWithItsGsi() throws Exception {
         List<String> calls = new ArrayList<>();
-        IrqLine line = IrqLine.withIrqfd(18, (gsi, level) -> { }, new IrqLine.IrqfdTarget() {
+        IrqLine line = IrqLine.withIrqfd(18, (gsi, level) -> {}, new IrqLine.IrqfdTarget() {
             @Override
             public void registerIrqfd(int gsi, EventFd trigger, Optional<EventFd> resample) {
                 calls.add("register " + gsi + (resample.isPresent() ? " with resample" : ""));
@@ -47,7 +43,8 @@ class MachinePartsTest {
                 calls.add("unregister " + gsi);
             }
         });
-        try (EventFd trigger = EventFd.create(); EventFd resample = EventFd.create()) {
+        try (EventFd trigger = EventFd.create();
+                EventFd resample = EventFd.create()) {
             line.registerIrqfd(trigger, Optional.of(resample));
             line.unregisterIrqfd(trigger);
             line.registerIrqfd(trigger, Optional.empty());
@@ -58,7 +55,7 @@ class MachinePartsTest {
 
     @Test
     void irqLineWithoutIrqfdRefusesOneAndSaysWhy() throws Exception {
-        IrqLine line = new IrqLine(19, (gsi, level) -> { });
+        IrqLine line = new IrqLine(19, (gsi, level) -> {});
         try (EventFd trigger = EventFd.create()) {
             assertThat(line.acceptsIrqfd()).isFalse();
             assertThatThrownBy(() -> line.registerIrqfd(trigger, Optional.empty()))
@@ -72,17 +69,22 @@ class MachinePartsTest {
     void switchableRegionAddsAndDeletesItsSlotOnlyOnChange() throws Exception {
         List<String> calls = new ArrayList<>();
         try (Mapping memory = Mapping.anonymous(0x1000, "sub")) {
-            SwitchableRegion region = new SwitchableRegion("r", new SwitchableRegion.SlotControl() {
-                @Override
-                public void map(int slot, long guestAddress, Mapping m) {
-                    calls.add("map " + slot + " 0x" + Long.toHexString(guestAddress));
-                }
+            SwitchableRegion region = new SwitchableRegion(
+                    "r",
+                    new SwitchableRegion.SlotControl() {
+                        @Override
+                        public void map(int slot, long guestAddress, Mapping m) {
+                            calls.add("map " + slot + " 0x" + Long.toHexString(guestAddress));
+                        }
 
-                @Override
-                public void unmap(int slot) {
-                    calls.add("unmap " + slot);
-                }
-            }, 3, 0xD0001000L, memory);
+                        @Override
+                        public void unmap(int slot) {
+                            calls.add("unmap " + slot);
+                        }
+                    },
+                    3,
+                    0xD0001000L,
+                    memory);
             region.setMapped(true);
             region.setMapped(true);
             region.setMapped(false);
@@ -115,9 +117,13 @@ class MachinePartsTest {
         assertThat(leaf1.ecx() & (1 << 13)).as("cmpxchg16b").isZero();
         assertThat(leaf1.ecx() & (1 << 22)).as("movbe").isZero();
         assertThat(leaf1.ecx() & (1 << 21)).as("x2apic kept").isNotZero();
-        assertThat(leaf1.edx()).as("baseline edx (fpu, sse, sse2, apic...) kept").isEqualTo(-1);
+        assertThat(leaf1.edx())
+                .as("baseline edx (fpu, sse, sse2, apic...) kept")
+                .isEqualTo(-1);
         CpuidEntry leaf7 = masked.get(1);
-        assertThat(leaf7.ebx() & ((1 << 3) | (1 << 8) | (1 << 19) | (1 << 5))).as("bmi1 bmi2 adx avx2").isZero();
+        assertThat(leaf7.ebx() & ((1 << 3) | (1 << 8) | (1 << 19) | (1 << 5)))
+                .as("bmi1 bmi2 adx avx2")
+                .isZero();
         assertThat(leaf7.ecx() & (1 << 22)).as("rdpid").isZero();
         CpuidEntry ext = masked.get(2);
         assertThat(ext.ecx() & (1 << 5)).as("lzcnt").isZero();
@@ -134,8 +140,10 @@ class MachinePartsTest {
             ram.write(0x1000, new byte[] {1, 2, 3});
             assertThat(ram.read(0x1000, 3)).containsExactly(1, 2, 3);
             assertThat(ram.fd().isOpen()).isTrue();
-            assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + ram.fd().get())))
-                    .asString().contains("memfd:jvfio-guest-ram");
+            assertThat(Files.readSymbolicLink(
+                            Path.of("/proc/self/fd/" + ram.fd().get())))
+                    .asString()
+                    .contains("memfd:jvfio-guest-ram");
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
         assertThat(Resources.mappings("jvfio-guest-ram")).isEqualTo(maps);
@@ -144,8 +152,7 @@ class MachinePartsTest {
 
     @Test
     void machineWithoutKvmFailsWithTheClearMessageAndLeaksNothing() throws Exception {
-        Assumptions.assumeFalse(Tiers.kvmAvailable(),
-                "this machine has /dev/kvm");
+        Assumptions.assumeFalse(Tiers.kvmAvailable(), "this machine has /dev/kvm");
         int fds = Resources.openFds();
         MachineConfig config = MachineConfig.builder().guest("hello").build();
         assertThatThrownBy(() -> Machine.create(config)).hasMessageStartingWith("KVM is not available: /dev/kvm");
@@ -154,10 +161,13 @@ class MachinePartsTest {
 
     @Test
     void consoleInputNeedsTheUartConsole() {
-        MachineConfig.Builder builder = MachineConfig.builder().guest(new byte[0])
-                .console(ConsoleDevice.OUTPUT_PORT).consoleInput(new ByteArrayInputStream(new byte[1]));
+        MachineConfig.Builder builder = MachineConfig.builder()
+                .guest(new byte[0])
+                .console(ConsoleDevice.OUTPUT_PORT)
+                .consoleInput(new ByteArrayInputStream(new byte[1]));
 
-        assertThatThrownBy(builder::build).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(builder::build)
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("has no receiver");
     }
 }

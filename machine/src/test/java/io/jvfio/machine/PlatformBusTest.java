@@ -1,9 +1,9 @@
 package io.jvfio.machine;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
 
 class PlatformBusTest {
     @Test
@@ -63,7 +63,9 @@ class PlatformBusTest {
         assertThat(second.allocateMmio(0x2000)).isEqualTo(window);
         assertThat(second.allocateGsi()).isEqualTo(edge);
         assertThat(second.allocateGsi()).isEqualTo(level);
-        assertThat(bus.allocateMmio(0x1000)).as("the range outside the lease stays taken").isNotEqualTo(kept);
+        assertThat(bus.allocateMmio(0x1000))
+                .as("the range outside the lease stays taken")
+                .isNotEqualTo(kept);
     }
 
     @Test

@@ -2,15 +2,14 @@ package io.jvfio.machine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.sys.testing.Tiers;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-
-import io.jvfio.machine.irqchip.IrqchipMode;
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -36,14 +35,22 @@ class SerialConsoleKvmTest {
      */
     private static Machine runSerialGuest(IrqchipMode irqchip, int lines, String input) throws Exception {
         PipedOutputStream keyboard = new PipedOutputStream();
-        Machine machine = Machine.create(MachineConfig.builder().guest("serial").args(lines).irqchip(irqchip)
-                .consoleInput(new PipedInputStream(keyboard, 64 * 1024)).build());
+        Machine machine = Machine.create(MachineConfig.builder()
+                .guest("serial")
+                .args(lines)
+                .irqchip(irqchip)
+                .consoleInput(new PipedInputStream(keyboard, 64 * 1024))
+                .build());
         try {
             machine.start();
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!machine.console().contains("serial: ready\n")) {
-                assertThat(machine.outcomeIfEnded()).as("guest ended before it was ready").isNull();
-                assertThat(System.nanoTime()).as("guest not ready; console: " + machine.console()).isLessThan(deadline);
+                assertThat(machine.outcomeIfEnded())
+                        .as("guest ended before it was ready")
+                        .isNull();
+                assertThat(System.nanoTime())
+                        .as("guest not ready; console: " + machine.console())
+                        .isLessThan(deadline);
                 Thread.sleep(1);
             }
             keyboard.write(input.getBytes(StandardCharsets.US_ASCII));
@@ -56,7 +63,9 @@ class SerialConsoleKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void guestReceivesConsoleInputOnIrq4AndEchoesIt(IrqchipMode irqchip) throws Exception {
         try (Machine machine = runSerialGuest(irqchip, 2, "hello\nworld\n")) {
             assertThat(machine.awaitExit(TIMEOUT)).isZero();
@@ -68,9 +77,12 @@ class SerialConsoleKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void inputFarLargerThanTheFifoArrivesWithoutAnOverrun(IrqchipMode irqchip) throws Exception {
-        String input = IntStream.range(0, 20).mapToObj(i -> ("line " + i + " ").repeat(15) + "\n")
+        String input = IntStream.range(0, 20)
+                .mapToObj(i -> ("line " + i + " ").repeat(15) + "\n")
                 .collect(Collectors.joining());
         try (Machine machine = runSerialGuest(irqchip, 20, input)) {
             assertThat(machine.awaitExit(TIMEOUT)).isZero();
@@ -84,7 +96,8 @@ class SerialConsoleKvmTest {
     void closingTheMachineEndsTheConsoleInputThread() throws Exception {
         PipedOutputStream host = new PipedOutputStream();
         PipedInputStream input = new PipedInputStream(host);
-        try (Machine machine = Machine.create(MachineConfig.builder().guest("spin").consoleInput(input).build())) {
+        try (Machine machine = Machine.create(
+                MachineConfig.builder().guest("spin").consoleInput(input).build())) {
             machine.start();
             assertThat(inputThreadAlive()).isTrue();
         }
@@ -104,8 +117,11 @@ class SerialConsoleKvmTest {
 
     @Test
     void outputPortConsoleStillCollectsWhatTheGuestWrites() throws Exception {
-        try (Machine machine = Machine.create(MachineConfig.builder().guest("hello").args(7)
-                .console(ConsoleDevice.OUTPUT_PORT).build())) {
+        try (Machine machine = Machine.create(MachineConfig.builder()
+                .guest("hello")
+                .args(7)
+                .console(ConsoleDevice.OUTPUT_PORT)
+                .build())) {
             machine.start();
 
             assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(7);

@@ -1,14 +1,13 @@
 package io.jvfio.platform;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.vfio.VfioDevice;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * A machine with VFIO platform devices assigned, built in the order that reports a user's mistake first:
@@ -24,8 +23,7 @@ public final class AssignedMachine implements AutoCloseable {
     private final List<VfioPlatformDevice> devices = new ArrayList<>();
     private Machine machine;
 
-    private AssignedMachine() {
-    }
+    private AssignedMachine() {}
 
     /** Opens and checks each device, then creates the machine and realizes the devices on it. */
     public static AssignedMachine create(MachineConfig machineConfig, List<PlatformDeviceConfig> configs)

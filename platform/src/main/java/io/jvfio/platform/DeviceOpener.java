@@ -1,15 +1,14 @@
 package io.jvfio.platform;
 
-import java.io.IOException;
-import java.util.EnumMap;
-import java.util.Map;
-
 import io.jvfio.platform.config.DeviceSource;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.kernel.KernelVfio;
 import io.jvfio.vfiouser.client.VfioUserDevice;
+import java.io.IOException;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Opens the device a configuration names through the backend its source selects: {@code socket} over
@@ -21,15 +20,17 @@ public final class DeviceOpener implements AutoCloseable {
 
     public synchronized VfioDevice open(PlatformDeviceConfig config) throws IOException {
         return switch (config.source()) {
-            case DeviceSource.Socket socket -> VfioUserDevice.connect(socket.path(),
-                    VfioUserDevice.Options.defaults().withReplyTimeout(config.replyTimeout()));
+            case DeviceSource.Socket socket ->
+                VfioUserDevice.connect(
+                        socket.path(), VfioUserDevice.Options.defaults().withReplyTimeout(config.replyTimeout()));
             case DeviceSource.Host host -> kernel(config.iommufd()).openHost(host.name());
             case DeviceSource.SysfsDevice sysfs -> kernel(config.iommufd()).openSysfsdev(sysfs.path());
         };
     }
 
     private KernelVfio kernel(IommufdMode mode) {
-        return kernel.computeIfAbsent(mode, m -> KernelVfio.create(KernelVfio.Options.defaults().withIommufd(m)));
+        return kernel.computeIfAbsent(
+                mode, m -> KernelVfio.create(KernelVfio.Options.defaults().withIommufd(m)));
     }
 
     /** Releases kernel groups and containers; close the devices first. */

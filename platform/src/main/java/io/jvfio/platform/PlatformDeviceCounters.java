@@ -1,18 +1,15 @@
 package io.jvfio.platform;
 
-import java.util.function.ToLongFunction;
-
+import io.jvfio.platform.irq.IrqController;
+import io.jvfio.platform.observe.PlatformDeviceMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-
+import java.util.function.ToLongFunction;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
-
-import io.jvfio.platform.irq.IrqController;
-import io.jvfio.platform.observe.PlatformDeviceMXBean;
 
 /** The JMX view of one assigned device's counters; registered while the device is assigned. */
 final class PlatformDeviceCounters implements PlatformDeviceMXBean {
@@ -28,13 +25,15 @@ final class PlatformDeviceCounters implements PlatformDeviceMXBean {
     /** Registers under {@code io.jvfio:type=VfioPlatformDevice,name=ID}; a clash is logged, not fatal. */
     void register() {
         try {
-            ObjectName name = new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote(device.name()));
+            ObjectName name =
+                    new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote(device.name()));
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             server.registerMBean(this, name);
             registeredAs = name;
         } catch (JMException e) {
-            LOG.log(System.Logger.Level.WARNING, "vfio " + device.name() + ": counters not published over JMX: "
-                    + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + device.name() + ": counters not published over JMX: " + e.getMessage());
         }
     }
 
@@ -78,22 +77,27 @@ final class PlatformDeviceCounters implements PlatformDeviceMXBean {
         Map<String, String> irqs = new LinkedHashMap<>();
         Optional<IrqController> controller = device.irqController();
         for (VfioPlatformDevice.WiredIrq irq : device.irqs()) {
-            String description = irq.path() == IrqPath.IRQFD ? "irqfd, GSI " + irq.gsi()
-                    : "user-side, GSI " + irq.gsi() + ", " + controller.map(c -> c.counters(irq.info().index()).toString())
-                    .orElse("");
+            String description = irq.path() == IrqPath.IRQFD
+                    ? "irqfd, GSI " + irq.gsi()
+                    : "user-side, GSI " + irq.gsi() + ", "
+                            + controller
+                                    .map(c -> c.counters(irq.info().index()).toString())
+                                    .orElse("");
             irqs.put("irq" + irq.info().index(), description);
         }
         return irqs;
     }
 
     private long sum(ToLongFunction<IrqController.IrqCounters> field) {
-        return device.irqController().map(c -> {
-            long total = 0;
-            for (int irq = 0; irq < c.irqCount(); irq++) {
-                total += field.applyAsLong(c.counters(irq));
-            }
-            return total;
-        }).orElse(0L);
+        return device.irqController()
+                .map(c -> {
+                    long total = 0;
+                    for (int irq = 0; irq < c.irqCount(); irq++) {
+                        total += field.applyAsLong(c.counters(irq));
+                    }
+                    return total;
+                })
+                .orElse(0L);
     }
 
     @Override

@@ -1,14 +1,5 @@
 package io.jvfio.platform;
 
-import java.util.concurrent.CopyOnWriteArrayList;
-
-import java.io.IOException;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
-
 import io.jvfio.machine.SwitchableRegion;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.platform.irq.IrqController;
@@ -18,6 +9,13 @@ import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.VfioDevice;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * One device region in the guest: the trapped range on the MMIO bus, which forwards every access to
@@ -42,8 +40,13 @@ final class PlatformRegion implements MmioDevice {
     private final Consumer<IOException> onDeviceGone;
     private volatile boolean gone;
 
-    PlatformRegion(String device, VfioDevice vfio, RegionInfo info, long guestBase, List<Mapping> mappings,
-                   Consumer<IOException> onDeviceGone) {
+    PlatformRegion(
+            String device,
+            VfioDevice vfio,
+            RegionInfo info,
+            long guestBase,
+            List<Mapping> mappings,
+            Consumer<IOException> onDeviceGone) {
         this.onDeviceGone = onDeviceGone;
         this.device = device;
         this.vfio = vfio;
@@ -149,8 +152,10 @@ final class PlatformRegion implements MmioDevice {
 
     private void logOnce(String cause) {
         if (loggedFailures.add(cause)) {
-            LOG.log(System.Logger.Level.WARNING, "vfio " + device + ": region " + info.index() + ": " + cause
-                    + " (reads answer all-ones, writes are dropped; logged once)");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + device + ": region " + info.index() + ": " + cause
+                            + " (reads answer all-ones, writes are dropped; logged once)");
         }
     }
 

@@ -1,17 +1,5 @@
 package io.jvfio.platform;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-
 import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.PlatformBus;
@@ -44,6 +32,16 @@ import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A VFIO platform device assigned to a guest: QEMU's {@code vfio-platform} on jvfio's machine.
@@ -66,6 +64,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final String name;
     /** The MMIO ranges and GSIs this device took; returned to the machine's platform bus on close. */
     private final PlatformBus.Lease busLease;
+
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
@@ -78,6 +77,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
     private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
+
     private boolean closed;
     private volatile String goneReason;
     private final PlatformDeviceCounters counters = new PlatformDeviceCounters(this);
@@ -111,8 +111,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         info = device.info();
         requirePlatform(name, info);
         identity = device.deviceTreeIdentity();
-        compatible = config.compat().or(() -> identity.map(id -> id.compatible().getFirst()))
-                .orElseThrow(() -> new VfioException(name, "no compatible string: the device declares none, give compat="));
+        compatible = config.compat()
+                .or(() -> identity.map(id -> id.compatible().getFirst()))
+                .orElseThrow(
+                        () -> new VfioException(name, "no compatible string: the device declares none, give compat="));
         for (int index = 0; index < info.regionCount(); index++) {
             RegionInfo region = device.regionInfo(index);
             if (region.size() > 0) {
@@ -125,8 +127,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         wireIrqs();
         mapGuestRam();
         List<BootInfo.Region> placed = regions.stream()
-                .map(r -> new BootInfo.Region(r.guestBase(), r.info().size())).toList();
-        machine.addDevice(new BootInfo.Device(compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
+                .map(r -> new BootInfo.Region(r.guestBase(), r.info().size()))
+                .toList();
+        machine.addDevice(new BootInfo.Device(
+                compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
         acpiDevice = describeInAcpi();
         machine.addAcpiDevice(acpiDevice);
         counters.register();
@@ -135,8 +139,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
     /** Refuses a device that is not a VFIO platform device (a PCI device, say): jvfio assigns only those. */
     static void requirePlatform(String name, DeviceInfo info) throws VfioException {
         if (!info.isPlatform()) {
-            throw new VfioException(name, "not a platform device (flags " + info.flagNames()
-                    + "): only VFIO platform devices can be assigned");
+            throw new VfioException(
+                    name,
+                    "not a platform device (flags " + info.flagNames()
+                            + "): only VFIO platform devices can be assigned");
         }
     }
 
@@ -150,16 +156,23 @@ public final class VfioPlatformDevice implements AutoCloseable {
         long base = busLease.allocateMmio(region.size());
         String regionName = name + ".region" + region.index();
         List<SparseArea> offered = region.mappableAreas();
-        List<SparseArea> areas = config.noMmap() ? List.of() : offered.stream()
-                .filter(area -> area.offset() % PlatformBus.PAGE_SIZE == 0 && area.size() % PlatformBus.PAGE_SIZE == 0
-                        && area.size() > 0)
-                .toList();
+        List<SparseArea> areas = config.noMmap()
+                ? List.of()
+                : offered.stream()
+                        .filter(area -> area.offset() % PlatformBus.PAGE_SIZE == 0
+                                && area.size() % PlatformBus.PAGE_SIZE == 0
+                                && area.size() > 0)
+                        .toList();
         if (config.noMmap() && !offered.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "vfio " + name + ": region " + region.index()
-                    + " is trapped (x-no-mmap): every guest access exits to jvfio");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "vfio " + name + ": region " + region.index()
+                            + " is trapped (x-no-mmap): every guest access exits to jvfio");
         } else if (areas.isEmpty() && !offered.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index() + " offers mmap but no "
-                    + "page-aligned area of it: every guest access will trap, performance may be slow");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + name + ": region " + region.index() + " offers mmap but no "
+                            + "page-aligned area of it: every guest access will trap, performance may be slow");
         }
         List<Mapping> mappings = new ArrayList<>();
         try {
@@ -169,8 +182,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
         } catch (ErrnoException e) {
             mappings.forEach(Mapping::close);
             mappings.clear();
-            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": region " + region.index() + " cannot be mmap'ed ("
-                    + e.getMessage() + "): every guest access will trap, performance may be slow");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + name + ": region " + region.index() + " cannot be mmap'ed (" + e.getMessage()
+                            + "): every guest access will trap, performance may be slow");
         } catch (IOException | RuntimeException e) {
             mappings.forEach(Mapping::close);
             throw e;
@@ -183,8 +198,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
         PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings, this::deviceGone);
         machine.mmio().add(regionName, base, region.size(), placed);
         for (int i = 0; i < mappings.size(); i++) {
-            placed.attachFastPath(machine.addSubregion(regionName + ".mmap" + i, base + areas.get(i).offset(),
-                    mappings.get(i)));
+            placed.attachFastPath(machine.addSubregion(
+                    regionName + ".mmap" + i, base + areas.get(i).offset(), mappings.get(i)));
         }
         placed.setFastPath(true);
         return placed;
@@ -200,12 +215,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 continue;
             }
             if (!irq.supportsEventfd()) {
-                throw new VfioException(name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
+                throw new VfioException(
+                        name, "IRQ " + index + " cannot signal an eventfd (flags " + irq.flagNames() + ")");
             }
             int gsi = busLease.allocateGsi();
             if (config.irqfd() && !inKernelIrqchip) {
-                LOG.log(System.Logger.Level.INFO, "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
-                        + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "vfio " + name + ": IRQ " + index + " takes the user-side path: KVM "
+                                + "irqfd needs the in-kernel irqchip, and this machine runs jvfio's (kernel-irqchip=off)");
             }
             IrqLine line = machine.irqLine(gsi);
             PlatformIrqWiring wiring = config.irqfd() && line.acceptsIrqfd() ? wireIrqfd(irq, line) : null;
@@ -226,7 +244,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         if (!config.preciseEoi()) {
             return Optional.empty();
         }
-        return identity.flatMap(id -> id.irqAcks().stream().filter(ack -> ack.irqIndex() == index).findFirst())
+        return identity.flatMap(id -> id.irqAcks().stream()
+                        .filter(ack -> ack.irqIndex() == index)
+                        .findFirst())
                 .map(ack -> new IrqSpec.Ack(ack.region(), ack.ackOffset(), ack.ackMask()));
     }
 
@@ -243,8 +263,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
             line.registerIrqfd(trigger, unmask);
         } catch (ErrnoException e) {
-            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM refused irqfd for IRQ " + irq.index()
-                    + " (" + e.getMessage() + "): using the user-side path");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + name + ": KVM refused irqfd for IRQ " + irq.index() + " (" + e.getMessage()
+                            + "): using the user-side path");
             trigger.close();
             unmask.ifPresent(EventFd::close);
             return null;
@@ -275,7 +297,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
             trigger.close();
             throw new VfioException(name, "failed to set trigger eventfd of IRQ " + irq.index(), e);
         }
-        return new PlatformIrqWiring(irq, gsi, IrqPath.USER_SIDE, trigger, Optional.empty(), PlatformIrqWiring.NO_TOKEN);
+        return new PlatformIrqWiring(
+                irq, gsi, IrqPath.USER_SIDE, trigger, Optional.empty(), PlatformIrqWiring.NO_TOKEN);
     }
 
     private void startUserSide(List<IrqSpec> specs, List<PlatformIrqWiring> userSide) throws IOException {
@@ -292,13 +315,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 try {
                     region.setFastPath(enabled);
                 } catch (ErrnoException e) {
-                    LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": switching the fast path "
-                            + (enabled ? "on" : "off") + " failed: " + e.getMessage());
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "vfio " + name + ": switching the fast path " + (enabled ? "on" : "off") + " failed: "
+                                    + e.getMessage());
                 }
             }
         };
-        controller = new IrqController(specs, fastPath, scheduler, config.mmapTimeout(), this::unmask,
-                new JfrIrqListener(name));
+        controller = new IrqController(
+                specs, fastPath, scheduler, config.mmapTimeout(), this::unmask, new JfrIrqListener(name));
         regions.forEach(region -> region.setIrqController(controller));
         for (PlatformIrqWiring wiring : userSide) {
             int index = wiring.info().index();
@@ -307,8 +332,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 guestEoiObservers.put(index, line.onEndOfInterrupt(() -> controller.guestEndOfInterrupt(index)));
             }
             long token = machine.eventLoop().register(wiring.trigger(), count -> controller.trigger(index));
-            irqs.set(irqs.indexOf(wiring), new PlatformIrqWiring(wiring.info(), wiring.gsi(), wiring.path(),
-                    wiring.trigger(), wiring.unmask(), token));
+            irqs.set(
+                    irqs.indexOf(wiring),
+                    new PlatformIrqWiring(
+                            wiring.info(), wiring.gsi(), wiring.path(), wiring.trigger(), wiring.unmask(), token));
         }
     }
 
@@ -320,8 +347,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 try {
                     line.set(level);
                 } catch (ErrnoException e) {
-                    LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": "
-                            + e.getMessage());
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "vfio " + name + ": KVM_IRQ_LINE on GSI " + gsi + ": " + e.getMessage());
                 }
             }
 
@@ -341,7 +369,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         try {
             device.setIrqs(IrqSet.unmask(index, 0));
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "vfio " + name + ": failed to unmask IRQ " + index + ": " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + name + ": failed to unmask IRQ " + index + ": " + e.getMessage());
         }
     }
 
@@ -364,8 +394,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
             goneReason = cause.getMessage();
         }
-        LOG.log(System.Logger.Level.ERROR, "vfio " + name + ": the device is gone (" + cause.getMessage()
-                + "): its regions now read all-ones and drop writes, its IRQ lines are lowered");
+        LOG.log(
+                System.Logger.Level.ERROR,
+                "vfio " + name + ": the device is gone (" + cause.getMessage()
+                        + "): its regions now read all-ones and drop writes, its IRQ lines are lowered");
         regions.forEach(PlatformRegion::markGone);
         for (PlatformIrqWiring wiring : irqs) {
             stopDelivery(wiring);
@@ -402,8 +434,16 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     /** What the guest sees of each region: where it sits, whether it has a fast path and whether it is mapped now. */
     public List<PlacedRegion> regions() {
-        return regions.stream().map(r -> new PlacedRegion(r.info(), r.guestBase(), r.hasFastPath(),
-                r.fastPathMapped(), r.trappedReads(), r.trappedWrites(), r.failedAccesses())).toList();
+        return regions.stream()
+                .map(r -> new PlacedRegion(
+                        r.info(),
+                        r.guestBase(),
+                        r.hasFastPath(),
+                        r.fastPathMapped(),
+                        r.trappedReads(),
+                        r.trappedWrites(),
+                        r.failedAccesses()))
+                .toList();
     }
 
     /** Each IRQ's GSI and path. */
@@ -431,15 +471,19 @@ public final class VfioPlatformDevice implements AutoCloseable {
     public String addTo(PlatformBusTree tree) {
         List<String> compatibles = compatibles();
         List<PlatformBusTree.MmioRange> ranges = regions.stream()
-                .map(r -> new PlatformBusTree.MmioRange(r.guestBase(), r.info().size())).toList();
+                .map(r -> new PlatformBusTree.MmioRange(r.guestBase(), r.info().size()))
+                .toList();
         List<PlatformBusTree.Interrupt> interrupts = irqs.stream()
-                .map(w -> new PlatformBusTree.Interrupt(w.gsi(), w.info().automasked()
-                        ? PlatformBusTree.Trigger.LEVEL : PlatformBusTree.Trigger.EDGE)).toList();
+                .map(w -> new PlatformBusTree.Interrupt(
+                        w.gsi(), w.info().automasked() ? PlatformBusTree.Trigger.LEVEL : PlatformBusTree.Trigger.EDGE))
+                .toList();
         if (dtOverlay.isPresent()) {
             return tree.addDevice(nodeName(), compatibles, ranges, interrupts, dtOverlay.get());
         }
         List<Property> extra = identity.map(id -> id.properties().entrySet().stream()
-                .map(e -> Property.bytes(e.getKey(), e.getValue())).toList()).orElse(List.of());
+                        .map(e -> Property.bytes(e.getKey(), e.getValue()))
+                        .toList())
+                .orElse(List.of());
         return tree.addDevice(nodeName(), compatibles, ranges, interrupts, extra);
     }
 
@@ -455,16 +499,25 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     private AcpiDevice describeInAcpi() throws VfioException {
         List<AcpiDevice> described = machine.acpiDevices();
-        long assigned = described.stream().filter(d -> d.name().startsWith(ACPI_NAME_PREFIX)).count();
+        long assigned = described.stream()
+                .filter(d -> d.name().startsWith(ACPI_NAME_PREFIX))
+                .count();
         if (assigned > 0xFF) {
             throw new VfioException(name, "ACPI names VF00-VFFF are all taken: at most 256 assigned devices");
         }
-        AcpiDevice.Builder builder = CompatibleIds.describe(String.format("%s%02X", ACPI_NAME_PREFIX, assigned),
-                compatibles(), config.acpiHid().map(HardwareId::string));
-        builder.uid(described.stream().filter(d -> d.hardwareId().id().equals(builder.hardwareId().id())).count());
+        AcpiDevice.Builder builder = CompatibleIds.describe(
+                String.format("%s%02X", ACPI_NAME_PREFIX, assigned),
+                compatibles(),
+                config.acpiHid().map(HardwareId::string));
+        builder.uid(described.stream()
+                .filter(d -> d.hardwareId().id().equals(builder.hardwareId().id()))
+                .count());
         regions.forEach(r -> builder.mmio(r.guestBase(), r.info().size()));
-        irqs.forEach(w -> builder.interrupt(w.gsi(), w.info().automasked()
-                ? ResourceDescriptor.ExtendedInterrupt.Trigger.LEVEL : ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE));
+        irqs.forEach(w -> builder.interrupt(
+                w.gsi(),
+                w.info().automasked()
+                        ? ResourceDescriptor.ExtendedInterrupt.Trigger.LEVEL
+                        : ResourceDescriptor.ExtendedInterrupt.Trigger.EDGE));
         return builder.build();
     }
 
@@ -472,7 +525,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private List<String> compatibles() {
         List<String> compatibles = new ArrayList<>();
         compatibles.add(compatible);
-        identity.ifPresent(id -> id.compatible().stream().filter(c -> !compatibles.contains(c)).forEach(compatibles::add));
+        identity.ifPresent(id ->
+                id.compatible().stream().filter(c -> !compatibles.contains(c)).forEach(compatibles::add));
         return compatibles;
     }
 
@@ -485,8 +539,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
         try {
             return Optional.of(FdtReader.read(file).root());
         } catch (IOException e) {
-            throw new VfioException(name, "property 'x-dt-node': cannot use " + file + " as a device-tree node: "
-                    + e.getMessage(), e);
+            throw new VfioException(
+                    name, "property 'x-dt-node': cannot use " + file + " as a device-tree node: " + e.getMessage(), e);
         }
     }
 
@@ -513,7 +567,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         if (info.supportsReset()) {
             device.reset();
         } else {
-            LOG.log(System.Logger.Level.INFO, "vfio " + name + ": the device offers no reset; only its IRQ state was reset");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "vfio " + name + ": the device offers no reset; only its IRQ state was reset");
         }
     }
 
@@ -522,7 +578,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * platform device has no such domain, so this refuses clearly instead of resetting part of one.
      */
     public static void hotReset(List<VfioPlatformDevice> devices) throws VfioException {
-        throw new VfioException(devices.isEmpty() ? "-" : devices.getFirst().name(),
+        throw new VfioException(
+                devices.isEmpty() ? "-" : devices.getFirst().name(),
                 "multi-device hot reset is not supported for platform devices: reset each device on its own");
     }
 
@@ -566,8 +623,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
             try {
                 device.setIrqs(IrqSet.disableAll(wiring.info().index()));
             } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": tearing down IRQ " + wiring.info().index()
-                        + ": " + e.getMessage());
+                LOG.log(
+                        System.Logger.Level.DEBUG,
+                        "vfio " + name + ": tearing down IRQ " + wiring.info().index() + ": " + e.getMessage());
             }
         }
         wiring.trigger().close();
@@ -596,8 +654,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 line.lower();
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": "
-                    + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    "vfio " + name + ": stopping IRQ " + wiring.info().index() + ": " + e.getMessage());
         }
     }
 
@@ -608,11 +667,15 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * @param fastPathMapped whether they are mapped into the guest now (off while an IRQ is ACTIVE on the
      *                       user-side path, and for good once the device is gone)
      */
-    public record PlacedRegion(RegionInfo info, long guestBase, boolean fastPath, boolean fastPathMapped,
-                               long trappedReads, long trappedWrites, long failedAccesses) {
-    }
+    public record PlacedRegion(
+            RegionInfo info,
+            long guestBase,
+            boolean fastPath,
+            boolean fastPathMapped,
+            long trappedReads,
+            long trappedWrites,
+            long failedAccesses) {}
 
     /** An IRQ's GSI and how it is delivered. */
-    public record WiredIrq(IrqInfo info, int gsi, IrqPath path) {
-    }
+    public record WiredIrq(IrqInfo info, int gsi, IrqPath path) {}
 }

@@ -1,7 +1,6 @@
 package io.jvfio.platform;
 
 import java.util.Arrays;
-
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -25,8 +24,7 @@ final class CapturedLog extends Handler implements AutoCloseable {
     }
 
     @Override
-    public void flush() {
-    }
+    public void flush() {}
 
     @Override
     public void close() {

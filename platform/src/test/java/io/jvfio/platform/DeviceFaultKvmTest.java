@@ -1,13 +1,6 @@
 package io.jvfio.platform;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.Machine;
@@ -18,12 +11,18 @@ import io.jvfio.platform.irq.IrqController;
 import io.jvfio.platform.irq.IrqState;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The device process dies (SIGKILL) while a guest runs with the device's IRQs in flight: the machine
@@ -37,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DeviceFaultKvmTest {
     /** As in PlatformAssignmentKvmTest: a fresh JVM answers slowly under software emulation. */
     private static final String REPLY_TIMEOUT = ",x-reply-timeout-ms=120000";
+
     private static final Duration BOUND = Duration.ofSeconds(60);
     private static final long ALL_ONES_32 = 0xFFFF_FFFFL;
 
@@ -52,21 +52,24 @@ class DeviceFaultKvmTest {
         int fdsBefore = Resources.openFdsOtherThanJars();
         int threadsBefore = Resources.threads();
         try {
-            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT
-                    + ",x-irqfd=off");
-            AssignedMachine assembly = AssignedMachine.create(MachineConfig.builder().guest("spin").build(),
-                    List.of(config));
+            PlatformDeviceConfig config =
+                    DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + ",x-irqfd=off");
+            AssignedMachine assembly =
+                    AssignedMachine.create(MachineConfig.builder().guest("spin").build(), List.of(config));
             Machine machine = assembly.machine();
             VfioPlatformDevice device = assembly.devices().getFirst();
             try {
                 machine.start();
                 awaitConsole(machine, "spin");
-                long registers = device.regions().get(TestDeviceRegisters.REGS_REGION).guestBase();
+                long registers =
+                        device.regions().get(TestDeviceRegisters.REGS_REGION).guestBase();
                 IrqController controller = device.irqController().orElseThrow();
                 assertThat(within(() -> machine.mmio().read(registers + TestDeviceRegisters.ID, 4)))
-                        .as("the device answers before the kill").isEqualTo((long) TestDeviceRegisters.ID_VALUE);
+                        .as("the device answers before the kill")
+                        .isEqualTo((long) TestDeviceRegisters.ID_VALUE);
                 assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
-                        .as("RAM is mapped before any IRQ").isTrue();
+                        .as("RAM is mapped before any IRQ")
+                        .isTrue();
 
                 within(() -> {
                     machine.mmio().write(registers + TestDeviceRegisters.RAISE, 4, 0b11);
@@ -77,10 +80,12 @@ class DeviceFaultKvmTest {
                 served.kill();
                 long killed = System.nanoTime();
                 assertThat(within(() -> machine.mmio().read(registers + TestDeviceRegisters.STATUS, 4)))
-                        .as("a read of a dead device's register").isEqualTo(ALL_ONES_32);
+                        .as("a read of a dead device's register")
+                        .isEqualTo(ALL_ONES_32);
                 long detectMillis = (System.nanoTime() - killed) / 1_000_000L;
-                assertThat(detectMillis).as("a killed peer is seen at once (closed socket), not by the 120 s reply"
-                        + " timeout").isLessThan(30_000L);
+                assertThat(detectMillis)
+                        .as("a killed peer is seen at once (closed socket), not by the 120 s reply" + " timeout")
+                        .isLessThan(30_000L);
                 within(() -> {
                     machine.mmio().write(registers + TestDeviceRegisters.ACK, 4, 0b11);
                     return null;
@@ -88,28 +93,39 @@ class DeviceFaultKvmTest {
                 for (int size : new int[] {1, 2, 4, 8}) {
                     long expected = size == 8 ? -1L : (1L << (8 * size)) - 1;
                     assertThat(within(() -> machine.mmio().read(registers + TestDeviceRegisters.ID, size)))
-                            .as("%d-byte read after the kill", size).isEqualTo(expected);
+                            .as("%d-byte read after the kill", size)
+                            .isEqualTo(expected);
                 }
 
                 assertThat(device.gone()).as("the device says it is gone").isPresent();
                 assertThat(device.gone().orElseThrow()).isNotBlank();
                 VfioPlatformDevice.PlacedRegion regs = device.regions().get(TestDeviceRegisters.REGS_REGION);
-                assertThat(regs.failedAccesses()).as("accesses answered without the device").isGreaterThanOrEqualTo(6);
+                assertThat(regs.failedAccesses())
+                        .as("accesses answered without the device")
+                        .isGreaterThanOrEqualTo(6);
                 assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
-                        .as("the dead device's RAM is unmapped").isFalse();
+                        .as("the dead device's RAM is unmapped")
+                        .isFalse();
                 for (int irq = 0; irq < controller.irqCount(); irq++) {
-                    assertThat(controller.state(irq)).as("IRQ %d after the kill", irq).isEqualTo(IrqState.INACTIVE);
+                    assertThat(controller.state(irq))
+                            .as("IRQ %d after the kill", irq)
+                            .isEqualTo(IrqState.INACTIVE);
                 }
                 assertThat(controller.pendingQueue()).isEmpty();
 
                 Thread.sleep(1500);
-                assertThat(machine.outcomeIfEnded()).as("the machine keeps running").isNull();
+                assertThat(machine.outcomeIfEnded())
+                        .as("the machine keeps running")
+                        .isNull();
                 assertThat(device.regions().get(TestDeviceRegisters.RAM_REGION).fastPathMapped())
-                        .as("past the mmap timer the dead device's RAM stays unmapped").isFalse();
+                        .as("past the mmap timer the dead device's RAM stays unmapped")
+                        .isFalse();
                 assertThat(logged.count("the device is gone"))
-                        .as("the loss is logged once, however many accesses follow: " + logged.messages()).isEqualTo(1);
+                        .as("the loss is logged once, however many accesses follow: " + logged.messages())
+                        .isEqualTo(1);
                 assertThat(logged.count("reads answer all-ones, writes are dropped"))
-                        .as("accesses to the dead device are counted, not logged one by one").isZero();
+                        .as("accesses to the dead device are counted, not logged one by one")
+                        .isZero();
             } finally {
                 within(() -> {
                     assembly.close();
@@ -120,13 +136,15 @@ class DeviceFaultKvmTest {
             logged.close();
             served.close();
         }
-        assertThat(Resources.openFdsOtherThanJars()).as("fds after closing the machine and the device")
+        assertThat(Resources.openFdsOtherThanJars())
+                .as("fds after closing the machine and the device")
                 .isLessThanOrEqualTo(fdsBefore);
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (Resources.threads() > threadsBefore && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(Resources.threads()).as("threads after closing: " + threadNames())
+        assertThat(Resources.threads())
+                .as("threads after closing: " + threadNames())
                 .isLessThanOrEqualTo(threadsBefore);
     }
 
@@ -155,7 +173,9 @@ class DeviceFaultKvmTest {
     private static void awaitConsole(Machine machine, String text) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (!machine.console().contains(text) && System.nanoTime() < deadline) {
-            assertThat(machine.outcomeIfEnded()).as("the guest ended early: " + machine.console()).isNull();
+            assertThat(machine.outcomeIfEnded())
+                    .as("the guest ended early: " + machine.console())
+                    .isNull();
             Thread.sleep(10);
         }
         assertThat(machine.console()).contains(text);
@@ -179,6 +199,10 @@ class DeviceFaultKvmTest {
      * class from each (that is the JVM's own, not a leak).
      */
     private static String threadNames() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList().toString();
+        return Thread.getAllStackTraces().keySet().stream()
+                .map(Thread::getName)
+                .sorted()
+                .toList()
+                .toString();
     }
 }

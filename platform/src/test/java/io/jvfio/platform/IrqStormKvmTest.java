@@ -1,9 +1,6 @@
 package io.jvfio.platform;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.stream.Stream;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -12,6 +9,10 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.irq.IrqController;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -19,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * An interrupt storm on both paths: an edge and a level line each raised again by the device on every
@@ -60,18 +59,22 @@ class IrqStormKvmTest {
     }
 
     static Stream<Arguments> cases() {
-        return Stream.of(IrqchipMode.AUTO, IrqchipMode.OFF).flatMap(irqchip -> Stream.of("", ",x-irqfd=off",
-                ",x-irqfd=off,x-precise-eoi=off").map(properties -> Arguments.of(irqchip, properties)));
+        return Stream.of(IrqchipMode.AUTO, IrqchipMode.OFF)
+                .flatMap(irqchip -> Stream.of("", ",x-irqfd=off", ",x-irqfd=off,x-precise-eoi=off")
+                        .map(properties -> Arguments.of(irqchip, properties)));
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}, device properties \"{1}\"")
     @MethodSource("cases")
     void everyInterruptIsDeliveredOnceAndCountedAlikeEverywhere(IrqchipMode irqchip, String properties)
             throws Exception {
-        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
-                + ",x-reply-timeout-ms=120000" + properties);
-        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(INTERRUPTS, BOTH_LINES, MODE_ECHO)
-                .irqchip(irqchip).build();
+        PlatformDeviceConfig config = DeviceSpecParser.parse(
+                "vfio-platform,socket=" + served.socket() + ",x-reply-timeout-ms=120000" + properties);
+        MachineConfig machineConfig = MachineConfig.builder()
+                .guest("testdev")
+                .args(INTERRUPTS, BOTH_LINES, MODE_ECHO)
+                .irqchip(irqchip)
+                .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();
             VfioPlatformDevice device = assembly.devices().getFirst();
@@ -89,27 +92,38 @@ class IrqStormKvmTest {
                 assertThat(code).as(machine.console()).isEqualTo(spurious == 0 ? 0 : 1);
                 assertThat(reports.get(1)).as("line 0 raised").isEqualTo(INTERRUPTS);
                 assertThat(reports.get(4)).as("line 1 raised").isEqualTo(INTERRUPTS);
-                assertThat(reports.get(2)).as("line 0 acked as often as handled").isEqualTo(reports.get(0));
-                assertThat(reports.get(5)).as("line 1 acked as often as handled").isEqualTo(reports.get(3));
-                assertThat(reports.get(0) + reports.get(3)).as("both lines' handled: every raise, plus the spurious")
+                assertThat(reports.get(2))
+                        .as("line 0 acked as often as handled")
+                        .isEqualTo(reports.get(0));
+                assertThat(reports.get(5))
+                        .as("line 1 acked as often as handled")
+                        .isEqualTo(reports.get(3));
+                assertThat(reports.get(0) + reports.get(3))
+                        .as("both lines' handled: every raise, plus the spurious")
                         .isEqualTo(2 * INTERRUPTS + spurious);
                 return;
             }
             assertThat(code).as(machine.console()).isZero();
-            assertThat(reports).as("per line handled, raised, acked; then spurious")
+            assertThat(reports)
+                    .as("per line handled, raised, acked; then spurious")
                     .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
             if (properties.equals(",x-irqfd=off")) {
                 IrqController controller = device.irqController().orElseThrow();
                 for (int line : List.of(0, 1)) {
                     IrqController.IrqCounters counters = controller.counters(line);
-                    assertThat(counters.injections()).as("line %d injections (%s)", line, counters)
+                    assertThat(counters.injections())
+                            .as("line %d injections (%s)", line, counters)
                             .isEqualTo(INTERRUPTS);
-                    assertThat(counters.eois()).as("line %d EOIs (%s)", line, counters).isEqualTo(INTERRUPTS);
-                    assertThat(counters.triggers()).as("line %d triggers", line)
+                    assertThat(counters.eois())
+                            .as("line %d EOIs (%s)", line, counters)
+                            .isEqualTo(INTERRUPTS);
+                    assertThat(counters.triggers())
+                            .as("line %d triggers", line)
                             .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset());
                 }
                 assertThat(controller.pendingQueue()).isEmpty();
-                assertThat(controller.deviceCounters().pendingPeak()).as("an IRQ queues at most once")
+                assertThat(controller.deviceCounters().pendingPeak())
+                        .as("an IRQ queues at most once")
                         .isLessThanOrEqualTo(2);
             }
         }

@@ -1,10 +1,6 @@
 package io.jvfio.platform;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeoutException;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -16,15 +12,18 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.irq.IrqController;
 import io.jvfio.sys.testing.Tiers;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The seed's system end to end: the test device in a child process over vfio-user, assigned to a
@@ -69,16 +68,25 @@ class PlatformAssignmentKvmTest {
     }
 
     /** What one guest run saw. */
-    record Run(boolean inKernelIrqchip, int exitCode, List<Integer> reports, VfioPlatformDevice.PlacedRegion registers,
-               VfioPlatformDevice.PlacedRegion ram, List<VfioPlatformDevice.WiredIrq> irqs,
-               IrqController.IrqCounters line0, IrqController.IrqCounters line1,
-               IrqController.DeviceIrqCounters device, String console) {
-    }
+    record Run(
+            boolean inKernelIrqchip,
+            int exitCode,
+            List<Integer> reports,
+            VfioPlatformDevice.PlacedRegion registers,
+            VfioPlatformDevice.PlacedRegion ram,
+            List<VfioPlatformDevice.WiredIrq> irqs,
+            IrqController.IrqCounters line0,
+            IrqController.IrqCounters line1,
+            IrqController.DeviceIrqCounters device,
+            String console) {}
 
     private Run run(IrqchipMode irqchip, String properties, long... args) throws Exception {
-        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket()
-                + REPLY_TIMEOUT + properties);
-        MachineConfig machineConfig = MachineConfig.builder().guest("testdev").args(args).irqchip(irqchip)
+        PlatformDeviceConfig config =
+                DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + properties);
+        MachineConfig machineConfig = MachineConfig.builder()
+                .guest("testdev")
+                .args(args)
+                .irqchip(irqchip)
                 .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();
@@ -91,18 +99,28 @@ class PlatformAssignmentKvmTest {
                 throw new AssertionError(e.getMessage() + "\n" + TestDeviceSnapshot.describe(machine, device), e);
             }
             var controller = device.irqController();
-            return new Run(machine.irqchip().inKernel(), code, machine.reports(), device.regions().get(0), device.regions().get(1), device.irqs(),
-                    controller.map(c -> c.counters(0)).orElse(null), controller.map(c -> c.counters(1)).orElse(null),
-                    controller.map(IrqController::deviceCounters).orElse(null), machine.console());
+            return new Run(
+                    machine.irqchip().inKernel(),
+                    code,
+                    machine.reports(),
+                    device.regions().get(0),
+                    device.regions().get(1),
+                    device.irqs(),
+                    controller.map(c -> c.counters(0)).orElse(null),
+                    controller.map(c -> c.counters(1)).orElse(null),
+                    controller.map(IrqController::deviceCounters).orElse(null),
+                    machine.console());
         }
     }
 
     @Test
     void realizeDescribesTheDeviceInTheDsdtFromItsPlacement() throws Exception {
         try (DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT);
-            try (Machine machine = Machine.create(MachineConfig.builder().guest("testdev").build());
-                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            PlatformDeviceConfig config =
+                    DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT);
+            try (Machine machine = Machine.create(
+                            MachineConfig.builder().guest("testdev").build());
+                    VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
                 AcpiDevice described = device.acpiDevice();
 
                 assertThat(machine.acpiDevices()).extracting(AcpiDevice::name).containsExactly("COM1", "VF00");
@@ -110,11 +128,15 @@ class PlatformAssignmentKvmTest {
                 assertThat(described.hardwareId().id()).isEqualTo("PRP0001");
                 assertThat(described.uid()).isZero();
                 assertThat(described.properties()).contains(DeviceProperties.compatible("jvfio,test-device"));
-                assertThat(described.mmio()).containsExactlyElementsOf(device.regions().stream()
-                        .map(r -> new AcpiDevice.MmioRange(r.guestBase(), r.info().size())).toList());
-                assertThat(described.interrupts()).containsExactly(
-                        new AcpiDevice.Interrupt(device.irqs().get(0).gsi(), Trigger.EDGE),
-                        new AcpiDevice.Interrupt(device.irqs().get(1).gsi(), Trigger.LEVEL));
+                assertThat(described.mmio())
+                        .containsExactlyElementsOf(device.regions().stream()
+                                .map(r -> new AcpiDevice.MmioRange(
+                                        r.guestBase(), r.info().size()))
+                                .toList());
+                assertThat(described.interrupts())
+                        .containsExactly(
+                                new AcpiDevice.Interrupt(device.irqs().get(0).gsi(), Trigger.EDGE),
+                                new AcpiDevice.Interrupt(device.irqs().get(1).gsi(), Trigger.LEVEL));
             }
         }
     }
@@ -122,10 +144,11 @@ class PlatformAssignmentKvmTest {
     @Test
     void xAcpiHidReplacesTheHidChosenFromTheCompatible() throws Exception {
         try (DeviceOpener opener = new DeviceOpener()) {
-            PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT
-                    + ",x-acpi-hid=ACPI0099");
-            try (Machine machine = Machine.create(MachineConfig.builder().guest("testdev").build());
-                 VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
+            PlatformDeviceConfig config = DeviceSpecParser.parse(
+                    "vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + ",x-acpi-hid=ACPI0099");
+            try (Machine machine = Machine.create(
+                            MachineConfig.builder().guest("testdev").build());
+                    VfioPlatformDevice device = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
                 assertThat(device.acpiDevice().hardwareId().id()).isEqualTo("ACPI0099");
                 assertThat(device.acpiDevice().properties()).isEmpty();
             }
@@ -138,7 +161,9 @@ class PlatformAssignmentKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void irqfdPathDeliversEdgeAndLevelInterrupts(IrqchipMode irqchip) throws Exception {
         int n = 20;
         Run run = run(irqchip, "", n, 0b11, MODE_RAISE);
@@ -148,12 +173,16 @@ class PlatformAssignmentKvmTest {
         if (run.inKernelIrqchip()) {
             assertThat(run.line0()).isNull();
         } else {
-            assertThat(run.line1().unmasks()).as("the level line is unmasked at each guest EOI").isEqualTo(n);
+            assertThat(run.line1().unmasks())
+                    .as("the level line is unmasked at each guest EOI")
+                    .isEqualTo(n);
         }
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void aLevelLineRaisedBeforeTheGuestUnmasksItsPinIsDeliveredOnTheIrqfdPath(IrqchipMode irqchip) throws Exception {
         Run run = run(irqchip, "", 3, LEVEL_LINE, MODE_RAISE, 0, FLAG_EARLY);
         assertThat(run.exitCode()).as(run.console()).isZero();
@@ -162,7 +191,9 @@ class PlatformAssignmentKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void aLevelLineRaisedBeforeTheGuestUnmasksItsPinIsDeliveredOnTheUserSidePath(IrqchipMode irqchip) throws Exception {
         Run run = run(irqchip, ",x-irqfd=off", 3, LEVEL_LINE, MODE_RAISE, 0, FLAG_EARLY);
         assertThat(run.exitCode()).as(run.console()).isZero();
@@ -171,7 +202,9 @@ class PlatformAssignmentKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void userSidePathDeliversEdgeAndLevelInterruptsAndCountsAgree(IrqchipMode irqchip) throws Exception {
         int n = 20;
         Run run = run(irqchip, ",x-irqfd=off", n, 0b11, MODE_RAISE);
@@ -185,7 +218,9 @@ class PlatformAssignmentKvmTest {
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void twoLinesFiringTogetherQueueOneAsPendingOnTheUserSidePath(IrqchipMode irqchip) throws Exception {
         int n = 10;
         Run run = run(irqchip, ",x-irqfd=off,x-precise-eoi=off", n, 0b11, MODE_TOGETHER, 0, FLAG_ORDER);
@@ -201,59 +236,81 @@ class PlatformAssignmentKvmTest {
         int spurious = counts.getLast();
         assertThat(run.exitCode()).as(run.console()).isEqualTo(spurious == 0 ? 0 : 1);
         if (!run.inKernelIrqchip()) {
-            assertThat(spurious).as("jvfio's irqchip unmasks the level line only at the guest's EOI").isZero();
+            assertThat(spurious)
+                    .as("jvfio's irqchip unmasks the level line only at the guest's EOI")
+                    .isZero();
         }
-        assertThat(counts).as("per line handled, raised, acked; then spurious, all on the level line")
+        assertThat(counts)
+                .as("per line handled, raised, acked; then spurious, all on the level line")
                 .containsExactly(n, n, n, n + spurious, n, n + spurious, spurious);
         assertThat(run.device().pendingPeak()).isEqualTo(1);
         for (int round = 0; round + 1 < order.size(); round += 2) {
-            assertThat(order.subList(round, round + 2)).as("each round handles both lines once")
+            assertThat(order.subList(round, round + 2))
+                    .as("each round handles both lines once")
                     .containsExactlyInAnyOrder(0, 1);
         }
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void preciseEoiLetsBothLinesBeActiveAtOnce(IrqchipMode irqchip) throws Exception {
         int n = 10;
         Run run = run(irqchip, ",x-irqfd=off", n, 0b11, MODE_TOGETHER);
         assertThat(run.exitCode()).as(run.console()).isZero();
-        assertThat(run.device().pendingPeak()).as("no IRQ waits when each has its own ack").isZero();
+        assertThat(run.device().pendingPeak())
+                .as("no IRQ waits when each has its own ack")
+                .isZero();
         assertThat(run.line0().eois()).isEqualTo(n);
         assertThat(run.line1().eois()).isEqualTo(n);
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void fastPathComesBackAfterTheMmapTimer(IrqchipMode irqchip) throws Exception {
         // Fires 200 ms apart: far longer than handling one interrupt even under software emulation, so
         // no fire coalesces into the previous one, and far longer than the 5 ms mmap timer.
         Run run = run(irqchip, ",x-irqfd=off,mmap-timeout-ms=5", 4, 0b01, MODE_TIMER, 200_000);
         assertThat(run.exitCode()).as(run.console()).isZero();
         assertThat(run.device().fastPathOff()).isPositive();
-        assertThat(run.device().fastPathOn()).as("the timer restored the fast path between interrupts").isPositive();
+        assertThat(run.device().fastPathOn())
+                .as("the timer restored the fast path between interrupts")
+                .isPositive();
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void noMmapMakesEveryRamAccessTrap(IrqchipMode irqchip) throws Exception {
         Run run = run(irqchip, ",x-no-mmap=on", 1, 0b01, MODE_RAISE, 0, FLAG_RAM_CHECK);
         assertThat(run.exitCode()).as(run.console()).isZero();
         assertThat(run.ram().fastPath()).isFalse();
-        assertThat(run.ram().trappedWrites()).as("64 pattern writes and the doorbell").isGreaterThanOrEqualTo(65);
+        assertThat(run.ram().trappedWrites())
+                .as("64 pattern writes and the doorbell")
+                .isGreaterThanOrEqualTo(65);
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void mappedRamDoesNotTrapExceptTheDoorbellPage(IrqchipMode irqchip) throws Exception {
         Run run = run(irqchip, "", 1, 0b01, MODE_RAISE, 0, FLAG_RAM_CHECK);
         assertThat(run.exitCode()).as(run.console()).isZero();
         assertThat(run.ram().fastPath()).isTrue();
-        assertThat(run.ram().trappedWrites()).as("only the trapped doorbell page exits").isEqualTo(1);
+        assertThat(run.ram().trappedWrites())
+                .as("only the trapped doorbell page exits")
+                .isEqualTo(1);
     }
 
     @ParameterizedTest(name = "kernel-irqchip={0}")
-    @EnumSource(value = IrqchipMode.class, names = {"AUTO", "OFF"})
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
     void registerAccessesAlwaysTrap(IrqchipMode irqchip) throws IOException, Exception {
         Run run = run(irqchip, "", 5, 0b01, MODE_RAISE);
         assertThat(run.exitCode()).as(run.console()).isZero();

@@ -1,16 +1,7 @@
 package io.jvfio.platform;
 
-import java.util.ArrayList;
-
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
-import javax.management.ObjectName;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.Machine;
@@ -28,14 +19,20 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Realize, reset, refusal and the guest device tree, on a real KVM machine. */
 @Tag(Tiers.KVM)
@@ -80,13 +77,12 @@ class PlatformLifecycleKvmTest {
     }
 
     /** What realizing the first served device with {@code properties} logged, and the regions it placed. */
-    private record Realized(List<String> logged, List<VfioPlatformDevice.PlacedRegion> regions) {
-    }
+    private record Realized(List<String> logged, List<VfioPlatformDevice.PlacedRegion> regions) {}
 
     private static Realized realize(String properties) throws Exception {
         PlatformDeviceConfig config = config(first, properties);
         try (CapturedLog logged = new CapturedLog(VfioPlatformDevice.class);
-             AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+                AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
             return new Realized(logged.messages(), assembly.devices().getFirst().regions());
         }
     }
@@ -94,7 +90,9 @@ class PlatformLifecycleKvmTest {
     @Test
     void aRegionThatNeverOfferedMmapIsTrappedWithoutAWarning() throws Exception {
         Realized realized = realize("");
-        assertThat(realized.regions().get(0).fastPath()).as("the registers offer no mmap").isFalse();
+        assertThat(realized.regions().get(0).fastPath())
+                .as("the registers offer no mmap")
+                .isFalse();
         assertThat(realized.regions().get(1).fastPath()).isTrue();
         assertThat(realized.logged()).noneMatch(message -> message.contains("performance may be slow"));
     }
@@ -103,9 +101,11 @@ class PlatformLifecycleKvmTest {
     void xNoMmapTrapsAMappableRegionAndSaysSoWithoutAWarning() throws Exception {
         Realized realized = realize(",x-no-mmap=on");
         assertThat(realized.regions()).noneMatch(VfioPlatformDevice.PlacedRegion::fastPath);
-        assertThat(realized.logged()).noneMatch(message -> message.contains("performance may be slow"))
+        assertThat(realized.logged())
+                .noneMatch(message -> message.contains("performance may be slow"))
                 .filteredOn(message -> message.contains("region"))
-                .containsExactly("vfio test-device.sock: region 1 is trapped (x-no-mmap): every guest access exits to jvfio");
+                .containsExactly(
+                        "vfio test-device.sock: region 1 is trapped (x-no-mmap): every guest access exits to jvfio");
     }
 
     @Test
@@ -122,10 +122,13 @@ class PlatformLifecycleKvmTest {
             while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertThat(controller.state(0)).as("the spinning guest never acknowledges").isEqualTo(IrqState.ACTIVE);
+            assertThat(controller.state(0))
+                    .as("the spinning guest never acknowledges")
+                    .isEqualTo(IrqState.ACTIVE);
             assertThat(controller.fastPathEnabled()).isFalse();
             ObjectName bean = new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote("resettable"));
-            assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(bean, "Injections")).isEqualTo(1L);
+            assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(bean, "Injections"))
+                    .isEqualTo(1L);
 
             device.reset();
 
@@ -134,16 +137,20 @@ class PlatformLifecycleKvmTest {
             assertThat(controller.pendingQueue()).isEmpty();
             assertThat(controller.counters(0).eois()).as("reset is not an EOI").isZero();
 
-            assertThatThrownBy(device::migrate).isInstanceOf(VfioException.class)
-                    .hasMessage("vfio resettable: migration is not supported: a VFIO platform device's state cannot be saved");
-            assertThatThrownBy(() -> VfioPlatformDevice.hotReset(List.of(device))).isInstanceOf(VfioException.class)
+            assertThatThrownBy(device::migrate)
+                    .isInstanceOf(VfioException.class)
+                    .hasMessage(
+                            "vfio resettable: migration is not supported: a VFIO platform device's state cannot be saved");
+            assertThatThrownBy(() -> VfioPlatformDevice.hotReset(List.of(device)))
+                    .isInstanceOf(VfioException.class)
                     .hasMessageContaining("multi-device hot reset is not supported for platform devices");
             machine.mmio().write(registers + RAISE, 4, 1);
             deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
             while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertThat(controller.state(0)).as("the refusals changed nothing: the device still interrupts")
+            assertThat(controller.state(0))
+                    .as("the refusals changed nothing: the device still interrupts")
                     .isEqualTo(IrqState.ACTIVE);
         }
     }
@@ -166,22 +173,27 @@ class PlatformLifecycleKvmTest {
                     }
 
                     @Override
-                    public void write(long offset, int size, long value) {
-                    }
+                    public void write(long offset, int size, long value) {}
                 }));
             }
         };
-        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,pci-thing,id=pci0");
+        PlatformDeviceConfig config =
+                DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,pci-thing,id=pci0");
         String refusal = "vfio pci0: not a platform device (flags PCI): only VFIO platform devices can be assigned";
         try (VfioUserServer server = VfioUserServer.start(socket, pci);
-             DeviceOpener opener = new DeviceOpener();
-             Machine machine = Machine.create(spin())) {
+                DeviceOpener opener = new DeviceOpener();
+                Machine machine = Machine.create(spin())) {
             var machineOwnRanges = machine.mmio().ranges();
             assertThatThrownBy(() -> VfioPlatformDevice.realize(machine, config, opener.open(config)))
-                    .isInstanceOf(VfioException.class).hasMessage(refusal);
-            assertThat(machine.mmio().ranges()).as("nothing was left on the bus").isEqualTo(machineOwnRanges);
-            assertThatThrownBy(() -> AssignedMachine.create(spin(), List.of(config)).close())
-                    .as("the assembly refuses it before creating a machine").isInstanceOf(VfioException.class)
+                    .isInstanceOf(VfioException.class)
+                    .hasMessage(refusal);
+            assertThat(machine.mmio().ranges())
+                    .as("nothing was left on the bus")
+                    .isEqualTo(machineOwnRanges);
+            assertThatThrownBy(() ->
+                            AssignedMachine.create(spin(), List.of(config)).close())
+                    .as("the assembly refuses it before creating a machine")
+                    .isInstanceOf(VfioException.class)
                     .hasMessage(refusal);
         }
     }
@@ -189,19 +201,29 @@ class PlatformLifecycleKvmTest {
     @Test
     void aClosedDeviceReturnsItsWindowAndGsisSoTheNextDeviceGetsTheSame() throws Exception {
         PlatformDeviceConfig config = config(first, "");
-        try (DeviceOpener opener = new DeviceOpener(); Machine machine = Machine.create(spin())) {
+        try (DeviceOpener opener = new DeviceOpener();
+                Machine machine = Machine.create(spin())) {
             List<Long> bases;
             List<Integer> gsis;
             try (VfioPlatformDevice removed = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
-                bases = removed.regions().stream().map(VfioPlatformDevice.PlacedRegion::guestBase).toList();
-                gsis = removed.irqs().stream().map(VfioPlatformDevice.WiredIrq::gsi).toList();
+                bases = removed.regions().stream()
+                        .map(VfioPlatformDevice.PlacedRegion::guestBase)
+                        .toList();
+                gsis = removed.irqs().stream()
+                        .map(VfioPlatformDevice.WiredIrq::gsi)
+                        .toList();
             }
-            assertThat(machine.mmio().ranges()).as("the closed device's ranges left the bus")
+            assertThat(machine.mmio().ranges())
+                    .as("the closed device's ranges left the bus")
                     .noneMatch(range -> bases.contains(range.base()));
 
             try (VfioPlatformDevice next = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
-                assertThat(next.regions()).extracting(VfioPlatformDevice.PlacedRegion::guestBase).isEqualTo(bases);
-                assertThat(next.irqs()).extracting(VfioPlatformDevice.WiredIrq::gsi).isEqualTo(gsis);
+                assertThat(next.regions())
+                        .extracting(VfioPlatformDevice.PlacedRegion::guestBase)
+                        .isEqualTo(bases);
+                assertThat(next.irqs())
+                        .extracting(VfioPlatformDevice.WiredIrq::gsi)
+                        .isEqualTo(gsis);
             }
         }
     }
@@ -214,24 +236,29 @@ class PlatformLifecycleKvmTest {
         try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(configA, configB))) {
             VfioPlatformDevice a = assembly.devices().get(0);
             VfioPlatformDevice b = assembly.devices().get(1);
-            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
-                    new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
+            PlatformBusTree tree = PlatformBusTree.create(
+                    PlatformBusTree.DEFAULT_MODEL, new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
             a.addTo(tree);
             b.addTo(tree);
             Files.write(dtb, FdtWriter.write(tree.build()));
-            Process dtc = new ProcessBuilder("dtc", "-I", "dtb", "-O", "dts", dtb.toString()).redirectErrorStream(true).start();
+            Process dtc = new ProcessBuilder("dtc", "-I", "dtb", "-O", "dts", dtb.toString())
+                    .redirectErrorStream(true)
+                    .start();
             String dts = new String(dtc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(dtc.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(dtc.exitValue()).as(dts).isZero();
             long aBase = a.regions().getFirst().guestBase();
             long bBase = b.regions().getFirst().guestBase();
-            assertThat(dts).contains("dev-a@" + Long.toHexString(aBase) + " {", "dev-b@" + Long.toHexString(bBase) + " {");
+            assertThat(dts)
+                    .contains("dev-a@" + Long.toHexString(aBase) + " {", "dev-b@" + Long.toHexString(bBase) + " {");
             assertThat(dts.split("compatible = \"jvfio,test-device\";", -1)).hasSize(3);
             int aGsi0 = a.irqs().get(0).gsi();
             int aGsi1 = a.irqs().get(1).gsi();
             assertThat(dts).contains(String.format("interrupts = <0x%x 0x00 0x%x 0x02>;", aGsi0, aGsi1));
-            assertThat(dts).contains(String.format("reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;",
-                    aBase, a.regions().get(1).guestBase()));
+            assertThat(dts)
+                    .contains(String.format(
+                            "reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;",
+                            aBase, a.regions().get(1).guestBase()));
         }
     }
 
@@ -254,19 +281,27 @@ class PlatformLifecycleKvmTest {
         PlatformDeviceConfig config = config(first, ",id=thing,x-dt-node=" + overlay);
         try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
             VfioPlatformDevice device = assembly.devices().getFirst();
-            PlatformBusTree tree = PlatformBusTree.create(PlatformBusTree.DEFAULT_MODEL,
-                    new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
+            PlatformBusTree tree = PlatformBusTree.create(
+                    PlatformBusTree.DEFAULT_MODEL, new PlatformBusTree.MmioRange(0xD000_0000L, 0x1000_0000L));
             device.addTo(tree);
             Path dtb = directory.resolve("patched.dtb");
             Files.write(dtb, FdtWriter.write(tree.build()));
             String decoded = dtc("-I", "dtb", "-O", "dts", dtb.toString());
             long base = device.regions().getFirst().guestBase();
-            assertThat(decoded).contains("thing@" + Long.toHexString(base) + " {", "compatible = \"vendor,board-thing\";",
-                    "clock-frequency = <0x5f5e100>;", "port {", "vendor,internal;",
-                    String.format("reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;", base,
-                            device.regions().get(1).guestBase()),
-                    String.format("interrupts = <0x%x 0x00 0x%x 0x02>;", device.irqs().get(0).gsi(),
-                            device.irqs().get(1).gsi()));
+            assertThat(decoded)
+                    .contains(
+                            "thing@" + Long.toHexString(base) + " {",
+                            "compatible = \"vendor,board-thing\";",
+                            "clock-frequency = <0x5f5e100>;",
+                            "port {",
+                            "vendor,internal;",
+                            String.format(
+                                    "reg = <0x00 0x%x 0x00 0x1000 0x00 0x%x 0x00 0x10000>;",
+                                    base, device.regions().get(1).guestBase()),
+                            String.format(
+                                    "interrupts = <0x%x 0x00 0x%x 0x02>;",
+                                    device.irqs().get(0).gsi(),
+                                    device.irqs().get(1).gsi()));
             assertThat(decoded).doesNotContain("0x1234");
         }
     }
@@ -303,15 +338,22 @@ class PlatformLifecycleKvmTest {
             long source = 0x20_0000L;
             machine.ram().write(source, pattern);
 
-            assertThat(dma(machine, registers, source, 0x20_1000L, pattern.length)).as("RAM to RAM").isEqualTo(DMA_DONE);
+            assertThat(dma(machine, registers, source, 0x20_1000L, pattern.length))
+                    .as("RAM to RAM")
+                    .isEqualTo(DMA_DONE);
             assertThat(machine.ram().read(0x20_1000L, pattern.length)).isEqualTo(pattern);
-            assertThat(dma(machine, registers, registers, 0x20_2000L, 16)).as("from the device's own MMIO window")
+            assertThat(dma(machine, registers, registers, 0x20_2000L, 16))
+                    .as("from the device's own MMIO window")
                     .isEqualTo(DMA_ERROR);
-            assertThat(dma(machine, registers, machine.ram().size() - 8, 0x20_2000L, 16)).as("across RAM's end")
+            assertThat(dma(machine, registers, machine.ram().size() - 8, 0x20_2000L, 16))
+                    .as("across RAM's end")
                     .isEqualTo(DMA_ERROR);
-            assertThat(dma(machine, registers, source, machine.ram().size(), 16)).as("to just past RAM")
+            assertThat(dma(machine, registers, source, machine.ram().size(), 16))
+                    .as("to just past RAM")
                     .isEqualTo(DMA_ERROR);
-            assertThat(machine.ram().read(0x20_2000L, 16)).as("a refused source writes nothing").containsOnly(0);
+            assertThat(machine.ram().read(0x20_2000L, 16))
+                    .as("a refused source writes nothing")
+                    .containsOnly(0);
         }
     }
 

@@ -1,11 +1,10 @@
 package io.jvfio.platform;
 
+import io.jvfio.devices.ServerProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.devices.ServerProcess;
 
 /**
  * The test device served over vfio-user by a child JVM, as users run it ({@code jvfio serve}): the
@@ -23,8 +22,8 @@ final class ServedTestDevice implements AutoCloseable {
         List<String> serveArgs = new ArrayList<>(List.of("--irqs", Integer.toString(irqs)));
         serveArgs.addAll(List.of(extraArgs));
         // C1 only: under software emulation C2 compiles for minutes on the CPUs the guest needs.
-        return new ServedTestDevice(ServerProcess.start(directory.resolve("test-device.sock"),
-                List.of("-XX:TieredStopAtLevel=1"), serveArgs));
+        return new ServedTestDevice(ServerProcess.start(
+                directory.resolve("test-device.sock"), List.of("-XX:TieredStopAtLevel=1"), serveArgs));
     }
 
     Path socket() {

@@ -1,12 +1,11 @@
 package io.jvfio.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
-import io.jvfio.sys.libc.Libc;
-
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import io.jvfio.sys.libc.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * An epoll(7) set. Each registered fd carries a caller-chosen {@code long} token that comes back with
@@ -32,6 +31,7 @@ public final class Epoll implements AutoCloseable {
      * address), and the waiting thread keeps this object reachable.
      */
     private final MemorySegment events;
+
     private final int capacity;
     private int ready;
 

@@ -41,8 +41,7 @@ public final class Errno {
     public static final int ETIMEDOUT = 110;
     public static final int EOVERFLOW = 75;
 
-    private Errno() {
-    }
+    private Errno() {}
 
     /** The symbolic name, e.g. {@code EINVAL}; {@code errno N} for values jvfio does not name. */
     public static String name(int errno) {

@@ -1,11 +1,10 @@
 package io.jvfio.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * An eventfd(2): the doorbell between a device and an interrupt consumer (KVM irqfd, the event loop).

@@ -1,11 +1,10 @@
 package io.jvfio.sys;
 
+import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import io.jvfio.sys.libc.Libc;
 
 /**
  * The one owner of a file descriptor: closes it exactly once, and refuses use after close so a
@@ -94,8 +93,8 @@ public final class Fd implements AutoCloseable {
     public int pread(ByteBuffer destination, long fileOffset) throws ErrnoException {
         int length = destination.remaining();
         if (destination.isDirect()) {
-            int n = (int) Libc.pread(get(), MemorySegment.ofBuffer(destination), length, fileOffset,
-                    "pread " + description);
+            int n = (int)
+                    Libc.pread(get(), MemorySegment.ofBuffer(destination), length, fileOffset, "pread " + description);
             destination.position(destination.position() + n);
             return n;
         }
@@ -111,8 +110,8 @@ public final class Fd implements AutoCloseable {
     public int pwrite(ByteBuffer source, long fileOffset) throws ErrnoException {
         int length = source.remaining();
         if (source.isDirect()) {
-            int n = (int) Libc.pwrite(get(), MemorySegment.ofBuffer(source), length, fileOffset,
-                    "pwrite " + description);
+            int n = (int)
+                    Libc.pwrite(get(), MemorySegment.ofBuffer(source), length, fileOffset, "pwrite " + description);
             source.position(source.position() + n);
             return n;
         }

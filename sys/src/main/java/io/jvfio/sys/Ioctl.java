@@ -16,14 +16,15 @@ public final class Ioctl {
     private static final int WRITE = 1;
     private static final int READ = 2;
 
-    private Ioctl() {
-    }
+    private Ioctl() {}
 
     private static long encode(int direction, int type, int number, long size) {
         if (size < 0 || size >= (1 << SIZEBITS)) {
             throw new IllegalArgumentException("ioctl argument size out of range: " + size);
         }
-        return ((long) direction << DIRSHIFT) | ((long) type << TYPESHIFT) | ((long) number << NRSHIFT)
+        return ((long) direction << DIRSHIFT)
+                | ((long) type << TYPESHIFT)
+                | ((long) number << NRSHIFT)
                 | (size << SIZESHIFT);
     }
 

@@ -1,17 +1,16 @@
 package io.jvfio.sys;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 /**
  * The one owner of an mmap'ed range: guest RAM, a device region, KVM's run structure. Unmapped when
@@ -34,14 +33,20 @@ public final class Mapping implements AutoCloseable {
     public static Mapping map(Fd fd, long offset, long size, boolean writable, String description)
             throws ErrnoException {
         int prot = Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
-        return create(Libc.mmap(0, size, prot, Libc.MAP_SHARED, fd.get(), offset, "mmap " + description), size,
-                description);
+        return create(
+                Libc.mmap(0, size, prot, Libc.MAP_SHARED, fd.get(), offset, "mmap " + description), size, description);
     }
 
     /** Private anonymous zeroed memory, page-aligned (for memory slots that no other process shares). */
     public static Mapping anonymous(long size, String description) throws ErrnoException {
-        long address = Libc.mmap(0, size, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0, "mmap " + description);
+        long address = Libc.mmap(
+                0,
+                size,
+                Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
+                -1,
+                0,
+                "mmap " + description);
         return create(address, size, description);
     }
 

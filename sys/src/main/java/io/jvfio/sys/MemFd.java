@@ -6,8 +6,7 @@ import io.jvfio.sys.libc.Libc;
 public final class MemFd {
     private static final int MFD_CLOEXEC = 1;
 
-    private MemFd() {
-    }
+    private MemFd() {}
 
     /** A new memfd of {@code size} zero bytes. */
     public static Fd create(String name, long size) throws ErrnoException {

@@ -1,17 +1,15 @@
 package io.jvfio.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
-import io.jvfio.sys.libc.Libc;
-
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.jvfio.sys.libc.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /** poll(2) on one descriptor: the simple wait used where an epoll set would be overkill. */
 public final class Poller {
-    private Poller() {
-    }
+    private Poller() {}
 
     /**
      * Waits until {@code fd} is readable (or hung up) for at most {@code timeoutMillis} (-1: forever).

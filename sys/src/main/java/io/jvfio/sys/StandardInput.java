@@ -1,15 +1,14 @@
 package io.jvfio.sys;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import io.jvfio.sys.libc.Libc;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
-
-import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The process's standard input (fd 0) as a stream whose blocked read ends when its thread is interrupted:
@@ -24,8 +23,7 @@ public final class StandardInput extends InputStream {
     private static final int SLICE_MILLIS = 100;
 
     /** The process's fd 0. */
-    public StandardInput() {
-    }
+    public StandardInput() {}
 
     @Override
     public int read() throws InterruptedIOException, ErrnoException {

@@ -1,11 +1,10 @@
 package io.jvfio.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /** A CLOCK_MONOTONIC timerfd(2): timers that an epoll set can wait on beside eventfds. */
 public final class TimerFd implements AutoCloseable {
@@ -20,8 +19,7 @@ public final class TimerFd implements AutoCloseable {
 
     /** A non-blocking timer, disarmed. */
     public static TimerFd create() throws ErrnoException {
-        return new TimerFd(Fd.adopt(Libc.timerfdCreate(CLOCK_MONOTONIC, Libc.O_CLOEXEC | Libc.O_NONBLOCK),
-                "timerfd"));
+        return new TimerFd(Fd.adopt(Libc.timerfdCreate(CLOCK_MONOTONIC, Libc.O_CLOEXEC | Libc.O_NONBLOCK), "timerfd"));
     }
 
     public Fd fd() {

@@ -1,9 +1,14 @@
 package io.jvfio.sys;
 
-import java.lang.foreign.ValueLayout;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,13 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
-
-import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * An AF_UNIX stream socket that carries file descriptors (SCM_RIGHTS) both ways: the transport of
@@ -59,6 +57,7 @@ public final class UnixSocket implements AutoCloseable {
     private final String description;
     /** Scratch for msghdr and control data; freed with the socket object, since a receiver may still run. */
     private final Arena arena = Arena.ofAuto();
+
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final MemorySegment sendHeader;
@@ -132,8 +131,7 @@ public final class UnixSocket implements AutoCloseable {
     }
 
     private static UnixSocket create(String description) throws ErrnoException {
-        return new UnixSocket(Fd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), description),
-                description);
+        return new UnixSocket(Fd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), description), description);
     }
 
     private static MemorySegment address(Arena arena, String path) {
@@ -185,7 +183,8 @@ public final class UnixSocket implements AutoCloseable {
             throw new IllegalArgumentException("at most " + MAX_IOVECS + " parts per message, got " + parts.length);
         }
         if (fds.length > MAX_FDS_PER_MESSAGE) {
-            throw new IllegalArgumentException("at most " + MAX_FDS_PER_MESSAGE + " fds per message, got " + fds.length);
+            throw new IllegalArgumentException(
+                    "at most " + MAX_FDS_PER_MESSAGE + " fds per message, got " + fds.length);
         }
         sendLock.lock();
         try {
@@ -376,8 +375,9 @@ public final class UnixSocket implements AutoCloseable {
                     if (done == 0) {
                         return false;
                     }
-                    throw new ErrnoException("recv: peer closed after " + done + " of " + target.byteSize()
-                            + " bytes", Errno.ECONNRESET);
+                    throw new ErrnoException(
+                            "recv: peer closed after " + done + " of " + target.byteSize() + " bytes",
+                            Errno.ECONNRESET);
                 }
                 done += n;
             }

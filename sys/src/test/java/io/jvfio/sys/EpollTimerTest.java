@@ -1,15 +1,16 @@
 package io.jvfio.sys;
 
-import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
 class EpollTimerTest {
     @Test
     void epollReturnsTheTokenOfTheSignalledFd() throws Exception {
-        try (Epoll epoll = Epoll.create(8); EventFd a = EventFd.create(true); EventFd b = EventFd.create(true)) {
+        try (Epoll epoll = Epoll.create(8);
+                EventFd a = EventFd.create(true);
+                EventFd b = EventFd.create(true)) {
             epoll.add(a.fd(), Epoll.EPOLLIN, 11);
             epoll.add(b.fd(), Epoll.EPOLLIN, 22);
             assertThat(epoll.await(0)).isZero();
@@ -24,7 +25,8 @@ class EpollTimerTest {
 
     @Test
     void timerFiresOnceThenPeriodically() throws Exception {
-        try (Epoll epoll = Epoll.create(4); TimerFd timer = TimerFd.create()) {
+        try (Epoll epoll = Epoll.create(4);
+                TimerFd timer = TimerFd.create()) {
             epoll.add(timer.fd(), Epoll.EPOLLIN, 1);
             timer.arm(TimeUnit.MILLISECONDS.toNanos(5), TimeUnit.MILLISECONDS.toNanos(5));
             assertThat(epoll.await(2000)).isEqualTo(1);

@@ -1,16 +1,15 @@
 package io.jvfio.sys;
 
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.testing.Resources;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class FdTest {
     @Test
@@ -54,7 +53,9 @@ class FdTest {
         fd.close();
         fd.close();
         assertThat(Resources.openFds()).isEqualTo(before);
-        assertThatThrownBy(fd::get).isInstanceOf(IllegalStateException.class).hasMessageContaining("/dev/null is closed");
+        assertThatThrownBy(fd::get)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("/dev/null is closed");
     }
 
     @Test
@@ -66,14 +67,16 @@ class FdTest {
             ByteBuffer direct = ByteBuffer.allocateDirect(4);
             assertThat(fd.pread(direct, 4)).isEqualTo(4);
             direct.flip();
-            assertThat(new byte[] {direct.get(), direct.get(), direct.get(), direct.get()}).containsExactly(0, 1, 2, 3);
+            assertThat(new byte[] {direct.get(), direct.get(), direct.get(), direct.get()})
+                    .containsExactly(0, 1, 2, 3);
         }
         assertThat(Files.readAllBytes(file)[7]).isEqualTo((byte) 3);
     }
 
     @Test
     void duplicateIsIndependentOfTheOriginal() throws Exception {
-        try (Fd fd = Fd.openReadOnly("/dev/null"); Fd copy = fd.duplicate()) {
+        try (Fd fd = Fd.openReadOnly("/dev/null");
+                Fd copy = fd.duplicate()) {
             assertThat(copy.get()).isNotEqualTo(fd.get());
             fd.close();
             assertThat(copy.isOpen()).isTrue();

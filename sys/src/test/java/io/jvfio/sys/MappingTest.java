@@ -1,17 +1,17 @@
 package io.jvfio.sys;
 
-import io.jvfio.sys.testing.Resources;
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.sys.testing.Resources;
+import org.junit.jupiter.api.Test;
 
 class MappingTest {
     @Test
     void twoMappingsOfOneMemfdShareBytes() throws Exception {
         try (Fd memory = MemFd.create("shared", 8192);
-             Mapping first = Mapping.map(memory, 0, 8192, true, "first");
-             Mapping second = Mapping.map(memory, 4096, 4096, true, "second")) {
+                Mapping first = Mapping.map(memory, 0, 8192, true, "first");
+                Mapping second = Mapping.map(memory, 4096, 4096, true, "second")) {
             first.putLong(4096 + 8, 0x1122334455667788L);
             assertThat(second.getLong(8)).isEqualTo(0x1122334455667788L);
             assertThat(second.read(8, 1)).isEqualTo(0x88);
@@ -40,8 +40,12 @@ class MappingTest {
         assertThat(Resources.mapped(address)).as("mapped while open").isTrue();
         mapping.close();
         mapping.close();
-        assertThat(Resources.mapped(address)).as("the range's first byte is unmapped").isFalse();
-        assertThat(Resources.mapped(last)).as("the range's last byte is unmapped").isFalse();
+        assertThat(Resources.mapped(address))
+                .as("the range's first byte is unmapped")
+                .isFalse();
+        assertThat(Resources.mapped(last))
+                .as("the range's last byte is unmapped")
+                .isFalse();
         assertThatThrownBy(() -> mapping.getInt(0)).isInstanceOf(IllegalStateException.class);
     }
 

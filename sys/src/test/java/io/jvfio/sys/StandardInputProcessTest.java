@@ -2,6 +2,7 @@ package io.jvfio.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.testing.Tiers;
 import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -9,8 +10,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import io.jvfio.sys.testing.Tiers;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -50,9 +49,16 @@ class StandardInputProcessTest {
 
     private static Process child(String mode, ProcessBuilder.Redirect stdin) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), StandardInputProcessTest.class.getName(), mode))
-                .redirectInput(stdin).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(List.of(
+                        java,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        StandardInputProcessTest.class.getName(),
+                        mode))
+                .redirectInput(stdin)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
     }
 
     private static String output(Process process) throws Exception {

@@ -1,5 +1,9 @@
 package io.jvfio.sys;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.sys.testing.Resources;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,14 +11,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.testing.Resources;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class UnixSocketTest {
     @TempDir
@@ -31,8 +29,10 @@ class UnixSocketTest {
     @Test
     void fdsTravelBothWaysWithTheirMessage() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]; EventFd there = EventFd.create(true);
-             EventFd back = EventFd.create(true)) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1];
+                EventFd there = EventFd.create(true);
+                EventFd back = EventFd.create(true)) {
             a.send(new ByteBuffer[] {direct(1, 2, 3)}, new int[] {there.fd().get()});
             ByteBuffer in = ByteBuffer.allocateDirect(16);
             UnixSocket.Received received = b.receive(in, 4);
@@ -55,12 +55,15 @@ class UnixSocketTest {
     void tooManyFdsAreClosedAndReportedWithTheBytesKept() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
         List<EventFd> eventFds = new ArrayList<>();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             for (int i = 0; i < 3; i++) {
                 eventFds.add(EventFd.create());
             }
             int before = Resources.openFds();
-            a.send(new ByteBuffer[] {direct(7, 7)}, eventFds.stream().mapToInt(e -> e.fd().get()).toArray());
+            a.send(
+                    new ByteBuffer[] {direct(7, 7)},
+                    eventFds.stream().mapToInt(e -> e.fd().get()).toArray());
             ByteBuffer in = ByteBuffer.allocateDirect(16);
             UnixSocket.Received received = b.receive(in, 2);
             assertThat(received.bytes()).isEqualTo(2);
@@ -77,12 +80,15 @@ class UnixSocketTest {
     void controlTruncationClosesWhatArrived() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
         List<EventFd> eventFds = new ArrayList<>();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             for (int i = 0; i < UnixSocket.MAX_FDS_PER_MESSAGE; i++) {
                 eventFds.add(EventFd.create());
             }
             int before = Resources.openFds();
-            a.send(new ByteBuffer[] {direct(1)}, eventFds.stream().mapToInt(e -> e.fd().get()).toArray());
+            a.send(
+                    new ByteBuffer[] {direct(1)},
+                    eventFds.stream().mapToInt(e -> e.fd().get()).toArray());
             UnixSocket.Received received = b.receive(ByteBuffer.allocateDirect(4), 0);
             assertThat(received.fds()).isEmpty();
             assertThat(received.refused()).isTrue();
@@ -95,7 +101,8 @@ class UnixSocketTest {
     @Test
     void partialMessagesAreReassembledByReceiveFully() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             a.send(new ByteBuffer[] {direct(1, 2), direct(3)}, new int[0]);
             Thread later = Thread.ofPlatform().start(() -> {
                 try {
@@ -118,10 +125,12 @@ class UnixSocketTest {
     @Test
     void receiveIfReadyDoesNotBlock() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             assertThat(b.receiveIfReady(ByteBuffer.allocateDirect(8), 1)).isNull();
             a.send(new ByteBuffer[] {direct(5)}, new int[0]);
-            assertThat(b.receiveIfReady(ByteBuffer.allocateDirect(8), 1).bytes()).isEqualTo(1);
+            assertThat(b.receiveIfReady(ByteBuffer.allocateDirect(8), 1).bytes())
+                    .isEqualTo(1);
         }
     }
 
@@ -132,10 +141,12 @@ class UnixSocketTest {
             UnixSocket a = pair[0];
             a.send(new ByteBuffer[] {direct(1, 2)}, new int[0]);
             a.close();
-            assertThatThrownBy(() -> b.receiveFully(ByteBuffer.allocateDirect(4))).isInstanceOf(ErrnoException.class)
+            assertThatThrownBy(() -> b.receiveFully(ByteBuffer.allocateDirect(4)))
+                    .isInstanceOf(ErrnoException.class)
                     .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ECONNRESET));
             assertThat(b.receive(ByteBuffer.allocateDirect(4), 1).bytes()).isZero();
-            assertThatThrownBy(() -> b.send(new ByteBuffer[] {direct(1)}, new int[0])).isInstanceOf(ErrnoException.class)
+            assertThatThrownBy(() -> b.send(new ByteBuffer[] {direct(1)}, new int[0]))
+                    .isInstanceOf(ErrnoException.class)
                     .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EPIPE));
         }
     }
@@ -143,9 +154,11 @@ class UnixSocketTest {
     @Test
     void receiveTimeoutFailsWithEagain() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             b.setReceiveTimeout(Duration.ofMillis(50));
-            assertThatThrownBy(() -> b.receive(ByteBuffer.allocateDirect(4), 1)).isInstanceOf(ErrnoException.class)
+            assertThatThrownBy(() -> b.receive(ByteBuffer.allocateDirect(4), 1))
+                    .isInstanceOf(ErrnoException.class)
                     .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EAGAIN));
         }
     }
@@ -153,9 +166,11 @@ class UnixSocketTest {
     @Test
     void listeningSocketIsMode0600AndAccepts() throws Exception {
         Path path = dir.resolve("s.sock");
-        try (UnixSocket listening = UnixSocket.listen(path, 1); UnixSocket client = UnixSocket.connect(path);
-             UnixSocket server = listening.accept()) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path))).isEqualTo("rw-------");
+        try (UnixSocket listening = UnixSocket.listen(path, 1);
+                UnixSocket client = UnixSocket.connect(path);
+                UnixSocket server = listening.accept()) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+                    .isEqualTo("rw-------");
             client.send(new ByteBuffer[] {direct(42)}, new int[0]);
             assertThat(server.receive(ByteBuffer.allocateDirect(1), 0).bytes()).isEqualTo(1);
         }
@@ -164,10 +179,12 @@ class UnixSocketTest {
     @Test
     void shutdownWakesABlockedReceiver() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1]) {
             Thread waiter = Thread.ofPlatform().start(() -> {
                 try {
-                    assertThat(b.receive(ByteBuffer.allocateDirect(4), 1).bytes()).isZero();
+                    assertThat(b.receive(ByteBuffer.allocateDirect(4), 1).bytes())
+                            .isZero();
                 } catch (ErrnoException e) {
                     throw new AssertionError(e);
                 }

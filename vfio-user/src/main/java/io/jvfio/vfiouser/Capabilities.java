@@ -1,11 +1,5 @@
 package io.jvfio.vfiouser;
 
-import java.io.IOException;
-import java.io.StringReader;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
-
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -13,6 +7,11 @@ import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The capabilities a VERSION message carries as JSON: how many fds the sender accepts in one message,
@@ -27,12 +26,14 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
     public static final String TWIN_SOCKET = "twin_socket";
     /** The capabilities jvfio knows, in the order it writes them. */
     public static final List<String> NAMES = List.of(MAX_MSG_FDS, MAX_DATA_XFER_SIZE, MAX_DMA_MAPS, PGSIZES);
+
     public static final int DEFAULT_MAX_MSG_FDS = 1;
     public static final long DEFAULT_MAX_DATA_XFER_SIZE = 1 << 20;
     public static final long DEFAULT_MAX_DMA_MAPS = 65535;
     public static final long DEFAULT_PGSIZES = 4096;
     /** Limits jvfio accepts from a peer: beyond them a VERSION is refused as malformed. */
     public static final int LIMIT_MAX_MSG_FDS = 1024;
+
     public static final long LIMIT_MAX_DATA_XFER_SIZE = 64L << 20;
 
     public Capabilities {
@@ -87,8 +88,7 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
      * commands on a socket of their own, and in a reply the index of that socket among the reply's fds
      * (-1: not given).
      */
-    public record TwinSocket(boolean supported, int fdIndex) {
-    }
+    public record TwinSocket(boolean supported, int fdIndex) {}
 
     /**
      * Capabilities as a VERSION message carried them: the values, which of jvfio's numeric names it
@@ -190,7 +190,8 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
             throw new ProtocolException("VERSION JSON: \"" + name + "\" is not an integer: " + primitive);
         }
         if (value < min || value > max) {
-            throw new ProtocolException("VERSION JSON: \"" + name + "\" = " + value + " is outside [" + min + ", " + max + "]");
+            throw new ProtocolException(
+                    "VERSION JSON: \"" + name + "\" = " + value + " is outside [" + min + ", " + max + "]");
         }
         return value;
     }

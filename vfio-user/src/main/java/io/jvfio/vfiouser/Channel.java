@@ -1,17 +1,16 @@
 package io.jvfio.vfiouser;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Poller;
+import io.jvfio.sys.UnixSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.Poller;
-import io.jvfio.sys.UnixSocket;
 
 /**
  * One vfio-user connection's byte stream: sends each message with its fds in one sendmsg, and reads
@@ -38,15 +37,16 @@ public final class Channel implements AutoCloseable {
     private ByteBuffer readView = buffer.duplicate();
     /** A view of {@link #buffer} over the body being decoded, reused for every message. */
     private ByteBuffer bodyView = buffer.duplicate().order(Codec.ORDER);
+
     private int start;
     private int end;
     /** Stream offset of buffer index 0. */
     private long base;
+
     private boolean endOfStream;
     private final ArrayDeque<FdBatch> batches = new ArrayDeque<>();
 
-    private record FdBatch(long chunkEnd, List<Fd> fds, int refused) {
-    }
+    private record FdBatch(long chunkEnd, List<Fd> fds, int refused) {}
 
     /** A received message: its header, its payload or why it could not be decoded, and its fds. */
     public record Incoming(Header header, Payload payload, ProtocolException error, List<Fd> fds, int refusedFds) {
@@ -80,7 +80,8 @@ public final class Channel implements AutoCloseable {
                 throw new IllegalArgumentException("message id " + msgId + " or command " + command + " is not a u16");
             }
             if (sendBuffer.capacity() < size) {
-                sendBuffer = ByteBuffer.allocateDirect(Math.max(size, sendBuffer.capacity() * 2)).order(Codec.ORDER);
+                sendBuffer = ByteBuffer.allocateDirect(Math.max(size, sendBuffer.capacity() * 2))
+                        .order(Codec.ORDER);
                 sendBuffers = new ByteBuffer[] {sendBuffer};
             }
             sendBuffer.clear();
@@ -95,7 +96,12 @@ public final class Channel implements AutoCloseable {
 
     /** Sends an error reply: the header alone with ERROR and the errno. */
     public void sendError(int msgId, int command, int errno) throws ErrnoException {
-        send(msgId & 0xFFFF, command & 0xFFFF, Header.TYPE_REPLY | Header.ERROR, errno, Payload.Empty.INSTANCE,
+        send(
+                msgId & 0xFFFF,
+                command & 0xFFFF,
+                Header.TYPE_REPLY | Header.ERROR,
+                errno,
+                Payload.Empty.INSTANCE,
                 new int[0]);
     }
 
@@ -134,8 +140,12 @@ public final class Channel implements AutoCloseable {
                 if (size > maxMessageSize) {
                     // Refused at once, with EINVAL as libvfio-user, without waiting for a body that may never come
                     dropOversize(size);
-                    throw new FramingException("message of " + size + " bytes exceeds the limit of " + maxMessageSize
-                            + " (max_data_xfer_size + headers)", Errno.EINVAL, header.msgId(), header.command());
+                    throw new FramingException(
+                            "message of " + size + " bytes exceeds the limit of " + maxMessageSize
+                                    + " (max_data_xfer_size + headers)",
+                            Errno.EINVAL,
+                            header.msgId(),
+                            header.command());
                 }
                 if (available >= size) {
                     return take(header, (int) size);
@@ -152,11 +162,11 @@ public final class Channel implements AutoCloseable {
                 int command = available >= 4 ? Short.toUnsignedInt(buffer.getShort(start + 2)) : -1;
                 String message = available < Header.SIZE
                         ? "short header: " + available + " of " + Header.SIZE + " bytes"
-                        : "incomplete message: " + available + " of " + Integer.toUnsignedString(buffer.getInt(start + 4))
-                                + " bytes";
+                        : "incomplete message: " + available + " of "
+                                + Integer.toUnsignedString(buffer.getInt(start + 4)) + " bytes";
                 dropEverything();
-                throw new FramingException(message + " arrived within " + partialTimeoutMillis + " ms", Errno.EINVAL,
-                        msgId, command);
+                throw new FramingException(
+                        message + " arrived within " + partialTimeoutMillis + " ms", Errno.EINVAL, msgId, command);
             }
             if (!readMore(false)) {
                 if (available == 0) {
@@ -172,8 +182,8 @@ public final class Channel implements AutoCloseable {
             return null;
         }
         dropEverything();
-        throw new PeerClosedException("the peer closed the connection in the middle of a message, after " + available
-                + " bytes");
+        throw new PeerClosedException(
+                "the peer closed the connection in the middle of a message, after " + available + " bytes");
     }
 
     private Incoming take(Header header, int size) {
@@ -230,7 +240,8 @@ public final class Channel implements AutoCloseable {
             start = 0;
         }
         if (buffer.capacity() < needed || end == buffer.capacity()) {
-            ByteBuffer grown = ByteBuffer.allocateDirect(Math.max(needed, Math.min(buffer.capacity() * 2, maxMessageSize)))
+            ByteBuffer grown = ByteBuffer.allocateDirect(
+                            Math.max(needed, Math.min(buffer.capacity() * 2, maxMessageSize)))
                     .order(Codec.ORDER);
             grown.put(0, buffer, 0, end);
             buffer = grown;

@@ -1,15 +1,5 @@
 package io.jvfio.vfiouser;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
-
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionCapability;
 import io.jvfio.vfio.RegionInfo;
@@ -29,6 +19,15 @@ import io.jvfio.vfiouser.Payload.RegionAccess;
 import io.jvfio.vfiouser.Payload.RegionIoFdsReply;
 import io.jvfio.vfiouser.Payload.RegionIoFdsRequest;
 import io.jvfio.vfiouser.Payload.Version;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Bytes to payloads and back. Decoding checks every length, count and offset against the bytes at
@@ -41,8 +40,7 @@ public final class Codec {
     /** A capability chain longer than this is refused (loops are impossible: offsets must grow). */
     private static final int MAX_CAPABILITIES = 64;
 
-    private Codec() {
-    }
+    private Codec() {}
 
     /** A whole message (header + payload) as bytes, e.g. for tests and raw peers. */
     public static byte[] encode(int msgId, int command, int flags, int error, Payload payload) {
@@ -58,15 +56,14 @@ public final class Codec {
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ORDER);
         Header header = Header.decode(in);
         if (Integer.toUnsignedLong(header.size()) != bytes.length) {
-            throw new ProtocolException("header says " + Integer.toUnsignedString(header.size()) + " bytes, message has "
-                    + bytes.length);
+            throw new ProtocolException(
+                    "header says " + Integer.toUnsignedString(header.size()) + " bytes, message has " + bytes.length);
         }
         return new Message(header, decode(header, in.slice().order(ORDER)));
     }
 
     /** A header and its decoded payload. */
-    public record Message(Header header, Payload payload) {
-    }
+    public record Message(Header header, Payload payload) {}
 
     /**
      * Decodes the body of a message with this header: the whole of {@code body}'s remaining bytes,
@@ -90,19 +87,33 @@ public final class Codec {
         String what = what(header.command(), reply);
         return switch (header.command()) {
             case Command.VERSION -> version(in, what);
-            case Command.DMA_MAP -> reply ? empty(in, what)
-                    : new DmaMap(exact(in, DmaMap.SIZE, what).getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong());
-            case Command.DMA_UNMAP -> new DmaUnmap(exact(in, DmaUnmap.SIZE, what).getInt(), in.getInt(), in.getLong(),
-                    in.getLong());
-            case Command.DEVICE_GET_INFO -> new DeviceGetInfo(query(in, DeviceGetInfo.SIZE, reply, what).getInt(),
-                    in.getInt(), in.getInt(), in.getInt());
+            case Command.DMA_MAP ->
+                reply
+                        ? empty(in, what)
+                        : new DmaMap(
+                                exact(in, DmaMap.SIZE, what).getInt(),
+                                in.getInt(),
+                                in.getLong(),
+                                in.getLong(),
+                                in.getLong());
+            case Command.DMA_UNMAP ->
+                new DmaUnmap(exact(in, DmaUnmap.SIZE, what).getInt(), in.getInt(), in.getLong(), in.getLong());
+            case Command.DEVICE_GET_INFO ->
+                new DeviceGetInfo(
+                        query(in, DeviceGetInfo.SIZE, reply, what).getInt(), in.getInt(), in.getInt(), in.getInt());
             // offsets in these bodies count from the body's start
             case Command.DEVICE_GET_REGION_INFO -> regionInfo(in.slice().order(ORDER), reply, what);
-            case Command.DEVICE_GET_REGION_IO_FDS -> reply ? ioFdsReply(in.slice().order(ORDER), what)
-                    : new RegionIoFdsRequest(query(in, RegionIoFdsRequest.SIZE, false, what).getInt(), in.getInt(),
-                            in.getInt(), in.getInt());
-            case Command.DEVICE_GET_IRQ_INFO -> new DeviceGetIrqInfo(query(in, DeviceGetIrqInfo.SIZE, reply, what)
-                    .getInt(), in.getInt(), in.getInt(), in.getInt());
+            case Command.DEVICE_GET_REGION_IO_FDS ->
+                reply
+                        ? ioFdsReply(in.slice().order(ORDER), what)
+                        : new RegionIoFdsRequest(
+                                query(in, RegionIoFdsRequest.SIZE, false, what).getInt(),
+                                in.getInt(),
+                                in.getInt(),
+                                in.getInt());
+            case Command.DEVICE_GET_IRQ_INFO ->
+                new DeviceGetIrqInfo(
+                        query(in, DeviceGetIrqInfo.SIZE, reply, what).getInt(), in.getInt(), in.getInt(), in.getInt());
             case Command.DEVICE_SET_IRQS -> reply ? empty(in, what) : setIrqs(in, what);
             case Command.REGION_READ -> regionAccess(in, reply, what);
             case Command.REGION_WRITE -> regionAccess(in, !reply, what);
@@ -193,8 +204,12 @@ public final class Codec {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json, 0, length)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(json, 0, length))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new ProtocolException(what + ": version data is not UTF-8");
         }
@@ -213,7 +228,9 @@ public final class Codec {
         long offset = in.getLong();
         List<Capability> capabilities = new ArrayList<>();
         boolean cutShort = Integer.toUnsignedLong(argsz) > length;
-        if (reply && !cutShort && (flags & RegionInfo.FLAG_CAPS) != 0
+        if (reply
+                && !cutShort
+                && (flags & RegionInfo.FLAG_CAPS) != 0
                 && Integer.toUnsignedLong(capOffset) < DeviceGetRegionInfo.SIZE) {
             // QEMU's client refuses this too (hw/vfio-user/device.c): the chain cannot start inside the struct
             throw new ProtocolException(what + ": FLAG_CAPS with cap_offset " + Integer.toUnsignedString(capOffset)
@@ -263,8 +280,9 @@ public final class Codec {
         long room = Integer.toUnsignedLong(argsz) - RegionIoFdsReply.SIZE;
         long stride = room / unsignedCount;
         if (room < 0 || stride < IoFdEntry.SPEC_SIZE || stride * unsignedCount != room) {
-            throw new ProtocolException(what + ": argsz " + Integer.toUnsignedString(argsz) + " gives no whole entry stride"
-                    + " of at least " + IoFdEntry.SPEC_SIZE + " bytes for " + Integer.toUnsignedString(count) + " entries");
+            throw new ProtocolException(what + ": argsz " + Integer.toUnsignedString(argsz)
+                    + " gives no whole entry stride" + " of at least " + IoFdEntry.SPEC_SIZE + " bytes for "
+                    + Integer.toUnsignedString(count) + " entries");
         }
         if (RegionIoFdsReply.SIZE + room != length) {
             throw new ProtocolException(what + ": " + Integer.toUnsignedString(count) + " entries of " + stride
@@ -273,8 +291,13 @@ public final class Codec {
         List<IoFdEntry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int base = (int) (RegionIoFdsReply.SIZE + i * stride);
-            entries.add(new IoFdEntry(in.getLong(base), in.getLong(base + 8), in.getInt(base + 16), in.getInt(base + 20),
-                    in.getInt(base + 24), in.getLong(base + 32)));
+            entries.add(new IoFdEntry(
+                    in.getLong(base),
+                    in.getLong(base + 8),
+                    in.getInt(base + 16),
+                    in.getInt(base + 20),
+                    in.getInt(base + 24),
+                    in.getLong(base + 32)));
         }
         return new RegionIoFdsReply(argsz, flags, index, count, entries);
     }
@@ -308,8 +331,8 @@ public final class Codec {
             return RegionAccess.of(offset, region, count);
         }
         if (Integer.toUnsignedLong(count) != in.remaining()) {
-            throw new ProtocolException(what + ": count " + Integer.toUnsignedString(count) + " but " + in.remaining()
-                    + " data bytes");
+            throw new ProtocolException(
+                    what + ": count " + Integer.toUnsignedString(count) + " but " + in.remaining() + " data bytes");
         }
         return new RegionAccess(offset, region, count, rest(in));
     }
@@ -328,8 +351,8 @@ public final class Codec {
             return DmaAccess.of(address, count);
         }
         if (count != in.remaining()) {
-            throw new ProtocolException(what + ": count " + Long.toUnsignedString(count) + " but " + in.remaining()
-                    + " data bytes");
+            throw new ProtocolException(
+                    what + ": count " + Long.toUnsignedString(count) + " but " + in.remaining() + " data bytes");
         }
         return new DmaAccess(address, count, rest(in));
     }
@@ -359,8 +382,8 @@ public final class Codec {
         long count = Integer.toUnsignedLong(body.getInt());
         body.getInt();
         if (count > (bytes.length - 8) / 16) {
-            throw new ProtocolException("sparse mmap capability claims " + count + " areas but holds "
-                    + (bytes.length - 8) / 16);
+            throw new ProtocolException(
+                    "sparse mmap capability claims " + count + " areas but holds " + (bytes.length - 8) / 16);
         }
         List<SparseArea> areas = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
@@ -377,8 +400,11 @@ public final class Codec {
     /** Decodes UTF-8 strictly (for strings inside payloads). */
     static String utf8(ByteBuffer bytes, String what) throws ProtocolException {
         try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+            CharBuffer chars = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes);
             return chars.toString();
         } catch (CharacterCodingException e) {
             throw new ProtocolException(what + " is not UTF-8");

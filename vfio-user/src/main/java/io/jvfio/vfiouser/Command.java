@@ -20,8 +20,7 @@ public final class Command {
     public static final int MIG_DATA_READ = 17;
     public static final int MIG_DATA_WRITE = 18;
 
-    private Command() {
-    }
+    private Command() {}
 
     /** The specification's name without the {@code VFIO_USER_} prefix, or {@code command N}. */
     public static String name(int command) {

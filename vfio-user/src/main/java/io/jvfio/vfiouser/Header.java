@@ -84,8 +84,8 @@ public record Header(int msgId, int command, int size, int flags, int error) {
         int flags = in.getInt(index + 8);
         int error = in.getInt(index + 12);
         if (Integer.compareUnsigned(size, SIZE) < 0) {
-            throw new ProtocolException("message size " + Integer.toUnsignedString(size)
-                    + " is smaller than the " + SIZE + "-byte header");
+            throw new ProtocolException(
+                    "message size " + Integer.toUnsignedString(size) + " is smaller than the " + SIZE + "-byte header");
         }
         int type = flags & TYPE_MASK;
         if (type != TYPE_COMMAND && type != TYPE_REPLY) {

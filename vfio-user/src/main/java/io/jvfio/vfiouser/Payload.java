@@ -29,8 +29,7 @@ public sealed interface Payload {
         }
 
         @Override
-        public void encodeTo(ByteBuffer out) {
-        }
+        public void encodeTo(ByteBuffer out) {}
     }
 
     /**
@@ -39,8 +38,9 @@ public sealed interface Payload {
      * jvfio's in a proposal, those the client proposed in a reply. {@code twinSocket} is the
      * twin_socket object, null when the JSON has none.
      */
-    record Version(int major, int minor, Capabilities capabilities, Set<String> names,
-                   Capabilities.TwinSocket twinSocket) implements Payload {
+    record Version(
+            int major, int minor, Capabilities capabilities, Set<String> names, Capabilities.TwinSocket twinSocket)
+            implements Payload {
         public Version {
             checkU16(major, "major");
             checkU16(minor, "minor");
@@ -152,7 +152,8 @@ public sealed interface Payload {
 
         @Override
         public String toString() {
-            return "Capability[id=" + id + ", version=" + version + ", body=" + HexFormat.of().formatHex(body) + "]";
+            return "Capability[id=" + id + ", version=" + version + ", body="
+                    + HexFormat.of().formatHex(body) + "]";
         }
     }
 
@@ -245,15 +246,16 @@ public sealed interface Payload {
                 }
                 long stride = ((argsz & 0xFFFFFFFFL) - SIZE) / count;
                 if (stride < IoFdEntry.SPEC_SIZE || SIZE + stride * count != (argsz & 0xFFFFFFFFL)) {
-                    throw new IllegalArgumentException("argsz " + argsz + " gives no whole stride >= 40 for " + count
-                            + " entries");
+                    throw new IllegalArgumentException(
+                            "argsz " + argsz + " gives no whole stride >= 40 for " + count + " entries");
                 }
             }
         }
 
         /** A reply with the specification's 40-byte entries. */
         public static RegionIoFdsReply of(int flags, int index, List<IoFdEntry> entries) {
-            return new RegionIoFdsReply(SIZE + IoFdEntry.SPEC_SIZE * entries.size(), flags, index, entries.size(), entries);
+            return new RegionIoFdsReply(
+                    SIZE + IoFdEntry.SPEC_SIZE * entries.size(), flags, index, entries.size(), entries);
         }
 
         public int stride() {
@@ -270,7 +272,10 @@ public sealed interface Payload {
             out.putInt(argsz).putInt(flags).putInt(index).putInt(count);
             int stride = stride();
             for (IoFdEntry entry : entries) {
-                out.putLong(entry.offset()).putLong(entry.size()).putInt(entry.fdIndex()).putInt(entry.type());
+                out.putLong(entry.offset())
+                        .putLong(entry.size())
+                        .putInt(entry.fdIndex())
+                        .putInt(entry.type());
                 out.putInt(entry.flags()).putInt(0).putLong(entry.data());
                 for (int i = IoFdEntry.SPEC_SIZE; i < stride; i++) {
                     out.put((byte) 0);
@@ -322,13 +327,23 @@ public sealed interface Payload {
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).putInt(index).putInt(start).putInt(count).put(data);
+            out.putInt(argsz)
+                    .putInt(flags)
+                    .putInt(index)
+                    .putInt(start)
+                    .putInt(count)
+                    .put(data);
         }
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof DeviceSetIrqs s && s.argsz == argsz && s.flags == flags && s.index == index
-                    && s.start == start && s.count == count && Arrays.equals(s.data, data);
+            return other instanceof DeviceSetIrqs s
+                    && s.argsz == argsz
+                    && s.flags == flags
+                    && s.index == index
+                    && s.start == start
+                    && s.count == count
+                    && Arrays.equals(s.data, data);
         }
 
         @Override
@@ -339,7 +354,8 @@ public sealed interface Payload {
         @Override
         public String toString() {
             return "DeviceSetIrqs[argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", index=" + index
-                    + ", start=" + start + ", count=" + count + ", data=" + HexFormat.of().formatHex(data) + "]";
+                    + ", start=" + start + ", count=" + count + ", data="
+                    + HexFormat.of().formatHex(data) + "]";
         }
     }
 
@@ -411,7 +427,10 @@ public sealed interface Payload {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof RegionAccess a && a.offset == offset && a.region == region && a.count == count
+            return other instanceof RegionAccess a
+                    && a.offset == offset
+                    && a.region == region
+                    && a.count == count
                     && Arrays.equals(a.data, data);
         }
 
@@ -459,7 +478,10 @@ public sealed interface Payload {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof DmaAccess a && a.address == address && a.count == count && Arrays.equals(a.data, data);
+            return other instanceof DmaAccess a
+                    && a.address == address
+                    && a.count == count
+                    && Arrays.equals(a.data, data);
         }
 
         @Override
@@ -510,7 +532,10 @@ public sealed interface Payload {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof DeviceFeature f && f.argsz == argsz && f.flags == flags && Arrays.equals(f.data, data);
+            return other instanceof DeviceFeature f
+                    && f.argsz == argsz
+                    && f.flags == flags
+                    && Arrays.equals(f.data, data);
         }
 
         @Override

@@ -1,13 +1,12 @@
 package io.jvfio.vfiouser;
 
+import io.jvfio.vfio.DeviceTreeIdentity;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.jvfio.vfio.DeviceTreeIdentity;
 
 /**
  * jvfio's platform-device extension of vfio-user (docs/vfio-user-platform.md): DEVICE_GET_INFO sets
@@ -26,14 +25,16 @@ import io.jvfio.vfio.DeviceTreeIdentity;
 public final class PlatformExtension {
     /** The DEVICE_FEATURE feature index of the device-tree identity (bits 0-15 of flags). */
     public static final int FEATURE_DT_IDENTITY = 0x4A56;
+
     public static final int MAGIC = 0x5444564A;
     public static final int FORMAT_VERSION = 1;
 
-    private PlatformExtension() {
-    }
+    private PlatformExtension() {}
 
     public static byte[] encode(DeviceTreeIdentity identity) {
-        List<byte[]> compatible = identity.compatible().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+        List<byte[]> compatible = identity.compatible().stream()
+                .map(s -> s.getBytes(StandardCharsets.UTF_8))
+                .toList();
         int size = 8 + 4 + 4 + 4;
         for (byte[] c : compatible) {
             size += 4 + c.length;
@@ -55,8 +56,12 @@ public final class PlatformExtension {
         }
         out.putInt(identity.irqAcks().size());
         for (DeviceTreeIdentity.IrqAck ack : identity.irqAcks()) {
-            out.putInt(ack.irqIndex()).putInt(ack.region()).putLong(ack.statusOffset()).putLong(ack.statusMask())
-                    .putLong(ack.ackOffset()).putLong(ack.ackMask());
+            out.putInt(ack.irqIndex())
+                    .putInt(ack.region())
+                    .putLong(ack.statusOffset())
+                    .putLong(ack.statusMask())
+                    .putLong(ack.ackOffset())
+                    .putLong(ack.ackMask());
         }
         return out.array();
     }
@@ -72,7 +77,8 @@ public final class PlatformExtension {
             throw new ProtocolException("device-tree identity: bad magic 0x" + Integer.toHexString(magic));
         }
         if (version != FORMAT_VERSION) {
-            throw new ProtocolException("device-tree identity: format version " + version + " is not " + FORMAT_VERSION);
+            throw new ProtocolException(
+                    "device-tree identity: format version " + version + " is not " + FORMAT_VERSION);
         }
         int compatibleCount = count(in, 4, "compatible");
         List<String> compatible = new ArrayList<>(compatibleCount);
@@ -121,8 +127,8 @@ public final class PlatformExtension {
 
     private static void need(ByteBuffer in, long bytes, String what) throws ProtocolException {
         if (in.remaining() < bytes) {
-            throw new ProtocolException("device-tree identity: " + what + " needs " + bytes + " bytes, " + in.remaining()
-                    + " left");
+            throw new ProtocolException(
+                    "device-tree identity: " + what + " needs " + bytes + " bytes, " + in.remaining() + " left");
         }
     }
 

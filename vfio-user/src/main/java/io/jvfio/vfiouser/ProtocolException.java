@@ -1,8 +1,7 @@
 package io.jvfio.vfiouser;
 
-import java.io.IOException;
-
 import io.jvfio.sys.Errno;
+import java.io.IOException;
 
 /**
  * A vfio-user message is malformed: a length, count, offset or field does not fit. Carries the errno

@@ -1,11 +1,10 @@
 package io.jvfio.vfiouser;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
 
 /**
  * One side's requests on a vfio-user channel: sends a request and reads the channel until its reply,
@@ -74,8 +73,13 @@ public final class Session {
      * @param peerRequests takes the peer's requests that arrive while a call waits
      * @param otherReplies takes the replies that arrive while a call waits and are not its own
      */
-    public Session(Channel channel, Duration replyTimeout, boolean receiveTimesOut, boolean answerMalformed,
-            PeerRequests peerRequests, OtherReplies otherReplies) {
+    public Session(
+            Channel channel,
+            Duration replyTimeout,
+            boolean receiveTimesOut,
+            boolean answerMalformed,
+            PeerRequests peerRequests,
+            OtherReplies otherReplies) {
         this.channel = channel;
         this.replyTimeout = replyTimeout;
         this.receiveTimesOut = receiveTimesOut;
@@ -136,8 +140,8 @@ public final class Session {
                 continue;
             }
             if (incoming == null) {
-                throw new PeerClosedException("the peer closed the connection while " + call.describe()
-                        + " waited for its reply");
+                throw new PeerClosedException(
+                        "the peer closed the connection while " + call.describe() + " waited for its reply");
             }
             Header header = incoming.header();
             if (header.isReply() && header.msgId() == msgId && header.command() == call.command()) {

@@ -1,19 +1,7 @@
 package io.jvfio.vfiouser;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -28,15 +16,26 @@ import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
 import io.jvfio.vfiouser.testing.TestServerMain;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The Java client against a Java server in a child JVM, as users run it. */
 @Tag(Tiers.PROCESS)
 class ChildProcessTest {
     @TempDir
     Path dir;
+
     private Process child;
     private Path socket;
 
@@ -44,9 +43,16 @@ class ChildProcessTest {
     void startServer() throws Exception {
         socket = dir.resolve("child.sock");
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), TestServerMain.class.getName(), socket.toString()));
-        child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                TestServerMain.class.getName(),
+                socket.toString()));
+        child = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("ready");
     }
@@ -75,13 +81,18 @@ class ChildProcessTest {
 
             try (Mapping shared = device.map(1, 0, 0x2000)) {
                 shared.putInt(0x40, 0x5A5A);
-                assertThat(device.read(1, 0x40, 4)).as("the server sees the client's store").isEqualTo(0x5A5A);
+                assertThat(device.read(1, 0x40, 4))
+                        .as("the server sees the client's store")
+                        .isEqualTo(0x5A5A);
                 device.write(1, 0x80, 4, 0x6B6B);
-                assertThat(shared.getInt(0x80)).as("the client sees the server's store").isEqualTo(0x6B6B);
+                assertThat(shared.getInt(0x80))
+                        .as("the client sees the server's store")
+                        .isEqualTo(0x6B6B);
             }
 
-            try (EventFd edge = EventFd.create(true); EventFd level = EventFd.create(true);
-                 EventFd unmask = EventFd.create(true)) {
+            try (EventFd edge = EventFd.create(true);
+                    EventFd level = EventFd.create(true);
+                    EventFd unmask = EventFd.create(true)) {
                 device.setIrqs(IrqSet.trigger(0, 0, Optional.of(edge)));
                 device.write(0, 0x08, 4, 1);
                 assertThat(Poller.readable(edge.fd(), 5000)).isTrue();
@@ -93,15 +104,18 @@ class ChildProcessTest {
                 assertThat(Poller.readable(level.fd(), 5000)).isTrue();
                 assertThat(level.read()).isEqualTo(1);
                 unmask.signal();
-                assertThat(Poller.readable(level.fd(), 5000)).as("still asserted: fires again on unmask").isTrue();
+                assertThat(Poller.readable(level.fd(), 5000))
+                        .as("still asserted: fires again on unmask")
+                        .isTrue();
                 level.read();
                 device.write(0, 0x48, 4, 1);
                 device.setIrqs(IrqSet.unmask(1, 0));
                 assertThat(Poller.readable(level.fd(), 100)).isFalse();
             }
 
-            try (Fd memory = MemFd.create("guest", 0x2000); Mapping guest = Mapping.map(memory, 0, 0x2000, true, "guest");
-                 Mapping private_ = Mapping.anonymous(0x1000, "private guest")) {
+            try (Fd memory = MemFd.create("guest", 0x2000);
+                    Mapping guest = Mapping.map(memory, 0, 0x2000, true, "guest");
+                    Mapping private_ = Mapping.anonymous(0x1000, "private guest")) {
                 device.mapDma(new DmaRegion(0x10000, 0x2000, guest, 0, memory, 0, true, true));
                 device.mapDma(new DmaRegion(0x20000, 0x1000, private_, 0, null, 0, true, true));
                 guest.putLong(0x100, 0x0706050403020100L);
@@ -149,8 +163,10 @@ class ChildProcessTest {
             assertThat(device.read(0, 0x38, 8)).isZero();
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             long start = System.nanoTime();
-            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class)
-                    .hasMessageContaining(socket.toString()).hasMessageContaining("device is gone");
+            assertThatThrownBy(() -> device.read(0, 0, 4))
+                    .isInstanceOf(DeviceGoneException.class)
+                    .hasMessageContaining(socket.toString())
+                    .hasMessageContaining("device is gone");
             assertThatThrownBy(device::info).isInstanceOf(DeviceGoneException.class);
             assertThat(System.nanoTime() - start).isLessThan(2_000_000_000L);
         }

@@ -1,15 +1,7 @@
 package io.jvfio.vfiouser;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
@@ -35,13 +27,20 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClientServerTest {
     @TempDir
     Path dir;
+
     private Path socket;
     private ProtocolTestModel model;
     private VfioUserServer server;
@@ -90,7 +89,8 @@ class ClientServerTest {
 
     @Test
     void badRegionIndexGetsEinvalAndConnectionStaysUsable() throws Exception {
-        assertThatThrownBy(() -> device.regionInfo(7)).isInstanceOf(ErrorReplyException.class)
+        assertThatThrownBy(() -> device.regionInfo(7))
+                .isInstanceOf(ErrorReplyException.class)
                 .satisfies(e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EINVAL));
         assertThatThrownBy(() -> device.read(0, 0x100, 4)).isInstanceOf(ErrorReplyException.class);
         assertThat(device.read(0, 0x38, 8)).isZero();
@@ -131,7 +131,8 @@ class ClientServerTest {
 
     @Test
     void sparseRegionMapsOnlyItsAreaAndTrapsTheRest() throws Exception {
-        assertThatThrownBy(() -> device.map(2, 0, 0x1000)).isInstanceOf(VfioException.class)
+        assertThatThrownBy(() -> device.map(2, 0, 0x1000))
+                .isInstanceOf(VfioException.class)
                 .hasMessageContaining("not inside a mmap'able area");
         try (Mapping area = device.map(2, 0x1000, 0x1000)) {
             area.putInt(0x10, 42);
@@ -195,13 +196,16 @@ class ClientServerTest {
 
     @Test
     void levelIrqUnmaskEventfdIsWatchedByTheServer() throws Exception {
-        try (EventFd trigger = EventFd.create(true); EventFd unmask = EventFd.create(true)) {
+        try (EventFd trigger = EventFd.create(true);
+                EventFd unmask = EventFd.create(true)) {
             device.setIrqs(IrqSet.trigger(1, 0, Optional.of(trigger)));
             device.setIrqs(IrqSet.unmaskEventFd(1, 0, Optional.of(unmask)));
             device.write(0, 0x10, 4, 1);
             assertThat(trigger.drain()).isEqualTo(1);
             unmask.signal();
-            assertThat(Poller.readable(trigger.fd(), 2000)).as("re-fired after the unmask eventfd").isTrue();
+            assertThat(Poller.readable(trigger.fd(), 2000))
+                    .as("re-fired after the unmask eventfd")
+                    .isTrue();
             assertThat(trigger.drain()).isEqualTo(1);
             device.write(0, 0x48, 4, 1);
             unmask.signal();
@@ -217,10 +221,14 @@ class ClientServerTest {
     @Test
     void levelIrqAssertedBeforeTheTriggerFiresWhenTheTriggerArrives() throws Exception {
         device.write(0, 0x10, 4, 1);
-        assertThat(model.context().irq(1, 0).isMasked()).as("nobody to unmask it: stays unmasked").isFalse();
+        assertThat(model.context().irq(1, 0).isMasked())
+                .as("nobody to unmask it: stays unmasked")
+                .isFalse();
         try (EventFd trigger = EventFd.create(true)) {
             device.setIrqs(IrqSet.trigger(1, 0, Optional.of(trigger)));
-            assertThat(trigger.drain()).as("still asserted: fires into the new trigger").isEqualTo(1);
+            assertThat(trigger.drain())
+                    .as("still asserted: fires into the new trigger")
+                    .isEqualTo(1);
             assertThat(model.context().irq(1, 0).isMasked()).isTrue();
             device.write(0, 0x48, 4, 1);
         }
@@ -239,7 +247,8 @@ class ClientServerTest {
 
     @Test
     void dmaThroughTheMappedFd() throws Exception {
-        try (Fd memory = MemFd.create("guest", 0x4000); Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
+        try (Fd memory = MemFd.create("guest", 0x4000);
+                Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
             device.mapDma(new DmaRegion(0x100000, 0x4000, guest, 0, memory, 0, true, true));
             for (int i = 0; i < 16; i++) {
                 guest.putByte(0x10 + i, (byte) i);
@@ -278,7 +287,8 @@ class ClientServerTest {
     @Test
     void dmaFromAnotherServerThreadUsesTheIdleReader() throws Exception {
         device.close();
-        device = VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults().withTwinSocket(false));
+        device =
+                VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults().withTwinSocket(false));
         dmaFromAnotherServerThreadReachesTheGuestMemory();
     }
 
@@ -317,7 +327,8 @@ class ClientServerTest {
             device.mapDma(new DmaRegion(0x400000, 0x2000, guest, 0, null, 0, true, true));
             assertThatThrownBy(() -> device.mapDma(new DmaRegion(0x401000, 0x1000, guest, 0, null, 0, true, true)))
                     .isInstanceOf(ErrorReplyException.class)
-                    .satisfies(e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EEXIST));
+                    .satisfies(
+                            e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EEXIST));
         }
     }
 
@@ -344,7 +355,7 @@ class ClientServerTest {
         Path other = dir.resolve("plain.sock");
         DeviceModel plain = () -> List.of(RegionSpec.shared(0, 0x1000));
         try (VfioUserServer plainServer = VfioUserServer.start(other, plain);
-             VfioUserDevice plainDevice = VfioUserDevice.connect(other)) {
+                VfioUserDevice plainDevice = VfioUserDevice.connect(other)) {
             assertThat(plainDevice.deviceTreeIdentity()).isEmpty();
             assertThat(plainDevice.info().irqCount()).isZero();
         }
@@ -352,7 +363,8 @@ class ClientServerTest {
 
     @Test
     void secondClientIsRefusedWithEbusyWhileTheFirstIsServed() throws Exception {
-        assertThatThrownBy(() -> VfioUserDevice.connect(socket)).isInstanceOf(ErrorReplyException.class)
+        assertThatThrownBy(() -> VfioUserDevice.connect(socket))
+                .isInstanceOf(ErrorReplyException.class)
                 .hasMessageContaining("EBUSY");
         assertThat(device.read(0, 0x38, 8)).isZero();
     }
@@ -369,7 +381,8 @@ class ClientServerTest {
     void deadServerMakesPendingAndLaterCallsFailFast() throws Exception {
         server.close();
         long start = System.nanoTime();
-        assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class)
+        assertThatThrownBy(() -> device.read(0, 0, 4))
+                .isInstanceOf(DeviceGoneException.class)
                 .hasMessageContaining("device is gone");
         assertThatThrownBy(() -> device.info()).isInstanceOf(DeviceGoneException.class);
         assertThat(System.nanoTime() - start).isLessThan(2_000_000_000L);
@@ -379,10 +392,12 @@ class ClientServerTest {
     void silentServerGivesAClearTimeout() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
         Thread fake = Thread.ofPlatform().start(() -> answerVersionThenStaySilent(pair[1]));
-        try (VfioUserDevice silent = VfioUserDevice.open(pair[0], "silent",
-                VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
-            assertThatThrownBy(() -> silent.read(0, 0, 4)).isInstanceOf(ReplyTimeoutException.class)
-                    .hasMessageContaining("no reply to REGION_READ").hasMessageContaining("300 ms");
+        try (VfioUserDevice silent = VfioUserDevice.open(
+                pair[0], "silent", VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
+            assertThatThrownBy(() -> silent.read(0, 0, 4))
+                    .isInstanceOf(ReplyTimeoutException.class)
+                    .hasMessageContaining("no reply to REGION_READ")
+                    .hasMessageContaining("300 ms");
             assertThatThrownBy(() -> silent.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class);
         } finally {
             pair[1].close();
@@ -394,8 +409,13 @@ class ClientServerTest {
         try {
             Channel channel = new Channel(socket, 1 << 21, 8, 1000);
             Channel.Incoming version = channel.receive();
-            channel.send(version.header().msgId(), Command.VERSION, Header.TYPE_REPLY, 0,
-                    new Payload.Version(0, 2, Capabilities.defaults()), new int[0]);
+            channel.send(
+                    version.header().msgId(),
+                    Command.VERSION,
+                    Header.TYPE_REPLY,
+                    0,
+                    new Payload.Version(0, 2, Capabilities.defaults()),
+                    new int[0]);
             while (channel.receive() != null) {
                 // never answer
             }
@@ -461,8 +481,9 @@ class ClientServerTest {
     }
 
     private void cycle(int i) throws Exception {
-        try (VfioUserDevice client = connectWhenFree(); EventFd trigger = EventFd.create(true);
-             EventFd unmask = EventFd.create(true)) {
+        try (VfioUserDevice client = connectWhenFree();
+                EventFd trigger = EventFd.create(true);
+                EventFd unmask = EventFd.create(true)) {
             client.setIrqs(IrqSet.trigger(0, 0, Optional.of(trigger)));
             client.setIrqs(IrqSet.unmaskEventFd(1, 0, Optional.of(unmask)));
             client.regionInfo(1);

@@ -1,17 +1,6 @@
 package io.jvfio.vfiouser;
 
-import java.util.Arrays;
-
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
@@ -22,14 +11,24 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Feeds the server malformed messages over a raw socket: each gets an error reply, then a valid request works. */
 class MalformedMessageTest {
     private static final int MAX_XFER = 64 * 1024;
+
     @TempDir
     Path dir;
+
     private VfioUserServer server;
     private UnixSocket socket;
     private Channel channel;
@@ -50,8 +49,8 @@ class MalformedMessageTest {
                 return List.of(ModelIrqSpec.edge(0, 4));
             }
         };
-        VfioUserServer.Options options = new VfioUserServer.Options(16, MAX_XFER, 16, Duration.ofMillis(100),
-                Duration.ofSeconds(1), Duration.ofSeconds(1));
+        VfioUserServer.Options options = new VfioUserServer.Options(
+                16, MAX_XFER, 16, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(1));
         Path path = dir.resolve("dev.sock");
         server = VfioUserServer.start(path, model, options);
         socket = UnixSocket.connect(path);
@@ -83,7 +82,9 @@ class MalformedMessageTest {
         assertThat(reply.header().isReply()).isTrue();
         assertThat(reply.header().isError()).as("error reply").isTrue();
         assertThat(reply.header().size()).isEqualTo(Header.SIZE);
-        assertThat(reply.header().error()).as(Errno.name(reply.header().error())).isEqualTo(errno);
+        assertThat(reply.header().error())
+                .as(Errno.name(reply.header().error()))
+                .isEqualTo(errno);
     }
 
     /** A valid request after the bad one succeeds: the server kept serving. */
@@ -110,8 +111,8 @@ class MalformedMessageTest {
         negotiate();
         send(Codec.encode(2, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults())));
         expectError(Errno.EINVAL);
-        send(Arrays2.truncated(Codec.encode(3, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults())),
-                20));
+        send(Arrays2.truncated(
+                Codec.encode(3, Command.VERSION, 0, 0, new Payload.Version(0, 2, Capabilities.defaults())), 20));
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -189,8 +190,16 @@ class MalformedMessageTest {
             expectError(Errno.EINVAL);
             send(Codec.encode(6, Command.REGION_READ, 0, 0, Payload.RegionAccess.of(0, 0, 4)), raw[0]);
             expectError(Errno.EINVAL);
-            send(Codec.encode(7, Command.DEVICE_SET_IRQS, 0, 0, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0,
-                    0, 2, new byte[0])), raw[0], raw[1], raw[2]);
+            send(
+                    Codec.encode(
+                            7,
+                            Command.DEVICE_SET_IRQS,
+                            0,
+                            0,
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 2, new byte[0])),
+                    raw[0],
+                    raw[1],
+                    raw[2]);
             expectError(Errno.EINVAL);
         } finally {
             eventFds.forEach(EventFd::close);
@@ -201,13 +210,25 @@ class MalformedMessageTest {
     @Test
     void tooFewFdsAreRefused() throws Exception {
         negotiate();
-        try (EventFd one = EventFd.create(); EventFd two = EventFd.create()) {
-            send(Codec.encode(5, Command.DEVICE_SET_IRQS, 0, 0, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0,
-                    0, 3, new byte[0])), one.fd().get(), two.fd().get());
+        try (EventFd one = EventFd.create();
+                EventFd two = EventFd.create()) {
+            send(
+                    Codec.encode(
+                            5,
+                            Command.DEVICE_SET_IRQS,
+                            0,
+                            0,
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 3, new byte[0])),
+                    one.fd().get(),
+                    two.fd().get());
             expectError(Errno.EINVAL);
         }
-        send(Codec.encode(6, Command.DEVICE_SET_IRQS, 0, 0, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0,
-                3, 2, new byte[0])));
+        send(Codec.encode(
+                6,
+                Command.DEVICE_SET_IRQS,
+                0,
+                0,
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 3, 2, new byte[0])));
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -215,7 +236,8 @@ class MalformedMessageTest {
     @Test
     void oversizePayloadGetsEinval() throws Exception {
         negotiate();
-        send(Codec.encode(5, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(0, 0, new byte[MAX_XFER + 4096])));
+        send(Codec.encode(
+                5, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(0, 0, new byte[MAX_XFER + 4096])));
         expectError(Errno.EINVAL);
         expectStillServing();
     }

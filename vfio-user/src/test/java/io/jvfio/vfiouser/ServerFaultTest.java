@@ -1,15 +1,7 @@
 package io.jvfio.vfiouser;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
@@ -26,9 +18,15 @@ import io.jvfio.vfiouser.fuzz.FuzzDevice;
 import io.jvfio.vfiouser.fuzz.RawClient;
 import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Broken peers on both sides of a connection: clients that vanish mid-message or say nothing, servers
@@ -46,15 +44,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ServerFaultTest {
     private static final Duration PARTIAL = Duration.ofMillis(200);
     private static final int IRQ_TRIGGER = 1 << 5;
+
     @TempDir
     Path dir;
+
     private VfioUserServer server;
     private Path path;
 
     private void startServer(Duration dmaTimeout) throws IOException {
         path = dir.resolve("dev.sock");
-        server = VfioUserServer.start(path, new FuzzDevice(), new VfioUserServer.Options(16, 1 << 20, 16, PARTIAL,
-                dmaTimeout, Duration.ofSeconds(1)));
+        server = VfioUserServer.start(
+                path,
+                new FuzzDevice(),
+                new VfioUserServer.Options(16, 1 << 20, 16, PARTIAL, dmaTimeout, Duration.ofSeconds(1)));
     }
 
     @AfterEach
@@ -69,7 +71,9 @@ class ServerFaultTest {
         while (server.clientConnected() && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
-        assertThat(server.clientConnected()).as("the server noticed the client leave").isFalse();
+        assertThat(server.clientConnected())
+                .as("the server noticed the client leave")
+                .isFalse();
     }
 
     private static long mappingsOf(String name) throws IOException {
@@ -80,8 +84,12 @@ class ServerFaultTest {
 
     private static void assertError(Channel.Incoming reply, int errno) {
         assertThat(reply).isNotNull();
-        assertThat(reply.header().isError()).as("error reply to " + reply.header()).isTrue();
-        assertThat(reply.header().error()).as(Errno.name(reply.header().error())).isEqualTo(errno);
+        assertThat(reply.header().isError())
+                .as("error reply to " + reply.header())
+                .isTrue();
+        assertThat(reply.header().error())
+                .as(Errno.name(reply.header().error()))
+                .isEqualTo(errno);
     }
 
     private static void assertOk(Channel.Incoming reply) {
@@ -93,19 +101,27 @@ class ServerFaultTest {
     void clientVanishingMidMessageLeavesNoFdsOrMappingsAndTheNextClientIsServed() throws Exception {
         startServer(Duration.ofSeconds(1));
         int fdsBefore = Resources.openFds();
-        try (RawClient client = RawClient.negotiated(path); Fd memory = MemFd.create("fault-test-dma", 0x4000);
-             EventFd trigger = EventFd.create(true)) {
+        try (RawClient client = RawClient.negotiated(path);
+                Fd memory = MemFd.create("fault-test-dma", 0x4000);
+                EventFd trigger = EventFd.create(true)) {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x4000), memory.get()));
-            assertOk(client.request(Command.DEVICE_SET_IRQS, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER,
-                    0, 0, 1, new byte[0]), trigger.fd().get()));
-            assertThat(mappingsOf("fault-test-dma")).as("the server mapped the client's memory").isEqualTo(1);
+            assertOk(client.request(
+                    Command.DEVICE_SET_IRQS,
+                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, new byte[0]),
+                    trigger.fd().get()));
+            assertThat(mappingsOf("fault-test-dma"))
+                    .as("the server mapped the client's memory")
+                    .isEqualTo(1);
             ByteBuffer half = ByteBuffer.allocate(Header.SIZE + 2048).order(Codec.ORDER);
             Header.command(9, Command.REGION_WRITE, Header.SIZE + 4096).encodeTo(half);
             client.send(half.array());
         }
         awaitServerIdle();
-        assertThat(mappingsOf("fault-test-dma")).as("the DMA mapping is gone with the client").isZero();
-        assertThat(Resources.openFds()).as("the client's eventfd, memfd and socket are closed")
+        assertThat(mappingsOf("fault-test-dma"))
+                .as("the DMA mapping is gone with the client")
+                .isZero();
+        assertThat(Resources.openFds())
+                .as("the client's eventfd, memfd and socket are closed")
                 .isLessThanOrEqualTo(fdsBefore);
         try (RawClient next = RawClient.negotiated(path)) {
             assertThat(next.serves()).isTrue();
@@ -132,13 +148,17 @@ class ServerFaultTest {
         try (RawClient silent = RawClient.connect(path)) {
             long start = System.nanoTime();
             try (RawClient other = RawClient.connect(path)) {
-                assertError(other.request(Command.VERSION, new Payload.Version(0, 2, Capabilities.defaults())),
+                assertError(
+                        other.request(Command.VERSION, new Payload.Version(0, 2, Capabilities.defaults())),
                         Errno.EBUSY);
             }
-            assertThat(System.nanoTime() - start).as("refused without waiting for the silent one")
+            assertThat(System.nanoTime() - start)
+                    .as("refused without waiting for the silent one")
                     .isLessThan(2_000_000_000L);
             Thread.sleep(3 * PARTIAL.toMillis());
-            assertThat(server.clientConnected()).as("no idle timeout: the silent client is still connected").isTrue();
+            assertThat(server.clientConnected())
+                    .as("no idle timeout: the silent client is still connected")
+                    .isTrue();
             assertThat(silent.socket().fd().isOpen()).isTrue();
         }
         awaitServerIdle();
@@ -155,8 +175,9 @@ class ServerFaultTest {
             client.send(new byte[] {7, 0, 9, 0, 32, 0, 0, 0});
             assertError(client.receive(), Errno.EINVAL);
             long waited = (System.nanoTime() - start) / 1_000_000L;
-            assertThat(waited).as("answered after the partial timeout").isBetween(PARTIAL.toMillis() - 20,
-                    PARTIAL.toMillis() + 2000);
+            assertThat(waited)
+                    .as("answered after the partial timeout")
+                    .isBetween(PARTIAL.toMillis() - 20, PARTIAL.toMillis() + 2000);
             assertThat(client.serves()).isTrue();
         }
         awaitServerIdle();
@@ -171,23 +192,30 @@ class ServerFaultTest {
         startServer(dmaTimeout);
         try (RawClient client = RawClient.negotiated(path)) {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x200000, 0x1000)));
-            assertOk(client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0,
-                    RawClient.le(0x200000))));
-            assertOk(client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0,
-                    RawClient.le(16))));
+            assertOk(client.request(
+                    Command.REGION_WRITE,
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0, RawClient.le(0x200000))));
+            assertOk(client.request(
+                    Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0, RawClient.le(16))));
             long start = System.nanoTime();
-            client.send(Codec.encode(50, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0,
-                    RawClient.le(1))));
+            client.send(Codec.encode(
+                    50,
+                    Command.REGION_WRITE,
+                    0,
+                    0,
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, RawClient.le(1))));
             Channel.Incoming dmaRead = client.receive();
-            assertThat(dmaRead.header().command()).as("the device asks the client for its memory")
+            assertThat(dmaRead.header().command())
+                    .as("the device asks the client for its memory")
                     .isEqualTo(Command.DMA_READ);
             assertThat(dmaRead.header().isReply()).isFalse();
             Channel.Incoming reply = client.receive();
             long waited = (System.nanoTime() - start) / 1_000_000L;
             assertThat(reply.header().msgId()).isEqualTo(50);
             assertError(reply, Errno.EIO);
-            assertThat(waited).as("the device's DMA gave up after the DMA timeout").isBetween(dmaTimeout.toMillis() - 20,
-                    dmaTimeout.toMillis() + 3000);
+            assertThat(waited)
+                    .as("the device's DMA gave up after the DMA timeout")
+                    .isBetween(dmaTimeout.toMillis() - 20, dmaTimeout.toMillis() + 3000);
             assertThat(client.serves()).isTrue();
         }
     }
@@ -199,12 +227,15 @@ class ServerFaultTest {
         int threadsBefore = Resources.threads();
         try (SilentServer silent = SilentServer.listen(silentPath, Silence.TOTAL)) {
             long start = System.nanoTime();
-            assertThatThrownBy(() -> VfioUserDevice.connect(silentPath,
-                    VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300))))
-                    .isInstanceOf(ReplyTimeoutException.class).hasMessageContaining("no reply to VERSION")
+            assertThatThrownBy(() -> VfioUserDevice.connect(
+                            silentPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300))))
+                    .isInstanceOf(ReplyTimeoutException.class)
+                    .hasMessageContaining("no reply to VERSION")
                     .hasMessageContaining("300 ms");
             assertThat((System.nanoTime() - start) / 1_000_000L).isBetween(280L, 3000L);
-            assertThat(silent.messagesRead()).as("the server did read the VERSION").isEqualTo(1);
+            assertThat(silent.messagesRead())
+                    .as("the server did read the VERSION")
+                    .isEqualTo(1);
         }
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
         awaitThreads(threadsBefore);
@@ -216,14 +247,17 @@ class ServerFaultTest {
         int fdsBefore = Resources.openFds();
         int threadsBefore = Resources.threads();
         try (SilentServer silent = SilentServer.listen(silentPath, Silence.AFTER_VERSION);
-             VfioUserDevice device = VfioUserDevice.connect(silentPath,
-                     VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
+                VfioUserDevice device = VfioUserDevice.connect(
+                        silentPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
             assertReadTimesOutWithin300Ms(device);
             long later = System.nanoTime();
-            assertThatThrownBy(() -> device.write(0, 0, 4, 1)).isInstanceOf(DeviceGoneException.class)
+            assertThatThrownBy(() -> device.write(0, 0, 4, 1))
+                    .isInstanceOf(DeviceGoneException.class)
                     .hasMessageContaining("no reply to REGION_READ");
             assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class);
-            assertThat((System.nanoTime() - later) / 1_000_000L).as("later calls fail fast").isLessThan(100L);
+            assertThat((System.nanoTime() - later) / 1_000_000L)
+                    .as("later calls fail fast")
+                    .isLessThan(100L);
         }
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
         awaitThreads(threadsBefore);
@@ -235,10 +269,11 @@ class ServerFaultTest {
         int fdsBefore = Resources.openFds();
         int threadsBefore = Resources.threads();
         try (SilentServer chatty = SilentServer.listen(chattyPath, Silence.DMA_REQUESTS_INSTEAD_OF_REPLIES);
-             VfioUserDevice device = VfioUserDevice.connect(chattyPath,
-                     VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
+                VfioUserDevice device = VfioUserDevice.connect(
+                        chattyPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
             assertReadTimesOutWithin300Ms(device);
-            assertThat(chatty.messagesRead()).as("VERSION, the read, and answers to the server's DMA requests")
+            assertThat(chatty.messagesRead())
+                    .as("VERSION, the read, and answers to the server's DMA requests")
                     .isGreaterThan(5);
         }
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
@@ -248,8 +283,10 @@ class ServerFaultTest {
     /** A read on a device connected with a 300 ms reply timeout: it times out, after that long and not much more. */
     private static void assertReadTimesOutWithin300Ms(VfioUserDevice device) {
         long start = System.nanoTime();
-        assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(ReplyTimeoutException.class)
-                .hasMessageContaining("no reply to REGION_READ").hasMessageContaining("300 ms");
+        assertThatThrownBy(() -> device.read(0, 0, 4))
+                .isInstanceOf(ReplyTimeoutException.class)
+                .hasMessageContaining("no reply to REGION_READ")
+                .hasMessageContaining("300 ms");
         long waited = (System.nanoTime() - start) / 1_000_000L;
         assertThat(waited).as("the read waited its reply timeout, no more").isBetween(280L, 3000L);
     }
@@ -259,32 +296,46 @@ class ServerFaultTest {
         while (Resources.threads() > before && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(Resources.threads()).as("the client's and the fake server's threads ended").isLessThanOrEqualTo(before);
+        assertThat(Resources.threads())
+                .as("the client's and the fake server's threads ended")
+                .isLessThanOrEqualTo(before);
     }
 
     @Test
     void dmaMapsOfBadSizesOffsetsFlagsAndBeyondMaxDmaMapsAreRefused() throws Exception {
         startServer(Duration.ofSeconds(1));
-        try (RawClient client = RawClient.negotiated(path); Fd memory = MemFd.create("guest", 0x10000)) {
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1800), memory.get()),
+        try (RawClient client = RawClient.negotiated(path);
+                Fd memory = MemFd.create("guest", 0x10000)) {
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1800), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x800, 0x100000, 0x1000),
-                    memory.get()), Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0), memory.get()),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x800, 0x100000, 0x1000), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 4, 0, 0x100000, 0x1000), memory.get()),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x100000, 0x1000)),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 4, 0, 0x100000, 0x1000), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(16, 3, 0, 0x100000, 0x1000), memory.get()),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x100000, 0x1000)), Errno.EINVAL);
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(16, 3, 0, 0x100000, 0x1000), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000), memory.get(),
-                    memory.get()), Errno.EINVAL);
+            assertError(
+                    client.request(
+                            Command.DMA_MAP,
+                            new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000),
+                            memory.get(),
+                            memory.get()),
+                    Errno.EINVAL);
             for (int i = 0; i < 16; i++) {
-                assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000 + i * 0x1000L, 0x1000),
-                        memory.get()));
+                assertOk(client.request(
+                        Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000 + i * 0x1000L, 0x1000), memory.get()));
             }
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x200000, 0x1000), memory.get()),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x200000, 0x1000), memory.get()),
                     Errno.ENOSPC);
             assertThat(client.serves()).isTrue();
         }
@@ -308,11 +359,13 @@ class ServerFaultTest {
     @Test
     void deviceDmaOutsideTheMapsAcrossTwoMapsOrAgainstTheirPermissionsFails() throws Exception {
         startServer(Duration.ofSeconds(1));
-        try (RawClient client = RawClient.negotiated(path); Fd memory = MemFd.create("guest", 0x3000)) {
+        try (RawClient client = RawClient.negotiated(path);
+                Fd memory = MemFd.create("guest", 0x3000)) {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000), memory.get()));
-            assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x101000, 0x1000), memory.get()));
-            assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 1, 0x2000, 0x102000, 0x1000),
-                    memory.get()));
+            assertOk(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x101000, 0x1000), memory.get()));
+            assertOk(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 1, 0x2000, 0x102000, 0x1000), memory.get()));
             byte[] data = new byte[16];
             var device = server.context();
             device.dmaWrite(0x100ff0, data);
@@ -333,7 +386,8 @@ class ServerFaultTest {
     void deviceDmaWithNoClientConnectedFailsSayingSo() throws Exception {
         startServer(Duration.ofSeconds(1));
         var device = server.context();
-        assertThatThrownBy(() -> device.dmaRead(0x100000, new byte[16])).isInstanceOf(DmaException.class)
+        assertThatThrownBy(() -> device.dmaRead(0x100000, new byte[16]))
+                .isInstanceOf(DmaException.class)
                 .hasMessageContaining("none is connected")
                 .satisfies(e -> assertThat(((DmaException) e).reason()).isEqualTo(DmaException.Reason.NO_CLIENT));
     }
@@ -345,7 +399,8 @@ class ServerFaultTest {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x1000)));
             long start = System.nanoTime();
             assertThatThrownBy(() -> server.context().dmaRead(0x100000, new byte[16]))
-                    .isInstanceOf(NoReplyException.class).hasMessageContaining("no reply to DMA_READ")
+                    .isInstanceOf(NoReplyException.class)
+                    .hasMessageContaining("no reply to DMA_READ")
                     .hasMessageContaining("300 ms");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
         }
@@ -356,8 +411,11 @@ class ServerFaultTest {
     }
 
     private static void assertDmaFails(DmaCall call, DmaException.Reason reason) {
-        assertThatThrownBy(call::run).isInstanceOf(DmaException.class)
-                .satisfies(e -> assertThat(((DmaException) e).reason()).as(e.getMessage()).isEqualTo(reason));
+        assertThatThrownBy(call::run)
+                .isInstanceOf(DmaException.class)
+                .satisfies(e -> assertThat(((DmaException) e).reason())
+                        .as(e.getMessage())
+                        .isEqualTo(reason));
     }
 
     /** What {@link SilentServer} never answers. */
@@ -396,12 +454,22 @@ class ServerFaultTest {
                     incoming.closeFds();
                     messagesRead.incrementAndGet();
                     if (silence != Silence.TOTAL && incoming.header().command() == Command.VERSION) {
-                        channel.send(incoming.header().msgId(), Command.VERSION, Header.TYPE_REPLY, 0,
-                                new Payload.Version(0, 2, Capabilities.defaults()), new int[0]);
+                        channel.send(
+                                incoming.header().msgId(),
+                                Command.VERSION,
+                                Header.TYPE_REPLY,
+                                0,
+                                new Payload.Version(0, 2, Capabilities.defaults()),
+                                new int[0]);
                     } else if (silence == Silence.DMA_REQUESTS_INSTEAD_OF_REPLIES) {
                         Thread.sleep(20);
-                        channel.send(nextMsgId++, Command.DMA_READ, Header.TYPE_COMMAND, 0,
-                                Payload.DmaAccess.of(0, 4), new int[0]);
+                        channel.send(
+                                nextMsgId++,
+                                Command.DMA_READ,
+                                Header.TYPE_COMMAND,
+                                0,
+                                Payload.DmaAccess.of(0, 4),
+                                new int[0]);
                     }
                 }
             } catch (IOException | RuntimeException | InterruptedException e) {

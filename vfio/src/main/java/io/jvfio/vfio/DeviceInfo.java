@@ -32,7 +32,7 @@ public record DeviceInfo(int flags, int regionCount, int irqCount) {
 
     /** The flag names, e.g. {@code RESET|PLATFORM}, as {@code jvfio info} prints them. */
     public String flagNames() {
-        return Flags.names(flags, new String[] {"RESET", "PCI", "PLATFORM", "AMBA", "CCW", "AP", "FSL_MC", "CAPS",
-            "CDX"});
+        return Flags.names(
+                flags, new String[] {"RESET", "PCI", "PLATFORM", "AMBA", "CCW", "AP", "FSL_MC", "CAPS", "CDX"});
     }
 }

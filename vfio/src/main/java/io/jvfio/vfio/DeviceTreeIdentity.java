@@ -1,7 +1,6 @@
 package io.jvfio.vfio;
 
 import java.util.Collections;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -8,12 +8,20 @@ import io.jvfio.sys.Mapping;
  * which are the bytes of {@code mapping} (host side, for kernel IOMMUs) and of {@code memoryFd} at
  * {@code fdOffset} (for vfio-user peers that map it themselves). Neither is owned by the region.
  */
-public record DmaRegion(long iova, long size, Mapping mapping, long mappingOffset, Fd memoryFd, long fdOffset,
-                        boolean readable, boolean writable) {
+public record DmaRegion(
+        long iova,
+        long size,
+        Mapping mapping,
+        long mappingOffset,
+        Fd memoryFd,
+        long fdOffset,
+        boolean readable,
+        boolean writable) {
     public DmaRegion {
         if (size <= 0 || iova < 0 || mappingOffset < 0 || fdOffset < 0 || mappingOffset + size > mapping.size()) {
-            throw new IllegalArgumentException("DMA region [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
-                    + ") does not fit its memory of 0x" + Long.toHexString(mapping.size()) + " bytes");
+            throw new IllegalArgumentException(
+                    "DMA region [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
+                            + ") does not fit its memory of 0x" + Long.toHexString(mapping.size()) + " bytes");
         }
     }
 

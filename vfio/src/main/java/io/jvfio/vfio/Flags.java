@@ -4,8 +4,7 @@ import java.util.StringJoiner;
 
 /** Renders flag words as names joined by {@code |}, with unknown bits in hex. */
 final class Flags {
-    private Flags() {
-    }
+    private Flags() {}
 
     static String names(int flags, String[] bitNames) {
         StringJoiner joiner = new StringJoiner("|");

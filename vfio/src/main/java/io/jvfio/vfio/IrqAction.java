@@ -22,7 +22,8 @@ public enum IrqAction {
         for (IrqAction action : values()) {
             if ((flags & action.flag) != 0) {
                 if (found != null) {
-                    throw new IllegalArgumentException("more than one IRQ action in flags 0x" + Integer.toHexString(flags));
+                    throw new IllegalArgumentException(
+                            "more than one IRQ action in flags 0x" + Integer.toHexString(flags));
                 }
                 found = action;
             }

@@ -1,12 +1,11 @@
 package io.jvfio.vfio;
 
+import io.jvfio.sys.EventFd;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-
-import io.jvfio.sys.EventFd;
 
 /**
  * A VFIO_DEVICE_SET_IRQS request: an action on IRQs {@code start .. start+count-1} of one index, with
@@ -70,8 +69,7 @@ public record IrqSet(int index, IrqAction action, int start, int count, Data dat
     /** What accompanies an IRQ set. */
     public sealed interface Data {
         /** No data: the action applies to every IRQ in the range. */
-        record None() implements Data {
-        }
+        record None() implements Data {}
 
         /** One bool per IRQ: the action applies where true. */
         record Bools(boolean[] values) implements Data {

@@ -9,8 +9,13 @@ import java.util.Optional;
  * {@code sparseAreas} is present, only those windows may be mmap'ed; otherwise a mappable region maps
  * whole.
  */
-public record RegionInfo(int index, int flags, long size, long offset, Optional<List<SparseArea>> sparseAreas,
-                         List<RegionCapability> otherCapabilities) {
+public record RegionInfo(
+        int index,
+        int flags,
+        long size,
+        long offset,
+        Optional<List<SparseArea>> sparseAreas,
+        List<RegionCapability> otherCapabilities) {
     public static final int FLAG_READ = 1;
     public static final int FLAG_WRITE = 1 << 1;
     public static final int FLAG_MMAP = 1 << 2;
@@ -24,8 +29,9 @@ public record RegionInfo(int index, int flags, long size, long offset, Optional<
         otherCapabilities = List.copyOf(otherCapabilities);
         for (SparseArea area : sparseAreas.orElse(List.of())) {
             if (area.end() > size || area.end() < area.offset()) {
-                throw new IllegalArgumentException("region " + index + ": sparse area [0x" + Long.toHexString(area.offset())
-                        + ", 0x" + Long.toHexString(area.end()) + ") exceeds the region's size 0x" + Long.toHexString(size));
+                throw new IllegalArgumentException("region " + index + ": sparse area [0x"
+                        + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
+                        + ") exceeds the region's size 0x" + Long.toHexString(size));
             }
         }
     }

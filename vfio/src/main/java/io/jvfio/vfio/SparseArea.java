@@ -4,7 +4,8 @@ package io.jvfio.vfio;
 public record SparseArea(long offset, long size) {
     public SparseArea {
         if (offset < 0 || size < 0) {
-            throw new IllegalArgumentException("sparse area offset and size must be non-negative: " + offset + ", " + size);
+            throw new IllegalArgumentException(
+                    "sparse area offset and size must be non-negative: " + offset + ", " + size);
         }
     }
 

@@ -1,9 +1,8 @@
 package io.jvfio.vfio;
 
+import io.jvfio.sys.Mapping;
 import java.io.IOException;
 import java.util.Optional;
-
-import io.jvfio.sys.Mapping;
 
 /**
  * A VFIO device, whichever backend serves it (kernel VFIO, vfio-user). Region accesses may come from

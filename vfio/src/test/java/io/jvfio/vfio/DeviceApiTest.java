@@ -1,14 +1,12 @@
 package io.jvfio.vfio;
 
-import java.util.Map;
-
-import java.util.List;
-import java.util.Optional;
-
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class DeviceApiTest {
     @Test
@@ -28,21 +26,27 @@ class DeviceApiTest {
 
     @Test
     void sparseAreasAreTheOnlyMappableWindows() {
-        RegionInfo region = new RegionInfo(1, RegionInfo.FLAG_MMAP, 0x4000, 0,
-                Optional.of(List.of(new SparseArea(0x1000, 0x1000))), List.of());
+        RegionInfo region = new RegionInfo(
+                1, RegionInfo.FLAG_MMAP, 0x4000, 0, Optional.of(List.of(new SparseArea(0x1000, 0x1000))), List.of());
         assertThat(region.mappableAreas()).containsExactly(new SparseArea(0x1000, 0x1000));
     }
 
     @Test
     void sparseAreaPastTheRegionIsRefused() {
-        assertThatThrownBy(() -> new RegionInfo(1, RegionInfo.FLAG_MMAP, 0x1000, 0,
-                Optional.of(List.of(new SparseArea(0x800, 0x1000))), List.of()))
+        assertThatThrownBy(() -> new RegionInfo(
+                        1,
+                        RegionInfo.FLAG_MMAP,
+                        0x1000,
+                        0,
+                        Optional.of(List.of(new SparseArea(0x800, 0x1000))),
+                        List.of()))
                 .hasMessageContaining("region 1: sparse area [0x800, 0x1800) exceeds the region's size 0x1000");
     }
 
     @Test
     void unmappableRegionHasNoMappableAreas() {
-        assertThat(RegionInfo.of(0, RegionInfo.FLAG_READ, 0x1000, 0).mappableAreas()).isEmpty();
+        assertThat(RegionInfo.of(0, RegionInfo.FLAG_READ, 0x1000, 0).mappableAreas())
+                .isEmpty();
     }
 
     @Test
@@ -50,7 +54,8 @@ class DeviceApiTest {
         assertThat(IrqSet.unmask(0, 0).flags()).isEqualTo(IrqSet.DATA_NONE | IrqAction.UNMASK.flag());
         assertThat(IrqSet.trigger(0, 0, Optional.empty()).flags())
                 .isEqualTo(IrqSet.DATA_EVENTFD | IrqAction.TRIGGER.flag());
-        assertThat(IrqAction.fromFlags(IrqSet.DATA_BOOL | IrqAction.MASK.flag())).isEqualTo(IrqAction.MASK);
+        assertThat(IrqAction.fromFlags(IrqSet.DATA_BOOL | IrqAction.MASK.flag()))
+                .isEqualTo(IrqAction.MASK);
     }
 
     @Test

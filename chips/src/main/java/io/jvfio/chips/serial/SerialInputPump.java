@@ -54,8 +54,9 @@ public final class SerialInputPump implements AutoCloseable {
             // close() interrupted a wait for room or an interruptible read.
         } catch (IOException e) {
             if (!isClosed()) {
-                LOG.log(System.Logger.Level.WARNING, thread.getName()
-                        + ": reading the serial input failed, the guest gets no more: " + e);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        thread.getName() + ": reading the serial input failed, the guest gets no more: " + e);
             }
         }
     }

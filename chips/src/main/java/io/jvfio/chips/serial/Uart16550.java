@@ -63,19 +63,22 @@ public final class Uart16550 {
     }
 
     /** The modem control inputs from the far end, as the MSR shows them (true: asserted). */
-    public record ModemInputs(boolean clearToSend, boolean dataSetReady, boolean ringIndicator,
-                              boolean dataCarrierDetect) {
+    public record ModemInputs(
+            boolean clearToSend, boolean dataSetReady, boolean ringIndicator, boolean dataCarrierDetect) {
         /** A terminal that is attached and ready: CTS, DSR and DCD asserted, no ring. */
         public static final ModemInputs CONNECTED = new ModemInputs(true, true, false, true);
 
         int msrBits() {
-            return (clearToSend ? MSR_CTS : 0) | (dataSetReady ? MSR_DSR : 0) | (ringIndicator ? MSR_RI : 0)
+            return (clearToSend ? MSR_CTS : 0)
+                    | (dataSetReady ? MSR_DSR : 0)
+                    | (ringIndicator ? MSR_RI : 0)
                     | (dataCarrierDetect ? MSR_DCD : 0);
         }
     }
 
     /** The divisor before the guest programs one (the chip's is undefined): 9600 baud, as PC firmware sets. */
     public static final int POWER_ON_DIVISOR = 12;
+
     private static final int NO_CHARACTER = -1;
     private static final int[] TRIGGER_LEVELS = {1, 4, 8, 14};
     /** Character timeout after this many character times without a receive or an RBR read. */
@@ -84,6 +87,7 @@ public final class Uart16550 {
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when the receiver may have room for a character it can take without an overrun. */
     private final Condition receiverHasRoom = lock.newCondition();
+
     private final InterruptSink interruptSink;
     private final Transmitter transmitter;
     private final Clock clock;
@@ -99,6 +103,7 @@ public final class Uart16550 {
     private int triggerLevel = 1;
     /** RX FIFO (one slot used outside FIFO mode: the RBR), with a break flag per character. */
     private final byte[] receivedData = new byte[FIFO_DEPTH];
+
     private final boolean[] receivedBreak = new boolean[FIFO_DEPTH];
     private int receiveHead;
     private int receiveCount;
@@ -106,16 +111,19 @@ public final class Uart16550 {
     private int lastReadCharacter;
     /** TX FIFO (one slot used outside FIFO mode: the THR). */
     private final byte[] transmitData = new byte[FIFO_DEPTH];
+
     private int transmitHead;
     private int transmitCount;
     /** The transmitter shift register: a character the host end has not taken yet, or NO_CHARACTER. */
     private int shiftRegister = NO_CHARACTER;
     /** LSR's overrun and break bits: set by the receiver, cleared by reading LSR. */
     private int lineStatusErrors;
+
     private boolean receiverFifoError;
     private ModemInputs modemInputs = ModemInputs.CONNECTED;
     /** MSR bits 4-7 as the chip sees them: the far end's inputs, or MCR's outputs in loopback. */
     private int modemStatus;
+
     private int modemStatusDeltas;
     private boolean thrEmptyInterrupt;
     private boolean characterTimeout;
@@ -123,6 +131,7 @@ public final class Uart16550 {
     private Runnable cancelTimeoutCheck;
     /** Tells a timeout check that runs after it was cancelled (it may already wait for the lock) to do nothing. */
     private long timeoutCheckGeneration;
+
     private boolean lineAsserted;
 
     private Uart16550(Builder builder) {
@@ -184,8 +193,7 @@ public final class Uart16550 {
                 case LCR -> lineControl = data;
                 case MCR -> writeModemControl(data);
                 // LSR and MSR are read-only; the datasheet reserves writes to LSR for factory test.
-                case LSR, MSR -> {
-                }
+                case LSR, MSR -> {}
                 default -> scratch = data;
             }
             updateInterruptLine();
@@ -316,8 +324,8 @@ public final class Uart16550 {
 
     private static void checkOffset(int offset) {
         if (offset < 0 || offset >= REGISTER_COUNT) {
-            throw new IllegalArgumentException("16550 register offset " + offset + " is not 0.."
-                    + (REGISTER_COUNT - 1));
+            throw new IllegalArgumentException(
+                    "16550 register offset " + offset + " is not 0.." + (REGISTER_COUNT - 1));
         }
     }
 
@@ -443,7 +451,9 @@ public final class Uart16550 {
      */
     private void refreshModemStatus() {
         int next = isLoopback()
-                ? (modemControl & MCR_DTR) << 5 | (modemControl & MCR_RTS) << 3 | (modemControl & MCR_OUT1) << 4
+                ? (modemControl & MCR_DTR) << 5
+                        | (modemControl & MCR_RTS) << 3
+                        | (modemControl & MCR_OUT1) << 4
                         | (modemControl & MCR_OUT2) << 4
                 : modemInputs.msrBits();
         int changed = next ^ modemStatus;
@@ -679,8 +689,7 @@ public final class Uart16550 {
         private Clock clock;
         private InterruptOutput interruptOutput = InterruptOutput.GATED_BY_OUT2;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder interruptSink(InterruptSink sink) {
             this.interruptSink = sink;

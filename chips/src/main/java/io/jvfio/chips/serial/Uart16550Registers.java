@@ -23,6 +23,7 @@ public final class Uart16550Registers {
     public static final int IIR = 2;
     /** Written: the FIFO control register. */
     public static final int FCR = 2;
+
     public static final int LCR = 3;
     public static final int MCR = 4;
     public static final int LSR = 5;
@@ -38,6 +39,7 @@ public final class Uart16550Registers {
 
     /** IIR bit 0 set: no interrupt pending. */
     public static final int IIR_NO_INTERRUPT = 0x01;
+
     public static final int IIR_MODEM_STATUS = 0x00;
     public static final int IIR_THR_EMPTY = 0x02;
     public static final int IIR_RECEIVED_DATA = 0x04;
@@ -60,9 +62,11 @@ public final class Uart16550Registers {
 
     /** Word length field: 0-3 for 5-8 data bits. */
     public static final int LCR_WORD_LENGTH_MASK = 0x03;
+
     public static final int LCR_WORD_LENGTH_8 = 0x03;
     /** 2 stop bits (1.5 with 5-bit words). */
     public static final int LCR_STOP_BITS = 0x04;
+
     public static final int LCR_PARITY_ENABLE = 0x08;
     public static final int LCR_EVEN_PARITY = 0x10;
     public static final int LCR_STICK_PARITY = 0x20;
@@ -75,6 +79,7 @@ public final class Uart16550Registers {
     public static final int MCR_OUT1 = 0x04;
     /** On a PC, the OUT2 pin enables the UART's interrupt onto the ISA IRQ line. */
     public static final int MCR_OUT2 = 0x08;
+
     public static final int MCR_LOOPBACK = 0x10;
     /** MCR bits 5-7 are not implemented on the 16550A: they read 0. */
     public static final int MCR_IMPLEMENTED = 0x1F;
@@ -96,6 +101,7 @@ public final class Uart16550Registers {
     public static final int MSR_DELTA_DSR = 0x02;
     /** RI went from asserted to not asserted. */
     public static final int MSR_TRAILING_EDGE_RI = 0x04;
+
     public static final int MSR_DELTA_DCD = 0x08;
     public static final int MSR_DELTAS = 0x0F;
     public static final int MSR_CTS = 0x10;
@@ -108,6 +114,5 @@ public final class Uart16550Registers {
     /** The receive and transmit FIFOs' depth. */
     public static final int FIFO_DEPTH = 16;
 
-    private Uart16550Registers() {
-    }
+    private Uart16550Registers() {}
 }

@@ -18,6 +18,7 @@ final class Linux8250Driver {
     private static final int EFR = 2;
     /** LCR values the driver writes to reach the enhanced registers of other chips. */
     private static final int LCR_CONF_MODE_A = 0x80;
+
     private static final int LCR_CONF_MODE_B = 0xBF;
     /** FCR bit 5: 64-byte FIFO on a 16750. */
     private static final int FCR7_64BYTE = 0x20;
@@ -28,6 +29,7 @@ final class Linux8250Driver {
     private final UartFixture.FakeClock clock;
     /** The tty's transmit buffer; the interrupt handler drains it. */
     private final Deque<Byte> transmitBuffer = new ArrayDeque<>();
+
     final ByteArrayOutputStream received = new ByteArrayOutputStream();
     private int interruptEnable;
     boolean threBug;

@@ -8,7 +8,6 @@ import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 
 /** A host stream into the receiver at the guest's pace: nothing overruns, close ends the thread. */
@@ -21,7 +20,9 @@ class SerialInputPumpTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (text.length() < count && System.nanoTime() < deadline) {
             int lsr = f.read(LSR);
-            assertThat(lsr & LSR_OVERRUN).as("overrun after " + text.length() + " bytes").isZero();
+            assertThat(lsr & LSR_OVERRUN)
+                    .as("overrun after " + text.length() + " bytes")
+                    .isZero();
             if ((lsr & LSR_DATA_READY) != 0) {
                 text.append((char) f.read(RBR));
             } else {
@@ -34,20 +35,24 @@ class SerialInputPumpTest {
     @Test
     void streamReachesA16450ModeGuestWithoutOverrun() throws Exception {
         String input = "a pasted line much longer than any FIFO, ".repeat(20);
-        try (SerialInputPump pump = SerialInputPump.start("test-serial-input",
-                new ByteArrayInputStream(input.getBytes(StandardCharsets.US_ASCII)), f.uart)) {
+        try (SerialInputPump pump = SerialInputPump.start(
+                "test-serial-input", new ByteArrayInputStream(input.getBytes(StandardCharsets.US_ASCII)), f.uart)) {
 
             assertThat(readPolling(input.length())).isEqualTo(input);
 
             pump.thread().join(TimeUnit.SECONDS.toMillis(10));
-            assertThat(pump.thread().isAlive()).as("ends at the end of the stream").isFalse();
+            assertThat(pump.thread().isAlive())
+                    .as("ends at the end of the stream")
+                    .isFalse();
         }
     }
 
     @Test
     void closeEndsAThreadWaitingForRoom() throws Exception {
-        SerialInputPump pump = SerialInputPump.start("test-serial-input",
-                new ByteArrayInputStream("more than one byte".getBytes(StandardCharsets.US_ASCII)), f.uart);
+        SerialInputPump pump = SerialInputPump.start(
+                "test-serial-input",
+                new ByteArrayInputStream("more than one byte".getBytes(StandardCharsets.US_ASCII)),
+                f.uart);
         while (pump.thread().getState() != Thread.State.WAITING) {
             Thread.sleep(1);
         }
@@ -57,7 +62,9 @@ class SerialInputPumpTest {
         pump.thread().join(TimeUnit.SECONDS.toMillis(10));
         assertThat(pump.thread().isAlive()).isFalse();
         assertThat(f.read(RBR)).isEqualTo('m');
-        assertThat(f.read(LSR) & LSR_DATA_READY).as("nothing delivered after close").isZero();
+        assertThat(f.read(LSR) & LSR_DATA_READY)
+                .as("nothing delivered after close")
+                .isZero();
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -124,7 +123,8 @@ class Uart16550FifoTest {
         assertThat(f.read(LSR) & (LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY)).isZero();
         f.hostAccepts = true;
         f.uart.transmitterReady();
-        assertThat(f.transmittedText()).as("the shift register's and the FIFO's; the 18th was lost")
+        assertThat(f.transmittedText())
+                .as("the shift register's and the FIFO's; the 18th was lost")
                 .isEqualTo("0123456789abcdefg");
         assertThat(f.read(LSR) & (LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY))
                 .isEqualTo(LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY);

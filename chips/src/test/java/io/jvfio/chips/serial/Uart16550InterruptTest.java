@@ -141,7 +141,8 @@ class Uart16550InterruptTest {
         assertThat(f.read(LSR) & (LSR_BREAK | LSR_RECEIVER_FIFO_ERROR)).isEqualTo(LSR_BREAK | LSR_RECEIVER_FIFO_ERROR);
         f.read(RBR);
         f.read(LSR);
-        assertThat(f.read(LSR) & LSR_RECEIVER_FIFO_ERROR).as("cleared by an LSR read with no errored character left")
+        assertThat(f.read(LSR) & LSR_RECEIVER_FIFO_ERROR)
+                .as("cleared by an LSR read with no errored character left")
                 .isZero();
     }
 

@@ -4,7 +4,6 @@ import static io.jvfio.chips.serial.Uart16550Registers.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
-
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +19,9 @@ class Uart16550LinuxDriverTest {
     private void serviceInterrupts() {
         for (int runs = 0; f.line(); runs++) {
             assertThat(runs).as("interrupt storm").isLessThan(100);
-            assertThat(driver.handleInterrupt()).as("the line is up but IIR says no interrupt").isTrue();
+            assertThat(driver.handleInterrupt())
+                    .as("the line is up but IIR says no interrupt")
+                    .isTrue();
         }
     }
 
@@ -42,7 +43,9 @@ class Uart16550LinuxDriverTest {
         assertThat(f.read(SCR)).isEqualTo(0x77);
         assertThat(f.read(IIR)).as("FIFOs off again").isEqualTo(IIR_NO_INTERRUPT);
         assertThat(f.levels).as("OUT2 was never on with an interrupt enabled").isEmpty();
-        assertThat(f.transmittedText()).as("size_fifo() transmitted only in loopback").isEmpty();
+        assertThat(f.transmittedText())
+                .as("size_fifo() transmitted only in loopback")
+                .isEmpty();
     }
 
     @Test
@@ -75,7 +78,9 @@ class Uart16550LinuxDriverTest {
         serviceInterrupts();
 
         assertThat(f.transmittedText()).isEqualTo(text);
-        assertThat(f.read(IER) & IER_THR_EMPTY).as("the driver stopped the transmitter").isZero();
+        assertThat(f.read(IER) & IER_THR_EMPTY)
+                .as("the driver stopped the transmitter")
+                .isZero();
     }
 
     @Test

@@ -174,7 +174,8 @@ class Uart16550RegistersTest {
 
     @Test
     void offsetsOutsideTheEightRegistersAreRefused() {
-        assertThatThrownBy(() -> f.read(8)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> f.read(8))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("offset 8");
         assertThatThrownBy(() -> f.write(-1, 0)).isInstanceOf(IllegalArgumentException.class);
     }

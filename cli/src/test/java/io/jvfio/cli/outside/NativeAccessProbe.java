@@ -1,8 +1,7 @@
 package io.jvfio.cli.outside;
 
-import java.lang.foreign.MemorySegment;
-
 import io.jvfio.sys.EventFd;
+import java.lang.foreign.MemorySegment;
 
 /**
  * A program outside jvfio's modules (on the class path, in the unnamed module), started next to the product's
@@ -10,14 +9,14 @@ import io.jvfio.sys.EventFd;
  * call through io.jvfio.sys, then tries a restricted method itself and prints what happened.
  */
 public final class NativeAccessProbe {
-    private NativeAccessProbe() {
-    }
+    private NativeAccessProbe() {}
 
     public static void main(String[] args) throws Exception {
-        ModuleLayer.boot().modules().stream().filter(module -> module.getName().startsWith("io.jvfio."))
+        ModuleLayer.boot().modules().stream()
+                .filter(module -> module.getName().startsWith("io.jvfio."))
                 .sorted((a, b) -> a.getName().compareTo(b.getName()))
-                .forEach(module -> System.out.println("module " + module.getName() + " native access "
-                        + module.isNativeAccessEnabled()));
+                .forEach(module -> System.out.println(
+                        "module " + module.getName() + " native access " + module.isNativeAccessEnabled()));
         try (EventFd event = EventFd.create()) {
             event.signal();
             System.out.println("eventfd through io.jvfio.sys: " + event.fd().get());

@@ -1,5 +1,15 @@
 package io.jvfio.devices.ns16550a;
 
+import io.jvfio.chips.serial.Uart16550;
+import io.jvfio.chips.serial.Uart16550Registers;
+import io.jvfio.devices.DeviceOptions;
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfiouser.server.DeviceContext;
+import io.jvfio.vfiouser.server.ModelIrqLine;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -13,17 +23,6 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-
-import io.jvfio.chips.serial.Uart16550;
-import io.jvfio.chips.serial.Uart16550Registers;
-import io.jvfio.devices.DeviceOptions;
-import io.jvfio.devices.ModelledDevice;
-import io.jvfio.vfio.DeviceTreeIdentity;
-import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.ModelIrqLine;
-import io.jvfio.vfiouser.server.ModelIrqSpec;
-import io.jvfio.vfiouser.server.RegionHandler;
-import io.jvfio.vfiouser.server.RegionSpec;
 
 /**
  * A 16550A UART as a vfio-user platform device (docs/devices/ns16550a.md): the {@link Uart16550} of
@@ -40,9 +39,11 @@ public final class Ns16550a implements ModelledDevice {
     private static final System.Logger LOG = System.getLogger(Ns16550a.class.getName());
     /** The device-tree compatible string, which jvfio's ACPI writer turns into {@code _HID PNP0501}. */
     public static final String COMPATIBLE = "ns16550a";
+
     public static final int REGS_REGION = 0;
     /** One page: what an SoC decodes for a UART, and what the platform bus gives a region anyway. */
     public static final long REGS_SIZE = 0x1000;
+
     public static final int IRQ_INDEX = 0;
     /** Register i at byte offset i << REG_SHIFT. */
     public static final int REG_SHIFT = 0;
@@ -61,7 +62,8 @@ public final class Ns16550a implements ModelledDevice {
     private boolean closed;
 
     private Ns16550a(Optional<Path> serialSocket) throws IOException {
-        clockThread = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("jvfio ns16550a clock").factory());
+        clockThread = new ScheduledThreadPoolExecutor(
+                1, Thread.ofPlatform().daemon().name("jvfio ns16550a clock").factory());
         clockThread.setRemoveOnCancelPolicy(true);
         clockThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         try {
@@ -86,7 +88,7 @@ public final class Ns16550a implements ModelledDevice {
                             return () -> scheduled.cancel(false);
                         } catch (RejectedExecutionException e) {
                             // Closed: the model serves nothing more, so no timeout is owed to anyone.
-                            return () -> { };
+                            return () -> {};
                         }
                     }
                 })
@@ -113,10 +115,12 @@ public final class Ns16550a implements ModelledDevice {
      */
     public static Ns16550a create(DeviceOptions options) {
         if (options.irqs().isPresent() || options.levelMask().isPresent()) {
-            throw new IllegalArgumentException("ns16550a has one level IRQ: --irqs and --level-mask are options of test-device");
+            throw new IllegalArgumentException(
+                    "ns16550a has one level IRQ: --irqs and --level-mask are options of test-device");
         }
         if (options.hasBackingFile()) {
-            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; ns16550a has no backing file");
+            throw new IllegalArgumentException(
+                    "--file and --read-only are options of virtio-blk; ns16550a has no backing file");
         }
         if (options.seed().isPresent()) {
             throw new IllegalArgumentException("--seed is an option of virtio-rng; ns16550a has no entropy source");
@@ -124,8 +128,9 @@ public final class Ns16550a implements ModelledDevice {
         try {
             return create(options.serialSocket());
         } catch (IOException e) {
-            throw new IllegalArgumentException("--serial-socket " + options.serialSocket().orElseThrow()
-                    + ": cannot listen: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "--serial-socket " + options.serialSocket().orElseThrow() + ": cannot listen: " + e.getMessage(),
+                    e);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.jvfio.devices.ns16550a;
 
+import io.jvfio.chips.serial.SerialInputPump;
+import io.jvfio.chips.serial.Uart16550;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,9 +20,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-
-import io.jvfio.chips.serial.SerialInputPump;
-import io.jvfio.chips.serial.Uart16550;
 
 /**
  * A UART's serial line as a Unix stream socket (mode 0600) that one peer at a time connects to: what the
@@ -66,7 +65,8 @@ final class SerialSocket implements AutoCloseable {
      */
     static SerialSocket listen(Path path) throws IOException {
         Path target = path.toAbsolutePath();
-        Path temporary = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        Path temporary = target.resolveSibling(
+                target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             channel.bind(UnixDomainSocketAddress.of(temporary));
@@ -87,8 +87,14 @@ final class SerialSocket implements AutoCloseable {
     /** Starts serving the line of {@code serial}: the threads that accept peers and write to them. */
     void start(Uart16550 serial) {
         this.uart = serial;
-        acceptor = Thread.ofPlatform().daemon().name("jvfio ns16550a serial accept " + path).start(this::acceptPeers);
-        writer = Thread.ofPlatform().daemon().name("jvfio ns16550a serial output " + path).start(this::writeOutput);
+        acceptor = Thread.ofPlatform()
+                .daemon()
+                .name("jvfio ns16550a serial accept " + path)
+                .start(this::acceptPeers);
+        writer = Thread.ofPlatform()
+                .daemon()
+                .name("jvfio ns16550a serial output " + path)
+                .start(this::writeOutput);
     }
 
     /** The UART's transmitter (its lock held): queues the byte, or refuses it while the queue is full. */
@@ -127,8 +133,10 @@ final class SerialSocket implements AutoCloseable {
                     return;
                 }
                 peer = connection;
-                connectionPump = SerialInputPump.start("jvfio ns16550a serial input " + path,
-                        new CountingInput(Channels.newInputStream(connection)), uart);
+                connectionPump = SerialInputPump.start(
+                        "jvfio ns16550a serial input " + path,
+                        new CountingInput(Channels.newInputStream(connection)),
+                        uart);
                 pump = connectionPump;
             } finally {
                 lock.unlock();

@@ -15,6 +15,7 @@ final class DeviceRam implements RegionHandler {
     private final Object lock;
     /** The region's shared memory; null until the device is attached to a server. */
     private Mapping memory;
+
     private long doorbells;
     private long totalDoorbells;
 

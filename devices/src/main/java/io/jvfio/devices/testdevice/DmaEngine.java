@@ -2,11 +2,10 @@ package io.jvfio.devices.testdevice;
 
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 
-import java.io.IOException;
-import java.lang.System.Logger.Level;
-
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.server.DeviceContext;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
 
 /**
  * The DMA engine (docs/devices/test-device.md, "DMA engine"). Its registers are guarded by the device's
@@ -21,6 +20,7 @@ final class DmaEngine {
     private final IgnoredAccesses ignored;
     /** The client's memory and the device's RAM; null until the device is attached to a server. */
     private DeviceContext context;
+
     private Mapping ram;
     private long source;
     private long destination;
@@ -109,14 +109,13 @@ final class DmaEngine {
     }
 
     /** A transfer as DMA_CTRL started it, read from the registers under the lock. */
-    private record Transfer(long source, boolean sourceRam, long destination, boolean destinationRam, int length,
-                            int raiseLine) {
-    }
+    private record Transfer(
+            long source, boolean sourceRam, long destination, boolean destinationRam, int length, int raiseLine) {}
 
     private Transfer transfer(int ctrl) {
         int raiseLine = (ctrl & DMA_RAISE) == 0 ? -1 : (ctrl >>> DMA_LINE_SHIFT) & DMA_LINE_MASK;
-        return new Transfer(source, (ctrl & DMA_SRC_RAM) != 0, destination, (ctrl & DMA_DST_RAM) != 0, length,
-                raiseLine);
+        return new Transfer(
+                source, (ctrl & DMA_SRC_RAM) != 0, destination, (ctrl & DMA_DST_RAM) != 0, length, raiseLine);
     }
 
     /** Runs a transfer; returns null on success or why it failed. Never throws. */

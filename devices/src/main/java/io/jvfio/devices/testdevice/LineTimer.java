@@ -22,6 +22,7 @@ final class LineTimer {
     private TimerScheduler.Scheduled scheduled;
     /** Bumped by every stop, so a fire already on its way does nothing. */
     private long generation;
+
     private long periodNanos;
     private boolean periodic;
     private long nextDue;

@@ -20,8 +20,13 @@ final class RegisterFile implements RegionHandler {
     /** The RESET register: the device's reset. */
     private final Runnable reset;
 
-    RegisterFile(Object lock, TestDeviceLine[] lines, int levelMask, DmaEngine dma, IgnoredAccesses ignored,
-                 Runnable reset) {
+    RegisterFile(
+            Object lock,
+            TestDeviceLine[] lines,
+            int levelMask,
+            DmaEngine dma,
+            IgnoredAccesses ignored,
+            Runnable reset) {
         this.lock = lock;
         this.lines = lines;
         this.levelMask = levelMask;
@@ -60,11 +65,16 @@ final class RegisterFile implements RegionHandler {
 
     private int readRegister(int offset) {
         switch (offset) {
-            case ID: return ID_VALUE;
-            case VERSION: return VERSION_VALUE;
-            case IRQ_COUNT: return lines.length;
-            case STATUS: return TestDeviceLine.status(lines);
-            case TRIGGER_MODE: return levelMask;
+            case ID:
+                return ID_VALUE;
+            case VERSION:
+                return VERSION_VALUE;
+            case IRQ_COUNT:
+                return lines.length;
+            case STATUS:
+                return TestDeviceLine.status(lines);
+            case TRIGGER_MODE:
+                return levelMask;
             default:
                 break;
         }

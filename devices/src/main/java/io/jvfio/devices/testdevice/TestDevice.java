@@ -2,15 +2,6 @@ package io.jvfio.devices.testdevice;
 
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 
-import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.StringJoiner;
-
 import io.jvfio.devices.DeviceOptions;
 import io.jvfio.devices.ModelledDevice;
 import io.jvfio.sys.Mapping;
@@ -19,6 +10,14 @@ import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionSpec;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.StringJoiner;
 
 /**
  * The test device of docs/devices/test-device.md, as a vfio-user {@link io.jvfio.vfiouser.server.DeviceModel}.
@@ -89,8 +88,8 @@ public final class TestDevice implements ModelledDevice {
             throw new IllegalArgumentException("--irqs must be 1.." + MAX_LINES + ", not " + lines);
         }
         if ((levelMask & ~((1 << lines) - 1)) != 0) {
-            throw new IllegalArgumentException("--level-mask 0x" + Integer.toHexString(levelMask) + " names lines beyond the "
-                    + lines + " the device has");
+            throw new IllegalArgumentException("--level-mask 0x" + Integer.toHexString(levelMask)
+                    + " names lines beyond the " + lines + " the device has");
         }
     }
 
@@ -100,10 +99,12 @@ public final class TestDevice implements ModelledDevice {
      */
     public static TestDevice create(DeviceOptions options) {
         if (options.hasBackingFile()) {
-            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; test-device has no backing file");
+            throw new IllegalArgumentException(
+                    "--file and --read-only are options of virtio-blk; test-device has no backing file");
         }
         if (options.serialSocket().isPresent()) {
-            throw new IllegalArgumentException("--serial-socket is an option of ns16550a; test-device has no serial line");
+            throw new IllegalArgumentException(
+                    "--serial-socket is an option of ns16550a; test-device has no serial line");
         }
         if (options.seed().isPresent()) {
             throw new IllegalArgumentException("--seed is an option of virtio-rng; test-device has no entropy source");
@@ -150,7 +151,8 @@ public final class TestDevice implements ModelledDevice {
 
     @Override
     public List<RegionSpec> regions() {
-        return List.of(RegionSpec.callbacks(REGS_REGION, REGS_SIZE, registers),
+        return List.of(
+                RegionSpec.callbacks(REGS_REGION, REGS_SIZE, registers),
                 RegionSpec.sparse(RAM_REGION, RAM_SIZE, List.of(new SparseArea(0, RAM_MMAP_SIZE)), ram));
     }
 
@@ -195,8 +197,10 @@ public final class TestDevice implements ModelledDevice {
     @Override
     public Optional<DeviceTreeIdentity> deviceTreeIdentity() {
         Map<String, byte[]> properties = new LinkedHashMap<>();
-        properties.put(PROPERTY_IRQ_COUNT, ByteBuffer.allocate(4).putInt(lines.length).array());
-        properties.put(PROPERTY_LEVEL_MASK, ByteBuffer.allocate(4).putInt(levelMask).array());
+        properties.put(
+                PROPERTY_IRQ_COUNT, ByteBuffer.allocate(4).putInt(lines.length).array());
+        properties.put(
+                PROPERTY_LEVEL_MASK, ByteBuffer.allocate(4).putInt(levelMask).array());
         List<DeviceTreeIdentity.IrqAck> acks = new ArrayList<>();
         for (int i = 0; i < lines.length; i++) {
             acks.add(new DeviceTreeIdentity.IrqAck(i, REGS_REGION, STATUS, 1L << i, ACK, 1L << i));
@@ -217,8 +221,8 @@ public final class TestDevice implements ModelledDevice {
     // ---- Java-side view ----
 
     /** What the device has counted: since the last reset ({@link #counters}) or since creation ({@link #totalCounters}). */
-    public record Counters(long[] raises, long[] acks, long timerFires, long dmaTransfers, long dmaErrors,
-                           long doorbells) {
+    public record Counters(
+            long[] raises, long[] acks, long timerFires, long dmaTransfers, long dmaErrors, long doorbells) {
         public Counters {
             raises = raises.clone();
             acks = acks.clone();
@@ -268,8 +272,8 @@ public final class TestDevice implements ModelledDevice {
                 raises[i] = lines[i].totalRaises();
                 acks[i] = lines[i].totalAcks();
             }
-            return new Counters(raises, acks, totalTimerFires(), dma.totalTransfers(), dma.totalErrors(),
-                    ram.totalDoorbells());
+            return new Counters(
+                    raises, acks, totalTimerFires(), dma.totalTransfers(), dma.totalErrors(), ram.totalDoorbells());
         }
     }
 

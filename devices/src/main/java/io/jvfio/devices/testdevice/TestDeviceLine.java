@@ -18,6 +18,7 @@ final class TestDeviceLine {
     private ModelIrqLine irq;
     /** STATUS bit: asserted (level) or latched (edge), until ACK. */
     private boolean latched;
+
     private int timerPeriodUs;
     private int timerCtrl;
     private int timerRemaining;

@@ -8,9 +8,11 @@ package io.jvfio.devices.testdevice;
 public final class TestDeviceRegisters {
     /** Region 0: the trapped register file. */
     public static final int REGS_REGION = 0;
+
     public static final long REGS_SIZE = 0x1000;
     /** Region 1: device RAM, shared memory with a trapped last page. */
     public static final int RAM_REGION = 1;
+
     public static final long RAM_SIZE = 0x10000;
     /** The mmap'able part of the RAM region: [0, RAM_MMAP_SIZE). */
     public static final long RAM_MMAP_SIZE = 0xF000;
@@ -30,6 +32,7 @@ public final class TestDeviceRegisters {
 
     /** The per-line blocks start here, {@link #LINE_STRIDE} bytes apart. */
     public static final int LINE_BASE = 0x100;
+
     public static final int LINE_STRIDE = 0x20;
     public static final int TIMER_PERIOD_US = 0x00;
     public static final int TIMER_CTRL = 0x04;
@@ -50,6 +53,7 @@ public final class TestDeviceRegisters {
     public static final int ID_VALUE = 0x4A564654;
     /** VERSION: 1.0 (major in the high half). */
     public static final int VERSION_VALUE = 0x00010000;
+
     public static final int MAX_LINES = 8;
 
     public static final int TIMER_ENABLE = 1;
@@ -68,8 +72,7 @@ public final class TestDeviceRegisters {
     public static final int DMA_DONE = 1;
     public static final int DMA_ERROR = 2;
 
-    private TestDeviceRegisters() {
-    }
+    private TestDeviceRegisters() {}
 
     /** The offset of register {@code register} (e.g. {@link #TIMER_CTRL}) in line {@code line}'s block. */
     public static int line(int line, int register) {

@@ -21,7 +21,8 @@ final class TimerThread implements TimerScheduler, AutoCloseable {
             throw new IllegalStateException("the test device's timer thread is closed");
         }
         if (executor == null) {
-            executor = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name(NAME).factory());
+            executor = new ScheduledThreadPoolExecutor(
+                    1, Thread.ofPlatform().daemon().name(NAME).factory());
             executor.setRemoveOnCancelPolicy(true);
             executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         }

@@ -12,8 +12,7 @@ public record DescriptorChain(int head, List<Buffer> buffers) {
     }
 
     /** A guest buffer: {@code length} bytes at {@code address}, which the device may write or only read. */
-    public record Buffer(long address, int length, boolean deviceWritable) {
-    }
+    public record Buffer(long address, int length, boolean deviceWritable) {}
 
     /** The device-writable buffers, in order. */
     public List<Buffer> writable() {

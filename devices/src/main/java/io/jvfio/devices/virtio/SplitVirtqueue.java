@@ -36,12 +36,13 @@ final class SplitVirtqueue {
     private boolean ready;
     /** The next available-ring entry to take and the next used-ring entry to fill, free-running mod 2^16. */
     private int nextAvailable;
+
     private int nextUsed;
 
     SplitVirtqueue(int index, int maxSize) {
         if (maxSize < 1 || maxSize > 32768 || Integer.bitCount(maxSize) != 1) {
-            throw new IllegalArgumentException("queue " + index + ": maximum size " + maxSize
-                    + " is not a power of 2 in 1..32768");
+            throw new IllegalArgumentException(
+                    "queue " + index + ": maximum size " + maxSize + " is not a power of 2 in 1..32768");
         }
         this.index = index;
         this.maxSize = maxSize;
@@ -110,7 +111,8 @@ final class SplitVirtqueue {
     /** QueueReady 1: the size and the rings' alignments (16, 2, 4) are checked; the rings start empty. */
     void enable() throws MalformedQueueException {
         if (size < 1 || size > maxSize || Integer.bitCount(size) != 1) {
-            throw new MalformedQueueException("queue " + index + ": size " + size + " is not a power of 2 in 1.." + maxSize);
+            throw new MalformedQueueException(
+                    "queue " + index + ": size " + size + " is not a power of 2 in 1.." + maxSize);
         }
         if (descriptorTable % 16 != 0 || driverRing % 2 != 0 || deviceRing % 4 != 0) {
             throw new MalformedQueueException("queue " + index + ": misaligned rings: descriptors 0x"
@@ -136,7 +138,8 @@ final class SplitVirtqueue {
         }
         if (outstanding > size) {
             throw new MalformedQueueException("queue " + index + ": the driver ring's idx " + availableIndex + " is "
-                    + outstanding + " entries ahead of the device's " + nextAvailable + ", more than the queue's size " + size);
+                    + outstanding + " entries ahead of the device's " + nextAvailable + ", more than the queue's size "
+                    + size);
         }
         // The ring entry is read after idx, as the driver wrote it before idx.
         VarHandle.acquireFence();
@@ -160,10 +163,13 @@ final class SplitVirtqueue {
                         + " is past its table of " + tableSize + (inIndirect ? " (indirect)" : ""));
             }
             if (++visited > tableSize) {
-                throw new MalformedQueueException("queue " + index + ": chain " + head + " loops (more than "
-                        + tableSize + " descriptors)");
+                throw new MalformedQueueException(
+                        "queue " + index + ": chain " + head + " loops (more than " + tableSize + " descriptors)");
             }
-            ByteBuffer descriptor = read(memory, table + (long) DESCRIPTOR_SIZE * next, DESCRIPTOR_SIZE,
+            ByteBuffer descriptor = read(
+                    memory,
+                    table + (long) DESCRIPTOR_SIZE * next,
+                    DESCRIPTOR_SIZE,
                     "descriptor " + next + " of chain " + head);
             long address = descriptor.getLong(0);
             int length = descriptor.getInt(8);
@@ -171,22 +177,25 @@ final class SplitVirtqueue {
             int following = Short.toUnsignedInt(descriptor.getShort(14));
             if ((flags & DESC_F_INDIRECT) != 0) {
                 if (inIndirect) {
-                    throw new MalformedQueueException("queue " + index + ": chain " + head + " has an indirect descriptor "
-                            + "inside an indirect table");
+                    throw new MalformedQueueException("queue " + index + ": chain " + head
+                            + " has an indirect descriptor " + "inside an indirect table");
                 }
                 if ((flags & DESC_F_NEXT) != 0) {
-                    throw new MalformedQueueException("queue " + index + ": chain " + head + " has an indirect descriptor "
-                            + "with NEXT set");
+                    throw new MalformedQueueException(
+                            "queue " + index + ": chain " + head + " has an indirect descriptor " + "with NEXT set");
                 }
                 long entries = Integer.toUnsignedLong(length) / DESCRIPTOR_SIZE;
-                if (length == 0 || Integer.toUnsignedLong(length) % DESCRIPTOR_SIZE != 0 || entries > MAX_INDIRECT_DESCRIPTORS) {
-                    throw new MalformedQueueException("queue " + index + ": chain " + head + " has an indirect table of "
-                            + Integer.toUnsignedString(length) + " bytes (a multiple of 16, at most "
-                            + MAX_INDIRECT_DESCRIPTORS + " descriptors)");
+                if (length == 0
+                        || Integer.toUnsignedLong(length) % DESCRIPTOR_SIZE != 0
+                        || entries > MAX_INDIRECT_DESCRIPTORS) {
+                    throw new MalformedQueueException(
+                            "queue " + index + ": chain " + head + " has an indirect table of "
+                                    + Integer.toUnsignedString(length) + " bytes (a multiple of 16, at most "
+                                    + MAX_INDIRECT_DESCRIPTORS + " descriptors)");
                 }
                 if (address % 16 != 0) {
-                    throw new MalformedQueueException("queue " + index + ": chain " + head + " has a misaligned indirect "
-                            + "table at 0x" + Long.toHexString(address));
+                    throw new MalformedQueueException("queue " + index + ": chain " + head
+                            + " has a misaligned indirect " + "table at 0x" + Long.toHexString(address));
                 }
                 table = address;
                 tableSize = (int) entries;
@@ -220,7 +229,10 @@ final class SplitVirtqueue {
 
     /** Returns chain {@code head} to the driver with {@code written} bytes written into it. */
     void putUsed(GuestMemory memory, int head, int written) throws MalformedQueueException {
-        ByteBuffer element = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0, head).putInt(4, written);
+        ByteBuffer element = ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(0, head)
+                .putInt(4, written);
         write(memory, deviceRing + 4 + 8L * (nextUsed % size), element.array(), "the device ring");
         nextUsed = (nextUsed + 1) & 0xFFFF;
         // The driver reads idx and then the element: the element must be visible first.
@@ -238,8 +250,8 @@ final class SplitVirtqueue {
         try {
             memory.read(address, bytes, 0, length);
         } catch (IOException e) {
-            throw new MalformedQueueException("queue " + index + ": cannot read " + what + " at 0x" + Long.toHexString(address)
-                    + ": " + e.getMessage());
+            throw new MalformedQueueException("queue " + index + ": cannot read " + what + " at 0x"
+                    + Long.toHexString(address) + ": " + e.getMessage());
         }
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }

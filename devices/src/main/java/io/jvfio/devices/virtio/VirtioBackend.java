@@ -45,6 +45,5 @@ public interface VirtioBackend extends AutoCloseable {
 
     /** Releases what the backend holds (a backing file); nothing by default. */
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

@@ -1,5 +1,6 @@
 package io.jvfio.devices.virtio;
 
+import io.jvfio.devices.DeviceOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -14,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.jvfio.devices.DeviceOptions;
-
 /**
  * The virtio block device (virtio 1.2, section 5.2; docs/devices/virtio-blk.md): device ID 2, one request
  * queue, backed by a host file whose whole 512-byte sectors are the disk. Serves reads, writes, flushes
@@ -28,6 +27,7 @@ public final class VirtioBlk implements VirtioBackend {
     private static final System.Logger LOG = System.getLogger(VirtioBlk.class.getName());
     /** The catalog name. */
     public static final String KIND = "virtio-blk";
+
     public static final int DEVICE_ID = 2;
     public static final int REQUEST_QUEUE = 0;
     public static final int QUEUE_SIZE = 128;
@@ -62,6 +62,7 @@ public final class VirtioBlk implements VirtioBackend {
 
     /** The configuration space's fields (virtio 1.2, 5.2.4), little-endian. */
     public static final int CONFIG_CAPACITY = 0;
+
     public static final int CONFIG_SIZE_MAX = 8;
     public static final int CONFIG_SEG_MAX = 12;
     private static final int CONFIG_END = 16;
@@ -92,11 +93,15 @@ public final class VirtioBlk implements VirtioBackend {
         this.file = file;
         this.readOnly = readOnly;
         this.capacity = capacity;
-        String fileName = path.getFileName() == null ? "disk" : path.getFileName().toString();
+        String fileName =
+                path.getFileName() == null ? "disk" : path.getFileName().toString();
         byte[] name = fileName.getBytes(StandardCharsets.US_ASCII);
         this.id = Arrays.copyOf(name, Math.min(name.length, ID_SIZE));
-        ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).putLong(CONFIG_CAPACITY, capacity)
-                .putInt(CONFIG_SIZE_MAX, SIZE_MAX).putInt(CONFIG_SEG_MAX, SEG_MAX);
+        ByteBuffer.wrap(config)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(CONFIG_CAPACITY, capacity)
+                .putInt(CONFIG_SIZE_MAX, SIZE_MAX)
+                .putInt(CONFIG_SEG_MAX, SEG_MAX);
     }
 
     /**
@@ -108,17 +113,20 @@ public final class VirtioBlk implements VirtioBackend {
     public static VirtioBlk open(Path path, boolean readOnly) {
         FileChannel channel;
         try {
-            channel = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+            channel = readOnly
+                    ? FileChannel.open(path, StandardOpenOption.READ)
                     : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException | UnsupportedOperationException e) {
-            throw new IllegalArgumentException("--file " + path + ": cannot open" + (readOnly ? "" : " for reading and writing")
-                    + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "--file " + path + ": cannot open" + (readOnly ? "" : " for reading and writing") + ": "
+                            + e.getMessage(),
+                    e);
         }
         try {
             long size = channel.size();
             if (size < SECTOR_SIZE) {
-                throw new IllegalArgumentException("--file " + path + ": " + size + " bytes is less than one " + SECTOR_SIZE
-                        + "-byte sector");
+                throw new IllegalArgumentException(
+                        "--file " + path + ": " + size + " bytes is less than one " + SECTOR_SIZE + "-byte sector");
             }
             return new VirtioBlk(path, channel, readOnly, size / SECTOR_SIZE);
         } catch (IOException | RuntimeException e) {
@@ -139,16 +147,19 @@ public final class VirtioBlk implements VirtioBackend {
      */
     public static VirtioMmioDevice create(DeviceOptions options) {
         if (options.irqs().isPresent() || options.levelMask().isPresent()) {
-            throw new IllegalArgumentException("virtio-blk has one level IRQ: --irqs and --level-mask are options of test-device");
+            throw new IllegalArgumentException(
+                    "virtio-blk has one level IRQ: --irqs and --level-mask are options of test-device");
         }
         if (options.serialSocket().isPresent()) {
-            throw new IllegalArgumentException("--serial-socket is an option of ns16550a; virtio-blk has no serial line");
+            throw new IllegalArgumentException(
+                    "--serial-socket is an option of ns16550a; virtio-blk has no serial line");
         }
         if (options.seed().isPresent()) {
             throw new IllegalArgumentException("--seed is an option of virtio-rng; virtio-blk has no entropy source");
         }
-        Path path = options.file().orElseThrow(() -> new IllegalArgumentException(
-                "virtio-blk needs --file PATH, the host file that backs the disk"));
+        Path path = options.file()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "virtio-blk needs --file PATH, the host file that backs the disk"));
         return new VirtioMmioDevice(open(path, options.readOnly()));
     }
 
@@ -293,7 +304,8 @@ public final class VirtioBlk implements VirtioBackend {
         }
     }
 
-    private Outcome getId(int head, List<DescriptorChain.Buffer> data, GuestMemory memory) throws MalformedQueueException {
+    private Outcome getId(int head, List<DescriptorChain.Buffer> data, GuestMemory memory)
+            throws MalformedQueueException {
         ids++;
         if (!deviceWritable(data) || totalLength(data) < ID_SIZE) {
             return Outcome.IOERR;
@@ -305,8 +317,11 @@ public final class VirtioBlk implements VirtioBackend {
             if (chunk == 0) {
                 break;
             }
-            put(head, new DescriptorChain.Buffer(buffer.address(), chunk, true),
-                    Arrays.copyOfRange(answer, done, done + chunk), memory);
+            put(
+                    head,
+                    new DescriptorChain.Buffer(buffer.address(), chunk, true),
+                    Arrays.copyOfRange(answer, done, done + chunk),
+                    memory);
             done += chunk;
         }
         return new Outcome(S_OK, done);
@@ -333,7 +348,13 @@ public final class VirtioBlk implements VirtioBackend {
     }
 
     private void hostError(String operation, long position, IOException e) {
-        LOG.log(Level.WARNING, "virtio-blk: {0} of {1} at byte {2} failed: {3}", operation, path, position, e.getMessage());
+        LOG.log(
+                Level.WARNING,
+                "virtio-blk: {0} of {1} at byte {2} failed: {3}",
+                operation,
+                path,
+                position,
+                e.getMessage());
     }
 
     /** Reads the buffers' bytes, in order, into {@code destination}. */
@@ -368,8 +389,8 @@ public final class VirtioBlk implements VirtioBackend {
      * A request's buffers split by role: the header's 16 bytes (as pieces of the readable buffers), the
      * data between, and the status byte (the last writable byte).
      */
-    private record Request(List<DescriptorChain.Buffer> header, List<DescriptorChain.Buffer> data,
-                           DescriptorChain.Buffer status) {
+    private record Request(
+            List<DescriptorChain.Buffer> header, List<DescriptorChain.Buffer> data, DescriptorChain.Buffer status) {
         static Request of(DescriptorChain chain) throws MalformedQueueException {
             List<DescriptorChain.Buffer> buffers = new ArrayList<>(chain.buffers());
             List<DescriptorChain.Buffer> header = new ArrayList<>();
@@ -380,16 +401,19 @@ public final class VirtioBlk implements VirtioBackend {
                 header.add(new DescriptorChain.Buffer(first.address(), taken, false));
                 headerNeeded -= taken;
                 if (taken < first.length()) {
-                    buffers.addFirst(new DescriptorChain.Buffer(first.address() + taken, first.length() - taken, false));
+                    buffers.addFirst(
+                            new DescriptorChain.Buffer(first.address() + taken, first.length() - taken, false));
                 }
             }
             if (headerNeeded > 0) {
-                throw new MalformedQueueException("virtio-blk: request " + chain.head() + " has fewer than " + HEADER_SIZE
-                        + " device-readable bytes for its header");
+                throw new MalformedQueueException("virtio-blk: request " + chain.head() + " has fewer than "
+                        + HEADER_SIZE + " device-readable bytes for its header");
             }
-            if (buffers.isEmpty() || !buffers.getLast().deviceWritable() || buffers.getLast().length() == 0) {
-                throw new MalformedQueueException("virtio-blk: request " + chain.head()
-                        + " ends without a device-writable status byte");
+            if (buffers.isEmpty()
+                    || !buffers.getLast().deviceWritable()
+                    || buffers.getLast().length() == 0) {
+                throw new MalformedQueueException(
+                        "virtio-blk: request " + chain.head() + " ends without a device-writable status byte");
             }
             DescriptorChain.Buffer last = buffers.removeLast();
             if (last.length() > 1) {

@@ -2,6 +2,13 @@ package io.jvfio.devices.virtio;
 
 import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
 
+import io.jvfio.devices.ModelledDevice;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfiouser.server.DeviceContext;
+import io.jvfio.vfiouser.server.ModelIrqLine;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.HashSet;
@@ -10,14 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-
-import io.jvfio.devices.ModelledDevice;
-import io.jvfio.vfio.DeviceTreeIdentity;
-import io.jvfio.vfiouser.server.DeviceContext;
-import io.jvfio.vfiouser.server.ModelIrqLine;
-import io.jvfio.vfiouser.server.ModelIrqSpec;
-import io.jvfio.vfiouser.server.RegionHandler;
-import io.jvfio.vfiouser.server.RegionSpec;
 
 /**
  * A virtio device on the virtio-mmio transport, version 2 (docs/devices/virtio-mmio.md), served over
@@ -37,6 +36,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private static final System.Logger LOG = System.getLogger(VirtioMmioDevice.class.getName());
     /** The device-tree compatible string, which jvfio's ACPI writer turns into {@code _HID LNRO0005}. */
     public static final String COMPATIBLE = "virtio,mmio";
+
     public static final int REGS_REGION = 0;
     public static final int IRQ_INDEX = 0;
     /** VIRTIO_F_INDIRECT_DESC (bit 28): the transport follows indirect descriptor tables. */
@@ -90,8 +90,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
     @Override
     public String describe() {
-        return COMPATIBLE + " (" + backend.kind() + ", device ID " + backend.deviceId() + "): version 2 registers in a 0x"
-                + Long.toHexString(REGION_SIZE) + "-byte MMIO region, one level IRQ, " + queues.length + " split virtqueue"
+        return COMPATIBLE + " (" + backend.kind() + ", device ID " + backend.deviceId()
+                + "): version 2 registers in a 0x"
+                + Long.toHexString(REGION_SIZE) + "-byte MMIO region, one level IRQ, " + queues.length
+                + " split virtqueue"
                 + (queues.length == 1 ? "" : "s") + "; " + backend.describe();
     }
 
@@ -144,8 +146,11 @@ public final class VirtioMmioDevice implements ModelledDevice {
     @Override
     public Optional<DeviceTreeIdentity> deviceTreeIdentity() {
         int bits = INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE;
-        return Optional.of(new DeviceTreeIdentity(List.of(COMPATIBLE), Map.of(), List.of(
-                new DeviceTreeIdentity.IrqAck(IRQ_INDEX, REGS_REGION, INTERRUPT_STATUS, bits, INTERRUPT_ACK, bits))));
+        return Optional.of(new DeviceTreeIdentity(
+                List.of(COMPATIBLE),
+                Map.of(),
+                List.of(new DeviceTreeIdentity.IrqAck(
+                        IRQ_INDEX, REGS_REGION, INTERRUPT_STATUS, bits, INTERRUPT_ACK, bits))));
     }
 
     @Override
@@ -210,21 +215,31 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case VERSION_REG -> VERSION;
             case DEVICE_ID -> backend.deviceId();
             case VENDOR_ID_REG -> VENDOR_ID;
-            case DEVICE_FEATURES -> switch (deviceFeaturesSelect) {
-                case 0 -> (int) deviceFeatures;
-                case 1 -> (int) (deviceFeatures >>> 32);
-                default -> 0;
-            };
+            case DEVICE_FEATURES ->
+                switch (deviceFeaturesSelect) {
+                    case 0 -> (int) deviceFeatures;
+                    case 1 -> (int) (deviceFeatures >>> 32);
+                    default -> 0;
+                };
             case QUEUE_NUM_MAX -> selectedQueue().map(SplitVirtqueue::maxSize).orElse(0);
-            case QUEUE_READY -> selectedQueue().map(queue -> queue.isReady() ? 1 : 0).orElse(0);
+            case QUEUE_READY ->
+                selectedQueue().map(queue -> queue.isReady() ? 1 : 0).orElse(0);
             case INTERRUPT_STATUS -> interruptStatus;
             case STATUS -> status;
-            case QUEUE_DESC_LOW -> selectedQueue().map(queue -> (int) queue.descriptorTable()).orElse(0);
-            case QUEUE_DESC_HIGH -> selectedQueue().map(queue -> (int) (queue.descriptorTable() >>> 32)).orElse(0);
-            case QUEUE_DRIVER_LOW -> selectedQueue().map(queue -> (int) queue.driverRing()).orElse(0);
-            case QUEUE_DRIVER_HIGH -> selectedQueue().map(queue -> (int) (queue.driverRing() >>> 32)).orElse(0);
-            case QUEUE_DEVICE_LOW -> selectedQueue().map(queue -> (int) queue.deviceRing()).orElse(0);
-            case QUEUE_DEVICE_HIGH -> selectedQueue().map(queue -> (int) (queue.deviceRing() >>> 32)).orElse(0);
+            case QUEUE_DESC_LOW ->
+                selectedQueue().map(queue -> (int) queue.descriptorTable()).orElse(0);
+            case QUEUE_DESC_HIGH ->
+                selectedQueue()
+                        .map(queue -> (int) (queue.descriptorTable() >>> 32))
+                        .orElse(0);
+            case QUEUE_DRIVER_LOW ->
+                selectedQueue().map(queue -> (int) queue.driverRing()).orElse(0);
+            case QUEUE_DRIVER_HIGH ->
+                selectedQueue().map(queue -> (int) (queue.driverRing() >>> 32)).orElse(0);
+            case QUEUE_DEVICE_LOW ->
+                selectedQueue().map(queue -> (int) queue.deviceRing()).orElse(0);
+            case QUEUE_DEVICE_HIGH ->
+                selectedQueue().map(queue -> (int) (queue.deviceRing() >>> 32)).orElse(0);
             // No shared memory regions: a length of all ones says so (virtio 1.2, 4.2.2).
             case SHM_LEN_LOW, SHM_LEN_HIGH, SHM_BASE_LOW, SHM_BASE_HIGH -> -1;
             // The configuration space never changes.
@@ -247,13 +262,19 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case QUEUE_NOTIFY -> notifyQueue(value);
             case INTERRUPT_ACK -> acknowledge(value);
             case STATUS -> writeStatus(value);
-            case QUEUE_DESC_LOW -> selectedQueue().ifPresent(queue -> queue.setDescriptorTable(low(queue.descriptorTable(), value)));
-            case QUEUE_DESC_HIGH -> selectedQueue().ifPresent(queue -> queue.setDescriptorTable(high(queue.descriptorTable(), value)));
-            case QUEUE_DRIVER_LOW -> selectedQueue().ifPresent(queue -> queue.setDriverRing(low(queue.driverRing(), value)));
-            case QUEUE_DRIVER_HIGH -> selectedQueue().ifPresent(queue -> queue.setDriverRing(high(queue.driverRing(), value)));
-            case QUEUE_DEVICE_LOW -> selectedQueue().ifPresent(queue -> queue.setDeviceRing(low(queue.deviceRing(), value)));
-            case QUEUE_DEVICE_HIGH -> selectedQueue().ifPresent(queue -> queue.setDeviceRing(high(queue.deviceRing(), value)));
-            case SHM_SEL -> { }
+            case QUEUE_DESC_LOW ->
+                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(low(queue.descriptorTable(), value)));
+            case QUEUE_DESC_HIGH ->
+                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(high(queue.descriptorTable(), value)));
+            case QUEUE_DRIVER_LOW ->
+                selectedQueue().ifPresent(queue -> queue.setDriverRing(low(queue.driverRing(), value)));
+            case QUEUE_DRIVER_HIGH ->
+                selectedQueue().ifPresent(queue -> queue.setDriverRing(high(queue.driverRing(), value)));
+            case QUEUE_DEVICE_LOW ->
+                selectedQueue().ifPresent(queue -> queue.setDeviceRing(low(queue.deviceRing(), value)));
+            case QUEUE_DEVICE_HIGH ->
+                selectedQueue().ifPresent(queue -> queue.setDeviceRing(high(queue.deviceRing(), value)));
+            case SHM_SEL -> {}
             default -> ignored("write of read-only or unknown register 0x" + Integer.toHexString(offset));
         }
     }
@@ -281,7 +302,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case 1 -> driverFeatures = high(driverFeatures, value);
             default -> {
                 if (value != 0) {
-                    ignored("DriverFeatures bits in word " + driverFeaturesSelect + ", which the device does not offer");
+                    ignored("DriverFeatures bits in word " + driverFeaturesSelect
+                            + ", which the device does not offer");
                 }
             }
         }
@@ -350,7 +372,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
     /** Serves every buffer available on the queue, then interrupts once unless the driver asked not to be. */
     private void serveQueue(int index) {
         SplitVirtqueue queue = queues[index];
-        if ((status & STATUS_DRIVER_OK) == 0 || (status & STATUS_NEEDS_RESET) != 0 || !queue.isReady() || memory == null) {
+        if ((status & STATUS_DRIVER_OK) == 0
+                || (status & STATUS_NEEDS_RESET) != 0
+                || !queue.isReady()
+                || memory == null) {
             return;
         }
         boolean used = false;
@@ -438,7 +463,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
                     return value;
                 }
                 if (size != 4 || offset % 4 != 0 || offset < 0 || offset >= CONFIG) {
-                    ignored(size + "-byte read at 0x" + Long.toHexString(offset) + " (registers take aligned 32-bit reads)");
+                    ignored(size + "-byte read at 0x" + Long.toHexString(offset)
+                            + " (registers take aligned 32-bit reads)");
                     return 0;
                 }
                 return Integer.toUnsignedLong(readRegister((int) offset));
@@ -454,7 +480,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
                     return;
                 }
                 if (size != 4 || offset % 4 != 0 || offset < 0 || offset >= CONFIG) {
-                    ignored(size + "-byte write at 0x" + Long.toHexString(offset) + " (registers take aligned 32-bit writes)");
+                    ignored(size + "-byte write at 0x" + Long.toHexString(offset)
+                            + " (registers take aligned 32-bit writes)");
                     return;
                 }
                 writeRegister((int) offset, (int) value);

@@ -59,6 +59,5 @@ public final class VirtioMmioRegisters {
     /** VIRTIO_F_VERSION_1 (bit 32): the driver speaks virtio 1.x; this transport serves nothing else. */
     public static final long FEATURE_VERSION_1 = 1L << 32;
 
-    private VirtioMmioRegisters() {
-    }
+    private VirtioMmioRegisters() {}
 }

@@ -1,12 +1,10 @@
 package io.jvfio.devices.virtio;
 
+import io.jvfio.devices.DeviceOptions;
 import java.io.IOException;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import io.jvfio.devices.DeviceOptions;
 
 /**
  * The virtio entropy device (virtio 1.2, section 5.4; docs/devices/virtio-rng.md): device ID 4, one
@@ -17,6 +15,7 @@ import io.jvfio.devices.DeviceOptions;
 public final class VirtioRng implements VirtioBackend {
     /** The catalog name. */
     public static final String KIND = "virtio-rng";
+
     public static final int DEVICE_ID = 4;
     public static final int REQUEST_QUEUE = 0;
     /** Room for as many outstanding requests as a driver wants; Linux's keeps one. */
@@ -37,16 +36,19 @@ public final class VirtioRng implements VirtioBackend {
      */
     public static VirtioMmioDevice create(DeviceOptions options) {
         if (options.irqs().isPresent() || options.levelMask().isPresent()) {
-            throw new IllegalArgumentException("virtio-rng has one level IRQ: --irqs and --level-mask are options of test-device");
+            throw new IllegalArgumentException(
+                    "virtio-rng has one level IRQ: --irqs and --level-mask are options of test-device");
         }
         if (options.hasBackingFile()) {
-            throw new IllegalArgumentException("--file and --read-only are options of virtio-blk; virtio-rng has no backing file");
+            throw new IllegalArgumentException(
+                    "--file and --read-only are options of virtio-blk; virtio-rng has no backing file");
         }
         if (options.serialSocket().isPresent()) {
-            throw new IllegalArgumentException("--serial-socket is an option of ns16550a; virtio-rng has no serial line");
+            throw new IllegalArgumentException(
+                    "--serial-socket is an option of ns16550a; virtio-rng has no serial line");
         }
-        EntropySource source = options.seed().isPresent() ? EntropySource.seeded(options.seed().getAsLong())
-                : EntropySource.host();
+        EntropySource source =
+                options.seed().isPresent() ? EntropySource.seeded(options.seed().getAsLong()) : EntropySource.host();
         return new VirtioMmioDevice(new VirtioRng(source));
     }
 
@@ -71,7 +73,8 @@ public final class VirtioRng implements VirtioBackend {
         int written = 0;
         for (DescriptorChain.Buffer buffer : chain.buffers()) {
             if (!buffer.deviceWritable()) {
-                throw new MalformedQueueException("virtio-rng: request " + chain.head() + " has a device-readable buffer");
+                throw new MalformedQueueException(
+                        "virtio-rng: request " + chain.head() + " has a device-readable buffer");
             }
             int length = Math.min(buffer.length(), VirtioMmioDevice.MAX_BYTES_PER_BUFFER - written);
             if (length == 0) {
@@ -82,8 +85,9 @@ public final class VirtioRng implements VirtioBackend {
             try {
                 memory.write(buffer.address(), bytes, 0, length);
             } catch (IOException e) {
-                throw new MalformedQueueException("virtio-rng: request " + chain.head() + ": cannot write its buffer at 0x"
-                        + Long.toHexString(buffer.address()) + ": " + e.getMessage());
+                throw new MalformedQueueException(
+                        "virtio-rng: request " + chain.head() + ": cannot write its buffer at 0x"
+                                + Long.toHexString(buffer.address()) + ": " + e.getMessage());
             }
             written += length;
         }

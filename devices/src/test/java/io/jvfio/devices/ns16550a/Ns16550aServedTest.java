@@ -3,6 +3,14 @@ package io.jvfio.devices.ns16550a;
 import static io.jvfio.chips.serial.Uart16550Registers.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Poller;
+import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfiouser.client.VfioUserDevice;
+import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -15,20 +23,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Poller;
-import io.jvfio.vfio.DeviceTreeIdentity;
-import io.jvfio.vfio.IrqInfo;
-import io.jvfio.vfio.IrqSet;
-import io.jvfio.vfio.RegionInfo;
-import io.jvfio.vfiouser.client.VfioUserDevice;
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * The ns16550a through a real vfio-user connection, driven the way Linux's 8250 driver drives it (8N1,
@@ -37,6 +35,7 @@ import io.jvfio.vfiouser.server.VfioUserServer;
 class Ns16550aServedTest {
     @TempDir
     Path directory;
+
     private Ns16550a device;
     private VfioUserServer server;
     private VfioUserDevice client;
@@ -72,7 +71,9 @@ class Ns16550aServedTest {
         assertThat(client.info().regionCount()).isEqualTo(1);
         assertThat(regs.size()).isEqualTo(0x1000);
         assertThat(regs.readable() && regs.writable()).isTrue();
-        assertThat(regs.mappable()).as("every register access must reach the UART").isFalse();
+        assertThat(regs.mappable())
+                .as("every register access must reach the UART")
+                .isFalse();
         assertThat(client.info().irqCount()).isEqualTo(1);
         assertThat(irq.count()).isEqualTo(1);
         assertThat(irq.automasked()).as("level").isTrue();
@@ -92,8 +93,11 @@ class Ns16550aServedTest {
         }
 
         assertThat(readFromPeer(6)).isEqualTo("hello\n");
-        assertThat(read(LSR) & (LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY)).isEqualTo(LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY);
-        assertThat(eventually(() -> device.totals().get("serial.sent") == 6L)).as("counted as sent").isTrue();
+        assertThat(read(LSR) & (LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY))
+                .isEqualTo(LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY);
+        assertThat(eventually(() -> device.totals().get("serial.sent") == 6L))
+                .as("counted as sent")
+                .isTrue();
         assertThat(device.totals()).containsEntry("serial.dropped", 0L);
     }
 
@@ -109,7 +113,9 @@ class Ns16550aServedTest {
         assertThat(readReceived(4)).isEqualTo("ping");
         assertThat(read(IIR) & IIR_ID_MASK).isEqualTo(IIR_NO_INTERRUPT);
         client.setIrqs(IrqSet.unmask(Ns16550a.IRQ_INDEX, 0));
-        assertThat(Poller.readable(trigger.fd(), 50)).as("a lowered line does not fire again at unmask").isFalse();
+        assertThat(Poller.readable(trigger.fd(), 50))
+                .as("a lowered line does not fire again at unmask")
+                .isFalse();
         // Reading the FIFO below its trigger level may let a character timeout assert the line again
         // meanwhile; masked since it fired, it signalled once.
         assertThat(device.totals()).containsEntry("serial.received", 4L).containsEntry("line0.signals", 1L);
@@ -131,12 +137,16 @@ class Ns16550aServedTest {
     @Test
     void aLineStillAssertedAtUnmaskFiresAgain() throws Exception {
         setUpLikeLinux(FCR_TRIGGER_8, IER_THR_EMPTY);
-        assertThat(awaitSignal()).as("THRE fires when enabled on an empty transmitter").isTrue();
+        assertThat(awaitSignal())
+                .as("THRE fires when enabled on an empty transmitter")
+                .isTrue();
 
         client.setIrqs(IrqSet.unmask(Ns16550a.IRQ_INDEX, 0));
 
         assertThat(awaitSignal()).as("the level line fired again").isTrue();
-        assertThat(read(IIR) & IIR_ID_MASK).as("reading IIR ends the THRE interrupt").isEqualTo(IIR_THR_EMPTY);
+        assertThat(read(IIR) & IIR_ID_MASK)
+                .as("reading IIR ends the THRE interrupt")
+                .isEqualTo(IIR_THR_EMPTY);
         client.setIrqs(IrqSet.unmask(Ns16550a.IRQ_INDEX, 0));
         assertThat(Poller.readable(trigger.fd(), 50)).isFalse();
     }
@@ -148,7 +158,8 @@ class Ns16550aServedTest {
         write(THR, 'x');
         write(THR, 'y');
 
-        assertThat(eventually(() -> device.totals().get("serial.dropped") == 2L)).isTrue();
+        assertThat(eventually(() -> device.totals().get("serial.dropped") == 2L))
+                .isTrue();
         assertThat(device.totals()).containsEntry("serial.sent", 0L);
     }
 
@@ -181,7 +192,9 @@ class Ns16550aServedTest {
         assertThat(read(LCR)).isZero();
         assertThat(read(IIR)).isEqualTo(IIR_NO_INTERRUPT);
         client.setIrqs(IrqSet.unmask(Ns16550a.IRQ_INDEX, 0));
-        assertThat(Poller.readable(trigger.fd(), 50)).as("the line is low after reset").isFalse();
+        assertThat(Poller.readable(trigger.fd(), 50))
+                .as("the line is low after reset")
+                .isFalse();
         assertThat(device.totals()).containsEntry("device.resets", 1L);
     }
 
@@ -211,15 +224,21 @@ class Ns16550aServedTest {
         connectPeer();
         setUpLikeLinux(FCR_TRIGGER_8, IER_RECEIVED_DATA);
         peer.write(ByteBuffer.wrap("x".getBytes(StandardCharsets.US_ASCII)));
-        assertThat(awaitSignal()).as("the character timeout ran on the clock thread").isTrue();
+        assertThat(awaitSignal())
+                .as("the character timeout ran on the clock thread")
+                .isTrue();
 
         client.close();
         server.close();
         device.close();
 
         assertThat(eventually(() -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.isAlive() && t.getName().startsWith("jvfio ns16550a")))).as("threads left").isTrue();
-        assertThat(eventually(this::peerSeesEndOfStream)).as("the peer was hung up on").isTrue();
+                        .noneMatch(t -> t.isAlive() && t.getName().startsWith("jvfio ns16550a"))))
+                .as("threads left")
+                .isTrue();
+        assertThat(eventually(this::peerSeesEndOfStream))
+                .as("the peer was hung up on")
+                .isTrue();
         assertThat(directory.resolve("serial.sock")).doesNotExist();
     }
 
@@ -246,7 +265,9 @@ class Ns16550aServedTest {
     private String readReceived(int count) throws IOException {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < count; i++) {
-            assertThat(read(LSR) & LSR_DATA_READY).as("data ready for byte " + i).isNotZero();
+            assertThat(read(LSR) & LSR_DATA_READY)
+                    .as("data ready for byte " + i)
+                    .isNotZero();
             text.append((char) read(RBR));
         }
         assertThat(read(LSR) & LSR_DATA_READY).as("nothing more").isZero();
@@ -258,12 +279,16 @@ class Ns16550aServedTest {
         peer = SocketChannel.open(StandardProtocolFamily.UNIX);
         peer.connect(UnixDomainSocketAddress.of(directory.resolve("serial.sock")));
         peer.configureBlocking(false);
-        assertThat(eventually(() -> device.serialSocket().orElseThrow().hasPeer())).as("the peer was accepted").isTrue();
+        assertThat(eventually(() -> device.serialSocket().orElseThrow().hasPeer()))
+                .as("the peer was accepted")
+                .isTrue();
     }
 
     private void hangUp() throws Exception {
         peer.close();
-        assertThat(eventually(() -> !device.serialSocket().orElseThrow().hasPeer())).as("the hang-up was seen").isTrue();
+        assertThat(eventually(() -> !device.serialSocket().orElseThrow().hasPeer()))
+                .as("the hang-up was seen")
+                .isTrue();
     }
 
     private String readFromPeer(int count) throws Exception {

@@ -2,19 +2,18 @@ package io.jvfio.devices.testdevice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.function.BooleanSupplier;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Poller;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.server.VfioUserServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The fixture of this module's tests: a {@link TestDevice} served on a socket file and a real vfio-user
@@ -92,7 +91,9 @@ final class ServedTestDevice implements AutoCloseable {
 
     /** Asserts that nothing signals the eventfd within {@code millis}. */
     static void assertQuiet(EventFd eventFd, int millis) throws ErrnoException {
-        assertThat(Poller.readable(eventFd.fd(), millis)).as("eventfd signalled").isFalse();
+        assertThat(Poller.readable(eventFd.fd(), millis))
+                .as("eventfd signalled")
+                .isFalse();
     }
 
     /** Polls {@code condition} every millisecond for up to {@code millis}. */

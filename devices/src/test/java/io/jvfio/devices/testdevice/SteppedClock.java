@@ -9,11 +9,10 @@ import java.util.PriorityQueue;
  * next fire from the clock sees the time it was due).
  */
 final class SteppedClock implements TimerScheduler {
-    private record Task(long due, long order, Runnable action) {
-    }
+    private record Task(long due, long order, Runnable action) {}
 
-    private final PriorityQueue<Task> tasks = new PriorityQueue<>((a, b) -> a.due() != b.due()
-            ? Long.compare(a.due(), b.due()) : Long.compare(a.order(), b.order()));
+    private final PriorityQueue<Task> tasks = new PriorityQueue<>(
+            (a, b) -> a.due() != b.due() ? Long.compare(a.due(), b.due()) : Long.compare(a.order(), b.order()));
     private long now;
     private long scheduled;
 

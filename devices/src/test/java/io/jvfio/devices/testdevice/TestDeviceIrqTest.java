@@ -1,21 +1,18 @@
 package io.jvfio.devices.testdevice;
 
-import java.util.Optional;
-
 import static io.jvfio.devices.testdevice.ServedTestDevice.assertQuiet;
 import static io.jvfio.devices.testdevice.ServedTestDevice.awaitSignals;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.EventFd;
+import io.jvfio.vfio.IrqSet;
 import java.nio.file.Path;
-
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.EventFd;
-import io.jvfio.vfio.IrqSet;
 
 /** STATUS, ACK and RAISE on edge and level lines, seen on the client's trigger eventfds. */
 class TestDeviceIrqTest {
@@ -24,6 +21,7 @@ class TestDeviceIrqTest {
 
     @TempDir
     Path directory;
+
     ServedTestDevice served;
 
     @BeforeEach

@@ -1,19 +1,15 @@
 package io.jvfio.devices.testdevice;
 
-import java.nio.file.Files;
-
-import java.io.IOException;
-
 import static io.jvfio.devices.testdevice.ServedTestDevice.eventually;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.testing.Resources;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.testing.Resources;
 
 /** Serving, using and closing the device leaves no fds, mappings or threads behind. */
 class TestDeviceLifetimeTest {
@@ -30,9 +26,13 @@ class TestDeviceLifetimeTest {
 
         runOnce();
 
-        assertThat(eventually(2000, () -> Resources.threads() <= threads)).as("threads back to %d", threads).isTrue();
+        assertThat(eventually(2000, () -> Resources.threads() <= threads))
+                .as("threads back to %d", threads)
+                .isTrue();
         assertThat(Resources.openFds()).isEqualTo(fds);
-        assertThat(memfdMappings()).as("memfd mappings (the JVM's own come and go)").isEqualTo(memfdMappings);
+        assertThat(memfdMappings())
+                .as("memfd mappings (the JVM's own come and go)")
+                .isEqualTo(memfdMappings);
     }
 
     /** Mappings of memfds: the regions' shared memory on both sides. */
@@ -52,7 +52,8 @@ class TestDeviceLifetimeTest {
             try (var ram = served.client.map(RAM_REGION, 0, RAM_MMAP_SIZE)) {
                 ram.putInt(0, 1);
             }
-            assertThat(eventually(2000, () -> served.device.counters().raises(0) >= 2)).isTrue();
+            assertThat(eventually(2000, () -> served.device.counters().raises(0) >= 2))
+                    .isTrue();
         }
     }
 }

@@ -5,19 +5,17 @@ import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.nio.file.Path;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.vfio.DmaRegion;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The RAM region (mmap'ed part and trapped doorbell page) and the DMA engine between it and client memory. */
 class TestDeviceRamAndDmaTest {
@@ -26,6 +24,7 @@ class TestDeviceRamAndDmaTest {
 
     @TempDir
     Path directory;
+
     ServedTestDevice served;
     Fd guestFd;
     Mapping guest;

@@ -4,22 +4,21 @@ import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.SparseArea;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.jvfio.vfio.DeviceInfo;
-import io.jvfio.vfio.IrqInfo;
-import io.jvfio.vfio.RegionInfo;
-import io.jvfio.vfio.SparseArea;
-
 /** The register file through the real vfio-user client: fixed values, access sizes, unknown offsets. */
 class TestDeviceRegistersTest {
     @TempDir
     Path directory;
+
     ServedTestDevice served;
 
     @BeforeEach
@@ -130,7 +129,9 @@ class TestDeviceRegistersTest {
 
         assertThat(served.read(0x800)).isZero();
         assertThat(served.read(0xFFC)).isZero();
-        assertThat(served.read(line(3, TIMER_PERIOD_US))).as("line 3 does not exist").isZero();
+        assertThat(served.read(line(3, TIMER_PERIOD_US)))
+                .as("line 3 does not exist")
+                .isZero();
     }
 
     @Test

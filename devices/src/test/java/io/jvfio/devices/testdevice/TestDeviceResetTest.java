@@ -5,19 +5,17 @@ import static io.jvfio.devices.testdevice.ServedTestDevice.awaitSignals;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.util.Optional;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.DeviceTreeIdentity.IrqAck;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Reset (DEVICE_RESET and the RESET register) and the device-tree identity. */
 class TestDeviceResetTest {
@@ -25,6 +23,7 @@ class TestDeviceResetTest {
 
     @TempDir
     Path directory;
+
     ServedTestDevice served;
 
     @BeforeEach
@@ -151,24 +150,28 @@ class TestDeviceResetTest {
 
         assertThat(identity).isPresent();
         assertThat(identity.get().compatible()).containsExactly("jvfio,test-device");
-        assertThat(identity.get().properties().get("jvfio,irq-count")).isEqualTo(ByteBuffer.allocate(4).putInt(4).array());
+        assertThat(identity.get().properties().get("jvfio,irq-count"))
+                .isEqualTo(ByteBuffer.allocate(4).putInt(4).array());
         assertThat(identity.get().properties().get("jvfio,level-mask")).isEqualTo(new byte[] {0, 0, 0, 0b1010});
-        assertThat(identity.get().irqAcks()).containsExactly(
-                new IrqAck(0, REGS_REGION, 0x10, 0b0001, 0x14, 0b0001),
-                new IrqAck(1, REGS_REGION, 0x10, 0b0010, 0x14, 0b0010),
-                new IrqAck(2, REGS_REGION, 0x10, 0b0100, 0x14, 0b0100),
-                new IrqAck(3, REGS_REGION, 0x10, 0b1000, 0x14, 0b1000));
+        assertThat(identity.get().irqAcks())
+                .containsExactly(
+                        new IrqAck(0, REGS_REGION, 0x10, 0b0001, 0x14, 0b0001),
+                        new IrqAck(1, REGS_REGION, 0x10, 0b0010, 0x14, 0b0010),
+                        new IrqAck(2, REGS_REGION, 0x10, 0b0100, 0x14, 0b0100),
+                        new IrqAck(3, REGS_REGION, 0x10, 0b1000, 0x14, 0b1000));
     }
 
     @Test
     void ackDescribedByTheIdentityClearsTheStatusItDescribes() throws Exception {
         IrqAck ack = served.client.deviceTreeIdentity().orElseThrow().irqAcks().get(2);
         served.write(RAISE, 0b0100);
-        assertThat(served.client.read(ack.region(), ack.statusOffset(), 4) & ack.statusMask()).isNotZero();
+        assertThat(served.client.read(ack.region(), ack.statusOffset(), 4) & ack.statusMask())
+                .isNotZero();
 
         served.client.write(ack.region(), ack.ackOffset(), 4, ack.ackMask());
 
-        assertThat(served.client.read(ack.region(), ack.statusOffset(), 4) & ack.statusMask()).isZero();
+        assertThat(served.client.read(ack.region(), ack.statusOffset(), 4) & ack.statusMask())
+                .isZero();
         assertThat(served.device.counters().acks(2)).isEqualTo(1);
     }
 }

@@ -4,17 +4,15 @@ import static io.jvfio.devices.testdevice.ServedTestDevice.eventually;
 import static io.jvfio.devices.testdevice.TestDeviceRegisters.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.sys.EventFd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.sys.EventFd;
 
 /**
  * The per-line countdown timers: one-shot, periodic with a fire budget, catch-up, stop, reset and close,
@@ -26,6 +24,7 @@ class TestDeviceTimerTest {
 
     @TempDir
     Path directory;
+
     SteppedClock clock = new SteppedClock();
     ServedTestDevice served;
 
@@ -60,7 +59,9 @@ class TestDeviceTimerTest {
 
         assertThat(trigger.drain()).isEqualTo(1);
         assertThat(enabled(EDGE)).isFalse();
-        assertThat(served.readLine(EDGE, TIMER_CTRL)).as("bit 1 stays as written").isZero();
+        assertThat(served.readLine(EDGE, TIMER_CTRL))
+                .as("bit 1 stays as written")
+                .isZero();
         clock.advance(Duration.ofSeconds(1));
         assertThat(trigger.drain()).as("one-shot").isZero();
         assertThat(served.readLine(EDGE, RAISE_COUNT)).isEqualTo(1);
@@ -123,7 +124,9 @@ class TestDeviceTimerTest {
         assertThat(trigger.drain()).isEqualTo(5);
         assertThat(served.readLine(EDGE, RAISE_COUNT)).isEqualTo(5);
         assertThat(served.readLine(EDGE, TIMER_REMAINING)).isZero();
-        assertThat(served.readLine(EDGE, TIMER_CTRL)).as("enable cleared, periodic kept").isEqualTo(TIMER_PERIODIC);
+        assertThat(served.readLine(EDGE, TIMER_CTRL))
+                .as("enable cleared, periodic kept")
+                .isEqualTo(TIMER_PERIODIC);
         assertThat(served.device.totalCounters().timerFires()).isEqualTo(5);
         assertThat(clock.pending()).isZero();
     }
@@ -196,13 +199,19 @@ class TestDeviceTimerTest {
         try (ServedTestDevice onRealClock = ServedTestDevice.start(real, 1, 0)) {
             onRealClock.writeLine(EDGE, TIMER_PERIOD_US, 1_000);
             onRealClock.writeLine(EDGE, TIMER_CTRL, TIMER_ENABLE | TIMER_PERIODIC);
-            assertThat(eventually(3000, () -> onRealClock.device.counters().raises(EDGE) >= 2)).isTrue();
-            assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().equals(TimerThread.NAME));
+            assertThat(eventually(3000, () -> onRealClock.device.counters().raises(EDGE) >= 2))
+                    .isTrue();
+            assertThat(Thread.getAllStackTraces().keySet())
+                    .anyMatch(t -> t.getName().equals(TimerThread.NAME));
 
             onRealClock.device.close();
 
-            assertThat(eventually(1000, () -> Thread.getAllStackTraces().keySet().stream()
-                    .noneMatch(t -> t.getName().equals(TimerThread.NAME)))).as("timer thread ended").isTrue();
+            assertThat(eventually(
+                            1000,
+                            () -> Thread.getAllStackTraces().keySet().stream()
+                                    .noneMatch(t -> t.getName().equals(TimerThread.NAME))))
+                    .as("timer thread ended")
+                    .isTrue();
             long stoppedAt = onRealClock.device.counters().raises(EDGE);
             Thread.sleep(20);
             assertThat(onRealClock.device.counters().raises(EDGE)).isEqualTo(stoppedAt);

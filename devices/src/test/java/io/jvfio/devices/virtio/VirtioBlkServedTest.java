@@ -7,17 +7,15 @@ import static io.jvfio.devices.virtio.VirtioTestDriver.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.devices.DeviceOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.jvfio.devices.DeviceOptions;
 
 /**
  * virtio-blk on the virtio-mmio transport through a real vfio-user connection: requests as Linux's
@@ -32,6 +30,7 @@ class VirtioBlkServedTest {
 
     @TempDir
     Path directory;
+
     private Path disk;
     private VirtioTestDriver driver;
 
@@ -56,12 +55,24 @@ class VirtioBlkServedTest {
         assertThat(driver.read(DEVICE_ID)).isEqualTo(2);
         driver.write(QUEUE_SEL, 0);
         assertThat(driver.read(QUEUE_NUM_MAX)).isEqualTo(128);
-        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG, 8)).as("capacity in sectors").isEqualTo(SECTORS);
-        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 4, 4)).as("capacity's high word").isZero();
-        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 8, 4)).as("size_max").isEqualTo(64 * 1024);
-        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 12, 4)).as("seg_max").isEqualTo(126);
-        assertThat(driver.deviceFeatures()).isEqualTo(FEATURE_VERSION_1 | VirtioMmioDevice.FEATURE_INDIRECT_DESC
-                | VirtioBlk.FEATURE_SIZE_MAX | VirtioBlk.FEATURE_SEG_MAX | VirtioBlk.FEATURE_FLUSH);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG, 8))
+                .as("capacity in sectors")
+                .isEqualTo(SECTORS);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 4, 4))
+                .as("capacity's high word")
+                .isZero();
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 8, 4))
+                .as("size_max")
+                .isEqualTo(64 * 1024);
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 12, 4))
+                .as("seg_max")
+                .isEqualTo(126);
+        assertThat(driver.deviceFeatures())
+                .isEqualTo(FEATURE_VERSION_1
+                        | VirtioMmioDevice.FEATURE_INDIRECT_DESC
+                        | VirtioBlk.FEATURE_SIZE_MAX
+                        | VirtioBlk.FEATURE_SEG_MAX
+                        | VirtioBlk.FEATURE_FLUSH);
     }
 
     @Test
@@ -81,7 +92,8 @@ class VirtioBlkServedTest {
         assertThat(driver.awaitInterrupt()).isTrue();
         assertThat(driver.used(0)).containsExactly(0, 1025);
         assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
-        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(Arrays.copyOfRange(pattern(SECTORS * 512, 7), 3 * 512, 5 * 512));
+        assertThat(driver.ramBytes(DATA, 1024))
+                .isEqualTo(Arrays.copyOfRange(pattern(SECTORS * 512, 7), 3 * 512, 5 * 512));
     }
 
     @Test
@@ -99,9 +111,12 @@ class VirtioBlkServedTest {
         assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
         byte[] file = Files.readAllBytes(disk);
         assertThat(Arrays.copyOfRange(file, 10 * 512, 11 * 512)).isEqualTo(written);
-        assertThat(Arrays.copyOfRange(file, 0, 10 * 512)).as("the sectors before are untouched")
+        assertThat(Arrays.copyOfRange(file, 0, 10 * 512))
+                .as("the sectors before are untouched")
                 .isEqualTo(Arrays.copyOfRange(pattern(SECTORS * 512, 7), 0, 10 * 512));
-        assertThat(driver.device.totals()).containsEntry("blk.writes", 1L).containsEntry("blk.flushes", 1L)
+        assertThat(driver.device.totals())
+                .containsEntry("blk.writes", 1L)
+                .containsEntry("blk.flushes", 1L)
                 .containsEntry("blk.bytes-written", 512L);
     }
 
@@ -190,27 +205,33 @@ class VirtioBlkServedTest {
     @Test
     void theCatalogRefusesAMissingOrUnopenableFileAndOtherModelsRefuseIt() throws Exception {
         assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--file");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--file");
         assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(directory.resolve("absent.img"))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absent.img");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("absent.img");
         Path tiny = Files.write(directory.resolve("tiny.img"), new byte[100]);
         assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(tiny)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("less than one 512-byte sector");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("less than one 512-byte sector");
         assertThatThrownBy(() -> VirtioRng.create(DeviceOptions.defaults().withFile(tiny)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("options of virtio-blk");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("options of virtio-blk");
     }
 
     /**
      * One request as Linux builds it, made available and notified: the header in descriptor 0, the data
      * (if {@code length} > 0) in descriptor 1, the status byte last. The status byte is cleared first.
      */
-    private void request(int head, int type, long sector, long data, int length, boolean deviceWrites) throws Exception {
+    private void request(int head, int type, long sector, long data, int length, boolean deviceWrites)
+            throws Exception {
         driver.ram.putByte(STATUS_BYTE, (byte) 0xFF);
         header(type, sector);
         int status = length > 0 ? 2 : 1;
         driver.descriptor(DESCRIPTORS, head, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
         if (length > 0) {
-            driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + data, length, (deviceWrites ? DESC_F_WRITE : 0) | DESC_F_NEXT, status);
+            driver.descriptor(
+                    DESCRIPTORS, 1, RAM_IOVA + data, length, (deviceWrites ? DESC_F_WRITE : 0) | DESC_F_NEXT, status);
         }
         driver.descriptor(DESCRIPTORS, status, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
         driver.makeAvailable(head);
@@ -218,7 +239,12 @@ class VirtioBlkServedTest {
     }
 
     private void header(int type, long sector) {
-        byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(type).putInt(0).putLong(sector).array();
+        byte[] header = ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(type)
+                .putInt(0)
+                .putLong(sector)
+                .array();
         driver.ram.copyFrom(header, 0, HEADER, 16);
     }
 

@@ -7,18 +7,16 @@ import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
 import static io.jvfio.devices.virtio.VirtioTestDriver.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
-import java.util.Arrays;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.jvfio.devices.DeviceOptions;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.RegionInfo;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * virtio-rng on the virtio-mmio transport through a real vfio-user connection: its rings in a DMA window
@@ -29,11 +27,13 @@ class VirtioRngServedTest {
 
     @TempDir
     Path directory;
+
     private VirtioTestDriver driver;
 
     @BeforeEach
     void serve() throws Exception {
-        driver = VirtioTestDriver.start(directory, VirtioRng.create(DeviceOptions.defaults().withSeed(SEED)));
+        driver = VirtioTestDriver.start(
+                directory, VirtioRng.create(DeviceOptions.defaults().withSeed(SEED)));
     }
 
     @AfterEach
@@ -48,11 +48,13 @@ class VirtioRngServedTest {
         DeviceTreeIdentity identity = driver.client.deviceTreeIdentity().orElseThrow();
 
         assertThat(regs.size()).isEqualTo(0x200);
-        assertThat(regs.mappable()).as("every register access must reach the device").isFalse();
+        assertThat(regs.mappable())
+                .as("every register access must reach the device")
+                .isFalse();
         assertThat(irq.automasked()).as("level").isTrue();
         assertThat(identity.compatible()).containsExactly("virtio,mmio");
-        assertThat(identity.irqAcks()).containsExactly(new DeviceTreeIdentity.IrqAck(0, 0, INTERRUPT_STATUS, 3,
-                INTERRUPT_ACK, 3));
+        assertThat(identity.irqAcks())
+                .containsExactly(new DeviceTreeIdentity.IrqAck(0, 0, INTERRUPT_STATUS, 3, INTERRUPT_ACK, 3));
     }
 
     @Test
@@ -73,8 +75,11 @@ class VirtioRngServedTest {
     void theDeviceOffersVersion1AndIndirectDescriptorsAndKeepsFeaturesOkOnlyWithVersion1() throws Exception {
         assertThat(driver.deviceFeatures()).isEqualTo(FEATURE_VERSION_1 | VirtioMmioDevice.FEATURE_INDIRECT_DESC);
 
-        assertThat(driver.negotiate(0) & STATUS_FEATURES_OK).as("a legacy driver is refused").isZero();
-        assertThat(driver.negotiate(FEATURE_VERSION_1 | 1L << 5) & STATUS_FEATURES_OK).as("a feature not offered")
+        assertThat(driver.negotiate(0) & STATUS_FEATURES_OK)
+                .as("a legacy driver is refused")
+                .isZero();
+        assertThat(driver.negotiate(FEATURE_VERSION_1 | 1L << 5) & STATUS_FEATURES_OK)
+                .as("a feature not offered")
                 .isZero();
         assertThat(driver.negotiate(FEATURE_VERSION_1) & STATUS_FEATURES_OK).isEqualTo(STATUS_FEATURES_OK);
     }
@@ -157,7 +162,9 @@ class VirtioRngServedTest {
         driver.unmask();
 
         assertThat(driver.read(INTERRUPT_STATUS)).isZero();
-        assertThat(driver.quietFor(100)).as("a lowered line does not fire at unmask").isTrue();
+        assertThat(driver.quietFor(100))
+                .as("a lowered line does not fire at unmask")
+                .isTrue();
         assertThat(driver.device.totals()).containsEntry("line0.raises", 1L).containsEntry("line0.signals", 1L);
     }
 
@@ -171,7 +178,9 @@ class VirtioRngServedTest {
 
         driver.unmask();
 
-        assertThat(driver.awaitInterrupt()).as("the level line is still asserted").isTrue();
+        assertThat(driver.awaitInterrupt())
+                .as("the level line is still asserted")
+                .isTrue();
     }
 
     @Test
@@ -316,14 +325,18 @@ class VirtioRngServedTest {
     void unalignedAndNarrowRegisterAccessesAreIgnored() throws Exception {
         driver.client.write(VirtioMmioDevice.REGS_REGION, STATUS, 1, STATUS_ACKNOWLEDGE);
 
-        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, MAGIC_VALUE + 1, 2)).isZero();
+        assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, MAGIC_VALUE + 1, 2))
+                .isZero();
         assertThat(driver.read(STATUS)).isZero();
         assertThat(driver.device.totals().get("regs.ignored")).isEqualTo(2L);
     }
 
     private void assertNeedsReset() throws Exception {
-        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).as("DEVICE_NEEDS_RESET").isEqualTo(STATUS_NEEDS_RESET);
-        assertThat(driver.read(INTERRUPT_STATUS)).as("a configuration-change interrupt")
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET)
+                .as("DEVICE_NEEDS_RESET")
+                .isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(driver.read(INTERRUPT_STATUS))
+                .as("a configuration-change interrupt")
                 .isEqualTo(INTERRUPT_CONFIG_CHANGE);
         assertThat(driver.awaitInterrupt()).isTrue();
         assertThat(driver.usedIndex()).as("nothing used").isZero();

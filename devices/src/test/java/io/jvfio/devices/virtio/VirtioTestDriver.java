@@ -1,15 +1,6 @@
 package io.jvfio.devices.virtio;
 
-import java.util.Arrays;
-
 import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.Optional;
-import java.util.Random;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
@@ -21,6 +12,13 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.server.VfioUserServer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.Random;
 
 /**
  * The fixture of the virtio tests: a {@link VirtioMmioDevice} served on a socket, a real vfio-user client
@@ -46,8 +44,13 @@ final class VirtioTestDriver implements AutoCloseable {
     private int queueSize;
     private int availableIndex;
 
-    private VirtioTestDriver(VirtioMmioDevice device, VfioUserServer server, VfioUserDevice client, Fd ramFd, Mapping ram,
-                             EventFd trigger) {
+    private VirtioTestDriver(
+            VirtioMmioDevice device,
+            VfioUserServer server,
+            VfioUserDevice client,
+            Fd ramFd,
+            Mapping ram,
+            EventFd trigger) {
         this.device = device;
         this.server = server;
         this.client = client;
@@ -147,8 +150,12 @@ final class VirtioTestDriver implements AutoCloseable {
 
     /** Writes descriptor {@code index} of the table at RAM offset {@code table}. */
     void descriptor(long table, int index, long address, int length, int flags, int next) {
-        ByteBuffer entry = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
-                .putLong(address).putInt(length).putShort((short) flags).putShort((short) next);
+        ByteBuffer entry = ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(address)
+                .putInt(length)
+                .putShort((short) flags)
+                .putShort((short) next);
         ram.copyFrom(entry.array(), 0, table + 16L * index, 16);
     }
 
@@ -174,8 +181,10 @@ final class VirtioTestDriver implements AutoCloseable {
 
     /** Used-ring entry {@code slot}: the head's id and the length written. */
     long[] used(int slot) {
-        return new long[] {Integer.toUnsignedLong(ram.getInt(DEVICE_RING + 4 + 8L * slot)),
-            Integer.toUnsignedLong(ram.getInt(DEVICE_RING + 8 + 8L * slot))};
+        return new long[] {
+            Integer.toUnsignedLong(ram.getInt(DEVICE_RING + 4 + 8L * slot)),
+            Integer.toUnsignedLong(ram.getInt(DEVICE_RING + 8 + 8L * slot))
+        };
     }
 
     byte[] ramBytes(long offset, int length) {

@@ -1,11 +1,10 @@
 package io.jvfio.machine.acpi;
 
+import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-
-import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt;
 
 /**
  * A device the DSDT describes under {@code \_SB}: its name (a name segment, padded to four characters),
@@ -13,8 +12,14 @@ import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt;
  * {@code _DSD} (the {@code compatible} of a PRP0001 device). Every device is cache-coherent ({@code _CCA}
  * 1): a KVM guest's DMA goes through the host's coherent memory.
  */
-public record AcpiDevice(String name, HardwareId hardwareId, long uid, List<MmioRange> mmio, List<IoRange> io,
-                         List<Interrupt> interrupts, Optional<DeviceProperties> properties) {
+public record AcpiDevice(
+        String name,
+        HardwareId hardwareId,
+        long uid,
+        List<MmioRange> mmio,
+        List<IoRange> io,
+        List<Interrupt> interrupts,
+        Optional<DeviceProperties> properties) {
     /**
      * The MADT describes one IOAPIC with GSI base 0; both irqchips jvfio runs (KVM's and its own) give it
      * 24 pins, so a GSI past 23 would reach no pin.
@@ -47,8 +52,8 @@ public record AcpiDevice(String name, HardwareId hardwareId, long uid, List<Mmio
     public record Interrupt(int gsi, ExtendedInterrupt.Trigger trigger) {
         public Interrupt {
             if (gsi < 0 || gsi >= IOAPIC_PINS) {
-                throw new IllegalArgumentException("GSI " + gsi + " is not an IOAPIC pin (0-" + (IOAPIC_PINS - 1)
-                        + ")");
+                throw new IllegalArgumentException(
+                        "GSI " + gsi + " is not an IOAPIC pin (0-" + (IOAPIC_PINS - 1) + ")");
             }
             Objects.requireNonNull(trigger, "trigger");
         }
@@ -84,8 +89,12 @@ public record AcpiDevice(String name, HardwareId hardwareId, long uid, List<Mmio
         List<ResourceDescriptor> resources = new ArrayList<>();
         mmio.forEach(r -> resources.add(new ResourceDescriptor.Memory32Fixed(true, r.base(), r.size())));
         io.forEach(r -> resources.add(ResourceDescriptor.Io.fixed(r.port(), r.length())));
-        interrupts.forEach(i -> resources.add(new ExtendedInterrupt(ExtendedInterrupt.Usage.CONSUMER, i.trigger(),
-                ExtendedInterrupt.Polarity.ACTIVE_HIGH, ExtendedInterrupt.Sharing.EXCLUSIVE, List.of(i.gsi()))));
+        interrupts.forEach(i -> resources.add(new ExtendedInterrupt(
+                ExtendedInterrupt.Usage.CONSUMER,
+                i.trigger(),
+                ExtendedInterrupt.Polarity.ACTIVE_HIGH,
+                ExtendedInterrupt.Sharing.EXCLUSIVE,
+                List.of(i.gsi()))));
         List<Aml.TermObject> body = new ArrayList<>(List.of(
                 new Aml.Name("_HID", hardwareId.toAml()),
                 new Aml.Name("_UID", new Aml.IntegerConst(uid)),

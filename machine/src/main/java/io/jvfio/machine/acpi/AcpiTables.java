@@ -20,6 +20,7 @@ public final class AcpiTables {
     public static final int SLEEP_STATUS_PORT = 0x601;
     /** The sleep type {@code \_S5} gives, which Linux writes to the control port to power off. */
     static final int S5_SLEEP_TYPE = 5;
+
     private static final int SLEEP_TYPE_SHIFT = 2;
     private static final int SLEEP_TYPE_MASK = 0x7 << SLEEP_TYPE_SHIFT;
     private static final int SLEEP_ENABLE = 1 << 5;

@@ -32,8 +32,7 @@ public final class Aml {
     static final int ONES_OP = 0xFF;
     private static final int MAX_PACKAGE_ELEMENTS = 255;
 
-    private Aml() {
-    }
+    private Aml() {}
 
     /** Anything with an AML encoding. */
     public sealed interface Term permits TermObject, Operand {
@@ -41,17 +40,14 @@ public final class Aml {
     }
 
     /** What a definition block, scope, device or method body holds (ACPI's TermObj). */
-    public sealed interface TermObject extends Term permits Name, Scope, Device, Method, Return {
-    }
+    public sealed interface TermObject extends Term permits Name, Scope, Device, Method, Return {}
 
     /** What a package holds or a method returns: data, or a reference to a named object. */
-    public sealed interface Operand extends Term permits DataObject, NamePath {
-    }
+    public sealed interface Operand extends Term permits DataObject, NamePath {}
 
     /** A constant (ACPI's DataObject): what {@link Name} binds. */
     public sealed interface DataObject extends Operand
-            permits IntegerConst, StringConst, EisaId, Buffer, Package, ResourceTemplate {
-    }
+            permits IntegerConst, StringConst, EisaId, Buffer, Package, ResourceTemplate {}
 
     /**
      * An Integer, read as unsigned 64-bit ({@code -1} is all ones), in the shortest encoding: ZeroOp,
@@ -89,8 +85,8 @@ public final class Aml {
             for (int i = 0; i < value.length(); i++) {
                 char c = value.charAt(i);
                 if (c == 0 || c > 0x7F) {
-                    throw new IllegalArgumentException("AML string \"" + value
-                            + "\" holds a character outside 0x01-0x7F at " + i);
+                    throw new IllegalArgumentException(
+                            "AML string \"" + value + "\" holds a character outside 0x01-0x7F at " + i);
                 }
             }
         }
@@ -112,14 +108,16 @@ public final class Aml {
     public record EisaId(String id) implements DataObject {
         public EisaId {
             if (!id.matches("[A-Z]{3}[0-9A-F]{4}")) {
-                throw new IllegalArgumentException("EISA ID \"" + id
-                        + "\" is not three letters A-Z and four hex digits 0-9A-F (like PNP0501)");
+                throw new IllegalArgumentException(
+                        "EISA ID \"" + id + "\" is not three letters A-Z and four hex digits 0-9A-F (like PNP0501)");
             }
         }
 
         /** The Integer the ID encodes to. */
         public int value() {
-            int packed = (id.charAt(0) - '@') << 26 | (id.charAt(1) - '@') << 21 | (id.charAt(2) - '@') << 16
+            int packed = (id.charAt(0) - '@') << 26
+                    | (id.charAt(1) - '@') << 21
+                    | (id.charAt(2) - '@') << 16
                     | Integer.parseInt(id.substring(3), 16);
             return Integer.reverseBytes(packed);
         }
@@ -185,8 +183,8 @@ public final class Aml {
         public Package {
             elements = List.copyOf(elements);
             if (elements.size() > MAX_PACKAGE_ELEMENTS) {
-                throw new IllegalArgumentException("an AML package holds at most " + MAX_PACKAGE_ELEMENTS
-                        + " elements, got " + elements.size());
+                throw new IllegalArgumentException(
+                        "an AML package holds at most " + MAX_PACKAGE_ELEMENTS + " elements, got " + elements.size());
             }
         }
 
@@ -264,8 +262,8 @@ public final class Aml {
 
         public Method {
             if (argCount < 0 || argCount > MAX_ARGS) {
-                throw new IllegalArgumentException("AML method " + name + " takes 0.." + MAX_ARGS + " arguments, got "
-                        + argCount);
+                throw new IllegalArgumentException(
+                        "AML method " + name + " takes 0.." + MAX_ARGS + " arguments, got " + argCount);
             }
             body = List.copyOf(body);
         }

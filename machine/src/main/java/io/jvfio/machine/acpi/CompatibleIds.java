@@ -16,8 +16,7 @@ public final class CompatibleIds {
             "ns16550a", HardwareId.eisaId("PNP0501"),
             "virtio,mmio", HardwareId.string("LNRO0005"));
 
-    private CompatibleIds() {
-    }
+    private CompatibleIds() {}
 
     /** The ACPI ID Linux's driver for {@code compatible} matches, if jvfio knows one. */
     public static Optional<HardwareId> knownId(String compatible) {
@@ -34,8 +33,12 @@ public final class CompatibleIds {
         if (compatibles.isEmpty()) {
             throw new IllegalArgumentException(name + ": a device needs a compatible string to be described in ACPI");
         }
-        HardwareId id = hardwareId.or(() -> compatibles.stream().map(CompatibleIds::knownId).flatMap(Optional::stream)
-                .findFirst()).orElse(HardwareId.string(AcpiDevice.PRP0001));
+        HardwareId id = hardwareId
+                .or(() -> compatibles.stream()
+                        .map(CompatibleIds::knownId)
+                        .flatMap(Optional::stream)
+                        .findFirst())
+                .orElse(HardwareId.string(AcpiDevice.PRP0001));
         AcpiDevice.Builder builder = AcpiDevice.builder(name, id);
         if (id.id().equals(AcpiDevice.PRP0001)) {
             builder.properties(DeviceProperties.compatible(compatibles.getFirst()));

@@ -27,10 +27,11 @@ public record DeviceProperties(List<Property> properties) {
 
         private static void requireNoBuffer(String key, Aml.Operand value) {
             switch (value) {
-                case Aml.Buffer _, ResourceTemplate _ -> throw new IllegalArgumentException("_DSD property \"" + key
-                        + "\" holds a buffer, which the Device Properties UUID does not allow");
+                case Aml.Buffer _, ResourceTemplate _ ->
+                    throw new IllegalArgumentException("_DSD property \"" + key
+                            + "\" holds a buffer, which the Device Properties UUID does not allow");
                 case Aml.Package p -> p.elements().forEach(element -> requireNoBuffer(key, element));
-                default -> { }
+                default -> {}
             }
         }
     }

@@ -11,11 +11,11 @@ import java.util.List;
 final class Dsdt {
     static final int REVISION = 2;
 
-    private Dsdt() {
-    }
+    private Dsdt() {}
 
     static byte[] build(List<AcpiDevice> devices) {
-        List<Aml.TermObject> deviceObjects = devices.stream().<Aml.TermObject>map(AcpiDevice::toAml).toList();
+        List<Aml.TermObject> deviceObjects =
+                devices.stream().<Aml.TermObject>map(AcpiDevice::toAml).toList();
         Aml.IntegerConst s5 = new Aml.IntegerConst(AcpiTables.S5_SLEEP_TYPE);
         byte[] aml = Aml.encodeAll(List.of(
                 new Aml.Scope(NamePath.of("\\_SB"), deviceObjects),

@@ -33,8 +33,7 @@ final class Fadt {
     static final int GAS_SYSTEM_IO = 1;
     static final int GAS_ACCESS_BYTE = 1;
 
-    private Fadt() {
-    }
+    private Fadt() {}
 
     static byte[] build(long dsdtAddress) {
         ByteBuffer b = SystemDescriptionTable.allocate(LENGTH);

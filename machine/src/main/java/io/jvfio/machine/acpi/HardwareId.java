@@ -36,8 +36,8 @@ public sealed interface HardwareId {
     record Text(String id) implements HardwareId {
         public Text {
             if (!id.matches("[A-Z]{3}[0-9A-F]{4}|[A-Z0-9]{4}[0-9A-F]{4}")) {
-                throw new IllegalArgumentException("_HID \"" + id
-                        + "\" is neither a PNP ID (AAA####) nor an ACPI ID (NNNN####), # a hex digit");
+                throw new IllegalArgumentException(
+                        "_HID \"" + id + "\" is neither a PNP ID (AAA####) nor an ACPI ID (NNNN####), # a hex digit");
             }
         }
 

@@ -21,8 +21,7 @@ final class Madt {
     static final int IO_APIC_LENGTH = 12;
     static final int LOCAL_APIC_ENABLED = 1;
 
-    private Madt() {
-    }
+    private Madt() {}
 
     static byte[] build(int vcpus) {
         int length = SystemDescriptionTable.HEADER_SIZE + 8 + vcpus * PROCESSOR_LOCAL_APIC_LENGTH + IO_APIC_LENGTH;

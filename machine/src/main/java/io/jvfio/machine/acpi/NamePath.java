@@ -25,12 +25,12 @@ public record NamePath(boolean rooted, int parentPrefixes, List<String> segments
                     "an ACPI name path is either rooted (\\) or relative to a parent (^), not both");
         }
         if (parentPrefixes < 0 || parentPrefixes > MAX_COUNT) {
-            throw new IllegalArgumentException("an ACPI name path takes 0.." + MAX_COUNT + " parent prefixes, got "
-                    + parentPrefixes);
+            throw new IllegalArgumentException(
+                    "an ACPI name path takes 0.." + MAX_COUNT + " parent prefixes, got " + parentPrefixes);
         }
         if (segments.size() > MAX_COUNT) {
-            throw new IllegalArgumentException("an ACPI name path holds at most " + MAX_COUNT + " segments, got "
-                    + segments.size());
+            throw new IllegalArgumentException(
+                    "an ACPI name path holds at most " + MAX_COUNT + " segments, got " + segments.size());
         }
         if (segments.isEmpty() && !rooted && parentPrefixes == 0) {
             throw new IllegalArgumentException("an empty ACPI name path names nothing");
@@ -80,8 +80,8 @@ public record NamePath(boolean rooted, int parentPrefixes, List<String> segments
             char c = name.charAt(i);
             boolean valid = c >= 'A' && c <= 'Z' || c == '_' || i > 0 && c >= '0' && c <= '9';
             if (!valid) {
-                throw new IllegalArgumentException("ACPI name segment \"" + name
-                        + "\" must start with A-Z or _ and hold only A-Z, 0-9 and _");
+                throw new IllegalArgumentException(
+                        "ACPI name segment \"" + name + "\" must start with A-Z or _ and hold only A-Z, 0-9 and _");
             }
         }
         return (name + "___").substring(0, SEGMENT_LENGTH);
@@ -98,7 +98,7 @@ public record NamePath(boolean rooted, int parentPrefixes, List<String> segments
         }
         switch (segments.size()) {
             case 0 -> out.write(NULL_NAME);
-            case 1 -> { }
+            case 1 -> {}
             case 2 -> out.write(DUAL_NAME_PREFIX);
             default -> {
                 out.write(MULTI_NAME_PREFIX);

@@ -12,8 +12,7 @@ final class PkgLength {
     static final int MAX = (1 << 28) - 1;
     private static final int ONE_BYTE_LIMIT = 1 << 6;
 
-    private PkgLength() {
-    }
+    private PkgLength() {}
 
     /** The encoding of the length {@code length}, which already counts the encoding's own bytes. */
     static byte[] encode(int length) {
@@ -46,7 +45,7 @@ final class PkgLength {
                 return out.toByteArray();
             }
         }
-        throw new IllegalArgumentException("AML package of " + content.length + " bytes is longer than PkgLength's "
-                + MAX);
+        throw new IllegalArgumentException(
+                "AML package of " + content.length + " bytes is longer than PkgLength's " + MAX);
     }
 }

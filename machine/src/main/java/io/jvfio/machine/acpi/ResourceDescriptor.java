@@ -20,8 +20,8 @@ public sealed interface ResourceDescriptor {
                         + Integer.toHexString(maximum) + " must be ascending and below 0x10000");
             }
             if (alignment < 0 || alignment > 0xFF || length < 0 || length > 0xFF) {
-                throw new IllegalArgumentException("IO alignment and length are bytes (0..255), got " + alignment
-                        + " and " + length);
+                throw new IllegalArgumentException(
+                        "IO alignment and length are bytes (0..255), got " + alignment + " and " + length);
             }
         }
 
@@ -32,8 +32,16 @@ public sealed interface ResourceDescriptor {
 
         @Override
         public byte[] encode() {
-            return new byte[] {TAG, DECODE_16, (byte) minimum, (byte) (minimum >>> 8), (byte) maximum,
-                    (byte) (maximum >>> 8), (byte) alignment, (byte) length};
+            return new byte[] {
+                TAG,
+                DECODE_16,
+                (byte) minimum,
+                (byte) (minimum >>> 8),
+                (byte) maximum,
+                (byte) (maximum >>> 8),
+                (byte) alignment,
+                (byte) length
+            };
         }
     }
 
@@ -72,19 +80,31 @@ public sealed interface ResourceDescriptor {
         private static final int TAG = 0x89;
         private static final int MAX_GSIS = 255;
 
-        public enum Usage { PRODUCER, CONSUMER }
+        public enum Usage {
+            PRODUCER,
+            CONSUMER
+        }
 
-        public enum Trigger { LEVEL, EDGE }
+        public enum Trigger {
+            LEVEL,
+            EDGE
+        }
 
-        public enum Polarity { ACTIVE_HIGH, ACTIVE_LOW }
+        public enum Polarity {
+            ACTIVE_HIGH,
+            ACTIVE_LOW
+        }
 
-        public enum Sharing { EXCLUSIVE, SHARED }
+        public enum Sharing {
+            EXCLUSIVE,
+            SHARED
+        }
 
         public ExtendedInterrupt {
             gsis = List.copyOf(gsis);
             if (gsis.isEmpty() || gsis.size() > MAX_GSIS) {
-                throw new IllegalArgumentException("an Interrupt descriptor lists 1.." + MAX_GSIS + " GSIs, got "
-                        + gsis.size());
+                throw new IllegalArgumentException(
+                        "an Interrupt descriptor lists 1.." + MAX_GSIS + " GSIs, got " + gsis.size());
             }
             for (int gsi : gsis) {
                 if (gsi < 0) {
@@ -100,8 +120,10 @@ public sealed interface ResourceDescriptor {
             out[0] = (byte) TAG;
             out[1] = (byte) bodyLength;
             out[2] = (byte) (bodyLength >>> 8);
-            out[3] = (byte) ((usage == Usage.CONSUMER ? 1 : 0) | (trigger == Trigger.EDGE ? 2 : 0)
-                    | (polarity == Polarity.ACTIVE_LOW ? 4 : 0) | (sharing == Sharing.SHARED ? 8 : 0));
+            out[3] = (byte) ((usage == Usage.CONSUMER ? 1 : 0)
+                    | (trigger == Trigger.EDGE ? 2 : 0)
+                    | (polarity == Polarity.ACTIVE_LOW ? 4 : 0)
+                    | (sharing == Sharing.SHARED ? 8 : 0));
             out[4] = (byte) gsis.size();
             for (int i = 0; i < gsis.size(); i++) {
                 Aml.putLittleEndian(out, 5 + 4 * i, gsis.get(i), 4);

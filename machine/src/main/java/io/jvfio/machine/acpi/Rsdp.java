@@ -21,8 +21,7 @@ final class Rsdp {
     static final int EXTENDED_CHECKSUM = 32;
     static final int ACPI_1_LENGTH = 20;
 
-    private Rsdp() {
-    }
+    private Rsdp() {}
 
     static byte[] build(long xsdtAddress) {
         ByteBuffer b = ByteBuffer.allocate(LENGTH).order(ByteOrder.LITTLE_ENDIAN);

@@ -27,8 +27,7 @@ final class SystemDescriptionTable {
     static final int CREATOR_ID_OFFSET = 28;
     static final int CREATOR_REVISION_OFFSET = 32;
 
-    private SystemDescriptionTable() {
-    }
+    private SystemDescriptionTable() {}
 
     /** A zeroed little-endian table of {@code length} bytes, positioned after the header. */
     static ByteBuffer allocate(int length) {

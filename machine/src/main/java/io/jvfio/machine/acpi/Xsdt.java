@@ -7,8 +7,7 @@ import java.util.List;
 final class Xsdt {
     static final int REVISION = 1;
 
-    private Xsdt() {
-    }
+    private Xsdt() {}
 
     static int length(int tables) {
         return SystemDescriptionTable.HEADER_SIZE + 8 * tables;

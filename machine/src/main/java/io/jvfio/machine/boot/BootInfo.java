@@ -41,8 +41,7 @@ public final class BootInfo {
     public static final int DEVICES = 104;
 
     /** A guest-physical range of a device. */
-    public record Region(long base, long size) {
-    }
+    public record Region(long base, long size) {}
 
     /** What a guest learns about one device: its compatible string, regions and GSIs (IOAPIC pins). */
     public record Device(String compatible, List<Region> regions, List<Integer> gsis) {
@@ -51,8 +50,8 @@ public final class BootInfo {
             gsis = List.copyOf(gsis);
             byte[] name = compatible.getBytes(StandardCharsets.US_ASCII);
             if (name.length >= COMPATIBLE_BYTES) {
-                throw new IllegalArgumentException("compatible \"" + compatible + "\" is longer than "
-                        + (COMPATIBLE_BYTES - 1) + " bytes");
+                throw new IllegalArgumentException(
+                        "compatible \"" + compatible + "\" is longer than " + (COMPATIBLE_BYTES - 1) + " bytes");
             }
             if (regions.size() > MAX_REGIONS || gsis.size() > MAX_IRQS) {
                 throw new IllegalArgumentException(compatible + ": at most " + MAX_REGIONS + " regions and " + MAX_IRQS
@@ -61,8 +60,7 @@ public final class BootInfo {
         }
     }
 
-    private BootInfo() {
-    }
+    private BootInfo() {}
 
     /** Encodes the struct; the DTB fields stay 0. {@code args} may be shorter than 8 (the rest are 0). */
     public static byte[] encode(long ramSize, long[] args, List<Device> devices) {
@@ -87,8 +85,10 @@ public final class BootInfo {
             b.putInt(at + DEVICE_REGION_COUNT, device.regions().size());
             b.putInt(at + DEVICE_IRQ_COUNT, device.gsis().size());
             for (int r = 0; r < device.regions().size(); r++) {
-                b.putLong(at + DEVICE_REGION_BASE + 8 * r, device.regions().get(r).base());
-                b.putLong(at + DEVICE_REGION_SIZE + 8 * r, device.regions().get(r).size());
+                b.putLong(
+                        at + DEVICE_REGION_BASE + 8 * r, device.regions().get(r).base());
+                b.putLong(
+                        at + DEVICE_REGION_SIZE + 8 * r, device.regions().get(r).size());
             }
             for (int g = 0; g < device.gsis().size(); g++) {
                 b.putInt(at + DEVICE_IRQ_GSI + 4 * g, device.gsis().get(g));

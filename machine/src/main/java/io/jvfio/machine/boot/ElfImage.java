@@ -1,12 +1,11 @@
 package io.jvfio.machine.boot;
 
+import io.jvfio.sys.Mapping;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.sys.Mapping;
 
 /**
  * A validated ELF64 little-endian x86-64 executable: its entry point, PT_LOAD segments and the notes of
@@ -29,8 +28,7 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
     private static final int MAX_PHDRS = 64;
 
     /** One PT_LOAD segment: {@code fileSize} bytes from {@code fileOffset} to {@code physAddr}, then zeros up to {@code memSize}. */
-    public record LoadSegment(long physAddr, long fileOffset, long fileSize, long memSize, int flags) {
-    }
+    public record LoadSegment(long physAddr, long fileOffset, long fileSize, long memSize, int flags) {}
 
     /** One ELF note: its owner's name (without the NUL), type and descriptor bytes. */
     public record Note(String name, int type, byte[] descriptor) {
@@ -114,8 +112,8 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
                         + ") than memory bytes (" + memsz + ")");
             }
             if (paddr < 0 || memsz < 0 || paddr + memsz < paddr) {
-                throw new InvalidGuestImageException("ELF: segment " + i + " at 0x" + Long.toHexString(paddr)
-                        + " wraps the address space");
+                throw new InvalidGuestImageException(
+                        "ELF: segment " + i + " at 0x" + Long.toHexString(paddr) + " wraps the address space");
             }
             segments.add(new LoadSegment(paddr, offset, filesz, memsz, flags));
         }
@@ -124,7 +122,8 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
         }
         ElfImage elf = new ElfImage(entry, segments, notes);
         if (!elf.loads(entry)) {
-            throw new InvalidGuestImageException("ELF: entry 0x" + Long.toHexString(entry) + " lies in no PT_LOAD segment");
+            throw new InvalidGuestImageException(
+                    "ELF: entry 0x" + Long.toHexString(entry) + " lies in no PT_LOAD segment");
         }
         return elf;
     }
@@ -136,7 +135,10 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
 
     /** The end of the highest segment in memory: where the loaded image ends. */
     public long end() {
-        return segments.stream().mapToLong(s -> s.physAddr() + s.memSize()).max().orElseThrow();
+        return segments.stream()
+                .mapToLong(s -> s.physAddr() + s.memSize())
+                .max()
+                .orElseThrow();
     }
 
     /** The notes of the PT_NOTE segment {@code index}: each a 12-byte header, then name and descriptor, each padded to 4. */
@@ -164,7 +166,9 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
             b.get((int) name, nameBytes);
             byte[] descriptorBytes = new byte[(int) descriptorSize];
             b.get((int) descriptor, descriptorBytes);
-            int nameLength = nameBytes.length > 0 && nameBytes[nameBytes.length - 1] == 0 ? nameBytes.length - 1 : nameBytes.length;
+            int nameLength = nameBytes.length > 0 && nameBytes[nameBytes.length - 1] == 0
+                    ? nameBytes.length - 1
+                    : nameBytes.length;
             notes.add(new Note(new String(nameBytes, 0, nameLength, StandardCharsets.US_ASCII), type, descriptorBytes));
             at = next;
         }

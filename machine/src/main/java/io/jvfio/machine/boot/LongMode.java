@@ -43,8 +43,7 @@ public final class LongMode {
     public static final long EFER_LMA = 1L << 10;
     public static final long RFLAGS_RESERVED = 0x2;
 
-    private LongMode() {
-    }
+    private LongMode() {}
 
     /** Writes the GDT and the page tables into guest RAM (which must hold at least the first 0x10000 bytes). */
     public static void writeTables(Mapping ram) {
@@ -55,7 +54,8 @@ public final class LongMode {
     /** Writes {@code descriptors} as the GDT at {@link #GDT_ADDRESS} (at most 16 of them: 0x500-0x57F). */
     public static void writeGdt(Mapping ram, long[] descriptors) {
         if (descriptors.length > 16) {
-            throw new IllegalArgumentException("at most 16 GDT descriptors fit below the PML4, got " + descriptors.length);
+            throw new IllegalArgumentException(
+                    "at most 16 GDT descriptors fit below the PML4, got " + descriptors.length);
         }
         for (int i = 0; i < descriptors.length; i++) {
             ram.putLong(GDT_ADDRESS + 8L * i, descriptors[i]);
@@ -89,14 +89,33 @@ public final class LongMode {
     public static Sregs sregs(Sregs initial, int gdtEntries, int codeSelector, int dataSelector) {
         Segment code = new Segment(0, 0xFFFFFFFF, codeSelector, 0xB, true, 0, false, true, true, true, false, false);
         Segment data = new Segment(0, 0xFFFFFFFF, dataSelector, 0x3, true, 0, true, true, false, true, false, false);
-        return new Sregs(code, data, data, data, data, data, initial.tr(), initial.ldt(),
-                new DescriptorTable(GDT_ADDRESS, gdtEntries * 8 - 1), new DescriptorTable(0, 0),
-                CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG, 0, PML4_ADDRESS, CR4_PAE, 0,
-                EFER_LME | EFER_LMA, initial.apicBase(), new long[4]);
+        return new Sregs(
+                code,
+                data,
+                data,
+                data,
+                data,
+                data,
+                initial.tr(),
+                initial.ldt(),
+                new DescriptorTable(GDT_ADDRESS, gdtEntries * 8 - 1),
+                new DescriptorTable(0, 0),
+                CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
+                0,
+                PML4_ADDRESS,
+                CR4_PAE,
+                0,
+                EFER_LME | EFER_LMA,
+                initial.apicBase(),
+                new long[4]);
     }
 
     /** The general registers at entry: RIP = entry, RSP = 0x80000, RDI = boot info, RFLAGS = 0x2. */
     public static Regs regs(long entry) {
-        return Regs.initial().withRip(entry).withRsp(STACK_TOP).withRdi(BOOT_INFO_ADDRESS).withRflags(RFLAGS_RESERVED);
+        return Regs.initial()
+                .withRip(entry)
+                .withRsp(STACK_TOP)
+                .withRdi(BOOT_INFO_ADDRESS)
+                .withRflags(RFLAGS_RESERVED);
     }
 }

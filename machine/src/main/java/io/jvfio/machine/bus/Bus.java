@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Bus {
     /** What an unclaimed read returns (masked to the access size). */
     public static final long UNCLAIMED_READ = -1L;
+
     private static final int MAX_LOGGED_CAUSES = 1024;
     private static final System.Logger LOG = System.getLogger(Bus.class.getName());
 
@@ -29,8 +30,7 @@ public final class Bus {
         }
     }
 
-    private record Snapshot(long[] bases, long[] ends, BusDevice[] devices, Range[] ranges) {
-    }
+    private record Snapshot(long[] bases, long[] ends, BusDevice[] devices, Range[] ranges) {}
 
     private final String name;
     private volatile Snapshot snapshot = new Snapshot(new long[0], new long[0], new BusDevice[0], new Range[0]);
@@ -164,8 +164,8 @@ public final class Bus {
         }
         String cause = what + " of " + size + " bytes at 0x" + Long.toHexString(address);
         if (loggedCauses.add(cause)) {
-            String message = name + " bus: " + cause + (failure == null ? "" : ": " + failure)
-                    + " (logged once per cause)";
+            String message =
+                    name + " bus: " + cause + (failure == null ? "" : ": " + failure) + " (logged once per cause)";
             if (failure == null) {
                 LOG.log(System.Logger.Level.WARNING, message);
             } else {

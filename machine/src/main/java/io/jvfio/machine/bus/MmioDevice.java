@@ -1,5 +1,4 @@
 package io.jvfio.machine.bus;
 
 /** A device on the MMIO bus: offsets are bytes from the start of its guest-physical range. */
-public interface MmioDevice extends BusDevice {
-}
+public interface MmioDevice extends BusDevice {}

@@ -5,6 +5,11 @@ package io.jvfio.machine.irqchip;
  * guest's EOIs, timer expiries, interrupt-window exits asked of KVM, and kicks of a vCPU that was running
  * the guest when an interrupt arrived.
  */
-public record ApicCounters(int vcpu, long accepted, long injected, long endsOfInterrupt, long timerFires,
-                           long windowRequests, long kicks) {
-}
+public record ApicCounters(
+        int vcpu,
+        long accepted,
+        long injected,
+        long endsOfInterrupt,
+        long timerFires,
+        long windowRequests,
+        long kicks) {}

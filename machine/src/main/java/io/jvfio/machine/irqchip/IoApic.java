@@ -1,7 +1,6 @@
 package io.jvfio.machine.irqchip;
 
 import java.util.Arrays;
-
 import java.util.function.IntConsumer;
 
 /**
@@ -38,8 +37,13 @@ final class IoApic {
     static final int DESTINATION_SHIFT = 56;
     private static final long READ_ONLY = DELIVERY_PENDING | REMOTE_IRR;
     /** Bits 17-55 are reserved: they read as zero. */
-    private static final long WRITABLE = VECTOR | 7L << DELIVERY_MODE_SHIFT | LOGICAL_DESTINATION | ACTIVE_LOW
-            | LEVEL_TRIGGERED | MASKED | 0xFFL << DESTINATION_SHIFT;
+    private static final long WRITABLE = VECTOR
+            | 7L << DELIVERY_MODE_SHIFT
+            | LOGICAL_DESTINATION
+            | ACTIVE_LOW
+            | LEVEL_TRIGGERED
+            | MASKED
+            | 0xFFL << DESTINATION_SHIFT;
 
     /** Where a redirection entry's message goes: true if some LAPIC accepted it. */
     @FunctionalInterface
@@ -51,6 +55,7 @@ final class IoApic {
     private final boolean[] input = new boolean[PINS];
     /** Pins whose input is lowered by the EOI that ends their interrupt, as KVM's irqfd resampler does. */
     private final int[] resamplers = new int[PINS];
+
     private final long[] deliveries = new long[PINS];
     private final long[] eois = new long[PINS];
     private final MessageSink sink;
@@ -160,8 +165,12 @@ final class IoApic {
         if (level && (entry & REMOTE_IRR) != 0) {
             return;
         }
-        boolean accepted = sink.deliver((int) (entry & VECTOR), (int) (entry >>> DELIVERY_MODE_SHIFT) & 7,
-                (entry & LOGICAL_DESTINATION) != 0, (int) (entry >>> DESTINATION_SHIFT) & 0xFF, level);
+        boolean accepted = sink.deliver(
+                (int) (entry & VECTOR),
+                (int) (entry >>> DELIVERY_MODE_SHIFT) & 7,
+                (entry & LOGICAL_DESTINATION) != 0,
+                (int) (entry >>> DESTINATION_SHIFT) & 0xFF,
+                level);
         if (accepted) {
             deliveries[pin]++;
             if (level) {
@@ -178,7 +187,8 @@ final class IoApic {
     void endOfInterrupt(int vector, IntConsumer ended) {
         for (int pin = 0; pin < PINS; pin++) {
             long entry = redirection[pin];
-            if ((entry & VECTOR) != vector || (entry & (LEVEL_TRIGGERED | REMOTE_IRR)) != (LEVEL_TRIGGERED | REMOTE_IRR)) {
+            if ((entry & VECTOR) != vector
+                    || (entry & (LEVEL_TRIGGERED | REMOTE_IRR)) != (LEVEL_TRIGGERED | REMOTE_IRR)) {
                 continue;
             }
             redirection[pin] = entry & ~REMOTE_IRR;

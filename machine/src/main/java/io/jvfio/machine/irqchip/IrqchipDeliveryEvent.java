@@ -13,6 +13,7 @@ import jdk.jfr.Name;
 class IrqchipDeliveryEvent extends Event {
     @Label("vCPU")
     int vcpu;
+
     @Label("Vector")
     int vector;
 }

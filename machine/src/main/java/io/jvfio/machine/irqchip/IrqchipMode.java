@@ -9,7 +9,10 @@ import java.util.Locale;
  * until the guest's EOI, {@code off} elsewhere.
  */
 public enum IrqchipMode {
-    ON, OFF, SPLIT, AUTO;
+    ON,
+    OFF,
+    SPLIT,
+    AUTO;
 
     /** Parses QEMU's values: on, off, split, auto. */
     public static IrqchipMode parse(String value) {
@@ -18,8 +21,9 @@ public enum IrqchipMode {
             case "off" -> OFF;
             case "split" -> SPLIT;
             case "auto" -> AUTO;
-            default -> throw new IllegalArgumentException("kernel-irqchip must be on, off, split or auto, got '"
-                    + value + "'");
+            default ->
+                throw new IllegalArgumentException(
+                        "kernel-irqchip must be on, off, split or auto, got '" + value + "'");
         };
     }
 

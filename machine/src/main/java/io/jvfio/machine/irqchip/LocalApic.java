@@ -99,6 +99,7 @@ final class LocalApic {
     private int timerDivideConfig;
     /** When the current timer count started at {@link #timerInitial} (periodic: the current period). */
     private long timerStart;
+
     private boolean timerRunning;
     private long timerGeneration;
 
@@ -221,7 +222,7 @@ final class LocalApic {
             case REG_ICR_LOW -> icrLow;
             case REG_ICR_HIGH -> icrHigh;
             case REG_LVT_TIMER, REG_LVT_THERMAL, REG_LVT_PERFORMANCE, REG_LVT_LINT0, REG_LVT_LINT1, REG_LVT_ERROR ->
-                    lvt[(register - REG_LVT_TIMER) >> 4];
+                lvt[(register - REG_LVT_TIMER) >> 4];
             case REG_TIMER_INITIAL -> timerInitial;
             case REG_TIMER_CURRENT -> timerCurrent();
             case REG_TIMER_DIVIDE -> timerDivideConfig;
@@ -265,8 +266,7 @@ final class LocalApic {
             }
             case REG_TIMER_INITIAL -> startTimer(v);
             case REG_TIMER_DIVIDE -> writeTimerDivide(v);
-            default -> {
-            }
+            default -> {}
         }
     }
 

@@ -1,18 +1,16 @@
 package io.jvfio.machine.irqchip;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-
+import io.jvfio.kvm.Vcpu;
+import io.jvfio.machine.bus.BusDevice;
+import io.jvfio.sys.ErrnoException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-
-import io.jvfio.kvm.Vcpu;
-import io.jvfio.machine.bus.BusDevice;
-import io.jvfio.sys.ErrnoException;
 
 /**
  * jvfio's own irqchip ({@code kernel-irqchip=off}): an {@link IoApic} and a {@link LocalApic} per vCPU in
@@ -336,14 +334,16 @@ public final class UserIrqchip {
 
     private boolean deliverFromIoApic(int vector, int deliveryMode, boolean logical, int destination, boolean level) {
         if (deliveryMode != DELIVERY_FIXED && deliveryMode != DELIVERY_LOWEST_PRIORITY) {
-            reportOnce("ioapic delivery mode " + deliveryMode, "an IOAPIC entry asks for delivery mode "
-                    + deliveryMode + " (only fixed and lowest priority are modelled): the interrupt is dropped");
+            reportOnce(
+                    "ioapic delivery mode " + deliveryMode,
+                    "an IOAPIC entry asks for delivery mode " + deliveryMode
+                            + " (only fixed and lowest priority are modelled): the interrupt is dropped");
             return false;
         }
         boolean accepted = false;
         for (LocalApic apic : apics) {
-            boolean addressed = logical ? apic.matchesLogical(destination)
-                    : destination == BROADCAST || apic.id() == destination;
+            boolean addressed =
+                    logical ? apic.matchesLogical(destination) : destination == BROADCAST || apic.id() == destination;
             if (addressed && apic.accept(vector, level)) {
                 accepted = true;
                 interruptArrived(apic.index());
@@ -389,8 +389,10 @@ public final class UserIrqchip {
             int shorthand = icrLow >>> LocalApic.ICR_SHORTHAND_SHIFT & 3;
             boolean logical = (icrLow & LocalApic.ICR_LOGICAL_DESTINATION) != 0;
             if (mode != DELIVERY_FIXED && mode != DELIVERY_LOWEST_PRIORITY) {
-                reportOnce("ipi delivery mode " + mode, "vCPU " + source.index() + " sent an IPI with delivery mode "
-                        + mode + " (only fixed IPIs are modelled): it is dropped");
+                reportOnce(
+                        "ipi delivery mode " + mode,
+                        "vCPU " + source.index() + " sent an IPI with delivery mode " + mode
+                                + " (only fixed IPIs are modelled): it is dropped");
                 return;
             }
             if (vector < 16) {
@@ -399,8 +401,10 @@ public final class UserIrqchip {
             }
             for (LocalApic apic : apics) {
                 boolean addressed = switch (shorthand) {
-                    case SHORTHAND_NONE -> logical ? apic.matchesLogical(destination)
-                            : destination == BROADCAST || apic.id() == destination;
+                    case SHORTHAND_NONE ->
+                        logical
+                                ? apic.matchesLogical(destination)
+                                : destination == BROADCAST || apic.id() == destination;
                     case SHORTHAND_SELF -> apic == source;
                     case SHORTHAND_ALL -> true;
                     default -> apic != source;

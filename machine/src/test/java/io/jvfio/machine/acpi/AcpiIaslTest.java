@@ -1,12 +1,11 @@
 package io.jvfio.machine.acpi;
 
-import java.util.List;
-
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import static io.jvfio.machine.acpi.SampleTables.table;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The tables as ACPICA reads them: {@code iasl -d} disassembles each, and the lines that carry meaning
@@ -31,27 +30,42 @@ class AcpiIaslTest {
     @Test
     void dsdtDisassemblesToTheDevicesAndS5() throws Exception {
         Iasl.Result result = disassemble(table(tables, "DSDT"));
-        assertThat(Iasl.meaningfulLines(result.dsl())).containsSubsequence(
-                "DefinitionBlock (\"\", \"DSDT\", 2, \"JVFIO \", \"JVFIOVM \", 0x00000001)",
-                "Scope (\\_SB)",
-                "Device (COM1)",
-                "Name (_HID, EisaId (\"PNP0501\"))",
-                "Name (_UID, Zero)",
-                "Name (_CCA, One)",
-                "Name (_CRS, ResourceTemplate ()",
-                "IO (Decode16,", "0x03F8,", "0x03F8,", "0x00,", "0x08,", ")",
-                "Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, )", "{", "0x00000004,", "}",
-                "Device (VF00)",
-                "Name (_HID, \"PRP0001\")",
-                "Memory32Fixed (ReadWrite,", "0xD0000000,", "0x00001000,", ")",
-                "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )", "{", "0x00000010,", "}",
-                "Name (_DSD, Package (0x02)",
-                "ToUUID (\"daffd814-6eba-4d8c-8a91-bc9bbf4aa301\"),",
-                "\"compatible\",",
-                "\"jvfio,test-device\"",
-                "Name (_S5, Package (0x02)",
-                "0x05,",
-                "0x05");
+        assertThat(Iasl.meaningfulLines(result.dsl()))
+                .containsSubsequence(
+                        "DefinitionBlock (\"\", \"DSDT\", 2, \"JVFIO \", \"JVFIOVM \", 0x00000001)",
+                        "Scope (\\_SB)",
+                        "Device (COM1)",
+                        "Name (_HID, EisaId (\"PNP0501\"))",
+                        "Name (_UID, Zero)",
+                        "Name (_CCA, One)",
+                        "Name (_CRS, ResourceTemplate ()",
+                        "IO (Decode16,",
+                        "0x03F8,",
+                        "0x03F8,",
+                        "0x00,",
+                        "0x08,",
+                        ")",
+                        "Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive, ,, )",
+                        "{",
+                        "0x00000004,",
+                        "}",
+                        "Device (VF00)",
+                        "Name (_HID, \"PRP0001\")",
+                        "Memory32Fixed (ReadWrite,",
+                        "0xD0000000,",
+                        "0x00001000,",
+                        ")",
+                        "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
+                        "{",
+                        "0x00000010,",
+                        "}",
+                        "Name (_DSD, Package (0x02)",
+                        "ToUUID (\"daffd814-6eba-4d8c-8a91-bc9bbf4aa301\"),",
+                        "\"compatible\",",
+                        "\"jvfio,test-device\"",
+                        "Name (_S5, Package (0x02)",
+                        "0x05,",
+                        "0x05");
     }
 
     @Test
@@ -65,64 +79,68 @@ class AcpiIaslTest {
     void fadtDisassemblesAsHardwareReducedWithSleepRegisters() throws Exception {
         Iasl.Result result = disassemble(table(tables, "FACP"));
         String dsdt = String.format("%016X", tables.tableAddress("DSDT"));
-        assertThat(Iasl.meaningfulLines(result.dsl())).containsSubsequence(
-                "Signature : \"FACP\" [Fixed ACPI Description Table (FADT)]",
-                "Revision : 06",
-                "Oem ID : \"JVFIO \"",
-                "FACS Address : 00000000",
-                "SCI Interrupt : 0000",
-                "Boot Flags (decoded below) : 0024",
-                "8042 Present on ports 60/64 (V2) : 0",
-                "VGA Not Present (V4) : 1",
-                "CMOS RTC Not Present (V5) : 1",
-                "Flags (decoded below) : 00100000",
-                "Hardware Reduced (V5) : 1",
-                "FADT Minor Revision : 05",
-                "DSDT Address : " + dsdt,
-                "Sleep Control Register : [Generic Address Structure]",
-                "Space ID : 01 [SystemIO]",
-                "Bit Width : 08",
-                "Bit Offset : 00",
-                "Encoded Access Width : 01 [Byte Access:8]",
-                "Address : 0000000000000600",
-                "Sleep Status Register : [Generic Address Structure]",
-                "Space ID : 01 [SystemIO]",
-                "Bit Width : 08",
-                "Bit Offset : 00",
-                "Encoded Access Width : 01 [Byte Access:8]",
-                "Address : 0000000000000601");
+        assertThat(Iasl.meaningfulLines(result.dsl()))
+                .containsSubsequence(
+                        "Signature : \"FACP\" [Fixed ACPI Description Table (FADT)]",
+                        "Revision : 06",
+                        "Oem ID : \"JVFIO \"",
+                        "FACS Address : 00000000",
+                        "SCI Interrupt : 0000",
+                        "Boot Flags (decoded below) : 0024",
+                        "8042 Present on ports 60/64 (V2) : 0",
+                        "VGA Not Present (V4) : 1",
+                        "CMOS RTC Not Present (V5) : 1",
+                        "Flags (decoded below) : 00100000",
+                        "Hardware Reduced (V5) : 1",
+                        "FADT Minor Revision : 05",
+                        "DSDT Address : " + dsdt,
+                        "Sleep Control Register : [Generic Address Structure]",
+                        "Space ID : 01 [SystemIO]",
+                        "Bit Width : 08",
+                        "Bit Offset : 00",
+                        "Encoded Access Width : 01 [Byte Access:8]",
+                        "Address : 0000000000000600",
+                        "Sleep Status Register : [Generic Address Structure]",
+                        "Space ID : 01 [SystemIO]",
+                        "Bit Width : 08",
+                        "Bit Offset : 00",
+                        "Encoded Access Width : 01 [Byte Access:8]",
+                        "Address : 0000000000000601");
     }
 
     @Test
     void madtDisassemblesToOneLocalApicPerVcpuAndTheIoApic() throws Exception {
         Iasl.Result result = disassemble(table(tables, "APIC"));
         List<String> lines = Iasl.meaningfulLines(result.dsl());
-        assertThat(lines).containsSubsequence(
-                "Signature : \"APIC\" [Multiple APIC Description Table (MADT)]",
-                "Local Apic Address : FEE00000",
-                "Flags (decoded below) : 00000000",
-                "PC-AT Compatibility : 0",
-                "Subtable Type : 00 [Processor Local APIC]",
-                "Processor ID : 00",
-                "Local Apic ID : 00",
-                "Processor Enabled : 1",
-                "Subtable Type : 00 [Processor Local APIC]",
-                "Processor ID : 01",
-                "Local Apic ID : 01",
-                "Processor Enabled : 1",
-                "Subtable Type : 01 [I/O APIC]",
-                "I/O Apic ID : 00",
-                "Address : FEC00000",
-                "Interrupt : 00000000");
-        assertThat(lines.stream().filter(line -> line.startsWith("Subtable Type"))).hasSize(3);
+        assertThat(lines)
+                .containsSubsequence(
+                        "Signature : \"APIC\" [Multiple APIC Description Table (MADT)]",
+                        "Local Apic Address : FEE00000",
+                        "Flags (decoded below) : 00000000",
+                        "PC-AT Compatibility : 0",
+                        "Subtable Type : 00 [Processor Local APIC]",
+                        "Processor ID : 00",
+                        "Local Apic ID : 00",
+                        "Processor Enabled : 1",
+                        "Subtable Type : 00 [Processor Local APIC]",
+                        "Processor ID : 01",
+                        "Local Apic ID : 01",
+                        "Processor Enabled : 1",
+                        "Subtable Type : 01 [I/O APIC]",
+                        "I/O Apic ID : 00",
+                        "Address : FEC00000",
+                        "Interrupt : 00000000");
+        assertThat(lines.stream().filter(line -> line.startsWith("Subtable Type")))
+                .hasSize(3);
     }
 
     @Test
     void xsdtDisassemblesToTheFadtAndMadtAddresses() throws Exception {
         Iasl.Result result = disassemble(table(tables, "XSDT"));
-        assertThat(Iasl.meaningfulLines(result.dsl())).containsSubsequence(
-                "Signature : \"XSDT\" [Extended System Description Table]",
-                "ACPI Table Address 0 : " + String.format("%016X", tables.tableAddress("FACP")),
-                "ACPI Table Address 1 : " + String.format("%016X", tables.tableAddress("APIC")));
+        assertThat(Iasl.meaningfulLines(result.dsl()))
+                .containsSubsequence(
+                        "Signature : \"XSDT\" [Extended System Description Table]",
+                        "ACPI Table Address 0 : " + String.format("%016X", tables.tableAddress("FACP")),
+                        "ACPI Table Address 1 : " + String.format("%016X", tables.tableAddress("APIC")));
     }
 }

@@ -1,19 +1,18 @@
 package io.jvfio.machine.acpi;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import static io.jvfio.machine.acpi.SampleTables.littleEndian;
 import static io.jvfio.machine.acpi.SampleTables.table;
 import static io.jvfio.machine.acpi.SampleTables.tableAt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class AcpiTablesTest {
     private final AcpiTables tables = AcpiTables.build(SampleTables.TWO_VCPUS);
@@ -85,15 +84,21 @@ class AcpiTablesTest {
         }
         assertThat(table(tables, "FACP")).hasSize(276);
         assertThat(table(tables, "FACP")[8]).as("FADT revision").isEqualTo((byte) 6);
-        assertThat(table(tables, "DSDT")[8]).as("DSDT revision (64-bit integers)").isEqualTo((byte) 2);
+        assertThat(table(tables, "DSDT")[8])
+                .as("DSDT revision (64-bit integers)")
+                .isEqualTo((byte) 2);
     }
 
     @Test
     void fadtIsHardwareReducedWithSleepRegistersAtPorts0x600And0x601() {
         ByteBuffer fadt = littleEndian(table(tables, "FACP"));
         assertThat(fadt.getInt(112)).as("flags").isEqualTo(1 << 20);
-        assertThat(fadt.getShort(109)).as("IA-PC boot flags: no VGA, no CMOS RTC").isEqualTo((short) 0x24);
-        assertThat(fadt.getInt(244)).as("sleep control GAS: I/O, 8 bits, byte access").isEqualTo(0x01000801);
+        assertThat(fadt.getShort(109))
+                .as("IA-PC boot flags: no VGA, no CMOS RTC")
+                .isEqualTo((short) 0x24);
+        assertThat(fadt.getInt(244))
+                .as("sleep control GAS: I/O, 8 bits, byte access")
+                .isEqualTo(0x01000801);
         assertThat(fadt.getLong(248)).isEqualTo(0x600);
         assertThat(fadt.getInt(256)).as("sleep status GAS").isEqualTo(0x01000801);
         assertThat(fadt.getLong(260)).isEqualTo(0x601);
@@ -123,14 +128,17 @@ class AcpiTablesTest {
     void dsdtEndsWithTheS5Package() {
         byte[] dsdt = table(tables, "DSDT");
         byte[] s5 = AmlTermTest.hex("085F53355F" + "1206020A050A05");
-        assertThat(Arrays.copyOfRange(dsdt, dsdt.length - s5.length, dsdt.length)).containsExactly(s5);
+        assertThat(Arrays.copyOfRange(dsdt, dsdt.length - s5.length, dsdt.length))
+                .containsExactly(s5);
     }
 
     @Test
     void vcpuCountOutsideEightBitApicIdsIsRefused() {
-        assertThatThrownBy(() -> new AcpiConfig(0, List.of())).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new AcpiConfig(0, List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI tables describe 1..255 vCPUs, got 0");
-        assertThatThrownBy(() -> new AcpiConfig(256, List.of())).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new AcpiConfig(256, List.of()))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI tables describe 1..255 vCPUs, got 256");
     }
 
@@ -143,12 +151,18 @@ class AcpiTablesTest {
 
     @Test
     void devicesWithTheSameHidAndUidAreRefused() {
-        AcpiDevice com2 = AcpiDevice.builder("COM2", HardwareId.eisaId("PNP0501")).io(0x2F8, 8).build();
+        AcpiDevice com2 = AcpiDevice.builder("COM2", HardwareId.eisaId("PNP0501"))
+                .io(0x2F8, 8)
+                .build();
         assertThatThrownBy(() -> new AcpiConfig(1, List.of(SampleTables.COM1, com2)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI devices COM1 and COM2 share _HID PNP0501 and _UID 0");
-        AcpiDevice secondCom2 = AcpiDevice.builder("COM2", HardwareId.eisaId("PNP0501")).uid(1).io(0x2F8, 8).build();
-        assertThat(new AcpiConfig(1, List.of(SampleTables.COM1, secondCom2)).devices()).hasSize(2);
+        AcpiDevice secondCom2 = AcpiDevice.builder("COM2", HardwareId.eisaId("PNP0501"))
+                .uid(1)
+                .io(0x2F8, 8)
+                .build();
+        assertThat(new AcpiConfig(1, List.of(SampleTables.COM1, secondCom2)).devices())
+                .hasSize(2);
     }
 
     @Test
@@ -164,7 +178,9 @@ class AcpiTablesTest {
 
     @Test
     void eisaAndStringFormsOfOneHidAreTheSameHid() {
-        AcpiDevice textCom = AcpiDevice.builder("COM2", HardwareId.string("PNP0501")).io(0x2F8, 8).build();
+        AcpiDevice textCom = AcpiDevice.builder("COM2", HardwareId.string("PNP0501"))
+                .io(0x2F8, 8)
+                .build();
         assertThatThrownBy(() -> new AcpiConfig(1, List.of(SampleTables.COM1, textCom)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI devices COM1 and COM2 share _HID PNP0501 and _UID 0");
@@ -173,14 +189,19 @@ class AcpiTablesTest {
     @Test
     void powerOffIsSleepEnableWithTheS5Type() {
         assertThat(AcpiTables.requestsPowerOff(0x34)).isTrue();
-        assertThat(AcpiTables.requestsPowerOff(0x14)).as("S5 type without SLP_EN").isFalse();
-        assertThat(AcpiTables.requestsPowerOff(0x2C)).as("SLP_EN with sleep type 3").isFalse();
+        assertThat(AcpiTables.requestsPowerOff(0x14))
+                .as("S5 type without SLP_EN")
+                .isFalse();
+        assertThat(AcpiTables.requestsPowerOff(0x2C))
+                .as("SLP_EN with sleep type 3")
+                .isFalse();
         assertThat(AcpiTables.requestsPowerOff(0x80)).as("WAK_STS").isFalse();
     }
 
     @Test
     void unknownSignatureIsRefused() {
-        assertThatThrownBy(() -> tables.tableAddress("HPET")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> tables.tableAddress("HPET"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("no ACPI table HPET; there are ");
     }
 

@@ -1,11 +1,10 @@
 package io.jvfio.machine.acpi;
 
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** NameString encodings of ACPI 6.5 section 20.2.2. */
 class AmlNamePathTest {
@@ -45,28 +44,33 @@ class AmlNamePathTest {
 
     @Test
     void segmentLongerThanFourCharactersIsRefused() {
-        assertThatThrownBy(() -> NamePath.of("TOOLONG")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> NamePath.of("TOOLONG"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI name segment \"TOOLONG\" is longer than 4 characters");
     }
 
     @Test
     void lowercaseOrLeadingDigitIsRefused() {
-        assertThatThrownBy(() -> NamePath.of("com1")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> NamePath.of("com1"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("ACPI name segment \"com1\" must start with A-Z or _ and hold only A-Z, 0-9 and _");
         assertThatThrownBy(() -> NamePath.of("1ABC")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void emptySegmentsAndEmptyPathsAreRefused() {
-        assertThatThrownBy(() -> NamePath.of("\\_SB..COM1")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> NamePath.of("\\_SB..COM1"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("empty");
-        assertThatThrownBy(() -> NamePath.of("")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> NamePath.of(""))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("an empty ACPI name path names nothing");
     }
 
     @Test
     void rootedPathWithParentPrefixIsRefused() {
-        assertThatThrownBy(() -> NamePath.of("\\^FOO")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> NamePath.of("\\^FOO"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("an ACPI name path is either rooted (\\) or relative to a parent (^), not both");
     }
 }

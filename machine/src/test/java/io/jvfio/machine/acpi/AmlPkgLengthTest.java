@@ -1,9 +1,9 @@
 package io.jvfio.machine.acpi;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
 
 /** PkgLength against ACPI 6.5 section 20.2.4, bytes worked out by hand. */
 class AmlPkgLengthTest {
@@ -45,7 +45,8 @@ class AmlPkgLengthTest {
 
     @Test
     void lengthsOutsideTwentyEightBitsAreRefused() {
-        assertThatThrownBy(() -> PkgLength.encode(1 << 28)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> PkgLength.encode(1 << 28))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("AML PkgLength must be 0..268435455, got 268435456");
         assertThatThrownBy(() -> PkgLength.encode(-1)).isInstanceOf(IllegalArgumentException.class);
     }

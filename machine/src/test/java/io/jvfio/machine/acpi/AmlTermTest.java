@@ -1,33 +1,31 @@
 package io.jvfio.machine.acpi;
 
-import java.util.HexFormat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Data and named-object encodings of ACPI 6.5 chapter 20, bytes worked out by hand. */
 class AmlTermTest {
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({
-            "0x0, 00",
-            "0x1, 01",
-            "0x2, 0A02",
-            "0xFF, 0AFF",
-            "0x100, 0B0001",
-            "0xFFFF, 0BFFFF",
-            "0x10000, 0C00000100",
-            "0xFFFFFFFF, 0CFFFFFFFF",
-            "0x100000000, 0E0000000001000000",
-            "0xFFFFFFFFFFFFFFFE, 0EFEFFFFFFFFFFFFFF",
-            "0xFFFFFFFFFFFFFFFF, FF",
+        "0x0, 00",
+        "0x1, 01",
+        "0x2, 0A02",
+        "0xFF, 0AFF",
+        "0x100, 0B0001",
+        "0xFFFF, 0BFFFF",
+        "0x10000, 0C00000100",
+        "0xFFFFFFFF, 0CFFFFFFFF",
+        "0x100000000, 0E0000000001000000",
+        "0xFFFFFFFFFFFFFFFE, 0EFEFFFFFFFFFFFFFF",
+        "0xFFFFFFFFFFFFFFFF, FF",
     })
     void integerTakesTheShortestEncoding(String value, String expected) {
         long parsed = Long.parseUnsignedLong(value.substring(2), 16);
@@ -42,7 +40,8 @@ class AmlTermTest {
 
     @Test
     void nonAsciiStringIsRefused() {
-        assertThatThrownBy(() -> new Aml.StringConst("caf\u00e9")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Aml.StringConst("caf\u00e9"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("AML string \"caf\u00e9\" holds a character outside 0x01-0x7F at 3");
     }
 
@@ -61,7 +60,8 @@ class AmlTermTest {
 
     @Test
     void malformedEisaIdIsRefused() {
-        assertThatThrownBy(() -> new Aml.EisaId("pnp0501")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Aml.EisaId("pnp0501"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("EISA ID \"pnp0501\" is not three letters A-Z and four hex digits 0-9A-F (like PNP0501)");
         assertThatThrownBy(() -> new Aml.EisaId("PNP501")).isInstanceOf(IllegalArgumentException.class);
     }
@@ -75,8 +75,12 @@ class AmlTermTest {
     @Test
     void bufferOfSixtyOneBytesCrossesToATwoBytePkgLength() {
         // 60 bytes: 2 (size) + 60 + 1 = 63 fits one byte; 61 bytes: 2 + 61 + 2 = 65 = 0x41.
-        assertThat(new Aml.Buffer(new byte[60]).encode()).startsWith(0x11, 0x3F, 0x0A, 0x3C).hasSize(64);
-        assertThat(new Aml.Buffer(new byte[61]).encode()).startsWith(0x11, 0x41, 0x04, 0x0A, 0x3D).hasSize(66);
+        assertThat(new Aml.Buffer(new byte[60]).encode())
+                .startsWith(0x11, 0x3F, 0x0A, 0x3C)
+                .hasSize(64);
+        assertThat(new Aml.Buffer(new byte[61]).encode())
+                .startsWith(0x11, 0x41, 0x04, 0x0A, 0x3D)
+                .hasSize(66);
     }
 
     @Test
@@ -94,7 +98,8 @@ class AmlTermTest {
     @Test
     void packageOfMoreThan255ElementsIsRefused() {
         List<Aml.Operand> elements = Collections.nCopies(256, new Aml.IntegerConst(0));
-        assertThatThrownBy(() -> new Aml.Package(elements)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Aml.Package(elements))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("an AML package holds at most 255 elements, got 256");
     }
 
@@ -131,7 +136,8 @@ class AmlTermTest {
 
     @Test
     void methodWithEightArgumentsIsRefused() {
-        assertThatThrownBy(() -> new Aml.Method("FOO", 8, false)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new Aml.Method("FOO", 8, false))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("AML method FOO_ takes 0..7 arguments, got 8");
     }
 

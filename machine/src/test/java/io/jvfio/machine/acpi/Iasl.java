@@ -1,7 +1,6 @@
 package io.jvfio.machine.acpi;
 
 import java.io.File;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +9,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -20,11 +18,9 @@ import org.junit.jupiter.api.Assumptions;
 final class Iasl {
     static final Path IASL = Path.of("/usr/bin/iasl");
 
-    record Result(int exitCode, String output, String dsl) {
-    }
+    record Result(int exitCode, String output, String dsl) {}
 
-    private Iasl() {
-    }
+    private Iasl() {}
 
     /** Skips the calling test, loudly, when iasl is not installed. */
     static void assumeInstalled() {
@@ -87,7 +83,8 @@ final class Iasl {
         Path messages = dir.resolve("iasl.out");
         // Files on every stream, no pipes: the JDK closes its end of a pipe to the child only when its
         // reaper thread sees the child exit, so a pipe could outlive this call.
-        Process process = new ProcessBuilder(command).directory(dir.toFile())
+        Process process = new ProcessBuilder(command)
+                .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(messages.toFile())

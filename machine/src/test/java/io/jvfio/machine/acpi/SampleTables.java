@@ -1,11 +1,10 @@
 package io.jvfio.machine.acpi;
 
+import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt.Trigger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
-
-import io.jvfio.machine.acpi.ResourceDescriptor.ExtendedInterrupt.Trigger;
 
 /** The machine the table tests describe, and reading its tables back out of the image. */
 final class SampleTables {
@@ -20,10 +19,10 @@ final class SampleTables {
             .interrupt(16, Trigger.EDGE)
             .properties(DeviceProperties.compatible("jvfio,test-device"))
             .build();
+
     static final AcpiConfig TWO_VCPUS = new AcpiConfig(2, List.of(COM1, PLATFORM_DEVICE));
 
-    private SampleTables() {
-    }
+    private SampleTables() {}
 
     /** The bytes of the table at {@code address}, as long as its header says. */
     static byte[] tableAt(AcpiTables tables, long address) {

@@ -1,13 +1,7 @@
 package io.jvfio.machine.boot;
 
-import java.nio.charset.StandardCharsets;
-
-import java.util.Collections;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.List;
-import java.util.Map;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.DescriptorTable;
@@ -15,10 +9,13 @@ import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
 import io.jvfio.sys.testing.CProbe;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LongModeAndBootInfoTest {
     @Test
@@ -54,8 +51,25 @@ class LongModeAndBootInfoTest {
         Segment tr = new Segment(0, 0xFFFF, 0, 11, true, 0, false, false, false, false, false, false);
         Segment ldt = new Segment(0, 0xFFFF, 0, 2, true, 0, false, false, false, false, false, false);
         Segment zero = new Segment(0, 0, 0, 0, false, 0, false, false, false, false, false, false);
-        Sregs initial = new Sregs(zero, zero, zero, zero, zero, zero, tr, ldt, new DescriptorTable(0, 0xFFFF),
-                new DescriptorTable(0, 0xFFFF), 0x60000010L, 0, 0, 0, 0, 0, 0xFEE00900L, new long[4]);
+        Sregs initial = new Sregs(
+                zero,
+                zero,
+                zero,
+                zero,
+                zero,
+                zero,
+                tr,
+                ldt,
+                new DescriptorTable(0, 0xFFFF),
+                new DescriptorTable(0, 0xFFFF),
+                0x60000010L,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0xFEE00900L,
+                new long[4]);
         Sregs s = LongMode.sregs(initial);
         assertThat(s.cs().selector()).isEqualTo(0x08);
         assertThat(s.cs().l()).isTrue();
@@ -108,7 +122,8 @@ class LongModeAndBootInfoTest {
                     return 0;
                 }
                 """);
-        assertThat(c).containsEntry("dev.size", (long) BootInfo.DEVICE_SIZE)
+        assertThat(c)
+                .containsEntry("dev.size", (long) BootInfo.DEVICE_SIZE)
                 .containsEntry("dev.region_count", (long) BootInfo.DEVICE_REGION_COUNT)
                 .containsEntry("dev.irq_count", (long) BootInfo.DEVICE_IRQ_COUNT)
                 .containsEntry("dev.region_base", (long) BootInfo.DEVICE_REGION_BASE)
@@ -126,9 +141,13 @@ class LongModeAndBootInfoTest {
 
     @Test
     void bootInfoBytesCarryMagicArgsAndDevices() {
-        byte[] bytes = BootInfo.encode(64 << 20, new long[] {7, -1},
-                List.of(new BootInfo.Device("jvfio,test", List.of(new BootInfo.Region(0xD0000000L, 0x1000),
-                        new BootInfo.Region(0xD0001000L, 0x2000)), List.of(16))));
+        byte[] bytes = BootInfo.encode(
+                64 << 20,
+                new long[] {7, -1},
+                List.of(new BootInfo.Device(
+                        "jvfio,test",
+                        List.of(new BootInfo.Region(0xD0000000L, 0x1000), new BootInfo.Region(0xD0001000L, 0x2000)),
+                        List.of(16))));
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(bytes).hasSize(1704);
         assertThat(b.getLong(0)).isEqualTo(0x4f4946564aL);

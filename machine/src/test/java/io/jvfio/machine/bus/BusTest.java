@@ -1,12 +1,11 @@
 package io.jvfio.machine.bus;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class BusTest {
     /** Records accesses and answers reads with offset + size * 0x100. */
@@ -46,9 +45,9 @@ class BusTest {
         assertThatThrownBy(() -> bus.add("second", 0x1800, 0x1000, new Recorder()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("second at 0x1800-0x27ff overlaps first at 0x1000-0x1fff");
-        assertThatThrownBy(() -> bus.add("below", 0x0, 0x1001, new Recorder()))
-                .hasMessageContaining("overlaps first");
-        assertThatThrownBy(() -> bus.add("inside", 0x1100, 0x10, new Recorder())).hasMessageContaining("overlaps");
+        assertThatThrownBy(() -> bus.add("below", 0x0, 0x1001, new Recorder())).hasMessageContaining("overlaps first");
+        assertThatThrownBy(() -> bus.add("inside", 0x1100, 0x10, new Recorder()))
+                .hasMessageContaining("overlaps");
         bus.add("adjacent", 0x2000, 0x10, new Recorder());
         bus.add("before", 0x0, 0x1000, new Recorder());
         assertThat(bus.ranges()).hasSize(3);
@@ -74,8 +73,9 @@ class BusTest {
         bus.write(0x2000, 4, 2);
         bus.write(0x2000, 2, 3);
         assertThat(device.accesses).isEmpty();
-        assertThat(bus.loggedCauses()).containsExactlyInAnyOrder("unclaimed write of 4 bytes at 0x2000",
-                "unclaimed write of 2 bytes at 0x2000");
+        assertThat(bus.loggedCauses())
+                .containsExactlyInAnyOrder(
+                        "unclaimed write of 4 bytes at 0x2000", "unclaimed write of 2 bytes at 0x2000");
     }
 
     @Test
@@ -107,8 +107,7 @@ class BusTest {
             }
 
             @Override
-            public void write(long offset, int size, long value) {
-            }
+            public void write(long offset, int size, long value) {}
         });
         assertThat(bus.read(0x60, 1)).isEqualTo(0x0F);
     }

@@ -1,11 +1,10 @@
 package io.jvfio.machine.irqchip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.util.ArrayList;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The IOAPIC against the 82093AA datasheet (section 3: IOREGSEL/IOWIN, IOAPICID, IOAPICVER, IOAPICARB and
@@ -17,8 +16,7 @@ class IoApicTest {
 
     /** A LAPIC side that records each message and accepts it unless told not to. */
     static final class Sink implements IoApic.MessageSink {
-        record Message(int vector, int deliveryMode, boolean logical, int destination, boolean level) {
-        }
+        record Message(int vector, int deliveryMode, boolean logical, int destination, boolean level) {}
 
         final List<Message> messages = new ArrayList<>();
         boolean accepting = true;
@@ -152,7 +150,8 @@ class IoApicTest {
         assertThat(ioApic.remoteIrr(PIN)).as("remote IRR written 0").isTrue();
 
         programEdge(PIN + 1, VECTOR + 1);
-        writeRegister(IoApic.REG_REDIRECTION + 2 * (PIN + 1),
+        writeRegister(
+                IoApic.REG_REDIRECTION + 2 * (PIN + 1),
                 VECTOR + 1 | IoApic.DELIVERY_PENDING | IoApic.REMOTE_IRR | IoApic.MASKED);
         assertThat(readRegister(IoApic.REG_REDIRECTION + 2 * (PIN + 1))).isEqualTo(VECTOR + 1 | IoApic.MASKED);
     }
@@ -212,7 +211,8 @@ class IoApicTest {
 
         assertThat(sink.vectors()).containsExactly(VECTOR);
         assertThat(ioApic.remoteIrr(PIN)).isTrue();
-        assertThat(readRegister(IoApic.REG_REDIRECTION + 2 * PIN) & IoApic.REMOTE_IRR).isNotZero();
+        assertThat(readRegister(IoApic.REG_REDIRECTION + 2 * PIN) & IoApic.REMOTE_IRR)
+                .isNotZero();
         assertThat(endOfInterrupt(VECTOR + 1)).as("EOI of another vector").isEmpty();
         assertThat(ioApic.remoteIrr(PIN)).isTrue();
     }
@@ -352,7 +352,9 @@ class IoApicTest {
 
         assertThat(endOfInterrupt(VECTOR)).containsExactly(PIN);
 
-        assertThat(sink.vectors()).as("input lowered before the IOAPIC looks again").containsExactly(VECTOR);
+        assertThat(sink.vectors())
+                .as("input lowered before the IOAPIC looks again")
+                .containsExactly(VECTOR);
         ioApic.setInput(PIN, true);
         assertThat(sink.vectors()).as("the resampled source raises it again").containsExactly(VECTOR, VECTOR);
     }

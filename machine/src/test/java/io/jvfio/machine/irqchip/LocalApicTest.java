@@ -1,18 +1,17 @@
 package io.jvfio.machine.irqchip;
 
+import static io.jvfio.machine.irqchip.LocalApic.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Set;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import static io.jvfio.machine.irqchip.LocalApic.*;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The xAPIC against the Intel SDM vol. 3A chapter 11 (section numbers as in the editions that call it
@@ -25,16 +24,15 @@ class LocalApicTest {
 
     /** The rest of the irqchip, recorded; its timers run when the test moves the clock. */
     static final class ManualBus implements LocalApic.ApicBus {
-        record Ipi(LocalApic source, int icrLow, int destination) {
-        }
+        record Ipi(LocalApic source, int icrLow, int destination) {}
 
-        private record Timer(long due, long generation, LocalApic apic) {
-        }
+        private record Timer(long due, long generation, LocalApic apic) {}
 
         final List<Ipi> ipis = new ArrayList<>();
         final List<Integer> eoiBroadcasts = new ArrayList<>();
         /** Every expiry the LAPIC asked for, as an absolute time. */
         final List<Long> scheduledDues = new ArrayList<>();
+
         private final PriorityQueue<Timer> timers = new PriorityQueue<>(Comparator.comparingLong(Timer::due));
         /** Not zero, so that code taking 0 for "the start" shows. */
         long now = 7_000_000;
@@ -137,8 +135,17 @@ class LocalApicTest {
         for (int lvt = REG_LVT_TIMER; lvt <= REG_LVT_ERROR; lvt += 0x10) {
             assertThat(third.read(lvt, 4)).as("LVT 0x%x masked", lvt).isEqualTo(0x0001_0000L);
         }
-        for (int register : new int[] {REG_TPR, REG_PPR, REG_LDR, REG_ESR, REG_ICR_LOW, REG_ICR_HIGH,
-                REG_TIMER_INITIAL, REG_TIMER_CURRENT, REG_TIMER_DIVIDE}) {
+        for (int register : new int[] {
+            REG_TPR,
+            REG_PPR,
+            REG_LDR,
+            REG_ESR,
+            REG_ICR_LOW,
+            REG_ICR_HIGH,
+            REG_TIMER_INITIAL,
+            REG_TIMER_CURRENT,
+            REG_TIMER_DIVIDE
+        }) {
             assertThat(third.read(register, 4)).as("register 0x%x", register).isZero();
         }
         for (int register = REG_ISR; register < REG_ESR; register += 0x10) {
@@ -196,7 +203,9 @@ class LocalApicTest {
         assertThat(read(REG_DFR)).as("DFR bits 0-27 read as ones").isEqualTo(0x0FFF_FFFFL);
         assertThat(read(REG_SVR)).as("SVR vector and enable").isEqualTo(0x1FFL);
         assertThat(read(REG_ICR_HIGH)).as("ICR destination bits 56-63").isEqualTo(0xFF00_0000L);
-        assertThat(read(REG_TIMER_DIVIDE)).as("divide configuration bits 0, 1, 3").isEqualTo(0xBL);
+        assertThat(read(REG_TIMER_DIVIDE))
+                .as("divide configuration bits 0, 1, 3")
+                .isEqualTo(0xBL);
     }
 
     /** Figure 11-8: which bits each LVT entry has; delivery status (12) and remote IRR (14) are read-only. */
@@ -252,7 +261,9 @@ class LocalApicTest {
         }
         assertThat(read(REG_LVT_ERROR)).isEqualTo(0x0001_0033L);
         enable();
-        assertThat(read(REG_LVT_ERROR)).as("enabling leaves the masks to software").isEqualTo(0x0001_0033L);
+        assertThat(read(REG_LVT_ERROR))
+                .as("enabling leaves the masks to software")
+                .isEqualTo(0x0001_0033L);
     }
 
     @Test
@@ -508,7 +519,9 @@ class LocalApicTest {
 
         assertThat(apic.requested(15)).isFalse();
         assertThat(latchedEsr()).isEqualTo(ESR_RECEIVE_ILLEGAL_VECTOR).isEqualTo(0x40);
-        assertThat(apic.accept(16, false)).as("vector 16 is the first legal one").isTrue();
+        assertThat(apic.accept(16, false))
+                .as("vector 16 is the first legal one")
+                .isTrue();
     }
 
     @Test

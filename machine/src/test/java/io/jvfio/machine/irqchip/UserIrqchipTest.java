@@ -1,5 +1,9 @@
 package io.jvfio.machine.irqchip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.machine.bus.BusDevice;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -10,14 +14,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import io.jvfio.machine.bus.BusDevice;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * jvfio's irqchip without KVM: two LAPICs and the IOAPIC driven through the guest's MMIO accesses, a clock
@@ -288,8 +286,8 @@ class UserIrqchipTest {
         chip.setLevel(PIN, false);
         List<Boolean> seenFromAnotherThread = new ArrayList<>();
         chip.onEndOfInterrupt(PIN, () -> {
-            CompletableFuture<Boolean> other = CompletableFuture.supplyAsync(() -> chip.inService(PIN),
-                    r -> Thread.ofPlatform().start(r));
+            CompletableFuture<Boolean> other = CompletableFuture.supplyAsync(
+                    () -> chip.inService(PIN), r -> Thread.ofPlatform().start(r));
             try {
                 seenFromAnotherThread.add(other.get(WAIT_SECONDS, TimeUnit.SECONDS));
             } catch (InterruptedException | ExecutionException | TimeoutException e) {
@@ -301,7 +299,9 @@ class UserIrqchipTest {
         eoi(0);
 
         assertThat(seenFromAnotherThread).as("remote IRR already clear").containsExactly(false);
-        assertThat(chip.inService(PIN)).as("the listener's setLevel delivered it again").isTrue();
+        assertThat(chip.inService(PIN))
+                .as("the listener's setLevel delivered it again")
+                .isTrue();
         assertThat(requested(0, VECTOR)).isTrue();
     }
 
@@ -370,7 +370,7 @@ class UserIrqchipTest {
     void closedResamplerNoLongerLowersTheLine() throws Exception {
         levelInterruptInService();
 
-        chip.resampleOnEndOfInterrupt(PIN, () -> { }).close();
+        chip.resampleOnEndOfInterrupt(PIN, () -> {}).close();
         eoi(0);
 
         assertThat(chip.inService(PIN)).as("line still high: delivered again").isTrue();

@@ -3,14 +3,13 @@ package io.jvfio.machine.serial;
 import static io.jvfio.chips.serial.Uart16550Registers.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Test;
-
 import io.jvfio.chips.serial.Uart16550;
+import org.junit.jupiter.api.Test;
 
 /** The UART as eight I/O ports: a byte a register, wider accesses split across consecutive registers. */
 class UartPortDeviceTest {
     private final Uart16550 uart = Uart16550.builder()
-            .interruptSink(asserted -> { })
+            .interruptSink(asserted -> {})
             .transmitter(value -> true)
             .clock(new Uart16550.Clock() {
                 @Override
@@ -20,7 +19,7 @@ class UartPortDeviceTest {
 
                 @Override
                 public Runnable schedule(long delayNanos, Runnable task) {
-                    return () -> { };
+                    return () -> {};
                 }
             })
             .build();

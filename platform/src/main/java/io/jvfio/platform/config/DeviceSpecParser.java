@@ -1,18 +1,16 @@
 package io.jvfio.platform.config;
 
-import java.util.ArrayList;
-import java.util.List;
-
+import io.jvfio.machine.acpi.HardwareId;
+import io.jvfio.vfio.IommufdMode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-
-import io.jvfio.machine.acpi.HardwareId;
-import io.jvfio.vfio.IommufdMode;
 
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.
@@ -20,12 +18,22 @@ import io.jvfio.vfio.IommufdMode;
  * on/off, true/false, yes/no as QEMU does. A comma inside a value is written {@code ,,}.
  */
 public final class DeviceSpecParser {
-    private static final Set<String> PROPERTIES = Set.of("host", "sysfsdev", "socket", "id", "x-no-mmap",
-            "mmap-timeout-ms", "x-irqfd", "compat", "iommufd", "x-precise-eoi", "x-reply-timeout-ms", "x-dt-node",
+    private static final Set<String> PROPERTIES = Set.of(
+            "host",
+            "sysfsdev",
+            "socket",
+            "id",
+            "x-no-mmap",
+            "mmap-timeout-ms",
+            "x-irqfd",
+            "compat",
+            "iommufd",
+            "x-precise-eoi",
+            "x-reply-timeout-ms",
+            "x-dt-node",
             "x-acpi-hid");
 
-    private DeviceSpecParser() {
-    }
+    private DeviceSpecParser() {}
 
     public static PlatformDeviceConfig parse(String spec) {
         if (spec == null || spec.isBlank()) {
@@ -79,13 +87,13 @@ public final class DeviceSpecParser {
         Optional<String> compat = type.fixedCompat();
         if (properties.containsKey("compat")) {
             if (compat.isPresent()) {
-                throw new DeviceSpecException(typeName + ": property 'compat' is fixed to '" + compat.get()
-                        + "' by this type");
+                throw new DeviceSpecException(
+                        typeName + ": property 'compat' is fixed to '" + compat.get() + "' by this type");
             }
             String value = properties.get("compat");
             if (value.isEmpty() || value.chars().anyMatch(ch -> ch < 0x20 || ch > 0x7e)) {
-                throw new DeviceSpecException(typeName + ": property 'compat' wants a printable compatible string, got '"
-                        + value + "'");
+                throw new DeviceSpecException(
+                        typeName + ": property 'compat' wants a printable compatible string, got '" + value + "'");
             }
             compat = Optional.of(value);
         }
@@ -93,7 +101,10 @@ public final class DeviceSpecParser {
         if (id.isEmpty()) {
             throw new DeviceSpecException(typeName + ": property 'id' is empty");
         }
-        return new PlatformDeviceConfig(type, source, id,
+        return new PlatformDeviceConfig(
+                type,
+                source,
+                id,
                 bool(typeName, properties, "x-no-mmap", defaults.noMmap()),
                 millis(typeName, properties, "mmap-timeout-ms", defaults.mmapTimeout()),
                 bool(typeName, properties, "x-irqfd", defaults.irqfd()),
@@ -102,7 +113,8 @@ public final class DeviceSpecParser {
                 bool(typeName, properties, "x-precise-eoi", defaults.preciseEoi()),
                 millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()),
                 properties.containsKey("x-dt-node")
-                        ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node"))) : Optional.empty(),
+                        ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node")))
+                        : Optional.empty(),
                 properties.containsKey("id"),
                 acpiHid(typeName, properties.get("x-acpi-hid")));
     }
@@ -127,8 +139,8 @@ public final class DeviceSpecParser {
             given++;
             String host = properties.get("host");
             if (host.isEmpty() || host.contains("/") || host.equals(".") || host.equals("..")) {
-                throw new DeviceSpecException(typeName + ": property 'host' wants a device name without '/', got '"
-                        + host + "'");
+                throw new DeviceSpecException(
+                        typeName + ": property 'host' wants a device name without '/', got '" + host + "'");
             }
             source = new DeviceSource.Host(host);
         }
@@ -162,8 +174,9 @@ public final class DeviceSpecParser {
         return switch (value.toLowerCase(Locale.ROOT)) {
             case "on", "true", "yes" -> true;
             case "off", "false", "no" -> false;
-            default -> throw new DeviceSpecException(typeName + ": property '" + name
-                    + "' wants on/off (or true/false, yes/no), got '" + value + "'");
+            default ->
+                throw new DeviceSpecException(typeName + ": property '" + name
+                        + "' wants on/off (or true/false, yes/no), got '" + value + "'");
         };
     }
 
@@ -197,8 +210,9 @@ public final class DeviceSpecParser {
             case "on" -> IommufdMode.ON;
             case "off" -> IommufdMode.OFF;
             case "auto" -> IommufdMode.AUTO;
-            default -> throw new DeviceSpecException(typeName + ": property 'iommufd' wants on, off or auto, got '"
-                    + value + "'");
+            default ->
+                throw new DeviceSpecException(
+                        typeName + ": property 'iommufd' wants on, off or auto, got '" + value + "'");
         };
     }
 }

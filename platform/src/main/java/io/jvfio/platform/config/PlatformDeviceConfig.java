@@ -1,11 +1,9 @@
 package io.jvfio.platform.config;
 
+import io.jvfio.vfio.IommufdMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-
-import io.jvfio.vfio.IommufdMode;
-
 
 /**
  * A validated VFIO platform device configuration. Property names and defaults are QEMU's
@@ -23,17 +21,38 @@ import io.jvfio.vfio.IommufdMode;
  * @param acpiHid       the {@code _HID} of the device's DSDT node ({@code x-acpi-hid}), in place of the one
  *                      chosen from its compatible (docs/acpi.md)
  */
-public record PlatformDeviceConfig(DeviceType type, DeviceSource source, String id, boolean noMmap,
-                                   Duration mmapTimeout, boolean irqfd, Optional<String> compat,
-                                   IommufdMode iommufd, boolean preciseEoi, Duration replyTimeout,
-                                   Optional<Path> dtNode, boolean idGiven, Optional<String> acpiHid) {
+public record PlatformDeviceConfig(
+        DeviceType type,
+        DeviceSource source,
+        String id,
+        boolean noMmap,
+        Duration mmapTimeout,
+        boolean irqfd,
+        Optional<String> compat,
+        IommufdMode iommufd,
+        boolean preciseEoi,
+        Duration replyTimeout,
+        Optional<Path> dtNode,
+        boolean idGiven,
+        Optional<String> acpiHid) {
     public static final Duration DEFAULT_MMAP_TIMEOUT = Duration.ofMillis(1100);
     public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(5);
 
     /** The configuration of {@code type} with every default, for {@code source}. */
     public static PlatformDeviceConfig defaults(DeviceType type, DeviceSource source) {
-        return new PlatformDeviceConfig(type, source, defaultId(source), false, DEFAULT_MMAP_TIMEOUT, true,
-                type.fixedCompat(), IommufdMode.AUTO, true, DEFAULT_REPLY_TIMEOUT, Optional.empty(), false,
+        return new PlatformDeviceConfig(
+                type,
+                source,
+                defaultId(source),
+                false,
+                DEFAULT_MMAP_TIMEOUT,
+                true,
+                type.fixedCompat(),
+                IommufdMode.AUTO,
+                true,
+                DEFAULT_REPLY_TIMEOUT,
+                Optional.empty(),
+                false,
                 Optional.empty());
     }
 

@@ -1,13 +1,12 @@
 package io.jvfio.platform.devicetree;
 
-import java.util.OptionalInt;
-
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A whole device tree as a DTB carries it: the root node (whose name is empty), the memory-reservation

@@ -29,6 +29,7 @@ public final class Fdt {
 
     /** Header field offsets. */
     public static final int OFF_MAGIC = 0;
+
     public static final int OFF_TOTALSIZE = 4;
     public static final int OFF_OFF_DT_STRUCT = 8;
     public static final int OFF_OFF_DT_STRINGS = 12;
@@ -39,8 +40,7 @@ public final class Fdt {
     public static final int OFF_SIZE_DT_STRINGS = 32;
     public static final int OFF_SIZE_DT_STRUCT = 36;
 
-    private Fdt() {
-    }
+    private Fdt() {}
 
     static int align(int value, int alignment) {
         return Math.addExact(value, alignment - 1) & -alignment;

@@ -62,8 +62,10 @@ public final class FdtReader {
             if (blob.length >= 4 && u32(0) != FDT_MAGIC) {
                 throw badMagic();
             }
-            throw new DtbFormatException(blob.length, "truncated: " + blob.length
-                    + " bytes is shorter than a DTB header (" + FDT_V16_SIZE + " bytes at least)");
+            throw new DtbFormatException(
+                    blob.length,
+                    "truncated: " + blob.length + " bytes is shorter than a DTB header (" + FDT_V16_SIZE
+                            + " bytes at least)");
         }
         if (u32(Fdt.OFF_MAGIC) != FDT_MAGIC) {
             throw badMagic();
@@ -71,26 +73,32 @@ public final class FdtReader {
         long version = unsigned(u32(Fdt.OFF_VERSION));
         long lastCompVersion = unsigned(u32(Fdt.OFF_LAST_COMP_VERSION));
         if (lastCompVersion > FDT_VERSION) {
-            throw new DtbFormatException(Fdt.OFF_LAST_COMP_VERSION, "last_comp_version " + lastCompVersion
-                    + " is newer than version " + FDT_VERSION + ", the newest this reader understands");
+            throw new DtbFormatException(
+                    Fdt.OFF_LAST_COMP_VERSION,
+                    "last_comp_version " + lastCompVersion + " is newer than version " + FDT_VERSION
+                            + ", the newest this reader understands");
         }
         if (version < 16) {
-            throw new DtbFormatException(Fdt.OFF_VERSION, "version " + version
-                    + " is older than 16, the oldest this reader understands");
+            throw new DtbFormatException(
+                    Fdt.OFF_VERSION, "version " + version + " is older than 16, the oldest this reader understands");
         }
         int headerSize = version >= 17 ? FDT_V17_SIZE : FDT_V16_SIZE;
         if (blob.length < headerSize) {
-            throw new DtbFormatException(blob.length, "truncated: " + blob.length + " bytes is shorter than a version "
-                    + version + " header (" + headerSize + " bytes)");
+            throw new DtbFormatException(
+                    blob.length,
+                    "truncated: " + blob.length + " bytes is shorter than a version " + version + " header ("
+                            + headerSize + " bytes)");
         }
         long totalSize = unsigned(u32(Fdt.OFF_TOTALSIZE));
         if (totalSize > blob.length) {
-            throw new DtbFormatException(blob.length, "truncated: header says totalsize " + totalSize
-                    + " but the blob has " + blob.length + " bytes");
+            throw new DtbFormatException(
+                    blob.length,
+                    "truncated: header says totalsize " + totalSize + " but the blob has " + blob.length + " bytes");
         }
         if (totalSize < headerSize) {
-            throw new DtbFormatException(Fdt.OFF_TOTALSIZE, "totalsize " + totalSize
-                    + " is smaller than the header (" + headerSize + " bytes)");
+            throw new DtbFormatException(
+                    Fdt.OFF_TOTALSIZE,
+                    "totalsize " + totalSize + " is smaller than the header (" + headerSize + " bytes)");
         }
 
         long offRsvmap = unsigned(u32(Fdt.OFF_OFF_MEM_RSVMAP));
@@ -121,22 +129,29 @@ public final class FdtReader {
     }
 
     private DtbFormatException badMagic() {
-        return new DtbFormatException(0, String.format("bad magic 0x%08x, expected 0x%08x (not a DTB)",
-                blob.length >= 4 ? u32(0) : 0, FDT_MAGIC));
+        return new DtbFormatException(
+                0,
+                String.format(
+                        "bad magic 0x%08x, expected 0x%08x (not a DTB)", blob.length >= 4 ? u32(0) : 0, FDT_MAGIC));
     }
 
-    private static void checkBlock(String field, int fieldOffset, long offset, long size, int alignment,
-                                   int headerSize, long totalSize) throws DtbFormatException {
+    private static void checkBlock(
+            String field, int fieldOffset, long offset, long size, int alignment, int headerSize, long totalSize)
+            throws DtbFormatException {
         if (offset < headerSize || offset > totalSize) {
-            throw new DtbFormatException(fieldOffset, field + " " + offset + " is outside [" + headerSize + ", "
-                    + totalSize + "], the space after the header within totalsize");
+            throw new DtbFormatException(
+                    fieldOffset,
+                    field + " " + offset + " is outside [" + headerSize + ", " + totalSize
+                            + "], the space after the header within totalsize");
         }
         if (offset % alignment != 0) {
             throw new DtbFormatException(fieldOffset, field + " " + offset + " is not " + alignment + "-byte aligned");
         }
         if (offset + size > totalSize) {
-            throw new DtbFormatException(fieldOffset, field + " " + offset + " with size " + size
-                    + " ends at " + (offset + size) + ", past totalsize " + totalSize);
+            throw new DtbFormatException(
+                    fieldOffset,
+                    field + " " + offset + " with size " + size + " ends at " + (offset + size) + ", past totalsize "
+                            + totalSize);
         }
     }
 
@@ -144,8 +159,9 @@ public final class FdtReader {
         List<MemoryReservation> reservations = new ArrayList<>();
         for (int entry = start; ; entry += FDT_RESERVE_ENTRY_SIZE) {
             if ((long) entry + FDT_RESERVE_ENTRY_SIZE > totalSize) {
-                throw new DtbFormatException(entry, "memory reservation map runs past totalsize " + totalSize
-                        + " without its 0/0 end entry");
+                throw new DtbFormatException(
+                        entry,
+                        "memory reservation map runs past totalsize " + totalSize + " without its 0/0 end entry");
             }
             long address = u64(entry);
             long size = u64(entry + 8);
@@ -188,12 +204,13 @@ public final class FdtReader {
                     at = alignedWithin(nameEnd + 1, tokenAt);
                     if (open.isEmpty()) {
                         if (root != null) {
-                            throw new DtbFormatException(tokenAt, "a second top-level node \"" + Names.printable(name)
-                                    + "\" after the root node");
+                            throw new DtbFormatException(
+                                    tokenAt,
+                                    "a second top-level node \"" + Names.printable(name) + "\" after the root node");
                         }
                         if (!name.isEmpty()) {
-                            throw new DtbFormatException(tokenAt, "the root node's name is \"" + Names.printable(name)
-                                    + "\", not empty");
+                            throw new DtbFormatException(
+                                    tokenAt, "the root node's name is \"" + Names.printable(name) + "\", not empty");
                         }
                         open.push(new Open(Node.builder("")));
                     } else {
@@ -239,59 +256,72 @@ public final class FdtReader {
                     }
                     Open owner = open.peek();
                     if (owner.sawChild) {
-                        throw new DtbFormatException(tokenAt, "node " + owner.builder.path()
-                                + ": property after a subnode (properties must come first)");
+                        throw new DtbFormatException(
+                                tokenAt,
+                                "node " + owner.builder.path()
+                                        + ": property after a subnode (properties must come first)");
                     }
                     String name = propertyName(tokenAt + 8, nameOffset);
                     if (length < 0 || length > structEnd - at) {
-                        throw new DtbFormatException(tokenAt + 4, "node " + owner.builder.path() + ": property \""
-                                + name + "\" has length " + unsigned(length) + ", past the structure block's end at "
-                                + structEnd);
+                        throw new DtbFormatException(
+                                tokenAt + 4,
+                                "node " + owner.builder.path() + ": property \""
+                                        + name + "\" has length " + unsigned(length)
+                                        + ", past the structure block's end at "
+                                        + structEnd);
                     }
                     byte[] value = Arrays.copyOfRange(blob, at, at + length);
                     at = alignedWithin(at + length, tokenAt);
                     try {
                         owner.builder.property(Property.bytes(name, value));
                     } catch (IllegalArgumentException e) {
-                        String message = e.getMessage().startsWith("node ") ? e.getMessage()
+                        String message = e.getMessage().startsWith("node ")
+                                ? e.getMessage()
                                 : "node " + owner.builder.path() + ": " + e.getMessage();
                         throw new DtbFormatException(tokenAt, message, e);
                     }
                 }
-                case FDT_NOP -> {
-                }
+                case FDT_NOP -> {}
                 case FDT_END -> {
                     if (!open.isEmpty()) {
-                        throw new DtbFormatException(tokenAt, "FDT_END while " + open.size()
-                                + " node(s) are still open, the innermost " + open.peek().builder.path());
+                        throw new DtbFormatException(
+                                tokenAt,
+                                "FDT_END while " + open.size() + " node(s) are still open, the innermost "
+                                        + open.peek().builder.path());
                     }
                     if (root == null) {
                         throw new DtbFormatException(tokenAt, "FDT_END before any node: the tree has no root");
                     }
                     return root;
                 }
-                default -> throw new DtbFormatException(tokenAt, String.format(
-                        "unknown token 0x%x in the structure block", token));
+                default ->
+                    throw new DtbFormatException(
+                            tokenAt, String.format("unknown token 0x%x in the structure block", token));
             }
         }
     }
 
     private static String invalidName(Open parent, String name, IllegalArgumentException e) {
-        return e.getMessage().startsWith("node ") ? e.getMessage()
+        return e.getMessage().startsWith("node ")
+                ? e.getMessage()
                 : "node " + Node.childPath(parent.builder.path(), Names.printable(name)) + ": " + e.getMessage();
     }
 
     private String propertyName(int fieldAt, int nameOffset) throws DtbFormatException {
         long stringsSize = stringsEnd - stringsStart;
         if (nameOffset < 0 || nameOffset >= stringsSize) {
-            throw new DtbFormatException(fieldAt, "property name offset " + unsigned(nameOffset)
-                    + " is outside the strings block (size " + stringsSize + ")");
+            throw new DtbFormatException(
+                    fieldAt,
+                    "property name offset " + unsigned(nameOffset) + " is outside the strings block (size "
+                            + stringsSize + ")");
         }
         int start = stringsStart + nameOffset;
         int end = nulIndex(start, stringsEnd);
         if (end < 0) {
-            throw new DtbFormatException(start, "property name at strings offset " + nameOffset
-                    + " is not NUL-terminated within the strings block");
+            throw new DtbFormatException(
+                    start,
+                    "property name at strings offset " + nameOffset
+                            + " is not NUL-terminated within the strings block");
         }
         return new String(blob, start, end - start, StandardCharsets.ISO_8859_1);
     }
@@ -300,8 +330,8 @@ public final class FdtReader {
     private int alignedWithin(int position, int tokenAt) throws DtbFormatException {
         int aligned = (position + FDT_TAGSIZE - 1) & -FDT_TAGSIZE;
         if (aligned > structEnd) {
-            throw new DtbFormatException(tokenAt, "padding after this token runs past the structure block's end at "
-                    + structEnd);
+            throw new DtbFormatException(
+                    tokenAt, "padding after this token runs past the structure block's end at " + structEnd);
         }
         return aligned;
     }
@@ -317,14 +347,16 @@ public final class FdtReader {
 
     private int structU32(int at, String what) throws DtbFormatException {
         if (at < structStart || at > structEnd - 4) {
-            throw new DtbFormatException(at, "the structure block (ending at " + structEnd + ") ends inside "
-                    + what + ", without FDT_END");
+            throw new DtbFormatException(
+                    at, "the structure block (ending at " + structEnd + ") ends inside " + what + ", without FDT_END");
         }
         return u32(at);
     }
 
     private int u32(int at) {
-        return ((blob[at] & 0xff) << 24) | ((blob[at + 1] & 0xff) << 16) | ((blob[at + 2] & 0xff) << 8)
+        return ((blob[at] & 0xff) << 24)
+                | ((blob[at + 1] & 0xff) << 16)
+                | ((blob[at + 2] & 0xff) << 8)
                 | (blob[at + 3] & 0xff);
     }
 

@@ -26,8 +26,7 @@ import java.util.Map;
  * tree, byte for byte.
  */
 public final class FdtWriter {
-    private FdtWriter() {
-    }
+    private FdtWriter() {}
 
     /** The DTB of {@code tree}. */
     public static byte[] write(DeviceTree tree) {
@@ -111,5 +110,7 @@ public final class FdtWriter {
         out.writeBytes(new byte[padding]);
     }
 
-    private enum EndNode { INSTANCE }
+    private enum EndNode {
+        INSTANCE
+    }
 }

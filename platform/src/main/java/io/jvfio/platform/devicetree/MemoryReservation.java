@@ -7,12 +7,12 @@ package io.jvfio.platform.devicetree;
 public record MemoryReservation(long address, long size) {
     public MemoryReservation {
         if (size == 0) {
-            throw new IllegalArgumentException("memory reservation at 0x" + Long.toHexString(address)
-                    + ": size is 0 (a 0/0 entry ends the map)");
+            throw new IllegalArgumentException(
+                    "memory reservation at 0x" + Long.toHexString(address) + ": size is 0 (a 0/0 entry ends the map)");
         }
         if (Long.compareUnsigned(address + size, address) < 0 && address + size != 0) {
-            throw new IllegalArgumentException("memory reservation at 0x" + Long.toHexString(address)
-                    + " of size 0x" + Long.toHexString(size) + " wraps past 2^64");
+            throw new IllegalArgumentException("memory reservation at 0x" + Long.toHexString(address) + " of size 0x"
+                    + Long.toHexString(size) + " wraps past 2^64");
         }
     }
 }

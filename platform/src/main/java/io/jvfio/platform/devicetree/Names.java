@@ -12,8 +12,7 @@ final class Names {
     private static final String NODE_CHARS_TEXT = "a-z A-Z 0-9 , . _ + -";
     private static final String PROPERTY_CHARS_TEXT = "a-z A-Z 0-9 , . _ + * # ? -";
 
-    private Names() {
-    }
+    private Names() {}
 
     static String checkNodeName(String name) {
         if (name.isEmpty()) {
@@ -54,16 +53,22 @@ final class Names {
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (!isNodeChar(c) && c != '*' && c != '#' && c != '?') {
-                throw new IllegalArgumentException("property name \"" + printable(name) + "\": character "
-                        + describe(c) + " is not allowed (allowed: " + PROPERTY_CHARS_TEXT + ")");
+                throw new IllegalArgumentException("property name \"" + printable(name) + "\": character " + describe(c)
+                        + " is not allowed (allowed: " + PROPERTY_CHARS_TEXT + ")");
             }
         }
         return name;
     }
 
     private static boolean isNodeChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == ',' || c == '.' || c == '_' || c == '+' || c == '-';
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == ','
+                || c == '.'
+                || c == '_'
+                || c == '+'
+                || c == '-';
     }
 
     private static String describe(char c) {

@@ -42,7 +42,8 @@ public record Node(String name, List<Property> properties, List<Node> children) 
                 throw duplicateChild(label, child.name);
             }
         }
-        Optional<Property> phandle = properties.stream().filter(p -> p.name().equals(PHANDLE)).findFirst();
+        Optional<Property> phandle =
+                properties.stream().filter(p -> p.name().equals(PHANDLE)).findFirst();
         if (phandle.isPresent()) {
             checkPhandle(label, phandle.get());
         }
@@ -99,13 +100,13 @@ public record Node(String name, List<Property> properties, List<Node> children) 
 
     private static void checkPhandle(String path, Property phandle) {
         if (phandle.length() != 4) {
-            throw new IllegalArgumentException("node " + path + ": phandle is " + phandle.length()
-                    + " bytes, not one cell");
+            throw new IllegalArgumentException(
+                    "node " + path + ": phandle is " + phandle.length() + " bytes, not one cell");
         }
         int value = phandle.asU32();
         if (value == 0 || value == -1) {
-            throw new IllegalArgumentException("node " + path + ": phandle 0x" + Integer.toHexString(value)
-                    + " is reserved");
+            throw new IllegalArgumentException(
+                    "node " + path + ": phandle 0x" + Integer.toHexString(value) + " is reserved");
         }
     }
 

@@ -50,16 +50,19 @@ public final class PlatformBusTree {
     public static final String DEFAULT_MODEL = "jvfio";
     /** The IOAPIC's MMIO base and size. */
     public static final long IOAPIC_BASE = 0xfec0_0000L;
+
     public static final long IOAPIC_SIZE = 0x1000L;
     public static final String IOAPIC_COMPATIBLE = "intel,ce4100-ioapic";
     /** The interrupt controller's phandle, the {@code interrupt-parent} of every device. */
     public static final int INTC_PHANDLE = 1;
     /** The default platform-bus window: 32 MiB at 0xd0000000. */
     public static final long DEFAULT_BUS_BASE = 0xd000_0000L;
+
     public static final long DEFAULT_BUS_SIZE = 0x0200_0000L;
 
     /** The address and size cells used at the root and on the bus. */
     private static final int ADDRESS_CELLS = 2;
+
     private static final int SIZE_CELLS = 2;
 
     /** An MMIO range where the machine placed one of the device's regions. */
@@ -116,7 +119,8 @@ public final class PlatformBusTree {
         this.model = model;
         this.bus = bus;
         this.platformBus = Node.builder("").childBuilder(busNodeName(bus));
-        platformBus.property(Property.string("compatible", "simple-bus"))
+        platformBus
+                .property(Property.string("compatible", "simple-bus"))
                 .property(Property.u32("#address-cells", ADDRESS_CELLS))
                 .property(Property.u32("#size-cells", SIZE_CELLS))
                 .property(Property.cells("ranges", concat(address(bus.base()), addressSize(bus.base(), bus.size()))));
@@ -145,8 +149,12 @@ public final class PlatformBusTree {
      *
      * @return the new node's path
      */
-    public String addDevice(String name, List<String> compatible, List<MmioRange> regions,
-                            List<Interrupt> interrupts, List<Property> extraProperties) {
+    public String addDevice(
+            String name,
+            List<String> compatible,
+            List<MmioRange> regions,
+            List<Interrupt> interrupts,
+            List<Property> extraProperties) {
         Node.Builder device = placedDevice(name, compatible, regions, interrupts, Optional.empty());
         device.properties(extraProperties);
         platformBus.child(device.build());
@@ -162,22 +170,29 @@ public final class PlatformBusTree {
      *
      * @return the new node's path
      */
-    public String addDevice(String name, List<String> compatible, List<MmioRange> regions,
-                            List<Interrupt> interrupts, Node overlay) {
+    public String addDevice(
+            String name, List<String> compatible, List<MmioRange> regions, List<Interrupt> interrupts, Node overlay) {
         Node.Builder device = placedDevice(name, compatible, regions, interrupts, Optional.of(overlay));
         platformBus.child(device.build());
         return device.path();
     }
 
-    private Node.Builder placedDevice(String name, List<String> compatible, List<MmioRange> regions,
-                                      List<Interrupt> interrupts, Optional<Node> overlay) {
+    private Node.Builder placedDevice(
+            String name,
+            List<String> compatible,
+            List<MmioRange> regions,
+            List<Interrupt> interrupts,
+            Optional<Node> overlay) {
         if (name.indexOf('@') >= 0) {
             throw new IllegalArgumentException("device node name \"" + name
                     + "\": give it without a unit address; the first region's base becomes the unit address");
         }
-        String nodeName = regions.isEmpty() ? name : name + "@" + Long.toHexString(regions.getFirst().base());
+        String nodeName = regions.isEmpty()
+                ? name
+                : name + "@" + Long.toHexString(regions.getFirst().base());
         if (platformBus.hasChild(nodeName)) {
-            throw new IllegalArgumentException("node " + platformBus.path() + ": duplicate child node \"" + nodeName + "\"");
+            throw new IllegalArgumentException(
+                    "node " + platformBus.path() + ": duplicate child node \"" + nodeName + "\"");
         }
         Node.Builder device = platformBus.childBuilder(nodeName);
         for (MmioRange region : regions) {
@@ -210,7 +225,8 @@ public final class PlatformBusTree {
             device.removeProperty("interrupts");
         } else {
             List<Integer> cells = new ArrayList<>();
-            interrupts.forEach(irq -> cells.addAll(List.of(irq.gsi(), irq.trigger().senseCell())));
+            interrupts.forEach(
+                    irq -> cells.addAll(List.of(irq.gsi(), irq.trigger().senseCell())));
             device.replaceProperty(Property.u32("interrupt-parent", INTC_PHANDLE));
             device.replaceProperty(Property.cells("interrupts", cells));
         }

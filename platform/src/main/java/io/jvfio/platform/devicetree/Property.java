@@ -1,7 +1,6 @@
 package io.jvfio.platform.devicetree;
 
 import java.io.ByteArrayOutputStream;
-
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -75,8 +74,8 @@ public final class Property {
         var out = new ByteArrayOutputStream();
         for (String value : values) {
             if (value.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("property \"" + name + "\": string contains NUL: "
-                        + value.replace("\0", "\\0"));
+                throw new IllegalArgumentException(
+                        "property \"" + name + "\": string contains NUL: " + value.replace("\0", "\\0"));
             }
             out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
             out.write(0);
@@ -122,8 +121,8 @@ public final class Property {
     /** The value as cells; its length must be a multiple of 4. */
     public int[] asCells() {
         if (value.length % 4 != 0) {
-            throw new IllegalStateException("property \"" + name + "\": " + value.length
-                    + " bytes is not a whole number of cells");
+            throw new IllegalStateException(
+                    "property \"" + name + "\": " + value.length + " bytes is not a whole number of cells");
         }
         int[] cells = new int[value.length / 4];
         ByteBuffer.wrap(value).asIntBuffer().get(cells);
@@ -181,7 +180,10 @@ public final class Property {
             StringBuilder text = new StringBuilder(name).append(" = ");
             List<String> strings = asStrings();
             for (int i = 0; i < strings.size(); i++) {
-                text.append(i == 0 ? "" : ", ").append('"').append(strings.get(i)).append('"');
+                text.append(i == 0 ? "" : ", ")
+                        .append('"')
+                        .append(strings.get(i))
+                        .append('"');
             }
             return text.append(';').toString();
         }

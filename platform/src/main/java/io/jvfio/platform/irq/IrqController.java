@@ -27,6 +27,7 @@ public final class IrqController {
     private final PlatformIrq[] irqs;
     /** The IRQs that declare an ack at each (region, offset). */
     private final Map<Long, PlatformIrq[]> acksByLocation = new HashMap<>();
+
     private final FastPath fastPath;
     private final IrqListener listener;
     private final ReentrantLock lock = new ReentrantLock();
@@ -35,25 +36,32 @@ public final class IrqController {
 
     /** The ACTIVE IRQ without precise EOI, or null; read without the lock by the EOI fast check. */
     private volatile PlatformIrq genericActive;
+
     private int activeCount;
     private boolean fastPathEnabled = true;
     private int pendingPeak;
     private long fastPathOn;
     private long fastPathOff;
 
-    public IrqController(List<IrqSpec> irqs, FastPath fastPath, Scheduler scheduler, Duration mmapTimeout,
-                         IrqUnmasker unmasker, IrqListener listener) {
+    public IrqController(
+            List<IrqSpec> irqs,
+            FastPath fastPath,
+            Scheduler scheduler,
+            Duration mmapTimeout,
+            IrqUnmasker unmasker,
+            IrqListener listener) {
         this.irqs = new PlatformIrq[irqs.size()];
         for (int i = 0; i < this.irqs.length; i++) {
             IrqSpec spec = irqs.get(i);
             if (spec.index() != i) {
-                throw new IllegalArgumentException("IRQ specs must be listed by index: entry " + i + " is IRQ "
-                        + spec.index());
+                throw new IllegalArgumentException(
+                        "IRQ specs must be listed by index: entry " + i + " is IRQ " + spec.index());
             }
             PlatformIrq irq = new PlatformIrq(spec, unmasker, listener);
             this.irqs[i] = irq;
-            spec.ack().ifPresent(ack -> acksByLocation.merge(location(ack.region(), ack.offset()),
-                    new PlatformIrq[] {irq}, IrqController::concat));
+            spec.ack()
+                    .ifPresent(ack -> acksByLocation.merge(
+                            location(ack.region(), ack.offset()), new PlatformIrq[] {irq}, IrqController::concat));
         }
         if (mmapTimeout.isNegative() || mmapTimeout.isZero()) {
             throw new IllegalArgumentException("mmap-timeout-ms must be positive, got " + mmapTimeout.toMillis());
@@ -298,11 +306,9 @@ public final class IrqController {
      * Per-IRQ counts: every trigger ends as an injection, a coalesced trigger or a cancelled one, or
      * still waits (PENDING, or ACTIVE_FIRED_AGAIN).
      */
-    public record IrqCounters(long triggers, long injections, long coalesced, long eois, long unmasks,
-                              long cancelledByReset) {
-    }
+    public record IrqCounters(
+            long triggers, long injections, long coalesced, long eois, long unmasks, long cancelledByReset) {}
 
     /** Device-wide counts: the deepest the pending queue got, fast-path switches, timer re-arms. */
-    public record DeviceIrqCounters(int pendingPeak, long fastPathOn, long fastPathOff, long timerRearms) {
-    }
+    public record DeviceIrqCounters(int pendingPeak, long fastPathOn, long fastPathOff, long timerRearms) {}
 }

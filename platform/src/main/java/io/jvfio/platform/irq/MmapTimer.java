@@ -24,6 +24,7 @@ final class MmapTimer {
     private Scheduler.Cancellable scheduled;
     /** Bumped by a cancel, so a firing already on its way does nothing. */
     private long generation;
+
     private long deadline;
     private long rearms;
 

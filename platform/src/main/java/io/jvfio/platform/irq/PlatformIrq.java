@@ -14,6 +14,7 @@ final class PlatformIrq {
     private IrqState state = IrqState.INACTIVE;
     /** A level IRQ ended while its delivery was still in service in the guest: unmask it at the guest's EOI. */
     private boolean unmaskAtGuestEoi;
+
     private long triggers;
     private long injections;
     private long coalesced;

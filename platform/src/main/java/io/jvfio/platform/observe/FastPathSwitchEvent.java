@@ -13,6 +13,7 @@ import jdk.jfr.Name;
 class FastPathSwitchEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Enabled")
     boolean enabled;
 }

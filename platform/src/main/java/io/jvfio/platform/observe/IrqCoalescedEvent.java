@@ -13,8 +13,10 @@ import jdk.jfr.Name;
 class IrqCoalescedEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Pin")
     int pin;
+
     @Label("State")
     String state;
 }

@@ -13,8 +13,10 @@ import jdk.jfr.Name;
 class IrqEoiEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Pin")
     int pin;
+
     @Label("Precise")
     boolean precise;
 }

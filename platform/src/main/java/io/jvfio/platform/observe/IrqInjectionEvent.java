@@ -13,8 +13,10 @@ import jdk.jfr.Name;
 class IrqInjectionEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Pin")
     int pin;
+
     @Label("From Pending Queue")
     boolean fromPending;
 }

@@ -13,10 +13,13 @@ import jdk.jfr.Name;
 class IrqStateChangeEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Pin")
     int pin;
+
     @Label("From")
     String from;
+
     @Label("To")
     String to;
 }

@@ -13,6 +13,7 @@ import jdk.jfr.Name;
 class IrqUnmaskEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Pin")
     int pin;
 }

@@ -13,14 +13,19 @@ import jdk.jfr.Name;
 public class TrappedAccessEvent extends Event {
     @Label("Device")
     String device;
+
     @Label("Region")
     int region;
+
     @Label("Offset")
     long offset;
+
     @Label("Size")
     int size;
+
     @Label("Write")
     boolean write;
+
     @Label("Value")
     long value;
 

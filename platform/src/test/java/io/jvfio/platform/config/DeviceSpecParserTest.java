@@ -1,17 +1,15 @@
 package io.jvfio.platform.config;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.vfio.IommufdMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-
-import io.jvfio.vfio.IommufdMode;
-
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DeviceSpecParserTest {
     @Test
@@ -50,34 +48,37 @@ class DeviceSpecParserTest {
     @Test
     void subtypesFixCompat() {
         assertThat(DeviceSpecParser.parse("vfio-calxeda-xgmac,host=a").compat()).contains("calxeda,hb-xgmac");
-        assertThat(DeviceSpecParser.parse("vfio-amd-xgbe,sysfsdev=/sys/bus/platform/devices/b").compat())
+        assertThat(DeviceSpecParser.parse("vfio-amd-xgbe,sysfsdev=/sys/bus/platform/devices/b")
+                        .compat())
                 .contains("amd,xgbe-seattle-v1a");
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "''|empty device string (expected TYPE,prop=value,...)",
-        "vfio-pci,host=a|unknown device type 'vfio-pci' (known: vfio-platform, vfio-calxeda-xgmac, vfio-amd-xgbe)",
-        "vfio-platform,host=a,bogus=1|vfio-platform: unknown property 'bogus'",
-        "vfio-platform,host=a,x-irqfd|vfio-platform: 'x-irqfd' is not prop=value",
-        "vfio-platform,host=a,host=b|vfio-platform: property 'host' given twice",
-        "vfio-platform|vfio-platform: give exactly one of 'host', 'sysfsdev' or 'socket'",
-        "vfio-platform,host=a,socket=/s|vfio-platform: give exactly one of 'host', 'sysfsdev' or 'socket' (got 2)",
-        "vfio-platform,host=a/b|vfio-platform: property 'host' wants a device name without '/', got 'a/b'",
-        "vfio-platform,host=..|vfio-platform: property 'host' wants a device name without '/', got '..'",
-        "vfio-platform,host=a,x-no-mmap=maybe|vfio-platform: property 'x-no-mmap' wants on/off (or true/false, yes/no), got 'maybe'",
-        "vfio-platform,host=a,mmap-timeout-ms=0|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '0'",
-        "vfio-platform,host=a,mmap-timeout-ms=1e3|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '1e3'",
-        "vfio-platform,host=a,mmap-timeout-ms=4294967296|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '4294967296'",
-        "vfio-platform,host=a,iommufd=maybe|vfio-platform: property 'iommufd' wants on, off or auto, got 'maybe'",
-        "vfio-platform,socket=/s,iommufd=on|vfio-platform: property 'iommufd' applies to kernel devices, not 'socket'",
-        "vfio-amd-xgbe,host=a,compat=x|vfio-amd-xgbe: property 'compat' is fixed to 'amd,xgbe-seattle-v1a' by this type",
-        "vfio-platform,host=a,compat=|vfio-platform: property 'compat' wants a printable compatible string, got ''",
-        "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
-        "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
-        "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
-        "vfio-platform,host=a,x-acpi-hid=pnp0501|vfio-platform: property 'x-acpi-hid' wants a PNP ID (e.g. PNP0501) or an ACPI ID (e.g. LNRO0005), got 'pnp0501'",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "''|empty device string (expected TYPE,prop=value,...)",
+                "vfio-pci,host=a|unknown device type 'vfio-pci' (known: vfio-platform, vfio-calxeda-xgmac, vfio-amd-xgbe)",
+                "vfio-platform,host=a,bogus=1|vfio-platform: unknown property 'bogus'",
+                "vfio-platform,host=a,x-irqfd|vfio-platform: 'x-irqfd' is not prop=value",
+                "vfio-platform,host=a,host=b|vfio-platform: property 'host' given twice",
+                "vfio-platform|vfio-platform: give exactly one of 'host', 'sysfsdev' or 'socket'",
+                "vfio-platform,host=a,socket=/s|vfio-platform: give exactly one of 'host', 'sysfsdev' or 'socket' (got 2)",
+                "vfio-platform,host=a/b|vfio-platform: property 'host' wants a device name without '/', got 'a/b'",
+                "vfio-platform,host=..|vfio-platform: property 'host' wants a device name without '/', got '..'",
+                "vfio-platform,host=a,x-no-mmap=maybe|vfio-platform: property 'x-no-mmap' wants on/off (or true/false, yes/no), got 'maybe'",
+                "vfio-platform,host=a,mmap-timeout-ms=0|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '0'",
+                "vfio-platform,host=a,mmap-timeout-ms=1e3|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '1e3'",
+                "vfio-platform,host=a,mmap-timeout-ms=4294967296|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '4294967296'",
+                "vfio-platform,host=a,iommufd=maybe|vfio-platform: property 'iommufd' wants on, off or auto, got 'maybe'",
+                "vfio-platform,socket=/s,iommufd=on|vfio-platform: property 'iommufd' applies to kernel devices, not 'socket'",
+                "vfio-amd-xgbe,host=a,compat=x|vfio-amd-xgbe: property 'compat' is fixed to 'amd,xgbe-seattle-v1a' by this type",
+                "vfio-platform,host=a,compat=|vfio-platform: property 'compat' wants a printable compatible string, got ''",
+                "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
+                "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
+                "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
+                "vfio-platform,host=a,x-acpi-hid=pnp0501|vfio-platform: property 'x-acpi-hid' wants a PNP ID (e.g. PNP0501) or an ACPI ID (e.g. LNRO0005), got 'pnp0501'",
+            })
     void malformedSpecsNameWhatIsWrong(String spec, String message) {
         assertThatThrownBy(() -> DeviceSpecParser.parse(spec))
                 .isInstanceOf(DeviceSpecException.class)

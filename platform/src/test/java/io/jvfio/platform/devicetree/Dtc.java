@@ -1,8 +1,7 @@
 package io.jvfio.platform.devicetree;
 
-import java.io.UncheckedIOException;
-
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Assumptions;
 
 /** Runs the device-tree compiler (Debian's device-tree-compiler) as a child process, for interop tests. */
@@ -23,8 +21,7 @@ final class Dtc {
         }
     }
 
-    private Dtc() {
-    }
+    private Dtc() {}
 
     /** Skips the calling test, loudly, when dtc is not installed. */
     static void assumeInstalled() {

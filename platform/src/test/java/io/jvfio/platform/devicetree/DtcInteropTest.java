@@ -1,16 +1,14 @@
 package io.jvfio.platform.devicetree;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.List;
 
 import io.jvfio.platform.devicetree.PlatformBusTree.Interrupt;
 import io.jvfio.platform.devicetree.PlatformBusTree.MmioRange;
 import io.jvfio.platform.devicetree.PlatformBusTree.Trigger;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -25,16 +23,25 @@ class DtcInteropTest {
 
     static DeviceTree twoTestDevicesAndOneWithExtras() {
         PlatformBusTree tree = PlatformBusTree.create();
-        tree.addDevice("test-device", List.of("jvfio,test-device"),
+        tree.addDevice(
+                "test-device",
+                List.of("jvfio,test-device"),
                 List.of(new MmioRange(0xd000_0000L, 0x1000)),
-                List.of(new Interrupt(5, Trigger.LEVEL)), List.of());
-        tree.addDevice("test-device", List.of("jvfio,test-device"),
+                List.of(new Interrupt(5, Trigger.LEVEL)),
+                List.of());
+        tree.addDevice(
+                "test-device",
+                List.of("jvfio,test-device"),
                 List.of(new MmioRange(0xd000_1000L, 0x1000), new MmioRange(0xd001_0000L, 0x10000)),
-                List.of(new Interrupt(6, Trigger.EDGE), new Interrupt(7, Trigger.LEVEL)), List.of());
-        tree.addDevice("ethernet", List.of("calxeda,hb-xgmac", "snps,dwmac"),
+                List.of(new Interrupt(6, Trigger.EDGE), new Interrupt(7, Trigger.LEVEL)),
+                List.of());
+        tree.addDevice(
+                "ethernet",
+                List.of("calxeda,hb-xgmac", "snps,dwmac"),
                 List.of(new MmioRange(0xd010_0000L, 0x1000)),
                 List.of(new Interrupt(9, Trigger.LEVEL)),
-                List.of(Property.empty("dma-coherent"),
+                List.of(
+                        Property.empty("dma-coherent"),
                         Property.bytes("local-mac-address", new byte[] {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}),
                         Property.u64("x-jvfio,cookie", 0x0123_4567_89ab_cdefL),
                         Property.strings("clock-names", "stmmaceth", "pclk")));
@@ -49,7 +56,8 @@ class DtcInteropTest {
 
         String dts = result.stdoutText();
         assertThat(result.stderr()).as("dtc warnings").isEmpty();
-        assertThat(dts).contains("/dts-v1/;")
+        assertThat(dts)
+                .contains("/dts-v1/;")
                 .contains("compatible = \"jvfio,machine\";")
                 .contains("model = \"jvfio\";")
                 .contains("interrupt-controller@fec00000 {")
@@ -175,10 +183,10 @@ class DtcInteropTest {
                 };
                 """;
         byte[] v17 = Dtc.dtsToDtb(dts).stdout();
-        byte[] v16 = Dtc.run(dts.getBytes(StandardCharsets.UTF_8),
-                "-I", "dts", "-O", "dtb", "-V", "16", "-").stdout();
-        byte[] padded = Dtc.run(dts.getBytes(StandardCharsets.UTF_8),
-                "-I", "dts", "-O", "dtb", "-p", "100", "-").stdout();
+        byte[] v16 = Dtc.run(dts.getBytes(StandardCharsets.UTF_8), "-I", "dts", "-O", "dtb", "-V", "16", "-")
+                .stdout();
+        byte[] padded = Dtc.run(dts.getBytes(StandardCharsets.UTF_8), "-I", "dts", "-O", "dtb", "-p", "100", "-")
+                .stdout();
 
         DeviceTree expected = FdtReader.read(v17);
 
@@ -186,7 +194,11 @@ class DtcInteropTest {
         assertThat(FdtReader.read(v16)).isEqualTo(expected);
         assertThat(padded.length).isGreaterThan(v17.length + 99);
         assertThat(FdtReader.read(padded)).isEqualTo(expected);
-        assertThat(expected.node("/dev@1").orElseThrow().property("names").orElseThrow().asStrings())
+        assertThat(expected.node("/dev@1")
+                        .orElseThrow()
+                        .property("names")
+                        .orElseThrow()
+                        .asStrings())
                 .containsExactly("a", "b");
     }
 }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /** Each kind of malformed DTB gives a {@link DtbFormatException} that names the problem and its offset. */
@@ -15,7 +14,10 @@ class FdtReaderMalformedTest {
     private static byte[] small() {
         return FdtWriter.write(DeviceTree.of(Node.builder("")
                 .property(Property.u32("a", 1))
-                .child(Node.builder("n@1").property(Property.u32("a", 2)).property(Property.empty("bc")).build())
+                .child(Node.builder("n@1")
+                        .property(Property.u32("a", 2))
+                        .property(Property.empty("bc"))
+                        .build())
                 .build()));
     }
 
@@ -56,26 +58,35 @@ class FdtReaderMalformedTest {
     void blobShorterThanTotalsizeIsRefusedAsTruncated() {
         byte[] dtb = small();
 
-        assertRefused(Arrays.copyOf(dtb, dtb.length - 1), dtb.length - 1,
+        assertRefused(
+                Arrays.copyOf(dtb, dtb.length - 1),
+                dtb.length - 1,
                 "truncated: header says totalsize 133 but the blob has 132 bytes");
     }
 
     @Test
     void structOffsetPastTheEndIsRefused() {
-        assertRefused(with(small(), Fdt.OFF_OFF_DT_STRUCT, 0x1000), Fdt.OFF_OFF_DT_STRUCT,
+        assertRefused(
+                with(small(), Fdt.OFF_OFF_DT_STRUCT, 0x1000),
+                Fdt.OFF_OFF_DT_STRUCT,
                 "off_dt_struct 4096 is outside [40, 133]");
     }
 
     @Test
     void stringsBlockEndingPastTotalsizeIsRefused() {
-        assertRefused(with(small(), Fdt.OFF_SIZE_DT_STRINGS, 6), Fdt.OFF_OFF_DT_STRINGS,
+        assertRefused(
+                with(small(), Fdt.OFF_SIZE_DT_STRINGS, 6),
+                Fdt.OFF_OFF_DT_STRINGS,
                 "off_dt_strings 128 with size 6 ends at 134, past totalsize 133");
     }
 
     @Test
     void structSizeWithTheSignBitIsRefusedNotOverflowed() {
-        assertRefused(with(small(), Fdt.OFF_SIZE_DT_STRUCT, 0xffff_fff0), Fdt.OFF_OFF_DT_STRUCT,
-                "off_dt_struct 56 with size 4294967280", "past totalsize 133");
+        assertRefused(
+                with(small(), Fdt.OFF_SIZE_DT_STRUCT, 0xffff_fff0),
+                Fdt.OFF_OFF_DT_STRUCT,
+                "off_dt_struct 56 with size 4294967280",
+                "past totalsize 133");
     }
 
     @Test
@@ -85,7 +96,9 @@ class FdtReaderMalformedTest {
 
     @Test
     void newerIncompatibleVersionIsRefused() {
-        assertRefused(with(small(), Fdt.OFF_LAST_COMP_VERSION, 18), Fdt.OFF_LAST_COMP_VERSION,
+        assertRefused(
+                with(small(), Fdt.OFF_LAST_COMP_VERSION, 18),
+                Fdt.OFF_LAST_COMP_VERSION,
                 "last_comp_version 18 is newer than version 17");
     }
 
@@ -93,7 +106,8 @@ class FdtReaderMalformedTest {
     void reservationMapWithoutEndEntryIsRefused() {
         byte[] dtb = with(small(), Fdt.OFF_OFF_MEM_RSVMAP, STRUCT); // the struct block never reads as 0/0
 
-        assertThatThrownBy(() -> FdtReader.read(dtb)).isInstanceOf(DtbFormatException.class)
+        assertThatThrownBy(() -> FdtReader.read(dtb))
+                .isInstanceOf(DtbFormatException.class)
                 .hasMessageContaining("memory reservation map runs past totalsize 133 without its 0/0 end entry");
     }
 
@@ -112,7 +126,9 @@ class FdtReaderMalformedTest {
 
     @Test
     void propertyNameOffsetOutOfRangeIsRefused() {
-        assertRefused(with(small(), STRUCT + 16, 5), STRUCT + 16,
+        assertRefused(
+                with(small(), STRUCT + 16, 5),
+                STRUCT + 16,
                 "property name offset 5 is outside the strings block (size 5)");
         assertRefused(with(small(), STRUCT + 16, -1), STRUCT + 16, "property name offset 4294967295");
     }
@@ -127,7 +143,9 @@ class FdtReaderMalformedTest {
 
     @Test
     void propertyLengthPastTheStructBlockIsRefused() {
-        assertRefused(with(small(), STRUCT + 12, 0x1000), STRUCT + 12,
+        assertRefused(
+                with(small(), STRUCT + 12, 0x1000),
+                STRUCT + 12,
                 "node /: property \"a\" has length 4096, past the structure block's end");
         assertRefused(with(small(), STRUCT + 12, -4), STRUCT + 12, "has length 4294967292");
     }
@@ -141,7 +159,9 @@ class FdtReaderMalformedTest {
 
     @Test
     void endTokenWithOpenNodesIsRefused() {
-        assertRefused(with(small(), STRUCT + 0x3c, Fdt.FDT_END), STRUCT + 0x3c,
+        assertRefused(
+                with(small(), STRUCT + 0x3c, Fdt.FDT_END),
+                STRUCT + 0x3c,
                 "FDT_END while 2 node(s) are still open, the innermost /n@1");
     }
 
@@ -152,17 +172,21 @@ class FdtReaderMalformedTest {
 
     @Test
     void propertyAfterSubnodeIsRefused() {
-        DeviceTree tree = DeviceTree.of(Node.builder("").child(Node.builder("x").build()).build());
+        DeviceTree tree =
+                DeviceTree.of(Node.builder("").child(Node.builder("x").build()).build());
         byte[] dtb = FdtWriter.write(tree);
         // BEGIN "" | BEGIN "x" | END_NODE | END_NODE | END: turn the inner END_NODE + outer into PROP len 0 nameoff 0
         int struct = ByteBuffer.wrap(dtb).getInt(Fdt.OFF_OFF_DT_STRUCT);
-        byte[] patched = with(with(with(dtb, struct + 16, Fdt.FDT_END_NODE), struct + 20, Fdt.FDT_PROP), struct + 24, 0);
+        byte[] patched =
+                with(with(with(dtb, struct + 16, Fdt.FDT_END_NODE), struct + 20, Fdt.FDT_PROP), struct + 24, 0);
         patched = Arrays.copyOf(patched, struct + 42);
         ByteBuffer b = ByteBuffer.wrap(patched);
         b.putInt(struct + 28, 0).putInt(struct + 32, Fdt.FDT_END_NODE).putInt(struct + 36, Fdt.FDT_END);
         int strings = struct + 40;
-        b.putInt(Fdt.OFF_TOTALSIZE, strings + 2).putInt(Fdt.OFF_OFF_DT_STRINGS, strings)
-                .putInt(Fdt.OFF_SIZE_DT_STRINGS, 2).putInt(Fdt.OFF_SIZE_DT_STRUCT, 40);
+        b.putInt(Fdt.OFF_TOTALSIZE, strings + 2)
+                .putInt(Fdt.OFF_OFF_DT_STRINGS, strings)
+                .putInt(Fdt.OFF_SIZE_DT_STRINGS, 2)
+                .putInt(Fdt.OFF_SIZE_DT_STRUCT, 40);
         patched[strings] = 'p';
         patched[strings + 1] = 0;
 
@@ -189,7 +213,8 @@ class FdtReaderMalformedTest {
         byte[] dtb = small();
         dtb[STRUCT + 4] = 'r';
 
-        assertThatThrownBy(() -> FdtReader.read(dtb)).isInstanceOf(DtbFormatException.class)
+        assertThatThrownBy(() -> FdtReader.read(dtb))
+                .isInstanceOf(DtbFormatException.class)
                 .hasMessageContaining("the root node's name is \"r\"");
     }
 
@@ -201,7 +226,8 @@ class FdtReaderMalformedTest {
         }
         byte[] dtb = FdtWriter.write(DeviceTree.of(Node.builder("").child(node).build()));
 
-        assertThatThrownBy(() -> FdtReader.read(dtb)).isInstanceOf(DtbFormatException.class)
+        assertThatThrownBy(() -> FdtReader.read(dtb))
+                .isInstanceOf(DtbFormatException.class)
                 .hasMessageContaining("nodes nested more than 64 deep");
     }
 
@@ -217,7 +243,8 @@ class FdtReaderMalformedTest {
         int size = ByteBuffer.wrap(dtb).getInt(Fdt.OFF_SIZE_DT_STRUCT);
         byte[] dup = with(dtb, struct + size - 16, 1);
 
-        assertThatThrownBy(() -> FdtReader.read(dup)).isInstanceOf(DtbFormatException.class)
+        assertThatThrownBy(() -> FdtReader.read(dup))
+                .isInstanceOf(DtbFormatException.class)
                 .hasMessageContaining("node /b: phandle 0x1 is already the phandle of /a");
     }
 
@@ -225,8 +252,8 @@ class FdtReaderMalformedTest {
     @Test
     void everyCorruptionGivesACheckedErrorOrAValidTree() {
         byte[] dtb = FdtWriter.write(DtcInteropTest.twoTestDevicesAndOneWithExtras());
-        List<Integer> values = List.of(0, 1, 2, 3, 4, 9, 0x7fff_ffff, 0x8000_0000, -1, -4, 0x28, dtb.length,
-                dtb.length + 4, 0x10000);
+        List<Integer> values =
+                List.of(0, 1, 2, 3, 4, 9, 0x7fff_ffff, 0x8000_0000, -1, -4, 0x28, dtb.length, dtb.length + 4, 0x10000);
         int parsed = 0;
         for (int offset = 0; offset + 4 <= dtb.length; offset += 4) {
             for (int value : values) {

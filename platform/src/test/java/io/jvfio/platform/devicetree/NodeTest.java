@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /** Names, duplicates and phandles of the model. */
@@ -40,9 +39,9 @@ class NodeTest {
     void nodeNameLongerThan31IsRefusedButUnitAddressMayBeLong() {
         String base31 = "a".repeat(31);
 
-        assertThat(Node.builder(base31 + "@" + "0".repeat(40)).build().baseName()).hasSize(31);
-        assertThatThrownBy(() -> Node.builder(base31 + "b"))
-                .hasMessageContaining("is 32 characters, more than 31");
+        assertThat(Node.builder(base31 + "@" + "0".repeat(40)).build().baseName())
+                .hasSize(31);
+        assertThatThrownBy(() -> Node.builder(base31 + "b")).hasMessageContaining("is 32 characters, more than 31");
     }
 
     @Test
@@ -72,14 +71,17 @@ class NodeTest {
 
         assertThatThrownBy(() -> root.child(Node.builder("a@1").build()))
                 .hasMessage("node /: duplicate child node \"a@1\"");
-        assertThatThrownBy(() -> root.child("a@1", b -> { }))
-                .hasMessage("node /: duplicate child node \"a@1\"");
+        assertThatThrownBy(() -> root.child("a@1", b -> {})).hasMessage("node /: duplicate child node \"a@1\"");
     }
 
     @Test
     void nestedBuildersNameTheirFullPathInErrors() {
-        assertThatThrownBy(() -> Node.builder("").child("bus", bus -> bus.child("dev", dev -> dev
-                        .property(Property.empty("x")).property(Property.empty("x")))))
+        assertThatThrownBy(() -> Node.builder("")
+                        .child(
+                                "bus",
+                                bus -> bus.child(
+                                        "dev",
+                                        dev -> dev.property(Property.empty("x")).property(Property.empty("x")))))
                 .hasMessage("node /bus/dev: duplicate property \"x\"");
     }
 
@@ -87,8 +89,10 @@ class NodeTest {
     void canonicalConstructorAlsoRefusesDuplicates() {
         assertThatThrownBy(() -> new Node("dev", List.of(Property.empty("x"), Property.u32("x", 1)), List.of()))
                 .hasMessage("node dev: duplicate property \"x\"");
-        assertThatThrownBy(() -> new Node("", List.of(), List.of(new Node("c", List.of(), List.of()),
-                        new Node("c", List.of(), List.of()))))
+        assertThatThrownBy(() -> new Node(
+                        "",
+                        List.of(),
+                        List.of(new Node("c", List.of(), List.of()), new Node("c", List.of(), List.of()))))
                 .hasMessage("node /: duplicate child node \"c\"");
         assertThatThrownBy(() -> new Node("", List.of(), List.of(new Node("", List.of(), List.of()))))
                 .hasMessage("node /: a child node has an empty name");
@@ -96,9 +100,13 @@ class NodeTest {
 
     @Test
     void replacePropertyPatchesInPlace() {
-        Node overlay = Node.builder("dev").property(Property.u32("reg", 1)).property(Property.empty("x")).build();
+        Node overlay = Node.builder("dev")
+                .property(Property.u32("reg", 1))
+                .property(Property.empty("x"))
+                .build();
 
-        Node patched = overlay.toBuilder().replaceProperty(Property.u32("reg", 2)).build();
+        Node patched =
+                overlay.toBuilder().replaceProperty(Property.u32("reg", 2)).build();
 
         assertThat(patched.properties()).containsExactly(Property.u32("reg", 2), Property.empty("x"));
     }
@@ -118,13 +126,14 @@ class NodeTest {
                 .child("b", b -> b.child("c", c -> c.phandle(5)))
                 .build();
 
-        assertThatThrownBy(() -> DeviceTree.of(root))
-                .hasMessage("node /b/c: phandle 0x5 is already the phandle of /a");
+        assertThatThrownBy(() -> DeviceTree.of(root)).hasMessage("node /b/c: phandle 0x5 is already the phandle of /a");
     }
 
     @Test
     void treeFindsNodesByPathAndPhandle() {
-        DeviceTree tree = DeviceTree.of(Node.builder("").child("b", b -> b.child("c@1", c -> c.phandle(9))).build());
+        DeviceTree tree = DeviceTree.of(Node.builder("")
+                .child("b", b -> b.child("c@1", c -> c.phandle(9)))
+                .build());
 
         assertThat(tree.node("/")).contains(tree.root());
         assertThat(tree.node("/b/c@1").orElseThrow().phandle()).hasValue(9);

@@ -3,11 +3,10 @@ package io.jvfio.platform.devicetree;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.List;
-
 import io.jvfio.platform.devicetree.PlatformBusTree.Interrupt;
 import io.jvfio.platform.devicetree.PlatformBusTree.MmioRange;
 import io.jvfio.platform.devicetree.PlatformBusTree.Trigger;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The guest tree's frame and the device nodes on its platform bus. */
@@ -37,19 +36,22 @@ class PlatformBusTreeTest {
     void deviceNodeHasRegInTwoPlusTwoCellsAndInterruptsAsPinAndSense() {
         PlatformBusTree tree = PlatformBusTree.create();
 
-        String path = tree.addDevice("test-device", List.of("jvfio,test-device"),
+        String path = tree.addDevice(
+                "test-device",
+                List.of("jvfio,test-device"),
                 List.of(new MmioRange(0xd000_0000L, 0x1000), new MmioRange(0xd100_0000L, 0x20000)),
                 List.of(new Interrupt(5, Trigger.LEVEL), new Interrupt(23, Trigger.EDGE)),
                 List.of(Property.empty("dma-coherent")));
 
         assertThat(path).isEqualTo("/platform@d0000000/test-device@d0000000");
         Node device = tree.build().node(path).orElseThrow();
-        assertThat(device.properties()).containsExactly(
-                Property.string("compatible", "jvfio,test-device"),
-                Property.cells("reg", 0, 0xd0000000, 0, 0x1000, 0, 0xd1000000, 0, 0x20000),
-                Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE),
-                Property.cells("interrupts", 5, 2, 23, 0),
-                Property.empty("dma-coherent"));
+        assertThat(device.properties())
+                .containsExactly(
+                        Property.string("compatible", "jvfio,test-device"),
+                        Property.cells("reg", 0, 0xd0000000, 0, 0x1000, 0, 0xd1000000, 0, 0x20000),
+                        Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE),
+                        Property.cells("interrupts", 5, 2, 23, 0),
+                        Property.empty("dma-coherent"));
     }
 
     @Test
@@ -59,21 +61,28 @@ class PlatformBusTreeTest {
                 .property(Property.cells("reg", 0, 0x1234, 0, 0x10))
                 .property(Property.u32("clock-frequency", 100_000_000))
                 .property(Property.cells("interrupts", 99, 4))
-                .child(Node.builder("port").property(Property.empty("vendor,internal")).build())
+                .child(Node.builder("port")
+                        .property(Property.empty("vendor,internal"))
+                        .build())
                 .build();
         PlatformBusTree tree = PlatformBusTree.create();
 
-        String path = tree.addDevice("thing", List.of("jvfio,test-device"), List.of(new MmioRange(0xd000_0000L, 0x1000)),
-                List.of(new Interrupt(16, Trigger.LEVEL)), overlay);
+        String path = tree.addDevice(
+                "thing",
+                List.of("jvfio,test-device"),
+                List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                List.of(new Interrupt(16, Trigger.LEVEL)),
+                overlay);
 
         Node device = tree.build().node(path).orElseThrow();
         assertThat(path).isEqualTo("/platform@d0000000/thing@d0000000");
-        assertThat(device.properties()).containsExactly(
-                Property.string("compatible", "vendor,board-thing"),
-                Property.cells("reg", 0, 0xd0000000, 0, 0x1000),
-                Property.u32("clock-frequency", 100_000_000),
-                Property.cells("interrupts", 16, 2),
-                Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE));
+        assertThat(device.properties())
+                .containsExactly(
+                        Property.string("compatible", "vendor,board-thing"),
+                        Property.cells("reg", 0, 0xd0000000, 0, 0x1000),
+                        Property.u32("clock-frequency", 100_000_000),
+                        Property.cells("interrupts", 16, 2),
+                        Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE));
         assertThat(device.child("port")).isPresent();
     }
 
@@ -89,8 +98,8 @@ class PlatformBusTreeTest {
 
         String path = tree.addDevice("fw", List.of("jvfio,fw"), List.of(), List.of(), overlay);
 
-        assertThat(tree.build().node(path).orElseThrow().properties()).containsExactly(
-                Property.string("label", "fw"), Property.string("compatible", "jvfio,fw"));
+        assertThat(tree.build().node(path).orElseThrow().properties())
+                .containsExactly(Property.string("label", "fw"), Property.string("compatible", "jvfio,fw"));
     }
 
     @Test
@@ -111,7 +120,11 @@ class PlatformBusTreeTest {
 
         assertThat(tree.busPath()).isEqualTo("/platform@100000000");
         assertThat(built.root().property("model").orElseThrow().asString()).isEqualTo("rig");
-        assertThat(built.node("/platform@100000000").orElseThrow().property("ranges").orElseThrow().asCells())
+        assertThat(built.node("/platform@100000000")
+                        .orElseThrow()
+                        .property("ranges")
+                        .orElseThrow()
+                        .asCells())
                 .containsExactly(1, 0, 1, 0, 0, 0x100000);
     }
 
@@ -120,8 +133,8 @@ class PlatformBusTreeTest {
         PlatformBusTree tree = PlatformBusTree.create();
         tree.addDevice("d", List.of("x,y"), List.of(new MmioRange(0xd000_0000L, 0x1000)), List.of(), List.of());
 
-        assertThatThrownBy(() -> tree.addDevice("d", List.of("x,y"), List.of(new MmioRange(0xd000_0000L, 0x1000)),
-                        List.of(), List.of()))
+        assertThatThrownBy(() -> tree.addDevice(
+                        "d", List.of("x,y"), List.of(new MmioRange(0xd000_0000L, 0x1000)), List.of(), List.of()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("node /platform@d0000000: duplicate child node \"d@d0000000\"");
     }
@@ -130,18 +143,23 @@ class PlatformBusTreeTest {
     void extraPropertyRepeatingAGeneratedOneIsRefusedNamingIt() {
         PlatformBusTree tree = PlatformBusTree.create();
 
-        assertThatThrownBy(() -> tree.addDevice("d", List.of("x,y"), List.of(new MmioRange(0xd000_0000L, 0x1000)),
-                        List.of(new Interrupt(1, Trigger.EDGE)), List.of(Property.u32("interrupts", 1))))
+        assertThatThrownBy(() -> tree.addDevice(
+                        "d",
+                        List.of("x,y"),
+                        List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                        List.of(new Interrupt(1, Trigger.EDGE)),
+                        List.of(Property.u32("interrupts", 1))))
                 .hasMessage("node /platform@d0000000/d@d0000000: duplicate property \"interrupts\"");
-        assertThat(tree.build().node("/platform@d0000000").orElseThrow().children()).isEmpty();
+        assertThat(tree.build().node("/platform@d0000000").orElseThrow().children())
+                .isEmpty();
     }
 
     @Test
     void regionOutsideTheBusWindowIsRefused() {
         PlatformBusTree tree = PlatformBusTree.create();
 
-        assertThatThrownBy(() -> tree.addDevice("d", List.of("x,y"), List.of(new MmioRange(0xd1ff_f000L, 0x2000)),
-                        List.of(), List.of()))
+        assertThatThrownBy(() -> tree.addDevice(
+                        "d", List.of("x,y"), List.of(new MmioRange(0xd1ff_f000L, 0x2000)), List.of(), List.of()))
                 .hasMessage("node /platform@d0000000/d@d1fff000: region [0xd1fff000, 0xd2001000) is outside "
                         + "the platform bus window [0xd0000000, 0xd2000000)");
     }

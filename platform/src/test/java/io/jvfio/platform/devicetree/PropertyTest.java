@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 
 /** Each property kind's bytes, as the DTB stores them, and its typed view. */
@@ -33,7 +32,8 @@ class PropertyTest {
     @Test
     void typedViewsRefuseTheWrongShape() {
         assertThatThrownBy(() -> Property.u64("u", 1).asU32())
-                .isInstanceOf(IllegalStateException.class).hasMessage("property \"u\": 8 bytes is not a u32");
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("property \"u\": 8 bytes is not a u32");
         assertThatThrownBy(() -> Property.bytes("b", new byte[3]).asCells())
                 .hasMessage("property \"b\": 3 bytes is not a whole number of cells");
         assertThatThrownBy(() -> Property.u32("u", 1).asStrings())
@@ -45,7 +45,8 @@ class PropertyTest {
     @Test
     void stringsWithNulOrNoStringsAreRefused() {
         assertThatThrownBy(() -> Property.string("s", "a\0b"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("property \"s\": string contains NUL: a\\0b");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("property \"s\": string contains NUL: a\\0b");
         assertThatThrownBy(() -> Property.strings("s", List.of()))
                 .hasMessage("property \"s\": a string list needs at least one string");
     }
@@ -62,7 +63,8 @@ class PropertyTest {
 
     @Test
     void equalityIsByNameAndBytes() {
-        assertThat(Property.u32("a", 1)).isEqualTo(Property.bytes("a", new byte[] {0, 0, 0, 1}))
+        assertThat(Property.u32("a", 1))
+                .isEqualTo(Property.bytes("a", new byte[] {0, 0, 0, 1}))
                 .hasSameHashCodeAs(Property.bytes("a", new byte[] {0, 0, 0, 1}))
                 .isNotEqualTo(Property.u32("b", 1))
                 .isNotEqualTo(Property.u32("a", 2));

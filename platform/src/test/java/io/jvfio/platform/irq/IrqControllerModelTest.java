@@ -1,18 +1,16 @@
 package io.jvfio.platform.irq;
 
-import java.util.Arrays;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
-
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The state machine against an independent model of docs/irq-state-machine.md under random
@@ -22,10 +20,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class IrqControllerModelTest {
     private static final int IRQS = 4;
 
-    enum Kind { TRIGGER, ACCESS, ACK, TIMER, RESET }
-
-    record Step(Kind kind, int irq) {
+    enum Kind {
+        TRIGGER,
+        ACCESS,
+        ACK,
+        TIMER,
+        RESET
     }
+
+    record Step(Kind kind, int irq) {}
 
     @Provide
     Arbitrary<List<Step>> schedules() {
@@ -35,7 +38,9 @@ class IrqControllerModelTest {
                 net.jqwik.api.Tuple.of(3, Arbitraries.just(Kind.ACK)),
                 net.jqwik.api.Tuple.of(3, Arbitraries.just(Kind.TIMER)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.RESET)));
-        Arbitrary<Step> steps = Combinators.combine(kinds, Arbitraries.integers().between(0, IRQS - 1)).as(Step::new);
+        Arbitrary<Step> steps = Combinators.combine(
+                        kinds, Arbitraries.integers().between(0, IRQS - 1))
+                .as(Step::new);
         return steps.list().ofMaxSize(300);
     }
 
@@ -46,7 +51,8 @@ class IrqControllerModelTest {
 
     @Property(tries = 400)
     void invariantsHoldWithPreciseEoiOnSomeIrqs(@ForAll("schedules") List<Step> schedule) {
-        run(schedule, new IrqSpec.Ack[] {null, new IrqSpec.Ack(0, 0x40, 1 << 1), null, new IrqSpec.Ack(0, 0x40, 1 << 3)});
+        run(schedule, new IrqSpec.Ack[] {null, new IrqSpec.Ack(0, 0x40, 1 << 1), null, new IrqSpec.Ack(0, 0x40, 1 << 3)
+        });
     }
 
     private static void run(List<Step> schedule, IrqSpec.Ack[] acks) {
@@ -91,7 +97,9 @@ class IrqControllerModelTest {
         for (int irq = 0; irq < IRQS; irq++) {
             IrqState state = rig.state(irq);
             assertThat(state).as("IRQ %d", irq).isEqualTo(model.states[irq]);
-            assertThat(rig.lines[irq]).as("line %d is high exactly while ACTIVE", irq).isEqualTo(state.injected());
+            assertThat(rig.lines[irq])
+                    .as("line %d is high exactly while ACTIVE", irq)
+                    .isEqualTo(state.injected());
             if (state.injected()) {
                 anyActive = true;
                 if (acks[irq] == null) {
@@ -100,18 +108,23 @@ class IrqControllerModelTest {
             }
             int current = irq;
             long occurrences = queue.stream().filter(q -> q == current).count();
-            assertThat(occurrences).as("IRQ %d queued at most once and only while PENDING", irq)
+            assertThat(occurrences)
+                    .as("IRQ %d queued at most once and only while PENDING", irq)
                     .isEqualTo(state == IrqState.PENDING ? 1 : 0);
             IrqController.IrqCounters counters = rig.controller.counters(irq);
             assertThat(counters.triggers())
                     .as("no trigger of IRQ %d lost", irq)
-                    .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset()
+                    .isEqualTo(counters.injections()
+                            + counters.coalesced()
+                            + counters.cancelledByReset()
                             + (state == IrqState.PENDING || state == IrqState.ACTIVE_FIRED_AGAIN ? 1 : 0));
             assertThat(rig.unmasked.stream().filter(u -> u == current).count())
                     .as("IRQ %d unmasked once per EOI when automasked", irq)
                     .isEqualTo(model.automasked[irq] ? counters.eois() : 0);
         }
-        assertThat(genericActive).as("at most one ACTIVE IRQ without precise EOI").isLessThanOrEqualTo(1);
+        assertThat(genericActive)
+                .as("at most one ACTIVE IRQ without precise EOI")
+                .isLessThanOrEqualTo(1);
         assertThat(queue).containsExactlyElementsOf(model.queue);
         if (rig.fastPath) {
             assertThat(anyActive).as("fast path on only while no IRQ is ACTIVE").isFalse();

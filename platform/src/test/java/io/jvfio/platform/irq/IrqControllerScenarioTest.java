@@ -1,14 +1,13 @@
 package io.jvfio.platform.irq;
 
-import java.time.Duration;
-
-import org.junit.jupiter.api.Test;
-
 import static io.jvfio.platform.irq.IrqState.ACTIVE;
 import static io.jvfio.platform.irq.IrqState.ACTIVE_FIRED_AGAIN;
 import static io.jvfio.platform.irq.IrqState.INACTIVE;
 import static io.jvfio.platform.irq.IrqState.PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 /** The scenarios of docs/irq-state-machine.md, one test each, numbered as there. */
 class IrqControllerScenarioTest {
@@ -51,7 +50,9 @@ class IrqControllerScenarioTest {
         rig.controller.trappedAccess(0, 0x10, false, 0);
         assertThat(rig.state(A)).isEqualTo(INACTIVE);
         assertThat(rig.lines[A]).isFalse();
-        assertThat(rig.unmasked).as("the handler has not acknowledged the device yet").isEmpty();
+        assertThat(rig.unmasked)
+                .as("the handler has not acknowledged the device yet")
+                .isEmpty();
         rig.inService[A] = false;
         rig.controller.guestEndOfInterrupt(A);
         assertThat(rig.unmasked).containsExactly(A);
@@ -74,7 +75,9 @@ class IrqControllerScenarioTest {
         rig.controller.trigger(A);
         rig.inService[A] = true;
         rig.controller.guestEndOfInterrupt(A);
-        assertThat(rig.state(A)).as("the guest EOI'd without touching the device: still ACTIVE").isEqualTo(ACTIVE);
+        assertThat(rig.state(A))
+                .as("the guest EOI'd without touching the device: still ACTIVE")
+                .isEqualTo(ACTIVE);
         assertThat(rig.lines[A]).isTrue();
         assertThat(rig.unmasked).isEmpty();
     }
@@ -178,7 +181,9 @@ class IrqControllerScenarioTest {
         rig.controller.trigger(A);
         assertThat(rig.state(A)).isEqualTo(ACTIVE_FIRED_AGAIN);
         assertThat(rig.lines[A]).isTrue();
-        assertThat(rig.controller.counters(A).coalesced()).as("the third joins the second").isEqualTo(1);
+        assertThat(rig.controller.counters(A).coalesced())
+                .as("the third joins the second")
+                .isEqualTo(1);
 
         rig.controller.endOfInterrupt();
 
@@ -199,7 +204,9 @@ class IrqControllerScenarioTest {
         assertThat(rig.controller.counters(A).injections()).isEqualTo(1);
         assertThat(rig.controller.counters(A).coalesced()).isEqualTo(1);
         rig.controller.endOfInterrupt();
-        assertThat(rig.state(A)).as("the unmask re-fires it if the device still asserts it").isEqualTo(INACTIVE);
+        assertThat(rig.state(A))
+                .as("the unmask re-fires it if the device still asserts it")
+                .isEqualTo(INACTIVE);
     }
 
     @Test
@@ -245,7 +252,9 @@ class IrqControllerScenarioTest {
         assertThat(rig.lines[A]).isFalse();
         assertThat(rig.controller.counters(A).cancelledByReset()).isEqualTo(1);
         rig.controller.endOfInterrupt();
-        assertThat(rig.controller.counters(A).injections()).as("nothing left to inject").isEqualTo(1);
+        assertThat(rig.controller.counters(A).injections())
+                .as("nothing left to inject")
+                .isEqualTo(1);
     }
 
     @Test
@@ -287,7 +296,8 @@ class IrqControllerScenarioTest {
 
     @Test
     void s12PreciseEoiLetsTwoIrqsBeActiveAtOnce() {
-        IrqRig rig = new IrqRig(new boolean[] {false, true},
+        IrqRig rig = new IrqRig(
+                new boolean[] {false, true},
                 new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1), new IrqSpec.Ack(0, 0x20, 2)});
         rig.controller.trigger(A);
         rig.controller.trigger(B);
@@ -298,7 +308,8 @@ class IrqControllerScenarioTest {
 
     @Test
     void s13EachPreciseIrqEndsOnlyByItsOwnAck() {
-        IrqRig rig = new IrqRig(new boolean[] {false, true},
+        IrqRig rig = new IrqRig(
+                new boolean[] {false, true},
                 new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1), new IrqSpec.Ack(0, 0x20, 2)});
         rig.controller.trigger(A);
         rig.controller.trigger(B);

@@ -1,9 +1,8 @@
 package io.jvfio.platform.irq;
 
-import java.util.Arrays;
-
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +17,7 @@ final class IrqRig {
     final boolean[] lines;
     /** Per IRQ, whether its line's last delivery is still in service in the guest (jvfio's irqchip only). */
     final boolean[] inService;
+
     final List<Integer> unmasked = new ArrayList<>();
     final List<Boolean> fastPathChanges = new ArrayList<>();
     final List<Runnable> timers = new ArrayList<>();
@@ -73,10 +73,16 @@ final class IrqRig {
                 return now;
             }
         };
-        controller = new IrqController(specs, enabled -> {
-            fastPath = enabled;
-            fastPathChanges.add(enabled);
-        }, scheduler, Duration.ofMillis(1100), unmasked::add, IrqListener.NONE);
+        controller = new IrqController(
+                specs,
+                enabled -> {
+                    fastPath = enabled;
+                    fastPathChanges.add(enabled);
+                },
+                scheduler,
+                Duration.ofMillis(1100),
+                unmasked::add,
+                IrqListener.NONE);
     }
 
     static IrqRig withIrqs(int count) {

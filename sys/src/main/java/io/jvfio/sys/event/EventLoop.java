@@ -1,5 +1,9 @@
 package io.jvfio.sys.event;
 
+import io.jvfio.sys.Epoll;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.TimerFd;
 import java.time.Duration;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -7,11 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
-
-import io.jvfio.sys.Epoll;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.TimerFd;
 
 /**
  * An event loop: one platform thread waiting in epoll on registered eventfds, a timerfd for
@@ -26,8 +25,7 @@ public final class EventLoop implements AutoCloseable {
     private static final long TIMER_TOKEN = 1;
     private static final int MAX_EVENTS = 64;
 
-    private record Registration(EventFd eventFd, LongConsumer handler) {
-    }
+    private record Registration(EventFd eventFd, LongConsumer handler) {}
 
     /** A scheduled task; {@link #cancel()} stops it from running if it has not yet. */
     public static final class Scheduled implements Comparable<Scheduled> {

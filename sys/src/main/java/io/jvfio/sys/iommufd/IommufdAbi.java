@@ -11,6 +11,7 @@ import io.jvfio.sys.Ioctl;
 public final class IommufdAbi {
     /** {@code IOMMUFD_TYPE}: the ioctl type character {@code ';'}, shared with VFIO. */
     public static final int IOMMUFD_TYPE = ';';
+
     public static final int IOMMUFD_CMD_BASE = 0x80;
     public static final int IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE;
     public static final int IOMMUFD_CMD_IOAS_ALLOC = IOMMUFD_CMD_BASE + 1;
@@ -26,8 +27,7 @@ public final class IommufdAbi {
     public static final int IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
     public static final int IOMMU_IOAS_MAP_READABLE = 1 << 2;
 
-    private IommufdAbi() {
-    }
+    private IommufdAbi() {}
 
     /** struct iommu_destroy (IOMMU_DESTROY). */
     public static final class iommu_destroy {
@@ -35,8 +35,7 @@ public final class IommufdAbi {
         public static final int size = 0;
         public static final int id = 4;
 
-        private iommu_destroy() {
-        }
+        private iommu_destroy() {}
     }
 
     /** struct iommu_ioas_alloc (IOMMU_IOAS_ALLOC). */
@@ -46,8 +45,7 @@ public final class IommufdAbi {
         public static final int flags = 4;
         public static final int out_ioas_id = 8;
 
-        private iommu_ioas_alloc() {
-        }
+        private iommu_ioas_alloc() {}
     }
 
     /** struct iommu_ioas_map (IOMMU_IOAS_MAP). */
@@ -61,8 +59,7 @@ public final class IommufdAbi {
         public static final int length = 24;
         public static final int iova = 32;
 
-        private iommu_ioas_map() {
-        }
+        private iommu_ioas_map() {}
     }
 
     /** struct iommu_ioas_unmap (IOMMU_IOAS_UNMAP). */
@@ -73,7 +70,6 @@ public final class IommufdAbi {
         public static final int iova = 8;
         public static final int length = 16;
 
-        private iommu_ioas_unmap() {
-        }
+        private iommu_ioas_unmap() {}
     }
 }

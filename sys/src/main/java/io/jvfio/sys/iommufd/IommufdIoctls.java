@@ -1,7 +1,7 @@
 package io.jvfio.sys.iommufd;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
@@ -10,17 +10,15 @@ import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_alloc;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_map;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_ioas_unmap;
 import io.jvfio.sys.libc.Libc;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * One static function per iommufd ioctl on a {@code /dev/iommu} fd, each building its struct in a
  * confined arena; failures are {@link ErrnoException}s naming the ioctl.
  */
 public final class IommufdIoctls {
-    private IommufdIoctls() {
-    }
+    private IommufdIoctls() {}
 
     /** IOMMU_IOAS_ALLOC: a new, empty I/O address space; returns its id. */
     public static int ioasAlloc(Fd iommufd) throws ErrnoException {

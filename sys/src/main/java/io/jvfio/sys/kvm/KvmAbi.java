@@ -28,6 +28,7 @@ public final class KvmAbi {
     public static final long KVM_GET_IRQCHIP = Ioctl.iowr(KVMIO, 0x62, kvm_irqchip.SIZE);
     /** _IOR although the state goes in: the header defines it so, and the number is the ABI. */
     public static final long KVM_SET_IRQCHIP = Ioctl.ior(KVMIO, 0x63, kvm_irqchip.SIZE);
+
     public static final long KVM_IRQ_LINE_STATUS = Ioctl.iowr(KVMIO, 0x67, kvm_irq_level.SIZE);
     public static final long KVM_SET_GSI_ROUTING = Ioctl.iow(KVMIO, 0x6a, kvm_irq_routing.SIZE);
     public static final long KVM_IRQFD = Ioctl.iow(KVMIO, 0x76, kvm_irqfd.SIZE);
@@ -110,16 +111,14 @@ public final class KvmAbi {
 
     public static final int KVM_CPUID_FLAG_SIGNIFCANT_INDEX = 1;
 
-    private KvmAbi() {
-    }
+    private KvmAbi() {}
 
     /** struct kvm_interrupt: the vector KVM_INTERRUPT queues on a vCPU without an in-kernel LAPIC. */
     public static final class kvm_interrupt {
         public static final int SIZE = 4;
         public static final int irq = 0;
 
-        private kvm_interrupt() {
-        }
+        private kvm_interrupt() {}
     }
 
     /** struct kvm_run: the vCPU's shared run structure (its mmap is larger; see KVM_GET_VCPU_MMAP_SIZE). */
@@ -154,8 +153,7 @@ public final class KvmAbi {
         public static final int system_event_ndata = 36;
         public static final int system_event_data = 40;
 
-        private kvm_run() {
-        }
+        private kvm_run() {}
     }
 
     /** struct kvm_userspace_memory_region. */
@@ -167,8 +165,7 @@ public final class KvmAbi {
         public static final int memory_size = 16;
         public static final int userspace_addr = 24;
 
-        private kvm_userspace_memory_region() {
-        }
+        private kvm_userspace_memory_region() {}
     }
 
     /** struct kvm_irq_level (irq and status share offset 0). */
@@ -178,8 +175,7 @@ public final class KvmAbi {
         public static final int status = 0;
         public static final int level = 4;
 
-        private kvm_irq_level() {
-        }
+        private kvm_irq_level() {}
     }
 
     /** struct kvm_irqchip: chip_id then a 512-byte union (PIC or IOAPIC state). */
@@ -188,8 +184,7 @@ public final class KvmAbi {
         public static final int chip_id = 0;
         public static final int chip = 8;
 
-        private kvm_irqchip() {
-        }
+        private kvm_irqchip() {}
     }
 
     /** struct kvm_ioapic_state, as found in kvm_irqchip.chip for KVM_IRQCHIP_IOAPIC. */
@@ -202,8 +197,7 @@ public final class KvmAbi {
         public static final int redirtbl = 24;
         public static final int KVM_IOAPIC_NUM_PINS = 24;
 
-        private kvm_ioapic_state() {
-        }
+        private kvm_ioapic_state() {}
     }
 
     /** struct kvm_lapic_state: the LAPIC's register page as the guest sees it at 0xFEE00000 (xAPIC layout). */
@@ -212,8 +206,7 @@ public final class KvmAbi {
         public static final int regs = 0;
         public static final int KVM_APIC_REG_SIZE = 0x400;
 
-        private kvm_lapic_state() {
-        }
+        private kvm_lapic_state() {}
     }
 
     /** struct kvm_msi: one message signalled interrupt (KVM_SIGNAL_MSI). */
@@ -225,8 +218,7 @@ public final class KvmAbi {
         public static final int flags = 12;
         public static final int devid = 16;
 
-        private kvm_msi() {
-        }
+        private kvm_msi() {}
     }
 
     /** struct kvm_irq_routing: header of KVM_SET_GSI_ROUTING, followed by entries. */
@@ -236,8 +228,7 @@ public final class KvmAbi {
         public static final int flags = 4;
         public static final int entries = 8;
 
-        private kvm_irq_routing() {
-        }
+        private kvm_irq_routing() {}
     }
 
     /** struct kvm_irq_routing_entry (with u.irqchip, the only kind jvfio routes). */
@@ -249,8 +240,7 @@ public final class KvmAbi {
         public static final int u_irqchip_irqchip = 16;
         public static final int u_irqchip_pin = 20;
 
-        private kvm_irq_routing_entry() {
-        }
+        private kvm_irq_routing_entry() {}
     }
 
     /** struct kvm_irqfd. */
@@ -261,8 +251,7 @@ public final class KvmAbi {
         public static final int flags = 8;
         public static final int resamplefd = 12;
 
-        private kvm_irqfd() {
-        }
+        private kvm_irqfd() {}
     }
 
     /** struct kvm_ioeventfd. */
@@ -274,8 +263,7 @@ public final class KvmAbi {
         public static final int fd = 20;
         public static final int flags = 24;
 
-        private kvm_ioeventfd() {
-        }
+        private kvm_ioeventfd() {}
     }
 
     /** struct kvm_regs: 18 consecutive __u64 (rax rbx rcx rdx rsi rdi rsp rbp r8-r15 rip rflags). */
@@ -289,8 +277,7 @@ public final class KvmAbi {
         public static final int rip = 128;
         public static final int rflags = 136;
 
-        private kvm_regs() {
-        }
+        private kvm_regs() {}
     }
 
     /** struct kvm_segment. */
@@ -309,8 +296,7 @@ public final class KvmAbi {
         public static final int avl = 21;
         public static final int unusable = 22;
 
-        private kvm_segment() {
-        }
+        private kvm_segment() {}
     }
 
     /** struct kvm_dtable. */
@@ -319,8 +305,7 @@ public final class KvmAbi {
         public static final int base = 0;
         public static final int limit = 8;
 
-        private kvm_dtable() {
-        }
+        private kvm_dtable() {}
     }
 
     /** struct kvm_sregs. */
@@ -347,8 +332,7 @@ public final class KvmAbi {
         /** (KVM_NR_INTERRUPTS + 63) / 64 words. */
         public static final int INTERRUPT_BITMAP_WORDS = 4;
 
-        private kvm_sregs() {
-        }
+        private kvm_sregs() {}
     }
 
     /** struct kvm_msr_entry. */
@@ -357,8 +341,7 @@ public final class KvmAbi {
         public static final int index = 0;
         public static final int data = 8;
 
-        private kvm_msr_entry() {
-        }
+        private kvm_msr_entry() {}
     }
 
     /** struct kvm_msrs: header followed by entries. */
@@ -367,8 +350,7 @@ public final class KvmAbi {
         public static final int nmsrs = 0;
         public static final int entries = 8;
 
-        private kvm_msrs() {
-        }
+        private kvm_msrs() {}
     }
 
     /** struct kvm_cpuid_entry2. */
@@ -382,8 +364,7 @@ public final class KvmAbi {
         public static final int ecx = 20;
         public static final int edx = 24;
 
-        private kvm_cpuid_entry2() {
-        }
+        private kvm_cpuid_entry2() {}
     }
 
     /** struct kvm_cpuid2: header followed by entries. */
@@ -392,7 +373,6 @@ public final class KvmAbi {
         public static final int nent = 0;
         public static final int entries = 8;
 
-        private kvm_cpuid2() {
-        }
+        private kvm_cpuid2() {}
     }
 }

@@ -1,21 +1,5 @@
 package io.jvfio.sys.kvm;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.kvm.vcpu.CpuidEntry;
-import io.jvfio.sys.kvm.vcpu.DescriptorTable;
-import io.jvfio.sys.kvm.vcpu.MsrEntry;
-import io.jvfio.sys.kvm.vcpu.Regs;
-import io.jvfio.sys.kvm.vcpu.Segment;
-import io.jvfio.sys.kvm.vcpu.Sregs;
-import io.jvfio.sys.libc.Libc;
-
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CHECK_EXTENSION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_CREATE_VCPU;
@@ -25,14 +9,14 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_LAPIC;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_REGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SREGS;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_TSC_KHZ;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SUPPORTED_CPUID;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_TSC_KHZ;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_VCPU_MMAP_SIZE;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_RUN;
-import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_CPUID2;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_IDENTITY_MAP_ADDR;
@@ -48,6 +32,21 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.DescriptorTable;
+import io.jvfio.sys.kvm.vcpu.MsrEntry;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Segment;
+import io.jvfio.sys.kvm.vcpu.Sregs;
+import io.jvfio.sys.libc.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One typed static function per KVM ioctl: each builds its struct in a confined arena, makes the call
  * and returns records. The fds are those of /dev/kvm, a VM or a vCPU as each ioctl requires; errors
@@ -59,8 +58,7 @@ public final class KvmIoctls {
     /** The union in kvm_irqchip that holds one chip's state. */
     private static final int CHIP_STATE_SIZE = KvmAbi.kvm_irqchip.SIZE - KvmAbi.kvm_irqchip.chip;
 
-    private KvmIoctls() {
-    }
+    private KvmIoctls() {}
 
     /** KVM_GET_API_VERSION: 12 on every kernel jvfio supports. */
     public static int getApiVersion(Fd kvm) throws ErrnoException {
@@ -343,8 +341,8 @@ public final class KvmIoctls {
     /** KVM_SET_LAPIC: replaces the vCPU's LAPIC register page (1024 bytes, as KVM_GET_LAPIC returned it). */
     public static void setLapic(Fd vcpu, byte[] regs) throws ErrnoException {
         if (regs.length != KvmAbi.kvm_lapic_state.SIZE) {
-            throw new IllegalArgumentException("LAPIC state is " + KvmAbi.kvm_lapic_state.SIZE + " bytes, got "
-                    + regs.length);
+            throw new IllegalArgumentException(
+                    "LAPIC state is " + KvmAbi.kvm_lapic_state.SIZE + " bytes, got " + regs.length);
         }
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_lapic_state.SIZE, 8);
@@ -364,7 +362,8 @@ public final class KvmIoctls {
         List<CpuidEntry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             long e = KvmAbi.kvm_cpuid2.entries + (long) i * KvmAbi.kvm_cpuid_entry2.SIZE;
-            entries.add(new CpuidEntry(s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.function),
+            entries.add(new CpuidEntry(
+                    s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.function),
                     s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.index),
                     s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.flags),
                     s.get(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.eax),
@@ -411,15 +410,25 @@ public final class KvmIoctls {
         for (int i = 0; i < bitmap.length; i++) {
             bitmap[i] = s.get(JAVA_LONG, KvmAbi.kvm_sregs.interrupt_bitmap + 8L * i);
         }
-        return new Sregs(decodeSegment(s, KvmAbi.kvm_sregs.cs), decodeSegment(s, KvmAbi.kvm_sregs.ds),
-                decodeSegment(s, KvmAbi.kvm_sregs.es), decodeSegment(s, KvmAbi.kvm_sregs.fs),
-                decodeSegment(s, KvmAbi.kvm_sregs.gs), decodeSegment(s, KvmAbi.kvm_sregs.ss),
-                decodeSegment(s, KvmAbi.kvm_sregs.tr), decodeSegment(s, KvmAbi.kvm_sregs.ldt),
-                decodeDtable(s, KvmAbi.kvm_sregs.gdt), decodeDtable(s, KvmAbi.kvm_sregs.idt),
-                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr0), s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr2),
-                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr3), s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr4),
-                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr8), s.get(JAVA_LONG, KvmAbi.kvm_sregs.efer),
-                s.get(JAVA_LONG, KvmAbi.kvm_sregs.apic_base), bitmap);
+        return new Sregs(
+                decodeSegment(s, KvmAbi.kvm_sregs.cs),
+                decodeSegment(s, KvmAbi.kvm_sregs.ds),
+                decodeSegment(s, KvmAbi.kvm_sregs.es),
+                decodeSegment(s, KvmAbi.kvm_sregs.fs),
+                decodeSegment(s, KvmAbi.kvm_sregs.gs),
+                decodeSegment(s, KvmAbi.kvm_sregs.ss),
+                decodeSegment(s, KvmAbi.kvm_sregs.tr),
+                decodeSegment(s, KvmAbi.kvm_sregs.ldt),
+                decodeDtable(s, KvmAbi.kvm_sregs.gdt),
+                decodeDtable(s, KvmAbi.kvm_sregs.idt),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr0),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr2),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr3),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr4),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.cr8),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.efer),
+                s.get(JAVA_LONG, KvmAbi.kvm_sregs.apic_base),
+                bitmap);
     }
 
     private static void encodeSegment(Segment g, MemorySegment s, long at) {
@@ -441,14 +450,19 @@ public final class KvmIoctls {
     private static Segment decodeSegment(MemorySegment s, long at) {
         int selector = Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.selector))
                 | Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.selector + 1)) << 8;
-        return new Segment(s.get(JAVA_LONG, at + KvmAbi.kvm_segment.base),
-                s.get(JAVA_INT, at + KvmAbi.kvm_segment.limit), selector,
+        return new Segment(
+                s.get(JAVA_LONG, at + KvmAbi.kvm_segment.base),
+                s.get(JAVA_INT, at + KvmAbi.kvm_segment.limit),
+                selector,
                 Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.type)),
                 flag(s, at + KvmAbi.kvm_segment.present),
                 Byte.toUnsignedInt(s.get(JAVA_BYTE, at + KvmAbi.kvm_segment.dpl)),
-                flag(s, at + KvmAbi.kvm_segment.db), flag(s, at + KvmAbi.kvm_segment.s),
-                flag(s, at + KvmAbi.kvm_segment.l), flag(s, at + KvmAbi.kvm_segment.g),
-                flag(s, at + KvmAbi.kvm_segment.avl), flag(s, at + KvmAbi.kvm_segment.unusable));
+                flag(s, at + KvmAbi.kvm_segment.db),
+                flag(s, at + KvmAbi.kvm_segment.s),
+                flag(s, at + KvmAbi.kvm_segment.l),
+                flag(s, at + KvmAbi.kvm_segment.g),
+                flag(s, at + KvmAbi.kvm_segment.avl),
+                flag(s, at + KvmAbi.kvm_segment.unusable));
     }
 
     private static void encodeDtable(DescriptorTable t, MemorySegment s, long at) {

@@ -1,5 +1,11 @@
 package io.jvfio.sys.libc;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -10,13 +16,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The system calls and libc functions jvfio makes, each returning the raw result and throwing
@@ -68,6 +67,7 @@ public final class Libc {
 
     /** SIGURG: its default action is to ignore it, so a stray one can never end the process. */
     public static final int SIGURG = 23;
+
     public static final int SIG_BLOCK = 0;
     public static final int SIG_UNBLOCK = 1;
     public static final int SIG_SETMASK = 2;
@@ -76,6 +76,7 @@ public final class Libc {
     private static final int KERNEL_SIGSET_BYTES = 8;
     /** glibc's struct sigaction on x86-64: handler, mask, flags, restorer (SignalsTest checks it with gcc). */
     static final long SIGACTION_SIZE = 152;
+
     static final long SIGACTION_HANDLER = 0;
     static final long SIGACTION_MASK = 8;
     static final long SIGACTION_FLAGS = 136;
@@ -84,6 +85,7 @@ public final class Libc {
 
     /** x86-64 system call numbers (asm/unistd_64.h; SyscallNumbersTest checks them with gcc). */
     static final long SYS_read = 0;
+
     static final long SYS_write = 1;
     static final long SYS_open = 2;
     static final long SYS_close = 3;
@@ -126,8 +128,8 @@ public final class Libc {
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /** long syscall(long number, ...) with six arguments. */
-    private static final FunctionDescriptor SYSCALL = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    private static final FunctionDescriptor SYSCALL = FunctionDescriptor.of(
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
 
     private static final ThreadLocal<MemorySegment> CALL_STATE_SEGMENT =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
@@ -135,13 +137,13 @@ public final class Libc {
     // Each downcall is linked on its first call, by a holder class of its own (the JIT still sees a
     // constant handle): a command that never runs a vCPU never links sigaction or the call without errno.
     private static final class Syscall {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL, CAPTURE_ERRNO,
-                Linker.Option.firstVariadicArg(1));
+        static final MethodHandle HANDLE =
+                LINKER.downcallHandle(symbol("syscall"), SYSCALL, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
     }
     /** syscall without errno capture: KVM_RUN's path, see {@link #ioctlWithoutErrno}. */
     private static final class SyscallWithoutErrno {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("syscall"), SYSCALL,
-                Linker.Option.firstVariadicArg(1));
+        static final MethodHandle HANDLE =
+                LINKER.downcallHandle(symbol("syscall"), SYSCALL, Linker.Option.firstVariadicArg(1));
     }
     /**
      * glibc's sigaction (the kernel's wants a restorer, which only glibc has), called in syscall's shape:
@@ -151,8 +153,8 @@ public final class Libc {
      * a fresh JVM).
      */
     private static final class Sigaction {
-        static final MethodHandle HANDLE = LINKER.downcallHandle(symbol("sigaction"), SYSCALL, CAPTURE_ERRNO,
-                Linker.Option.firstVariadicArg(1));
+        static final MethodHandle HANDLE =
+                LINKER.downcallHandle(symbol("sigaction"), SYSCALL, CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
     }
     /**
      * The handler of {@link #interruptOnSignal}: libc's getpid, async-signal-safe and without effect, so
@@ -161,8 +163,7 @@ public final class Libc {
      */
     private static final MemorySegment NO_OP_HANDLER = symbol("getpid");
 
-    private Libc() {
-    }
+    private Libc() {}
 
     private static MemorySegment symbol(String name) {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
@@ -293,8 +294,8 @@ public final class Libc {
      */
     public static int ioctlWithoutErrno(int fd, long request, long argument) {
         try {
-            return (int) (long) SyscallWithoutErrno.HANDLE.invokeExact(SYS_ioctl, (long) fd, request, argument, 0L, 0L,
-                    0L);
+            return (int)
+                    (long) SyscallWithoutErrno.HANDLE.invokeExact(SYS_ioctl, (long) fd, request, argument, 0L, 0L, 0L);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -327,7 +328,8 @@ public final class Libc {
     }
 
     /** epoll_wait(2); EINTR is returned as 0 events, since callers simply wait again. */
-    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis)
+            throws ErrnoException {
         try {
             long n = syscallOrNegativeErrno(SYS_epoll_wait, epfd, pointer(events), maxEvents, timeoutMillis, 0, 0);
             if (n == -Errno.EINTR) {
@@ -466,8 +468,12 @@ public final class Libc {
 
     public static void rename(String from, String to) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            syscall("rename " + from + " to " + to, SYS_rename, pointer(arena.allocateFrom(from)),
-                    pointer(arena.allocateFrom(to)), 0);
+            syscall(
+                    "rename " + from + " to " + to,
+                    SYS_rename,
+                    pointer(arena.allocateFrom(from)),
+                    pointer(arena.allocateFrom(to)),
+                    0);
         }
     }
 
@@ -526,8 +532,8 @@ public final class Libc {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) throws ErrnoException {
         try {
             MemorySegment state = callState();
-            int result = (int) (long) Sigaction.HANDLE.invokeExact(state, (long) signal, action.address(), old.address(),
-                    0L, 0L, 0L, 0L);
+            int result = (int) (long)
+                    Sigaction.HANDLE.invokeExact(state, (long) signal, action.address(), old.address(), 0L, 0L, 0L, 0L);
             if (result == -1) {
                 throw new ErrnoException("sigaction " + signal, lastErrno(state));
             }

@@ -16,6 +16,7 @@ import io.jvfio.sys.Ioctl;
 public final class VfioAbi {
     /** {@code VFIO_TYPE}: the ioctl type character {@code ';'}. */
     public static final int VFIO_TYPE = ';';
+
     public static final int VFIO_BASE = 100;
     /** The only API version there is. */
     public static final int VFIO_API_VERSION = 0;
@@ -106,8 +107,7 @@ public final class VfioAbi {
     public static final int VFIO_PCI_ERR_IRQ_INDEX = 3;
     public static final int VFIO_PCI_REQ_IRQ_INDEX = 4;
 
-    private VfioAbi() {
-    }
+    private VfioAbi() {}
 
     /** struct vfio_info_cap_header: heads every capability in a chain. */
     public static final class vfio_info_cap_header {
@@ -116,8 +116,7 @@ public final class VfioAbi {
         public static final int version = 2;
         public static final int next = 4;
 
-        private vfio_info_cap_header() {
-        }
+        private vfio_info_cap_header() {}
     }
 
     /** struct vfio_group_status (VFIO_GROUP_GET_STATUS). */
@@ -126,8 +125,7 @@ public final class VfioAbi {
         public static final int argsz = 0;
         public static final int flags = 4;
 
-        private vfio_group_status() {
-        }
+        private vfio_group_status() {}
     }
 
     /**
@@ -142,8 +140,7 @@ public final class VfioAbi {
         public static final int num_irqs = 12;
         public static final int cap_offset = 16;
 
-        private vfio_device_info() {
-        }
+        private vfio_device_info() {}
     }
 
     /** struct vfio_region_info (VFIO_DEVICE_GET_REGION_INFO); a capability chain may follow. */
@@ -156,8 +153,7 @@ public final class VfioAbi {
         public static final int size = 16;
         public static final int offset = 24;
 
-        private vfio_region_info() {
-        }
+        private vfio_region_info() {}
     }
 
     /** struct vfio_region_sparse_mmap_area. */
@@ -166,8 +162,7 @@ public final class VfioAbi {
         public static final int offset = 0;
         public static final int size = 8;
 
-        private vfio_region_sparse_mmap_area() {
-        }
+        private vfio_region_sparse_mmap_area() {}
     }
 
     /** struct vfio_region_info_cap_sparse_mmap: header, area count, then the areas. */
@@ -178,8 +173,7 @@ public final class VfioAbi {
         public static final int reserved = 12;
         public static final int areas = 16;
 
-        private vfio_region_info_cap_sparse_mmap() {
-        }
+        private vfio_region_info_cap_sparse_mmap() {}
     }
 
     /** struct vfio_region_info_cap_type. */
@@ -189,8 +183,7 @@ public final class VfioAbi {
         public static final int type = 8;
         public static final int subtype = 12;
 
-        private vfio_region_info_cap_type() {
-        }
+        private vfio_region_info_cap_type() {}
     }
 
     /** struct vfio_irq_info (VFIO_DEVICE_GET_IRQ_INFO). */
@@ -201,8 +194,7 @@ public final class VfioAbi {
         public static final int index = 8;
         public static final int count = 12;
 
-        private vfio_irq_info() {
-        }
+        private vfio_irq_info() {}
     }
 
     /** struct vfio_irq_set (VFIO_DEVICE_SET_IRQS): header, then one bool byte or one s32 fd per IRQ. */
@@ -215,8 +207,7 @@ public final class VfioAbi {
         public static final int count = 16;
         public static final int data = 20;
 
-        private vfio_irq_set() {
-        }
+        private vfio_irq_set() {}
     }
 
     /** struct vfio_iommu_type1_info (VFIO_IOMMU_GET_INFO), up to and including {@code cap_offset}. */
@@ -227,8 +218,7 @@ public final class VfioAbi {
         public static final int iova_pgsizes = 8;
         public static final int cap_offset = 16;
 
-        private vfio_iommu_type1_info() {
-        }
+        private vfio_iommu_type1_info() {}
     }
 
     /** struct vfio_iommu_type1_dma_map (VFIO_IOMMU_MAP_DMA). */
@@ -240,8 +230,7 @@ public final class VfioAbi {
         public static final int iova = 16;
         public static final int size = 24;
 
-        private vfio_iommu_type1_dma_map() {
-        }
+        private vfio_iommu_type1_dma_map() {}
     }
 
     /** struct vfio_iommu_type1_dma_unmap (VFIO_IOMMU_UNMAP_DMA), without the dirty-bitmap data. */
@@ -252,8 +241,7 @@ public final class VfioAbi {
         public static final int iova = 8;
         public static final int size = 16;
 
-        private vfio_iommu_type1_dma_unmap() {
-        }
+        private vfio_iommu_type1_dma_unmap() {}
     }
 
     /** struct vfio_device_bind_iommufd (VFIO_DEVICE_BIND_IOMMUFD), 6.6 layout. */
@@ -264,8 +252,7 @@ public final class VfioAbi {
         public static final int iommufd = 8;
         public static final int out_devid = 12;
 
-        private vfio_device_bind_iommufd() {
-        }
+        private vfio_device_bind_iommufd() {}
     }
 
     /** struct vfio_device_attach_iommufd_pt (VFIO_DEVICE_ATTACH_IOMMUFD_PT), 6.6 layout. */
@@ -275,8 +262,7 @@ public final class VfioAbi {
         public static final int flags = 4;
         public static final int pt_id = 8;
 
-        private vfio_device_attach_iommufd_pt() {
-        }
+        private vfio_device_attach_iommufd_pt() {}
     }
 
     /** struct vfio_device_detach_iommufd_pt (VFIO_DEVICE_DETACH_IOMMUFD_PT), 6.6 layout. */
@@ -285,7 +271,6 @@ public final class VfioAbi {
         public static final int argsz = 0;
         public static final int flags = 4;
 
-        private vfio_device_detach_iommufd_pt() {
-        }
+        private vfio_device_detach_iommufd_pt() {}
     }
 }

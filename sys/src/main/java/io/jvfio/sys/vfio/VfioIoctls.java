@@ -1,7 +1,8 @@
 package io.jvfio.sys.vfio;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
@@ -9,19 +10,15 @@ import io.jvfio.sys.Fd;
 import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_attach_iommufd_pt;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_bind_iommufd;
-import io.jvfio.sys.vfio.VfioAbi.vfio_device_detach_iommufd_pt;
 import io.jvfio.sys.vfio.VfioAbi.vfio_device_info;
 import io.jvfio.sys.vfio.VfioAbi.vfio_group_status;
 import io.jvfio.sys.vfio.VfioAbi.vfio_iommu_type1_dma_map;
 import io.jvfio.sys.vfio.VfioAbi.vfio_iommu_type1_dma_unmap;
-import io.jvfio.sys.vfio.VfioAbi.vfio_iommu_type1_info;
 import io.jvfio.sys.vfio.VfioAbi.vfio_irq_info;
 import io.jvfio.sys.vfio.VfioAbi.vfio_irq_set;
 import io.jvfio.sys.vfio.VfioAbi.vfio_region_info;
-
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * One static function per VFIO ioctl, on the container, group or device fd it belongs to. Each builds its
@@ -33,12 +30,10 @@ public final class VfioIoctls {
     /** The largest region-info reply jvfio accepts (a capability chain is a few hundred bytes). */
     public static final int MAX_REGION_INFO_SIZE = 64 * 1024;
 
-    private VfioIoctls() {
-    }
+    private VfioIoctls() {}
 
     /** VFIO_DEVICE_GET_INFO's reply. */
-    public record DeviceInfoReply(int flags, int numRegions, int numIrqs, int capOffset) {
-    }
+    public record DeviceInfoReply(int flags, int numRegions, int numIrqs, int capOffset) {}
 
     /**
      * VFIO_DEVICE_GET_REGION_INFO's reply: the fixed fields, and {@code raw}, the whole
@@ -57,8 +52,7 @@ public final class VfioIoctls {
     }
 
     /** VFIO_DEVICE_GET_IRQ_INFO's reply. */
-    public record IrqInfoReply(int index, int flags, int count) {
-    }
+    public record IrqInfoReply(int index, int flags, int count) {}
 
     /** VFIO_GET_API_VERSION on a container fd. */
     public static int getApiVersion(Fd container) throws ErrnoException {
@@ -102,7 +96,10 @@ public final class VfioIoctls {
     /** VFIO_GROUP_GET_DEVICE_FD: opens the group's device of that name; the caller owns the fd. */
     public static Fd groupGetDeviceFd(Fd group, String deviceName) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            int fd = Libc.ioctl(group.get(), VfioAbi.VFIO_GROUP_GET_DEVICE_FD, arena.allocateFrom(deviceName),
+            int fd = Libc.ioctl(
+                    group.get(),
+                    VfioAbi.VFIO_GROUP_GET_DEVICE_FD,
+                    arena.allocateFrom(deviceName),
                     "VFIO_GROUP_GET_DEVICE_FD");
             return Fd.adopt(fd, "vfio device " + deviceName);
         }
@@ -114,8 +111,11 @@ public final class VfioIoctls {
             MemorySegment s = arena.allocate(vfio_device_info.SIZE, 8);
             s.set(JAVA_INT, vfio_device_info.argsz, vfio_device_info.SIZE);
             Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_GET_INFO, s, "VFIO_DEVICE_GET_INFO");
-            return new DeviceInfoReply(s.get(JAVA_INT, vfio_device_info.flags), s.get(JAVA_INT, vfio_device_info.num_regions),
-                    s.get(JAVA_INT, vfio_device_info.num_irqs), s.get(JAVA_INT, vfio_device_info.cap_offset));
+            return new DeviceInfoReply(
+                    s.get(JAVA_INT, vfio_device_info.flags),
+                    s.get(JAVA_INT, vfio_device_info.num_regions),
+                    s.get(JAVA_INT, vfio_device_info.num_irqs),
+                    s.get(JAVA_INT, vfio_device_info.cap_offset));
         }
     }
 
@@ -135,8 +135,10 @@ public final class VfioIoctls {
                 int wanted = s.get(JAVA_INT, vfio_region_info.argsz);
                 if (Integer.compareUnsigned(wanted, argsz) > 0) {
                     if (attempt > 0 || Integer.compareUnsigned(wanted, MAX_REGION_INFO_SIZE) > 0) {
-                        throw new ErrnoException("VFIO_DEVICE_GET_REGION_INFO (argsz " + Integer.toUnsignedString(wanted)
-                                + " asked for)", Errno.EOVERFLOW);
+                        throw new ErrnoException(
+                                "VFIO_DEVICE_GET_REGION_INFO (argsz " + Integer.toUnsignedString(wanted)
+                                        + " asked for)",
+                                Errno.EOVERFLOW);
                     }
                     argsz = wanted;
                     continue;
@@ -146,8 +148,13 @@ public final class VfioIoctls {
                 if ((flags & VfioAbi.VFIO_REGION_INFO_FLAG_CAPS) == 0) {
                     capOffset = 0;
                 }
-                return new RegionInfoReply(index, flags, capOffset, s.get(JAVA_LONG, vfio_region_info.size),
-                        s.get(JAVA_LONG, vfio_region_info.offset), s.asSlice(0, argsz).toArray(JAVA_BYTE));
+                return new RegionInfoReply(
+                        index,
+                        flags,
+                        capOffset,
+                        s.get(JAVA_LONG, vfio_region_info.size),
+                        s.get(JAVA_LONG, vfio_region_info.offset),
+                        s.asSlice(0, argsz).toArray(JAVA_BYTE));
             }
         }
     }
@@ -159,20 +166,28 @@ public final class VfioIoctls {
             s.set(JAVA_INT, vfio_irq_info.argsz, vfio_irq_info.SIZE);
             s.set(JAVA_INT, vfio_irq_info.index, index);
             Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s, "VFIO_DEVICE_GET_IRQ_INFO");
-            return new IrqInfoReply(s.get(JAVA_INT, vfio_irq_info.index), s.get(JAVA_INT, vfio_irq_info.flags),
+            return new IrqInfoReply(
+                    s.get(JAVA_INT, vfio_irq_info.index),
+                    s.get(JAVA_INT, vfio_irq_info.flags),
                     s.get(JAVA_INT, vfio_irq_info.count));
         }
     }
 
     /** VFIO_DEVICE_SET_IRQS with VFIO_IRQ_SET_DATA_NONE: {@code actionFlag} applies to the whole range. */
     public static void deviceSetIrqs(Fd device, int actionFlag, int index, int start, int count) throws ErrnoException {
-        setIrqs(device, VfioAbi.VFIO_IRQ_SET_DATA_NONE | actionFlag, index, start, count, 0, (s, at) -> { });
+        setIrqs(device, VfioAbi.VFIO_IRQ_SET_DATA_NONE | actionFlag, index, start, count, 0, (s, at) -> {});
     }
 
     /** VFIO_DEVICE_SET_IRQS with VFIO_IRQ_SET_DATA_BOOL: one byte per IRQ. */
     public static void deviceSetIrqsBool(Fd device, int actionFlag, int index, int start, boolean[] values)
             throws ErrnoException {
-        setIrqs(device, VfioAbi.VFIO_IRQ_SET_DATA_BOOL | actionFlag, index, start, values.length, values.length,
+        setIrqs(
+                device,
+                VfioAbi.VFIO_IRQ_SET_DATA_BOOL | actionFlag,
+                index,
+                start,
+                values.length,
+                values.length,
                 (s, at) -> {
                     for (int i = 0; i < values.length; i++) {
                         s.set(JAVA_BYTE, at + i, (byte) (values[i] ? 1 : 0));
@@ -183,7 +198,13 @@ public final class VfioIoctls {
     /** VFIO_DEVICE_SET_IRQS with VFIO_IRQ_SET_DATA_EVENTFD: one s32 fd per IRQ, -1 to de-assign. */
     public static void deviceSetIrqsEventFd(Fd device, int actionFlag, int index, int start, int[] fds)
             throws ErrnoException {
-        setIrqs(device, VfioAbi.VFIO_IRQ_SET_DATA_EVENTFD | actionFlag, index, start, fds.length, 4L * fds.length,
+        setIrqs(
+                device,
+                VfioAbi.VFIO_IRQ_SET_DATA_EVENTFD | actionFlag,
+                index,
+                start,
+                fds.length,
+                4L * fds.length,
                 (s, at) -> {
                     for (int i = 0; i < fds.length; i++) {
                         s.set(JAVA_INT, at + 4L * i, fds[i]);

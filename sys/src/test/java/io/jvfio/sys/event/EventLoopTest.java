@@ -1,22 +1,22 @@
 package io.jvfio.sys.event;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.testing.Resources;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.testing.Resources;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 class EventLoopTest {
     @Test
     void signalledEventFdRunsItsHandlerOnTheLoopThreadWithTheCount() throws Exception {
-        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+        try (EventLoop loop = EventLoop.start("test-loop");
+                EventFd fd = EventFd.create()) {
             CountDownLatch ran = new CountDownLatch(1);
             AtomicLong count = new AtomicLong();
             List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -34,7 +34,8 @@ class EventLoopTest {
 
     @Test
     void unregisteredEventFdNoLongerRunsItsHandler() throws Exception {
-        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+        try (EventLoop loop = EventLoop.start("test-loop");
+                EventFd fd = EventFd.create()) {
             AtomicLong calls = new AtomicLong();
             long token = loop.register(fd, n -> calls.incrementAndGet());
             loop.unregister(token);
@@ -51,9 +52,18 @@ class EventLoopTest {
         try (EventLoop loop = EventLoop.start("test-loop")) {
             List<String> order = new CopyOnWriteArrayList<>();
             CountDownLatch done = new CountDownLatch(3);
-            loop.schedule(Duration.ofMillis(60), () -> { order.add("late"); done.countDown(); });
-            loop.schedule(Duration.ofMillis(10), () -> { order.add("early"); done.countDown(); });
-            loop.execute(() -> { order.add("now"); done.countDown(); });
+            loop.schedule(Duration.ofMillis(60), () -> {
+                order.add("late");
+                done.countDown();
+            });
+            loop.schedule(Duration.ofMillis(10), () -> {
+                order.add("early");
+                done.countDown();
+            });
+            loop.execute(() -> {
+                order.add("now");
+                done.countDown();
+            });
             assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
             assertThat(order).containsExactly("now", "early", "late");
         }
@@ -74,7 +84,8 @@ class EventLoopTest {
 
     @Test
     void throwingHandlerDoesNotStopTheLoop() throws Exception {
-        try (EventLoop loop = EventLoop.start("test-loop"); EventFd fd = EventFd.create()) {
+        try (EventLoop loop = EventLoop.start("test-loop");
+                EventFd fd = EventFd.create()) {
             CountDownLatch second = new CountDownLatch(2);
             loop.register(fd, n -> {
                 second.countDown();
@@ -93,8 +104,8 @@ class EventLoopTest {
         int fds = Resources.openFds();
         EventLoop loop = EventLoop.start("test-loop");
         try (EventFd fd = EventFd.create()) {
-            loop.register(fd, n -> { });
-            loop.schedule(Duration.ofSeconds(30), () -> { });
+            loop.register(fd, n -> {});
+            loop.schedule(Duration.ofSeconds(30), () -> {});
             loop.close();
         }
         assertThat(loop.thread().isAlive()).isFalse();

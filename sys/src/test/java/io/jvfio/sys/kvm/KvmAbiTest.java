@@ -1,26 +1,23 @@
 package io.jvfio.sys.kvm;
 
-import java.lang.foreign.ValueLayout;
-
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.kvm.vcpu.DescriptorTable;
 import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
 import io.jvfio.sys.testing.CProbe;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /** Every kvm.h constant and layout jvfio uses, compared with what gcc computes from the installed headers. */
 class KvmAbiTest {
-    private record Check(String name, String c, long java) {
-    }
+    private record Check(String name, String c, long java) {}
 
     private static final List<Check> CHECKS = new ArrayList<>();
     private static Map<String, Long> fromC;
@@ -143,7 +140,9 @@ class KvmAbiTest {
         field("kvm_run", "cr8", KvmAbi.kvm_run.cr8);
         field("kvm_run", "apic_base", KvmAbi.kvm_run.apic_base);
         field("kvm_run", "hw.hardware_exit_reason", KvmAbi.kvm_run.hw_hardware_exit_reason);
-        field("kvm_run", "fail_entry.hardware_entry_failure_reason",
+        field(
+                "kvm_run",
+                "fail_entry.hardware_entry_failure_reason",
                 KvmAbi.kvm_run.fail_entry_hardware_entry_failure_reason);
         field("kvm_run", "fail_entry.cpu", KvmAbi.kvm_run.fail_entry_cpu);
         field("kvm_run", "ex.exception", KvmAbi.kvm_run.ex_exception);
@@ -231,13 +230,20 @@ class KvmAbiTest {
         field("kvm_regs", "rflags", KvmAbi.kvm_regs.rflags);
 
         size("kvm_segment", KvmAbi.kvm_segment.SIZE);
-        for (String[] f : new String[][] {{"base", "" + KvmAbi.kvm_segment.base},
-                {"limit", "" + KvmAbi.kvm_segment.limit}, {"selector", "" + KvmAbi.kvm_segment.selector},
-                {"type", "" + KvmAbi.kvm_segment.type}, {"present", "" + KvmAbi.kvm_segment.present},
-                {"dpl", "" + KvmAbi.kvm_segment.dpl}, {"db", "" + KvmAbi.kvm_segment.db},
-                {"s", "" + KvmAbi.kvm_segment.s}, {"l", "" + KvmAbi.kvm_segment.l},
-                {"g", "" + KvmAbi.kvm_segment.g}, {"avl", "" + KvmAbi.kvm_segment.avl},
-                {"unusable", "" + KvmAbi.kvm_segment.unusable}}) {
+        for (String[] f : new String[][] {
+            {"base", "" + KvmAbi.kvm_segment.base},
+            {"limit", "" + KvmAbi.kvm_segment.limit},
+            {"selector", "" + KvmAbi.kvm_segment.selector},
+            {"type", "" + KvmAbi.kvm_segment.type},
+            {"present", "" + KvmAbi.kvm_segment.present},
+            {"dpl", "" + KvmAbi.kvm_segment.dpl},
+            {"db", "" + KvmAbi.kvm_segment.db},
+            {"s", "" + KvmAbi.kvm_segment.s},
+            {"l", "" + KvmAbi.kvm_segment.l},
+            {"g", "" + KvmAbi.kvm_segment.g},
+            {"avl", "" + KvmAbi.kvm_segment.avl},
+            {"unusable", "" + KvmAbi.kvm_segment.unusable}
+        }) {
             field("kvm_segment", f[0], Long.parseLong(f[1]));
         }
         size("kvm_dtable", KvmAbi.kvm_dtable.SIZE);
@@ -263,7 +269,9 @@ class KvmAbiTest {
         field("kvm_sregs", "efer", KvmAbi.kvm_sregs.efer);
         field("kvm_sregs", "apic_base", KvmAbi.kvm_sregs.apic_base);
         field("kvm_sregs", "interrupt_bitmap", KvmAbi.kvm_sregs.interrupt_bitmap);
-        c("kvm_sregs.interrupt_bitmap.words", "sizeof(((struct kvm_sregs *)0)->interrupt_bitmap) / 8",
+        c(
+                "kvm_sregs.interrupt_bitmap.words",
+                "sizeof(((struct kvm_sregs *)0)->interrupt_bitmap) / 8",
                 KvmAbi.kvm_sregs.INTERRUPT_BITMAP_WORDS);
 
         size("kvm_msr_entry", KvmAbi.kvm_msr_entry.SIZE);
@@ -295,8 +303,11 @@ class KvmAbiTest {
                 int main(void) {
                 """);
         for (Check check : CHECKS) {
-            source.append("    printf(\"%s %llu\\n\", \"").append(check.name()).append("\", (unsigned long long)(")
-                    .append(check.c()).append("));\n");
+            source.append("    printf(\"%s %llu\\n\", \"")
+                    .append(check.name())
+                    .append("\", (unsigned long long)(")
+                    .append(check.c())
+                    .append("));\n");
         }
         source.append("    return 0;\n}\n");
         fromC = CProbe.run(source.toString());
@@ -345,16 +356,32 @@ class KvmAbiTest {
     void sregsRoundTripThroughTheNativeLayout() {
         Segment code = new Segment(0, 0xFFFFFFFF, 0x08, 11, true, 0, false, true, true, true, false, false);
         Segment data = new Segment(0x1000, 0xFFFFF, 0x10, 3, true, 3, true, true, false, true, true, true);
-        Sregs sregs = new Sregs(code, data, data, data, data, data, code, data, new DescriptorTable(0x500, 0x17),
-                new DescriptorTable(0xABCDEF, 0xFFF), 0x80050033L, 2, 0x1000, 0x20, 0, 0x500, 0xFEE00900L,
+        Sregs sregs = new Sregs(
+                code,
+                data,
+                data,
+                data,
+                data,
+                data,
+                code,
+                data,
+                new DescriptorTable(0x500, 0x17),
+                new DescriptorTable(0xABCDEF, 0xFFF),
+                0x80050033L,
+                2,
+                0x1000,
+                0x20,
+                0,
+                0x500,
+                0xFEE00900L,
                 new long[] {1, 2, 3, 4});
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment native_ = arena.allocate(KvmAbi.kvm_sregs.SIZE, 8);
             KvmIoctls.encodeSregs(sregs, native_);
             Sregs back = KvmIoctls.decodeSregs(native_);
             assertThat(back).usingRecursiveComparison().isEqualTo(sregs);
-            assertThat(native_.get(ValueLayout.JAVA_SHORT, KvmAbi.kvm_sregs.cs
-                    + KvmAbi.kvm_segment.selector)).isEqualTo((short) 0x08);
+            assertThat(native_.get(ValueLayout.JAVA_SHORT, KvmAbi.kvm_sregs.cs + KvmAbi.kvm_segment.selector))
+                    .isEqualTo((short) 0x08);
         }
     }
 }

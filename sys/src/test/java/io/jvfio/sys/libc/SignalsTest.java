@@ -1,17 +1,16 @@
 package io.jvfio.sys.libc;
 
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.Epoll;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.testing.CProbe;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The signal kick vCPUs use: SIGURG interrupts a thread's blocking call and does nothing else. */
 class SignalsTest {
@@ -39,7 +38,9 @@ class SignalsTest {
             waiter.join(10);
         }
         waiter.join();
-        assertThat(events.get()).as("epoll_wait woken by the signal, not by an event").isZero();
+        assertThat(events.get())
+                .as("epoll_wait woken by the signal, not by an event")
+                .isZero();
     }
 
     @Test
@@ -84,7 +85,8 @@ class SignalsTest {
                     return 0;
                 }
                 """);
-        assertThat(c).containsEntry("size", Libc.SIGACTION_SIZE)
+        assertThat(c)
+                .containsEntry("size", Libc.SIGACTION_SIZE)
                 .containsEntry("handler", Libc.SIGACTION_HANDLER)
                 .containsEntry("mask", Libc.SIGACTION_MASK)
                 .containsEntry("flags", Libc.SIGACTION_FLAGS)

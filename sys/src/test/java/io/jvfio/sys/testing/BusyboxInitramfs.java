@@ -19,8 +19,7 @@ public final class BusyboxInitramfs {
     /** Debian's busybox-static puts it here. */
     public static final Path BUSYBOX = Path.of("/bin/busybox");
 
-    private BusyboxInitramfs() {
-    }
+    private BusyboxInitramfs() {}
 
     /** Whether the host has the static busybox the image is made of. */
     public static boolean available() {
@@ -80,7 +79,8 @@ public final class BusyboxInitramfs {
 
         private void entry(String name, int mode, byte[] content) {
             byte[] nameBytes = (name + "\0").getBytes(StandardCharsets.US_ASCII);
-            String header = String.format("070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+            String header = String.format(
+                    "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
                     inode++, mode, 0, 0, 1, 0, content.length, 0, 0, 0, 0, nameBytes.length, 0);
             out.writeBytes(header.getBytes(StandardCharsets.US_ASCII));
             out.writeBytes(nameBytes);

@@ -1,11 +1,10 @@
 package io.jvfio.sys.testing;
 
-import java.util.Comparator;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -15,8 +14,7 @@ import java.util.concurrent.TimeUnit;
  * ABI tests compare Java's layouts and ioctl numbers with the real headers.
  */
 public final class CProbe {
-    private CProbe() {
-    }
+    private CProbe() {}
 
     /**
      * Compiles {@code source} (which prints lines {@code NAME VALUE} with VALUE in decimal) and returns
@@ -49,7 +47,10 @@ public final class CProbe {
     }
 
     private static String exec(Path dir, String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         byte[] output = process.getInputStream().readAllBytes();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();

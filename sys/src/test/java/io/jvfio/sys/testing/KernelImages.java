@@ -20,8 +20,7 @@ public final class KernelImages {
     private static final int PAYLOAD_LENGTH = 0x24C;
     private static final int SETUP_SECTS = 0x1F1;
 
-    private KernelImages() {
-    }
+    private KernelImages() {}
 
     /**
      * The prepared kernel's bzImage ({@code $JVFIO_NESTED_CACHE}, default {@code ~/.cache/jvfio-nested},
@@ -49,7 +48,9 @@ public final class KernelImages {
         if (decompressor == null) {
             return Optional.empty();
         }
-        Process process = new ProcessBuilder(decompressor).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process process = new ProcessBuilder(decompressor)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         Thread feeder = Thread.ofPlatform().start(() -> {
             try (var in = process.getOutputStream()) {
                 in.write(image, offset, length);

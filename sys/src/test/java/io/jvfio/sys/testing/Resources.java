@@ -8,8 +8,7 @@ import java.util.stream.Stream;
 
 /** Counts of what this process holds, for tests that check nothing leaks. */
 public final class Resources {
-    private Resources() {
-    }
+    private Resources() {}
 
     /** Open file descriptors of this process. */
     public static int openFds() {
@@ -27,12 +26,13 @@ public final class Resources {
     public static int openFdsOtherThanJars() {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return (int) fds.filter(fd -> {
-                try {
-                    return !Files.readSymbolicLink(fd).toString().endsWith(".jar");
-                } catch (IOException e) {
-                    return false;
-                }
-            }).count();
+                        try {
+                            return !Files.readSymbolicLink(fd).toString().endsWith(".jar");
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })
+                    .count();
         } catch (IOException e) {
             throw new IllegalStateException("cannot list /proc/self/fd", e);
         }
@@ -50,8 +50,8 @@ public final class Resources {
     /** Whether a memory mapping of this process covers {@code address}. */
     public static boolean mapped(long address) {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.map(line -> line.substring(0, line.indexOf(' ')).split("-")).anyMatch(range ->
-                    Long.compareUnsigned(Long.parseUnsignedLong(range[0], 16), address) <= 0
+            return lines.map(line -> line.substring(0, line.indexOf(' ')).split("-"))
+                    .anyMatch(range -> Long.compareUnsigned(Long.parseUnsignedLong(range[0], 16), address) <= 0
                             && Long.compareUnsigned(address, Long.parseUnsignedLong(range[1], 16)) < 0);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/self/maps", e);

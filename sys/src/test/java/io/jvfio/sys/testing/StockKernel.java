@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -20,10 +19,10 @@ public final class StockKernel {
     public static final int INIT_EXIT_CODE = 42;
     /** The line the test initramfs's /init writes to the kernel log. */
     public static final String INIT_MARKER = "jvfio-linux-smoke: init ran";
+
     private static Path extracted;
 
-    private StockKernel() {
-    }
+    private StockKernel() {}
 
     /** The prepared kernel's bzImage, if tools/nested/prepare.sh has run here. */
     public static Optional<Path> bzImage() {
@@ -73,8 +72,8 @@ public final class StockKernel {
      * and the CPU's vendor, and ends as {@code end} says; if the exit port does nothing, it powers off.
      */
     public static byte[] busyboxInitramfs(InitEnd end) throws IOException {
-        Assumptions.assumeTrue(BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX
-                + " (apt-get install busybox-static)");
+        Assumptions.assumeTrue(
+                BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX + " (apt-get install busybox-static)");
         String exitPort = """
                 /bin/busybox printf '\\%03o' | /bin/busybox dd of=/dev/port bs=1 seek=%d count=1 2>/dev/null
                 """.formatted(INIT_EXIT_CODE, 0x501);
@@ -99,8 +98,8 @@ public final class StockKernel {
      * {@code init} (a script for {@code /bin/busybox sh}) as /init.
      */
     public static byte[] busyboxInitramfs(String init) throws IOException {
-        Assumptions.assumeTrue(BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX
-                + " (apt-get install busybox-static)");
+        Assumptions.assumeTrue(
+                BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX + " (apt-get install busybox-static)");
         return BusyboxInitramfs.withInit(init);
     }
 
@@ -120,7 +119,9 @@ public final class StockKernel {
             version = Optional.empty();
         }
         for (String suffix : new String[] {"", ".xz", ".zst"}) {
-            Path module = version.map(v -> v.resolve(path + suffix)).filter(Files::isReadable).orElse(null);
+            Path module = version.map(v -> v.resolve(path + suffix))
+                    .filter(Files::isReadable)
+                    .orElse(null);
             if (module == null) {
                 continue;
             }
@@ -128,7 +129,8 @@ public final class StockKernel {
                 return Files.readAllBytes(module);
             }
             Process process = new ProcessBuilder(suffix.equals(".xz") ? "xz" : "zstd", "-dc", module.toString())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             byte[] bytes = process.getInputStream().readAllBytes();
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || bytes.length == 0) {
                 throw new IOException("cannot decompress " + module);
@@ -145,8 +147,8 @@ public final class StockKernel {
      * mode 0644 files; their parent directories are made.
      */
     public static byte[] busyboxInitramfs(String init, Map<String, byte[]> files) throws IOException {
-        Assumptions.assumeTrue(BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX
-                + " (apt-get install busybox-static)");
+        Assumptions.assumeTrue(
+                BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX + " (apt-get install busybox-static)");
         return BusyboxInitramfs.withInit(init, files);
     }
 }

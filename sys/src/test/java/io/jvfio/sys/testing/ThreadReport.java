@@ -15,27 +15,38 @@ import java.util.stream.Stream;
  * threads carry their name (cut to 15 bytes) as the native thread's comm, which pairs the two lists.
  */
 public final class ThreadReport {
-    private ThreadReport() {
-    }
+    private ThreadReport() {}
 
     /** The report, several lines per thread. */
     public static String now() {
         StringBuilder out = new StringBuilder("native threads (tid comm: state wchan | SigPnd ShdPnd SigBlk):\n");
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.sorted().toList()) {
-                out.append("  ").append(task.getFileName()).append(' ').append(read(task.resolve("comm")))
-                        .append(": ").append(state(read(task.resolve("stat"))))
-                        .append(' ').append(read(task.resolve("wchan")))
-                        .append(" |").append(signalLines(task)).append('\n');
+                out.append("  ")
+                        .append(task.getFileName())
+                        .append(' ')
+                        .append(read(task.resolve("comm")))
+                        .append(": ")
+                        .append(state(read(task.resolve("stat"))))
+                        .append(' ')
+                        .append(read(task.resolve("wchan")))
+                        .append(" |")
+                        .append(signalLines(task))
+                        .append('\n');
             }
         } catch (IOException e) {
             out.append("  cannot list /proc/self/task: ").append(e).append('\n');
         }
         out.append("Java threads:\n");
-        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+        for (Map.Entry<Thread, StackTraceElement[]> e :
+                Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
-            out.append("  \"").append(t.getName()).append("\" ").append(t.getState())
-                    .append(t.isDaemon() ? " daemon" : "").append('\n');
+            out.append("  \"")
+                    .append(t.getName())
+                    .append("\" ")
+                    .append(t.getState())
+                    .append(t.isDaemon() ? " daemon" : "")
+                    .append('\n');
             for (StackTraceElement frame : e.getValue()) {
                 out.append("      at ").append(frame).append('\n');
             }
@@ -62,8 +73,11 @@ public final class ThreadReport {
         try {
             List<String> lines = Files.readAllLines(task.resolve("status"));
             for (String key : List.of("SigPnd:", "ShdPnd:", "SigBlk:")) {
-                lines.stream().filter(l -> l.startsWith(key)).findFirst()
-                        .ifPresent(l -> out.append(' ').append(l.substring(key.length()).strip()));
+                lines.stream()
+                        .filter(l -> l.startsWith(key))
+                        .findFirst()
+                        .ifPresent(l ->
+                                out.append(' ').append(l.substring(key.length()).strip()));
             }
         } catch (IOException e) {
             out.append(" ?");

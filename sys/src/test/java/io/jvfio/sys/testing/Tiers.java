@@ -2,7 +2,6 @@ package io.jvfio.sys.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -29,8 +28,7 @@ public final class Tiers {
      */
     public static final String LINUX = "linux";
 
-    private Tiers() {
-    }
+    private Tiers() {}
 
     public static boolean kvmAvailable() {
         return Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));

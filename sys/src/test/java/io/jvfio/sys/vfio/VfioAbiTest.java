@@ -1,7 +1,6 @@
 package io.jvfio.sys.vfio;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.iommufd.IommufdAbi;
 import io.jvfio.sys.iommufd.IommufdAbi.iommu_destroy;
@@ -24,11 +23,10 @@ import io.jvfio.sys.vfio.VfioAbi.vfio_region_info;
 import io.jvfio.sys.vfio.VfioAbi.vfio_region_info_cap_sparse_mmap;
 import io.jvfio.sys.vfio.VfioAbi.vfio_region_info_cap_type;
 import io.jvfio.sys.vfio.VfioAbi.vfio_region_sparse_mmap_area;
-
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every vfio.h and iommufd.h value jvfio uses, compared with what gcc computes from the headers. This
@@ -39,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class VfioAbiTest {
     /** name -> (C expression, Java value). */
     private static final Map<String, Object[]> VALUES = new LinkedHashMap<>();
+
     private static Map<String, Long> probed;
 
     private static void value(String name, String cExpression, long javaValue) {
@@ -59,37 +58,99 @@ class VfioAbiTest {
 
     /** For structs that newer headers extend at the end: where the field jvfio sends last ends. */
     private static void end(String struct, String field, long javaSize) {
-        value("end_" + struct, "offsetof(struct " + struct + ", " + field + ") + sizeof(((struct " + struct + " *)0)->"
-                + field + ")", javaSize);
+        value(
+                "end_" + struct,
+                "offsetof(struct " + struct + ", " + field + ") + sizeof(((struct " + struct + " *)0)->" + field + ")",
+                javaSize);
     }
 
     static {
-        for (String ioctl : new String[] {"VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "VFIO_SET_IOMMU",
-            "VFIO_GROUP_GET_STATUS", "VFIO_GROUP_SET_CONTAINER", "VFIO_GROUP_UNSET_CONTAINER", "VFIO_GROUP_GET_DEVICE_FD",
-            "VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO", "VFIO_DEVICE_GET_IRQ_INFO", "VFIO_DEVICE_SET_IRQS",
-            "VFIO_DEVICE_RESET", "VFIO_IOMMU_GET_INFO", "VFIO_IOMMU_MAP_DMA", "VFIO_IOMMU_UNMAP_DMA",
-            "VFIO_DEVICE_BIND_IOMMUFD", "VFIO_DEVICE_ATTACH_IOMMUFD_PT", "VFIO_DEVICE_DETACH_IOMMUFD_PT"}) {
+        for (String ioctl : new String[] {
+            "VFIO_GET_API_VERSION",
+            "VFIO_CHECK_EXTENSION",
+            "VFIO_SET_IOMMU",
+            "VFIO_GROUP_GET_STATUS",
+            "VFIO_GROUP_SET_CONTAINER",
+            "VFIO_GROUP_UNSET_CONTAINER",
+            "VFIO_GROUP_GET_DEVICE_FD",
+            "VFIO_DEVICE_GET_INFO",
+            "VFIO_DEVICE_GET_REGION_INFO",
+            "VFIO_DEVICE_GET_IRQ_INFO",
+            "VFIO_DEVICE_SET_IRQS",
+            "VFIO_DEVICE_RESET",
+            "VFIO_IOMMU_GET_INFO",
+            "VFIO_IOMMU_MAP_DMA",
+            "VFIO_IOMMU_UNMAP_DMA",
+            "VFIO_DEVICE_BIND_IOMMUFD",
+            "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+            "VFIO_DEVICE_DETACH_IOMMUFD_PT"
+        }) {
             constant(ioctl, javaConstant(VfioAbi.class, ioctl));
         }
-        for (String flag : new String[] {"VFIO_API_VERSION", "VFIO_TYPE1_IOMMU", "VFIO_SPAPR_TCE_IOMMU",
-            "VFIO_TYPE1v2_IOMMU", "VFIO_DMA_CC_IOMMU", "VFIO_EEH", "VFIO_TYPE1_NESTING_IOMMU", "VFIO_SPAPR_TCE_v2_IOMMU",
-            "VFIO_NOIOMMU_IOMMU", "VFIO_UNMAP_ALL", "VFIO_UPDATE_VADDR", "VFIO_GROUP_FLAGS_VIABLE",
-            "VFIO_GROUP_FLAGS_CONTAINER_SET", "VFIO_DEVICE_FLAGS_RESET", "VFIO_DEVICE_FLAGS_PCI",
-            "VFIO_DEVICE_FLAGS_PLATFORM", "VFIO_DEVICE_FLAGS_AMBA", "VFIO_DEVICE_FLAGS_CCW", "VFIO_DEVICE_FLAGS_AP",
-            "VFIO_DEVICE_FLAGS_FSL_MC", "VFIO_DEVICE_FLAGS_CAPS", "VFIO_REGION_INFO_FLAG_READ",
-            "VFIO_REGION_INFO_FLAG_WRITE", "VFIO_REGION_INFO_FLAG_MMAP", "VFIO_REGION_INFO_FLAG_CAPS",
-            "VFIO_REGION_INFO_CAP_SPARSE_MMAP", "VFIO_REGION_INFO_CAP_TYPE", "VFIO_REGION_INFO_CAP_MSIX_MAPPABLE",
-            "VFIO_IRQ_INFO_EVENTFD", "VFIO_IRQ_INFO_MASKABLE", "VFIO_IRQ_INFO_AUTOMASKED", "VFIO_IRQ_INFO_NORESIZE",
-            "VFIO_IRQ_SET_DATA_NONE", "VFIO_IRQ_SET_DATA_BOOL", "VFIO_IRQ_SET_DATA_EVENTFD",
-            "VFIO_IRQ_SET_ACTION_MASK", "VFIO_IRQ_SET_ACTION_UNMASK", "VFIO_IRQ_SET_ACTION_TRIGGER",
-            "VFIO_DMA_MAP_FLAG_READ", "VFIO_DMA_MAP_FLAG_WRITE", "VFIO_IOMMU_INFO_PGSIZES",
-            "VFIO_PCI_BAR0_REGION_INDEX", "VFIO_PCI_BAR5_REGION_INDEX", "VFIO_PCI_ROM_REGION_INDEX",
-            "VFIO_PCI_CONFIG_REGION_INDEX", "VFIO_PCI_VGA_REGION_INDEX", "VFIO_PCI_INTX_IRQ_INDEX",
-            "VFIO_PCI_MSI_IRQ_INDEX", "VFIO_PCI_MSIX_IRQ_INDEX", "VFIO_PCI_ERR_IRQ_INDEX", "VFIO_PCI_REQ_IRQ_INDEX"}) {
+        for (String flag : new String[] {
+            "VFIO_API_VERSION",
+            "VFIO_TYPE1_IOMMU",
+            "VFIO_SPAPR_TCE_IOMMU",
+            "VFIO_TYPE1v2_IOMMU",
+            "VFIO_DMA_CC_IOMMU",
+            "VFIO_EEH",
+            "VFIO_TYPE1_NESTING_IOMMU",
+            "VFIO_SPAPR_TCE_v2_IOMMU",
+            "VFIO_NOIOMMU_IOMMU",
+            "VFIO_UNMAP_ALL",
+            "VFIO_UPDATE_VADDR",
+            "VFIO_GROUP_FLAGS_VIABLE",
+            "VFIO_GROUP_FLAGS_CONTAINER_SET",
+            "VFIO_DEVICE_FLAGS_RESET",
+            "VFIO_DEVICE_FLAGS_PCI",
+            "VFIO_DEVICE_FLAGS_PLATFORM",
+            "VFIO_DEVICE_FLAGS_AMBA",
+            "VFIO_DEVICE_FLAGS_CCW",
+            "VFIO_DEVICE_FLAGS_AP",
+            "VFIO_DEVICE_FLAGS_FSL_MC",
+            "VFIO_DEVICE_FLAGS_CAPS",
+            "VFIO_REGION_INFO_FLAG_READ",
+            "VFIO_REGION_INFO_FLAG_WRITE",
+            "VFIO_REGION_INFO_FLAG_MMAP",
+            "VFIO_REGION_INFO_FLAG_CAPS",
+            "VFIO_REGION_INFO_CAP_SPARSE_MMAP",
+            "VFIO_REGION_INFO_CAP_TYPE",
+            "VFIO_REGION_INFO_CAP_MSIX_MAPPABLE",
+            "VFIO_IRQ_INFO_EVENTFD",
+            "VFIO_IRQ_INFO_MASKABLE",
+            "VFIO_IRQ_INFO_AUTOMASKED",
+            "VFIO_IRQ_INFO_NORESIZE",
+            "VFIO_IRQ_SET_DATA_NONE",
+            "VFIO_IRQ_SET_DATA_BOOL",
+            "VFIO_IRQ_SET_DATA_EVENTFD",
+            "VFIO_IRQ_SET_ACTION_MASK",
+            "VFIO_IRQ_SET_ACTION_UNMASK",
+            "VFIO_IRQ_SET_ACTION_TRIGGER",
+            "VFIO_DMA_MAP_FLAG_READ",
+            "VFIO_DMA_MAP_FLAG_WRITE",
+            "VFIO_IOMMU_INFO_PGSIZES",
+            "VFIO_PCI_BAR0_REGION_INDEX",
+            "VFIO_PCI_BAR5_REGION_INDEX",
+            "VFIO_PCI_ROM_REGION_INDEX",
+            "VFIO_PCI_CONFIG_REGION_INDEX",
+            "VFIO_PCI_VGA_REGION_INDEX",
+            "VFIO_PCI_INTX_IRQ_INDEX",
+            "VFIO_PCI_MSI_IRQ_INDEX",
+            "VFIO_PCI_MSIX_IRQ_INDEX",
+            "VFIO_PCI_ERR_IRQ_INDEX",
+            "VFIO_PCI_REQ_IRQ_INDEX"
+        }) {
             constant(flag, javaConstant(VfioAbi.class, flag));
         }
-        for (String name : new String[] {"IOMMU_DESTROY", "IOMMU_IOAS_ALLOC", "IOMMU_IOAS_MAP", "IOMMU_IOAS_UNMAP",
-            "IOMMU_IOAS_MAP_FIXED_IOVA", "IOMMU_IOAS_MAP_WRITEABLE", "IOMMU_IOAS_MAP_READABLE"}) {
+        for (String name : new String[] {
+            "IOMMU_DESTROY",
+            "IOMMU_IOAS_ALLOC",
+            "IOMMU_IOAS_MAP",
+            "IOMMU_IOAS_UNMAP",
+            "IOMMU_IOAS_MAP_FIXED_IOVA",
+            "IOMMU_IOAS_MAP_WRITEABLE",
+            "IOMMU_IOAS_MAP_READABLE"
+        }) {
             constant(name, javaConstant(IommufdAbi.class, name));
         }
 
@@ -241,8 +302,11 @@ class VfioAbiTest {
                 """);
         c.append(FALLBACK_DECLARATIONS);
         c.append("int main(void) {\n");
-        VALUES.forEach((name, v) -> c.append("  printf(\"%s %llu\\n\", \"").append(name)
-                .append("\", (unsigned long long)(").append(v[0]).append("));\n"));
+        VALUES.forEach((name, v) -> c.append("  printf(\"%s %llu\\n\", \"")
+                .append(name)
+                .append("\", (unsigned long long)(")
+                .append(v[0])
+                .append("));\n"));
         c.append("  return 0;\n}\n");
         probed = CProbe.run(c.toString());
     }

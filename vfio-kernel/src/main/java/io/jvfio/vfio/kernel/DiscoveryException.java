@@ -1,8 +1,7 @@
 package io.jvfio.vfio.kernel;
 
-import java.nio.file.Path;
-
 import io.jvfio.vfio.VfioException;
+import java.nio.file.Path;
 
 /** A host device could not be found or used as named; {@link #problem()} says which check failed. */
 public final class DiscoveryException extends VfioException {

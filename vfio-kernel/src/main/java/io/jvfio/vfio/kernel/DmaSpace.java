@@ -1,8 +1,5 @@
 package io.jvfio.vfio.kernel;
 
-import java.util.HashMap;
-import java.util.Map;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.iommufd.IommufdAbi;
@@ -11,6 +8,8 @@ import io.jvfio.sys.vfio.VfioAbi;
 import io.jvfio.sys.vfio.VfioIoctls;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.VfioException;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * An I/O address space that devices of one VM share: a type1 container or an iommufd IOAS. Mappings are
@@ -19,11 +18,9 @@ import io.jvfio.vfio.VfioException;
  * closes it. Guarded by its own monitor.
  */
 abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.IommufdIoas {
-    private record Range(long iova, long size) {
-    }
+    private record Range(long iova, long size) {}
 
-    private record Entry(long vaddr, boolean readable, boolean writable, int count) {
-    }
+    private record Entry(long vaddr, boolean readable, boolean writable, int count) {}
 
     private final Map<Range, Entry> mappings = new HashMap<>();
     private int users;
@@ -40,7 +37,8 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
         Range range = new Range(region.iova(), region.size());
         Entry entry = mappings.get(range);
         if (entry != null) {
-            if (entry.vaddr != region.hostAddress() || entry.readable != region.readable()
+            if (entry.vaddr != region.hostAddress()
+                    || entry.readable != region.readable()
                     || entry.writable != region.writable()) {
                 throw new VfioException(device, "DMA range " + show(range) + " is already mapped to other memory");
             }
@@ -73,8 +71,8 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
             throw new VfioException(device, "failed to unmap DMA " + show(range) + " from the " + describe(), e);
         }
         if (unmapped != size) {
-            throw new VfioException(device, "unmapping DMA " + show(range) + " unmapped 0x" + Long.toHexString(unmapped)
-                    + " bytes");
+            throw new VfioException(
+                    device, "unmapping DMA " + show(range) + " unmapped 0x" + Long.toHexString(unmapped) + " bytes");
         }
     }
 
@@ -115,7 +113,8 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
 
         @Override
         void doMap(long vaddr, long iova, long size, boolean readable, boolean writable) throws ErrnoException {
-            int flags = (readable ? VfioAbi.VFIO_DMA_MAP_FLAG_READ : 0) | (writable ? VfioAbi.VFIO_DMA_MAP_FLAG_WRITE : 0);
+            int flags =
+                    (readable ? VfioAbi.VFIO_DMA_MAP_FLAG_READ : 0) | (writable ? VfioAbi.VFIO_DMA_MAP_FLAG_WRITE : 0);
             VfioIoctls.iommuMapDma(fd, flags, vaddr, iova, size);
         }
 
@@ -147,7 +146,8 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
 
         @Override
         void doMap(long vaddr, long iova, long size, boolean readable, boolean writable) throws ErrnoException {
-            int flags = IommufdAbi.IOMMU_IOAS_MAP_FIXED_IOVA | (readable ? IommufdAbi.IOMMU_IOAS_MAP_READABLE : 0)
+            int flags = IommufdAbi.IOMMU_IOAS_MAP_FIXED_IOVA
+                    | (readable ? IommufdAbi.IOMMU_IOAS_MAP_READABLE : 0)
                     | (writable ? IommufdAbi.IOMMU_IOAS_MAP_WRITEABLE : 0);
             IommufdIoctls.ioasMap(iommufd, ioasId, flags, vaddr, size, iova);
         }

@@ -1,14 +1,13 @@
 package io.jvfio.vfio.kernel;
 
+import io.jvfio.vfio.VfioException;
+import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-
-import io.jvfio.vfio.VfioException;
-import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 
 /**
  * Hands a host device to its bus's VFIO driver and back, as users do by hand: {@code driver_override},
@@ -23,8 +22,7 @@ public final class DriverBinding {
     }
 
     /** What a bind or unbind did: the driver before, and the driver bound once the kernel re-probed. */
-    public record Result(Optional<String> previousDriver, Optional<String> driverNow) {
-    }
+    public record Result(Optional<String> previousDriver, Optional<String> driverNow) {}
 
     /** The VFIO driver of a bus: {@code vfio-platform}, {@code vfio-pci}, {@code vfio-amba}. */
     public static String vfioDriverFor(String bus) {
@@ -84,7 +82,8 @@ public final class DriverBinding {
         SysfsDiscovery.checkName(name);
         Path device = sysfs.devicePath(bus, name);
         if (!Files.isDirectory(device)) {
-            throw new DiscoveryException(name, Problem.NO_DEVICE, device, "no such host device: " + device + " does not exist");
+            throw new DiscoveryException(
+                    name, Problem.NO_DEVICE, device, "no such host device: " + device + " does not exist");
         }
         return device;
     }
@@ -104,7 +103,10 @@ public final class DriverBinding {
 
     private static void write(String name, Path attribute, String value) throws VfioException {
         try {
-            Files.write(attribute, value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE,
+            Files.write(
+                    attribute,
+                    value.getBytes(StandardCharsets.US_ASCII),
+                    StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING);
         } catch (IOException e) {
             throw new VfioException(name, "cannot write '" + value.strip() + "' to " + attribute + ": " + e);

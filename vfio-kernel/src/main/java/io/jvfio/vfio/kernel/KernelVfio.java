@@ -1,14 +1,5 @@
 package io.jvfio.vfio.kernel;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
@@ -20,6 +11,14 @@ import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import io.jvfio.vfio.kernel.DmaSpace.IommufdIoas;
 import io.jvfio.vfio.kernel.DmaSpace.Type1Container;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * The kernel VFIO state of one VM: the devices attached to it, the groups they came through and the
@@ -114,8 +113,8 @@ public final class KernelVfio implements AutoCloseable {
         }
         String name = device.name();
         if (devices.containsKey(device.realPath())) {
-            throw new DiscoveryException(name, Problem.ALREADY_ATTACHED, device.path(),
-                    "device is already attached: " + device.path());
+            throw new DiscoveryException(
+                    name, Problem.ALREADY_ATTACHED, device.path(), "device is already attached: " + device.path());
         }
         KernelVfioDevice opened = switch (chooseBackend(device)) {
             case LEGACY_CONTAINER -> openLegacy(device);
@@ -150,8 +149,10 @@ public final class KernelVfio implements AutoCloseable {
         boolean legacy = Files.exists(container);
         boolean iommufd = Files.exists(iommu);
         if (!legacy && !iommufd) {
-            throw new VfioUnavailableException(name, "kernel VFIO is not available: no " + container + " and no " + iommu
-                    + " (load the vfio and vfio_iommu_type1 or iommufd modules, or use a kernel with VFIO)");
+            throw new VfioUnavailableException(
+                    name,
+                    "kernel VFIO is not available: no " + container + " and no " + iommu
+                            + " (load the vfio and vfio_iommu_type1 or iommufd modules, or use a kernel with VFIO)");
         }
         Optional<Path> cdev = device.vfioCdev().map(n -> dev("vfio", "devices", n));
         boolean cdevUsable = cdev.isPresent() && Files.exists(cdev.get());
@@ -161,16 +162,20 @@ public final class KernelVfio implements AutoCloseable {
                     throw new VfioUnavailableException(name, "iommufd=on but there is no " + iommu);
                 }
                 if (!cdevUsable) {
-                    throw new VfioException(name, "iommufd=on but the device has no VFIO cdev: "
-                            + cdev.map(p -> "no " + p).orElse("no " + device.path().resolve("vfio-dev"))
-                            + " (it needs Linux 6.6+ with VFIO_DEVICE_CDEV and the device bound to a VFIO driver)");
+                    throw new VfioException(
+                            name,
+                            "iommufd=on but the device has no VFIO cdev: "
+                                    + cdev.map(p -> "no " + p)
+                                            .orElse("no " + device.path().resolve("vfio-dev"))
+                                    + " (it needs Linux 6.6+ with VFIO_DEVICE_CDEV and the device bound to a VFIO driver)");
                 }
                 yield Backend.IOMMUFD;
             }
             case OFF -> {
                 if (!legacy) {
-                    throw new VfioUnavailableException(name, "iommufd=off but there is no " + container
-                            + " (legacy VFIO container); try iommufd=on");
+                    throw new VfioUnavailableException(
+                            name,
+                            "iommufd=off but there is no " + container + " (legacy VFIO container); try iommufd=on");
                 }
                 yield Backend.LEGACY_CONTAINER;
             }
@@ -179,8 +184,10 @@ public final class KernelVfio implements AutoCloseable {
                     yield Backend.IOMMUFD;
                 }
                 if (!legacy) {
-                    throw new VfioException(name, "no " + container + " (legacy VFIO container) and the device has no"
-                            + " VFIO cdev under " + device.path().resolve("vfio-dev") + " for " + iommu);
+                    throw new VfioException(
+                            name,
+                            "no " + container + " (legacy VFIO container) and the device has no" + " VFIO cdev under "
+                                    + device.path().resolve("vfio-dev") + " for " + iommu);
                 }
                 yield Backend.LEGACY_CONTAINER;
             }
@@ -213,8 +220,10 @@ public final class KernelVfio implements AutoCloseable {
         int id = device.iommuGroup();
         Path path = dev("vfio", Integer.toString(id));
         if (!Files.exists(path)) {
-            throw new VfioException(name, "group " + id + " is not available: no " + path + " (is " + name
-                    + " bound to a VFIO driver? see 'jvfio bind " + name + "')");
+            throw new VfioException(
+                    name,
+                    "group " + id + " is not available: no " + path + " (is " + name
+                            + " bound to a VFIO driver? see 'jvfio bind " + name + "')");
         }
         Fd fd;
         try {
@@ -231,9 +240,11 @@ public final class KernelVfio implements AutoCloseable {
                 throw new VfioException(name, path + " is not a VFIO group", e);
             }
             if ((status & VfioAbi.VFIO_GROUP_FLAGS_VIABLE) == 0) {
-                throw new VfioException(name, "group " + id + " is not viable: every device in "
-                        + options.sysfsRoot().resolve("kernel/iommu_groups/" + id + "/devices")
-                        + " must be bound to a VFIO driver or none");
+                throw new VfioException(
+                        name,
+                        "group " + id + " is not viable: every device in "
+                                + options.sysfsRoot().resolve("kernel/iommu_groups/" + id + "/devices")
+                                + " must be bound to a VFIO driver or none");
             }
             Type1Container container = attachToContainer(name, id, fd);
             return new Group(id, fd, container);
@@ -269,8 +280,9 @@ public final class KernelVfio implements AutoCloseable {
                 throw new VfioException(name, path + " is not a VFIO container", e);
             }
             if (version != VfioAbi.VFIO_API_VERSION) {
-                throw new VfioException(name, "unsupported VFIO API version " + version + " (jvfio speaks "
-                        + VfioAbi.VFIO_API_VERSION + ")");
+                throw new VfioException(
+                        name,
+                        "unsupported VFIO API version " + version + " (jvfio speaks " + VfioAbi.VFIO_API_VERSION + ")");
             }
             int type = iommuType(name, fd);
             try {
@@ -282,8 +294,10 @@ public final class KernelVfio implements AutoCloseable {
                 VfioIoctls.setIommu(fd, type);
             } catch (ErrnoException e) {
                 unsetContainer(groupFd);
-                String hint = e.errno() == Errno.EPERM ? " (without interrupt remapping vfio_iommu_type1 refuses the"
-                        + " group unless loaded with allow_unsafe_interrupts=1)" : "";
+                String hint = e.errno() == Errno.EPERM
+                        ? " (without interrupt remapping vfio_iommu_type1 refuses the"
+                                + " group unless loaded with allow_unsafe_interrupts=1)"
+                        : "";
                 throw new VfioException(name, "failed to set the IOMMU type of the container" + hint, e);
             }
             Type1Container container = new Type1Container(fd, type);
@@ -307,8 +321,10 @@ public final class KernelVfio implements AutoCloseable {
         } catch (ErrnoException e) {
             throw new VfioException(name, "failed to check the container's IOMMU extensions", e);
         }
-        throw new VfioException(name, "the VFIO container supports neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU"
-                + " (is vfio_iommu_type1 loaded?)");
+        throw new VfioException(
+                name,
+                "the VFIO container supports neither VFIO_TYPE1v2_IOMMU nor VFIO_TYPE1_IOMMU"
+                        + " (is vfio_iommu_type1 loaded?)");
     }
 
     private KernelVfioDevice openIommufd(SysfsDevice device) throws VfioException {

@@ -1,17 +1,5 @@
 package io.jvfio.vfio.kernel;
 
-import java.util.Locale;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -26,6 +14,16 @@ import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A device opened through kernel VFIO: its fd (from the group, or its cdev bound to iommufd), region
@@ -38,8 +36,7 @@ public final class KernelVfioDevice implements VfioDevice {
     private static final ThreadLocal<ByteBuffer> SCRATCH =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN));
 
-    private record DmaRange(long iova, long size) {
-    }
+    private record DmaRange(long iova, long size) {}
 
     private final KernelVfio owner;
     private final SysfsDevice sysfs;
@@ -52,8 +49,13 @@ public final class KernelVfioDevice implements VfioDevice {
     private volatile DeviceInfo info;
     private volatile AtomicReferenceArray<RegionInfo> regions;
 
-    KernelVfioDevice(KernelVfio owner, SysfsDevice sysfs, Fd fd, KernelVfio.Backend backend, DmaSpace dmaSpace,
-                     KernelVfio.Group group) {
+    KernelVfioDevice(
+            KernelVfio owner,
+            SysfsDevice sysfs,
+            Fd fd,
+            KernelVfio.Backend backend,
+            DmaSpace dmaSpace,
+            KernelVfio.Group group) {
         this.owner = owner;
         this.sysfs = sysfs;
         this.fd = fd;
@@ -126,8 +128,8 @@ public final class KernelVfioDevice implements VfioDevice {
         }
         RegionInfo parsed = RegionInfoParser.parse(name(), reply.raw());
         if (parsed.index() != region) {
-            throw new VfioException(name(), "asked for region " + region + " info, the kernel answered region "
-                    + parsed.index());
+            throw new VfioException(
+                    name(), "asked for region " + region + " info, the kernel answered region " + parsed.index());
         }
         cache.compareAndSet(region, null, parsed);
         return cache.get(region);
@@ -154,8 +156,10 @@ public final class KernelVfioDevice implements VfioDevice {
             throw new VfioException(name(), "region " + region + " is not " + (write ? "writable" : "readable"));
         }
         if (offset < 0 || length < 0 || offset + length > info.size() || offset + length < 0) {
-            throw new VfioException(name(), (write ? "write" : "read") + " of " + length + " bytes at 0x"
-                    + Long.toHexString(offset) + " is outside region " + region + " of size 0x" + Long.toHexString(info.size()));
+            throw new VfioException(
+                    name(),
+                    (write ? "write" : "read") + " of " + length + " bytes at 0x" + Long.toHexString(offset)
+                            + " is outside region " + region + " of size 0x" + Long.toHexString(info.size()));
         }
         return info;
     }
@@ -174,8 +178,10 @@ public final class KernelVfioDevice implements VfioDevice {
         try {
             int n = fd.pread(buffer, info.offset() + offset);
             if (n != size) {
-                throw new VfioException(name(), "short read of region " + region + " at 0x" + Long.toHexString(offset)
-                        + ": " + n + " of " + size + " bytes");
+                throw new VfioException(
+                        name(),
+                        "short read of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of "
+                                + size + " bytes");
             }
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to read region " + region + " at 0x" + Long.toHexString(offset), e);
@@ -196,11 +202,14 @@ public final class KernelVfioDevice implements VfioDevice {
         try {
             int n = fd.pwrite(buffer, info.offset() + offset);
             if (n != size) {
-                throw new VfioException(name(), "short write of region " + region + " at 0x" + Long.toHexString(offset)
-                        + ": " + n + " of " + size + " bytes");
+                throw new VfioException(
+                        name(),
+                        "short write of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of "
+                                + size + " bytes");
             }
         } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
+            throw new VfioException(
+                    name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
         }
     }
 
@@ -228,11 +237,13 @@ public final class KernelVfioDevice implements VfioDevice {
             while (buffer.hasRemaining()) {
                 long at = offset + buffer.position();
                 if (fd.pwrite(buffer, info.offset() + at) <= 0) {
-                    throw new VfioException(name(), "short write of region " + region + " at 0x" + Long.toHexString(at));
+                    throw new VfioException(
+                            name(), "short write of region " + region + " at 0x" + Long.toHexString(at));
                 }
             }
         } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
+            throw new VfioException(
+                    name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
         }
     }
 
@@ -247,11 +258,17 @@ public final class KernelVfioDevice implements VfioDevice {
             inside |= offset >= area.offset() && size > 0 && offset + size <= area.end() && offset + size > offset;
         }
         if (!inside) {
-            throw new VfioException(name(), "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size)
-                    + ") is not within a mappable area of region " + region + ": " + info.mappableAreas());
+            throw new VfioException(
+                    name(),
+                    "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size)
+                            + ") is not within a mappable area of region " + region + ": " + info.mappableAreas());
         }
         try {
-            return Mapping.map(fd, info.offset() + offset, size, info.writable(),
+            return Mapping.map(
+                    fd,
+                    info.offset() + offset,
+                    size,
+                    info.writable(),
                     "vfio " + name() + " region " + region + " +0x" + Long.toHexString(offset));
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to mmap region " + region + " at 0x" + Long.toHexString(offset), e);
@@ -264,20 +281,27 @@ public final class KernelVfioDevice implements VfioDevice {
         try {
             switch (request.data()) {
                 case IrqSet.Data.None none ->
-                        VfioIoctls.deviceSetIrqs(fd, action, request.index(), request.start(), request.count());
+                    VfioIoctls.deviceSetIrqs(fd, action, request.index(), request.start(), request.count());
                 case IrqSet.Data.Bools bools ->
-                        VfioIoctls.deviceSetIrqsBool(fd, action, request.index(), request.start(), bools.values());
+                    VfioIoctls.deviceSetIrqsBool(fd, action, request.index(), request.start(), bools.values());
                 case IrqSet.Data.EventFds eventFds -> {
                     int[] fds = new int[eventFds.fds().size()];
                     for (int i = 0; i < fds.length; i++) {
-                        fds[i] = eventFds.fds().get(i).map(EventFd::fd).map(Fd::get).orElse(-1);
+                        fds[i] = eventFds.fds()
+                                .get(i)
+                                .map(EventFd::fd)
+                                .map(Fd::get)
+                                .orElse(-1);
                     }
                     VfioIoctls.deviceSetIrqsEventFd(fd, action, request.index(), request.start(), fds);
                 }
             }
         } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to " + request.action().name().toLowerCase(Locale.ROOT)
-                    + " IRQ index " + request.index() + " [" + request.start() + ", +" + request.count() + ")", e);
+            throw new VfioException(
+                    name(),
+                    "failed to " + request.action().name().toLowerCase(Locale.ROOT) + " IRQ index " + request.index()
+                            + " [" + request.start() + ", +" + request.count() + ")",
+                    e);
         }
     }
 
@@ -301,8 +325,10 @@ public final class KernelVfioDevice implements VfioDevice {
         synchronized (dmaMaps) {
             DmaRange range = new DmaRange(region.iova(), region.size());
             if (dmaMaps.contains(range)) {
-                throw new VfioException(name(), "DMA range [0x" + Long.toHexString(region.iova()) + ", +0x"
-                        + Long.toHexString(region.size()) + ") is already mapped for this device");
+                throw new VfioException(
+                        name(),
+                        "DMA range [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size())
+                                + ") is already mapped for this device");
             }
             dmaSpace.map(name(), region);
             dmaMaps.add(range);
@@ -313,8 +339,10 @@ public final class KernelVfioDevice implements VfioDevice {
     public void unmapDma(long iova, long size) throws VfioException {
         synchronized (dmaMaps) {
             if (!dmaMaps.remove(new DmaRange(iova, size))) {
-                throw new VfioException(name(), "no DMA mapping [0x" + Long.toHexString(iova) + ", +0x"
-                        + Long.toHexString(size) + ") to unmap");
+                throw new VfioException(
+                        name(),
+                        "no DMA mapping [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
+                                + ") to unmap");
             }
             dmaSpace.unmap(name(), iova, size);
         }

@@ -1,5 +1,6 @@
 package io.jvfio.vfio.kernel;
 
+import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -12,8 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-
-import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 
 /**
  * Finds a host device in sysfs the way the seed does, from a name ({@code host=NAME}, looked up under
@@ -65,24 +64,32 @@ public final class SysfsDiscovery {
 
     static void checkName(String name) throws DiscoveryException {
         if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
-            throw new DiscoveryException(name, Problem.INVALID_NAME, null,
+            throw new DiscoveryException(
+                    name,
+                    Problem.INVALID_NAME,
+                    null,
                     "host name '" + name + "' is not a device name (it must be non-empty and contain no '/')");
         }
     }
 
     private static SysfsDevice inspect(String name, Path path) throws DiscoveryException {
         if (!Files.isDirectory(path)) {
-            throw new DiscoveryException(name, Problem.NO_DEVICE, path, "no such host device: " + path + " does not exist");
+            throw new DiscoveryException(
+                    name, Problem.NO_DEVICE, path, "no such host device: " + path + " does not exist");
         }
         Path realPath;
         try {
             realPath = path.toRealPath();
         } catch (IOException e) {
-            throw new DiscoveryException(name, Problem.NO_DEVICE, path, "cannot resolve host device " + path + ": " + e);
+            throw new DiscoveryException(
+                    name, Problem.NO_DEVICE, path, "cannot resolve host device " + path + ": " + e);
         }
         Path groupLink = path.resolve("iommu_group");
         if (!Files.isSymbolicLink(groupLink) && !Files.exists(groupLink, LinkOption.NOFOLLOW_LINKS)) {
-            throw new DiscoveryException(name, Problem.NO_IOMMU_GROUP, groupLink,
+            throw new DiscoveryException(
+                    name,
+                    Problem.NO_IOMMU_GROUP,
+                    groupLink,
                     "no iommu_group for device: " + groupLink + " does not exist (is an IOMMU present and enabled?)");
         }
         int group = groupNumber(name, groupLink);
@@ -94,7 +101,8 @@ public final class SysfsDiscovery {
         try {
             target = Files.isSymbolicLink(groupLink) ? Files.readSymbolicLink(groupLink) : groupLink.toRealPath();
         } catch (IOException e) {
-            throw new DiscoveryException(name, Problem.BAD_IOMMU_GROUP, groupLink, "cannot read " + groupLink + ": " + e);
+            throw new DiscoveryException(
+                    name, Problem.BAD_IOMMU_GROUP, groupLink, "cannot read " + groupLink + ": " + e);
         }
         Path last = target.getFileName();
         String groupName = last == null ? "" : last.toString();
@@ -105,7 +113,10 @@ public final class SysfsDiscovery {
             }
             return group;
         } catch (NumberFormatException e) {
-            throw new DiscoveryException(name, Problem.BAD_IOMMU_GROUP, groupLink,
+            throw new DiscoveryException(
+                    name,
+                    Problem.BAD_IOMMU_GROUP,
+                    groupLink,
                     "cannot parse the iommu group number of " + groupLink + " -> " + target + ": '" + groupName
                             + "' is not a number");
         }
@@ -151,15 +162,42 @@ public final class SysfsDiscovery {
         return properties;
     }
 
-    private static final Set<String> NOT_COPIED = Set.of("name", "compatible", "reg", "reg-names", "interrupts",
-            "interrupts-extended", "interrupt-parent", "phandle", "linux,phandle", "#address-cells", "#size-cells",
-            "ranges", "status", "clocks", "clock-names", "assigned-clocks", "assigned-clock-parents",
-            "assigned-clock-rates", "resets", "reset-names", "dmas", "dma-names", "iommus", "iommu-map",
-            "power-domains", "power-domain-names", "msi-parent", "dma-coherent");
+    private static final Set<String> NOT_COPIED = Set.of(
+            "name",
+            "compatible",
+            "reg",
+            "reg-names",
+            "interrupts",
+            "interrupts-extended",
+            "interrupt-parent",
+            "phandle",
+            "linux,phandle",
+            "#address-cells",
+            "#size-cells",
+            "ranges",
+            "status",
+            "clocks",
+            "clock-names",
+            "assigned-clocks",
+            "assigned-clock-parents",
+            "assigned-clock-rates",
+            "resets",
+            "reset-names",
+            "dmas",
+            "dma-names",
+            "iommus",
+            "iommu-map",
+            "power-domains",
+            "power-domain-names",
+            "msi-parent",
+            "dma-coherent");
 
     static boolean copiedToTheGuest(String property) {
-        return !NOT_COPIED.contains(property) && !property.startsWith("pinctrl-") && !property.endsWith("-supply")
-                && !property.endsWith("-gpios") && !property.equals("gpios");
+        return !NOT_COPIED.contains(property)
+                && !property.startsWith("pinctrl-")
+                && !property.endsWith("-supply")
+                && !property.endsWith("-gpios")
+                && !property.equals("gpios");
     }
 
     /** {@code of_node/compatible}: NUL-separated strings. */

@@ -1,21 +1,20 @@
 package io.jvfio.vfio.kernel;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
-
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Binding on a built tree: the attributes are regular files, so the test reads what was written. */
 class DriverBindingTest {
     @TempDir
     Path root;
+
     FakeSysfs sysfs;
     DriverBinding binding;
 
@@ -32,7 +31,8 @@ class DriverBindingTest {
         DriverBinding.Result result = binding.bind("fff51000.ethernet");
 
         assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("vfio-platform");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers/calxedaxgmac/unbind"))).isEqualTo("fff51000.ethernet");
+        assertThat(Files.readString(root.resolve("bus/platform/drivers/calxedaxgmac/unbind")))
+                .isEqualTo("fff51000.ethernet");
         assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEqualTo("fff51000.ethernet");
         assertThat(result.previousDriver()).contains("calxedaxgmac");
     }
@@ -68,7 +68,8 @@ class DriverBindingTest {
 
         assertThat(result.previousDriver()).contains("vfio-platform");
         assertThat(result.driverNow()).contains("vfio-platform");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers/vfio-platform/unbind"))).isEmpty();
+        assertThat(Files.readString(root.resolve("bus/platform/drivers/vfio-platform/unbind")))
+                .isEmpty();
         assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEmpty();
     }
 
@@ -81,7 +82,8 @@ class DriverBindingTest {
         DriverBinding.Result result = binding.unbind("fff51000.ethernet");
 
         assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("\n");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers/vfio-platform/unbind"))).isEqualTo("fff51000.ethernet");
+        assertThat(Files.readString(root.resolve("bus/platform/drivers/vfio-platform/unbind")))
+                .isEqualTo("fff51000.ethernet");
         assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEqualTo("fff51000.ethernet");
         assertThat(result.previousDriver()).contains("vfio-platform");
     }
@@ -89,13 +91,17 @@ class DriverBindingTest {
     @Test
     void bindOfAMissingDeviceNamesThePath() {
         assertThatThrownBy(() -> binding.bind("nothing.here"))
-                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE))
-                .hasMessageContaining(root.resolve("bus/platform/devices/nothing.here").toString());
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE))
+                .hasMessageContaining(
+                        root.resolve("bus/platform/devices/nothing.here").toString());
     }
 
     @Test
     void bindRefusesANameWithASlash() {
-        assertThatThrownBy(() -> binding.bind("a/b")).isInstanceOf(DiscoveryException.class).hasMessageContaining("no '/'");
+        assertThatThrownBy(() -> binding.bind("a/b"))
+                .isInstanceOf(DiscoveryException.class)
+                .hasMessageContaining("no '/'");
     }
 
     @Test

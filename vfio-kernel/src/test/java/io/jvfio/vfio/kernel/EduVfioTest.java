@@ -1,10 +1,7 @@
 package io.jvfio.vfio.kernel;
 
-import io.jvfio.vfio.IrqAction;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -17,19 +14,19 @@ import io.jvfio.sys.vfio.VfioAbi;
 import io.jvfio.sys.vfio.VfioIoctls;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
-
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The kernel backend against a real device: QEMU's {@code edu} PCI device bound to vfio-pci (as
@@ -59,6 +56,7 @@ class EduVfioTest {
     private static final int DMA_TO_RAM = 2;
     /** edu drives 28 address bits: the IOVAs stay low. */
     private static final long IOVA = 0x100000;
+
     private static final int IRQ_TIMEOUT_MS = 3000;
 
     private String address;
@@ -70,7 +68,8 @@ class EduVfioTest {
         Tiers.assumeVfio();
         address = System.getProperty("jvfio.vfio.device", System.getenv("JVFIO_EDU_BDF"));
         if (address == null || address.isBlank()) {
-            System.err.println("SKIPPED (tier vfio): no device given (-Djvfio.vfio.device=PCI-ADDRESS or JVFIO_EDU_BDF)");
+            System.err.println(
+                    "SKIPPED (tier vfio): no device given (-Djvfio.vfio.device=PCI-ADDRESS or JVFIO_EDU_BDF)");
         }
         Assumptions.assumeTrue(address != null && !address.isBlank(), "no edu device given");
         vfio = KernelVfio.create();
@@ -92,8 +91,10 @@ class EduVfioTest {
     void containerSpeaksApiVersionZeroWithType1Extensions() throws Exception {
         try (Fd container = Fd.openReadWrite("/dev/vfio/vfio")) {
             assertThat(VfioIoctls.getApiVersion(container)).isEqualTo(VfioAbi.VFIO_API_VERSION);
-            assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1_IOMMU)).isPositive();
-            assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1v2_IOMMU)).isPositive();
+            assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1_IOMMU))
+                    .isPositive();
+            assertThat(VfioIoctls.checkExtension(container, VfioAbi.VFIO_TYPE1v2_IOMMU))
+                    .isPositive();
         }
     }
 
@@ -127,13 +128,20 @@ class EduVfioTest {
             if (i == VfioAbi.VFIO_PCI_VGA_REGION_INDEX) {
                 // vfio-pci answers EINVAL for the VGA region of a device that is not a VGA device.
                 assertThatThrownBy(() -> edu.regionInfo(VfioAbi.VFIO_PCI_VGA_REGION_INDEX))
-                        .hasMessage("vfio " + address + ": failed to get region 8 info: VFIO_DEVICE_GET_REGION_INFO failed:"
-                                + " Invalid argument (EINVAL)");
+                        .hasMessage(
+                                "vfio " + address + ": failed to get region 8 info: VFIO_DEVICE_GET_REGION_INFO failed:"
+                                        + " Invalid argument (EINVAL)");
                 continue;
             }
             RegionInfo region = edu.regionInfo(i);
-            System.out.printf("region %d: size 0x%x offset 0x%x flags %s sparse %s caps %d%n", i, region.size(),
-                    region.offset(), region.flagNames(), region.sparseAreas(), region.otherCapabilities().size());
+            System.out.printf(
+                    "region %d: size 0x%x offset 0x%x flags %s sparse %s caps %d%n",
+                    i,
+                    region.size(),
+                    region.offset(),
+                    region.flagNames(),
+                    region.sparseAreas(),
+                    region.otherCapabilities().size());
             assertThat(region.index()).isEqualTo(i);
         }
         RegionInfo bar0 = edu.regionInfo(BAR0);
@@ -151,7 +159,8 @@ class EduVfioTest {
         IrqInfo msi = edu.irqInfo(VfioAbi.VFIO_PCI_MSI_IRQ_INDEX);
 
         assertThat(intx.count()).isEqualTo(1);
-        assertThat(intx.supportsEventfd() && intx.maskable() && intx.automasked()).isTrue();
+        assertThat(intx.supportsEventfd() && intx.maskable() && intx.automasked())
+                .isTrue();
         assertThat(msi.count()).isEqualTo(1);
         assertThat(msi.supportsEventfd()).isTrue();
     }
@@ -200,7 +209,7 @@ class EduVfioTest {
     void dmaRoundTripsThroughTheIommu() throws Exception {
         enableBusMaster();
         try (Fd memory = MemFd.create("edu-dma", 0x2000);
-             Mapping ram = Mapping.map(memory, 0, 0x2000, true, "edu DMA buffer")) {
+                Mapping ram = Mapping.map(memory, 0, 0x2000, true, "edu DMA buffer")) {
             for (int i = 0; i < 0x800; i++) {
                 ram.putByte(i, (byte) (i * 7 + 1));
             }
@@ -222,14 +231,14 @@ class EduVfioTest {
     void dmaToAnUnmappedAddressIsBlocked() throws Exception {
         enableBusMaster();
         try (Fd memory = MemFd.create("edu-dma", 0x1000);
-             Mapping ram = Mapping.map(memory, 0, 0x1000, true, "edu DMA buffer")) {
+                Mapping ram = Mapping.map(memory, 0, 0x1000, true, "edu DMA buffer")) {
             ram.fill(0, 0x1000, (byte) 0x5a);
             edu.mapDma(new DmaRegion(IOVA, 0x1000, ram, 0, memory, 0, true, true));
-            dma(IOVA, EDU_BUFFER, 0x100, false);           // edu's buffer now holds 0x5a bytes
+            dma(IOVA, EDU_BUFFER, 0x100, false); // edu's buffer now holds 0x5a bytes
             ram.fill(0, 0x1000, (byte) 0xa5);
             edu.unmapDma(IOVA, 0x1000);
 
-            dma(EDU_BUFFER, IOVA, 0x100, true);            // the IOMMU has nothing at IOVA now
+            dma(EDU_BUFFER, IOVA, 0x100, true); // the IOMMU has nothing at IOVA now
 
             byte[] after = new byte[0x100];
             ram.copyTo(0, after, 0, 0x100);
@@ -240,14 +249,14 @@ class EduVfioTest {
     @Test
     void dmaMapsAreCountedAndReleasedOnClose() throws Exception {
         try (Fd memory = MemFd.create("edu-dma", 0x1000);
-             Mapping ram = Mapping.map(memory, 0, 0x1000, true, "edu DMA buffer")) {
+                Mapping ram = Mapping.map(memory, 0, 0x1000, true, "edu DMA buffer")) {
             DmaRegion region = new DmaRegion(IOVA, 0x1000, ram, 0, memory, 0, true, true);
             edu.mapDma(region);
             assertThatThrownBy(() -> edu.mapDma(region)).hasMessageContaining("already mapped for this device");
             assertThatThrownBy(() -> edu.unmapDma(IOVA, 0x2000)).hasMessageContaining("no DMA mapping");
-            edu.close();                                    // unmaps what it mapped
+            edu.close(); // unmaps what it mapped
             try (KernelVfioDevice again = vfio.openHost("pci", address)) {
-                again.mapDma(region);                       // would fail with EEXIST had the map survived
+                again.mapDma(region); // would fail with EEXIST had the map survived
                 again.unmapDma(IOVA, 0x1000);
             }
         }
@@ -259,7 +268,7 @@ class EduVfioTest {
             edu.setIrqs(IrqSet.trigger(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0, Optional.of(trigger)));
 
             raiseAndAck(trigger, "INTx");
-            edu.setIrqs(IrqSet.unmask(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0));  // INTx is automasked
+            edu.setIrqs(IrqSet.unmask(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0)); // INTx is automasked
             raiseAndAck(trigger, "INTx after unmask");
 
             edu.setIrqs(IrqSet.disableAll(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX));
@@ -274,10 +283,14 @@ class EduVfioTest {
             edu.setIrqs(IrqSet.mask(intx, 0));
 
             edu.write(BAR0, EDU_IRQ_RAISE, 4, 1);
-            assertThat(Poller.readable(trigger.fd(), 300)).as("masked INTx signalled").isFalse();
+            assertThat(Poller.readable(trigger.fd(), 300))
+                    .as("masked INTx signalled")
+                    .isFalse();
 
             edu.setIrqs(new IrqSet(intx, IrqAction.UNMASK, 0, 1, new IrqSet.Data.Bools(new boolean[] {true})));
-            assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS)).as("INTx after unmask").isTrue();
+            assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS))
+                    .as("INTx after unmask")
+                    .isTrue();
             assertThat(trigger.read()).isPositive();
             edu.write(BAR0, EDU_IRQ_ACK, 4, edu.read(BAR0, EDU_IRQ_STATUS, 4));
             edu.setIrqs(IrqSet.disableAll(intx));
@@ -300,13 +313,15 @@ class EduVfioTest {
     @Test
     void resetIsRefusedClearlyWithoutTheResetFlag() throws Exception {
         Assumptions.assumeFalse(edu.info().supportsReset(), "this device supports reset");
-        assertThatThrownBy(edu::reset).hasMessage("vfio " + address + ": the device does not support reset (no VFIO_DEVICE_FLAGS_RESET)");
+        assertThatThrownBy(edu::reset)
+                .hasMessage("vfio " + address + ": the device does not support reset (no VFIO_DEVICE_FLAGS_RESET)");
     }
 
     @Test
     void attachingTheSameDeviceTwiceIsRefused() {
         assertThatThrownBy(() -> vfio.openSysfsdev(Path.of("/sys/bus/pci/devices", address)))
-                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.ALREADY_ATTACHED))
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.ALREADY_ATTACHED))
                 .hasMessageContaining("device is already attached");
     }
 
@@ -339,7 +354,9 @@ class EduVfioTest {
 
     private void raiseAndAck(EventFd trigger, String what) throws Exception {
         edu.write(BAR0, EDU_IRQ_RAISE, 4, 1);
-        assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS)).as(what + " signalled").isTrue();
+        assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS))
+                .as(what + " signalled")
+                .isTrue();
         assertThat(trigger.read()).isPositive();
         edu.write(BAR0, EDU_IRQ_ACK, 4, edu.read(BAR0, EDU_IRQ_STATUS, 4));
     }

@@ -20,7 +20,8 @@ final class FakeSysfs {
     /** A device directory under {@code devices/<bus>/<name>} with its {@code bus/<bus>/devices/<name>} link. */
     Path device(String bus, String name) throws IOException {
         Path dir = Files.createDirectories(root.resolve("devices").resolve(bus).resolve(name));
-        Path busDevices = Files.createDirectories(root.resolve("bus").resolve(bus).resolve("devices"));
+        Path busDevices =
+                Files.createDirectories(root.resolve("bus").resolve(bus).resolve("devices"));
         Files.createSymbolicLink(busDevices.resolve(name), busDevices.relativize(dir));
         Files.writeString(dir.resolve("driver_override"), "(null)\n");
         Path probe = root.resolve("bus").resolve(bus).resolve("drivers_probe");
@@ -32,7 +33,8 @@ final class FakeSysfs {
 
     /** {@code iommu_group -> ../../../kernel/iommu_groups/<group>}. */
     void iommuGroup(Path device, String group) throws IOException {
-        Path groupDir = Files.createDirectories(root.resolve("kernel").resolve("iommu_groups").resolve(group));
+        Path groupDir = Files.createDirectories(
+                root.resolve("kernel").resolve("iommu_groups").resolve(group));
         Files.createSymbolicLink(device.resolve("iommu_group"), device.relativize(groupDir));
     }
 
@@ -53,7 +55,8 @@ final class FakeSysfs {
 
     /** {@code driver -> bus/<bus>/drivers/<driver>}, whose {@code unbind} attribute is a regular file. */
     void driver(Path device, String bus, String driver) throws IOException {
-        Path driverDir = Files.createDirectories(root.resolve("bus").resolve(bus).resolve("drivers").resolve(driver));
+        Path driverDir = Files.createDirectories(
+                root.resolve("bus").resolve(bus).resolve("drivers").resolve(driver));
         if (!Files.exists(driverDir.resolve("unbind"))) {
             Files.writeString(driverDir.resolve("unbind"), "");
         }

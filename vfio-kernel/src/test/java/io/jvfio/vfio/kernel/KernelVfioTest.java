@@ -1,19 +1,17 @@
 package io.jvfio.vfio.kernel;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioException;
-
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * Opening without a usable kernel VFIO: a built sysfs and a built /dev whose nodes are missing or are
@@ -25,6 +23,7 @@ class KernelVfioTest {
 
     @TempDir
     Path sysfsRoot;
+
     @TempDir
     Path devRoot;
 
@@ -45,12 +44,14 @@ class KernelVfioTest {
 
     @Test
     void openingOnThisMachineFailsWithOneClearMessage() {
-        assumeFalse(Files.exists(Path.of("/dev/vfio/vfio")) || Files.exists(Path.of("/dev/iommu")),
+        assumeFalse(
+                Files.exists(Path.of("/dev/vfio/vfio")) || Files.exists(Path.of("/dev/iommu")),
                 "this machine has kernel VFIO");
         try (KernelVfio vfio = KernelVfio.create(KernelVfio.Options.defaults().withSysfsRoot(sysfsRoot))) {
             assertThatThrownBy(() -> vfio.openHost(NAME))
                     .isInstanceOf(VfioUnavailableException.class)
-                    .hasMessageStartingWith("vfio " + NAME + ": kernel VFIO is not available: no /dev/vfio/vfio and no /dev/iommu")
+                    .hasMessageStartingWith(
+                            "vfio " + NAME + ": kernel VFIO is not available: no /dev/vfio/vfio and no /dev/iommu")
                     .hasNoCause();
         }
     }
@@ -62,8 +63,8 @@ class KernelVfioTest {
                 assertThatThrownBy(() -> vfio.openHost(NAME))
                         .as("iommufd=%s", mode)
                         .isInstanceOf(VfioUnavailableException.class)
-                        .hasMessageContaining("kernel VFIO is not available: no " + devRoot.resolve("vfio/vfio") + " and no "
-                                + devRoot.resolve("iommu"))
+                        .hasMessageContaining("kernel VFIO is not available: no " + devRoot.resolve("vfio/vfio")
+                                + " and no " + devRoot.resolve("iommu"))
                         .hasNoCause();
             }
         }
@@ -83,8 +84,8 @@ class KernelVfioTest {
         devNode("vfio/vfio");
         try (KernelVfio vfio = vfio(IommufdMode.OFF)) {
             assertThatThrownBy(() -> vfio.openHost(NAME))
-                    .hasMessage("vfio " + NAME + ": group 7 is not available: no " + devRoot.resolve("vfio/7") + " (is " + NAME
-                            + " bound to a VFIO driver? see 'jvfio bind " + NAME + "')");
+                    .hasMessage("vfio " + NAME + ": group 7 is not available: no " + devRoot.resolve("vfio/7") + " (is "
+                            + NAME + " bound to a VFIO driver? see 'jvfio bind " + NAME + "')");
         }
     }
 
@@ -119,7 +120,8 @@ class KernelVfioTest {
         devNode("iommu");
         try (KernelVfio vfio = vfio(IommufdMode.ON)) {
             assertThatThrownBy(() -> vfio.openHost(NAME))
-                    .hasMessageContaining("iommufd=on but the device has no VFIO cdev: no " + devRoot.resolve("vfio/devices/vfio0"));
+                    .hasMessageContaining(
+                            "iommufd=on but the device has no VFIO cdev: no " + devRoot.resolve("vfio/devices/vfio0"));
         }
     }
 
@@ -141,8 +143,9 @@ class KernelVfioTest {
         int fdsBefore = Resources.openFds();
         try (KernelVfio vfio = vfio(IommufdMode.AUTO)) {
             assertThatThrownBy(() -> vfio.openHost(NAME))
-                    .hasMessage("vfio " + NAME + ": failed to allocate an I/O address space on " + devRoot.resolve("iommu")
-                            + ": IOMMU_IOAS_ALLOC failed: Inappropriate ioctl for device (ENOTTY)");
+                    .hasMessage(
+                            "vfio " + NAME + ": failed to allocate an I/O address space on " + devRoot.resolve("iommu")
+                                    + ": IOMMU_IOAS_ALLOC failed: Inappropriate ioctl for device (ENOTTY)");
         }
         assertThat(Resources.openFds()).isEqualTo(fdsBefore);
     }
@@ -153,7 +156,8 @@ class KernelVfioTest {
         Files.delete(sysfsRoot.resolve("devices/platform/" + NAME + "/vfio-dev/vfio0"));
         try (KernelVfio vfio = vfio(IommufdMode.AUTO)) {
             assertThatThrownBy(() -> vfio.openHost(NAME))
-                    .hasMessageContaining("no " + devRoot.resolve("vfio/vfio") + " (legacy VFIO container) and the device has no VFIO cdev");
+                    .hasMessageContaining("no " + devRoot.resolve("vfio/vfio")
+                            + " (legacy VFIO container) and the device has no VFIO cdev");
         }
     }
 

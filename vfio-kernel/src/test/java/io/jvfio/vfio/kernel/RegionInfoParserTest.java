@@ -1,20 +1,17 @@
 package io.jvfio.vfio.kernel;
 
-import org.assertj.core.groups.Tuple;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.List;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.vfio.RegionCapability;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioException;
-
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Region info replies laid out as the kernel lays them out (vfio_info_cap_add: 8-byte aligned, appended). */
 class RegionInfoParserTest {
@@ -29,7 +26,12 @@ class RegionInfoParserTest {
 
         Reply(int argsz, int index, int flags, int capOffset, long size, long offset) {
             b = ByteBuffer.allocate(argsz).order(ByteOrder.LITTLE_ENDIAN);
-            b.putInt(0, argsz).putInt(4, flags).putInt(8, index).putInt(12, capOffset).putLong(16, size).putLong(24, offset);
+            b.putInt(0, argsz)
+                    .putInt(4, flags)
+                    .putInt(8, index)
+                    .putInt(12, capOffset)
+                    .putLong(16, size)
+                    .putLong(24, offset);
         }
 
         Reply header(int at, int id, int version, int next) {
@@ -65,7 +67,8 @@ class RegionInfoParserTest {
     void sparseMmapCapabilityBecomesTheMappableAreas() throws Exception {
         // vfio-pci's BAR holding an MSI-X table: two windows around it.
         byte[] raw = new Reply(32 + 16 + 32, 2, READ | WRITE | MMAP | CAPS, 32, 0x4000, 2L << 40)
-                .sparse(32, 0, 0x0, 0x1000, 0x3000, 0x1000).bytes();
+                .sparse(32, 0, 0x0, 0x1000, 0x3000, 0x1000)
+                .bytes();
 
         RegionInfo info = RegionInfoParser.parse("dev", raw);
 
@@ -79,13 +82,16 @@ class RegionInfoParserTest {
     void unknownCapabilitiesAreKeptWithTheirBodies() throws Exception {
         // A type capability (id 2: type, subtype), then MSI-X mappable (id 3, header only), then sparse.
         Reply reply = new Reply(32 + 16 + 8 + 32, 1, READ | CAPS | MMAP, 32, 0x2000, 0x1000)
-                .header(32, 2, 1, 48).header(48, 3, 1, 56).sparse(56, 0, 0, 0x1000);
+                .header(32, 2, 1, 48)
+                .header(48, 3, 1, 56)
+                .sparse(56, 0, 0, 0x1000);
         reply.b.putInt(40, 0x8086).putInt(44, 1);
 
         RegionInfo info = RegionInfoParser.parse("dev", reply.bytes());
 
         assertThat(info.sparseAreas()).contains(List.of(new SparseArea(0, 0x1000)));
-        assertThat(info.otherCapabilities()).extracting(RegionCapability::id, RegionCapability::version)
+        assertThat(info.otherCapabilities())
+                .extracting(RegionCapability::id, RegionCapability::version)
                 .containsExactly(Tuple.tuple(2, 1), Tuple.tuple(3, 1));
         assertThat(info.otherCapabilities().get(0).body()).containsExactly(0x86, 0x80, 0, 0, 1, 0, 0, 0);
         assertThat(info.otherCapabilities().get(1).body()).isEmpty();
@@ -93,7 +99,8 @@ class RegionInfoParserTest {
 
     @Test
     void capsFlagClearIgnoresCapOffset() throws Exception {
-        byte[] raw = new Reply(64, 0, READ, 32, 0x100, 0).sparse(32, 0, 0, 0x100).bytes();
+        byte[] raw =
+                new Reply(64, 0, READ, 32, 0x100, 0).sparse(32, 0, 0, 0x100).bytes();
 
         assertThat(RegionInfoParser.parse("dev", raw).sparseAreas()).isEmpty();
     }
@@ -111,7 +118,10 @@ class RegionInfoParserTest {
 
     @Test
     void chainThatLoopsIsRejected() {
-        byte[] raw = new Reply(48, 3, READ | CAPS, 32, 0x100, 0).header(32, 2, 1, 40).header(40, 9, 1, 32).bytes();
+        byte[] raw = new Reply(48, 3, READ | CAPS, 32, 0x100, 0)
+                .header(32, 2, 1, 40)
+                .header(40, 9, 1, 32)
+                .bytes();
 
         assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw))
                 .isInstanceOf(VfioException.class)
@@ -120,14 +130,17 @@ class RegionInfoParserTest {
 
     @Test
     void capabilityPointingToItselfIsRejected() {
-        byte[] raw = new Reply(48, 0, READ | CAPS, 32, 0x100, 0).header(32, 9, 1, 32).bytes();
+        byte[] raw =
+                new Reply(48, 0, READ | CAPS, 32, 0x100, 0).header(32, 9, 1, 32).bytes();
 
         assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw)).hasMessageContaining("loops back to offset 32");
     }
 
     @Test
     void capabilityPastTheReplyIsRejected() {
-        byte[] raw = new Reply(48, 0, READ | CAPS, 32, 0x100, 0).header(32, 9, 1, 4096).bytes();
+        byte[] raw = new Reply(48, 0, READ | CAPS, 32, 0x100, 0)
+                .header(32, 9, 1, 4096)
+                .bytes();
 
         assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw))
                 .hasMessage("vfio dev: region 0: capability at offset 4096 lies outside the 48-byte reply"
@@ -138,14 +151,16 @@ class RegionInfoParserTest {
     void capabilityInsideTheFixedHeaderIsRejected() {
         byte[] raw = new Reply(48, 0, READ | CAPS, 8, 0x100, 0).bytes();
 
-        assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw)).hasMessageContaining("capability at offset 8 lies outside");
+        assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw))
+                .hasMessageContaining("capability at offset 8 lies outside");
     }
 
     @Test
     void capOffsetWithHighBitIsRejectedNotNegative() {
         byte[] raw = new Reply(48, 0, READ | CAPS, 0x80000000, 0x100, 0).bytes();
 
-        assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw)).hasMessageContaining("capability at offset 2147483648");
+        assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw))
+                .hasMessageContaining("capability at offset 2147483648");
     }
 
     @Test
@@ -160,7 +175,9 @@ class RegionInfoParserTest {
 
     @Test
     void sparseAreaBeyondTheRegionIsRejected() {
-        byte[] raw = new Reply(64, 0, READ | MMAP | CAPS, 32, 0x1000, 0).sparse(32, 0, 0x800, 0x1000).bytes();
+        byte[] raw = new Reply(64, 0, READ | MMAP | CAPS, 32, 0x1000, 0)
+                .sparse(32, 0, 0x800, 0x1000)
+                .bytes();
 
         assertThatThrownBy(() -> RegionInfoParser.parse("dev", raw))
                 .isInstanceOf(VfioException.class)

@@ -1,5 +1,9 @@
 package io.jvfio.vfio.kernel;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,19 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import io.jvfio.vfio.kernel.DiscoveryException.Problem;
-
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 class SysfsDiscoveryTest {
     @TempDir
     Path root;
+
     FakeSysfs sysfs;
     SysfsDiscovery discovery;
 
@@ -41,8 +40,9 @@ class SysfsDiscoveryTest {
         assertThat(device.iommuGroup()).isEqualTo(7);
         assertThat(device.vfioCdev()).contains("vfio0");
         assertThat(device.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac");
-        assertThat(device.deviceTreeIdentity()).hasValueSatisfying(id ->
-                assertThat(id.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac"));
+        assertThat(device.deviceTreeIdentity())
+                .hasValueSatisfying(
+                        id -> assertThat(id.compatible()).containsExactly("calxeda,hb-xgmac", "snps,dwmac"));
     }
 
     @Test
@@ -63,8 +63,9 @@ class SysfsDiscoveryTest {
 
         assertThat(device.ofNodeProperties()).containsOnlyKeys("phy-mode", "local-mac-address");
         assertThat(device.ofNodeProperties().get("local-mac-address")).containsExactly(0x02, 0, 0, 0, 0, 1);
-        assertThat(device.deviceTreeIdentity()).hasValueSatisfying(id ->
-                assertThat(id.properties()).containsOnlyKeys("phy-mode", "local-mac-address"));
+        assertThat(device.deviceTreeIdentity())
+                .hasValueSatisfying(
+                        id -> assertThat(id.properties()).containsOnlyKeys("phy-mode", "local-mac-address"));
     }
 
     @Test
@@ -75,7 +76,9 @@ class SysfsDiscoveryTest {
         SysfsDevice byRealPath = discovery.bySysfsPath(root.resolve("devices/platform/fff51000.ethernet"));
 
         assertThat(byPath.name()).isEqualTo("fff51000.ethernet");
-        assertThat(byRealPath.realPath()).isEqualTo(byPath.realPath()).isEqualTo(discovery.byHost("fff51000.ethernet").realPath());
+        assertThat(byRealPath.realPath())
+                .isEqualTo(byPath.realPath())
+                .isEqualTo(discovery.byHost("fff51000.ethernet").realPath());
     }
 
     @Test
@@ -94,8 +97,10 @@ class SysfsDiscoveryTest {
     @Test
     void hostNameWithSlashIsRejectedBeforeLookingAnywhere() {
         assertThatThrownBy(() -> discovery.byHost("../../etc"))
-                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
-                .hasMessage("vfio ../../etc: host name '../../etc' is not a device name (it must be non-empty and contain no '/')");
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
+                .hasMessage(
+                        "vfio ../../etc: host name '../../etc' is not a device name (it must be non-empty and contain no '/')");
     }
 
     @Test
@@ -115,7 +120,8 @@ class SysfsDiscoveryTest {
         Path missing = root.resolve("devices/platform/nothing.here");
 
         assertThatThrownBy(() -> discovery.bySysfsPath(missing))
-                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE))
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.NO_DEVICE))
                 .hasMessageContaining(missing.toString());
     }
 
@@ -138,7 +144,8 @@ class SysfsDiscoveryTest {
         sysfs.iommuGroup(dev, "seven");
 
         assertThatThrownBy(() -> discovery.byHost("fff51000.ethernet"))
-                .isInstanceOfSatisfying(DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.BAD_IOMMU_GROUP))
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.BAD_IOMMU_GROUP))
                 .hasMessageContaining("cannot parse the iommu group number of")
                 .hasMessageContaining("iommu_group")
                 .hasMessageContaining("'seven' is not a number");
@@ -161,6 +168,7 @@ class SysfsDiscoveryTest {
 
     @Test
     void deviceTreeIdentityIsEmptyWithoutCompatible() throws IOException {
-        assertThat(new SysfsDevice("x", root, root, 1, Optional.empty(), List.of(), Map.of()).deviceTreeIdentity()).isEmpty();
+        assertThat(new SysfsDevice("x", root, root, 1, Optional.empty(), List.of(), Map.of()).deviceTreeIdentity())
+                .isEmpty();
     }
 }

@@ -1,13 +1,5 @@
 package io.jvfio.vfiouser.client;
 
-import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
@@ -25,6 +17,13 @@ import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.ProtocolException;
 import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The client's connection to its server. Requests are serialised: the calling thread sends its
@@ -48,12 +47,15 @@ final class ServerLink implements AutoCloseable {
     private final ReentrantLock io = new ReentrantLock();
     /** Where the server's DMA requests go: the regions the client mapped for the device. */
     private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
+
     private final Thread idleReader;
     /** Twin-socket mode: the server's command channel and the thread that answers on it; null without. */
     private Channel commands;
+
     private Thread commandReader;
     /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
     private volatile int callsStarted;
+
     private volatile String goneReason;
     private volatile boolean closed;
 
@@ -63,9 +65,10 @@ final class ServerLink implements AutoCloseable {
         socket.setReceiveTimeout(options.replyTimeout());
         this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
         // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
-        this.session = new Session(channel, options.replyTimeout(), true, false, request -> serve(request, channel),
-                this::dropStale);
-        this.idleReader = Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
+        this.session = new Session(
+                channel, options.replyTimeout(), true, false, request -> serve(request, channel), this::dropStale);
+        this.idleReader =
+                Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
     }
 
     private static int maxMessageSize(VfioUserDevice.Options options) {
@@ -78,9 +81,14 @@ final class ServerLink implements AutoCloseable {
 
     /** Twin-socket mode, from the VERSION reply: the server's DMA requests come on {@code twin}. */
     void adoptTwin(Fd twin) {
-        commands = new Channel(UnixSocket.adopt(twin, "vfio-user twin socket of " + name), maxMessageSize(options), 0,
+        commands = new Channel(
+                UnixSocket.adopt(twin, "vfio-user twin socket of " + name),
+                maxMessageSize(options),
+                0,
                 timeoutMillis(options));
-        commandReader = Thread.ofPlatform().daemon().name("vfio-user client " + name + " commands")
+        commandReader = Thread.ofPlatform()
+                .daemon()
+                .name("vfio-user client " + name + " commands")
                 .unstarted(this::commandLoop);
     }
 
@@ -139,7 +147,10 @@ final class ServerLink implements AutoCloseable {
             }
             if (incoming.error() != null) {
                 incoming.closeFds();
-                throw new VfioException(name, call.describe() + ": malformed reply: " + incoming.error().getMessage());
+                throw new VfioException(
+                        name,
+                        call.describe() + ": malformed reply: "
+                                + incoming.error().getMessage());
             }
             return incoming;
         } finally {
@@ -194,7 +205,11 @@ final class ServerLink implements AutoCloseable {
         Payload reply = null;
         if (incoming.error() != null) {
             errno = incoming.error().errno();
-            LOG.log(Level.WARNING, "vfio-user {0}: malformed server request {1}: {2}", name, header,
+            LOG.log(
+                    Level.WARNING,
+                    "vfio-user {0}: malformed server request {1}: {2}",
+                    name,
+                    header,
                     incoming.error().getMessage());
         } else if (incoming.refusedFds() > 0) {
             errno = Errno.EINVAL;
@@ -338,7 +353,10 @@ final class ServerLink implements AutoCloseable {
                 try {
                     incoming = twin.receive();
                 } catch (FramingException e) {
-                    LOG.log(Level.WARNING, "vfio-user {0}: malformed message on the twin socket: {1}", name,
+                    LOG.log(
+                            Level.WARNING,
+                            "vfio-user {0}: malformed message on the twin socket: {1}",
+                            name,
                             e.getMessage());
                     twin.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
                     continue;
@@ -350,7 +368,10 @@ final class ServerLink implements AutoCloseable {
                     return;
                 }
                 if (incoming.header().isReply()) {
-                    LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1} on the twin socket", name,
+                    LOG.log(
+                            Level.DEBUG,
+                            "vfio-user {0}: dropping a stale {1} on the twin socket",
+                            name,
                             incoming.header());
                     incoming.closeFds();
                 } else {

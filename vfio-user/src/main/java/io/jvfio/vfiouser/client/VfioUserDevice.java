@@ -1,15 +1,5 @@
 package io.jvfio.vfiouser.client;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
@@ -35,8 +25,16 @@ import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
-import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * A device served over vfio-user, as a {@link VfioDevice}: negotiates the version, then turns each
@@ -49,6 +47,7 @@ import io.jvfio.vfiouser.Session.Call;
 public final class VfioUserDevice implements VfioDevice {
     /** The protocol version jvfio speaks: 0.2, as libvfio-user; any 0.x server is accepted. */
     public static final int MAJOR = 0;
+
     public static final int MINOR = 2;
     private static final int REGION_INFO_ARGSZ = 1024;
     private static final int MAX_REPLY_ARGSZ = 1 << 20;
@@ -61,8 +60,8 @@ public final class VfioUserDevice implements VfioDevice {
     public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize, boolean twinSocket) {
         public Options {
             if (replyTimeout.isNegative() || replyTimeout.isZero() || maxMsgFds < 1 || maxDataXferSize < 4096) {
-                throw new IllegalArgumentException("bad vfio-user client options: " + replyTimeout + ", " + maxMsgFds
-                        + ", " + maxDataXferSize);
+                throw new IllegalArgumentException(
+                        "bad vfio-user client options: " + replyTimeout + ", " + maxMsgFds + ", " + maxDataXferSize);
             }
         }
 
@@ -92,8 +91,7 @@ public final class VfioUserDevice implements VfioDevice {
     private int minor;
 
     /** A region's last reported info and its mmap fd, if the server sent one. */
-    private record Region(RegionInfo info, Fd fd) {
-    }
+    private record Region(RegionInfo info, Fd fd) {}
 
     private VfioUserDevice(String name, UnixSocket socket, Options options) throws ErrnoException {
         this.name = name;
@@ -137,11 +135,21 @@ public final class VfioUserDevice implements VfioDevice {
     }
 
     private void negotiate() throws IOException {
-        Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(),
-                Capabilities.DEFAULT_MAX_DMA_MAPS, Capabilities.DEFAULT_PGSIZES);
-        Channel.Incoming reply = request(Command.VERSION, new Payload.Version(MAJOR, MINOR, ours,
-                Set.copyOf(Capabilities.NAMES), options.twinSocket() ? new Capabilities.TwinSocket(true, -1) : null),
-                new int[0], "VERSION " + MAJOR + "." + MINOR);
+        Capabilities ours = new Capabilities(
+                options.maxMsgFds(),
+                options.maxDataXferSize(),
+                Capabilities.DEFAULT_MAX_DMA_MAPS,
+                Capabilities.DEFAULT_PGSIZES);
+        Channel.Incoming reply = request(
+                Command.VERSION,
+                new Payload.Version(
+                        MAJOR,
+                        MINOR,
+                        ours,
+                        Set.copyOf(Capabilities.NAMES),
+                        options.twinSocket() ? new Capabilities.TwinSocket(true, -1) : null),
+                new int[0],
+                "VERSION " + MAJOR + "." + MINOR);
         List<Fd> fds = reply.fds();
         Fd twin = null;
         try {
@@ -149,8 +157,10 @@ public final class VfioUserDevice implements VfioDevice {
                 throw new VfioException(name, "malformed VERSION reply");
             }
             if (version.major() != MAJOR || version.minor() > MINOR) {
-                throw new VfioException(name, "server answered version " + version.major() + "." + version.minor()
-                        + " to the proposed " + MAJOR + "." + MINOR);
+                throw new VfioException(
+                        name,
+                        "server answered version " + version.major() + "." + version.minor() + " to the proposed "
+                                + MAJOR + "." + MINOR);
             }
             server = version.capabilities();
             serverNamed = version.names();
@@ -178,9 +188,11 @@ public final class VfioUserDevice implements VfioDevice {
             return null;
         }
         if (!options.twinSocket() || offered.fdIndex() < 0 || offered.fdIndex() >= fds.size()) {
-            throw new VfioException(name, "inconsistent VERSION reply: twin_socket supported with fd_index "
-                    + offered.fdIndex() + " and " + fds.size() + " fds" + (options.twinSocket() ? ""
-                    : ", though the client did not propose it"));
+            throw new VfioException(
+                    name,
+                    "inconsistent VERSION reply: twin_socket supported with fd_index "
+                            + offered.fdIndex() + " and " + fds.size() + " fds"
+                            + (options.twinSocket() ? "" : ", though the client did not propose it"));
         }
         return fds.get(offered.fdIndex());
     }
@@ -215,8 +227,13 @@ public final class VfioUserDevice implements VfioDevice {
 
     @Override
     public DeviceInfo info() throws IOException {
-        Payload.DeviceGetInfo reply = payload(request(Command.DEVICE_GET_INFO, new Payload.DeviceGetInfo(
-                Payload.DeviceGetInfo.SIZE, 0, 0, 0), new int[0], "DEVICE_GET_INFO"), Payload.DeviceGetInfo.class,
+        Payload.DeviceGetInfo reply = payload(
+                request(
+                        Command.DEVICE_GET_INFO,
+                        new Payload.DeviceGetInfo(Payload.DeviceGetInfo.SIZE, 0, 0, 0),
+                        new int[0],
+                        "DEVICE_GET_INFO"),
+                Payload.DeviceGetInfo.class,
                 "DEVICE_GET_INFO");
         if (reply.numRegions() < 0 || reply.numIrqs() < 0) {
             throw new VfioException(name, "DEVICE_GET_INFO reply has an impossible count: " + reply);
@@ -230,8 +247,11 @@ public final class VfioUserDevice implements VfioDevice {
         String what = "DEVICE_GET_REGION_INFO of region " + region;
         int argsz = REGION_INFO_ARGSZ;
         for (int attempt = 0; ; attempt++) {
-            Channel.Incoming incoming = request(Command.DEVICE_GET_REGION_INFO,
-                    Payload.DeviceGetRegionInfo.request(argsz, region), new int[0], what);
+            Channel.Incoming incoming = request(
+                    Command.DEVICE_GET_REGION_INFO,
+                    Payload.DeviceGetRegionInfo.request(argsz, region),
+                    new int[0],
+                    what);
             Payload.DeviceGetRegionInfo reply;
             try {
                 reply = payload(incoming, Payload.DeviceGetRegionInfo.class, what);
@@ -245,8 +265,10 @@ public final class VfioUserDevice implements VfioDevice {
                 // when argsz was too small; ask once more with what it needs.
                 incoming.closeFds();
                 if (attempt > 0 || needed > MAX_REPLY_ARGSZ) {
-                    throw new VfioException(name, what + ": the reply needs argsz " + needed + " after asking with "
-                            + argsz + (needed > MAX_REPLY_ARGSZ ? " (more than " + MAX_REPLY_ARGSZ + ")" : ""));
+                    throw new VfioException(
+                            name,
+                            what + ": the reply needs argsz " + needed + " after asking with " + argsz
+                                    + (needed > MAX_REPLY_ARGSZ ? " (more than " + MAX_REPLY_ARGSZ + ")" : ""));
                 }
                 argsz = (int) needed;
                 continue;
@@ -297,8 +319,14 @@ public final class VfioUserDevice implements VfioDevice {
     public IrqInfo irqInfo(int index) throws IOException {
         checkIndex(index, "IRQ index");
         String what = "DEVICE_GET_IRQ_INFO of index " + index;
-        Payload.DeviceGetIrqInfo reply = payload(request(Command.DEVICE_GET_IRQ_INFO, new Payload.DeviceGetIrqInfo(
-                Payload.DeviceGetIrqInfo.SIZE, 0, index, 0), new int[0], what), Payload.DeviceGetIrqInfo.class, what);
+        Payload.DeviceGetIrqInfo reply = payload(
+                request(
+                        Command.DEVICE_GET_IRQ_INFO,
+                        new Payload.DeviceGetIrqInfo(Payload.DeviceGetIrqInfo.SIZE, 0, index, 0),
+                        new int[0],
+                        what),
+                Payload.DeviceGetIrqInfo.class,
+                what);
         if (reply.index() != index || reply.count() < 0) {
             throw new VfioException(name, what + ": malformed reply " + reply);
         }
@@ -353,8 +381,10 @@ public final class VfioUserDevice implements VfioDevice {
         Call call = new Call(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count), NO_FDS, null);
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
-            throw new VfioException(name, call.describe() + ": the reply is for " + reply.count() + " bytes at 0x"
-                    + Long.toHexString(reply.offset()) + " of region " + reply.region());
+            throw new VfioException(
+                    name,
+                    call.describe() + ": the reply is for " + reply.count() + " bytes at 0x"
+                            + Long.toHexString(reply.offset()) + " of region " + reply.region());
         }
         return reply;
     }
@@ -362,12 +392,12 @@ public final class VfioUserDevice implements VfioDevice {
     /** {@code data} is a fresh array that the request takes as it is. */
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        Call call = new Call(Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data), NO_FDS,
-                null);
+        Call call = new Call(
+                Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data), NO_FDS, null);
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != data.length) {
-            throw new VfioException(name, call.describe() + ": the server wrote "
-                    + Integer.toUnsignedString(reply.count()) + " bytes");
+            throw new VfioException(
+                    name, call.describe() + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
         }
     }
 
@@ -385,8 +415,10 @@ public final class VfioUserDevice implements VfioDevice {
         }
         RegionInfo info = known.info();
         if (!info.mappable() || known.fd() == null) {
-            throw new VfioException(name, "region " + region + " cannot be mmap'ed (flags " + info.flagNames()
-                    + (known.fd() == null ? ", no fd from the server" : "") + ")");
+            throw new VfioException(
+                    name,
+                    "region " + region + " cannot be mmap'ed (flags " + info.flagNames()
+                            + (known.fd() == null ? ", no fd from the server" : "") + ")");
         }
         boolean inside = false;
         for (SparseArea area : info.mappableAreas()) {
@@ -396,11 +428,17 @@ public final class VfioUserDevice implements VfioDevice {
             }
         }
         if (!inside) {
-            throw new VfioException(name, "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size)
-                    + ") of region " + region + " is not inside a mmap'able area " + info.mappableAreas());
+            throw new VfioException(
+                    name,
+                    "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size) + ") of region " + region
+                            + " is not inside a mmap'able area " + info.mappableAreas());
         }
         try {
-            return Mapping.map(known.fd(), info.offset() + offset, size, info.writable(),
+            return Mapping.map(
+                    known.fd(),
+                    info.offset() + offset,
+                    size,
+                    info.writable(),
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);
@@ -411,8 +449,15 @@ public final class VfioUserDevice implements VfioDevice {
     public void setIrqs(IrqSet request) throws IOException {
         String what = "DEVICE_SET_IRQS " + request.action() + " of index " + request.index();
         switch (request.data()) {
-            case IrqSet.Data.None none -> simple(request.flags(), request.index(), request.start(), request.count(),
-                    new byte[0], new int[0], what);
+            case IrqSet.Data.None none ->
+                simple(
+                        request.flags(),
+                        request.index(),
+                        request.start(),
+                        request.count(),
+                        new byte[0],
+                        new int[0],
+                        what);
             case IrqSet.Data.Bools bools -> {
                 boolean[] values = bools.values();
                 byte[] data = new byte[values.length];
@@ -436,8 +481,7 @@ public final class VfioUserDevice implements VfioDevice {
         while (i < fds.size()) {
             boolean present = fds.get(i).isPresent();
             int runEnd = i;
-            while (runEnd < fds.size() && fds.get(runEnd).isPresent() == present
-                    && (!present || runEnd - i < limit)) {
+            while (runEnd < fds.size() && fds.get(runEnd).isPresent() == present && (!present || runEnd - i < limit)) {
                 runEnd++;
             }
             int[] raw = new int[present ? runEnd - i : 0];
@@ -457,18 +501,30 @@ public final class VfioUserDevice implements VfioDevice {
 
     @Override
     public void reset() throws IOException {
-        request(Command.DEVICE_RESET, Payload.Empty.INSTANCE, new int[0], "DEVICE_RESET").closeFds();
+        request(Command.DEVICE_RESET, Payload.Empty.INSTANCE, new int[0], "DEVICE_RESET")
+                .closeFds();
     }
 
     @Override
     public void mapDma(DmaRegion region) throws IOException {
-        int flags = (region.readable() ? Payload.DmaMap.FLAG_READ : 0) | (region.writable() ? Payload.DmaMap.FLAG_WRITE : 0);
+        int flags = (region.readable() ? Payload.DmaMap.FLAG_READ : 0)
+                | (region.writable() ? Payload.DmaMap.FLAG_WRITE : 0);
         Fd fd = region.memoryFd();
-        String what = "DMA_MAP of [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size()) + ")";
+        String what =
+                "DMA_MAP of [0x" + Long.toHexString(region.iova()) + ", +0x" + Long.toHexString(region.size()) + ")";
         link.addDma(region);
         try {
-            request(Command.DMA_MAP, new Payload.DmaMap(Payload.DmaMap.SIZE, flags, fd == null ? 0 : region.fdOffset(),
-                    region.iova(), region.size()), fd == null ? new int[0] : new int[] {fd.get()}, what).closeFds();
+            request(
+                            Command.DMA_MAP,
+                            new Payload.DmaMap(
+                                    Payload.DmaMap.SIZE,
+                                    flags,
+                                    fd == null ? 0 : region.fdOffset(),
+                                    region.iova(),
+                                    region.size()),
+                            fd == null ? new int[0] : new int[] {fd.get()},
+                            what)
+                    .closeFds();
         } catch (IOException | RuntimeException e) {
             link.removeDma(region);
             throw e;
@@ -494,9 +550,17 @@ public final class VfioUserDevice implements VfioDevice {
         for (int attempt = 0; ; attempt++) {
             Payload.DeviceFeature reply;
             try {
-                reply = payload(request(Command.DEVICE_FEATURE, new Payload.DeviceFeature(argsz,
-                        PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET, new byte[0]), new int[0], what),
-                        Payload.DeviceFeature.class, what);
+                reply = payload(
+                        request(
+                                Command.DEVICE_FEATURE,
+                                new Payload.DeviceFeature(
+                                        argsz,
+                                        PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET,
+                                        new byte[0]),
+                                new int[0],
+                                what),
+                        Payload.DeviceFeature.class,
+                        what);
             } catch (ErrorReplyException e) {
                 int errno = e.errno();
                 if (errno == Errno.ENOTSUP || errno == Errno.ENOSYS || errno == Errno.ENOTTY || errno == Errno.EINVAL) {
@@ -506,7 +570,9 @@ public final class VfioUserDevice implements VfioDevice {
             }
             long needed = Integer.toUnsignedLong(reply.argsz());
             byte[] data = reply.data();
-            if (needed > Payload.DeviceFeature.SIZE + data.length && attempt == 0 && needed <= server.maxDataXferSize()) {
+            if (needed > Payload.DeviceFeature.SIZE + data.length
+                    && attempt == 0
+                    && needed <= server.maxDataXferSize()) {
                 argsz = (int) needed;
                 continue;
             }

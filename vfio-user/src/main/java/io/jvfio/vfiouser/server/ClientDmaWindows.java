@@ -1,21 +1,18 @@
 package io.jvfio.vfiouser.server;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import java.io.IOException;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.Payload;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The DMA windows one client mapped, as the server sees them: [iova, iova+size) with read/write
@@ -34,8 +31,7 @@ final class ClientDmaWindows implements AutoCloseable {
     }
 
     /** Where a DMA access goes: a window and, for the mmap path, its memory. */
-    record Target(Window window, long offset) {
-    }
+    record Target(Window window, long offset) {}
 
     private final TreeMap<Long, Window> windows = new TreeMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -50,28 +46,37 @@ final class ClientDmaWindows implements AutoCloseable {
         long address = request.address();
         long size = request.size();
         if ((request.flags() & ~(Payload.DmaMap.FLAG_READ | Payload.DmaMap.FLAG_WRITE)) != 0) {
-            throw new RequestError(Errno.EINVAL, "DMA_MAP flags 0x" + Integer.toHexString(request.flags())
-                    + " has bits other than readable (1) and writeable (2)");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "DMA_MAP flags 0x" + Integer.toHexString(request.flags())
+                            + " has bits other than readable (1) and writeable (2)");
         }
         if (size <= 0 || address < 0 || address + size < address || address + size < 0) {
-            throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
-                    + ") is empty or wraps around");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
+                            + ") is empty or wraps around");
         }
         if (address % PAGE != 0 || size % PAGE != 0 || (fd != null && request.offset() % PAGE != 0)) {
-            throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
-                    + ") at fd offset 0x" + Long.toHexString(request.offset()) + " is not aligned to " + PAGE + " (pgsizes)");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size) + ") at fd offset 0x"
+                            + Long.toHexString(request.offset()) + " is not aligned to " + PAGE + " (pgsizes)");
         }
         if (fd == null && request.offset() != 0) {
-            throw new RequestError(Errno.EINVAL, "DMA_MAP without an fd must have offset 0, not 0x"
-                    + Long.toHexString(request.offset()));
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "DMA_MAP without an fd must have offset 0, not 0x" + Long.toHexString(request.offset()));
         }
         if (fd != null) {
             long fileSize = fileSize(fd);
             if (fileSize >= 0 && request.offset() > fileSize - size) {
                 // mmap would succeed, and the first DMA past the end would take SIGBUS
-                throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
-                        + Long.toHexString(size) + ") at fd offset 0x" + Long.toHexString(request.offset())
-                        + " lies past the end of the client's fd (0x" + Long.toHexString(fileSize) + " bytes)");
+                throw new RequestError(
+                        Errno.EINVAL,
+                        "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
+                                + Long.toHexString(size) + ") at fd offset 0x" + Long.toHexString(request.offset())
+                                + " lies past the end of the client's fd (0x" + Long.toHexString(fileSize) + " bytes)");
             }
         }
         boolean readable = (request.flags() & Payload.DmaMap.FLAG_READ) != 0;
@@ -81,9 +86,12 @@ final class ClientDmaWindows implements AutoCloseable {
             Map.Entry<Long, Window> below = windows.floorEntry(address + size - 1);
             if (below != null && below.getValue().end() > address) {
                 Window other = below.getValue();
-                throw new RequestError(Errno.EEXIST, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
-                        + Long.toHexString(size) + ") overlaps the mapping [0x" + Long.toHexString(other.iova()) + ", +0x"
-                        + Long.toHexString(other.size()) + ")");
+                throw new RequestError(
+                        Errno.EEXIST,
+                        "DMA_MAP [0x" + Long.toHexString(address) + ", +0x"
+                                + Long.toHexString(size) + ") overlaps the mapping [0x" + Long.toHexString(other.iova())
+                                + ", +0x"
+                                + Long.toHexString(other.size()) + ")");
             }
             if (windows.size() >= maxWindows) {
                 throw new RequestError(Errno.ENOSPC, "DMA_MAP: already " + windows.size() + " mappings (max_dma_maps)");
@@ -91,8 +99,12 @@ final class ClientDmaWindows implements AutoCloseable {
             Mapping memory = null;
             if (fd != null) {
                 try {
-                    memory = Mapping.map(fd, request.offset(), size, writable, "vfio-user " + device + " DMA 0x"
-                            + Long.toHexString(address));
+                    memory = Mapping.map(
+                            fd,
+                            request.offset(),
+                            size,
+                            writable,
+                            "vfio-user " + device + " DMA 0x" + Long.toHexString(address));
                 } catch (ErrnoException e) {
                     throw new RequestError(e.errno(), "DMA_MAP: cannot mmap the client's fd: " + e.getMessage());
                 }
@@ -112,8 +124,10 @@ final class ClientDmaWindows implements AutoCloseable {
             Window window = windows.get(address);
             if (window == null || window.size() != size) {
                 // ENOENT, as libvfio-user: the range is well-formed, there is just no such mapping
-                throw new RequestError(Errno.ENOENT, "DMA_UNMAP [0x" + Long.toHexString(address) + ", +0x"
-                        + Long.toHexString(size) + ") matches no mapping exactly");
+                throw new RequestError(
+                        Errno.ENOENT,
+                        "DMA_UNMAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
+                                + ") matches no mapping exactly");
             }
             windows.remove(address);
             if (window.memory() != null) {
@@ -152,14 +166,18 @@ final class ClientDmaWindows implements AutoCloseable {
             Map.Entry<Long, Window> entry = windows.floorEntry(iova);
             Window window = entry == null ? null : entry.getValue();
             if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
-                throw new DmaException(DmaException.Reason.OUTSIDE_MAPPINGS, "a DMA " + (write ? "write" : "read")
-                        + " of " + length + " bytes at 0x" + Long.toHexString(iova)
-                        + " does not lie inside one DMA mapping of the client");
+                throw new DmaException(
+                        DmaException.Reason.OUTSIDE_MAPPINGS,
+                        "a DMA " + (write ? "write" : "read")
+                                + " of " + length + " bytes at 0x" + Long.toHexString(iova)
+                                + " does not lie inside one DMA mapping of the client");
             }
             if (write ? !window.writable() : !window.readable()) {
-                throw new DmaException(DmaException.Reason.NOT_PERMITTED, "a DMA " + (write ? "write" : "read")
-                        + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
-                        + (write ? "read-only" : "write-only"));
+                throw new DmaException(
+                        DmaException.Reason.NOT_PERMITTED,
+                        "a DMA " + (write ? "write" : "read")
+                                + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
+                                + (write ? "read-only" : "write-only"));
             }
             if (window.memory() == null) {
                 return window;
@@ -173,9 +191,11 @@ final class ClientDmaWindows implements AutoCloseable {
                 }
             } catch (InternalError e) {
                 // SIGBUS: the client shrank the file behind its mapping after DMA_MAP
-                throw new DmaException(DmaException.Reason.MEMORY_GONE, "a DMA " + (write ? "write" : "read") + " of "
-                        + length + " bytes at 0x" + Long.toHexString(iova)
-                        + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
+                throw new DmaException(
+                        DmaException.Reason.MEMORY_GONE,
+                        "a DMA " + (write ? "write" : "read") + " of "
+                                + length + " bytes at 0x" + Long.toHexString(iova)
+                                + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
             }
             return null;
         } finally {

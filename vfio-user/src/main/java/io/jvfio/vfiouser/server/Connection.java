@@ -1,9 +1,29 @@
 package io.jvfio.vfiouser.server;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqAction;
+import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
-
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Codec;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FramingException;
+import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.NoReplyException;
+import io.jvfio.vfiouser.Payload;
+import io.jvfio.vfiouser.PeerClosedException;
+import io.jvfio.vfiouser.PlatformExtension;
+import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.Session;
+import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
@@ -18,28 +38,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.UnixSocket;
-import io.jvfio.vfio.DeviceInfo;
-import io.jvfio.vfio.DeviceTreeIdentity;
-import io.jvfio.vfio.IrqSet;
-import io.jvfio.vfiouser.Capabilities;
-import io.jvfio.vfiouser.Channel;
-import io.jvfio.vfiouser.Codec;
-import io.jvfio.vfiouser.Command;
-import io.jvfio.vfiouser.FramingException;
-import io.jvfio.vfiouser.Header;
-import io.jvfio.vfiouser.Payload;
-import io.jvfio.vfiouser.PlatformExtension;
-import io.jvfio.vfiouser.NoReplyException;
-import io.jvfio.vfiouser.PeerClosedException;
-import io.jvfio.vfiouser.ProtocolException;
-import io.jvfio.vfiouser.Session;
-import io.jvfio.vfiouser.Session.Call;
 
 /**
  * One client's connection: a thread reads its messages in order and answers each; a bad one gets an
@@ -62,6 +60,7 @@ final class Connection implements Runnable {
     private final Map<Integer, CompletableFuture<Channel.Incoming>> pending = new ConcurrentHashMap<>();
     /** The server's DMA requests on the main socket; the client's requests never wait here. */
     private final Session session;
+
     private volatile Thread thread;
     private volatile boolean negotiated;
     private volatile boolean ended;
@@ -72,6 +71,7 @@ final class Connection implements Runnable {
      * requests on the main socket.
      */
     private volatile Session commands;
+
     private final ReentrantLock commandLock = new ReentrantLock();
 
     /**
@@ -116,8 +116,10 @@ final class Connection implements Runnable {
                 }
                 boolean served = incoming.header().isReply() ? route(incoming) : handle(incoming);
                 if (!served && !negotiated) {
-                    LOG.log(Level.WARNING, "vfio-user server {0}: closing the connection: the version was not"
-                            + " negotiated", name);
+                    LOG.log(
+                            Level.WARNING,
+                            "vfio-user server {0}: closing the connection: the version was not" + " negotiated",
+                            name);
                     break;
                 }
             }
@@ -137,7 +139,11 @@ final class Connection implements Runnable {
             try {
                 return channel.receive();
             } catch (FramingException e) {
-                LOG.log(Level.WARNING, "vfio-user server {0}: malformed message: {1} ({2})", name, e.getMessage(),
+                LOG.log(
+                        Level.WARNING,
+                        "vfio-user server {0}: malformed message: {1} ({2})",
+                        name,
+                        e.getMessage(),
                         Errno.name(e.errno()));
                 channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
                 if (!negotiated) {
@@ -161,8 +167,10 @@ final class Connection implements Runnable {
             if (header.isError()) {
                 LOG.log(Level.WARNING, "vfio-user server {0}: dropping an unexpected {1}", name, header);
             } else {
-                refuse(header, Errno.EINVAL, "a reply to no request of the server's (message id " + header.msgId()
-                        + ")");
+                refuse(
+                        header,
+                        Errno.EINVAL,
+                        "a reply to no request of the server's (message id " + header.msgId() + ")");
             }
             return false;
         }
@@ -174,7 +182,8 @@ final class Connection implements Runnable {
     private boolean handle(Channel.Incoming incoming) throws ErrnoException {
         Header header = incoming.header();
         // REGION_READ/WRITE take no fds and never change the list: spare them the copy
-        List<Fd> fds = incoming.fds().isEmpty() && incoming.payload() instanceof Payload.RegionAccess ? incoming.fds()
+        List<Fd> fds = incoming.fds().isEmpty() && incoming.payload() instanceof Payload.RegionAccess
+                ? incoming.fds()
                 : new ArrayList<>(incoming.fds());
         Reply reply = null;
         try {
@@ -199,8 +208,14 @@ final class Connection implements Runnable {
     }
 
     private void refuse(Header header, int errno, String message) throws ErrnoException {
-        LOG.log(Level.WARNING, "vfio-user server {0}: {1} #{2} refused: {3} ({4})", name, Command.name(header.command()),
-                header.msgId(), message, Errno.name(errno));
+        LOG.log(
+                Level.WARNING,
+                "vfio-user server {0}: {1} #{2} refused: {3} ({4})",
+                name,
+                Command.name(header.command()),
+                header.msgId(),
+                message,
+                Errno.name(errno));
         // NO_REPLY means nothing in a reply; a reply (the type) is answered all the same
         if (header.isReply() || !header.noReply()) {
             channel.sendError(header.msgId(), header.command(), errno);
@@ -210,8 +225,10 @@ final class Connection implements Runnable {
     private Reply dispatch(Channel.Incoming incoming, List<Fd> fds) throws RequestError, ErrnoException {
         Header header = incoming.header();
         if (incoming.refusedFds() > 0) {
-            throw new RequestError(Errno.EINVAL, "the message carried more fds than max_msg_fds "
-                    + server.options().maxMsgFds() + " (all closed)");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "the message carried more fds than max_msg_fds "
+                            + server.options().maxMsgFds() + " (all closed)");
         }
         if (incoming.error() != null) {
             ProtocolException error = incoming.error();
@@ -230,12 +247,13 @@ final class Connection implements Runnable {
             case Payload.RegionIoFdsRequest request -> ioFds(request, fds);
             case Payload.DeviceGetIrqInfo info -> irqInfo(info, fds);
             case Payload.DeviceSetIrqs set -> setIrqs(set, fds);
-            case Payload.RegionAccess access -> header.command() == Command.REGION_READ ? regionRead(access, fds)
-                    : regionWrite(access, fds);
+            case Payload.RegionAccess access ->
+                header.command() == Command.REGION_READ ? regionRead(access, fds) : regionWrite(access, fds);
             case Payload.DeviceFeature feature -> feature(feature, fds);
             case Payload.Empty empty when header.command() == Command.DEVICE_RESET -> reset(fds);
-            default -> throw new RequestError(Errno.EINVAL, Command.name(header.command())
-                    + " is not a client-to-server command");
+            default ->
+                throw new RequestError(
+                        Errno.EINVAL, Command.name(header.command()) + " is not a client-to-server command");
         };
     }
 
@@ -247,8 +265,8 @@ final class Connection implements Runnable {
 
     private static void checkArgsz(int argsz, int minimum, String what) throws RequestError {
         if (Integer.compareUnsigned(argsz, minimum) < 0) {
-            throw new RequestError(Errno.EINVAL, what + ": argsz " + Integer.toUnsignedString(argsz)
-                    + " is smaller than " + minimum);
+            throw new RequestError(
+                    Errno.EINVAL, what + ": argsz " + Integer.toUnsignedString(argsz) + " is smaller than " + minimum);
         }
     }
 
@@ -264,16 +282,19 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, "VERSION was already negotiated");
         }
         if (version.major() != VfioUserServer.MAJOR) {
-            throw new RequestError(Errno.EINVAL, "major version " + version.major() + " is not "
-                    + VfioUserServer.MAJOR);
+            throw new RequestError(
+                    Errno.EINVAL, "major version " + version.major() + " is not " + VfioUserServer.MAJOR);
         }
         VfioUserServer.Options options = server.options();
-        Capabilities ours = new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(),
-                ClientDmaWindows.PAGE);
-        requireNamedBelowDefault(version, Capabilities.MAX_DATA_XFER_SIZE, ours.maxDataXferSize(),
+        Capabilities ours = new Capabilities(
+                options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(), ClientDmaWindows.PAGE);
+        requireNamedBelowDefault(
+                version,
+                Capabilities.MAX_DATA_XFER_SIZE,
+                ours.maxDataXferSize(),
                 Capabilities.DEFAULT_MAX_DATA_XFER_SIZE);
-        requireNamedBelowDefault(version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(),
-                Capabilities.DEFAULT_MAX_DMA_MAPS);
+        requireNamedBelowDefault(
+                version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(), Capabilities.DEFAULT_MAX_DMA_MAPS);
         client = version.capabilities();
         int minor = Math.min(version.minor(), VfioUserServer.MINOR);
         Capabilities.TwinSocket proposed = version.twinSocket();
@@ -284,11 +305,19 @@ final class Connection implements Runnable {
             UnixSocket[] pair = UnixSocket.pair();
             pair[0].setReceiveTimeout(server.options().dmaTimeout());
             // the twin's receive timeout is the DMA timeout; a malformed message there ends the DMA request
-            commands = new Session(new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0,
-                    (int) options.partialTimeout().toMillis()), options.dmaTimeout(), true, false, this::refuseOnTwin,
+            commands = new Session(
+                    new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0, (int)
+                            options.partialTimeout().toMillis()),
+                    options.dmaTimeout(),
+                    true,
+                    false,
+                    this::refuseOnTwin,
                     this::dropOnTwin);
-            reply = new Reply(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names(),
-                    new Capabilities.TwinSocket(true, 0)), new int[] {pair[1].fd().get()}, pair[1].fd());
+            reply = new Reply(
+                    new Payload.Version(
+                            VfioUserServer.MAJOR, minor, ours, version.names(), new Capabilities.TwinSocket(true, 0)),
+                    new int[] {pair[1].fd().get()},
+                    pair[1].fd());
         } else {
             reply = Reply.of(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names()));
         }
@@ -300,22 +329,26 @@ final class Connection implements Runnable {
     private static void requireNamedBelowDefault(Payload.Version version, String name, long ours, long fallback)
             throws RequestError {
         if (ours < fallback && !version.names().contains(name)) {
-            throw new RequestError(Errno.EINVAL, "VERSION: the server needs " + name + " " + ours + ", below the default "
-                    + fallback + " that the client assumes by not proposing it");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "VERSION: the server needs " + name + " " + ours + ", below the default " + fallback
+                            + " that the client assumes by not proposing it");
         }
     }
 
     private Reply deviceInfo(Payload.DeviceGetInfo request, List<Fd> fds) throws RequestError {
         expectNoFds(fds, "DEVICE_GET_INFO");
         checkArgsz(request.argsz(), Payload.DeviceGetInfo.SIZE, "DEVICE_GET_INFO");
-        return Reply.of(new Payload.DeviceGetInfo(Payload.DeviceGetInfo.SIZE, server.deviceFlags(), server.numRegions(),
-                server.numIrqs()));
+        return Reply.of(new Payload.DeviceGetInfo(
+                Payload.DeviceGetInfo.SIZE, server.deviceFlags(), server.numRegions(), server.numIrqs()));
     }
 
     private VfioUserServer.ServedRegion region(int index, String what) throws RequestError {
         if (index < 0 || index >= server.numRegions()) {
-            throw new RequestError(Errno.EINVAL, what + ": region " + Integer.toUnsignedString(index)
-                    + " does not exist (the device has " + server.numRegions() + ")");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": region " + Integer.toUnsignedString(index) + " does not exist (the device has "
+                            + server.numRegions() + ")");
         }
         return server.region(index);
     }
@@ -326,8 +359,8 @@ final class Connection implements Runnable {
         checkArgsz(request.argsz(), Payload.DeviceGetRegionInfo.SIZE, what);
         VfioUserServer.ServedRegion region = region(request.index(), what);
         if (region == null) {
-            return Reply.of(new Payload.DeviceGetRegionInfo(Payload.DeviceGetRegionInfo.SIZE, 0, request.index(), 0, 0,
-                    List.of()));
+            return Reply.of(new Payload.DeviceGetRegionInfo(
+                    Payload.DeviceGetRegionInfo.SIZE, 0, request.index(), 0, 0, List.of()));
         }
         RegionSpec spec = region.spec();
         boolean sendFd = spec.sharedMemory() && client.maxMsgFds() >= 1;
@@ -335,27 +368,29 @@ final class Connection implements Runnable {
         // A region mmap'able whole is described by one sparse area covering it, as libvfio-user describes
         // every region with an fd: then the fd never comes with the 32-byte first query, which
         // libvfio-user's client makes with no room for an fd (it fails with EFAULT when one comes).
-        List<SparseArea> areas = spec.sparseAreas().isEmpty()
-                ? List.of(new SparseArea(0, spec.size())) : spec.sparseAreas();
+        List<SparseArea> areas =
+                spec.sparseAreas().isEmpty() ? List.of(new SparseArea(0, spec.size())) : spec.sparseAreas();
         List<Payload.Capability> capabilities = sendFd ? List.of(Codec.sparseMmapCapability(areas)) : List.of();
         if (capabilities.isEmpty()) {
             flags &= ~RegionInfo.FLAG_CAPS;
         } else {
             flags |= RegionInfo.FLAG_CAPS;
         }
-        Payload.DeviceGetRegionInfo full = new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0,
-                capabilities);
+        Payload.DeviceGetRegionInfo full =
+                new Payload.DeviceGetRegionInfo(0, flags, request.index(), spec.size(), 0, capabilities);
         int needed = full.fullSize();
         if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
             // Too small for the chain: the struct alone, without CAPS and without the fd, and argsz saying
             // what to ask for. libvfio-user answers so; its client and QEMU's ask small first and cannot
             // take an fd or a chain with that first query. The fd comes with the full reply.
-            return Reply.of(new Payload.DeviceGetRegionInfo(needed, flags & ~RegionInfo.FLAG_CAPS,
-                    request.index(), spec.size(), 0, List.of()));
+            return Reply.of(new Payload.DeviceGetRegionInfo(
+                    needed, flags & ~RegionInfo.FLAG_CAPS, request.index(), spec.size(), 0, List.of()));
         }
         int[] replyFds = sendFd ? new int[] {region.memoryFd().get()} : NO_FDS;
-        return new Reply(new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, capabilities),
-                replyFds, null);
+        return new Reply(
+                new Payload.DeviceGetRegionInfo(needed, flags, request.index(), spec.size(), 0, capabilities),
+                replyFds,
+                null);
     }
 
     private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError {
@@ -371,8 +406,10 @@ final class Connection implements Runnable {
 
     private ModelIrqSpec irqIndex(int index, String what) throws RequestError {
         if (index < 0 || index >= server.numIrqs()) {
-            throw new RequestError(Errno.EINVAL, what + ": IRQ index " + Integer.toUnsignedString(index)
-                    + " does not exist (the device has " + server.numIrqs() + ")");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": IRQ index " + Integer.toUnsignedString(index) + " does not exist (the device has "
+                            + server.numIrqs() + ")");
         }
         return server.irqSpec(index);
     }
@@ -382,20 +419,26 @@ final class Connection implements Runnable {
         expectNoFds(fds, what);
         checkArgsz(request.argsz(), Payload.DeviceGetIrqInfo.SIZE, what);
         ModelIrqSpec spec = irqIndex(request.index(), what);
-        return Reply.of(new Payload.DeviceGetIrqInfo(Payload.DeviceGetIrqInfo.SIZE, spec == null ? 0 : spec.flags(),
-                request.index(), spec == null ? 0 : spec.count()));
+        return Reply.of(new Payload.DeviceGetIrqInfo(
+                Payload.DeviceGetIrqInfo.SIZE,
+                spec == null ? 0 : spec.flags(),
+                request.index(),
+                spec == null ? 0 : spec.count()));
     }
 
     private Reply setIrqs(Payload.DeviceSetIrqs request, List<Fd> fds) throws RequestError, ErrnoException {
         String what = "DEVICE_SET_IRQS";
         checkArgsz(request.argsz(), Payload.DeviceSetIrqs.SIZE, what);
         int dataFlags = request.flags() & (IrqSet.DATA_NONE | IrqSet.DATA_BOOL | IrqSet.DATA_EVENTFD);
-        int actionFlags = request.flags() & (IrqAction.MASK.flag() | IrqAction.UNMASK.flag()
-                | IrqAction.TRIGGER.flag());
-        if (Integer.bitCount(dataFlags) != 1 || Integer.bitCount(actionFlags) != 1
+        int actionFlags =
+                request.flags() & (IrqAction.MASK.flag() | IrqAction.UNMASK.flag() | IrqAction.TRIGGER.flag());
+        if (Integer.bitCount(dataFlags) != 1
+                || Integer.bitCount(actionFlags) != 1
                 || (request.flags() & ~(dataFlags | actionFlags)) != 0) {
-            throw new RequestError(Errno.EINVAL, what + ": flags 0x" + Integer.toHexString(request.flags())
-                    + " must hold exactly one DATA and one ACTION bit");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": flags 0x" + Integer.toHexString(request.flags())
+                            + " must hold exactly one DATA and one ACTION bit");
         }
         ModelIrqSpec spec = irqIndex(request.index(), what);
         int lineCount = spec == null ? 0 : spec.count();
@@ -407,8 +450,10 @@ final class Connection implements Runnable {
             // libvfio-user and the kernel refuse any other action or start with count 0.
             expectNoFds(fds, what + " with count 0");
             if (dataFlags != IrqSet.DATA_NONE || action != IrqAction.TRIGGER || start != 0) {
-                throw new RequestError(Errno.EINVAL, what + ": count 0 needs start 0, DATA_NONE and ACTION_TRIGGER"
-                        + " (flags 0x" + Integer.toHexString(request.flags()) + ", start " + start + ")");
+                throw new RequestError(
+                        Errno.EINVAL,
+                        what + ": count 0 needs start 0, DATA_NONE and ACTION_TRIGGER" + " (flags 0x"
+                                + Integer.toHexString(request.flags()) + ", start " + start + ")");
             }
             for (int sub = 0; sub < lineCount; sub++) {
                 server.line(request.index(), sub).setTrigger(null);
@@ -416,13 +461,16 @@ final class Connection implements Runnable {
             return Reply.of(Payload.Empty.INSTANCE);
         }
         if (start + count > lineCount) {
-            throw new RequestError(Errno.EINVAL, what + ": IRQs " + start + ".." + (start + count - 1) + " of index "
-                    + request.index() + " exceed its " + lineCount + " lines");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": IRQs " + start + ".." + (start + count - 1) + " of index " + request.index()
+                            + " exceed its " + lineCount + " lines");
         }
         if (dataFlags == IrqSet.DATA_EVENTFD) {
             if (!fds.isEmpty() && fds.size() != count) {
-                throw new RequestError(Errno.EINVAL, what + ": " + fds.size() + " eventfds for " + count
-                        + " IRQs (0 de-assigns, else one each)");
+                throw new RequestError(
+                        Errno.EINVAL,
+                        what + ": " + fds.size() + " eventfds for " + count + " IRQs (0 de-assigns, else one each)");
             }
             if (action == IrqAction.MASK) {
                 throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
@@ -438,8 +486,10 @@ final class Connection implements Runnable {
                     } catch (ErrnoException e) {
                         // the lines before this one own their fds now; the caller closes the rest
                         fds.subList(0, i).clear();
-                        throw new RequestError(e.errno(), what + ": IRQ " + request.index() + "." + (start + i)
-                                + ": the unmask fd cannot be watched (is it an eventfd?): " + e.getMessage());
+                        throw new RequestError(
+                                e.errno(),
+                                what + ": IRQ " + request.index() + "." + (start + i)
+                                        + ": the unmask fd cannot be watched (is it an eventfd?): " + e.getMessage());
                     }
                 }
             }
@@ -470,18 +520,23 @@ final class Connection implements Runnable {
         }
         RegionSpec spec = region.spec();
         if (write ? !spec.writable() : !spec.readable()) {
-            throw new RequestError(Errno.EINVAL, what + ": region " + access.region() + " is not "
-                    + (write ? "writable" : "readable"));
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": region " + access.region() + " is not " + (write ? "writable" : "readable"));
         }
         long count = Integer.toUnsignedLong(access.count());
         if (count > server.options().maxDataXferSize()) {
-            throw new RequestError(Errno.EINVAL, what + ": count " + count + " exceeds max_data_xfer_size "
-                    + server.options().maxDataXferSize());
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": count " + count + " exceeds max_data_xfer_size "
+                            + server.options().maxDataXferSize());
         }
         long offset = access.offset();
         if (offset < 0 || offset > spec.size() - count) {
-            throw new RequestError(Errno.EINVAL, what + ": [0x" + Long.toHexString(offset) + ", +" + count
-                    + ") lies past the end of region " + access.region() + " (size 0x" + Long.toHexString(spec.size()) + ")");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": [0x" + Long.toHexString(offset) + ", +" + count + ") lies past the end of region "
+                            + access.region() + " (size 0x" + Long.toHexString(spec.size()) + ")");
         }
         return region;
     }
@@ -548,8 +603,10 @@ final class Connection implements Runnable {
         if (request.flags() == Payload.DmaUnmap.FLAG_ALL) {
             // QEMU's client unmaps everything so; libvfio-user takes it with address and size 0
             if (request.address() != 0 || request.size() != 0) {
-                throw new RequestError(Errno.EINVAL, "DMA_UNMAP with FLAG_ALL must have address and size 0, not 0x"
-                        + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
+                throw new RequestError(
+                        Errno.EINVAL,
+                        "DMA_UNMAP with FLAG_ALL must have address and size 0, not 0x"
+                                + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
             }
             for (ClientDmaWindows.Window window : dma.unmapAll()) {
                 server.model().dmaUnmapped(window.iova(), window.size());
@@ -557,8 +614,11 @@ final class Connection implements Runnable {
             return Reply.of(request);
         }
         if (request.flags() != 0) {
-            throw new RequestError(Errno.EINVAL, "DMA_UNMAP flags 0x" + Integer.toHexString(request.flags())
-                    + " are not supported (only FLAG_ALL, 0x" + Integer.toHexString(Payload.DmaUnmap.FLAG_ALL) + ")");
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "DMA_UNMAP flags 0x" + Integer.toHexString(request.flags())
+                            + " are not supported (only FLAG_ALL, 0x" + Integer.toHexString(Payload.DmaUnmap.FLAG_ALL)
+                            + ")");
         }
         dma.unmap(request.address(), request.size());
         server.model().dmaUnmapped(request.address(), request.size());
@@ -579,7 +639,8 @@ final class Connection implements Runnable {
         expectNoFds(fds, what);
         checkArgsz(request.argsz(), Payload.DeviceFeature.SIZE, what);
         int operations = request.flags() & ~Payload.DeviceFeature.FEATURE_MASK;
-        if ((operations & ~(Payload.DeviceFeature.GET | Payload.DeviceFeature.SET | Payload.DeviceFeature.PROBE)) != 0) {
+        if ((operations & ~(Payload.DeviceFeature.GET | Payload.DeviceFeature.SET | Payload.DeviceFeature.PROBE))
+                != 0) {
             throw new RequestError(Errno.EINVAL, what + ": unknown flags 0x" + Integer.toHexString(request.flags()));
         }
         // ENOTTY for a feature the device lacks, as the kernel's VFIO_DEVICE_FEATURE answers and as QEMU's
@@ -662,9 +723,12 @@ final class Connection implements Runnable {
         }
         reply.closeFds();
         if (reply.header().isError()) {
-            throw new DmaException(DmaException.Reason.REFUSED_BY_CLIENT, call.describe()
-                    + ": the client answered with an error: " + Errno.describe(reply.header().error()) + " ("
-                    + Errno.name(reply.header().error()) + ")");
+            throw new DmaException(
+                    DmaException.Reason.REFUSED_BY_CLIENT,
+                    call.describe()
+                            + ": the client answered with an error: "
+                            + Errno.describe(reply.header().error()) + " ("
+                            + Errno.name(reply.header().error()) + ")");
         }
         if (reply.error() != null) {
             throw reply.error();
@@ -706,8 +770,8 @@ final class Connection implements Runnable {
     private void defer(Channel.Incoming request) throws NoReplyException {
         if (deferred.size() >= MAX_DEFERRED) {
             request.closeFds();
-            throw new NoReplyException("the client sent " + deferred.size()
-                    + " requests instead of the reply to a DMA request");
+            throw new NoReplyException(
+                    "the client sent " + deferred.size() + " requests instead of the reply to a DMA request");
         }
         deferred.addLast(request);
     }

@@ -1,8 +1,7 @@
 package io.jvfio.vfiouser.server;
 
-import java.io.IOException;
-
 import io.jvfio.sys.Mapping;
+import java.io.IOException;
 
 /**
  * What the server gives a device model: its IRQ lines, the memory of its shared regions, and DMA into

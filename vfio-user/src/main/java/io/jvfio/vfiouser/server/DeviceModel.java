@@ -1,10 +1,9 @@
 package io.jvfio.vfiouser.server;
 
-import java.util.List;
-import java.util.Optional;
-
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A device written in Java and served over vfio-user by {@link VfioUserServer}. The model declares
@@ -27,12 +26,10 @@ public interface DeviceModel {
     }
 
     /** Called once, before any client connects, with the handle for IRQs, memory and DMA. */
-    default void attach(DeviceContext context) {
-    }
+    default void attach(DeviceContext context) {}
 
     /** DEVICE_RESET. */
-    default void reset() {
-    }
+    default void reset() {}
 
     /** jvfio's device-tree identity extension; empty if the model has none. */
     default Optional<DeviceTreeIdentity> deviceTreeIdentity() {
@@ -40,18 +37,14 @@ public interface DeviceModel {
     }
 
     /** The client made [iova, iova+size) available for DMA. */
-    default void dmaMapped(long iova, long size, boolean readable, boolean writable) {
-    }
+    default void dmaMapped(long iova, long size, boolean readable, boolean writable) {}
 
     /** The client withdrew a DMA range; the server no longer accesses it. */
-    default void dmaUnmapped(long iova, long size) {
-    }
+    default void dmaUnmapped(long iova, long size) {}
 
     /** A client connected and negotiated. */
-    default void clientConnected() {
-    }
+    default void clientConnected() {}
 
     /** The client went away; its eventfds and DMA mappings are already released. */
-    default void clientDisconnected() {
-    }
+    default void clientDisconnected() {}
 }

@@ -1,12 +1,11 @@
 package io.jvfio.vfiouser.server;
 
-import java.lang.System.Logger.Level;
-import java.util.HashMap;
-import java.util.Map;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.event.EventLoop;
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Watches the unmask eventfds clients gave (SET_IRQS UNMASK with DATA_EVENTFD) on one event loop,
@@ -18,6 +17,7 @@ final class IrqWatcher implements AutoCloseable {
     private final String name;
     /** The loop's registration token of each watched eventfd. */
     private final Map<EventFd, Long> tokens = new HashMap<>();
+
     private EventLoop loop;
     private boolean closed;
 

@@ -1,9 +1,8 @@
 package io.jvfio.vfiouser.server;
 
-import java.lang.System.Logger.Level;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
+import java.lang.System.Logger.Level;
 
 /**
  * One interrupt line of a served device, as its model drives it (the guest's end of the path is the
@@ -135,7 +134,12 @@ public final class ModelIrqLine {
             signals++;
         } catch (ErrnoException e) {
             dropped++;
-            LOG.log(Level.WARNING, "IRQ {0}.{1}: signalling the trigger eventfd failed: {2}", index, sub, e.getMessage());
+            LOG.log(
+                    Level.WARNING,
+                    "IRQ {0}.{1}: signalling the trigger eventfd failed: {2}",
+                    index,
+                    sub,
+                    e.getMessage());
         }
     }
 

@@ -17,7 +17,8 @@ public record ModelIrqSpec(int index, int count, Trigger trigger) {
 
     public ModelIrqSpec {
         if (index < 0 || count <= 0) {
-            throw new IllegalArgumentException("IRQ index " + index + ": negative index or count " + count + " not positive");
+            throw new IllegalArgumentException(
+                    "IRQ index " + index + ": negative index or count " + count + " not positive");
         }
     }
 

@@ -1,10 +1,9 @@
 package io.jvfio.vfiouser.server;
 
-import java.util.List;
-import java.util.Optional;
-
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * One region a device model declares: its index and size, whether the client may read and write it,
@@ -12,12 +11,19 @@ import io.jvfio.vfio.SparseArea;
  * ({@link #shared}), or shared memory of which only some windows are mmap'able while the rest is
  * trapped to callbacks ({@link #sparse}).
  */
-public record RegionSpec(int index, long size, boolean readable, boolean writable, Optional<RegionHandler> handler,
-                         boolean sharedMemory, List<SparseArea> sparseAreas) {
+public record RegionSpec(
+        int index,
+        long size,
+        boolean readable,
+        boolean writable,
+        Optional<RegionHandler> handler,
+        boolean sharedMemory,
+        List<SparseArea> sparseAreas) {
     public RegionSpec {
         sparseAreas = List.copyOf(sparseAreas);
         if (index < 0 || size <= 0) {
-            throw new IllegalArgumentException("region " + index + ": negative index or size " + size + " not positive");
+            throw new IllegalArgumentException(
+                    "region " + index + ": negative index or size " + size + " not positive");
         }
         if (!sharedMemory && handler.isEmpty()) {
             throw new IllegalArgumentException("region " + index + " has neither callbacks nor shared memory");
@@ -27,7 +33,8 @@ public record RegionSpec(int index, long size, boolean readable, boolean writabl
         }
         for (SparseArea area : sparseAreas) {
             if (area.end() > size || area.end() < area.offset()) {
-                throw new IllegalArgumentException("region " + index + ": sparse area " + area + " exceeds size " + size);
+                throw new IllegalArgumentException(
+                        "region " + index + ": sparse area " + area + " exceeds size " + size);
             }
         }
     }
@@ -57,8 +64,10 @@ public record RegionSpec(int index, long size, boolean readable, boolean writabl
 
     /** VFIO_REGION_INFO_FLAG_* as the client sees them. */
     public int flags() {
-        return (readable ? RegionInfo.FLAG_READ : 0) | (writable ? RegionInfo.FLAG_WRITE : 0)
-                | (sharedMemory ? RegionInfo.FLAG_MMAP : 0) | (sparseAreas.isEmpty() ? 0 : RegionInfo.FLAG_CAPS);
+        return (readable ? RegionInfo.FLAG_READ : 0)
+                | (writable ? RegionInfo.FLAG_WRITE : 0)
+                | (sharedMemory ? RegionInfo.FLAG_MMAP : 0)
+                | (sparseAreas.isEmpty() ? 0 : RegionInfo.FLAG_CAPS);
     }
 
     /** Whether an access at [offset, offset+count) is served by the shared memory rather than callbacks. */

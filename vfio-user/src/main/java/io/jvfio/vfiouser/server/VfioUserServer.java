@@ -1,5 +1,16 @@
 package io.jvfio.vfiouser.server;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.MemFd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FramingException;
+import io.jvfio.vfiouser.Header;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -12,18 +23,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.Mapping;
-import io.jvfio.sys.MemFd;
-import io.jvfio.sys.UnixSocket;
-import io.jvfio.vfiouser.Capabilities;
-import io.jvfio.vfiouser.Channel;
-import io.jvfio.vfiouser.Command;
-import io.jvfio.vfiouser.FramingException;
-import io.jvfio.vfiouser.Header;
 
 /**
  * Serves one {@link DeviceModel} over vfio-user on a socket file (mode 0600). One client at a time: a
@@ -45,19 +44,32 @@ public final class VfioUserServer implements AutoCloseable {
      * the rest of a started message may take, how long a DMA request to the client may take, and how
      * long a refused second client has to send its VERSION.
      */
-    public record Options(int maxMsgFds, int maxDataXferSize, int maxDmaMaps, Duration partialTimeout,
-                          Duration dmaTimeout, Duration refusalTimeout) {
+    public record Options(
+            int maxMsgFds,
+            int maxDataXferSize,
+            int maxDmaMaps,
+            Duration partialTimeout,
+            Duration dmaTimeout,
+            Duration refusalTimeout) {
         public Options {
-            if (maxMsgFds < 1 || maxMsgFds > UnixSocket.MAX_FDS_PER_MESSAGE || maxDataXferSize < 4096
-                    || maxDataXferSize > Capabilities.LIMIT_MAX_DATA_XFER_SIZE || maxDmaMaps < 1) {
+            if (maxMsgFds < 1
+                    || maxMsgFds > UnixSocket.MAX_FDS_PER_MESSAGE
+                    || maxDataXferSize < 4096
+                    || maxDataXferSize > Capabilities.LIMIT_MAX_DATA_XFER_SIZE
+                    || maxDmaMaps < 1) {
                 throw new IllegalArgumentException("bad vfio-user server options");
             }
         }
 
         /** 16 fds, 1 MiB transfers, 65535 DMA maps, 500 ms partial timeout, 5 s DMA timeout, 1 s refusal. */
         public static Options defaults() {
-            return new Options(16, (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE, (int) Capabilities.DEFAULT_MAX_DMA_MAPS,
-                    Duration.ofMillis(500), Duration.ofSeconds(5), Duration.ofSeconds(1));
+            return new Options(
+                    16,
+                    (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE,
+                    (int) Capabilities.DEFAULT_MAX_DMA_MAPS,
+                    Duration.ofMillis(500),
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(1));
         }
 
         public Options withPartialTimeout(Duration timeout) {
@@ -70,8 +82,7 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     /** A region as served: its spec, and for shared memory the memfd and this process's mapping of it. */
-    record ServedRegion(RegionSpec spec, Fd memoryFd, Mapping memory) {
-    }
+    record ServedRegion(RegionSpec spec, Fd memoryFd, Mapping memory) {}
 
     private final String name;
     private final DeviceModel model;
@@ -83,6 +94,7 @@ public final class VfioUserServer implements AutoCloseable {
     private final int numRegions;
     /** {@link #regions} by index, gaps null: every region access looks its region up. */
     private final ServedRegion[] regionsByIndex;
+
     private final int numIrqs;
     private final IrqWatcher watcher;
     private final Context context = new Context();
@@ -176,8 +188,9 @@ public final class VfioUserServer implements AutoCloseable {
     }
 
     private void startConnection(UnixSocket socket) {
-        Channel channel = new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(),
-                (int) options.partialTimeout().toMillis());
+        Channel channel =
+                new Channel(socket, options.maxDataXferSize() + 2 * Header.SIZE + 64, options.maxMsgFds(), (int)
+                        options.partialTimeout().toMillis());
         Connection connection = new Connection(this, channel, name);
         current.set(connection);
         startThread("vfio-user connection " + name, connection);
@@ -190,7 +203,11 @@ public final class VfioUserServer implements AutoCloseable {
                 socket = listening.accept();
             } catch (ErrnoException e) {
                 if (!closed) {
-                    LOG.log(Level.ERROR, "vfio-user server {0}: accept failed, no more clients: {1}", name, e.getMessage());
+                    LOG.log(
+                            Level.ERROR,
+                            "vfio-user server {0}: accept failed, no more clients: {1}",
+                            name,
+                            e.getMessage());
                 }
                 return;
             } catch (IllegalStateException e) {
@@ -224,8 +241,8 @@ public final class VfioUserServer implements AutoCloseable {
     /** Answers a second client's VERSION with EBUSY and closes it. */
     private void refuse(UnixSocket socket) {
         LOG.log(Level.WARNING, "vfio-user server {0}: refusing a second client while one is served", name);
-        try (Channel channel = new Channel(socket, 64 * 1024, options.maxMsgFds(),
-                (int) options.refusalTimeout().toMillis())) {
+        try (Channel channel = new Channel(socket, 64 * 1024, options.maxMsgFds(), (int)
+                options.refusalTimeout().toMillis())) {
             socket.setReceiveTimeout(options.refusalTimeout());
             Channel.Incoming incoming = channel.receive();
             if (incoming != null) {
@@ -260,7 +277,11 @@ public final class VfioUserServer implements AutoCloseable {
             notifyAll();
         }
         clientsServed.incrementAndGet();
-        LOG.log(Level.DEBUG, "vfio-user server {0}: client {1} left ({2})", name, clientsServed.get(),
+        LOG.log(
+                Level.DEBUG,
+                "vfio-user server {0}: client {1} left ({2})",
+                name,
+                clientsServed.get(),
                 Command.name(Command.VERSION) + (negotiated ? " negotiated" : " never negotiated"));
     }
 
@@ -423,8 +444,9 @@ public final class VfioUserServer implements AutoCloseable {
         private Connection connection() throws DmaException {
             Connection connection = current.get();
             if (connection == null || !connection.negotiated()) {
-                throw new DmaException(DmaException.Reason.NO_CLIENT, "vfio-user " + name
-                        + ": DMA needs a connected client, but none is connected");
+                throw new DmaException(
+                        DmaException.Reason.NO_CLIENT,
+                        "vfio-user " + name + ": DMA needs a connected client, but none is connected");
             }
             return connection;
         }

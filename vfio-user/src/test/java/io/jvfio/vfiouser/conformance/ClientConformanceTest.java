@@ -1,17 +1,10 @@
 package io.jvfio.vfiouser.conformance;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
@@ -29,9 +22,14 @@ import io.jvfio.vfiouser.client.ErrorReplyException;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * jvfio's client against servers that answer as libvfio-user does, or break the specification: the
@@ -45,8 +43,8 @@ class ClientConformanceTest {
     private static final int REGION_READ = 9;
     private static final int DEVICE_FEATURE = 16;
     /** libvfio-user's reply: the two capabilities it always names. */
-    private static final String LIBVFIO_USER_CAPABILITIES = "{\"capabilities\":{\"max_msg_fds\":8,"
-            + "\"max_data_xfer_size\":1048576}}";
+    private static final String LIBVFIO_USER_CAPABILITIES =
+            "{\"capabilities\":{\"max_msg_fds\":8," + "\"max_data_xfer_size\":1048576}}";
 
     private int fdsBefore;
     private int threadsBefore;
@@ -68,7 +66,9 @@ class ClientConformanceTest {
     }
 
     private static VfioUserDevice open(ScriptedServer server) throws Exception {
-        return VfioUserDevice.open(server.clientEnd(), "scripted",
+        return VfioUserDevice.open(
+                server.clientEnd(),
+                "scripted",
                 VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofSeconds(3)));
     }
 
@@ -115,29 +115,53 @@ class ClientConformanceTest {
         int areas = 70;
         int needed = 32 + 8 + 8 + 16 * areas;
         try (Fd memory = MemFd.create("conformance-region", 0x1000L * areas);
-             Mapping serverView = Mapping.map(memory, 0, 0x1000L * areas, true, "conformance server view")) {
+                Mapping serverView = Mapping.map(memory, 0, 0x1000L * areas, true, "conformance server view")) {
             serverView.putLong(0x1000L * 69, 0x1234_5678_9ABC_DEF0L);
             try (ScriptedServer server = ScriptedServer.start(wire -> {
-                answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-                Frame first = expect(wire, DEVICE_GET_REGION_INFO);
-                int asked = first.body().getInt(0);
-                assertThat(asked).as("the client's first argsz").isLessThan(needed);
-                reply(wire, first, new Bytes().u32(needed).u32(0x7).u32(0).u32(0).u64(0x1000L * areas).u64(0).array());
-                Frame second = expect(wire, DEVICE_GET_REGION_INFO);
-                assertThat(second.body().getInt(0)).as("asked again with what the server needs").isEqualTo(needed);
-                Bytes full = new Bytes().u32(needed).u32(0xF).u32(0).u32(32).u64(0x1000L * areas).u64(0)
-                        .u16(1).u16(1).u32(0).u32(areas).u32(0);
-                for (int i = 0; i < areas; i++) {
-                    full.u64(0x1000L * i).u64(0x1000);
-                }
-                reply(wire, second, full.array(), memory.get());
-            }); VfioUserDevice device = open(server)) {
+                        answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                        Frame first = expect(wire, DEVICE_GET_REGION_INFO);
+                        int asked = first.body().getInt(0);
+                        assertThat(asked).as("the client's first argsz").isLessThan(needed);
+                        reply(
+                                wire,
+                                first,
+                                new Bytes()
+                                        .u32(needed)
+                                        .u32(0x7)
+                                        .u32(0)
+                                        .u32(0)
+                                        .u64(0x1000L * areas)
+                                        .u64(0)
+                                        .array());
+                        Frame second = expect(wire, DEVICE_GET_REGION_INFO);
+                        assertThat(second.body().getInt(0))
+                                .as("asked again with what the server needs")
+                                .isEqualTo(needed);
+                        Bytes full = new Bytes()
+                                .u32(needed)
+                                .u32(0xF)
+                                .u32(0)
+                                .u32(32)
+                                .u64(0x1000L * areas)
+                                .u64(0)
+                                .u16(1)
+                                .u16(1)
+                                .u32(0)
+                                .u32(areas)
+                                .u32(0);
+                        for (int i = 0; i < areas; i++) {
+                            full.u64(0x1000L * i).u64(0x1000);
+                        }
+                        reply(wire, second, full.array(), memory.get());
+                    });
+                    VfioUserDevice device = open(server)) {
                 RegionInfo info = device.regionInfo(0);
                 server.await();
                 assertThat(info.mappable()).isTrue();
                 assertThat(info.mappableAreas()).hasSize(areas);
                 try (Mapping mapped = device.map(0, 0x1000L * 69, 0x1000)) {
-                    assertThat(mapped.read(0, 8)).as("the fd of the second reply maps the region")
+                    assertThat(mapped.read(0, 8))
+                            .as("the fd of the second reply maps the region")
                             .isEqualTo(0x1234_5678_9ABC_DEF0L);
                 }
             }
@@ -147,11 +171,23 @@ class ClientConformanceTest {
     @Test
     void regionInfoWithCapsAndACapOffsetInsideTheStructIsRefused() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            Frame request = expect(wire, DEVICE_GET_REGION_INFO);
-            reply(wire, request, new Bytes().u32(32).u32(0xB).u32(0).u32(0).u64(0x1000).u64(0).array());
-        }); VfioUserDevice device = open(server)) {
-            assertThatThrownBy(() -> device.regionInfo(0)).isInstanceOf(VfioException.class)
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    Frame request = expect(wire, DEVICE_GET_REGION_INFO);
+                    reply(
+                            wire,
+                            request,
+                            new Bytes()
+                                    .u32(32)
+                                    .u32(0xB)
+                                    .u32(0)
+                                    .u32(0)
+                                    .u64(0x1000)
+                                    .u64(0)
+                                    .array());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.regionInfo(0))
+                    .isInstanceOf(VfioException.class)
                     .hasMessageContaining("cap_offset 0");
             server.await();
         }
@@ -161,31 +197,44 @@ class ClientConformanceTest {
 
     @Test
     void versionProposesEveryCapabilityAndTakesDefaultsForThoseTheServerLeavesOut() throws Exception {
-        try (EventFd one = EventFd.create(); EventFd two = EventFd.create();
-             ScriptedServer server = ScriptedServer.start(wire -> {
-                 Frame version = expect(wire, VERSION);
-                 ByteBuffer body = version.body();
-                 assertThat(body.get(body.limit() - 1)).as("the proposal's JSON ends with a NUL").isZero();
-                 byte[] json = new byte[body.limit() - 5];
-                 body.get(4, json);
-                 JsonObject proposed = JsonParser.parseString(new String(json, StandardCharsets.UTF_8))
-                         .getAsJsonObject().getAsJsonObject("capabilities");
-                 assertThat(proposed.keySet()).containsExactlyInAnyOrder("max_msg_fds", "max_data_xfer_size",
-                         "max_dma_maps", "pgsizes", "twin_socket");
-                 assertThat(proposed.getAsJsonObject("twin_socket").get("supported").getAsBoolean()).isTrue();
-                 reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{}}")));
-                 for (int i = 0; i < 2; i++) {
-                     Frame set = expect(wire, DEVICE_SET_IRQS);
-                     set.closeFds();
-                     assertThat(set.fds()).as("max_msg_fds left out: 1, the default").hasSize(1);
-                     assertThat(set.body().getInt(12)).as("start").isEqualTo(i);
-                     reply(wire, set, new byte[0]);
-                 }
-             }); VfioUserDevice device = open(server)) {
-            assertThat(device.serverCapabilityNames()).as("the reply named none").isEmpty();
+        try (EventFd one = EventFd.create();
+                EventFd two = EventFd.create();
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    Frame version = expect(wire, VERSION);
+                    ByteBuffer body = version.body();
+                    assertThat(body.get(body.limit() - 1))
+                            .as("the proposal's JSON ends with a NUL")
+                            .isZero();
+                    byte[] json = new byte[body.limit() - 5];
+                    body.get(4, json);
+                    JsonObject proposed = JsonParser.parseString(new String(json, StandardCharsets.UTF_8))
+                            .getAsJsonObject()
+                            .getAsJsonObject("capabilities");
+                    assertThat(proposed.keySet())
+                            .containsExactlyInAnyOrder(
+                                    "max_msg_fds", "max_data_xfer_size", "max_dma_maps", "pgsizes", "twin_socket");
+                    assertThat(proposed.getAsJsonObject("twin_socket")
+                                    .get("supported")
+                                    .getAsBoolean())
+                            .isTrue();
+                    reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{}}")));
+                    for (int i = 0; i < 2; i++) {
+                        Frame set = expect(wire, DEVICE_SET_IRQS);
+                        set.closeFds();
+                        assertThat(set.fds())
+                                .as("max_msg_fds left out: 1, the default")
+                                .hasSize(1);
+                        assertThat(set.body().getInt(12)).as("start").isEqualTo(i);
+                        reply(wire, set, new byte[0]);
+                    }
+                });
+                VfioUserDevice device = open(server)) {
+            assertThat(device.serverCapabilityNames())
+                    .as("the reply named none")
+                    .isEmpty();
             assertThat(device.serverCapabilities().maxMsgFds()).isEqualTo(1);
-            device.setIrqs(new IrqSet(0, IrqAction.TRIGGER, 0, 2, new IrqSet.Data.EventFds(List.of(Optional.of(one),
-                    Optional.of(two)))));
+            device.setIrqs(new IrqSet(
+                    0, IrqAction.TRIGGER, 0, 2, new IrqSet.Data.EventFds(List.of(Optional.of(one), Optional.of(two)))));
             server.await();
         }
     }
@@ -197,7 +246,9 @@ class ClientConformanceTest {
             reply(wire, version, versionBody(1, 0, nulTerminated(LIBVFIO_USER_CAPABILITIES)));
             assertThat(wire.peerClosed()).as("the client closed the connection").isTrue();
         })) {
-            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("1.0");
+            assertThatThrownBy(() -> open(server))
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("1.0");
             server.await();
         }
     }
@@ -209,7 +260,9 @@ class ClientConformanceTest {
             reply(wire, version, versionBody(0, 2, LIBVFIO_USER_CAPABILITIES.getBytes(StandardCharsets.UTF_8)));
             assertThat(wire.peerClosed()).isTrue();
         })) {
-            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("NUL");
+            assertThatThrownBy(() -> open(server))
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("NUL");
             server.await();
         }
     }
@@ -221,22 +274,34 @@ class ClientConformanceTest {
     @Test
     void twinSocketFromTheServerCarriesItsDmaRequestsAndTheirAnswers() throws Exception {
         try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
-             ScriptedServer server = ScriptedServer.start(wire -> {
-                 Frame version = expect(wire, VERSION);
-                 UnixSocket[] pair = UnixSocket.pair();
-                 try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
-                     reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
-                             + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")), pair[1].fd().get());
-                     pair[1].fd().close();
-                     Frame map = expect(wire, 2);
-                     reply(wire, map, new byte[0]);
-                     twin.send(0x51, 11, 0, new Bytes().u64(0x400000).u64(8).array());
-                     Frame answer = twin.receive();
-                     assertThat(answer.msgId()).isEqualTo(0x51);
-                     assertThat(answer.isReply() && !answer.isError()).as(answer.toString()).isTrue();
-                     assertThat(answer.body().getLong(16)).as("the guest's bytes").isEqualTo(0x1122334455667788L);
-                 }
-             }); VfioUserDevice device = open(server)) {
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    Frame version = expect(wire, VERSION);
+                    UnixSocket[] pair = UnixSocket.pair();
+                    try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
+                        reply(
+                                wire,
+                                version,
+                                versionBody(
+                                        0,
+                                        2,
+                                        nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                                                + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")),
+                                pair[1].fd().get());
+                        pair[1].fd().close();
+                        Frame map = expect(wire, 2);
+                        reply(wire, map, new byte[0]);
+                        twin.send(0x51, 11, 0, new Bytes().u64(0x400000).u64(8).array());
+                        Frame answer = twin.receive();
+                        assertThat(answer.msgId()).isEqualTo(0x51);
+                        assertThat(answer.isReply() && !answer.isError())
+                                .as(answer.toString())
+                                .isTrue();
+                        assertThat(answer.body().getLong(16))
+                                .as("the guest's bytes")
+                                .isEqualTo(0x1122334455667788L);
+                    }
+                });
+                VfioUserDevice device = open(server)) {
             guest.putLong(0, 0x1122334455667788L);
             device.mapDma(new DmaRegion(0x400000, 0x1000, guest, 0, null, 0, true, true));
             server.await();
@@ -247,11 +312,17 @@ class ClientConformanceTest {
     void twinSocketSupportedWithoutAnFdIndexFailsTheConnect() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
             Frame version = expect(wire, VERSION);
-            reply(wire, version, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"twin_socket\":"
-                    + "{\"supported\":true}}}")));
-            assertThat(wire.peerClosed()).as("the specification: the client must abort and close").isTrue();
+            reply(
+                    wire,
+                    version,
+                    versionBody(0, 2, nulTerminated("{\"capabilities\":{\"twin_socket\":" + "{\"supported\":true}}}")));
+            assertThat(wire.peerClosed())
+                    .as("the specification: the client must abort and close")
+                    .isTrue();
         })) {
-            assertThatThrownBy(() -> open(server)).isInstanceOf(VfioException.class).hasMessageContaining("twin_socket");
+            assertThatThrownBy(() -> open(server))
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("twin_socket");
             server.await();
         }
     }
@@ -261,14 +332,17 @@ class ClientConformanceTest {
     @Test
     void unknownCommandFromTheServerIsAnsweredWithEinval() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            wire.send(0x99, 999, 0, new byte[8]);
-            Frame answer = wire.receive();
-            assertThat(answer.msgId()).isEqualTo(0x99);
-            assertThat(answer.isReply() && answer.isError()).as(answer.toString()).isTrue();
-            assertThat(answer.size()).isEqualTo(Wire.HEADER);
-            assertThat(Errno.name(answer.error())).isEqualTo("EINVAL");
-        }); VfioUserDevice device = open(server)) {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    wire.send(0x99, 999, 0, new byte[8]);
+                    Frame answer = wire.receive();
+                    assertThat(answer.msgId()).isEqualTo(0x99);
+                    assertThat(answer.isReply() && answer.isError())
+                            .as(answer.toString())
+                            .isTrue();
+                    assertThat(answer.size()).isEqualTo(Wire.HEADER);
+                    assertThat(Errno.name(answer.error())).isEqualTo("EINVAL");
+                });
+                VfioUserDevice device = open(server)) {
             server.await();
         }
     }
@@ -276,12 +350,19 @@ class ClientConformanceTest {
     @Test
     void unsolicitedReplyFromTheServerIsDroppedAndTheCallGetsItsOwn() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            Frame read = expect(wire, REGION_READ);
-            wire.send((read.msgId() + 100) & 0xFFFF, REGION_READ, Wire.TYPE_REPLY,
-                    new Bytes().u64(0).u32(0).u32(4).u32(0xBAD).array());
-            reply(wire, read, new Bytes().u64(0).u32(0).u32(4).u32(0x600D).array());
-        }); VfioUserDevice device = open(server)) {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    Frame read = expect(wire, REGION_READ);
+                    wire.send(
+                            (read.msgId() + 100) & 0xFFFF,
+                            REGION_READ,
+                            Wire.TYPE_REPLY,
+                            new Bytes().u64(0).u32(0).u32(4).u32(0xBAD).array());
+                    reply(
+                            wire,
+                            read,
+                            new Bytes().u64(0).u32(0).u32(4).u32(0x600D).array());
+                });
+                VfioUserDevice device = open(server)) {
             assertThat(device.read(0, 0, 4)).isEqualTo(0x600D);
             server.await();
         }
@@ -290,12 +371,18 @@ class ClientConformanceTest {
     @Test
     void errorReplyBecomesTheCallsErrnoAndTheConnectionStaysUsable() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            errorReply(wire, expect(wire, REGION_READ), Errno.EINVAL);
-            reply(wire, expect(wire, REGION_READ), new Bytes().u64(0).u32(0).u32(4).u32(7).array());
-        }); VfioUserDevice device = open(server)) {
-            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(ErrorReplyException.class)
-                    .satisfies(e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EINVAL));
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    errorReply(wire, expect(wire, REGION_READ), Errno.EINVAL);
+                    reply(
+                            wire,
+                            expect(wire, REGION_READ),
+                            new Bytes().u64(0).u32(0).u32(4).u32(7).array());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.read(0, 0, 4))
+                    .isInstanceOf(ErrorReplyException.class)
+                    .satisfies(
+                            e -> assertThat(((ErrorReplyException) e).errno()).isEqualTo(Errno.EINVAL));
             assertThat(device.read(0, 0, 4)).isEqualTo(7);
             server.await();
         }
@@ -304,12 +391,19 @@ class ClientConformanceTest {
     @Test
     void headerClaimingMoreThanTheLimitMakesTheDeviceGone() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            Frame read = expect(wire, REGION_READ);
-            wire.send(new Bytes().u16(read.msgId()).u16(REGION_READ).u32(0xFFFFFFFFL).u32(Wire.TYPE_REPLY).u32(0)
-                    .array());
-        }); VfioUserDevice device = open(server)) {
-            assertThatThrownBy(() -> device.read(0, 0, 4)).isInstanceOf(DeviceGoneException.class)
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    Frame read = expect(wire, REGION_READ);
+                    wire.send(new Bytes()
+                            .u16(read.msgId())
+                            .u16(REGION_READ)
+                            .u32(0xFFFFFFFFL)
+                            .u32(Wire.TYPE_REPLY)
+                            .u32(0)
+                            .array());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.read(0, 0, 4))
+                    .isInstanceOf(DeviceGoneException.class)
                     .hasMessageContaining("exceeds the limit");
             server.await();
         }
@@ -320,10 +414,11 @@ class ClientConformanceTest {
     @Test
     void deviceFeatureAnsweredWithEnottyOrEinvalMeansNoIdentity() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-            answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
-            errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.ENOTTY);
-            errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.EINVAL);
-        }); VfioUserDevice device = open(server)) {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.ENOTTY);
+                    errorReply(wire, expect(wire, DEVICE_FEATURE), Errno.EINVAL);
+                });
+                VfioUserDevice device = open(server)) {
             assertThat(device.deviceTreeIdentity()).as("jvfio's server: ENOTTY").isEmpty();
             assertThat(device.deviceTreeIdentity()).as("libvfio-user: EINVAL").isEmpty();
             server.await();

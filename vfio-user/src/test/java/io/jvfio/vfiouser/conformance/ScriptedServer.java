@@ -1,9 +1,8 @@
 package io.jvfio.vfiouser.conformance;
 
-import java.time.Duration;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.UnixSocket;
+import java.time.Duration;
 
 /**
  * A vfio-user "server" that a test scripts frame by frame: one end of a real socket pair, driven by a

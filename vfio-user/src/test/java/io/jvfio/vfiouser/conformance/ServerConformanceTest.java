@@ -1,20 +1,10 @@
 package io.jvfio.vfiouser.conformance;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Set;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
@@ -27,9 +17,17 @@ import io.jvfio.vfiouser.conformance.Wire.Frame;
 import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * jvfio's server against the specification (QEMU's docs/interop/vfio-user.rst) and libvfio-user, one
@@ -47,13 +45,15 @@ class ServerConformanceTest {
     private static final int REGION_WRITE = 10;
     private static final int DEVICE_RESET = 13;
     private static final int DEVICE_FEATURE = 16;
-    private static final String ALL_CAPABILITIES = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576,"
-            + "\"max_dma_maps\":65535,\"pgsizes\":4096}}";
+    private static final String ALL_CAPABILITIES =
+            "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":1048576,"
+                    + "\"max_dma_maps\":65535,\"pgsizes\":4096}}";
     /** Long enough that an answer "at once" cannot be one given after waiting for the rest of a message. */
     private static final Duration PARTIAL = Duration.ofSeconds(2);
 
     @TempDir
     Path dir;
+
     private Path path;
     private VfioUserServer server;
     private int fdsBefore;
@@ -63,8 +63,8 @@ class ServerConformanceTest {
     void start() throws Exception {
         fdsBefore = Resources.openFds();
         path = dir.resolve("dev.sock");
-        server = VfioUserServer.start(path, new ProtocolTestModel(), VfioUserServer.Options.defaults()
-                .withPartialTimeout(PARTIAL));
+        server = VfioUserServer.start(
+                path, new ProtocolTestModel(), VfioUserServer.Options.defaults().withPartialTimeout(PARTIAL));
     }
 
     @AfterEach
@@ -113,7 +113,11 @@ class ServerConformanceTest {
     /** The test device's scratch register takes a write and reads it back. */
     private void assertServes(Wire wire) throws ErrnoException {
         long value = 0x5EED_0000L + nextId;
-        wire.send(nextId++, REGION_WRITE, 0, new Bytes().u64(0).u32(0).u32(8).u64(value).array());
+        wire.send(
+                nextId++,
+                REGION_WRITE,
+                0,
+                new Bytes().u64(0).u32(0).u32(8).u64(value).array());
         assertOk(wire.receive());
         wire.send(nextId++, REGION_READ, 0, new Bytes().u64(0).u32(0).u32(8).array());
         Frame read = wire.receive();
@@ -123,7 +127,9 @@ class ServerConformanceTest {
 
     private static JsonObject replyJson(Frame reply) {
         ByteBuffer body = reply.body();
-        assertThat(body.get(body.limit() - 1)).as("the reply's JSON ends with a NUL").isZero();
+        assertThat(body.get(body.limit() - 1))
+                .as("the reply's JSON ends with a NUL")
+                .isZero();
         byte[] json = new byte[body.limit() - 5];
         body.get(4, json);
         return JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
@@ -134,14 +140,22 @@ class ServerConformanceTest {
     @Test
     void regionInfoWithArgszTooSmallForTheCapabilitiesGetsNoCapsNoFdAndTheArgszNeeded() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(32).u32(0).u32(2).u32(0).u64(0).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(32).u32(0).u32(2).u32(0).u64(0).u64(0).array());
             Frame reply = wire.receive();
             assertOk(reply);
             reply.closeFds();
-            assertThat(reply.fds()).as("no fd: libvfio-user's client and QEMU's take none with this query").isEmpty();
+            assertThat(reply.fds())
+                    .as("no fd: libvfio-user's client and QEMU's take none with this query")
+                    .isEmpty();
             assertThat(reply.size()).isEqualTo(16 + 32);
             ByteBuffer info = reply.body();
-            assertThat(info.getInt(0)).as("argsz: the struct and the sparse-mmap capability").isEqualTo(32 + 8 + 8 + 16);
+            assertThat(info.getInt(0))
+                    .as("argsz: the struct and the sparse-mmap capability")
+                    .isEqualTo(32 + 8 + 8 + 16);
             assertThat(info.getInt(4)).as("flags READ | WRITE | MMAP, no CAPS").isEqualTo(0x7);
             assertThat(info.getInt(12)).as("cap_offset").isZero();
             assertThat(info.getLong(16)).as("size").isEqualTo(0x3000);
@@ -151,7 +165,11 @@ class ServerConformanceTest {
     @Test
     void regionInfoAskedAgainWithTheArgszNeededGetsTheFdAndTheSparseCapabilityAt32() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(64).u32(0).u32(2).u32(0).u64(0).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(64).u32(0).u32(2).u32(0).u64(0).u64(0).array());
             Frame reply = wire.receive();
             assertOk(reply);
             reply.closeFds();
@@ -161,7 +179,9 @@ class ServerConformanceTest {
             assertThat(info.getInt(0)).isEqualTo(64);
             assertThat(info.getInt(4)).as("flags READ | WRITE | MMAP | CAPS").isEqualTo(0xF);
             assertThat(info.getInt(12)).as("cap_offset").isEqualTo(32);
-            assertThat(Short.toUnsignedInt(info.getShort(32))).as("VFIO_REGION_INFO_CAP_SPARSE_MMAP").isEqualTo(1);
+            assertThat(Short.toUnsignedInt(info.getShort(32)))
+                    .as("VFIO_REGION_INFO_CAP_SPARSE_MMAP")
+                    .isEqualTo(1);
             assertThat(Short.toUnsignedInt(info.getShort(34))).as("version").isEqualTo(1);
             assertThat(info.getInt(36)).as("next").isZero();
             assertThat(info.getInt(40)).as("nr_areas").isEqualTo(1);
@@ -177,14 +197,22 @@ class ServerConformanceTest {
     @Test
     void regionMmapableWholeIsDescribedByOneAreaSoTheFirstQueryGetsNoFd() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(32).u32(0).u32(1).u32(0).u64(0).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(32).u32(0).u32(1).u32(0).u64(0).u64(0).array());
             Frame small = wire.receive();
             assertOk(small);
             small.closeFds();
             assertThat(small.fds()).isEmpty();
             assertThat(small.body().getInt(0)).as("argsz needed").isEqualTo(64);
             assertThat(small.body().getInt(4)).as("READ | WRITE | MMAP").isEqualTo(0x7);
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(64).u32(0).u32(1).u32(0).u64(0).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(64).u32(0).u32(1).u32(0).u64(0).u64(0).array());
             Frame full = wire.receive();
             assertOk(full);
             full.closeFds();
@@ -200,8 +228,19 @@ class ServerConformanceTest {
     @Test
     void regionInfoRequestCarryingItsWholeArgszBufferIsAnswered() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(64).u32(0).u32(2).u32(0).u64(0).u64(0)
-                    .raw(new byte[32]).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes()
+                            .u32(64)
+                            .u32(0)
+                            .u32(2)
+                            .u32(0)
+                            .u64(0)
+                            .u64(0)
+                            .raw(new byte[32])
+                            .array());
             Frame reply = wire.receive();
             assertOk(reply);
             reply.closeFds();
@@ -215,11 +254,20 @@ class ServerConformanceTest {
 
     @Test
     void dmaUnmapWithFlagAllUnmapsEveryMapping() throws Exception {
-        try (Wire wire = negotiated(); Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
+        try (Wire wire = negotiated();
+                Fd memory = MemFd.create("conformance-dma", 0x2000)) {
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
                     memory.get());
             assertOk(wire.receive());
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x200000).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x200000).u64(0x1000).array());
             assertOk(wire.receive());
             byte[] request = new Bytes().u32(24).u32(2).u64(0).u64(0).array();
             wire.send(nextId++, DMA_UNMAP, 0, request);
@@ -228,10 +276,13 @@ class ServerConformanceTest {
             byte[] echoed = new byte[reply.body().limit()];
             reply.body().get(0, echoed);
             assertThat(echoed).as("the reply is the request's DMA entry").isEqualTo(request);
-            assertThat(Resources.mappings("conformance-dma")).as("the client's memory is unmapped").isZero();
-            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4])).isInstanceOf(DmaException.class)
-                    .satisfies(e -> assertThat(((DmaException) e).reason())
-                            .isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
+            assertThat(Resources.mappings("conformance-dma"))
+                    .as("the client's memory is unmapped")
+                    .isZero();
+            assertThatThrownBy(() -> server.context().dmaRead(0x200000, new byte[4]))
+                    .isInstanceOf(DmaException.class)
+                    .satisfies(e ->
+                            assertThat(((DmaException) e).reason()).isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
             assertServes(wire);
         }
     }
@@ -239,7 +290,11 @@ class ServerConformanceTest {
     @Test
     void dmaUnmapWithFlagAllAndAnAddressIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24).u32(2).u64(0x100000).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes().u32(24).u32(2).u64(0x100000).u64(0x1000).array());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -248,15 +303,35 @@ class ServerConformanceTest {
     @Test
     void dmaUnmapOfARangeNotMappedOrOnlyPartlyMappedIsEnoent() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
             assertError(wire.receive(), Errno.ENOENT);
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
             assertOk(wire.receive());
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
             assertError(wire.receive(), Errno.ENOENT);
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24).u32(0).u64(0x100000).u64(0x4000).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x4000).array());
             assertError(wire.receive(), Errno.ENOENT);
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24).u32(0).u64(0x100000).u64(0x2000).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x2000).array());
             assertOk(wire.receive());
         }
     }
@@ -264,10 +339,24 @@ class ServerConformanceTest {
     @Test
     void dmaUnmapWithTheDirtyBitmapFlagIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
             assertOk(wire.receive());
-            wire.send(nextId++, DMA_UNMAP, 0, new Bytes().u32(24 + 16).u32(1).u64(0x100000).u64(0x1000)
-                    .u64(0x1000).u64(8).array());
+            wire.send(
+                    nextId++,
+                    DMA_UNMAP,
+                    0,
+                    new Bytes()
+                            .u32(24 + 16)
+                            .u32(1)
+                            .u64(0x100000)
+                            .u64(0x1000)
+                            .u64(0x1000)
+                            .u64(8)
+                            .array());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -276,8 +365,16 @@ class ServerConformanceTest {
     // --- VERSION -------------------------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bad JSON", "max_msg_fds \"foo\"", "max_msg_fds -1", "max_msg_fds 1025", "not UTF-8",
-            "an fd attached", "twin_socket.supported not a boolean"})
+    @ValueSource(
+            strings = {
+                "bad JSON",
+                "max_msg_fds \"foo\"",
+                "max_msg_fds -1",
+                "max_msg_fds 1025",
+                "not UTF-8",
+                "an fd attached",
+                "twin_socket.supported not a boolean"
+            })
     void failedVersionIsEinvalAndTheServerClosesTheConnection(String variant) throws Exception {
         byte[] json = switch (variant) {
             case "bad JSON" -> nulTerminated("{\"capabilities\":");
@@ -285,15 +382,19 @@ class ServerConformanceTest {
             case "max_msg_fds -1" -> nulTerminated("{\"capabilities\":{\"max_msg_fds\":-1}}");
             case "max_msg_fds 1025" -> nulTerminated("{\"capabilities\":{\"max_msg_fds\":1025}}");
             case "not UTF-8" -> new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}', 0};
-            case "twin_socket.supported not a boolean" -> nulTerminated(
-                    "{\"capabilities\":{\"twin_socket\":{\"supported\":\"yes\"}}}");
+            case "twin_socket.supported not a boolean" ->
+                nulTerminated("{\"capabilities\":{\"twin_socket\":{\"supported\":\"yes\"}}}");
             default -> nulTerminated(ALL_CAPABILITIES);
         };
-        try (Wire wire = connect(); EventFd eventFd = EventFd.create()) {
-            int[] fds = variant.equals("an fd attached") ? new int[] {eventFd.fd().get()} : new int[0];
+        try (Wire wire = connect();
+                EventFd eventFd = EventFd.create()) {
+            int[] fds =
+                    variant.equals("an fd attached") ? new int[] {eventFd.fd().get()} : new int[0];
             wire.send(nextId++, VERSION, 0, versionBody(0, 2, json), fds);
             assertError(wire.receive(), Errno.EINVAL);
-            assertThat(wire.peerClosed()).as("the specification: the server closes the connection").isTrue();
+            assertThat(wire.peerClosed())
+                    .as("the specification: the server closes the connection")
+                    .isTrue();
         }
         try (Wire next = negotiated()) {
             assertServes(next);
@@ -321,7 +422,11 @@ class ServerConformanceTest {
     @Test
     void requestBeforeVersionIsEinvalAndTheServerClosesTheConnection() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_INFO,
+                    0,
+                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
             assertError(wire.receive(), Errno.EINVAL);
             assertThat(wire.peerClosed()).isTrue();
         }
@@ -330,15 +435,23 @@ class ServerConformanceTest {
     @Test
     void versionReplyNamesOnlyCapabilitiesTheClientProposed() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(nextId++, VERSION, 0, versionBody(0, 7, nulTerminated(
-                    "{\"capabilities\":{\"max_msg_fds\":4,\"write_multiple\":true}}")));
+            wire.send(
+                    nextId++,
+                    VERSION,
+                    0,
+                    versionBody(0, 7, nulTerminated("{\"capabilities\":{\"max_msg_fds\":4,\"write_multiple\":true}}")));
             Frame reply = wire.receive();
             assertOk(reply);
-            assertThat(Short.toUnsignedInt(reply.body().getShort(0))).as("major").isZero();
-            assertThat(Short.toUnsignedInt(reply.body().getShort(2))).as("minor: min(proposed, 2)").isEqualTo(2);
+            assertThat(Short.toUnsignedInt(reply.body().getShort(0)))
+                    .as("major")
+                    .isZero();
+            assertThat(Short.toUnsignedInt(reply.body().getShort(2)))
+                    .as("minor: min(proposed, 2)")
+                    .isEqualTo(2);
             JsonObject capabilities = replyJson(reply).getAsJsonObject("capabilities");
             assertThat(capabilities.keySet()).isEqualTo(Set.of("max_msg_fds"));
-            assertThat(capabilities.get("max_msg_fds").getAsInt()).as("the server's own limit")
+            assertThat(capabilities.get("max_msg_fds").getAsInt())
+                    .as("the server's own limit")
                     .isEqualTo(VfioUserServer.Options.defaults().maxMsgFds());
         }
         try (Wire wire = connect()) {
@@ -346,7 +459,8 @@ class ServerConformanceTest {
             Frame reply = wire.receive();
             assertOk(reply);
             assertThat(Short.toUnsignedInt(reply.body().getShort(2))).isEqualTo(1);
-            assertThat(replyJson(reply).getAsJsonObject("capabilities").keySet()).isEmpty();
+            assertThat(replyJson(reply).getAsJsonObject("capabilities").keySet())
+                    .isEmpty();
         }
     }
 
@@ -357,40 +471,83 @@ class ServerConformanceTest {
     @Test
     void twinSocketProposedGetsASocketThatCarriesTheServersDmaRequests() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
-                    + "\"twin_socket\":{\"supported\":true}}}")));
+            wire.send(
+                    nextId++,
+                    VERSION,
+                    0,
+                    versionBody(
+                            0,
+                            2,
+                            nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                                    + "\"twin_socket\":{\"supported\":true}}}")));
             Frame reply = wire.receive();
             assertOk(reply);
             assertThat(reply.fds()).as("the client's end of the pair").hasSize(1);
-            JsonObject twinSocket = replyJson(reply).getAsJsonObject("capabilities").getAsJsonObject("twin_socket");
+            JsonObject twinSocket =
+                    replyJson(reply).getAsJsonObject("capabilities").getAsJsonObject("twin_socket");
             assertThat(twinSocket.get("supported").getAsBoolean()).isTrue();
             assertThat(twinSocket.get("fd_index").getAsInt()).isZero();
             try (Wire twin = new Wire(UnixSocket.adopt(reply.fds().getFirst(), "twin"), Duration.ofSeconds(5))) {
-                wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
+                wire.send(
+                        nextId++,
+                        DMA_MAP,
+                        0,
+                        new Bytes()
+                                .u32(32)
+                                .u32(3)
+                                .u64(0)
+                                .u64(0x100000)
+                                .u64(0x1000)
+                                .array());
                 assertOk(wire.receive());
-                wire.send(nextId++, REGION_WRITE, 0, new Bytes().u64(0x20).u32(0).u32(8).u64(0x100000).array());
+                wire.send(
+                        nextId++,
+                        REGION_WRITE,
+                        0,
+                        new Bytes().u64(0x20).u32(0).u32(8).u64(0x100000).array());
                 assertOk(wire.receive());
-                wire.send(nextId++, REGION_WRITE, 0, new Bytes().u64(0x28).u32(0).u32(8).u64(4).array());
+                wire.send(
+                        nextId++,
+                        REGION_WRITE,
+                        0,
+                        new Bytes().u64(0x28).u32(0).u32(8).u64(4).array());
                 assertOk(wire.receive());
                 int copy = nextId++;
-                wire.send(copy, REGION_WRITE, 0, new Bytes().u64(0x30).u32(0).u32(8).u64(1).array());
+                wire.send(
+                        copy,
+                        REGION_WRITE,
+                        0,
+                        new Bytes().u64(0x30).u32(0).u32(8).u64(1).array());
 
                 Frame read = twin.receive();
                 assertThat(read.command()).as("DMA_READ on the twin socket").isEqualTo(11);
                 assertThat(read.isReply()).isFalse();
                 assertThat(read.body().getLong(0)).isEqualTo(0x100000);
                 assertThat(read.body().getLong(8)).isEqualTo(4);
-                twin.send(read.msgId(), 11, Wire.TYPE_REPLY, new Bytes().u64(0x100000).u64(4).raw(new byte[] {1, 2, 3, 4})
-                        .array());
+                twin.send(
+                        read.msgId(),
+                        11,
+                        Wire.TYPE_REPLY,
+                        new Bytes()
+                                .u64(0x100000)
+                                .u64(4)
+                                .raw(new byte[] {1, 2, 3, 4})
+                                .array());
                 Frame write = twin.receive();
                 assertThat(write.command()).as("DMA_WRITE on the twin socket").isEqualTo(12);
                 byte[] written = new byte[4];
                 write.body().get(16, written);
                 assertThat(written).as("the device added one to each byte").containsExactly(2, 3, 4, 5);
-                twin.send(write.msgId(), 12, Wire.TYPE_REPLY, new Bytes().u64(0x100004).u64(4).array());
+                twin.send(
+                        write.msgId(),
+                        12,
+                        Wire.TYPE_REPLY,
+                        new Bytes().u64(0x100004).u64(4).array());
 
                 Frame done = wire.receive();
-                assertThat(done.msgId()).as("the main socket's next frame is the copy's reply").isEqualTo(copy);
+                assertThat(done.msgId())
+                        .as("the main socket's next frame is the copy's reply")
+                        .isEqualTo(copy);
                 assertOk(done);
                 assertServes(wire);
             }
@@ -400,10 +557,17 @@ class ServerConformanceTest {
     @Test
     void serverBelowADefaultRefusesAClientThatDidNotProposeThatCapability() throws Exception {
         Path small = dir.resolve("small.sock");
-        try (VfioUserServer limited = VfioUserServer.start(small, new ProtocolTestModel(), new VfioUserServer.Options(16,
-                64 * 1024, 65535, PARTIAL, Duration.ofSeconds(1), Duration.ofSeconds(1)))) {
+        try (VfioUserServer limited = VfioUserServer.start(
+                small,
+                new ProtocolTestModel(),
+                new VfioUserServer.Options(
+                        16, 64 * 1024, 65535, PARTIAL, Duration.ofSeconds(1), Duration.ofSeconds(1)))) {
             try (Wire wire = new Wire(UnixSocket.connect(small), Duration.ofSeconds(5))) {
-                wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));
+                wire.send(
+                        nextId++,
+                        VERSION,
+                        0,
+                        versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));
                 assertError(wire.receive(), Errno.EINVAL);
                 assertThat(wire.peerClosed()).isTrue();
             }
@@ -411,7 +575,10 @@ class ServerConformanceTest {
                 wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
                 Frame reply = wire.receive();
                 assertOk(reply);
-                assertThat(replyJson(reply).getAsJsonObject("capabilities").get("max_data_xfer_size").getAsLong())
+                assertThat(replyJson(reply)
+                                .getAsJsonObject("capabilities")
+                                .get("max_data_xfer_size")
+                                .getAsLong())
                         .isEqualTo(64 * 1024);
             }
         }
@@ -432,7 +599,11 @@ class ServerConformanceTest {
     @Test
     void unsolicitedMessageFlaggedAsAReplyIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(0x4242, DEVICE_GET_INFO, Wire.TYPE_REPLY, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            wire.send(
+                    0x4242,
+                    DEVICE_GET_INFO,
+                    Wire.TYPE_REPLY,
+                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
             Frame reply = wire.receive();
             assertThat(reply.msgId()).isEqualTo(0x4242);
             assertError(reply, Errno.EINVAL);
@@ -453,9 +624,16 @@ class ServerConformanceTest {
     void headerClaimingMoreThanTheLimitIsEinvalAtOnce(String hexSize) throws Exception {
         try (Wire wire = negotiated()) {
             long start = System.nanoTime();
-            wire.send(new Bytes().u16(nextId++).u16(REGION_WRITE).u32(Long.parseLong(hexSize, 16)).u32(0).u32(0).array());
+            wire.send(new Bytes()
+                    .u16(nextId++)
+                    .u16(REGION_WRITE)
+                    .u32(Long.parseLong(hexSize, 16))
+                    .u32(0)
+                    .u32(0)
+                    .array());
             assertError(wire.receive(), Errno.EINVAL);
-            assertThat((System.nanoTime() - start) / 1_000_000L).as("answered without waiting for a body")
+            assertThat((System.nanoTime() - start) / 1_000_000L)
+                    .as("answered without waiting for a body")
                     .isLessThan(PARTIAL.toMillis() / 2);
             assertServes(wire);
         }
@@ -464,7 +642,11 @@ class ServerConformanceTest {
     @Test
     void messageOfAnUnknownTypeIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_INFO, 2, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_INFO,
+                    2,
+                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -475,9 +657,17 @@ class ServerConformanceTest {
     @Test
     void deviceGetInfoWithArgszBelowItsStructIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(8).u32(0).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_INFO,
+                    0,
+                    new Bytes().u32(8).u32(0).u32(0).u32(0).array());
             assertError(wire.receive(), Errno.EINVAL);
-            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_INFO,
+                    0,
+                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
             Frame reply = wire.receive();
             assertOk(reply);
             assertThat(reply.body().getInt(0)).as("argsz").isEqualTo(16);
@@ -489,7 +679,11 @@ class ServerConformanceTest {
     @Test
     void regionInfoWithArgszBelowItsStructIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_GET_REGION_INFO, 0, new Bytes().u32(16).u32(0).u32(2).u32(0).u64(0).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(16).u32(0).u32(2).u32(0).u64(0).u64(0).array());
             assertError(wire.receive(), Errno.EINVAL);
         }
     }
@@ -513,7 +707,11 @@ class ServerConformanceTest {
     @Test
     void regionReadOfZeroBytesIsAnsweredWithNoData() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, REGION_READ, 0, new Bytes().u64(0x10).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    REGION_READ,
+                    0,
+                    new Bytes().u64(0x10).u32(0).u32(0).array());
             Frame reply = wire.receive();
             assertOk(reply);
             assertThat(reply.size()).as("the struct with count 0, no data").isEqualTo(16 + 16);
@@ -528,7 +726,17 @@ class ServerConformanceTest {
     void setIrqsMaskWithCountZeroIsEinval(int start) throws Exception {
         try (Wire wire = negotiated()) {
             int maskDataNone = (1 << 3) | 1;
-            wire.send(nextId++, DEVICE_SET_IRQS, 0, new Bytes().u32(20).u32(maskDataNone).u32(1).u32(start).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_SET_IRQS,
+                    0,
+                    new Bytes()
+                            .u32(20)
+                            .u32(maskDataNone)
+                            .u32(1)
+                            .u32(start)
+                            .u32(0)
+                            .array());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -538,7 +746,17 @@ class ServerConformanceTest {
     void setIrqsTriggerWithCountZeroDisablesTheIndex() throws Exception {
         try (Wire wire = negotiated()) {
             int triggerDataNone = (1 << 5) | 1;
-            wire.send(nextId++, DEVICE_SET_IRQS, 0, new Bytes().u32(20).u32(triggerDataNone).u32(1).u32(0).u32(0).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_SET_IRQS,
+                    0,
+                    new Bytes()
+                            .u32(20)
+                            .u32(triggerDataNone)
+                            .u32(1)
+                            .u32(0)
+                            .u32(0)
+                            .array());
             assertOk(wire.receive());
         }
     }
@@ -547,8 +765,14 @@ class ServerConformanceTest {
 
     @Test
     void fdsOnARequestThatTakesNoneAreEinvalAndClosed() throws Exception {
-        try (Wire wire = negotiated(); EventFd eventFd = EventFd.create()) {
-            wire.send(nextId++, DEVICE_GET_INFO, 0, new Bytes().u32(16).u32(0).u32(0).u32(0).array(), eventFd.fd().get());
+        try (Wire wire = negotiated();
+                EventFd eventFd = EventFd.create()) {
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_INFO,
+                    0,
+                    new Bytes().u32(16).u32(0).u32(0).u32(0).array(),
+                    eventFd.fd().get());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -566,9 +790,15 @@ class ServerConformanceTest {
 
     @Test
     void dmaMapWithTwoFdsIsEinval() throws Exception {
-        try (Wire wire = negotiated(); Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
-                    memory.get(), memory.get());
+        try (Wire wire = negotiated();
+                Fd memory = MemFd.create("conformance-dma", 0x2000)) {
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
+                    memory.get(),
+                    memory.get());
             assertError(wire.receive(), Errno.EINVAL);
             assertServes(wire);
         }
@@ -577,7 +807,11 @@ class ServerConformanceTest {
     @Test
     void dmaMapOfSizeZeroIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0).array());
             assertError(wire.receive(), Errno.EINVAL);
         }
     }
@@ -585,15 +819,30 @@ class ServerConformanceTest {
     @Test
     void dmaMapUnalignedWithoutAnFdIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100800).u64(0x1000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100800).u64(0x1000).array());
             assertError(wire.receive(), Errno.EINVAL);
         }
     }
 
     @Test
     void dmaMapPastTheEndOfItsFdIsEinval() throws Exception {
-        try (Wire wire = negotiated(); Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0x1000).u64(0x100000).u64(0x2000).array(),
+        try (Wire wire = negotiated();
+                Fd memory = MemFd.create("conformance-dma", 0x2000)) {
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes()
+                            .u32(32)
+                            .u32(3)
+                            .u64(0x1000)
+                            .u64(0x100000)
+                            .u64(0x2000)
+                            .array(),
                     memory.get());
             assertError(wire.receive(), Errno.EINVAL);
             assertThat(Resources.mappings("conformance-dma")).isZero();
@@ -603,9 +852,17 @@ class ServerConformanceTest {
     @Test
     void dmaMapOverlappingAMappingIsEexist() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
             assertOk(wire.receive());
-            wire.send(nextId++, DMA_MAP, 0, new Bytes().u32(32).u32(3).u64(0).u64(0x101000).u64(0x2000).array());
+            wire.send(
+                    nextId++,
+                    DMA_MAP,
+                    0,
+                    new Bytes().u32(32).u32(3).u64(0).u64(0x101000).u64(0x2000).array());
             assertError(wire.receive(), Errno.EEXIST);
         }
     }
@@ -616,9 +873,17 @@ class ServerConformanceTest {
     void deviceFeatureForAFeatureTheDeviceLacksIsEnotty() throws Exception {
         try (Wire wire = negotiated()) {
             int migrationGet = 1 | (1 << 16);
-            wire.send(nextId++, DEVICE_FEATURE, 0, new Bytes().u32(64).u32(migrationGet).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_FEATURE,
+                    0,
+                    new Bytes().u32(64).u32(migrationGet).array());
             assertError(wire.receive(), Errno.ENOTTY);
-            wire.send(nextId++, DEVICE_FEATURE, 0, new Bytes().u32(4).u32(migrationGet).array());
+            wire.send(
+                    nextId++,
+                    DEVICE_FEATURE,
+                    0,
+                    new Bytes().u32(4).u32(migrationGet).array());
             assertError(wire.receive(), Errno.EINVAL);
         }
     }

@@ -1,14 +1,13 @@
 package io.jvfio.vfiouser.conformance;
 
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.UnixSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.UnixSocket;
 
 /**
  * One end of a real vfio-user socket that a test drives frame by frame: it writes the bytes a test
@@ -64,7 +63,14 @@ final class Wire implements AutoCloseable {
 
     /** The bytes of a frame: header (msg_id, command, size, flags, error) then the body. */
     static byte[] frame(int msgId, int command, int flags, int error, byte[] body) {
-        return new Bytes().u16(msgId).u16(command).u32(HEADER + body.length).u32(flags).u32(error).raw(body).array();
+        return new Bytes()
+                .u16(msgId)
+                .u16(command)
+                .u32(HEADER + body.length)
+                .u32(flags)
+                .u32(error)
+                .raw(body)
+                .array();
     }
 
     /** The next frame, or null when the peer closed between frames; the receive timeout fails the test. */
@@ -87,7 +93,8 @@ final class Wire implements AutoCloseable {
         long size = Integer.toUnsignedLong(header.getInt(4));
         int flags = header.getInt(8);
         int error = header.getInt(12);
-        ByteBuffer body = ByteBuffer.allocateDirect((int) Math.max(0, size - HEADER)).order(ByteOrder.nativeOrder());
+        ByteBuffer body =
+                ByteBuffer.allocateDirect((int) Math.max(0, size - HEADER)).order(ByteOrder.nativeOrder());
         if (body.capacity() > 0 && !socket.receiveFully(body)) {
             fds.forEach(Fd::close);
             throw new IllegalStateException("the peer closed before the body of " + size + " bytes");

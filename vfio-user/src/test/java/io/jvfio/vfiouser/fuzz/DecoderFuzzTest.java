@@ -1,10 +1,9 @@
 package io.jvfio.vfiouser.fuzz;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.vfiouser.Codec;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** A bounded run of the decoder fuzzer: the CI share of the reliability target's ten million inputs. */
 class DecoderFuzzTest {
@@ -19,8 +18,14 @@ class DecoderFuzzTest {
                 // accepted for libvfio-user's sake, encoded back with the 8-byte count
                 continue;
             }
-            assertThat(Codec.encode(message.header().msgId(), message.header().command(), message.header().flags(),
-                    message.header().error(), message.payload())).as(golden.name()).isEqualTo(golden.bytes());
+            assertThat(Codec.encode(
+                            message.header().msgId(),
+                            message.header().command(),
+                            message.header().flags(),
+                            message.header().error(),
+                            message.payload()))
+                    .as(golden.name())
+                    .isEqualTo(golden.bytes());
         }
     }
 
@@ -34,7 +39,8 @@ class DecoderFuzzTest {
 
     @Test
     void theSameSeedGivesTheSameInputs() {
-        var corpus = GoldenMessages.all().stream().map(GoldenMessages.Golden::bytes).toList();
+        var corpus =
+                GoldenMessages.all().stream().map(GoldenMessages.Golden::bytes).toList();
         Mutator first = new Mutator(42, corpus);
         Mutator second = new Mutator(42, corpus);
         for (int i = 0; i < 1000; i++) {

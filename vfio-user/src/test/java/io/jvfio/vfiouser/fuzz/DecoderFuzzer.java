@@ -1,14 +1,13 @@
 package io.jvfio.vfiouser.fuzz;
 
-import java.nio.ByteBuffer;
-import java.util.List;
-
 import io.jvfio.vfio.RegionCapability;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
+import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * Fuzzes the vfio-user decoders in this process: each mutated message goes through
@@ -19,12 +18,12 @@ import io.jvfio.vfiouser.ProtocolException;
  * (including {@code FramingException}); anything else thrown is a crash.
  */
 public final class DecoderFuzzer {
-    private DecoderFuzzer() {
-    }
+    private DecoderFuzzer() {}
 
     /** Tries {@code inputs} mutated messages from {@code seed}. */
     public static FuzzResult run(long seed, long inputs) {
-        List<byte[]> corpus = GoldenMessages.all().stream().map(GoldenMessages.Golden::bytes).toList();
+        List<byte[]> corpus =
+                GoldenMessages.all().stream().map(GoldenMessages.Golden::bytes).toList();
         Mutator mutator = new Mutator(seed, corpus);
         long crashes = 0;
         long accepted = 0;
@@ -63,8 +62,10 @@ public final class DecoderFuzzer {
         }
         if (input.length >= Header.SIZE) {
             try {
-                Header header = Header.decode(ByteBuffer.wrap(input, 0, Header.SIZE).order(Codec.ORDER));
-                ByteBuffer body = ByteBuffer.wrap(input, Header.SIZE, input.length - Header.SIZE).slice()
+                Header header =
+                        Header.decode(ByteBuffer.wrap(input, 0, Header.SIZE).order(Codec.ORDER));
+                ByteBuffer body = ByteBuffer.wrap(input, Header.SIZE, input.length - Header.SIZE)
+                        .slice()
                         .order(Codec.ORDER);
                 digest(Codec.decode(header, body));
             } catch (ProtocolException expected) {
@@ -98,8 +99,8 @@ public final class DecoderFuzzer {
         ByteBuffer out = ByteBuffer.allocate(size).order(Codec.ORDER);
         payload.encodeTo(out);
         if (out.hasRemaining()) {
-            throw new IllegalStateException(payload.getClass().getSimpleName() + " encoded " + out.position()
-                    + " of its " + size + " bytes");
+            throw new IllegalStateException(
+                    payload.getClass().getSimpleName() + " encoded " + out.position() + " of its " + size + " bytes");
         }
     }
 

@@ -1,10 +1,5 @@
 package io.jvfio.vfiouser.fuzz;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.List;
-import java.util.Optional;
-
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
@@ -12,6 +7,10 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The device the server fuzzer serves: every kind of region (callbacks, shared memory, sparse with a
@@ -83,7 +82,9 @@ public final class FuzzDevice implements DeviceModel {
                 context.regionMemory(2).write(offset, size, value);
             }
         };
-        return List.of(RegionSpec.callbacks(0, 0x100, registers), RegionSpec.shared(1, 0x2000),
+        return List.of(
+                RegionSpec.callbacks(0, 0x100, registers),
+                RegionSpec.shared(1, 0x2000),
                 RegionSpec.sparse(2, 0x3000, List.of(new SparseArea(0x1000, 0x1000)), trapped));
     }
 

@@ -6,8 +6,7 @@ package io.jvfio.vfiouser.fuzz;
  * {@code fuzz: inputs=<n> crashes=<n>} over both; exits 1 if anything crashed.
  */
 public final class FuzzMain {
-    private FuzzMain() {
-    }
+    private FuzzMain() {}
 
     public static void main(String[] args) {
         long decoderInputs = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000;

@@ -1,11 +1,6 @@
 package io.jvfio.vfiouser.fuzz;
 
-import java.nio.file.Path;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
@@ -18,8 +13,11 @@ import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Command;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.server.VfioUserServer;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the server fuzzer found, replayed as the sequences that trigger it:
@@ -37,8 +35,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FuzzRegressionTest {
     private static final int IRQ_UNMASK = 1 << 4;
     private static final int IRQ_TRIGGER = 1 << 5;
+
     @TempDir
     Path dir;
+
     private Path path;
     private VfioUserServer server;
     private RawClient client;
@@ -61,25 +61,37 @@ class FuzzRegressionTest {
 
     private static void assertError(Channel.Incoming reply, int errno) {
         assertThat(reply).isNotNull();
-        assertThat(reply.header().isError()).as("error reply to " + reply.header()).isTrue();
-        assertThat(reply.header().error()).as(Errno.name(reply.header().error())).isEqualTo(errno);
+        assertThat(reply.header().isError())
+                .as("error reply to " + reply.header())
+                .isTrue();
+        assertThat(reply.header().error())
+                .as(Errno.name(reply.header().error()))
+                .isEqualTo(errno);
     }
 
     private void write(long register, long value) throws Exception {
-        Channel.Incoming reply = client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(register, 0,
-                RawClient.le(value)));
-        assertThat(reply.header().isError()).as("write of register 0x" + Long.toHexString(register)).isFalse();
+        Channel.Incoming reply =
+                client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(register, 0, RawClient.le(value)));
+        assertThat(reply.header().isError())
+                .as("write of register 0x" + Long.toHexString(register))
+                .isFalse();
     }
 
     @Test
     void dmaMapPastTheEndOfTheClientsFdIsRefused() throws Exception {
         try (Fd memory = MemFd.create("guest", 0x4000)) {
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x8000), memory.get()),
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x8000), memory.get()),
                     Errno.EINVAL);
-            assertError(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x2000, 0x100000, 0x4000),
-                    memory.get()), Errno.EINVAL);
-            assertThat(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x100000, 0x3000),
-                    memory.get()).header().isError()).as("a map that fits the fd").isFalse();
+            assertError(
+                    client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x2000, 0x100000, 0x4000), memory.get()),
+                    Errno.EINVAL);
+            assertThat(client.request(
+                                    Command.DMA_MAP, new Payload.DmaMap(32, 3, 0x1000, 0x100000, 0x3000), memory.get())
+                            .header()
+                            .isError())
+                    .as("a map that fits the fd")
+                    .isFalse();
         }
         assertThat(client.serves()).isTrue();
     }
@@ -88,12 +100,14 @@ class FuzzRegressionTest {
     void dmaIntoMemoryTheClientShrankAfterMappingFailsAndTheConnectionLives() throws Exception {
         try (Fd memory = MemFd.create("guest", 0x4000)) {
             assertThat(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x4000), memory.get())
-                    .header().isError()).isFalse();
+                            .header()
+                            .isError())
+                    .isFalse();
             MemFd.resize(memory, 0x1000);
             write(FuzzDevice.DMA_ADDRESS, 0x102000);
             write(FuzzDevice.DMA_LENGTH, 16);
-            Channel.Incoming go = client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_GO,
-                    0, RawClient.le(1)));
+            Channel.Incoming go = client.request(
+                    Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, RawClient.le(1)));
             assertError(go, Errno.EIO);
         }
         assertThat(client.serves()).as("the connection outlived the fault").isTrue();
@@ -101,18 +115,30 @@ class FuzzRegressionTest {
 
     @Test
     void unmaskFdThatIsNotAnEventfdGetsAnErrorReplyAndEarlierLinesKeepTheirs() throws Exception {
-        try (EventFd trigger = EventFd.create(true); EventFd unmask = EventFd.create(true);
-             Fd notAnEventfd = MemFd.create("not an eventfd", 0x1000)) {
-            assertThat(client.request(Command.DEVICE_SET_IRQS, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER,
-                    1, 0, 1, new byte[0]), trigger.fd().get()).header().isError()).isFalse();
-            assertError(client.request(Command.DEVICE_SET_IRQS, Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK,
-                    1, 0, 2, new byte[0]), unmask.fd().get(), notAnEventfd.get()), Errno.EPERM);
+        try (EventFd trigger = EventFd.create(true);
+                EventFd unmask = EventFd.create(true);
+                Fd notAnEventfd = MemFd.create("not an eventfd", 0x1000)) {
+            assertThat(client.request(
+                                    Command.DEVICE_SET_IRQS,
+                                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 1, 0, 1, new byte[0]),
+                                    trigger.fd().get())
+                            .header()
+                            .isError())
+                    .isFalse();
+            assertError(
+                    client.request(
+                            Command.DEVICE_SET_IRQS,
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK, 1, 0, 2, new byte[0]),
+                            unmask.fd().get(),
+                            notAnEventfd.get()),
+                    Errno.EPERM);
             write(FuzzDevice.LEVEL, 1);
             assertThat(Poller.readable(trigger.fd(), 2000)).isTrue();
             assertThat(trigger.drain()).as("the level IRQ fired and automasked").isEqualTo(1);
             unmask.signal();
-            assertThat(Poller.readable(trigger.fd(), 2000)).as("line 1.0 still watches its unmask eventfd: "
-                    + "still asserted, it fires again").isTrue();
+            assertThat(Poller.readable(trigger.fd(), 2000))
+                    .as("line 1.0 still watches its unmask eventfd: " + "still asserted, it fires again")
+                    .isTrue();
         }
         assertThat(client.serves()).isTrue();
     }

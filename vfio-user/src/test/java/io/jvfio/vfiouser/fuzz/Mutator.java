@@ -1,12 +1,10 @@
 package io.jvfio.vfiouser.fuzz;
 
+import io.jvfio.vfiouser.Header;
 import java.nio.charset.StandardCharsets;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import io.jvfio.vfiouser.Header;
 
 /**
  * Seeded random mutations of whole vfio-user messages: bit flips, bytes and words set to interesting
@@ -16,15 +14,75 @@ import io.jvfio.vfiouser.Header;
  * is left wrong on purpose. The same seed always gives the same inputs.
  */
 public final class Mutator {
-    private static final int[] INTERESTING_32 = {0, 1, -1, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000,
-        0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 8, 12, 16, 20, 24, 32, 40, 48, 64, 4095, 4096, 4097, 0x100000};
-    private static final long[] INTERESTING_64 = {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 0xFFFFFFFFL, 0x100000000L,
-        4096, -4096, 0x100000, 0x100010, 0x7FFFFFFFFFFFF000L};
+    private static final int[] INTERESTING_32 = {
+        0,
+        1,
+        -1,
+        0x7F,
+        0x80,
+        0xFF,
+        0x100,
+        0x7FFF,
+        0x8000,
+        0xFFFF,
+        0x10000,
+        0x7FFFFFFF,
+        0x80000000,
+        0xFFFFFFFE,
+        8,
+        12,
+        16,
+        20,
+        24,
+        32,
+        40,
+        48,
+        64,
+        4095,
+        4096,
+        4097,
+        0x100000
+    };
+    private static final long[] INTERESTING_64 = {
+        0,
+        1,
+        -1,
+        Long.MAX_VALUE,
+        Long.MIN_VALUE,
+        0xFFFFFFFFL,
+        0x100000000L,
+        4096,
+        -4096,
+        0x100000,
+        0x100010,
+        0x7FFFFFFFFFFFF000L
+    };
     private static final byte[] INTERESTING_8 = {0, (byte) 0xFF, 0x7F, (byte) 0x80, 1, 0x10, 0x20, 0x30};
     /** Pieces of JSON the VERSION payload is made of, to splice in. */
-    private static final String[] JSON_TOKENS = {"{", "}", "[", "]", "\"", ":", ",", "null", "1e999", "-1",
-        "18446744073709551616", "0.5", "\"capabilities\"", "\"max_msg_fds\"", "\"max_data_xfer_size\"", "\"pgsizes\"",
-        "\"migration\"", "\\u0000", "\\ud800", "true", " ", "\u00e9"};
+    private static final String[] JSON_TOKENS = {
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        ":",
+        ",",
+        "null",
+        "1e999",
+        "-1",
+        "18446744073709551616",
+        "0.5",
+        "\"capabilities\"",
+        "\"max_msg_fds\"",
+        "\"max_data_xfer_size\"",
+        "\"pgsizes\"",
+        "\"migration\"",
+        "\\u0000",
+        "\\ud800",
+        "true",
+        " ",
+        "\u00e9"
+    };
 
     private final SplittableRandom random;
     private final List<byte[]> corpus;
@@ -97,8 +155,17 @@ public final class Mutator {
             }
             case 8 -> {
                 if (bytes.length >= 12) {
-                    int[] flags = {0, Header.TYPE_REPLY, Header.NO_REPLY, Header.ERROR, Header.TYPE_REPLY | Header.ERROR,
-                        Header.NO_REPLY | Header.ERROR, 2, 0xF, random.nextInt()};
+                    int[] flags = {
+                        0,
+                        Header.TYPE_REPLY,
+                        Header.NO_REPLY,
+                        Header.ERROR,
+                        Header.TYPE_REPLY | Header.ERROR,
+                        Header.NO_REPLY | Header.ERROR,
+                        2,
+                        0xF,
+                        random.nextInt()
+                    };
                     putInt(bytes, 8, flags[random.nextInt(flags.length)]);
                 }
             }

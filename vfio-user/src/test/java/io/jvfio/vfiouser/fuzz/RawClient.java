@@ -1,10 +1,5 @@
 package io.jvfio.vfiouser.fuzz;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.time.Duration;
-
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.vfiouser.Capabilities;
@@ -13,6 +8,10 @@ import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * A client that writes whatever bytes and fds a test gives it and reads the server's replies as
@@ -38,7 +37,8 @@ public final class RawClient implements AutoCloseable {
     public static RawClient negotiated(Path path) throws IOException {
         RawClient client = connect(path);
         try {
-            Channel.Incoming reply = client.request(Command.VERSION, new Payload.Version(0, 2, Capabilities.defaults()));
+            Channel.Incoming reply =
+                    client.request(Command.VERSION, new Payload.Version(0, 2, Capabilities.defaults()));
             if (!(reply.payload() instanceof Payload.Version)) {
                 throw new IOException("VERSION was answered with " + reply.header());
             }
@@ -79,13 +79,14 @@ public final class RawClient implements AutoCloseable {
     /** Whether the server still serves: a register write and read back round trip. */
     public boolean serves() throws IOException {
         long value = 0x1234_0000L + nextId;
-        Channel.Incoming written = request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0,
-                le(value)));
+        Channel.Incoming written =
+                request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, le(value)));
         if (written == null || written.header().isError()) {
             return false;
         }
         Channel.Incoming read = request(Command.REGION_READ, Payload.RegionAccess.of(FuzzDevice.SCRATCH, 0, 8));
-        return read != null && !read.header().isError()
+        return read != null
+                && !read.header().isError()
                 && read.payload().equals(Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, le(value)));
     }
 

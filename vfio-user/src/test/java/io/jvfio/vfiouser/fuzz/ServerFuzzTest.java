@@ -1,8 +1,8 @@
 package io.jvfio.vfiouser.fuzz;
 
-import org.junit.jupiter.api.Test;
-
 import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
 
 /** A bounded run of the server fuzzer: a real server, raw mutated requests, a probe after each. */
 class ServerFuzzTest {
@@ -12,6 +12,8 @@ class ServerFuzzTest {
         System.out.println(result);
         assertThat(result.crashes()).as(result.toString()).isZero();
         assertThat(result.inputs()).isEqualTo(5_000);
-        assertThat(result.accepted()).as("some inputs were valid enough to get a real reply").isPositive();
+        assertThat(result.accepted())
+                .as("some inputs were valid enough to get a real reply")
+                .isPositive();
     }
 }

@@ -1,14 +1,27 @@
 package io.jvfio.vfiouser.fuzz;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.EventFd;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.MemFd;
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfio.IrqSet;
-import java.util.Arrays;
-
+import io.jvfio.vfiouser.Capabilities;
+import io.jvfio.vfiouser.Channel;
+import io.jvfio.vfiouser.Codec;
+import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.Header;
+import io.jvfio.vfiouser.Payload;
+import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,21 +30,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-
-import io.jvfio.sys.Errno;
-import io.jvfio.sys.ErrnoException;
-import io.jvfio.sys.EventFd;
-import io.jvfio.sys.Fd;
-import io.jvfio.sys.MemFd;
-import io.jvfio.sys.UnixSocket;
-import io.jvfio.sys.testing.Resources;
-import io.jvfio.vfiouser.Capabilities;
-import io.jvfio.vfiouser.Channel;
-import io.jvfio.vfiouser.Codec;
-import io.jvfio.vfiouser.Command;
-import io.jvfio.vfiouser.Header;
-import io.jvfio.vfiouser.Payload;
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * Fuzzes a real {@link VfioUserServer} serving {@link FuzzDevice} on a socket file: mutated client
@@ -55,6 +53,7 @@ public final class ServerFuzzer {
     private static final int PROBE_BASE = 0xF000;
     /** Slack over the baseline: the server may hold six client eventfds (IRQ lines) and a socket in transition. */
     private static final int FD_SLACK = 12;
+
     private static final int THREAD_SLACK = 4;
 
     private final long seed;
@@ -76,8 +75,8 @@ public final class ServerFuzzer {
         this.seed = seed;
         this.directory = directory;
         this.socketPath = directory.resolve("fuzz.sock");
-        VfioUserServer.Options options = new VfioUserServer.Options(MAX_FDS, MAX_XFER, 16, Duration.ofMillis(10),
-                Duration.ofMillis(300), Duration.ofMillis(300));
+        VfioUserServer.Options options = new VfioUserServer.Options(
+                MAX_FDS, MAX_XFER, 16, Duration.ofMillis(10), Duration.ofMillis(300), Duration.ofMillis(300));
         this.server = VfioUserServer.start(socketPath, new FuzzDevice(), options);
         for (int i = 0; i < 3; i++) {
             eventFds.add(EventFd.create(true));
@@ -107,24 +106,22 @@ public final class ServerFuzzer {
                     String message = record.getMessage();
                     if (message != null && message.contains("client connection ends")) {
                         Object[] parameters = record.getParameters();
-                        self.connectionEnds.add(parameters != null && parameters.length > 1
-                                ? String.valueOf(parameters[1]) : message);
+                        self.connectionEnds.add(
+                                parameters != null && parameters.length > 1 ? String.valueOf(parameters[1]) : message);
                     }
                 }
 
                 @Override
-                public void flush() {
-                }
+                public void flush() {}
 
                 @Override
-                public void close() {
-                }
+                public void close() {}
             };
             logger.setUseParentHandlers(false);
             logger.setLevel(Level.INFO);
             logger.addHandler(capture);
-            Thread.setDefaultUncaughtExceptionHandler((thread, error) -> self.escaped.add(thread.getName() + ": "
-                    + error));
+            Thread.setDefaultUncaughtExceptionHandler(
+                    (thread, error) -> self.escaped.add(thread.getName() + ": " + error));
             result = fuzzer.fuzz(inputs);
         } catch (IOException e) {
             result = FuzzResult.of("server", seed, 0, 0, 1, null, "the fuzzer could not start: " + e, 0);
@@ -142,8 +139,14 @@ public final class ServerFuzzer {
         int fdsAfter = Resources.openFds();
         if (fdsBefore > 0 && fdsAfter > fdsBefore) {
             String leak = "after the server closed the process holds " + fdsAfter + " fds, " + fdsBefore + " before";
-            result = new FuzzResult(result.target(), seed, result.inputs(), result.accepted(), result.crashes() + 1,
-                    result.firstCrashHex(), result.firstCrashCause() == null ? leak : result.firstCrashCause(),
+            result = new FuzzResult(
+                    result.target(),
+                    seed,
+                    result.inputs(),
+                    result.accepted(),
+                    result.crashes() + 1,
+                    result.firstCrashHex(),
+                    result.firstCrashCause() == null ? leak : result.firstCrashCause(),
                     result.nanos());
         }
         return result;
@@ -151,7 +154,8 @@ public final class ServerFuzzer {
 
     private FuzzResult fuzz(long inputs) throws IOException {
         List<GoldenMessages.Golden> requests = GoldenMessages.clientRequests();
-        Mutator mutator = new Mutator(seed, requests.stream().map(GoldenMessages.Golden::bytes).toList());
+        Mutator mutator = new Mutator(
+                seed, requests.stream().map(GoldenMessages.Golden::bytes).toList());
         long crashes = 0;
         long accepted = 0;
         byte[] firstCrash = null;
@@ -219,8 +223,8 @@ public final class ServerFuzzer {
                 cause = leak;
             }
         }
-        FuzzResult result = FuzzResult.of("server", seed, done, accepted, crashes, firstCrash, cause,
-                System.nanoTime() - start);
+        FuzzResult result =
+                FuzzResult.of("server", seed, done, accepted, crashes, firstCrash, cause, System.nanoTime() - start);
         connectionEnds.forEach(reason -> closeReasons.merge(reason.replaceAll("\\d+", "N"), 1, Integer::sum));
         System.out.println("server fuzz: " + serverCloses + " connections closed by the server, " + probeRetries
                 + " probes re-sent, fds at most " + maxFds + " (base " + baseFds + "), threads at most " + maxThreads
@@ -236,10 +240,20 @@ public final class ServerFuzzer {
      */
     private void warmUp() throws IOException {
         int irqUnmask = 1 << 4;
-        channel.send(2, Command.DEVICE_SET_IRQS, Header.TYPE_COMMAND, 0, Payload.DeviceSetIrqs.of(
-                IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[] {eventFds.get(0).fd().get()});
-        channel.send(3, Command.DEVICE_SET_IRQS, Header.TYPE_COMMAND, 0, Payload.DeviceSetIrqs.of(
-                IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]), new int[0]);
+        channel.send(
+                2,
+                Command.DEVICE_SET_IRQS,
+                Header.TYPE_COMMAND,
+                0,
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]),
+                new int[] {eventFds.get(0).fd().get()});
+        channel.send(
+                3,
+                Command.DEVICE_SET_IRQS,
+                Header.TYPE_COMMAND,
+                0,
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]),
+                new int[0]);
         for (int id = 2; id <= 3; id++) {
             Channel.Incoming reply = channel.receive();
             if (reply == null || reply.header().isError()) {
@@ -249,11 +263,15 @@ public final class ServerFuzzer {
     }
 
     /** What became of one input. */
-    private record Outcome(boolean answered, String problem) {
-    }
+    private record Outcome(boolean answered, String problem) {}
 
     private int[] fdsFor(GoldenMessages.Golden golden, Mutator mutator) {
-        int[] pool = {eventFds.get(0).fd().get(), eventFds.get(1).fd().get(), eventFds.get(2).fd().get(), memFd.get()};
+        int[] pool = {
+            eventFds.get(0).fd().get(),
+            eventFds.get(1).fd().get(),
+            eventFds.get(2).fd().get(),
+            memFd.get()
+        };
         if (mutator.nextInt(7) == 0) {
             int count = mutator.nextInt(MAX_FDS + 3);
             int[] fds = new int[count];
@@ -280,9 +298,13 @@ public final class ServerFuzzer {
         } else {
             parts.add(input);
         }
-        long declared = input.length >= 8 ? Integer.toUnsignedLong(ByteBuffer.wrap(input, 4, 4).order(Codec.ORDER).getInt())
+        long declared = input.length >= 8
+                ? Integer.toUnsignedLong(
+                        ByteBuffer.wrap(input, 4, 4).order(Codec.ORDER).getInt())
                 : 0;
-        if (input.length >= Header.SIZE && declared > input.length && declared <= MAX_XFER + Header.SIZE
+        if (input.length >= Header.SIZE
+                && declared > input.length
+                && declared <= MAX_XFER + Header.SIZE
                 && mutator.nextInt(10) != 0) {
             parts.add(new byte[(int) (declared - input.length)]);
         }
@@ -328,7 +350,8 @@ public final class ServerFuzzer {
                 probeRetries++;
             }
             int id = PROBE_BASE + (probeId++ & 0xFFF);
-            if (!sendRaw(Codec.encode(id, Command.DEVICE_GET_INFO, 0, 0, new Payload.DeviceGetInfo(16, 0, 0, 0)),
+            if (!sendRaw(
+                    Codec.encode(id, Command.DEVICE_GET_INFO, 0, 0, new Payload.DeviceGetInfo(16, 0, 0, 0)),
                     new int[0])) {
                 return closedByServer();
             }
@@ -387,7 +410,9 @@ public final class ServerFuzzer {
             }
             long size = Integer.toUnsignedLong(stream.getInt(at + 4));
             int type = stream.getInt(at + 8) & Header.TYPE_MASK;
-            if (size < Header.SIZE || size > maxMessage || size > available
+            if (size < Header.SIZE
+                    || size > maxMessage
+                    || size > available
                     || (type != Header.TYPE_COMMAND && type != Header.TYPE_REPLY)) {
                 return new int[] {msgId, command};
             }
@@ -399,7 +424,8 @@ public final class ServerFuzzer {
     /** A DMA_READ or DMA_WRITE from the server (the fuzz device does DMA): answered as a client would. */
     private void answerServerRequest(Channel.Incoming incoming) throws ErrnoException {
         Header header = incoming.header();
-        if (incoming.payload() instanceof Payload.DmaAccess access && access.count() >= 0
+        if (incoming.payload() instanceof Payload.DmaAccess access
+                && access.count() >= 0
                 && access.count() <= MAX_XFER) {
             Payload reply = header.command() == Command.DMA_READ
                     ? new Payload.DmaAccess(access.address(), access.count(), new byte[(int) access.count()])
@@ -412,7 +438,8 @@ public final class ServerFuzzer {
 
     private Outcome closedByServer() throws IOException {
         serverCloses++;
-        return reconnect() ? new Outcome(false, null)
+        return reconnect()
+                ? new Outcome(false, null)
                 : new Outcome(false, "the server closed the connection and accepts no new client");
     }
 
@@ -444,8 +471,13 @@ public final class ServerFuzzer {
             }
             Channel candidateChannel = new Channel(candidate, 1 << 20, 8, 1000);
             candidate.setReceiveTimeout(Duration.ofSeconds(5));
-            candidateChannel.send(1, Command.VERSION, Header.TYPE_COMMAND, 0,
-                    new Payload.Version(0, 2, new Capabilities(MAX_FDS, MAX_XFER, 16, 4096)), new int[0]);
+            candidateChannel.send(
+                    1,
+                    Command.VERSION,
+                    Header.TYPE_COMMAND,
+                    0,
+                    new Payload.Version(0, 2, new Capabilities(MAX_FDS, MAX_XFER, 16, 4096)),
+                    new int[0]);
             Channel.Incoming reply;
             try {
                 reply = candidateChannel.receive();
@@ -484,8 +516,9 @@ public final class ServerFuzzer {
         }
         // the baseline was taken while a client was connected: both ends of its socket were counted
         int fds = Resources.openFds();
-        return fds <= baseFds - 2 ? null : "after the client left the process holds " + fds + " fds, "
-                + (baseFds - 2) + " before the fuzzing";
+        return fds <= baseFds - 2
+                ? null
+                : "after the client left the process holds " + fds + " fds, " + (baseFds - 2) + " before the fuzzing";
     }
 
     private void close() {

@@ -1,12 +1,5 @@
 package io.jvfio.vfiouser.testing;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
-
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
@@ -14,6 +7,12 @@ import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The device model the vfio-user tests serve. Region 0 (0x100 bytes, callbacks) holds registers:
@@ -71,8 +70,7 @@ public final class ProtocolTestModel implements DeviceModel {
                     case 0x28 -> dmaLength = value;
                     case 0x30 -> dmaCopy();
                     case 0x48 -> context.irq(1, 0).lower();
-                    default -> {
-                    }
+                    default -> {}
                 }
             }
         };
@@ -89,7 +87,9 @@ public final class ProtocolTestModel implements DeviceModel {
                 context.regionMemory(2).write(offset, size, value);
             }
         };
-        return List.of(RegionSpec.callbacks(0, 0x100, registers), RegionSpec.shared(1, 0x2000),
+        return List.of(
+                RegionSpec.callbacks(0, 0x100, registers),
+                RegionSpec.shared(1, 0x2000),
                 RegionSpec.sparse(2, 0x3000, List.of(new SparseArea(0x1000, 0x1000)), trapped));
     }
 
@@ -138,7 +138,9 @@ public final class ProtocolTestModel implements DeviceModel {
     }
 
     public static DeviceTreeIdentity identity() {
-        return new DeviceTreeIdentity(List.of(COMPATIBLE, "jvfio,generic"), Map.of("reg-shift", new byte[] {0, 0, 0, 2}),
+        return new DeviceTreeIdentity(
+                List.of(COMPATIBLE, "jvfio,generic"),
+                Map.of("reg-shift", new byte[] {0, 0, 0, 2}),
                 List.of(new DeviceTreeIdentity.IrqAck(1, 0, 0x40, 1, 0x48, 1)));
     }
 }

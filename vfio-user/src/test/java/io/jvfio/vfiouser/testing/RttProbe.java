@@ -1,16 +1,14 @@
 package io.jvfio.vfiouser.testing;
 
-import java.util.ArrayList;
-
+import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-
-import io.jvfio.sys.UnixSocket;
-import io.jvfio.vfiouser.client.VfioUserDevice;
 
 /**
  * Informal round-trip probe (not a test): {@code RttProbe pong PATH} echoes 64-byte messages;
@@ -18,8 +16,7 @@ import io.jvfio.vfiouser.client.VfioUserDevice;
  * raw 64-byte AF_UNIX ping-pong with an 8-byte REGION_READ round trip.
  */
 public final class RttProbe {
-    private RttProbe() {
-    }
+    private RttProbe() {}
 
     public static void main(String[] args) throws Exception {
         if (args[0].equals("pong")) {
@@ -46,7 +43,8 @@ public final class RttProbe {
         Process pong = child(RttProbe.class.getName(), "pong", pongPath.toString());
         Process server = child(TestServerMain.class.getName(), devicePath.toString());
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
-        try (UnixSocket socket = UnixSocket.connect(pongPath); VfioUserDevice device = VfioUserDevice.connect(devicePath)) {
+        try (UnixSocket socket = UnixSocket.connect(pongPath);
+                VfioUserDevice device = VfioUserDevice.connect(devicePath)) {
             ByteBuffer buffer = ByteBuffer.allocateDirect(64);
             double bestRaw = Double.MAX_VALUE;
             double bestUser = Double.MAX_VALUE;
@@ -63,14 +61,16 @@ public final class RttProbe {
                     device.read(0, 0, 8);
                 }
                 double user = (System.nanoTime() - start) / 1000.0 / n;
-                System.out.printf("round %d: raw %.2f us, vfio-user %.2f us, ratio %.3f%n", round, raw, user, user / raw);
+                System.out.printf(
+                        "round %d: raw %.2f us, vfio-user %.2f us, ratio %.3f%n", round, raw, user, user / raw);
                 if (round >= 2) {
                     bestRaw = Math.min(bestRaw, raw);
                     bestUser = Math.min(bestUser, user);
                 }
             }
-            System.out.printf("vfio-user-rtt: ratio=%.3f (jvfio %.2f us, floor %.2f us)%n", bestUser / bestRaw, bestUser,
-                    bestRaw);
+            System.out.printf(
+                    "vfio-user-rtt: ratio=%.3f (jvfio %.2f us, floor %.2f us)%n",
+                    bestUser / bestRaw, bestUser, bestRaw);
         } finally {
             pong.destroy();
             server.getOutputStream().close();
@@ -80,10 +80,12 @@ public final class RttProbe {
 
     private static Process child(String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path")));
+        List<String> command = new ArrayList<>(
+                List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path")));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process process = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String line = new BufferedReader(new InputStreamReader(process.getInputStream())).readLine();
         if (!"ready".equals(line)) {
             throw new IllegalStateException("child said " + line);

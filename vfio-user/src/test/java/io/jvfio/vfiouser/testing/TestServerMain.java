@@ -1,19 +1,16 @@
 package io.jvfio.vfiouser.testing;
 
+import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-
 import java.nio.file.Path;
-
-import io.jvfio.vfiouser.server.VfioUserServer;
 
 /**
  * Serves a {@link ProtocolTestModel} on the socket path given as the only argument until stdin closes or
  * says "quit"; prints "ready" once listening. The child process of the cross-process tests.
  */
 public final class TestServerMain {
-    private TestServerMain() {
-    }
+    private TestServerMain() {}
 
     public static void main(String[] args) throws Exception {
         try (VfioUserServer server = VfioUserServer.start(Path.of(args[0]), new ProtocolTestModel())) {

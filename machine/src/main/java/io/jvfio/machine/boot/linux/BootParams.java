@@ -18,6 +18,7 @@ public final class BootParams {
     public static final int HDR = 0x1F1;
     /** edd_mbr_sig_buffer: the first field after the room the setup header may grow into. */
     public static final int HDR_ROOM_END = 0x290;
+
     public static final int E820_TABLE = 0x2D0;
     public static final int E820_ENTRY_SIZE = 20;
     public static final int E820_MAX_ENTRIES_ZEROPAGE = 128;
@@ -30,6 +31,7 @@ public final class BootParams {
     public static final int JUMP = 0x200;
     /** hdr.header (u32): "HdrS". */
     public static final int HEADER = 0x202;
+
     public static final int VERSION = 0x206;
     public static final int TYPE_OF_LOADER = 0x210;
     public static final int LOADFLAGS = 0x211;
@@ -49,6 +51,7 @@ public final class BootParams {
     public static final int HEADER_MAGIC = 0x53726448;
     /** type_of_loader 0xFF: a boot loader without an assigned id. */
     public static final int LOADER_UNDEFINED = 0xFF;
+
     public static final int LOADED_HIGH = 1;
     public static final int CAN_USE_HEAP = 0x80;
     public static final int XLF_KERNEL_64 = 1;
@@ -58,19 +61,23 @@ public final class BootParams {
      */
     public static final int HEAP_END = 0xE000 - 0x200;
 
-    private BootParams() {
-    }
+    private BootParams() {}
 
     /**
      * The zero page for {@code kernel}: all zero (boot.rst: "clear it all to zero"), then the kernel's own
      * setup header, then what the loader sets: type_of_loader, loadflags with CAN_USE_HEAP, heap_end_ptr,
      * cmd_line_ptr, the initrd (0/0 for none), the e820 table, and acpi_rsdp_addr (0: none given).
      */
-    public static byte[] encode(BzImage kernel, long commandLineAddress, long initrdAddress, long initrdSize,
-                                List<MemoryMap.Entry> memoryMap, long rsdpAddress) {
+    public static byte[] encode(
+            BzImage kernel,
+            long commandLineAddress,
+            long initrdAddress,
+            long initrdSize,
+            List<MemoryMap.Entry> memoryMap,
+            long rsdpAddress) {
         if (memoryMap.size() > E820_MAX_ENTRIES_ZEROPAGE) {
-            throw new IllegalArgumentException("at most " + E820_MAX_ENTRIES_ZEROPAGE + " e820 entries fit the zero page, got "
-                    + memoryMap.size());
+            throw new IllegalArgumentException("at most " + E820_MAX_ENTRIES_ZEROPAGE
+                    + " e820 entries fit the zero page, got " + memoryMap.size());
         }
         requireBelow4G("command line", commandLineAddress);
         requireBelow4G("initrd", initrdAddress + initrdSize);
@@ -87,7 +94,9 @@ public final class BootParams {
         for (int i = 0; i < memoryMap.size(); i++) {
             MemoryMap.Entry e = memoryMap.get(i);
             int at = E820_TABLE + i * E820_ENTRY_SIZE;
-            b.putLong(at, e.address()).putLong(at + 8, e.size()).putInt(at + 16, e.type().code());
+            b.putLong(at, e.address())
+                    .putLong(at + 8, e.size())
+                    .putInt(at + 16, e.type().code());
         }
         return b.array();
     }

@@ -1,9 +1,8 @@
 package io.jvfio.machine.boot.linux;
 
+import io.jvfio.machine.boot.InvalidGuestImageException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-
-import io.jvfio.machine.boot.InvalidGuestImageException;
 
 /**
  * A validated bzImage with a 64-bit entry (boot protocol 2.12 or later, XLF_KERNEL_64): its setup header's
@@ -20,15 +19,24 @@ import io.jvfio.machine.boot.InvalidGuestImageException;
  * @param kernelOffset     the protected-mode kernel's offset in the file: (setup_sects + 1) * 512
  * @param kernelSize       its size: the rest of the file
  */
-public record BzImage(byte[] setupHeader, int loadflags, long initrdAddrMax, long cmdlineSize, long loadAddress,
-                      long initSize, int kernelOffset, int kernelSize) {
+public record BzImage(
+        byte[] setupHeader,
+        int loadflags,
+        long initrdAddrMax,
+        long cmdlineSize,
+        long loadAddress,
+        long initSize,
+        int kernelOffset,
+        int kernelSize) {
     /** Protocol 2.12 added xloadflags, and with it XLF_KERNEL_64: the first that can say it has a 64-bit entry. */
     public static final int MIN_VERSION = 0x020C;
     /** The 64-bit entry's offset in the protected-mode kernel. */
     public static final long ENTRY_64_OFFSET = 0x200;
+
     public static final long DEFAULT_LOAD_ADDRESS = 0x100_0000;
     /** setup_sects 0 means 4, for kernels older than any jvfio accepts; boot.rst keeps the rule. */
     private static final int LEGACY_SETUP_SECTS = 4;
+
     private static final int SECTOR = 512;
     /** The header must reach init_size (protocol 2.10), the last field jvfio reads. */
     private static final int INIT_SIZE_END = BootParams.INIT_SIZE + 4;
@@ -56,8 +64,8 @@ public record BzImage(byte[] setupHeader, int loadflags, long initrdAddrMax, lon
     public static BzImage parse(byte[] image) throws InvalidGuestImageException {
         ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
         if (image.length < INIT_SIZE_END) {
-            throw new InvalidGuestImageException("bzImage: " + image.length + " bytes is shorter than a setup header ("
-                    + INIT_SIZE_END + ")");
+            throw new InvalidGuestImageException(
+                    "bzImage: " + image.length + " bytes is shorter than a setup header (" + INIT_SIZE_END + ")");
         }
         if (b.getInt(BootParams.HEADER) != BootParams.HEADER_MAGIC) {
             throw new InvalidGuestImageException("bzImage: no \"HdrS\" at 0x202 (not a Linux kernel image)");
@@ -79,7 +87,8 @@ public record BzImage(byte[] setupHeader, int loadflags, long initrdAddrMax, lon
         }
         int loadflags = Byte.toUnsignedInt(image[BootParams.LOADFLAGS]);
         if ((loadflags & BootParams.LOADED_HIGH) == 0) {
-            throw new InvalidGuestImageException("bzImage: loadflags lack LOADED_HIGH: a zImage, which loads at 64 KiB");
+            throw new InvalidGuestImageException(
+                    "bzImage: loadflags lack LOADED_HIGH: a zImage, which loads at 64 KiB");
         }
         int xloadflags = Short.toUnsignedInt(b.getShort(BootParams.XLOADFLAGS));
         if ((xloadflags & BootParams.XLF_KERNEL_64) == 0) {
@@ -89,8 +98,9 @@ public record BzImage(byte[] setupHeader, int loadflags, long initrdAddrMax, lon
         int setupSects = Byte.toUnsignedInt(image[BootParams.SETUP_SECTS]);
         int kernelOffset = ((setupSects == 0 ? LEGACY_SETUP_SECTS : setupSects) + 1) * SECTOR;
         if (kernelOffset + ENTRY_64_OFFSET >= image.length) {
-            throw new InvalidGuestImageException("bzImage: " + image.length + " bytes end before the 64-bit entry (setup_sects "
-                    + setupSects + " puts the kernel at 0x" + Integer.toHexString(kernelOffset) + ")");
+            throw new InvalidGuestImageException(
+                    "bzImage: " + image.length + " bytes end before the 64-bit entry (setup_sects " + setupSects
+                            + " puts the kernel at 0x" + Integer.toHexString(kernelOffset) + ")");
         }
         long prefAddress = b.getLong(BootParams.PREF_ADDRESS);
         long loadAddress = prefAddress != 0 ? prefAddress : DEFAULT_LOAD_ADDRESS;
@@ -100,13 +110,19 @@ public record BzImage(byte[] setupHeader, int loadflags, long initrdAddrMax, lon
                     + " is not a multiple of kernel_alignment 0x" + Long.toHexString(alignment));
         }
         if (loadAddress < MemoryMap.HIGH_RAM_START || loadAddress >= 0x1_0000_0000L) {
-            throw new InvalidGuestImageException("bzImage: pref_address 0x" + Long.toHexString(loadAddress)
-                    + " lies outside 1 MiB-4 GiB");
+            throw new InvalidGuestImageException(
+                    "bzImage: pref_address 0x" + Long.toHexString(loadAddress) + " lies outside 1 MiB-4 GiB");
         }
         byte[] setupHeader = new byte[headerEnd - BootParams.HDR];
         b.get(BootParams.HDR, setupHeader);
-        return new BzImage(setupHeader, loadflags, Integer.toUnsignedLong(b.getInt(BootParams.INITRD_ADDR_MAX)),
-                Integer.toUnsignedLong(b.getInt(BootParams.CMDLINE_SIZE)), loadAddress,
-                Integer.toUnsignedLong(b.getInt(BootParams.INIT_SIZE)), kernelOffset, image.length - kernelOffset);
+        return new BzImage(
+                setupHeader,
+                loadflags,
+                Integer.toUnsignedLong(b.getInt(BootParams.INITRD_ADDR_MAX)),
+                Integer.toUnsignedLong(b.getInt(BootParams.CMDLINE_SIZE)),
+                loadAddress,
+                Integer.toUnsignedLong(b.getInt(BootParams.INIT_SIZE)),
+                kernelOffset,
+                image.length - kernelOffset);
     }
 }

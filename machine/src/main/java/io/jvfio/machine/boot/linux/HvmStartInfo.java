@@ -39,31 +39,40 @@ public final class HvmStartInfo {
     public static final int MEMMAP_ENTRY_SIZE_FIELD = 0x08;
     public static final int MEMMAP_ENTRY_TYPE = 0x10;
 
-    private HvmStartInfo() {
-    }
+    private HvmStartInfo() {}
 
     /**
      * The block to place at {@code address}: the start info, then one module entry for an initrd of
      * {@code initrdSize} bytes at {@code initrdAddress} (none when the size is 0), then the memory map.
      * {@code rsdpAddress} 0 gives no RSDP.
      */
-    public static byte[] encode(long address, long commandLineAddress, long initrdAddress, long initrdSize,
-                                List<MemoryMap.Entry> memoryMap, long rsdpAddress) {
+    public static byte[] encode(
+            long address,
+            long commandLineAddress,
+            long initrdAddress,
+            long initrdSize,
+            List<MemoryMap.Entry> memoryMap,
+            long rsdpAddress) {
         int modules = initrdSize > 0 ? 1 : 0;
         long modlist = address + SIZE;
         long memmap = modlist + (long) modules * MODLIST_ENTRY_SIZE;
         ByteBuffer b = ByteBuffer.allocate(SIZE + modules * MODLIST_ENTRY_SIZE + memoryMap.size() * MEMMAP_ENTRY_SIZE)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC, MAGIC_VALUE).putInt(VERSION_FIELD, VERSION).putInt(NR_MODULES, modules)
-                .putLong(MODLIST_PADDR, modules > 0 ? modlist : 0).putLong(CMDLINE_PADDR, commandLineAddress)
-                .putLong(RSDP_PADDR, rsdpAddress).putLong(MEMMAP_PADDR, memmap)
+        b.putInt(MAGIC, MAGIC_VALUE)
+                .putInt(VERSION_FIELD, VERSION)
+                .putInt(NR_MODULES, modules)
+                .putLong(MODLIST_PADDR, modules > 0 ? modlist : 0)
+                .putLong(CMDLINE_PADDR, commandLineAddress)
+                .putLong(RSDP_PADDR, rsdpAddress)
+                .putLong(MEMMAP_PADDR, memmap)
                 .putInt(MEMMAP_ENTRIES, memoryMap.size());
         if (modules > 0) {
             b.putLong(SIZE + MODLIST_ENTRY_PADDR, initrdAddress).putLong(SIZE + MODLIST_ENTRY_SIZE_FIELD, initrdSize);
         }
         int at = (int) (memmap - address);
         for (MemoryMap.Entry e : memoryMap) {
-            b.putLong(at + MEMMAP_ENTRY_ADDR, e.address()).putLong(at + MEMMAP_ENTRY_SIZE_FIELD, e.size())
+            b.putLong(at + MEMMAP_ENTRY_ADDR, e.address())
+                    .putLong(at + MEMMAP_ENTRY_SIZE_FIELD, e.size())
                     .putInt(at + MEMMAP_ENTRY_TYPE, e.type().code());
             at += MEMMAP_ENTRY_SIZE;
         }

@@ -1,11 +1,10 @@
 package io.jvfio.machine.boot.linux;
 
-import java.nio.charset.StandardCharsets;
-import java.util.List;
-
 import io.jvfio.machine.boot.InvalidGuestImageException;
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.sys.Mapping;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Loads a Linux kernel into guest RAM and says how to enter it. Low memory as Firecracker lays it out:
@@ -17,21 +16,21 @@ import io.jvfio.sys.Mapping;
 public final class LinuxBoot {
     /** Null, flat 32-bit code (PVH, 0x08), 64-bit code (__BOOT_CS, 0x10), flat data (__BOOT_DS, 0x18). */
     static final long[] GDT = {0, 0x00CF9B000000FFFFL, 0x00AF9B000000FFFFL, 0x00CF93000000FFFFL};
+
     public static final long BOOT_DATA_ADDRESS = 0x7000;
     public static final long COMMAND_LINE_ADDRESS = 0x20000;
     /** Linux's COMMAND_LINE_SIZE on x86, NUL included: what a PVH kernel copies of its command line. */
     public static final int PVH_COMMAND_LINE_SIZE = 2048;
     /** No RSDP address given: Linux then searches the BIOS area for one (MemoryMap.BIOS_AREA_START). */
     public static final long NO_RSDP = 0;
+
     private static final long PAGE = 4096;
     private static final long FOUR_GIB = 0x1_0000_0000L;
 
-    private LinuxBoot() {
-    }
+    private LinuxBoot() {}
 
     /** Where the command line's bytes and the initrd go, decided and checked before anything is written. */
-    private record Placement(byte[] commandLine, long initrdAddress) {
-    }
+    private record Placement(byte[] commandLine, long initrdAddress) {}
 
     /**
      * Checks that {@code kernel} is a kernel jvfio can boot and that it, its initrd and its command line fit
@@ -62,8 +61,13 @@ public final class LinuxBoot {
             Placement placement = place(pvh, kernel, ram.size());
             pvh.elf().loadInto(image, ram, MemoryMap.HIGH_RAM_START);
             writeGdtCommandLineAndInitrd(ram, placement, initrd);
-            byte[] startInfo = HvmStartInfo.encode(BOOT_DATA_ADDRESS, COMMAND_LINE_ADDRESS, placement.initrdAddress(),
-                    length(initrd), memoryMap, rsdpAddress);
+            byte[] startInfo = HvmStartInfo.encode(
+                    BOOT_DATA_ADDRESS,
+                    COMMAND_LINE_ADDRESS,
+                    placement.initrdAddress(),
+                    length(initrd),
+                    memoryMap,
+                    rsdpAddress);
             ram.copyFrom(startInfo, 0, BOOT_DATA_ADDRESS, startInfo.length);
             return new KernelEntry(KernelEntry.Mode.PROTECTED_MODE_32, pvh.entry(), BOOT_DATA_ADDRESS);
         }
@@ -72,21 +76,27 @@ public final class LinuxBoot {
         ram.copyFrom(image, bz.kernelOffset(), bz.loadAddress(), bz.kernelSize());
         writeGdtCommandLineAndInitrd(ram, placement, initrd);
         LongMode.writePageTables(ram);
-        ram.copyFrom(BootParams.encode(bz, COMMAND_LINE_ADDRESS, placement.initrdAddress(), length(initrd), memoryMap,
-                rsdpAddress), 0, BOOT_DATA_ADDRESS, BootParams.SIZE);
+        ram.copyFrom(
+                BootParams.encode(
+                        bz, COMMAND_LINE_ADDRESS, placement.initrdAddress(), length(initrd), memoryMap, rsdpAddress),
+                0,
+                BOOT_DATA_ADDRESS,
+                BootParams.SIZE);
         return new KernelEntry(KernelEntry.Mode.LONG_MODE, bz.entry64(), BOOT_DATA_ADDRESS);
     }
 
     private static Placement place(PvhKernel pvh, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
         long end = pvh.elf().end();
         requireRam(ramSize, end, "vmlinux");
-        return new Placement(commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
+        return new Placement(
+                commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
                 initrdAddress(kernel.initrdBytes(), end, Math.min(ramSize, FOUR_GIB)));
     }
 
     private static Placement place(BzImage bz, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
         requireRam(ramSize, bz.end(), "bzImage");
-        return new Placement(commandLine(kernel.commandLine(), bz.cmdlineSize()),
+        return new Placement(
+                commandLine(kernel.commandLine(), bz.cmdlineSize()),
                 initrdAddress(kernel.initrdBytes(), bz.end(), Math.min(ramSize, bz.initrdAddrMax() + 1)));
     }
 
@@ -112,8 +122,8 @@ public final class LinuxBoot {
     /** The command line's bytes with a NUL, refused if longer than {@code maxLength} or not printable ASCII. */
     private static byte[] commandLine(String text, long maxLength) throws InvalidGuestImageException {
         if (text.length() > maxLength) {
-            throw new InvalidGuestImageException("kernel command line: " + text.length()
-                    + " characters, the kernel takes at most " + maxLength);
+            throw new InvalidGuestImageException(
+                    "kernel command line: " + text.length() + " characters, the kernel takes at most " + maxLength);
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
@@ -140,9 +150,10 @@ public final class LinuxBoot {
         }
         long address = (limit - initrd.length) & -PAGE;
         if (address < kernelEnd) {
-            throw new InvalidGuestImageException("initrd: " + initrd.length + " bytes do not fit between the kernel's end (0x"
-                    + Long.toHexString(kernelEnd) + ") and 0x" + Long.toHexString(limit) + ": give the machine "
-                    + mebibytesToHold(kernelEnd + initrd.length + PAGE) + " MiB of RAM or more");
+            throw new InvalidGuestImageException(
+                    "initrd: " + initrd.length + " bytes do not fit between the kernel's end (0x"
+                            + Long.toHexString(kernelEnd) + ") and 0x" + Long.toHexString(limit) + ": give the machine "
+                            + mebibytesToHold(kernelEnd + initrd.length + PAGE) + " MiB of RAM or more");
         }
         return address;
     }

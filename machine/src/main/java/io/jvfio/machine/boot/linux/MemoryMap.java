@@ -19,13 +19,15 @@ public final class MemoryMap {
      * searches it for the ACPI RSDP when the loader gives no address.
      */
     public static final long BIOS_AREA_START = 0xE0000;
+
     public static final long BIOS_AREA_END = 0x100000;
     /** RAM above the legacy hole starts at 1 MiB. */
     public static final long HIGH_RAM_START = 0x100000;
 
     /** The e820 types jvfio's map uses (arch/x86/include/uapi/asm/bootparam.h, E820_TYPE_*). */
     public enum Type {
-        RAM(1), RESERVED(2);
+        RAM(1),
+        RESERVED(2);
 
         private final int code;
 
@@ -53,8 +55,7 @@ public final class MemoryMap {
         }
     }
 
-    private MemoryMap() {
-    }
+    private MemoryMap() {}
 
     /**
      * The map of a machine with {@code ramSize} bytes of RAM at 0 and the MMIO ranges {@code reserved}
@@ -62,8 +63,8 @@ public final class MemoryMap {
      */
     public static List<Entry> layout(long ramSize, List<Entry> reserved) {
         if (ramSize <= HIGH_RAM_START) {
-            throw new IllegalArgumentException("Linux needs RAM above 1 MiB, the machine has 0x"
-                    + Long.toHexString(ramSize) + " bytes");
+            throw new IllegalArgumentException(
+                    "Linux needs RAM above 1 MiB, the machine has 0x" + Long.toHexString(ramSize) + " bytes");
         }
         List<Entry> map = new ArrayList<>(List.of(
                 new Entry(0, EBDA_START, Type.RAM),

@@ -1,10 +1,9 @@
 package io.jvfio.machine.boot.linux;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.InvalidGuestImageException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * An ELF vmlinux with a PVH entry: the Xen note XEN_ELFNOTE_PHYS32_ENTRY (type 18, owner "Xen") gives the
@@ -18,7 +17,8 @@ public record PvhKernel(ElfImage elf, long entry) {
     public static PvhKernel parse(byte[] image) throws InvalidGuestImageException {
         ElfImage elf = ElfImage.parse(image);
         ElfImage.Note note = elf.notes().stream()
-                .filter(n -> n.name().equals(XEN_NOTE_OWNER) && n.type() == XEN_ELFNOTE_PHYS32_ENTRY).findFirst()
+                .filter(n -> n.name().equals(XEN_NOTE_OWNER) && n.type() == XEN_ELFNOTE_PHYS32_ENTRY)
+                .findFirst()
                 .orElseThrow(() -> new InvalidGuestImageException("vmlinux: no PVH entry note (Xen note "
                         + XEN_ELFNOTE_PHYS32_ENTRY + ", XEN_ELFNOTE_PHYS32_ENTRY): a kernel built without CONFIG_PVH;"
                         + " boot its bzImage instead"));
@@ -28,12 +28,13 @@ public record PvhKernel(ElfImage elf, long entry) {
         long entry = switch (descriptor.length) {
             case 4 -> Integer.toUnsignedLong(b.getInt(0));
             case 8 -> b.getLong(0);
-            default -> throw new InvalidGuestImageException("vmlinux: the PVH entry note holds " + descriptor.length
-                    + " bytes, not a 4- or 8-byte address");
+            default ->
+                throw new InvalidGuestImageException("vmlinux: the PVH entry note holds " + descriptor.length
+                        + " bytes, not a 4- or 8-byte address");
         };
         if (entry < 0 || entry >= 0x1_0000_0000L || !elf.loads(entry)) {
-            throw new InvalidGuestImageException("vmlinux: the PVH entry 0x" + Long.toHexString(entry)
-                    + " lies in no loaded segment below 4 GiB");
+            throw new InvalidGuestImageException(
+                    "vmlinux: the PVH entry 0x" + Long.toHexString(entry) + " lies in no loaded segment below 4 GiB");
         }
         return new PvhKernel(elf, entry);
     }

@@ -1,12 +1,11 @@
 package io.jvfio.machine.boot.linux;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.testing.CProbe;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The zero page's layout and flags as jvfio writes them, against what gcc computes from the kernel's
@@ -52,7 +51,11 @@ class BootParamsAbiTest {
                 + "#include <asm/e820.h>\nint main(void) {\n");
         int i = 0;
         for (String expression : java.keySet()) {
-            c.append("    printf(\"c").append(i++).append(" %llu\\n\", (unsigned long long) (").append(expression).append("));\n");
+            c.append("    printf(\"c")
+                    .append(i++)
+                    .append(" %llu\\n\", (unsigned long long) (")
+                    .append(expression)
+                    .append("));\n");
         }
         c.append("    return 0;\n}\n");
         Map<String, Long> fromC = CProbe.run(c.toString());
@@ -66,12 +69,30 @@ class BootParamsAbiTest {
     @Test
     void hvmStartInfoOffsetsAreThoseXensHeaderDocuments() {
         assertThat(HvmStartInfo.MAGIC_VALUE).isEqualTo(0x336ec578);
-        assertThat(new int[] {HvmStartInfo.MAGIC, HvmStartInfo.VERSION_FIELD, HvmStartInfo.NR_MODULES,
-                HvmStartInfo.MODLIST_PADDR, HvmStartInfo.CMDLINE_PADDR, HvmStartInfo.RSDP_PADDR, HvmStartInfo.MEMMAP_PADDR,
-                HvmStartInfo.MEMMAP_ENTRIES, HvmStartInfo.SIZE}).containsExactly(0, 4, 12, 16, 24, 32, 40, 48, 56);
-        assertThat(new int[] {HvmStartInfo.MODLIST_ENTRY_PADDR, HvmStartInfo.MODLIST_ENTRY_SIZE_FIELD,
-                HvmStartInfo.MODLIST_ENTRY_SIZE}).containsExactly(0, 8, 32);
-        assertThat(new int[] {HvmStartInfo.MEMMAP_ENTRY_ADDR, HvmStartInfo.MEMMAP_ENTRY_SIZE_FIELD,
-                HvmStartInfo.MEMMAP_ENTRY_TYPE, HvmStartInfo.MEMMAP_ENTRY_SIZE}).containsExactly(0, 8, 16, 24);
+        assertThat(new int[] {
+                    HvmStartInfo.MAGIC,
+                    HvmStartInfo.VERSION_FIELD,
+                    HvmStartInfo.NR_MODULES,
+                    HvmStartInfo.MODLIST_PADDR,
+                    HvmStartInfo.CMDLINE_PADDR,
+                    HvmStartInfo.RSDP_PADDR,
+                    HvmStartInfo.MEMMAP_PADDR,
+                    HvmStartInfo.MEMMAP_ENTRIES,
+                    HvmStartInfo.SIZE
+                })
+                .containsExactly(0, 4, 12, 16, 24, 32, 40, 48, 56);
+        assertThat(new int[] {
+                    HvmStartInfo.MODLIST_ENTRY_PADDR,
+                    HvmStartInfo.MODLIST_ENTRY_SIZE_FIELD,
+                    HvmStartInfo.MODLIST_ENTRY_SIZE
+                })
+                .containsExactly(0, 8, 32);
+        assertThat(new int[] {
+                    HvmStartInfo.MEMMAP_ENTRY_ADDR,
+                    HvmStartInfo.MEMMAP_ENTRY_SIZE_FIELD,
+                    HvmStartInfo.MEMMAP_ENTRY_TYPE,
+                    HvmStartInfo.MEMMAP_ENTRY_SIZE
+                })
+                .containsExactly(0, 8, 16, 24);
     }
 }

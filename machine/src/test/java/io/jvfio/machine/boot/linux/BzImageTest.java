@@ -1,16 +1,15 @@
 package io.jvfio.machine.boot.linux;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.machine.boot.InvalidGuestImageException;
+import io.jvfio.sys.testing.StockKernel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.util.function.Consumer;
-
-import io.jvfio.machine.boot.InvalidGuestImageException;
-import io.jvfio.sys.testing.StockKernel;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BzImageTest {
     private static final byte[] HLT = {(byte) 0xF4};
@@ -51,28 +50,39 @@ class BzImageTest {
     void kernelEndIsTheLargerOfInitSizeAndTheFile() throws Exception {
         assertThat(BzImage.parse(SyntheticKernels.bzImage(HLT)).end())
                 .isEqualTo(SyntheticKernels.LOAD_ADDRESS + SyntheticKernels.INIT_SIZE);
-        assertThat(BzImage.parse(with(b -> b.putInt(BootParams.INIT_SIZE, 0x10))).end())
+        assertThat(BzImage.parse(with(b -> b.putInt(BootParams.INIT_SIZE, 0x10)))
+                        .end())
                 .isEqualTo(SyntheticKernels.LOAD_ADDRESS + 0x201);
     }
 
     @Test
     void malformedImagesAreRefusedWithOneLineNamingTheField() {
         assertRefused(new byte[0x100], "bzImage: 256 bytes is shorter than a setup header (612)");
-        assertRefused(with(b -> b.putInt(BootParams.HEADER, 0)), "bzImage: no \"HdrS\" at 0x202 (not a Linux kernel image)");
-        assertRefused(with(b -> b.putShort(BootParams.BOOT_FLAG, (short) 0)), "bzImage: boot_flag at 0x1FE is 0x0, not 0xaa55");
-        assertRefused(with(b -> b.putShort(BootParams.VERSION, (short) 0x020B)),
+        assertRefused(
+                with(b -> b.putInt(BootParams.HEADER, 0)), "bzImage: no \"HdrS\" at 0x202 (not a Linux kernel image)");
+        assertRefused(
+                with(b -> b.putShort(BootParams.BOOT_FLAG, (short) 0)),
+                "bzImage: boot_flag at 0x1FE is 0x0, not 0xaa55");
+        assertRefused(
+                with(b -> b.putShort(BootParams.VERSION, (short) 0x020B)),
                 "bzImage: boot protocol 2.11 is older than 2.12, the first that can declare a 64-bit entry");
-        assertRefused(with(b -> b.put(BootParams.JUMP + 1, (byte) 0x10)),
+        assertRefused(
+                with(b -> b.put(BootParams.JUMP + 1, (byte) 0x10)),
                 "bzImage: the setup header ends at 0x212 (the jump at 0x200), outside 0x264-0x290");
-        assertRefused(with(b -> b.put(BootParams.LOADFLAGS, (byte) 0)),
+        assertRefused(
+                with(b -> b.put(BootParams.LOADFLAGS, (byte) 0)),
                 "bzImage: loadflags lack LOADED_HIGH: a zImage, which loads at 64 KiB");
-        assertRefused(with(b -> b.putShort(BootParams.XLOADFLAGS, (short) 0x2)),
+        assertRefused(
+                with(b -> b.putShort(BootParams.XLOADFLAGS, (short) 0x2)),
                 "bzImage: xloadflags 0x2 lack XLF_KERNEL_64: the kernel has no 64-bit entry");
-        assertRefused(with(b -> b.put(BootParams.SETUP_SECTS, (byte) 2)),
+        assertRefused(
+                with(b -> b.put(BootParams.SETUP_SECTS, (byte) 2)),
                 "bzImage: 1537 bytes end before the 64-bit entry (setup_sects 2 puts the kernel at 0x600)");
-        assertRefused(with(b -> b.putLong(BootParams.PREF_ADDRESS, 0x100_1000)),
+        assertRefused(
+                with(b -> b.putLong(BootParams.PREF_ADDRESS, 0x100_1000)),
                 "bzImage: pref_address 0x1001000 is not a multiple of kernel_alignment 0x200000");
-        assertRefused(with(b -> b.putLong(BootParams.PREF_ADDRESS, 0x1_0000_0000L)),
+        assertRefused(
+                with(b -> b.putLong(BootParams.PREF_ADDRESS, 0x1_0000_0000L)),
                 "bzImage: pref_address 0x100000000 lies outside 1 MiB-4 GiB");
     }
 
@@ -88,7 +98,9 @@ class BzImageTest {
         assertThat(bz.loadflags() & BootParams.LOADED_HIGH).isNotZero();
         assertThat(bz.initSize()).as("init_size covers the decompressed kernel").isGreaterThan(bz.kernelSize());
         assertThat(bz.kernelOffset() + bz.kernelSize()).isEqualTo(image.length);
-        assertThat(image[bz.kernelOffset() + 0x200]).as("the 64-bit entry is code, not padding").isNotZero();
+        assertThat(image[bz.kernelOffset() + 0x200])
+                .as("the 64-bit entry is code, not padding")
+                .isNotZero();
     }
 
     private static byte[] with(Consumer<ByteBuffer> change) {
@@ -98,6 +110,8 @@ class BzImageTest {
     }
 
     private static void assertRefused(byte[] image, String message) {
-        assertThatThrownBy(() -> BzImage.parse(image)).isInstanceOf(InvalidGuestImageException.class).hasMessage(message);
+        assertThatThrownBy(() -> BzImage.parse(image))
+                .isInstanceOf(InvalidGuestImageException.class)
+                .hasMessage(message);
     }
 }

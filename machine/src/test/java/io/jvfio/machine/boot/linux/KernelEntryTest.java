@@ -1,5 +1,7 @@
 package io.jvfio.machine.boot.linux;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.sys.kvm.vcpu.DescriptorTable;
 import io.jvfio.sys.kvm.vcpu.Regs;
@@ -7,14 +9,27 @@ import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
 import org.junit.jupiter.api.Test;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 class KernelEntryTest {
     /** What KVM gives a new vCPU: TR a busy 32-bit TSS of limit 0xFFFF, the APIC at its default base. */
-    private static final Sregs RESET = new Sregs(segment(0xF000), segment(0), segment(0), segment(0), segment(0),
-            segment(0), new Segment(0, 0xFFFF, 0, 11, true, 0, false, false, false, false, false, false),
-            new Segment(0, 0xFFFF, 0, 2, true, 0, false, false, false, false, false, false), new DescriptorTable(0, 0xFFFF),
-            new DescriptorTable(0, 0xFFFF), 0x60000010L, 0, 0, 0, 0, 0, 0xFEE00900L, new long[4]);
+    private static final Sregs RESET = new Sregs(
+            segment(0xF000),
+            segment(0),
+            segment(0),
+            segment(0),
+            segment(0),
+            segment(0),
+            new Segment(0, 0xFFFF, 0, 11, true, 0, false, false, false, false, false, false),
+            new Segment(0, 0xFFFF, 0, 2, true, 0, false, false, false, false, false, false),
+            new DescriptorTable(0, 0xFFFF),
+            new DescriptorTable(0, 0xFFFF),
+            0x60000010L,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0xFEE00900L,
+            new long[4]);
 
     private static Segment segment(int selector) {
         return new Segment(selector << 4, 0xFFFF, selector, 3, true, 0, false, true, false, false, false, false);
@@ -50,8 +65,10 @@ class KernelEntryTest {
         assertThat(s.cr0()).isEqualTo(LongMode.CR0_PE | LongMode.CR0_ET);
         assertThat(s.cr4()).isZero();
         assertThat(s.efer()).isZero();
-        assertThat(s.cs()).isEqualTo(new Segment(0, 0xFFFFFFFF, 0x08, 0xB, true, 0, true, true, false, true, false, false));
-        assertThat(s.ds()).isEqualTo(new Segment(0, 0xFFFFFFFF, 0x18, 0x3, true, 0, true, true, false, true, false, false));
+        assertThat(s.cs())
+                .isEqualTo(new Segment(0, 0xFFFFFFFF, 0x08, 0xB, true, 0, true, true, false, true, false, false));
+        assertThat(s.ds())
+                .isEqualTo(new Segment(0, 0xFFFFFFFF, 0x18, 0x3, true, 0, true, true, false, true, false, false));
         assertThat(s.es()).isEqualTo(s.ds());
         assertThat(s.ss()).isEqualTo(s.ds());
         assertThat(s.tr().base()).isZero();

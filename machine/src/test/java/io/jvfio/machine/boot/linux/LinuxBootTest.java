@@ -1,18 +1,16 @@
 package io.jvfio.machine.boot.linux;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.machine.boot.InvalidGuestImageException;
 import io.jvfio.machine.boot.LongMode;
 import io.jvfio.sys.Mapping;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LinuxBootTest {
     private static final long MIB = 1 << 20;
@@ -72,7 +70,8 @@ class LinuxBootTest {
             load(ram, SyntheticKernels.bzImage(CODE), initrd, "");
 
             long expected = 64 * MIB - 8192;
-            assertThat(Integer.toUnsignedLong(ram.getInt(0x7000 + BootParams.RAMDISK_IMAGE))).isEqualTo(expected);
+            assertThat(Integer.toUnsignedLong(ram.getInt(0x7000 + BootParams.RAMDISK_IMAGE)))
+                    .isEqualTo(expected);
             assertThat(ram.getInt(0x7000 + BootParams.RAMDISK_SIZE)).isEqualTo(5000);
             assertThat(ram.getByte(expected)).isEqualTo((byte) 0x37);
         }
@@ -81,8 +80,7 @@ class LinuxBootTest {
     @Test
     void initrdStaysBelowTheKernelsInitrdAddrMax() throws Exception {
         byte[] image = SyntheticKernels.bzImage(CODE);
-        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(BootParams.INITRD_ADDR_MAX,
-                (int) (32 * MIB - 1));
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(BootParams.INITRD_ADDR_MAX, (int) (32 * MIB - 1));
         try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
             load(ram, image, new byte[4096], "");
 
@@ -99,7 +97,9 @@ class LinuxBootTest {
             assertThat(ram.getByte(0x100_0040)).isEqualTo((byte) 0x90);
             assertThat(ram.getInt(0x7000)).isEqualTo(HvmStartInfo.MAGIC_VALUE);
             assertThat(ram.getLong(0x7000 + HvmStartInfo.CMDLINE_PADDR)).isEqualTo(0x20000);
-            assertThat(ram.getLong(0x7000 + HvmStartInfo.SIZE)).as("the initrd module").isEqualTo(64 * MIB - 4096);
+            assertThat(ram.getLong(0x7000 + HvmStartInfo.SIZE))
+                    .as("the initrd module")
+                    .isEqualTo(64 * MIB - 4096);
             assertThat(ram.getByte(0x20000)).isEqualTo((byte) 'c');
         }
     }
@@ -162,7 +162,8 @@ class LinuxBootTest {
 
         assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(SyntheticKernels.bzImage(CODE), null, ""), 16 * MIB))
                 .hasMessage("bzImage: the kernel needs RAM up to 0x1200000 (18 MiB), the machine has 16 MiB");
-        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(SyntheticKernels.pvhElf(CODE), new byte[0], ""), 64 * MIB))
+        assertThatThrownBy(() ->
+                        LinuxBoot.check(new LinuxKernel(SyntheticKernels.pvhElf(CODE), new byte[0], ""), 64 * MIB))
                 .hasMessage("initrd: the file is empty");
     }
 

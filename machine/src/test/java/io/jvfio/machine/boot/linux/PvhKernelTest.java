@@ -1,18 +1,16 @@
 package io.jvfio.machine.boot.linux;
 
-import org.assertj.core.groups.Tuple;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.machine.boot.ElfImage;
 import io.jvfio.machine.boot.InvalidGuestImageException;
 import io.jvfio.sys.testing.StockKernel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PvhKernelTest {
     private static final byte[] HLT = {(byte) 0xF4};
@@ -26,7 +24,8 @@ class PvhKernelTest {
 
         assertThat(kernel.entry()).isEqualTo(ENTRY);
         assertThat(kernel.elf().entry()).isEqualTo(SyntheticKernels.ELF_ENTRY);
-        assertThat(kernel.elf().notes()).extracting(ElfImage.Note::name, ElfImage.Note::type)
+        assertThat(kernel.elf().notes())
+                .extracting(ElfImage.Note::name, ElfImage.Note::type)
                 .containsExactly(Tuple.tuple("Xen", 18));
     }
 
@@ -63,8 +62,10 @@ class PvhKernelTest {
         byte[] image = SyntheticKernels.pvhElf(HLT);
         ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(NOTE, 0x100);
 
-        assertThatThrownBy(() -> PvhKernel.parse(image)).isInstanceOf(InvalidGuestImageException.class)
-                .hasMessage("ELF: a note at file offset 176 (name 256 bytes, descriptor 8 bytes) ends beyond its segment 1");
+        assertThatThrownBy(() -> PvhKernel.parse(image))
+                .isInstanceOf(InvalidGuestImageException.class)
+                .hasMessage(
+                        "ELF: a note at file offset 176 (name 256 bytes, descriptor 8 bytes) ends beyond its segment 1");
     }
 
     @Test
@@ -74,8 +75,13 @@ class PvhKernelTest {
         PvhKernel kernel = PvhKernel.parse(image);
 
         assertThat(kernel.elf().segments().getFirst().physAddr()).isEqualTo(0x100_0000);
-        assertThat(kernel.entry()).isBetween(0x100_0000L, kernel.elf().segments().getFirst().physAddr()
-                + kernel.elf().segments().getFirst().memSize());
-        assertThat(kernel.elf().entry()).as("the ELF entry is the 64-bit startup_64").isEqualTo(0x100_0000);
+        assertThat(kernel.entry())
+                .isBetween(
+                        0x100_0000L,
+                        kernel.elf().segments().getFirst().physAddr()
+                                + kernel.elf().segments().getFirst().memSize());
+        assertThat(kernel.elf().entry())
+                .as("the ELF entry is the 64-bit startup_64")
+                .isEqualTo(0x100_0000);
     }
 }

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 final class SyntheticKernels {
     /** One setup sector after the boot sector: the protected-mode kernel starts at 0x400 in the file. */
     static final int SETUP_SECTS = 1;
+
     static final int KERNEL_OFFSET = (SETUP_SECTS + 1) * 512;
     static final long LOAD_ADDRESS = 0x100_0000;
     static final long INIT_SIZE = 0x20_0000;
@@ -14,20 +15,22 @@ final class SyntheticKernels {
     static final long INITRD_ADDR_MAX = 0x7FFF_FFFFL;
     /** Where the PVH image's one segment loads, and its virtual address (as a vmlinux's are). */
     static final long PVH_LOAD_ADDRESS = 0x100_0000;
+
     static final long PVH_VIRTUAL_ADDRESS = 0xFFFF_FFFF_8100_0000L;
     /** e_entry: the segment's start, where a vmlinux has its 64-bit startup code. */
     static final long ELF_ENTRY = PVH_LOAD_ADDRESS;
+
     static final int PVH_ENTRY_OFFSET = 0x40;
 
-    private SyntheticKernels() {
-    }
+    private SyntheticKernels() {}
 
     /**
      * A bzImage of boot protocol 2.15 with a 64-bit entry (XLF_KERNEL_64), loading at 16 MiB with an
      * init_size of 2 MiB, whose protected-mode kernel is 0x200 bytes of hlt and then {@code entryCode}.
      */
     static byte[] bzImage(byte[] entryCode) {
-        ByteBuffer b = ByteBuffer.allocate(KERNEL_OFFSET + 0x200 + entryCode.length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b =
+                ByteBuffer.allocate(KERNEL_OFFSET + 0x200 + entryCode.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(0x1F1, (byte) SETUP_SECTS);
         b.putShort(0x1FE, (short) 0xAA55);
         b.put(0x200, (byte) 0xEB).put(0x201, (byte) 0x6A); // jmp over the header, which ends at 0x26C
@@ -61,11 +64,25 @@ final class SyntheticKernels {
         int segmentSize = PVH_ENTRY_OFFSET + entryCode.length;
         ByteBuffer b = ByteBuffer.allocate(code + segmentSize).order(ByteOrder.LITTLE_ENDIAN);
         b.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1});
-        b.putShort(16, (short) 2).putShort(18, (short) 62).putInt(20, 1).putLong(24, ELF_ENTRY)
-                .putLong(32, phoff).putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) 2);
-        b.putInt(phoff, 1).putInt(phoff + 4, 7).putLong(phoff + 8, code).putLong(phoff + 16, PVH_VIRTUAL_ADDRESS)
-                .putLong(phoff + 24, PVH_LOAD_ADDRESS).putLong(phoff + 32, segmentSize).putLong(phoff + 40, segmentSize + 0x1000);
-        b.putInt(phoff + 56, 4).putLong(phoff + 64, notes).putLong(phoff + 88, noteSize).putLong(phoff + 96, noteSize);
+        b.putShort(16, (short) 2)
+                .putShort(18, (short) 62)
+                .putInt(20, 1)
+                .putLong(24, ELF_ENTRY)
+                .putLong(32, phoff)
+                .putShort(52, (short) 64)
+                .putShort(54, (short) 56)
+                .putShort(56, (short) 2);
+        b.putInt(phoff, 1)
+                .putInt(phoff + 4, 7)
+                .putLong(phoff + 8, code)
+                .putLong(phoff + 16, PVH_VIRTUAL_ADDRESS)
+                .putLong(phoff + 24, PVH_LOAD_ADDRESS)
+                .putLong(phoff + 32, segmentSize)
+                .putLong(phoff + 40, segmentSize + 0x1000);
+        b.putInt(phoff + 56, 4)
+                .putLong(phoff + 64, notes)
+                .putLong(phoff + 88, noteSize)
+                .putLong(phoff + 96, noteSize);
         b.putInt(notes, 4).putInt(notes + 4, descriptorSize).putInt(notes + 8, noteType);
         b.put(notes + 12, new byte[] {'X', 'e', 'n', 0});
         long entry = PVH_LOAD_ADDRESS + PVH_ENTRY_OFFSET;

@@ -1,17 +1,16 @@
 package io.jvfio.machine.boot.linux;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The bytes of boot_params and of the hvm_start_info block, read back at the documented offsets. */
 class ZeroPageAndStartInfoTest {
-    private static final List<MemoryMap.Entry> MAP = MemoryMap.layout(256L << 20,
-            List.of(new MemoryMap.Entry(0xFEC00000L, 0x1000, MemoryMap.Type.RESERVED)));
+    private static final List<MemoryMap.Entry> MAP =
+            MemoryMap.layout(256L << 20, List.of(new MemoryMap.Entry(0xFEC00000L, 0x1000, MemoryMap.Type.RESERVED)));
     private static final long RSDP = 0xE0000;
 
     private static ByteBuffer zeroPage(long initrdAddress, long initrdSize) throws Exception {

@@ -1,5 +1,4 @@
 package io.jvfio.sys.kvm.vcpu;
 
 /** struct kvm_dtable: the GDTR or IDTR (base and limit). */
-public record DescriptorTable(long base, int limit) {
-}
+public record DescriptorTable(long base, int limit) {}

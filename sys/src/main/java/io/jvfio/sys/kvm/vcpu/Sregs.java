@@ -6,9 +6,25 @@ import io.jvfio.sys.kvm.KvmAbi;
  * struct kvm_sregs: segment registers, descriptor tables, control registers, EFER and the APIC base
  * (KVM_GET_SREGS / KVM_SET_SREGS). {@code interruptBitmap} is the 4-word pending-interrupt bitmap.
  */
-public record Sregs(Segment cs, Segment ds, Segment es, Segment fs, Segment gs, Segment ss, Segment tr,
-                    Segment ldt, DescriptorTable gdt, DescriptorTable idt, long cr0, long cr2, long cr3, long cr4,
-                    long cr8, long efer, long apicBase, long[] interruptBitmap) {
+public record Sregs(
+        Segment cs,
+        Segment ds,
+        Segment es,
+        Segment fs,
+        Segment gs,
+        Segment ss,
+        Segment tr,
+        Segment ldt,
+        DescriptorTable gdt,
+        DescriptorTable idt,
+        long cr0,
+        long cr2,
+        long cr3,
+        long cr4,
+        long cr8,
+        long efer,
+        long apicBase,
+        long[] interruptBitmap) {
     public Sregs {
         if (interruptBitmap.length != KvmAbi.kvm_sregs.INTERRUPT_BITMAP_WORDS) {
             throw new IllegalArgumentException("interrupt bitmap must have 4 words, got " + interruptBitmap.length);
