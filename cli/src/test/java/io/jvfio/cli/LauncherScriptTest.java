@@ -53,7 +53,7 @@ class LauncherScriptTest {
             package io.jvfio.cli;
             public class Jvfio {
                 public static void main(String[] args) {
-                    boolean aot = ManagementFactory.getRuntimeMXBean().getInputArguments()
+                    boolean aot = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
                             .stream().anyMatch(a -> a.startsWith("-XX:AOTCache="));
                     System.out.println("fake jvfio " + String.join(" ", args) + (aot ? " (aot)" : ""));
                 }
