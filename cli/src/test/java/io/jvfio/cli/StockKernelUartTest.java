@@ -11,7 +11,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -37,8 +36,6 @@ class StockKernelUartTest {
     private static final String REPORT_MARKER = "jvfio-uart: report";
     private static final String GUEST_LINE = "jvfio-guest-to-host";
     private static final String HOST_LINE = "jvfio-host-to-guest";
-    /** The platform bus's first GSI, which the only assigned device gets. */
-    private static final int GSI = 16;
     /**
      * The assigned UART is the one that 8250 reports at an MMIO address; /init opens it read-write for the
      * whole exchange (closing a tty shuts the port down and its FIFOs are cleared at the next open).
@@ -75,8 +72,7 @@ class StockKernelUartTest {
     @ParameterizedTest(name = "x-irqfd={0}")
     @ValueSource(strings = {"on", "off"})
     void theStockKernels8250DrivesTheServedUartBothWays(String irqfd) throws Exception {
-        Path kernel = StockKernel.assumeBzImage();
-        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT));
+        byte[] initramfs = StockKernel.busyboxInitramfs(INIT);
         Path serial = directory.resolve("serial.sock");
         try (ServerProcess uart = ServeCommand.startChild(
                         "ns16550a",
@@ -86,31 +82,17 @@ class StockKernelUartTest {
                         "--serial-socket",
                         serial.toString());
                 HostEnd host = HostEnd.connect(serial)) {
-            long started = System.nanoTime();
-            CliRunner run = CliRunner.run(
-                    "run",
-                    "--kernel",
-                    kernel.toString(),
-                    "--initrd",
-                    initramfs.toString(),
-                    "--append",
+            AssignedDeviceBoot.Boot boot = AssignedDeviceBoot.boot(
+                    directory,
+                    initramfs,
                     APPEND,
-                    "--ram",
-                    "256",
-                    "--timeout",
-                    "300",
-                    "--device",
-                    "vfio-platform,socket=" + uart.socket() + ",x-irqfd=" + irqfd + ",x-reply-timeout-ms=60000");
-            System.err.printf(
-                    "x-irqfd=%s: booted, talked over the UART and powered off in %.1f s%n",
-                    irqfd, (System.nanoTime() - started) / 1e9);
-            Map<String, Long> device = uart.awaitClientLeft(1, Duration.ofSeconds(60));
-
-            String console = run.out();
-            String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
-            assertThat(run.exitCode()).as(context).isZero();
-            assertThat(console).as(context).contains(REPORT_MARKER, "PnP ACPI: found 2 devices");
-            String report = console.substring(console.indexOf(REPORT_MARKER));
+                    uart,
+                    "x-irqfd=" + irqfd,
+                    "booted, talked over the UART and powered off");
+            String context = boot.context();
+            Map<String, Long> device = boot.device();
+            String report = boot.report(REPORT_MARKER);
+            assertThat(boot.console()).as(context).contains("PnP ACPI: found 2 devices");
             Matcher bound = Pattern.compile(
                             "(ttyS\\d+) at MMIO 0xd0000000 \\(irq = \\d+, base_baud = 115200\\) is a 16550A")
                     .matcher(report);
@@ -122,17 +104,7 @@ class StockKernelUartTest {
                     .as("what the guest wrote to " + tty + "\n" + context)
                     .contains(GUEST_LINE);
             assertThat(report).as(context).contains("jvfio-uart: read: " + HOST_LINE);
-            // Linux numbers its interrupts on its own; the chip column names the IOAPIC pin, the GSI.
-            String interrupts = report.lines()
-                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +" + tty))
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError(tty + " on IO-APIC pin " + GSI
-                            + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
-            long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
-            assertThat(guestInterrupts).as(interrupts).isPositive();
-            // Each interrupt the guest took was a signal of the device's line; a signal may also end up in no
-            // handler run (an eventfd read once for two signals on the user-side path).
-            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
+            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, tty);
             assertThat(device.get("serial.sent")).as(context).isGreaterThanOrEqualTo(GUEST_LINE.length());
             assertThat(device.get("serial.received")).as(context).isEqualTo(HOST_LINE.length() + 1L);
             System.err.printf(
@@ -143,7 +115,7 @@ class StockKernelUartTest {
                             .findFirst()
                             .orElseThrow()
                             .strip(),
-                    interrupts.strip(),
+                    interrupts,
                     device);
         }
     }

@@ -9,11 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,11 +27,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag(Tiers.LINUX)
 class StockKernelVirtioBlkTest {
-    /** As {@link StockKernelVirtioRngTest}: the driver core's debug messages log each binding. */
-    private static final String APPEND =
-            "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
-
-    private static final Pattern BOUND = Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
     private static final String REPORT_MARKER = "jvfio-blk: report";
     private static final String READ_PREFIX = "jvfio-blk: read: ";
     /** A 4 MiB disk: 8192 sectors. */
@@ -44,7 +36,6 @@ class StockKernelVirtioBlkTest {
 
     private static final int WRITE_SECTOR = 1000;
     private static final int WRITE_SECTORS = 8;
-    private static final int GSI = 16;
     private static final List<String> MODULES = List.of(
             "kernel/drivers/virtio/virtio_ring.ko",
             "kernel/drivers/virtio/virtio.ko",
@@ -100,14 +91,10 @@ class StockKernelVirtioBlkTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x-irqfd=on", "x-irqfd=off"})
     void theStockKernelsVirtioBlkReadsThePatternAndWritesAnotherIntoTheServedFile(String paths) throws Exception {
-        Path kernel = StockKernel.assumeBzImage();
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        for (String module : MODULES) {
-            files.put("modules/" + Path.of(module).getFileName(), StockKernel.assumeModule(module));
-        }
+        Map<String, byte[]> files = AssignedDeviceBoot.modules(MODULES);
         byte[] second = pattern(WRITE_SECTORS * 512, 0xA5);
         files.put("write.bin", second);
-        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT, files));
+        byte[] initramfs = StockKernel.busyboxInitramfs(INIT, files);
         byte[] first = pattern(SECTORS * 512, 0x17);
         Path disk = Files.write(directory.resolve("disk.img"), first);
         try (ServerProcess blk = ServeCommand.startChild(
@@ -117,40 +104,26 @@ class StockKernelVirtioBlkTest {
                 List.of(),
                 "--file",
                 disk.toString())) {
-            long started = System.nanoTime();
-            CliRunner run = CliRunner.run(
-                    "run",
-                    "--kernel",
-                    kernel.toString(),
-                    "--initrd",
-                    initramfs.toString(),
-                    "--append",
-                    APPEND,
-                    "--ram",
-                    "256",
-                    "--timeout",
-                    "300",
-                    "--device",
-                    "vfio-platform,socket=" + blk.socket() + "," + paths + ",x-reply-timeout-ms=60000");
-            System.err.printf(
-                    "%s: booted, read and wrote /dev/vda and powered off in %.1f s%n",
-                    paths, (System.nanoTime() - started) / 1e9);
-            Map<String, Long> device = blk.awaitClientLeft(1, Duration.ofSeconds(60));
-
-            String console = run.out();
-            String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
-            assertThat(run.exitCode()).as(context).isZero();
-            assertThat(console)
+            AssignedDeviceBoot.Boot boot = AssignedDeviceBoot.boot(
+                    directory,
+                    initramfs,
+                    AssignedDeviceBoot.APPEND_LOGGING_BINDINGS,
+                    blk,
+                    paths,
+                    "booted, read and wrote /dev/vda and powered off");
+            String context = boot.context();
+            Map<String, Long> device = boot.device();
+            String report = boot.report(REPORT_MARKER);
+            assertThat(boot.console())
                     .as(context)
-                    .contains(REPORT_MARKER, "jvfio-blk: done")
+                    .contains("jvfio-blk: done")
                     .doesNotContain(
                             "jvfio-blk: insmod",
                             "jvfio-blk: reading /dev/vda failed",
                             "jvfio-blk: writing /dev/vda failed");
-            String report = console.substring(console.indexOf(REPORT_MARKER));
             assertThat(report)
                     .as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
-                    .containsPattern(BOUND)
+                    .containsPattern(AssignedDeviceBoot.VIRTIO_MMIO_BOUND)
                     .contains("jvfio-blk: virtio-mmio binds: LNRO0005:00");
             assertThat(report)
                     .as("virtio_blk saw the file's capacity\n" + context)
@@ -159,13 +132,7 @@ class StockKernelVirtioBlkTest {
             assertThat(report)
                     .as("GET_ID answered the file's name\n" + context)
                     .contains("jvfio-blk: serial: disk.img");
-            byte[] read = HexFormat.of()
-                    .parseHex(report.lines()
-                            .filter(line -> line.startsWith(READ_PREFIX))
-                            .findFirst()
-                            .orElseThrow(() -> new AssertionError("nothing read\n" + context))
-                            .substring(READ_PREFIX.length())
-                            .strip());
+            byte[] read = boot.hexLine(report, READ_PREFIX);
             assertThat(read)
                     .as("the guest read the file's first sectors\n" + context)
                     .isEqualTo(Arrays.copyOf(first, READ_SECTORS * 512));
@@ -176,14 +143,7 @@ class StockKernelVirtioBlkTest {
             assertThat(Arrays.copyOf(after, WRITE_SECTOR * 512))
                     .as("the sectors before it are the first pattern")
                     .isEqualTo(Arrays.copyOf(first, WRITE_SECTOR * 512));
-            String interrupts = report.lines()
-                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
-                            + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
-            long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
-            assertThat(guestInterrupts).as(interrupts).isPositive();
-            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
+            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, "virtio\\d+");
             assertThat(device)
                     .as(context)
                     .containsEntry("device.needs-reset", 0L)
@@ -199,7 +159,7 @@ class StockKernelVirtioBlkTest {
                             .findFirst()
                             .orElseThrow()
                             .strip(),
-                    interrupts.strip(),
+                    interrupts,
                     device);
         }
     }

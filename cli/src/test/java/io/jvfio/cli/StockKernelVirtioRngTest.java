@@ -7,16 +7,12 @@ import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,21 +28,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag(Tiers.LINUX)
 class StockKernelVirtioRngTest {
-    /**
-     * The driver core's debug messages (dynamic debug, on in Debian's kernels) put each binding in the
-     * kernel log, which virtio_mmio itself does not; under {@code quiet} they reach the log, not the console.
-     */
-    private static final String APPEND =
-            "console=ttyS0 earlyprintk=serial quiet panic=-1 dyndbg=\"file drivers/base/dd.c +p\"";
-    /** What the driver core logs when virtio_mmio has bound the DSDT's device. */
-    private static final Pattern BOUND = Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
-
     private static final String REPORT_MARKER = "jvfio-rng: report";
     private static final String BYTES_PREFIX = "jvfio-rng: bytes: ";
     private static final long SEED = 20261203;
     private static final int READ = 64;
-    /** The platform bus's first GSI, which the only assigned device gets. */
-    private static final int GSI = 16;
     /** Debian builds these =m; the nested guest's own initramfs has none of them, so they come from the package. */
     private static final List<String> MODULES = List.of(
             "kernel/drivers/virtio/virtio_ring.ko",
@@ -102,12 +87,7 @@ class StockKernelVirtioRngTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"x-irqfd=on", "x-irqfd=off", "x-irqfd=off,x-precise-eoi=off"})
     void theStockKernelsVirtioRngReadsTheSeededBytesFromTheServedDevice(String paths) throws Exception {
-        Path kernel = StockKernel.assumeBzImage();
-        Map<String, byte[]> modules = new LinkedHashMap<>();
-        for (String module : MODULES) {
-            modules.put("modules/" + Path.of(module).getFileName(), StockKernel.assumeModule(module));
-        }
-        Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(INIT, modules));
+        byte[] initramfs = StockKernel.busyboxInitramfs(INIT, AssignedDeviceBoot.modules(MODULES));
         try (ServerProcess rng = ServeCommand.startChild(
                 "virtio-rng",
                 directory.resolve("rng.sock"),
@@ -115,48 +95,27 @@ class StockKernelVirtioRngTest {
                 List.of(),
                 "--seed",
                 Long.toString(SEED))) {
-            long started = System.nanoTime();
-            CliRunner run = CliRunner.run(
-                    "run",
-                    "--kernel",
-                    kernel.toString(),
-                    "--initrd",
-                    initramfs.toString(),
-                    "--append",
-                    APPEND,
-                    "--ram",
-                    "256",
-                    "--timeout",
-                    "300",
-                    "--device",
-                    "vfio-platform,socket=" + rng.socket() + "," + paths + ",x-reply-timeout-ms=60000");
-            System.err.printf(
-                    "%s: booted, read /dev/hwrng and powered off in %.1f s%n",
-                    paths, (System.nanoTime() - started) / 1e9);
-            Map<String, Long> device = rng.awaitClientLeft(1, Duration.ofSeconds(60));
-
-            String console = run.out();
-            String context = "the console:\n" + console + "\nstderr:\n" + run.err() + "\nthe device: " + device;
-            assertThat(run.exitCode()).as(context).isZero();
-            assertThat(console)
+            AssignedDeviceBoot.Boot boot = AssignedDeviceBoot.boot(
+                    directory,
+                    initramfs,
+                    AssignedDeviceBoot.APPEND_LOGGING_BINDINGS,
+                    rng,
+                    paths,
+                    "booted, read /dev/hwrng and powered off");
+            String context = boot.context();
+            Map<String, Long> device = boot.device();
+            String report = boot.report(REPORT_MARKER);
+            assertThat(boot.console())
                     .as(context)
-                    .contains(REPORT_MARKER)
                     .doesNotContain("jvfio-rng: insmod", "jvfio-rng: reading /dev/hwrng failed");
-            String report = console.substring(console.indexOf(REPORT_MARKER));
             assertThat(report)
                     .as("virtio_mmio bound the DSDT's LNRO0005\n" + context)
-                    .containsPattern(BOUND)
+                    .containsPattern(AssignedDeviceBoot.VIRTIO_MMIO_BOUND)
                     .contains("jvfio-rng: virtio-mmio binds: LNRO0005:00");
             assertThat(report)
                     .as("virtio-rng became the current hwrng\n" + context)
                     .containsPattern("jvfio-rng: rng_current: virtio_rng\\.\\d+");
-            byte[] read = HexFormat.of()
-                    .parseHex(report.lines()
-                            .filter(line -> line.startsWith(BYTES_PREFIX))
-                            .findFirst()
-                            .orElseThrow(() -> new AssertionError("no bytes read\n" + context))
-                            .substring(BYTES_PREFIX.length())
-                            .strip());
+            byte[] read = boot.hexLine(report, BYTES_PREFIX);
             assertThat(read).as(context).hasSize(READ);
             long served = device.get("queue0.bytes");
             int offset = offsetInSeededStream(read, (int) served);
@@ -167,27 +126,22 @@ class StockKernelVirtioRngTest {
                             "the 64 bytes /dev/hwrng gave are a run of the seeded stream (%d bytes served)\n%s",
                             served, context)
                     .isNotNegative();
-            String interrupts = report.lines()
-                    .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + GSI + "-fasteoi +virtio\\d+"))
-                    .findFirst()
-                    .orElseThrow(() -> new AssertionError("virtio on IO-APIC pin " + GSI
-                            + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
-            long guestInterrupts = Long.parseLong(interrupts.trim().split("\\s+")[1]);
-            assertThat(guestInterrupts).as(interrupts).isPositive();
-            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(guestInterrupts);
+            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, "virtio\\d+");
             assertThat(device).as(context).containsEntry("device.needs-reset", 0L);
             System.err.printf(
                     "%s: \"%s\"; %d bytes at offset %d of the seeded stream; /proc/interrupts: \"%s\"; "
                             + "the device: %s%n",
                     paths,
                     report.lines()
-                            .filter(line -> BOUND.matcher(line).find())
+                            .filter(line -> AssignedDeviceBoot.VIRTIO_MMIO_BOUND
+                                    .matcher(line)
+                                    .find())
                             .findFirst()
                             .orElseThrow()
                             .strip(),
                     read.length,
                     offset,
-                    interrupts.strip(),
+                    interrupts,
                     device);
         }
     }
