@@ -4,7 +4,6 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.Regs;
-import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -189,39 +188,7 @@ public final class IrqchipProbe {
 
     /** The reset state's CS is F000 with base 0xFFFF0000 (the BIOS); the probe's code lives in segment 0. */
     private static Sregs withCodeSegmentAtZero(Sregs s) {
-        Segment cs = s.cs();
-        Segment zero = new Segment(
-                0,
-                cs.limit(),
-                0,
-                cs.type(),
-                cs.present(),
-                cs.dpl(),
-                cs.db(),
-                cs.s(),
-                cs.l(),
-                cs.g(),
-                cs.avl(),
-                cs.unusable());
-        return new Sregs(
-                zero,
-                s.ds(),
-                s.es(),
-                s.fs(),
-                s.gs(),
-                s.ss(),
-                s.tr(),
-                s.ldt(),
-                s.gdt(),
-                s.idt(),
-                s.cr0(),
-                s.cr2(),
-                s.cr3(),
-                s.cr4(),
-                s.cr8(),
-                s.efer(),
-                s.apicBase(),
-                s.interruptBitmap());
+        return s.withCs(s.cs().withBaseAndSelector(0, 0));
     }
 
     private static void awaitHandler(Vcpu vcpu, Duration bound, String what)

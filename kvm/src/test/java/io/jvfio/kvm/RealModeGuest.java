@@ -68,25 +68,7 @@ final class RealModeGuest implements AutoCloseable {
             vm.addMemorySlot(0, 0, ram);
             Vcpu vcpu = vm.createVcpu(0);
             Sregs s = vcpu.sregs();
-            vcpu.setSregs(new Sregs(
-                    flat(s.cs(), s.cs().limit()),
-                    flat(s.ds(), 0xFFFFFFFF),
-                    s.es(),
-                    s.fs(),
-                    s.gs(),
-                    s.ss(),
-                    s.tr(),
-                    s.ldt(),
-                    s.gdt(),
-                    s.idt(),
-                    s.cr0(),
-                    s.cr2(),
-                    s.cr3(),
-                    s.cr4(),
-                    s.cr8(),
-                    s.efer(),
-                    s.apicBase(),
-                    s.interruptBitmap()));
+            vcpu.setSregs(s.withCs(flat(s.cs(), s.cs().limit())).withDs(flat(s.ds(), 0xFFFFFFFF)));
             vcpu.setRegs(Regs.initial().withRip(START).withRsp(STACK_TOP));
             RealModeGuest guest = new RealModeGuest(kvm, ram, vm, vcpu);
             guest.write(START, code);

@@ -13,4 +13,9 @@ public record Segment(
         boolean l,
         boolean g,
         boolean avl,
-        boolean unusable) {}
+        boolean unusable) {
+    /** This segment with another base and selector, its descriptor's bits as they are. */
+    public Segment withBaseAndSelector(long newBase, int newSelector) {
+        return new Segment(newBase, limit, newSelector, type, present, dpl, db, s, l, g, avl, unusable);
+    }
+}

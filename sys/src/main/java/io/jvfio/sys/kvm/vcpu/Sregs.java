@@ -36,4 +36,50 @@ public record Sregs(
     public long[] interruptBitmap() {
         return interruptBitmap.clone();
     }
+
+    /** This state with {@code segment} as CS. */
+    public Sregs withCs(Segment segment) {
+        return new Sregs(
+                segment,
+                ds,
+                es,
+                fs,
+                gs,
+                ss,
+                tr,
+                ldt,
+                gdt,
+                idt,
+                cr0,
+                cr2,
+                cr3,
+                cr4,
+                cr8,
+                efer,
+                apicBase,
+                interruptBitmap);
+    }
+
+    /** This state with {@code segment} as DS. */
+    public Sregs withDs(Segment segment) {
+        return new Sregs(
+                cs,
+                segment,
+                es,
+                fs,
+                gs,
+                ss,
+                tr,
+                ldt,
+                gdt,
+                idt,
+                cr0,
+                cr2,
+                cr3,
+                cr4,
+                cr8,
+                efer,
+                apicBase,
+                interruptBitmap);
+    }
 }
