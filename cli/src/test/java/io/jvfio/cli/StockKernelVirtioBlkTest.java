@@ -36,11 +36,7 @@ class StockKernelVirtioBlkTest {
 
     private static final int WRITE_SECTOR = 1000;
     private static final int WRITE_SECTORS = 8;
-    private static final List<String> MODULES = List.of(
-            "kernel/drivers/virtio/virtio_ring.ko",
-            "kernel/drivers/virtio/virtio.ko",
-            "kernel/drivers/virtio/virtio_mmio.ko",
-            "kernel/drivers/block/virtio_blk.ko");
+    private static final List<String> MODULES = AssignedDeviceBoot.virtioModules("kernel/drivers/block/virtio_blk.ko");
     /**
      * The second pattern is /write.bin, which the test puts in the initramfs. Whatever of /dev/vda the page
      * cache holds at the read came from the device (the partition scan), so the read shows the device's data.

@@ -32,12 +32,8 @@ class StockKernelVirtioRngTest {
     private static final String BYTES_PREFIX = "jvfio-rng: bytes: ";
     private static final long SEED = 20261203;
     private static final int READ = 64;
-    /** Debian builds these =m; the nested guest's own initramfs has none of them, so they come from the package. */
-    private static final List<String> MODULES = List.of(
-            "kernel/drivers/virtio/virtio_ring.ko",
-            "kernel/drivers/virtio/virtio.ko",
-            "kernel/drivers/virtio/virtio_mmio.ko",
-            "kernel/drivers/char/hw_random/virtio-rng.ko");
+    private static final List<String> MODULES =
+            AssignedDeviceBoot.virtioModules("kernel/drivers/char/hw_random/virtio-rng.ko");
     /**
      * One read(2) of 64 bytes (dd bs=64 count=1): rng-core fills its 64-byte buffer with one call into the
      * driver while it holds its reading lock, so the bytes are one contiguous run of the device's stream
