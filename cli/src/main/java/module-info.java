@@ -6,4 +6,7 @@ module io.jvfio.cli {
     requires io.jvfio.vfio.kernel;
     requires io.jvfio.vfiouser;
     requires jdk.jfr;
+
+    provides java.lang.System.LoggerFinder with
+            io.jvfio.cli.ConsoleLoggerFinder;
 }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Timeout;
  * jvfio started as ./jvfio starts it, on the module path with native access for io.jvfio.sys alone, and with
  * --illegal-native-access=deny, which ./jvfio leaves out for the sake of its AOT cache (the launcher says
  * why): every jvfio module is a named module, only io.jvfio.sys may call native code, a whole guest run
- * needs nothing more, and the JVM refuses a restricted call from anywhere else.
+ * needs nothing more, the JVM refuses a restricted call from anywhere else, and System.Logger messages
+ * take jvfio's one-line format.
  */
 @Tag(Tiers.PROCESS)
 class ProductModulesTest {
@@ -53,6 +54,9 @@ class ProductModulesTest {
         assertThat(probe.out())
                 .anyMatch(line -> line.startsWith("eventfd through io.jvfio.sys: "))
                 .contains("restricted call outside io.jvfio.sys: refused");
+        assertThat(probe.err())
+                .as("System.Logger messages go through io.jvfio.cli's logger finder")
+                .matches("(?ms).*^\\[\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z] WARNING: a warning from outside$.*");
     }
 
     @Test

@@ -6,7 +6,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A program outside jvfio's modules (on the class path, in the unnamed module), started next to the product's
  * modules: prints each jvfio module of the boot layer with whether it has native access, makes a system
- * call through io.jvfio.sys, then tries a restricted method itself and prints what happened.
+ * call through io.jvfio.sys, then tries a restricted method itself and prints what happened; last, logs a
+ * warning through {@link System.Logger}, which the product's modules route.
  */
 public final class NativeAccessProbe {
     private NativeAccessProbe() {}
@@ -27,5 +28,6 @@ public final class NativeAccessProbe {
         } catch (IllegalCallerException e) {
             System.out.println("restricted call outside io.jvfio.sys: refused");
         }
+        System.getLogger("io.jvfio.probe").log(System.Logger.Level.WARNING, "a warning from {0}", "outside");
     }
 }
