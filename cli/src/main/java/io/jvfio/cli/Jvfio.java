@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.sys.NativeCalls;
 import io.jvfio.sys.StandardInput;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -46,10 +47,6 @@ public final class Jvfio {
     private Jvfio() {}
 
     public static void main(String[] args) {
-        // System.Logger messages of the library (warnings about a device, a client's arrival) on one line.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "[%1$tT.%1$tL] %4$s: %5$s%6$s%n");
-        }
         System.exit(execute(
                 args, new StandardInput(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -106,6 +103,7 @@ public final class Jvfio {
                 out.println(CommandSpec.VERSION);
                 return 0;
             }
+            NativeCalls.linkInBackground();
             Optional<Path> trace = parsed.value(CommandSpec.TRACE.key())
                     .or(() -> top.value(CommandSpec.TRACE.key()))
                     .map(Path::of);

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 
@@ -164,6 +165,21 @@ public final class Libc {
     private static final MemorySegment NO_OP_HANDLER = symbol("getpid");
 
     private Libc() {}
+
+    /**
+     * Links every downcall now, on the calling thread, instead of on each one's first call: see
+     * {@link io.jvfio.sys.NativeCalls#linkInBackground()}.
+     */
+    public static void linkDowncalls() {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        try {
+            lookup.ensureInitialized(Syscall.class);
+            lookup.ensureInitialized(SyscallWithoutErrno.class);
+            lookup.ensureInitialized(Sigaction.class);
+        } catch (IllegalAccessException e) {
+            throw new AssertionError("Libc cannot reach its own holder classes", e);
+        }
+    }
 
     private static MemorySegment symbol(String name) {
         return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
