@@ -5,6 +5,7 @@ import io.jvfio.devices.DeviceOptions;
 import io.jvfio.devices.ModelledDevice;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
@@ -19,7 +20,8 @@ import java.util.List;
  * profiles. It runs what test rigs start over and over: {@code --version}, every command's help and a
  * usage error, {@code info} against the test device served in this JVM, and, where /dev/kvm is usable,
  * {@code run --guest hello}. Their output is discarded; nothing is left behind (the socket's directory is
- * removed). Exits 1, naming the command, when one of them did not do what it always does.
+ * removed); each has an empty standard input, so that {@code run} starts the console's input pump as from a
+ * shell. Exits 1, naming the command, when one of them did not do what it always does.
  */
 public final class AotTraining {
     private static final Path KVM = Path.of("/dev/kvm");
@@ -49,7 +51,8 @@ public final class AotTraining {
 
     private static void expect(int exitCode, String... args) {
         StringWriter err = new StringWriter();
-        int code = Jvfio.execute(args, new PrintWriter(Writer.nullWriter()), new PrintWriter(err, true));
+        int code = Jvfio.execute(
+                args, InputStream.nullInputStream(), new PrintWriter(Writer.nullWriter()), new PrintWriter(err, true));
         if (code != exitCode) {
             System.err.println("jvfio " + String.join(" ", args) + ": exit " + code + ", expected " + exitCode + ": "
                     + err.toString().strip());

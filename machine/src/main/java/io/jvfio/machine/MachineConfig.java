@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What a {@link Machine} is made of: RAM size (default 64 MiB), vCPU count (default 1), the guest: either
@@ -30,6 +31,7 @@ public record MachineConfig(
         InputStream consoleInput,
         LinuxKernel kernel) {
     public static final long DEFAULT_RAM_SIZE = 64L << 20;
+    private static final String GUESTS_MODULE = "io.jvfio.guests";
     /** RAM stays below the 32-bit MMIO hole (platform window, IOAPIC, LAPIC, KVM's TSS pages). */
     public static final long MAX_RAM_SIZE = 0xC000_0000L;
 
@@ -79,13 +81,17 @@ public record MachineConfig(
     }
 
     /**
-     * Reads the guest {@code guests/NAME.elf} from the jvfio-guests jar, on the class path or the module path
-     * (module io.jvfio.guests, whose packages are open): asked of the class loader, since a class in a named
-     * module finds only its own module's resources.
+     * Reads the guest {@code guests/NAME.elf} from the jvfio-guests jar, on the module path (module
+     * io.jvfio.guests, whose packages are open) or the class path. The module's own reader comes first: the
+     * class loader would make a jar: URL and open a connection to it, which cost a command's start-up
+     * several milliseconds of class loading.
      */
     public static byte[] guestResource(String name) throws IOException {
         String path = "guests/" + name + ".elf";
-        try (InputStream in = MachineConfig.class.getClassLoader().getResourceAsStream(path)) {
+        Optional<Module> guests = ModuleLayer.boot().findModule(GUESTS_MODULE);
+        try (InputStream in = guests.isPresent()
+                ? guests.get().getResourceAsStream(path)
+                : MachineConfig.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
                 throw new IOException("guest image " + path + " is neither on the class path nor the module path"
                         + " (is jvfio-guests?)");
