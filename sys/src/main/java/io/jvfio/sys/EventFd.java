@@ -18,9 +18,12 @@ public final class EventFd implements AutoCloseable {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(JAVA_LONG));
 
     private final Fd fd;
+    /** Known to be non-blocking (created so here), so {@link #drain} can read without polling first. */
+    private final boolean nonBlocking;
 
-    private EventFd(Fd fd) {
+    private EventFd(Fd fd, boolean nonBlocking) {
         this.fd = fd;
+        this.nonBlocking = nonBlocking;
     }
 
     /** A blocking eventfd. */
@@ -30,12 +33,12 @@ public final class EventFd implements AutoCloseable {
 
     public static EventFd create(boolean nonBlocking) throws ErrnoException {
         int flags = EFD_CLOEXEC | (nonBlocking ? EFD_NONBLOCK : 0);
-        return new EventFd(Fd.adopt(Libc.eventfd(0, flags), "eventfd"));
+        return new EventFd(Fd.adopt(Libc.eventfd(0, flags), "eventfd"), nonBlocking);
     }
 
     /** Adopts an eventfd received from elsewhere (a vfio-user peer). */
     public static EventFd adopt(Fd fd) {
-        return new EventFd(fd);
+        return new EventFd(fd, false);
     }
 
     public Fd fd() {
@@ -62,7 +65,9 @@ public final class EventFd implements AutoCloseable {
 
     /** Reads and resets the counter if it is non-zero; returns 0 instead of blocking or failing with EAGAIN. */
     public long drain() throws ErrnoException {
-        if (!Poller.readable(fd, 0)) {
+        // A read of a non-blocking eventfd says EAGAIN by itself: the poll would cost a second system call
+        // per signal on the event loop, which drains every trigger of a user-side interrupt.
+        if (!nonBlocking && !Poller.readable(fd, 0)) {
             return 0;
         }
         try {

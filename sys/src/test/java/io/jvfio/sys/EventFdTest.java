@@ -47,4 +47,15 @@ class EventFdTest {
             assertThat(eventFd.drain()).isEqualTo(1);
         }
     }
+
+    @Test
+    void drainOfANonBlockingEventFdReturnsZeroWhenEmptyAndTheCountWhenSignalled() throws Exception {
+        try (EventFd eventFd = EventFd.create(true)) {
+            assertThat(eventFd.drain()).isZero();
+            eventFd.add(3);
+            eventFd.signal();
+            assertThat(eventFd.drain()).isEqualTo(4);
+            assertThat(eventFd.drain()).isZero();
+        }
+    }
 }

@@ -2,8 +2,10 @@ package io.jvfio.machine.irqchip;
 
 /**
  * One LAPIC of jvfio's irqchip: interrupts it accepted into IRR, those the vCPU took (KVM_INTERRUPT), the
- * guest's EOIs, timer expiries, interrupt-window exits asked of KVM, and kicks of a vCPU that was running
- * the guest when an interrupt arrived.
+ * guest's EOIs, timer expiries, interrupt-window exits asked of KVM, kicks of a vCPU that was running
+ * the guest when an interrupt arrived, its halts in user space (the guest's {@code hlt} exits, which KVM's
+ * in-kernel irqchip keeps in the kernel; a vCPU other than 0 also starts halted), and those of them that
+ * had to wait for an interrupt (a halt that finds one already deliverable returns at once).
  */
 public record ApicCounters(
         int vcpu,
@@ -12,4 +14,6 @@ public record ApicCounters(
         long endsOfInterrupt,
         long timerFires,
         long windowRequests,
-        long kicks) {}
+        long kicks,
+        long halts,
+        long haltWaits) {}

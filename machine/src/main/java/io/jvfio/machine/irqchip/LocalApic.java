@@ -392,8 +392,9 @@ final class LocalApic {
         }
     }
 
-    ApicCounters counters(long windowRequests, long kicks) {
-        return new ApicCounters(index, accepted, acknowledged, endsOfInterrupt, timerFires, windowRequests, kicks);
+    ApicCounters counters(long windowRequests, long kicks, long halts, long haltWaits) {
+        return new ApicCounters(
+                index, accepted, acknowledged, endsOfInterrupt, timerFires, windowRequests, kicks, halts, haltWaits);
     }
 
     private static boolean get(long[] bits, int vector) {

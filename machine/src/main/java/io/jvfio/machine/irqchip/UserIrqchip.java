@@ -55,6 +55,8 @@ public final class UserIrqchip {
     private final List<Integer> endedPins = new ArrayList<>();
     private final long[] windowRequests;
     private final long[] kicks;
+    private final long[] halts;
+    private final long[] haltWaits;
     private final Clock clock;
     private final VcpuKicker kicker;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
@@ -70,6 +72,8 @@ public final class UserIrqchip {
         this.cancelTimer = new Runnable[vcpus];
         this.windowRequests = new long[vcpus];
         this.kicks = new long[vcpus];
+        this.halts = new long[vcpus];
+        this.haltWaits = new long[vcpus];
         LocalApic.ApicBus bus = new Bus();
         for (int i = 0; i < vcpus; i++) {
             apics[i] = new LocalApic(i, bus);
@@ -294,7 +298,13 @@ public final class UserIrqchip {
     public void halt(int vcpu, boolean interruptsEnabled) throws InterruptedException {
         lock.lock();
         try {
+            halts[vcpu]++;
+            boolean waited = false;
             while (!stopped && (!interruptsEnabled || apics[vcpu].deliverableVector() < 0)) {
+                if (!waited) {
+                    waited = true;
+                    haltWaits[vcpu]++;
+                }
                 interruptible[vcpu].await();
             }
         } finally {
@@ -367,7 +377,7 @@ public final class UserIrqchip {
         try {
             List<ApicCounters> lapics = new ArrayList<>();
             for (int i = 0; i < apics.length; i++) {
-                lapics.add(apics[i].counters(windowRequests[i], kicks[i]));
+                lapics.add(apics[i].counters(windowRequests[i], kicks[i], halts[i], haltWaits[i]));
             }
             long[] deliveries = new long[IoApic.PINS];
             long[] eois = new long[IoApic.PINS];

@@ -559,6 +559,9 @@ class UserIrqchipTest {
         sendIpi(0, 0, 1 << LocalApic.ICR_SHORTHAND_SHIFT | 0x50);
 
         awaitReturn(halt(0, true));
+        ApicCounters counters = chip.counters().localApics().getFirst();
+        assertThat(counters.halts()).isEqualTo(1);
+        assertThat(counters.haltWaits()).isZero();
     }
 
     @Test
@@ -571,6 +574,9 @@ class UserIrqchipTest {
         chip.setLevel(PIN, true);
 
         awaitReturn(halted);
+        ApicCounters counters = chip.counters().localApics().getFirst();
+        assertThat(counters.halts()).isEqualTo(1);
+        assertThat(counters.haltWaits()).isEqualTo(1);
     }
 
     @Test
