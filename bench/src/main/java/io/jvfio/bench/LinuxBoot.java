@@ -1,7 +1,6 @@
 package io.jvfio.bench;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -22,38 +21,27 @@ public final class LinuxBoot {
     private LinuxBoot() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: LinuxBoot LAUNCHER QEMU [ROUNDS [WARMUP]]");
-            System.exit(2);
-        }
-        String launcher = args[0];
-        String qemu = args[1];
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        StockKernelGuest.Arguments arguments =
+                StockKernelGuest.Arguments.parse(args, "LinuxBoot LAUNCHER QEMU [ROUNDS [WARMUP]]");
         try (StockKernelGuest guest = StockKernelGuest.prepare("""
                 #!/bin/busybox sh
                 /bin/busybox mount -t devtmpfs dev /dev
                 echo "<2>%s" > /dev/kmsg
                 /bin/busybox poweroff -f
                 """.formatted(MARKER), Map.of())) {
-            List<String> jvfio = guest.jvfio(launcher);
-            List<String> microvm = guest.microvm(qemu);
+            List<String> jvfio = guest.jvfio(arguments.launcher());
+            List<String> microvm = guest.microvm(arguments.qemu());
             System.out.println(
                     "kernel: " + guest.bzImage() + " (its PVH vmlinux for both); " + String.join(" ", microvm));
             StockKernelGuest.Sides sides = StockKernelGuest.alternate(
-                    warmup,
-                    rounds,
+                    arguments.warmup(),
+                    arguments.rounds(),
                     "s",
                     false,
                     TARGET,
                     () -> StockKernelGuest.boot(jvfio, MARKER).secondsToMarker(),
                     () -> StockKernelGuest.boot(microvm, MARKER).secondsToMarker());
-            System.out.printf(
-                    Locale.ROOT,
-                    "linux-boot: ratio=%.2f (jvfio %.1f s, qemu microvm %.1f s to init)%n",
-                    sides.jvfio().median() / sides.qemu().median(),
-                    sides.jvfio().median(),
-                    sides.qemu().median());
+            System.out.println(sides.result("linux-boot: ratio=%.2f (jvfio %.1f s, qemu microvm %.1f s to init)"));
         }
     }
 }

@@ -19,20 +19,42 @@ import java.util.concurrent.TimeUnit;
  * prepared bzImage (which {@code jvfio run --kernel} and QEMU's microvm both enter through its PVH note), a
  * busybox initramfs with the benchmark's /init, the two command lines, and one boot run to its end. Owns the
  * initramfs's temporary file.
+ *
+ * @param bzImage   the prepared kernel
+ * @param vmlinux   the ELF vmlinux extracted from it, which both VMMs boot
+ * @param initramfs the initramfs's temporary file, deleted on close
  */
-final class StockKernelGuest implements AutoCloseable {
+record StockKernelGuest(Path bzImage, Path vmlinux, Path initramfs) implements AutoCloseable {
     static final String APPEND = "console=ttyS0 earlyprintk=serial quiet panic=-1";
     private static final String RAM_MIB = "256";
+    /** QEMU's microvm on KVM with the host's CPU, RAM_MIB, nothing but the serial console on stdio. */
+    private static final String MICROVM =
+            "-M microvm -accel kvm -cpu host -m " + RAM_MIB + " -nodefaults -no-reboot -serial stdio -display none";
+
     private static final long TIMEOUT_SECONDS = 600;
 
-    private final Path bzImage;
-    private final Path vmlinux;
-    private final Path initramfs;
+    /**
+     * What both benchmarks take, {@code LAUNCHER QEMU [ROUNDS [WARMUP ...]]}: the {@code ./jvfio} launcher,
+     * QEMU's binary, the rounds (default 3) and warm-up rounds (default 1), then the benchmark's own numbers.
+     */
+    record Arguments(String launcher, String qemu, int rounds, int warmup, String[] all) {
+        /** Parses {@code args}; with fewer than two, prints {@code usage} and exits 2. */
+        static Arguments parse(String[] args, String usage) {
+            if (args.length < 2) {
+                System.err.println("usage: " + usage);
+                System.exit(2);
+            }
+            return new Arguments(args[0], args[1], number(args, 2, 3), number(args, 3, 1), args);
+        }
 
-    private StockKernelGuest(Path bzImage, Path vmlinux, Path initramfs) {
-        this.bzImage = bzImage;
-        this.vmlinux = vmlinux;
-        this.initramfs = initramfs;
+        /** Argument {@code index} as a number, {@code fallback} when it is not given. */
+        int number(int index, int fallback) {
+            return number(all, index, fallback);
+        }
+
+        private static int number(String[] args, int index, int fallback) {
+            return args.length > index ? Integer.parseInt(args[index]) : fallback;
+        }
     }
 
     /** The prepared kernel's bzImage, or an exception saying how to get one. */
@@ -71,51 +93,19 @@ final class StockKernelGuest implements AutoCloseable {
         return new StockKernelGuest(bzImage, vmlinux, initramfs);
     }
 
-    Path bzImage() {
-        return bzImage;
-    }
-
     /** {@code LAUNCHER run --kernel ... --ram 256} and then {@code extra} (e.g. {@code --device ...}). */
     List<String> jvfio(String launcher, String... extra) {
-        List<String> command = new ArrayList<>(List.of(
-                launcher,
-                "run",
-                "--kernel",
-                vmlinux.toString(),
-                "--initrd",
-                initramfs.toString(),
-                "--append",
-                APPEND,
-                "--ram",
-                RAM_MIB));
+        List<String> command = new ArrayList<>(List.of(launcher, "run", "--kernel", vmlinux.toString()));
+        command.addAll(List.of("--initrd", initramfs.toString(), "--append", APPEND, "--ram", RAM_MIB));
         command.addAll(List.of(extra));
         return command;
     }
 
     /** {@code QEMU -M microvm -accel kvm ... -append ...} and then {@code extra} (e.g. {@code -device ...}). */
     List<String> microvm(String qemu, String... extra) {
-        List<String> command = new ArrayList<>(List.of(
-                qemu,
-                "-M",
-                "microvm",
-                "-accel",
-                "kvm",
-                "-cpu",
-                "host",
-                "-m",
-                RAM_MIB,
-                "-nodefaults",
-                "-no-reboot",
-                "-serial",
-                "stdio",
-                "-display",
-                "none",
-                "-kernel",
-                vmlinux.toString(),
-                "-initrd",
-                initramfs.toString(),
-                "-append",
-                APPEND));
+        List<String> command = new ArrayList<>(List.of(qemu));
+        command.addAll(List.of(MICROVM.split(" ")));
+        command.addAll(List.of("-kernel", vmlinux.toString(), "-initrd", initramfs.toString(), "-append", APPEND));
         command.addAll(List.of(extra));
         return command;
     }
@@ -127,7 +117,15 @@ final class StockKernelGuest implements AutoCloseable {
     }
 
     /** Both sides' per-round figures. */
-    record Sides(Rounds jvfio, Rounds qemu) {}
+    record Sides(Rounds jvfio, Rounds qemu) {
+        /**
+         * The result line: {@code format} with the ratio of the medians, jvfio's median and QEMU's, in that
+         * order.
+         */
+        String result(String format) {
+            return String.format(Locale.ROOT, format, jvfio.median() / qemu.median(), jvfio.median(), qemu.median());
+        }
+    }
 
     /**
      * {@code warmup} rounds (discarded) and then {@code rounds} rounds of one boot a side, who goes first

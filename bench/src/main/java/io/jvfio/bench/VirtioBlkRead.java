@@ -55,21 +55,17 @@ public final class VirtioBlkRead {
     private VirtioBlkRead() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: VirtioBlkRead LAUNCHER QEMU [ROUNDS [WARMUP [PASSES]]]");
-            System.exit(2);
-        }
-        String launcher = args[0];
-        String qemu = args[1];
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 1;
-        int passes = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        StockKernelGuest.Arguments arguments =
+                StockKernelGuest.Arguments.parse(args, "VirtioBlkRead LAUNCHER QEMU [ROUNDS [WARMUP [PASSES]]]");
+        int passes = arguments.number(4, 3);
         Path directory = Files.createTempDirectory("jvfio-bench-blk");
         try {
             Path image = writeImage(directory.resolve("disk.img"));
             Map<String, byte[]> files = new LinkedHashMap<>();
-            for (String module : MODULES) {
-                files.put("modules/" + Path.of(module).getFileName(), StockKernelGuest.module(module));
+            // Numbered, so that /init's glob loads each after those it needs.
+            for (int i = 0; i < MODULES.size(); i++) {
+                String module = MODULES.get(i);
+                files.put("modules/" + i + "-" + Path.of(module).getFileName(), StockKernelGuest.module(module));
             }
             Path socket = directory.resolve("blk.sock");
             try (StockKernelGuest guest = StockKernelGuest.prepare(init(passes), files);
@@ -77,7 +73,7 @@ public final class VirtioBlkRead {
                             socket,
                             SERVER_TIMEOUT,
                             List.of(
-                                    launcher,
+                                    arguments.launcher(),
                                     "serve",
                                     "virtio-blk",
                                     "--socket",
@@ -85,9 +81,11 @@ public final class VirtioBlkRead {
                                     "--file",
                                     image.toString()))) {
                 List<String> jvfio = guest.jvfio(
-                        launcher, "--device", "vfio-platform,socket=" + socket + ",x-reply-timeout-ms=60000");
+                        arguments.launcher(),
+                        "--device",
+                        "vfio-platform,socket=" + socket + ",x-reply-timeout-ms=60000");
                 List<String> microvm = guest.microvm(
-                        qemu,
+                        arguments.qemu(),
                         "-drive",
                         "id=disk,file=" + image + ",format=raw,if=none",
                         "-device",
@@ -100,8 +98,8 @@ public final class VirtioBlkRead {
                 int[] clients = {0};
                 long[] before = {0, 0};
                 StockKernelGuest.Sides sides = StockKernelGuest.alternate(
-                        warmup,
-                        rounds,
+                        arguments.warmup(),
+                        arguments.rounds(),
                         "MB/s",
                         true,
                         TARGET,
@@ -121,12 +119,7 @@ public final class VirtioBlkRead {
                             return figure;
                         },
                         () -> megabytesPerSecond("qemu microvm", microvm, passes));
-                System.out.printf(
-                        Locale.ROOT,
-                        "virtio-blk: ratio=%.2f (jvfio %.0f MB/s, qemu microvm %.0f MB/s)%n",
-                        sides.jvfio().median() / sides.qemu().median(),
-                        sides.jvfio().median(),
-                        sides.qemu().median());
+                System.out.println(sides.result("virtio-blk: ratio=%.2f (jvfio %.0f MB/s, qemu microvm %.0f MB/s)"));
             }
         } finally {
             try (Stream<Path> paths = Files.walk(directory)) {
@@ -149,13 +142,8 @@ public final class VirtioBlkRead {
                 /bin/busybox mkdir -p /sys
                 /bin/busybox mount -t sysfs sys /sys
                 {
-                  for m in virtio_ring virtio virtio_mmio virtio_blk; do
-                    /bin/busybox insmod /modules/$m.ko || echo "%1$sinsmod $m failed"
-                  done
-                  tries=0
-                  until [ -b /dev/vda ] || [ $tries -ge 60 ]; do
-                    /bin/busybox sleep 1; tries=$((tries + 1))
-                  done
+                  for m in /modules/*.ko; do /bin/busybox insmod $m || echo "%1$sinsmod $m failed"; done
+                  for second in $(/bin/busybox seq 60); do [ -b /dev/vda ] && break; /bin/busybox sleep 1; done
                   for pass in $(/bin/busybox seq 1 %2$d); do
                     echo "<6>%1$spass $pass start" > /dev/kmsg
                     /bin/busybox dd if=/dev/vda of=/dev/null bs=1M count=%3$d iflag=direct 2>/dev/null \\
