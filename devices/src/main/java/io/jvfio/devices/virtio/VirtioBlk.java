@@ -77,8 +77,8 @@ public final class VirtioBlk implements VirtioBackend {
     private final byte[] config = new byte[CONFIG_END];
     /**
      * Where a request's data passes between the file and the driver's buffers, reused from request to
-     * request (serve runs under the transport's lock): a fresh buffer per chunk, and a host read per
-     * page-sized buffer of a direct read, cost a guest's sequential read most of its throughput.
+     * request (serve runs under the transport's lock), so that a direct read in the guest (a buffer a page)
+     * takes one host read per MiB, not a host read and a fresh buffer per page.
      */
     private final byte[] staging;
 
