@@ -78,9 +78,17 @@ public final class ServerProcess implements AutoCloseable {
      */
     public static ServerProcess startMain(
             Path socket, Duration readyTimeout, List<String> jvmOptions, List<String> mainAndArgs) throws IOException {
-        Process process = new ProcessBuilder(javaCommand(jvmOptions, mainAndArgs))
-                .redirectErrorStream(true)
-                .start();
+        return startCommand(socket, readyTimeout, javaCommand(jvmOptions, mainAndArgs));
+    }
+
+    /**
+     * Starts {@code command}, a program that serves on {@code socket} (such as the {@code ./jvfio serve}
+     * launcher, as a user runs it), and waits up to {@code readyTimeout} until it prints a line starting
+     * {@code serving }.
+     */
+    public static ServerProcess startCommand(Path socket, Duration readyTimeout, List<String> command)
+            throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         // The server reads nothing: no pipe to its stdin stays open here.
         process.getOutputStream().close();
         ServerProcess server = new ServerProcess(process, socket);

@@ -151,32 +151,37 @@ final class SplitVirtqueue {
 
     private DescriptorChain walk(GuestMemory memory, int head) throws MalformedQueueException {
         List<DescriptorChain.Buffer> buffers = new ArrayList<>();
-        long table = descriptorTable;
         int tableSize = size;
-        boolean inIndirect = false;
+        // An indirect table is read whole, in one DMA rather than one per descriptor: a large direct read's
+        // table holds a descriptor for every page of its data.
+        ByteBuffer indirectTable = null;
         boolean sawWritable = false;
         int visited = 0;
         int next = head;
         while (true) {
             if (next >= tableSize) {
                 throw new MalformedQueueException("queue " + index + ": descriptor " + next + " of chain " + head
-                        + " is past its table of " + tableSize + (inIndirect ? " (indirect)" : ""));
+                        + " is past its table of " + tableSize + (indirectTable != null ? " (indirect)" : ""));
             }
             if (++visited > tableSize) {
                 throw new MalformedQueueException(
                         "queue " + index + ": chain " + head + " loops (more than " + tableSize + " descriptors)");
             }
-            ByteBuffer descriptor = read(
-                    memory,
-                    table + (long) DESCRIPTOR_SIZE * next,
-                    DESCRIPTOR_SIZE,
-                    "descriptor " + next + " of chain " + head);
+            ByteBuffer descriptor = indirectTable != null
+                    ? indirectTable
+                            .slice(DESCRIPTOR_SIZE * next, DESCRIPTOR_SIZE)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                    : read(
+                            memory,
+                            descriptorTable + (long) DESCRIPTOR_SIZE * next,
+                            DESCRIPTOR_SIZE,
+                            "descriptor " + next + " of chain " + head);
             long address = descriptor.getLong(0);
             int length = descriptor.getInt(8);
             int flags = Short.toUnsignedInt(descriptor.getShort(12));
             int following = Short.toUnsignedInt(descriptor.getShort(14));
             if ((flags & DESC_F_INDIRECT) != 0) {
-                if (inIndirect) {
+                if (indirectTable != null) {
                     throw new MalformedQueueException("queue " + index + ": chain " + head
                             + " has an indirect descriptor " + "inside an indirect table");
                 }
@@ -197,9 +202,8 @@ final class SplitVirtqueue {
                     throw new MalformedQueueException("queue " + index + ": chain " + head
                             + " has a misaligned indirect " + "table at 0x" + Long.toHexString(address));
                 }
-                table = address;
                 tableSize = (int) entries;
-                inIndirect = true;
+                indirectTable = read(memory, address, length, "the indirect table of chain " + head);
                 visited = 0;
                 next = 0;
                 continue;

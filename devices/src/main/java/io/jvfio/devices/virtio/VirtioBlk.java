@@ -57,6 +57,8 @@ public final class VirtioBlk implements VirtioBackend {
     public static final int ID_SIZE = 20;
     /** size_max: the longest data buffer, as much as the device moves in one DMA. */
     public static final int SIZE_MAX = 64 * 1024;
+    /** The most data bytes one host read or write of the file moves. */
+    static final int STAGING_SIZE = 1 << 20;
     /** seg_max: the header and the status take two of a queue's descriptors, as Linux's own reckoning. */
     public static final int SEG_MAX = QUEUE_SIZE - 2;
 
@@ -73,6 +75,12 @@ public final class VirtioBlk implements VirtioBackend {
     private final long capacity;
     private final byte[] id;
     private final byte[] config = new byte[CONFIG_END];
+    /**
+     * Where a request's data passes between the file and the driver's buffers, reused from request to
+     * request (serve runs under the transport's lock), so that a direct read in the guest (a buffer a page)
+     * takes one host read per MiB, not a host read and a fresh buffer per page.
+     */
+    private final byte[] staging;
 
     private long reads;
     private long writes;
@@ -88,10 +96,11 @@ public final class VirtioBlk implements VirtioBackend {
      *
      * @param capacity the disk's size in sectors, which the driver reads from the configuration space
      */
-    private VirtioBlk(Path path, FileChannel file, boolean readOnly, long capacity) {
+    private VirtioBlk(Path path, FileChannel file, boolean readOnly, long capacity, int stagingSize) {
         this.path = path;
         this.file = file;
         this.readOnly = readOnly;
+        this.staging = new byte[stagingSize];
         this.capacity = capacity;
         String fileName =
                 path.getFileName() == null ? "disk" : path.getFileName().toString();
@@ -111,6 +120,11 @@ public final class VirtioBlk implements VirtioBackend {
      * @throws IllegalArgumentException naming the file and why it cannot be served
      */
     public static VirtioBlk open(Path path, boolean readOnly) {
+        return open(path, readOnly, STAGING_SIZE);
+    }
+
+    /** As {@link #open(Path, boolean)}, moving at most {@code stagingSize} bytes per host read or write. */
+    static VirtioBlk open(Path path, boolean readOnly, int stagingSize) {
         FileChannel channel;
         try {
             channel = readOnly
@@ -128,7 +142,7 @@ public final class VirtioBlk implements VirtioBackend {
                 throw new IllegalArgumentException(
                         "--file " + path + ": " + size + " bytes is less than one " + SECTOR_SIZE + "-byte sector");
             }
-            return new VirtioBlk(path, channel, readOnly, size / SECTOR_SIZE);
+            return new VirtioBlk(path, channel, readOnly, size / SECTOR_SIZE, stagingSize);
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             if (e instanceof IllegalArgumentException illegal) {
@@ -235,27 +249,26 @@ public final class VirtioBlk implements VirtioBackend {
         }
         long position = sector * SECTOR_SIZE;
         int written = 0;
-        for (DescriptorChain.Buffer buffer : data) {
-            for (int done = 0; done < buffer.length(); ) {
-                int chunk = Math.min(buffer.length() - done, SIZE_MAX);
-                ByteBuffer bytes = ByteBuffer.allocate(chunk);
-                try {
-                    while (bytes.hasRemaining()) {
-                        if (file.read(bytes, position + bytes.position()) < 0) {
-                            // The file shrank under the device: the sectors past its end read as zeros.
-                            break;
-                        }
+        Scatter buffers = new Scatter(head, data);
+        while (buffers.remaining() > 0) {
+            int span = (int) Math.min(buffers.remaining(), staging.length);
+            ByteBuffer bytes = ByteBuffer.wrap(staging, 0, span);
+            try {
+                while (bytes.hasRemaining()) {
+                    if (file.read(bytes, position + bytes.position()) < 0) {
+                        // The file shrank under the device: the sectors past its end read as zeros.
+                        Arrays.fill(staging, bytes.position(), span, (byte) 0);
+                        break;
                     }
-                } catch (IOException e) {
-                    hostError("read", position, e);
-                    return new Outcome(S_IOERR, written);
                 }
-                put(head, new DescriptorChain.Buffer(buffer.address() + done, chunk, true), bytes.array(), memory);
-                position += chunk;
-                done += chunk;
-                written += chunk;
-                bytesRead += chunk;
+            } catch (IOException e) {
+                hostError("read", position, e);
+                return new Outcome(S_IOERR, written);
             }
+            buffers.put(staging, span, memory);
+            position += span;
+            written += span;
+            bytesRead += span;
         }
         return new Outcome(S_OK, written);
     }
@@ -268,26 +281,81 @@ public final class VirtioBlk implements VirtioBackend {
             return S_IOERR;
         }
         long position = sector * SECTOR_SIZE;
-        for (DescriptorChain.Buffer buffer : data) {
-            for (int done = 0; done < buffer.length(); ) {
-                int chunk = Math.min(buffer.length() - done, SIZE_MAX);
-                byte[] bytes = new byte[chunk];
-                gather(head, List.of(new DescriptorChain.Buffer(buffer.address() + done, chunk, false)), bytes, memory);
-                try {
-                    ByteBuffer source = ByteBuffer.wrap(bytes);
-                    while (source.hasRemaining()) {
-                        file.write(source, position + source.position());
-                    }
-                } catch (IOException e) {
-                    hostError("write", position, e);
-                    return S_IOERR;
+        Scatter buffers = new Scatter(head, data);
+        while (buffers.remaining() > 0) {
+            int span = (int) Math.min(buffers.remaining(), staging.length);
+            buffers.take(staging, span, memory);
+            try {
+                ByteBuffer source = ByteBuffer.wrap(staging, 0, span);
+                while (source.hasRemaining()) {
+                    file.write(source, position + source.position());
                 }
-                position += chunk;
-                done += chunk;
-                bytesWritten += chunk;
+            } catch (IOException e) {
+                hostError("write", position, e);
+                return S_IOERR;
             }
+            position += span;
+            bytesWritten += span;
         }
         return S_OK;
+    }
+
+    /**
+     * A request's data buffers walked in order, {@code span} bytes at a time, between them and the staging
+     * buffer: one host read or write serves as many of the driver's buffers (a page each, from a direct
+     * read) as fit in it.
+     */
+    private static final class Scatter {
+        private final int head;
+        private final List<DescriptorChain.Buffer> buffers;
+        private int next;
+        private int offset;
+        private long remaining;
+
+        Scatter(int head, List<DescriptorChain.Buffer> buffers) {
+            this.head = head;
+            this.buffers = buffers;
+            this.remaining = totalLength(buffers);
+        }
+
+        long remaining() {
+            return remaining;
+        }
+
+        /** The next {@code span} bytes of {@code staging} into the driver's buffers. */
+        void put(byte[] staging, int span, GuestMemory memory) throws MalformedQueueException {
+            move(staging, span, memory, true);
+        }
+
+        /** The driver's next {@code span} bytes into {@code staging}. */
+        void take(byte[] staging, int span, GuestMemory memory) throws MalformedQueueException {
+            move(staging, span, memory, false);
+        }
+
+        private void move(byte[] staging, int span, GuestMemory memory, boolean toDriver)
+                throws MalformedQueueException {
+            for (int done = 0; done < span; ) {
+                DescriptorChain.Buffer buffer = buffers.get(next);
+                int chunk = Math.min(buffer.length() - offset, span - done);
+                long address = buffer.address() + offset;
+                try {
+                    if (toDriver) {
+                        memory.write(address, staging, done, chunk);
+                    } else {
+                        memory.read(address, staging, done, chunk);
+                    }
+                } catch (IOException e) {
+                    throw outside(head, new DescriptorChain.Buffer(address, chunk, toDriver), e);
+                }
+                done += chunk;
+                offset += chunk;
+                if (offset == buffer.length()) {
+                    next++;
+                    offset = 0;
+                }
+            }
+            remaining -= span;
+        }
     }
 
     private int flush() {

@@ -41,6 +41,12 @@ class VirtioBlkServedTest {
         driver = VirtioTestDriver.start(directory, VirtioBlk.create(readOnly ? options.withReadOnly() : options));
     }
 
+    private void serveWithStaging(int stagingSize) throws Exception {
+        disk = directory.resolve("disk.img");
+        Files.write(disk, pattern(SECTORS * 512, 7));
+        driver = VirtioTestDriver.start(directory, new VirtioMmioDevice(VirtioBlk.open(disk, false, stagingSize)));
+    }
+
     @AfterEach
     void stop() {
         if (driver != null) {
@@ -140,6 +146,32 @@ class VirtioBlkServedTest {
     }
 
     @Test
+    void aRequestLongerThanOneHostTransferIsMovedInSpansThatCrossItsBuffers() throws Exception {
+        // 768-byte host transfers over two 1024-byte buffers: spans end and start inside a buffer.
+        serveWithStaging(768);
+        driver.startLikeLinux(128);
+        byte[] file = pattern(SECTORS * 512, 7);
+        twoBufferRequest(VirtioBlk.T_IN, 2, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.used(0)).containsExactly(0, 2049);
+        assertThat(driver.ramBytes(DATA + 0x1000, 1024)).isEqualTo(Arrays.copyOfRange(file, 1024, 2048));
+        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(Arrays.copyOfRange(file, 2048, 3072));
+
+        byte[] written = pattern(2048, 99);
+        driver.ram.copyFrom(written, 0, DATA + 0x1000, 1024);
+        driver.ram.copyFrom(written, 1024, DATA, 1024);
+        twoBufferRequest(VirtioBlk.T_OUT, 20, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(Arrays.copyOfRange(Files.readAllBytes(disk), 20 * 512, 24 * 512))
+                .isEqualTo(written);
+        assertThat(driver.device.totals())
+                .containsEntry("blk.bytes-read", 2048L)
+                .containsEntry("blk.bytes-written", 2048L);
+    }
+
+    @Test
     void requestsPastTheCapacityGetIoerrAndTouchNothing() throws Exception {
         serve(false);
         driver.startLikeLinux(128);
@@ -235,6 +267,22 @@ class VirtioBlkServedTest {
         }
         driver.descriptor(DESCRIPTORS, status, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
         driver.makeAvailable(head);
+        driver.notifyQueue();
+    }
+
+    /**
+     * A request whose data is two 1024-byte buffers, the one at DATA + 0x1000 first, then DATA; made
+     * available as chain 0 and notified.
+     */
+    private void twoBufferRequest(int type, long sector, boolean deviceWrites) throws Exception {
+        int data = deviceWrites ? DESC_F_WRITE : 0;
+        driver.ram.putByte(STATUS_BYTE, (byte) 0xFF);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + DATA + 0x1000, 1024, data | DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + DATA, 1024, data | DESC_F_NEXT, 3);
+        driver.descriptor(DESCRIPTORS, 3, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
+        header(type, sector);
+        driver.makeAvailable(0);
         driver.notifyQueue();
     }
 

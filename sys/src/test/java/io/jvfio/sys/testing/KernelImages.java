@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Debian's stock amd64 kernel as tools/nested/prepare.sh fetches it, and the ELF vmlinux inside its
- * bzImage. Plain Java without JUnit, for the linux-boot benchmark; {@link StockKernel} adds the tier's
- * skips.
+ * bzImage, and its modules. Plain Java without JUnit, for the benchmarks that boot it; {@link StockKernel}
+ * adds the tier's skips.
  */
 public final class KernelImages {
     private static final int PAYLOAD_OFFSET = 0x248;
@@ -71,6 +71,49 @@ public final class KernelImages {
             throw new IOException(String.join(" ", decompressor) + " gave no vmlinux from the bzImage's payload");
         }
         return Optional.of(vmlinux);
+    }
+
+    /**
+     * Where tools/nested/prepare.sh unpacked the modules of the kernel whose bzImage is {@code vmlinuz}:
+     * {@code root/lib/modules} beside it, one directory per kernel version.
+     */
+    public static Path moduleTree(Path vmlinuz) {
+        return vmlinuz.getParent().resolve("root").resolve("lib").resolve("modules");
+    }
+
+    /**
+     * The bytes of the module {@code path} of the kernel whose bzImage is {@code vmlinuz} (relative to its
+     * {@code lib/modules/VERSION}, without the compression suffix, e.g.
+     * {@code kernel/drivers/virtio/virtio_mmio.ko}), decompressed if the package ships it as {@code .ko.xz}
+     * or {@code .ko.zst}; empty when there is no such module.
+     */
+    public static Optional<byte[]> module(Path vmlinuz, String path) throws IOException, InterruptedException {
+        Optional<Path> version;
+        try (var versions = Files.list(moduleTree(vmlinuz))) {
+            version = versions.filter(Files::isDirectory).findFirst();
+        } catch (IOException e) {
+            version = Optional.empty();
+        }
+        for (String suffix : new String[] {"", ".xz", ".zst"}) {
+            Path module = version.map(v -> v.resolve(path + suffix))
+                    .filter(Files::isReadable)
+                    .orElse(null);
+            if (module == null) {
+                continue;
+            }
+            if (suffix.isEmpty()) {
+                return Optional.of(Files.readAllBytes(module));
+            }
+            Process process = new ProcessBuilder(suffix.equals(".xz") ? "xz" : "zstd", "-dc", module.toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            byte[] bytes = process.getInputStream().readAllBytes();
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || bytes.length == 0) {
+                throw new IOException("cannot decompress " + module);
+            }
+            return Optional.of(bytes);
+        }
+        return Optional.empty();
     }
 
     /** The tool for the compression whose magic starts at {@code at} (null: none of xz, zstd, gzip). */

@@ -1,11 +1,9 @@
 package io.jvfio.sys.testing;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -111,35 +109,13 @@ public final class StockKernel {
      */
     public static byte[] assumeModule(String path) throws IOException, InterruptedException {
         Path vmlinuz = assumeBzImage();
-        Path modules = vmlinuz.getParent().resolve("root").resolve("lib").resolve("modules");
-        Optional<Path> version;
-        try (var versions = Files.list(modules)) {
-            version = versions.filter(Files::isDirectory).findFirst();
-        } catch (IOException e) {
-            version = Optional.empty();
+        Optional<byte[]> module = KernelImages.module(vmlinuz, path);
+        if (module.isEmpty()) {
+            System.err.println("SKIPPED: the prepared kernel has no module " + path + " under "
+                    + KernelImages.moduleTree(vmlinuz));
+            Assumptions.abort("no module " + path + " in the prepared kernel");
         }
-        for (String suffix : new String[] {"", ".xz", ".zst"}) {
-            Path module = version.map(v -> v.resolve(path + suffix))
-                    .filter(Files::isReadable)
-                    .orElse(null);
-            if (module == null) {
-                continue;
-            }
-            if (suffix.isEmpty()) {
-                return Files.readAllBytes(module);
-            }
-            Process process = new ProcessBuilder(suffix.equals(".xz") ? "xz" : "zstd", "-dc", module.toString())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            byte[] bytes = process.getInputStream().readAllBytes();
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || bytes.length == 0) {
-                throw new IOException("cannot decompress " + module);
-            }
-            return bytes;
-        }
-        System.err.println("SKIPPED: the prepared kernel has no module " + path + " under " + modules);
-        Assumptions.abort("no module " + path + " in the prepared kernel");
-        throw new AssertionError("unreachable");
+        return module.get();
     }
 
     /**
