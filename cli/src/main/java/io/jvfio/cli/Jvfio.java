@@ -103,7 +103,7 @@ public final class Jvfio {
                 out.println(CommandSpec.VERSION);
                 return 0;
             }
-            NativeCalls.linkInBackground();
+            NativeCalls.linkInBackground(name.equals("run") || name.equals("demo"));
             Optional<Path> trace = parsed.value(CommandSpec.TRACE.key())
                     .or(() -> top.value(CommandSpec.TRACE.key()))
                     .map(Path::of);

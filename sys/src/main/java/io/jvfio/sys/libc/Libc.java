@@ -167,15 +167,18 @@ public final class Libc {
     private Libc() {}
 
     /**
-     * Links every downcall now, on the calling thread, instead of on each one's first call: see
-     * {@link io.jvfio.sys.NativeCalls#linkInBackground()}.
+     * Links the downcalls now, on the calling thread, instead of on each one's first call: the one every
+     * system call goes through, and with {@code forVcpus} also KVM_RUN's and sigaction's, which only a
+     * thread that runs a vCPU makes. See {@link io.jvfio.sys.NativeCalls#linkInBackground(boolean)}.
      */
-    public static void linkDowncalls() {
+    public static void linkDowncalls(boolean forVcpus) {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         try {
             lookup.ensureInitialized(Syscall.class);
-            lookup.ensureInitialized(SyscallWithoutErrno.class);
-            lookup.ensureInitialized(Sigaction.class);
+            if (forVcpus) {
+                lookup.ensureInitialized(Sigaction.class);
+                lookup.ensureInitialized(SyscallWithoutErrno.class);
+            }
         } catch (IllegalAccessException e) {
             throw new AssertionError("Libc cannot reach its own holder classes", e);
         }
