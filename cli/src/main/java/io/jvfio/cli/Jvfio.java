@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.NativeCalls;
 import io.jvfio.sys.StandardInput;
 import java.io.InputStream;
@@ -46,9 +47,13 @@ public final class Jvfio {
 
     private Jvfio() {}
 
-    public static void main(String[] args) {
-        System.exit(execute(
-                args, new StandardInput(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    public static void main(String[] args) throws ErrnoException {
+        int code;
+        // Closed before the exit, which would otherwise wait for a console input pump still in its read.
+        try (StandardInput in = new StandardInput()) {
+            code = execute(args, in, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        }
+        System.exit(code);
     }
 
     /**

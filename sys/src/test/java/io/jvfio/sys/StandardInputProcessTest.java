@@ -15,14 +15,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link StandardInput} as a child JVM's fd 0 (the test JVM's own stdin carries the test runner's
- * commands): it passes bytes and the end of a pipe through, and an interrupt ends a read that waits on a
- * pipe nobody writes to, which {@code System.in} would wait on for good.
+ * commands): it passes bytes and the end of a pipe through, and an interrupt or a close ends a read that
+ * waits on a pipe nobody writes to, which {@code System.in} would wait on for good.
  */
 @Tag(Tiers.PROCESS)
 class StandardInputProcessTest {
     /**
      * The child: {@code copy} echoes its stdin to stdout until the end; {@code interrupt} reads on a
-     * thread, interrupts it after 200 ms and prints how the read ended.
+     * thread, interrupts it after 200 ms and prints how the read ended; {@code close} closes the stream
+     * instead, then reads once more.
      */
     public static void main(String[] args) throws Exception {
         StandardInput input = new StandardInput();
@@ -41,9 +42,16 @@ class StandardInputProcessTest {
             }
         });
         Thread.sleep(200);
-        reader.interrupt();
+        if (args[0].equals("close")) {
+            input.close();
+        } else {
+            reader.interrupt();
+        }
         reader.join(2000);
         System.out.println(reader.isAlive() ? "still reading" : "ended");
+        if (args[0].equals("close")) {
+            System.out.println("then read " + input.read());
+        }
         System.exit(0);
     }
 
@@ -82,6 +90,14 @@ class StandardInputProcessTest {
         Process process = child("interrupt", ProcessBuilder.Redirect.PIPE);
         try (OutputStream stdin = process.getOutputStream()) {
             assertThat(output(process)).isEqualTo("interrupted\nended\n");
+        }
+    }
+
+    @Test
+    void closeEndsAReadOnAPipeThatStaysOpenAndEveryLaterOne() throws Exception {
+        Process process = child("close", ProcessBuilder.Redirect.PIPE);
+        try (OutputStream stdin = process.getOutputStream()) {
+            assertThat(output(process)).isEqualTo("read -1\nended\nthen read -1\n");
         }
     }
 
