@@ -102,6 +102,7 @@ final class HostCommand implements Subcommand {
     private static List<Check> kvmChecks() {
         List<Check> checks = new ArrayList<>();
         IrqchipSelection auto;
+        IrqchipSemantics semantics;
         try (Kvm kvm = Kvm.open()) {
             checks.add(new Check("KVM", Kvm.DEVICE + " opens", Status.PASS, ""));
             checks.add(new Check("KVM", "API version " + kvm.apiVersion(), Status.PASS, ""));
@@ -113,6 +114,9 @@ final class HostCommand implements Subcommand {
                         present ? Status.PASS : capability.required() ? Status.FAIL : Status.WARN,
                         present ? "" : "absent: " + capability.withoutIt()));
             }
+            // Probed again rather than read from what an earlier process kept: this is the command that
+            // checks the host, and what it finds is kept for the processes after it.
+            semantics = IrqchipProbe.probeAgain();
             auto = IrqchipSelection.choose(IrqchipMode.AUTO, kvm);
         } catch (KvmUnavailableException e) {
             checks.add(new Check(
@@ -125,7 +129,7 @@ final class HostCommand implements Subcommand {
             checks.add(new Check("KVM", "capabilities", Status.FAIL, e.getMessage()));
             return checks;
         }
-        checks.add(irqchipCheck(IrqchipProbe.host(), auto));
+        checks.add(irqchipCheck(semantics, auto));
         return checks;
     }
 

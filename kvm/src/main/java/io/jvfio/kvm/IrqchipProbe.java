@@ -76,11 +76,27 @@ public final class IrqchipProbe {
 
     private IrqchipProbe() {}
 
-    /** This host's answer: probed at the first call, then the same result for the life of the process. */
+    /**
+     * This host's answer: at the first call, the verdict an earlier process probed on this boot of this
+     * host's KVM if one was kept ({@link IrqchipVerdictFile}), else a probe now, which is kept; then the
+     * same result for the life of the process.
+     */
     public static synchronized IrqchipSemantics host() {
         if (host == null) {
-            host = run();
+            Optional<IrqchipVerdictFile> kept = IrqchipVerdictFile.forHost(Kvm.DEVICE);
+            host = kept.flatMap(IrqchipVerdictFile::load).orElseGet(() -> {
+                IrqchipSemantics probed = run();
+                kept.ifPresent(file -> file.store(probed));
+                return probed;
+            });
         }
+        return host;
+    }
+
+    /** Probes now, whatever was kept, and keeps the answer for this process and later ones ({@code jvfio host}). */
+    public static synchronized IrqchipSemantics probeAgain() {
+        host = run();
+        IrqchipVerdictFile.forHost(Kvm.DEVICE).ifPresent(file -> file.store(host));
         return host;
     }
 

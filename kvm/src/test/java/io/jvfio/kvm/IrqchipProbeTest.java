@@ -28,7 +28,7 @@ class IrqchipProbeTest {
     @Tag(Tiers.KVM)
     void guestReadingItsOwnLapicIsrInTheHandlerAgreesWithTheVerdict() throws Exception {
         Tiers.assumeKvm();
-        IrqchipSemantics semantics = IrqchipProbe.host();
+        IrqchipSemantics semantics = IrqchipProbe.run();
         assertThat(semantics.verdict()).as(semantics.toString()).isNotEqualTo(IrqchipSemantics.Verdict.PROBE_FAILED);
         int pin = 21;
         int vector = 0x50;
@@ -65,7 +65,7 @@ class IrqchipProbeTest {
     @Tag(Tiers.KVM)
     void levelLineLeftHighIsDeliveredAgainBeforeAnyEoiExactlyWhenTheVerdictSaysEoiAtDelivery() throws Exception {
         Tiers.assumeKvm();
-        IrqchipSemantics semantics = IrqchipProbe.host();
+        IrqchipSemantics semantics = IrqchipProbe.run();
         assertThat(semantics.verdict()).as(semantics.toString()).isNotEqualTo(IrqchipSemantics.Verdict.PROBE_FAILED);
         int pin = 22;
         int vector = 0x60;

@@ -1,0 +1,120 @@
+package io.jvfio.kvm;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@link IrqchipProbe}'s verdict kept on disk for later processes, as libvirt keeps what it probed of a
+ * QEMU binary: valid for the host it was probed on, which a key names. A probe costs a command 20-30 ms of
+ * its start-up (a VM, a vCPU, two interrupts and the vCPU's downcall linked), and a host's KVM cannot
+ * change its irqchip's behaviour without a reboot or a new module, both of which change the key. A
+ * verdict that says the probe failed is never kept. Every failure to read or write the file (no home
+ * directory, a read-only one, a file from another version) means probing as if there were none.
+ *
+ * @param file where the verdict is kept
+ * @param hostKey what a kept verdict must have been probed under: this boot, this /dev/kvm, this probe
+ */
+record IrqchipVerdictFile(Path file, String hostKey) {
+    /** Changes when the probe's guest or its reading of the evidence does, which voids every kept verdict. */
+    static final int PROBE_REVISION = 1;
+
+    private static final String HEADER = "jvfio in-kernel irqchip verdict";
+    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    private static final Path KERNEL_RELEASE = Path.of("/proc/sys/kernel/osrelease");
+
+    /**
+     * The file for {@code device} on this host, under {@code $XDG_CACHE_HOME/jvfio} or
+     * {@code ~/.cache/jvfio}; empty when there is no cache directory or the key cannot be read.
+     */
+    static Optional<IrqchipVerdictFile> forHost(Path device) {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        String home = System.getProperty("user.home");
+        Path directory;
+        if (xdg != null && !xdg.isEmpty()) {
+            directory = Path.of(xdg, "jvfio");
+        } else if (home != null && !home.isEmpty() && !home.equals("?")) {
+            directory = Path.of(home, ".cache", "jvfio");
+        } else {
+            return Optional.empty();
+        }
+        try {
+            // The device node is made anew, with a new inode and change time, when its module is loaded.
+            Object inode = Files.getAttribute(device, "unix:ino");
+            FileTime changed = (FileTime) Files.getAttribute(device, "unix:ctime");
+            String key = "probe " + PROBE_REVISION
+                    + "; boot " + Files.readString(BOOT_ID).strip()
+                    + "; kernel " + Files.readString(KERNEL_RELEASE).strip()
+                    + "; " + device + " inode " + inode + " changed " + changed.toInstant();
+            return Optional.of(new IrqchipVerdictFile(directory.resolve("irqchip-verdict"), key));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The verdict kept for this key, with " (kept from an earlier probe on this boot)" after its evidence. */
+    Optional<IrqchipSemantics> load() {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        if (lines.size() != 5 || !lines.get(0).equals(HEADER) || !lines.get(1).equals(hostKey)) {
+            return Optional.empty();
+        }
+        try {
+            IrqchipSemantics.Verdict verdict = IrqchipSemantics.Verdict.valueOf(lines.get(2));
+            Duration elapsed = Duration.parse(lines.get(4));
+            if (verdict == IrqchipSemantics.Verdict.PROBE_FAILED) {
+                return Optional.empty();
+            }
+            return Optional.of(new IrqchipSemantics(
+                    verdict, lines.get(3) + " (kept from an earlier probe on this boot: " + file + ")", elapsed));
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Keeps {@code semantics} for this key, unless the probe failed, replacing the file whole (a reader
+     * never sees half of it); a file that cannot be written is left alone.
+     */
+    void store(IrqchipSemantics semantics) {
+        if (semantics.verdict() == IrqchipSemantics.Verdict.PROBE_FAILED
+                || semantics.evidence().contains("\n")) {
+            return;
+        }
+        String text = String.join(
+                "\n",
+                HEADER,
+                hostKey,
+                semantics.verdict().name(),
+                semantics.evidence(),
+                semantics.elapsed().toString());
+        try {
+            Files.createDirectories(file.getParent());
+            Path temporary = Files.createTempFile(file.getParent(), "irqchip-verdict", ".tmp");
+            try {
+                Files.writeString(temporary, text + "\n", StandardCharsets.UTF_8);
+                try {
+                    Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(temporary);
+            }
+        } catch (IOException e) {
+            // Not kept: the next process probes again, as it would without a cache directory.
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.jvfio.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvfio.sys.testing.Tiers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IrqchipVerdictFileTest {
+    private static final IrqchipSemantics EOI_AT_DELIVERY = new IrqchipSemantics(
+            IrqchipSemantics.Verdict.EOI_AT_DELIVERY, "LAPIC ISR 0 (documented 1)", Duration.ofMillis(7));
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void aKeptVerdictIsReadBackUnderTheSameKeySayingWhereItCameFrom() {
+        IrqchipVerdictFile file = new IrqchipVerdictFile(directory.resolve("jvfio/irqchip-verdict"), "boot A");
+
+        file.store(EOI_AT_DELIVERY);
+        Optional<IrqchipSemantics> kept = file.load();
+
+        assertThat(kept).hasValueSatisfying(semantics -> {
+            assertThat(semantics.verdict()).isEqualTo(IrqchipSemantics.Verdict.EOI_AT_DELIVERY);
+            assertThat(semantics.evidence())
+                    .startsWith("LAPIC ISR 0 (documented 1) (kept from an earlier probe on this boot: ");
+            assertThat(semantics.elapsed()).isEqualTo(Duration.ofMillis(7));
+        });
+    }
+
+    @Test
+    void anotherBootOrDeviceOrProbeRevisionReadsNothing() {
+        Path path = directory.resolve("irqchip-verdict");
+        new IrqchipVerdictFile(path, "boot A").store(EOI_AT_DELIVERY);
+
+        assertThat(new IrqchipVerdictFile(path, "boot B").load()).isEmpty();
+    }
+
+    @Test
+    void aFailedProbeIsNeverKept() {
+        Path path = directory.resolve("irqchip-verdict");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+        file.store(EOI_AT_DELIVERY);
+
+        file.store(new IrqchipSemantics(IrqchipSemantics.Verdict.PROBE_FAILED, "no /dev/kvm", Duration.ZERO));
+
+        assertThat(file.load()).map(IrqchipSemantics::verdict).contains(IrqchipSemantics.Verdict.EOI_AT_DELIVERY);
+    }
+
+    @Test
+    void aDamagedFileReadsAsNoneAndTheNextProbeReplacesIt() throws Exception {
+        Path path = directory.resolve("irqchip-verdict");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+        Files.writeString(path, "jvfio in-kernel irqchip verdict\nboot A\nMAYBE\nevidence\nPT0.007S\n");
+        assertThat(file.load()).isEmpty();
+
+        file.store(new IrqchipSemantics(IrqchipSemantics.Verdict.EXACT, "as documented", Duration.ofMillis(3)));
+
+        assertThat(file.load()).map(IrqchipSemantics::verdict).contains(IrqchipSemantics.Verdict.EXACT);
+        try (var left = Files.list(directory)) {
+            assertThat(left).containsExactly(path);
+        }
+    }
+
+    @Test
+    void aDirectoryThatCannotBeWrittenKeepsNothingAndThrowsNothing() throws Exception {
+        Path notADirectory = Files.writeString(directory.resolve("a-file"), "");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(notADirectory.resolve("irqchip-verdict"), "boot A");
+
+        file.store(EOI_AT_DELIVERY);
+
+        assertThat(file.load()).isEmpty();
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
+    void thisHostsKeyNamesItsBootItsKernelAndItsKvmDevice() throws Exception {
+        Tiers.assumeKvm();
+
+        Optional<IrqchipVerdictFile> file = IrqchipVerdictFile.forHost(Kvm.DEVICE);
+
+        String bootId =
+                Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        assertThat(file)
+                .hasValueSatisfying(kept -> assertThat(kept.hostKey())
+                        .contains("probe " + IrqchipVerdictFile.PROBE_REVISION, "boot " + bootId, "/dev/kvm inode "));
+    }
+}
