@@ -108,7 +108,7 @@ public final class Jvfio {
                 out.println(CommandSpec.VERSION);
                 return 0;
             }
-            NativeCalls.linkInBackground(name.equals("run") || name.equals("demo"));
+            warmUpInBackground(name.equals("run") || name.equals("demo"));
             Optional<Path> trace = parsed.value(CommandSpec.TRACE.key())
                     .or(() -> top.value(CommandSpec.TRACE.key()))
                     .map(Path::of);
@@ -125,6 +125,20 @@ public final class Jvfio {
             err.println("jvfio " + name + ": " + describe(e));
             return EXIT_FAILURE;
         }
+    }
+
+    /**
+     * Starts, on a daemon thread, what a command would otherwise wait for on its own thread, so that it
+     * runs on the second core while the command parses its arguments and reads its files: the downcalls
+     * (vCPU's too with {@code forVcpus}; a command without vCPUs leaves them, which would take the CPU
+     * from it and from a device server it talks to), then the logger finder, which the JVM's exit looks
+     * up even when nothing was logged and whose lookup opens every module's jar (10 ms).
+     */
+    private static void warmUpInBackground(boolean forVcpus) {
+        Thread.ofPlatform().name("jvfio-warm-up").daemon().start(() -> {
+            NativeCalls.link(forVcpus);
+            System.LoggerFinder.getLoggerFinder();
+        });
     }
 
     /** Where the command's name is: the first argument that is neither an option nor {@code --trace}'s value. */

@@ -169,7 +169,7 @@ public final class Libc {
     /**
      * Links the downcalls now, on the calling thread, instead of on each one's first call: the one every
      * system call goes through, and with {@code forVcpus} also KVM_RUN's and sigaction's, which only a
-     * thread that runs a vCPU makes. See {@link io.jvfio.sys.NativeCalls#linkInBackground(boolean)}.
+     * thread that runs a vCPU makes. See {@link io.jvfio.sys.NativeCalls#link(boolean)}.
      */
     public static void linkDowncalls(boolean forVcpus) {
         MethodHandles.Lookup lookup = MethodHandles.lookup();

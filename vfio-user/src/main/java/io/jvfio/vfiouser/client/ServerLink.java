@@ -36,7 +36,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
  */
 final class ServerLink implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ServerLink.class.getName());
+    /**
+     * Its logger, looked up at its first message: the first lookup loads the process's logger finder,
+     * which scans every jar for a service file, and a connection that never logs (jvfio info) need not.
+     */
+    private static final class Log {
+        static final System.Logger LOG = System.getLogger(ServerLink.class.getName());
+    }
+
     private static final long MIN_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_IDLE_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(16);
 
@@ -159,7 +166,7 @@ final class ServerLink implements AutoCloseable {
     }
 
     private void dropStale(Channel.Incoming reply) {
-        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, reply.header());
+        Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, reply.header());
         reply.closeFds();
     }
 
@@ -186,7 +193,7 @@ final class ServerLink implements AutoCloseable {
         while (channel.hasBuffered()) {
             Channel.Incoming incoming = receiveBetweenCalls();
             if (incoming.header().isReply()) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                 incoming.closeFds();
             } else {
                 serve(incoming, channel);
@@ -205,7 +212,7 @@ final class ServerLink implements AutoCloseable {
         Payload reply = null;
         if (incoming.error() != null) {
             errno = incoming.error().errno();
-            LOG.log(
+            Log.LOG.log(
                     Level.WARNING,
                     "vfio-user {0}: malformed server request {1}: {2}",
                     name,
@@ -284,7 +291,7 @@ final class ServerLink implements AutoCloseable {
                     }
                     Channel.Incoming incoming = receiveBetweenCalls();
                     if (incoming.header().isReply()) {
-                        LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
+                        Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
                         incoming.closeFds();
                     } else {
                         serve(incoming, channel);
@@ -296,7 +303,7 @@ final class ServerLink implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
+                Log.LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
             }
         }
     }
@@ -323,7 +330,7 @@ final class ServerLink implements AutoCloseable {
     private DeviceGoneException gone(String reason) {
         if (goneReason == null) {
             goneReason = reason;
-            LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
+            Log.LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
         }
         channel.shutdown();
         return new DeviceGoneException(name, reason);
@@ -353,7 +360,7 @@ final class ServerLink implements AutoCloseable {
                 try {
                     incoming = twin.receive();
                 } catch (FramingException e) {
-                    LOG.log(
+                    Log.LOG.log(
                             Level.WARNING,
                             "vfio-user {0}: malformed message on the twin socket: {1}",
                             name,
@@ -368,7 +375,7 @@ final class ServerLink implements AutoCloseable {
                     return;
                 }
                 if (incoming.header().isReply()) {
-                    LOG.log(
+                    Log.LOG.log(
                             Level.DEBUG,
                             "vfio-user {0}: dropping a stale {1} on the twin socket",
                             name,
@@ -380,7 +387,7 @@ final class ServerLink implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
-                LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
+                Log.LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
             }
         }
     }
