@@ -149,14 +149,18 @@ final class AssignedDeviceBoot {
 
         /**
          * The report's /proc/interrupts line for {@code name} on IOAPIC pin {@code gsi} (the device assigned
-         * {@code gsi - FIRST_GSI}th) as a level interrupt
-         * (Linux numbers its interrupts on its own; the chip column names the pin), after checking that the
-         * guest took some, as many as the device's line signalled, and as many as jvfio counted on its path
-         * (its IRQ summary at exit). The line masks itself at each signal until it is unmasked after the
-         * guest's handler ran, so no two signals share an eventfd read or an injection. /init reads
-         * /proc/interrupts when the device has nothing left to do, so no signal comes after it.
+         * {@code gsi - FIRST_GSI}th) as a level interrupt (Linux numbers its interrupts on its own; the chip
+         * column names the pin), after checking the guest's count against the device's line and jvfio's IRQ
+         * summary at exit. The line masks itself at each signal until it is unmasked, so no two signals
+         * share an eventfd read; /init reads /proc/interrupts when the device has nothing left to do, so no
+         * signal comes after it. On the irqfd path the resamplefd unmasks at the guest's EOI: one signal,
+         * one interrupt. On the user side jvfio reads, injects, ends and unmasks each signal; when it ends
+         * the IRQ at the device's declared ack ({@code endedAtTheAck}) that is one interrupt each too, but
+         * when it ends it at the handler's first register access the line, still asserted, fires again and
+         * jvfio raises the GSI again while the handler runs, which the guest takes as one interrupt: there
+         * the guest can only count fewer.
          */
-        String levelInterrupts(String report, int gsi, String name) {
+        String levelInterrupts(String report, int gsi, String name, boolean endedAtTheAck) {
             String interrupts = report.lines()
                     .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + gsi + "-fasteoi +" + name))
                     .findFirst()
@@ -165,24 +169,30 @@ final class AssignedDeviceBoot {
             long taken = Long.parseLong(interrupts.trim().split("\\s+")[1]);
             assertThat(taken).as(interrupts).isPositive();
             Map<String, Long> device = devices.get(gsi - FIRST_GSI);
-            long signals = device.get("line0.signals");
+            String signals = Long.toString(device.get("line0.signals"));
             String counts = "/proc/interrupts: " + interrupts.strip() + "; the device: " + device + "; jvfio: "
                     + irqSummary(gsi) + "\n" + context;
-            assertThat(taken)
-                    .as("the guest took each of the device's signals once\n" + counts)
-                    .isEqualTo(signals);
             Matcher userSide = USER_SIDE.matcher(irqSummary(gsi));
-            if (userSide.matches()) {
-                assertThat(List.of(userSide.group(1), userSide.group(2)))
-                        .as("jvfio read each signal and injected it\n" + counts)
-                        .containsOnly(Long.toString(taken));
-                assertThat(List.of(userSide.group(3), userSide.group(4)))
-                        .as("jvfio ended and unmasked each\n" + counts)
-                        .containsOnly(Long.toString(taken));
-            } else {
+            if (!userSide.matches()) {
                 assertThat(irqSummary(gsi))
                         .as("KVM counts nothing jvfio can see on the irqfd path\n" + counts)
                         .isEqualTo("KVM irqfd, delivered and ended inside KVM");
+                assertThat(Long.toString(taken))
+                        .as("the guest took each of the device's signals once\n" + counts)
+                        .isEqualTo(signals);
+                return interrupts.strip();
+            }
+            assertThat(List.of(userSide.group(1), userSide.group(2), userSide.group(3), userSide.group(4)))
+                    .as("jvfio read, injected, ended and unmasked each of the device's signals once\n" + counts)
+                    .containsOnly(signals);
+            if (endedAtTheAck) {
+                assertThat(Long.toString(taken))
+                        .as("the guest took each injection once\n" + counts)
+                        .isEqualTo(userSide.group(2));
+            } else {
+                assertThat(taken)
+                        .as("the guest took no more interrupts than jvfio injected\n" + counts)
+                        .isLessThanOrEqualTo(Long.parseLong(userSide.group(2)));
             }
             return interrupts.strip();
         }

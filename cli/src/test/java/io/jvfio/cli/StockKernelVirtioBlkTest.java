@@ -181,8 +181,9 @@ class StockKernelVirtioBlkTest {
                     .containsEntry("blk.writes", 0L)
                     .containsEntry("blk.ioerrs", 0L)
                     .containsEntry("device.needs-reset", 0L);
-            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, "virtio\\d+");
-            String readOnlyInterrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI + 1, "virtio\\d+");
+            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, "virtio\\d+", true);
+            String readOnlyInterrupts =
+                    boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI + 1, "virtio\\d+", true);
             assertThat(device)
                     .as(context)
                     .containsEntry("device.needs-reset", 0L)
