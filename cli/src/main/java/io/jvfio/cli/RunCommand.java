@@ -5,9 +5,13 @@ import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.boot.linux.LinuxBoot;
 import io.jvfio.machine.boot.linux.LinuxKernel;
+import io.jvfio.machine.irqchip.IrqchipCounters;
 import io.jvfio.platform.AssignedMachine;
+import io.jvfio.platform.IrqPath;
+import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.platform.irq.IrqController;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -167,8 +172,54 @@ final class RunCommand implements Subcommand {
                     "jvfio run: guest exited with %d after %.2f s",
                     code,
                     (System.nanoTime() - started) / 1e9));
+            irqSummary(assignment).forEach(err::println);
             return code;
         }
+    }
+
+    /**
+     * A line per assigned device's IRQ with what jvfio counted on its path, so that a run can be checked
+     * against the device's and the guest's own counts. On the irqfd path KVM delivers and the guest's EOI
+     * reaches the device without jvfio, so there is nothing of jvfio's to count.
+     */
+    static List<String> irqSummary(AssignedMachine assignment) {
+        Optional<IrqchipCounters> irqchip = assignment.machine().irqchipCounters();
+        List<String> lines = new ArrayList<>();
+        for (VfioPlatformDevice device : assignment.devices()) {
+            for (VfioPlatformDevice.WiredIrq irq : device.irqs()) {
+                int index = irq.info().index();
+                StringBuilder line = new StringBuilder(String.format(
+                        Locale.ROOT,
+                        "jvfio run: vfio %s IRQ %d (GSI %d, %s): ",
+                        device.name(),
+                        index,
+                        irq.gsi(),
+                        irq.info().automasked() ? "level" : "edge"));
+                if (irq.path() == IrqPath.IRQFD) {
+                    line.append("KVM irqfd, delivered and ended inside KVM");
+                } else {
+                    IrqController.IrqCounters c =
+                            device.irqController().orElseThrow().counters(index);
+                    line.append(String.format(
+                            Locale.ROOT,
+                            "user side, %d triggers, %d injections, %d coalesced, %d cancelled, %d EOIs, %d unmasks",
+                            c.triggers(),
+                            c.injections(),
+                            c.coalesced(),
+                            c.cancelledByReset(),
+                            c.eois(),
+                            c.unmasks()));
+                }
+                irqchip.ifPresent(chip -> line.append(String.format(
+                        Locale.ROOT,
+                        "; jvfio's IOAPIC pin %d: %d deliveries, %d EOIs",
+                        irq.gsi(),
+                        chip.deliveries(irq.gsi()),
+                        chip.endsOfInterrupt(irq.gsi()))));
+                lines.add(line.toString());
+            }
+        }
+        return lines;
     }
 
     /** The bytes of the file at {@code path}, or a usage error naming {@code option} when it cannot be read. */

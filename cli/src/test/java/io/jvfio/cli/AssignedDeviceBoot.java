@@ -8,10 +8,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -28,7 +30,14 @@ final class AssignedDeviceBoot {
     /** What the driver core logs when virtio_mmio has bound the DSDT's device. */
     static final Pattern VIRTIO_MMIO_BOUND =
             Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
-    /** The platform bus's first GSI, which the only assigned device gets. */
+    /**
+     * jvfio's summary of a user-side IRQ: triggers, injections, EOIs, unmasks, with nothing coalesced or
+     * cancelled (then, on jvfio's irqchip, its IOAPIC pin's counts).
+     */
+    private static final Pattern USER_SIDE = Pattern.compile(
+            "user side, (\\d+) triggers, (\\d+) injections, 0 coalesced, 0 cancelled, (\\d+) EOIs, (\\d+) unmasks"
+                    + "(; .*)?");
+    /** The platform bus's first GSI, which the first assigned device gets; the next ones get the GSIs after it. */
     static final int FIRST_GSI = 16;
 
     private AssignedDeviceBoot() {}
@@ -65,10 +74,24 @@ final class AssignedDeviceBoot {
     static Boot boot(
             Path directory, byte[] initramfs, String append, ServerProcess device, String properties, String what)
             throws Exception {
+        return boot(directory, initramfs, append, List.of(device), properties, what);
+    }
+
+    /**
+     * As {@link #boot(Path, byte[], String, ServerProcess, String, String)} with {@code devices} assigned
+     * in order (the platform bus gives them GSIs from {@link #FIRST_GSI} on).
+     */
+    static Boot boot(
+            Path directory,
+            byte[] initramfs,
+            String append,
+            List<ServerProcess> devices,
+            String properties,
+            String what)
+            throws Exception {
         Path kernel = StockKernel.assumeBzImage();
         Path image = Files.write(directory.resolve("initramfs.cpio"), initramfs);
-        long started = System.nanoTime();
-        CliRunner run = CliRunner.run(
+        List<String> args = new ArrayList<>(List.of(
                 "run",
                 "--kernel",
                 kernel.toString(),
@@ -79,18 +102,34 @@ final class AssignedDeviceBoot {
                 "--ram",
                 "256",
                 "--timeout",
-                "300",
-                "--device",
-                "vfio-platform,socket=" + device.socket() + "," + properties + ",x-reply-timeout-ms=60000");
+                "300"));
+        for (ServerProcess device : devices) {
+            args.addAll(List.of(
+                    "--device",
+                    "vfio-platform,socket=" + device.socket() + "," + properties + ",x-reply-timeout-ms=60000"));
+        }
+        long started = System.nanoTime();
+        CliRunner run = CliRunner.run(args.toArray(String[]::new));
         System.err.printf("%s: %s in %.1f s%n", properties, what, (System.nanoTime() - started) / 1e9);
-        Map<String, Long> counters = device.awaitClientLeft(1, Duration.ofSeconds(60));
-        String context = "the console:\n" + run.out() + "\nstderr:\n" + run.err() + "\nthe device: " + counters;
+        List<Map<String, Long>> counters = new ArrayList<>();
+        for (ServerProcess device : devices) {
+            counters.add(device.awaitClientLeft(1, Duration.ofSeconds(60)));
+        }
+        String context = "the console:\n" + run.out() + "\nstderr:\n" + run.err() + "\nthe devices: " + counters;
         assertThat(run.exitCode()).as(context).isZero();
-        return new Boot(run.out(), counters, context);
+        return new Boot(run.out(), run.err(), counters, context);
     }
 
-    /** A finished boot: its console, the device's counters, and both as an assertion's context. */
-    record Boot(String console, Map<String, Long> device, String context) {
+    /**
+     * A finished boot: its console, what {@code jvfio run} said on stderr, each device's counters, and all
+     * three as an assertion's context.
+     */
+    record Boot(String console, String jvfio, List<Map<String, Long>> devices, String context) {
+        /** The first device's counters. */
+        Map<String, Long> device() {
+            return devices.getFirst();
+        }
+
         /** The console from /init's {@code marker} on, which it must have printed. */
         String report(String marker) {
             assertThat(console).as(context).contains(marker);
@@ -109,12 +148,19 @@ final class AssignedDeviceBoot {
         }
 
         /**
-         * The report's /proc/interrupts line for {@code name} on IOAPIC pin {@code gsi} as a level interrupt
-         * (Linux numbers its interrupts on its own; the chip column names the pin), after checking that the
-         * guest took some and no more than the device's line signalled (a signal may end up in no handler
-         * run: an eventfd read once for two signals on the user-side path).
+         * The report's /proc/interrupts line for {@code name} on IOAPIC pin {@code gsi} (the device assigned
+         * {@code gsi - FIRST_GSI}th) as a level interrupt (Linux numbers its interrupts on its own; the chip
+         * column names the pin), after checking the guest's count against the device's line and jvfio's IRQ
+         * summary at exit. The line masks itself at each signal until it is unmasked, so no two signals
+         * share an eventfd read; /init reads /proc/interrupts when the device has nothing left to do, so no
+         * signal comes after it. On the irqfd path the resamplefd unmasks at the guest's EOI: one signal,
+         * one interrupt. On the user side jvfio reads, injects, ends and unmasks each signal; when it ends
+         * the IRQ at the device's declared ack ({@code endedAtTheAck}) that is one interrupt each too, but
+         * when it ends it at the handler's first register access the line, still asserted, fires again and
+         * jvfio raises the GSI again while the handler runs, which the guest takes as one interrupt: there
+         * the guest can only count fewer.
          */
-        String levelInterrupts(String report, int gsi, String name) {
+        String levelInterrupts(String report, int gsi, String name, boolean endedAtTheAck) {
             String interrupts = report.lines()
                     .filter(line -> line.matches(" *\\d+:.* IO-APIC +" + gsi + "-fasteoi +" + name))
                     .findFirst()
@@ -122,8 +168,43 @@ final class AssignedDeviceBoot {
                             + " (level: fasteoi) is missing from /proc/interrupts\n" + context));
             long taken = Long.parseLong(interrupts.trim().split("\\s+")[1]);
             assertThat(taken).as(interrupts).isPositive();
-            assertThat(device.get("line0.signals")).as(context).isGreaterThanOrEqualTo(taken);
+            Map<String, Long> device = devices.get(gsi - FIRST_GSI);
+            String signals = Long.toString(device.get("line0.signals"));
+            String counts = "/proc/interrupts: " + interrupts.strip() + "; the device: " + device + "; jvfio: "
+                    + irqSummary(gsi) + "\n" + context;
+            Matcher userSide = USER_SIDE.matcher(irqSummary(gsi));
+            if (!userSide.matches()) {
+                assertThat(irqSummary(gsi))
+                        .as("KVM counts nothing jvfio can see on the irqfd path\n" + counts)
+                        .isEqualTo("KVM irqfd, delivered and ended inside KVM");
+                assertThat(Long.toString(taken))
+                        .as("the guest took each of the device's signals once\n" + counts)
+                        .isEqualTo(signals);
+                return interrupts.strip();
+            }
+            assertThat(List.of(userSide.group(1), userSide.group(2), userSide.group(3), userSide.group(4)))
+                    .as("jvfio read, injected, ended and unmasked each of the device's signals once\n" + counts)
+                    .containsOnly(signals);
+            if (endedAtTheAck) {
+                assertThat(Long.toString(taken))
+                        .as("the guest took each injection once\n" + counts)
+                        .isEqualTo(userSide.group(2));
+            } else {
+                assertThat(taken)
+                        .as("the guest took no more interrupts than jvfio injected\n" + counts)
+                        .isLessThanOrEqualTo(Long.parseLong(userSide.group(2)));
+            }
             return interrupts.strip();
+        }
+
+        /** What {@code jvfio run}'s IRQ summary says of the level IRQ on {@code gsi}, after the GSI. */
+        String irqSummary(int gsi) {
+            String prefix = "(GSI " + gsi + ", level): ";
+            return jvfio.lines()
+                    .filter(line -> line.startsWith("jvfio run: vfio ") && line.contains(prefix))
+                    .findFirst()
+                    .map(line -> line.substring(line.indexOf(prefix) + prefix.length()))
+                    .orElseThrow(() -> new AssertionError("jvfio run said nothing of GSI " + gsi + "\n" + context));
         }
     }
 }

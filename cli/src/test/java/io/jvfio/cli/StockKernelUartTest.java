@@ -104,7 +104,8 @@ class StockKernelUartTest {
                     .as("what the guest wrote to " + tty + "\n" + context)
                     .contains(GUEST_LINE);
             assertThat(report).as(context).contains("jvfio-uart: read: " + HOST_LINE);
-            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, tty);
+            // A 16550A has no ack register to declare: jvfio ends its IRQ at the first access.
+            String interrupts = boot.levelInterrupts(report, AssignedDeviceBoot.FIRST_GSI, tty, false);
             assertThat(device.get("serial.sent")).as(context).isGreaterThanOrEqualTo(GUEST_LINE.length());
             assertThat(device.get("serial.received")).as(context).isEqualTo(HOST_LINE.length() + 1L);
             System.err.printf(
