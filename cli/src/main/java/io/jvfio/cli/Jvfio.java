@@ -1,6 +1,5 @@
 package io.jvfio.cli;
 
-import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.NativeCalls;
 import io.jvfio.sys.StandardInput;
 import java.io.InputStream;
@@ -47,7 +46,7 @@ public final class Jvfio {
 
     private Jvfio() {}
 
-    public static void main(String[] args) throws ErrnoException {
+    public static void main(String[] args) {
         int code;
         // Closed before the exit, which would otherwise wait for a console input pump still in its read.
         try (StandardInput in = new StandardInput()) {
