@@ -40,7 +40,22 @@ final class AssignedDeviceBoot {
     /** The platform bus's first GSI, which the first assigned device gets; the next ones get the GSIs after it. */
     static final int FIRST_GSI = 16;
 
+    /**
+     * Said when a boot is tried once more. Under TCG's emulation of SVM in the nested guest a stock kernel
+     * has now and then triple-faulted, or found its own compressed image corrupt, before its /init ran
+     * (bench/RESULTS.md and tools/nested/README.md: the nested guest's KVM paths have failed so without a
+     * fault of jvfio's); a boot that fails so twice fails the test.
+     */
+    static final String ONCE_MORE =
+            "the guest died before its /init ran: booting it once more (an emulation failure of the nested guest's"
+                    + " KVM seen before; twice fails the test)";
+
     private AssignedDeviceBoot() {}
+
+    /** Whether a boot that ended with {@code exitCode} and printed {@code console} failed before its /init ran. */
+    static boolean diedBeforeInit(int exitCode, String console) {
+        return exitCode != 0 && !console.contains(StockKernel.INIT_MARKER);
+    }
 
     /**
      * The modules a virtio device needs (Debian builds them =m and the nested guest's own initramfs has
@@ -110,10 +125,17 @@ final class AssignedDeviceBoot {
         }
         long started = System.nanoTime();
         CliRunner run = CliRunner.run(args.toArray(String[]::new));
+        int clients = 1;
+        if (diedBeforeInit(run.exitCode(), run.out())) {
+            System.err.printf("%s: %s%n%s%n", properties, ONCE_MORE, run.err().strip());
+            started = System.nanoTime();
+            run = CliRunner.run(args.toArray(String[]::new));
+            clients = 2;
+        }
         System.err.printf("%s: %s in %.1f s%n", properties, what, (System.nanoTime() - started) / 1e9);
         List<Map<String, Long>> counters = new ArrayList<>();
         for (ServerProcess device : devices) {
-            counters.add(device.awaitClientLeft(1, Duration.ofSeconds(60)));
+            counters.add(device.awaitClientLeft(clients, Duration.ofSeconds(60)));
         }
         String context = "the console:\n" + run.out() + "\nstderr:\n" + run.err() + "\nthe devices: " + counters;
         assertThat(run.exitCode()).as(context).isZero();
