@@ -119,9 +119,8 @@ public final class StandardInput extends InputStream {
     /**
      * Ends a read that waits (it returns -1) and every later one, and returns once no read is inside a
      * system call any more (a second at most; a read still inside then releases the eventfd as it leaves):
-     * the JVM's exit waits for threads in native code, and a
-     * reader left in its poll slice held up the end of every {@code jvfio run} whose stdin was an open
-     * pipe by up to 100 ms. fd 0 stays open. Idempotent.
+     * the JVM's exit waits for threads in native code, and a reader left in its poll slice held up the end
+     * of every {@code jvfio run} whose stdin was an open pipe by up to 100 ms. fd 0 stays open. Idempotent.
      */
     @Override
     public void close() {
