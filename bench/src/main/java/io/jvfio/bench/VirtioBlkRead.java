@@ -1,6 +1,7 @@
 package io.jvfio.bench;
 
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.KernelImages;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -41,11 +42,7 @@ public final class VirtioBlkRead {
     private static final long DISK_SECTORS = DISK_BYTES / 512;
     private static final double TARGET = 0.8;
     private static final Duration SERVER_TIMEOUT = Duration.ofMinutes(2);
-    private static final List<String> MODULES = List.of(
-            "kernel/drivers/virtio/virtio_ring.ko",
-            "kernel/drivers/virtio/virtio.ko",
-            "kernel/drivers/virtio/virtio_mmio.ko",
-            "kernel/drivers/block/virtio_blk.ko");
+    private static final List<String> MODULES = KernelImages.virtioModules("kernel/drivers/block/virtio_blk.ko");
     /** A line of the kernel log as busybox's dmesg prints it: {@code [   12.345678] jvfio-blk-bench: pass 1 start}. */
     private static final Pattern PASS =
             Pattern.compile("\\[\\s*(\\d+\\.\\d+)\\] " + PREFIX + "pass (\\d+) (start|end)");

@@ -58,18 +58,6 @@ final class AssignedDeviceBoot {
     }
 
     /**
-     * The modules a virtio device needs (Debian builds them =m and the nested guest's own initramfs has
-     * none): the virtio-mmio transport's, then {@code driver}, each relative to the kernel's module tree.
-     */
-    static List<String> virtioModules(String driver) {
-        return List.of(
-                "kernel/drivers/virtio/virtio_ring.ko",
-                "kernel/drivers/virtio/virtio.ko",
-                "kernel/drivers/virtio/virtio_mmio.ko",
-                driver);
-    }
-
-    /**
      * The prepared kernel's modules at {@code paths} (as {@link StockKernel#assumeModule}), keyed by where
      * /init finds them: {@code modules/NAME.ko}.
      */

@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.KernelImages;
 import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ class StockKernelVirtioBlkDeviceDeathTest {
     private static final Pattern IN_FLIGHT =
             Pattern.compile("jvfio-blk: in flight \\(reads writes\\): +(\\d+) +(\\d+)");
 
-    private static final List<String> MODULES = AssignedDeviceBoot.virtioModules("kernel/drivers/block/virtio_blk.ko");
+    private static final List<String> MODULES = KernelImages.virtioModules("kernel/drivers/block/virtio_blk.ko");
     /**
      * The reading loop reads the disk's first half over and over, dropping the page cache between passes so
      * that each pass asks the device again; it keeps its dd's pid in /reader.pid. The block layer shows a

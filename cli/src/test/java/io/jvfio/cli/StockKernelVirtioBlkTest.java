@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.KernelImages;
 import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ class StockKernelVirtioBlkTest {
     /** The read-only disk: 1 MiB, so that the kernel's lines about the two disks differ. */
     private static final int READ_ONLY_SECTORS = 2048;
 
-    private static final List<String> MODULES = AssignedDeviceBoot.virtioModules("kernel/drivers/block/virtio_blk.ko");
+    private static final List<String> MODULES = KernelImages.virtioModules("kernel/drivers/block/virtio_blk.ko");
     /**
      * The second pattern is /write.bin, which the test puts in the initramfs. Whatever of the disk the page
      * cache holds at the read came from the device (the partition scan), so the read shows the device's data.

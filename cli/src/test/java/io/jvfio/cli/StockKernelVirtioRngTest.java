@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.sys.testing.KernelImages;
 import io.jvfio.sys.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.ByteBuffer;
@@ -33,7 +34,7 @@ class StockKernelVirtioRngTest {
     private static final long SEED = 20261203;
     private static final int READ = 64;
     private static final List<String> MODULES =
-            AssignedDeviceBoot.virtioModules("kernel/drivers/char/hw_random/virtio-rng.ko");
+            KernelImages.virtioModules("kernel/drivers/char/hw_random/virtio-rng.ko");
     /**
      * One read(2) of 64 bytes (dd bs=64 count=1): rng-core fills its 64-byte buffer with one call into the
      * driver while it holds its reading lock, so the bytes are one contiguous run of the device's stream

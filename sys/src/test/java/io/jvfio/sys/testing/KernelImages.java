@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -71,6 +72,18 @@ public final class KernelImages {
             throw new IOException(String.join(" ", decompressor) + " gave no vmlinux from the bzImage's payload");
         }
         return Optional.of(vmlinux);
+    }
+
+    /**
+     * The modules a virtio device needs (Debian builds them =m and the nested guest's own initramfs has
+     * none): the virtio-mmio transport's, then {@code driver}, each relative to the kernel's module tree.
+     */
+    public static List<String> virtioModules(String driver) {
+        return List.of(
+                "kernel/drivers/virtio/virtio_ring.ko",
+                "kernel/drivers/virtio/virtio.ko",
+                "kernel/drivers/virtio/virtio_mmio.ko",
+                driver);
     }
 
     /**
