@@ -86,11 +86,11 @@ class LauncherScriptTest {
         Files.copy(source.resolve("jvfio"), repo.resolve("jvfio"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.copy(source.resolve("tools/java-env.sh"), repo.resolve("tools/java-env.sh"));
         for (String module : List.of("sys", "guests", "cli")) {
-            Files.createDirectories(repo.resolve(module).resolve("src"));
+            Files.createDirectories(repo.resolve(module).resolve("src/main/java"));
             Files.writeString(repo.resolve(module).resolve("pom.xml"), "<project/>");
         }
         Files.writeString(repo.resolve("pom.xml"), "<project/>");
-        Files.writeString(repo.resolve("sys/src/Fd.java"), "class Fd {}");
+        Files.writeString(repo.resolve("sys/src/main/java/Fd.java"), "class Fd {}");
         Path bin = Files.createDirectories(repo.resolve("fake-bin"));
         Files.writeString(bin.resolve("mvn"), FAKE_MVN);
         Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -134,7 +134,7 @@ class LauncherScriptTest {
     @Test
     void changedSourceBuildsOfflineOnceABuildSucceeded() throws Exception {
         launch("--version");
-        touchLater(repo.resolve("sys/src/Fd.java"));
+        touchLater(repo.resolve("sys/src/main/java/Fd.java"));
 
         Result rebuilt = launch("--version");
 
@@ -146,7 +146,7 @@ class LauncherScriptTest {
     @Test
     void failedOfflineBuildIsRetriedOnlineOnce() throws Exception {
         launch("--version");
-        touchLater(repo.resolve("sys/src/Fd.java"));
+        touchLater(repo.resolve("sys/src/main/java/Fd.java"));
         environment.put("FAKE_MVN_OFFLINE_FAILS", "1");
 
         Result rebuilt = launch("--version");
@@ -183,6 +183,7 @@ class LauncherScriptTest {
         launch("--version");
         for (String file : List.of(
                 "sys/.jqwik-database",
+                "sys/src/test/java/FdTest.java",
                 "sys/trace.jfr",
                 "sys/target/classes/Fd.class",
                 "bench/target/lib/x.jar",
