@@ -166,8 +166,8 @@ public final class Jvfio {
                     case "serve" -> new ServeCommand();
                     case "info" -> new InfoCommand();
                     case "dt" -> new DtCommand();
-                    case "bind" -> new BindCommand();
-                    case "unbind" -> new UnbindCommand();
+                    case "bind" -> new HostDriverCommand(HostDriverCommand.BIND);
+                    case "unbind" -> new HostDriverCommand(HostDriverCommand.UNBIND);
                     case "host" -> new HostCommand();
                     case "help" -> new HelpCommand();
                     default -> null;
