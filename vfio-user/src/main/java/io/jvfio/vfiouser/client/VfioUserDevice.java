@@ -126,11 +126,11 @@ public final class VfioUserDevice implements VfioDevice {
         }
         try {
             device.negotiate();
+            device.link.start();
         } catch (IOException | RuntimeException e) {
             device.close();
             throw e;
         }
-        device.link.start();
         return device;
     }
 
