@@ -435,6 +435,11 @@ final class LinuxDemo {
         }
         out.println("  (a level line signals its eventfd once, then stays masked until it is unmasked after the guest"
                 + " handled it: the device's raises in between are not signals)");
+        if (uartIrq != null && uartIrq.path() != IrqPath.IRQFD) {
+            out.println("  (on the user side jvfio ends the 16550A's IRQ at the handler's first register access, as the"
+                    + " seed does: the line, still asserted, fires again while the handler runs, and the guest may"
+                    + " take the two as one)");
+        }
 
         long buffers = rng.getOrDefault("queue0.buffers", 0L);
         out.printf(

@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.platform.IrqPath;
+import io.jvfio.platform.irq.IrqController;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
@@ -83,6 +84,22 @@ class LinuxDemoReportTest {
                 .containsExactly("the guest's /init did not report (its console: Kernel panic - not syncing: VFS)");
     }
 
+    @Test
+    void userSideMayLetTheGuestCountFewerThanJvfioInjectedButNotMore() {
+        LinuxDemo.AssignedIrq uart = userSide(5, 5);
+
+        assertThat(LinuxDemo.checkIrq(uart, 4, 5)).isEmpty();
+        assertThat(LinuxDemo.checkIrq(uart, 6, 5))
+                .containsExactly("ns16550a (GSI 16): the guest took 6 interrupts, jvfio injected 5");
+    }
+
+    @Test
+    void userSideInjectionsOtherThanTheDevicesSignalsAreAMismatch() {
+        assertThat(LinuxDemo.checkIrq(userSide(5, 4), 4, 5))
+                .containsExactly("ns16550a (GSI 16): jvfio's triggers, injections, EOIs, unmasks [5, 4, 5, 5] are not"
+                        + " the device's 5 signals");
+    }
+
     /** 64 bytes of the stream {@code --seed} defines, from {@code offset}. */
     private static byte[] seeded(int offset) {
         Random random = new Random(LinuxDemo.SEED);
@@ -93,6 +110,15 @@ class LinuxDemoReportTest {
         byte[] bytes = new byte[64];
         System.arraycopy(stream.array(), offset, bytes, 0, 64);
         return bytes;
+    }
+
+    private static LinuxDemo.AssignedIrq userSide(long triggers, long injections) {
+        return new LinuxDemo.AssignedIrq(
+                "ns16550a",
+                0xd0000000L,
+                16,
+                IrqPath.USER_SIDE,
+                Optional.of(new IrqController.IrqCounters(triggers, injections, 0, 5, 5, 0)));
     }
 
     private static LinuxDemo.Boot boot(byte[] hwrng, long uartTaken, long rngTaken) {
