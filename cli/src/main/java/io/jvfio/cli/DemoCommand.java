@@ -31,7 +31,8 @@ import java.util.concurrent.TimeoutException;
  * ({@code jvfio serve test-device}), assigned to a KVM guest running the {@code testdev} driver, and the
  * guest is run twice: IRQs by KVM irqfd, then by the user-side state machine ({@code x-irqfd=off}). The
  * report shows how regions were mapped, each line's IRQ path, the interrupts as the guest, the device and
- * the machine counted them (which must agree), trapped accesses, fast/slow switches and the rate.
+ * the machine counted them (which must agree), trapped accesses, fast/slow switches and the rate. With
+ * {@code --linux} it is {@link LinuxDemo} instead: a stock kernel's own drivers and served devices.
  */
 final class DemoCommand implements Subcommand {
     /** Interrupts per line with real KVM. */
