@@ -176,17 +176,25 @@ final class DemoCommand implements Subcommand {
             for (RunResult result : results) {
                 problems.addAll(check(result, n));
             }
-            out.printf(Locale.ROOT, "%ndemo finished in %.1f s: ", (System.nanoTime() - demoStart) / 1e9);
-            if (problems.isEmpty()) {
-                out.println("ok, every count agrees (guest, device registers, device process, machine)");
-                return 0;
-            }
-            out.println("MISMATCH: " + String.join("; ", problems));
-            return Jvfio.EXIT_FAILURE;
+            return verdict(out, demoStart, problems, "guest, device registers, device process, machine");
         } finally {
             Files.deleteIfExists(directory.resolve("test-device.sock"));
             Files.deleteIfExists(directory);
         }
+    }
+
+    /**
+     * The demo's last line and exit status: how long it took, then {@code ok} when {@code problems} is
+     * empty (every count of {@code counters} agrees) or {@code MISMATCH} and each problem.
+     */
+    static int verdict(PrintWriter out, long demoStartNanos, List<String> problems, String counters) {
+        out.printf(Locale.ROOT, "%ndemo finished in %.1f s: ", (System.nanoTime() - demoStartNanos) / 1e9);
+        if (problems.isEmpty()) {
+            out.println("ok, every count agrees (" + counters + ")");
+            return 0;
+        }
+        out.println("MISMATCH: " + String.join("; ", problems));
+        return Jvfio.EXIT_FAILURE;
     }
 
     private static RunResult run(

@@ -229,13 +229,7 @@ final class LinuxDemo {
             Map<String, Long> uartCounters = uart.awaitClientLeft(clients, Duration.ofSeconds(60));
             Map<String, Long> rngCounters = rng.awaitClientLeft(clients, Duration.ofSeconds(60));
             List<String> problems = report(out, boot, host.received(), uartCounters, rngCounters);
-            out.printf(Locale.ROOT, "%ndemo finished in %.1f s: ", (System.nanoTime() - demoStart) / 1e9);
-            if (problems.isEmpty()) {
-                out.println("ok, every count agrees (guest, jvfio, device processes)");
-                return 0;
-            }
-            out.println("MISMATCH: " + String.join("; ", problems));
-            return Jvfio.EXIT_FAILURE;
+            return DemoCommand.verdict(out, demoStart, problems, "guest, jvfio, device processes");
         } finally {
             for (Path socket : List.of(uartSocket, serialSocket, rngSocket)) {
                 Files.deleteIfExists(socket);

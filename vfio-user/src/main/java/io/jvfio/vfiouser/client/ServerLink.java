@@ -213,13 +213,16 @@ final class ServerLink implements AutoCloseable {
     /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
     private void serveBuffered() throws IOException {
         while (channel.hasBuffered()) {
-            Channel.Incoming incoming = receiveBetweenCalls();
-            if (incoming.header().isReply()) {
-                Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                incoming.closeFds();
-            } else {
-                serve(incoming, channel);
-            }
+            serveOrDrop(receiveBetweenCalls());
+        }
+    }
+
+    /** A message read between calls: a server request gets its answer, a reply is stale by now. */
+    private void serveOrDrop(Channel.Incoming incoming) throws IOException {
+        if (incoming.header().isReply()) {
+            dropStale(incoming);
+        } else {
+            serve(incoming, channel);
         }
     }
 
@@ -314,13 +317,7 @@ final class ServerLink implements AutoCloseable {
                     if (closed || goneReason != null || !channel.readable(0)) {
                         continue;
                     }
-                    Channel.Incoming incoming = receiveBetweenCalls();
-                    if (incoming.header().isReply()) {
-                        Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                        incoming.closeFds();
-                    } else {
-                        serve(incoming, channel);
-                    }
+                    serveOrDrop(receiveBetweenCalls());
                     serveBuffered();
                 } finally {
                     io.unlock();
