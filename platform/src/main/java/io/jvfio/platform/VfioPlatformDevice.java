@@ -2,6 +2,7 @@ package io.jvfio.platform;
 
 import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
+import io.jvfio.machine.MmioEventfd;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.machine.acpi.AcpiDevice;
 import io.jvfio.machine.acpi.CompatibleIds;
@@ -29,6 +30,7 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
@@ -68,6 +70,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
+    /** The device's ioeventfds that KVM signals for the guest's writes, with their registrations. */
+    private final List<PostedWrite> postedWrites = new ArrayList<>();
+
     private final Set<Integer> delivering = ConcurrentHashMap.newKeySet();
     private DeviceInfo info;
     private String compatible;
@@ -77,6 +82,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
     private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
+
+    /** An ioeventfd the device offered and KVM's registration of it. */
+    private record PostedWrite(RegionIoEventFd offered, MmioEventfd registration) {}
 
     private boolean closed;
     private volatile String goneReason;
@@ -120,6 +128,25 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (region.size() > 0) {
                 regions.add(placeRegion(region));
             }
+        }
+        if (machine.acceptsMmioEventfd()) {
+            for (PlatformRegion region : regions) {
+                postWrites(region);
+            }
+            if (!postedWrites.isEmpty()) {
+                // A posted write never fails where jvfio sees it: the backend's own watch must say the device died.
+                device.onGone(gone -> {
+                    try {
+                        machine.eventLoop().execute(() -> deviceGone(gone));
+                    } catch (ErrnoException | IllegalStateException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": " + gone.getMessage());
+                    }
+                });
+            }
+        } else {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "vfio " + name + ": KVM has no KVM_CAP_IOEVENTFD: every register write traps, posted ones too");
         }
         if (info.supportsReset()) {
             device.reset();
@@ -203,6 +230,50 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
         placed.setFastPath(true);
         return placed;
+    }
+
+    /**
+     * Registers the ioeventfds the device offers for a region (vfio-user's DEVICE_GET_REGION_IO_FDS) with
+     * KVM, so those writes (virtio's QueueNotify) signal the device's eventfd with no exit and no round
+     * trip; every other access still traps. One over the fast path stays unregistered (a memory slot
+     * takes the write before KVM's ioeventfds see it), and one KVM refuses stays trapped; both are said.
+     */
+    private void postWrites(PlatformRegion region) throws IOException {
+        for (RegionIoEventFd offered : device.regionIoEventFds(region.info().index())) {
+            String where =
+                    "vfio " + name + ": region " + offered.region() + " +0x" + Long.toHexString(offered.offset());
+            if (overFastPath(region.info(), offered.offset(), Math.max(1, offered.size()))) {
+                LOG.log(System.Logger.Level.INFO, where + ": an ioeventfd over the mmap'ed fast path is not used");
+                offered.close();
+                continue;
+            }
+            try {
+                postedWrites.add(new PostedWrite(
+                        offered,
+                        machine.registerMmioEventfd(
+                                offered.eventFd(),
+                                region.guestBase() + offered.offset(),
+                                offered.size(),
+                                offered.datamatch())));
+            } catch (ErrnoException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        where + ": KVM refused the ioeventfd, the write stays trapped: " + e.getMessage());
+                offered.close();
+            }
+        }
+    }
+
+    private boolean overFastPath(RegionInfo region, long offset, long size) {
+        if (config.noMmap()) {
+            return false;
+        }
+        for (SparseArea area : region.mappableAreas()) {
+            if (offset < area.end() && area.offset() < offset + size) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void wireIrqs() throws IOException {
@@ -602,6 +673,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
         for (PlatformIrqWiring wiring : irqs) {
             closeIrq(wiring);
         }
+        // de-assigned while their eventfds are still open: KVM finds a registration by its eventfd
+        for (PostedWrite posted : postedWrites) {
+            posted.registration().close();
+            posted.offered().close();
+        }
+        postedWrites.clear();
         for (PlatformRegion region : regions) {
             region.close();
             machine.mmio().remove(region.guestBase());
