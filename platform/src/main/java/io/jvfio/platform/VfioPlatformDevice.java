@@ -129,6 +129,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 regions.add(placeRegion(region));
             }
         }
+        if (info.supportsReset()) {
+            device.reset();
+        }
+        wireIrqs();
         if (machine.acceptsMmioEventfd()) {
             for (PlatformRegion region : regions) {
                 postWrites(region);
@@ -148,10 +152,6 @@ public final class VfioPlatformDevice implements AutoCloseable {
                     System.Logger.Level.INFO,
                     "vfio " + name + ": KVM has no KVM_CAP_IOEVENTFD: every register write traps, posted ones too");
         }
-        if (info.supportsReset()) {
-            device.reset();
-        }
-        wireIrqs();
         mapGuestRam();
         List<BootInfo.Region> placed = regions.stream()
                 .map(r -> new BootInfo.Region(r.guestBase(), r.info().size()))
@@ -247,6 +247,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 offered.close();
                 continue;
             }
+            if (acksAUserSideIrq(offered)) {
+                // the user-side state machine ends the injection at this write (precise EOI): it must trap
+                LOG.log(System.Logger.Level.DEBUG, where + ": the ack of a user-side IRQ stays trapped");
+                offered.close();
+                continue;
+            }
             try {
                 postedWrites.add(new PostedWrite(
                         offered,
@@ -262,6 +268,19 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 offered.close();
             }
         }
+    }
+
+    /** Whether a posted write would cover the declared ack register of an IRQ on the user-side path. */
+    private boolean acksAUserSideIrq(RegionIoEventFd offered) {
+        long end = offered.offset() + Math.max(1, offered.size());
+        return identity.map(id -> id.irqAcks().stream()
+                        .anyMatch(ack -> ack.region() == offered.region()
+                                && ack.ackOffset() < end
+                                && offered.offset() < ack.ackOffset() + 4
+                                && irqs.stream()
+                                        .anyMatch(wiring -> wiring.info().index() == ack.irqIndex()
+                                                && wiring.path() == IrqPath.USER_SIDE)))
+                .orElse(false);
     }
 
     private boolean overFastPath(RegionInfo region, long offset, long size) {
@@ -513,7 +532,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
                         r.fastPathMapped(),
                         r.trappedReads(),
                         r.trappedWrites(),
-                        r.failedAccesses()))
+                        r.failedAccesses(),
+                        postedWrites.stream()
+                                .filter(posted ->
+                                        posted.offered().region() == r.info().index())
+                                .map(posted -> posted.offered().offset())
+                                .toList()))
                 .toList();
     }
 
@@ -743,6 +767,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * @param fastPath       whether the region has mmap'ed subregions at all
      * @param fastPathMapped whether they are mapped into the guest now (off while an IRQ is ACTIVE on the
      *                       user-side path, and for good once the device is gone)
+     * @param postedWrites   the offsets of the device's ioeventfds that KVM signals for the guest's writes
+     *                       (a write there with the datamatch never exits), one per ioeventfd
      */
     public record PlacedRegion(
             RegionInfo info,
@@ -751,7 +777,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
             boolean fastPathMapped,
             long trappedReads,
             long trappedWrites,
-            long failedAccesses) {}
+            long failedAccesses,
+            List<Long> postedWrites) {}
 
     /** An IRQ's GSI and how it is delivered. */
     public record WiredIrq(IrqInfo info, int gsi, IrqPath path) {}

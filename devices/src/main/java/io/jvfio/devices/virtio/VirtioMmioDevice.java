@@ -39,7 +39,7 @@ import java.util.Set;
  * once when the queue is empty, for every buffer used since.
  *
  * <p>One lock guards the registers, the queues and the backend. Region callbacks and reset come on the
- * server's connection thread, posted writes on its I/O event thread; the queue thread takes the lock for
+ * server's connection thread, posted writes on its event loop (the one that watches unmask eventfds); the queue thread takes the lock for
  * one buffer at a time, so a register access waits for at most one buffer's serving, and a reset never
  * lands in the middle of one. The lock is taken before the IRQ line's.
  */
@@ -131,7 +131,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
     /**
      * QueueNotify of each queue, posted: one ioeventfd per queue with the queue's index as datamatch, so the
      * queue thread learns which queue without a value to read, and a write of an index that names no
-     * queue still traps and is counted as ignored.
+     * queue still traps and is counted as ignored. And InterruptACK of the used-buffer bit, what Linux's
+     * handler writes back after reading InterruptStatus: posted, it saves the handler one of its two
+     * round trips. (jvfio registers that one only where KVM's resampler ends the interrupt; its
+     * user-side path ends it at this very write, which must trap for that.)
      */
     @Override
     public List<PostedWrite> postedWrites() {
@@ -139,6 +142,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         for (int i = 0; i < queues.length; i++) {
             posted.add(new PostedWrite(REGS_REGION, QUEUE_NOTIFY, 4, i));
         }
+        posted.add(new PostedWrite(REGS_REGION, INTERRUPT_ACK, 4, INTERRUPT_USED_BUFFER));
         return List.copyOf(posted);
     }
 

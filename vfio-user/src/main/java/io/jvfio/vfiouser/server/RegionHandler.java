@@ -3,7 +3,7 @@ package io.jvfio.vfiouser.server;
 /**
  * A region served by callbacks: every client access to it (or to its trapped part) calls these on the
  * connection's thread, one at a time; a {@link PostedWrite} signalled through its ioeventfd comes as a
- * {@link #write(long, int, long)} on the server's I/O event thread instead, possibly at the same time. Values are little-endian, zero-extended. A callback that throws
+ * {@link #write(long, int, long)} on the server's event loop (the one that watches unmask eventfds) instead, possibly at the same time. Values are little-endian, zero-extended. A callback that throws
  * makes the access fail with an EIO error reply; the connection stays up.
  */
 public interface RegionHandler {

@@ -100,8 +100,6 @@ public final class VfioUserServer implements AutoCloseable {
     private final IrqWatcher watcher;
     /** The model's posted writes by region, in its order. */
     private final Map<Integer, List<PostedWrite>> postedWrites = new HashMap<>();
-    /** Reads the ioeventfds of posted writes; started when a client first asks for them. */
-    private EventLoop ioEvents;
 
     private final Context context = new Context();
     private final AtomicReference<Connection> current = new AtomicReference<>();
@@ -373,18 +371,15 @@ public final class VfioUserServer implements AutoCloseable {
         return postedWrites.getOrDefault(region, List.of());
     }
 
-    /** The loop that turns posted writes' eventfd signals into writes to their regions. */
-    synchronized EventLoop ioEvents() throws ErrnoException {
-        if (closed) {
-            throw new IllegalStateException("the vfio-user server " + name + " is closed");
-        }
-        if (ioEvents == null) {
-            ioEvents = EventLoop.start("vfio-user io events " + name);
-        }
-        return ioEvents;
+    /**
+     * The loop that turns posted writes' eventfd signals into writes to their regions: the IRQ watcher's,
+     * so that those writes and the client's unmasks are seen in the order they were signalled.
+     */
+    EventLoop ioEvents() throws ErrnoException {
+        return watcher.loop();
     }
 
-    /** A signalled posted write, on the I/O event loop: the same write the client would have sent. */
+    /** A signalled posted write, on the IRQ watcher's event loop: the same write the client would have sent. */
     void deliverPostedWrite(PostedWrite posted) {
         try {
             regions.get(posted.region())
@@ -437,13 +432,6 @@ public final class VfioUserServer implements AutoCloseable {
             }
         }
         watcher.close();
-        EventLoop loop;
-        synchronized (this) {
-            loop = ioEvents;
-        }
-        if (loop != null) {
-            loop.close();
-        }
         releaseRegions();
     }
 
