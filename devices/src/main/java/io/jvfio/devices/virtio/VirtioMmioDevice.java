@@ -39,9 +39,10 @@ import java.util.Set;
  * once when the queue is empty, for every buffer used since.
  *
  * <p>One lock guards the registers, the queues and the backend. Region callbacks and reset come on the
- * server's connection thread, posted writes on its event loop (the one that watches unmask eventfds); the queue thread takes the lock for
- * one buffer at a time, so a register access waits for at most one buffer's serving, and a reset never
- * lands in the middle of one. The lock is taken before the IRQ line's.
+ * server's connection thread, posted writes on its event loop (the one that watches unmask eventfds);
+ * the queue thread takes the lock for one buffer at a time, so a register access waits for at most one
+ * buffer's serving, and a reset never lands in the middle of one. The lock is taken before the IRQ
+ * line's.
  */
 public final class VirtioMmioDevice implements ModelledDevice {
     private static final System.Logger LOG = System.getLogger(VirtioMmioDevice.class.getName());
