@@ -25,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The client's connection to its server. Requests are serialised: the calling thread sends its
@@ -78,6 +79,8 @@ final class ServerLink implements AutoCloseable {
 
     private volatile String goneReason;
     private volatile boolean closed;
+    /** Told once, on the thread that found the device gone, when no call of its own may have noticed. */
+    private volatile Consumer<DeviceGoneException> goneListener = gone -> {};
 
     ServerLink(String name, UnixSocket socket, VfioUserDevice.Options options) throws ErrnoException {
         this.name = name;
@@ -351,12 +354,31 @@ final class ServerLink implements AutoCloseable {
     }
 
     private DeviceGoneException gone(String reason) {
-        if (goneReason == null) {
-            goneReason = reason;
+        boolean first = false;
+        synchronized (this) {
+            if (goneReason == null) {
+                goneReason = reason;
+                first = true;
+            }
+        }
+        DeviceGoneException gone = new DeviceGoneException(name, reason);
+        if (first) {
             Log.LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
         }
         channel.shutdown();
-        return new DeviceGoneException(name, reason);
+        if (first) {
+            goneListener.accept(gone);
+        }
+        return gone;
+    }
+
+    /** {@code listener} hears once that the device is gone, on the thread that found out (see {@link VfioUserDevice#onGone}). */
+    void onGone(Consumer<DeviceGoneException> listener) {
+        goneListener = listener;
+        String reason = goneReason;
+        if (reason != null) {
+            listener.accept(new DeviceGoneException(name, reason));
+        }
     }
 
     private DeviceGoneException timeout(String reason) {
