@@ -167,14 +167,21 @@ final class RunCommand implements Subcommand {
                 throw new IOException("the guest did not exit within " + timeoutSeconds + " s (--timeout)");
             }
             out.flush();
-            err.println(String.format(
-                    Locale.ROOT,
-                    "jvfio run: guest exited with %d after %.2f s",
-                    code,
-                    (System.nanoTime() - started) / 1e9));
+            err.println(
+                    "jvfio run: guest exited with " + code + " after " + seconds(System.nanoTime() - started) + " s");
             irqSummary(assignment).forEach(err::println);
             return code;
         }
+    }
+
+    /**
+     * {@code nanos} as seconds with two decimals, without a Formatter: a floating-point conversion's first
+     * use loads locale data, milliseconds of every run.
+     */
+    static String seconds(long nanos) {
+        long hundredths = Math.round(nanos / 1e7);
+        long fraction = hundredths % 100;
+        return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
     }
 
     /**
