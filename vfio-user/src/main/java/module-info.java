@@ -1,7 +1,6 @@
 /** The vfio-user protocol: codec, a client that is a {@code VfioDevice}, and a server for device models. */
 module io.jvfio.vfiouser {
     requires transitive io.jvfio.vfio;
-    requires com.google.gson;
 
     exports io.jvfio.vfiouser;
     exports io.jvfio.vfiouser.client;

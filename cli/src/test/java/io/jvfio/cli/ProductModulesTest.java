@@ -2,7 +2,6 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.Gson;
 import io.jvfio.cli.outside.NativeAccessProbe;
 import io.jvfio.sys.testing.Tiers;
 import java.io.File;
@@ -91,12 +90,6 @@ class ProductModulesTest {
                     .exists();
             modulePath.add(classes.toString());
         }
-        modulePath.add(Path.of(Gson.class
-                        .getProtectionDomain()
-                        .getCodeSource()
-                        .getLocation()
-                        .getPath())
-                .toString());
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=io.jvfio.sys",

@@ -1,17 +1,10 @@
 package io.jvfio.vfiouser;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
-import java.io.IOException;
-import java.io.StringReader;
 import java.math.BigDecimal;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -55,23 +48,21 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
      * not know are left out.
      */
     public String toJson(Set<String> names, TwinSocket twinSocket) {
-        JsonObject capabilities = new JsonObject();
+        Map<String, Object> capabilities = new LinkedHashMap<>();
         for (String name : NAMES) {
             if (names.contains(name)) {
-                capabilities.addProperty(name, value(name));
+                capabilities.put(name, value(name));
             }
         }
         if (twinSocket != null) {
-            JsonObject twin = new JsonObject();
-            twin.addProperty("supported", twinSocket.supported());
+            Map<String, Object> twin = new LinkedHashMap<>();
+            twin.put("supported", twinSocket.supported());
             if (twinSocket.fdIndex() >= 0) {
-                twin.addProperty("fd_index", twinSocket.fdIndex());
+                twin.put("fd_index", twinSocket.fdIndex());
             }
-            capabilities.add(TWIN_SOCKET, twin);
+            capabilities.put(TWIN_SOCKET, twin);
         }
-        JsonObject top = new JsonObject();
-        top.add("capabilities", capabilities);
-        return top.toString();
+        return Json.write(Map.of("capabilities", capabilities));
     }
 
     private long value(String name) {
@@ -102,15 +93,15 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
     }
 
     /**
-     * Parses the JSON of a VERSION message strictly (Gson, no lenient syntax); unknown keys are
+     * Parses the JSON of a VERSION message strictly (RFC 8259, no lenient syntax); unknown keys are
      * ignored, known ones must be non-negative integers within jvfio's limits. Also tells which of
      * {@link #NAMES} the JSON gave.
      */
     public static Parsed parse(String json) throws ProtocolException {
-        JsonObject caps = capabilitiesObject(json);
+        Map<?, ?> caps = capabilitiesObject(json);
         Set<String> names = new LinkedHashSet<>();
         for (String name : NAMES) {
-            if (caps != null && caps.has(name)) {
+            if (caps != null && caps.containsKey(name)) {
                 names.add(name);
             }
         }
@@ -118,53 +109,44 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
     }
 
     /** The twin_socket object: "supported" a boolean (default false), "fd_index" a non-negative integer. */
-    private static TwinSocket twinSocket(JsonObject caps) throws ProtocolException {
-        JsonElement element = caps == null ? null : caps.get(TWIN_SOCKET);
+    private static TwinSocket twinSocket(Map<?, ?> caps) throws ProtocolException {
+        Object element = caps == null ? null : caps.get(TWIN_SOCKET);
         if (element == null) {
             return null;
         }
-        if (!element.isJsonObject()) {
+        if (!(element instanceof Map<?, ?> twin)) {
             throw new ProtocolException("VERSION JSON: \"twin_socket\" is not an object");
         }
-        JsonObject twin = element.getAsJsonObject();
-        JsonElement supported = twin.get("supported");
-        if (supported != null && !(supported instanceof JsonPrimitive primitive && primitive.isBoolean())) {
+        Object supported = twin.get("supported");
+        if (supported != null && !(supported instanceof Boolean)) {
             throw new ProtocolException("VERSION JSON: \"twin_socket.supported\" is not a boolean");
         }
-        int fdIndex = twin.has("fd_index") ? (int) integer(twin, "fd_index", -1, 0, LIMIT_MAX_MSG_FDS - 1) : -1;
-        return new TwinSocket(supported != null && supported.getAsBoolean(), fdIndex);
+        int fdIndex = twin.containsKey("fd_index") ? (int) integer(twin, "fd_index", -1, 0, LIMIT_MAX_MSG_FDS - 1) : -1;
+        return new TwinSocket(Boolean.TRUE.equals(supported), fdIndex);
     }
 
     /** The "capabilities" object of VERSION JSON, or null when there is none. */
-    private static JsonObject capabilitiesObject(String json) throws ProtocolException {
-        JsonElement top;
-        try (JsonReader reader = new JsonReader(new StringReader(json))) {
-            reader.setStrictness(Strictness.STRICT);
-            // JsonParser keeps the reader's strictness and, unlike a Gson instance, builds no type
-            // adapter factories: those cost a fresh JVM 60-70 ms, half of what `jvfio info` took.
-            top = JsonParser.parseReader(reader);
-            if (reader.peek() != JsonToken.END_DOCUMENT) {
-                throw new ProtocolException("VERSION JSON has data after its top-level value");
-            }
-        } catch (ProtocolException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
+    private static Map<?, ?> capabilitiesObject(String json) throws ProtocolException {
+        Object top;
+        try {
+            top = Json.parse(json);
+        } catch (IllegalArgumentException e) {
             throw new ProtocolException("VERSION JSON is malformed: " + e.getMessage());
         }
-        if (top == null || !top.isJsonObject()) {
+        if (!(top instanceof Map<?, ?> object)) {
             throw new ProtocolException("VERSION JSON is not an object");
         }
-        JsonElement capabilities = top.getAsJsonObject().get("capabilities");
+        Object capabilities = object.get("capabilities");
         if (capabilities == null) {
             return null;
         }
-        if (!capabilities.isJsonObject()) {
+        if (!(capabilities instanceof Map<?, ?> map)) {
             throw new ProtocolException("VERSION JSON: \"capabilities\" is not an object");
         }
-        return capabilities.getAsJsonObject();
+        return map;
     }
 
-    private static Capabilities values(JsonObject caps) throws ProtocolException {
+    private static Capabilities values(Map<?, ?> caps) throws ProtocolException {
         if (caps == null) {
             return defaults();
         }
@@ -175,20 +157,20 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
                 integer(caps, PGSIZES, DEFAULT_PGSIZES, 1, Long.MAX_VALUE));
     }
 
-    private static long integer(JsonObject caps, String name, long fallback, long min, long max)
+    private static long integer(Map<?, ?> caps, String name, long fallback, long min, long max)
             throws ProtocolException {
-        JsonElement element = caps.get(name);
+        Object element = caps.get(name);
         if (element == null) {
             return fallback;
         }
-        if (!(element instanceof JsonPrimitive primitive) || !primitive.isNumber()) {
+        if (!(element instanceof Json.NumberText number)) {
             throw new ProtocolException("VERSION JSON: \"" + name + "\" is not a number");
         }
         long value;
         try {
-            value = exactLong(primitive.getAsString());
+            value = exactLong(number.text());
         } catch (ArithmeticException | NumberFormatException e) {
-            throw new ProtocolException("VERSION JSON: \"" + name + "\" is not an integer: " + primitive);
+            throw new ProtocolException("VERSION JSON: \"" + name + "\" is not an integer: " + number);
         }
         if (value < min || value > max) {
             throw new ProtocolException(
