@@ -3,6 +3,7 @@ package io.jvfio.kvm;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.ThreadKick;
+import io.jvfio.sys.kvm.CoalescedMmioRing;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
@@ -147,6 +148,14 @@ public final class Vcpu implements AutoCloseable {
     /** The guest's RFLAGS.IF as of the last exit (kvm_run.if_flag). */
     public boolean interruptsEnabled() {
         return run.interruptFlag();
+    }
+
+    /**
+     * The VM's coalesced MMIO ring as this vCPU's mapping shows it, in page {@code page} ({@link
+     * Vm#coalescedMmioPage}); valid until this vCPU is closed.
+     */
+    public CoalescedMmioRing coalescedMmioRing(int page) {
+        return run.coalescedMmioRing(page);
     }
 
     /** KVM_INTERRUPT: the guest takes {@code vector} at the next entry (no in-kernel LAPIC only). */
