@@ -126,10 +126,12 @@ public final class IrqLoop {
                     path, last[0].exitsPerInterrupt());
             last[0].irqchip()
                     .ifPresent(lapic -> System.out.printf(
-                            "jvfio's irqchip per interrupt (last round; each EOI and hlt is an exit to user space, which"
-                                    + " C's in-kernel irqchip keeps in the kernel): %.2f EOIs, %.2f hlts (%.2f waited for the"
-                                    + " interrupt), %.2f kicks, %.2f interrupt-window requests%n",
-                            (double) lapic.endsOfInterrupt() / interrupts,
+                            "jvfio's irqchip per interrupt (last round; each EOI exit and hlt is an exit to user space,"
+                                    + " which C's in-kernel irqchip keeps in the kernel): %.2f EOI exits (%.2f EOIs queued"
+                                    + " in the coalesced MMIO ring instead), %.2f hlts (%.2f waited for the interrupt), %.2f"
+                                    + " kicks, %.2f interrupt-window requests%n",
+                            (double) (lapic.endsOfInterrupt() - lapic.queuedEndsOfInterrupt()) / interrupts,
+                            (double) lapic.queuedEndsOfInterrupt() / interrupts,
                             (double) lapic.halts() / interrupts,
                             (double) lapic.haltWaits() / interrupts,
                             (double) lapic.kicks() / interrupts,

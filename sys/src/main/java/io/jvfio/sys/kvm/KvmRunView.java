@@ -3,6 +3,7 @@ package io.jvfio.sys.kvm;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.ring.CoalescedMmioRing;
 
 /**
  * Typed access to a vCPU's mmap'ed {@code struct kvm_run}: the exit reason and the fields of the exit's

@@ -1,4 +1,4 @@
-package io.jvfio.sys.kvm;
+package io.jvfio.sys.kvm.ring;
 
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.KvmAbi.kvm_coalesced_mmio;
@@ -12,7 +12,7 @@ import io.jvfio.sys.kvm.KvmAbi.kvm_coalesced_mmio_ring;
  * drains with a lock of their own. A full ring makes KVM give up on queueing: the write then exits as
  * ordinary MMIO, and must be handled after what the ring holds.
  *
- * <p>A view of a mapping it does not own ({@link KvmRunView} owns it): once that is closed every call
+ * <p>A view of a mapping it does not own (a vCPU's {@code KvmRunView} owns it): once that is closed every call
  * throws {@link IllegalStateException}. Entries carry no vCPU: the ring is the VM's, shared by its vCPUs.
  */
 public final class CoalescedMmioRing {
@@ -31,7 +31,7 @@ public final class CoalescedMmioRing {
     private final Mapping memory;
     private final long base;
 
-    CoalescedMmioRing(Mapping memory, long base) {
+    private CoalescedMmioRing(Mapping memory, long base) {
         if (base < 0 || base % PAGE_SIZE != 0 || base + PAGE_SIZE > memory.size()) {
             throw new IllegalArgumentException(
                     "a coalesced MMIO ring at +" + base + " is not a whole page of " + memory);

@@ -1,4 +1,4 @@
-package io.jvfio.sys.kvm;
+package io.jvfio.sys.kvm.ring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
