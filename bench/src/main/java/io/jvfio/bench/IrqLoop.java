@@ -48,6 +48,11 @@ public final class IrqLoop {
     static final int RUNNING_ROUNDS = 3;
 
     static final long RUNNING_INTERRUPTS = 300;
+    /**
+     * {@code BENCH_COALESCED_EOI=off}: jvfio's machine without {@code x-coalesced-eoi}, every guest EOI an
+     * exit, to compare with the default in one sitting.
+     */
+    static final boolean COALESCED_EOI = !"off".equals(System.getenv("BENCH_COALESCED_EOI"));
 
     private final boolean irqfd;
     private final Path socket;
@@ -87,7 +92,8 @@ public final class IrqLoop {
             IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
             String irqchipNote = irqchip.inKernel()
                     ? "both on KVM's in-kernel irqchip"
-                    : "jvfio on its own irqchip (" + irqchip + "), C on KVM's in-kernel one, as a C VMM gets it";
+                    : "jvfio on its own irqchip (" + irqchip + ", x-coalesced-eoi=" + (COALESCED_EOI ? "on" : "off")
+                            + "), C on KVM's in-kernel one, as a C VMM gets it";
             System.out.println("irqchip: " + irqchipNote
                     + (irqchip.inKernel() || !bench.irqfd
                             ? ""
@@ -205,6 +211,7 @@ public final class IrqLoop {
         MachineConfig machineConfig = MachineConfig.builder()
                 .guest("testdev")
                 .args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
+                .coalescedEoi(COALESCED_EOI)
                 .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();
