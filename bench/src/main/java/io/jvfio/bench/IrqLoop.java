@@ -135,13 +135,16 @@ public final class IrqLoop {
                             "jvfio's irqchip per interrupt (last round; each EOI exit and hlt is an exit to user space,"
                                     + " which C's in-kernel irqchip keeps in the kernel): %.2f EOI exits (%.2f EOIs queued"
                                     + " in the coalesced MMIO ring instead), %.2f hlts (%.2f waited for the interrupt), %.2f"
-                                    + " kicks, %.2f interrupt-window requests%n",
+                                    + " kicks, %.2f interrupt-window requests; %.3f drains of the ring by its timer (%.3f"
+                                    + " found an EOI queued)%n",
                             (double) (lapic.endsOfInterrupt() - lapic.queuedEndsOfInterrupt()) / interrupts,
                             (double) lapic.queuedEndsOfInterrupt() / interrupts,
                             (double) lapic.halts() / interrupts,
                             (double) lapic.haltWaits() / interrupts,
                             (double) lapic.kicks() / interrupts,
-                            (double) lapic.windowRequests() / interrupts));
+                            (double) lapic.windowRequests() / interrupts,
+                            (double) lapic.drainTicks() / interrupts,
+                            (double) lapic.drainTickFinds() / interrupts));
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
                 System.out.printf(

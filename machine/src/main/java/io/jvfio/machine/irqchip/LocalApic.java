@@ -408,7 +408,14 @@ final class LocalApic {
         }
     }
 
-    ApicCounters counters(long windowRequests, long kicks, long halts, long haltWaits, long queuedEndsOfInterrupt) {
+    ApicCounters counters(
+            long windowRequests,
+            long kicks,
+            long halts,
+            long haltWaits,
+            long queuedEndsOfInterrupt,
+            long drainTicks,
+            long drainTickFinds) {
         return new ApicCounters(
                 index,
                 accepted,
@@ -419,7 +426,9 @@ final class LocalApic {
                 kicks,
                 halts,
                 haltWaits,
-                queuedEndsOfInterrupt);
+                queuedEndsOfInterrupt,
+                drainTicks,
+                drainTickFinds);
     }
 
     private static boolean get(long[] bits, int vector) {

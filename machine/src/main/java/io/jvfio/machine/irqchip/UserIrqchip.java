@@ -70,6 +70,8 @@ public final class UserIrqchip {
     private final VcpuKicker kicker;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final long[] queuedEndsOfInterrupt;
+    private final long[] drainTicks;
+    private final long[] drainTickFinds;
     private boolean stopped;
     /** The ring vCPU {@link #queuedVcpu}'s EOI writes may be queued in, or null: every EOI exits. */
     private CoalescedMmioRing queuedWrites;
@@ -102,6 +104,8 @@ public final class UserIrqchip {
         this.halts = new long[vcpus];
         this.haltWaits = new long[vcpus];
         this.queuedEndsOfInterrupt = new long[vcpus];
+        this.drainTicks = new long[vcpus];
+        this.drainTickFinds = new long[vcpus];
         LocalApic.ApicBus bus = new Bus();
         for (int i = 0; i < vcpus; i++) {
             apics[i] = new LocalApic(i, bus);
@@ -329,12 +333,12 @@ public final class UserIrqchip {
 
     /**
      * Under the lock: hands every write KVM queued in the coalesced MMIO ring to the LAPIC, in order; a
-     * vector the EOIs made deliverable wakes or kicks the vCPU.
+     * vector the EOIs made deliverable wakes or kicks the vCPU. Returns whether there was any.
      */
-    private void drainQueuedWrites() {
+    private boolean drainQueuedWrites() {
         CoalescedMmioRing ring = queuedWrites;
         if (ring == null || ring.isEmpty()) {
-            return;
+            return false;
         }
         LocalApic apic = apics[queuedVcpu];
         boolean deliverable = apic.deliverableVector() >= 0;
@@ -342,6 +346,7 @@ public final class UserIrqchip {
         if (!deliverable) {
             interruptArrived(queuedVcpu);
         }
+        return true;
     }
 
     private void queuedWrite(long address, int length, long data) {
@@ -378,7 +383,12 @@ public final class UserIrqchip {
         lock.lock();
         try {
             drainArmed = false;
-            drainQueuedWrites();
+            if (queuedWrites != null) {
+                drainTicks[queuedVcpu]++;
+                if (drainQueuedWrites()) {
+                    drainTickFinds[queuedVcpu]++;
+                }
+            }
         } finally {
             unlockAndNotify();
         }
@@ -574,7 +584,13 @@ public final class UserIrqchip {
             List<ApicCounters> lapics = new ArrayList<>();
             for (int i = 0; i < apics.length; i++) {
                 lapics.add(apics[i].counters(
-                        windowRequests[i], kicks[i], halts[i], haltWaits[i], queuedEndsOfInterrupt[i]));
+                        windowRequests[i],
+                        kicks[i],
+                        halts[i],
+                        haltWaits[i],
+                        queuedEndsOfInterrupt[i],
+                        drainTicks[i],
+                        drainTickFinds[i]));
             }
             long[] deliveries = new long[IoApic.PINS];
             long[] eois = new long[IoApic.PINS];

@@ -146,6 +146,9 @@ class UserIrqchipQueuedEoiTest {
 
         assertThat(kicks).as("the drain made the vector deliverable: kicked").containsExactly(0);
         assertThat(exitAndEnter()).containsExactly(VECTOR);
+        assertThat(chip.counters().localApics().getFirst())
+                .extracting(ApicCounters::drainTicks, ApicCounters::drainTickFinds)
+                .containsExactly(1L, 1L);
     }
 
     @Test
