@@ -302,12 +302,17 @@ public final class UserIrqchip {
      * listeners of the pins ended under it: here, or on the clock after {@link #lockFromDevice}.
      */
     private void unlockAndNotify() {
-        armQueuedEoiDrain();
-        Integer[] ended = endedPins.isEmpty() ? null : endedPins.toArray(Integer[]::new);
-        endedPins.clear();
-        boolean defer = deferEndOfInterruptListeners;
-        deferEndOfInterruptListeners = false;
-        lock.unlock();
+        Integer[] ended;
+        boolean defer;
+        try {
+            armQueuedEoiDrain();
+        } finally {
+            ended = endedPins.isEmpty() ? null : endedPins.toArray(Integer[]::new);
+            endedPins.clear();
+            defer = deferEndOfInterruptListeners;
+            deferEndOfInterruptListeners = false;
+            lock.unlock();
+        }
         if (ended == null) {
             return;
         }
