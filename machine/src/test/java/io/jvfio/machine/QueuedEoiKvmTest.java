@@ -30,7 +30,7 @@ class QueuedEoiKvmTest {
     private static final int EDGE_GSI = 21;
     private static final int HOST_PORT = 0x510;
     /**
-     * Far above the drain period (0.5 ms) and a kick (tens of us): what a loaded 2-core host adds to
+     * Far above the drain period (1 ms) and a kick (tens of us): what a loaded 2-core host adds to
      * an event-loop timer and a signal, while an EOI nobody drains would leave the guest spinning for good.
      */
     private static final Duration DELIVERY_BOUND = Duration.ofMillis(250);

@@ -84,12 +84,13 @@ public final class UserIrqchip {
     /**
      * How long an EOI queued in the coalesced MMIO ring may wait for a drain while the vCPU runs the
      * guest without exits and the EOI matters: a vector in IRR waits for it, or a level pin's device
-     * waits for its unmask. 500 us: an interrupt a software KVM's in-kernel LAPIC delivers to a running
-     * guest waits 0.8-1.0 ms for the emulator's next batch, so this keeps jvfio's worst case below the
-     * in-kernel irqchip's usual one, and it costs the clock at most 2000 wake-ups a second while
-     * interrupts are in service back to back (the benchmarks' echo loop).
+     * waits for its unmask. 1 ms: a software KVM's in-kernel LAPIC makes an interrupt for a running guest
+     * wait 0.8-1.0 ms for the emulator's next batch, so the worst case stays that of the in-kernel
+     * irqchip. Each drain is an event-loop wake-up, which on a 2-core host competes with the vCPU and the
+     * device for a core: in the benchmarks' echo loop, where interrupts are in service back to back, 500
+     * us cost 0.31 of them per interrupt (one every 600 us or so); 1 ms halves that.
      */
-    public static final long QUEUED_EOI_DRAIN_NANOS = 500_000;
+    public static final long QUEUED_EOI_DRAIN_NANOS = 1_000_000;
 
     public UserIrqchip(int vcpus, Clock clock, VcpuKicker kicker) {
         this.clock = clock;
