@@ -13,13 +13,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The guest ends an interrupt and runs on without a single exit while a second interrupt waits behind
  * the first and the first's level line waits for its EOI ({@code eoi-spin}), on jvfio's irqchip with the
- * guest's EOIs queued in KVM's coalesced MMIO ring and, for comparison, with each EOI an exit. Both must
- * give the same exact counts, the queued EOI must reach the level line's resampler once, and the waiting
+ * guest's EOIs queued in KVM's coalesced MMIO ring and, for comparison, with each EOI an exit: switched
+ * off, or with two vCPUs, which the ring cannot tell apart. All must give the same exact counts, the queued EOI must reach the level line's resampler once, and the waiting
  * interrupt must arrive within a bounded time: without the irqchip's own drain of the ring the guest
  * would spin until the test's timeout.
  */
@@ -40,9 +40,10 @@ class QueuedEoiKvmTest {
         Tiers.assumeKvm();
     }
 
-    @ParameterizedTest(name = "x-coalesced-eoi={0}")
-    @ValueSource(booleans = {true, false})
-    void interruptWaitingBehindAnEoiIsDeliveredToAGuestThatNeverExitsAgain(boolean coalescedEoi) throws Exception {
+    @ParameterizedTest(name = "x-coalesced-eoi={0}, {1} vCPU(s)")
+    @CsvSource({"true, 1", "false, 1", "true, 2"})
+    void interruptWaitingBehindAnEoiIsDeliveredToAGuestThatNeverExitsAgain(boolean coalescedEoi, int vcpus)
+            throws Exception {
         AtomicLong edgeRaised = new AtomicLong();
         AtomicLong edgeTaken = new AtomicLong();
         AtomicInteger resamples = new AtomicInteger();
@@ -51,6 +52,7 @@ class QueuedEoiKvmTest {
                 .args(LEVEL_GSI, EDGE_GSI, HOST_PORT)
                 .irqchip(IrqchipMode.OFF)
                 .coalescedEoi(coalescedEoi)
+                .vcpus(vcpus)
                 .build();
         try (Machine machine = Machine.create(config)) {
             IrqLine level = machine.irqLine(LEVEL_GSI);
@@ -88,7 +90,7 @@ class QueuedEoiKvmTest {
             assertThat(waited).as("E from its raise to its handler").isLessThan(DELIVERY_BOUND);
             ApicCounters lapic =
                     machine.irqchipCounters().orElseThrow().localApics().getFirst();
-            if (coalescedEoi) {
+            if (coalescedEoi && vcpus == 1) {
                 assertThat(lapic.queuedEndsOfInterrupt())
                         .as("L's EOI came through the ring, not as an exit")
                         .isGreaterThanOrEqualTo(1);
