@@ -1,7 +1,7 @@
 package io.jvfio.bench;
 
-import io.jvfio.sys.testing.BusyboxInitramfs;
-import io.jvfio.sys.testing.KernelImages;
+import io.jvfio.machine.boot.linux.BusyboxInitramfs;
+import io.jvfio.machine.boot.linux.KernelImages;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

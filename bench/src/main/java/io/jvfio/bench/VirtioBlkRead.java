@@ -1,7 +1,7 @@
 package io.jvfio.bench;
 
 import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.KernelImages;
+import io.jvfio.machine.boot.linux.KernelImages;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -134,10 +134,8 @@ public final class Jvfio {
      * up even when nothing was logged and whose lookup opens every module's jar (10 ms).
      */
     private static void warmUpInBackground(boolean forVcpus) {
-        Thread.ofPlatform().name("jvfio-warm-up").daemon().start(() -> {
-            NativeCalls.link(forVcpus);
-            System.LoggerFinder.getLoggerFinder();
-        });
+        Thread.ofPlatform().name("jvfio-warm-up").daemon().start(() -> NativeCalls.link(forVcpus));
+        Thread.ofPlatform().name("jvfio-warm-up-logger").daemon().start(System.LoggerFinder::getLoggerFinder);
     }
 
     /** Where the command's name is: the first argument that is neither an option nor {@code --trace}'s value. */
@@ -166,8 +164,8 @@ public final class Jvfio {
                     case "serve" -> new ServeCommand();
                     case "info" -> new InfoCommand();
                     case "dt" -> new DtCommand();
-                    case "bind" -> new BindCommand();
-                    case "unbind" -> new UnbindCommand();
+                    case "bind" -> new HostDriverCommand(HostDriverCommand.BIND);
+                    case "unbind" -> new HostDriverCommand(HostDriverCommand.UNBIND);
                     case "host" -> new HostCommand();
                     case "help" -> new HelpCommand();
                     default -> null;

@@ -3,7 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.testing.StockKernel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -69,6 +69,32 @@ class LauncherScriptTest {
             }
             """;
 
+    /**
+     * A fake io.jvfio.kvm whose GuestCodeProbe says what FAKE_PROBE asks, with the real one's exit status: 0
+     * (this KVM boots Linux) or 1 (it does not); {@code crash} fails as a broken JVM would.
+     */
+    private static final String PROBE = """
+            package io.jvfio.kvm;
+            public class GuestCodeProbe {
+                public static void main(String[] args) {
+                    switch (System.getenv("FAKE_PROBE")) {
+                        case "runs" -> System.out.println("this KVM runs int3 in its guests: a stock Linux kernel can boot");
+                        case "cannot" -> {
+                            System.out.println("this KVM does not run int3 in its guests (fake): a stock Linux kernel cannot boot");
+                            System.exit(1);
+                        }
+                        default -> throw new IllegalStateException("fake probe crash");
+                    }
+                }
+            }
+            """;
+
+    /** tools/nested's scripts: prepare.sh succeeds, run.sh says what it was asked to run inside. */
+    private static final String FAKE_RUN = """
+            #!/usr/bin/env bash
+            echo "fake nested run.sh $*"
+            """;
+
     @TempDir
     Path repo;
 
@@ -86,11 +112,11 @@ class LauncherScriptTest {
         Files.copy(source.resolve("jvfio"), repo.resolve("jvfio"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.copy(source.resolve("tools/java-env.sh"), repo.resolve("tools/java-env.sh"));
         for (String module : List.of("sys", "guests", "cli")) {
-            Files.createDirectories(repo.resolve(module).resolve("src"));
+            Files.createDirectories(repo.resolve(module).resolve("src/main/java"));
             Files.writeString(repo.resolve(module).resolve("pom.xml"), "<project/>");
         }
         Files.writeString(repo.resolve("pom.xml"), "<project/>");
-        Files.writeString(repo.resolve("sys/src/Fd.java"), "class Fd {}");
+        Files.writeString(repo.resolve("sys/src/main/java/Fd.java"), "class Fd {}");
         Path bin = Files.createDirectories(repo.resolve("fake-bin"));
         Files.writeString(bin.resolve("mvn"), FAKE_MVN);
         Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -99,6 +125,13 @@ class LauncherScriptTest {
         modules = Files.createDirectories(repo.resolve("fake-modules"));
         jar = modules.resolve("jvfio-cli.jar");
         Files.copy(moduleJar("module io.jvfio.sys {}"), modules.resolve("jvfio-sys.jar"));
+        Files.copy(probeJar(), modules.resolve("jvfio-kvm.jar"));
+        Path nested = Files.createDirectories(repo.resolve("tools/nested"));
+        Files.writeString(nested.resolve("prepare.sh"), "#!/usr/bin/env bash\n");
+        Files.writeString(nested.resolve("run.sh"), FAKE_RUN);
+        for (String script : List.of("prepare.sh", "run.sh")) {
+            Files.setPosixFilePermissions(nested.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         Files.copy(fakeJar(true), jar);
         Manifest guests = manifest();
         guests.getMainAttributes().putValue("Automatic-Module-Name", "io.jvfio.guests");
@@ -134,7 +167,7 @@ class LauncherScriptTest {
     @Test
     void changedSourceBuildsOfflineOnceABuildSucceeded() throws Exception {
         launch("--version");
-        touchLater(repo.resolve("sys/src/Fd.java"));
+        touchLater(repo.resolve("sys/src/main/java/Fd.java"));
 
         Result rebuilt = launch("--version");
 
@@ -146,7 +179,7 @@ class LauncherScriptTest {
     @Test
     void failedOfflineBuildIsRetriedOnlineOnce() throws Exception {
         launch("--version");
-        touchLater(repo.resolve("sys/src/Fd.java"));
+        touchLater(repo.resolve("sys/src/main/java/Fd.java"));
         environment.put("FAKE_MVN_OFFLINE_FAILS", "1");
 
         Result rebuilt = launch("--version");
@@ -183,6 +216,7 @@ class LauncherScriptTest {
         launch("--version");
         for (String file : List.of(
                 "sys/.jqwik-database",
+                "sys/src/test/java/FdTest.java",
                 "sys/trace.jfr",
                 "sys/target/classes/Fd.class",
                 "bench/target/lib/x.jar",
@@ -224,6 +258,79 @@ class LauncherScriptTest {
         assertThat(run.out()).isEqualTo("fake jvfio --version (aot)\n");
     }
 
+    @Test
+    void demoLinuxWhereThisKvmCannotBootLinuxRunsInTheNestedGuestSayingWhyInOneLine() throws Exception {
+        Tiers.assumeKvm();
+        launch("--version");
+        environment.put("FAKE_PROBE", "cannot");
+
+        Result demo = launch("demo", "--linux");
+
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.err().lines().toList())
+                .containsExactly("this KVM does not run int3 in its guests (fake): a stock Linux kernel cannot boot:"
+                        + " running the demo inside a nested QEMU guest whose KVM can boot it (tools/nested;"
+                        + " JVFIO_NESTED=off skips)");
+        assertThat(demo.out())
+                .isEqualTo("fake nested run.sh --overlay " + repo + " -- " + repo.resolve("jvfio") + " demo --linux\n");
+    }
+
+    @Test
+    void demoLinuxWhereThisKvmCannotBootLinuxAndNestingIsOffFailsInOneLine() throws Exception {
+        Tiers.assumeKvm();
+        launch("--version");
+        environment.put("FAKE_PROBE", "cannot");
+        environment.put("JVFIO_NESTED", "off");
+
+        Result demo = launch("demo", "--linux");
+
+        assertThat(demo.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(demo.err().lines().toList())
+                .containsExactly("this KVM does not run int3 in its guests (fake): a stock Linux kernel cannot boot"
+                        + " (JVFIO_NESTED=off: no nested guest)");
+        assertThat(demo.out()).isEmpty();
+    }
+
+    @Test
+    void demoLinuxWhereThisKvmBootsLinuxRunsHere() throws Exception {
+        Tiers.assumeKvm();
+        launch("--version");
+        environment.put("FAKE_PROBE", "runs");
+
+        Result demo = launch("demo", "--linux");
+
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.err()).isEmpty();
+        assertThat(demo.out()).isEqualTo("fake jvfio demo --linux (aot)\n");
+    }
+
+    @Test
+    void demoWithoutLinuxAsksNoProbeAndRunsHereWhereKvmIs() throws Exception {
+        Tiers.assumeKvm();
+        launch("--version");
+        environment.put("FAKE_PROBE", "cannot");
+
+        Result demo = launch("demo", "-n", "5");
+
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.out()).isEqualTo("fake jvfio demo -n 5 (aot)\n");
+    }
+
+    @Test
+    void probeThatFailsIsSaidAndNothingRuns() throws Exception {
+        Tiers.assumeKvm();
+        launch("--version");
+        environment.put("FAKE_PROBE", "crash");
+
+        Result demo = launch("demo", "--linux");
+
+        assertThat(demo.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(demo.err())
+                .startsWith("jvfio: the probe of /dev/kvm failed: ")
+                .contains("fake probe crash");
+        assertThat(demo.out()).isEmpty();
+    }
+
     private Result launch(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(repo.resolve("jvfio").toString()));
         command.addAll(List.of(args));
@@ -259,6 +366,19 @@ class LauncherScriptTest {
             files.add(sources.resolve("io/jvfio/cli/AotTraining.java").toString());
         }
         return jar(compile(files), manifest());
+    }
+
+    /** Module io.jvfio.kvm with the fake {@link #PROBE}. */
+    private Path probeJar() throws IOException {
+        Path sources = Files.createTempDirectory(repo, "fake-src");
+        Files.createDirectories(sources.resolve("io/jvfio/kvm"));
+        Files.writeString(sources.resolve("module-info.java"), "module io.jvfio.kvm { requires io.jvfio.sys; }");
+        Files.writeString(sources.resolve("io/jvfio/kvm/GuestCodeProbe.java"), PROBE);
+        return jar(
+                compile(List.of(
+                        sources.resolve("module-info.java").toString(),
+                        sources.resolve("io/jvfio/kvm/GuestCodeProbe.java").toString())),
+                manifest());
     }
 
     /** A module of nothing but {@code descriptor}. */

@@ -100,7 +100,7 @@ class ParsedArgsTest {
 
     @Test
     void helpShowsEveryOptionButHiddenOnesAndKeepsLinesShort() {
-        String help = BindCommand.SPEC.help("jvfio bind");
+        String help = HostDriverCommand.BIND.help("jvfio bind");
 
         assertThat(help)
                 .startsWith("Usage: jvfio bind [--bus BUS]")

@@ -2,7 +2,7 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.testing.StockKernel;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;

@@ -3,7 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.kvm.GuestCodeProbe;
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.io.PrintWriter;
 import java.io.StringWriter;

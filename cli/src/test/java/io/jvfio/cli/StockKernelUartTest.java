@@ -3,14 +3,8 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
-import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,7 +75,7 @@ class StockKernelUartTest {
                         List.of(),
                         "--serial-socket",
                         serial.toString());
-                HostEnd host = HostEnd.connect(serial)) {
+                SerialHostEnd host = SerialHostEnd.connect(serial, GUEST_LINE, HOST_LINE)) {
             AssignedDeviceBoot.Boot boot = AssignedDeviceBoot.boot(
                     directory,
                     initramfs,
@@ -118,60 +112,6 @@ class StockKernelUartTest {
                             .strip(),
                     interrupts,
                     device);
-        }
-    }
-
-    /**
-     * The far end of the UART's serial line: collects what the guest sends and, once the guest's line has
-     * come, answers with the host's line.
-     */
-    private static final class HostEnd implements AutoCloseable {
-        private final SocketChannel channel;
-        private final StringBuilder received = new StringBuilder();
-        private final Thread reader;
-
-        private HostEnd(SocketChannel channel) {
-            this.channel = channel;
-            this.reader = Thread.ofPlatform().daemon().name("uart host end").start(this::read);
-        }
-
-        static HostEnd connect(Path serial) throws IOException {
-            SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-            channel.connect(UnixDomainSocketAddress.of(serial));
-            return new HostEnd(channel);
-        }
-
-        private void read() {
-            ByteBuffer buffer = ByteBuffer.allocate(4096);
-            boolean answered = false;
-            try {
-                while (channel.read(buffer.clear()) >= 0) {
-                    String text;
-                    synchronized (this) {
-                        received.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1));
-                        text = received.toString();
-                    }
-                    if (!answered && text.contains(GUEST_LINE)) {
-                        answered = true;
-                        ByteBuffer reply = ByteBuffer.wrap((HOST_LINE + "\n").getBytes(StandardCharsets.US_ASCII));
-                        while (reply.hasRemaining()) {
-                            channel.write(reply);
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // closed by the test, or the server went away: what arrived so far is what the test checks
-            }
-        }
-
-        synchronized String received() {
-            return received.toString();
-        }
-
-        @Override
-        public void close() throws IOException, InterruptedException {
-            channel.close();
-            reader.join(Duration.ofSeconds(10));
         }
     }
 }

@@ -3,8 +3,8 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.ServerProcess;
-import io.jvfio.sys.testing.KernelImages;
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.boot.linux.KernelImages;
+import io.jvfio.machine.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -28,9 +28,9 @@ public final class GuestCodeProbe {
     /** A present, ring-0, 32-bit interrupt gate. */
     private static final int INTERRUPT_GATE = 0x8E;
 
-    private static final int TYPE_CODE = 0xB;
-    private static final int TYPE_DATA = 0x3;
-    private static final int TYPE_TSS_32_BUSY = 0xB;
+    /** A 32-bit TSS's smallest limit (104 bytes), as PVH enters with. */
+    private static final int TSS_LIMIT = 0x67;
+
     private static final long CR0_PE_ET = 0x11;
     private static final int CODE = 0x500;
     private static final int HANDLER = 0x510;
@@ -101,31 +101,16 @@ public final class GuestCodeProbe {
 
     /** Flat 32-bit segments, the probe's GDT and IDT, PE set; the rest as KVM's reset state has it. */
     private static Sregs protectedMode(Sregs initial) {
-        Segment code =
-                new Segment(0, 0xFFFFFFFF, CODE_SELECTOR, TYPE_CODE, true, 0, true, true, false, true, false, false);
-        Segment data =
-                new Segment(0, 0xFFFFFFFF, DATA_SELECTOR, TYPE_DATA, true, 0, true, true, false, true, false, false);
-        Segment tss = new Segment(
-                0, 0x67, initial.tr().selector(), TYPE_TSS_32_BUSY, true, 0, false, false, false, false, false, false);
-        return new Sregs(
-                code,
-                data,
-                data,
-                data,
-                data,
-                data,
-                tss,
-                initial.ldt(),
+        return initial.entering(
+                Segment.flat(CODE_SELECTOR, Segment.TYPE_CODE_EXECUTE_READ_ACCESSED, true, false),
+                Segment.flat(DATA_SELECTOR, Segment.TYPE_DATA_READ_WRITE_ACCESSED, true, false),
+                Segment.busyTss32(initial.tr().selector(), TSS_LIMIT),
                 new DescriptorTable(GDT, GDT_ENTRIES.length * 8 - 1),
                 new DescriptorTable(IDT, 8 * (BREAKPOINT_VECTOR + 1) - 1),
                 CR0_PE_ET,
                 0,
                 0,
-                0,
-                0,
-                0,
-                initial.apicBase(),
-                new long[4]);
+                0);
     }
 
     public static void main(String[] args) {

@@ -204,7 +204,7 @@ public final class IrqchipProbe {
 
     /** The reset state's CS is F000 with base 0xFFFF0000 (the BIOS); the probe's code lives in segment 0. */
     private static Sregs withCodeSegmentAtZero(Sregs s) {
-        return s.withCs(s.cs().withBaseAndSelector(0, 0));
+        return s.withCsAndDs(s.cs().withBaseAndSelector(0, 0), s.ds());
     }
 
     private static void awaitHandler(Vcpu vcpu, Duration bound, String what)

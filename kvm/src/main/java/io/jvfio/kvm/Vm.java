@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
@@ -156,6 +157,16 @@ public final class Vm implements AutoCloseable {
     /** KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. */
     public void unregisterIrqfd(EventFd trigger, int gsi) throws ErrnoException {
         KvmIoctls.irqfd(fd, trigger.fd().get(), gsi, KvmAbi.KVM_IRQFD_FLAG_DEASSIGN, 0);
+    }
+
+    /**
+     * KVM_IOEVENTFD: from now on a guest write of {@code length} bytes (0: any) at guest-physical
+     * {@code address}, of the value {@code datamatch} if one is given, signals {@code event} inside KVM
+     * with no exit to user space. Closing the result de-assigns it; {@code event} stays the caller's.
+     */
+    public Ioeventfd registerIoeventfd(EventFd event, long address, int length, OptionalLong datamatch)
+            throws ErrnoException {
+        return Ioeventfd.assign(fd, event, address, length, datamatch);
     }
 
     /** KVM_GET_IRQCHIP: IOAPIC redirection table entry {@code pin} (64 bits: vector, mode, mask, ...). */

@@ -1,7 +1,7 @@
 /**
  * Typed owners of KVM's file descriptors: {@link io.jvfio.kvm.Kvm} (/dev/kvm), {@link io.jvfio.kvm.Vm}
  * (memory slots, in-kernel irqchip and its IOAPIC entries, GSI routing, KVM_IRQ_LINE, KVM_SIGNAL_MSI, irqfd
- * with resample; its capabilities as {@link io.jvfio.kvm.Cap}) and {@link io.jvfio.kvm.Vcpu} (registers, CPUID, MSRs, the in-kernel LAPIC as a
+ * with resample, ioeventfds as {@link io.jvfio.kvm.Ioeventfd} owners; its capabilities as {@link io.jvfio.kvm.Cap}) and {@link io.jvfio.kvm.Vcpu} (registers, CPUID, MSRs, the in-kernel LAPIC as a
  * {@link io.jvfio.kvm.LapicState}, KVM_RUN with exits as {@link io.jvfio.kvm.VcpuExit} records, kicks from
  * other threads); and {@link io.jvfio.kvm.IrqchipProbe}, which runs a tiny guest to learn whether this
  * host's in-kernel irqchip keeps an interrupt in service until the guest's EOI as KVM documents (no

@@ -68,7 +68,7 @@ final class RealModeGuest implements AutoCloseable {
             vm.addMemorySlot(0, 0, ram);
             Vcpu vcpu = vm.createVcpu(0);
             Sregs s = vcpu.sregs();
-            vcpu.setSregs(s.withCs(flat(s.cs(), s.cs().limit())).withDs(flat(s.ds(), 0xFFFFFFFF)));
+            vcpu.setSregs(s.withCsAndDs(flat(s.cs(), s.cs().limit()), flat(s.ds(), 0xFFFFFFFF)));
             vcpu.setRegs(Regs.initial().withRip(START).withRsp(STACK_TOP));
             RealModeGuest guest = new RealModeGuest(kvm, ram, vm, vcpu);
             guest.write(START, code);

@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -87,6 +88,8 @@ public final class Machine implements AutoCloseable {
     private Vm vm;
     /** KVM's in-kernel irqchip with irqfd and resamplefd: lines take irqfds ({@link IrqLine#acceptsIrqfd}). */
     private boolean irqfdAccepted;
+    /** KVM_CAP_IOEVENTFD: guest writes can signal eventfds inside KVM ({@link #registerMmioEventfd}). */
+    private boolean ioeventfdAccepted;
 
     private final IrqLine.IrqfdTarget vmIrqfds = new IrqLine.IrqfdTarget() {
         @Override
@@ -166,6 +169,7 @@ public final class Machine implements AutoCloseable {
             vm.routeGsisToIoapicPins();
             irqfdAccepted = vm.hasCapability(Cap.IRQFD) && vm.hasCapability(Cap.IRQFD_RESAMPLE);
         }
+        ioeventfdAccepted = vm.hasCapability(Cap.IOEVENTFD);
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         for (int id = 0; id < config.vcpus(); id++) {
@@ -382,6 +386,24 @@ public final class Machine implements AutoCloseable {
                 return chip.resampleOnEndOfInterrupt(pin, listener);
             }
         }));
+    }
+
+    /** Whether KVM can turn guest MMIO writes into eventfd signals (KVM_CAP_IOEVENTFD), on either irqchip. */
+    public boolean acceptsMmioEventfd() {
+        return ioeventfdAccepted;
+    }
+
+    /**
+     * KVM_IOEVENTFD: a guest write of {@code length} bytes at guest-physical {@code address} (of the value
+     * {@code datamatch} only, if given) signals {@code event} inside KVM instead of exiting; other writes
+     * there still reach the MMIO bus. Only where {@link #acceptsMmioEventfd()}.
+     */
+    public MmioEventfd registerMmioEventfd(EventFd event, long address, int length, OptionalLong datamatch)
+            throws ErrnoException {
+        if (!ioeventfdAccepted) {
+            throw new IllegalStateException("this KVM has no KVM_CAP_IOEVENTFD");
+        }
+        return new MmioEventfd(vm.registerIoeventfd(event, address, length, datamatch));
     }
 
     /**

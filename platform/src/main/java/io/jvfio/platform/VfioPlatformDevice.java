@@ -2,6 +2,7 @@ package io.jvfio.platform;
 
 import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
+import io.jvfio.machine.MmioEventfd;
 import io.jvfio.machine.PlatformBus;
 import io.jvfio.machine.acpi.AcpiDevice;
 import io.jvfio.machine.acpi.CompatibleIds;
@@ -29,6 +30,7 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
@@ -68,6 +70,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private final List<PlatformRegion> regions = new ArrayList<>();
     private final List<PlatformIrqWiring> irqs = new ArrayList<>();
     private final List<Long> dmaMaps = new ArrayList<>();
+    /** The device's ioeventfds that KVM signals for the guest's writes, with their registrations. */
+    private final List<PostedWrite> postedWrites = new ArrayList<>();
+
     private final Set<Integer> delivering = ConcurrentHashMap.newKeySet();
     private DeviceInfo info;
     private String compatible;
@@ -77,6 +82,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
     private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
+
+    /** An ioeventfd the device offered and KVM's registration of it. */
+    private record PostedWrite(RegionIoEventFd offered, MmioEventfd registration) {}
 
     private boolean closed;
     private volatile String goneReason;
@@ -125,6 +133,25 @@ public final class VfioPlatformDevice implements AutoCloseable {
             device.reset();
         }
         wireIrqs();
+        if (machine.acceptsMmioEventfd()) {
+            for (PlatformRegion region : regions) {
+                postWrites(region);
+            }
+            if (!postedWrites.isEmpty()) {
+                // A posted write never fails where jvfio sees it: the backend's own watch must say the device died.
+                device.onGone(gone -> {
+                    try {
+                        machine.eventLoop().execute(() -> deviceGone(gone));
+                    } catch (ErrnoException | IllegalStateException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "vfio " + name + ": " + gone.getMessage());
+                    }
+                });
+            }
+        } else {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "vfio " + name + ": KVM has no KVM_CAP_IOEVENTFD: every register write traps, posted ones too");
+        }
         mapGuestRam();
         List<BootInfo.Region> placed = regions.stream()
                 .map(r -> new BootInfo.Region(r.guestBase(), r.info().size()))
@@ -203,6 +230,69 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
         placed.setFastPath(true);
         return placed;
+    }
+
+    /**
+     * Registers the ioeventfds the device offers for a region (vfio-user's DEVICE_GET_REGION_IO_FDS) with
+     * KVM, so those writes (virtio's QueueNotify) signal the device's eventfd with no exit and no round
+     * trip; every other access still traps. One over the fast path stays unregistered (a memory slot
+     * takes the write before KVM's ioeventfds see it), and one KVM refuses stays trapped; both are said.
+     */
+    private void postWrites(PlatformRegion region) throws IOException {
+        for (RegionIoEventFd offered : device.regionIoEventFds(region.info().index())) {
+            String where =
+                    "vfio " + name + ": region " + offered.region() + " +0x" + Long.toHexString(offered.offset());
+            if (overFastPath(region.info(), offered.offset(), Math.max(1, offered.size()))) {
+                LOG.log(System.Logger.Level.INFO, where + ": an ioeventfd over the mmap'ed fast path is not used");
+                offered.close();
+                continue;
+            }
+            if (acksAUserSideIrq(offered)) {
+                // the user-side state machine ends the injection at this write (precise EOI): it must trap
+                LOG.log(System.Logger.Level.DEBUG, where + ": the ack of a user-side IRQ stays trapped");
+                offered.close();
+                continue;
+            }
+            try {
+                postedWrites.add(new PostedWrite(
+                        offered,
+                        machine.registerMmioEventfd(
+                                offered.eventFd(),
+                                region.guestBase() + offered.offset(),
+                                offered.size(),
+                                offered.datamatch())));
+            } catch (ErrnoException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        where + ": KVM refused the ioeventfd, the write stays trapped: " + e.getMessage());
+                offered.close();
+            }
+        }
+    }
+
+    /** Whether a posted write would cover the declared ack register of an IRQ on the user-side path. */
+    private boolean acksAUserSideIrq(RegionIoEventFd offered) {
+        long end = offered.offset() + Math.max(1, offered.size());
+        return identity.map(id -> id.irqAcks().stream()
+                        .anyMatch(ack -> ack.region() == offered.region()
+                                && ack.ackOffset() < end
+                                && offered.offset() < ack.ackOffset() + 4
+                                && irqs.stream()
+                                        .anyMatch(wiring -> wiring.info().index() == ack.irqIndex()
+                                                && wiring.path() == IrqPath.USER_SIDE)))
+                .orElse(false);
+    }
+
+    private boolean overFastPath(RegionInfo region, long offset, long size) {
+        if (config.noMmap()) {
+            return false;
+        }
+        for (SparseArea area : region.mappableAreas()) {
+            if (offset < area.end() && area.offset() < offset + size) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void wireIrqs() throws IOException {
@@ -442,7 +532,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
                         r.fastPathMapped(),
                         r.trappedReads(),
                         r.trappedWrites(),
-                        r.failedAccesses()))
+                        r.failedAccesses(),
+                        postedWrites.stream()
+                                .filter(posted ->
+                                        posted.offered().region() == r.info().index())
+                                .map(posted -> posted.offered().offset())
+                                .toList()))
                 .toList();
     }
 
@@ -602,6 +697,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
         for (PlatformIrqWiring wiring : irqs) {
             closeIrq(wiring);
         }
+        // de-assigned while their eventfds are still open: KVM finds a registration by its eventfd
+        for (PostedWrite posted : postedWrites) {
+            posted.registration().close();
+            posted.offered().close();
+        }
+        postedWrites.clear();
         for (PlatformRegion region : regions) {
             region.close();
             machine.mmio().remove(region.guestBase());
@@ -666,6 +767,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * @param fastPath       whether the region has mmap'ed subregions at all
      * @param fastPathMapped whether they are mapped into the guest now (off while an IRQ is ACTIVE on the
      *                       user-side path, and for good once the device is gone)
+     * @param postedWrites   the offsets of the device's ioeventfds that KVM signals for the guest's writes
+     *                       (a write there with the datamatch never exits), one per ioeventfd
      */
     public record PlacedRegion(
             RegionInfo info,
@@ -674,7 +777,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
             boolean fastPathMapped,
             long trappedReads,
             long trappedWrites,
-            long failedAccesses) {}
+            long failedAccesses,
+            List<Long> postedWrites) {}
 
     /** An IRQ's GSI and how it is delivered. */
     public record WiredIrq(IrqInfo info, int gsi, IrqPath path) {}

@@ -70,14 +70,24 @@ public final class EventFd implements AutoCloseable {
         if (!nonBlocking && !Poller.readable(fd, 0)) {
             return 0;
         }
+        return readCounterOrZero(fd, "read eventfd");
+    }
+
+    /**
+     * Reads and resets the 8-byte counter of an eventfd or a timerfd; 0 where the fd is non-blocking and
+     * the counter zero (EAGAIN).
+     */
+    static long readCounterOrZero(Fd counterFd, String operation) throws ErrnoException {
+        MemorySegment counter = COUNTER.get();
         try {
-            return read();
+            Libc.read(counterFd.get(), counter, 8, operation);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EAGAIN) {
                 return 0;
             }
             throw e;
         }
+        return counter.get(JAVA_LONG, 0);
     }
 
     @Override

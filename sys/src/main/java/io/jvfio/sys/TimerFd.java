@@ -51,16 +51,7 @@ public final class TimerFd implements AutoCloseable {
 
     /** Returns the expirations since the last call (0 if none, never blocking). */
     public long expirations() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(JAVA_LONG);
-            Libc.read(fd.get(), count, 8, "read timerfd");
-            return count.get(JAVA_LONG, 0);
-        } catch (ErrnoException e) {
-            if (e.errno() == Errno.EAGAIN) {
-                return 0;
-            }
-            throw e;
-        }
+        return EventFd.readCounterOrZero(fd, "read timerfd");
     }
 
     @Override

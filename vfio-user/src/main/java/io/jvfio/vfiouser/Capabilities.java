@@ -9,6 +9,7 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
+import java.math.BigDecimal;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -185,7 +186,7 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
         }
         long value;
         try {
-            value = primitive.getAsBigDecimal().longValueExact();
+            value = exactLong(primitive.getAsString());
         } catch (ArithmeticException | NumberFormatException e) {
             throw new ProtocolException("VERSION JSON: \"" + name + "\" is not an integer: " + primitive);
         }
@@ -194,5 +195,18 @@ public record Capabilities(int maxMsgFds, long maxDataXferSize, long maxDmaMaps,
                     "VERSION JSON: \"" + name + "\" = " + value + " is outside [" + min + ", " + max + "]");
         }
         return value;
+    }
+
+    /**
+     * A JSON number that must be a whole long: digits alone are parsed directly, since BigDecimal's class
+     * initialisation cost every client and server 15 ms at its first VERSION; a fraction or an exponent
+     * (4096.0, 4.096e3) still goes through BigDecimal, which keeps only exact integers.
+     */
+    private static long exactLong(String number) {
+        boolean plain = !number.isEmpty();
+        for (int i = number.charAt(0) == '-' ? 1 : 0; plain && i < number.length(); i++) {
+            plain = number.charAt(i) >= '0' && number.charAt(i) <= '9';
+        }
+        return plain ? Long.parseLong(number) : new BigDecimal(number).longValueExact();
     }
 }

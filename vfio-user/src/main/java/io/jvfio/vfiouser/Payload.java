@@ -226,6 +226,10 @@ public sealed interface Payload {
     record IoFdEntry(long offset, long size, int fdIndex, int type, int flags, long data) {
         public static final int TYPE_IOEVENTFD = 0;
         public static final int TYPE_IOREGIONFD = 1;
+        /** KVM_IOEVENTFD_FLAG_DATAMATCH: only a write of {@code data} signals the fd. */
+        public static final int FLAG_DATAMATCH = 1;
+        /** KVM_IOEVENTFD_FLAG_PIO: the port space, which a platform device's regions are not in. */
+        public static final int FLAG_PIO = 2;
         /** The specification's entry size; libvfio-user uses 48, so readers take the stride from argsz. */
         public static final int SPEC_SIZE = 40;
     }

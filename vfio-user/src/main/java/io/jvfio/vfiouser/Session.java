@@ -66,8 +66,9 @@ public final class Session {
 
     /**
      * @param replyTimeout how long a call waits for its reply
-     * @param receiveTimesOut whether the socket's receive timeout is {@code replyTimeout} already (then a
-     *     call reads without polling first, and a silent peer ends the read with EAGAIN)
+     * @param receiveTimesOut whether something else ends a receive that waits longer than {@code
+     *     replyTimeout}: the socket's receive timeout (a silent peer ends the read with EAGAIN) or a watcher
+     *     that shuts the channel down; then a call reads without polling first
      * @param answerMalformed whether a malformed message of the peer gets an error reply and the call
      *     waits on; otherwise its {@link FramingException} ends the call
      * @param peerRequests takes the peer's requests that arrive while a call waits

@@ -18,6 +18,7 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfiouser.client.ErrorReplyException;
@@ -31,6 +32,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -105,6 +107,29 @@ class ClientServerTest {
         IrqInfo level = device.irqInfo(1);
         assertThat(level.automasked()).isTrue();
         assertThat(level.maskable()).isTrue();
+    }
+
+    /** The server offers region 2's two posted writes; the client keeps them; a signal is that write. */
+    @Test
+    void postedWritesOfferedByTheServerReachTheModelThroughTheClientsEventfds() throws Exception {
+        List<RegionIoEventFd> offered = device.regionIoEventFds(2);
+        try {
+            assertThat(offered)
+                    .extracting(RegionIoEventFd::datamatch)
+                    .containsExactly(OptionalLong.of(0xD00B), OptionalLong.of(0xD00C));
+            assertThat(device.regionIoEventFds(0))
+                    .as("a region without posted writes")
+                    .isEmpty();
+            int trappedBefore = model.trappedAccesses.get();
+            offered.get(0).eventFd().signal();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (model.trappedAccesses.get() == trappedBefore && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(device.read(2, 0x10, 4)).as("the posted write landed").isEqualTo(0xD00B);
+        } finally {
+            offered.forEach(RegionIoEventFd::close);
+        }
     }
 
     @Test

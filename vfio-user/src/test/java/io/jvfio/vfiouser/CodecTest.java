@@ -186,6 +186,22 @@ class CodecTest {
     }
 
     @Test
+    void wholeNumbersAreTakenInEveryJsonSpellingAndNothingElse() throws Exception {
+        for (String pgsizes : List.of("4096", "4096.0", "4.096e3", "4096E0")) {
+            String json = "{\"capabilities\":{\"pgsizes\":" + pgsizes + "}}";
+            assertThat(Capabilities.parse(json).values().pgsizes()).as(json).isEqualTo(4096);
+        }
+        assertThat(Capabilities.parse("{\"capabilities\":{\"pgsizes\":9223372036854775807}}")
+                        .values()
+                        .pgsizes())
+                .isEqualTo(Long.MAX_VALUE);
+        for (String pgsizes : List.of("9223372036854775808", "18446744073709547520", "4096.5", "-4096", "1e400")) {
+            String json = "{\"capabilities\":{\"pgsizes\":" + pgsizes + "}}";
+            assertThatThrownBy(() -> Capabilities.parse(json)).as(json).isInstanceOf(ProtocolException.class);
+        }
+    }
+
+    @Test
     void libvfioUserIoFdsStrideOf48IsDerivedFromArgsz() throws Exception {
         byte[] bytes = Codec.encode(
                 3,

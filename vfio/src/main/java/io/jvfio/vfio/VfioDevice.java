@@ -2,7 +2,9 @@ package io.jvfio.vfio;
 
 import io.jvfio.sys.Mapping;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A VFIO device, whichever backend serves it (kernel VFIO, vfio-user). Region accesses may come from
@@ -63,6 +65,22 @@ public interface VfioDevice extends AutoCloseable {
     default Optional<DeviceTreeIdentity> deviceTreeIdentity() throws IOException {
         return Optional.empty();
     }
+
+    /**
+     * The ioeventfds the device offers for a region (vfio-user's DEVICE_GET_REGION_IO_FDS), each a fresh
+     * eventfd the caller owns; none by default, and none from kernel VFIO, which has no such query.
+     */
+    default List<RegionIoEventFd> regionIoEventFds(int region) throws IOException {
+        return List.of();
+    }
+
+    /**
+     * {@code listener} hears once that the backend lost the device, on whichever thread found out: the
+     * one whose call failed, or one that watches the connection between calls (vfio-user). A device
+     * whose guest writes bypass its calls (posted through ioeventfds) is otherwise never found gone. It
+     * must not block or call back into the device. Kernel devices never say so: nothing by default.
+     */
+    default void onGone(Consumer<DeviceGoneException> listener) {}
 
     /** Releases the device; never throws. */
     @Override

@@ -45,7 +45,10 @@ public final class Uart16550 {
 
     /** Time for the receiver's character timeout: the machine's event loop, or a fake clock in tests. */
     public interface Clock {
-        long nanoTime();
+        /** The time the delays count from: the JVM's monotonic clock, unless a test's fake clock says otherwise. */
+        default long nanoTime() {
+            return System.nanoTime();
+        }
 
         /** Runs {@code task} after {@code delayNanos}; the result cancels it if it has not run yet. */
         Runnable schedule(long delayNanos, Runnable task);

@@ -75,21 +75,13 @@ public final class Ns16550a implements ModelledDevice {
         uart = Uart16550.builder()
                 .interruptSink(this::setLine)
                 .transmitter(value -> farEnd.map(end -> end.transmit(value)).orElse(true))
-                .clock(new Uart16550.Clock() {
-                    @Override
-                    public long nanoTime() {
-                        return System.nanoTime();
-                    }
-
-                    @Override
-                    public Runnable schedule(long delayNanos, Runnable task) {
-                        try {
-                            var scheduled = clockThread.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
-                            return () -> scheduled.cancel(false);
-                        } catch (RejectedExecutionException e) {
-                            // Closed: the model serves nothing more, so no timeout is owed to anyone.
-                            return () -> {};
-                        }
+                .clock((delayNanos, task) -> {
+                    try {
+                        var scheduled = clockThread.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+                        return () -> scheduled.cancel(false);
+                    } catch (RejectedExecutionException e) {
+                        // Closed: the model serves nothing more, so no timeout is owed to anyone.
+                        return () -> {};
                     }
                 })
                 // A SoC's UART drives its interrupt pin directly; there is no PC board gating it with OUT2.

@@ -20,6 +20,7 @@ final class SplitVirtqueue {
     static final int DESC_F_WRITE = 2;
     static final int DESC_F_INDIRECT = 4;
     static final int AVAIL_F_NO_INTERRUPT = 1;
+    static final int USED_F_NO_NOTIFY = 1;
     static final int DESCRIPTOR_SIZE = 16;
     /**
      * The most descriptors one indirect table may hold. The specification bounds it only by its 32-bit
@@ -224,6 +225,20 @@ final class SplitVirtqueue {
             }
             next = following;
         }
+    }
+
+    /** Whether the driver ring holds a buffer the device has not taken yet. */
+    boolean hasAvailable(GuestMemory memory) throws MalformedQueueException {
+        return readU16(memory, driverRing + 2, "the driver ring's idx") != nextAvailable;
+    }
+
+    /**
+     * The device ring's flags: VIRTQ_USED_F_NO_NOTIFY while the device is draining the queue anyway, so
+     * the driver need not notify (a hint: it may still).
+     */
+    void setNotificationsWanted(GuestMemory memory, boolean wanted) throws MalformedQueueException {
+        byte[] flags = {(byte) (wanted ? 0 : USED_F_NO_NOTIFY), 0};
+        write(memory, deviceRing, flags, "the device ring's flags");
     }
 
     /** Whether the driver asked not to be interrupted for used buffers (VIRTQ_AVAIL_F_NO_INTERRUPT). */

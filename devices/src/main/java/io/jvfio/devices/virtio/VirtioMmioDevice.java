@@ -7,10 +7,13 @@ import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.ModelIrqLine;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.PostedWrite;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,9 +31,18 @@ import java.util.Set;
  * precise EOI. A driver that breaks the queue rules gets DEVICE_NEEDS_RESET (and a configuration-change
  * interrupt) and a log line; the device then serves nothing until reset.
  *
+ * <p>A notified queue is served on the device's own thread ({@code virtio-KIND queues}), so that the
+ * guest's QueueNotify returns at once: trapped, as a REGION_WRITE answered before any serving, or posted,
+ * through the ioeventfd the device offers per queue (datamatch the queue's index, as QEMU's virtio-mmio
+ * registers them), which the guest's KVM signals with no exit at all. While that thread drains a queue
+ * it sets VIRTQ_USED_F_NO_NOTIFY, so a driver adding buffers meanwhile does not notify, and it interrupts
+ * once when the queue is empty, for every buffer used since.
+ *
  * <p>One lock guards the registers, the queues and the backend. Region callbacks and reset come on the
- * server's connection thread, which also does the DMA of a notified queue; the lock is taken before the
- * IRQ line's.
+ * server's connection thread, posted writes on its event loop (the one that watches unmask eventfds);
+ * the queue thread takes the lock for one buffer at a time, so a register access waits for at most one
+ * buffer's serving, and a reset never lands in the middle of one. The lock is taken before the IRQ
+ * line's.
  */
 public final class VirtioMmioDevice implements ModelledDevice {
     private static final System.Logger LOG = System.getLogger(VirtioMmioDevice.class.getName());
@@ -66,6 +78,13 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private long ignoredAccesses;
     private final long[] usedBuffers;
     private final long[] bytesWritten;
+    /** Queues notified (or made servable by DRIVER_OK) since the queue thread last looked. */
+    private final boolean[] notified;
+
+    private boolean stopping;
+    private boolean draining;
+    /** Serves notified queues; started when the server attaches the device, stopped by {@link #close}. */
+    private Thread queueThread;
 
     public VirtioMmioDevice(VirtioBackend backend) {
         this.backend = backend;
@@ -77,6 +96,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         }
         this.usedBuffers = new long[queues.length];
         this.bytesWritten = new long[queues.length];
+        this.notified = new boolean[queues.length];
     }
 
     public VirtioBackend backend() {
@@ -109,6 +129,24 @@ public final class VirtioMmioDevice implements ModelledDevice {
         return List.of(ModelIrqSpec.level(IRQ_INDEX, 1));
     }
 
+    /**
+     * QueueNotify of each queue, posted: one ioeventfd per queue with the queue's index as datamatch, so the
+     * queue thread learns which queue without a value to read, and a write of an index that names no
+     * queue still traps and is counted as ignored. And InterruptACK of the used-buffer bit, what Linux's
+     * handler writes back after reading InterruptStatus: posted, it saves the handler one of its two
+     * round trips. (jvfio registers that one only where KVM's resampler ends the interrupt; its
+     * user-side path ends it at this very write, which must trap for that.)
+     */
+    @Override
+    public List<PostedWrite> postedWrites() {
+        List<PostedWrite> posted = new ArrayList<>();
+        for (int i = 0; i < queues.length; i++) {
+            posted.add(new PostedWrite(REGS_REGION, QUEUE_NOTIFY, 4, i));
+        }
+        posted.add(new PostedWrite(REGS_REGION, INTERRUPT_ACK, 4, INTERRUPT_USED_BUFFER));
+        return List.copyOf(posted);
+    }
+
     @Override
     public void attach(DeviceContext deviceContext) {
         synchronized (lock) {
@@ -117,6 +155,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
             }
             context = deviceContext;
             line = deviceContext.irq(IRQ_INDEX, 0);
+            queueThread = Thread.ofPlatform()
+                    .daemon()
+                    .name("virtio-" + backend.kind() + " queues")
+                    .start(this::serveNotifiedQueues);
             memory = new GuestMemory() {
                 @Override
                 public void read(long address, byte[] destination, int offset, int length) throws IOException {
@@ -187,9 +229,22 @@ public final class VirtioMmioDevice implements ModelledDevice {
         return totals;
     }
 
-    /** Closes the backend; the model has no threads of its own to stop. */
+    /** Stops the queue thread (after the buffer it serves, if any), then closes the backend. */
     @Override
     public void close() {
+        Thread thread;
+        synchronized (lock) {
+            stopping = true;
+            lock.notifyAll();
+            thread = queueThread;
+        }
+        if (thread != null) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         synchronized (lock) {
             backend.close();
         }
@@ -198,6 +253,33 @@ public final class VirtioMmioDevice implements ModelledDevice {
     @Override
     public String toString() {
         return "VirtioMmioDevice[" + describe() + "]";
+    }
+
+    /**
+     * Waits until the queue thread has served every queue notified so far (as a driver waits for the
+     * interrupt, for callers that do not take it); false if that took longer than {@code millis}.
+     */
+    boolean awaitQueuesServed(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        synchronized (lock) {
+            while (draining || firstNotifiedPeek() >= 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || stopping) {
+                    return false;
+                }
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    private int firstNotifiedPeek() {
+        for (int i = 0; i < notified.length; i++) {
+            if (notified[i]) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The Status register as the driver reads it. */
@@ -335,8 +417,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
         if ((newlySet & STATUS_DRIVER_OK) != 0) {
             // Buffers made available (and notified) before DRIVER_OK were left alone until now.
             for (int i = 0; i < queues.length; i++) {
-                serveQueue(i);
+                notified[i] = true;
             }
+            lock.notifyAll();
         }
     }
 
@@ -366,33 +449,99 @@ public final class VirtioMmioDevice implements ModelledDevice {
             ignored("QueueNotify of queue " + value + ", which does not exist");
             return;
         }
-        serveQueue(value);
+        notified[value] = true;
+        lock.notifyAll();
     }
 
-    /** Serves every buffer available on the queue, then interrupts once unless the driver asked not to be. */
-    private void serveQueue(int index) {
-        SplitVirtqueue queue = queues[index];
-        if ((status & STATUS_DRIVER_OK) == 0
-                || (status & STATUS_NEEDS_RESET) != 0
-                || !queue.isReady()
-                || memory == null) {
-            return;
+    /** The queue thread: waits for a notified queue and drains it, until the device closes. */
+    private void serveNotifiedQueues() {
+        while (true) {
+            int index = -1;
+            synchronized (lock) {
+                while (!stopping && (index = firstNotified()) < 0) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (stopping) {
+                    return;
+                }
+                draining = true;
+            }
+            try {
+                drain(index);
+            } finally {
+                synchronized (lock) {
+                    draining = false;
+                    lock.notifyAll();
+                }
+            }
         }
+    }
+
+    private int firstNotified() {
+        int index = firstNotifiedPeek();
+        if (index >= 0) {
+            notified[index] = false;
+        }
+        return index;
+    }
+
+    private boolean servable(SplitVirtqueue queue) {
+        return (status & STATUS_DRIVER_OK) != 0
+                && (status & STATUS_NEEDS_RESET) == 0
+                && queue.isReady()
+                && memory != null
+                && !stopping;
+    }
+
+    /**
+     * Serves every buffer available on the queue, one a lock hold, with the driver's notifications off
+     * meanwhile; once it finds the queue empty with notifications back on, interrupts once for all it
+     * used, unless the driver asked not to be. A reset in between ends the drain without an interrupt.
+     */
+    private void drain(int index) {
+        SplitVirtqueue queue = queues[index];
         boolean used = false;
-        try {
-            Optional<DescriptorChain> chain;
-            while ((chain = queue.nextAvailable(memory)).isPresent()) {
-                int written = backend.serve(index, chain.get(), memory);
-                queue.putUsed(memory, chain.get().head(), written);
-                usedBuffers[index]++;
-                bytesWritten[index] += written;
-                used = true;
+        boolean quiet = false;
+        while (true) {
+            synchronized (lock) {
+                if (!servable(queue)) {
+                    return;
+                }
+                try {
+                    if (!quiet) {
+                        queue.setNotificationsWanted(memory, false);
+                        quiet = true;
+                    }
+                    Optional<DescriptorChain> chain = queue.nextAvailable(memory);
+                    if (chain.isPresent()) {
+                        int written = backend.serve(index, chain.get(), memory);
+                        queue.putUsed(memory, chain.get().head(), written);
+                        usedBuffers[index]++;
+                        bytesWritten[index] += written;
+                        used = true;
+                        continue;
+                    }
+                    // Notifications back on, then one more look: a buffer the driver added before it saw
+                    // them on came without a notify (virtio 1.2, 2.7.10, as QEMU's virtqueue drain does).
+                    queue.setNotificationsWanted(memory, true);
+                    quiet = false;
+                    VarHandle.fullFence();
+                    if (queue.hasAvailable(memory)) {
+                        continue;
+                    }
+                    if (used && !queue.interruptSuppressed(memory)) {
+                        interrupt(INTERRUPT_USED_BUFFER);
+                    }
+                    return;
+                } catch (MalformedQueueException e) {
+                    needsReset(e.getMessage());
+                    return;
+                }
             }
-            if (used && !queue.interruptSuppressed(memory)) {
-                interrupt(INTERRUPT_USED_BUFFER);
-            }
-        } catch (MalformedQueueException e) {
-            needsReset(e.getMessage());
         }
     }
 

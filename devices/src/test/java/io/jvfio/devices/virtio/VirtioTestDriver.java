@@ -92,8 +92,17 @@ final class VirtioTestDriver implements AutoCloseable {
         return (int) client.read(VirtioMmioDevice.REGS_REGION, register, 4);
     }
 
+    /** Writes a register, then waits for the queue thread to serve what the write made servable. */
     void write(int register, int value) throws IOException {
         client.write(VirtioMmioDevice.REGS_REGION, register, 4, Integer.toUnsignedLong(value));
+        try {
+            if (!device.awaitQueuesServed(5000)) {
+                throw new AssertionError("the queue thread did not finish serving within 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     long deviceFeatures() throws IOException {

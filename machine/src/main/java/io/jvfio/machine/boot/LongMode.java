@@ -87,27 +87,16 @@ public final class LongMode {
      * the data segments = {@code dataSelector} (flat read/write), keeping what KVM set for the rest.
      */
     public static Sregs sregs(Sregs initial, int gdtEntries, int codeSelector, int dataSelector) {
-        Segment code = new Segment(0, 0xFFFFFFFF, codeSelector, 0xB, true, 0, false, true, true, true, false, false);
-        Segment data = new Segment(0, 0xFFFFFFFF, dataSelector, 0x3, true, 0, true, true, false, true, false, false);
-        return new Sregs(
-                code,
-                data,
-                data,
-                data,
-                data,
-                data,
+        return initial.entering(
+                Segment.flat(codeSelector, Segment.TYPE_CODE_EXECUTE_READ_ACCESSED, false, true),
+                Segment.flat(dataSelector, Segment.TYPE_DATA_READ_WRITE_ACCESSED, true, false),
                 initial.tr(),
-                initial.ldt(),
                 new DescriptorTable(GDT_ADDRESS, gdtEntries * 8 - 1),
                 new DescriptorTable(0, 0),
                 CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG,
-                0,
                 PML4_ADDRESS,
                 CR4_PAE,
-                0,
-                EFER_LME | EFER_LMA,
-                initial.apicBase(),
-                new long[4]);
+                EFER_LME | EFER_LMA);
     }
 
     /** The general registers at entry: RIP = entry, RSP = 0x80000, RDI = boot info, RFLAGS = 0x2. */

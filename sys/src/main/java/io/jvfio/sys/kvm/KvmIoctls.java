@@ -13,6 +13,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_SUPPORTED_CPUID;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_TSC_KHZ;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_GET_VCPU_MMAP_SIZE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_INTERRUPT;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_IOEVENTFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
@@ -222,6 +223,24 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.flags, flags);
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.resamplefd, resampleFd);
             Libc.ioctl(vm.get(), KVM_IRQFD, s, "KVM_IRQFD");
+        }
+    }
+
+    /**
+     * KVM_IOEVENTFD: assigns (or with KVM_IOEVENTFD_FLAG_DEASSIGN removes) an eventfd that a guest write
+     * of {@code length} bytes at {@code address} signals inside KVM, with no exit to user space; with
+     * KVM_IOEVENTFD_FLAG_DATAMATCH only a write of {@code datamatch} does.
+     */
+    public static void ioeventfd(Fd vm, long datamatch, long address, int length, int eventFd, int flags)
+            throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_ioeventfd.SIZE, 8);
+            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.datamatch, datamatch);
+            s.set(JAVA_LONG, KvmAbi.kvm_ioeventfd.addr, address);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.len, length);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.fd, eventFd);
+            s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.flags, flags);
+            Libc.ioctl(vm.get(), KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
         }
     }
 

@@ -15,7 +15,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 
 /**
@@ -126,7 +125,9 @@ public final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    // An offset, not the layout's VarHandle: making that handle spun method-handle classes for 10 ms of
+    // every command's start.
+    private static final long ERRNO_OFFSET = CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /** long syscall(long number, ...) with six arguments. */
     private static final FunctionDescriptor SYSCALL = FunctionDescriptor.of(
@@ -194,7 +195,7 @@ public final class Libc {
 
     /** The errno captured by this thread's most recent failing call. */
     private static int lastErrno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return state.get(JAVA_INT, ERRNO_OFFSET);
     }
 
     private static AssertionError unexpected(Throwable t) {

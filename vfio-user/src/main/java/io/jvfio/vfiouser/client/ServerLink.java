@@ -19,11 +19,13 @@ import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The client's connection to its server. Requests are serialised: the calling thread sends its
@@ -34,6 +36,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A server that closes the connection, breaks the protocol or misses the reply timeout makes the
  * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
+ *
+ * <p>The reply timeout: during negotiation the socket's own receive timeout; from {@link #start} on,
+ * the background thread, which wakes at least every quarter of the timeout and, finding a call older
+ * than the timeout, shuts the connection down (so a call times out after 1 to 1.25 timeouts). A
+ * receive timeout on the socket would arm and cancel a kernel timer in every blocked receive: a
+ * microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
  */
 final class ServerLink implements AutoCloseable {
     /**
@@ -62,16 +70,25 @@ final class ServerLink implements AutoCloseable {
     private Thread commandReader;
     /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
     private volatile int callsStarted;
+    /** The call waiting for its reply, null between calls; written after {@link #callStartedNanos}. */
+    private volatile Call callInFlight;
+
+    private volatile long callStartedNanos;
+    /** Why the background thread ended an overdue call, once it has. */
+    private volatile String overdueReason;
 
     private volatile String goneReason;
     private volatile boolean closed;
+    /** Told once, on the thread that found the device gone, when no call of its own may have noticed. */
+    private volatile Consumer<DeviceGoneException> goneListener = gone -> {};
 
     ServerLink(String name, UnixSocket socket, VfioUserDevice.Options options) throws ErrnoException {
         this.name = name;
         this.options = options;
         socket.setReceiveTimeout(options.replyTimeout());
         this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
-        // the socket's receive timeout is the reply timeout; a malformed message from the server ends the device
+        // a receive never waits longer than the reply timeout (see the class comment); a malformed message
+        // from the server ends the device
         this.session = new Session(
                 channel, options.replyTimeout(), true, false, request -> serve(request, channel), this::dropStale);
         this.idleReader =
@@ -103,8 +120,12 @@ final class ServerLink implements AutoCloseable {
         return commands != null;
     }
 
-    /** After negotiation: starts answering the server's requests between calls (and on the twin socket). */
-    void start() {
+    /**
+     * After negotiation: starts answering the server's requests between calls (and on the twin socket),
+     * and watching calls for their reply timeout instead of the socket.
+     */
+    void start() throws ErrnoException {
+        channel.socket().setReceiveTimeout(Duration.ZERO);
         idleReader.start();
         if (commandReader != null) {
             commandReader.start();
@@ -134,17 +155,21 @@ final class ServerLink implements AutoCloseable {
         try {
             checkUsable();
             callsStarted++;
+            callStartedNanos = System.nanoTime();
+            callInFlight = call;
             Channel.Incoming incoming;
             try {
                 incoming = session.call(call);
             } catch (NoReplyException e) {
                 throw timeout(e.getMessage());
             } catch (PeerClosedException e) {
-                throw gone("the server closed the connection");
+                throw overdueOr("the server closed the connection");
             } catch (ProtocolException e) {
                 throw gone("the server broke the protocol: " + e.getMessage());
             } catch (ErrnoException e) {
-                throw gone(call.describe() + ": " + e.getMessage());
+                throw overdueOr(call.describe() + ": " + e.getMessage());
+            } finally {
+                callInFlight = null;
             }
             serveBuffered();
             Header header = incoming.header();
@@ -191,13 +216,16 @@ final class ServerLink implements AutoCloseable {
     /** Answers server requests already read into the channel's buffer, so the idle reader need not. */
     private void serveBuffered() throws IOException {
         while (channel.hasBuffered()) {
-            Channel.Incoming incoming = receiveBetweenCalls();
-            if (incoming.header().isReply()) {
-                Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                incoming.closeFds();
-            } else {
-                serve(incoming, channel);
-            }
+            serveOrDrop(receiveBetweenCalls());
+        }
+    }
+
+    /** A message read between calls: a server request gets its answer, a reply is stale by now. */
+    private void serveOrDrop(Channel.Incoming incoming) throws IOException {
+        if (incoming.header().isReply()) {
+            dropStale(incoming);
+        } else {
+            serve(incoming, channel);
         }
     }
 
@@ -273,11 +301,14 @@ final class ServerLink implements AutoCloseable {
         return null;
     }
 
-    /** While no call runs, answers server requests and notices a server that left. */
+    /** While no call runs, answers server requests and notices a server that left; ends overdue calls. */
     private void idleLoop() {
+        int watchMillis = (int)
+                Math.max(1, Math.min(Integer.MAX_VALUE, options.replyTimeout().toMillis() / 4));
         try {
             while (!closed && goneReason == null) {
-                if (!channel.readable(-1)) {
+                if (!channel.readable(watchMillis)) {
+                    endOverdueCall();
                     continue;
                 }
                 if (!io.tryLock()) {
@@ -289,13 +320,7 @@ final class ServerLink implements AutoCloseable {
                     if (closed || goneReason != null || !channel.readable(0)) {
                         continue;
                     }
-                    Channel.Incoming incoming = receiveBetweenCalls();
-                    if (incoming.header().isReply()) {
-                        Log.LOG.log(Level.DEBUG, "vfio-user {0}: dropping a stale {1}", name, incoming.header());
-                        incoming.closeFds();
-                    } else {
-                        serve(incoming, channel);
-                    }
+                    serveOrDrop(receiveBetweenCalls());
                     serveBuffered();
                 } finally {
                     io.unlock();
@@ -320,6 +345,7 @@ final class ServerLink implements AutoCloseable {
         while (!closed && goneReason == null) {
             int seen = callsStarted;
             LockSupport.parkNanos(this, wait);
+            endOverdueCall();
             if (callsStarted == seen && !io.isLocked()) {
                 return;
             }
@@ -328,17 +354,60 @@ final class ServerLink implements AutoCloseable {
     }
 
     private DeviceGoneException gone(String reason) {
-        if (goneReason == null) {
-            goneReason = reason;
+        boolean first = false;
+        synchronized (this) {
+            if (goneReason == null) {
+                goneReason = reason;
+                first = true;
+            }
+        }
+        DeviceGoneException gone = new DeviceGoneException(name, reason);
+        if (first) {
             Log.LOG.log(Level.WARNING, "vfio-user {0}: device is gone: {1}", name, reason);
         }
         channel.shutdown();
-        return new DeviceGoneException(name, reason);
+        if (first) {
+            goneListener.accept(gone);
+        }
+        return gone;
+    }
+
+    /** {@code listener} hears once that the device is gone, on the thread that found out (see {@link VfioUserDevice#onGone}). */
+    void onGone(Consumer<DeviceGoneException> listener) {
+        goneListener = listener;
+        String reason = goneReason;
+        if (reason != null) {
+            listener.accept(new DeviceGoneException(name, reason));
+        }
     }
 
     private DeviceGoneException timeout(String reason) {
         gone(reason);
         return new ReplyTimeoutException(name, reason);
+    }
+
+    /** The reply timeout if the background thread ended this call for it, else the device gone for {@code reason}. */
+    private DeviceGoneException overdueOr(String reason) {
+        String overdue = overdueReason;
+        return overdue != null ? timeout(overdue) : gone(reason);
+    }
+
+    /**
+     * Ends the call in flight if it has waited longer than the reply timeout: the connection is shut
+     * down, which wakes the caller's receive, and the caller reports the timeout.
+     */
+    private void endOverdueCall() {
+        Call call = callInFlight;
+        if (call == null
+                || System.nanoTime() - callStartedNanos
+                        <= options.replyTimeout().toNanos()) {
+            return;
+        }
+        if (call == callInFlight) {
+            overdueReason = "no reply to " + call.describe() + " within "
+                    + options.replyTimeout().toMillis() + " ms";
+            gone(overdueReason);
+        }
     }
 
     void checkUsable() throws VfioException {

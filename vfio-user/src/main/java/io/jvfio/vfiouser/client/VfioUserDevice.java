@@ -14,6 +14,7 @@ import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionCapability;
 import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
@@ -34,7 +35,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * A device served over vfio-user, as a {@link VfioDevice}: negotiates the version, then turns each
@@ -126,11 +129,11 @@ public final class VfioUserDevice implements VfioDevice {
         }
         try {
             device.negotiate();
+            device.link.start();
         } catch (IOException | RuntimeException e) {
             device.close();
             throw e;
         }
-        device.link.start();
         return device;
     }
 
@@ -313,6 +316,137 @@ public final class VfioUserDevice implements VfioDevice {
             fds.forEach(Fd::close);
             throw e;
         }
+    }
+
+    /**
+     * DEVICE_GET_REGION_IO_FDS: the ioeventfds the server offers for a region, each with an eventfd of its
+     * own (an fd that several entries share is duplicated). A server that refuses the query (ENOTTY,
+     * ENOTSUP, ENOSYS, EINVAL) offers none. ioregionfd entries are left out (their writes stay trapped):
+     * jvfio's machine has no ioregionfd. An entry that names no fd of the reply, the port space, an
+     * unknown flag or a span outside the region makes the reply malformed: nothing is kept.
+     */
+    @Override
+    public List<RegionIoEventFd> regionIoEventFds(int region) throws IOException {
+        checkIndex(region, "region");
+        String what = "DEVICE_GET_REGION_IO_FDS of region " + region;
+        long regionSize = regionSize(region);
+        int argsz = REGION_INFO_ARGSZ;
+        for (int attempt = 0; ; attempt++) {
+            Channel.Incoming incoming;
+            try {
+                incoming = request(
+                        Command.DEVICE_GET_REGION_IO_FDS,
+                        new Payload.RegionIoFdsRequest(argsz, 0, region, 0),
+                        NO_FDS,
+                        what);
+            } catch (ErrorReplyException e) {
+                int errno = e.errno();
+                if (errno == Errno.ENOTSUP || errno == Errno.ENOSYS || errno == Errno.ENOTTY || errno == Errno.EINVAL) {
+                    return List.of();
+                }
+                throw e;
+            }
+            Payload.RegionIoFdsReply reply = payload(incoming, Payload.RegionIoFdsReply.class, what);
+            List<Fd> fds = incoming.fds();
+            if (reply.count() != 0 && reply.entries().isEmpty()) {
+                // Cut short: argsz was too small for the entries; ask once more with what it needs.
+                fds.forEach(Fd::close);
+                long needed = Integer.toUnsignedLong(reply.argsz());
+                if (attempt > 0 || needed > MAX_REPLY_ARGSZ || needed <= argsz) {
+                    throw new VfioException(
+                            name,
+                            what + ": the reply of " + Integer.toUnsignedString(reply.count())
+                                    + " entries came without them, needing argsz " + needed + " after asking with "
+                                    + argsz);
+                }
+                argsz = (int) needed;
+                continue;
+            }
+            try {
+                return keepIoEventFds(region, regionSize, reply, fds);
+            } catch (ProtocolException e) {
+                throw new VfioException(name, what + ": malformed reply: " + e.getMessage());
+            }
+        }
+    }
+
+    private long regionSize(int region) throws IOException {
+        synchronized (regions) {
+            Region known = regions.get(region);
+            if (known != null) {
+                return known.info().size();
+            }
+        }
+        return regionInfo(region).size();
+    }
+
+    private static List<RegionIoEventFd> keepIoEventFds(
+            int region, long regionSize, Payload.RegionIoFdsReply reply, List<Fd> fds) throws ProtocolException {
+        List<RegionIoEventFd> kept = new ArrayList<>();
+        boolean[] used = new boolean[fds.size()];
+        try {
+            if (reply.index() != region) {
+                throw new ProtocolException("the reply is for region " + Integer.toUnsignedString(reply.index()));
+            }
+            List<Payload.IoFdEntry> entries = reply.entries();
+            for (int i = 0; i < entries.size(); i++) {
+                Payload.IoFdEntry entry = entries.get(i);
+                String at = "entry " + i + ": ";
+                if (entry.fdIndex() < 0 || entry.fdIndex() >= fds.size()) {
+                    throw new ProtocolException(at + "fd_index " + Integer.toUnsignedString(entry.fdIndex())
+                            + " but the reply carries " + fds.size() + " fds");
+                }
+                if (entry.type() == Payload.IoFdEntry.TYPE_IOREGIONFD) {
+                    continue;
+                }
+                if (entry.type() != Payload.IoFdEntry.TYPE_IOEVENTFD) {
+                    throw new ProtocolException(at + "unknown type " + Integer.toUnsignedString(entry.type()));
+                }
+                if ((entry.flags() & ~Payload.IoFdEntry.FLAG_DATAMATCH) != 0) {
+                    throw new ProtocolException(at + "flags 0x" + Integer.toHexString(entry.flags())
+                            + " (a platform device's regions are MMIO: only DATAMATCH, 0x"
+                            + Integer.toHexString(Payload.IoFdEntry.FLAG_DATAMATCH) + ", applies)");
+                }
+                boolean datamatch = (entry.flags() & Payload.IoFdEntry.FLAG_DATAMATCH) != 0;
+                long size = entry.size();
+                if (size != 0 && size != 1 && size != 2 && size != 4 && size != 8 || datamatch && size == 0) {
+                    throw new ProtocolException(at + "size " + Long.toUnsignedString(size)
+                            + " (1, 2, 4 or 8 bytes, or 0 for any size without DATAMATCH)");
+                }
+                if (entry.offset() < 0 || entry.offset() > regionSize - Math.max(1, size)) {
+                    throw new ProtocolException(at + "[0x" + Long.toHexString(entry.offset()) + ", +" + size
+                            + ") lies outside the region's 0x" + Long.toHexString(regionSize) + " bytes");
+                }
+                Fd fd = fds.get(entry.fdIndex());
+                EventFd eventFd;
+                try {
+                    eventFd = EventFd.adopt(used[entry.fdIndex()] ? fd.duplicate() : fd);
+                } catch (ErrnoException e) {
+                    throw new ProtocolException(at + "cannot duplicate its shared fd: " + e.getMessage());
+                }
+                used[entry.fdIndex()] = true;
+                kept.add(new RegionIoEventFd(
+                        region,
+                        entry.offset(),
+                        (int) size,
+                        datamatch ? OptionalLong.of(entry.data()) : OptionalLong.empty(),
+                        eventFd));
+            }
+        } catch (ProtocolException | RuntimeException e) {
+            kept.forEach(RegionIoEventFd::close);
+            for (int i = 0; i < fds.size(); i++) {
+                if (!used[i]) {
+                    fds.get(i).close();
+                }
+            }
+            throw e;
+        }
+        for (int i = 0; i < fds.size(); i++) {
+            if (!used[i]) {
+                fds.get(i).close();
+            }
+        }
+        return List.copyOf(kept);
     }
 
     @Override
@@ -584,6 +718,11 @@ public final class VfioUserDevice implements VfioDevice {
         }
     }
 
+    @Override
+    public void onGone(Consumer<DeviceGoneException> listener) {
+        link.onGone(listener);
+    }
+
     private <T extends Payload> T payload(Channel.Incoming incoming, Class<T> type, String what) throws IOException {
         return payload(incoming, type, Call.of(0, null, what));
     }
@@ -593,7 +732,9 @@ public final class VfioUserDevice implements VfioDevice {
             incoming.closeFds();
             throw new VfioException(name, call.describe() + ": unexpected reply " + incoming.payload());
         }
-        if (!incoming.fds().isEmpty() && type != Payload.DeviceGetRegionInfo.class) {
+        if (!incoming.fds().isEmpty()
+                && type != Payload.DeviceGetRegionInfo.class
+                && type != Payload.RegionIoFdsReply.class) {
             incoming.closeFds();
         }
         return type.cast(incoming.payload());

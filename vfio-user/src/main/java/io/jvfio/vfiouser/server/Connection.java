@@ -5,6 +5,7 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.event.EventLoop;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqAction;
@@ -29,6 +30,7 @@ import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,6 +75,12 @@ final class Connection implements Runnable {
     private volatile Session commands;
 
     private final ReentrantLock commandLock = new ReentrantLock();
+
+    /** A posted write's eventfd given to this client, and its registration on the server's I/O loop. */
+    private record IoEvent(EventFd eventFd, long token) {}
+
+    /** The eventfds of posted writes given to this client, by region; only the connection's thread. */
+    private final Map<Integer, List<IoEvent>> ioEvents = new HashMap<>();
 
     /**
      * A reply, its fds, and an fd handed over in it that this side closes once it is sent (closed, not
@@ -393,7 +401,13 @@ final class Connection implements Runnable {
                 null);
     }
 
-    private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError {
+    /**
+     * The region's posted writes as ioeventfds with their value as datamatch, one eventfd each (so the
+     * model learns which write came), made for this connection when it first asks and the same ones
+     * again when it asks again; as many as the client takes fds in a message. An argsz too small for
+     * the entries gets the count and the argsz needed, without entries or fds.
+     */
+    private Reply ioFds(Payload.RegionIoFdsRequest request, List<Fd> fds) throws RequestError, ErrnoException {
         String what = "DEVICE_GET_REGION_IO_FDS";
         expectNoFds(fds, what);
         checkArgsz(request.argsz(), Payload.RegionIoFdsReply.SIZE, what);
@@ -401,7 +415,48 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, what + ": flags and count must be zero");
         }
         region(request.index(), what);
-        return Reply.of(new Payload.RegionIoFdsReply(Payload.RegionIoFdsReply.SIZE, 0, request.index(), 0, List.of()));
+        List<PostedWrite> offered = server.postedWrites(request.index());
+        offered = offered.subList(0, Math.min(offered.size(), client.maxMsgFds()));
+        if (offered.isEmpty()) {
+            return Reply.of(
+                    new Payload.RegionIoFdsReply(Payload.RegionIoFdsReply.SIZE, 0, request.index(), 0, List.of()));
+        }
+        int needed = Payload.RegionIoFdsReply.SIZE + Payload.IoFdEntry.SPEC_SIZE * offered.size();
+        if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
+            return Reply.of(new Payload.RegionIoFdsReply(needed, 0, request.index(), offered.size(), List.of()));
+        }
+        List<EventFd> eventFds = ioEventFds(request.index(), offered);
+        List<Payload.IoFdEntry> entries = new ArrayList<>();
+        int[] replyFds = new int[offered.size()];
+        for (int i = 0; i < offered.size(); i++) {
+            PostedWrite posted = offered.get(i);
+            entries.add(new Payload.IoFdEntry(
+                    posted.offset(),
+                    posted.size(),
+                    i,
+                    Payload.IoFdEntry.TYPE_IOEVENTFD,
+                    Payload.IoFdEntry.FLAG_DATAMATCH,
+                    posted.value()));
+            replyFds[i] = eventFds.get(i).fd().get();
+        }
+        return new Reply(Payload.RegionIoFdsReply.of(0, request.index(), entries), replyFds, null);
+    }
+
+    /** This connection's eventfds for a region's posted writes, made and watched on first use. */
+    private List<EventFd> ioEventFds(int region, List<PostedWrite> offered) throws ErrnoException {
+        List<IoEvent> made = ioEvents.computeIfAbsent(region, index -> new ArrayList<>());
+        EventLoop loop = server.ioEvents();
+        while (made.size() < offered.size()) {
+            PostedWrite posted = offered.get(made.size());
+            EventFd eventFd = EventFd.create(true);
+            try {
+                made.add(new IoEvent(eventFd, loop.register(eventFd, count -> server.deliverPostedWrite(posted))));
+            } catch (ErrnoException | RuntimeException e) {
+                eventFd.close();
+                throw e;
+            }
+        }
+        return made.stream().map(IoEvent::eventFd).toList();
     }
 
     private ModelIrqSpec irqIndex(int index, String what) throws RequestError {
@@ -788,6 +843,21 @@ final class Connection implements Runnable {
         LOG.log(Level.WARNING, "vfio-user server {0}: twin socket: dropping {1}", name, reply.header());
     }
 
+    /** The client's KVM may still signal them: unwatched first, so no write arrives after the client left. */
+    private void releaseIoEvents() {
+        for (List<IoEvent> made : ioEvents.values()) {
+            for (IoEvent event : made) {
+                try {
+                    server.ioEvents().unregister(event.token());
+                } catch (ErrnoException | IllegalStateException e) {
+                    LOG.log(Level.DEBUG, "vfio-user server {0}: unwatching an ioeventfd: {1}", name, e.getMessage());
+                }
+                event.eventFd().close();
+            }
+        }
+        ioEvents.clear();
+    }
+
     private void end() {
         ended = true;
         for (CompletableFuture<Channel.Incoming> waiter : pending.values()) {
@@ -807,6 +877,7 @@ final class Connection implements Runnable {
                 commandLock.unlock();
             }
         }
+        releaseIoEvents();
         dma.close();
         channel.close();
         server.connectionEnded(this, negotiated);

@@ -25,6 +25,14 @@ public interface DeviceModel {
         return List.of();
     }
 
+    /**
+     * The register writes the model takes posted, through ioeventfds a client may ask for
+     * ({@link PostedWrite}); none by default. Each names a region served by callbacks.
+     */
+    default List<PostedWrite> postedWrites() {
+        return List.of();
+    }
+
     /** Called once, before any client connects, with the handle for IRQs, memory and DMA. */
     default void attach(DeviceContext context) {}
 

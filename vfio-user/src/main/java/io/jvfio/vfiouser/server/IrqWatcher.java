@@ -25,13 +25,28 @@ final class IrqWatcher implements AutoCloseable {
         this.name = name;
     }
 
+    /**
+     * The loop, started on first use: the server's posted writes are read there too, so that a posted ack
+     * that the guest wrote before its EOI is seen before the unmask that EOI brings (one epoll's ready
+     * list keeps that order), and the line is not found still asserted and fired again for nothing.
+     */
+    synchronized EventLoop loop() throws ErrnoException {
+        if (closed) {
+            throw new IllegalStateException("the IRQ watcher of " + name + " is closed");
+        }
+        if (loop == null) {
+            loop = EventLoop.start("vfio-user irq " + name);
+        }
+        return loop;
+    }
+
     /** Gives {@code line} a new unmask eventfd (null: none); the old one is unwatched and closed. */
     synchronized void setUnmask(ModelIrqLine line, EventFd eventFd) throws ErrnoException {
         if (closed) {
             throw new IllegalStateException("the IRQ watcher of " + name + " is closed");
         }
-        if (eventFd != null && loop == null) {
-            loop = EventLoop.start("vfio-user irq " + name);
+        if (eventFd != null) {
+            loop();
         }
         EventFd old = line.swapUnmask(eventFd);
         try {

@@ -2,8 +2,10 @@ package io.jvfio.vfiouser.server;
 
 /**
  * A region served by callbacks: every client access to it (or to its trapped part) calls these on the
- * connection's thread, one at a time. Values are little-endian, zero-extended. A callback that throws
- * makes the access fail with an EIO error reply; the connection stays up.
+ * connection's thread, one at a time; a {@link PostedWrite} signalled through its ioeventfd comes as a {@link
+ * #write(long, int, long)} on the server's event loop (the one that watches unmask eventfds) instead,
+ * possibly at the same time. Values are little-endian, zero-extended. A callback that throws makes the access
+ * fail with an EIO error reply; the connection stays up.
  */
 public interface RegionHandler {
     /** Reads 1, 2, 4 or 8 bytes at {@code offset}. */

@@ -6,6 +6,7 @@ import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.event.EventLoop;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Command;
@@ -97,6 +98,9 @@ public final class VfioUserServer implements AutoCloseable {
 
     private final int numIrqs;
     private final IrqWatcher watcher;
+    /** The model's posted writes by region, in its order. */
+    private final Map<Integer, List<PostedWrite>> postedWrites = new HashMap<>();
+
     private final Context context = new Context();
     private final AtomicReference<Connection> current = new AtomicReference<>();
     private final AtomicInteger clientsServed = new AtomicInteger();
@@ -154,6 +158,21 @@ public final class VfioUserServer implements AutoCloseable {
         this.regionsByIndex = new ServedRegion[numRegions];
         regions.forEach((index, region) -> regionsByIndex[index] = region);
         this.numIrqs = maxIrq + 1;
+        for (PostedWrite posted : model.postedWrites()) {
+            ServedRegion region = regions.get(posted.region());
+            if (region == null
+                    || region.spec().handler().isEmpty()
+                    || posted.offset() > region.spec().size() - posted.size()
+                    || region.spec().inMemory(posted.offset(), posted.size())) {
+                releaseRegions();
+                throw new IllegalArgumentException(
+                        posted + " lies in no region served by callbacks (the model's region " + posted.region()
+                                + (region == null ? " does not exist)" : " does not trap it)"));
+            }
+            postedWrites
+                    .computeIfAbsent(posted.region(), index -> new ArrayList<>())
+                    .add(posted);
+        }
         model.attach(context);
     }
 
@@ -345,6 +364,32 @@ public final class VfioUserServer implements AutoCloseable {
 
     IrqWatcher watcher() {
         return watcher;
+    }
+
+    /** The model's posted writes in a region (none for most). */
+    List<PostedWrite> postedWrites(int region) {
+        return postedWrites.getOrDefault(region, List.of());
+    }
+
+    /**
+     * The loop that turns posted writes' eventfd signals into writes to their regions: the IRQ watcher's,
+     * so that those writes and the client's unmasks are seen in the order they were signalled.
+     */
+    EventLoop ioEvents() throws ErrnoException {
+        return watcher.loop();
+    }
+
+    /** A signalled posted write, on the IRQ watcher's event loop: the same write the client would have sent. */
+    void deliverPostedWrite(PostedWrite posted) {
+        try {
+            regions.get(posted.region())
+                    .spec()
+                    .handler()
+                    .orElseThrow()
+                    .write(posted.offset(), posted.size(), posted.value());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + posted, e);
+        }
     }
 
     /** Stops accepting, disconnects the client, stops every thread, releases every fd and mapping. */

@@ -17,6 +17,7 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfiouser.client.ErrorReplyException;
 import io.jvfio.vfiouser.client.VfioUserDevice;
@@ -27,9 +28,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * jvfio's client against servers that answer as libvfio-user does, or break the specification: the
@@ -39,6 +43,7 @@ import org.junit.jupiter.api.Test;
 class ClientConformanceTest {
     private static final int VERSION = 1;
     private static final int DEVICE_GET_REGION_INFO = 5;
+    private static final int DEVICE_GET_REGION_IO_FDS = 6;
     private static final int DEVICE_SET_IRQS = 8;
     private static final int REGION_READ = 9;
     private static final int DEVICE_FEATURE = 16;
@@ -421,6 +426,123 @@ class ClientConformanceTest {
                 VfioUserDevice device = open(server)) {
             assertThat(device.deviceTreeIdentity()).as("jvfio's server: ENOTTY").isEmpty();
             assertThat(device.deviceTreeIdentity()).as("libvfio-user: EINVAL").isEmpty();
+            server.await();
+        }
+    }
+
+    // --- DEVICE_GET_REGION_IO_FDS -----------------------------------------------------------------------
+
+    /** Region 0 as a callbacks region of 0x200 bytes: readable, writable, no mmap, no capabilities. */
+    private static void answerRegionInfo(Wire wire) throws Exception {
+        Frame request = expect(wire, DEVICE_GET_REGION_INFO);
+        reply(
+                wire,
+                request,
+                new Bytes().u32(32).u32(0x3).u32(0).u32(0).u64(0x200).u64(0).array());
+    }
+
+    private static Bytes ioFdEntry(Bytes bytes, long offset, long size, int fdIndex, int type, int flags, long data) {
+        return bytes.u64(offset)
+                .u64(size)
+                .u32(fdIndex)
+                .u32(type)
+                .u32(flags)
+                .u32(0)
+                .u64(data);
+    }
+
+    /**
+     * Two ioeventfd entries sharing fd 0 and an ioregionfd entry on fd 1: the client keeps the two, each
+     * with an eventfd of its own (the shared one duplicated), leaves the ioregionfd out and closes its fd.
+     */
+    @Test
+    void regionIoFdsFromTheServerAreKeptOneEventfdPerEntry() throws Exception {
+        try (EventFd shared = EventFd.create();
+                EventFd ioregion = EventFd.create();
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    answerRegionInfo(wire);
+                    Frame request = expect(wire, DEVICE_GET_REGION_IO_FDS);
+                    assertThat(request.body().getInt(8))
+                            .as("the region asked about")
+                            .isZero();
+                    Bytes body = new Bytes().u32(16 + 3 * 40).u32(0).u32(0).u32(3);
+                    ioFdEntry(body, 0x50, 4, 0, 0, 1, 0);
+                    ioFdEntry(body, 0x50, 4, 0, 0, 1, 1);
+                    ioFdEntry(body, 0x60, 4, 1, 1, 0, 0);
+                    reply(
+                            wire,
+                            request,
+                            body.array(),
+                            shared.fd().get(),
+                            ioregion.fd().get());
+                });
+                VfioUserDevice device = open(server)) {
+            List<RegionIoEventFd> kept = device.regionIoEventFds(0);
+            server.await();
+            try {
+                assertThat(kept).extracting(RegionIoEventFd::offset).containsExactly(0x50L, 0x50L);
+                assertThat(kept).extracting(RegionIoEventFd::size).containsExactly(4, 4);
+                assertThat(kept)
+                        .extracting(RegionIoEventFd::datamatch)
+                        .containsExactly(OptionalLong.of(0), OptionalLong.of(1));
+                assertThat(kept.get(0).eventFd().fd().get())
+                        .as("each entry its own fd")
+                        .isNotEqualTo(kept.get(1).eventFd().fd().get());
+                kept.get(1).eventFd().signal();
+                assertThat(shared.read())
+                        .as("both are the server's one eventfd")
+                        .isEqualTo(1);
+            } finally {
+                kept.forEach(RegionIoEventFd::close);
+            }
+        }
+    }
+
+    @Test
+    void regionIoFdsRefusedWithEinvalMeanNone() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    answerRegionInfo(wire);
+                    errorReply(wire, expect(wire, DEVICE_GET_REGION_IO_FDS), Errno.EINVAL);
+                });
+                VfioUserDevice device = open(server)) {
+            assertThat(device.regionIoEventFds(0)).isEmpty();
+            server.await();
+        }
+    }
+
+    /** One bad entry, after a good one: the call fails naming the entry, and no fd of the reply stays open. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "fd_index past the fds | 0x50 | 4 | 1 | 0 | 1 | entry 1: fd_index 1 but the reply carries 1 fds",
+                "the port space        | 0x50 | 4 | 0 | 0 | 3 | entry 1: flags 0x3 (a platform device's regions are MMIO",
+                "an unknown type       | 0x50 | 4 | 0 | 7 | 1 | entry 1: unknown type 7",
+                "a size of 3           | 0x50 | 3 | 0 | 0 | 1 | entry 1: size 3 (1, 2, 4 or 8 bytes",
+                "past the region       | 0x1fe | 4 | 0 | 0 | 1 | entry 1: [0x1fe, +4) lies outside the region's 0x200 bytes",
+            })
+    void malformedRegionIoFdsRepliesGetOneLineNamingTheEntry(
+            String what, String offset, long size, int fdIndex, int type, int flags, String message) throws Exception {
+        try (EventFd offered = EventFd.create();
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    answerRegionInfo(wire);
+                    Frame request = expect(wire, DEVICE_GET_REGION_IO_FDS);
+                    Bytes body = new Bytes().u32(16 + 2 * 40).u32(0).u32(0).u32(2);
+                    ioFdEntry(body, 0x50, 4, 0, 0, 1, 0);
+                    ioFdEntry(body, Long.decode(offset), size, fdIndex, type, flags, 1);
+                    reply(wire, request, body.array(), offered.fd().get());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.regionIoEventFds(0))
+                    .as(what)
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageStartingWith("vfio scripted: DEVICE_GET_REGION_IO_FDS of region 0: malformed reply: ")
+                    .hasMessageContaining(message)
+                    .message()
+                    .doesNotContain("\n");
             server.await();
         }
     }

@@ -702,6 +702,66 @@ class ServerConformanceTest {
         }
     }
 
+    @Test
+    void regionIoFdsOfPostedWritesGiveOneEventfdPerWriteWithItsDatamatch() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, 6, 0, new Bytes().u32(256).u32(0).u32(2).u32(0).array());
+            Frame reply = wire.receive();
+            assertOk(reply);
+            try {
+                assertThat(reply.fds()).as("one eventfd a posted write").hasSize(2);
+                ByteBuffer body = reply.body();
+                assertThat(body.getInt(0)).as("argsz").isEqualTo(16 + 2 * 40);
+                assertThat(body.getInt(8)).as("index").isEqualTo(2);
+                assertThat(body.getInt(12)).as("count").isEqualTo(2);
+                for (int i = 0; i < 2; i++) {
+                    int entry = 16 + 40 * i;
+                    assertThat(body.getLong(entry)).as("offset").isEqualTo(0x10);
+                    assertThat(body.getLong(entry + 8)).as("size").isEqualTo(4);
+                    assertThat(body.getInt(entry + 16)).as("fd_index").isEqualTo(i);
+                    assertThat(body.getInt(entry + 20)).as("type: ioeventfd").isZero();
+                    assertThat(body.getInt(entry + 24)).as("flags: DATAMATCH").isEqualTo(1);
+                    assertThat(body.getLong(entry + 32)).as("datamatch").isEqualTo(0xD00B + i);
+                }
+                try (EventFd second = EventFd.adopt(reply.fds().get(1).duplicate())) {
+                    second.signal();
+                }
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                long value;
+                do {
+                    wire.send(
+                            nextId++,
+                            REGION_READ,
+                            0,
+                            new Bytes().u64(0x10).u32(2).u32(4).array());
+                    Frame read = wire.receive();
+                    assertOk(read);
+                    value = Integer.toUnsignedLong(read.body().getInt(16));
+                } while (value != 0xD00C && System.nanoTime() < deadline);
+                assertThat(value)
+                        .as("the signal became the write of its datamatch")
+                        .isEqualTo(0xD00C);
+            } finally {
+                reply.closeFds();
+            }
+            assertServes(wire);
+        }
+    }
+
+    @Test
+    void regionIoFdsWithArgszTooSmallGetsTheCountAndArgszNeededWithoutFds() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, 6, 0, new Bytes().u32(16).u32(0).u32(2).u32(0).array());
+            Frame reply = wire.receive();
+            assertOk(reply);
+            reply.closeFds();
+            assertThat(reply.fds()).isEmpty();
+            assertThat(reply.size()).as("the struct alone").isEqualTo(16 + 16);
+            assertThat(reply.body().getInt(0)).as("argsz needed").isEqualTo(16 + 2 * 40);
+            assertThat(reply.body().getInt(12)).as("count").isEqualTo(2);
+        }
+    }
+
     // --- region access and IRQs -----------------------------------------------------------------------
 
     @Test

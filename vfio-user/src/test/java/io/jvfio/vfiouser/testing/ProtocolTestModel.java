@@ -5,6 +5,7 @@ import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.PostedWrite;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import java.io.IOException;
@@ -91,6 +92,15 @@ public final class ProtocolTestModel implements DeviceModel {
                 RegionSpec.callbacks(0, 0x100, registers),
                 RegionSpec.shared(1, 0x2000),
                 RegionSpec.sparse(2, 0x3000, List.of(new SparseArea(0x1000, 0x1000)), trapped));
+    }
+
+    /**
+     * Two posted writes at 0x10 of region 2's trapped part, 0xD00B and 0xD00C: each lands in the region's
+     * memory as a trapped write does, so a read there tells which one came.
+     */
+    @Override
+    public List<PostedWrite> postedWrites() {
+        return List.of(new PostedWrite(2, 0x10, 4, 0xD00B), new PostedWrite(2, 0x10, 4, 0xD00C));
     }
 
     private void dmaCopy() {

@@ -33,9 +33,6 @@ public record KernelEntry(Mode mode, long address, long bootData) {
     public static final int BOOT_DS = 0x18;
 
     static final int PVH_TSS_LIMIT = 0x67;
-    private static final int TYPE_CODE_EXECUTE_READ_ACCESSED = 0xB;
-    private static final int TYPE_DATA_READ_WRITE_ACCESSED = 0x3;
-    private static final int TYPE_TSS_32_BUSY = 0xB;
 
     /** The general registers at entry. */
     public Regs regs() {
@@ -48,53 +45,16 @@ public record KernelEntry(Mode mode, long address, long bootData) {
         if (mode == Mode.LONG_MODE) {
             return LongMode.sregs(initial, LinuxBoot.GDT.length, BOOT_CS, BOOT_DS);
         }
-        Segment code = new Segment(
-                0,
-                0xFFFFFFFF,
-                CODE32_SELECTOR,
-                TYPE_CODE_EXECUTE_READ_ACCESSED,
-                true,
-                0,
-                true,
-                true,
-                false,
-                true,
-                false,
-                false);
-        Segment data = new Segment(
-                0, 0xFFFFFFFF, BOOT_DS, TYPE_DATA_READ_WRITE_ACCESSED, true, 0, true, true, false, true, false, false);
-        Segment tss = new Segment(
-                0,
-                PVH_TSS_LIMIT,
-                initial.tr().selector(),
-                TYPE_TSS_32_BUSY,
-                true,
-                0,
-                false,
-                false,
-                false,
-                false,
-                false,
-                false);
         // CR0.ET is not writable (it reads 1) on every CPU KVM runs on, so PE is the only bit PVH's "cleared" leaves.
-        return new Sregs(
-                code,
-                data,
-                data,
-                data,
-                data,
-                data,
-                tss,
-                initial.ldt(),
+        return initial.entering(
+                Segment.flat(CODE32_SELECTOR, Segment.TYPE_CODE_EXECUTE_READ_ACCESSED, true, false),
+                Segment.flat(BOOT_DS, Segment.TYPE_DATA_READ_WRITE_ACCESSED, true, false),
+                Segment.busyTss32(initial.tr().selector(), PVH_TSS_LIMIT),
                 new DescriptorTable(LongMode.GDT_ADDRESS, LinuxBoot.GDT.length * 8 - 1),
                 new DescriptorTable(0, 0),
                 LongMode.CR0_PE | LongMode.CR0_ET,
                 0,
                 0,
-                0,
-                0,
-                0,
-                initial.apicBase(),
-                new long[4]);
+                0);
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.machine.boot.InvalidGuestImageException;
-import io.jvfio.sys.testing.StockKernel;
+import io.jvfio.machine.testing.StockKernel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;

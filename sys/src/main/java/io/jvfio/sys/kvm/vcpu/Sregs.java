@@ -37,11 +37,14 @@ public record Sregs(
         return interruptBitmap.clone();
     }
 
-    /** This state with {@code segment} as CS. */
-    public Sregs withCs(Segment segment) {
+    /**
+     * This state with {@code newCs} as CS and {@code newDs} as DS, everything else as it is: what a guest
+     * that starts in real mode at another address, or with a larger data limit, changes.
+     */
+    public Sregs withCsAndDs(Segment newCs, Segment newDs) {
         return new Sregs(
-                segment,
-                ds,
+                newCs,
+                newDs,
                 es,
                 fs,
                 gs,
@@ -60,26 +63,39 @@ public record Sregs(
                 interruptBitmap);
     }
 
-    /** This state with {@code segment} as DS. */
-    public Sregs withDs(Segment segment) {
+    /**
+     * The state boot code is entered in: CS = {@code code}; DS, ES, FS, GS and SS = {@code data}; TR =
+     * {@code tr}; the given descriptor tables, CR0, CR3, CR4 and EFER; CR2 = CR8 = 0 and no interrupt
+     * pending. The LDT and the APIC base stay as KVM set them.
+     */
+    public Sregs entering(
+            Segment code,
+            Segment data,
+            Segment newTr,
+            DescriptorTable newGdt,
+            DescriptorTable newIdt,
+            long newCr0,
+            long newCr3,
+            long newCr4,
+            long newEfer) {
         return new Sregs(
-                cs,
-                segment,
-                es,
-                fs,
-                gs,
-                ss,
-                tr,
+                code,
+                data,
+                data,
+                data,
+                data,
+                data,
+                newTr,
                 ldt,
-                gdt,
-                idt,
-                cr0,
-                cr2,
-                cr3,
-                cr4,
-                cr8,
-                efer,
+                newGdt,
+                newIdt,
+                newCr0,
+                0,
+                newCr3,
+                newCr4,
+                0,
+                newEfer,
                 apicBase,
-                interruptBitmap);
+                new long[KvmAbi.kvm_sregs.INTERRUPT_BITMAP_WORDS]);
     }
 }

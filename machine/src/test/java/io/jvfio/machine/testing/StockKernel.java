@@ -1,5 +1,7 @@
-package io.jvfio.sys.testing;
+package io.jvfio.machine.testing;
 
+import io.jvfio.machine.boot.linux.BusyboxInitramfs;
+import io.jvfio.machine.boot.linux.KernelImages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;

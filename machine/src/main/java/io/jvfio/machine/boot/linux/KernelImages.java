@@ -1,4 +1,4 @@
-package io.jvfio.sys.testing;
+package io.jvfio.machine.boot.linux;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Debian's stock amd64 kernel as tools/nested/prepare.sh fetches it, and the ELF vmlinux inside its
- * bzImage, and its modules. Plain Java without JUnit, for the benchmarks that boot it; {@link StockKernel}
- * adds the tier's skips.
+ * bzImage, and its modules: what {@code jvfio demo --linux} and the benchmarks boot (the linux tier's
+ * StockKernel adds its skips).
  */
 public final class KernelImages {
     private static final int PAYLOAD_OFFSET = 0x248;

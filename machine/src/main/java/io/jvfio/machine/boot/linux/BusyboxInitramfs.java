@@ -1,4 +1,4 @@
-package io.jvfio.sys.testing;
+package io.jvfio.machine.boot.linux;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * A tiny initramfs: an uncompressed newc cpio with the host's static busybox as /bin/busybox, empty /dev
- * and /proc, and an /init script. Plain Java without JUnit, so the linux-boot benchmark builds the same
- * image as the linux tier ({@link StockKernel} adds the tier's skips).
+ * and /proc, and an /init script. What {@code jvfio demo --linux} boots the stock kernel with, and the same
+ * image the linux tier and the linux-boot benchmark build (the tier's StockKernel adds its skips).
  */
 public final class BusyboxInitramfs {
     /** Debian's busybox-static puts it here. */

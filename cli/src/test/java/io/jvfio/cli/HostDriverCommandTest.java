@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jvfio bind/unbind} on a built sysfs tree whose attributes are plain files. */
-class BindCommandTest {
+class HostDriverCommandTest {
     private static final String DEVICE = "fff51000.ethernet";
 
     @TempDir
