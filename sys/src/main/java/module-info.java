@@ -11,6 +11,10 @@ module io.jvfio.sys {
     exports io.jvfio.sys;
     exports io.jvfio.sys.event;
     exports io.jvfio.sys.kvm.vcpu;
+    // jvfio's irqchip in machine drains the ring that kvm's vCPU mapping holds.
+    exports io.jvfio.sys.kvm.ring to
+            io.jvfio.kvm,
+            io.jvfio.machine;
     // The java raw diagnostic in bench measures KVM_RUN on sys alone, without jvfio's kvm module.
     exports io.jvfio.sys.kvm to
             io.jvfio.kvm,

@@ -48,6 +48,11 @@ public final class IrqLoop {
     static final int RUNNING_ROUNDS = 3;
 
     static final long RUNNING_INTERRUPTS = 300;
+    /**
+     * {@code BENCH_COALESCED_EOI=on}: jvfio's machine with {@code x-coalesced-eoi}, the guest's EOIs queued
+     * instead of exiting, to compare with the default (off) in one sitting.
+     */
+    static final boolean COALESCED_EOI = "on".equals(System.getenv("BENCH_COALESCED_EOI"));
 
     private final boolean irqfd;
     private final Path socket;
@@ -87,7 +92,8 @@ public final class IrqLoop {
             IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
             String irqchipNote = irqchip.inKernel()
                     ? "both on KVM's in-kernel irqchip"
-                    : "jvfio on its own irqchip (" + irqchip + "), C on KVM's in-kernel one, as a C VMM gets it";
+                    : "jvfio on its own irqchip (" + irqchip + ", x-coalesced-eoi=" + (COALESCED_EOI ? "on" : "off")
+                            + "), C on KVM's in-kernel one, as a C VMM gets it";
             System.out.println("irqchip: " + irqchipNote
                     + (irqchip.inKernel() || !bench.irqfd
                             ? ""
@@ -126,14 +132,19 @@ public final class IrqLoop {
                     path, last[0].exitsPerInterrupt());
             last[0].irqchip()
                     .ifPresent(lapic -> System.out.printf(
-                            "jvfio's irqchip per interrupt (last round; each EOI and hlt is an exit to user space, which"
-                                    + " C's in-kernel irqchip keeps in the kernel): %.2f EOIs, %.2f hlts (%.2f waited for the"
-                                    + " interrupt), %.2f kicks, %.2f interrupt-window requests%n",
-                            (double) lapic.endsOfInterrupt() / interrupts,
+                            "jvfio's irqchip per interrupt (last round; each EOI exit and hlt is an exit to user space,"
+                                    + " which C's in-kernel irqchip keeps in the kernel): %.2f EOI exits (%.2f EOIs queued"
+                                    + " in the coalesced MMIO ring instead), %.2f hlts (%.2f waited for the interrupt), %.2f"
+                                    + " kicks, %.2f interrupt-window requests; %.3f drains of the ring by its timer (%.3f"
+                                    + " found an EOI queued)%n",
+                            (double) (lapic.endsOfInterrupt() - lapic.queuedEndsOfInterrupt()) / interrupts,
+                            (double) lapic.queuedEndsOfInterrupt() / interrupts,
                             (double) lapic.halts() / interrupts,
                             (double) lapic.haltWaits() / interrupts,
                             (double) lapic.kicks() / interrupts,
-                            (double) lapic.windowRequests() / interrupts));
+                            (double) lapic.windowRequests() / interrupts,
+                            (double) lapic.drainTicks() / interrupts,
+                            (double) lapic.drainTickFinds() / interrupts));
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
                 System.out.printf(
@@ -203,6 +214,7 @@ public final class IrqLoop {
         MachineConfig machineConfig = MachineConfig.builder()
                 .guest("testdev")
                 .args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
+                .coalescedEoi(COALESCED_EOI)
                 .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();

@@ -210,6 +210,7 @@ final class DemoCommand implements Subcommand {
                 .guest("testdev")
                 .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK)
                 .irqchip(machine.irqchip())
+                .coalescedEoi(machine.coalescedEoi())
                 .build();
         RunResult partial;
         try (AssignedMachine assignment = AssignedMachine.create(machineConfig, List.of(config))) {

@@ -249,6 +249,7 @@ final class LinuxDemo {
                 .ramSize(RAM_MIB << 20)
                 .kernel(kernel)
                 .irqchip(machine.irqchip())
+                .coalescedEoi(machine.coalescedEoi())
                 .build();
         try (AssignedMachine assignment = AssignedMachine.create(
                 config, devices.stream().map(DeviceSpecParser::parse).toList())) {

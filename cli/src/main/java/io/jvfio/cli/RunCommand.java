@@ -139,7 +139,8 @@ final class RunCommand implements Subcommand {
                 .ramSize(ramMiB << 20)
                 .consoleEcho(consoleTo(out))
                 .consoleInput(consoleInput)
-                .irqchip(machine.irqchip());
+                .irqchip(machine.irqchip())
+                .coalescedEoi(machine.coalescedEoi());
         if (kernelPath.isPresent()) {
             LinuxKernel kernel = new LinuxKernel(
                     file("--kernel", kernelPath.get()),

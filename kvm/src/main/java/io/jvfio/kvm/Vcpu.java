@@ -6,6 +6,7 @@ import io.jvfio.sys.ThreadKick;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.KvmRunView;
+import io.jvfio.sys.kvm.ring.CoalescedMmioRing;
 import io.jvfio.sys.kvm.vcpu.CpuidEntry;
 import io.jvfio.sys.kvm.vcpu.MsrEntry;
 import io.jvfio.sys.kvm.vcpu.Regs;
@@ -147,6 +148,14 @@ public final class Vcpu implements AutoCloseable {
     /** The guest's RFLAGS.IF as of the last exit (kvm_run.if_flag). */
     public boolean interruptsEnabled() {
         return run.interruptFlag();
+    }
+
+    /**
+     * The VM's coalesced MMIO ring as this vCPU's mapping shows it, in page {@code page} ({@link
+     * Vm#coalescedMmioPage}); valid until this vCPU is closed.
+     */
+    public CoalescedMmioRing coalescedMmioRing(int page) {
+        return run.coalescedMmioRing(page);
     }
 
     /** KVM_INTERRUPT: the guest takes {@code vector} at the next entry (no in-kernel LAPIC only). */

@@ -12,6 +12,7 @@ import io.jvfio.sys.kvm.MemoryRegion;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 
@@ -214,6 +215,27 @@ public final class Vm implements AutoCloseable {
      */
     public boolean signalMsi(long address, int data) throws ErrnoException {
         return KvmIoctls.signalMsi(fd, address, data) > 0;
+    }
+
+    /**
+     * KVM_CHECK_EXTENSION(KVM_CAP_COALESCED_MMIO): the page of each vCPU's mapping that holds the coalesced
+     * MMIO ring ({@link Vcpu#coalescedMmioRing}), or empty where KVM does not queue MMIO writes.
+     */
+    public OptionalInt coalescedMmioPage() throws ErrnoException {
+        int page = KvmIoctls.checkExtension(fd, KvmAbi.KVM_CAP_COALESCED_MMIO);
+        return page > 0 ? OptionalInt.of(page) : OptionalInt.empty();
+    }
+
+    /**
+     * KVM_REGISTER_COALESCED_MMIO: from now on guest writes wholly inside [{@code address}, {@code address +
+     * size}) are queued in the coalesced MMIO ring instead of exiting, until the zone is closed.
+     */
+    public CoalescedMmioZone registerCoalescedMmio(long address, int size) throws ErrnoException {
+        if (size <= 0) {
+            throw new IllegalArgumentException("a coalesced MMIO zone needs a size above 0, got " + size);
+        }
+        KvmIoctls.coalescedMmio(fd, address, size, true);
+        return new CoalescedMmioZone(fd, address, size);
     }
 
     /** KVM_CREATE_VCPU, and maps its kvm_run. The VM closes it on close. */

@@ -3,6 +3,7 @@ package io.jvfio.machine;
 import io.jvfio.chips.serial.SerialInputPump;
 import io.jvfio.chips.serial.Uart16550;
 import io.jvfio.kvm.Cap;
+import io.jvfio.kvm.CoalescedMmioZone;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.MissingCapabilityException;
 import io.jvfio.kvm.Vcpu;
@@ -109,6 +110,9 @@ public final class Machine implements AutoCloseable {
     private EventLoop eventLoop;
     private IrqchipSelection irqchip;
     private UserIrqchip userIrqchip;
+    /** The coalesced MMIO zone over jvfio's LAPIC EOI register, or null: every EOI exits. */
+    private CoalescedMmioZone eoiZone;
+
     private Uart16550 consoleUart;
     private SerialInputPump consoleInput;
     private int nextSlot = RAM_SLOT + 1;
@@ -210,8 +214,25 @@ public final class Machine implements AutoCloseable {
                             }
                         }));
             }
+            if (config.coalescedEoi() && config.vcpus() == 1) {
+                queueEndsOfInterrupt();
+            }
         }
         addConsole();
+    }
+
+    /**
+     * The guest's EOI writes to jvfio's LAPIC are queued by KVM in its coalesced MMIO ring instead of
+     * exiting (one exit fewer per interrupt); {@link UserIrqchip} drains the ring. Its entries name no
+     * vCPU, hence one vCPU only. Where KVM has no ring every EOI exits as before.
+     */
+    private void queueEndsOfInterrupt() throws ErrnoException {
+        OptionalInt page = vm.coalescedMmioPage();
+        if (page.isEmpty()) {
+            return;
+        }
+        userIrqchip.queueEndsOfInterrupt(0, vcpus.getFirst().coalescedMmioRing(page.getAsInt()));
+        eoiZone = vm.registerCoalescedMmio(UserIrqchip.endOfInterruptRegister(), Integer.BYTES);
     }
 
     /** COM1: the 16550A on GSI 4 (free: {@link PlatformBus} hands out 16-23, 5, 9-11), or the output port. */
@@ -699,6 +720,9 @@ public final class Machine implements AutoCloseable {
         }
         if (eventLoop != null) {
             eventLoop.close();
+        }
+        if (eoiZone != null) {
+            eoiZone.close();
         }
         if (vm != null) {
             vm.close();

@@ -1,6 +1,7 @@
 package io.jvfio.sys;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -8,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * allow unaligned offsets, as a guest's accesses may be.
  */
 public final class Mapping implements AutoCloseable {
+    /** An aligned int with memory-order access modes, for indexes shared with another producer or consumer. */
+    private static final VarHandle ORDERED_INT = JAVA_INT.varHandle();
+
     private final Arena arena;
     private final MemorySegment segment;
     private final String description;
@@ -98,6 +103,19 @@ public final class Mapping implements AutoCloseable {
 
     public long getLong(long offset) {
         return segment.get(JAVA_LONG_UNALIGNED, offset);
+    }
+
+    /**
+     * Reads the aligned int at {@code offset} with acquire order: memory the writer filled before its
+     * release store of that int is seen filled after this read (another process's, or KVM's, ring index).
+     */
+    public int getIntAcquire(long offset) {
+        return (int) ORDERED_INT.getAcquire(segment, offset);
+    }
+
+    /** Writes the aligned int at {@code offset} with release order: reads made before it are done first. */
+    public void putIntRelease(long offset, int value) {
+        ORDERED_INT.setRelease(segment, offset, value);
     }
 
     public void putByte(long offset, byte value) {

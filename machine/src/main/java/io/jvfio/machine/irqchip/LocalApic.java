@@ -192,6 +192,22 @@ final class LocalApic {
         return (tpr & 0xF0) >= inServiceClass ? tpr & 0xFF : inServiceClass;
     }
 
+    /**
+     * Whether the guest's next EOI would change more than ISR: a vector waits in IRR (the EOI may let it
+     * through), or a level vector is in service (its EOI reaches the IOAPIC).
+     */
+    boolean endOfInterruptMatters() {
+        if (highest(isr) < 0) {
+            return false;
+        }
+        for (int word = 0; word < 4; word++) {
+            if (irr[word] != 0 || (isr[word] & tmr[word]) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean inService(int vector) {
         return get(isr, vector);
     }
@@ -392,9 +408,27 @@ final class LocalApic {
         }
     }
 
-    ApicCounters counters(long windowRequests, long kicks, long halts, long haltWaits) {
+    ApicCounters counters(
+            long windowRequests,
+            long kicks,
+            long halts,
+            long haltWaits,
+            long queuedEndsOfInterrupt,
+            long drainTicks,
+            long drainTickFinds) {
         return new ApicCounters(
-                index, accepted, acknowledged, endsOfInterrupt, timerFires, windowRequests, kicks, halts, haltWaits);
+                index,
+                accepted,
+                acknowledged,
+                endsOfInterrupt,
+                timerFires,
+                windowRequests,
+                kicks,
+                halts,
+                haltWaits,
+                queuedEndsOfInterrupt,
+                drainTicks,
+                drainTickFinds);
     }
 
     private static boolean get(long[] bits, int vector) {

@@ -30,6 +30,8 @@ public final class KvmAbi {
     public static final long KVM_SET_IRQCHIP = Ioctl.ior(KVMIO, 0x63, kvm_irqchip.SIZE);
 
     public static final long KVM_IRQ_LINE_STATUS = Ioctl.iowr(KVMIO, 0x67, kvm_irq_level.SIZE);
+    public static final long KVM_REGISTER_COALESCED_MMIO = Ioctl.iow(KVMIO, 0x67, kvm_coalesced_mmio_zone.SIZE);
+    public static final long KVM_UNREGISTER_COALESCED_MMIO = Ioctl.iow(KVMIO, 0x68, kvm_coalesced_mmio_zone.SIZE);
     public static final long KVM_SET_GSI_ROUTING = Ioctl.iow(KVMIO, 0x6a, kvm_irq_routing.SIZE);
     public static final long KVM_IRQFD = Ioctl.iow(KVMIO, 0x76, kvm_irqfd.SIZE);
     public static final long KVM_IOEVENTFD = Ioctl.iow(KVMIO, 0x79, kvm_ioeventfd.SIZE);
@@ -51,6 +53,9 @@ public final class KvmAbi {
     public static final int KVM_CAP_USER_MEMORY = 3;
     public static final int KVM_CAP_SET_TSS_ADDR = 4;
     public static final int KVM_CAP_EXT_CPUID = 7;
+    /** Its KVM_CHECK_EXTENSION value is the page of the vCPU mmap that holds the coalesced MMIO ring. */
+    public static final int KVM_CAP_COALESCED_MMIO = 15;
+
     public static final int KVM_CAP_NR_VCPUS = 9;
     public static final int KVM_CAP_NR_MEMSLOTS = 10;
     public static final int KVM_CAP_SYNC_MMU = 16;
@@ -252,6 +257,42 @@ public final class KvmAbi {
         public static final int resamplefd = 12;
 
         private kvm_irqfd() {}
+    }
+
+    /** struct kvm_coalesced_mmio_zone: guest-physical writes into it are queued in the ring, not exits. */
+    public static final class kvm_coalesced_mmio_zone {
+        public static final int SIZE = 16;
+        public static final int addr = 0;
+        public static final int size = 8;
+        public static final int pio = 12;
+
+        private kvm_coalesced_mmio_zone() {}
+    }
+
+    /** struct kvm_coalesced_mmio: one queued write. */
+    public static final class kvm_coalesced_mmio {
+        public static final int SIZE = 24;
+        public static final int phys_addr = 0;
+        public static final int len = 8;
+        public static final int pio = 12;
+        public static final int data = 16;
+
+        private kvm_coalesced_mmio() {}
+    }
+
+    /**
+     * struct kvm_coalesced_mmio_ring: one page, the consumer's index {@code first}, the producer's {@code
+     * last}, then the entries. KVM_COALESCED_MMIO_MAX entries fit in the page; one is always left free.
+     */
+    public static final class kvm_coalesced_mmio_ring {
+        public static final int SIZE = 8;
+        public static final int first = 0;
+        public static final int last = 4;
+        public static final int coalesced_mmio = 8;
+        /** kvm.h's KVM_COALESCED_MMIO_MAX with x86-64's 4096-byte PAGE_SIZE. */
+        public static final int KVM_COALESCED_MMIO_MAX = (4096 - SIZE) / kvm_coalesced_mmio.SIZE;
+
+        private kvm_coalesced_mmio_ring() {}
     }
 
     /** struct kvm_ioeventfd. */

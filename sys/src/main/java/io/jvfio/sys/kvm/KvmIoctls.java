@@ -17,6 +17,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_IOEVENTFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQFD;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_LINE;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_IRQ_ROUTING_IRQCHIP;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_REGISTER_COALESCED_MMIO;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_RUN;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_CPUID2;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_GSI_ROUTING;
@@ -29,6 +30,7 @@ import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_SREGS;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_TSS_ADDR;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SET_USER_MEMORY_REGION;
 import static io.jvfio.sys.kvm.KvmAbi.KVM_SIGNAL_MSI;
+import static io.jvfio.sys.kvm.KvmAbi.KVM_UNREGISTER_COALESCED_MMIO;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -239,6 +241,25 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.fd, eventFd);
             s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.flags, flags);
             Libc.ioctl(vm.get(), KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
+        }
+    }
+
+    /**
+     * KVM_REGISTER_COALESCED_MMIO, or KVM_UNREGISTER_COALESCED_MMIO when {@code register} is false: guest
+     * writes that fall wholly inside [{@code address}, {@code address + size}) are queued in the coalesced
+     * MMIO ring instead of exiting (reads still exit).
+     */
+    public static void coalescedMmio(Fd vm, long address, int size, boolean register) throws ErrnoException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment s = call.allocate(KvmAbi.kvm_coalesced_mmio_zone.SIZE, 8);
+            s.set(JAVA_LONG, KvmAbi.kvm_coalesced_mmio_zone.addr, address);
+            s.set(JAVA_INT, KvmAbi.kvm_coalesced_mmio_zone.size, size);
+            s.set(JAVA_INT, KvmAbi.kvm_coalesced_mmio_zone.pio, 0);
+            if (register) {
+                Libc.ioctl(vm.get(), KVM_REGISTER_COALESCED_MMIO, s, "KVM_REGISTER_COALESCED_MMIO");
+            } else {
+                Libc.ioctl(vm.get(), KVM_UNREGISTER_COALESCED_MMIO, s, "KVM_UNREGISTER_COALESCED_MMIO");
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.jvfio.sys.kvm;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
+import io.jvfio.sys.kvm.ring.CoalescedMmioRing;
 
 /**
  * Typed access to a vCPU's mmap'ed {@code struct kvm_run}: the exit reason and the fields of the exit's
@@ -149,6 +150,18 @@ public final class KvmRunView implements AutoCloseable {
 
     public long size() {
         return run.size();
+    }
+
+    /**
+     * The coalesced MMIO ring in page {@code page} of this mapping (KVM_CHECK_EXTENSION's answer for
+     * KVM_CAP_COALESCED_MMIO); usable while this view is open.
+     */
+    public CoalescedMmioRing coalescedMmioRing(int page) {
+        if (page < 1 || (long) (page + 1) * CoalescedMmioRing.PAGE_SIZE > run.size()) {
+            throw new IllegalArgumentException("the coalesced MMIO ring's page " + page + " is not in the " + run.size()
+                    + "-byte vCPU mapping after kvm_run");
+        }
+        return CoalescedMmioRing.inPage(run, page);
     }
 
     /** Unmaps the run structure. */

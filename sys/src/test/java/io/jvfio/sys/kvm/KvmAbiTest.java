@@ -57,6 +57,26 @@ class KvmAbiTest {
         constant("KVM_SET_GSI_ROUTING", KvmAbi.KVM_SET_GSI_ROUTING);
         constant("KVM_IRQFD", KvmAbi.KVM_IRQFD);
         constant("KVM_IOEVENTFD", KvmAbi.KVM_IOEVENTFD);
+        constant("KVM_REGISTER_COALESCED_MMIO", KvmAbi.KVM_REGISTER_COALESCED_MMIO);
+        constant("KVM_UNREGISTER_COALESCED_MMIO", KvmAbi.KVM_UNREGISTER_COALESCED_MMIO);
+        constant("KVM_CAP_COALESCED_MMIO", KvmAbi.KVM_CAP_COALESCED_MMIO);
+        size("kvm_coalesced_mmio_zone", KvmAbi.kvm_coalesced_mmio_zone.SIZE);
+        field("kvm_coalesced_mmio_zone", "addr", KvmAbi.kvm_coalesced_mmio_zone.addr);
+        field("kvm_coalesced_mmio_zone", "size", KvmAbi.kvm_coalesced_mmio_zone.size);
+        field("kvm_coalesced_mmio_zone", "pio", KvmAbi.kvm_coalesced_mmio_zone.pio);
+        size("kvm_coalesced_mmio", KvmAbi.kvm_coalesced_mmio.SIZE);
+        field("kvm_coalesced_mmio", "phys_addr", KvmAbi.kvm_coalesced_mmio.phys_addr);
+        field("kvm_coalesced_mmio", "len", KvmAbi.kvm_coalesced_mmio.len);
+        field("kvm_coalesced_mmio", "pio", KvmAbi.kvm_coalesced_mmio.pio);
+        field("kvm_coalesced_mmio", "data", KvmAbi.kvm_coalesced_mmio.data);
+        size("kvm_coalesced_mmio_ring", KvmAbi.kvm_coalesced_mmio_ring.SIZE);
+        field("kvm_coalesced_mmio_ring", "first", KvmAbi.kvm_coalesced_mmio_ring.first);
+        field("kvm_coalesced_mmio_ring", "last", KvmAbi.kvm_coalesced_mmio_ring.last);
+        field("kvm_coalesced_mmio_ring", "coalesced_mmio", KvmAbi.kvm_coalesced_mmio_ring.coalesced_mmio);
+        c(
+                "KVM_COALESCED_MMIO_MAX",
+                "((4096 - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio))",
+                KvmAbi.kvm_coalesced_mmio_ring.KVM_COALESCED_MMIO_MAX);
         constant("KVM_RUN", KvmAbi.KVM_RUN);
         constant("KVM_GET_REGS", KvmAbi.KVM_GET_REGS);
         constant("KVM_SET_REGS", KvmAbi.KVM_SET_REGS);
