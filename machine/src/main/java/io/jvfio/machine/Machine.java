@@ -90,6 +90,8 @@ public final class Machine implements AutoCloseable {
     private boolean irqfdAccepted;
     /** KVM_CAP_IOEVENTFD: guest writes can signal eventfds inside KVM ({@link #registerMmioEventfd}). */
     private boolean ioeventfdAccepted;
+    /** KVM_CAP_READONLY_MEM: a memory slot can take reads while writes exit as MMIO. */
+    private boolean readOnlyMemoryAccepted;
 
     private final IrqLine.IrqfdTarget vmIrqfds = new IrqLine.IrqfdTarget() {
         @Override
@@ -170,6 +172,7 @@ public final class Machine implements AutoCloseable {
             irqfdAccepted = vm.hasCapability(Cap.IRQFD) && vm.hasCapability(Cap.IRQFD_RESAMPLE);
         }
         ioeventfdAccepted = vm.hasCapability(Cap.IOEVENTFD);
+        readOnlyMemoryAccepted = vm.hasCapability(Cap.READONLY_MEM);
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         for (int id = 0; id < config.vcpus(); id++) {
@@ -388,6 +391,14 @@ public final class Machine implements AutoCloseable {
         }));
     }
 
+    /**
+     * Whether a subregion can be a read-only memory slot (KVM_CAP_READONLY_MEM): the guest's reads of it
+     * do not exit, its writes exit as MMIO to the trapped range below ({@link #addSubregion}).
+     */
+    public boolean acceptsReadOnlyMemory() {
+        return readOnlyMemoryAccepted;
+    }
+
     /** Whether KVM can turn guest MMIO writes into eventfd signals (KVM_CAP_IOEVENTFD), on either irqchip. */
     public boolean acceptsMmioEventfd() {
         return ioeventfdAccepted;
@@ -464,13 +475,25 @@ public final class Machine implements AutoCloseable {
      * off), over a range the caller already put on the MMIO bus: a region with several mmap'able areas
      * gets one subregion per area.
      */
-    public synchronized SwitchableRegion addSubregion(String name, long guestAddress, Mapping memory) {
+    public SwitchableRegion addSubregion(String name, long guestAddress, Mapping memory) {
+        return addSubregion(name, guestAddress, memory, false);
+    }
+
+    /**
+     * As {@link #addSubregion(String, long, Mapping)}; a {@code readOnly} slot takes the guest's reads
+     * only, and its writes exit to the trapped range below (where {@link #acceptsReadOnlyMemory}).
+     */
+    public synchronized SwitchableRegion addSubregion(
+            String name, long guestAddress, Mapping memory, boolean readOnly) {
+        if (readOnly && !readOnlyMemoryAccepted) {
+            throw new IllegalStateException("this KVM has no KVM_CAP_READONLY_MEM");
+        }
         SwitchableRegion region = new SwitchableRegion(
                 name,
                 new SwitchableRegion.SlotControl() {
                     @Override
                     public void map(int slot, long address, Mapping m) throws ErrnoException {
-                        vm.setMemorySlot(slot, address, m, 0, m.size(), false);
+                        vm.setMemorySlot(slot, address, m, 0, m.size(), readOnly);
                     }
 
                     @Override

@@ -32,6 +32,7 @@ final class PlatformRegion implements MmioDevice {
     private final long guestBase;
     private final List<Mapping> mappings;
     private final List<SwitchableRegion> fastPaths = new CopyOnWriteArrayList<>();
+    private volatile boolean readPath;
     private final LongAdder trappedReads = new LongAdder();
     private final LongAdder trappedWrites = new LongAdder();
     private final LongAdder failedAccesses = new LongAdder();
@@ -52,12 +53,27 @@ final class PlatformRegion implements MmioDevice {
         this.vfio = vfio;
         this.info = info;
         this.guestBase = guestBase;
-        this.mappings = List.copyOf(mappings);
+        this.mappings = new CopyOnWriteArrayList<>(mappings);
     }
 
     /** Adds an mmap'ed subregion of this region (one per mappable area). */
     void attachFastPath(SwitchableRegion subregion) {
         fastPaths.add(subregion);
+    }
+
+    /**
+     * Adds a read-only memory slot over part of this region, which this region now owns with its memory:
+     * the guest's reads there come from the memory, its writes still exit to {@link #write}.
+     */
+    void attachReadPath(SwitchableRegion subregion, Mapping memory) {
+        mappings.add(memory);
+        fastPaths.add(subregion);
+        readPath = true;
+    }
+
+    /** Whether some of this region's reads come from a read-only memory slot. */
+    boolean hasReadPath() {
+        return readPath;
     }
 
     /** Where EOI handling goes (only on the user-side path; null while no IRQ uses it). */

@@ -4,6 +4,7 @@ import io.jvfio.machine.IrqLine;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MmioEventfd;
 import io.jvfio.machine.PlatformBus;
+import io.jvfio.machine.SwitchableRegion;
 import io.jvfio.machine.acpi.AcpiDevice;
 import io.jvfio.machine.acpi.CompatibleIds;
 import io.jvfio.machine.acpi.HardwareId;
@@ -133,6 +134,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
             device.reset();
         }
         wireIrqs();
+        for (PlatformRegion region : regions) {
+            mapReadOnlyAreas(region);
+        }
         if (machine.acceptsMmioEventfd()) {
             for (PlatformRegion region : regions) {
                 postWrites(region);
@@ -182,7 +186,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private PlatformRegion placeRegion(RegionInfo region) throws IOException {
         long base = busLease.allocateMmio(region.size());
         String regionName = name + ".region" + region.index();
-        List<SparseArea> offered = region.mappableAreas();
+        // Read-only areas wait until the IRQs are wired (mapReadOnlyAreas): whether they may map depends on their path.
+        List<SparseArea> offered =
+                region.mappableAreas().stream().filter(area -> !area.readOnly()).toList();
         List<SparseArea> areas = config.noMmap()
                 ? List.of()
                 : offered.stream()
@@ -230,6 +236,69 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
         placed.setFastPath(true);
         return placed;
+    }
+
+    /**
+     * Maps the region's read-only areas (jvfio's read-only mmap capability) as read-only memory slots, so
+     * the guest reads the device's registers with no exit while its writes still trap (or post). Only
+     * where every IRQ of the device takes the irqfd path: the user-side path ends an IRQ at the first
+     * trapped access, which a read from memory would never be. x-no-mmap, a KVM without
+     * KVM_CAP_READONLY_MEM, or an area that is not whole pages keeps the area trapped.
+     */
+    private void mapReadOnlyAreas(PlatformRegion region) throws IOException {
+        List<SparseArea> readOnly = region.info().mappableAreas().stream()
+                .filter(SparseArea::readOnly)
+                .toList();
+        if (readOnly.isEmpty() || config.noMmap()) {
+            return;
+        }
+        String where = "vfio " + name + ": region " + region.info().index();
+        if (irqs.stream().anyMatch(wiring -> wiring.path() == IrqPath.USER_SIDE)) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    where + ": its registers are read trapped: an IRQ takes the user-side path, which ends it"
+                            + " at the first trapped access");
+            return;
+        }
+        if (!machine.acceptsReadOnlyMemory()) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    where + ": KVM has no KVM_CAP_READONLY_MEM: its registers are read trapped");
+            return;
+        }
+        for (SparseArea area : readOnly) {
+            if (area.offset() % PlatformBus.PAGE_SIZE != 0
+                    || area.size() % PlatformBus.PAGE_SIZE != 0
+                    || area.size() == 0) {
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        where + ": read-only area " + area + " is not whole pages: its reads trap");
+                continue;
+            }
+            Mapping memory;
+            try {
+                memory = device.map(region.info().index(), area.offset(), area.size());
+            } catch (ErrnoException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        where + ": read-only area " + area + " cannot be mmap'ed (" + e.getMessage()
+                                + "): its reads trap");
+                continue;
+            }
+            SwitchableRegion slot;
+            try {
+                slot = machine.addSubregion(
+                        name + ".region" + region.info().index() + ".reads" + Long.toHexString(area.offset()),
+                        region.guestBase() + area.offset(),
+                        memory,
+                        true);
+            } catch (RuntimeException e) {
+                memory.close();
+                throw e;
+            }
+            region.attachReadPath(slot, memory);
+            slot.setMapped(true);
+        }
     }
 
     /**
@@ -287,8 +356,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         if (config.noMmap()) {
             return false;
         }
+        // A read-only slot passes writes on as MMIO, where KVM's ioeventfds see them.
         for (SparseArea area : region.mappableAreas()) {
-            if (offset < area.end() && area.offset() < offset + size) {
+            if (!area.readOnly() && offset < area.end() && area.offset() < offset + size) {
                 return true;
             }
         }
@@ -530,6 +600,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
                         r.guestBase(),
                         r.hasFastPath(),
                         r.fastPathMapped(),
+                        r.hasReadPath(),
                         r.trappedReads(),
                         r.trappedWrites(),
                         r.failedAccesses(),
@@ -767,6 +838,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
      * @param fastPath       whether the region has mmap'ed subregions at all
      * @param fastPathMapped whether they are mapped into the guest now (off while an IRQ is ACTIVE on the
      *                       user-side path, and for good once the device is gone)
+     * @param readPath       whether some of its reads come from a read-only memory slot (its writes trap)
      * @param postedWrites   the offsets of the device's ioeventfds that KVM signals for the guest's writes
      *                       (a write there with the datamatch never exits), one per ioeventfd
      */
@@ -775,6 +847,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             long guestBase,
             boolean fastPath,
             boolean fastPathMapped,
+            boolean readPath,
             long trappedReads,
             long trappedWrites,
             long failedAccesses,

@@ -364,35 +364,48 @@ public final class Codec {
 
     /** The VFIO_REGION_INFO_CAP_SPARSE_MMAP capability (version 1) for these areas. */
     public static Capability sparseMmapCapability(List<SparseArea> areas) {
+        return areasCapability(RegionCapability.SPARSE_MMAP, areas);
+    }
+
+    /** jvfio's read-only mmap capability (version 1, laid out as SPARSE_MMAP) for these areas. */
+    public static Capability readOnlyMmapCapability(List<SparseArea> areas) {
+        return areasCapability(RegionCapability.JVFIO_READ_ONLY_MMAP, areas);
+    }
+
+    private static Capability areasCapability(int id, List<SparseArea> areas) {
         ByteBuffer body = ByteBuffer.allocate(8 + 16 * areas.size()).order(ORDER);
         body.putInt(areas.size()).putInt(0);
         for (SparseArea area : areas) {
             body.putLong(area.offset()).putLong(area.size());
         }
-        return new Capability(RegionCapability.SPARSE_MMAP, 1, body.array());
+        return new Capability(id, 1, body.array());
     }
 
-    /** The areas of a sparse-mmap capability; checks nr_areas against the bytes at hand. */
+    /**
+     * The areas of a sparse-mmap capability, or of jvfio's read-only one (then read-only areas); checks
+     * nr_areas against the bytes at hand.
+     */
     public static List<SparseArea> sparseAreas(Capability capability) throws ProtocolException {
+        boolean readOnly = capability.id() == RegionCapability.JVFIO_READ_ONLY_MMAP;
+        String what = readOnly ? "read-only mmap capability" : "sparse mmap capability";
         byte[] bytes = capability.body();
         if (bytes.length < 8) {
-            throw new ProtocolException("sparse mmap capability has " + bytes.length + " bytes, needs at least 8");
+            throw new ProtocolException(what + " has " + bytes.length + " bytes, needs at least 8");
         }
         ByteBuffer body = ByteBuffer.wrap(bytes).order(ORDER);
         long count = Integer.toUnsignedLong(body.getInt());
         body.getInt();
         if (count > (bytes.length - 8) / 16) {
-            throw new ProtocolException(
-                    "sparse mmap capability claims " + count + " areas but holds " + (bytes.length - 8) / 16);
+            throw new ProtocolException(what + " claims " + count + " areas but holds " + (bytes.length - 8) / 16);
         }
         List<SparseArea> areas = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
             long offset = body.getLong();
             long size = body.getLong();
             if (offset < 0 || size < 0) {
-                throw new ProtocolException("sparse mmap area " + i + " has offset or size beyond 2^63");
+                throw new ProtocolException(what + " area " + i + " has offset or size beyond 2^63");
             }
-            areas.add(new SparseArea(offset, size));
+            areas.add(new SparseArea(offset, size, readOnly));
         }
         return areas;
     }

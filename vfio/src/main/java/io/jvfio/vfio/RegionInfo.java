@@ -6,8 +6,8 @@ import java.util.Optional;
 /**
  * One region as VFIO_DEVICE_GET_REGION_INFO reports it. {@code offset} is where the region lives in the
  * device's address space (the device fd for kernel VFIO; the region fd for vfio-user). When
- * {@code sparseAreas} is present, only those windows may be mmap'ed; otherwise a mappable region maps
- * whole.
+ * {@code sparseAreas} is present, only those windows may be mmap'ed (the read-only ones for reads
+ * alone); otherwise a mappable region maps whole.
  */
 public record RegionInfo(
         int index,

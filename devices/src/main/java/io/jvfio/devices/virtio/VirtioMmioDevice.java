@@ -3,6 +3,7 @@ package io.jvfio.devices.virtio;
 import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
 
 import io.jvfio.devices.ModelledDevice;
+import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.ModelIrqLine;
@@ -23,8 +24,14 @@ import java.util.Set;
 
 /**
  * A virtio device on the virtio-mmio transport, version 2 (docs/devices/virtio-mmio.md), served over
- * vfio-user: one trapped register region, one level IRQ, split virtqueues in the client's memory reached
- * only through its DMA windows. What the device does with buffers is its {@link VirtioBackend}'s.
+ * vfio-user: one register region, one level IRQ, split virtqueues in the client's memory reached only
+ * through its DMA windows. What the device does with buffers is its {@link VirtioBackend}'s.
+ *
+ * <p>Register reads have no side effects, so the region's shared page holds, at every register's offset,
+ * what a read of it returns now (a page a jvfio client maps for reads only: its guest reads the registers
+ * with no exit); every write comes to the callbacks, trapped or posted. The page is written under the
+ * lock whenever a value changes, from the same {@code readRegister} that answers a read that comes as a
+ * message, and InterruptStatus before the line is raised.
  *
  * <p>The interrupt line follows InterruptStatus: raised when a bit is set (a used buffer, or a
  * configuration change), lowered when InterruptACK clears the last one. The device declares that ack for
@@ -66,6 +73,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private DeviceContext context;
     private ModelIrqLine line;
     private GuestMemory memory;
+    /** The region's page of register values; null until attached. */
+    private Mapping page;
+
     private int status;
     private int deviceFeaturesSelect;
     private int driverFeaturesSelect;
@@ -121,7 +131,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
     @Override
     public List<RegionSpec> regions() {
-        return List.of(RegionSpec.callbacks(REGS_REGION, REGION_SIZE, new Registers()));
+        return List.of(RegionSpec.readMapped(REGS_REGION, REGION_SIZE, new Registers()));
     }
 
     @Override
@@ -155,6 +165,12 @@ public final class VirtioMmioDevice implements ModelledDevice {
             }
             context = deviceContext;
             line = deviceContext.irq(IRQ_INDEX, 0);
+            page = deviceContext.regionMemory(REGS_REGION);
+            // The configuration space never changes: written once.
+            for (int offset = CONFIG; offset < REGION_SIZE; offset++) {
+                page.putByte(offset, (byte) backend.readConfig(offset - CONFIG));
+            }
+            publishRegisters();
             queueThread = Thread.ofPlatform()
                     .daemon()
                     .name("virtio-" + backend.kind() + " queues")
@@ -333,7 +349,34 @@ public final class VirtioMmioDevice implements ModelledDevice {
         };
     }
 
+    /** Every readable register into the page, as a read would return it now. */
+    private void publishRegisters() {
+        if (page == null) {
+            return;
+        }
+        for (int offset : READABLE) {
+            page.write(offset, 4, Integer.toUnsignedLong(readRegister(offset)));
+        }
+    }
+
+    private void publishInterruptStatus() {
+        if (page != null) {
+            page.write(INTERRUPT_STATUS, 4, Integer.toUnsignedLong(interruptStatus));
+        }
+    }
+
+    /**
+     * A write, then the page: QueueNotify changes no register a read returns and InterruptACK only
+     * InterruptStatus (its own business), so the two hot writes skip the rest.
+     */
     private void writeRegister(int offset, int value) {
+        writeRegisterValue(offset, value);
+        if (offset != QUEUE_NOTIFY && offset != INTERRUPT_ACK) {
+            publishRegisters();
+        }
+    }
+
+    private void writeRegisterValue(int offset, int value) {
         switch (offset) {
             case DEVICE_FEATURES_SEL -> deviceFeaturesSelect = value;
             case DRIVER_FEATURES_SEL -> driverFeaturesSelect = value;
@@ -550,6 +593,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
             raises++;
         }
         interruptStatus |= bits;
+        publishInterruptStatus();
+        // The page is read by another process (the guest): the store goes before the eventfd's write.
+        VarHandle.releaseFence();
         if (line != null) {
             line.raise();
         }
@@ -557,6 +603,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
     private void acknowledge(int bits) {
         interruptStatus &= ~bits;
+        publishInterruptStatus();
         if (interruptStatus == 0 && line != null) {
             line.lower();
         }
@@ -569,6 +616,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         }
         needsResets++;
         status |= STATUS_NEEDS_RESET;
+        publishRegisters();
         LOG.log(Level.WARNING, "{0}: device needs reset: {1}", backend.kind(), cause);
         interrupt(INTERRUPT_CONFIG_CHANGE);
     }
@@ -583,6 +631,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         for (SplitVirtqueue queue : queues) {
             queue.reset();
         }
+        publishRegisters();
         if (line != null) {
             line.lower();
         }

@@ -11,8 +11,12 @@ public final class VirtioMmioRegisters {
     public static final int VERSION = 2;
     /** QEMU's value ("QEMU"): a driver matches on the device ID, not on this. */
     public static final int VENDOR_ID = 0x554D4551;
-    /** What QEMU's virtio-mmio decodes: the registers and a 256-byte configuration space. */
-    public static final long REGION_SIZE = 0x200;
+    /**
+     * One page: the registers, the configuration space from 0x100 (what QEMU's virtio-mmio decodes ends
+     * at 0x200; the rest reads 0), and whole, so the page of register values can be a read-only memory
+     * slot of the client's guest.
+     */
+    public static final long REGION_SIZE = 0x1000;
 
     public static final int MAGIC_VALUE = 0x000;
     public static final int VERSION_REG = 0x004;
@@ -43,6 +47,30 @@ public final class VirtioMmioRegisters {
     public static final int SHM_BASE_HIGH = 0x0BC;
     public static final int CONFIG_GENERATION = 0x0FC;
     public static final int CONFIG = 0x100;
+
+    /** The registers a read can return something from; every other register offset reads 0. */
+    static final int[] READABLE = {
+        MAGIC_VALUE,
+        VERSION_REG,
+        DEVICE_ID,
+        VENDOR_ID_REG,
+        DEVICE_FEATURES,
+        QUEUE_NUM_MAX,
+        QUEUE_READY,
+        INTERRUPT_STATUS,
+        STATUS,
+        QUEUE_DESC_LOW,
+        QUEUE_DESC_HIGH,
+        QUEUE_DRIVER_LOW,
+        QUEUE_DRIVER_HIGH,
+        QUEUE_DEVICE_LOW,
+        QUEUE_DEVICE_HIGH,
+        SHM_LEN_LOW,
+        SHM_LEN_HIGH,
+        SHM_BASE_LOW,
+        SHM_BASE_HIGH,
+        CONFIG_GENERATION
+    };
 
     /** InterruptStatus: the device used a buffer in at least one virtqueue. */
     public static final int INTERRUPT_USED_BUFFER = 1;

@@ -291,13 +291,23 @@ public final class VfioUserDevice implements VfioDevice {
                 throw new VfioException(name, what + ": the reply carries " + fds.size() + " fds, at most 1 expected");
             }
             Optional<List<SparseArea>> sparse = Optional.empty();
+            List<SparseArea> readOnly = List.of();
             List<RegionCapability> others = new ArrayList<>();
             for (Payload.Capability capability : reply.capabilities()) {
                 if (capability.id() == RegionCapability.SPARSE_MMAP) {
                     sparse = Optional.of(Codec.sparseAreas(capability));
+                } else if (capability.id() == RegionCapability.JVFIO_READ_ONLY_MMAP) {
+                    readOnly = Codec.sparseAreas(capability);
                 } else {
                     others.add(new RegionCapability(capability.id(), capability.version(), capability.body()));
                 }
+            }
+            if (!readOnly.isEmpty()) {
+                // Without a sparse capability the region would map whole for writes too: the read-only
+                // areas alone are then what maps.
+                List<SparseArea> all = new ArrayList<>(sparse.orElse(List.of()));
+                all.addAll(readOnly);
+                sparse = Optional.of(all);
             }
             RegionInfo info = new RegionInfo(region, reply.flags(), reply.size(), reply.offset(), sparse, others);
             fd = fds.isEmpty() ? null : fds.getFirst();
@@ -554,14 +564,14 @@ public final class VfioUserDevice implements VfioDevice {
                     "region " + region + " cannot be mmap'ed (flags " + info.flagNames()
                             + (known.fd() == null ? ", no fd from the server" : "") + ")");
         }
-        boolean inside = false;
+        SparseArea inside = null;
         for (SparseArea area : info.mappableAreas()) {
             if (offset >= area.offset() && size > 0 && size <= area.end() - offset) {
-                inside = true;
+                inside = area;
                 break;
             }
         }
-        if (!inside) {
+        if (inside == null) {
             throw new VfioException(
                     name,
                     "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size) + ") of region " + region
@@ -572,7 +582,7 @@ public final class VfioUserDevice implements VfioDevice {
                     known.fd(),
                     info.offset() + offset,
                     size,
-                    info.writable(),
+                    info.writable() && !inside.readOnly(),
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);

@@ -376,9 +376,20 @@ final class Connection implements Runnable {
         // A region mmap'able whole is described by one sparse area covering it, as libvfio-user describes
         // every region with an fd: then the fd never comes with the 32-byte first query, which
         // libvfio-user's client makes with no room for an fd (it fails with EFAULT when one comes).
-        List<SparseArea> areas =
-                spec.sparseAreas().isEmpty() ? List.of(new SparseArea(0, spec.size())) : spec.sparseAreas();
-        List<Payload.Capability> capabilities = sendFd ? List.of(Codec.sparseMmapCapability(areas)) : List.of();
+        // Read-only areas go in jvfio's own capability; a client that knows only SPARSE_MMAP sees those
+        // areas left out of it (none, for a region of registers) and traps every access there.
+        List<SparseArea> areas = spec.sparseAreas().isEmpty()
+                ? List.of(new SparseArea(0, spec.size()))
+                : spec.sparseAreas().stream().filter(area -> !area.readOnly()).toList();
+        List<SparseArea> readOnly =
+                spec.sparseAreas().stream().filter(SparseArea::readOnly).toList();
+        List<Payload.Capability> capabilities = new ArrayList<>();
+        if (sendFd) {
+            capabilities.add(Codec.sparseMmapCapability(areas));
+            if (!readOnly.isEmpty()) {
+                capabilities.add(Codec.readOnlyMmapCapability(readOnly));
+            }
+        }
         if (capabilities.isEmpty()) {
             flags &= ~RegionInfo.FLAG_CAPS;
         } else {

@@ -9,7 +9,8 @@ import java.util.Optional;
  * One region a device model declares: its index and size, whether the client may read and write it,
  * and what backs it: callbacks ({@link #callbacks}), shared memory the client may mmap
  * ({@link #shared}), or shared memory of which only some windows are mmap'able while the rest is
- * trapped to callbacks ({@link #sparse}).
+ * trapped to callbacks ({@link #sparse}). Read-only areas ({@link #readMapped}) are served by the callbacks
+ * for every access that comes as a message; the model keeps in the memory what a read would return.
  */
 public record RegionSpec(
         int index,
@@ -36,6 +37,10 @@ public record RegionSpec(
                 throw new IllegalArgumentException(
                         "region " + index + ": sparse area " + area + " exceeds size " + size);
             }
+            if (area.readOnly() && handler.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "region " + index + ": read-only area " + area + " needs callbacks for its writes");
+            }
         }
     }
 
@@ -55,6 +60,16 @@ public record RegionSpec(
      */
     public static RegionSpec sparse(int index, long size, List<SparseArea> areas, RegionHandler trapped) {
         return new RegionSpec(index, size, true, true, Optional.of(trapped), true, areas);
+    }
+
+    /**
+     * Registers served by {@code handler} whose values the model keeps, for every read they could take,
+     * in shared memory the client may map for reads only (jvfio's read-only mmap capability, which other
+     * clients ignore): a guest then reads them from memory while its writes still come to the handler.
+     */
+    public static RegionSpec readMapped(int index, long size, RegionHandler handler) {
+        return new RegionSpec(
+                index, size, true, true, Optional.of(handler), true, List.of(SparseArea.forReads(0, size)));
     }
 
     /** The same region, read-only for the client. */
@@ -79,7 +94,7 @@ public record RegionSpec(
             return true;
         }
         for (SparseArea area : sparseAreas) {
-            if (offset >= area.offset() && count <= area.end() - offset) {
+            if (!area.readOnly() && offset >= area.offset() && count <= area.end() - offset) {
                 return true;
             }
         }

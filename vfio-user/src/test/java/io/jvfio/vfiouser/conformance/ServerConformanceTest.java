@@ -14,13 +14,17 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
+import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.DmaException;
+import io.jvfio.vfiouser.server.RegionHandler;
+import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -221,6 +225,62 @@ class ServerConformanceTest {
             assertThat(full.body().getInt(40)).as("nr_areas").isEqualTo(1);
             assertThat(full.body().getLong(48)).isZero();
             assertThat(full.body().getLong(56)).as("the whole region").isEqualTo(0x2000);
+        }
+    }
+
+    /**
+     * Registers the model keeps readable in shared memory (RegionSpec.readMapped): the sparse-mmap
+     * capability lists no area, so a peer that knows only it maps nothing and traps every access; the
+     * read-only area comes in jvfio's own capability (0x4A56) after it, with the fd.
+     */
+    @Test
+    void regionReadableFromMemoryListsItsAreaOnlyInJvfiosCapability() throws Exception {
+        Path pagePath = dir.resolve("page.sock");
+        RegionHandler ignored = new RegionHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {}
+        };
+        DeviceModel model = new DeviceModel() {
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of(RegionSpec.readMapped(0, 0x1000, ignored));
+            }
+        };
+        try (VfioUserServer pageServer = VfioUserServer.start(pagePath, model);
+                Wire wire = new Wire(UnixSocket.connect(pagePath), Duration.ofSeconds(5))) {
+            wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
+            assertOk(wire.receive());
+            wire.send(
+                    nextId++,
+                    DEVICE_GET_REGION_INFO,
+                    0,
+                    new Bytes().u32(1024).u32(0).u32(0).u32(0).u64(0).u64(0).array());
+            Frame full = wire.receive();
+            assertOk(full);
+            full.closeFds();
+            ByteBuffer body = full.body();
+            assertThat(full.fds()).hasSize(1);
+            assertThat(body.getInt(4)).as("READ | WRITE | MMAP | CAPS").isEqualTo(0xF);
+            int sparse = body.getInt(12);
+            assertThat(Short.toUnsignedInt(body.getShort(sparse)))
+                    .as("SPARSE_MMAP first")
+                    .isEqualTo(1);
+            assertThat(body.getInt(sparse + 8)).as("no area a peer may map").isZero();
+            int readOnly = body.getInt(sparse + 4);
+            assertThat(readOnly).as("a second capability").isPositive();
+            assertThat(Short.toUnsignedInt(body.getShort(readOnly))).isEqualTo(0x4A56);
+            assertThat(Short.toUnsignedInt(body.getShort(readOnly + 2)))
+                    .as("version")
+                    .isEqualTo(1);
+            assertThat(body.getInt(readOnly + 4)).as("the last").isZero();
+            assertThat(body.getInt(readOnly + 8)).as("nr_areas").isEqualTo(1);
+            assertThat(body.getLong(readOnly + 16)).isZero();
+            assertThat(body.getLong(readOnly + 24)).as("the whole page").isEqualTo(0x1000);
         }
     }
 
