@@ -82,6 +82,13 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private long driverFeatures;
     private int queueSelect;
     private int interruptStatus;
+    /**
+     * InterruptStatus bits signalled again while already set: the driver may have read the status and
+     * scanned its rings before that, and an InterruptACK it posted (an ioeventfd the device reads later)
+     * would then clear what it never saw. Such bits are raised again at their ACK.
+     */
+    private int signalledAgain;
+
     private long raises;
     private long resets;
     private long needsResets;
@@ -592,6 +599,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         if (interruptStatus == 0) {
             raises++;
         }
+        signalledAgain |= interruptStatus & bits;
         interruptStatus |= bits;
         publishInterruptStatus();
         // The page is read by another process (the guest): the store goes before the eventfd's write.
@@ -602,10 +610,15 @@ public final class VirtioMmioDevice implements ModelledDevice {
     }
 
     private void acknowledge(int bits) {
+        int again = signalledAgain & bits;
+        signalledAgain &= ~bits;
         interruptStatus &= ~bits;
         publishInterruptStatus();
         if (interruptStatus == 0 && line != null) {
             line.lower();
+        }
+        if (again != 0) {
+            interrupt(again);
         }
     }
 
@@ -628,6 +641,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         driverFeatures = 0;
         queueSelect = 0;
         interruptStatus = 0;
+        signalledAgain = 0;
         for (SplitVirtqueue queue : queues) {
             queue.reset();
         }
