@@ -150,7 +150,8 @@ final class InfoCommand implements Subcommand {
                 for (SparseArea area : areas) {
                     lines.add("\t\tmmap: [0x" + Long.toHexString(area.offset()) + ", 0x" + Long.toHexString(area.end())
                             + ") " + bytes(area.size())
-                            + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : ""));
+                            + (region.sparseAreas().isPresent() && !whole ? " (sparse)" : "")
+                            + (area.readOnly() ? " (reads only: writes trap)" : ""));
                 }
             }
             for (RegionCapability capability : region.otherCapabilities()) {

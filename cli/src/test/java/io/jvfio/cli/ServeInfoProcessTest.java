@@ -57,6 +57,20 @@ class ServeInfoProcessTest {
     }
 
     @Test
+    void infoShowsTheServedVirtioRngsRegisterPageAsMappableForReadsOnly() throws Exception {
+        try (ServerProcess served = ServeCommand.startChild(
+                "virtio-rng", directory.resolve("rng.sock"), Duration.ofSeconds(60), List.of())) {
+            CliRunner info = CliRunner.run("info", "--socket", served.socket().toString());
+
+            assertThat(info.exitCode()).as(info.err()).isZero();
+            assertThat(info.outLines())
+                    .contains(
+                            "\tDevice tree: compatible \"virtio,mmio\"",
+                            "\t\tmmap: [0x0, 0x1000) 4 KiB (reads only: writes trap)");
+        }
+    }
+
+    @Test
     void infoShowsTheServedNs16550aAsAnMmioUartWithOneLevelIrq() throws Exception {
         try (ServerProcess served = ServeCommand.startChild(
                 "ns16550a",
