@@ -34,6 +34,8 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.event.EventLoop;
 import io.jvfio.sys.kvm.vcpu.CpuidEntry;
+import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.kvm.vcpu.Sregs;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -618,7 +620,8 @@ public final class Machine implements AutoCloseable {
                 }
                 switch (dispatcher.dispatch(exit)) {
                     case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
-                    case ExitAction.Stop stop -> finish(stop.exit());
+                    case ExitAction.Stop stop ->
+                        finish(exit instanceof VcpuExit.Shutdown ? withCpuState(stop.exit(), vcpu) : stop.exit());
                     case ExitAction.AwaitInterrupt await -> {
                         if (chip != null) {
                             chip.halt(vcpu.id(), vcpu.interruptsEnabled());
@@ -634,6 +637,37 @@ public final class Machine implements AutoCloseable {
         } finally {
             vcpu.releaseThread();
         }
+    }
+
+    /**
+     * A triple fault says nothing of where: KVM leaves the vCPU's registers as they were at the fault, so
+     * the reason carries them, as QEMU's register dump does, to tell a guest's bug from the VMM's.
+     */
+    private static MachineExit withCpuState(MachineExit exit, Vcpu vcpu) {
+        if (!(exit instanceof MachineExit.Failed failed)) {
+            return exit;
+        }
+        String state;
+        try {
+            Regs regs = vcpu.regs();
+            Sregs sregs = vcpu.sregs();
+            state = "rip=0x%x rsp=0x%x rflags=0x%x cs=0x%x cr0=0x%x cr2=0x%x cr3=0x%x cr4=0x%x efer=0x%x idt=0x%x+0x%x"
+                    .formatted(
+                            regs.rip(),
+                            regs.rsp(),
+                            regs.rflags(),
+                            sregs.cs().selector(),
+                            sregs.cr0(),
+                            sregs.cr2(),
+                            sregs.cr3(),
+                            sregs.cr4(),
+                            sregs.efer(),
+                            sregs.idt().base(),
+                            sregs.idt().limit());
+        } catch (ErrnoException e) {
+            state = "registers unreadable: " + e.getMessage();
+        }
+        return new MachineExit.Failed(failed.reason() + " on vcpu " + vcpu.id() + ": " + state);
     }
 
     private void finish(MachineExit exit) {

@@ -1,6 +1,7 @@
 package io.jvfio.machine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.bus.MmioDevice;
@@ -82,6 +83,23 @@ class MachineKvmTest {
             assertThat(machine.awaitExit(TIMEOUT)).isEqualTo(42);
             assertThat(machine.console()).isEqualTo("hello from guest\n");
             assertThat(machine.reports()).containsExactly(0xC0FFEE);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
+    void aTripleFaultStopsTheMachineWithTheFaultingVcpusRegisters(IrqchipMode irqchip) throws Exception {
+        try (Machine machine = Machine.create(guest("triple").irqchip(irqchip).build())) {
+            machine.start();
+            assertThatThrownBy(() -> machine.awaitExit(TIMEOUT))
+                    .isInstanceOfSatisfying(
+                            GuestFailedException.class,
+                            failed -> assertThat(failed.reason())
+                                    .startsWith("the guest triple-faulted (KVM_EXIT_SHUTDOWN) on vcpu 0: rip=0x")
+                                    .contains("cr0=0x8", "idt=0x0+0x0"));
+            assertThat(machine.console()).isEqualTo("triple\n");
         }
     }
 
