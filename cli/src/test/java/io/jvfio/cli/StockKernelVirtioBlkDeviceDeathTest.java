@@ -6,6 +6,7 @@ import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.boot.linux.KernelImages;
 import io.jvfio.machine.testing.StockKernel;
 import io.jvfio.sys.testing.Tiers;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -178,7 +179,14 @@ class StockKernelVirtioBlkDeviceDeathTest {
         assertThat(reading).as(run.out() + run.err()).isPositive();
 
         blk.kill();
-        run.type("killed\n");
+        try {
+            run.type("killed\n");
+        } catch (IOException e) {
+            throw new AssertionError(
+                    "jvfio ended before the kill could be typed (" + e.getMessage() + "); the console:\n" + run.out()
+                            + "\nstderr:\n" + run.err(),
+                    e);
+        }
 
         int code = run.awaitExit(AFTER_THE_KILL);
         if (code < 0) {
