@@ -127,11 +127,12 @@ public final class Jvfio {
     }
 
     /**
-     * Starts, on a daemon thread, what a command would otherwise wait for on its own thread, so that it
-     * runs on the second core while the command parses its arguments and reads its files: the downcalls
-     * (vCPU's too with {@code forVcpus}; a command without vCPUs leaves them, which would take the CPU
-     * from it and from a device server it talks to), then the logger finder, which the JVM's exit looks
-     * up even when nothing was logged and whose lookup opens every module's jar (10 ms).
+     * Starts, on two daemon threads, what a command would otherwise wait for on its own thread, so that
+     * it runs on the second core while the command parses its arguments and reads its files: one links the
+     * downcalls (vCPU's too with {@code forVcpus}; a command without vCPUs leaves them, which would take the
+     * CPU from it and from a device server it talks to), the other looks up the logger finder, which the
+     * JVM's exit looks up even when nothing was logged and whose lookup opens every module's jar (10 ms).
+     * Two threads, because neither waits for the other.
      */
     private static void warmUpInBackground(boolean forVcpus) {
         Thread.ofPlatform().name("jvfio-warm-up").daemon().start(() -> NativeCalls.link(forVcpus));
