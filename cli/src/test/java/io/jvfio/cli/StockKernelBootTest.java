@@ -142,19 +142,7 @@ class StockKernelBootTest {
                 """.formatted(StockKernel.INIT_MARKER);
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(init));
 
-        String[] command = {
-            "run",
-            "--kernel",
-            vmlinux.toString(),
-            "--initrd",
-            initramfs.toString(),
-            "--append",
-            APPEND,
-            "--ram",
-            "256",
-            "--timeout",
-            "240"
-        };
+        String[] command = runArguments(vmlinux, initramfs).toArray(String[]::new);
         JvfioProcess started = JvfioProcess.start(ProcessBuilder.Redirect.PIPE, command);
         double toInit = started.awaitOut(StockKernel.INIT_MARKER, BOOT_TIMEOUT);
         if (toInit < 0 && started.awaitExit(Duration.ofSeconds(5)) > 0) {
@@ -183,18 +171,7 @@ class StockKernelBootTest {
      */
     private CliRunner boot(Path kernel, StockKernel.InitEnd end, String... more) throws Exception {
         Path initramfs = Files.write(directory.resolve("initramfs.cpio"), StockKernel.busyboxInitramfs(end));
-        List<String> args = new ArrayList<>(List.of(
-                "run",
-                "--kernel",
-                kernel.toString(),
-                "--initrd",
-                initramfs.toString(),
-                "--append",
-                APPEND,
-                "--ram",
-                "256",
-                "--timeout",
-                "240"));
+        List<String> args = runArguments(kernel, initramfs);
         args.addAll(List.of(more));
         ConsoleClock console = new ConsoleClock(StockKernel.INIT_MARKER);
         StringWriter err = new StringWriter();
@@ -214,6 +191,22 @@ class StockKernelBootTest {
         what.addAll(List.of(more));
         printTimeToInit(console.secondsSince(started), String.join(" ", what));
         return new CliRunner(code, console.toString(), err.toString());
+    }
+
+    /** {@code jvfio run}'s arguments that boot {@code kernel} with {@code initramfs} as every test here does. */
+    private static List<String> runArguments(Path kernel, Path initramfs) {
+        return new ArrayList<>(List.of(
+                "run",
+                "--kernel",
+                kernel.toString(),
+                "--initrd",
+                initramfs.toString(),
+                "--append",
+                APPEND,
+                "--ram",
+                "256",
+                "--timeout",
+                "240"));
     }
 
     /** The line the tier prints for each boot; a boot that never reached init says so. */
