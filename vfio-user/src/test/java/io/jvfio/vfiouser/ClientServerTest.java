@@ -25,6 +25,7 @@ import io.jvfio.vfiouser.client.ErrorReplyException;
 import io.jvfio.vfiouser.client.ReplyTimeoutException;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import io.jvfio.vfiouser.server.DeviceModel;
+import io.jvfio.vfiouser.server.DmaException;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
@@ -33,6 +34,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -285,6 +287,49 @@ class ClientServerTest {
             device.unmapDma(0x100000, 0x4000);
             assertThatThrownBy(() -> runDmaCopy(0x100010, 16)).isInstanceOf(ErrorReplyException.class);
             assertThat(model.dmaError()).contains("does not lie inside one DMA mapping");
+        }
+    }
+
+    @Test
+    void directDmaHandsTheModelViewsOfTheMappedMemoryAndRefusesWhatNoWindowAllows() throws Exception {
+        try (Fd memory = MemFd.create("guest", 0x4000);
+                Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest");
+                Mapping noFd = Mapping.anonymous(0x1000, "guest without fd")) {
+            device.mapDma(new DmaRegion(0x100000, 0x4000, guest, 0, memory, 0, true, true));
+            device.mapDma(new DmaRegion(0x180000, 0x1000, guest, 0x3000, memory, 0x3000, true, false));
+            device.mapDma(new DmaRegion(0x200000, 0x1000, noFd, 0, null, 0, true, true));
+            guest.putLong(0x10, 0x1122334455667788L);
+
+            boolean direct = model.context()
+                    .dmaDirect(new long[] {0x100010, 0x102000}, new int[] {8, 4}, true, views -> {
+                        assertThat(views).hasSize(2);
+                        assertThat(views[0].remaining()).isEqualTo(8);
+                        assertThat(views[0].getLong(0)).isEqualTo(0x1122334455667788L);
+                        views[1].putInt(0, 0xCAFEF00D);
+                    });
+
+            assertThat(direct).isTrue();
+            assertThat(guest.getInt(0x2000)).isEqualTo(0xCAFEF00D);
+            AtomicInteger ran = new AtomicInteger();
+            assertThat(model.context()
+                            .dmaDirect(new long[] {0x200000}, new int[] {8}, false, views -> ran.incrementAndGet()))
+                    .as("a window without an fd: the model copies through messages instead")
+                    .isFalse();
+            assertThatThrownBy(() -> model.context()
+                            .dmaDirect(
+                                    new long[] {0x100000, 0x103ff8},
+                                    new int[] {8, 16},
+                                    false,
+                                    views -> ran.incrementAndGet()))
+                    .isInstanceOfSatisfying(
+                            DmaException.class,
+                            e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
+            assertThatThrownBy(() -> model.context()
+                            .dmaDirect(new long[] {0x180000}, new int[] {8}, true, views -> ran.incrementAndGet()))
+                    .isInstanceOfSatisfying(
+                            DmaException.class,
+                            e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.NOT_PERMITTED));
+            assertThat(ran).as("nothing runs unless every range is reachable").hasValue(0);
         }
     }
 

@@ -30,7 +30,12 @@ public final class VirtioBlk implements VirtioBackend {
 
     public static final int DEVICE_ID = 2;
     public static final int REQUEST_QUEUE = 0;
-    public static final int QUEUE_SIZE = 128;
+    /**
+     * As QEMU's virtio-blk: with seg_max two less, a 1 MiB direct read in the guest (a 4 KiB page a
+     * segment) needs two requests, not the three a 128-entry queue's 126 segments made of it.
+     */
+    public static final int QUEUE_SIZE = 256;
+
     public static final int SECTOR_SIZE = 512;
 
     /** VIRTIO_BLK_F_SIZE_MAX: no data buffer longer than size_max. */
@@ -88,6 +93,9 @@ public final class VirtioBlk implements VirtioBackend {
     private long ids;
     private long bytesRead;
     private long bytesWritten;
+    /** Data bytes that passed through {@link #staging}: where the client shares its memory only by messages. */
+    private long bytesStaged;
+
     private long ioErrors;
     private long unsupported;
 
@@ -248,6 +256,15 @@ public final class VirtioBlk implements VirtioBackend {
             return Outcome.IOERR;
         }
         long position = sector * SECTOR_SIZE;
+        try {
+            if (direct(head, data, true, memory, views -> readFile(views, sector * SECTOR_SIZE))) {
+                bytesRead += length;
+                return new Outcome(S_OK, (int) length);
+            }
+        } catch (HostIoException e) {
+            hostError("read", position, e.cause);
+            return Outcome.IOERR;
+        }
         int written = 0;
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
@@ -269,6 +286,7 @@ public final class VirtioBlk implements VirtioBackend {
             position += span;
             written += span;
             bytesRead += span;
+            bytesStaged += span;
         }
         return new Outcome(S_OK, written);
     }
@@ -281,6 +299,15 @@ public final class VirtioBlk implements VirtioBackend {
             return S_IOERR;
         }
         long position = sector * SECTOR_SIZE;
+        try {
+            if (direct(head, data, false, memory, views -> writeFile(views, sector * SECTOR_SIZE))) {
+                bytesWritten += length;
+                return S_OK;
+            }
+        } catch (HostIoException e) {
+            hostError("write", position, e.cause);
+            return S_IOERR;
+        }
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
             int span = (int) Math.min(buffers.remaining(), staging.length);
@@ -296,8 +323,90 @@ public final class VirtioBlk implements VirtioBackend {
             }
             position += span;
             bytesWritten += span;
+            bytesStaged += span;
         }
         return S_OK;
+    }
+
+    /**
+     * Moves a request's data between the file and the driver's buffers with no copy in the device, as a
+     * disk's DMA does: one scattering read (or gathering write) of the file straight into (from) the
+     * client's memory. False where the buffers are not reachable so (the staging copy then serves).
+     *
+     * @throws HostIoException when the file's read or write failed
+     * @throws MalformedQueueException when a buffer lies outside the DMA windows
+     */
+    private static boolean direct(
+            int head,
+            List<DescriptorChain.Buffer> data,
+            boolean deviceWrites,
+            GuestMemory memory,
+            GuestMemory.Transfer transfer)
+            throws HostIoException, MalformedQueueException {
+        try {
+            return memory.direct(data, deviceWrites, transfer);
+        } catch (HostIoException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new MalformedQueueException(
+                    "virtio-blk: request " + head + ": cannot reach its buffers: " + e.getMessage());
+        }
+    }
+
+    /** The file's bytes from {@code position} on into {@code views}; past the file's end, zeros. */
+    private void readFile(ByteBuffer[] views, long position) throws HostIoException {
+        try {
+            file.position(position);
+            int first = 0;
+            while (true) {
+                while (first < views.length && !views[first].hasRemaining()) {
+                    first++;
+                }
+                if (first == views.length) {
+                    return;
+                }
+                if (file.read(views, first, views.length - first) < 0) {
+                    // The file shrank under the device: the sectors past its end read as zeros.
+                    for (int i = first; i < views.length; i++) {
+                        while (views[i].hasRemaining()) {
+                            views[i].put((byte) 0);
+                        }
+                    }
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            throw new HostIoException(e);
+        }
+    }
+
+    /** {@code views} into the file from {@code position} on. */
+    private void writeFile(ByteBuffer[] views, long position) throws HostIoException {
+        try {
+            file.position(position);
+            int first = 0;
+            while (true) {
+                while (first < views.length && !views[first].hasRemaining()) {
+                    first++;
+                }
+                if (first == views.length) {
+                    return;
+                }
+                file.write(views, first, views.length - first);
+            }
+        } catch (IOException e) {
+            throw new HostIoException(e);
+        }
+    }
+
+    /** The host file's I/O failed: the request gets IOERR, unlike a buffer outside the windows. */
+    private static final class HostIoException extends IOException {
+        final IOException cause;
+
+        HostIoException(IOException cause) {
+            super(cause);
+            this.cause = cause;
+        }
     }
 
     /**
@@ -512,6 +621,7 @@ public final class VirtioBlk implements VirtioBackend {
         totals.put("blk.ioerrs", ioErrors);
         totals.put("blk.bytes-read", bytesRead);
         totals.put("blk.bytes-written", bytesWritten);
+        totals.put("blk.bytes-staged", bytesStaged);
         return totals;
     }
 

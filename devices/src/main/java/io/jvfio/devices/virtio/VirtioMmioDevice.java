@@ -192,6 +192,18 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 public void write(long address, byte[] source, int offset, int length) throws IOException {
                     deviceContext.dmaWrite(address, source, offset, length);
                 }
+
+                @Override
+                public boolean direct(List<DescriptorChain.Buffer> buffers, boolean deviceWrites, Transfer transfer)
+                        throws IOException {
+                    long[] addresses = new long[buffers.size()];
+                    int[] lengths = new int[buffers.size()];
+                    for (int i = 0; i < addresses.length; i++) {
+                        addresses[i] = buffers.get(i).address();
+                        lengths[i] = buffers.get(i).length();
+                    }
+                    return deviceContext.dmaDirect(addresses, lengths, deviceWrites, transfer::run);
+                }
             };
         }
     }

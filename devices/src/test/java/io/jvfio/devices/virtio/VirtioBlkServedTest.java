@@ -10,8 +10,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.devices.DeviceOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,10 +43,12 @@ class VirtioBlkServedTest {
         driver = VirtioTestDriver.start(directory, VirtioBlk.create(readOnly ? options.withReadOnly() : options));
     }
 
+    /** With the guest RAM shared only through DMA messages, so that data passes through the staging buffer. */
     private void serveWithStaging(int stagingSize) throws Exception {
         disk = directory.resolve("disk.img");
         Files.write(disk, pattern(SECTORS * 512, 7));
-        driver = VirtioTestDriver.start(directory, new VirtioMmioDevice(VirtioBlk.open(disk, false, stagingSize)));
+        driver = VirtioTestDriver.start(
+                directory, new VirtioMmioDevice(VirtioBlk.open(disk, false, stagingSize)), false);
     }
 
     @AfterEach
@@ -60,7 +64,7 @@ class VirtioBlkServedTest {
 
         assertThat(driver.read(DEVICE_ID)).isEqualTo(2);
         driver.write(QUEUE_SEL, 0);
-        assertThat(driver.read(QUEUE_NUM_MAX)).isEqualTo(128);
+        assertThat(driver.read(QUEUE_NUM_MAX)).isEqualTo(256);
         assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG, 8))
                 .as("capacity in sectors")
                 .isEqualTo(SECTORS);
@@ -72,7 +76,7 @@ class VirtioBlkServedTest {
                 .isEqualTo(64 * 1024);
         assertThat(driver.client.read(VirtioMmioDevice.REGS_REGION, CONFIG + 12, 4))
                 .as("seg_max")
-                .isEqualTo(126);
+                .isEqualTo(254);
         assertThat(driver.deviceFeatures())
                 .isEqualTo(FEATURE_VERSION_1
                         | VirtioMmioDevice.FEATURE_INDIRECT_DESC
@@ -168,7 +172,51 @@ class VirtioBlkServedTest {
                 .isEqualTo(written);
         assertThat(driver.device.totals())
                 .containsEntry("blk.bytes-read", 2048L)
-                .containsEntry("blk.bytes-written", 2048L);
+                .containsEntry("blk.bytes-written", 2048L)
+                .containsEntry("blk.bytes-staged", 4096L);
+    }
+
+    @Test
+    void withTheGuestsRamFdTheDataMovesBetweenFileAndRamWithoutStagingInEitherDirection() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        byte[] file = pattern(SECTORS * 512, 7);
+        twoBufferRequest(VirtioBlk.T_IN, 2, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.used(0)).containsExactly(0, 2049);
+        assertThat(driver.ramBytes(DATA + 0x1000, 1024)).isEqualTo(Arrays.copyOfRange(file, 1024, 2048));
+        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(Arrays.copyOfRange(file, 2048, 3072));
+
+        byte[] written = pattern(2048, 99);
+        driver.ram.copyFrom(written, 0, DATA + 0x1000, 1024);
+        driver.ram.copyFrom(written, 1024, DATA, 1024);
+        twoBufferRequest(VirtioBlk.T_OUT, 20, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(Arrays.copyOfRange(Files.readAllBytes(disk), 20 * 512, 24 * 512))
+                .isEqualTo(written);
+        assertThat(driver.device.totals())
+                .containsEntry("blk.bytes-read", 2048L)
+                .containsEntry("blk.bytes-written", 2048L)
+                .containsEntry("blk.bytes-staged", 0L);
+    }
+
+    @Test
+    void aDirectReadPastTheEndOfAFileThatShrankReadsZeros() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.ram.copyFrom(pattern(1024, 3), 0, DATA, 1024);
+        try (FileChannel shrinking = FileChannel.open(disk, StandardOpenOption.WRITE)) {
+            shrinking.truncate(4 * 512 + 256);
+        }
+
+        request(0, VirtioBlk.T_IN, 4, DATA, 1024, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        byte[] expected = new byte[1024];
+        System.arraycopy(pattern(SECTORS * 512, 7), 4 * 512, expected, 0, 256);
+        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(expected);
     }
 
     @Test

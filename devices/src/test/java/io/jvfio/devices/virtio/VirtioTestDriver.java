@@ -60,19 +60,27 @@ final class VirtioTestDriver implements AutoCloseable {
     }
 
     static VirtioTestDriver start(Path directory, VirtioMmioDevice device) throws IOException {
+        return start(directory, device, true);
+    }
+
+    /**
+     * With {@code ramFd} false the client maps its RAM for DMA without its fd, so the device reaches it
+     * only through DMA_READ / DMA_WRITE messages.
+     */
+    static VirtioTestDriver start(Path directory, VirtioMmioDevice device, boolean ramFd) throws IOException {
         Path socket = directory.resolve("virtio.sock");
         VfioUserServer server = VfioUserServer.start(socket, device);
         VfioUserDevice client = null;
-        Fd ramFd = null;
+        Fd memory = null;
         Mapping ram = null;
         try {
             client = VfioUserDevice.connect(socket);
-            ramFd = MemFd.create("guest", RAM_SIZE);
-            ram = Mapping.map(ramFd, 0, RAM_SIZE, true, "test guest RAM");
-            client.mapDma(new DmaRegion(RAM_IOVA, RAM_SIZE, ram, 0, ramFd, 0, true, true));
+            memory = MemFd.create("guest", RAM_SIZE);
+            ram = Mapping.map(memory, 0, RAM_SIZE, true, "test guest RAM");
+            client.mapDma(new DmaRegion(RAM_IOVA, RAM_SIZE, ram, 0, ramFd ? memory : null, 0, true, true));
             EventFd trigger = EventFd.create(true);
             client.setIrqs(IrqSet.trigger(VirtioMmioDevice.IRQ_INDEX, 0, Optional.of(trigger)));
-            return new VirtioTestDriver(device, server, client, ramFd, ram, trigger);
+            return new VirtioTestDriver(device, server, client, memory, ram, trigger);
         } catch (IOException | RuntimeException e) {
             if (client != null) {
                 client.close();
@@ -81,8 +89,8 @@ final class VirtioTestDriver implements AutoCloseable {
             if (ram != null) {
                 ram.close();
             }
-            if (ramFd != null) {
-                ramFd.close();
+            if (memory != null) {
+                memory.close();
             }
             throw e;
         }

@@ -6,6 +6,7 @@ import io.jvfio.sys.Fd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.Payload;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -163,22 +164,7 @@ final class ClientDmaWindows implements AutoCloseable {
     Window access(long iova, byte[] data, int offset, int length, boolean write) throws DmaException {
         lock.readLock().lock();
         try {
-            Map.Entry<Long, Window> entry = windows.floorEntry(iova);
-            Window window = entry == null ? null : entry.getValue();
-            if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
-                throw new DmaException(
-                        DmaException.Reason.OUTSIDE_MAPPINGS,
-                        "a DMA " + (write ? "write" : "read")
-                                + " of " + length + " bytes at 0x" + Long.toHexString(iova)
-                                + " does not lie inside one DMA mapping of the client");
-            }
-            if (write ? !window.writable() : !window.readable()) {
-                throw new DmaException(
-                        DmaException.Reason.NOT_PERMITTED,
-                        "a DMA " + (write ? "write" : "read")
-                                + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
-                                + (write ? "read-only" : "write-only"));
-            }
+            Window window = windowFor(iova, length, write);
             if (window.memory() == null) {
                 return window;
             }
@@ -190,17 +176,73 @@ final class ClientDmaWindows implements AutoCloseable {
                     window.memory().copyTo(at, data, offset, length);
                 }
             } catch (InternalError e) {
-                // SIGBUS: the client shrank the file behind its mapping after DMA_MAP
-                throw new DmaException(
-                        DmaException.Reason.MEMORY_GONE,
-                        "a DMA " + (write ? "write" : "read") + " of "
-                                + length + " bytes at 0x" + Long.toHexString(iova)
-                                + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
+                throw memoryGone(iova, length, write, e);
             }
             return null;
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * Runs {@code transfer} on views of client memory over [iovas[i], +lengths[i]) while no DMA_UNMAP can
+     * take them away; returns false, running nothing, when a range lies in a window without memory (the
+     * client gave no fd). Every range is checked before anything runs.
+     */
+    boolean direct(long[] iovas, int[] lengths, boolean write, DeviceContext.DirectTransfer transfer)
+            throws IOException {
+        if (iovas.length != lengths.length) {
+            throw new IllegalArgumentException(iovas.length + " addresses but " + lengths.length + " lengths");
+        }
+        lock.readLock().lock();
+        try {
+            ByteBuffer[] views = new ByteBuffer[iovas.length];
+            for (int i = 0; i < iovas.length; i++) {
+                Window window = windowFor(iovas[i], lengths[i], write);
+                if (window.memory() == null) {
+                    return false;
+                }
+                views[i] = window.memory().asByteBuffer(iovas[i] - window.iova(), lengths[i]);
+            }
+            try {
+                transfer.run(views);
+            } catch (InternalError e) {
+                throw memoryGone(iovas[0], lengths[0], write, e);
+            }
+            return true;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The window that holds the whole range and allows the access; the caller holds the read lock. */
+    private Window windowFor(long iova, int length, boolean write) throws DmaException {
+        Map.Entry<Long, Window> entry = windows.floorEntry(iova);
+        Window window = entry == null ? null : entry.getValue();
+        if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
+            throw new DmaException(
+                    DmaException.Reason.OUTSIDE_MAPPINGS,
+                    "a DMA " + (write ? "write" : "read")
+                            + " of " + length + " bytes at 0x" + Long.toHexString(iova)
+                            + " does not lie inside one DMA mapping of the client");
+        }
+        if (write ? !window.writable() : !window.readable()) {
+            throw new DmaException(
+                    DmaException.Reason.NOT_PERMITTED,
+                    "a DMA " + (write ? "write" : "read")
+                            + " at 0x" + Long.toHexString(iova) + " is not allowed: the client mapped it "
+                            + (write ? "read-only" : "write-only"));
+        }
+        return window;
+    }
+
+    /** SIGBUS on the mapping: the client shrank the file behind it after DMA_MAP. */
+    private static DmaException memoryGone(long iova, int length, boolean write, InternalError e) {
+        return new DmaException(
+                DmaException.Reason.MEMORY_GONE,
+                "a DMA " + (write ? "write" : "read") + " of "
+                        + length + " bytes at 0x" + Long.toHexString(iova)
+                        + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
     }
 
     /** The size of the file behind {@code fd} (a memfd's, say), or -1 where it cannot be told. */

@@ -770,6 +770,12 @@ final class Connection implements Runnable {
         }
     }
 
+    /** DMA on direct views of the client's mmap'ed memory; false where it gave no fd. */
+    boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DeviceContext.DirectTransfer transfer)
+            throws IOException {
+        return dma.direct(iovas, lengths, write, transfer);
+    }
+
     private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {
         Call call = new Call(command, request, NO_FDS, null);
         Channel.Incoming reply;

@@ -2,6 +2,7 @@ package io.jvfio.vfiouser.server;
 
 import io.jvfio.sys.Mapping;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * What the server gives a device model: its IRQ lines, the memory of its shared regions, and DMA into
@@ -26,6 +27,26 @@ public interface DeviceContext {
 
     /** Writes client memory at {@code iova}; the range must lie in one writable DMA mapping. */
     void dmaWrite(long iova, byte[] source, int offset, int length) throws IOException;
+
+    /**
+     * Runs {@code transfer} on direct views of client memory over the ranges [iovas[i], +lengths[i]), each
+     * in one DMA mapping: for the device to write them ({@code write}) or read them, with no copy in
+     * between (a file read straight into the client's buffers, as a disk's DMA). The views are valid only
+     * during the call, and a DMA_UNMAP waits for it. Returns false, running nothing, where a range lies in
+     * a mapping the client gave no fd for: the caller then copies through {@link #dmaRead} and {@link
+     * #dmaWrite}, which send DMA messages.
+     *
+     * @throws DmaException when a range lies outside the client's mappings or its access is not allowed,
+     *     before anything runs; or when the memory behind a mapping is gone
+     * @throws IOException what {@code transfer} throws
+     */
+    boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DirectTransfer transfer) throws IOException;
+
+    /** Work on direct views of client memory: {@link #dmaDirect}. */
+    @FunctionalInterface
+    interface DirectTransfer {
+        void run(ByteBuffer[] views) throws IOException;
+    }
 
     default void dmaRead(long iova, byte[] destination) throws IOException {
         dmaRead(iova, destination, 0, destination.length);

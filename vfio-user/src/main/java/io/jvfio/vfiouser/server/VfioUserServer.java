@@ -486,6 +486,12 @@ public final class VfioUserServer implements AutoCloseable {
             connection().dma(iova, source, offset, length, true);
         }
 
+        @Override
+        public boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DirectTransfer transfer)
+                throws IOException {
+            return connection().dmaDirect(iovas, lengths, write, transfer);
+        }
+
         private Connection connection() throws DmaException {
             Connection connection = current.get();
             if (connection == null || !connection.negotiated()) {

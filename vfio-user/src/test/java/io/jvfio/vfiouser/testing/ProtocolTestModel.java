@@ -84,8 +84,9 @@ public final class ProtocolTestModel implements DeviceModel {
 
             @Override
             public void write(long offset, int size, long value) {
-                trappedAccesses.incrementAndGet();
+                // counted once done: a test that waits for the count then reads what was written
                 context.regionMemory(2).write(offset, size, value);
+                trappedAccesses.incrementAndGet();
             }
         };
         return List.of(
