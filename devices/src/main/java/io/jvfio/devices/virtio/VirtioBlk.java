@@ -357,14 +357,7 @@ public final class VirtioBlk implements VirtioBackend {
     private void readFile(ByteBuffer[] views, long position) throws HostIoException {
         try {
             file.position(position);
-            int first = 0;
-            while (true) {
-                while (first < views.length && !views[first].hasRemaining()) {
-                    first++;
-                }
-                if (first == views.length) {
-                    return;
-                }
+            for (int first = unfinished(views, 0); first < views.length; first = unfinished(views, first)) {
                 if (file.read(views, first, views.length - first) < 0) {
                     // The file shrank under the device: the sectors past its end read as zeros.
                     for (int i = first; i < views.length; i++) {
@@ -384,19 +377,21 @@ public final class VirtioBlk implements VirtioBackend {
     private void writeFile(ByteBuffer[] views, long position) throws HostIoException {
         try {
             file.position(position);
-            int first = 0;
-            while (true) {
-                while (first < views.length && !views[first].hasRemaining()) {
-                    first++;
-                }
-                if (first == views.length) {
-                    return;
-                }
+            for (int first = unfinished(views, 0); first < views.length; first = unfinished(views, first)) {
                 file.write(views, first, views.length - first);
             }
         } catch (IOException e) {
             throw new HostIoException(e);
         }
+    }
+
+    /** The first of {@code views} from {@code from} on that has bytes left; their count if none has. */
+    private static int unfinished(ByteBuffer[] views, int from) {
+        int first = from;
+        while (first < views.length && !views[first].hasRemaining()) {
+            first++;
+        }
+        return first;
     }
 
     /** The host file's I/O failed: the request gets IOERR, unlike a buffer outside the windows. */

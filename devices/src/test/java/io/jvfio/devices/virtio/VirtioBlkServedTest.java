@@ -153,32 +153,23 @@ class VirtioBlkServedTest {
     void aRequestLongerThanOneHostTransferIsMovedInSpansThatCrossItsBuffers() throws Exception {
         // 768-byte host transfers over two 1024-byte buffers: spans end and start inside a buffer.
         serveWithStaging(768);
-        driver.startLikeLinux(128);
-        byte[] file = pattern(SECTORS * 512, 7);
-        twoBufferRequest(VirtioBlk.T_IN, 2, true);
 
-        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
-        assertThat(driver.used(0)).containsExactly(0, 2049);
-        assertThat(driver.ramBytes(DATA + 0x1000, 1024)).isEqualTo(Arrays.copyOfRange(file, 1024, 2048));
-        assertThat(driver.ramBytes(DATA, 1024)).isEqualTo(Arrays.copyOfRange(file, 2048, 3072));
+        readsAndWritesTwoBuffersInChainOrder();
 
-        byte[] written = pattern(2048, 99);
-        driver.ram.copyFrom(written, 0, DATA + 0x1000, 1024);
-        driver.ram.copyFrom(written, 1024, DATA, 1024);
-        twoBufferRequest(VirtioBlk.T_OUT, 20, false);
-
-        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
-        assertThat(Arrays.copyOfRange(Files.readAllBytes(disk), 20 * 512, 24 * 512))
-                .isEqualTo(written);
-        assertThat(driver.device.totals())
-                .containsEntry("blk.bytes-read", 2048L)
-                .containsEntry("blk.bytes-written", 2048L)
-                .containsEntry("blk.bytes-staged", 4096L);
+        assertThat(driver.device.totals()).containsEntry("blk.bytes-staged", 4096L);
     }
 
     @Test
     void withTheGuestsRamFdTheDataMovesBetweenFileAndRamWithoutStagingInEitherDirection() throws Exception {
         serve(false);
+
+        readsAndWritesTwoBuffersInChainOrder();
+
+        assertThat(driver.device.totals()).containsEntry("blk.bytes-staged", 0L);
+    }
+
+    /** A read of sectors 2-5 into two 1 KiB buffers, then a write of sectors 20-23 from them. */
+    private void readsAndWritesTwoBuffersInChainOrder() throws Exception {
         driver.startLikeLinux(128);
         byte[] file = pattern(SECTORS * 512, 7);
         twoBufferRequest(VirtioBlk.T_IN, 2, true);
@@ -198,8 +189,7 @@ class VirtioBlkServedTest {
                 .isEqualTo(written);
         assertThat(driver.device.totals())
                 .containsEntry("blk.bytes-read", 2048L)
-                .containsEntry("blk.bytes-written", 2048L)
-                .containsEntry("blk.bytes-staged", 0L);
+                .containsEntry("blk.bytes-written", 2048L);
     }
 
     @Test
