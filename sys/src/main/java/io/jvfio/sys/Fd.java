@@ -124,6 +124,62 @@ public final class Fd implements AutoCloseable {
         }
     }
 
+    /** fdatasync(2): the file's data (and what reading it back needs) reaches its storage. */
+    public void fdatasync() throws ErrnoException {
+        Libc.fdatasync(get(), "fdatasync " + description);
+    }
+
+    /**
+     * Reads the file from {@code fileOffset} on into {@code vector}'s pieces, in order, with preadv(2) (more
+     * than one where the kernel returns less, EINTR retried); past the file's end the pieces are zeroed.
+     * Returns the bytes the file had for them.
+     */
+    public long preadFully(IoVector vector, long fileOffset) throws ErrnoException {
+        return transferFully(vector, fileOffset, false);
+    }
+
+    /** Writes {@code vector}'s pieces, in order, to the file from {@code fileOffset} on with pwritev(2). */
+    public void pwriteFully(IoVector vector, long fileOffset) throws ErrnoException {
+        transferFully(vector, fileOffset, true);
+    }
+
+    private long transferFully(IoVector vector, long fileOffset, boolean write) throws ErrnoException {
+        long done = 0;
+        int first = 0;
+        long skip = 0;
+        while (done < vector.bytes()) {
+            long n;
+            try {
+                MemorySegment rest = vector.from(first, skip);
+                int pieces = vector.count() - first;
+                n = write
+                        ? Libc.pwritev(get(), rest, pieces, fileOffset + done, "pwritev " + description)
+                        : Libc.preadv(get(), rest, pieces, fileOffset + done, "preadv " + description);
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EINTR) {
+                    throw e;
+                }
+                continue;
+            } finally {
+                vector.restore(first);
+            }
+            if (n == 0) {
+                if (write) {
+                    throw new ErrnoException("pwritev " + description + ": wrote nothing", Errno.EIO);
+                }
+                vector.zeroFrom(done);
+                return done;
+            }
+            done += n;
+            skip += n;
+            while (first < vector.count() && skip >= vector.length(first)) {
+                skip -= vector.length(first);
+                first++;
+            }
+        }
+        return done;
+    }
+
     /** Closes the descriptor once; later calls do nothing. */
     @Override
     public void close() {

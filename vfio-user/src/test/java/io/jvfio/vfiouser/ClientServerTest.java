@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.Poller;
@@ -291,41 +292,50 @@ class ClientServerTest {
     }
 
     @Test
-    void directDmaHandsTheModelViewsOfTheMappedMemoryAndRefusesWhatNoWindowAllows() throws Exception {
+    void directDmaGathersTheMappedMemoryForTheModelAndRefusesWhatNoWindowAllows() throws Exception {
         try (Fd memory = MemFd.create("guest", 0x4000);
                 Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest");
-                Mapping noFd = Mapping.anonymous(0x1000, "guest without fd")) {
+                Mapping noFd = Mapping.anonymous(0x1000, "guest without fd");
+                IoVector vector = new IoVector(4);
+                Fd file = MemFd.create("a file", 0x1000)) {
             device.mapDma(new DmaRegion(0x100000, 0x4000, guest, 0, memory, 0, true, true));
             device.mapDma(new DmaRegion(0x180000, 0x1000, guest, 0x3000, memory, 0x3000, true, false));
             device.mapDma(new DmaRegion(0x200000, 0x1000, noFd, 0, null, 0, true, true));
             guest.putLong(0x10, 0x1122334455667788L);
+            guest.putInt(0x2000, 0xCAFEF00D);
 
             boolean direct = model.context()
-                    .dmaDirect(new long[] {0x100010, 0x102000}, new int[] {8, 4}, true, views -> {
-                        assertThat(views).hasSize(2);
-                        assertThat(views[0].remaining()).isEqualTo(8);
-                        assertThat(views[0].getLong(0)).isEqualTo(0x1122334455667788L);
-                        views[1].putInt(0, 0xCAFEF00D);
+                    .dmaDirect(new long[] {0x100010, 0x102000}, new int[] {8, 4}, false, vector, gathered -> {
+                        assertThat(gathered.count()).isEqualTo(2);
+                        file.pwriteFully(gathered, 0);
                     });
 
             assertThat(direct).isTrue();
-            assertThat(guest.getInt(0x2000)).isEqualTo(0xCAFEF00D);
+            try (Mapping written = Mapping.map(file, 0, 0x1000, false, "the file")) {
+                assertThat(written.getLong(0)).isEqualTo(0x1122334455667788L);
+                assertThat(written.getInt(8)).isEqualTo(0xCAFEF00D);
+            }
+            assertThat(vector.count()).as("cleared after the transfer").isZero();
             AtomicInteger ran = new AtomicInteger();
             assertThat(model.context()
-                            .dmaDirect(new long[] {0x200000}, new int[] {8}, false, views -> ran.incrementAndGet()))
+                            .dmaDirect(new long[] {0x200000}, new int[] {8}, false, vector, v -> ran.incrementAndGet()))
                     .as("a window without an fd: the model copies through messages instead")
+                    .isFalse();
+            assertThat(model.context().dmaDirect(new long[5], new int[5], false, vector, v -> ran.incrementAndGet()))
+                    .as("more ranges than the vector holds")
                     .isFalse();
             assertThatThrownBy(() -> model.context()
                             .dmaDirect(
                                     new long[] {0x100000, 0x103ff8},
                                     new int[] {8, 16},
                                     false,
-                                    views -> ran.incrementAndGet()))
+                                    vector,
+                                    v -> ran.incrementAndGet()))
                     .isInstanceOfSatisfying(
                             DmaException.class,
                             e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
             assertThatThrownBy(() -> model.context()
-                            .dmaDirect(new long[] {0x180000}, new int[] {8}, true, views -> ran.incrementAndGet()))
+                            .dmaDirect(new long[] {0x180000}, new int[] {8}, true, vector, v -> ran.incrementAndGet()))
                     .isInstanceOfSatisfying(
                             DmaException.class,
                             e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.NOT_PERMITTED));

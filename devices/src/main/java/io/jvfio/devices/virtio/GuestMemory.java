@@ -1,7 +1,7 @@
 package io.jvfio.devices.virtio;
 
+import io.jvfio.sys.IoVector;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -14,19 +14,21 @@ public interface GuestMemory {
     void write(long address, byte[] source, int offset, int length) throws IOException;
 
     /**
-     * Runs {@code transfer} on direct views of the driver's {@code buffers}, in order, for the device to
-     * write them ({@code deviceWrites}) or read them without a copy in between; the views are valid only
-     * during the call. Returns false, running nothing, where the buffers cannot be reached so (memory the
-     * client shares only through DMA messages): the caller then copies with {@link #read} and {@link #write}.
+     * Gathers the driver's {@code buffers}, in order, into {@code vector} and runs {@code transfer} with
+     * it, for the device to write them ({@code deviceWrites}) or read them with no copy in between (one
+     * preadv or pwritev of a file). Returns false, running nothing, where the buffers cannot be reached so
+     * (memory the client shares only through DMA messages, or more buffers than the vector holds): the
+     * caller then copies with {@link #read} and {@link #write}.
      *
      * @throws IOException when a buffer lies outside the DMA windows, before anything runs, or what
      *     {@code transfer} throws
      */
-    boolean direct(List<DescriptorChain.Buffer> buffers, boolean deviceWrites, Transfer transfer) throws IOException;
+    boolean direct(List<DescriptorChain.Buffer> buffers, boolean deviceWrites, IoVector vector, Transfer transfer)
+            throws IOException;
 
-    /** Work on direct views of the driver's buffers: {@link #direct}. */
+    /** Work on the driver's buffers gathered in an {@link IoVector}: {@link #direct}. */
     @FunctionalInterface
     interface Transfer {
-        void run(ByteBuffer[] views) throws IOException;
+        void run(IoVector vector) throws IOException;
     }
 }

@@ -168,19 +168,23 @@ final class SplitVirtqueue {
                 throw new MalformedQueueException(
                         "queue " + index + ": chain " + head + " loops (more than " + tableSize + " descriptors)");
             }
-            ByteBuffer descriptor = indirectTable != null
-                    ? indirectTable
-                            .slice(DESCRIPTOR_SIZE * next, DESCRIPTOR_SIZE)
-                            .order(ByteOrder.LITTLE_ENDIAN)
-                    : read(
-                            memory,
-                            descriptorTable + (long) DESCRIPTOR_SIZE * next,
-                            DESCRIPTOR_SIZE,
-                            "descriptor " + next + " of chain " + head);
-            long address = descriptor.getLong(0);
-            int length = descriptor.getInt(8);
-            int flags = Short.toUnsignedInt(descriptor.getShort(12));
-            int following = Short.toUnsignedInt(descriptor.getShort(14));
+            ByteBuffer descriptors;
+            int at;
+            if (indirectTable != null) {
+                descriptors = indirectTable;
+                at = DESCRIPTOR_SIZE * next;
+            } else {
+                descriptors = read(
+                        memory,
+                        descriptorTable + (long) DESCRIPTOR_SIZE * next,
+                        DESCRIPTOR_SIZE,
+                        "descriptor " + next + " of chain " + head);
+                at = 0;
+            }
+            long address = descriptors.getLong(at);
+            int length = descriptors.getInt(at + 8);
+            int flags = Short.toUnsignedInt(descriptors.getShort(at + 12));
+            int following = Short.toUnsignedInt(descriptors.getShort(at + 14));
             if ((flags & DESC_F_INDIRECT) != 0) {
                 if (indirectTable != null) {
                     throw new MalformedQueueException("queue " + index + ": chain " + head

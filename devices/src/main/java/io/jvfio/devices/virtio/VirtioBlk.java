@@ -1,14 +1,16 @@
 package io.jvfio.devices.virtio;
 
 import io.jvfio.devices.DeviceOptions;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.IoVector;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -75,7 +77,13 @@ public final class VirtioBlk implements VirtioBackend {
     private static final int CONFIG_END = 16;
 
     private final Path path;
-    private final FileChannel file;
+    private final Fd file;
+    /**
+     * The driver's buffers of the request being served, gathered for one preadv or pwritev of the file
+     * (serve runs under the transport's lock): IOV_MAX pieces, more than any chain seg_max allows.
+     */
+    private final IoVector pieces = new IoVector(1024);
+
     private final boolean readOnly;
     private final long capacity;
     private final byte[] id;
@@ -100,11 +108,11 @@ public final class VirtioBlk implements VirtioBackend {
     private long unsupported;
 
     /**
-     * Serves {@code path}; the caller's channel becomes this device's, closed with it.
+     * Serves {@code path}; the caller's descriptor becomes this device's, closed with it.
      *
      * @param capacity the disk's size in sectors, which the driver reads from the configuration space
      */
-    private VirtioBlk(Path path, FileChannel file, boolean readOnly, long capacity, int stagingSize) {
+    private VirtioBlk(Path path, Fd file, boolean readOnly, long capacity, int stagingSize) {
         this.path = path;
         this.file = file;
         this.readOnly = readOnly;
@@ -133,26 +141,28 @@ public final class VirtioBlk implements VirtioBackend {
 
     /** As {@link #open(Path, boolean)}, moving at most {@code stagingSize} bytes per host read or write. */
     static VirtioBlk open(Path path, boolean readOnly, int stagingSize) {
-        FileChannel channel;
+        if (!Files.isRegularFile(path)) {
+            throw new IllegalArgumentException(
+                    "--file " + path + ": " + (Files.exists(path) ? "not a regular file" : "no such file"));
+        }
+        Fd file;
         try {
-            channel = readOnly
-                    ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (IOException | UnsupportedOperationException e) {
+            file = readOnly ? Fd.openReadOnly(path.toString()) : Fd.openReadWrite(path.toString());
+        } catch (ErrnoException e) {
             throw new IllegalArgumentException(
                     "--file " + path + ": cannot open" + (readOnly ? "" : " for reading and writing") + ": "
                             + e.getMessage(),
                     e);
         }
         try {
-            long size = channel.size();
+            long size = Files.size(path);
             if (size < SECTOR_SIZE) {
                 throw new IllegalArgumentException(
                         "--file " + path + ": " + size + " bytes is less than one " + SECTOR_SIZE + "-byte sector");
             }
-            return new VirtioBlk(path, channel, readOnly, size / SECTOR_SIZE, stagingSize);
+            return new VirtioBlk(path, file, readOnly, size / SECTOR_SIZE, stagingSize);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
+            file.close();
             if (e instanceof IllegalArgumentException illegal) {
                 throw illegal;
             }
@@ -257,7 +267,7 @@ public final class VirtioBlk implements VirtioBackend {
         }
         long position = sector * SECTOR_SIZE;
         try {
-            if (direct(head, data, true, memory, views -> readFile(views, sector * SECTOR_SIZE))) {
+            if (direct(head, data, true, memory, buffers -> readFile(buffers, sector * SECTOR_SIZE))) {
                 bytesRead += length;
                 return new Outcome(S_OK, (int) length);
             }
@@ -272,7 +282,7 @@ public final class VirtioBlk implements VirtioBackend {
             ByteBuffer bytes = ByteBuffer.wrap(staging, 0, span);
             try {
                 while (bytes.hasRemaining()) {
-                    if (file.read(bytes, position + bytes.position()) < 0) {
+                    if (file.pread(bytes, position + bytes.position()) == 0) {
                         // The file shrank under the device: the sectors past its end read as zeros.
                         Arrays.fill(staging, bytes.position(), span, (byte) 0);
                         break;
@@ -300,7 +310,7 @@ public final class VirtioBlk implements VirtioBackend {
         }
         long position = sector * SECTOR_SIZE;
         try {
-            if (direct(head, data, false, memory, views -> writeFile(views, sector * SECTOR_SIZE))) {
+            if (direct(head, data, false, memory, buffers -> writeFile(buffers, sector * SECTOR_SIZE))) {
                 bytesWritten += length;
                 return S_OK;
             }
@@ -315,7 +325,7 @@ public final class VirtioBlk implements VirtioBackend {
             try {
                 ByteBuffer source = ByteBuffer.wrap(staging, 0, span);
                 while (source.hasRemaining()) {
-                    file.write(source, position + source.position());
+                    file.pwrite(source, position + source.position());
                 }
             } catch (IOException e) {
                 hostError("write", position, e);
@@ -330,13 +340,14 @@ public final class VirtioBlk implements VirtioBackend {
 
     /**
      * Moves a request's data between the file and the driver's buffers with no copy in the device, as a
-     * disk's DMA does: one scattering read (or gathering write) of the file straight into (from) the
-     * client's memory. False where the buffers are not reachable so (the staging copy then serves).
+     * disk's DMA does: one preadv (or pwritev) of the file straight into (from) the client's memory, the
+     * buffers gathered in {@link #pieces}. False where the buffers are not reachable so (the staging copy
+     * then serves).
      *
      * @throws HostIoException when the file's read or write failed
      * @throws MalformedQueueException when a buffer lies outside the DMA windows
      */
-    private static boolean direct(
+    private boolean direct(
             int head,
             List<DescriptorChain.Buffer> data,
             boolean deviceWrites,
@@ -344,7 +355,7 @@ public final class VirtioBlk implements VirtioBackend {
             GuestMemory.Transfer transfer)
             throws HostIoException, MalformedQueueException {
         try {
-            return memory.direct(data, deviceWrites, transfer);
+            return memory.direct(data, deviceWrites, pieces, transfer);
         } catch (HostIoException e) {
             throw e;
         } catch (IOException e) {
@@ -353,45 +364,22 @@ public final class VirtioBlk implements VirtioBackend {
         }
     }
 
-    /** The file's bytes from {@code position} on into {@code views}; past the file's end, zeros. */
-    private void readFile(ByteBuffer[] views, long position) throws HostIoException {
+    /** The file's bytes from {@code position} on into the gathered buffers; past the file's end, zeros. */
+    private void readFile(IoVector buffers, long position) throws HostIoException {
         try {
-            file.position(position);
-            for (int first = unfinished(views, 0); first < views.length; first = unfinished(views, first)) {
-                if (file.read(views, first, views.length - first) < 0) {
-                    // The file shrank under the device: the sectors past its end read as zeros.
-                    for (int i = first; i < views.length; i++) {
-                        while (views[i].hasRemaining()) {
-                            views[i].put((byte) 0);
-                        }
-                    }
-                    return;
-                }
-            }
-        } catch (IOException e) {
+            file.preadFully(buffers, position);
+        } catch (ErrnoException e) {
             throw new HostIoException(e);
         }
     }
 
-    /** {@code views} into the file from {@code position} on. */
-    private void writeFile(ByteBuffer[] views, long position) throws HostIoException {
+    /** The gathered buffers into the file from {@code position} on. */
+    private void writeFile(IoVector buffers, long position) throws HostIoException {
         try {
-            file.position(position);
-            for (int first = unfinished(views, 0); first < views.length; first = unfinished(views, first)) {
-                file.write(views, first, views.length - first);
-            }
-        } catch (IOException e) {
+            file.pwriteFully(buffers, position);
+        } catch (ErrnoException e) {
             throw new HostIoException(e);
         }
-    }
-
-    /** The first of {@code views} from {@code from} on that has bytes left; their count if none has. */
-    private static int unfinished(ByteBuffer[] views, int from) {
-        int first = from;
-        while (first < views.length && !views[first].hasRemaining()) {
-            first++;
-        }
-        return first;
     }
 
     /** The host file's I/O failed: the request gets IOERR, unlike a buffer outside the windows. */
@@ -468,7 +456,7 @@ public final class VirtioBlk implements VirtioBackend {
             return S_OK;
         }
         try {
-            file.force(false);
+            file.fdatasync();
             return S_OK;
         } catch (IOException e) {
             hostError("flush", 0, e);
@@ -507,16 +495,32 @@ public final class VirtioBlk implements VirtioBackend {
         return length / SECTOR_SIZE <= capacity - sector;
     }
 
+    // Plain loops: a request of a large direct read has a buffer a page, and the device serves it on C1
+    // alone in the nested guest, where streams cost more than the loop's work.
     private static boolean deviceWritable(List<DescriptorChain.Buffer> data) {
-        return data.stream().allMatch(DescriptorChain.Buffer::deviceWritable);
+        for (DescriptorChain.Buffer buffer : data) {
+            if (!buffer.deviceWritable()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean deviceReadable(List<DescriptorChain.Buffer> data) {
-        return data.stream().noneMatch(DescriptorChain.Buffer::deviceWritable);
+        for (DescriptorChain.Buffer buffer : data) {
+            if (buffer.deviceWritable()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long totalLength(List<DescriptorChain.Buffer> data) {
-        return data.stream().mapToLong(DescriptorChain.Buffer::length).sum();
+        long total = 0;
+        for (DescriptorChain.Buffer buffer : data) {
+            total += buffer.length();
+        }
+        return total;
     }
 
     private void hostError(String operation, long position, IOException e) {
@@ -622,14 +626,7 @@ public final class VirtioBlk implements VirtioBackend {
 
     @Override
     public void close() {
-        closeQuietly(file);
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "virtio-blk: closing the backing file failed: {0}", e.getMessage());
-        }
+        file.close();
+        pieces.close();
     }
 }

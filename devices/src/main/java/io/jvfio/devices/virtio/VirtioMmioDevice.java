@@ -3,6 +3,7 @@ package io.jvfio.devices.virtio;
 import static io.jvfio.devices.virtio.VirtioMmioRegisters.*;
 
 import io.jvfio.devices.ModelledDevice;
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
@@ -194,7 +195,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 }
 
                 @Override
-                public boolean direct(List<DescriptorChain.Buffer> buffers, boolean deviceWrites, Transfer transfer)
+                public boolean direct(
+                        List<DescriptorChain.Buffer> buffers, boolean deviceWrites, IoVector vector, Transfer transfer)
                         throws IOException {
                     long[] addresses = new long[buffers.size()];
                     int[] lengths = new int[buffers.size()];
@@ -202,7 +204,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
                         addresses[i] = buffers.get(i).address();
                         lengths[i] = buffers.get(i).length();
                     }
-                    return deviceContext.dmaDirect(addresses, lengths, deviceWrites, transfer::run);
+                    return deviceContext.dmaDirect(addresses, lengths, deviceWrites, vector, transfer::run);
                 }
             };
         }

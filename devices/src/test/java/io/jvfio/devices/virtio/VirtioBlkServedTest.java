@@ -280,6 +280,9 @@ class VirtioBlkServedTest {
         assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(directory.resolve("absent.img"))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("absent.img");
+        assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(directory)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--file " + directory + ": not a regular file");
         Path tiny = Files.write(directory.resolve("tiny.img"), new byte[100]);
         assertThatThrownBy(() -> VirtioBlk.create(DeviceOptions.defaults().withFile(tiny)))
                 .isInstanceOf(IllegalArgumentException.class)

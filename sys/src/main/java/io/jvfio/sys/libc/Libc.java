@@ -108,6 +108,7 @@ public final class Libc {
     static final long SYS_socketpair = 53;
     static final long SYS_setsockopt = 54;
     static final long SYS_fcntl = 72;
+    static final long SYS_fdatasync = 75;
     static final long SYS_ftruncate = 77;
     static final long SYS_rename = 82;
     static final long SYS_gettid = 186;
@@ -120,6 +121,8 @@ public final class Libc {
     static final long SYS_accept4 = 288;
     static final long SYS_eventfd2 = 290;
     static final long SYS_epoll_create1 = 291;
+    static final long SYS_preadv = 295;
+    static final long SYS_pwritev = 296;
     static final long SYS_memfd_create = 319;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -283,6 +286,29 @@ public final class Libc {
         }
     }
 
+    /**
+     * preadv(2) into the {@code count} struct iovecs at {@code iovecs}. The raw call takes the offset as two
+     * halves; on a 64-bit kernel the low one carries all of it.
+     */
+    public static long preadv(int fd, MemorySegment iovecs, int count, long offset, String operation)
+            throws ErrnoException {
+        try {
+            return syscall(operation, SYS_preadv, fd, pointer(iovecs), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(iovecs);
+        }
+    }
+
+    /** pwritev(2) from the {@code count} struct iovecs at {@code iovecs}, as {@link #preadv}. */
+    public static long pwritev(int fd, MemorySegment iovecs, int count, long offset, String operation)
+            throws ErrnoException {
+        try {
+            return syscall(operation, SYS_pwritev, fd, pointer(iovecs), count, offset, 0, 0);
+        } finally {
+            Reference.reachabilityFence(iovecs);
+        }
+    }
+
     /** ioctl(2) with a pointer argument; {@code name} is the request's C name for the error message. */
     public static int ioctl(int fd, long request, MemorySegment argument, String name) throws ErrnoException {
         try {
@@ -380,6 +406,10 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             return (int) syscall("memfd_create", SYS_memfd_create, pointer(arena.allocateFrom(name)), flags, 0);
         }
+    }
+
+    public static void fdatasync(int fd, String operation) throws ErrnoException {
+        syscall(operation, SYS_fdatasync, fd, 0, 0);
     }
 
     public static void ftruncate(int fd, long length) throws ErrnoException {

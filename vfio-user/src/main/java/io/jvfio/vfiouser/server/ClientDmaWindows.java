@@ -3,10 +3,10 @@ package io.jvfio.vfiouser.server;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
 import io.jvfio.vfiouser.Payload;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +28,11 @@ final class ClientDmaWindows implements AutoCloseable {
     record Window(long iova, long size, boolean readable, boolean writable, Mapping memory) {
         long end() {
             return iova + size;
+        }
+
+        /** Whether [address, +length) lies inside this window. */
+        boolean holds(long address, int length) {
+            return length >= 0 && address >= iova && address - iova <= size - length;
         }
     }
 
@@ -185,29 +190,40 @@ final class ClientDmaWindows implements AutoCloseable {
     }
 
     /**
-     * Runs {@code transfer} on views of client memory over [iovas[i], +lengths[i]) while no DMA_UNMAP can
-     * take them away; returns false, running nothing, when a range lies in a window without memory (the
-     * client gave no fd). Every range is checked before anything runs.
+     * Gathers client memory over [iovas[i], +lengths[i]) into {@code vector} and runs {@code transfer}
+     * while no DMA_UNMAP can take it away; returns false, running nothing, when a range lies in a window
+     * without memory (the client gave no fd) or the ranges are more than the vector holds. Every range is
+     * checked before anything runs.
      */
-    boolean direct(long[] iovas, int[] lengths, boolean write, DeviceContext.DirectTransfer transfer)
+    boolean direct(long[] iovas, int[] lengths, boolean write, IoVector vector, DeviceContext.DirectTransfer transfer)
             throws IOException {
         if (iovas.length != lengths.length) {
             throw new IllegalArgumentException(iovas.length + " addresses but " + lengths.length + " lengths");
         }
+        if (iovas.length > vector.capacity()) {
+            return false;
+        }
         lock.readLock().lock();
         try {
-            ByteBuffer[] views = new ByteBuffer[iovas.length];
+            vector.clear();
+            Window window = null;
             for (int i = 0; i < iovas.length; i++) {
-                Window window = windowFor(iovas[i], lengths[i], write);
+                // A request's buffers mostly lie in one window (guest RAM): look it up once.
+                if (window == null || !window.holds(iovas[i], lengths[i])) {
+                    window = windowFor(iovas[i], lengths[i], write);
+                }
                 if (window.memory() == null) {
+                    vector.clear();
                     return false;
                 }
-                views[i] = window.memory().asByteBuffer(iovas[i] - window.iova(), lengths[i]);
+                vector.add(window.memory(), iovas[i] - window.iova(), lengths[i]);
             }
             try {
-                transfer.run(views);
+                transfer.run(vector);
             } catch (InternalError e) {
                 throw memoryGone(iovas[0], lengths[0], write, e);
+            } finally {
+                vector.clear();
             }
             return true;
         } finally {

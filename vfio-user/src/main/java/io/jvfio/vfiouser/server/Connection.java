@@ -4,6 +4,7 @@ import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.event.EventLoop;
 import io.jvfio.vfio.DeviceInfo;
@@ -770,10 +771,11 @@ final class Connection implements Runnable {
         }
     }
 
-    /** DMA on direct views of the client's mmap'ed memory; false where it gave no fd. */
-    boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DeviceContext.DirectTransfer transfer)
+    /** DMA straight to or from the client's mmap'ed memory; false where it gave no fd. */
+    boolean dmaDirect(
+            long[] iovas, int[] lengths, boolean write, IoVector vector, DeviceContext.DirectTransfer transfer)
             throws IOException {
-        return dma.direct(iovas, lengths, write, transfer);
+        return dma.direct(iovas, lengths, write, vector, transfer);
     }
 
     private Payload.DmaAccess requestClient(int command, Payload.DmaAccess request) throws IOException {

@@ -1,8 +1,8 @@
 package io.jvfio.vfiouser.server;
 
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 
 /**
  * What the server gives a device model: its IRQ lines, the memory of its shared regions, and DMA into
@@ -29,23 +29,24 @@ public interface DeviceContext {
     void dmaWrite(long iova, byte[] source, int offset, int length) throws IOException;
 
     /**
-     * Runs {@code transfer} on direct views of client memory over the ranges [iovas[i], +lengths[i]), each
-     * in one DMA mapping: for the device to write them ({@code write}) or read them, with no copy in
-     * between (a file read straight into the client's buffers, as a disk's DMA). The views are valid only
-     * during the call, and a DMA_UNMAP waits for it. Returns false, running nothing, where a range lies in
-     * a mapping the client gave no fd for: the caller then copies through {@link #dmaRead} and {@link
-     * #dmaWrite}, which send DMA messages.
+     * Puts client memory over the ranges [iovas[i], +lengths[i]), each in one DMA mapping, into {@code
+     * vector} (cleared first) and runs {@code transfer} with it: for the device to write those ranges
+     * ({@code write}) or read them with no copy in between, as a disk moves a request between its file and
+     * the client's buffers in one preadv or pwritev. A DMA_UNMAP waits for the transfer. Returns false,
+     * running nothing, where a range lies in a mapping the client gave no fd for, or where the ranges are
+     * more than the vector holds: the caller then copies through {@link #dmaRead} and {@link #dmaWrite}.
      *
      * @throws DmaException when a range lies outside the client's mappings or its access is not allowed,
      *     before anything runs; or when the memory behind a mapping is gone
      * @throws IOException what {@code transfer} throws
      */
-    boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DirectTransfer transfer) throws IOException;
+    boolean dmaDirect(long[] iovas, int[] lengths, boolean write, IoVector vector, DirectTransfer transfer)
+            throws IOException;
 
-    /** Work on direct views of client memory: {@link #dmaDirect}. */
+    /** Work on client memory gathered in an {@link IoVector}: {@link #dmaDirect}. */
     @FunctionalInterface
     interface DirectTransfer {
-        void run(ByteBuffer[] views) throws IOException;
+        void run(IoVector vector) throws IOException;
     }
 
     default void dmaRead(long iova, byte[] destination) throws IOException {

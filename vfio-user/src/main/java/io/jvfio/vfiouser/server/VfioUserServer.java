@@ -3,6 +3,7 @@ package io.jvfio.vfiouser.server;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
+import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.MemFd;
 import io.jvfio.sys.UnixSocket;
@@ -487,9 +488,9 @@ public final class VfioUserServer implements AutoCloseable {
         }
 
         @Override
-        public boolean dmaDirect(long[] iovas, int[] lengths, boolean write, DirectTransfer transfer)
+        public boolean dmaDirect(long[] iovas, int[] lengths, boolean write, IoVector vector, DirectTransfer transfer)
                 throws IOException {
-            return connection().dmaDirect(iovas, lengths, write, transfer);
+            return connection().dmaDirect(iovas, lengths, write, vector, transfer);
         }
 
         private Connection connection() throws DmaException {
