@@ -235,7 +235,7 @@ final class ClientDmaWindows implements AutoCloseable {
     private Window windowFor(long iova, int length, boolean write) throws DmaException {
         Map.Entry<Long, Window> entry = windows.floorEntry(iova);
         Window window = entry == null ? null : entry.getValue();
-        if (window == null || length < 0 || iova - window.iova() > window.size() - length) {
+        if (window == null || !window.holds(iova, length)) {
             throw new DmaException(
                     DmaException.Reason.OUTSIDE_MAPPINGS,
                     "a DMA " + (write ? "write" : "read")
