@@ -4,6 +4,7 @@ import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfiouser.server.DeviceContext;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.ModelIrqSpec;
+import io.jvfio.vfiouser.server.PostedWrite;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import java.io.IOException;
@@ -108,8 +109,12 @@ public final class ServeMain {
         return "[" + LocalTime.now().format(TIME) + "]";
     }
 
-    /** The model as served, logging each client that connects and leaves. Everything else is the model's. */
-    private static final class ClientLog implements DeviceModel {
+    /**
+     * The model as served, logging each client that connects and leaves. Everything else is the model's:
+     * every method of {@link DeviceModel} is passed on (a default left in place would silently serve the
+     * default, as once its posted writes).
+     */
+    static final class ClientLog implements DeviceModel {
         private final ModelledDevice model;
         private final PrintWriter log;
         private int clients;
@@ -132,6 +137,11 @@ public final class ServeMain {
         @Override
         public List<ModelIrqSpec> irqs() {
             return model.irqs();
+        }
+
+        @Override
+        public List<PostedWrite> postedWrites() {
+            return model.postedWrites();
         }
 
         @Override

@@ -640,9 +640,14 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * A triple fault says nothing of where: KVM leaves the vCPU's registers as they were at the fault, so
-     * the reason carries them, as QEMU's register dump does, to tell a guest's bug from the VMM's.
+     * A triple fault says nothing of where: KVM on Intel leaves the vCPU's registers as they were at the
+     * fault, so the reason carries them, as QEMU's register dump does, to tell a guest's bug from the
+     * VMM's. KVM on AMD resets the vCPU at a shutdown: then the reason says that the place is unknown.
      */
+    private static final long RESET_RIP = 0xfff0;
+
+    private static final int RESET_CS = 0xf000;
+
     private static MachineExit withCpuState(MachineExit exit, Vcpu vcpu) {
         if (!(exit instanceof MachineExit.Failed failed)) {
             return exit;
@@ -651,6 +656,11 @@ public final class Machine implements AutoCloseable {
         try {
             Regs regs = vcpu.regs();
             Sregs sregs = vcpu.sregs();
+            if (regs.rip() == RESET_RIP && sregs.cs().selector() == RESET_CS) {
+                return new MachineExit.Failed(failed.reason() + " on vcpu " + vcpu.id()
+                        + ": where is unknown, KVM put the vCPU back in its reset state (as on AMD, whose VMCB is"
+                        + " undefined after a shutdown)");
+            }
             state = "rip=0x%x rsp=0x%x rflags=0x%x cs=0x%x cr0=0x%x cr2=0x%x cr3=0x%x cr4=0x%x efer=0x%x idt=0x%x+0x%x"
                     .formatted(
                             regs.rip(),

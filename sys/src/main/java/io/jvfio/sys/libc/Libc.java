@@ -286,24 +286,23 @@ public final class Libc {
         }
     }
 
-    /**
-     * preadv(2) into the {@code count} struct iovecs at {@code iovecs}. The raw call takes the offset as two
-     * halves; on a 64-bit kernel the low one carries all of it.
-     */
+    /** preadv(2) into the {@code count} struct iovecs at {@code iovecs}. */
     public static long preadv(int fd, MemorySegment iovecs, int count, long offset, String operation)
             throws ErrnoException {
-        try {
-            return syscall(operation, SYS_preadv, fd, pointer(iovecs), count, offset, 0, 0);
-        } finally {
-            Reference.reachabilityFence(iovecs);
-        }
+        return vectored(SYS_preadv, fd, iovecs, count, offset, operation);
     }
 
-    /** pwritev(2) from the {@code count} struct iovecs at {@code iovecs}, as {@link #preadv}. */
+    /** pwritev(2) from the {@code count} struct iovecs at {@code iovecs}. */
     public static long pwritev(int fd, MemorySegment iovecs, int count, long offset, String operation)
             throws ErrnoException {
+        return vectored(SYS_pwritev, fd, iovecs, count, offset, operation);
+    }
+
+    /** The raw calls take the offset as two halves; on a 64-bit kernel the low one carries all of it. */
+    private static long vectored(long number, int fd, MemorySegment iovecs, int count, long offset, String operation)
+            throws ErrnoException {
         try {
-            return syscall(operation, SYS_pwritev, fd, pointer(iovecs), count, offset, 0, 0);
+            return syscall(operation, number, fd, pointer(iovecs), count, offset, 0, 0);
         } finally {
             Reference.reachabilityFence(iovecs);
         }
