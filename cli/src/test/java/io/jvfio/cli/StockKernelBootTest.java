@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * there from the first messages on, then the ttyS0 console; {@code quiet} keeps the console short, since
  * every byte is a port exit (slow in the nested guest), and {@code panic=-1} turns a failed boot into a
  * quick triple fault instead of a wait for the timeout. Each boot prints its {@code time to init}: from
- * {@code jvfio run}'s start to the INIT marker on the console. A boot that dies before its /init ran is
- * booted once more, as {@link AssignedDeviceBoot#ONCE_MORE} says why.
+ * {@code jvfio run}'s start to the INIT marker on the console. A boot that dies before its /init ran, or
+ * triple-faults in the nested guest, is booted once more, as {@link AssignedDeviceBoot#ONCE_MORE} says why.
  */
 @Tag(Tiers.LINUX)
 class StockKernelBootTest {
@@ -178,7 +178,7 @@ class StockKernelBootTest {
         long started = System.nanoTime();
         int code =
                 Jvfio.execute(args.toArray(String[]::new), new PrintWriter(console, true), new PrintWriter(err, true));
-        if (AssignedDeviceBoot.diedBeforeInit(code, console.toString())) {
+        if (AssignedDeviceBoot.bootOnceMore(code, console.toString(), err.toString())) {
             System.err.printf(
                     "%s%n%s%n", AssignedDeviceBoot.ONCE_MORE, err.toString().strip());
             console = new ConsoleClock(StockKernel.INIT_MARKER);
