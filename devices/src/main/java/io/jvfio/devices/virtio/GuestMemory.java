@@ -1,6 +1,7 @@
 package io.jvfio.devices.virtio;
 
 import io.jvfio.sys.IoVector;
+import io.jvfio.vfiouser.server.DeviceContext;
 import java.io.IOException;
 import java.util.List;
 
@@ -23,12 +24,10 @@ public interface GuestMemory {
      * @throws IOException when a buffer lies outside the DMA windows, before anything runs, or what
      *     {@code transfer} throws
      */
-    boolean direct(List<DescriptorChain.Buffer> buffers, boolean deviceWrites, IoVector vector, Transfer transfer)
+    boolean direct(
+            List<DescriptorChain.Buffer> buffers,
+            boolean deviceWrites,
+            IoVector vector,
+            DeviceContext.DirectTransfer transfer)
             throws IOException;
-
-    /** Work on the driver's buffers gathered in an {@link IoVector}: {@link #direct}. */
-    @FunctionalInterface
-    interface Transfer {
-        void run(IoVector vector) throws IOException;
-    }
 }

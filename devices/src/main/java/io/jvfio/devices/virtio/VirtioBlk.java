@@ -4,6 +4,7 @@ import io.jvfio.devices.DeviceOptions;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.IoVector;
+import io.jvfio.vfiouser.server.DeviceContext;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -265,16 +266,17 @@ public final class VirtioBlk implements VirtioBackend {
         if (!deviceWritable(data) || !withinCapacity(sector, length)) {
             return Outcome.IOERR;
         }
-        long position = sector * SECTOR_SIZE;
+        long start = sector * SECTOR_SIZE;
         try {
-            if (direct(head, data, true, memory, buffers -> readFile(buffers, sector * SECTOR_SIZE))) {
+            if (direct(head, data, true, memory, buffers -> readFile(buffers, start))) {
                 bytesRead += length;
                 return new Outcome(S_OK, (int) length);
             }
         } catch (HostIoException e) {
-            hostError("read", position, e.cause);
+            hostError("read", start, e.hostError());
             return Outcome.IOERR;
         }
+        long position = start;
         int written = 0;
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
@@ -308,16 +310,17 @@ public final class VirtioBlk implements VirtioBackend {
         if (readOnly || !deviceReadable(data) || !withinCapacity(sector, length)) {
             return S_IOERR;
         }
-        long position = sector * SECTOR_SIZE;
+        long start = sector * SECTOR_SIZE;
         try {
-            if (direct(head, data, false, memory, buffers -> writeFile(buffers, sector * SECTOR_SIZE))) {
+            if (direct(head, data, false, memory, buffers -> writeFile(buffers, start))) {
                 bytesWritten += length;
                 return S_OK;
             }
         } catch (HostIoException e) {
-            hostError("write", position, e.cause);
+            hostError("write", start, e.hostError());
             return S_IOERR;
         }
+        long position = start;
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
             int span = (int) Math.min(buffers.remaining(), staging.length);
@@ -352,7 +355,7 @@ public final class VirtioBlk implements VirtioBackend {
             List<DescriptorChain.Buffer> data,
             boolean deviceWrites,
             GuestMemory memory,
-            GuestMemory.Transfer transfer)
+            DeviceContext.DirectTransfer transfer)
             throws HostIoException, MalformedQueueException {
         try {
             return memory.direct(data, deviceWrites, pieces, transfer);
@@ -384,11 +387,12 @@ public final class VirtioBlk implements VirtioBackend {
 
     /** The host file's I/O failed: the request gets IOERR, unlike a buffer outside the windows. */
     private static final class HostIoException extends IOException {
-        final IOException cause;
-
-        HostIoException(IOException cause) {
+        HostIoException(ErrnoException cause) {
             super(cause);
-            this.cause = cause;
+        }
+
+        ErrnoException hostError() {
+            return (ErrnoException) getCause();
         }
     }
 

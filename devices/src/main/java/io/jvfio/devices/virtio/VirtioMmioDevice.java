@@ -196,7 +196,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
                 @Override
                 public boolean direct(
-                        List<DescriptorChain.Buffer> buffers, boolean deviceWrites, IoVector vector, Transfer transfer)
+                        List<DescriptorChain.Buffer> buffers,
+                        boolean deviceWrites,
+                        IoVector vector,
+                        DeviceContext.DirectTransfer transfer)
                         throws IOException {
                     long[] addresses = new long[buffers.size()];
                     int[] lengths = new int[buffers.size()];
@@ -204,7 +207,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
                         addresses[i] = buffers.get(i).address();
                         lengths[i] = buffers.get(i).length();
                     }
-                    return deviceContext.dmaDirect(addresses, lengths, deviceWrites, vector, transfer::run);
+                    return deviceContext.dmaDirect(addresses, lengths, deviceWrites, vector, transfer);
                 }
             };
         }
