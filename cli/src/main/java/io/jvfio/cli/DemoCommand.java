@@ -206,11 +206,9 @@ final class DemoCommand implements Subcommand {
             int client,
             Map<String, Long> before)
             throws IOException, InterruptedException {
-        MachineConfig machineConfig = MachineConfig.builder()
-                .guest("testdev")
-                .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK)
-                .irqchip(machine.irqchip())
-                .coalescedEoi(machine.coalescedEoi())
+        MachineConfig machineConfig = machine.applyTo(MachineConfig.builder()
+                        .guest("testdev")
+                        .args(n, (1 << LINES) - 1, MODE_RAISE, 0, FLAG_RAM_CHECK))
                 .build();
         RunResult partial;
         try (AssignedMachine assignment = AssignedMachine.create(machineConfig, List.of(config))) {

@@ -245,11 +245,8 @@ final class LinuxDemo {
 
     private static Boot boot(LinuxKernel kernel, List<String> devices, MachineProperties machine)
             throws IOException, InterruptedException {
-        MachineConfig config = MachineConfig.builder()
-                .ramSize(RAM_MIB << 20)
-                .kernel(kernel)
-                .irqchip(machine.irqchip())
-                .coalescedEoi(machine.coalescedEoi())
+        MachineConfig config = machine.applyTo(
+                        MachineConfig.builder().ramSize(RAM_MIB << 20).kernel(kernel))
                 .build();
         try (AssignedMachine assignment = AssignedMachine.create(
                 config, devices.stream().map(DeviceSpecParser::parse).toList())) {

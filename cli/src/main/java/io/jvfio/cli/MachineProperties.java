@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.irqchip.IrqchipMode;
 
 /**
@@ -15,6 +16,11 @@ record MachineProperties(IrqchipMode irqchip, boolean coalescedEoi) {
             + "instead of exiting, and a guest that runs on without exits sees them within 1 ms).";
 
     static final MachineProperties DEFAULTS = new MachineProperties(IrqchipMode.AUTO, false);
+
+    /** {@code builder} with these properties set: every command that builds a machine sets them here. */
+    MachineConfig.Builder applyTo(MachineConfig.Builder builder) {
+        return builder.irqchip(irqchip).coalescedEoi(coalescedEoi);
+    }
 
     /** Parses {@code key=value,...}; a bad key or value is an {@link IllegalArgumentException} naming it. */
     static MachineProperties parse(String value) {

@@ -135,12 +135,10 @@ final class RunCommand implements Subcommand {
         if (timeoutSeconds <= 0) {
             throw new UsageException("--timeout: wants a positive number of seconds, got " + timeoutSeconds);
         }
-        MachineConfig.Builder builder = MachineConfig.builder()
+        MachineConfig.Builder builder = machine.applyTo(MachineConfig.builder()
                 .ramSize(ramMiB << 20)
                 .consoleEcho(consoleTo(out))
-                .consoleInput(consoleInput)
-                .irqchip(machine.irqchip())
-                .coalescedEoi(machine.coalescedEoi());
+                .consoleInput(consoleInput));
         if (kernelPath.isPresent()) {
             LinuxKernel kernel = new LinuxKernel(
                     file("--kernel", kernelPath.get()),
