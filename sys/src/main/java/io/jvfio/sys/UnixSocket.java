@@ -188,6 +188,15 @@ public final class UnixSocket implements AutoCloseable {
         }
         sendLock.lock();
         try {
+            if (parts.length == 1 && fds.length == 0) {
+                // send(2) takes a shorter path through the kernel than sendmsg(2): no msghdr or iovec to copy in
+                MemorySegment part = segmentOf(parts[0]);
+                long sent = sendInterruptibly(part);
+                if (sent < part.byteSize()) {
+                    sendRemainder(parts, sent);
+                }
+                return;
+            }
             long total = 0;
             for (int i = 0; i < parts.length; i++) {
                 MemorySegment part = segmentOf(parts[i]);
@@ -208,7 +217,7 @@ public final class UnixSocket implements AutoCloseable {
                 sendHeader.set(ADDRESS, MSG_CONTROL, sendControl);
                 sendHeader.set(JAVA_LONG, MSG_CONTROLLEN, cmsgSpace(fds.length));
             }
-            long sent = sendInterruptibly(sendHeader);
+            long sent = sendMessageInterruptibly(sendHeader);
             if (sent < total) {
                 sendRemainder(parts, sent);
             }
@@ -217,7 +226,19 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
-    private long sendInterruptibly(MemorySegment header) throws ErrnoException {
+    private long sendInterruptibly(MemorySegment data) throws ErrnoException {
+        while (true) {
+            try {
+                return Libc.send(fd.get(), data, data.byteSize(), MSG_NOSIGNAL);
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EINTR) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private long sendMessageInterruptibly(MemorySegment header) throws ErrnoException {
         while (true) {
             try {
                 return Libc.sendmsg(fd.get(), header, MSG_NOSIGNAL);
@@ -245,7 +266,7 @@ public final class UnixSocket implements AutoCloseable {
                 sendHeader.fill((byte) 0);
                 sendHeader.set(ADDRESS, MSG_IOV, sendIov);
                 sendHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
-                long n = sendInterruptibly(sendHeader);
+                long n = sendMessageInterruptibly(sendHeader);
                 if (n == sendIov.get(JAVA_LONG, 8)) {
                     break;
                 }
@@ -350,6 +371,33 @@ public final class UnixSocket implements AutoCloseable {
             offset += (length + 7) & ~7L;
         }
         return fds;
+    }
+
+    /**
+     * One recv(2) into {@code destination}'s remaining space, for bytes that come without fds: it
+     * takes a shorter path through the kernel than recvmsg(2). Should the peer attach fds after all,
+     * the kernel closes them and this receive ends with the bytes that carried them. Advances the
+     * buffer's position by the bytes received and returns their count (0: the peer closed). EINTR is
+     * retried.
+     */
+    public int receiveBytes(ByteBuffer destination) throws ErrnoException {
+        receiveLock.lock();
+        try {
+            MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
+            while (true) {
+                try {
+                    int n = (int) Libc.recv(fd.get(), target, target.byteSize(), 0);
+                    destination.position(destination.position() + n);
+                    return n;
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.EINTR) {
+                        throw e;
+                    }
+                }
+            }
+        } finally {
+            receiveLock.unlock();
+        }
     }
 
     /**

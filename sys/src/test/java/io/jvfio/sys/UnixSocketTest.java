@@ -77,6 +77,31 @@ class UnixSocketTest {
     }
 
     @Test
+    void receiveBytesEndsWithTheBytesThatCarriedFdsWhichTheKernelCloses() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket a = pair[0];
+                UnixSocket b = pair[1];
+                EventFd attached = EventFd.create()) {
+            a.send(new ByteBuffer[] {direct(1, 2)}, new int[0]);
+            a.send(new ByteBuffer[] {direct(3, 4, 5)}, new int[] {attached.fd().get()});
+            a.send(new ByteBuffer[] {direct(6)}, new int[0]);
+            int before = Resources.openFds();
+            ByteBuffer in = ByteBuffer.allocateDirect(16);
+            assertThat(b.receiveBytes(in)).isEqualTo(5);
+            assertThat(Resources.openFds()).as("no received fd was installed").isEqualTo(before);
+            assertThat(b.receiveBytes(in)).isEqualTo(1);
+            in.flip();
+            byte[] bytes = new byte[in.remaining()];
+            in.get(bytes);
+            assertThat(bytes).containsExactly(1, 2, 3, 4, 5, 6);
+            a.shutdown();
+            assertThat(b.receiveBytes(ByteBuffer.allocateDirect(4)))
+                    .as("end of stream")
+                    .isZero();
+        }
+    }
+
+    @Test
     void controlTruncationClosesWhatArrived() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
         List<EventFd> eventFds = new ArrayList<>();

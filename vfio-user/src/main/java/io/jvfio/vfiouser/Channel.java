@@ -124,6 +124,18 @@ public final class Channel implements AutoCloseable {
      * @throws PeerClosedException when the peer closed the connection in the middle of a message
      */
     public Incoming receive() throws IOException {
+        return receive(true);
+    }
+
+    /**
+     * Like {@link #receive}, where nothing the peer sends now may carry fds: the socket is read with
+     * recv(2), which costs less than recvmsg(2). Fds a peer attaches anyway are closed by the kernel.
+     */
+    public Incoming receiveWithoutFds() throws IOException {
+        return receive(false);
+    }
+
+    private Incoming receive(boolean fdsMayArrive) throws IOException {
         while (true) {
             int available = end - start;
             if (available >= Header.SIZE) {
@@ -168,7 +180,7 @@ public final class Channel implements AutoCloseable {
                 throw new FramingException(
                         message + " arrived within " + partialTimeoutMillis + " ms", Errno.EINVAL, msgId, command);
             }
-            if (!readMore(false)) {
+            if (!(fdsMayArrive ? readMore(false) : readBytes())) {
                 if (available == 0) {
                     return null;
                 }
@@ -267,6 +279,17 @@ public final class Channel implements AutoCloseable {
             int refused = received.refused() ? Math.max(1, received.refusedFds()) : 0;
             batches.addLast(new FdBatch(base + end, received.fds(), refused));
         }
+        return true;
+    }
+
+    /** One recv into the free part of the buffer, for bytes that come without fds; false at end of stream. */
+    private boolean readBytes() throws ErrnoException {
+        int received = socket.receiveBytes(readView.limit(buffer.capacity()).position(end));
+        if (received == 0) {
+            endOfStream = true;
+            return false;
+        }
+        end += received;
         return true;
     }
 

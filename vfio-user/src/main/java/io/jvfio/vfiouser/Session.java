@@ -27,12 +27,28 @@ public final class Session {
     /**
      * A request and what to call it in messages. {@code what} is null for the requests of the hot path
      * (REGION_READ / REGION_WRITE), whose description is built from the payload only when needed.
+     * {@code fdsMayArrive} says whether a message that arrives while the call waits may carry fds;
+     * where none can, the channel reads with recv(2) instead of recvmsg(2).
      */
-    public record Call(int command, Payload payload, int[] fds, String what) {
+    public record Call(int command, Payload payload, int[] fds, String what, boolean fdsMayArrive) {
         private static final int[] NO_FDS = new int[0];
+
+        public Call(int command, Payload payload, int[] fds, String what) {
+            this(command, payload, fds, what, true);
+        }
 
         public static Call of(int command, Payload payload, String what) {
             return new Call(command, payload, NO_FDS, what);
+        }
+
+        /**
+         * A client's REGION_READ or REGION_WRITE. A server sends fds only with its replies to requests
+         * that ask for them, and the client makes one call at a time, so nothing that arrives while a
+         * region access waits carries fds (should a server attach some anyway, the kernel closes them,
+         * as the client would).
+         */
+        public static Call regionAccess(int command, Payload.RegionAccess access) {
+            return new Call(command, access, NO_FDS, null, false);
         }
 
         /** What the request is, for messages: {@code what}, or built from a region access payload. */
@@ -127,7 +143,7 @@ public final class Session {
             }
             Channel.Incoming incoming;
             try {
-                incoming = channel.receive();
+                incoming = call.fdsMayArrive() ? channel.receive() : channel.receiveWithoutFds();
             } catch (ErrnoException e) {
                 if (e.errno() == Errno.EAGAIN) {
                     throw noReply(call);

@@ -3,7 +3,9 @@ package io.jvfio.vfiouser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.EventFd;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.sys.testing.Resources;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +24,32 @@ class ChannelTest {
             assertThatThrownBy(channel::receive)
                     .isInstanceOf(PeerClosedException.class)
                     .hasMessageContaining("in the middle of a message, after 20 bytes");
+        }
+    }
+
+    @Test
+    void aReceiveWithoutFdsDecodesMessagesAndLeavesFdsAPeerAttachedToTheKernel() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
+                Channel peer = new Channel(pair[1], 4096, 1, 1000);
+                EventFd attached = EventFd.create()) {
+            Payload.RegionAccess first = new Payload.RegionAccess(0x10, 2, 4, new byte[] {1, 2, 3, 4});
+            Payload.RegionAccess second = new Payload.RegionAccess(0x20, 2, 2, new byte[] {5, 6});
+            peer.send(7, Command.REGION_READ, Header.TYPE_REPLY, 0, first, new int[] {
+                attached.fd().get()
+            });
+            peer.send(8, Command.REGION_READ, Header.TYPE_REPLY, 0, second, new int[0]);
+            int before = Resources.openFds();
+            Channel.Incoming one = channel.receiveWithoutFds();
+            Channel.Incoming two = channel.receiveWithoutFds();
+            assertThat(Resources.openFds())
+                    .as("the attached fd was not installed")
+                    .isEqualTo(before);
+            assertThat(one.header().msgId()).isEqualTo(7);
+            assertThat(one.fds()).isEmpty();
+            assertThat(((Payload.RegionAccess) one.payload()).data()).containsExactly(1, 2, 3, 4);
+            assertThat(two.header().msgId()).isEqualTo(8);
+            assertThat(((Payload.RegionAccess) two.payload()).data()).containsExactly(5, 6);
         }
     }
 

@@ -99,6 +99,7 @@ public final class Libc {
     static final long SYS_getpid = 39;
     static final long SYS_socket = 41;
     static final long SYS_connect = 42;
+    static final long SYS_sendto = 44;
     static final long SYS_recvfrom = 45;
     static final long SYS_sendmsg = 46;
     static final long SYS_recvmsg = 47;
@@ -468,6 +469,15 @@ public final class Libc {
             return syscall("recvmsg", SYS_recvmsg, fd, pointer(message), flags);
         } finally {
             Reference.reachabilityFence(message);
+        }
+    }
+
+    /** send(2), which is sendto(2) without an address. */
+    public static long send(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
+        try {
+            return syscall("send", SYS_sendto, fd, pointer(buffer), length, flags, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
         }
     }
 

@@ -522,7 +522,7 @@ public final class VfioUserDevice implements VfioDevice {
     /** A checked REGION_READ reply. The description of the access is built only for an error message. */
     private Payload.RegionAccess readAccess(int region, long offset, int count) throws IOException {
         checkIndex(region, "region");
-        Call call = new Call(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count), NO_FDS, null);
+        Call call = Call.regionAccess(Command.REGION_READ, Payload.RegionAccess.of(offset, region, count));
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != count || reply.offset() != offset || reply.region() != region) {
             throw new VfioException(
@@ -536,8 +536,8 @@ public final class VfioUserDevice implements VfioDevice {
     /** {@code data} is a fresh array that the request takes as it is. */
     private void writeChunk(int region, long offset, byte[] data) throws IOException {
         checkIndex(region, "region");
-        Call call = new Call(
-                Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data), NO_FDS, null);
+        Call call =
+                Call.regionAccess(Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data));
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
         if (reply.count() != data.length) {
             throw new VfioException(

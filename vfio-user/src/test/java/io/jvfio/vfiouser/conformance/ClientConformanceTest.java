@@ -373,6 +373,34 @@ class ClientConformanceTest {
         }
     }
 
+    /**
+     * The client reads a region access's reply with recv(2), which takes no fds: an fd a server
+     * attaches anyway is closed by the kernel (the base class checks that the client's fd count is back
+     * where it was), and the reply and the next one are read as they should be.
+     */
+    @Test
+    void anFdAttachedToARegionReadReplyIsClosedAndTheReplyRead() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    try (EventFd stray = EventFd.create()) {
+                        reply(
+                                wire,
+                                expect(wire, REGION_READ),
+                                new Bytes().u64(0).u32(0).u32(4).u32(0x600D).array(),
+                                stray.fd().get());
+                    }
+                    reply(
+                            wire,
+                            expect(wire, REGION_READ),
+                            new Bytes().u64(0).u32(0).u32(4).u32(0xF00D).array());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThat(device.read(0, 0, 4)).isEqualTo(0x600D);
+            assertThat(device.read(0, 0, 4)).isEqualTo(0xF00D);
+            server.await();
+        }
+    }
+
     @Test
     void errorReplyBecomesTheCallsErrnoAndTheConnectionStaysUsable() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
