@@ -14,6 +14,7 @@ import io.jvfio.platform.irq.IrqController;
 import io.jvfio.platform.irq.IrqState;
 import io.jvfio.sys.testing.Tiers;
 import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioException;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;
@@ -106,6 +107,34 @@ class PlatformLifecycleKvmTest {
                 .filteredOn(message -> message.contains("region"))
                 .containsExactly(
                         "vfio test-device.sock: region 1 is trapped (x-no-mmap): every guest access exits to jvfio");
+    }
+
+    @Test
+    void aRegionThatOffersMmapOnlyWhereNoPageFitsIsTrappedWithTheWarning() throws Exception {
+        Path socket = directory.resolve("unaligned.sock");
+        RegionHandler registers = new RegionHandler() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {}
+        };
+        DeviceModel unaligned =
+                () -> List.of(RegionSpec.sparse(0, 8192, List.of(new SparseArea(0x100, 0x200)), registers));
+        PlatformDeviceConfig config =
+                DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,unaligned,id=unaligned0");
+        try (VfioUserServer server = VfioUserServer.start(socket, unaligned);
+                CapturedLog logged = new CapturedLog(VfioPlatformDevice.class);
+                AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            assertThat(assembly.devices().getFirst().regions().getFirst().fastPath())
+                    .isFalse();
+            assertThat(logged.messages())
+                    .filteredOn(message -> message.contains("region"))
+                    .containsExactly("vfio unaligned0: region 0 offers mmap but no page-aligned area of it: every guest"
+                            + " access will trap, performance may be slow");
+        }
     }
 
     @Test
