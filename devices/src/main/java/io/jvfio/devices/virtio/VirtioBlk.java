@@ -95,6 +95,12 @@ public final class VirtioBlk implements VirtioBackend {
      * takes one host read per MiB, not a host read and a fresh buffer per page.
      */
     private final byte[] staging;
+    /**
+     * The file's side of {@link #staging}: a direct buffer the kernel reads into and writes from, made at
+     * the first staged request (a client that maps its memory never needs one). A heap buffer would make
+     * each host read and write allocate and clear a native buffer of its size.
+     */
+    private ByteBuffer stagingDirect;
 
     private long reads;
     private long writes;
@@ -281,12 +287,10 @@ public final class VirtioBlk implements VirtioBackend {
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
             int span = (int) Math.min(buffers.remaining(), staging.length);
-            ByteBuffer bytes = ByteBuffer.wrap(staging, 0, span);
+            ByteBuffer bytes = stagingDirect().clear().limit(span);
             try {
                 while (bytes.hasRemaining()) {
                     if (file.pread(bytes, position + bytes.position()) == 0) {
-                        // The file shrank under the device: the sectors past its end read as zeros.
-                        Arrays.fill(staging, bytes.position(), span, (byte) 0);
                         break;
                     }
                 }
@@ -294,6 +298,9 @@ public final class VirtioBlk implements VirtioBackend {
                 hostError("read", position, e);
                 return new Outcome(S_IOERR, written);
             }
+            bytes.get(0, staging, 0, bytes.position());
+            // The file shrank under the device: the sectors past its end read as zeros.
+            Arrays.fill(staging, bytes.position(), span, (byte) 0);
             buffers.put(staging, span, memory);
             position += span;
             written += span;
@@ -326,7 +333,8 @@ public final class VirtioBlk implements VirtioBackend {
             int span = (int) Math.min(buffers.remaining(), staging.length);
             buffers.take(staging, span, memory);
             try {
-                ByteBuffer source = ByteBuffer.wrap(staging, 0, span);
+                ByteBuffer source =
+                        stagingDirect().clear().put(staging, 0, span).flip();
                 while (source.hasRemaining()) {
                     file.pwrite(source, position + source.position());
                 }
@@ -452,6 +460,13 @@ public final class VirtioBlk implements VirtioBackend {
             }
             remaining -= span;
         }
+    }
+
+    private ByteBuffer stagingDirect() {
+        if (stagingDirect == null) {
+            stagingDirect = ByteBuffer.allocateDirect(staging.length);
+        }
+        return stagingDirect;
     }
 
     private int flush() {

@@ -195,6 +195,19 @@ class VirtioBlkServedTest {
     @Test
     void aDirectReadPastTheEndOfAFileThatShrankReadsZeros() throws Exception {
         serve(false);
+        readPastTheEndOfAFileThatShrankReadsZeros();
+        assertThat(driver.device.totals()).containsEntry("blk.bytes-staged", 0L);
+    }
+
+    @Test
+    void aStagedReadPastTheEndOfAFileThatShrankReadsZeros() throws Exception {
+        serveWithStaging(768);
+        readPastTheEndOfAFileThatShrankReadsZeros();
+        assertThat(driver.device.totals()).containsEntry("blk.bytes-staged", 1024L);
+    }
+
+    /** Sectors 4-5 into a 1 KiB buffer the driver filled first, from a file cut 256 bytes into sector 4. */
+    private void readPastTheEndOfAFileThatShrankReadsZeros() throws Exception {
         driver.startLikeLinux(128);
         driver.ram.copyFrom(pattern(1024, 3), 0, DATA, 1024);
         try (FileChannel shrinking = FileChannel.open(disk, StandardOpenOption.WRITE)) {
