@@ -43,6 +43,16 @@ class PlatformLifecycleKvmTest {
     private static final long RAISE = 0x018;
     private static final long DMA_DONE = TestDeviceRegisters.DMA_DONE;
     private static final long DMA_ERROR = TestDeviceRegisters.DMA_ERROR;
+    /** Registers that read as zero and take writes, for models that exist to be refused or warned about. */
+    private static final RegionHandler NO_REGISTERS = new RegionHandler() {
+        @Override
+        public long read(long offset, int size) {
+            return 0;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {}
+    };
 
     @TempDir
     static Path directory;
@@ -112,17 +122,8 @@ class PlatformLifecycleKvmTest {
     @Test
     void aRegionThatOffersMmapOnlyWhereNoPageFitsIsTrappedWithTheWarning() throws Exception {
         Path socket = directory.resolve("unaligned.sock");
-        RegionHandler registers = new RegionHandler() {
-            @Override
-            public long read(long offset, int size) {
-                return 0;
-            }
-
-            @Override
-            public void write(long offset, int size, long value) {}
-        };
         DeviceModel unaligned =
-                () -> List.of(RegionSpec.sparse(0, 8192, List.of(new SparseArea(0x100, 0x200)), registers));
+                () -> List.of(RegionSpec.sparse(0, 8192, List.of(new SparseArea(0x100, 0x200)), NO_REGISTERS));
         PlatformDeviceConfig config =
                 DeviceSpecParser.parse("vfio-platform,socket=" + socket + ",compat=vendor,,unaligned,id=unaligned0");
         try (VfioUserServer server = VfioUserServer.start(socket, unaligned);
@@ -195,15 +196,7 @@ class PlatformLifecycleKvmTest {
 
             @Override
             public List<RegionSpec> regions() {
-                return List.of(RegionSpec.callbacks(0, 4096, new RegionHandler() {
-                    @Override
-                    public long read(long offset, int size) {
-                        return 0;
-                    }
-
-                    @Override
-                    public void write(long offset, int size, long value) {}
-                }));
+                return List.of(RegionSpec.callbacks(0, 4096, NO_REGISTERS));
             }
         };
         PlatformDeviceConfig config =
