@@ -1,8 +1,10 @@
 /* pingpong: the floor of a vfio-user round trip. Two processes (fork) over an AF_UNIX SOCK_STREAM
  * socketpair: the parent sends 64 bytes, the child echoes them back, N times.
- *   pingpong N [WARMUP]
- * Prints one line: "pingpong: N round trips, NS ns per round trip, cpu C ns per round trip (both
- * processes, from /proc/PID/schedstat)". Exits 1 on any error. */
+ *   pingpong N [WARMUP [recvmsg]]
+ * With "recvmsg" the child reads with recvmsg(2) and room for 253 fds, as a vfio-user server must
+ * (any request may carry fds); everything else stays send(2)/recv(2), as jvfio's client uses for a
+ * region access. Prints one line: "pingpong: N round trips, NS ns per round trip, cpu C ns per round
+ * trip (both processes, from /proc/PID/schedstat)". Exits 1 on any error. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -22,12 +24,27 @@ static void die(const char *what)
     exit(1);
 }
 
+#define MAX_FDS 253
+
+static int use_recvmsg;
+static char control[CMSG_SPACE(MAX_FDS * sizeof(int))];
+
+static ssize_t receive(int fd, char *buf, size_t len)
+{
+    if (!use_recvmsg)
+        return recv(fd, buf, len, 0);
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    return recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+}
+
 /* Reads exactly MSG bytes; returns 0 at end of stream before the first byte. */
 static int read_msg(int fd, char *buf)
 {
     size_t got = 0;
     while (got < MSG) {
-        ssize_t n = recv(fd, buf + got, MSG - got, 0);
+        ssize_t n = receive(fd, buf + got, MSG - got);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -82,8 +99,8 @@ static long long now_ns(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: pingpong N [WARMUP]\n");
+    if (argc < 2 || (argc > 3 && strcmp(argv[3], "recvmsg") != 0)) {
+        fprintf(stderr, "usage: pingpong N [WARMUP [recvmsg]]\n");
         return 2;
     }
     long n = atol(argv[1]);
@@ -101,6 +118,7 @@ int main(int argc, char **argv)
     char buf[MSG];
     if (child == 0) {
         close(sv[0]);
+        use_recvmsg = argc > 3;
         while (read_msg(sv[1], buf))
             write_msg(sv[1], buf);
         _exit(0);
