@@ -190,11 +190,7 @@ public final class UnixSocket implements AutoCloseable {
         try {
             if (parts.length == 1 && fds.length == 0) {
                 // send(2) takes a shorter path through the kernel than sendmsg(2): no msghdr or iovec to copy in
-                MemorySegment part = segmentOf(parts[0]);
-                long sent = sendInterruptibly(part);
-                if (sent < part.byteSize()) {
-                    sendRemainder(parts, sent);
-                }
+                sendRemainder(parts, 0);
                 return;
             }
             long total = 0;
@@ -250,6 +246,7 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
+    /** The bytes of {@code parts} after the first {@code alreadySent}, without fds, by send(2). */
     private void sendRemainder(ByteBuffer[] parts, long alreadySent) throws ErrnoException {
         long skip = alreadySent;
         for (ByteBuffer part : parts) {
@@ -260,20 +257,10 @@ public final class UnixSocket implements AutoCloseable {
             }
             MemorySegment rest = segment.asSlice(skip);
             skip = 0;
-            sendIov.set(ADDRESS, 0, rest);
-            sendIov.set(JAVA_LONG, 8, rest.byteSize());
-            while (true) {
-                sendHeader.fill((byte) 0);
-                sendHeader.set(ADDRESS, MSG_IOV, sendIov);
-                sendHeader.set(JAVA_LONG, MSG_IOVLEN, 1);
-                long n = sendMessageInterruptibly(sendHeader);
-                if (n == sendIov.get(JAVA_LONG, 8)) {
-                    break;
-                }
-                MemorySegment left = rest.asSlice(rest.byteSize() - sendIov.get(JAVA_LONG, 8) + n);
-                sendIov.set(ADDRESS, 0, left);
-                sendIov.set(JAVA_LONG, 8, left.byteSize());
-                rest = left;
+            long sent = sendInterruptibly(rest);
+            while (sent < rest.byteSize()) {
+                rest = rest.asSlice(sent);
+                sent = sendInterruptibly(rest);
             }
         }
     }
