@@ -66,6 +66,31 @@ class KvmTest {
 
     @Test
     @Tag(Tiers.KVM)
+    void aRunWithAnExitPeriodEndsWhileTheGuestSpinsWithInterruptsOffAndNoExits() throws Exception {
+        Tiers.assumeKvm();
+        byte[] cliThenSpin = {(byte) 0xFA, (byte) 0xEB, (byte) 0xFE};
+        int timers = Resources.posixTimers();
+        try (RealModeGuest guest = RealModeGuest.create(cliThenSpin)) {
+            Vcpu vcpu = guest.vcpu();
+            for (int run = 0; run < 3; run++) {
+                vcpu.exitEvery(1_000_000, 1_000_000);
+                assertThat(vcpu.run()).isEqualTo(VcpuExit.INTERRUPTED);
+                assertThat(vcpu.regs().rip())
+                        .as("still in the spin: nothing but the period ended the run")
+                        .isBetween((long) RealModeGuest.START + 1, (long) RealModeGuest.START + 2);
+                assertThat(vcpu.interruptsEnabled()).isFalse();
+            }
+            assertThatThrownBy(() -> vcpu.exitEvery(0, 1_000_000))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("vcpu 0: exits need a positive delay and period, got 0 ns and 1000000 ns");
+        }
+        assertThat(Resources.posixTimers())
+                .as("the kick timer went with the vCPU thread")
+                .isEqualTo(timers);
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
     void vcpuTscFrequencyIsThatOfARealClock() throws Exception {
         Tiers.assumeKvm();
         try (Kvm kvm = Kvm.open();

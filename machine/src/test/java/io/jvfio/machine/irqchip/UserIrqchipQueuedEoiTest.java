@@ -34,29 +34,11 @@ class UserIrqchipQueuedEoiTest {
     private static final int ENTRY_SIZE = 24;
     private static final int RING_SLOTS = (CoalescedMmioRing.PAGE_SIZE - RING_ENTRIES) / ENTRY_SIZE;
 
-    /** KVM's side of an injection: the guest can always take one; what was injected is recorded. */
-    private static final class RecordingEntry implements UserIrqchip.InterruptEntry {
-        final List<Integer> injected = new ArrayList<>();
-
-        @Override
-        public boolean canTakeInterrupt() {
-            return true;
-        }
-
-        @Override
-        public void injectInterrupt(int vector) {
-            injected.add(vector);
-        }
-
-        @Override
-        public void requestInterruptWindow(boolean requested) {}
-    }
-
     private final UserIrqchipTest.ManualClock clock = new UserIrqchipTest.ManualClock();
     private final List<Integer> kicks = Collections.synchronizedList(new ArrayList<>());
     private final UserIrqchip chip = new UserIrqchip(1, clock, kicks::add);
     private final BusDevice ioApic = chip.ioApicDevice();
-    private final RecordingEntry vcpu = new RecordingEntry();
+    private final RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
     private Mapping ringPage;
 
     @BeforeEach

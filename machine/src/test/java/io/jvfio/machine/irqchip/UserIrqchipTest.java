@@ -639,4 +639,43 @@ class UserIrqchipTest {
         assertThat(kicks).isEmpty();
         assertThat(chip.counters().localApics().get(1).kicks()).isZero();
     }
+
+    @Test
+    void aVectorWaitingForTheWindowEndsEachRunSoonerOnceItHasWaitedAndNotAtAllOnceTaken() throws Exception {
+        enable(0);
+        program(PIN, VECTOR);
+        RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
+        vcpu.interruptsEnabled = false;
+        String first =
+                "exit after " + UserIrqchip.WINDOW_FIRST_LOOK_NANOS + " then every " + UserIrqchip.WINDOW_LOOK_NANOS;
+        String later = "exit after " + UserIrqchip.WINDOW_LOOK_NANOS + " then every " + UserIrqchip.WINDOW_LOOK_NANOS;
+
+        chip.beforeEntry(0, vcpu);
+        assertThat(vcpu.asked).as("nothing waits: a plain run").containsExactly("window false");
+
+        chip.setLevel(PIN, true);
+        chip.setLevel(PIN, false);
+        vcpu.asked.clear();
+        chip.afterExit(0);
+        chip.beforeEntry(0, vcpu);
+        chip.afterExit(0);
+        chip.beforeEntry(0, vcpu);
+        assertThat(vcpu.asked).containsExactly(first, "window true", later, "window true");
+
+        vcpu.asked.clear();
+        vcpu.interruptsEnabled = true;
+        chip.afterExit(0);
+        chip.beforeEntry(0, vcpu);
+        assertThat(vcpu.injected).containsExactly(VECTOR);
+        assertThat(vcpu.asked).as("taken: the window no longer matters").containsExactly("window false");
+
+        eoi(0);
+        chip.setLevel(PIN, true);
+        chip.setLevel(PIN, false);
+        vcpu.asked.clear();
+        vcpu.interruptsEnabled = false;
+        chip.afterExit(0);
+        chip.beforeEntry(0, vcpu);
+        assertThat(vcpu.asked).as("a new wait starts with the first delay").containsExactly(first, "window true");
+    }
 }

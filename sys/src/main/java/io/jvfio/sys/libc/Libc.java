@@ -83,6 +83,16 @@ public final class Libc {
     private static final long SIG_DFL = 0;
     private static final long SIG_IGN = 1;
 
+    public static final int CLOCK_MONOTONIC = 1;
+    /** sigev_notify: the signal goes to the thread sigevent names (Linux's SIGEV_THREAD_ID). */
+    static final int SIGEV_THREAD_ID = 4;
+    /** struct sigevent on x86-64: value, signo, notify, then the union whose first int is the thread id. */
+    static final long SIGEVENT_SIZE = 64;
+
+    static final long SIGEVENT_SIGNO = 8;
+    static final long SIGEVENT_NOTIFY = 12;
+    static final long SIGEVENT_THREAD_ID = 16;
+
     /** x86-64 system call numbers (asm/unistd_64.h; SyscallNumbersTest checks them with gcc). */
     static final long SYS_read = 0;
 
@@ -113,6 +123,9 @@ public final class Libc {
     static final long SYS_ftruncate = 77;
     static final long SYS_rename = 82;
     static final long SYS_gettid = 186;
+    static final long SYS_timer_create = 222;
+    static final long SYS_timer_settime = 223;
+    static final long SYS_timer_delete = 226;
     static final long SYS_chmod = 90;
     static final long SYS_epoll_wait = 232;
     static final long SYS_epoll_ctl = 233;
@@ -551,6 +564,36 @@ public final class Libc {
      */
     public static int tgkill(int pid, int tid, int signal) {
         return (int) syscallOrNegativeErrno(SYS_tgkill, pid, tid, signal, 0, 0, 0);
+    }
+
+    /**
+     * timer_create(2): a timer on {@code clock}, disarmed, whose every expiry sends {@code signal} to
+     * thread {@code tid} of this process alone. Returns the timer's id, for {@link #timerSettime} and
+     * {@link #timerDelete}.
+     */
+    public static int threadTimerCreate(int clock, int signal, int tid) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(SIGEVENT_SIZE, 8);
+            event.set(JAVA_INT, SIGEVENT_SIGNO, signal);
+            event.set(JAVA_INT, SIGEVENT_NOTIFY, SIGEV_THREAD_ID);
+            event.set(JAVA_INT, SIGEVENT_THREAD_ID, tid);
+            MemorySegment id = arena.allocate(JAVA_INT);
+            syscall("timer_create", SYS_timer_create, clock, pointer(event), pointer(id));
+            return id.get(JAVA_INT, 0);
+        }
+    }
+
+    /** timer_settime(2), relative, with {@code newValue} a struct itimerspec; the old value is not read. */
+    public static void timerSettime(int timer, MemorySegment newValue) throws ErrnoException {
+        try {
+            syscall("timer_settime", SYS_timer_settime, timer, 0, pointer(newValue));
+        } finally {
+            Reference.reachabilityFence(newValue);
+        }
+    }
+
+    public static void timerDelete(int timer) throws ErrnoException {
+        syscall("timer_delete", SYS_timer_delete, timer, 0, 0);
     }
 
     /**

@@ -94,4 +94,31 @@ class SignalsTest {
                 .containsEntry("sigurg", (long) Libc.SIGURG)
                 .containsEntry("sigset", (long) Libc.SIGACTION_FLAGS - Libc.SIGACTION_MASK);
     }
+
+    @Test
+    void sigeventLayoutAndConstantsEqualGlibcs() throws Exception {
+        Map<String, Long> c = CProbe.run("""
+                #define _GNU_SOURCE
+                #include <signal.h>
+                #include <stddef.h>
+                #include <stdio.h>
+                #include <time.h>
+                int main(void) {
+                    printf("size %zu\\n", sizeof(struct sigevent));
+                    printf("signo %zu\\n", offsetof(struct sigevent, sigev_signo));
+                    printf("notify %zu\\n", offsetof(struct sigevent, sigev_notify));
+                    printf("tid %zu\\n", offsetof(struct sigevent, _sigev_un._tid));
+                    printf("thread_id %d\\n", SIGEV_THREAD_ID);
+                    printf("monotonic %d\\n", CLOCK_MONOTONIC);
+                    return 0;
+                }
+                """);
+        assertThat(c)
+                .containsEntry("size", Libc.SIGEVENT_SIZE)
+                .containsEntry("signo", Libc.SIGEVENT_SIGNO)
+                .containsEntry("notify", Libc.SIGEVENT_NOTIFY)
+                .containsEntry("tid", Libc.SIGEVENT_THREAD_ID)
+                .containsEntry("thread_id", (long) Libc.SIGEV_THREAD_ID)
+                .containsEntry("monotonic", (long) Libc.CLOCK_MONOTONIC);
+    }
 }

@@ -67,6 +67,15 @@ public final class Resources {
         }
     }
 
+    /** POSIX timers of this process (timer_create), as /proc/self/timers lists them. */
+    public static int posixTimers() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/timers"))) {
+            return (int) lines.filter(line -> line.startsWith("ID:")).count();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/timers", e);
+        }
+    }
+
     /**
      * Live threads of this JVM, except fork-join pool workers: the JDK starts those on demand for
      * CompletableFuture and the test framework and retires them only after a minute idle, so counting
