@@ -410,6 +410,7 @@ final class LocalApic {
 
     ApicCounters counters(
             long windowRequests,
+            long windowLookedRuns,
             long kicks,
             long halts,
             long haltWaits,
@@ -423,6 +424,7 @@ final class LocalApic {
                 endsOfInterrupt,
                 timerFires,
                 windowRequests,
+                windowLookedRuns,
                 kicks,
                 halts,
                 haltWaits,

@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * user space. KVM then has no LAPIC of its own: the guest's APIC accesses exit as MMIO, {@code hlt} exits
  * to the vCPU thread, which waits here until an interrupt can be taken, and an interrupt is handed to
  * the vCPU with KVM_INTERRUPT once kvm_run says the guest can take one (else KVM is asked for an
- * interrupt-window exit, and KVM_RUN also ends every so often until the window is open: {@link
- * #WINDOW_FIRST_LOOK_NANOS}). A vCPU inside KVM_RUN when an interrupt arrives for it is kicked at once.
+ * interrupt-window exit, and KVM_RUN may also end every so often until the window is open: {@link
+ * WindowLooks}). A vCPU inside KVM_RUN when an interrupt arrives for it is kicked at once.
  *
  * <p>One lock guards every APIC: interrupts are rare next to the work they cause, and one lock makes
  * the IOAPIC's EOI handling and a LAPIC's acceptance one atomic step. Listeners of a pin's EOI run
@@ -64,7 +64,8 @@ public final class UserIrqchip {
     private final List<List<Runnable>> eoiListeners = new ArrayList<>();
     private final List<Integer> endedPins = new ArrayList<>();
     private final long[] windowRequests;
-    private final boolean[] waitingForWindow;
+    private final long[] windowLookedRuns;
+    private final WindowLooks[] windowLooks;
     private final long[] kicks;
     private final long[] halts;
     private final long[] haltWaits;
@@ -94,22 +95,6 @@ public final class UserIrqchip {
      */
     public static final long QUEUED_EOI_DRAIN_NANOS = 1_000_000;
 
-    /**
-     * While a vector waits for the guest's interrupt window, KVM_RUN is also ended this long after it
-     * starts, so that kvm_run's interrupt flag is looked at again: KVM's interrupt-window exit is the way
-     * the documents give, but a software KVM that emulates the guest takes it only between batches of
-     * instructions (0.6 ms apart where measured), while a signal ends KVM_RUN there within about 20 us. 100
-     * us: more than a handler takes there from its EOI to the {@code hlt} of a guest that waits halted, so
-     * such a guest is not kicked for nothing; on hardware KVM the window exit comes long before.
-     */
-    static final long WINDOW_FIRST_LOOK_NANOS = 100_000;
-
-    /**
-     * The later looks, while the window stays closed: 35 us, above the ~20 us a signal takes to end a
-     * software KVM's KVM_RUN, so the guest still runs between two looks (at 20 us it hardly did).
-     */
-    static final long WINDOW_LOOK_NANOS = 35_000;
-
     public UserIrqchip(int vcpus, Clock clock, VcpuKicker kicker) {
         this.clock = clock;
         this.kicker = kicker;
@@ -119,7 +104,8 @@ public final class UserIrqchip {
         this.inGuest = new boolean[vcpus];
         this.cancelTimer = new Runnable[vcpus];
         this.windowRequests = new long[vcpus];
-        this.waitingForWindow = new boolean[vcpus];
+        this.windowLookedRuns = new long[vcpus];
+        this.windowLooks = new WindowLooks[vcpus];
         this.kicks = new long[vcpus];
         this.halts = new long[vcpus];
         this.haltWaits = new long[vcpus];
@@ -129,6 +115,7 @@ public final class UserIrqchip {
         LocalApic.ApicBus bus = new Bus();
         for (int i = 0; i < vcpus; i++) {
             apics[i] = new LocalApic(i, bus);
+            windowLooks[i] = new WindowLooks();
             interruptible[i] = lock.newCondition();
         }
         for (int pin = 0; pin < IoApic.PINS; pin++) {
@@ -482,10 +469,13 @@ public final class UserIrqchip {
             boolean window = vector >= 0;
             if (window) {
                 windowRequests[vcpu]++;
-                cpu.exitEvery(waitingForWindow[vcpu] ? WINDOW_LOOK_NANOS : WINDOW_FIRST_LOOK_NANOS, WINDOW_LOOK_NANOS);
             }
-            waitingForWindow[vcpu] = window;
             cpu.requestInterruptWindow(window);
+            long firstLook = windowLooks[vcpu].beforeRun(window);
+            if (firstLook > 0) {
+                windowLookedRuns[vcpu]++;
+                cpu.exitEvery(firstLook, WindowLooks.LOOK_NANOS);
+            }
             inGuest[vcpu] = true;
         } finally {
             unlockAndNotify();
@@ -538,6 +528,7 @@ public final class UserIrqchip {
         lock.lock();
         try {
             halts[vcpu]++;
+            windowLooks[vcpu].halted();
             boolean waited = false;
             while (!stopped && (!interruptsEnabled || apics[vcpu].deliverableVector() < 0)) {
                 if (!waited) {
@@ -620,6 +611,7 @@ public final class UserIrqchip {
             for (int i = 0; i < apics.length; i++) {
                 lapics.add(apics[i].counters(
                         windowRequests[i],
+                        windowLookedRuns[i],
                         kicks[i],
                         halts[i],
                         haltWaits[i],

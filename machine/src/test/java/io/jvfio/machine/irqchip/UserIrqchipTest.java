@@ -640,42 +640,55 @@ class UserIrqchipTest {
         assertThat(chip.counters().localApics().get(1).kicks()).isZero();
     }
 
+    /** An edge on {@code PIN}, then KVM_RUN returns and the vCPU enters again: what KVM was asked. */
+    private List<String> edgeThenExitAndEnter(RecordingInterruptEntry vcpu) throws Exception {
+        chip.setLevel(PIN, true);
+        chip.setLevel(PIN, false);
+        return exitAndEnter(vcpu);
+    }
+
+    private List<String> exitAndEnter(RecordingInterruptEntry vcpu) throws Exception {
+        vcpu.asked.clear();
+        chip.afterExit(0);
+        chip.beforeEntry(0, vcpu);
+        return List.copyOf(vcpu.asked);
+    }
+
     @Test
-    void aVectorWaitingForTheWindowEndsEachRunSoonerOnceItHasWaitedAndNotAtAllOnceTaken() throws Exception {
+    void aVectorWaitingForTheWindowIsLookedAtUntilTakenAndAfterAWaitThatEndedAtAHltOnlyOnceTheGuestExitsAgain()
+            throws Exception {
         enable(0);
         program(PIN, VECTOR);
         RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
         vcpu.interruptsEnabled = false;
-        String first =
-                "exit after " + UserIrqchip.WINDOW_FIRST_LOOK_NANOS + " then every " + UserIrqchip.WINDOW_LOOK_NANOS;
-        String later = "exit after " + UserIrqchip.WINDOW_LOOK_NANOS + " then every " + UserIrqchip.WINDOW_LOOK_NANOS;
+        String first = "exit after " + WindowLooks.FIRST_LOOK_NANOS + " then every " + WindowLooks.LOOK_NANOS;
+        String later = "exit after " + WindowLooks.LOOK_NANOS + " then every " + WindowLooks.LOOK_NANOS;
 
-        chip.beforeEntry(0, vcpu);
-        assertThat(vcpu.asked).as("nothing waits: a plain run").containsExactly("window false");
-
-        chip.setLevel(PIN, true);
-        chip.setLevel(PIN, false);
-        vcpu.asked.clear();
-        chip.afterExit(0);
-        chip.beforeEntry(0, vcpu);
-        chip.afterExit(0);
-        chip.beforeEntry(0, vcpu);
-        assertThat(vcpu.asked).containsExactly(first, "window true", later, "window true");
-
-        vcpu.asked.clear();
+        assertThat(exitAndEnter(vcpu)).as("nothing waits: a plain run").containsExactly("window false");
+        assertThat(edgeThenExitAndEnter(vcpu)).containsExactly("window true", first);
+        assertThat(exitAndEnter(vcpu)).as("the window still closed").containsExactly("window true", later);
         vcpu.interruptsEnabled = true;
-        chip.afterExit(0);
-        chip.beforeEntry(0, vcpu);
+        assertThat(exitAndEnter(vcpu)).containsExactly("window false");
         assertThat(vcpu.injected).containsExactly(VECTOR);
-        assertThat(vcpu.asked).as("taken: the window no longer matters").containsExactly("window false");
-
         eoi(0);
-        chip.setLevel(PIN, true);
-        chip.setLevel(PIN, false);
-        vcpu.asked.clear();
+
         vcpu.interruptsEnabled = false;
+        assertThat(edgeThenExitAndEnter(vcpu))
+                .as("the last wait ended at an open window: looked at from the start")
+                .containsExactly("window true", first);
         chip.afterExit(0);
+        chip.halt(0, true);
+        vcpu.interruptsEnabled = true;
         chip.beforeEntry(0, vcpu);
-        assertThat(vcpu.asked).as("a new wait starts with the first delay").containsExactly(first, "window true");
+        assertThat(vcpu.injected).containsExactly(VECTOR, VECTOR);
+        eoi(0);
+
+        vcpu.interruptsEnabled = false;
+        assertThat(edgeThenExitAndEnter(vcpu))
+                .as("the last wait ended at a hlt: this guest waits halted")
+                .containsExactly("window true");
+        assertThat(exitAndEnter(vcpu))
+                .as("but it exited again with the window closed")
+                .containsExactly("window true", later);
     }
 }

@@ -1,0 +1,46 @@
+package io.jvfio.machine.irqchip;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** When a wait for the interrupt window is looked at, run by run. */
+class WindowLooksTest {
+    private final WindowLooks looks = new WindowLooks();
+
+    @Test
+    void noVectorWaitingMeansNoLooks() {
+        assertThat(looks.beforeRun(false)).isZero();
+        looks.halted();
+        assertThat(looks.beforeRun(false)).isZero();
+    }
+
+    @Test
+    void aWaitIsLookedAtFromItsStartThenEveryLookPeriodWhileTheWindowStaysClosed() {
+        assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+        assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.LOOK_NANOS);
+        assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.LOOK_NANOS);
+        assertThat(looks.beforeRun(false)).isZero();
+        assertThat(looks.beforeRun(true)).as("a new wait").isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+    }
+
+    @Test
+    void afterAWaitThatEndedAtAHltTheNextIsLookedAtOnlyOnceTheGuestExitsAgainWithTheWindowClosed() {
+        looks.beforeRun(true);
+        looks.halted();
+        looks.beforeRun(false);
+
+        assertThat(looks.beforeRun(true)).isZero();
+        assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.LOOK_NANOS);
+        assertThat(looks.beforeRun(false)).isZero();
+        assertThat(looks.beforeRun(true))
+                .as("that wait ended without a hlt: the next is looked at from its start")
+                .isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+    }
+
+    @Test
+    void aHltWhileNoVectorWaitsSaysNothingAboutTheNextWait() {
+        looks.halted();
+        assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+    }
+}
