@@ -471,10 +471,11 @@ public final class UserIrqchip {
                 windowRequests[vcpu]++;
             }
             cpu.requestInterruptWindow(window);
-            long firstLook = windowLooks[vcpu].beforeRun(window);
+            WindowLooks looks = windowLooks[vcpu];
+            long firstLook = looks.beforeRun(window);
             if (firstLook > 0) {
                 windowLookedRuns[vcpu]++;
-                cpu.exitEvery(firstLook, WindowLooks.LOOK_NANOS);
+                cpu.exitEvery(firstLook, looks.period());
             }
             inGuest[vcpu] = true;
         } finally {

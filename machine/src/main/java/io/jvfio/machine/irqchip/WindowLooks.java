@@ -29,13 +29,23 @@ final class WindowLooks {
      */
     static final long LOOK_NANOS = 35_000;
 
+    /**
+     * The period doubles after every second later run of a wait, up to {@code LOOK_NANOS << MAX_DOUBLINGS}
+     * (1.1 ms): where entering the guest alone takes longer than a period (KVM nested on an emulator),
+     * a fixed one would end every run before its first instruction, and the guest would never reach
+     * the instruction that opens its window.
+     */
+    static final int MAX_DOUBLINGS = 5;
+
     private boolean waiting;
+    private int laterRuns;
+    private long period = LOOK_NANOS;
     private boolean halted;
     private boolean lookFromTheStart = true;
 
     /**
      * Right before a run: whether a vector waits for the window. Returns when the run's first look is
-     * due, in nanoseconds, with {@link #LOOK_NANOS} between the later ones; 0 for a run without looks.
+     * due, in nanoseconds, and the period of the later ones ({@link #period}); 0 for a run without looks.
      */
     long beforeRun(boolean vectorWaits) {
         if (!vectorWaits) {
@@ -46,11 +56,19 @@ final class WindowLooks {
             return 0;
         }
         if (waiting) {
-            return LOOK_NANOS;
+            period = LOOK_NANOS << Math.min(laterRuns++ / 2, MAX_DOUBLINGS);
+            return period;
         }
         waiting = true;
         halted = false;
+        laterRuns = 0;
+        period = LOOK_NANOS;
         return lookFromTheStart ? FIRST_LOOK_NANOS : 0;
+    }
+
+    /** The period of the looks after the first in the run {@link #beforeRun} was last asked about. */
+    long period() {
+        return period;
     }
 
     /** The guest ran {@code hlt}. */
