@@ -353,13 +353,18 @@ final class Connection implements Runnable {
     }
 
     private VfioUserServer.ServedRegion region(int index, String what) throws RequestError {
-        if (index < 0 || index >= server.numRegions()) {
+        checkExists(index, server.numRegions(), "region", what);
+        return server.region(index);
+    }
+
+    /** A request's index of something the device has {@code count} of: {@code kind} says of what. */
+    private static void checkExists(int index, int count, String kind, String what) throws RequestError {
+        if (index < 0 || index >= count) {
             throw new RequestError(
                     Errno.EINVAL,
-                    what + ": region " + Integer.toUnsignedString(index) + " does not exist (the device has "
-                            + server.numRegions() + ")");
+                    what + ": " + kind + " " + Integer.toUnsignedString(index) + " does not exist (the device has "
+                            + count + ")");
         }
-        return server.region(index);
     }
 
     private Reply regionInfo(Payload.DeviceGetRegionInfo request, List<Fd> fds) throws RequestError {
@@ -472,12 +477,7 @@ final class Connection implements Runnable {
     }
 
     private ModelIrqSpec irqIndex(int index, String what) throws RequestError {
-        if (index < 0 || index >= server.numIrqs()) {
-            throw new RequestError(
-                    Errno.EINVAL,
-                    what + ": IRQ index " + Integer.toUnsignedString(index) + " does not exist (the device has "
-                            + server.numIrqs() + ")");
-        }
+        checkExists(index, server.numIrqs(), "IRQ index", what);
         return server.irqSpec(index);
     }
 
