@@ -208,13 +208,15 @@ final class RunCommand implements Subcommand {
                             device.irqController().orElseThrow().counters(index);
                     line.append(String.format(
                             Locale.ROOT,
-                            "user side, %d triggers, %d injections, %d coalesced, %d cancelled, %d EOIs, %d unmasks",
+                            "user side, %d triggers, %d injections, %d coalesced, %d cancelled, %d EOIs, %d unmasks,"
+                                    + " %d ended by a reset",
                             c.triggers(),
                             c.injections(),
                             c.coalesced(),
                             c.cancelledByReset(),
                             c.eois(),
-                            c.unmasks()));
+                            c.unmasks(),
+                            c.endedByReset()));
                 }
                 irqchip.ifPresent(chip -> line.append(String.format(
                         Locale.ROOT,

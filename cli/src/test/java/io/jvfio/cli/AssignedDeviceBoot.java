@@ -31,12 +31,12 @@ final class AssignedDeviceBoot {
     static final Pattern VIRTIO_MMIO_BOUND =
             Pattern.compile("driver: 'virtio-mmio': \\w+: bound to device 'LNRO0005:00'");
     /**
-     * jvfio's summary of a user-side IRQ: triggers, injections, EOIs, unmasks, with nothing coalesced or
-     * cancelled (then, on jvfio's irqchip, its IOAPIC pin's counts).
+     * jvfio's summary of a user-side IRQ: triggers, injections, EOIs, unmasks, with nothing coalesced,
+     * cancelled or ended by a reset (then, on jvfio's irqchip, its IOAPIC pin's counts).
      */
     private static final Pattern USER_SIDE = Pattern.compile(
-            "user side, (\\d+) triggers, (\\d+) injections, 0 coalesced, 0 cancelled, (\\d+) EOIs, (\\d+) unmasks"
-                    + "(; .*)?");
+            "user side, (\\d+) triggers, (\\d+) injections, 0 coalesced, 0 cancelled, (\\d+) EOIs, (\\d+) unmasks,"
+                    + " 0 ended by a reset(; .*)?");
     /** The platform bus's first GSI, which the first assigned device gets; the next ones get the GSIs after it. */
     static final int FIRST_GSI = 16;
 

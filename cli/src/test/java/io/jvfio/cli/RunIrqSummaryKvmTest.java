@@ -25,7 +25,7 @@ class RunIrqSummaryKvmTest {
     private static final int N = 20;
     private static final Pattern USER_SIDE = Pattern.compile(
             "jvfio run: vfio \\S+ IRQ (\\d) \\(GSI (\\d+), (level|edge)\\): user side, (\\d+) triggers, (\\d+) injections,"
-                    + " (\\d+) coalesced, (\\d+) cancelled, (\\d+) EOIs, (\\d+) unmasks;"
+                    + " (\\d+) coalesced, (\\d+) cancelled, (\\d+) EOIs, (\\d+) unmasks, 0 ended by a reset;"
                     + " jvfio's IOAPIC pin (\\d+): (\\d+) deliveries, (\\d+) EOIs");
 
     @TempDir

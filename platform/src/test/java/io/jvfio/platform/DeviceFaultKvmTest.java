@@ -112,6 +112,20 @@ class DeviceFaultKvmTest {
                             .isEqualTo(IrqState.INACTIVE);
                 }
                 assertThat(controller.pendingQueue()).isEmpty();
+                long endedByTheDeath = 0;
+                for (int irq = 0; irq < controller.irqCount(); irq++) {
+                    IrqController.IrqCounters counts = controller.counters(irq);
+                    assertThat(counts.triggers())
+                            .as("IRQ %d: each trigger injected, coalesced or cancelled (%s)", irq, counts)
+                            .isEqualTo(counts.injections() + counts.coalesced() + counts.cancelledByReset());
+                    assertThat(counts.injections())
+                            .as("IRQ %d: each injection ended, at an EOI or by the death's reset (%s)", irq, counts)
+                            .isEqualTo(counts.eois() + counts.endedByReset());
+                    endedByTheDeath += counts.endedByReset();
+                }
+                assertThat(endedByTheDeath)
+                        .as("the IRQ in service when the first access found the device gone is ended by the reset")
+                        .isPositive();
 
                 Thread.sleep(1500);
                 assertThat(machine.outcomeIfEnded())

@@ -304,10 +304,18 @@ public final class IrqController {
 
     /**
      * Per-IRQ counts: every trigger ends as an injection, a coalesced trigger or a cancelled one, or
-     * still waits (PENDING, or ACTIVE_FIRED_AGAIN).
+     * still waits (PENDING, or ACTIVE_FIRED_AGAIN); every injection ends at an EOI or at a reset (the
+     * machine's, or the device's death found by an access, which may be the very access that would
+     * have ended it), or is still in service.
      */
     public record IrqCounters(
-            long triggers, long injections, long coalesced, long eois, long unmasks, long cancelledByReset) {}
+            long triggers,
+            long injections,
+            long coalesced,
+            long eois,
+            long unmasks,
+            long cancelledByReset,
+            long endedByReset) {}
 
     /** Device-wide counts: the deepest the pending queue got, fast-path switches, timer re-arms. */
     public record DeviceIrqCounters(int pendingPeak, long fastPathOn, long fastPathOff, long timerRearms) {}

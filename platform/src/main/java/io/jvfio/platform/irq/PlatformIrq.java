@@ -21,6 +21,7 @@ final class PlatformIrq {
     private long eois;
     private long unmasks;
     private long cancelledByReset;
+    private long endedByReset;
 
     PlatformIrq(IrqSpec spec, IrqUnmasker unmasker, IrqListener listener) {
         this.spec = spec;
@@ -121,12 +122,13 @@ final class PlatformIrq {
     }
 
     /**
-     * Machine reset: INACTIVE with the line low; a queued trigger and one remembered while ACTIVE count as
-     * cancelled, and an unmask waiting for the guest's EOI is dropped (the device is reset too).
+     * Machine reset: INACTIVE with the line low; an injection still in service counts as ended by the
+     * reset, a queued trigger and one remembered while ACTIVE as cancelled, and an unmask waiting for the guest's EOI is dropped (the device is reset too).
      */
     void reset() {
         if (state.injected()) {
             spec.line().set(false);
+            endedByReset++;
         }
         if (state == IrqState.PENDING || state == IrqState.ACTIVE_FIRED_AGAIN) {
             cancelledByReset++;
@@ -144,6 +146,7 @@ final class PlatformIrq {
     }
 
     IrqController.IrqCounters counters() {
-        return new IrqController.IrqCounters(triggers, injections, coalesced, eois, unmasks, cancelledByReset);
+        return new IrqController.IrqCounters(
+                triggers, injections, coalesced, eois, unmasks, cancelledByReset, endedByReset);
     }
 }

@@ -118,6 +118,9 @@ class IrqControllerModelTest {
                             + counters.coalesced()
                             + counters.cancelledByReset()
                             + (state == IrqState.PENDING || state == IrqState.ACTIVE_FIRED_AGAIN ? 1 : 0));
+            assertThat(counters.injections())
+                    .as("every injection of IRQ %d ended, at an EOI or by a reset, or is in service now", irq)
+                    .isEqualTo(counters.eois() + counters.endedByReset() + (state.injected() ? 1 : 0));
             assertThat(rig.unmasked.stream().filter(u -> u == current).count())
                     .as("IRQ %d unmasked once per EOI when automasked", irq)
                     .isEqualTo(model.automasked[irq] ? counters.eois() : 0);

@@ -251,6 +251,7 @@ class IrqControllerScenarioTest {
         assertThat(rig.state(A)).isEqualTo(INACTIVE);
         assertThat(rig.lines[A]).isFalse();
         assertThat(rig.controller.counters(A).cancelledByReset()).isEqualTo(1);
+        assertThat(rig.controller.counters(A).endedByReset()).isEqualTo(1);
         rig.controller.endOfInterrupt();
         assertThat(rig.controller.counters(A).injections())
                 .as("nothing left to inject")
@@ -292,6 +293,12 @@ class IrqControllerScenarioTest {
         assertThat(rig.timerArmed()).isFalse();
         assertThat(rig.fastPath).isTrue();
         assertThat(rig.controller.counters(B).cancelledByReset()).isEqualTo(1);
+        assertThat(rig.controller.counters(A).endedByReset())
+                .as("A's injection, in service at the reset")
+                .isEqualTo(1);
+        assertThat(rig.controller.counters(B).endedByReset())
+                .as("B was queued, never injected")
+                .isZero();
     }
 
     @Test
