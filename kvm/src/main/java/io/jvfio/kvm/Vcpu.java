@@ -187,10 +187,10 @@ public final class Vcpu implements AutoCloseable {
     /**
      * On the thread that runs this vCPU: the next {@link #run()} also returns {@link VcpuExit#INTERRUPTED}
      * after {@code firstNanos} and then every {@code periodNanos} (both > 0) while the guest runs without
-     * exits, as if kicked. For an interrupt
-     * waiting for the guest's interrupt window: a software KVM that emulates the guest takes the window
-     * exit only between batches of instructions (about 0.6 ms apart where measured) but a signal within
-     * about 20 us, so a periodic look at kvm_run's interrupt flag finds an open window far sooner.
+     * exits, as if kicked. For an interrupt waiting for the guest's interrupt window: a software KVM that
+     * emulates the guest takes the window exit only between batches of instructions (about 0.6 ms apart
+     * where measured) but a signal within about 20 us, so a periodic look at kvm_run's interrupt flag
+     * finds an open window far sooner.
      */
     public void exitEvery(long firstNanos, long periodNanos) {
         if (firstNanos <= 0 || periodNanos <= 0) {

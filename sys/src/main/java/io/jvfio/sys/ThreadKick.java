@@ -105,16 +105,19 @@ public final class ThreadKick {
     /** Deletes the kick timer if one was made and restores the bound thread's signal mask; called on that thread. */
     public void release() throws ErrnoException {
         checkOnBoundThread("released");
-        if (timerArena != null) {
-            try {
-                Libc.timerDelete(timer);
-            } finally {
-                timerArena.close();
-                timerArena = null;
-                timerArmed = false;
+        try {
+            if (timerArena != null) {
+                try {
+                    Libc.timerDelete(timer);
+                } finally {
+                    timerArena.close();
+                    timerArena = null;
+                    timerArmed = false;
+                }
             }
+        } finally {
+            Libc.signalMask(Libc.SIG_SETMASK, savedSignalMask);
         }
-        Libc.signalMask(Libc.SIG_SETMASK, savedSignalMask);
     }
 
     private void checkOnBoundThread(String what) {

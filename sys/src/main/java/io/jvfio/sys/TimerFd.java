@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 
 /** A CLOCK_MONOTONIC timerfd(2): timers that an epoll set can wait on beside eventfds. */
 public final class TimerFd implements AutoCloseable {
-    private static final int CLOCK_MONOTONIC = 1;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private final Fd fd;
@@ -19,7 +18,8 @@ public final class TimerFd implements AutoCloseable {
 
     /** A non-blocking timer, disarmed. */
     public static TimerFd create() throws ErrnoException {
-        return new TimerFd(Fd.adopt(Libc.timerfdCreate(CLOCK_MONOTONIC, Libc.O_CLOEXEC | Libc.O_NONBLOCK), "timerfd"));
+        return new TimerFd(
+                Fd.adopt(Libc.timerfdCreate(Libc.CLOCK_MONOTONIC, Libc.O_CLOEXEC | Libc.O_NONBLOCK), "timerfd"));
     }
 
     public Fd fd() {
