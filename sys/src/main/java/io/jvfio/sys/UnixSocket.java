@@ -190,7 +190,7 @@ public final class UnixSocket implements AutoCloseable {
         try {
             if (parts.length == 1 && fds.length == 0) {
                 // send(2) takes a shorter path through the kernel than sendmsg(2): no msghdr or iovec to copy in
-                sendRemainder(parts, 0);
+                sendWithoutFds(parts, 0);
                 return;
             }
             long total = 0;
@@ -215,7 +215,7 @@ public final class UnixSocket implements AutoCloseable {
             }
             long sent = sendMessageInterruptibly(sendHeader);
             if (sent < total) {
-                sendRemainder(parts, sent);
+                sendWithoutFds(parts, sent);
             }
         } finally {
             sendLock.unlock();
@@ -246,8 +246,11 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
-    /** The bytes of {@code parts} after the first {@code alreadySent}, without fds, by send(2). */
-    private void sendRemainder(ByteBuffer[] parts, long alreadySent) throws ErrnoException {
+    /**
+     * The bytes of {@code parts} after the first {@code alreadySent}, without fds, by send(2): a whole
+     * message that has none, or the rest of one that sendmsg(2) sent only in part.
+     */
+    private void sendWithoutFds(ByteBuffer[] parts, long alreadySent) throws ErrnoException {
         long skip = alreadySent;
         for (ByteBuffer part : parts) {
             MemorySegment segment = segmentOf(part);
