@@ -64,7 +64,6 @@ public final class UserIrqchip {
     private final List<List<Runnable>> eoiListeners = new ArrayList<>();
     private final List<Integer> endedPins = new ArrayList<>();
     private final long[] windowRequests;
-    private final long[] windowLookedRuns;
     private final WindowLooks[] windowLooks;
     private final long[] kicks;
     private final long[] halts;
@@ -104,7 +103,6 @@ public final class UserIrqchip {
         this.inGuest = new boolean[vcpus];
         this.cancelTimer = new Runnable[vcpus];
         this.windowRequests = new long[vcpus];
-        this.windowLookedRuns = new long[vcpus];
         this.windowLooks = new WindowLooks[vcpus];
         this.kicks = new long[vcpus];
         this.halts = new long[vcpus];
@@ -474,7 +472,6 @@ public final class UserIrqchip {
             WindowLooks looks = windowLooks[vcpu];
             long firstLook = looks.beforeRun(window);
             if (firstLook > 0) {
-                windowLookedRuns[vcpu]++;
                 cpu.exitEvery(firstLook, looks.period());
             }
             inGuest[vcpu] = true;
@@ -612,7 +609,7 @@ public final class UserIrqchip {
             for (int i = 0; i < apics.length; i++) {
                 lapics.add(apics[i].counters(
                         windowRequests[i],
-                        windowLookedRuns[i],
+                        windowLooks[i].lookedRuns(),
                         kicks[i],
                         halts[i],
                         haltWaits[i],

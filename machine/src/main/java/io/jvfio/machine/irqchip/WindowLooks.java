@@ -42,6 +42,7 @@ final class WindowLooks {
     private long period = LOOK_NANOS;
     private boolean halted;
     private boolean lookFromTheStart = true;
+    private long lookedRuns;
 
     /**
      * Right before a run: whether a vector waits for the window. Returns when the run's first look is
@@ -57,18 +58,28 @@ final class WindowLooks {
         }
         if (waiting) {
             period = LOOK_NANOS << Math.min(laterRuns++ / 2, MAX_DOUBLINGS);
+            lookedRuns++;
             return period;
         }
         waiting = true;
         halted = false;
         laterRuns = 0;
         period = LOOK_NANOS;
-        return lookFromTheStart ? FIRST_LOOK_NANOS : 0;
+        if (!lookFromTheStart) {
+            return 0;
+        }
+        lookedRuns++;
+        return FIRST_LOOK_NANOS;
     }
 
     /** The period of the looks after the first in the run {@link #beforeRun} was last asked about. */
     long period() {
         return period;
+    }
+
+    /** The runs {@link #beforeRun} gave looks to, since the machine started. */
+    long lookedRuns() {
+        return lookedRuns;
     }
 
     /** The guest ran {@code hlt}. */

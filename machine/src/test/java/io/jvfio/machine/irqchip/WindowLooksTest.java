@@ -56,6 +56,7 @@ class WindowLooksTest {
         assertThat(looks.beforeRun(true))
                 .as("that wait ended without a hlt: the next is looked at from its start")
                 .isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+        assertThat(looks.lookedRuns()).as("the runs given looks").isEqualTo(3);
     }
 
     @Test
