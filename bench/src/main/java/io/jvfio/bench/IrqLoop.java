@@ -135,8 +135,9 @@ public final class IrqLoop {
                             "jvfio's irqchip per interrupt (last round; each EOI exit and hlt is an exit to user space,"
                                     + " which C's in-kernel irqchip keeps in the kernel): %.2f EOI exits (%.2f EOIs queued"
                                     + " in the coalesced MMIO ring instead), %.2f hlts (%.2f waited for the interrupt), %.2f"
-                                    + " kicks, %.2f interrupt-window requests (%.2f runs that also looked at the window every so often); %.3f drains of the ring by its timer (%.3f"
-                                    + " found an EOI queued)%n",
+                                    + " kicks, %.2f interrupt-window requests (%.2f runs that also looked at the window"
+                                    + " every so often); %.3f drains of the ring by its timer (%.3f found an EOI"
+                                    + " queued)%n",
                             (double) (lapic.endsOfInterrupt() - lapic.queuedEndsOfInterrupt()) / interrupts,
                             (double) lapic.queuedEndsOfInterrupt() / interrupts,
                             (double) lapic.halts() / interrupts,

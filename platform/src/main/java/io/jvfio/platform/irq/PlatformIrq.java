@@ -123,7 +123,8 @@ final class PlatformIrq {
 
     /**
      * Machine reset: INACTIVE with the line low; an injection still in service counts as ended by the
-     * reset, a queued trigger and one remembered while ACTIVE as cancelled, and an unmask waiting for the guest's EOI is dropped (the device is reset too).
+     * reset, a queued trigger and one remembered while ACTIVE as cancelled, and an unmask waiting for the
+     * guest's EOI is dropped (the device is reset too).
      */
     void reset() {
         if (state.injected()) {
