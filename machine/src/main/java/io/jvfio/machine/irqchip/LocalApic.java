@@ -408,29 +408,20 @@ final class LocalApic {
         }
     }
 
-    ApicCounters counters(
-            long windowRequests,
-            long windowLookedRuns,
-            long kicks,
-            long halts,
-            long haltWaits,
-            long queuedEndsOfInterrupt,
-            long drainTicks,
-            long drainTickFinds) {
-        return new ApicCounters(
-                index,
-                accepted,
-                acknowledged,
-                endsOfInterrupt,
-                timerFires,
-                windowRequests,
-                windowLookedRuns,
-                kicks,
-                halts,
-                haltWaits,
-                queuedEndsOfInterrupt,
-                drainTicks,
-                drainTickFinds);
+    long accepted() {
+        return accepted;
+    }
+
+    long acknowledged() {
+        return acknowledged;
+    }
+
+    long endsOfInterrupt() {
+        return endsOfInterrupt;
+    }
+
+    long timerFires() {
+        return timerFires;
     }
 
     private static boolean get(long[] bits, int vector) {

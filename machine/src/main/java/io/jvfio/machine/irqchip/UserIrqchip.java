@@ -57,23 +57,12 @@ public final class UserIrqchip {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final IoApic ioApic;
-    private final LocalApic[] apics;
-    private final Condition[] interruptible;
-    private final boolean[] inGuest;
-    private final Runnable[] cancelTimer;
+    private final VcpuSide[] vcpus;
     private final List<List<Runnable>> eoiListeners = new ArrayList<>();
     private final List<Integer> endedPins = new ArrayList<>();
-    private final long[] windowRequests;
-    private final WindowLooks[] windowLooks;
-    private final long[] kicks;
-    private final long[] halts;
-    private final long[] haltWaits;
     private final Clock clock;
     private final VcpuKicker kicker;
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
-    private final long[] queuedEndsOfInterrupt;
-    private final long[] drainTicks;
-    private final long[] drainTickFinds;
     private boolean stopped;
     /** The ring vCPU {@link #queuedVcpu}'s EOI writes may be queued in, or null: every EOI exits. */
     private CoalescedMmioRing queuedWrites;
@@ -98,23 +87,10 @@ public final class UserIrqchip {
         this.clock = clock;
         this.kicker = kicker;
         this.ioApic = new IoApic(this::deliverFromIoApic);
-        this.apics = new LocalApic[vcpus];
-        this.interruptible = new Condition[vcpus];
-        this.inGuest = new boolean[vcpus];
-        this.cancelTimer = new Runnable[vcpus];
-        this.windowRequests = new long[vcpus];
-        this.windowLooks = new WindowLooks[vcpus];
-        this.kicks = new long[vcpus];
-        this.halts = new long[vcpus];
-        this.haltWaits = new long[vcpus];
-        this.queuedEndsOfInterrupt = new long[vcpus];
-        this.drainTicks = new long[vcpus];
-        this.drainTickFinds = new long[vcpus];
+        this.vcpus = new VcpuSide[vcpus];
         LocalApic.ApicBus bus = new Bus();
         for (int i = 0; i < vcpus; i++) {
-            apics[i] = new LocalApic(i, bus);
-            windowLooks[i] = new WindowLooks();
-            interruptible[i] = lock.newCondition();
+            this.vcpus[i] = new VcpuSide(new LocalApic(i, bus), lock.newCondition());
         }
         for (int pin = 0; pin < IoApic.PINS; pin++) {
             eoiListeners.add(new CopyOnWriteArrayList<>());
@@ -167,9 +143,9 @@ public final class UserIrqchip {
      * only an irqchip with one vCPU takes it. Call before the vCPU runs.
      */
     public void queueEndsOfInterrupt(int vcpu, CoalescedMmioRing ring) {
-        if (apics.length != 1) {
+        if (vcpus.length != 1) {
             throw new IllegalArgumentException("queued EOIs need a single vCPU (the coalesced MMIO ring names none),"
-                    + " this irqchip has " + apics.length);
+                    + " this irqchip has " + vcpus.length);
         }
         checkVcpu(vcpu);
         lock.lock();
@@ -182,19 +158,19 @@ public final class UserIrqchip {
     }
 
     private void checkVcpu(int vcpu) {
-        if (vcpu < 0 || vcpu >= apics.length) {
-            throw new IllegalArgumentException("vCPU " + vcpu + " is not 0.." + (apics.length - 1));
+        if (vcpu < 0 || vcpu >= vcpus.length) {
+            throw new IllegalArgumentException("vCPU " + vcpu + " is not 0.." + (vcpus.length - 1));
         }
     }
 
     /** A read by vCPU {@code vcpu} of its LAPIC's page. */
     public long readLocalApic(int vcpu, long offset, int size) {
-        return underLock(() -> apics[vcpu].read(offset, size));
+        return underLock(() -> vcpus[vcpu].apic.read(offset, size));
     }
 
     /** A write by vCPU {@code vcpu} to its LAPIC's page (an EOI among them). */
     public void writeLocalApic(int vcpu, long offset, int size, long value) {
-        changeAndNotify(() -> apics[vcpu].write(offset, size, value));
+        changeAndNotify(() -> vcpus[vcpu].apic.write(offset, size, value));
     }
 
     /** Sets the input line of IOAPIC pin {@code pin}. */
@@ -350,7 +326,7 @@ public final class UserIrqchip {
         if (ring == null || ring.isEmpty()) {
             return false;
         }
-        LocalApic apic = apics[queuedVcpu];
+        LocalApic apic = vcpus[queuedVcpu].apic;
         boolean deliverable = apic.deliverableVector() >= 0;
         ring.drain(this::queuedWrite);
         if (!deliverable) {
@@ -369,9 +345,9 @@ public final class UserIrqchip {
             return;
         }
         if (offset == LocalApic.REG_EOI) {
-            queuedEndsOfInterrupt[queuedVcpu]++;
+            vcpus[queuedVcpu].queuedEndsOfInterrupt++;
         }
-        apics[queuedVcpu].write(offset, length, data);
+        vcpus[queuedVcpu].apic.write(offset, length, data);
     }
 
     /**
@@ -383,7 +359,7 @@ public final class UserIrqchip {
         if (queuedWrites == null || drainArmed || stopped) {
             return;
         }
-        if (apics[queuedVcpu].endOfInterruptMatters()) {
+        if (vcpus[queuedVcpu].apic.endOfInterruptMatters()) {
             drainArmed = true;
             clock.schedule(QUEUED_EOI_DRAIN_NANOS, this::queuedEoiDrainDue);
         }
@@ -394,9 +370,10 @@ public final class UserIrqchip {
         try {
             drainArmed = false;
             if (queuedWrites != null) {
-                drainTicks[queuedVcpu]++;
+                VcpuSide side = vcpus[queuedVcpu];
+                side.drainTicks++;
                 if (drainQueuedWrites()) {
-                    drainTickFinds[queuedVcpu]++;
+                    side.drainTickFinds++;
                 }
             }
         } finally {
@@ -425,33 +402,43 @@ public final class UserIrqchip {
      * guest, so an interrupt that arrives from here on kicks it.
      */
     public void beforeEntry(int vcpu, Vcpu cpu) throws ErrnoException {
-        beforeEntry(vcpu, new InterruptEntry() {
-            @Override
-            public boolean canTakeInterrupt() {
-                return cpu.canTakeInterrupt();
-            }
+        VcpuSide side = vcpus[vcpu];
+        VcpuEntry entry = side.entry;
+        if (entry == null || entry.cpu() != cpu) {
+            // one adapter per vCPU thread, not one per KVM_RUN
+            entry = new VcpuEntry(cpu);
+            side.entry = entry;
+        }
+        beforeEntry(vcpu, entry);
+    }
 
-            @Override
-            public void injectInterrupt(int vector) throws ErrnoException {
-                cpu.injectInterrupt(vector);
-            }
+    private record VcpuEntry(Vcpu cpu) implements InterruptEntry {
+        @Override
+        public boolean canTakeInterrupt() {
+            return cpu.canTakeInterrupt();
+        }
 
-            @Override
-            public void requestInterruptWindow(boolean requested) {
-                cpu.requestInterruptWindow(requested);
-            }
+        @Override
+        public void injectInterrupt(int vector) throws ErrnoException {
+            cpu.injectInterrupt(vector);
+        }
 
-            @Override
-            public void exitEvery(long firstNanos, long periodNanos) {
-                cpu.exitEvery(firstNanos, periodNanos);
-            }
-        });
+        @Override
+        public void requestInterruptWindow(boolean requested) {
+            cpu.requestInterruptWindow(requested);
+        }
+
+        @Override
+        public void exitEvery(long firstNanos, long periodNanos) {
+            cpu.exitEvery(firstNanos, periodNanos);
+        }
     }
 
     void beforeEntry(int vcpu, InterruptEntry cpu) throws ErrnoException {
         lock.lock();
         try {
-            LocalApic apic = apics[vcpu];
+            VcpuSide side = vcpus[vcpu];
+            LocalApic apic = side.apic;
             int vector = apic.deliverableVector();
             if (vector >= 0 && cpu.canTakeInterrupt()) {
                 takeInterrupt(apic);
@@ -466,15 +453,14 @@ public final class UserIrqchip {
             }
             boolean window = vector >= 0;
             if (window) {
-                windowRequests[vcpu]++;
+                side.windowRequests++;
             }
             cpu.requestInterruptWindow(window);
-            WindowLooks looks = windowLooks[vcpu];
-            long firstLook = looks.beforeRun(window);
+            long firstLook = side.windowLooks.beforeRun(window);
             if (firstLook > 0) {
-                cpu.exitEvery(firstLook, looks.period());
+                cpu.exitEvery(firstLook, side.windowLooks.period());
             }
-            inGuest[vcpu] = true;
+            side.inGuest = true;
         } finally {
             unlockAndNotify();
         }
@@ -488,7 +474,7 @@ public final class UserIrqchip {
     int acknowledge(int vcpu) {
         lock.lock();
         try {
-            return takeInterrupt(apics[vcpu]);
+            return takeInterrupt(vcpus[vcpu].apic);
         } finally {
             unlockAndNotify();
         }
@@ -510,7 +496,7 @@ public final class UserIrqchip {
     public void afterExit(int vcpu) {
         lock.lock();
         try {
-            inGuest[vcpu] = false;
+            vcpus[vcpu].inGuest = false;
             drainQueuedWrites();
         } finally {
             unlockAndNotify();
@@ -525,15 +511,16 @@ public final class UserIrqchip {
     public void halt(int vcpu, boolean interruptsEnabled) throws InterruptedException {
         lock.lock();
         try {
-            halts[vcpu]++;
-            windowLooks[vcpu].halted();
+            VcpuSide side = vcpus[vcpu];
+            side.halts++;
+            side.windowLooks.halted();
             boolean waited = false;
-            while (!stopped && (!interruptsEnabled || apics[vcpu].deliverableVector() < 0)) {
+            while (!stopped && (!interruptsEnabled || side.apic.deliverableVector() < 0)) {
                 if (!waited) {
                     waited = true;
-                    haltWaits[vcpu]++;
+                    side.haltWaits++;
                 }
-                interruptible[vcpu].await();
+                side.interruptible.await();
             }
         } finally {
             lock.unlock();
@@ -547,13 +534,13 @@ public final class UserIrqchip {
             stopped = true;
             // The vCPU mapping that holds the ring is unmapped after the machine stops.
             queuedWrites = null;
-            for (int i = 0; i < apics.length; i++) {
-                interruptible[i].signalAll();
-                if (cancelTimer[i] != null) {
-                    cancelTimer[i].run();
-                    cancelTimer[i] = null;
+            for (VcpuSide side : vcpus) {
+                side.interruptible.signalAll();
+                if (side.cancelTimer != null) {
+                    side.cancelTimer.run();
+                    side.cancelTimer = null;
                 }
-                apics[i].reset();
+                side.apic.reset();
             }
         } finally {
             lock.unlock();
@@ -562,12 +549,13 @@ public final class UserIrqchip {
 
     /** Called under the lock after a LAPIC accepted an interrupt: wakes or kicks its vCPU. */
     private void interruptArrived(int vcpu) {
-        if (apics[vcpu].deliverableVector() < 0) {
+        VcpuSide side = vcpus[vcpu];
+        if (side.apic.deliverableVector() < 0) {
             return;
         }
-        interruptible[vcpu].signalAll();
-        if (inGuest[vcpu]) {
-            kicks[vcpu]++;
+        side.interruptible.signalAll();
+        if (side.inGuest) {
+            side.kicks++;
             kicker.kick(vcpu);
         }
     }
@@ -581,7 +569,8 @@ public final class UserIrqchip {
             return false;
         }
         boolean accepted = false;
-        for (LocalApic apic : apics) {
+        for (VcpuSide side : vcpus) {
+            LocalApic apic = side.apic;
             boolean addressed =
                     logical ? apic.matchesLogical(destination) : destination == BROADCAST || apic.id() == destination;
             if (addressed && apic.accept(vector, level)) {
@@ -606,16 +595,8 @@ public final class UserIrqchip {
         lockFromDevice();
         try {
             List<ApicCounters> lapics = new ArrayList<>();
-            for (int i = 0; i < apics.length; i++) {
-                lapics.add(apics[i].counters(
-                        windowRequests[i],
-                        windowLooks[i].lookedRuns(),
-                        kicks[i],
-                        halts[i],
-                        haltWaits[i],
-                        queuedEndsOfInterrupt[i],
-                        drainTicks[i],
-                        drainTickFinds[i]));
+            for (VcpuSide side : vcpus) {
+                lapics.add(side.counters());
             }
             long[] deliveries = new long[IoApic.PINS];
             long[] eois = new long[IoApic.PINS];
@@ -647,7 +628,8 @@ public final class UserIrqchip {
                 source.sendError(LocalApic.ESR_SEND_ILLEGAL_VECTOR);
                 return;
             }
-            for (LocalApic apic : apics) {
+            for (VcpuSide side : vcpus) {
+                LocalApic apic = side.apic;
                 boolean addressed = switch (shorthand) {
                     case SHORTHAND_NONE ->
                         logical
@@ -677,10 +659,11 @@ public final class UserIrqchip {
             if (stopped) {
                 return;
             }
-            if (cancelTimer[vcpu] != null) {
-                cancelTimer[vcpu].run();
+            VcpuSide side = vcpus[vcpu];
+            if (side.cancelTimer != null) {
+                side.cancelTimer.run();
             }
-            cancelTimer[vcpu] = clock.schedule(delayNanos, () -> timerExpired(vcpu, generation));
+            side.cancelTimer = clock.schedule(delayNanos, () -> timerExpired(vcpu, generation));
         }
 
         @Override
@@ -692,9 +675,53 @@ public final class UserIrqchip {
     private void timerExpired(int vcpu, long generation) {
         changeAndNotify(() -> {
             if (!stopped) {
-                apics[vcpu].timerExpired(generation);
+                vcpus[vcpu].apic.timerExpired(generation);
                 interruptArrived(vcpu);
             }
         });
+    }
+
+    /** What the irqchip keeps of one vCPU besides its LAPIC: how its thread waits and runs, and its counts. */
+    private static final class VcpuSide {
+        final LocalApic apic;
+        /** Signalled when the LAPIC has an interrupt the vCPU may take, or the machine stops. */
+        final Condition interruptible;
+
+        final WindowLooks windowLooks = new WindowLooks();
+        /** Between {@link #beforeEntry} and {@link #afterExit}: an arriving interrupt must kick the vCPU. */
+        boolean inGuest;
+        /** Cancels the LAPIC timer's scheduled expiry, or null. */
+        Runnable cancelTimer;
+
+        VcpuEntry entry;
+        long windowRequests;
+        long kicks;
+        long halts;
+        long haltWaits;
+        long queuedEndsOfInterrupt;
+        long drainTicks;
+        long drainTickFinds;
+
+        VcpuSide(LocalApic apic, Condition interruptible) {
+            this.apic = apic;
+            this.interruptible = interruptible;
+        }
+
+        ApicCounters counters() {
+            return new ApicCounters(
+                    apic.index(),
+                    apic.accepted(),
+                    apic.acknowledged(),
+                    apic.endsOfInterrupt(),
+                    apic.timerFires(),
+                    windowRequests,
+                    windowLooks.lookedRuns(),
+                    kicks,
+                    halts,
+                    haltWaits,
+                    queuedEndsOfInterrupt,
+                    drainTicks,
+                    drainTickFinds);
+        }
     }
 }

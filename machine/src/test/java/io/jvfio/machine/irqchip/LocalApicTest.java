@@ -120,7 +120,7 @@ class LocalApicTest {
     }
 
     private long timerFires() {
-        return apic.counters(0, 0, 0, 0, 0, 0, 0, 0).timerFires();
+        return apic.timerFires();
     }
 
     // Register map and reset state
@@ -461,7 +461,7 @@ class LocalApicTest {
 
         eoi();
 
-        assertThat(apic.counters(0, 0, 0, 0, 0, 0, 0, 0).endsOfInterrupt()).isZero();
+        assertThat(apic.endsOfInterrupt()).isZero();
         assertThat(bus.eoiBroadcasts).isEmpty();
     }
 
