@@ -66,7 +66,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
     private final VirtioBackend backend;
     private final long deviceFeatures;
-    private final SplitVirtqueue[] queues;
+    private final ServedQueue[] queues;
     private final Object lock = new Object();
     private final Set<String> loggedCauses = new HashSet<>();
 
@@ -94,10 +94,6 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private long resets;
     private long needsResets;
     private long ignoredAccesses;
-    private final long[] usedBuffers;
-    private final long[] bytesWritten;
-    /** Queues notified (or made servable by DRIVER_OK) since the queue thread last looked. */
-    private final boolean[] notified;
 
     private boolean stopping;
     private boolean draining;
@@ -108,13 +104,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
         this.backend = backend;
         this.deviceFeatures = backend.features() | FEATURE_VERSION_1 | FEATURE_INDIRECT_DESC;
         List<Integer> sizes = backend.queueSizes();
-        this.queues = new SplitVirtqueue[sizes.size()];
+        this.queues = new ServedQueue[sizes.size()];
         for (int i = 0; i < queues.length; i++) {
-            queues[i] = new SplitVirtqueue(i, sizes.get(i));
+            queues[i] = new ServedQueue(new SplitVirtqueue(i, sizes.get(i)));
         }
-        this.usedBuffers = new long[queues.length];
-        this.bytesWritten = new long[queues.length];
-        this.notified = new boolean[queues.length];
     }
 
     public VirtioBackend backend() {
@@ -258,8 +251,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
             totals.put("line0.raises", raises);
             totals.put("line0.signals", line == null ? 0 : line.signals());
             for (int i = 0; i < queues.length; i++) {
-                totals.put("queue" + i + ".buffers", usedBuffers[i]);
-                totals.put("queue" + i + ".bytes", bytesWritten[i]);
+                totals.put("queue" + i + ".buffers", queues[i].usedBuffers);
+                totals.put("queue" + i + ".bytes", queues[i].bytesWritten);
             }
             totals.put("device.resets", resets);
             totals.put("device.needs-reset", needsResets);
@@ -314,8 +307,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
     }
 
     private int firstNotifiedPeek() {
-        for (int i = 0; i < notified.length; i++) {
-            if (notified[i]) {
+        for (int i = 0; i < queues.length; i++) {
+            if (queues[i].notified) {
                 return i;
             }
         }
@@ -437,7 +430,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
     }
 
     private Optional<SplitVirtqueue> selectedQueue() {
-        return queueSelect >= 0 && queueSelect < queues.length ? Optional.of(queues[queueSelect]) : Optional.empty();
+        return queueSelect >= 0 && queueSelect < queues.length
+                ? Optional.of(queues[queueSelect].ring)
+                : Optional.empty();
     }
 
     /** Feature bits are settled once FEATURES_OK is set; later writes are ignored, as the driver must not make them. */
@@ -483,8 +478,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
         status = accepted | (status & STATUS_NEEDS_RESET);
         if ((newlySet & STATUS_DRIVER_OK) != 0) {
             // Buffers made available (and notified) before DRIVER_OK were left alone until now.
-            for (int i = 0; i < queues.length; i++) {
-                notified[i] = true;
+            for (ServedQueue queue : queues) {
+                queue.notified = true;
             }
             lock.notifyAll();
         }
@@ -516,7 +511,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
             ignored("QueueNotify of queue " + value + ", which does not exist");
             return;
         }
-        notified[value] = true;
+        queues[value].notified = true;
         lock.notifyAll();
     }
 
@@ -551,7 +546,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private int firstNotified() {
         int index = firstNotifiedPeek();
         if (index >= 0) {
-            notified[index] = false;
+            queues[index].notified = false;
         }
         return index;
     }
@@ -570,7 +565,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
      * used, unless the driver asked not to be. A reset in between ends the drain without an interrupt.
      */
     private void drain(int index) {
-        SplitVirtqueue queue = queues[index];
+        ServedQueue served = queues[index];
+        SplitVirtqueue queue = served.ring;
         boolean used = false;
         boolean quiet = false;
         while (true) {
@@ -587,8 +583,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
                     if (chain.isPresent()) {
                         int written = backend.serve(index, chain.get(), memory);
                         queue.putUsed(memory, chain.get().head(), written);
-                        usedBuffers[index]++;
-                        bytesWritten[index] += written;
+                        served.usedBuffers++;
+                        served.bytesWritten += written;
                         used = true;
                         continue;
                     }
@@ -659,8 +655,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
         queueSelect = 0;
         interruptStatus = 0;
         signalledAgain = 0;
-        for (SplitVirtqueue queue : queues) {
-            queue.reset();
+        for (ServedQueue queue : queues) {
+            queue.ring.reset();
         }
         publishRegisters();
         if (line != null) {
@@ -715,6 +711,20 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 }
                 writeRegister((int) offset, (int) value);
             }
+        }
+    }
+
+    /** A virtqueue with what the device keeps of serving it. Guarded by the device's lock. */
+    private static final class ServedQueue {
+        final SplitVirtqueue ring;
+        /** Notified (or made servable by DRIVER_OK) since the queue thread last looked. */
+        boolean notified;
+
+        long usedBuffers;
+        long bytesWritten;
+
+        ServedQueue(SplitVirtqueue ring) {
+            this.ring = ring;
         }
     }
 }
