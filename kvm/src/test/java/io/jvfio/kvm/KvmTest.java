@@ -75,9 +75,10 @@ class KvmTest {
             for (int run = 0; run < 3; run++) {
                 vcpu.exitEvery(1_000_000, 1_000_000);
                 assertThat(vcpu.run()).isEqualTo(VcpuExit.INTERRUPTED);
+                // Under emulation (a nested guest's KVM) the first period may end before the first instruction.
                 assertThat(vcpu.regs().rip())
-                        .as("still in the spin: nothing but the period ended the run")
-                        .isBetween((long) RealModeGuest.START + 1, (long) RealModeGuest.START + 2);
+                        .as("no further than the spin: nothing but the period ended the run")
+                        .isBetween((long) RealModeGuest.START, (long) RealModeGuest.START + 2);
                 assertThat(vcpu.interruptsEnabled()).isFalse();
             }
             assertThatThrownBy(() -> vcpu.exitEvery(0, 1_000_000))
