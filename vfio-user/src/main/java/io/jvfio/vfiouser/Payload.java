@@ -180,20 +180,34 @@ public sealed interface Payload {
         }
     }
 
-    /** DEVICE_GET_REGION_IO_FDS request (16 bytes). */
-    record RegionIoFdsRequest(int argsz, int flags, int index, int count) implements Payload {
-        public static final int SIZE = 16;
+    /**
+     * The layout of struct vfio_irq_info, which the DEVICE_GET_REGION_IO_FDS request shares: argsz,
+     * flags, the index asked about and a count (16 bytes).
+     */
+    sealed interface IndexCount extends Payload {
+        int SIZE = 16;
+
+        int argsz();
+
+        int flags();
+
+        int index();
+
+        int count();
 
         @Override
-        public int encodedSize() {
+        default int encodedSize() {
             return SIZE;
         }
 
         @Override
-        public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).putInt(index).putInt(count);
+        default void encodeTo(ByteBuffer out) {
+            out.putInt(argsz()).putInt(flags()).putInt(index()).putInt(count());
         }
     }
+
+    /** DEVICE_GET_REGION_IO_FDS request (16 bytes). */
+    record RegionIoFdsRequest(int argsz, int flags, int index, int count) implements IndexCount {}
 
     /**
      * One sub-region of a DEVICE_GET_REGION_IO_FDS reply: ioeventfd ({@code data} = datamatch) or
@@ -265,19 +279,7 @@ public sealed interface Payload {
     }
 
     /** DEVICE_GET_IRQ_INFO request and reply (16 bytes, struct vfio_irq_info). */
-    record DeviceGetIrqInfo(int argsz, int flags, int index, int count) implements Payload {
-        public static final int SIZE = 16;
-
-        @Override
-        public int encodedSize() {
-            return SIZE;
-        }
-
-        @Override
-        public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).putInt(index).putInt(count);
-        }
-    }
+    record DeviceGetIrqInfo(int argsz, int flags, int index, int count) implements IndexCount {}
 
     /**
      * DEVICE_SET_IRQS request (struct vfio_irq_set, 20 bytes, then one byte per IRQ with DATA_BOOL).
