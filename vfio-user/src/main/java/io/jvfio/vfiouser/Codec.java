@@ -256,7 +256,7 @@ public final class Codec {
                 long end = next == 0 ? length : next;
                 byte[] body = new byte[(int) (end - position - 8)];
                 in.get((int) position + 8, body);
-                capabilities.add(new Capability(id, version, body));
+                capabilities.add(new Capability(id, version, Bytes.adopt(body)));
                 position = next;
             }
         }
@@ -309,14 +309,14 @@ public final class Codec {
         int index = in.getInt();
         int start = in.getInt();
         int count = in.getInt();
-        byte[] data = rest(in);
+        Bytes data = Bytes.adopt(rest(in));
         boolean bools = (flags & IrqSet.DATA_BOOL) != 0;
-        if (bools && Integer.toUnsignedLong(count) != data.length) {
+        if (bools && Integer.toUnsignedLong(count) != data.length()) {
             throw new ProtocolException(what + ": DATA_BOOL with count " + Integer.toUnsignedString(count) + " but "
-                    + data.length + " data bytes");
+                    + data.length() + " data bytes");
         }
-        if (!bools && data.length != 0) {
-            throw new ProtocolException(what + ": " + data.length + " data bytes without DATA_BOOL");
+        if (!bools && data.length() != 0) {
+            throw new ProtocolException(what + ": " + data.length() + " data bytes without DATA_BOOL");
         }
         return new DeviceSetIrqs(argsz, flags, index, start, count, data);
     }
@@ -334,7 +334,7 @@ public final class Codec {
             throw new ProtocolException(
                     what + ": count " + Integer.toUnsignedString(count) + " but " + in.remaining() + " data bytes");
         }
-        return new RegionAccess(offset, region, count, rest(in));
+        return new RegionAccess(offset, region, count, Bytes.adopt(rest(in)));
     }
 
     private static DmaAccess dmaAccess(ByteBuffer in, boolean carriesData, boolean writeReply, String what)
@@ -354,12 +354,12 @@ public final class Codec {
             throw new ProtocolException(
                     what + ": count " + Long.toUnsignedString(count) + " but " + in.remaining() + " data bytes");
         }
-        return new DmaAccess(address, count, rest(in));
+        return new DmaAccess(address, count, Bytes.adopt(rest(in)));
     }
 
     private static DeviceFeature feature(ByteBuffer in, String what) throws ProtocolException {
         atLeast(in, DeviceFeature.SIZE, what);
-        return new DeviceFeature(in.getInt(), in.getInt(), rest(in));
+        return new DeviceFeature(in.getInt(), in.getInt(), Bytes.adopt(rest(in)));
     }
 
     /** The VFIO_REGION_INFO_CAP_SPARSE_MMAP capability (version 1) for these areas. */
@@ -378,7 +378,7 @@ public final class Codec {
         for (SparseArea area : areas) {
             body.putLong(area.offset()).putLong(area.size());
         }
-        return new Capability(id, 1, body.array());
+        return new Capability(id, 1, Bytes.adopt(body.array()));
     }
 
     /**
@@ -388,7 +388,7 @@ public final class Codec {
     public static List<SparseArea> sparseAreas(Capability capability) throws ProtocolException {
         boolean readOnly = capability.id() == RegionCapability.JVFIO_READ_ONLY_MMAP;
         String what = readOnly ? "read-only mmap capability" : "sparse mmap capability";
-        byte[] bytes = capability.body();
+        byte[] bytes = capability.body().toArray();
         if (bytes.length < 8) {
             throw new ProtocolException(what + " has " + bytes.length + " bytes, needs at least 8");
         }

@@ -2,8 +2,6 @@ package io.jvfio.vfiouser;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
@@ -124,36 +122,14 @@ public sealed interface Payload {
     }
 
     /** One entry of a region's capability chain (struct vfio_info_cap_header + body). */
-    record Capability(int id, int version, byte[] body) {
+    record Capability(int id, int version, Bytes body) {
         public Capability {
             checkU16(id, "capability id");
             checkU16(version, "capability version");
-            body = body.clone();
-        }
-
-        @Override
-        public byte[] body() {
-            return body.clone();
         }
 
         int encodedSize() {
-            return 8 + body.length;
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Capability c && c.id == id && c.version == version && Arrays.equals(c.body, body);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * (31 * id + version) + Arrays.hashCode(body);
-        }
-
-        @Override
-        public String toString() {
-            return "Capability[id=" + id + ", version=" + version + ", body="
-                    + HexFormat.of().formatHex(body) + "]";
+            return 8 + body.length();
         }
     }
 
@@ -199,25 +175,39 @@ public sealed interface Payload {
                 position += capability.encodedSize();
                 out.putShort((short) capability.id()).putShort((short) capability.version());
                 out.putInt(i + 1 < capabilities.size() ? position : 0);
-                out.put(capability.body);
+                capability.body().copyTo(out);
             }
         }
     }
 
-    /** DEVICE_GET_REGION_IO_FDS request (16 bytes). */
-    record RegionIoFdsRequest(int argsz, int flags, int index, int count) implements Payload {
-        public static final int SIZE = 16;
+    /**
+     * The layout of struct vfio_irq_info, which the DEVICE_GET_REGION_IO_FDS request shares: argsz,
+     * flags, the index asked about and a count (16 bytes).
+     */
+    sealed interface IndexCount extends Payload {
+        int SIZE = 16;
+
+        int argsz();
+
+        int flags();
+
+        int index();
+
+        int count();
 
         @Override
-        public int encodedSize() {
+        default int encodedSize() {
             return SIZE;
         }
 
         @Override
-        public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).putInt(index).putInt(count);
+        default void encodeTo(ByteBuffer out) {
+            out.putInt(argsz()).putInt(flags()).putInt(index()).putInt(count());
         }
     }
+
+    /** DEVICE_GET_REGION_IO_FDS request (16 bytes). */
+    record RegionIoFdsRequest(int argsz, int flags, int index, int count) implements IndexCount {}
 
     /**
      * One sub-region of a DEVICE_GET_REGION_IO_FDS reply: ioeventfd ({@code data} = datamatch) or
@@ -289,164 +279,58 @@ public sealed interface Payload {
     }
 
     /** DEVICE_GET_IRQ_INFO request and reply (16 bytes, struct vfio_irq_info). */
-    record DeviceGetIrqInfo(int argsz, int flags, int index, int count) implements Payload {
-        public static final int SIZE = 16;
-
-        @Override
-        public int encodedSize() {
-            return SIZE;
-        }
-
-        @Override
-        public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).putInt(index).putInt(count);
-        }
-    }
+    record DeviceGetIrqInfo(int argsz, int flags, int index, int count) implements IndexCount {}
 
     /**
      * DEVICE_SET_IRQS request (struct vfio_irq_set, 20 bytes, then one byte per IRQ with DATA_BOOL).
      * Eventfds for DATA_EVENTFD travel as SCM_RIGHTS, not in {@code data}.
      */
-    record DeviceSetIrqs(int argsz, int flags, int index, int start, int count, byte[] data) implements Payload {
+    record DeviceSetIrqs(int argsz, int flags, int index, int start, int count, Bytes data) implements Payload {
         public static final int SIZE = 20;
 
-        public DeviceSetIrqs {
-            data = data.clone();
-        }
-
         /** A request whose argsz is exactly its payload. */
-        public static DeviceSetIrqs of(int flags, int index, int start, int count, byte[] data) {
-            return new DeviceSetIrqs(SIZE + data.length, flags, index, start, count, data);
-        }
-
-        @Override
-        public byte[] data() {
-            return data.clone();
+        public static DeviceSetIrqs of(int flags, int index, int start, int count, Bytes data) {
+            return new DeviceSetIrqs(SIZE + data.length(), flags, index, start, count, data);
         }
 
         @Override
         public int encodedSize() {
-            return SIZE + data.length;
+            return SIZE + data.length();
         }
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz)
-                    .putInt(flags)
-                    .putInt(index)
-                    .putInt(start)
-                    .putInt(count)
-                    .put(data);
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof DeviceSetIrqs s
-                    && s.argsz == argsz
-                    && s.flags == flags
-                    && s.index == index
-                    && s.start == start
-                    && s.count == count
-                    && Arrays.equals(s.data, data);
-        }
-
-        @Override
-        public int hashCode() {
-            return ((((argsz * 31 + flags) * 31 + index) * 31 + start) * 31 + count) * 31 + Arrays.hashCode(data);
-        }
-
-        @Override
-        public String toString() {
-            return "DeviceSetIrqs[argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", index=" + index
-                    + ", start=" + start + ", count=" + count + ", data="
-                    + HexFormat.of().formatHex(data) + "]";
+            out.putInt(argsz).putInt(flags).putInt(index).putInt(start).putInt(count);
+            data.copyTo(out);
         }
     }
 
     /**
      * REGION_READ / REGION_WRITE request and reply: offset, region, count (16 bytes), then the data
-     * where it travels (read reply, write request); {@code data} is empty otherwise. The constructor
-     * takes {@code data} as it is, not a copy, since every message on the hot path carries a fresh
-     * array: pass one nothing else writes to, or use {@link #withData}, which copies.
+     * where it travels (read reply, write request); {@code data} is empty otherwise.
      */
-    record RegionAccess(long offset, int region, int count, byte[] data) implements Payload {
+    record RegionAccess(long offset, int region, int count, Bytes data) implements Payload {
         public static final int SIZE = 16;
-
-        private static final byte[] NO_DATA = new byte[0];
-
-        public RegionAccess {
-            // an empty array cannot be changed: share one
-            data = data.length == 0 ? NO_DATA : data;
-        }
 
         /** Without data: a read request or a write reply. */
         public static RegionAccess of(long offset, int region, int count) {
-            return new RegionAccess(offset, region, count, NO_DATA);
+            return new RegionAccess(offset, region, count, Bytes.EMPTY);
         }
 
-        /** With a copy of {@code data}: a read reply or a write request. */
-        public static RegionAccess withData(long offset, int region, byte[] data) {
-            return new RegionAccess(offset, region, data.length, data.clone());
-        }
-
-        @Override
-        public byte[] data() {
-            return data.length == 0 ? NO_DATA : data.clone();
-        }
-
-        /** The number of data bytes. */
-        public int dataLength() {
-            return data.length;
-        }
-
-        /** The data (at most 8 bytes) as a little-endian value, without copying it. */
-        public long dataValue() {
-            if (data.length > 8) {
-                throw new IllegalStateException(data.length + " data bytes do not fit a long");
-            }
-            long value = 0;
-            for (int i = data.length - 1; i >= 0; i--) {
-                value = (value << 8) | (data[i] & 0xFF);
-            }
-            return value;
+        /** With {@code data}, whose length is the count: a read reply or a write request. */
+        public static RegionAccess withData(long offset, int region, Bytes data) {
+            return new RegionAccess(offset, region, data.length(), data);
         }
 
         @Override
         public int encodedSize() {
-            return SIZE + data.length;
+            return SIZE + data.length();
         }
 
         @Override
         public void encodeTo(ByteBuffer out) {
             out.putLong(offset).putInt(region).putInt(count);
-            if (data.length <= 8) {
-                // a register's few bytes: a bulk put's copy set-up costs more than the bytes
-                for (byte b : data) {
-                    out.put(b);
-                }
-            } else {
-                out.put(data);
-            }
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof RegionAccess a
-                    && a.offset == offset
-                    && a.region == region
-                    && a.count == count
-                    && Arrays.equals(a.data, data);
-        }
-
-        @Override
-        public int hashCode() {
-            return ((Long.hashCode(offset) * 31 + region) * 31 + count) * 31 + Arrays.hashCode(data);
-        }
-
-        @Override
-        public String toString() {
-            return "RegionAccess[offset=0x" + Long.toHexString(offset) + ", region=" + region + ", count=" + count
-                    + ", data=" + HexFormat.of().formatHex(data) + "]";
+            data.copyTo(out);
         }
     }
 
@@ -454,49 +338,23 @@ public sealed interface Payload {
      * DMA_READ / DMA_WRITE request and reply (server to client): address, count (16 bytes), then the
      * data where it travels (read reply, write request).
      */
-    record DmaAccess(long address, long count, byte[] data) implements Payload {
+    record DmaAccess(long address, long count, Bytes data) implements Payload {
         public static final int SIZE = 16;
 
-        public DmaAccess {
-            data = data.clone();
-        }
-
+        /** Without data: a read request or a write reply. */
         public static DmaAccess of(long address, long count) {
-            return new DmaAccess(address, count, new byte[0]);
-        }
-
-        @Override
-        public byte[] data() {
-            return data.clone();
+            return new DmaAccess(address, count, Bytes.EMPTY);
         }
 
         @Override
         public int encodedSize() {
-            return SIZE + data.length;
+            return SIZE + data.length();
         }
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putLong(address).putLong(count).put(data);
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof DmaAccess a
-                    && a.address == address
-                    && a.count == count
-                    && Arrays.equals(a.data, data);
-        }
-
-        @Override
-        public int hashCode() {
-            return (Long.hashCode(address) * 31 + Long.hashCode(count)) * 31 + Arrays.hashCode(data);
-        }
-
-        @Override
-        public String toString() {
-            return "DmaAccess[address=0x" + Long.toHexString(address) + ", count=" + count + ", data="
-                    + HexFormat.of().formatHex(data) + "]";
+            out.putLong(address).putLong(count);
+            data.copyTo(out);
         }
     }
 
@@ -504,53 +362,26 @@ public sealed interface Payload {
      * DEVICE_FEATURE request and reply (struct vfio_device_feature): argsz, flags (feature index in
      * bits 0-15, GET bit 16, SET bit 17, PROBE bit 18), then the feature's data.
      */
-    record DeviceFeature(int argsz, int flags, byte[] data) implements Payload {
+    record DeviceFeature(int argsz, int flags, Bytes data) implements Payload {
         public static final int SIZE = 8;
         public static final int FEATURE_MASK = 0xFFFF;
         public static final int GET = 1 << 16;
         public static final int SET = 1 << 17;
         public static final int PROBE = 1 << 18;
 
-        public DeviceFeature {
-            data = data.clone();
-        }
-
         public int feature() {
             return flags & FEATURE_MASK;
         }
 
         @Override
-        public byte[] data() {
-            return data.clone();
-        }
-
-        @Override
         public int encodedSize() {
-            return SIZE + data.length;
+            return SIZE + data.length();
         }
 
         @Override
         public void encodeTo(ByteBuffer out) {
-            out.putInt(argsz).putInt(flags).put(data);
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof DeviceFeature f
-                    && f.argsz == argsz
-                    && f.flags == flags
-                    && Arrays.equals(f.data, data);
-        }
-
-        @Override
-        public int hashCode() {
-            return (argsz * 31 + flags) * 31 + Arrays.hashCode(data);
-        }
-
-        @Override
-        public String toString() {
-            return "DeviceFeature[argsz=" + argsz + ", flags=0x" + Integer.toHexString(flags) + ", data="
-                    + HexFormat.of().formatHex(data) + "]";
+            out.putInt(argsz).putInt(flags);
+            data.copyTo(out);
         }
     }
 

@@ -33,8 +33,8 @@ class ChannelTest {
         try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
                 Channel peer = new Channel(pair[1], 4096, 1, 1000);
                 EventFd attached = EventFd.create()) {
-            Payload.RegionAccess first = new Payload.RegionAccess(0x10, 2, 4, new byte[] {1, 2, 3, 4});
-            Payload.RegionAccess second = new Payload.RegionAccess(0x20, 2, 2, new byte[] {5, 6});
+            Payload.RegionAccess first = Payload.RegionAccess.withData(0x10, 2, Bytes.copyOf(new byte[] {1, 2, 3, 4}));
+            Payload.RegionAccess second = Payload.RegionAccess.withData(0x20, 2, Bytes.copyOf(new byte[] {5, 6}));
             peer.send(7, Command.REGION_READ, Header.TYPE_REPLY, 0, first, new int[] {
                 attached.fd().get()
             });
@@ -47,9 +47,9 @@ class ChannelTest {
                     .isEqualTo(before);
             assertThat(one.header().msgId()).isEqualTo(7);
             assertThat(one.fds()).isEmpty();
-            assertThat(((Payload.RegionAccess) one.payload()).data()).containsExactly(1, 2, 3, 4);
+            assertThat(((Payload.RegionAccess) one.payload()).data().toArray()).containsExactly(1, 2, 3, 4);
             assertThat(two.header().msgId()).isEqualTo(8);
-            assertThat(((Payload.RegionAccess) two.payload()).data()).containsExactly(5, 6);
+            assertThat(((Payload.RegionAccess) two.payload()).data().toArray()).containsExactly(5, 6);
         }
     }
 

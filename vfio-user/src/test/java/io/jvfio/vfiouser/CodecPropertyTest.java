@@ -24,7 +24,8 @@ class CodecPropertyTest {
     Arbitrary<Sample> messages() {
         Arbitrary<Integer> ints = Arbitraries.integers();
         Arbitrary<Long> longs = Arbitraries.longs();
-        Arbitrary<byte[]> bytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(64);
+        Arbitrary<Bytes> bytes =
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(64).map(Bytes::copyOf);
         Arbitrary<Integer> u16 = Arbitraries.integers().between(0, 0xFFFF);
         Arbitrary<Capabilities> caps = Combinators.combine(
                         Arbitraries.integers().between(0, 1024),
@@ -65,14 +66,14 @@ class CodecPropertyTest {
                         .as((i, s, a, d) -> new Sample(
                                 Command.DEVICE_SET_IRQS,
                                 false,
-                                Payload.DeviceSetIrqs.of(2 | (a & ~7), i, s, d.length, d))),
+                                Payload.DeviceSetIrqs.of(2 | (a & ~7), i, s, d.length(), d))),
                 Combinators.combine(longs, ints, bytes)
                         .as((o, r, d) ->
                                 new Sample(Command.REGION_WRITE, false, Payload.RegionAccess.withData(o, r, d))),
                 Combinators.combine(longs, ints, ints)
                         .as((o, r, c) -> new Sample(Command.REGION_READ, false, Payload.RegionAccess.of(o, r, c))),
                 Combinators.combine(longs, bytes)
-                        .as((a, d) -> new Sample(Command.DMA_READ, true, new Payload.DmaAccess(a, d.length, d))),
+                        .as((a, d) -> new Sample(Command.DMA_READ, true, new Payload.DmaAccess(a, d.length(), d))),
                 Combinators.combine(ints, ints, bytes)
                         .as((a, f, d) -> new Sample(Command.DEVICE_FEATURE, true, new Payload.DeviceFeature(a, f, d))));
     }
@@ -124,7 +125,7 @@ class CodecPropertyTest {
             // ditto
         }
         try {
-            Codec.sparseAreas(new Capability(1, 1, bytes));
+            Codec.sparseAreas(new Capability(1, 1, Bytes.copyOf(bytes)));
         } catch (ProtocolException expected) {
             // ditto
         }

@@ -26,6 +26,7 @@ class CodecTest {
 
     static Stream<Arguments> everyMessage() {
         Capabilities caps = new Capabilities(8, 1 << 20, 100, 4096);
+        Bytes oneToFour = Bytes.copyOf(new byte[] {1, 2, 3, 4});
         return Stream.of(
                 Arguments.of(Command.VERSION, false, new Payload.Version(0, 2, caps)),
                 Arguments.of(Command.VERSION, true, new Payload.Version(0, 1, Capabilities.defaults())),
@@ -47,7 +48,7 @@ class CodecTest {
                                 0,
                                 List.of(
                                         Codec.sparseMmapCapability(List.of(new SparseArea(0x1000, 0x1000))),
-                                        new Capability(2, 1, new byte[] {1, 2, 3, 4})))),
+                                        new Capability(2, 1, oneToFour)))),
                 Arguments.of(
                         Command.DEVICE_GET_REGION_INFO,
                         true,
@@ -71,20 +72,25 @@ class CodecTest {
                 Arguments.of(
                         Command.DEVICE_SET_IRQS,
                         false,
-                        Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 2, new byte[0])),
+                        Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 2, Bytes.EMPTY)),
                 Arguments.of(
                         Command.DEVICE_SET_IRQS,
                         false,
-                        Payload.DeviceSetIrqs.of(IrqSet.DATA_BOOL | (1 << 4), 1, 1, 3, new byte[] {1, 0, 1})),
+                        Payload.DeviceSetIrqs.of(
+                                IrqSet.DATA_BOOL | (1 << 4), 1, 1, 3, Bytes.copyOf(new byte[] {1, 0, 1}))),
                 Arguments.of(Command.DEVICE_SET_IRQS, true, Payload.Empty.INSTANCE),
                 Arguments.of(Command.REGION_READ, false, Payload.RegionAccess.of(0x10, 0, 4)),
+                Arguments.of(Command.REGION_READ, true, Payload.RegionAccess.withData(0x10, 0, oneToFour)),
                 Arguments.of(
-                        Command.REGION_READ, true, Payload.RegionAccess.withData(0x10, 0, new byte[] {1, 2, 3, 4})),
-                Arguments.of(Command.REGION_WRITE, false, Payload.RegionAccess.withData(0x18, 2, new byte[] {9, 8})),
+                        Command.REGION_WRITE,
+                        false,
+                        Payload.RegionAccess.withData(0x18, 2, Bytes.copyOf(new byte[] {9, 8}))),
                 Arguments.of(Command.REGION_WRITE, true, Payload.RegionAccess.of(0x18, 2, 2)),
                 Arguments.of(Command.DMA_READ, false, Payload.DmaAccess.of(0x100000, 3)),
-                Arguments.of(Command.DMA_READ, true, new Payload.DmaAccess(0x100000, 3, new byte[] {5, 6, 7})),
-                Arguments.of(Command.DMA_WRITE, false, new Payload.DmaAccess(0x100000, 2, new byte[] {5, 6})),
+                Arguments.of(
+                        Command.DMA_READ, true, new Payload.DmaAccess(0x100000, 3, Bytes.copyOf(new byte[] {5, 6, 7}))),
+                Arguments.of(
+                        Command.DMA_WRITE, false, new Payload.DmaAccess(0x100000, 2, Bytes.copyOf(new byte[] {5, 6}))),
                 Arguments.of(Command.DMA_WRITE, true, Payload.DmaAccess.of(0x100000, 2)),
                 Arguments.of(Command.DEVICE_RESET, false, Payload.Empty.INSTANCE),
                 Arguments.of(Command.DEVICE_RESET, true, Payload.Empty.INSTANCE),
@@ -92,14 +98,12 @@ class CodecTest {
                         Command.DEVICE_FEATURE,
                         false,
                         new Payload.DeviceFeature(
-                                4096, PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET, new byte[0])),
+                                4096, PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET, Bytes.EMPTY)),
                 Arguments.of(
                         Command.DEVICE_FEATURE,
                         true,
                         new Payload.DeviceFeature(
-                                12,
-                                PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET,
-                                new byte[] {1, 2, 3, 4})));
+                                12, PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET, oneToFour)));
     }
 
     @ParameterizedTest(name = "{0} reply={1}")
@@ -229,7 +233,8 @@ class CodecTest {
                 Command.DEVICE_GET_REGION_INFO,
                 Header.TYPE_REPLY,
                 0,
-                new Payload.DeviceGetRegionInfo(48, 8, 0, 0x1000, 0, List.of(new Capability(2, 1, new byte[8]))));
+                new Payload.DeviceGetRegionInfo(
+                        48, 8, 0, 0x1000, 0, List.of(new Capability(2, 1, Bytes.copyOf(new byte[8])))));
         ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 32 + 4, 32);
         assertThatThrownBy(() -> Codec.decodeMessage(bytes))
                 .isInstanceOf(ProtocolException.class)
@@ -239,7 +244,11 @@ class CodecTest {
     @Test
     void regionReadReplyWhoseCountDisagreesWithItsDataIsRefused() {
         byte[] bytes = Codec.encode(
-                1, Command.REGION_READ, Header.TYPE_REPLY, 0, Payload.RegionAccess.withData(0, 0, new byte[4]));
+                1,
+                Command.REGION_READ,
+                Header.TYPE_REPLY,
+                0,
+                Payload.RegionAccess.withData(0, 0, Bytes.copyOf(new byte[4])));
         ByteBuffer.wrap(bytes).order(Codec.ORDER).putInt(16 + 12, 8);
         assertThatThrownBy(() -> Codec.decodeMessage(bytes))
                 .isInstanceOf(ProtocolException.class)

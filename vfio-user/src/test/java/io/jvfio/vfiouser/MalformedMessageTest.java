@@ -94,7 +94,7 @@ class MalformedMessageTest {
         Channel.Incoming reply = channel.receive();
         assertThat(reply.header().isError()).isFalse();
         assertThat(reply.header().msgId()).isEqualTo(id);
-        assertThat(reply.payload()).isEqualTo(Payload.RegionAccess.withData(0, 0, new byte[4]));
+        assertThat(reply.payload()).isEqualTo(Payload.RegionAccess.withData(0, 0, Bytes.copyOf(new byte[4])));
     }
 
     /** The first message must be a VERSION: anything else is refused and the connection closed (libvfio-user does so). */
@@ -150,7 +150,8 @@ class MalformedMessageTest {
         negotiate();
         send(Codec.encode(5, 0x4242, 0, 0, Payload.Empty.INSTANCE));
         expectError(Errno.EINVAL);
-        send(Codec.encode(6, Command.REGION_WRITE_MULTI, 0, 0, new Payload.DeviceFeature(0, 0, new byte[8])));
+        send(Codec.encode(
+                6, Command.REGION_WRITE_MULTI, 0, 0, new Payload.DeviceFeature(0, 0, Bytes.copyOf(new byte[8]))));
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -170,7 +171,8 @@ class MalformedMessageTest {
         negotiate();
         send(Codec.encode(5, Command.REGION_READ, 0, 0, Payload.RegionAccess.of(0xFC, 0, 8)));
         expectError(Errno.EINVAL);
-        send(Codec.encode(6, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(-8, 0, new byte[8])));
+        send(Codec.encode(
+                6, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(-8, 0, Bytes.copyOf(new byte[8]))));
         expectError(Errno.EINVAL);
         send(Codec.encode(7, Command.REGION_READ, 0, 0, Payload.RegionAccess.of(0x101, 0, 0)));
         expectError(Errno.EINVAL);
@@ -196,7 +198,7 @@ class MalformedMessageTest {
                             Command.DEVICE_SET_IRQS,
                             0,
                             0,
-                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 2, new byte[0])),
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 2, Bytes.EMPTY)),
                     raw[0],
                     raw[1],
                     raw[2]);
@@ -218,7 +220,7 @@ class MalformedMessageTest {
                             Command.DEVICE_SET_IRQS,
                             0,
                             0,
-                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 3, new byte[0])),
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 0, 3, Bytes.EMPTY)),
                     one.fd().get(),
                     two.fd().get());
             expectError(Errno.EINVAL);
@@ -228,7 +230,7 @@ class MalformedMessageTest {
                 Command.DEVICE_SET_IRQS,
                 0,
                 0,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 3, 2, new byte[0])));
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | (1 << 5), 0, 3, 2, Bytes.EMPTY)));
         expectError(Errno.EINVAL);
         expectStillServing();
     }
@@ -237,7 +239,11 @@ class MalformedMessageTest {
     void oversizePayloadGetsEinval() throws Exception {
         negotiate();
         send(Codec.encode(
-                5, Command.REGION_WRITE, 0, 0, Payload.RegionAccess.withData(0, 0, new byte[MAX_XFER + 4096])));
+                5,
+                Command.REGION_WRITE,
+                0,
+                0,
+                Payload.RegionAccess.withData(0, 0, Bytes.copyOf(new byte[MAX_XFER + 4096]))));
         expectError(Errno.EINVAL);
         expectStillServing();
     }

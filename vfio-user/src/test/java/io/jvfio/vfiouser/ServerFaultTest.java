@@ -107,7 +107,7 @@ class ServerFaultTest {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x100000, 0x4000), memory.get()));
             assertOk(client.request(
                     Command.DEVICE_SET_IRQS,
-                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, new byte[0]),
+                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, Bytes.EMPTY),
                     trigger.fd().get()));
             assertThat(mappingsOf("fault-test-dma"))
                     .as("the server mapped the client's memory")
@@ -194,16 +194,17 @@ class ServerFaultTest {
             assertOk(client.request(Command.DMA_MAP, new Payload.DmaMap(32, 3, 0, 0x200000, 0x1000)));
             assertOk(client.request(
                     Command.REGION_WRITE,
-                    Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0, RawClient.le(0x200000))));
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0, Bytes.littleEndian(0x200000, 8))));
             assertOk(client.request(
-                    Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0, RawClient.le(16))));
+                    Command.REGION_WRITE,
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0, Bytes.littleEndian(16, 8))));
             long start = System.nanoTime();
             client.send(Codec.encode(
                     50,
                     Command.REGION_WRITE,
                     0,
                     0,
-                    Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, RawClient.le(1))));
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, Bytes.littleEndian(1, 8))));
             Channel.Incoming dmaRead = client.receive();
             assertThat(dmaRead.header().command())
                     .as("the device asks the client for its memory")

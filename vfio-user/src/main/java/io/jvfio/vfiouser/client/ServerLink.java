@@ -7,6 +7,7 @@ import io.jvfio.sys.UnixSocket;
 import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Command;
 import io.jvfio.vfiouser.FramingException;
@@ -261,13 +262,13 @@ final class ServerLink implements AutoCloseable {
                     long at = region.mappingOffset() + (access.address() - region.iova());
                     try {
                         if (write) {
-                            byte[] data = access.data();
+                            byte[] data = access.data().toArray();
                             region.mapping().copyFrom(data, 0, at, data.length);
                             reply = Payload.DmaAccess.of(access.address(), access.count());
                         } else {
                             byte[] data = new byte[(int) access.count()];
                             region.mapping().copyTo(at, data, 0, data.length);
-                            reply = new Payload.DmaAccess(access.address(), access.count(), data);
+                            reply = new Payload.DmaAccess(access.address(), access.count(), Bytes.adopt(data));
                         }
                     } catch (IllegalStateException | IndexOutOfBoundsException e) {
                         errno = Errno.EFAULT;

@@ -18,6 +18,7 @@ import io.jvfio.vfio.RegionIoEventFd;
 import io.jvfio.vfio.SparseArea;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
@@ -28,6 +29,7 @@ import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -299,7 +301,10 @@ public final class VfioUserDevice implements VfioDevice {
                 } else if (capability.id() == RegionCapability.JVFIO_READ_ONLY_MMAP) {
                     readOnly = Codec.sparseAreas(capability);
                 } else {
-                    others.add(new RegionCapability(capability.id(), capability.version(), capability.body()));
+                    others.add(new RegionCapability(
+                            capability.id(),
+                            capability.version(),
+                            capability.body().toArray()));
                 }
             }
             if (!readOnly.isEmpty()) {
@@ -480,17 +485,13 @@ public final class VfioUserDevice implements VfioDevice {
     @Override
     public long read(int region, long offset, int size) throws IOException {
         checkAccessSize(size);
-        return readAccess(region, offset, size).dataValue();
+        return readAccess(region, offset, size).data().littleEndianValue();
     }
 
     @Override
     public void write(int region, long offset, int size, long value) throws IOException {
         checkAccessSize(size);
-        byte[] data = new byte[size];
-        for (int i = 0; i < size; i++) {
-            data[i] = (byte) (value >>> (8 * i));
-        }
-        writeChunk(region, offset, data);
+        writeChunk(region, offset, Bytes.littleEndian(value, size));
     }
 
     @Override
@@ -498,8 +499,7 @@ public final class VfioUserDevice implements VfioDevice {
         int chunk = (int) Math.min(server.maxDataXferSize(), options.maxDataXferSize());
         for (int done = 0; done < destination.length; done += chunk) {
             int length = Math.min(chunk, destination.length - done);
-            byte[] data = readChunk(region, offset + done, length);
-            System.arraycopy(data, 0, destination, done, length);
+            readAccess(region, offset + done, length).data().copyTo(ByteBuffer.wrap(destination, done, length));
         }
     }
 
@@ -509,14 +509,8 @@ public final class VfioUserDevice implements VfioDevice {
         int chunk = (int) Math.max(8, server.maxDataXferSize() - Header.SIZE);
         for (int done = 0; done < source.length; done += chunk) {
             int length = Math.min(chunk, source.length - done);
-            byte[] data = new byte[length];
-            System.arraycopy(source, done, data, 0, length);
-            writeChunk(region, offset + done, data);
+            writeChunk(region, offset + done, Bytes.copyOfRange(source, done, done + length));
         }
-    }
-
-    private byte[] readChunk(int region, long offset, int count) throws IOException {
-        return readAccess(region, offset, count).data();
     }
 
     /** A checked REGION_READ reply. The description of the access is built only for an error message. */
@@ -533,13 +527,11 @@ public final class VfioUserDevice implements VfioDevice {
         return reply;
     }
 
-    /** {@code data} is a fresh array that the request takes as it is. */
-    private void writeChunk(int region, long offset, byte[] data) throws IOException {
+    private void writeChunk(int region, long offset, Bytes data) throws IOException {
         checkIndex(region, "region");
-        Call call =
-                Call.regionAccess(Command.REGION_WRITE, new Payload.RegionAccess(offset, region, data.length, data));
+        Call call = Call.regionAccess(Command.REGION_WRITE, Payload.RegionAccess.withData(offset, region, data));
         Payload.RegionAccess reply = payload(request(call), Payload.RegionAccess.class, call);
-        if (reply.count() != data.length) {
+        if (reply.count() != data.length()) {
             throw new VfioException(
                     name, call.describe() + ": the server wrote " + Integer.toUnsignedString(reply.count()) + " bytes");
         }
@@ -599,7 +591,7 @@ public final class VfioUserDevice implements VfioDevice {
                         request.index(),
                         request.start(),
                         request.count(),
-                        new byte[0],
+                        Bytes.EMPTY,
                         new int[0],
                         what);
             case IrqSet.Data.Bools bools -> {
@@ -608,7 +600,14 @@ public final class VfioUserDevice implements VfioDevice {
                 for (int i = 0; i < values.length; i++) {
                     data[i] = (byte) (values[i] ? 1 : 0);
                 }
-                simple(request.flags(), request.index(), request.start(), request.count(), data, new int[0], what);
+                simple(
+                        request.flags(),
+                        request.index(),
+                        request.start(),
+                        request.count(),
+                        Bytes.adopt(data),
+                        new int[0],
+                        what);
             }
             case IrqSet.Data.EventFds eventFds -> setEventFds(request, eventFds.fds(), what);
         }
@@ -617,7 +616,7 @@ public final class VfioUserDevice implements VfioDevice {
     /** Sends runs of present eventfds (at most max_msg_fds a message) and runs of absent ones (de-assign). */
     private void setEventFds(IrqSet request, List<Optional<EventFd>> fds, String what) throws IOException {
         if (fds.isEmpty()) {
-            simple(request.flags(), request.index(), request.start(), 0, new byte[0], new int[0], what);
+            simple(request.flags(), request.index(), request.start(), 0, Bytes.EMPTY, new int[0], what);
             return;
         }
         int limit = Math.max(1, server.maxMsgFds());
@@ -632,12 +631,12 @@ public final class VfioUserDevice implements VfioDevice {
             for (int k = 0; k < raw.length; k++) {
                 raw[k] = fds.get(i + k).orElseThrow().fd().get();
             }
-            simple(request.flags(), request.index(), request.start() + i, runEnd - i, new byte[0], raw, what);
+            simple(request.flags(), request.index(), request.start() + i, runEnd - i, Bytes.EMPTY, raw, what);
             i = runEnd;
         }
     }
 
-    private void simple(int flags, int index, int start, int count, byte[] data, int[] fds, String what)
+    private void simple(int flags, int index, int start, int count, Bytes data, int[] fds, String what)
             throws IOException {
         request(Command.DEVICE_SET_IRQS, Payload.DeviceSetIrqs.of(flags, index, start, count, data), fds, what)
                 .closeFds();
@@ -700,7 +699,7 @@ public final class VfioUserDevice implements VfioDevice {
                                 new Payload.DeviceFeature(
                                         argsz,
                                         PlatformExtension.FEATURE_DT_IDENTITY | Payload.DeviceFeature.GET,
-                                        new byte[0]),
+                                        Bytes.EMPTY),
                                 new int[0],
                                 what),
                         Payload.DeviceFeature.class,
@@ -713,15 +712,15 @@ public final class VfioUserDevice implements VfioDevice {
                 throw e;
             }
             long needed = Integer.toUnsignedLong(reply.argsz());
-            byte[] data = reply.data();
-            if (needed > Payload.DeviceFeature.SIZE + data.length
+            Bytes data = reply.data();
+            if (needed > Payload.DeviceFeature.SIZE + data.length()
                     && attempt == 0
                     && needed <= server.maxDataXferSize()) {
                 argsz = (int) needed;
                 continue;
             }
             try {
-                return Optional.of(PlatformExtension.decode(data));
+                return Optional.of(PlatformExtension.decode(data.toArray()));
             } catch (ProtocolException e) {
                 throw new VfioException(name, what + ": malformed reply: " + e.getMessage());
             }

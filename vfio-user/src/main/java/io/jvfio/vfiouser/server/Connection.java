@@ -13,6 +13,7 @@ import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
@@ -29,6 +30,7 @@ import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -564,7 +566,7 @@ final class Connection implements Runnable {
             return Reply.of(Payload.Empty.INSTANCE);
         }
         expectNoFds(fds, what + " without DATA_EVENTFD");
-        byte[] bools = request.data();
+        byte[] bools = request.data().toArray();
         for (int i = 0; i < count; i++) {
             if (dataFlags == IrqSet.DATA_BOOL && bools[i] == 0) {
                 continue;
@@ -616,18 +618,19 @@ final class Connection implements Runnable {
             // libvfio-user accepts it too; the model is not asked to read nothing
             return Reply.of(access);
         }
-        byte[] data = new byte[count];
+        Bytes data;
         if (region.spec().inMemory(access.offset(), count)) {
-            region.memory().copyTo(access.offset(), data, 0, count);
+            byte[] array = new byte[count];
+            region.memory().copyTo(access.offset(), array, 0, count);
+            data = Bytes.adopt(array);
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
             if (count == 1 || count == 2 || count == 4 || count == 8) {
-                long value = handler.read(access.offset(), count);
-                for (int i = 0; i < count; i++) {
-                    data[i] = (byte) (value >>> (8 * i));
-                }
+                data = Bytes.littleEndian(handler.read(access.offset(), count), count);
             } else {
-                handler.read(access.offset(), data);
+                byte[] array = new byte[count];
+                handler.read(access.offset(), array);
+                data = Bytes.adopt(array);
             }
         }
         return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
@@ -641,14 +644,13 @@ final class Connection implements Runnable {
             return Reply.of(access);
         }
         if (region.spec().inMemory(access.offset(), count)) {
-            byte[] data = access.data();
-            region.memory().copyFrom(data, 0, access.offset(), count);
+            region.memory().copyFrom(access.data().toArray(), 0, access.offset(), count);
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
             if (count == 1 || count == 2 || count == 4 || count == 8) {
-                handler.write(access.offset(), count, access.dataValue());
+                handler.write(access.offset(), count, access.data().littleEndianValue());
             } else {
-                handler.write(access.offset(), access.data());
+                handler.write(access.offset(), access.data().toArray());
             }
         }
         return Reply.of(Payload.RegionAccess.of(access.offset(), access.region(), count));
@@ -725,7 +727,7 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, what + ": the device-tree identity cannot be set");
         }
         if ((operations & Payload.DeviceFeature.PROBE) != 0) {
-            return Reply.of(new Payload.DeviceFeature(Payload.DeviceFeature.SIZE, request.flags(), new byte[0]));
+            return Reply.of(new Payload.DeviceFeature(Payload.DeviceFeature.SIZE, request.flags(), Bytes.EMPTY));
         }
         if (!get) {
             throw new RequestError(Errno.EINVAL, what + ": neither GET, SET nor PROBE");
@@ -733,9 +735,9 @@ final class Connection implements Runnable {
         byte[] data = PlatformExtension.encode(identity.get());
         int needed = Payload.DeviceFeature.SIZE + data.length;
         if (Integer.compareUnsigned(request.argsz(), needed) < 0) {
-            return Reply.of(new Payload.DeviceFeature(needed, request.flags(), new byte[0]));
+            return Reply.of(new Payload.DeviceFeature(needed, request.flags(), Bytes.EMPTY));
         }
-        return Reply.of(new Payload.DeviceFeature(needed, request.flags(), data));
+        return Reply.of(new Payload.DeviceFeature(needed, request.flags(), Bytes.adopt(data)));
     }
 
     /** DMA from the model: through the mmap'ed fd, or DMA_READ / DMA_WRITE messages to the client. */
@@ -751,8 +753,7 @@ final class Connection implements Runnable {
             int part = (int) Math.min(chunk, length - done);
             long address = iova + done;
             if (write) {
-                byte[] bytes = new byte[part];
-                System.arraycopy(data, offset + done, bytes, 0, part);
+                Bytes bytes = Bytes.copyOfRange(data, offset + done, offset + done + part);
                 Payload.DmaAccess reply = requestClient(Command.DMA_WRITE, new Payload.DmaAccess(address, part, bytes));
                 if (reply.address() != address || reply.count() != part) {
                     throw new ProtocolException("DMA_WRITE reply is for " + reply.count() + " bytes at 0x"
@@ -760,12 +761,12 @@ final class Connection implements Runnable {
                 }
             } else {
                 Payload.DmaAccess reply = requestClient(Command.DMA_READ, Payload.DmaAccess.of(address, part));
-                byte[] bytes = reply.data();
-                if (reply.address() != address || bytes.length != part) {
-                    throw new ProtocolException("DMA_READ reply is for " + bytes.length + " bytes at 0x"
+                Bytes bytes = reply.data();
+                if (reply.address() != address || bytes.length() != part) {
+                    throw new ProtocolException("DMA_READ reply is for " + bytes.length() + " bytes at 0x"
                             + Long.toHexString(reply.address()));
                 }
-                System.arraycopy(bytes, 0, data, offset + done, part);
+                bytes.copyTo(ByteBuffer.wrap(data, offset + done, part));
             }
             done += part;
         }

@@ -77,9 +77,9 @@ public final class DecoderFuzzer {
 
     /** Decodes what a payload carries and encodes the payload back: neither may throw but ProtocolException. */
     private static void digest(Payload payload) throws ProtocolException {
-        if (payload instanceof Payload.DeviceFeature feature && feature.data().length > 0) {
+        if (payload instanceof Payload.DeviceFeature feature && feature.data().length() > 0) {
             try {
-                PlatformExtension.decode(feature.data());
+                PlatformExtension.decode(feature.data().toArray());
             } catch (ProtocolException expected) {
                 // refused
             }

@@ -9,6 +9,7 @@ import io.jvfio.sys.MemFd;
 import io.jvfio.sys.Poller;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Command;
 import io.jvfio.vfiouser.Payload;
@@ -70,8 +71,8 @@ class FuzzRegressionTest {
     }
 
     private void write(long register, long value) throws Exception {
-        Channel.Incoming reply =
-                client.request(Command.REGION_WRITE, Payload.RegionAccess.withData(register, 0, RawClient.le(value)));
+        Channel.Incoming reply = client.request(
+                Command.REGION_WRITE, Payload.RegionAccess.withData(register, 0, Bytes.littleEndian(value, 8)));
         assertThat(reply.header().isError())
                 .as("write of register 0x" + Long.toHexString(register))
                 .isFalse();
@@ -107,7 +108,8 @@ class FuzzRegressionTest {
             write(FuzzDevice.DMA_ADDRESS, 0x102000);
             write(FuzzDevice.DMA_LENGTH, 16);
             Channel.Incoming go = client.request(
-                    Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, RawClient.le(1)));
+                    Command.REGION_WRITE,
+                    Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, Bytes.littleEndian(1, 8)));
             assertError(go, Errno.EIO);
         }
         assertThat(client.serves()).as("the connection outlived the fault").isTrue();
@@ -120,7 +122,7 @@ class FuzzRegressionTest {
                 Fd notAnEventfd = MemFd.create("not an eventfd", 0x1000)) {
             assertThat(client.request(
                                     Command.DEVICE_SET_IRQS,
-                                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 1, 0, 1, new byte[0]),
+                                    Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 1, 0, 1, Bytes.EMPTY),
                                     trigger.fd().get())
                             .header()
                             .isError())
@@ -128,7 +130,7 @@ class FuzzRegressionTest {
             assertError(
                     client.request(
                             Command.DEVICE_SET_IRQS,
-                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK, 1, 0, 2, new byte[0]),
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK, 1, 0, 2, Bytes.EMPTY),
                             unmask.fd().get(),
                             notAnEventfd.get()),
                     Errno.EPERM);

@@ -3,6 +3,7 @@ package io.jvfio.vfiouser.fuzz;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
@@ -78,7 +79,7 @@ public final class GoldenMessages {
                 Command.DEVICE_GET_REGION_INFO,
                 new Payload.DeviceGetRegionInfo(32 + 8 + 8 + 32, 0xF, 2, 0x3000, 0, sparse)));
         List<Payload.Capability> two = List.of(
-                new Payload.Capability(2, 1, new byte[8]),
+                new Payload.Capability(2, 1, Bytes.copyOf(new byte[8])),
                 Codec.sparseMmapCapability(List.of(new SparseArea(0, 0x1000))));
         Payload.DeviceGetRegionInfo chained = new Payload.DeviceGetRegionInfo(0, 0xF, 1, 0x2000, 0, two);
         all.add(reply(
@@ -117,32 +118,32 @@ public final class GoldenMessages {
         all.add(request(
                 "DEVICE_SET_IRQS trigger eventfd",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, Bytes.EMPTY),
                 Fds.EVENTFD));
         all.add(request(
                 "DEVICE_SET_IRQS two eventfds",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 2, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 2, Bytes.EMPTY),
                 Fds.TWO_EVENTFDS));
         all.add(request(
                 "DEVICE_SET_IRQS unmask eventfd",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK, 1, 0, 1, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_UNMASK, 1, 0, 1, Bytes.EMPTY),
                 Fds.EVENTFD));
         all.add(request(
                 "DEVICE_SET_IRQS mask bool",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_BOOL | IRQ_MASK, 0, 0, 2, new byte[] {1, 0}),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_BOOL | IRQ_MASK, 0, 0, 2, Bytes.copyOf(new byte[] {1, 0})),
                 Fds.NONE));
         all.add(request(
                 "DEVICE_SET_IRQS unmask none",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_NONE | IRQ_UNMASK, 1, 0, 1, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_NONE | IRQ_UNMASK, 1, 0, 1, Bytes.EMPTY),
                 Fds.NONE));
         all.add(request(
                 "DEVICE_SET_IRQS disable",
                 Command.DEVICE_SET_IRQS,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_NONE | IRQ_TRIGGER, 0, 0, 0, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_NONE | IRQ_TRIGGER, 0, 0, 0, Bytes.EMPTY),
                 Fds.NONE));
         all.add(reply("DEVICE_SET_IRQS", Command.DEVICE_SET_IRQS, Payload.Empty.INSTANCE));
         for (int size : new int[] {1, 2, 4, 8}) {
@@ -154,47 +155,47 @@ public final class GoldenMessages {
         }
         all.add(request("REGION_READ shared", Command.REGION_READ, Payload.RegionAccess.of(0x100, 1, 64), Fds.NONE));
         all.add(request("REGION_READ trapped", Command.REGION_READ, Payload.RegionAccess.of(0x20, 2, 4), Fds.NONE));
-        all.add(reply(
-                "REGION_READ", Command.REGION_READ, Payload.RegionAccess.withData(0, 0, new byte[] {1, 2, 3, 4})));
+        Bytes oneToFour = Bytes.copyOf(new byte[] {1, 2, 3, 4});
+        all.add(reply("REGION_READ", Command.REGION_READ, Payload.RegionAccess.withData(0, 0, oneToFour)));
         all.add(request(
                 "REGION_WRITE scratch",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(0, 0, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}),
+                Payload.RegionAccess.withData(0, 0, Bytes.copyOf(new byte[] {1, 2, 3, 4, 5, 6, 7, 8})),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE pulse",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(FuzzDevice.PULSE, 0, new byte[] {1, 0, 0, 0}),
+                Payload.RegionAccess.withData(FuzzDevice.PULSE, 0, Bytes.copyOf(new byte[] {1, 0, 0, 0})),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE level",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(FuzzDevice.LEVEL, 0, new byte[] {1, 0, 0, 0}),
+                Payload.RegionAccess.withData(FuzzDevice.LEVEL, 0, Bytes.copyOf(new byte[] {1, 0, 0, 0})),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE dma address",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0, le(DMA_IOVA + 0x10, 8)),
+                Payload.RegionAccess.withData(FuzzDevice.DMA_ADDRESS, 0, Bytes.littleEndian(DMA_IOVA + 0x10, 8)),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE dma length",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0, le(16, 8)),
+                Payload.RegionAccess.withData(FuzzDevice.DMA_LENGTH, 0, Bytes.littleEndian(16, 8)),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE dma go",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, new byte[] {1, 0, 0, 0}),
+                Payload.RegionAccess.withData(FuzzDevice.DMA_GO, 0, Bytes.copyOf(new byte[] {1, 0, 0, 0})),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE shared bulk",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(0x10, 1, new byte[100]),
+                Payload.RegionAccess.withData(0x10, 1, Bytes.copyOf(new byte[100])),
                 Fds.NONE));
         all.add(request(
                 "REGION_WRITE trapped",
                 Command.REGION_WRITE,
-                Payload.RegionAccess.withData(0x2000, 2, new byte[] {9, 9}),
+                Payload.RegionAccess.withData(0x2000, 2, Bytes.copyOf(new byte[] {9, 9})),
                 Fds.NONE));
         all.add(reply("REGION_WRITE", Command.REGION_WRITE, Payload.RegionAccess.of(0, 0, 4)));
         all.add(new Golden(
@@ -202,10 +203,10 @@ public final class GoldenMessages {
                 Codec.encode(1, Command.DMA_READ, 0, 0, Payload.DmaAccess.of(DMA_IOVA, 16)),
                 false,
                 Fds.NONE));
-        all.add(reply("DMA_READ", Command.DMA_READ, new Payload.DmaAccess(DMA_IOVA, 4, new byte[] {1, 2, 3, 4})));
+        all.add(reply("DMA_READ", Command.DMA_READ, new Payload.DmaAccess(DMA_IOVA, 4, oneToFour)));
         all.add(new Golden(
                 "DMA_WRITE request",
-                Codec.encode(1, Command.DMA_WRITE, 0, 0, new Payload.DmaAccess(DMA_IOVA, 4, new byte[] {1, 2, 3, 4})),
+                Codec.encode(1, Command.DMA_WRITE, 0, 0, new Payload.DmaAccess(DMA_IOVA, 4, oneToFour)),
                 false,
                 Fds.NONE));
         all.add(reply("DMA_WRITE", Command.DMA_WRITE, Payload.DmaAccess.of(DMA_IOVA, 4)));
@@ -219,18 +220,19 @@ public final class GoldenMessages {
         all.add(request(
                 "DEVICE_FEATURE get",
                 Command.DEVICE_FEATURE,
-                new Payload.DeviceFeature(4096, feature | Payload.DeviceFeature.GET, new byte[0]),
+                new Payload.DeviceFeature(4096, feature | Payload.DeviceFeature.GET, Bytes.EMPTY),
                 Fds.NONE));
         all.add(request(
                 "DEVICE_FEATURE probe",
                 Command.DEVICE_FEATURE,
-                new Payload.DeviceFeature(8, feature | Payload.DeviceFeature.PROBE, new byte[0]),
+                new Payload.DeviceFeature(8, feature | Payload.DeviceFeature.PROBE, Bytes.EMPTY),
                 Fds.NONE));
         byte[] identity = PlatformExtension.encode(identity());
         all.add(reply(
                 "DEVICE_FEATURE",
                 Command.DEVICE_FEATURE,
-                new Payload.DeviceFeature(8 + identity.length, feature | Payload.DeviceFeature.GET, identity)));
+                new Payload.DeviceFeature(
+                        8 + identity.length, feature | Payload.DeviceFeature.GET, Bytes.copyOf(identity))));
         all.add(new Golden(
                 "error reply",
                 Codec.encode(1, Command.REGION_READ, Header.TYPE_REPLY | Header.ERROR, 22, Payload.Empty.INSTANCE),
@@ -250,13 +252,5 @@ public final class GoldenMessages {
                 List.of("jvfio,fuzz-device", "jvfio,generic"),
                 Map.of("reg-shift", new byte[] {0, 0, 0, 2}, "clock-frequency", new byte[] {0, 0x10, 0, 0}),
                 List.of(new DeviceTreeIdentity.IrqAck(1, 0, FuzzDevice.LEVEL_STATUS, 1, FuzzDevice.LEVEL_ACK, 1)));
-    }
-
-    private static byte[] le(long value, int size) {
-        byte[] bytes = new byte[size];
-        for (int i = 0; i < size; i++) {
-            bytes[i] = (byte) (value >>> (8 * i));
-        }
-        return bytes;
     }
 }

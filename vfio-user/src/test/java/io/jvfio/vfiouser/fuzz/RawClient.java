@@ -2,6 +2,7 @@ package io.jvfio.vfiouser.fuzz;
 
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.UnixSocket;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
@@ -79,20 +80,17 @@ public final class RawClient implements AutoCloseable {
     /** Whether the server still serves: a register write and read back round trip. */
     public boolean serves() throws IOException {
         long value = 0x1234_0000L + nextId;
-        Channel.Incoming written =
-                request(Command.REGION_WRITE, Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, le(value)));
+        Channel.Incoming written = request(
+                Command.REGION_WRITE,
+                Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, Bytes.littleEndian(value, 8)));
         if (written == null || written.header().isError()) {
             return false;
         }
         Channel.Incoming read = request(Command.REGION_READ, Payload.RegionAccess.of(FuzzDevice.SCRATCH, 0, 8));
         return read != null
                 && !read.header().isError()
-                && read.payload().equals(Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, le(value)));
-    }
-
-    /** Eight little-endian bytes. */
-    public static byte[] le(long value) {
-        return ByteBuffer.allocate(8).order(Codec.ORDER).putLong(value).array();
+                && read.payload()
+                        .equals(Payload.RegionAccess.withData(FuzzDevice.SCRATCH, 0, Bytes.littleEndian(value, 8)));
     }
 
     @Override

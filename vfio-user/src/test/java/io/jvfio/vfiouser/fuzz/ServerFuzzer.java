@@ -8,6 +8,7 @@ import io.jvfio.sys.MemFd;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfiouser.Bytes;
 import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
@@ -245,14 +246,14 @@ public final class ServerFuzzer {
                 Command.DEVICE_SET_IRQS,
                 Header.TYPE_COMMAND,
                 0,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, Bytes.EMPTY),
                 new int[] {eventFds.get(0).fd().get()});
         channel.send(
                 3,
                 Command.DEVICE_SET_IRQS,
                 Header.TYPE_COMMAND,
                 0,
-                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, new byte[0]),
+                Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | irqUnmask, 1, 0, 1, Bytes.EMPTY),
                 new int[0]);
         for (int id = 2; id <= 3; id++) {
             Channel.Incoming reply = channel.receive();
@@ -428,7 +429,8 @@ public final class ServerFuzzer {
                 && access.count() >= 0
                 && access.count() <= MAX_XFER) {
             Payload reply = header.command() == Command.DMA_READ
-                    ? new Payload.DmaAccess(access.address(), access.count(), new byte[(int) access.count()])
+                    ? new Payload.DmaAccess(
+                            access.address(), access.count(), Bytes.copyOf(new byte[(int) access.count()]))
                     : Payload.DmaAccess.of(access.address(), access.count());
             channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply, new int[0]);
         } else {
