@@ -94,11 +94,18 @@ class MachineKvmTest {
         try (Machine machine = Machine.create(guest("triple").irqchip(irqchip).build())) {
             machine.start();
             assertThatThrownBy(() -> machine.awaitExit(TIMEOUT))
-                    .isInstanceOfSatisfying(
-                            GuestFailedException.class,
-                            failed -> assertThat(failed.reason())
-                                    .startsWith("the guest triple-faulted (KVM_EXIT_SHUTDOWN) on vcpu 0: rip=0x")
-                                    .contains("cr0=0x8", "idt=0x0+0x0"));
+                    .isInstanceOfSatisfying(GuestFailedException.class, failed -> {
+                        String reason = failed.reason();
+                        assertThat(reason).startsWith("the guest triple-faulted (KVM_EXIT_SHUTDOWN) on vcpu 0: ");
+                        // KVM on Intel keeps the faulting registers; on AMD (the nested guest's) it resets the vCPU.
+                        if (reason.contains("where is unknown")) {
+                            assertThat(reason)
+                                    .endsWith("KVM put the vCPU back in its reset state (as on AMD,"
+                                            + " whose VMCB is undefined after a shutdown)");
+                        } else {
+                            assertThat(reason).contains("rip=0x", "cr0=0x8", "idt=0x0+0x0");
+                        }
+                    });
             assertThat(machine.console()).isEqualTo("triple\n");
         }
     }
