@@ -17,21 +17,60 @@ final class Interleaved {
         double run() throws Exception;
     }
 
+    /** One timed run of one side over {@code units} units of work; returns ns per unit. */
+    @FunctionalInterface
+    interface Sized {
+        double run(long units) throws Exception;
+    }
+
     /** The per-round figures of both sides and of the diagnostic side. */
     record Result(Rounds c, Rounds jvfio, Rounds raw) {}
 
     /**
-     * Runs jvfio's side at least {@code minRounds} times and then until the JIT compiled for under 2% of
-     * a round (at most four times as many): under nested TCG the compiler threads take minutes and
-     * compete with the vCPU thread for the guest's two CPUs. Each round's new machine keeps it from
-     * reaching zero. Prints each round as discarded.
+     * A whole comparison: one discarded run of C, {@link #warmUp} of jvfio and of java raw, then {@link #run}
+     * rounds of {@code units} each; prints the spread and java raw's standing and returns the rounds, for
+     * the benchmark to print its result line from the medians.
      */
-    static void warmUp(int minRounds, String what, Side jvfio) throws Exception {
-        warmUp("jvfio", minRounds, what, jvfio);
+    static Result compare(
+            String unit, int rounds, int warmupRounds, long units, long warmupUnits, Sized c, Sized jvfio, Sized raw)
+            throws Exception {
+        long start = System.nanoTime();
+        double cWarm = c.run(warmupUnits);
+        System.out.printf(
+                "warm-up C (%d %ss, discarded): %.0f ns per %s, %.1f s%n",
+                warmupUnits, unit, cWarm, unit, (System.nanoTime() - start) / 1e9);
+        String what = warmupUnits + " " + unit + "s";
+        warmUp("jvfio", warmupRounds, what, () -> jvfio.run(warmupUnits));
+        warmUp("java raw", warmupRounds, what, () -> raw.run(warmupUnits));
+        Result result = run(rounds, unit, () -> c.run(units), () -> jvfio.run(units), () -> raw.run(units));
+        System.out.printf(
+                "medians of %d rounds of %d %ss; C %.0f-%.0f ns, jvfio %.0f-%.0f ns; best-of-%d ratio %.2f"
+                        + " (diagnostic)%n",
+                rounds,
+                units,
+                unit,
+                result.c().min(),
+                result.c().max(),
+                result.jvfio().min(),
+                result.jvfio().max(),
+                rounds,
+                result.jvfio().min() / result.c().min());
+        System.out.printf(
+                "java raw (diagnostic): %.0f ns per %s, %.2f of C; jvfio is %.2f of it%n",
+                result.raw().median(),
+                unit,
+                result.raw().median() / result.c().median(),
+                result.jvfio().median() / result.raw().median());
+        return result;
     }
 
-    /** {@link #warmUp(int, String, Side)} of the side called {@code side}. */
-    static void warmUp(String side, int minRounds, String what, Side run) throws Exception {
+    /**
+     * Runs one side at least {@code minRounds} times and then until the JIT compiled for under 2% of a
+     * round (at most four times as many): under nested TCG the compiler threads take minutes and compete
+     * with the vCPU thread for the guest's two CPUs. Each round's new machine keeps it from reaching zero.
+     * Prints each round as discarded.
+     */
+    private static void warmUp(String side, int minRounds, String what, Side run) throws Exception {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         for (int i = 0; i < 4 * minRounds; i++) {
             long compiling = jit.getTotalCompilationTime();
@@ -53,7 +92,7 @@ final class Interleaved {
      * of the result) between the two in every round, so it sits in the same machine state as both; prints
      * each round's figures and ratio.
      */
-    static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
+    private static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
         Rounds cRounds = new Rounds();
         Rounds jRounds = new Rounds();
         Rounds rawRounds = new Rounds();

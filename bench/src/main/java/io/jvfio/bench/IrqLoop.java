@@ -99,34 +99,21 @@ public final class IrqLoop {
                             ? ""
                             : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
             RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
-            List<String> c = List.of(baseline, imageFile.toString(), Long.toString(interrupts), path);
-            long t0 = System.nanoTime();
-            double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupInterrupts), path));
-            System.out.printf(
-                    "warm-up C (%d interrupts, discarded): %.0f ns per interrupt, %.1f s%n",
-                    warmupInterrupts, cWarm, (System.nanoTime() - t0) / 1e9);
-            Interleaved.warmUp(
-                    jvfioWarmupRounds,
-                    warmupInterrupts + " interrupts",
-                    () -> bench.round(warmupInterrupts, true).nsPerInterrupt());
-            Interleaved.warmUp(
-                    "java raw",
-                    jvfioWarmupRounds,
-                    warmupInterrupts + " interrupts",
-                    () -> raw.run(image, warmupInterrupts));
             Figures[] last = new Figures[1];
-            Interleaved.Result result = Interleaved.run(
-                    rounds,
+            Interleaved.Result result = Interleaved.compare(
                     "interrupt",
-                    () -> Baseline.run(c),
-                    () -> {
-                        last[0] = bench.round(interrupts, true);
+                    rounds,
+                    jvfioWarmupRounds,
+                    interrupts,
+                    warmupInterrupts,
+                    n -> Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(n), path)),
+                    n -> {
+                        last[0] = bench.round(n, true);
                         return last[0].nsPerInterrupt();
                     },
-                    () -> raw.run(image, interrupts));
+                    n -> raw.run(image, n));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
-            Rounds rawRounds = result.raw();
             System.out.printf(
                     "trapped exits per interrupt (jvfio, %s path, precise EOI): %.2f%n",
                     path, last[0].exitsPerInterrupt());
@@ -154,22 +141,6 @@ public final class IrqLoop {
                                 + " %.2f%n",
                         seed.exitsPerInterrupt());
             }
-            System.out.printf(
-                    "medians of %d rounds of %d interrupts; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
-                            + " best-of-%d ratio %.2f (diagnostic)%n",
-                    rounds,
-                    interrupts,
-                    cRounds.min(),
-                    cRounds.max(),
-                    jRounds.min(),
-                    jRounds.max(),
-                    rounds,
-                    jRounds.min() / cRounds.min());
-            System.out.printf(
-                    "java raw (diagnostic): %.1f us per interrupt, %.2f of C; jvfio is %.2f of it%n",
-                    rawRounds.median() / 1e3,
-                    rawRounds.median() / cRounds.median(),
-                    jRounds.median() / rawRounds.median());
             double running = runningGuest(bench, baseline, imageFile, path);
             System.out.printf(
                     "irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip;"

@@ -64,44 +64,19 @@ public final class MmioExit {
         Path imageFile = Files.createTempFile("jvfio-bench-mmio-loop", ".elf");
         try {
             Files.write(imageFile, image);
-            List<String> c = List.of(baseline, imageFile.toString(), Long.toString(iterations));
-            long t0 = System.nanoTime();
-            double cWarm = Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(warmupIterations)));
             System.out.println("irqchip: jvfio " + IrqchipSelection.forHost(IrqchipMode.AUTO)
                     + ", C on KVM's in-kernel one (a write exit involves neither)");
-            System.out.printf(
-                    "warm-up C (%d exits, discarded): %.0f ns per exit, %.1f s%n",
-                    warmupIterations, cWarm, (System.nanoTime() - t0) / 1e9);
-            Interleaved.warmUp(
-                    jvfioWarmupRounds, warmupIterations + " exits", () -> jvfioRound(image, warmupIterations));
-            Interleaved.warmUp(
-                    "java raw",
-                    jvfioWarmupRounds,
-                    warmupIterations + " exits",
-                    () -> RawExitLoop.run(image, warmupIterations));
-            Interleaved.Result result = Interleaved.run(
-                    rounds,
+            Interleaved.Result result = Interleaved.compare(
                     "exit",
-                    () -> Baseline.run(c),
-                    () -> jvfioRound(image, iterations),
-                    () -> RawExitLoop.run(image, iterations));
+                    rounds,
+                    jvfioWarmupRounds,
+                    iterations,
+                    warmupIterations,
+                    n -> Baseline.run(List.of(baseline, imageFile.toString(), Long.toString(n))),
+                    n -> jvfioRound(image, n),
+                    n -> RawExitLoop.run(image, n));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
-            Rounds rawRounds = result.raw();
-            System.out.printf(
-                    "medians of %d rounds of %d exits; C %.0f-%.0f ns, jvfio %.0f-%.0f ns;"
-                            + " best-of-%d ratio %.2f (diagnostic)%n",
-                    rounds,
-                    iterations,
-                    cRounds.min(),
-                    cRounds.max(),
-                    jRounds.min(),
-                    jRounds.max(),
-                    rounds,
-                    jRounds.min() / cRounds.min());
-            System.out.printf(
-                    "java raw (diagnostic): %.0f ns per exit, %.2f of C; jvfio is %.2f of it%n",
-                    rawRounds.median(), rawRounds.median() / cRounds.median(), jRounds.median() / rawRounds.median());
             System.out.printf(
                     "mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n",
                     jRounds.median() / cRounds.median(), jRounds.median(), cRounds.median());
