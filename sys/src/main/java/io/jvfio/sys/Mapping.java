@@ -164,6 +164,11 @@ public final class Mapping implements AutoCloseable {
         MemorySegment.copy(source, sourceOffset, segment, JAVA_BYTE, offset, length);
     }
 
+    /** Copies the buffer's remaining bytes to {@code offset}; the buffer's position does not move. */
+    public void copyFrom(ByteBuffer source, long offset) {
+        MemorySegment.copy(MemorySegment.ofBuffer(source), 0, segment, offset, source.remaining());
+    }
+
     /** Copies between two mappings (e.g. a device's DMA from guest RAM into its own memory). */
     public static void copy(Mapping from, long fromOffset, Mapping to, long toOffset, long length) {
         MemorySegment.copy(from.segment, fromOffset, to.segment, toOffset, length);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.testing.Resources;
+import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
 class MappingTest {
@@ -53,6 +54,22 @@ class MappingTest {
     void badAccessSizeIsRefused() throws Exception {
         try (Mapping mapping = Mapping.anonymous(4096, "scratch")) {
             assertThatThrownBy(() -> mapping.read(0, 3)).hasMessage("access size 3 is not 1, 2, 4 or 8");
+        }
+    }
+
+    @Test
+    void copiesABuffersRemainingBytesWithoutMovingIt() throws Exception {
+        try (Mapping mapping = Mapping.anonymous(4096, "scratch")) {
+            ByteBuffer source = ByteBuffer.wrap(new byte[] {9, 1, 2, 3}).asReadOnlyBuffer();
+            source.get();
+
+            mapping.copyFrom(source, 100);
+
+            assertThat(source.position()).isEqualTo(1);
+            assertThat(mapping.read(99, 4)).isEqualTo(0x03_02_01_00L);
+            assertThat(mapping.getByte(103)).isZero();
+            assertThatThrownBy(() -> mapping.copyFrom(ByteBuffer.allocate(8), 4092))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
         }
     }
 }

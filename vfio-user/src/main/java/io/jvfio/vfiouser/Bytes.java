@@ -59,6 +59,16 @@ public final class Bytes {
         return array.length;
     }
 
+    /** The byte at {@code index}, without copying the rest. */
+    public byte at(int index) {
+        return array[index];
+    }
+
+    /** A read-only view of the bytes to read in place, without a copy (big-endian, as every new buffer). */
+    public ByteBuffer asReadOnlyBuffer() {
+        return ByteBuffer.wrap(array).asReadOnlyBuffer();
+    }
+
     /** A copy of the bytes, which the caller may change. */
     public byte[] toArray() {
         return array.length == 0 ? array : array.clone();

@@ -388,15 +388,15 @@ public final class Codec {
     public static List<SparseArea> sparseAreas(Capability capability) throws ProtocolException {
         boolean readOnly = capability.id() == RegionCapability.JVFIO_READ_ONLY_MMAP;
         String what = readOnly ? "read-only mmap capability" : "sparse mmap capability";
-        byte[] bytes = capability.body().toArray();
-        if (bytes.length < 8) {
-            throw new ProtocolException(what + " has " + bytes.length + " bytes, needs at least 8");
+        ByteBuffer body = capability.body().asReadOnlyBuffer().order(ORDER);
+        int length = body.remaining();
+        if (length < 8) {
+            throw new ProtocolException(what + " has " + length + " bytes, needs at least 8");
         }
-        ByteBuffer body = ByteBuffer.wrap(bytes).order(ORDER);
         long count = Integer.toUnsignedLong(body.getInt());
         body.getInt();
-        if (count > (bytes.length - 8) / 16) {
-            throw new ProtocolException(what + " claims " + count + " areas but holds " + (bytes.length - 8) / 16);
+        if (count > (length - 8) / 16) {
+            throw new ProtocolException(what + " claims " + count + " areas but holds " + (length - 8) / 16);
         }
         List<SparseArea> areas = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {

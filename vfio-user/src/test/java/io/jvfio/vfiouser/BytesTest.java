@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
 import org.junit.jupiter.api.Test;
 
 class BytesTest {
@@ -112,5 +113,19 @@ class BytesTest {
     void aBufferWithoutRoomIsRefused() {
         assertThatThrownBy(() -> Bytes.copyOf(new byte[4]).copyTo(ByteBuffer.allocate(3)))
                 .isInstanceOf(BufferOverflowException.class);
+    }
+
+    @Test
+    void readsInPlaceWithoutLettingTheBytesChange() {
+        Bytes bytes = Bytes.copyOf(new byte[] {1, 2, 3, 4});
+
+        ByteBuffer view = bytes.asReadOnlyBuffer();
+
+        assertThat(view.remaining()).isEqualTo(4);
+        assertThat(view.getShort()).isEqualTo((short) 0x0102);
+        assertThat(view.isReadOnly()).isTrue();
+        assertThatThrownBy(() -> view.put(0, (byte) 9)).isInstanceOf(ReadOnlyBufferException.class);
+        assertThat(bytes.at(3)).isEqualTo((byte) 4);
+        assertThatThrownBy(() -> bytes.at(4)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 }

@@ -16,6 +16,7 @@ import io.jvfio.vfio.DeviceGoneException;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DeviceTreeIdentity;
 import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
 import io.jvfio.vfio.RegionInfo;
@@ -204,6 +205,17 @@ class ClientServerTest {
             device.setIrqs(IrqSet.unmask(0, 0));
             assertThat(trigger.drain()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void maskWithBoolDataMasksOnlyWhereItsByteIsSet() throws Exception {
+        device.setIrqs(new IrqSet(0, IrqAction.MASK, 0, 1, new IrqSet.Data.Bools(new boolean[] {false})));
+        assertThat(model.context().irq(0, 0).isMasked())
+                .as("a zero byte leaves it")
+                .isFalse();
+
+        device.setIrqs(new IrqSet(0, IrqAction.MASK, 0, 1, new IrqSet.Data.Bools(new boolean[] {true})));
+        assertThat(model.context().irq(0, 0).isMasked()).isTrue();
     }
 
     @Test

@@ -262,8 +262,7 @@ final class ServerLink implements AutoCloseable {
                     long at = region.mappingOffset() + (access.address() - region.iova());
                     try {
                         if (write) {
-                            byte[] data = access.data().toArray();
-                            region.mapping().copyFrom(data, 0, at, data.length);
+                            region.mapping().copyFrom(access.data().asReadOnlyBuffer(), at);
                             reply = Payload.DmaAccess.of(access.address(), access.count());
                         } else {
                             byte[] data = new byte[(int) access.count()];

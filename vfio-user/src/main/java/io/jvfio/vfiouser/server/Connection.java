@@ -566,9 +566,8 @@ final class Connection implements Runnable {
             return Reply.of(Payload.Empty.INSTANCE);
         }
         expectNoFds(fds, what + " without DATA_EVENTFD");
-        byte[] bools = request.data().toArray();
         for (int i = 0; i < count; i++) {
-            if (dataFlags == IrqSet.DATA_BOOL && bools[i] == 0) {
+            if (dataFlags == IrqSet.DATA_BOOL && request.data().at(i) == 0) {
                 continue;
             }
             ModelIrqLine line = server.line(request.index(), (int) start + i);
@@ -644,7 +643,7 @@ final class Connection implements Runnable {
             return Reply.of(access);
         }
         if (region.spec().inMemory(access.offset(), count)) {
-            region.memory().copyFrom(access.data().toArray(), 0, access.offset(), count);
+            region.memory().copyFrom(access.data().asReadOnlyBuffer(), access.offset());
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
             if (count == 1 || count == 2 || count == 4 || count == 8) {
