@@ -44,9 +44,12 @@ class ServerConformanceTest {
     private static final int DMA_UNMAP = 3;
     private static final int DEVICE_GET_INFO = 4;
     private static final int DEVICE_GET_REGION_INFO = 5;
+    private static final int DEVICE_GET_REGION_IO_FDS = 6;
     private static final int DEVICE_SET_IRQS = 8;
     private static final int REGION_READ = 9;
     private static final int REGION_WRITE = 10;
+    private static final int DMA_READ = 11;
+    private static final int DMA_WRITE = 12;
     private static final int DEVICE_RESET = 13;
     private static final int DEVICE_FEATURE = 16;
     private static final String ALL_CAPABILITIES =
@@ -78,7 +81,11 @@ class ServerConformanceTest {
     }
 
     private Wire connect() throws ErrnoException {
-        return new Wire(UnixSocket.connect(path), Duration.ofSeconds(5));
+        return connect(path);
+    }
+
+    private static Wire connect(Path socket) throws ErrnoException {
+        return new Wire(UnixSocket.connect(socket), Duration.ofSeconds(5));
     }
 
     private static byte[] versionBody(int major, int minor, byte[] json) {
@@ -89,13 +96,90 @@ class ServerConformanceTest {
         return (json + "\0").getBytes(StandardCharsets.UTF_8);
     }
 
+    /** DMA_MAP's body: argsz 32, flags READ | WRITE. */
+    private static byte[] dmaMap(long offset, long address, long size) {
+        return new Bytes().u32(32).u32(3).u64(offset).u64(address).u64(size).array();
+    }
+
+    /** DMA_UNMAP's body without a dirty bitmap: argsz 24. */
+    private static byte[] dmaUnmap(int flags, long address, long size) {
+        return new Bytes().u32(24).u32(flags).u64(address).u64(size).array();
+    }
+
+    /** DEVICE_GET_INFO's body: all zero but argsz. */
+    private static byte[] deviceInfo(int argsz) {
+        return new Bytes().u32(argsz).u32(0).u32(0).u32(0).array();
+    }
+
+    /** DEVICE_GET_REGION_INFO's body: all zero but argsz and the region's index. */
+    private static byte[] regionInfo(int argsz, int index) {
+        return new Bytes().u32(argsz).u32(0).u32(index).u32(0).u64(0).u64(0).array();
+    }
+
+    /** DEVICE_GET_REGION_IO_FDS's body: all zero but argsz and the region's index. */
+    private static byte[] regionIoFds(int argsz, int index) {
+        return new Bytes().u32(argsz).u32(0).u32(index).u32(0).array();
+    }
+
+    private static byte[] regionRead(long offset, int region, int count) {
+        return new Bytes().u64(offset).u32(region).u32(count).array();
+    }
+
+    /** REGION_WRITE's body: eight bytes into region 0. */
+    private static byte[] regionWrite(long offset, long value) {
+        return new Bytes().u64(offset).u32(0).u32(8).u64(value).array();
+    }
+
+    /** DEVICE_SET_IRQS's body with no data after it: argsz 20. */
+    private static byte[] irqSet(int flags, int index, int start, int count) {
+        return new Bytes().u32(20).u32(flags).u32(index).u32(start).u32(count).array();
+    }
+
     /** Connects and negotiates 0.2 proposing every capability. */
     private Wire negotiated() throws ErrnoException {
-        Wire wire = connect();
-        wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
-        Frame reply = wire.receive();
-        assertOk(reply);
+        return negotiated(path);
+    }
+
+    private Wire negotiated(Path socket) throws ErrnoException {
+        Wire wire = connect(socket);
+        assertAnswered(wire, VERSION, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
         return wire;
+    }
+
+    /** Sends {@code command} with the next message id and no flags; its reply. */
+    private Frame request(Wire wire, int command, byte[] body, int... fds) throws ErrnoException {
+        wire.send(nextId++, command, 0, body, fds);
+        return wire.receive();
+    }
+
+    /** As {@link #request}, for a request the server must carry out: its reply, no error. */
+    private Frame assertAnswered(Wire wire, int command, byte[] body, int... fds) throws ErrnoException {
+        Frame reply = request(wire, command, body, fds);
+        assertOk(reply);
+        return reply;
+    }
+
+    /**
+     * On a negotiated connection of its own, the message gets the error reply {@code errno}; a refused
+     * request must not cost the client its connection, so the server must serve on it after.
+     */
+    private void assertRefused(int command, int flags, byte[] body, int errno) throws ErrnoException {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, command, flags, body);
+            assertError(wire.receive(), errno);
+            assertServes(wire);
+        }
+    }
+
+    /**
+     * The specification: a message refused before negotiation has succeeded ends the connection, as the
+     * two ends have no version to go on with.
+     */
+    private void assertRefusedAndClosed(Wire wire, int command, byte[] body, int... fds) throws ErrnoException {
+        assertError(request(wire, command, body, fds), Errno.EINVAL);
+        assertThat(wire.peerClosed())
+                .as("the specification: the server closes the connection")
+                .isTrue();
     }
 
     private static void assertOk(Frame reply) {
@@ -117,15 +201,8 @@ class ServerConformanceTest {
     /** The test device's scratch register takes a write and reads it back. */
     private void assertServes(Wire wire) throws ErrnoException {
         long value = 0x5EED_0000L + nextId;
-        wire.send(
-                nextId++,
-                REGION_WRITE,
-                0,
-                new Bytes().u64(0).u32(0).u32(8).u64(value).array());
-        assertOk(wire.receive());
-        wire.send(nextId++, REGION_READ, 0, new Bytes().u64(0).u32(0).u32(8).array());
-        Frame read = wire.receive();
-        assertOk(read);
+        assertAnswered(wire, REGION_WRITE, regionWrite(0, value));
+        Frame read = assertAnswered(wire, REGION_READ, regionRead(0, 0, 8));
         assertThat(read.body().getLong(16)).isEqualTo(value);
     }
 
@@ -144,13 +221,7 @@ class ServerConformanceTest {
     @Test
     void regionInfoWithArgszTooSmallForTheCapabilitiesGetsNoCapsNoFdAndTheArgszNeeded() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(32).u32(0).u32(2).u32(0).u64(0).u64(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(32, 2));
             reply.closeFds();
             assertThat(reply.fds())
                     .as("no fd: libvfio-user's client and QEMU's take none with this query")
@@ -169,13 +240,7 @@ class ServerConformanceTest {
     @Test
     void regionInfoAskedAgainWithTheArgszNeededGetsTheFdAndTheSparseCapabilityAt32() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(64).u32(0).u32(2).u32(0).u64(0).u64(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(64, 2));
             reply.closeFds();
             assertThat(reply.fds()).hasSize(1);
             ByteBuffer info = reply.body();
@@ -201,24 +266,12 @@ class ServerConformanceTest {
     @Test
     void regionMmapableWholeIsDescribedByOneAreaSoTheFirstQueryGetsNoFd() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(32).u32(0).u32(1).u32(0).u64(0).u64(0).array());
-            Frame small = wire.receive();
-            assertOk(small);
+            Frame small = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(32, 1));
             small.closeFds();
             assertThat(small.fds()).isEmpty();
             assertThat(small.body().getInt(0)).as("argsz needed").isEqualTo(64);
             assertThat(small.body().getInt(4)).as("READ | WRITE | MMAP").isEqualTo(0x7);
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(64).u32(0).u32(1).u32(0).u64(0).u64(0).array());
-            Frame full = wire.receive();
-            assertOk(full);
+            Frame full = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(64, 1));
             full.closeFds();
             assertThat(full.fds()).hasSize(1);
             assertThat(full.body().getInt(4)).as("READ | WRITE | MMAP | CAPS").isEqualTo(0xF);
@@ -252,16 +305,8 @@ class ServerConformanceTest {
             }
         };
         try (VfioUserServer pageServer = VfioUserServer.start(pagePath, model);
-                Wire wire = new Wire(UnixSocket.connect(pagePath), Duration.ofSeconds(5))) {
-            wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
-            assertOk(wire.receive());
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(1024).u32(0).u32(0).u32(0).u64(0).u64(0).array());
-            Frame full = wire.receive();
-            assertOk(full);
+                Wire wire = negotiated(pagePath)) {
+            Frame full = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(1024, 0));
             full.closeFds();
             ByteBuffer body = full.body();
             assertThat(full.fds()).hasSize(1);
@@ -288,21 +333,10 @@ class ServerConformanceTest {
     @Test
     void regionInfoRequestCarryingItsWholeArgszBufferIsAnswered() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
+            Frame reply = assertAnswered(
+                    wire,
                     DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes()
-                            .u32(64)
-                            .u32(0)
-                            .u32(2)
-                            .u32(0)
-                            .u64(0)
-                            .u64(0)
-                            .raw(new byte[32])
-                            .array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+                    new Bytes().raw(regionInfo(64, 2)).raw(new byte[32]).array());
             reply.closeFds();
             assertThat(reply.fds()).hasSize(1);
             assertThat(reply.body().getInt(0)).isEqualTo(64);
@@ -316,26 +350,13 @@ class ServerConformanceTest {
     void dmaUnmapWithFlagAllUnmapsEveryMapping() throws Exception {
         try (Wire wire = negotiated();
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
-                    memory.get());
-            assertOk(wire.receive());
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x200000).u64(0x1000).array());
-            assertOk(wire.receive());
-            byte[] request = new Bytes().u32(24).u32(2).u64(0).u64(0).array();
-            wire.send(nextId++, DMA_UNMAP, 0, request);
-            Frame reply = wire.receive();
-            assertOk(reply);
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x1000), memory.get());
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x200000, 0x1000));
+            byte[] unmapAll = dmaUnmap(2, 0, 0);
+            Frame reply = assertAnswered(wire, DMA_UNMAP, unmapAll);
             byte[] echoed = new byte[reply.body().limit()];
             reply.body().get(0, echoed);
-            assertThat(echoed).as("the reply is the request's DMA entry").isEqualTo(request);
+            assertThat(echoed).as("the reply is the request's DMA entry").isEqualTo(unmapAll);
             assertThat(Resources.mappings("conformance-dma"))
                     .as("the client's memory is unmapped")
                     .isZero();
@@ -349,75 +370,33 @@ class ServerConformanceTest {
 
     @Test
     void dmaUnmapWithFlagAllAndAnAddressIsEinval() throws Exception {
-        try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes().u32(24).u32(2).u64(0x100000).u64(0x1000).array());
-            assertError(wire.receive(), Errno.EINVAL);
-            assertServes(wire);
-        }
+        assertRefused(DMA_UNMAP, 0, dmaUnmap(2, 0x100000, 0x1000), Errno.EINVAL);
     }
 
     @Test
     void dmaUnmapOfARangeNotMappedOrOnlyPartlyMappedIsEnoent() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
-            assertError(wire.receive(), Errno.ENOENT);
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
-            assertOk(wire.receive());
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x1000).array());
-            assertError(wire.receive(), Errno.ENOENT);
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x4000).array());
-            assertError(wire.receive(), Errno.ENOENT);
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes().u32(24).u32(0).u64(0x100000).u64(0x2000).array());
-            assertOk(wire.receive());
+            assertError(request(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x1000)), Errno.ENOENT);
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000));
+            assertError(request(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x1000)), Errno.ENOENT);
+            assertError(request(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x4000)), Errno.ENOENT);
+            assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x2000));
         }
     }
 
     @Test
     void dmaUnmapWithTheDirtyBitmapFlagIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array());
-            assertOk(wire.receive());
-            wire.send(
-                    nextId++,
-                    DMA_UNMAP,
-                    0,
-                    new Bytes()
-                            .u32(24 + 16)
-                            .u32(1)
-                            .u64(0x100000)
-                            .u64(0x1000)
-                            .u64(0x1000)
-                            .u64(8)
-                            .array());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x1000));
+            byte[] withBitmap = new Bytes()
+                    .u32(24 + 16)
+                    .u32(1)
+                    .u64(0x100000)
+                    .u64(0x1000)
+                    .u64(0x1000)
+                    .u64(8)
+                    .array();
+            assertError(request(wire, DMA_UNMAP, withBitmap), Errno.EINVAL);
             assertServes(wire);
         }
     }
@@ -450,11 +429,7 @@ class ServerConformanceTest {
                 EventFd eventFd = EventFd.create()) {
             int[] fds =
                     variant.equals("an fd attached") ? new int[] {eventFd.fd().get()} : new int[0];
-            wire.send(nextId++, VERSION, 0, versionBody(0, 2, json), fds);
-            assertError(wire.receive(), Errno.EINVAL);
-            assertThat(wire.peerClosed())
-                    .as("the specification: the server closes the connection")
-                    .isTrue();
+            assertRefusedAndClosed(wire, VERSION, versionBody(0, 2, json), fds);
         }
         try (Wire next = negotiated()) {
             assertServes(next);
@@ -464,44 +439,31 @@ class ServerConformanceTest {
     @Test
     void versionWithMajor999IsEinvalAndTheServerClosesTheConnection() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(nextId++, VERSION, 0, versionBody(999, 0, nulTerminated(ALL_CAPABILITIES)));
-            assertError(wire.receive(), Errno.EINVAL);
-            assertThat(wire.peerClosed()).isTrue();
+            assertRefusedAndClosed(wire, VERSION, versionBody(999, 0, nulTerminated(ALL_CAPABILITIES)));
         }
     }
 
     @Test
     void versionJsonWithoutItsTerminatingNulIsEinval() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(nextId++, VERSION, 0, versionBody(0, 2, ALL_CAPABILITIES.getBytes(StandardCharsets.UTF_8)));
-            assertError(wire.receive(), Errno.EINVAL);
-            assertThat(wire.peerClosed()).isTrue();
+            assertRefusedAndClosed(wire, VERSION, versionBody(0, 2, ALL_CAPABILITIES.getBytes(StandardCharsets.UTF_8)));
         }
     }
 
     @Test
     void requestBeforeVersionIsEinvalAndTheServerClosesTheConnection() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_INFO,
-                    0,
-                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
-            assertError(wire.receive(), Errno.EINVAL);
-            assertThat(wire.peerClosed()).isTrue();
+            assertRefusedAndClosed(wire, DEVICE_GET_INFO, deviceInfo(16));
         }
     }
 
     @Test
     void versionReplyNamesOnlyCapabilitiesTheClientProposed() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(
-                    nextId++,
+            Frame reply = assertAnswered(
+                    wire,
                     VERSION,
-                    0,
                     versionBody(0, 7, nulTerminated("{\"capabilities\":{\"max_msg_fds\":4,\"write_multiple\":true}}")));
-            Frame reply = wire.receive();
-            assertOk(reply);
             assertThat(Short.toUnsignedInt(reply.body().getShort(0)))
                     .as("major")
                     .isZero();
@@ -515,9 +477,7 @@ class ServerConformanceTest {
                     .isEqualTo(VfioUserServer.Options.defaults().maxMsgFds());
         }
         try (Wire wire = connect()) {
-            wire.send(nextId++, VERSION, 0, versionBody(0, 1, new byte[0]));
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, VERSION, versionBody(0, 1, new byte[0]));
             assertThat(Short.toUnsignedInt(reply.body().getShort(2))).isEqualTo(1);
             assertThat(replyJson(reply).getAsJsonObject("capabilities").keySet())
                     .isEmpty();
@@ -531,62 +491,34 @@ class ServerConformanceTest {
     @Test
     void twinSocketProposedGetsASocketThatCarriesTheServersDmaRequests() throws Exception {
         try (Wire wire = connect()) {
-            wire.send(
-                    nextId++,
+            Frame reply = assertAnswered(
+                    wire,
                     VERSION,
-                    0,
                     versionBody(
                             0,
                             2,
                             nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
                                     + "\"twin_socket\":{\"supported\":true}}}")));
-            Frame reply = wire.receive();
-            assertOk(reply);
             assertThat(reply.fds()).as("the client's end of the pair").hasSize(1);
             JsonObject twinSocket =
                     replyJson(reply).getAsJsonObject("capabilities").getAsJsonObject("twin_socket");
             assertThat(twinSocket.get("supported").getAsBoolean()).isTrue();
             assertThat(twinSocket.get("fd_index").getAsInt()).isZero();
             try (Wire twin = new Wire(UnixSocket.adopt(reply.fds().getFirst(), "twin"), Duration.ofSeconds(5))) {
-                wire.send(
-                        nextId++,
-                        DMA_MAP,
-                        0,
-                        new Bytes()
-                                .u32(32)
-                                .u32(3)
-                                .u64(0)
-                                .u64(0x100000)
-                                .u64(0x1000)
-                                .array());
-                assertOk(wire.receive());
-                wire.send(
-                        nextId++,
-                        REGION_WRITE,
-                        0,
-                        new Bytes().u64(0x20).u32(0).u32(8).u64(0x100000).array());
-                assertOk(wire.receive());
-                wire.send(
-                        nextId++,
-                        REGION_WRITE,
-                        0,
-                        new Bytes().u64(0x28).u32(0).u32(8).u64(4).array());
-                assertOk(wire.receive());
+                assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x1000));
+                assertAnswered(wire, REGION_WRITE, regionWrite(0x20, 0x100000));
+                assertAnswered(wire, REGION_WRITE, regionWrite(0x28, 4));
                 int copy = nextId++;
-                wire.send(
-                        copy,
-                        REGION_WRITE,
-                        0,
-                        new Bytes().u64(0x30).u32(0).u32(8).u64(1).array());
+                wire.send(copy, REGION_WRITE, 0, regionWrite(0x30, 1));
 
                 Frame read = twin.receive();
-                assertThat(read.command()).as("DMA_READ on the twin socket").isEqualTo(11);
+                assertThat(read.command()).as("DMA_READ on the twin socket").isEqualTo(DMA_READ);
                 assertThat(read.isReply()).isFalse();
                 assertThat(read.body().getLong(0)).isEqualTo(0x100000);
                 assertThat(read.body().getLong(8)).isEqualTo(4);
                 twin.send(
                         read.msgId(),
-                        11,
+                        DMA_READ,
                         Wire.TYPE_REPLY,
                         new Bytes()
                                 .u64(0x100000)
@@ -594,13 +526,13 @@ class ServerConformanceTest {
                                 .raw(new byte[] {1, 2, 3, 4})
                                 .array());
                 Frame write = twin.receive();
-                assertThat(write.command()).as("DMA_WRITE on the twin socket").isEqualTo(12);
+                assertThat(write.command()).as("DMA_WRITE on the twin socket").isEqualTo(DMA_WRITE);
                 byte[] written = new byte[4];
                 write.body().get(16, written);
                 assertThat(written).as("the device added one to each byte").containsExactly(2, 3, 4, 5);
                 twin.send(
                         write.msgId(),
-                        12,
+                        DMA_WRITE,
                         Wire.TYPE_REPLY,
                         new Bytes().u64(0x100004).u64(4).array());
 
@@ -622,19 +554,12 @@ class ServerConformanceTest {
                 new ProtocolTestModel(),
                 new VfioUserServer.Options(
                         16, 64 * 1024, 65535, PARTIAL, Duration.ofSeconds(1), Duration.ofSeconds(1)))) {
-            try (Wire wire = new Wire(UnixSocket.connect(small), Duration.ofSeconds(5))) {
-                wire.send(
-                        nextId++,
-                        VERSION,
-                        0,
-                        versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));
-                assertError(wire.receive(), Errno.EINVAL);
-                assertThat(wire.peerClosed()).isTrue();
+            try (Wire wire = connect(small)) {
+                assertRefusedAndClosed(
+                        wire, VERSION, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_msg_fds\":8}}")));
             }
-            try (Wire wire = new Wire(UnixSocket.connect(small), Duration.ofSeconds(5))) {
-                wire.send(nextId++, VERSION, 0, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
-                Frame reply = wire.receive();
-                assertOk(reply);
+            try (Wire wire = connect(small)) {
+                Frame reply = assertAnswered(wire, VERSION, versionBody(0, 2, nulTerminated(ALL_CAPABILITIES)));
                 assertThat(replyJson(reply)
                                 .getAsJsonObject("capabilities")
                                 .get("max_data_xfer_size")
@@ -649,21 +574,13 @@ class ServerConformanceTest {
     @ParameterizedTest(name = "command {0}")
     @ValueSource(ints = {999, 0, 14, 15, 17, 18, 19})
     void unknownOrUnsupportedCommandIsEinval(int command) throws Exception {
-        try (Wire wire = negotiated()) {
-            wire.send(nextId++, command, 0, new byte[8]);
-            assertError(wire.receive(), Errno.EINVAL);
-            assertServes(wire);
-        }
+        assertRefused(command, 0, new byte[8], Errno.EINVAL);
     }
 
     @Test
     void unsolicitedMessageFlaggedAsAReplyIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    0x4242,
-                    DEVICE_GET_INFO,
-                    Wire.TYPE_REPLY,
-                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
+            wire.send(0x4242, DEVICE_GET_INFO, Wire.TYPE_REPLY, deviceInfo(16));
             Frame reply = wire.receive();
             assertThat(reply.msgId()).isEqualTo(0x4242);
             assertError(reply, Errno.EINVAL);
@@ -701,15 +618,7 @@ class ServerConformanceTest {
 
     @Test
     void messageOfAnUnknownTypeIsEinval() throws Exception {
-        try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_INFO,
-                    2,
-                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
-            assertError(wire.receive(), Errno.EINVAL);
-            assertServes(wire);
-        }
+        assertRefused(DEVICE_GET_INFO, 2, deviceInfo(16), Errno.EINVAL);
     }
 
     // --- device, region and IRQ info ------------------------------------------------------------------
@@ -717,19 +626,8 @@ class ServerConformanceTest {
     @Test
     void deviceGetInfoWithArgszBelowItsStructIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_INFO,
-                    0,
-                    new Bytes().u32(8).u32(0).u32(0).u32(0).array());
-            assertError(wire.receive(), Errno.EINVAL);
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_INFO,
-                    0,
-                    new Bytes().u32(16).u32(0).u32(0).u32(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            assertError(request(wire, DEVICE_GET_INFO, deviceInfo(8)), Errno.EINVAL);
+            Frame reply = assertAnswered(wire, DEVICE_GET_INFO, deviceInfo(16));
             assertThat(reply.body().getInt(0)).as("argsz").isEqualTo(16);
             assertThat(reply.body().getInt(8)).as("num_regions").isEqualTo(3);
             assertThat(reply.body().getInt(12)).as("num_irqs").isEqualTo(2);
@@ -739,21 +637,14 @@ class ServerConformanceTest {
     @Test
     void regionInfoWithArgszBelowItsStructIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_REGION_INFO,
-                    0,
-                    new Bytes().u32(16).u32(0).u32(2).u32(0).u64(0).u64(0).array());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(request(wire, DEVICE_GET_REGION_INFO, regionInfo(16, 2)), Errno.EINVAL);
         }
     }
 
     @Test
     void regionIoFdsIsAnsweredWithNoSubRegionsAndNoFd() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, 6, 0, new Bytes().u32(256).u32(0).u32(0).u32(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, DEVICE_GET_REGION_IO_FDS, regionIoFds(256, 0));
             reply.closeFds();
             assertThat(reply.fds()).isEmpty();
             assertThat(reply.size()).isEqualTo(16 + 16);
@@ -765,9 +656,7 @@ class ServerConformanceTest {
     @Test
     void regionIoFdsOfPostedWritesGiveOneEventfdPerWriteWithItsDatamatch() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, 6, 0, new Bytes().u32(256).u32(0).u32(2).u32(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, DEVICE_GET_REGION_IO_FDS, regionIoFds(256, 2));
             try {
                 assertThat(reply.fds()).as("one eventfd a posted write").hasSize(2);
                 ByteBuffer body = reply.body();
@@ -789,13 +678,7 @@ class ServerConformanceTest {
                 long deadline = System.nanoTime() + 5_000_000_000L;
                 long value;
                 do {
-                    wire.send(
-                            nextId++,
-                            REGION_READ,
-                            0,
-                            new Bytes().u64(0x10).u32(2).u32(4).array());
-                    Frame read = wire.receive();
-                    assertOk(read);
+                    Frame read = assertAnswered(wire, REGION_READ, regionRead(0x10, 2, 4));
                     value = Integer.toUnsignedLong(read.body().getInt(16));
                 } while (value != 0xD00C && System.nanoTime() < deadline);
                 assertThat(value)
@@ -811,9 +694,7 @@ class ServerConformanceTest {
     @Test
     void regionIoFdsWithArgszTooSmallGetsTheCountAndArgszNeededWithoutFds() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, 6, 0, new Bytes().u32(16).u32(0).u32(2).u32(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, DEVICE_GET_REGION_IO_FDS, regionIoFds(16, 2));
             reply.closeFds();
             assertThat(reply.fds()).isEmpty();
             assertThat(reply.size()).as("the struct alone").isEqualTo(16 + 16);
@@ -827,13 +708,7 @@ class ServerConformanceTest {
     @Test
     void regionReadOfZeroBytesIsAnsweredWithNoData() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    REGION_READ,
-                    0,
-                    new Bytes().u64(0x10).u32(0).u32(0).array());
-            Frame reply = wire.receive();
-            assertOk(reply);
+            Frame reply = assertAnswered(wire, REGION_READ, regionRead(0x10, 0, 0));
             assertThat(reply.size()).as("the struct with count 0, no data").isEqualTo(16 + 16);
             assertThat(reply.body().getLong(0)).isEqualTo(0x10);
             assertThat(reply.body().getInt(12)).isZero();
@@ -844,40 +719,15 @@ class ServerConformanceTest {
     @ParameterizedTest(name = "start {0}")
     @ValueSource(ints = {0, 1})
     void setIrqsMaskWithCountZeroIsEinval(int start) throws Exception {
-        try (Wire wire = negotiated()) {
-            int maskDataNone = (1 << 3) | 1;
-            wire.send(
-                    nextId++,
-                    DEVICE_SET_IRQS,
-                    0,
-                    new Bytes()
-                            .u32(20)
-                            .u32(maskDataNone)
-                            .u32(1)
-                            .u32(start)
-                            .u32(0)
-                            .array());
-            assertError(wire.receive(), Errno.EINVAL);
-            assertServes(wire);
-        }
+        int maskDataNone = (1 << 3) | 1;
+        assertRefused(DEVICE_SET_IRQS, 0, irqSet(maskDataNone, 1, start, 0), Errno.EINVAL);
     }
 
     @Test
     void setIrqsTriggerWithCountZeroDisablesTheIndex() throws Exception {
         try (Wire wire = negotiated()) {
             int triggerDataNone = (1 << 5) | 1;
-            wire.send(
-                    nextId++,
-                    DEVICE_SET_IRQS,
-                    0,
-                    new Bytes()
-                            .u32(20)
-                            .u32(triggerDataNone)
-                            .u32(1)
-                            .u32(0)
-                            .u32(0)
-                            .array());
-            assertOk(wire.receive());
+            assertAnswered(wire, DEVICE_SET_IRQS, irqSet(triggerDataNone, 1, 0, 0));
         }
     }
 
@@ -887,13 +737,8 @@ class ServerConformanceTest {
     void fdsOnARequestThatTakesNoneAreEinvalAndClosed() throws Exception {
         try (Wire wire = negotiated();
                 EventFd eventFd = EventFd.create()) {
-            wire.send(
-                    nextId++,
-                    DEVICE_GET_INFO,
-                    0,
-                    new Bytes().u32(16).u32(0).u32(0).u32(0).array(),
-                    eventFd.fd().get());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(
+                    request(wire, DEVICE_GET_INFO, deviceInfo(16), eventFd.fd().get()), Errno.EINVAL);
             assertServes(wire);
         }
     }
@@ -901,10 +746,8 @@ class ServerConformanceTest {
     @Test
     void deviceResetWithAPayloadIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(nextId++, DEVICE_RESET, 0, new byte[4]);
-            assertError(wire.receive(), Errno.EINVAL);
-            wire.send(nextId++, DEVICE_RESET, 0, new byte[0]);
-            assertOk(wire.receive());
+            assertError(request(wire, DEVICE_RESET, new byte[4]), Errno.EINVAL);
+            assertAnswered(wire, DEVICE_RESET, new byte[0]);
         }
     }
 
@@ -912,14 +755,7 @@ class ServerConformanceTest {
     void dmaMapWithTwoFdsIsEinval() throws Exception {
         try (Wire wire = negotiated();
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x1000).array(),
-                    memory.get(),
-                    memory.get());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x100000, 0x1000), memory.get(), memory.get()), Errno.EINVAL);
             assertServes(wire);
         }
     }
@@ -927,24 +763,14 @@ class ServerConformanceTest {
     @Test
     void dmaMapOfSizeZeroIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0).array());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x100000, 0)), Errno.EINVAL);
         }
     }
 
     @Test
     void dmaMapUnalignedWithoutAnFdIsEinval() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100800).u64(0x1000).array());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x100800, 0x1000)), Errno.EINVAL);
         }
     }
 
@@ -952,19 +778,7 @@ class ServerConformanceTest {
     void dmaMapPastTheEndOfItsFdIsEinval() throws Exception {
         try (Wire wire = negotiated();
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes()
-                            .u32(32)
-                            .u32(3)
-                            .u64(0x1000)
-                            .u64(0x100000)
-                            .u64(0x2000)
-                            .array(),
-                    memory.get());
-            assertError(wire.receive(), Errno.EINVAL);
+            assertError(request(wire, DMA_MAP, dmaMap(0x1000, 0x100000, 0x2000), memory.get()), Errno.EINVAL);
             assertThat(Resources.mappings("conformance-dma")).isZero();
         }
     }
@@ -972,18 +786,8 @@ class ServerConformanceTest {
     @Test
     void dmaMapOverlappingAMappingIsEexist() throws Exception {
         try (Wire wire = negotiated()) {
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x100000).u64(0x2000).array());
-            assertOk(wire.receive());
-            wire.send(
-                    nextId++,
-                    DMA_MAP,
-                    0,
-                    new Bytes().u32(32).u32(3).u64(0).u64(0x101000).u64(0x2000).array());
-            assertError(wire.receive(), Errno.EEXIST);
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000));
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x101000, 0x2000)), Errno.EEXIST);
         }
     }
 
@@ -993,18 +797,10 @@ class ServerConformanceTest {
     void deviceFeatureForAFeatureTheDeviceLacksIsEnotty() throws Exception {
         try (Wire wire = negotiated()) {
             int migrationGet = 1 | (1 << 16);
-            wire.send(
-                    nextId++,
-                    DEVICE_FEATURE,
-                    0,
-                    new Bytes().u32(64).u32(migrationGet).array());
-            assertError(wire.receive(), Errno.ENOTTY);
-            wire.send(
-                    nextId++,
-                    DEVICE_FEATURE,
-                    0,
-                    new Bytes().u32(4).u32(migrationGet).array());
-            assertError(wire.receive(), Errno.EINVAL);
+            byte[] migration = new Bytes().u32(64).u32(migrationGet).array();
+            byte[] argszBelowItsStruct = new Bytes().u32(4).u32(migrationGet).array();
+            assertError(request(wire, DEVICE_FEATURE, migration), Errno.ENOTTY);
+            assertError(request(wire, DEVICE_FEATURE, argszBelowItsStruct), Errno.EINVAL);
         }
     }
 }

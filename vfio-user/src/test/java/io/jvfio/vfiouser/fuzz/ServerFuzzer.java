@@ -315,80 +315,88 @@ public final class ServerFuzzer {
             }
         }
         boolean answered = false;
-        int[] framing = framingError(parts);
-        if (framing != null) {
-            // the server will drop what it has buffered with the bad message: a probe sent now could
-            // be dropped too, so first wait for the error reply (the partial timeout, at most)
-            long deadline = System.nanoTime() + 2_000_000_000L;
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0 || !channel.readable((int) left)) {
-                    break;
-                }
-                Channel.Incoming incoming;
-                try {
-                    incoming = channel.receive();
-                } catch (IOException e) {
-                    return closedByServer();
-                }
-                if (incoming == null) {
-                    return closedByServer();
-                }
-                incoming.closeFds();
-                Header header = incoming.header();
-                if (!header.isReply()) {
-                    answerServerRequest(incoming);
-                } else if (header.isError() && header.msgId() == framing[0] && header.command() == framing[1]) {
-                    break;
-                } else if (!header.isError()) {
-                    answered = true;
-                }
-            }
-        }
-        int[] waits = {50, 3000, 5000};
-        for (int attempt = 0; attempt < waits.length; attempt++) {
-            if (attempt > 0) {
-                probeRetries++;
-            }
-            int id = PROBE_BASE + (probeId++ & 0xFFF);
-            if (!sendRaw(
-                    Codec.encode(id, Command.DEVICE_GET_INFO, 0, 0, new Payload.DeviceGetInfo(16, 0, 0, 0)),
-                    new int[0])) {
-                return closedByServer();
-            }
-            long deadline = System.nanoTime() + waits[attempt] * 1_000_000L;
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0 || !channel.readable((int) left)) {
-                    break;
-                }
-                Channel.Incoming incoming;
-                try {
-                    incoming = channel.receive();
-                } catch (IOException e) {
-                    return closedByServer();
-                }
-                if (incoming == null) {
-                    return closedByServer();
-                }
-                incoming.closeFds();
-                Header header = incoming.header();
-                if (!header.isReply()) {
-                    answerServerRequest(incoming);
-                    continue;
-                }
-                if (header.msgId() == id && header.command() == Command.DEVICE_GET_INFO && !header.isError()) {
-                    if (!(incoming.payload() instanceof Payload.DeviceGetInfo info) || info.numRegions() != 3) {
-                        return new Outcome(answered, "the probe got a wrong reply: " + incoming.payload());
+        try {
+            int[] framing = framingError(parts);
+            if (framing != null) {
+                // the server will drop what it has buffered with the bad message: a probe sent now could
+                // be dropped too, so first wait for the error reply (the partial timeout, at most)
+                long deadline = System.nanoTime() + 2_000_000_000L;
+                Channel.Incoming reply;
+                while ((reply = nextReply(deadline)) != null) {
+                    Header header = reply.header();
+                    if (header.isError() && header.msgId() == framing[0] && header.command() == framing[1]) {
+                        break;
                     }
-                    return new Outcome(answered, null);
-                }
-                if (header.msgId() < PROBE_BASE && !header.isError()) {
-                    answered = true;
+                    if (!header.isError()) {
+                        answered = true;
+                    }
                 }
             }
+            int[] waits = {50, 3000, 5000};
+            for (int attempt = 0; attempt < waits.length; attempt++) {
+                if (attempt > 0) {
+                    probeRetries++;
+                }
+                int id = PROBE_BASE + (probeId++ & 0xFFF);
+                if (!sendRaw(
+                        Codec.encode(id, Command.DEVICE_GET_INFO, 0, 0, new Payload.DeviceGetInfo(16, 0, 0, 0)),
+                        new int[0])) {
+                    return closedByServer();
+                }
+                long deadline = System.nanoTime() + waits[attempt] * 1_000_000L;
+                Channel.Incoming reply;
+                while ((reply = nextReply(deadline)) != null) {
+                    Header header = reply.header();
+                    if (header.msgId() == id && header.command() == Command.DEVICE_GET_INFO && !header.isError()) {
+                        if (!(reply.payload() instanceof Payload.DeviceGetInfo info) || info.numRegions() != 3) {
+                            return new Outcome(answered, "the probe got a wrong reply: " + reply.payload());
+                        }
+                        return new Outcome(answered, null);
+                    }
+                    if (header.msgId() < PROBE_BASE && !header.isError()) {
+                        answered = true;
+                    }
+                }
+            }
+            return new Outcome(answered, "the server answered none of three probes within 8 s");
+        } catch (ConnectionClosed e) {
+            return closedByServer();
         }
-        return new Outcome(answered, "the server answered none of three probes within 8 s");
+    }
+
+    /** The server closed the connection while the fuzzer waited: an outcome, not a fault, so no stack trace. */
+    private static final class ConnectionClosed extends Exception {
+        ConnectionClosed() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * The next reply before {@code deadline} (a {@link System#nanoTime} value), or null when none came
+     * in time. The server's own DMA requests are answered on the way: the device may wait on one before
+     * it replies.
+     */
+    private Channel.Incoming nextReply(long deadline) throws IOException, ConnectionClosed {
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0 || !channel.readable((int) left)) {
+                return null;
+            }
+            Channel.Incoming incoming;
+            try {
+                incoming = channel.receive();
+            } catch (IOException e) {
+                throw new ConnectionClosed();
+            }
+            if (incoming == null) {
+                throw new ConnectionClosed();
+            }
+            incoming.closeFds();
+            if (incoming.header().isReply()) {
+                return incoming;
+            }
+            answerServerRequest(incoming);
+        }
     }
 
     /**
