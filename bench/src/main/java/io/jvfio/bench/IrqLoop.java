@@ -53,6 +53,13 @@ public final class IrqLoop {
      * instead of exiting, to compare with the default (off) in one sitting.
      */
     static final boolean COALESCED_EOI = "on".equals(System.getenv("BENCH_COALESCED_EOI"));
+    /**
+     * {@code BENCH_KERNEL_IRQCHIP=on|off|auto} (default auto): jvfio's machine's {@code kernel-irqchip}.
+     * {@code off} sets jvfio's own irqchip against C's in-kernel one on a KVM where auto would pick the
+     * in-kernel one, such as the nested guest's.
+     */
+    static final IrqchipMode KERNEL_IRQCHIP =
+            IrqchipMode.parse(System.getenv().getOrDefault("BENCH_KERNEL_IRQCHIP", "auto"));
 
     private final boolean irqfd;
     private final Path socket;
@@ -89,7 +96,7 @@ public final class IrqLoop {
         try (ServerProcess rawDevice = ServedDevices.start(RawDeviceMain.class, rawSocket);
                 ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
-            IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
+            IrqchipSelection irqchip = IrqchipSelection.forHost(KERNEL_IRQCHIP);
             String irqchipNote = irqchip.inKernel()
                     ? "both on KVM's in-kernel irqchip"
                     : "jvfio on its own irqchip (" + irqchip + ", x-coalesced-eoi=" + (COALESCED_EOI ? "on" : "off")
@@ -200,6 +207,7 @@ public final class IrqLoop {
                 .guest("testdev")
                 .args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
                 .coalescedEoi(COALESCED_EOI)
+                .irqchip(KERNEL_IRQCHIP)
                 .build();
         try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
             Machine machine = assembly.machine();
