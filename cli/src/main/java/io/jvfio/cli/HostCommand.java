@@ -1,6 +1,7 @@
 package io.jvfio.cli;
 
 import io.jvfio.kvm.Cap;
+import io.jvfio.kvm.IrqWindowProbe;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.kvm.Kvm;
@@ -51,6 +52,7 @@ final class HostCommand implements Subcommand {
     private record Capability(Cap cap, boolean required, String withoutIt) {}
 
     static final String IRQCHIP_CHECK = "in-kernel irqchip keeps interrupts in service until EOI";
+    static final String WINDOW_CHECK = "interrupt-window exit comes once the guest can take an interrupt";
 
     private static final List<Capability> CAPABILITIES = List.of(
             new Capability(
@@ -130,6 +132,7 @@ final class HostCommand implements Subcommand {
             return checks;
         }
         checks.add(irqchipCheck(semantics, auto));
+        checks.add(windowCheck(IrqWindowProbe.run()));
         return checks;
     }
 
@@ -157,6 +160,19 @@ final class HostCommand implements Subcommand {
                         Status.WARN,
                         "unknown: " + semantics.evidence() + "; " + autoChoice(auto));
         };
+    }
+
+    private static Check windowCheck(IrqWindowProbe.Timing timing) {
+        String probed =
+                String.format(Locale.ROOT, "probed in %.1f ms", timing.elapsed().toNanos() / 1e6);
+        return timing.prompt()
+                ? new Check("KVM", WINDOW_CHECK, Status.PASS, "yes, as documented; " + probed)
+                : new Check(
+                        "KVM",
+                        WINDOW_CHECK,
+                        Status.WARN,
+                        "no: " + timing.evidence() + "; jvfio's own irqchip also ends KVM_RUN every so often to look, "
+                                + probed);
     }
 
     /** What kernel-irqchip=auto does here, as the machine decides it. */

@@ -2,6 +2,7 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.kvm.IrqWindowProbe;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.sys.testing.Tiers;
@@ -33,7 +34,9 @@ class HostCommandTest {
             assertThat(m.start(3)).as("status column of: %s", line).isEqualTo(statusColumn);
             assertThat(m.group(4) != null)
                     .as("a reason unless PASS: %s", line)
-                    .isEqualTo(!m.group(3).equals("PASS") || m.group(2).equals(HostCommand.IRQCHIP_CHECK));
+                    .isEqualTo(!m.group(3).equals("PASS")
+                            || m.group(2).equals(HostCommand.IRQCHIP_CHECK)
+                            || m.group(2).equals(HostCommand.WINDOW_CHECK));
         }
         assertThat(lines)
                 .anyMatch(line -> line.startsWith("KVM: /dev/kvm opens "))
@@ -61,5 +64,24 @@ class HostCommandTest {
         assertThat(m.matches()).as(irqchip).isTrue();
         assertThat(m.group(3)).as(fresh.toString()).isEqualTo(fresh.keepsInServiceUntilEoi() ? "PASS" : "WARN");
         assertThat(m.group(5)).startsWith(fresh.keepsInServiceUntilEoi() ? "yes" : "no");
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
+    void interruptWindowLineAgreesWithAFreshProbe() {
+        Tiers.assumeKvm();
+        IrqWindowProbe.Timing fresh = IrqWindowProbe.run();
+
+        CliRunner host = CliRunner.run("host");
+
+        assertThat(fresh.evidence()).as(fresh.toString()).doesNotStartWith("probe failed");
+        String window = host.outLines().stream()
+                .filter(line -> line.contains(HostCommand.WINDOW_CHECK))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no interrupt-window line in:\n" + host.out()));
+        Matcher m = LINE.matcher(window);
+        assertThat(m.matches()).as(window).isTrue();
+        assertThat(m.group(3)).as(fresh.toString()).isEqualTo(fresh.prompt() ? "PASS" : "WARN");
+        assertThat(m.group(5)).startsWith(fresh.prompt() ? "yes" : "no");
     }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Finds out whether this host's in-kernel irqchip keeps an interrupt in service until the guest's EOI.
@@ -221,18 +222,33 @@ public final class IrqchipProbe {
      */
     static Optional<VcpuExit.IoOut> runUntilPortWrite(Vcpu vcpu, int port, Duration bound)
             throws ErrnoException, ProbeFailedException {
+        return runUntil(
+                        vcpu,
+                        exit -> exit instanceof VcpuExit.IoOut out && out.port() == port,
+                        "writing port 0x" + Integer.toHexString(port),
+                        bound)
+                .map(VcpuExit.IoOut.class::cast);
+    }
+
+    /**
+     * Runs {@code vcpu} on this thread until an exit that {@code awaited} accepts (returned) or {@code bound}
+     * has passed (empty: a watchdog kicked the vCPU out of KVM_RUN). Any other exit fails, for the probes'
+     * guests do nothing else; {@code awaitedExit} names the one awaited for that message.
+     */
+    static Optional<VcpuExit> runUntil(Vcpu vcpu, Predicate<VcpuExit> awaited, String awaitedExit, Duration bound)
+            throws ErrnoException, ProbeFailedException {
         long deadline = System.nanoTime() + bound.toNanos();
         try (Watchdog watchdog = new Watchdog(vcpu, deadline)) {
             while (System.nanoTime() - deadline < 0) {
                 VcpuExit exit = vcpu.run();
-                if (exit instanceof VcpuExit.IoOut out && out.port() == port) {
-                    return Optional.of(out);
+                if (awaited.test(exit)) {
+                    return Optional.of(exit);
                 }
                 // Interrupted is the watchdog's kick (the loop sees the deadline passed) or a kick left
-                // over from an earlier run that landed after its port write: then simply run on.
+                // over from an earlier run that landed after the exit awaited: then simply run on.
                 if (!(exit instanceof VcpuExit.Interrupted)) {
-                    throw new ProbeFailedException("the probe's guest stopped with " + exit
-                            + " instead of writing port 0x" + Integer.toHexString(port));
+                    throw new ProbeFailedException(
+                            "the probe's guest stopped with " + exit + " instead of " + awaitedExit);
                 }
             }
             return Optional.empty();

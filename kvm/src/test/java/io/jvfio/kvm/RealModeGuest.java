@@ -58,13 +58,27 @@ final class RealModeGuest implements AutoCloseable {
 
     /** The guest with {@code code} at {@link #START}, where its vCPU starts. */
     static RealModeGuest create(byte[] code) throws IOException {
+        return create(code, true);
+    }
+
+    /**
+     * As {@link #create}, without KVM's irqchip, as a machine on jvfio's own irqchip runs: interrupts then
+     * go in by KVM_INTERRUPT and interrupt-window exits, not a LAPIC of KVM's.
+     */
+    static RealModeGuest withoutIrqchip(byte[] code) throws IOException {
+        return create(code, false);
+    }
+
+    private static RealModeGuest create(byte[] code, boolean irqchip) throws IOException {
         Kvm kvm = Kvm.open();
         Mapping ram = null;
         Vm vm = null;
         try {
             ram = Mapping.anonymous(4096, "real-mode test guest RAM");
             vm = kvm.createVm();
-            vm.createIrqchip();
+            if (irqchip) {
+                vm.createIrqchip();
+            }
             vm.addMemorySlot(0, 0, ram);
             Vcpu vcpu = vm.createVcpu(0);
             Sregs s = vcpu.sregs();
@@ -101,6 +115,11 @@ final class RealModeGuest implements AutoCloseable {
 
     void write(int address, byte[] bytes) {
         ram.copyFrom(bytes, 0, address, bytes.length);
+    }
+
+    /** The 16-bit word at {@code address}, as the guest left it. */
+    int word(int address) {
+        return Short.toUnsignedInt(ram.getShort(address));
     }
 
     Vm vm() {

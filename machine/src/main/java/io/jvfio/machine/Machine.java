@@ -4,6 +4,7 @@ import io.jvfio.chips.serial.SerialInputPump;
 import io.jvfio.chips.serial.Uart16550;
 import io.jvfio.kvm.Cap;
 import io.jvfio.kvm.CoalescedMmioZone;
+import io.jvfio.kvm.IrqWindowProbe;
 import io.jvfio.kvm.Kvm;
 import io.jvfio.kvm.MissingCapabilityException;
 import io.jvfio.kvm.Vcpu;
@@ -197,7 +198,8 @@ public final class Machine implements AutoCloseable {
             userIrqchip = new UserIrqchip(
                     config.vcpus(),
                     new EventLoopClock(eventLoop, "a LAPIC timer"),
-                    id -> vcpus.get(id).kick());
+                    id -> vcpus.get(id).kick(),
+                    !IrqWindowProbe.host().prompt());
             mmio.add("ioapic", UserIrqchip.ioApicBase(), UserIrqchip.ioApicSize(), userIrqchip.ioApicDevice());
             // KVM's in-kernel irqchip brings the 8259 PICs, which guests mask at start; jvfio's has none,
             // and their ports answer as empty ISA ports do, without the bus's log of a stray access.

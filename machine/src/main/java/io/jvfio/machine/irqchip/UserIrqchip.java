@@ -83,14 +83,18 @@ public final class UserIrqchip {
      */
     public static final long QUEUED_EOI_DRAIN_NANOS = 1_000_000;
 
-    public UserIrqchip(int vcpus, Clock clock, VcpuKicker kicker) {
+    /**
+     * {@code lookAtWindows}: whether a vCPU whose interrupt waits for its window also leaves KVM_RUN every so
+     * often to look ({@link WindowLooks}); where KVM's own window exit comes late ({@code IrqWindowProbe}).
+     */
+    public UserIrqchip(int vcpus, Clock clock, VcpuKicker kicker, boolean lookAtWindows) {
         this.clock = clock;
         this.kicker = kicker;
         this.ioApic = new IoApic(this::deliverFromIoApic);
         this.vcpus = new VcpuSide[vcpus];
         LocalApic.ApicBus bus = new Bus();
         for (int i = 0; i < vcpus; i++) {
-            this.vcpus[i] = new VcpuSide(new LocalApic(i, bus), lock.newCondition());
+            this.vcpus[i] = new VcpuSide(new LocalApic(i, bus), lock.newCondition(), new WindowLooks(lookAtWindows));
         }
         for (int pin = 0; pin < IoApic.PINS; pin++) {
             eoiListeners.add(new CopyOnWriteArrayList<>());
@@ -687,7 +691,7 @@ public final class UserIrqchip {
         /** Signalled when the LAPIC has an interrupt the vCPU may take, or the machine stops. */
         final Condition interruptible;
 
-        final WindowLooks windowLooks = new WindowLooks();
+        final WindowLooks windowLooks;
         /** Between {@link #beforeEntry} and {@link #afterExit}: an arriving interrupt must kick the vCPU. */
         boolean inGuest;
         /** Cancels the LAPIC timer's scheduled expiry, or null. */
@@ -702,9 +706,10 @@ public final class UserIrqchip {
         long drainTicks;
         long drainTickFinds;
 
-        VcpuSide(LocalApic apic, Condition interruptible) {
+        VcpuSide(LocalApic apic, Condition interruptible, WindowLooks windowLooks) {
             this.apic = apic;
             this.interruptible = interruptible;
+            this.windowLooks = windowLooks;
         }
 
         ApicCounters counters() {

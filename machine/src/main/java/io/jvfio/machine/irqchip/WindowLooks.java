@@ -12,8 +12,9 @@ package io.jvfio.machine.irqchip;
  * ends the wait, and the vector goes in there. So a wait is looked at from its start unless the last
  * one ended at a {@code hlt}; a wait that was not, and sees the guest exit again with the window still
  * closed, is looked at from then on. A guest that switches from waiting halted to running on with
- * interrupts off therefore waits once for KVM's own window exit. Not thread-safe: the irqchip's lock
- * guards it.
+ * interrupts off therefore waits once for KVM's own window exit. Where KVM's window exit is prompt (as
+ * documented; {@code IrqWindowProbe} tells) there is nothing to gain and no run is looked at. Not
+ * thread-safe: the irqchip's lock guards it.
  */
 final class WindowLooks {
     /**
@@ -37,6 +38,7 @@ final class WindowLooks {
      */
     static final int MAX_DOUBLINGS = 5;
 
+    private final boolean enabled;
     private boolean waiting;
     private int laterRuns;
     private long period = LOOK_NANOS;
@@ -44,11 +46,19 @@ final class WindowLooks {
     private boolean lookFromTheStart = true;
     private long lookedRuns;
 
+    /** {@code enabled}: whether runs are looked at at all, false where KVM's window exit comes promptly. */
+    WindowLooks(boolean enabled) {
+        this.enabled = enabled;
+    }
+
     /**
      * Right before a run: whether a vector waits for the window. Returns when the run's first look is
      * due, in nanoseconds, and the period of the later ones ({@link #period}); 0 for a run without looks.
      */
     long beforeRun(boolean vectorWaits) {
+        if (!enabled) {
+            return 0;
+        }
         if (!vectorWaits) {
             if (waiting) {
                 lookFromTheStart = !halted;

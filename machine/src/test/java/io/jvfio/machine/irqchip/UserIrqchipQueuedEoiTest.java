@@ -36,7 +36,7 @@ class UserIrqchipQueuedEoiTest {
 
     private final UserIrqchipTest.ManualClock clock = new UserIrqchipTest.ManualClock();
     private final List<Integer> kicks = Collections.synchronizedList(new ArrayList<>());
-    private final UserIrqchip chip = new UserIrqchip(1, clock, kicks::add);
+    private final UserIrqchip chip = new UserIrqchip(1, clock, kicks::add, true);
     private final BusDevice ioApic = chip.ioApicDevice();
     private final RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
     private Mapping ringPage;
@@ -217,7 +217,7 @@ class UserIrqchipQueuedEoiTest {
 
     @Test
     void irqchipOfTwoVcpusRefusesTheRingWhichNamesNone() {
-        UserIrqchip two = new UserIrqchip(2, clock, kicks::add);
+        UserIrqchip two = new UserIrqchip(2, clock, kicks::add, true);
 
         assertThatThrownBy(() -> two.queueEndsOfInterrupt(0, CoalescedMmioRing.inPage(ringPage, 0)))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -88,7 +88,7 @@ class UserIrqchipTest {
 
     private final ManualClock clock = new ManualClock();
     private final List<Integer> kicks = Collections.synchronizedList(new ArrayList<>());
-    private final UserIrqchip chip = new UserIrqchip(2, clock, kicks::add);
+    private final UserIrqchip chip = new UserIrqchip(2, clock, kicks::add, true);
     private final BusDevice ioApic = chip.ioApicDevice();
 
     @AfterEach
@@ -97,14 +97,23 @@ class UserIrqchipTest {
     }
 
     private void enable(int vcpu) {
-        chip.writeLocalApic(vcpu, LocalApic.REG_SVR, 4, 0x1FF);
+        enable(chip, vcpu);
+    }
+
+    private static void enable(UserIrqchip on, int vcpu) {
+        on.writeLocalApic(vcpu, LocalApic.REG_SVR, 4, 0x1FF);
     }
 
     private void program(int pin, long entry) {
-        ioApic.write(IoApic.REGSEL, 4, IoApic.REG_REDIRECTION + 2 * pin + 1);
-        ioApic.write(IoApic.WINDOW, 4, entry >>> 32);
-        ioApic.write(IoApic.REGSEL, 4, IoApic.REG_REDIRECTION + 2 * pin);
-        ioApic.write(IoApic.WINDOW, 4, entry & 0xFFFF_FFFFL);
+        program(chip, pin, entry);
+    }
+
+    private static void program(UserIrqchip on, int pin, long entry) {
+        BusDevice device = on.ioApicDevice();
+        device.write(IoApic.REGSEL, 4, IoApic.REG_REDIRECTION + 2 * pin + 1);
+        device.write(IoApic.WINDOW, 4, entry >>> 32);
+        device.write(IoApic.REGSEL, 4, IoApic.REG_REDIRECTION + 2 * pin);
+        device.write(IoApic.WINDOW, 4, entry & 0xFFFF_FFFFL);
     }
 
     private void programLevel(int pin, int vector, int apicId) {
@@ -652,6 +661,29 @@ class UserIrqchipTest {
         chip.afterExit(0);
         chip.beforeEntry(0, vcpu);
         return List.copyOf(vcpu.asked);
+    }
+
+    @Test
+    void whereKvmsWindowExitIsPromptAWaitingVectorOnlyAsksForTheWindow() throws Exception {
+        UserIrqchip prompt = new UserIrqchip(1, clock, kicks::add, false);
+        enable(prompt, 0);
+        program(prompt, PIN, VECTOR);
+        RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
+        vcpu.interruptsEnabled = false;
+        prompt.setLevel(PIN, true);
+        prompt.setLevel(PIN, false);
+
+        for (int run = 0; run < 3; run++) {
+            vcpu.asked.clear();
+            prompt.beforeEntry(0, vcpu);
+            prompt.afterExit(0);
+            assertThat(vcpu.asked).as("run " + run).containsExactly("window true");
+        }
+        vcpu.interruptsEnabled = true;
+        prompt.beforeEntry(0, vcpu);
+        assertThat(vcpu.injected).containsExactly(VECTOR);
+        assertThat(prompt.counters().localApics().getFirst().windowLookedRuns()).isZero();
+        prompt.stop();
     }
 
     @Test

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** When a wait for the interrupt window is looked at, run by run. */
 class WindowLooksTest {
-    private final WindowLooks looks = new WindowLooks();
+    private final WindowLooks looks = new WindowLooks(true);
 
     @Test
     void noVectorWaitingMeansNoLooks() {
@@ -63,5 +63,17 @@ class WindowLooksTest {
     void aHltWhileNoVectorWaitsSaysNothingAboutTheNextWait() {
         looks.halted();
         assertThat(looks.beforeRun(true)).isEqualTo(WindowLooks.FIRST_LOOK_NANOS);
+    }
+
+    @Test
+    void disabledLooksNeverEndARun() {
+        WindowLooks off = new WindowLooks(false);
+        for (int run = 0; run < 4; run++) {
+            assertThat(off.beforeRun(true)).isZero();
+        }
+        off.halted();
+        assertThat(off.beforeRun(false)).isZero();
+        assertThat(off.beforeRun(true)).isZero();
+        assertThat(off.lookedRuns()).isZero();
     }
 }
