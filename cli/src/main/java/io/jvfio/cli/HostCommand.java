@@ -166,7 +166,8 @@ final class HostCommand implements Subcommand {
         String probed =
                 String.format(Locale.ROOT, "probed in %.1f ms", timing.elapsed().toNanos() / 1e6);
         return timing.prompt()
-                ? new Check("KVM", WINDOW_CHECK, Status.PASS, "yes, as documented; " + probed)
+                ? new Check(
+                        "KVM", WINDOW_CHECK, Status.PASS, "yes, as documented: " + timing.evidence() + "; " + probed)
                 : new Check(
                         "KVM",
                         WINDOW_CHECK,
