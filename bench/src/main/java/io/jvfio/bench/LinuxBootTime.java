@@ -12,17 +12,17 @@ import java.util.Map;
  * power-off on both). Rounds alternate the two, after warm-up rounds (discarded: the page cache, the
  * first read of the kernel). Result: jvfio's median over QEMU's (issue 16's target: 1.2).
  *
- * <pre>LinuxBoot LAUNCHER QEMU [ROUNDS [WARMUP]]</pre>
+ * <pre>LinuxBootTime LAUNCHER QEMU [ROUNDS [WARMUP]]</pre>
  */
-public final class LinuxBoot {
+public final class LinuxBootTime {
     static final String MARKER = "jvfio-linux-boot: init ran";
     private static final double TARGET = 1.2;
 
-    private LinuxBoot() {}
+    private LinuxBootTime() {}
 
     public static void main(String[] args) throws Exception {
         StockKernelGuest.Arguments arguments =
-                StockKernelGuest.Arguments.parse(args, "LinuxBoot LAUNCHER QEMU [ROUNDS [WARMUP]]");
+                StockKernelGuest.Arguments.parse(args, "LinuxBootTime LAUNCHER QEMU [ROUNDS [WARMUP]]");
         try (StockKernelGuest guest = StockKernelGuest.prepare("""
                 #!/bin/busybox sh
                 /bin/busybox mount -t devtmpfs dev /dev
