@@ -3,7 +3,6 @@ package io.jvfio.kvm;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.Regs;
-import io.jvfio.sys.kvm.vcpu.Sregs;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +39,6 @@ public final class IrqWindowProbe {
     private static final int STACK_TOP = 0xFF0;
     /** sti; loop: inc word [0x600]; jmp loop. */
     private static final byte[] CODE_BYTES = {(byte) 0xFB, (byte) 0xFF, 0x06, 0x00, 0x06, (byte) 0xEB, (byte) 0xFA};
-    /** Where Machine puts them: KVM documents both as needed on Intel, for real mode without unrestricted guest. */
-    private static final long TSS_ADDRESS = 0xFFFBD000L;
-
-    private static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
 
     /**
      * What the probe saw.
@@ -108,11 +103,11 @@ public final class IrqWindowProbe {
             throws ErrnoException, IrqchipProbe.ProbeFailedException {
         ram.copyFrom(CODE_BYTES, 0, CODE, CODE_BYTES.length);
         vm.addMemorySlot(0, 0, ram);
-        vm.setTssAddress(TSS_ADDRESS);
-        vm.setIdentityMapAddress(IDENTITY_MAP_ADDRESS);
+        vm.setTssAddress(IrqchipProbe.TSS_ADDRESS);
+        vm.setIdentityMapAddress(IrqchipProbe.IDENTITY_MAP_ADDRESS);
         Vcpu vcpu = vm.createVcpu(0);
         try {
-            vcpu.setSregs(withCodeSegmentAtZero(vcpu.sregs()));
+            vcpu.setSregs(IrqchipProbe.withCodeSegmentAtZero(vcpu.sregs()));
             List<Integer> increments = new ArrayList<>();
             for (int trial = 0; trial < TRIALS && !increments.contains(-1); trial++) {
                 ram.putShort(COUNTER, (short) 0);
@@ -127,10 +122,5 @@ public final class IrqWindowProbe {
         } finally {
             vcpu.releaseThread();
         }
-    }
-
-    /** The reset state's CS is F000 with base 0xFFFF0000 (the BIOS); the probe's code lives in segment 0. */
-    private static Sregs withCodeSegmentAtZero(Sregs s) {
-        return s.withCsAndDs(s.cs().withBaseAndSelector(0, 0), s.ds());
     }
 }

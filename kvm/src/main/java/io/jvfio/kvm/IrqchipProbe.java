@@ -66,9 +66,9 @@ public final class IrqchipProbe {
         (byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD
     };
     /** Where Machine puts them: KVM documents both as needed on Intel, for real mode without unrestricted guest. */
-    private static final long TSS_ADDRESS = 0xFFFBD000L;
+    static final long TSS_ADDRESS = 0xFFFBD000L;
 
-    private static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
+    static final long IDENTITY_MAP_ADDRESS = 0xFFFBC000L;
 
     private static final List<Cap> NEEDED =
             List.of(Cap.IRQCHIP, Cap.IRQFD, Cap.IRQFD_RESAMPLE, Cap.SIGNAL_MSI, Cap.SET_TSS_ADDR);
@@ -204,7 +204,7 @@ public final class IrqchipProbe {
     }
 
     /** The reset state's CS is F000 with base 0xFFFF0000 (the BIOS); the probe's code lives in segment 0. */
-    private static Sregs withCodeSegmentAtZero(Sregs s) {
+    static Sregs withCodeSegmentAtZero(Sregs s) {
         return s.withCsAndDs(s.cs().withBaseAndSelector(0, 0), s.ds());
     }
 
