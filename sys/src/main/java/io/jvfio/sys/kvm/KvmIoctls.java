@@ -56,6 +56,7 @@ import java.util.List;
  * are {@link ErrnoException}s named after the ioctl.
  */
 public final class KvmIoctls {
+    private static final int CREATE_VM_ATTEMPTS = 100;
     private static final int SUPPORTED_CPUID_START = 128;
     private static final int SUPPORTED_CPUID_MAX = 4096;
     /** The union in kvm_irqchip that holds one chip's state. */
@@ -68,9 +69,26 @@ public final class KvmIoctls {
         return Libc.ioctl(kvm.get(), KVM_GET_API_VERSION, 0L, "KVM_GET_API_VERSION");
     }
 
-    /** KVM_CREATE_VM (machine type 0): the new VM's fd, owned by the caller. */
+    /**
+     * KVM_CREATE_VM (machine type 0): the new VM's fd, owned by the caller. A signal that lands while KVM
+     * sets the VM up fails the call with EINTR, nothing made; the JVM signals its own threads unasked
+     * (JFR's sampler, for one), so the call is made again, as QEMU, Cloud Hypervisor and Firecracker do,
+     * up to 100 times: a thread signalled faster than KVM can make a VM gets an error, not an endless loop.
+     */
     public static Fd createVm(Fd kvm) throws ErrnoException {
-        return Fd.adopt(Libc.ioctl(kvm.get(), KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return Fd.adopt(Libc.ioctl(kvm.get(), KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EINTR) {
+                    throw e;
+                }
+                if (attempt == CREATE_VM_ATTEMPTS) {
+                    throw new ErrnoException(
+                            "KVM_CREATE_VM (interrupted by a signal in each of " + attempt + " attempts)", e.errno());
+                }
+            }
+        }
     }
 
     /** KVM_CHECK_EXTENSION: 0 if the capability is absent, else a positive (capability-specific) value. */
