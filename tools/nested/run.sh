@@ -23,6 +23,8 @@
 #   JVFIO_NESTED_TIMEOUT  seconds before QEMU is killed (default 900); exit status 124 then
 #   JVFIO_NESTED_LOCKUP   seconds a guest CPU may stay stuck (its kernel's soft-lockup report) before
 #                         QEMU is killed as a dead guest (default 120, 0 = never); exit status 125 then
+#   JVFIO_NESTED_BOOT     seconds the guest may take to reach COMMAND before QEMU is killed as a dead
+#                         guest (default 180, 0 = never); exit status 125 then
 #   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
 #   JVFIO_NESTED_MEM      guest RAM (default 3G)
 #   JVFIO_NESTED_SMP      guest vCPUs (default 2)
@@ -36,6 +38,7 @@ set -euo pipefail
 cache="${JVFIO_NESTED_CACHE:-$HOME/.cache/jvfio-nested}"
 timeout_s="${JVFIO_NESTED_TIMEOUT:-900}"
 lockup_s="${JVFIO_NESTED_LOCKUP:-120}"
+boot_s="${JVFIO_NESTED_BOOT:-180}"
 cpu="${JVFIO_NESTED_CPU:-max}"
 mem="${JVFIO_NESTED_MEM:-3G}"
 smp="${JVFIO_NESTED_SMP:-2}"
@@ -74,7 +77,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run
 
 if [[ -n ${JVFIO_NESTED_RESULTS:-} ]]; then
   results=$(realpath -m "$JVFIO_NESTED_RESULTS"); mkdir -p "$results"
-  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log,qemu.pid,lockup}
+  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log,qemu.pid,lockup,noboot}
 else
   results=$(mktemp -d "${TMPDIR:-/tmp}/jvfio-nested.XXXXXX")
   trap 'rm -rf "$results"' EXIT
@@ -146,13 +149,24 @@ qemu=(
 
 # Under TCG the guest's kernel has, now and then, locked up for good (both CPUs stuck, even at
 # boot), which would otherwise hold the caller until the timeout: once a soft-lockup report says a
-# CPU has been stuck for lockup_s seconds, QEMU is killed and the guest counts as dead (125).
-watch_lockups() {
-  local stuck
+# CPU has been stuck for lockup_s seconds, QEMU is killed and the guest counts as dead (125). A boot
+# has also hung without any report, both CPUs busy and COMMAND never started (a CI run on
+# 2026-12-04): a guest whose init has not written its facts, right before COMMAND, after boot_s
+# seconds (a boot takes seconds) is killed and counts as dead too.
+watch_guest() {
+  local stuck waited=0
   while sleep 5; do
+    waited=$((waited + 5))
+    [[ -s $results/qemu.pid ]] || continue
+    if ((boot_s > 0)) && ((waited >= boot_s)) && [[ ! -e $results/facts ]]; then
+      echo "$waited" >"$results/noboot"
+      kill "$(<"$results/qemu.pid")" 2>/dev/null
+      return
+    fi
+    ((lockup_s > 0)) || continue
     stuck=$(grep -o 'soft lockup - CPU#[0-9]* stuck for [0-9]*s' "$results/console.log" 2>/dev/null \
       | sed 's/.* \([0-9]*\)s$/\1/' | sort -n | tail -n 1 || true)
-    if [[ -n $stuck ]] && ((stuck >= lockup_s)) && [[ -s $results/qemu.pid ]]; then
+    if [[ -n $stuck ]] && ((stuck >= lockup_s)); then
       echo "$stuck" >"$results/lockup"
       kill "$(<"$results/qemu.pid")" 2>/dev/null
       return
@@ -160,8 +174,8 @@ watch_lockups() {
   done
 }
 watcher=
-if ((lockup_s > 0)); then
-  watch_lockups &
+if ((lockup_s > 0 || boot_s > 0)); then
+  watch_guest &
   watcher=$!
 fi
 
@@ -188,6 +202,11 @@ fi
 if [[ -s $results/lockup ]]; then
   tail -n 10 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
   log "the guest's kernel locked up (a CPU stuck for $(<"$results/lockup") s; JVFIO_NESTED_LOCKUP=$lockup_s): killed after ${elapsed}s"
+  exit 125
+fi
+if [[ -s $results/noboot ]]; then
+  tail -n 10 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
+  log "the guest did not reach the command within $(<"$results/noboot") s (JVFIO_NESTED_BOOT=$boot_s): killed"
   exit 125
 fi
 if ((qrc == 124 || qrc == 137)); then
