@@ -87,7 +87,7 @@ triple_faulted_tests() {
         }'
 }
 # A tier's run, again where the nested guest failed rather than a test:
-# - 125: the nested guest's own kernel died before the tests finished (its console is above; under TCG's
+# - 125: the nested guest's own kernel died, or its boot hung, before the tests finished (under TCG's
 #   emulation of SVM it has panicked, rarely, in KVM's paths: the linux tier's guest did in three of four
 #   CI runs on 2026-12-04, and the next boot ran through). The tiers run again from a fresh boot, at most
 #   twice.
