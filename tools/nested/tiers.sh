@@ -92,9 +92,11 @@ triple_faulted_tests() {
 #   CI runs on 2026-12-04, and the next boot ran through). The tiers run again from a fresh boot, at most
 #   twice.
 # - 1 with every failure a test guest's triple fault: that emulation has also, rarely, shut down a guest
-#   of jvfio's that runs correctly everywhere else (the kvm tier's serial console guest once in five CI
-#   runs on 2026-12-04, fifteen runs of the same test in a row then passed; stock kernels in the linux
-#   tier, which their tests boot once more themselves), and its kvm_amd resets the vCPU then, so no
+#   of jvfio's that runs correctly everywhere else (the kvm tier's serial console guest on jvfio's own
+#   irqchip, whose kicks signal the vCPU thread, in two of seven CI runs on 2026-12-04, while thirty runs
+#   of that test alone passed; a benchmark's guest on KVM's irqchip under JFR, whose sampler signals
+#   every thread; stock kernels in the linux tier, which their tests boot once more themselves), and
+#   its kvm_amd resets the vCPU then, so no
 #   register tells where. Those tests alone run once more, in a fresh boot; a second triple fault fails.
 # Any other failing test is never run again.
 run_tiers_again_if_the_guest_failed() {

@@ -45,9 +45,12 @@ class SerialConsoleKvmTest {
             machine.start();
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!machine.console().contains("serial: ready\n")) {
-                assertThat(machine.outcomeIfEnded())
-                        .as("guest ended before it was ready")
-                        .isNull();
+                if (machine.outcomeIfEnded() != null) {
+                    // A guest that failed says why as GuestFailedException, which awaitExit throws.
+                    int code = machine.awaitExit(TIMEOUT);
+                    throw new AssertionError(
+                            "the guest exited with " + code + " before it was ready; console: " + machine.console());
+                }
                 assertThat(System.nanoTime())
                         .as("guest not ready; console: " + machine.console())
                         .isLessThan(deadline);
