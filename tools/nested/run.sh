@@ -21,8 +21,10 @@
 # Environment:
 #   JVFIO_NESTED_CACHE    where prepare.sh put the kernel/initramfs (default ~/.cache/jvfio-nested)
 #   JVFIO_NESTED_TIMEOUT  seconds before QEMU is killed (default 900); exit status 124 then
-#   JVFIO_NESTED_LOCKUP   seconds a guest CPU may stay stuck (its kernel's soft-lockup report) before
-#                         QEMU is killed as a dead guest (default 120, 0 = never); exit status 125 then
+#   JVFIO_NESTED_LOCKUP   seconds a guest CPU may stay stuck (its kernel's soft-lockup report), or the
+#                         guest's programs may stop running (a heartbeat the command's shell writes every
+#                         5 s stops), before QEMU is killed as a dead guest (default 120, 0 = never);
+#                         exit status 125 then
 #   JVFIO_NESTED_BOOT     seconds the guest may take to reach COMMAND before QEMU is killed as a dead
 #                         guest (default 180, 0 = never); exit status 125 then
 #   JVFIO_NESTED_CPU      QEMU -cpu model (default max; it has SVM, so kvm_amd loads)
@@ -77,15 +79,19 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing; run
 
 if [[ -n ${JVFIO_NESTED_RESULTS:-} ]]; then
   results=$(realpath -m "$JVFIO_NESTED_RESULTS"); mkdir -p "$results"
-  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log,qemu.pid,lockup,noboot}
+  rm -f "$results"/{exitcode,facts,cmd.sh,guest.conf,console.log,qemu.pid,lockup,noboot,timeout,heartbeat,cpus}
 else
   results=$(mktemp -d "${TMPDIR:-/tmp}/jvfio-nested.XXXXXX")
-  trap 'rm -rf "$results"' EXIT
 fi
+# QEMU's monitor socket, in a directory of its own: a results path may be too long for a socket's.
+control=$(mktemp -d /tmp/jvfio-qemu.XXXXXX)
+trap 'rm -rf "$control"; [[ -n ${JVFIO_NESTED_RESULTS:-} ]] || rm -rf "$results"' EXIT
 
 # The command, quoted for the guest's bash (the host's /bin/bash seen through 9p).
 {
   echo 'set -u'
+  # The heartbeat: while the guest's kernel still schedules programs, this changes every 5 s.
+  echo '( beat=0; while :; do beat=$((beat + 1)); echo "$beat" >/run/jvfio/heartbeat; sleep 5; done ) </dev/null >/dev/null 2>&1 &'
   # A VM held open for the whole command. Linux 6.1's KVM enables SVM on every CPU (an IPI to each) when
   # the first VM is created and disables it when the last one is destroyed; under TCG one of those IPIs
   # is now and then never taken, and the thread closing its VM spins in kvm_destroy_vm ->
@@ -114,6 +120,7 @@ qemu_shares=(
   -device "virtio-9p-pci,fsdev=jvfio_results,mount_tag=jvfio_results"
 )
 : >"$results/guest.conf"
+[[ -s $kdir/kallsyms ]] || echo kallsyms >>"$results/guest.conf"
 i=0
 for s in ${shares[@]+"${shares[@]}"}; do
   mode=${s%% *} dir=${s#* } tag="share$i"; i=$((i + 1))
@@ -125,10 +132,14 @@ for s in ${shares[@]+"${shares[@]}"}; do
 done
 
 # The kernel console is ttyS0, logged to console.log (shown with -v or when the guest dies);
-# COMMAND talks to ttyS1, which is our stdio. loglevel=3 keeps the log to errors.
+# COMMAND talks to ttyS1, which is our stdio. loglevel=4 keeps the log to errors and worse; a healthy
+# boot logs only kvm_intel's refusal to load beside kvm_amd.
+# hung_task_panic=1: a task blocked for 120 s (an I/O of the 9p root that never completes, say) panics
+# the guest, so it counts as dead (125) instead of holding the caller until the timeout.
 # intel_iommu=on: the guest kernel defaults to the IOMMU off; without it there is no IOMMU group.
 # panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging until the timeout.
-append="console=ttyS0 quiet loglevel=3 panic=-1 intel_iommu=on"
+# nokaslr: the kernel's symbols sit where System.map says, so a dead guest's RIPs can be named.
+append="console=ttyS0 quiet loglevel=4 panic=-1 hung_task_panic=1 intel_iommu=on nokaslr"
 ((verbose)) && append+=" jvfio.verbose=1"
 [[ -t 1 ]] || append+=" jvfio.onlcr=0"   # no \r\n when our stdout is a file or a pipe
 
@@ -141,7 +152,8 @@ qemu=(
   qemu-system-x86_64 -accel "$accel" -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
   -device intel-iommu,intremap=on,caching-mode=on
   -device edu
-  -display none -serial "file:$results/console.log" -serial stdio -monitor none -no-reboot -nodefaults
+  -display none -serial "file:$results/console.log" -serial stdio -no-reboot -nodefaults
+  -monitor "unix:$control/monitor.sock,server=on,wait=off"
   -kernel "$kernel" -initrd "$initrd" -append "$append" -pidfile "$results/qemu.pid"
   "${qemu_shares[@]}"
 )
@@ -149,44 +161,101 @@ qemu=(
 
 # Under TCG the guest's kernel has, now and then, locked up for good (both CPUs stuck, even at
 # boot), which would otherwise hold the caller until the timeout: once a soft-lockup report says a
-# CPU has been stuck for lockup_s seconds, QEMU is killed and the guest counts as dead (125). A boot
-# has also hung without any report, both CPUs busy and COMMAND never started (a CI run on
-# 2026-12-04): a guest whose init has not written its facts, right before COMMAND, after boot_s
-# seconds (a boot takes seconds) is killed and counts as dead too.
+# CPU has been stuck for lockup_s seconds, or the command's heartbeat has not changed for lockup_s
+# seconds, QEMU is killed and the guest counts as dead (125). A boot has also hung without any
+# report, both CPUs busy and COMMAND never started (a CI run on 2026-12-04): a guest whose init has
+# not written its facts, right before COMMAND, after boot_s seconds (a boot takes seconds) is killed
+# and counts as dead too. Before any kill the vCPUs' state is saved (cpu_state) to tell where they were.
+kill_guest() {  # kill_guest FILE REASON: the reason goes to FILE for the report below
+  cpu_state >"$results/cpus" 2>&1 || true
+  echo "$2" >"$results/$1"
+  kill "$(<"$results/qemu.pid")" 2>/dev/null
+}
 watch_guest() {
-  local stuck waited=0
+  local stuck waited=0 beat="" last_beat="" beat_at=0
   while sleep 5; do
     waited=$((waited + 5))
     [[ -s $results/qemu.pid ]] || continue
+    if ((waited >= timeout_s)); then
+      kill_guest timeout "$waited"
+      return
+    fi
     if ((boot_s > 0)) && ((waited >= boot_s)) && [[ ! -e $results/facts ]]; then
-      echo "$waited" >"$results/noboot"
-      kill "$(<"$results/qemu.pid")" 2>/dev/null
+      kill_guest noboot "$waited"
       return
     fi
     ((lockup_s > 0)) || continue
     stuck=$(grep -o 'soft lockup - CPU#[0-9]* stuck for [0-9]*s' "$results/console.log" 2>/dev/null \
       | sed 's/.* \([0-9]*\)s$/\1/' | sort -n | tail -n 1 || true)
     if [[ -n $stuck ]] && ((stuck >= lockup_s)); then
-      echo "$stuck" >"$results/lockup"
-      kill "$(<"$results/qemu.pid")" 2>/dev/null
+      kill_guest lockup "a CPU stuck for $stuck s"
+      return
+    fi
+    beat=$(cat "$results/heartbeat" 2>/dev/null || true)
+    [[ -n $beat ]] || continue
+    if [[ $beat != "$last_beat" ]]; then
+      last_beat=$beat beat_at=$waited
+    elif ((waited - beat_at >= lockup_s)); then
+      kill_guest lockup "no heartbeat from its programs for $((waited - beat_at)) s"
       return
     fi
   done
 }
-watcher=
-if ((lockup_s > 0 || boot_s > 0)); then
-  watch_guest &
-  watcher=$!
-fi
+# cpu_state: every vCPU's RIP from QEMU's monitor, named from the guest kernel's symbols (the
+# kallsyms its first boot left) when the RIP is the kernel's.
+cpu_state() {
+  local map=""
+  [[ -s $kdir/kallsyms ]] && map=$kdir/kallsyms
+  [[ -s $results/kallsyms ]] && map=$results/kallsyms
+  python3 - "$control/monitor.sock" "$map" <<'PY'
+import bisect, re, socket, sys, time
+sock = socket.socket(socket.AF_UNIX)
+sock.settimeout(2)
+sock.connect(sys.argv[1])
+sock.sendall(b"info registers -a\n")
+reply, deadline = b"", time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        chunk = sock.recv(65536)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    reply += chunk
+symbols = []
+if sys.argv[2]:
+    for line in open(sys.argv[2]):
+        address, kind, name = line.split()[:3]
+        if kind in "tTwW":
+            symbols.append((int(address, 16), name))
+    symbols.sort()
+def name(rip):
+    i = bisect.bisect_right(symbols, (rip, "\uffff")) - 1
+    return f" {symbols[i][1]}+{rip - symbols[i][0]:#x}" if i >= 0 and rip - symbols[i][0] < 1 << 16 else ""
+cpu = None
+for line in reply.decode(errors="replace").splitlines():
+    if m := re.match(r"\s*CPU#(\d+)", line):
+        cpu = m.group(1)
+    if (m := re.search(r"RIP=([0-9a-f]+) RFL=([0-9a-f]+)", line)) and cpu is not None:
+        rip = int(m.group(1), 16)
+        print(f"CPU {cpu}: RIP {rip:#x}{name(rip)} RFLAGS {m.group(2)}")
+PY
+}
+watch_guest &
+watcher=$!
 
 start=$(date +%s)
 set +e
-# --foreground: QEMU reads the terminal (serial on stdio), so it must stay in our process group.
-timeout --foreground -k 10 "$timeout_s" "${qemu[@]}"
+# --foreground: QEMU reads the terminal (serial on stdio), so it must stay in our process group. The
+# watcher kills QEMU at timeout_s, after saving the vCPUs' state; timeout is only the backstop.
+timeout --foreground -k 10 "$((timeout_s + 60))" "${qemu[@]}"
 qrc=$?
 set -e
-[[ -z $watcher ]] || kill "$watcher" 2>/dev/null || true
+kill "$watcher" 2>/dev/null || true
 elapsed=$(($(date +%s) - start))
+if [[ -s $results/kallsyms && ! -s $kdir/kallsyms ]]; then
+  cp "$results/kallsyms" "$kdir/kallsyms.tmp" && mv "$kdir/kallsyms.tmp" "$kdir/kallsyms"
+fi
 
 if ((verbose)) && [[ -s $results/console.log ]]; then
   sed 's/^/[nested] console: /' "$results/console.log" >&2
@@ -199,17 +268,23 @@ if [[ -s $results/exitcode ]]; then
   ((verbose)) && log "command exited $rc after ${elapsed}s in the guest"
   exit "$rc"
 fi
-if [[ -s $results/lockup ]]; then
+# dead_guest_report: the end of the guest kernel's log and where its vCPUs were when it was killed.
+dead_guest_report() {
   tail -n 10 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
-  log "the guest's kernel locked up (a CPU stuck for $(<"$results/lockup") s; JVFIO_NESTED_LOCKUP=$lockup_s): killed after ${elapsed}s"
+  sed 's/^/[nested] at the kill: /' "$results/cpus" >&2 2>/dev/null || true
+}
+if [[ -s $results/lockup ]]; then
+  dead_guest_report
+  log "the guest locked up ($(<"$results/lockup"); JVFIO_NESTED_LOCKUP=$lockup_s): killed after ${elapsed}s"
   exit 125
 fi
 if [[ -s $results/noboot ]]; then
-  tail -n 10 "$results/console.log" 2>/dev/null | sed 's/^/[nested] console: /' >&2
+  dead_guest_report
   log "the guest did not reach the command within $(<"$results/noboot") s (JVFIO_NESTED_BOOT=$boot_s): killed"
   exit 125
 fi
-if ((qrc == 124 || qrc == 137)); then
+if [[ -s $results/timeout ]] || ((qrc == 124 || qrc == 137)); then
+  dead_guest_report
   log "TIMEOUT: guest killed after ${timeout_s}s (JVFIO_NESTED_TIMEOUT)"
   exit 124
 fi
