@@ -93,7 +93,7 @@ public final class IrqLoop {
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
-        try (ServerProcess rawDevice = ServedDevices.start(RawDeviceMain.class, rawSocket);
+        try (ServerProcess _ = ServedDevices.start(RawDeviceMain.class, rawSocket);
                 ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             IrqchipSelection irqchip = IrqchipSelection.forHost(KERNEL_IRQCHIP);

@@ -189,7 +189,7 @@ public final class Reliability {
 
     private void clientGoneMidMessage() throws Exception {
         Path socket = directory.resolve("half.sock");
-        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
+        try (VfioUserServer _ = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
             try (UnixSocket half = UnixSocket.connect(socket)) {
                 half.send(new ByteBuffer[] {ByteBuffer.allocateDirect(8)}, new int[0]);
             }
@@ -277,7 +277,7 @@ public final class Reliability {
 
     private void overlappingDmaMap() throws Exception {
         Path socket = directory.resolve("dma.sock");
-        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0));
+        try (VfioUserServer _ = VfioUserServer.start(socket, TestDevice.create(1, 0));
                 VfioUserDevice client = VfioUserDevice.connect(socket);
                 Fd memory = MemFd.create("guest", 0x4000);
                 Mapping guest = Mapping.map(memory, 0, 0x4000, true, "guest")) {
@@ -356,7 +356,7 @@ public final class Reliability {
     private long leaks(int connectCycles, int machineCycles) throws Exception {
         Path socket = directory.resolve("cycles.sock");
         List<Long> left = new ArrayList<>();
-        try (VfioUserServer server = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
+        try (VfioUserServer _ = VfioUserServer.start(socket, TestDevice.create(1, 0))) {
             try (VfioUserDevice warm = VfioUserDevice.connect(socket)) {
                 warm.info();
             }

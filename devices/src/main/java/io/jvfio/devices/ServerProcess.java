@@ -292,8 +292,13 @@ public final class ServerProcess implements AutoCloseable {
         process.waitFor(STOP_SECONDS, TimeUnit.SECONDS);
     }
 
+    /**
+     * Stops the server (SIGTERM, then SIGKILL if it lingers) and removes its socket. An interrupt while
+     * waiting kills the server at once and stays set for the caller: a close must not leave the child
+     * behind, nor throw {@link InterruptedException} out of a try-with-resources.
+     */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         try {
             process.destroy();
             if (!process.waitFor(STOP_SECONDS, TimeUnit.SECONDS)) {
@@ -302,6 +307,9 @@ public final class ServerProcess implements AutoCloseable {
             }
             // The JDK closes the pipe once the child is reaped, which ends the drain.
             drain.join(Duration.ofSeconds(STOP_SECONDS));
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         } finally {
             Files.deleteIfExists(socket);
         }

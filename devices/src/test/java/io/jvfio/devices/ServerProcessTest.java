@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -81,6 +82,28 @@ class ServerProcessTest {
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive))
                 .as("child stopped")
                 .isEmpty();
+    }
+
+    @Test
+    void closingWhileInterruptedStillStopsTheServerAndKeepsTheInterrupt() throws Exception {
+        Path socket = directory.resolve("interrupted.sock");
+        ServerProcess server = ServerProcess.start(socket, List.of(), List.of("--irqs", "2"));
+        ProcessHandle child = ProcessHandle.of(server.pid()).orElseThrow();
+
+        Thread.currentThread().interrupt();
+        try {
+            server.close();
+            assertThat(Thread.currentThread().isInterrupted())
+                    .as("interrupt kept")
+                    .isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+
+        assertThat(child.onExit().get(10, TimeUnit.SECONDS).isAlive())
+                .as("server gone")
+                .isFalse();
+        assertThat(Files.exists(socket)).as("socket removed").isFalse();
     }
 
     private static void serveAndRead(Path socket) throws Exception {
