@@ -106,8 +106,26 @@ triple_faulted_tests() {
 #   boot; a second triple fault fails.
 # Any other failing test is never run again.
 run_tiers_again_if_the_guest_failed() {
-    local status=0 boots=1 silent_timeouts=0 output again
+    local status=0 output again
     output=$(mktemp)
+    boot_again_while_the_guest_dies "$output" "$@" || status=$?
+    if [ "$status" -eq 1 ]; then
+        again=$(triple_faulted_tests "$output")
+        if [ -n "$again" ]; then
+            echo "[nested] every failure above is a test's guest triple-faulting under the nested guest's emulated" \
+                "SVM: running those tests once more ($again)" >&2
+            status=0
+            JVFIO_TIERS_SELECT="$again" boot_again_while_the_guest_dies "$output" "$@" || status=$?
+        fi
+    fi
+    rm -f "$output"
+    return "$status"
+}
+# boot_again_while_the_guest_dies OUTPUT TAG_ARGS...: run_tiers, its output also in OUTPUT, and again in a
+# fresh boot when the guest died (125) or timed out silently (124, once), up to three boots in all.
+boot_again_while_the_guest_dies() {
+    local output=$1 status=0 boots=1 silent_timeouts=0
+    shift
     { run_tiers "$@" | tee "$output"; } || status=$?
     while [ "$boots" -lt 3 ]; do
         if [ "$status" -eq 124 ] && [ ! -s "$output" ] && [ "$silent_timeouts" -eq 0 ]; then
@@ -122,16 +140,6 @@ run_tiers_again_if_the_guest_failed() {
         boots=$((boots + 1))
         { run_tiers "$@" | tee "$output"; } || status=$?
     done
-    if [ "$status" -eq 1 ]; then
-        again=$(triple_faulted_tests "$output")
-        if [ -n "$again" ]; then
-            echo "[nested] every failure above is a test's guest triple-faulting under the nested guest's emulated" \
-                "SVM: running those tests once more ($again)" >&2
-            status=0
-            JVFIO_TIERS_SELECT="$again" run_tiers "$@" || status=$?
-        fi
-    fi
-    rm -f "$output"
     return "$status"
 }
 echo "[nested] running tiers: ${tags[*]} (inside a QEMU guest whose KVM and VFIO behave as documented)" >&2

@@ -67,9 +67,14 @@ final class SerialHostEnd implements AutoCloseable {
         return received.toString();
     }
 
+    /** Closing the channel ends the reader; an interrupt while waiting for it stays set for the caller. */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         channel.close();
-        reader.join(Duration.ofSeconds(10));
+        try {
+            reader.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

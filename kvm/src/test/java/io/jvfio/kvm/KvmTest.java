@@ -43,7 +43,7 @@ class KvmTest {
             kicks.kickEvery(300_000, 300_000);
             for (int i = 0; i < 200; i++) {
                 try (Vm vm = kvm.createVm()) {
-                    vm.setTssAddress(0xFFFBD000L);
+                    vm.setTssAddress(IrqchipProbe.TSS_ADDRESS);
                 }
             }
         } finally {
@@ -66,8 +66,8 @@ class KvmTest {
             assertThat(kvm.hasCapability(Cap.IRQFD)).isTrue();
             assertThat(kvm.supportedCpuid()).isNotEmpty();
             try (Vm vm = kvm.createVm()) {
-                vm.setTssAddress(0xFFFBD000L);
-                vm.setIdentityMapAddress(0xFFFBC000L);
+                vm.setTssAddress(IrqchipProbe.TSS_ADDRESS);
+                vm.setIdentityMapAddress(IrqchipProbe.IDENTITY_MAP_ADDRESS);
                 vm.createIrqchip();
                 vm.routeGsisToIoapicPins();
                 vm.addMemorySlot(0, 0, ram);

@@ -36,7 +36,7 @@ final class ServedTestDevice implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         process.close();
     }
 }
