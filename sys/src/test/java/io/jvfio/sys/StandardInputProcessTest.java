@@ -88,7 +88,7 @@ class StandardInputProcessTest {
     @Test
     void interruptEndsAReadOnAPipeThatStaysOpen() throws Exception {
         Process process = child("interrupt", ProcessBuilder.Redirect.PIPE);
-        try (OutputStream stdin = process.getOutputStream()) {
+        try (OutputStream _ = process.getOutputStream()) {
             assertThat(output(process)).isEqualTo("interrupted\nended\n");
         }
     }
@@ -96,7 +96,7 @@ class StandardInputProcessTest {
     @Test
     void closeEndsAReadOnAPipeThatStaysOpenAndEveryLaterOne() throws Exception {
         Process process = child("close", ProcessBuilder.Redirect.PIPE);
-        try (OutputStream stdin = process.getOutputStream()) {
+        try (OutputStream _ = process.getOutputStream()) {
             assertThat(output(process)).isEqualTo("read -1\nended\nthen read -1\n");
         }
     }

@@ -179,7 +179,7 @@ class UnixSocketTest {
     @Test
     void receiveTimeoutFailsWithEagain() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0];
+        try (UnixSocket _ = pair[0];
                 UnixSocket b = pair[1]) {
             b.setReceiveTimeout(Duration.ofMillis(50));
             assertThatThrownBy(() -> b.receive(ByteBuffer.allocateDirect(4), 1))
@@ -204,7 +204,7 @@ class UnixSocketTest {
     @Test
     void shutdownWakesABlockedReceiver() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
-        try (UnixSocket a = pair[0];
+        try (UnixSocket _ = pair[0];
                 UnixSocket b = pair[1]) {
             Thread waiter = Thread.ofPlatform().start(() -> {
                 try {

@@ -446,7 +446,7 @@ class ClientServerTest {
     void deviceTreeIdentityIsEmptyWhenTheModelHasNone() throws Exception {
         Path other = dir.resolve("plain.sock");
         DeviceModel plain = () -> List.of(RegionSpec.shared(0, 0x1000));
-        try (VfioUserServer plainServer = VfioUserServer.start(other, plain);
+        try (VfioUserServer _ = VfioUserServer.start(other, plain);
                 VfioUserDevice plainDevice = VfioUserDevice.connect(other)) {
             assertThat(plainDevice.deviceTreeIdentity()).isEmpty();
             assertThat(plainDevice.info().irqCount()).isZero();

@@ -247,7 +247,7 @@ class ServerFaultTest {
         Path silentPath = dir.resolve("silent.sock");
         int fdsBefore = Resources.openFds();
         int threadsBefore = Resources.threads();
-        try (SilentServer silent = SilentServer.listen(silentPath, Silence.AFTER_VERSION);
+        try (SilentServer _ = SilentServer.listen(silentPath, Silence.AFTER_VERSION);
                 VfioUserDevice device = VfioUserDevice.connect(
                         silentPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
             assertReadTimesOutWithin300Ms(device);
@@ -483,13 +483,17 @@ class ServerFaultTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             listening.shutdown();
             UnixSocket socket = accepted;
             if (socket != null) {
                 socket.shutdown();
             }
-            thread.join(5000);
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             if (socket != null) {
                 socket.close();
             }

@@ -47,6 +47,7 @@ import io.jvfio.sys.kvm.vcpu.Sregs;
 import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,7 +57,7 @@ import java.util.List;
  * are {@link ErrnoException}s named after the ioctl.
  */
 public final class KvmIoctls {
-    private static final int CREATE_VM_ATTEMPTS = 100;
+    private static final Duration CREATE_VM_PATIENCE = Duration.ofSeconds(10);
     private static final int SUPPORTED_CPUID_START = 128;
     private static final int SUPPORTED_CPUID_MAX = 4096;
     /** The union in kvm_irqchip that holds one chip's state. */
@@ -71,11 +72,15 @@ public final class KvmIoctls {
 
     /**
      * KVM_CREATE_VM (machine type 0): the new VM's fd, owned by the caller. A signal that lands while KVM
-     * sets the VM up fails the call with EINTR, nothing made; the JVM signals its own threads unasked
-     * (JFR's sampler, for one), so the call is made again, as QEMU, Cloud Hypervisor and Firecracker do,
-     * up to 100 times: a thread signalled faster than KVM can make a VM gets an error, not an endless loop.
+     * sets the VM up fails the call with EINTR, nothing made (registering the VM's MMU notifier, Linux
+     * takes the locks of every mapping of the process and looks for a signal at each, so in a JVM with
+     * thousands of mappings, under emulation, a creation takes milliseconds); the JVM signals its own
+     * threads unasked (JFR's sampler, for one), so the call is made again, as QEMU, Cloud Hypervisor and
+     * Firecracker do, for up to 10 s rather than a number of times: a thread signalled faster than KVM can
+     * ever make a VM gets an error, not an endless loop.
      */
     public static Fd createVm(Fd kvm) throws ErrnoException {
+        long deadline = System.nanoTime() + CREATE_VM_PATIENCE.toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
                 return Fd.adopt(Libc.ioctl(kvm.get(), KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
@@ -83,9 +88,11 @@ public final class KvmIoctls {
                 if (e.errno() != Errno.EINTR) {
                     throw e;
                 }
-                if (attempt == CREATE_VM_ATTEMPTS) {
+                if (System.nanoTime() - deadline > 0) {
                     throw new ErrnoException(
-                            "KVM_CREATE_VM (interrupted by a signal in each of " + attempt + " attempts)", e.errno());
+                            "KVM_CREATE_VM (interrupted by a signal in each of " + attempt + " attempts over "
+                                    + CREATE_VM_PATIENCE.toSeconds() + " s)",
+                            e.errno());
                 }
             }
         }

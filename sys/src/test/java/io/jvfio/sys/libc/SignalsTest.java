@@ -92,7 +92,7 @@ class SignalsTest {
                 .containsEntry("flags", Libc.SIGACTION_FLAGS)
                 .containsEntry("sa_restart", (long) Libc.SA_RESTART)
                 .containsEntry("sigurg", (long) Libc.SIGURG)
-                .containsEntry("sigset", (long) Libc.SIGACTION_FLAGS - Libc.SIGACTION_MASK);
+                .containsEntry("sigset", Libc.SIGACTION_FLAGS - Libc.SIGACTION_MASK);
     }
 
     @Test
