@@ -124,10 +124,13 @@ run_tiers_again_if_the_guest_failed() {
 # boot_again_while_the_guest_dies OUTPUT TAG_ARGS...: run_tiers, its output also in OUTPUT, and again in a
 # fresh boot when the guest died (125) or timed out silently (124, once), up to three boots in all.
 boot_again_while_the_guest_dies() {
-    local output=$1 status=0 boots=1 silent_timeouts=0
+    local output=$1 status boots=0 silent_timeouts=0
     shift
-    { run_tiers "$@" | tee "$output"; } || status=$?
-    while [ "$boots" -lt 3 ]; do
+    while true; do
+        status=0
+        boots=$((boots + 1))
+        { run_tiers "$@" | tee "$output"; } || status=$?
+        [ "$boots" -lt 3 ] || break
         if [ "$status" -eq 124 ] && [ ! -s "$output" ] && [ "$silent_timeouts" -eq 0 ]; then
             silent_timeouts=1
             echo "[nested] the tests printed nothing before the nested guest's timeout: running them once more" >&2
@@ -136,9 +139,6 @@ boot_again_while_the_guest_dies() {
         else
             break
         fi
-        status=0
-        boots=$((boots + 1))
-        { run_tiers "$@" | tee "$output"; } || status=$?
     done
     return "$status"
 }
