@@ -50,19 +50,42 @@ public final class RawDeviceMain {
     }
 
     private static void serve(UnixSocket peer, EventFd trigger) throws Exception {
-        ByteBuffer reply = ByteBuffer.allocateDirect(REPLY).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer[] replyParts = {reply};
-        peer.send(replyParts, new int[] {trigger.fd().get()});
-        int[] noFds = new int[0];
-        ByteBuffer request = ByteBuffer.allocateDirect(REQUEST).order(ByteOrder.LITTLE_ENDIAN);
-        int status = 0;
-        int raises = 0;
-        int acks = 0;
-        int echo = 0;
-        while (true) {
+        ByteBuffer hello = ByteBuffer.allocateDirect(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+        peer.send(new ByteBuffer[] {hello}, new int[] {trigger.fd().get()});
+        RawDevice device = new RawDevice(peer, trigger);
+        boolean open = true;
+        while (open) {
+            open = device.answerNext();
+        }
+    }
+
+    /**
+     * One connection's device. A request per {@link #answerNext} call: a loop entered once per connection
+     * is compiled by HotSpot (on-stack replacement) only after tens of thousands of iterations, so with
+     * the handling inline every request of a round ran in the interpreter.
+     */
+    private static final class RawDevice {
+        private final UnixSocket peer;
+        private final EventFd trigger;
+        private final ByteBuffer request = ByteBuffer.allocateDirect(REQUEST).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer reply = ByteBuffer.allocateDirect(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer[] replyParts = {reply};
+        private final int[] noFds = new int[0];
+        private int status;
+        private int raises;
+        private int acks;
+        private int echo;
+
+        RawDevice(UnixSocket peer, EventFd trigger) {
+            this.peer = peer;
+            this.trigger = trigger;
+        }
+
+        /** Answers the next request; false when the client closed the connection. */
+        boolean answerNext() throws Exception {
             request.clear();
             if (!peer.receiveFully(request)) {
-                return;
+                return false;
             }
             boolean write = request.getInt(0) != 0;
             int offset = request.getInt(4);
@@ -104,6 +127,7 @@ public final class RawDeviceMain {
             reply.clear();
             reply.putLong(0, answer);
             peer.send(replyParts, noFds);
+            return true;
         }
     }
 }

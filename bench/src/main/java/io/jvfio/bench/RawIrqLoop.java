@@ -108,52 +108,79 @@ final class RawIrqLoop {
 
     /** Forwards the device's MMIO exits until the exit port; returns how many ACK writes it forwarded. */
     private long loop(RawVm vm, UnixSocket socket) throws IOException {
-        KvmRunView run = vm.run;
-        ByteBuffer request = ByteBuffer.allocateDirect(RawDeviceMain.REQUEST).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer reply = ByteBuffer.allocateDirect(RawDeviceMain.REPLY).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer[] requestParts = {request};
-        int[] noFds = new int[0];
-        long acks = 0;
-        while (true) {
+        ExitForwarder forwarder = new ExitForwarder(vm, socket);
+        boolean running = true;
+        while (running) {
+            running = forwarder.next();
+        }
+        return forwarder.acks;
+    }
+
+    /**
+     * One KVM_RUN and its exit per {@link #next} call, as jvfio's machine does: a loop entered once per
+     * round is compiled by HotSpot (on-stack replacement) only after tens of thousands of iterations, so
+     * with the exit handling inline every exit of a round ran in the interpreter.
+     */
+    private final class ExitForwarder {
+        private final RawVm vm;
+        private final KvmRunView run;
+        private final UnixSocket socket;
+        private final ByteBuffer request =
+                ByteBuffer.allocateDirect(RawDeviceMain.REQUEST).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer reply =
+                ByteBuffer.allocateDirect(RawDeviceMain.REPLY).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer[] requestParts = {request};
+        private final int[] noFds = new int[0];
+        private long acks;
+
+        ExitForwarder(RawVm vm, UnixSocket socket) {
+            this.vm = vm;
+            this.run = vm.run;
+            this.socket = socket;
+        }
+
+        /** Runs the vCPU until its next exit and handles it; false at the exit port. */
+        boolean next() throws IOException {
             if (KvmIoctls.run(vm.vcpu) < 0) {
-                continue;
+                return true;
             }
             switch (run.exitReason()) {
-                case KvmAbi.KVM_EXIT_MMIO -> {
-                    long address = run.mmioPhysAddr();
-                    int length = run.mmioLen();
-                    boolean write = run.mmioIsWrite();
-                    if (address < DEVICE_BASE || address + length > DEVICE_BASE + TestDeviceRegisters.REGS_SIZE) {
-                        if (!write) {
-                            run.setMmioData(-1L);
-                        }
-                        continue;
-                    }
-                    int offset = (int) (address - DEVICE_BASE);
-                    if (write && offset == TestDeviceRegisters.ACK) {
-                        acks++;
-                        if (!irqfd) {
-                            KvmIoctls.irqLine(vm.vm, GSI, 0);
-                        }
-                    }
-                    request.clear();
-                    request.putInt(0, write ? 1 : 0).putInt(4, offset).putLong(8, write ? run.mmioData() : 0);
-                    socket.send(requestParts, noFds);
-                    reply.clear();
-                    if (!socket.receiveFully(reply)) {
-                        throw new IOException("java raw: the device closed");
-                    }
-                    if (!write) {
-                        run.setMmioData(reply.getLong(0));
-                    }
-                }
+                case KvmAbi.KVM_EXIT_MMIO -> forwardMmio();
                 case KvmAbi.KVM_EXIT_IO -> {
-                    if (RawPorts.exited(run)) {
-                        return acks;
-                    }
+                    return !RawPorts.exited(run);
                 }
                 case KvmAbi.KVM_EXIT_HLT -> {}
                 default -> throw new IOException("java raw: unexpected exit reason " + run.exitReason());
+            }
+            return true;
+        }
+
+        private void forwardMmio() throws IOException {
+            long address = run.mmioPhysAddr();
+            int length = run.mmioLen();
+            boolean write = run.mmioIsWrite();
+            if (address < DEVICE_BASE || address + length > DEVICE_BASE + TestDeviceRegisters.REGS_SIZE) {
+                if (!write) {
+                    run.setMmioData(-1L);
+                }
+                return;
+            }
+            int offset = (int) (address - DEVICE_BASE);
+            if (write && offset == TestDeviceRegisters.ACK) {
+                acks++;
+                if (!irqfd) {
+                    KvmIoctls.irqLine(vm.vm, GSI, 0);
+                }
+            }
+            request.clear();
+            request.putInt(0, write ? 1 : 0).putInt(4, offset).putLong(8, write ? run.mmioData() : 0);
+            socket.send(requestParts, noFds);
+            reply.clear();
+            if (!socket.receiveFully(reply)) {
+                throw new IOException("java raw: the device closed");
+            }
+            if (!write) {
+                run.setMmioData(reply.getLong(0));
             }
         }
     }

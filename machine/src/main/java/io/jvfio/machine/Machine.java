@@ -609,28 +609,7 @@ public final class Machine implements AutoCloseable {
                 return;
             }
             while (!stopping) {
-                VcpuExit exit;
-                if (chip != null) {
-                    chip.beforeEntry(vcpu.id(), vcpu);
-                    try {
-                        exit = vcpu.run();
-                    } finally {
-                        chip.afterExit(vcpu.id());
-                    }
-                } else {
-                    exit = vcpu.run();
-                }
-                switch (dispatcher.dispatch(exit)) {
-                    case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
-                    case ExitAction.Stop stop ->
-                        finish(exit instanceof VcpuExit.Shutdown ? withCpuState(stop.exit(), vcpu) : stop.exit());
-                    case ExitAction.AwaitInterrupt await -> {
-                        if (chip != null) {
-                            chip.halt(vcpu.id(), vcpu.interruptsEnabled());
-                        }
-                    }
-                    case ExitAction.Resume resume -> {}
-                }
+                runOnce(vcpu, dispatcher, chip);
             }
         } catch (ErrnoException | RuntimeException e) {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e.getMessage()));
@@ -638,6 +617,39 @@ public final class Machine implements AutoCloseable {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": interrupted while halted"));
         } finally {
             vcpu.releaseThread();
+        }
+    }
+
+    /**
+     * One entry into the guest and the handling of its exit. It is a method of its own for the JIT: the
+     * loop around it is entered once per vCPU thread, and HotSpot compiles a loop it is already running
+     * (on-stack replacement) only after tens of thousands of iterations, so with the exit handling inline
+     * a machine that lives for fewer exits (a test, a benchmark round, a short job) handled every exit in
+     * the interpreter. A method called once per exit is compiled after a few thousand.
+     */
+    private void runOnce(Vcpu vcpu, ExitDispatcher dispatcher, UserIrqchip chip)
+            throws ErrnoException, InterruptedException {
+        VcpuExit exit;
+        if (chip != null) {
+            chip.beforeEntry(vcpu.id(), vcpu);
+            try {
+                exit = vcpu.run();
+            } finally {
+                chip.afterExit(vcpu.id());
+            }
+        } else {
+            exit = vcpu.run();
+        }
+        switch (dispatcher.dispatch(exit)) {
+            case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
+            case ExitAction.Stop stop ->
+                finish(exit instanceof VcpuExit.Shutdown ? withCpuState(stop.exit(), vcpu) : stop.exit());
+            case ExitAction.AwaitInterrupt await -> {
+                if (chip != null) {
+                    chip.halt(vcpu.id(), vcpu.interruptsEnabled());
+                }
+            }
+            case ExitAction.Resume resume -> {}
         }
     }
 

@@ -159,23 +159,30 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void loop() {
-        while (running) {
-            int ready;
-            try {
-                ready = epoll.await(-1);
-            } catch (ErrnoException e) {
-                LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " stops: " + e.getMessage());
-                return;
+        try {
+            while (running) {
+                awaitAndRun();
             }
-            for (int i = 0; i < ready && running; i++) {
-                long token = epoll.token(i);
-                if (token == WAKEUP_TOKEN) {
-                    drain(wakeup);
-                } else if (token == TIMER_TOKEN) {
-                    runDueTimers();
-                } else {
-                    dispatch(token);
-                }
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " stops: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One wait and the handlers of what it found. A method of its own so that the JIT compiles it after a
+     * few thousand wake-ups: the loop that calls it runs once per event loop, and a running loop is compiled
+     * (on-stack replacement) only after tens of thousands of iterations.
+     */
+    private void awaitAndRun() throws ErrnoException {
+        int ready = epoll.await(-1);
+        for (int i = 0; i < ready && running; i++) {
+            long token = epoll.token(i);
+            if (token == WAKEUP_TOKEN) {
+                drain(wakeup);
+            } else if (token == TIMER_TOKEN) {
+                runDueTimers();
+            } else {
+                dispatch(token);
             }
         }
     }

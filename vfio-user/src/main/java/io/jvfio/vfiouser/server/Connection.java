@@ -117,28 +117,39 @@ final class Connection implements Runnable {
     public void run() {
         thread = Thread.currentThread();
         try {
-            while (true) {
-                Channel.Incoming incoming = deferred.pollFirst();
-                if (incoming == null) {
-                    incoming = receive();
-                    if (incoming == null) {
-                        break;
-                    }
-                }
-                boolean served = incoming.header().isReply() ? route(incoming) : handle(incoming);
-                if (!served && !negotiated) {
-                    LOG.log(
-                            Level.WARNING,
-                            "vfio-user server {0}: closing the connection: the version was not" + " negotiated",
-                            name);
-                    break;
-                }
+            boolean open = true;
+            while (open) {
+                open = serveNext();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.INFO, "vfio-user server {0}: client connection ends: {1}", name, e.getMessage());
         } finally {
             end();
         }
+    }
+
+    /**
+     * Serves the next message; false when the connection ends. A method of its own so that the JIT
+     * compiles it after a few thousand messages: the loop that calls it runs once per connection, and a
+     * running loop is compiled (on-stack replacement) only after tens of thousands of iterations.
+     */
+    private boolean serveNext() throws IOException {
+        Channel.Incoming incoming = deferred.pollFirst();
+        if (incoming == null) {
+            incoming = receive();
+            if (incoming == null) {
+                return false;
+            }
+        }
+        boolean served = incoming.header().isReply() ? route(incoming) : handle(incoming);
+        if (!served && !negotiated) {
+            LOG.log(
+                    Level.WARNING,
+                    "vfio-user server {0}: closing the connection: the version was not negotiated",
+                    name);
+            return false;
+        }
+        return true;
     }
 
     /**
