@@ -118,7 +118,7 @@ class LinuxDemoReportTest {
                 0xd0000000L,
                 16,
                 IrqPath.USER_SIDE,
-                Optional.of(new IrqController.IrqCounters(triggers, injections, 0, 5, 5, 0, 0)));
+                Optional.of(new IrqController.IrqCounters(triggers, triggers, injections, 0, 5, 5, 0, 0)));
     }
 
     private static LinuxDemo.Boot boot(byte[] hwrng, long uartTaken, long rngTaken) {

@@ -491,7 +491,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             if (wiring.info().automasked() && line.observesEndOfInterrupt()) {
                 guestEoiObservers.put(index, line.onEndOfInterrupt(() -> controller.guestEndOfInterrupt(index)));
             }
-            long token = machine.eventLoop().register(wiring.trigger(), count -> controller.trigger(index));
+            long token = machine.eventLoop().register(wiring.trigger(), count -> controller.trigger(index, count));
             irqs.set(
                     irqs.indexOf(wiring),
                     new PlatformIrqWiring(

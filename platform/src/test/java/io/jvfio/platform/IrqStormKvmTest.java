@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * An interrupt storm on both paths: an edge and a level line each raised again by the device on every
  * ACK (testdev's echo mode), so interrupts arrive back to back, the next often before the guest ended
- * the last. The guest's, the device's and (user-side) the machine's counts agree exactly; with the
+ * the last. The guest's and the device's counts agree exactly, and (user-side) the machine's add up
+ * (see the test for why they may fall short of the guest's on an emulated host); with the
  * seed's EOI heuristic on the in-kernel irqchip the level line may add spurious interrupts, and every
  * raise is still handled once. Each case runs on the irqchip the host gets by default and on jvfio's own,
  * where a level line is unmasked only at the guest's EOI and nothing is spurious.
@@ -112,17 +113,30 @@ class IrqStormKvmTest {
                     .as("per line handled, raised, acked; then spurious")
                     .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
             if (properties.equals(",x-irqfd=off")) {
+                // jvfio's counts add up, and it read and injected every raise but those a guest handled
+                // without it: under TCG's emulated SVM the nested guest's KVM now and then delivers one
+                // injection twice (traced with kvm_inj_virq: the guest handled 1,000 interrupts of the edge
+                // line for 999 fresh injections of its vector, the 1,000th a "reinjection"), and the guest's
+                // ACK of the repeat consumes a raise early: an edge's next signal then finds the line still
+                // in service and is coalesced, or comes in one read with the one after it; a level line's
+                // raise is taken before its line is unmasked, and never signals. The guest's counts above
+                // are exact on every host; these fall short by the repeats, bounded here by 1%: a signal
+                // jvfio lost or never injected would have stopped the echo chain.
+                long atLeast = INTERRUPTS - INTERRUPTS / 100;
                 IrqController controller = device.irqController().orElseThrow();
                 for (int line : List.of(0, 1)) {
                     IrqController.IrqCounters counters = controller.counters(line);
+                    assertThat(counters.signals())
+                            .as("line %d signals (%s)", line, counters)
+                            .isBetween(atLeast, (long) INTERRUPTS);
                     assertThat(counters.injections())
                             .as("line %d injections (%s)", line, counters)
-                            .isEqualTo(INTERRUPTS);
+                            .isBetween(atLeast, (long) INTERRUPTS);
                     assertThat(counters.eois())
                             .as("line %d EOIs (%s)", line, counters)
-                            .isEqualTo(INTERRUPTS);
+                            .isEqualTo(counters.injections());
                     assertThat(counters.triggers())
-                            .as("line %d triggers", line)
+                            .as("line %d triggers (%s)", line, counters)
                             .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset());
                 }
                 assertThat(controller.pendingQueue()).isEmpty();

@@ -81,12 +81,21 @@ public final class IrqController {
         return ((long) region << 48) ^ offset;
     }
 
-    /** The device signalled IRQ {@code irq} (its trigger eventfd fired). */
+    /** The device signalled IRQ {@code irq} once (its trigger eventfd fired). */
     public void trigger(int irq) {
+        trigger(irq, 1);
+    }
+
+    /**
+     * The device signalled IRQ {@code irq}: one read of its trigger eventfd, which carried {@code signals}
+     * of the device's writes. Several writes in one read are one trigger, as an edge raised again before
+     * it was taken is one interrupt; {@link IrqCounters#signals} keeps the writes.
+     */
+    public void trigger(int irq, long signals) {
         PlatformIrq fired = irq(irq);
         lock.lock();
         try {
-            if (!fired.trigger()) {
+            if (!fired.trigger(signals)) {
                 // Remembered for after its EOI, or coalesced: the IRQ was already injected or queued.
                 return;
             }
@@ -306,9 +315,12 @@ public final class IrqController {
      * Per-IRQ counts: every trigger ends as an injection, a coalesced trigger or a cancelled one, or
      * still waits (PENDING, or ACTIVE_FIRED_AGAIN); every injection ends at an EOI or at a reset (the
      * machine's, or the device's death found by an access, which may be the very access that would
-     * have ended it), or is still in service.
+     * have ended it), or is still in service. {@code signals} counts the device's writes to the trigger
+     * eventfd, {@code triggers} the reads that found them: more signals than triggers means the device
+     * signalled again before the event loop read the eventfd.
      */
     public record IrqCounters(
+            long signals,
             long triggers,
             long injections,
             long coalesced,

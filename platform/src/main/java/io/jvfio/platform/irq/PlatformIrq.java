@@ -15,6 +15,7 @@ final class PlatformIrq {
     /** A level IRQ ended while its delivery was still in service in the guest: unmask it at the guest's EOI. */
     private boolean unmaskAtGuestEoi;
 
+    private long signals;
     private long triggers;
     private long injections;
     private long coalesced;
@@ -50,9 +51,11 @@ final class PlatformIrq {
      * Counts a trigger and keeps it if the IRQ is already injected or queued: an ACTIVE edge IRQ
      * remembers it for after its EOI, anything else coalesces it.
      *
+     * @param signals the device's writes to the trigger eventfd that this read found
      * @return whether the IRQ was INACTIVE, so the controller must inject or queue it
      */
-    boolean trigger() {
+    boolean trigger(long signals) {
+        this.signals += signals;
         triggers++;
         if (state == IrqState.INACTIVE) {
             return true;
@@ -148,6 +151,6 @@ final class PlatformIrq {
 
     IrqController.IrqCounters counters() {
         return new IrqController.IrqCounters(
-                triggers, injections, coalesced, eois, unmasks, cancelledByReset, endedByReset);
+                signals, triggers, injections, coalesced, eois, unmasks, cancelledByReset, endedByReset);
     }
 }

@@ -25,6 +25,19 @@ class IrqControllerScenarioTest {
     }
 
     @Test
+    void s01aSignalsFoundByOneReadAreOneTriggerAndOneInjection() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A, 2);
+        rig.controller.endOfInterrupt();
+        rig.controller.trigger(A, 1);
+        IrqController.IrqCounters counters = rig.controller.counters(A);
+        assertThat(counters.signals()).isEqualTo(3);
+        assertThat(counters.triggers()).isEqualTo(2);
+        assertThat(counters.injections()).isEqualTo(2);
+        assertThat(counters.coalesced()).isZero();
+    }
+
+    @Test
     void s02EoiLowersLineAndUnmasksAutomaskedIrq() {
         IrqRig rig = IrqRig.automasked(2);
         rig.controller.trigger(A);
