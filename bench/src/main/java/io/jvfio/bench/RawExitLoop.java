@@ -16,6 +16,9 @@ import java.util.List;
  * what jvfio costs over it is the machine's exit handling.
  */
 final class RawExitLoop {
+    /** What {@link #next} returns at the exit port. */
+    private static final int EXITED = -1;
+
     private RawExitLoop() {}
 
     /** One run of {@code image} with {@code iterations}; returns ns per exit from loading to the exit port. */
@@ -49,8 +52,6 @@ final class RawExitLoop {
             writes += outcome;
         }
     }
-
-    private static final int EXITED = -1;
 
     /**
      * One KVM_RUN and its exit: 1 for a write to the device, {@link #EXITED} at the exit port, else 0. A
