@@ -35,6 +35,11 @@ class DemoLinuxTest {
         Assumptions.assumeTrue(BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX);
 
         CliRunner demo = CliRunner.run("demo", "--linux");
+        if (AssignedDeviceBoot.bootOnceMore(demo.exitCode(), demo.out(), demo.err())) {
+            System.err.printf(
+                    "%s%n%s%n", AssignedDeviceBoot.ONCE_MORE, demo.err().strip());
+            demo = CliRunner.run("demo", "--linux");
+        }
 
         String context = demo.out() + "\nstderr:\n" + demo.err();
         System.err.println(demo.out());
