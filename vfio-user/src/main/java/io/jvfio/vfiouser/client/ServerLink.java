@@ -39,10 +39,12 @@ import java.util.function.Consumer;
  * device "gone": the pending call and every later one fail at once with {@link DeviceGoneException}.
  *
  * <p>The reply timeout: during negotiation the socket's own receive timeout; from {@link #start} on,
- * the background thread, which wakes at least every quarter of the timeout and, finding a call older
- * than the timeout, shuts the connection down (so a call times out after 1 to 1.25 timeouts). A
- * receive timeout on the socket would arm and cancel a kernel timer in every blocked receive: a
- * microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
+ * the background thread, which wakes at least every quarter of the timeout and, finding the same call
+ * in flight for longer than the timeout since it first saw it, shuts the connection down (so a call
+ * times out after 1 to 1.5 timeouts). A receive timeout on the socket would arm and cancel a kernel
+ * timer in every blocked receive: a microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
+ * Nor does a call read the clock: where clock_gettime is a system call (the nested guest's HPET) that
+ * was one more system call per round trip, a quarter of the vCPU thread's on the irq benchmarks.
  */
 final class ServerLink implements AutoCloseable {
     /**
@@ -69,12 +71,15 @@ final class ServerLink implements AutoCloseable {
     private Channel commands;
 
     private Thread commandReader;
-    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls. */
+    /** Calls started so far (wrapping), for the idle reader to tell a pause in calls and one call from another. */
     private volatile int callsStarted;
-    /** The call waiting for its reply, null between calls; written after {@link #callStartedNanos}. */
+    /** The call waiting for its reply, null between calls; written after {@link #callsStarted}. */
     private volatile Call callInFlight;
+    /** The background thread's own: the call number it saw in flight, and when it first saw it. */
+    private int watchedCall;
 
-    private volatile long callStartedNanos;
+    private long watchedSinceNanos;
+    private boolean watching;
     /** Why the background thread ended an overdue call, once it has. */
     private volatile String overdueReason;
 
@@ -156,7 +161,6 @@ final class ServerLink implements AutoCloseable {
         try {
             checkUsable();
             callsStarted++;
-            callStartedNanos = System.nanoTime();
             callInFlight = call;
             Channel.Incoming incoming;
             try {
@@ -393,17 +397,28 @@ final class ServerLink implements AutoCloseable {
     }
 
     /**
-     * Ends the call in flight if it has waited longer than the reply timeout: the connection is shut
-     * down, which wakes the caller's receive, and the caller reports the timeout.
+     * Ends the call in flight if it has waited longer than the reply timeout since this thread first
+     * saw it (it started before that, so a call never ends early): the connection is shut down, which
+     * wakes the caller's receive, and the caller reports the timeout.
      */
     private void endOverdueCall() {
         Call call = callInFlight;
-        if (call == null
-                || System.nanoTime() - callStartedNanos
-                        <= options.replyTimeout().toNanos()) {
+        if (call == null) {
+            watching = false;
             return;
         }
-        if (call == callInFlight) {
+        int number = callsStarted;
+        long now = System.nanoTime();
+        if (!watching || number != watchedCall) {
+            watching = true;
+            watchedCall = number;
+            watchedSinceNanos = now;
+            return;
+        }
+        if (now - watchedSinceNanos <= options.replyTimeout().toNanos()) {
+            return;
+        }
+        if (call == callInFlight && number == callsStarted) {
             overdueReason = "no reply to " + call.describe() + " within "
                     + options.replyTimeout().toMillis() + " ms";
             gone(overdueReason);
