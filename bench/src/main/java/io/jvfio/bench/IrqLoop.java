@@ -93,8 +93,9 @@ public final class IrqLoop {
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
-        try (ServerProcess _ = ServedDevices.start(RawDeviceMain.class, rawSocket);
-                ServerProcess server = ServedDevices.serve(directory.resolve("test-device.sock"), 1)) {
+        try (ServerProcess _ = ServedDevices.start(RawDeviceMain.class, rawSocket, ServedDevices.Jit.FULL);
+                ServerProcess server =
+                        ServedDevices.serve(directory.resolve("test-device.sock"), 1, ServedDevices.Jit.FULL)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
             IrqchipSelection irqchip = IrqchipSelection.forHost(KERNEL_IRQCHIP);
             String irqchipNote = irqchip.inKernel()
@@ -105,6 +106,8 @@ public final class IrqLoop {
                     + (irqchip.inKernel() || !bench.irqfd
                             ? ""
                             : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
+            System.out.println(
+                    "device servers: child JVMs with C1 and C2, in the nested guest too (its tests' run C1 alone)");
             RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
             Figures[] last = new Figures[1];
             Interleaved.Result result = Interleaved.compare(

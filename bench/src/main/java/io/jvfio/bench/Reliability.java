@@ -147,7 +147,8 @@ public final class Reliability {
 
     private void killedDevice() throws Exception {
         int fdsBefore = Resources.openFdsOtherThanJars();
-        try (ServerProcess child = ServedDevices.serve(directory.resolve("killed.sock"), 2)) {
+        try (ServerProcess child =
+                ServedDevices.serve(directory.resolve("killed.sock"), 2, ServedDevices.Jit.AS_TESTS_RUN)) {
             AssignedMachine assembly = AssignedMachine.create(
                     MachineConfig.builder()
                             .guest("testdev")
@@ -230,7 +231,8 @@ public final class Reliability {
     }
 
     private void strayAccesses() throws Exception {
-        try (ServerProcess child = ServedDevices.serve(directory.resolve("stray.sock"), 1)) {
+        try (ServerProcess child =
+                ServedDevices.serve(directory.resolve("stray.sock"), 1, ServedDevices.Jit.AS_TESTS_RUN)) {
             try (AssignedMachine assembly = AssignedMachine.create(
                     MachineConfig.builder().guest("stray").args(NOWHERE).build(),
                     List.of(config(child.socket(), "")))) {
@@ -300,7 +302,8 @@ public final class Reliability {
                 + (irqchip.inKernel()
                         ? ""
                         : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path"));
-        try (ServerProcess child = ServedDevices.serve(directory.resolve("storm.sock"), 2)) {
+        try (ServerProcess child =
+                ServedDevices.serve(directory.resolve("storm.sock"), 2, ServedDevices.Jit.AS_TESTS_RUN)) {
             for (String path : List.of("", ",x-irqfd=off")) {
                 PlatformDeviceConfig config = config(child.socket(), path);
                 MachineConfig machineConfig = MachineConfig.builder()

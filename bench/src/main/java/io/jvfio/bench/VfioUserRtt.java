@@ -43,8 +43,8 @@ public final class VfioUserRtt {
         Path dir = Files.createTempDirectory("jvfio-bench-rtt");
         Path socket = dir.resolve("device.sock");
         Path pongSocket = dir.resolve("pong.sock");
-        try (ServerProcess server = ServedDevices.start(RttServerMain.class, socket);
-                ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket);
+        try (ServerProcess server = ServedDevices.start(RttServerMain.class, socket, ServedDevices.Jit.FULL);
+                ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket, ServedDevices.Jit.FULL);
                 VfioUserDevice device = VfioUserDevice.connect(socket);
                 UnixSocket raw = UnixSocket.connect(pongSocket)) {
             System.out.printf("warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
