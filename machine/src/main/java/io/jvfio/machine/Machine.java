@@ -609,7 +609,7 @@ public final class Machine implements AutoCloseable {
                 return;
             }
             while (!stopping) {
-                runOnce(vcpu, dispatcher, chip);
+                runExits(vcpu, dispatcher, chip);
             }
         } catch (ErrnoException | RuntimeException e) {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e.getMessage()));
@@ -620,13 +620,26 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /** Exits handled per call of {@link #runExits}. */
+    private static final int EXITS_PER_CALL = 16;
+
     /**
-     * One entry into the guest and the handling of its exit. It is a method of its own for the JIT: the
-     * loop around it is entered once per vCPU thread, and HotSpot compiles a loop it is already running
-     * (on-stack replacement) only after tens of thousands of iterations, so with the exit handling inline
-     * a machine that lives for fewer exits (a test, a benchmark round, a short job) handled every exit in
-     * the interpreter. A method called once per exit is compiled after a few thousand.
+     * Up to {@link #EXITS_PER_CALL} entries into the guest, each with its exit handled. The JIT counts
+     * calls of a method, and HotSpot compiles a loop it is already running (on-stack replacement) only
+     * after tens of thousands of iterations; the vCPU thread's loop runs once per thread, so it stays in
+     * the interpreter for a machine that lives for fewer exits (a test, a benchmark round, a short job).
+     * This method is compiled after a few hundred calls, and the interpreted loop then costs one call
+     * per 16 exits: with a call per exit it was 2% of the vCPU thread's samples on irq-irqfd in the
+     * nested guest (bench/RESULTS.md, 2026-12-05).
      */
+    private void runExits(Vcpu vcpu, ExitDispatcher dispatcher, UserIrqchip chip)
+            throws ErrnoException, InterruptedException {
+        for (int i = 0; i < EXITS_PER_CALL && !stopping; i++) {
+            runOnce(vcpu, dispatcher, chip);
+        }
+    }
+
+    /** One entry into the guest and the handling of its exit. */
     private void runOnce(Vcpu vcpu, ExitDispatcher dispatcher, UserIrqchip chip)
             throws ErrnoException, InterruptedException {
         VcpuExit exit;
