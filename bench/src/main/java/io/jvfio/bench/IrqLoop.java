@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * irq-irqfd and irq-eventfd: interrupts end to end. The test device runs in a child JVM behind
@@ -48,6 +49,10 @@ public final class IrqLoop {
     static final int RUNNING_ROUNDS = 3;
 
     static final long RUNNING_INTERRUPTS = 300;
+    /** How long a round may take, and how often its wait looks whether the device is still there. */
+    private static final Duration ROUND_LIMIT = Duration.ofMinutes(10);
+
+    private static final Duration DEVICE_CHECK_INTERVAL = Duration.ofSeconds(1);
     /**
      * {@code BENCH_COALESCED_EOI=on}: jvfio's machine with {@code x-coalesced-eoi}, the guest's EOIs queued
      * instead of exiting, to compare with the default (off) in one sitting.
@@ -202,6 +207,27 @@ public final class IrqLoop {
         return round(interrupts, preciseEoi, 0);
     }
 
+    /**
+     * The guest's exit code, or an error as soon as the device is gone: a guest whose device server died
+     * waits for interrupts that never come, and the round would otherwise last its whole time limit.
+     */
+    private static int awaitExit(Machine machine, VfioPlatformDevice device) throws Exception {
+        long deadline = System.nanoTime() + ROUND_LIMIT.toNanos();
+        while (true) {
+            try {
+                return machine.awaitExit(DEVICE_CHECK_INTERVAL);
+            } catch (TimeoutException e) {
+                Optional<String> gone = device.gone();
+                if (gone.isPresent()) {
+                    throw new IOException("the device is gone in the middle of a round: " + gone.get());
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new TimeoutException("the guest did not exit within " + ROUND_LIMIT.toMinutes() + " minutes");
+                }
+            }
+        }
+    }
+
     /** One run of the guest on a fresh machine with the served device assigned to it. */
     private Figures round(long interrupts, boolean preciseEoi, long flags) throws Exception {
         PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket
@@ -222,7 +248,7 @@ public final class IrqLoop {
             }
             long start = System.nanoTime();
             machine.start();
-            int code = machine.awaitExit(Duration.ofMinutes(10));
+            int code = awaitExit(machine, device);
             long elapsed = System.nanoTime() - start;
             List<Integer> reports = machine.reports();
             if (code != 0 || reports.isEmpty() || reports.getFirst() != interrupts) {
