@@ -111,8 +111,8 @@ public final class IrqLoop {
                     + (irqchip.inKernel() || !bench.irqfd
                             ? ""
                             : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
-            System.out.println(
-                    "device servers: child JVMs with C1 and C2, in the nested guest too (its tests' run C1 alone)");
+            System.out.println("device servers: child JVMs with " + ServedDevices.tierOption(ServedDevices.Jit.FULL)
+                    + " (4: C1 and C2), in the nested guest too, where the tests' run C1 alone");
             RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
             Figures[] last = new Figures[1];
             Interleaved.Result result = Interleaved.compare(

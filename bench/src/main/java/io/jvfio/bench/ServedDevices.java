@@ -46,6 +46,14 @@ final class ServedDevices {
                 socket, READY_TIMEOUT, jvmOptions(jit), List.of(main.getName(), socket.toString()));
     }
 
+    /** The {@code -XX:TieredStopAtLevel} option a server started with {@code jit} gets from this class. */
+    static String tierOption(Jit jit) {
+        return jvmOptions(jit).stream()
+                .filter(option -> option.startsWith(TIER_OPTION))
+                .findFirst()
+                .orElse("no " + TIER_OPTION + " (ServerProcess's choice)");
+    }
+
     private static List<String> jvmOptions(Jit jit) {
         List<String> options =
                 new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
