@@ -7,6 +7,7 @@ import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -107,14 +108,16 @@ class IrqchipProbeTest {
         IrqchipProbe.run();
         int fds = Resources.openFdsOtherThanJars();
         int vcpuMappings = Resources.mappings("kvm-vcpu");
-        int threads = Resources.threads();
+        Set<Thread> threads = Resources.liveThreads();
 
         IrqchipSemantics semantics = IrqchipProbe.run();
 
         assertThat(semantics.verdict()).as(semantics.toString()).isNotEqualTo(IrqchipSemantics.Verdict.PROBE_FAILED);
         assertThat(Resources.openFdsOtherThanJars()).isEqualTo(fds);
         assertThat(Resources.mappings("kvm-vcpu")).isEqualTo(vcpuMappings);
-        assertThat(Resources.threads()).isEqualTo(threads);
+        assertThat(Resources.threadsStartedSince(threads))
+                .as("threads the probe left")
+                .isEmpty();
     }
 
     @Test

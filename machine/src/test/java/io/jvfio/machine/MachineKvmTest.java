@@ -15,6 +15,7 @@ import io.jvfio.sys.testing.Tiers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -416,7 +417,7 @@ class MachineKvmTest {
             int mappings = Resources.mappings();
             int guestRam = Resources.mappings("jvfio-guest-ram");
             int vcpuRuns = Resources.mappings("kvm-vcpu");
-            int threads = Resources.threads();
+            Set<Thread> threads = Resources.liveThreads();
             long start = System.nanoTime();
             for (int i = 1; i <= 200; i++) {
                 runOnce(cycles, config, i);
@@ -426,8 +427,9 @@ class MachineKvmTest {
                 }
             }
             assertThat(Resources.openFds()).isEqualTo(fds);
-            // Fewer is fine: an idle pool thread of an earlier test (a child process's reaper) may end meanwhile.
-            assertThat(Resources.threads()).isLessThanOrEqualTo(threads);
+            assertThat(Resources.threadsStartedSince(threads))
+                    .as("threads the cycles left")
+                    .isEmpty();
             assertThat(Resources.mappings("jvfio-guest-ram"))
                     .as("guest RAM mappings")
                     .isEqualTo(guestRam);
@@ -469,7 +471,7 @@ class MachineKvmTest {
             value = IrqchipMode.class,
             names = {"AUTO", "OFF"})
     void closingARunningGuestStopsItsVcpuPromptly(IrqchipMode irqchip) throws Exception {
-        int threads = Resources.threads();
+        Set<Thread> threads = Resources.liveThreads();
         Machine machine = Machine.create(guest("spin").irqchip(irqchip).build());
         machine.start();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -480,6 +482,8 @@ class MachineKvmTest {
         machine.close();
         assertThat(System.nanoTime() - start).isLessThan(5_000_000_000L);
         assertThat(machine.awaitOutcome(Duration.ofSeconds(1))).isEqualTo(new MachineExit.Stopped());
-        assertThat(Resources.threads()).isEqualTo(threads);
+        assertThat(Resources.threadsStartedSince(threads))
+                .as("threads the machine left")
+                .isEmpty();
     }
 }

@@ -14,6 +14,7 @@ import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -50,7 +51,7 @@ class DeviceFaultKvmTest {
         ServedTestDevice served = ServedTestDevice.start(directory, 2);
         CapturedLog logged = new CapturedLog(VfioPlatformDevice.class, PlatformRegion.class);
         int fdsBefore = Resources.openFdsOtherThanJars();
-        int threadsBefore = Resources.threads();
+        Set<Thread> threadsBefore = Resources.liveThreads();
         try {
             PlatformDeviceConfig config =
                     DeviceSpecParser.parse("vfio-platform,socket=" + served.socket() + REPLY_TIMEOUT + ",x-irqfd=off");
@@ -153,13 +154,9 @@ class DeviceFaultKvmTest {
         assertThat(Resources.openFdsOtherThanJars())
                 .as("fds after closing the machine and the device")
                 .isLessThanOrEqualTo(fdsBefore);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (Resources.threads() > threadsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(Resources.threads())
-                .as("threads after closing: " + threadNames())
-                .isLessThanOrEqualTo(threadsBefore);
+        assertThat(Resources.threadsStillAliveAfter(threadsBefore, Duration.ofSeconds(10)))
+                .as("threads still alive after closing the machine and the device")
+                .isEmpty();
     }
 
     /** Runs {@code call} on another thread and fails (rather than hangs) if it takes longer than the bound. */
@@ -206,17 +203,5 @@ class DeviceFaultKvmTest {
             Thread.sleep(5);
         }
         throw new AssertionError("no IRQ became ACTIVE or PENDING after RAISE");
-    }
-
-    /**
-     * Open fds other than the jar files the class loader opens, for good, the first time it loads a
-     * class from each (that is the JVM's own, not a leak).
-     */
-    private static String threadNames() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .map(Thread::getName)
-                .sorted()
-                .toList()
-                .toString();
     }
 }

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -549,17 +550,15 @@ class ClientServerTest {
         }
         awaitServerIdle();
         int fds = Resources.openFds();
-        int threads = Resources.threads();
+        Set<Thread> threads = Resources.liveThreads();
         for (int i = 0; i < 500; i++) {
             cycle(i);
         }
         awaitServerIdle();
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fds);
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (Resources.threads() > threads && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(Resources.threads()).isLessThanOrEqualTo(threads);
+        assertThat(Resources.threadsStillAliveAfter(threads, Duration.ofSeconds(2)))
+                .as("threads the cycles left")
+                .isEmpty();
         device = connectWhenFree();
     }
 

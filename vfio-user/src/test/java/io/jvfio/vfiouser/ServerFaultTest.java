@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -225,7 +226,7 @@ class ServerFaultTest {
     void serverThatNeverAnswersVersionMakesConnectFailWithinTheReplyTimeout() throws Exception {
         Path silentPath = dir.resolve("silent.sock");
         int fdsBefore = Resources.openFds();
-        int threadsBefore = Resources.threads();
+        Set<Thread> threadsBefore = Resources.liveThreads();
         try (SilentServer silent = SilentServer.listen(silentPath, Silence.TOTAL)) {
             long start = System.nanoTime();
             assertThatThrownBy(() -> VfioUserDevice.connect(
@@ -246,7 +247,7 @@ class ServerFaultTest {
     void serverThatStopsAnsweringMakesARegionReadTimeOutAndLaterCallsFailFast() throws Exception {
         Path silentPath = dir.resolve("silent.sock");
         int fdsBefore = Resources.openFds();
-        int threadsBefore = Resources.threads();
+        Set<Thread> threadsBefore = Resources.liveThreads();
         try (SilentServer _ = SilentServer.listen(silentPath, Silence.AFTER_VERSION);
                 VfioUserDevice device = VfioUserDevice.connect(
                         silentPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
@@ -268,7 +269,7 @@ class ServerFaultTest {
     void serverThatSendsDmaRequestsInsteadOfTheReplyMakesARegionReadTimeOut() throws Exception {
         Path chattyPath = dir.resolve("chatty.sock");
         int fdsBefore = Resources.openFds();
-        int threadsBefore = Resources.threads();
+        Set<Thread> threadsBefore = Resources.liveThreads();
         try (SilentServer chatty = SilentServer.listen(chattyPath, Silence.DMA_REQUESTS_INSTEAD_OF_REPLIES);
                 VfioUserDevice device = VfioUserDevice.connect(
                         chattyPath, VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofMillis(300)))) {
@@ -292,14 +293,10 @@ class ServerFaultTest {
         assertThat(waited).as("the read waited its reply timeout, no more").isBetween(280L, 3000L);
     }
 
-    private static void awaitThreads(int before) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (Resources.threads() > before && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(Resources.threads())
+    private static void awaitThreads(Set<Thread> before) throws InterruptedException {
+        assertThat(Resources.threadsStillAliveAfter(before, Duration.ofSeconds(5)))
                 .as("the client's and the fake server's threads ended")
-                .isLessThanOrEqualTo(before);
+                .isEmpty();
     }
 
     @Test

@@ -3,7 +3,11 @@ package io.jvfio.sys.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /** Counts of what this process holds, for tests that check nothing leaks. */
@@ -77,13 +81,47 @@ public final class Resources {
     }
 
     /**
-     * Live threads of this JVM, except fork-join pool workers: the JDK starts those on demand for
-     * CompletableFuture and the test framework and retires them only after a minute idle, so counting
-     * them would blame jvfio (which never uses a fork-join pool) for whatever ran before.
+     * Live threads of this JVM that a leak check counts. Left out are the JDK's own pool threads that
+     * retire by themselves: fork-join workers (started on demand for CompletableFuture and the test
+     * framework) and process reapers (one per child process being waited for); both end only after a
+     * minute idle, so counting them would blame jvfio, which starts neither, for whatever ran before.
      */
-    public static int threads() {
-        return (int) Thread.getAllStackTraces().keySet().stream()
+    public static Set<Thread> liveThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> !(thread instanceof ForkJoinWorkerThread))
-                .count();
+                .filter(thread -> !thread.getName().startsWith("process reaper"))
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** How many threads {@link #liveThreads()} finds. */
+    public static int threads() {
+        return liveThreads().size();
+    }
+
+    /**
+     * Names of the threads alive now that were not in {@code before}: what the code under test started
+     * and has not ended. Unlike a count, a thread of an earlier test that ends meanwhile cannot hide one.
+     */
+    public static List<String> threadsStartedSince(Set<Thread> before) {
+        return liveThreads().stream()
+                .filter(thread -> !before.contains(thread))
+                .map(Thread::getName)
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Waits up to {@code timeout} for the threads started since {@code before} to end (a closed
+     * connection's threads end just after close returns) and returns the names of those still alive.
+     */
+    public static List<String> threadsStillAliveAfter(Set<Thread> before, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> alive = threadsStartedSince(before);
+        while (!alive.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            alive = threadsStartedSince(before);
+        }
+        return alive;
     }
 }

@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,21 +53,19 @@ class ClientConformanceTest {
             "{\"capabilities\":{\"max_msg_fds\":8," + "\"max_data_xfer_size\":1048576}}";
 
     private int fdsBefore;
-    private int threadsBefore;
+    private Set<Thread> threadsBefore;
 
     @BeforeEach
     void count() {
         fdsBefore = Resources.openFds();
-        threadsBefore = Resources.threads();
+        threadsBefore = Resources.liveThreads();
     }
 
     @AfterEach
     void nothingLeaks() throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (Resources.threads() > threadsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(Resources.threads()).as("threads back to where they were").isLessThanOrEqualTo(threadsBefore);
+        assertThat(Resources.threadsStillAliveAfter(threadsBefore, Duration.ofSeconds(5)))
+                .as("threads started by the test that are still alive")
+                .isEmpty();
         assertThat(Resources.openFds()).as("fds back to where they were").isLessThanOrEqualTo(fdsBefore);
     }
 
