@@ -118,8 +118,10 @@ public final class IrqController {
         if (fastPathEnabled) {
             setFastPath(false);
         }
-        mmapTimer.injected(fromPending);
+        // The line first: the timer's deadline reads the clock, a system call where the clocksource has
+        // no vDSO (the HPET of a nested guest), and nothing but the timer needs it before the guest does.
         irq.raiseLine(fromPending);
+        mmapTimer.injected(fromPending);
     }
 
     /**
