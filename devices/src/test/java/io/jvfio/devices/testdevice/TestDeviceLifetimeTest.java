@@ -8,6 +8,8 @@ import io.jvfio.sys.testing.Resources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,13 +24,13 @@ class TestDeviceLifetimeTest {
         runOnce();
         int fds = Resources.openFds();
         long memfdMappings = memfdMappings();
-        int threads = Resources.threads();
+        Set<Thread> threads = Resources.liveThreads();
 
         runOnce();
 
-        assertThat(eventually(2000, () -> Resources.threads() <= threads))
-                .as("threads back to %d", threads)
-                .isTrue();
+        assertThat(Resources.threadsStillAliveAfter(threads, Duration.ofSeconds(2)))
+                .as("threads left")
+                .isEmpty();
         assertThat(Resources.openFds()).isEqualTo(fds);
         assertThat(memfdMappings())
                 .as("memfd mappings (the JVM's own come and go)")
