@@ -112,7 +112,7 @@ public final class IrqLoop {
                             ? ""
                             : "; KVM irqfd needs the in-kernel irqchip, so jvfio's line takes the user-side path"));
             System.out.println("device servers: child JVMs with " + ServedDevices.tierOption(ServedDevices.Jit.FULL)
-                    + " (4: C1 and C2), in the nested guest too, where the tests' run C1 alone");
+                    + ", in the nested guest too, where the tests' run C1 alone");
             RawIrqLoop raw = new RawIrqLoop(rawSocket, bench.irqfd);
             Figures[] last = new Figures[1];
             Interleaved.Result result = Interleaved.compare(
