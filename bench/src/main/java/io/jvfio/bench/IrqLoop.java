@@ -11,6 +11,8 @@ import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.vfiouser.ReplyPolling;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +80,11 @@ public final class IrqLoop {
      * One jvfio run: ns per interrupt, trapped accesses per interrupt, and vCPU 0's counts on jvfio's own
      * irqchip (empty on KVM's).
      */
-    record Figures(double nsPerInterrupt, double exitsPerInterrupt, Optional<ApicCounters> irqchip) {}
+    record Figures(
+            double nsPerInterrupt,
+            double exitsPerInterrupt,
+            Optional<ApicCounters> irqchip,
+            Optional<ReplyPolling.Stats> replyPolling) {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !(args[1].equals("irqfd") || args[1].equals("eventfd"))) {
@@ -149,6 +155,15 @@ public final class IrqLoop {
                             (double) lapic.windowLookedRuns() / interrupts,
                             (double) lapic.drainTicks() / interrupts,
                             (double) lapic.drainTickFinds() / interrupts));
+            last[0].replyPolling()
+                    .ifPresent(polling -> System.out.printf(
+                            "region accesses' replies (jvfio, last round): %.2f polled, %.2f blocked per interrupt;"
+                                    + " window %d us of at most %d%n",
+                            (double) polling.polled() / interrupts,
+                            (double) polling.blocked() / interrupts,
+                            polling.window().toNanos() / 1000,
+                            VfioUserDevice.Options.DEFAULT_REPLY_POLL_MAX.toNanos() / 1000));
+            withoutReplyPolling(bench, interrupts);
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
                 System.out.printf(
@@ -173,6 +188,28 @@ public final class IrqLoop {
     }
 
     /**
+     * A diagnostic: jvfio as it is against jvfio with {@code x-reply-poll-max-us=0}, whose region
+     * accesses block for their replies at once, in interleaved rounds. Medians of a few.
+     */
+    private static void withoutReplyPolling(IrqLoop bench, long interrupts) throws Exception {
+        Rounds polling = new Rounds();
+        Rounds blocking = new Rounds();
+        for (int round = 0; round < RUNNING_ROUNDS; round++) {
+            polling.add(bench.round(interrupts, true).nsPerInterrupt());
+            blocking.add(
+                    bench.round(interrupts, true, 0, ",x-reply-poll-max-us=0").nsPerInterrupt());
+        }
+        System.out.printf(
+                "reply polling (diagnostic): medians of %d rounds of %d interrupts: jvfio %.1f us, with"
+                        + " x-reply-poll-max-us=0 %.1f us per interrupt, ratio %.2f%n",
+                RUNNING_ROUNDS,
+                interrupts,
+                polling.median() / 1e3,
+                blocking.median() / 1e3,
+                polling.median() / blocking.median());
+    }
+
+    /**
      * A diagnostic: the same loop with the guest waiting running instead of halted, which is where a
      * software KVM's in-kernel injection waits for the emulator's next batch of instructions and jvfio's
      * own irqchip kicks the vCPU out of KVM_RUN. Medians of a few interleaved rounds.
@@ -184,7 +221,7 @@ public final class IrqLoop {
         Figures last = null;
         for (int round = 0; round < RUNNING_ROUNDS; round++) {
             cRounds.add(Baseline.run(c));
-            last = bench.round(RUNNING_INTERRUPTS, true, FLAG_BUSY_WAIT);
+            last = bench.round(RUNNING_INTERRUPTS, true, FLAG_BUSY_WAIT, "");
             jRounds.add(last.nsPerInterrupt());
         }
         double cMedian = cRounds.median();
@@ -204,7 +241,7 @@ public final class IrqLoop {
     }
 
     private Figures round(long interrupts, boolean preciseEoi) throws Exception {
-        return round(interrupts, preciseEoi, 0);
+        return round(interrupts, preciseEoi, 0, "");
     }
 
     /**
@@ -229,9 +266,9 @@ public final class IrqLoop {
     }
 
     /** One run of the guest on a fresh machine with the served device assigned to it. */
-    private Figures round(long interrupts, boolean preciseEoi, long flags) throws Exception {
+    private Figures round(long interrupts, boolean preciseEoi, long flags, String properties) throws Exception {
         PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,socket=" + socket
-                + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off"));
+                + (irqfd ? "" : ",x-irqfd=off") + (preciseEoi ? "" : ",x-precise-eoi=off") + properties);
         MachineConfig machineConfig = MachineConfig.builder()
                 .guest("testdev")
                 .args(interrupts, LINE_MASK, MODE_ECHO, 0, flags)
@@ -261,7 +298,10 @@ public final class IrqLoop {
             return new Figures(
                     (double) elapsed / interrupts,
                     (double) trapped / interrupts,
-                    machine.irqchipCounters().map(c -> c.localApics().getFirst()));
+                    machine.irqchipCounters().map(c -> c.localApics().getFirst()),
+                    device.backend() instanceof VfioUserDevice client
+                            ? Optional.of(client.replyPolling())
+                            : Optional.empty());
         }
     }
 }

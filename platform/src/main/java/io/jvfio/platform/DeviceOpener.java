@@ -22,7 +22,10 @@ public final class DeviceOpener implements AutoCloseable {
         return switch (config.source()) {
             case DeviceSource.Socket socket ->
                 VfioUserDevice.connect(
-                        socket.path(), VfioUserDevice.Options.defaults().withReplyTimeout(config.replyTimeout()));
+                        socket.path(),
+                        VfioUserDevice.Options.defaults()
+                                .withReplyTimeout(config.replyTimeout())
+                                .withReplyPollMax(config.replyPollMax()));
             case DeviceSource.Host host -> kernel(config.iommufd()).openHost(host.name());
             case DeviceSource.SysfsDevice sysfs -> kernel(config.iommufd()).openSysfsdev(sysfs.path());
         };

@@ -588,6 +588,11 @@ public final class VfioPlatformDevice implements AutoCloseable {
         return compatible;
     }
 
+    /** The device behind it, kernel VFIO's or a vfio-user server's, for what only its backend reports. */
+    public VfioDevice backend() {
+        return device;
+    }
+
     public DeviceInfo info() {
         return info;
     }

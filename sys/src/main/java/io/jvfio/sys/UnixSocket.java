@@ -28,6 +28,9 @@ public final class UnixSocket implements AutoCloseable {
     /** SCM_MAX_FD: the kernel's limit of fds in one message. */
     public static final int MAX_FDS_PER_MESSAGE = 253;
 
+    /** What {@link #receiveBytesIfReady} returns when the socket has nothing to read. */
+    public static final int NOTHING_WAITING = -1;
+
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_CLOEXEC = Libc.O_CLOEXEC;
@@ -383,6 +386,33 @@ public final class UnixSocket implements AutoCloseable {
                     if (e.errno() != Errno.EINTR) {
                         throw e;
                     }
+                }
+            }
+        } finally {
+            receiveLock.unlock();
+        }
+    }
+
+    /**
+     * Like {@link #receiveBytes} but never blocks: returns {@link #NOTHING_WAITING} when the socket
+     * has nothing to read. That answer comes without an exception, since a caller that polls the
+     * socket gets it far more often than bytes.
+     */
+    public int receiveBytesIfReady(ByteBuffer destination) throws ErrnoException {
+        receiveLock.lock();
+        try {
+            MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
+            while (true) {
+                long n = Libc.recvOrNegativeErrno(fd.get(), target, target.byteSize(), MSG_DONTWAIT);
+                if (n >= 0) {
+                    destination.position(destination.position() + (int) n);
+                    return (int) n;
+                }
+                if (n == -Errno.EAGAIN) {
+                    return NOTHING_WAITING;
+                }
+                if (n != -Errno.EINTR) {
+                    throw new ErrnoException("recv", (int) -n);
                 }
             }
         } finally {

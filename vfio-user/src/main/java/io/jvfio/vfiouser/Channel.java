@@ -135,6 +135,29 @@ public final class Channel implements AutoCloseable {
         return receive(false);
     }
 
+    /**
+     * One read that never blocks, of bytes that come without fds (as {@link #receiveWithoutFds} reads
+     * them): true when the channel has bytes buffered or the peer closed, so that a receive need not
+     * wait for the socket's first byte.
+     */
+    public boolean pollWithoutFds() throws ErrnoException {
+        if (hasBuffered() || endOfStream) {
+            return true;
+        }
+        makeRoom(Header.SIZE);
+        int received =
+                socket.receiveBytesIfReady(readView.limit(buffer.capacity()).position(end));
+        if (received == UnixSocket.NOTHING_WAITING) {
+            return false;
+        }
+        if (received == 0) {
+            endOfStream = true;
+        } else {
+            end += received;
+        }
+        return true;
+    }
+
     private Incoming receive(boolean fdsMayArrive) throws IOException {
         while (true) {
             int available = end - start;

@@ -22,6 +22,7 @@ public final class Session {
     private final boolean answerMalformed;
     private final PeerRequests peerRequests;
     private final OtherReplies otherReplies;
+    private final ReplyPolling replyPolling;
     private final AtomicInteger nextMsgId = new AtomicInteger(1);
 
     /**
@@ -89,6 +90,8 @@ public final class Session {
      *     waits on; otherwise its {@link FramingException} ends the call
      * @param peerRequests takes the peer's requests that arrive while a call waits
      * @param otherReplies takes the replies that arrive while a call waits and are not its own
+     * @param replyPolling how a call that gets no fds polls for its reply before it blocks (only where
+     *     {@code receiveTimesOut})
      */
     public Session(
             Channel channel,
@@ -96,13 +99,15 @@ public final class Session {
             boolean receiveTimesOut,
             boolean answerMalformed,
             PeerRequests peerRequests,
-            OtherReplies otherReplies) {
+            OtherReplies otherReplies,
+            ReplyPolling replyPolling) {
         this.channel = channel;
         this.replyTimeout = replyTimeout;
         this.receiveTimesOut = receiveTimesOut;
         this.answerMalformed = answerMalformed;
         this.peerRequests = peerRequests;
         this.otherReplies = otherReplies;
+        this.replyPolling = replyPolling;
     }
 
     public Channel channel() {
@@ -143,7 +148,9 @@ public final class Session {
             }
             Channel.Incoming incoming;
             try {
-                incoming = call.fdsMayArrive() ? channel.receive() : channel.receiveWithoutFds();
+                incoming = call.fdsMayArrive()
+                        ? channel.receive()
+                        : receiveTimesOut ? replyPolling.receiveWithoutFds(channel) : channel.receiveWithoutFds();
             } catch (ErrnoException e) {
                 if (e.errno() == Errno.EAGAIN) {
                     throw noReply(call);

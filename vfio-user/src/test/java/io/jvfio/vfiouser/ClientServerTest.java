@@ -2,6 +2,7 @@ package io.jvfio.vfiouser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.EventFd;
@@ -144,6 +145,32 @@ class ClientServerTest {
             device.write(0, 0, size, value);
             assertThat(device.read(0, 0, size)).isEqualTo(value);
         }
+    }
+
+    @Test
+    void regionAccessesPollForTheRepliesOfAServerOnAnotherCpu() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "a poll on the server's only CPU is never made");
+        for (int i = 0; i < 2_000; i++) {
+            device.write(0, 0, 4, i);
+            assertThat(device.read(0, 0, 4)).isEqualTo(i);
+        }
+        ReplyPolling.Stats stats = device.replyPolling();
+        assertThat(stats.polled() + stats.blocked())
+                .as("every reply counted once")
+                .isEqualTo(4_000);
+        assertThat(stats.polled()).as("replies a poll found: " + stats).isPositive();
+    }
+
+    @Test
+    void aClientWithoutReplyPollingBlocksForEveryReply() throws Exception {
+        device.close();
+        device =
+                VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults().withReplyPollMax(Duration.ZERO));
+        for (int i = 0; i < 100; i++) {
+            device.write(0, 0, 4, i);
+            assertThat(device.read(0, 0, 4)).isEqualTo(i);
+        }
+        assertThat(device.replyPolling()).isEqualTo(new ReplyPolling.Stats(0, 0, Duration.ZERO));
     }
 
     @Test

@@ -30,8 +30,12 @@ public final class DeviceSpecParser {
             "iommufd",
             "x-precise-eoi",
             "x-reply-timeout-ms",
+            "x-reply-poll-max-us",
             "x-dt-node",
             "x-acpi-hid");
+
+    /** A second of polling for one reply: anything longer is a wait that blocking serves better. */
+    private static final long MAX_REPLY_POLL_MICROS = 1_000_000;
 
     private DeviceSpecParser() {}
 
@@ -101,6 +105,13 @@ public final class DeviceSpecParser {
         if (id.isEmpty()) {
             throw new DeviceSpecException(typeName + ": property 'id' is empty");
         }
+        Duration replyTimeout = millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout());
+        Duration replyPollMax = replyPollMax(typeName, properties, source, defaults.replyPollMax());
+        if (replyPollMax.compareTo(replyTimeout) >= 0) {
+            throw new DeviceSpecException(
+                    typeName + ": property 'x-reply-poll-max-us' (" + replyPollMax.toNanos() / 1000
+                            + " us) must be shorter than the reply timeout (" + replyTimeout.toMillis() + " ms)");
+        }
         return new PlatformDeviceConfig(
                 type,
                 source,
@@ -111,7 +122,8 @@ public final class DeviceSpecParser {
                 compat,
                 iommufd(typeName, properties, source),
                 bool(typeName, properties, "x-precise-eoi", defaults.preciseEoi()),
-                millis(typeName, properties, "x-reply-timeout-ms", defaults.replyTimeout()),
+                replyTimeout,
+                replyPollMax,
                 properties.containsKey("x-dt-node")
                         ? Optional.of(path(typeName, "x-dt-node", properties.get("x-dt-node")))
                         : Optional.empty(),
@@ -196,6 +208,29 @@ public final class DeviceSpecParser {
                     + "' wants a positive number of milliseconds (at most 4294967295), got '" + value + "'");
         }
         return Duration.ofMillis(millis);
+    }
+
+    private static Duration replyPollMax(
+            String typeName, Map<String, String> properties, DeviceSource source, Duration fallback) {
+        String value = properties.get("x-reply-poll-max-us");
+        if (value == null) {
+            return fallback;
+        }
+        if (!(source instanceof DeviceSource.Socket)) {
+            throw new DeviceSpecException(typeName
+                    + ": property 'x-reply-poll-max-us' applies to 'socket' (vfio-user) devices, not kernel ones");
+        }
+        long micros;
+        try {
+            micros = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            micros = -1;
+        }
+        if (micros < 0 || micros > MAX_REPLY_POLL_MICROS) {
+            throw new DeviceSpecException(typeName + ": property 'x-reply-poll-max-us' wants microseconds from 0 (off)"
+                    + " to " + MAX_REPLY_POLL_MICROS + ", got '" + value + "'");
+        }
+        return Duration.ofNanos(micros * 1000);
     }
 
     private static IommufdMode iommufd(String typeName, Map<String, String> properties, DeviceSource source) {

@@ -1,6 +1,7 @@
 package io.jvfio.platform.config;
 
 import io.jvfio.vfio.IommufdMode;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -13,6 +14,8 @@ import java.util.Optional;
  * @param compat        the device-tree compatible string; fixed by subtypes, else from the device
  * @param preciseEoi    use the IRQ acks a device declares ({@code x-precise-eoi}, default on)
  * @param replyTimeout  how long a vfio-user request may wait for its reply ({@code x-reply-timeout-ms})
+ * @param replyPollMax  how long a vfio-user region access may poll for its reply before it blocks
+ *                      ({@code x-reply-poll-max-us}, 0: never)
  * @param dtNode        a flattened device tree whose root node is the device's guest node ({@code x-dt-node}),
  *                      patched with where the device was placed
  * @param idGiven       whether {@code id=} was given: then it also names the device's guest node, which is
@@ -32,6 +35,7 @@ public record PlatformDeviceConfig(
         IommufdMode iommufd,
         boolean preciseEoi,
         Duration replyTimeout,
+        Duration replyPollMax,
         Optional<Path> dtNode,
         boolean idGiven,
         Optional<String> acpiHid) {
@@ -51,6 +55,7 @@ public record PlatformDeviceConfig(
                 IommufdMode.AUTO,
                 true,
                 DEFAULT_REPLY_TIMEOUT,
+                VfioUserDevice.Options.DEFAULT_REPLY_POLL_MAX,
                 Optional.empty(),
                 false,
                 Optional.empty());

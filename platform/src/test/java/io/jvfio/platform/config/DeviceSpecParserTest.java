@@ -24,6 +24,17 @@ class DeviceSpecParserTest {
         assertThat(config.id()).isEqualTo("dev.sock");
         assertThat(config.idGiven()).isFalse();
         assertThat(config.iommufd()).isEqualTo(IommufdMode.AUTO);
+        assertThat(config.replyPollMax()).isEqualTo(Duration.ofNanos(200_000));
+    }
+
+    @Test
+    void replyPollingIsSetInMicrosecondsOrTurnedOff() {
+        assertThat(DeviceSpecParser.parse("vfio-platform,socket=/s,x-reply-poll-max-us=50")
+                        .replyPollMax())
+                .isEqualTo(Duration.ofNanos(50_000));
+        assertThat(DeviceSpecParser.parse("vfio-platform,socket=/s,x-reply-poll-max-us=0")
+                        .replyPollMax())
+                .isZero();
     }
 
     @Test
@@ -77,6 +88,10 @@ class DeviceSpecParserTest {
                 "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
                 "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
                 "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
+                "vfio-platform,socket=/s,x-reply-poll-max-us=-1|vfio-platform: property 'x-reply-poll-max-us' wants microseconds from 0 (off) to 1000000, got '-1'",
+                "vfio-platform,socket=/s,x-reply-poll-max-us=1000001|vfio-platform: property 'x-reply-poll-max-us' wants microseconds from 0 (off) to 1000000, got '1000001'",
+                "vfio-platform,socket=/s,x-reply-timeout-ms=1,x-reply-poll-max-us=1000|vfio-platform: property 'x-reply-poll-max-us' (1000 us) must be shorter than the reply timeout (1 ms)",
+                "vfio-platform,host=a,x-reply-poll-max-us=10|vfio-platform: property 'x-reply-poll-max-us' applies to 'socket' (vfio-user) devices, not kernel ones",
                 "vfio-platform,host=a,x-acpi-hid=pnp0501|vfio-platform: property 'x-acpi-hid' wants a PNP ID (e.g. PNP0501) or an ACPI ID (e.g. LNRO0005), got 'pnp0501'",
             })
     void malformedSpecsNameWhatIsWrong(String spec, String message) {

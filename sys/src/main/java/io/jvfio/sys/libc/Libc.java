@@ -494,6 +494,18 @@ public final class Libc {
         }
     }
 
+    /**
+     * recv(2) that reports failure as -errno instead of an exception: for a caller that polls a socket,
+     * where EAGAIN is the usual answer.
+     */
+    public static long recvOrNegativeErrno(int fd, MemorySegment buffer, long length, int flags) {
+        try {
+            return syscallOrNegativeErrno(SYS_recvfrom, fd, pointer(buffer), length, flags, 0, 0);
+        } finally {
+            Reference.reachabilityFence(buffer);
+        }
+    }
+
     /** recv(2), which is recvfrom(2) without an address. */
     public static long recv(int fd, MemorySegment buffer, long length, int flags) throws ErrnoException {
         try {

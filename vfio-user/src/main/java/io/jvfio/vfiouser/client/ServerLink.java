@@ -16,6 +16,7 @@ import io.jvfio.vfiouser.NoReplyException;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
@@ -43,8 +44,10 @@ import java.util.function.Consumer;
  * in flight for longer than the timeout since it first saw it, shuts the connection down (so a call
  * times out after 1 to 1.5 timeouts). A receive timeout on the socket would arm and cancel a kernel
  * timer in every blocked receive: a microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
- * Nor does a call read the clock: where clock_gettime is a system call (the nested guest's HPET) that
- * was one more system call per round trip, a quarter of the vCPU thread's on the irq benchmarks.
+ * Nor does the timeout read the clock in a call: where clock_gettime is a system call (the nested
+ * guest's HPET) that was one more system call per round trip, a quarter of the vCPU thread's on the irq
+ * benchmarks. A region access that polls for its reply ({@link ReplyPolling}) does read it, a few times
+ * a call, and saves more than those reads cost where the polls find the reply.
  */
 final class ServerLink implements AutoCloseable {
     /**
@@ -62,6 +65,7 @@ final class ServerLink implements AutoCloseable {
     private final VfioUserDevice.Options options;
     private final Channel channel;
     private final Session session;
+    private final ReplyPolling replyPolling;
     private final ReentrantLock io = new ReentrantLock();
     /** Where the server's DMA requests go: the regions the client mapped for the device. */
     private final List<DmaRegion> dmaRegions = new CopyOnWriteArrayList<>();
@@ -95,8 +99,15 @@ final class ServerLink implements AutoCloseable {
         this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
         // a receive never waits longer than the reply timeout (see the class comment); a malformed message
         // from the server ends the device
+        this.replyPolling = ReplyPolling.upTo(options.replyPollMax());
         this.session = new Session(
-                channel, options.replyTimeout(), true, false, request -> serve(request, channel), this::dropStale);
+                channel,
+                options.replyTimeout(),
+                true,
+                false,
+                request -> serve(request, channel),
+                this::dropStale,
+                replyPolling);
         this.idleReader =
                 Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
     }
@@ -120,6 +131,10 @@ final class ServerLink implements AutoCloseable {
                 .daemon()
                 .name("vfio-user client " + name + " commands")
                 .unstarted(this::commandLoop);
+    }
+
+    ReplyPolling replyPolling() {
+        return replyPolling;
     }
 
     boolean twinSocketMode() {

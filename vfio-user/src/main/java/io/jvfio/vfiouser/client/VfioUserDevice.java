@@ -27,6 +27,7 @@ import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,31 +60,53 @@ public final class VfioUserDevice implements VfioDevice {
     private static final int[] NO_FDS = new int[0];
 
     /**
-     * Client settings: how long a reply may take, what the client accepts from the server, and whether
-     * it proposes twin-socket mode (the server's DMA requests on a socket of their own).
+     * Client settings: how long a reply may take, what the client accepts from the server, whether it
+     * proposes twin-socket mode (the server's DMA requests on a socket of their own), and how long a
+     * region access may poll for its reply before it blocks ({@link ReplyPolling}; zero: never).
      */
-    public record Options(Duration replyTimeout, int maxMsgFds, int maxDataXferSize, boolean twinSocket) {
+    public record Options(
+            Duration replyTimeout, int maxMsgFds, int maxDataXferSize, boolean twinSocket, Duration replyPollMax) {
+        /**
+         * The default polling maximum, KVM's default halt_poll_ns: a vCPU thread waiting for its trapped
+         * access has nothing else to do, as a halted vCPU has not.
+         */
+        public static final Duration DEFAULT_REPLY_POLL_MAX = Duration.ofNanos(200_000);
+
         public Options {
             if (replyTimeout.isNegative() || replyTimeout.isZero() || maxMsgFds < 1 || maxDataXferSize < 4096) {
                 throw new IllegalArgumentException(
                         "bad vfio-user client options: " + replyTimeout + ", " + maxMsgFds + ", " + maxDataXferSize);
             }
+            if (replyPollMax.isNegative() || replyPollMax.compareTo(replyTimeout) >= 0) {
+                throw new IllegalArgumentException("bad vfio-user client options: a reply polling maximum of "
+                        + replyPollMax + " is not between zero and the reply timeout " + replyTimeout);
+            }
         }
 
         /**
-         * 5 s reply timeout, 8 fds a message, 1 MiB transfers, twin-socket mode proposed: libvfio-user warns
-         * that server-to-client commands on the one socket break when both sides send at once.
+         * 5 s reply timeout, 8 fds a message, 1 MiB transfers, twin-socket mode proposed (libvfio-user warns
+         * that server-to-client commands on the one socket break when both sides send at once), replies polled
+         * for up to {@link #DEFAULT_REPLY_POLL_MAX}.
          */
         public static Options defaults() {
-            return new Options(Duration.ofSeconds(5), 8, (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE, true);
+            return new Options(
+                    Duration.ofSeconds(5),
+                    8,
+                    (int) Capabilities.DEFAULT_MAX_DATA_XFER_SIZE,
+                    true,
+                    DEFAULT_REPLY_POLL_MAX);
         }
 
         public Options withReplyTimeout(Duration timeout) {
-            return new Options(timeout, maxMsgFds, maxDataXferSize, twinSocket);
+            return new Options(timeout, maxMsgFds, maxDataXferSize, twinSocket, replyPollMax);
         }
 
         public Options withTwinSocket(boolean propose) {
-            return new Options(replyTimeout, maxMsgFds, maxDataXferSize, propose);
+            return new Options(replyTimeout, maxMsgFds, maxDataXferSize, propose, replyPollMax);
+        }
+
+        public Options withReplyPollMax(Duration max) {
+            return new Options(replyTimeout, maxMsgFds, maxDataXferSize, twinSocket, max);
         }
     }
 
@@ -223,6 +246,11 @@ public final class VfioUserDevice implements VfioDevice {
     /** Whether the server enabled twin-socket mode: its DMA requests come on a socket of their own. */
     public boolean twinSocketMode() {
         return link.twinSocketMode();
+    }
+
+    /** How the region accesses polled for their replies so far. */
+    public ReplyPolling.Stats replyPolling() {
+        return link.replyPolling().stats();
     }
 
     /** The negotiated minor version (major is 0). */

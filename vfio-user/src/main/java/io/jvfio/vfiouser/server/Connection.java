@@ -25,6 +25,7 @@ import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PeerClosedException;
 import io.jvfio.vfiouser.PlatformExtension;
 import io.jvfio.vfiouser.ProtocolException;
+import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.Session;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
@@ -101,7 +102,8 @@ final class Connection implements Runnable {
         this.name = name;
         this.dma = new ClientDmaWindows(server.options().maxDmaMaps());
         // the main socket has no receive timeout (the client may pause between requests): a call polls
-        this.session = new Session(channel, server.options().dmaTimeout(), false, true, this::defer, this::route);
+        this.session = new Session(
+                channel, server.options().dmaTimeout(), false, true, this::defer, this::route, ReplyPolling.off());
     }
 
     boolean negotiated() {
@@ -349,7 +351,8 @@ final class Connection implements Runnable {
                     true,
                     false,
                     this::refuseOnTwin,
-                    this::dropOnTwin);
+                    this::dropOnTwin,
+                    ReplyPolling.off());
             reply = new Reply(
                     new Payload.Version(
                             VfioUserServer.MAJOR, minor, ours, version.names(), new Capabilities.TwinSocket(true, 0)),

@@ -1,0 +1,116 @@
+package io.jvfio.vfiouser;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jvfio.sys.UnixSocket;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ReplyPollingTest {
+    private static final long START = ReplyPolling.START_NANOS;
+
+    @Test
+    void aWaitWithinTheMaximumWidensTheWindowToCoverItAndLongerWaitsHalveItUntilItCloses() {
+        ReplyPolling polling = ReplyPolling.upTo(Duration.ofMillis(1), 2);
+        assertThat(polling.windowNanos()).as("closed until a wait was seen").isZero();
+        polling.blockedFor(1_000);
+        assertThat(polling.windowNanos())
+                .as("a short wait opens the first window")
+                .isEqualTo(START);
+        polling.blockedFor(400_000);
+        assertThat(polling.windowNanos()).as("the wait and a quarter").isEqualTo(500_000);
+        polling.blockedFor(900_000);
+        assertThat(polling.windowNanos()).as("never beyond the maximum").isEqualTo(1_000_000);
+        polling.blockedFor(5_000_000);
+        assertThat(polling.windowNanos()).isEqualTo(500_000);
+        for (int i = 0; i < 6; i++) {
+            polling.blockedFor(5_000_000);
+        }
+        assertThat(polling.windowNanos())
+                .as("halved below the first window: closed")
+                .isZero();
+        polling.blockedFor(5_000_000);
+        assertThat(polling.windowNanos()).isZero();
+    }
+
+    @Test
+    void oneCpuOrAZeroMaximumNeverPolls() {
+        assertThat(ReplyPolling.upTo(Duration.ofMillis(1), 1).max()).isZero();
+        assertThat(ReplyPolling.upTo(Duration.ZERO, 8).max()).isZero();
+        assertThat(ReplyPolling.upTo(Duration.ofMillis(1), 2).max()).isEqualTo(Duration.ofMillis(1));
+        assertThatThrownBy(() -> ReplyPolling.upTo(Duration.ofNanos(-1), 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a reply polling window cannot be negative: PT-0.000000001S");
+    }
+
+    @Test
+    void aReplyWaitingWhenTheWindowIsOpenIsFoundByAPoll() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
+                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
+            ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
+            reply(peer, 1);
+            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
+            assertThat(polling.stats().polled()).as("no window yet").isZero();
+            assertThat(polling.stats().blocked()).isEqualTo(1);
+            reply(peer, 2);
+            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
+            assertThat(polling.stats().polled()).isEqualTo(1);
+            assertThat(polling.stats().blocked()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aReplyLaterThanTheMaximumIsReceivedBlockedAndHalvesTheWindow() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
+                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
+            ReplyPolling polling = ReplyPolling.upTo(Duration.ofMillis(2), 2);
+            reply(peer, 1);
+            polling.receiveWithoutFds(channel);
+            long opened = polling.windowNanos();
+            assertThat(opened).isBetween(START, Duration.ofMillis(2).toNanos());
+            Thread late = Thread.ofPlatform().start(() -> {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(50);
+                    reply(peer, 2);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
+            late.join();
+            assertThat(polling.stats().polled()).isZero();
+            assertThat(polling.stats().blocked()).isEqualTo(2);
+            assertThat(polling.windowNanos())
+                    .as("halved, or closed below the first window")
+                    .isEqualTo(opened / 2 < START ? 0 : opened / 2);
+        }
+    }
+
+    @Test
+    void aPeerThatClosesEndsThePollAndTheReceiveSeesTheEndOfTheStream() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
+                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
+            ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
+            reply(peer, 1);
+            polling.receiveWithoutFds(channel);
+            peer.shutdown();
+            assertThat(polling.receiveWithoutFds(channel)).isNull();
+            assertThat(polling.stats().polled()).isEqualTo(1);
+        }
+    }
+
+    private static void reply(Channel peer, int msgId) throws Exception {
+        peer.send(
+                msgId,
+                Command.REGION_READ,
+                Header.TYPE_REPLY,
+                0,
+                Payload.RegionAccess.withData(0, 0, Bytes.copyOf(new byte[] {(byte) msgId})),
+                new int[0]);
+    }
+}
