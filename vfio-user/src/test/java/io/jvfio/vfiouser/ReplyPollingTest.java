@@ -6,10 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.sys.UnixSocket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ReplyPollingTest {
     private static final long START = ReplyPolling.START_NANOS;
+
+    private Channel channel;
+    private Channel peer;
 
     @Test
     void aWaitWithinTheMaximumWidensTheWindowToCoverItAndLongerWaitsHalveItUntilItCloses() {
@@ -45,63 +50,67 @@ class ReplyPollingTest {
                 .hasMessage("a reply polling window cannot be negative: PT-0.000000001S");
     }
 
+    @BeforeEach
+    void connect() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        channel = new Channel(pair[0], 4096, 1, 1000);
+        peer = new Channel(pair[1], 4096, 1, 1000);
+    }
+
+    @AfterEach
+    void close() {
+        channel.close();
+        peer.close();
+    }
+
     @Test
     void aReplyWaitingWhenTheWindowIsOpenIsFoundByAPoll() throws Exception {
-        UnixSocket[] pair = UnixSocket.pair();
-        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
-                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
-            ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
-            reply(peer, 1);
-            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
-            assertThat(polling.stats().polled()).as("no window yet").isZero();
-            assertThat(polling.stats().blocked()).isEqualTo(1);
-            reply(peer, 2);
-            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
-            assertThat(polling.stats().polled()).isEqualTo(1);
-            assertThat(polling.stats().blocked()).isEqualTo(1);
-        }
+        ReplyPolling polling = openedAfterOneReply(Duration.ofSeconds(1));
+        assertThat(polling.stats().polled()).as("no window for the first reply").isZero();
+        assertThat(polling.stats().blocked()).isEqualTo(1);
+        reply(peer, 2);
+        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
+        assertThat(polling.stats().polled()).isEqualTo(1);
+        assertThat(polling.stats().blocked()).isEqualTo(1);
     }
 
     @Test
     void aReplyLaterThanTheMaximumIsReceivedBlockedAndHalvesTheWindow() throws Exception {
-        UnixSocket[] pair = UnixSocket.pair();
-        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
-                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
-            ReplyPolling polling = ReplyPolling.upTo(Duration.ofMillis(2), 2);
-            reply(peer, 1);
-            polling.receiveWithoutFds(channel);
-            long opened = polling.windowNanos();
-            assertThat(opened).isBetween(START, Duration.ofMillis(2).toNanos());
-            Thread late = Thread.ofPlatform().start(() -> {
-                try {
-                    TimeUnit.MILLISECONDS.sleep(50);
-                    reply(peer, 2);
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
-            assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
-            late.join();
-            assertThat(polling.stats().polled()).isZero();
-            assertThat(polling.stats().blocked()).isEqualTo(2);
-            assertThat(polling.windowNanos())
-                    .as("halved, or closed below the first window")
-                    .isEqualTo(opened / 2 < START ? 0 : opened / 2);
-        }
+        ReplyPolling polling = openedAfterOneReply(Duration.ofMillis(2));
+        long opened = polling.windowNanos();
+        assertThat(opened).isBetween(START, Duration.ofMillis(2).toNanos());
+        Thread late = Thread.ofPlatform().start(() -> {
+            try {
+                TimeUnit.MILLISECONDS.sleep(50);
+                reply(peer, 2);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
+        late.join();
+        assertThat(polling.stats().polled()).isZero();
+        assertThat(polling.stats().blocked()).isEqualTo(2);
+        assertThat(polling.windowNanos())
+                .as("halved, or closed below the first window")
+                .isEqualTo(opened / 2 < START ? 0 : opened / 2);
     }
 
     @Test
     void aPeerThatClosesEndsThePollAndTheReceiveSeesTheEndOfTheStream() throws Exception {
-        UnixSocket[] pair = UnixSocket.pair();
-        try (Channel channel = new Channel(pair[0], 4096, 1, 1000);
-                Channel peer = new Channel(pair[1], 4096, 1, 1000)) {
-            ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
-            reply(peer, 1);
-            polling.receiveWithoutFds(channel);
-            peer.shutdown();
-            assertThat(polling.receiveWithoutFds(channel)).isNull();
-            assertThat(polling.stats().polled()).isEqualTo(1);
-        }
+        ReplyPolling polling = openedAfterOneReply(Duration.ofSeconds(1));
+        peer.shutdown();
+        assertThat(polling.receiveWithoutFds(channel)).isNull();
+        assertThat(polling.stats().polled()).isEqualTo(1);
+    }
+
+    /** Polling whose window the first reply (waiting before the receive) opened. */
+    private ReplyPolling openedAfterOneReply(Duration max) throws Exception {
+        ReplyPolling polling = ReplyPolling.upTo(max, 2);
+        reply(peer, 1);
+        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
+        assertThat(polling.windowNanos()).isPositive();
+        return polling;
     }
 
     private static void reply(Channel peer, int msgId) throws Exception {
