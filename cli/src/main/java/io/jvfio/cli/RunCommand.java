@@ -12,6 +12,8 @@ import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.irq.IrqController;
+import io.jvfio.vfiouser.ReplyPolling;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -169,6 +171,7 @@ final class RunCommand implements Subcommand {
             err.println(
                     "jvfio run: guest exited with " + code + " after " + seconds(System.nanoTime() - started) + " s");
             irqSummary(assignment).forEach(err::println);
+            replySummary(assignment).forEach(err::println);
             return code;
         }
     }
@@ -225,6 +228,25 @@ final class RunCommand implements Subcommand {
                         chip.deliveries(irq.gsi()),
                         chip.endsOfInterrupt(irq.gsi()))));
                 lines.add(line.toString());
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * A line per device behind vfio-user: how its region accesses waited for their replies, polling or
+     * blocked (docs/ARCHITECTURE.md), so that a run shows whether polling pays on its host.
+     */
+    static List<String> replySummary(AssignedMachine assignment) {
+        List<String> lines = new ArrayList<>();
+        for (VfioPlatformDevice device : assignment.devices()) {
+            if (device.backend() instanceof VfioUserDevice client) {
+                ReplyPolling.Stats stats = client.replyPolling();
+                lines.add("jvfio run: vfio " + device.name() + ": " + stats.polled()
+                        + " replies to region accesses found by polling, " + stats.blocked() + " waited for blocked"
+                        + (stats.max().isZero()
+                                ? " (polling off: x-reply-poll-max-us=0, or a process limited to one CPU)"
+                                : ""));
             }
         }
         return lines;

@@ -28,6 +28,9 @@ class RunIrqSummaryKvmTest {
                     + " (\\d+) coalesced, (\\d+) cancelled, (\\d+) EOIs, (\\d+) unmasks, 0 ended by a reset;"
                     + " jvfio's IOAPIC pin (\\d+): (\\d+) deliveries, (\\d+) EOIs");
 
+    private static final Pattern REPLIES = Pattern.compile(
+            "jvfio run: vfio \\S+: (\\d+) replies to region accesses found by polling, (\\d+) waited for blocked(?: \\(polling off: .*\\))?");
+
     @TempDir
     Path directory;
 
@@ -82,6 +85,17 @@ class RunIrqSummaryKvmTest {
                 assertThat(List.of(line.group(9), line.group(12))).as(context).containsOnly(level ? taken : "0");
                 assertThat(line.group(10)).isEqualTo(line.group(2));
             }
+            List<Matcher> replies = run.errLines().stream()
+                    .map(REPLIES::matcher)
+                    .filter(Matcher::matches)
+                    .toList();
+            assertThat(replies)
+                    .as("one line for the device's replies\n" + context)
+                    .hasSize(1);
+            assertThat(Long.parseLong(replies.getFirst().group(1))
+                            + Long.parseLong(replies.getFirst().group(2)))
+                    .as("at least a STATUS read and an ACK write per interrupt\n" + context)
+                    .isGreaterThanOrEqualTo(2 * 2 * N);
         }
     }
 }

@@ -27,8 +27,6 @@ public final class ReplyPolling {
      */
     private static final int POLLS_PER_CLOCK_READ = 4;
 
-    private static final ReplyPolling OFF = new ReplyPolling(0);
-
     private final long maxNanos;
     private volatile long windowNanos;
     private volatile long polledReplies;
@@ -40,7 +38,7 @@ public final class ReplyPolling {
 
     /** Receives that never poll. */
     public static ReplyPolling off() {
-        return OFF;
+        return new ReplyPolling(0);
     }
 
     /**
@@ -55,7 +53,7 @@ public final class ReplyPolling {
         if (max.isNegative()) {
             throw new IllegalArgumentException("a reply polling window cannot be negative: " + max);
         }
-        return max.isZero() || cpus < 2 ? OFF : new ReplyPolling(max.toNanos());
+        return new ReplyPolling(cpus < 2 ? 0 : max.toNanos());
     }
 
     /** The maximum window; zero when polling is off. */
@@ -65,23 +63,29 @@ public final class ReplyPolling {
 
     /** What the polling did so far. */
     public Stats stats() {
-        return new Stats(polledReplies, blockedReplies, Duration.ofNanos(windowNanos));
+        return new Stats(polledReplies, blockedReplies, Duration.ofNanos(windowNanos), max());
     }
 
     /**
      * @param polled receives whose message a poll found
-     * @param blocked receives that blocked (with polling on)
+     * @param blocked receives that blocked
      * @param window the window now
+     * @param max the largest window; zero when polling is off
      */
-    public record Stats(long polled, long blocked, Duration window) {}
+    public record Stats(long polled, long blocked, Duration window, Duration max) {}
 
     /**
      * The next message, as {@link Channel#receiveWithoutFds} reads it, after polling for it within the
      * window.
      */
     Channel.Incoming receiveWithoutFds(Channel channel) throws IOException {
-        if (maxNanos == 0 || channel.hasBuffered()) {
+        if (channel.hasBuffered()) {
             return channel.receiveWithoutFds();
+        }
+        if (maxNanos == 0) {
+            Channel.Incoming incoming = channel.receiveWithoutFds();
+            blockedReplies++;
+            return incoming;
         }
         long began = System.nanoTime();
         if (windowNanos > 0 && polledWithin(channel, began)) {

@@ -170,7 +170,7 @@ class ClientServerTest {
             device.write(0, 0, 4, i);
             assertThat(device.read(0, 0, 4)).isEqualTo(i);
         }
-        assertThat(device.replyPolling()).isEqualTo(new ReplyPolling.Stats(0, 0, Duration.ZERO));
+        assertThat(device.replyPolling()).isEqualTo(new ReplyPolling.Stats(0, 200, Duration.ZERO, Duration.ZERO));
     }
 
     @Test
