@@ -162,7 +162,7 @@ public final class IrqLoop {
                             (double) polling.polled() / interrupts,
                             (double) polling.blocked() / interrupts,
                             polling.window().toNanos() / 1000,
-                            VfioUserDevice.Options.DEFAULT_REPLY_POLL_MAX.toNanos() / 1000));
+                            polling.max().toNanos() / 1000));
             withoutReplyPolling(bench, interrupts);
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);

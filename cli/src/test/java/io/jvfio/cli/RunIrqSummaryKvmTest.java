@@ -63,10 +63,7 @@ class RunIrqSummaryKvmTest {
             assertThat(run.exitCode())
                     .as("the guest handled N on each line\n" + context)
                     .isZero();
-            List<Matcher> lines = run.errLines().stream()
-                    .map(USER_SIDE::matcher)
-                    .filter(Matcher::matches)
-                    .toList();
+            List<Matcher> lines = errLinesMatching(run, USER_SIDE);
             assertThat(lines)
                     .as("one line per IRQ of the device's four\n" + context)
                     .hasSize(4);
@@ -85,10 +82,7 @@ class RunIrqSummaryKvmTest {
                 assertThat(List.of(line.group(9), line.group(12))).as(context).containsOnly(level ? taken : "0");
                 assertThat(line.group(10)).isEqualTo(line.group(2));
             }
-            List<Matcher> replies = run.errLines().stream()
-                    .map(REPLIES::matcher)
-                    .filter(Matcher::matches)
-                    .toList();
+            List<Matcher> replies = errLinesMatching(run, REPLIES);
             assertThat(replies)
                     .as("one line for the device's replies\n" + context)
                     .hasSize(1);
@@ -97,5 +91,12 @@ class RunIrqSummaryKvmTest {
                     .as("at least a STATUS read and an ACK write per interrupt\n" + context)
                     .isGreaterThanOrEqualTo(2 * 2 * N);
         }
+    }
+
+    private static List<Matcher> errLinesMatching(CliRunner run, Pattern pattern) {
+        return run.errLines().stream()
+                .map(pattern::matcher)
+                .filter(Matcher::matches)
+                .toList();
     }
 }

@@ -122,8 +122,4 @@ public final class ReplyPolling {
             windowNanos = window / 2 < START_NANOS ? 0 : window / 2;
         }
     }
-
-    long windowNanos() {
-        return windowNanos;
-    }
 }

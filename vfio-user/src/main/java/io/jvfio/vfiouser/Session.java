@@ -90,8 +90,8 @@ public final class Session {
      *     waits on; otherwise its {@link FramingException} ends the call
      * @param peerRequests takes the peer's requests that arrive while a call waits
      * @param otherReplies takes the replies that arrive while a call waits and are not its own
-     * @param replyPolling how a call that gets no fds polls for its reply before it blocks (only where
-     *     {@code receiveTimesOut})
+     * @param replyPolling how a call that gets no fds polls for its reply before it blocks; {@link
+     *     ReplyPolling#off} where a call polls the channel itself first ({@code receiveTimesOut} false)
      */
     public Session(
             Channel channel,
@@ -148,9 +148,7 @@ public final class Session {
             }
             Channel.Incoming incoming;
             try {
-                incoming = call.fdsMayArrive()
-                        ? channel.receive()
-                        : receiveTimesOut ? replyPolling.receiveWithoutFds(channel) : channel.receiveWithoutFds();
+                incoming = call.fdsMayArrive() ? channel.receive() : replyPolling.receiveWithoutFds(channel);
             } catch (ErrnoException e) {
                 if (e.errno() == Errno.EAGAIN) {
                     throw noReply(call);

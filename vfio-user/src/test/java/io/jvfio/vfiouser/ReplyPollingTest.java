@@ -19,25 +19,21 @@ class ReplyPollingTest {
     @Test
     void aWaitWithinTheMaximumWidensTheWindowToCoverItAndLongerWaitsHalveItUntilItCloses() {
         ReplyPolling polling = ReplyPolling.upTo(Duration.ofMillis(1), 2);
-        assertThat(polling.windowNanos()).as("closed until a wait was seen").isZero();
+        assertThat(window(polling)).as("closed until a wait was seen").isZero();
         polling.blockedFor(1_000);
-        assertThat(polling.windowNanos())
-                .as("a short wait opens the first window")
-                .isEqualTo(START);
+        assertThat(window(polling)).as("a short wait opens the first window").isEqualTo(START);
         polling.blockedFor(400_000);
-        assertThat(polling.windowNanos()).as("the wait and a quarter").isEqualTo(500_000);
+        assertThat(window(polling)).as("the wait and a quarter").isEqualTo(500_000);
         polling.blockedFor(900_000);
-        assertThat(polling.windowNanos()).as("never beyond the maximum").isEqualTo(1_000_000);
+        assertThat(window(polling)).as("never beyond the maximum").isEqualTo(1_000_000);
         polling.blockedFor(5_000_000);
-        assertThat(polling.windowNanos()).isEqualTo(500_000);
+        assertThat(window(polling)).isEqualTo(500_000);
         for (int i = 0; i < 6; i++) {
             polling.blockedFor(5_000_000);
         }
-        assertThat(polling.windowNanos())
-                .as("halved below the first window: closed")
-                .isZero();
+        assertThat(window(polling)).as("halved below the first window: closed").isZero();
         polling.blockedFor(5_000_000);
-        assertThat(polling.windowNanos()).isZero();
+        assertThat(window(polling)).isZero();
     }
 
     @Test
@@ -77,7 +73,7 @@ class ReplyPollingTest {
     @Test
     void aReplyLaterThanTheMaximumIsReceivedBlockedAndHalvesTheWindow() throws Exception {
         ReplyPolling polling = openedAfterOneReply(Duration.ofMillis(2));
-        long opened = polling.windowNanos();
+        long opened = window(polling);
         assertThat(opened).isBetween(START, Duration.ofMillis(2).toNanos());
         Thread late = Thread.ofPlatform().start(() -> {
             try {
@@ -91,7 +87,7 @@ class ReplyPollingTest {
         late.join();
         assertThat(polling.stats().polled()).isZero();
         assertThat(polling.stats().blocked()).isEqualTo(2);
-        assertThat(polling.windowNanos())
+        assertThat(window(polling))
                 .as("halved, or closed below the first window")
                 .isEqualTo(opened / 2 < START ? 0 : opened / 2);
     }
@@ -109,8 +105,12 @@ class ReplyPollingTest {
         ReplyPolling polling = ReplyPolling.upTo(max, 2);
         reply(peer, 1);
         assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
-        assertThat(polling.windowNanos()).isPositive();
+        assertThat(window(polling)).isPositive();
         return polling;
+    }
+
+    private static long window(ReplyPolling polling) {
+        return polling.stats().window().toNanos();
     }
 
     private static void reply(Channel peer, int msgId) throws Exception {
