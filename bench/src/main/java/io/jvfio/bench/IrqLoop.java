@@ -1,6 +1,7 @@
 package io.jvfio.bench;
 
 import io.jvfio.devices.ServerProcess;
+import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.IrqchipSelection;
 import io.jvfio.machine.Machine;
 import io.jvfio.machine.MachineConfig;
@@ -11,6 +12,7 @@ import io.jvfio.platform.IrqPath;
 import io.jvfio.platform.VfioPlatformDevice;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.IOException;
@@ -52,7 +54,7 @@ public final class IrqLoop {
 
     static final long RUNNING_INTERRUPTS = 300;
     /** How long a round may take, and how often its wait looks whether the device is still there. */
-    private static final Duration ROUND_LIMIT = Duration.ofMinutes(10);
+    private static final Duration ROUND_LIMIT = Duration.ofMinutes(3);
 
     private static final Duration DEVICE_CHECK_INTERVAL = Duration.ofSeconds(1);
     /**
@@ -259,10 +261,43 @@ public final class IrqLoop {
                     throw new IOException("the device is gone in the middle of a round: " + gone.get());
                 }
                 if (System.nanoTime() - deadline > 0) {
-                    throw new TimeoutException("the guest did not exit within " + ROUND_LIMIT.toMinutes() + " minutes");
+                    throw new TimeoutException("the guest did not exit within " + ROUND_LIMIT.toMinutes() + " minutes; "
+                            + whereTheChainStopped(machine, device));
                 }
             }
         }
+    }
+
+    /**
+     * What a stuck echo loop leaves to read: the device's raise and ACK counts and STATUS, line 0's state
+     * and counts on the user-side path, and its IOAPIC entry, so the link of the chain that broke shows.
+     */
+    private static String whereTheChainStopped(Machine machine, VfioPlatformDevice device) {
+        StringBuilder where = new StringBuilder();
+        try {
+            VfioDevice backend = device.backend();
+            where.append("device: line 0 raised ")
+                    .append(backend.read(0, TestDeviceRegisters.line(0, TestDeviceRegisters.RAISE_COUNT), 4))
+                    .append(", acked ")
+                    .append(backend.read(0, TestDeviceRegisters.line(0, TestDeviceRegisters.ACK_COUNT), 4))
+                    .append(", STATUS ")
+                    .append(backend.read(0, TestDeviceRegisters.STATUS, 4));
+        } catch (IOException | RuntimeException e) {
+            where.append("device unreadable: ").append(e.getMessage());
+        }
+        device.irqController()
+                .ifPresent(controller -> where.append("; line 0 ")
+                        .append(controller.state(0))
+                        .append(' ')
+                        .append(controller.counters(0)));
+        try {
+            where.append("; IOAPIC entry ")
+                    .append(Long.toHexString(machine.ioapicRedirectionEntry(
+                            device.irqs().getFirst().gsi())));
+        } catch (IOException e) {
+            where.append("; IOAPIC unreadable: ").append(e.getMessage());
+        }
+        return where.toString();
     }
 
     /** One run of the guest on a fresh machine with the served device assigned to it. */
