@@ -372,10 +372,15 @@ final class ServerLink implements AutoCloseable {
         }
     }
 
+    /**
+     * The connection ended under a call or the idle reader: the first time, the device is reported gone.
+     * Not once the link is closed: a reader that looked at the socket just before {@link #close} shut it
+     * down reads that shutdown as the end of the stream, and the device did not go anywhere.
+     */
     private DeviceGoneException gone(String reason) {
         boolean first = false;
         synchronized (this) {
-            if (goneReason == null) {
+            if (goneReason == null && !closed) {
                 goneReason = reason;
                 first = true;
             }
