@@ -374,23 +374,11 @@ public final class UnixSocket implements AutoCloseable {
      * retried.
      */
     public int receiveBytes(ByteBuffer destination) throws ErrnoException {
-        receiveLock.lock();
-        try {
-            MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
-            while (true) {
-                try {
-                    int n = (int) Libc.recv(fd.get(), target, target.byteSize(), 0);
-                    destination.position(destination.position() + n);
-                    return n;
-                } catch (ErrnoException e) {
-                    if (e.errno() != Errno.EINTR) {
-                        throw e;
-                    }
-                }
-            }
-        } finally {
-            receiveLock.unlock();
+        long received = receiveInto(destination, 0);
+        if (received < 0) {
+            throw new ErrnoException("recv", (int) -received);
         }
+        return (int) received;
     }
 
     /**
@@ -399,22 +387,32 @@ public final class UnixSocket implements AutoCloseable {
      * socket gets it far more often than bytes.
      */
     public int receiveBytesIfReady(ByteBuffer destination) throws ErrnoException {
+        long received = receiveInto(destination, MSG_DONTWAIT);
+        if (received == -Errno.EAGAIN) {
+            return NOTHING_WAITING;
+        }
+        if (received < 0) {
+            throw new ErrnoException("recv", (int) -received);
+        }
+        return (int) received;
+    }
+
+    /**
+     * One recv(2) with {@code flags} into {@code destination}'s remaining space, EINTR retried: the count
+     * received, by which the buffer's position advances, or -errno.
+     */
+    private long receiveInto(ByteBuffer destination, int flags) {
         receiveLock.lock();
         try {
             MemorySegment target = segmentOf(destination).asSlice(0, destination.remaining());
-            while (true) {
-                long n = Libc.recvOrNegativeErrno(fd.get(), target, target.byteSize(), MSG_DONTWAIT);
-                if (n >= 0) {
-                    destination.position(destination.position() + (int) n);
-                    return (int) n;
-                }
-                if (n == -Errno.EAGAIN) {
-                    return NOTHING_WAITING;
-                }
-                if (n != -Errno.EINTR) {
-                    throw new ErrnoException("recv", (int) -n);
-                }
+            long received;
+            do {
+                received = Libc.recvOrNegativeErrno(fd.get(), target, target.byteSize(), flags);
+            } while (received == -Errno.EINTR);
+            if (received > 0) {
+                destination.position(destination.position() + (int) received);
             }
+            return received;
         } finally {
             receiveLock.unlock();
         }
