@@ -197,17 +197,23 @@ public final class DeviceSpecParser {
         if (value == null) {
             return fallback;
         }
-        long millis;
+        return Duration.ofMillis(number(
+                typeName, name, value, 1, 0xFFFF_FFFFL, "a positive number of milliseconds (at most 4294967295)"));
+    }
+
+    /** {@code value} as a number from {@code min} to {@code max}, or an error saying it {@code wants} one. */
+    private static long number(String typeName, String name, String value, long min, long max, String wants) {
+        long number;
         try {
-            millis = Long.parseLong(value);
+            number = Long.parseLong(value);
         } catch (NumberFormatException e) {
-            millis = -1;
+            number = min - 1;
         }
-        if (millis <= 0 || millis > 0xFFFF_FFFFL) {
-            throw new DeviceSpecException(typeName + ": property '" + name
-                    + "' wants a positive number of milliseconds (at most 4294967295), got '" + value + "'");
+        if (number < min || number > max) {
+            throw new DeviceSpecException(
+                    typeName + ": property '" + name + "' wants " + wants + ", got '" + value + "'");
         }
-        return Duration.ofMillis(millis);
+        return number;
     }
 
     private static Duration replyPollMax(
@@ -220,16 +226,13 @@ public final class DeviceSpecParser {
             throw new DeviceSpecException(typeName
                     + ": property 'x-reply-poll-max-us' applies to 'socket' (vfio-user) devices, not kernel ones");
         }
-        long micros;
-        try {
-            micros = Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            micros = -1;
-        }
-        if (micros < 0 || micros > MAX_REPLY_POLL_MICROS) {
-            throw new DeviceSpecException(typeName + ": property 'x-reply-poll-max-us' wants microseconds from 0 (off)"
-                    + " to " + MAX_REPLY_POLL_MICROS + ", got '" + value + "'");
-        }
+        long micros = number(
+                typeName,
+                "x-reply-poll-max-us",
+                value,
+                0,
+                MAX_REPLY_POLL_MICROS,
+                "microseconds from 0 (off) to " + MAX_REPLY_POLL_MICROS);
         return Duration.ofNanos(micros * 1000);
     }
 
