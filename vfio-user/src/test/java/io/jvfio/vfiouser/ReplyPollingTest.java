@@ -61,52 +61,78 @@ class ReplyPollingTest {
 
     @Test
     void aReplyWaitingWhenTheWindowIsOpenIsFoundByAPoll() throws Exception {
-        ReplyPolling polling = openedAfterOneReply(Duration.ofSeconds(1));
-        assertThat(polling.stats().polled()).as("no window for the first reply").isZero();
-        assertThat(polling.stats().blocked()).isEqualTo(1);
+        ReplyPolling polling = opened(Duration.ofSeconds(1));
         reply(peer, 2);
         assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
         assertThat(polling.stats().polled()).isEqualTo(1);
+        assertThat(polling.stats().blocked()).isZero();
+        assertThat(window(polling)).as("a reply within the window keeps it").isEqualTo(START);
+    }
+
+    @Test
+    void aReplyWaitingWhenTheWindowIsClosedIsTakenByThePollAndLeavesItClosed() throws Exception {
+        ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
+        reply(peer, 1);
+        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
+        assertThat(polling.stats().polled()).isEqualTo(1);
+        assertThat(polling.stats().blocked()).isZero();
+        assertThat(window(polling)).as("nothing was waited for").isZero();
+    }
+
+    @Test
+    void aReplyThatKeepsAClosedWindowWaitingWithinTheMaximumOpensIt() throws Exception {
+        ReplyPolling polling = ReplyPolling.upTo(Duration.ofSeconds(1), 2);
+        Thread later = replyAfter(20, 1);
+        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
+        later.join();
+        assertThat(polling.stats().polled()).isZero();
         assertThat(polling.stats().blocked()).isEqualTo(1);
+        assertThat(window(polling))
+                .as("the wait of at least 20 ms and a quarter")
+                .isBetween(
+                        Duration.ofMillis(25).toNanos(), Duration.ofSeconds(1).toNanos());
     }
 
     @Test
     void aReplyLaterThanTheMaximumIsReceivedBlockedAndHalvesTheWindow() throws Exception {
-        ReplyPolling polling = openedAfterOneReply(Duration.ofMillis(2));
+        ReplyPolling polling = opened(Duration.ofMillis(2));
+        polling.blockedFor(1_000_000);
         long opened = window(polling);
-        assertThat(opened).isBetween(START, Duration.ofMillis(2).toNanos());
-        Thread late = Thread.ofPlatform().start(() -> {
-            try {
-                TimeUnit.MILLISECONDS.sleep(50);
-                reply(peer, 2);
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        });
+        assertThat(opened).isEqualTo(1_250_000);
+        Thread late = replyAfter(50, 2);
         assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(2);
         late.join();
         assertThat(polling.stats().polled()).isZero();
-        assertThat(polling.stats().blocked()).isEqualTo(2);
-        assertThat(window(polling))
-                .as("halved, or closed below the first window")
-                .isEqualTo(opened / 2 < START ? 0 : opened / 2);
+        assertThat(polling.stats().blocked()).isEqualTo(1);
+        assertThat(window(polling)).as("halved").isEqualTo(opened / 2);
     }
 
     @Test
     void aPeerThatClosesEndsThePollAndTheReceiveSeesTheEndOfTheStream() throws Exception {
-        ReplyPolling polling = openedAfterOneReply(Duration.ofSeconds(1));
+        ReplyPolling polling = opened(Duration.ofSeconds(1));
         peer.shutdown();
         assertThat(polling.receiveWithoutFds(channel)).isNull();
         assertThat(polling.stats().polled()).isEqualTo(1);
     }
 
-    /** Polling whose window the first reply (waiting before the receive) opened. */
-    private ReplyPolling openedAfterOneReply(Duration max) throws Exception {
+    /** Polling whose window a short wait opened. */
+    private static ReplyPolling opened(Duration max) {
         ReplyPolling polling = ReplyPolling.upTo(max, 2);
-        reply(peer, 1);
-        assertThat(polling.receiveWithoutFds(channel).header().msgId()).isEqualTo(1);
-        assertThat(window(polling)).isPositive();
+        polling.blockedFor(1_000);
+        assertThat(window(polling)).isEqualTo(START);
         return polling;
+    }
+
+    /** A reply to message {@code msgId} from another thread, {@code millis} after the receive began. */
+    private Thread replyAfter(long millis, int msgId) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                TimeUnit.MILLISECONDS.sleep(millis);
+                reply(peer, msgId);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     private static long window(ReplyPolling polling) {
