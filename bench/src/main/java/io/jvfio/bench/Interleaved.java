@@ -90,35 +90,49 @@ final class Interleaved {
     /**
      * {@code rounds} rounds of both sides, C first in even rounds, with {@code raw} (a diagnostic, not part
      * of the result) between the two in every round, so it sits in the same machine state as both; prints
-     * each round's figures and ratio.
+     * each round's figures and ratio, and how long this JVM's JIT compiled during jvfio's and java raw's
+     * runs (their setup included): compiler threads take CPU from the loop beside them (on a host of two
+     * CPUs, one of the loop's own), so a round with much of it was disturbed.
      */
     private static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
         Rounds cRounds = new Rounds();
         Rounds jRounds = new Rounds();
         Rounds rawRounds = new Rounds();
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         for (int round = 0; round < rounds; round++) {
             Side first = round % 2 == 0 ? c : jvfio;
             Side last = round % 2 == 0 ? jvfio : c;
-            double firstFigure = first.run();
-            double rawFigure = raw.run();
-            double lastFigure = last.run();
-            double cFigure = round % 2 == 0 ? firstFigure : lastFigure;
-            double jFigure = round % 2 == 0 ? lastFigure : firstFigure;
-            cRounds.add(cFigure);
-            jRounds.add(jFigure);
-            rawRounds.add(rawFigure);
+            Run firstRun = Run.of(first, jit);
+            Run rawRun = Run.of(raw, jit);
+            Run lastRun = Run.of(last, jit);
+            Run cRun = round % 2 == 0 ? firstRun : lastRun;
+            Run jRun = round % 2 == 0 ? lastRun : firstRun;
+            cRounds.add(cRun.figure());
+            jRounds.add(jRun.figure());
+            rawRounds.add(rawRun.figure());
             System.out.printf(
                     "round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
-                            + " %.3f of C%n",
+                            + " %.3f of C; JIT %d ms during jvfio's run, %d ms during java raw's%n",
                     round,
                     round % 2 == 0 ? "C" : "jvfio",
-                    cFigure,
-                    jFigure,
+                    cRun.figure(),
+                    jRun.figure(),
                     unit,
-                    jFigure / cFigure,
-                    rawFigure,
-                    rawFigure / cFigure);
+                    jRun.figure() / cRun.figure(),
+                    rawRun.figure(),
+                    rawRun.figure() / cRun.figure(),
+                    jRun.jitMillis(),
+                    rawRun.jitMillis());
         }
         return new Result(cRounds, jRounds, rawRounds);
+    }
+
+    /** One side's figure and how long this JVM's JIT compiled while it ran. */
+    private record Run(double figure, long jitMillis) {
+        static Run of(Side side, CompilationMXBean jit) throws Exception {
+            long compiling = jit.getTotalCompilationTime();
+            double figure = side.run();
+            return new Run(figure, jit.getTotalCompilationTime() - compiling);
+        }
     }
 }
