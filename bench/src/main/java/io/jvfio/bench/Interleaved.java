@@ -1,7 +1,7 @@
 package io.jvfio.bench;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
+import java.util.function.LongSupplier;
+import java.util.stream.LongStream;
 
 /**
  * The method shared by the benchmarks that time guests: a JIT-quiet warm-up of jvfio's side, then
@@ -30,19 +30,33 @@ final class Interleaved {
      * A whole comparison: one discarded run of C, {@link #warmUp} of jvfio and of java raw, then {@link #run}
      * rounds of {@code units} each; prints the spread and java raw's standing and returns the rounds, for
      * the benchmark to print its result line from the medians.
+     *
+     * @param childJvms the device servers' JVMs, whose JIT counts with this JVM's: their compiler threads
+     *     share the CPUs with both sides' loops
      */
     static Result compare(
-            String unit, int rounds, int warmupRounds, long units, long warmupUnits, Sized c, Sized jvfio, Sized raw)
+            String unit,
+            int rounds,
+            int warmupRounds,
+            long units,
+            long warmupUnits,
+            Sized c,
+            Sized jvfio,
+            Sized raw,
+            long... childJvms)
             throws Exception {
+        long[] jvms = LongStream.concat(LongStream.of(ProcessHandle.current().pid()), LongStream.of(childJvms))
+                .toArray();
+        LongSupplier jit = () -> CpuTime.compilerMillis(jvms);
         long start = System.nanoTime();
         double cWarm = c.run(warmupUnits);
         System.out.printf(
                 "warm-up C (%d %ss, discarded): %.0f ns per %s, %.1f s%n",
                 warmupUnits, unit, cWarm, unit, (System.nanoTime() - start) / 1e9);
         String what = warmupUnits + " " + unit + "s";
-        warmUp("jvfio", warmupRounds, what, () -> jvfio.run(warmupUnits));
-        warmUp("java raw", warmupRounds, what, () -> raw.run(warmupUnits));
-        Result result = run(rounds, unit, () -> c.run(units), () -> jvfio.run(units), () -> raw.run(units));
+        warmUp("jvfio", warmupRounds, what, () -> jvfio.run(warmupUnits), jit);
+        warmUp("java raw", warmupRounds, what, () -> raw.run(warmupUnits), jit);
+        Result result = run(rounds, unit, () -> c.run(units), () -> jvfio.run(units), () -> raw.run(units), jit);
         System.out.printf(
                 "medians of %d rounds of %d %ss; C %.0f-%.0f ns, jvfio %.0f-%.0f ns; best-of-%d ratio %.2f"
                         + " (diagnostic)%n",
@@ -65,21 +79,20 @@ final class Interleaved {
     }
 
     /**
-     * Runs one side at least {@code minRounds} times and then until the JIT compiled for under 2% of a
-     * round (at most four times as many): under nested TCG the compiler threads take minutes and compete
-     * with the vCPU thread for the guest's two CPUs. Each round's new machine keeps it from reaching zero.
-     * Prints each round as discarded.
+     * Runs one side at least {@code minRounds} times and then until the JIT compilers of all the run's JVMs
+     * used under 2% of a round's time in CPU (at most four times as many rounds): under nested TCG they
+     * take minutes and compete with the vCPU thread for the guest's two CPUs. Each round's new machine
+     * keeps them from reaching zero. Prints each round as discarded.
      */
-    private static void warmUp(String side, int minRounds, String what, Side run) throws Exception {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    private static void warmUp(String side, int minRounds, String what, Side run, LongSupplier jit) throws Exception {
         for (int i = 0; i < 4 * minRounds; i++) {
-            long compiling = jit.getTotalCompilationTime();
+            long compiling = jit.getAsLong();
             long start = System.nanoTime();
             double figure = run.run();
-            long compiled = jit.getTotalCompilationTime() - compiling;
+            long compiled = jit.getAsLong() - compiling;
             long roundMillis = (System.nanoTime() - start) / 1_000_000;
             System.out.printf(
-                    "warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT %d ms%n",
+                    "warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT CPU %d ms%n",
                     side, i, what, figure, roundMillis / 1e3, compiled);
             if (i + 1 >= minRounds && compiled * 50 < roundMillis) {
                 return;
@@ -90,15 +103,15 @@ final class Interleaved {
     /**
      * {@code rounds} rounds of both sides, C first in even rounds, with {@code raw} (a diagnostic, not part
      * of the result) between the two in every round, so it sits in the same machine state as both; prints
-     * each round's figures and ratio, and how long this JVM's JIT compiled during jvfio's and java raw's
-     * runs (their setup included): compiler threads take CPU from the loop beside them (on a host of two
-     * CPUs, one of the loop's own), so a round with much of it was disturbed.
+     * each round's figures and ratio, and how much CPU the JVMs' JIT compilers used during C's, jvfio's and
+     * java raw's runs (their setup included): compiler threads take CPU from the loop beside them (on a
+     * host of two CPUs, one of the loop's own), so a round with much of it was disturbed.
      */
-    private static Result run(int rounds, String unit, Side c, Side jvfio, Side raw) throws Exception {
+    private static Result run(int rounds, String unit, Side c, Side jvfio, Side raw, LongSupplier jit)
+            throws Exception {
         Rounds cRounds = new Rounds();
         Rounds jRounds = new Rounds();
         Rounds rawRounds = new Rounds();
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         for (int round = 0; round < rounds; round++) {
             Side first = round % 2 == 0 ? c : jvfio;
             Side last = round % 2 == 0 ? jvfio : c;
@@ -112,7 +125,8 @@ final class Interleaved {
             rawRounds.add(rawRun.figure());
             System.out.printf(
                     "round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
-                            + " %.3f of C; JIT %d ms during jvfio's run, %d ms during java raw's%n",
+                            + " %.3f of C; JIT CPU %d ms during C's run, %d ms during jvfio's, %d ms during java"
+                            + " raw's%n",
                     round,
                     round % 2 == 0 ? "C" : "jvfio",
                     cRun.figure(),
@@ -121,18 +135,19 @@ final class Interleaved {
                     jRun.figure() / cRun.figure(),
                     rawRun.figure(),
                     rawRun.figure() / cRun.figure(),
+                    cRun.jitMillis(),
                     jRun.jitMillis(),
                     rawRun.jitMillis());
         }
         return new Result(cRounds, jRounds, rawRounds);
     }
 
-    /** One side's figure and how long this JVM's JIT compiled while it ran. */
+    /** One side's figure and the CPU the JVMs' JIT compilers used while it ran. */
     private record Run(double figure, long jitMillis) {
-        static Run of(Side side, CompilationMXBean jit) throws Exception {
-            long compiling = jit.getTotalCompilationTime();
+        static Run of(Side side, LongSupplier jit) throws Exception {
+            long compiling = jit.getAsLong();
             double figure = side.run();
-            return new Run(figure, jit.getTotalCompilationTime() - compiling);
+            return new Run(figure, jit.getAsLong() - compiling);
         }
     }
 }

@@ -106,7 +106,7 @@ public final class IrqLoop {
         Path imageFile = directory.resolve("testdev.elf");
         Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
-        try (ServerProcess _ = ServedDevices.start(RawDeviceMain.class, rawSocket, ServedDevices.Jit.FULL);
+        try (ServerProcess rawServer = ServedDevices.start(RawDeviceMain.class, rawSocket, ServedDevices.Jit.FULL);
                 ServerProcess server =
                         ServedDevices.serve(directory.resolve("test-device.sock"), 1, ServedDevices.Jit.FULL)) {
             IrqLoop bench = new IrqLoop(path.equals("irqfd"), server.socket());
@@ -134,7 +134,9 @@ public final class IrqLoop {
                         last[0] = bench.round(n, true);
                         return last[0].nsPerInterrupt();
                     },
-                    n -> raw.run(image, n));
+                    n -> raw.run(image, n),
+                    server.pid(),
+                    rawServer.pid());
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
             System.out.printf(
