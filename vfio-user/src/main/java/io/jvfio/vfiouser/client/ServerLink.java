@@ -46,9 +46,8 @@ import java.util.function.Consumer;
  * timer in every blocked receive: a microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
  * Nor does the timeout read the clock in a call: where clock_gettime is a system call (a clocksource
  * without a vDSO read, as the nested guest's HPET was) that was one more system call per round trip, a
- * quarter of the vCPU thread's on the irq benchmarks. A region access that polls for its reply
- * ({@link ReplyPolling}) does read it, a few times a call, and saves more than those reads cost where
- * the polls find the reply.
+ * quarter of the vCPU thread's on the irq benchmarks. A region access that polls for its reply ({@link ReplyPolling}) does read it, a few times
+ * a call, and saves more than those reads cost where the polls find the reply.
  */
 final class ServerLink implements AutoCloseable {
     /**
