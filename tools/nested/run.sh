@@ -139,8 +139,7 @@ done
 # intel_iommu=on: the guest kernel defaults to the IOMMU off; without it there is no IOMMU group.
 # panic=-1 with -no-reboot: a guest panic ends QEMU instead of hanging until the timeout.
 # nokaslr: the kernel's symbols sit where System.map says, so a dead guest's RIPs can be named.
-# tsc=reliable: the clock is the TSC, not the HPET (README, "What the guest sees").
-append="console=ttyS0 quiet loglevel=4 panic=-1 hung_task_panic=1 intel_iommu=on nokaslr tsc=reliable"
+append="console=ttyS0 quiet loglevel=4 panic=-1 hung_task_panic=1 intel_iommu=on nokaslr"
 ((verbose)) && append+=" jvfio.verbose=1"
 [[ -t 1 ]] || append+=" jvfio.onlcr=0"   # no \r\n when our stdout is a file or a pipe
 

@@ -24,8 +24,8 @@ public final class ReplyPolling {
     /** The window a wait within the maximum opens at least. */
     static final long START_NANOS = 10_000;
     /**
-     * The clock is read every this many polls: where clock_gettime is a system call (a clocksource without
-     * a vDSO read, the HPET), a clock read after each poll would halve the polls' rate.
+     * The clock is read every this many polls: where clock_gettime is a system call (the nested guest's
+     * HPET), a clock read after each poll would halve the polls' rate.
      */
     private static final int POLLS_PER_CLOCK_READ = 4;
 

@@ -119,8 +119,7 @@ public final class IrqController {
             setFastPath(false);
         }
         // The line first: the timer's deadline reads the clock, a system call where the clocksource has
-        // no vDSO (the HPET a VM falls back to when it distrusts its TSC), and nothing but the timer needs it before
-        // the guest does.
+        // no vDSO (the HPET of a nested guest), and nothing but the timer needs it before the guest does.
         irq.raiseLine(fromPending);
         mmapTimer.injected(fromPending);
     }

@@ -44,9 +44,9 @@ import java.util.function.Consumer;
  * in flight for longer than the timeout since it first saw it, shuts the connection down (so a call
  * times out after 1 to 1.5 timeouts). A receive timeout on the socket would arm and cancel a kernel
  * timer in every blocked receive: a microsecond of each round trip (bench/RESULTS.md, vfio-user-rtt).
- * Nor does the timeout read the clock in a call: where clock_gettime is a system call (a clocksource
- * without a vDSO read, as the nested guest's HPET was) that was one more system call per round trip, a
- * quarter of the vCPU thread's on the irq benchmarks. A region access that polls for its reply ({@link ReplyPolling}) does read it, a few times
+ * Nor does the timeout read the clock in a call: where clock_gettime is a system call (the nested
+ * guest's HPET) that was one more system call per round trip, a quarter of the vCPU thread's on the irq
+ * benchmarks. A region access that polls for its reply ({@link ReplyPolling}) does read it, a few times
  * a call, and saves more than those reads cost where the polls find the reply.
  */
 final class ServerLink implements AutoCloseable {
