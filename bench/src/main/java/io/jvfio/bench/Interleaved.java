@@ -86,15 +86,13 @@ final class Interleaved {
      */
     private static void warmUp(String side, int minRounds, String what, Side run, LongSupplier jit) throws Exception {
         for (int i = 0; i < 4 * minRounds; i++) {
-            long compiling = jit.getAsLong();
             long start = System.nanoTime();
-            double figure = run.run();
-            long compiled = jit.getAsLong() - compiling;
+            Run round = Run.of(run, jit);
             long roundMillis = (System.nanoTime() - start) / 1_000_000;
             System.out.printf(
                     "warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT CPU %d ms%n",
-                    side, i, what, figure, roundMillis / 1e3, compiled);
-            if (i + 1 >= minRounds && compiled * 50 < roundMillis) {
+                    side, i, what, round.figure(), roundMillis / 1e3, round.jitMillis());
+            if (i + 1 >= minRounds && round.jitMillis() * 50 < roundMillis) {
                 return;
             }
         }
