@@ -53,8 +53,8 @@ public final class IrqLoop {
     static final int RUNNING_ROUNDS = 3;
 
     static final long RUNNING_INTERRUPTS = 300;
-    /** How long a round may take, and how often its wait looks whether the device is still there. */
-    private static final Duration ROUND_LIMIT = Duration.ofMinutes(3);
+    /** How long a round may take, java raw's too, and how often its wait looks whether the device is still there. */
+    static final Duration ROUND_LIMIT = Duration.ofMinutes(3);
 
     private static final Duration DEVICE_CHECK_INTERVAL = Duration.ofSeconds(1);
     /**

@@ -5,6 +5,7 @@ import io.jvfio.devices.testdevice.TestDeviceRegisters;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
+import io.jvfio.sys.ThreadKick;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
@@ -14,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -106,14 +108,31 @@ final class RawIrqLoop {
         }
     }
 
-    /** Forwards the device's MMIO exits until the exit port; returns how many ACK writes it forwarded. */
-    private long loop(RawVm vm, UnixSocket socket) throws IOException {
+    /**
+     * Forwards the device's MMIO exits until the exit port; returns how many ACK writes it forwarded. A
+     * guest still running after {@link IrqLoop#ROUND_LIMIT} ends the round with the count so far: the
+     * kernel kicks this thread out of KVM_RUN from then on, once a second, so a guest halted for good
+     * cannot hold the run until the nested guest's own time limit, hours later. The clock is read only
+     * after such a kick: in the nested guest a clock read is a system call, and every exit would pay it.
+     */
+    private long loop(RawVm vm, UnixSocket socket) throws IOException, TimeoutException {
         ExitForwarder forwarder = new ExitForwarder(vm, socket);
-        boolean running = true;
-        while (running) {
-            running = forwarder.next();
+        ThreadKick watchdog = ThreadKick.bindCurrentThread();
+        try {
+            watchdog.kickEvery(IrqLoop.ROUND_LIMIT.toNanos(), 1_000_000_000L);
+            long deadline = System.nanoTime() + IrqLoop.ROUND_LIMIT.toNanos();
+            boolean running = true;
+            while (running) {
+                running = forwarder.next();
+                if (forwarder.interrupted && System.nanoTime() - deadline >= 0) {
+                    throw new TimeoutException("java raw: the guest did not exit within "
+                            + IrqLoop.ROUND_LIMIT.toMinutes() + " minutes, after " + forwarder.acks + " ACKs");
+                }
+            }
+            return forwarder.acks;
+        } finally {
+            watchdog.release();
         }
-        return forwarder.acks;
     }
 
     /**
@@ -132,6 +151,8 @@ final class RawIrqLoop {
         private final ByteBuffer[] requestParts = {request};
         private final int[] noFds = new int[0];
         private long acks;
+        /** Whether the last {@link #next} ended in a signal rather than an exit. */
+        private boolean interrupted;
 
         ExitForwarder(RawVm vm, UnixSocket socket) {
             this.vm = vm;
@@ -141,7 +162,8 @@ final class RawIrqLoop {
 
         /** Runs the vCPU until its next exit and handles it; false at the exit port. */
         boolean next() throws IOException {
-            if (KvmIoctls.run(vm.vcpu) < 0) {
+            interrupted = KvmIoctls.run(vm.vcpu) < 0;
+            if (interrupted) {
                 return true;
             }
             switch (run.exitReason()) {
