@@ -10,6 +10,10 @@ import java.util.function.IntConsumer;
  * the EOI broadcast of the LAPIC clears, and a pin still asserted then is delivered again. An edge pin is
  * delivered on each rising edge while unmasked; an edge that arrives masked is lost, as the datasheet says.
  *
+ * <p>The input is whether the line is asserted, whatever the polarity bit (stored and read back) says, as
+ * in KVM's IOAPIC: a device's raise is an assertion on either irqchip, so a guest sees the same
+ * interrupts from both, and jvfio's ACPI tables declare every interrupt active-high.
+ *
  * <p>Not thread-safe: {@link UserIrqchip} calls it under its lock.
  */
 final class IoApic {
@@ -134,26 +138,21 @@ final class IoApic {
             entry &= ~REMOTE_IRR;
         }
         redirection[pin] = entry;
-        if ((entry & (MASKED | LEVEL_TRIGGERED | REMOTE_IRR)) == LEVEL_TRIGGERED && asserted(pin)) {
+        if ((entry & (MASKED | LEVEL_TRIGGERED | REMOTE_IRR)) == LEVEL_TRIGGERED && input[pin]) {
             service(pin);
         }
     }
 
-    /** The device side: pin {@code pin}'s input line is now {@code level} (high or low). */
-    void setInput(int pin, boolean level) {
-        boolean wasAsserted = asserted(pin);
-        input[pin] = level;
-        if (!asserted(pin)) {
+    /** The device side: pin {@code pin}'s input line is now {@code asserted} or not. */
+    void setInput(int pin, boolean asserted) {
+        boolean wasAsserted = input[pin];
+        input[pin] = asserted;
+        if (!asserted) {
             return;
         }
         if ((redirection[pin] & LEVEL_TRIGGERED) != 0 || !wasAsserted) {
             service(pin);
         }
-    }
-
-    /** An active-low pin is asserted while its line is low. */
-    private boolean asserted(int pin) {
-        return input[pin] != ((redirection[pin] & ACTIVE_LOW) != 0);
     }
 
     private void service(int pin) {
@@ -197,7 +196,7 @@ final class IoApic {
                 input[pin] = false;
             }
             ended.accept(pin);
-            if (asserted(pin)) {
+            if (input[pin]) {
                 service(pin);
             }
         }

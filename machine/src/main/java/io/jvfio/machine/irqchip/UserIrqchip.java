@@ -177,7 +177,7 @@ public final class UserIrqchip {
         changeAndNotify(() -> vcpus[vcpu].apic.write(offset, size, value));
     }
 
-    /** Sets the input line of IOAPIC pin {@code pin}. */
+    /** Asserts ({@code level} true) or de-asserts IOAPIC pin {@code pin}'s line, whatever its polarity. */
     public void setLevel(int pin, boolean level) {
         checkPin(pin);
         lockFromDevice();

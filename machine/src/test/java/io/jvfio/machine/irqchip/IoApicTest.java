@@ -309,28 +309,41 @@ class IoApicTest {
     }
 
     @Test
-    void activeLowPinIsAssertedWhileLow() {
-        program(PIN, VECTOR | IoApic.LEVEL_TRIGGERED | IoApic.ACTIVE_LOW | IoApic.MASKED);
-        ioApic.setInput(PIN, true);
+    void anActiveLowLevelPinIsAssertedByARaiseAsInKvm() {
         program(PIN, VECTOR | IoApic.LEVEL_TRIGGERED | IoApic.ACTIVE_LOW);
-        assertThat(sink.messages).as("line high: deasserted").isEmpty();
+        assertThat(sink.messages).as("a line never raised: not asserted").isEmpty();
 
-        ioApic.setInput(PIN, false);
+        ioApic.setInput(PIN, true);
 
         assertThat(sink.vectors()).containsExactly(VECTOR);
         assertThat(ioApic.remoteIrr(PIN)).isTrue();
+        assertThat(readRegister(IoApic.REG_REDIRECTION + 2 * PIN) & IoApic.ACTIVE_LOW)
+                .as("the polarity reads back")
+                .isEqualTo(IoApic.ACTIVE_LOW);
     }
 
     @Test
-    void activeLowEdgePinDeliversOnFallingEdges() {
-        program(PIN, VECTOR | IoApic.ACTIVE_LOW | IoApic.MASKED);
-        ioApic.setInput(PIN, true);
+    void anActiveLowEdgePinDeliversOnEachRaise() {
         program(PIN, VECTOR | IoApic.ACTIVE_LOW);
 
+        ioApic.setInput(PIN, true);
         ioApic.setInput(PIN, false);
         ioApic.setInput(PIN, true);
 
-        assertThat(sink.vectors()).containsExactly(VECTOR);
+        assertThat(sink.vectors()).containsExactly(VECTOR, VECTOR);
+    }
+
+    @Test
+    void aResamplerDeassertsAnActiveLowPinAtItsEoi() {
+        program(PIN, VECTOR | IoApic.LEVEL_TRIGGERED | IoApic.ACTIVE_LOW);
+        ioApic.countResampler(PIN, 1);
+        ioApic.setInput(PIN, true);
+
+        assertThat(endOfInterrupt(VECTOR)).containsExactly(PIN);
+
+        assertThat(sink.vectors())
+                .as("de-asserted by the resampler: no delivery until the device raises it again")
+                .containsExactly(VECTOR);
     }
 
     @Test
