@@ -59,6 +59,14 @@ final class LocalApic {
     static final int ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
     static final int ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
     /**
+     * The shortest period of a periodic timer, KVM's default {@code min_timer_period_us}: a guest that asks
+     * for less gets this, as on KVM's own LAPIC, rather than a callback on the machine's event loop every
+     * few nanoseconds that would starve the devices sharing it.
+     */
+    static final long MIN_PERIODIC_NANOS = 200_000;
+
+    private static final int LVT_ERROR = 5;
+    /**
      * The writable bits of each LVT entry (SDM Figure 11-8), timer first: all have the vector and the mask;
      * thermal and performance add the delivery mode, LINT0/1 add it with polarity and trigger mode; the
      * rest is reserved or read-only (delivery status, LINT remote IRR) and reads 0. The timer's mode bits
@@ -158,7 +166,7 @@ final class LocalApic {
      */
     boolean accept(int vector, boolean level) {
         if (vector < 16) {
-            esrPending |= ESR_RECEIVE_ILLEGAL_VECTOR;
+            error(ESR_RECEIVE_ILLEGAL_VECTOR);
             return false;
         }
         if (!softwareEnabled()) {
@@ -288,7 +296,19 @@ final class LocalApic {
 
     /** Reports an IPI the LAPIC could not send (a vector below 16). */
     void sendError(int bits) {
+        error(bits);
+    }
+
+    /**
+     * Latches {@code bits} for the next ESR write and signals the error through the LVT error entry unless
+     * it is masked (SDM 11.5.3). An illegal vector there is only latched, so an error never makes another.
+     */
+    private void error(int bits) {
         esrPending |= bits;
+        int entry = lvt[LVT_ERROR];
+        if ((entry & LVT_MASKED) == 0 && (entry & LVT_VECTOR) >= 16) {
+            accept(entry & LVT_VECTOR, false);
+        }
     }
 
     private void writeSpuriousVector(int v) {
@@ -364,8 +384,10 @@ final class LocalApic {
         timerGeneration++;
     }
 
+    /** The time the count takes to run out; a periodic timer's is at least {@link #MIN_PERIODIC_NANOS}. */
     private long periodNanos() {
-        return Integer.toUnsignedLong(timerInitial) * divisor();
+        long nanos = Integer.toUnsignedLong(timerInitial) * divisor();
+        return timerMode() == TIMER_PERIODIC ? Math.max(nanos, MIN_PERIODIC_NANOS) : nanos;
     }
 
     private void scheduleExpiry() {
@@ -374,13 +396,20 @@ final class LocalApic {
         bus.scheduleTimer(this, delay, generation);
     }
 
-    /** The count register: what is left of the current period, 0 once a one-shot count has run out. */
+    /**
+     * The count register: what is left of the current period, 0 once a one-shot count has run out. A
+     * periodic count is reloaded when it runs out even if the expiry's callback is late, and rests at 0
+     * only for the rest of a period stretched to {@link #MIN_PERIODIC_NANOS}.
+     */
     private int timerCurrent() {
         if (!timerRunning) {
             return 0;
         }
-        long elapsedTicks = (bus.nanoTime() - timerStart) / divisor();
-        long left = Integer.toUnsignedLong(timerInitial) - elapsedTicks;
+        long elapsed = bus.nanoTime() - timerStart;
+        if (timerMode() == TIMER_PERIODIC) {
+            elapsed %= periodNanos();
+        }
+        long left = Integer.toUnsignedLong(timerInitial) - elapsed / divisor();
         return left <= 0 ? 0 : (int) left;
     }
 

@@ -554,6 +554,33 @@ class LocalApicTest {
         assertThat(latchedEsr()).isEqualTo(0x60);
     }
 
+    /** 11.5.3: a detected error is signalled through the LVT error entry. */
+    @Test
+    void anErrorRequestsTheLvtErrorVector() {
+        enable();
+        write(REG_LVT_ERROR, 0xFE);
+
+        apic.accept(3, false);
+        assertThat(take()).isEqualTo(0xFE);
+        eoi();
+        apic.sendError(ESR_SEND_ILLEGAL_VECTOR);
+
+        assertThat(take()).isEqualTo(0xFE);
+        assertThat(latchedEsr()).isEqualTo(0x60);
+    }
+
+    @Test
+    void aMaskedOrIllegalLvtErrorEntryOnlyLatchesTheError() {
+        enable();
+        write(REG_LVT_ERROR, LVT_MASKED | 0xFE);
+        apic.accept(3, false);
+        write(REG_LVT_ERROR, 0x05);
+        apic.accept(3, false);
+
+        assertThat(apic.deliverableVector()).isEqualTo(-1);
+        assertThat(latchedEsr()).isEqualTo(ESR_RECEIVE_ILLEGAL_VECTOR);
+    }
+
     // ICR and logical destinations
 
     @Test
@@ -638,13 +665,13 @@ class LocalApicTest {
     @Test
     void periodicTimerReloadsTheCountEachPeriod() {
         enable();
-        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0, 100);
+        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0, 100_000);
 
-        bus.advance(200);
-        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(100);
-        bus.advance(60);
+        bus.advance(200_000);
+        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(100_000);
+        bus.advance(60_000);
 
-        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(70);
+        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(70_000);
         assertThat(timerFires()).isEqualTo(1);
     }
 
@@ -652,16 +679,61 @@ class LocalApicTest {
     void periodicTimerFiresEveryPeriodWithoutDrift() {
         enable();
         long start = bus.now;
-        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0, 500);
+        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0, 500_000);
 
-        bus.advanceLate(1300);
-        assertThat(read(REG_TIMER_CURRENT)).as("300 ns into the second period").isEqualTo(350);
-        bus.advanceLate(800);
-        bus.advanceLate(950);
+        bus.advanceLate(1_300_000);
+        assertThat(read(REG_TIMER_CURRENT)).as("300 us into the second period").isEqualTo(350_000);
+        bus.advanceLate(800_000);
+        bus.advanceLate(950_000);
 
         assertThat(timerFires()).isEqualTo(3);
-        assertThat(bus.scheduledDues).containsExactly(start + 1000, start + 2000, start + 3000, start + 4000);
-        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(475);
+        assertThat(bus.scheduledDues)
+                .containsExactly(start + 1_000_000, start + 2_000_000, start + 3_000_000, start + 4_000_000);
+        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(475_000);
+    }
+
+    /** 11.5.4: a periodic count is reloaded when it reaches 0, whenever the expiry's callback runs. */
+    @Test
+    void periodicCountReadBeforeALateCallbackIsInTheNextPeriod() {
+        enable();
+        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0x0B, 300_000);
+
+        bus.now += 300_000 + 100;
+
+        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(300_000 - 100);
+        assertThat(timerFires()).as("the callback has not run yet").isZero();
+    }
+
+    @Test
+    void periodicTimerRunsNoFasterThanKvmsMinimumPeriod() {
+        enable();
+        long start = bus.now;
+        startTimer(TIMER_VECTOR | 1 << TIMER_MODE_SHIFT, 0x0B, 1);
+
+        bus.advance(3 * MIN_PERIODIC_NANOS + 1_000);
+
+        assertThat(timerFires()).isEqualTo(3);
+        assertThat(bus.scheduledDues)
+                .containsExactly(
+                        start + MIN_PERIODIC_NANOS,
+                        start + 2 * MIN_PERIODIC_NANOS,
+                        start + 3 * MIN_PERIODIC_NANOS,
+                        start + 4 * MIN_PERIODIC_NANOS);
+        assertThat(read(REG_TIMER_CURRENT))
+                .as("1 us into the fourth period: the count ran out after 1 ns and waits for the period's end")
+                .isZero();
+    }
+
+    @Test
+    void aOneShotTimerHasNoMinimumPeriod() {
+        enable();
+        long start = bus.now;
+        startTimer(TIMER_VECTOR, 0x0B, 1);
+
+        bus.advance(10);
+
+        assertThat(timerFires()).isEqualTo(1);
+        assertThat(bus.scheduledDues).containsExactly(start + 1);
     }
 
     @ParameterizedTest(name = "timer mode {0}")
@@ -697,14 +769,14 @@ class LocalApicTest {
     @Test
     void maskedLvtTimerCountsButDeliversNothing() {
         enable();
-        startTimer(LVT_MASKED | 1 << TIMER_MODE_SHIFT | TIMER_VECTOR, 0, 100);
+        startTimer(LVT_MASKED | 1 << TIMER_MODE_SHIFT | TIMER_VECTOR, 0, 100_000);
 
-        bus.advance(100);
-        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(50);
-        bus.advance(100);
+        bus.advance(100_000);
+        assertThat(read(REG_TIMER_CURRENT)).isEqualTo(50_000);
+        bus.advance(100_000);
 
         assertThat(timerFires()).isEqualTo(1);
-        assertThat(read(REG_TIMER_CURRENT)).as("reloaded").isEqualTo(100);
+        assertThat(read(REG_TIMER_CURRENT)).as("reloaded").isEqualTo(100_000);
         assertThat(apic.requested(TIMER_VECTOR)).isFalse();
         assertThat(apic.deliverableVector()).isEqualTo(-1);
     }

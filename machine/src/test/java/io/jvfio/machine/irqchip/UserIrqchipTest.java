@@ -528,9 +528,9 @@ class UserIrqchipTest {
     void periodicTimerKeepsOneCallbackArmed() {
         enable(1);
         chip.writeLocalApic(1, LocalApic.REG_LVT_TIMER, 4, 1 << LocalApic.TIMER_MODE_SHIFT | 0x30);
-        chip.writeLocalApic(1, LocalApic.REG_TIMER_INITIAL, 4, 100);
+        chip.writeLocalApic(1, LocalApic.REG_TIMER_INITIAL, 4, 100_000);
 
-        clock.advance(10 * 200);
+        clock.advance(10 * 200_000);
 
         assertThat(chip.counters().localApics().get(1).timerFires()).isEqualTo(10);
         assertThat(clock.armed()).isEqualTo(1);
