@@ -143,6 +143,7 @@ public final class Vcpu implements AutoCloseable {
                         : new VcpuExit.MmioRead(run.mmioPhysAddr(), run.mmioLen());
             case KvmAbi.KVM_EXIT_HLT -> VcpuExit.HALT;
             case KvmAbi.KVM_EXIT_IRQ_WINDOW_OPEN -> VcpuExit.IRQ_WINDOW_OPEN;
+            case KvmAbi.KVM_EXIT_SET_TPR -> VcpuExit.TASK_PRIORITY_LOWERED;
             case KvmAbi.KVM_EXIT_SHUTDOWN -> VcpuExit.SHUTDOWN;
             case KvmAbi.KVM_EXIT_INTR -> interrupted();
             case KvmAbi.KVM_EXIT_FAIL_ENTRY ->
@@ -164,6 +165,20 @@ public final class Vcpu implements AutoCloseable {
     /** The guest's RFLAGS.IF as of the last exit (kvm_run.if_flag). */
     public boolean interruptsEnabled() {
         return run.interruptFlag();
+    }
+
+    /**
+     * The guest's CR8, its task-priority class, as of the last exit (kvm_run.cr8). Without an in-kernel
+     * LAPIC, CR8 is the user-space LAPIC's TPR[7:4] (SDM 10.8.6.1), so the VMM reads it after each exit and
+     * hands it back with {@link #setCr8} before the next.
+     */
+    public int cr8() {
+        return run.cr8();
+    }
+
+    /** The CR8 KVM loads at the next {@link #run()} (0-15; without an in-kernel LAPIC only). */
+    public void setCr8(int cr8) {
+        run.setCr8(cr8);
     }
 
     /**

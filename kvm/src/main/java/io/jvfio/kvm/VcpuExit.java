@@ -13,6 +13,7 @@ public sealed interface VcpuExit {
     Shutdown SHUTDOWN = new Shutdown();
     Interrupted INTERRUPTED = new Interrupted();
     IrqWindowOpen IRQ_WINDOW_OPEN = new IrqWindowOpen();
+    TaskPriorityLowered TASK_PRIORITY_LOWERED = new TaskPriorityLowered();
 
     /** KVM_EXIT_IO, out: the guest wrote {@code value} ({@code size} bytes) to {@code port}. */
     record IoOut(int port, int size, long value) implements VcpuExit {}
@@ -31,6 +32,12 @@ public sealed interface VcpuExit {
 
     /** KVM_EXIT_IRQ_WINDOW_OPEN: the guest can take an interrupt now (asked for by request_interrupt_window). */
     record IrqWindowOpen() implements VcpuExit {}
+
+    /**
+     * KVM_EXIT_SET_TPR (only without an in-kernel LAPIC): the guest lowered CR8, which may let a waiting
+     * interrupt in; {@link Vcpu#cr8()} has the new value.
+     */
+    record TaskPriorityLowered() implements VcpuExit {}
 
     /** KVM_EXIT_SHUTDOWN: a triple fault. */
     record Shutdown() implements VcpuExit {}

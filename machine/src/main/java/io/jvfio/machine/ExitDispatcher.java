@@ -62,6 +62,7 @@ public final class ExitDispatcher {
             case VcpuExit.Interrupted interrupted -> ExitAction.RESUME;
             case VcpuExit.Halt halt -> ExitAction.AWAIT_INTERRUPT;
             case VcpuExit.IrqWindowOpen window -> ExitAction.RESUME;
+            case VcpuExit.TaskPriorityLowered lowered -> ExitAction.RESUME;
             case VcpuExit.Shutdown shutdown -> failed("the guest triple-faulted (KVM_EXIT_SHUTDOWN)");
             case VcpuExit.FailEntry fail ->
                 failed("KVM_EXIT_FAIL_ENTRY: hardware entry failure reason 0x" + Long.toHexString(fail.hardwareReason())

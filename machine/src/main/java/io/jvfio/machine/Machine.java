@@ -648,7 +648,7 @@ public final class Machine implements AutoCloseable {
             try {
                 exit = vcpu.run();
             } finally {
-                chip.afterExit(vcpu.id());
+                chip.afterExit(vcpu.id(), vcpu);
             }
         } else {
             exit = vcpu.run();

@@ -81,8 +81,9 @@ class ExitDispatcherTest {
     }
 
     @Test
-    void interruptionsResumeAndHaltsAwaitAnInterrupt() {
+    void interruptionsAndALoweredTaskPriorityResumeAndHaltsAwaitAnInterrupt() {
         assertThat(dispatcher.dispatch(VcpuExit.INTERRUPTED)).isEqualTo(ExitAction.RESUME);
+        assertThat(dispatcher.dispatch(VcpuExit.TASK_PRIORITY_LOWERED)).isEqualTo(ExitAction.RESUME);
         assertThat(dispatcher.dispatch(VcpuExit.HALT)).isEqualTo(ExitAction.AWAIT_INTERRUPT);
     }
 

@@ -112,6 +112,25 @@ class MachineKvmTest {
         }
     }
 
+    /**
+     * CR8 and the LAPIC's TPR are one register to the guest: on jvfio's irqchip the machine hands KVM the
+     * TPR's class as CR8 at each entry and takes back a CR8 the guest wrote at each exit, and a lowered
+     * CR8 (KVM_EXIT_SET_TPR) lets the interrupt it held back in.
+     */
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
+    void cr8IsTheTaskPriorityClassAndHoldsInterruptsBack(IrqchipMode irqchip) throws Exception {
+        try (Machine machine = Machine.create(guest("tpr").irqchip(irqchip).build())) {
+            machine.start();
+            assertThat(machine.awaitExit(TIMEOUT)).as(machine::console).isZero();
+            assertThat(machine.reports())
+                    .as("TPR after CR8 = 5, taken while held, taken after CR8 = 0, CR8 after TPR 0x60 and 0")
+                    .containsExactly(0x50, 0, 1, 6, 0);
+        }
+    }
+
     @Test
     void mmioGuestReachesTheTestDeviceWithAddressSizeAndData() throws Exception {
         try (Machine machine = Machine.create(guest("mmio", 1).build())) {

@@ -294,6 +294,16 @@ final class LocalApic {
         }
     }
 
+    /** CR8 in the guest's 64-bit mode: the task-priority class, TPR[7:4] (SDM 10.8.6.1). */
+    int cr8() {
+        return tpr >>> 4;
+    }
+
+    /** The guest wrote {@code cr8}: it becomes TPR[7:4], and TPR[3:0] are cleared, as in QEMU's LAPIC. */
+    void writeCr8(int cr8) {
+        tpr = (cr8 & 0xF) << 4;
+    }
+
     /** Reports an IPI the LAPIC could not send (a vector below 16). */
     void sendError(int bits) {
         error(bits);

@@ -396,6 +396,9 @@ public final class UserIrqchip {
         /** kvm_run.request_interrupt_window. */
         void requestInterruptWindow(boolean requested);
 
+        /** kvm_run.cr8: the guest's CR8 from the next entry on. */
+        void setCr8(int cr8);
+
         /** The next KVM_RUN also returns after {@code firstNanos}, then every {@code periodNanos}. */
         void exitEvery(long firstNanos, long periodNanos);
     }
@@ -433,6 +436,11 @@ public final class UserIrqchip {
         }
 
         @Override
+        public void setCr8(int cr8) {
+            cpu.setCr8(cr8);
+        }
+
+        @Override
         public void exitEvery(long firstNanos, long periodNanos) {
             cpu.exitEvery(firstNanos, periodNanos);
         }
@@ -443,6 +451,8 @@ public final class UserIrqchip {
         try {
             VcpuSide side = vcpus[vcpu];
             LocalApic apic = side.apic;
+            side.cr8Given = apic.cr8();
+            cpu.setCr8(side.cr8Given);
             int vector = apic.deliverableVector();
             if (vector >= 0 && cpu.canTakeInterrupt()) {
                 takeInterrupt(apic);
@@ -495,13 +505,24 @@ public final class UserIrqchip {
 
     /**
      * On vCPU {@code vcpu}'s thread, right after KVM_RUN returned and before its exit is handled: the EOIs
-     * the guest queued before the exit take effect first, as they came first.
+     * the guest queued before the exit take effect first, as they came first, and so does a CR8 the guest
+     * wrote, since CR8 is the LAPIC's task-priority class (a lowered one may let an interrupt in: KVM exits
+     * for that with KVM_EXIT_SET_TPR).
      */
-    public void afterExit(int vcpu) {
+    public void afterExit(int vcpu, Vcpu cpu) {
+        afterExit(vcpu, cpu.cr8());
+    }
+
+    /** {@link #afterExit(int, Vcpu)} with the guest's CR8 at the exit. */
+    void afterExit(int vcpu, int cr8) {
         lock.lock();
         try {
-            vcpus[vcpu].inGuest = false;
+            VcpuSide side = vcpus[vcpu];
+            side.inGuest = false;
             drainQueuedWrites();
+            if (side.cr8Given >= 0 && cr8 != side.cr8Given) {
+                side.apic.writeCr8(cr8);
+            }
         } finally {
             unlockAndNotify();
         }
@@ -696,6 +717,12 @@ public final class UserIrqchip {
         boolean inGuest;
         /** Cancels the LAPIC timer's scheduled expiry, or null. */
         Runnable cancelTimer;
+        /**
+         * The CR8 the last entry gave KVM (the LAPIC's task-priority class), or -1 before the first: an exit
+         * with another one is the guest's own write, and only that one may change the TPR, whose low bits a
+         * CR8 cannot hold.
+         */
+        int cr8Given = -1;
 
         VcpuEntry entry;
         long windowRequests;

@@ -9,6 +9,9 @@ import java.util.List;
  */
 final class RecordingInterruptEntry implements UserIrqchip.InterruptEntry {
     boolean interruptsEnabled = true;
+    /** The CR8 the last entry gave the guest. */
+    int cr8;
+
     final List<Integer> injected = new ArrayList<>();
     final List<String> asked = new ArrayList<>();
 
@@ -25,6 +28,11 @@ final class RecordingInterruptEntry implements UserIrqchip.InterruptEntry {
     @Override
     public void requestInterruptWindow(boolean requested) {
         asked.add("window " + requested);
+    }
+
+    @Override
+    public void setCr8(int cr8) {
+        this.cr8 = cr8;
     }
 
     @Override

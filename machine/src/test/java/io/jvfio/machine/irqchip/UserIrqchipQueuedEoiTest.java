@@ -79,7 +79,7 @@ class UserIrqchipQueuedEoiTest {
 
     /** KVM_RUN returned, then the vCPU enters again: what it was handed on the way in. */
     private List<Integer> exitAndEnter() throws ErrnoException {
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
         vcpu.injected.clear();
         chip.beforeEntry(0, vcpu);
         return List.copyOf(vcpu.injected);
@@ -108,7 +108,7 @@ class UserIrqchipQueuedEoiTest {
         chip.setLevel(PIN, false);
 
         guestQueuesEoi();
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
 
         assertThat(ended).as("listener ran on the vCPU's thread at the exit").hasValue(1);
         assertThat(chip.inService(PIN)).isFalse();
@@ -200,11 +200,11 @@ class UserIrqchipQueuedEoiTest {
         edge(PIN);
         assertThat(exitAndEnter()).containsExactly(VECTOR);
         edge(OTHER_PIN);
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
         assertThat(exitAndEnter()).as("a higher class nests").containsExactly(HIGHER_VECTOR);
 
         guestQueuesEoi();
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
         assertThat(bit(LocalApic.REG_ISR, HIGHER_VECTOR)).isFalse();
         assertThat(bit(LocalApic.REG_ISR, VECTOR)).isTrue();
         chip.writeLocalApic(0, LocalApic.REG_EOI, 4, 0);

@@ -560,6 +560,51 @@ class UserIrqchipTest {
         assertThat(chip.counters().localApics().getFirst().timerFires()).isZero();
     }
 
+    // CR8, the task priority's class
+
+    @Test
+    void eachEntryGivesKvmTheTaskPriorityClassAsCr8() throws Exception {
+        enable(0);
+        RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
+        chip.writeLocalApic(0, LocalApic.REG_TPR, 4, 0x65);
+
+        chip.beforeEntry(0, vcpu);
+        chip.afterExit(0, vcpu.cr8);
+
+        assertThat(vcpu.cr8).isEqualTo(6);
+        assertThat(chip.readLocalApic(0, LocalApic.REG_TPR, 4))
+                .as("CR8 unchanged in the guest: the TPR keeps its low bits")
+                .isEqualTo(0x65);
+    }
+
+    @Test
+    void aCr8TheGuestWroteIsItsTaskPriorityBeforeTheExitIsHandled() throws Exception {
+        enable(0);
+        RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
+        chip.writeLocalApic(0, LocalApic.REG_TPR, 4, 0x23);
+        chip.beforeEntry(0, vcpu);
+
+        chip.afterExit(0, 5);
+
+        assertThat(chip.readLocalApic(0, LocalApic.REG_TPR, 4)).isEqualTo(0x50);
+    }
+
+    @Test
+    void aRaisedCr8HoldsAnInterruptBackUntilTheGuestLowersIt() throws Exception {
+        enable(0);
+        RecordingInterruptEntry vcpu = new RecordingInterruptEntry();
+        chip.beforeEntry(0, vcpu);
+        chip.afterExit(0, 5);
+        sendIpi(0, 0, 1 << LocalApic.ICR_SHORTHAND_SHIFT | 0x40);
+
+        chip.beforeEntry(0, vcpu);
+        assertThat(vcpu.injected).as("class 4 under CR8 5").isEmpty();
+        chip.afterExit(0, 0);
+        chip.beforeEntry(0, vcpu);
+
+        assertThat(vcpu.injected).containsExactly(0x40);
+    }
+
     // Halt and kicks
 
     @Test
@@ -642,7 +687,7 @@ class UserIrqchipTest {
         programLevel(PIN, VECTOR, 1);
 
         chip.setLevel(PIN, true);
-        chip.afterExit(1);
+        chip.afterExit(1, 0);
         sendIpi(0, 1, 0x50);
 
         assertThat(kicks).isEmpty();
@@ -658,7 +703,7 @@ class UserIrqchipTest {
 
     private List<String> exitAndEnter(RecordingInterruptEntry vcpu) throws Exception {
         vcpu.asked.clear();
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
         chip.beforeEntry(0, vcpu);
         return List.copyOf(vcpu.asked);
     }
@@ -676,7 +721,7 @@ class UserIrqchipTest {
         for (int run = 0; run < 3; run++) {
             vcpu.asked.clear();
             prompt.beforeEntry(0, vcpu);
-            prompt.afterExit(0);
+            prompt.afterExit(0, vcpu.cr8);
             assertThat(vcpu.asked).as("run " + run).containsExactly("window true");
         }
         vcpu.interruptsEnabled = true;
@@ -708,7 +753,7 @@ class UserIrqchipTest {
         assertThat(edgeThenExitAndEnter(vcpu))
                 .as("the last wait ended at an open window: looked at from the start")
                 .containsExactly("window true", first);
-        chip.afterExit(0);
+        chip.afterExit(0, vcpu.cr8);
         chip.halt(0, true);
         vcpu.interruptsEnabled = true;
         chip.beforeEntry(0, vcpu);

@@ -82,6 +82,7 @@ public final class KvmAbi {
     public static final int KVM_EXIT_SHUTDOWN = 8;
     public static final int KVM_EXIT_FAIL_ENTRY = 9;
     public static final int KVM_EXIT_INTR = 10;
+    public static final int KVM_EXIT_SET_TPR = 11;
     public static final int KVM_EXIT_NMI = 16;
     public static final int KVM_EXIT_INTERNAL_ERROR = 17;
     public static final int KVM_EXIT_SYSTEM_EVENT = 24;

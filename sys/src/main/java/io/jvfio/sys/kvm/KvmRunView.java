@@ -54,6 +54,19 @@ public final class KvmRunView implements AutoCloseable {
         return run.getByte(KvmAbi.kvm_run.if_flag) != 0;
     }
 
+    /** cr8: the guest's CR8 at the exit. */
+    public int cr8() {
+        return (int) run.getLong(KvmAbi.kvm_run.cr8);
+    }
+
+    /**
+     * cr8: without an in-kernel LAPIC, KVM loads the guest's CR8 from here at every KVM_RUN (a value above 15
+     * fails the run with EINVAL).
+     */
+    public void setCr8(int value) {
+        run.putLong(KvmAbi.kvm_run.cr8, value);
+    }
+
     public boolean ioIsOut() {
         return run.getByte(KvmAbi.kvm_run.io_direction) == KvmAbi.KVM_EXIT_IO_OUT;
     }

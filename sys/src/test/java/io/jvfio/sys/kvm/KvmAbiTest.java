@@ -127,6 +127,7 @@ class KvmAbiTest {
         constant("KVM_EXIT_INTERNAL_ERROR", KvmAbi.KVM_EXIT_INTERNAL_ERROR);
         constant("KVM_EXIT_SYSTEM_EVENT", KvmAbi.KVM_EXIT_SYSTEM_EVENT);
         constant("KVM_EXIT_IOAPIC_EOI", KvmAbi.KVM_EXIT_IOAPIC_EOI);
+        constant("KVM_EXIT_SET_TPR", KvmAbi.KVM_EXIT_SET_TPR);
         constant("KVM_EXIT_IO_IN", KvmAbi.KVM_EXIT_IO_IN);
         constant("KVM_EXIT_IO_OUT", KvmAbi.KVM_EXIT_IO_OUT);
         constant("KVM_INTERNAL_ERROR_EMULATION", KvmAbi.KVM_INTERNAL_ERROR_EMULATION);
