@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
 
 /** poll(2) on one descriptor: the simple wait used where an epoll set would be overkill. */
 public final class Poller {
@@ -19,14 +20,28 @@ public final class Poller {
         return (poll(fd, Libc.POLLIN, timeoutMillis) & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) != 0;
     }
 
-    /** Returns the revents of one poll(2) on {@code fd}, 0 on timeout. */
+    /**
+     * Returns the revents of poll(2) on {@code fd}, 0 on timeout. A signal does not end the wait: it goes on
+     * for the time left, since a vCPU thread kicked (SIGURG) while it waits for the rest of a reply would
+     * otherwise take the kick for the timeout.
+     */
     public static int poll(Fd fd, int events, int timeoutMillis) throws ErrnoException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollfd = arena.allocate(8, 4);
             pollfd.set(JAVA_INT, 0, fd.get());
             pollfd.set(JAVA_SHORT, 4, (short) events);
-            int n = Libc.poll(pollfd, 1, timeoutMillis);
-            return n == 0 ? 0 : Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
+            int wait = timeoutMillis;
+            while (Libc.poll(pollfd, 1, wait) == 0) {
+                if (timeoutMillis >= 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return 0;
+                    }
+                    wait = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+                }
+            }
+            return Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
         }
     }
 }
