@@ -191,7 +191,12 @@ final class ServerLink implements AutoCloseable {
             } finally {
                 callInFlight = null;
             }
-            serveBuffered();
+            try {
+                serveBuffered();
+            } catch (IOException | RuntimeException e) {
+                incoming.closeFds();
+                throw e;
+            }
             Header header = incoming.header();
             if (header.isError()) {
                 incoming.closeFds();

@@ -26,6 +26,7 @@ import io.jvfio.vfiouser.conformance.Wire.Frame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -396,6 +397,49 @@ class ClientConformanceTest {
                 VfioUserDevice device = open(server)) {
             assertThat(device.read(0, 0, 4)).isEqualTo(0x600D);
             assertThat(device.read(0, 0, 4)).isEqualTo(0xF00D);
+            server.await();
+        }
+    }
+
+    /**
+     * A reply that brings an fd, followed in the same read by a header too short to be a message: the
+     * device is gone, and the reply's fd goes with it (the base class checks the fd count).
+     */
+    @Test
+    void theFdOfAReplyFollowedByAMalformedMessageIsClosed() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    Frame info = expect(wire, DEVICE_GET_REGION_INFO);
+                    byte[] reply = Wire.frame(
+                            info.msgId(),
+                            info.command(),
+                            Wire.TYPE_REPLY,
+                            0,
+                            new Bytes()
+                                    .u32(32)
+                                    .u32(0x7)
+                                    .u32(0)
+                                    .u32(0)
+                                    .u64(0x1000)
+                                    .u64(0)
+                                    .array());
+                    try (Fd region = MemFd.create("scripted-region", 0x1000)) {
+                        wire.send(Arrays.copyOf(reply, 10), region.get());
+                    }
+                    byte[] tooShort = new Bytes()
+                            .u16(1)
+                            .u16(REGION_READ)
+                            .u32(8)
+                            .u32(0)
+                            .u32(0)
+                            .array();
+                    byte[] rest = Arrays.copyOf(
+                            Arrays.copyOfRange(reply, 10, reply.length), reply.length - 10 + tooShort.length);
+                    System.arraycopy(tooShort, 0, rest, reply.length - 10, tooShort.length);
+                    wire.send(rest);
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.regionInfo(0)).isInstanceOf(DeviceGoneException.class);
             server.await();
         }
     }
