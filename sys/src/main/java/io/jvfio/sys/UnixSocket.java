@@ -36,6 +36,7 @@ public final class UnixSocket implements AutoCloseable {
     private static final int SOCK_CLOEXEC = Libc.O_CLOEXEC;
     private static final int SOL_SOCKET = 1;
     private static final int SO_RCVTIMEO = 20;
+    private static final int SO_SNDTIMEO = 21;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CTRUNC = 0x8;
     private static final int MSG_DONTWAIT = 0x40;
@@ -165,6 +166,15 @@ public final class UnixSocket implements AutoCloseable {
     /** Bounds how long a blocking receive waits; it then fails with EAGAIN. Zero means forever. */
     public void setReceiveTimeout(Duration timeout) throws ErrnoException {
         setTimeout(SO_RCVTIMEO, timeout, "setsockopt SO_RCVTIMEO");
+    }
+
+    /**
+     * Bounds how long a blocking send waits for room in a peer that stopped reading; it then fails with
+     * EAGAIN (or returns what it sent, which {@link #send} completes with a wait of its own). Zero means
+     * forever.
+     */
+    public void setSendTimeout(Duration timeout) throws ErrnoException {
+        setTimeout(SO_SNDTIMEO, timeout, "setsockopt SO_SNDTIMEO");
     }
 
     private void setTimeout(int option, Duration timeout, String operation) throws ErrnoException {

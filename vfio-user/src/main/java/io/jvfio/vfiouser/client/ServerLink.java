@@ -96,6 +96,10 @@ final class ServerLink implements AutoCloseable {
         this.name = name;
         this.options = options;
         socket.setReceiveTimeout(options.replyTimeout());
+        // A server that stops reading fails a send within the reply timeout, as one that stops answering
+        // fails a call: the thread blocked in that send (a call's, or the reader's answer to a DMA request)
+        // holds the link, and every vCPU that touches the device would wait behind it.
+        socket.setSendTimeout(options.replyTimeout());
         this.channel = new Channel(socket, maxMessageSize(options), options.maxMsgFds(), timeoutMillis(options));
         // a receive never waits longer than the reply timeout (see the class comment); a malformed message
         // from the server ends the device
@@ -121,12 +125,15 @@ final class ServerLink implements AutoCloseable {
     }
 
     /** Twin-socket mode, from the VERSION reply: the server's DMA requests come on {@code twin}. */
-    void adoptTwin(Fd twin) {
-        commands = new Channel(
-                UnixSocket.adopt(twin, "vfio-user twin socket of " + name),
-                maxMessageSize(options),
-                0,
-                timeoutMillis(options));
+    void adoptTwin(Fd twin) throws VfioException {
+        UnixSocket twinSocket = UnixSocket.adopt(twin, "vfio-user twin socket of " + name);
+        try {
+            twinSocket.setSendTimeout(options.replyTimeout());
+        } catch (ErrnoException e) {
+            twinSocket.close();
+            throw new VfioException(name, "the twin socket the server handed over is unusable: " + e.getMessage());
+        }
+        commands = new Channel(twinSocket, maxMessageSize(options), 0, timeoutMillis(options));
         commandReader = Thread.ofPlatform()
                 .daemon()
                 .name("vfio-user client " + name + " commands")

@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class ClientConformanceTest {
     private static final int VERSION = 1;
+    private static final int DMA_MAP = 2;
+    private static final int DMA_READ = 11;
     private static final int DEVICE_GET_REGION_INFO = 5;
     private static final int DEVICE_GET_REGION_IO_FDS = 6;
     private static final int DEVICE_SET_IRQS = 8;
@@ -441,6 +445,60 @@ class ClientConformanceTest {
                 VfioUserDevice device = open(server)) {
             assertThatThrownBy(() -> device.regionInfo(0)).isInstanceOf(DeviceGoneException.class);
             server.await();
+        }
+    }
+
+    /**
+     * A server that sends DMA_READs of 1 MiB and then reads nothing more: the client's answer finds no
+     * room in the socket, and the send ends after the reply timeout with the device gone, where it held
+     * the link, and a vCPU's call waiting behind it, for good.
+     */
+    @Test
+    void aServerThatStopsReadingMakesTheDeviceGoneWithinTheReplyTimeout() throws Exception {
+        int mib = 1 << 20;
+        CompletableFuture<Void> mapped = new CompletableFuture<>();
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        try (Mapping guest = Mapping.anonymous(mib, "scripted guest RAM");
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    Frame map = expect(wire, DMA_MAP);
+                    map.closeFds();
+                    reply(wire, map, new byte[0]);
+                    mapped.get(1, TimeUnit.MINUTES);
+                    for (int msgId = 100; msgId < 104; msgId++) {
+                        wire.send(
+                                msgId,
+                                DMA_READ,
+                                0,
+                                new Bytes().u64(0x10_0000).u64(mib).array());
+                    }
+                    release.get(1, TimeUnit.MINUTES);
+                });
+                VfioUserDevice device = VfioUserDevice.open(
+                        server.clientEnd(),
+                        "scripted",
+                        VfioUserDevice.Options.defaults().withReplyTimeout(Duration.ofSeconds(1)))) {
+            try {
+                device.mapDma(new DmaRegion(0x10_0000, mib, guest, 0, null, 0, true, true));
+                mapped.complete(null);
+                CompletableFuture<Throwable> access = new CompletableFuture<>();
+                Thread vcpu = Thread.ofPlatform().name("scripted vcpu").start(() -> {
+                    try {
+                        device.read(0, 0, 4);
+                        access.complete(null);
+                    } catch (Throwable t) {
+                        access.complete(t);
+                    }
+                });
+                assertThat(access.get(10, TimeUnit.SECONDS))
+                        .as("the region access, with the reply timeout at 1 s")
+                        .isInstanceOf(DeviceGoneException.class)
+                        .hasMessageContaining("answering the server's DMA_READ failed");
+                vcpu.join();
+            } finally {
+                mapped.complete(null);
+                release.complete(null);
+            }
         }
     }
 
