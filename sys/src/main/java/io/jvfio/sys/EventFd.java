@@ -3,8 +3,11 @@ package io.jvfio.sys;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.libc.Libc;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * An eventfd(2): the doorbell between a device and an interrupt consumer (KVM irqfd, the event loop).
@@ -48,6 +51,31 @@ public final class EventFd implements AutoCloseable {
     /** Adds one to the counter, waking whoever waits on it. */
     public void signal() throws ErrnoException {
         add(1);
+    }
+
+    /**
+     * Adds one unless the counter is at its maximum (0xfffffffffffffffe), where a write would block until
+     * a reader takes it; returns whether it added. For an eventfd another process reads, or never does:
+     * between the check and the write only that process can fill the counter, so only it can make this
+     * block.
+     */
+    public boolean signalIfRoom() throws ErrnoException {
+        if ((Poller.poll(fd, Libc.POLLOUT, 0) & Libc.POLLOUT) == 0) {
+            return false;
+        }
+        signal();
+        return true;
+    }
+
+    /** Whether {@code fd} is an eventfd, as /proc names it (a pipe or a socket passed for one is not). */
+    public static boolean isEventFd(Fd fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get()))
+                    .toString()
+                    .equals("anon_inode:[eventfd]");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public void add(long value) throws ErrnoException {

@@ -222,6 +222,50 @@ class ServerFaultTest {
         }
     }
 
+    /**
+     * A client whose trigger eventfd is at its maximum count (it never reads it): a write would block the
+     * connection's thread, and with it the client's next request, its leaving and every later client. The
+     * signal is dropped instead, and the pulse answered.
+     */
+    @Test
+    void aFullTriggerEventfdDropsTheSignalInsteadOfBlockingTheConnection() throws Exception {
+        startServer(Duration.ofSeconds(1));
+        try (EventFd trigger = EventFd.create()) {
+            trigger.add(0xFFFF_FFFF_FFFF_FFFEL);
+            try (RawClient client = RawClient.negotiated(path)) {
+                assertOk(client.request(
+                        Command.DEVICE_SET_IRQS,
+                        Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, Bytes.EMPTY),
+                        trigger.fd().get()));
+                assertOk(client.request(
+                        Command.REGION_WRITE,
+                        Payload.RegionAccess.withData(FuzzDevice.PULSE, 0, Bytes.littleEndian(0, 8))));
+            }
+            assertThat(trigger.read()).as("nothing added to the full counter").isEqualTo(0xFFFF_FFFF_FFFF_FFFEL);
+        }
+        awaitServerIdle();
+        try (RawClient next = RawClient.negotiated(path)) {
+            assertOk(next.request(Command.REGION_READ, Payload.RegionAccess.of(0, 0, 4)));
+        }
+    }
+
+    @Test
+    void aTriggerFdThatIsNoEventfdIsRefusedWithEinval() throws Exception {
+        startServer(Duration.ofSeconds(1));
+        UnixSocket[] pipeLike = UnixSocket.pair();
+        try (RawClient client = RawClient.negotiated(path)) {
+            assertError(
+                    client.request(
+                            Command.DEVICE_SET_IRQS,
+                            Payload.DeviceSetIrqs.of(IrqSet.DATA_EVENTFD | IRQ_TRIGGER, 0, 0, 1, Bytes.EMPTY),
+                            pipeLike[0].fd().get()),
+                    Errno.EINVAL);
+        } finally {
+            pipeLike[0].close();
+            pipeLike[1].close();
+        }
+    }
+
     @Test
     void serverThatNeverAnswersVersionMakesConnectFailWithinTheReplyTimeout() throws Exception {
         Path silentPath = dir.resolve("silent.sock");

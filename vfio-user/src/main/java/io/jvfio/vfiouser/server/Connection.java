@@ -573,6 +573,14 @@ final class Connection implements Runnable {
             if (action == IrqAction.MASK) {
                 throw new RequestError(Errno.EINVAL, what + ": MASK with eventfds is not supported");
             }
+            for (int i = 0; i < fds.size(); i++) {
+                // the line's thread writes a trigger and watches an unmask: a pipe or a socket could block it
+                if (!EventFd.isEventFd(fds.get(i))) {
+                    throw new RequestError(
+                            Errno.EINVAL,
+                            what + ": the fd for IRQ " + request.index() + "." + (start + i) + " is not an eventfd");
+                }
+            }
             for (int i = 0; i < count; i++) {
                 ModelIrqLine line = server.line(request.index(), (int) start + i);
                 EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));

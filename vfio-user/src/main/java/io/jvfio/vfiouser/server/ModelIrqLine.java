@@ -26,6 +26,8 @@ public final class ModelIrqLine {
     private boolean pending;
     private long signals;
     private long dropped;
+    /** The trigger's counter was found full and not read since: said once, not at every signal. */
+    private boolean triggerFull;
 
     ModelIrqLine(int index, int sub, boolean level) {
         this.index = index;
@@ -130,8 +132,21 @@ public final class ModelIrqLine {
             masked = true;
         }
         try {
-            trigger.signal();
-            signals++;
+            if (trigger.signalIfRoom()) {
+                signals++;
+                triggerFull = false;
+            } else {
+                dropped++;
+                if (!triggerFull) {
+                    triggerFull = true;
+                    LOG.log(
+                            Level.WARNING,
+                            "IRQ {0}.{1}: the trigger eventfd is full (nobody reads it): signals are dropped until"
+                                    + " it is read",
+                            index,
+                            sub);
+                }
+            }
         } catch (ErrnoException e) {
             dropped++;
             LOG.log(
