@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -159,6 +160,8 @@ public final class Channel implements AutoCloseable {
     }
 
     private Incoming receive(boolean fdsMayArrive) throws IOException {
+        // Read only once a message is found incomplete: a whole one, the common case, costs no clock read.
+        long restDeadline = 0;
         while (true) {
             int available = end - start;
             if (available >= Header.SIZE) {
@@ -192,7 +195,10 @@ public final class Channel implements AutoCloseable {
             if (endOfStream) {
                 return endOfStreamMidway(available);
             }
-            if (available > 0 && !Poller.readable(socket.fd(), partialTimeoutMillis)) {
+            if (available > 0 && restDeadline == 0) {
+                restDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(partialTimeoutMillis);
+            }
+            if (available > 0 && !restArrivesInTime(restDeadline)) {
                 int msgId = available >= 2 ? Short.toUnsignedInt(buffer.getShort(start)) : -1;
                 int command = available >= 4 ? Short.toUnsignedInt(buffer.getShort(start + 2)) : -1;
                 String message = available < Header.SIZE
@@ -210,6 +216,15 @@ public final class Channel implements AutoCloseable {
                 return endOfStreamMidway(available);
             }
         }
+    }
+
+    /**
+     * Whether more of a started message arrives before {@code deadline}: the partial timeout bounds the
+     * whole rest of a message, so a peer that trickles a byte at a time cannot hold a receive for longer.
+     */
+    private boolean restArrivesInTime(long deadline) throws ErrnoException {
+        long left = deadline - System.nanoTime();
+        return left > 0 && Poller.readable(socket.fd(), (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
     }
 
     private Incoming endOfStreamMidway(int available) throws IOException {

@@ -7,6 +7,7 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ChannelTest {
@@ -24,6 +25,39 @@ class ChannelTest {
             assertThatThrownBy(channel::receive)
                     .isInstanceOf(PeerClosedException.class)
                     .hasMessageContaining("in the middle of a message, after 20 bytes");
+        }
+    }
+
+    /**
+     * A peer that sends a header and then one byte every 100 ms: the partial timeout (500 ms) bounds the
+     * whole rest of the message, not each wait for its next byte, so the receive ends within it.
+     */
+    @Test
+    void aPeerTricklingTheRestOfAMessageIsCutOffAtThePartialTimeout() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (Channel channel = new Channel(pair[0], 4096, 1, 500);
+                UnixSocket peer = pair[1]) {
+            ByteBuffer header = ByteBuffer.allocateDirect(Header.SIZE).order(Codec.ORDER);
+            Header.command(9, Command.REGION_READ, Header.SIZE + 100).encodeTo(header);
+            header.flip();
+            peer.send(new ByteBuffer[] {header}, new int[0]);
+            Thread trickler = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 50; i++) {
+                        Thread.sleep(100);
+                        peer.send(new ByteBuffer[] {ByteBuffer.allocateDirect(1)}, new int[0]);
+                    }
+                } catch (Exception e) {
+                    // the channel gave up and the test closed the socket: the trickle ends
+                }
+            });
+            long start = System.nanoTime();
+            assertThatThrownBy(channel::receive)
+                    .isInstanceOf(FramingException.class)
+                    .hasMessageContaining("arrived within 500 ms");
+            assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(3));
+            peer.shutdown();
+            trickler.join();
         }
     }
 
