@@ -58,6 +58,13 @@ public final class VfioUserDevice implements VfioDevice {
     private static final int REGION_INFO_ARGSZ = 1024;
     private static final int MAX_REPLY_ARGSZ = 1 << 20;
     private static final int[] NO_FDS = new int[0];
+    /**
+     * The most regions and IRQ indexes a server may declare, QEMU's client's limits: each costs a round trip
+     * and state when the device is realized, so a server declaring 2^31 of them would hold the VMM.
+     */
+    static final int MAX_REGIONS = 100;
+
+    static final int MAX_IRQ_INDEXES = 50;
 
     /**
      * Client settings: how long a reply may take, what the client accepts from the server, whether it
@@ -270,6 +277,13 @@ public final class VfioUserDevice implements VfioDevice {
                 "DEVICE_GET_INFO");
         if (reply.numRegions() < 0 || reply.numIrqs() < 0) {
             throw new VfioException(name, "DEVICE_GET_INFO reply has an impossible count: " + reply);
+        }
+        if (reply.numRegions() > MAX_REGIONS || reply.numIrqs() > MAX_IRQ_INDEXES) {
+            throw new VfioException(
+                    name,
+                    "DEVICE_GET_INFO reply declares " + reply.numRegions() + " regions and " + reply.numIrqs()
+                            + " IRQ indexes, more than the " + MAX_REGIONS + " and " + MAX_IRQ_INDEXES
+                            + " a client accepts");
         }
         return new DeviceInfo(reply.flags(), reply.numRegions(), reply.numIrqs());
     }

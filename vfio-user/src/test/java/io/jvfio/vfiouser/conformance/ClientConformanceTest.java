@@ -47,6 +47,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ClientConformanceTest {
     private static final int VERSION = 1;
     private static final int DMA_MAP = 2;
+    private static final int DEVICE_GET_INFO = 4;
     private static final int DMA_READ = 11;
     private static final int DEVICE_GET_REGION_INFO = 5;
     private static final int DEVICE_GET_REGION_IO_FDS = 6;
@@ -499,6 +500,24 @@ class ClientConformanceTest {
                 mapped.complete(null);
                 release.complete(null);
             }
+        }
+    }
+
+    /** A server declaring a million regions is refused at DEVICE_GET_INFO, before a round trip for each. */
+    @Test
+    void deviceInfoWithMoreRegionsThanAClientAcceptsIsRefused() throws Exception {
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    reply(
+                            wire,
+                            expect(wire, DEVICE_GET_INFO),
+                            new Bytes().u32(16).u32(0).u32(1_000_000).u32(1).array());
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(device::info)
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("declares 1000000 regions and 1 IRQ indexes, more than the 100 and 50");
+            server.await();
         }
     }
 
