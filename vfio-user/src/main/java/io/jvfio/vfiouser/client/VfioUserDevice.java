@@ -31,6 +31,7 @@ import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -611,6 +612,15 @@ public final class VfioUserDevice implements VfioDevice {
                     "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size) + ") of region " + region
                             + " is not inside a mmap'able area " + info.mappableAreas());
         }
+        long end = info.offset() + offset + size;
+        long fileSize = regularFileSize(known.fd());
+        if (fileSize >= 0 && fileSize < end) {
+            throw new VfioException(
+                    name,
+                    "region " + region + ": the server's fd holds 0x" + Long.toHexString(fileSize)
+                            + " bytes, short of the 0x" + Long.toHexString(end)
+                            + " this mapping needs (an access past its end would fault)");
+        }
         try {
             return Mapping.map(
                     known.fd(),
@@ -620,6 +630,16 @@ public final class VfioUserDevice implements VfioDevice {
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);
+        }
+    }
+
+    /** The size of the regular file (a memfd, say) behind {@code fd}, or -1 for anything else. */
+    private static long regularFileSize(Fd fd) {
+        Path link = Path.of("/proc/self/fd/" + fd.get());
+        try {
+            return Files.isRegularFile(link) ? Files.size(link) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -503,6 +503,40 @@ class ClientConformanceTest {
         }
     }
 
+    /**
+     * A mappable region whose fd is shorter than the region: mapping past the fd's end is refused in words
+     * (a guest access there would fault), and what the fd holds maps.
+     */
+    @Test
+    void aMappingPastTheEndOfTheServersFdIsRefused() throws Exception {
+        try (Fd memory = MemFd.create("short region", 0x1000);
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    reply(
+                            wire,
+                            expect(wire, DEVICE_GET_REGION_INFO),
+                            new Bytes()
+                                    .u32(32)
+                                    .u32(0x7)
+                                    .u32(0)
+                                    .u32(0)
+                                    .u64(0x2000)
+                                    .u64(0)
+                                    .array(),
+                            memory.get());
+                });
+                VfioUserDevice device = open(server)) {
+            device.regionInfo(0);
+            server.await();
+            assertThatThrownBy(() -> device.map(0, 0, 0x2000))
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageContaining("the server's fd holds 0x1000 bytes, short of the 0x2000");
+            try (Mapping mapped = device.map(0, 0, 0x1000)) {
+                assertThat(mapped.size()).isEqualTo(0x1000);
+            }
+        }
+    }
+
     /** A server declaring a million regions is refused at DEVICE_GET_INFO, before a round trip for each. */
     @Test
     void deviceInfoWithMoreRegionsThanAClientAcceptsIsRefused() throws Exception {
