@@ -563,7 +563,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             stopDelivery(wiring);
         }
         if (controller != null) {
-            controller.reset();
+            controller.close();
         }
         for (PlatformRegion region : regions) {
             try {
@@ -728,19 +728,23 @@ public final class VfioPlatformDevice implements AutoCloseable {
     }
 
     /**
-     * Machine reset: resets the device if it offers reset and returns every user-side IRQ to INACTIVE
-     * with its line low and the fast path on.
+     * Machine reset: resets the device if it offers reset, then returns every user-side IRQ to INACTIVE
+     * with its line low and the fast path on, unmasking at the device a level IRQ the guest never ended;
+     * the device first, so a line it asserted before its reset does not fire into the guest being reset.
      */
     public void reset() throws IOException {
-        if (controller != null) {
-            controller.reset();
-        }
-        if (info.supportsReset()) {
-            device.reset();
-        } else {
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    "vfio " + name + ": the device offers no reset; only its IRQ state was reset");
+        try {
+            if (info.supportsReset()) {
+                device.reset();
+            } else {
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "vfio " + name + ": the device offers no reset; only its IRQ state is reset");
+            }
+        } finally {
+            if (controller != null) {
+                controller.reset();
+            }
         }
     }
 
@@ -772,6 +776,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         counters.unregister();
         for (PlatformIrqWiring wiring : irqs) {
             closeIrq(wiring);
+        }
+        if (controller != null) {
+            controller.close();
         }
         // de-assigned while their eventfds are still open: KVM finds a registration by its eventfd
         for (PostedWrite posted : postedWrites) {

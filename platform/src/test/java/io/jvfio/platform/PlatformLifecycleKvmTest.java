@@ -41,6 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 class PlatformLifecycleKvmTest {
     private static final String REPLY_TIMEOUT = ",x-reply-timeout-ms=120000";
     private static final long RAISE = 0x018;
+    /** The served test devices' line 1, which is level (automasked by VFIO when it fires). */
+    private static final int LEVEL_LINE = 1;
+
+    private static final int LEVEL_LINE_BIT = 1 << LEVEL_LINE;
     private static final long DMA_DONE = TestDeviceRegisters.DMA_DONE;
     private static final long DMA_ERROR = TestDeviceRegisters.DMA_ERROR;
     /** Registers that read as zero and take writes, for models that exist to be refused or warned about. */
@@ -148,13 +152,7 @@ class PlatformLifecycleKvmTest {
             IrqController controller = device.irqController().orElseThrow();
             long registers = device.regions().getFirst().guestBase();
             machine.mmio().write(registers + RAISE, 4, 1);
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(controller.state(0))
-                    .as("the spinning guest never acknowledges")
-                    .isEqualTo(IrqState.ACTIVE);
+            awaitState(controller, 0, IrqState.ACTIVE, "the spinning guest never acknowledges");
             assertThat(controller.fastPathEnabled()).isFalse();
             ObjectName bean = new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote("resettable"));
             assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(bean, "Injections"))
@@ -175,14 +173,68 @@ class PlatformLifecycleKvmTest {
                     .isInstanceOf(VfioException.class)
                     .hasMessageContaining("multi-device hot reset is not supported for platform devices");
             machine.mmio().write(registers + RAISE, 4, 1);
-            deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (controller.state(0) != IrqState.ACTIVE && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertThat(controller.state(0))
-                    .as("the refusals changed nothing: the device still interrupts")
-                    .isEqualTo(IrqState.ACTIVE);
+            awaitState(controller, 0, IrqState.ACTIVE, "the refusals changed nothing: the device still interrupts");
         }
+    }
+
+    /**
+     * A level IRQ the guest never ended is masked at the device (VFIO's automask), and neither the device's
+     * reset nor a guest that boots again ends it: the machine reset unmasks it, or the line would be dead.
+     */
+    @Test
+    void resetWhileALevelIrqIsActiveUnmasksItSoTheDeviceInterruptsAgain() throws Exception {
+        PlatformDeviceConfig config = config(first, ",x-irqfd=off");
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
+            machine.start();
+            IrqController controller = device.irqController().orElseThrow();
+            long registers = device.regions().getFirst().guestBase();
+            machine.mmio().write(registers + RAISE, 4, LEVEL_LINE_BIT);
+            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "raised before the reset");
+
+            device.reset();
+            assertThat(controller.counters(LEVEL_LINE).unmasks()).isEqualTo(1);
+            machine.mmio().write(registers + RAISE, 4, LEVEL_LINE_BIT);
+
+            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "raised again after the reset");
+            assertThat(controller.counters(LEVEL_LINE).injections()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * Closing a device ends its injections: its lines go low for the GSIs' next owner, and its mmap timer
+     * cannot map a closed region back.
+     */
+    @Test
+    void closingADeviceWithAnIrqActiveEndsIt() throws Exception {
+        PlatformDeviceConfig config = config(first, ",x-irqfd=off");
+        try (AssignedMachine assembly = AssignedMachine.create(spin(), List.of(config))) {
+            Machine machine = assembly.machine();
+            VfioPlatformDevice device = assembly.devices().getFirst();
+            machine.start();
+            IrqController controller = device.irqController().orElseThrow();
+            machine.mmio().write(device.regions().getFirst().guestBase() + RAISE, 4, LEVEL_LINE_BIT);
+            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "the spinning guest never acknowledges");
+
+            device.close();
+
+            assertThat(controller.state(LEVEL_LINE)).isEqualTo(IrqState.INACTIVE);
+            assertThat(controller.counters(LEVEL_LINE).endedByReset()).isEqualTo(1);
+            assertThat(controller.fastPathEnabled())
+                    .as("left off with the regions gone")
+                    .isFalse();
+        }
+    }
+
+    /** Waits up to 2 minutes (the nested guest is slow) for IRQ {@code irq} to reach {@code state}. */
+    private static void awaitState(IrqController controller, int irq, IrqState state, String why)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (controller.state(irq) != state && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(controller.state(irq)).as(why).isEqualTo(state);
     }
 
     @Test

@@ -38,6 +38,9 @@ public final class IrqController {
     private volatile PlatformIrq genericActive;
 
     private int activeCount;
+    /** After {@link #close}: triggers, the timer and resets do nothing. */
+    private boolean closed;
+
     private boolean fastPathEnabled = true;
     private int pendingPeak;
     private long fastPathOn;
@@ -95,6 +98,9 @@ public final class IrqController {
         PlatformIrq fired = irq(irq);
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
             if (!fired.trigger(signals)) {
                 // Remembered for after its EOI, or coalesced: the IRQ was already injected or queued.
                 return;
@@ -215,6 +221,9 @@ public final class IrqController {
 
     /** The mmap timer is due: the fast path comes back unless an IRQ is still ACTIVE. */
     private boolean mmapTimeoutExpired() {
+        if (closed) {
+            return false;
+        }
         if (activeCount > 0) {
             return true;
         }
@@ -224,23 +233,54 @@ public final class IrqController {
         return false;
     }
 
-    /** Machine reset: every IRQ INACTIVE and its line low, the queue emptied, the fast path back on. */
+    /**
+     * Machine reset: every IRQ INACTIVE and its line low, an automasked one that fired unmasked at the
+     * device, the queue emptied, the fast path back on.
+     */
     public void reset() {
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
             for (PlatformIrq irq : irqs) {
                 irq.reset();
             }
-            pending.clear();
-            genericActive = null;
-            activeCount = 0;
-            mmapTimer.cancel();
+            forgetInjections();
             if (!fastPathEnabled) {
                 setFastPath(true);
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The device's end (closed, or gone): every IRQ INACTIVE and its line low, the timer cancelled, and
+     * from now on a trigger the event loop was already handling, the timer and a reset do nothing, so
+     * neither a line nor the fast path of a region being unmapped comes back. Idempotent.
+     */
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (PlatformIrq irq : irqs) {
+                irq.stop();
+            }
+            forgetInjections();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void forgetInjections() {
+        pending.clear();
+        genericActive = null;
+        activeCount = 0;
+        mmapTimer.cancel();
     }
 
     private void setFastPath(boolean enabled) {

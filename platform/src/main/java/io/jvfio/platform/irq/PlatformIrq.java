@@ -125,11 +125,24 @@ final class PlatformIrq {
     }
 
     /**
-     * Machine reset: INACTIVE with the line low; an injection still in service counts as ended by the
-     * reset, a queued trigger and one remembered while ACTIVE as cancelled, and an unmask waiting for the
-     * guest's EOI is dropped (the device is reset too).
+     * Machine reset: {@link #stop}, and an automasked IRQ that fired and was not unmasked since is unmasked
+     * at the device: neither kernel VFIO's device reset nor a vfio-user DEVICE_RESET clears VFIO's automask,
+     * and the guest whose EOI would have is gone. A device that still asserts its line then fires again.
      */
     void reset() {
+        boolean masked = spec.automasked() && (state != IrqState.INACTIVE || unmaskAtGuestEoi);
+        stop();
+        if (masked) {
+            unmask();
+        }
+    }
+
+    /**
+     * INACTIVE with the line low, nothing sent to the device (a reset's first half, or the device's end); an
+     * injection still in service counts as ended by the reset, a queued trigger and one remembered while
+     * ACTIVE as cancelled, and an unmask waiting for the guest's EOI is dropped.
+     */
+    void stop() {
         if (state.injected()) {
             spec.line().set(false);
             endedByReset++;

@@ -96,14 +96,62 @@ class IrqControllerScenarioTest {
     }
 
     @Test
-    void s11ResetForgetsAnUnmaskWaitingForTheGuestsEoi() {
+    void s11ResetSendsAnUnmaskThatWaitedForTheGuestsEoiAndOnlyOnce() {
         IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
         rig.controller.trigger(A);
         rig.inService[A] = true;
         rig.controller.endOfInterrupt();
         rig.controller.reset();
+        assertThat(rig.unmasked).as("the reset guest never EOIs it").containsExactly(A);
         rig.controller.guestEndOfInterrupt(A);
+        assertThat(rig.unmasked).containsExactly(A);
+    }
+
+    @Test
+    void s11ResetUnmasksAnAutomaskedIrqThatWasActiveOrPendingButNotOneAtRest() {
+        IrqRig rig = IrqRig.automasked(3);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+
+        rig.controller.reset();
+
+        assertThat(rig.unmasked)
+                .as("A ACTIVE, B PENDING: both masked at the device")
+                .containsExactly(A, B);
+        assertThat(rig.controller.counters(A).unmasks()).isEqualTo(1);
+    }
+
+    @Test
+    void s11ResetLeavesAnEdgeIrqAlone() {
+        IrqRig rig = IrqRig.withIrqs(1);
+        rig.controller.trigger(A);
+
+        rig.controller.reset();
+
         assertThat(rig.unmasked).isEmpty();
+    }
+
+    @Test
+    void closeLowersTheLinesAndNothingAfterItInjectsOrMapsTheFastPath() {
+        IrqRig rig = new IrqRig(new boolean[] {true, false}, new IrqSpec.Ack[2]);
+        rig.controller.trigger(A);
+        rig.controller.trigger(B);
+
+        rig.controller.close();
+        rig.controller.trigger(B);
+        rig.fireTimers();
+        rig.controller.reset();
+
+        assertThat(rig.lines).containsExactly(false, false);
+        assertThat(rig.state(A)).isEqualTo(INACTIVE);
+        assertThat(rig.state(B)).isEqualTo(INACTIVE);
+        assertThat(rig.timerArmed()).isFalse();
+        assertThat(rig.fastPath)
+                .as("left off: the device's regions are going away")
+                .isFalse();
+        assertThat(rig.unmasked)
+                .as("the device's IRQs are being disabled, not unmasked")
+                .isEmpty();
     }
 
     @Test
