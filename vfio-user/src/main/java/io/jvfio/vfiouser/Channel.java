@@ -29,6 +29,9 @@ public final class Channel implements AutoCloseable {
     private final int maxFds;
     private final int partialTimeoutMillis;
     private final ReentrantLock sendLock = new ReentrantLock();
+    /** Set by {@link #close}, which does not wait for a send in progress on another thread. */
+    private volatile boolean closed;
+
     private ByteBuffer sendBuffer = ByteBuffer.allocateDirect(INITIAL_BUFFER).order(Codec.ORDER);
     /** {@link #sendBuffer} as the one-element array sendmsg takes, reused for every send. */
     private ByteBuffer[] sendBuffers = {sendBuffer};
@@ -90,6 +93,12 @@ public final class Channel implements AutoCloseable {
             payload.encodeTo(sendBuffer);
             sendBuffer.flip();
             socket.send(sendBuffers, fds);
+        } catch (IllegalStateException e) {
+            if (closed) {
+                // A sender on another thread (a model's DMA, say) that lost the race with the connection's end
+                throw new ErrnoException("send on a closed vfio-user channel", Errno.EPIPE);
+            }
+            throw e;
         } finally {
             sendLock.unlock();
         }
@@ -381,6 +390,7 @@ public final class Channel implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         socket.close();
         closeBatchesUpTo(Long.MAX_VALUE);
     }

@@ -3,6 +3,8 @@ package io.jvfio.vfiouser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.UnixSocket;
 import io.jvfio.sys.testing.Resources;
@@ -58,6 +60,19 @@ class ChannelTest {
             assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(3));
             peer.shutdown();
             trickler.join();
+        }
+    }
+
+    /** A send that comes after the channel closed (a DMA racing the connection's end) fails as I/O does. */
+    @Test
+    void aSendAfterCloseIsAnEpipeNotAnUncheckedError() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket peer = pair[1]) {
+            Channel channel = new Channel(pair[0], 4096, 1, 1000);
+            channel.close();
+            assertThatThrownBy(() -> channel.sendError(1, Command.DMA_READ, Errno.EINVAL))
+                    .isInstanceOf(ErrnoException.class)
+                    .hasMessageContaining("EPIPE");
         }
     }
 
