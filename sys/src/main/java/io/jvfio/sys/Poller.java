@@ -21,27 +21,34 @@ public final class Poller {
     }
 
     /**
-     * Returns the revents of poll(2) on {@code fd}, 0 on timeout. A signal does not end the wait: it goes on
-     * for the time left, since a vCPU thread kicked (SIGURG) while it waits for the rest of a reply would
-     * otherwise take the kick for the timeout.
+     * Returns the revents of poll(2) on {@code fd}, 0 on timeout. A signal does not end the wait, since a
+     * vCPU thread kicked (SIGURG) while it waits for the rest of a reply would take the kick for the
+     * timeout: it goes on for the timeout counted from the first signal, so it may last up to twice the
+     * timeout. The clock is read only then: the calls that time out or find the fd ready read none.
      */
     public static int poll(Fd fd, int events, int timeoutMillis) throws ErrnoException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollfd = arena.allocate(8, 4);
             pollfd.set(JAVA_INT, 0, fd.get());
             pollfd.set(JAVA_SHORT, 4, (short) events);
             int wait = timeoutMillis;
-            while (Libc.poll(pollfd, 1, wait) == 0) {
-                if (timeoutMillis >= 0) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
+            long deadline = 0;
+            while (true) {
+                int ready = Libc.poll(pollfd, 1, wait);
+                if (ready >= 0) {
+                    return ready == 0 ? 0 : Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
+                }
+                if (timeoutMillis > 0) {
+                    long now = System.nanoTime();
+                    if (deadline == 0) {
+                        deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+                    }
+                    if (deadline - now <= 0) {
                         return 0;
                     }
-                    wait = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+                    wait = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now));
                 }
             }
-            return Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
         }
     }
 }

@@ -79,7 +79,7 @@ public final class StandardInput extends InputStream {
                 pollfds.set(JAVA_INT, POLLFD_SIZE, closeSignal.fd().get());
                 pollfds.set(JAVA_SHORT, POLLFD_SIZE + 4, (short) Libc.POLLIN);
                 pollfds.set(JAVA_SHORT, POLLFD_SIZE + 6, (short) 0);
-                if (Libc.poll(pollfds, 2, SLICE_MILLIS) == 0) {
+                if (Libc.poll(pollfds, 2, SLICE_MILLIS) <= 0) {
                     continue;
                 }
                 if (pollfds.get(JAVA_SHORT, POLLFD_SIZE + 6) != 0) {

@@ -524,12 +524,12 @@ public final class Libc {
         }
     }
 
-    /** poll(2); EINTR is returned as 0 ready fds. */
+    /** poll(2): the ready fds, 0 on timeout, -1 when a signal ended the wait (EINTR). */
     public static int poll(MemorySegment fds, long count, int timeoutMillis) throws ErrnoException {
         try {
             long n = syscallOrNegativeErrno(SYS_poll, pointer(fds), count, timeoutMillis, 0, 0, 0);
             if (n == -Errno.EINTR) {
-                return 0;
+                return -1;
             }
             if (n < 0) {
                 throw new ErrnoException("poll", (int) -n);
