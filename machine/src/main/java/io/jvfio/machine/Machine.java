@@ -615,6 +615,11 @@ public final class Machine implements AutoCloseable {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e.getMessage()));
         } catch (InterruptedException e) {
             finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": interrupted while halted"));
+        } catch (Error e) {
+            // A device handler's StackOverflowError, say: the machine ends with it rather than losing this
+            // vCPU while the others run on and awaitExit times out with no reason.
+            finish(new MachineExit.Failed("vcpu " + vcpu.id() + ": " + e));
+            throw e;
         } finally {
             vcpu.releaseThread();
         }

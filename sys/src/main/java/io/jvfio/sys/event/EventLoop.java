@@ -61,6 +61,9 @@ public final class EventLoop implements AutoCloseable {
     private final AtomicLong nextSequence = new AtomicLong();
     private final PriorityQueue<Scheduled> timers = new PriorityQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Why the loop's thread ended before {@link #close}, or null. */
+    private volatile String death;
+
     private volatile boolean running = true;
 
     private EventLoop(String name, Epoll epoll, TimerFd timer, EventFd wakeup) {
@@ -156,15 +159,28 @@ public final class EventLoop implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("event loop " + thread.getName() + " is closed");
         }
+        String died = death;
+        if (died != null) {
+            throw new IllegalStateException("event loop " + thread.getName() + " died: " + died);
+        }
     }
 
+    /**
+     * Handlers' and tasks' RuntimeExceptions are logged where they run; anything else that ends the thread
+     * (an Error from a handler, a failing epoll_wait) is kept, so that the next register or schedule fails
+     * naming it instead of taking work that would never run.
+     */
     private void loop() {
         try {
             while (running) {
                 awaitAndRunSome();
             }
-        } catch (ErrnoException e) {
-            LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " stops: " + e.getMessage());
+        } catch (ErrnoException | RuntimeException | Error e) {
+            death = e.toString();
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "event loop " + thread.getName() + " died, its handlers and timers no longer run",
+                    e);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jvfio.sys.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.testing.Resources;
@@ -29,6 +30,24 @@ class EventLoopTest {
             assertThat(ran.await(5, TimeUnit.SECONDS)).isTrue();
             assertThat(count.get()).isEqualTo(3);
             assertThat(threads).containsExactly(loop.thread());
+        }
+    }
+
+    /** An Error from a handler ends the loop's thread: later work is refused naming it, not silently kept. */
+    @Test
+    void afterAnErrorEndedTheLoopSchedulingFailsNamingIt() throws Exception {
+        try (EventLoop loop = EventLoop.start("test-loop");
+                EventFd fd = EventFd.create()) {
+            loop.register(fd, n -> {
+                throw new StackOverflowError("a handler recursed");
+            });
+            fd.signal();
+            loop.thread().join(TimeUnit.SECONDS.toMillis(5));
+            assertThat(loop.thread().isAlive()).isFalse();
+
+            assertThatThrownBy(() -> loop.schedule(Duration.ZERO, () -> {}))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("event loop test-loop died: java.lang.StackOverflowError: a handler recursed");
         }
     }
 
