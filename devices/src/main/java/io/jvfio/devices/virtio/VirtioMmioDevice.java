@@ -601,6 +601,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
                     }
                     return;
                 } catch (MalformedQueueException e) {
+                    if (used) {
+                        // the buffers used before the malformed one are the driver's to see (virtio 1.2, 2.7.10)
+                        interrupt(INTERRUPT_USED_BUFFER);
+                    }
                     needsReset(e.getMessage());
                     return;
                 }

@@ -301,6 +301,22 @@ class VirtioRngServedTest {
         assertNeedsReset();
     }
 
+    /** The buffer used before a malformed one still gets its used-buffer interrupt, with the reset's. */
+    @Test
+    void aBufferUsedBeforeAMalformedOneIsInterruptedForAlongsideTheReset() throws Exception {
+        driver.startLikeLinux(8);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.makeAvailable(9);
+        driver.notifyQueue();
+
+        assertThat(driver.awaitInterrupt()).isTrue();
+        assertThat(driver.usedIndex()).isEqualTo(1);
+        assertThat(driver.read(INTERRUPT_STATUS)).isEqualTo(INTERRUPT_USED_BUFFER | INTERRUPT_CONFIG_CHANGE);
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isEqualTo(STATUS_NEEDS_RESET);
+    }
+
     @Test
     void aDeviceReadableBufferMakesTheRngNeedAReset() throws Exception {
         driver.startLikeLinux(64);
