@@ -6,11 +6,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.jvfio.sys.libc.Libc;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,14 +97,25 @@ public final class UnixSocket implements AutoCloseable {
         String target = path.toAbsolutePath().toString();
         String temporary = target + ".tmp-" + Libc.getpid();
         UnixSocket socket = create("listening socket " + target);
+        String boundAt = null;
         try (Arena call = Arena.ofConfined()) {
             Libc.bind(socket.fd.get(), address(call, temporary), addressLength(temporary), "bind " + target);
+            boundAt = temporary;
             Libc.chmod(temporary, 0600);
             Libc.rename(temporary, target);
+            boundAt = target;
             Libc.listen(socket.fd.get(), backlog);
             return socket;
         } catch (ErrnoException | RuntimeException e) {
             socket.close();
+            if (boundAt != null) {
+                // the socket file this call made: left behind, it would make every later bind here EADDRINUSE
+                try {
+                    Files.deleteIfExists(Path.of(boundAt));
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
             throw e;
         }
     }

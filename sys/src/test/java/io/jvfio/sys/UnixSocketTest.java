@@ -26,6 +26,24 @@ class UnixSocketTest {
         return buffer.flip();
     }
 
+    /** A listen that fails after its bind leaves no socket file behind to make the next bind EADDRINUSE. */
+    @Test
+    void aListenThatFailsAfterItsBindRemovesItsSocketFile() throws Exception {
+        Path occupied = dir.resolve("occupied");
+        Files.createDirectories(occupied.resolve("inside"));
+
+        assertThatThrownBy(() -> UnixSocket.listen(occupied, 1)).isInstanceOf(ErrnoException.class);
+
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(occupied);
+        }
+        Files.delete(occupied.resolve("inside"));
+        Files.delete(occupied);
+        try (UnixSocket listening = UnixSocket.listen(occupied, 1)) {
+            assertThat(Files.exists(occupied)).isTrue();
+        }
+    }
+
     @Test
     void fdsTravelBothWaysWithTheirMessage() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();
