@@ -318,7 +318,9 @@ final class ServerLink implements AutoCloseable {
                 replyChannel.sendError(header.msgId(), header.command(), errno);
             }
         } catch (ErrnoException e) {
-            throw gone("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
+            // the background thread may have shut the connection down under a call that outlived its reply
+            // timeout while the call was answering the server: that call timed out
+            throw overdueOr("answering the server's " + Command.name(header.command()) + " failed: " + e.getMessage());
         }
     }
 

@@ -491,10 +491,11 @@ class ClientConformanceTest {
                         access.complete(t);
                     }
                 });
+                // gone for the failed answer, or timed out when the access itself was answering when the
+                // reply timeout shut the connection: either way within the timeout, not blocked for good
                 assertThat(access.get(10, TimeUnit.SECONDS))
                         .as("the region access, with the reply timeout at 1 s")
-                        .isInstanceOf(DeviceGoneException.class)
-                        .hasMessageContaining("answering the server's DMA_READ failed");
+                        .isInstanceOf(DeviceGoneException.class);
                 vcpu.join();
             } finally {
                 mapped.complete(null);
