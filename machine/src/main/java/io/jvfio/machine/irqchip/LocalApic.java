@@ -166,7 +166,7 @@ final class LocalApic {
      */
     boolean accept(int vector, boolean level) {
         if (vector < 16) {
-            error(ESR_RECEIVE_ILLEGAL_VECTOR);
+            signalError(ESR_RECEIVE_ILLEGAL_VECTOR);
             return false;
         }
         if (!softwareEnabled()) {
@@ -304,16 +304,12 @@ final class LocalApic {
         tpr = (cr8 & 0xF) << 4;
     }
 
-    /** Reports an IPI the LAPIC could not send (a vector below 16). */
-    void sendError(int bits) {
-        error(bits);
-    }
-
     /**
-     * Latches {@code bits} for the next ESR write and signals the error through the LVT error entry unless
-     * it is masked (SDM 11.5.3). An illegal vector there is only latched, so an error never makes another.
+     * An error this LAPIC detected (an illegal vector received, or in an IPI it could not send): latches
+     * {@code bits} for the next ESR write and signals the error through the LVT error entry unless it is
+     * masked (SDM 11.5.3). An illegal vector there is only latched, so an error never makes another.
      */
-    private void error(int bits) {
+    void signalError(int bits) {
         esrPending |= bits;
         int entry = lvt[LVT_ERROR];
         if ((entry & LVT_MASKED) == 0 && (entry & LVT_VECTOR) >= 16) {

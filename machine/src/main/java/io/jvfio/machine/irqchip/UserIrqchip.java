@@ -650,7 +650,7 @@ public final class UserIrqchip {
                 return;
             }
             if (vector < 16) {
-                source.sendError(LocalApic.ESR_SEND_ILLEGAL_VECTOR);
+                source.signalError(LocalApic.ESR_SEND_ILLEGAL_VECTOR);
                 return;
             }
             for (VcpuSide side : vcpus) {

@@ -548,7 +548,7 @@ class LocalApicTest {
 
     @Test
     void sendErrorsLatchIntoBit5() {
-        apic.sendError(ESR_SEND_ILLEGAL_VECTOR);
+        apic.signalError(ESR_SEND_ILLEGAL_VECTOR);
         apic.accept(2, false);
 
         assertThat(latchedEsr()).isEqualTo(0x60);
@@ -563,7 +563,7 @@ class LocalApicTest {
         apic.accept(3, false);
         assertThat(take()).isEqualTo(0xFE);
         eoi();
-        apic.sendError(ESR_SEND_ILLEGAL_VECTOR);
+        apic.signalError(ESR_SEND_ILLEGAL_VECTOR);
 
         assertThat(take()).isEqualTo(0xFE);
         assertThat(latchedEsr()).isEqualTo(0x60);
