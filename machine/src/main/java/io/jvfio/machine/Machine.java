@@ -418,7 +418,7 @@ public final class Machine implements AutoCloseable {
         if (!ioeventfdAccepted) {
             throw new IllegalStateException("this KVM has no KVM_CAP_IOEVENTFD");
         }
-        return new MmioEventfd(vm.registerIoeventfd(event, address, length, datamatch));
+        return new MmioEventfd(vm, event, address, length, datamatch);
     }
 
     /**

@@ -133,7 +133,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
         if (info.supportsReset()) {
             device.reset();
         }
-        wireIrqs();
+        List<PlatformIrqWiring> userSide = wireIrqs();
         for (PlatformRegion region : regions) {
             mapReadOnlyAreas(region);
         }
@@ -155,6 +155,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
             LOG.log(
                     System.Logger.Level.INFO,
                     "vfio " + name + ": KVM has no KVM_CAP_IOEVENTFD: every register write traps, posted ones too");
+        }
+        if (!userSide.isEmpty()) {
+            // after the posted writes, which the state machine switches with the fast path
+            startUserSide(userSide);
         }
         mapGuestRam();
         List<BootInfo.Region> placed = regions.stream()
@@ -365,9 +369,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
         return false;
     }
 
-    private void wireIrqs() throws IOException {
+    /** Wires each IRQ to the irqfd path or the user-side one; returns those on the user-side path. */
+    private List<PlatformIrqWiring> wireIrqs() throws IOException {
         boolean inKernelIrqchip = machine.irqchip().inKernel();
-        List<IrqSpec> specs = new ArrayList<>();
         List<PlatformIrqWiring> userSide = new ArrayList<>();
         for (int index = 0; index < info.irqCount(); index++) {
             IrqInfo irq = device.irqInfo(index);
@@ -393,11 +397,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
             irqs.add(wiring);
             delivering.add(index);
-            specs.add(new IrqSpec(index, irq.automasked(), guestLine(gsi), preciseAck(index)));
         }
-        if (!userSide.isEmpty()) {
-            startUserSide(specs, userSide);
-        }
+        return userSide;
     }
 
     private Optional<IrqSpec.Ack> preciseAck(int index) {
@@ -461,7 +462,12 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 irq, gsi, IrqPath.USER_SIDE, trigger, Optional.empty(), PlatformIrqWiring.NO_TOKEN);
     }
 
-    private void startUserSide(List<IrqSpec> specs, List<PlatformIrqWiring> userSide) throws IOException {
+    private void startUserSide(List<PlatformIrqWiring> userSide) throws IOException {
+        List<IrqSpec> specs = new ArrayList<>();
+        for (PlatformIrqWiring wiring : irqs) {
+            int index = wiring.info().index();
+            specs.add(new IrqSpec(index, wiring.info().automasked(), guestLine(wiring.gsi()), preciseAck(index)));
+        }
         Scheduler scheduler = (delayNanos, task) -> {
             try {
                 var scheduled = machine.eventLoop().schedule(Duration.ofNanos(delayNanos), task);
@@ -470,6 +476,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 throw new IllegalStateException("vfio " + name + ": cannot arm the mmap timer: " + e.getMessage(), e);
             }
         };
+        // The seed's EOI on the first trapped access needs every access to trap, posted writes too: a
+        // handler whose only access is one would otherwise never end its IRQ.
+        boolean postedWritesTrap = userSide.stream()
+                .anyMatch(wiring -> preciseAck(wiring.info().index()).isEmpty());
         FastPath fastPath = enabled -> {
             for (PlatformRegion region : regions) {
                 try {
@@ -479,6 +489,19 @@ public final class VfioPlatformDevice implements AutoCloseable {
                             System.Logger.Level.WARNING,
                             "vfio " + name + ": switching the fast path " + (enabled ? "on" : "off") + " failed: "
                                     + e.getMessage());
+                }
+            }
+            if (postedWritesTrap) {
+                for (PostedWrite posted : postedWrites) {
+                    try {
+                        posted.registration().setEnabled(enabled);
+                    } catch (ErrnoException e) {
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "vfio " + name + ": KVM refused the ioeventfd again, the write at 0x"
+                                        + Long.toHexString(posted.registration().address()) + " keeps trapping: "
+                                        + e.getMessage());
+                    }
                 }
             }
         };
@@ -611,7 +634,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
                         r.failedAccesses(),
                         postedWrites.stream()
                                 .filter(posted ->
-                                        posted.offered().region() == r.info().index())
+                                        posted.offered().region() == r.info().index()
+                                                && posted.registration().enabled())
                                 .map(posted -> posted.offered().offset())
                                 .toList()))
                 .toList();
@@ -852,7 +876,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
      *                       user-side path, and for good once the device is gone)
      * @param readPath       whether some of its reads come from a read-only memory slot (its writes trap)
      * @param postedWrites   the offsets of the device's ioeventfds that KVM signals for the guest's writes
-     *                       (a write there with the datamatch never exits), one per ioeventfd
+     *                       now (a write there with the datamatch never exits), one per ioeventfd; off, like
+     *                       the fast path, while an IRQ the seed's EOI heuristic ends is ACTIVE
      */
     public record PlacedRegion(
             RegionInfo info,
