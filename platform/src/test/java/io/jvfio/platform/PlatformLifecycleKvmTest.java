@@ -44,7 +44,6 @@ class PlatformLifecycleKvmTest {
     /** The served test devices' line 1, which is level (automasked by VFIO when it fires). */
     private static final int LEVEL_LINE = 1;
 
-    private static final int LEVEL_LINE_BIT = 1 << LEVEL_LINE;
     private static final long DMA_DONE = TestDeviceRegisters.DMA_DONE;
     private static final long DMA_ERROR = TestDeviceRegisters.DMA_ERROR;
     /** Registers that read as zero and take writes, for models that exist to be refused or warned about. */
@@ -150,9 +149,7 @@ class PlatformLifecycleKvmTest {
             VfioPlatformDevice device = assembly.devices().getFirst();
             machine.start();
             IrqController controller = device.irqController().orElseThrow();
-            long registers = device.regions().getFirst().guestBase();
-            machine.mmio().write(registers + RAISE, 4, 1);
-            awaitState(controller, 0, IrqState.ACTIVE, "the spinning guest never acknowledges");
+            raiseUntilActive(machine, device, 0, "the spinning guest never acknowledges");
             assertThat(controller.fastPathEnabled()).isFalse();
             ObjectName bean = new ObjectName("io.jvfio:type=VfioPlatformDevice,name=" + ObjectName.quote("resettable"));
             assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(bean, "Injections"))
@@ -172,8 +169,7 @@ class PlatformLifecycleKvmTest {
             assertThatThrownBy(() -> VfioPlatformDevice.hotReset(List.of(device)))
                     .isInstanceOf(VfioException.class)
                     .hasMessageContaining("multi-device hot reset is not supported for platform devices");
-            machine.mmio().write(registers + RAISE, 4, 1);
-            awaitState(controller, 0, IrqState.ACTIVE, "the refusals changed nothing: the device still interrupts");
+            raiseUntilActive(machine, device, 0, "the refusals changed nothing: the device still interrupts");
         }
     }
 
@@ -189,15 +185,12 @@ class PlatformLifecycleKvmTest {
             VfioPlatformDevice device = assembly.devices().getFirst();
             machine.start();
             IrqController controller = device.irqController().orElseThrow();
-            long registers = device.regions().getFirst().guestBase();
-            machine.mmio().write(registers + RAISE, 4, LEVEL_LINE_BIT);
-            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "raised before the reset");
+            raiseUntilActive(machine, device, LEVEL_LINE, "raised before the reset");
 
             device.reset();
             assertThat(controller.counters(LEVEL_LINE).unmasks()).isEqualTo(1);
-            machine.mmio().write(registers + RAISE, 4, LEVEL_LINE_BIT);
 
-            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "raised again after the reset");
+            raiseUntilActive(machine, device, LEVEL_LINE, "raised again after the reset");
             assertThat(controller.counters(LEVEL_LINE).injections()).isEqualTo(2);
         }
     }
@@ -214,8 +207,7 @@ class PlatformLifecycleKvmTest {
             VfioPlatformDevice device = assembly.devices().getFirst();
             machine.start();
             IrqController controller = device.irqController().orElseThrow();
-            machine.mmio().write(device.regions().getFirst().guestBase() + RAISE, 4, LEVEL_LINE_BIT);
-            awaitState(controller, LEVEL_LINE, IrqState.ACTIVE, "the spinning guest never acknowledges");
+            raiseUntilActive(machine, device, LEVEL_LINE, "the spinning guest never acknowledges");
 
             device.close();
 
@@ -227,14 +219,19 @@ class PlatformLifecycleKvmTest {
         }
     }
 
-    /** Waits up to 2 minutes (the nested guest is slow) for IRQ {@code irq} to reach {@code state}. */
-    private static void awaitState(IrqController controller, int irq, IrqState state, String why)
+    /**
+     * Has the test device raise IRQ {@code irq} (a write from the host: the spinning guest never touches
+     * the device) and waits up to 2 minutes (the nested guest is slow) until the state machine injected it.
+     */
+    private static void raiseUntilActive(Machine machine, VfioPlatformDevice device, int irq, String why)
             throws InterruptedException {
+        machine.mmio().write(device.regions().getFirst().guestBase() + RAISE, 4, 1L << irq);
+        IrqController controller = device.irqController().orElseThrow();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (controller.state(irq) != state && System.nanoTime() < deadline) {
+        while (controller.state(irq) != IrqState.ACTIVE && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(controller.state(irq)).as(why).isEqualTo(state);
+        assertThat(controller.state(irq)).as(why).isEqualTo(IrqState.ACTIVE);
     }
 
     @Test
