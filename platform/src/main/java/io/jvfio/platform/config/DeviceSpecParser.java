@@ -171,11 +171,20 @@ public final class DeviceSpecParser {
         return source;
     }
 
+    /**
+     * {@code value} as a path that ends in a name: a device's sysfs directory, a socket or a DTB file, whose
+     * name is also the device's default {@code id} ("/" has none).
+     */
     private static Path path(String typeName, String property, String value) {
         if (value.isEmpty() || value.indexOf('\0') >= 0) {
             throw new DeviceSpecException(typeName + ": property '" + property + "' wants a path, got '" + value + "'");
         }
-        return Path.of(value);
+        Path path = Path.of(value);
+        if (path.getFileName() == null) {
+            throw new DeviceSpecException(
+                    typeName + ": property '" + property + "' wants a path that ends in a name, got '" + value + "'");
+        }
+        return path;
     }
 
     private static boolean bool(String typeName, Map<String, String> properties, String name, boolean fallback) {

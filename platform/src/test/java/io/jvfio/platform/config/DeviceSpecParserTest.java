@@ -86,6 +86,8 @@ class DeviceSpecParserTest {
                 "vfio-amd-xgbe,host=a,compat=x|vfio-amd-xgbe: property 'compat' is fixed to 'amd,xgbe-seattle-v1a' by this type",
                 "vfio-platform,host=a,compat=|vfio-platform: property 'compat' wants a printable compatible string, got ''",
                 "vfio-platform,socket=|vfio-platform: property 'socket' wants a path, got ''",
+                "vfio-platform,sysfsdev=/|vfio-platform: property 'sysfsdev' wants a path that ends in a name, got '/'",
+                "vfio-platform,socket=//,id=s|vfio-platform: property 'socket' wants a path that ends in a name, got '//'",
                 "vfio-platform,host=a,id=|vfio-platform: property 'id' is empty",
                 "vfio-platform,host=a,x-dt-node=|vfio-platform: property 'x-dt-node' wants a path, got ''",
                 "vfio-platform,socket=/s,x-reply-poll-max-us=-1|vfio-platform: property 'x-reply-poll-max-us' wants microseconds from 0 (off) to 1000000, got '-1'",
