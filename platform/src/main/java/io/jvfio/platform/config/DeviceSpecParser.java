@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * Parses QEMU-style device strings: {@code TYPE,prop=value,prop=value}, e.g.
  * {@code vfio-platform,socket=/tmp/dev.sock,mmap-timeout-ms=500,x-irqfd=off}. Booleans accept
- * on/off, true/false, yes/no as QEMU does. A comma inside a value is written {@code ,,}.
+ * on/off, true/false, yes/no and y/n, as QEMU's qapi_bool_parse does (and, unlike it, in any case). A
+ * comma inside a value is written {@code ,,}.
  */
 public final class DeviceSpecParser {
     private static final Set<String> PROPERTIES = Set.of(
@@ -193,11 +194,11 @@ public final class DeviceSpecParser {
             return fallback;
         }
         return switch (value.toLowerCase(Locale.ROOT)) {
-            case "on", "true", "yes" -> true;
-            case "off", "false", "no" -> false;
+            case "on", "true", "yes", "y" -> true;
+            case "off", "false", "no", "n" -> false;
             default ->
                 throw new DeviceSpecException(typeName + ": property '" + name
-                        + "' wants on/off (or true/false, yes/no), got '" + value + "'");
+                        + "' wants on/off (or true/false, yes/no, y/n), got '" + value + "'");
         };
     }
 

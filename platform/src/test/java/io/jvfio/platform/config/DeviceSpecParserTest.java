@@ -57,6 +57,14 @@ class DeviceSpecParserTest {
     }
 
     @Test
+    void booleansTakeQemusYAndNToo() {
+        PlatformDeviceConfig config = DeviceSpecParser.parse("vfio-platform,host=a,x-no-mmap=y,x-irqfd=n");
+
+        assertThat(config.noMmap()).isTrue();
+        assertThat(config.irqfd()).isFalse();
+    }
+
+    @Test
     void subtypesFixCompat() {
         assertThat(DeviceSpecParser.parse("vfio-calxeda-xgmac,host=a").compat()).contains("calxeda,hb-xgmac");
         assertThat(DeviceSpecParser.parse("vfio-amd-xgbe,sysfsdev=/sys/bus/platform/devices/b")
@@ -77,7 +85,7 @@ class DeviceSpecParserTest {
                 "vfio-platform,host=a,socket=/s|vfio-platform: give exactly one of 'host', 'sysfsdev' or 'socket' (got 2)",
                 "vfio-platform,host=a/b|vfio-platform: property 'host' wants a device name without '/', got 'a/b'",
                 "vfio-platform,host=..|vfio-platform: property 'host' wants a device name without '/', got '..'",
-                "vfio-platform,host=a,x-no-mmap=maybe|vfio-platform: property 'x-no-mmap' wants on/off (or true/false, yes/no), got 'maybe'",
+                "vfio-platform,host=a,x-no-mmap=maybe|vfio-platform: property 'x-no-mmap' wants on/off (or true/false, yes/no, y/n), got 'maybe'",
                 "vfio-platform,host=a,mmap-timeout-ms=0|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '0'",
                 "vfio-platform,host=a,mmap-timeout-ms=1e3|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '1e3'",
                 "vfio-platform,host=a,mmap-timeout-ms=4294967296|vfio-platform: property 'mmap-timeout-ms' wants a positive number of milliseconds (at most 4294967295), got '4294967296'",
