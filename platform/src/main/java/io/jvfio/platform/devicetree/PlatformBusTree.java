@@ -21,7 +21,7 @@ import java.util.Optional;
  *         interrupt-controller;
  *         #interrupt-cells = <2>;                  // <pin sense>, sense as below
  *         #address-cells = <0>;
- *         phandle = <0x1>;
+ *         phandle = <0x8000>;
  *     };
  *
  *     platform@d0000000 {                         // the platform-bus MMIO window, identity-mapped
@@ -33,7 +33,7 @@ import java.util.Optional;
  *         test-device@d0000000 {                  // one per assigned device, named after its first region
  *             compatible = "jvfio,test-device";
  *             reg = <0x0 0xd0000000 0x0 0x1000>;  // each region: address (2 cells), size (2 cells)
- *             interrupt-parent = <0x1>;
+ *             interrupt-parent = <0x8000>;
  *             interrupts = <0x5 0x2>;             // each IRQ: IOAPIC pin (the GSI), sense
  *             ...                                 // extra properties: copied from the host or given
  *         };
@@ -53,8 +53,11 @@ public final class PlatformBusTree {
 
     public static final long IOAPIC_SIZE = 0x1000L;
     public static final String IOAPIC_COMPATIBLE = "intel,ce4100-ioapic";
-    /** The interrupt controller's phandle, the {@code interrupt-parent} of every device. */
-    public static final int INTC_PHANDLE = 1;
+    /**
+     * The interrupt controller's phandle, the {@code interrupt-parent} of every device: 0x8000, where QEMU
+     * starts the phandles it allocates, clear of the ones dtc numbers from 1 in a user's {@code x-dt-node}.
+     */
+    public static final int INTC_PHANDLE = 0x8000;
     /** The default platform-bus window: 32 MiB at 0xd0000000. */
     public static final long DEFAULT_BUS_BASE = 0xd000_0000L;
 

@@ -75,7 +75,7 @@ class DtcInteropTest {
                 .contains("interrupts = <0x05 0x02>;")
                 .contains("reg = <0x00 0xd0001000 0x00 0x1000 0x00 0xd0010000 0x00 0x10000>;")
                 .contains("interrupts = <0x06 0x00 0x07 0x02>;")
-                .contains("interrupt-parent = <0x01>;")
+                .contains("interrupt-parent = <0x8000>;")
                 .contains("compatible = \"calxeda,hb-xgmac\\0snps,dwmac\";") // dtc 1.6 prints string lists so
                 .contains("dma-coherent;")
                 .contains("local-mac-address = [52 54 00 12 34 56];")
@@ -85,7 +85,7 @@ class DtcInteropTest {
                 		test-device@d0000000 {
                 			compatible = "jvfio,test-device";
                 			reg = <0x00 0xd0000000 0x00 0x1000>;
-                			interrupt-parent = <0x01>;
+                			interrupt-parent = <0x8000>;
                 			interrupts = <0x05 0x02>;
                 		};
                 """);

@@ -87,6 +87,32 @@ class PlatformBusTreeTest {
     }
 
     @Test
+    void aUsersNodeKeepsThePhandlesDtcNumberedFromOne() {
+        Node overlay = Node.builder("")
+                .property(Property.string("compatible", "vendor,board-thing"))
+                .property(Property.u32("clocks", 1))
+                .child(Node.builder("clock").phandle(1).build())
+                .build();
+        PlatformBusTree tree = PlatformBusTree.create();
+        String path = tree.addDevice(
+                "thing",
+                List.of("jvfio,test-device"),
+                List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                List.of(new Interrupt(16, Trigger.LEVEL)),
+                overlay);
+
+        DeviceTree built = tree.build();
+
+        assertThat(built.nodeByPhandle(1).orElseThrow().name()).isEqualTo("clock");
+        assertThat(built.nodeByPhandle(PlatformBusTree.INTC_PHANDLE)
+                        .orElseThrow()
+                        .name())
+                .isEqualTo("interrupt-controller@fec00000");
+        assertThat(built.node(path).orElseThrow().property("interrupt-parent"))
+                .contains(Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE));
+    }
+
+    @Test
     void aUsersNodeWithoutCompatibleGetsTheDevicesAndLosesRegAndInterruptsTheDeviceHasNot() {
         Node overlay = Node.builder("")
                 .property(Property.cells("reg", 0, 0x1234, 0, 0x10))
