@@ -90,14 +90,20 @@ public final class LinuxBoot {
         requireRam(ramSize, end, "vmlinux");
         return new Placement(
                 commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
-                initrdAddress(kernel.initrdBytes(), end, Math.min(ramSize, FOUR_GIB)));
+                initrdAddress(kernel.initrdBytes(), end, ramSize, FOUR_GIB, "the 32-bit address space"));
     }
 
     private static Placement place(BzImage bz, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
         requireRam(ramSize, bz.end(), "bzImage");
         return new Placement(
                 commandLine(kernel.commandLine(), bz.cmdlineSize()),
-                initrdAddress(kernel.initrdBytes(), bz.end(), Math.min(ramSize, bz.initrdAddrMax() + 1)));
+                initrdAddress(
+                        kernel.initrdBytes(),
+                        bz.end(),
+                        ramSize,
+                        bz.initrdAddrMax() + 1,
+                        "what the kernel's initrd_addr_max (0x" + Long.toHexString(bz.initrdAddrMax())
+                                + ") lets it reach"));
     }
 
     private static boolean isElf(byte[] image) {
@@ -138,22 +144,29 @@ public final class LinuxBoot {
     }
 
     /**
-     * Where the initrd goes: page-aligned, ending at or below {@code limit} (RAM's end, or the highest
-     * address the kernel takes), above {@code kernelEnd}. 0 for none.
+     * Where the initrd goes: page-aligned, above {@code kernelEnd}, ending at or below RAM's end and the
+     * kernel's {@code kernelLimit} (the end of {@code kernelLimitText}). 0 for none. When it does not fit,
+     * the error says which of the two ends was in the way: more RAM helps only against RAM's.
      */
-    private static long initrdAddress(byte[] initrd, long kernelEnd, long limit) throws InvalidGuestImageException {
+    private static long initrdAddress(
+            byte[] initrd, long kernelEnd, long ramSize, long kernelLimit, String kernelLimitText)
+            throws InvalidGuestImageException {
         if (initrd == null) {
             return 0;
         }
         if (initrd.length == 0) {
             throw new InvalidGuestImageException("initrd: the file is empty");
         }
-        long address = (limit - initrd.length) & -PAGE;
-        if (address < kernelEnd) {
+        String doesNotFit = "initrd: " + initrd.length + " bytes do not fit between the kernel's end (0x"
+                + Long.toHexString(kernelEnd) + ") and 0x";
+        if (((kernelLimit - initrd.length) & -PAGE) < kernelEnd) {
             throw new InvalidGuestImageException(
-                    "initrd: " + initrd.length + " bytes do not fit between the kernel's end (0x"
-                            + Long.toHexString(kernelEnd) + ") and 0x" + Long.toHexString(limit) + ": give the machine "
-                            + mebibytesToHold(kernelEnd + initrd.length + PAGE) + " MiB of RAM or more");
+                    doesNotFit + Long.toHexString(kernelLimit) + ", the end of " + kernelLimitText);
+        }
+        long address = (Math.min(ramSize, kernelLimit) - initrd.length) & -PAGE;
+        if (address < kernelEnd) {
+            throw new InvalidGuestImageException(doesNotFit + Long.toHexString(ramSize) + ": give the machine "
+                    + mebibytesToHold(kernelEnd + initrd.length + PAGE) + " MiB of RAM or more");
         }
         return address;
     }

@@ -123,6 +123,17 @@ class LinuxBootTest {
     }
 
     @Test
+    void anInitrdTooLargeForTheKernelsInitrdAddrMaxSaysSoRatherThanAskingForMoreRam() throws Exception {
+        byte[] image = SyntheticKernels.bzImage(CODE);
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(BootParams.INITRD_ADDR_MAX, (int) (32 * MIB - 1));
+
+        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(image, new byte[(int) (20 * MIB)], ""), 64 * MIB))
+                .isInstanceOf(InvalidGuestImageException.class)
+                .hasMessage("initrd: 20971520 bytes do not fit between the kernel's end (0x1200000) and 0x2000000,"
+                        + " the end of what the kernel's initrd_addr_max (0x1ffffff) lets it reach");
+    }
+
+    @Test
     void anEmptyInitrdIsRefused() throws Exception {
         try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
             assertThatThrownBy(() -> load(ram, SyntheticKernels.bzImage(CODE), new byte[0], ""))
