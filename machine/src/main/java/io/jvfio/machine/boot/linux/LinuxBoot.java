@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * Loads a Linux kernel into guest RAM and says how to enter it. Low memory as Firecracker lays it out:
  * the GDT at 0x500, the long-mode page tables at 0x1000-0x6FFF ({@link LongMode}), the zero page or the
- * hvm_start_info block at 0x7000, the command line at 0x20000, the stack below 0x80000; the kernel at its
+ * hvm_start_info block at 0x7000, the command line at 0x20000 (ending below the stack's page, whatever
+ * the kernel's cmdline_size), the stack below 0x80000; the kernel at its
  * preferred address (bzImage) or its segments' physical addresses (vmlinux); the initrd as high in RAM as
  * the kernel accepts, page-aligned, as QEMU and Firecracker place it.
  */
@@ -19,6 +20,11 @@ public final class LinuxBoot {
 
     public static final long BOOT_DATA_ADDRESS = 0x7000;
     public static final long COMMAND_LINE_ADDRESS = 0x20000;
+    /**
+     * Where the command line's room ends: the page below {@link LongMode#STACK_TOP}, which the boot stack
+     * keeps for a kernel that pushes at its entry. The ACPI tables at 0xE0000 lie above it.
+     */
+    public static final long COMMAND_LINE_ROOM_END = LongMode.STACK_TOP - 0x1000;
     /** Linux's COMMAND_LINE_SIZE on x86, NUL included: what a PVH kernel copies of its command line. */
     public static final int PVH_COMMAND_LINE_SIZE = 2048;
     /** No RSDP address given: Linux then searches the BIOS area for one (MemoryMap.BIOS_AREA_START). */
@@ -125,8 +131,17 @@ public final class LinuxBoot {
         return (bytes + (1 << 20) - 1) >> 20;
     }
 
-    /** The command line's bytes with a NUL, refused if longer than {@code maxLength} or not printable ASCII. */
+    /**
+     * The command line's bytes with a NUL, refused if longer than the kernel's {@code maxLength} or than its
+     * room below the boot stack, or not printable ASCII.
+     */
     private static byte[] commandLine(String text, long maxLength) throws InvalidGuestImageException {
+        long room = COMMAND_LINE_ROOM_END - COMMAND_LINE_ADDRESS - 1;
+        if (text.length() > room && room < maxLength) {
+            throw new InvalidGuestImageException("kernel command line: " + text.length() + " characters, more than the "
+                    + room + " that fit between 0x" + Long.toHexString(COMMAND_LINE_ADDRESS)
+                    + " and the boot stack's page at 0x" + Long.toHexString(COMMAND_LINE_ROOM_END));
+        }
         if (text.length() > maxLength) {
             throw new InvalidGuestImageException(
                     "kernel command line: " + text.length() + " characters, the kernel takes at most " + maxLength);

@@ -152,6 +152,22 @@ class LinuxBootTest {
     }
 
     @Test
+    void aCommandLineBeyondTheRoomBelowTheBootStackIsRefusedWhateverTheKernelTakes() throws Exception {
+        byte[] image = SyntheticKernels.bzImage(CODE);
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(BootParams.CMDLINE_SIZE, -1);
+        try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
+            assertThatThrownBy(() -> load(ram, image, null, "x".repeat(0x5F000)))
+                    .isInstanceOf(InvalidGuestImageException.class)
+                    .hasMessage("kernel command line: 389120 characters, more than the 389119 that fit between"
+                            + " 0x20000 and the boot stack's page at 0x7f000");
+
+            assertThat(ram.getByte(0x20000)).isZero();
+            load(ram, image, null, "x".repeat(0x5EFFF));
+            assertThat(ram.getByte(0x7EFFF)).as("the NUL").isZero();
+        }
+    }
+
+    @Test
     void aCommandLineWithAControlCharacterIsRefused() throws Exception {
         try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
             assertThatThrownBy(() -> load(ram, SyntheticKernels.bzImage(CODE), null, "a\nb"))
