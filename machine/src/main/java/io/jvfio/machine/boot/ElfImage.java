@@ -180,21 +180,32 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
     }
 
     /**
-     * Copies each segment's file bytes from {@code image} into {@code ram} at its physical address and
-     * zeroes the rest of its memory size. Segments must lie in [{@code lowest}, RAM size).
+     * Checks that every segment lies in [{@code lowest}, {@code ramSize}): what {@link #loadInto} checks of
+     * guest RAM, for a caller that wants the image refused before it builds the machine.
      */
-    public void loadInto(byte[] image, Mapping ram, long lowest) throws InvalidGuestImageException {
+    public void requireWithin(long lowest, long ramSize) throws InvalidGuestImageException {
         for (int i = 0; i < segments.size(); i++) {
             LoadSegment s = segments.get(i);
             if (s.physAddr() < lowest) {
                 throw new InvalidGuestImageException("ELF: segment " + i + " at 0x" + Long.toHexString(s.physAddr())
                         + " lies below 0x" + Long.toHexString(lowest) + ", which the machine reserves");
             }
-            if (s.physAddr() + s.memSize() > ram.size()) {
+            if (s.physAddr() + s.memSize() > ramSize) {
                 throw new InvalidGuestImageException("ELF: segment " + i + " at 0x" + Long.toHexString(s.physAddr())
                         + " (0x" + Long.toHexString(s.memSize()) + " bytes) ends beyond RAM (0x"
-                        + Long.toHexString(ram.size()) + " bytes)");
+                        + Long.toHexString(ramSize) + " bytes)");
             }
+        }
+    }
+
+    /**
+     * Copies each segment's file bytes from {@code image} into {@code ram} at its physical address and
+     * zeroes the rest of its memory size. Segments must lie in [{@code lowest}, RAM size).
+     */
+    public void loadInto(byte[] image, Mapping ram, long lowest) throws InvalidGuestImageException {
+        requireWithin(lowest, ram.size());
+        for (int i = 0; i < segments.size(); i++) {
+            LoadSegment s = segments.get(i);
             if (s.fileOffset() + s.fileSize() > image.length) {
                 throw new InvalidGuestImageException("ELF: segment " + i + " ends beyond the image given to load");
             }

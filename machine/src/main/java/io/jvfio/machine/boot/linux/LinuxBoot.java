@@ -94,6 +94,7 @@ public final class LinuxBoot {
     private static Placement place(PvhKernel pvh, LinuxKernel kernel, long ramSize) throws InvalidGuestImageException {
         long end = pvh.elf().end();
         requireRam(ramSize, end, "vmlinux");
+        pvh.elf().requireWithin(MemoryMap.HIGH_RAM_START, ramSize);
         return new Placement(
                 commandLine(kernel.commandLine(), PVH_COMMAND_LINE_SIZE - 1),
                 initrdAddress(kernel.initrdBytes(), end, ramSize, FOUR_GIB, "the 32-bit address space"));

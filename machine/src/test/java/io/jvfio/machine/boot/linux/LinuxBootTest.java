@@ -195,6 +195,17 @@ class LinuxBootTest {
     }
 
     @Test
+    void checkRefusesAVmlinuxSegmentBelowOneMebibyteAsLoadDoes() throws Exception {
+        byte[] image = SyntheticKernels.pvhElf(CODE);
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(24, 0x8000).putLong(64 + 24, 0x8000).putLong(64 + 2 * 56 + 16, 0x8040);
+
+        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(image, null, ""), 64 * MIB))
+                .isInstanceOf(InvalidGuestImageException.class)
+                .hasMessage("ELF: segment 0 at 0x8000 lies below 0x100000, which the machine reserves");
+    }
+
+    @Test
     void nothingIsWrittenWhenTheInitrdDoesNotFit() throws Exception {
         try (Mapping ram = Mapping.anonymous(20 * MIB, "ram")) {
             assertThatThrownBy(() -> load(ram, SyntheticKernels.bzImage(CODE), new byte[(int) (3 * MIB)], "x"));
