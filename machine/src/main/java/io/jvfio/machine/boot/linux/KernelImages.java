@@ -1,5 +1,6 @@
 package io.jvfio.machine.boot.linux;
 
+import io.jvfio.machine.boot.InvalidGuestImageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -17,9 +18,12 @@ import java.util.concurrent.TimeUnit;
  * StockKernel adds its skips).
  */
 public final class KernelImages {
+    /** hdr.payload_offset (protocol 2.08): where the compressed kernel starts in the protected-mode kernel. */
     private static final int PAYLOAD_OFFSET = 0x248;
+    /** hdr.payload_length (protocol 2.08). */
     private static final int PAYLOAD_LENGTH = 0x24C;
-    private static final int SETUP_SECTS = 0x1F1;
+
+    private static final int MAGIC_LENGTH = 4;
 
     private KernelImages() {}
 
@@ -37,14 +41,26 @@ public final class KernelImages {
     /**
      * The ELF vmlinux compressed inside {@code bzImage} (its payload, at payload_offset in the protected-mode
      * kernel), decompressed with the matching tool (xz, zstd, gzip) into a temporary file deleted at exit;
-     * empty when the payload is in a compression none of them reads.
+     * empty when the payload is in a compression none of them reads. A file that is no bzImage BzImage
+     * accepts, or whose payload lies outside it (a truncated copy), is an IOException naming it.
      */
     public static Optional<Path> extractVmlinux(Path bzImage) throws IOException, InterruptedException {
         byte[] image = Files.readAllBytes(bzImage);
+        int kernelOffset;
+        try {
+            kernelOffset = BzImage.parse(image).kernelOffset();
+        } catch (InvalidGuestImageException e) {
+            throw new IOException(bzImage + ": " + e.getMessage(), e);
+        }
         ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        int kernelOffset = (Byte.toUnsignedInt(image[SETUP_SECTS]) + 1) * 512;
-        int offset = kernelOffset + b.getInt(PAYLOAD_OFFSET);
-        int length = b.getInt(PAYLOAD_LENGTH);
+        long payload = kernelOffset + Integer.toUnsignedLong(b.getInt(PAYLOAD_OFFSET));
+        long payloadLength = Integer.toUnsignedLong(b.getInt(PAYLOAD_LENGTH));
+        if (payload + Math.max(payloadLength, MAGIC_LENGTH) > image.length) {
+            throw new IOException(bzImage + ": the payload (" + payloadLength + " bytes at file offset 0x"
+                    + Long.toHexString(payload) + ") lies outside the " + image.length + "-byte file");
+        }
+        int offset = (int) payload;
+        int length = (int) payloadLength;
         String[] decompressor = decompressor(image, offset);
         if (decompressor == null) {
             return Optional.empty();
