@@ -23,8 +23,9 @@ final class ParsedArgs {
 
     /**
      * Parses {@code args}: {@code --name VALUE}, {@code --name=VALUE}, flags, and positional parameters
-     * in any order; {@code --} ends the options. Missing required options and parameters are errors
-     * unless help or the version was asked for.
+     * in any order; {@code --} ends the options. A separate VALUE that is one of the command's options is
+     * an error (as picocli has it; {@code --name=VALUE} takes it). Missing required options and parameters
+     * are errors unless help or the version was asked for.
      */
     static ParsedArgs parse(CommandSpec spec, List<String> args) {
         Map<String, List<String>> options = new LinkedHashMap<>();
@@ -59,7 +60,12 @@ final class ParsedArgs {
             } else if (equals >= 0) {
                 values.add(arg.substring(equals + 1));
             } else if (i + 1 < args.size()) {
-                values.add(args.get(++i));
+                String next = args.get(++i);
+                if (isOptionOf(spec, next)) {
+                    // "--guest --ram 64": the value was forgotten; taking "--ram" for it would blame "64".
+                    throw new UsageException("Expected parameter for option '" + name + "' but found '" + next + "'");
+                }
+                values.add(next);
             } else {
                 throw new UsageException(
                         "Missing required parameter for option '" + name + "' (" + option.label() + ")");
@@ -79,6 +85,15 @@ final class ParsedArgs {
             }
         }
         return parsed;
+    }
+
+    /** Whether {@code arg} is one of the command's options ({@code --name} or {@code --name=VALUE}). */
+    private static boolean isOptionOf(CommandSpec spec, String arg) {
+        if (!arg.startsWith("-")) {
+            return false;
+        }
+        int equals = arg.startsWith("--") ? arg.indexOf('=') : -1;
+        return spec.option(equals < 0 ? arg : arg.substring(0, equals)).isPresent();
     }
 
     boolean has(String option) {

@@ -90,6 +90,27 @@ class ParsedArgsTest {
     }
 
     @Test
+    void anotherOptionWhereAValueBelongsIsAUsageErrorNamingTheOptionMissingIt() {
+        assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "--socket", "--quiet")))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Expected parameter for option '--socket' but found '--quiet'");
+        assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "--socket", "-n", "3")))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Expected parameter for option '--socket' but found '-n'");
+        assertThatThrownBy(() -> ParsedArgs.parse(SPEC, List.of("m", "--socket", "--device=x")))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("Expected parameter for option '--socket' but found '--device=x'");
+    }
+
+    @Test
+    void aValueThatOnlyLooksLikeAnOptionIsTaken() {
+        ParsedArgs args = ParsedArgs.parse(SPEC, List.of("m", "--socket", "s", "-n", "-1", "--device", "--x"));
+
+        assertThat(args.value("--count")).contains("-1");
+        assertThat(args.value("--device")).contains("--x");
+    }
+
+    @Test
     void converterErrorBecomesAUsageErrorNamingTheOption() {
         ParsedArgs args = ParsedArgs.parse(SPEC, List.of("m", "--socket", "s", "-n", "x"));
 
