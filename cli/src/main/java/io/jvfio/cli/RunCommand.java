@@ -40,6 +40,8 @@ final class RunCommand implements Subcommand {
     static final long DEFAULT_KERNEL_RAM_MIB = 256;
 
     static final long DEFAULT_TIMEOUT_SECONDS = 300;
+    /** The longest wait the machine can time: a timeout in nanoseconds must fit in a long (292 years). */
+    static final long MAX_TIMEOUT_SECONDS = Long.MAX_VALUE / 1_000_000_000L;
 
     static final CommandSpec SPEC = CommandSpec.of(
                     "run",
@@ -134,8 +136,8 @@ final class RunCommand implements Subcommand {
         if (ramMiB < 2 || ramMiB > MachineConfig.MAX_RAM_SIZE >> 20) {
             throw new UsageException("--ram: wants 2.." + (MachineConfig.MAX_RAM_SIZE >> 20) + " MiB, got " + ramMiB);
         }
-        if (timeoutSeconds <= 0) {
-            throw new UsageException("--timeout: wants a positive number of seconds, got " + timeoutSeconds);
+        if (timeoutSeconds <= 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+            throw new UsageException("--timeout: wants 1.." + MAX_TIMEOUT_SECONDS + " seconds, got " + timeoutSeconds);
         }
         MachineConfig.Builder builder = machine.applyTo(MachineConfig.builder()
                 .ramSize(ramMiB << 20)

@@ -105,6 +105,18 @@ class RunErrorsTest {
     }
 
     @Test
+    void timeoutTooLongToWaitForIsAUsageErrorBeforeTheMachineIsBuilt() {
+        // 10^10 s is past what a Duration holds in nanoseconds: the wait would fail after the boot.
+        CliRunner run = CliRunner.run("run", "--guest", "hello", "--timeout", "10000000000");
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio run: --timeout: wants 1..9223372036 seconds, got 10000000000");
+    }
+
+    @Test
     void guestAndKernelTogetherAreAUsageError() {
         CliRunner run = CliRunner.run("run", "--guest", "hello", "--kernel", "/boot/vmlinuz");
 
