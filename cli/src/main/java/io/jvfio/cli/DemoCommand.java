@@ -125,13 +125,13 @@ final class DemoCommand implements Subcommand {
             }
             return LinuxDemo.run(machine, out);
         }
-        if (!Files.exists(KVM)) {
-            throw new IOException("no /dev/kvm: the demo needs KVM");
-        }
         boolean nested = "1".equals(System.getenv("JVFIO_NESTED"));
         int n = interrupts.orElse(nested ? NESTED_INTERRUPTS : DEFAULT_INTERRUPTS);
         if (n < 1) {
             throw new UsageException("--interrupts: wants at least 1, got " + n);
+        }
+        if (!Files.exists(KVM)) {
+            throw new IOException("no /dev/kvm: the demo needs KVM");
         }
         // A freshly started JVM under software emulation answers its first requests slowly.
         String replyTimeout = nested ? ",x-reply-timeout-ms=120000" : ",x-reply-timeout-ms=20000";

@@ -11,7 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** How {@code jvfio demo} reports a testdev run that went wrong; the runs themselves are {@link DemoKvmTest}'s. */
+/**
+ * How {@code jvfio demo} refuses a bad option and reports a testdev run that went wrong; the runs themselves
+ * are {@link DemoKvmTest}'s.
+ */
 class DemoReportTest {
     private static final int N = 500;
 
@@ -28,6 +31,17 @@ class DemoReportTest {
                 .contains("  guest: panic: testdev: region 1 RAM check failed at 0x40")
                 .contains("  the guest reported 0 values, not the 7 of a finished run");
         assertThat(problems).containsExactly("irqfd: guest exit 255", "irqfd: guest reported 0 values, expected 7");
+    }
+
+    @Test
+    void interruptsBelowOneAreAUsageErrorWithOrWithoutKvm() {
+        CliRunner demo = CliRunner.run("demo", "-n", "0");
+
+        assertThat(demo.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(demo.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio demo: --interrupts: wants at least 1, got 0");
     }
 
     private static DemoCommand.RunResult run(int exitCode, String console, List<Integer> reports) {
