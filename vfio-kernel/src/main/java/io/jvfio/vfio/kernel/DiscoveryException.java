@@ -7,7 +7,7 @@ import java.nio.file.Path;
 public final class DiscoveryException extends VfioException {
     /** The seed's checks, in the order they run. */
     public enum Problem {
-        /** The host name contains {@code /}. */
+        /** The host name (or the bus name) is empty, {@code .}, {@code ..} or contains {@code /}. */
         INVALID_NAME,
         /** No such device in sysfs. */
         NO_DEVICE,

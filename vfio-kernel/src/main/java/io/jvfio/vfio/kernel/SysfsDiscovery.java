@@ -16,8 +16,8 @@ import java.util.TreeMap;
 
 /**
  * Finds a host device in sysfs the way the seed does, from a name ({@code host=NAME}, looked up under
- * {@code <sysfs>/bus/<bus>/devices/}) or a path ({@code sysfsdev=PATH}), and checks that the name has no
- * {@code /}, the device exists, and it has an {@code iommu_group} link whose name is a number. Each
+ * {@code <sysfs>/bus/<bus>/devices/}) or a path ({@code sysfsdev=PATH}), and checks that the name (and the
+ * bus) has no {@code /}, the device exists, and it has an {@code iommu_group} link whose name is a number. Each
  * failure is a {@link DiscoveryException} naming the path it looked at. The sysfs root is a parameter so
  * that the same code runs against a directory tree built by a test.
  */
@@ -47,6 +47,7 @@ public final class SysfsDiscovery {
     /** {@code NAME} on a bus ({@code platform}, {@code pci}, {@code amba}...). */
     public SysfsDevice byHost(String bus, String name) throws DiscoveryException {
         checkName(name);
+        checkBus(name, bus);
         return inspect(name, devicePath(bus, name));
     }
 
@@ -69,6 +70,21 @@ public final class SysfsDiscovery {
                     Problem.INVALID_NAME,
                     null,
                     "host name '" + name + "' is not a device name (it must be non-empty and contain no '/')");
+        }
+    }
+
+    /**
+     * A bus is one directory under {@code <sysfs>/bus}: a name like {@code ..} or {@code a/b} would have
+     * {@link #devicePath} (and the attributes written next to it) leave that directory.
+     */
+    static void checkBus(String device, String bus) throws DiscoveryException {
+        if (bus.isEmpty() || bus.contains("/") || bus.equals(".") || bus.equals("..")) {
+            throw new DiscoveryException(
+                    device,
+                    Problem.INVALID_NAME,
+                    null,
+                    "bus '" + bus
+                            + "' is not a bus name (it must be non-empty and contain no '/', as platform or pci)");
         }
     }
 

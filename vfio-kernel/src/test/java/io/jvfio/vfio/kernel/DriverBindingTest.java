@@ -105,6 +105,24 @@ class DriverBindingTest {
     }
 
     @Test
+    void bindRefusesABusNameThatLeavesTheBusDirectoryAndWritesNothing() throws Exception {
+        // <sysfs>/bus/../devices/platform is the directory FakeSysfs keeps platform devices in.
+        Path outside = root.resolve("devices/platform");
+        sysfs.device("platform", "fff51000.ethernet");
+        Files.writeString(outside.resolve("driver_override"), "(null)\n");
+
+        for (String bus : new String[] {"..", ".", "", "platform/../pci"}) {
+            assertThatThrownBy(() -> binding.bind(bus, "platform"))
+                    .as("bus '%s'", bus)
+                    .isInstanceOfSatisfying(
+                            DiscoveryException.class,
+                            e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
+                    .hasMessageContaining("bus '" + bus + "' is not a bus name");
+        }
+        assertThat(Files.readString(outside.resolve("driver_override"))).isEqualTo("(null)\n");
+    }
+
+    @Test
     void missingAttributeIsReportedWithItsPath() throws Exception {
         Path dev = sysfs.device("platform", "fff51000.ethernet");
         Files.delete(dev.resolve("driver_override"));

@@ -104,6 +104,18 @@ class SysfsDiscoveryTest {
     }
 
     @Test
+    void busNameThatLeavesTheBusDirectoryIsRejectedBeforeLookingAnywhere() throws Exception {
+        // <sysfs>/bus/../devices/platform is the directory FakeSysfs keeps platform devices in.
+        sysfs.device("platform", "fff51000.ethernet");
+
+        assertThatThrownBy(() -> discovery.byHost("..", "platform"))
+                .isInstanceOfSatisfying(
+                        DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
+                .hasMessage(
+                        "vfio platform: bus '..' is not a bus name (it must be non-empty and contain no '/', as platform or pci)");
+    }
+
+    @Test
     void missingDeviceIsReportedWithThePathLookedAt() {
         Path expected = root.resolve("bus/platform/devices/fff51000.ethernet");
 
