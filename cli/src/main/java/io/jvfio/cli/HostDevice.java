@@ -4,6 +4,7 @@ import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DriverBinding;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** The host device that {@code bind} and {@code unbind} move between drivers: its name, its bus, and sysfs. */
 record HostDevice(String name, String bus, Path sysfsRoot) {
@@ -24,9 +25,32 @@ record HostDevice(String name, String bus, Path sysfsRoot) {
                 Path.of(args.value("--sysfs-root").orElse("/sys")));
     }
 
-    /** Hands the device to VFIO; says which driver it had before and has now. */
+    /**
+     * Hands the device to VFIO; says which driver it had before and has now. The kernel's re-probe succeeds
+     * whether or not a driver takes the device, so a device that ends up without the bus's VFIO driver (not
+     * loaded, or refusing it: vfio-platform refuses a device it has no reset for) is a failure saying so.
+     */
     String bind() throws VfioException {
-        return describe(new DriverBinding(sysfsRoot).bind(bus, name));
+        DriverBinding.Result result = new DriverBinding(sysfsRoot).bind(bus, name);
+        String vfio = DriverBinding.vfioDriverFor(bus);
+        if (!result.driverNow().equals(Optional.of(vfio))) {
+            String before = " (driver before: " + result.previousDriver().orElse("none") + ")";
+            throw new VfioException(
+                    name,
+                    vfio + " did not take the device: "
+                            + result.driverNow()
+                                    .map(driver -> "it is bound to " + driver + " after the re-probe" + before)
+                                    .orElse("no driver has it after the re-probe" + before + "; is " + vfio
+                                            + " loaded (modprobe " + vfio + ")?" + resetHint()));
+        }
+        return describe(result);
+    }
+
+    /** vfio-platform (and vfio-amba, on the same core) refuses a device without a reset function by default. */
+    private String resetHint() {
+        return bus.equals("platform") || bus.equals("amba")
+                ? " It refuses a device it has no reset function for unless loaded with reset_required=0."
+                : "";
     }
 
     /** Gives the device back to its own driver; says which driver it had before and has now. */

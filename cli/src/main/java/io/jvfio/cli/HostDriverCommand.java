@@ -13,7 +13,7 @@ final class HostDriverCommand implements Subcommand {
             "bind",
             "Hand a host device to VFIO.",
             "Bind a host device to VFIO (vfio-platform for platform devices): writes driver_override, unbinds it "
-                    + "from its driver and re-probes it. Needs root.",
+                    + "from its driver and re-probes it; fails if the VFIO driver did not take it. Needs root.",
             HostDevice.OPTIONS,
             List.of(HostDevice.NAME),
             List.of());

@@ -30,15 +30,47 @@ class HostDriverCommandTest {
 
     @Test
     void bindWritesTheOverrideUnbindsAndReprobes() throws Exception {
+        // The tree's files do not re-probe, so the device still shows its old driver afterwards.
         CliRunner bind = CliRunner.run("bind", DEVICE, "--sysfs-root", sysfs.toString());
 
-        assertThat(bind.exitCode()).as(bind.err()).isZero();
-        assertThat(bind.out().strip()).isEqualTo(DEVICE + ": driver calxedaxgmac -> calxedaxgmac");
+        assertThat(bind.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(bind.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio bind: vfio " + DEVICE + ": vfio-platform did not take the device: it is bound to"
+                        + " calxedaxgmac after the re-probe (driver before: calxedaxgmac)");
         assertThat(Files.readString(device.resolve("driver_override"))).isEqualTo("vfio-platform");
         assertThat(Files.readString(sysfs.resolve("bus/platform/drivers/calxedaxgmac/unbind")))
                 .isEqualTo(DEVICE);
         assertThat(Files.readString(sysfs.resolve("bus/platform/drivers_probe")))
                 .isEqualTo(DEVICE);
+    }
+
+    @Test
+    void bindThatLeavesTheDeviceWithoutVfioFailsWithOneLineSayingWhy() throws Exception {
+        Files.delete(device.resolve("driver"));
+
+        CliRunner bind = CliRunner.run("bind", DEVICE, "--sysfs-root", sysfs.toString());
+
+        assertThat(bind.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(bind.out()).isEmpty();
+        assertThat(bind.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio bind: vfio " + DEVICE + ": vfio-platform did not take the device: no driver has it"
+                        + " after the re-probe (driver before: none)");
+    }
+
+    @Test
+    void bindOfADeviceOnVfioAlreadySucceeds() throws Exception {
+        Path vfio = Files.createDirectories(sysfs.resolve("bus/platform/drivers/vfio-platform"));
+        Files.delete(device.resolve("driver"));
+        Files.createSymbolicLink(device.resolve("driver"), device.relativize(vfio));
+
+        CliRunner bind = CliRunner.run("bind", DEVICE, "--sysfs-root", sysfs.toString());
+
+        assertThat(bind.exitCode()).as(bind.err()).isZero();
+        assertThat(bind.out().strip()).isEqualTo(DEVICE + ": driver vfio-platform -> vfio-platform");
     }
 
     @Test
