@@ -4,6 +4,12 @@ import io.jvfio.sys.NativeCalls;
 import io.jvfio.sys.StandardInput;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -200,13 +206,34 @@ public final class Jvfio {
         return EXIT_USAGE;
     }
 
-    /** The first line of an exception's message, or its type when it has none. */
+    /**
+     * The first line of an exception's message, or its type when it has none. A file exception without a
+     * reason ({@code NoSuchFileException}: its message is the path alone) gets what went wrong added.
+     */
     static String describe(Throwable e) {
         String message = e.getMessage();
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
+        if (e instanceof FileSystemException file && file.getReason() == null) {
+            return oneLine(message + ": " + fileProblem(file));
+        }
         return oneLine(message);
+    }
+
+    /** What went wrong with a file, without its name: the reason, or what the exception's type says. */
+    static String fileProblem(FileSystemException e) {
+        if (e.getReason() != null) {
+            return e.getReason();
+        }
+        return switch (e) {
+            case NoSuchFileException missing -> "no such file or directory";
+            case AccessDeniedException denied -> "permission denied";
+            case FileAlreadyExistsException exists -> "file exists";
+            case NotDirectoryException notDirectory -> "not a directory";
+            case DirectoryNotEmptyException notEmpty -> "directory not empty";
+            default -> e.getClass().getSimpleName();
+        };
     }
 
     static String oneLine(String message) {

@@ -1,7 +1,7 @@
 package io.jvfio.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 import jdk.jfr.EventType;
@@ -52,7 +52,11 @@ final class Trace implements AutoCloseable {
             recording.setDestination(file.toAbsolutePath());
         } catch (IOException e) {
             recording.close();
-            throw new UncheckedIOException("--trace " + file + ": " + e.getMessage(), e);
+            // A FILE that cannot be written is a bad option value, as --kernel or --file that cannot be read.
+            throw new UsageException("--trace " + file + ": cannot write the recording there: "
+                    + (e instanceof FileSystemException fileProblem
+                            ? Jvfio.fileProblem(fileProblem)
+                            : Jvfio.describe(e)));
         }
         recording.setDumpOnExit(true);
         recording.start();

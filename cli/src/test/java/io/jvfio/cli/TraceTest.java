@@ -28,6 +28,20 @@ class TraceTest {
     }
 
     @Test
+    void traceIntoAMissingDirectoryIsAUsageErrorSayingWhatIsWrong() {
+        Path trace = directory.resolve("missing/t.jfr");
+
+        CliRunner help = CliRunner.run("--trace", trace.toString(), "help");
+
+        assertThat(help.exitCode()).isEqualTo(Jvfio.EXIT_USAGE);
+        assertThat(help.errLines())
+                .singleElement()
+                .asString()
+                .startsWith("jvfio help: --trace " + trace + ": cannot write the recording there: no such file or"
+                        + " directory");
+    }
+
+    @Test
     void traceAfterTheSubcommandIsAcceptedToo() {
         Path trace = directory.resolve("after.jfr");
 
