@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +32,8 @@ final class DtCommand implements Subcommand {
                     .mustBeGiven()
                     .mayRepeat(),
             OptionSpec.value("FILE", "Write the DTB to FILE.", "-o", "--output"));
+
+    private static final Duration DTC_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
     public CommandSpec spec() {
@@ -77,27 +80,42 @@ final class DtCommand implements Subcommand {
      * says on its stdout or stderr can end up in the DTS; what it says goes into the error when it fails.
      */
     static String toDts(Path dtc, byte[] dtb) throws IOException, InterruptedException {
+        return toDts(dtc, dtb, DTC_TIMEOUT);
+    }
+
+    /**
+     * As {@link #toDts(Path, byte[])}, with dtc stopped after {@code timeout}. What dtc says goes to a file
+     * too: reading it from a pipe would wait for dtc (and anything that inherited the pipe) to close it,
+     * however long that takes, before the timeout is even looked at.
+     */
+    static String toDts(Path dtc, byte[] dtb, Duration timeout) throws IOException, InterruptedException {
         Path input = Files.createTempFile("jvfio-dt", ".dtb");
         Path dts = Files.createTempFile("jvfio-dt", ".dts");
+        Path said = Files.createTempFile("jvfio-dt", ".out");
         try {
             Files.write(input, dtb);
             Process process = new ProcessBuilder(
                             dtc.toString(), "-q", "-I", "dtb", "-O", "dts", "-o", dts.toString(), input.toString())
                     .redirectErrorStream(true)
+                    .redirectOutput(said.toFile())
                     .start();
-            byte[] said = process.getInputStream().readAllBytes();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new IOException("dtc did not finish within " + timeout.toSeconds() + " s");
+                }
+            } finally {
+                // Ends dtc when it timed out or this thread was interrupted; a no-op once it exited.
                 process.destroyForcibly();
-                throw new IOException("dtc did not finish within 30 s");
             }
             if (process.exitValue() != 0) {
                 throw new IOException("dtc failed (exit " + process.exitValue() + "): "
-                        + Jvfio.oneLine(new String(said, StandardCharsets.UTF_8)));
+                        + Jvfio.oneLine(new String(Files.readAllBytes(said), StandardCharsets.UTF_8)));
             }
             return Files.readString(dts, StandardCharsets.UTF_8);
         } finally {
             Files.deleteIfExists(input);
             Files.deleteIfExists(dts);
+            Files.deleteIfExists(said);
         }
     }
 
