@@ -72,7 +72,7 @@ final class InfoCommand implements Subcommand {
                             : String.join(" and ", given) + " are mutually exclusive: give one");
         }
         DeviceSource from = switch (given.getFirst()) {
-            case "--socket" -> new DeviceSource.Socket(Path.of(args.required("--socket")));
+            case "--socket" -> new DeviceSource.Socket(path(args, "--socket"));
             case "--host" -> {
                 String host = args.required("--host");
                 if (host.isEmpty() || host.contains("/")) {
@@ -80,13 +80,22 @@ final class InfoCommand implements Subcommand {
                 }
                 yield new DeviceSource.Host(host);
             }
-            default -> new DeviceSource.SysfsDevice(Path.of(args.required("--sysfsdev")));
+            default -> new DeviceSource.SysfsDevice(path(args, "--sysfsdev"));
         };
         try {
             return PlatformDeviceConfig.defaults(DeviceType.VFIO_PLATFORM, from);
         } catch (DeviceSpecException e) {
             throw new UsageException(e.getMessage());
         }
+    }
+
+    /** The option's path; an empty one, which Path.of makes the working directory, is refused. */
+    private static Path path(ParsedArgs args, String option) {
+        String value = args.required(option);
+        if (value.isEmpty()) {
+            throw new UsageException(option + " wants a path, got ''");
+        }
+        return Path.of(value);
     }
 
     private static String title(PlatformDeviceConfig config) {

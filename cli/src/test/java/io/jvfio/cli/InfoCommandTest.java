@@ -13,7 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jvfio info}'s table for a vfio-user PCI device, served in this JVM as libvfio-user describes one. */
+/**
+ * {@code jvfio info}'s options, and its table for a vfio-user PCI device, served in this JVM as libvfio-user
+ * describes one.
+ */
 class InfoCommandTest {
     @TempDir
     Path directory;
@@ -40,6 +43,20 @@ class InfoCommandTest {
                     ModelIrqSpec.edge(4, 1));
         }
     };
+
+    @Test
+    void anEmptyPathIsAUsageErrorNamingTheOption() {
+        for (String option : List.of("--socket", "--sysfsdev")) {
+            CliRunner info = CliRunner.run("info", option, "");
+
+            assertThat(info.exitCode()).as(option).isEqualTo(Jvfio.EXIT_USAGE);
+            assertThat(info.errLines())
+                    .as(option)
+                    .singleElement()
+                    .asString()
+                    .startsWith("jvfio info: " + option + " wants a path, got ''");
+        }
+    }
 
     /** The server describes a region mmap'able whole by one area over all of it, as libvfio-user does. */
     @Test
