@@ -32,40 +32,60 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One client's connection: a thread reads its messages in order and answers each; a bad one gets an
- * error reply naming what was wrong and the connection goes on, except before the version is
- * negotiated: a first message that is not a good VERSION gets its error reply and the connection is
- * closed, as the specification and libvfio-user do. Owns the client's DMA mappings; the client's
- * eventfds live in the server's IRQ lines until the client leaves.
+ * One client's connection: a thread answers its requests in order; a bad one gets an error reply naming
+ * what was wrong and the connection goes on, except before the version is negotiated: a first message
+ * that is not a good VERSION gets its error reply and the connection is closed, as the specification and
+ * libvfio-user do. Owns the client's DMA mappings; the client's eventfds live in the server's IRQ lines
+ * until the client leaves.
+ *
+ * <p>Without the twin socket, the server's DMA requests and their replies share the main socket with the
+ * client's requests, and one thread at a time reads it ({@link #readLock}): the connection's thread
+ * while it waits for the next request, or a thread waiting for a DMA reply that found nobody reading.
+ * Such a waiter hands the replies it reads to their waiters and keeps the client's requests for the
+ * connection's thread, which answers them in order. So a model thread that holds its lock across a DMA
+ * gets its reply even while the connection's thread handles a request that waits for that lock.
  */
 final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int[] NO_FDS = new int[0];
-    /** Requests kept while the connection's thread waits for a DMA reply, at most. */
+    /** Requests kept while a thread waits for a DMA reply on the main socket, at most. */
     private static final int MAX_DEFERRED = 64;
 
     private final VfioUserServer server;
     private final Channel channel;
     private final String name;
     private final ClientDmaWindows dma;
-    private final ArrayDeque<Channel.Incoming> deferred = new ArrayDeque<>();
-    private final Map<Integer, CompletableFuture<Channel.Incoming>> pending = new ConcurrentHashMap<>();
-    /** The server's DMA requests on the main socket; the client's requests never wait here. */
-    private final Session session;
+    /**
+     * The client's requests that a thread waiting for a DMA reply read, in the order they came, for the
+     * connection's thread; added only by the holder of {@link #readLock}.
+     */
+    private final Queue<Channel.Incoming> deferred = new ConcurrentLinkedQueue<>();
+    /** The server's DMA requests on the main socket that wait for their replies, by message id. */
+    private final Map<Integer, ReplyWaiter> pending = new ConcurrentHashMap<>();
+    /**
+     * Held by the one thread that reads the main socket, never while a request is handled. Taken with
+     * tryLock: a thread that finds it held parks until the holder lets go ({@link #wakeReaders}), keeps a
+     * request for it or hands it its reply. Only {@link #end} blocks on it.
+     */
+    private final ReentrantLock readLock = new ReentrantLock();
+    /** Message ids of the server's DMA requests on the main socket. */
+    private final AtomicInteger nextMsgId = new AtomicInteger(1);
 
     private volatile Thread thread;
     private volatile boolean negotiated;
@@ -96,14 +116,52 @@ final class Connection implements Runnable {
         }
     }
 
+    /** A DMA request on the main socket waiting for its reply, which whoever reads it hands over. */
+    private static final class ReplyWaiter {
+        final Thread thread = Thread.currentThread();
+        final CompletableFuture<Channel.Incoming> reply = new CompletableFuture<>();
+
+        void complete(Channel.Incoming incoming) {
+            if (!reply.complete(incoming)) {
+                // the waiter gave up just now
+                incoming.closeFds();
+            }
+            wake();
+        }
+
+        void fail(IOException cause) {
+            reply.completeExceptionally(cause);
+            wake();
+        }
+
+        void wake() {
+            if (thread != Thread.currentThread()) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        /** Ends the wait early; a reply handed over meanwhile is nobody's, and its fds are closed. */
+        void abandon() {
+            if (!reply.cancel(false) && reply.state() == Future.State.SUCCESS) {
+                reply.resultNow().closeFds();
+            }
+        }
+
+        /** Once the wait is over: the reply, or why the wait failed. */
+        Channel.Incoming outcome() throws IOException {
+            if (reply.state() == Future.State.FAILED) {
+                // only fail() completes it exceptionally
+                throw (IOException) reply.exceptionNow();
+            }
+            return reply.resultNow();
+        }
+    }
+
     Connection(VfioUserServer server, Channel channel, String name) {
         this.server = server;
         this.channel = channel;
         this.name = name;
         this.dma = new ClientDmaWindows(server.options().maxDmaMaps());
-        // the main socket has no receive timeout (the client may pause between requests): a call polls
-        this.session = new Session(
-                channel, server.options().dmaTimeout(), false, true, this::defer, this::route, ReplyPolling.off());
     }
 
     boolean negotiated() {
@@ -149,24 +207,77 @@ final class Connection implements Runnable {
         return true;
     }
 
-    /** Serves the next message; false when the connection ends. */
+    /** Serves the next request; false when the connection ends. */
     private boolean serveNext() throws IOException {
-        Channel.Incoming incoming = deferred.pollFirst();
-        if (incoming == null) {
-            incoming = receive();
-            if (incoming == null) {
-                return false;
+        Channel.Incoming request = nextRequest();
+        return request != null && (handle(request) || goesOnAfterRefusal());
+    }
+
+    /** After a refused message: true once the version is negotiated, else the connection is closed. */
+    private boolean goesOnAfterRefusal() {
+        if (negotiated) {
+            return true;
+        }
+        LOG.log(Level.WARNING, "vfio-user server {0}: closing the connection: the version was not negotiated", name);
+        return false;
+    }
+
+    /**
+     * The client's next request: the oldest one a DMA waiter kept, else the next one read from the socket;
+     * null when the connection ends. Its cost where no DMA waits is one uncontended lock.
+     */
+    private Channel.Incoming nextRequest() throws IOException {
+        while (true) {
+            Channel.Incoming kept = deferred.poll();
+            if (kept != null) {
+                return kept;
+            }
+            if (readLock.tryLock()) {
+                try {
+                    return readRequest();
+                } finally {
+                    readLock.unlock();
+                    if (!pending.isEmpty()) {
+                        wakeReaders();
+                    }
+                }
+            }
+            // A DMA waiter reads: it wakes this thread when it keeps a request or lets go.
+            LockSupport.park(this);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException("the connection's thread was interrupted");
             }
         }
-        boolean served = incoming.header().isReply() ? route(incoming) : handle(incoming);
-        if (!served && !negotiated) {
-            LOG.log(
-                    Level.WARNING,
-                    "vfio-user server {0}: closing the connection: the version was not negotiated",
-                    name);
-            return false;
+    }
+
+    /** Holding the read lock: the next request, with the replies read on the way handed to their waiters. */
+    private Channel.Incoming readRequest() throws IOException {
+        // Requests are kept only under the lock: once none is left here, the socket holds the next one.
+        Channel.Incoming kept = deferred.poll();
+        if (kept != null) {
+            return kept;
         }
-        return true;
+        while (true) {
+            Channel.Incoming incoming = receive();
+            if (incoming == null || !incoming.header().isReply()) {
+                return incoming;
+            }
+            // Under the lock, so that a waiter taking it next finds its reply already handed over.
+            if (!route(incoming) && !goesOnAfterRefusal()) {
+                return null;
+            }
+        }
+    }
+
+    /** The holder of the read lock let go: the threads that wait for a message may read in its place. */
+    private void wakeReaders() {
+        Thread connectionThread = thread;
+        if (connectionThread != null && connectionThread != Thread.currentThread()) {
+            LockSupport.unpark(connectionThread);
+        }
+        for (ReplyWaiter waiter : pending.values()) {
+            waiter.wake();
+        }
     }
 
     /**
@@ -178,18 +289,22 @@ final class Connection implements Runnable {
             try {
                 return channel.receive();
             } catch (FramingException e) {
-                LOG.log(
-                        Level.WARNING,
-                        "vfio-user server {0}: malformed message: {1} ({2})",
-                        name,
-                        e.getMessage(),
-                        Errno.name(e.errno()));
-                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
+                answerMalformed(e);
                 if (!negotiated) {
                     return null;
                 }
             }
         }
+    }
+
+    private void answerMalformed(FramingException e) throws ErrnoException {
+        LOG.log(
+                Level.WARNING,
+                "vfio-user server {0}: malformed message: {1} ({2})",
+                name,
+                e.getMessage(),
+                Errno.name(e.errno()));
+        channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
     }
 
     /**
@@ -200,7 +315,7 @@ final class Connection implements Runnable {
      */
     private boolean route(Channel.Incoming incoming) throws ErrnoException {
         Header header = incoming.header();
-        CompletableFuture<Channel.Incoming> waiter = pending.remove(header.msgId());
+        ReplyWaiter waiter = pending.remove(header.msgId());
         if (waiter == null) {
             incoming.closeFds();
             if (header.isError()) {
@@ -827,10 +942,8 @@ final class Connection implements Runnable {
             } finally {
                 commandLock.unlock();
             }
-        } else if (Thread.currentThread() == thread) {
-            reply = session.call(call);
         } else {
-            reply = awaitRouted(call);
+            reply = awaitReply(call);
         }
         reply.closeFds();
         if (reply.header().isError()) {
@@ -851,40 +964,101 @@ final class Connection implements Runnable {
     }
 
     /**
-     * From a thread other than the connection's, without a twin socket: sends the request and waits
-     * for the connection's thread, which reads the main socket, to hand over the reply.
+     * Without a twin socket, from any thread (the connection's own, in a handler, included): sends the
+     * request and waits for its reply on the main socket, reading it whenever nobody else does.
      */
-    private Channel.Incoming awaitRouted(Call call) throws IOException {
-        int msgId = session.newMsgId();
-        CompletableFuture<Channel.Incoming> waiter = new CompletableFuture<>();
+    private Channel.Incoming awaitReply(Call call) throws IOException {
+        int msgId = nextMsgId.getAndIncrement() & 0xFFFF;
+        ReplyWaiter waiter = new ReplyWaiter();
         pending.put(msgId, waiter);
         try {
             channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
-            return waiter.get(server.options().dmaTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException(call.describe() + " to the client was interrupted");
-        } catch (TimeoutException e) {
-            throw new NoReplyException("no reply to " + call.describe() + " from the client within "
-                    + server.options().dmaTimeout().toMillis() + " ms");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException cause) {
-                throw cause;
-            }
-            throw new IOException(call.describe() + ": " + e.getCause().getMessage(), e.getCause());
+            awaitOutcome(waiter, call);
+        } catch (IOException | RuntimeException e) {
+            waiter.abandon();
+            throw e;
         } finally {
             pending.remove(msgId);
         }
+        return waiter.outcome();
     }
 
-    /** On the connection's own thread, waiting for a DMA reply: a client request is kept for later. */
+    /**
+     * Until the waiter's reply is in or it failed: reads the socket while nobody else does, else parks
+     * until the reader hands the reply over or lets go.
+     */
+    private void awaitOutcome(ReplyWaiter waiter, Call call) throws IOException {
+        long deadline = System.nanoTime() + server.options().dmaTimeout().toNanos();
+        while (!waiter.reply.isDone()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new NoReplyException("no reply to " + call.describe() + " from the client within "
+                        + server.options().dmaTimeout().toMillis() + " ms");
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new InterruptedIOException(call.describe() + " to the client was interrupted");
+            }
+            if (readLock.tryLock()) {
+                try {
+                    readFor(waiter, call, deadline);
+                } finally {
+                    readLock.unlock();
+                    wakeReaders();
+                }
+            } else {
+                LockSupport.parkNanos(this, left);
+            }
+        }
+    }
+
+    /**
+     * Holding the read lock: reads until the waiter's reply is in or the deadline passes, handing other
+     * replies to their waiters and keeping the client's requests for the connection's thread. Holding the
+     * lock that long keeps nobody waiting: every message another thread needs, this one passes on.
+     */
+    private void readFor(ReplyWaiter waiter, Call call, long deadline) throws IOException {
+        while (!waiter.reply.isDone()) {
+            if (ended) {
+                // end() may have closed the channel after it had the lock
+                throw new PeerClosedException(
+                        "the connection ended while " + call.describe() + " waited for its reply");
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !channel.readable((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)))) {
+                return;
+            }
+            Channel.Incoming incoming;
+            try {
+                incoming = channel.receive();
+            } catch (FramingException e) {
+                // answered as the connection's thread answers it; the deadline is looked at again first
+                answerMalformed(e);
+                continue;
+            }
+            if (incoming == null) {
+                throw new PeerClosedException(
+                        "the client closed the connection while " + call.describe() + " waited for its reply");
+            }
+            if (incoming.header().isReply()) {
+                route(incoming);
+            } else {
+                defer(incoming);
+            }
+        }
+    }
+
+    /** A client's request read by a DMA waiter: kept for the connection's thread, which is woken for it. */
     private void defer(Channel.Incoming request) throws NoReplyException {
         if (deferred.size() >= MAX_DEFERRED) {
             request.closeFds();
             throw new NoReplyException(
-                    "the client sent " + deferred.size() + " requests instead of the reply to a DMA request");
+                    "the client sent " + MAX_DEFERRED + " requests instead of the reply to a DMA request");
         }
-        deferred.addLast(request);
+        deferred.add(request);
+        Thread connectionThread = thread;
+        if (connectionThread != Thread.currentThread()) {
+            LockSupport.unpark(connectionThread);
+        }
     }
 
     /** The twin socket carries the server's commands only; the client's go to the main one. */
@@ -916,12 +1090,23 @@ final class Connection implements Runnable {
 
     private void end() {
         ended = true;
-        for (CompletableFuture<Channel.Incoming> waiter : pending.values()) {
-            waiter.completeExceptionally(new PeerClosedException("the client closed the connection"));
+        // wakes a DMA waiter that reads the socket, and fails sends from here on
+        channel.shutdown();
+        for (ReplyWaiter waiter : pending.values()) {
+            waiter.fail(new PeerClosedException("the client closed the connection"));
         }
-        pending.clear();
-        deferred.forEach(Channel.Incoming::closeFds);
-        deferred.clear();
+        // The reader lets go at the shutdown; whoever takes the lock later sees the connection ended.
+        readLock.lock();
+        try {
+            Channel.Incoming request;
+            while ((request = deferred.poll()) != null) {
+                request.closeFds();
+            }
+        } finally {
+            readLock.unlock();
+        }
+        // a waiter that found the lock held here parks until woken
+        wakeReaders();
         Session twin = commands;
         if (twin != null) {
             // wakes a model thread waiting for a DMA reply, then closes once it has let go

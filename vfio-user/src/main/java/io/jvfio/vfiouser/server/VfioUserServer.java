@@ -81,6 +81,10 @@ public final class VfioUserServer implements AutoCloseable {
         public Options withMaxMsgFds(int count) {
             return new Options(count, maxDataXferSize, maxDmaMaps, partialTimeout, dmaTimeout, refusalTimeout);
         }
+
+        public Options withDmaTimeout(Duration timeout) {
+            return new Options(maxMsgFds, maxDataXferSize, maxDmaMaps, partialTimeout, timeout, refusalTimeout);
+        }
     }
 
     /** A region as served: its spec, and for shared memory the memfd and this process's mapping of it. */

@@ -77,6 +77,11 @@ public final class RawClient implements AutoCloseable {
         return incoming;
     }
 
+    /** Whether a message from the server is waiting, or comes within {@code millis}. */
+    public boolean readable(int millis) throws ErrnoException {
+        return channel.readable(millis);
+    }
+
     /** Whether the server still serves: a register write and read back round trip. */
     public boolean serves() throws IOException {
         long value = 0x1234_0000L + nextId;
