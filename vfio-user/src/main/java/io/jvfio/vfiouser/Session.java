@@ -7,19 +7,19 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One side's requests on a vfio-user channel: sends a request and reads the channel until its reply,
- * handing each request of the peer that arrives meanwhile to the side's {@link PeerRequests} (the
- * client answers the server's DMA requests at once; the server's connection thread keeps the
- * client's requests for after its DMA reply). The client uses it for every request it makes, the
- * server for its DMA_READ / DMA_WRITE on the main socket or the twin socket.
+ * One side's requests on a vfio-user channel whose receive times out by itself (a socket receive
+ * timeout, or a watcher that shuts the channel down): sends a request and reads the channel until its
+ * reply, handing each request of the peer that arrives meanwhile to the side's {@link PeerRequests}.
+ * The client uses it for every request it makes (and answers the server's DMA requests at once), the
+ * server for its DMA_READ / DMA_WRITE on the twin socket (where it refuses the client's requests). On
+ * the server's main socket, where DMA replies come among the client's requests, the server's
+ * connection reads them itself.
  *
  * <p>One call at a time per channel: the caller serialises them. Message ids are taken from any thread.
  */
 public final class Session {
     private final Channel channel;
     private final Duration replyTimeout;
-    private final boolean receiveTimesOut;
-    private final boolean answerMalformed;
     private final PeerRequests peerRequests;
     private final OtherReplies otherReplies;
     private final ReplyPolling replyPolling;
@@ -82,29 +82,21 @@ public final class Session {
     }
 
     /**
-     * @param replyTimeout how long a call waits for its reply
-     * @param receiveTimesOut whether something else ends a receive that waits longer than {@code
-     *     replyTimeout}: the socket's receive timeout (a silent peer ends the read with EAGAIN) or a watcher
-     *     that shuts the channel down; then a call reads without polling first
-     * @param answerMalformed whether a malformed message of the peer gets an error reply and the call
-     *     waits on; otherwise its {@link FramingException} ends the call
+     * @param replyTimeout how long a call waits for its reply: what ends a receive that waits longer, the
+     *     socket's receive timeout (a silent peer ends the read with EAGAIN) or a watcher that shuts the
+     *     channel down, is the caller's to set up
      * @param peerRequests takes the peer's requests that arrive while a call waits
      * @param otherReplies takes the replies that arrive while a call waits and are not its own
-     * @param replyPolling how a call that gets no fds polls for its reply before it blocks; {@link
-     *     ReplyPolling#off} where a call polls the channel itself first ({@code receiveTimesOut} false)
+     * @param replyPolling how a call that gets no fds polls for its reply before it blocks
      */
     public Session(
             Channel channel,
             Duration replyTimeout,
-            boolean receiveTimesOut,
-            boolean answerMalformed,
             PeerRequests peerRequests,
             OtherReplies otherReplies,
             ReplyPolling replyPolling) {
         this.channel = channel;
         this.replyTimeout = replyTimeout;
-        this.receiveTimesOut = receiveTimesOut;
-        this.answerMalformed = answerMalformed;
         this.peerRequests = peerRequests;
         this.otherReplies = otherReplies;
         this.replyPolling = replyPolling;
@@ -126,26 +118,19 @@ public final class Session {
     /**
      * Sends {@code call} and reads until its reply, which it returns with its fds (the caller's now),
      * error replies included. A peer that keeps sending requests instead of the reply gets the reply
-     * timeout too, from its first request: the usual exchange reads no clock where the socket times
-     * out by itself.
+     * timeout too, from its first request: the usual exchange reads no clock.
      *
      * @throws NoReplyException when the reply did not come in time
      * @throws PeerClosedException when the peer closed the connection first
-     * @throws FramingException when the peer sent a malformed message and this side does not answer those
+     * @throws FramingException when the peer sent a malformed message
      * @throws ErrnoException when sending or receiving failed
      */
     public Channel.Incoming call(Call call) throws IOException {
         int msgId = newMsgId();
         channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
-        long deadline = receiveTimesOut ? 0 : System.nanoTime() + replyTimeout.toNanos();
-        boolean timed = !receiveTimesOut;
+        long deadline = 0;
+        boolean timed = false;
         while (true) {
-            if (!receiveTimesOut) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0 || !channel.readable((int) Math.min(Integer.MAX_VALUE, left))) {
-                    throw noReply(call);
-                }
-            }
             Channel.Incoming incoming;
             try {
                 incoming = call.fdsMayArrive() ? channel.receive() : replyPolling.receiveWithoutFds(channel);
@@ -154,12 +139,6 @@ public final class Session {
                     throw noReply(call);
                 }
                 throw e;
-            } catch (FramingException e) {
-                if (!answerMalformed) {
-                    throw e;
-                }
-                channel.sendError(Math.max(0, e.msgId()), Math.max(0, e.command()), e.errno());
-                continue;
             }
             if (incoming == null) {
                 throw new PeerClosedException(

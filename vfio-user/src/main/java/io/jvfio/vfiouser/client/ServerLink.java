@@ -105,13 +105,7 @@ final class ServerLink implements AutoCloseable {
         // from the server ends the device
         this.replyPolling = ReplyPolling.upTo(options.replyPollMax());
         this.session = new Session(
-                channel,
-                options.replyTimeout(),
-                true,
-                false,
-                request -> serve(request, channel),
-                this::dropStale,
-                replyPolling);
+                channel, options.replyTimeout(), request -> serve(request, channel), this::dropStale, replyPolling);
         this.idleReader =
                 Thread.ofPlatform().daemon().name("vfio-user client " + name).unstarted(this::idleLoop);
     }

@@ -463,8 +463,6 @@ final class Connection implements Runnable {
                     new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0, (int)
                             options.partialTimeout().toMillis()),
                     options.dmaTimeout(),
-                    true,
-                    false,
                     this::refuseOnTwin,
                     this::dropOnTwin,
                     ReplyPolling.off());
