@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Random;
@@ -68,13 +69,38 @@ final class VirtioTestDriver implements AutoCloseable {
      * only through DMA_READ / DMA_WRITE messages.
      */
     static VirtioTestDriver start(Path directory, VirtioMmioDevice device, boolean ramFd) throws IOException {
+        return start(directory, device, ramFd, VfioUserServer.Options.defaults(), VfioUserDevice.Options.defaults());
+    }
+
+    /**
+     * With a client that takes no twin socket (as libvfio-user's) and maps its RAM without the fd: the
+     * device's DMA requests and their replies go over the main socket, among the client's register
+     * accesses. The server gives a DMA up after {@code dmaTimeout}.
+     */
+    static VirtioTestDriver startWithDmaOnTheMainSocket(Path directory, VirtioMmioDevice device, Duration dmaTimeout)
+            throws IOException {
+        return start(
+                directory,
+                device,
+                false,
+                VfioUserServer.Options.defaults().withDmaTimeout(dmaTimeout),
+                VfioUserDevice.Options.defaults().withTwinSocket(false));
+    }
+
+    private static VirtioTestDriver start(
+            Path directory,
+            VirtioMmioDevice device,
+            boolean ramFd,
+            VfioUserServer.Options serverOptions,
+            VfioUserDevice.Options clientOptions)
+            throws IOException {
         Path socket = directory.resolve("virtio.sock");
-        VfioUserServer server = VfioUserServer.start(socket, device);
+        VfioUserServer server = VfioUserServer.start(socket, device, serverOptions);
         VfioUserDevice client = null;
         Fd memory = null;
         Mapping ram = null;
         try {
-            client = VfioUserDevice.connect(socket);
+            client = VfioUserDevice.connect(socket, clientOptions);
             memory = MemFd.create("guest", RAM_SIZE);
             ram = Mapping.map(memory, 0, RAM_SIZE, true, "test guest RAM");
             client.mapDma(new DmaRegion(RAM_IOVA, RAM_SIZE, ram, 0, ramFd ? memory : null, 0, true, true));
