@@ -64,7 +64,10 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int[] NO_FDS = new int[0];
-    /** Requests kept while a thread waits for a DMA reply on the main socket, at most. */
+    /**
+     * Requests kept while a thread waits for a DMA reply on the main socket, at most: one more ends that
+     * wait, and the waiter reads no further.
+     */
     private static final int MAX_DEFERRED = 64;
 
     private final VfioUserServer server;
@@ -1045,17 +1048,20 @@ final class Connection implements Runnable {
         }
     }
 
-    /** A client's request read by a DMA waiter: kept for the connection's thread, which is woken for it. */
+    /**
+     * A client's request read by a DMA waiter: kept for the connection's thread, which is woken for it.
+     * Past {@link #MAX_DEFERRED} kept, the DMA fails; the request is kept all the same, so that every
+     * request read is answered, in order (each waiter keeps one past the bound at most).
+     */
     private void defer(Channel.Incoming request) throws NoReplyException {
-        if (deferred.size() >= MAX_DEFERRED) {
-            request.closeFds();
-            throw new NoReplyException(
-                    "the client sent " + MAX_DEFERRED + " requests instead of the reply to a DMA request");
-        }
         deferred.add(request);
         Thread connectionThread = thread;
         if (connectionThread != Thread.currentThread()) {
             LockSupport.unpark(connectionThread);
+        }
+        int kept = deferred.size();
+        if (kept > MAX_DEFERRED) {
+            throw new NoReplyException("the client sent " + kept + " requests instead of the reply to a DMA request");
         }
     }
 
