@@ -65,8 +65,8 @@ final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int[] NO_FDS = new int[0];
     /**
-     * Requests kept while a thread waits for a DMA reply on the main socket, at most: one more ends that
-     * wait, and the waiter reads no further.
+     * Requests kept while a thread waits for a DMA reply on the main socket: with more, a waiter reads no
+     * further and its DMA fails.
      */
     private static final int MAX_DEFERRED = 64;
 
@@ -1024,8 +1024,16 @@ final class Connection implements Runnable {
                 throw new PeerClosedException(
                         "the connection ended while " + call.describe() + " waited for its reply");
             }
+            int kept = deferred.size();
+            if (kept > MAX_DEFERRED) {
+                throw new NoReplyException(
+                        "the client sent " + kept + " requests instead of the reply to a DMA request");
+            }
             long left = deadline - System.nanoTime();
-            if (left <= 0 || !channel.readable((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)))) {
+            if (left <= 0) {
+                return;
+            }
+            if (!channel.readable(Math.clamp(TimeUnit.NANOSECONDS.toMillis(left), 1, Integer.MAX_VALUE))) {
                 return;
             }
             Channel.Incoming incoming;
@@ -1050,18 +1058,14 @@ final class Connection implements Runnable {
 
     /**
      * A client's request read by a DMA waiter: kept for the connection's thread, which is woken for it.
-     * Past {@link #MAX_DEFERRED} kept, the DMA fails; the request is kept all the same, so that every
-     * request read is answered, in order (each waiter keeps one past the bound at most).
+     * Every request read is kept, so that each is answered in order: the bound is kept by reading no
+     * further past it ({@link #readFor}).
      */
-    private void defer(Channel.Incoming request) throws NoReplyException {
+    private void defer(Channel.Incoming request) {
         deferred.add(request);
         Thread connectionThread = thread;
         if (connectionThread != Thread.currentThread()) {
             LockSupport.unpark(connectionThread);
-        }
-        int kept = deferred.size();
-        if (kept > MAX_DEFERRED) {
-            throw new NoReplyException("the client sent " + kept + " requests instead of the reply to a DMA request");
         }
     }
 
