@@ -122,7 +122,7 @@ final class PlatformRegion implements MmioDevice {
         TrappedAccessEvent.emit(device, info.index(), offset, size, false, value);
         IrqController controller = irqs;
         if (controller != null) {
-            controller.trappedAccess(info.index(), offset, false, value);
+            controller.endOfInterrupt();
         }
         return value;
     }
@@ -130,6 +130,8 @@ final class PlatformRegion implements MmioDevice {
     @Override
     public void write(long offset, int size, long value) {
         trappedWrites.increment();
+        IrqController controller = irqs;
+        boolean acknowledged = controller != null && controller.beforeTrappedWrite(info.index(), offset, value);
         if (gone) {
             failedAccesses.increment();
         } else if (!info.writable()) {
@@ -142,9 +144,8 @@ final class PlatformRegion implements MmioDevice {
             }
         }
         TrappedAccessEvent.emit(device, info.index(), offset, size, true, value);
-        IrqController controller = irqs;
         if (controller != null) {
-            controller.trappedAccess(info.index(), offset, true, value);
+            controller.afterTrappedWrite(info.index(), offset, acknowledged);
         }
     }
 
