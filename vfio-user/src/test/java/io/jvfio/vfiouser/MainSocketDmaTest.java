@@ -68,7 +68,6 @@ class MainSocketDmaTest {
     void aModelHoldingItsLockAcrossDmaGetsItsRepliesWhileARegionAccessWaitsForThatLock() throws Exception {
         try (MessageDmaClient client = MessageDmaClient.connect(path)) {
             client.fill(0, 16);
-            long start = System.nanoTime();
             CompletableFuture<byte[]> dma = copyUnderTheLock();
             Channel.Incoming dmaRead = client.nextDmaRequest(Command.DMA_READ);
             int access = client.send(Command.REGION_READ, Payload.RegionAccess.of(LockingModel.LOCKED, 0, 8));
@@ -77,10 +76,8 @@ class MainSocketDmaTest {
             client.answer(dmaRead);
             Channel.Incoming reply = client.nextReply();
 
+            // completed, not failed with the DMA timeout's NoReplyException
             assertThat(dma.get(5, TimeUnit.SECONDS)).isEqualTo(client.bytes(0, 16));
-            assertThat(Duration.ofNanos(System.nanoTime() - start))
-                    .as("done well within the DMA timeout")
-                    .isLessThan(DMA_TIMEOUT);
             assertThat(client.bytes(0x100, 16)).as("the DMA_WRITE").isEqualTo(client.bytes(0, 16));
             assertThat(reply.header().msgId()).isEqualTo(access);
             assertThat(reply.payload())
@@ -162,13 +159,11 @@ class MainSocketDmaTest {
         int fdsBefore = Resources.openFds();
         Set<Thread> threadsBefore = Resources.liveThreads();
         CompletableFuture<byte[]> dma;
-        long start;
         try (MessageDmaClient client = MessageDmaClient.connect(path)) {
             dma = copyUnderTheLock();
             client.nextDmaRequest(Command.DMA_READ);
             client.send(Command.REGION_READ, Payload.RegionAccess.of(LockingModel.LOCKED, 0, 8));
             awaitTheConnectionThreadWaitingForTheLock();
-            start = System.nanoTime();
         }
 
         assertThatThrownBy(() -> dma.get(5, TimeUnit.SECONDS))
@@ -176,9 +171,6 @@ class MainSocketDmaTest {
                 .cause()
                 .isInstanceOf(PeerClosedException.class)
                 .hasMessageContaining("DMA_READ of 16 bytes at 0x200000");
-        assertThat(Duration.ofNanos(System.nanoTime() - start))
-                .as("not after the DMA timeout")
-                .isLessThan(DMA_TIMEOUT);
         awaitServerIdle();
         assertThat(Resources.openFds()).isLessThanOrEqualTo(fdsBefore);
         assertThat(Resources.threadsStillAliveAfter(threadsBefore, Duration.ofSeconds(5)))

@@ -53,7 +53,6 @@ class VirtioDmaOnTheMainSocketTest {
                 .as("the queue thread serves the buffer")
                 .isTrue();
 
-        long start = System.nanoTime();
         CompletableFuture<Integer> statusRead = readOnAnotherThread(INTERRUPT_STATUS);
         awaitTheConnectionThreadBlocked();
         // the buffer's DMA_WRITE goes out while that read waits for the lock, and the client answers it
@@ -61,16 +60,12 @@ class VirtioDmaOnTheMainSocketTest {
 
         statusRead.get(5, TimeUnit.SECONDS);
         assertThat(driver.awaitInterrupt()).as("the IRQ fired").isTrue();
-        long took = System.nanoTime() - start;
         assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET)
-                .as("DEVICE_NEEDS_RESET")
+                .as("DEVICE_NEEDS_RESET: set when the buffer's DMA fails, as at the DMA timeout")
                 .isZero();
         assertThat(driver.usedIndex()).isEqualTo(1);
         assertThat(driver.used(0)).containsExactly(0, 64);
         assertThat(driver.ramBytes(BUFFERS, 64)).isEqualTo(seededStream(SEED, 64));
-        assertThat(Duration.ofNanos(took))
-                .as("done well within the DMA timeout")
-                .isLessThan(DMA_TIMEOUT);
     }
 
     private CompletableFuture<Integer> readOnAnotherThread(int register) {
