@@ -319,10 +319,11 @@ public final class KernelVfioDevice implements VfioDevice {
 
     @Override
     public void mapDma(DmaRegion region) throws VfioException {
-        if (closed.get()) {
-            throw new VfioException(name(), "device is closed");
-        }
         synchronized (dmaMaps) {
+            // under the lock close() takes its snapshot under: a map either lands in it or is refused
+            if (closed.get()) {
+                throw new VfioException(name(), "device is closed");
+            }
             DmaRange range = new DmaRange(region.iova(), region.size());
             if (dmaMaps.contains(range)) {
                 throw new VfioException(
