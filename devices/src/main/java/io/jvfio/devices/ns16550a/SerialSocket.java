@@ -60,13 +60,17 @@ final class SerialSocket implements AutoCloseable {
     }
 
     /**
-     * Listens at {@code path}, replacing a stale socket file there: bound under a temporary name, made
-     * 0600, then renamed into place, so no other user can connect in between.
+     * Listens at {@code path}, replacing a stale socket file there: bound inside a fresh directory only
+     * this user can enter (a channel listens as it binds, so under the umask another user could connect
+     * before a chmod), made 0600, then renamed into place.
      */
     static SerialSocket listen(Path path) throws IOException {
         Path target = path.toAbsolutePath();
-        Path temporary = target.resolveSibling(
-                target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        Path privateDirectory = Files.createTempDirectory(
+                target.getParent(),
+                "." + target.getFileName() + ".",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path temporary = privateDirectory.resolve("serial.sock");
         ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             channel.bind(UnixDomainSocketAddress.of(temporary));
@@ -77,6 +81,8 @@ final class SerialSocket implements AutoCloseable {
             channel.close();
             Files.deleteIfExists(temporary);
             throw e;
+        } finally {
+            Files.deleteIfExists(privateDirectory);
         }
     }
 

@@ -179,6 +179,11 @@ class Ns16550aServedTest {
     void theSerialSocketIsForItsOwnerOnly() throws IOException {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(directory.resolve("serial.sock"))))
                 .isEqualTo("rw-------");
+        try (var entries = Files.list(directory)) {
+            assertThat(entries.map(entry -> entry.getFileName().toString()))
+                    .as("the private directory it was bound in is gone")
+                    .noneMatch(name -> name.startsWith(".serial.sock."));
+        }
     }
 
     @Test
