@@ -122,7 +122,7 @@ final class PlatformRegion implements MmioDevice {
         TrappedAccessEvent.emit(device, info.index(), offset, size, false, value);
         IrqController controller = irqs;
         if (controller != null) {
-            controller.endOfInterrupt();
+            controller.trappedAccess(info.index(), offset, false, value);
         }
         return value;
     }
@@ -130,8 +130,6 @@ final class PlatformRegion implements MmioDevice {
     @Override
     public void write(long offset, int size, long value) {
         trappedWrites.increment();
-        IrqController controller = irqs;
-        boolean acknowledged = controller != null && controller.beforeTrappedWrite(info.index(), offset, value);
         if (gone) {
             failedAccesses.increment();
         } else if (!info.writable()) {
@@ -144,8 +142,9 @@ final class PlatformRegion implements MmioDevice {
             }
         }
         TrappedAccessEvent.emit(device, info.index(), offset, size, true, value);
+        IrqController controller = irqs;
         if (controller != null) {
-            controller.afterTrappedWrite(info.index(), offset, acknowledged);
+            controller.trappedAccess(info.index(), offset, true, value);
         }
     }
 

@@ -131,42 +131,17 @@ public final class IrqController {
     }
 
     /**
-     * A guest write trapped on one of the device's regions, before it reaches the device: a write that
-     * matches declared acks ends those IRQs now (precise EOI). The write is the guest's acknowledgement,
-     * so their lines go low, and one that fired again meanwhile is injected again, before the device sees
-     * it: the next interrupt the ack provokes finds its IRQ INACTIVE and the event loop injects it while
-     * this write still waits for the device (as the C baseline lowers its line at the ack's exit), not the
-     * vCPU thread once the write returns. An automasked IRQ's unmask waits for {@link #afterTrappedWrite}:
-     * until the device has the ack it still asserts the line for the interrupt just handled.
-     *
-     * @return whether the write matched a declared ack; then it is no EOI for the seed's heuristic
+     * A guest access trapped on one of the device's regions: the seed's EOI heuristic, or, for a write
+     * matching a declared ack, the precise EOI of those IRQs.
      */
-    public boolean beforeTrappedWrite(int region, long offset, long value) {
-        if (acksByLocation.isEmpty()) {
-            return false;
-        }
-        PlatformIrq[] candidates = acksByLocation.get(location(region, offset));
-        return candidates != null && acknowledgeMatching(candidates, region, offset, value);
-    }
-
-    /**
-     * A trapped write reached the device: the unmasks of the IRQs its ack ended ({@code acknowledged}, what
-     * {@link #beforeTrappedWrite} returned), or else the seed's EOI on the first trapped access.
-     */
-    public void afterTrappedWrite(int region, long offset, boolean acknowledged) {
-        if (!acknowledged) {
-            endOfInterrupt();
-            return;
-        }
-        PlatformIrq[] candidates = acksByLocation.get(location(region, offset));
-        lock.lock();
-        try {
-            for (PlatformIrq irq : candidates) {
-                irq.ackReachedDevice();
+    public void trappedAccess(int region, long offset, boolean write, long value) {
+        if (write && !acksByLocation.isEmpty()) {
+            PlatformIrq[] candidates = acksByLocation.get(location(region, offset));
+            if (candidates != null && acknowledgeMatching(candidates, region, offset, value)) {
+                return;
             }
-        } finally {
-            lock.unlock();
         }
+        endOfInterrupt();
     }
 
     private boolean acknowledgeMatching(PlatformIrq[] candidates, int region, long offset, long value) {
@@ -187,10 +162,7 @@ public final class IrqController {
         return matched;
     }
 
-    /**
-     * The seed's EOI, at a trapped read once it returned or at any trapped write but an ack: ends the
-     * ACTIVE IRQ without precise EOI, then injects the first PENDING one.
-     */
+    /** The seed's EOI: ends the ACTIVE IRQ without precise EOI, then injects the first PENDING one. */
     public void endOfInterrupt() {
         if (genericActive == null) {
             return;

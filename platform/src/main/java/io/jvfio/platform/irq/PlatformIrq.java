@@ -14,8 +14,6 @@ final class PlatformIrq {
     private IrqState state = IrqState.INACTIVE;
     /** A level IRQ ended while its delivery was still in service in the guest: unmask it at the guest's EOI. */
     private boolean unmaskAtGuestEoi;
-    /** A level IRQ ended by its ack before the ack reached the device: unmask it once it has. */
-    private boolean unmaskAfterAck;
 
     private long signals;
     private long triggers;
@@ -90,9 +88,8 @@ final class PlatformIrq {
     }
 
     /**
-     * The IRQ's EOI: INACTIVE with its line low, and, if automasked, unmasked at the device now, or, for a
-     * precise EOI, once its ack reached the device, or, while its delivery is still in service in the guest
-     * (jvfio's irqchip), at the guest's EOI.
+     * The IRQ's EOI: INACTIVE with its line low, and, if automasked, unmasked at the device now or, while
+     * its delivery is still in service in the guest (jvfio's irqchip), at the guest's EOI.
      *
      * @return whether it fired again while ACTIVE, so the controller must inject or queue it again
      */
@@ -106,21 +103,11 @@ final class PlatformIrq {
             GuestLine line = spec.line();
             if (line.observesEndOfInterrupt() && line.inService()) {
                 unmaskAtGuestEoi = true;
-            } else if (precise) {
-                unmaskAfterAck = true;
             } else {
                 unmask();
             }
         }
         return firedAgain;
-    }
-
-    /** The ack of a precise EOI reached the device: the unmask that waited for it, if one did. */
-    void ackReachedDevice() {
-        if (unmaskAfterAck) {
-            unmaskAfterAck = false;
-            unmask();
-        }
     }
 
     /** The guest's EOI of the IRQ's line: the unmask that waited for it, if one did. */
@@ -143,7 +130,7 @@ final class PlatformIrq {
      * and the guest whose EOI would have is gone. A device that still asserts its line then fires again.
      */
     void reset() {
-        boolean masked = spec.automasked() && (state != IrqState.INACTIVE || unmaskAtGuestEoi || unmaskAfterAck);
+        boolean masked = spec.automasked() && (state != IrqState.INACTIVE || unmaskAtGuestEoi);
         stop();
         if (masked) {
             unmask();
@@ -153,7 +140,7 @@ final class PlatformIrq {
     /**
      * INACTIVE with the line low, nothing sent to the device (a reset's first half, or the device's end); an
      * injection still in service counts as ended by the reset, a queued trigger and one remembered while
-     * ACTIVE as cancelled, and an unmask waiting for the guest's EOI or for an ack is dropped.
+     * ACTIVE as cancelled, and an unmask waiting for the guest's EOI is dropped.
      */
     void stop() {
         if (state.injected()) {
@@ -164,7 +151,6 @@ final class PlatformIrq {
             cancelledByReset++;
         }
         unmaskAtGuestEoi = false;
-        unmaskAfterAck = false;
         if (state != IrqState.INACTIVE) {
             moveTo(IrqState.INACTIVE);
         }

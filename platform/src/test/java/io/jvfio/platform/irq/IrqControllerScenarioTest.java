@@ -41,7 +41,7 @@ class IrqControllerScenarioTest {
     void s02EoiLowersLineAndUnmasksAutomaskedIrq() {
         IrqRig rig = IrqRig.automasked(2);
         rig.controller.trigger(A);
-        rig.read();
+        rig.controller.trappedAccess(0, 0x10, false, 0);
         assertThat(rig.state(A)).isEqualTo(INACTIVE);
         assertThat(rig.lines[A]).isFalse();
         assertThat(rig.unmasked).containsExactly(A);
@@ -60,7 +60,7 @@ class IrqControllerScenarioTest {
         IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
         rig.controller.trigger(A);
         rig.inService[A] = true;
-        rig.read();
+        rig.controller.trappedAccess(0, 0x10, false, 0);
         assertThat(rig.state(A)).isEqualTo(INACTIVE);
         assertThat(rig.lines[A]).isFalse();
         assertThat(rig.unmasked)
@@ -76,7 +76,7 @@ class IrqControllerScenarioTest {
     void s02cEoiAfterTheGuestsEoiUnmasksAtOnce() {
         IrqRig rig = IrqRig.automaskedOnJvfioIrqchip(1);
         rig.controller.trigger(A);
-        rig.read();
+        rig.controller.trappedAccess(0, 0x10, false, 0);
         assertThat(rig.unmasked).containsExactly(A);
         rig.controller.guestEndOfInterrupt(A);
         assertThat(rig.unmasked).as("one unmask per EOI").containsExactly(A);
@@ -293,7 +293,7 @@ class IrqControllerScenarioTest {
         rig.controller.trigger(A);
         assertThat(rig.state(A)).isEqualTo(ACTIVE_FIRED_AGAIN);
 
-        rig.write(0x20, 1);
+        rig.controller.trappedAccess(0, 0x20, true, 1);
 
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
         assertThat(rig.lines[A]).isTrue();
@@ -381,88 +381,24 @@ class IrqControllerScenarioTest {
                 new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1), new IrqSpec.Ack(0, 0x20, 2)});
         rig.controller.trigger(A);
         rig.controller.trigger(B);
-        rig.read();
-        rig.write(0x20, 0);
+        rig.controller.trappedAccess(0, 0x0, false, 0);
+        rig.controller.trappedAccess(0, 0x20, true, 0);
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
         assertThat(rig.state(B)).isEqualTo(ACTIVE);
-        rig.write(0x20, 2);
+        rig.controller.trappedAccess(0, 0x20, true, 2);
         assertThat(rig.state(B)).isEqualTo(INACTIVE);
         assertThat(rig.lines[B]).isFalse();
         assertThat(rig.unmasked).containsExactly(B);
         assertThat(rig.state(A)).isEqualTo(ACTIVE);
-        rig.write(0x20, 1);
+        rig.controller.trappedAccess(0, 0x20, true, 1);
         assertThat(rig.state(A)).isEqualTo(INACTIVE);
-    }
-
-    @Test
-    void s13aTheInterruptAnAckProvokesIsInjectedWhileTheAckStillWaitsForTheDevice() {
-        IrqRig rig = new IrqRig(new boolean[] {false}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
-        rig.controller.trigger(A);
-
-        boolean acknowledged = rig.controller.beforeTrappedWrite(0, 0x20, 1);
-        assertThat(acknowledged).isTrue();
-        assertThat(rig.state(A)).as("ended when the write trapped").isEqualTo(INACTIVE);
-        assertThat(rig.lines[A]).isFalse();
-        rig.controller.trigger(A);
-        assertThat(rig.state(A))
-                .as("the device's next interrupt, raised by the ack")
-                .isEqualTo(ACTIVE);
-        assertThat(rig.lines[A]).isTrue();
-        rig.controller.afterTrappedWrite(0, 0x20, acknowledged);
-
-        assertThat(rig.state(A)).as("the write's return ends nothing more").isEqualTo(ACTIVE);
-        assertThat(rig.controller.counters(A).injections()).isEqualTo(2);
-        assertThat(rig.controller.counters(A).eois()).isEqualTo(1);
-    }
-
-    @Test
-    void s13AnAutomaskedPreciseIrqIsUnmaskedOnlyOnceItsAckReachedTheDevice() {
-        IrqRig rig = new IrqRig(new boolean[] {true}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
-        rig.controller.trigger(A);
-
-        boolean acknowledged = rig.controller.beforeTrappedWrite(0, 0x20, 1);
-        assertThat(rig.state(A)).isEqualTo(INACTIVE);
-        assertThat(rig.unmasked)
-                .as("the device still asserts the line until it has the ack")
-                .isEmpty();
-        rig.controller.afterTrappedWrite(0, 0x20, acknowledged);
-
-        assertThat(rig.unmasked).containsExactly(A);
-    }
-
-    @Test
-    void s11AResetBetweenAnAckAndItsArrivalUnmasksOnce() {
-        IrqRig rig = new IrqRig(new boolean[] {true}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
-        rig.controller.trigger(A);
-        boolean acknowledged = rig.controller.beforeTrappedWrite(0, 0x20, 1);
-
-        rig.controller.reset();
-        assertThat(rig.unmasked).as("the reset unmasks what the ack still owed").containsExactly(A);
-        rig.controller.afterTrappedWrite(0, 0x20, acknowledged);
-
-        assertThat(rig.unmasked).as("once").containsExactly(A);
-    }
-
-    @Test
-    void s13OnJvfiosIrqchipAPreciseAckInServiceStillWaitsForTheGuestsEoi() {
-        boolean[] automasked = {true};
-        IrqRig rig = new IrqRig(automasked, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)}, true);
-        rig.controller.trigger(A);
-        rig.inService[A] = true;
-
-        rig.write(0x20, 1);
-        assertThat(rig.unmasked).isEmpty();
-        rig.inService[A] = false;
-        rig.controller.guestEndOfInterrupt(A);
-
-        assertThat(rig.unmasked).containsExactly(A);
     }
 
     @Test
     void timerAfterLastPreciseAckRestoresFastPath() {
         IrqRig rig = new IrqRig(new boolean[] {false}, new IrqSpec.Ack[] {new IrqSpec.Ack(0, 0x20, 1)});
         rig.controller.trigger(A);
-        rig.write(0x20, 1);
+        rig.controller.trappedAccess(0, 0x20, true, 1);
         rig.fireTimers();
         assertThat(rig.fastPath).isTrue();
     }

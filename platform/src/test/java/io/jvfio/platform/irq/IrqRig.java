@@ -124,17 +124,6 @@ final class IrqRig {
         due.forEach(Runnable::run);
     }
 
-    /** A trapped read of the device, once it returned. */
-    void read() {
-        controller.endOfInterrupt();
-    }
-
-    /** A trapped write of {@code value} at {@code offset} of region 0: before it goes to the device, then after. */
-    void write(long offset, long value) {
-        boolean acknowledged = controller.beforeTrappedWrite(0, offset, value);
-        controller.afterTrappedWrite(0, offset, acknowledged);
-    }
-
     IrqState state(int irq) {
         return controller.state(irq);
     }
