@@ -28,6 +28,9 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     /** Changes when the probe's guest or its reading of the evidence does, which voids every kept verdict. */
     static final int PROBE_REVISION = 1;
 
+    /** Far beyond what a probe takes (its two deliveries are bounded by 15 s each); longer is damage. */
+    private static final Duration LONGEST_PROBE = Duration.ofHours(1);
+
     private static final String HEADER = "jvfio in-kernel irqchip verdict";
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Path KERNEL_RELEASE = Path.of("/proc/sys/kernel/osrelease");
@@ -77,7 +80,11 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         try {
             IrqchipSemantics.Verdict verdict = IrqchipSemantics.Verdict.valueOf(lines.get(2));
             Duration elapsed = Duration.parse(lines.get(4));
-            if (verdict == IrqchipSemantics.Verdict.PROBE_FAILED) {
+            // A time no probe takes is a damaged file: negative, it misleads; past 292 years, printing the
+            // verdict (in nanoseconds) throws.
+            if (verdict == IrqchipSemantics.Verdict.PROBE_FAILED
+                    || elapsed.isNegative()
+                    || elapsed.compareTo(LONGEST_PROBE) > 0) {
                 return Optional.empty();
             }
             return Optional.of(new IrqchipSemantics(

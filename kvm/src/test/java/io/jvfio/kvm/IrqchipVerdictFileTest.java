@@ -68,6 +68,18 @@ class IrqchipVerdictFileTest {
     }
 
     @Test
+    void aKeptProbeTimeNoProbeCouldTakeReadsAsNone() throws Exception {
+        Path path = directory.resolve("irqchip-verdict");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+
+        for (String elapsed : new String[] {"PT-0.007S", "PT9999999999H"}) {
+            Files.writeString(path, "jvfio in-kernel irqchip verdict\nboot A\nEXACT\nas documented\n" + elapsed + "\n");
+
+            assertThat(file.load()).as(elapsed).isEmpty();
+        }
+    }
+
+    @Test
     void aDirectoryThatCannotBeWrittenKeepsNothingAndThrowsNothing() throws Exception {
         Path notADirectory = Files.writeString(directory.resolve("a-file"), "");
         IrqchipVerdictFile file = new IrqchipVerdictFile(notADirectory.resolve("irqchip-verdict"), "boot A");
