@@ -1,6 +1,8 @@
 package io.jvfio.kvm;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -30,6 +32,9 @@ record IrqchipVerdictFile(Path file, String hostKey) {
 
     /** Far beyond what a probe takes (its two deliveries are bounded by 15 s each); longer is damage. */
     private static final Duration LONGEST_PROBE = Duration.ofHours(1);
+
+    /** A kept verdict is a few hundred bytes; a file past this is not one. */
+    static final int MAX_BYTES = 64 * 1024;
 
     private static final String HEADER = "jvfio in-kernel irqchip verdict";
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
@@ -69,8 +74,22 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     /** The verdict kept for this key, with " (kept from an earlier probe on this boot)" after its evidence. */
     Optional<IrqchipSemantics> load() {
         List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        // Read only a regular file, and only so much of it: a FIFO left there would block the read (and the
+        // command) forever, and /dev/zero or a huge file would fill the heap.
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+            if (bytes.length > MAX_BYTES) {
+                return Optional.empty();
+            }
+            lines = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString()
+                    .lines()
+                    .toList();
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -1,6 +1,7 @@
 package io.jvfio.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
@@ -77,6 +78,25 @@ class IrqchipVerdictFileTest {
 
             assertThat(file.load()).as(elapsed).isEmpty();
         }
+    }
+
+    @Test
+    void aFileThatIsNotARegularOneReadsAsNoneAtOnce() throws Exception {
+        Path path = Files.createSymbolicLink(directory.resolve("irqchip-verdict"), Path.of("/dev/zero"));
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(5), file::load)).isEmpty();
+    }
+
+    @Test
+    void anOversizedFileReadsAsNone() throws Exception {
+        Path path = directory.resolve("irqchip-verdict");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+        String padding = " ".repeat(IrqchipVerdictFile.MAX_BYTES);
+        Files.writeString(
+                path, "jvfio in-kernel irqchip verdict\nboot A\nEXACT\nas documented" + padding + "\nPT0.003S\n");
+
+        assertThat(file.load()).isEmpty();
     }
 
     @Test
