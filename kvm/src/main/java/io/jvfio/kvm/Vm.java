@@ -53,7 +53,7 @@ public final class Vm implements AutoCloseable {
     public synchronized void setMemorySlot(
             int slot, long guestAddress, Mapping memory, long offset, long size, boolean readOnly)
             throws ErrnoException {
-        if (offset < 0 || size <= 0 || offset + size > memory.size()) {
+        if (offset < 0 || size <= 0 || size > memory.size() - offset) {
             throw new IllegalArgumentException(
                     "slot " + slot + ": " + size + " bytes at offset " + offset + " do not fit " + memory);
         }
