@@ -23,6 +23,8 @@ public final class Epoll implements AutoCloseable {
     private static final int EPOLL_CTL_DEL = 2;
     /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
     private static final int EVENT_SIZE = 12;
+    /** epoll_wait refuses more (EINVAL): the kernel's EP_MAX_EVENTS, INT_MAX / sizeof(struct epoll_event). */
+    private static final int MAX_CAPACITY = Integer.MAX_VALUE / EVENT_SIZE;
 
     private final Fd fd;
     /**
@@ -41,8 +43,15 @@ public final class Epoll implements AutoCloseable {
         this.events = Arena.ofAuto().allocate((long) EVENT_SIZE * capacity, 8);
     }
 
-    /** An epoll set returning at most {@code capacity} events per {@link #await}. */
+    /**
+     * An epoll set returning at most {@code capacity} events per {@link #await}: 1 to epoll_wait's limit,
+     * checked before the fd is made, so a refused capacity leaves none behind.
+     */
     public static Epoll create(int capacity) throws ErrnoException {
+        if (capacity <= 0 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException(
+                    "an epoll set returns 1 to " + MAX_CAPACITY + " events, not " + capacity);
+        }
         return new Epoll(Fd.adopt(Libc.epollCreate1(Libc.O_CLOEXEC), "epoll"), capacity);
     }
 

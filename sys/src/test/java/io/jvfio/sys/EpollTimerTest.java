@@ -1,7 +1,9 @@
 package io.jvfio.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.testing.Resources;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +23,19 @@ class EpollTimerTest {
             epoll.remove(b.fd());
             assertThat(epoll.await(0)).isZero();
         }
+    }
+
+    @Test
+    void aCapacityEpollWaitRefusesIsRefusedWithoutLeavingAnFd() {
+        int before = Resources.openFds();
+
+        for (int capacity : new int[] {-1, 0, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> Epoll.create(capacity))
+                    .as("capacity %d", capacity)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+
+        assertThat(Resources.openFds()).isEqualTo(before);
     }
 
     @Test
