@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * its start-up (a VM, a vCPU, two interrupts and the vCPU's downcall linked), and a host's KVM cannot
  * change its irqchip's behaviour without a reboot or a new module, both of which change the key. A
  * verdict that says the probe failed is never kept. Every failure to read or write the file (no home
- * directory, a read-only one, a file from another version) means probing as if there were none.
+ * directory, a read-only one, a file from another version, or a damaged one, or not this user's alone)
+ * means probing as if there were none.
  *
  * @param file where the verdict is kept
  * @param hostKey what a kept verdict must have been probed under: this boot, this /dev/kvm, this probe
@@ -35,6 +36,10 @@ record IrqchipVerdictFile(Path file, String hostKey) {
 
     /** A kept verdict is a few hundred bytes; a file past this is not one. */
     static final int MAX_BYTES = 64 * 1024;
+
+    private static final int GROUP_OR_OTHERS_WRITE = 0022;
+    /** Owned by this process's user. */
+    private static final Path PROCESS = Path.of("/proc/self");
 
     private static final String HEADER = "jvfio in-kernel irqchip verdict";
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
@@ -80,6 +85,13 @@ record IrqchipVerdictFile(Path file, String hostKey) {
             return Optional.empty();
         }
         try (InputStream in = Files.newInputStream(file)) {
+            // Only a file this user wrote, as store does (0600): one that another user owns or may write, where
+            // XDG_CACHE_HOME is shared, could name any verdict under this host's key, which anyone can read.
+            int mode = (Integer) Files.getAttribute(file, "unix:mode");
+            if ((mode & GROUP_OR_OTHERS_WRITE) != 0
+                    || !Files.getAttribute(file, "unix:uid").equals(Files.getAttribute(PROCESS, "unix:uid"))) {
+                return Optional.empty();
+            }
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
             if (bytes.length > MAX_BYTES) {
                 return Optional.empty();
@@ -90,7 +102,7 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                     .toString()
                     .lines()
                     .toList();
-        } catch (IOException e) {
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
             return Optional.empty();
         }
         if (lines.size() != 5 || !lines.get(0).equals(HEADER) || !lines.get(1).equals(hostKey)) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Tag;
@@ -95,6 +96,17 @@ class IrqchipVerdictFileTest {
         String padding = " ".repeat(IrqchipVerdictFile.MAX_BYTES);
         Files.writeString(
                 path, "jvfio in-kernel irqchip verdict\nboot A\nEXACT\nas documented" + padding + "\nPT0.003S\n");
+
+        assertThat(file.load()).isEmpty();
+    }
+
+    @Test
+    void aFileOthersMayWriteReadsAsNone() throws Exception {
+        Path path = directory.resolve("irqchip-verdict");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(path, "boot A");
+        file.store(EOI_AT_DELIVERY);
+
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw--w--w-"));
 
         assertThat(file.load()).isEmpty();
     }
