@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -59,6 +60,9 @@ public final class UnixSocket implements AutoCloseable {
     private static final long CMSG_HEADER = 16;
     private static final int MAX_IOVECS = 4;
 
+    /** Numbers the temporary names of {@link #listen}, for threads of this process listening in one directory. */
+    private static final AtomicLong TEMPORARY_NAMES = new AtomicLong();
+
     private final Fd fd;
     private final String description;
     /** Scratch for msghdr and control data; freed with the socket object, since a receiver may still run. */
@@ -91,32 +95,46 @@ public final class UnixSocket implements AutoCloseable {
 
     /**
      * Listens on {@code path} with mode 0600: the socket is bound under a temporary name, restricted,
-     * then renamed into place, so no other user can connect in between.
+     * then renamed into place, so no other user can connect in between. The temporary name is reached
+     * through {@code /proc/self/fd} and an O_PATH descriptor of the directory (which needs no more
+     * permission than a bind there), as systemd binds long paths: it is short whatever the directory, so
+     * every path that fits a socket address listens.
      */
     public static UnixSocket listen(Path path, int backlog) throws ErrnoException {
-        String target = path.toAbsolutePath().toString();
-        String temporary = target + ".tmp-" + Libc.getpid();
-        UnixSocket socket = create("listening socket " + target);
-        String boundAt = null;
-        try (Arena call = Arena.ofConfined()) {
-            Libc.bind(socket.fd.get(), address(call, temporary), addressLength(temporary), "bind " + target);
-            boundAt = temporary;
-            Libc.chmod(temporary, 0600);
-            Libc.rename(temporary, target);
-            boundAt = target;
-            Libc.listen(socket.fd.get(), backlog);
-            return socket;
-        } catch (ErrnoException | RuntimeException e) {
-            socket.close();
-            if (boundAt != null) {
-                // the socket file this call made: left behind, it would make every later bind here EADDRINUSE
-                try {
-                    Files.deleteIfExists(Path.of(boundAt));
-                } catch (IOException cleanup) {
-                    e.addSuppressed(cleanup);
+        Path absolute = path.toAbsolutePath();
+        String target = absolute.toString();
+        checkAddressLength(target);
+        Path parent = absolute.getParent();
+        if (parent == null) {
+            throw new IllegalArgumentException("a socket cannot be the root directory: " + target);
+        }
+        try (Fd directory = Fd.adopt(
+                Libc.open(parent.toString(), Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0),
+                "directory " + parent)) {
+            String temporary = "/proc/self/fd/" + directory.get() + "/.jvfio-" + Libc.getpid() + "-"
+                    + TEMPORARY_NAMES.incrementAndGet();
+            UnixSocket socket = create("listening socket " + target);
+            String boundAt = null;
+            try (Arena call = Arena.ofConfined()) {
+                Libc.bind(socket.fd.get(), address(call, temporary), addressLength(temporary), "bind " + target);
+                boundAt = temporary;
+                Libc.chmod(temporary, 0600);
+                Libc.rename(temporary, target);
+                boundAt = target;
+                Libc.listen(socket.fd.get(), backlog);
+                return socket;
+            } catch (ErrnoException | RuntimeException e) {
+                socket.close();
+                if (boundAt != null) {
+                    // the socket file this call made: left behind, it would make every later bind here EADDRINUSE
+                    try {
+                        Files.deleteIfExists(Path.of(boundAt));
+                    } catch (IOException cleanup) {
+                        e.addSuppressed(cleanup);
+                    }
                 }
+                throw e;
             }
-            throw e;
         }
     }
 
@@ -151,11 +169,15 @@ public final class UnixSocket implements AutoCloseable {
         return new UnixSocket(Fd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), description), description);
     }
 
-    private static MemorySegment address(Arena arena, String path) {
-        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length >= SUN_PATH_MAX) {
+    private static void checkAddressLength(String path) {
+        if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH_MAX) {
             throw new IllegalArgumentException("socket path is longer than " + (SUN_PATH_MAX - 1) + " bytes: " + path);
         }
+    }
+
+    private static MemorySegment address(Arena arena, String path) {
+        checkAddressLength(path);
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
         MemorySegment address = arena.allocate(2 + SUN_PATH_MAX, 2);
         address.set(JAVA_SHORT, 0, (short) AF_UNIX);
         MemorySegment.copy(bytes, 0, address, ValueLayout.JAVA_BYTE, 2, bytes.length);

@@ -219,6 +219,26 @@ class UnixSocketTest {
         }
     }
 
+    /** sun_path holds 107 bytes and a NUL: a path of 107 bytes listens, with no room for a longer temporary name. */
+    @Test
+    void aPathOfTheLongestLengthASocketTakesListensMode0600() throws Exception {
+        String absolute = dir.toAbsolutePath().toString();
+        Path path = dir.resolve("s".repeat(107 - absolute.length() - 1));
+        assertThat(path.toString()).hasSize(107);
+
+        try (UnixSocket listening = UnixSocket.listen(path, 1);
+                UnixSocket client = UnixSocket.connect(path);
+                UnixSocket server = listening.accept()) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+                    .isEqualTo("rw-------");
+            client.send(new ByteBuffer[] {direct(42)}, new int[0]);
+            assertThat(server.receive(ByteBuffer.allocateDirect(1), 0).bytes()).isEqualTo(1);
+        }
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(path);
+        }
+    }
+
     @Test
     void shutdownWakesABlockedReceiver() throws Exception {
         UnixSocket[] pair = UnixSocket.pair();

@@ -45,6 +45,8 @@ public final class Libc {
     public static final int O_NONBLOCK = 04000;
     public static final int O_DIRECTORY = 0200000;
     public static final int O_CLOEXEC = 02000000;
+    /** A descriptor that only names a place in the file system: opening it needs no permission on the file. */
+    public static final int O_PATH = 010000000;
 
     public static final int PROT_NONE = 0;
     public static final int PROT_READ = 1;
