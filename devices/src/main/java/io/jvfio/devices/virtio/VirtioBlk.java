@@ -65,6 +65,13 @@ public final class VirtioBlk implements VirtioBackend {
     public static final int ID_SIZE = 20;
     /** size_max: the longest data buffer, as much as the device moves in one DMA. */
     public static final int SIZE_MAX = 64 * 1024;
+    /**
+     * The most data one request may carry, 2 GiB less a sector (QEMU's limit too): the used ring's length
+     * and the device's counts of what it wrote are 32-bit, and a driver must not make a chain longer than
+     * 2^32 bytes in total anyway (the split virtqueue's descriptor table rules). A chain of overlapping
+     * buffers (a hostile driver's) can say more; it gets IOERR, with nothing read or written.
+     */
+    public static final int MAX_REQUEST_BYTES = Integer.MAX_VALUE & -SECTOR_SIZE;
     /** The most data bytes one host read or write of the file moves. */
     static final int STAGING_SIZE = 1 << 20;
     /** seg_max: the header and the status take two of a queue's descriptors, as Linux's own reckoning. */
@@ -113,6 +120,7 @@ public final class VirtioBlk implements VirtioBackend {
 
     private long ioErrors;
     private long unsupported;
+    private boolean loggedTooLong;
 
     /**
      * Serves {@code path}; the caller's descriptor becomes this device's, closed with it.
@@ -269,7 +277,7 @@ public final class VirtioBlk implements VirtioBackend {
             throws MalformedQueueException {
         reads++;
         long length = totalLength(data);
-        if (!deviceWritable(data) || !withinCapacity(sector, length)) {
+        if (!deviceWritable(data) || tooLong("read", head, length) || !withinCapacity(sector, length)) {
             return Outcome.IOERR;
         }
         long start = sector * SECTOR_SIZE;
@@ -314,7 +322,7 @@ public final class VirtioBlk implements VirtioBackend {
             throws MalformedQueueException {
         writes++;
         long length = totalLength(data);
-        if (readOnly || !deviceReadable(data) || !withinCapacity(sector, length)) {
+        if (readOnly || !deviceReadable(data) || tooLong("write", head, length) || !withinCapacity(sector, length)) {
             return S_IOERR;
         }
         long start = sector * SECTOR_SIZE;
@@ -504,6 +512,25 @@ public final class VirtioBlk implements VirtioBackend {
             done += chunk;
         }
         return new Outcome(S_OK, done);
+    }
+
+    /** Whether the request's data is longer than {@link #MAX_REQUEST_BYTES}: logged the first time. */
+    private boolean tooLong(String operation, int head, long length) {
+        if (length <= MAX_REQUEST_BYTES) {
+            return false;
+        }
+        if (!loggedTooLong) {
+            loggedTooLong = true;
+            LOG.log(
+                    Level.WARNING,
+                    "virtio-blk: {0} request {1} of {2} bytes is longer than the {3} a request may move: IOERR"
+                            + " (logged once)",
+                    operation,
+                    head,
+                    Long.toString(length),
+                    Integer.toString(MAX_REQUEST_BYTES));
+        }
+        return true;
     }
 
     /** Whole sectors, all of them below the capacity. */
