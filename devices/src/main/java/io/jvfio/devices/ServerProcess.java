@@ -104,10 +104,32 @@ public final class ServerProcess implements AutoCloseable {
             throw new IOException(
                     "the device server on " + socket + " " + why + server.lastOutput() + server.firstOutput());
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            server.killAndRemoveSocket();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while the device server on " + socket + " started", e);
         }
+    }
+
+    /**
+     * Kills the child (SIGKILL), waits for it to be gone and removes its socket, which a killed server
+     * leaves behind and which would make the next bind on that path fail (EADDRINUSE). Waits through an
+     * interrupt (and keeps it): the socket must go only once nothing can bind it again.
+     */
+    private void killAndRemoveSocket() throws IOException {
+        process.destroyForcibly();
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_SECONDS);
+        while (process.isAlive() && System.nanoTime() < deadline) {
+            try {
+                process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(socket);
     }
 
     /**

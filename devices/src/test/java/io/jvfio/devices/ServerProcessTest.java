@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -105,6 +106,37 @@ class ServerProcessTest {
                 .as("server gone")
                 .isFalse();
         assertThat(Files.exists(socket)).as("socket removed").isFalse();
+    }
+
+    @Test
+    void anInterruptWhileTheServerStartsKillsItAndRemovesTheSocketItBound() throws Exception {
+        Path socket = directory.resolve("starting.sock");
+        // A server that has bound its socket and not yet said so.
+        List<String> command = List.of("sh", "-c", "touch \"$0\" && exec sleep 60", socket.toString());
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread starter = Thread.ofPlatform().start(() -> {
+            try {
+                ServerProcess.startCommand(socket, Duration.ofSeconds(60), command)
+                        .close();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(socket) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+
+        starter.interrupt();
+        starter.join(Duration.ofSeconds(10));
+
+        assertThat(failure.get()).hasMessageStartingWith("interrupted while the device server on " + socket);
+        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive))
+                .as("child stopped")
+                .isEmpty();
+        assertThat(Files.exists(socket))
+                .as("socket removed, so that the next server can bind it")
+                .isFalse();
     }
 
     private static void serveAndRead(Path socket) throws Exception {
