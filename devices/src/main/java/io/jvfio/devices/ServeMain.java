@@ -23,8 +23,9 @@ import java.util.stream.Collectors;
  * {@code jvfio serve}, this class's {@code main} and the benchmarks' servers all run. The {@code main}
  * serves the test device: {@code ServeMain --socket PATH [--irqs N] [--level-mask M]}. Prints
  * {@code serving test-device on PATH} once the socket listens (what tests and {@code jvfio} wait for). Exit
- * codes: 0 after SIGTERM/SIGINT, 2 for a bad argument, 1 when the socket cannot be served; errors are one
- * line on stderr.
+ * codes: 2 for a bad argument, 1 when the socket cannot be served; errors are one line on stderr. Stopped
+ * by SIGTERM or SIGINT it exits as the JVM does after its shutdown hooks, with 143 or 130 (128 plus the
+ * signal), not 0.
  */
 public final class ServeMain {
     static final String USAGE = "usage: ServeMain --socket PATH [--irqs N] [--level-mask M]";
