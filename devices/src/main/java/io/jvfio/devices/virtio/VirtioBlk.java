@@ -121,6 +121,8 @@ public final class VirtioBlk implements VirtioBackend {
     private long ioErrors;
     private long unsupported;
     private boolean loggedTooLong;
+    /** Whether {@link #close} ran; like the rest, under the transport's lock. */
+    private boolean closed;
 
     /**
      * Serves {@code path}; the caller's descriptor becomes this device's, closed with it.
@@ -670,8 +672,17 @@ public final class VirtioBlk implements VirtioBackend {
         return totals;
     }
 
+    /**
+     * Closes the file and frees the gathered buffers' vector, once: the transport passes on every close
+     * of the device, which {@code ModelledDevice} promises is idempotent (a second close of the vector's
+     * arena would throw).
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         file.close();
         pieces.close();
     }

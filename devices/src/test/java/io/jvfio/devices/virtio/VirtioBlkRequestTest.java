@@ -1,13 +1,16 @@
 package io.jvfio.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.jvfio.devices.DeviceOptions;
 import io.jvfio.sys.IoVector;
 import io.jvfio.vfiouser.server.DeviceContext;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,6 +90,16 @@ class VirtioBlkRequestTest {
         }
         chain.add(new DescriptorChain.Buffer(STATUS, 1, true));
         return new DescriptorChain(0, chain);
+    }
+
+    @Test
+    void closingTheServedDeviceTwiceIsQuietAsModelledDevicePromises() throws Exception {
+        Path disk = directory.resolve("disk.img");
+        Files.write(disk, new byte[4 * VirtioBlk.SECTOR_SIZE]);
+        VirtioMmioDevice device = VirtioBlk.create(DeviceOptions.defaults().withFile(disk));
+        device.close();
+
+        assertThatCode(device::close).doesNotThrowAnyException();
     }
 
     @Test
