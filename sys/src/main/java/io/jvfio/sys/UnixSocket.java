@@ -510,11 +510,22 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
-    /** Shuts the socket down (waking a blocked receiver) and closes it. */
+    /**
+     * Shuts the socket down (waking a blocked receiver and sender), waits for a send or receive still in
+     * its system call to leave it, and closes it: closed under a sender's feet, the fd's number could be
+     * reused by another thread's open before the sendmsg, whose message and fds would go to that file.
+     */
     @Override
     public void close() {
         shutdown();
-        fd.close();
+        sendLock.lock();
+        receiveLock.lock();
+        try {
+            fd.close();
+        } finally {
+            receiveLock.unlock();
+            sendLock.unlock();
+        }
     }
 
     @Override

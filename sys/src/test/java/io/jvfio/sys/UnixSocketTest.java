@@ -258,4 +258,27 @@ class UnixSocketTest {
             assertThat(waiter.isAlive()).isFalse();
         }
     }
+
+    @Test
+    void closeEndsAReceiveInProgressBeforeItClosesTheFd() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket _ = pair[0]) {
+            UnixSocket b = pair[1];
+            List<Integer> received = new ArrayList<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    received.add(b.receive(ByteBuffer.allocateDirect(4), 1).bytes());
+                } catch (ErrnoException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            Thread.sleep(50);
+            b.close();
+            waiter.join(2000);
+            assertThat(waiter.isAlive()).as("the receiver left its recv").isFalse();
+            assertThat(received)
+                    .as("woken by the shutdown, not failed on a closed fd")
+                    .containsExactly(0);
+        }
+    }
 }
