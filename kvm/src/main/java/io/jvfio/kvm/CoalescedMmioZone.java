@@ -39,7 +39,8 @@ public final class CoalescedMmioZone implements AutoCloseable {
         }
         try {
             KvmIoctls.coalescedMmio(vm, address, size, false);
-        } catch (ErrnoException e) {
+        } catch (ErrnoException | IllegalStateException e) {
+            // IllegalStateException: the VM's fd was closed after the check above, which drops the zone anyway
             LOG.log(System.Logger.Level.WARNING, "unregistering " + this + ": " + e.getMessage());
         }
     }
