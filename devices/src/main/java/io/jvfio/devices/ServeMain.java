@@ -82,16 +82,20 @@ public final class ServeMain {
                     e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        Thread.ofPlatform().name("device server shutdown").unstarted(() -> {
-                            server.close();
-                            log.println(stamp() + " stopped after " + server.clientsServed() + " client(s); "
-                                    + totals(device));
-                            log.flush();
-                            device.close();
-                            stopped.countDown();
-                        }));
+        Thread shutdown = Thread.ofPlatform().name("device server shutdown").unstarted(() -> {
+            server.close();
+            log.println(stamp() + " stopped after " + server.clientsServed() + " client(s); " + totals(device));
+            log.flush();
+            device.close();
+            stopped.countDown();
+        });
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdown);
+        } catch (IllegalStateException shuttingDown) {
+            // SIGTERM came after the bind: the hooks already run, so the server closes (and its socket goes) here
+            shutdown.run();
+            return;
+        }
         log.println(stamp() + " " + device.describe());
         log.flush();
         out.println("serving " + device.kind() + " on " + socket);
