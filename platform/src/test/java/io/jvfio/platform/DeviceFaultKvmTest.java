@@ -9,6 +9,7 @@ import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
 import io.jvfio.platform.irq.IrqController;
 import io.jvfio.platform.irq.IrqState;
+import io.jvfio.sys.testing.CapturedLog;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;

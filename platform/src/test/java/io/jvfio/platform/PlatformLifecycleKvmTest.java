@@ -12,6 +12,7 @@ import io.jvfio.platform.devicetree.FdtWriter;
 import io.jvfio.platform.devicetree.PlatformBusTree;
 import io.jvfio.platform.irq.IrqController;
 import io.jvfio.platform.irq.IrqState;
+import io.jvfio.sys.testing.CapturedLog;
 import io.jvfio.sys.testing.Tiers;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.SparseArea;

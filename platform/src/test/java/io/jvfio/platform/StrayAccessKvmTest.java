@@ -7,6 +7,7 @@ import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.bus.Bus;
 import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.platform.config.PlatformDeviceConfig;
+import io.jvfio.sys.testing.CapturedLog;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;
 import java.time.Duration;
