@@ -71,6 +71,10 @@ public final class Machine implements AutoCloseable {
     private static final long KVM_TSS_SIZE = 3 * 4096;
     public static final int RAM_SLOT = 0;
     private static final System.Logger LOG = System.getLogger(Machine.class.getName());
+    /** How long {@link #close} waits for the vCPU threads before it says what holds them, and how often after. */
+    private static final long CLOSE_WAIT_SAID_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private static final long CLOSE_WAIT_SAID_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Auto's choice of jvfio's irqchip is said once per process, not once per machine. */
     private static final AtomicBoolean AUTO_OFF_REPORTED = new AtomicBoolean();
 
@@ -775,6 +779,25 @@ public final class Machine implements AutoCloseable {
         return description.isEmpty() ? "no vCPU thread started" : description.toString();
     }
 
+    /** Each live vCPU thread and the first frame of its stack outside the JDK: the handler that holds it. */
+    private String whereVcpuThreadsAreHeld() {
+        StringBuilder where = new StringBuilder();
+        for (Thread thread : threads) {
+            if (!thread.isAlive()) {
+                continue;
+            }
+            where.append(where.isEmpty() ? "" : ", ").append(thread.getName());
+            for (StackTraceElement frame : thread.getStackTrace()) {
+                String name = frame.getClassName();
+                if (!name.startsWith("java.") && !name.startsWith("jdk.") && !name.startsWith("sun.")) {
+                    where.append(" in ").append(name).append('.').append(frame.getMethodName());
+                    break;
+                }
+            }
+        }
+        return where.toString();
+    }
+
     /** How the run ended, or null while it goes on. */
     public MachineExit outcomeIfEnded() {
         return outcome.getNow(null);
@@ -807,6 +830,8 @@ public final class Machine implements AutoCloseable {
         }
         stop();
         boolean interrupted = false;
+        long waitingSince = System.nanoTime();
+        long sayAt = waitingSince + CLOSE_WAIT_SAID_AFTER_NANOS;
         for (Thread thread : threads) {
             while (thread.isAlive()) {
                 vcpus.forEach(Vcpu::kick);
@@ -814,6 +839,16 @@ public final class Machine implements AutoCloseable {
                     thread.join(10);
                 } catch (InterruptedException e) {
                     interrupted = true;
+                }
+                long now = System.nanoTime();
+                if (thread.isAlive() && now - sayAt >= 0) {
+                    // a kick ends KVM_RUN, not a device handler: the VM cannot be freed under a thread still in one
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "closing the machine: still waiting after "
+                                    + TimeUnit.NANOSECONDS.toSeconds(now - waitingSince)
+                                    + " s for vCPU threads held outside KVM_RUN: " + whereVcpuThreadsAreHeld());
+                    sayAt = now + CLOSE_WAIT_SAID_EVERY_NANOS;
                 }
             }
         }

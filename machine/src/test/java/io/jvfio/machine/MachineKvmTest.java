@@ -9,6 +9,7 @@ import io.jvfio.machine.irqchip.IrqchipMode;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
+import io.jvfio.sys.testing.CapturedLog;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.ThreadReport;
 import io.jvfio.sys.testing.Tiers;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -128,6 +130,70 @@ class MachineKvmTest {
             assertThat(machine.reports())
                     .as("TPR after CR8 = 5, taken while held, taken after CR8 = 0, CR8 after TPR 0x60 and 0")
                     .containsExactly(0x50, 0, 1, 6, 0);
+        }
+    }
+
+    /** A register whose accesses wait until the test lets them go: a device handler that does not return. */
+    static final class HeldDevice implements MmioDevice {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public long read(long offset, int size) {
+            hold();
+            return 0;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            hold();
+        }
+
+        private void hold() {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void closeSaysWhichHandlerHoldsAVcpuThreadItWaitsFor() throws Exception {
+        HeldDevice device = new HeldDevice();
+        Machine machine = Machine.create(guest("mmio", 1).build());
+        Thread closer = null;
+        try (CapturedLog logged = new CapturedLog(Machine.class)) {
+            long base = machine.platformBus().allocateMmio(0x1000);
+            machine.mmio().add("held", base, 0x1000, device);
+            machine.addDevice(new BootInfo.Device("jvfio,held", List.of(new BootInfo.Region(base, 0x1000)), List.of()));
+            machine.start();
+            assertThat(device.entered.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the guest's first access reached the handler")
+                    .isTrue();
+
+            closer = Thread.ofPlatform().name("closer").start(machine::close);
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (logged.count("closing the machine") == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+
+            assertThat(logged.messages())
+                    .filteredOn(message -> message.startsWith("closing the machine"))
+                    .first()
+                    .asString()
+                    .contains("vCPU threads held outside KVM_RUN: jvfio-vcpu-0 in " + HeldDevice.class.getName() + ".");
+            assertThat(closer.isAlive()).as("close still waits").isTrue();
+        } finally {
+            device.release.countDown();
+            if (closer != null) {
+                closer.join(TIMEOUT.toMillis());
+                assertThat(closer.isAlive())
+                        .as("close ends once the handler returns")
+                        .isFalse();
+            }
+            machine.close();
         }
     }
 
