@@ -1,6 +1,7 @@
 package io.jvfio.vfiouser;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -380,6 +381,26 @@ class ClientServerTest {
                             DmaException.class,
                             e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.NOT_PERMITTED));
             assertThat(ran).as("nothing runs unless every range is reachable").hasValue(0);
+        }
+    }
+
+    @Test
+    void dmaCheckPassesARangeInAWindowThatAllowsTheAccessAndRefusesOthersMovingNothing() throws Exception {
+        try (Mapping readOnly = Mapping.anonymous(0x1000, "read-only guest without fd");
+                Mapping readWrite = Mapping.anonymous(0x1000, "guest without fd")) {
+            device.mapDma(new DmaRegion(0x180000, 0x1000, readOnly, 0, null, 0, true, false));
+            device.mapDma(new DmaRegion(0x200000, 0x1000, readWrite, 0, null, 0, true, true));
+
+            assertThatCode(() -> model.context().dmaCheck(0x200ff0, 16, true)).doesNotThrowAnyException();
+            assertThatCode(() -> model.context().dmaCheck(0x180000, 8, false)).doesNotThrowAnyException();
+            assertThatThrownBy(() -> model.context().dmaCheck(0x200ff8, 16, false))
+                    .isInstanceOfSatisfying(
+                            DmaException.class,
+                            e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.OUTSIDE_MAPPINGS));
+            assertThatThrownBy(() -> model.context().dmaCheck(0x180000, 8, true))
+                    .isInstanceOfSatisfying(
+                            DmaException.class,
+                            e -> assertThat(e.reason()).isEqualTo(DmaException.Reason.NOT_PERMITTED));
         }
     }
 

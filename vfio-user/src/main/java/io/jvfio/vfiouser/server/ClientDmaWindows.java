@@ -189,6 +189,16 @@ final class ClientDmaWindows implements AutoCloseable {
         }
     }
 
+    /** Checks that [iova, +length) lies in one window that allows the access, moving nothing. */
+    void check(long iova, int length, boolean write) throws DmaException {
+        lock.readLock().lock();
+        try {
+            windowFor(iova, length, write);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /**
      * Gathers client memory over [iovas[i], +lengths[i]) into {@code vector} and runs {@code transfer}
      * while no DMA_UNMAP can take it away; returns false, running nothing, when a range lies in a window

@@ -924,6 +924,11 @@ final class Connection implements Runnable {
         }
     }
 
+    /** Whether a DMA of the range would find a mapping that allows it; nothing moves. */
+    void dmaCheck(long iova, int length, boolean write) throws DmaException {
+        dma.check(iova, length, write);
+    }
+
     /** DMA straight to or from the client's mmap'ed memory; false where it gave no fd. */
     boolean dmaDirect(
             long[] iovas, int[] lengths, boolean write, IoVector vector, DeviceContext.DirectTransfer transfer)

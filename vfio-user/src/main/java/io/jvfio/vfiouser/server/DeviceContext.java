@@ -29,6 +29,17 @@ public interface DeviceContext {
     void dmaWrite(long iova, byte[] source, int offset, int length) throws IOException;
 
     /**
+     * Checks, moving nothing, that [iova, +length) lies in one DMA mapping of the client that allows the
+     * access ({@code write}, or a read): for a device that validates every buffer of a request before it
+     * does any of the request's work, as QEMU maps them all first. A DMA_UNMAP may still take the range
+     * away after the check; the access then fails as any other.
+     *
+     * @throws DmaException when the range lies outside the client's mappings or its access is not allowed,
+     *     or when no client is connected
+     */
+    void dmaCheck(long iova, int length, boolean write) throws DmaException;
+
+    /**
      * Puts client memory over the ranges [iovas[i], +lengths[i]), each in one DMA mapping, into {@code
      * vector} (cleared first) and runs {@code transfer} with it: for the device to write those ranges
      * ({@code write}) or read them with no copy in between, as a disk moves a request between its file and

@@ -492,6 +492,11 @@ public final class VfioUserServer implements AutoCloseable {
         }
 
         @Override
+        public void dmaCheck(long iova, int length, boolean write) throws DmaException {
+            connection().dmaCheck(iova, length, write);
+        }
+
+        @Override
         public boolean dmaDirect(long[] iovas, int[] lengths, boolean write, IoVector vector, DirectTransfer transfer)
                 throws IOException {
             return connection().dmaDirect(iovas, lengths, write, vector, transfer);
