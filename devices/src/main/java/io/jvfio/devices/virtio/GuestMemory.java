@@ -15,6 +15,15 @@ public interface GuestMemory {
     void write(long address, byte[] source, int offset, int length) throws IOException;
 
     /**
+     * Checks, moving nothing, that each of {@code buffers} lies inside the DMA windows with the access its
+     * role needs: writable where it is device-writable, readable otherwise. For a device that does a
+     * request's work only once all its buffers are known reachable, as QEMU maps them all first.
+     *
+     * @throws IOException naming the first buffer that lies outside the windows or lacks the access
+     */
+    void check(List<DescriptorChain.Buffer> buffers) throws IOException;
+
+    /**
      * Gathers the driver's {@code buffers}, in order, into {@code vector} and runs {@code transfer} with
      * it, for the device to write them ({@code deviceWrites}) or read them with no copy in between (one
      * preadv or pwritev of a file). Returns false, running nothing, where the buffers cannot be reached so

@@ -240,7 +240,9 @@ public final class VirtioBlk implements VirtioBackend {
     /**
      * One request: the header in the first 16 device-readable bytes, the data after it (readable for a
      * write, writable for a read or GET_ID), the status in the last writable byte. Returns the bytes
-     * written into the driver's buffers: the data read, and the status byte.
+     * written into the driver's buffers: the data read, and the status byte. The file is read or written
+     * only once every buffer of the request is known to lie inside the DMA windows with its access, as
+     * QEMU maps them all first: a request with a buffer outside them touches nothing of the file.
      *
      * @throws MalformedQueueException when the chain has no room for header or status, or buffers outside
      *                                 the DMA windows
@@ -250,6 +252,7 @@ public final class VirtioBlk implements VirtioBackend {
         Request request = Request.of(chain);
         byte[] header = new byte[HEADER_SIZE];
         gather(chain.head(), request.header, header, memory);
+        check(chain.head(), List.of(request.status), memory);
         ByteBuffer fields = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
         int type = fields.getInt(0);
         long sector = fields.getLong(8);
@@ -292,6 +295,7 @@ public final class VirtioBlk implements VirtioBackend {
             hostError("read", start, e.hostError());
             return Outcome.IOERR;
         }
+        check(head, data, memory);
         long position = start;
         int written = 0;
         Scatter buffers = new Scatter(head, data);
@@ -337,6 +341,9 @@ public final class VirtioBlk implements VirtioBackend {
             hostError("write", start, e.hostError());
             return S_IOERR;
         }
+        // Staged, a span goes to the file before the next is read from the driver's buffers: a buffer
+        // outside the windows found on the way would leave the request's earlier part written.
+        check(head, data, memory);
         long position = start;
         Scatter buffers = new Scatter(head, data);
         while (buffers.remaining() > 0) {
@@ -601,6 +608,20 @@ public final class VirtioBlk implements VirtioBackend {
             memory.write(buffer.address(), source, 0, source.length);
         } catch (IOException e) {
             throw outside(head, buffer, e);
+        }
+    }
+
+    /**
+     * Checks, moving nothing, that each of {@code buffers} lies inside the DMA windows with the access its
+     * role needs, before the request touches the file.
+     */
+    private static void check(int head, List<DescriptorChain.Buffer> buffers, GuestMemory memory)
+            throws MalformedQueueException {
+        try {
+            memory.check(buffers);
+        } catch (IOException e) {
+            throw new MalformedQueueException(
+                    "virtio-blk: request " + head + ": cannot reach its buffers: " + e.getMessage());
         }
     }
 

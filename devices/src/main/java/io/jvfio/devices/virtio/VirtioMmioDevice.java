@@ -188,6 +188,13 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 }
 
                 @Override
+                public void check(List<DescriptorChain.Buffer> buffers) throws IOException {
+                    for (DescriptorChain.Buffer buffer : buffers) {
+                        deviceContext.dmaCheck(buffer.address(), buffer.length(), buffer.deviceWritable());
+                    }
+                }
+
+                @Override
                 public boolean direct(
                         List<DescriptorChain.Buffer> buffers,
                         boolean deviceWrites,

@@ -62,6 +62,11 @@ class VirtioBlkRequestTest {
         }
 
         @Override
+        public void check(List<DescriptorChain.Buffer> buffers) {
+            // Every buffer is reachable here.
+        }
+
+        @Override
         public boolean direct(
                 List<DescriptorChain.Buffer> buffers,
                 boolean deviceWrites,

@@ -160,6 +160,51 @@ class VirtioBlkServedTest {
     }
 
     @Test
+    void aStagedWriteWithALaterBufferOutsideTheDmaWindowsNeedsAResetAndLeavesTheFileUnchanged() throws Exception {
+        // 512-byte host transfers: the first buffer alone takes two, both before the second is reached.
+        serveWithStaging(512);
+        driver.startLikeLinux(128);
+        byte[] before = Files.readAllBytes(disk);
+        driver.ram.copyFrom(pattern(1024, 99), 0, DATA, 1024);
+        driver.ram.putByte(STATUS_BYTE, (byte) 0xFF);
+        header(VirtioBlk.T_OUT, 20);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + DATA, 1024, DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + RAM_SIZE, 1024, DESC_F_NEXT, 3);
+        driver.descriptor(DESCRIPTORS, 3, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(driver.usedIndex()).isZero();
+        assertThat(Files.readAllBytes(disk))
+                .as("nothing of the request written")
+                .isEqualTo(before);
+        assertThat(driver.device.totals()).containsEntry("blk.bytes-written", 0L);
+    }
+
+    @Test
+    void aWriteWhoseStatusByteIsOutsideTheDmaWindowsNeedsAResetAndLeavesTheFileUnchanged() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        byte[] before = Files.readAllBytes(disk);
+        driver.ram.copyFrom(pattern(512, 99), 0, DATA, 512);
+        header(VirtioBlk.T_OUT, 20);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + DATA, 512, DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + RAM_SIZE, 1, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isEqualTo(STATUS_NEEDS_RESET);
+        assertThat(Files.readAllBytes(disk))
+                .as("nothing of the request written")
+                .isEqualTo(before);
+    }
+
+    @Test
     void withTheGuestsRamFdTheDataMovesBetweenFileAndRamWithoutStagingInEitherDirection() throws Exception {
         serve(false);
 
