@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.testing.Resources;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -208,7 +209,10 @@ class UnixSocketTest {
 
     @Test
     void listeningSocketIsMode0600AndAccepts() throws Exception {
-        Path path = dir.resolve("s.sock");
+        listensMode0600AndAccepts(dir.resolve("s.sock"));
+    }
+
+    private static void listensMode0600AndAccepts(Path path) throws ErrnoException, IOException {
         try (UnixSocket listening = UnixSocket.listen(path, 1);
                 UnixSocket client = UnixSocket.connect(path);
                 UnixSocket server = listening.accept()) {
@@ -226,14 +230,7 @@ class UnixSocketTest {
         Path path = dir.resolve("s".repeat(107 - absolute.length() - 1));
         assertThat(path.toString()).hasSize(107);
 
-        try (UnixSocket listening = UnixSocket.listen(path, 1);
-                UnixSocket client = UnixSocket.connect(path);
-                UnixSocket server = listening.accept()) {
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
-                    .isEqualTo("rw-------");
-            client.send(new ByteBuffer[] {direct(42)}, new int[0]);
-            assertThat(server.receive(ByteBuffer.allocateDirect(1), 0).bytes()).isEqualTo(1);
-        }
+        listensMode0600AndAccepts(path);
         try (var left = Files.list(dir)) {
             assertThat(left).containsExactly(path);
         }
