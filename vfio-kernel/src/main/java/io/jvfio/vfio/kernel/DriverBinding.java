@@ -79,8 +79,6 @@ public final class DriverBinding {
     }
 
     private Path existingDevice(String bus, String name) throws DiscoveryException {
-        SysfsDiscovery.checkName(name);
-        SysfsDiscovery.checkBus(name, bus);
         Path device = sysfs.devicePath(bus, name);
         if (!Files.isDirectory(device)) {
             throw new DiscoveryException(

@@ -46,8 +46,6 @@ public final class SysfsDiscovery {
 
     /** {@code NAME} on a bus ({@code platform}, {@code pci}, {@code amba}...). */
     public SysfsDevice byHost(String bus, String name) throws DiscoveryException {
-        checkName(name);
-        checkBus(name, bus);
         return inspect(name, devicePath(bus, name));
     }
 
@@ -58,34 +56,32 @@ public final class SysfsDiscovery {
         return inspect(name, sysfsdev);
     }
 
-    /** Where a named device of a bus lives: {@code <sysfs>/bus/<bus>/devices/<name>}. */
-    public Path devicePath(String bus, String name) {
-        return sysfsRoot.resolve("bus").resolve(bus).resolve("devices").resolve(name);
-    }
-
-    static void checkName(String name) throws DiscoveryException {
-        if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+    /**
+     * Where a named device of a bus lives: {@code <sysfs>/bus/<bus>/devices/<name>}. A name or bus that is
+     * not one directory there ({@code ..}, {@code a/b}) is refused: the path, and the attributes written
+     * next to it, would leave that tree.
+     */
+    public Path devicePath(String bus, String name) throws DiscoveryException {
+        if (!isOneDirectory(name)) {
             throw new DiscoveryException(
                     name,
                     Problem.INVALID_NAME,
                     null,
                     "host name '" + name + "' is not a device name (it must be non-empty and contain no '/')");
         }
-    }
-
-    /**
-     * A bus is one directory under {@code <sysfs>/bus}: a name like {@code ..} or {@code a/b} would have
-     * {@link #devicePath} (and the attributes written next to it) leave that directory.
-     */
-    static void checkBus(String device, String bus) throws DiscoveryException {
-        if (bus.isEmpty() || bus.contains("/") || bus.equals(".") || bus.equals("..")) {
+        if (!isOneDirectory(bus)) {
             throw new DiscoveryException(
-                    device,
+                    name,
                     Problem.INVALID_NAME,
                     null,
                     "bus '" + bus
                             + "' is not a bus name (it must be non-empty and contain no '/', as platform or pci)");
         }
+        return sysfsRoot.resolve("bus").resolve(bus).resolve("devices").resolve(name);
+    }
+
+    private static boolean isOneDirectory(String name) {
+        return !name.isEmpty() && !name.contains("/") && !name.equals(".") && !name.equals("..");
     }
 
     private static SysfsDevice inspect(String name, Path path) throws DiscoveryException {
