@@ -128,8 +128,8 @@ public final class Session {
     public Channel.Incoming call(Call call) throws IOException {
         int msgId = newMsgId();
         channel.send(msgId, call.command(), Header.TYPE_COMMAND, 0, call.payload(), call.fds());
+        // set at the first message that is not the reply: the usual exchange reads no clock
         long deadline = 0;
-        boolean timed = false;
         while (true) {
             Channel.Incoming incoming;
             try {
@@ -148,8 +148,7 @@ public final class Session {
             if (header.isReply() && header.msgId() == msgId && header.command() == call.command()) {
                 return incoming;
             }
-            if (!timed) {
-                timed = true;
+            if (deadline == 0) {
                 deadline = System.nanoTime() + replyTimeout.toNanos();
             }
             if (header.isReply()) {
