@@ -464,10 +464,16 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     private void startUserSide(List<PlatformIrqWiring> userSide) throws IOException {
         List<IrqSpec> specs = new ArrayList<>();
+        // The seed's EOI on the first trapped access needs every access to trap, posted writes too: a
+        // handler whose only access is one would otherwise never end its IRQ.
+        boolean seedEoi = false;
         for (PlatformIrqWiring wiring : irqs) {
             int index = wiring.info().index();
-            specs.add(new IrqSpec(index, wiring.info().automasked(), guestLine(wiring.gsi()), preciseAck(index)));
+            IrqSpec spec = new IrqSpec(index, wiring.info().automasked(), guestLine(wiring.gsi()), preciseAck(index));
+            specs.add(spec);
+            seedEoi |= wiring.path() == IrqPath.USER_SIDE && spec.ack().isEmpty();
         }
+        boolean postedWritesTrap = seedEoi;
         Scheduler scheduler = (delayNanos, task) -> {
             try {
                 var scheduled = machine.eventLoop().schedule(Duration.ofNanos(delayNanos), task);
@@ -476,10 +482,6 @@ public final class VfioPlatformDevice implements AutoCloseable {
                 throw new IllegalStateException("vfio " + name + ": cannot arm the mmap timer: " + e.getMessage(), e);
             }
         };
-        // The seed's EOI on the first trapped access needs every access to trap, posted writes too: a
-        // handler whose only access is one would otherwise never end its IRQ.
-        boolean postedWritesTrap = userSide.stream()
-                .anyMatch(wiring -> preciseAck(wiring.info().index()).isEmpty());
         FastPath fastPath = enabled -> {
             for (PlatformRegion region : regions) {
                 try {
