@@ -103,7 +103,7 @@ public final class UnixSocket implements AutoCloseable {
     public static UnixSocket listen(Path path, int backlog) throws ErrnoException {
         Path absolute = path.toAbsolutePath();
         String target = absolute.toString();
-        checkAddressLength(target);
+        addressPath(target);
         Path parent = absolute.getParent();
         if (parent == null) {
             throw new IllegalArgumentException("a socket cannot be the root directory: " + target);
@@ -116,7 +116,8 @@ public final class UnixSocket implements AutoCloseable {
             UnixSocket socket = create("listening socket " + target);
             String boundAt = null;
             try (Arena call = Arena.ofConfined()) {
-                Libc.bind(socket.fd.get(), address(call, temporary), addressLength(temporary), "bind " + target);
+                byte[] bound = addressPath(temporary);
+                Libc.bind(socket.fd.get(), address(call, bound), addressLength(bound), "bind " + target);
                 boundAt = temporary;
                 Libc.chmod(temporary, 0600);
                 Libc.rename(temporary, target);
@@ -141,9 +142,10 @@ public final class UnixSocket implements AutoCloseable {
     /** Connects to a listening socket at {@code path}. */
     public static UnixSocket connect(Path path) throws ErrnoException {
         String target = path.toAbsolutePath().toString();
+        byte[] peer = addressPath(target);
         UnixSocket socket = create("socket " + target);
         try (Arena call = Arena.ofConfined()) {
-            Libc.connect(socket.fd.get(), address(call, target), addressLength(target), "connect " + target);
+            Libc.connect(socket.fd.get(), address(call, peer), addressLength(peer), "connect " + target);
             return socket;
         } catch (ErrnoException | RuntimeException e) {
             socket.close();
@@ -169,23 +171,24 @@ public final class UnixSocket implements AutoCloseable {
         return new UnixSocket(Fd.adopt(Libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), description), description);
     }
 
-    private static void checkAddressLength(String path) {
-        if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH_MAX) {
+    /** {@code path}'s bytes for sun_path, refused if they do not fit it with their NUL. */
+    private static byte[] addressPath(String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length >= SUN_PATH_MAX) {
             throw new IllegalArgumentException("socket path is longer than " + (SUN_PATH_MAX - 1) + " bytes: " + path);
         }
+        return bytes;
     }
 
-    private static MemorySegment address(Arena arena, String path) {
-        checkAddressLength(path);
-        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+    private static MemorySegment address(Arena arena, byte[] bytes) {
         MemorySegment address = arena.allocate(2 + SUN_PATH_MAX, 2);
         address.set(JAVA_SHORT, 0, (short) AF_UNIX);
         MemorySegment.copy(bytes, 0, address, ValueLayout.JAVA_BYTE, 2, bytes.length);
         return address;
     }
 
-    private static int addressLength(String path) {
-        return 2 + path.getBytes(StandardCharsets.UTF_8).length + 1;
+    private static int addressLength(byte[] bytes) {
+        return 2 + bytes.length + 1;
     }
 
     /** Waits for and accepts one connection. */
