@@ -9,10 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,7 +40,6 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     /** A kept verdict is a few hundred bytes; a file past this is not one. */
     static final int MAX_BYTES = 64 * 1024;
 
-    private static final int GROUP_OR_OTHERS_WRITE = 0022;
     /** Owned by this process's user. */
     private static final Path PROCESS = Path.of("/proc/self");
 
@@ -71,7 +73,7 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                     // every command's start.
                     + "; " + device + " inode " + inode + " changed " + changed.to(TimeUnit.NANOSECONDS) + " ns";
             return Optional.of(new IrqchipVerdictFile(directory.resolve("irqchip-verdict"), key));
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+        } catch (IOException e) {
             return Optional.empty();
         }
     }
@@ -80,18 +82,22 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     Optional<IrqchipSemantics> load() {
         List<String> lines;
         // Read only a regular file, and only so much of it: a FIFO left there would block the read (and the
-        // command) forever, and /dev/zero or a huge file would fill the heap.
-        if (!Files.isRegularFile(file)) {
+        // command) forever, and /dev/zero or a huge file would fill the heap. And only a file this user wrote,
+        // as store does (0600): one that another user owns or may write, where XDG_CACHE_HOME is shared, could
+        // name any verdict under this host's key, which anyone can read.
+        try {
+            PosixFileAttributes attributes = Files.readAttributes(file, PosixFileAttributes.class);
+            Set<PosixFilePermission> permissions = attributes.permissions();
+            if (!attributes.isRegularFile()
+                    || permissions.contains(PosixFilePermission.GROUP_WRITE)
+                    || permissions.contains(PosixFilePermission.OTHERS_WRITE)
+                    || !attributes.owner().equals(Files.getOwner(PROCESS))) {
+                return Optional.empty();
+            }
+        } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
         try (InputStream in = Files.newInputStream(file)) {
-            // Only a file this user wrote, as store does (0600): one that another user owns or may write, where
-            // XDG_CACHE_HOME is shared, could name any verdict under this host's key, which anyone can read.
-            int mode = (Integer) Files.getAttribute(file, "unix:mode");
-            if ((mode & GROUP_OR_OTHERS_WRITE) != 0
-                    || !Files.getAttribute(file, "unix:uid").equals(Files.getAttribute(PROCESS, "unix:uid"))) {
-                return Optional.empty();
-            }
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
             if (bytes.length > MAX_BYTES) {
                 return Optional.empty();
@@ -102,7 +108,7 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                     .toString()
                     .lines()
                     .toList();
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+        } catch (IOException e) {
             return Optional.empty();
         }
         if (lines.size() != 5 || !lines.get(0).equals(HEADER) || !lines.get(1).equals(hostKey)) {
