@@ -68,7 +68,12 @@ public final class Epoll implements AutoCloseable {
             MemorySegment event = call.allocate(EVENT_SIZE, 8);
             event.set(JAVA_INT_UNALIGNED, 0, eventMask);
             event.set(JAVA_LONG_UNALIGNED, 4, token);
-            Libc.epollCtl(fd.get(), operation, target.get(), event);
+            int number = target.beginUse();
+            try {
+                Libc.epollCtl(fd.get(), operation, number, event);
+            } finally {
+                target.endUse();
+            }
         }
     }
 

@@ -69,25 +69,38 @@ public final class EventFd implements AutoCloseable {
 
     /** Whether {@code fd} is an eventfd, as /proc names it (a pipe or a socket passed for one is not). */
     public static boolean isEventFd(Fd fd) {
+        int number = fd.beginUse();
         try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get()))
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + number))
                     .toString()
                     .equals("anon_inode:[eventfd]");
         } catch (IOException e) {
             return false;
+        } finally {
+            fd.endUse();
         }
     }
 
     public void add(long value) throws ErrnoException {
         MemorySegment counter = COUNTER.get();
         counter.set(JAVA_LONG, 0, value);
-        Libc.write(fd.get(), counter, 8, "write eventfd");
+        int number = fd.beginUse();
+        try {
+            Libc.write(number, counter, 8, "write eventfd");
+        } finally {
+            fd.endUse();
+        }
     }
 
     /** Reads and resets the counter; blocks while it is zero unless non-blocking (then EAGAIN throws). */
     public long read() throws ErrnoException {
         MemorySegment counter = COUNTER.get();
-        Libc.read(fd.get(), counter, 8, "read eventfd");
+        int number = fd.beginUse();
+        try {
+            Libc.read(number, counter, 8, "read eventfd");
+        } finally {
+            fd.endUse();
+        }
         return counter.get(JAVA_LONG, 0);
     }
 
@@ -107,13 +120,16 @@ public final class EventFd implements AutoCloseable {
      */
     static long readCounterOrZero(Fd counterFd, String operation) throws ErrnoException {
         MemorySegment counter = COUNTER.get();
+        int number = counterFd.beginUse();
         try {
-            Libc.read(counterFd.get(), counter, 8, operation);
+            Libc.read(number, counter, 8, operation);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EAGAIN) {
                 return 0;
             }
             throw e;
+        } finally {
+            counterFd.endUse();
         }
         return counter.get(JAVA_LONG, 0);
     }
@@ -125,6 +141,6 @@ public final class EventFd implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "EventFd[" + (fd.isOpen() ? fd.get() : "closed") + "]";
+        return "EventFd[" + fd + "]";
     }
 }

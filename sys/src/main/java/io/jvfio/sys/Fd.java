@@ -4,20 +4,27 @@ import io.jvfio.sys.libc.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one owner of a file descriptor: closes it exactly once, and refuses use after close so a
- * recycled fd number is never touched by mistake.
+ * recycled fd number is never touched by mistake. A system call that may race with another thread's
+ * {@link #close} holds the number between {@link #beginUse} and {@link #endUse} (this class's own I/O
+ * does): a close meanwhile refuses new uses at once, and the last use in flight closes the number, so
+ * no call can reach a file that took the number over (the JDK's channels keep a number the same way).
  */
 public final class Fd implements AutoCloseable {
-    private static final int CLOSED = -1;
+    private static final long CLOSED = 1;
+    private static final long ONE_USE = 2;
 
-    private final AtomicInteger fd;
+    private final int number;
+    /** Uses in flight times {@link #ONE_USE}, plus {@link #CLOSED} once closed. */
+    private final AtomicLong state = new AtomicLong();
+
     private final String description;
 
-    private Fd(int fd, String description) {
-        this.fd = new AtomicInteger(fd);
+    private Fd(int number, String description) {
+        this.number = number;
         this.description = description;
     }
 
@@ -39,17 +46,42 @@ public final class Fd implements AutoCloseable {
         return new Fd(Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0), path);
     }
 
-    /** The raw descriptor number; fails once closed. */
+    /**
+     * The raw descriptor number; fails once closed. For calls no other thread's close can race with (the
+     * owner's own, or ones made before the owner can close): others use {@link #beginUse}.
+     */
     public int get() {
-        int value = fd.get();
-        if (value == CLOSED) {
-            throw new IllegalStateException(description + " is closed");
+        if ((state.get() & CLOSED) != 0) {
+            throw closed();
         }
-        return value;
+        return number;
+    }
+
+    /**
+     * The descriptor number, kept open until the matching {@link #endUse} even if another thread closes
+     * this meanwhile; fails once closed. Call {@code endUse} in a {@code finally}.
+     */
+    public int beginUse() {
+        while (true) {
+            long current = state.get();
+            if ((current & CLOSED) != 0) {
+                throw closed();
+            }
+            if (state.compareAndSet(current, current + ONE_USE)) {
+                return number;
+            }
+        }
+    }
+
+    /** Ends a {@link #beginUse}; the last one after a {@link #close} closes the number. */
+    public void endUse() {
+        if (state.addAndGet(-ONE_USE) == CLOSED) {
+            closeNumber();
+        }
     }
 
     public boolean isOpen() {
-        return fd.get() != CLOSED;
+        return (state.get() & CLOSED) == 0;
     }
 
     public String description() {
@@ -58,23 +90,14 @@ public final class Fd implements AutoCloseable {
 
     /** A new owner of a duplicate of this descriptor (F_DUPFD_CLOEXEC). */
     public Fd duplicate() throws ErrnoException {
-        return new Fd(Libc.fcntl(get(), Libc.F_DUPFD_CLOEXEC, 0), description);
-    }
-
-    /** Gives up ownership without closing: the caller now owns the number (e.g. it was sent away). */
-    public int release() {
-        int value = fd.getAndSet(CLOSED);
-        if (value == CLOSED) {
-            throw new IllegalStateException(description + " is closed");
-        }
-        return value;
+        return new Fd((int) use(n -> Libc.fcntl(n, Libc.F_DUPFD_CLOEXEC, 0)), description);
     }
 
     /** read(2) into a byte array; returns the count read (0 at end of file). */
     public int read(byte[] destination, int offset, int length) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
-            int n = (int) Libc.read(get(), buffer, length, "read " + description);
+            int n = (int) use(number -> Libc.read(number, buffer, length, "read " + description));
             MemorySegment.copy(buffer, 0, MemorySegment.ofArray(destination), offset, n);
             return n;
         }
@@ -85,7 +108,7 @@ public final class Fd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
             MemorySegment.copy(MemorySegment.ofArray(source), offset, buffer, 0, length);
-            return (int) Libc.write(get(), buffer, length, "write " + description);
+            return (int) use(number -> Libc.write(number, buffer, length, "write " + description));
         }
     }
 
@@ -93,14 +116,14 @@ public final class Fd implements AutoCloseable {
     public int pread(ByteBuffer destination, long fileOffset) throws ErrnoException {
         int length = destination.remaining();
         if (destination.isDirect()) {
-            int n = (int)
-                    Libc.pread(get(), MemorySegment.ofBuffer(destination), length, fileOffset, "pread " + description);
+            MemorySegment target = MemorySegment.ofBuffer(destination);
+            int n = (int) use(number -> Libc.pread(number, target, length, fileOffset, "pread " + description));
             destination.position(destination.position() + n);
             return n;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
-            int n = (int) Libc.pread(get(), buffer, length, fileOffset, "pread " + description);
+            int n = (int) use(number -> Libc.pread(number, buffer, length, fileOffset, "pread " + description));
             destination.put(buffer.asSlice(0, n).asByteBuffer());
             return n;
         }
@@ -110,15 +133,15 @@ public final class Fd implements AutoCloseable {
     public int pwrite(ByteBuffer source, long fileOffset) throws ErrnoException {
         int length = source.remaining();
         if (source.isDirect()) {
-            int n = (int)
-                    Libc.pwrite(get(), MemorySegment.ofBuffer(source), length, fileOffset, "pwrite " + description);
+            MemorySegment from = MemorySegment.ofBuffer(source);
+            int n = (int) use(number -> Libc.pwrite(number, from, length, fileOffset, "pwrite " + description));
             source.position(source.position() + n);
             return n;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
             buffer.asByteBuffer().put(source.duplicate());
-            int n = (int) Libc.pwrite(get(), buffer, length, fileOffset, "pwrite " + description);
+            int n = (int) use(number -> Libc.pwrite(number, buffer, length, fileOffset, "pwrite " + description));
             source.position(source.position() + n);
             return n;
         }
@@ -126,7 +149,10 @@ public final class Fd implements AutoCloseable {
 
     /** fdatasync(2): the file's data (and what reading it back needs) reaches its storage. */
     public void fdatasync() throws ErrnoException {
-        Libc.fdatasync(get(), "fdatasync " + description);
+        use(number -> {
+            Libc.fdatasync(number, "fdatasync " + description);
+            return 0;
+        });
     }
 
     /**
@@ -152,9 +178,10 @@ public final class Fd implements AutoCloseable {
             try {
                 MemorySegment rest = vector.from(first, skip);
                 int pieces = vector.count() - first;
-                n = write
-                        ? Libc.pwritev(get(), rest, pieces, fileOffset + done, "pwritev " + description)
-                        : Libc.preadv(get(), rest, pieces, fileOffset + done, "preadv " + description);
+                long at = fileOffset + done;
+                n = use(number -> write
+                        ? Libc.pwritev(number, rest, pieces, at, "pwritev " + description)
+                        : Libc.preadv(number, rest, pieces, at, "preadv " + description));
             } catch (ErrnoException e) {
                 if (e.errno() != Errno.EINTR) {
                     throw e;
@@ -180,22 +207,48 @@ public final class Fd implements AutoCloseable {
         return done;
     }
 
-    /** Closes the descriptor once; later calls do nothing. */
+    /**
+     * Closes the descriptor once; later calls do nothing. New uses fail at once; where uses are in flight
+     * on other threads, the last of them closes the number when it ends.
+     */
     @Override
     public void close() {
-        int value = fd.getAndSet(CLOSED);
-        if (value != CLOSED) {
-            try {
-                Libc.close(value);
-            } catch (ErrnoException e) {
-                // Linux releases the descriptor even when close reports an error; nothing to retry.
-                System.getLogger(Fd.class.getName()).log(System.Logger.Level.DEBUG, e.getMessage());
-            }
+        long before = state.getAndUpdate(current -> current | CLOSED);
+        if (before == 0) {
+            closeNumber();
         }
+    }
+
+    private void closeNumber() {
+        try {
+            Libc.close(number);
+        } catch (ErrnoException e) {
+            // Linux releases the descriptor even when close reports an error; nothing to retry.
+            System.getLogger(Fd.class.getName()).log(System.Logger.Level.DEBUG, e.getMessage());
+        }
+    }
+
+    /** A system call on the descriptor's number. */
+    @FunctionalInterface
+    private interface Call {
+        long on(int number) throws ErrnoException;
+    }
+
+    private long use(Call call) throws ErrnoException {
+        int n = beginUse();
+        try {
+            return call.on(n);
+        } finally {
+            endUse();
+        }
+    }
+
+    private IllegalStateException closed() {
+        return new IllegalStateException(description + " is closed");
     }
 
     @Override
     public String toString() {
-        return "Fd[" + fd.get() + " " + description + "]";
+        return "Fd[" + number + (isOpen() ? " " : " closed ") + description + "]";
     }
 }

@@ -38,8 +38,14 @@ public final class Mapping implements AutoCloseable {
     public static Mapping map(Fd fd, long offset, long size, boolean writable, String description)
             throws ErrnoException {
         int prot = Libc.PROT_READ | (writable ? Libc.PROT_WRITE : 0);
-        return create(
-                Libc.mmap(0, size, prot, Libc.MAP_SHARED, fd.get(), offset, "mmap " + description), size, description);
+        long address;
+        int number = fd.beginUse();
+        try {
+            address = Libc.mmap(0, size, prot, Libc.MAP_SHARED, number, offset, "mmap " + description);
+        } finally {
+            fd.endUse();
+        }
+        return create(address, size, description);
     }
 
     /** Private anonymous zeroed memory, page-aligned (for memory slots that no other process shares). */

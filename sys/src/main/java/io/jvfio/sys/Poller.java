@@ -29,25 +29,33 @@ public final class Poller {
     public static int poll(Fd fd, int events, int timeoutMillis) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollfd = arena.allocate(8, 4);
-            pollfd.set(JAVA_INT, 0, fd.get());
-            pollfd.set(JAVA_SHORT, 4, (short) events);
-            int wait = timeoutMillis;
-            long deadline = 0;
-            while (true) {
-                int ready = Libc.poll(pollfd, 1, wait);
-                if (ready >= 0) {
-                    return ready == 0 ? 0 : Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
+            pollfd.set(JAVA_INT, 0, fd.beginUse());
+            try {
+                return poll(pollfd, events, timeoutMillis);
+            } finally {
+                fd.endUse();
+            }
+        }
+    }
+
+    private static int poll(MemorySegment pollfd, int events, int timeoutMillis) throws ErrnoException {
+        pollfd.set(JAVA_SHORT, 4, (short) events);
+        int wait = timeoutMillis;
+        long deadline = 0;
+        while (true) {
+            int ready = Libc.poll(pollfd, 1, wait);
+            if (ready >= 0) {
+                return ready == 0 ? 0 : Short.toUnsignedInt(pollfd.get(JAVA_SHORT, 6));
+            }
+            if (timeoutMillis > 0) {
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
                 }
-                if (timeoutMillis > 0) {
-                    long now = System.nanoTime();
-                    if (deadline == 0) {
-                        deadline = now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-                    }
-                    if (deadline - now <= 0) {
-                        return 0;
-                    }
-                    wait = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now));
+                if (deadline - now <= 0) {
+                    return 0;
                 }
+                wait = (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - now));
             }
         }
     }

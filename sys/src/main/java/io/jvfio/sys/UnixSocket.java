@@ -193,7 +193,13 @@ public final class UnixSocket implements AutoCloseable {
 
     /** Waits for and accepts one connection. */
     public UnixSocket accept() throws ErrnoException {
-        int client = Libc.accept4(fd.get(), SOCK_CLOEXEC);
+        int client;
+        int number = fd.beginUse();
+        try {
+            client = Libc.accept4(number, SOCK_CLOEXEC);
+        } finally {
+            fd.endUse();
+        }
         return new UnixSocket(Fd.adopt(client, "accepted connection"), "connection on " + description);
     }
 
@@ -504,12 +510,18 @@ public final class UnixSocket implements AutoCloseable {
 
     /** Shuts both directions down, waking a thread blocked in a receive on this socket. */
     public void shutdown() {
-        if (fd.isOpen()) {
-            try {
-                Libc.shutdown(fd.get(), SHUT_RDWR);
-            } catch (ErrnoException | IllegalStateException e) {
-                // Already disconnected or closed: the goal, waking receivers, is reached either way.
-            }
+        int number;
+        try {
+            number = fd.beginUse();
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        try {
+            Libc.shutdown(number, SHUT_RDWR);
+        } catch (ErrnoException e) {
+            // Already disconnected: the goal, waking receivers, is reached either way.
+        } finally {
+            fd.endUse();
         }
     }
 

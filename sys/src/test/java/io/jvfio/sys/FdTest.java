@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.sys.libc.Libc;
+import io.jvfio.sys.testing.NativeThreads;
 import io.jvfio.sys.testing.Resources;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,6 +85,56 @@ class FdTest {
             assertThat(copy.get()).isNotEqualTo(fd.get());
             fd.close();
             assertThat(copy.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void aCloseDuringAUseLeavesTheNumberToTheUseAndItsEndClosesIt(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("held");
+        Files.write(file, new byte[1]);
+        Fd fd = Fd.openReadOnly(file.toString());
+        int number = fd.beginUse();
+        fd.close();
+        assertThat(fd.isOpen()).isFalse();
+        assertThatThrownBy(fd::beginUse)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("is closed");
+        assertThat(fileBehind(number)).contains(file.toString());
+        fd.endUse();
+        assertThat(fileBehind(number)).isNotEqualTo(Optional.of(file.toString()));
+    }
+
+    @Test
+    void anEventFdClosedUnderABlockedReadKeepsItsNumberUntilTheReadReturns() throws Exception {
+        EventFd eventFd = EventFd.create();
+        int number = eventFd.fd().get();
+        try (Fd writer = eventFd.fd().duplicate()) {
+            AtomicLong read = new AtomicLong(-1);
+            Thread reader = Thread.ofPlatform().name("fd-test-reader").start(() -> {
+                try {
+                    read.set(eventFd.read());
+                } catch (ErrnoException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            while (!NativeThreads.blockedInASystemCallOn("fd-test-reader", number)) {
+                Thread.sleep(1);
+            }
+            eventFd.close();
+            assertThat(fileBehind(number)).contains("anon_inode:[eventfd]");
+            EventFd.adopt(writer.duplicate()).signal();
+            reader.join();
+            assertThat(read.get()).isEqualTo(1);
+        }
+        assertThat(fileBehind(number)).isNotEqualTo(Optional.of("anon_inode:[eventfd]"));
+    }
+
+    private static Optional<String> fileBehind(int number) throws IOException {
+        try {
+            return Optional.of(
+                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 }

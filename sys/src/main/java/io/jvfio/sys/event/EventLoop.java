@@ -115,7 +115,12 @@ public final class EventLoop implements AutoCloseable {
         return token;
     }
 
-    /** Stops watching the eventfd registered under {@code token}; its handler is not called afterwards. */
+    /**
+     * Stops watching the eventfd registered under {@code token}. On the loop thread its handler is not
+     * called afterwards; from another thread, a dispatch the loop had already begun may still call it once
+     * (waiting for that here could deadlock a caller holding a lock the handler takes), so a handler must
+     * tolerate one call after its owner unregistered it.
+     */
     public void unregister(long token) throws ErrnoException {
         Registration registration = registrations.remove(token);
         if (registration != null && registration.eventFd().fd().isOpen()) {
