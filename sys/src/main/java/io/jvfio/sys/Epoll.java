@@ -18,6 +18,8 @@ public final class Epoll implements AutoCloseable {
     public static final int EPOLLERR = 0x8;
     public static final int EPOLLHUP = 0x10;
     public static final int EPOLLRDHUP = 0x2000;
+    /** Edge-triggered: reported once per change of the fd's readiness (for an eventfd, per write). */
+    public static final int EPOLLET = 0x80000000;
 
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;

@@ -107,7 +107,10 @@ public final class EventLoop implements AutoCloseable {
         long token = nextToken.getAndIncrement();
         registrations.put(token, new Registration(eventFd, handler));
         try {
-            epoll.add(eventFd.fd(), Epoll.EPOLLIN, token);
+            // Edge-triggered: an eventfd closed before its unregister stays in the set while KVM or a peer
+            // holds its file, with no number to remove it by; level-triggered, its unread counter would
+            // wake the loop at once, every time, until that file went.
+            epoll.add(eventFd.fd(), Epoll.EPOLLIN | Epoll.EPOLLET, token);
         } catch (ErrnoException e) {
             registrations.remove(token);
             throw e;
