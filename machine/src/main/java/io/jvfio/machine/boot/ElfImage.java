@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A validated ELF64 little-endian x86-64 executable: its entry point, PT_LOAD segments and the notes of
- * its PT_NOTE segments. Parsing checks every header field it relies on and every offset against the file;
+ * A validated ELF64 little-endian x86-64 executable: its entry point, PT_LOAD segments (no two of which
+ * overlap in guest-physical memory) and the notes of its PT_NOTE segments. Parsing checks every header
+ * field it relies on and every offset against the file;
  * {@link #loadInto} checks every segment against guest RAM and the machine's reserved low memory before
  * writing anything.
  */
@@ -88,6 +89,7 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
                     + " x 56 bytes) lie outside the " + image.length + "-byte file");
         }
         List<LoadSegment> segments = new ArrayList<>();
+        List<Integer> headerIndexes = new ArrayList<>();
         List<Note> notes = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
             int at = (int) (phoff + (long) i * PHDR_SIZE);
@@ -115,7 +117,16 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
                 throw new InvalidGuestImageException(
                         "ELF: segment " + i + " at 0x" + Long.toHexString(paddr) + " wraps the address space");
             }
-            segments.add(new LoadSegment(paddr, offset, filesz, memsz, flags));
+            LoadSegment segment = new LoadSegment(paddr, offset, filesz, memsz, flags);
+            // Loading one segment over another would leave whichever came last, not what the image meant.
+            for (int j = 0; j < segments.size(); j++) {
+                if (overlap(segments.get(j), segment)) {
+                    throw new InvalidGuestImageException("ELF: segments " + headerIndexes.get(j) + " ("
+                            + range(segments.get(j)) + ") and " + i + " (" + range(segment) + ") overlap");
+                }
+            }
+            segments.add(segment);
+            headerIndexes.add(i);
         }
         if (segments.isEmpty()) {
             throw new InvalidGuestImageException("ELF: no PT_LOAD segment");
@@ -126,6 +137,18 @@ public record ElfImage(long entry, List<LoadSegment> segments, List<Note> notes)
                     "ELF: entry 0x" + Long.toHexString(entry) + " lies in no PT_LOAD segment");
         }
         return elf;
+    }
+
+    private static boolean overlap(LoadSegment a, LoadSegment b) {
+        return a.memSize() > 0
+                && b.memSize() > 0
+                && a.physAddr() < b.physAddr() + b.memSize()
+                && b.physAddr() < a.physAddr() + a.memSize();
+    }
+
+    /** A segment's guest-physical bytes, first to last. */
+    private static String range(LoadSegment s) {
+        return "0x" + Long.toHexString(s.physAddr()) + "-0x" + Long.toHexString(s.physAddr() + s.memSize() - 1);
     }
 
     /** Whether the guest-physical {@code address} lies in one of the segments. */

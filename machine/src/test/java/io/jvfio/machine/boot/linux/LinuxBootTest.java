@@ -206,6 +206,30 @@ class LinuxBootTest {
     }
 
     @Test
+    void checkAndLoadRefuseVmlinuxSegmentsThatOverlapNamingBoth() throws Exception {
+        // Segment 0 holds 0x1000000-0x1001041 in memory; segment 2 starts inside it.
+        byte[] image = SyntheticKernels.withSecondLoad(SyntheticKernels.pvhElf(CODE), 0x100_1000, 0x2000);
+        String overlap = "ELF: segments 0 (0x1000000-0x1001041) and 2 (0x1001000-0x1002fff) overlap";
+
+        assertThatThrownBy(() -> LinuxBoot.check(new LinuxKernel(image, null, ""), 64 * MIB))
+                .isInstanceOf(InvalidGuestImageException.class)
+                .hasMessage(overlap);
+        try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
+            assertThatThrownBy(() -> load(ram, image, null, ""))
+                    .isInstanceOf(InvalidGuestImageException.class)
+                    .hasMessage(overlap);
+            assertThat(ram.getByte(0x100_0040)).isZero();
+        }
+    }
+
+    @Test
+    void vmlinuxSegmentsThatOnlyTouchAreLoaded() throws Exception {
+        byte[] image = SyntheticKernels.withSecondLoad(SyntheticKernels.pvhElf(CODE), 0x100_1042, 0x2000);
+
+        LinuxBoot.check(new LinuxKernel(image, null, ""), 64 * MIB);
+    }
+
+    @Test
     void nothingIsWrittenWhenTheInitrdDoesNotFit() throws Exception {
         try (Mapping ram = Mapping.anonymous(20 * MIB, "ram")) {
             assertThatThrownBy(() -> load(ram, SyntheticKernels.bzImage(CODE), new byte[(int) (3 * MIB)], "x"));

@@ -95,6 +95,28 @@ final class SyntheticKernels {
         return b.array();
     }
 
+    /**
+     * {@code elf} with one more PT_LOAD (program header 2): {@code memSize} bytes at {@code physAddr}, its file
+     * bytes those of segment 0. The program headers move to the end of the file, where there is room for three.
+     */
+    static byte[] withSecondLoad(byte[] elf, long physAddr, long memSize) {
+        ByteBuffer original = ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN);
+        int phoff = (int) original.getLong(32);
+        int phdrs = elf.length;
+        ByteBuffer b = ByteBuffer.allocate(elf.length + 3 * 56).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(elf);
+        b.put(phdrs, elf, phoff, 2 * 56);
+        b.putLong(32, phdrs).putShort(56, (short) 3);
+        int added = phdrs + 2 * 56;
+        b.putInt(added, 1)
+                .putInt(added + 4, 6)
+                .putLong(added + 8, original.getLong(phoff + 8))
+                .putLong(added + 24, physAddr)
+                .putLong(added + 32, Math.min(memSize, original.getLong(phoff + 32)))
+                .putLong(added + 40, memSize);
+        return b.array();
+    }
+
     /** {@link #pvhElf} with an 8-byte XEN_ELFNOTE_PHYS32_ENTRY: what Linux builds. */
     static byte[] pvhElf(byte[] entryCode) {
         return pvhElf(entryCode, PvhKernel.XEN_ELFNOTE_PHYS32_ENTRY, 8);
