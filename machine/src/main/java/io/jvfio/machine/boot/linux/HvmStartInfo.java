@@ -38,13 +38,18 @@ public final class HvmStartInfo {
     public static final int MEMMAP_ENTRY_ADDR = 0x00;
     public static final int MEMMAP_ENTRY_SIZE_FIELD = 0x08;
     public static final int MEMMAP_ENTRY_TYPE = 0x10;
+    /**
+     * The longest memory map a PVH Linux takes: its pvh_start_xen path (arch/x86/platform/pvh/enlighten.c)
+     * copies memmap_entries entries into its boot_params' e820 table, which holds this many, without a bound.
+     */
+    public static final int MAX_MEMMAP_ENTRIES = BootParams.E820_MAX_ENTRIES_ZEROPAGE;
 
     private HvmStartInfo() {}
 
     /**
      * The block to place at {@code address}: the start info, then one module entry for an initrd of
      * {@code initrdSize} bytes at {@code initrdAddress} (none when the size is 0), then the memory map.
-     * {@code rsdpAddress} 0 gives no RSDP.
+     * {@code rsdpAddress} 0 gives no RSDP. A map longer than {@link #MAX_MEMMAP_ENTRIES} is refused.
      */
     public static byte[] encode(
             long address,
@@ -53,6 +58,10 @@ public final class HvmStartInfo {
             long initrdSize,
             List<MemoryMap.Entry> memoryMap,
             long rsdpAddress) {
+        if (memoryMap.size() > MAX_MEMMAP_ENTRIES) {
+            throw new IllegalArgumentException("at most " + MAX_MEMMAP_ENTRIES
+                    + " memory map entries fit the e820 table a PVH Linux copies them into, got " + memoryMap.size());
+        }
         int modules = initrdSize > 0 ? 1 : 0;
         long modlist = address + SIZE;
         long memmap = modlist + (long) modules * MODLIST_ENTRY_SIZE;

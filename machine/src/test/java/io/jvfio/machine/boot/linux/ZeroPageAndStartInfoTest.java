@@ -1,10 +1,12 @@
 package io.jvfio.machine.boot.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /** The bytes of boot_params and of the hvm_start_info block, read back at the documented offsets. */
@@ -100,5 +102,24 @@ class ZeroPageAndStartInfoTest {
         assertThat(b.getLong(32)).isZero();
         assertThat(b.getLong(40)).isEqualTo(0x7000 + 56);
         assertThat(b.getLong(56)).isZero();
+    }
+
+    @Test
+    void startInfoTakesAMemoryMapAsLongAsLinuxsE820TableAndRefusesALongerOne() {
+        List<MemoryMap.Entry> full = pages(128);
+
+        ByteBuffer b = ByteBuffer.wrap(HvmStartInfo.encode(0x7000, 0x20000, 0, 0, full, RSDP))
+                .order(ByteOrder.LITTLE_ENDIAN);
+
+        assertThat(b.getInt(48)).as("memmap_entries").isEqualTo(128);
+        assertThatThrownBy(() -> HvmStartInfo.encode(0x7000, 0x20000, 0, 0, pages(129), RSDP))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("at most 128 memory map entries fit the e820 table a PVH Linux copies them into, got 129");
+    }
+
+    private static List<MemoryMap.Entry> pages(int count) {
+        return LongStream.range(0, count)
+                .mapToObj(i -> new MemoryMap.Entry(0x100000 + i * 0x2000, 0x1000, MemoryMap.Type.RAM))
+                .toList();
     }
 }
