@@ -168,7 +168,8 @@ public final class PlatformBusTree {
      * Adds a user's node for a device: {@code overlay} (the root node of an {@code x-dt-node} blob) with
      * its properties and subnodes, named as {@link #addDevice(String, List, List, List, List)} names it and
      * patched with {@code reg}, {@code interrupt-parent} and {@code interrupts} for where the device was
-     * placed (replacing any it had, removing them where the device has none). It keeps its own
+     * placed (replacing any it had, removing them where the device has none); any
+     * {@code interrupts-extended} it had is removed. It keeps its own
      * {@code compatible}; {@code compatible} is used only if it has none.
      *
      * @return the new node's path
@@ -223,6 +224,8 @@ public final class PlatformBusTree {
             regions.forEach(region -> reg.addAll(addressSize(region.base(), region.size())));
             device.replaceProperty(Property.cells("reg", reg));
         }
+        // The DT spec has interrupts-extended override interrupts: a user's would send the guest to stale IRQs.
+        device.removeProperty("interrupts-extended");
         if (interrupts.isEmpty()) {
             device.removeProperty("interrupt-parent");
             device.removeProperty("interrupts");

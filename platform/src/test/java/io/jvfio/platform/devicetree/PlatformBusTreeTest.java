@@ -87,6 +87,33 @@ class PlatformBusTreeTest {
     }
 
     @Test
+    void aUsersNodeLosesItsInterruptsExtendedWhichWouldOverrideTheInterruptsForWhereTheDeviceIs() {
+        Node overlay = Node.builder("")
+                .property(Property.string("compatible", "vendor,board-thing"))
+                .property(Property.cells("interrupts-extended", 1, 99, 4))
+                .build();
+        PlatformBusTree tree = PlatformBusTree.create();
+
+        String withIrq = tree.addDevice(
+                "thing",
+                List.of("jvfio,test-device"),
+                List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                List.of(new Interrupt(16, Trigger.LEVEL)),
+                overlay);
+        String withoutIrq = tree.addDevice("fw", List.of("jvfio,fw"), List.of(), List.of(), overlay);
+
+        DeviceTree built = tree.build();
+        assertThat(built.node(withIrq).orElseThrow().properties())
+                .containsExactly(
+                        Property.string("compatible", "vendor,board-thing"),
+                        Property.cells("reg", 0, 0xd0000000, 0, 0x1000),
+                        Property.u32("interrupt-parent", PlatformBusTree.INTC_PHANDLE),
+                        Property.cells("interrupts", 16, 2));
+        assertThat(built.node(withoutIrq).orElseThrow().properties())
+                .containsExactly(Property.string("compatible", "vendor,board-thing"));
+    }
+
+    @Test
     void aUsersNodeKeepsThePhandlesDtcNumberedFromOne() {
         Node overlay = Node.builder("")
                 .property(Property.string("compatible", "vendor,board-thing"))
