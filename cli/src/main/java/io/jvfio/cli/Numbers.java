@@ -7,7 +7,7 @@ final class Numbers {
     /** A 64-bit value, decimal or hex. */
     static long parseLong(String text) {
         try {
-            if (text.startsWith("0x") || text.startsWith("0X")) {
+            if (isHex(text)) {
                 return Long.parseUnsignedLong(text.substring(2), 16);
             }
             return Long.parseLong(text);
@@ -16,11 +16,26 @@ final class Numbers {
         }
     }
 
-    /** An int, decimal or hex (hex may use all 32 bits). */
+    /** An int, decimal or hex, in Integer.MIN_VALUE..MAX_VALUE: a count or size, never wrapped to another sign. */
     static int parseInt(String text) {
         long parsed = parseLong(text);
-        if (parsed < Integer.MIN_VALUE || parsed > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("'" + text + "' does not fit in 32 bits");
+        // Hex is read as 64 unsigned bits: a negative long is one beyond Long.MAX_VALUE, not a negative int.
+        if (parsed < Integer.MIN_VALUE || parsed > Integer.MAX_VALUE || (isHex(text) && parsed < 0)) {
+            throw new IllegalArgumentException(
+                    "'" + text + "' is outside the int range (" + Integer.MIN_VALUE + ".." + Integer.MAX_VALUE + ")");
+        }
+        return (int) parsed;
+    }
+
+    private static boolean isHex(String text) {
+        return text.startsWith("0x") || text.startsWith("0X");
+    }
+
+    /** 32 unsigned bits, decimal or hex (0..0xffffffff), as an int's bits: a bit mask, whose bit 31 may be set. */
+    static int parseUnsignedInt(String text) {
+        long parsed = parseLong(text);
+        if (parsed < 0 || parsed > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("'" + text + "' is outside 32 unsigned bits (0..0xffffffff)");
         }
         return (int) parsed;
     }

@@ -64,7 +64,7 @@ final class ServeCommand implements Subcommand {
         String model = args.parameter(0);
         Path socket = Path.of(args.required("--socket"));
         Optional<Integer> irqs = args.value("--irqs", Numbers::parseInt);
-        Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseInt);
+        Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseUnsignedInt);
         Optional<String> serialSocket = args.value("--serial-socket");
         Optional<Long> seed = args.value("--seed", Numbers::parseLong);
         Optional<String> file = args.value("--file");
