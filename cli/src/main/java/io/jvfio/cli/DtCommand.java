@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code jvfio dt}: the device tree a guest gets for the given devices. The devices are realized on a
  * machine that never starts (so the addresses and GSIs are the ones {@code run} would give); that needs
- * KVM. DTS goes to stdout through {@code dtc}, the DTB to {@code -o FILE}.
+ * KVM. DTS goes to stdout through {@code dtc}, the DTB to {@code -o FILE}; both are checked before the
+ * machine is built.
  */
 final class DtCommand implements Subcommand {
     static final CommandSpec SPEC = CommandSpec.of(
@@ -44,6 +45,8 @@ final class DtCommand implements Subcommand {
     public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
         List<PlatformDeviceConfig> devices = args.values("--device", DeviceSpecParser::parse);
         Path output = args.value("--output").map(Path::of).orElse(null);
+        Path dtc = findOnPath("dtc");
+        checkOutputs(output, dtc);
         byte[] dtb;
         MachineConfig machineConfig = MachineConfig.builder()
                 .guest(MachineConfig.guestResource("hello"))
@@ -60,19 +63,45 @@ final class DtCommand implements Subcommand {
         if (output != null) {
             Files.write(output, dtb);
         }
-        Path dtc = findOnPath("dtc");
         if (dtc == null) {
-            if (output != null) {
-                err.println("jvfio dt: wrote " + output + " (" + dtb.length + " bytes); no dtc on PATH, so no DTS "
-                        + "(install device-tree-compiler)");
-                return 0;
-            }
-            throw new IOException(
-                    "dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
+            err.println("jvfio dt: wrote " + output + " (" + dtb.length + " bytes); no dtc on PATH, so no DTS "
+                    + "(install device-tree-compiler)");
+            return 0;
         }
         out.print(toDts(dtc, dtb));
         out.flush();
         return 0;
+    }
+
+    /**
+     * Refuses an {@code output} the DTB cannot be written to, or, without one, a missing {@code dtc} (null):
+     * checked before the machine is built, which takes KVM and connects to every device, so that a mistake in
+     * either costs one line and nothing else.
+     */
+    static void checkOutputs(Path output, Path dtc) throws IOException {
+        if (output == null) {
+            if (dtc == null) {
+                throw new IOException(
+                        "dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
+            }
+            return;
+        }
+        Path directory = output.toAbsolutePath().getParent();
+        String problem;
+        if (Files.isDirectory(output)) {
+            problem = "is a directory";
+        } else if (Files.exists(output)) {
+            problem = Files.isWritable(output) ? null : "is not writable";
+        } else if (!Files.exists(directory)) {
+            problem = "directory " + directory + " does not exist";
+        } else if (!Files.isDirectory(directory)) {
+            problem = directory + " is not a directory";
+        } else {
+            problem = Files.isWritable(directory) ? null : "directory " + directory + " is not writable";
+        }
+        if (problem != null) {
+            throw new IOException("-o " + output + ": " + problem);
+        }
     }
 
     /**

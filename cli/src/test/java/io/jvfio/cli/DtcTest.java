@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -12,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jvfio dt}'s use of dtc, with scripts in its place: what it says when dtc fails or hangs. */
+/**
+ * {@code jvfio dt}'s use of dtc, with scripts in its place: what it says when dtc fails or hangs; and its outputs,
+ * checked before it builds a machine, so these run (and mean the same) with or without /dev/kvm.
+ */
 class DtcTest {
     @TempDir
     Path directory;
@@ -42,6 +46,36 @@ class DtcTest {
                 ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(ProcessHandle::destroy);
             }
         }
+    }
+
+    @Test
+    void outputInADirectoryThatDoesNotExistFailsInOneLineBeforeAMachineIsBuilt() {
+        Path socket = directory.resolve("nobody-listens.sock");
+        Path output = directory.resolve("missing").resolve("guest.dtb");
+
+        CliRunner run = CliRunner.run("dt", "--device", "vfio-platform,socket=" + socket, "-o", output.toString());
+
+        assertThat(run.exitCode()).isEqualTo(Jvfio.EXIT_FAILURE);
+        assertThat(run.errLines())
+                .singleElement()
+                .asString()
+                .isEqualTo("jvfio dt: -o " + output + ": directory " + output.getParent() + " does not exist");
+    }
+
+    @Test
+    void outputThatIsADirectoryIsRefused() {
+        assertThatThrownBy(() -> DtCommand.checkOutputs(directory, null))
+                .isInstanceOf(IOException.class)
+                .hasMessage("-o " + directory + ": is a directory");
+    }
+
+    @Test
+    void noDtcIsRefusedWithoutAnOutputAndLeftToTheWarningWithOne() throws Exception {
+        assertThatThrownBy(() -> DtCommand.checkOutputs(null, null))
+                .isInstanceOf(IOException.class)
+                .hasMessage("dtc is not on PATH: install device-tree-compiler for DTS, or write the DTB with -o FILE");
+
+        DtCommand.checkOutputs(directory.resolve("guest.dtb"), null);
     }
 
     private Path script(String name, String body) throws IOException {
