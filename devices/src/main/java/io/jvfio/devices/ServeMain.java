@@ -198,8 +198,8 @@ public final class ServeMain {
             String arg = args[i];
             switch (arg) {
                 case "--socket" -> socket = Path.of(value(args, ++i, arg));
-                case "--irqs" -> options = options.withIrqs(number(value(args, ++i, arg), arg));
-                case "--level-mask" -> options = options.withLevelMask(number(value(args, ++i, arg), arg));
+                case "--irqs" -> options = options.withIrqs(count(value(args, ++i, arg), arg));
+                case "--level-mask" -> options = options.withLevelMask(mask(value(args, ++i, arg), arg));
                 case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
                 default -> throw new IllegalArgumentException("unknown argument '" + arg + "'; " + USAGE);
             }
@@ -218,7 +218,17 @@ public final class ServeMain {
     }
 
     /** A decimal or 0x-prefixed hexadecimal int. */
-    private static int number(String text, String option) {
+    /** A count, decimal or hex: a hex value with bit 31 set is refused, not taken as a negative count. */
+    private static int count(String text, String option) {
+        int value = mask(text, option);
+        if (value < 0 && !text.startsWith("-")) {
+            throw new IllegalArgumentException(option + " '" + text + "' is larger than " + Integer.MAX_VALUE);
+        }
+        return value;
+    }
+
+    /** 32 bits, decimal or hex (a hex value may set bit 31, as a mask does). */
+    private static int mask(String text, String option) {
         try {
             if (text.startsWith("0x") || text.startsWith("0X")) {
                 return Integer.parseUnsignedInt(text.substring(2), 16);

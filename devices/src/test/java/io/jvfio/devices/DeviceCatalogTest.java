@@ -124,5 +124,11 @@ class DeviceCatalogTest {
                 .hasMessageContaining("--bogus");
         assertThatThrownBy(() -> ServeMain.parse(new String[] {"--socket", "s", "--irqs", "x"}))
                 .hasMessageContaining("--irqs 'x' is not a number");
+        assertThatThrownBy(() -> ServeMain.parse(new String[] {"--socket", "s", "--irqs", "0xffffffff"}))
+                .hasMessage("--irqs '0xffffffff' is larger than 2147483647");
+        assertThat(ServeMain.parse(new String[] {"--socket", "s", "--level-mask", "0xffffffff"})
+                        .options()
+                        .levelMask())
+                .hasValue(-1);
     }
 }
