@@ -148,7 +148,8 @@ public final class PlatformBusTree {
      * Adds a device node {@code name@<first region's base in hex>} (just {@code name} without regions)
      * with {@code compatible}, {@code reg}, {@code interrupt-parent} and {@code interrupts} from the
      * arguments, then {@code extraProperties} in order. An extra property that repeats one of those names,
-     * or a second device of the same name and address, is refused naming the node and property.
+     * an extra {@code interrupts-extended} (which would override the {@code interrupts} placed here), or a
+     * second device of the same name and address, is refused naming the node and property.
      *
      * @return the new node's path
      */
@@ -159,6 +160,12 @@ public final class PlatformBusTree {
             List<Interrupt> interrupts,
             List<Property> extraProperties) {
         Node.Builder device = placedDevice(name, compatible, regions, interrupts, Optional.empty());
+        for (Property extra : extraProperties) {
+            if (extra.name().equals("interrupts-extended")) {
+                throw new IllegalArgumentException("node " + device.path()
+                        + ": property \"interrupts-extended\" would override the interrupts the platform bus places");
+            }
+        }
         device.properties(extraProperties);
         platformBus.child(device.build());
         return device.path();

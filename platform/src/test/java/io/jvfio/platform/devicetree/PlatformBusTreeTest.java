@@ -208,6 +208,22 @@ class PlatformBusTreeTest {
     }
 
     @Test
+    void extraInterruptsExtendedIsRefusedNamingIt() {
+        PlatformBusTree tree = PlatformBusTree.create();
+
+        assertThatThrownBy(() -> tree.addDevice(
+                        "d",
+                        List.of("x,y"),
+                        List.of(new MmioRange(0xd000_0000L, 0x1000)),
+                        List.of(new Interrupt(1, Trigger.EDGE)),
+                        List.of(Property.cells("interrupts-extended", List.of(1, 99, 4)))))
+                .hasMessage("node /platform@d0000000/d@d0000000: property \"interrupts-extended\" would override the"
+                        + " interrupts the platform bus places");
+        assertThat(tree.build().node("/platform@d0000000").orElseThrow().children())
+                .isEmpty();
+    }
+
+    @Test
     void regionOutsideTheBusWindowIsRefused() {
         PlatformBusTree tree = PlatformBusTree.create();
 
