@@ -598,9 +598,14 @@ public final class UserIrqchip {
             LocalApic apic = side.apic;
             boolean addressed =
                     logical ? apic.matchesLogical(destination) : destination == BROADCAST || apic.id() == destination;
-            if (addressed && apic.accept(vector, level)) {
+            if (!addressed) {
+                continue;
+            }
+            boolean took = apic.accept(vector, level);
+            // A refused illegal vector raises the LVT error interrupt (SDM 11.5.3): it arrives too.
+            interruptArrived(apic.index());
+            if (took) {
                 accepted = true;
-                interruptArrived(apic.index());
                 if (deliveryMode == DELIVERY_LOWEST_PRIORITY) {
                     break;
                 }

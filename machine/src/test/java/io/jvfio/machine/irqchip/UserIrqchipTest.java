@@ -244,6 +244,25 @@ class UserIrqchipTest {
         assertThat(requested(0, VECTOR)).isFalse();
     }
 
+    /**
+     * SDM 11.5.3: a message with an illegal vector (0-15) is refused, and the error it raises is an
+     * interrupt through the LVT error entry, which must reach the vCPU as any other arriving one does.
+     */
+    @Test
+    void illegalVectorFromTheIoApicWakesTheHaltedVcpuWithTheErrorInterrupt() throws Exception {
+        enable(0);
+        chip.writeLocalApic(0, LocalApic.REG_LVT_ERROR, 4, 0xFE);
+        program(PIN, 0x05);
+        CompletableFuture<Void> halted = halt(0, true);
+        assertThat(halted).isNotDone();
+
+        chip.setLevel(PIN, true);
+
+        awaitReturn(halted);
+        assertThat(requested(0, 0xFE)).isTrue();
+        assertThat(requested(0, 0x05)).isFalse();
+    }
+
     @Test
     void unmodelledIoApicDeliveryModesAreDropped() {
         enable(0);
