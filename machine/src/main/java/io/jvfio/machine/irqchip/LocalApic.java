@@ -266,6 +266,9 @@ final class LocalApic {
         if (size != 4 || (offset & 0xF) != 0) {
             return;
         }
+        if (offset == REG_LVT_TIMER || offset == REG_TIMER_INITIAL || offset == REG_TIMER_DIVIDE || offset == REG_SVR) {
+            expireIfDue();
+        }
         int v = (int) value;
         switch ((int) offset) {
             case REG_ID -> id = v >>> 24;
@@ -417,6 +420,18 @@ final class LocalApic {
         }
         long left = Integer.toUnsignedLong(timerInitial) - elapsed / divisor();
         return left <= 0 ? 0 : (int) left;
+    }
+
+    /**
+     * Runs the expiry now if the count ran out before now and its callback is still to come (the event
+     * loop runs it late): the interrupt was raised when the count reached 0 (SDM 11.5.4), with the LVT
+     * then in force, so a write that restarts, stops, re-divides, masks or disables the timer after
+     * that does not take it back.
+     */
+    private void expireIfDue() {
+        if (timerRunning && bus.nanoTime() - timerStart >= periodNanos()) {
+            timerExpired(timerGeneration);
+        }
     }
 
     /**

@@ -704,6 +704,34 @@ class LocalApicTest {
         assertThat(timerFires()).as("the callback has not run yet").isZero();
     }
 
+    /**
+     * 11.5.4: the interrupt is raised when the count reaches 0. A write to the timer's registers after
+     * that, while the expiry's callback is still late on the event loop (the count already reads 0, or
+     * has been reloaded), cannot take it back: not a new count, a stop, a divider, a mask or a disable.
+     */
+    @ParameterizedTest(name = "mode {0}, then 0x{1} = 0x{2}")
+    @CsvSource({
+        "0, 380, 1000",
+        "0, 380, 0",
+        "0, 320, 10030",
+        "0, 0F0, 0FF",
+        "1, 380, 300000",
+        "1, 380, 0",
+        "1, 3E0, 0B",
+        "1, 320, 30030",
+    })
+    void anExpiryDueBeforeATimerWriteIsDeliveredThoughItsCallbackIsLate(int mode, String register, String value) {
+        enable();
+        startTimer(TIMER_VECTOR | mode << TIMER_MODE_SHIFT, 0x0B, 300_000);
+        bus.now += 300_000 + 100;
+
+        write(Integer.parseInt(register, 16), Long.parseLong(value, 16));
+        bus.advanceLate(0);
+
+        assertThat(timerFires()).isEqualTo(1);
+        assertThat(apic.requested(TIMER_VECTOR)).isTrue();
+    }
+
     @Test
     void periodicTimerRunsNoFasterThanKvmsMinimumPeriod() {
         enable();
