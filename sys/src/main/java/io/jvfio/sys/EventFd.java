@@ -44,6 +44,24 @@ public final class EventFd implements AutoCloseable {
         return new EventFd(fd, false);
     }
 
+    /**
+     * Adopts an eventfd received from a peer that only writes it, such as a vfio-user client's unmask
+     * eventfd, and makes its file non-blocking. A drain of a blocking eventfd polls before it reads, and
+     * anyone else who reads it in between (a peer holds the same file) would leave that read blocked and
+     * this thread with it. O_NONBLOCK belongs to the file, so the peer's writes see it too: an eventfd write
+     * could block only at a counter of 0xfffffffffffffffe, where it now fails with EAGAIN instead.
+     */
+    public static EventFd adoptForReading(Fd fd) throws ErrnoException {
+        int number = fd.beginUse();
+        try {
+            int flags = Libc.fcntl(number, Libc.F_GETFL, 0);
+            Libc.fcntl(number, Libc.F_SETFL, flags | Libc.O_NONBLOCK);
+        } finally {
+            fd.endUse();
+        }
+        return new EventFd(fd, true);
+    }
+
     public Fd fd() {
         return fd;
     }

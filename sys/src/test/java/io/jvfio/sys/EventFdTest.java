@@ -1,7 +1,9 @@
 package io.jvfio.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.libc.Libc;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -56,6 +58,22 @@ class EventFdTest {
             eventFd.signal();
             assertThat(eventFd.drain()).isEqualTo(4);
             assertThat(eventFd.drain()).isZero();
+        }
+    }
+
+    /** Another reader of the peer's file can take the count between a drain's poll and its read. */
+    @Test
+    void anEventFdAdoptedForReadingCannotBlockItsReaderWhateverThePeerCreatedItAs() throws Exception {
+        try (EventFd peers = EventFd.create(false);
+                EventFd adopted = EventFd.adoptForReading(peers.fd().duplicate())) {
+            assertThat(Libc.fcntl(peers.fd().get(), Libc.F_GETFL, 0) & Libc.O_NONBLOCK)
+                    .isNotZero();
+            assertThatThrownBy(adopted::read)
+                    .isInstanceOf(ErrnoException.class)
+                    .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EAGAIN));
+            peers.add(2);
+            assertThat(adopted.drain()).isEqualTo(2);
+            assertThat(adopted.drain()).isZero();
         }
     }
 }

@@ -699,12 +699,11 @@ final class Connection implements Runnable {
             }
             for (int i = 0; i < count; i++) {
                 ModelIrqLine line = server.line(request.index(), (int) start + i);
-                EventFd eventFd = fds.isEmpty() ? null : EventFd.adopt(fds.get(i));
                 if (action == IrqAction.TRIGGER) {
-                    line.setTrigger(eventFd);
+                    line.setTrigger(fds.isEmpty() ? null : EventFd.adopt(fds.get(i)));
                 } else {
                     try {
-                        server.watcher().setUnmask(line, eventFd);
+                        server.watcher().setUnmask(line, fds.isEmpty() ? null : EventFd.adoptForReading(fds.get(i)));
                     } catch (ErrnoException e) {
                         // the lines before this one own their fds now; the caller closes the rest
                         fds.subList(0, i).clear();
