@@ -217,11 +217,13 @@ public final class UserIrqchip {
      */
     public EoiRegistration resampleOnEndOfInterrupt(int pin, Runnable listener) {
         checkPin(pin);
-        underLock(() -> ioApic.countResampler(pin, 1));
+        // The listener is there before an EOI can lower the input, and stays until none can: an EOI
+        // between the two steps would otherwise lower a line with nobody to raise it again.
         EoiRegistration observer = onEndOfInterrupt(pin, listener);
+        underLock(() -> ioApic.countResampler(pin, 1));
         return () -> {
-            observer.close();
             underLock(() -> ioApic.countResampler(pin, -1));
+            observer.close();
         };
     }
 
