@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * recycled fd number is never touched by mistake. A system call that may race with another thread's
  * {@link #close} holds the number between {@link #beginUse} and {@link #endUse} (this class's own I/O
  * does): a close meanwhile refuses new uses at once, and the last use in flight closes the number, so
- * no call can reach a file that took the number over (the JDK's channels keep a number the same way).
+ * no call can reach a file that took the number over (the JDK's channels, too, close a number only once
+ * no thread is in a call on it).
  */
 public final class Fd implements AutoCloseable {
     private static final long CLOSED = 1;
@@ -97,7 +98,7 @@ public final class Fd implements AutoCloseable {
     public int read(byte[] destination, int offset, int length) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
-            int n = (int) use(number -> Libc.read(number, buffer, length, "read " + description));
+            int n = (int) use(fd -> Libc.read(fd, buffer, length, "read " + description));
             MemorySegment.copy(buffer, 0, MemorySegment.ofArray(destination), offset, n);
             return n;
         }
@@ -108,7 +109,7 @@ public final class Fd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
             MemorySegment.copy(MemorySegment.ofArray(source), offset, buffer, 0, length);
-            return (int) use(number -> Libc.write(number, buffer, length, "write " + description));
+            return (int) use(fd -> Libc.write(fd, buffer, length, "write " + description));
         }
     }
 
@@ -117,13 +118,13 @@ public final class Fd implements AutoCloseable {
         int length = destination.remaining();
         if (destination.isDirect()) {
             MemorySegment target = MemorySegment.ofBuffer(destination);
-            int n = (int) use(number -> Libc.pread(number, target, length, fileOffset, "pread " + description));
+            int n = (int) use(fd -> Libc.pread(fd, target, length, fileOffset, "pread " + description));
             destination.position(destination.position() + n);
             return n;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
-            int n = (int) use(number -> Libc.pread(number, buffer, length, fileOffset, "pread " + description));
+            int n = (int) use(fd -> Libc.pread(fd, buffer, length, fileOffset, "pread " + description));
             destination.put(buffer.asSlice(0, n).asByteBuffer());
             return n;
         }
@@ -134,14 +135,14 @@ public final class Fd implements AutoCloseable {
         int length = source.remaining();
         if (source.isDirect()) {
             MemorySegment from = MemorySegment.ofBuffer(source);
-            int n = (int) use(number -> Libc.pwrite(number, from, length, fileOffset, "pwrite " + description));
+            int n = (int) use(fd -> Libc.pwrite(fd, from, length, fileOffset, "pwrite " + description));
             source.position(source.position() + n);
             return n;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Math.max(1, length));
             buffer.asByteBuffer().put(source.duplicate());
-            int n = (int) use(number -> Libc.pwrite(number, buffer, length, fileOffset, "pwrite " + description));
+            int n = (int) use(fd -> Libc.pwrite(fd, buffer, length, fileOffset, "pwrite " + description));
             source.position(source.position() + n);
             return n;
         }
@@ -149,8 +150,8 @@ public final class Fd implements AutoCloseable {
 
     /** fdatasync(2): the file's data (and what reading it back needs) reaches its storage. */
     public void fdatasync() throws ErrnoException {
-        use(number -> {
-            Libc.fdatasync(number, "fdatasync " + description);
+        use(fd -> {
+            Libc.fdatasync(fd, "fdatasync " + description);
             return 0;
         });
     }
@@ -179,9 +180,9 @@ public final class Fd implements AutoCloseable {
                 MemorySegment rest = vector.from(first, skip);
                 int pieces = vector.count() - first;
                 long at = fileOffset + done;
-                n = use(number -> write
-                        ? Libc.pwritev(number, rest, pieces, at, "pwritev " + description)
-                        : Libc.preadv(number, rest, pieces, at, "preadv " + description));
+                n = use(fd -> write
+                        ? Libc.pwritev(fd, rest, pieces, at, "pwritev " + description)
+                        : Libc.preadv(fd, rest, pieces, at, "preadv " + description));
             } catch (ErrnoException e) {
                 if (e.errno() != Errno.EINTR) {
                     throw e;
@@ -231,7 +232,7 @@ public final class Fd implements AutoCloseable {
     /** A system call on the descriptor's number. */
     @FunctionalInterface
     private interface Call {
-        long on(int number) throws ErrnoException;
+        long on(int fd) throws ErrnoException;
     }
 
     private long use(Call call) throws ErrnoException {
