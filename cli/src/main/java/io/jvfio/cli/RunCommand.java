@@ -66,8 +66,8 @@ final class RunCommand implements Subcommand {
                     OptionSpec.value(
                                     "SPEC",
                                     "A device to assign, QEMU-style: vfio-platform,socket=PATH|host=NAME|sysfsdev=PATH"
-                                            + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,x-reply-timeout-ms=..,x-reply-poll-max-us=..,"
-                                            + "x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.",
+                                            + "[,id=..,x-no-mmap=on,mmap-timeout-ms=..,x-irqfd=off,compat=..,iommufd=auto|on|off,x-precise-eoi=..,x-reply-timeout-ms=..,"
+                                            + "x-reply-poll-max-us=..,x-dt-node=DTB,x-acpi-hid=ID]. Repeatable.",
                                     "--device")
                             .mayRepeat(),
                     OptionSpec.value(

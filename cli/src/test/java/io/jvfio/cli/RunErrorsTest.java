@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.machine.testing.StockKernel;
+import io.jvfio.platform.config.DeviceSpecParser;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.RegionHandler;
@@ -202,6 +203,15 @@ class RunErrorsTest {
                         "--trace",
                         "Exit codes:",
                         "2  usage error");
+    }
+
+    @Test
+    void runsHelpNamesEveryDeviceProperty() {
+        CliRunner help = CliRunner.run("run", "--help");
+
+        assertThat(help.exitCode()).isZero();
+        assertThat(DeviceSpecParser.propertyNames())
+                .allSatisfy(name -> assertThat(help.out()).contains(name + "="));
     }
 
     /** A device that says it is PCI: what a platform assignment must refuse. */

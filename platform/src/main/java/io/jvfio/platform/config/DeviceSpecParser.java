@@ -35,6 +35,11 @@ public final class DeviceSpecParser {
             "x-dt-node",
             "x-acpi-hid");
 
+    /** The property names a {@code -device} spec may give, for help texts that must list them all. */
+    public static Set<String> propertyNames() {
+        return PROPERTIES;
+    }
+
     /** A second of polling for one reply: anything longer is a wait that blocking serves better. */
     private static final long MAX_REPLY_POLL_MICROS = 1_000_000;
 
