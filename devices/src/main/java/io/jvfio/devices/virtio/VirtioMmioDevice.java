@@ -174,7 +174,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
             publishRegisters();
             queueThread = Thread.ofPlatform()
                     .daemon()
-                    .name("virtio-" + backend.kind() + " queues")
+                    .name(backend.kind() + " queues")
                     .start(this::serveNotifiedQueues);
             memory = new GuestMemory() {
                 @Override
