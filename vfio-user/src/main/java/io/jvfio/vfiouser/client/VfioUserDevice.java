@@ -380,8 +380,8 @@ public final class VfioUserDevice implements VfioDevice {
      * DEVICE_GET_REGION_IO_FDS: the ioeventfds the server offers for a region, each with an eventfd of its
      * own (an fd that several entries share is duplicated). A server that refuses the query (ENOTTY,
      * ENOTSUP, ENOSYS, EINVAL) offers none. ioregionfd entries are left out (their writes stay trapped):
-     * jvfio's machine has no ioregionfd. An entry that names no fd of the reply, the port space, an
-     * unknown flag or a span outside the region makes the reply malformed: nothing is kept.
+     * jvfio's machine has no ioregionfd. An entry that names no fd of the reply or one that is no eventfd, the
+     * port space, an unknown flag or a span outside the region makes the reply malformed: nothing is kept.
      */
     @Override
     public List<RegionIoEventFd> regionIoEventFds(int region) throws IOException {
@@ -476,6 +476,10 @@ public final class VfioUserDevice implements VfioDevice {
                             + ") lies outside the region's 0x" + Long.toHexString(regionSize) + " bytes");
                 }
                 Fd fd = fds.get(entry.fdIndex());
+                if (!EventFd.isEventFd(fd)) {
+                    // KVM would refuse it as an ioeventfd; a server that sends one is broken
+                    throw new ProtocolException(at + "fd_index " + entry.fdIndex() + " is no eventfd but " + kind(fd));
+                }
                 EventFd eventFd;
                 try {
                     eventFd = EventFd.adopt(used[entry.fdIndex()] ? fd.duplicate() : fd);
@@ -630,6 +634,15 @@ public final class VfioUserDevice implements VfioDevice {
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);
+        }
+    }
+
+    /** What {@code fd} is, as /proc names it ("socket:[123]", "/memfd:name (deleted)"), for messages. */
+    private static String kind(Fd fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get())).toString();
+        } catch (IOException | RuntimeException e) {
+            return "an fd of unknown kind";
         }
     }
 

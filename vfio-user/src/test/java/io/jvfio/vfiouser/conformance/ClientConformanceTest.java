@@ -729,4 +729,39 @@ class ClientConformanceTest {
             server.await();
         }
     }
+
+    /**
+     * An ioeventfd entry whose fd is no eventfd (a socket, a memfd): the call fails naming the entry and
+     * what its fd is, instead of handing KVM something it would refuse as an ioeventfd.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"a socket, socket:[", "a memfd, /memfd:"})
+    void regionIoFdsWhoseFdIsNoEventfdGetOneLineNamingTheEntry(String what, String kind) throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (EventFd offered = EventFd.create();
+                Fd memfd = MemFd.create("not an eventfd", 0x1000);
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    answerVersion(wire, LIBVFIO_USER_CAPABILITIES);
+                    answerRegionInfo(wire);
+                    Frame request = expect(wire, DEVICE_GET_REGION_IO_FDS);
+                    Bytes body = new Bytes().u32(16 + 2 * 40).u32(0).u32(0).u32(2);
+                    ioFdEntry(body, 0x50, 4, 0, 0, 1, 0);
+                    ioFdEntry(body, 0x60, 4, 1, 0, 1, 1);
+                    int wrongKind = what.equals("a socket") ? pair[0].fd().get() : memfd.get();
+                    reply(wire, request, body.array(), offered.fd().get(), wrongKind);
+                });
+                VfioUserDevice device = open(server)) {
+            assertThatThrownBy(() -> device.regionIoEventFds(0))
+                    .as(what)
+                    .isInstanceOf(VfioException.class)
+                    .hasMessageStartingWith("vfio scripted: DEVICE_GET_REGION_IO_FDS of region 0: malformed reply: ")
+                    .hasMessageContaining("entry 1: fd_index 1 is no eventfd but " + kind)
+                    .message()
+                    .doesNotContain("\n");
+            server.await();
+        } finally {
+            pair[0].close();
+            pair[1].close();
+        }
+    }
 }
