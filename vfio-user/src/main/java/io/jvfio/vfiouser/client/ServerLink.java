@@ -498,8 +498,10 @@ final class ServerLink implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
+            // the server's requests would go unanswered from now on: the device is as gone as when the
+            // twin socket closes between messages (the server closed it in the middle of one, say)
             if (!closed) {
-                Log.LOG.log(Level.DEBUG, "vfio-user {0}: twin socket reader stops: {1}", name, e.getMessage());
+                gone("the twin socket failed: " + e.getMessage());
             }
         }
     }

@@ -318,6 +318,47 @@ class ClientConformanceTest {
         }
     }
 
+    /**
+     * A server whose twin socket ends in the middle of a DMA request: the device is gone, as when the twin
+     * socket closes between messages, and the client closes the main socket; its DMA requests would
+     * otherwise go unanswered from then on while the device looked well.
+     */
+    @Test
+    void twinSocketClosedInTheMiddleOfAMessageMakesTheDeviceGone() throws Exception {
+        CompletableFuture<DeviceGoneException> gone = new CompletableFuture<>();
+        try (ScriptedServer server = ScriptedServer.start(wire -> {
+                    Frame version = expect(wire, VERSION);
+                    UnixSocket[] pair = UnixSocket.pair();
+                    try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
+                        reply(
+                                wire,
+                                version,
+                                versionBody(
+                                        0,
+                                        2,
+                                        nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                                                + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")),
+                                pair[1].fd().get());
+                        pair[1].fd().close();
+                        byte[] dmaRead = Wire.frame(
+                                0x51, 11, 0, 0, new Bytes().u64(0x400000).u64(8).array());
+                        twin.send(Arrays.copyOf(dmaRead, 20));
+                    }
+                    assertThat(wire.peerClosed())
+                            .as("the client closes the main socket of a device that is gone")
+                            .isTrue();
+                });
+                VfioUserDevice device = open(server)) {
+            device.onGone(gone::complete);
+            assertThat(gone.get(5, TimeUnit.SECONDS))
+                    .hasMessageStartingWith("vfio scripted: device is gone: ")
+                    .hasMessageContaining("twin socket")
+                    .hasMessageContaining("in the middle of a message");
+            assertThatThrownBy(device::info).isInstanceOf(DeviceGoneException.class);
+            server.await();
+        }
+    }
+
     @Test
     void twinSocketSupportedWithoutAnFdIndexFailsTheConnect() throws Exception {
         try (ScriptedServer server = ScriptedServer.start(wire -> {
