@@ -3,11 +3,8 @@ package io.jvfio.sys;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.libc.Libc;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * An eventfd(2): the doorbell between a device and an interrupt consumer (KVM irqfd, the event loop).
@@ -87,16 +84,7 @@ public final class EventFd implements AutoCloseable {
 
     /** Whether {@code fd} is an eventfd, as /proc names it (a pipe or a socket passed for one is not). */
     public static boolean isEventFd(Fd fd) {
-        int number = fd.beginUse();
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + number))
-                    .toString()
-                    .equals("anon_inode:[eventfd]");
-        } catch (IOException e) {
-            return false;
-        } finally {
-            fd.endUse();
-        }
+        return fd.fileName().equals("anon_inode:[eventfd]");
     }
 
     public void add(long value) throws ErrnoException {

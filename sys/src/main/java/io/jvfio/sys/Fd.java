@@ -1,9 +1,12 @@
 package io.jvfio.sys;
 
 import io.jvfio.sys.libc.Libc;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -87,6 +90,26 @@ public final class Fd implements AutoCloseable {
 
     public String description() {
         return description;
+    }
+
+    /**
+     * The open file as the kernel names it in /proc/self/fd ("anon_inode:[eventfd]", "socket:[4711]", a
+     * path), or "an fd of unknown kind" where it cannot say (closed, or no /proc).
+     */
+    public String fileName() {
+        int fd;
+        try {
+            fd = beginUse();
+        } catch (IllegalStateException closed) {
+            return "an fd of unknown kind";
+        }
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            return "an fd of unknown kind";
+        } finally {
+            endUse();
+        }
     }
 
     /** A new owner of a duplicate of this descriptor (F_DUPFD_CLOEXEC). */

@@ -478,7 +478,8 @@ public final class VfioUserDevice implements VfioDevice {
                 Fd fd = fds.get(entry.fdIndex());
                 if (!EventFd.isEventFd(fd)) {
                     // KVM would refuse it as an ioeventfd; a server that sends one is broken
-                    throw new ProtocolException(at + "fd_index " + entry.fdIndex() + " is no eventfd but " + kind(fd));
+                    throw new ProtocolException(
+                            at + "fd_index " + entry.fdIndex() + " is no eventfd but " + fd.fileName());
                 }
                 EventFd eventFd;
                 try {
@@ -634,15 +635,6 @@ public final class VfioUserDevice implements VfioDevice {
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);
-        }
-    }
-
-    /** What {@code fd} is, as /proc names it ("socket:[123]", "/memfd:name (deleted)"), for messages. */
-    private static String kind(Fd fd) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get())).toString();
-        } catch (IOException | RuntimeException e) {
-            return "an fd of unknown kind";
         }
     }
 
