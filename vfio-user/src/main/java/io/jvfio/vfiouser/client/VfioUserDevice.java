@@ -744,9 +744,14 @@ public final class VfioUserDevice implements VfioDevice {
     @Override
     public void unmapDma(long iova, long size) throws IOException {
         String what = "DMA_UNMAP of [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size) + ")";
-        request(Command.DMA_UNMAP, new Payload.DmaUnmap(Payload.DmaUnmap.SIZE, 0, iova, size), new int[0], what)
-                .closeFds();
-        link.removeDma(iova, size);
+        try {
+            request(Command.DMA_UNMAP, new Payload.DmaUnmap(Payload.DmaUnmap.SIZE, 0, iova, size), new int[0], what)
+                    .closeFds();
+        } finally {
+            // The caller frees the memory next whatever the server said: its DMA requests into the window
+            // must be refused from now on, not served from memory that is going away.
+            link.removeDma(iova, size);
+        }
     }
 
     /**

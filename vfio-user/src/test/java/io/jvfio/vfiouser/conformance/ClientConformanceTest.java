@@ -47,6 +47,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ClientConformanceTest {
     private static final int VERSION = 1;
     private static final int DMA_MAP = 2;
+    private static final int DMA_UNMAP = 3;
     private static final int DEVICE_GET_INFO = 4;
     private static final int DMA_READ = 11;
     private static final int DEVICE_GET_REGION_INFO = 5;
@@ -104,6 +105,25 @@ class ClientConformanceTest {
         assertThat(version.command()).isEqualTo(VERSION);
         reply(wire, version, versionBody(0, 2, nulTerminated(json)));
         return version;
+    }
+
+    /** Reads the client's VERSION and answers with a twin socket; returns the server's end of it. */
+    private static Wire answerVersionWithTwinSocket(Wire wire) throws Exception {
+        Frame version = expect(wire, VERSION);
+        UnixSocket[] pair = UnixSocket.pair();
+        // Only this process's fd goes: UnixSocket.close would shut the socket down for the client too.
+        try (Fd clients = pair[1].fd()) {
+            reply(
+                    wire,
+                    version,
+                    versionBody(
+                            0,
+                            2,
+                            nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
+                                    + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")),
+                    clients.get());
+        }
+        return new Wire(pair[0], Duration.ofSeconds(5));
     }
 
     private static Frame expect(Wire wire, int command) throws Exception {
@@ -285,19 +305,7 @@ class ClientConformanceTest {
     void twinSocketFromTheServerCarriesItsDmaRequestsAndTheirAnswers() throws Exception {
         try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
                 ScriptedServer server = ScriptedServer.start(wire -> {
-                    Frame version = expect(wire, VERSION);
-                    UnixSocket[] pair = UnixSocket.pair();
-                    try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
-                        reply(
-                                wire,
-                                version,
-                                versionBody(
-                                        0,
-                                        2,
-                                        nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
-                                                + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")),
-                                pair[1].fd().get());
-                        pair[1].fd().close();
+                    try (Wire twin = answerVersionWithTwinSocket(wire)) {
                         Frame map = expect(wire, 2);
                         reply(wire, map, new byte[0]);
                         twin.send(0x51, 11, 0, new Bytes().u64(0x400000).u64(8).array());
@@ -323,23 +331,39 @@ class ClientConformanceTest {
      * socket closes between messages, and the client closes the main socket; its DMA requests would
      * otherwise go unanswered from then on while the device looked well.
      */
+    /**
+     * A DMA_UNMAP the server refuses still withdraws the window: the caller frees that memory next, and
+     * the server's later DMA requests into it must be refused, not served from it.
+     */
+    @Test
+    void aDmaUnmapTheServerRefusesStillWithdrawsTheWindowFromItsDmaRequests() throws Exception {
+        try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
+                ScriptedServer server = ScriptedServer.start(wire -> {
+                    try (Wire twin = answerVersionWithTwinSocket(wire)) {
+                        reply(wire, expect(wire, DMA_MAP), new byte[0]);
+                        errorReply(wire, expect(wire, DMA_UNMAP), Errno.EINVAL);
+                        twin.send(
+                                0x52,
+                                DMA_READ,
+                                0,
+                                new Bytes().u64(0x400000).u64(8).array());
+                        Frame answer = twin.receive();
+                        assertThat(answer.msgId()).isEqualTo(0x52);
+                        assertThat(answer.isError()).as(answer.toString()).isTrue();
+                    }
+                });
+                VfioUserDevice device = open(server)) {
+            device.mapDma(new DmaRegion(0x400000, 0x1000, guest, 0, null, 0, true, true));
+            assertThatThrownBy(() -> device.unmapDma(0x400000, 0x1000)).isInstanceOf(ErrorReplyException.class);
+            server.await();
+        }
+    }
+
     @Test
     void twinSocketClosedInTheMiddleOfAMessageMakesTheDeviceGone() throws Exception {
         CompletableFuture<DeviceGoneException> gone = new CompletableFuture<>();
         try (ScriptedServer server = ScriptedServer.start(wire -> {
-                    Frame version = expect(wire, VERSION);
-                    UnixSocket[] pair = UnixSocket.pair();
-                    try (Wire twin = new Wire(pair[0], Duration.ofSeconds(5))) {
-                        reply(
-                                wire,
-                                version,
-                                versionBody(
-                                        0,
-                                        2,
-                                        nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,"
-                                                + "\"twin_socket\":{\"supported\":true,\"fd_index\":0}}}")),
-                                pair[1].fd().get());
-                        pair[1].fd().close();
+                    try (Wire twin = answerVersionWithTwinSocket(wire)) {
                         byte[] dmaRead = Wire.frame(
                                 0x51, 11, 0, 0, new Bytes().u64(0x400000).u64(8).array());
                         twin.send(Arrays.copyOf(dmaRead, 20));
