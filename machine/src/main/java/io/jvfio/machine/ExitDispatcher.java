@@ -9,7 +9,7 @@ import io.jvfio.machine.bus.MmioDevice;
  * go to the buses (the vCPU's own local APIC first, where jvfio models it), the exit port (0x501) stops
  * the machine with the guest's code, interruptions resume (the vCPU loop decides whether to stop), a
  * halt waits for an interrupt, and fatal exits stop with a reason. It never throws: the buses answer
- * unclaimed accesses themselves.
+ * unclaimed accesses, and those whose device throws, themselves.
  */
 public final class ExitDispatcher {
     public static final int EXIT_PORT = 0x501;
@@ -18,7 +18,12 @@ public final class ExitDispatcher {
     private final Bus mmio;
     private final long localBase;
     private final long localSize;
-    private final MmioDevice local;
+    /**
+     * The local device on a bus of its own, which answers an access that makes it throw as unclaimed and
+     * logs it once, as the shared buses do: its LAPIC calls out (device EOI listeners, the clock of its
+     * timer), and a failure there must not end the vCPU's loop. Null without a local device.
+     */
+    private final Bus local;
 
     public ExitDispatcher(Bus pio, Bus mmio) {
         this(pio, mmio, 0, 0, null);
@@ -30,7 +35,12 @@ public final class ExitDispatcher {
         this.mmio = mmio;
         this.localBase = localBase;
         this.localSize = localSize;
-        this.local = local;
+        if (local == null) {
+            this.local = null;
+        } else {
+            this.local = new Bus("local mmio");
+            this.local.add("local", localBase, localSize, local);
+        }
     }
 
     private boolean isLocal(long address) {
@@ -47,12 +57,11 @@ public final class ExitDispatcher {
             }
             case VcpuExit.IoIn in -> new ExitAction.CompleteRead(pio.read(in.port(), in.size()));
             case VcpuExit.MmioRead read
-            when isLocal(read.address()) ->
-                new ExitAction.CompleteRead(local.read(read.address() - localBase, read.size()));
+            when isLocal(read.address()) -> new ExitAction.CompleteRead(local.read(read.address(), read.size()));
             case VcpuExit.MmioRead read -> new ExitAction.CompleteRead(mmio.read(read.address(), read.size()));
             case VcpuExit.MmioWrite write
             when isLocal(write.address()) -> {
-                local.write(write.address() - localBase, write.size(), write.value());
+                local.write(write.address(), write.size(), write.value());
                 yield ExitAction.RESUME;
             }
             case VcpuExit.MmioWrite write -> {

@@ -98,6 +98,27 @@ class ExitDispatcherTest {
         assertThat(reason(dispatcher.dispatch(new VcpuExit.Unknown(99)))).contains("exit reason 99");
     }
 
+    @Test
+    void localDeviceThatThrowsIsAnsweredAsUnclaimedAndTheVcpuGoesOn() {
+        MmioDevice failing = new MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                throw new IllegalStateException("cannot arm a LAPIC timer");
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                throw new IllegalStateException("an EOI listener failed");
+            }
+        };
+        ExitDispatcher withLocal = new ExitDispatcher(pio, mmio, 0xFEE00000L, 0x1000, failing);
+
+        assertThat(withLocal.dispatch(new VcpuExit.MmioRead(0xFEE00380L, 4)))
+                .isEqualTo(new ExitAction.CompleteRead(0xFFFF_FFFFL));
+        assertThat(withLocal.dispatch(new VcpuExit.MmioWrite(0xFEE000B0L, 4, 0)))
+                .isEqualTo(ExitAction.RESUME);
+    }
+
     private static String reason(ExitAction action) {
         return ((MachineExit.Failed) ((ExitAction.Stop) action).exit()).reason();
     }
