@@ -141,7 +141,9 @@ public final class Machine implements AutoCloseable {
         try {
             machine.build();
             return machine;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // An Error too (a thread that cannot start, the heap gone): the VM, its vCPUs and RAM are
+            // freed only here.
             machine.close();
             throw e;
         }
@@ -468,7 +470,7 @@ public final class Machine implements AutoCloseable {
      */
     public synchronized SwitchableRegion addSwitchableRegion(
             String name, long base, long size, MmioDevice trapped, long subOffset, Mapping memory) {
-        if (subOffset < 0 || subOffset + memory.size() > size) {
+        if (subOffset < 0 || subOffset > size - memory.size()) {
             throw new IllegalArgumentException(name + ": the subregion (0x" + Long.toHexString(memory.size())
                     + " bytes at +0x" + Long.toHexString(subOffset) + ") lies outside the region (0x"
                     + Long.toHexString(size) + " bytes)");
