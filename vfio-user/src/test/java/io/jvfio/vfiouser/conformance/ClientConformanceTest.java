@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -337,11 +338,15 @@ class ClientConformanceTest {
      */
     @Test
     void aDmaUnmapTheServerRefusesStillWithdrawsTheWindowFromItsDmaRequests() throws Exception {
+        CountDownLatch unmapReturned = new CountDownLatch(1);
         try (Mapping guest = Mapping.anonymous(0x1000, "conformance guest");
                 ScriptedServer server = ScriptedServer.start(wire -> {
                     try (Wire twin = answerVersionWithTwinSocket(wire)) {
                         reply(wire, expect(wire, DMA_MAP), new byte[0]);
                         errorReply(wire, expect(wire, DMA_UNMAP), Errno.EINVAL);
+                        // The two sockets keep no order between them: asked before the call has its reply,
+                        // the window is rightly still served.
+                        assertThat(unmapReturned.await(5, TimeUnit.SECONDS)).isTrue();
                         twin.send(
                                 0x52,
                                 DMA_READ,
@@ -355,6 +360,7 @@ class ClientConformanceTest {
                 VfioUserDevice device = open(server)) {
             device.mapDma(new DmaRegion(0x400000, 0x1000, guest, 0, null, 0, true, true));
             assertThatThrownBy(() -> device.unmapDma(0x400000, 0x1000)).isInstanceOf(ErrorReplyException.class);
+            unmapReturned.countDown();
             server.await();
         }
     }
