@@ -2,6 +2,7 @@ package io.jvfio.sys.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -36,7 +37,13 @@ public final class NativeThreads {
     private static Optional<Path> task(String name) throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
-                if (Files.readString(task.resolve("comm")).strip().equals(name)) {
+                String comm;
+                try {
+                    comm = Files.readString(task.resolve("comm")).strip();
+                } catch (NoSuchFileException ended) {
+                    continue; // a thread that ended since the listing
+                }
+                if (comm.equals(name)) {
                     return Optional.of(task);
                 }
             }
