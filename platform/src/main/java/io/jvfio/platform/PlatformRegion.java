@@ -194,14 +194,26 @@ final class PlatformRegion implements MmioDevice {
         return failedAccesses.sum();
     }
 
-    /** Unmaps the fast path (the slots first, then the memory). */
+    /**
+     * Unmaps the fast path (the slots first, then the memory). Memory that a slot KVM would not delete still
+     * maps is kept mapped: unmapped, the guest would reach whatever this process maps at that address next.
+     */
     void close() {
+        boolean slotsRemain = false;
         for (SwitchableRegion region : fastPaths) {
             try {
                 region.setMapped(false);
             } catch (ErrnoException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "vfio " + device + ": removing a fast path: " + e.getMessage());
             }
+            slotsRemain |= region.isMapped();
+        }
+        if (slotsRemain) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "vfio " + device + ": region " + info.index()
+                            + ": a memory slot could not be deleted, so its memory stays mapped");
+            return;
         }
         mappings.forEach(Mapping::close);
     }

@@ -1,0 +1,131 @@
+package io.jvfio.platform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jvfio.machine.SwitchableRegion;
+import io.jvfio.sys.Errno;
+import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Mapping;
+import io.jvfio.vfio.DeviceInfo;
+import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IrqInfo;
+import io.jvfio.vfio.IrqSet;
+import io.jvfio.vfio.RegionInfo;
+import io.jvfio.vfio.VfioDevice;
+import io.jvfio.vfio.VfioException;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A region's trapped accesses and teardown, with a device and memory slots that the test fakes. */
+class PlatformRegionTest {
+    private static final long BASE = 0x1000_0000L;
+    private static final RegionInfo REGION =
+            RegionInfo.of(0, RegionInfo.FLAG_READ | RegionInfo.FLAG_WRITE | RegionInfo.FLAG_MMAP, 0x10000, 0);
+
+    @Test
+    void closeKeepsTheMemoryOfASlotKvmWouldNotDelete() throws ErrnoException {
+        Mapping memory = Mapping.anonymous(0x1000, "test region");
+        try {
+            SwitchableRegion slot = new SwitchableRegion(
+                    "test.region0.mmap0",
+                    new SwitchableRegion.SlotControl() {
+                        @Override
+                        public void map(int slot, long guestAddress, Mapping m) {}
+
+                        @Override
+                        public void unmap(int slot) throws ErrnoException {
+                            throw new ErrnoException("KVM_SET_USER_MEMORY_REGION", Errno.ENOMEM);
+                        }
+                    },
+                    1,
+                    BASE,
+                    memory);
+            PlatformRegion region =
+                    new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(memory), gone -> {});
+            region.attachFastPath(slot);
+            region.setFastPath(true);
+
+            region.close();
+
+            assertThat(slot.isMapped()).isTrue();
+            assertThat(memory.isOpen())
+                    .as("memory a KVM slot still maps stays mapped: unmapped, the guest would reach whatever the"
+                            + " process maps at its address next")
+                    .isTrue();
+        } finally {
+            memory.close();
+        }
+    }
+
+    /** A device whose every access fails, naming the offset as a backend's error does. */
+    private static final class FailingDevice implements VfioDevice {
+        @Override
+        public String name() {
+            return "failing";
+        }
+
+        @Override
+        public DeviceInfo info() throws IOException {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public RegionInfo regionInfo(int region) {
+            return REGION;
+        }
+
+        @Override
+        public IrqInfo irqInfo(int index) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long read(int region, long offset, int size) throws IOException {
+            throw new VfioException(name(), "REGION_READ of " + size + " bytes at 0x" + Long.toHexString(offset));
+        }
+
+        @Override
+        public void write(int region, long offset, int size, long value) throws IOException {
+            throw new VfioException(name(), "REGION_WRITE of " + size + " bytes at 0x" + Long.toHexString(offset));
+        }
+
+        @Override
+        public void read(int region, long offset, byte[] destination) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void write(int region, long offset, byte[] source) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Mapping map(int region, long offset, long size) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void setIrqs(IrqSet request) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void reset() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void mapDma(DmaRegion region) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void unmapDma(long iova, long size) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void close() {}
+    }
+}
