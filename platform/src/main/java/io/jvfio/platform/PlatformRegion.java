@@ -25,6 +25,11 @@ import java.util.function.Consumer;
  */
 final class PlatformRegion implements MmioDevice {
     private static final System.Logger LOG = System.getLogger(PlatformRegion.class.getName());
+    /**
+     * How many causes of failed accesses a region logs: a backend's error names the offset, so a guest
+     * that touches every register of a failing device would otherwise log a line for each.
+     */
+    static final int MAX_LOGGED_CAUSES = 64;
 
     private final String device;
     private final VfioDevice vfio;
@@ -167,11 +172,18 @@ final class PlatformRegion implements MmioDevice {
     }
 
     private void logOnce(String cause) {
-        if (loggedFailures.add(cause)) {
+        if (loggedFailures.size() >= MAX_LOGGED_CAUSES || !loggedFailures.add(cause)) {
+            return;
+        }
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "vfio " + device + ": region " + info.index() + ": " + cause
+                        + " (reads answer all-ones, writes are dropped; logged once)");
+        if (loggedFailures.size() == MAX_LOGGED_CAUSES) {
             LOG.log(
                     System.Logger.Level.WARNING,
-                    "vfio " + device + ": region " + info.index() + ": " + cause
-                            + " (reads answer all-ones, writes are dropped; logged once)");
+                    "vfio " + device + ": region " + info.index() + ": " + MAX_LOGGED_CAUSES
+                            + " causes logged; further ones are only counted");
         }
     }
 

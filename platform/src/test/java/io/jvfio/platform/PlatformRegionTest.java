@@ -6,6 +6,7 @@ import io.jvfio.machine.SwitchableRegion;
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
+import io.jvfio.sys.testing.CapturedLog;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
@@ -55,6 +56,22 @@ class PlatformRegionTest {
                     .isTrue();
         } finally {
             memory.close();
+        }
+    }
+
+    @Test
+    void failuresAtEveryOffsetLogABoundedNumberOfLines() {
+        PlatformRegion region = new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(), gone -> {});
+        try (CapturedLog log = new CapturedLog(PlatformRegion.class)) {
+            for (long offset = 0; offset < REGION.size(); offset += 4) {
+                assertThat(region.read(offset, 4)).isEqualTo(0xFFFF_FFFFL);
+                region.write(offset, 4, 0);
+            }
+
+            assertThat(region.failedAccesses()).isEqualTo(REGION.size() / 2);
+            assertThat(log.messages())
+                    .as("lines logged for %d failed accesses", region.failedAccesses())
+                    .hasSizeLessThanOrEqualTo(100);
         }
     }
 
