@@ -187,10 +187,25 @@ final class PlatformRegion implements MmioDevice {
         }
     }
 
-    /** Switches the fast path of this region on or off. */
+    /**
+     * Switches the fast path of this region on or off: every slot is tried, and the first failure is thrown
+     * once the others are switched, so one slot KVM refuses does not keep the rest from switching.
+     */
     void setFastPath(boolean enabled) throws ErrnoException {
+        ErrnoException failed = null;
         for (SwitchableRegion region : fastPaths) {
-            region.setMapped(enabled);
+            try {
+                region.setMapped(enabled);
+            } catch (ErrnoException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 

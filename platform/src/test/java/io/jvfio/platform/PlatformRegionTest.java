@@ -1,6 +1,7 @@
 package io.jvfio.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jvfio.machine.SwitchableRegion;
 import io.jvfio.sys.Errno;
@@ -57,6 +58,53 @@ class PlatformRegionTest {
         } finally {
             memory.close();
         }
+    }
+
+    @Test
+    void turningTheFastPathOffUnmapsEverySlotKvmLetsGo() throws ErrnoException {
+        Mapping first = Mapping.anonymous(0x1000, "first area");
+        Mapping second = Mapping.anonymous(0x1000, "second area");
+        try {
+            SwitchableRegion refused = new SwitchableRegion("test.region0.mmap0", refusingUnmap(), 1, BASE, first);
+            SwitchableRegion deleted =
+                    new SwitchableRegion("test.region0.mmap1", acceptingAll(), 2, BASE + 0x2000, second);
+            PlatformRegion region =
+                    new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(first, second), gone -> {});
+            region.attachFastPath(refused);
+            region.attachFastPath(deleted);
+            region.setFastPath(true);
+
+            assertThatThrownBy(() -> region.setFastPath(false)).isInstanceOf(ErrnoException.class);
+
+            assertThat(deleted.isMapped())
+                    .as("a slot left mapped while an IRQ is ACTIVE takes the guest's EOI access without a trap")
+                    .isFalse();
+        } finally {
+            first.close();
+            second.close();
+        }
+    }
+
+    private static SwitchableRegion.SlotControl refusingUnmap() {
+        return new SwitchableRegion.SlotControl() {
+            @Override
+            public void map(int slot, long guestAddress, Mapping m) {}
+
+            @Override
+            public void unmap(int slot) throws ErrnoException {
+                throw new ErrnoException("KVM_SET_USER_MEMORY_REGION", Errno.ENOMEM);
+            }
+        };
+    }
+
+    private static SwitchableRegion.SlotControl acceptingAll() {
+        return new SwitchableRegion.SlotControl() {
+            @Override
+            public void map(int slot, long guestAddress, Mapping m) {}
+
+            @Override
+            public void unmap(int slot) {}
+        };
     }
 
     @Test
