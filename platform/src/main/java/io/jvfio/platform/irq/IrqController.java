@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -53,15 +54,20 @@ public final class IrqController {
             Duration mmapTimeout,
             IrqUnmasker unmasker,
             IrqListener listener) {
-        this.irqs = new PlatformIrq[irqs.size()];
-        for (int i = 0; i < this.irqs.length; i++) {
-            IrqSpec spec = irqs.get(i);
-            if (spec.index() != i) {
-                throw new IllegalArgumentException(
-                        "IRQ specs must be listed by index: entry " + i + " is IRQ " + spec.index());
+        this.irqs = new PlatformIrq[irqs.isEmpty() ? 0 : irqs.getLast().index() + 1];
+        int next = 0;
+        for (IrqSpec spec : irqs) {
+            if (spec.index() < next) {
+                throw new IllegalArgumentException("IRQ specs must be listed by ascending index: IRQ " + spec.index()
+                        + " after IRQ " + (next - 1));
+            }
+            // An index the device has no interrupt at (VFIO's count 0) is never wired, so it never fires.
+            for (; next < spec.index(); next++) {
+                this.irqs[next] =
+                        new PlatformIrq(new IrqSpec(next, false, level -> {}, Optional.empty()), unmasker, listener);
             }
             PlatformIrq irq = new PlatformIrq(spec, unmasker, listener);
-            this.irqs[i] = irq;
+            this.irqs[next++] = irq;
             spec.ack()
                     .ifPresent(ack -> acksByLocation.merge(
                             location(ack.region(), ack.offset()), new PlatformIrq[] {irq}, IrqController::concat));
