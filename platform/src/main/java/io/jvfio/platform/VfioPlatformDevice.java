@@ -234,11 +234,18 @@ public final class VfioPlatformDevice implements AutoCloseable {
         }
         PlatformRegion placed = new PlatformRegion(name, device, region, base, mappings, this::deviceGone);
         machine.mmio().add(regionName, base, region.size(), placed);
-        for (int i = 0; i < mappings.size(); i++) {
-            placed.attachFastPath(machine.addSubregion(
-                    regionName + ".mmap" + i, base + areas.get(i).offset(), mappings.get(i)));
+        try {
+            for (int i = 0; i < mappings.size(); i++) {
+                placed.attachFastPath(machine.addSubregion(
+                        regionName + ".mmap" + i, base + areas.get(i).offset(), mappings.get(i)));
+            }
+            placed.setFastPath(true);
+        } catch (ErrnoException | RuntimeException e) {
+            // Not yet among the regions close() undoes: its slots, mappings and trapped range go here.
+            placed.close();
+            machine.mmio().remove(base);
+            throw e;
         }
-        placed.setFastPath(true);
         return placed;
     }
 
