@@ -10,9 +10,10 @@ import java.util.List;
 /**
  * The ports of the guest contract besides the exit port: the console at COM1 (0x3F8-0x3FF, IRQ 4: a
  * 16550A, or with {@link ConsoleDevice#OUTPUT_PORT} just a data register whose line status reads "ready to
- * send", and while the line control register's DLAB bit is set, offset 0 is the baud divisor,
- * which Linux's serial drivers write there, not a byte to print), whose transmitted bytes are collected here (the latest 4 MiB) and optionally echoed, and the report port (0x502:
- * each 32-bit write is appended to a list tests read, up to 1 Mi values).
+ * send", and while the line control register's DLAB bit is set, offset 0 is the baud divisor, which
+ * Linux's serial drivers write there, not a byte to print), whose transmitted bytes are collected here
+ * (the latest 4 MiB) and optionally echoed, and the report port (0x502: each 32-bit write is appended to
+ * a list tests read, up to 1 Mi values).
  */
 public final class GuestPorts {
     public static final int CONSOLE_PORT = 0x3F8;
@@ -31,7 +32,10 @@ public final class GuestPorts {
      * explains a guest's failure, and a boot's whole output is far smaller.
      */
     static final int CONSOLE_KEPT_BYTES = 4 << 20;
-    /** The reports kept, the first ones: a guest's contract reports a handful; one that reports in a loop is cut off. */
+    /**
+     * The reports kept, the first ones: a guest's contract reports a handful; one that reports in a loop
+     * is cut off.
+     */
     static final int REPORTS_KEPT = 1 << 20;
 
     private static final System.Logger LOG = System.getLogger(GuestPorts.class.getName());
@@ -115,7 +119,10 @@ public final class GuestPorts {
         };
     }
 
-    /** The console text so far (bytes as UTF-8): its last {@link #CONSOLE_KEPT_BYTES} bytes at most, after a note of those dropped. */
+    /**
+     * The console text so far (bytes as UTF-8): its last {@link #CONSOLE_KEPT_BYTES} bytes at most, after a
+     * note of those dropped.
+     */
     public String consoleText() {
         synchronized (console) {
             String text = console.toString(StandardCharsets.UTF_8);
