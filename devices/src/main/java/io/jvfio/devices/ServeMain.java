@@ -217,7 +217,6 @@ public final class ServeMain {
         return args[i];
     }
 
-    /** A decimal or 0x-prefixed hexadecimal int. */
     /** A count, decimal or hex: a hex value with bit 31 set is refused, not taken as a negative count. */
     private static int count(String text, String option) {
         int value = mask(text, option);
