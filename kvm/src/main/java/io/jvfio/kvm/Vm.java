@@ -218,6 +218,15 @@ public final class Vm implements AutoCloseable {
     }
 
     /**
+     * KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS): how many memory slots user space may number (slot numbers
+     * run from 0 to one less). A KVM too old to answer had 32, KVM_MEMORY_SLOTS of its day.
+     */
+    public int memorySlotLimit() throws ErrnoException {
+        int limit = KvmIoctls.checkExtension(fd, KvmAbi.KVM_CAP_NR_MEMSLOTS);
+        return limit > 0 ? limit : 32;
+    }
+
+    /**
      * KVM_CHECK_EXTENSION(KVM_CAP_COALESCED_MMIO): the page of each vCPU's mapping that holds the coalesced
      * MMIO ring ({@link Vcpu#coalescedMmioRing}), or empty where KVM does not queue MMIO writes.
      */

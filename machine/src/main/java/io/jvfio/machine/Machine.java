@@ -124,7 +124,7 @@ public final class Machine implements AutoCloseable {
 
     private Uart16550 consoleUart;
     private SerialInputPump consoleInput;
-    private int nextSlot = RAM_SLOT + 1;
+    private MemorySlotNumbers slotNumbers;
     private boolean started;
     private boolean closed;
     private volatile boolean stopping;
@@ -182,6 +182,7 @@ public final class Machine implements AutoCloseable {
         }
         ioeventfdAccepted = vm.hasCapability(Cap.IOEVENTFD);
         readOnlyMemoryAccepted = vm.hasCapability(Cap.READONLY_MEM);
+        slotNumbers = new MemorySlotNumbers(vm.memorySlotLimit(), RAM_SLOT);
         vm.addMemorySlot(RAM_SLOT, 0, ram.mapping());
         pio.add("report", GuestPorts.REPORT_PORT, 1, ports.report());
         for (int id = 0; id < config.vcpus(); id++) {
@@ -498,24 +499,33 @@ public final class Machine implements AutoCloseable {
         if (readOnly && !readOnlyMemoryAccepted) {
             throw new IllegalStateException("this KVM has no KVM_CAP_READONLY_MEM");
         }
-        SwitchableRegion region = new SwitchableRegion(
-                name,
-                new SwitchableRegion.SlotControl() {
-                    @Override
-                    public void map(int slot, long address, Mapping m) throws ErrnoException {
-                        vm.setMemorySlot(slot, address, m, 0, m.size(), readOnly);
-                    }
+        int slotNumber = slotNumbers.take();
+        try {
+            return new SwitchableRegion(
+                    name,
+                    new SwitchableRegion.SlotControl() {
+                        @Override
+                        public void map(int slot, long address, Mapping m) throws ErrnoException {
+                            vm.setMemorySlot(slot, address, m, 0, m.size(), readOnly);
+                        }
 
-                    @Override
-                    public void unmap(int slot) throws ErrnoException {
-                        vm.removeMemorySlot(slot);
-                    }
-                },
-                nextSlot,
-                guestAddress,
-                memory);
-        nextSlot++;
-        return region;
+                        @Override
+                        public void unmap(int slot) throws ErrnoException {
+                            vm.removeMemorySlot(slot);
+                        }
+
+                        @Override
+                        public void release(int slot) {
+                            slotNumbers.release(slot);
+                        }
+                    },
+                    slotNumber,
+                    guestAddress,
+                    memory);
+        } catch (RuntimeException e) {
+            slotNumbers.release(slotNumber);
+            throw e;
+        }
     }
 
     /**

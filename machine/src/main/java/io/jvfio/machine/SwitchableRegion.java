@@ -8,14 +8,17 @@ import io.jvfio.sys.Mapping;
  * memory slot (mapped: guest accesses go straight to the memory, no exits) and trapping (unmapped:
  * accesses exit and reach the trapped region's device). A memory slot takes priority over the trapped
  * range it lies in, so the two never need to be reconciled. Toggles are serialized; KVM applies a slot
- * change safely while vCPUs run.
+ * change safely while vCPUs run. Closing it deletes the slot and gives its number back.
  */
-public final class SwitchableRegion {
+public final class SwitchableRegion implements AutoCloseable {
     /** Adds or deletes the memory slot (the machine's VM, or a recorder in tests). */
     public interface SlotControl {
         void map(int slot, long guestAddress, Mapping memory) throws ErrnoException;
 
         void unmap(int slot) throws ErrnoException;
+
+        /** The slot is gone for good: its number may serve another. */
+        void release(int slot);
     }
 
     private final String name;
@@ -24,6 +27,7 @@ public final class SwitchableRegion {
     private final long guestAddress;
     private final Mapping memory;
     private boolean mapped;
+    private boolean closed;
     private long toggles;
 
     public SwitchableRegion(String name, SlotControl slots, int slot, long guestAddress, Mapping memory) {
@@ -43,6 +47,9 @@ public final class SwitchableRegion {
         if (on == mapped) {
             return;
         }
+        if (closed) {
+            throw new IllegalStateException(name + ": its memory slot is closed");
+        }
         if (on) {
             slots.map(slot, guestAddress, memory);
         } else {
@@ -50,6 +57,20 @@ public final class SwitchableRegion {
         }
         mapped = on;
         toggles++;
+    }
+
+    /**
+     * Deletes the memory slot if it exists and gives its number back. A slot KVM would not delete keeps its
+     * number (it still maps the memory) and the failure is thrown; closing again tries again.
+     */
+    @Override
+    public synchronized void close() throws ErrnoException {
+        if (closed) {
+            return;
+        }
+        setMapped(false);
+        closed = true;
+        slots.release(slot);
     }
 
     public synchronized boolean isMapped() {

@@ -14,6 +14,7 @@ import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.ThreadReport;
 import io.jvfio.sys.testing.Tiers;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -407,6 +408,24 @@ class MachineKvmTest {
         assertThat(run.errors).isEmpty();
         assertThat(run.round.get()).isEqualTo(rounds);
         assertThat(run.toggles.get()).as("a toggle before every round").isGreaterThanOrEqualTo(rounds);
+    }
+
+    @Test
+    void subregionsThatComeAndGoReuseTheirSlotNumberInsteadOfRunningKvmOutOfSlots() throws Exception {
+        try (Mapping memory = Mapping.anonymous(0x1000, "subregion memory");
+                Machine machine = Machine.create(guest("hello").build())) {
+            long first = machine.platformBus().allocateMmio(0x1000);
+            long second = machine.platformBus().allocateMmio(0x1000);
+            Set<Integer> numbers = new HashSet<>();
+            // more than the 509 slots of older KVMs; each one mapped, so KVM holds it until its close
+            for (int i = 0; i < 600; i++) {
+                SwitchableRegion region = machine.addSubregion("sub" + i, i % 2 == 0 ? first : second, memory);
+                region.setMapped(true);
+                numbers.add(region.slot());
+                region.close();
+            }
+            assertThat(numbers).hasSize(1);
+        }
     }
 
     private static final class SubregionRun {

@@ -81,6 +81,11 @@ class MachinePartsTest {
                         public void unmap(int slot) {
                             calls.add("unmap " + slot);
                         }
+
+                        @Override
+                        public void release(int slot) {
+                            calls.add("release " + slot);
+                        }
                     },
                     3,
                     0xD0001000L,
@@ -92,7 +97,31 @@ class MachinePartsTest {
             assertThat(calls).containsExactly("map 3 0xd0001000", "unmap 3");
             assertThat(region.toggles()).isEqualTo(2);
             assertThat(region.isMapped()).isFalse();
+
+            region.setMapped(true);
+            region.close();
+            region.close();
+            assertThat(calls).endsWith("map 3 0xd0001000", "unmap 3", "release 3");
+            assertThatThrownBy(() -> region.setMapped(true))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("r: its memory slot is closed");
         }
+    }
+
+    @Test
+    void memorySlotNumbersGoLowestFirstComeBackAndEndAtKvmsLimit() {
+        MemorySlotNumbers numbers = new MemorySlotNumbers(4, Machine.RAM_SLOT);
+        assertThat(List.of(numbers.take(), numbers.take(), numbers.take())).containsExactly(1, 2, 3);
+        assertThatThrownBy(numbers::take)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("all 4 memory slots this KVM offers (KVM_CAP_NR_MEMSLOTS) are in use");
+
+        numbers.release(2);
+        assertThat(numbers.take())
+                .as("a device that comes after one that went reuses its number")
+                .isEqualTo(2);
+        numbers.release(1);
+        assertThatThrownBy(() -> numbers.release(1)).hasMessage("memory slot 1 was given back twice");
     }
 
     @Test

@@ -222,14 +222,14 @@ final class PlatformRegion implements MmioDevice {
     }
 
     /**
-     * Unmaps the fast path (the slots first, then the memory). Memory that a slot KVM would not delete still
+     * Unmaps the fast path (the slots first, their numbers given back to the machine, then the memory). Memory that a slot KVM would not delete still
      * maps is kept mapped: unmapped, the guest would reach whatever this process maps at that address next.
      */
     void close() {
         boolean slotsRemain = false;
         for (SwitchableRegion region : fastPaths) {
             try {
-                region.setMapped(false);
+                region.close();
             } catch (ErrnoException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "vfio " + device + ": removing a fast path: " + e.getMessage());
             }

@@ -16,6 +16,7 @@ import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.VfioException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,20 +30,9 @@ class PlatformRegionTest {
     void closeKeepsTheMemoryOfASlotKvmWouldNotDelete() throws ErrnoException {
         Mapping memory = Mapping.anonymous(0x1000, "test region");
         try {
-            SwitchableRegion slot = new SwitchableRegion(
-                    "test.region0.mmap0",
-                    new SwitchableRegion.SlotControl() {
-                        @Override
-                        public void map(int slot, long guestAddress, Mapping m) {}
-
-                        @Override
-                        public void unmap(int slot) throws ErrnoException {
-                            throw new ErrnoException("KVM_SET_USER_MEMORY_REGION", Errno.ENOMEM);
-                        }
-                    },
-                    1,
-                    BASE,
-                    memory);
+            List<Integer> released = new ArrayList<>();
+            SwitchableRegion slot =
+                    new SwitchableRegion("test.region0.mmap0", refusingUnmap(released), 1, BASE, memory);
             PlatformRegion region =
                     new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(memory), gone -> {});
             region.attachFastPath(slot);
@@ -51,6 +41,9 @@ class PlatformRegionTest {
             region.close();
 
             assertThat(slot.isMapped()).isTrue();
+            assertThat(released)
+                    .as("the number of a slot that still maps memory must not serve another slot")
+                    .isEmpty();
             assertThat(memory.isOpen())
                     .as("memory a KVM slot still maps stays mapped: unmapped, the guest would reach whatever the"
                             + " process maps at its address next")
@@ -65,9 +58,11 @@ class PlatformRegionTest {
         Mapping first = Mapping.anonymous(0x1000, "first area");
         Mapping second = Mapping.anonymous(0x1000, "second area");
         try {
-            SwitchableRegion refused = new SwitchableRegion("test.region0.mmap0", refusingUnmap(), 1, BASE, first);
+            List<Integer> released = new ArrayList<>();
+            SwitchableRegion refused =
+                    new SwitchableRegion("test.region0.mmap0", refusingUnmap(released), 1, BASE, first);
             SwitchableRegion deleted =
-                    new SwitchableRegion("test.region0.mmap1", acceptingAll(), 2, BASE + 0x2000, second);
+                    new SwitchableRegion("test.region0.mmap1", acceptingAll(released), 2, BASE + 0x2000, second);
             PlatformRegion region =
                     new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(first, second), gone -> {});
             region.attachFastPath(refused);
@@ -85,7 +80,36 @@ class PlatformRegionTest {
         }
     }
 
-    private static SwitchableRegion.SlotControl refusingUnmap() {
+    @Test
+    void closeGivesBackTheNumbersOfTheSlotsItDeleted() throws ErrnoException {
+        Mapping first = Mapping.anonymous(0x1000, "first area");
+        Mapping second = Mapping.anonymous(0x1000, "second area");
+        try {
+            List<Integer> released = new ArrayList<>();
+            SwitchableRegion refused =
+                    new SwitchableRegion("test.region0.mmap0", refusingUnmap(released), 1, BASE, first);
+            SwitchableRegion deleted =
+                    new SwitchableRegion("test.region0.mmap1", acceptingAll(released), 2, BASE + 0x2000, second);
+            SwitchableRegion neverMapped =
+                    new SwitchableRegion("test.region0.mmap2", acceptingAll(released), 3, BASE + 0x4000, second);
+            PlatformRegion region =
+                    new PlatformRegion("test", new FailingDevice(), REGION, BASE, List.of(first, second), gone -> {});
+            region.attachFastPath(refused);
+            region.attachFastPath(deleted);
+            region.attachFastPath(neverMapped);
+            refused.setMapped(true);
+            deleted.setMapped(true);
+
+            region.close();
+
+            assertThat(released).containsExactly(2, 3);
+        } finally {
+            first.close();
+            second.close();
+        }
+    }
+
+    private static SwitchableRegion.SlotControl refusingUnmap(List<Integer> released) {
         return new SwitchableRegion.SlotControl() {
             @Override
             public void map(int slot, long guestAddress, Mapping m) {}
@@ -94,16 +118,26 @@ class PlatformRegionTest {
             public void unmap(int slot) throws ErrnoException {
                 throw new ErrnoException("KVM_SET_USER_MEMORY_REGION", Errno.ENOMEM);
             }
+
+            @Override
+            public void release(int slot) {
+                released.add(slot);
+            }
         };
     }
 
-    private static SwitchableRegion.SlotControl acceptingAll() {
+    private static SwitchableRegion.SlotControl acceptingAll(List<Integer> released) {
         return new SwitchableRegion.SlotControl() {
             @Override
             public void map(int slot, long guestAddress, Mapping m) {}
 
             @Override
             public void unmap(int slot) {}
+
+            @Override
+            public void release(int slot) {
+                released.add(slot);
+            }
         };
     }
 
