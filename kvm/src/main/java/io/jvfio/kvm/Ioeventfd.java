@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One KVM_IOEVENTFD registration on a VM ({@link Vm#registerIoeventfd}): while it lasts, a guest write of
  * {@link #length} bytes at guest-physical {@link #address} (only of the datamatch value, if there is one)
- * signals the eventfd inside KVM instead of exiting to user space. Closing it de-assigns it, once; the
+ * signals the eventfd inside KVM instead of exiting to user space. Closing it de-assigns it; the
  * eventfd stays its caller's, and must stay open until then (KVM finds the registration by it).
  */
 public final class Ioeventfd implements AutoCloseable {
@@ -61,9 +61,11 @@ public final class Ioeventfd implements AutoCloseable {
         return datamatch;
     }
 
-    /** KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DEASSIGN; a failure is logged (the VM's close drops it anyway). */
-    @Override
-    public void close() {
+    /**
+     * KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DEASSIGN, once. A de-assignment KVM refuses is thrown and leaves
+     * the registration assigned, as KVM still posts the write; a later call tries again.
+     */
+    public void deassign() throws ErrnoException {
         if (!closed.compareAndSet(false, true) || !vm.isOpen()) {
             return;
         }
@@ -75,6 +77,17 @@ public final class Ioeventfd implements AutoCloseable {
                     length,
                     event.fd().get(),
                     flags(datamatch) | KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
+        } catch (ErrnoException e) {
+            closed.set(false);
+            throw e;
+        }
+    }
+
+    /** {@link #deassign}, whose failure is logged (the VM's close drops the registration anyway). */
+    @Override
+    public void close() {
+        try {
+            deassign();
         } catch (ErrnoException | IllegalStateException e) {
             LOG.log(
                     Level.WARNING,

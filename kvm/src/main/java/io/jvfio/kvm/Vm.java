@@ -40,6 +40,11 @@ public final class Vm implements AutoCloseable {
         this.fd = fd;
     }
 
+    /** The VM's fd, for this package's tests that change KVM's state behind a registration's back. */
+    Fd fd() {
+        return fd;
+    }
+
     /** KVM_CHECK_EXTENSION on this VM (some capabilities are per VM), as a yes/no. */
     public boolean hasCapability(Cap capability) throws ErrnoException {
         return KvmIoctls.checkExtension(fd, capability.number()) > 0;

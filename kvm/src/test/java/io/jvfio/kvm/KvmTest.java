@@ -3,14 +3,18 @@ package io.jvfio.kvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.ThreadKick;
+import io.jvfio.sys.kvm.KvmAbi;
+import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -104,6 +108,35 @@ class KvmTest {
             }
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+
+    /**
+     * A de-assignment KVM refuses (here: the registration was already gone, de-assigned behind the owner's
+     * back) is thrown and leaves the owner assigned, so a switch to trapping that failed is not taken for
+     * one that happened, and a later try asks KVM again.
+     */
+    @Test
+    @Tag(Tiers.KVM)
+    void anIoeventfdKvmWillNotDeassignIsThrownAndStaysAssigned() throws Exception {
+        Tiers.assumeKvm();
+        long address = 0xD000_0000L;
+        try (Kvm kvm = Kvm.open();
+                Vm vm = kvm.createVm();
+                EventFd event = EventFd.create()) {
+            Ioeventfd registration = vm.registerIoeventfd(event, address, 4, OptionalLong.empty());
+            KvmIoctls.ioeventfd(vm.fd(), 0, address, 4, event.fd().get(), KvmAbi.KVM_IOEVENTFD_FLAG_DEASSIGN);
+
+            assertThatThrownBy(registration::deassign)
+                    .isInstanceOf(ErrnoException.class)
+                    .hasMessageContaining("KVM_IOEVENTFD");
+            assertThatThrownBy(registration::deassign)
+                    .as("still assigned as far as its owner knows, so asked again")
+                    .isInstanceOf(ErrnoException.class);
+
+            Ioeventfd again = vm.registerIoeventfd(event, address, 4, OptionalLong.empty());
+            again.deassign();
+            again.deassign();
+        }
     }
 
     @Test

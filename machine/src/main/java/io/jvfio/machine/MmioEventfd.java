@@ -44,9 +44,8 @@ public final class MmioEventfd implements AutoCloseable {
     }
 
     /**
-     * Posts the write through the eventfd again, or has it exit as MMIO. A de-assignment KVM refuses is
-     * logged by the registration and the write stays posted; an assignment it refuses throws, and the
-     * write keeps exiting.
+     * Posts the write through the eventfd again, or has it exit as MMIO. Either change KVM refuses is
+     * thrown and leaves the write as it was, which {@link #enabled} then still says.
      */
     public synchronized void setEnabled(boolean enabled) throws ErrnoException {
         if (closed || enabled == (registration != null)) {
@@ -55,7 +54,7 @@ public final class MmioEventfd implements AutoCloseable {
         if (enabled) {
             registration = vm.registerIoeventfd(event, address, length, datamatch);
         } else {
-            registration.close();
+            registration.deassign();
             registration = null;
         }
     }

@@ -507,8 +507,11 @@ public final class VfioPlatformDevice implements AutoCloseable {
                     } catch (ErrnoException e) {
                         LOG.log(
                                 System.Logger.Level.WARNING,
-                                "vfio " + name + ": KVM refused the ioeventfd again, the write at 0x"
-                                        + Long.toHexString(posted.registration().address()) + " keeps trapping: "
+                                "vfio " + name + ": the write at 0x"
+                                        + Long.toHexString(posted.registration().address())
+                                        + (enabled
+                                                ? " keeps trapping: KVM refused its ioeventfd again: "
+                                                : " stays posted: KVM would not de-assign its ioeventfd: ")
                                         + e.getMessage());
                     }
                 }
