@@ -465,6 +465,24 @@ public final class Machine implements AutoCloseable {
         devices.add(device);
     }
 
+    /** The devices the boot info lists so far, in order. */
+    public synchronized List<BootInfo.Device> devices() {
+        return List.copyOf(devices);
+    }
+
+    /**
+     * Takes a device that went before {@link #start} out of the boot info and the DSDT, whichever it was in,
+     * so that neither describes its window and GSIs, which the platform bus hands to the next device.
+     * Once the machine started, both are written and this does nothing.
+     */
+    public synchronized void withdrawDevice(BootInfo.Device listed, AcpiDevice described) {
+        if (started) {
+            return;
+        }
+        devices.removeIf(device -> device == listed);
+        addedAcpiDevices.removeIf(device -> device == described);
+    }
+
     /**
      * Puts {@code trapped} on the MMIO bus at [base, base + size) and returns the switch for the
      * subregion of it at {@code base + subOffset} backed by {@code memory} (initially off: trapping).

@@ -45,6 +45,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 /**
  * A VFIO platform device assigned to a guest: QEMU's {@code vfio-platform} on jvfio's machine.
@@ -80,6 +83,9 @@ public final class VfioPlatformDevice implements AutoCloseable {
     private Optional<DeviceTreeIdentity> identity = Optional.empty();
     private Optional<Node> dtOverlay = Optional.empty();
     private AcpiDevice acpiDevice;
+    /** This device's entry in the machine's boot info, once listed. */
+    private BootInfo.Device bootInfoEntry;
+
     private IrqController controller;
     /** Per automasked user-side IRQ on jvfio's irqchip: the guest's EOIs of its line, which unmask it. */
     private final Map<Integer, EoiRegistration> guestEoiObservers = new HashMap<>();
@@ -164,10 +170,11 @@ public final class VfioPlatformDevice implements AutoCloseable {
         List<BootInfo.Region> placed = regions.stream()
                 .map(r -> new BootInfo.Region(r.guestBase(), r.info().size()))
                 .toList();
-        machine.addDevice(new BootInfo.Device(
-                compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList()));
         acpiDevice = describeInAcpi();
         machine.addAcpiDevice(acpiDevice);
+        bootInfoEntry = new BootInfo.Device(
+                compatible, placed, irqs.stream().map(PlatformIrqWiring::gsi).toList());
+        machine.addDevice(bootInfoEntry);
         counters.register();
     }
 
@@ -696,9 +703,10 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     /**
      * This device's node in the DSDT a Linux guest gets, from the same placement as its device-tree node:
-     * {@code _HID} from its compatible strings (or {@code x-acpi-hid}), the next {@code _UID} free for that
+     * {@code _HID} from its compatible strings (or {@code x-acpi-hid}), the first {@code _UID} free for that
      * {@code _HID}, its regions as Memory32Fixed and its GSIs as Interrupt descriptors (level for
-     * automasked IRQs, else edge; active high). Named {@code VFnn}, nn counting assigned devices.
+     * automasked IRQs, else edge; active high). Named {@code VFnn}, the first such name free (a device
+     * closed before the machine started gave its name and {@code _UID} back).
      */
     public AcpiDevice acpiDevice() {
         return acpiDevice;
@@ -706,19 +714,23 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     private AcpiDevice describeInAcpi() throws VfioException {
         List<AcpiDevice> described = machine.acpiDevices();
-        long assigned = described.stream()
-                .filter(d -> d.name().startsWith(ACPI_NAME_PREFIX))
-                .count();
-        if (assigned > 0xFF) {
-            throw new VfioException(name, "ACPI names VF00-VFFF are all taken: at most 256 assigned devices");
-        }
-        AcpiDevice.Builder builder = CompatibleIds.describe(
-                String.format("%s%02X", ACPI_NAME_PREFIX, assigned),
-                compatibles(),
-                config.acpiHid().map(HardwareId::string));
-        builder.uid(described.stream()
+        Set<String> names = described.stream().map(AcpiDevice::name).collect(Collectors.toSet());
+        String acpiName = IntStream.rangeClosed(0, 0xFF)
+                .mapToObj(n -> String.format("%s%02X", ACPI_NAME_PREFIX, n))
+                .filter(candidate -> !names.contains(candidate))
+                .findFirst()
+                .orElseThrow(() ->
+                        new VfioException(name, "ACPI names VF00-VFFF are all taken: at most 256 assigned devices"));
+        AcpiDevice.Builder builder =
+                CompatibleIds.describe(acpiName, compatibles(), config.acpiHid().map(HardwareId::string));
+        Set<Long> uids = described.stream()
                 .filter(d -> d.hardwareId().id().equals(builder.hardwareId().id()))
-                .count());
+                .map(AcpiDevice::uid)
+                .collect(Collectors.toSet());
+        builder.uid(LongStream.iterate(0, uid -> uid + 1)
+                .filter(uid -> !uids.contains(uid))
+                .findFirst()
+                .orElseThrow());
         regions.forEach(r -> builder.mmio(r.guestBase(), r.info().size()));
         irqs.forEach(w -> builder.interrupt(
                 w.gsi(),
@@ -801,7 +813,8 @@ public final class VfioPlatformDevice implements AutoCloseable {
 
     /**
      * Tears the assignment down: IRQs, fast paths, bus ranges, DMA map, then the device; its MMIO ranges
-     * and GSIs go back to the machine's platform bus for the next device.
+     * and GSIs go back to the machine's platform bus for the next device, and before the machine starts
+     * its boot-info and DSDT entries go too.
      */
     @Override
     public synchronized void close() {
@@ -834,6 +847,7 @@ public final class VfioPlatformDevice implements AutoCloseable {
             }
         }
         device.close();
+        machine.withdrawDevice(bootInfoEntry, acpiDevice);
         busLease.close();
     }
 

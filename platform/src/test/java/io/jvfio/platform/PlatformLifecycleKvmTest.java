@@ -288,6 +288,12 @@ class PlatformLifecycleKvmTest {
             assertThat(machine.mmio().ranges())
                     .as("the closed device's ranges left the bus")
                     .noneMatch(range -> bases.contains(range.base()));
+            assertThat(machine.devices())
+                    .as("the boot info must not describe a window the next device gets")
+                    .isEmpty();
+            assertThat(machine.acpiDevices())
+                    .as("nor the DSDT")
+                    .noneMatch(d -> d.name().startsWith("VF"));
 
             try (VfioPlatformDevice next = VfioPlatformDevice.realize(machine, config, opener.open(config))) {
                 assertThat(next.regions())
@@ -296,6 +302,10 @@ class PlatformLifecycleKvmTest {
                 assertThat(next.irqs())
                         .extracting(VfioPlatformDevice.WiredIrq::gsi)
                         .isEqualTo(gsis);
+                assertThat(machine.devices()).hasSize(1);
+                assertThat(next.acpiDevice().name()).isEqualTo("VF00");
+                assertThat(next.acpiDevice().uid()).isZero();
+                assertThat(machine.acpiDevices()).contains(next.acpiDevice());
             }
         }
     }
