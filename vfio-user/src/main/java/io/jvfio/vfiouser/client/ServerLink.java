@@ -354,8 +354,11 @@ final class ServerLink implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
+            // Nobody would read the server's messages from now on: the server's requests would go
+            // unanswered and a server that left unnoticed, so the device is as gone as when it closes.
+            // gone() logs the one line, and nothing when a receive already found it gone.
             if (!closed) {
-                Log.LOG.log(Level.DEBUG, "vfio-user {0}: background reader stops: {1}", name, e.getMessage());
+                gone("the background reader failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             }
         }
     }
