@@ -23,6 +23,7 @@ import io.jvfio.vfiouser.Capabilities;
 import io.jvfio.vfiouser.Channel;
 import io.jvfio.vfiouser.Codec;
 import io.jvfio.vfiouser.Command;
+import io.jvfio.vfiouser.FdSize;
 import io.jvfio.vfiouser.Header;
 import io.jvfio.vfiouser.Payload;
 import io.jvfio.vfiouser.PlatformExtension;
@@ -31,7 +32,6 @@ import io.jvfio.vfiouser.ReplyPolling;
 import io.jvfio.vfiouser.Session.Call;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -618,7 +618,7 @@ public final class VfioUserDevice implements VfioDevice {
                             + " is not inside a mmap'able area " + info.mappableAreas());
         }
         long end = info.offset() + offset + size;
-        long fileSize = regularFileSize(known.fd());
+        long fileSize = FdSize.regularFileSize(known.fd());
         if (fileSize >= 0 && fileSize < end) {
             throw new VfioException(
                     name,
@@ -635,16 +635,6 @@ public final class VfioUserDevice implements VfioDevice {
                     "vfio-user " + name + " region " + region);
         } catch (ErrnoException e) {
             throw new VfioException(name, "cannot mmap region " + region, e);
-        }
-    }
-
-    /** The size of the regular file (a memfd, say) behind {@code fd}, or -1 for anything else. */
-    private static long regularFileSize(Fd fd) {
-        Path link = Path.of("/proc/self/fd/" + fd.get());
-        try {
-            return Files.isRegularFile(link) ? Files.size(link) : -1;
-        } catch (IOException | RuntimeException e) {
-            return -1;
         }
     }
 

@@ -5,10 +5,9 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.IoVector;
 import io.jvfio.sys.Mapping;
+import io.jvfio.vfiouser.FdSize;
 import io.jvfio.vfiouser.Payload;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +74,7 @@ final class ClientDmaWindows implements AutoCloseable {
                     "DMA_MAP without an fd must have offset 0, not 0x" + Long.toHexString(request.offset()));
         }
         if (fd != null) {
-            long fileSize = fileSize(fd);
+            long fileSize = FdSize.regularFileSize(fd);
             if (fileSize >= 0 && request.offset() > fileSize - size) {
                 // mmap would succeed, and the first DMA past the end would take SIGBUS
                 throw new RequestError(
@@ -269,15 +268,6 @@ final class ClientDmaWindows implements AutoCloseable {
                 "a DMA " + (write ? "write" : "read") + " of "
                         + length + " bytes at 0x" + Long.toHexString(iova)
                         + " failed: the client's memory behind the mapping is gone (" + e.getMessage() + ")");
-    }
-
-    /** The size of the file behind {@code fd} (a memfd's, say), or -1 where it cannot be told. */
-    private static long fileSize(Fd fd) {
-        try {
-            return Files.size(Path.of("/proc/self/fd/" + fd.get()));
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
     }
 
     @Override

@@ -778,6 +778,21 @@ class ServerConformanceTest {
     }
 
     @Test
+    void dmaMapWhoseFdIsNoRegularFileIsNotMeasuredAndMaps() throws Exception {
+        // a character device's size (0) bounds no mapping: /dev/zero maps as shared memory of any length
+        try (Wire wire = negotiated();
+                Fd zero = Fd.openReadWrite("/dev/zero")) {
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), zero.get());
+            byte[] written = {1, 2, 3, 4};
+            server.context().dmaWrite(0x101000, written, 0, written.length);
+            byte[] read = new byte[4];
+            server.context().dmaRead(0x101000, read);
+            assertThat(read).isEqualTo(written);
+            assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x2000));
+        }
+    }
+
+    @Test
     void dmaMapOverlappingAMappingIsEexist() throws Exception {
         try (Wire wire = negotiated()) {
             assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000));
