@@ -478,7 +478,17 @@ final class Connection implements Runnable {
             reply = Reply.of(new Payload.Version(VfioUserServer.MAJOR, minor, ours, version.names()));
         }
         negotiated = true;
-        server.model().clientConnected();
+        try {
+            server.model().clientConnected();
+        } catch (RuntimeException e) {
+            // The client hears EIO and the connection closes as after any failed VERSION: the model never
+            // took the client, so it is not told it left, and the twin socket's client end goes nowhere.
+            negotiated = false;
+            if (reply.handedOver() != null) {
+                reply.handedOver().close();
+            }
+            throw e;
+        }
         return reply;
     }
 
@@ -813,7 +823,14 @@ final class Connection implements Runnable {
             throw new RequestError(Errno.EINVAL, "DMA_MAP carried " + fds.size() + " fds, expected at most 1");
         }
         ClientDmaWindows.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
-        server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
+        try {
+            server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
+        } catch (RuntimeException e) {
+            // The client hears EIO and takes the range as not mapped: kept here, it would hold the client's
+            // memory mapped and refuse the same DMA_MAP again with EEXIST.
+            dma.unmap(window.iova(), window.size());
+            throw e;
+        }
         return Reply.of(Payload.Empty.INSTANCE);
     }
 

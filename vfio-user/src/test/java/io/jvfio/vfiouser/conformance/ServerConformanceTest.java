@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -176,7 +177,12 @@ class ServerConformanceTest {
      * two ends have no version to go on with.
      */
     private void assertRefusedAndClosed(Wire wire, int command, byte[] body, int... fds) throws ErrnoException {
-        assertError(request(wire, command, body, fds), Errno.EINVAL);
+        assertRefusedAndClosed(wire, Errno.EINVAL, command, body, fds);
+    }
+
+    private void assertRefusedAndClosed(Wire wire, int errno, int command, byte[] body, int... fds)
+            throws ErrnoException {
+        assertError(request(wire, command, body, fds), errno);
         assertThat(wire.peerClosed())
                 .as("the specification: the server closes the connection")
                 .isTrue();
@@ -547,6 +553,40 @@ class ServerConformanceTest {
     }
 
     @Test
+    void versionThatTheModelFailsIsEioClosesAndLeavesNoTwinSocket() throws Exception {
+        Path failingPath = dir.resolve("failing.sock");
+        DeviceModel model = new DeviceModel() {
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of();
+            }
+
+            @Override
+            public void clientConnected() {
+                throw new IllegalStateException("the model cannot take a client now");
+            }
+        };
+        try (VfioUserServer failing = VfioUserServer.start(failingPath, model)) {
+            int fds = Resources.openFds();
+            try (Wire wire = connect(failingPath)) {
+                byte[] twinProposed = versionBody(
+                        0,
+                        2,
+                        nulTerminated("{\"capabilities\":{\"max_msg_fds\":8,\"twin_socket\":{\"supported\":true}}}"));
+                assertRefusedAndClosed(wire, Errno.EIO, VERSION, twinProposed);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (failing.clientsServed() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(failing.clientsServed()).as("the connection ended").isEqualTo(1);
+            assertThat(Resources.openFds())
+                    .as("no end of a twin socket left in the server")
+                    .isLessThanOrEqualTo(fds);
+        }
+    }
+
+    @Test
     void serverBelowADefaultRefusesAClientThatDidNotProposeThatCapability() throws Exception {
         Path small = dir.resolve("small.sock");
         try (VfioUserServer limited = VfioUserServer.start(
@@ -789,6 +829,34 @@ class ServerConformanceTest {
             server.context().dmaRead(0x101000, read);
             assertThat(read).isEqualTo(written);
             assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x2000));
+        }
+    }
+
+    @Test
+    void dmaMapThatTheModelFailsIsEioAndLeavesNothingMapped() throws Exception {
+        Path failingPath = dir.resolve("failing.sock");
+        AtomicBoolean fail = new AtomicBoolean(true);
+        DeviceModel model = new DeviceModel() {
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of();
+            }
+
+            @Override
+            public void dmaMapped(long iova, long size, boolean readable, boolean writable) {
+                if (fail.getAndSet(false)) {
+                    throw new IllegalStateException("the model cannot take a DMA window now");
+                }
+            }
+        };
+        try (VfioUserServer failing = VfioUserServer.start(failingPath, model);
+                Wire wire = negotiated(failingPath);
+                Fd memory = MemFd.create("conformance-dma", 0x2000)) {
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), memory.get()), Errno.EIO);
+            assertThat(Resources.mappings("conformance-dma"))
+                    .as("the client's memory is not kept mapped")
+                    .isZero();
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), memory.get());
         }
     }
 
