@@ -387,6 +387,13 @@ final class Connection implements Runnable {
                     "the message carried more fds than max_msg_fds "
                             + server.options().maxMsgFds() + " (all closed)");
         }
+        if (header.isError()) {
+            // ERROR belongs to replies, and the codec reads any message that has it as an error reply with
+            // no payload: a DEVICE_RESET so flagged would reset the device, other commands be misnamed
+            throw new RequestError(
+                    Errno.EINVAL,
+                    Command.name(header.command()) + " is a command with the ERROR flag, which only a reply has");
+        }
         if (incoming.error() != null) {
             ProtocolException error = incoming.error();
             throw new RequestError(error.errno(), error.getMessage());

@@ -790,6 +790,15 @@ class ServerConformanceTest {
     }
 
     @Test
+    void aCommandWithTheErrorFlagIsEinvalAndNotCarriedOut() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, DEVICE_RESET, Wire.ERROR, new byte[0]);
+            assertError(wire.receive(), Errno.EINVAL);
+            assertServes(wire);
+        }
+    }
+
+    @Test
     void dmaMapWithTwoFdsIsEinval() throws Exception {
         try (Wire wire = negotiated();
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
