@@ -12,7 +12,11 @@
  *            3 echo: each used line's ECHO_REMAINING = N - 1 and one RAISE, so the device raises the line
  *            again on each ACK: N interrupts per line with two trapped accesses each (STATUS, ACK) and no
  *            RAISE write between them (the interrupt benchmarks)
- *   args[3]  timer period in us (mode 0)
+ *            4 one-shot: per round, one-shot timers (period args[3] us) on every used line, then sleep
+ *            until each line's interrupt was handled; N rounds. Unlike mode 0, a fire cannot come while
+ *            the one before it is still being handled, however slow the host: each round's fires come a
+ *            whole period after the last round's ACKs
+ *   args[3]  timer period in us (modes 0 and 4)
  *   args[4]  flags: bit 0 first write and read back RAM (region 1) offsets 0..0xFF and the 0xF000
  *            doorbell; bit 1 record the order in which interrupts were handled (the first 64 that
  *            were not spurious); bit 2
@@ -69,6 +73,7 @@
 #define MODE_RAISE 1
 #define MODE_TOGETHER 2
 #define MODE_ECHO 3
+#define MODE_ONE_SHOT 4
 #define FLAG_RAM 1u
 #define FLAG_ORDER 2u
 #define FLAG_EARLY 4u
@@ -181,8 +186,8 @@ int main(const struct jvfio_boot_info *boot)
         panic("testdev: no device with compatible \"jvfio,test-device\" in the boot info");
     if (n == 0)
         panic("testdev: args[0] (N) must be at least 1");
-    if (mode > MODE_ECHO)
-        panic("testdev: args[2] (mode) must be 0 timer, 1 raise, 2 together or 3 echo");
+    if (mode > MODE_ONE_SHOT)
+        panic("testdev: args[2] (mode) must be 0 timer, 1 raise, 2 together, 3 echo or 4 one-shot");
 
     regs = device_region(dev, 0, REGS_SIZE);
     if (mmio_read32(regs + REG_ID) != DEVICE_ID)
@@ -260,7 +265,16 @@ int main(const struct jvfio_boot_info *boot)
                 uint32_t since[MAX_LINES];
                 for (uint32_t i = 0; i < MAX_LINES; i++)
                     since[i] = genuine(i);
-                mmio_write32(regs + REG_RAISE, mask);
+                if (mode == MODE_ONE_SHOT) {
+                    for (uint32_t i = 0; i < MAX_LINES; i++) {
+                        if (!(mask & (1u << i)))
+                            continue;
+                        mmio_write32(regs + REG_LINE(i) + LINE_TIMER_PERIOD_US, period);
+                        mmio_write32(regs + REG_LINE(i) + LINE_TIMER_CTRL, TIMER_ENABLE);
+                    }
+                } else {
+                    mmio_write32(regs + REG_RAISE, mask);
+                }
                 while (!all_advanced(mask, since))
                     wait_for_device();
             }
