@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Finds a host device in sysfs the way the seed does, from a name ({@code host=NAME}, looked up under
@@ -24,6 +25,8 @@ import java.util.TreeMap;
 public final class SysfsDiscovery {
     public static final Path DEFAULT_SYSFS_ROOT = Path.of("/sys");
     public static final String PLATFORM_BUS = "platform";
+
+    private static final Pattern CANONICAL_DECIMAL = Pattern.compile("0|[1-9][0-9]*");
 
     private final Path sysfsRoot;
 
@@ -119,11 +122,11 @@ public final class SysfsDiscovery {
         Path last = target.getFileName();
         String groupName = last == null ? "" : last.toString();
         try {
-            int group = Integer.parseInt(groupName);
-            if (group < 0) {
+            // Only what the kernel's %d writes: parseInt alone takes "+7", "07" and non-ASCII digits as 7.
+            if (!CANONICAL_DECIMAL.matcher(groupName).matches()) {
                 throw new NumberFormatException();
             }
-            return group;
+            return Integer.parseInt(groupName);
         } catch (NumberFormatException e) {
             throw new DiscoveryException(
                     name,

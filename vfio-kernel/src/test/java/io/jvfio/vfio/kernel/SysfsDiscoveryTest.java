@@ -164,6 +164,26 @@ class SysfsDiscoveryTest {
     }
 
     @Test
+    void iommuGroupNameThatTheKernelWouldNotWriteIsRefused() throws Exception {
+        // The kernel names groups with %d: "+7", "07" and non-ASCII digits are not groups, and reading them
+        // as 7 would open /dev/vfio/7, someone else's group.
+        for (String name : new String[] {"+7", "07", "\u0667", "2147483648"}) {
+            Path dev = sysfs.device("platform", "dev" + name.hashCode());
+            sysfs.iommuGroup(dev, name);
+
+            assertThatThrownBy(() -> discovery.byHost(dev.getFileName().toString()))
+                    .as("group name '%s'", name)
+                    .isInstanceOfSatisfying(
+                            DiscoveryException.class,
+                            e -> assertThat(e.problem()).isEqualTo(Problem.BAD_IOMMU_GROUP))
+                    .hasMessageContaining("'" + name + "' is not a number");
+        }
+        Path zero = sysfs.device("platform", "zero");
+        sysfs.iommuGroup(zero, "0");
+        assertThat(discovery.byHost("zero").iommuGroup()).isZero();
+    }
+
+    @Test
     void danglingIommuGroupLinkStillYieldsItsNumber() throws Exception {
         Path dev = sysfs.device("platform", "fff51000.ethernet");
         Files.createSymbolicLink(dev.resolve("iommu_group"), Path.of("../../../kernel/iommu_groups/12"));
