@@ -21,7 +21,10 @@ public final class DriverBinding {
         this.sysfs = new SysfsDiscovery(sysfsRoot);
     }
 
-    /** What a bind or unbind did: the driver before, and the driver bound once the kernel re-probed. */
+    /**
+     * What a bind or unbind did: the driver before, and the driver bound at the end (for a bind that no
+     * driver took, the driver before again).
+     */
     public record Result(Optional<String> previousDriver, Optional<String> driverNow) {}
 
     /** The VFIO driver of a bus: {@code vfio-platform}, {@code vfio-pci}, {@code vfio-amba}. */
@@ -41,19 +44,69 @@ public final class DriverBinding {
 
     /**
      * Writes the bus's VFIO driver to {@code driver_override}, unbinds the device from its current driver,
-     * and asks the bus to probe it again (which picks the override).
+     * and asks the bus to probe it again (which picks the override). Where a write fails, or the probe
+     * leaves the device without a driver (the VFIO driver not loaded, or refusing it), the device gets its
+     * override back and, if it had one, its driver before: a bind that did not work leaves no device unbound.
      */
     public Result bind(String bus, String name) throws VfioException {
         Path device = existingDevice(bus, name);
+        String vfio = vfioDriverFor(bus);
         Optional<String> previous = currentDriver(device);
-        write(name, device.resolve("driver_override"), vfioDriverFor(bus));
-        if (previous.isPresent() && !previous.get().equals(vfioDriverFor(bus))) {
-            write(name, device.resolve("driver").resolve("unbind"), name);
+        Path override = device.resolve("driver_override");
+        Optional<String> overrideBefore = readOverride(name, override);
+        write(name, override, vfio);
+        if (previous.equals(Optional.of(vfio))) {
+            return new Result(previous, currentDriver(device));
         }
-        if (previous.isEmpty() || !previous.get().equals(vfioDriverFor(bus))) {
+        try {
+            if (previous.isPresent()) {
+                write(name, device.resolve("driver").resolve("unbind"), name);
+            }
             write(name, sysfs.sysfsRoot().resolve("bus").resolve(bus).resolve("drivers_probe"), name);
+        } catch (VfioException e) {
+            try {
+                giveBack(bus, name, device, previous, overrideBefore);
+            } catch (VfioException notGivenBack) {
+                e.addSuppressed(notGivenBack);
+            }
+            throw e;
+        }
+        if (currentDriver(device).isEmpty()) {
+            giveBack(bus, name, device, previous, overrideBefore);
         }
         return new Result(previous, currentDriver(device));
+    }
+
+    /**
+     * Undoes a bind that did not work: the override first, since a bus matches a device that has one to
+     * that driver alone, then the device to its driver before if none has it now.
+     */
+    private void giveBack(
+            String bus, String name, Path device, Optional<String> previous, Optional<String> overrideBefore)
+            throws VfioException {
+        write(name, device.resolve("driver_override"), overrideBefore.orElse("\n"));
+        if (previous.isPresent() && currentDriver(device).isEmpty()) {
+            write(
+                    name,
+                    sysfs.sysfsRoot()
+                            .resolve("bus")
+                            .resolve(bus)
+                            .resolve("drivers")
+                            .resolve(previous.get())
+                            .resolve("bind"),
+                    name);
+        }
+    }
+
+    /** {@code driver_override}'s value; the kernel shows an unset one as {@code (null)}. */
+    private static Optional<String> readOverride(String name, Path override) throws VfioException {
+        String value;
+        try {
+            value = Files.readString(override, StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new VfioException(name, "cannot read " + override + ": " + e);
+        }
+        return value.isEmpty() || value.equals("(null)") ? Optional.empty() : Optional.of(value);
     }
 
     /** Gives a platform device back: clears the override, unbinds from VFIO, and re-probes. */

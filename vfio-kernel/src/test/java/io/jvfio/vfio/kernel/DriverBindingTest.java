@@ -2,15 +2,22 @@ package io.jvfio.vfio.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.jvfio.vfio.VfioException;
 import io.jvfio.vfio.kernel.DiscoveryException.Problem;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Binding on a built tree: the attributes are regular files, so the test reads what was written. */
+/**
+ * Binding on a built tree: the attributes are regular files, so the test reads what was written, except
+ * where {@link FakeKernelBinding} plays the kernel's part of unbinding and probing.
+ */
 class DriverBindingTest {
     @TempDir
     Path root;
@@ -27,36 +34,39 @@ class DriverBindingTest {
     @Test
     void bindOverridesUnbindsFromTheCurrentDriverAndReprobes() throws Exception {
         Path dev = sysfs.xgmac();
+        FakeKernelBinding kernel = FakeKernelBinding.start(root, dev, "platform", Optional.of("vfio-platform"));
 
-        DriverBinding.Result result = binding.bind("fff51000.ethernet");
+        DriverBinding.Result result = bindWithin("platform", "fff51000.ethernet");
 
-        assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("vfio-platform");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers/calxedaxgmac/unbind")))
-                .isEqualTo("fff51000.ethernet");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEqualTo("fff51000.ethernet");
-        assertThat(result.previousDriver()).contains("calxedaxgmac");
+        kernel.awaitServed();
+        assertThat(kernel.writes).containsExactly("vfio-platform", "fff51000.ethernet", "fff51000.ethernet");
+        assertThat(result)
+                .isEqualTo(new DriverBinding.Result(Optional.of("calxedaxgmac"), Optional.of("vfio-platform")));
     }
 
     @Test
     void bindOfAnUnboundDeviceOnlyOverridesAndProbes() throws Exception {
         Path dev = sysfs.device("platform", "fff51000.ethernet");
+        FakeKernelBinding kernel = FakeKernelBinding.start(root, dev, "platform", Optional.of("vfio-platform"));
 
-        DriverBinding.Result result = binding.bind("fff51000.ethernet");
+        DriverBinding.Result result = bindWithin("platform", "fff51000.ethernet");
 
-        assertThat(result.previousDriver()).isEmpty();
-        assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("vfio-platform");
-        assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEqualTo("fff51000.ethernet");
+        kernel.awaitServed();
+        assertThat(result).isEqualTo(new DriverBinding.Result(Optional.empty(), Optional.of("vfio-platform")));
+        assertThat(kernel.writes).containsExactly("vfio-platform", "fff51000.ethernet");
     }
 
     @Test
     void bindOfAPciDeviceUsesVfioPci() throws Exception {
         Path dev = sysfs.device("pci", "0000:00:01.0");
         sysfs.driver(dev, "pci", "edu");
+        FakeKernelBinding kernel = FakeKernelBinding.start(root, dev, "pci", Optional.of("vfio-pci"));
 
-        binding.bind("pci", "0000:00:01.0");
+        DriverBinding.Result result = bindWithin("pci", "0000:00:01.0");
 
-        assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("vfio-pci");
-        assertThat(Files.readString(root.resolve("bus/pci/drivers/edu/unbind"))).isEqualTo("0000:00:01.0");
+        kernel.awaitServed();
+        assertThat(kernel.writes).containsExactly("vfio-pci", "0000:00:01.0", "0000:00:01.0");
+        assertThat(result.driverNow()).contains("vfio-pci");
     }
 
     @Test
@@ -71,6 +81,48 @@ class DriverBindingTest {
         assertThat(Files.readString(root.resolve("bus/platform/drivers/vfio-platform/unbind")))
                 .isEmpty();
         assertThat(Files.readString(root.resolve("bus/platform/drivers_probe"))).isEmpty();
+    }
+
+    @Test
+    void bindThatNoDriverTakesGivesTheDeviceBackToItsDriver() throws Exception {
+        Path dev = sysfs.xgmac();
+        FakeKernelBinding kernel = FakeKernelBinding.start(root, dev, "platform", Optional.empty());
+
+        DriverBinding.Result result = bindWithin("platform", "fff51000.ethernet");
+
+        kernel.awaitServed();
+        // The override is undone before the device goes back: a bus matches a device that has one to that
+        // driver alone.
+        assertThat(kernel.writes).containsExactly("vfio-platform", "fff51000.ethernet", "fff51000.ethernet", "\n");
+        assertThat(result.previousDriver()).contains("calxedaxgmac");
+        assertThat(Files.readString(root.resolve("bus/platform/drivers/calxedaxgmac/bind")))
+                .isEqualTo("fff51000.ethernet");
+    }
+
+    @Test
+    void bindWhoseUnbindFailsClearsTheOverrideItSet() throws Exception {
+        Path dev = sysfs.xgmac();
+        Files.delete(root.resolve("bus/platform/drivers/calxedaxgmac/unbind"));
+
+        assertThatThrownBy(() -> binding.bind("fff51000.ethernet"))
+                .isInstanceOf(VfioException.class)
+                .hasMessageContaining("cannot write 'fff51000.ethernet' to "
+                        + root.resolve("bus/platform/devices/fff51000.ethernet/driver/unbind"));
+
+        assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("\n");
+        assertThat(Files.readString(root.resolve("bus/platform/drivers/calxedaxgmac/bind")))
+                .isEmpty();
+    }
+
+    @Test
+    void bindPutsBackAnOverrideTheUserHadSet() throws Exception {
+        Path dev = sysfs.xgmac();
+        Files.writeString(dev.resolve("driver_override"), "calxedaxgmac\n");
+        Files.delete(root.resolve("bus/platform/drivers/calxedaxgmac/unbind"));
+
+        assertThatThrownBy(() -> binding.bind("fff51000.ethernet")).isInstanceOf(VfioException.class);
+
+        assertThat(Files.readString(dev.resolve("driver_override"))).isEqualTo("calxedaxgmac");
     }
 
     @Test
@@ -128,7 +180,7 @@ class DriverBindingTest {
         Files.delete(dev.resolve("driver_override"));
 
         assertThatThrownBy(() -> binding.bind("fff51000.ethernet"))
-                .hasMessageStartingWith("vfio fff51000.ethernet: cannot write 'vfio-platform' to "
+                .hasMessageStartingWith("vfio fff51000.ethernet: cannot read "
                         + root.resolve("bus/platform/devices/fff51000.ethernet/driver_override"));
     }
 
@@ -137,5 +189,10 @@ class DriverBindingTest {
         assertThat(DriverBinding.vfioDriverFor("platform")).isEqualTo("vfio-platform");
         assertThat(DriverBinding.vfioDriverFor("pci")).isEqualTo("vfio-pci");
         assertThat(DriverBinding.vfioDriverFor("amba")).isEqualTo("vfio-amba");
+    }
+
+    /** A bind that blocks on a FIFO nobody serves fails the test instead of hanging it. */
+    private DriverBinding.Result bindWithin(String bus, String name) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(10), () -> binding.bind(bus, name));
     }
 }

@@ -53,12 +53,14 @@ final class FakeSysfs {
         Files.write(ofNode.resolve("compatible"), b.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** {@code driver -> bus/<bus>/drivers/<driver>}, whose {@code unbind} attribute is a regular file. */
+    /** {@code driver -> bus/<bus>/drivers/<driver>}, whose {@code bind} and {@code unbind} attributes are regular files. */
     void driver(Path device, String bus, String driver) throws IOException {
         Path driverDir = Files.createDirectories(
                 root.resolve("bus").resolve(bus).resolve("drivers").resolve(driver));
-        if (!Files.exists(driverDir.resolve("unbind"))) {
-            Files.writeString(driverDir.resolve("unbind"), "");
+        for (String attribute : new String[] {"bind", "unbind"}) {
+            if (!Files.exists(driverDir.resolve(attribute))) {
+                Files.writeString(driverDir.resolve(attribute), "");
+            }
         }
         Files.createSymbolicLink(device.resolve("driver"), device.relativize(driverDir));
     }
