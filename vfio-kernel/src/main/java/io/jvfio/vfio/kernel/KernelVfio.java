@@ -219,6 +219,14 @@ public final class KernelVfio implements AutoCloseable {
         String name = device.name();
         int id = device.iommuGroup();
         Path path = dev("vfio", Integer.toString(id));
+        Path noIommu = dev("vfio", "noiommu-" + id);
+        if (!Files.exists(path) && Files.exists(noIommu)) {
+            // The device is bound to VFIO; telling the user to bind it would send them round in circles.
+            throw new VfioUnavailableException(
+                    name,
+                    "group " + id + " is a no-IOMMU group (" + noIommu + "): the device's DMA would reach all of"
+                            + " host memory, and jvfio assigns a device only behind an IOMMU (type1 or iommufd)");
+        }
         if (!Files.exists(path)) {
             throw new VfioException(
                     name,

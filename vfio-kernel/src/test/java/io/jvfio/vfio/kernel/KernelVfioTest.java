@@ -90,6 +90,22 @@ class KernelVfioTest {
     }
 
     @Test
+    void noIommuGroupIsRefusedAsSuchNotTakenForAnUnboundDevice() throws Exception {
+        // The kernel's unsafe no-IOMMU mode names the group node noiommu-N: the device is bound to VFIO,
+        // but nothing confines its DMA, and jvfio assigns only behind an IOMMU.
+        devNode("vfio/vfio");
+        devNode("vfio/noiommu-7");
+        try (KernelVfio vfio = vfio(IommufdMode.AUTO)) {
+            assertThatThrownBy(() -> vfio.openHost(NAME))
+                    .isInstanceOf(VfioUnavailableException.class)
+                    .hasMessage("vfio " + NAME + ": group 7 is a no-IOMMU group (" + devRoot.resolve("vfio/noiommu-7")
+                            + "): the device's DMA would reach all of host memory, and jvfio assigns a device only"
+                            + " behind an IOMMU (type1 or iommufd)");
+            assertThat(vfio.openGroups()).isZero();
+        }
+    }
+
+    @Test
     void groupNodeThatIsNotAGroupFailsWithTheIoctlAndErrnoAndLeaksNoFd() throws Exception {
         devNode("vfio/vfio");
         devNode("vfio/7");
