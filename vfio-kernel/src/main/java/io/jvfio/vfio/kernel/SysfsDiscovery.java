@@ -52,10 +52,21 @@ public final class SysfsDiscovery {
         return inspect(name, devicePath(bus, name));
     }
 
-    /** {@code sysfsdev=PATH}: the device's sysfs directory, named by its last path element. */
+    /**
+     * {@code sysfsdev=PATH}: the device's sysfs directory, named by its last path element as QEMU names it.
+     * A path that ends in {@code .} or {@code ..}, or is the root, is refused: sysfs' bus entries are links,
+     * so removing {@code ..} without following them names a directory other than the one the path reaches.
+     */
     public SysfsDevice bySysfsPath(Path sysfsdev) throws DiscoveryException {
-        Path fileName = sysfsdev.normalize().getFileName();
-        String name = fileName == null ? sysfsdev.toString() : fileName.toString();
+        Path fileName = sysfsdev.getFileName();
+        String name = fileName == null ? "" : fileName.toString();
+        if (!isOneDirectory(name)) {
+            throw new DiscoveryException(
+                    sysfsdev.toString(),
+                    Problem.INVALID_NAME,
+                    sysfsdev,
+                    "sysfsdev " + sysfsdev + " does not end in a device's name (its last element names the device)");
+        }
         return inspect(name, sysfsdev);
     }
 

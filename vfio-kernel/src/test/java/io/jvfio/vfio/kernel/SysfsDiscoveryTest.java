@@ -82,6 +82,26 @@ class SysfsDiscoveryTest {
     }
 
     @Test
+    void sysfsdevThatDoesNotEndInADeviceDirectoryIsRefused() throws Exception {
+        // bus/pci/devices/<child>/.. is the bridge above the child (the bus entry is a link), yet read
+        // without following links it ends in "devices": a name no device has, with the bridge's group.
+        Path bridge = sysfs.device("pci", "0000:00:01.0");
+        sysfs.iommuGroup(bridge, "3");
+        Path child = Files.createDirectories(bridge.resolve("0000:01:00.0"));
+        Path busDevices = root.resolve("bus/pci/devices");
+        Files.createSymbolicLink(busDevices.resolve("0000:01:00.0"), busDevices.relativize(child));
+
+        for (Path sysfsdev : List.of(busDevices.resolve("0000:01:00.0/.."), bridge.resolve("."), root.getRoot())) {
+            assertThatThrownBy(() -> discovery.bySysfsPath(sysfsdev))
+                    .as("sysfsdev %s", sysfsdev)
+                    .isInstanceOfSatisfying(
+                            DiscoveryException.class,
+                            e -> assertThat(e.problem()).isEqualTo(Problem.INVALID_NAME))
+                    .hasMessageContaining("sysfsdev " + sysfsdev + " does not end in a device's name");
+        }
+    }
+
+    @Test
     void pciDeviceIsFoundOnThePciBusWithoutOfNode() throws Exception {
         Path dev = sysfs.device("pci", "0000:00:01.0");
         sysfs.iommuGroup(dev, "1");
