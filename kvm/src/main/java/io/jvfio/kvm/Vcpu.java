@@ -41,6 +41,11 @@ public final class Vcpu implements AutoCloseable {
         this.run = run;
     }
 
+    /** The vCPU's fd, for this package's tests. */
+    Fd fd() {
+        return fd;
+    }
+
     public int id() {
         return id;
     }

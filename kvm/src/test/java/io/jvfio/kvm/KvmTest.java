@@ -10,10 +10,15 @@ import io.jvfio.sys.ThreadKick;
 import io.jvfio.sys.kvm.KvmAbi;
 import io.jvfio.sys.kvm.KvmIoctls;
 import io.jvfio.sys.kvm.vcpu.Regs;
+import io.jvfio.sys.testing.NativeThreads;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -108,6 +113,49 @@ class KvmTest {
             }
         }
         assertThat(Resources.openFds()).isEqualTo(fds);
+    }
+
+    /**
+     * A vCPU's fd closed while its thread is in KVM_RUN keeps its number until the run returns: given back
+     * at once, a file opened meanwhile would take the number and the vCPU thread's next ioctl would reach it.
+     */
+    @Test
+    @Tag(Tiers.KVM)
+    void aVcpuFdClosedUnderKvmRunKeepsItsNumberUntilTheRunReturns() throws Exception {
+        Tiers.assumeKvm();
+        byte[] cliThenHalt = {(byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
+        try (RealModeGuest guest = RealModeGuest.create(cliThenHalt)) {
+            Vcpu vcpu = guest.vcpu();
+            int number = vcpu.fd().get();
+            Thread runner = Thread.ofPlatform().name("kvm-test-vcpu").start(() -> {
+                try {
+                    // the halt never ends by itself: the run returns when this period is over
+                    vcpu.exitEvery(2_000_000_000L, 2_000_000_000L);
+                    vcpu.run();
+                } catch (IOException | RuntimeException e) {
+                    // the run's end is what the test waits for, however it ends
+                } finally {
+                    vcpu.releaseThread();
+                }
+            });
+            while (!NativeThreads.blockedInASystemCallOn("kvm-test-vcpu", number)) {
+                Thread.sleep(1);
+            }
+            vcpu.fd().close();
+            assertThat(fileBehind(number))
+                    .hasValueSatisfying(file -> assertThat(file).startsWith("anon_inode:kvm-vcpu"));
+            runner.join();
+            assertThat(fileBehind(number)).isEmpty();
+        }
+    }
+
+    private static Optional<String> fileBehind(int number) throws IOException {
+        try {
+            return Optional.of(
+                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     /**

@@ -25,7 +25,7 @@ public final class IommufdIoctls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(iommu_ioas_alloc.SIZE, 8);
             s.set(JAVA_INT, iommu_ioas_alloc.size, iommu_ioas_alloc.SIZE);
-            Libc.ioctl(iommufd.get(), IommufdAbi.IOMMU_IOAS_ALLOC, s, "IOMMU_IOAS_ALLOC");
+            Libc.ioctl(iommufd, IommufdAbi.IOMMU_IOAS_ALLOC, s, "IOMMU_IOAS_ALLOC");
             return s.get(JAVA_INT, iommu_ioas_alloc.out_ioas_id);
         }
     }
@@ -44,7 +44,7 @@ public final class IommufdIoctls {
             s.set(JAVA_LONG, iommu_ioas_map.user_va, userVa);
             s.set(JAVA_LONG, iommu_ioas_map.length, length);
             s.set(JAVA_LONG, iommu_ioas_map.iova, iova);
-            Libc.ioctl(iommufd.get(), IommufdAbi.IOMMU_IOAS_MAP, s, "IOMMU_IOAS_MAP");
+            Libc.ioctl(iommufd, IommufdAbi.IOMMU_IOAS_MAP, s, "IOMMU_IOAS_MAP");
             return s.get(JAVA_LONG, iommu_ioas_map.iova);
         }
     }
@@ -57,7 +57,7 @@ public final class IommufdIoctls {
             s.set(JAVA_INT, iommu_ioas_unmap.ioas_id, ioasId);
             s.set(JAVA_LONG, iommu_ioas_unmap.iova, iova);
             s.set(JAVA_LONG, iommu_ioas_unmap.length, length);
-            Libc.ioctl(iommufd.get(), IommufdAbi.IOMMU_IOAS_UNMAP, s, "IOMMU_IOAS_UNMAP");
+            Libc.ioctl(iommufd, IommufdAbi.IOMMU_IOAS_UNMAP, s, "IOMMU_IOAS_UNMAP");
             return s.get(JAVA_LONG, iommu_ioas_unmap.length);
         }
     }
@@ -68,7 +68,7 @@ public final class IommufdIoctls {
             MemorySegment s = arena.allocate(iommu_destroy.SIZE, 8);
             s.set(JAVA_INT, iommu_destroy.size, iommu_destroy.SIZE);
             s.set(JAVA_INT, iommu_destroy.id, id);
-            Libc.ioctl(iommufd.get(), IommufdAbi.IOMMU_DESTROY, s, "IOMMU_DESTROY");
+            Libc.ioctl(iommufd, IommufdAbi.IOMMU_DESTROY, s, "IOMMU_DESTROY");
         }
     }
 }

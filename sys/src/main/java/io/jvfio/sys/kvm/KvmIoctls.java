@@ -67,7 +67,7 @@ public final class KvmIoctls {
 
     /** KVM_GET_API_VERSION: 12 on every kernel jvfio supports. */
     public static int getApiVersion(Fd kvm) throws ErrnoException {
-        return Libc.ioctl(kvm.get(), KVM_GET_API_VERSION, 0L, "KVM_GET_API_VERSION");
+        return Libc.ioctl(kvm, KVM_GET_API_VERSION, 0L, "KVM_GET_API_VERSION");
     }
 
     /**
@@ -83,7 +83,7 @@ public final class KvmIoctls {
         long deadline = System.nanoTime() + CREATE_VM_PATIENCE.toNanos();
         for (int attempt = 1; ; attempt++) {
             try {
-                return Fd.adopt(Libc.ioctl(kvm.get(), KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
+                return Fd.adopt(Libc.ioctl(kvm, KVM_CREATE_VM, 0L, "KVM_CREATE_VM"), "kvm-vm");
             } catch (ErrnoException e) {
                 if (e.errno() != Errno.EINTR) {
                     throw e;
@@ -100,12 +100,12 @@ public final class KvmIoctls {
 
     /** KVM_CHECK_EXTENSION: 0 if the capability is absent, else a positive (capability-specific) value. */
     public static int checkExtension(Fd kvmOrVm, int capability) throws ErrnoException {
-        return Libc.ioctl(kvmOrVm.get(), KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
+        return Libc.ioctl(kvmOrVm, KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
     }
 
     /** KVM_GET_VCPU_MMAP_SIZE: the bytes to mmap from a vCPU fd for its kvm_run (and what follows it). */
     public static int getVcpuMmapSize(Fd kvm) throws ErrnoException {
-        return Libc.ioctl(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0L, "KVM_GET_VCPU_MMAP_SIZE");
+        return Libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0L, "KVM_GET_VCPU_MMAP_SIZE");
     }
 
     /** KVM_GET_SUPPORTED_CPUID: every CPUID leaf KVM can offer a guest (retrying larger on E2BIG). */
@@ -114,7 +114,7 @@ public final class KvmIoctls {
             try (Arena call = Arena.ofConfined()) {
                 MemorySegment cpuid = allocateCpuid2(call, capacity);
                 try {
-                    Libc.ioctl(kvm.get(), KVM_GET_SUPPORTED_CPUID, cpuid, "KVM_GET_SUPPORTED_CPUID");
+                    Libc.ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid, "KVM_GET_SUPPORTED_CPUID");
                 } catch (ErrnoException e) {
                     if (e.errno() == Errno.E2BIG && capacity < SUPPORTED_CPUID_MAX) {
                         continue;
@@ -128,7 +128,7 @@ public final class KvmIoctls {
 
     /** KVM_CREATE_VCPU: the new vCPU's fd, owned by the caller. */
     public static Fd createVcpu(Fd vm, int vcpuId) throws ErrnoException {
-        return Fd.adopt(Libc.ioctl(vm.get(), KVM_CREATE_VCPU, vcpuId, "KVM_CREATE_VCPU"), "kvm-vcpu " + vcpuId);
+        return Fd.adopt(Libc.ioctl(vm, KVM_CREATE_VCPU, vcpuId, "KVM_CREATE_VCPU"), "kvm-vcpu " + vcpuId);
     }
 
     /** KVM_SET_USER_MEMORY_REGION: creates, moves or (size 0) deletes a memory slot. */
@@ -140,13 +140,13 @@ public final class KvmIoctls {
             s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.guest_phys_addr, region.guestPhysAddr());
             s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.memory_size, region.memorySize());
             s.set(JAVA_LONG, KvmAbi.kvm_userspace_memory_region.userspace_addr, region.userspaceAddr());
-            Libc.ioctl(vm.get(), KVM_SET_USER_MEMORY_REGION, s, "KVM_SET_USER_MEMORY_REGION");
+            Libc.ioctl(vm, KVM_SET_USER_MEMORY_REGION, s, "KVM_SET_USER_MEMORY_REGION");
         }
     }
 
     /** KVM_SET_TSS_ADDR: three pages of guest-physical space KVM uses on Intel for real-mode emulation. */
     public static void setTssAddr(Fd vm, long address) throws ErrnoException {
-        Libc.ioctl(vm.get(), KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
+        Libc.ioctl(vm, KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
     }
 
     /** KVM_SET_IDENTITY_MAP_ADDR: one page of guest-physical space for Intel's real-mode identity map. */
@@ -154,20 +154,20 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment value = call.allocate(JAVA_LONG);
             value.set(JAVA_LONG, 0, address);
-            Libc.ioctl(vm.get(), KVM_SET_IDENTITY_MAP_ADDR, value, "KVM_SET_IDENTITY_MAP_ADDR");
+            Libc.ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, value, "KVM_SET_IDENTITY_MAP_ADDR");
         }
     }
 
     /** KVM_CREATE_IRQCHIP: the in-kernel PIC pair, IOAPIC (24 pins) and a LAPIC per vCPU. */
     public static void createIrqchip(Fd vm) throws ErrnoException {
-        Libc.ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0L, "KVM_CREATE_IRQCHIP");
+        Libc.ioctl(vm, KVM_CREATE_IRQCHIP, 0L, "KVM_CREATE_IRQCHIP");
     }
 
     /** KVM_IRQ_LINE: sets the level of a GSI (1 high, 0 low). */
     public static void irqLine(Fd vm, int gsi, int level) throws ErrnoException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = irqLevel(call, gsi, level);
-            Libc.ioctl(vm.get(), KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+            Libc.ioctl(vm, KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
         }
     }
 
@@ -183,7 +183,7 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_irqchip.SIZE, 8);
             s.set(JAVA_INT, KvmAbi.kvm_irqchip.chip_id, chipId);
-            Libc.ioctl(vm.get(), KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
+            Libc.ioctl(vm, KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
             return s.asSlice(KvmAbi.kvm_irqchip.chip, CHIP_STATE_SIZE).toArray(JAVA_BYTE);
         }
     }
@@ -200,7 +200,7 @@ public final class KvmIoctls {
             MemorySegment s = call.allocate(KvmAbi.kvm_irqchip.SIZE, 8);
             s.set(JAVA_INT, KvmAbi.kvm_irqchip.chip_id, chipId);
             MemorySegment.copy(chip, 0, s, JAVA_BYTE, KvmAbi.kvm_irqchip.chip, CHIP_STATE_SIZE);
-            Libc.ioctl(vm.get(), KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
+            Libc.ioctl(vm, KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
         }
     }
 
@@ -214,7 +214,7 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_msi.address_lo, (int) address);
             s.set(JAVA_INT, KvmAbi.kvm_msi.address_hi, (int) (address >>> 32));
             s.set(JAVA_INT, KvmAbi.kvm_msi.data, data);
-            return Libc.ioctl(vm.get(), KVM_SIGNAL_MSI, s, "KVM_SIGNAL_MSI");
+            return Libc.ioctl(vm, KVM_SIGNAL_MSI, s, "KVM_SIGNAL_MSI");
         }
     }
 
@@ -232,7 +232,7 @@ public final class KvmIoctls {
                 s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.u_irqchip_irqchip, route.irqchip());
                 s.set(JAVA_INT, e + KvmAbi.kvm_irq_routing_entry.u_irqchip_pin, route.pin());
             }
-            Libc.ioctl(vm.get(), KVM_SET_GSI_ROUTING, s, "KVM_SET_GSI_ROUTING");
+            Libc.ioctl(vm, KVM_SET_GSI_ROUTING, s, "KVM_SET_GSI_ROUTING");
         }
     }
 
@@ -247,7 +247,7 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.gsi, gsi);
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.flags, flags);
             s.set(JAVA_INT, KvmAbi.kvm_irqfd.resamplefd, resampleFd);
-            Libc.ioctl(vm.get(), KVM_IRQFD, s, "KVM_IRQFD");
+            Libc.ioctl(vm, KVM_IRQFD, s, "KVM_IRQFD");
         }
     }
 
@@ -265,7 +265,7 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.len, length);
             s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.fd, eventFd);
             s.set(JAVA_INT, KvmAbi.kvm_ioeventfd.flags, flags);
-            Libc.ioctl(vm.get(), KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
+            Libc.ioctl(vm, KVM_IOEVENTFD, s, "KVM_IOEVENTFD");
         }
     }
 
@@ -281,9 +281,9 @@ public final class KvmIoctls {
             s.set(JAVA_INT, KvmAbi.kvm_coalesced_mmio_zone.size, size);
             s.set(JAVA_INT, KvmAbi.kvm_coalesced_mmio_zone.pio, 0);
             if (register) {
-                Libc.ioctl(vm.get(), KVM_REGISTER_COALESCED_MMIO, s, "KVM_REGISTER_COALESCED_MMIO");
+                Libc.ioctl(vm, KVM_REGISTER_COALESCED_MMIO, s, "KVM_REGISTER_COALESCED_MMIO");
             } else {
-                Libc.ioctl(vm.get(), KVM_UNREGISTER_COALESCED_MMIO, s, "KVM_UNREGISTER_COALESCED_MMIO");
+                Libc.ioctl(vm, KVM_UNREGISTER_COALESCED_MMIO, s, "KVM_UNREGISTER_COALESCED_MMIO");
             }
         }
     }
@@ -298,22 +298,26 @@ public final class KvmIoctls {
      * after a stray signal the second call simply runs the guest on to its next exit).
      */
     public static int run(Fd vcpu) throws ErrnoException {
-        int fd = vcpu.get();
-        if (Libc.ioctlWithoutErrno(fd, KVM_RUN, 0L) == 0) {
-            return 0;
+        int fd = vcpu.beginUse();
+        try {
+            if (Libc.ioctlWithoutErrno(fd, KVM_RUN, 0L) == 0) {
+                return 0;
+            }
+            int result = Libc.ioctlOrNegativeErrno(fd, KVM_RUN, 0L);
+            if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
+                throw new ErrnoException("KVM_RUN", -result);
+            }
+            return result;
+        } finally {
+            vcpu.endUse();
         }
-        int result = Libc.ioctlOrNegativeErrno(fd, KVM_RUN, 0L);
-        if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
-            throw new ErrnoException("KVM_RUN", -result);
-        }
-        return result;
     }
 
     /** KVM_GET_REGS. */
     public static Regs getRegs(Fd vcpu) throws ErrnoException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_regs.SIZE, 8);
-            Libc.ioctl(vcpu.get(), KVM_GET_REGS, s, "KVM_GET_REGS");
+            Libc.ioctl(vcpu, KVM_GET_REGS, s, "KVM_GET_REGS");
             return Regs.fromArray(s.toArray(JAVA_LONG));
         }
     }
@@ -323,7 +327,7 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_regs.SIZE, 8);
             MemorySegment.copy(regs.toArray(), 0, s, JAVA_LONG, 0, 18);
-            Libc.ioctl(vcpu.get(), KVM_SET_REGS, s, "KVM_SET_REGS");
+            Libc.ioctl(vcpu, KVM_SET_REGS, s, "KVM_SET_REGS");
         }
     }
 
@@ -331,7 +335,7 @@ public final class KvmIoctls {
     public static Sregs getSregs(Fd vcpu) throws ErrnoException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_sregs.SIZE, 8);
-            Libc.ioctl(vcpu.get(), KVM_GET_SREGS, s, "KVM_GET_SREGS");
+            Libc.ioctl(vcpu, KVM_GET_SREGS, s, "KVM_GET_SREGS");
             return decodeSregs(s);
         }
     }
@@ -341,7 +345,7 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_sregs.SIZE, 8);
             encodeSregs(sregs, s);
-            Libc.ioctl(vcpu.get(), KVM_SET_SREGS, s, "KVM_SET_SREGS");
+            Libc.ioctl(vcpu, KVM_SET_SREGS, s, "KVM_SET_SREGS");
         }
     }
 
@@ -360,13 +364,13 @@ public final class KvmIoctls {
                 s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.ecx, entry.ecx());
                 s.set(JAVA_INT, e + KvmAbi.kvm_cpuid_entry2.edx, entry.edx());
             }
-            Libc.ioctl(vcpu.get(), KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
+            Libc.ioctl(vcpu, KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
         }
     }
 
     /** KVM_GET_TSC_KHZ: the frequency, in kHz, at which KVM runs this vCPU's TSC. */
     public static int getTscKhz(Fd vcpu) throws ErrnoException {
-        return Libc.ioctl(vcpu.get(), KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
+        return Libc.ioctl(vcpu, KVM_GET_TSC_KHZ, 0L, "KVM_GET_TSC_KHZ");
     }
 
     /**
@@ -377,7 +381,7 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_interrupt.SIZE, 4);
             s.set(JAVA_INT, KvmAbi.kvm_interrupt.irq, vector);
-            Libc.ioctl(vcpu.get(), KVM_INTERRUPT, s, "KVM_INTERRUPT");
+            Libc.ioctl(vcpu, KVM_INTERRUPT, s, "KVM_INTERRUPT");
         }
     }
 
@@ -390,7 +394,7 @@ public final class KvmIoctls {
                 s.set(JAVA_INT, e + KvmAbi.kvm_msr_entry.index, entries.get(i).index());
                 s.set(JAVA_LONG, e + KvmAbi.kvm_msr_entry.data, entries.get(i).data());
             }
-            return Libc.ioctl(vcpu.get(), KVM_SET_MSRS, s, "KVM_SET_MSRS");
+            return Libc.ioctl(vcpu, KVM_SET_MSRS, s, "KVM_SET_MSRS");
         }
     }
 
@@ -398,7 +402,7 @@ public final class KvmIoctls {
     public static byte[] getLapic(Fd vcpu) throws ErrnoException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_lapic_state.SIZE, 8);
-            Libc.ioctl(vcpu.get(), KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
+            Libc.ioctl(vcpu, KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
             return s.toArray(JAVA_BYTE);
         }
     }
@@ -412,7 +416,7 @@ public final class KvmIoctls {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment s = call.allocate(KvmAbi.kvm_lapic_state.SIZE, 8);
             MemorySegment.copy(regs, 0, s, JAVA_BYTE, KvmAbi.kvm_lapic_state.regs, regs.length);
-            Libc.ioctl(vcpu.get(), KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
+            Libc.ioctl(vcpu, KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
         }
     }
 

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
+import io.jvfio.sys.Fd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -336,6 +337,29 @@ public final class Libc {
     /** ioctl(2) with an integer argument (or none: pass 0). */
     public static int ioctl(int fd, long request, long argument, String name) throws ErrnoException {
         return (int) syscall(name, SYS_ioctl, fd, request, argument);
+    }
+
+    /**
+     * ioctl(2) on an owned fd, which keeps its number for the call ({@link Fd#beginUse}): closed by another
+     * thread meanwhile, the number cannot go to a file opened since, which would take this request.
+     */
+    public static int ioctl(Fd fd, long request, MemorySegment argument, String name) throws ErrnoException {
+        int number = fd.beginUse();
+        try {
+            return ioctl(number, request, argument, name);
+        } finally {
+            fd.endUse();
+        }
+    }
+
+    /** As {@link #ioctl(Fd, long, MemorySegment, String)}, with an integer argument (or none: pass 0). */
+    public static int ioctl(Fd fd, long request, long argument, String name) throws ErrnoException {
+        int number = fd.beginUse();
+        try {
+            return ioctl(number, request, argument, name);
+        } finally {
+            fd.endUse();
+        }
     }
 
     /**

@@ -56,17 +56,17 @@ public final class VfioIoctls {
 
     /** VFIO_GET_API_VERSION on a container fd. */
     public static int getApiVersion(Fd container) throws ErrnoException {
-        return Libc.ioctl(container.get(), VfioAbi.VFIO_GET_API_VERSION, 0L, "VFIO_GET_API_VERSION");
+        return Libc.ioctl(container, VfioAbi.VFIO_GET_API_VERSION, 0L, "VFIO_GET_API_VERSION");
     }
 
     /** VFIO_CHECK_EXTENSION on a container fd: non-zero when the extension (an IOMMU type) is supported. */
     public static int checkExtension(Fd container, int extension) throws ErrnoException {
-        return Libc.ioctl(container.get(), VfioAbi.VFIO_CHECK_EXTENSION, extension, "VFIO_CHECK_EXTENSION");
+        return Libc.ioctl(container, VfioAbi.VFIO_CHECK_EXTENSION, extension, "VFIO_CHECK_EXTENSION");
     }
 
     /** VFIO_SET_IOMMU on a container fd that has at least one group. */
     public static void setIommu(Fd container, int iommuType) throws ErrnoException {
-        Libc.ioctl(container.get(), VfioAbi.VFIO_SET_IOMMU, iommuType, "VFIO_SET_IOMMU");
+        Libc.ioctl(container, VfioAbi.VFIO_SET_IOMMU, iommuType, "VFIO_SET_IOMMU");
     }
 
     /** VFIO_GROUP_GET_STATUS: the group's VFIO_GROUP_FLAGS_* word. */
@@ -74,7 +74,7 @@ public final class VfioIoctls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(vfio_group_status.SIZE, 8);
             s.set(JAVA_INT, vfio_group_status.argsz, vfio_group_status.SIZE);
-            Libc.ioctl(group.get(), VfioAbi.VFIO_GROUP_GET_STATUS, s, "VFIO_GROUP_GET_STATUS");
+            Libc.ioctl(group, VfioAbi.VFIO_GROUP_GET_STATUS, s, "VFIO_GROUP_GET_STATUS");
             return s.get(JAVA_INT, vfio_group_status.flags);
         }
     }
@@ -84,20 +84,20 @@ public final class VfioIoctls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fd = arena.allocate(JAVA_INT);
             fd.set(JAVA_INT, 0, container.get());
-            Libc.ioctl(group.get(), VfioAbi.VFIO_GROUP_SET_CONTAINER, fd, "VFIO_GROUP_SET_CONTAINER");
+            Libc.ioctl(group, VfioAbi.VFIO_GROUP_SET_CONTAINER, fd, "VFIO_GROUP_SET_CONTAINER");
         }
     }
 
     /** VFIO_GROUP_UNSET_CONTAINER: removes the group from its container. */
     public static void groupUnsetContainer(Fd group) throws ErrnoException {
-        Libc.ioctl(group.get(), VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L, "VFIO_GROUP_UNSET_CONTAINER");
+        Libc.ioctl(group, VfioAbi.VFIO_GROUP_UNSET_CONTAINER, 0L, "VFIO_GROUP_UNSET_CONTAINER");
     }
 
     /** VFIO_GROUP_GET_DEVICE_FD: opens the group's device of that name; the caller owns the fd. */
     public static Fd groupGetDeviceFd(Fd group, String deviceName) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             int fd = Libc.ioctl(
-                    group.get(),
+                    group,
                     VfioAbi.VFIO_GROUP_GET_DEVICE_FD,
                     arena.allocateFrom(deviceName),
                     "VFIO_GROUP_GET_DEVICE_FD");
@@ -110,7 +110,7 @@ public final class VfioIoctls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(vfio_device_info.SIZE, 8);
             s.set(JAVA_INT, vfio_device_info.argsz, vfio_device_info.SIZE);
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_GET_INFO, s, "VFIO_DEVICE_GET_INFO");
+            Libc.ioctl(device, VfioAbi.VFIO_DEVICE_GET_INFO, s, "VFIO_DEVICE_GET_INFO");
             return new DeviceInfoReply(
                     s.get(JAVA_INT, vfio_device_info.flags),
                     s.get(JAVA_INT, vfio_device_info.num_regions),
@@ -131,7 +131,7 @@ public final class VfioIoctls {
                 MemorySegment s = arena.allocate(argsz, 8);
                 s.set(JAVA_INT, vfio_region_info.argsz, argsz);
                 s.set(JAVA_INT, vfio_region_info.index, index);
-                Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_GET_REGION_INFO, s, "VFIO_DEVICE_GET_REGION_INFO");
+                Libc.ioctl(device, VfioAbi.VFIO_DEVICE_GET_REGION_INFO, s, "VFIO_DEVICE_GET_REGION_INFO");
                 int wanted = s.get(JAVA_INT, vfio_region_info.argsz);
                 if (Integer.compareUnsigned(wanted, argsz) > 0) {
                     if (attempt > 0 || Integer.compareUnsigned(wanted, MAX_REGION_INFO_SIZE) > 0) {
@@ -165,7 +165,7 @@ public final class VfioIoctls {
             MemorySegment s = arena.allocate(vfio_irq_info.SIZE, 8);
             s.set(JAVA_INT, vfio_irq_info.argsz, vfio_irq_info.SIZE);
             s.set(JAVA_INT, vfio_irq_info.index, index);
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s, "VFIO_DEVICE_GET_IRQ_INFO");
+            Libc.ioctl(device, VfioAbi.VFIO_DEVICE_GET_IRQ_INFO, s, "VFIO_DEVICE_GET_IRQ_INFO");
             return new IrqInfoReply(
                     s.get(JAVA_INT, vfio_irq_info.index),
                     s.get(JAVA_INT, vfio_irq_info.flags),
@@ -227,13 +227,13 @@ public final class VfioIoctls {
             s.set(JAVA_INT, vfio_irq_set.start, start);
             s.set(JAVA_INT, vfio_irq_set.count, count);
             data.write(s, vfio_irq_set.data);
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_SET_IRQS, s, "VFIO_DEVICE_SET_IRQS");
+            Libc.ioctl(device, VfioAbi.VFIO_DEVICE_SET_IRQS, s, "VFIO_DEVICE_SET_IRQS");
         }
     }
 
     /** VFIO_DEVICE_RESET. */
     public static void deviceReset(Fd device) throws ErrnoException {
-        Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_RESET, 0L, "VFIO_DEVICE_RESET");
+        Libc.ioctl(device, VfioAbi.VFIO_DEVICE_RESET, 0L, "VFIO_DEVICE_RESET");
     }
 
     /** VFIO_IOMMU_MAP_DMA: {@code size} bytes at this process's {@code vaddr} appear to devices at {@code iova}. */
@@ -245,7 +245,7 @@ public final class VfioIoctls {
             s.set(JAVA_LONG, vfio_iommu_type1_dma_map.vaddr, vaddr);
             s.set(JAVA_LONG, vfio_iommu_type1_dma_map.iova, iova);
             s.set(JAVA_LONG, vfio_iommu_type1_dma_map.size, size);
-            Libc.ioctl(container.get(), VfioAbi.VFIO_IOMMU_MAP_DMA, s, "VFIO_IOMMU_MAP_DMA");
+            Libc.ioctl(container, VfioAbi.VFIO_IOMMU_MAP_DMA, s, "VFIO_IOMMU_MAP_DMA");
         }
     }
 
@@ -256,7 +256,7 @@ public final class VfioIoctls {
             s.set(JAVA_INT, vfio_iommu_type1_dma_unmap.argsz, vfio_iommu_type1_dma_unmap.SIZE);
             s.set(JAVA_LONG, vfio_iommu_type1_dma_unmap.iova, iova);
             s.set(JAVA_LONG, vfio_iommu_type1_dma_unmap.size, size);
-            Libc.ioctl(container.get(), VfioAbi.VFIO_IOMMU_UNMAP_DMA, s, "VFIO_IOMMU_UNMAP_DMA");
+            Libc.ioctl(container, VfioAbi.VFIO_IOMMU_UNMAP_DMA, s, "VFIO_IOMMU_UNMAP_DMA");
             return s.get(JAVA_LONG, vfio_iommu_type1_dma_unmap.size);
         }
     }
@@ -267,7 +267,7 @@ public final class VfioIoctls {
             MemorySegment s = arena.allocate(vfio_device_bind_iommufd.SIZE, 8);
             s.set(JAVA_INT, vfio_device_bind_iommufd.argsz, vfio_device_bind_iommufd.SIZE);
             s.set(JAVA_INT, vfio_device_bind_iommufd.iommufd, iommufd.get());
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_BIND_IOMMUFD, s, "VFIO_DEVICE_BIND_IOMMUFD");
+            Libc.ioctl(device, VfioAbi.VFIO_DEVICE_BIND_IOMMUFD, s, "VFIO_DEVICE_BIND_IOMMUFD");
             return s.get(JAVA_INT, vfio_device_bind_iommufd.out_devid);
         }
     }
@@ -278,7 +278,7 @@ public final class VfioIoctls {
             MemorySegment s = arena.allocate(vfio_device_attach_iommufd_pt.SIZE, 8);
             s.set(JAVA_INT, vfio_device_attach_iommufd_pt.argsz, vfio_device_attach_iommufd_pt.SIZE);
             s.set(JAVA_INT, vfio_device_attach_iommufd_pt.pt_id, ptId);
-            Libc.ioctl(device.get(), VfioAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, s, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+            Libc.ioctl(device, VfioAbi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, s, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
             return s.get(JAVA_INT, vfio_device_attach_iommufd_pt.pt_id);
         }
     }
