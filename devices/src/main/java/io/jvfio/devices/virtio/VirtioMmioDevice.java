@@ -81,6 +81,13 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private int deviceFeaturesSelect;
     private int driverFeaturesSelect;
     private long driverFeatures;
+    /**
+     * The driver wrote a bit in a DriverFeatures word past the two the device offers: a feature never
+     * offered, so FEATURES_OK is refused until reset (one flag, not the words, which a hostile driver
+     * could make billions of).
+     */
+    private boolean unofferedFeatureWord;
+
     private int queueSelect;
     private int interruptStatus;
     /**
@@ -453,6 +460,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case 1 -> driverFeatures = high(driverFeatures, value);
             default -> {
                 if (value != 0) {
+                    unofferedFeatureWord = true;
                     ignored("DriverFeatures bits in word " + driverFeaturesSelect
                             + ", which the device does not offer");
                 }
@@ -480,6 +488,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 accepted &= ~STATUS_FEATURES_OK;
                 ignored("FEATURES_OK with features the device does not offer: 0x"
                         + Long.toHexString(driverFeatures & ~deviceFeatures));
+            } else if (unofferedFeatureWord) {
+                accepted &= ~STATUS_FEATURES_OK;
+                ignored("FEATURES_OK with features the device does not offer, past bit 63");
             }
         }
         status = accepted | (status & STATUS_NEEDS_RESET);
@@ -663,6 +674,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         deviceFeaturesSelect = 0;
         driverFeaturesSelect = 0;
         driverFeatures = 0;
+        unofferedFeatureWord = false;
         queueSelect = 0;
         interruptStatus = 0;
         signalledAgain = 0;

@@ -86,6 +86,24 @@ class VirtioRngServedTest {
     }
 
     @Test
+    void aFeatureBitPastTheOfferedWordsKeepsFeaturesOkOff() throws Exception {
+        driver.write(STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+        driver.write(DRIVER_FEATURES_SEL, 1);
+        driver.write(DRIVER_FEATURES, (int) (FEATURE_VERSION_1 >>> 32));
+        driver.write(DRIVER_FEATURES_SEL, 2);
+        driver.write(DRIVER_FEATURES, 1);
+
+        driver.write(STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+
+        assertThat(driver.read(STATUS) & STATUS_FEATURES_OK)
+                .as("bit 64 was never offered")
+                .isZero();
+        assertThat(driver.negotiate(FEATURE_VERSION_1) & STATUS_FEATURES_OK)
+                .as("after a reset")
+                .isEqualTo(STATUS_FEATURES_OK);
+    }
+
+    @Test
     void aBufferIsFilledWithTheSeededStreamAndUsedWithAnInterrupt() throws Exception {
         driver.startLikeLinux(64);
         driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
