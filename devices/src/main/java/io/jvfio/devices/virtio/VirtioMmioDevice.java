@@ -469,18 +469,24 @@ public final class VirtioMmioDevice implements ModelledDevice {
     }
 
     /**
-     * A write of 0 resets the device. Setting FEATURES_OK keeps it only if the driver accepted
-     * VIRTIO_F_VERSION_1 and nothing the device did not offer: the driver reads Status back to learn
-     * whether the device took its features. DEVICE_NEEDS_RESET stays until reset.
+     * A write of 0 resets the device; any other sets bits (virtio 1.2, 4.2.2) and clears none, as the
+     * driver must not clear one (2.1.1): features could otherwise change under a running device. Setting
+     * FEATURES_OK keeps it only if the driver accepted VIRTIO_F_VERSION_1 and nothing the device did not
+     * offer: the driver reads Status back to learn whether the device took its features. DRIVER_OK
+     * without FEATURES_OK would have the device serve features never agreed: it needs a reset instead.
+     * DEVICE_NEEDS_RESET is the device's to set, and stays until reset.
      */
     private void writeStatus(int value) {
         if (value == 0) {
             resetLocked();
             return;
         }
-        int newlySet = value & ~status;
-        int accepted = value;
-        if ((newlySet & STATUS_FEATURES_OK) != 0) {
+        int cleared = status & ~value & ~STATUS_NEEDS_RESET;
+        if (cleared != 0) {
+            ignored("Status write clearing bits 0x" + Integer.toHexString(cleared) + " (only a reset clears them)");
+        }
+        int accepted = value & ~status & ~STATUS_NEEDS_RESET;
+        if ((accepted & STATUS_FEATURES_OK) != 0) {
             if ((driverFeatures & FEATURE_VERSION_1) == 0) {
                 accepted &= ~STATUS_FEATURES_OK;
                 ignored("FEATURES_OK without VIRTIO_F_VERSION_1: this device speaks virtio 1.x only");
@@ -493,8 +499,13 @@ public final class VirtioMmioDevice implements ModelledDevice {
                 ignored("FEATURES_OK with features the device does not offer, past bit 63");
             }
         }
-        status = accepted | (status & STATUS_NEEDS_RESET);
-        if ((newlySet & STATUS_DRIVER_OK) != 0) {
+        if ((accepted & STATUS_DRIVER_OK) != 0 && ((status | accepted) & STATUS_FEATURES_OK) == 0) {
+            status |= accepted & ~STATUS_DRIVER_OK;
+            needsReset("DRIVER_OK without FEATURES_OK: no features were agreed");
+            return;
+        }
+        status |= accepted;
+        if ((accepted & STATUS_DRIVER_OK) != 0) {
             // Buffers made available (and notified) before DRIVER_OK were left alone until now.
             for (ServedQueue queue : queues) {
                 queue.notified = true;

@@ -104,6 +104,35 @@ class VirtioRngServedTest {
     }
 
     @Test
+    void driverOkWithoutFeaturesOkMakesTheDeviceNeedAResetAndServesNothing() throws Exception {
+        assertThat(driver.negotiate(0) & STATUS_FEATURES_OK).isZero();
+        driver.setUpQueue(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+
+        driver.driverOk();
+
+        assertNeedsReset();
+        assertThat(driver.read(STATUS) & STATUS_DRIVER_OK).isZero();
+    }
+
+    @Test
+    void aStatusWriteClearsNoBitAndCannotSetNeedsReset() throws Exception {
+        driver.startLikeLinux(64);
+        int running = STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK;
+
+        driver.write(STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK);
+
+        assertThat(driver.read(STATUS)).as("FEATURES_OK kept").isEqualTo(running);
+        driver.write(STATUS, running | STATUS_NEEDS_RESET);
+        assertThat(driver.read(STATUS)).as("DEVICE_NEEDS_RESET is the device's").isEqualTo(running);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertThat(driver.usedIndex()).isEqualTo(1);
+    }
+
+    @Test
     void aBufferIsFilledWithTheSeededStreamAndUsedWithAnInterrupt() throws Exception {
         driver.startLikeLinux(64);
         driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + BUFFERS, 64, DESC_F_WRITE, 0);
