@@ -32,6 +32,12 @@ public interface VirtioBackend extends AutoCloseable {
      */
     int serve(int queue, DescriptorChain chain, GuestMemory memory) throws MalformedQueueException;
 
+    /**
+     * The features the driver accepted, when the device keeps its FEATURES_OK; 0 again at reset, before
+     * any. What a device type does may depend on them (virtio-blk's cache without VIRTIO_BLK_F_FLUSH).
+     */
+    default void featuresNegotiated(long features) {}
+
     /** The device-specific configuration space, byte {@code offset}; none by default. */
     default int readConfig(int offset) {
         return 0;

@@ -505,6 +505,9 @@ public final class VirtioMmioDevice implements ModelledDevice {
             return;
         }
         status |= accepted;
+        if ((accepted & STATUS_FEATURES_OK) != 0) {
+            backend.featuresNegotiated(driverFeatures);
+        }
         if ((accepted & STATUS_DRIVER_OK) != 0) {
             // Buffers made available (and notified) before DRIVER_OK were left alone until now.
             for (ServedQueue queue : queues) {
@@ -692,6 +695,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         for (ServedQueue queue : queues) {
             queue.ring.reset();
         }
+        backend.featuresNegotiated(0);
         publishRegisters();
         if (line != null) {
             line.lower();

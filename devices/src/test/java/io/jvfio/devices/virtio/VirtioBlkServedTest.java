@@ -131,6 +131,28 @@ class VirtioBlkServedTest {
     }
 
     @Test
+    void withoutTheFlushFeatureAWriteIsForcedToStorageBeforeItsStatusSaysOk() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.ram.copyFrom(pattern(512, 5), 0, DATA, 512);
+
+        request(0, VirtioBlk.T_OUT, 1, DATA, 512, false);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.device.totals()).containsEntry("blk.write-syncs", 1L);
+        driver.negotiate(FEATURE_VERSION_1 | VirtioBlk.FEATURE_FLUSH);
+        driver.setUpQueue(128);
+        driver.driverOk();
+        driver.ram.copyFrom(pattern(512, 6), 0, DATA, 512);
+        request(0, VirtioBlk.T_OUT, 2, DATA, 512, false);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.device.totals())
+                .as("with FLUSH the driver asks when it wants its writes stable")
+                .containsEntry("blk.writes", 2L)
+                .containsEntry("blk.write-syncs", 1L);
+    }
+
+    @Test
     void aDataBufferSplitOverTwoDescriptorsIsReadInChainOrder() throws Exception {
         serve(false);
         driver.startLikeLinux(128);
