@@ -252,7 +252,8 @@ public final class VirtioBlk implements VirtioBackend {
     /**
      * One request: the header in the first 16 device-readable bytes, the data after it (readable for a
      * write, writable for a read or GET_ID), the status in the last writable byte. Returns the bytes
-     * written into the driver's buffers: the data read, and the status byte. The file is read or written
+     * written into the driver's buffers from the first writable one on: the data read, and the status
+     * byte where it follows that data directly. The file is read or written
      * only once every buffer of the request is known to lie inside the DMA windows with its access, as
      * QEMU maps them all first: a request with a buffer outside them touches nothing of the file.
      *
@@ -282,7 +283,9 @@ public final class VirtioBlk implements VirtioBackend {
             ioErrors++;
         }
         put(chain.head(), request.status, new byte[] {(byte) outcome.status}, memory);
-        return outcome.written + 1;
+        // The used length promises every byte from the first writable one on (virtio 1.2, 2.7.8.1): the
+        // status byte counts only where the data before it was written whole.
+        return outcome.written == writableLength(request.data) ? outcome.written + 1 : outcome.written;
     }
 
     /** A request's status, and how many data bytes the device wrote into the driver's buffers before it. */
@@ -595,6 +598,16 @@ public final class VirtioBlk implements VirtioBackend {
             }
         }
         return true;
+    }
+
+    private static long writableLength(List<DescriptorChain.Buffer> data) {
+        long total = 0;
+        for (DescriptorChain.Buffer buffer : data) {
+            if (buffer.deviceWritable()) {
+                total += buffer.length();
+            }
+        }
+        return total;
     }
 
     private static long totalLength(List<DescriptorChain.Buffer> data) {

@@ -328,6 +328,22 @@ class VirtioBlkServedTest {
     }
 
     @Test
+    void theUsedLengthCoversOnlyBytesWrittenFromTheFirstWritableOne() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+
+        request(0, VirtioBlk.T_GET_ID, 0, DATA, 512, true);
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.used(0))
+                .as("the serial; the status byte lies 492 bytes past it")
+                .containsExactly(0, 20);
+        request(0, VirtioBlk.T_IN, SECTORS, DATA, 512, true);
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_IOERR);
+        assertThat(driver.used(1)).as("no data read").containsExactly(0, 0);
+    }
+
+    @Test
     void anUnknownRequestTypeGetsUnsupp() throws Exception {
         serve(false);
         driver.startLikeLinux(128);
