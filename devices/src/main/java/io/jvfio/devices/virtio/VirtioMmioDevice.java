@@ -632,12 +632,17 @@ public final class VirtioMmioDevice implements ModelledDevice {
                         interrupt(INTERRUPT_USED_BUFFER);
                     }
                     return;
-                } catch (MalformedQueueException e) {
+                } catch (MalformedQueueException | RuntimeException e) {
                     if (used) {
                         // the buffers used before the malformed one are the driver's to see (virtio 1.2, 2.7.10)
                         interrupt(INTERRUPT_USED_BUFFER);
                     }
-                    needsReset(e.getMessage());
+                    // A failure of the device's own, left to end this thread, would leave every queue
+                    // unserved for good, resets included: the driver is told to reset instead.
+                    needsReset(
+                            e instanceof MalformedQueueException
+                                    ? e.getMessage()
+                                    : "queue " + index + ": the " + backend.kind() + " failed: " + e);
                     return;
                 }
             }
