@@ -541,7 +541,9 @@ public final class VirtioBlk implements VirtioBackend {
         for (DescriptorChain.Buffer buffer : data) {
             int chunk = Math.min(buffer.length(), ID_SIZE - done);
             if (chunk == 0) {
-                break;
+                // The serial is whole, or the buffer is empty (a zero-length descriptor is legal): a later
+                // buffer may still be the serial's.
+                continue;
             }
             put(
                     head,

@@ -344,6 +344,25 @@ class VirtioBlkServedTest {
     }
 
     @Test
+    void getIdSkipsAnEmptyDataBufferBeforeTheOneThatHoldsTheSerial() throws Exception {
+        serve(false);
+        driver.startLikeLinux(128);
+        driver.ram.putByte(STATUS_BYTE, (byte) 0xFF);
+        header(VirtioBlk.T_GET_ID, 0);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + HEADER, 16, DESC_F_NEXT, 1);
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + DATA + 0x100, 0, DESC_F_WRITE | DESC_F_NEXT, 2);
+        driver.descriptor(DESCRIPTORS, 2, RAM_IOVA + DATA, 20, DESC_F_WRITE | DESC_F_NEXT, 3);
+        driver.descriptor(DESCRIPTORS, 3, RAM_IOVA + STATUS_BYTE, 1, DESC_F_WRITE, 0);
+
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+
+        assertThat(statusByte()).isEqualTo(VirtioBlk.S_OK);
+        assertThat(driver.ramBytes(DATA, 20)).isEqualTo(Arrays.copyOf("disk.img".getBytes(), 20));
+        assertThat(driver.used(0)).containsExactly(0, 21);
+    }
+
+    @Test
     void anUnknownRequestTypeGetsUnsupp() throws Exception {
         serve(false);
         driver.startLikeLinux(128);
