@@ -109,7 +109,11 @@ final class SplitVirtqueue {
         return deviceRing;
     }
 
-    /** QueueReady 1: the size and the rings' alignments (16, 2, 4) are checked; the rings start empty. */
+    /**
+     * QueueReady 1: the size and the rings' alignments (16, 2, 4) are checked, and that no ring runs past
+     * the end of the 64-bit address space (each is one contiguous range: an element's address that wrapped
+     * would name memory at 0 that is no part of the ring); the rings start empty.
+     */
     void enable() throws MalformedQueueException {
         if (size < 1 || size > maxSize || Integer.bitCount(size) != 1) {
             throw new MalformedQueueException(
@@ -120,9 +124,21 @@ final class SplitVirtqueue {
                     + Long.toHexString(descriptorTable) + ", driver 0x" + Long.toHexString(driverRing) + ", device 0x"
                     + Long.toHexString(deviceRing));
         }
+        if (wraps(descriptorTable, DESCRIPTOR_SIZE * (long) size)
+                || wraps(driverRing, 6 + 2L * size)
+                || wraps(deviceRing, 6 + 8L * size)) {
+            throw new MalformedQueueException("queue " + index + ": a ring of " + size
+                    + " entries runs past the end of the address space: descriptors 0x"
+                    + Long.toHexString(descriptorTable) + ", driver 0x" + Long.toHexString(driverRing) + ", device 0x"
+                    + Long.toHexString(deviceRing));
+        }
         ready = true;
         nextAvailable = 0;
         nextUsed = 0;
+    }
+
+    private static boolean wraps(long start, long length) {
+        return Long.compareUnsigned(start + length - 1, start) < 0;
     }
 
     /** QueueReady 0: the device stops using the queue; its configuration may change again. */

@@ -8,10 +8,16 @@ import static io.jvfio.devices.virtio.VirtioTestDriver.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.devices.DeviceOptions;
+import io.jvfio.sys.Fd;
+import io.jvfio.sys.Mapping;
+import io.jvfio.sys.MemFd;
 import io.jvfio.vfio.DeviceTreeIdentity;
+import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
@@ -325,6 +331,31 @@ class VirtioRngServedTest {
         driver.notifyQueue();
 
         assertNeedsReset();
+    }
+
+    @Test
+    void aDescriptorTableRunningPastTheEndOfTheAddressSpaceMakesTheDeviceNeedAReset() throws Exception {
+        try (Fd lowFd = MemFd.create("guest page 0", 0x1000);
+                Mapping low = Mapping.map(lowFd, 0, 0x1000, true, "test guest page 0")) {
+            driver.client.mapDma(new DmaRegion(0, 0x1000, low, 0, lowFd, 0, true, true));
+            // Descriptor 1 of a table at 2^64 - 16, were its address left to wrap, would be read at 0.
+            byte[] descriptor = ByteBuffer.allocate(16)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(RAM_IOVA + BUFFERS)
+                    .putInt(16)
+                    .putShort((short) DESC_F_WRITE)
+                    .array();
+            low.copyFrom(descriptor, 0, 0, 16);
+            driver.negotiate(FEATURE_VERSION_1);
+
+            driver.setUpQueue(64, -16L);
+            driver.driverOk();
+            driver.makeAvailable(1);
+            driver.notifyQueue();
+
+            assertNeedsReset();
+            driver.client.unmapDma(0, 0x1000);
+        }
     }
 
     @Test
