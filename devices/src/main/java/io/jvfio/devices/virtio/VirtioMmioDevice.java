@@ -247,9 +247,15 @@ public final class VirtioMmioDevice implements ModelledDevice {
         LOG.log(Level.INFO, "{0}: a client connected", backend.kind());
     }
 
+    /**
+     * The device is reset, as a machine's device is with its machine: the next client would otherwise
+     * find the last one's DRIVER_OK, queues ready at its ring addresses and interrupt bits, and a notify
+     * of its guest would be served from those rings in its own memory before any reset.
+     */
     @Override
     public void clientDisconnected() {
         LOG.log(Level.INFO, "{0}: the client left", backend.kind());
+        reset();
     }
 
     /**

@@ -16,6 +16,7 @@ import io.jvfio.vfio.DmaRegion;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.RegionInfo;
 import io.jvfio.vfio.SparseArea;
+import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -446,6 +447,24 @@ class VirtioRngServedTest {
         assertThat(driver.read(STATUS)).isZero();
         assertThat(driver.read(QUEUE_READY)).isZero();
         assertThat(driver.device.totals().get("device.resets")).isPositive();
+    }
+
+    @Test
+    void theNextClientFindsTheDeviceResetWhenTheLastLeft() throws Exception {
+        driver.startLikeLinux(64);
+        driver.descriptor(DESCRIPTORS, 0, RAM_IOVA + RAM_SIZE, 8, DESC_F_WRITE, 0);
+        driver.makeAvailable(0);
+        driver.notifyQueue();
+        assertNeedsReset();
+
+        driver.client.close();
+
+        try (VfioUserDevice next = VfioUserDevice.connect(directory.resolve("virtio.sock"))) {
+            assertThat(next.read(VirtioMmioDevice.REGS_REGION, STATUS, 4)).isZero();
+            assertThat(next.read(VirtioMmioDevice.REGS_REGION, INTERRUPT_STATUS, 4))
+                    .isZero();
+            assertThat(next.read(VirtioMmioDevice.REGS_REGION, QUEUE_READY, 4)).isZero();
+        }
     }
 
     @Test
