@@ -14,11 +14,8 @@ import io.jvfio.sys.testing.NativeThreads;
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -142,19 +139,10 @@ class KvmTest {
                 Thread.sleep(1);
             }
             vcpu.fd().close();
-            assertThat(fileBehind(number))
+            assertThat(Resources.fileBehind(number))
                     .hasValueSatisfying(file -> assertThat(file).startsWith("anon_inode:kvm-vcpu"));
             runner.join();
-            assertThat(fileBehind(number)).isEmpty();
-        }
-    }
-
-    private static Optional<String> fileBehind(int number) throws IOException {
-        try {
-            return Optional.of(
-                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString());
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
+            assertThat(Resources.fileBehind(number)).isEmpty();
         }
     }
 

@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.sys.libc.Libc;
 import io.jvfio.sys.testing.NativeThreads;
 import io.jvfio.sys.testing.Resources;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -99,9 +97,9 @@ class FdTest {
         assertThatThrownBy(fd::beginUse)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("is closed");
-        assertThat(fileBehind(number)).contains(file.toString());
+        assertThat(Resources.fileBehind(number)).contains(file.toString());
         fd.endUse();
-        assertThat(fileBehind(number)).isNotEqualTo(Optional.of(file.toString()));
+        assertThat(Resources.fileBehind(number)).isNotEqualTo(Optional.of(file.toString()));
     }
 
     @Test
@@ -121,20 +119,11 @@ class FdTest {
                 Thread.sleep(1);
             }
             eventFd.close();
-            assertThat(fileBehind(number)).contains("anon_inode:[eventfd]");
+            assertThat(Resources.fileBehind(number)).contains("anon_inode:[eventfd]");
             EventFd.adopt(writer.duplicate()).signal();
             reader.join();
             assertThat(read.get()).isEqualTo(1);
         }
-        assertThat(fileBehind(number)).isNotEqualTo(Optional.of("anon_inode:[eventfd]"));
-    }
-
-    private static Optional<String> fileBehind(int number) throws IOException {
-        try {
-            return Optional.of(
-                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString());
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        }
+        assertThat(Resources.fileBehind(number)).isNotEqualTo(Optional.of("anon_inode:[eventfd]"));
     }
 }

@@ -2,9 +2,11 @@ package io.jvfio.sys.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.stream.Collectors;
@@ -20,6 +22,18 @@ public final class Resources {
             return (int) fds.count();
         } catch (IOException e) {
             throw new IllegalStateException("cannot list /proc/self/fd", e);
+        }
+    }
+
+    /** What descriptor {@code number} of this process names now ({@code /proc/self/fd}'s link), if it is open. */
+    public static Optional<String> fileBehind(int number) {
+        try {
+            return Optional.of(
+                    Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/fd/" + number, e);
         }
     }
 
