@@ -853,7 +853,7 @@ final class Connection implements Runnable {
                                 + Long.toHexString(request.address()) + " and 0x" + Long.toHexString(request.size()));
             }
             for (ClientDmaWindows.Window window : dma.unmapAll()) {
-                server.model().dmaUnmapped(window.iova(), window.size());
+                tellUnmapped(window.iova(), window.size());
             }
             return Reply.of(request);
         }
@@ -865,8 +865,26 @@ final class Connection implements Runnable {
                             + ")");
         }
         dma.unmap(request.address(), request.size());
-        server.model().dmaUnmapped(request.address(), request.size());
+        tellUnmapped(request.address(), request.size());
         return Reply.of(request);
+    }
+
+    /**
+     * Tells the model of a window already withdrawn. Its failure is logged, not answered: the window is
+     * gone whatever the model says, and a client told otherwise would keep memory the server no longer
+     * reaches, or map the range again only to hear EEXIST.
+     */
+    private void tellUnmapped(long iova, long size) {
+        try {
+            server.model().dmaUnmapped(iova, size);
+        } catch (RuntimeException e) {
+            LOG.log(
+                    Level.ERROR,
+                    "vfio-user server " + name + ": the device model failed on the unmap of [0x"
+                            + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
+                            + "), which is done all the same",
+                    e);
+        }
     }
 
     private Reply reset(List<Fd> fds) throws RequestError {

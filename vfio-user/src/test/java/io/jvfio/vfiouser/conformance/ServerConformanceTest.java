@@ -869,6 +869,43 @@ class ServerConformanceTest {
         }
     }
 
+    /**
+     * The window is gone once the server has withdrawn it, whatever the model said: the client hears
+     * that the unmap happened (the entry echoed), so it may free that memory and map the range again.
+     */
+    @Test
+    void dmaUnmapThatTheModelFailsIsStillAnsweredAsDone() throws Exception {
+        Path failingPath = dir.resolve("failing.sock");
+        DeviceModel model = new DeviceModel() {
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of();
+            }
+
+            @Override
+            public void dmaUnmapped(long iova, long size) {
+                throw new IllegalStateException("the model trips over the unmap of 0x" + Long.toHexString(iova));
+            }
+        };
+        try (VfioUserServer failing = VfioUserServer.start(failingPath, model);
+                Wire wire = negotiated(failingPath);
+                Fd memory = MemFd.create("conformance-dma", 0x2000)) {
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), memory.get());
+            Frame unmapped = assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x2000));
+            assertThat(unmapped.body().getLong(8))
+                    .as("the entry echoed: address")
+                    .isEqualTo(0x100000);
+            assertThat(Resources.mappings("conformance-dma"))
+                    .as("the client's memory is unmapped")
+                    .isZero();
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), memory.get());
+            assertAnswered(wire, DMA_UNMAP, dmaUnmap(2, 0, 0));
+            assertThat(Resources.mappings("conformance-dma"))
+                    .as("FLAG_ALL: unmapped too")
+                    .isZero();
+        }
+    }
+
     @Test
     void dmaMapOverlappingAMappingIsEexist() throws Exception {
         try (Wire wire = negotiated()) {
