@@ -659,7 +659,15 @@ final class Connection implements Runnable {
 
     private Reply setIrqs(Payload.DeviceSetIrqs request, List<Fd> fds) throws RequestError, ErrnoException {
         String what = "DEVICE_SET_IRQS";
-        checkArgsz(request.argsz(), Payload.DeviceSetIrqs.SIZE, what);
+        // The specification: argsz "is the size of the VFIO IRQ set request payload, including any data";
+        // libvfio-user refuses any other.
+        int payloadSize = Payload.DeviceSetIrqs.SIZE + request.data().length();
+        if (request.argsz() != payloadSize) {
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": argsz " + Integer.toUnsignedString(request.argsz()) + " is not the payload's "
+                            + payloadSize + " bytes");
+        }
         int dataFlags = request.flags() & (IrqSet.DATA_NONE | IrqSet.DATA_BOOL | IrqSet.DATA_EVENTFD);
         int actionFlags =
                 request.flags() & (IrqAction.MASK.flag() | IrqAction.UNMASK.flag() | IrqAction.TRIGGER.flag());
@@ -685,6 +693,9 @@ final class Connection implements Runnable {
                         Errno.EINVAL,
                         what + ": count 0 needs start 0, DATA_NONE and ACTION_TRIGGER" + " (flags 0x"
                                 + Integer.toHexString(request.flags()) + ", start " + start + ")");
+            }
+            if (lineCount == 0) {
+                throw new RequestError(Errno.EINVAL, what + ": index " + request.index() + " has no IRQs to disable");
             }
             for (int sub = 0; sub < lineCount; sub++) {
                 server.line(request.index(), sub).setTrigger(null);

@@ -16,6 +16,7 @@ import io.jvfio.vfiouser.conformance.Wire.Bytes;
 import io.jvfio.vfiouser.conformance.Wire.Frame;
 import io.jvfio.vfiouser.server.DeviceModel;
 import io.jvfio.vfiouser.server.DmaException;
+import io.jvfio.vfiouser.server.ModelIrqSpec;
 import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
@@ -766,6 +767,71 @@ class ServerConformanceTest {
         try (Wire wire = negotiated()) {
             int triggerDataNone = (1 << 5) | 1;
             assertAnswered(wire, DEVICE_SET_IRQS, irqSet(triggerDataNone, 1, 0, 0));
+        }
+    }
+
+    /**
+     * Count 0 disables an index's interrupts; an index the device leaves empty has none to disable, and
+     * libvfio-user refuses it (its start 0 is not below the index's count 0).
+     */
+    @Test
+    void setIrqsTriggerWithCountZeroOnAnEmptyIndexIsEinval() throws Exception {
+        Path gapPath = dir.resolve("gap.sock");
+        DeviceModel model = new DeviceModel() {
+            @Override
+            public List<RegionSpec> regions() {
+                return List.of();
+            }
+
+            @Override
+            public List<ModelIrqSpec> irqs() {
+                return List.of(ModelIrqSpec.edge(1, 1));
+            }
+        };
+        int triggerDataNone = (1 << 5) | 1;
+        try (VfioUserServer gap = VfioUserServer.start(gapPath, model);
+                Wire wire = negotiated(gapPath)) {
+            assertError(request(wire, DEVICE_SET_IRQS, irqSet(triggerDataNone, 0, 0, 0)), Errno.EINVAL);
+            assertAnswered(wire, DEVICE_SET_IRQS, irqSet(triggerDataNone, 1, 0, 0));
+        }
+    }
+
+    /**
+     * The specification: argsz "is the size of the VFIO IRQ set request payload, including any data";
+     * libvfio-user refuses a message whose size is not its argsz.
+     */
+    @Test
+    void setIrqsWhoseArgszIsNotItsPayloadSizeIsEinval() throws Exception {
+        int triggerDataNone = (1 << 5) | 1;
+        int triggerDataBool = (1 << 5) | (1 << 1);
+        try (Wire wire = negotiated()) {
+            byte[] boolsArgszWithoutData = new Bytes()
+                    .u32(20)
+                    .u32(triggerDataBool)
+                    .u32(0)
+                    .u32(0)
+                    .u32(1)
+                    .raw(new byte[] {1})
+                    .array();
+            assertError(request(wire, DEVICE_SET_IRQS, boolsArgszWithoutData), Errno.EINVAL);
+            byte[] noneArgszPastThePayload = new Bytes()
+                    .u32(24)
+                    .u32(triggerDataNone)
+                    .u32(0)
+                    .u32(0)
+                    .u32(1)
+                    .array();
+            assertError(request(wire, DEVICE_SET_IRQS, noneArgszPastThePayload), Errno.EINVAL);
+            byte[] bools = new Bytes()
+                    .u32(21)
+                    .u32(triggerDataBool)
+                    .u32(0)
+                    .u32(0)
+                    .u32(1)
+                    .raw(new byte[] {1})
+                    .array();
+            assertAnswered(wire, DEVICE_SET_IRQS, bools);
+            assertServes(wire);
         }
     }
 
