@@ -344,7 +344,7 @@ final class Connection implements Runnable {
                 : new ArrayList<>(incoming.fds());
         Reply reply = null;
         try {
-            reply = dispatch(incoming, fds);
+            reply = serve(incoming, fds);
             if (!header.noReply()) {
                 channel.send(header.msgId(), header.command(), Header.TYPE_REPLY, 0, reply.payload(), reply.fds());
             }
@@ -361,6 +361,19 @@ final class Connection implements Runnable {
             if (reply != null && reply.handedOver() != null) {
                 reply.handedOver().close();
             }
+        }
+    }
+
+    /**
+     * The request's reply. A system call made to serve it that fails (eventfd, socketpair, epoll: out of
+     * fds, say) fails this request with its errno, named in the refusal's log line; only the socket's
+     * own failures, in sending the reply, end the connection.
+     */
+    private Reply serve(Channel.Incoming incoming, List<Fd> fds) throws RequestError {
+        try {
+            return dispatch(incoming, fds);
+        } catch (ErrnoException e) {
+            throw new RequestError(e.errno(), e.operation() + " failed: " + Errno.describe(e.errno()));
         }
     }
 
@@ -467,7 +480,13 @@ final class Connection implements Runnable {
             // Twin-socket mode, as the specification recommends to a server that sends DMA requests: a
             // fresh pair, our end for DMA_READ/WRITE, the client's end at index 0 of the reply's fds.
             UnixSocket[] pair = UnixSocket.pair();
-            pair[0].setReceiveTimeout(server.options().dmaTimeout());
+            try {
+                pair[0].setReceiveTimeout(server.options().dmaTimeout());
+            } catch (ErrnoException e) {
+                pair[0].close();
+                pair[1].close();
+                throw e;
+            }
             // the twin's receive timeout is the DMA timeout; a malformed message there ends the DMA request
             commands = new Session(
                     new Channel(pair[0], options.maxDataXferSize() + 2 * Header.SIZE + 64, 0, (int)
