@@ -463,8 +463,18 @@ final class Connection implements Runnable {
                     Errno.EINVAL, "major version " + version.major() + " is not " + VfioUserServer.MAJOR);
         }
         VfioUserServer.Options options = server.options();
-        Capabilities ours = new Capabilities(
-                options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(), ClientDmaWindows.PAGE);
+        // pgsizes is what both ends use in DMA maps: of the client's sizes, those this server takes (any
+        // from its 4 KiB page up, whose maps are 4 KiB-aligned too), never one the client left out.
+        long pgsizes = version.capabilities().pgsizes() & -ClientDmaWindows.PAGE;
+        if (pgsizes == 0) {
+            throw new RequestError(
+                    Errno.EINVAL,
+                    "VERSION: pgsizes 0x"
+                            + Long.toHexString(version.capabilities().pgsizes()) + " has no page size of "
+                            + ClientDmaWindows.PAGE + " bytes or more");
+        }
+        Capabilities ours =
+                new Capabilities(options.maxMsgFds(), options.maxDataXferSize(), options.maxDmaMaps(), pgsizes);
         requireNamedBelowDefault(
                 version,
                 Capabilities.MAX_DATA_XFER_SIZE,

@@ -492,6 +492,34 @@ class ServerConformanceTest {
     }
 
     /**
+     * pgsizes is what both ends take in DMA maps: the server, which needs 4 KiB alignment, takes every
+     * page size from 4 KiB up, so it answers the client's own sizes from 4 KiB up (a subset of the
+     * proposal), never a size the client left out; a client with none of those cannot be served.
+     */
+    @Test
+    void versionAnswersPgsizesWithTheClientsOwnSizesTheServerTakes() throws Exception {
+        long twoMiB = 0x200000;
+        for (long proposed : new long[] {twoMiB, twoMiB | 0x1000, twoMiB | 0x1000 | 0x800}) {
+            try (Wire wire = connect()) {
+                Frame reply = assertAnswered(
+                        wire,
+                        VERSION,
+                        versionBody(0, 2, nulTerminated("{\"capabilities\":{\"pgsizes\":" + proposed + "}}")));
+                assertThat(replyJson(reply)
+                                .getAsJsonObject("capabilities")
+                                .get("pgsizes")
+                                .getAsLong())
+                        .as("pgsizes answered to 0x" + Long.toHexString(proposed))
+                        .isEqualTo(proposed & ~0xFFFL);
+            }
+        }
+        try (Wire wire = connect()) {
+            assertRefusedAndClosed(
+                    wire, VERSION, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"pgsizes\":2048}}")));
+        }
+    }
+
+    /**
      * Twin-socket mode: the reply hands over the client's end of a fresh socket pair at fd_index 0, and
      * the device's DMA requests arrive there while the request that caused them waits on the main socket.
      */
