@@ -754,23 +754,18 @@ final class Connection implements Runnable {
                             what + ": the fd for IRQ " + request.index() + "." + (start + i) + " is not an eventfd");
                 }
             }
+            List<ModelIrqLine> lines = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                ModelIrqLine line = server.line(request.index(), (int) start + i);
-                if (action == IrqAction.TRIGGER) {
-                    line.setTrigger(fds.isEmpty() ? null : EventFd.adopt(fds.get(i)));
-                } else {
-                    try {
-                        server.watcher().setUnmask(line, fds.isEmpty() ? null : EventFd.adoptForReading(fds.get(i)));
-                    } catch (ErrnoException e) {
-                        // the lines before this one own their fds now; the caller closes the rest
-                        fds.subList(0, i).clear();
-                        throw new RequestError(
-                                e.errno(),
-                                what + ": IRQ " + request.index() + "." + (start + i)
-                                        + ": the unmask fd cannot be watched (is it an eventfd?): " + e.getMessage());
-                    }
-                }
+                lines.add(server.line(request.index(), (int) start + i));
             }
+            if (action == IrqAction.TRIGGER) {
+                for (int i = 0; i < count; i++) {
+                    lines.get(i).setTrigger(fds.isEmpty() ? null : EventFd.adopt(fds.get(i)));
+                }
+            } else {
+                setUnmasks(lines, fds, what + ": IRQs " + request.index() + "." + start + ".." + (start + count - 1));
+            }
+            // the lines own them now
             fds.clear();
             return Reply.of(Payload.Empty.INSTANCE);
         }
@@ -787,6 +782,24 @@ final class Connection implements Runnable {
             }
         }
         return Reply.of(Payload.Empty.INSTANCE);
+    }
+
+    /**
+     * Hands the unmask eventfds to their lines, all or none: refused, no line has changed and the fds are
+     * still the request's, which closes them.
+     */
+    private void setUnmasks(List<ModelIrqLine> lines, List<Fd> fds, String what) throws RequestError, ErrnoException {
+        List<EventFd> unmasks = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            unmasks.add(fds.isEmpty() ? null : EventFd.adoptForReading(fds.get(i)));
+        }
+        try {
+            server.watcher().setUnmasks(lines, unmasks);
+        } catch (ErrnoException e) {
+            throw new RequestError(e.errno(), what + ": the unmask eventfds cannot be watched: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new RequestError(Errno.EIO, what + ": the unmask eventfds cannot be watched: " + e.getMessage());
+        }
     }
 
     private VfioUserServer.ServedRegion checkAccess(Payload.RegionAccess access, boolean write) throws RequestError {

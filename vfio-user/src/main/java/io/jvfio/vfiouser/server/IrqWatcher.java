@@ -4,8 +4,11 @@ import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.event.EventLoop;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Watches the unmask eventfds clients gave (SET_IRQS UNMASK with DATA_EVENTFD) on one event loop,
@@ -40,25 +43,47 @@ final class IrqWatcher implements AutoCloseable {
         return loop;
     }
 
-    /** Gives {@code line} a new unmask eventfd (null: none); the old one is unwatched and closed. */
-    synchronized void setUnmask(ModelIrqLine line, EventFd eventFd) throws ErrnoException {
+    /**
+     * Gives each line the eventfd at its position (null: none), all or nothing: should one of them fail
+     * to be watched, or the watcher be closed, every line keeps the eventfd it had and the new ones stay
+     * the caller's to close. Once all are watched, the lines' old eventfds are unwatched and closed.
+     */
+    synchronized void setUnmasks(List<ModelIrqLine> lines, List<EventFd> eventFds) throws ErrnoException {
         if (closed) {
             throw new IllegalStateException("the IRQ watcher of " + name + " is closed");
         }
-        if (eventFd != null) {
+        if (eventFds.stream().anyMatch(Objects::nonNull)) {
             loop();
         }
-        EventFd old = line.swapUnmask(eventFd);
+        // Swapped first, so that a signal coming as soon as an eventfd is watched finds its line holding
+        // it: unmaskSignalled ignores an eventfd its line does not hold
+        List<EventFd> old = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            old.add(lines.get(i).swapUnmask(eventFds.get(i)));
+        }
+        Map<EventFd, Long> watched = new HashMap<>();
         try {
-            if (old != null) {
-                unwatch(old);
+            for (int i = 0; i < lines.size(); i++) {
+                ModelIrqLine line = lines.get(i);
+                EventFd eventFd = eventFds.get(i);
+                if (eventFd != null) {
+                    watched.put(eventFd, loop.register(eventFd, count -> line.unmaskSignalled(eventFd)));
+                }
             }
-            if (eventFd != null) {
-                tokens.put(eventFd, loop.register(eventFd, count -> line.unmaskSignalled(eventFd)));
+        } catch (ErrnoException | RuntimeException e) {
+            for (long token : watched.values()) {
+                unregister(token);
             }
-        } catch (ErrnoException e) {
-            line.swapUnmask(null);
+            for (int i = 0; i < lines.size(); i++) {
+                lines.get(i).swapUnmask(old.get(i));
+            }
             throw e;
+        }
+        tokens.putAll(watched);
+        for (EventFd replaced : old) {
+            if (replaced != null) {
+                unwatch(replaced);
+            }
         }
     }
 
@@ -71,14 +96,18 @@ final class IrqWatcher implements AutoCloseable {
 
     private void unwatch(EventFd old) {
         Long token = tokens.remove(old);
+        if (token != null) {
+            unregister(token);
+        }
+        old.close();
+    }
+
+    private void unregister(long token) {
         try {
-            if (token != null) {
-                loop.unregister(token);
-            }
+            loop.unregister(token);
         } catch (ErrnoException e) {
             LOG.log(Level.DEBUG, "unwatching an unmask eventfd: {0}", e.getMessage());
         }
-        old.close();
     }
 
     /** Stops the loop; the lines' eventfds are released before, by their lines. */
