@@ -88,8 +88,27 @@ public final class KernelVfioDevice implements VfioDevice {
         return group == null ? -1 : group.id;
     }
 
+    /** What every call after {@link #close} gets, as from a vfio-user device: not the closed fd's state. */
+    private void checkOpen() throws VfioException {
+        if (closed.get()) {
+            throw new VfioException(name(), "device is closed");
+        }
+    }
+
+    /**
+     * A call that passed {@link #checkOpen} while another thread closed the device finds the fd closed;
+     * the caller gets the same answer as a call after close.
+     */
+    private VfioException closedMeanwhile(IllegalStateException e) {
+        if (!closed.get()) {
+            throw e;
+        }
+        return new VfioException(name(), "device is closed");
+    }
+
     @Override
     public DeviceInfo info() throws VfioException {
+        checkOpen();
         DeviceInfo cached = info;
         if (cached != null) {
             return cached;
@@ -101,6 +120,8 @@ public final class KernelVfioDevice implements VfioDevice {
             throw new VfioException(name(), "failed to get device info", e);
         } catch (IllegalArgumentException e) {
             throw new VfioException(name(), "device info out of range: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
         info = cached;
         return cached;
@@ -108,6 +129,7 @@ public final class KernelVfioDevice implements VfioDevice {
 
     @Override
     public RegionInfo regionInfo(int region) throws VfioException {
+        checkOpen();
         AtomicReferenceArray<RegionInfo> cache = regions;
         if (cache == null) {
             cache = new AtomicReferenceArray<>(info().regionCount());
@@ -125,6 +147,8 @@ public final class KernelVfioDevice implements VfioDevice {
             reply = VfioIoctls.deviceGetRegionInfo(fd, region);
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to get region " + region + " info", e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
         RegionInfo parsed = RegionInfoParser.parse(name(), reply.raw());
         if (parsed.index() != region) {
@@ -137,6 +161,7 @@ public final class KernelVfioDevice implements VfioDevice {
 
     @Override
     public IrqInfo irqInfo(int index) throws VfioException {
+        checkOpen();
         if (index < 0 || index >= info().irqCount()) {
             throw new VfioException(name(), "no IRQ index " + index + " (the device has " + info().irqCount() + ")");
         }
@@ -147,6 +172,8 @@ public final class KernelVfioDevice implements VfioDevice {
             throw new VfioException(name(), "failed to get IRQ " + index + " info", e);
         } catch (IllegalArgumentException e) {
             throw new VfioException(name(), "IRQ " + index + " info out of range: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -185,6 +212,8 @@ public final class KernelVfioDevice implements VfioDevice {
             }
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to read region " + region + " at 0x" + Long.toHexString(offset), e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
         return switch (size) {
             case 1 -> Byte.toUnsignedLong(buffer.get(0));
@@ -210,6 +239,8 @@ public final class KernelVfioDevice implements VfioDevice {
         } catch (ErrnoException e) {
             throw new VfioException(
                     name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -226,6 +257,8 @@ public final class KernelVfioDevice implements VfioDevice {
             }
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to read region " + region + " at 0x" + Long.toHexString(offset), e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -244,6 +277,8 @@ public final class KernelVfioDevice implements VfioDevice {
         } catch (ErrnoException e) {
             throw new VfioException(
                     name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -272,11 +307,14 @@ public final class KernelVfioDevice implements VfioDevice {
                     "vfio " + name() + " region " + region + " +0x" + Long.toHexString(offset));
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to mmap region " + region + " at 0x" + Long.toHexString(offset), e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
     @Override
     public void setIrqs(IrqSet request) throws VfioException {
+        checkOpen();
         int action = request.action().flag();
         try {
             switch (request.data()) {
@@ -302,6 +340,8 @@ public final class KernelVfioDevice implements VfioDevice {
                     "failed to " + request.action().name().toLowerCase(Locale.ROOT) + " IRQ index " + request.index()
                             + " [" + request.start() + ", +" + request.count() + ")",
                     e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -314,6 +354,8 @@ public final class KernelVfioDevice implements VfioDevice {
             VfioIoctls.deviceReset(fd);
         } catch (ErrnoException e) {
             throw new VfioException(name(), "failed to reset the device", e);
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e);
         }
     }
 
@@ -321,9 +363,7 @@ public final class KernelVfioDevice implements VfioDevice {
     public void mapDma(DmaRegion region) throws VfioException {
         synchronized (dmaMaps) {
             // under the lock close() takes its snapshot under: a map either lands in it or is refused
-            if (closed.get()) {
-                throw new VfioException(name(), "device is closed");
-            }
+            checkOpen();
             DmaRange range = new DmaRange(region.iova(), region.size());
             if (dmaMaps.contains(range)) {
                 throw new VfioException(
@@ -339,6 +379,7 @@ public final class KernelVfioDevice implements VfioDevice {
     @Override
     public void unmapDma(long iova, long size) throws VfioException {
         synchronized (dmaMaps) {
+            checkOpen();
             if (!dmaMaps.remove(new DmaRange(iova, size))) {
                 throw new VfioException(
                         name(),
