@@ -20,10 +20,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A device opened through kernel VFIO: its fd (from the group, or its cdev bound to iommufd), region
@@ -47,7 +48,8 @@ public final class KernelVfioDevice implements VfioDevice {
     private final Set<DmaRange> dmaMaps = new LinkedHashSet<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile DeviceInfo info;
-    private volatile AtomicReferenceArray<RegionInfo> regions;
+    /** Filled as regions are asked for: the kernel's region count sizes nothing, a bound only. */
+    private final Map<Integer, RegionInfo> regions = new ConcurrentHashMap<>();
 
     KernelVfioDevice(
             KernelVfio owner,
@@ -130,15 +132,11 @@ public final class KernelVfioDevice implements VfioDevice {
     @Override
     public RegionInfo regionInfo(int region) throws VfioException {
         checkOpen();
-        AtomicReferenceArray<RegionInfo> cache = regions;
-        if (cache == null) {
-            cache = new AtomicReferenceArray<>(info().regionCount());
-            regions = cache;
+        int count = info().regionCount();
+        if (region < 0 || region >= count) {
+            throw new VfioException(name(), "no region " + region + " (the device has " + count + ")");
         }
-        if (region < 0 || region >= cache.length()) {
-            throw new VfioException(name(), "no region " + region + " (the device has " + cache.length() + ")");
-        }
-        RegionInfo cached = cache.get(region);
+        RegionInfo cached = regions.get(region);
         if (cached != null) {
             return cached;
         }
@@ -155,8 +153,8 @@ public final class KernelVfioDevice implements VfioDevice {
             throw new VfioException(
                     name(), "asked for region " + region + " info, the kernel answered region " + parsed.index());
         }
-        cache.compareAndSet(region, null, parsed);
-        return cache.get(region);
+        RegionInfo first = regions.putIfAbsent(region, parsed);
+        return first != null ? first : parsed;
     }
 
     @Override

@@ -154,6 +154,16 @@ class EduVfioTest {
     }
 
     @Test
+    void regionInfoIsKeptPerIndexAndIndexesPastTheCountAreRefusedWithIt() throws Exception {
+        int count = edu.info().regionCount();
+        assertThat(edu.regionInfo(BAR0)).isSameAs(edu.regionInfo(BAR0));
+        for (int index : new int[] {-1, count, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> edu.regionInfo(index))
+                    .hasMessage("vfio " + address + ": no region " + index + " (the device has " + count + ")");
+        }
+    }
+
+    @Test
     void irqIndexesReportIntxAndMsi() throws Exception {
         IrqInfo intx = edu.irqInfo(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX);
         IrqInfo msi = edu.irqInfo(VfioAbi.VFIO_PCI_MSI_IRQ_INDEX);
