@@ -1,5 +1,6 @@
 package io.jvfio.vfio.kernel;
 
+import io.jvfio.sys.Errno;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Fd;
 import io.jvfio.sys.iommufd.IommufdAbi;
@@ -20,6 +21,13 @@ import java.util.Map;
 abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.IommufdIoas {
     private record Range(long iova, long size) {}
 
+    /** The kernel refused an unmap: the range stays mapped, and recorded, for a retry or the space's close. */
+    static final class UnmapRefusedException extends VfioException {
+        UnmapRefusedException(String device, String message, ErrnoException cause) {
+            super(device, message, cause);
+        }
+    }
+
     private record Entry(long vaddr, boolean readable, boolean writable, int count) {}
 
     private final Map<Range, Entry> mappings = new HashMap<>();
@@ -28,6 +36,12 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
     abstract void doMap(long vaddr, long iova, long size, boolean readable, boolean writable) throws ErrnoException;
 
     abstract long doUnmap(long iova, long size) throws ErrnoException;
+
+    /** The ioctl {@link #doUnmap} makes, for messages about what it did. */
+    abstract String unmapCall();
+
+    /** Whether an unmap that failed so may have left something of the range mapped. */
+    abstract boolean mayStillBeMapped(ErrnoException failure);
 
     abstract void doClose();
 
@@ -53,6 +67,11 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
         mappings.put(range, new Entry(region.hostAddress(), region.readable(), region.writable(), 1));
     }
 
+    /**
+     * Drops one reference to the range and unmaps it from the kernel with the last. Throws {@link
+     * UnmapRefusedException}, the reference kept, if the kernel refuses and may have kept the range;
+     * any other failure comes when nothing of the range is left mapped, and the reference is gone.
+     */
     synchronized void unmap(String device, long iova, long size) throws VfioException {
         Range range = new Range(iova, size);
         Entry entry = mappings.get(range);
@@ -63,16 +82,24 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
             mappings.put(range, new Entry(entry.vaddr, entry.readable, entry.writable, entry.count - 1));
             return;
         }
-        mappings.remove(range);
         long unmapped;
         try {
             unmapped = doUnmap(iova, size);
         } catch (ErrnoException e) {
-            throw new VfioException(device, "failed to unmap DMA " + show(range) + " from the " + describe(), e);
+            String message = "failed to unmap DMA " + show(range) + " from the " + describe();
+            if (mayStillBeMapped(e)) {
+                throw new UnmapRefusedException(device, message, e);
+            }
+            mappings.remove(range);
+            throw new VfioException(device, message, e);
         }
+        // A successful unmap leaves nothing mapped within the range, whatever size it reports.
+        mappings.remove(range);
         if (unmapped != size) {
             throw new VfioException(
-                    device, "unmapping DMA " + show(range) + " unmapped 0x" + Long.toHexString(unmapped) + " bytes");
+                    device,
+                    unmapCall() + " of DMA " + show(range) + " in the " + describe() + " unmapped 0x"
+                            + Long.toHexString(unmapped) + " bytes, not 0x" + Long.toHexString(size));
         }
     }
 
@@ -124,6 +151,16 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
         }
 
         @Override
+        String unmapCall() {
+            return "VFIO_IOMMU_UNMAP_DMA";
+        }
+
+        @Override
+        boolean mayStillBeMapped(ErrnoException failure) {
+            return true;
+        }
+
+        @Override
         void doClose() {
             fd.close();
         }
@@ -155,6 +192,17 @@ abstract sealed class DmaSpace permits DmaSpace.Type1Container, DmaSpace.Iommufd
         @Override
         long doUnmap(long iova, long size) throws ErrnoException {
             return IommufdIoctls.ioasUnmap(iommufd, ioasId, iova, size);
+        }
+
+        @Override
+        String unmapCall() {
+            return "IOMMU_IOAS_UNMAP";
+        }
+
+        /** iommufd answers ENOENT when nothing in the range was mapped. */
+        @Override
+        boolean mayStillBeMapped(ErrnoException failure) {
+            return failure.errno() != Errno.ENOENT;
         }
 
         @Override

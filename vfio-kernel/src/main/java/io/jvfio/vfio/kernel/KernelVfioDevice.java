@@ -378,14 +378,29 @@ public final class KernelVfioDevice implements VfioDevice {
     public void unmapDma(long iova, long size) throws VfioException {
         synchronized (dmaMaps) {
             checkOpen();
-            if (!dmaMaps.remove(new DmaRange(iova, size))) {
+            DmaRange range = new DmaRange(iova, size);
+            if (!dmaMaps.contains(range)) {
                 throw new VfioException(
                         name(),
                         "no DMA mapping [0x" + Long.toHexString(iova) + ", +0x" + Long.toHexString(size)
                                 + ") to unmap");
             }
-            dmaSpace.unmap(name(), iova, size);
+            try {
+                dmaSpace.unmap(name(), iova, size);
+            } catch (DmaSpace.UnmapRefusedException e) {
+                // Still mapped in the kernel: kept, so that a retry or close() unmaps it.
+                throw e;
+            } catch (VfioException e) {
+                dmaMaps.remove(range);
+                throw e;
+            }
+            dmaMaps.remove(range);
         }
+    }
+
+    /** The I/O address space this device's DMA maps go to: for tests that change it behind the device. */
+    DmaSpace space() {
+        return dmaSpace;
     }
 
     /** From sysfs {@code of_node/compatible}. */

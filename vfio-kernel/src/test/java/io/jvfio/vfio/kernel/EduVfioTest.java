@@ -273,6 +273,48 @@ class EduVfioTest {
     }
 
     @Test
+    void anUnmapTheKernelRefusesKeepsTheMappingForALaterUnmap() throws Exception {
+        try (Fd memory = MemFd.create("edu-dma", 0x3000);
+                Mapping ram = Mapping.map(memory, 0, 0x3000, true, "edu DMA buffer")) {
+            DmaRegion region = new DmaRegion(IOVA, 0x2000, ram, 0, memory, 0, true, true);
+            edu.mapDma(region);
+            Fd container = ((DmaSpace.Type1Container) edu.space()).fd;
+            int rw = VfioAbi.VFIO_DMA_MAP_FLAG_READ | VfioAbi.VFIO_DMA_MAP_FLAG_WRITE;
+            // Behind the device, a map that the range cuts in two: type1v2 refuses to bisect it.
+            VfioIoctls.iommuUnmapDma(container, IOVA, 0x2000);
+            VfioIoctls.iommuMapDma(container, rw, ram.address() + 0x1000, IOVA + 0x1000, 0x2000);
+
+            assertThatThrownBy(() -> edu.unmapDma(IOVA, 0x2000))
+                    .hasMessage("vfio " + address + ": failed to unmap DMA [0x100000, +0x2000) from the type1v2"
+                            + " container: VFIO_IOMMU_UNMAP_DMA failed: Invalid argument (EINVAL)");
+
+            VfioIoctls.iommuUnmapDma(container, IOVA + 0x1000, 0x2000);
+            VfioIoctls.iommuMapDma(container, rw, ram.address(), IOVA, 0x2000);
+            edu.unmapDma(IOVA, 0x2000); // "no DMA mapping" had the refused unmap forgotten it
+            edu.mapDma(region); // EEXIST had the kernel kept it
+            edu.unmapDma(IOVA, 0x2000);
+        }
+    }
+
+    @Test
+    void anUnmapOfLessThanAskedNamesTheIoctlAndForgetsTheRange() throws Exception {
+        try (Fd memory = MemFd.create("edu-dma", 0x2000);
+                Mapping ram = Mapping.map(memory, 0, 0x2000, true, "edu DMA buffer")) {
+            DmaRegion region = new DmaRegion(IOVA, 0x2000, ram, 0, memory, 0, true, true);
+            edu.mapDma(region);
+            Fd container = ((DmaSpace.Type1Container) edu.space()).fd;
+            VfioIoctls.iommuUnmapDma(container, IOVA, 0x2000); // behind the device
+
+            assertThatThrownBy(() -> edu.unmapDma(IOVA, 0x2000))
+                    .hasMessage("vfio " + address + ": VFIO_IOMMU_UNMAP_DMA of DMA [0x100000, +0x2000) in the"
+                            + " type1v2 container unmapped 0x0 bytes, not 0x2000");
+
+            edu.mapDma(region); // "already mapped" had the device kept the range the kernel cleared
+            edu.unmapDma(IOVA, 0x2000);
+        }
+    }
+
+    @Test
     void intxIsDeliveredToAnEventfdAndUnmaskedForTheNext() throws Exception {
         try (EventFd trigger = EventFd.create(true)) {
             edu.setIrqs(IrqSet.trigger(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0, Optional.of(trigger)));
