@@ -237,7 +237,7 @@ public final class KernelVfio implements AutoCloseable {
         try {
             fd = Fd.openReadWrite(path.toString());
         } catch (ErrnoException e) {
-            String why = e.errno() == Errno.EBUSY ? " (another process has the group open)" : "";
+            String why = e.errno() == Errno.EBUSY ? groupBusy(id) : "";
             throw new VfioException(name, "failed to open group " + id + why, e);
         }
         try {
@@ -347,7 +347,8 @@ public final class KernelVfio implements AutoCloseable {
             fd = Fd.openReadWrite(cdev.toString());
         } catch (ErrnoException e) {
             releaseIoasIfUnused();
-            throw new VfioException(name, "failed to open the device cdev " + cdev, e);
+            String why = e.errno() == Errno.EBUSY ? cdevBusy(device.iommuGroup()) : "";
+            throw new VfioException(name, "failed to open the device cdev " + cdev + why, e);
         }
         try {
             VfioIoctls.deviceBindIommufd(fd, ioas.iommufd);
@@ -359,6 +360,42 @@ public final class KernelVfio implements AutoCloseable {
         }
         ioas.retain();
         return new KernelVfioDevice(this, device, fd, Backend.IOMMUFD, ioas, null);
+    }
+
+    /*
+     * The kernel keeps the two ways into a group apart: it opens a group once at a time and not while a
+     * device of it is open through its cdev, and it opens no cdev while the device's group is open
+     * (drivers/vfio/group.c, device_cdev.c). EBUSY says one of these, not which or whose; what this VM
+     * holds, it can name.
+     */
+    private String groupBusy(int group) {
+        List<String> throughCdev = attachedIn(group, Backend.IOMMUFD);
+        if (!throughCdev.isEmpty()) {
+            return " (this VM has " + String.join(", ", throughCdev) + " of group " + group
+                    + " open through its VFIO cdev, and the kernel opens no group while one of its devices is"
+                    + " open so: open every device of the group the same way, e.g. all with iommufd=off)";
+        }
+        return " (the kernel opens a group once at a time, and not while one of its devices is open through"
+                + " its VFIO cdev: another process, or another VM in this process, has group " + group
+                + " or one of its devices open)";
+    }
+
+    private String cdevBusy(int group) {
+        if (groups.containsKey(group)) {
+            return " (this VM has group " + group + " open for "
+                    + String.join(", ", attachedIn(group, Backend.LEGACY_CONTAINER))
+                    + ", and the kernel opens no device's VFIO cdev while its group is open: open every device"
+                    + " of the group the same way, e.g. all with iommufd=off)";
+        }
+        return " (the kernel opens no device's VFIO cdev while its group is open: another process, or another VM in"
+                + " this process, has group " + group + " open)";
+    }
+
+    private List<String> attachedIn(int group, Backend backend) {
+        return devices.values().stream()
+                .filter(d -> d.backend() == backend && d.sysfs().iommuGroup() == group)
+                .map(KernelVfioDevice::name)
+                .toList();
     }
 
     private IommufdIoas openIoas(String name) throws VfioException {

@@ -14,6 +14,7 @@ import io.jvfio.sys.vfio.VfioAbi;
 import io.jvfio.sys.vfio.VfioIoctls;
 import io.jvfio.vfio.DeviceInfo;
 import io.jvfio.vfio.DmaRegion;
+import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.IrqAction;
 import io.jvfio.vfio.IrqInfo;
 import io.jvfio.vfio.IrqSet;
@@ -375,6 +376,34 @@ class EduVfioTest {
                 .isInstanceOfSatisfying(
                         DiscoveryException.class, e -> assertThat(e.problem()).isEqualTo(Problem.ALREADY_ATTACHED))
                 .hasMessageContaining("device is already attached");
+    }
+
+    @Test
+    void aGroupAnotherVmHoldsIsBusyAndTheMessageSaysWhatTheKernelRefusesNotWho() {
+        try (KernelVfio other = KernelVfio.create(KernelVfio.Options.defaults().withIommufd(IommufdMode.OFF))) {
+            assertThatThrownBy(() -> other.openHost("pci", address))
+                    .hasMessageStartingWith("vfio " + address + ": failed to open group " + group()
+                            + " (the kernel opens a group once at a time, and not while one of its devices is open"
+                            + " through its VFIO cdev: another process, or another VM in this process, has group "
+                            + group() + " or one of its devices open): ")
+                    .hasMessageEndingWith("(EBUSY)");
+        }
+    }
+
+    @Test
+    void theCdevOfADeviceWhoseGroupAnotherVmHoldsIsBusyAndTheMessageSaysWhy() {
+        Assumptions.assumeTrue(edu.backend() == KernelVfio.Backend.LEGACY_CONTAINER, "edu is not in a group");
+        Assumptions.assumeTrue(
+                Files.exists(Path.of("/dev/iommu")) && edu.sysfs().vfioCdev().isPresent(),
+                "no /dev/iommu or no VFIO cdev for edu");
+        Path cdev = Path.of("/dev/vfio/devices", edu.sysfs().vfioCdev().get());
+        try (KernelVfio other = KernelVfio.create(KernelVfio.Options.defaults().withIommufd(IommufdMode.ON))) {
+            assertThatThrownBy(() -> other.openHost("pci", address))
+                    .hasMessageStartingWith("vfio " + address + ": failed to open the device cdev " + cdev
+                            + " (the kernel opens no device's VFIO cdev while its group is open: another process,"
+                            + " or another VM in this process, has group " + group() + " open): ")
+                    .hasMessageEndingWith("(EBUSY)");
+        }
     }
 
     @Test
