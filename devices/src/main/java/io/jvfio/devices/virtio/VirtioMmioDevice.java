@@ -44,7 +44,7 @@ import java.util.Set;
  * through the ioeventfd the device offers per queue (datamatch the queue's index, as QEMU's virtio-mmio
  * registers them), which the guest's KVM signals with no exit at all. While that thread drains a queue
  * it sets VIRTQ_USED_F_NO_NOTIFY, so a driver adding buffers meanwhile does not notify, and it interrupts
- * once when the queue is empty, for every buffer used since.
+ * once when the queue is empty (or when it yields to another queue), for every buffer used since.
  *
  * <p>One lock guards the registers, the queues and the backend. Region callbacks and reset come on the
  * server's connection thread, posted writes on its event loop (the one that watches unmask eventfds);
@@ -104,6 +104,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
     private boolean stopping;
     private boolean draining;
+    /** The queue the queue thread took last: the next turn starts looking after it, so none waits behind another. */
+    private int lastServed;
     /** Serves notified queues; started when the server attaches the device, stopped by {@link #close}. */
     private Thread queueThread;
 
@@ -115,6 +117,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new ServedQueue(new SplitVirtqueue(i, sizes.get(i)));
         }
+        this.lastServed = queues.length - 1;
     }
 
     public VirtioBackend backend() {
@@ -315,7 +318,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
     boolean awaitQueuesServed(long millis) throws InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         synchronized (lock) {
-            while (draining || firstNotifiedPeek() >= 0) {
+            while (draining || nextNotifiedPeek() >= 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || stopping) {
                     return false;
@@ -326,10 +329,12 @@ public final class VirtioMmioDevice implements ModelledDevice {
         }
     }
 
-    private int firstNotifiedPeek() {
-        for (int i = 0; i < queues.length; i++) {
-            if (queues[i].notified) {
-                return i;
+    /** The first notified queue after the one served last, round the queues: -1 if none is. */
+    private int nextNotifiedPeek() {
+        for (int step = 1; step <= queues.length; step++) {
+            int index = (lastServed + step) % queues.length;
+            if (queues[index].notified) {
+                return index;
             }
         }
         return -1;
@@ -558,7 +563,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
         while (true) {
             int index = -1;
             synchronized (lock) {
-                while (!stopping && (index = firstNotified()) < 0) {
+                while (!stopping && (index = nextNotified()) < 0) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -581,12 +586,22 @@ public final class VirtioMmioDevice implements ModelledDevice {
         }
     }
 
-    private int firstNotified() {
-        int index = firstNotifiedPeek();
+    private int nextNotified() {
+        int index = nextNotifiedPeek();
         if (index >= 0) {
             queues[index].notified = false;
+            lastServed = index;
         }
         return index;
+    }
+
+    private boolean anotherNotified(int index) {
+        for (int i = 0; i < queues.length; i++) {
+            if (i != index && queues[i].notified) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean servable(SplitVirtqueue queue) {
@@ -601,12 +616,17 @@ public final class VirtioMmioDevice implements ModelledDevice {
      * Serves every buffer available on the queue, one a lock hold, with the driver's notifications off
      * meanwhile; once it finds the queue empty with notifications back on, interrupts once for all it
      * used, unless the driver asked not to be. A reset in between ends the drain without an interrupt.
+     * After a queue's size of buffers, while another queue waits, the drain yields to it: a driver that
+     * keeps one queue full would otherwise have the others wait for good. The queue stays notified and
+     * its notifications off, as the thread comes back to it, and the driver is interrupted for what was
+     * used so far.
      */
     private void drain(int index) {
         ServedQueue served = queues[index];
         SplitVirtqueue queue = served.ring;
         boolean used = false;
         boolean quiet = false;
+        int taken = 0;
         while (true) {
             synchronized (lock) {
                 if (!servable(queue)) {
@@ -617,8 +637,16 @@ public final class VirtioMmioDevice implements ModelledDevice {
                         queue.setNotificationsWanted(memory, false);
                         quiet = true;
                     }
+                    if (taken >= queue.size() && anotherNotified(index)) {
+                        served.notified = true;
+                        if (!queue.interruptSuppressed(memory)) {
+                            interrupt(INTERRUPT_USED_BUFFER);
+                        }
+                        return;
+                    }
                     Optional<DescriptorChain> chain = queue.nextAvailable(memory);
                     if (chain.isPresent()) {
+                        taken++;
                         int written = backend.serve(index, chain.get(), memory);
                         queue.putUsed(memory, chain.get().head(), written);
                         served.usedBuffers++;
