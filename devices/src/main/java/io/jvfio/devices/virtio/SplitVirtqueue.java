@@ -72,29 +72,36 @@ final class SplitVirtqueue {
         return ready;
     }
 
-    /** QueueNum; checked when the queue is made ready. Ignored while ready, as the driver must not change it then. */
-    void setSize(int value) {
+    /**
+     * QueueNum; checked when the queue is made ready. Like the three addresses, taken only while the
+     * queue is not ready (the driver must not change them then): false when it is, and nothing changed.
+     */
+    boolean setSize(int value) {
         if (!ready) {
             size = value;
         }
+        return !ready;
     }
 
-    void setDescriptorTable(long address) {
+    boolean setDescriptorTable(long address) {
         if (!ready) {
             descriptorTable = address;
         }
+        return !ready;
     }
 
-    void setDriverRing(long address) {
+    boolean setDriverRing(long address) {
         if (!ready) {
             driverRing = address;
         }
+        return !ready;
     }
 
-    void setDeviceRing(long address) {
+    boolean setDeviceRing(long address) {
         if (!ready) {
             deviceRing = address;
         }
+        return !ready;
     }
 
     long descriptorTable() {

@@ -424,25 +424,44 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case DRIVER_FEATURES_SEL -> driverFeaturesSelect = value;
             case DRIVER_FEATURES -> writeDriverFeatures(value);
             case QUEUE_SEL -> queueSelect = value;
-            case QUEUE_NUM -> selectedQueue().ifPresent(queue -> queue.setSize(value));
+            case QUEUE_NUM -> selectedQueue().ifPresent(queue -> whileNotReady(queue.setSize(value), "QueueNum"));
             case QUEUE_READY -> writeQueueReady(value);
             case QUEUE_NOTIFY -> notifyQueue(value);
             case INTERRUPT_ACK -> acknowledge(value);
             case STATUS -> writeStatus(value);
             case QUEUE_DESC_LOW ->
-                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(low(queue.descriptorTable(), value)));
+                selectedQueue()
+                        .ifPresent(queue -> whileNotReady(
+                                queue.setDescriptorTable(low(queue.descriptorTable(), value)), "QueueDescLow"));
             case QUEUE_DESC_HIGH ->
-                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(high(queue.descriptorTable(), value)));
+                selectedQueue()
+                        .ifPresent(queue -> whileNotReady(
+                                queue.setDescriptorTable(high(queue.descriptorTable(), value)), "QueueDescHigh"));
             case QUEUE_DRIVER_LOW ->
-                selectedQueue().ifPresent(queue -> queue.setDriverRing(low(queue.driverRing(), value)));
+                selectedQueue()
+                        .ifPresent(queue ->
+                                whileNotReady(queue.setDriverRing(low(queue.driverRing(), value)), "QueueDriverLow"));
             case QUEUE_DRIVER_HIGH ->
-                selectedQueue().ifPresent(queue -> queue.setDriverRing(high(queue.driverRing(), value)));
+                selectedQueue()
+                        .ifPresent(queue ->
+                                whileNotReady(queue.setDriverRing(high(queue.driverRing(), value)), "QueueDriverHigh"));
             case QUEUE_DEVICE_LOW ->
-                selectedQueue().ifPresent(queue -> queue.setDeviceRing(low(queue.deviceRing(), value)));
+                selectedQueue()
+                        .ifPresent(queue ->
+                                whileNotReady(queue.setDeviceRing(low(queue.deviceRing(), value)), "QueueDeviceLow"));
             case QUEUE_DEVICE_HIGH ->
-                selectedQueue().ifPresent(queue -> queue.setDeviceRing(high(queue.deviceRing(), value)));
+                selectedQueue()
+                        .ifPresent(queue ->
+                                whileNotReady(queue.setDeviceRing(high(queue.deviceRing(), value)), "QueueDeviceHigh"));
             case SHM_SEL -> {}
             default -> ignored("write of read-only or unknown register 0x" + Integer.toHexString(offset));
+        }
+    }
+
+    /** A queue's configuration written while it is ready is a write the driver must not make (virtio 1.2, 4.2), ignored. */
+    private void whileNotReady(boolean taken, String register) {
+        if (!taken) {
+            ignored(register + " of queue " + queueSelect + " written while the queue is ready");
         }
     }
 

@@ -477,6 +477,30 @@ class VirtioRngServedTest {
         assertThat(driver.device.totals().get("regs.ignored")).isEqualTo(2L);
     }
 
+    @Test
+    void aReadyQueuesSizeAndAddressesAreNotChangedAndTheWritesAreCountedAsIgnored() throws Exception {
+        driver.startLikeLinux(64);
+        long ignoredBefore = driver.device.totals().get("regs.ignored");
+
+        driver.write(QUEUE_NUM, 8);
+        driver.write(QUEUE_DESC_LOW, (int) (RAM_IOVA + INDIRECT_TABLE));
+        driver.write(QUEUE_DRIVER_HIGH, 1);
+        driver.write(QUEUE_DEVICE_LOW, (int) (RAM_IOVA + BUFFERS));
+
+        assertThat(driver.device.totals().get("regs.ignored") - ignoredBefore).isEqualTo(4L);
+        assertThat(driver.read(QUEUE_DESC_LOW)).isEqualTo((int) (RAM_IOVA + DESCRIPTORS));
+        assertThat(driver.read(QUEUE_DRIVER_HIGH)).isZero();
+        assertThat(driver.read(QUEUE_DEVICE_LOW)).isEqualTo((int) (RAM_IOVA + DEVICE_RING));
+        // the queue still has 64 entries: the 9th buffer goes in ring slot 8, not 0 as with 8 entries
+        for (int i = 0; i < 9; i++) {
+            driver.descriptor(DESCRIPTORS, i, RAM_IOVA + BUFFERS + 0x10L * i, 8, DESC_F_WRITE, 0);
+            driver.makeAvailable(i);
+        }
+        driver.notifyQueue();
+        assertThat(driver.usedIndex()).isEqualTo(9);
+        assertThat(driver.used(8)).containsExactly(8, 8);
+    }
+
     private void assertNeedsReset() throws Exception {
         assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET)
                 .as("DEVICE_NEEDS_RESET")
