@@ -23,8 +23,14 @@ final class SplitVirtqueue {
     static final int USED_F_NO_NOTIFY = 1;
     static final int DESCRIPTOR_SIZE = 16;
     /**
-     * The most descriptors one indirect table may hold. The specification bounds it only by its 32-bit
-     * length; a hostile driver must not make the device walk millions of entries per buffer.
+     * The most descriptors one indirect table may hold, whatever the queue's size. The specification bounds
+     * it only by its 32-bit length; a hostile driver must not make the device walk millions of entries per
+     * buffer. A chain longer than the queue's size is the driver's to avoid (virtio 1.2, 2.7.5.3.1), but
+     * the device requirements (2.7.5.3.2) do not have the device refuse one, and Linux's virtio_ring builds
+     * them: it takes an indirect table for any buffer of more than one piece, checking the count against
+     * the ring only for direct chains (a driver may also pick a QueueNum below its seg_max). QEMU's device
+     * serves up to 1024 pieces (VIRTQUEUE_MAX_SIZE) and Linux's vhost tables of up to 65536, neither against
+     * the queue's size; refusing them would make the device need a reset under a stock driver.
      */
     static final int MAX_INDIRECT_DESCRIPTORS = 1024;
 

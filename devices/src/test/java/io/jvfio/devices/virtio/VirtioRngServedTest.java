@@ -205,6 +205,29 @@ class VirtioRngServedTest {
         assertThat(driver.ramBytes(BUFFERS + 0x100, 16)).isEqualTo(Arrays.copyOfRange(stream, 16, 32));
     }
 
+    /** As Linux's virtio_ring makes them, and QEMU's device serves them: see SplitVirtqueue. */
+    @Test
+    void anIndirectTableLongerThanTheQueueIsFollowed() throws Exception {
+        driver.startLikeLinux(2);
+        for (int i = 0; i < 8; i++) {
+            driver.descriptor(
+                    INDIRECT_TABLE,
+                    i,
+                    RAM_IOVA + BUFFERS + 0x100L * i,
+                    4,
+                    DESC_F_WRITE | (i < 7 ? DESC_F_NEXT : 0),
+                    i + 1);
+        }
+        driver.descriptor(DESCRIPTORS, 1, RAM_IOVA + INDIRECT_TABLE, 8 * 16, DESC_F_INDIRECT, 0);
+
+        driver.makeAvailable(1);
+        driver.notifyQueue();
+
+        assertThat(driver.read(STATUS) & STATUS_NEEDS_RESET).isZero();
+        assertThat(driver.used(0)).containsExactly(1, 32);
+        assertThat(driver.ramBytes(BUFFERS + 0x700, 4)).isEqualTo(Arrays.copyOfRange(seededStream(SEED, 32), 28, 32));
+    }
+
     @Test
     void theAckLowersTheLineSoUnmaskingDoesNotFireAgain() throws Exception {
         driver.startLikeLinux(64);
