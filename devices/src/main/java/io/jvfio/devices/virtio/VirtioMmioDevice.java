@@ -93,7 +93,11 @@ public final class VirtioMmioDevice implements ModelledDevice {
     /**
      * InterruptStatus bits signalled again while already set: the driver may have read the status and
      * scanned its rings before that, and an InterruptACK it posted (an ioeventfd the device reads later)
-     * would then clear what it never saw. Such bits are raised again at their ACK.
+     * would then clear what it never saw. Such bits are raised again at their ACK, a trapped one's too:
+     * a trapped ACK the guest waited for came after the signal, and its rescan sees the buffer (the one
+     * extra interrupt is spurious), but the device cannot tell which ACK that was. A posted one comes to
+     * the same RegionHandler.write, and a REGION_WRITE may carry NO_REPLY (QEMU's vfio-user client posts
+     * its region writes so unless x-no-posted-writes), its guest not waiting for the device either.
      */
     private int signalledAgain;
 
