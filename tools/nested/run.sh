@@ -58,10 +58,13 @@ done
 verbose=0
 while (($#)); do
   case $1 in
-    --share)    shares+=("ro $(realpath -e "$2")"); shift 2 ;;
-    --share-rw) shares+=("rw $(realpath -e "$2")"); shift 2 ;;
-    --overlay)  shares+=("overlay $(realpath -e "$2")"); shift 2 ;;
-    -e|--env)   [[ $2 == [A-Za-z_]*=* ]] || die "--env wants NAME=VALUE, got $2"
+    --share|--share-rw|--overlay)
+                (($# >= 2)) || die "$1 wants a directory"
+                # A failed realpath would end the script with status 1, which reads as COMMAND's.
+                dir=$(realpath -e "$2" 2>/dev/null) || die "$1 $2: no such directory"
+                case $1 in --share) mode=ro ;; --share-rw) mode=rw ;; *) mode=overlay ;; esac
+                shares+=("$mode $dir"); shift 2 ;;
+    -e|--env)   [[ ${2:-} == [A-Za-z_]*=* ]] || die "$1 wants NAME=VALUE, got '${2:-}'"
                 envs+=("$2"); shift 2 ;;
     -v|--verbose) verbose=1; shift ;;
     --) shift; break ;;
@@ -85,7 +88,20 @@ else
 fi
 # QEMU's monitor socket, in a directory of its own: a results path may be too long for a socket's.
 control=$(mktemp -d /tmp/jvfio-qemu.XXXXXX)
-trap 'rm -rf "$control"; [[ -n ${JVFIO_NESTED_RESULTS:-} ]] || rm -rf "$results"' EXIT
+# On every exit, a signal's too: QEMU (through timeout, which passes the signal on and kills it 10 s
+# later if it is still there) and the watcher must not outlive this script, or a killed run.sh leaves a
+# guest holding both cores until its timeout and a watcher polling forever.
+qemu_job="" watcher=""
+cleanup() {
+  [[ -z $watcher ]] || kill "$watcher" 2>/dev/null || true
+  [[ -z $qemu_job ]] || kill "$qemu_job" 2>/dev/null || true
+  rm -rf "$control"
+  [[ -n ${JVFIO_NESTED_RESULTS:-} ]] || rm -rf "$results"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # The command, quoted for the guest's bash (the host's /bin/bash seen through 9p).
 {
@@ -248,10 +264,16 @@ start=$(date +%s)
 set +e
 # --foreground: QEMU reads the terminal (serial on stdio), so it must stay in our process group. The
 # watcher kills QEMU at timeout_s, after saving the vCPUs' state; timeout is only the backstop.
-timeout --foreground -k 10 "$((timeout_s + 60))" "${qemu[@]}"
+# QEMU runs as a job waited for, not in the foreground, because bash runs a trap only once a foreground
+# command has ended; <&0 keeps our stdin, which a job would otherwise get as /dev/null.
+timeout --foreground -k 10 "$((timeout_s + 60))" "${qemu[@]}" <&0 &
+qemu_job=$!
+wait "$qemu_job"
 qrc=$?
+qemu_job=""
 set -e
 kill "$watcher" 2>/dev/null || true
+watcher=""
 elapsed=$(($(date +%s) - start))
 if [[ -s $results/kallsyms && ! -s $kdir/kallsyms ]]; then
   cp "$results/kallsyms" "$kdir/kallsyms.tmp" && mv "$kdir/kallsyms.tmp" "$kdir/kallsyms"
