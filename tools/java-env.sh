@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by jvfio's scripts: finds a JDK 25 (JAVA_HOME if it is one, else Temurin's usual path) and
 # quiets Maven's own warning about sun.misc.Unsafe on JDK 25. ./jvfio sources this on every command, so
 # it starts no process where it can help it (each fork costs a command about a millisecond): the feature
@@ -30,7 +31,7 @@ jvfio_find_jdk() {
     return 1
 }
 if ! jvfio_find_jdk; then
-    echo "jvfio needs a JDK 25: set JAVA_HOME to one (looked at \$JAVA_HOME and /usr/lib/jvm/temurin-25-jdk-amd64)" >&2
+    echo "jvfio needs a JDK 25: set JAVA_HOME to one (looked at \$JAVA_HOME, /usr/lib/jvm/temurin-25-jdk-amd64 and /usr/lib/jvm/java-25-openjdk-amd64)" >&2
     exit 2
 fi
 export JAVA_HOME=$jvfio_jdk

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by jvfio's long-running scripts (bench/run, tools/nested/tiers.sh).
 #
 #   progress WHAT COMMAND [ARG...]
@@ -9,10 +10,12 @@
 progress() {
     local what=$1
     shift
-    local seen started=$SECONDS every=${PROGRESS_EVERY:-30}
+    local seen started=$SECONDS every=${PROGRESS_EVERY:-30} owner=$BASHPID
     seen=$(mktemp)
+    # The ticker stops, and removes the log, once the shell that runs this is gone: a shell killed by a
+    # signal returns from nothing here, and the ticker would print about a dead run every 30 s for good.
     (
-        while sleep "$every" 2>/dev/null; do
+        while sleep "$every" 2>/dev/null && kill -0 "$owner" 2>/dev/null; do
             local quiet=$(($(date +%s) - $(stat -c %Y "$seen")))
             if [ "$quiet" -ge "$every" ]; then
                 local line="[progress] $what: running for $((SECONDS - started)) s"
@@ -23,6 +26,7 @@ progress() {
                 echo "$line" >&2
             fi
         done
+        rm -f "$seen"
     ) </dev/null >/dev/null &
     local ticker=$! status=0
     # COMMAND runs as a job of its own, not on the left of `||`, where bash would ignore `set -e` inside
