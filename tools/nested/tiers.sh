@@ -17,6 +17,10 @@ cd "$repo"
 . tools/java-env.sh
 . tools/progress.sh
 
+# Removed however the script ends (a Ctrl-C in a guest's boot, say).
+scratch=()
+trap 'rm -f "${scratch[@]}"' EXIT
+
 tags=("$@")
 [ ${#tags[@]} -gt 0 ] || tags=(kvm vfio)
 
@@ -52,6 +56,7 @@ scan_joined=$(IFS=:; echo "${scan[*]}")
 # run_tiers TAG_ARGS...: the tests those tags select, in one JVM in one nested guest. A guest boots for
 # minutes and a test may run for minutes: a line at least every 30 s counts the tests done so far (the
 # console launcher's tree marks each with one of these).
+# shellcheck disable=SC2086 # JVFIO_TIERS_SELECT is a list of launcher options
 run_tiers() {
     PROGRESS_DONE='✔|✘|↷' progress "nested tiers ($*)" "$here/run.sh" --overlay "$repo" -- \
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 \
@@ -108,6 +113,7 @@ triple_faulted_tests() {
 run_tiers_again_if_the_guest_failed() {
     local status=0 output again
     output=$(mktemp)
+    scratch+=("$output")
     boot_again_while_the_guest_dies "$output" "$@" || status=$?
     if [ "$status" -eq 1 ]; then
         again=$(triple_faulted_tests "$output")
