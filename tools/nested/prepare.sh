@@ -74,8 +74,9 @@ if [[ ! -e $kdir/root/.extracted ]]; then
   rm -f "$deb"   # 70 MB; the unpacked tree is all we need
   touch "$kdir/root/.extracted"
 fi
-kver=$(ls "$kdir/root/lib/modules" | head -n1)
-[[ -n $kver ]] || die "no modules in $kpkg"
+# Under pipefail a missing directory would end the script with ls's message alone, before die's.
+kver=$(ls "$kdir/root/lib/modules" 2>/dev/null | head -n1) || true
+[[ -n $kver ]] || die "no modules in $kpkg (nothing in $kdir/root/lib/modules)"
 moddir="$kdir/root/lib/modules/$kver"
 cp -f "$kdir/root/boot/vmlinuz-$kver" "$kdir/vmlinuz"
 
@@ -142,7 +143,9 @@ else
     echo "/lib/modules/$kver/${dst#"$staging/lib/modules/$kver/"}" >>"$staging/etc/modules.load"
   done
   echo "$kver" >"$staging/etc/kernel-version"
-  (cd "$staging" && find . | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null | gzip -6 >"$initrd.tmp")
+  # cpio's stderr is its block count, so a failure has to be said here.
+  (cd "$staging" && find . | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null | gzip -6 >"$initrd.tmp") \
+    || die "packing $initrd.tmp failed"
   mv "$initrd.tmp" "$initrd"
   echo "$stamp" >"$kdir/initramfs.stamp"
   log "modules: $(sed 's#.*/##' "$staging/etc/modules.load" | tr '\n' ' ')"

@@ -15,6 +15,9 @@ bindir="$cache/selftest"
 # Static, so it needs nothing from the guest; gcc and libc.a come from Debian when missing.
 if ! command -v gcc >/dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]]; then
   echo "[selftest] installing gcc libc6-dev" >&2
+  [[ $(id -u) == 0 ]] || { echo "[selftest] ERROR: need root to install gcc libc6-dev" >&2; exit 1; }
+  # A fresh machine has no package lists yet.
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
 fi
 mkdir -p "$bindir"
