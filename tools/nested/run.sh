@@ -34,7 +34,8 @@
 #                         all vCPUs on one host thread, so no two of them ever run at the same time)
 #   JVFIO_NESTED_KERNEL_PKG  boot this prepared kernel package instead of the last one prepare.sh made
 #   JVFIO_NESTED_RESULTS  keep the results dir (facts, exitcode) here instead of a temp dir
-# Exit status: COMMAND's, or 124 on timeout, or 125 when the guest died before COMMAND finished.
+# Exit status: COMMAND's, or 124 on timeout, or 125 when the guest died before COMMAND finished, or
+# 129/130/143 when SIGHUP/SIGINT/SIGTERM ended run.sh (QEMU is stopped then too).
 set -euo pipefail
 
 cache="${JVFIO_NESTED_CACHE:-$HOME/.cache/jvfio-nested}"
