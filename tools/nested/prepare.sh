@@ -35,6 +35,7 @@ command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
 dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 if ((${#need_pkgs[@]})); then
   [[ $(id -u) == 0 ]] || die "need root to install ${need_pkgs[*]}"
+  # shellcheck disable=SC2010 # apt's list files have plain names
   if ! apt-cache show "${need_pkgs[@]}" >/dev/null 2>&1 || [[ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]]; then
     log "apt-get update (package lists are missing)"
     apt-get update -qq
