@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * {@link IrqchipProbe}'s verdict kept on disk for later processes, as libvirt keeps what it probed of a
@@ -28,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * means probing as if there were none.
  *
  * @param file where the verdict is kept
- * @param hostKey what a kept verdict must have been probed under: this boot, this /dev/kvm, this probe
+ * @param hostKey what a kept verdict must have been probed under: this boot, its kvm modules, this /dev/kvm, this probe
  */
 record IrqchipVerdictFile(Path file, String hostKey) {
     /** Changes when the probe's guest or its reading of the evidence does, which voids every kept verdict. */
@@ -44,8 +46,9 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     private static final Path PROCESS = Path.of("/proc/self");
 
     private static final String HEADER = "jvfio in-kernel irqchip verdict";
-    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
-    private static final Path KERNEL_RELEASE = Path.of("/proc/sys/kernel/osrelease");
+    private static final Path PROC = Path.of("/proc");
+    private static final Path BOOT_ID = Path.of("sys/kernel/random/boot_id");
+    private static final Path KERNEL_RELEASE = Path.of("sys/kernel/osrelease");
 
     /**
      * The file for {@code device} on this host, under {@code $XDG_CACHE_HOME/jvfio} or
@@ -62,13 +65,20 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         } else {
             return Optional.empty();
         }
+        return forHost(device, PROC, directory);
+    }
+
+    /** The file in {@code directory} for {@code device}, keyed by what {@code proc} (procfs) says of this host. */
+    static Optional<IrqchipVerdictFile> forHost(Path device, Path proc, Path directory) {
         try {
             // The device node is made anew, with a new inode and change time, when its module is loaded.
             Object inode = Files.getAttribute(device, "unix:ino");
             FileTime changed = (FileTime) Files.getAttribute(device, "unix:ctime");
             String key = "probe " + PROBE_REVISION
-                    + "; boot " + Files.readString(BOOT_ID).strip()
-                    + "; kernel " + Files.readString(KERNEL_RELEASE).strip()
+                    + "; boot " + Files.readString(proc.resolve(BOOT_ID)).strip()
+                    + "; kernel "
+                    + Files.readString(proc.resolve(KERNEL_RELEASE)).strip()
+                    + "; modules " + kvmModules(proc.resolve("modules"))
                     // Nanoseconds, not an Instant: printing one initialised java.time's formatters, 5 ms of
                     // every command's start.
                     + "; " + device + " inode " + inode + " changed " + changed.to(TimeUnit.NANOSECONDS) + " ns";
@@ -76,6 +86,27 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * The loaded modules named kvm*, each with its size, sorted. A node that is not devtmpfs's (a container's
+     * /dev/kvm made by mknod, or one bind-mounted from the host) keeps its inode and change time when the host
+     * swaps kvm_intel for kvm_pvm, which changes the irqchip's behaviour without a reboot; the modules tell.
+     * Not the use count, which changes with every open /dev/kvm. Without module support there are none to swap.
+     */
+    private static String kvmModules(Path modules) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(modules);
+        } catch (NoSuchFileException e) {
+            return "built in";
+        }
+        return lines.stream()
+                .map(line -> line.split(" ", 3))
+                .filter(fields -> fields.length >= 2 && fields[0].startsWith("kvm"))
+                .map(fields -> fields[0] + " " + fields[1])
+                .sorted()
+                .collect(Collectors.joining(", "));
     }
 
     /** The verdict kept for this key, with " (kept from an earlier probe on this boot)" after its evidence. */

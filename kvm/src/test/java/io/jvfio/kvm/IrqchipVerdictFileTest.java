@@ -122,6 +122,41 @@ class IrqchipVerdictFileTest {
     }
 
     @Test
+    void aVerdictKeptUnderOneKvmModuleIsNotReadUnderAnotherLoadedBehindTheSameDeviceNode() throws Exception {
+        // A container's /dev/kvm, made by mknod: the host swapping its module changes neither inode nor ctime.
+        Path device = Files.writeString(directory.resolve("kvm"), "");
+        Path proc = procWithModules("kvm_intel 413696 0 - Live 0x0000000000000000\n"
+                + "kvm 1404928 1 kvm_intel, Live 0x0000000000000000\n");
+        Path cache = directory.resolve("cache");
+        IrqchipVerdictFile.forHost(device, proc, cache)
+                .orElseThrow()
+                .store(new IrqchipSemantics(IrqchipSemantics.Verdict.EXACT, "as documented", Duration.ofMillis(3)));
+
+        Files.writeString(
+                proc.resolve("modules"),
+                "kvm_intel 413696 2 - Live 0x0000000000000000\n"
+                        + "kvm 1404928 3 kvm_intel, Live 0x0000000000000000\n");
+        assertThat(IrqchipVerdictFile.forHost(device, proc, cache).orElseThrow().load())
+                .as("only the use counts changed")
+                .isPresent();
+
+        Files.writeString(
+                proc.resolve("modules"),
+                "kvm_pvm 98304 0 - Live 0x0000000000000000\n" + "kvm 1404928 1 kvm_pvm, Live 0x0000000000000000\n");
+        assertThat(IrqchipVerdictFile.forHost(device, proc, cache).orElseThrow().load())
+                .isEmpty();
+    }
+
+    private Path procWithModules(String modules) throws Exception {
+        Path proc = directory.resolve("proc");
+        Files.createDirectories(proc.resolve("sys/kernel/random"));
+        Files.writeString(proc.resolve("sys/kernel/random/boot_id"), "9b1f0c52-0d4e-4c1e-9d1c-4f0a7e0b2c11\n");
+        Files.writeString(proc.resolve("sys/kernel/osrelease"), "6.18.44\n");
+        Files.writeString(proc.resolve("modules"), modules);
+        return proc;
+    }
+
+    @Test
     @Tag(Tiers.KVM)
     void thisHostsKeyNamesItsBootItsKernelAndItsKvmDevice() throws Exception {
         Tiers.assumeKvm();
@@ -132,6 +167,10 @@ class IrqchipVerdictFileTest {
                 Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
         assertThat(file)
                 .hasValueSatisfying(kept -> assertThat(kept.hostKey())
-                        .contains("probe " + IrqchipVerdictFile.PROBE_REVISION, "boot " + bootId, "/dev/kvm inode "));
+                        .contains(
+                                "probe " + IrqchipVerdictFile.PROBE_REVISION,
+                                "boot " + bootId,
+                                "; modules ",
+                                "/dev/kvm inode "));
     }
 }
