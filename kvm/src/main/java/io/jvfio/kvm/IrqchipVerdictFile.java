@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -116,13 +117,16 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         // command) forever, and /dev/zero or a huge file would fill the heap. And only a file this user wrote,
         // as store does (0600): one that another user owns or may write, where XDG_CACHE_HOME is shared, could
         // name any verdict under this host's key, which anyone can read.
+        // The directory too: where another user may write it, they can replace a file that passed these checks
+        // before it is opened.
         try {
+            UserPrincipal me = Files.getOwner(PROCESS);
+            PosixFileAttributes directory = Files.readAttributes(file.getParent(), PosixFileAttributes.class);
             PosixFileAttributes attributes = Files.readAttributes(file, PosixFileAttributes.class);
-            Set<PosixFilePermission> permissions = attributes.permissions();
-            if (!attributes.isRegularFile()
-                    || permissions.contains(PosixFilePermission.GROUP_WRITE)
-                    || permissions.contains(PosixFilePermission.OTHERS_WRITE)
-                    || !attributes.owner().equals(Files.getOwner(PROCESS))) {
+            if (!directory.isDirectory()
+                    || !onlyOwnerWrites(directory, me)
+                    || !attributes.isRegularFile()
+                    || !onlyOwnerWrites(attributes, me)) {
                 return Optional.empty();
             }
         } catch (IOException | UnsupportedOperationException e) {
@@ -160,6 +164,13 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         } catch (IllegalArgumentException | DateTimeParseException e) {
             return Optional.empty();
         }
+    }
+
+    private static boolean onlyOwnerWrites(PosixFileAttributes attributes, UserPrincipal owner) {
+        Set<PosixFilePermission> permissions = attributes.permissions();
+        return attributes.owner().equals(owner)
+                && !permissions.contains(PosixFilePermission.GROUP_WRITE)
+                && !permissions.contains(PosixFilePermission.OTHERS_WRITE);
     }
 
     /**

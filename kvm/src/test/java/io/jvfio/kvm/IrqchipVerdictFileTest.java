@@ -112,6 +112,18 @@ class IrqchipVerdictFileTest {
     }
 
     @Test
+    void aFileInADirectoryOthersMayWriteReadsAsNone() throws Exception {
+        // There another user can swap the file for their own, or for a FIFO, between the checks and the read.
+        Path shared = Files.createDirectory(directory.resolve("jvfio"));
+        IrqchipVerdictFile file = new IrqchipVerdictFile(shared.resolve("irqchip-verdict"), "boot A");
+        file.store(EOI_AT_DELIVERY);
+
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+        assertThat(file.load()).isEmpty();
+    }
+
+    @Test
     void aDirectoryThatCannotBeWrittenKeepsNothingAndThrowsNothing() throws Exception {
         Path notADirectory = Files.writeString(directory.resolve("a-file"), "");
         IrqchipVerdictFile file = new IrqchipVerdictFile(notADirectory.resolve("irqchip-verdict"), "boot A");
