@@ -29,7 +29,7 @@ class DemoLinuxTest {
             "/dev/hwrng: ([0-9a-f]{32})\\.\\.\\., 64 bytes at offset (\\d+) of the stream --seed (\\d+) defines");
 
     @Test
-    void demoBootsTheStockKernelWhoseDriversBindBothDevicesAndEveryCountAgrees() {
+    void demoBootsTheStockKernelWhoseDriversBindBothDevicesAndEveryCountAgrees() throws Exception {
         StockKernelBootTest.assumeAKvmThatRunsLinux();
         StockKernel.assumeBzImage();
         Assumptions.assumeTrue(BusyboxInitramfs.available(), "no " + BusyboxInitramfs.BUSYBOX);

@@ -39,12 +39,12 @@ class StockKernelBootTest {
     Path directory;
 
     @BeforeEach
-    void needsAKvmThatRunsLinux() {
+    void needsAKvmThatRunsLinux() throws Exception {
         assumeAKvmThatRunsLinux();
     }
 
     /** Skips the calling test, loudly, unless /dev/kvm can run a stock kernel (the tier's probe). */
-    static void assumeAKvmThatRunsLinux() {
+    static void assumeAKvmThatRunsLinux() throws Exception {
         Tiers.assumeKvm();
         boolean runs = GuestCodeProbe.runsInt3();
         if (!runs) {

@@ -59,7 +59,7 @@ class StockKernelUartTest {
     Path directory;
 
     @BeforeEach
-    void needsAKvmThatRunsLinux() {
+    void needsAKvmThatRunsLinux() throws Exception {
         StockKernelBootTest.assumeAKvmThatRunsLinux();
     }
 

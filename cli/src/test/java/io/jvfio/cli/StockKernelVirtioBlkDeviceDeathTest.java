@@ -140,7 +140,7 @@ class StockKernelVirtioBlkDeviceDeathTest {
     Path directory;
 
     @BeforeEach
-    void needsAKvmThatRunsLinux() {
+    void needsAKvmThatRunsLinux() throws Exception {
         StockKernelBootTest.assumeAKvmThatRunsLinux();
     }
 

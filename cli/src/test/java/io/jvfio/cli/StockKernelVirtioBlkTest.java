@@ -99,7 +99,7 @@ class StockKernelVirtioBlkTest {
     Path directory;
 
     @BeforeEach
-    void needsAKvmThatRunsLinux() {
+    void needsAKvmThatRunsLinux() throws Exception {
         StockKernelBootTest.assumeAKvmThatRunsLinux();
     }
 

@@ -73,7 +73,7 @@ class StockKernelVirtioRngTest {
     Path directory;
 
     @BeforeEach
-    void needsAKvmThatRunsLinux() {
+    void needsAKvmThatRunsLinux() throws Exception {
         StockKernelBootTest.assumeAKvmThatRunsLinux();
     }
 

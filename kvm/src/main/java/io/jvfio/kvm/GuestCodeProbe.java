@@ -6,8 +6,10 @@ import io.jvfio.sys.kvm.vcpu.DescriptorTable;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Segment;
 import io.jvfio.sys.kvm.vcpu.Sregs;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * Whether this host's KVM runs the guest instructions a stock Linux kernel executes at boot, found out by
@@ -15,7 +17,7 @@ import java.util.Optional;
  * its IDT) writes an I/O port. A KVM on hardware virtualization runs it; a software KVM whose instruction
  * emulator cannot deliver {@code int3} outside real mode ({@code kvm_pvm}) stops with an emulation error,
  * and there Linux's {@code int3_selftest()} fails the same way. Decided by behaviour, never by the module's name. {@code main} exits 0 (runs) or 1 (does not),
- * for scripts.
+ * for scripts, and 2 where the probe could not tell.
  */
 public final class GuestCodeProbe {
     private static final int RAM_SIZE = 4096;
@@ -47,27 +49,46 @@ public final class GuestCodeProbe {
      */
     private static final Duration BOUND = Duration.ofSeconds(30);
 
-    /** The answer and, when it is no, what the guest did instead. */
-    private record Outcome(boolean runs, String detail) {}
+    /** What the probe found. */
+    enum Answer {
+        /** The breakpoint's handler ran. */
+        RUNS,
+        /** The guest stopped with another exit instead: this KVM cannot run it. */
+        DOES_NOT_RUN,
+        /** KVM could not be opened, refused an ioctl or did not answer in time: nothing said of the guest. */
+        PROBE_FAILED
+    }
+
+    /** The answer and, unless it is {@link Answer#RUNS}, what the guest did instead or why the probe failed. */
+    record Outcome(Answer answer, String detail) {}
 
     private static Outcome host;
 
     private GuestCodeProbe() {}
 
-    /** The answer for /dev/kvm, probed once per process; false where KVM cannot be opened. */
-    public static boolean runsInt3() {
-        return outcome().runs();
+    /**
+     * The answer for /dev/kvm, probed once per process.
+     *
+     * @throws IOException where the probe could not tell (no usable /dev/kvm, an ioctl refused, no answer in
+     *     time), which must not pass for a KVM that cannot run a stock kernel
+     */
+    public static boolean runsInt3() throws IOException {
+        Outcome outcome = outcome();
+        if (outcome.answer() == Answer.PROBE_FAILED) {
+            throw new IOException("the probe of " + Kvm.DEVICE + " failed: " + outcome.detail());
+        }
+        return outcome.answer() == Answer.RUNS;
     }
 
     private static synchronized Outcome outcome() {
         if (host == null) {
-            host = probe();
+            host = probe(Kvm.DEVICE, BOUND);
         }
         return host;
     }
 
-    private static Outcome probe() {
-        try (Kvm kvm = Kvm.open();
+    static Outcome probe(Path device, Duration bound) {
+        try (Kvm kvm = Kvm.open(device);
                 Mapping ram = Mapping.anonymous(RAM_SIZE, "guest code probe RAM");
                 Vm vm = kvm.createVm()) {
             ram.copyFrom(CODE_BYTES, 0, CODE, CODE_BYTES.length);
@@ -85,17 +106,20 @@ public final class GuestCodeProbe {
             try {
                 vcpu.setSregs(protectedMode(vcpu.sregs()));
                 vcpu.setRegs(Regs.initial().withRip(CODE).withRsp(STACK_TOP));
-                Optional<VcpuExit.IoOut> reached = IrqchipProbe.runUntilPortWrite(vcpu, HANDLER_PORT, BOUND);
-                return new Outcome(
-                        reached.isPresent(),
-                        reached.isPresent()
-                                ? ""
-                                : "the breakpoint's handler was not reached within " + BOUND.toSeconds() + " s");
+                return IrqchipProbe.runUntilPortWrite(vcpu, HANDLER_PORT, bound)
+                        .map(reached -> new Outcome(Answer.RUNS, ""))
+                        .orElseGet(() -> new Outcome(
+                                Answer.PROBE_FAILED,
+                                "the guest neither reached the breakpoint's handler nor stopped within "
+                                        + bound.toSeconds() + " s"));
+            } catch (IrqchipProbe.ProbeFailedException e) {
+                // The guest stopped with an exit other than the handler's: KVM's emulator gave up on it.
+                return new Outcome(Answer.DOES_NOT_RUN, e.getMessage());
             } finally {
                 vcpu.releaseThread();
             }
-        } catch (KvmUnavailableException | ErrnoException | IrqchipProbe.ProbeFailedException e) {
-            return new Outcome(false, e.getMessage());
+        } catch (KvmUnavailableException | ErrnoException e) {
+            return new Outcome(Answer.PROBE_FAILED, e.getMessage());
         }
     }
 
@@ -114,12 +138,28 @@ public final class GuestCodeProbe {
     }
 
     public static void main(String[] args) {
-        Outcome outcome = outcome();
-        System.out.println(
-                outcome.runs()
-                        ? "this KVM runs int3 in its guests: a stock Linux kernel can boot"
-                        : "this KVM does not run int3 in its guests (" + outcome.detail()
-                                + "): a stock Linux kernel cannot boot");
-        System.exit(outcome.runs() ? 0 : 1);
+        System.exit(report(outcome(), System.out, System.err));
+    }
+
+    /**
+     * Prints {@code outcome} for scripts and returns the exit status: 0 runs, 1 does not (the one line on
+     * {@code out} starting "this KVM does not run", which scripts match), 2 the probe failed (on {@code err}).
+     */
+    static int report(Outcome outcome, PrintStream out, PrintStream err) {
+        return switch (outcome.answer()) {
+            case RUNS -> {
+                out.println("this KVM runs int3 in its guests: a stock Linux kernel can boot");
+                yield 0;
+            }
+            case DOES_NOT_RUN -> {
+                out.println("this KVM does not run int3 in its guests (" + outcome.detail()
+                        + "): a stock Linux kernel cannot boot");
+                yield 1;
+            }
+            case PROBE_FAILED -> {
+                err.println("the probe of " + Kvm.DEVICE + " failed: " + outcome.detail());
+                yield 2;
+            }
+        };
     }
 }
