@@ -162,6 +162,12 @@ public final class IrqchipProbe {
                 boolean remoteIrr = vm.ioapicRemoteIrr(LEVEL_PIN);
                 boolean resampled = resample.drain() > 0;
 
+                // Else KVM, where it emulated the handler's port write, completes it at the next run with the
+                // RIP it decoded, over the idle loop's: the guest would halt with interrupts off, no MSI taken.
+                if (!vcpu.completeLastExit()) {
+                    throw new ProbeFailedException(
+                            "KVM_RUN with immediate_exit did not just complete the handler's" + " port write");
+                }
                 vcpu.setRegs(idleLoopRegs());
                 if (!vm.signalMsi(MSI_ADDRESS, MSI_VECTOR)) {
                     throw new ProbeFailedException("KVM_SIGNAL_MSI: the guest's LAPIC did not accept vector 0x"

@@ -126,6 +126,23 @@ public final class Vcpu implements AutoCloseable {
         return decode();
     }
 
+    /**
+     * KVM_RUN with immediate_exit set, on the thread that runs this vCPU: KVM finishes the instruction of the
+     * last exit (an I/O or MMIO access) and runs no further one. KVM documents the guest's state as
+     * consistent only after that; a register set before it can be overwritten where KVM emulated the
+     * instruction, whose completion writes back the RIP it decoded. False where KVM_RUN ended with an exit
+     * instead (the completion itself needed user space), whose state is then in kvm_run.
+     */
+    public boolean completeLastExit() throws ErrnoException {
+        if (boundThread != Thread.currentThread()) {
+            bindCurrentThread();
+        }
+        run.setImmediateExit(true);
+        int result = KvmIoctls.run(fd);
+        run.setImmediateExit(false);
+        return result < 0;
+    }
+
     private VcpuExit interrupted() {
         run.setImmediateExit(false);
         return VcpuExit.INTERRUPTED;

@@ -91,6 +91,27 @@ class IrqchipProbeTest {
 
     @Test
     @Tag(Tiers.KVM)
+    void aPortWriteCompletedBeforeTheGuestIsMovedLeavesTheRipItIsGiven() throws Exception {
+        Tiers.assumeKvm();
+        try (RealModeGuest guest =
+                RealModeGuest.create(concat(RealModeGuest.ENABLE_LAPIC_THEN_READY, RealModeGuest.IDLE))) {
+            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS))
+                    .isPresent();
+
+            assertThat(guest.vcpu().completeLastExit()).isTrue();
+            assertThat(guest.vcpu().regs().rip())
+                    .as("just past the out, no further instruction")
+                    .isEqualTo(RealModeGuest.START + RealModeGuest.ENABLE_LAPIC_THEN_READY.length);
+            guest.vcpu().setRegs(guest.vcpu().regs().withRip(RealModeGuest.START));
+
+            assertThat(IrqchipProbe.runUntilPortWrite(guest.vcpu(), RealModeGuest.READY_PORT, GENEROUS))
+                    .as("the guest ran again from the RIP it was given")
+                    .isPresent();
+        }
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
     void hostIsProbedOnceAndCached() {
         Tiers.assumeKvm();
 
