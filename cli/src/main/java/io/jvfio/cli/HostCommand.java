@@ -1,6 +1,7 @@
 package io.jvfio.cli;
 
 import io.jvfio.kvm.Cap;
+import io.jvfio.kvm.GuestCodeProbe;
 import io.jvfio.kvm.IrqWindowProbe;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
@@ -21,7 +22,8 @@ import java.util.stream.Stream;
 /**
  * {@code jvfio host}: what this host offers jvfio, one line per check as libvirt's virt-host-validate
  * prints them: KVM and each capability jvfio uses, whether the in-kernel irqchip keeps interrupts in
- * service until EOI ({@link IrqchipProbe} runs a tiny guest to tell), kernel VFIO, and the nested-guest
+ * service until EOI ({@link IrqchipProbe} runs a tiny guest to tell), whether guests run a stock kernel's
+ * int3 ({@link GuestCodeProbe}), kernel VFIO, and the nested-guest
  * fallback of tools/nested. A FAIL means jvfio cannot run guests here; a WARN names what is missing or
  * degraded.
  */
@@ -53,6 +55,7 @@ final class HostCommand implements Subcommand {
 
     static final String IRQCHIP_CHECK = "in-kernel irqchip keeps interrupts in service until EOI";
     static final String WINDOW_CHECK = "interrupt-window exit comes once the guest can take an interrupt";
+    static final String GUEST_CODE_CHECK = "guests run int3, as a stock Linux kernel's boot does";
 
     private static final List<Capability> CAPABILITIES = List.of(
             new Capability(
@@ -133,6 +136,7 @@ final class HostCommand implements Subcommand {
         }
         checks.add(irqchipCheck(semantics, auto));
         checks.add(windowCheck(IrqWindowProbe.run()));
+        checks.add(guestCodeCheck());
         return checks;
     }
 
@@ -162,9 +166,17 @@ final class HostCommand implements Subcommand {
         };
     }
 
-    private static Check windowCheck(IrqWindowProbe.Timing timing) {
+    static Check windowCheck(IrqWindowProbe.Timing timing) {
         String probed =
                 String.format(Locale.ROOT, "probed in %.1f ms", timing.elapsed().toNanos() / 1e6);
+        if (timing.probeFailed()) {
+            return new Check(
+                    "KVM",
+                    WINDOW_CHECK,
+                    Status.WARN,
+                    "unknown: " + timing.evidence() + "; jvfio's own irqchip also ends KVM_RUN every so often to"
+                            + " look");
+        }
         return timing.prompt()
                 ? new Check(
                         "KVM", WINDOW_CHECK, Status.PASS, "yes, as documented: " + timing.evidence() + "; " + probed)
@@ -174,6 +186,22 @@ final class HostCommand implements Subcommand {
                         Status.WARN,
                         "no: " + timing.evidence() + "; jvfio's own irqchip also ends KVM_RUN every so often to look, "
                                 + probed);
+    }
+
+    /** The int3 a stock kernel executes at boot, which a software KVM's emulator (kvm_pvm) cannot run. */
+    private static Check guestCodeCheck() {
+        try {
+            return GuestCodeProbe.runsInt3()
+                    ? new Check("KVM", GUEST_CODE_CHECK, Status.PASS, "")
+                    : new Check(
+                            "KVM",
+                            GUEST_CODE_CHECK,
+                            Status.WARN,
+                            "no: KVM stops a guest at int3, so a stock Linux kernel cannot boot here; ./jvfio demo"
+                                    + " --linux and the linux tier run in the nested guest");
+        } catch (IOException e) {
+            return new Check("KVM", GUEST_CODE_CHECK, Status.WARN, "unknown: " + e.getMessage());
+        }
     }
 
     /** What kernel-irqchip=auto does here, as the machine decides it. */

@@ -2,10 +2,12 @@ package io.jvfio.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvfio.kvm.GuestCodeProbe;
 import io.jvfio.kvm.IrqWindowProbe;
 import io.jvfio.kvm.IrqchipProbe;
 import io.jvfio.kvm.IrqchipSemantics;
 import io.jvfio.sys.testing.Tiers;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,6 +50,32 @@ class HostCommandTest {
     }
 
     @Test
+    void aWindowProbeThatCouldNotRunIsUnknownNotALateExit() {
+        HostCommand.Check check = HostCommand.windowCheck(new IrqWindowProbe.Timing(
+                false, "probe failed: KVM_CREATE_VM: Too many open files (EMFILE)", Duration.ofMillis(1)));
+
+        assertThat(check.status()).isEqualTo(HostCommand.Status.WARN);
+        assertThat(check.reason()).startsWith("unknown: probe failed: KVM_CREATE_VM");
+    }
+
+    @Test
+    @Tag(Tiers.KVM)
+    void guestCodeLineAgreesWithTheProbe() throws Exception {
+        Tiers.assumeKvm();
+        boolean runs = GuestCodeProbe.runsInt3();
+
+        CliRunner host = CliRunner.run("host");
+
+        String line = host.outLines().stream()
+                .filter(candidate -> candidate.contains(HostCommand.GUEST_CODE_CHECK))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no int3 line in:\n" + host.out()));
+        Matcher m = LINE.matcher(line);
+        assertThat(m.matches()).as(line).isTrue();
+        assertThat(m.group(3)).isEqualTo(runs ? "PASS" : "WARN");
+    }
+
+    @Test
     @Tag(Tiers.KVM)
     void irqchipLineAgreesWithAFreshProbe() {
         Tiers.assumeKvm();
@@ -74,7 +102,7 @@ class HostCommandTest {
 
         CliRunner host = CliRunner.run("host");
 
-        assertThat(fresh.evidence()).as(fresh.toString()).doesNotStartWith("probe failed");
+        assertThat(fresh.probeFailed()).as(fresh.toString()).isFalse();
         String window = host.outLines().stream()
                 .filter(line -> line.contains(HostCommand.WINDOW_CHECK))
                 .findFirst()

@@ -49,6 +49,13 @@ public final class IrqWindowProbe {
      * @param elapsed  how long the probe took
      */
     public record Timing(boolean prompt, String evidence, Duration elapsed) {
+        private static final String FAILED = "probe failed: ";
+
+        /** The probe could not run: {@link #prompt} is false for safety, not because the exit came late. */
+        public boolean probeFailed() {
+            return evidence.startsWith(FAILED);
+        }
+
         /** One line: {@code interrupt-window exits prompt|late: EVIDENCE [N.NN ms]}. */
         @Override
         public String toString() {
@@ -90,7 +97,7 @@ public final class IrqWindowProbe {
                             + " times after its sti before KVM_RUN ended (prompt: at most " + PROMPT_INCREMENTS + ")";
         } catch (KvmUnavailableException | ErrnoException | IrqchipProbe.ProbeFailedException e) {
             prompt = false;
-            evidence = "probe failed: " + e.getMessage();
+            evidence = Timing.FAILED + e.getMessage();
         }
         return new Timing(prompt, evidence, Duration.ofNanos(System.nanoTime() - start));
     }
