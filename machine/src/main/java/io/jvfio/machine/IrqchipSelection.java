@@ -25,6 +25,12 @@ public record IrqchipSelection(IrqchipMode requested, boolean inKernel, String r
         return "kernel-irqchip=" + effective() + (requested == IrqchipMode.AUTO ? " (auto: " + reason + ")" : "");
     }
 
+    /** The one info line that explains auto's choice of jvfio's irqchip: the reason, then the evidence if any. */
+    String autoOffLine() {
+        return "kernel-irqchip=auto chose off, jvfio's own irqchip: " + reason
+                + (evidence.isEmpty() ? "" : " (" + evidence + ")");
+    }
+
     /**
      * What a machine created now with {@code requested} runs on (the probe behind auto runs once per
      * process), for a report's header before any machine exists.

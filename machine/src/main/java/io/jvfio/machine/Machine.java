@@ -155,10 +155,7 @@ public final class Machine implements AutoCloseable {
         if (irqchip.requested() == IrqchipMode.AUTO
                 && !irqchip.inKernel()
                 && AUTO_OFF_REPORTED.compareAndSet(false, true)) {
-            LOG.log(
-                    System.Logger.Level.INFO,
-                    "kernel-irqchip=auto chose off, jvfio's own irqchip: " + irqchip.reason() + " ("
-                            + irqchip.evidence() + ")");
+            LOG.log(System.Logger.Level.INFO, irqchip.autoOffLine());
         }
         boolean inKernel = irqchip.inKernel();
         List<Cap> required = new ArrayList<>(List.of(Cap.USER_MEMORY, Cap.SET_TSS_ADDR));
