@@ -5,6 +5,8 @@ import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.Regs;
 import io.jvfio.sys.kvm.vcpu.Sregs;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +23,8 @@ import java.util.function.Predicate;
  * <p>The probe builds a VM of one real-mode vCPU and one page of RAM with KVM's in-kernel irqchip, routes
  * IOAPIC pin 20 (level) to vector 0x30 and raises it through an irqfd with a resamplefd,
  * as jvfio wires a device's level interrupt. The guest waits in {@code sti; hlt}; its handler's first
- * instruction writes an I/O port, which exits to the probe before the guest could have written any EOI.
+ * instruction writes an I/O port of that vector's own, which exits to the probe before the guest could have
+ * written any EOI.
  * There the probe reads the LAPIC's in-service bit, the pin's remote IRR and whether the resamplefd fired
  * (documented: 1, 1, no). It then signals an MSI (vector 0x40, a higher priority class, so documented KVM
  * delivers it while 0x30 is still in service) and reads its in-service bit the same way.
@@ -56,15 +59,18 @@ public final class IrqchipProbe {
     private static final int RAM_SIZE = 4096;
 
     private static final int IDLE_LOOP = 0x500;
-    private static final int HANDLER = 0x510;
+    private static final int LEVEL_HANDLER = 0x510;
+    private static final int MSI_HANDLER = 0x520;
     private static final int STACK_TOP = 0xFF0;
-    private static final int HANDLER_PORT = 0x10;
+    /**
+     * Each vector's handler writes its own port, so that the probe reads a vector's in-service bit only
+     * where that vector, not another one delivered instead, reached its handler.
+     */
+    private static final int LEVEL_HANDLER_PORT = 0x10;
+
+    private static final int MSI_HANDLER_PORT = 0x11;
     /** sti; hlt; jmp back to the hlt. */
     private static final byte[] IDLE_CODE = {(byte) 0xFB, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
-    /** out %al, $HANDLER_PORT (the first instruction, where the probe looks); cli; hlt; jmp back to the hlt. */
-    private static final byte[] HANDLER_CODE = {
-        (byte) 0xE6, HANDLER_PORT, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD
-    };
     /** Where Machine puts them: KVM documents both as needed on Intel, for real mode without unrestricted guest. */
     static final long TSS_ADDRESS = 0xFFFBD000L;
 
@@ -157,7 +163,7 @@ public final class IrqchipProbe {
                 vm.setIoapicRedirectionEntry(LEVEL_PIN, LEVEL_VECTOR | Vm.IOAPIC_LEVEL_TRIGGERED);
                 vm.registerIrqfd(trigger, LEVEL_PIN, resample);
                 trigger.signal();
-                awaitHandler(vcpu, deliveryBound, "the level interrupt");
+                awaitHandler(vcpu, LEVEL_HANDLER_PORT, deliveryBound, "the level interrupt");
                 boolean levelInService = vcpu.lapicState().inService(LEVEL_VECTOR);
                 boolean remoteIrr = vm.ioapicRemoteIrr(LEVEL_PIN);
                 boolean resampled = resample.drain() > 0;
@@ -173,7 +179,7 @@ public final class IrqchipProbe {
                     throw new ProbeFailedException("KVM_SIGNAL_MSI: the guest's LAPIC did not accept vector 0x"
                             + Integer.toHexString(MSI_VECTOR));
                 }
-                awaitHandler(vcpu, deliveryBound, "the MSI");
+                awaitHandler(vcpu, MSI_HANDLER_PORT, deliveryBound, "the MSI");
                 boolean msiInService = vcpu.lapicState().inService(MSI_VECTOR);
                 return new Observation(levelInService, remoteIrr, resampled, msiInService);
             } finally {
@@ -184,12 +190,8 @@ public final class IrqchipProbe {
 
     /** The VM's irqchip, RAM and one vCPU in real mode at the idle loop with its LAPIC enabled. */
     private static Vcpu createGuest(Vm vm, Mapping ram) throws ErrnoException {
-        ram.copyFrom(IDLE_CODE, 0, IDLE_LOOP, IDLE_CODE.length);
-        ram.copyFrom(HANDLER_CODE, 0, HANDLER, HANDLER_CODE.length);
-        for (int vector : new int[] {LEVEL_VECTOR, MSI_VECTOR}) {
-            ram.putShort(vector * 4L, (short) HANDLER);
-            ram.putShort(vector * 4L + 2, (short) 0);
-        }
+        byte[] image = guestImage();
+        ram.copyFrom(image, 0, 0, image.length);
         // The slot before the irqchip: under kvm_pvm a memory slot added after KVM_CREATE_IRQCHIP took ~7 ms
         // instead of ~0.1 ms, most of the probe's time.
         vm.addMemorySlot(0, 0, ram);
@@ -205,6 +207,22 @@ public final class IrqchipProbe {
         return vcpu;
     }
 
+    /** The guest's page: the IVT sending each vector to its handler, the idle loop, the handlers. */
+    static byte[] guestImage() {
+        ByteBuffer image = ByteBuffer.allocate(RAM_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        image.put(IDLE_LOOP, IDLE_CODE);
+        handler(image, LEVEL_VECTOR, LEVEL_HANDLER, LEVEL_HANDLER_PORT);
+        handler(image, MSI_VECTOR, MSI_HANDLER, MSI_HANDLER_PORT);
+        return image.array();
+    }
+
+    /** out %al, $port (the first instruction, where the probe looks); cli; hlt; jmp back to the hlt. */
+    private static void handler(ByteBuffer image, int vector, int at, int port) {
+        image.put(at, new byte[] {(byte) 0xE6, (byte) port, (byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD});
+        image.putShort(vector * 4, (short) at);
+        image.putShort(vector * 4 + 2, (short) 0);
+    }
+
     private static Regs idleLoopRegs() {
         return Regs.initial().withRip(IDLE_LOOP).withRsp(STACK_TOP);
     }
@@ -214,9 +232,9 @@ public final class IrqchipProbe {
         return s.withCsAndDs(s.cs().withBaseAndSelector(0, 0), s.ds());
     }
 
-    private static void awaitHandler(Vcpu vcpu, Duration bound, String what)
+    private static void awaitHandler(Vcpu vcpu, int port, Duration bound, String what)
             throws ErrnoException, ProbeFailedException {
-        if (runUntilPortWrite(vcpu, HANDLER_PORT, bound).isEmpty()) {
+        if (runUntilPortWrite(vcpu, port, bound).isEmpty()) {
             throw new ProbeFailedException(what + " did not reach its handler within " + bound.toMillis() + " ms");
         }
     }

@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
  */
 record IrqchipVerdictFile(Path file, String hostKey) {
     /** Changes when the probe's guest or its reading of the evidence does, which voids every kept verdict. */
-    static final int PROBE_REVISION = 1;
+    static final int PROBE_REVISION = 2;
 
     /** Far beyond what a probe takes (its two deliveries are bounded by 15 s each); longer is damage. */
     private static final Duration LONGEST_PROBE = Duration.ofHours(1);

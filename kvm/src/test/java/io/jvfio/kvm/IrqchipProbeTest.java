@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.testing.Resources;
 import io.jvfio.sys.testing.Tiers;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;
@@ -139,6 +142,22 @@ class IrqchipProbeTest {
         assertThat(Resources.threadsStartedSince(threads))
                 .as("threads the probe left")
                 .isEmpty();
+    }
+
+    @Test
+    void eachVectorsHandlerStartsWithAWriteToAPortOfItsOwn() {
+        // Else an in-service bit read at "the MSI's handler" may be read while another vector's handler ran.
+        ByteBuffer image = ByteBuffer.wrap(IrqchipProbe.guestImage()).order(ByteOrder.LITTLE_ENDIAN);
+        Set<Integer> ports = new HashSet<>();
+        for (int vector : new int[] {0x30, 0x40}) {
+            int segment = Short.toUnsignedInt(image.getShort(vector * 4 + 2));
+            int handler = segment * 16 + Short.toUnsignedInt(image.getShort(vector * 4));
+            assertThat(image.get(handler))
+                    .as("vector 0x%x: out imm8, %%al first", vector)
+                    .isEqualTo((byte) 0xE6);
+            ports.add(Byte.toUnsignedInt(image.get(handler + 1)));
+        }
+        assertThat(ports).hasSize(2);
     }
 
     @Test
