@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -47,6 +49,8 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     private static final Path PROCESS = Path.of("/proc/self");
 
     private static final String HEADER = "jvfio in-kernel irqchip verdict";
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_DIRECTORY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     private static final Path PROC = Path.of("/proc");
     private static final Path BOOT_ID = Path.of("sys/kernel/random/boot_id");
     private static final Path KERNEL_RELEASE = Path.of("sys/kernel/osrelease");
@@ -190,7 +194,9 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                 semantics.evidence(),
                 semantics.elapsed().toString());
         try {
-            Files.createDirectories(file.getParent());
+            // Owner-only, as load wants it: under a umask of 002 a group-writable directory would keep a
+            // verdict no later process reads.
+            Files.createDirectories(file.getParent(), OWNER_ONLY_DIRECTORY);
             Path temporary = Files.createTempFile(file.getParent(), "irqchip-verdict", ".tmp");
             try {
                 Files.writeString(temporary, text + "\n", StandardCharsets.UTF_8);

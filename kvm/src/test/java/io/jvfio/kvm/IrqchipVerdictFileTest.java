@@ -124,6 +124,18 @@ class IrqchipVerdictFileTest {
     }
 
     @Test
+    void theDirectoryAStoreMakesIsTheOwnersAloneSoThatALaterLoadReadsIt() throws Exception {
+        Path made = directory.resolve("cache/jvfio");
+        IrqchipVerdictFile file = new IrqchipVerdictFile(made.resolve("irqchip-verdict"), "boot A");
+        file.store(EOI_AT_DELIVERY);
+
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made)))
+                .as("made with the process's umask, a group-writable directory would keep a verdict load refuses")
+                .isEqualTo("rwx------");
+        assertThat(file.load()).isPresent();
+    }
+
+    @Test
     void aDirectoryThatCannotBeWrittenKeepsNothingAndThrowsNothing() throws Exception {
         Path notADirectory = Files.writeString(directory.resolve("a-file"), "");
         IrqchipVerdictFile file = new IrqchipVerdictFile(notADirectory.resolve("irqchip-verdict"), "boot A");
