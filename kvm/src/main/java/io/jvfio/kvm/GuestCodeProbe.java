@@ -106,21 +106,39 @@ public final class GuestCodeProbe {
             try {
                 vcpu.setSregs(protectedMode(vcpu.sregs()));
                 vcpu.setRegs(Regs.initial().withRip(CODE).withRsp(STACK_TOP));
-                return IrqchipProbe.runUntilPortWrite(vcpu, HANDLER_PORT, bound)
-                        .map(reached -> new Outcome(Answer.RUNS, ""))
+                return IrqchipProbe.runUntil(
+                                vcpu, exit -> !(exit instanceof VcpuExit.Interrupted), "its first exit", bound)
+                        .map(GuestCodeProbe::outcomeOf)
                         .orElseGet(() -> new Outcome(
                                 Answer.PROBE_FAILED,
                                 "the guest neither reached the breakpoint's handler nor stopped within "
                                         + bound.toSeconds() + " s"));
-            } catch (IrqchipProbe.ProbeFailedException e) {
-                // The guest stopped with an exit other than the handler's: KVM's emulator gave up on it.
-                return new Outcome(Answer.DOES_NOT_RUN, e.getMessage());
             } finally {
                 vcpu.releaseThread();
             }
-        } catch (KvmUnavailableException | ErrnoException e) {
+        } catch (KvmUnavailableException | ErrnoException | IrqchipProbe.ProbeFailedException e) {
             return new Outcome(Answer.PROBE_FAILED, e.getMessage());
         }
+    }
+
+    /**
+     * What the guest's first exit says. Only an exit of the guest's own doing means this KVM does not run
+     * it (its emulator gave up, the guest faulted to a shutdown, or went astray to a halt, a port or
+     * memory); an exit that says KVM would not enter the vCPU, or one this code does not know, says nothing
+     * of the guest's instructions and must not send Linux to the nested guest on a host that could run it.
+     */
+    static Outcome outcomeOf(VcpuExit exit) {
+        if (exit instanceof VcpuExit.IoOut out && out.port() == HANDLER_PORT) {
+            return new Outcome(Answer.RUNS, "");
+        }
+        return switch (exit) {
+            case VcpuExit.FailEntry _, VcpuExit.Unknown _, VcpuExit.SystemEvent _ ->
+                new Outcome(Answer.PROBE_FAILED, "KVM_RUN of the probe's guest ended with " + exit);
+            default ->
+                new Outcome(
+                        Answer.DOES_NOT_RUN,
+                        "the guest stopped with " + exit + " instead of reaching its breakpoint's handler");
+        };
     }
 
     /** Flat 32-bit segments, the probe's GDT and IDT, PE set; the rest as KVM's reset state has it. */

@@ -33,6 +33,33 @@ class GuestCodeProbeTest {
     }
 
     @Test
+    void onlyAnExitOfTheGuestsOwnDoingSaysThisKvmCannotRunIt() {
+        assertThat(GuestCodeProbe.outcomeOf(new VcpuExit.IoOut(0x10, 1, 0)).answer())
+                .isEqualTo(GuestCodeProbe.Answer.RUNS);
+        for (VcpuExit guestsDoing : new VcpuExit[] {
+            new VcpuExit.InternalError(1),
+            VcpuExit.SHUTDOWN,
+            VcpuExit.HALT,
+            new VcpuExit.IoOut(0x80, 1, 0),
+            new VcpuExit.MmioRead(0x1000_0000L, 4)
+        }) {
+            assertThat(GuestCodeProbe.outcomeOf(guestsDoing))
+                    .as(guestsDoing.toString())
+                    .extracting(GuestCodeProbe.Outcome::answer)
+                    .isEqualTo(GuestCodeProbe.Answer.DOES_NOT_RUN);
+        }
+        // KVM refusing the vCPU's state would be this probe's fault, and an exit it does not know says nothing:
+        // taken for "cannot run Linux", either would send the linux tier to the nested guest on a host that runs it.
+        for (VcpuExit notTheGuests :
+                new VcpuExit[] {new VcpuExit.FailEntry(0x21, 0), new VcpuExit.Unknown(99), new VcpuExit.SystemEvent(1)
+                }) {
+            GuestCodeProbe.Outcome outcome = GuestCodeProbe.outcomeOf(notTheGuests);
+            assertThat(outcome.answer()).as(notTheGuests.toString()).isEqualTo(GuestCodeProbe.Answer.PROBE_FAILED);
+            assertThat(outcome.detail()).contains(notTheGuests.toString());
+        }
+    }
+
+    @Test
     @Tag(Tiers.KVM)
     void thisHostsKvmEitherRunsTheBreakpointOrStopsTheGuestNeverFailsToAnswer() {
         Tiers.assumeKvm();
