@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.devices.OptionNumbers;
 import io.jvfio.devices.ServerProcess;
 import io.jvfio.machine.GuestFailedException;
 import io.jvfio.machine.IrqchipSelection;
@@ -116,7 +117,7 @@ final class DemoCommand implements Subcommand {
 
     @Override
     public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
-        Optional<Integer> interrupts = args.value("--interrupts", Numbers::parseInt);
+        Optional<Integer> interrupts = args.value("--interrupts", OptionNumbers::parseInt);
         MachineProperties machine =
                 args.value("--machine", MachineProperties::parse).orElse(MachineProperties.DEFAULTS);
         if (args.has("--linux")) {

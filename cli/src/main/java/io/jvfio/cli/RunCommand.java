@@ -1,5 +1,6 @@
 package io.jvfio.cli;
 
+import io.jvfio.devices.OptionNumbers;
 import io.jvfio.machine.GuestFailedException;
 import io.jvfio.machine.MachineConfig;
 import io.jvfio.machine.boot.BootInfo;
@@ -118,12 +119,13 @@ final class RunCommand implements Subcommand {
         Optional<String> initrd = parsed.value("--initrd");
         Optional<String> append = parsed.value("--append");
         List<PlatformDeviceConfig> devices = parsed.values("--device", DeviceSpecParser::parse);
-        List<Long> args = parsed.values("--arg", Numbers::parseLong);
+        List<Long> args = parsed.values("--arg", OptionNumbers::parseLong);
         MachineProperties machine =
                 parsed.value("--machine", MachineProperties::parse).orElse(MachineProperties.DEFAULTS);
-        long ramMiB = parsed.value("--ram", Numbers::parseLong)
+        long ramMiB = parsed.value("--ram", OptionNumbers::parseLong)
                 .orElse(kernelPath.isPresent() ? DEFAULT_KERNEL_RAM_MIB : DEFAULT_GUEST_RAM_MIB);
-        long timeoutSeconds = parsed.value("--timeout", Numbers::parseLong).orElse(DEFAULT_TIMEOUT_SECONDS);
+        long timeoutSeconds =
+                parsed.value("--timeout", OptionNumbers::parseLong).orElse(DEFAULT_TIMEOUT_SECONDS);
         if (args.size() > BootInfo.MAX_ARGS) {
             throw new UsageException("--arg: at most " + BootInfo.MAX_ARGS + " guest arguments, got " + args.size());
         }

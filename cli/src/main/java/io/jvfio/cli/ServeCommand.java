@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import io.jvfio.devices.DeviceCatalog;
 import io.jvfio.devices.DeviceOptions;
 import io.jvfio.devices.ModelledDevice;
+import io.jvfio.devices.OptionNumbers;
 import io.jvfio.devices.ServeMain;
 import io.jvfio.devices.ServerProcess;
 import java.io.IOException;
@@ -63,10 +64,10 @@ final class ServeCommand implements Subcommand {
     public int run(ParsedArgs args, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
         String model = args.parameter(0);
         Path socket = Path.of(args.required("--socket"));
-        Optional<Integer> irqs = args.value("--irqs", Numbers::parseInt);
-        Optional<Integer> levelMask = args.value("--level-mask", Numbers::parseUnsignedInt);
+        Optional<Integer> irqs = args.value("--irqs", OptionNumbers::parseInt);
+        Optional<Integer> levelMask = args.value("--level-mask", OptionNumbers::parseUnsignedInt);
         Optional<String> serialSocket = args.value("--serial-socket");
-        Optional<Long> seed = args.value("--seed", Numbers::parseLong);
+        Optional<Long> seed = args.value("--seed", OptionNumbers::parseLong);
         Optional<String> file = args.value("--file");
         boolean readOnly = args.has("--read-only");
         ModelledDevice device;

@@ -3,6 +3,7 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.devices.OptionNumbers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -114,7 +115,7 @@ class ParsedArgsTest {
     void converterErrorBecomesAUsageErrorNamingTheOption() {
         ParsedArgs args = ParsedArgs.parse(SPEC, List.of("m", "--socket", "s", "-n", "x"));
 
-        assertThatThrownBy(() -> args.value("--count", Numbers::parseLong))
+        assertThatThrownBy(() -> args.value("--count", OptionNumbers::parseLong))
                 .isInstanceOf(UsageException.class)
                 .hasMessage("Invalid value for option '--count': 'x' is not a number (decimal or 0x hex)");
     }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.ToIntFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -198,8 +199,11 @@ public final class ServeMain {
             String arg = args[i];
             switch (arg) {
                 case "--socket" -> socket = Path.of(value(args, ++i, arg));
-                case "--irqs" -> options = options.withIrqs(count(value(args, ++i, arg), arg));
-                case "--level-mask" -> options = options.withLevelMask(mask(value(args, ++i, arg), arg));
+                case "--irqs" ->
+                    options = options.withIrqs(number(value(args, ++i, arg), arg, OptionNumbers::parseInt));
+                case "--level-mask" ->
+                    options =
+                            options.withLevelMask(number(value(args, ++i, arg), arg, OptionNumbers::parseUnsignedInt));
                 case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
                 default -> throw new IllegalArgumentException("unknown argument '" + arg + "'; " + USAGE);
             }
@@ -217,24 +221,12 @@ public final class ServeMain {
         return args[i];
     }
 
-    /** A count, decimal or hex: a hex value with bit 31 set is refused, not taken as a negative count. */
-    private static int count(String text, String option) {
-        int value = mask(text, option);
-        if (value < 0 && !text.startsWith("-")) {
-            throw new IllegalArgumentException(option + " '" + text + "' is larger than " + Integer.MAX_VALUE);
-        }
-        return value;
-    }
-
-    /** 32 bits, decimal or hex (a hex value may set bit 31, as a mask does). */
-    private static int mask(String text, String option) {
+    /** A number read as {@link OptionNumbers} reads it, the option named in the error. */
+    private static int number(String text, String option, ToIntFunction<String> parse) {
         try {
-            if (text.startsWith("0x") || text.startsWith("0X")) {
-                return Integer.parseUnsignedInt(text.substring(2), 16);
-            }
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " '" + text + "' is not a number");
+            return parse.applyAsInt(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " " + e.getMessage(), e);
         }
     }
 }

@@ -125,7 +125,10 @@ class DeviceCatalogTest {
         assertThatThrownBy(() -> ServeMain.parse(new String[] {"--socket", "s", "--irqs", "x"}))
                 .hasMessageContaining("--irqs 'x' is not a number");
         assertThatThrownBy(() -> ServeMain.parse(new String[] {"--socket", "s", "--irqs", "0xffffffff"}))
-                .hasMessage("--irqs '0xffffffff' is larger than 2147483647");
+                .hasMessage("--irqs '0xffffffff' is outside the int range (-2147483648..2147483647)");
+        // Read as the jvfio commands read them: a mask is 32 unsigned bits, never a negative decimal.
+        assertThatThrownBy(() -> ServeMain.parse(new String[] {"--socket", "s", "--level-mask", "-1"}))
+                .hasMessage("--level-mask '-1' is outside 32 unsigned bits (0..0xffffffff)");
         assertThat(ServeMain.parse(new String[] {"--socket", "s", "--level-mask", "0xffffffff"})
                         .options()
                         .levelMask())

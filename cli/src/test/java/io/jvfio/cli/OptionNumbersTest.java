@@ -3,19 +3,20 @@ package io.jvfio.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jvfio.devices.OptionNumbers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Numeric option values: the range each parse takes and the one-line error beyond it. */
-class NumbersTest {
+class OptionNumbersTest {
     private static final CommandSpec SPEC =
             CommandSpec.of("t", "", "", OptionSpec.value("N", "", "--irqs"), OptionSpec.value("M", "", "--level-mask"));
 
     @Test
     void intTakesItsWholeRangeInDecimalOrHex() {
-        assertThat(Numbers.parseInt("2147483647")).isEqualTo(Integer.MAX_VALUE);
-        assertThat(Numbers.parseInt("-2147483648")).isEqualTo(Integer.MIN_VALUE);
-        assertThat(Numbers.parseInt("0x7FFFFFFF")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(OptionNumbers.parseInt("2147483647")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(OptionNumbers.parseInt("-2147483648")).isEqualTo(Integer.MIN_VALUE);
+        assertThat(OptionNumbers.parseInt("0x7FFFFFFF")).isEqualTo(Integer.MAX_VALUE);
     }
 
     @Test
@@ -23,7 +24,7 @@ class NumbersTest {
         for (String value : List.of("4294967295", "0xFFFFFFFF", "0xFFFFFFFFFFFFFFFF", "2147483648", "-2147483649")) {
             ParsedArgs args = ParsedArgs.parse(SPEC, List.of("--irqs", value));
 
-            assertThatThrownBy(() -> args.value("--irqs", Numbers::parseInt))
+            assertThatThrownBy(() -> args.value("--irqs", OptionNumbers::parseInt))
                     .isInstanceOf(UsageException.class)
                     .hasMessage("Invalid value for option '--irqs': '" + value
                             + "' is outside the int range (-2147483648..2147483647)");
@@ -32,13 +33,13 @@ class NumbersTest {
 
     @Test
     void unsignedIntTakesAll32BitsAndNothingBeyond() {
-        assertThat(Numbers.parseUnsignedInt("0xFFFFFFFF")).isEqualTo(-1);
-        assertThat(Numbers.parseUnsignedInt("4294967295")).isEqualTo(-1);
-        assertThat(Numbers.parseUnsignedInt("0")).isZero();
+        assertThat(OptionNumbers.parseUnsignedInt("0xFFFFFFFF")).isEqualTo(-1);
+        assertThat(OptionNumbers.parseUnsignedInt("4294967295")).isEqualTo(-1);
+        assertThat(OptionNumbers.parseUnsignedInt("0")).isZero();
         for (String value : List.of("0x100000000", "-1")) {
             ParsedArgs args = ParsedArgs.parse(SPEC, List.of("--level-mask", value));
 
-            assertThatThrownBy(() -> args.value("--level-mask", Numbers::parseUnsignedInt))
+            assertThatThrownBy(() -> args.value("--level-mask", OptionNumbers::parseUnsignedInt))
                     .isInstanceOf(UsageException.class)
                     .hasMessage("Invalid value for option '--level-mask': '" + value
                             + "' is outside 32 unsigned bits (0..0xffffffff)");
