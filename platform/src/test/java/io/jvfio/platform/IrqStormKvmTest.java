@@ -40,6 +40,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag(Tiers.STORM)
 class IrqStormKvmTest {
     private static final int INTERRUPTS = Integer.getInteger("jvfio.storm.interrupts", 1_000);
+    /** Whether this JVM runs in tools/nested's guest, whose KVM runs on TCG's emulation of SVM. */
+    private static final boolean NESTED = "1".equals(System.getenv("JVFIO_NESTED"));
+
     private static final int BOTH_LINES = 0b11;
     private static final int MODE_ECHO = 3;
     /** testdev's flag: wait for interrupts running, with interrupts on only around a few nops. */
@@ -80,71 +83,105 @@ class IrqStormKvmTest {
                 .args(INTERRUPTS, BOTH_LINES, MODE_ECHO)
                 .irqchip(irqchip)
                 .build();
-        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
-            Machine machine = assembly.machine();
-            VfioPlatformDevice device = assembly.devices().getFirst();
-            machine.start();
-            int code = machine.awaitExit(Duration.ofMinutes(15));
-
-            List<Integer> reports = machine.reports();
-            if (properties.endsWith("x-precise-eoi=off") && machine.irqchip().inKernel()) {
-                // The seed's EOI comes with the handler's STATUS read, before its ACK, so the unmask
-                // re-fires the level line the device still asserts. Most re-fires are ended by the ACK's
-                // own trapped access; one that lands after it reaches the guest as a spurious interrupt,
-                // which the guest acks and counts and then calls a failure. QEMU's heuristic pays the
-                // same (docs/irq-state-machine.md); what must hold is that every raise is handled once.
-                int spurious = reports.get(6);
-                assertThat(code).as(machine.console()).isEqualTo(spurious == 0 ? 0 : 1);
-                assertThat(reports.get(1)).as("line 0 raised").isEqualTo(INTERRUPTS);
-                assertThat(reports.get(4)).as("line 1 raised").isEqualTo(INTERRUPTS);
-                assertThat(reports.get(2))
-                        .as("line 0 acked as often as handled")
-                        .isEqualTo(reports.get(0));
-                assertThat(reports.get(5))
-                        .as("line 1 acked as often as handled")
-                        .isEqualTo(reports.get(3));
-                assertThat(reports.get(0) + reports.get(3))
-                        .as("both lines' handled: every raise, plus the spurious")
-                        .isEqualTo(2 * INTERRUPTS + spurious);
+        for (int attempt = 1; ; attempt++) {
+            try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+                Machine machine = assembly.machine();
+                machine.start();
+                int code = machine.awaitExit(Duration.ofMinutes(15));
+                if (attempt == 1
+                        && !properties.endsWith("x-precise-eoi=off")
+                        && deliveredOnceMoreByTheNestedGuestsKvm(machine)) {
+                    continue;
+                }
+                checkCounts(machine, code, assembly.devices().getFirst(), properties);
                 return;
             }
-            assertThat(code).as(machine.console()).isZero();
-            assertThat(reports)
-                    .as("per line handled, raised, acked; then spurious")
-                    .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
-            if (properties.equals(",x-irqfd=off")) {
-                // jvfio's counts add up, and it read and injected every raise but those a guest handled
-                // without it: under TCG's emulated SVM the nested guest's KVM now and then delivers one
-                // injection twice (traced with kvm_inj_virq: the guest handled 1,000 interrupts of the edge
-                // line for 999 fresh injections of its vector, the 1,000th a "reinjection"), and the guest's
-                // ACK of the repeat consumes a raise early: an edge's next signal then finds the line still
-                // in service and is coalesced, or comes in one read with the one after it; a level line's
-                // raise is taken before its line is unmasked, and never signals. The guest's counts above
-                // are exact on every host; these fall short by the repeats, bounded here by 1%: a signal
-                // jvfio lost or never injected would have stopped the echo chain.
-                long atLeast = INTERRUPTS - INTERRUPTS / 100;
-                IrqController controller = device.irqController().orElseThrow();
-                for (int line : List.of(0, 1)) {
-                    IrqController.IrqCounters counters = controller.counters(line);
-                    assertThat(counters.signals())
-                            .as("line %d signals (%s)", line, counters)
-                            .isBetween(atLeast, (long) INTERRUPTS);
-                    assertThat(counters.injections())
-                            .as("line %d injections (%s)", line, counters)
-                            .isBetween(atLeast, (long) INTERRUPTS);
-                    assertThat(counters.eois())
-                            .as("line %d EOIs (%s)", line, counters)
-                            .isEqualTo(counters.injections());
-                    assertThat(counters.triggers())
-                            .as("line %d triggers (%s)", line, counters)
-                            .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset());
-                }
-                assertThat(controller.pendingQueue()).isEmpty();
-                assertThat(controller.deviceCounters().pendingPeak())
-                        .as("an IRQ queues at most once")
-                        .isLessThanOrEqualTo(2);
-            }
         }
+    }
+
+    private static void checkCounts(Machine machine, int code, VfioPlatformDevice device, String properties) {
+        List<Integer> reports = machine.reports();
+        if (properties.endsWith("x-precise-eoi=off") && machine.irqchip().inKernel()) {
+            // The seed's EOI comes with the handler's STATUS read, before its ACK, so the unmask
+            // re-fires the level line the device still asserts. Most re-fires are ended by the ACK's
+            // own trapped access; one that lands after it reaches the guest as a spurious interrupt,
+            // which the guest acks and counts and then calls a failure. QEMU's heuristic pays the
+            // same (docs/irq-state-machine.md); what must hold is that every raise is handled once.
+            int spurious = reports.get(6);
+            assertThat(code).as(machine.console()).isEqualTo(spurious == 0 ? 0 : 1);
+            assertThat(reports.get(1)).as("line 0 raised").isEqualTo(INTERRUPTS);
+            assertThat(reports.get(4)).as("line 1 raised").isEqualTo(INTERRUPTS);
+            assertThat(reports.get(2)).as("line 0 acked as often as handled").isEqualTo(reports.get(0));
+            assertThat(reports.get(5)).as("line 1 acked as often as handled").isEqualTo(reports.get(3));
+            assertThat(reports.get(0) + reports.get(3))
+                    .as("both lines' handled: every raise, plus the spurious")
+                    .isEqualTo(2 * INTERRUPTS + spurious);
+            return;
+        }
+        assertThat(code).as(machine.console()).isZero();
+        assertThat(reports)
+                .as("per line handled, raised, acked; then spurious")
+                .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
+        if (properties.equals(",x-irqfd=off")) {
+            // jvfio's counts add up, and it read and injected every raise but those a guest handled
+            // without it: under TCG's emulated SVM the nested guest's KVM now and then delivers one
+            // injection twice (traced with kvm_inj_virq: the guest handled 1,000 interrupts of the edge
+            // line for 999 fresh injections of its vector, the 1,000th a "reinjection"), and the guest's
+            // ACK of the repeat consumes a raise early: an edge's next signal then finds the line still
+            // in service and is coalesced, or comes in one read with the one after it; a level line's
+            // raise is taken before its line is unmasked, and never signals. The guest's counts above
+            // are exact on every host; these fall short by the repeats, bounded here by 1%: a signal
+            // jvfio lost or never injected would have stopped the echo chain.
+            long atLeast = INTERRUPTS - INTERRUPTS / 100;
+            IrqController controller = device.irqController().orElseThrow();
+            for (int line : List.of(0, 1)) {
+                IrqController.IrqCounters counters = controller.counters(line);
+                assertThat(counters.signals())
+                        .as("line %d signals (%s)", line, counters)
+                        .isBetween(atLeast, (long) INTERRUPTS);
+                assertThat(counters.injections())
+                        .as("line %d injections (%s)", line, counters)
+                        .isBetween(atLeast, (long) INTERRUPTS);
+                assertThat(counters.eois())
+                        .as("line %d EOIs (%s)", line, counters)
+                        .isEqualTo(counters.injections());
+                assertThat(counters.triggers())
+                        .as("line %d triggers (%s)", line, counters)
+                        .isEqualTo(counters.injections() + counters.coalesced() + counters.cancelledByReset());
+            }
+            assertThat(controller.pendingQueue()).isEmpty();
+            assertThat(controller.deviceCounters().pendingPeak())
+                    .as("an IRQ queues at most once")
+                    .isLessThanOrEqualTo(2);
+        }
+    }
+
+    /**
+     * Whether this run, in tools/nested's guest on KVM's own irqchip, failed the one way that guest's KVM
+     * makes a storm fail now and then: it delivered an injection twice (under TCG's emulated SVM, traced with
+     * kvm_inj_virq; tools/nested/README.md), and the repeat found no next raise in STATUS to take as its own:
+     * one line handled and acked once more than raised, that one delivery spurious, all else exact. Such a
+     * run is said and run once more; twice fails. Never on any other host, nor on jvfio's irqchip, which
+     * injects each interrupt itself.
+     */
+    private static boolean deliveredOnceMoreByTheNestedGuestsKvm(Machine machine) {
+        if (!NESTED || !machine.irqchip().inKernel()) {
+            return false;
+        }
+        List<Integer> reports = machine.reports();
+        List<Integer> exact = List.of(INTERRUPTS, INTERRUPTS, INTERRUPTS);
+        List<Integer> onceMore = List.of(INTERRUPTS + 1, INTERRUPTS, INTERRUPTS + 1);
+        boolean repeated = reports.size() == 7
+                && reports.get(6) == 1
+                && ((reports.subList(0, 3).equals(onceMore)
+                                && reports.subList(3, 6).equals(exact))
+                        || (reports.subList(0, 3).equals(exact)
+                                && reports.subList(3, 6).equals(onceMore)));
+        if (repeated) {
+            System.err.println("one interrupt delivered twice by the nested guest's KVM (" + reports
+                    + "; tools/nested/README.md): running the case once more, which must be exact");
+        }
+        return repeated;
     }
 
     static Stream<Arguments> runningGuestCases() {
@@ -162,15 +199,21 @@ class IrqStormKvmTest {
                 .args(INTERRUPTS, BOTH_LINES, MODE_ECHO, 0, FLAG_WAIT_RUNNING)
                 .irqchip(irqchip)
                 .build();
-        try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
-            Machine machine = assembly.machine();
-            machine.start();
-            int code = machine.awaitExit(Duration.ofMinutes(15));
+        for (int attempt = 1; ; attempt++) {
+            try (AssignedMachine assembly = AssignedMachine.create(machineConfig, List.of(config))) {
+                Machine machine = assembly.machine();
+                machine.start();
+                int code = machine.awaitExit(Duration.ofMinutes(15));
+                if (attempt == 1 && deliveredOnceMoreByTheNestedGuestsKvm(machine)) {
+                    continue;
+                }
 
-            assertThat(code).as(machine.console()).isZero();
-            assertThat(machine.reports())
-                    .as("per line handled, raised, acked; then spurious")
-                    .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
+                assertThat(code).as(machine.console()).isZero();
+                assertThat(machine.reports())
+                        .as("per line handled, raised, acked; then spurious")
+                        .containsExactly(INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, INTERRUPTS, 0);
+                return;
+            }
         }
     }
 }
