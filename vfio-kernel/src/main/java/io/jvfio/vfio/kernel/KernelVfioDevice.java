@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * A device opened through kernel VFIO: its fd (from the group, or its cdev bound to iommufd), region
@@ -97,15 +98,30 @@ public final class KernelVfioDevice implements VfioDevice {
         }
     }
 
+    /** One or a few system calls on the device fd, for {@link #onFd}. */
+    @FunctionalInterface
+    private interface FdCall<T> {
+        T on(Fd fd) throws ErrnoException, VfioException;
+    }
+
     /**
-     * A call that passed {@link #checkOpen} while another thread closed the device finds the fd closed;
-     * the caller gets the same answer as a call after close.
+     * Runs {@code call} on the device fd: a system call that fails becomes the {@link VfioException}
+     * {@code failure} describes, with the call and its errno. A call that passed {@link #checkOpen} while
+     * another thread closed the device finds the fd closed, and gets the same answer as a call after
+     * close. The message is built only on failure, since region accesses come through here on the vCPU's
+     * path.
      */
-    private VfioException closedMeanwhile(IllegalStateException e) {
-        if (!closed.get()) {
-            throw e;
+    private <T> T onFd(Supplier<String> failure, FdCall<T> call) throws VfioException {
+        try {
+            return call.on(fd);
+        } catch (ErrnoException e) {
+            throw new VfioException(name(), failure.get(), e);
+        } catch (IllegalStateException e) {
+            if (!closed.get()) {
+                throw e;
+            }
+            throw new VfioException(name(), "device is closed");
         }
-        return new VfioException(name(), "device is closed");
     }
 
     @Override
@@ -115,15 +131,11 @@ public final class KernelVfioDevice implements VfioDevice {
         if (cached != null) {
             return cached;
         }
+        VfioIoctls.DeviceInfoReply reply = onFd(() -> "failed to get device info", VfioIoctls::deviceGetInfo);
         try {
-            VfioIoctls.DeviceInfoReply reply = VfioIoctls.deviceGetInfo(fd);
             cached = new DeviceInfo(reply.flags(), reply.numRegions(), reply.numIrqs());
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to get device info", e);
         } catch (IllegalArgumentException e) {
             throw new VfioException(name(), "device info out of range: " + e.getMessage());
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
         }
         info = cached;
         return cached;
@@ -140,14 +152,8 @@ public final class KernelVfioDevice implements VfioDevice {
         if (cached != null) {
             return cached;
         }
-        VfioIoctls.RegionInfoReply reply;
-        try {
-            reply = VfioIoctls.deviceGetRegionInfo(fd, region);
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to get region " + region + " info", e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
-        }
+        VfioIoctls.RegionInfoReply reply = onFd(
+                () -> "failed to get region " + region + " info", fd -> VfioIoctls.deviceGetRegionInfo(fd, region));
         RegionInfo parsed = RegionInfoParser.parse(name(), reply.raw());
         if (parsed.index() != region) {
             throw new VfioException(
@@ -163,15 +169,12 @@ public final class KernelVfioDevice implements VfioDevice {
         if (index < 0 || index >= info().irqCount()) {
             throw new VfioException(name(), "no IRQ index " + index + " (the device has " + info().irqCount() + ")");
         }
+        VfioIoctls.IrqInfoReply reply =
+                onFd(() -> "failed to get IRQ " + index + " info", fd -> VfioIoctls.deviceGetIrqInfo(fd, index));
         try {
-            VfioIoctls.IrqInfoReply reply = VfioIoctls.deviceGetIrqInfo(fd, index);
             return new IrqInfo(index, reply.flags(), reply.count());
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to get IRQ " + index + " info", e);
         } catch (IllegalArgumentException e) {
             throw new VfioException(name(), "IRQ " + index + " info out of range: " + e.getMessage());
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
         }
     }
 
@@ -200,18 +203,14 @@ public final class KernelVfioDevice implements VfioDevice {
         checkSize(size);
         RegionInfo info = checkAccess(region, offset, size, false);
         ByteBuffer buffer = SCRATCH.get().clear().limit(size);
-        try {
-            int n = fd.pread(buffer, info.offset() + offset);
-            if (n != size) {
-                throw new VfioException(
-                        name(),
-                        "short read of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of "
-                                + size + " bytes");
-            }
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to read region " + region + " at 0x" + Long.toHexString(offset), e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
+        int n = onFd(
+                () -> "failed to read region " + region + " at 0x" + Long.toHexString(offset),
+                fd -> fd.pread(buffer, info.offset() + offset));
+        if (n != size) {
+            throw new VfioException(
+                    name(),
+                    "short read of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of " + size
+                            + " bytes");
         }
         return switch (size) {
             case 1 -> Byte.toUnsignedLong(buffer.get(0));
@@ -226,19 +225,14 @@ public final class KernelVfioDevice implements VfioDevice {
         checkSize(size);
         RegionInfo info = checkAccess(region, offset, size, true);
         ByteBuffer buffer = SCRATCH.get().clear().putLong(0, value).limit(size);
-        try {
-            int n = fd.pwrite(buffer, info.offset() + offset);
-            if (n != size) {
-                throw new VfioException(
-                        name(),
-                        "short write of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of "
-                                + size + " bytes");
-            }
-        } catch (ErrnoException e) {
+        int n = onFd(
+                () -> "failed to write region " + region + " at 0x" + Long.toHexString(offset),
+                fd -> fd.pwrite(buffer, info.offset() + offset));
+        if (n != size) {
             throw new VfioException(
-                    name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
+                    name(),
+                    "short write of region " + region + " at 0x" + Long.toHexString(offset) + ": " + n + " of " + size
+                            + " bytes");
         }
     }
 
@@ -246,17 +240,14 @@ public final class KernelVfioDevice implements VfioDevice {
     public void read(int region, long offset, byte[] destination) throws VfioException {
         RegionInfo info = checkAccess(region, offset, destination.length, false);
         ByteBuffer buffer = ByteBuffer.wrap(destination);
-        try {
-            while (buffer.hasRemaining()) {
-                long at = offset + buffer.position();
-                if (fd.pread(buffer, info.offset() + at) <= 0) {
-                    throw new VfioException(name(), "short read of region " + region + " at 0x" + Long.toHexString(at));
-                }
+        while (buffer.hasRemaining()) {
+            long at = offset + buffer.position();
+            int n = onFd(
+                    () -> "failed to read region " + region + " at 0x" + Long.toHexString(offset),
+                    fd -> fd.pread(buffer, info.offset() + at));
+            if (n <= 0) {
+                throw new VfioException(name(), "short read of region " + region + " at 0x" + Long.toHexString(at));
             }
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to read region " + region + " at 0x" + Long.toHexString(offset), e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
         }
     }
 
@@ -264,19 +255,14 @@ public final class KernelVfioDevice implements VfioDevice {
     public void write(int region, long offset, byte[] source) throws VfioException {
         RegionInfo info = checkAccess(region, offset, source.length, true);
         ByteBuffer buffer = ByteBuffer.wrap(source);
-        try {
-            while (buffer.hasRemaining()) {
-                long at = offset + buffer.position();
-                if (fd.pwrite(buffer, info.offset() + at) <= 0) {
-                    throw new VfioException(
-                            name(), "short write of region " + region + " at 0x" + Long.toHexString(at));
-                }
+        while (buffer.hasRemaining()) {
+            long at = offset + buffer.position();
+            int n = onFd(
+                    () -> "failed to write region " + region + " at 0x" + Long.toHexString(offset),
+                    fd -> fd.pwrite(buffer, info.offset() + at));
+            if (n <= 0) {
+                throw new VfioException(name(), "short write of region " + region + " at 0x" + Long.toHexString(at));
             }
-        } catch (ErrnoException e) {
-            throw new VfioException(
-                    name(), "failed to write region " + region + " at 0x" + Long.toHexString(offset), e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
         }
     }
 
@@ -296,51 +282,43 @@ public final class KernelVfioDevice implements VfioDevice {
                     "[0x" + Long.toHexString(offset) + ", +0x" + Long.toHexString(size)
                             + ") is not within a mappable area of region " + region + ": " + info.mappableAreas());
         }
-        try {
-            return Mapping.map(
-                    fd,
-                    info.offset() + offset,
-                    size,
-                    info.writable(),
-                    "vfio " + name() + " region " + region + " +0x" + Long.toHexString(offset));
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to mmap region " + region + " at 0x" + Long.toHexString(offset), e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
-        }
+        return onFd(
+                () -> "failed to mmap region " + region + " at 0x" + Long.toHexString(offset),
+                fd -> Mapping.map(
+                        fd,
+                        info.offset() + offset,
+                        size,
+                        info.writable(),
+                        "vfio " + name() + " region " + region + " +0x" + Long.toHexString(offset)));
     }
 
     @Override
     public void setIrqs(IrqSet request) throws VfioException {
         checkOpen();
         int action = request.action().flag();
-        try {
-            switch (request.data()) {
-                case IrqSet.Data.None none ->
-                    VfioIoctls.deviceSetIrqs(fd, action, request.index(), request.start(), request.count());
-                case IrqSet.Data.Bools bools ->
-                    VfioIoctls.deviceSetIrqsBool(fd, action, request.index(), request.start(), bools.values());
-                case IrqSet.Data.EventFds eventFds -> {
-                    int[] fds = new int[eventFds.fds().size()];
-                    for (int i = 0; i < fds.length; i++) {
-                        fds[i] = eventFds.fds()
-                                .get(i)
-                                .map(EventFd::fd)
-                                .map(Fd::get)
-                                .orElse(-1);
+        onFd(
+                () -> "failed to " + request.action().name().toLowerCase(Locale.ROOT) + " IRQ index " + request.index()
+                        + " [" + request.start() + ", +" + request.count() + ")",
+                fd -> {
+                    switch (request.data()) {
+                        case IrqSet.Data.None none ->
+                            VfioIoctls.deviceSetIrqs(fd, action, request.index(), request.start(), request.count());
+                        case IrqSet.Data.Bools bools ->
+                            VfioIoctls.deviceSetIrqsBool(fd, action, request.index(), request.start(), bools.values());
+                        case IrqSet.Data.EventFds eventFds -> {
+                            int[] fds = new int[eventFds.fds().size()];
+                            for (int i = 0; i < fds.length; i++) {
+                                fds[i] = eventFds.fds()
+                                        .get(i)
+                                        .map(EventFd::fd)
+                                        .map(Fd::get)
+                                        .orElse(-1);
+                            }
+                            VfioIoctls.deviceSetIrqsEventFd(fd, action, request.index(), request.start(), fds);
+                        }
                     }
-                    VfioIoctls.deviceSetIrqsEventFd(fd, action, request.index(), request.start(), fds);
-                }
-            }
-        } catch (ErrnoException e) {
-            throw new VfioException(
-                    name(),
-                    "failed to " + request.action().name().toLowerCase(Locale.ROOT) + " IRQ index " + request.index()
-                            + " [" + request.start() + ", +" + request.count() + ")",
-                    e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
-        }
+                    return null;
+                });
     }
 
     @Override
@@ -348,13 +326,10 @@ public final class KernelVfioDevice implements VfioDevice {
         if (!info().supportsReset()) {
             throw new VfioException(name(), "the device does not support reset (no VFIO_DEVICE_FLAGS_RESET)");
         }
-        try {
+        onFd(() -> "failed to reset the device", fd -> {
             VfioIoctls.deviceReset(fd);
-        } catch (ErrnoException e) {
-            throw new VfioException(name(), "failed to reset the device", e);
-        } catch (IllegalStateException e) {
-            throw closedMeanwhile(e);
-        }
+            return null;
+        });
     }
 
     @Override

@@ -54,6 +54,21 @@ class KernelVfioDeviceTest {
     }
 
     @Test
+    void callsThatReachTheKernelNameWhatFailedWithTheIoctlAndErrno() throws Exception {
+        try (KernelVfio vfio = KernelVfio.create(new KernelVfio.Options(sysfsRoot, devRoot, IommufdMode.ON));
+                KernelVfioDevice device = device(vfio)) {
+            assertThatThrownBy(device::info)
+                    .isExactlyInstanceOf(VfioException.class)
+                    .hasMessage("vfio " + NAME + ": failed to get device info: VFIO_DEVICE_GET_INFO failed:"
+                            + " Inappropriate ioctl for device (ENOTTY)");
+            assertThatThrownBy(() -> device.setIrqs(IrqSet.disableAll(1)))
+                    .isExactlyInstanceOf(VfioException.class)
+                    .hasMessage("vfio " + NAME + ": failed to trigger IRQ index 1 [0, +0): VFIO_DEVICE_SET_IRQS failed:"
+                            + " Inappropriate ioctl for device (ENOTTY)");
+        }
+    }
+
+    @Test
     void everyCallAfterCloseFailsAsTheApiSaysWithDeviceIsClosed() throws Exception {
         int fdsBefore = Resources.openFds();
         try (KernelVfio vfio = KernelVfio.create(new KernelVfio.Options(sysfsRoot, devRoot, IommufdMode.ON))) {
