@@ -179,19 +179,29 @@ public final class KernelVfio implements AutoCloseable {
                 }
                 yield Backend.LEGACY_CONTAINER;
             }
-            case AUTO -> {
-                if (iommufd && cdevUsable) {
-                    yield Backend.IOMMUFD;
-                }
-                if (!legacy) {
-                    throw new VfioException(
-                            name,
-                            "no " + container + " (legacy VFIO container) and the device has no" + " VFIO cdev under "
-                                    + device.path().resolve("vfio-dev") + " for " + iommu);
-                }
-                yield Backend.LEGACY_CONTAINER;
-            }
+            case AUTO ->
+                autoBackend(groups.containsKey(device.iommuGroup()), iommufd && cdevUsable, legacy)
+                        .orElseThrow(() -> new VfioException(
+                                name,
+                                "no " + container + " (legacy VFIO container) and the device has no VFIO cdev under "
+                                        + device.path().resolve("vfio-dev") + " for " + iommu));
         };
+    }
+
+    /**
+     * What {@code iommufd=auto} opens a device through, given whether this VM holds the device's group in
+     * a container already, whether the device has a cdev and {@code /dev/iommu} exists, and whether the
+     * container node exists; empty when there is no way in. A held group comes first: the kernel opens no
+     * cdev of a device whose group is open (EBUSY), while the held group hands out the device's fd.
+     */
+    static Optional<Backend> autoBackend(boolean groupHeld, boolean cdevUsable, boolean containerExists) {
+        if (groupHeld) {
+            return Optional.of(Backend.LEGACY_CONTAINER);
+        }
+        if (cdevUsable) {
+            return Optional.of(Backend.IOMMUFD);
+        }
+        return containerExists ? Optional.of(Backend.LEGACY_CONTAINER) : Optional.empty();
     }
 
     private KernelVfioDevice openLegacy(SysfsDevice device) throws VfioException {

@@ -167,6 +167,21 @@ class KernelVfioTest {
     }
 
     @Test
+    void autoOpensADeviceOfAGroupThisVmHoldsThroughThatGroupEvenWhereItHasACdev() {
+        // The kernel refuses the cdev of a device whose group is open (EBUSY); the held group gives its fd.
+        assertThat(KernelVfio.autoBackend(true, true, true)).contains(KernelVfio.Backend.LEGACY_CONTAINER);
+        assertThat(KernelVfio.autoBackend(true, false, true)).contains(KernelVfio.Backend.LEGACY_CONTAINER);
+    }
+
+    @Test
+    void autoPrefersTheCdevForAGroupThisVmDoesNotHoldAndFallsBackToTheContainer() {
+        assertThat(KernelVfio.autoBackend(false, true, true)).contains(KernelVfio.Backend.IOMMUFD);
+        assertThat(KernelVfio.autoBackend(false, true, false)).contains(KernelVfio.Backend.IOMMUFD);
+        assertThat(KernelVfio.autoBackend(false, false, true)).contains(KernelVfio.Backend.LEGACY_CONTAINER);
+        assertThat(KernelVfio.autoBackend(false, false, false)).isEmpty();
+    }
+
+    @Test
     void autoWithOnlyDevIommuAndNoCdevExplainsBoth() throws Exception {
         devNode("iommu");
         Files.delete(sysfsRoot.resolve("devices/platform/" + NAME + "/vfio-dev/vfio0"));
