@@ -2,21 +2,19 @@ package io.jvfio.platform;
 
 import io.jvfio.platform.config.DeviceSource;
 import io.jvfio.platform.config.PlatformDeviceConfig;
-import io.jvfio.vfio.IommufdMode;
 import io.jvfio.vfio.VfioDevice;
 import io.jvfio.vfio.kernel.KernelVfio;
 import io.jvfio.vfiouser.client.VfioUserDevice;
 import java.io.IOException;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
  * Opens the device a configuration names through the backend its source selects: {@code socket} over
  * vfio-user, {@code host}/{@code sysfsdev} through kernel VFIO. One opener per VM, since kernel groups
- * and containers are shared among a VM's devices; closing it releases them after the devices.
+ * and containers are shared among a VM's devices whatever each one's {@code iommufd} says (a device of a
+ * group the VM holds opens through it); closing it releases them after the devices.
  */
 public final class DeviceOpener implements AutoCloseable {
-    private final Map<IommufdMode, KernelVfio> kernel = new EnumMap<>(IommufdMode.class);
+    private KernelVfio kernel;
 
     public synchronized VfioDevice open(PlatformDeviceConfig config) throws IOException {
         return switch (config.source()) {
@@ -26,20 +24,24 @@ public final class DeviceOpener implements AutoCloseable {
                         VfioUserDevice.Options.defaults()
                                 .withReplyTimeout(config.replyTimeout())
                                 .withReplyPollMax(config.replyPollMax()));
-            case DeviceSource.Host host -> kernel(config.iommufd()).openHost(host.name());
-            case DeviceSource.SysfsDevice sysfs -> kernel(config.iommufd()).openSysfsdev(sysfs.path());
+            case DeviceSource.Host host -> kernel().openHost(host.name(), config.iommufd());
+            case DeviceSource.SysfsDevice sysfs -> kernel().openSysfsdev(sysfs.path(), config.iommufd());
         };
     }
 
-    private KernelVfio kernel(IommufdMode mode) {
-        return kernel.computeIfAbsent(
-                mode, m -> KernelVfio.create(KernelVfio.Options.defaults().withIommufd(m)));
+    private KernelVfio kernel() {
+        if (kernel == null) {
+            kernel = KernelVfio.create();
+        }
+        return kernel;
     }
 
     /** Releases kernel groups and containers; close the devices first. */
     @Override
     public synchronized void close() {
-        kernel.values().forEach(KernelVfio::close);
-        kernel.clear();
+        if (kernel != null) {
+            kernel.close();
+            kernel = null;
+        }
     }
 }

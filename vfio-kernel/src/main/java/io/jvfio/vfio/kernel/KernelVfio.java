@@ -28,7 +28,7 @@ import java.util.Optional;
  * twice. Thread-safe; closing closes every device still open, newest first.
  */
 public final class KernelVfio implements AutoCloseable {
-    /** Where to look: the sysfs root, the {@code /dev} root, and the {@code iommufd} property. */
+    /** Where to look: the sysfs root, the {@code /dev} root; and the {@code iommufd} mode of an open that names none. */
     public record Options(Path sysfsRoot, Path devRoot, IommufdMode iommufd) {
         public static Options defaults() {
             return new Options(SysfsDiscovery.DEFAULT_SYSFS_ROOT, Path.of("/dev"), IommufdMode.AUTO);
@@ -96,6 +96,11 @@ public final class KernelVfio implements AutoCloseable {
         return open(discovery.byHost(name));
     }
 
+    /** {@code host=NAME}, through the interface {@code mode} selects for this device. */
+    public KernelVfioDevice openHost(String name, IommufdMode mode) throws VfioException {
+        return open(discovery.byHost(name), mode);
+    }
+
     /** Opens a device of any bus by name (e.g. {@code pci}, {@code 0000:00:01.0}). */
     public KernelVfioDevice openHost(String bus, String name) throws VfioException {
         return open(discovery.byHost(bus, name));
@@ -106,8 +111,22 @@ public final class KernelVfio implements AutoCloseable {
         return open(discovery.bySysfsPath(sysfsdev));
     }
 
+    /** {@code sysfsdev=PATH}, through the interface {@code mode} selects for this device. */
+    public KernelVfioDevice openSysfsdev(Path sysfsdev, IommufdMode mode) throws VfioException {
+        return open(discovery.bySysfsPath(sysfsdev), mode);
+    }
+
     /** Opens a discovered device through the interface {@link Options#iommufd()} selects. */
-    public synchronized KernelVfioDevice open(SysfsDevice device) throws VfioException {
+    public KernelVfioDevice open(SysfsDevice device) throws VfioException {
+        return open(device, options.iommufd());
+    }
+
+    /**
+     * Opens a discovered device through the interface {@code mode} selects. The mode is each device's own
+     * ({@code iommufd=} is a device property), while the groups, containers and IOAS are the VM's: a device
+     * of a group this VM already holds must find that group whatever its own mode says.
+     */
+    public synchronized KernelVfioDevice open(SysfsDevice device, IommufdMode mode) throws VfioException {
         if (closed) {
             throw new IllegalStateException("kernel VFIO state of this VM is closed");
         }
@@ -116,7 +135,7 @@ public final class KernelVfio implements AutoCloseable {
             throw new DiscoveryException(
                     name, Problem.ALREADY_ATTACHED, device.path(), "device is already attached: " + device.path());
         }
-        KernelVfioDevice opened = switch (chooseBackend(device)) {
+        KernelVfioDevice opened = switch (chooseBackend(device, mode)) {
             case LEGACY_CONTAINER -> openLegacy(device);
             case IOMMUFD -> openIommufd(device);
         };
@@ -142,7 +161,7 @@ public final class KernelVfio implements AutoCloseable {
         return options.devRoot().resolve(Path.of(first, more));
     }
 
-    private Backend chooseBackend(SysfsDevice device) throws VfioException {
+    private Backend chooseBackend(SysfsDevice device, IommufdMode mode) throws VfioException {
         String name = device.name();
         Path container = dev("vfio", "vfio");
         Path iommu = dev("iommu");
@@ -156,7 +175,7 @@ public final class KernelVfio implements AutoCloseable {
         }
         Optional<Path> cdev = device.vfioCdev().map(n -> dev("vfio", "devices", n));
         boolean cdevUsable = cdev.isPresent() && Files.exists(cdev.get());
-        return switch (options.iommufd()) {
+        return switch (mode) {
             case ON -> {
                 if (!iommufd) {
                     throw new VfioUnavailableException(name, "iommufd=on but there is no " + iommu);

@@ -90,6 +90,21 @@ class KernelVfioTest {
     }
 
     @Test
+    void eachOpenTakesItsDevicesOwnIommufdModeInOneVmsState() throws Exception {
+        // iommufd= is a device property while groups and containers are the VM's: one KernelVfio opens
+        // every device of a VM, each through the interface its own mode selects.
+        devNode("vfio/vfio");
+        try (KernelVfio vfio = vfio(IommufdMode.AUTO)) {
+            assertThatThrownBy(() -> vfio.openHost(NAME, IommufdMode.ON))
+                    .isInstanceOf(VfioUnavailableException.class)
+                    .hasMessage("vfio " + NAME + ": iommufd=on but there is no " + devRoot.resolve("iommu"));
+            assertThatThrownBy(() -> vfio.openHost(NAME, IommufdMode.OFF))
+                    .hasMessageStartingWith("vfio " + NAME + ": group 7 is not available");
+            assertThat(vfio.attachedDevices()).isEmpty();
+        }
+    }
+
+    @Test
     void noIommuGroupIsRefusedAsSuchNotTakenForAnUnboundDevice() throws Exception {
         // The kernel's unsafe no-IOMMU mode names the group node noiommu-N: the device is bound to VFIO,
         // but nothing confines its DMA, and jvfio assigns only behind an IOMMU.
