@@ -165,11 +165,13 @@ append="console=ttyS0 quiet loglevel=4 panic=-1 hung_task_panic=1 intel_iommu=on
 # allow_unsafe_interrupts; caching-mode=on makes QEMU see the guest's mappings (needed for
 # assigned or emulated DMA through the vIOMMU). kernel-irqchip=split is what intremap needs
 # under KVM; TCG ignores it, it is kept so the line also works with -accel kvm.
+# edu twice, as two functions of one slot: without ACS, the kernel puts them in one IOMMU group, which
+# the vfio tier's tests of a group shared by two devices need.
 # shellcheck disable=SC2054 # the commas are QEMU's option syntax
 qemu=(
   qemu-system-x86_64 -accel "$accel" -M q35,kernel-irqchip=split -cpu "$cpu" -smp "$smp" -m "$mem"
   -device intel-iommu,intremap=on,caching-mode=on
-  -device edu
+  -device edu,addr=01.0,multifunction=on -device edu,addr=01.1
   -display none -serial "file:$results/console.log" -serial stdio -no-reboot -nodefaults
   -monitor "unix:$control/monitor.sock,server=on,wait=off"
   -kernel "$kernel" -initrd "$initrd" -append "$append" -pidfile "$results/qemu.pid"

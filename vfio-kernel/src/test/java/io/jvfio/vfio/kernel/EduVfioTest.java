@@ -238,6 +238,52 @@ class EduVfioTest {
         }
     }
 
+    /**
+     * tools/nested gives edu a sibling, a second function of its slot, which the kernel puts in its IOMMU
+     * group: one group fd and one container serve both, the same guest RAM mapped for both is one kernel
+     * mapping (type1 refuses a second with EEXIST), and each device works on without the other.
+     */
+    @Test
+    void twoDevicesOfOneGroupShareItAndItsDmaMapAndOneWorksOnWhenTheOtherCloses() throws Exception {
+        String siblingAddress = System.getenv("JVFIO_EDU_SIBLING_BDF");
+        Assumptions.assumeTrue(
+                siblingAddress != null && !siblingAddress.isBlank(),
+                "no second device in edu's group given (JVFIO_EDU_SIBLING_BDF)");
+        // With iommufd=auto the held group comes first: the kernel opens no cdev of a device whose group is open.
+        KernelVfioDevice sibling = vfio.openSysfsdev(Path.of("/sys/bus/pci/devices", siblingAddress), IommufdMode.AUTO);
+        assertThat(sibling.iommuGroup()).isEqualTo(group());
+        assertThat(sibling.backend()).isEqualTo(KernelVfio.Backend.LEGACY_CONTAINER);
+        assertThat(vfio.openGroups()).isEqualTo(1);
+        assertThat(vfio.openContainers()).isEqualTo(1);
+        assertThat(sibling.read(BAR0, EDU_ID, 4) & 0xff).isEqualTo(0xed);
+        enableBusMaster(sibling);
+        try (Fd memory = MemFd.create("edu-dma", 0x2000);
+                Mapping ram = Mapping.map(memory, 0, 0x2000, true, "edu DMA buffer")) {
+            for (int i = 0; i < 0x800; i++) {
+                ram.putByte(i, (byte) (i * 5 + 3));
+            }
+            DmaRegion region = new DmaRegion(IOVA, 0x2000, ram, 0, memory, 0, true, true);
+            edu.mapDma(region);
+            sibling.mapDma(region);
+
+            edu.close();
+            assertThat(vfio.openGroups()).isEqualTo(1);
+            assertThat(vfio.attachedDevices()).containsExactly(siblingAddress);
+            dma(sibling, IOVA, EDU_BUFFER, 0x800, false);
+            dma(sibling, EDU_BUFFER, IOVA + 0x1000, 0x800, true);
+
+            byte[] sent = new byte[0x800];
+            byte[] received = new byte[0x800];
+            ram.copyTo(0, sent, 0, 0x800);
+            ram.copyTo(0x1000, received, 0, 0x800);
+            assertThat(received).isEqualTo(sent);
+            sibling.unmapDma(IOVA, 0x2000);
+        }
+        sibling.close();
+        assertThat(vfio.openGroups()).isZero();
+        assertThat(vfio.openContainers()).isZero();
+    }
+
     @Test
     void dmaToAnUnmappedAddressIsBlocked() throws Exception {
         enableBusMaster();
@@ -429,8 +475,12 @@ class EduVfioTest {
     }
 
     private void enableBusMaster() throws Exception {
-        long command = edu.read(CONFIG, 4, 2);
-        edu.write(CONFIG, 4, 2, command | 0x4);
+        enableBusMaster(edu);
+    }
+
+    private static void enableBusMaster(KernelVfioDevice device) throws Exception {
+        long command = device.read(CONFIG, 4, 2);
+        device.write(CONFIG, 4, 2, command | 0x4);
     }
 
     private void raiseAndAck(EventFd trigger, String what) throws Exception {
@@ -444,11 +494,16 @@ class EduVfioTest {
 
     /** One edu DMA; the registers take 4-byte writes (vfio-pci before 6.10 splits 8-byte ones). */
     private void dma(long source, long destination, int count, boolean toRam) throws Exception {
-        edu.write(BAR0, EDU_DMA_SRC, 4, source);
-        edu.write(BAR0, EDU_DMA_DST, 4, destination);
-        edu.write(BAR0, EDU_DMA_COUNT, 4, count);
-        edu.write(BAR0, EDU_DMA_CMD, 4, DMA_START | (toRam ? DMA_TO_RAM : 0));
-        waitUntil(() -> (edu.read(BAR0, EDU_DMA_CMD, 4) & DMA_START) == 0, "DMA done");
+        dma(edu, source, destination, count, toRam);
+    }
+
+    private static void dma(KernelVfioDevice device, long source, long destination, int count, boolean toRam)
+            throws Exception {
+        device.write(BAR0, EDU_DMA_SRC, 4, source);
+        device.write(BAR0, EDU_DMA_DST, 4, destination);
+        device.write(BAR0, EDU_DMA_COUNT, 4, count);
+        device.write(BAR0, EDU_DMA_CMD, 4, DMA_START | (toRam ? DMA_TO_RAM : 0));
+        waitUntil(() -> (device.read(BAR0, EDU_DMA_CMD, 4) & DMA_START) == 0, "DMA done");
     }
 
     private interface Condition {
