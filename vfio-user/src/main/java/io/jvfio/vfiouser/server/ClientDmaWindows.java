@@ -46,8 +46,11 @@ final class ClientDmaWindows implements AutoCloseable {
         this.maxWindows = maxWindows;
     }
 
-    /** Validates and adds a window; mmaps {@code fd} if given (the caller still closes the fd). */
-    Window map(Payload.DmaMap request, Fd fd, String device) throws RequestError {
+    /**
+     * Validates and adds a window; mmaps {@code fd} if given (the caller still closes the fd).
+     * {@code pageSize} is the smallest of the negotiated pgsizes, the granule of every map and unmap.
+     */
+    Window map(Payload.DmaMap request, Fd fd, String device, long pageSize) throws RequestError {
         long address = request.address();
         long size = request.size();
         if ((request.flags() & ~(Payload.DmaMap.FLAG_READ | Payload.DmaMap.FLAG_WRITE)) != 0) {
@@ -62,11 +65,11 @@ final class ClientDmaWindows implements AutoCloseable {
                     "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
                             + ") is empty or wraps around");
         }
-        if (address % PAGE != 0 || size % PAGE != 0 || (fd != null && request.offset() % PAGE != 0)) {
-            throw new RequestError(
-                    Errno.EINVAL,
-                    "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size) + ") at fd offset 0x"
-                            + Long.toHexString(request.offset()) + " is not aligned to " + PAGE + " (pgsizes)");
+        checkAligned("DMA_MAP", "address", address, pageSize);
+        checkAligned("DMA_MAP", "size", size, pageSize);
+        if (fd != null) {
+            // the offset is where the window starts in the client's file, mmap'ed page by page
+            checkAligned("DMA_MAP", "offset", request.offset(), pageSize);
         }
         if (fd == null && request.offset() != 0) {
             throw new RequestError(
@@ -122,8 +125,27 @@ final class ClientDmaWindows implements AutoCloseable {
         }
     }
 
-    /** Removes exactly [address, address+size), waiting for accesses in progress. */
-    Window unmap(long address, long size) throws RequestError {
+    /**
+     * The kernel's type1 IOMMU refuses a map or unmap off its smallest page size with EINVAL, and so does
+     * this: pgsizes is what the client agreed its maps would keep to, and a range off it is malformed, not
+     * merely absent.
+     */
+    static void checkAligned(String what, String field, long value, long pageSize) throws RequestError {
+        if ((value & (pageSize - 1)) != 0) {
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": " + field + " 0x" + Long.toHexString(value) + " is not a multiple of the page size 0x"
+                            + Long.toHexString(pageSize) + " (the smallest of the negotiated pgsizes)");
+        }
+    }
+
+    /**
+     * Removes exactly [address, address+size), waiting for accesses in progress; a range off the page
+     * size is refused as malformed (EINVAL), a well-formed one that matches no window is ENOENT.
+     */
+    Window unmap(long address, long size, long pageSize) throws RequestError {
+        checkAligned("DMA_UNMAP", "address", address, pageSize);
+        checkAligned("DMA_UNMAP", "size", size, pageSize);
         lock.writeLock().lock();
         try {
             Window window = windows.get(address);

@@ -95,6 +95,11 @@ final class Connection implements Runnable {
     private volatile boolean ended;
     private volatile Capabilities client = Capabilities.defaults();
     /**
+     * The smallest of the negotiated pgsizes: every DMA_MAP and DMA_UNMAP keeps to it. Only the
+     * connection's thread, which negotiates and serves the maps.
+     */
+    private long dmaPageSize = Capabilities.DEFAULT_PGSIZES;
+    /**
      * The server-to-client command channel of twin-socket mode, null without it. DMA requests and their
      * replies go there, one at a time ({@link #commandLock}), so they never mix with the client's
      * requests on the main socket.
@@ -464,7 +469,8 @@ final class Connection implements Runnable {
         }
         VfioUserServer.Options options = server.options();
         // pgsizes is what both ends use in DMA maps: of the client's sizes, those this server takes (any
-        // from its 4 KiB page up, whose maps are 4 KiB-aligned too), never one the client left out.
+        // from its 4 KiB page up, which its mmap of the client's fd needs), never one the client left out;
+        // the smallest of them is the granule every DMA_MAP and DMA_UNMAP then keeps to.
         long pgsizes = version.capabilities().pgsizes() & -ClientDmaWindows.PAGE;
         if (pgsizes == 0) {
             throw new RequestError(
@@ -483,6 +489,7 @@ final class Connection implements Runnable {
         requireNamedBelowDefault(
                 version, Capabilities.MAX_DMA_MAPS, ours.maxDmaMaps(), Capabilities.DEFAULT_MAX_DMA_MAPS);
         client = version.capabilities();
+        dmaPageSize = Long.lowestOneBit(pgsizes);
         int minor = Math.min(version.minor(), VfioUserServer.MINOR);
         Capabilities.TwinSocket proposed = version.twinSocket();
         Reply reply;
@@ -882,13 +889,13 @@ final class Connection implements Runnable {
         if (fds.size() > 1) {
             throw new RequestError(Errno.EINVAL, "DMA_MAP carried " + fds.size() + " fds, expected at most 1");
         }
-        ClientDmaWindows.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name);
+        ClientDmaWindows.Window window = dma.map(request, fds.isEmpty() ? null : fds.getFirst(), name, dmaPageSize);
         try {
             server.model().dmaMapped(window.iova(), window.size(), window.readable(), window.writable());
         } catch (RuntimeException e) {
             // The client hears EIO and takes the range as not mapped: kept here, it would hold the client's
             // memory mapped and refuse the same DMA_MAP again with EEXIST.
-            dma.unmap(window.iova(), window.size());
+            dma.unmap(window.iova(), window.size(), dmaPageSize);
             throw e;
         }
         return Reply.of(Payload.Empty.INSTANCE);
@@ -917,7 +924,7 @@ final class Connection implements Runnable {
                             + " are not supported (only FLAG_ALL, 0x" + Integer.toHexString(Payload.DmaUnmap.FLAG_ALL)
                             + ")");
         }
-        dma.unmap(request.address(), request.size());
+        dma.unmap(request.address(), request.size(), dmaPageSize);
         tellUnmapped(request.address(), request.size());
         return Reply.of(request);
     }

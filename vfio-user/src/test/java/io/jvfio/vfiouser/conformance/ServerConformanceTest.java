@@ -911,6 +911,49 @@ class ServerConformanceTest {
         assertRefused(DMA_MAP, 0, dmaMap(0, 0x100800, 0x1000), Errno.EINVAL);
     }
 
+    /**
+     * pgsizes is the page size the client agreed its DMA maps keep to: with 2 MiB alone negotiated, a map
+     * whose address, size or fd offset is only 4 KiB-aligned is refused, as the kernel's type1 IOMMU
+     * refuses one off its smallest page size, with one line naming the field and the page size.
+     */
+    @Test
+    void dmaMapOffTheNegotiatedPageSizeIsEinvalNamingTheFieldAndThePageSize() throws Exception {
+        try (RefusalLog log = new RefusalLog();
+                Wire wire = connect();
+                Fd memory = MemFd.create("conformance-dma", 0x400000)) {
+            assertAnswered(wire, VERSION, versionBody(0, 2, nulTerminated("{\"capabilities\":{\"pgsizes\":2097152}}")));
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x201000, 0x200000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("address 0x201000", "page size 0x200000");
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x200000, 0x1000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("size 0x1000", "page size 0x200000");
+            assertError(request(wire, DMA_MAP, dmaMap(0x1000, 0x200000, 0x200000), memory.get()), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("offset 0x1000", "page size 0x200000");
+            assertThat(Resources.mappings("conformance-dma")).isZero();
+            assertAnswered(wire, DMA_MAP, dmaMap(0x200000, 0x200000, 0x200000), memory.get());
+            assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x200000, 0x200000));
+            assertServes(wire);
+        }
+    }
+
+    /**
+     * A DMA_UNMAP off the page size is malformed, not a range that happens to be unmapped: EINVAL naming
+     * the field, as the kernel's type1 IOMMU answers, where libvfio-user answers ENOENT; the mapping it
+     * fell inside stays, and its exact unmap still works.
+     */
+    @Test
+    void dmaUnmapOffThePageSizeIsEinvalAndLeavesTheMappingAlone() throws Exception {
+        try (RefusalLog log = new RefusalLog();
+                Wire wire = negotiated()) {
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000));
+            assertError(request(wire, DMA_UNMAP, dmaUnmap(0, 0x100800, 0x1000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("DMA_UNMAP", "address 0x100800", "page size 0x1000");
+            assertError(request(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x1800)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("DMA_UNMAP", "size 0x1800", "page size 0x1000");
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x101000, 0x1000)), Errno.EEXIST);
+            assertAnswered(wire, DMA_UNMAP, dmaUnmap(0, 0x100000, 0x2000));
+        }
+    }
+
     @Test
     void dmaMapPastTheEndOfItsFdIsEinval() throws Exception {
         try (Wire wire = negotiated();
