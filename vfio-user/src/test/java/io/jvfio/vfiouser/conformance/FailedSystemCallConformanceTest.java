@@ -15,10 +15,14 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -85,6 +89,115 @@ class FailedSystemCallConformanceTest {
             assertThat(answered.fds())
                     .as("the region's two posted writes, made once the limit is back")
                     .hasSize(2);
+        }
+    }
+
+    /**
+     * The eventfds made before the one that failed stay this connection's: its next ask gets them again
+     * with the rest, and the connection's end closes every one, so nothing is left in the server.
+     */
+    @Test
+    void regionIoFdsThatFailsPartWayKeepsTheEventfdsMadeForTheNextAskAndClosesThemAtTheEnd() throws Exception {
+        assumeTrue(Files.isExecutable(PRLIMIT), "needs " + PRLIMIT + " to lower the child's file limit");
+        Path socket = dir.resolve("child.sock");
+        startServer(socket);
+        // A first client has the server make and close everything the path under test needs (the I/O
+        // loop, the classes loaded, a refusal logged): under the limit, a class file could not be opened.
+        long warmUpOpen;
+        try (Wire warmUp = negotiated(socket);
+                EventFd unmask = EventFd.create()) {
+            int unmaskEventfd = (1 << 2) | (1 << 4);
+            byte[] setUnmask =
+                    new Bytes().u32(20).u32(unmaskEventfd).u32(1).u32(0).u32(1).array();
+            assertOk(request(warmUp, DEVICE_SET_IRQS, setUnmask, unmask.fd().get()));
+            assertError(request(warmUp, DEVICE_GET_REGION_IO_FDS, ioFds(0)), Errno.EINVAL);
+            Frame made = request(warmUp, DEVICE_GET_REGION_IO_FDS, ioFds(1024));
+            assertOk(made);
+            made.closeFds();
+            warmUpOpen = childEventFds();
+        }
+        // its unmask eventfd and the region's two: once they are closed, this client is served, not refused
+        awaitChildEventFds(warmUpOpen - 3);
+        try (Wire wire = negotiated(socket)) {
+            long before = childEventFds();
+            long soft = softFileLimit();
+            prlimit(limitForOneMoreFd());
+            Frame refused = request(wire, DEVICE_GET_REGION_IO_FDS, ioFds(1024));
+            prlimit(soft);
+            assertError(refused, Errno.EMFILE);
+            assertThat(childEventFds())
+                    .as("the first posted write's eventfd, made before the second failed, is kept")
+                    .isEqualTo(before + 1);
+
+            for (int ask = 0; ask < 2; ask++) {
+                Frame answered = request(wire, DEVICE_GET_REGION_IO_FDS, ioFds(1024));
+                assertOk(answered);
+                answered.closeFds();
+                assertThat(answered.fds()).as("both posted writes").hasSize(2);
+                assertThat(childEventFds())
+                        .as("the kept eventfd is given again, only the missing one made")
+                        .isEqualTo(before + 2);
+            }
+            wire.close();
+            awaitChildEventFds(before);
+        }
+    }
+
+    private Wire negotiated(Path socket) throws Exception {
+        Wire wire = new Wire(UnixSocket.connect(socket), Duration.ofSeconds(10));
+        byte[] version = "{\"capabilities\":{\"max_msg_fds\":8}}\0".getBytes(StandardCharsets.UTF_8);
+        assertOk(request(wire, VERSION, new Bytes().u16(0).u16(2).raw(version).array()));
+        return wire;
+    }
+
+    /** Waits until the child has {@code count} eventfds open: a connection's end runs on its own thread. */
+    private void awaitChildEventFds(long count) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (childEventFds() != count && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(childEventFds())
+                .as("the connection's end closes every eventfd it made")
+                .isEqualTo(count);
+    }
+
+    /** The child's open eventfds. */
+    private long childEventFds() throws IOException {
+        long count = 0;
+        for (Path fd : childFds()) {
+            try {
+                if (Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventfd]")) {
+                    count++;
+                }
+            } catch (NoSuchFileException e) {
+                // closed since it was listed
+            }
+        }
+        return count;
+    }
+
+    /**
+     * A soft file limit under which the child can make one fd more and no second. A number is free when
+     * /proc lists no fd there, but the lowest free one is taken already: the server's accept thread,
+     * blocked in accept(2) since it took this client, holds it (the kernel reserves a connection's fd
+     * before it waits). So the next fd made gets the second free number, and the limit is the third.
+     */
+    private long limitForOneMoreFd() throws IOException {
+        Set<Integer> open = new HashSet<>();
+        for (Path fd : childFds()) {
+            open.add(Integer.parseInt(fd.getFileName().toString()));
+        }
+        int free = 0;
+        for (int fd = 0; ; fd++) {
+            if (!open.contains(fd) && ++free == 3) {
+                return fd;
+            }
+        }
+    }
+
+    private List<Path> childFds() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(child.pid()), "fd"))) {
+            return fds.toList();
         }
     }
 
