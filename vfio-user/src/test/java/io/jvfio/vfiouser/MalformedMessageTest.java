@@ -1,5 +1,6 @@
 package io.jvfio.vfiouser;
 
+import static io.jvfio.vfiouser.testing.ModelBuilder.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvfio.sys.Errno;
@@ -38,17 +39,9 @@ class MalformedMessageTest {
     @BeforeEach
     void start() throws Exception {
         fdsBefore = Resources.openFds();
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of(RegionSpec.shared(0, 0x100));
-            }
-
-            @Override
-            public List<ModelIrqSpec> irqs() {
-                return List.of(ModelIrqSpec.edge(0, 4));
-            }
-        };
+        DeviceModel model = model().regions(RegionSpec.shared(0, 0x100))
+                .irqs(ModelIrqSpec.edge(0, 4))
+                .build();
         VfioUserServer.Options options = new VfioUserServer.Options(
                 16, MAX_XFER, 16, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(1));
         Path path = dir.resolve("dev.sock");

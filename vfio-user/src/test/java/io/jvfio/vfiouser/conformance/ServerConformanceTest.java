@@ -1,5 +1,6 @@
 package io.jvfio.vfiouser.conformance;
 
+import static io.jvfio.vfiouser.testing.ModelBuilder.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -305,12 +305,8 @@ class ServerConformanceTest {
             @Override
             public void write(long offset, int size, long value) {}
         };
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of(RegionSpec.readMapped(0, 0x1000, ignored));
-            }
-        };
+        DeviceModel model =
+                model().regions(RegionSpec.readMapped(0, 0x1000, ignored)).build();
         try (VfioUserServer pageServer = VfioUserServer.start(pagePath, model);
                 Wire wire = negotiated(pagePath)) {
             Frame full = assertAnswered(wire, DEVICE_GET_REGION_INFO, regionInfo(1024, 0));
@@ -584,17 +580,10 @@ class ServerConformanceTest {
     @Test
     void versionThatTheModelFailsIsEioClosesAndLeavesNoTwinSocket() throws Exception {
         Path failingPath = dir.resolve("failing.sock");
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of();
-            }
-
-            @Override
-            public void clientConnected() {
-                throw new IllegalStateException("the model cannot take a client now");
-            }
-        };
+        DeviceModel model = model().onClientConnected(() -> {
+                    throw new IllegalStateException("the model cannot take a client now");
+                })
+                .build();
         try (VfioUserServer failing = VfioUserServer.start(failingPath, model)) {
             int fds = Resources.openFds();
             try (Wire wire = connect(failingPath)) {
@@ -805,17 +794,7 @@ class ServerConformanceTest {
     @Test
     void setIrqsTriggerWithCountZeroOnAnEmptyIndexIsEinval() throws Exception {
         Path gapPath = dir.resolve("gap.sock");
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of();
-            }
-
-            @Override
-            public List<ModelIrqSpec> irqs() {
-                return List.of(ModelIrqSpec.edge(1, 1));
-            }
-        };
+        DeviceModel model = model().irqs(ModelIrqSpec.edge(1, 1)).build();
         int triggerDataNone = (1 << 5) | 1;
         try (VfioUserServer gap = VfioUserServer.start(gapPath, model);
                 Wire wire = negotiated(gapPath)) {
@@ -982,19 +961,12 @@ class ServerConformanceTest {
     void dmaMapThatTheModelFailsIsEioAndLeavesNothingMapped() throws Exception {
         Path failingPath = dir.resolve("failing.sock");
         AtomicBoolean fail = new AtomicBoolean(true);
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of();
-            }
-
-            @Override
-            public void dmaMapped(long iova, long size, boolean readable, boolean writable) {
-                if (fail.getAndSet(false)) {
-                    throw new IllegalStateException("the model cannot take a DMA window now");
-                }
-            }
-        };
+        DeviceModel model = model().onDmaMapped((iova, size, readable, writable) -> {
+                    if (fail.getAndSet(false)) {
+                        throw new IllegalStateException("the model cannot take a DMA window now");
+                    }
+                })
+                .build();
         try (VfioUserServer failing = VfioUserServer.start(failingPath, model);
                 Wire wire = negotiated(failingPath);
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
@@ -1013,17 +985,10 @@ class ServerConformanceTest {
     @Test
     void dmaUnmapThatTheModelFailsIsStillAnsweredAsDone() throws Exception {
         Path failingPath = dir.resolve("failing.sock");
-        DeviceModel model = new DeviceModel() {
-            @Override
-            public List<RegionSpec> regions() {
-                return List.of();
-            }
-
-            @Override
-            public void dmaUnmapped(long iova, long size) {
-                throw new IllegalStateException("the model trips over the unmap of 0x" + Long.toHexString(iova));
-            }
-        };
+        DeviceModel model = model().onDmaUnmapped((iova, size) -> {
+                    throw new IllegalStateException("the model trips over the unmap of 0x" + Long.toHexString(iova));
+                })
+                .build();
         try (VfioUserServer failing = VfioUserServer.start(failingPath, model);
                 Wire wire = negotiated(failingPath);
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {

@@ -1,5 +1,6 @@
 package io.jvfio.vfiouser.server;
 
+import static io.jvfio.vfiouser.testing.ModelBuilder.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,17 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * watched: in the package, so that the test can close that loop itself.
  */
 class UnmaskHandoverTest {
-    private static final DeviceModel TWO_LEVEL_LINES = new DeviceModel() {
-        @Override
-        public List<RegionSpec> regions() {
-            return List.of();
-        }
-
-        @Override
-        public List<ModelIrqSpec> irqs() {
-            return List.of(ModelIrqSpec.level(0, 2));
-        }
-    };
+    private static final DeviceModel TWO_LEVEL_LINES =
+            model().irqs(ModelIrqSpec.level(0, 2)).build();
 
     @TempDir
     Path dir;
