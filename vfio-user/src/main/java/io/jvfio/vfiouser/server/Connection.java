@@ -828,6 +828,14 @@ final class Connection implements Runnable {
                     what + ": count " + count + " exceeds max_data_xfer_size "
                             + server.options().maxDataXferSize());
         }
+        if (!write && count > client.maxDataXferSize()) {
+            // the reply carries the data, and the client said it takes no more in one message: sent, it
+            // would be refused or cut short at the client's end instead of answered here
+            throw new RequestError(
+                    Errno.EINVAL,
+                    what + ": count " + count + " exceeds the client's own max_data_xfer_size "
+                            + client.maxDataXferSize() + ", so it could not take the reply");
+        }
         long offset = access.offset();
         if (offset < 0 || offset > spec.size() - count) {
             throw new RequestError(

@@ -772,6 +772,26 @@ class ServerConformanceTest {
         }
     }
 
+    /**
+     * max_data_xfer_size is the most each end takes in one data transfer message: a read whose reply
+     * would carry more than the client's own is refused, not answered with a message it cannot take.
+     */
+    @Test
+    void regionReadOfMoreThanTheClientsOwnMaxDataXferSizeIsEinval() throws Exception {
+        try (RefusalLog log = new RefusalLog();
+                Wire wire = connect()) {
+            assertAnswered(
+                    wire,
+                    VERSION,
+                    versionBody(0, 2, nulTerminated("{\"capabilities\":{\"max_data_xfer_size\":4096}}")));
+            assertError(request(wire, REGION_READ, regionRead(0, 1, 0x2000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("count 8192", "max_data_xfer_size 4096");
+            Frame read = assertAnswered(wire, REGION_READ, regionRead(0x1000, 1, 0x1000));
+            assertThat(read.size()).as("the most the client takes").isEqualTo(16 + 16 + 0x1000);
+            assertServes(wire);
+        }
+    }
+
     @ParameterizedTest(name = "start {0}")
     @ValueSource(ints = {0, 1})
     void setIrqsMaskWithCountZeroIsEinval(int start) throws Exception {
