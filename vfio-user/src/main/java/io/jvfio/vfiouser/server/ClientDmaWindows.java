@@ -59,11 +59,20 @@ final class ClientDmaWindows implements AutoCloseable {
                     "DMA_MAP flags 0x" + Integer.toHexString(request.flags())
                             + " has bits other than readable (1) and writeable (2)");
         }
-        if (size <= 0 || address < 0 || address + size < address || address + size < 0) {
+        if (request.flags() == 0) {
+            // the kernel's type1 IOMMU refuses such a map too; kept, every DMA into it would fail later
+            // with a reason that names one of the two permissions as given
+            throw new RequestError(Errno.EINVAL, "DMA_MAP flags 0x0 allow neither reading (1) nor writing (2)");
+        }
+        if (size == 0) {
+            throw new RequestError(Errno.EINVAL, "DMA_MAP [0x" + Long.toHexString(address) + ", +0x0) is empty");
+        }
+        if (address < 0 || size < 0 || address + size < 0) {
+            // Windows are kept by signed address; no client's IOMMU space (48 or 57 bits) reaches that far
             throw new RequestError(
                     Errno.EINVAL,
                     "DMA_MAP [0x" + Long.toHexString(address) + ", +0x" + Long.toHexString(size)
-                            + ") is empty or wraps around");
+                            + ") ends past 0x7fffffffffffffff, above the DMA addresses this server takes");
         }
         checkAligned("DMA_MAP", "address", address, pageSize);
         checkAligned("DMA_MAP", "size", size, pageSize);

@@ -905,6 +905,37 @@ class ServerConformanceTest {
         assertRefused(DMA_MAP, 0, dmaMap(0, 0x100000, 0), Errno.EINVAL);
     }
 
+    /**
+     * A window the device may neither read nor write is refused, as the kernel's type1 IOMMU refuses it:
+     * kept, every DMA into it would fail later, far from the request that caused it.
+     */
+    @Test
+    void dmaMapAllowingNeitherReadNorWriteIsEinval() throws Exception {
+        try (RefusalLog log = new RefusalLog();
+                Wire wire = negotiated()) {
+            byte[] noAccess =
+                    new Bytes().u32(32).u32(0).u64(0).u64(0x100000).u64(0x1000).array();
+            assertError(request(wire, DMA_MAP, noAccess), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("neither reading (1) nor writing (2)");
+            assertAnswered(wire, DMA_MAP, dmaMap(0, 0x100000, 0x1000));
+        }
+    }
+
+    /** Each refusal of a range says which of its faults it has: empty, or beyond the addresses taken. */
+    @Test
+    void dmaMapEmptyOrEndingPastTheAddressesTakenIsEinvalSayingWhich() throws Exception {
+        try (RefusalLog log = new RefusalLog();
+                Wire wire = negotiated()) {
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x100000, 0)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("+0x0) is empty");
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x8000_0000_0000_0000L, 0x1000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("[0x8000000000000000, +0x1000) ends past 0x7fffffffffffffff");
+            assertError(request(wire, DMA_MAP, dmaMap(0, 0x7FFF_FFFF_FFFF_F000L, 0x2000)), Errno.EINVAL);
+            assertThat(log.lastRefusal()).contains("ends past 0x7fffffffffffffff");
+            assertServes(wire);
+        }
+    }
+
     @Test
     void dmaMapUnalignedWithoutAnFdIsEinval() throws Exception {
         assertRefused(DMA_MAP, 0, dmaMap(0, 0x100800, 0x1000), Errno.EINVAL);
