@@ -4,30 +4,48 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The per-round results of one side of a benchmark, and their median. */
+/**
+ * The per-round results of one side of a benchmark, and their median. Every figure is a time or a
+ * throughput, so a positive finite number: anything else (a NaN from 0/0, an infinity from a zero time)
+ * is a broken round and is refused rather than sorted among the others, where it would move the median.
+ */
 final class Rounds {
     private final List<Double> values = new ArrayList<>();
 
     void add(double value) {
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException("a round's figure must be a positive finite number, not " + value);
+        }
         values.add(value);
+    }
+
+    /** How many rounds were added. */
+    int count() {
+        return values.size();
     }
 
     /** The median (the mean of the middle two for an even count). */
     double median() {
-        if (values.isEmpty()) {
-            throw new IllegalStateException("no rounds");
-        }
-        double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(sorted);
+        double[] sorted = sorted();
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     double min() {
-        return values.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        return sorted()[0];
     }
 
     double max() {
-        return values.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        double[] sorted = sorted();
+        return sorted[sorted.length - 1];
+    }
+
+    private double[] sorted() {
+        if (values.isEmpty()) {
+            throw new IllegalStateException("no rounds");
+        }
+        double[] sorted = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(sorted);
+        return sorted;
     }
 }
