@@ -47,7 +47,8 @@ final class Interleaved {
             throws Exception {
         long[] jvms = LongStream.concat(LongStream.of(ProcessHandle.current().pid()), LongStream.of(childJvms))
                 .toArray();
-        LongSupplier jit = () -> CpuTime.compilerMillis(jvms);
+        CpuTime.Tracker compilers = CpuTime.compilers(jvms);
+        LongSupplier jit = () -> compilers.sample().cpuNs() / 1_000_000;
         long start = System.nanoTime();
         double cWarm = c.run(warmupUnits);
         System.out.printf(

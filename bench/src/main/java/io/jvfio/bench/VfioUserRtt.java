@@ -55,6 +55,8 @@ public final class VfioUserRtt {
             Rounds javaRaw = new Rounds();
             Rounds serverRecvmsg = new Rounds();
             long self = ProcessHandle.current().pid();
+            CpuTime.Tracker jvfioJvms = CpuTime.of(self, server.pid());
+            CpuTime.Tracker rawJvms = CpuTime.of(self, pong.pid());
             for (int round = 0; round < rounds; round++) {
                 double[] floorFigures =
                         Baseline.runAll(List.of(pingpong, Integer.toString(n), Integer.toString(n / 10)));
@@ -63,14 +65,14 @@ public final class VfioUserRtt {
                         Baseline.run(List.of(pingpong, Integer.toString(n), Integer.toString(n / 10), "recvmsg"));
                 long clientAllocated = ALLOCATION.getCurrentThreadAllocatedBytes();
                 long serverAllocated = device.read(0, RttServerMain.ALLOCATED_OFFSET, 8);
-                CpuTime before = CpuTime.of(self, server.pid());
+                CpuTime before = jvfioJvms.sample();
                 double jvfioNs = readLoop(device, n);
-                CpuTime used = CpuTime.of(self, server.pid()).minus(before);
+                CpuTime used = jvfioJvms.sample().minus(before);
                 clientAllocated = ALLOCATION.getCurrentThreadAllocatedBytes() - clientAllocated;
                 serverAllocated = device.read(0, RttServerMain.ALLOCATED_OFFSET, 8) - serverAllocated;
-                before = CpuTime.of(self, pong.pid());
+                before = rawJvms.sample();
                 double rawNs = rawLoop(raw, n);
-                CpuTime rawUsed = CpuTime.of(self, pong.pid()).minus(before);
+                CpuTime rawUsed = rawJvms.sample().minus(before);
                 floor.add(floorNs);
                 jvfio.add(jvfioNs);
                 javaRaw.add(rawNs);
