@@ -85,7 +85,7 @@ final class Interleaved {
      * take minutes and compete with the vCPU thread for the guest's two CPUs. Each round's new machine
      * keeps them from reaching zero. Prints each round as discarded.
      */
-    private static void warmUp(String side, int minRounds, String what, Side run, LongSupplier jit) throws Exception {
+    static void warmUp(String side, int minRounds, String what, Side run, LongSupplier jit) throws Exception {
         for (int i = 0; i < 4 * minRounds; i++) {
             long start = System.nanoTime();
             Run round = Run.of(run, jit);
@@ -106,8 +106,7 @@ final class Interleaved {
      * java raw's runs (their setup included): compiler threads take CPU from the loop beside them (on a
      * host of two CPUs, one of the loop's own), so a round with much of it was disturbed.
      */
-    private static Result run(int rounds, String unit, Side c, Side jvfio, Side raw, LongSupplier jit)
-            throws Exception {
+    static Result run(int rounds, String unit, Side c, Side jvfio, Side raw, LongSupplier jit) throws Exception {
         Rounds cRounds = new Rounds();
         Rounds jRounds = new Rounds();
         Rounds rawRounds = new Rounds();
