@@ -227,7 +227,7 @@ record StockKernelGuest(Path bzImage, Path vmlinux, Path initramfs) implements A
      * Reads {@code console} to its end into {@code output}; returns when {@code marker} arrived
      * (System.nanoTime), -1 if it never did.
      */
-    private static long readConsole(InputStream console, String marker, StringBuilder output) throws IOException {
+    static long readConsole(InputStream console, String marker, StringBuilder output) throws IOException {
         byte[] chunk = new byte[4096];
         long markerAt = -1;
         int n;
