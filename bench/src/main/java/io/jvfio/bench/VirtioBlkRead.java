@@ -159,8 +159,26 @@ public final class VirtioBlkRead {
     private static double megabytesPerSecond(String side, List<String> command, int passes)
             throws IOException, InterruptedException {
         String console = StockKernelGuest.boot(command, DONE).output();
-        if (console.contains(PREFIX + "insmod") || console.contains(PREFIX + "dd failed")) {
-            throw new IOException(side + ": the guest could not read /dev/vda: " + lineWith(console, PREFIX));
+        Rounds figures = new Rounds();
+        StringBuilder each = new StringBuilder();
+        for (double figure : passFigures(side, console, passes)) {
+            figures.add(figure);
+            each.append(String.format(Locale.ROOT, " %.1f", figure));
+        }
+        System.out.println("  " + side + " passes (MB/s):" + each);
+        return figures.median();
+    }
+
+    /**
+     * The throughput of each of a boot's {@code passes} in MB/s, from the kernel-log times on its {@code
+     * console}; an exception if the guest could not read the disk, the device read fewer sectors than the
+     * passes need, or a pass lacks a start or an end.
+     */
+    static double[] passFigures(String side, String console, int passes) throws IOException {
+        for (String failure : List.of(PREFIX + "insmod", PREFIX + "dd failed")) {
+            if (console.contains(failure)) {
+                throw new IOException(side + ": the guest could not read /dev/vda: " + lineWith(console, failure));
+            }
         }
         Matcher sectors = SECTORS_READ.matcher(console);
         if (!sectors.find() || Long.parseLong(sectors.group(1)) < passes * DISK_SECTORS) {
@@ -176,19 +194,15 @@ public final class VirtioBlkRead {
                 (pass.group(3).equals("start") ? start : end)[n] = Double.parseDouble(pass.group(1));
             }
         }
-        Rounds figures = new Rounds();
-        StringBuilder each = new StringBuilder();
+        double[] figures = new double[passes];
         for (int n = 1; n <= passes; n++) {
             double seconds = end[n] - start[n];
             if (start[n] == 0 || end[n] == 0 || seconds <= 0) {
                 throw new IOException(side + ": no kernel-log times for pass " + n + " on the console");
             }
-            double figure = DISK_BYTES / 1e6 / seconds;
-            figures.add(figure);
-            each.append(String.format(Locale.ROOT, " %.1f", figure));
+            figures[n - 1] = DISK_BYTES / 1e6 / seconds;
         }
-        System.out.println("  " + side + " passes (MB/s):" + each);
-        return figures.median();
+        return figures;
     }
 
     /** The first line of {@code console} that holds {@code text}, or a note that none does. */
