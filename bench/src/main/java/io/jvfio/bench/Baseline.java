@@ -59,19 +59,8 @@ final class Baseline {
             }
             return figures(String.join(" ", command), status, output);
         } finally {
-            destroyTree(process);
+            ProcessTree.destroy(process);
         }
-    }
-
-    /**
-     * Kills {@code process} and what it forked (pingpong's echoing child, irq_loop's device process) if they
-     * still run: after a timeout or an interrupt they would otherwise outlive the benchmark, and a child
-     * holding the output pipe open keeps the output from ending. Nothing to do after a normal exit.
-     */
-    static void destroyTree(Process process) {
-        // The children first: once the parent is gone they are no longer its descendants.
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
     }
 
     /**

@@ -104,8 +104,14 @@ public final class IrqLoop {
         byte[] image = MachineConfig.guestResource("testdev");
         Path directory = Files.createTempDirectory("jvfio-bench-irq");
         Path imageFile = directory.resolve("testdev.elf");
-        Files.write(imageFile, image);
         Path rawSocket = directory.resolve("raw-device.sock");
+        try {
+            Files.write(imageFile, image);
+        } catch (IOException e) {
+            Files.deleteIfExists(imageFile);
+            Files.deleteIfExists(directory);
+            throw e;
+        }
         try (ServerProcess rawServer = ServedDevices.start(RawDeviceMain.class, rawSocket, ServedDevices.Jit.FULL);
                 ServerProcess server =
                         ServedDevices.serve(directory.resolve("test-device.sock"), 1, ServedDevices.Jit.FULL)) {

@@ -51,7 +51,14 @@ final class RawIrqLoop {
                 hello.closeFds();
                 throw new IOException("the raw device sent " + hello.fds().size() + " fds with its hello, not 1");
             }
-            if (!socket.receiveFully(reply)) {
+            boolean whole;
+            try {
+                whole = socket.receiveFully(reply);
+            } catch (IOException | RuntimeException e) {
+                hello.closeFds();
+                throw e;
+            }
+            if (!whole) {
                 hello.closeFds();
                 throw new IOException("the raw device closed during its hello");
             }

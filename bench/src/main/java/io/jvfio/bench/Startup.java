@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 public final class Startup {
     private static final Map<String, Double> TARGETS = Map.of("version", 3.0, "info", 4.0, "run", 5.0);
     private static final Path KVM = Path.of("/dev/kvm");
+    /** Far beyond any command's start-up, a first build by the launcher included. */
+    private static final long LIMIT_MINUTES = 10;
 
     private Startup() {}
 
@@ -105,7 +107,8 @@ public final class Startup {
         } finally {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) {
-                server.destroyForcibly();
+                ProcessTree.destroy(server);
+                server.waitFor(10, TimeUnit.SECONDS);
             }
             Files.deleteIfExists(socket);
             Files.deleteIfExists(directory);
@@ -117,28 +120,44 @@ public final class Startup {
         Process server = new ProcessBuilder(launcher, "serve", "test-device", "--socket", socket.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
-        server.getOutputStream().close();
-        BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        if (line == null || !line.startsWith("serving ")) {
-            server.destroyForcibly();
-            throw new IOException("jvfio serve did not start serving: " + line);
+        try {
+            server.getOutputStream().close();
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            if (line == null || !line.startsWith("serving ")) {
+                throw new IOException("jvfio serve did not start serving: " + line);
+            }
+            return server;
+        } catch (IOException | RuntimeException e) {
+            ProcessTree.destroy(server);
+            throw e;
         }
-        return server;
     }
 
-    /** The wall time of one process, from its start to its exit; it must exit 0. */
+    /**
+     * The wall time of one process, from its start to its exit; it must exit 0 within {@link #LIMIT_MINUTES}
+     * (else it is killed, with what it started: the launcher's build).
+     */
     private static double timeMillis(List<String> command) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         long start = System.nanoTime();
         Process process = builder.start();
-        int code = process.waitFor();
-        double millis = (System.nanoTime() - start) / 1e6;
-        if (code != 0) {
-            throw new IOException(String.join(" ", command) + " exited with " + code);
+        try {
+            if (!process.waitFor(LIMIT_MINUTES, TimeUnit.MINUTES)) {
+                throw new IOException(String.join(" ", command) + " did not exit within " + LIMIT_MINUTES
+                        + " minutes and was killed");
+            }
+            double millis = (System.nanoTime() - start) / 1e6;
+            int code = process.exitValue();
+            if (code != 0) {
+                throw new IOException(String.join(" ", command) + " exited with " + code);
+            }
+            return millis;
+        } finally {
+            ProcessTree.destroy(process);
         }
-        return millis;
     }
 }

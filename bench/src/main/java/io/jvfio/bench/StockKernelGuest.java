@@ -197,10 +197,10 @@ record StockKernelGuest(Path bzImage, Path vmlinux, Path initramfs) implements A
         Thread watchdog = Thread.ofVirtual().start(() -> {
             try {
                 if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
+                    ProcessTree.destroy(process);
                 }
             } catch (InterruptedException e) {
-                process.destroyForcibly();
+                ProcessTree.destroy(process);
             }
         });
         try {
@@ -218,7 +218,7 @@ record StockKernelGuest(Path bzImage, Path vmlinux, Path initramfs) implements A
             }
             return new Console((markerAt - start) / 1e9, console.toString());
         } finally {
-            process.destroyForcibly();
+            ProcessTree.destroy(process);
             watchdog.interrupt();
         }
     }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.sys.testing.Tiers;
 import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -72,20 +71,5 @@ class BaselineTest {
     void runReadsTheFigureOfARealProcess() throws Exception {
         assertThat(Baseline.run(List.of("sh", "-c", "echo 'x: 3 exits, 42.5 ns per exit'")))
                 .isEqualTo(42.5);
-    }
-
-    @Test
-    @Tag(Tiers.PROCESS)
-    void destroyTreeKillsWhatTheBaselineForkedToo() throws Exception {
-        Process process = new ProcessBuilder("sh", "-c", "sleep 600 & sleep 600").start();
-        ProcessHandle child = null;
-        for (int i = 0; i < 500 && child == null; i++) {
-            child = process.children().findFirst().orElse(null);
-            Thread.sleep(10);
-        }
-        assertThat(child).as("the shell's forked sleep").isNotNull();
-        Baseline.destroyTree(process);
-        assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(child.onExit().get(10, TimeUnit.SECONDS).isAlive()).isFalse();
     }
 }
