@@ -317,6 +317,13 @@ public final class Reliability {
                     machine.start();
                     int code = awaitWithProgress(machine, device, path.isEmpty() ? "irqfd" : "user-side", start);
                     List<Integer> reports = machine.reports();
+                    if (code != 0 || reports.size() < 7) {
+                        // testdev exits 0 only with every line's count handled and no spurious interrupt
+                        throw new IOException("storm (" + (path.isEmpty() ? "irqfd" : "user-side")
+                                + "): testdev exited with " + code + ", reports " + reports
+                                + " (handled, raised, acked per line, then spurious); console:\n"
+                                + machine.console());
+                    }
                     long handled = Integer.toUnsignedLong(reports.get(0)) + Integer.toUnsignedLong(reports.get(3));
                     long byDevice = Integer.toUnsignedLong(reports.get(1)) + Integer.toUnsignedLong(reports.get(4));
                     delivered += handled;
