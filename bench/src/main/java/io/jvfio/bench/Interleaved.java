@@ -1,5 +1,6 @@
 package io.jvfio.bench;
 
+import java.util.Locale;
 import java.util.function.LongSupplier;
 import java.util.stream.LongStream;
 
@@ -52,13 +53,19 @@ final class Interleaved {
         long start = System.nanoTime();
         double cWarm = c.run(warmupUnits);
         System.out.printf(
+                Locale.ROOT,
                 "warm-up C (%d %ss, discarded): %.0f ns per %s, %.1f s%n",
-                warmupUnits, unit, cWarm, unit, (System.nanoTime() - start) / 1e9);
+                warmupUnits,
+                unit,
+                cWarm,
+                unit,
+                (System.nanoTime() - start) / 1e9);
         String what = warmupUnits + " " + unit + "s";
         warmUp("jvfio", warmupRounds, what, () -> jvfio.run(warmupUnits), jit);
         warmUp("java raw", warmupRounds, what, () -> raw.run(warmupUnits), jit);
         Result result = run(rounds, unit, () -> c.run(units), () -> jvfio.run(units), () -> raw.run(units), jit);
         System.out.printf(
+                Locale.ROOT,
                 "medians of %d rounds of %d %ss; C %.0f-%.0f ns, jvfio %.0f-%.0f ns; best-of-%d ratio %.2f"
                         + " (diagnostic)%n",
                 rounds,
@@ -71,6 +78,7 @@ final class Interleaved {
                 rounds,
                 result.jvfio().min() / result.c().min());
         System.out.printf(
+                Locale.ROOT,
                 "java raw (diagnostic): %.0f ns per %s, %.2f of C; jvfio is %.2f of it%n",
                 result.raw().median(),
                 unit,
@@ -91,8 +99,14 @@ final class Interleaved {
             Run round = Run.of(run, jit);
             long roundMillis = (System.nanoTime() - start) / 1_000_000;
             System.out.printf(
+                    Locale.ROOT,
                     "warm-up %s %d (%s, discarded): %.0f ns per unit, %.1f s, JIT CPU %d ms%n",
-                    side, i, what, round.figure(), roundMillis / 1e3, round.jitMillis());
+                    side,
+                    i,
+                    what,
+                    round.figure(),
+                    roundMillis / 1e3,
+                    round.jitMillis());
             if (i + 1 >= minRounds && round.jitMillis() * 50 < roundMillis) {
                 return;
             }
@@ -122,6 +136,7 @@ final class Interleaved {
             jRounds.add(jRun.figure());
             rawRounds.add(rawRun.figure());
             System.out.printf(
+                    Locale.ROOT,
                     "round %d (%s first): C %.0f ns, jvfio %.0f ns per %s, ratio %.3f; java raw %.0f ns,"
                             + " %.3f of C; JIT CPU %d ms during C's run, %d ms during jvfio's, %d ms during java"
                             + " raw's%n",

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
@@ -146,10 +147,13 @@ public final class IrqLoop {
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
             System.out.printf(
+                    Locale.ROOT,
                     "trapped exits per interrupt (jvfio, %s path, precise EOI): %.2f%n",
-                    path, last[0].exitsPerInterrupt());
+                    path,
+                    last[0].exitsPerInterrupt());
             last[0].irqchip()
                     .ifPresent(lapic -> System.out.printf(
+                            Locale.ROOT,
                             "jvfio's irqchip per interrupt (last round; each EOI exit and hlt is an exit to user space,"
                                     + " which C's in-kernel irqchip keeps in the kernel): %.2f EOI exits (%.2f EOIs queued"
                                     + " in the coalesced MMIO ring instead), %.2f hlts (%.2f waited for the interrupt), %.2f"
@@ -167,6 +171,7 @@ public final class IrqLoop {
                             (double) lapic.drainTickFinds() / interrupts));
             last[0].replyPolling()
                     .ifPresent(polling -> System.out.printf(
+                            Locale.ROOT,
                             "region accesses' replies (jvfio, last round): %.2f polled, %.2f blocked per interrupt;"
                                     + " window %d us of at most %d%n",
                             (double) polling.polled() / interrupts,
@@ -177,20 +182,13 @@ public final class IrqLoop {
             if (!bench.irqfd) {
                 Figures seed = bench.round(interrupts, false);
                 System.out.printf(
+                        Locale.ROOT,
                         "trapped exits per interrupt (jvfio, eventfd path, the seed's EOI on first access):"
                                 + " %.2f%n",
                         seed.exitsPerInterrupt());
             }
             double running = runningGuest(bench, baseline, imageFile, path);
-            System.out.printf(
-                    "irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip;"
-                            + " guest waiting running: %.2f)%n",
-                    path,
-                    jRounds.median() / cRounds.median(),
-                    jRounds.median() / 1e3,
-                    irqchip.effective(),
-                    cRounds.median() / 1e3,
-                    running);
+            System.out.println(resultLine(path, cRounds, jRounds, irqchip.effective(), running));
         } finally {
             Files.deleteIfExists(imageFile);
             Files.deleteIfExists(directory);
@@ -210,6 +208,7 @@ public final class IrqLoop {
                     bench.round(interrupts, true, 0, ",x-reply-poll-max-us=0").nsPerInterrupt());
         }
         System.out.printf(
+                Locale.ROOT,
                 "reply polling (diagnostic): medians of %d rounds of %d interrupts: jvfio %.1f us, with"
                         + " x-reply-poll-max-us=0 %.1f us per interrupt, ratio %.2f%n",
                 RUNNING_ROUNDS,
@@ -237,11 +236,17 @@ public final class IrqLoop {
         double cMedian = cRounds.median();
         double jMedian = jRounds.median();
         System.out.printf(
+                Locale.ROOT,
                 "running guest (testdev waits with interrupts on, no hlt; diagnostic): medians of %d rounds of"
                         + " %d interrupts: C %.1f us, jvfio %.1f us per interrupt, ratio %.2f%n",
-                RUNNING_ROUNDS, RUNNING_INTERRUPTS, cMedian / 1e3, jMedian / 1e3, jMedian / cMedian);
+                RUNNING_ROUNDS,
+                RUNNING_INTERRUPTS,
+                cMedian / 1e3,
+                jMedian / 1e3,
+                jMedian / cMedian);
         last.irqchip()
                 .ifPresent(lapic -> System.out.printf(
+                        Locale.ROOT,
                         "running guest, jvfio's irqchip per interrupt (last round): %.2f interrupt-window requests,"
                                 + " %.2f runs that also looked at the window every so often, %.2f kicks%n",
                         (double) lapic.windowRequests() / RUNNING_INTERRUPTS,
@@ -346,5 +351,22 @@ public final class IrqLoop {
                             ? Optional.of(client.replyPolling())
                             : Optional.empty());
         }
+    }
+
+    /**
+     * The last line: jvfio's median over C's, both medians in us per interrupt, jvfio's irqchip, and the
+     * running-guest diagnostic's ratio.
+     */
+    static String resultLine(String path, Rounds c, Rounds jvfio, String irqchip, double running) {
+        return String.format(
+                Locale.ROOT,
+                "irq-%s: ratio=%.2f (jvfio %.1f us on kernel-irqchip=%s, C %.1f us on the in-kernel irqchip;"
+                        + " guest waiting running: %.2f)",
+                path,
+                jvfio.median() / c.median(),
+                jvfio.median() / 1e3,
+                irqchip,
+                c.median() / 1e3,
+                running);
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * mmio-exit: the guest {@code mmio-loop} (N trapped 32-bit MMIO writes, then an exit-port write) through
@@ -77,9 +78,7 @@ public final class MmioExit {
                     n -> RawExitLoop.run(image, n));
             Rounds cRounds = result.c();
             Rounds jRounds = result.jvfio();
-            System.out.printf(
-                    "mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)%n",
-                    jRounds.median() / cRounds.median(), jRounds.median(), cRounds.median());
+            System.out.println(resultLine(cRounds, jRounds));
         } finally {
             Files.deleteIfExists(imageFile);
         }
@@ -109,5 +108,15 @@ public final class MmioExit {
             }
             return (double) elapsed / iterations;
         }
+    }
+
+    /** The last line: jvfio's median over C's, then both medians in ns per exit. */
+    static String resultLine(Rounds c, Rounds jvfio) {
+        return String.format(
+                Locale.ROOT,
+                "mmio-exit: ratio=%.2f (jvfio %.0f ns, C %.0f ns)",
+                jvfio.median() / c.median(),
+                jvfio.median(),
+                c.median());
     }
 }

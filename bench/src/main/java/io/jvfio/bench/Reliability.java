@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -104,8 +105,15 @@ public final class Reliability {
             System.out.println(server);
             FuzzResult fuzz = decoder.plus(server);
             System.out.printf(
+                    Locale.ROOT,
                     "reliability: faults=%d/%d storm=%d/%d leaks=%d fuzz=%d crashes=%d%n",
-                    survived, faults.size(), storm[0], storm[1], leaks, fuzz.inputs(), fuzz.crashes());
+                    survived,
+                    faults.size(),
+                    storm[0],
+                    storm[1],
+                    leaks,
+                    fuzz.inputs(),
+                    fuzz.crashes());
         } finally {
             try (var files = Files.list(directory)) {
                 for (Path file : files.toList()) {
@@ -329,6 +337,7 @@ public final class Reliability {
                     delivered += handled;
                     raised += byDevice;
                     System.out.printf(
+                            Locale.ROOT,
                             "storm (%s): %d handled, %d raised, %d spurious, exit %d, %.1f s%n",
                             path.isEmpty() ? "irqfd" : "user-side",
                             handled,
@@ -356,8 +365,11 @@ public final class Reliability {
                         .mapToLong(region -> region.trappedReads() + region.trappedWrites())
                         .sum();
                 System.out.printf(
+                        Locale.ROOT,
                         "storm (%s): %.0f s, about %d interrupts so far%n",
-                        path, (System.nanoTime() - start) / 1e9, accesses / 2);
+                        path,
+                        (System.nanoTime() - start) / 1e9,
+                        accesses / 2);
             }
         }
     }
@@ -392,8 +404,12 @@ public final class Reliability {
         }
         left.add(settle(before));
         System.out.printf(
+                Locale.ROOT,
                 "leaks: %d after %d vfio-user connections, %d after %d machines%n",
-                left.get(0), connectCycles, left.get(1), machineCycles);
+                left.get(0),
+                connectCycles,
+                left.get(1),
+                machineCycles);
         return left.get(0) + left.get(1);
     }
 

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * vfio-user-rtt: an 8-byte REGION_READ round trip, jvfio's client in this JVM against jvfio's server
@@ -47,7 +48,8 @@ public final class VfioUserRtt {
                 ServerProcess pong = ServedDevices.start(PongMain.class, pongSocket, ServedDevices.Jit.FULL);
                 VfioUserDevice device = VfioUserDevice.connect(socket);
                 UnixSocket raw = UnixSocket.connect(pongSocket)) {
-            System.out.printf("warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
+            System.out.printf(
+                    Locale.ROOT, "warm-up: %d REGION_READ round trips, %d java raw ping-pongs%n", warmup, warmup);
             readLoop(device, warmup);
             rawLoop(raw, warmup);
             Rounds floor = new Rounds();
@@ -78,6 +80,7 @@ public final class VfioUserRtt {
                 javaRaw.add(rawNs);
                 serverRecvmsg.add(serverRecvmsgNs);
                 System.out.printf(
+                        Locale.ROOT,
                         "round %d: floor %.2f us (cpu %.2f; %.2f us with the server's recvmsg), jvfio %.2f us (cpu"
                                 + " %.2f, %.2f switches, allocated %d B client + %d B server), java raw %.2f us (cpu"
                                 + " %.2f, %.2f switches); ratio %.3f%n",
@@ -96,6 +99,7 @@ public final class VfioUserRtt {
                         jvfioNs / floorNs);
             }
             System.out.printf(
+                    Locale.ROOT,
                     "medians of %d rounds of %d round trips; floor %.2f-%.2f us, jvfio %.2f-%.2f us;"
                             + " best-of-%d ratio %.2f (diagnostic)%n",
                     rounds,
@@ -107,19 +111,20 @@ public final class VfioUserRtt {
                     rounds,
                     jvfio.min() / floor.min());
             System.out.printf(
+                    Locale.ROOT,
                     "diagnostic, not the result: java raw (the same 64-byte ping-pong between two JVMs"
                             + " through io.jvfio.sys.UnixSocket) %.2f us; jvfio/java raw %.2f%n",
-                    javaRaw.median() / 1000, jvfio.median() / javaRaw.median());
+                    javaRaw.median() / 1000,
+                    jvfio.median() / javaRaw.median());
             System.out.printf(
+                    Locale.ROOT,
                     "diagnostic, not the result: the floor's ping-pong with the echoing side reading by recvmsg(2)"
                             + " with room for fds, as a vfio-user server must, %.2f us (%.2f of the floor);"
                             + " jvfio over it %.2f%n",
                     serverRecvmsg.median() / 1000,
                     serverRecvmsg.median() / floor.median(),
                     jvfio.median() / serverRecvmsg.median());
-            System.out.printf(
-                    "vfio-user-rtt: ratio=%.2f (jvfio %.1f us, floor %.1f us)%n",
-                    jvfio.median() / floor.median(), jvfio.median() / 1000, floor.median() / 1000);
+            System.out.println(resultLine(floor, jvfio));
         } finally {
             Files.deleteIfExists(dir);
         }
@@ -154,5 +159,15 @@ public final class VfioUserRtt {
             }
         }
         return (double) (System.nanoTime() - start) / count;
+    }
+
+    /** The last line: jvfio's median over the floor's, then both medians in us per round trip. */
+    static String resultLine(Rounds floor, Rounds jvfio) {
+        return String.format(
+                Locale.ROOT,
+                "vfio-user-rtt: ratio=%.2f (jvfio %.1f us, floor %.1f us)",
+                jvfio.median() / floor.median(),
+                jvfio.median() / 1000,
+                floor.median() / 1000);
     }
 }
