@@ -61,8 +61,7 @@ public final class Startup {
             names.forEach(name -> figures.put(name, new Rounds()));
             for (int round = -warmup; round < rounds; round++) {
                 StringBuilder line = new StringBuilder(round < 0 ? "warm-up (discarded):" : "round " + round + ":");
-                for (int i = 0; i < names.size(); i++) {
-                    String name = names.get(Math.floorMod(round + i, names.size()));
+                for (String name : order(names, round)) {
                     double millis = timeMillis(commands.get(name));
                     if (round >= 0) {
                         figures.get(name).add(millis);
@@ -78,12 +77,9 @@ public final class Startup {
                     floor,
                     figures.get("java -version").min(),
                     figures.get("java -version").max());
-            double worst = 0;
-            List<String> parts = new ArrayList<>();
             for (String name : names.subList(1, names.size())) {
                 Rounds command = figures.get(name);
                 double ratio = command.median() / floor;
-                worst = Math.max(worst, ratio);
                 System.out.printf(
                         Locale.ROOT,
                         "jvfio %s: median %.1f ms (%.1f-%.1f), ratio %.2f (best-of-%d %.2f), " + "target %.0f%s%n",
@@ -96,14 +92,8 @@ public final class Startup {
                         command.min() / figures.get("java -version").min(),
                         TARGETS.get(name),
                         ratio <= TARGETS.get(name) ? "" : " MISSED");
-                parts.add(String.format(Locale.ROOT, "%s %.2f", name, ratio));
             }
-            System.out.printf(
-                    Locale.ROOT,
-                    "startup: ratio=%.2f (%s; java -version %.0f ms)%n",
-                    worst,
-                    String.join(", ", parts),
-                    floor);
+            System.out.println(resultLine(figures));
         } finally {
             server.destroy();
             if (!server.waitFor(10, TimeUnit.SECONDS)) {
@@ -113,6 +103,38 @@ public final class Startup {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(directory);
         }
+    }
+
+    /** The order of round {@code round} (below 0 in the warm-up): {@code names} rotated by it. */
+    static List<String> order(List<String> names, int round) {
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            order.add(names.get(Math.floorMod(round + i, names.size())));
+        }
+        return order;
+    }
+
+    /**
+     * The last line from each command's rounds, the floor's first: the largest of the commands' ratios of
+     * their median over the floor's median, each command's ratio, and the floor's median.
+     */
+    static String resultLine(Map<String, Rounds> figures) {
+        List<String> names = new ArrayList<>(figures.keySet());
+        double floor = figures.get(names.getFirst()).median();
+        double worst = 0;
+        List<String> parts = new ArrayList<>();
+        for (String name : names.subList(1, names.size())) {
+            double ratio = figures.get(name).median() / floor;
+            worst = Math.max(worst, ratio);
+            parts.add(String.format(Locale.ROOT, "%s %.2f", name, ratio));
+        }
+        return String.format(
+                Locale.ROOT,
+                "startup: ratio=%.2f (%s; %s %.0f ms)",
+                worst,
+                String.join(", ", parts),
+                names.getFirst(),
+                floor);
     }
 
     /** {@code jvfio serve test-device --socket SOCKET}, once it printed that it serves. */
