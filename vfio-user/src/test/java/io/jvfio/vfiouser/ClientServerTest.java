@@ -116,9 +116,12 @@ class ClientServerTest {
         assertThat(level.maskable()).isTrue();
     }
 
-    /** The server offers region 2's two posted writes; the client keeps them; a signal is that write. */
+    /**
+     * The server offers region 2's two posted writes; the client keeps them; a signal is that write, and
+     * comes to the model as posted.
+     */
     @Test
-    void postedWritesOfferedByTheServerReachTheModelThroughTheClientsEventfds() throws Exception {
+    void postedWritesOfferedByTheServerReachTheModelAsPostedThroughTheClientsEventfds() throws Exception {
         List<RegionIoEventFd> offered = device.regionIoEventFds(2);
         try {
             assertThat(offered)
@@ -127,12 +130,17 @@ class ClientServerTest {
             assertThat(device.regionIoEventFds(0))
                     .as("a region without posted writes")
                     .isEmpty();
-            int trappedBefore = model.trappedAccesses.get();
             offered.get(0).eventFd().signal();
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (model.trappedAccesses.get() == trappedBefore && System.nanoTime() < deadline) {
+            while (model.postedAccesses.get() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
+            assertThat(model.postedAccesses.get())
+                    .as("the signal came as a posted write")
+                    .isEqualTo(1);
+            assertThat(model.trappedAccesses.get())
+                    .as("and not as one the client waited for")
+                    .isZero();
             assertThat(device.read(2, 0x10, 4)).as("the posted write landed").isEqualTo(0xD00B);
         } finally {
             offered.forEach(RegionIoEventFd::close);

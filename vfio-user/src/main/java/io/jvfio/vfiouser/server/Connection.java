@@ -430,7 +430,9 @@ final class Connection implements Runnable {
             case Payload.DeviceGetIrqInfo info -> irqInfo(info, fds);
             case Payload.DeviceSetIrqs set -> setIrqs(set, fds);
             case Payload.RegionAccess access ->
-                header.command() == Command.REGION_READ ? regionRead(access, fds) : regionWrite(access, fds);
+                header.command() == Command.REGION_READ
+                        ? regionRead(access, fds)
+                        : regionWrite(access, header.noReply(), fds);
             case Payload.DeviceFeature feature -> feature(feature, fds);
             case Payload.Empty empty when header.command() == Command.DEVICE_RESET -> reset(fds);
             default ->
@@ -872,7 +874,8 @@ final class Connection implements Runnable {
         return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
     }
 
-    private Reply regionWrite(Payload.RegionAccess access, List<Fd> fds) throws RequestError {
+    /** {@code posted}: the client sent it with NO_REPLY, so waits for nothing the model does. */
+    private Reply regionWrite(Payload.RegionAccess access, boolean posted, List<Fd> fds) throws RequestError {
         expectNoFds(fds, "REGION_WRITE");
         VfioUserServer.ServedRegion region = checkAccess(access, true);
         int count = access.count();
@@ -884,7 +887,12 @@ final class Connection implements Runnable {
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
             if (count == 1 || count == 2 || count == 4 || count == 8) {
-                handler.write(access.offset(), count, access.data().littleEndianValue());
+                long value = access.data().littleEndianValue();
+                if (posted) {
+                    handler.postedWrite(access.offset(), count, value);
+                } else {
+                    handler.write(access.offset(), count, value);
+                }
             } else {
                 handler.write(access.offset(), access.data().toArray());
             }

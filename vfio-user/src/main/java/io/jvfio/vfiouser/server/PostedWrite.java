@@ -5,7 +5,7 @@ package io.jvfio.vfiouser.server;
  * (DEVICE_GET_REGION_IO_FDS, with the value as its datamatch), so a guest's write of {@code value} ({@code
  * size} bytes at {@code offset} of {@code region}) signals the eventfd inside the client's KVM instead of
  * becoming a REGION_WRITE that the guest waits for. The server turns each signal into that same write to the
- * region's {@link RegionHandler}, on its event loop (the one that watches unmask eventfds); writes that
+ * region's {@link RegionHandler}, as a {@link RegionHandler#postedWrite}, on its event loop (the one that watches unmask eventfds); writes that
  * arrive before the server reads the eventfd come as one. A client that does not ask keeps sending
  * REGION_WRITEs.
  */

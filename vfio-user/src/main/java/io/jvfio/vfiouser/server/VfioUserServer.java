@@ -384,14 +384,14 @@ public final class VfioUserServer implements AutoCloseable {
         return watcher.loop();
     }
 
-    /** A signalled posted write, on the IRQ watcher's event loop: the same write the client would have sent. */
+    /** A signalled posted write, on the IRQ watcher's event loop: the write the client would have posted. */
     void deliverPostedWrite(PostedWrite posted) {
         try {
             regions.get(posted.region())
                     .spec()
                     .handler()
                     .orElseThrow()
-                    .write(posted.offset(), posted.size(), posted.value());
+                    .postedWrite(posted.offset(), posted.size(), posted.value());
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + posted, e);
         }

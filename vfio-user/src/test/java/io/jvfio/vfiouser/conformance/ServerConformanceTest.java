@@ -64,6 +64,7 @@ class ServerConformanceTest {
     Path dir;
 
     private Path path;
+    private ProtocolTestModel model;
     private VfioUserServer server;
     private int fdsBefore;
     private int nextId = 1;
@@ -72,8 +73,9 @@ class ServerConformanceTest {
     void start() throws Exception {
         fdsBefore = Resources.openFds();
         path = dir.resolve("dev.sock");
+        model = new ProtocolTestModel();
         server = VfioUserServer.start(
-                path, new ProtocolTestModel(), VfioUserServer.Options.defaults().withPartialTimeout(PARTIAL));
+                path, model, VfioUserServer.Options.defaults().withPartialTimeout(PARTIAL));
     }
 
     @AfterEach
@@ -130,6 +132,11 @@ class ServerConformanceTest {
     /** REGION_WRITE's body: eight bytes into region 0. */
     private static byte[] regionWrite(long offset, long value) {
         return new Bytes().u64(offset).u32(0).u32(8).u64(value).array();
+    }
+
+    /** REGION_WRITE's body: four bytes into {@code region}. */
+    private static byte[] regionWrite4(long offset, int region, int value) {
+        return new Bytes().u64(offset).u32(region).u32(4).u32(value).array();
     }
 
     /** DEVICE_SET_IRQS's body with no data after it: argsz 20. */
@@ -744,6 +751,38 @@ class ServerConformanceTest {
                 reply.closeFds();
             }
             assertServes(wire);
+        }
+    }
+
+    /**
+     * QEMU's client posts its region writes so: nothing waits for the model, which is told it is a posted
+     * write. The REGION_READ after it is answered first and alone, once the write is done.
+     */
+    @Test
+    void regionWriteWithNoReplyIsCarriedOutUnansweredAsAPostedWrite() throws Exception {
+        try (Wire wire = negotiated()) {
+            wire.send(nextId++, REGION_WRITE, Wire.NO_REPLY, regionWrite4(0x10, 2, 0xD00C));
+
+            Frame read = assertAnswered(wire, REGION_READ, regionRead(0x10, 2, 4));
+
+            assertThat(read.msgId())
+                    .as("the read's own reply, none for the write")
+                    .isEqualTo(nextId - 1);
+            assertThat(read.body().getInt(16)).as("the write landed").isEqualTo(0xD00C);
+            assertThat(model.postedAccesses.get()).as("the write came posted").isEqualTo(1);
+            assertThat(model.trappedAccesses.get())
+                    .as("the read alone came waited for")
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void regionWriteTheClientWaitsForComesToTheModelAsAPlainWrite() throws Exception {
+        try (Wire wire = negotiated()) {
+            assertAnswered(wire, REGION_WRITE, regionWrite4(0x10, 2, 0xD00C));
+
+            assertThat(model.trappedAccesses.get()).isEqualTo(1);
+            assertThat(model.postedAccesses.get()).isZero();
         }
     }
 

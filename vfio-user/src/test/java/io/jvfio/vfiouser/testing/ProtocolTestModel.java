@@ -28,12 +28,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * Region 1 is 0x2000 bytes of shared memory, mmap'able whole. Region 2 is 0x3000 bytes of shared
  * memory of which [0x1000, 0x2000) is mmap'able; the rest is trapped to a handler that serves it
- * from the same memory, counting accesses.
+ * from the same memory, counting accesses the client waited for apart from posted writes.
  */
 public final class ProtocolTestModel implements DeviceModel {
     public static final String COMPATIBLE = "jvfio,test-device";
     public final AtomicInteger resets = new AtomicInteger();
+    /** Accesses to region 2's trapped part that the client waited for. */
     public final AtomicInteger trappedAccesses = new AtomicInteger();
+    /** Writes to region 2's trapped part that the client did not wait for ({@link RegionHandler#postedWrite}). */
+    public final AtomicInteger postedAccesses = new AtomicInteger();
+
     private volatile DeviceContext context;
     private volatile long scratch;
     private volatile long dmaAddress;
@@ -87,6 +91,12 @@ public final class ProtocolTestModel implements DeviceModel {
                 // counted once done: a test that waits for the count then reads what was written
                 context.regionMemory(2).write(offset, size, value);
                 trappedAccesses.incrementAndGet();
+            }
+
+            @Override
+            public void postedWrite(long offset, int size, long value) {
+                context.regionMemory(2).write(offset, size, value);
+                postedAccesses.incrementAndGet();
             }
         };
         return List.of(
