@@ -92,12 +92,10 @@ public final class VirtioMmioDevice implements ModelledDevice {
     private int interruptStatus;
     /**
      * InterruptStatus bits signalled again while already set: the driver may have read the status and
-     * scanned its rings before that, and an InterruptACK it posted (an ioeventfd the device reads later)
-     * would then clear what it never saw. Such bits are raised again at their ACK, a trapped one's too:
-     * a trapped ACK the guest waited for came after the signal, and its rescan sees the buffer (the one
-     * extra interrupt is spurious), but the device cannot tell which ACK that was. A posted one comes to
-     * the same RegionHandler.write, and a REGION_WRITE may carry NO_REPLY (QEMU's vfio-user client posts
-     * its region writes so unless x-no-posted-writes), its guest not waiting for the device either.
+     * scanned its rings before that, and an InterruptACK it posted (an ioeventfd the device reads later,
+     * or a REGION_WRITE with NO_REPLY, as QEMU's vfio-user client sends them unless x-no-posted-writes)
+     * would then clear what it never saw. Such bits are raised again at a posted ACK only: a trapped one,
+     * which the guest waited for, came after the signal, and the driver's scan after it sees the buffer.
      */
     private int signalledAgain;
 
@@ -415,14 +413,14 @@ public final class VirtioMmioDevice implements ModelledDevice {
      * A write, then the page: QueueNotify changes no register a read returns and InterruptACK only
      * InterruptStatus (its own business), so the two hot writes skip the rest.
      */
-    private void writeRegister(int offset, int value) {
-        writeRegisterValue(offset, value);
+    private void writeRegister(int offset, int value, boolean posted) {
+        writeRegisterValue(offset, value, posted);
         if (offset != QUEUE_NOTIFY && offset != INTERRUPT_ACK) {
             publishRegisters();
         }
     }
 
-    private void writeRegisterValue(int offset, int value) {
+    private void writeRegisterValue(int offset, int value, boolean posted) {
         switch (offset) {
             case DEVICE_FEATURES_SEL -> deviceFeaturesSelect = value;
             case DRIVER_FEATURES_SEL -> driverFeaturesSelect = value;
@@ -431,7 +429,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
             case QUEUE_NUM -> selectedQueue().ifPresent(queue -> whileNotReady(queue.setSize(value), "QueueNum"));
             case QUEUE_READY -> writeQueueReady(value);
             case QUEUE_NOTIFY -> notifyQueue(value);
-            case INTERRUPT_ACK -> acknowledge(value);
+            case INTERRUPT_ACK -> acknowledge(value, posted);
             case STATUS -> writeStatus(value);
             case QUEUE_DESC_LOW ->
                 selectedQueue()
@@ -720,8 +718,8 @@ public final class VirtioMmioDevice implements ModelledDevice {
         }
     }
 
-    private void acknowledge(int bits) {
-        int again = signalledAgain & bits;
+    private void acknowledge(int bits, boolean posted) {
+        int again = posted ? signalledAgain & bits : 0;
         signalledAgain &= ~bits;
         interruptStatus &= ~bits;
         publishInterruptStatus();
@@ -798,6 +796,15 @@ public final class VirtioMmioDevice implements ModelledDevice {
 
         @Override
         public void write(long offset, int size, long value) {
+            write(offset, size, value, false);
+        }
+
+        @Override
+        public void postedWrite(long offset, int size, long value) {
+            write(offset, size, value, true);
+        }
+
+        private void write(long offset, int size, long value, boolean posted) {
             synchronized (lock) {
                 if (offset >= CONFIG && offset < REGION_SIZE) {
                     ignored("write to the configuration space at 0x" + Long.toHexString(offset) + " (" + backend.kind()
@@ -809,7 +816,7 @@ public final class VirtioMmioDevice implements ModelledDevice {
                             + " (registers take aligned 32-bit writes)");
                     return;
                 }
-                writeRegister((int) offset, (int) value);
+                writeRegister((int) offset, (int) value, posted);
             }
         }
     }
