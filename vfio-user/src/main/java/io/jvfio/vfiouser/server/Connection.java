@@ -357,15 +357,29 @@ final class Connection implements Runnable {
         } catch (RequestError e) {
             refuse(header, e.errno(), e.getMessage());
             return false;
+        } catch (ModelFailure e) {
+            LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + header, e.getCause());
+            refuse(header, Errno.EIO, "the device model failed: " + e.getCause());
+            return false;
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "vfio-user server " + name + ": the device model failed on " + header, e);
-            refuse(header, Errno.EIO, "the device model failed: " + e);
+            LOG.log(Level.ERROR, "vfio-user server " + name + ": the server failed handling " + header, e);
+            refuse(header, Errno.EIO, "the server failed handling " + Command.name(header.command()) + ": " + e);
             return false;
         } finally {
             fds.forEach(Fd::close);
             if (reply != null && reply.handedOver() != null) {
                 reply.handedOver().close();
             }
+        }
+    }
+
+    /**
+     * What a model callback threw while the server handled a request: the model's failure, which the
+     * client and the log are told as such; anything else thrown there is the server's own.
+     */
+    private static final class ModelFailure extends RuntimeException {
+        ModelFailure(RuntimeException cause) {
+            super(cause.toString(), cause, false, false);
         }
     }
 
@@ -532,7 +546,7 @@ final class Connection implements Runnable {
             if (reply.handedOver() != null) {
                 reply.handedOver().close();
             }
-            throw e;
+            throw new ModelFailure(e);
         }
         return reply;
     }
@@ -863,13 +877,19 @@ final class Connection implements Runnable {
             data = Bytes.adopt(array);
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
-            if (count == 1 || count == 2 || count == 4 || count == 8) {
-                data = Bytes.littleEndian(handler.read(access.offset(), count), count);
-            } else {
-                byte[] array = new byte[count];
-                handler.read(access.offset(), array);
-                data = Bytes.adopt(array);
+            boolean sized = count == 1 || count == 2 || count == 4 || count == 8;
+            byte[] array = sized ? null : new byte[count];
+            long value = 0;
+            try {
+                if (sized) {
+                    value = handler.read(access.offset(), count);
+                } else {
+                    handler.read(access.offset(), array);
+                }
+            } catch (RuntimeException e) {
+                throw new ModelFailure(e);
             }
+            data = sized ? Bytes.littleEndian(value, count) : Bytes.adopt(array);
         }
         return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
     }
@@ -886,15 +906,19 @@ final class Connection implements Runnable {
             region.memory().copyFrom(access.data().asReadOnlyBuffer(), access.offset());
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
-            if (count == 1 || count == 2 || count == 4 || count == 8) {
-                long value = access.data().littleEndianValue();
-                if (posted) {
+            boolean sized = count == 1 || count == 2 || count == 4 || count == 8;
+            long value = sized ? access.data().littleEndianValue() : 0;
+            byte[] array = sized ? null : access.data().toArray();
+            try {
+                if (!sized) {
+                    handler.write(access.offset(), array);
+                } else if (posted) {
                     handler.postedWrite(access.offset(), count, value);
                 } else {
                     handler.write(access.offset(), count, value);
                 }
-            } else {
-                handler.write(access.offset(), access.data().toArray());
+            } catch (RuntimeException e) {
+                throw new ModelFailure(e);
             }
         }
         return Reply.of(Payload.RegionAccess.of(access.offset(), access.region(), count));
@@ -912,7 +936,7 @@ final class Connection implements Runnable {
             // The client hears EIO and takes the range as not mapped: kept here, it would hold the client's
             // memory mapped and refuse the same DMA_MAP again with EEXIST.
             dma.unmap(window.iova(), window.size(), dmaPageSize);
-            throw e;
+            throw new ModelFailure(e);
         }
         return Reply.of(Payload.Empty.INSTANCE);
     }
@@ -968,7 +992,11 @@ final class Connection implements Runnable {
         if ((server.deviceFlags() & DeviceInfo.FLAG_RESET) == 0) {
             throw new RequestError(Errno.EINVAL, "DEVICE_RESET: the device does not support reset");
         }
-        server.model().reset();
+        try {
+            server.model().reset();
+        } catch (RuntimeException e) {
+            throw new ModelFailure(e);
+        }
         return Reply.of(Payload.Empty.INSTANCE);
     }
 
@@ -986,7 +1014,12 @@ final class Connection implements Runnable {
         if (request.feature() != PlatformExtension.FEATURE_DT_IDENTITY) {
             throw new RequestError(Errno.ENOTTY, what + ": feature " + request.feature() + " is not supported");
         }
-        Optional<DeviceTreeIdentity> identity = server.model().deviceTreeIdentity();
+        Optional<DeviceTreeIdentity> identity;
+        try {
+            identity = server.model().deviceTreeIdentity();
+        } catch (RuntimeException e) {
+            throw new ModelFailure(e);
+        }
         if (identity.isEmpty()) {
             throw new RequestError(Errno.ENOTTY, what + ": the device has no device-tree identity");
         }

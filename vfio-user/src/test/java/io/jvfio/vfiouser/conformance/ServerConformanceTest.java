@@ -22,6 +22,7 @@ import io.jvfio.vfiouser.server.RegionHandler;
 import io.jvfio.vfiouser.server.RegionSpec;
 import io.jvfio.vfiouser.server.VfioUserServer;
 import io.jvfio.vfiouser.testing.ProtocolTestModel;
+import io.jvfio.vfiouser.testing.RefusalLog;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -1057,10 +1058,14 @@ class ServerConformanceTest {
                     }
                 })
                 .build();
-        try (VfioUserServer failing = VfioUserServer.start(failingPath, model);
+        try (RefusalLog log = new RefusalLog();
+                VfioUserServer failing = VfioUserServer.start(failingPath, model);
                 Wire wire = negotiated(failingPath);
                 Fd memory = MemFd.create("conformance-dma", 0x2000)) {
             assertError(request(wire, DMA_MAP, dmaMap(0, 0x100000, 0x2000), memory.get()), Errno.EIO);
+            assertThat(log.lastRefusal())
+                    .as("the model's failure, said to be the model's")
+                    .contains("the device model failed: java.lang.IllegalStateException: the model cannot take");
             assertThat(Resources.mappings("conformance-dma"))
                     .as("the client's memory is not kept mapped")
                     .isZero();

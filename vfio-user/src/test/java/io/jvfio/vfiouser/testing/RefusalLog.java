@@ -1,4 +1,4 @@
-package io.jvfio.vfiouser.conformance;
+package io.jvfio.vfiouser.testing;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -11,7 +11,7 @@ import java.util.logging.SimpleFormatter;
  * The lines a server's connections log while this is open, formatted as an operator reads them, for
  * tests that check what a refusal's one line names.
  */
-final class RefusalLog implements AutoCloseable {
+public final class RefusalLog implements AutoCloseable {
     /** Held, so that the log manager (which keeps loggers weakly) keeps the handler while this is open. */
     private final Logger connection = Logger.getLogger("io.jvfio.vfiouser.server.Connection");
 
@@ -30,17 +30,17 @@ final class RefusalLog implements AutoCloseable {
         public void close() {}
     };
 
-    RefusalLog() {
+    public RefusalLog() {
         connection.addHandler(handler);
     }
 
     /** The lines logged so far that say a request was refused. */
-    List<String> refusals() {
+    public List<String> refusals() {
         return lines.stream().filter(line -> line.contains(" refused: ")).toList();
     }
 
     /** The last refusal's line; fails when none was logged. */
-    String lastRefusal() {
+    public String lastRefusal() {
         List<String> refusals = refusals();
         if (refusals.isEmpty()) {
             throw new AssertionError("no refusal was logged; lines: " + lines);
