@@ -129,10 +129,11 @@ public final class VirtioBlkRead {
 
     /**
      * The /init: load the modules, wait for /dev/vda, {@code passes} timed reads of the whole disk, then the
-     * kernel log's pass lines and the disk's sectors read on the console, and power off.
+     * kernel log's pass lines and the disk's sectors read on the console, and power off. Its numbers are
+     * for busybox to read, so they are formatted in {@link Locale#ROOT}, whatever the JVM's locale.
      */
-    private static String init(int passes) {
-        return """
+    static String init(int passes) {
+        return String.format(Locale.ROOT, """
                 #!/bin/busybox sh
                 /bin/busybox mount -t devtmpfs dev /dev
                 /bin/busybox mount -t proc proc /proc
@@ -152,7 +153,7 @@ public final class VirtioBlkRead {
                   echo "%4$s"
                 } > /dev/ttyS0 2>&1
                 /bin/busybox poweroff -f
-                """.formatted(PREFIX, passes, DISK_MIB, DONE);
+                """, PREFIX, passes, DISK_MIB, DONE);
     }
 
     /** One boot of {@code command}: its passes' median throughput in MB/s, after checking the device read them. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class VirtioBlkReadTest {
@@ -73,5 +74,21 @@ class VirtioBlkReadTest {
     void aConsoleWithoutTheSectorLineIsRefused() {
         assertThatThrownBy(() -> VirtioBlkRead.passFigures("jvfio", "Kernel panic - not syncing\n", 1))
                 .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void initsNumbersAreAsciiDigitsInALocaleWithOtherDigits() {
+        Locale before = Locale.getDefault();
+        Locale thaiDigits = Locale.forLanguageTag("th-TH-u-nu-thai");
+        try {
+            Locale.setDefault(thaiDigits);
+            assertThat(String.format("%d", 3))
+                    .as("the locale formats with its own digits")
+                    .isNotEqualTo("3");
+            String init = VirtioBlkRead.init(3);
+            assertThat(init).contains("seq 1 3)").contains("count=64 ");
+        } finally {
+            Locale.setDefault(before);
+        }
     }
 }
