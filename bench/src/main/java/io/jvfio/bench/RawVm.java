@@ -90,13 +90,34 @@ final class RawVm implements AutoCloseable {
         KvmIoctls.setRegs(vcpu, LongMode.regs(elf.entry()));
     }
 
+    /** Releases everything, vCPU first; a close that throws does not keep the later ones from running. */
     @Override
     public void close() {
-        run.close();
-        vcpu.close();
-        vm.close();
-        ram.close();
-        ramFd.close();
-        kvm.close();
+        closeAll(run::close, vcpu::close, vm::close, ram::close, ramFd::close, kvm::close);
+    }
+
+    /**
+     * Runs every one of {@code closes} in order; then rethrows the first failure, with the later ones
+     * suppressed in it.
+     */
+    static void closeAll(Runnable... closes) {
+        Throwable first = null;
+        for (Runnable close : closes) {
+            try {
+                close.run();
+            } catch (RuntimeException | Error e) {
+                if (first == null) {
+                    first = e;
+                } else if (e != first) {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first instanceof RuntimeException e) {
+            throw e;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
     }
 }
