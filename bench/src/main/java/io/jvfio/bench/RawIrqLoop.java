@@ -14,9 +14,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The irq benchmarks' "java raw" diagnostic: bench/c/irq_loop.c's VMM loop in Java on jvfio's native layer
@@ -63,19 +66,15 @@ final class RawIrqLoop {
                 throw new IOException("the raw device closed during its hello");
             }
             try (EventFd trigger = EventFd.adopt(hello.fds().getFirst())) {
-                Thread injector = null;
-                AtomicBoolean done = new AtomicBoolean();
                 if (irqfd) {
                     KvmIoctls.irqfd(vm.vm, trigger.fd().get(), GSI, 0, -1);
-                } else {
-                    injector = Thread.ofPlatform()
-                            .daemon()
-                            .name("java-raw-injector")
-                            .start(() -> inject(vm, trigger, done));
                 }
-                long start = System.nanoTime();
+                long start;
                 long acks;
-                try {
+                try (Injector _ = irqfd
+                        ? null
+                        : new Injector("java-raw-injector", trigger::signal, done -> inject(vm, trigger, done))) {
+                    start = System.nanoTime();
                     vm.start(
                             image,
                             new long[] {interrupts, IrqLoop.LINE_MASK, IrqLoop.MODE_ECHO},
@@ -84,12 +83,6 @@ final class RawIrqLoop {
                                     List.of(new BootInfo.Region(DEVICE_BASE, TestDeviceRegisters.REGS_SIZE)),
                                     List.of(GSI)));
                     acks = loop(vm, socket);
-                } finally {
-                    if (injector != null) {
-                        done.set(true);
-                        trigger.signal();
-                        injector.join();
-                    }
                 }
                 long elapsed = System.nanoTime() - start;
                 if (acks != interrupts) {
@@ -101,17 +94,65 @@ final class RawIrqLoop {
     }
 
     /** The eventfd path's injection: what jvfio's event loop does for a user-side IRQ, and C's thread. */
-    private static void inject(RawVm vm, EventFd trigger, AtomicBoolean done) {
+    private static void inject(RawVm vm, EventFd trigger, BooleanSupplier done) {
         try {
             while (true) {
                 trigger.read();
-                if (done.get()) {
+                if (done.getAsBoolean()) {
                     return;
                 }
                 KvmIoctls.irqLine(vm.vm, GSI, 1);
             }
         } catch (ErrnoException e) {
             throw new IllegalStateException("java raw injector: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A thread that runs until it is told it is done and woken. Closing it does both and then waits for the
+     * thread to end, also when the wake-up fails (the thread may have ended by itself); a thread that has not
+     * ended {@link #JOIN_BOUND} later is an exception rather than a run that hangs.
+     */
+    static final class Injector implements AutoCloseable {
+        static final Duration JOIN_BOUND = Duration.ofSeconds(10);
+
+        /** Wakes the thread, e.g. by signalling the eventfd it reads. */
+        @FunctionalInterface
+        interface Wake {
+            void run() throws ErrnoException;
+        }
+
+        private final AtomicBoolean done = new AtomicBoolean();
+        private final Wake wake;
+        private final Duration joinBound;
+        private final Thread thread;
+
+        Injector(String name, Wake wake, Consumer<BooleanSupplier> body) {
+            this(name, wake, body, JOIN_BOUND);
+        }
+
+        Injector(String name, Wake wake, Consumer<BooleanSupplier> body, Duration joinBound) {
+            this.wake = wake;
+            this.joinBound = joinBound;
+            this.thread = Thread.ofPlatform().daemon().name(name).start(() -> body.accept(done::get));
+        }
+
+        @Override
+        public void close() throws ErrnoException, InterruptedException {
+            done.set(true);
+            ErrnoException wakeFailed = null;
+            try {
+                wake.run();
+            } catch (ErrnoException e) {
+                wakeFailed = e;
+            }
+            if (!thread.join(joinBound)) {
+                throw new IllegalStateException(
+                        thread.getName() + " did not end within " + joinBound + " of being told to", wakeFailed);
+            }
+            if (wakeFailed != null) {
+                throw wakeFailed;
+            }
         }
     }
 
