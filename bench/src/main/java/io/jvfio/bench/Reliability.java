@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -132,20 +133,34 @@ public final class Reliability {
 
     /** Runs {@code call} on another thread and fails, rather than hangs, after {@link #BOUND}. */
     private static <T> T within(Callable<T> call, String what) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("bounded " + what).start(() -> {
-            try {
-                result.complete(call.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
+        return within(call, what, BOUND);
+    }
+
+    /**
+     * Runs {@code call} on another thread and fails, rather than hangs, after {@code bound}. The thread does
+     * not outlive this call if it can help it: once the call is over, or has timed out, the thread is
+     * interrupted unless done and waited for up to {@code bound} again (the calls bounded here, vfio-user
+     * requests and closes, end by their own reply timeouts); one still running then is named in the failure.
+     */
+    static <T> T within(Callable<T> call, String what, Duration bound) throws Exception {
+        FutureTask<T> task = new FutureTask<>(call);
+        Thread thread = Thread.ofPlatform().daemon().name("bounded " + what).start(task);
+        boolean waited = false;
         try {
-            return result.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+            return task.get(bound.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw new AssertionError(what + " did not finish within " + BOUND);
+            task.cancel(true);
+            waited = true;
+            String left = thread.join(bound) ? "" : "; its thread still runs " + bound + " after being interrupted";
+            throw new AssertionError(what + " did not finish within " + bound + left);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : new RuntimeException(e.getCause());
+        } finally {
+            if (!waited) {
+                // Done (a no-op then) or this thread was interrupted while it waited.
+                task.cancel(true);
+                thread.join(bound);
+            }
         }
     }
 
