@@ -42,6 +42,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * reliability: the figures of issue 7 from one run, each from the real parts. Faults: each scenario
@@ -59,6 +61,22 @@ public final class Reliability {
     private static final int MODE_ECHO = 3;
     private static final long NOWHERE = 0xE000_0000L;
     private static final Duration BOUND = Duration.ofMinutes(2);
+
+    /** Sets, in minutes, how long one path of the storm may run instead of {@link #stormLimit}'s default. */
+    static final String STORM_LIMIT_KNOB = "BENCH_STORM_MINUTES";
+
+    /**
+     * A storm's interrupt under nested emulation took 1.4-3.7 ms, on either path, either line or both
+     * (bench/README.md): 10 ms is a margin of nearly three over the slowest and over five over what a long
+     * storm settled at, and keeps the default storm's two paths (93 min each) within the nested run's 4
+     * hours.
+     */
+    private static final Duration STORM_PER_INTERRUPT = Duration.ofMillis(10);
+
+    /** The guest's boot, the device's realization and the JIT's first minutes, on top of the interrupts. */
+    private static final Duration STORM_SETUP = Duration.ofMinutes(10);
+
+    private static final Duration PROGRESS_EVERY = Duration.ofMinutes(1);
 
     private final Path directory;
 
@@ -320,11 +338,14 @@ public final class Reliability {
     private long[] storm(long perLine) throws Exception {
         long delivered = 0;
         long raised = 0;
+        long interrupts = perLine * Integer.bitCount(BOTH_LINES);
+        Duration limit = stormLimit(interrupts, System.getenv(STORM_LIMIT_KNOB));
         IrqchipSelection irqchip = IrqchipSelection.forHost(IrqchipMode.AUTO);
         System.out.println("storm: " + irqchip
                 + (irqchip.inKernel()
                         ? ""
-                        : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path"));
+                        : "; KVM irqfd needs the in-kernel irqchip: both runs take the user-side path")
+                + "; each path may run " + limit.toMinutes() + " min (" + STORM_LIMIT_KNOB + ")");
         try (ServerProcess child =
                 ServedDevices.serve(directory.resolve("storm.sock"), 2, ServedDevices.Jit.AS_TESTS_RUN)) {
             for (String path : List.of("", ",x-irqfd=off")) {
@@ -338,7 +359,15 @@ public final class Reliability {
                     VfioPlatformDevice device = assembly.devices().getFirst();
                     long start = System.nanoTime();
                     machine.start();
-                    int code = awaitWithProgress(machine, device, path.isEmpty() ? "irqfd" : "user-side", start);
+                    int code = new StormWait(path.isEmpty() ? "irqfd" : "user-side", interrupts, limit, PROGRESS_EVERY)
+                            .await(
+                                    machine::awaitExit,
+                                    () -> device.regions().stream()
+                                            .mapToLong(region -> region.trappedReads() + region.trappedWrites())
+                                            .sum(),
+                                    System::nanoTime,
+                                    start,
+                                    System.out::println);
                     List<Integer> reports = machine.reports();
                     if (code != 0 || reports.size() < 7) {
                         // testdev exits 0 only with every line's count handled and no spurious interrupt
@@ -367,24 +396,86 @@ public final class Reliability {
     }
 
     /**
-     * The storm guest's exit code; says every minute meanwhile how far it got (the guest's handler makes
-     * two trapped accesses per interrupt), so that a slow storm and a stuck one look different.
+     * The longest one path of the storm may run: {@code minutes} (the {@value #STORM_LIMIT_KNOB} knob) if set,
+     * else {@link #STORM_SETUP} plus {@link #STORM_PER_INTERRUPT} for each of its {@code interrupts}.
      */
-    private static int awaitWithProgress(Machine machine, VfioPlatformDevice device, String path, long start)
-            throws Exception {
-        while (true) {
-            try {
-                return machine.awaitExit(Duration.ofMinutes(1));
-            } catch (TimeoutException e) {
-                long accesses = device.regions().stream()
-                        .mapToLong(region -> region.trappedReads() + region.trappedWrites())
-                        .sum();
-                System.out.printf(
-                        Locale.ROOT,
-                        "storm (%s): %.0f s, about %d interrupts so far%n",
-                        path,
-                        (System.nanoTime() - start) / 1e9,
-                        accesses / 2);
+    static Duration stormLimit(long interrupts, String minutes) {
+        if (minutes == null || minutes.isBlank()) {
+            return STORM_SETUP.plus(STORM_PER_INTERRUPT.multipliedBy(interrupts));
+        }
+        long parsed;
+        try {
+            parsed = Long.parseLong(minutes.strip());
+        } catch (NumberFormatException e) {
+            parsed = 0;
+        }
+        if (parsed <= 0) {
+            throw new IllegalArgumentException(
+                    STORM_LIMIT_KNOB + "=" + minutes + ": not a whole number of minutes above 0");
+        }
+        return Duration.ofMinutes(parsed);
+    }
+
+    /** The guest's exit code once it exits within {@code timeout}, as {@link Machine#awaitExit} waits. */
+    @FunctionalInterface
+    interface GuestExit {
+        int await(Duration timeout) throws Exception;
+    }
+
+    /**
+     * Waiting for one path of the storm, {@code interrupts} in all, for at most {@code limit}, saying every
+     * {@code every} how far it got, so that a slow storm and a stuck one look different, and a stuck one
+     * ends the run.
+     */
+    record StormWait(String path, long interrupts, Duration limit, Duration every) {
+        /**
+         * The guest's exit code; {@code trappedAccesses} are the device's so far (the guest's handler makes
+         * two per interrupt), {@code nanoClock} is {@link System#nanoTime} and {@code start} its reading
+         * when the storm started. A guest that has not exited by {@code limit} is a {@link TimeoutException}
+         * whose one-line message names the path and how far the storm got, caused by {@code exit}'s last.
+         */
+        int await(
+                GuestExit exit,
+                LongSupplier trappedAccesses,
+                LongSupplier nanoClock,
+                long start,
+                Consumer<String> progress)
+                throws Exception {
+            long deadline = start + limit.toNanos();
+            long lastSampled = start;
+            long lastAccesses = 0;
+            while (true) {
+                long left = Math.max(0, deadline - nanoClock.getAsLong());
+                try {
+                    return exit.await(Duration.ofNanos(Math.min(left, every.toNanos())));
+                } catch (TimeoutException e) {
+                    long sampled = nanoClock.getAsLong();
+                    long accesses = trappedAccesses.getAsLong();
+                    if (sampled - deadline >= 0) {
+                        // The machine's own timeout, with where its vCPU threads are, goes along as the cause.
+                        TimeoutException stuck = new TimeoutException(String.format(
+                                Locale.ROOT,
+                                "storm (%s): the guest did not exit within %d min, the limit for %d interrupts"
+                                        + " (%s): about %d handled, %d of them in the last %.0f s",
+                                path,
+                                limit.toMinutes(),
+                                interrupts,
+                                STORM_LIMIT_KNOB,
+                                accesses / 2,
+                                (accesses - lastAccesses) / 2,
+                                (sampled - lastSampled) / 1e9));
+                        stuck.initCause(e);
+                        throw stuck;
+                    }
+                    progress.accept(String.format(
+                            Locale.ROOT,
+                            "storm (%s): %.0f s, about %d interrupts so far",
+                            path,
+                            (sampled - start) / 1e9,
+                            accesses / 2));
+                    lastSampled = sampled;
+                    lastAccesses = accesses;
+                }
             }
         }
     }
