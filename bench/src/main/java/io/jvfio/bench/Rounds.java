@@ -12,6 +12,15 @@ import java.util.List;
 final class Rounds {
     private final List<Double> values = new ArrayList<>();
 
+    /** Rounds of these figures, each checked as {@link #add} checks it. */
+    static Rounds of(double... figures) {
+        Rounds rounds = new Rounds();
+        for (double figure : figures) {
+            rounds.add(figure);
+        }
+        return rounds;
+    }
+
     void add(double value) {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException("a round's figure must be a positive finite number, not " + value);

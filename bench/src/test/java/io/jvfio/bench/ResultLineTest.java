@@ -25,30 +25,23 @@ class ResultLineTest {
         Locale.setDefault(saved);
     }
 
-    private static Rounds of(double... values) {
-        Rounds rounds = new Rounds();
-        for (double value : values) {
-            rounds.add(value);
-        }
-        return rounds;
-    }
-
     @Test
     void mmioExitIsJvfiosMedianOverCs() {
         // medians 60000 and 75000; the means (62000, 90000) would give 1.45
-        assertThat(MmioExit.resultLine(of(58_000, 60_000, 68_000), of(75_000, 70_000, 125_000)))
+        assertThat(MmioExit.resultLine(Rounds.of(58_000, 60_000, 68_000), Rounds.of(75_000, 70_000, 125_000)))
                 .isEqualTo("mmio-exit: ratio=1.25 (jvfio 75000 ns, C 60000 ns)");
     }
 
     @Test
     void vfioUserRttIsJvfiosMedianOverTheFloors() {
-        assertThat(VfioUserRtt.resultLine(of(8_000, 8_400, 8_800, 9_000), of(9_000, 9_200, 9_400, 20_000)))
+        assertThat(VfioUserRtt.resultLine(
+                        Rounds.of(8_000, 8_400, 8_800, 9_000), Rounds.of(9_000, 9_200, 9_400, 20_000)))
                 .isEqualTo("vfio-user-rtt: ratio=1.08 (jvfio 9.3 us, floor 8.6 us)");
     }
 
     @Test
     void irqLineNamesThePathTheIrqchipAndTheRunningGuestsRatio() {
-        assertThat(IrqLoop.resultLine("irqfd", of(40_000), of(50_000), "on", 0.5))
+        assertThat(IrqLoop.resultLine("irqfd", Rounds.of(40_000), Rounds.of(50_000), "on", 0.5))
                 .isEqualTo("irq-irqfd: ratio=1.25 (jvfio 50.0 us on kernel-irqchip=on, C 40.0 us on the in-kernel"
                         + " irqchip; guest waiting running: 0.50)");
     }

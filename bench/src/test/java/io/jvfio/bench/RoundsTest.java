@@ -6,32 +6,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 class RoundsTest {
-    private static Rounds of(double... values) {
-        Rounds rounds = new Rounds();
-        for (double value : values) {
-            rounds.add(value);
-        }
-        return rounds;
-    }
-
     @Test
     void medianOfAnOddCountIsTheMiddleOfTheSortedFigures() {
-        assertThat(of(9, 1, 5).median()).isEqualTo(5);
+        assertThat(Rounds.of(9, 1, 5).median()).isEqualTo(5);
     }
 
     @Test
     void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
-        assertThat(of(10, 1, 4, 2).median()).isEqualTo(3);
+        assertThat(Rounds.of(10, 1, 4, 2).median()).isEqualTo(3);
     }
 
     @Test
     void medianOfOneRoundIsThatRound() {
-        assertThat(of(7.5).median()).isEqualTo(7.5);
+        assertThat(Rounds.of(7.5).median()).isEqualTo(7.5);
     }
 
     @Test
     void minAndMaxAreTheExtremesWhateverTheOrderAdded() {
-        Rounds rounds = of(3, 8, 1, 5);
+        Rounds rounds = Rounds.of(3, 8, 1, 5);
         assertThat(rounds.min()).isEqualTo(1);
         assertThat(rounds.max()).isEqualTo(8);
         assertThat(rounds.count()).isEqualTo(4);
@@ -47,7 +39,7 @@ class RoundsTest {
 
     @Test
     void aNanZeroNegativeOrInfiniteFigureIsRefusedAndLeavesTheMedianAlone() {
-        Rounds rounds = of(1, 2, 3);
+        Rounds rounds = Rounds.of(1, 2, 3);
         for (double broken : new double[] {Double.NaN, 0, -4, Double.POSITIVE_INFINITY}) {
             assertThatThrownBy(() -> rounds.add(broken)).isInstanceOf(IllegalArgumentException.class);
         }

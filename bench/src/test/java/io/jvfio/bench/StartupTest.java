@@ -11,14 +11,6 @@ import org.junit.jupiter.api.Test;
 class StartupTest {
     private static final List<String> NAMES = List.of("java -version", "version", "info");
 
-    private static Rounds of(double... values) {
-        Rounds rounds = new Rounds();
-        for (double value : values) {
-            rounds.add(value);
-        }
-        return rounds;
-    }
-
     @Test
     void eachCommandGoesFirstOnceInAsManyRoundsAsThereAreCommands() {
         Map<String, Integer> first = new HashMap<>();
@@ -40,9 +32,9 @@ class StartupTest {
     @Test
     void theResultIsTheLargestRatioOfMediansOverTheFloors() {
         Map<String, Rounds> figures = new LinkedHashMap<>();
-        figures.put("java -version", of(40, 50, 60, 1000));
-        figures.put("version", of(100, 110, 120));
-        figures.put("info", of(200, 220, 10));
+        figures.put("java -version", Rounds.of(40, 50, 60, 1000));
+        figures.put("version", Rounds.of(100, 110, 120));
+        figures.put("info", Rounds.of(200, 220, 10));
         assertThat(Startup.resultLine(figures))
                 .isEqualTo("startup: ratio=3.64 (version 2.00, info 3.64; java -version 55 ms)");
     }
