@@ -11,7 +11,10 @@ public enum IommufdMode {
     ON,
     /** Only through the legacy group and {@code /dev/vfio/vfio} container. */
     OFF,
-    /** The cdev and {@code /dev/iommu} when both exist, else the legacy path. */
+    /**
+     * The legacy path for a device of a group the VM already holds (the kernel opens no cdev of a device
+     * whose group is open); otherwise the cdev and {@code /dev/iommu} when both exist, else the legacy path.
+     */
     AUTO;
 
     /** Parses {@code on}, {@code off} or {@code auto} (any case). */
