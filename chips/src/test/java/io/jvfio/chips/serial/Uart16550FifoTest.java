@@ -207,6 +207,7 @@ class Uart16550FifoTest {
             }
         });
         Thread.sleep(50);
+        assertThat(waiter).as("waiting on the full holding register").isNotDone();
 
         f.write(FCR, FCR_FIFO_ENABLE);
 
