@@ -658,10 +658,14 @@ class UserIrqchipTest {
         chip.writeLocalApic(0, LocalApic.REG_LVT_TIMER, 4, 0x30);
         chip.writeLocalApic(0, LocalApic.REG_TIMER_INITIAL, 4, 100);
         CompletableFuture<Void> halted = halt(0, true);
+        assertThat(halted).as("halted before the timer fires").isNotDone();
 
         clock.advance(200);
 
         awaitReturn(halted);
+        ApicCounters counters = chip.counters().localApics().getFirst();
+        assertThat(counters.halts()).isEqualTo(1);
+        assertThat(counters.haltWaits()).as("the halt waited for the timer").isEqualTo(1);
     }
 
     @Test
