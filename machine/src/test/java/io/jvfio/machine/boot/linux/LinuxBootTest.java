@@ -9,6 +9,7 @@ import io.jvfio.sys.Mapping;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -224,9 +225,24 @@ class LinuxBootTest {
 
     @Test
     void vmlinuxSegmentsThatOnlyTouchAreLoaded() throws Exception {
+        // Segment 0 holds 0x1000000-0x1001041 in memory; segment 2 starts right after it.
         byte[] image = SyntheticKernels.withSecondLoad(SyntheticKernels.pvhElf(CODE), 0x100_1042, 0x2000);
 
         LinuxBoot.check(new LinuxKernel(image, null, ""), 64 * MIB);
+        try (Mapping ram = Mapping.anonymous(64 * MIB, "ram")) {
+            load(ram, image, null, "");
+
+            ByteBuffer elf = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+            int second = (int) elf.getLong(32) + 2 * 56;
+            int offset = (int) elf.getLong(second + 8);
+            int size = (int) elf.getLong(second + 32);
+            byte[] loaded = new byte[size];
+            ram.copyTo(0x100_1042, loaded, 0, size);
+            assertThat(loaded).as("segment 2's file bytes").isEqualTo(Arrays.copyOfRange(image, offset, offset + size));
+            assertThat(ram.getByte(0x100_0000 + size - 1))
+                    .as("segment 0's last file byte")
+                    .isEqualTo(image[offset + size - 1]);
+        }
     }
 
     @Test
