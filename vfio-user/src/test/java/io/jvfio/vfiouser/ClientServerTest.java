@@ -438,12 +438,14 @@ class ClientServerTest {
         device.close();
         device =
                 VfioUserDevice.connect(socket, VfioUserDevice.Options.defaults().withTwinSocket(false));
+        assertThat(device.twinSocketMode()).isFalse();
         dmaFromAnotherServerThreadReachesTheGuestMemory();
     }
 
     /** In twin-socket mode (the default) the same request goes over the twin socket. */
     @Test
     void dmaFromAnotherServerThreadGoesOverTheTwinSocket() throws Exception {
+        assertThat(device.twinSocketMode()).isTrue();
         dmaFromAnotherServerThreadReachesTheGuestMemory();
     }
 
@@ -594,6 +596,7 @@ class ClientServerTest {
         }
         for (Thread worker : workers) {
             worker.join(20000);
+            assertThat(worker.isAlive()).as("a worker still runs after 20 s").isFalse();
         }
         assertThat(failure.get()).isNull();
     }
