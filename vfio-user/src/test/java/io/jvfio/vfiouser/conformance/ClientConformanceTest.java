@@ -568,6 +568,8 @@ class ClientConformanceTest {
                         .as("the region access, with the reply timeout at 1 s")
                         .isInstanceOf(DeviceGoneException.class);
                 vcpu.join();
+                release.complete(null);
+                server.await();
             } finally {
                 mapped.complete(null);
                 release.complete(null);
