@@ -142,7 +142,19 @@ class ServerConformanceTest {
 
     /** DEVICE_SET_IRQS's body with no data after it: argsz 20. */
     private static byte[] irqSet(int flags, int index, int start, int count) {
-        return new Bytes().u32(20).u32(flags).u32(index).u32(start).u32(count).array();
+        return irqSet(20, flags, index, start, count);
+    }
+
+    /** A DEVICE_SET_IRQS payload claiming {@code argsz}, whatever its own size. */
+    private static byte[] irqSet(int argsz, int flags, int index, int start, int count, byte... data) {
+        return new Bytes()
+                .u32(argsz)
+                .u32(flags)
+                .u32(index)
+                .u32(start)
+                .u32(count)
+                .raw(data)
+                .array();
     }
 
     /** Connects and negotiates 0.2 proposing every capability. */
@@ -872,31 +884,11 @@ class ServerConformanceTest {
         int triggerDataNone = (1 << 5) | 1;
         int triggerDataBool = (1 << 5) | (1 << 1);
         try (Wire wire = negotiated()) {
-            byte[] boolsArgszWithoutData = new Bytes()
-                    .u32(20)
-                    .u32(triggerDataBool)
-                    .u32(0)
-                    .u32(0)
-                    .u32(1)
-                    .raw(new byte[] {1})
-                    .array();
+            byte[] boolsArgszWithoutData = irqSet(20, triggerDataBool, 0, 0, 1, (byte) 1);
             assertError(request(wire, DEVICE_SET_IRQS, boolsArgszWithoutData), Errno.EINVAL);
-            byte[] noneArgszPastThePayload = new Bytes()
-                    .u32(24)
-                    .u32(triggerDataNone)
-                    .u32(0)
-                    .u32(0)
-                    .u32(1)
-                    .array();
+            byte[] noneArgszPastThePayload = irqSet(24, triggerDataNone, 0, 0, 1);
             assertError(request(wire, DEVICE_SET_IRQS, noneArgszPastThePayload), Errno.EINVAL);
-            byte[] bools = new Bytes()
-                    .u32(21)
-                    .u32(triggerDataBool)
-                    .u32(0)
-                    .u32(0)
-                    .u32(1)
-                    .raw(new byte[] {1})
-                    .array();
+            byte[] bools = irqSet(21, triggerDataBool, 0, 0, 1, (byte) 1);
             assertAnswered(wire, DEVICE_SET_IRQS, bools);
             assertServes(wire);
         }
