@@ -876,22 +876,31 @@ final class Connection implements Runnable {
             region.memory().copyTo(access.offset(), array, 0, count);
             data = Bytes.adopt(array);
         } else {
-            RegionHandler handler = region.spec().handler().orElseThrow();
-            boolean sized = count == 1 || count == 2 || count == 4 || count == 8;
-            byte[] array = sized ? null : new byte[count];
-            long value = 0;
-            try {
-                if (sized) {
-                    value = handler.read(access.offset(), count);
-                } else {
-                    handler.read(access.offset(), array);
-                }
-            } catch (RuntimeException e) {
-                throw new ModelFailure(e);
-            }
-            data = sized ? Bytes.littleEndian(value, count) : Bytes.adopt(array);
+            data = readFromModel(region.spec().handler().orElseThrow(), access.offset(), count);
         }
         return Reply.of(new Payload.RegionAccess(access.offset(), access.region(), count, data));
+    }
+
+    /**
+     * What the model's handler answers for {@code count} bytes at {@code offset}; what it throws is the
+     * model's failure (the conversions beside it cannot fail for these counts).
+     */
+    private static Bytes readFromModel(RegionHandler handler, long offset, int count) {
+        try {
+            if (isSized(count)) {
+                return Bytes.littleEndian(handler.read(offset, count), count);
+            }
+            byte[] array = new byte[count];
+            handler.read(offset, array);
+            return Bytes.adopt(array);
+        } catch (RuntimeException e) {
+            throw new ModelFailure(e);
+        }
+    }
+
+    /** A count the handler's value methods take; others go through its byte-array methods. */
+    private static boolean isSized(int count) {
+        return count == 1 || count == 2 || count == 4 || count == 8;
     }
 
     /** {@code posted}: the client sent it with NO_REPLY, so waits for nothing the model does. */
@@ -906,16 +915,14 @@ final class Connection implements Runnable {
             region.memory().copyFrom(access.data().asReadOnlyBuffer(), access.offset());
         } else {
             RegionHandler handler = region.spec().handler().orElseThrow();
-            boolean sized = count == 1 || count == 2 || count == 4 || count == 8;
-            long value = sized ? access.data().littleEndianValue() : 0;
-            byte[] array = sized ? null : access.data().toArray();
+            // What the handler throws is the model's failure; reading the request's data beside it cannot fail.
             try {
-                if (!sized) {
-                    handler.write(access.offset(), array);
+                if (!isSized(count)) {
+                    handler.write(access.offset(), access.data().toArray());
                 } else if (posted) {
-                    handler.postedWrite(access.offset(), count, value);
+                    handler.postedWrite(access.offset(), count, access.data().littleEndianValue());
                 } else {
-                    handler.write(access.offset(), count, value);
+                    handler.write(access.offset(), count, access.data().littleEndianValue());
                 }
             } catch (RuntimeException e) {
                 throw new ModelFailure(e);
