@@ -78,36 +78,29 @@ final class SplitVirtqueue {
         return ready;
     }
 
-    /**
-     * QueueNum; checked when the queue is made ready. Like the three addresses, taken only while the
-     * queue is not ready (the driver must not change them then): false when it is, and nothing changed.
-     */
-    boolean setSize(int value) {
+    /** QueueNum; checked when the queue is made ready. Ignored while ready, as the driver must not change it then. */
+    void setSize(int value) {
         if (!ready) {
             size = value;
         }
-        return !ready;
     }
 
-    boolean setDescriptorTable(long address) {
+    void setDescriptorTable(long address) {
         if (!ready) {
             descriptorTable = address;
         }
-        return !ready;
     }
 
-    boolean setDriverRing(long address) {
+    void setDriverRing(long address) {
         if (!ready) {
             driverRing = address;
         }
-        return !ready;
     }
 
-    boolean setDeviceRing(long address) {
+    void setDeviceRing(long address) {
         if (!ready) {
             deviceRing = address;
         }
-        return !ready;
     }
 
     long descriptorTable() {

@@ -421,50 +421,52 @@ public final class VirtioMmioDevice implements ModelledDevice {
     }
 
     private void writeRegisterValue(int offset, int value, boolean posted) {
+        String queueConfiguration = queueConfigurationName(offset);
+        if (queueConfiguration != null
+                && selectedQueue().map(SplitVirtqueue::isReady).orElse(false)) {
+            // A write the driver must not make (virtio 1.2, 4.2): the ready queue keeps what it was given.
+            ignored(queueConfiguration + " of queue " + queueSelect + " written while the queue is ready");
+            return;
+        }
         switch (offset) {
             case DEVICE_FEATURES_SEL -> deviceFeaturesSelect = value;
             case DRIVER_FEATURES_SEL -> driverFeaturesSelect = value;
             case DRIVER_FEATURES -> writeDriverFeatures(value);
             case QUEUE_SEL -> queueSelect = value;
-            case QUEUE_NUM -> selectedQueue().ifPresent(queue -> whileNotReady(queue.setSize(value), "QueueNum"));
+            case QUEUE_NUM -> selectedQueue().ifPresent(queue -> queue.setSize(value));
             case QUEUE_READY -> writeQueueReady(value);
             case QUEUE_NOTIFY -> notifyQueue(value);
             case INTERRUPT_ACK -> acknowledge(value, posted);
             case STATUS -> writeStatus(value);
             case QUEUE_DESC_LOW ->
-                selectedQueue()
-                        .ifPresent(queue -> whileNotReady(
-                                queue.setDescriptorTable(low(queue.descriptorTable(), value)), "QueueDescLow"));
+                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(low(queue.descriptorTable(), value)));
             case QUEUE_DESC_HIGH ->
-                selectedQueue()
-                        .ifPresent(queue -> whileNotReady(
-                                queue.setDescriptorTable(high(queue.descriptorTable(), value)), "QueueDescHigh"));
+                selectedQueue().ifPresent(queue -> queue.setDescriptorTable(high(queue.descriptorTable(), value)));
             case QUEUE_DRIVER_LOW ->
-                selectedQueue()
-                        .ifPresent(queue ->
-                                whileNotReady(queue.setDriverRing(low(queue.driverRing(), value)), "QueueDriverLow"));
+                selectedQueue().ifPresent(queue -> queue.setDriverRing(low(queue.driverRing(), value)));
             case QUEUE_DRIVER_HIGH ->
-                selectedQueue()
-                        .ifPresent(queue ->
-                                whileNotReady(queue.setDriverRing(high(queue.driverRing(), value)), "QueueDriverHigh"));
+                selectedQueue().ifPresent(queue -> queue.setDriverRing(high(queue.driverRing(), value)));
             case QUEUE_DEVICE_LOW ->
-                selectedQueue()
-                        .ifPresent(queue ->
-                                whileNotReady(queue.setDeviceRing(low(queue.deviceRing(), value)), "QueueDeviceLow"));
+                selectedQueue().ifPresent(queue -> queue.setDeviceRing(low(queue.deviceRing(), value)));
             case QUEUE_DEVICE_HIGH ->
-                selectedQueue()
-                        .ifPresent(queue ->
-                                whileNotReady(queue.setDeviceRing(high(queue.deviceRing(), value)), "QueueDeviceHigh"));
+                selectedQueue().ifPresent(queue -> queue.setDeviceRing(high(queue.deviceRing(), value)));
             case SHM_SEL -> {}
             default -> ignored("write of read-only or unknown register 0x" + Integer.toHexString(offset));
         }
     }
 
-    /** A queue's configuration written while it is ready is a write the driver must not make (virtio 1.2, 4.2), ignored. */
-    private void whileNotReady(boolean taken, String register) {
-        if (!taken) {
-            ignored(register + " of queue " + queueSelect + " written while the queue is ready");
-        }
+    /** The name of a register that configures the selected queue and is the driver's only while it is not ready. */
+    private static String queueConfigurationName(int offset) {
+        return switch (offset) {
+            case QUEUE_NUM -> "QueueNum";
+            case QUEUE_DESC_LOW -> "QueueDescLow";
+            case QUEUE_DESC_HIGH -> "QueueDescHigh";
+            case QUEUE_DRIVER_LOW -> "QueueDriverLow";
+            case QUEUE_DRIVER_HIGH -> "QueueDriverHigh";
+            case QUEUE_DEVICE_LOW -> "QueueDeviceLow";
+            case QUEUE_DEVICE_HIGH -> "QueueDeviceHigh";
+            default -> null;
+        };
     }
 
     private static long low(long old, int value) {
