@@ -41,6 +41,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -91,6 +92,7 @@ public final class Machine implements AutoCloseable {
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<MachineExit> outcome = new CompletableFuture<>();
+    private final VcpuStates vcpuStates;
     private Kvm kvm;
     private Vm vm;
     /** KVM's in-kernel irqchip with irqfd and resamplefd: lines take irqfds ({@link IrqLine#acceptsIrqfd}). */
@@ -133,6 +135,7 @@ public final class Machine implements AutoCloseable {
         this.config = config;
         this.ports = new GuestPorts(config.consoleEcho());
         this.devices = new ArrayList<>(config.devices());
+        this.vcpuStates = new VcpuStates(config.vcpus());
     }
 
     /** Opens KVM and builds the machine (nothing runs until {@link #start}). */
@@ -689,6 +692,10 @@ public final class Machine implements AutoCloseable {
         } else {
             exit = vcpu.run();
         }
+        CompletableFuture<String> stateRequest = vcpuStates.take(vcpu.id());
+        if (stateRequest != null) {
+            VcpuStates.answer(stateRequest, () -> readState(vcpu, chip));
+        }
         switch (dispatcher.dispatch(exit)) {
             case ExitAction.CompleteRead read -> vcpu.completeRead(read.value());
             case ExitAction.Stop stop ->
@@ -699,6 +706,38 @@ public final class Machine implements AutoCloseable {
                 }
             }
             case ExitAction.Resume resume -> {}
+        }
+    }
+
+    private static String readState(Vcpu vcpu, UserIrqchip chip) throws ErrnoException {
+        Regs regs = vcpu.regs();
+        if (chip != null) {
+            return VcpuStates.describe(regs, offset -> (int) chip.readLocalApic(vcpu.id(), offset, 4));
+        }
+        return VcpuStates.describe(regs, vcpu.lapicState()::register);
+    }
+
+    /**
+     * What vCPU {@code id} is doing in the guest, for a guest that does not get on: its RIP and RFLAGS and
+     * its LAPIC's requested and in-service vectors, read by its own thread at the exit a kick makes. Where
+     * that thread does not come back within {@code timeout} (it is held in a device handler, or waits in
+     * jvfio's irqchip for an interrupt the guest cannot take), where the thread is instead, and on jvfio's
+     * irqchip its LAPIC, which needs no vCPU thread.
+     */
+    public String vcpuState(int id, Duration timeout) throws InterruptedException {
+        Objects.checkIndex(id, vcpus.size());
+        CompletableFuture<String> request = vcpuStates.request(id);
+        vcpus.get(id).kick();
+        try {
+            return request.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            UserIrqchip chip = userIrqchip;
+            return "not read by its thread within " + timeout.toMillis() + " ms (" + whereVcpuThreadsAreHeld() + ")"
+                    + (chip == null
+                            ? ""
+                            : "; " + VcpuStates.describeLapic(offset -> (int) chip.readLocalApic(id, offset, 4)));
         }
     }
 

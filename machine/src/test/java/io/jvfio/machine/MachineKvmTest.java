@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvfio.machine.boot.BootInfo;
 import io.jvfio.machine.bus.MmioDevice;
 import io.jvfio.machine.irqchip.IrqchipMode;
+import io.jvfio.machine.irqchip.UserIrqchip;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.EventFd;
 import io.jvfio.sys.Mapping;
@@ -132,6 +133,64 @@ class MachineKvmTest {
                     .as("TPR after CR8 = 5, taken while held, taken after CR8 = 0, CR8 after TPR 0x60 and 0")
                     .containsExactly(0x50, 0, 1, 6, 0);
         }
+    }
+
+    /**
+     * A guest that does not get on can be asked where it is: waiting with interrupts on and the device's
+     * vector nowhere, then stuck in its handler (the irq guest's ack mode 2: it acks and halts with interrupts off,
+     * never sending the EOI) with the device's vector in service. On KVM's irqchip the vCPU's thread reads
+     * its registers and KVM's LAPIC at the exit the kick makes; on jvfio's, a vCPU halted with interrupts
+     * off waits in jvfio's irqchip for good, and unless the kick found it before its hlt the answer is
+     * jvfio's LAPIC and where the thread waits.
+     */
+    @ParameterizedTest(name = "kernel-irqchip={0}")
+    @EnumSource(
+            value = IrqchipMode.class,
+            names = {"AUTO", "OFF"})
+    void aStuckGuestsVcpuSaysWhereItIsAndWhichVectorIsInService(IrqchipMode irqchip) throws Exception {
+        CountDownLatch acked = new CountDownLatch(1);
+        MmioDevice ackRegister = new MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                acked.countDown();
+            }
+        };
+        int[] gsi = new int[1];
+        try (Machine machine = irqMachine(irqchip, 1, 0, 2, ackRegister, gsi)) {
+            machine.start();
+            String waiting = awaitState(machine, "interrupts on");
+            assertThat(waiting).as("waiting in sti; hlt: nothing raised yet").doesNotContain("0x30");
+
+            machine.irqLine(gsi[0]).raise();
+            assertThat(acked.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            String stuck = machine.vcpuState(0, Duration.ofSeconds(2));
+
+            assertThat(stuck).as("stuck in the handler").contains("ISR {0x30}");
+            if (stuck.startsWith("rip=")) {
+                assertThat(stuck).contains("(interrupts off)");
+            } else {
+                assertThat(machine.irqchip().inKernel())
+                        .as("only jvfio's irqchip keeps a halted vCPU's thread: " + stuck)
+                        .isFalse();
+                assertThat(stuck).contains("not read by its thread", "jvfio-vcpu-0 in " + UserIrqchip.class.getName());
+            }
+        }
+    }
+
+    /** The vCPU's state once it says {@code expected}: the guest may still be on its way to its wait. */
+    private static String awaitState(Machine machine, String expected) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        String state;
+        do {
+            state = machine.vcpuState(0, TIMEOUT);
+        } while (!state.contains(expected) && System.nanoTime() - deadline < 0);
+        assertThat(state).contains(expected);
+        return state;
     }
 
     /** A register whose accesses wait until the test lets them go: a device handler that does not return. */
