@@ -58,6 +58,7 @@ public final class IrqLoop {
     static final Duration ROUND_LIMIT = Duration.ofMinutes(3);
 
     private static final Duration DEVICE_CHECK_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration VCPU_STATE_WAIT = Duration.ofSeconds(1);
     /**
      * {@code BENCH_COALESCED_EOI=on}: jvfio's machine with {@code x-coalesced-eoi}, the guest's EOIs queued
      * instead of exiting, to compare with the default (off) in one sitting.
@@ -283,9 +284,11 @@ public final class IrqLoop {
 
     /**
      * What a stuck echo loop leaves to read: the device's raise and ACK counts and STATUS, line 0's state
-     * and counts on the user-side path, and its IOAPIC entry, so the link of the chain that broke shows.
+     * and counts on the user-side path, its IOAPIC entry, and vCPU 0's place and LAPIC vectors (an
+     * interrupt requested or in service that the guest never ran), so the link of the chain that broke
+     * shows.
      */
-    private static String whereTheChainStopped(Machine machine, VfioPlatformDevice device) {
+    private static String whereTheChainStopped(Machine machine, VfioPlatformDevice device) throws InterruptedException {
         StringBuilder where = new StringBuilder();
         try {
             VfioDevice backend = device.backend();
@@ -310,6 +313,7 @@ public final class IrqLoop {
         } catch (IOException e) {
             where.append("; IOAPIC unreadable: ").append(e.getMessage());
         }
+        where.append("; vCPU 0: ").append(machine.vcpuState(0, VCPU_STATE_WAIT));
         return where.toString();
     }
 
