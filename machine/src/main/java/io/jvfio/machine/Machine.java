@@ -726,6 +726,10 @@ public final class Machine implements AutoCloseable {
      */
     public String vcpuState(int id, Duration timeout) throws InterruptedException {
         Objects.checkIndex(id, vcpus.size());
+        MachineExit ended = outcomeIfEnded();
+        if (ended != null) {
+            return "the machine has ended: " + ended;
+        }
         CompletableFuture<String> request = vcpuStates.request(id);
         vcpus.get(id).kick();
         try {

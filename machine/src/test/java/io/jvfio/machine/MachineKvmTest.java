@@ -179,6 +179,8 @@ class MachineKvmTest {
                         .isFalse();
                 assertThat(stuck).contains("not read by its thread", "jvfio-vcpu-0 in " + UserIrqchip.class.getName());
             }
+            machine.stop();
+            assertThat(machine.vcpuState(0, TIMEOUT)).isEqualTo("the machine has ended: Stopped[]");
         }
     }
 
