@@ -149,17 +149,7 @@ class MachineKvmTest {
             names = {"AUTO", "OFF"})
     void aStuckGuestsVcpuSaysWhereItIsAndWhichVectorIsInService(IrqchipMode irqchip) throws Exception {
         CountDownLatch acked = new CountDownLatch(1);
-        MmioDevice ackRegister = new MmioDevice() {
-            @Override
-            public long read(long offset, int size) {
-                return 0;
-            }
-
-            @Override
-            public void write(long offset, int size, long value) {
-                acked.countDown();
-            }
-        };
+        MmioDevice ackRegister = ackRegister(acked::countDown);
         int[] gsi = new int[1];
         try (Machine machine = irqMachine(irqchip, 1, 0, 2, ackRegister, gsi)) {
             machine.start();
@@ -283,6 +273,31 @@ class MachineKvmTest {
         }
     }
 
+    /** What the irq guest's ack write does on the host; a failed line or eventfd call fails the access. */
+    @FunctionalInterface
+    interface AckAction {
+        void acked() throws ErrnoException;
+    }
+
+    /** The irq guest's ack register: reads as 0, and each write runs {@code action}. */
+    private static MmioDevice ackRegister(AckAction action) {
+        return new MmioDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void write(long offset, int size, long value) {
+                try {
+                    action.acked();
+                } catch (ErrnoException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    }
+
     private static Machine irqMachine(
             IrqchipMode irqchip, long count, long level, long ack, MmioDevice device, int[] gsiOut) throws Exception {
         Machine machine = Machine.create(
@@ -304,24 +319,12 @@ class MachineKvmTest {
         int wanted = 20;
         AtomicInteger acks = new AtomicInteger();
         IrqLine[] line = new IrqLine[1];
-        MmioDevice ackRegister = new MmioDevice() {
-            @Override
-            public long read(long offset, int size) {
-                return 0;
+        MmioDevice ackRegister = ackRegister(() -> {
+            line[0].lower();
+            if (acks.incrementAndGet() < wanted) {
+                line[0].raise();
             }
-
-            @Override
-            public void write(long offset, int size, long value) {
-                try {
-                    line[0].lower();
-                    if (acks.incrementAndGet() < wanted) {
-                        line[0].raise();
-                    }
-                } catch (ErrnoException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
+        });
         int[] gsi = new int[1];
         try (Machine machine = irqMachine(irqchip, wanted, 1, 1, ackRegister, gsi)) {
             line[0] = machine.irqLine(gsi[0]);
@@ -341,20 +344,12 @@ class MachineKvmTest {
         int wanted = 20;
         AtomicInteger fired = new AtomicInteger();
         try (EventFd trigger = EventFd.create()) {
-            MmioDevice ackRegister = new MmioDevice() {
-                @Override
-                public long read(long offset, int size) {
-                    return 0;
+            MmioDevice ackRegister = ackRegister(() -> {
+                if (fired.get() < wanted) {
+                    fired.incrementAndGet();
+                    trigger.signal();
                 }
-
-                @Override
-                public void write(long offset, int size, long value) {
-                    if (fired.get() < wanted) {
-                        fired.incrementAndGet();
-                        signal(trigger);
-                    }
-                }
-            };
+            });
             int[] gsi = new int[1];
             try (Machine machine = irqMachine(irqchip, wanted, 0, 1, ackRegister, gsi)) {
                 boolean inKernel = machine.irqchip().inKernel();
