@@ -370,14 +370,27 @@ class EduVfioTest {
         }
     }
 
+    /**
+     * INTx is automasked at delivery: the device's next interrupt, raised after the guest's ack of the first,
+     * waits for the unmask (what the eventfd path's unmask at EOI and resamplefd rely on), then comes.
+     */
     @Test
-    void intxIsDeliveredToAnEventfdAndUnmaskedForTheNext() throws Exception {
+    void intxIsAutomaskedAtDeliveryAndTheNextWaitsForTheUnmask() throws Exception {
         try (EventFd trigger = EventFd.create(true)) {
             edu.setIrqs(IrqSet.trigger(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0, Optional.of(trigger)));
 
             raiseAndAck(trigger, "INTx");
-            edu.setIrqs(IrqSet.unmask(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0)); // INTx is automasked
-            raiseAndAck(trigger, "INTx after unmask");
+            edu.write(BAR0, EDU_IRQ_RAISE, 4, 1);
+            assertThat(Poller.readable(trigger.fd(), 300))
+                    .as("the next INTx signalled before the unmask")
+                    .isFalse();
+
+            edu.setIrqs(IrqSet.unmask(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0));
+            assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS))
+                    .as("the next INTx after the unmask")
+                    .isTrue();
+            assertThat(trigger.read()).isPositive();
+            edu.write(BAR0, EDU_IRQ_ACK, 4, edu.read(BAR0, EDU_IRQ_STATUS, 4));
 
             edu.setIrqs(IrqSet.disableAll(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX));
         }
