@@ -50,6 +50,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntUnaryOperator;
 
 /**
  * A minimal x86-64 KVM machine: memfd-backed RAM at 0, an irqchip (KVM's in-kernel one with GSI n routed
@@ -711,10 +712,12 @@ public final class Machine implements AutoCloseable {
 
     private static String readState(Vcpu vcpu, UserIrqchip chip) throws ErrnoException {
         Regs regs = vcpu.regs();
-        if (chip != null) {
-            return VcpuStates.describe(regs, offset -> (int) chip.readLocalApic(vcpu.id(), offset, 4));
-        }
-        return VcpuStates.describe(regs, vcpu.lapicState()::register);
+        return VcpuStates.describe(regs, chip != null ? lapicOf(chip, vcpu.id()) : vcpu.lapicState()::register);
+    }
+
+    /** vCPU {@code id}'s LAPIC on jvfio's irqchip, as 32-bit registers by offset. */
+    private static IntUnaryOperator lapicOf(UserIrqchip chip, int id) {
+        return offset -> (int) chip.readLocalApic(id, offset, 4);
     }
 
     /**
@@ -739,9 +742,7 @@ public final class Machine implements AutoCloseable {
         } catch (TimeoutException e) {
             UserIrqchip chip = userIrqchip;
             return "not read by its thread within " + timeout.toMillis() + " ms (" + whereVcpuThreadsAreHeld() + ")"
-                    + (chip == null
-                            ? ""
-                            : "; " + VcpuStates.describeLapic(offset -> (int) chip.readLocalApic(id, offset, 4)));
+                    + (chip == null ? "" : "; " + VcpuStates.describeLapic(lapicOf(chip, id)));
         }
     }
 
