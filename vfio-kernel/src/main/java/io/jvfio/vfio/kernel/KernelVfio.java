@@ -23,9 +23,10 @@ import java.util.Optional;
 /**
  * The kernel VFIO state of one VM: the devices attached to it, the groups they came through and the
  * containers those groups share (legacy path), and the one iommufd I/O address space the devices opened
- * through their cdev are attached to; each device takes the path its own {@link IommufdMode} selects. Groups and containers are shared between devices and released in the right order when
- * the last device using them closes: device, then group, then container. Refuses a device attached
- * twice. Thread-safe; closing closes every device still open, newest first.
+ * through their cdev are attached to; each device takes the path its own {@link IommufdMode} selects.
+ * Groups and containers are shared between devices and released in the right order when the last device
+ * using them closes: device, then group, then container. Refuses a device attached twice. Thread-safe;
+ * closing closes every device still open, newest first.
  */
 public final class KernelVfio implements AutoCloseable {
     /** Where to look: the sysfs root, the {@code /dev} root; and the {@code iommufd} mode of an open that names none. */
