@@ -3,10 +3,12 @@ package io.jvfio.kvm;
 import io.jvfio.sys.ErrnoException;
 import io.jvfio.sys.Mapping;
 import io.jvfio.sys.kvm.vcpu.Regs;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -68,24 +70,56 @@ public final class IrqWindowProbe {
         }
     }
 
+    private static final String PROMPT = "PROMPT";
+    private static final String LATE = "LATE";
+
+    /** How an answer is kept for later processes; a failed probe's never is. */
+    static final ProbeVerdictFile.Probe<Timing> KEPT = new ProbeVerdictFile.Probe<>(
+            "irq-window",
+            1,
+            timing -> timing.probeFailed()
+                    ? Optional.empty()
+                    : Optional.of(new ProbeVerdictFile.Kept(
+                            timing.prompt() ? PROMPT : LATE, timing.evidence(), timing.elapsed())),
+            kept -> switch (kept.verdict()) {
+                case PROMPT -> Optional.of(new Timing(true, kept.evidence(), kept.elapsed()));
+                case LATE -> Optional.of(new Timing(false, kept.evidence(), kept.elapsed()));
+                default -> Optional.empty();
+            });
+
     private static Timing host;
 
     private IrqWindowProbe() {}
 
-    /** The answer for /dev/kvm, probed once per process. */
+    /**
+     * The answer for /dev/kvm: at the first call, the one an earlier process probed on this boot of this
+     * host's KVM if one was kept ({@link ProbeVerdictFile}), else a probe now, which is kept; then the same
+     * for the life of the process.
+     */
     public static synchronized Timing host() {
         if (host == null) {
-            host = run();
+            host = ProbeVerdictFile.keptOrProbedOnThisHost(KEPT, IrqWindowProbe::run);
         }
+        return host;
+    }
+
+    /** Probes now, whatever was kept, and keeps the answer for this process and later ones ({@code jvfio host}). */
+    public static synchronized Timing probeAgain() {
+        host = ProbeVerdictFile.probedAgainOnThisHost(KEPT, IrqWindowProbe::run);
         return host;
     }
 
     /** Probes /dev/kvm now, without the per-process answer. */
     public static Timing run() {
+        return run(Kvm.DEVICE);
+    }
+
+    /** Probes the KVM device at {@code device} now. */
+    static Timing run(Path device) {
         long start = System.nanoTime();
         boolean prompt;
         String evidence;
-        try (Kvm kvm = Kvm.open();
+        try (Kvm kvm = Kvm.open(device);
                 Mapping ram = Mapping.anonymous(RAM_SIZE, "interrupt window probe RAM");
                 Vm vm = kvm.createVm()) {
             List<Integer> increments = incrementsBeforeTheWindowExits(vm, ram);

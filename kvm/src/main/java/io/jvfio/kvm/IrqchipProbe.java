@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -79,31 +80,39 @@ public final class IrqchipProbe {
     private static final List<Cap> NEEDED =
             List.of(Cap.IRQCHIP, Cap.IRQFD, Cap.IRQFD_RESAMPLE, Cap.SIGNAL_MSI, Cap.SET_TSS_ADDR);
 
+    /** How a verdict is kept for later processes; a failed probe's never is. */
+    static final ProbeVerdictFile.Probe<IrqchipSemantics> KEPT = new ProbeVerdictFile.Probe<>(
+            "irqchip",
+            3,
+            semantics -> semantics.verdict() == IrqchipSemantics.Verdict.PROBE_FAILED
+                    ? Optional.empty()
+                    : Optional.of(new ProbeVerdictFile.Kept(
+                            semantics.verdict().name(), semantics.evidence(), semantics.elapsed())),
+            kept -> Arrays.stream(IrqchipSemantics.Verdict.values())
+                    .filter(verdict -> verdict != IrqchipSemantics.Verdict.PROBE_FAILED
+                            && verdict.name().equals(kept.verdict()))
+                    .findFirst()
+                    .map(verdict -> new IrqchipSemantics(verdict, kept.evidence(), kept.elapsed())));
+
     private static IrqchipSemantics host;
 
     private IrqchipProbe() {}
 
     /**
      * This host's answer: at the first call, the verdict an earlier process probed on this boot of this
-     * host's KVM if one was kept ({@link IrqchipVerdictFile}), else a probe now, which is kept; then the
+     * host's KVM if one was kept ({@link ProbeVerdictFile}), else a probe now, which is kept; then the
      * same result for the life of the process.
      */
     public static synchronized IrqchipSemantics host() {
         if (host == null) {
-            Optional<IrqchipVerdictFile> kept = IrqchipVerdictFile.forHost(Kvm.DEVICE);
-            host = kept.flatMap(IrqchipVerdictFile::load).orElseGet(() -> {
-                IrqchipSemantics probed = run();
-                kept.ifPresent(file -> file.store(probed));
-                return probed;
-            });
+            host = ProbeVerdictFile.keptOrProbedOnThisHost(KEPT, IrqchipProbe::run);
         }
         return host;
     }
 
     /** Probes now, whatever was kept, and keeps the answer for this process and later ones ({@code jvfio host}). */
     public static synchronized IrqchipSemantics probeAgain() {
-        host = run();
-        IrqchipVerdictFile.forHost(Kvm.DEVICE).ifPresent(file -> file.store(host));
+        host = ProbeVerdictFile.probedAgainOnThisHost(KEPT, IrqchipProbe::run);
         return host;
     }
 

@@ -21,34 +21,56 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * {@link IrqchipProbe}'s verdict kept on disk for later processes, as libvirt keeps what it probed of a
- * QEMU binary: valid for the host it was probed on, which a key names. A probe costs a command 20-30 ms of
- * its start-up (a VM, a vCPU, two interrupts and the vCPU's downcall linked), and a host's KVM cannot
- * change its irqchip's behaviour without a reboot or a new module, both of which change the key. A
- * verdict that says the probe failed is never kept. Every failure to read or write the file (no home
- * directory, a read-only one, a file from another version, or a damaged one, or not this user's alone)
- * means probing as if there were none.
+ * What a host probe found ({@link IrqchipProbe}, {@link IrqWindowProbe}), kept on disk for later processes,
+ * as libvirt keeps what it probed of a QEMU binary: valid for the host it was probed on, which a key names.
+ * A probe costs a command milliseconds of its start-up (a VM, a vCPU, a guest run and the vCPU's downcall
+ * linked; 20-30 ms for the irqchip's, 9 ms for the window's on a software KVM), and a host's KVM cannot
+ * change how it behaves without a reboot or a new module, both of which change the key. An answer that
+ * says the probe failed is never kept. Every failure to read or write the file (no home directory, a
+ * read-only one, a file from another version, or a damaged one, or not this user's alone) means probing as
+ * if there were none.
  *
- * @param file where the verdict is kept
- * @param hostKey what a kept verdict must have been probed under: this boot, its kvm modules, this /dev/kvm, this probe
+ * @param file    where the answer is kept
+ * @param hostKey what a kept answer must have been probed under: this probe and its revision, this boot,
+ *                its kvm modules, this /dev/kvm
  */
-record IrqchipVerdictFile(Path file, String hostKey) {
-    /** Changes when the probe's guest or its reading of the evidence does, which voids every kept verdict. */
-    static final int PROBE_REVISION = 2;
+record ProbeVerdictFile(Path file, String hostKey) {
+    /**
+     * A probe's answer as kept: a word for its verdict, one line of evidence and the time the probe took.
+     *
+     * @param verdict  one word, the probe's own ({@code EXACT}, {@code PROMPT})
+     * @param evidence one line, as the probe said it
+     * @param elapsed  how long the probe took
+     */
+    record Kept(String verdict, String evidence, Duration elapsed) {}
 
-    /** Far beyond what a probe takes (its two deliveries are bounded by 15 s each); longer is damage. */
+    /**
+     * A probe whose answer can be kept, and how.
+     *
+     * @param name     names its file ({@code NAME-verdict}) and is part of the key
+     * @param revision changes when the probe's guest or its reading of the evidence does, which voids every
+     *                 answer kept before
+     * @param keep     the answer as kept; empty for one never to keep (the probe failed)
+     * @param read     a kept answer; empty when it does not read as one of this probe's (damage)
+     * @param <T>      the probe's answer
+     */
+    record Probe<T>(String name, int revision, Function<T, Optional<Kept>> keep, Function<Kept, Optional<T>> read) {}
+
+    /** Far beyond what a probe takes (its guest runs are bounded by seconds each); longer is damage. */
     private static final Duration LONGEST_PROBE = Duration.ofHours(1);
 
-    /** A kept verdict is a few hundred bytes; a file past this is not one. */
+    /** A kept answer is a few hundred bytes; a file past this is not one. */
     static final int MAX_BYTES = 64 * 1024;
 
     /** Owned by this process's user. */
     private static final Path PROCESS = Path.of("/proc/self");
 
-    private static final String HEADER = "jvfio in-kernel irqchip verdict";
+    private static final String HEADER = "jvfio probe verdict";
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_DIRECTORY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     private static final Path PROC = Path.of("/proc");
@@ -56,10 +78,36 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     private static final Path KERNEL_RELEASE = Path.of("sys/kernel/osrelease");
 
     /**
-     * The file for {@code device} on this host, under {@code $XDG_CACHE_HOME/jvfio} or
+     * {@code probe}'s answer for /dev/kvm: the one an earlier process kept on this host if it reads as one,
+     * else {@code run}'s now, which is kept.
+     */
+    static <T> T keptOrProbedOnThisHost(Probe<T> probe, Supplier<T> run) {
+        return forHost(probe, Kvm.DEVICE)
+                .map(file -> file.keptOrProbed(probe, run))
+                .orElseGet(run);
+    }
+
+    /** {@code run}'s answer now, whatever was kept, kept for later processes. */
+    static <T> T probedAgainOnThisHost(Probe<T> probe, Supplier<T> run) {
+        T probed = run.get();
+        forHost(probe, Kvm.DEVICE).ifPresent(file -> file.store(probe, probed));
+        return probed;
+    }
+
+    /** The answer kept in this file if it reads as one of {@code probe}'s, else {@code run}'s now, which is kept. */
+    <T> T keptOrProbed(Probe<T> probe, Supplier<T> run) {
+        return load().flatMap(probe.read()).orElseGet(() -> {
+            T probed = run.get();
+            store(probe, probed);
+            return probed;
+        });
+    }
+
+    /**
+     * {@code probe}'s file for {@code device} on this host, under {@code $XDG_CACHE_HOME/jvfio} or
      * {@code ~/.cache/jvfio}; empty when there is no cache directory or the key cannot be read.
      */
-    static Optional<IrqchipVerdictFile> forHost(Path device) {
+    static Optional<ProbeVerdictFile> forHost(Probe<?> probe, Path device) {
         String xdg = System.getenv("XDG_CACHE_HOME");
         String home = System.getProperty("user.home");
         Path directory;
@@ -70,16 +118,19 @@ record IrqchipVerdictFile(Path file, String hostKey) {
         } else {
             return Optional.empty();
         }
-        return forHost(device, PROC, directory);
+        return forHost(probe, device, PROC, directory);
     }
 
-    /** The file in {@code directory} for {@code device}, keyed by what {@code proc} (procfs) says of this host. */
-    static Optional<IrqchipVerdictFile> forHost(Path device, Path proc, Path directory) {
+    /**
+     * {@code probe}'s file in {@code directory} for {@code device}, keyed by what {@code proc} (procfs) says
+     * of this host.
+     */
+    static Optional<ProbeVerdictFile> forHost(Probe<?> probe, Path device, Path proc, Path directory) {
         try {
             // The device node is made anew, with a new inode and change time, when its module is loaded.
             Object inode = Files.getAttribute(device, "unix:ino");
             FileTime changed = (FileTime) Files.getAttribute(device, "unix:ctime");
-            String key = "probe " + PROBE_REVISION
+            String key = "probe " + probe.name() + " revision " + probe.revision()
                     + "; boot " + Files.readString(proc.resolve(BOOT_ID)).strip()
                     + "; kernel "
                     + Files.readString(proc.resolve(KERNEL_RELEASE)).strip()
@@ -87,7 +138,7 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                     // Nanoseconds, not an Instant: printing one initialised java.time's formatters, 5 ms of
                     // every command's start.
                     + "; " + device + " inode " + inode + " changed " + changed.to(TimeUnit.NANOSECONDS) + " ns";
-            return Optional.of(new IrqchipVerdictFile(directory.resolve("irqchip-verdict"), key));
+            return Optional.of(new ProbeVerdictFile(directory.resolve(probe.name() + "-verdict"), key));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -114,8 +165,11 @@ record IrqchipVerdictFile(Path file, String hostKey) {
                 .collect(Collectors.joining(", "));
     }
 
-    /** The verdict kept for this key, with " (kept from an earlier probe on this boot)" after its evidence. */
-    Optional<IrqchipSemantics> load() {
+    /**
+     * The answer kept for this key, with " (kept from an earlier probe on this boot: FILE)" after its
+     * evidence; the probe reads its verdict.
+     */
+    Optional<Kept> load() {
         List<String> lines;
         // Read only a regular file, and only so much of it: a FIFO left there would block the read (and the
         // command) forever, and /dev/zero or a huge file would fill the heap. And only a file this user wrote,
@@ -154,18 +208,15 @@ record IrqchipVerdictFile(Path file, String hostKey) {
             return Optional.empty();
         }
         try {
-            IrqchipSemantics.Verdict verdict = IrqchipSemantics.Verdict.valueOf(lines.get(2));
             Duration elapsed = Duration.parse(lines.get(4));
             // A time no probe takes is a damaged file: negative, it misleads; past 292 years, printing the
             // verdict (in nanoseconds) throws.
-            if (verdict == IrqchipSemantics.Verdict.PROBE_FAILED
-                    || elapsed.isNegative()
-                    || elapsed.compareTo(LONGEST_PROBE) > 0) {
+            if (elapsed.isNegative() || elapsed.compareTo(LONGEST_PROBE) > 0) {
                 return Optional.empty();
             }
-            return Optional.of(new IrqchipSemantics(
-                    verdict, lines.get(3) + " (kept from an earlier probe on this boot: " + file + ")", elapsed));
-        } catch (IllegalArgumentException | DateTimeParseException e) {
+            return Optional.of(new Kept(
+                    lines.get(2), lines.get(3) + " (kept from an earlier probe on this boot: " + file + ")", elapsed));
+        } catch (DateTimeParseException e) {
             return Optional.empty();
         }
     }
@@ -178,26 +229,29 @@ record IrqchipVerdictFile(Path file, String hostKey) {
     }
 
     /**
-     * Keeps {@code semantics} for this key, unless the probe failed, replacing the file whole (a reader
-     * never sees half of it); a file that cannot be written is left alone.
+     * Keeps {@code answer} for this key, unless {@code probe} says never to keep it, replacing the file
+     * whole (a reader never sees half of it); a file that cannot be written is left alone.
      */
-    void store(IrqchipSemantics semantics) {
-        if (semantics.verdict() == IrqchipSemantics.Verdict.PROBE_FAILED
-                || semantics.evidence().contains("\n")) {
+    <T> void store(Probe<T> probe, T answer) {
+        Optional<Kept> kept = probe.keep().apply(answer);
+        if (kept.isEmpty()
+                || kept.get().verdict().contains("\n")
+                || kept.get().evidence().contains("\n")) {
             return;
         }
         String text = String.join(
                 "\n",
                 HEADER,
                 hostKey,
-                semantics.verdict().name(),
-                semantics.evidence(),
-                semantics.elapsed().toString());
+                kept.get().verdict(),
+                kept.get().evidence(),
+                kept.get().elapsed().toString());
         try {
             // Owner-only, as load wants it: under a umask of 002 a group-writable directory would keep a
             // verdict no later process reads.
             Files.createDirectories(file.getParent(), OWNER_ONLY_DIRECTORY);
-            Path temporary = Files.createTempFile(file.getParent(), "irqchip-verdict", ".tmp");
+            Path temporary =
+                    Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
             try {
                 Files.writeString(temporary, text + "\n", StandardCharsets.UTF_8);
                 try {
