@@ -39,8 +39,13 @@ public final class IrqWindowProbe {
     private static final int CODE = 0x500;
     private static final int COUNTER = 0x600;
     private static final int STACK_TOP = 0xFF0;
-    /** sti; loop: inc word [0x600]; jmp loop. */
-    private static final byte[] CODE_BYTES = {(byte) 0xFB, (byte) 0xFF, 0x06, 0x00, 0x06, (byte) 0xEB, (byte) 0xFA};
+    /**
+     * sti; loop: inc dword [0x600]; jmp loop. A doubleword, not the real-mode word: a KVM whose exit comes
+     * milliseconds late on hardware runs the loop millions of times, and a word wrapping to a count under
+     * {@link #PROMPT_INCREMENTS} would read as prompt.
+     */
+    private static final byte[] CODE_BYTES = {(byte) 0xFB, 0x66, (byte) 0xFF, 0x06, 0x00, 0x06, (byte) 0xEB, (byte) 0xF9
+    };
 
     /**
      * What the probe saw.
@@ -76,7 +81,7 @@ public final class IrqWindowProbe {
     /** How an answer is kept for later processes; a failed probe's never is. */
     static final ProbeVerdictFile.Probe<Timing> KEPT = new ProbeVerdictFile.Probe<>(
             "irq-window",
-            1,
+            2,
             timing -> timing.probeFailed()
                     ? Optional.empty()
                     : Optional.of(new ProbeVerdictFile.Kept(
@@ -122,9 +127,9 @@ public final class IrqWindowProbe {
         try (Kvm kvm = Kvm.open(device);
                 Mapping ram = Mapping.anonymous(RAM_SIZE, "interrupt window probe RAM");
                 Vm vm = kvm.createVm()) {
-            List<Integer> increments = incrementsBeforeTheWindowExits(vm, ram);
+            List<Long> increments = incrementsBeforeTheWindowExits(vm, ram);
             prompt = increments.stream().allMatch(n -> n >= 0 && n <= PROMPT_INCREMENTS);
-            evidence = increments.contains(-1)
+            evidence = increments.contains(-1L)
                     ? "no window exit within " + BOUND.toSeconds() + " s of the guest's sti"
                     : "the guest's loop ran "
                             + increments.stream().map(String::valueOf).collect(Collectors.joining(", "))
@@ -140,7 +145,7 @@ public final class IrqWindowProbe {
      * The loop's count when KVM_RUN ended with the window open, one a trial from the guest's first
      * instruction; -1 for a trial whose exit did not come within the bound, which ends the trials.
      */
-    private static List<Integer> incrementsBeforeTheWindowExits(Vm vm, Mapping ram)
+    private static List<Long> incrementsBeforeTheWindowExits(Vm vm, Mapping ram)
             throws ErrnoException, IrqchipProbe.ProbeFailedException {
         ram.copyFrom(CODE_BYTES, 0, CODE, CODE_BYTES.length);
         vm.addMemorySlot(0, 0, ram);
@@ -149,15 +154,15 @@ public final class IrqWindowProbe {
         Vcpu vcpu = vm.createVcpu(0);
         try {
             vcpu.setSregs(IrqchipProbe.withCodeSegmentAtZero(vcpu.sregs()));
-            List<Integer> increments = new ArrayList<>();
-            for (int trial = 0; trial < TRIALS && !increments.contains(-1); trial++) {
-                ram.putShort(COUNTER, (short) 0);
+            List<Long> increments = new ArrayList<>();
+            for (int trial = 0; trial < TRIALS && !increments.contains(-1L); trial++) {
+                ram.putInt(COUNTER, 0);
                 vcpu.setRegs(Regs.initial().withRip(CODE).withRsp(STACK_TOP));
                 vcpu.requestInterruptWindow(true);
                 increments.add(IrqchipProbe.runUntil(
                                 vcpu, VcpuExit.IrqWindowOpen.class::isInstance, "an interrupt-window exit", BOUND)
-                        .map(exit -> Short.toUnsignedInt(ram.getShort(COUNTER)))
-                        .orElse(-1));
+                        .map(exit -> Integer.toUnsignedLong(ram.getInt(COUNTER)))
+                        .orElse(-1L));
             }
             return increments;
         } finally {
