@@ -83,7 +83,7 @@ public final class IrqchipProbe {
     /** How a verdict is kept for later processes; a failed probe's never is. */
     static final ProbeVerdictFile.Probe<IrqchipSemantics> KEPT = new ProbeVerdictFile.Probe<>(
             "irqchip",
-            3,
+            2,
             semantics -> semantics.verdict() == IrqchipSemantics.Verdict.PROBE_FAILED
                     ? Optional.empty()
                     : Optional.of(new ProbeVerdictFile.Kept(
