@@ -386,11 +386,7 @@ class EduVfioTest {
                     .isFalse();
 
             edu.setIrqs(IrqSet.unmask(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX, 0));
-            assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS))
-                    .as("the next INTx after the unmask")
-                    .isTrue();
-            assertThat(trigger.read()).isPositive();
-            edu.write(BAR0, EDU_IRQ_ACK, 4, edu.read(BAR0, EDU_IRQ_STATUS, 4));
+            awaitAndAck(trigger, "the next INTx after the unmask");
 
             edu.setIrqs(IrqSet.disableAll(VfioAbi.VFIO_PCI_INTX_IRQ_INDEX));
         }
@@ -507,6 +503,11 @@ class EduVfioTest {
 
     private void raiseAndAck(EventFd trigger, String what) throws Exception {
         edu.write(BAR0, EDU_IRQ_RAISE, 4, 1);
+        awaitAndAck(trigger, what);
+    }
+
+    /** Waits for the interrupt edu raised to signal {@code trigger}, then acks it at the device. */
+    private void awaitAndAck(EventFd trigger, String what) throws Exception {
         assertThat(Poller.readable(trigger.fd(), IRQ_TIMEOUT_MS))
                 .as(what + " signalled")
                 .isTrue();
